@@ -1,0 +1,536 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Version is the wxpay version reported in the User-Agent header.
+const Version = "0.1.0"
+
+// DefaultBaseURL is WeChat Pay's primary API host; DefaultBackupURL is its
+// host in another data centre, used on connection failure when enabled.
+const (
+	DefaultBaseURL   = "https://api.mch.weixin.qq.com"
+	DefaultBackupURL = "https://api2.mch.weixin.qq.com"
+)
+
+// Authorizer computes the Authorization header of a request. auth.Signer is
+// the implementation; tests and benchmarks substitute their own.
+type Authorizer interface {
+	// Authorize returns the Authorization header value for a request with
+	// this method, canonical URL (path and query exactly as sent) and body to
+	// sign.
+	Authorize(method, canonicalURL string, signBody []byte) (string, error)
+}
+
+// Encrypter encrypts sensitive request fields with the platform key.
+type Encrypter interface {
+	// Encryptor returns the serial (certificate serial or PUB_KEY_ID_…) of
+	// the platform key to encrypt with and a function that encrypts one
+	// field value with it. The serial goes into the Wechatpay-Serial header.
+	Encryptor(ctx context.Context) (serial string, encrypt func(string) (string, error), err error)
+}
+
+// Announcer names, on every request, the platform key the client can verify
+// (Wechatpay-Serial), so that a merchant moving to the platform public key
+// receives answers signed with it.
+type Announcer interface {
+	AnnouncedSerial() string
+}
+
+// Mode is the merchant identity calls are made with, and the defaults that
+// fill empty request fields.
+type Mode struct {
+	// Partner selects the service-provider mode (服务商).
+	Partner bool
+	// MchID fills mchid (direct) or sp_mchid (partner).
+	MchID string
+	// AppID fills empty appid / sp_appid fields.
+	AppID string
+	// SubMchID and SubAppID fill empty sub_mchid / sub_appid fields in
+	// partner mode.
+	SubMchID, SubAppID string
+	// NotifyURL fills empty notify_url fields.
+	NotifyURL string
+}
+
+// Modes returns Partner or Direct.
+func (m *Mode) Modes() Modes {
+	if m.Partner {
+		return Partner
+	}
+	return Direct
+}
+
+// Options configure a Conn.
+type Options struct {
+	// BaseURL is the API host; DefaultBaseURL when empty.
+	BaseURL string
+	// BackupURL, when set, is tried after a connection failure (never after
+	// an answer), as WeChat recommends for its second data centre.
+	BackupURL string
+	// HTTPClient sends the requests; its Transport verifies the answers
+	// (auth.Transport). Required.
+	HTTPClient *http.Client
+	// Authorizer signs the requests. Required.
+	Authorizer Authorizer
+	// Encrypter encrypts sensitive fields; calls that have any fail without it.
+	Encrypter Encrypter
+	// Mode is the merchant identity and its defaults.
+	Mode Mode
+	// MaxAttempts bounds how often one call is sent; 3 when zero.
+	MaxAttempts int
+	// RetryBase and RetryMax shape the exponential backoff between
+	// attempts (full jitter); 200ms and 3s when zero.
+	RetryBase, RetryMax time.Duration
+	// Logger receives one debug record per attempt (never bodies, keys or
+	// signatures); nil disables logging.
+	Logger *slog.Logger
+	// UserAgent is appended to wxpay's own User-Agent.
+	UserAgent string
+	// Now is the clock for the clock-skew hint; time.Now when nil.
+	Now func() time.Time
+	// Sleep waits between attempts; tests replace it. It must return early
+	// with ctx.Err() when ctx ends.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Conn sends the operations of every generated package: it builds the
+// request, encrypts sensitive fields, signs, sends, retries what may be
+// retried, turns non-2xx answers into *APIError and decodes the rest. It is
+// safe for concurrent use.
+type Conn struct {
+	base, backup string
+	basePath     string
+	http         *http.Client
+	authz        Authorizer
+	enc          Encrypter
+	announce     Announcer
+	mode         Mode
+	maxAttempts  int
+	retryBase    time.Duration
+	retryMax     time.Duration
+	log          *slog.Logger
+	userAgent    []string
+	now          func() time.Time
+	sleep        func(context.Context, time.Duration) error
+}
+
+// NewConn checks o and returns a Conn.
+func NewConn(o Options) (*Conn, error) {
+	if o.HTTPClient == nil {
+		return nil, errors.New("wxpay: core.Options.HTTPClient is nil")
+	}
+	if o.Authorizer == nil {
+		return nil, errors.New("wxpay: core.Options.Authorizer is nil")
+	}
+	c := &Conn{
+		http:        o.HTTPClient,
+		authz:       o.Authorizer,
+		enc:         o.Encrypter,
+		mode:        o.Mode,
+		maxAttempts: o.MaxAttempts,
+		retryBase:   o.RetryBase,
+		retryMax:    o.RetryMax,
+		log:         o.Logger,
+		now:         o.Now,
+		sleep:       o.Sleep,
+	}
+	if a, ok := o.Encrypter.(Announcer); ok {
+		c.announce = a
+	}
+	base := o.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("wxpay: BaseURL %q is not an absolute URL", base)
+	}
+	c.base = strings.TrimSuffix(base, "/")
+	c.basePath = strings.TrimSuffix(u.EscapedPath(), "/")
+	if o.BackupURL != "" {
+		b, err := url.Parse(o.BackupURL)
+		if err != nil || b.Scheme == "" || b.Host == "" {
+			return nil, fmt.Errorf("wxpay: BackupURL %q is not an absolute URL", o.BackupURL)
+		}
+		if strings.TrimSuffix(b.EscapedPath(), "/") != c.basePath {
+			return nil, errors.New("wxpay: BackupURL must have the same path as BaseURL")
+		}
+		c.backup = strings.TrimSuffix(o.BackupURL, "/")
+	}
+	if c.maxAttempts <= 0 {
+		c.maxAttempts = 3
+	}
+	if c.retryBase <= 0 {
+		c.retryBase = 200 * time.Millisecond
+	}
+	if c.retryMax <= 0 {
+		c.retryMax = 3 * time.Second
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.sleep == nil {
+		c.sleep = sleepCtx
+	}
+	ua := fmt.Sprintf("wxpay/%s (%s; %s) %s", Version, runtime.GOOS, runtime.GOARCH, runtime.Version())
+	if o.UserAgent != "" {
+		ua += " " + o.UserAgent
+	}
+	c.userAgent = []string{ua}
+	return c, nil
+}
+
+// Mode returns the merchant identity and defaults. Do not modify it.
+func (c *Conn) Mode() *Mode { return &c.mode }
+
+// BaseURL returns the API host requests go to.
+func (c *Conn) BaseURL() string { return c.base }
+
+// HTTPClient returns the client requests go through.
+func (c *Conn) HTTPClient() *http.Client { return c.http }
+
+// CheckMode returns a *ModeError when op does not serve the client's mode.
+func (c *Conn) CheckMode(op *Operation) error {
+	if op.Modes != 0 && op.Modes&c.mode.Modes() == 0 {
+		return &ModeError{Op: op.ID, OpModes: op.Modes, ClientMode: c.mode.Modes()}
+	}
+	return nil
+}
+
+// Do sends op with the JSON body (nil for none) to uri (path and query,
+// built by URI) and decodes a 2xx answer into out (nil to discard it).
+func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any, opts []CallOption) error {
+	if err := c.CheckMode(op); err != nil {
+		return err
+	}
+	var payload []byte
+	var serial string
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return fmt.Errorf("wxpay: %s: encoding the request: %w", op.ID, err)
+		}
+		if len(op.Sensitive) > 0 {
+			if payload, serial, err = c.encryptFields(ctx, op, payload); err != nil {
+				return err
+			}
+		}
+	}
+	resp, err := c.send(ctx, op, uri, payload, payload, jsonContentType, serial, opts)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := bodyBytes(resp.Body)
+	if err != nil {
+		return fmt.Errorf("wxpay: %s: reading the answer: %w", op.ID, err)
+	}
+	if out == nil {
+		return nil
+	}
+	if len(data) == 0 {
+		return &DecodeError{Op: op.ID, RequestID: resp.Header.Get("Request-ID"), Err: errors.New("empty body")}
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return &DecodeError{Op: op.ID, RequestID: resp.Header.Get("Request-ID"), Body: data, Err: err}
+	}
+	return nil
+}
+
+// Download sends op (a GET) to uri and returns the body of a 2xx answer for
+// the caller to read and close. It is for answers that are files, not JSON.
+func (c *Conn) Download(ctx context.Context, op *Operation, uri string, opts []CallOption) (io.ReadCloser, error) {
+	if err := c.CheckMode(op); err != nil {
+		return nil, err
+	}
+	resp, err := c.send(ctx, op, uri, nil, nil, "", "", opts)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// Upload sends a multipart/form-data body whose signature covers only meta,
+// the JSON of its meta part, and decodes the answer into out.
+func (c *Conn) Upload(ctx context.Context, op *Operation, uri string, meta, body []byte, contentType string, out any, opts []CallOption) error {
+	if err := c.CheckMode(op); err != nil {
+		return err
+	}
+	resp, err := c.send(ctx, op, uri, body, meta, contentType, "", opts)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := bodyBytes(resp.Body)
+	if err != nil {
+		return fmt.Errorf("wxpay: %s: reading the answer: %w", op.ID, err)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return &DecodeError{Op: op.ID, RequestID: resp.Header.Get("Request-ID"), Body: data, Err: err}
+	}
+	return nil
+}
+
+// RawResponse is the answer of a raw call.
+type RawResponse struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+// Raw sends a signed request for an endpoint that is not in the spec, or to
+// debug one that is: method, uri (path and query, escaped as it must go on
+// the wire) and an optional JSON body. A 2xx answer is verified like any
+// other unless unsigned is true (downloads); other answers are *APIError.
+func (c *Conn) Raw(ctx context.Context, method, uri string, body []byte, unsigned bool, opts ...CallOption) (*RawResponse, error) {
+	path := uri
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	op := &Operation{ID: "Raw", Method: strings.ToUpper(method), Path: path, Unsigned: unsigned}
+	ct := ""
+	if len(body) > 0 {
+		ct = jsonContentType
+	}
+	resp, err := c.send(ctx, op, uri, body, body, ct, "", opts)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := bodyBytes(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &RawResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: data}, nil
+}
+
+const jsonContentType = "application/json"
+
+var (
+	acceptJSON = []string{"application/json"}
+	acceptAny  = []string{"*/*"}
+	ctJSON     = []string{jsonContentType}
+)
+
+// send performs the attempts of one call and returns a 2xx answer, whose
+// body the caller must close.
+func (c *Conn) send(ctx context.Context, op *Operation, uri string, payload, signBody []byte, contentType, serial string, opts []CallOption) (*http.Response, error) {
+	var co callOptions
+	for _, o := range opts {
+		o(&co)
+	}
+	attempts := c.maxAttempts
+	if co.maxAttempts > 0 {
+		attempts = co.maxAttempts
+	}
+	if serial == "" && c.announce != nil {
+		serial = c.announce.AnnouncedSerial()
+	}
+	ctx = WithOperation(ctx, op)
+	base := c.base
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		resp, err := c.attempt(ctx, op, base, uri, payload, signBody, contentType, serial, co.header)
+		if co.meta != nil {
+			co.meta.Attempts = attempt
+			if resp != nil {
+				co.meta.StatusCode, co.meta.RequestID, co.meta.Header = resp.StatusCode, resp.Header.Get("Request-ID"), resp.Header
+			}
+		}
+		c.logAttempt(ctx, op, attempt, resp, err, time.Since(start))
+		if err != nil {
+			if ctx.Err() != nil || !retryableNetError(err) || attempt >= attempts {
+				return nil, fmt.Errorf("wxpay: %s: %w", op.ID, err)
+			}
+			if c.backup != "" && isDialError(err) {
+				base = c.backup
+			}
+			if err := c.sleep(ctx, c.backoff(attempt, nil)); err != nil {
+				return nil, fmt.Errorf("wxpay: %s: %w", op.ID, err)
+			}
+			continue
+		}
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			return resp, nil
+		}
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		resp.Body.Close()
+		apiErr := newAPIError(op, resp, data, c.now())
+		if !apiErr.Retryable() || attempt >= attempts {
+			return nil, apiErr
+		}
+		if err := c.sleep(ctx, c.backoff(attempt, resp)); err != nil {
+			return nil, fmt.Errorf("wxpay: %s: %w", op.ID, err)
+		}
+	}
+}
+
+func (c *Conn) attempt(ctx context.Context, op *Operation, base, uri string, payload, signBody []byte, contentType, serial string, extra http.Header) (*http.Response, error) {
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, op.Method, base+uri, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range extra {
+		req.Header[http.CanonicalHeaderKey(k)] = v
+	}
+	authz, err := c.authz.Authorize(op.Method, req.URL.RequestURI(), signBody)
+	if err != nil {
+		return nil, err
+	}
+	h := req.Header
+	h["Authorization"] = []string{authz}
+	if op.Unsigned {
+		h["Accept"] = acceptAny
+	} else {
+		h["Accept"] = acceptJSON
+	}
+	h["User-Agent"] = c.userAgent
+	if contentType == jsonContentType {
+		h["Content-Type"] = ctJSON
+	} else if contentType != "" {
+		h["Content-Type"] = []string{contentType}
+	}
+	if serial != "" {
+		h["Wechatpay-Serial"] = []string{serial}
+	}
+	return c.http.Do(req)
+}
+
+// backoff returns the wait before the next attempt: exponential with full
+// jitter, or the server's Retry-After when it asks for longer.
+func (c *Conn) backoff(attempt int, resp *http.Response) time.Duration {
+	d := c.retryBase << (attempt - 1)
+	if d > c.retryMax || d <= 0 {
+		d = c.retryMax
+	}
+	d = d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	if resp != nil {
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			if ra := time.Duration(s) * time.Second; ra > d {
+				d = min(ra, 30*time.Second)
+			}
+		}
+	}
+	return d
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ErrVerification is wrapped by every error about an answer whose signature
+// could not be verified. Such errors are never retried: the request reached
+// WeChat Pay and may have taken effect, so query before repeating it.
+var ErrVerification = errors.New("the answer's signature could not be verified")
+
+// retryableNetError reports errors after which the identical request may be
+// sent again: connection refused or reset, an answer cut short, timeouts of
+// the transport. Verification failures and TLS errors are not.
+func retryableNetError(err error) bool {
+	if errors.Is(err, ErrVerification) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && (strings.Contains(ue.Err.Error(), "x509") || strings.Contains(ue.Err.Error(), "tls:")) {
+		return false
+	}
+	if isDialError(err) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// isDialError reports a failure to connect at all: nothing was sent.
+func isDialError(err error) bool {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return true
+	}
+	var de *net.DNSError
+	return errors.As(err, &de) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+func (c *Conn) logAttempt(ctx context.Context, op *Operation, attempt int, resp *http.Response, err error, d time.Duration) {
+	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("op", op.ID),
+		slog.String("method", op.Method),
+		slog.String("path", op.Path),
+		slog.Int("attempt", attempt),
+		slog.Duration("duration", d),
+	}
+	if resp != nil {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.String("request_id", resp.Header.Get("Request-ID")))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "wxpay request", attrs...)
+}
+
+// Body is an answer body already read into memory, as the verifying
+// transport leaves it; Conn reads it without copying.
+type Body struct {
+	*bytes.Reader
+	b []byte
+}
+
+// NewBody wraps b as a response body.
+func NewBody(b []byte) *Body { return &Body{Reader: bytes.NewReader(b), b: b} }
+
+// Bytes returns the whole body.
+func (b *Body) Bytes() []byte { return b.b }
+
+// Close does nothing.
+func (b *Body) Close() error { return nil }
+
+// maxBody bounds a JSON answer.
+const maxBody = 32 << 20
+
+func bodyBytes(r io.Reader) ([]byte, error) {
+	if b, ok := r.(interface{ Bytes() []byte }); ok {
+		return b.Bytes(), nil
+	}
+	return io.ReadAll(io.LimitReader(r, maxBody))
+}
+
+// IsZero reports whether v is its type's zero value. The generated
+// mode-independent methods use it to reject fields of the other mode.
+func IsZero(v any) bool {
+	return v == nil || reflect.ValueOf(v).IsZero()
+}

@@ -1,0 +1,108 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// encryptFields encrypts, in the JSON payload, every non-empty string at one
+// of op's sensitive paths, and returns the new payload and the serial of the
+// key used. The caller's value is never touched: the work happens on the
+// encoded bytes, once per call, so a retry resends the same ciphertext.
+func (c *Conn) encryptFields(ctx context.Context, op *Operation, payload []byte) ([]byte, string, error) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, "", fmt.Errorf("wxpay: %s: %w", op.ID, err)
+	}
+	var targets []fieldRef
+	for _, p := range op.Sensitive {
+		collect(doc, p, &targets)
+	}
+	if len(targets) == 0 {
+		return payload, "", nil
+	}
+	if c.enc == nil {
+		return nil, "", &UsageError{Op: op.ID, Msg: "the request carries sensitive fields but the client has no platform key to encrypt them with"}
+	}
+	serial, encrypt, err := c.enc.Encryptor(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("wxpay: %s: encrypting sensitive fields: %w", op.ID, err)
+	}
+	for _, t := range targets {
+		ct, err := encrypt(t.get())
+		if err != nil {
+			return nil, "", fmt.Errorf("wxpay: %s: encrypting a sensitive field: %w", op.ID, err)
+		}
+		t.set(ct)
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return nil, "", fmt.Errorf("wxpay: %s: %w", op.ID, err)
+	}
+	return out, serial, nil
+}
+
+// fieldRef is a string slot inside a decoded JSON document.
+type fieldRef struct {
+	obj map[string]any
+	arr []any
+	key string
+	idx int
+}
+
+func (f fieldRef) get() string {
+	if f.obj != nil {
+		return f.obj[f.key].(string)
+	}
+	return f.arr[f.idx].(string)
+}
+
+func (f fieldRef) set(s string) {
+	if f.obj != nil {
+		f.obj[f.key] = s
+	} else {
+		f.arr[f.idx] = s
+	}
+}
+
+// collect appends the non-empty strings found at path below v.
+func collect(v any, path []string, out *[]fieldRef) {
+	if len(path) == 0 {
+		return
+	}
+	head, rest := path[0], path[1:]
+	switch x := v.(type) {
+	case map[string]any:
+		if head == "*" {
+			return
+		}
+		child, ok := x[head]
+		if !ok {
+			return
+		}
+		if len(rest) == 0 {
+			if s, ok := child.(string); ok && s != "" {
+				*out = append(*out, fieldRef{obj: x, key: head})
+			}
+			return
+		}
+		collect(child, rest, out)
+	case []any:
+		if head != "*" {
+			return
+		}
+		for i, e := range x {
+			if len(rest) == 0 {
+				if s, ok := e.(string); ok && s != "" {
+					*out = append(*out, fieldRef{arr: x, idx: i})
+				}
+				continue
+			}
+			collect(e, rest, out)
+		}
+	}
+}

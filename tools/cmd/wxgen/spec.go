@@ -1,0 +1,488 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/speakeasy-api/openapi/overlay/loader"
+	"gopkg.in/yaml.v3"
+)
+
+// obj is a JSON/YAML object of the spec as a generic tree.
+type obj = map[string]any
+
+// Spec is api/openapi.yaml after the Go overlay, with the facts wxgen needs
+// pulled out.
+type Spec struct {
+	Doc     obj
+	Tags    []Tag
+	Ops     []*Op
+	Schemas map[string]obj
+	// Owner maps a schema name to the tag (Go package) that declares it.
+	Owner map[string]string
+}
+
+// Tag is a business domain: one Go package under gen/.
+type Tag struct {
+	Name, Description string
+}
+
+// Op is one operation.
+type Op struct {
+	ID, Method, Path, Tag   string
+	Summary, Description    string
+	Modes                   []string
+	Twin                    string // on a partner operation: its direct twin
+	Unsigned                bool
+	Params                  []*Param
+	Body                    string // schema name of the request body, "" if none
+	BodyContentType         string
+	Status                  int    // success status
+	Resp                    string // schema name of the success body, "" if none
+	RespTypes               []string
+	Sensitive               [][]string
+	Node                    obj
+	partner, direct         *Op // twins, set by linkTwins
+	unifiedName, methodName string
+}
+
+// Param is a path, query or header parameter.
+type Param struct {
+	Name, In, Description string
+	Required              bool
+	Schema                obj
+	Node                  obj // the resolved parameter object
+}
+
+// HasMode reports whether the operation serves mode m.
+func (o *Op) HasMode(m string) bool {
+	for _, x := range o.Modes {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+func loadSpec(specPath, overlayPath string) (*Spec, error) {
+	raw, err := os.ReadFile(specPath)
+	if err != nil {
+		return nil, err
+	}
+	var node yaml.Node
+	if err := yaml.Unmarshal(raw, &node); err != nil {
+		return nil, fmt.Errorf("%s: %w", specPath, err)
+	}
+	if overlayPath != "" {
+		ov, err := loader.LoadOverlay(overlayPath)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", overlayPath, err)
+		}
+		if err := ov.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %w", overlayPath, err)
+		}
+		warnings, err := ov.ApplyToStrict(&node)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", overlayPath, err)
+		}
+		for _, w := range warnings {
+			if !strings.Contains(w, "rfc9535") {
+				return nil, fmt.Errorf("%s: %s", overlayPath, w)
+			}
+		}
+	}
+	var doc obj
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	if err := enc.Encode(&node); err != nil {
+		return nil, err
+	}
+	if err := yaml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		return nil, err
+	}
+	if err := applyNamingHints(doc); err != nil {
+		return nil, err
+	}
+	s := &Spec{Doc: doc, Schemas: map[string]obj{}, Owner: map[string]string{}}
+	for _, t := range list(doc["tags"]) {
+		t := t.(obj)
+		s.Tags = append(s.Tags, Tag{Name: str(t["name"]), Description: str(t["description"])})
+	}
+	comps := m(doc["components"])
+	for name, sc := range m(comps["schemas"]) {
+		s.Schemas[name] = sc.(obj)
+	}
+	if err := s.loadOps(); err != nil {
+		return nil, err
+	}
+	if err := s.assignOwners(); err != nil {
+		return nil, err
+	}
+	if err := s.linkTwins(); err != nil {
+		return nil, err
+	}
+	for _, op := range s.Ops {
+		if op.Body != "" {
+			op.Sensitive = s.sensitivePaths(op.Body, nil, 0)
+		}
+	}
+	return s, nil
+}
+
+func m(v any) obj {
+	if o, ok := v.(obj); ok {
+		return o
+	}
+	return obj{}
+}
+
+func list(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return nil
+}
+
+func str(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return ""
+}
+
+func strList(v any) []string {
+	var out []string
+	for _, x := range list(v) {
+		out = append(out, str(x))
+	}
+	return out
+}
+
+func sortedKeys[V any](mm map[string]V) []string {
+	keys := make([]string, 0, len(mm))
+	for k := range mm {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// refName returns X for "#/components/<kind>/X".
+func refName(ref, kind string) (string, bool) {
+	prefix := "#/components/" + kind + "/"
+	if !strings.HasPrefix(ref, prefix) {
+		return "", false
+	}
+	return strings.TrimPrefix(ref, prefix), true
+}
+
+func (s *Spec) resolveParam(p obj) obj {
+	if ref := str(p["$ref"]); ref != "" {
+		name, _ := refName(ref, "parameters")
+		return m(m(m(s.Doc["components"])["parameters"])[name])
+	}
+	return p
+}
+
+var httpMethods = []string{"get", "put", "post", "delete", "patch"}
+
+func (s *Spec) loadOps() error {
+	paths := m(s.Doc["paths"])
+	seen := map[string]bool{}
+	for _, path := range sortedKeys(paths) {
+		item := m(paths[path])
+		for _, method := range httpMethods {
+			n, ok := item[method].(obj)
+			if !ok {
+				continue
+			}
+			op := &Op{
+				ID:          str(n["operationId"]),
+				Method:      strings.ToUpper(method),
+				Path:        path,
+				Summary:     str(n["summary"]),
+				Description: str(n["description"]),
+				Modes:       strList(n["x-wxpay-modes"]),
+				Twin:        str(n["x-wxpay-twin"]),
+				Unsigned:    n["x-wxpay-unsigned"] == true,
+				Node:        n,
+			}
+			where := op.Method + " " + path
+			if op.ID == "" {
+				return fmt.Errorf("%s: no operationId", where)
+			}
+			if seen[op.ID] {
+				return fmt.Errorf("%s: operationId %s used twice", where, op.ID)
+			}
+			seen[op.ID] = true
+			tags := strList(n["tags"])
+			if len(tags) != 1 {
+				return fmt.Errorf("%s: want exactly one tag, have %v", op.ID, tags)
+			}
+			op.Tag = tags[0]
+			if len(op.Modes) == 0 {
+				return fmt.Errorf("%s: no x-wxpay-modes", op.ID)
+			}
+			for _, p := range append(list(item["parameters"]), list(n["parameters"])...) {
+				p := s.resolveParam(m(p))
+				op.Params = append(op.Params, &Param{
+					Name:        str(p["name"]),
+					In:          str(p["in"]),
+					Description: str(p["description"]),
+					Required:    p["required"] == true,
+					Schema:      m(p["schema"]),
+					Node:        p,
+				})
+			}
+			if rb := m(n["requestBody"]); len(rb) > 0 {
+				content := m(rb["content"])
+				if len(content) != 1 {
+					return fmt.Errorf("%s: want one request content type", op.ID)
+				}
+				for ct, c := range content {
+					op.BodyContentType = ct
+					ref := str(m(m(c)["schema"])["$ref"])
+					name, ok := refName(ref, "schemas")
+					if !ok {
+						return fmt.Errorf("%s: the request body must be a named schema ($ref)", op.ID)
+					}
+					op.Body = name
+				}
+			}
+			for code, r := range m(n["responses"]) {
+				if len(code) != 3 || code[0] != '2' {
+					continue
+				}
+				if op.Status != 0 {
+					return fmt.Errorf("%s: more than one success response", op.ID)
+				}
+				fmt.Sscanf(code, "%d", &op.Status)
+				content := m(m(r)["content"])
+				for _, ct := range sortedKeys(content) {
+					op.RespTypes = append(op.RespTypes, ct)
+					if strings.Contains(ct, "json") {
+						ref := str(m(m(content[ct])["schema"])["$ref"])
+						name, ok := refName(ref, "schemas")
+						if !ok {
+							return fmt.Errorf("%s: the %s response must be a named schema ($ref)", op.ID, code)
+						}
+						op.Resp = name
+					}
+				}
+			}
+			if op.Status == 0 {
+				return fmt.Errorf("%s: no success response", op.ID)
+			}
+			s.Ops = append(s.Ops, op)
+		}
+	}
+	return nil
+}
+
+// refsOf lists the schema names a node refers to, directly.
+func refsOf(v any, out map[string]bool) {
+	switch x := v.(type) {
+	case obj:
+		if ref, ok := x["$ref"].(string); ok {
+			if name, ok := refName(ref, "schemas"); ok {
+				out[name] = true
+			}
+		}
+		for _, k := range sortedKeys(x) {
+			refsOf(x[k], out)
+		}
+	case []any:
+		for _, e := range x {
+			refsOf(e, out)
+		}
+	}
+}
+
+// opRoots lists the schemas an operation's Go code refers to: its request
+// body, its parameters' schemas and its success response.
+func (s *Spec) opRoots(op *Op) map[string]bool {
+	roots := map[string]bool{}
+	if op.Body != "" {
+		roots[op.Body] = true
+	}
+	if op.Resp != "" {
+		roots[op.Resp] = true
+	}
+	for _, p := range op.Params {
+		refsOf(p.Schema, roots)
+	}
+	return roots
+}
+
+// closure returns every schema reachable from roots.
+func (s *Spec) closure(roots map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	var visit func(string)
+	visit = func(name string) {
+		if out[name] {
+			return
+		}
+		out[name] = true
+		direct := map[string]bool{}
+		refsOf(s.Schemas[name], direct)
+		for _, d := range sortedKeys(direct) {
+			visit(d)
+		}
+	}
+	for _, r := range sortedKeys(roots) {
+		visit(r)
+	}
+	return out
+}
+
+// assignOwners gives every schema a package: the x-wxpay-tag it declares, or
+// else the first tag, in the order of the spec's tags list, whose operations
+// reach it. Packages only import packages listed before them, so the
+// generated packages never form an import cycle.
+func (s *Spec) assignOwners() error {
+	reached := map[string]map[string]bool{}
+	for _, op := range s.Ops {
+		for name := range s.closure(s.opRoots(op)) {
+			if reached[name] == nil {
+				reached[name] = map[string]bool{}
+			}
+			reached[name][op.Tag] = true
+		}
+	}
+	tagIndex := map[string]int{}
+	for i, t := range s.Tags {
+		tagIndex[t.Name] = i
+	}
+	for _, op := range s.Ops {
+		if _, ok := tagIndex[op.Tag]; !ok {
+			return fmt.Errorf("%s: tag %q is not in the spec's tags list", op.ID, op.Tag)
+		}
+	}
+	for _, name := range sortedKeys(s.Schemas) {
+		if t := str(s.Schemas[name]["x-wxpay-tag"]); t != "" {
+			if _, ok := tagIndex[t]; !ok {
+				return fmt.Errorf("schema %s: x-wxpay-tag %q is not a tag", name, t)
+			}
+			s.Owner[name] = t
+			continue
+		}
+		best := ""
+		for t := range reached[name] {
+			if best == "" || tagIndex[t] < tagIndex[best] {
+				best = t
+			}
+		}
+		if best == "" {
+			// Schemas that no operation uses (the error body, notification
+			// envelopes) have no Go type unless they name a tag.
+			continue
+		}
+		s.Owner[name] = best
+	}
+	// Everything a schema refers to must live in its own package or in one
+	// listed before it.
+	for _, name := range sortedKeys(s.Owner) {
+		direct := map[string]bool{}
+		refsOf(s.Schemas[name], direct)
+		for d := range direct {
+			if tagIndex[s.Owner[d]] > tagIndex[s.Owner[name]] {
+				return fmt.Errorf("schema %s (package %s) refers to %s (package %s), which is listed later: that would be an import cycle; move one of them with x-wxpay-tag", name, s.Owner[name], d, s.Owner[d])
+			}
+		}
+	}
+	for _, op := range s.Ops {
+		if op.Body != "" && s.Owner[op.Body] != op.Tag {
+			return fmt.Errorf("%s: its request body %s belongs to package %s; request bodies must belong to the operation's own tag", op.ID, op.Body, s.Owner[op.Body])
+		}
+	}
+	return nil
+}
+
+func (s *Spec) opByID(id string) *Op {
+	for _, op := range s.Ops {
+		if op.ID == id {
+			return op
+		}
+	}
+	return nil
+}
+
+func (s *Spec) linkTwins() error {
+	for _, op := range s.Ops {
+		op.methodName = op.ID
+		op.unifiedName = ""
+	}
+	for _, p := range s.Ops {
+		if p.Twin == "" {
+			continue
+		}
+		d := s.opByID(p.Twin)
+		if d == nil {
+			return fmt.Errorf("%s: x-wxpay-twin %s does not exist", p.ID, p.Twin)
+		}
+		if p.ID != "Partner"+d.ID {
+			return fmt.Errorf("%s: the partner twin of %s must be named Partner%s", p.ID, d.ID, d.ID)
+		}
+		if fmt.Sprint(d.Modes) != "[direct]" || fmt.Sprint(p.Modes) != "[partner]" {
+			return fmt.Errorf("%s/%s: twins must be direct-only and partner-only", d.ID, p.ID)
+		}
+		if d.Tag != p.Tag {
+			return fmt.Errorf("%s/%s: twins must share a tag", d.ID, p.ID)
+		}
+		if d.Resp != p.Resp || d.Status != p.Status || fmt.Sprint(d.RespTypes) != fmt.Sprint(p.RespTypes) {
+			return fmt.Errorf("%s/%s: twins must answer with the same schema", d.ID, p.ID)
+		}
+		if d.partner != nil {
+			return fmt.Errorf("%s has two partner twins", d.ID)
+		}
+		d.partner, p.direct = p, d
+		d.unifiedName = d.ID
+		d.methodName = "Direct" + d.ID
+	}
+	return nil
+}
+
+// sensitivePaths lists the JSON paths, from the body root, of the string
+// fields marked x-wxpay-sensitive; "*" stands for every array element.
+func (s *Spec) sensitivePaths(name string, prefix []string, depth int) [][]string {
+	if depth > 20 {
+		return nil
+	}
+	return s.sensitiveIn(s.Schemas[name], prefix, depth)
+}
+
+func (s *Spec) sensitiveIn(sc obj, prefix []string, depth int) [][]string {
+	var out [][]string
+	if ref := str(sc["$ref"]); ref != "" {
+		name, _ := refName(ref, "schemas")
+		return s.sensitivePaths(name, prefix, depth+1)
+	}
+	if sc["x-wxpay-sensitive"] == true {
+		return [][]string{append([]string(nil), prefix...)}
+	}
+	for _, a := range list(sc["allOf"]) {
+		out = append(out, s.sensitiveIn(m(a), prefix, depth+1)...)
+	}
+	props := m(sc["properties"])
+	for _, k := range sortedKeys(props) {
+		out = append(out, s.sensitiveIn(m(props[k]), append(append([]string(nil), prefix...), k), depth+1)...)
+	}
+	if items, ok := sc["items"].(obj); ok {
+		out = append(out, s.sensitiveIn(items, append(append([]string(nil), prefix...), "*"), depth+1)...)
+	}
+	return out
+}
+
+// tagOps returns the operations of one tag in spec order.
+func (s *Spec) tagOps(tag string) []*Op {
+	var out []*Op
+	for _, op := range s.Ops {
+		if op.Tag == tag {
+			out = append(out, op)
+		}
+	}
+	return out
+}
