@@ -73,7 +73,7 @@ func (e TradeBillType) Valid() bool {
 
 // BillDownload Where to download a bill, and the digest to check it against.
 type BillDownload struct {
-	// DownloadURL The URL to download from
+	// DownloadURL The URL to download from, valid for five minutes; request it unchanged (账单下载地址).
 	DownloadURL string `json:"download_url"`
 
 	// HashType The digest algorithm of a bill (哈希类型).

@@ -66,7 +66,7 @@ type PlatformCertificate struct {
 	// ExpireTime When it expires (证书弃用时间).
 	ExpireTime core.Time `json:"expire_time"`
 
-	// SerialNo The certificate serial number
+	// SerialNo The certificate serial number, upper-case hex (证书序列号).
 	SerialNo string `json:"serial_no"`
 }
 

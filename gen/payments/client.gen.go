@@ -180,6 +180,32 @@ func (c *Client) DirectQueryOrderByID(ctx context.Context, transactionID string,
 	return out, nil
 }
 
+// SettleInfoInput is the mode-independent form of SettleInfo (direct mode) and PartnerSettleInfo (partner mode).
+type SettleInfoInput struct {
+	// ProfitSharing Whether the order takes part in profit sharing (是否指定分账).
+	ProfitSharing bool
+	// SubsidyAmount The platform's subsidy for the order, in 分 (补差金额). Partner mode only.
+	SubsidyAmount int64
+}
+
+// direct converts v to its direct-mode form; path prefixes field names in errors.
+func (v *SettleInfoInput) direct(op, path string) (SettleInfo, error) {
+	var out SettleInfo
+	out.ProfitSharing = v.ProfitSharing
+	if v.SubsidyAmount != 0 {
+		return out, &core.UsageError{Op: op, Msg: path + "SubsidyAmount is a partner-mode field but the client is in direct mode"}
+	}
+	return out, nil
+}
+
+// partner converts v to its partner-mode form; path prefixes field names in errors.
+func (v *SettleInfoInput) partner(op, path string) (PartnerSettleInfo, error) {
+	var out PartnerSettleInfo
+	out.ProfitSharing = v.ProfitSharing
+	out.SubsidyAmount = v.SubsidyAmount
+	return out, nil
+}
+
 // NativePrepayInput is the input of NativePrepay, in either mode: the fields of DirectNativePrepay and PartnerNativePrepay, without the merchant ids, which come from the client's configuration.
 type NativePrepayInput struct {
 	// Amount The order amount (订单金额).
@@ -205,7 +231,7 @@ type NativePrepayInput struct {
 	// SceneInfo Where the payment happens (场景信息).
 	SceneInfo SceneInfo
 	// SettleInfo Settlement options (结算信息).
-	SettleInfo SettleInfo
+	SettleInfo SettleInfoInput
 	// SupportFapiao Whether the payer may request an electronic invoice (电子发票入口开放标识).
 	SupportFapiao bool
 	// TimeExpire When the order stops accepting payment (交易结束时间).
@@ -237,7 +263,12 @@ func (c *Client) NativePrepay(ctx context.Context, in *NativePrepayInput, opts .
 		body.OutTradeNo = v.OutTradeNo
 		body.Payer = v.Payer
 		body.SceneInfo = v.SceneInfo
-		body.SettleInfo = v.SettleInfo
+		if !core.IsZero(v.SettleInfo) {
+			var err error
+			if body.SettleInfo, err = v.SettleInfo.partner(opNativePrepay.ID, ""+"SettleInfo."); err != nil {
+				return nil, err
+			}
+		}
 		body.SupportFapiao = v.SupportFapiao
 		body.TimeExpire = v.TimeExpire
 		body.SubAppID = v.SubAppID
@@ -256,7 +287,12 @@ func (c *Client) NativePrepay(ctx context.Context, in *NativePrepayInput, opts .
 	body.OutTradeNo = v.OutTradeNo
 	body.Payer = v.Payer
 	body.SceneInfo = v.SceneInfo
-	body.SettleInfo = v.SettleInfo
+	if !core.IsZero(v.SettleInfo) {
+		var err error
+		if body.SettleInfo, err = v.SettleInfo.direct(opNativePrepay.ID, ""+"SettleInfo."); err != nil {
+			return nil, err
+		}
+	}
 	body.SupportFapiao = v.SupportFapiao
 	body.TimeExpire = v.TimeExpire
 	if v.SubAppID != "" {

@@ -190,7 +190,7 @@ type GoodsDetail struct {
 	// Quantity How many (商品数量).
 	Quantity int64 `json:"quantity"`
 
-	// UnitPrice The price of one
+	// UnitPrice The price of one, in 分 (商品单价).
 	UnitPrice int64 `json:"unit_price"`
 
 	// WechatpayGoodsID The WeChat Pay item code (微信侧商品编码).
@@ -310,8 +310,8 @@ type PartnerNativePrepayRequest struct {
 	// SceneInfo Where the payment happens (场景信息).
 	SceneInfo SceneInfo `json:"scene_info,omitempty,omitzero"`
 
-	// SettleInfo Settlement options (结算信息).
-	SettleInfo SettleInfo `json:"settle_info,omitempty,omitzero"`
+	// SettleInfo Settlement options of a sub-merchant's order (结算信息).
+	SettleInfo PartnerSettleInfo `json:"settle_info,omitempty,omitzero"`
 
 	// SpAppID The service provider's app id (服务商应用ID).
 	SpAppID string `json:"sp_appid"`
@@ -332,12 +332,21 @@ type PartnerNativePrepayRequest struct {
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
 }
 
+// PartnerSettleInfo Settlement options of a sub-merchant's order (结算信息).
+type PartnerSettleInfo struct {
+	// ProfitSharing Whether the order takes part in profit sharing (是否指定分账).
+	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
+
+	// SubsidyAmount The platform's subsidy for the order, in 分 (补差金额).
+	SubsidyAmount int64 `json:"subsidy_amount,omitempty,omitzero"`
+}
+
 // PayerIdentity The payer's real-name identity, for merchants allowed to require it (实名支付). Both values are encrypted by the client.
 type PayerIdentity struct {
-	// Name The name on the document (姓名)
+	// Name The name on the document (姓名), sent encrypted.
 	Name string `json:"name"`
 
-	// Number The document number (证件号)
+	// Number The document number (证件号), sent encrypted.
 	Number string `json:"number"`
 
 	// Type The kind of identity document (证件类型).
@@ -415,7 +424,7 @@ type SceneInfo struct {
 	// DeviceID The merchant's device id (商户端设备号).
 	DeviceID string `json:"device_id,omitempty,omitzero"`
 
-	// PayerClientIP The payer's IP address
+	// PayerClientIP The payer's IP address, IPv4 or IPv6 (用户终端IP).
 	PayerClientIP string `json:"payer_client_ip,omitempty,omitzero"`
 
 	// StoreInfo The merchant's store (商户门店信息).
@@ -431,16 +440,16 @@ type SettleInfo struct {
 // StoreInfo The merchant's store (商户门店信息).
 type StoreInfo struct {
 	// Address The street address (详细地址).
-	Address string `json:"address,omitempty,omitzero"`
+	Address string `json:"address"`
 
 	// AreaCode The administrative area code (地区编码).
-	AreaCode string `json:"area_code,omitempty,omitzero"`
+	AreaCode string `json:"area_code"`
 
 	// ID The store number (门店编号).
-	ID string `json:"id"`
+	ID string `json:"id,omitempty,omitzero"`
 
 	// Name The store name (门店名称).
-	Name string `json:"name,omitempty,omitzero"`
+	Name string `json:"name"`
 }
 
 // TradeState The state of an order (交易状态).
@@ -516,7 +525,7 @@ type TransactionAmount struct {
 	// PayerCurrency The currency the payer paid in (用户支付币种).
 	PayerCurrency string `json:"payer_currency,omitempty,omitzero"`
 
-	// PayerTotal What the payer paid
+	// PayerTotal What the payer paid, after discounts (用户支付金额).
 	PayerTotal int64 `json:"payer_total,omitempty,omitzero"`
 
 	// Total The order total (订单总金额).
