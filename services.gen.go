@@ -6,7 +6,9 @@ import (
 	"github.com/gowxpay/wxpay/core"
 	"github.com/gowxpay/wxpay/gen/bills"
 	"github.com/gowxpay/wxpay/gen/certificates"
+	"github.com/gowxpay/wxpay/gen/combine"
 	"github.com/gowxpay/wxpay/gen/payments"
+	"github.com/gowxpay/wxpay/gen/refunds"
 )
 
 // Services holds the typed client of every business domain of the spec,
@@ -14,6 +16,10 @@ import (
 type Services struct {
 	// Payments calls 基础支付 — JSAPI, APP, H5, Native and code payments, queries and closing, in both modes.
 	Payments *payments.Client
+	// Combine calls 合单支付 — one payment covering orders of several merchants.
+	Combine *combine.Client
+	// Refunds calls 退款 — refunds and their queries.
+	Refunds *refunds.Client
 	// Bills calls 账单 — trade and fund-flow bills and their download.
 	Bills *bills.Client
 	// Certificates calls 平台证书 — the platform certificates used to verify WeChat Pay signatures.
@@ -23,6 +29,8 @@ type Services struct {
 func newServices(conn *core.Conn) Services {
 	return Services{
 		Payments:     payments.New(conn),
+		Combine:      combine.New(conn),
+		Refunds:      refunds.New(conn),
 		Bills:        bills.New(conn),
 		Certificates: certificates.New(conn),
 	}
@@ -32,6 +40,8 @@ func newServices(conn *core.Conn) Services {
 func allOperations() []*core.Operation {
 	var ops []*core.Operation
 	ops = append(ops, payments.Operations()...)
+	ops = append(ops, combine.Operations()...)
+	ops = append(ops, refunds.Operations()...)
 	ops = append(ops, bills.Operations()...)
 	ops = append(ops, certificates.Operations()...)
 	return ops

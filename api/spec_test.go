@@ -84,10 +84,10 @@ func TestSpecValidates(t *testing.T) {
 var (
 	schemaKeys = set("type", "format", "description", "enum", "required", "properties", "items", "$ref", "allOf",
 		"nullable", "example", "minLength", "maxLength", "minimum", "maximum", "pattern", "default", "minItems",
-		"maxItems", "additionalProperties", "readOnly", "x-wxpay-sensitive", "x-wxpay-events", "x-wxpay-event-key", "x-wxpay-tag")
+		"maxItems", "additionalProperties", "readOnly", "x-wxpay-sensitive", "x-wxpay-partner-required", "x-wxpay-events", "x-wxpay-event-key", "x-wxpay-tag")
 	opKeys = set("operationId", "tags", "summary", "description", "parameters", "requestBody", "responses",
 		"deprecated", "x-wxpay-modes", "x-wxpay-twin", "x-wxpay-unsigned")
-	paramKeys    = set("name", "in", "required", "description", "schema", "example", "$ref")
+	paramKeys    = set("name", "in", "required", "description", "schema", "example", "$ref", "x-wxpay-partner-required")
 	responseKeys = set("description", "content", "headers", "$ref")
 	mediaKeys    = set("schema", "example")
 	bodyKeys     = set("required", "content", "description")
@@ -309,6 +309,9 @@ func TestSpecRules(t *testing.T) {
 			}
 			if s["properties"] != nil || str(s["type"]) == "object" {
 				t.Errorf("%s: inline object; make it a named schema so the Go API has no anonymous structs", where)
+			}
+			if s["x-wxpay-partner-required"] != nil && (s["x-wxpay-partner-required"] != true || !strings.HasSuffix(where, ".sub_mchid")) {
+				t.Errorf("%s: x-wxpay-partner-required: true goes on sub_mchid fields only", where)
 			}
 			if s["x-wxpay-sensitive"] != nil && (s["x-wxpay-sensitive"] != true || str(s["type"]) != "string") {
 				t.Errorf("%s: x-wxpay-sensitive: true goes on string fields only", where)

@@ -3,11 +3,19 @@
 package callback
 
 import (
+	"github.com/gowxpay/wxpay/gen/combine"
 	"github.com/gowxpay/wxpay/gen/payments"
+	"github.com/gowxpay/wxpay/gen/refunds"
 )
 
 // Event types whose resource wxpay decodes into a generated type.
 const (
+	// EventRefundAbnormal is the REFUND.ABNORMAL notification.
+	EventRefundAbnormal = "REFUND.ABNORMAL"
+	// EventRefundClosed is the REFUND.CLOSED notification.
+	EventRefundClosed = "REFUND.CLOSED"
+	// EventRefundSuccess is the REFUND.SUCCESS notification.
+	EventRefundSuccess = "REFUND.SUCCESS"
 	// EventTransactionSuccess is the TRANSACTION.SUCCESS notification.
 	EventTransactionSuccess = "TRANSACTION.SUCCESS"
 )
@@ -15,5 +23,9 @@ const (
 // generatedEvents maps event types to resource types, from the
 // x-wxpay-events of api/openapi.yaml's schemas.
 var generatedEvents = []eventDecl{
+	{Type: "REFUND.ABNORMAL", Key: "", New: func() any { return new(refunds.RefundNotification) }},
+	{Type: "REFUND.CLOSED", Key: "", New: func() any { return new(refunds.RefundNotification) }},
+	{Type: "REFUND.SUCCESS", Key: "", New: func() any { return new(refunds.RefundNotification) }},
+	{Type: "TRANSACTION.SUCCESS", Key: "combine_out_trade_no", New: func() any { return new(combine.CombineTransaction) }},
 	{Type: "TRANSACTION.SUCCESS", Key: "", New: func() any { return new(payments.Transaction) }},
 }

@@ -23,16 +23,82 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opApplyTradeBill = core.Operation{ID: "ApplyTradeBill", Method: "GET", Path: "/v3/bill/tradebill", Modes: core.Direct | core.Partner}
-	opDownloadBill   = core.Operation{ID: "DownloadBill", Method: "GET", Path: "/v3/billdownload/file", Modes: core.Direct | core.Partner, Unsigned: true}
+	opApplyFundFlowBill            = core.Operation{ID: "ApplyFundFlowBill", Method: "GET", Path: "/v3/bill/fundflowbill", Modes: core.Direct | core.Partner}
+	opApplySubMerchantFundFlowBill = core.Operation{ID: "ApplySubMerchantFundFlowBill", Method: "GET", Path: "/v3/bill/sub-merchant-fundflowbill", Modes: core.Partner}
+	opApplyTradeBill               = core.Operation{ID: "ApplyTradeBill", Method: "GET", Path: "/v3/bill/tradebill", Modes: core.Direct | core.Partner}
+	opDownloadBill                 = core.Operation{ID: "DownloadBill", Method: "GET", Path: "/v3/billdownload/file", Modes: core.Direct | core.Partner, Unsigned: true}
 )
 
 // Operations returns the operations of this package, for tools and tests.
 func Operations() []*core.Operation {
 	return []*core.Operation{
+		&opApplyFundFlowBill,
+		&opApplySubMerchantFundFlowBill,
 		&opApplyTradeBill,
 		&opDownloadBill,
 	}
+}
+
+// ApplyFundFlowBill applies for the fund-flow bill of a day (申请资金账单).
+//
+// Returns a short-lived download_url for the day's fund-flow bill of one
+// of the merchant's own accounts, and the SHA-1 of its uncompressed
+// content.
+//
+// GET /v3/bill/fundflowbill (direct, partner)
+func (c *Client) ApplyFundFlowBill(ctx context.Context, params *ApplyFundFlowBillParams, opts ...core.CallOption) (*BillDownload, error) {
+	var p ApplyFundFlowBillParams
+	if params != nil {
+		p = *params
+	}
+	u := core.NewURI("/v3/bill/fundflowbill", 64)
+	u.Query("bill_date", p.BillDate.Param(), true)
+	u.Query("sub_mchid", p.SubMchID, false)
+	u.Query("account_type", string(p.AccountType), false)
+	u.Query("tar_type", string(p.TarType), false)
+	uri, err := u.Finish(&opApplyFundFlowBill)
+	if err != nil {
+		return nil, err
+	}
+	out := new(BillDownload)
+	if err := c.conn.Do(ctx, &opApplyFundFlowBill, uri, nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ApplySubMerchantFundFlowBill applies for a sub-merchant's fund-flow bill of a day (申请单个子商户资金账单).
+//
+// Returns the download addresses of a sub-merchant's fund-flow bill for a
+// day. The bill comes in one or more encrypted parts: decrypt each part
+// with its encrypt_key (itself encrypted to the merchant key) and nonce,
+// then join the parts in bill_sequence order.
+//
+// GET /v3/bill/sub-merchant-fundflowbill (partner)
+func (c *Client) ApplySubMerchantFundFlowBill(ctx context.Context, params *ApplySubMerchantFundFlowBillParams, opts ...core.CallOption) (*SubMerchantFundFlowBill, error) {
+	m := c.conn.Mode()
+	var p ApplySubMerchantFundFlowBillParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	u := core.NewURI("/v3/bill/sub-merchant-fundflowbill", 64)
+	u.Query("sub_mchid", p.SubMchID, true)
+	u.Query("bill_date", p.BillDate.Param(), true)
+	u.Query("account_type", string(p.AccountType), true)
+	u.Query("algorithm", string(p.Algorithm), true)
+	u.Query("tar_type", string(p.TarType), false)
+	uri, err := u.Finish(&opApplySubMerchantFundFlowBill)
+	if err != nil {
+		return nil, err
+	}
+	out := new(SubMerchantFundFlowBill)
+	if err := c.conn.Do(ctx, &opApplySubMerchantFundFlowBill, uri, nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ApplyTradeBill applies for the trade bill of a day (申请交易账单).
@@ -41,13 +107,9 @@ func Operations() []*core.Operation {
 //
 // GET /v3/bill/tradebill (direct, partner)
 func (c *Client) ApplyTradeBill(ctx context.Context, params *ApplyTradeBillParams, opts ...core.CallOption) (*BillDownload, error) {
-	m := c.conn.Mode()
 	var p ApplyTradeBillParams
 	if params != nil {
 		p = *params
-	}
-	if p.SubMchID == "" && m.Partner {
-		p.SubMchID = m.SubMchID
 	}
 	u := core.NewURI("/v3/bill/tradebill", 64)
 	u.Query("bill_date", p.BillDate.Param(), true)

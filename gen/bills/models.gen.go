@@ -8,15 +8,78 @@ import (
 	"github.com/gowxpay/wxpay/core"
 )
 
+// Defines values for BillAccountType.
+const (
+	BillAccountTypeBasic     BillAccountType = "BASIC"
+	BillAccountTypeFees      BillAccountType = "FEES"
+	BillAccountTypeOperation BillAccountType = "OPERATION"
+)
+
+// Valid indicates whether the value is a known member of the BillAccountType enum.
+func (e BillAccountType) Valid() bool {
+	switch e {
+	case BillAccountTypeBasic:
+		return true
+	case BillAccountTypeFees:
+		return true
+	case BillAccountTypeOperation:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BillAlgorithm.
+const (
+	BillAlgorithmAEADAES256GCM BillAlgorithm = "AEAD_AES_256_GCM"
+	BillAlgorithmSM4GCM        BillAlgorithm = "SM4_GCM"
+)
+
+// Valid indicates whether the value is a known member of the BillAlgorithm enum.
+func (e BillAlgorithm) Valid() bool {
+	switch e {
+	case BillAlgorithmAEADAES256GCM:
+		return true
+	case BillAlgorithmSM4GCM:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HashType.
 const (
-	HashTypeSha1 HashType = "SHA1"
+	HashTypeSHA1 HashType = "SHA1"
 )
 
 // Valid indicates whether the value is a known member of the HashType enum.
 func (e HashType) Valid() bool {
 	switch e {
-	case HashTypeSha1:
+	case HashTypeSHA1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubMerchantBillAccountType.
+const (
+	SubMerchantBillAccountTypeBasic     SubMerchantBillAccountType = "BASIC"
+	SubMerchantBillAccountTypeDeposit   SubMerchantBillAccountType = "DEPOSIT"
+	SubMerchantBillAccountTypeFees      SubMerchantBillAccountType = "FEES"
+	SubMerchantBillAccountTypeOperation SubMerchantBillAccountType = "OPERATION"
+)
+
+// Valid indicates whether the value is a known member of the SubMerchantBillAccountType enum.
+func (e SubMerchantBillAccountType) Valid() bool {
+	switch e {
+	case SubMerchantBillAccountTypeBasic:
+		return true
+	case SubMerchantBillAccountTypeDeposit:
+		return true
+	case SubMerchantBillAccountTypeFees:
+		return true
+	case SubMerchantBillAccountTypeOperation:
 		return true
 	default:
 		return false
@@ -71,20 +134,69 @@ func (e TradeBillType) Valid() bool {
 	}
 }
 
+// BillAccountType The merchant account a fund-flow bill covers (资金账户类型).
+type BillAccountType string
+
+// BillAlgorithm The cipher of an encrypted bill (加密算法).
+type BillAlgorithm string
+
 // BillDownload Where to download a bill, and the digest to check it against.
 type BillDownload struct {
 	// DownloadURL The URL to download from, valid for five minutes; request it unchanged (账单下载地址).
+	//
+	// Example: https://api.mch.weixin.qq.com/v3/billdownload/file?token=6XIv5TUPto7pByrTQKhd6kwvyKLG2uY2wMMR8cNXqaA_Cv_isgaUtBzp4QtiozLO
 	DownloadURL string `json:"download_url"`
 
 	// HashType The digest algorithm of a bill (哈希类型).
 	HashType HashType `json:"hash_type"`
 
 	// HashValue The lower-case hex digest of the uncompressed bill (哈希值).
+	//
+	// Example: 79bb0f45fc4c42234a918000b2668d689e2bde04
 	HashValue string `json:"hash_value"`
+}
+
+// EncryptedBillPart One encrypted part of a bill and what is needed to decrypt and check it.
+type EncryptedBillPart struct {
+	// BillSequence The position of the part, from 1 (账单文件序号).
+	//
+	// Example: 1
+	BillSequence int64 `json:"bill_sequence"`
+
+	// DownloadURL The URL to download the part from, valid for five minutes (下载地址).
+	//
+	// Example: https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx
+	DownloadURL string `json:"download_url"`
+
+	// EncryptKey The key of the part, encrypted to the merchant's API certificate key (加密密钥).
+	EncryptKey string `json:"encrypt_key"`
+
+	// HashType The digest algorithm of a bill (哈希类型).
+	HashType HashType `json:"hash_type"`
+
+	// HashValue The lower-case hex digest of the part's plaintext, uncompressed (哈希值).
+	HashValue string `json:"hash_value"`
+
+	// Nonce The nonce to decrypt the part with (随机字符串).
+	Nonce string `json:"nonce"`
 }
 
 // HashType The digest algorithm of a bill (哈希类型).
 type HashType string
+
+// SubMerchantBillAccountType The sub-merchant account a fund-flow bill covers (资金账户类型).
+type SubMerchantBillAccountType string
+
+// SubMerchantFundFlowBill The encrypted parts of a sub-merchant's fund-flow bill.
+type SubMerchantFundFlowBill struct {
+	// DownloadBillCount How many parts the bill has (下载信息总数).
+	//
+	// Example: 1
+	DownloadBillCount int64 `json:"download_bill_count"`
+
+	// DownloadBillList The parts (下载信息明细).
+	DownloadBillList []EncryptedBillPart `json:"download_bill_list,omitempty,omitzero"`
+}
 
 // TarType The compression of a bill (压缩类型).
 type TarType string
@@ -92,12 +204,45 @@ type TarType string
 // TradeBillType Which orders a trade bill lists (账单类型).
 type TradeBillType string
 
+// ApplyFundFlowBillParams defines parameters for ApplyFundFlowBill.
+type ApplyFundFlowBillParams struct {
+	// BillDate The day of the bill, within the last three months (账单日期).
+	BillDate core.Date `form:"bill_date" json:"bill_date"`
+
+	// SubMchID The second-level merchant whose bill to apply for (二级商户号); e-commerce platforms (电商收付通) only.
+	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
+
+	// AccountType The account whose flows the bill lists; BASIC when absent (资金账户类型).
+	AccountType BillAccountType `form:"account_type,omitempty" json:"account_type,omitempty,omitzero"`
+
+	// TarType GZIP to receive the bill compressed; uncompressed when absent.
+	TarType TarType `form:"tar_type,omitempty" json:"tar_type,omitempty,omitzero"`
+}
+
+// ApplySubMerchantFundFlowBillParams defines parameters for ApplySubMerchantFundFlowBill.
+type ApplySubMerchantFundFlowBillParams struct {
+	// SubMchID The sub-merchant id (子商户号).
+	SubMchID string `form:"sub_mchid" json:"sub_mchid"`
+
+	// BillDate The day of the bill, within the last three months (账单日期).
+	BillDate core.Date `form:"bill_date" json:"bill_date"`
+
+	// AccountType The sub-merchant account whose flows the bill lists (资金账户类型).
+	AccountType SubMerchantBillAccountType `form:"account_type" json:"account_type"`
+
+	// Algorithm How the bill parts are encrypted (加密算法).
+	Algorithm BillAlgorithm `form:"algorithm" json:"algorithm"`
+
+	// TarType GZIP to receive the bill compressed; uncompressed when absent.
+	TarType TarType `form:"tar_type,omitempty" json:"tar_type,omitempty,omitzero"`
+}
+
 // ApplyTradeBillParams defines parameters for ApplyTradeBill.
 type ApplyTradeBillParams struct {
 	// BillDate The day of the bill, within the last three months (账单日期).
 	BillDate core.Date `form:"bill_date" json:"bill_date"`
 
-	// SubMchID The sub-merchant id (子商户号); partner mode only.
+	// SubMchID Restricts the answer to one sub-merchant (子商户号); partner mode only.
 	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
 
 	// BillType Which orders the bill lists; ALL when absent.

@@ -11,8 +11,8 @@ import (
 // Defines values for CertificateAlgorithmType.
 const (
 	CertificateAlgorithmTypeAll CertificateAlgorithmType = "ALL"
-	CertificateAlgorithmTypeRsa CertificateAlgorithmType = "RSA"
-	CertificateAlgorithmTypeSm2 CertificateAlgorithmType = "SM2"
+	CertificateAlgorithmTypeRSA CertificateAlgorithmType = "RSA"
+	CertificateAlgorithmTypeSM2 CertificateAlgorithmType = "SM2"
 )
 
 // Valid indicates whether the value is a known member of the CertificateAlgorithmType enum.
@@ -20,9 +20,9 @@ func (e CertificateAlgorithmType) Valid() bool {
 	switch e {
 	case CertificateAlgorithmTypeAll:
 		return true
-	case CertificateAlgorithmTypeRsa:
+	case CertificateAlgorithmTypeRSA:
 		return true
-	case CertificateAlgorithmTypeSm2:
+	case CertificateAlgorithmTypeSM2:
 		return true
 	default:
 		return false

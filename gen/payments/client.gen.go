@@ -22,24 +22,146 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opPartnerQueryOrderByID = core.Operation{ID: "PartnerQueryOrderByID", Method: "GET", Path: "/v3/pay/partner/transactions/id/{transaction_id}", Modes: core.Partner}
-	opPartnerNativePrepay   = core.Operation{ID: "PartnerNativePrepay", Method: "POST", Path: "/v3/pay/partner/transactions/native", Modes: core.Partner, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
-	opPartnerCloseOrder     = core.Operation{ID: "PartnerCloseOrder", Method: "POST", Path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close", Modes: core.Partner}
-	opQueryOrderByID        = core.Operation{ID: "QueryOrderByID", Method: "GET", Path: "/v3/pay/transactions/id/{transaction_id}", Modes: core.Direct}
-	opNativePrepay          = core.Operation{ID: "NativePrepay", Method: "POST", Path: "/v3/pay/transactions/native", Modes: core.Direct, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
-	opCloseOrder            = core.Operation{ID: "CloseOrder", Method: "POST", Path: "/v3/pay/transactions/out-trade-no/{out_trade_no}/close", Modes: core.Direct}
+	opPartnerAppPrepay              = core.Operation{ID: "PartnerAppPrepay", Method: "POST", Path: "/v3/pay/partner/transactions/app", Modes: core.Partner, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opPartnerCodePay                = core.Operation{ID: "PartnerCodePay", Method: "POST", Path: "/v3/pay/partner/transactions/codepay", Modes: core.Partner}
+	opPartnerH5Prepay               = core.Operation{ID: "PartnerH5Prepay", Method: "POST", Path: "/v3/pay/partner/transactions/h5", Modes: core.Partner, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opPartnerQueryOrderByID         = core.Operation{ID: "PartnerQueryOrderByID", Method: "GET", Path: "/v3/pay/partner/transactions/id/{transaction_id}", Modes: core.Partner}
+	opPartnerJSAPIPrepay            = core.Operation{ID: "PartnerJSAPIPrepay", Method: "POST", Path: "/v3/pay/partner/transactions/jsapi", Modes: core.Partner, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opPartnerNativePrepay           = core.Operation{ID: "PartnerNativePrepay", Method: "POST", Path: "/v3/pay/partner/transactions/native", Modes: core.Partner, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opPartnerQueryOrderByOutTradeNo = core.Operation{ID: "PartnerQueryOrderByOutTradeNo", Method: "GET", Path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}", Modes: core.Partner}
+	opPartnerCloseOrder             = core.Operation{ID: "PartnerCloseOrder", Method: "POST", Path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close", Modes: core.Partner}
+	opPartnerReverseOrder           = core.Operation{ID: "PartnerReverseOrder", Method: "POST", Path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse", Modes: core.Partner}
+	opAppPrepay                     = core.Operation{ID: "AppPrepay", Method: "POST", Path: "/v3/pay/transactions/app", Modes: core.Direct, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opCodePay                       = core.Operation{ID: "CodePay", Method: "POST", Path: "/v3/pay/transactions/codepay", Modes: core.Direct}
+	opH5Prepay                      = core.Operation{ID: "H5Prepay", Method: "POST", Path: "/v3/pay/transactions/h5", Modes: core.Direct, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opQueryOrderByID                = core.Operation{ID: "QueryOrderByID", Method: "GET", Path: "/v3/pay/transactions/id/{transaction_id}", Modes: core.Direct}
+	opJSAPIPrepay                   = core.Operation{ID: "JSAPIPrepay", Method: "POST", Path: "/v3/pay/transactions/jsapi", Modes: core.Direct, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opNativePrepay                  = core.Operation{ID: "NativePrepay", Method: "POST", Path: "/v3/pay/transactions/native", Modes: core.Direct, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opQueryOrderByOutTradeNo        = core.Operation{ID: "QueryOrderByOutTradeNo", Method: "GET", Path: "/v3/pay/transactions/out-trade-no/{out_trade_no}", Modes: core.Direct}
+	opCloseOrder                    = core.Operation{ID: "CloseOrder", Method: "POST", Path: "/v3/pay/transactions/out-trade-no/{out_trade_no}/close", Modes: core.Direct}
+	opReverseOrder                  = core.Operation{ID: "ReverseOrder", Method: "POST", Path: "/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", Modes: core.Direct}
 )
 
 // Operations returns the operations of this package, for tools and tests.
 func Operations() []*core.Operation {
 	return []*core.Operation{
+		&opPartnerAppPrepay,
+		&opPartnerCodePay,
+		&opPartnerH5Prepay,
 		&opPartnerQueryOrderByID,
+		&opPartnerJSAPIPrepay,
 		&opPartnerNativePrepay,
+		&opPartnerQueryOrderByOutTradeNo,
 		&opPartnerCloseOrder,
+		&opPartnerReverseOrder,
+		&opAppPrepay,
+		&opCodePay,
+		&opH5Prepay,
 		&opQueryOrderByID,
+		&opJSAPIPrepay,
 		&opNativePrepay,
+		&opQueryOrderByOutTradeNo,
 		&opCloseOrder,
+		&opReverseOrder,
 	}
+}
+
+// PartnerAppPrepay creates an APP order for a sub-merchant (服务商 APP下单).
+//
+// Creates a sub-merchant's order paid from a mobile app and returns the prepay_id.
+//
+// POST /v3/pay/partner/transactions/app (partner)
+func (c *Client) PartnerAppPrepay(ctx context.Context, body *PartnerAppPrepayRequest, opts ...core.CallOption) (*PrepayResponse, error) {
+	m := c.conn.Mode()
+	if body == nil {
+		return nil, &core.UsageError{Op: opPartnerAppPrepay.ID, Msg: "body is nil"}
+	}
+	b := *body
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SpAppID == "" {
+		b.SpAppID = m.AppID
+	}
+	if b.SpMchID == "" {
+		b.SpMchID = m.MchID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	out := new(PrepayResponse)
+	if err := c.conn.Do(ctx, &opPartnerAppPrepay, "/v3/pay/partner/transactions/app", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PartnerCodePay charges the payment code a payer shows for a sub-merchant (服务商 付款码支付).
+//
+// Charges the payer's payment code (付款码) for a sub-merchant and
+// returns the order. If the payer still has to confirm the payment
+// (USERPAYING), query the order until it settles.
+//
+// POST /v3/pay/partner/transactions/codepay (partner)
+func (c *Client) PartnerCodePay(ctx context.Context, body *PartnerCodePayRequest, opts ...core.CallOption) (*Transaction, error) {
+	m := c.conn.Mode()
+	if body == nil {
+		return nil, &core.UsageError{Op: opPartnerCodePay.ID, Msg: "body is nil"}
+	}
+	b := *body
+	if b.SpAppID == "" {
+		b.SpAppID = m.AppID
+	}
+	if b.SpMchID == "" {
+		b.SpMchID = m.MchID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	out := new(Transaction)
+	if err := c.conn.Do(ctx, &opPartnerCodePay, "/v3/pay/partner/transactions/codepay", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PartnerH5Prepay creates an H5 order for a sub-merchant (服务商 H5下单).
+//
+// Creates a sub-merchant's order paid from a mobile browser and returns the h5_url to redirect the payer to.
+//
+// POST /v3/pay/partner/transactions/h5 (partner)
+func (c *Client) PartnerH5Prepay(ctx context.Context, body *PartnerH5PrepayRequest, opts ...core.CallOption) (*H5PrepayResponse, error) {
+	m := c.conn.Mode()
+	if body == nil {
+		return nil, &core.UsageError{Op: opPartnerH5Prepay.ID, Msg: "body is nil"}
+	}
+	b := *body
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SpAppID == "" {
+		b.SpAppID = m.AppID
+	}
+	if b.SpMchID == "" {
+		b.SpMchID = m.MchID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	out := new(H5PrepayResponse)
+	if err := c.conn.Do(ctx, &opPartnerH5Prepay, "/v3/pay/partner/transactions/h5", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // PartnerQueryOrderByID queries a sub-merchant's order by its WeChat Pay transaction id (服务商 微信支付订单号查询).
@@ -67,6 +189,41 @@ func (c *Client) PartnerQueryOrderByID(ctx context.Context, transactionID string
 	}
 	out := new(Transaction)
 	if err := c.conn.Do(ctx, &opPartnerQueryOrderByID, uri, nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PartnerJSAPIPrepay creates a JSAPI order for a sub-merchant (服务商 JSAPI下单).
+//
+// Creates a sub-merchant's order paid inside WeChat and returns the
+// prepay_id. The payer is identified by sp_openid (under sp_appid) or
+// sub_openid (under sub_appid).
+//
+// POST /v3/pay/partner/transactions/jsapi (partner)
+func (c *Client) PartnerJSAPIPrepay(ctx context.Context, body *PartnerJSAPIPrepayRequest, opts ...core.CallOption) (*PrepayResponse, error) {
+	m := c.conn.Mode()
+	if body == nil {
+		return nil, &core.UsageError{Op: opPartnerJSAPIPrepay.ID, Msg: "body is nil"}
+	}
+	b := *body
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SpAppID == "" {
+		b.SpAppID = m.AppID
+	}
+	if b.SpMchID == "" {
+		b.SpMchID = m.MchID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	out := new(PrepayResponse)
+	if err := c.conn.Do(ctx, &opPartnerJSAPIPrepay, "/v3/pay/partner/transactions/jsapi", &b, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -105,6 +262,36 @@ func (c *Client) PartnerNativePrepay(ctx context.Context, body *PartnerNativePre
 	return out, nil
 }
 
+// PartnerQueryOrderByOutTradeNo queries a sub-merchant's order by the merchant's order number (服务商 商户订单号查询).
+//
+// GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} (partner)
+func (c *Client) PartnerQueryOrderByOutTradeNo(ctx context.Context, outTradeNo string, params *PartnerQueryOrderByOutTradeNoParams, opts ...core.CallOption) (*Transaction, error) {
+	m := c.conn.Mode()
+	var p PartnerQueryOrderByOutTradeNoParams
+	if params != nil {
+		p = *params
+	}
+	if p.SpMchID == "" {
+		p.SpMchID = m.MchID
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	u := core.NewURI("/v3/pay/partner/transactions/out-trade-no/", 64)
+	u.Seg("out_trade_no", outTradeNo)
+	u.Query("sp_mchid", p.SpMchID, true)
+	u.Query("sub_mchid", p.SubMchID, true)
+	uri, err := u.Finish(&opPartnerQueryOrderByOutTradeNo)
+	if err != nil {
+		return nil, err
+	}
+	out := new(Transaction)
+	if err := c.conn.Do(ctx, &opPartnerQueryOrderByOutTradeNo, uri, nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PartnerCloseOrder closes a sub-merchant's unpaid order (服务商 关闭订单).
 //
 // POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close (partner)
@@ -128,6 +315,429 @@ func (c *Client) PartnerCloseOrder(ctx context.Context, outTradeNo string, body 
 		return err
 	}
 	return c.conn.Do(ctx, &opPartnerCloseOrder, uri, &b, nil, opts)
+}
+
+// PartnerReverseOrder reverses a sub-merchant's payment-code order (服务商 撤销订单).
+//
+// Cancels a sub-merchant's payment-code order; a paid one is refunded in full.
+//
+// POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse (partner)
+func (c *Client) PartnerReverseOrder(ctx context.Context, outTradeNo string, body *PartnerReverseOrderRequest, opts ...core.CallOption) (*ReverseOrderResponse, error) {
+	m := c.conn.Mode()
+	if body == nil {
+		return nil, &core.UsageError{Op: opPartnerReverseOrder.ID, Msg: "body is nil"}
+	}
+	b := *body
+	if b.SpAppID == "" {
+		b.SpAppID = m.AppID
+	}
+	if b.SpMchID == "" {
+		b.SpMchID = m.MchID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	u := core.NewURI("/v3/pay/partner/transactions/out-trade-no/", 64)
+	u.Seg("out_trade_no", outTradeNo)
+	u.Lit("/reverse")
+	uri, err := u.Finish(&opPartnerReverseOrder)
+	if err != nil {
+		return nil, err
+	}
+	out := new(ReverseOrderResponse)
+	if err := c.conn.Do(ctx, &opPartnerReverseOrder, uri, &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SettleInfoInput is the mode-independent form of SettleInfo (direct mode) and PartnerSettleInfo (partner mode).
+type SettleInfoInput struct {
+	// ProfitSharing Whether the order takes part in profit sharing (是否指定分账).
+	ProfitSharing bool
+	// SubsidyAmount The platform's subsidy for the order, in 分 (补差金额). Partner mode only.
+	SubsidyAmount int64
+}
+
+// direct converts v to its direct-mode form; path prefixes field names in errors.
+func (v *SettleInfoInput) direct(op, path string) (SettleInfo, error) {
+	var out SettleInfo
+	out.ProfitSharing = v.ProfitSharing
+	if v.SubsidyAmount != 0 {
+		return out, &core.UsageError{Op: op, Msg: path + "SubsidyAmount is a partner-mode field but the client is in direct mode"}
+	}
+	return out, nil
+}
+
+// partner converts v to its partner-mode form; path prefixes field names in errors.
+func (v *SettleInfoInput) partner(op, path string) (PartnerSettleInfo, error) {
+	var out PartnerSettleInfo
+	out.ProfitSharing = v.ProfitSharing
+	out.SubsidyAmount = v.SubsidyAmount
+	return out, nil
+}
+
+// AppPrepayInput is the input of AppPrepay, in either mode: the fields of DirectAppPrepay and PartnerAppPrepay, without the merchant ids, which come from the client's configuration.
+type AppPrepayInput struct {
+	// Amount The order amount (订单金额).
+	Amount Amount
+	// AppID The mobile app's app id (移动应用appid). Sent as appid in direct mode and sp_appid in partner mode. Config.AppID when empty.
+	AppID string
+	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	Attach string
+	// Description What the payer buys; shown to the payer (商品描述).
+	Description string
+	// Detail Order details for single-item promotions (优惠功能).
+	Detail OrderDetail
+	// GoodsTag Promotion tag (订单优惠标记).
+	GoodsTag string
+	// LimitPay Payment methods to exclude or restrict to (指定支付方式).
+	LimitPay []LimitPay
+	// NotifyURL The HTTPS URL that receives the payment notification (通知地址). Config.NotifyURL when empty.
+	NotifyURL string
+	// OutTradeNo The merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
+	OutTradeNo string
+	// Payer The payer of a Native, APP or H5 order; only needed for real-name payment.
+	Payer PrepayPayer
+	// SceneInfo Where the payment happens (场景信息).
+	SceneInfo SceneInfo
+	// SettleInfo Settlement options (结算信息).
+	SettleInfo SettleInfoInput
+	// SubsidyInfo The installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
+	SubsidyInfo SubsidyInfo
+	// SupportFapiao Whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao bool
+	// TimeExpire When the order stops accepting payment (交易结束时间).
+	TimeExpire core.Time
+	// SubAppID The sub-merchant's mobile app id (子商户应用ID). Partner mode only. Config.SubAppID when empty.
+	SubAppID string
+	// SubMchID The sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+}
+
+// AppPrepay creates an APP order (APP下单), in the client's mode: it calls DirectAppPrepay in direct mode and PartnerAppPrepay in partner mode.
+//
+// Creates an order paid from a mobile app through the WeChat OpenSDK and returns the prepay_id.
+func (c *Client) AppPrepay(ctx context.Context, in *AppPrepayInput, opts ...core.CallOption) (*PrepayResponse, error) {
+	var v AppPrepayInput
+	if in != nil {
+		v = *in
+	}
+	if c.conn.Mode().Partner {
+		var body PartnerAppPrepayRequest
+		body.Amount = v.Amount
+		body.SpAppID = v.AppID
+		body.Attach = v.Attach
+		body.Description = v.Description
+		body.Detail = v.Detail
+		body.GoodsTag = v.GoodsTag
+		body.LimitPay = v.LimitPay
+		body.NotifyURL = v.NotifyURL
+		body.OutTradeNo = v.OutTradeNo
+		body.Payer = v.Payer
+		body.SceneInfo = v.SceneInfo
+		if !core.IsZero(v.SettleInfo) {
+			var err error
+			if body.SettleInfo, err = v.SettleInfo.partner(opAppPrepay.ID, ""+"SettleInfo."); err != nil {
+				return nil, err
+			}
+		}
+		body.SubsidyInfo = v.SubsidyInfo
+		body.SupportFapiao = v.SupportFapiao
+		body.TimeExpire = v.TimeExpire
+		body.SubAppID = v.SubAppID
+		body.SubMchID = v.SubMchID
+		return c.PartnerAppPrepay(ctx, &body, opts...)
+	}
+	var body AppPrepayRequest
+	body.Amount = v.Amount
+	body.AppID = v.AppID
+	body.Attach = v.Attach
+	body.Description = v.Description
+	body.Detail = v.Detail
+	body.GoodsTag = v.GoodsTag
+	body.LimitPay = v.LimitPay
+	body.NotifyURL = v.NotifyURL
+	body.OutTradeNo = v.OutTradeNo
+	body.Payer = v.Payer
+	body.SceneInfo = v.SceneInfo
+	if !core.IsZero(v.SettleInfo) {
+		var err error
+		if body.SettleInfo, err = v.SettleInfo.direct(opAppPrepay.ID, ""+"SettleInfo."); err != nil {
+			return nil, err
+		}
+	}
+	body.SubsidyInfo = v.SubsidyInfo
+	body.SupportFapiao = v.SupportFapiao
+	body.TimeExpire = v.TimeExpire
+	if v.SubAppID != "" {
+		return nil, &core.UsageError{Op: opAppPrepay.ID, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opAppPrepay.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	return c.DirectAppPrepay(ctx, &body, opts...)
+}
+
+// DirectAppPrepay creates an APP order (APP下单), in direct mode; AppPrepay works in both modes.
+//
+// Creates an order paid from a mobile app through the WeChat OpenSDK and returns the prepay_id.
+//
+// POST /v3/pay/transactions/app (direct)
+func (c *Client) DirectAppPrepay(ctx context.Context, body *AppPrepayRequest, opts ...core.CallOption) (*PrepayResponse, error) {
+	m := c.conn.Mode()
+	if body == nil {
+		return nil, &core.UsageError{Op: opAppPrepay.ID, Msg: "body is nil"}
+	}
+	b := *body
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.MchID == "" {
+		b.MchID = m.MchID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	out := new(PrepayResponse)
+	if err := c.conn.Do(ctx, &opAppPrepay, "/v3/pay/transactions/app", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CodePayInput is the input of CodePay, in either mode: the fields of DirectCodePay and PartnerCodePay, without the merchant ids, which come from the client's configuration.
+type CodePayInput struct {
+	// Amount The order amount (订单金额).
+	Amount Amount
+	// AppID The app id the order belongs to (应用appid). Sent as appid in direct mode and sp_appid in partner mode. Config.AppID when empty.
+	AppID string
+	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	Attach string
+	// Description What the payer buys; shown to the payer (商品描述).
+	Description string
+	// Detail Item details of a payment-code charge, for single-item promotions (优惠功能).
+	Detail CodePayDetail
+	// GoodsTag Promotion tag (订单优惠标记).
+	GoodsTag string
+	// OutTradeNo The merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
+	OutTradeNo string
+	// Payer The payer of a payment-code charge (支付者).
+	Payer CodePayPayer
+	// SceneInfo The till where a payment code is scanned (场景信息).
+	SceneInfo CodePaySceneInfo
+	// SettleInfo Settlement options (结算信息).
+	SettleInfo SettleInfo
+	// SupportFapiao Whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao bool
+	// SubAppID The sub-merchant's app id (子商户应用ID). Partner mode only. Config.SubAppID when empty.
+	SubAppID string
+	// SubMchID The sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+}
+
+// CodePay charges the payment code a payer shows (付款码支付), in the client's mode: it calls DirectCodePay in direct mode and PartnerCodePay in partner mode.
+//
+// Charges the payer's payment code (付款码), scanned at the till, and
+// returns the order. If the payer still has to confirm the payment
+// (USERPAYING), query the order until it settles, and reverse it if it
+// does not.
+func (c *Client) CodePay(ctx context.Context, in *CodePayInput, opts ...core.CallOption) (*Transaction, error) {
+	var v CodePayInput
+	if in != nil {
+		v = *in
+	}
+	if c.conn.Mode().Partner {
+		var body PartnerCodePayRequest
+		body.Amount = v.Amount
+		body.SpAppID = v.AppID
+		body.Attach = v.Attach
+		body.Description = v.Description
+		body.Detail = v.Detail
+		body.GoodsTag = v.GoodsTag
+		body.OutTradeNo = v.OutTradeNo
+		body.Payer = v.Payer
+		body.SceneInfo = v.SceneInfo
+		body.SettleInfo = v.SettleInfo
+		body.SupportFapiao = v.SupportFapiao
+		body.SubAppID = v.SubAppID
+		body.SubMchID = v.SubMchID
+		return c.PartnerCodePay(ctx, &body, opts...)
+	}
+	var body CodePayRequest
+	body.Amount = v.Amount
+	body.AppID = v.AppID
+	body.Attach = v.Attach
+	body.Description = v.Description
+	body.Detail = v.Detail
+	body.GoodsTag = v.GoodsTag
+	body.OutTradeNo = v.OutTradeNo
+	body.Payer = v.Payer
+	body.SceneInfo = v.SceneInfo
+	body.SettleInfo = v.SettleInfo
+	body.SupportFapiao = v.SupportFapiao
+	if v.SubAppID != "" {
+		return nil, &core.UsageError{Op: opCodePay.ID, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opCodePay.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	return c.DirectCodePay(ctx, &body, opts...)
+}
+
+// DirectCodePay charges the payment code a payer shows (付款码支付), in direct mode; CodePay works in both modes.
+//
+// Charges the payer's payment code (付款码), scanned at the till, and
+// returns the order. If the payer still has to confirm the payment
+// (USERPAYING), query the order until it settles, and reverse it if it
+// does not.
+//
+// POST /v3/pay/transactions/codepay (direct)
+func (c *Client) DirectCodePay(ctx context.Context, body *CodePayRequest, opts ...core.CallOption) (*Transaction, error) {
+	m := c.conn.Mode()
+	if body == nil {
+		return nil, &core.UsageError{Op: opCodePay.ID, Msg: "body is nil"}
+	}
+	b := *body
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.MchID == "" {
+		b.MchID = m.MchID
+	}
+	out := new(Transaction)
+	if err := c.conn.Do(ctx, &opCodePay, "/v3/pay/transactions/codepay", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// H5PrepayInput is the input of H5Prepay, in either mode: the fields of DirectH5Prepay and PartnerH5Prepay, without the merchant ids, which come from the client's configuration.
+type H5PrepayInput struct {
+	// Amount The order amount (订单金额).
+	Amount Amount
+	// AppID The app id the order belongs to (公众号/小程序/APP appid). Sent as appid in direct mode and sp_appid in partner mode. Config.AppID when empty.
+	AppID string
+	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	Attach string
+	// Description What the payer buys; shown to the payer (商品描述).
+	Description string
+	// Detail Order details for single-item promotions (优惠功能).
+	Detail OrderDetail
+	// GoodsTag Promotion tag (订单优惠标记).
+	GoodsTag string
+	// LimitPay Payment methods to exclude or restrict to (指定支付方式).
+	LimitPay []LimitPay
+	// NotifyURL The HTTPS URL that receives the payment notification (通知地址). Config.NotifyURL when empty.
+	NotifyURL string
+	// OutTradeNo The merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
+	OutTradeNo string
+	// Payer The payer of a Native, APP or H5 order; only needed for real-name payment.
+	Payer PrepayPayer
+	// SceneInfo Where an H5 payment happens (场景信息).
+	SceneInfo H5SceneInfo
+	// SettleInfo Settlement options (结算信息).
+	SettleInfo SettleInfoInput
+	// SupportFapiao Whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao bool
+	// TimeExpire When the order stops accepting payment (交易结束时间).
+	TimeExpire core.Time
+	// SubAppID The sub-merchant's app id (子商户应用ID). Partner mode only. Config.SubAppID when empty.
+	SubAppID string
+	// SubMchID The sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+}
+
+// H5Prepay creates an H5 order (H5下单), in the client's mode: it calls DirectH5Prepay in direct mode and PartnerH5Prepay in partner mode.
+//
+// Creates an order paid from a mobile browser outside WeChat and returns the h5_url to redirect the payer to.
+func (c *Client) H5Prepay(ctx context.Context, in *H5PrepayInput, opts ...core.CallOption) (*H5PrepayResponse, error) {
+	var v H5PrepayInput
+	if in != nil {
+		v = *in
+	}
+	if c.conn.Mode().Partner {
+		var body PartnerH5PrepayRequest
+		body.Amount = v.Amount
+		body.SpAppID = v.AppID
+		body.Attach = v.Attach
+		body.Description = v.Description
+		body.Detail = v.Detail
+		body.GoodsTag = v.GoodsTag
+		body.LimitPay = v.LimitPay
+		body.NotifyURL = v.NotifyURL
+		body.OutTradeNo = v.OutTradeNo
+		body.Payer = v.Payer
+		body.SceneInfo = v.SceneInfo
+		if !core.IsZero(v.SettleInfo) {
+			var err error
+			if body.SettleInfo, err = v.SettleInfo.partner(opH5Prepay.ID, ""+"SettleInfo."); err != nil {
+				return nil, err
+			}
+		}
+		body.SupportFapiao = v.SupportFapiao
+		body.TimeExpire = v.TimeExpire
+		body.SubAppID = v.SubAppID
+		body.SubMchID = v.SubMchID
+		return c.PartnerH5Prepay(ctx, &body, opts...)
+	}
+	var body H5PrepayRequest
+	body.Amount = v.Amount
+	body.AppID = v.AppID
+	body.Attach = v.Attach
+	body.Description = v.Description
+	body.Detail = v.Detail
+	body.GoodsTag = v.GoodsTag
+	body.LimitPay = v.LimitPay
+	body.NotifyURL = v.NotifyURL
+	body.OutTradeNo = v.OutTradeNo
+	body.Payer = v.Payer
+	body.SceneInfo = v.SceneInfo
+	if !core.IsZero(v.SettleInfo) {
+		var err error
+		if body.SettleInfo, err = v.SettleInfo.direct(opH5Prepay.ID, ""+"SettleInfo."); err != nil {
+			return nil, err
+		}
+	}
+	body.SupportFapiao = v.SupportFapiao
+	body.TimeExpire = v.TimeExpire
+	if v.SubAppID != "" {
+		return nil, &core.UsageError{Op: opH5Prepay.ID, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opH5Prepay.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	return c.DirectH5Prepay(ctx, &body, opts...)
+}
+
+// DirectH5Prepay creates an H5 order (H5下单), in direct mode; H5Prepay works in both modes.
+//
+// Creates an order paid from a mobile browser outside WeChat and returns the h5_url to redirect the payer to.
+//
+// POST /v3/pay/transactions/h5 (direct)
+func (c *Client) DirectH5Prepay(ctx context.Context, body *H5PrepayRequest, opts ...core.CallOption) (*H5PrepayResponse, error) {
+	m := c.conn.Mode()
+	if body == nil {
+		return nil, &core.UsageError{Op: opH5Prepay.ID, Msg: "body is nil"}
+	}
+	b := *body
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.MchID == "" {
+		b.MchID = m.MchID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	out := new(H5PrepayResponse)
+	if err := c.conn.Do(ctx, &opH5Prepay, "/v3/pay/transactions/h5", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // QueryOrderByIDInput is the input of QueryOrderByID, in either mode: the fields of DirectQueryOrderByID and PartnerQueryOrderByID, without the merchant ids, which come from the client's configuration.
@@ -180,29 +790,174 @@ func (c *Client) DirectQueryOrderByID(ctx context.Context, transactionID string,
 	return out, nil
 }
 
-// SettleInfoInput is the mode-independent form of SettleInfo (direct mode) and PartnerSettleInfo (partner mode).
-type SettleInfoInput struct {
-	// ProfitSharing Whether the order takes part in profit sharing (是否指定分账).
-	ProfitSharing bool
-	// SubsidyAmount The platform's subsidy for the order, in 分 (补差金额). Partner mode only.
-	SubsidyAmount int64
+// JSAPIPayerInput is the mode-independent form of JSAPIPayer (direct mode) and PartnerJSAPIPayer (partner mode).
+type JSAPIPayerInput struct {
+	// Identity The payer's real-name identity, for merchants allowed to require it (实名支付). Both values are encrypted by the client.
+	Identity PayerIdentity
+	// OpenID The payer's openid under appid (用户标识). Sent as openid in direct mode and sp_openid in partner mode.
+	OpenID string
+	// SubOpenID The payer's openid under sub_appid (用户子标识). Partner mode only.
+	SubOpenID string
 }
 
 // direct converts v to its direct-mode form; path prefixes field names in errors.
-func (v *SettleInfoInput) direct(op, path string) (SettleInfo, error) {
-	var out SettleInfo
-	out.ProfitSharing = v.ProfitSharing
-	if v.SubsidyAmount != 0 {
-		return out, &core.UsageError{Op: op, Msg: path + "SubsidyAmount is a partner-mode field but the client is in direct mode"}
+func (v *JSAPIPayerInput) direct(op, path string) (JSAPIPayer, error) {
+	var out JSAPIPayer
+	out.Identity = v.Identity
+	out.OpenID = v.OpenID
+	if v.SubOpenID != "" {
+		return out, &core.UsageError{Op: op, Msg: path + "SubOpenID is a partner-mode field but the client is in direct mode"}
 	}
 	return out, nil
 }
 
 // partner converts v to its partner-mode form; path prefixes field names in errors.
-func (v *SettleInfoInput) partner(op, path string) (PartnerSettleInfo, error) {
-	var out PartnerSettleInfo
-	out.ProfitSharing = v.ProfitSharing
-	out.SubsidyAmount = v.SubsidyAmount
+func (v *JSAPIPayerInput) partner(op, path string) (PartnerJSAPIPayer, error) {
+	var out PartnerJSAPIPayer
+	out.Identity = v.Identity
+	out.SpOpenID = v.OpenID
+	out.SubOpenID = v.SubOpenID
+	return out, nil
+}
+
+// JSAPIPrepayInput is the input of JSAPIPrepay, in either mode: the fields of DirectJSAPIPrepay and PartnerJSAPIPrepay, without the merchant ids, which come from the client's configuration.
+type JSAPIPrepayInput struct {
+	// Amount The order amount (订单金额).
+	Amount Amount
+	// AppID The app id the payer's openid belongs to (公众号/小程序 appid). Sent as appid in direct mode and sp_appid in partner mode. Config.AppID when empty.
+	AppID string
+	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	Attach string
+	// Description What the payer buys; shown to the payer (商品描述).
+	Description string
+	// Detail Order details for single-item promotions (优惠功能).
+	Detail OrderDetail
+	// GoodsTag Promotion tag (订单优惠标记).
+	GoodsTag string
+	// LimitPay Payment methods to exclude or restrict to (指定支付方式).
+	LimitPay []LimitPay
+	// NotifyURL The HTTPS URL that receives the payment notification (通知地址). Config.NotifyURL when empty.
+	NotifyURL string
+	// OutTradeNo The merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
+	OutTradeNo string
+	// Payer The payer of a JSAPI order (支付者).
+	Payer JSAPIPayerInput
+	// SceneInfo Where the payment happens (场景信息).
+	SceneInfo SceneInfo
+	// SettleInfo Settlement options (结算信息).
+	SettleInfo SettleInfoInput
+	// SubsidyInfo The installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
+	SubsidyInfo SubsidyInfo
+	// SupportFapiao Whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao bool
+	// TimeExpire When the order stops accepting payment (交易结束时间).
+	TimeExpire core.Time
+	// SubAppID The sub-merchant's app id; required when the payer is given by sub_openid (子商户应用ID). Partner mode only. Config.SubAppID when empty.
+	SubAppID string
+	// SubMchID The sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+}
+
+// JSAPIPrepay creates a JSAPI order (JSAPI下单), in the client's mode: it calls DirectJSAPIPrepay in direct mode and PartnerJSAPIPrepay in partner mode.
+//
+// Creates an order paid inside WeChat (official account or mini program)
+// and returns the prepay_id to sign and hand to the page (调起支付).
+func (c *Client) JSAPIPrepay(ctx context.Context, in *JSAPIPrepayInput, opts ...core.CallOption) (*PrepayResponse, error) {
+	var v JSAPIPrepayInput
+	if in != nil {
+		v = *in
+	}
+	if c.conn.Mode().Partner {
+		var body PartnerJSAPIPrepayRequest
+		body.Amount = v.Amount
+		body.SpAppID = v.AppID
+		body.Attach = v.Attach
+		body.Description = v.Description
+		body.Detail = v.Detail
+		body.GoodsTag = v.GoodsTag
+		body.LimitPay = v.LimitPay
+		body.NotifyURL = v.NotifyURL
+		body.OutTradeNo = v.OutTradeNo
+		if !core.IsZero(v.Payer) {
+			var err error
+			if body.Payer, err = v.Payer.partner(opJSAPIPrepay.ID, ""+"Payer."); err != nil {
+				return nil, err
+			}
+		}
+		body.SceneInfo = v.SceneInfo
+		if !core.IsZero(v.SettleInfo) {
+			var err error
+			if body.SettleInfo, err = v.SettleInfo.partner(opJSAPIPrepay.ID, ""+"SettleInfo."); err != nil {
+				return nil, err
+			}
+		}
+		body.SubsidyInfo = v.SubsidyInfo
+		body.SupportFapiao = v.SupportFapiao
+		body.TimeExpire = v.TimeExpire
+		body.SubAppID = v.SubAppID
+		body.SubMchID = v.SubMchID
+		return c.PartnerJSAPIPrepay(ctx, &body, opts...)
+	}
+	var body JSAPIPrepayRequest
+	body.Amount = v.Amount
+	body.AppID = v.AppID
+	body.Attach = v.Attach
+	body.Description = v.Description
+	body.Detail = v.Detail
+	body.GoodsTag = v.GoodsTag
+	body.LimitPay = v.LimitPay
+	body.NotifyURL = v.NotifyURL
+	body.OutTradeNo = v.OutTradeNo
+	if !core.IsZero(v.Payer) {
+		var err error
+		if body.Payer, err = v.Payer.direct(opJSAPIPrepay.ID, ""+"Payer."); err != nil {
+			return nil, err
+		}
+	}
+	body.SceneInfo = v.SceneInfo
+	if !core.IsZero(v.SettleInfo) {
+		var err error
+		if body.SettleInfo, err = v.SettleInfo.direct(opJSAPIPrepay.ID, ""+"SettleInfo."); err != nil {
+			return nil, err
+		}
+	}
+	body.SubsidyInfo = v.SubsidyInfo
+	body.SupportFapiao = v.SupportFapiao
+	body.TimeExpire = v.TimeExpire
+	if v.SubAppID != "" {
+		return nil, &core.UsageError{Op: opJSAPIPrepay.ID, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opJSAPIPrepay.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	return c.DirectJSAPIPrepay(ctx, &body, opts...)
+}
+
+// DirectJSAPIPrepay creates a JSAPI order (JSAPI下单), in direct mode; JSAPIPrepay works in both modes.
+//
+// Creates an order paid inside WeChat (official account or mini program)
+// and returns the prepay_id to sign and hand to the page (调起支付).
+//
+// POST /v3/pay/transactions/jsapi (direct)
+func (c *Client) DirectJSAPIPrepay(ctx context.Context, body *JSAPIPrepayRequest, opts ...core.CallOption) (*PrepayResponse, error) {
+	m := c.conn.Mode()
+	if body == nil {
+		return nil, &core.UsageError{Op: opJSAPIPrepay.ID, Msg: "body is nil"}
+	}
+	b := *body
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.MchID == "" {
+		b.MchID = m.MchID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	out := new(PrepayResponse)
+	if err := c.conn.Do(ctx, &opJSAPIPrepay, "/v3/pay/transactions/jsapi", &b, out, opts); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -331,6 +1086,56 @@ func (c *Client) DirectNativePrepay(ctx context.Context, body *NativePrepayReque
 	return out, nil
 }
 
+// QueryOrderByOutTradeNoInput is the input of QueryOrderByOutTradeNo, in either mode: the fields of DirectQueryOrderByOutTradeNo and PartnerQueryOrderByOutTradeNo, without the merchant ids, which come from the client's configuration.
+type QueryOrderByOutTradeNoInput struct {
+	// SubMchID The sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+}
+
+// QueryOrderByOutTradeNo queries an order by the merchant's order number (商户订单号查询), in the client's mode: it calls DirectQueryOrderByOutTradeNo in direct mode and PartnerQueryOrderByOutTradeNo in partner mode.
+func (c *Client) QueryOrderByOutTradeNo(ctx context.Context, outTradeNo string, in *QueryOrderByOutTradeNoInput, opts ...core.CallOption) (*Transaction, error) {
+	var v QueryOrderByOutTradeNoInput
+	if in != nil {
+		v = *in
+	}
+	if c.conn.Mode().Partner {
+		var params PartnerQueryOrderByOutTradeNoParams
+		params.SubMchID = v.SubMchID
+		return c.PartnerQueryOrderByOutTradeNo(ctx, outTradeNo, &params, opts...)
+	}
+	var params QueryOrderByOutTradeNoParams
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opQueryOrderByOutTradeNo.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	return c.DirectQueryOrderByOutTradeNo(ctx, outTradeNo, &params, opts...)
+}
+
+// DirectQueryOrderByOutTradeNo queries an order by the merchant's order number (商户订单号查询), in direct mode; QueryOrderByOutTradeNo works in both modes.
+//
+// GET /v3/pay/transactions/out-trade-no/{out_trade_no} (direct)
+func (c *Client) DirectQueryOrderByOutTradeNo(ctx context.Context, outTradeNo string, params *QueryOrderByOutTradeNoParams, opts ...core.CallOption) (*Transaction, error) {
+	m := c.conn.Mode()
+	var p QueryOrderByOutTradeNoParams
+	if params != nil {
+		p = *params
+	}
+	if p.MchID == "" {
+		p.MchID = m.MchID
+	}
+	u := core.NewURI("/v3/pay/transactions/out-trade-no/", 64)
+	u.Seg("out_trade_no", outTradeNo)
+	u.Query("mchid", p.MchID, true)
+	uri, err := u.Finish(&opQueryOrderByOutTradeNo)
+	if err != nil {
+		return nil, err
+	}
+	out := new(Transaction)
+	if err := c.conn.Do(ctx, &opQueryOrderByOutTradeNo, uri, nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CloseOrderInput is the input of CloseOrder, in either mode: the fields of DirectCloseOrder and PartnerCloseOrder, without the merchant ids, which come from the client's configuration.
 type CloseOrderInput struct {
 	// SubMchID The sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
@@ -375,4 +1180,75 @@ func (c *Client) DirectCloseOrder(ctx context.Context, outTradeNo string, body *
 		return err
 	}
 	return c.conn.Do(ctx, &opCloseOrder, uri, &b, nil, opts)
+}
+
+// ReverseOrderInput is the input of ReverseOrder, in either mode: the fields of DirectReverseOrder and PartnerReverseOrder, without the merchant ids, which come from the client's configuration.
+type ReverseOrderInput struct {
+	// AppID The app id of the order (应用appid). Sent as appid in direct mode and sp_appid in partner mode. Config.AppID when empty.
+	AppID string
+	// SubAppID The sub-merchant's app id (子商户应用ID). Partner mode only. Config.SubAppID when empty.
+	SubAppID string
+	// SubMchID The sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+}
+
+// ReverseOrder reverses a payment-code order (撤销订单), in the client's mode: it calls DirectReverseOrder in direct mode and PartnerReverseOrder in partner mode.
+//
+// Cancels a payment-code order: an unpaid one is closed, a paid one is
+// refunded in full. Use it when a CodePay answer leaves the outcome
+// unknown.
+func (c *Client) ReverseOrder(ctx context.Context, outTradeNo string, in *ReverseOrderInput, opts ...core.CallOption) (*ReverseOrderResponse, error) {
+	var v ReverseOrderInput
+	if in != nil {
+		v = *in
+	}
+	if c.conn.Mode().Partner {
+		var body PartnerReverseOrderRequest
+		body.SpAppID = v.AppID
+		body.SubAppID = v.SubAppID
+		body.SubMchID = v.SubMchID
+		return c.PartnerReverseOrder(ctx, outTradeNo, &body, opts...)
+	}
+	var body ReverseOrderRequest
+	body.AppID = v.AppID
+	if v.SubAppID != "" {
+		return nil, &core.UsageError{Op: opReverseOrder.ID, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opReverseOrder.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	return c.DirectReverseOrder(ctx, outTradeNo, &body, opts...)
+}
+
+// DirectReverseOrder reverses a payment-code order (撤销订单), in direct mode; ReverseOrder works in both modes.
+//
+// Cancels a payment-code order: an unpaid one is closed, a paid one is
+// refunded in full. Use it when a CodePay answer leaves the outcome
+// unknown.
+//
+// POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse (direct)
+func (c *Client) DirectReverseOrder(ctx context.Context, outTradeNo string, body *ReverseOrderRequest, opts ...core.CallOption) (*ReverseOrderResponse, error) {
+	m := c.conn.Mode()
+	if body == nil {
+		return nil, &core.UsageError{Op: opReverseOrder.ID, Msg: "body is nil"}
+	}
+	b := *body
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.MchID == "" {
+		b.MchID = m.MchID
+	}
+	u := core.NewURI("/v3/pay/transactions/out-trade-no/", 64)
+	u.Seg("out_trade_no", outTradeNo)
+	u.Lit("/reverse")
+	uri, err := u.Finish(&opReverseOrder)
+	if err != nil {
+		return nil, err
+	}
+	out := new(ReverseOrderResponse)
+	if err := c.conn.Do(ctx, &opReverseOrder, uri, &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

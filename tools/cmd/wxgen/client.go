@@ -260,7 +260,7 @@ func (g *gen) paramsType(op *Op) (*goType, error) {
 }
 
 func (g *gen) bodyType(op *Op) (*goType, error) {
-	if op.Body == "" {
+	if op.Body == "" || isUpload(op) {
 		return nil, nil
 	}
 	if op.BodyContentType != "application/json" {
@@ -268,6 +268,10 @@ func (g *gen) bodyType(op *Op) (*goType, error) {
 	}
 	return g.w.mustType(g.pkg, op.Body)
 }
+
+// isUpload reports a multipart media upload: the method takes a core.File
+// and core.Conn builds the meta and file parts.
+func isUpload(op *Op) bool { return op.BodyContentType == "multipart/form-data" }
 
 // defaultRule fills an empty request field from the client's Mode.
 type defaultRule struct {
@@ -287,7 +291,11 @@ var defaultRules = map[string]defaultRule{
 	"notify_url":    {"NotifyURL", false},
 }
 
-func defaultsFor(t *goType, v string) []string {
+// defaultsFor returns the statements that fill empty fields of v (of type
+// t) from the Mode m. required tells which JSON fields must be present; an
+// optional sub_mchid is a filter (a bill of one sub-merchant, say) and is
+// left alone unless the spec marks it x-wxpay-partner-required.
+func defaultsFor(t *goType, v string, required func(json string) bool) []string {
 	var out []string
 	if t == nil {
 		return nil
@@ -297,6 +305,9 @@ func defaultsFor(t *goType, v string) []string {
 		if !ok || f.typ != "string" {
 			continue
 		}
+		if f.json == "sub_mchid" && !required(f.json) {
+			continue
+		}
 		cond := fmt.Sprintf("%s.%s == \"\"", v, f.name)
 		if r.partnerOnly {
 			cond += " && m.Partner"
@@ -304,6 +315,32 @@ func defaultsFor(t *goType, v string) []string {
 		out = append(out, fmt.Sprintf("if %s {\n%s.%s = m.%s\n}", cond, v, f.name, r.modeField))
 	}
 	return out
+}
+
+// paramRequired reports which parameters of op must be present, counting
+// x-wxpay-partner-required ones.
+func paramRequired(op *Op) func(string) bool {
+	return func(name string) bool {
+		for _, p := range op.Params {
+			if p.Name == name {
+				return p.Required || p.Node["x-wxpay-partner-required"] == true
+			}
+		}
+		return false
+	}
+}
+
+// bodyRequired reports which top-level body fields of op must be present.
+func (g *gen) bodyRequired(op *Op) func(string) bool {
+	sc := g.s.Schemas[op.Body]
+	return func(name string) bool {
+		for _, r := range strList(sc["required"]) {
+			if r == name {
+				return true
+			}
+		}
+		return m(m(sc["properties"])[name])["x-wxpay-partner-required"] == true
+	}
 }
 
 var pathPart = regexp.MustCompile(`\{([^}]+)\}`)
@@ -335,6 +372,9 @@ func (g *gen) method(op *Op) error {
 	if bt != nil {
 		sig = append(sig, "body *"+bt.name)
 	}
+	if isUpload(op) {
+		sig = append(sig, "file core.File")
+	}
 	sig = append(sig, "opts ...core.CallOption")
 
 	doc := fmt.Sprintf("%s %s", op.methodName, sentence(op.Summary))
@@ -349,20 +389,25 @@ func (g *gen) method(op *Op) error {
 	f.WriteString(comment(doc, ""))
 	f.p("func (c *Client) %s(%s) %s {", op.methodName, strings.Join(sig, ", "), retSig(kind, rtype))
 
-	defs := append(defaultsFor(pt, "p"), defaultsFor(bt, "b")...)
+	pDefs := defaultsFor(pt, "p", paramRequired(op))
+	var bDefs []string
+	if bt != nil {
+		bDefs = defaultsFor(bt, "b", g.bodyRequired(op))
+	}
+	defs := append(pDefs, bDefs...)
 	if len(defs) > 0 {
 		f.p("m := c.conn.Mode()")
 	}
 	if pt != nil {
 		f.p("var p %s\nif params != nil {\np = *params\n}", pt.name)
-		for _, d := range defaultsFor(pt, "p") {
+		for _, d := range pDefs {
 			f.p("%s", d)
 		}
 	}
 	if bt != nil {
 		f.p("if body == nil {\n%s\n}", strings.Replace(retErr(kind), "err", fmt.Sprintf("&core.UsageError{Op: %s.ID, Msg: \"body is nil\"}", opVar(op)), 1))
 		f.p("b := *body")
-		for _, d := range defaultsFor(bt, "b") {
+		for _, d := range bDefs {
 			f.p("%s", d)
 		}
 	}
@@ -428,6 +473,15 @@ func (g *gen) method(op *Op) error {
 	bodyExpr := "nil"
 	if bt != nil {
 		bodyExpr = "&b"
+	}
+	if isUpload(op) {
+		if kind != retJSON {
+			return fmt.Errorf("an upload must answer with JSON")
+		}
+		f.p("out := new(%s)", rtype)
+		f.p("if err := c.conn.UploadFile(ctx, &%s, %s, file, out, opts); err != nil {\nreturn nil, err\n}\nreturn out, nil", opVar(op), uriExpr)
+		f.p("}\n")
+		return nil
 	}
 	switch kind {
 	case retJSON:

@@ -225,6 +225,9 @@ func codegenConfig(tag string, deps []string) []byte {
         date:
           type: core.Date
           import: github.com/gowxpay/wxpay/core
+        binary:
+          type: core.File
+          import: github.com/gowxpay/wxpay/core
 compatibility:
   always-prefix-enum-values: true
 `)
