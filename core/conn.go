@@ -243,6 +243,14 @@ func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any,
 	if err != nil {
 		return fmt.Errorf("wxpay: %s: reading the answer: %w", op.ID, err)
 	}
+	if resp.StatusCode == http.StatusAccepted {
+		// 202 means "accepted, not finished" (a payment-code payment waiting
+		// for the payer's password, say). When its body is an error object,
+		// report it as one so IsCode(err, "USERPAYING") works.
+		if e := acceptedError(op, resp, data, c.now()); e != nil {
+			return e
+		}
+	}
 	if out == nil {
 		return nil
 	}
@@ -309,6 +317,12 @@ func (c *Conn) Raw(ctx context.Context, method, uri string, body []byte, unsigne
 		path = path[:i]
 	}
 	op := &Operation{ID: "Raw", Method: strings.ToUpper(method), Path: path, Unsigned: unsigned}
+	return c.RawOp(ctx, op, uri, body, opts...)
+}
+
+// RawOp is Raw for a known operation: op names it in errors and tells the
+// transport whether to verify the answer.
+func (c *Conn) RawOp(ctx context.Context, op *Operation, uri string, body []byte, opts ...CallOption) (*RawResponse, error) {
 	ct := ""
 	if len(body) > 0 {
 		ct = jsonContentType
@@ -320,7 +334,7 @@ func (c *Conn) Raw(ctx context.Context, method, uri string, body []byte, unsigne
 	defer resp.Body.Close()
 	data, err := bodyBytes(resp.Body)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("wxpay: %s: reading the answer: %w", op.ID, err)
 	}
 	return &RawResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: data}, nil
 }
@@ -527,6 +541,18 @@ func bodyBytes(r io.Reader) ([]byte, error) {
 		return b.Bytes(), nil
 	}
 	return io.ReadAll(io.LimitReader(r, maxBody))
+}
+
+// acceptedError returns an *APIError for a 202 answer whose body is an error
+// object ({"code": …, "message": …}), or nil.
+func acceptedError(op *Operation, resp *http.Response, data []byte, now time.Time) *APIError {
+	var probe struct {
+		Code string `json:"code"`
+	}
+	if json.Unmarshal(data, &probe) != nil || probe.Code == "" {
+		return nil
+	}
+	return newAPIError(op, resp, data, now)
 }
 
 // IsZero reports whether v is its type's zero value. The generated
