@@ -118,11 +118,27 @@ func compareOp(ref *refspec.Spec, method, path string, op *openapi3.Operation) [
 		ours[p.Value.In+" "+p.Value.Name] = p.Value
 	}
 	theirs := map[string]refspec.Param{}
+	// Form fields of a multipart upload are the properties of our
+	// multipart/form-data body.
+	var form *refspec.Schema
 	for _, p := range r.Params {
-		if p.In == "header" {
+		switch p.In {
+		case "header":
+			continue
+		case "formData":
+			if form == nil {
+				form = &refspec.Schema{Type: "object"}
+			}
+			form.Props = append(form.Props, &refspec.Prop{Name: p.Name})
+			if p.Required {
+				form.Required = append(form.Required, p.Name)
+			}
 			continue
 		}
 		theirs[p.In+" "+p.Name] = p
+	}
+	if form != nil && r.Body == nil {
+		r = &refspec.Op{Method: r.Method, Path: r.Path, Roles: r.Roles, Params: r.Params, Body: form}
 	}
 	for _, k := range sortedMapKeys(theirs) {
 		p := theirs[k]
@@ -145,7 +161,7 @@ func compareOp(ref *refspec.Spec, method, path string, op *openapi3.Operation) [
 	var body *refspec.Schema
 	if op.RequestBody != nil && op.RequestBody.Value != nil {
 		for ct, mt := range op.RequestBody.Value.Content {
-			if strings.Contains(ct, "json") {
+			if strings.Contains(ct, "json") || ct == "multipart/form-data" {
 				body = flatten(mt.Schema, 0)
 			}
 		}

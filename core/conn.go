@@ -204,6 +204,9 @@ func (c *Conn) Mode() *Mode { return &c.mode }
 // BaseURL returns the API host requests go to.
 func (c *Conn) BaseURL() string { return c.base }
 
+// BackupURL returns the failover host, or "".
+func (c *Conn) BackupURL() string { return c.backup }
+
 // HTTPClient returns the client requests go through.
 func (c *Conn) HTTPClient() *http.Client { return c.http }
 
@@ -361,7 +364,12 @@ func (c *Conn) send(ctx context.Context, op *Operation, uri string, payload, sig
 	if serial == "" && c.announce != nil {
 		serial = c.announce.AnnouncedSerial()
 	}
-	ctx = WithOperation(ctx, op)
+	if op.Unsigned {
+		// The transport verifies every answer it knows nothing about; only
+		// unsigned operations need to tell it (one allocation saved on
+		// every other call).
+		ctx = WithOperation(ctx, op)
+	}
 	base := c.base
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
@@ -412,7 +420,10 @@ func (c *Conn) attempt(ctx context.Context, op *Operation, base, uri string, pay
 	for k, v := range extra {
 		req.Header[http.CanonicalHeaderKey(k)] = v
 	}
-	authz, err := c.authz.Authorize(op.Method, req.URL.RequestURI(), signBody)
+	// The canonical URL is the request target exactly as it goes on the
+	// wire: uri is already escaped (URI), and net/http keeps that escaping
+	// (RawPath and RawQuery), so it need not be derived again.
+	authz, err := c.authz.Authorize(op.Method, c.basePath+uri, signBody)
 	if err != nil {
 		return nil, err
 	}
@@ -520,12 +531,16 @@ func (c *Conn) logAttempt(ctx context.Context, op *Operation, attempt int, resp 
 // Body is an answer body already read into memory, as the verifying
 // transport leaves it; Conn reads it without copying.
 type Body struct {
-	*bytes.Reader
+	bytes.Reader
 	b []byte
 }
 
 // NewBody wraps b as a response body.
-func NewBody(b []byte) *Body { return &Body{Reader: bytes.NewReader(b), b: b} }
+func NewBody(b []byte) *Body {
+	body := &Body{b: b}
+	body.Reset(b)
+	return body
+}
 
 // Bytes returns the whole body.
 func (b *Body) Bytes() []byte { return b.b }

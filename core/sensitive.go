@@ -12,6 +12,9 @@ import (
 // key used. The caller's value is never touched: the work happens on the
 // encoded bytes, once per call, so a retry resends the same ciphertext.
 func (c *Conn) encryptFields(ctx context.Context, op *Operation, payload []byte) ([]byte, string, error) {
+	if !mayContain(payload, op.Sensitive) {
+		return payload, "", nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	var doc any
@@ -44,6 +47,31 @@ func (c *Conn) encryptFields(ctx context.Context, op *Operation, payload []byte)
 		return nil, "", fmt.Errorf("wxpay: %s: %w", op.ID, err)
 	}
 	return out, serial, nil
+}
+
+// mayContain reports whether payload can hold a value at one of paths: the
+// encoded JSON must contain every key of the path. Optional objects are
+// omitted when empty, so most requests without sensitive values are told
+// apart without decoding them.
+func mayContain(payload []byte, paths [][]string) bool {
+	var key []byte
+	for _, p := range paths {
+		all := true
+		for _, k := range p {
+			if k == "*" {
+				continue
+			}
+			key = append(append(append(key[:0], '"'), k...), '"', ':')
+			if !bytes.Contains(payload, key) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldRef is a string slot inside a decoded JSON document.

@@ -9,4 +9,5 @@ package gen
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/combine.yaml .build/combine.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/refunds.yaml .build/refunds.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/bills.yaml .build/bills.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/media.yaml .build/media.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/certificates.yaml .build/certificates.json

@@ -1,0 +1,151 @@
+package wxpay
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/gowxpay/wxpay/auth"
+	"github.com/gowxpay/wxpay/core"
+	"github.com/gowxpay/wxpay/gen/bills"
+	"github.com/gowxpay/wxpay/merchant"
+)
+
+// Config is the configuration of a client: the merchant's credentials, its
+// mode (direct or partner) and request defaults, and transport settings.
+// See merchant.Config for every field.
+type Config = merchant.Config
+
+// Key modes, for Config.KeyMode: how WeChat Pay's answers are verified.
+const (
+	// CertificateMode downloads the platform certificates (平台证书).
+	CertificateMode = auth.CertificateMode
+	// PublicKeyMode uses the WeChat Pay public key (微信支付公钥).
+	PublicKeyMode = auth.PublicKeyMode
+	// TransitionMode uses both while moving from one to the other.
+	TransitionMode = auth.TransitionMode
+)
+
+// Client calls the WeChat Pay API v3 as one merchant. Every business area
+// of the spec is a field (client.Payments, client.Refunds, client.Bills …);
+// see Services. It is safe for concurrent use; Close it when done.
+type Client struct {
+	// Services holds one typed client per business area.
+	Services
+	conn *merchant.Conn
+	cfg  Config
+}
+
+// NewClient checks cfg, loads the credentials and returns a client. It does
+// no network I/O: in certificate mode, the first call that needs the
+// platform certificates downloads them. Configuration mistakes are
+// *merchant.ConfigError values that name the field and what to check.
+func NewClient(ctx context.Context, cfg Config) (*Client, error) {
+	conn, err := merchant.Connect(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{Services: newServices(conn.Core()), conn: conn, cfg: cfg}, nil
+}
+
+// Close stops the background work of the client (the certificate refresh).
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Conn returns the underlying connection: the platform keys, raw calls,
+// request signing for hand-built requests.
+func (c *Client) Conn() *merchant.Conn { return c.conn }
+
+// Raw sends a signed request for an endpoint that is not in the spec yet:
+// method, uri (path and query, escaped as they go on the wire) and an
+// optional JSON body. The answer is verified like any other; a non-2xx answer
+// is an *APIError.
+//
+//	resp, err := client.Raw(ctx, "GET", "/v3/merchant-service/complaints-v2?limit=10", nil)
+func (c *Client) Raw(ctx context.Context, method, uri string, body []byte, opts ...CallOption) (*RawResponse, error) {
+	return c.conn.Raw(ctx, method, uri, body, false, opts...)
+}
+
+// JSAPIPayParams returns the signed parameters for WeixinJSBridge
+// getBrandWCPayRequest (JSAPI) or wx.requestPayment (mini program) for the
+// prepay_id of a JSAPI order. appID is the app of the payer's openid;
+// Config.AppID when empty.
+func (c *Client) JSAPIPayParams(appID, prepayID string) (*auth.JSAPIPayParams, error) {
+	return c.conn.JSAPIPayParams(appID, prepayID)
+}
+
+// APPPayParams returns the signed parameters of an app payment (OpenSDK
+// PayReq) for the prepay_id of an APP order. appID defaults to Config.AppID.
+func (c *Client) APPPayParams(appID, prepayID string) (*auth.APPPayParams, error) {
+	return c.conn.APPPayParams(appID, prepayID)
+}
+
+// DecryptField opens a field WeChat Pay encrypted to the merchant
+// certificate's key (names and phone numbers in some answers).
+func (c *Client) DecryptField(ciphertext string) (string, error) {
+	return c.conn.DecryptField(ciphertext)
+}
+
+// DownloadBill streams the bill of an apply answer (ApplyTradeBill,
+// ApplyFundFlowBill) to w, uncompressed, and checks it against the answer's
+// SHA-1. It returns the number of bytes written. Write to a temporary file
+// and keep it only when DownloadBill returns nil: on a *merchant.DigestError
+// what was written is not the bill. ParseBill reads the result.
+func (c *Client) DownloadBill(ctx context.Context, bill *bills.BillDownload, w io.Writer, opts ...CallOption) (int64, error) {
+	return c.conn.DownloadBill(ctx, bill.DownloadURL, string(bill.HashType), bill.HashValue, w, opts...)
+}
+
+// Types re-exported from core, so that most programs import wxpay alone.
+type (
+	// APIError is a non-2xx answer of WeChat Pay; see core.APIError.
+	APIError = core.APIError
+	// ErrorDetail locates a parameter error.
+	ErrorDetail = core.ErrorDetail
+	// UsageError is a call that could not be made as written.
+	UsageError = core.UsageError
+	// ModeError is a call to an operation of the other merchant mode.
+	ModeError = core.ModeError
+	// DecodeError is a 2xx answer that did not decode.
+	DecodeError = core.DecodeError
+	// CallOption changes one call.
+	CallOption = core.CallOption
+	// ResponseMeta receives facts about an answer (CaptureResponse).
+	ResponseMeta = core.ResponseMeta
+	// RawResponse is the answer of a raw call.
+	RawResponse = core.RawResponse
+	// Time is a point in time in WeChat Pay's format.
+	Time = core.Time
+	// Date is a calendar day in WeChat Pay's format.
+	Date = core.Date
+	// File is a file to upload.
+	File = core.File
+)
+
+// Errors to test with errors.Is.
+var (
+	// ErrVerification matches every answer or notification whose signature
+	// could not be verified.
+	ErrVerification = core.ErrVerification
+	// ErrSignatureProbe matches WeChat Pay's deliberate signature probes
+	// (WECHATPAY/SIGNTEST/): the request may have taken effect; query it.
+	ErrSignatureProbe = auth.ErrSignatureProbe
+)
+
+// IsCode reports whether err is an *APIError with the given code, ignoring
+// underscores and case (SYSTEM_ERROR matches SYSTEMERROR).
+func IsCode(err error, code string) bool { return core.IsCode(err, code) }
+
+// WithHeader adds a header to one call (Idempotency-Key, for example).
+func WithHeader(key, value string) CallOption { return core.WithHeader(key, value) }
+
+// WithMaxAttempts bounds the attempts of one call; 1 turns retries off.
+func WithMaxAttempts(n int) CallOption { return core.WithMaxAttempts(n) }
+
+// CaptureResponse fills meta with the answer's status, Request-ID and header
+// when the call returns.
+func CaptureResponse(meta *ResponseMeta) CallOption { return core.CaptureResponse(meta) }
+
+// TimeOf converts a time.Time into a Time.
+func TimeOf(t time.Time) Time { return core.TimeOf(t) }
+
+// NewDate returns the given day as a Date.
+func NewDate(year int, month time.Month, day int) Date { return core.NewDate(year, month, day) }
