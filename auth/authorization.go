@@ -15,11 +15,17 @@ const (
 
 // Authorization is the content of a request's Authorization header.
 type Authorization struct {
-	Scheme    string
-	MchID     string
-	Nonce     string
+	// Scheme is SchemeRSA or SchemeSM2; String writes SchemeRSA when empty.
+	Scheme string
+	// MchID is mchid, the merchant id (sp_mchid in partner mode).
+	MchID string
+	// Nonce is nonce_str.
+	Nonce string
+	// Timestamp is timestamp, Unix seconds.
 	Timestamp int64
-	Serial    string
+	// Serial is serial_no, the merchant certificate serial number.
+	Serial string
+	// Signature is signature, Base64.
 	Signature string
 }
 
@@ -75,16 +81,16 @@ func ParseAuthorization(h string) (Authorization, error) {
 			return a, fmt.Errorf("%w: expected key=\"value\"", ErrAuthorizationFormat)
 		}
 		if len(rest) == 0 || rest[0] != '"' {
-			return a, fmt.Errorf("%w: value of %q is not quoted", ErrAuthorizationFormat, key)
+			return a, fmt.Errorf("%w: value of %s is not quoted", ErrAuthorizationFormat, safeKey(key))
 		}
 		end := strings.IndexByte(rest[1:], '"')
 		if end < 0 {
-			return a, fmt.Errorf("%w: unterminated value of %q", ErrAuthorizationFormat, key)
+			return a, fmt.Errorf("%w: unterminated value of %s", ErrAuthorizationFormat, safeKey(key))
 		}
 		val, rest = rest[1:1+end], rest[2+end:]
 		if rest != "" {
 			if rest[0] != ',' {
-				return a, fmt.Errorf("%w: expected a comma after %q", ErrAuthorizationFormat, key)
+				return a, fmt.Errorf("%w: expected a comma after %s", ErrAuthorizationFormat, safeKey(key))
 			}
 			rest = rest[1:]
 			if rest == "" {
@@ -92,7 +98,7 @@ func ParseAuthorization(h string) (Authorization, error) {
 			}
 		}
 		if seen[key] {
-			return a, fmt.Errorf("%w: %q given twice", ErrAuthorizationFormat, key)
+			return a, fmt.Errorf("%w: %s given twice", ErrAuthorizationFormat, safeKey(key))
 		}
 		seen[key] = true
 		switch key {
@@ -111,7 +117,7 @@ func ParseAuthorization(h string) (Authorization, error) {
 		case "signature":
 			a.Signature = val
 		default:
-			return a, fmt.Errorf("%w: unknown key %q", ErrAuthorizationFormat, key)
+			return a, fmt.Errorf("%w: unknown key %s", ErrAuthorizationFormat, safeKey(key))
 		}
 	}
 	for _, k := range []string{"mchid", "nonce_str", "timestamp", "serial_no", "signature"} {
@@ -134,4 +140,19 @@ func fieldOf(a Authorization, k string) string {
 		return a.Signature
 	}
 	return ""
+}
+
+// safeKey quotes a key of the header for an error message when it looks
+// like a key; anything else (it could hold part of the signature) is not
+// repeated.
+func safeKey(k string) string {
+	if len(k) > 16 {
+		return "(a key)"
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !('a' <= c && c <= 'z' || c == '_') {
+			return "(a key)"
+		}
+	}
+	return strconv.Quote(k)
 }

@@ -69,6 +69,7 @@ type Signer interface {
 
 // RSASigner signs with an RSA private key.
 type RSASigner struct {
+	// Key is the merchant API private key (apiclient_key.pem).
 	Key *rsa.PrivateKey
 }
 
