@@ -63,7 +63,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.Body == nil {
 		resp.Body = http.NoBody
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxVerifiedBody+1))
+	body, err := readBody(resp)
 	if err != nil {
 		resp.Body.Close()
 		return nil, fmt.Errorf("wxpay: reading the answer to verify it: %w", err)
@@ -93,6 +93,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = core.NewBody(body)
 	resp.ContentLength = int64(len(body))
 	return resp, nil
+}
+
+// readBody reads an answer to verify it: in one allocation when its length
+// is announced (net/http stops at Content-Length), bounded otherwise.
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= MaxVerifiedBody {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, MaxVerifiedBody+1))
 }
 
 // UnsignedPath reports whether a 2xx answer to a request for path carries

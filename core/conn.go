@@ -30,8 +30,9 @@ const (
 	DefaultBackupURL = "https://api2.mch.weixin.qq.com"
 )
 
-// Authorizer computes the Authorization header of a request. auth.Signer is
-// the implementation; tests and benchmarks substitute their own.
+// Authorizer computes the Authorization header of a request.
+// auth.RequestSigner is the implementation; tests and benchmarks substitute
+// their own.
 type Authorizer interface {
 	// Authorize returns the Authorization header value for a request with
 	// this method, canonical URL (path and query exactly as sent) and body to
@@ -383,13 +384,13 @@ func (c *Conn) send(ctx context.Context, op *Operation, uri string, payload, sig
 		c.logAttempt(ctx, op, attempt, resp, err, time.Since(start))
 		if err != nil {
 			if ctx.Err() != nil || !retryableNetError(err) || attempt >= attempts {
-				return nil, fmt.Errorf("wxpay: %s: %w", op.ID, err)
+				return nil, callError(op, err)
 			}
 			if c.backup != "" && isDialError(err) {
 				base = c.backup
 			}
 			if err := c.sleep(ctx, c.backoff(attempt, nil)); err != nil {
-				return nil, fmt.Errorf("wxpay: %s: %w", op.ID, err)
+				return nil, callError(op, err)
 			}
 			continue
 		}
@@ -403,7 +404,7 @@ func (c *Conn) send(ctx context.Context, op *Operation, uri string, payload, sig
 			return nil, apiErr
 		}
 		if err := c.sleep(ctx, c.backoff(attempt, resp)); err != nil {
-			return nil, fmt.Errorf("wxpay: %s: %w", op.ID, err)
+			return nil, callError(op, err)
 		}
 	}
 }
@@ -473,6 +474,30 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// OpError is a call that failed without an answer from WeChat Pay: the
+// connection failed, the answer's signature did not verify, the context
+// ended. Err is the cause (errors.Is and errors.As see through it).
+type OpError struct {
+	Op  string
+	Err error
+}
+
+func (e *OpError) Error() string {
+	return "wxpay: " + e.Op + ": " + strings.TrimPrefix(e.Err.Error(), "wxpay: ")
+}
+
+func (e *OpError) Unwrap() error { return e.Err }
+
+// callError names the operation of a failed attempt. A verification error
+// already says everything: the URL net/http wraps it in is dropped.
+func callError(op *Operation, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && errors.Is(ue.Err, ErrVerification) {
+		err = ue.Err
+	}
+	return &OpError{Op: op.ID, Err: err}
 }
 
 // ErrVerification is wrapped by every error about an answer whose signature

@@ -286,3 +286,37 @@ func TestModes(t *testing.T) {
 		t.Error(Direct | Partner)
 	}
 }
+
+func TestParseWeChatTimeMatchesTimeParse(t *testing.T) {
+	for _, s := range []string{
+		"2026-11-24T10:34:56+08:00", "2026-11-24T02:34:56Z", "2026-11-24T02:34:56+00:00", "2024-02-29T23:59:59+08:00",
+		"2026-02-30T10:00:00+08:00", "2026-13-01T10:00:00+08:00", "2026-11-24T24:00:00+08:00", "2026-11-24T10:34:56+09:00",
+		"2026-11-24T10:34:56.5+08:00", "2026-11-24 10:34:56+08:00", "20261124T103456+0800",
+	} {
+		want, werr := time.Parse(time.RFC3339, s)
+		var got Time
+		gerr := got.UnmarshalText([]byte(s))
+		if (werr == nil) != (gerr == nil) || werr == nil && (!got.Equal(want) || got.Format(timeLayout) != want.Format(timeLayout)) {
+			t.Errorf("%s: got %v %v, time.Parse %v %v", s, got, gerr, want, werr)
+		}
+	}
+}
+
+func FuzzTimeMatchesTimeParse(f *testing.F) {
+	f.Add("2026-11-24T10:34:56+08:00")
+	f.Add("2026-11-24T02:34:56Z")
+	f.Fuzz(func(t *testing.T, s string) {
+		want, werr := time.Parse(time.RFC3339, s)
+		var got Time
+		gerr := got.UnmarshalText([]byte(s))
+		if s == "" {
+			return
+		}
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("%q: time.Parse err %v, ours %v", s, werr, gerr)
+		}
+		if werr == nil && (!got.Equal(want) || got.Format(timeLayout) != want.Format(timeLayout)) {
+			t.Fatalf("%q: %v vs %v", s, got, want)
+		}
+	})
+}

@@ -31,12 +31,11 @@ func (t Time) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes an RFC 3339 string; null and "" give the zero Time.
 func (t *Time) UnmarshalJSON(b []byte) error {
-	s := string(b)
-	if s == "null" || s == `""` {
+	if string(b) == "null" || string(b) == `""` {
 		*t = Time{}
 		return nil
 	}
-	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
 		return errors.New("core.Time: not a JSON string")
 	}
 	return t.UnmarshalText(b[1 : len(b)-1])
@@ -53,12 +52,66 @@ func (t *Time) UnmarshalText(b []byte) error {
 		*t = Time{}
 		return nil
 	}
+	if v, ok := parseWeChatTime(b); ok {
+		t.Time = v
+		return nil
+	}
 	v, err := time.Parse(time.RFC3339, string(b))
 	if err != nil {
 		return err
 	}
 	t.Time = v
 	return nil
+}
+
+// chinaTime is the +08:00 zone every WeChat Pay time is written in; it is
+// created once, so that decoding an answer does not allocate a zone per
+// time field.
+var chinaTime = time.FixedZone("", 8*3600)
+
+// parseWeChatTime parses the common form 2006-01-02T15:04:05+08:00 (or Z, or
+// +00:00) without allocating; ok is false for anything else, which
+// time.Parse then handles.
+func parseWeChatTime(b []byte) (time.Time, bool) {
+	if len(b) != 25 && len(b) != 20 {
+		return time.Time{}, false
+	}
+	num := func(i, n int) (int, bool) {
+		v := 0
+		for _, c := range b[i : i+n] {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	if b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	year, ok1 := num(0, 4)
+	month, ok2 := num(5, 2)
+	day, ok3 := num(8, 2)
+	hour, ok4 := num(11, 2)
+	minute, ok5 := num(14, 2)
+	sec, ok6 := num(17, 2)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	var loc *time.Location
+	switch string(b[19:]) {
+	case "+08:00":
+		loc = chinaTime
+	case "Z", "+00:00":
+		loc = time.UTC
+	default:
+		return time.Time{}, false
+	}
+	v := time.Date(year, time.Month(month), day, hour, minute, sec, 0, loc)
+	if v.Day() != day {
+		return time.Time{}, false // February 30th and the like: let time.Parse reject it
+	}
+	return v, true
 }
 
 // String returns the WeChat Pay form of t.
