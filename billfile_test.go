@@ -26,11 +26,11 @@ func TestParseBill(t *testing.T) {
 		t.Fatalf("records: %d", len(b.Records))
 	}
 	for name, want := range map[string]string{
-		"商户订单号": "ORDER-1",
-		"交易状态":  "SUCCESS",
-		"商品名称":  "T-shirt, red", // a comma inside a value
-		"商户数据包": "",             // an empty value
-		"费率":    "0.60%",
+		"商户订单号":  "ORDER-1",
+		"交易状态":   "SUCCESS",
+		"商品名称":   "T-shirt, red", // a comma inside a value
+		"商户数据包":  "",             // an empty value
+		"费率":     "0.60%",
 		"应结订单金额": "1.00",
 	} {
 		if got := b.Value(0, name); got != want {
