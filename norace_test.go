@@ -1,0 +1,5 @@
+//go:build !race
+
+package wxpay_test
+
+const raceEnabled = false
