@@ -150,7 +150,7 @@ func TestClientEndToEnd(t *testing.T) {
 	}
 
 	today := time.Now().In(time.FixedZone("CST", 8*3600))
-	bd, err := cl.Bills.ApplyTradeBill(ctx, &bills.ApplyTradeBillParams{BillDate: wxpay.NewDate(today.Year(), today.Month(), today.Day()), TarType: bills.TarTypeGzip})
+	bd, err := cl.Bills.ApplyTradeBill(ctx, &bills.ApplyTradeBillParams{BillDate: wxpay.NewDate(today.Year(), today.Month(), today.Day()), TarType: bills.TarTypeGZIP})
 	if err != nil {
 		t.Fatal(err)
 	}

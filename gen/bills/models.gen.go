@@ -88,13 +88,13 @@ func (e SubMerchantBillAccountType) Valid() bool {
 
 // Defines values for TarType.
 const (
-	TarTypeGzip TarType = "GZIP"
+	TarTypeGZIP TarType = "GZIP"
 )
 
 // Valid indicates whether the value is a known member of the TarType enum.
 func (e TarType) Valid() bool {
 	switch e {
-	case TarTypeGzip:
+	case TarTypeGZIP:
 		return true
 	default:
 		return false
