@@ -29,6 +29,10 @@ func RequestMessage(method, canonicalURL string, timestamp int64, nonce string, 
 
 // AppendRequestMessage is RequestMessage appending to b.
 func AppendRequestMessage(b []byte, method, canonicalURL string, timestamp int64, nonce string, body []byte) []byte {
+	return appendRequestMessage(b, method, canonicalURL, timestamp, nonce, body)
+}
+
+func appendRequestMessage[N string | []byte](b []byte, method, canonicalURL string, timestamp int64, nonce N, body []byte) []byte {
 	b = append(b, method...)
 	b = append(b, '\n')
 	b = append(b, canonicalURL...)

@@ -235,17 +235,7 @@ func (s *RequestSigner) Authorize(method, canonicalURL string, body []byte) (str
 
 	bp := getBuf()
 	defer putBuf(bp)
-	b := (*bp)[:0]
-	b = append(b, method...)
-	b = append(b, '\n')
-	b = append(b, canonicalURL...)
-	b = append(b, '\n')
-	b = strconv.AppendInt(b, ts, 10)
-	b = append(b, '\n')
-	b = append(b, nonce...)
-	b = append(b, '\n')
-	b = append(b, body...)
-	b = append(b, '\n')
+	b := appendRequestMessage((*bp)[:0], method, canonicalURL, ts, nonce, body)
 	*bp = b
 	sig, err := s.Signer.Sign(b)
 	if err != nil {
@@ -291,8 +281,8 @@ func (s *RequestSigner) EditRequest(_ context.Context, req *http.Request) error 
 		return err
 	}
 	signBody := body
-	if mt, params, err := mime.ParseMediaType(req.Header.Get("Content-Type")); err == nil && mt == "multipart/form-data" {
-		if signBody, err = multipartMeta(body, params["boundary"]); err != nil {
+	if mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type")); err == nil && mt == "multipart/form-data" {
+		if signBody, err = MultipartMeta(req.Header.Get("Content-Type"), body); err != nil {
 			return err
 		}
 	}
@@ -342,13 +332,18 @@ func requestBody(req *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// multipartMeta returns the content of the "meta" part of a multipart body:
-// what the signature of an upload covers.
-func multipartMeta(body []byte, boundary string) ([]byte, error) {
-	if boundary == "" {
+// MultipartMeta returns the content of the "meta" part of a
+// multipart/form-data body, which is what the signature of a media upload
+// covers. contentType is the request's Content-Type (it holds the boundary).
+func MultipartMeta(contentType string, body []byte) ([]byte, error) {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "multipart/form-data" {
+		return nil, errors.New("auth: the request is not multipart/form-data")
+	}
+	if params["boundary"] == "" {
 		return nil, errors.New("auth: the multipart/form-data request has no boundary")
 	}
-	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
 	for {
 		p, err := mr.NextPart()
 		if err == io.EOF {

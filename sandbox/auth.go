@@ -84,7 +84,7 @@ func (s *Server) authenticate(c *call) *answer {
 	}
 	signedBody := c.raw
 	if c.op.Multipart {
-		if meta, ok := multipartMeta(c.r.Header.Get("Content-Type"), c.raw); ok {
+		if meta, ok := multipartMetaOK(c.r.Header.Get("Content-Type"), c.raw); ok {
 			signedBody = meta
 		}
 	}
@@ -116,25 +116,6 @@ func requestURI(r *http.Request) string {
 	return u
 }
 
-// multipartMeta returns the content of the meta part of a multipart body:
-// what a media upload signs.
-func multipartMeta(contentType string, body []byte) ([]byte, bool) {
-	mt, params, err := mime.ParseMediaType(contentType)
-	if err != nil || !strings.HasPrefix(mt, "multipart/") || params["boundary"] == "" {
-		return nil, false
-	}
-	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			return nil, false
-		}
-		if p.FormName() == "meta" {
-			b, err := io.ReadAll(p)
-			return b, err == nil
-		}
-	}
-}
 
 // multipartFile returns the file part of a media upload.
 func multipartFile(contentType string, body []byte) (name string, data []byte, ok bool) {
@@ -153,4 +134,11 @@ func multipartFile(contentType string, body []byte) (name string, data []byte, o
 			return p.FileName(), b, err == nil
 		}
 	}
+}
+
+// multipartMetaOK returns the meta part of a multipart upload, which is
+// what its signature covers.
+func multipartMetaOK(contentType string, body []byte) ([]byte, bool) {
+	meta, err := auth.MultipartMeta(contentType, body)
+	return meta, err == nil
 }

@@ -142,7 +142,7 @@ func fourByteUTF8(b []byte) int {
 // sha256} and a file part whose SHA-256 matches.
 func (c *call) checkUpload() *answer {
 	ct := c.r.Header.Get("Content-Type")
-	meta, ok := multipartMeta(ct, c.raw)
+	meta, ok := multipartMetaOK(ct, c.raw)
 	if !ok {
 		return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "缺少meta", errorDetail{Field: "meta", Location: "body", Issue: "the multipart body has no meta part"})
 	}

@@ -6,14 +6,11 @@
 package wxtest
 
 import (
-	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
 	"embed"
 	"encoding/json"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -210,7 +207,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		req.Auth, req.AuthErr = auth.ParseAuthorization(r.Header.Get("Authorization"))
 		if req.AuthErr == nil {
 			signed := body
-			if meta, ok := multipartMeta(r.Header.Get("Content-Type"), body); ok {
+			if meta, ok := multipartMetaOK(r.Header.Get("Content-Type"), body); ok {
 				signed = meta
 			}
 			msg := auth.RequestMessage(r.Method, req.URI, req.Auth.Timestamp, req.Auth.Nonce, signed)
@@ -300,22 +297,10 @@ func (s *Server) sign(body string, bad bool) [4]string {
 	return v
 }
 
-// multipartMeta returns the meta part of a multipart upload, which is what
-// its signature covers.
-func multipartMeta(contentType string, body []byte) ([]byte, bool) {
-	mt, params, err := mime.ParseMediaType(contentType)
-	if err != nil || mt != "multipart/form-data" {
-		return nil, false
-	}
-	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			return nil, false
-		}
-		if p.FormName() == "meta" {
-			b, err := io.ReadAll(p)
-			return b, err == nil
-		}
-	}
+
+// multipartMetaOK returns the meta part of a multipart upload, which is
+// what its signature covers.
+func multipartMetaOK(contentType string, body []byte) ([]byte, bool) {
+	meta, err := auth.MultipartMeta(contentType, body)
+	return meta, err == nil
 }
