@@ -3,9 +3,11 @@ package wxpay
 import (
 	"context"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/gowxpay/wxpay/auth"
+	"github.com/gowxpay/wxpay/callback"
 	"github.com/gowxpay/wxpay/core"
 	"github.com/gowxpay/wxpay/gen/bills"
 	"github.com/gowxpay/wxpay/merchant"
@@ -94,6 +96,45 @@ func (c *Client) DownloadBill(ctx context.Context, bill *bills.BillDownload, w i
 	return c.conn.DownloadBill(ctx, bill.DownloadURL, string(bill.HashType), bill.HashValue, w, opts...)
 }
 
+// CallbackParser returns a notification parser for this client's merchant:
+// it verifies notifications with the client's platform keys (certificates
+// or public key, refreshed as needed) and decrypts them with Config.APIv3Key.
+// It fails when no APIv3 key is configured.
+func (c *Client) CallbackParser(opts ...func(*callback.Config)) (*callback.Parser, error) {
+	cfg := callback.Config{
+		Verifier: c.conn.Keys(),
+		APIv3Key: []byte(c.cfg.APIv3Key),
+		MaxSkew:  c.conn.MaxClockSkew(),
+		Now:      c.cfg.Now,
+		Logger:   c.cfg.Logger,
+	}
+	if c.cfg.APIv3Key == "" {
+		return nil, &merchant.ConfigError{Field: "APIv3Key", Reason: "notifications are encrypted with the APIv3 key: configure it to receive them"}
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return callback.NewParser(cfg)
+}
+
+// CallbackHandler returns an http.Handler for WeChat Pay's notifications to
+// this merchant: it answers 2xx only after fn returned nil for the
+// verified, decrypted, typed event, and suppresses duplicates (see
+// callback.NewHandler for the options).
+//
+//	h, err := client.CallbackHandler(func(ctx context.Context, ev *callback.Event) error {
+//		if tx, ok := ev.Resource.(*payments.Transaction); ok { … }
+//		return nil
+//	})
+//	http.Handle("/wxpay/notify", h)
+func (c *Client) CallbackHandler(fn func(context.Context, *callback.Event) error, opts ...callback.Option) (http.Handler, error) {
+	p, err := c.CallbackParser()
+	if err != nil {
+		return nil, err
+	}
+	return callback.NewHandler(p, fn, opts...), nil
+}
+
 // Types re-exported from core, so that most programs import wxpay alone.
 type (
 	// APIError is a non-2xx answer of WeChat Pay; see core.APIError.
@@ -149,3 +190,6 @@ func TimeOf(t time.Time) Time { return core.TimeOf(t) }
 
 // NewDate returns the given day as a Date.
 func NewDate(year int, month time.Month, day int) Date { return core.NewDate(year, month, day) }
+
+// DateOf returns the day of t, in t's location.
+func DateOf(t time.Time) Date { return core.DateOf(t) }

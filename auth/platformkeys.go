@@ -100,8 +100,10 @@ type PlatformKeysConfig struct {
 	// the background (±10% jitter); DefaultRefreshInterval when zero, never
 	// when negative.
 	RefreshInterval time.Duration
-	// MinRefreshGap is the least time between two downloads triggered by
-	// answers naming an unknown certificate; DefaultMinRefreshGap when zero.
+	// MinRefreshGap is how long a serial that a download did not find
+	// waits before it may trigger another download; DefaultMinRefreshGap
+	// when zero. A serial not seen before triggers one at once, at most one
+	// a second (a new certificate may sign the very next answer).
 	MinRefreshGap time.Duration
 	// FetchTimeout bounds one download; DefaultFetchTimeout when zero.
 	FetchTimeout time.Duration
@@ -161,6 +163,7 @@ type PlatformKeys struct {
 	cur               *flight
 	closed            bool
 	lastSerialRefresh time.Time
+	missed            map[string]time.Time // serials a download did not find, and when
 	lastEnd           time.Time
 	lastErr           error
 	fetches           int
@@ -430,9 +433,17 @@ func (p *PlatformKeys) certs(ctx context.Context) (*certSet, error) {
 	return nil, errors.New("auth: the platform certificate download left no certificate")
 }
 
+// serialBurstGap is the least time between two downloads triggered by
+// different unknown serials: it bounds what a flood of made-up serials costs.
+const serialBurstGap = time.Second
+
+// maxMissed bounds the memory of serials that downloads did not find.
+const maxMissed = 1024
+
 // refreshFor downloads the certificates again because an answer names the
-// unknown serial, unless another download is running (it joins it) or the
-// last such download is less than minGap ago.
+// unknown serial, unless another download is running (it joins it), the
+// serial was already looked for less than minGap ago, or another unknown
+// serial triggered a download less than serialBurstGap ago.
 func (p *PlatformKeys) refreshFor(ctx context.Context, serial string) error {
 	p.mu.Lock()
 	if set := p.snap.Load(); set != nil && set.bySerial[serial] != nil {
@@ -442,7 +453,10 @@ func (p *PlatformKeys) refreshFor(ctx context.Context, serial string) error {
 	f := p.cur
 	if f == nil {
 		now := p.now()
-		if p.closed || (!p.lastSerialRefresh.IsZero() && now.Sub(p.lastSerialRefresh) < p.minGap) {
+		missedAt, missed := p.missed[serial]
+		if p.closed ||
+			missed && now.Sub(missedAt) < p.minGap ||
+			!p.lastSerialRefresh.IsZero() && now.Sub(p.lastSerialRefresh) < serialBurstGap {
 			p.mu.Unlock()
 			return nil
 		}
@@ -450,7 +464,16 @@ func (p *PlatformKeys) refreshFor(ctx context.Context, serial string) error {
 		f = p.startLocked("unknown serial " + serial)
 	}
 	p.mu.Unlock()
-	return p.wait(ctx, f)
+	err := p.wait(ctx, f)
+	if set := p.snap.Load(); set == nil || set.bySerial[serial] == nil {
+		p.mu.Lock()
+		if p.missed == nil || len(p.missed) >= maxMissed {
+			p.missed = map[string]time.Time{}
+		}
+		p.missed[serial] = p.now()
+		p.mu.Unlock()
+	}
+	return err
 }
 
 // Refresh downloads the certificates now (or waits for the download under

@@ -272,6 +272,19 @@ func TestPlatformKeysUnknownSerial(t *testing.T) {
 		t.Errorf("announcing %s", p.AnnouncedSerial())
 	}
 
+	// WeChat Pay rotates again two seconds later: the new serial triggers a
+	// download at once (a single timer for every serial would leave it
+	// unresolved for a minute).
+	w.clock.Advance(2 * time.Second)
+	cert3 := makePlatformCert(t, w.pubKey, 3, testClock.AddDate(0, 0, -1), testClock.AddDate(5, 0, -1))
+	w.wechat.set(func(x *fakeWeChat) { x.certs = append(x.certs, cert3) })
+	if err := w.check(p, w.answer(t, w.pubKey, SerialNumber(cert3))); err != nil {
+		t.Fatalf("second rotation: %v", err)
+	}
+	if got := w.wechat.calls.Load(); got != 3 {
+		t.Fatalf("%d downloads, want 3", got)
+	}
+
 	// A flood of answers naming a key nobody has: one refresh, then none
 	// until MinRefreshGap has passed.
 	w.clock.Advance(2 * DefaultMinRefreshGap)
@@ -294,20 +307,28 @@ func TestPlatformKeysUnknownSerial(t *testing.T) {
 			t.Errorf("error %v lacks %q", err, want)
 		}
 	}
-	if got := w.wechat.calls.Load(); got != 3 {
-		t.Fatalf("%d downloads, want 3: a flood of unknown serials must cause one", got)
+	if got := w.wechat.calls.Load(); got != 4 {
+		t.Fatalf("%d downloads, want 4: a flood of one unknown serial must cause one", got)
+	}
+	// Made-up serials that change every time: at most one download a second.
+	w.clock.Advance(2 * time.Second)
+	for i := 0; i < 20; i++ {
+		_ = w.check(p, w.answer(t, w.key2, fmt.Sprintf("%040X", i+1)))
+	}
+	if got := w.wechat.calls.Load(); got != 5 {
+		t.Fatalf("%d downloads, want 5: distinct unknown serials within a second must cause one", got)
 	}
 	w.clock.Advance(DefaultMinRefreshGap + time.Second)
 	_ = w.check(p, sb)
-	if got := w.wechat.calls.Load(); got != 4 {
-		t.Fatalf("%d downloads, want 4 after MinRefreshGap", got)
+	if got := w.wechat.calls.Load(); got != 6 {
+		t.Fatalf("%d downloads, want 6 after MinRefreshGap", got)
 	}
 	// A PUB_KEY_ID in certificate mode: no download, advice to configure it.
 	err = w.check(p, w.answer(t, w.pubKey, testPubKeyID))
 	if !errors.Is(err, ErrUnknownKey) || !strings.Contains(err.Error(), "configure its PUB_KEY_ID") {
 		t.Errorf("PUB_KEY_ID in certificate mode: %v", err)
 	}
-	if got := w.wechat.calls.Load(); got != 4 {
+	if got := w.wechat.calls.Load(); got != 6 {
 		t.Errorf("a PUB_KEY_ID caused a download")
 	}
 }
