@@ -116,7 +116,6 @@ func requestURI(r *http.Request) string {
 	return u
 }
 
-
 // multipartFile returns the file part of a media upload.
 func multipartFile(contentType string, body []byte) (name string, data []byte, ok bool) {
 	_, params, err := mime.ParseMediaType(contentType)

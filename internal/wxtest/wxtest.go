@@ -297,7 +297,6 @@ func (s *Server) sign(body string, bad bool) [4]string {
 	return v
 }
 
-
 // multipartMetaOK returns the meta part of a multipart upload, which is
 // what its signature covers.
 func multipartMetaOK(contentType string, body []byte) ([]byte, bool) {
