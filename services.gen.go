@@ -7,6 +7,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/bills"
 	"github.com/gowxpay/wxpay/gen/certificates"
 	"github.com/gowxpay/wxpay/gen/combine"
+	"github.com/gowxpay/wxpay/gen/media"
 	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/gen/refunds"
 )
@@ -22,6 +23,8 @@ type Services struct {
 	Refunds *refunds.Client
 	// Bills calls 账单 — trade and fund-flow bills and their download.
 	Bills *bills.Client
+	// Media calls 图片上传 / 视频上传 — merchant images and videos, uploaded once and referred to by their media_id.
+	Media *media.Client
 	// Certificates calls 平台证书 — the platform certificates used to verify WeChat Pay signatures.
 	Certificates *certificates.Client
 }
@@ -32,6 +35,7 @@ func newServices(conn *core.Conn) Services {
 		Combine:      combine.New(conn),
 		Refunds:      refunds.New(conn),
 		Bills:        bills.New(conn),
+		Media:        media.New(conn),
 		Certificates: certificates.New(conn),
 	}
 }
@@ -43,6 +47,7 @@ func allOperations() []*core.Operation {
 	ops = append(ops, combine.Operations()...)
 	ops = append(ops, refunds.Operations()...)
 	ops = append(ops, bills.Operations()...)
+	ops = append(ops, media.Operations()...)
 	ops = append(ops, certificates.Operations()...)
 	return ops
 }
