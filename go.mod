@@ -5,6 +5,7 @@ go 1.24.0
 require (
 	github.com/getkin/kin-openapi v0.135.0
 	gopkg.in/yaml.v3 v3.0.1
+	rsc.io/qr v0.2.0
 )
 
 require (

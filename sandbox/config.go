@@ -5,10 +5,8 @@ import (
 	wxmerchant "github.com/gowxpay/wxpay/merchant"
 )
 
-// Config returns a client configuration for these credentials: platform
-// certificates when the sandbox serves them (certificate and transition
-// modes; the sandbox then signs with a certificate unless asked for the
-// public key), the platform public key otherwise.
+// Config returns a client configuration for these credentials, in the key
+// mode the sandbox signs with (KeyMode).
 // Set the request defaults (NotifyURL …) on the result as needed.
 //
 //	client, err := wxpay.NewClient(ctx, sb.Merchant().Config())
@@ -29,13 +27,21 @@ func (c Credentials) Config() wxmerchant.Config {
 	if c.Certificate != nil {
 		cfg.Certificate = certPEM(c.Certificate)
 	}
-	if c.PublicKeyID != "" && c.PublicKey != nil {
+	cfg.KeyMode = c.KeyMode.clientMode()
+	if cfg.KeyMode != auth.CertificateMode && c.PublicKey != nil {
 		cfg.PublicKeyID = c.PublicKeyID
 		cfg.PublicKey, _ = publicKeyPEM(c.PublicKey)
-		cfg.KeyMode = auth.PublicKeyMode
-	}
-	if len(c.PlatformCertificates) > 0 {
-		cfg.KeyMode = auth.CertificateMode
 	}
 	return cfg
+}
+
+// clientMode is the auth.KeyMode a client uses against a sandbox in mode m.
+func (m KeyMode) clientMode() auth.KeyMode {
+	switch m {
+	case PublicKeyMode:
+		return auth.PublicKeyMode
+	case TransitionMode:
+		return auth.TransitionMode
+	}
+	return auth.CertificateMode
 }

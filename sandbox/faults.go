@@ -33,7 +33,8 @@ const (
 	// FaultSignTest sends a signature probe: a Wechatpay-Signature starting
 	// with WECHATPAY/SIGNTEST/.
 	FaultSignTest FaultKind = "signtest"
-	// FaultClockOffset shifts Wechatpay-Timestamp by ClockOffset.
+	// FaultClockOffset shifts Wechatpay-Timestamp, and the Date header of
+	// API answers, by ClockOffset: the server's clock seems that far off.
 	FaultClockOffset FaultKind = "clock_offset"
 )
 

@@ -82,6 +82,9 @@ func TestFaults(t *testing.T) {
 		if d := time.Since(time.Unix(ts, 0)); d < 9*time.Minute {
 			t.Fatalf("timestamp %s off", d)
 		}
+		if date, err := http.ParseTime(r.header.Get("Date")); err != nil || time.Since(date) < 9*time.Minute {
+			t.Fatalf("the Date header %q does not show the offset (%v)", r.header.Get("Date"), err)
+		}
 		if err := verifyErr(s, r.header, r.body); err == nil || !strings.Contains(err.Error(), "off") {
 			t.Fatalf("a client must refuse it for its age: %v", err)
 		}

@@ -227,6 +227,11 @@ func (s *Server) write(c *call, a *answer) {
 			}
 		}
 	}
+	if off, ok := clockOffset(c.faults); ok {
+		// The server's clock is off: its Date says so too, so that a
+		// client can measure the difference.
+		h.Set("Date", s.now().Add(off).UTC().Format(http.TimeFormat))
+	}
 	h.Set("Content-Length", strconv.Itoa(len(a.body)))
 	c.w.WriteHeader(a.status)
 	if len(a.body) > 0 {
@@ -240,12 +245,8 @@ func (s *Server) write(c *call, a *answer) {
 // signHeaders returns the Wechatpay-* headers for a body, with the
 // signature faults among faults applied.
 func (s *Server) signHeaders(body []byte, preferPublicKey bool, faults []Fault) (http.Header, error) {
-	now := s.now()
-	for _, f := range faults {
-		if f.Kind == FaultClockOffset {
-			now = now.Add(f.ClockOffset)
-		}
-	}
+	off, _ := clockOffset(faults)
+	now := s.now().Add(off)
 	serial, key := s.ring.signingKey(s.now(), preferPublicKey)
 	ts := strconv.FormatInt(now.Unix(), 10)
 	nonce := newNonce()
@@ -270,6 +271,17 @@ func (s *Server) signHeaders(body []byte, preferPublicKey bool, faults []Fault) 
 		}
 	}
 	return h, nil
+}
+
+// clockOffset sums the clock offsets among faults; ok is false when there
+// is none.
+func clockOffset(faults []Fault) (off time.Duration, ok bool) {
+	for _, f := range faults {
+		if f.Kind == FaultClockOffset {
+			off, ok = off+f.ClockOffset, true
+		}
+	}
+	return off, ok
 }
 
 // corruptSignature returns a well-formed Base64 signature that does not

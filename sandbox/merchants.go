@@ -85,12 +85,16 @@ type Credentials struct {
 	// PlatformCertificates are the platform certificates at the time the
 	// credentials were read, oldest first.
 	PlatformCertificates []*x509.Certificate
+	// KeyMode is how the sandbox signed at the time the credentials were
+	// read; a client configures the same mode.
+	KeyMode KeyMode
 }
 
 // credentialsFile is the JSON written by WriteDir and served by the control
 // API.
 type credentialsFile struct {
 	BaseURL           string   `json:"base_url,omitempty"`
+	KeyMode           string   `json:"key_mode,omitempty"`
 	PartnerMode       bool     `json:"partner_mode"`
 	MchID             string   `json:"mchid"`
 	AppID             string   `json:"appid"`
@@ -110,7 +114,7 @@ type credentialsFile struct {
 
 func (c Credentials) file(withPEM bool) (credentialsFile, error) {
 	f := credentialsFile{
-		BaseURL: c.BaseURL, PartnerMode: c.PartnerMode, MchID: c.MchID, AppID: c.AppID,
+		BaseURL: c.BaseURL, KeyMode: c.KeyMode.clientMode().String(), PartnerMode: c.PartnerMode, MchID: c.MchID, AppID: c.AppID,
 		SubMchID: c.SubMchID, SubAppID: c.SubAppID, SerialNo: c.CertificateSerial,
 		APIv3Key: string(c.APIv3Key), PublicKeyID: c.PublicKeyID,
 	}

@@ -405,7 +405,8 @@ func (s *Server) credentials(m *merchant) Credentials {
 	if m.partner && len(m.SubMerchants) > 0 {
 		c.SubMchID, c.SubAppID = m.SubMerchants[0].MchID, m.SubMerchants[0].AppID
 	}
-	if s.ring.getMode() != PublicKeyMode {
+	c.KeyMode = s.ring.getMode()
+	if c.KeyMode != PublicKeyMode {
 		c.PlatformCertificates = s.ring.certificates()
 	}
 	return c
