@@ -67,12 +67,7 @@ func (a *app) call(ctx context.Context, args []string) int {
 		fmt.Fprintf(a.stderr, "wxpay call: "+format+"\n", args...)
 		return exitFail
 	}
-	s, err := a.resolve("")
-	if err != nil {
-		return fail("%v", err)
-	}
-	a.warnSecrets(s)
-	cfg, err := a.config(s)
+	cfg, err := a.clientConfig()
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -53,12 +53,7 @@ func (a *app) certsDownload(ctx context.Context, args []string) int {
 		fmt.Fprintf(a.stderr, "wxpay certs download: "+format+"\n", args...)
 		return exitFail
 	}
-	s, err := a.resolve("")
-	if err != nil {
-		return fail("%v", err)
-	}
-	a.warnSecrets(s)
-	cfg, err := a.config(s)
+	cfg, err := a.clientConfig()
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -338,6 +338,18 @@ func parseKeyMode(s string) (auth.KeyMode, bool) {
 	return 0, false
 }
 
+// clientConfig resolves the credentials (flags, then environment, then the
+// --config file), warns about secrets given as flags, and returns the
+// client configuration, for the commands that call the API.
+func (a *app) clientConfig() (wxpay.Config, error) {
+	s, err := a.resolve("")
+	if err != nil {
+		return wxpay.Config{}, err
+	}
+	a.warnSecrets(s)
+	return a.config(s)
+}
+
 // config returns the client configuration of the settings.
 func (a *app) config(s *settings) (wxpay.Config, error) {
 	mode, _, err := s.keyMode()
