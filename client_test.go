@@ -527,3 +527,30 @@ func TestCertificateModeWithoutCertificates(t *testing.T) {
 		t.Errorf("want advice to use the public key mode, got %v", err)
 	}
 }
+
+// TestKeyModes checks that each key mode gives the store the keys of that
+// mode and no others: a public key configured next to an explicit
+// certificate mode must not turn it into transition mode.
+func TestKeyModes(t *testing.T) {
+	k := wxtest.LoadKeys(t)
+	for _, tc := range []struct {
+		mode merchant.Config
+		want string
+	}{
+		{merchant.Config{}, "public-key"},
+		{merchant.Config{KeyMode: wxpay.CertificateMode}, "certificate"},
+		{merchant.Config{KeyMode: wxpay.PublicKeyMode}, "public-key"},
+		{merchant.Config{KeyMode: wxpay.TransitionMode}, "transition"},
+	} {
+		cfg := k.Config("https://api.mch.weixin.qq.com")
+		cfg.KeyMode = tc.mode.KeyMode
+		c, err := wxpay.NewClient(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Conn().Keys().Mode().String(); got != tc.want {
+			t.Errorf("KeyMode %v: the store is in %s mode, want %s", tc.mode.KeyMode, got, tc.want)
+		}
+		c.Close()
+	}
+}

@@ -68,8 +68,6 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		now:     cr.now,
 	}
 	kc := auth.PlatformKeysConfig{
-		PublicKeyID:     cr.pubID,
-		PublicKey:       cr.pub,
 		CacheDir:        cfg.CertificateCacheDir,
 		CacheKey:        cfg.MchID,
 		RefreshInterval: cfg.CertificateRefresh,
@@ -77,10 +75,13 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		Now:             cr.now,
 		Logger:          cfg.Logger,
 	}
+	// The store's mode follows from what it is given: certificates (APIv3
+	// key and a fetcher), the public key, or both (transition).
 	if cr.keyMode != auth.PublicKeyMode {
 		kc.APIv3Key = cr.apiv3
 		kc.Fetch = c.fetchCertificates
-	} else {
+	}
+	if cr.keyMode != auth.CertificateMode {
 		kc.PublicKeyID, kc.PublicKey = cr.pubID, cr.pub
 	}
 	if c.keys, err = auth.NewPlatformKeys(kc); err != nil {
