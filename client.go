@@ -159,6 +159,13 @@ type (
 	Date = core.Date
 	// File is a file to upload.
 	File = core.File
+	// OpError is a call that got no usable answer (connection failure,
+	// verification failure, cancelled context).
+	OpError = core.OpError
+	// ConfigError is a configuration mistake; it names the field.
+	ConfigError = merchant.ConfigError
+	// DigestError is a downloaded bill that does not match its digest.
+	DigestError = merchant.DigestError
 )
 
 // Errors to test with errors.Is.
