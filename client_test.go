@@ -554,3 +554,25 @@ func TestKeyModes(t *testing.T) {
 		c.Close()
 	}
 }
+
+func TestOperationsList(t *testing.T) {
+	ops := wxpay.Operations()
+	if len(ops) < 30 {
+		t.Fatalf("only %d operations", len(ops))
+	}
+	seen := map[string]bool{}
+	for _, op := range ops {
+		if op.ID == "" || op.Method == "" || !strings.HasPrefix(op.Path, "/v3/") || op.Modes == 0 {
+			t.Errorf("incomplete operation %+v", op)
+		}
+		if seen[op.ID] {
+			t.Errorf("operation %s listed twice", op.ID)
+		}
+		seen[op.ID] = true
+	}
+	for _, id := range []string{"NativePrepay", "PartnerNativePrepay", "CreateRefund", "DownloadBill", "UploadImage"} {
+		if !seen[id] {
+			t.Errorf("%s missing", id)
+		}
+	}
+}

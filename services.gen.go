@@ -40,8 +40,9 @@ func newServices(conn *core.Conn) Services {
 	}
 }
 
-// allOperations lists every operation of the spec.
-func allOperations() []*core.Operation {
+// Operations lists every operation of the spec the client covers, area by
+// area: its operationId, method, path, merchant modes and protocol facts.
+func Operations() []*core.Operation {
 	var ops []*core.Operation
 	ops = append(ops, payments.Operations()...)
 	ops = append(ops, combine.Operations()...)

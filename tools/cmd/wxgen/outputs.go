@@ -32,8 +32,9 @@ func servicesFile(s *Spec, root string) error {
 		f.p("\t\t%s: %s.New(conn),", exported(t.Name), t.Name)
 	}
 	f.p("\t}\n}\n")
-	f.p("// allOperations lists every operation of the spec.")
-	f.p("func allOperations() []*core.Operation {")
+	f.p("// Operations lists every operation of the spec the client covers, area by")
+	f.p("// area: its operationId, method, path, merchant modes and protocol facts.")
+	f.p("func Operations() []*core.Operation {")
 	f.p("\tvar ops []*core.Operation")
 	for _, t := range tags {
 		f.p("\tops = append(ops, %s.Operations()...)", t.Name)
