@@ -5,6 +5,7 @@ package wxpay
 import (
 	"github.com/gowxpay/wxpay/core"
 	"github.com/gowxpay/wxpay/gen/bills"
+	"github.com/gowxpay/wxpay/gen/capital"
 	"github.com/gowxpay/wxpay/gen/certificates"
 	"github.com/gowxpay/wxpay/gen/combine"
 	"github.com/gowxpay/wxpay/gen/media"
@@ -27,6 +28,8 @@ type Services struct {
 	Media *media.Client
 	// Certificates calls 平台证书 — the platform certificates used to verify WeChat Pay signatures.
 	Certificates *certificates.Client
+	// Capital calls 银行组件 — banks, branches, provinces and cities for filling in bank account forms.
+	Capital *capital.Client
 }
 
 func newServices(conn *core.Conn) Services {
@@ -37,6 +40,7 @@ func newServices(conn *core.Conn) Services {
 		Bills:        bills.New(conn),
 		Media:        media.New(conn),
 		Certificates: certificates.New(conn),
+		Capital:      capital.New(conn),
 	}
 }
 
@@ -50,5 +54,6 @@ func Operations() []*core.Operation {
 	ops = append(ops, bills.Operations()...)
 	ops = append(ops, media.Operations()...)
 	ops = append(ops, certificates.Operations()...)
+	ops = append(ops, capital.Operations()...)
 	return ops
 }

@@ -151,6 +151,15 @@ func compareOp(ref *refspec.Spec, method, path string, op *openapi3.Operation) [
 		case !p.Required && o.Required:
 			diffs = append(diffs, fmt.Sprintf("%s parameter %s: optional in the reference, required here", p.In, p.Name))
 		}
+		if ok {
+			refEnc := p.Schema != nil && p.Schema.Type == "string" && p.Schema.Format == "base64"
+			switch ourEnc := o.Extensions["x-wxpay-sensitive"] == true; {
+			case refEnc && !ourEnc:
+				diffs = append(diffs, fmt.Sprintf("%s parameter %s: encrypted in the reference, not marked x-wxpay-sensitive here", p.In, p.Name))
+			case !refEnc && ourEnc:
+				diffs = append(diffs, fmt.Sprintf("%s parameter %s: marked x-wxpay-sensitive here, not in the reference", p.In, p.Name))
+			}
+		}
 	}
 	for _, k := range sortedMapKeys(ours) {
 		if _, ok := theirs[k]; !ok && ours[k].In != "header" {
@@ -184,9 +193,9 @@ func refModes(roles []string) string {
 		switch r {
 		case "直连商户", "特约商户（直连模式）", "普通商户":
 			direct = true
-		case "服务商", "电商平台", "渠道商", "从业机构", "机构":
+		case "服务商", "普通服务商", "电商平台", "渠道商", "从业机构", "机构", "从业机构（支付机构）":
 			partner = true
-		case "微信平台商户":
+		case "微信平台商户", "微信支付商户":
 			direct, partner = true, true
 		}
 	}

@@ -87,7 +87,7 @@ var (
 		"maxItems", "additionalProperties", "readOnly", "x-wxpay-sensitive", "x-wxpay-partner-required", "x-wxpay-events", "x-wxpay-event-key", "x-wxpay-tag")
 	opKeys = set("operationId", "tags", "summary", "description", "parameters", "requestBody", "responses",
 		"deprecated", "x-wxpay-modes", "x-wxpay-twin", "x-wxpay-unsigned")
-	paramKeys    = set("name", "in", "required", "description", "schema", "example", "$ref", "x-wxpay-partner-required")
+	paramKeys    = set("name", "in", "required", "description", "schema", "example", "$ref", "x-wxpay-partner-required", "x-wxpay-sensitive")
 	responseKeys = set("description", "content", "headers", "$ref")
 	mediaKeys    = set("schema", "example")
 	bodyKeys     = set("required", "content", "description")
@@ -169,9 +169,19 @@ func TestSpecKeywords(t *testing.T) {
 	})
 }
 
+// TestSpecHasNoDrafts rejects what internal/tools/refdraft leaves for a
+// person to write: a spec line with a TODO is not reviewed yet.
+func TestSpecHasNoDrafts(t *testing.T) {
+	for i, line := range strings.Split(string(api.OpenAPI()), "\n") {
+		if strings.Contains(line, "TODO") {
+			t.Errorf("openapi.yaml:%d: a draft placeholder is left: %s", i+1, strings.TrimSpace(line))
+		}
+	}
+}
+
 var (
 	goIdent   = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
-	eventType = regexp.MustCompile(`^[A-Z][A-Z0-9_]*(\.[A-Z][A-Z0-9_]*)+$`)
+	eventType = regexp.MustCompile(`^[A-Z][A-Z0-9_]*(\.[A-Z][A-Z0-9_]*)*$`)
 )
 
 func TestSpecRules(t *testing.T) {

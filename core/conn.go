@@ -227,14 +227,24 @@ func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any,
 	}
 	var payload []byte
 	var serial string
+	if len(op.SensitiveQuery) > 0 {
+		var err error
+		if uri, serial, err = c.encryptQuery(ctx, op, uri); err != nil {
+			return err
+		}
+	}
 	if body != nil {
 		var err error
 		if payload, err = json.Marshal(body); err != nil {
 			return fmt.Errorf("wxpay: %s: encoding the request: %w", op.ID, err)
 		}
 		if len(op.Sensitive) > 0 {
-			if payload, serial, err = c.encryptFields(ctx, op, payload); err != nil {
+			var bodySerial string
+			if payload, bodySerial, err = c.encryptFields(ctx, op, payload); err != nil {
 				return err
+			}
+			if bodySerial != "" {
+				serial = bodySerial
 			}
 		}
 	}

@@ -45,6 +45,9 @@ type Operation struct {
 	// Sensitive lists the JSON paths of the request fields the client
 	// encrypts with the platform key; "*" stands for every array element.
 	Sensitive [][]string
+	// SensitiveQuery lists the query parameters the client encrypts with
+	// the platform key (a bank card number in a lookup, say).
+	SensitiveQuery []string
 	// Upload reports a multipart upload, whose signature covers only the
 	// meta part.
 	Upload bool

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"strings"
 )
 
 // encryptFields encrypts, in the JSON payload, every non-empty string at one
@@ -133,4 +135,55 @@ func collect(v any, path []string, out *[]fieldRef) {
 			collect(e, rest, out)
 		}
 	}
+}
+
+// encryptQuery encrypts the non-empty values of op's sensitive query
+// parameters in uri (path and query, as built by URI) and returns the new
+// uri and the serial of the key used ("" when there was nothing to
+// encrypt). Encryption is randomised, so it happens once per call: a retry
+// resends the same ciphertext.
+func (c *Conn) encryptQuery(ctx context.Context, op *Operation, uri string) (string, string, error) {
+	path, query, ok := strings.Cut(uri, "?")
+	if !ok {
+		return uri, "", nil
+	}
+	pairs := strings.Split(query, "&")
+	var encrypt func(string) (string, error)
+	var serial string
+	for i, pair := range pairs {
+		k, v, _ := strings.Cut(pair, "=")
+		if v == "" || !contains(op.SensitiveQuery, k) {
+			continue
+		}
+		plain, err := url.QueryUnescape(v)
+		if err != nil {
+			return "", "", &UsageError{Op: op.ID, Msg: "query parameter " + k + " is not properly escaped"}
+		}
+		if encrypt == nil {
+			if c.enc == nil {
+				return "", "", &UsageError{Op: op.ID, Msg: "the request carries sensitive fields but the client has no platform key to encrypt them with"}
+			}
+			if serial, encrypt, err = c.enc.Encryptor(ctx); err != nil {
+				return "", "", fmt.Errorf("wxpay: %s: encrypting sensitive fields: %w", op.ID, err)
+			}
+		}
+		ct, err := encrypt(plain)
+		if err != nil {
+			return "", "", fmt.Errorf("wxpay: %s: encrypting a sensitive field: %w", op.ID, err)
+		}
+		pairs[i] = k + "=" + url.QueryEscape(ct)
+	}
+	if encrypt == nil {
+		return uri, "", nil
+	}
+	return path + "?" + strings.Join(pairs, "&"), serial, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -76,6 +76,14 @@ func buildRequest(t *testing.T, s *Server, op *Operation, notifyURL string) *opR
 			rq.pathParams[p.Name] = sv
 		case "query":
 			if p.Required || isIdentity(p.Name) && (mode == "partner" || p.Name != "sub_mchid") {
+				if p.Extensions["x-wxpay-sensitive"] == true {
+					ct, err := auth.EncryptOAEP(&s.ring.current(s.now()).key.PublicKey, sv)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sv = ct
+					rq.header.Set("Wechatpay-Serial", s.ring.current(s.now()).serial)
+				}
 				rq.query.Set(p.Name, sv)
 			}
 		case "header":

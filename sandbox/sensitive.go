@@ -45,12 +45,17 @@ func (s *Server) checkSensitive(c *call) *answer {
 				errorDetail{Field: "Wechatpay-Serial", Value: serial, Location: "header", Issue: "names no platform certificate or public key of this server"})
 		}
 	}
-	schema := c.op.requestSchema()
-	if schema == nil || c.body == nil {
-		return nil
-	}
 	var fields []sensitiveField
-	collectSensitive(schema, c.body, "", &fields, 0)
+	for _, p := range c.op.op.Parameters {
+		if p.Value != nil && p.Value.In == "query" && p.Value.Extensions["x-wxpay-sensitive"] == true {
+			if v := c.r.URL.Query().Get(p.Value.Name); v != "" {
+				fields = append(fields, sensitiveField{pointer: "?" + p.Value.Name, value: v})
+			}
+		}
+	}
+	if schema := c.op.requestSchema(); schema != nil && c.body != nil {
+		collectSensitive(schema, c.body, "", &fields, 0)
+	}
 	if len(fields) == 0 {
 		return nil
 	}
@@ -60,6 +65,10 @@ func (s *Server) checkSensitive(c *call) *answer {
 	}
 	for _, f := range fields {
 		if _, err := auth.DecryptOAEP(key, f.value); err != nil {
+			if name, ok := strings.CutPrefix(f.pointer, "?"); ok {
+				return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", fmt.Sprintf("输入源“/query/%s”敏感信息解密失败", name),
+					errorDetail{Field: name, Location: "query", Issue: "not encrypted (RSA-OAEP) with the platform key named by Wechatpay-Serial"})
+			}
 			return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", fmt.Sprintf("输入源“/body%s”敏感信息解密失败", f.pointer),
 				errorDetail{Field: f.pointer, Location: "body", Issue: "not encrypted (RSA-OAEP) with the platform key named by Wechatpay-Serial"})
 		}

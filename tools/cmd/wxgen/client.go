@@ -172,6 +172,9 @@ func opLiteral(op *Op) string {
 		}
 		lit += ", Sensitive: [][]string{" + strings.Join(paths, ", ") + "}"
 	}
+	if len(op.SensitiveQuery) > 0 {
+		lit += fmt.Sprintf(", SensitiveQuery: %#v", op.SensitiveQuery)
+	}
 	return lit
 }
 

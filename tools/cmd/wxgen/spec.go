@@ -44,6 +44,7 @@ type Op struct {
 	Resp                    string // schema name of the success body, "" if none
 	RespTypes               []string
 	Sensitive               [][]string
+	SensitiveQuery          []string // query parameters the client encrypts
 	Node                    obj
 	partner, direct         *Op // twins, set by linkTwins
 	unifiedName, methodName string
@@ -127,6 +128,11 @@ func loadSpec(specPath, overlayPath string) (*Spec, error) {
 	for _, op := range s.Ops {
 		if op.Body != "" {
 			op.Sensitive = s.sensitivePaths(op.Body, nil, 0)
+		}
+		for _, p := range op.Params {
+			if p.In == "query" && p.Node["x-wxpay-sensitive"] == true {
+				op.SensitiveQuery = append(op.SensitiveQuery, p.Name)
+			}
 		}
 	}
 	return s, nil
