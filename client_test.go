@@ -12,6 +12,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/gowxpay/wxpay"
 	"github.com/gowxpay/wxpay/auth"
 	"github.com/gowxpay/wxpay/gen/bills"
+	"github.com/gowxpay/wxpay/gen/capital"
 	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/gen/refunds"
 	"github.com/gowxpay/wxpay/internal/wxtest"
@@ -364,6 +366,37 @@ func TestSensitiveFieldsEncrypted(t *testing.T) {
 	}
 	if r.AuthErr != nil {
 		t.Errorf("the signature must cover the encrypted body: %v", r.AuthErr)
+	}
+}
+
+// TestSensitiveQueryEncrypted checks a sensitive query parameter (the card
+// number of a bank lookup): encrypted once, URL-escaped, announced with
+// Wechatpay-Serial and covered by the signature; the plain number never
+// leaves the client.
+func TestSensitiveQueryEncrypted(t *testing.T) {
+	k := wxtest.LoadKeys(t)
+	srv := wxtest.NewServer(t, k, ok(`{"total_count":0,"data":[]}`))
+	c := newClient(t, srv, func(cfg *wxpay.Config) { cfg.PartnerMode, cfg.SubMchID = true, "1900000999" })
+	const card = "6225880123456789"
+	if _, err := c.Capital.SearchBanksByAccount(context.Background(), &capital.SearchBanksByAccountParams{AccountNumber: card}); err != nil {
+		t.Fatal(err)
+	}
+	r := srv.Last()
+	if strings.Contains(r.URI, card) {
+		t.Fatalf("the card number was sent in clear: %s", r.URI)
+	}
+	u, err := url.Parse(r.URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := auth.DecryptOAEP(k.PubKey, u.Query().Get("account_number")); err != nil || got != card {
+		t.Errorf("account_number decrypts to %q, %v", got, err)
+	}
+	if r.Header.Get("Wechatpay-Serial") != k.PubKeyID {
+		t.Errorf("Wechatpay-Serial %q", r.Header.Get("Wechatpay-Serial"))
+	}
+	if r.AuthErr != nil {
+		t.Errorf("the signature must cover the encrypted query: %v", r.AuthErr)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"mime/multipart"
 	"net/textproto"
 	"path"
@@ -37,7 +38,7 @@ var contentTypes = map[string]string{
 	".gif": "image/gif", ".mp4": "video/mp4", ".avi": "video/x-msvideo", ".wmv": "video/x-ms-wmv",
 	".mpeg": "video/mpeg", ".mov": "video/quicktime", ".mkv": "video/x-matroska", ".flv": "video/x-flv",
 	".f4v": "video/x-f4v", ".m4v": "video/x-m4v", ".rmvb": "application/vnd.rn-realmedia-vbr",
-	".pdf": "application/pdf",
+	".pdf": "application/pdf", ".ofd": "application/ofd",
 }
 
 // UploadFile sends f as a WeChat Pay media upload: a multipart/form-data body
@@ -48,10 +49,25 @@ func (c *Conn) UploadFile(ctx context.Context, op *Operation, uri string, f File
 		return &UsageError{Op: op.ID, Msg: "the file needs a Name and Data"}
 	}
 	sum := sha256.Sum256(f.Data)
-	meta, err := json.Marshal(uploadMeta{Filename: f.Name, SHA256: hex.EncodeToString(sum[:])})
-	if err != nil {
-		return err
+	return c.UploadWithMeta(ctx, op, uri, uploadMeta{Filename: f.Name, SHA256: hex.EncodeToString(sum[:])}, f, out, opts)
+}
+
+// UploadWithMeta sends f as a multipart/form-data upload whose meta part is
+// the JSON of meta, for uploads whose meta is not {"filename","sha256"} (an
+// invoice file's {sub_mchid, file_type, digest_alogrithm, digest}, say).
+// The signature covers the meta JSON exactly as sent.
+func (c *Conn) UploadWithMeta(ctx context.Context, op *Operation, uri string, meta any, f File, out any, opts []CallOption) error {
+	if f.Name == "" || len(f.Data) == 0 {
+		return &UsageError{Op: op.ID, Msg: "the file needs a Name and Data"}
 	}
+	metaJSON, err := json.Marshal(meta)
+	if err != nil {
+		return fmt.Errorf("wxpay: %s: encoding the upload meta: %w", op.ID, err)
+	}
+	return c.uploadMultipart(ctx, op, uri, metaJSON, f, out, opts)
+}
+
+func (c *Conn) uploadMultipart(ctx context.Context, op *Operation, uri string, meta []byte, f File, out any, opts []CallOption) error {
 	ct := f.ContentType
 	if ct == "" {
 		ct = contentTypes[strings.ToLower(path.Ext(f.Name))]

@@ -276,6 +276,29 @@ func (g *gen) bodyType(op *Op) (*goType, error) {
 // and core.Conn builds the meta and file parts.
 func isUpload(op *Op) bool { return op.BodyContentType == "multipart/form-data" }
 
+// standardMeta is the schema of the usual upload meta, {filename, sha256},
+// which core.Conn.UploadFile computes from the file itself.
+const standardMeta = "MediaMeta"
+
+// uploadMeta returns the schema name of an upload's meta part when it is
+// not the standard one: the method then takes the meta as a typed value
+// (an invoice upload's {sub_mchid, file_type, digest_alogrithm, digest},
+// say) and core.Conn.UploadWithMeta sends it as given.
+func (g *gen) uploadMeta(op *Op) (*goType, error) {
+	body := g.s.Schemas[op.Body]
+	meta, ok := refName(str(m(m(body["properties"])["meta"])["$ref"]), "schemas")
+	if !ok {
+		return nil, fmt.Errorf("multipart body %s has no meta property referring to a named schema", op.Body)
+	}
+	if meta == standardMeta {
+		return nil, nil
+	}
+	if owner := g.s.Owner[meta]; owner != g.tag {
+		return nil, fmt.Errorf("upload meta %s belongs to package %s, not %s: give it to the operation's tag", meta, owner, g.tag)
+	}
+	return g.w.mustType(g.pkg, meta)
+}
+
 // defaultRule fills an empty request field from the client's Mode.
 type defaultRule struct {
 	modeField   string
@@ -375,7 +398,15 @@ func (g *gen) method(op *Op) error {
 	if bt != nil {
 		sig = append(sig, "body *"+bt.name)
 	}
+	var metaType *goType
 	if isUpload(op) {
+		var err error
+		if metaType, err = g.uploadMeta(op); err != nil {
+			return err
+		}
+		if metaType != nil {
+			sig = append(sig, "meta *"+metaType.name)
+		}
 		sig = append(sig, "file core.File")
 	}
 	sig = append(sig, "opts ...core.CallOption")
@@ -482,7 +513,12 @@ func (g *gen) method(op *Op) error {
 			return fmt.Errorf("an upload must answer with JSON")
 		}
 		f.p("out := new(%s)", rtype)
-		f.p("if err := c.conn.UploadFile(ctx, &%s, %s, file, out, opts); err != nil {\nreturn nil, err\n}\nreturn out, nil", opVar(op), uriExpr)
+		if metaType != nil {
+			f.p("if meta == nil {\nreturn nil, &core.UsageError{Op: %s.ID, Msg: \"the upload needs its meta\"}\n}", opVar(op))
+			f.p("if err := c.conn.UploadWithMeta(ctx, &%s, %s, meta, file, out, opts); err != nil {\nreturn nil, err\n}\nreturn out, nil", opVar(op), uriExpr)
+		} else {
+			f.p("if err := c.conn.UploadFile(ctx, &%s, %s, file, out, opts); err != nil {\nreturn nil, err\n}\nreturn out, nil", opVar(op), uriExpr)
+		}
 		f.p("}\n")
 		return nil
 	}
