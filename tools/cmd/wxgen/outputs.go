@@ -114,7 +114,28 @@ func apisDoc(s *Spec, root string) error {
 	b.WriteString("`wxpay.Client.<Area>`; twins (a direct operation and its partner variant)\n")
 	b.WriteString("also have one mode-independent method, which calls the right one for the\n")
 	b.WriteString("client's `PartnerMode`.\n\n")
+	// The index: one line per area.
 	total, direct, partner := 0, 0, 0
+	b.WriteString("| Area | Go | Operations | Direct | Partner |\n|---|---|---|---|---|\n")
+	for _, t := range s.Tags {
+		ops := s.tagOps(t.Name)
+		if len(ops) == 0 {
+			continue
+		}
+		d, p := 0, 0
+		for _, op := range ops {
+			if op.HasMode("direct") {
+				d++
+			}
+			if op.HasMode("partner") {
+				p++
+			}
+		}
+		title, _, _ := strings.Cut(t.Description, " — ")
+		fmt.Fprintf(&b, "| [%s](#%s) | `wxpay.Client.%s` (`gen/%s`) | %d | %d | %d |\n", title, strings.ToLower(exported(t.Name)), exported(t.Name), t.Name, len(ops), d, p)
+		total, direct, partner = total+len(ops), direct+d, partner+p
+	}
+	fmt.Fprintf(&b, "| **All** | | **%d** | **%d** | **%d** |\n\n", total, direct, partner)
 	for _, t := range s.Tags {
 		ops := s.tagOps(t.Name)
 		if len(ops) == 0 {
@@ -123,15 +144,12 @@ func apisDoc(s *Spec, root string) error {
 		fmt.Fprintf(&b, "## %s\n\n%s\n\n", exported(t.Name), t.Description)
 		b.WriteString("| Operation | Method and path | Go | Direct | Partner |\n|---|---|---|---|---|\n")
 		for _, op := range ops {
-			total++
 			d, p := "", ""
 			if op.HasMode("direct") {
 				d = "yes"
-				direct++
 			}
 			if op.HasMode("partner") {
 				p = "yes"
-				partner++
 			}
 			goCol := fmt.Sprintf("`%s.%s`", exported(t.Name), op.methodName)
 			if op.unifiedName != "" {
