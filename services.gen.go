@@ -5,6 +5,7 @@ package wxpay
 import (
 	"github.com/gowxpay/wxpay/core"
 	"github.com/gowxpay/wxpay/gen/bills"
+	"github.com/gowxpay/wxpay/gen/busifavor"
 	"github.com/gowxpay/wxpay/gen/capital"
 	"github.com/gowxpay/wxpay/gen/certificates"
 	"github.com/gowxpay/wxpay/gen/combine"
@@ -28,6 +29,8 @@ type Services struct {
 	Media *media.Client
 	// Certificates calls 平台证书 — the platform certificates used to verify WeChat Pay signatures.
 	Certificates *certificates.Client
+	// Busifavor calls 商家券 / 消费卡 — the merchant's own coupons: stocks, codes, user coupons, order association, budgets and subsidies.
+	Busifavor *busifavor.Client
 	// Capital calls 银行组件 — banks, branches, provinces and cities for filling in bank account forms.
 	Capital *capital.Client
 }
@@ -40,6 +43,7 @@ func newServices(conn *core.Conn) Services {
 		Bills:        bills.New(conn),
 		Media:        media.New(conn),
 		Certificates: certificates.New(conn),
+		Busifavor:    busifavor.New(conn),
 		Capital:      capital.New(conn),
 	}
 }
@@ -54,6 +58,7 @@ func Operations() []*core.Operation {
 	ops = append(ops, bills.Operations()...)
 	ops = append(ops, media.Operations()...)
 	ops = append(ops, certificates.Operations()...)
+	ops = append(ops, busifavor.Operations()...)
 	ops = append(ops, capital.Operations()...)
 	return ops
 }

@@ -3,6 +3,7 @@
 package callback
 
 import (
+	"github.com/gowxpay/wxpay/gen/busifavor"
 	"github.com/gowxpay/wxpay/gen/combine"
 	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/gen/refunds"
@@ -10,6 +11,8 @@ import (
 
 // Event types whose resource wxpay decodes into a generated type.
 const (
+	// EventCouponSend is the COUPON.SEND notification.
+	EventCouponSend = "COUPON.SEND"
 	// EventRefundAbnormal is the REFUND.ABNORMAL notification.
 	EventRefundAbnormal = "REFUND.ABNORMAL"
 	// EventRefundClosed is the REFUND.CLOSED notification.
@@ -23,6 +26,7 @@ const (
 // generatedEvents maps event types to resource types, from the
 // x-wxpay-events of api/openapi.yaml's schemas.
 var generatedEvents = []eventDecl{
+	{Type: "COUPON.SEND", Key: "", New: func() any { return new(busifavor.BusifavorCouponSendNotification) }},
 	{Type: "REFUND.ABNORMAL", Key: "", New: func() any { return new(refunds.RefundNotification) }},
 	{Type: "REFUND.CLOSED", Key: "", New: func() any { return new(refunds.RefundNotification) }},
 	{Type: "REFUND.SUCCESS", Key: "", New: func() any { return new(refunds.RefundNotification) }},

@@ -11,4 +11,5 @@ package gen
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/bills.yaml .build/bills.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/media.yaml .build/media.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/certificates.yaml .build/certificates.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/busifavor.yaml .build/busifavor.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/capital.yaml .build/capital.json
