@@ -6,12 +6,16 @@ import (
 	"github.com/gowxpay/wxpay/core"
 	"github.com/gowxpay/wxpay/gen/bills"
 	"github.com/gowxpay/wxpay/gen/busifavor"
+	"github.com/gowxpay/wxpay/gen/businesscircle"
 	"github.com/gowxpay/wxpay/gen/capital"
 	"github.com/gowxpay/wxpay/gen/certificates"
 	"github.com/gowxpay/wxpay/gen/combine"
+	"github.com/gowxpay/wxpay/gen/complaints"
+	"github.com/gowxpay/wxpay/gen/goldplan"
 	"github.com/gowxpay/wxpay/gen/media"
 	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/gen/refunds"
+	"github.com/gowxpay/wxpay/gen/smartguide"
 )
 
 // Services holds the typed client of every business domain of the spec,
@@ -31,20 +35,32 @@ type Services struct {
 	Certificates *certificates.Client
 	// Busifavor calls 商家券 / 消费卡 — the merchant's own coupons: stocks, codes, user coupons, order association, budgets and subsidies.
 	Busifavor *busifavor.Client
+	// Businesscircle calls 智慧商圈 — points and parking for shopping-mall members.
+	Businesscircle *businesscircle.Client
+	// Smartguide calls 支付即服务 — service staff (服务人员) registered, assigned and shown to payers.
+	Smartguide *smartguide.Client
+	// Goldplan calls 点金计划 — the pay-result page of sub-merchants: gold plan, receipts and advertising.
+	Goldplan *goldplan.Client
+	// Complaints calls 消费者投诉 2.0 / 商户违规通知 — consumer complaints, their notifications and images, and violation notifications.
+	Complaints *complaints.Client
 	// Capital calls 银行组件 — banks, branches, provinces and cities for filling in bank account forms.
 	Capital *capital.Client
 }
 
 func newServices(conn *core.Conn) Services {
 	return Services{
-		Payments:     payments.New(conn),
-		Combine:      combine.New(conn),
-		Refunds:      refunds.New(conn),
-		Bills:        bills.New(conn),
-		Media:        media.New(conn),
-		Certificates: certificates.New(conn),
-		Busifavor:    busifavor.New(conn),
-		Capital:      capital.New(conn),
+		Payments:       payments.New(conn),
+		Combine:        combine.New(conn),
+		Refunds:        refunds.New(conn),
+		Bills:          bills.New(conn),
+		Media:          media.New(conn),
+		Certificates:   certificates.New(conn),
+		Busifavor:      busifavor.New(conn),
+		Businesscircle: businesscircle.New(conn),
+		Smartguide:     smartguide.New(conn),
+		Goldplan:       goldplan.New(conn),
+		Complaints:     complaints.New(conn),
+		Capital:        capital.New(conn),
 	}
 }
 
@@ -59,6 +75,10 @@ func Operations() []*core.Operation {
 	ops = append(ops, media.Operations()...)
 	ops = append(ops, certificates.Operations()...)
 	ops = append(ops, busifavor.Operations()...)
+	ops = append(ops, businesscircle.Operations()...)
+	ops = append(ops, smartguide.Operations()...)
+	ops = append(ops, goldplan.Operations()...)
+	ops = append(ops, complaints.Operations()...)
 	ops = append(ops, capital.Operations()...)
 	return ops
 }

@@ -4,15 +4,27 @@ package callback
 
 import (
 	"github.com/gowxpay/wxpay/gen/busifavor"
+	"github.com/gowxpay/wxpay/gen/businesscircle"
 	"github.com/gowxpay/wxpay/gen/combine"
+	"github.com/gowxpay/wxpay/gen/complaints"
 	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/gen/refunds"
 )
 
 // Event types whose resource wxpay decodes into a generated type.
 const (
+	// EventComplaintCreate is the COMPLAINT.CREATE notification.
+	EventComplaintCreate = "COMPLAINT.CREATE"
+	// EventComplaintStateChange is the COMPLAINT.STATE_CHANGE notification.
+	EventComplaintStateChange = "COMPLAINT.STATE_CHANGE"
 	// EventCouponSend is the COUPON.SEND notification.
 	EventCouponSend = "COUPON.SEND"
+	// EventMallAuthActivateCard is the MALL_AUTH.ACTIVATE_CARD notification.
+	EventMallAuthActivateCard = "MALL_AUTH.ACTIVATE_CARD"
+	// EventMallRefundSuccess is the MALL_REFUND.SUCCESS notification.
+	EventMallRefundSuccess = "MALL_REFUND.SUCCESS"
+	// EventMallTransactionSuccess is the MALL_TRANSACTION.SUCCESS notification.
+	EventMallTransactionSuccess = "MALL_TRANSACTION.SUCCESS"
 	// EventRefundAbnormal is the REFUND.ABNORMAL notification.
 	EventRefundAbnormal = "REFUND.ABNORMAL"
 	// EventRefundClosed is the REFUND.CLOSED notification.
@@ -21,15 +33,29 @@ const (
 	EventRefundSuccess = "REFUND.SUCCESS"
 	// EventTransactionSuccess is the TRANSACTION.SUCCESS notification.
 	EventTransactionSuccess = "TRANSACTION.SUCCESS"
+	// EventViolationAppeal is the VIOLATION.APPEAL notification.
+	EventViolationAppeal = "VIOLATION.APPEAL"
+	// EventViolationIntercept is the VIOLATION.INTERCEPT notification.
+	EventViolationIntercept = "VIOLATION.INTERCEPT"
+	// EventViolationPunish is the VIOLATION.PUNISH notification.
+	EventViolationPunish = "VIOLATION.PUNISH"
 )
 
 // generatedEvents maps event types to resource types, from the
 // x-wxpay-events of api/openapi.yaml's schemas.
 var generatedEvents = []eventDecl{
+	{Type: "COMPLAINT.CREATE", Key: "", New: func() any { return new(complaints.ComplaintNotification) }},
+	{Type: "COMPLAINT.STATE_CHANGE", Key: "", New: func() any { return new(complaints.ComplaintNotification) }},
 	{Type: "COUPON.SEND", Key: "", New: func() any { return new(busifavor.BusifavorCouponSendNotification) }},
+	{Type: "MALL_AUTH.ACTIVATE_CARD", Key: "", New: func() any { return new(businesscircle.BusinessCircleAuthorizationNotification) }},
+	{Type: "MALL_REFUND.SUCCESS", Key: "", New: func() any { return new(businesscircle.BusinessCircleRefundNotification) }},
+	{Type: "MALL_TRANSACTION.SUCCESS", Key: "", New: func() any { return new(businesscircle.BusinessCircleTransactionNotification) }},
 	{Type: "REFUND.ABNORMAL", Key: "", New: func() any { return new(refunds.RefundNotification) }},
 	{Type: "REFUND.CLOSED", Key: "", New: func() any { return new(refunds.RefundNotification) }},
 	{Type: "REFUND.SUCCESS", Key: "", New: func() any { return new(refunds.RefundNotification) }},
 	{Type: "TRANSACTION.SUCCESS", Key: "combine_out_trade_no", New: func() any { return new(combine.CombineTransaction) }},
 	{Type: "TRANSACTION.SUCCESS", Key: "", New: func() any { return new(payments.Transaction) }},
+	{Type: "VIOLATION.APPEAL", Key: "", New: func() any { return new(complaints.ViolationNotification) }},
+	{Type: "VIOLATION.INTERCEPT", Key: "", New: func() any { return new(complaints.ViolationNotification) }},
+	{Type: "VIOLATION.PUNISH", Key: "", New: func() any { return new(complaints.ViolationNotification) }},
 }

@@ -12,4 +12,8 @@ package gen
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/media.yaml .build/media.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/certificates.yaml .build/certificates.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/busifavor.yaml .build/busifavor.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/businesscircle.yaml .build/businesscircle.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/smartguide.yaml .build/smartguide.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/goldplan.yaml .build/goldplan.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/complaints.yaml .build/complaints.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/capital.yaml .build/capital.json

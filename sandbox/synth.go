@@ -27,7 +27,7 @@ type synth struct {
 	echo map[string]any
 }
 
-const maxSynthDepth = 8
+const maxSynthDepth = 12
 
 // value returns a value for schema s; name is the property name (for
 // heuristics), echo the same-named value of the request at this level.

@@ -400,7 +400,10 @@ func (s *Spec) assignOwners() error {
 		}
 	}
 	for _, op := range s.Ops {
-		if op.Body != "" && s.Owner[op.Body] != op.Tag {
+		// A multipart body is never a Go type of the method (the file and,
+		// for a typed meta, the meta schema are), so a shared MediaUpload
+		// is fine.
+		if op.Body != "" && s.Owner[op.Body] != op.Tag && op.BodyContentType != "multipart/form-data" {
 			return fmt.Errorf("%s: its request body %s belongs to package %s; request bodies must belong to the operation's own tag", op.ID, op.Body, s.Owner[op.Body])
 		}
 	}
