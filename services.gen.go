@@ -4,6 +4,7 @@ package wxpay
 
 import (
 	"github.com/gowxpay/wxpay/core"
+	"github.com/gowxpay/wxpay/gen/applyment"
 	"github.com/gowxpay/wxpay/gen/bills"
 	"github.com/gowxpay/wxpay/gen/busifavor"
 	"github.com/gowxpay/wxpay/gen/businesscircle"
@@ -13,6 +14,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/complaints"
 	"github.com/gowxpay/wxpay/gen/goldplan"
 	"github.com/gowxpay/wxpay/gen/media"
+	"github.com/gowxpay/wxpay/gen/parking"
 	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/gen/refunds"
 	"github.com/gowxpay/wxpay/gen/smartguide"
@@ -33,8 +35,12 @@ type Services struct {
 	Media *media.Client
 	// Certificates calls 平台证书 — the platform certificates used to verify WeChat Pay signatures.
 	Certificates *certificates.Client
+	// Applyment calls 特约商户进件 / 开户意愿确认 — a service provider's sub-merchant applications, settlement accounts and account-opening confirmations.
+	Applyment *applyment.Client
 	// Busifavor calls 商家券 / 消费卡 — the merchant's own coupons: stocks, codes, user coupons, order association, budgets and subsidies.
 	Busifavor *busifavor.Client
+	// Parking calls 停车服务 — parking entries and deductions backed by payscore.
+	Parking *parking.Client
 	// Businesscircle calls 智慧商圈 — points and parking for shopping-mall members.
 	Businesscircle *businesscircle.Client
 	// Smartguide calls 支付即服务 — service staff (服务人员) registered, assigned and shown to payers.
@@ -55,7 +61,9 @@ func newServices(conn *core.Conn) Services {
 		Bills:          bills.New(conn),
 		Media:          media.New(conn),
 		Certificates:   certificates.New(conn),
+		Applyment:      applyment.New(conn),
 		Busifavor:      busifavor.New(conn),
+		Parking:        parking.New(conn),
 		Businesscircle: businesscircle.New(conn),
 		Smartguide:     smartguide.New(conn),
 		Goldplan:       goldplan.New(conn),
@@ -74,7 +82,9 @@ func Operations() []*core.Operation {
 	ops = append(ops, bills.Operations()...)
 	ops = append(ops, media.Operations()...)
 	ops = append(ops, certificates.Operations()...)
+	ops = append(ops, applyment.Operations()...)
 	ops = append(ops, busifavor.Operations()...)
+	ops = append(ops, parking.Operations()...)
 	ops = append(ops, businesscircle.Operations()...)
 	ops = append(ops, smartguide.Operations()...)
 	ops = append(ops, goldplan.Operations()...)

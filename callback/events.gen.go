@@ -7,6 +7,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/businesscircle"
 	"github.com/gowxpay/wxpay/gen/combine"
 	"github.com/gowxpay/wxpay/gen/complaints"
+	"github.com/gowxpay/wxpay/gen/parking"
 	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/gen/refunds"
 )
@@ -31,8 +32,16 @@ const (
 	EventRefundClosed = "REFUND.CLOSED"
 	// EventRefundSuccess is the REFUND.SUCCESS notification.
 	EventRefundSuccess = "REFUND.SUCCESS"
+	// EventTransactionFail is the TRANSACTION.FAIL notification.
+	EventTransactionFail = "TRANSACTION.FAIL"
+	// EventTransactionPayBack is the TRANSACTION.PAY_BACK notification.
+	EventTransactionPayBack = "TRANSACTION.PAY_BACK"
 	// EventTransactionSuccess is the TRANSACTION.SUCCESS notification.
 	EventTransactionSuccess = "TRANSACTION.SUCCESS"
+	// EventVehicleEntranceStateChange is the VEHICLE.ENTRANCE_STATE_CHANGE notification.
+	EventVehicleEntranceStateChange = "VEHICLE.ENTRANCE_STATE_CHANGE"
+	// EventVehicleUserStateChange is the VEHICLE.USER_STATE_CHANGE notification.
+	EventVehicleUserStateChange = "VEHICLE.USER_STATE_CHANGE"
 	// EventViolationAppeal is the VIOLATION.APPEAL notification.
 	EventViolationAppeal = "VIOLATION.APPEAL"
 	// EventViolationIntercept is the VIOLATION.INTERCEPT notification.
@@ -53,8 +62,13 @@ var generatedEvents = []eventDecl{
 	{Type: "REFUND.ABNORMAL", Key: "", New: func() any { return new(refunds.RefundNotification) }},
 	{Type: "REFUND.CLOSED", Key: "", New: func() any { return new(refunds.RefundNotification) }},
 	{Type: "REFUND.SUCCESS", Key: "", New: func() any { return new(refunds.RefundNotification) }},
+	{Type: "TRANSACTION.FAIL", Key: "parking_info", New: func() any { return new(parking.ParkingTransaction) }},
+	{Type: "TRANSACTION.PAY_BACK", Key: "parking_info", New: func() any { return new(parking.ParkingTransaction) }},
 	{Type: "TRANSACTION.SUCCESS", Key: "combine_out_trade_no", New: func() any { return new(combine.CombineTransaction) }},
+	{Type: "TRANSACTION.SUCCESS", Key: "parking_info", New: func() any { return new(parking.ParkingTransaction) }},
 	{Type: "TRANSACTION.SUCCESS", Key: "", New: func() any { return new(payments.Transaction) }},
+	{Type: "VEHICLE.ENTRANCE_STATE_CHANGE", Key: "", New: func() any { return new(parking.ParkingEntranceStateChange) }},
+	{Type: "VEHICLE.USER_STATE_CHANGE", Key: "", New: func() any { return new(parking.VehicleUserStateChange) }},
 	{Type: "VIOLATION.APPEAL", Key: "", New: func() any { return new(complaints.ViolationNotification) }},
 	{Type: "VIOLATION.INTERCEPT", Key: "", New: func() any { return new(complaints.ViolationNotification) }},
 	{Type: "VIOLATION.PUNISH", Key: "", New: func() any { return new(complaints.ViolationNotification) }},
