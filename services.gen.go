@@ -13,6 +13,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/combine"
 	"github.com/gowxpay/wxpay/gen/complaints"
 	"github.com/gowxpay/wxpay/gen/goldplan"
+	"github.com/gowxpay/wxpay/gen/marketing"
 	"github.com/gowxpay/wxpay/gen/media"
 	"github.com/gowxpay/wxpay/gen/parking"
 	"github.com/gowxpay/wxpay/gen/payments"
@@ -37,6 +38,8 @@ type Services struct {
 	Certificates *certificates.Client
 	// Applyment calls 特约商户进件 / 开户意愿确认 — a service provider's sub-merchant applications, settlement accounts and account-opening confirmations.
 	Applyment *applyment.Client
+	// Marketing calls 营销 — cash coupons (代金券), partnerships (委托营销), pay-gift activities (支付有礼), bank-targeted activities and marketing images.
+	Marketing *marketing.Client
 	// Busifavor calls 商家券 / 消费卡 — the merchant's own coupons: stocks, codes, user coupons, order association, budgets and subsidies.
 	Busifavor *busifavor.Client
 	// Parking calls 停车服务 — parking entries and deductions backed by payscore.
@@ -62,6 +65,7 @@ func newServices(conn *core.Conn) Services {
 		Media:          media.New(conn),
 		Certificates:   certificates.New(conn),
 		Applyment:      applyment.New(conn),
+		Marketing:      marketing.New(conn),
 		Busifavor:      busifavor.New(conn),
 		Parking:        parking.New(conn),
 		Businesscircle: businesscircle.New(conn),
@@ -83,6 +87,7 @@ func Operations() []*core.Operation {
 	ops = append(ops, media.Operations()...)
 	ops = append(ops, certificates.Operations()...)
 	ops = append(ops, applyment.Operations()...)
+	ops = append(ops, marketing.Operations()...)
 	ops = append(ops, busifavor.Operations()...)
 	ops = append(ops, parking.Operations()...)
 	ops = append(ops, businesscircle.Operations()...)

@@ -7,6 +7,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/businesscircle"
 	"github.com/gowxpay/wxpay/gen/combine"
 	"github.com/gowxpay/wxpay/gen/complaints"
+	"github.com/gowxpay/wxpay/gen/marketing"
 	"github.com/gowxpay/wxpay/gen/parking"
 	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/gen/refunds"
@@ -20,6 +21,8 @@ const (
 	EventComplaintStateChange = "COMPLAINT.STATE_CHANGE"
 	// EventCouponSend is the COUPON.SEND notification.
 	EventCouponSend = "COUPON.SEND"
+	// EventCouponUse is the COUPON.USE notification.
+	EventCouponUse = "COUPON.USE"
 	// EventMallAuthActivateCard is the MALL_AUTH.ACTIVATE_CARD notification.
 	EventMallAuthActivateCard = "MALL_AUTH.ACTIVATE_CARD"
 	// EventMallRefundSuccess is the MALL_REFUND.SUCCESS notification.
@@ -56,6 +59,7 @@ var generatedEvents = []eventDecl{
 	{Type: "COMPLAINT.CREATE", Key: "", New: func() any { return new(complaints.ComplaintNotification) }},
 	{Type: "COMPLAINT.STATE_CHANGE", Key: "", New: func() any { return new(complaints.ComplaintNotification) }},
 	{Type: "COUPON.SEND", Key: "", New: func() any { return new(busifavor.BusifavorCouponSendNotification) }},
+	{Type: "COUPON.USE", Key: "", New: func() any { return new(marketing.FavorCouponUseNotification) }},
 	{Type: "MALL_AUTH.ACTIVATE_CARD", Key: "", New: func() any { return new(businesscircle.BusinessCircleAuthorizationNotification) }},
 	{Type: "MALL_REFUND.SUCCESS", Key: "", New: func() any { return new(businesscircle.BusinessCircleRefundNotification) }},
 	{Type: "MALL_TRANSACTION.SUCCESS", Key: "", New: func() any { return new(businesscircle.BusinessCircleTransactionNotification) }},
