@@ -17,6 +17,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/media"
 	"github.com/gowxpay/wxpay/gen/parking"
 	"github.com/gowxpay/wxpay/gen/payments"
+	"github.com/gowxpay/wxpay/gen/profitsharing"
 	"github.com/gowxpay/wxpay/gen/refunds"
 	"github.com/gowxpay/wxpay/gen/smartguide"
 )
@@ -38,6 +39,8 @@ type Services struct {
 	Certificates *certificates.Client
 	// Applyment calls 特约商户进件 / 开户意愿确认 — a service provider's sub-merchant applications, settlement accounts and account-opening confirmations.
 	Applyment *applyment.Client
+	// Profitsharing calls 分账 / 连锁品牌分账 — profit-sharing orders, returns, unfreezing, receivers, bills and ratios, for merchants, service providers and brands.
+	Profitsharing *profitsharing.Client
 	// Marketing calls 营销 — cash coupons (代金券), partnerships (委托营销), pay-gift activities (支付有礼), bank-targeted activities and marketing images.
 	Marketing *marketing.Client
 	// Busifavor calls 商家券 / 消费卡 — the merchant's own coupons: stocks, codes, user coupons, order association, budgets and subsidies.
@@ -65,6 +68,7 @@ func newServices(conn *core.Conn) Services {
 		Media:          media.New(conn),
 		Certificates:   certificates.New(conn),
 		Applyment:      applyment.New(conn),
+		Profitsharing:  profitsharing.New(conn),
 		Marketing:      marketing.New(conn),
 		Busifavor:      busifavor.New(conn),
 		Parking:        parking.New(conn),
@@ -87,6 +91,7 @@ func Operations() []*core.Operation {
 	ops = append(ops, media.Operations()...)
 	ops = append(ops, certificates.Operations()...)
 	ops = append(ops, applyment.Operations()...)
+	ops = append(ops, profitsharing.Operations()...)
 	ops = append(ops, marketing.Operations()...)
 	ops = append(ops, busifavor.Operations()...)
 	ops = append(ops, parking.Operations()...)

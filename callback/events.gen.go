@@ -10,6 +10,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/marketing"
 	"github.com/gowxpay/wxpay/gen/parking"
 	"github.com/gowxpay/wxpay/gen/payments"
+	"github.com/gowxpay/wxpay/gen/profitsharing"
 	"github.com/gowxpay/wxpay/gen/refunds"
 )
 
@@ -29,6 +30,10 @@ const (
 	EventMallRefundSuccess = "MALL_REFUND.SUCCESS"
 	// EventMallTransactionSuccess is the MALL_TRANSACTION.SUCCESS notification.
 	EventMallTransactionSuccess = "MALL_TRANSACTION.SUCCESS"
+	// EventProfitsharing is the PROFITSHARING notification.
+	EventProfitsharing = "PROFITSHARING"
+	// EventProfitsharingReturn is the PROFITSHARING_RETURN notification.
+	EventProfitsharingReturn = "PROFITSHARING_RETURN"
 	// EventRefundAbnormal is the REFUND.ABNORMAL notification.
 	EventRefundAbnormal = "REFUND.ABNORMAL"
 	// EventRefundClosed is the REFUND.CLOSED notification.
@@ -63,6 +68,8 @@ var generatedEvents = []eventDecl{
 	{Type: "MALL_AUTH.ACTIVATE_CARD", Key: "", New: func() any { return new(businesscircle.BusinessCircleAuthorizationNotification) }},
 	{Type: "MALL_REFUND.SUCCESS", Key: "", New: func() any { return new(businesscircle.BusinessCircleRefundNotification) }},
 	{Type: "MALL_TRANSACTION.SUCCESS", Key: "", New: func() any { return new(businesscircle.BusinessCircleTransactionNotification) }},
+	{Type: "PROFITSHARING", Key: "", New: func() any { return new(profitsharing.ProfitSharingNotification) }},
+	{Type: "PROFITSHARING_RETURN", Key: "", New: func() any { return new(profitsharing.ProfitSharingNotification) }},
 	{Type: "REFUND.ABNORMAL", Key: "", New: func() any { return new(refunds.RefundNotification) }},
 	{Type: "REFUND.CLOSED", Key: "", New: func() any { return new(refunds.RefundNotification) }},
 	{Type: "REFUND.SUCCESS", Key: "", New: func() any { return new(refunds.RefundNotification) }},
