@@ -17,6 +17,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/media"
 	"github.com/gowxpay/wxpay/gen/parking"
 	"github.com/gowxpay/wxpay/gen/payments"
+	"github.com/gowxpay/wxpay/gen/payscore"
 	"github.com/gowxpay/wxpay/gen/profitsharing"
 	"github.com/gowxpay/wxpay/gen/refunds"
 	"github.com/gowxpay/wxpay/gen/smartguide"
@@ -45,6 +46,8 @@ type Services struct {
 	Marketing *marketing.Client
 	// Busifavor calls 商家券 / 消费卡 — the merchant's own coupons: stocks, codes, user coupons, order association, budgets and subsidies.
 	Busifavor *busifavor.Client
+	// Payscore calls 微信支付分 — pay-later service orders, user authorisations and payscore bills.
+	Payscore *payscore.Client
 	// Parking calls 停车服务 — parking entries and deductions backed by payscore.
 	Parking *parking.Client
 	// Businesscircle calls 智慧商圈 — points and parking for shopping-mall members.
@@ -71,6 +74,7 @@ func newServices(conn *core.Conn) Services {
 		Profitsharing:  profitsharing.New(conn),
 		Marketing:      marketing.New(conn),
 		Busifavor:      busifavor.New(conn),
+		Payscore:       payscore.New(conn),
 		Parking:        parking.New(conn),
 		Businesscircle: businesscircle.New(conn),
 		Smartguide:     smartguide.New(conn),
@@ -94,6 +98,7 @@ func Operations() []*core.Operation {
 	ops = append(ops, profitsharing.Operations()...)
 	ops = append(ops, marketing.Operations()...)
 	ops = append(ops, busifavor.Operations()...)
+	ops = append(ops, payscore.Operations()...)
 	ops = append(ops, parking.Operations()...)
 	ops = append(ops, businesscircle.Operations()...)
 	ops = append(ops, smartguide.Operations()...)

@@ -10,6 +10,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/marketing"
 	"github.com/gowxpay/wxpay/gen/parking"
 	"github.com/gowxpay/wxpay/gen/payments"
+	"github.com/gowxpay/wxpay/gen/payscore"
 	"github.com/gowxpay/wxpay/gen/profitsharing"
 	"github.com/gowxpay/wxpay/gen/refunds"
 )
@@ -30,6 +31,14 @@ const (
 	EventMallRefundSuccess = "MALL_REFUND.SUCCESS"
 	// EventMallTransactionSuccess is the MALL_TRANSACTION.SUCCESS notification.
 	EventMallTransactionSuccess = "MALL_TRANSACTION.SUCCESS"
+	// EventPayscoreUserCloseService is the PAYSCORE.USER_CLOSE_SERVICE notification.
+	EventPayscoreUserCloseService = "PAYSCORE.USER_CLOSE_SERVICE"
+	// EventPayscoreUserConfirm is the PAYSCORE.USER_CONFIRM notification.
+	EventPayscoreUserConfirm = "PAYSCORE.USER_CONFIRM"
+	// EventPayscoreUserOpenService is the PAYSCORE.USER_OPEN_SERVICE notification.
+	EventPayscoreUserOpenService = "PAYSCORE.USER_OPEN_SERVICE"
+	// EventPayscoreUserPaid is the PAYSCORE.USER_PAID notification.
+	EventPayscoreUserPaid = "PAYSCORE.USER_PAID"
 	// EventProfitsharing is the PROFITSHARING notification.
 	EventProfitsharing = "PROFITSHARING"
 	// EventProfitsharingReturn is the PROFITSHARING_RETURN notification.
@@ -68,6 +77,10 @@ var generatedEvents = []eventDecl{
 	{Type: "MALL_AUTH.ACTIVATE_CARD", Key: "", New: func() any { return new(businesscircle.BusinessCircleAuthorizationNotification) }},
 	{Type: "MALL_REFUND.SUCCESS", Key: "", New: func() any { return new(businesscircle.BusinessCircleRefundNotification) }},
 	{Type: "MALL_TRANSACTION.SUCCESS", Key: "", New: func() any { return new(businesscircle.BusinessCircleTransactionNotification) }},
+	{Type: "PAYSCORE.USER_CLOSE_SERVICE", Key: "", New: func() any { return new(payscore.PayscorePermissionNotification) }},
+	{Type: "PAYSCORE.USER_CONFIRM", Key: "", New: func() any { return new(payscore.PayscoreOrder) }},
+	{Type: "PAYSCORE.USER_OPEN_SERVICE", Key: "", New: func() any { return new(payscore.PayscorePermissionNotification) }},
+	{Type: "PAYSCORE.USER_PAID", Key: "", New: func() any { return new(payscore.PayscoreOrder) }},
 	{Type: "PROFITSHARING", Key: "", New: func() any { return new(profitsharing.ProfitSharingNotification) }},
 	{Type: "PROFITSHARING_RETURN", Key: "", New: func() any { return new(profitsharing.ProfitSharingNotification) }},
 	{Type: "REFUND.ABNORMAL", Key: "", New: func() any { return new(refunds.RefundNotification) }},

@@ -51,6 +51,10 @@ type Operation struct {
 	// Upload reports a multipart upload, whose signature covers only the
 	// meta part.
 	Upload bool
+	// MetaFileDigest reports a typed upload meta with filename and sha256
+	// properties, which the client fills from the file when they are
+	// empty.
+	MetaFileDigest bool
 }
 
 type operationKey struct{}

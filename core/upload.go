@@ -64,6 +64,24 @@ func (c *Conn) UploadWithMeta(ctx context.Context, op *Operation, uri string, me
 	if err != nil {
 		return fmt.Errorf("wxpay: %s: encoding the upload meta: %w", op.ID, err)
 	}
+	if op.MetaFileDigest {
+		var fields map[string]any
+		dec := json.NewDecoder(bytes.NewReader(metaJSON))
+		dec.UseNumber()
+		if err := dec.Decode(&fields); err != nil {
+			return fmt.Errorf("wxpay: %s: the upload meta is not a JSON object: %w", op.ID, err)
+		}
+		if s, _ := fields["filename"].(string); s == "" {
+			fields["filename"] = f.Name
+		}
+		if s, _ := fields["sha256"].(string); s == "" {
+			sum := sha256.Sum256(f.Data)
+			fields["sha256"] = hex.EncodeToString(sum[:])
+		}
+		if metaJSON, err = json.Marshal(fields); err != nil {
+			return fmt.Errorf("wxpay: %s: encoding the upload meta: %w", op.ID, err)
+		}
+	}
 	return c.uploadMultipart(ctx, op, uri, metaJSON, f, out, opts)
 }
 

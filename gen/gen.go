@@ -15,6 +15,7 @@ package gen
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/profitsharing.yaml .build/profitsharing.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/marketing.yaml .build/marketing.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/busifavor.yaml .build/busifavor.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/payscore.yaml .build/payscore.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/parking.yaml .build/parking.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/businesscircle.yaml .build/businesscircle.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/smartguide.yaml .build/smartguide.json

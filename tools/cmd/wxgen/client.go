@@ -164,6 +164,9 @@ func opLiteral(op *Op) string {
 	}
 	if op.BodyContentType == "multipart/form-data" {
 		lit += ", Upload: true"
+		if op.MetaFileDigest {
+			lit += ", MetaFileDigest: true"
+		}
 	}
 	if len(op.Sensitive) > 0 {
 		var paths []string
