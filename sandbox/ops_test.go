@@ -306,7 +306,26 @@ func (rq *opRequest) httpRequest(t *testing.T) *http.Request {
 	case rq.multipart:
 		file := []byte("\x89PNG sandbox upload")
 		sum := sha256.Sum256(file)
-		meta := []byte(fmt.Sprintf(`{"filename":"a.png","sha256":"%s"}`, hex.EncodeToString(sum[:])))
+		// The meta its schema describes, with the file's name and digest
+		// where the schema has them (media uploads: only those).
+		fields := map[string]any{}
+		ms := rq.op.uploadMetaSchema()
+		if ms != nil {
+			g := &synth{now: time.Now(), all: true}
+			if v, ok := g.value(ms, "", nil, 0).(map[string]any); ok {
+				fields = v
+			}
+		}
+		if ms == nil || ms.Properties["filename"] != nil {
+			fields["filename"] = "a.png"
+		}
+		if ms == nil || ms.Properties["sha256"] != nil {
+			fields["sha256"] = hex.EncodeToString(sum[:])
+		}
+		meta, err := json.Marshal(fields)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var b bytes.Buffer
 		mw := multipart.NewWriter(&b)
 		h := textproto.MIMEHeader{}

@@ -244,6 +244,22 @@ func (o *Operation) requestSchema() *openapi3.Schema {
 	return mt.Schema.Value
 }
 
+// uploadMetaSchema returns the schema of a multipart upload's meta part,
+// or nil.
+func (o *Operation) uploadMetaSchema() *openapi3.Schema {
+	if o.op.RequestBody == nil || o.op.RequestBody.Value == nil {
+		return nil
+	}
+	mt := o.op.RequestBody.Value.Content.Get("multipart/form-data")
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		return nil
+	}
+	if meta := mt.Schema.Value.Properties["meta"]; meta != nil {
+		return meta.Value
+	}
+	return nil
+}
+
 // params returns the operation's parameters (path item ones included).
 func (o *Operation) params(item *openapi3.PathItem) openapi3.Parameters {
 	var out openapi3.Parameters

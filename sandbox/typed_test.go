@@ -155,6 +155,11 @@ func queryValues(params reflect.Type, rq *opRequest) map[string]any {
 		kinds[name] = f.Type
 	}
 	out := map[string]any{}
+	for k, vs := range rq.header {
+		if _, ok := kinds[k]; ok && len(vs) > 0 {
+			out[k] = vs[0]
+		}
+	}
 	for k, vs := range rq.query {
 		if len(vs) == 0 {
 			continue
@@ -181,7 +186,13 @@ func uploadMeta(s *Server, op *Operation) any {
 	rb := op.op.RequestBody.Value.Content.Get("multipart/form-data")
 	meta := rb.Schema.Value.Properties["meta"]
 	g := &synth{now: s.now(), all: true}
-	return g.value(meta.Value, "", nil, 0)
+	v := g.value(meta.Value, "", nil, 0)
+	if fields, ok := v.(map[string]any); ok {
+		// the client fills these from the file
+		delete(fields, "filename")
+		delete(fields, "sha256")
+	}
+	return v
 }
 
 func decodeInto(t *testing.T, typ reflect.Type, v any) reflect.Value {

@@ -138,30 +138,46 @@ func fourByteUTF8(b []byte) int {
 	return -1
 }
 
-// checkUpload checks a media upload: a meta part with JSON {filename,
-// sha256} and a file part whose SHA-256 matches.
+// checkUpload checks a multipart upload: a meta part whose JSON satisfies
+// the meta schema of the operation ({filename, sha256} for media uploads,
+// others for invoice files or user packages), a file part, and, when the
+// meta carries a sha256, that it is the file's.
 func (c *call) checkUpload() *answer {
 	ct := c.r.Header.Get("Content-Type")
 	meta, ok := multipartMetaOK(ct, c.raw)
 	if !ok {
 		return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "缺少meta", errorDetail{Field: "meta", Location: "body", Issue: "the multipart body has no meta part"})
 	}
-	var m struct {
-		Filename string `json:"filename"`
-		SHA256   string `json:"sha256"`
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(meta))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "meta格式错误", errorDetail{Field: "meta", Location: "body", Issue: "meta must be a JSON object"})
 	}
-	if err := json.Unmarshal(meta, &m); err != nil || m.Filename == "" || m.SHA256 == "" {
-		return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "meta格式错误", errorDetail{Field: "meta", Location: "body", Issue: "meta must be JSON with filename and sha256"})
+	if schema := c.op.uploadMetaSchema(); schema != nil {
+		if err := schema.VisitJSON(normalize(m)); err != nil {
+			d := errorDetail{Field: "meta", Location: "body", Issue: err.Error()}
+			var se *openapi3.SchemaError
+			if errors.As(err, &se) {
+				d.Issue = se.Reason
+				if ptr := se.JSONPointer(); len(ptr) > 0 {
+					d.Field = "meta/" + strings.Join(escapePointer(ptr), "/")
+				}
+			}
+			return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "meta格式错误", d)
+		}
 	}
 	_, data, ok := multipartFile(ct, c.raw)
 	if !ok {
 		return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "缺少file", errorDetail{Field: "file", Location: "body", Issue: "the multipart body has no file part"})
 	}
-	sum := sha256.Sum256(data)
-	if !strings.EqualFold(hex.EncodeToString(sum[:]), m.SHA256) {
-		return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "文件摘要与meta中的sha256不一致", errorDetail{Field: "meta.sha256", Value: m.SHA256, Location: "body", Issue: "does not match the SHA-256 of the file"})
+	if want, ok := m["sha256"].(string); ok {
+		sum := sha256.Sum256(data)
+		if !strings.EqualFold(hex.EncodeToString(sum[:]), want) {
+			return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "文件摘要与meta中的sha256不一致", errorDetail{Field: "meta.sha256", Value: want, Location: "body", Issue: "does not match the SHA-256 of the file"})
+		}
 	}
-	c.body = map[string]any{"filename": m.Filename, "sha256": m.SHA256}
+	c.body = m
 	return nil
 }
 

@@ -23,9 +23,11 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 // The operations of this package, as the transport and errors see them.
 var (
 	opListBankPackageTasks           = core.Operation{ID: "ListBankPackageTasks", Method: "GET", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner}
+	opUploadBankPackageTask          = core.Operation{ID: "UploadBankPackageTask", Method: "POST", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner, Upload: true, MetaFileDigest: true}
 	opQueryFavorCallback             = core.Operation{ID: "QueryFavorCallback", Method: "GET", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
 	opSetFavorCallback               = core.Operation{ID: "SetFavorCallback", Method: "POST", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
 	opCreateFavorStock               = core.Operation{ID: "CreateFavorStock", Method: "POST", Path: "/v3/marketing/favor/coupon-stocks", Modes: core.Direct | core.Partner}
+	opUploadMarketingImage           = core.Operation{ID: "UploadMarketingImage", Method: "POST", Path: "/v3/marketing/favor/media/image-upload", Modes: core.Direct | core.Partner, Upload: true}
 	opListFavorStocks                = core.Operation{ID: "ListFavorStocks", Method: "GET", Path: "/v3/marketing/favor/stocks", Modes: core.Direct | core.Partner}
 	opQueryFavorStock                = core.Operation{ID: "QueryFavorStock", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}", Modes: core.Direct | core.Partner}
 	opListFavorStockItems            = core.Operation{ID: "ListFavorStockItems", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/items", Modes: core.Direct | core.Partner}
@@ -58,9 +60,11 @@ var (
 func Operations() []*core.Operation {
 	return []*core.Operation{
 		&opListBankPackageTasks,
+		&opUploadBankPackageTask,
 		&opQueryFavorCallback,
 		&opSetFavorCallback,
 		&opCreateFavorStock,
+		&opUploadMarketingImage,
 		&opListFavorStocks,
 		&opQueryFavorStock,
 		&opListFavorStockItems,
@@ -114,6 +118,44 @@ func (c *Client) ListBankPackageTasks(ctx context.Context, packageID string, par
 	}
 	out := new(BankPackageTaskList)
 	if err := c.conn.Do(ctx, &opListBankPackageTasks, uri, nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UploadBankPackageTask imports a file of bank agreement numbers into a user package (导入定向用户协议号).
+//
+// Uploads a file of the quick-payment agreement numbers of the users a
+// bank-targeted activity is for, as a task that WeChat Pay processes in
+// the background (ListBankPackageTasks shows its progress). The meta
+// names the bank; the client fills its filename and sha256 from the
+// file. WeChat Pay requires an Idempotency-Key.
+//
+// POST /v3/marketing/bank/packages/{package_id}/tasks (partner)
+func (c *Client) UploadBankPackageTask(ctx context.Context, packageID string, params *UploadBankPackageTaskParams, meta *BankPackageTaskMeta, file core.File, opts ...core.CallOption) (*BankPackageTask, error) {
+	var p UploadBankPackageTaskParams
+	if params != nil {
+		p = *params
+	}
+	u := core.NewURI("/v3/marketing/bank/packages/", 64)
+	u.Seg("package_id", packageID)
+	u.Lit("/tasks")
+	uri, err := u.Finish(&opUploadBankPackageTask)
+	if err != nil {
+		return nil, err
+	}
+	if p.IdempotencyKey == "" {
+		err := &core.UsageError{Op: opUploadBankPackageTask.ID, Msg: "missing required header Idempotency-Key"}
+		return nil, err
+	}
+	if p.IdempotencyKey != "" {
+		opts = append(opts[:len(opts):len(opts)], core.WithHeader("Idempotency-Key", p.IdempotencyKey))
+	}
+	out := new(BankPackageTask)
+	if meta == nil {
+		return nil, &core.UsageError{Op: opUploadBankPackageTask.ID, Msg: "the upload needs its meta"}
+	}
+	if err := c.conn.UploadWithMeta(ctx, &opUploadBankPackageTask, uri, meta, file, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -184,6 +226,21 @@ func (c *Client) CreateFavorStock(ctx context.Context, body *CreateFavorStockReq
 	b := *body
 	out := new(FavorStockCreated)
 	if err := c.conn.Do(ctx, &opCreateFavorStock, "/v3/marketing/favor/coupon-stocks", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UploadMarketingImage uploads a marketing image for its url (图片上传（营销专用）).
+//
+// Uploads a JPG, BMP or PNG image of at most 2 MB and returns a url that
+// marketing operations (coupon logos and pictures) take. The request
+// signature covers only the meta part, {"filename","sha256"}.
+//
+// POST /v3/marketing/favor/media/image-upload (direct, partner)
+func (c *Client) UploadMarketingImage(ctx context.Context, file core.File, opts ...core.CallOption) (*MarketingImageUploadResponse, error) {
+	out := new(MarketingImageUploadResponse)
+	if err := c.conn.UploadFile(ctx, &opUploadMarketingImage, "/v3/marketing/favor/media/image-upload", file, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -620,11 +677,22 @@ func (c *Client) ListPartnerships(ctx context.Context, params *ListPartnershipsP
 // this call.
 //
 // POST /v3/marketing/partnerships/build (direct, partner)
-func (c *Client) BuildPartnership(ctx context.Context, body *PartnershipRequest, opts ...core.CallOption) (*Partnership, error) {
+func (c *Client) BuildPartnership(ctx context.Context, params *BuildPartnershipParams, body *PartnershipRequest, opts ...core.CallOption) (*Partnership, error) {
+	var p BuildPartnershipParams
+	if params != nil {
+		p = *params
+	}
 	if body == nil {
 		return nil, &core.UsageError{Op: opBuildPartnership.ID, Msg: "body is nil"}
 	}
 	b := *body
+	if p.IdempotencyKey == "" {
+		err := &core.UsageError{Op: opBuildPartnership.ID, Msg: "missing required header Idempotency-Key"}
+		return nil, err
+	}
+	if p.IdempotencyKey != "" {
+		opts = append(opts[:len(opts):len(opts)], core.WithHeader("Idempotency-Key", p.IdempotencyKey))
+	}
 	out := new(Partnership)
 	if err := c.conn.Do(ctx, &opBuildPartnership, "/v3/marketing/partnerships/build", &b, out, opts); err != nil {
 		return nil, err
@@ -638,11 +706,22 @@ func (c *Client) BuildPartnership(ctx context.Context, body *PartnershipRequest,
 // Idempotency-Key header on this call.
 //
 // POST /v3/marketing/partnerships/terminate (direct, partner)
-func (c *Client) TerminatePartnership(ctx context.Context, body *PartnershipRequest, opts ...core.CallOption) (*PartnershipTerminated, error) {
+func (c *Client) TerminatePartnership(ctx context.Context, params *TerminatePartnershipParams, body *PartnershipRequest, opts ...core.CallOption) (*PartnershipTerminated, error) {
+	var p TerminatePartnershipParams
+	if params != nil {
+		p = *params
+	}
 	if body == nil {
 		return nil, &core.UsageError{Op: opTerminatePartnership.ID, Msg: "body is nil"}
 	}
 	b := *body
+	if p.IdempotencyKey == "" {
+		err := &core.UsageError{Op: opTerminatePartnership.ID, Msg: "missing required header Idempotency-Key"}
+		return nil, err
+	}
+	if p.IdempotencyKey != "" {
+		opts = append(opts[:len(opts):len(opts)], core.WithHeader("Idempotency-Key", p.IdempotencyKey))
+	}
 	out := new(PartnershipTerminated)
 	if err := c.conn.Do(ctx, &opTerminatePartnership, "/v3/marketing/partnerships/terminate", &b, out, opts); err != nil {
 		return nil, err

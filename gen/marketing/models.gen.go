@@ -6,6 +6,7 @@ package marketing
 
 import (
 	"github.com/gowxpay/wxpay/core"
+	externalRef0 "github.com/gowxpay/wxpay/gen/media"
 )
 
 // Defines values for BankPackageTaskStatus.
@@ -527,8 +528,29 @@ type BankPackageTaskList struct {
 	TotalCount int64 `json:"total_count"`
 }
 
+// BankPackageTaskMeta The meta part of a user package import; the request signature covers its JSON.
+type BankPackageTaskMeta struct {
+	// BankType The bank and card type of the agreement numbers, e.g. ICBC_DEBIT (银行类型).
+	BankType string `json:"bank_type"`
+
+	// Filename The file name; the client fills it from the file (文件名).
+	Filename string `json:"filename,omitempty,omitzero"`
+
+	// Sha256 The SHA-256 of the file, lower-case hex; the client fills it (文件摘要).
+	Sha256 string `json:"sha256"`
+}
+
 // BankPackageTaskStatus The state of a package upload task (任务状态).
 type BankPackageTaskStatus string
+
+// BankPackageTaskUpload The multipart body of a user package import, a meta part and the file.
+type BankPackageTaskUpload struct {
+	// File The file of agreement numbers (快捷交易协议号文件).
+	File core.File `json:"file"`
+
+	// Meta The meta part of a user package import; the request signature covers its JSON.
+	Meta BankPackageTaskMeta `json:"meta"`
+}
 
 // CreateFavorStockRequest A new cash-coupon stock (创建代金券批次请求).
 type CreateFavorStockRequest struct {
@@ -1191,6 +1213,12 @@ type FavorWeekday int64
 // MarketingBackgroundColor A background colour from WeChat Pay's palette (背景颜色).
 type MarketingBackgroundColor string
 
+// MarketingImageUploadResponse An uploaded marketing image.
+type MarketingImageUploadResponse struct {
+	// MediaURL The image url that marketing operations take (媒体文件URL地址).
+	MediaURL string `json:"media_url"`
+}
+
 // ModifyFavorStockGoodsRequest The goods codes to add to and remove from a single-item stock (修改可用单品编码请求).
 type ModifyFavorStockGoodsRequest struct {
 	// AddGoodsIDList The goods codes to add (增加单品编码列表).
@@ -1674,6 +1702,12 @@ type ListBankPackageTasksParams struct {
 	Limit int64 `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
 }
 
+// UploadBankPackageTaskParams defines parameters for UploadBankPackageTask.
+type UploadBankPackageTaskParams struct {
+	// IdempotencyKey A key unique to this upload; a retry with the same key is not applied twice (业务请求幂等值).
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
 // QueryFavorCallbackParams defines parameters for QueryFavorCallback.
 type QueryFavorCallbackParams struct {
 	// MchID The merchant whose address to return (商户号).
@@ -1794,6 +1828,18 @@ type ListPartnershipsParams struct {
 	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
 }
 
+// BuildPartnershipParams defines parameters for BuildPartnership.
+type BuildPartnershipParams struct {
+	// IdempotencyKey A key unique to this request; a retry with the same key is not applied twice (业务请求幂等值).
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
+// TerminatePartnershipParams defines parameters for TerminatePartnership.
+type TerminatePartnershipParams struct {
+	// IdempotencyKey A key unique to this request; a retry with the same key is not applied twice (业务请求幂等值).
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
 // ListPayGiftActivitiesParams defines parameters for ListPayGiftActivities.
 type ListPayGiftActivitiesParams struct {
 	// Offset The page number, from 0 (分页页码).
@@ -1830,11 +1876,17 @@ type ListPayGiftActivityMerchantsParams struct {
 	Limit int64 `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
 }
 
+// UploadBankPackageTaskMultipartRequestBody defines body for UploadBankPackageTask for multipart/form-data ContentType.
+type UploadBankPackageTaskMultipartRequestBody = BankPackageTaskUpload
+
 // SetFavorCallbackJSONRequestBody defines body for SetFavorCallback for application/json ContentType.
 type SetFavorCallbackJSONRequestBody = SetFavorCallbackRequest
 
 // CreateFavorStockJSONRequestBody defines body for CreateFavorStock for application/json ContentType.
 type CreateFavorStockJSONRequestBody = CreateFavorStockRequest
+
+// UploadMarketingImageMultipartRequestBody defines body for UploadMarketingImage for multipart/form-data ContentType.
+type UploadMarketingImageMultipartRequestBody = externalRef0.MediaUpload
 
 // ModifyFavorStockGoodsJSONRequestBody defines body for ModifyFavorStockGoods for application/json ContentType.
 type ModifyFavorStockGoodsJSONRequestBody = ModifyFavorStockGoodsRequest

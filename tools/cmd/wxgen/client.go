@@ -505,6 +505,9 @@ func (g *gen) method(op *Op) error {
 		if fl == nil || fl.typ != "string" {
 			return fmt.Errorf("header parameter %s must be a string field of %s", p.Name, pt.name)
 		}
+		if p.Required {
+			f.p("if p.%s == \"\" {\nerr := &core.UsageError{Op: %s.ID, Msg: \"missing required header %s\"}\n%s\n}", fl.name, opVar(op), p.Name, retErr(kind))
+		}
 		f.p("if p.%s != \"\" {\nopts = append(opts[:len(opts):len(opts)], core.WithHeader(%q, p.%s))\n}", fl.name, p.Name, fl.name)
 	}
 	bodyExpr := "nil"
