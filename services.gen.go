@@ -12,6 +12,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/certificates"
 	"github.com/gowxpay/wxpay/gen/combine"
 	"github.com/gowxpay/wxpay/gen/complaints"
+	"github.com/gowxpay/wxpay/gen/fapiao"
 	"github.com/gowxpay/wxpay/gen/goldplan"
 	"github.com/gowxpay/wxpay/gen/marketing"
 	"github.com/gowxpay/wxpay/gen/media"
@@ -58,6 +59,8 @@ type Services struct {
 	Goldplan *goldplan.Client
 	// Complaints calls 消费者投诉 2.0 / 商户违规通知 — consumer complaints, their notifications and images, and violation notifications.
 	Complaints *complaints.Client
+	// Fapiao calls 电子发票 — electronic invoices: configuration, titles, tax codes, issuing, reversing, files and card insertion.
+	Fapiao *fapiao.Client
 	// Capital calls 银行组件 — banks, branches, provinces and cities for filling in bank account forms.
 	Capital *capital.Client
 }
@@ -80,6 +83,7 @@ func newServices(conn *core.Conn) Services {
 		Smartguide:     smartguide.New(conn),
 		Goldplan:       goldplan.New(conn),
 		Complaints:     complaints.New(conn),
+		Fapiao:         fapiao.New(conn),
 		Capital:        capital.New(conn),
 	}
 }
@@ -104,6 +108,7 @@ func Operations() []*core.Operation {
 	ops = append(ops, smartguide.Operations()...)
 	ops = append(ops, goldplan.Operations()...)
 	ops = append(ops, complaints.Operations()...)
+	ops = append(ops, fapiao.Operations()...)
 	ops = append(ops, capital.Operations()...)
 	return ops
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/businesscircle"
 	"github.com/gowxpay/wxpay/gen/combine"
 	"github.com/gowxpay/wxpay/gen/complaints"
+	"github.com/gowxpay/wxpay/gen/fapiao"
 	"github.com/gowxpay/wxpay/gen/marketing"
 	"github.com/gowxpay/wxpay/gen/parking"
 	"github.com/gowxpay/wxpay/gen/payments"
@@ -25,6 +26,16 @@ const (
 	EventCouponSend = "COUPON.SEND"
 	// EventCouponUse is the COUPON.USE notification.
 	EventCouponUse = "COUPON.USE"
+	// EventFapiaoCardDiscarded is the FAPIAO.CARD_DISCARDED notification.
+	EventFapiaoCardDiscarded = "FAPIAO.CARD_DISCARDED"
+	// EventFapiaoCardInserted is the FAPIAO.CARD_INSERTED notification.
+	EventFapiaoCardInserted = "FAPIAO.CARD_INSERTED"
+	// EventFapiaoIssued is the FAPIAO.ISSUED notification.
+	EventFapiaoIssued = "FAPIAO.ISSUED"
+	// EventFapiaoReversed is the FAPIAO.REVERSED notification.
+	EventFapiaoReversed = "FAPIAO.REVERSED"
+	// EventFapiaoUserApplied is the FAPIAO.USER_APPLIED notification.
+	EventFapiaoUserApplied = "FAPIAO.USER_APPLIED"
 	// EventMallAuthActivateCard is the MALL_AUTH.ACTIVATE_CARD notification.
 	EventMallAuthActivateCard = "MALL_AUTH.ACTIVATE_CARD"
 	// EventMallRefundSuccess is the MALL_REFUND.SUCCESS notification.
@@ -74,6 +85,11 @@ var generatedEvents = []eventDecl{
 	{Type: "COMPLAINT.STATE_CHANGE", Key: "", New: func() any { return new(complaints.ComplaintNotification) }},
 	{Type: "COUPON.SEND", Key: "", New: func() any { return new(busifavor.BusifavorCouponSendNotification) }},
 	{Type: "COUPON.USE", Key: "", New: func() any { return new(marketing.FavorCouponUseNotification) }},
+	{Type: "FAPIAO.CARD_DISCARDED", Key: "", New: func() any { return new(fapiao.FapiaoNotification) }},
+	{Type: "FAPIAO.CARD_INSERTED", Key: "", New: func() any { return new(fapiao.FapiaoNotification) }},
+	{Type: "FAPIAO.ISSUED", Key: "", New: func() any { return new(fapiao.FapiaoNotification) }},
+	{Type: "FAPIAO.REVERSED", Key: "", New: func() any { return new(fapiao.FapiaoNotification) }},
+	{Type: "FAPIAO.USER_APPLIED", Key: "", New: func() any { return new(fapiao.FapiaoUserAppliedNotification) }},
 	{Type: "MALL_AUTH.ACTIVATE_CARD", Key: "", New: func() any { return new(businesscircle.BusinessCircleAuthorizationNotification) }},
 	{Type: "MALL_REFUND.SUCCESS", Key: "", New: func() any { return new(businesscircle.BusinessCircleRefundNotification) }},
 	{Type: "MALL_TRANSACTION.SUCCESS", Key: "", New: func() any { return new(businesscircle.BusinessCircleTransactionNotification) }},

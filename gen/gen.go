@@ -21,4 +21,5 @@ package gen
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/smartguide.yaml .build/smartguide.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/goldplan.yaml .build/goldplan.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/complaints.yaml .build/complaints.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/fapiao.yaml .build/fapiao.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/capital.yaml .build/capital.json

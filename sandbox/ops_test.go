@@ -315,6 +315,7 @@ func (rq *opRequest) httpRequest(t *testing.T) *http.Request {
 			if v, ok := g.value(ms, "", nil, 0).(map[string]any); ok {
 				fields = v
 			}
+			overrideIdentity(fields, rq.mode, rq.cred, "")
 		}
 		if ms == nil || ms.Properties["filename"] != nil {
 			fields["filename"] = "a.png"

@@ -135,7 +135,7 @@ func typedArgs(t *testing.T, s *Server, op *Operation, rq *opRequest, mt reflect
 		case in.Kind() == reflect.Pointer && strings.HasSuffix(in.Elem().Name(), "Params"):
 			args = append(args, decodeInto(t, in.Elem(), queryValues(in.Elem(), rq)))
 		case in.Kind() == reflect.Pointer && op.Multipart:
-			args = append(args, decodeInto(t, in.Elem(), uploadMeta(s, op)))
+			args = append(args, decodeInto(t, in.Elem(), uploadMeta(s, op, rq)))
 		case in.Kind() == reflect.Pointer:
 			args = append(args, decodeInto(t, in.Elem(), rq.body))
 		default:
@@ -182,7 +182,7 @@ func queryValues(params reflect.Type, rq *opRequest) map[string]any {
 }
 
 // uploadMeta synthesizes the meta part of a typed-meta upload.
-func uploadMeta(s *Server, op *Operation) any {
+func uploadMeta(s *Server, op *Operation, rq *opRequest) any {
 	rb := op.op.RequestBody.Value.Content.Get("multipart/form-data")
 	meta := rb.Schema.Value.Properties["meta"]
 	g := &synth{now: s.now(), all: true}
@@ -191,6 +191,7 @@ func uploadMeta(s *Server, op *Operation) any {
 		// the client fills these from the file
 		delete(fields, "filename")
 		delete(fields, "sha256")
+		overrideIdentity(fields, rq.mode, rq.cred, "")
 	}
 	return v
 }
