@@ -22,6 +22,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/profitsharing"
 	"github.com/gowxpay/wxpay/gen/refunds"
 	"github.com/gowxpay/wxpay/gen/smartguide"
+	"github.com/gowxpay/wxpay/gen/transfers"
 )
 
 // Services holds the typed client of every business domain of the spec,
@@ -43,6 +44,8 @@ type Services struct {
 	Applyment *applyment.Client
 	// Profitsharing calls 分账 / 连锁品牌分账 — profit-sharing orders, returns, unfreezing, receivers, bills and ratios, for merchants, service providers and brands.
 	Profitsharing *profitsharing.Client
+	// Transfers calls 商家转账 / 批量转账到零钱 — transfer bills to a user's balance, legacy transfer batches, and their electronic receipts.
+	Transfers *transfers.Client
 	// Marketing calls 营销 — cash coupons (代金券), partnerships (委托营销), pay-gift activities (支付有礼), bank-targeted activities and marketing images.
 	Marketing *marketing.Client
 	// Busifavor calls 商家券 / 消费卡 — the merchant's own coupons: stocks, codes, user coupons, order association, budgets and subsidies.
@@ -75,6 +78,7 @@ func newServices(conn *core.Conn) Services {
 		Certificates:   certificates.New(conn),
 		Applyment:      applyment.New(conn),
 		Profitsharing:  profitsharing.New(conn),
+		Transfers:      transfers.New(conn),
 		Marketing:      marketing.New(conn),
 		Busifavor:      busifavor.New(conn),
 		Payscore:       payscore.New(conn),
@@ -100,6 +104,7 @@ func Operations() []*core.Operation {
 	ops = append(ops, certificates.Operations()...)
 	ops = append(ops, applyment.Operations()...)
 	ops = append(ops, profitsharing.Operations()...)
+	ops = append(ops, transfers.Operations()...)
 	ops = append(ops, marketing.Operations()...)
 	ops = append(ops, busifavor.Operations()...)
 	ops = append(ops, payscore.Operations()...)

@@ -14,6 +14,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/payscore"
 	"github.com/gowxpay/wxpay/gen/profitsharing"
 	"github.com/gowxpay/wxpay/gen/refunds"
+	"github.com/gowxpay/wxpay/gen/transfers"
 )
 
 // Event types whose resource wxpay decodes into a generated type.
@@ -42,6 +43,14 @@ const (
 	EventMallRefundSuccess = "MALL_REFUND.SUCCESS"
 	// EventMallTransactionSuccess is the MALL_TRANSACTION.SUCCESS notification.
 	EventMallTransactionSuccess = "MALL_TRANSACTION.SUCCESS"
+	// EventMchtransferAuthorizationConfirmed is the MCHTRANSFER.AUTHORIZATION.CONFIRMED notification.
+	EventMchtransferAuthorizationConfirmed = "MCHTRANSFER.AUTHORIZATION.CONFIRMED"
+	// EventMchtransferBatchClosed is the MCHTRANSFER.BATCH.CLOSED notification.
+	EventMchtransferBatchClosed = "MCHTRANSFER.BATCH.CLOSED"
+	// EventMchtransferBatchFinished is the MCHTRANSFER.BATCH.FINISHED notification.
+	EventMchtransferBatchFinished = "MCHTRANSFER.BATCH.FINISHED"
+	// EventMchtransferBillFinished is the MCHTRANSFER.BILL.FINISHED notification.
+	EventMchtransferBillFinished = "MCHTRANSFER.BILL.FINISHED"
 	// EventPayscoreUserCloseService is the PAYSCORE.USER_CLOSE_SERVICE notification.
 	EventPayscoreUserCloseService = "PAYSCORE.USER_CLOSE_SERVICE"
 	// EventPayscoreUserConfirm is the PAYSCORE.USER_CONFIRM notification.
@@ -93,6 +102,10 @@ var generatedEvents = []eventDecl{
 	{Type: "MALL_AUTH.ACTIVATE_CARD", Key: "", New: func() any { return new(businesscircle.BusinessCircleAuthorizationNotification) }},
 	{Type: "MALL_REFUND.SUCCESS", Key: "", New: func() any { return new(businesscircle.BusinessCircleRefundNotification) }},
 	{Type: "MALL_TRANSACTION.SUCCESS", Key: "", New: func() any { return new(businesscircle.BusinessCircleTransactionNotification) }},
+	{Type: "MCHTRANSFER.AUTHORIZATION.CONFIRMED", Key: "", New: func() any { return new(transfers.TransferAuthorizationNotification) }},
+	{Type: "MCHTRANSFER.BATCH.CLOSED", Key: "", New: func() any { return new(transfers.TransferBatchNotification) }},
+	{Type: "MCHTRANSFER.BATCH.FINISHED", Key: "", New: func() any { return new(transfers.TransferBatchNotification) }},
+	{Type: "MCHTRANSFER.BILL.FINISHED", Key: "", New: func() any { return new(transfers.TransferBillNotification) }},
 	{Type: "PAYSCORE.USER_CLOSE_SERVICE", Key: "", New: func() any { return new(payscore.PayscorePermissionNotification) }},
 	{Type: "PAYSCORE.USER_CONFIRM", Key: "", New: func() any { return new(payscore.PayscoreOrder) }},
 	{Type: "PAYSCORE.USER_OPEN_SERVICE", Key: "", New: func() any { return new(payscore.PayscorePermissionNotification) }},

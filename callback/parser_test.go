@@ -465,7 +465,7 @@ func TestHeaderForms(t *testing.T) {
 func TestUnknownEventType(t *testing.T) {
 	f := newFixture(t)
 	plain := `{"mchid":"1900000109","out_bill_no":"plfk2020042013","state":"SUCCESS"}`
-	d, err := f.pl.Notification(callbacktest.Notification{EventType: "MCHTRANSFER.BILL.FINISHED", Plaintext: []byte(plain)})
+	d, err := f.pl.Notification(callbacktest.Notification{EventType: "MCHTRANSFER.QQWALLETBILL.FINISHED", Plaintext: []byte(plain)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,7 +477,7 @@ func TestUnknownEventType(t *testing.T) {
 	if !ok || string(raw) != plain || string(ev.Plaintext) != plain {
 		t.Fatalf("resource %T %s", ev.Resource, ev.Resource)
 	}
-	if ev.EventType != "MCHTRANSFER.BILL.FINISHED" || ev.OriginalType != "mch_payment" {
+	if ev.EventType != "MCHTRANSFER.QQWALLETBILL.FINISHED" || ev.OriginalType != "mch_payment" {
 		t.Errorf("event %+v", ev)
 	}
 	var bill struct {

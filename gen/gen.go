@@ -13,6 +13,7 @@ package gen
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/certificates.yaml .build/certificates.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/applyment.yaml .build/applyment.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/profitsharing.yaml .build/profitsharing.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/transfers.yaml .build/transfers.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/marketing.yaml .build/marketing.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/busifavor.yaml .build/busifavor.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/payscore.yaml .build/payscore.json
