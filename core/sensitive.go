@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -152,7 +153,7 @@ func (c *Conn) encryptQuery(ctx context.Context, op *Operation, uri string) (str
 	var serial string
 	for i, pair := range pairs {
 		k, v, _ := strings.Cut(pair, "=")
-		if v == "" || !contains(op.SensitiveQuery, k) {
+		if v == "" || !slices.Contains(op.SensitiveQuery, k) {
 			continue
 		}
 		plain, err := url.QueryUnescape(v)
@@ -177,13 +178,4 @@ func (c *Conn) encryptQuery(ctx context.Context, op *Operation, uri string) (str
 		return uri, "", nil
 	}
 	return path + "?" + strings.Join(pairs, "&"), serial, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

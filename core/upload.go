@@ -45,9 +45,6 @@ var contentTypes = map[string]string{
 // with a meta part {"filename","sha256"} and a file part, signed over the
 // meta JSON only, as the protocol requires. The answer is decoded into out.
 func (c *Conn) UploadFile(ctx context.Context, op *Operation, uri string, f File, out any, opts []CallOption) error {
-	if f.Name == "" || len(f.Data) == 0 {
-		return &UsageError{Op: op.ID, Msg: "the file needs a Name and Data"}
-	}
 	sum := sha256.Sum256(f.Data)
 	return c.UploadWithMeta(ctx, op, uri, uploadMeta{Filename: f.Name, SHA256: hex.EncodeToString(sum[:])}, f, out, opts)
 }

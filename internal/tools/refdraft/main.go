@@ -103,18 +103,17 @@ func readOps(file string) ([]opLine, error) {
 }
 
 type drafter struct {
-	names map[string]string // structural key -> schema name
-	used  map[string]bool
-	order []string
-	text  map[string]string
+	lastPath string            // the path item being written
+	names    map[string]string // structural key -> schema name
+	used     map[string]bool
+	order    []string
+	text     map[string]string
 }
 
-var lastPath string
-
 func (d *drafter) op(w *strings.Builder, tag string, o opLine, r *refspec.Op) {
-	if o.path != lastPath {
+	if o.path != d.lastPath {
 		fmt.Fprintf(w, "  %s:\n", o.path)
-		lastPath = o.path
+		d.lastPath = o.path
 	}
 	fmt.Fprintf(w, "    %s:\n", strings.ToLower(o.method))
 	fmt.Fprintf(w, "      operationId: %s\n", o.id)

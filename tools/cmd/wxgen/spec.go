@@ -133,7 +133,7 @@ func loadSpec(specPath, overlayPath string) (*Spec, error) {
 		if op.BodyContentType == "multipart/form-data" {
 			meta, _ := refName(str(m(m(s.Schemas[op.Body]["properties"])["meta"])["$ref"]), "schemas")
 			props := m(s.Schemas[meta]["properties"])
-			op.MetaFileDigest = meta != "MediaMeta" && props["filename"] != nil && props["sha256"] != nil
+			op.MetaFileDigest = meta != standardMeta && props["filename"] != nil && props["sha256"] != nil
 		}
 		for _, p := range op.Params {
 			if p.In == "query" && p.Node["x-wxpay-sensitive"] == true {
