@@ -31,12 +31,9 @@ func (c *Conn) encryptFields(ctx context.Context, op *Operation, payload []byte)
 	if len(targets) == 0 {
 		return payload, "", nil
 	}
-	if c.enc == nil {
-		return nil, "", &UsageError{Op: op.ID, Msg: "the request carries sensitive fields but the client has no platform key to encrypt them with"}
-	}
-	serial, encrypt, err := c.enc.Encryptor(ctx)
+	serial, encrypt, err := c.encryptor(ctx, op)
 	if err != nil {
-		return nil, "", fmt.Errorf("wxpay: %s: encrypting sensitive fields: %w", op.ID, err)
+		return nil, "", err
 	}
 	for _, t := range targets {
 		ct, err := encrypt(t.get())
@@ -161,11 +158,8 @@ func (c *Conn) encryptQuery(ctx context.Context, op *Operation, uri string) (str
 			return "", "", &UsageError{Op: op.ID, Msg: "query parameter " + k + " is not properly escaped"}
 		}
 		if encrypt == nil {
-			if c.enc == nil {
-				return "", "", &UsageError{Op: op.ID, Msg: "the request carries sensitive fields but the client has no platform key to encrypt them with"}
-			}
-			if serial, encrypt, err = c.enc.Encryptor(ctx); err != nil {
-				return "", "", fmt.Errorf("wxpay: %s: encrypting sensitive fields: %w", op.ID, err)
+			if serial, encrypt, err = c.encryptor(ctx, op); err != nil {
+				return "", "", err
 			}
 		}
 		ct, err := encrypt(plain)
@@ -178,4 +172,17 @@ func (c *Conn) encryptQuery(ctx context.Context, op *Operation, uri string) (str
 		return uri, "", nil
 	}
 	return path + "?" + strings.Join(pairs, "&"), serial, nil
+}
+
+// encryptor returns the platform key's serial and encryption function for
+// op's sensitive values.
+func (c *Conn) encryptor(ctx context.Context, op *Operation) (string, func(string) (string, error), error) {
+	if c.enc == nil {
+		return "", nil, &UsageError{Op: op.ID, Msg: "the request carries sensitive fields but the client has no platform key to encrypt them with"}
+	}
+	serial, encrypt, err := c.enc.Encryptor(ctx)
+	if err != nil {
+		return "", nil, fmt.Errorf("wxpay: %s: encrypting sensitive fields: %w", op.ID, err)
+	}
+	return serial, encrypt, nil
 }

@@ -183,10 +183,8 @@ func queryValues(params reflect.Type, rq *opRequest) map[string]any {
 
 // uploadMeta synthesizes the meta part of a typed-meta upload.
 func uploadMeta(s *Server, op *Operation, rq *opRequest) any {
-	rb := op.op.RequestBody.Value.Content.Get("multipart/form-data")
-	meta := rb.Schema.Value.Properties["meta"]
 	g := &synth{now: s.now(), all: true}
-	v := g.value(meta.Value, "", nil, 0)
+	v := g.value(op.uploadMetaSchema(), "", nil, 0)
 	if fields, ok := v.(map[string]any); ok {
 		// the client fills these from the file
 		delete(fields, "filename")

@@ -288,9 +288,8 @@ const standardMeta = "MediaMeta"
 // (an invoice upload's {sub_mchid, file_type, digest_alogrithm, digest},
 // say) and core.Conn.UploadWithMeta sends it as given.
 func (g *gen) uploadMeta(op *Op) (*goType, error) {
-	body := g.s.Schemas[op.Body]
-	meta, ok := refName(str(m(m(body["properties"])["meta"])["$ref"]), "schemas")
-	if !ok {
+	meta := op.UploadMeta
+	if meta == "" {
 		return nil, fmt.Errorf("multipart body %s has no meta property referring to a named schema", op.Body)
 	}
 	if meta == standardMeta {

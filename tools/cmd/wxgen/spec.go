@@ -45,6 +45,7 @@ type Op struct {
 	RespTypes               []string
 	Sensitive               [][]string
 	SensitiveQuery          []string // query parameters the client encrypts
+	UploadMeta              string   // schema of a multipart upload's meta part
 	MetaFileDigest          bool     // a typed upload meta with filename and sha256
 	Node                    obj
 	partner, direct         *Op // twins, set by linkTwins
@@ -131,9 +132,9 @@ func loadSpec(specPath, overlayPath string) (*Spec, error) {
 			op.Sensitive = s.sensitivePaths(op.Body, nil, 0)
 		}
 		if op.BodyContentType == "multipart/form-data" {
-			meta, _ := refName(str(m(m(s.Schemas[op.Body]["properties"])["meta"])["$ref"]), "schemas")
-			props := m(s.Schemas[meta]["properties"])
-			op.MetaFileDigest = meta != standardMeta && props["filename"] != nil && props["sha256"] != nil
+			op.UploadMeta, _ = refName(str(m(m(s.Schemas[op.Body]["properties"])["meta"])["$ref"]), "schemas")
+			props := m(s.Schemas[op.UploadMeta]["properties"])
+			op.MetaFileDigest = op.UploadMeta != standardMeta && props["filename"] != nil && props["sha256"] != nil
 		}
 		for _, p := range op.Params {
 			if p.In == "query" && p.Node["x-wxpay-sensitive"] == true {
