@@ -92,7 +92,7 @@ func (c *Client) DecryptField(ciphertext string) (string, error) {
 // SHA-1. It returns the number of bytes written. Write to a temporary file
 // and keep it only when DownloadBill returns nil: on a *merchant.DigestError
 // what was written is not the bill. ParseBill reads the result.
-func (c *Client) DownloadBill(ctx context.Context, bill *bills.BillDownload, w io.Writer, opts ...CallOption) (int64, error) {
+func (c *Client) DownloadBill(ctx context.Context, bill *bills.Bill, w io.Writer, opts ...CallOption) (int64, error) {
 	return c.conn.DownloadBill(ctx, bill.DownloadURL, string(bill.HashType), bill.HashValue, w, opts...)
 }
 
@@ -106,6 +106,7 @@ func (c *Client) CallbackParser(opts ...func(*callback.Config)) (*callback.Parse
 		APIv3Key: []byte(c.cfg.APIv3Key),
 		MaxSkew:  c.conn.MaxClockSkew(),
 		Now:      c.cfg.Now,
+		Events:   Events(),
 		Logger:   c.cfg.Logger,
 	}
 	if c.cfg.APIv3Key == "" {

@@ -86,25 +86,25 @@ func TestPaymentStory(t *testing.T) {
 				t.Fatalf("query: %v %+v", err, tx)
 			}
 
-			rf, err := client.Refunds.CreateRefund(ctx, &refunds.CreateRefundRequest{
+			rf, err := client.Refunds.Create(ctx, &refunds.CreateRequest{
 				TransactionID: tx.TransactionID, OutRefundNo: outTradeNo + "-R",
-				Amount: refunds.CreateRefundAmount{Refund: 300, Total: 1000, Currency: "CNY"},
+				Amount: refunds.CreateAmount{Refund: 300, Total: 1000, Currency: "CNY"},
 			})
 			if err != nil {
 				t.Fatalf("refund: %v", err)
 			}
 			ev = waitEvent(t, events, "REFUND.SUCCESS")
-			rn, ok := ev.Resource.(*refunds.RefundNotification)
+			rn, ok := ev.Resource.(*refunds.Notification)
 			if !ok || rn.OutRefundNo != outTradeNo+"-R" || rn.Amount.Refund != 300 || rn.RefundID != rf.RefundID {
 				t.Fatalf("refund notification: %T %+v", ev.Resource, ev.Resource)
 			}
-			rf, err = client.Refunds.QueryRefund(ctx, outTradeNo+"-R", nil)
-			if err != nil || rf.Status != refunds.RefundStatusSuccess {
+			rf, err = client.Refunds.Query(ctx, outTradeNo+"-R", nil)
+			if err != nil || rf.Status != refunds.StatusSuccess {
 				t.Fatalf("refund query: %v %+v", err, rf)
 			}
 
 			today := time.Now().In(time.FixedZone("CST", 8*3600))
-			bd, err := client.Bills.ApplyTradeBill(ctx, &bills.ApplyTradeBillParams{BillDate: wxpay.DateOf(today), TarType: bills.TarTypeGZIP})
+			bd, err := client.Bills.ApplyTrade(ctx, &bills.ApplyTradeParams{BillDate: wxpay.DateOf(today), TarType: bills.TarTypeGZIP})
 			if err != nil {
 				t.Fatal(err)
 			}

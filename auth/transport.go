@@ -53,7 +53,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		e := &VerificationError{RequestID: resp.Header.Get(HeaderRequestID), Serial: resp.Header.Get(HeaderSerial), Reason: reason, Err: cause}
 		if op != nil {
-			e.Operation = op.ID
+			e.Operation = op.Name
 		}
 		return nil, e
 	}
@@ -86,7 +86,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			ve.Reason = "the answer is signed with " + st + " (国密), which this client does not support; ask WeChat Pay to keep RSA for this merchant"
 		}
 		if op != nil {
-			ve.Operation = op.ID
+			ve.Operation = op.Name
 		}
 		return nil, ve
 	}

@@ -131,7 +131,7 @@ func TestTransportVerifiesAnswers(t *testing.T) {
 func TestTransportRejectsTampered(t *testing.T) {
 	ss, c, _ := newTransportWorld(t)
 	ss.tamper.Store(true)
-	op := &core.Operation{ID: "QueryOrderByOutTradeNo", Method: "GET"}
+	op := &core.Operation{ID: "QueryOrderByOutTradeNo", Name: "Payments.QueryOrderByOutTradeNo", Method: "GET"}
 	resp, err := get(t, c, core.WithOperation(context.Background(), op), "/v3/pay/transactions/out-trade-no/T1")
 	if err == nil {
 		resp.Body.Close()
@@ -141,7 +141,7 @@ func TestTransportRejectsTampered(t *testing.T) {
 	if !errors.Is(err, core.ErrVerification) || !errors.Is(err, ErrBadSignature) || !errors.As(err, &ve) {
 		t.Fatalf("%v", err)
 	}
-	if ve.RequestID != "08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-0" || ve.Operation != op.ID || ve.Serial != testPubKeyID {
+	if ve.RequestID != "08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-0" || ve.Operation != op.Name || ve.Serial != testPubKeyID {
 		t.Errorf("%+v", ve)
 	}
 	if !strings.Contains(err.Error(), "Request-ID 08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-0") {

@@ -37,6 +37,12 @@ type Config struct {
 	// AEAD_AES_256_GCM opener under APIv3Key is registered unless Openers
 	// replaces it. The map is copied.
 	Openers map[string]Opener
+	// Events says which Go type each notification event type's resource
+	// decodes into. Each generated area lists its own (payments.Events(),
+	// refunds.Events() …); wxpay.Events() lists every area's, and is what
+	// wxpay.Client's CallbackParser uses. An event type not listed decodes
+	// as raw JSON. The slice is copied.
+	Events []core.EventType
 	// Logger receives a debug line per parsed or rejected notification
 	// (id, event type, Request-ID, the error), and Handler's lines; never
 	// keys, signatures or decrypted data. Nil disables logging.
@@ -57,7 +63,7 @@ type Parser struct {
 // eventEntry is the declarations of one event type.
 type eventEntry struct {
 	typ   string
-	decls []eventDecl
+	decls []core.EventType
 }
 
 // NewParser checks cfg and returns a Parser. Errors name the Config field
@@ -77,7 +83,7 @@ func NewParser(cfg Config) (*Parser, error) {
 		maxSkew:  cfg.MaxSkew,
 		now:      cfg.Now,
 		openers:  make(map[string]Opener, len(cfg.Openers)+1),
-		events:   make(map[string]*eventEntry, len(generatedEvents)),
+		events:   make(map[string]*eventEntry, len(cfg.Events)),
 		log:      cfg.Logger,
 	}
 	if p.maxSkew <= 0 {
@@ -97,7 +103,10 @@ func NewParser(cfg Config) (*Parser, error) {
 		}
 		p.openers[name] = o
 	}
-	for _, d := range generatedEvents {
+	for _, d := range cfg.Events {
+		if d.Type == "" || d.New == nil {
+			return nil, fmt.Errorf("callback: Config.Events: an event type needs Type and New, have %q", d.Type)
+		}
 		e := p.events[d.Type]
 		if e == nil {
 			e = &eventEntry{typ: d.Type}
@@ -117,7 +126,7 @@ type Event struct {
 	// CreateTime is when WeChat Pay created the notification.
 	CreateTime core.Time
 	// EventType is the event_type, e.g. TRANSACTION.SUCCESS
-	// (EventTransactionSuccess).
+	// (payments.EventTransactionSuccess).
 	EventType string
 	// ResourceType is the resource_type: encrypt-resource.
 	ResourceType string
@@ -381,8 +390,8 @@ func (p *Parser) openerNames() string {
 
 // pick returns the declaration for a plaintext: the first whose Key is one
 // of its top-level properties, else the first without a Key, else nil.
-func (e *eventEntry) pick(plain []byte) *eventDecl {
-	var fallback *eventDecl
+func (e *eventEntry) pick(plain []byte) *core.EventType {
+	var fallback *core.EventType
 	for i := range e.decls {
 		d := &e.decls[i]
 		if d.Key == "" {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gowxpay/wxpay"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -34,7 +35,7 @@ func newFixture(t testing.TB, mod ...func(*callback.Config)) *fixture {
 	t.Helper()
 	pl := callbacktest.New()
 	pl.Now = func() time.Time { return testNow }
-	cfg := callback.Config{Verifier: pl.Verifier(), APIv3Key: pl.APIv3Key, Now: func() time.Time { return testNow }}
+	cfg := callback.Config{Verifier: pl.Verifier(), APIv3Key: pl.APIv3Key, Events: wxpay.Events(), Now: func() time.Time { return testNow }}
 	for _, m := range mod {
 		m(&cfg)
 	}
@@ -85,7 +86,7 @@ func TestParseTransaction(t *testing.T) {
 	}
 	want := callback.Event{
 		ID:           "EV-2018022511223320873",
-		EventType:    callback.EventTransactionSuccess,
+		EventType:    payments.EventTransactionSuccess,
 		ResourceType: "encrypt-resource",
 		Summary:      "支付成功",
 		OriginalType: "transaction",
@@ -560,7 +561,7 @@ func TestOpeners(t *testing.T) {
 		t.Fatalf("16-byte nonce: %v", err)
 	}
 	// A nil opener is a configuration error.
-	_, err = callback.NewParser(callback.Config{Verifier: f.pl.Verifier(), APIv3Key: f.pl.APIv3Key, Openers: map[string]callback.Opener{"X": nil}})
+	_, err = callback.NewParser(callback.Config{Verifier: f.pl.Verifier(), APIv3Key: f.pl.APIv3Key, Events: wxpay.Events(), Openers: map[string]callback.Opener{"X": nil}})
 	if err == nil {
 		t.Error("nil opener accepted")
 	}
@@ -581,7 +582,7 @@ func TestDecryptFailures(t *testing.T) {
 		t.Fatalf("wrong APIv3 key: %v", err)
 	}
 	var e *callback.Error
-	if !errors.As(err, &e) || e.Step != callback.StepDecrypt || e.ID != d.ID || e.EventType != callback.EventTransactionSuccess {
+	if !errors.As(err, &e) || e.Step != callback.StepDecrypt || e.ID != d.ID || e.EventType != payments.EventTransactionSuccess {
 		t.Errorf("wrong APIv3 key: %#v", err)
 	}
 	if strings.Contains(err.Error(), string(f.pl.APIv3Key)) || strings.Contains(err.Error(), string(other.APIv3Key)) {
@@ -825,7 +826,7 @@ func TestWithPlatformKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer keys.Close()
-	p, err := callback.NewParser(callback.Config{Verifier: keys, APIv3Key: pl.APIv3Key, Now: pl.Now})
+	p, err := callback.NewParser(callback.Config{Verifier: keys, APIv3Key: pl.APIv3Key, Events: wxpay.Events(), Now: pl.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -214,7 +213,7 @@ func (c *Conn) HTTPClient() *http.Client { return c.http }
 // CheckMode returns a *ModeError when op does not serve the client's mode.
 func (c *Conn) CheckMode(op *Operation) error {
 	if op.Modes != 0 && op.Modes&c.mode.Modes() == 0 {
-		return &ModeError{Op: op.ID, OpModes: op.Modes, ClientMode: c.mode.Modes()}
+		return &ModeError{Op: op.Name, OpModes: op.Modes, ClientMode: c.mode.Modes()}
 	}
 	return nil
 }
@@ -236,7 +235,7 @@ func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any,
 	if body != nil {
 		var err error
 		if payload, err = json.Marshal(body); err != nil {
-			return fmt.Errorf("wxpay: %s: encoding the request: %w", op.ID, err)
+			return fmt.Errorf("wxpay: %s: encoding the request: %w", op.Name, err)
 		}
 		if len(op.Sensitive) > 0 {
 			var bodySerial string
@@ -255,7 +254,7 @@ func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any,
 	defer resp.Body.Close()
 	data, err := bodyBytes(resp.Body)
 	if err != nil {
-		return fmt.Errorf("wxpay: %s: reading the answer: %w", op.ID, err)
+		return fmt.Errorf("wxpay: %s: reading the answer: %w", op.Name, err)
 	}
 	if resp.StatusCode == http.StatusAccepted {
 		// 202 means "accepted, not finished" (a payment-code payment waiting
@@ -269,10 +268,10 @@ func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any,
 		return nil
 	}
 	if len(data) == 0 {
-		return &DecodeError{Op: op.ID, RequestID: resp.Header.Get("Request-ID"), Err: errors.New("empty body")}
+		return &DecodeError{Op: op.Name, RequestID: resp.Header.Get("Request-ID"), Err: errors.New("empty body")}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return &DecodeError{Op: op.ID, RequestID: resp.Header.Get("Request-ID"), Body: data, Err: err}
+		return &DecodeError{Op: op.Name, RequestID: resp.Header.Get("Request-ID"), Body: data, Err: err}
 	}
 	return nil
 }
@@ -303,13 +302,13 @@ func (c *Conn) Upload(ctx context.Context, op *Operation, uri string, meta, body
 	defer resp.Body.Close()
 	data, err := bodyBytes(resp.Body)
 	if err != nil {
-		return fmt.Errorf("wxpay: %s: reading the answer: %w", op.ID, err)
+		return fmt.Errorf("wxpay: %s: reading the answer: %w", op.Name, err)
 	}
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return &DecodeError{Op: op.ID, RequestID: resp.Header.Get("Request-ID"), Body: data, Err: err}
+		return &DecodeError{Op: op.Name, RequestID: resp.Header.Get("Request-ID"), Body: data, Err: err}
 	}
 	return nil
 }
@@ -348,7 +347,7 @@ func (c *Conn) RawOp(ctx context.Context, op *Operation, uri string, body []byte
 	defer resp.Body.Close()
 	data, err := bodyBytes(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("wxpay: %s: reading the answer: %w", op.ID, err)
+		return nil, fmt.Errorf("wxpay: %s: reading the answer: %w", op.Name, err)
 	}
 	return &RawResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: data}, nil
 }
@@ -507,7 +506,7 @@ func callError(op *Operation, err error) error {
 	if errors.As(err, &ue) && errors.Is(ue.Err, ErrVerification) {
 		err = ue.Err
 	}
-	return &OpError{Op: op.ID, Err: err}
+	return &OpError{Op: op.Name, Err: err}
 }
 
 // ErrVerification is wrapped by every error about an answer whose signature
@@ -548,7 +547,7 @@ func (c *Conn) logAttempt(ctx context.Context, op *Operation, attempt int, resp 
 		return
 	}
 	attrs := []slog.Attr{
-		slog.String("op", op.ID),
+		slog.String("op", op.Name),
 		slog.String("method", op.Method),
 		slog.String("path", op.Path),
 		slog.Int("attempt", attempt),
@@ -603,10 +602,4 @@ func acceptedError(op *Operation, resp *http.Response, data []byte, now time.Tim
 		return nil
 	}
 	return newAPIError(op, resp, data, now)
-}
-
-// IsZero reports whether v is its type's zero value. The generated
-// mode-independent methods use it to reject fields of the other mode.
-func IsZero(v any) bool {
-	return v == nil || reflect.ValueOf(v).IsZero()
 }

@@ -33,8 +33,13 @@ func (m Modes) String() string {
 // per operation of api/openapi.yaml; the transport and the error messages
 // read it.
 type Operation struct {
-	// ID is the operationId, which is also the name of the Go method.
+	// ID is the operationId in api/openapi.yaml.
 	ID string
+	// Name is the Go method that sends the operation, with its area:
+	// "Payments.NativePrepay". The direct and partner variants of one
+	// operation share the name of their mode-independent method. Errors
+	// name it.
+	Name string
 	// Method and Path are the HTTP method and the path template.
 	Method, Path string
 	// Modes are the merchant modes the operation serves.
@@ -69,4 +74,19 @@ func WithOperation(ctx context.Context, op *Operation) context.Context {
 func OperationFrom(ctx context.Context) *Operation {
 	op, _ := ctx.Value(operationKey{}).(*Operation)
 	return op
+}
+
+// EventType says which Go type the decrypted resource of a notification
+// event type decodes into. Each generated area package lists its own with
+// Events(); callback.Config.Events takes them. When several share an event
+// type, the first whose Key is a property of the resource wins, and one
+// without a Key is the fallback.
+type EventType struct {
+	// Type is the event_type, e.g. TRANSACTION.SUCCESS.
+	Type string
+	// Key, when set, is a JSON property that only this declaration's
+	// resources carry (parking_info, say).
+	Key string
+	// New returns a pointer to a new value of the resource's type.
+	New func() any
 }

@@ -55,18 +55,18 @@ func (c *Conn) UploadFile(ctx context.Context, op *Operation, uri string, f File
 // The signature covers the meta JSON exactly as sent.
 func (c *Conn) UploadWithMeta(ctx context.Context, op *Operation, uri string, meta any, f File, out any, opts []CallOption) error {
 	if f.Name == "" || len(f.Data) == 0 {
-		return &UsageError{Op: op.ID, Msg: "the file needs a Name and Data"}
+		return &UsageError{Op: op.Name, Msg: "the file needs a Name and Data"}
 	}
 	metaJSON, err := json.Marshal(meta)
 	if err != nil {
-		return fmt.Errorf("wxpay: %s: encoding the upload meta: %w", op.ID, err)
+		return fmt.Errorf("wxpay: %s: encoding the upload meta: %w", op.Name, err)
 	}
 	if op.MetaFileDigest {
 		var fields map[string]any
 		dec := json.NewDecoder(bytes.NewReader(metaJSON))
 		dec.UseNumber()
 		if err := dec.Decode(&fields); err != nil {
-			return fmt.Errorf("wxpay: %s: the upload meta is not a JSON object: %w", op.ID, err)
+			return fmt.Errorf("wxpay: %s: the upload meta is not a JSON object: %w", op.Name, err)
 		}
 		if s, _ := fields["filename"].(string); s == "" {
 			fields["filename"] = f.Name
@@ -76,7 +76,7 @@ func (c *Conn) UploadWithMeta(ctx context.Context, op *Operation, uri string, me
 			fields["sha256"] = hex.EncodeToString(sum[:])
 		}
 		if metaJSON, err = json.Marshal(fields); err != nil {
-			return fmt.Errorf("wxpay: %s: encoding the upload meta: %w", op.ID, err)
+			return fmt.Errorf("wxpay: %s: encoding the upload meta: %w", op.Name, err)
 		}
 	}
 	return c.uploadMultipart(ctx, op, uri, metaJSON, f, out, opts)

@@ -41,7 +41,7 @@ type Conn struct {
 // opListCertificates is the certificate download of the key store. The
 // transport does not verify it (Unsigned): the store verifies it itself,
 // with a certificate from the same answer.
-var opListCertificates = core.Operation{ID: "ListCertificates", Method: http.MethodGet, Path: "/v3/certificates", Modes: core.Direct | core.Partner, Unsigned: true}
+var opListCertificates = core.Operation{ID: "ListCertificates", Name: "Certificates.List", Method: http.MethodGet, Path: "/v3/certificates", Modes: core.Direct | core.Partner, Unsigned: true}
 
 // Connect checks cfg and builds the connection. It does no network I/O: in
 // certificate mode the platform certificates are downloaded by the first
@@ -230,7 +230,7 @@ func (c *Conn) DownloadBill(ctx context.Context, downloadURL, hashType, hashValu
 	if !c.ownHost(u) {
 		return 0, fmt.Errorf("wxpay: DownloadBill: the download_url points at %s, not the API host %s; refusing to send a signed request there", u.Host, c.core.BaseURL())
 	}
-	op := &core.Operation{ID: "DownloadBill", Method: http.MethodGet, Path: u.Path, Unsigned: true}
+	op := &core.Operation{ID: "DownloadBill", Name: "DownloadBill", Method: http.MethodGet, Path: u.Path, Unsigned: true}
 	body, err := c.core.Download(ctx, op, u.RequestURI(), opts)
 	if err != nil {
 		return 0, err

@@ -90,7 +90,7 @@ func TestClientEndToEnd(t *testing.T) {
 	s := e2eSandbox(t, sandbox.WithRefundDelay(-1))
 	m := s.Merchant()
 	cl := clientFor(t, m, false, hook.URL+"/notify")
-	p, err := callback.NewParser(callback.Config{Verifier: cl.Conn().Keys(), APIv3Key: m.APIv3Key})
+	p, err := callback.NewParser(callback.Config{Verifier: cl.Conn().Keys(), APIv3Key: m.APIv3Key, Events: wxpay.Events()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,8 +132,8 @@ func TestClientEndToEnd(t *testing.T) {
 		t.Fatalf("duplicate: %v", err)
 	}
 
-	rf, err := cl.Refunds.CreateRefund(ctx, &refunds.CreateRefundRequest{
-		OutTradeNo: "E2E-0001", OutRefundNo: "E2E-R-0001", Amount: refunds.CreateRefundAmount{Refund: 90, Total: 990, Currency: "CNY"},
+	rf, err := cl.Refunds.Create(ctx, &refunds.CreateRequest{
+		OutTradeNo: "E2E-0001", OutRefundNo: "E2E-R-0001", Amount: refunds.CreateAmount{Refund: 90, Total: 990, Currency: "CNY"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -144,13 +144,13 @@ func TestClientEndToEnd(t *testing.T) {
 	if err := s.SetRefundOutcome("E2E-R-0001", sandbox.RefundSuccess); err != nil {
 		t.Fatal(err)
 	}
-	rf, err = cl.Refunds.QueryRefund(ctx, "E2E-R-0001", nil)
+	rf, err = cl.Refunds.Query(ctx, "E2E-R-0001", nil)
 	if err != nil || string(rf.Status) != "SUCCESS" {
 		t.Fatalf("%+v %v", rf, err)
 	}
 
 	today := time.Now().In(time.FixedZone("CST", 8*3600))
-	bd, err := cl.Bills.ApplyTradeBill(ctx, &bills.ApplyTradeBillParams{BillDate: wxpay.NewDate(today.Year(), today.Month(), today.Day()), TarType: bills.TarTypeGZIP})
+	bd, err := cl.Bills.ApplyTrade(ctx, &bills.ApplyTradeParams{BillDate: wxpay.NewDate(today.Year(), today.Month(), today.Day()), TarType: bills.TarTypeGZIP})
 	if err != nil {
 		t.Fatal(err)
 	}

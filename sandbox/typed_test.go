@@ -43,8 +43,12 @@ func TestEveryOperationTyped(t *testing.T) {
 	twins := map[string]bool{}
 	for _, op := range s.spec.Operations() {
 		if tw, _ := op.op.Extensions["x-wxpay-twin"].(string); tw != "" {
-			twins[tw] = true
+			twins[tw], twins[op.ID] = true, true
 		}
+	}
+	goOps := map[string]*core.Operation{}
+	for _, op := range wxpay.Operations() {
+		goOps[op.ID] = op
 	}
 	for _, op := range s.spec.Operations() {
 		t.Run(op.ID, func(t *testing.T) {
@@ -52,13 +56,15 @@ func TestEveryOperationTyped(t *testing.T) {
 			if f := fixups[op.ID]; f != nil {
 				f(s, rq)
 			}
-			name := op.ID
-			if twins[op.ID] {
-				name = "Direct" + op.ID
+			gop := goOps[op.ID]
+			if gop == nil {
+				t.Fatalf("%s is not in wxpay.Operations()", op.ID)
 			}
-			m, ok := typedMethod(clients[rq.mode], name)
+			// A twin is called in its mode's own form (Direct or Partner),
+			// which takes the request exactly as synthesized.
+			m, name, ok := typedMethod(clients[rq.mode], gop, twins[op.ID])
 			if !ok {
-				t.Fatalf("no generated method %s on any service of wxpay.Client", name)
+				t.Fatalf("no generated method %s", name)
 			}
 			args := typedArgs(t, s, op, rq, m.Type())
 			out := m.Call(args)
@@ -82,16 +88,29 @@ func TestEveryOperationTyped(t *testing.T) {
 	}
 }
 
-// typedMethod finds the method called name on one of the client's
-// services (operationIds are unique across the spec).
-func typedMethod(cl *wxpay.Client, name string) (reflect.Value, bool) {
-	services := reflect.ValueOf(cl).Elem().FieldByName("Services")
-	for i := 0; i < services.NumField(); i++ {
-		if m := services.Field(i).MethodByName(name); m.IsValid() {
-			return m, true
-		}
+// typedMethod finds the method that sends op: Area.Method of its Name on
+// the client's services, or for a twin the method of the area's Direct or
+// Partner form.
+func typedMethod(cl *wxpay.Client, op *core.Operation, twin bool) (reflect.Value, string, bool) {
+	area, method, _ := strings.Cut(op.Name, ".")
+	svc := reflect.ValueOf(cl).Elem().FieldByName("Services").FieldByName(area)
+	if !svc.IsValid() {
+		return reflect.Value{}, op.Name, false
 	}
-	return reflect.Value{}, false
+	if twin {
+		form := "Direct"
+		if op.Modes == core.Partner {
+			form = "Partner"
+		}
+		acc := svc.MethodByName(form)
+		if !acc.IsValid() {
+			return reflect.Value{}, op.Name + " (" + form + ")", false
+		}
+		svc = acc.Call(nil)[0]
+		area += "." + form + "()"
+	}
+	m := svc.MethodByName(method)
+	return m, area + "." + method, m.IsValid()
 }
 
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)

@@ -89,7 +89,7 @@ func (a *app) callbackVerify(ctx context.Context, args []string) int {
 		return fail("%v", err)
 	}
 	defer closeKeys()
-	cfg := callback.Config{Verifier: v, APIv3Key: []byte(apiv3)}
+	cfg := callback.Config{Verifier: v, APIv3Key: []byte(apiv3), Events: wxpay.Events()}
 	note := ""
 	if *ignoreAge {
 		if ts, err := strconv.ParseInt(headerValue(header, "Wechatpay-Timestamp"), 10, 64); err == nil {

@@ -132,7 +132,7 @@ func TestCertsDownload(t *testing.T) {
 
 	// A failed attempt is retried, and the retry shown.
 	s.Inject(sandbox.Fault{Target: "ListCertificates", Kind: sandbox.FaultError, Status: 503, Count: 1})
-	expect(t, runCLI(t, "--config", cfg, "certs", "download", "--out", out), 0, "ListCertificates, attempt 1: HTTP 503 (retrying", "1 platform certificate(s) downloaded")
+	expect(t, runCLI(t, "--config", cfg, "certs", "download", "--out", out), 0, "Certificates.List, attempt 1: HTTP 503 (retrying", "1 platform certificate(s) downloaded")
 
 	// A wrong APIv3 key says so.
 	expect(t, runCLI(t, "--config", cfg, "certs", "download", "--apiv3-key", strings.Repeat("k", 32), "--out", out), 1, "the APIv3 key does not decrypt the certificates", "--apiv3-key is visible")

@@ -92,7 +92,7 @@ type demoRun struct {
 	notifyURL string
 
 	outTradeNo, outRefundNo string
-	bill                    *bills.BillDownload
+	bill                    *bills.Bill
 }
 
 // demoStep is one step of the story: it prints its details and returns
@@ -189,7 +189,7 @@ func (d *demoRun) setup(ctx context.Context) (func(), error) {
 	undo = append(undo, func() { _ = cl.Close() })
 	d.client = cl
 
-	parser, err := callback.NewParser(callback.Config{Verifier: cl.Conn().Keys(), APIv3Key: d.creds.APIv3Key})
+	parser, err := callback.NewParser(callback.Config{Verifier: cl.Conn().Keys(), APIv3Key: d.creds.APIv3Key, Events: wxpay.Events()})
 	if err != nil {
 		ln.Close()
 		return cleanup, err
@@ -354,7 +354,7 @@ func (d *demoRun) waitEvent(ctx context.Context, eventType string) (*callback.Ev
 }
 
 func (d *demoRun) paymentNotification(ctx context.Context) (string, error) {
-	ev, err := d.waitEvent(ctx, callback.EventTransactionSuccess)
+	ev, err := d.waitEvent(ctx, payments.EventTransactionSuccess)
 	if err != nil {
 		return "", err
 	}
@@ -387,11 +387,11 @@ func (d *demoRun) query(ctx context.Context) (string, error) {
 }
 
 func (d *demoRun) refund(ctx context.Context) (string, error) {
-	rf, err := d.client.Refunds.CreateRefund(ctx, &refunds.CreateRefundRequest{
+	rf, err := d.client.Refunds.Create(ctx, &refunds.CreateRequest{
 		OutTradeNo:  d.outTradeNo,
 		OutRefundNo: d.outRefundNo,
 		Reason:      "wxpay demo: wrong size",
-		Amount:      refunds.CreateRefundAmount{Refund: demoRefund, Total: demoTotal, Currency: "CNY"},
+		Amount:      refunds.CreateAmount{Refund: demoRefund, Total: demoTotal, Currency: "CNY"},
 	})
 	if err != nil {
 		return "", err
@@ -402,13 +402,13 @@ func (d *demoRun) refund(ctx context.Context) (string, error) {
 }
 
 func (d *demoRun) refundNotification(ctx context.Context) (string, error) {
-	ev, err := d.waitEvent(ctx, callback.EventRefundSuccess)
+	ev, err := d.waitEvent(ctx, refunds.EventSuccess)
 	if err != nil {
 		return "", err
 	}
-	rn, ok := ev.Resource.(*refunds.RefundNotification)
+	rn, ok := ev.Resource.(*refunds.Notification)
 	if !ok {
-		return "", fmt.Errorf("the resource decoded into %T, not *refunds.RefundNotification", ev.Resource)
+		return "", fmt.Errorf("the resource decoded into %T, not *refunds.Notification", ev.Resource)
 	}
 	if rn.OutRefundNo != d.outRefundNo {
 		return "", fmt.Errorf("the notification is about refund %s, not %s", rn.OutRefundNo, d.outRefundNo)
@@ -420,14 +420,14 @@ func (d *demoRun) refundNotification(ctx context.Context) (string, error) {
 
 func (d *demoRun) applyBill(ctx context.Context) (string, error) {
 	today := time.Now().In(time.FixedZone("CST", 8*3600)) // bill days are Beijing days
-	p := &bills.ApplyTradeBillParams{
+	p := &bills.ApplyTradeParams{
 		BillDate: wxpay.NewDate(today.Year(), today.Month(), today.Day()),
 		TarType:  bills.TarTypeGZIP,
 	}
 	if d.partner {
 		p.SubMchID = d.creds.SubMchID
 	}
-	bd, err := d.client.Bills.ApplyTradeBill(ctx, p)
+	bd, err := d.client.Bills.ApplyTrade(ctx, p)
 	if err != nil {
 		return "", err
 	}

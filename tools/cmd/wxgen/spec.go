@@ -23,6 +23,10 @@ type Spec struct {
 	Schemas map[string]obj
 	// Owner maps a schema name to the tag (Go package) that declares it.
 	Owner map[string]string
+	// GoType maps a schema name to its Go type name in its package.
+	GoType map[string]string
+	// Strip lists, per tag, the words its Go names drop.
+	Strip map[string][]string
 }
 
 // Tag is a business domain: one Go package under gen/.
@@ -49,8 +53,29 @@ type Op struct {
 	MetaFileDigest          bool     // a typed upload meta with filename and sha256
 	Node                    obj
 	partner, direct         *Op // twins, set by linkTwins
-	unifiedName, methodName string
+	// GoName is the operation's name in its package (CreateOrder for
+	// CreatePayscoreOrder; PartnerCreateOrder for its partner twin);
+	// methodName is the Go method that sends it. A twin's is the name of
+	// the pair, on the package's Direct or Partner type, behind the Client's
+	// mode-independent method of that name.
+	GoName, methodName string
 }
+
+// queryOrHeader lists the query and header parameters: the fields of the
+// operation's Params type.
+func (o *Op) queryOrHeader() []*Param {
+	var out []*Param
+	for _, p := range o.Params {
+		if p.In == "query" || p.In == "header" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// isTwin reports whether the operation is one of a direct/partner pair
+// served by one mode-independent method.
+func (o *Op) isTwin() bool { return o.partner != nil || o.direct != nil }
 
 // Param is a path, query or header parameter.
 type Param struct {
@@ -122,6 +147,12 @@ func loadSpec(specPath, overlayPath string) (*Spec, error) {
 		return nil, err
 	}
 	if err := s.assignOwners(); err != nil {
+		return nil, err
+	}
+	if err := s.assignGoNames(); err != nil {
+		return nil, err
+	}
+	if err := s.eventSchemaTags(); err != nil {
 		return nil, err
 	}
 	if err := s.linkTwins(); err != nil {
@@ -428,8 +459,7 @@ func (s *Spec) opByID(id string) *Op {
 
 func (s *Spec) linkTwins() error {
 	for _, op := range s.Ops {
-		op.methodName = op.ID
-		op.unifiedName = ""
+		op.methodName = op.GoName
 	}
 	for _, p := range s.Ops {
 		if p.Twin == "" {
@@ -455,8 +485,7 @@ func (s *Spec) linkTwins() error {
 			return fmt.Errorf("%s has two partner twins", d.ID)
 		}
 		d.partner, p.direct = p, d
-		d.unifiedName = d.ID
-		d.methodName = "Direct" + d.ID
+		p.methodName = d.GoName
 	}
 	return nil
 }

@@ -194,26 +194,41 @@ func (g *gen) emitInputType(name, doc string, fields []*uField) {
 	f := g.f
 	f.WriteString(comment(doc, ""))
 	f.p("type %s struct {", name)
+	var zero []string
 	for _, u := range fields {
 		f.WriteString(comment(u.name+" "+u.doc, "\t"))
 		f.p("\t%s %s", u.name, u.typ)
+		if z := g.checks.zeroExpr("v."+u.name, u.typ); z != "" {
+			zero = append(zero, z)
+		} else if u.typ == "bool" {
+			zero = append(zero, "!v."+u.name)
+		}
 	}
 	f.p("}\n")
+	if len(zero) == 0 {
+		zero = []string{"true"}
+	}
+	f.p("// isZero reports whether v sets no field.")
+	f.p("func (v *%s) isZero() bool {\nreturn %s\n}\n", name, strings.Join(zero, " &&\n"))
 }
 
-// isSetExpr is a Go expression that is true when a field holds a value.
-func isSetExpr(v, typ string) string {
-	switch {
-	case typ == "string":
-		return v + ` != ""`
-	case typ == "bool":
+// isSetExpr is a Go condition that holds when a field holds a value.
+func (g *gen) isSetExpr(v, typ string) string {
+	if typ == "bool" {
 		return v
-	case typ == "int64" || typ == "int" || typ == "int32" || typ == "float64" || typ == "float32":
-		return v + " != 0"
-	case strings.HasPrefix(typ, "[]"):
-		return "len(" + v + ") > 0"
 	}
-	return "!core.IsZero(" + v + ")"
+	z := g.checks.zeroExpr(v, typ)
+	for _, op := range []string{" == ", ".IsZero()"} {
+		if i := strings.LastIndex(z, op); i > 0 && op == " == " {
+			return z[:i] + " != " + z[i+len(op):]
+		} else if i > 0 {
+			return "!" + z
+		}
+	}
+	if z == "" {
+		return "true"
+	}
+	return "!" + z
 }
 
 func modeSide(u *uField, mode string) *srcField {
@@ -225,45 +240,63 @@ func modeSide(u *uField, mode string) *srcField {
 
 // assign emits the statements that copy the unified fields into the mode's
 // params (pv) and body (bv), or fail on a field the mode does not have.
-func (g *gen) assign(fields []*uField, mode, src, pv, bv, opID, path, errRet string) {
-	f := g.f
-	other := "partner"
-	if mode == "partner" {
-		other = "direct"
-	}
+// path is a Go string expression prefixing field names in errors, or "" at
+// the top level.
+func (g *gen) assign(fields []*uField, mode, src, pv, bv, opName, path string, ret func(err string) string) {
 	for _, u := range fields {
 		side := modeSide(u, mode)
 		from := src + "." + u.name
 		if side == nil {
-			msg := fmt.Sprintf("%q", u.name+" is a "+other+"-mode field but the client is in "+mode+" mode")
-			if path != `""` {
-				msg = path + " + " + msg
-			}
-			f.p("if %s {\n%s\n}", isSetExpr(from, u.typ), strings.Replace(errRet, "err", fmt.Sprintf("&core.UsageError{Op: %s, Msg: %s}", opID, msg), 1))
+			g.refuse(u, mode, from, opName, path, ret)
 			continue
 		}
 		target := bv
 		if side.inParams {
 			target = pv
 		}
-		to := target + "." + side.f.name
-		switch {
-		case u.nested == nil:
-			f.p("%s = %s", to, from)
-		case u.slice:
-			f.p("if len(%s) > 0 {", from)
-			f.p("%s = make(%s, len(%s))", to, "[]"+strings.TrimPrefix(modeType(u.nested, mode), "[]"), from)
-			f.p("for i := range %s {", from)
-			f.p("var err error")
-			f.p("if %s[i], err = %s[i].%s(%s, %s+%q+strconv.Itoa(i)+\"].\"); err != nil {\n%s\n}", to, from, mode, opID, path, u.name+"[", errRet)
-			f.p("}\n}")
-			g.f.imports["strconv"] = true
-		default:
-			f.p("if %s {", isSetExpr(from, "struct"))
-			f.p("var err error")
-			f.p("if %s, err = %s.%s(%s, %s+%q); err != nil {\n%s\n}", to, from, mode, opID, path, u.name+".", errRet)
-			f.p("}")
-		}
+		g.assignField(u, side.f.json, mode, from, target+"."+side.f.name, opName, path, ret)
+	}
+}
+
+// joinPath is the Go expression of path followed by the literal s.
+func joinPath(path, s string) string {
+	if path == "" {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%s + %q", path, s)
+}
+
+// refuse emits the check that fails a call setting a field of the other
+// mode.
+func (g *gen) refuse(u *uField, mode, from, opName, path string, ret func(string) string) {
+	other := "partner"
+	if mode == "partner" {
+		other = "direct"
+	}
+	msg := joinPath(path, u.name+" is a "+other+"-mode field but the client is in "+mode+" mode")
+	g.f.p("if %s {\n%s\n}", g.isSetExpr(from, u.typ), ret(fmt.Sprintf("&core.UsageError{Op: %s, Msg: %s}", opName, msg)))
+}
+
+// assignField copies one field, converting a nested unified type.
+func (g *gen) assignField(u *uField, json, mode, from, to, opName, path string, ret func(string) string) {
+	f := g.f
+	switch {
+	case u.nested == nil:
+		f.p("%s = %s", to, from)
+	case u.slice:
+		g.f.imports["strconv"] = true
+		elemPath := fmt.Sprintf("%s+strconv.Itoa(i)+\"].\"", joinPath(path, json+"["))
+		f.p("if len(%s) > 0 {", from)
+		f.p("%s = make(%s, len(%s))", to, "[]"+strings.TrimPrefix(modeType(u.nested, mode), "[]"), from)
+		f.p("for i := range %s {", from)
+		f.p("var err error")
+		f.p("if %s[i], err = %s[i].%s(%s, %s); err != nil {\n%s\n}", to, from, mode, opName, elemPath, ret("err"))
+		f.p("}\n}")
+	default:
+		f.p("if !%s.isZero() {", from)
+		f.p("var err error")
+		f.p("if %s, err = %s.%s(%s, %s); err != nil {\n%s\n}", to, from, mode, opName, joinPath(path, json+"."), ret("err"))
+		f.p("}")
 	}
 }
 
@@ -279,46 +312,33 @@ func (g *gen) emitConverter(u *uType, mode, target string) {
 	f.p("// %s converts v to its %s-mode form; path prefixes field names in errors.", mode, mode)
 	f.p("func (v *%s) %s(op, path string) (%s, error) {", u.name, mode, target)
 	f.p("var out %s", target)
-	g.assign(u.fields, mode, "v", "out", "out", "op", "path", "return out, err")
+	g.assign(u.fields, mode, "v", "out", "out", "op", "path", func(e string) string { return "return out, " + e })
 	f.p("return out, nil\n}\n")
 }
 
-// unified emits the mode-independent method of a pair of twins.
+// unified emits the mode-independent method of a pair of twins: its input
+// type and the method, which converts the input to the mode's request and
+// sends it with the mode's (unexported) method.
 func (g *gen) unified(d, p *Op) error {
-	f := g.f
 	kind, rtype, err := g.ret(d)
 	if err != nil {
 		return err
 	}
-	dArgs, pArgs := g.pathArgs(d), g.pathArgs(p)
-	if len(dArgs) != len(pArgs) {
-		return fmt.Errorf("twins %s and %s have different path parameters", d.ID, p.ID)
-	}
-	for i := range dArgs {
-		if dArgs[i].param.Name != pArgs[i].param.Name || dArgs[i].goTyp != pArgs[i].goTyp {
-			return fmt.Errorf("twins %s and %s have different path parameters", d.ID, p.ID)
-		}
-	}
-	dFields, err := g.collect(d)
+	args, err := g.twinArgs(d, p)
 	if err != nil {
 		return err
 	}
-	pFields, err := g.collect(p)
+	fields, err := g.twinFields(d, p)
 	if err != nil {
 		return err
 	}
-	fields, err := g.unifyFields(g.pkg, dFields, g.pkg, pFields, true)
-	if err != nil {
-		return err
-	}
-	inName := d.ID + "Input"
+	inName := d.GoName + "Input"
 	if len(fields) > 0 {
-		g.emitInputType(inName, fmt.Sprintf("%s is the input of %s, in either mode: the fields of %s and %s, without the merchant ids, which come from the client's configuration.", inName, d.unifiedName, d.methodName, p.methodName), fields)
+		g.emitInputType(inName, fmt.Sprintf("%s is the input of %s in either merchant mode. The merchant ids come from the client's configuration.", inName, d.GoName), fields)
 	}
-	var sig []string
-	sig = append(sig, "ctx context.Context")
+	sig := []string{"ctx context.Context"}
 	var call []string
-	for _, a := range dArgs {
+	for _, a := range args {
 		sig = append(sig, a.goName+" "+a.goTyp)
 		call = append(call, a.goName)
 	}
@@ -326,42 +346,64 @@ func (g *gen) unified(d, p *Op) error {
 		sig = append(sig, "in *"+inName)
 	}
 	sig = append(sig, "opts ...core.CallOption")
-	doc := fmt.Sprintf("%s %s, in the client's mode: it calls %s in direct mode and %s in partner mode.", d.unifiedName, strings.TrimSuffix(sentence(d.Summary), "."), d.methodName, p.methodName)
+	doc := fmt.Sprintf("%s %s.", d.GoName, strings.TrimSuffix(sentence(d.Summary), "."))
 	if d.Description != "" {
 		doc += "\n\n" + strings.TrimSpace(d.Description)
 	}
-	f.WriteString(comment(doc, ""))
-	f.p("func (c *Client) %s(%s) %s {", d.unifiedName, strings.Join(sig, ", "), retSig(kind, rtype))
-	errRet := retErr(kind)
+	doc += fmt.Sprintf("\n\nIt follows the client's mode: %s %s in direct mode, %s %s in partner mode.", d.Method, d.Path, p.Method, p.Path)
+	g.f.imports["context"] = true
+	g.f.WriteString(comment(doc, ""))
+	g.f.p("func (c *Client) %s(%s) %s {", d.GoName, strings.Join(sig, ", "), retSig(kind, rtype))
 	if len(fields) > 0 {
-		f.p("var v %s\nif in != nil {\nv = *in\n}", inName)
+		g.f.p("var v %s\nif in != nil {\nv = *in\n}", inName)
 	}
-	for _, mode := range []string{"partner", "direct"} {
-		op := p
-		if mode == "direct" {
-			op = d
-		}
-		if mode == "partner" {
-			f.p("if c.conn.Mode().Partner {")
-		}
-		pt, _ := g.paramsType(op)
-		bt, _ := g.bodyType(op)
-		args := append([]string{"ctx"}, call...)
-		if pt != nil {
-			f.p("var params %s", pt.name)
-			args = append(args, "&params")
-		}
-		if bt != nil {
-			f.p("var body %s", bt.name)
-			args = append(args, "&body")
-		}
-		g.assign(fields, mode, "v", "params", "body", opVar(d)+".ID", `""`, errRet)
-		args = append(args, "opts...")
-		f.p("return c.%s(%s)", op.methodName, strings.Join(args, ", "))
-		if mode == "partner" {
-			f.p("}")
-		}
-	}
-	f.p("}\n")
+	g.f.p("if c.conn.Mode().Partner {")
+	g.dispatch(p, "partner", fields, call, kind)
+	g.f.p("}")
+	g.dispatch(d, "direct", fields, call, kind)
+	g.f.p("}\n")
 	return nil
+}
+
+// twinArgs checks that twins take the same path parameters and returns them.
+func (g *gen) twinArgs(d, p *Op) ([]pathArg, error) {
+	dArgs, pArgs := g.pathArgs(d), g.pathArgs(p)
+	if len(dArgs) != len(pArgs) {
+		return nil, fmt.Errorf("twins %s and %s have different path parameters", d.ID, p.ID)
+	}
+	for i := range dArgs {
+		if dArgs[i].param.Name != pArgs[i].param.Name || dArgs[i].goTyp != pArgs[i].goTyp {
+			return nil, fmt.Errorf("twins %s and %s have different path parameters", d.ID, p.ID)
+		}
+	}
+	return dArgs, nil
+}
+
+func (g *gen) twinFields(d, p *Op) ([]*uField, error) {
+	dFields, err := g.collect(d)
+	if err != nil {
+		return nil, err
+	}
+	pFields, err := g.collect(p)
+	if err != nil {
+		return nil, err
+	}
+	return g.unifyFields(g.pkg, dFields, g.pkg, pFields, true)
+}
+
+// dispatch emits the conversion to one mode's request and the call.
+func (g *gen) dispatch(op *Op, mode string, fields []*uField, call []string, kind retKind) {
+	pt, _ := g.paramsType(op)
+	bt, _ := g.bodyType(op)
+	args := append([]string{"ctx"}, call...)
+	if pt != nil {
+		g.f.p("var params %s", pt.name)
+		args = append(args, "&params")
+	}
+	if bt != nil {
+		g.f.p("var body %s", bt.name)
+		args = append(args, "&body")
+	}
+	g.assign(fields, mode, "v", "params", "body", opVar(op)+".Name", "", func(e string) string { return retErr(kind, e) })
+	g.f.p("return c.%s().%s(%s)", g.receiver(op), op.methodName, strings.Join(append(args, "opts..."), ", "))
 }
