@@ -199,5 +199,9 @@ func TimeOf(t time.Time) Time { return core.TimeOf(t) }
 // NewDate returns the given day as a Date.
 func NewDate(year int, month time.Month, day int) Date { return core.NewDate(year, month, day) }
 
+// Ptr returns a pointer to v, for the optional fields whose zero value is
+// a value of its own: wxpay.Ptr(false) sends false, nil sends nothing.
+func Ptr[T any](v T) *T { return &v }
+
 // DateOf returns the day of t, in t's location.
 func DateOf(t time.Time) Date { return core.DateOf(t) }

@@ -760,7 +760,7 @@ type IdentityInfo struct {
 	IDHolderType ContactType `json:"id_holder_type,omitempty,omitzero"`
 
 	// Owner says whether the operator or legal person is also the beneficial owner (经营者/法人是否为受益人).
-	Owner bool `json:"owner,omitempty,omitzero"`
+	Owner *bool `json:"owner,omitempty"`
 }
 
 // MPInfo is payments in an official account (公众号场景).
@@ -1191,7 +1191,7 @@ type SubjectEntityInfo struct {
 	FinanceInstitutionInfo FinanceInstitutionInfo `json:"finance_institution_info,omitempty,omitzero"`
 
 	// IsFinanceInstitution says whether the entity is a financial institution (是否金融机构).
-	IsFinanceInstitution bool `json:"is_finance_institution,omitempty,omitzero"`
+	IsFinanceInstitution *bool `json:"is_finance_institution,omitempty"`
 
 	// SpecialOperationInfo is licences for industries that need one (经营许可证列表信息).
 	SpecialOperationInfo []SubjectSpecialOperation `json:"special_operation_info,omitempty,omitzero"`
@@ -1230,7 +1230,7 @@ type SubjectIdentificationInfo struct {
 	IdentificationValidDate string `json:"identification_valid_date"`
 
 	// Owner says whether the legal person is also the beneficial owner (经营者/法人是否为受益人).
-	Owner bool `json:"owner,omitempty,omitzero"`
+	Owner *bool `json:"owner,omitempty"`
 }
 
 // SubjectInfo is the legal entity that applies (主体资料).
@@ -1245,7 +1245,7 @@ type SubjectInfo struct {
 	CertificateLetterCopy string `json:"certificate_letter_copy,omitempty,omitzero"`
 
 	// FinanceInstitution says whether the entity is a financial institution (是否是金融机构).
-	FinanceInstitution bool `json:"finance_institution,omitempty,omitzero"`
+	FinanceInstitution *bool `json:"finance_institution,omitempty"`
 
 	// FinanceInstitutionInfo is the licence of a financial institution (金融机构许可证信息).
 	FinanceInstitutionInfo FinanceInstitutionInfo `json:"finance_institution_info,omitempty,omitzero"`

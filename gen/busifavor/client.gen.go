@@ -1036,13 +1036,13 @@ func checkFinderInfo(v *FinderInfo) (miss []string) {
 
 // checkUpdateStockRequest lists the empty required fields of v, as JSON paths.
 func checkUpdateStockRequest(v *UpdateStockRequest) (miss []string) {
-	if !zeroCustomEntranceUpdate(&v.CustomEntrance) {
-		if n := checkCustomEntranceUpdate(&v.CustomEntrance); n != nil {
+	if v.CustomEntrance != nil {
+		if n := checkCustomEntranceUpdate(v.CustomEntrance); n != nil {
 			miss = wire.Prefix(miss, "custom_entrance.", n)
 		}
 	}
-	if !zeroDisplayPatternInfo(&v.DisplayPatternInfo) {
-		if n := checkDisplayPatternInfo(&v.DisplayPatternInfo); n != nil {
+	if v.DisplayPatternInfo != nil {
+		if n := checkDisplayPatternInfo(v.DisplayPatternInfo); n != nil {
 			miss = wire.Prefix(miss, "display_pattern_info.", n)
 		}
 	}
@@ -1165,12 +1165,4 @@ func zeroFinderInfo(v *FinderInfo) bool {
 	return v.FinderID == "" &&
 		v.FinderVideoCoverImageURL == "" &&
 		v.FinderVideoID == ""
-}
-
-// zeroCustomEntranceUpdate reports whether v is the zero CustomEntranceUpdate.
-func zeroCustomEntranceUpdate(v *CustomEntranceUpdate) bool {
-	return v.AppID == "" &&
-		v.CodeDisplayMode == "" &&
-		v.HallID == "" &&
-		zeroMiniProgramsInfo(&v.MiniProgramsInfo)
 }

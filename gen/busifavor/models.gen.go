@@ -268,12 +268,12 @@ type AvailableDayTime struct {
 	// BeginTime is the start, in seconds from midnight (当天可用开始时间).
 	//
 	// Example: 3600
-	BeginTime int64 `json:"begin_time,omitempty,omitzero"`
+	BeginTime *int64 `json:"begin_time,omitempty"`
 
 	// EndTime is the end, in seconds from midnight (当天可用结束时间).
 	//
 	// Example: 86399
-	EndTime int64 `json:"end_time,omitempty,omitzero"`
+	EndTime *int64 `json:"end_time,omitempty"`
 }
 
 // AvailableWeek is weekdays and day times at which coupons can be redeemed (固定周期有效时间段).
@@ -336,7 +336,7 @@ type CouponAvailableTime struct {
 	IrregularyAvaliableTime []IrregularAvailableTime `json:"irregulary_avaliable_time,omitempty,omitzero"`
 
 	// WaitDaysAfterReceive says how many days after receipt a coupon takes effect (领取后N天开始生效).
-	WaitDaysAfterReceive int64 `json:"wait_days_after_receive,omitempty,omitzero"`
+	WaitDaysAfterReceive *int64 `json:"wait_days_after_receive,omitempty"`
 }
 
 // CouponCodeCount says how many codes have been uploaded to a MERCHANT_UPLOAD stock (券code数量).
@@ -692,7 +692,7 @@ type CreateStockRequest struct {
 	StockType StockType `json:"stock_type"`
 
 	// Subsidy says whether marketing subsidies may be paid for this stock (是否允许营销补差).
-	Subsidy bool `json:"subsidy,omitempty,omitzero"`
+	Subsidy *bool `json:"subsidy,omitempty"`
 }
 
 // CreateSubsidyPayReceiptRequest is a subsidy payment for a redeemed coupon (营销补差付款请求).
@@ -1123,25 +1123,25 @@ type StockSendRule struct {
 	MaxCouponsPerUser int64 `json:"max_coupons_per_user"`
 
 	// NaturalPersonLimit says whether the per-user limit counts a natural person across accounts (是否开启自然人限制).
-	NaturalPersonLimit bool `json:"natural_person_limit,omitempty,omitzero"`
+	NaturalPersonLimit *bool `json:"natural_person_limit,omitempty"`
 
 	// PreventAPIAbuse says whether suspicious accounts are refused (可疑账号拦截).
-	PreventAPIAbuse bool `json:"prevent_api_abuse,omitempty,omitzero"`
+	PreventAPIAbuse *bool `json:"prevent_api_abuse,omitempty"`
 
 	// Shareable says whether users may share a link to receive coupons (是否允许分享链接).
-	Shareable bool `json:"shareable,omitempty,omitzero"`
+	Shareable *bool `json:"shareable,omitempty"`
 
 	// Transferable says whether users may give coupons to others (是否允许转赠).
-	Transferable bool `json:"transferable,omitempty,omitzero"`
+	Transferable *bool `json:"transferable,omitempty"`
 }
 
 // StockSendRuleUpdate is the parts of the send rule that can be changed (发放规则).
 type StockSendRuleUpdate struct {
 	// NaturalPersonLimit says whether the per-user limit counts a natural person across accounts (是否开启自然人限领).
-	NaturalPersonLimit bool `json:"natural_person_limit,omitempty,omitzero"`
+	NaturalPersonLimit *bool `json:"natural_person_limit,omitempty"`
 
 	// PreventAPIAbuse says whether suspicious accounts are refused (可疑账号拦截).
-	PreventAPIAbuse bool `json:"prevent_api_abuse,omitempty,omitzero"`
+	PreventAPIAbuse *bool `json:"prevent_api_abuse,omitempty"`
 }
 
 // StockState is a stock's state: awaiting review, running, stopped or paused (批次状态).
@@ -1253,52 +1253,52 @@ type SubsidyReturnReceipt struct {
 // UpdateStockBudgetRequest is a new budget for a stock (修改批次预算请求).
 type UpdateStockBudgetRequest struct {
 	// CurrentMaxCoupons is the total number the merchant believes is current; a mismatch fails the change (当前批次最大发放个数).
-	CurrentMaxCoupons int64 `json:"current_max_coupons,omitempty,omitzero"`
+	CurrentMaxCoupons *int64 `json:"current_max_coupons,omitempty"`
 
 	// CurrentMaxCouponsByDay is the daily number the merchant believes is current (当前单天发放上限个数).
-	CurrentMaxCouponsByDay int64 `json:"current_max_coupons_by_day,omitempty,omitzero"`
+	CurrentMaxCouponsByDay *int64 `json:"current_max_coupons_by_day,omitempty"`
 
 	// ModifyBudgetRequestNo is the merchant's unique number for this change (修改预算请求单据号).
 	ModifyBudgetRequestNo string `json:"modify_budget_request_no"`
 
 	// TargetMaxCoupons is the new total number of coupons (目标批次最大发放个数).
-	TargetMaxCoupons int64 `json:"target_max_coupons,omitempty,omitzero"`
+	TargetMaxCoupons *int64 `json:"target_max_coupons,omitempty"`
 
 	// TargetMaxCouponsByDay is the new daily number of coupons (目标单天发放上限个数).
-	TargetMaxCouponsByDay int64 `json:"target_max_coupons_by_day,omitempty,omitzero"`
+	TargetMaxCouponsByDay *int64 `json:"target_max_coupons_by_day,omitempty"`
 }
 
 // UpdateStockRequest is the changes to a stock; fields left out keep their value (修改商家券基本信息请求).
 type UpdateStockRequest struct {
 	// Comment is the new internal remark (批次备注).
-	Comment string `json:"comment,omitempty,omitzero"`
+	Comment *string `json:"comment,omitempty"`
 
 	// CouponUseRule is the parts of the use rule that can be changed (核销规则).
-	CouponUseRule CouponUseRuleUpdate `json:"coupon_use_rule,omitempty,omitzero"`
+	CouponUseRule *CouponUseRuleUpdate `json:"coupon_use_rule,omitempty"`
 
 	// CustomEntrance is the changes to a stock's own entrance (自定义入口).
-	CustomEntrance CustomEntranceUpdate `json:"custom_entrance,omitempty,omitzero"`
+	CustomEntrance *CustomEntranceUpdate `json:"custom_entrance,omitempty"`
 
 	// DisplayPatternInfo says how a coupon looks in the user's card bag (样式信息).
-	DisplayPatternInfo DisplayPatternInfo `json:"display_pattern_info,omitempty,omitzero"`
+	DisplayPatternInfo *DisplayPatternInfo `json:"display_pattern_info,omitempty"`
 
 	// GoodsName is the new description of the goods the coupon applies to (适用商品范围).
-	GoodsName string `json:"goods_name,omitempty,omitzero"`
+	GoodsName *string `json:"goods_name,omitempty"`
 
 	// NotifyConfig says where a stock's events are notified (事件通知配置).
-	NotifyConfig NotifyConfig `json:"notify_config,omitempty,omitzero"`
+	NotifyConfig *NotifyConfig `json:"notify_config,omitempty"`
 
 	// OutRequestNo is the merchant's unique number for this change; retries reuse it (商户请求单号).
 	OutRequestNo string `json:"out_request_no"`
 
 	// StockName is the new stock name (批次名称).
-	StockName string `json:"stock_name,omitempty,omitzero"`
+	StockName *string `json:"stock_name,omitempty"`
 
 	// StockSendRule is the parts of the send rule that can be changed (发放规则).
-	StockSendRule StockSendRuleUpdate `json:"stock_send_rule,omitempty,omitzero"`
+	StockSendRule *StockSendRuleUpdate `json:"stock_send_rule,omitempty"`
 
 	// Subsidy says whether marketing subsidies may be paid for this stock (是否允许营销补差).
-	Subsidy bool `json:"subsidy,omitempty,omitzero"`
+	Subsidy *bool `json:"subsidy,omitempty"`
 }
 
 // UploadCouponCodesRequest is codes to upload to a MERCHANT_UPLOAD stock (上传预存code请求).

@@ -154,7 +154,7 @@ type PointsRequest struct {
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 
 	// TotalPoints is the member's points balance afterwards (顾客积分总额).
-	TotalPoints int64 `json:"total_points,omitempty,omitzero"`
+	TotalPoints *int64 `json:"total_points,omitempty"`
 
 	// TransactionID is the WeChat Pay transaction id of the payment (微信订单号).
 	TransactionID string `json:"transaction_id"`

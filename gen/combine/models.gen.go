@@ -140,7 +140,7 @@ type AppSubOrder struct {
 	OutTradeNo string `json:"out_trade_no"`
 
 	// ProfitSharing says whether the order takes part in profit sharing; settle_info.profit_sharing wins when both are set (是否指定分账).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
 
 	// SettleInfo is settlement options of a sub-merchant's order (结算信息).
 	SettleInfo externalRef0.PartnerSettleInfo `json:"settle_info,omitempty,omitzero"`
@@ -314,7 +314,7 @@ type JSAPISubOrder struct {
 	OutTradeNo string `json:"out_trade_no"`
 
 	// ProfitSharing says whether the order takes part in profit sharing; settle_info.profit_sharing wins when both are set (是否指定分账).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
 
 	// SettleInfo is settlement options of a sub-merchant's order (结算信息).
 	SettleInfo externalRef0.PartnerSettleInfo `json:"settle_info,omitempty,omitzero"`

@@ -727,7 +727,7 @@ func zeroMessageMiniProgram(v *MessageMiniProgram) bool {
 // zeroMessageInvalidInfo reports whether v is the zero MessageInvalidInfo.
 func zeroMessageInvalidInfo(v *MessageInvalidInfo) bool {
 	return v.ExpiredTime.IsZero() &&
-		!v.MultiClickable
+		v.MultiClickable == nil
 }
 
 // zeroMessageButtonGroup reports whether v is the zero MessageButtonGroup.

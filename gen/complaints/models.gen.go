@@ -817,7 +817,7 @@ type MessageInvalidInfo struct {
 	ExpiredTime core.Time `json:"expired_time,omitempty,omitzero"`
 
 	// MultiClickable says whether it may be clicked more than once (是否可以多次点击).
-	MultiClickable bool `json:"multi_clickable,omitempty,omitzero"`
+	MultiClickable *bool `json:"multi_clickable,omitempty"`
 }
 
 // MessageMiniProgram is the mini program page an action opens, for ACTION_TYPE_JUMP_MINI_PROGRAM (跳转小程序信息).
@@ -841,7 +841,7 @@ type MessageText struct {
 	Color MessageTextColor `json:"color,omitempty,omitzero"`
 
 	// IsBold says whether it is shown in bold (是否粗体).
-	IsBold bool `json:"is_bold,omitempty,omitzero"`
+	IsBold *bool `json:"is_bold,omitempty"`
 
 	// Text is the text (文本).
 	Text string `json:"text,omitempty,omitzero"`
@@ -1068,7 +1068,7 @@ type UpdateRefundProgressRequest struct {
 	Action RefundAction `json:"action"`
 
 	// LaunchRefundDay is in how many days the refund will start; for APPROVE (预计发起退款时间).
-	LaunchRefundDay int64 `json:"launch_refund_day,omitempty,omitzero"`
+	LaunchRefundDay *int64 `json:"launch_refund_day,omitempty"`
 
 	// RejectMediaList is evidence images from UploadComplaintImage, at most 4; for REJECT (拒绝退款的举证图片列表).
 	RejectMediaList []string `json:"reject_media_list,omitempty,omitzero"`

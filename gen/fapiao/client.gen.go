@@ -757,17 +757,17 @@ func (c *Client) QueryTitleURL(ctx context.Context, params *QueryTitleURLParams,
 	u.Query("openid", p.OpenID)
 	u.QueryInt("total_amount", int64(p.TotalAmount))
 	u.Query("seller_name", p.SellerName)
-	if p.ShowPhoneCell {
-		u.QueryBool("show_phone_cell", true)
+	if p.ShowPhoneCell != nil {
+		u.QueryBool("show_phone_cell", *p.ShowPhoneCell)
 	}
-	if p.MustInputPhone {
-		u.QueryBool("must_input_phone", true)
+	if p.MustInputPhone != nil {
+		u.QueryBool("must_input_phone", *p.MustInputPhone)
 	}
-	if p.ShowEmailCell {
-		u.QueryBool("show_email_cell", true)
+	if p.ShowEmailCell != nil {
+		u.QueryBool("show_email_cell", *p.ShowEmailCell)
 	}
-	if p.MustInputEmail {
-		u.QueryBool("must_input_email", true)
+	if p.MustInputEmail != nil {
+		u.QueryBool("must_input_email", *p.MustInputEmail)
 	}
 	out := new(TitleURL)
 	if err := c.conn.Do(ctx, &opQueryTitleURL, u.String(), nil, out, opts); err != nil {

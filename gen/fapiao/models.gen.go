@@ -1283,7 +1283,7 @@ type IssueLine struct {
 	TaxPreferMark TaxPreferMark `json:"tax_prefer_mark,omitempty,omitzero"`
 
 	// TaxRate is the tax rate in units of 0.01%, e.g. 1300 for 13% (税率).
-	TaxRate int64 `json:"tax_rate,omitempty,omitzero"`
+	TaxRate *int64 `json:"tax_rate,omitempty"`
 
 	// TotalAmount is the line total including tax, in fen (单行金额合计).
 	TotalAmount int64 `json:"total_amount"`
@@ -1639,10 +1639,10 @@ type QueryTitleURLParams struct {
 	FapiaoApplyID string `json:"fapiao_apply_id"`
 
 	// MustInputEmail says whether the email is mandatory (用户是否必须填写邮箱地址).
-	MustInputEmail bool `json:"must_input_email,omitempty,omitzero"`
+	MustInputEmail *bool `json:"must_input_email,omitempty"`
 
 	// MustInputPhone says whether the phone number is mandatory (用户是否必须填写手机号).
-	MustInputPhone bool `json:"must_input_phone,omitempty,omitzero"`
+	MustInputPhone *bool `json:"must_input_phone,omitempty"`
 
 	// OpenID is the user's openid under appid (用户OpenID).
 	OpenID string `json:"openid"`
@@ -1651,10 +1651,10 @@ type QueryTitleURLParams struct {
 	SellerName string `json:"seller_name,omitempty,omitzero"`
 
 	// ShowEmailCell says whether to show an email field (是否需要展示邮箱地址填写栏).
-	ShowEmailCell bool `json:"show_email_cell,omitempty,omitzero"`
+	ShowEmailCell *bool `json:"show_email_cell,omitempty"`
 
 	// ShowPhoneCell says whether to show a phone number field (是否需要展示手机号填写栏).
-	ShowPhoneCell bool `json:"show_phone_cell,omitempty,omitzero"`
+	ShowPhoneCell *bool `json:"show_phone_cell,omitempty"`
 
 	// Source says where the user fills in the title, a web page or a mini program (开票来源).
 	Source TitleSource `json:"source"`
@@ -2011,16 +2011,16 @@ type TransportationType string
 // UpdateDevelopmentConfigRequest is the development options to change; absent fields stay as they are.
 type UpdateDevelopmentConfigRequest struct {
 	// CallbackURL says where invoice notifications are sent (商户回调地址).
-	CallbackURL string `json:"callback_url,omitempty,omitzero"`
+	CallbackURL *string `json:"callback_url,omitempty"`
 
 	// ShowFapiaoCell says whether the bill list offers an invoice entry for every payment (全部账单展示开发票入口开关).
-	ShowFapiaoCell bool `json:"show_fapiao_cell,omitempty,omitzero"`
+	ShowFapiaoCell *bool `json:"show_fapiao_cell,omitempty"`
 
 	// SubMchCode is the sub-merchant whose options change, in partner mode (子商户号).
 	SubMchCode string `json:"sub_mch_code,omitempty,omitzero"`
 
 	// SupportVatFapiao says whether the merchant issues electronic VAT special invoices (商户是否支持开电子专票).
-	SupportVatFapiao bool `json:"support_vat_fapiao,omitempty,omitzero"`
+	SupportVatFapiao *bool `json:"support_vat_fapiao,omitempty"`
 }
 
 // UserAppliedNotification is the decrypted resource of FAPIAO.USER_APPLIED: the user finished

@@ -166,7 +166,7 @@ func (e PayScene) Valid() bool {
 // AdvertisingRequest is a sub-merchant and the advertiser industries to keep out of its pay-result page (同业过滤).
 type AdvertisingRequest struct {
 	// AdvertisingIndustryFilters is the industries to keep out, at most 5 (同业过滤标签值).
-	AdvertisingIndustryFilters []IndustryFilter `json:"advertising_industry_filters,omitempty,omitzero"`
+	AdvertisingIndustryFilters *[]IndustryFilter `json:"advertising_industry_filters,omitempty"`
 
 	// SubMchID is the sub-merchant (特约商户号).
 	SubMchID string `json:"sub_mchid"`

@@ -743,7 +743,7 @@ type FavorCouponAvailableTime struct {
 	FixAvailableTime FavorFixAvailableTime `json:"fix_available_time,omitempty,omitzero"`
 
 	// SecondDayAvailable says whether a coupon becomes usable only the day after it is received (领取第二天生效).
-	SecondDayAvailable bool `json:"second_day_available,omitempty,omitzero"`
+	SecondDayAvailable *bool `json:"second_day_available,omitempty"`
 }
 
 // FavorCouponConsumeInformation says how a coupon was redeemed (已实扣代金券核销信息).
@@ -864,7 +864,7 @@ type FavorCouponUseRule struct {
 	AvailableMerchants []string `json:"available_merchants,omitempty,omitzero"`
 
 	// CombineUse says whether the coupon combines with other discounts (是否可叠加其他优惠).
-	CombineUse bool `json:"combine_use,omitempty,omitzero"`
+	CombineUse *bool `json:"combine_use,omitempty"`
 
 	// CouponAvailableTime says when a coupon can be redeemed (券可核销时间).
 	CouponAvailableTime FavorCouponAvailableTime `json:"coupon_available_time"`
@@ -912,7 +912,7 @@ type FavorDiscountCoupon struct {
 	DiscountPercent int64 `json:"discount_percent,omitempty,omitzero"`
 
 	// TransactionMinimum is the smallest order amount it applies to, in fen (门槛).
-	TransactionMinimum int64 `json:"transaction_minimum,omitempty,omitzero"`
+	TransactionMinimum *int64 `json:"transaction_minimum,omitempty"`
 }
 
 // FavorDiscountTo is the terms of a cut-to (减至) discount (减至优惠特定信息).
@@ -927,10 +927,10 @@ type FavorDiscountTo struct {
 // FavorExchangeCoupon is the rule of an exchange coupon (换购券使用规则).
 type FavorExchangeCoupon struct {
 	// ExchangePrice is the price of the exchanged item in fen (单品换购价).
-	ExchangePrice int64 `json:"exchange_price,omitempty,omitzero"`
+	ExchangePrice *int64 `json:"exchange_price,omitempty"`
 
 	// TransactionMinimum is the smallest order amount it applies to, in fen (消费门槛).
-	TransactionMinimum int64 `json:"transaction_minimum,omitempty,omitzero"`
+	TransactionMinimum *int64 `json:"transaction_minimum,omitempty"`
 }
 
 // FavorFixAvailableTime is fixed weekdays and hours in which a coupon can be redeemed (固定时间段可用).
@@ -939,10 +939,10 @@ type FavorFixAvailableTime struct {
 	AvailableWeekDay []FavorWeekday `json:"available_week_day,omitempty,omitzero"`
 
 	// BeginTime is the start of the daily window, in seconds after midnight (当天开始时间).
-	BeginTime int64 `json:"begin_time,omitempty,omitzero"`
+	BeginTime *int64 `json:"begin_time,omitempty"`
 
 	// EndTime is the end of the daily window, in seconds after midnight (当天结束时间).
-	EndTime int64 `json:"end_time,omitempty,omitzero"`
+	EndTime *int64 `json:"end_time,omitempty"`
 }
 
 // FavorFlowDownload says where to download a stock's redemption or refund details, and how to check the file.
@@ -1836,7 +1836,7 @@ type SendFavorCouponRequest struct {
 	AppID string `json:"appid"`
 
 	// CouponMinimum is the threshold in fen that goes with coupon_value (指定面额发券券门槛).
-	CouponMinimum int64 `json:"coupon_minimum,omitempty,omitzero"`
+	CouponMinimum *int64 `json:"coupon_minimum,omitempty"`
 
 	// CouponValue is the coupon value in fen, for stocks that let the sender choose it (指定面额发券面额).
 	CouponValue int64 `json:"coupon_value,omitempty,omitzero"`
@@ -1860,7 +1860,7 @@ type SetFavorCallbackRequest struct {
 	NotifyURL string `json:"notify_url"`
 
 	// Switch says whether notifications are sent (回调开关).
-	Switch bool `json:"switch,omitempty,omitzero"`
+	Switch *bool `json:"switch,omitempty"`
 }
 
 // TerminatePartnershipParams is the query and header parameters of TerminatePartnership.

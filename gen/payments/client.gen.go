@@ -405,14 +405,14 @@ func (c Partner) ReverseOrder(ctx context.Context, outTradeNo string, body *Part
 // SettleInfoInput is the mode-independent form of SettleInfo (direct mode) and PartnerSettleInfo (partner mode).
 type SettleInfoInput struct {
 	// ProfitSharing says whether the order takes part in profit sharing (是否指定分账).
-	ProfitSharing bool
+	ProfitSharing *bool
 	// SubsidyAmount is the platform's subsidy for the order, in 分 (补差金额). Partner mode only.
 	SubsidyAmount int64
 }
 
 // isZero reports whether v sets no field.
 func (v *SettleInfoInput) isZero() bool {
-	return !v.ProfitSharing &&
+	return v.ProfitSharing == nil &&
 		v.SubsidyAmount == 0
 }
 
@@ -463,7 +463,7 @@ type AppPrepayInput struct {
 	// SubsidyInfo is the installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
 	SubsidyInfo SubsidyInfo
 	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool
+	SupportFapiao *bool
 	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time
 	// SubAppID is the sub-merchant's mobile app id (子商户应用ID). Partner mode only. Config.SubAppID when empty.
@@ -487,7 +487,7 @@ func (v *AppPrepayInput) isZero() bool {
 		zeroSceneInfo(&v.SceneInfo) &&
 		v.SettleInfo.isZero() &&
 		zeroSubsidyInfo(&v.SubsidyInfo) &&
-		!v.SupportFapiao &&
+		v.SupportFapiao == nil &&
 		v.TimeExpire.IsZero() &&
 		v.SubAppID == "" &&
 		v.SubMchID == ""
@@ -610,7 +610,7 @@ type CodePayInput struct {
 	// SettleInfo is settlement options (结算信息).
 	SettleInfo SettleInfo
 	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool
+	SupportFapiao *bool
 	// SubAppID is the sub-merchant's app id (子商户应用ID). Partner mode only. Config.SubAppID when empty.
 	SubAppID string
 	// SubMchID is the sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
@@ -629,7 +629,7 @@ func (v *CodePayInput) isZero() bool {
 		zeroCodePayPayer(&v.Payer) &&
 		zeroCodePaySceneInfo(&v.SceneInfo) &&
 		zeroSettleInfo(&v.SettleInfo) &&
-		!v.SupportFapiao &&
+		v.SupportFapiao == nil &&
 		v.SubAppID == "" &&
 		v.SubMchID == ""
 }
@@ -737,7 +737,7 @@ type H5PrepayInput struct {
 	// SettleInfo is settlement options (结算信息).
 	SettleInfo SettleInfoInput
 	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool
+	SupportFapiao *bool
 	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time
 	// SubAppID is the sub-merchant's app id (子商户应用ID). Partner mode only. Config.SubAppID when empty.
@@ -760,7 +760,7 @@ func (v *H5PrepayInput) isZero() bool {
 		zeroPrepayPayer(&v.Payer) &&
 		zeroH5SceneInfo(&v.SceneInfo) &&
 		v.SettleInfo.isZero() &&
-		!v.SupportFapiao &&
+		v.SupportFapiao == nil &&
 		v.TimeExpire.IsZero() &&
 		v.SubAppID == "" &&
 		v.SubMchID == ""
@@ -987,7 +987,7 @@ type JSAPIPrepayInput struct {
 	// SubsidyInfo is the installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
 	SubsidyInfo SubsidyInfo
 	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool
+	SupportFapiao *bool
 	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time
 	// SubAppID is the sub-merchant's app id; required when the payer is given by sub_openid (子商户应用ID). Partner mode only. Config.SubAppID when empty.
@@ -1011,7 +1011,7 @@ func (v *JSAPIPrepayInput) isZero() bool {
 		zeroSceneInfo(&v.SceneInfo) &&
 		v.SettleInfo.isZero() &&
 		zeroSubsidyInfo(&v.SubsidyInfo) &&
-		!v.SupportFapiao &&
+		v.SupportFapiao == nil &&
 		v.TimeExpire.IsZero() &&
 		v.SubAppID == "" &&
 		v.SubMchID == ""
@@ -1149,7 +1149,7 @@ type NativePrepayInput struct {
 	// SettleInfo is settlement options (结算信息).
 	SettleInfo SettleInfoInput
 	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool
+	SupportFapiao *bool
 	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time
 	// SubAppID is the sub-merchant's app id (子商户应用ID). Partner mode only. Config.SubAppID when empty.
@@ -1172,7 +1172,7 @@ func (v *NativePrepayInput) isZero() bool {
 		zeroPrepayPayer(&v.Payer) &&
 		zeroSceneInfo(&v.SceneInfo) &&
 		v.SettleInfo.isZero() &&
-		!v.SupportFapiao &&
+		v.SupportFapiao == nil &&
 		v.TimeExpire.IsZero() &&
 		v.SubAppID == "" &&
 		v.SubMchID == ""
@@ -2050,7 +2050,7 @@ func zeroAmount(v *Amount) bool {
 
 // zeroOrderDetail reports whether v is the zero OrderDetail.
 func zeroOrderDetail(v *OrderDetail) bool {
-	return v.CostPrice == 0 &&
+	return v.CostPrice == nil &&
 		len(v.GoodsDetail) == 0 &&
 		v.InvoiceID == ""
 }
@@ -2089,7 +2089,7 @@ func zeroSubsidyInfo(v *SubsidyInfo) bool {
 
 // zeroCodePayDetail reports whether v is the zero CodePayDetail.
 func zeroCodePayDetail(v *CodePayDetail) bool {
-	return v.CostPrice == 0 &&
+	return v.CostPrice == nil &&
 		len(v.GoodsDetail) == 0 &&
 		v.InvoiceID == ""
 }
@@ -2114,7 +2114,7 @@ func zeroCodePayStoreInfo(v *CodePayStoreInfo) bool {
 
 // zeroSettleInfo reports whether v is the zero SettleInfo.
 func zeroSettleInfo(v *SettleInfo) bool {
-	return !v.ProfitSharing
+	return v.ProfitSharing == nil
 }
 
 // zeroH5SceneInfo reports whether v is the zero H5SceneInfo.

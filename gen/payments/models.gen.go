@@ -275,7 +275,7 @@ type AppPrepayRequest struct {
 	SubsidyInfo SubsidyInfo `json:"subsidy_info,omitempty,omitzero"`
 
 	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
 	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
@@ -290,7 +290,7 @@ type CloseOrderRequest struct {
 // CodePayDetail is item details of a payment-code charge, for single-item promotions (优惠功能).
 type CodePayDetail struct {
 	// CostPrice is the original price before any discount (订单原价).
-	CostPrice int64 `json:"cost_price,omitempty,omitzero"`
+	CostPrice *int64 `json:"cost_price,omitempty"`
 
 	// GoodsDetail is the items (单品列表).
 	GoodsDetail []CodePayGoodsDetail `json:"goods_detail"`
@@ -361,7 +361,7 @@ type CodePayRequest struct {
 	SettleInfo SettleInfo `json:"settle_info,omitempty,omitzero"`
 
 	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 }
 
 // CodePaySceneInfo is the till where a payment code is scanned (场景信息).
@@ -465,7 +465,7 @@ type H5PrepayRequest struct {
 	SettleInfo SettleInfo `json:"settle_info,omitempty,omitzero"`
 
 	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
 	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
@@ -560,7 +560,7 @@ type JSAPIPrepayRequest struct {
 	SubsidyInfo SubsidyInfo `json:"subsidy_info,omitempty,omitzero"`
 
 	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
 	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
@@ -611,7 +611,7 @@ type NativePrepayRequest struct {
 	SettleInfo SettleInfo `json:"settle_info,omitempty,omitzero"`
 
 	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
 	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
@@ -628,7 +628,7 @@ type NativePrepayResponse struct {
 // OrderDetail is order details for single-item promotions (优惠功能).
 type OrderDetail struct {
 	// CostPrice is the original price before any discount (订单原价).
-	CostPrice int64 `json:"cost_price,omitempty,omitzero"`
+	CostPrice *int64 `json:"cost_price,omitempty"`
 
 	// GoodsDetail is the items (单品列表).
 	GoodsDetail []GoodsDetail `json:"goods_detail,omitempty,omitzero"`
@@ -688,7 +688,7 @@ type PartnerAppPrepayRequest struct {
 	SubsidyInfo SubsidyInfo `json:"subsidy_info,omitempty,omitzero"`
 
 	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
 	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
@@ -745,7 +745,7 @@ type PartnerCodePayRequest struct {
 	SubMchID string `json:"sub_mchid"`
 
 	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 }
 
 // PartnerH5PrepayRequest is an H5 order for a sub-merchant (partner mode).
@@ -796,7 +796,7 @@ type PartnerH5PrepayRequest struct {
 	SubMchID string `json:"sub_mchid"`
 
 	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
 	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
@@ -865,7 +865,7 @@ type PartnerJSAPIPrepayRequest struct {
 	SubsidyInfo SubsidyInfo `json:"subsidy_info,omitempty,omitzero"`
 
 	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
 	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
@@ -919,7 +919,7 @@ type PartnerNativePrepayRequest struct {
 	SubMchID string `json:"sub_mchid"`
 
 	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
 	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
@@ -961,7 +961,7 @@ type PartnerReverseOrderRequest struct {
 // PartnerSettleInfo is settlement options of a sub-merchant's order (结算信息).
 type PartnerSettleInfo struct {
 	// ProfitSharing says whether the order takes part in profit sharing (是否指定分账).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
 
 	// SubsidyAmount is the platform's subsidy for the order, in 分 (补差金额).
 	SubsidyAmount int64 `json:"subsidy_amount,omitempty,omitzero"`
@@ -1114,7 +1114,7 @@ type SceneInfo struct {
 // SettleInfo is settlement options (结算信息).
 type SettleInfo struct {
 	// ProfitSharing says whether the order takes part in profit sharing (是否指定分账).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
 }
 
 // StoreInfo is the merchant's store (商户门店信息).

@@ -1232,7 +1232,7 @@ type CreateOrderInput struct {
 	// Location says where the service starts and ends (服务位置).
 	Location Location
 	// NeedUserConfirm says whether the user must confirm the order in WeChat (是否需要用户确认).
-	NeedUserConfirm bool
+	NeedUserConfirm *bool
 	// NotifyURL is the HTTPS URL that receives the order's notifications (商户回调地址). Config.NotifyURL when empty.
 	NotifyURL string
 	// OpenID is the user's openid under appid; required when need_user_confirm is false (用户标识).
@@ -1265,7 +1265,7 @@ func (v *CreateOrderInput) isZero() bool {
 		v.Attach == "" &&
 		zeroDevice(&v.Device) &&
 		zeroLocation(&v.Location) &&
-		!v.NeedUserConfirm &&
+		v.NeedUserConfirm == nil &&
 		v.NotifyURL == "" &&
 		v.OpenID == "" &&
 		v.OutOrderNo == "" &&
@@ -1532,7 +1532,7 @@ type CreateAndCompleteOrderInput struct {
 	// PostPayments is the fee items (后付费项目).
 	PostPayments []OrderPostPaymentInput
 	// ProfitSharing says whether the collection will be shared out (微信支付服务分账标记).
-	ProfitSharing bool
+	ProfitSharing *bool
 	// ServiceID is the payscore service id (服务ID).
 	ServiceID string
 	// ServiceIntroduction says what the service was, shown to the user (服务信息).
@@ -1558,7 +1558,7 @@ func (v *CreateAndCompleteOrderInput) isZero() bool {
 		v.OutOrderNo == "" &&
 		len(v.PostDiscounts) == 0 &&
 		len(v.PostPayments) == 0 &&
-		!v.ProfitSharing &&
+		v.ProfitSharing == nil &&
 		v.ServiceID == "" &&
 		v.ServiceIntroduction == "" &&
 		v.TimeRange.isZero() &&
@@ -1852,7 +1852,7 @@ type CompleteOrderInput struct {
 	// PostPayments is the fee items (后付费项目).
 	PostPayments []PostPayment
 	// ProfitSharing says whether the collection will be shared out (微信支付服务分账标记).
-	ProfitSharing bool
+	ProfitSharing *bool
 	// ServiceID is the payscore service id (服务ID).
 	ServiceID string
 	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
@@ -1873,7 +1873,7 @@ func (v *CompleteOrderInput) isZero() bool {
 		v.Location.isZero() &&
 		len(v.PostDiscounts) == 0 &&
 		len(v.PostPayments) == 0 &&
-		!v.ProfitSharing &&
+		v.ProfitSharing == nil &&
 		v.ServiceID == "" &&
 		zeroTimeRange(&v.TimeRange) &&
 		v.TotalAmount == 0 &&

@@ -463,7 +463,7 @@ type CompleteOrderRequest struct {
 	PostPayments []PostPayment `json:"post_payments"`
 
 	// ProfitSharing says whether the collection will be shared out (微信支付服务分账标记).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
 
 	// ServiceID is the payscore service id (服务ID).
 	ServiceID string `json:"service_id"`
@@ -520,7 +520,7 @@ type CreateAndCompleteOrderRequest struct {
 	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
 
 	// ProfitSharing says whether the collection will be shared out (微信支付服务分账标记).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
 
 	// ServiceID is the payscore service id (服务ID).
 	ServiceID string `json:"service_id"`
@@ -550,7 +550,7 @@ type CreateOrderRequest struct {
 	Location Location `json:"location,omitempty,omitzero"`
 
 	// NeedUserConfirm says whether the user must confirm the order in WeChat (是否需要用户确认).
-	NeedUserConfirm bool `json:"need_user_confirm,omitempty,omitzero"`
+	NeedUserConfirm *bool `json:"need_user_confirm,omitempty"`
 
 	// NotifyURL is the HTTPS URL that receives the order's notifications (商户回调地址).
 	NotifyURL string `json:"notify_url"`
@@ -875,7 +875,7 @@ type PartnerCompleteOrderRequest struct {
 	PostPayments []PostPayment `json:"post_payments"`
 
 	// ProfitSharing says whether the collection will be shared out (微信支付服务分账标记).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
 
 	// ServiceID is the payscore service id (服务ID).
 	ServiceID string `json:"service_id"`
@@ -920,7 +920,7 @@ type PartnerCreateAndCompleteOrderRequest struct {
 	PostPayments []PostPayment `json:"post_payments,omitempty,omitzero"`
 
 	// ProfitSharing says whether the collection will be shared out (微信支付服务分账标记).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
 
 	// ServiceID is the payscore service id (服务ID).
 	ServiceID string `json:"service_id"`
@@ -956,7 +956,7 @@ type PartnerCreateOrderRequest struct {
 	Location Location `json:"location,omitempty,omitzero"`
 
 	// NeedUserConfirm says whether the user must confirm the order in WeChat (是否需要用户确认).
-	NeedUserConfirm bool `json:"need_user_confirm,omitempty,omitzero"`
+	NeedUserConfirm *bool `json:"need_user_confirm,omitempty"`
 
 	// NotifyURL is the HTTPS URL that receives the order's notifications (商户回调地址).
 	NotifyURL string `json:"notify_url"`

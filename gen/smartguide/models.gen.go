@@ -112,19 +112,19 @@ type SmartGuide struct {
 // UpdateRequest is new values for a staff member; absent fields stay as they are (服务人员信息更新).
 type UpdateRequest struct {
 	// Avatar is the URL of the employee's avatar (头像URL).
-	Avatar string `json:"avatar,omitempty,omitzero"`
+	Avatar *string `json:"avatar,omitempty"`
 
 	// GroupQrcode is the URL of a group chat QR code (群二维码URL).
-	GroupQrcode string `json:"group_qrcode,omitempty,omitzero"`
+	GroupQrcode *string `json:"group_qrcode,omitempty"`
 
 	// Mobile is the employee's mobile number; sent encrypted (手机号码).
-	Mobile string `json:"mobile,omitempty,omitzero"`
+	Mobile *string `json:"mobile,omitempty"`
 
 	// Name is the employee's name; sent encrypted (企业微信的员工姓名).
-	Name string `json:"name,omitempty,omitzero"`
+	Name *string `json:"name,omitempty"`
 
 	// QrCode is the URL of the employee's personal QR code (员工个人二维码).
-	QrCode string `json:"qr_code,omitempty,omitzero"`
+	QrCode *string `json:"qr_code,omitempty"`
 
 	// SubMchID is the sub-merchant (子商户ID); partner mode only, where it is required.
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`

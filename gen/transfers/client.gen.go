@@ -1193,12 +1193,12 @@ func (c Direct) ApplyAuthorization(ctx context.Context, body *ApplyAuthorization
 // QueryAuthorizationInput is the input of QueryAuthorization in either merchant mode. The merchant ids come from the client's configuration.
 type QueryAuthorizationInput struct {
 	// IsDisplayAuthorization says whether to include the user's authorisation details (是否展示用户授权信息). Direct mode only.
-	IsDisplayAuthorization bool
+	IsDisplayAuthorization *bool
 }
 
 // isZero reports whether v sets no field.
 func (v *QueryAuthorizationInput) isZero() bool {
-	return !v.IsDisplayAuthorization
+	return v.IsDisplayAuthorization == nil
 }
 
 // QueryAuthorization queries a receipt authorisation by the merchant's number (商户单号查询自动收款授权).
@@ -1212,7 +1212,7 @@ func (c *Client) QueryAuthorization(ctx context.Context, outAuthorizationNo stri
 		v = *in
 	}
 	if c.conn.Mode().Partner {
-		if v.IsDisplayAuthorization {
+		if v.IsDisplayAuthorization != nil {
 			return nil, &core.UsageError{Op: opPartnerQueryAuthorization.Name, Msg: "IsDisplayAuthorization is a direct-mode field but the client is in partner mode"}
 		}
 		return c.Partner().QueryAuthorization(ctx, outAuthorizationNo, opts...)
@@ -1239,8 +1239,8 @@ func (c Direct) QueryAuthorization(ctx context.Context, outAuthorizationNo strin
 	}
 	u := wire.NewURI("/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/", 64)
 	u.Seg(outAuthorizationNo)
-	if p.IsDisplayAuthorization {
-		u.QueryBool("is_display_authorization", true)
+	if p.IsDisplayAuthorization != nil {
+		u.QueryBool("is_display_authorization", *p.IsDisplayAuthorization)
 	}
 	out := new(Authorization)
 	if err := c.conn.Do(ctx, &opQueryAuthorization, u.String(), nil, out, opts); err != nil {

@@ -1303,7 +1303,7 @@ type PartnerQueryBillReceiptByOutBillNoParams struct {
 // QueryAuthorizationParams is the query and header parameters of QueryAuthorization.
 type QueryAuthorizationParams struct {
 	// IsDisplayAuthorization says whether to include the user's authorisation details (是否展示用户授权信息).
-	IsDisplayAuthorization bool `json:"is_display_authorization,omitempty,omitzero"`
+	IsDisplayAuthorization *bool `json:"is_display_authorization,omitempty"`
 }
 
 // QueryBatchByIDParams is the query and header parameters of QueryBatchByID.
