@@ -148,9 +148,6 @@ func (c *Client) QueryPointsCommitStatus(ctx context.Context, openID string, par
 	if openID == "" {
 		miss = append(miss, "openid")
 	}
-	if p.BrandID == 0 {
-		miss = append(miss, "brandid")
-	}
 	if p.AppID == "" {
 		miss = append(miss, "appid")
 	}

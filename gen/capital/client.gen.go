@@ -84,13 +84,6 @@ func (c *Client) ListCorporateBanks(ctx context.Context, params *ListCorporateBa
 	if params != nil {
 		p = *params
 	}
-	var miss []string
-	if p.Limit == 0 {
-		miss = append(miss, "limit")
-	}
-	if miss != nil {
-		return nil, &core.UsageError{Op: opListCorporateBanks.Name, Missing: miss}
-	}
 	u := wire.NewURI("/v3/capital/capitallhh/banks/corporate-banking", 64)
 	if p.Offset != 0 {
 		u.QueryInt("offset", int64(p.Offset))
@@ -144,13 +137,6 @@ func (c *Client) ListPersonalBanks(ctx context.Context, params *ListPersonalBank
 	var p ListPersonalBanksParams
 	if params != nil {
 		p = *params
-	}
-	var miss []string
-	if p.Limit == 0 {
-		miss = append(miss, "limit")
-	}
-	if miss != nil {
-		return nil, &core.UsageError{Op: opListPersonalBanks.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/capital/capitallhh/banks/personal-banking", 64)
 	if p.Offset != 0 {
@@ -238,12 +224,6 @@ func (c *Client) ListBranches(ctx context.Context, bankAliasCode string, params 
 	var miss []string
 	if bankAliasCode == "" {
 		miss = append(miss, "bank_alias_code")
-	}
-	if p.CityCode == 0 {
-		miss = append(miss, "city_code")
-	}
-	if p.Limit == 0 {
-		miss = append(miss, "limit")
 	}
 	if miss != nil {
 		return nil, &core.UsageError{Op: opListBranches.Name, Missing: miss}

@@ -424,12 +424,6 @@ func (c *Client) ListInvitedMerchants(ctx context.Context, params *ListInvitedMe
 	if p.QueryTimeEnd.IsZero() {
 		miss = append(miss, "query_time_end")
 	}
-	if p.Offset == 0 {
-		miss = append(miss, "offset")
-	}
-	if p.Limit == 0 {
-		miss = append(miss, "limit")
-	}
 	if p.MchInviteStatus == "" {
 		miss = append(miss, "mch_invite_status")
 	}
@@ -570,12 +564,6 @@ func (c *Client) QueryTaxCodes(ctx context.Context, params *QueryTaxCodesParams,
 	var miss []string
 	if m.Partner && p.SubMchID == "" {
 		miss = append(miss, "sub_mchid")
-	}
-	if p.Offset == 0 {
-		miss = append(miss, "offset")
-	}
-	if p.Limit == 0 {
-		miss = append(miss, "limit")
 	}
 	if miss != nil {
 		return nil, &core.UsageError{Op: opQueryTaxCodes.Name, Missing: miss}
@@ -742,9 +730,6 @@ func (c *Client) QueryTitleURL(ctx context.Context, params *QueryTitleURLParams,
 	}
 	if p.OpenID == "" {
 		miss = append(miss, "openid")
-	}
-	if p.TotalAmount == 0 {
-		miss = append(miss, "total_amount")
 	}
 	if miss != nil {
 		return nil, &core.UsageError{Op: opQueryTitleURL.Name, Missing: miss}

@@ -310,12 +310,6 @@ func (c *Client) ListFavorStocks(ctx context.Context, params *ListFavorStocksPar
 		p = *params
 	}
 	var miss []string
-	if p.Offset == 0 {
-		miss = append(miss, "offset")
-	}
-	if p.Limit == 0 {
-		miss = append(miss, "limit")
-	}
 	if p.StockCreatorMchID == "" {
 		miss = append(miss, "stock_creator_mchid")
 	}
@@ -419,12 +413,6 @@ func (c *Client) ListFavorStockItems(ctx context.Context, stockID string, params
 	if p.StockCreatorMchID == "" {
 		miss = append(miss, "stock_creator_mchid")
 	}
-	if p.Offset == 0 {
-		miss = append(miss, "offset")
-	}
-	if p.Limit == 0 {
-		miss = append(miss, "limit")
-	}
 	if miss != nil {
 		return nil, &core.UsageError{Op: opListFavorStockItems.Name, Missing: miss}
 	}
@@ -486,12 +474,6 @@ func (c *Client) ListFavorStockMerchants(ctx context.Context, stockID string, pa
 	var miss []string
 	if stockID == "" {
 		miss = append(miss, "stock_id")
-	}
-	if p.Offset == 0 {
-		miss = append(miss, "offset")
-	}
-	if p.Limit == 0 {
-		miss = append(miss, "limit")
 	}
 	if p.StockCreatorMchID == "" {
 		miss = append(miss, "stock_creator_mchid")
@@ -1062,16 +1044,6 @@ func (c *Client) ListPayGiftActivities(ctx context.Context, params *ListPayGiftA
 	var p ListPayGiftActivitiesParams
 	if params != nil {
 		p = *params
-	}
-	var miss []string
-	if p.Offset == 0 {
-		miss = append(miss, "offset")
-	}
-	if p.Limit == 0 {
-		miss = append(miss, "limit")
-	}
-	if miss != nil {
-		return nil, &core.UsageError{Op: opListPayGiftActivities.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/marketing/paygiftactivity/activities", 64)
 	u.QueryInt("offset", int64(p.Offset))

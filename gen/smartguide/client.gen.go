@@ -60,9 +60,6 @@ func (c *Client) List(ctx context.Context, params *ListParams, opts ...core.Call
 	if m.Partner && p.SubMchID == "" {
 		miss = append(miss, "sub_mchid")
 	}
-	if p.StoreID == 0 {
-		miss = append(miss, "store_id")
-	}
 	if miss != nil {
 		return nil, &core.UsageError{Op: opList.Name, Missing: miss}
 	}

@@ -604,7 +604,7 @@ func (g *gen) required(op *Op, sg *sig) error {
 		if fl == nil {
 			return fmt.Errorf("parameter %s has no field in %s", p.Name, sg.pt.name)
 		}
-		cond := g.checks.zeroExpr("p."+fl.name, fl.typ)
+		cond := g.checks.requiredCond(g.pkg, fl, p.Schema, "p."+fl.name)
 		if cond == "" {
 			continue
 		}
