@@ -15,6 +15,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/complaints"
 	"github.com/gowxpay/wxpay/gen/fapiao"
 	"github.com/gowxpay/wxpay/gen/payments"
+	"github.com/gowxpay/wxpay/gen/refunds"
 	"github.com/gowxpay/wxpay/internal/wxtest"
 	"github.com/gowxpay/wxpay/sandbox"
 )
@@ -157,5 +158,23 @@ func TestIteratorStopsAtFirstError(t *testing.T) {
 	}
 	if !slices.Equal(got, []string{"C1", "C2"}) || errs != 1 || calls.Load() != 2 {
 		t.Errorf("items %v, %d errors, %d calls; want C1 C2, 1 error, 2 calls", got, errs, calls.Load())
+	}
+}
+
+// TestDocumentedDefaultFilled: a refund that leaves its required currency
+// empty sends the documented default, CNY, not "".
+func TestDocumentedDefaultFilled(t *testing.T) {
+	k := wxtest.LoadKeys(t)
+	srv := wxtest.NewServer(t, k, ok(`{"refund_id":"R1","out_refund_no":"RF-1","status":"PROCESSING"}`))
+	c := newClient(t, srv, nil)
+	in := &refunds.CreateRequest{OutTradeNo: "O1", OutRefundNo: "RF-1", Amount: refunds.CreateAmount{Refund: 1, Total: 1}}
+	if _, err := c.Refunds.Create(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if b := srv.Last().Body; !bytes.Contains(b, []byte(`"currency":"CNY"`)) {
+		t.Errorf("the refund body %s lacks the default currency", b)
+	}
+	if in.Amount.Currency != "" {
+		t.Error("the caller's input was changed")
 	}
 }

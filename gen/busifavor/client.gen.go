@@ -469,10 +469,10 @@ func (c *Client) ListCouponCodesAll(ctx context.Context, stockID string, params 
 				}
 			}
 			n := int64(len(page.Data))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }
@@ -770,10 +770,10 @@ func (c *Client) ListUserCouponsAll(ctx context.Context, openID string, params *
 				}
 			}
 			n := int64(len(page.Data))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }

@@ -120,10 +120,10 @@ func (c *Client) ListCorporateBanksAll(ctx context.Context, params *ListCorporat
 				}
 			}
 			n := int64(len(page.Data))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }
@@ -174,10 +174,10 @@ func (c *Client) ListPersonalBanksAll(ctx context.Context, params *ListPersonalB
 				}
 			}
 			n := int64(len(page.Data))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }
@@ -267,10 +267,10 @@ func (c *Client) ListBranchesAll(ctx context.Context, bankAliasCode string, para
 				}
 			}
 			n := int64(len(page.Data))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }

@@ -345,12 +345,27 @@ func checkAppSubOrder(v *AppSubOrder) (miss []string) {
 	return miss
 }
 
+// fillAppSubOrder fills the documented defaults of v's empty required fields.
+func fillAppSubOrder(v *AppSubOrder) {
+	fillAmount(&v.Amount)
+}
+
 // checkAmount lists the empty required fields of v, as JSON paths.
 func checkAmount(v *Amount) (miss []string) {
 	if v.Currency == "" {
 		miss = append(miss, "currency")
 	}
+	if v.TotalAmount == 0 {
+		miss = append(miss, "total_amount")
+	}
 	return miss
+}
+
+// fillAmount fills the documented defaults of v's empty required fields.
+func fillAmount(v *Amount) {
+	if v.Currency == "" {
+		v.Currency = "CNY"
+	}
 }
 
 // checkpaymentsSubsidyInfo lists the empty required fields of v, as JSON paths.
@@ -459,6 +474,11 @@ func checkSubOrder(v *SubOrder) (miss []string) {
 	return miss
 }
 
+// fillSubOrder fills the documented defaults of v's empty required fields.
+func fillSubOrder(v *SubOrder) {
+	fillAmount(&v.Amount)
+}
+
 // checkJSAPIPrepayRequest lists the empty required fields of v, as JSON paths.
 func checkJSAPIPrepayRequest(v *JSAPIPrepayRequest) (miss []string) {
 	if v.CombineAppID == "" {
@@ -515,6 +535,11 @@ func checkJSAPISubOrder(v *JSAPISubOrder) (miss []string) {
 		miss = append(miss, "out_trade_no")
 	}
 	return miss
+}
+
+// fillJSAPISubOrder fills the documented defaults of v's empty required fields.
+func fillJSAPISubOrder(v *JSAPISubOrder) {
+	fillAmount(&v.Amount)
 }
 
 // checkNativePrepayRequest lists the empty required fields of v, as JSON paths.

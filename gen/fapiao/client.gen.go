@@ -472,10 +472,10 @@ func (c *Client) ListInvitedMerchantsAll(ctx context.Context, params *ListInvite
 				}
 			}
 			n := int64(len(page.MchInviteResultList))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }
@@ -603,10 +603,10 @@ func (c *Client) QueryTaxCodesAll(ctx context.Context, params *QueryTaxCodesPara
 				}
 			}
 			n := int64(len(page.Data))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }

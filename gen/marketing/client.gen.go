@@ -156,10 +156,10 @@ func (c *Client) ListBankPackageTasksAll(ctx context.Context, packageID string, 
 				}
 			}
 			n := int64(len(page.Data))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }
@@ -358,10 +358,10 @@ func (c *Client) ListFavorStocksAll(ctx context.Context, params *ListFavorStocks
 				}
 			}
 			n := int64(len(page.Data))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }
@@ -453,10 +453,10 @@ func (c *Client) ListFavorStockItemsAll(ctx context.Context, stockID string, par
 				}
 			}
 			n := int64(len(page.Data))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }
@@ -518,10 +518,10 @@ func (c *Client) ListFavorStockMerchantsAll(ctx context.Context, stockID string,
 				}
 			}
 			n := int64(len(page.Data))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }
@@ -829,10 +829,10 @@ func (c *Client) ListFavorCouponsAll(ctx context.Context, openID string, params 
 				}
 			}
 			n := int64(len(page.Data))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }
@@ -960,10 +960,10 @@ func (c *Client) ListPartnershipsAll(ctx context.Context, params *ListPartnershi
 				}
 			}
 			n := int64(len(page.Data))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }
@@ -1082,10 +1082,10 @@ func (c *Client) ListPayGiftActivitiesAll(ctx context.Context, params *ListPayGi
 				}
 			}
 			n := int64(len(page.Data))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }
@@ -1169,10 +1169,10 @@ func (c *Client) ListPayGiftActivityGoodsAll(ctx context.Context, activityID str
 				}
 			}
 			n := int64(len(page.Data))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }
@@ -1234,10 +1234,10 @@ func (c *Client) ListPayGiftActivityMerchantsAll(ctx context.Context, activityID
 				}
 			}
 			n := int64(len(page.Data))
-			if n == 0 || (page.TotalCount > 0 && int64(p.Offset)+n >= int64(page.TotalCount)) || (page.TotalCount == 0 && n < int64(p.Limit)) {
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }

@@ -235,6 +235,9 @@ func checkCreateEntryRequest(v *CreateEntryRequest) (miss []string) {
 
 // checkCreateTransactionRequest lists the empty required fields of v, as JSON paths.
 func checkCreateTransactionRequest(v *CreateTransactionRequest) (miss []string) {
+	if n := checkOrderAmount(&v.Amount); n != nil {
+		miss = wire.Prefix(miss, "amount.", n)
+	}
 	if v.AppID == "" {
 		miss = append(miss, "appid")
 	}
@@ -260,6 +263,14 @@ func checkCreateTransactionRequest(v *CreateTransactionRequest) (miss []string) 
 	}
 	if v.TradeScene == "" {
 		miss = append(miss, "trade_scene")
+	}
+	return miss
+}
+
+// checkOrderAmount lists the empty required fields of v, as JSON paths.
+func checkOrderAmount(v *OrderAmount) (miss []string) {
+	if v.Total == 0 {
+		miss = append(miss, "total")
 	}
 	return miss
 }

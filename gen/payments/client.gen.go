@@ -1486,6 +1486,9 @@ func Events() []core.EventType {
 
 // checkPartnerAppPrepayRequest lists the empty required fields of v, as JSON paths.
 func checkPartnerAppPrepayRequest(v *PartnerAppPrepayRequest) (miss []string) {
+	if n := checkAmount(&v.Amount); n != nil {
+		miss = wire.Prefix(miss, "amount.", n)
+	}
 	if v.Description == "" {
 		miss = append(miss, "description")
 	}
@@ -1523,6 +1526,14 @@ func checkPartnerAppPrepayRequest(v *PartnerAppPrepayRequest) (miss []string) {
 		if n := checkSubsidyInfo(&v.SubsidyInfo); n != nil {
 			miss = wire.Prefix(miss, "subsidy_info.", n)
 		}
+	}
+	return miss
+}
+
+// checkAmount lists the empty required fields of v, as JSON paths.
+func checkAmount(v *Amount) (miss []string) {
+	if v.Total == 0 {
+		miss = append(miss, "total")
 	}
 	return miss
 }
@@ -1616,6 +1627,9 @@ func checkSubsidyDetail(v *SubsidyDetail) (miss []string) {
 
 // checkPartnerCodePayRequest lists the empty required fields of v, as JSON paths.
 func checkPartnerCodePayRequest(v *PartnerCodePayRequest) (miss []string) {
+	if n := checkAmount(&v.Amount); n != nil {
+		miss = wire.Prefix(miss, "amount.", n)
+	}
 	if v.Description == "" {
 		miss = append(miss, "description")
 	}
@@ -1670,6 +1684,9 @@ func checkCodePayPayer(v *CodePayPayer) (miss []string) {
 
 // checkPartnerH5PrepayRequest lists the empty required fields of v, as JSON paths.
 func checkPartnerH5PrepayRequest(v *PartnerH5PrepayRequest) (miss []string) {
+	if n := checkAmount(&v.Amount); n != nil {
+		miss = wire.Prefix(miss, "amount.", n)
+	}
 	if v.Description == "" {
 		miss = append(miss, "description")
 	}
@@ -1730,6 +1747,9 @@ func checkH5Info(v *H5Info) (miss []string) {
 
 // checkPartnerJSAPIPrepayRequest lists the empty required fields of v, as JSON paths.
 func checkPartnerJSAPIPrepayRequest(v *PartnerJSAPIPrepayRequest) (miss []string) {
+	if n := checkAmount(&v.Amount); n != nil {
+		miss = wire.Prefix(miss, "amount.", n)
+	}
 	if v.Description == "" {
 		miss = append(miss, "description")
 	}
@@ -1781,6 +1801,9 @@ func checkPartnerJSAPIPayer(v *PartnerJSAPIPayer) (miss []string) {
 
 // checkPartnerNativePrepayRequest lists the empty required fields of v, as JSON paths.
 func checkPartnerNativePrepayRequest(v *PartnerNativePrepayRequest) (miss []string) {
+	if n := checkAmount(&v.Amount); n != nil {
+		miss = wire.Prefix(miss, "amount.", n)
+	}
 	if v.Description == "" {
 		miss = append(miss, "description")
 	}
@@ -1841,6 +1864,9 @@ func checkPartnerReverseOrderRequest(v *PartnerReverseOrderRequest) (miss []stri
 
 // checkAppPrepayRequest lists the empty required fields of v, as JSON paths.
 func checkAppPrepayRequest(v *AppPrepayRequest) (miss []string) {
+	if n := checkAmount(&v.Amount); n != nil {
+		miss = wire.Prefix(miss, "amount.", n)
+	}
 	if v.AppID == "" {
 		miss = append(miss, "appid")
 	}
@@ -1881,6 +1907,9 @@ func checkAppPrepayRequest(v *AppPrepayRequest) (miss []string) {
 
 // checkCodePayRequest lists the empty required fields of v, as JSON paths.
 func checkCodePayRequest(v *CodePayRequest) (miss []string) {
+	if n := checkAmount(&v.Amount); n != nil {
+		miss = wire.Prefix(miss, "amount.", n)
+	}
 	if v.AppID == "" {
 		miss = append(miss, "appid")
 	}
@@ -1906,6 +1935,9 @@ func checkCodePayRequest(v *CodePayRequest) (miss []string) {
 
 // checkH5PrepayRequest lists the empty required fields of v, as JSON paths.
 func checkH5PrepayRequest(v *H5PrepayRequest) (miss []string) {
+	if n := checkAmount(&v.Amount); n != nil {
+		miss = wire.Prefix(miss, "amount.", n)
+	}
 	if v.AppID == "" {
 		miss = append(miss, "appid")
 	}
@@ -1939,6 +1971,9 @@ func checkH5PrepayRequest(v *H5PrepayRequest) (miss []string) {
 
 // checkJSAPIPrepayRequest lists the empty required fields of v, as JSON paths.
 func checkJSAPIPrepayRequest(v *JSAPIPrepayRequest) (miss []string) {
+	if n := checkAmount(&v.Amount); n != nil {
+		miss = wire.Prefix(miss, "amount.", n)
+	}
 	if v.AppID == "" {
 		miss = append(miss, "appid")
 	}
@@ -1990,6 +2025,9 @@ func checkJSAPIPayer(v *JSAPIPayer) (miss []string) {
 
 // checkNativePrepayRequest lists the empty required fields of v, as JSON paths.
 func checkNativePrepayRequest(v *NativePrepayRequest) (miss []string) {
+	if n := checkAmount(&v.Amount); n != nil {
+		miss = wire.Prefix(miss, "amount.", n)
+	}
 	if v.AppID == "" {
 		miss = append(miss, "appid")
 	}

@@ -55,6 +55,7 @@ func (c *Client) Create(ctx context.Context, body *CreateRequest, opts ...core.C
 	if b.SubMchID == "" && m.Partner {
 		b.SubMchID = m.SubMchID
 	}
+	fillCreateRequest(&b)
 	if miss := checkCreateRequest(&b); miss != nil {
 		return nil, &core.UsageError{Op: opCreate.Name, Missing: miss}
 	}
@@ -166,6 +167,11 @@ func checkCreateRequest(v *CreateRequest) (miss []string) {
 	return miss
 }
 
+// fillCreateRequest fills the documented defaults of v's empty required fields.
+func fillCreateRequest(v *CreateRequest) {
+	fillCreateAmount(&v.Amount)
+}
+
 // checkCreateAmount lists the empty required fields of v, as JSON paths.
 func checkCreateAmount(v *CreateAmount) (miss []string) {
 	if v.Currency == "" {
@@ -176,7 +182,20 @@ func checkCreateAmount(v *CreateAmount) (miss []string) {
 			miss = wire.Prefix(miss, wire.Index("from", i), n)
 		}
 	}
+	if v.Refund == 0 {
+		miss = append(miss, "refund")
+	}
+	if v.Total == 0 {
+		miss = append(miss, "total")
+	}
 	return miss
+}
+
+// fillCreateAmount fills the documented defaults of v's empty required fields.
+func fillCreateAmount(v *CreateAmount) {
+	if v.Currency == "" {
+		v.Currency = "CNY"
+	}
 }
 
 // checkFundsFrom lists the empty required fields of v, as JSON paths.

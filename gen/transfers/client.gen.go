@@ -1424,10 +1424,10 @@ func (c *Client) QueryBatchByIDAll(ctx context.Context, batchID string, params *
 				}
 			}
 			n := int64(len(page.TransferDetailList))
-			if n == 0 || n < int64(p.Limit) {
+			if n == 0 || n < p.Limit {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }
@@ -1519,10 +1519,10 @@ func (c *Client) QueryBatchByOutBatchNoAll(ctx context.Context, outBatchNo strin
 				}
 			}
 			n := int64(len(page.TransferDetailList))
-			if n == 0 || n < int64(p.Limit) {
+			if n == 0 || n < p.Limit {
 				return
 			}
-			p.Offset += int64(n)
+			p.Offset += n
 		}
 	}
 }
@@ -1867,6 +1867,14 @@ func checkPartnerApplyAuthorizationRequest(v *PartnerApplyAuthorizationRequest) 
 	return miss
 }
 
+// checkUserRecvStyle lists the empty required fields of v, as JSON paths.
+func checkUserRecvStyle(v *UserRecvStyle) (miss []string) {
+	if v.Type == "" {
+		miss = append(miss, "type")
+	}
+	return miss
+}
+
 // checkCreateBillRequest lists the empty required fields of v, as JSON paths.
 func checkCreateBillRequest(v *CreateBillRequest) (miss []string) {
 	if v.AppID == "" {
@@ -1890,6 +1898,11 @@ func checkCreateBillRequest(v *CreateBillRequest) (miss []string) {
 	for i := range v.TransferSceneReportInfos {
 		if n := checkSceneReportInfo(&v.TransferSceneReportInfos[i]); n != nil {
 			miss = wire.Prefix(miss, wire.Index("transfer_scene_report_infos", i), n)
+		}
+	}
+	if !zeroUserRecvStyle(&v.UserRecvStyle) {
+		if n := checkUserRecvStyle(&v.UserRecvStyle); n != nil {
+			miss = wire.Prefix(miss, "user_recv_style.", n)
 		}
 	}
 	return miss
@@ -2000,6 +2013,9 @@ func checkCreateBatchRequest(v *CreateBatchRequest) (miss []string) {
 	}
 	if v.OutBatchNo == "" {
 		miss = append(miss, "out_batch_no")
+	}
+	if v.TotalAmount == 0 {
+		miss = append(miss, "total_amount")
 	}
 	if v.TransferDetailList == nil {
 		miss = append(miss, "transfer_detail_list")

@@ -50,6 +50,10 @@ func (cs *checkSet) lookup(from *goPkg, expr string, schema obj) *checkType {
 	}
 	q := cs.g.w.qualify(from, expr, cs.g.tag, cs.g.f.imports)
 	if ct, ok := cs.types[q]; ok {
+		if ct.schema == nil {
+			// first met where the schema was not at hand (a zero test)
+			ct.schema = schema
+		}
 		return ct
 	}
 	ct := &checkType{expr: q, t: t, pkg: pkg, schema: schema}

@@ -613,34 +613,37 @@ func (g *gen) required(op *Op, sg *sig) error {
 		}
 		lines = append(lines, fmt.Sprintf("if %s {\nmiss = append(miss, %q)\n}", cond, p.Name))
 	}
-	bodyCheck := ""
+	fn := ""
 	if sg.bt != nil {
-		fn, err := g.checks.check(sg.bt, g.s.Schemas[op.Body])
-		if err != nil {
+		var err error
+		if fn, err = g.checks.check(sg.bt, g.s.Schemas[op.Body]); err != nil {
 			return err
 		}
-		if fn != "" {
-			bodyCheck = fmt.Sprintf("miss = append(miss, %s(&b)...)", fn)
-		}
 	}
-	if len(lines) == 0 && bodyCheck == "" {
-		return nil
-	}
+	g.emitRequired(op, sg, lines, fn)
+	return nil
+}
+
+// emitRequired writes the checks: the parameter conditions, then the body's
+// check function fn, if any.
+func (g *gen) emitRequired(op *Op, sg *sig, lines []string, fn string) {
+	fail := retErr(sg.kind, fmt.Sprintf("&core.UsageError{Op: %s.Name, Missing: miss}", opVar(op)))
 	f := g.f
-	if len(lines) == 0 {
-		fn := strings.TrimSuffix(strings.TrimPrefix(bodyCheck, "miss = append(miss, "), "(&b)...)")
-		f.p("if miss := %s(&b); miss != nil {\n%s\n}", fn, retErr(sg.kind, fmt.Sprintf("&core.UsageError{Op: %s.Name, Missing: miss}", opVar(op))))
-		return nil
+	switch {
+	case len(lines) == 0 && fn == "":
+		return
+	case len(lines) == 0:
+		f.p("if miss := %s(&b); miss != nil {\n%s\n}", fn, fail)
+		return
 	}
 	f.p("var miss []string")
 	for _, l := range lines {
 		f.p("%s", l)
 	}
-	if bodyCheck != "" {
-		f.p("%s", bodyCheck)
+	if fn != "" {
+		f.p("miss = append(miss, %s(&b)...)", fn)
 	}
-	f.p("if miss != nil {\n%s\n}", retErr(sg.kind, fmt.Sprintf("&core.UsageError{Op: %s.Name, Missing: miss}", opVar(op))))
-	return nil
+	f.p("if miss != nil {\n%s\n}", fail)
 }
 
 // uri emits the request URI and returns the expression holding it.

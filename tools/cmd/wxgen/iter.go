@@ -80,13 +80,18 @@ func (g *gen) iterator(op *Op) error {
 	f.p("page, err := c.%s(%s)", op.methodName, strings.Join(append(append([]string{"ctx"}, call...), "&p", "opts..."), ", "))
 	f.p("if err != nil {\nyield(nil, err)\nreturn\n}")
 	f.p("for i := range page.%s {\nif !yield(&page.%s[i], nil) {\nreturn\n}\n}", pg.items.name, pg.items.name)
+	for _, fl := range []*goField{pg.offset, pg.limit, pg.total} {
+		if fl != nil && fl.typ != "int64" {
+			return fmt.Errorf("%s: %s is %s; wxgen's iterators page with int64", op.ID, fl.json, fl.typ)
+		}
+	}
 	f.p("n := int64(len(page.%s))", pg.items.name)
-	stop := fmt.Sprintf("n == 0 || n < int64(p.%s)", pg.limit.name)
+	stop := fmt.Sprintf("n == 0 || n < p.%s", pg.limit.name)
 	if pg.total != nil {
-		stop = fmt.Sprintf("n == 0 || (page.%s > 0 && int64(p.%s)+n >= int64(page.%s)) || (page.%s == 0 && n < int64(p.%s))", pg.total.name, pg.offset.name, pg.total.name, pg.total.name, pg.limit.name)
+		stop = fmt.Sprintf("n == 0 || (page.%s > 0 && p.%s+n >= page.%s) || (page.%s == 0 && n < p.%s)", pg.total.name, pg.offset.name, pg.total.name, pg.total.name, pg.limit.name)
 	}
 	f.p("if %s {\nreturn\n}", stop)
-	f.p("p.%s += %s(n)", pg.offset.name, pg.offset.typ)
+	f.p("p.%s += n", pg.offset.name)
 	f.p("}\n}\n}\n")
 	return nil
 }

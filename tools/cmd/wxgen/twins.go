@@ -56,14 +56,19 @@ func (g *gen) collect(op *Op) ([]*srcField, error) {
 	return out, nil
 }
 
+// docText is a field's comment without its leading name: the predicate
+// ("is the order amount"), or a plain one when the field has no comment.
 func docText(f *goField) string {
 	d := strings.TrimSpace(strings.TrimPrefix(f.doc, f.name))
+	if d == "" {
+		return "is sent as " + f.json + "."
+	}
 	return d
 }
 
 // unifyFields matches the fields of the two modes.
 func (g *gen) unifyFields(dp *goPkg, dFields []*srcField, pp *goPkg, pFields []*srcField, top bool) ([]*uField, error) {
-	used := map[*srcField]bool{}
+	pairs := pairFields(dFields, pFields)
 	var out []*uField
 	byName := map[string]bool{}
 	add := func(u *uField) error {
@@ -74,56 +79,13 @@ func (g *gen) unifyFields(dp *goPkg, dFields []*srcField, pp *goPkg, pFields []*
 		out = append(out, u)
 		return nil
 	}
-	match := func(pf *srcField) *srcField {
-		for _, df := range dFields {
-			if used[df] {
-				continue
-			}
-			if df.f.json == pf.f.json || "sp_"+df.f.json == pf.f.json {
-				return df
-			}
-		}
-		return nil
-	}
-	pairs := map[*srcField]*srcField{}
-	for _, pf := range pFields {
-		if df := match(pf); df != nil {
-			used[df] = true
-			pairs[df] = pf
-		}
-	}
 	for _, df := range dFields {
 		if top && isConfigField(df.f.json) {
 			continue
 		}
-		pf := pairs[df]
-		u := &uField{name: df.f.name, d: df, doc: docText(df.f)}
-		if pf != nil {
-			u.p = pf
-			if df.f.json != pf.f.json {
-				u.doc = strings.TrimSuffix(u.doc, ".") + fmt.Sprintf(". Sent as %s in direct mode and %s in partner mode.", df.f.json, pf.f.json)
-			}
-			dt := g.w.qualify(dp, df.f.typ, g.tag, g.f.imports)
-			ptyp := g.w.qualify(pp, pf.f.typ, g.tag, g.f.imports)
-			if dt == ptyp {
-				u.typ = dt
-			} else {
-				n, slice, err := g.nestedType(dp, df.f.typ, pp, pf.f.typ)
-				if err != nil {
-					return nil, fmt.Errorf("field %s: %w", df.f.name, err)
-				}
-				u.nested, u.slice = n, slice
-				u.typ = n.name
-				if slice {
-					u.typ = "[]" + n.name
-				}
-			}
-		} else {
-			u.typ = g.w.qualify(dp, df.f.typ, g.tag, g.f.imports)
-			u.doc = strings.TrimSuffix(u.doc, ".") + ". Direct mode only."
-		}
-		if r, ok := defaultRules[df.f.json]; ok && top && u.typ == "string" {
-			u.doc = strings.TrimSuffix(u.doc, ".") + fmt.Sprintf(". Config.%s when empty.", r.modeField)
+		u, err := g.directField(dp, df, pp, pairs[df], top)
+		if err != nil {
+			return nil, err
 		}
 		if err := add(u); err != nil {
 			return nil, err
@@ -143,6 +105,56 @@ func (g *gen) unifyFields(dp *goPkg, dFields []*srcField, pp *goPkg, pFields []*
 		}
 	}
 	return out, nil
+}
+
+// pairFields pairs each partner field with the direct field of the same
+// JSON name, or of the name without partner mode's sp_ prefix.
+func pairFields(dFields, pFields []*srcField) map[*srcField]*srcField {
+	used := map[*srcField]bool{}
+	pairs := map[*srcField]*srcField{}
+	for _, pf := range pFields {
+		for _, df := range dFields {
+			if !used[df] && (df.f.json == pf.f.json || "sp_"+df.f.json == pf.f.json) {
+				used[df] = true
+				pairs[df] = pf
+				break
+			}
+		}
+	}
+	return pairs
+}
+
+// directField is the unified field of a direct-mode field and its partner
+// twin pf, if any.
+func (g *gen) directField(dp *goPkg, df *srcField, pp *goPkg, pf *srcField, top bool) (*uField, error) {
+	u := &uField{name: df.f.name, d: df, doc: docText(df.f)}
+	if pf == nil {
+		u.typ = g.w.qualify(dp, df.f.typ, g.tag, g.f.imports)
+		u.doc = strings.TrimSuffix(u.doc, ".") + ". Direct mode only."
+	} else {
+		u.p = pf
+		if df.f.json != pf.f.json {
+			u.doc = strings.TrimSuffix(u.doc, ".") + fmt.Sprintf(". Sent as %s in direct mode and %s in partner mode.", df.f.json, pf.f.json)
+		}
+		dt := g.w.qualify(dp, df.f.typ, g.tag, g.f.imports)
+		ptyp := g.w.qualify(pp, pf.f.typ, g.tag, g.f.imports)
+		if dt == ptyp {
+			u.typ = dt
+		} else {
+			n, slice, err := g.nestedType(dp, df.f.typ, pp, pf.f.typ)
+			if err != nil {
+				return nil, fmt.Errorf("field %s: %w", df.f.name, err)
+			}
+			u.nested, u.slice, u.typ = n, slice, n.name
+			if slice {
+				u.typ = "[]" + n.name
+			}
+		}
+	}
+	if r, ok := defaultRules[df.f.json]; ok && top && u.typ == "string" {
+		u.doc = strings.TrimSuffix(u.doc, ".") + fmt.Sprintf(". Config.%s when empty.", r.modeField)
+	}
+	return u, nil
 }
 
 func isMatched(pairs map[*srcField]*srcField, pf *srcField) bool {
