@@ -215,13 +215,14 @@ func TestGoNamesRelativeToPackage(t *testing.T) {
 		for name := range methods[pkg] {
 			for _, mode := range []string{"Direct", "Partner"} {
 				if rest, ok := strings.CutPrefix(name, mode); ok && methods[pkg][rest] {
-					twins = append(twins, name)
+					twins = append(twins, mode+" "+rest)
 				}
 			}
 		}
 		sort.Strings(twins)
-		for _, n := range twins {
-			t.Errorf("gen/%s: Client.%s is a per-mode twin of a mode-independent method; it belongs on the package's %s type", pkg, n, n[:len(n)-len(strings.TrimLeft(n, "DirectPartner"))])
+		for _, tw := range twins {
+			mode, rest, _ := strings.Cut(tw, " ")
+			t.Errorf("gen/%s: Client.%s%s is a per-mode twin of Client.%s; it belongs on the package's %s type", pkg, mode, rest, rest, mode)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gowxpay/wxpay/core"
+	"github.com/gowxpay/wxpay/internal/wire"
 )
 
 // MaxVerifiedBody bounds the body of an answer Transport verifies: the
@@ -18,7 +19,7 @@ const MaxVerifiedBody = 32 << 20
 // Transport is an http.RoundTripper that verifies WeChat Pay's signature on
 // every 2xx answer before anything reads it. It reads the whole body
 // (at most MaxVerifiedBody), checks it with CheckSigned, and hands it on in
-// memory (core.Body). Answers of operations marked Unsigned (file
+// memory (a body whose Bytes method core reads without copying). Answers of operations marked Unsigned (file
 // downloads; for requests without a core.Operation, the download paths
 // WeChat Pay does not sign) and non-2xx answers pass unverified, as with the
 // official SDKs: WeChat Pay does not sign its authentication failures. A
@@ -45,7 +46,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp, err
 	}
-	op := core.OperationFrom(req.Context())
+	op, _ := wire.OperationFrom(req.Context()).(*core.Operation)
 	if op != nil && op.Unsigned || op == nil && UnsignedPath(req.URL.Path) {
 		return resp, nil
 	}
@@ -90,7 +91,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, ve
 	}
-	resp.Body = core.NewBody(body)
+	resp.Body = wire.NewBody(body)
 	resp.ContentLength = int64(len(body))
 	return resp, nil
 }

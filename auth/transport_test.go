@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gowxpay/wxpay/core"
+	"github.com/gowxpay/wxpay/internal/wire"
 )
 
 // signingServer answers like WeChat Pay: 2xx answers signed with key under
@@ -107,8 +108,8 @@ func TestTransportVerifiesAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if _, ok := resp.Body.(*core.Body); !ok {
-		t.Errorf("body %T, want *core.Body", resp.Body)
+	if _, ok := resp.Body.(*wire.Body); !ok {
+		t.Errorf("body %T, want *wire.Body", resp.Body)
 	}
 	b, _ := io.ReadAll(resp.Body)
 	if string(b) != `{"out_trade_no":"T1","trade_state":"SUCCESS"}` || resp.ContentLength != int64(len(b)) {
@@ -132,7 +133,7 @@ func TestTransportRejectsTampered(t *testing.T) {
 	ss, c, _ := newTransportWorld(t)
 	ss.tamper.Store(true)
 	op := &core.Operation{ID: "QueryOrderByOutTradeNo", Name: "Payments.QueryOrderByOutTradeNo", Method: "GET"}
-	resp, err := get(t, c, core.WithOperation(context.Background(), op), "/v3/pay/transactions/out-trade-no/T1")
+	resp, err := get(t, c, wire.WithOperation(context.Background(), op), "/v3/pay/transactions/out-trade-no/T1")
 	if err == nil {
 		resp.Body.Close()
 		t.Fatal("tampered answer accepted")
@@ -172,7 +173,7 @@ func TestTransportUnsigned(t *testing.T) {
 	want := "交易时间,公众账号ID\r\n`2019-02-19 05:01:46,`wx1\r\n"
 	// Marked by the operation.
 	op := &core.Operation{ID: "DownloadBill", Method: "GET", Path: "/v3/billdownload/file", Unsigned: true}
-	resp, err := get(t, c, core.WithOperation(context.Background(), op), "/v3/billdownload/file?token=abc&tartype=gzip")
+	resp, err := get(t, c, wire.WithOperation(context.Background(), op), "/v3/billdownload/file?token=abc&tartype=gzip")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +193,7 @@ func TestTransportUnsigned(t *testing.T) {
 	}
 	// An operation that is not Unsigned is verified even on a download path.
 	op2 := &core.Operation{ID: "X", Method: "GET"}
-	if _, err := get(t, c, core.WithOperation(context.Background(), op2), "/v3/billdownload/file"); !errors.Is(err, ErrMissingHeader) {
+	if _, err := get(t, c, wire.WithOperation(context.Background(), op2), "/v3/billdownload/file"); !errors.Is(err, ErrMissingHeader) {
 		t.Errorf("signed operation on an unsigned answer: %v", err)
 	}
 }

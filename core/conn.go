@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/gowxpay/wxpay/internal/wire"
 )
 
 // Version is the wxpay version reported in the User-Agent header.
@@ -210,7 +212,8 @@ func (c *Conn) BackupURL() string { return c.backup }
 // HTTPClient returns the client requests go through.
 func (c *Conn) HTTPClient() *http.Client { return c.http }
 
-// CheckMode returns a *ModeError when op does not serve the client's mode.
+// CheckMode is plumbing for the generated packages: it returns a *ModeError
+// when op does not serve the client's mode.
 func (c *Conn) CheckMode(op *Operation) error {
 	if op.Modes != 0 && op.Modes&c.mode.Modes() == 0 {
 		return &ModeError{Op: op.Name, OpModes: op.Modes, ClientMode: c.mode.Modes()}
@@ -218,8 +221,10 @@ func (c *Conn) CheckMode(op *Operation) error {
 	return nil
 }
 
-// Do sends op with the JSON body (nil for none) to uri (path and query,
-// built by URI) and decodes a 2xx answer into out (nil to discard it).
+// Do is plumbing for the generated packages, whose methods are the way to
+// call an operation (wxpay.Client.Raw for one the spec lacks): it sends op
+// with the JSON body (nil for none) to uri (path and query) and decodes a
+// 2xx answer into out (nil to discard it).
 func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any, opts []CallOption) error {
 	if err := c.CheckMode(op); err != nil {
 		return err
@@ -276,8 +281,9 @@ func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any,
 	return nil
 }
 
-// Download sends op (a GET) to uri and returns the body of a 2xx answer for
-// the caller to read and close. It is for answers that are files, not JSON.
+// Download is plumbing for the generated packages: it sends op (a GET) to
+// uri and returns the body of a 2xx answer for the caller to read and
+// close. It is for answers that are files, not JSON.
 func (c *Conn) Download(ctx context.Context, op *Operation, uri string, opts []CallOption) (io.ReadCloser, error) {
 	if err := c.CheckMode(op); err != nil {
 		return nil, err
@@ -289,8 +295,9 @@ func (c *Conn) Download(ctx context.Context, op *Operation, uri string, opts []C
 	return resp.Body, nil
 }
 
-// Upload sends a multipart/form-data body whose signature covers only meta,
-// the JSON of its meta part, and decodes the answer into out.
+// Upload is plumbing for the generated packages: it sends a
+// multipart/form-data body whose signature covers only meta, the JSON of
+// its meta part, and decodes the answer into out.
 func (c *Conn) Upload(ctx context.Context, op *Operation, uri string, meta, body []byte, contentType string, out any, opts []CallOption) error {
 	if err := c.CheckMode(op); err != nil {
 		return err
@@ -320,21 +327,10 @@ type RawResponse struct {
 	Body       []byte
 }
 
-// Raw sends a signed request for an endpoint that is not in the spec, or to
-// debug one that is: method, uri (path and query, escaped as it must go on
-// the wire) and an optional JSON body. A 2xx answer is verified like any
-// other unless unsigned is true (downloads); other answers are *APIError.
-func (c *Conn) Raw(ctx context.Context, method, uri string, body []byte, unsigned bool, opts ...CallOption) (*RawResponse, error) {
-	path := uri
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	op := &Operation{ID: "Raw", Method: strings.ToUpper(method), Path: path, Unsigned: unsigned}
-	return c.RawOp(ctx, op, uri, body, opts...)
-}
-
-// RawOp is Raw for a known operation: op names it in errors and tells the
-// transport whether to verify the answer.
+// RawOp is plumbing for wxpay.Client.Raw and merchant.Conn.Raw, the raw
+// calls programs use: it sends body to uri as op, whose Name appears in
+// errors and whose Unsigned tells the transport whether to verify the
+// answer, and returns the answer as it came.
 func (c *Conn) RawOp(ctx context.Context, op *Operation, uri string, body []byte, opts ...CallOption) (*RawResponse, error) {
 	ct := ""
 	if len(body) > 0 {
@@ -378,7 +374,7 @@ func (c *Conn) send(ctx context.Context, op *Operation, uri string, payload, sig
 		// The transport verifies every answer it knows nothing about; only
 		// unsigned operations need to tell it (one allocation saved on
 		// every other call).
-		ctx = WithOperation(ctx, op)
+		ctx = wire.WithOperation(ctx, op)
 	}
 	base := c.base
 	for attempt := 1; ; attempt++ {
@@ -561,26 +557,6 @@ func (c *Conn) logAttempt(ctx context.Context, op *Operation, attempt int, resp 
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "wxpay request", attrs...)
 }
-
-// Body is an answer body already read into memory, as the verifying
-// transport leaves it; Conn reads it without copying.
-type Body struct {
-	bytes.Reader
-	b []byte
-}
-
-// NewBody wraps b as a response body.
-func NewBody(b []byte) *Body {
-	body := &Body{b: b}
-	body.Reset(b)
-	return body
-}
-
-// Bytes returns the whole body.
-func (b *Body) Bytes() []byte { return b.b }
-
-// Close does nothing.
-func (b *Body) Close() error { return nil }
 
 // maxBody bounds a JSON answer.
 const maxBody = 32 << 20

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"context"
 	"fmt"
 )
 
@@ -60,20 +59,6 @@ type Operation struct {
 	// properties, which the client fills from the file when they are
 	// empty.
 	MetaFileDigest bool
-}
-
-type operationKey struct{}
-
-// WithOperation returns a context that carries op, for the transport.
-func WithOperation(ctx context.Context, op *Operation) context.Context {
-	return context.WithValue(ctx, operationKey{}, op)
-}
-
-// OperationFrom returns the operation a request's context carries, or nil
-// for a request that did not come through a Conn.
-func OperationFrom(ctx context.Context) *Operation {
-	op, _ := ctx.Value(operationKey{}).(*Operation)
-	return op
 }
 
 // EventType says which Go type the decrypted resource of a notification

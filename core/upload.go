@@ -41,7 +41,8 @@ var contentTypes = map[string]string{
 	".pdf": "application/pdf", ".ofd": "application/ofd",
 }
 
-// UploadFile sends f as a WeChat Pay media upload: a multipart/form-data body
+// UploadFile is plumbing for the generated packages: it sends f as a
+// WeChat Pay media upload: a multipart/form-data body
 // with a meta part {"filename","sha256"} and a file part, signed over the
 // meta JSON only, as the protocol requires. The answer is decoded into out.
 func (c *Conn) UploadFile(ctx context.Context, op *Operation, uri string, f File, out any, opts []CallOption) error {
@@ -49,7 +50,8 @@ func (c *Conn) UploadFile(ctx context.Context, op *Operation, uri string, f File
 	return c.UploadWithMeta(ctx, op, uri, uploadMeta{Filename: f.Name, SHA256: hex.EncodeToString(sum[:])}, f, out, opts)
 }
 
-// UploadWithMeta sends f as a multipart/form-data upload whose meta part is
+// UploadWithMeta is plumbing for the generated packages: it sends f as a
+// multipart/form-data upload whose meta part is
 // the JSON of meta, for uploads whose meta is not {"filename","sha256"} (an
 // invoice file's {sub_mchid, file_type, digest_alogrithm, digest}, say).
 // The signature covers the meta JSON exactly as sent.

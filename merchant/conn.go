@@ -147,9 +147,12 @@ func (c *Conn) Close() error {
 // or to debug one that is: method, uri (path and query exactly as they go
 // on the wire) and an optional JSON body. A 2xx answer is verified like any
 // other (unless unsigned is true, for file downloads); other answers are
-// *core.APIError.
+// *core.APIError. wxpay.Client.Raw is the same call for programs that use
+// the root package.
 func (c *Conn) Raw(ctx context.Context, method, uri string, body []byte, unsigned bool, opts ...core.CallOption) (*core.RawResponse, error) {
-	return c.core.Raw(ctx, method, uri, body, unsigned, opts...)
+	path, _, _ := strings.Cut(uri, "?")
+	op := &core.Operation{ID: "Raw", Name: "Raw", Method: strings.ToUpper(method), Path: path, Unsigned: unsigned}
+	return c.core.RawOp(ctx, op, uri, body, opts...)
 }
 
 // EditRequest signs a request built by hand (or by an oapi-codegen raw

@@ -673,7 +673,8 @@ func (d *doctorRun) checkSignedCall(ctx context.Context, keys auth.Verifier) {
 	}
 	var header http.Header
 	var body []byte
-	resp, err := conn.Raw(ctx, http.MethodGet, uri, nil, true)
+	probe := &core.Operation{ID: "Raw", Name: "doctor", Method: http.MethodGet, Path: strings.SplitN(uri, "?", 2)[0], Unsigned: true}
+	resp, err := conn.RawOp(ctx, probe, uri, nil)
 	var apiErr *core.APIError
 	switch {
 	case err == nil:
