@@ -19,6 +19,21 @@ type listed struct {
 	ImportPath string
 	Standard   bool
 	Deps       []string
+	Imports    []string
+}
+
+// goListImports returns the direct imports of one package.
+func goListImports(t *testing.T, path string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports", path).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", path, err)
+	}
+	var p listed
+	if err := json.Unmarshal(out, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p.Imports
 }
 
 func goList(t *testing.T, args ...string) []listed {
