@@ -8,8 +8,8 @@ package wxpay
 //  2. go generate ./gen runs oapi-codegen, pinned in tools/go.mod, on each of
 //     them: gen/<tag>/models.gen.go;
 //  3. wxgen client reads the spec and the generated models and writes the
-//     typed methods (gen/<tag>/client.gen.go), services.gen.go,
-//     callback/events.gen.go and docs/apis.md.
+//     typed methods, iterators, checks and notification events of each area
+//     (gen/<tag>/client.gen.go), services.gen.go and docs/apis.md.
 //
 // The generator and oapi-codegen live in the tools module, never in this
 // module's graph.
