@@ -208,7 +208,7 @@ func (c *Client) ReturnBusifavorCoupon(ctx context.Context, body *ReturnBusifavo
 // retries safe.
 //
 // POST /v3/marketing/busifavor/coupons/send (direct)
-func (c *Client) SendBusifavorCoupon(ctx context.Context, body *SendBusifavorCouponRequest, opts ...core.CallOption) (*BusifavorCouponSent, error) {
+func (c *Client) SendBusifavorCoupon(ctx context.Context, body *SendBusifavorCouponRequest, opts ...core.CallOption) (*BusifavorCouponSendResult, error) {
 	m := c.conn.Mode()
 	if body == nil {
 		return nil, &core.UsageError{Op: opSendBusifavorCoupon.ID, Msg: "body is nil"}
@@ -217,7 +217,7 @@ func (c *Client) SendBusifavorCoupon(ctx context.Context, body *SendBusifavorCou
 	if b.AppID == "" {
 		b.AppID = m.AppID
 	}
-	out := new(BusifavorCouponSent)
+	out := new(BusifavorCouponSendResult)
 	if err := c.conn.Do(ctx, &opSendBusifavorCoupon, "/v3/marketing/busifavor/coupons/send", &b, out, opts); err != nil {
 		return nil, err
 	}

@@ -92,6 +92,24 @@ func (e BusifavorCouponCodeMode) Valid() bool {
 	}
 }
 
+// Defines values for BusifavorCouponCodeStatus.
+const (
+	BusifavorCouponCodeStatusAvailable  BusifavorCouponCodeStatus = "AVAILABLE"
+	BusifavorCouponCodeStatusDispatched BusifavorCouponCodeStatus = "DISPATCHED"
+)
+
+// Valid indicates whether the value is a known member of the BusifavorCouponCodeStatus enum.
+func (e BusifavorCouponCodeStatus) Valid() bool {
+	switch e {
+	case BusifavorCouponCodeStatusAvailable:
+		return true
+	case BusifavorCouponCodeStatusDispatched:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BusifavorCouponState.
 const (
 	BusifavorCouponStateDeactivated      BusifavorCouponState = "DEACTIVATED"
@@ -350,11 +368,20 @@ type BusifavorCouponCodeCount struct {
 
 // BusifavorCouponCodeCoupon The coupon an uploaded code belongs to (券码信息).
 type BusifavorCouponCodeCoupon struct {
+	// AssociateOutTradeNo The order number the coupon is associated with (关联的商户订单号).
+	AssociateOutTradeNo string `json:"associate_out_trade_no,omitempty,omitzero"`
+
+	// AvailableStartTime When the coupon becomes usable (券可使用开始时间).
+	AvailableStartTime core.Time `json:"available_start_time,omitempty,omitzero"`
+
 	// BelongMerchant The merchant the stock belongs to (批次归属商户号).
 	BelongMerchant string `json:"belong_merchant"`
 
 	// Comment An internal remark (批次备注).
 	Comment string `json:"comment,omitempty,omitzero"`
+
+	// CouponCode The user's coupon code (券code).
+	CouponCode string `json:"coupon_code,omitempty,omitzero"`
 
 	// CouponState A user coupon's state (券状态): sent, used, expired, deleted or
 	// deactivated; the REDEEM states belong to coupons redeemed in steps.
@@ -366,14 +393,41 @@ type BusifavorCouponCodeCoupon struct {
 	// CustomEntrance The merchant's own entrance shown on the coupon (自定义入口).
 	CustomEntrance BusifavorCustomEntrance `json:"custom_entrance,omitempty,omitzero"`
 
+	// DeactivateReason Why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo The deactivate_request_no of its deactivation (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime When it was deactivated (券失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
 	// DisplayPatternInfo How a coupon looks in the user's card bag (样式信息).
 	DisplayPatternInfo BusifavorDisplayPatternInfo `json:"display_pattern_info,omitempty,omitzero"`
+
+	// ExpireTime When the coupon expires (券过期时间).
+	ExpireTime core.Time `json:"expire_time,omitempty,omitzero"`
 
 	// GoodsName The goods the coupon applies to (适用商品范围).
 	GoodsName string `json:"goods_name"`
 
+	// ReceiveTime When the user received it (券领券时间).
+	ReceiveTime core.Time `json:"receive_time,omitempty,omitzero"`
+
+	// ReturnRequestNo The return_request_no of its return (回退请求单号).
+	ReturnRequestNo string `json:"return_request_no,omitempty,omitzero"`
+
+	// ReturnTime When it was returned (券回退时间).
+	ReturnTime core.Time `json:"return_time,omitempty,omitzero"`
+
+	// SendRequestNo The out_request_no of the send that gave the coupon (发券请求单号).
+	SendRequestNo string `json:"send_request_no,omitempty,omitzero"`
+
 	// Shareable Whether a link to receive it may be shared (是否允许分享领券链接).
 	Shareable bool `json:"shareable,omitempty,omitzero"`
+
+	// StockID The stock id (批次号).
+	StockID string `json:"stock_id,omitempty,omitzero"`
 
 	// StockName The stock name users see (商家券批次名称).
 	StockName string `json:"stock_name"`
@@ -383,6 +437,12 @@ type BusifavorCouponCodeCoupon struct {
 
 	// Transferable Whether the coupon may be given to others (是否允许转赠).
 	Transferable bool `json:"transferable,omitempty,omitzero"`
+
+	// UseRequestNo The use_request_no of its redemption (核销请求单号).
+	UseRequestNo string `json:"use_request_no,omitempty,omitzero"`
+
+	// UseTime When it was redeemed (券核销时间).
+	UseTime core.Time `json:"use_time,omitempty,omitzero"`
 }
 
 // BusifavorCouponCodeDeletion The answer to deleting an uploaded code (删除预存code结果).
@@ -408,8 +468,8 @@ type BusifavorCouponCodeInformation struct {
 	// Code The code the merchant uploaded (商户上传code).
 	Code string `json:"code,omitempty,omitzero"`
 
-	// CodeStatus Whether the code has been given out yet (商户上传code分配状态).
-	CodeStatus string `json:"code_status,omitempty,omitzero"`
+	// CodeStatus Whether an uploaded code is still free or has been given to a user (商户上传code分配状态).
+	CodeStatus BusifavorCouponCodeStatus `json:"code_status,omitempty,omitzero"`
 
 	// CouponCode The user's coupon code (用户券code).
 	CouponCode string `json:"coupon_code,omitempty,omitzero"`
@@ -447,6 +507,9 @@ type BusifavorCouponCodeList struct {
 
 // BusifavorCouponCodeMode Who makes the coupon codes: WeChat Pay, the merchant per send call, or the merchant by upload (券code模式).
 type BusifavorCouponCodeMode string
+
+// BusifavorCouponCodeStatus Whether an uploaded code is still free or has been given to a user (商户上传code分配状态).
+type BusifavorCouponCodeStatus string
 
 // BusifavorCouponCodeUploadFailure A code that could not be uploaded (上传失败的code).
 type BusifavorCouponCodeUploadFailure struct {
@@ -580,6 +643,12 @@ type BusifavorCouponSendNotification struct {
 
 	// UnionID The user's unionid, when there is one (用户统一标识).
 	UnionID string `json:"unionid,omitempty,omitzero"`
+}
+
+// BusifavorCouponSendResult The answer to a send; the coupon sits under send_coupon_result (发券结果).
+type BusifavorCouponSendResult struct {
+	// SendCouponResult The coupon a send gave (发券结果).
+	SendCouponResult BusifavorCouponSent `json:"send_coupon_result,omitempty,omitzero"`
 }
 
 // BusifavorCouponSent The coupon a send gave (发券结果).
@@ -1008,6 +1077,9 @@ type BusifavorSubsidyReturnReceipt struct {
 
 // BusifavorUserCoupon A merchant coupon a user holds, with its stock's rules (用户券详情).
 type BusifavorUserCoupon struct {
+	// AssociateOutTradeNo The order number the coupon is associated with (关联的商户订单号).
+	AssociateOutTradeNo string `json:"associate_out_trade_no,omitempty,omitzero"`
+
 	// AvailableStartTime When the coupon becomes usable (券可使用开始时间).
 	AvailableStartTime core.Time `json:"available_start_time"`
 
@@ -1030,6 +1102,15 @@ type BusifavorUserCoupon struct {
 	// CustomEntrance The merchant's own entrance shown on the coupon (自定义入口).
 	CustomEntrance BusifavorCustomEntrance `json:"custom_entrance,omitempty,omitzero"`
 
+	// DeactivateReason Why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo The deactivate_request_no of its deactivation (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime When it was deactivated (券失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
 	// DisplayPatternInfo How a coupon looks in the user's card bag (样式信息).
 	DisplayPatternInfo BusifavorDisplayPatternInfo `json:"display_pattern_info"`
 
@@ -1041,6 +1122,12 @@ type BusifavorUserCoupon struct {
 
 	// ReceiveTime When the user received it (券领券时间).
 	ReceiveTime core.Time `json:"receive_time"`
+
+	// ReturnRequestNo The return_request_no of its return (回退请求单号).
+	ReturnRequestNo string `json:"return_request_no,omitempty,omitzero"`
+
+	// ReturnTime When it was returned (券回退时间).
+	ReturnTime core.Time `json:"return_time,omitempty,omitzero"`
 
 	// SendRequestNo The out_request_no of the send that gave the coupon (发券请求单号).
 	SendRequestNo string `json:"send_request_no"`
@@ -1353,7 +1440,7 @@ type QueryBusifavorCallbackParams struct {
 // ListBusifavorCouponCodesParams defines parameters for ListBusifavorCouponCodes.
 type ListBusifavorCouponCodesParams struct {
 	// Status Only codes in this state (券code状态).
-	Status BusifavorCouponState `form:"status,omitempty" json:"status,omitempty,omitzero"`
+	Status BusifavorCouponCodeStatus `form:"status,omitempty" json:"status,omitempty,omitzero"`
 
 	// AppID The app id whose openids the answer uses (公众账号ID).
 	AppID string `form:"appid,omitempty" json:"appid,omitempty,omitzero"`

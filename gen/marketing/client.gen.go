@@ -38,6 +38,7 @@ var (
 	opApplyFavorStockRefundFlowByDay = core.Operation{ID: "ApplyFavorStockRefundFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day", Modes: core.Direct | core.Partner}
 	opRestartFavorStock              = core.Operation{ID: "RestartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/restart", Modes: core.Direct | core.Partner}
 	opStartFavorStock                = core.Operation{ID: "StartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/start", Modes: core.Direct | core.Partner}
+	opStopFavorStock                 = core.Operation{ID: "StopFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/stop", Modes: core.Direct | core.Partner}
 	opApplyFavorStockUseFlow         = core.Operation{ID: "ApplyFavorStockUseFlow", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow", Modes: core.Direct | core.Partner}
 	opApplyFavorStockUseFlowByDay    = core.Operation{ID: "ApplyFavorStockUseFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day", Modes: core.Direct | core.Partner}
 	opListFavorCoupons               = core.Operation{ID: "ListFavorCoupons", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner}
@@ -75,6 +76,7 @@ func Operations() []*core.Operation {
 		&opApplyFavorStockRefundFlowByDay,
 		&opRestartFavorStock,
 		&opStartFavorStock,
+		&opStopFavorStock,
 		&opApplyFavorStockUseFlow,
 		&opApplyFavorStockUseFlowByDay,
 		&opListFavorCoupons,
@@ -494,6 +496,31 @@ func (c *Client) StartFavorStock(ctx context.Context, stockID string, body *Favo
 	}
 	out := new(FavorStockStarted)
 	if err := c.conn.Do(ctx, &opStartFavorStock, uri, &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// StopFavorStock stops a cash-coupon stock for good (终止代金券批次).
+//
+// Terminates a stock: no more coupons are sent, and unlike a pause it
+// cannot be restarted. Coupons already sent stay usable.
+//
+// POST /v3/marketing/favor/stocks/{stock_id}/stop (direct, partner)
+func (c *Client) StopFavorStock(ctx context.Context, stockID string, body *FavorStockCreatorRequest, opts ...core.CallOption) (*FavorStockStopped, error) {
+	if body == nil {
+		return nil, &core.UsageError{Op: opStopFavorStock.ID, Msg: "body is nil"}
+	}
+	b := *body
+	u := core.NewURI("/v3/marketing/favor/stocks/", 64)
+	u.Seg("stock_id", stockID)
+	u.Lit("/stop")
+	uri, err := u.Finish(&opStopFavorStock)
+	if err != nil {
+		return nil, err
+	}
+	out := new(FavorStockStopped)
+	if err := c.conn.Do(ctx, &opStopFavorStock, uri, &b, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil

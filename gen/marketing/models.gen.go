@@ -27,6 +27,60 @@ func (e BankPackageTaskStatus) Valid() bool {
 	}
 }
 
+// Defines values for FavorBackgroundColor.
+const (
+	FavorBackgroundColorColor010 FavorBackgroundColor = "COLOR010"
+	FavorBackgroundColorColor020 FavorBackgroundColor = "COLOR020"
+	FavorBackgroundColorColor030 FavorBackgroundColor = "COLOR030"
+	FavorBackgroundColorColor040 FavorBackgroundColor = "COLOR040"
+	FavorBackgroundColorColor050 FavorBackgroundColor = "COLOR050"
+	FavorBackgroundColorColor060 FavorBackgroundColor = "COLOR060"
+	FavorBackgroundColorColor070 FavorBackgroundColor = "COLOR070"
+	FavorBackgroundColorColor080 FavorBackgroundColor = "COLOR080"
+	FavorBackgroundColorColor081 FavorBackgroundColor = "COLOR081"
+	FavorBackgroundColorColor082 FavorBackgroundColor = "COLOR082"
+	FavorBackgroundColorColor090 FavorBackgroundColor = "COLOR090"
+	FavorBackgroundColorColor100 FavorBackgroundColor = "COLOR100"
+	FavorBackgroundColorColor101 FavorBackgroundColor = "COLOR101"
+	FavorBackgroundColorColor102 FavorBackgroundColor = "COLOR102"
+)
+
+// Valid indicates whether the value is a known member of the FavorBackgroundColor enum.
+func (e FavorBackgroundColor) Valid() bool {
+	switch e {
+	case FavorBackgroundColorColor010:
+		return true
+	case FavorBackgroundColorColor020:
+		return true
+	case FavorBackgroundColorColor030:
+		return true
+	case FavorBackgroundColorColor040:
+		return true
+	case FavorBackgroundColorColor050:
+		return true
+	case FavorBackgroundColorColor060:
+		return true
+	case FavorBackgroundColorColor070:
+		return true
+	case FavorBackgroundColorColor080:
+		return true
+	case FavorBackgroundColorColor081:
+		return true
+	case FavorBackgroundColorColor082:
+		return true
+	case FavorBackgroundColorColor090:
+		return true
+	case FavorBackgroundColorColor100:
+		return true
+	case FavorBackgroundColorColor101:
+		return true
+	case FavorBackgroundColorColor102:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FavorBusinessType.
 const (
 	FavorBusinessTypeMultiuse FavorBusinessType = "MULTIUSE"
@@ -320,6 +374,7 @@ func (e PartnershipState) Valid() bool {
 
 // Defines values for PayGiftActivityStatus.
 const (
+	PayGiftActivityStatusActStatusUnknown   PayGiftActivityStatus = "ACT_STATUS_UNKNOWN"
 	PayGiftActivityStatusCreateActFailed    PayGiftActivityStatus = "CREATE_ACT_FAILED"
 	PayGiftActivityStatusCreateActStatus    PayGiftActivityStatus = "CREATE_ACT_STATUS"
 	PayGiftActivityStatusOngoingActStatus   PayGiftActivityStatus = "ONGOING_ACT_STATUS"
@@ -331,6 +386,8 @@ const (
 // Valid indicates whether the value is a known member of the PayGiftActivityStatus enum.
 func (e PayGiftActivityStatus) Valid() bool {
 	switch e {
+	case PayGiftActivityStatusActStatusUnknown:
+		return true
 	case PayGiftActivityStatusCreateActFailed:
 		return true
 	case PayGiftActivityStatusCreateActStatus:
@@ -402,6 +459,24 @@ func (e PayGiftDeliveryPurpose) Valid() bool {
 	}
 }
 
+// Defines values for PayGiftDeliveryUserCategory.
+const (
+	PayGiftDeliveryUserCategoryDeliveryAllPerson    PayGiftDeliveryUserCategory = "DELIVERY_ALL_PERSON"
+	PayGiftDeliveryUserCategoryDeliveryMemberPerson PayGiftDeliveryUserCategory = "DELIVERY_MEMBER_PERSON"
+)
+
+// Valid indicates whether the value is a known member of the PayGiftDeliveryUserCategory enum.
+func (e PayGiftDeliveryUserCategory) Valid() bool {
+	switch e {
+	case PayGiftDeliveryUserCategoryDeliveryAllPerson:
+		return true
+	case PayGiftDeliveryUserCategoryDeliveryMemberPerson:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PayGiftMerchantOption.
 const (
 	PayGiftMerchantOptionInSeviceCouponMerchant PayGiftMerchantOption = "IN_SEVICE_COUPON_MERCHANT"
@@ -440,13 +515,28 @@ func (e PayGiftPaymentMethod) Valid() bool {
 
 // Defines values for PayGiftPaymentScene.
 const (
-	PayGiftPaymentSceneAppScene PayGiftPaymentScene = "APP_SCENE"
+	PayGiftPaymentSceneAppScene       PayGiftPaymentScene = "APP_SCENE"
+	PayGiftPaymentSceneFacePayScene   PayGiftPaymentScene = "FACE_PAY_SCENE"
+	PayGiftPaymentSceneMiniappScene   PayGiftPaymentScene = "MINIAPP_SCENE"
+	PayGiftPaymentSceneNoSecretScene  PayGiftPaymentScene = "NO_SECRET_SCENE"
+	PayGiftPaymentSceneOtherScene     PayGiftPaymentScene = "OTHER_SCENE"
+	PayGiftPaymentSceneSwingCardScene PayGiftPaymentScene = "SWING_CARD_SCENE"
 )
 
 // Valid indicates whether the value is a known member of the PayGiftPaymentScene enum.
 func (e PayGiftPaymentScene) Valid() bool {
 	switch e {
 	case PayGiftPaymentSceneAppScene:
+		return true
+	case PayGiftPaymentSceneFacePayScene:
+		return true
+	case PayGiftPaymentSceneMiniappScene:
+		return true
+	case PayGiftPaymentSceneNoSecretScene:
+		return true
+	case PayGiftPaymentSceneOtherScene:
+		return true
+	case PayGiftPaymentSceneSwingCardScene:
 		return true
 	default:
 		return false
@@ -630,6 +720,9 @@ type FavorAvailableRegion struct {
 	Type string `json:"type,omitempty,omitzero"`
 }
 
+// FavorBackgroundColor A cash coupon's background colour from WeChat Pay's palette (背景颜色).
+type FavorBackgroundColor string
+
 // FavorBusinessType The business of a stock or coupon; MULTIUSE is a consumption coupon (消费金) (业务类型).
 type FavorBusinessType string
 
@@ -685,6 +778,9 @@ type FavorCoupon struct {
 
 	// Description The usage notes (使用说明).
 	Description string `json:"description,omitempty,omitzero"`
+
+	// NoCash Whether the coupon moves no money (是否无资金流).
+	NoCash bool `json:"no_cash,omitempty,omitzero"`
 
 	// NormalCouponInformation The value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
 	NormalCouponInformation FavorNormalCoupon `json:"normal_coupon_information,omitempty,omitzero"`
@@ -960,8 +1056,8 @@ type FavorNormalCoupon struct {
 
 // FavorPatternInfo How the coupon looks in the user's card wallet (样式信息).
 type FavorPatternInfo struct {
-	// BackgroundColor A background colour from WeChat Pay's palette (背景颜色).
-	BackgroundColor MarketingBackgroundColor `json:"background_color,omitempty,omitzero"`
+	// BackgroundColor A cash coupon's background colour from WeChat Pay's palette (背景颜色).
+	BackgroundColor FavorBackgroundColor `json:"background_color,omitempty,omitzero"`
 
 	// CouponImage The detail picture url from UploadMarketingImage (券详情图片).
 	CouponImage string `json:"coupon_image,omitempty,omitzero"`
@@ -1020,6 +1116,9 @@ type FavorStock struct {
 	// BusinessType The business of a stock or coupon; MULTIUSE is a consumption coupon (消费金) (业务类型).
 	BusinessType FavorBusinessType `json:"business_type,omitempty,omitzero"`
 
+	// CardID The WeChat card id the stock is linked to (活动批次关联的微信卡券id).
+	CardID string `json:"card_id,omitempty,omitzero"`
+
 	// CreateTime When it was created (创建时间).
 	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
 
@@ -1056,8 +1155,8 @@ type FavorStock struct {
 	// StockType The kind of a cash-coupon stock (批次类型).
 	StockType FavorStockType `json:"stock_type"`
 
-	// StockUseRule How many coupons a stock may send and to whom (发放规则).
-	StockUseRule FavorStockUseRule `json:"stock_use_rule"`
+	// StockUseRule A stock's sending rules as its queries answer them (批次使用规则).
+	StockUseRule FavorStockUseRuleInfo `json:"stock_use_rule"`
 
 	// StopTime When it was stopped (终止批次的时间).
 	StopTime core.Time `json:"stop_time,omitempty,omitzero"`
@@ -1168,6 +1267,15 @@ type FavorStockStarted struct {
 // FavorStockStatus The state of a cash-coupon stock (批次状态).
 type FavorStockStatus string
 
+// FavorStockStopped A stopped (terminated) cash-coupon stock.
+type FavorStockStopped struct {
+	// StockID The stock id (批次号).
+	StockID string `json:"stock_id"`
+
+	// StopTime When it was stopped (终止时间).
+	StopTime core.Time `json:"stop_time"`
+}
+
 // FavorStockType The kind of a cash-coupon stock (批次类型).
 type FavorStockType string
 
@@ -1190,6 +1298,36 @@ type FavorStockUseRule struct {
 
 	// PreventAPIAbuse Whether WeChat Pay blocks suspicious receivers (api发券防刷).
 	PreventAPIAbuse bool `json:"prevent_api_abuse"`
+}
+
+// FavorStockUseRuleInfo A stock's sending rules as its queries answer them (批次使用规则).
+type FavorStockUseRuleInfo struct {
+	// CombineUse Whether it combines with other coupons (是否可叠加其他优惠).
+	CombineUse bool `json:"combine_use,omitempty,omitzero"`
+
+	// CouponType The coupon kind, NORMAL or CUT_TO (券类型).
+	CouponType string `json:"coupon_type,omitempty,omitzero"`
+
+	// FixedNormalCoupon The value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
+	FixedNormalCoupon FavorNormalCoupon `json:"fixed_normal_coupon,omitempty,omitzero"`
+
+	// GoodsTag The order goods tags that qualify (订单优惠标记).
+	GoodsTag []string `json:"goods_tag,omitempty,omitzero"`
+
+	// MaxAmount The total budget in fen (总预算).
+	MaxAmount int64 `json:"max_amount"`
+
+	// MaxAmountByDay The most value sent per day in fen (单天发放上限金额).
+	MaxAmountByDay int64 `json:"max_amount_by_day,omitempty,omitzero"`
+
+	// MaxCoupons The most coupons the stock sends (发放总上限).
+	MaxCoupons int64 `json:"max_coupons"`
+
+	// MaxCouponsPerUser The most coupons one user can receive (单个用户可领个数).
+	MaxCouponsPerUser int64 `json:"max_coupons_per_user"`
+
+	// TradeType The payment scenes that qualify (支付方式).
+	TradeType []FavorTradeType `json:"trade_type,omitempty,omitzero"`
 }
 
 // FavorTradeType A payment scene a coupon is limited to (支付方式).
@@ -1431,8 +1569,8 @@ type PayGiftActivityType string
 
 // PayGiftAdvancedSetting The advanced settings of a pay-gift activity (活动高级设置).
 type PayGiftAdvancedSetting struct {
-	// DeliveryUserCategory The kind of award an activity gives (奖品类型).
-	DeliveryUserCategory PayGiftAwardType `json:"delivery_user_category,omitempty,omitzero"`
+	// DeliveryUserCategory Which users the activity is offered to, everyone or the merchant's members (投放用户类别).
+	DeliveryUserCategory PayGiftDeliveryUserCategory `json:"delivery_user_category,omitempty,omitzero"`
 
 	// GoodsTags The order goods tags that qualify (订单优惠标记).
 	GoodsTags []string `json:"goods_tags,omitempty,omitzero"`
@@ -1500,6 +1638,9 @@ type PayGiftAwardType string
 
 // PayGiftDeliveryPurpose What the activity leads users to (投放目的).
 type PayGiftDeliveryPurpose string
+
+// PayGiftDeliveryUserCategory Which users the activity is offered to, everyone or the merchant's members (投放用户类别).
+type PayGiftDeliveryUserCategory string
 
 // PayGiftFullSendRule Who gets which award for reaching the threshold (满额送发放规则).
 type PayGiftFullSendRule struct {
@@ -1632,9 +1773,6 @@ type PayGiftPaymentMethodInformation struct {
 
 // PayGiftPaymentMode The payment scenes and methods that qualify (支付模式).
 type PayGiftPaymentMode struct {
-	// PaymentMethodInformation The payment method that qualifies (支付方式信息).
-	PaymentMethodInformation PayGiftPaymentMethodInformation `json:"payment_method_information,omitempty,omitzero"`
-
 	// PaymentSceneList The payment scenes (支付场景列表).
 	PaymentSceneList []PayGiftPaymentScene `json:"payment_scene_list,omitempty,omitzero"`
 }
@@ -1899,6 +2037,9 @@ type RestartFavorStockJSONRequestBody = FavorStockCreatorRequest
 
 // StartFavorStockJSONRequestBody defines body for StartFavorStock for application/json ContentType.
 type StartFavorStockJSONRequestBody = FavorStockCreatorRequest
+
+// StopFavorStockJSONRequestBody defines body for StopFavorStock for application/json ContentType.
+type StopFavorStockJSONRequestBody = FavorStockCreatorRequest
 
 // SendFavorCouponJSONRequestBody defines body for SendFavorCoupon for application/json ContentType.
 type SendFavorCouponJSONRequestBody = SendFavorCouponRequest

@@ -1075,7 +1075,7 @@ type SceneInfo struct {
 	DeviceID string `json:"device_id,omitempty,omitzero"`
 
 	// PayerClientIP The payer's IP address, IPv4 or IPv6 (用户终端IP).
-	PayerClientIP string `json:"payer_client_ip,omitempty,omitzero"`
+	PayerClientIP string `json:"payer_client_ip"`
 
 	// StoreInfo The merchant's store (商户门店信息).
 	StoreInfo StoreInfo `json:"store_info,omitempty,omitzero"`
@@ -1090,16 +1090,16 @@ type SettleInfo struct {
 // StoreInfo The merchant's store (商户门店信息).
 type StoreInfo struct {
 	// Address The street address (详细地址).
-	Address string `json:"address"`
+	Address string `json:"address,omitempty,omitzero"`
 
 	// AreaCode The administrative area code (地区编码).
-	AreaCode string `json:"area_code"`
+	AreaCode string `json:"area_code,omitempty,omitzero"`
 
 	// ID The store number (门店编号).
-	ID string `json:"id,omitempty,omitzero"`
+	ID string `json:"id"`
 
 	// Name The store name (门店名称).
-	Name string `json:"name"`
+	Name string `json:"name,omitempty,omitzero"`
 }
 
 // SubsidyDetail One way of subsidising installments (贴息详情).
