@@ -281,6 +281,108 @@ func (e BusifavorStockType) Valid() bool {
 	}
 }
 
+// Defines values for BusifavorSubsidyPayReceiptFailReason.
+const (
+	BusifavorSubsidyPayReceiptFailReasonPayReceiptExceedSubsidyAmountQuota BusifavorSubsidyPayReceiptFailReason = "PAY_RECEIPT_EXCEED_SUBSIDY_AMOUNT_QUOTA"
+	BusifavorSubsidyPayReceiptFailReasonPayReceiptExceedSubsidyCountQuota  BusifavorSubsidyPayReceiptFailReason = "PAY_RECEIPT_EXCEED_SUBSIDY_COUNT_QUOTA"
+	BusifavorSubsidyPayReceiptFailReasonPayReceiptInsufficientBalance      BusifavorSubsidyPayReceiptFailReason = "PAY_RECEIPT_INSUFFICIENT_BALANCE"
+	BusifavorSubsidyPayReceiptFailReasonPayReceiptNotIncomesplitOrder      BusifavorSubsidyPayReceiptFailReason = "PAY_RECEIPT_NOT_INCOMESPLIT_ORDER"
+	BusifavorSubsidyPayReceiptFailReasonPayReceiptOther                    BusifavorSubsidyPayReceiptFailReason = "PAY_RECEIPT_OTHER"
+)
+
+// Valid indicates whether the value is a known member of the BusifavorSubsidyPayReceiptFailReason enum.
+func (e BusifavorSubsidyPayReceiptFailReason) Valid() bool {
+	switch e {
+	case BusifavorSubsidyPayReceiptFailReasonPayReceiptExceedSubsidyAmountQuota:
+		return true
+	case BusifavorSubsidyPayReceiptFailReasonPayReceiptExceedSubsidyCountQuota:
+		return true
+	case BusifavorSubsidyPayReceiptFailReasonPayReceiptInsufficientBalance:
+		return true
+	case BusifavorSubsidyPayReceiptFailReasonPayReceiptNotIncomesplitOrder:
+		return true
+	case BusifavorSubsidyPayReceiptFailReasonPayReceiptOther:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BusifavorSubsidyPayReceiptStatus.
+const (
+	BusifavorSubsidyPayReceiptStatusPayReceiptAccepted      BusifavorSubsidyPayReceiptStatus = "PAY_RECEIPT_ACCEPTED"
+	BusifavorSubsidyPayReceiptStatusPayReceiptFail          BusifavorSubsidyPayReceiptStatus = "PAY_RECEIPT_FAIL"
+	BusifavorSubsidyPayReceiptStatusPayReceiptFullReturn    BusifavorSubsidyPayReceiptStatus = "PAY_RECEIPT_FULL_RETURN"
+	BusifavorSubsidyPayReceiptStatusPayReceiptPartialReturn BusifavorSubsidyPayReceiptStatus = "PAY_RECEIPT_PARTIAL_RETURN"
+	BusifavorSubsidyPayReceiptStatusPayReceiptReturning     BusifavorSubsidyPayReceiptStatus = "PAY_RECEIPT_RETURNING"
+	BusifavorSubsidyPayReceiptStatusPayReceiptSuccess       BusifavorSubsidyPayReceiptStatus = "PAY_RECEIPT_SUCCESS"
+	BusifavorSubsidyPayReceiptStatusPayReceiptUnknown       BusifavorSubsidyPayReceiptStatus = "PAY_RECEIPT_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the BusifavorSubsidyPayReceiptStatus enum.
+func (e BusifavorSubsidyPayReceiptStatus) Valid() bool {
+	switch e {
+	case BusifavorSubsidyPayReceiptStatusPayReceiptAccepted:
+		return true
+	case BusifavorSubsidyPayReceiptStatusPayReceiptFail:
+		return true
+	case BusifavorSubsidyPayReceiptStatusPayReceiptFullReturn:
+		return true
+	case BusifavorSubsidyPayReceiptStatusPayReceiptPartialReturn:
+		return true
+	case BusifavorSubsidyPayReceiptStatusPayReceiptReturning:
+		return true
+	case BusifavorSubsidyPayReceiptStatusPayReceiptSuccess:
+		return true
+	case BusifavorSubsidyPayReceiptStatusPayReceiptUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BusifavorSubsidyReturnReceiptFailReason.
+const (
+	BusifavorSubsidyReturnReceiptFailReasonReturnReceiptInsufficientBalance BusifavorSubsidyReturnReceiptFailReason = "RETURN_RECEIPT_INSUFFICIENT_BALANCE"
+	BusifavorSubsidyReturnReceiptFailReasonReturnReceiptOther               BusifavorSubsidyReturnReceiptFailReason = "RETURN_RECEIPT_OTHER"
+)
+
+// Valid indicates whether the value is a known member of the BusifavorSubsidyReturnReceiptFailReason enum.
+func (e BusifavorSubsidyReturnReceiptFailReason) Valid() bool {
+	switch e {
+	case BusifavorSubsidyReturnReceiptFailReasonReturnReceiptInsufficientBalance:
+		return true
+	case BusifavorSubsidyReturnReceiptFailReasonReturnReceiptOther:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BusifavorSubsidyReturnReceiptStatus.
+const (
+	BusifavorSubsidyReturnReceiptStatusReturnReceiptAccepted BusifavorSubsidyReturnReceiptStatus = "RETURN_RECEIPT_ACCEPTED"
+	BusifavorSubsidyReturnReceiptStatusReturnReceiptFail     BusifavorSubsidyReturnReceiptStatus = "RETURN_RECEIPT_FAIL"
+	BusifavorSubsidyReturnReceiptStatusReturnReceiptSuccess  BusifavorSubsidyReturnReceiptStatus = "RETURN_RECEIPT_SUCCESS"
+	BusifavorSubsidyReturnReceiptStatusReturnReceiptUnknown  BusifavorSubsidyReturnReceiptStatus = "RETURN_RECEIPT_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the BusifavorSubsidyReturnReceiptStatus enum.
+func (e BusifavorSubsidyReturnReceiptStatus) Valid() bool {
+	switch e {
+	case BusifavorSubsidyReturnReceiptStatusReturnReceiptAccepted:
+		return true
+	case BusifavorSubsidyReturnReceiptStatusReturnReceiptFail:
+		return true
+	case BusifavorSubsidyReturnReceiptStatusReturnReceiptSuccess:
+		return true
+	case BusifavorSubsidyReturnReceiptStatusReturnReceiptUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
 // BusifavorAvailableDayTime A time of day, in seconds from midnight (当天可用时间段).
 type BusifavorAvailableDayTime struct {
 	// BeginTime The start, in seconds from midnight (当天可用开始时间).
@@ -315,7 +417,7 @@ type BusifavorCallback struct {
 	NotifyURL string `json:"notify_url"`
 
 	// UpdateTime When the URL was set (修改时间).
-	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+	UpdateTime core.Time `json:"update_time"`
 }
 
 // BusifavorCodeDisplayMode How the coupon code is shown to the user: not at all, as a barcode or as a QR code (code展示模式).
@@ -448,10 +550,10 @@ type BusifavorCouponCodeCoupon struct {
 // BusifavorCouponCodeDeletion The answer to deleting an uploaded code (删除预存code结果).
 type BusifavorCouponCodeDeletion struct {
 	// DeleteTime When the code was deleted (删除时间).
-	DeleteTime core.Time `json:"delete_time,omitempty,omitzero"`
+	DeleteTime core.Time `json:"delete_time"`
 
 	// StockID The stock id (批次号).
-	StockID string `json:"stock_id,omitempty,omitzero"`
+	StockID string `json:"stock_id"`
 }
 
 // BusifavorCouponCodeDetail An uploaded code with the coupon it became (预存code详情).
@@ -460,16 +562,16 @@ type BusifavorCouponCodeDetail struct {
 	CodeInformation BusifavorCouponCodeInformation `json:"code_information"`
 
 	// CouponInformation The coupon an uploaded code belongs to (券码信息).
-	CouponInformation BusifavorCouponCodeCoupon `json:"coupon_information"`
+	CouponInformation BusifavorCouponCodeCoupon `json:"coupon_information,omitempty,omitzero"`
 }
 
 // BusifavorCouponCodeInformation An uploaded code and what became of it (券code信息).
 type BusifavorCouponCodeInformation struct {
 	// Code The code the merchant uploaded (商户上传code).
-	Code string `json:"code,omitempty,omitzero"`
+	Code string `json:"code"`
 
 	// CodeStatus Whether an uploaded code is still free or has been given to a user (商户上传code分配状态).
-	CodeStatus BusifavorCouponCodeStatus `json:"code_status,omitempty,omitzero"`
+	CodeStatus BusifavorCouponCodeStatus `json:"code_status"`
 
 	// CouponCode The user's coupon code (用户券code).
 	CouponCode string `json:"coupon_code,omitempty,omitzero"`
@@ -660,7 +762,7 @@ type BusifavorCouponSent struct {
 	OutRequestNo string `json:"out_request_no,omitempty,omitzero"`
 
 	// StockID The stock id (批次号).
-	StockID string `json:"stock_id"`
+	StockID string `json:"stock_id,omitempty,omitzero"`
 }
 
 // BusifavorCouponState A user coupon's state (券状态): sent, used, expired, deleted or
@@ -939,7 +1041,7 @@ type BusifavorStockSendRule struct {
 	MaxAmountByDay int64 `json:"max_amount_by_day,omitempty,omitzero"`
 
 	// MaxCoupons The most coupons the stock may send (批次最大发放个数).
-	MaxCoupons int64 `json:"max_coupons"`
+	MaxCoupons int64 `json:"max_coupons,omitempty,omitzero"`
 
 	// MaxCouponsByDay The most coupons sent per day (单天发放上限个数).
 	MaxCouponsByDay int64 `json:"max_coupons_by_day,omitempty,omitzero"`
@@ -989,8 +1091,8 @@ type BusifavorSubsidyPayReceipt struct {
 	// Description The description of the payment (补差付款描述).
 	Description string `json:"description"`
 
-	// FailReason Why the payment failed, e.g. INSUFFICIENT_BALANCE (补差付款失败原因).
-	FailReason string `json:"fail_reason,omitempty,omitzero"`
+	// FailReason Why a subsidy payment failed (补差付款失败原因).
+	FailReason BusifavorSubsidyPayReceiptFailReason `json:"fail_reason,omitempty,omitzero"`
 
 	// OutSubsidyNo The merchant's payment number (业务请求唯一单号).
 	OutSubsidyNo string `json:"out_subsidy_no"`
@@ -1001,10 +1103,8 @@ type BusifavorSubsidyPayReceipt struct {
 	// PayerMerchant The merchant that pays (营销补差扣款商户号).
 	PayerMerchant string `json:"payer_merchant"`
 
-	// Status The receipt's state, e.g. ACCEPTED, SUCCESS or FAIL (补差付款单据状态).
-	//
-	// Example: SUCCESS
-	Status string `json:"status"`
+	// Status The state of a subsidy payment receipt (补差付款单据状态).
+	Status BusifavorSubsidyPayReceiptStatus `json:"status"`
 
 	// StockID The stock id (商家券批次号).
 	StockID string `json:"stock_id"`
@@ -1019,11 +1119,17 @@ type BusifavorSubsidyPayReceipt struct {
 	TransactionID string `json:"transaction_id"`
 }
 
+// BusifavorSubsidyPayReceiptFailReason Why a subsidy payment failed (补差付款失败原因).
+type BusifavorSubsidyPayReceiptFailReason string
+
 // BusifavorSubsidyPayReceiptList The subsidy payments of a coupon (补差付款单列表).
 type BusifavorSubsidyPayReceiptList struct {
 	// PayReceiptList The receipts (补差付款单据列表).
 	PayReceiptList []BusifavorSubsidyPayReceipt `json:"pay_receipt_list,omitempty,omitzero"`
 }
+
+// BusifavorSubsidyPayReceiptStatus The state of a subsidy payment receipt (补差付款单据状态).
+type BusifavorSubsidyPayReceiptStatus string
 
 // BusifavorSubsidyReturnReceipt A subsidy return receipt (营销补差回退单).
 type BusifavorSubsidyReturnReceipt struct {
@@ -1036,8 +1142,8 @@ type BusifavorSubsidyReturnReceipt struct {
 	// Description The description of the return (补差回退描述).
 	Description string `json:"description"`
 
-	// FailReason Why the return failed, e.g. INSUFFICIENT_BALANCE (补差回退失败原因).
-	FailReason string `json:"fail_reason,omitempty,omitzero"`
+	// FailReason Why a subsidy return failed (补差回退失败原因).
+	FailReason BusifavorSubsidyReturnReceiptFailReason `json:"fail_reason,omitempty,omitzero"`
 
 	// OutSubsidyReturnNo The merchant's return number (业务请求唯一单号).
 	OutSubsidyReturnNo string `json:"out_subsidy_return_no"`
@@ -1057,10 +1163,8 @@ type BusifavorSubsidyReturnReceipt struct {
 	// ReturnDoneTime When the return completed (补差回退完成时间).
 	ReturnDoneTime core.Time `json:"return_done_time,omitempty,omitzero"`
 
-	// Status The receipt's state, e.g. SUCCESS or FAIL (补差回退单据状态).
-	//
-	// Example: SUCCESS
-	Status string `json:"status"`
+	// Status The state of a subsidy return receipt (补差回退单据状态).
+	Status BusifavorSubsidyReturnReceiptStatus `json:"status"`
 
 	// StockID The stock id (商家券批次号).
 	StockID string `json:"stock_id"`
@@ -1075,13 +1179,19 @@ type BusifavorSubsidyReturnReceipt struct {
 	TransactionID string `json:"transaction_id"`
 }
 
+// BusifavorSubsidyReturnReceiptFailReason Why a subsidy return failed (补差回退失败原因).
+type BusifavorSubsidyReturnReceiptFailReason string
+
+// BusifavorSubsidyReturnReceiptStatus The state of a subsidy return receipt (补差回退单据状态).
+type BusifavorSubsidyReturnReceiptStatus string
+
 // BusifavorUserCoupon A merchant coupon a user holds, with its stock's rules (用户券详情).
 type BusifavorUserCoupon struct {
 	// AssociateOutTradeNo The order number the coupon is associated with (关联的商户订单号).
 	AssociateOutTradeNo string `json:"associate_out_trade_no,omitempty,omitzero"`
 
 	// AvailableStartTime When the coupon becomes usable (券可使用开始时间).
-	AvailableStartTime core.Time `json:"available_start_time"`
+	AvailableStartTime core.Time `json:"available_start_time,omitempty,omitzero"`
 
 	// BelongMerchant The merchant the stock belongs to (批次归属商户号).
 	BelongMerchant string `json:"belong_merchant"`
@@ -1112,16 +1222,16 @@ type BusifavorUserCoupon struct {
 	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
 
 	// DisplayPatternInfo How a coupon looks in the user's card bag (样式信息).
-	DisplayPatternInfo BusifavorDisplayPatternInfo `json:"display_pattern_info"`
+	DisplayPatternInfo BusifavorDisplayPatternInfo `json:"display_pattern_info,omitempty,omitzero"`
 
 	// ExpireTime When the coupon expires (券过期时间).
-	ExpireTime core.Time `json:"expire_time"`
+	ExpireTime core.Time `json:"expire_time,omitempty,omitzero"`
 
 	// GoodsName The goods the coupon applies to (适用商品范围).
 	GoodsName string `json:"goods_name"`
 
 	// ReceiveTime When the user received it (券领券时间).
-	ReceiveTime core.Time `json:"receive_time"`
+	ReceiveTime core.Time `json:"receive_time,omitempty,omitzero"`
 
 	// ReturnRequestNo The return_request_no of its return (回退请求单号).
 	ReturnRequestNo string `json:"return_request_no,omitempty,omitzero"`
@@ -1130,7 +1240,7 @@ type BusifavorUserCoupon struct {
 	ReturnTime core.Time `json:"return_time,omitempty,omitzero"`
 
 	// SendRequestNo The out_request_no of the send that gave the coupon (发券请求单号).
-	SendRequestNo string `json:"send_request_no"`
+	SendRequestNo string `json:"send_request_no,omitempty,omitzero"`
 
 	// Shareable Whether a link to receive it may be shared (是否允许分享链接).
 	Shareable bool `json:"shareable,omitempty,omitzero"`
@@ -1157,7 +1267,7 @@ type BusifavorUserCoupon struct {
 // BusifavorUserCouponList One page of a user's merchant coupons (用户券列表).
 type BusifavorUserCouponList struct {
 	// Data The coupons of this page (结果集).
-	Data []BusifavorUserCoupon `json:"data"`
+	Data []BusifavorUserCoupon `json:"data,omitempty,omitzero"`
 
 	// Limit The page size (分页大小).
 	Limit int64 `json:"limit"`
@@ -1395,7 +1505,7 @@ type UpdateBusifavorStockRequest struct {
 // UploadBusifavorCouponCodesRequest Codes to upload to a MERCHANT_UPLOAD stock (上传预存code请求).
 type UploadBusifavorCouponCodesRequest struct {
 	// CouponCodeList The codes (券code列表).
-	CouponCodeList []string `json:"coupon_code_list,omitempty,omitzero"`
+	CouponCodeList []string `json:"coupon_code_list"`
 
 	// UploadRequestNo The merchant's unique number for this upload (请求业务单据号).
 	UploadRequestNo string `json:"upload_request_no"`

@@ -34,7 +34,7 @@ type CertificateAlgorithmType string
 
 // CertificateList The merchant's platform certificates.
 type CertificateList struct {
-	Data []PlatformCertificate `json:"data"`
+	Data []PlatformCertificate `json:"data,omitempty,omitzero"`
 }
 
 // EncryptedResource Data encrypted with the APIv3 key (AEAD_AES_256_GCM); the client decrypts it.
@@ -43,7 +43,7 @@ type EncryptedResource struct {
 	Algorithm string `json:"algorithm"`
 
 	// AssociatedData The associated data.
-	AssociatedData string `json:"associated_data,omitempty,omitzero"`
+	AssociatedData string `json:"associated_data"`
 
 	// Ciphertext Base64 of the ciphertext followed by the 16-byte tag.
 	Ciphertext string `json:"ciphertext"`

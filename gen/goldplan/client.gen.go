@@ -119,7 +119,7 @@ func (c *Client) OpenGoldPlanAdvertisingShow(ctx context.Context, body *GoldPlan
 // Replaces the industry filter (同业过滤) so that advertisers of those industries are not shown.
 //
 // POST /v3/goldplan/merchants/set-advertising-industry-filter (partner)
-func (c *Client) SetGoldPlanAdvertisingIndustryFilter(ctx context.Context, body *GoldPlanAdvertisingRequest, opts ...core.CallOption) error {
+func (c *Client) SetGoldPlanAdvertisingIndustryFilter(ctx context.Context, body *GoldPlanIndustryFilterRequest, opts ...core.CallOption) error {
 	m := c.conn.Mode()
 	if body == nil {
 		return &core.UsageError{Op: opSetGoldPlanAdvertisingIndustryFilter.ID, Msg: "body is nil"}

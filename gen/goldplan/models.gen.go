@@ -181,7 +181,7 @@ type CloseGoldPlanAdvertisingShowRequest struct {
 	SubMchID string `json:"sub_mchid"`
 }
 
-// GoldPlanAdvertisingRequest A sub-merchant and the advertiser industries to keep out of its pay-result page (同业过滤).
+// GoldPlanAdvertisingRequest A sub-merchant and, optionally, the advertiser industries to keep out of its pay-result page (同业过滤).
 type GoldPlanAdvertisingRequest struct {
 	// AdvertisingIndustryFilters The industries to keep out, at most 5 (同业过滤标签值).
 	AdvertisingIndustryFilters []GoldPlanIndustryFilter `json:"advertising_industry_filters,omitempty,omitzero"`
@@ -201,6 +201,15 @@ type GoldPlanCustomPageStatus struct {
 
 // GoldPlanIndustryFilter An advertiser industry; values are spelt as WeChat Pay defines them (同业过滤标签值).
 type GoldPlanIndustryFilter string
+
+// GoldPlanIndustryFilterRequest A sub-merchant and the advertiser industries to keep out of its pay-result page, which this operation needs (同业过滤).
+type GoldPlanIndustryFilterRequest struct {
+	// AdvertisingIndustryFilters The industries to keep out, at most 5 (同业过滤标签值).
+	AdvertisingIndustryFilters []GoldPlanIndustryFilter `json:"advertising_industry_filters"`
+
+	// SubMchID The sub-merchant (特约商户号).
+	SubMchID string `json:"sub_mchid"`
+}
 
 // GoldPlanOperationType Whether to open or close a feature (操作类型).
 type GoldPlanOperationType string
@@ -227,4 +236,4 @@ type CloseGoldPlanAdvertisingShowJSONRequestBody = CloseGoldPlanAdvertisingShowR
 type OpenGoldPlanAdvertisingShowJSONRequestBody = GoldPlanAdvertisingRequest
 
 // SetGoldPlanAdvertisingIndustryFilterJSONRequestBody defines body for SetGoldPlanAdvertisingIndustryFilter for application/json ContentType.
-type SetGoldPlanAdvertisingIndustryFilterJSONRequestBody = GoldPlanAdvertisingRequest
+type SetGoldPlanAdvertisingIndustryFilterJSONRequestBody = GoldPlanIndustryFilterRequest

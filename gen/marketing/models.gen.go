@@ -564,10 +564,10 @@ func (e PayGiftSendContent) Valid() bool {
 // AddPayGiftActivityMerchantsRequest The issuing merchants to add to an activity (新增活动发券商户号请求).
 type AddPayGiftActivityMerchantsRequest struct {
 	// AddRequestNo The merchant's unique number of this request (请求业务单据号).
-	AddRequestNo string `json:"add_request_no,omitempty,omitzero"`
+	AddRequestNo string `json:"add_request_no"`
 
 	// MerchantIDList The merchant ids to add (发券商户号).
-	MerchantIDList []string `json:"merchant_id_list,omitempty,omitzero"`
+	MerchantIDList []string `json:"merchant_id_list"`
 }
 
 // BankPackageTask A task that imported a file of bank agreement numbers into a user package (上传任务).
@@ -696,10 +696,10 @@ type CreatePayGiftActivityRequest struct {
 // DeletePayGiftActivityMerchantsRequest The issuing merchants to remove from an activity (删除活动发券商户号请求).
 type DeletePayGiftActivityMerchantsRequest struct {
 	// DeleteRequestNo The merchant's unique number of this request (商户请求单号).
-	DeleteRequestNo string `json:"delete_request_no,omitempty,omitzero"`
+	DeleteRequestNo string `json:"delete_request_no"`
 
 	// MerchantIDList The merchant ids to remove (删除的发券商户号).
-	MerchantIDList []string `json:"merchant_id_list,omitempty,omitzero"`
+	MerchantIDList []string `json:"merchant_id_list"`
 }
 
 // FavorAvailableRegion A region where a consumption coupon can be used (消费金可用地域).
@@ -750,10 +750,10 @@ type FavorCoupon struct {
 	AvailableBalance int64 `json:"available_balance,omitempty,omitzero"`
 
 	// AvailableBeginTime When it becomes usable (可用开始时间).
-	AvailableBeginTime core.Time `json:"available_begin_time,omitempty,omitzero"`
+	AvailableBeginTime core.Time `json:"available_begin_time"`
 
 	// AvailableEndTime When it stops being usable (可用结束时间).
-	AvailableEndTime core.Time `json:"available_end_time,omitempty,omitzero"`
+	AvailableEndTime core.Time `json:"available_end_time"`
 
 	// BusinessType The business of a stock or coupon; MULTIUSE is a consumption coupon (消费金) (业务类型).
 	BusinessType FavorBusinessType `json:"business_type,omitempty,omitzero"`
@@ -765,40 +765,40 @@ type FavorCoupon struct {
 	CouponID string `json:"coupon_id,omitempty,omitzero"`
 
 	// CouponName The coupon name (代金券名称).
-	CouponName string `json:"coupon_name,omitempty,omitzero"`
+	CouponName string `json:"coupon_name"`
 
 	// CouponType The kind of a cash coupon (券类型).
-	CouponType FavorCouponType `json:"coupon_type,omitempty,omitzero"`
+	CouponType FavorCouponType `json:"coupon_type"`
 
 	// CreateTime When the user received it (领券时间).
-	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+	CreateTime core.Time `json:"create_time"`
 
 	// CutToMessage The terms of a cut-to (减至) coupon (减至批次特定信息).
 	CutToMessage FavorCutToMessage `json:"cut_to_message,omitempty,omitzero"`
 
 	// Description The usage notes (使用说明).
-	Description string `json:"description,omitempty,omitzero"`
+	Description string `json:"description"`
 
 	// NoCash Whether the coupon moves no money (是否无资金流).
-	NoCash bool `json:"no_cash,omitempty,omitzero"`
+	NoCash bool `json:"no_cash"`
 
 	// NormalCouponInformation The value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
 	NormalCouponInformation FavorNormalCoupon `json:"normal_coupon_information,omitempty,omitzero"`
 
 	// Singleitem Whether it discounts single items (是否单品优惠).
-	Singleitem bool `json:"singleitem,omitempty,omitzero"`
+	Singleitem bool `json:"singleitem"`
 
 	// StartTime When the stock was activated (激活批次的时间).
 	StartTime core.Time `json:"start_time,omitempty,omitzero"`
 
 	// Status The state of a cash coupon (代金券状态).
-	Status FavorCouponStatus `json:"status,omitempty,omitzero"`
+	Status FavorCouponStatus `json:"status"`
 
 	// StockCreatorMchID The merchant that created the stock (创建批次的商户号).
-	StockCreatorMchID string `json:"stock_creator_mchid,omitempty,omitzero"`
+	StockCreatorMchID string `json:"stock_creator_mchid"`
 
 	// StockID The stock id (批次号).
-	StockID string `json:"stock_id,omitempty,omitzero"`
+	StockID string `json:"stock_id"`
 
 	// StopTime When the stock was stopped (终止批次的时间).
 	StopTime core.Time `json:"stop_time,omitempty,omitzero"`
@@ -855,7 +855,7 @@ type FavorCouponGoodsDetail struct {
 // FavorCouponList One page of a user's cash coupons.
 type FavorCouponList struct {
 	// Data The coupons of this page (结果集).
-	Data []FavorCoupon `json:"data"`
+	Data []FavorCoupon `json:"data,omitempty,omitzero"`
 
 	// Limit The page size (分页大小).
 	Limit int64 `json:"limit"`
@@ -943,7 +943,7 @@ type FavorCouponUseRule struct {
 	CombineUse bool `json:"combine_use,omitempty,omitzero"`
 
 	// CouponAvailableTime When a coupon can be redeemed (券可核销时间).
-	CouponAvailableTime FavorCouponAvailableTime `json:"coupon_available_time"`
+	CouponAvailableTime FavorCouponAvailableTime `json:"coupon_available_time,omitempty,omitzero"`
 
 	// DiscountCoupon The rule of a percentage-discount coupon (折扣券使用规则).
 	DiscountCoupon FavorDiscountCoupon `json:"discount_coupon,omitempty,omitzero"`
@@ -973,10 +973,10 @@ type FavorCouponUseRule struct {
 // FavorCutToMessage The terms of a cut-to (减至) coupon (减至批次特定信息).
 type FavorCutToMessage struct {
 	// CutToPrice The unit price after the discount, in fen (减至后的优惠单价).
-	CutToPrice int64 `json:"cut_to_price,omitempty,omitzero"`
+	CutToPrice int64 `json:"cut_to_price"`
 
 	// SinglePriceMax The highest unit price the discount applies to, in fen (可用优惠的商品最高单价).
-	SinglePriceMax int64 `json:"single_price_max,omitempty,omitzero"`
+	SinglePriceMax int64 `json:"single_price_max"`
 }
 
 // FavorDiscountCoupon The rule of a percentage-discount coupon (折扣券使用规则).
@@ -1015,7 +1015,7 @@ type FavorFixAvailableTime struct {
 	AvailableWeekDay []FavorWeekday `json:"available_week_day,omitempty,omitzero"`
 
 	// BeginTime The start of the daily window, in seconds after midnight (当天开始时间).
-	BeginTime int64 `json:"begin_time,omitempty,omitzero"`
+	BeginTime int64 `json:"begin_time"`
 
 	// EndTime The end of the daily window, in seconds after midnight (当天结束时间).
 	EndTime int64 `json:"end_time,omitempty,omitzero"`
@@ -1039,10 +1039,10 @@ type FavorJumpTarget string
 // FavorLimitCard The bank cards a coupon is limited to (指定银行卡BIN).
 type FavorLimitCard struct {
 	// Bin The card BINs that qualify (指定卡BIN).
-	Bin []string `json:"bin,omitempty,omitzero"`
+	Bin []string `json:"bin"`
 
 	// Name The card product name (银行卡名称).
-	Name string `json:"name,omitempty,omitzero"`
+	Name string `json:"name"`
 }
 
 // FavorNormalCoupon The value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
@@ -1063,7 +1063,7 @@ type FavorPatternInfo struct {
 	CouponImage string `json:"coupon_image,omitempty,omitzero"`
 
 	// Description The usage notes (使用说明).
-	Description string `json:"description,omitempty,omitzero"`
+	Description string `json:"description"`
 
 	// JumpTarget Where the coupon in the card wallet leads (卡包跳转目标).
 	JumpTarget FavorJumpTarget `json:"jump_target,omitempty,omitzero"`
@@ -1120,7 +1120,7 @@ type FavorStock struct {
 	CardID string `json:"card_id,omitempty,omitzero"`
 
 	// CreateTime When it was created (创建时间).
-	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+	CreateTime core.Time `json:"create_time"`
 
 	// CutToMessage The terms of a cut-to (减至) coupon (减至批次特定信息).
 	CutToMessage FavorCutToMessage `json:"cut_to_message,omitempty,omitzero"`
@@ -1129,25 +1129,25 @@ type FavorStock struct {
 	Description string `json:"description"`
 
 	// DistributedCoupons How many coupons have been sent (已发券数量).
-	DistributedCoupons int64 `json:"distributed_coupons,omitempty,omitzero"`
+	DistributedCoupons int64 `json:"distributed_coupons"`
 
 	// NoCash Whether the coupons move no money (是否无资金流).
 	NoCash bool `json:"no_cash"`
 
 	// Singleitem Whether it discounts single items (是否单品优惠).
-	Singleitem bool `json:"singleitem,omitempty,omitzero"`
+	Singleitem bool `json:"singleitem"`
 
 	// StartTime When it was activated (激活批次的时间).
 	StartTime core.Time `json:"start_time,omitempty,omitzero"`
 
 	// Status The state of a cash-coupon stock (批次状态).
-	Status FavorStockStatus `json:"status,omitempty,omitzero"`
+	Status FavorStockStatus `json:"status"`
 
 	// StockCreatorMchID The merchant that created it (创建批次的商户号).
-	StockCreatorMchID string `json:"stock_creator_mchid,omitempty,omitzero"`
+	StockCreatorMchID string `json:"stock_creator_mchid"`
 
 	// StockID The stock id (批次号).
-	StockID string `json:"stock_id,omitempty,omitzero"`
+	StockID string `json:"stock_id"`
 
 	// StockName The stock name (批次名称).
 	StockName string `json:"stock_name"`
@@ -1156,7 +1156,7 @@ type FavorStock struct {
 	StockType FavorStockType `json:"stock_type"`
 
 	// StockUseRule A stock's sending rules as its queries answer them (批次使用规则).
-	StockUseRule FavorStockUseRuleInfo `json:"stock_use_rule"`
+	StockUseRule FavorStockUseRuleInfo `json:"stock_use_rule,omitempty,omitzero"`
 
 	// StopTime When it was stopped (终止批次的时间).
 	StopTime core.Time `json:"stop_time,omitempty,omitzero"`
@@ -1318,7 +1318,7 @@ type FavorStockUseRuleInfo struct {
 	MaxAmount int64 `json:"max_amount"`
 
 	// MaxAmountByDay The most value sent per day in fen (单天发放上限金额).
-	MaxAmountByDay int64 `json:"max_amount_by_day,omitempty,omitzero"`
+	MaxAmountByDay int64 `json:"max_amount_by_day"`
 
 	// MaxCoupons The most coupons the stock sends (发放总上限).
 	MaxCoupons int64 `json:"max_coupons"`
@@ -1507,13 +1507,13 @@ type PayGiftActivityBaseInfo struct {
 	BackgroundColor MarketingBackgroundColor `json:"background_color,omitempty,omitzero"`
 
 	// BeginTime When the activity starts (活动开始时间).
-	BeginTime core.Time `json:"begin_time,omitempty,omitzero"`
+	BeginTime core.Time `json:"begin_time"`
 
 	// DeliveryPurpose What the activity leads users to (投放目的).
 	DeliveryPurpose PayGiftDeliveryPurpose `json:"delivery_purpose"`
 
 	// EndTime When it ends (活动结束时间).
-	EndTime core.Time `json:"end_time,omitempty,omitzero"`
+	EndTime core.Time `json:"end_time"`
 
 	// MerchantLogoURL The logo url from UploadMarketingImage (商户logo).
 	MerchantLogoURL string `json:"merchant_logo_url"`
@@ -1558,10 +1558,10 @@ type PayGiftActivityStatus string
 // PayGiftActivityTerminated A terminated pay-gift activity.
 type PayGiftActivityTerminated struct {
 	// ActivityID The activity id (活动id).
-	ActivityID string `json:"activity_id,omitempty,omitzero"`
+	ActivityID string `json:"activity_id"`
 
 	// TerminateTime When it ended (生效时间).
-	TerminateTime core.Time `json:"terminate_time,omitempty,omitzero"`
+	TerminateTime core.Time `json:"terminate_time"`
 }
 
 // PayGiftActivityType The kind of a pay-gift activity (活动类型).
@@ -1588,10 +1588,10 @@ type PayGiftAdvancedSetting struct {
 // PayGiftAvailableDayTime A daily time window in which an activity is on (每日可用时间).
 type PayGiftAvailableDayTime struct {
 	// BeginDayTime The start, as hhmmss (每日可用开始时间).
-	BeginDayTime string `json:"begin_day_time,omitempty,omitzero"`
+	BeginDayTime string `json:"begin_day_time"`
 
 	// EndDayTime The end, as hhmmss (每日可用结束时间).
-	EndDayTime string `json:"end_day_time,omitempty,omitzero"`
+	EndDayTime string `json:"end_day_time"`
 }
 
 // PayGiftAvailablePeriods The periods in which an activity is on (可用时间段).
@@ -1606,19 +1606,19 @@ type PayGiftAvailablePeriods struct {
 // PayGiftAvailableTime A period in which an activity is on (可用时间).
 type PayGiftAvailableTime struct {
 	// BeginTime The start (可用开始时间).
-	BeginTime core.Time `json:"begin_time,omitempty,omitzero"`
+	BeginTime core.Time `json:"begin_time"`
 
 	// EndTime The end (可用结束时间).
-	EndTime core.Time `json:"end_time,omitempty,omitzero"`
+	EndTime core.Time `json:"end_time"`
 }
 
 // PayGiftAward An award of a pay-gift activity (奖品基本信息).
 type PayGiftAward struct {
 	// OriginalImageURL The large award picture url (奖品原始图).
-	OriginalImageURL string `json:"original_image_url,omitempty,omitzero"`
+	OriginalImageURL string `json:"original_image_url"`
 
 	// StockID The coupon stock awarded (代金券批次Id).
-	StockID string `json:"stock_id,omitempty,omitzero"`
+	StockID string `json:"stock_id"`
 
 	// ThumbnailURL The small award picture url (奖品缩略图).
 	ThumbnailURL string `json:"thumbnail_url,omitempty,omitzero"`
@@ -1645,7 +1645,7 @@ type PayGiftDeliveryUserCategory string
 // PayGiftFullSendRule Who gets which award for reaching the threshold (满额送发放规则).
 type PayGiftFullSendRule struct {
 	// AwardList The awards (奖品基本信息列表).
-	AwardList []PayGiftAward `json:"award_list,omitempty,omitzero"`
+	AwardList []PayGiftAward `json:"award_list"`
 
 	// AwardType The kind of award an activity gives (奖品类型).
 	AwardType PayGiftAwardType `json:"award_type"`
@@ -1666,31 +1666,31 @@ type PayGiftFullSendRule struct {
 // PayGiftGoods A goods item a qualifying payment must include (指定商品).
 type PayGiftGoods struct {
 	// CreateTime When it was added (创建时间).
-	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+	CreateTime core.Time `json:"create_time"`
 
 	// GoodsID The goods code (指定商品).
-	GoodsID string `json:"goods_id,omitempty,omitzero"`
+	GoodsID string `json:"goods_id"`
 
 	// UpdateTime When it last changed (更新时间).
-	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+	UpdateTime core.Time `json:"update_time"`
 }
 
 // PayGiftGoodsList One page of the goods of a pay-gift activity.
 type PayGiftGoodsList struct {
 	// ActivityID The activity id (活动id).
-	ActivityID string `json:"activity_id,omitempty,omitzero"`
+	ActivityID string `json:"activity_id"`
 
 	// Data The goods of this page (结果集).
 	Data []PayGiftGoods `json:"data,omitempty,omitzero"`
 
 	// Limit The page size (分页大小).
-	Limit int64 `json:"limit,omitempty,omitzero"`
+	Limit int64 `json:"limit"`
 
 	// Offset The page number (分页页码).
-	Offset int64 `json:"offset,omitempty,omitzero"`
+	Offset int64 `json:"offset"`
 
 	// TotalCount How many goods there are in all (总数).
-	TotalCount int64 `json:"total_count,omitempty,omitzero"`
+	TotalCount int64 `json:"total_count"`
 }
 
 // PayGiftInvalidMerchant A merchant that could not be added (无效发券商户).
@@ -1708,7 +1708,7 @@ type PayGiftMerchant struct {
 	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
 
 	// MchID The merchant id (商户号).
-	MchID string `json:"mchid,omitempty,omitzero"`
+	MchID string `json:"mchid"`
 
 	// MerchantName The merchant name (商户名称).
 	MerchantName string `json:"merchant_name,omitempty,omitzero"`
@@ -1720,19 +1720,19 @@ type PayGiftMerchant struct {
 // PayGiftMerchantList One page of the issuing merchants of a pay-gift activity.
 type PayGiftMerchantList struct {
 	// ActivityID The activity id (活动id).
-	ActivityID string `json:"activity_id,omitempty,omitzero"`
+	ActivityID string `json:"activity_id"`
 
 	// Data The merchants of this page (结果集).
 	Data []PayGiftMerchant `json:"data,omitempty,omitzero"`
 
 	// Limit The page size (分页大小).
-	Limit int64 `json:"limit,omitempty,omitzero"`
+	Limit int64 `json:"limit"`
 
 	// Offset The page number (分页页码).
-	Offset int64 `json:"offset,omitempty,omitzero"`
+	Offset int64 `json:"offset"`
 
 	// TotalCount How many merchants there are in all (总数).
-	TotalCount int64 `json:"total_count,omitempty,omitzero"`
+	TotalCount int64 `json:"total_count"`
 }
 
 // PayGiftMerchantOption How the issuing merchants are chosen (发券商户号选项).
@@ -1753,7 +1753,7 @@ type PayGiftMerchantsAdded struct {
 // PayGiftMerchantsDeleted The result of removing issuing merchants.
 type PayGiftMerchantsDeleted struct {
 	// ActivityID The activity id (活动id).
-	ActivityID string `json:"activity_id,omitempty,omitzero"`
+	ActivityID string `json:"activity_id"`
 
 	// DeleteTime When they were removed (删除时间).
 	DeleteTime core.Time `json:"delete_time,omitempty,omitzero"`
@@ -1768,7 +1768,7 @@ type PayGiftPaymentMethodInformation struct {
 	BankAbbreviation string `json:"bank_abbreviation,omitempty,omitzero"`
 
 	// PaymentMethod The payment method that qualifies; CFT is the WeChat balance (支付方式).
-	PaymentMethod PayGiftPaymentMethod `json:"payment_method,omitempty,omitzero"`
+	PaymentMethod PayGiftPaymentMethod `json:"payment_method"`
 }
 
 // PayGiftPaymentMode The payment scenes and methods that qualify (支付模式).

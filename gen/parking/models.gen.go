@@ -508,7 +508,7 @@ type ParkingTransaction struct {
 // ParkingTransactionAmount The amounts of a parking deduction (订单金额信息).
 type ParkingTransactionAmount struct {
 	// Currency The currency; CNY (货币类型).
-	Currency string `json:"currency"`
+	Currency string `json:"currency,omitempty,omitzero"`
 
 	// DiscountTotal The discount in fen (折扣).
 	DiscountTotal int64 `json:"discount_total,omitempty,omitzero"`

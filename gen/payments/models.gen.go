@@ -160,6 +160,7 @@ func (e SubsidyPeriodType) Valid() bool {
 
 // Defines values for TradeState.
 const (
+	TradeStateACCEPT     TradeState = "ACCEPT"
 	TradeStateClosed     TradeState = "CLOSED"
 	TradeStateNotPay     TradeState = "NOTPAY"
 	TradeStatePayError   TradeState = "PAYERROR"
@@ -172,6 +173,8 @@ const (
 // Valid indicates whether the value is a known member of the TradeState enum.
 func (e TradeState) Valid() bool {
 	switch e {
+	case TradeStateACCEPT:
+		return true
 	case TradeStateClosed:
 		return true
 	case TradeStateNotPay:
@@ -1014,19 +1017,19 @@ type PromotionDetail struct {
 // PromotionGoodsDetail An item a discount applied to.
 type PromotionGoodsDetail struct {
 	// DiscountAmount The discount on these items (商品优惠金额).
-	DiscountAmount int64 `json:"discount_amount,omitempty,omitzero"`
+	DiscountAmount int64 `json:"discount_amount"`
 
 	// GoodsID The item code (商品编码).
-	GoodsID string `json:"goods_id,omitempty,omitzero"`
+	GoodsID string `json:"goods_id"`
 
 	// GoodsRemark A remark (商品备注).
 	GoodsRemark string `json:"goods_remark,omitempty,omitzero"`
 
 	// Quantity How many (商品数量).
-	Quantity int64 `json:"quantity,omitempty,omitzero"`
+	Quantity int64 `json:"quantity"`
 
 	// UnitPrice The price of one (商品单价).
-	UnitPrice int64 `json:"unit_price,omitempty,omitzero"`
+	UnitPrice int64 `json:"unit_price"`
 }
 
 // PromotionScope Whether a discount covers the whole order or single items (优惠范围).

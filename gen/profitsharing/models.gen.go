@@ -545,7 +545,7 @@ type CreateBrandProfitSharingReturnOrderRequest struct {
 // CreateProfitSharingOrderRequest A profit-sharing order (请求分账). Set sub_mchid in partner mode.
 type CreateProfitSharingOrderRequest struct {
 	// AppID The app id that PERSONAL_OPENID receivers' openids belong to (应用ID).
-	AppID string `json:"appid,omitempty,omitzero"`
+	AppID string `json:"appid"`
 
 	// OutOrderNo The merchant's profit-sharing order number, unique per merchant; retries with it share once (商户分账单号).
 	//
@@ -786,7 +786,7 @@ type ProfitSharingOrderDetail struct {
 	// DetailID The WeChat Pay id of this share (分账明细单号).
 	//
 	// Example: 36011111111111111111111
-	DetailID string `json:"detail_id,omitempty,omitzero"`
+	DetailID string `json:"detail_id"`
 
 	// FailReason Why a share was closed (分账失败原因).
 	FailReason ProfitSharingDetailFailReason `json:"fail_reason,omitempty,omitzero"`

@@ -478,7 +478,7 @@ type CreateTransferBatchDetail struct {
 	UserIDCard string `json:"user_id_card,omitempty,omitzero"`
 
 	// UserName The payee's real name, sent encrypted (收款用户姓名).
-	UserName string `json:"user_name"`
+	UserName string `json:"user_name,omitempty,omitzero"`
 }
 
 // CreateTransferBatchRequest A batch of transfers to users' balances.
@@ -508,7 +508,7 @@ type CreateTransferBatchRequest struct {
 	TransferDetailList []CreateTransferBatchDetail `json:"transfer_detail_list"`
 
 	// TransferSceneID The transfer scene the merchant has opened (转账场景ID).
-	TransferSceneID string `json:"transfer_scene_id"`
+	TransferSceneID string `json:"transfer_scene_id,omitempty,omitzero"`
 }
 
 // CreateTransferBatchResponse An accepted transfer batch.
@@ -1059,7 +1059,7 @@ type TransferBatchDetail struct {
 	UpdateTime core.Time `json:"update_time"`
 
 	// UserName The payee's name, encrypted to the merchant's key (收款用户姓名).
-	UserName string `json:"user_name"`
+	UserName string `json:"user_name,omitempty,omitzero"`
 }
 
 // TransferBatchDetailBrief A transfer of a batch, in a batch listing (转账明细单).
