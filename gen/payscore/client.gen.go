@@ -854,7 +854,7 @@ func (c *Client) DirectTerminatePayscorePermission(ctx context.Context, authoriz
 // QueryPayscorePermissionByOpenID queries a user's payscore authorisation by openid (查询与用户授权记录（openid）).
 //
 // GET /v3/payscore/permissions/openid/{openid} (direct)
-func (c *Client) QueryPayscorePermissionByOpenID(ctx context.Context, openID string, params *QueryPayscorePermissionByOpenIDParams, opts ...core.CallOption) (*PayscorePermission, error) {
+func (c *Client) QueryPayscorePermissionByOpenID(ctx context.Context, openID string, params *QueryPayscorePermissionByOpenIDParams, opts ...core.CallOption) (*PayscoreDirectPermission, error) {
 	m := c.conn.Mode()
 	var p QueryPayscorePermissionByOpenIDParams
 	if params != nil {
@@ -871,7 +871,7 @@ func (c *Client) QueryPayscorePermissionByOpenID(ctx context.Context, openID str
 	if err != nil {
 		return nil, err
 	}
-	out := new(PayscorePermission)
+	out := new(PayscoreDirectPermission)
 	if err := c.conn.Do(ctx, &opQueryPayscorePermissionByOpenID, uri, nil, out, opts); err != nil {
 		return nil, err
 	}

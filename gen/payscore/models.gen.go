@@ -919,6 +919,49 @@ type PayscoreDevice struct {
 	StartDeviceID string `json:"start_device_id,omitempty,omitzero"`
 }
 
+// PayscoreDirectPermission A user's authorisation of a payscore service as a direct merchant's
+// query by openid answers it (授权记录), without partner mode's fields.
+type PayscoreDirectPermission struct {
+	// AppID The app id; the service provider's in partner mode (应用ID).
+	AppID string `json:"appid"`
+
+	// AuthorizationCode The merchant's number for the authorisation (授权协议号).
+	AuthorizationCode string `json:"authorization_code,omitempty,omitzero"`
+
+	// AuthorizationState Whether the user has authorised the service: AVAILABLE, UNAVAILABLE, or UNBINDUSER (never authorised) (授权状态).
+	AuthorizationState PayscoreAuthorizationState `json:"authorization_state"`
+
+	// AuthorizationSuccessTime When the user last authorised (最近一次授权成功时间).
+	AuthorizationSuccessTime core.Time `json:"authorization_success_time,omitempty,omitzero"`
+
+	// CancelAuthorizationTime When the user last ended the authorisation (最近一次解除授权时间).
+	CancelAuthorizationTime core.Time `json:"cancel_authorization_time,omitempty,omitzero"`
+
+	// ChannelID The channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// MchID The merchant id; the service provider's in partner mode (商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL The URL that receives the authorisation notifications (授权通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OpenID The user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// RiskLevelVersion The version of the risk levels (分层版本).
+	RiskLevelVersion int64 `json:"risk_level_version,omitempty,omitzero"`
+
+	// ServiceID The payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// UserLabel The user's label from the assessment (用户标签).
+	UserLabel string `json:"user_label,omitempty,omitzero"`
+
+	// UserRiskLevel The user's risk level assigned by payscore (用户分层).
+	UserRiskLevel int64 `json:"user_risk_level,omitempty,omitzero"`
+}
+
 // PayscoreEndLocation Where the service actually ended, sent at completion (实际服务位置).
 type PayscoreEndLocation struct {
 	// EndLocation Where the service ended (服务结束地点).
