@@ -83,7 +83,7 @@ func Operations() []*core.Operation {
 // Returns where WeChat Pay sends a merchant's coupon events.
 //
 // GET /v3/marketing/busifavor/callbacks (direct)
-func (c *Client) QueryBusifavorCallback(ctx context.Context, params *QueryBusifavorCallbackParams, opts ...core.CallOption) (*BusifavorCallback, error) {
+func (c *Client) QueryBusifavorCallback(ctx context.Context, params *QueryBusifavorCallbackParams, opts ...core.CallOption) (*BusifavorCallbackQueried, error) {
 	m := c.conn.Mode()
 	var p QueryBusifavorCallbackParams
 	if params != nil {
@@ -98,7 +98,7 @@ func (c *Client) QueryBusifavorCallback(ctx context.Context, params *QueryBusifa
 	if err != nil {
 		return nil, err
 	}
-	out := new(BusifavorCallback)
+	out := new(BusifavorCallbackQueried)
 	if err := c.conn.Do(ctx, &opQueryBusifavorCallback, uri, nil, out, opts); err != nil {
 		return nil, err
 	}

@@ -420,6 +420,15 @@ type BusifavorCallback struct {
 	UpdateTime core.Time `json:"update_time"`
 }
 
+// BusifavorCallbackQueried A merchant's coupon event notification URL as the query answers it (商家券事件通知地址).
+type BusifavorCallbackQueried struct {
+	// MchID The merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL The URL that receives the events (通知URL地址).
+	NotifyURL string `json:"notify_url"`
+}
+
 // BusifavorCodeDisplayMode How the coupon code is shown to the user: not at all, as a barcode or as a QR code (code展示模式).
 type BusifavorCodeDisplayMode string
 
