@@ -1320,13 +1320,13 @@ type CreateAndCompletePayscoreOrderInput struct {
 	SubMchID string
 }
 
-// CreateAndCompletePayscoreOrder creates and complete a payscore order in one call (创单结单合并), in the client's mode: it calls DirectCreateAndCompletePayscoreOrder in direct mode and PartnerCreateAndCompletePayscoreOrder in partner mode.
+// CreateAndCompletePayscoreOrder creates and complete a payscore order in one call (创单结单合并), in the client's mode: it calls DirectCreateAndCompletePayscoreOrder in direct mode and PartnerCreateAndCompletePayscoreOrder in partner mode. Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil.
 //
 // For services without order risk checks (免确认模式): records a finished
 // service and deducts its fees from a user who has authorised the
-// service. Direct mode also returns the order, which this spec leaves
-// undecoded so that one method serves both modes.
-func (c *Client) CreateAndCompletePayscoreOrder(ctx context.Context, in *CreateAndCompletePayscoreOrderInput, opts ...core.CallOption) error {
+// service. Direct mode answers with the order; partner mode answers 204
+// without a body.
+func (c *Client) CreateAndCompletePayscoreOrder(ctx context.Context, in *CreateAndCompletePayscoreOrderInput, opts ...core.CallOption) (*PayscoreDirectOrder, error) {
 	var v CreateAndCompletePayscoreOrderInput
 	if in != nil {
 		v = *in
@@ -1345,7 +1345,7 @@ func (c *Client) CreateAndCompletePayscoreOrder(ctx context.Context, in *CreateA
 			for i := range v.PostDiscounts {
 				var err error
 				if body.PostDiscounts[i], err = v.PostDiscounts[i].partner(opCreateAndCompletePayscoreOrder.ID, ""+"PostDiscounts["+strconv.Itoa(i)+"]."); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
@@ -1354,7 +1354,7 @@ func (c *Client) CreateAndCompletePayscoreOrder(ctx context.Context, in *CreateA
 			for i := range v.PostPayments {
 				var err error
 				if body.PostPayments[i], err = v.PostPayments[i].partner(opCreateAndCompletePayscoreOrder.ID, ""+"PostPayments["+strconv.Itoa(i)+"]."); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
@@ -1364,13 +1364,13 @@ func (c *Client) CreateAndCompletePayscoreOrder(ctx context.Context, in *CreateA
 		if !core.IsZero(v.TimeRange) {
 			var err error
 			if body.TimeRange, err = v.TimeRange.partner(opCreateAndCompletePayscoreOrder.ID, ""+"TimeRange."); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		body.TotalAmount = v.TotalAmount
 		body.SubAppID = v.SubAppID
 		body.SubMchID = v.SubMchID
-		return c.PartnerCreateAndCompletePayscoreOrder(ctx, &body, opts...)
+		return nil, c.PartnerCreateAndCompletePayscoreOrder(ctx, &body, opts...)
 	}
 	var body CreateAndCompletePayscoreOrderRequest
 	body.AppID = v.AppID
@@ -1385,7 +1385,7 @@ func (c *Client) CreateAndCompletePayscoreOrder(ctx context.Context, in *CreateA
 		for i := range v.PostDiscounts {
 			var err error
 			if body.PostDiscounts[i], err = v.PostDiscounts[i].direct(opCreateAndCompletePayscoreOrder.ID, ""+"PostDiscounts["+strconv.Itoa(i)+"]."); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
@@ -1394,7 +1394,7 @@ func (c *Client) CreateAndCompletePayscoreOrder(ctx context.Context, in *CreateA
 		for i := range v.PostPayments {
 			var err error
 			if body.PostPayments[i], err = v.PostPayments[i].direct(opCreateAndCompletePayscoreOrder.ID, ""+"PostPayments["+strconv.Itoa(i)+"]."); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
@@ -1404,15 +1404,15 @@ func (c *Client) CreateAndCompletePayscoreOrder(ctx context.Context, in *CreateA
 	if !core.IsZero(v.TimeRange) {
 		var err error
 		if body.TimeRange, err = v.TimeRange.direct(opCreateAndCompletePayscoreOrder.ID, ""+"TimeRange."); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	body.TotalAmount = v.TotalAmount
 	if v.SubAppID != "" {
-		return &core.UsageError{Op: opCreateAndCompletePayscoreOrder.ID, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opCreateAndCompletePayscoreOrder.ID, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
 	}
 	if v.SubMchID != "" {
-		return &core.UsageError{Op: opCreateAndCompletePayscoreOrder.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opCreateAndCompletePayscoreOrder.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
 	return c.DirectCreateAndCompletePayscoreOrder(ctx, &body, opts...)
 }
@@ -1421,14 +1421,14 @@ func (c *Client) CreateAndCompletePayscoreOrder(ctx context.Context, in *CreateA
 //
 // For services without order risk checks (免确认模式): records a finished
 // service and deducts its fees from a user who has authorised the
-// service. Direct mode also returns the order, which this spec leaves
-// undecoded so that one method serves both modes.
+// service. Direct mode answers with the order; partner mode answers 204
+// without a body.
 //
 // POST /v3/payscore/serviceorder/direct-complete (direct)
-func (c *Client) DirectCreateAndCompletePayscoreOrder(ctx context.Context, body *CreateAndCompletePayscoreOrderRequest, opts ...core.CallOption) error {
+func (c *Client) DirectCreateAndCompletePayscoreOrder(ctx context.Context, body *CreateAndCompletePayscoreOrderRequest, opts ...core.CallOption) (*PayscoreDirectOrder, error) {
 	m := c.conn.Mode()
 	if body == nil {
-		return &core.UsageError{Op: opCreateAndCompletePayscoreOrder.ID, Msg: "body is nil"}
+		return nil, &core.UsageError{Op: opCreateAndCompletePayscoreOrder.ID, Msg: "body is nil"}
 	}
 	b := *body
 	if b.AppID == "" {
@@ -1437,7 +1437,11 @@ func (c *Client) DirectCreateAndCompletePayscoreOrder(ctx context.Context, body 
 	if b.NotifyURL == "" {
 		b.NotifyURL = m.NotifyURL
 	}
-	return c.conn.Do(ctx, &opCreateAndCompletePayscoreOrder, "/v3/payscore/serviceorder/direct-complete", &b, nil, opts)
+	out := new(PayscoreDirectOrder)
+	if err := c.conn.Do(ctx, &opCreateAndCompletePayscoreOrder, "/v3/payscore/serviceorder/direct-complete", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // CancelPayscoreOrderInput is the input of CancelPayscoreOrder, in either mode: the fields of DirectCancelPayscoreOrder and PartnerCancelPayscoreOrder, without the merchant ids, which come from the client's configuration.
@@ -1452,12 +1456,12 @@ type CancelPayscoreOrderInput struct {
 	SubMchID string
 }
 
-// CancelPayscoreOrder cancels a payscore service order (取消支付分订单), in the client's mode: it calls DirectCancelPayscoreOrder in direct mode and PartnerCancelPayscoreOrder in partner mode.
+// CancelPayscoreOrder cancels a payscore service order (取消支付分订单), in the client's mode: it calls DirectCancelPayscoreOrder in direct mode and PartnerCancelPayscoreOrder in partner mode. Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil.
 //
 // Cancels an order in state CREATED or DOING that cannot be paid. Direct
-// mode answers with the order's ids, which this spec leaves undecoded so
-// that one method serves both modes (partner mode answers 204).
-func (c *Client) CancelPayscoreOrder(ctx context.Context, outOrderNo string, in *CancelPayscoreOrderInput, opts ...core.CallOption) error {
+// mode answers with the order's ids; partner mode answers 204 without a
+// body.
+func (c *Client) CancelPayscoreOrder(ctx context.Context, outOrderNo string, in *CancelPayscoreOrderInput, opts ...core.CallOption) (*PayscoreOrderIDs, error) {
 	var v CancelPayscoreOrderInput
 	if in != nil {
 		v = *in
@@ -1465,19 +1469,19 @@ func (c *Client) CancelPayscoreOrder(ctx context.Context, outOrderNo string, in 
 	if c.conn.Mode().Partner {
 		var body PartnerCancelPayscoreOrderRequest
 		if v.AppID != "" {
-			return &core.UsageError{Op: opCancelPayscoreOrder.ID, Msg: "AppID is a direct-mode field but the client is in partner mode"}
+			return nil, &core.UsageError{Op: opCancelPayscoreOrder.ID, Msg: "AppID is a direct-mode field but the client is in partner mode"}
 		}
 		body.Reason = v.Reason
 		body.ServiceID = v.ServiceID
 		body.SubMchID = v.SubMchID
-		return c.PartnerCancelPayscoreOrder(ctx, outOrderNo, &body, opts...)
+		return nil, c.PartnerCancelPayscoreOrder(ctx, outOrderNo, &body, opts...)
 	}
 	var body CancelPayscoreOrderRequest
 	body.AppID = v.AppID
 	body.Reason = v.Reason
 	body.ServiceID = v.ServiceID
 	if v.SubMchID != "" {
-		return &core.UsageError{Op: opCancelPayscoreOrder.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opCancelPayscoreOrder.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
 	return c.DirectCancelPayscoreOrder(ctx, outOrderNo, &body, opts...)
 }
@@ -1485,14 +1489,14 @@ func (c *Client) CancelPayscoreOrder(ctx context.Context, outOrderNo string, in 
 // DirectCancelPayscoreOrder cancels a payscore service order (取消支付分订单), in direct mode; CancelPayscoreOrder works in both modes.
 //
 // Cancels an order in state CREATED or DOING that cannot be paid. Direct
-// mode answers with the order's ids, which this spec leaves undecoded so
-// that one method serves both modes (partner mode answers 204).
+// mode answers with the order's ids; partner mode answers 204 without a
+// body.
 //
 // POST /v3/payscore/serviceorder/{out_order_no}/cancel (direct)
-func (c *Client) DirectCancelPayscoreOrder(ctx context.Context, outOrderNo string, body *CancelPayscoreOrderRequest, opts ...core.CallOption) error {
+func (c *Client) DirectCancelPayscoreOrder(ctx context.Context, outOrderNo string, body *CancelPayscoreOrderRequest, opts ...core.CallOption) (*PayscoreOrderIDs, error) {
 	m := c.conn.Mode()
 	if body == nil {
-		return &core.UsageError{Op: opCancelPayscoreOrder.ID, Msg: "body is nil"}
+		return nil, &core.UsageError{Op: opCancelPayscoreOrder.ID, Msg: "body is nil"}
 	}
 	b := *body
 	if b.AppID == "" {
@@ -1503,9 +1507,13 @@ func (c *Client) DirectCancelPayscoreOrder(ctx context.Context, outOrderNo strin
 	u.Lit("/cancel")
 	uri, err := u.Finish(&opCancelPayscoreOrder)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return c.conn.Do(ctx, &opCancelPayscoreOrder, uri, &b, nil, opts)
+	out := new(PayscoreOrderIDs)
+	if err := c.conn.Do(ctx, &opCancelPayscoreOrder, uri, &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // PayscoreEndLocationInput is the mode-independent form of PayscoreEndLocation (direct mode) and PayscoreLocation (partner mode).
@@ -1594,12 +1602,12 @@ type CompletePayscoreOrderInput struct {
 	SubMchID string
 }
 
-// CompletePayscoreOrder completes a payscore service order (完结支付分订单), in the client's mode: it calls DirectCompletePayscoreOrder in direct mode and PartnerCompletePayscoreOrder in partner mode.
+// CompletePayscoreOrder completes a payscore service order (完结支付分订单), in the client's mode: it calls DirectCompletePayscoreOrder in direct mode and PartnerCompletePayscoreOrder in partner mode. Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil.
 //
 // Ends the service with the final fees; WeChat Pay then collects
-// total_amount from the user. Direct mode also returns the order, which
-// this spec leaves undecoded; query the order for its state.
-func (c *Client) CompletePayscoreOrder(ctx context.Context, outOrderNo string, in *CompletePayscoreOrderInput, opts ...core.CallOption) error {
+// total_amount from the user. Direct mode answers with the order;
+// partner mode answers 204 without a body.
+func (c *Client) CompletePayscoreOrder(ctx context.Context, outOrderNo string, in *CompletePayscoreOrderInput, opts ...core.CallOption) (*PayscoreDirectOrder, error) {
 	var v CompletePayscoreOrderInput
 	if in != nil {
 		v = *in
@@ -1607,14 +1615,14 @@ func (c *Client) CompletePayscoreOrder(ctx context.Context, outOrderNo string, i
 	if c.conn.Mode().Partner {
 		var body PartnerCompletePayscoreOrderRequest
 		if v.AppID != "" {
-			return &core.UsageError{Op: opCompletePayscoreOrder.ID, Msg: "AppID is a direct-mode field but the client is in partner mode"}
+			return nil, &core.UsageError{Op: opCompletePayscoreOrder.ID, Msg: "AppID is a direct-mode field but the client is in partner mode"}
 		}
 		body.Device = v.Device
 		body.GoodsTag = v.GoodsTag
 		if !core.IsZero(v.Location) {
 			var err error
 			if body.Location, err = v.Location.partner(opCompletePayscoreOrder.ID, ""+"Location."); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if len(v.PostDiscounts) > 0 {
@@ -1622,7 +1630,7 @@ func (c *Client) CompletePayscoreOrder(ctx context.Context, outOrderNo string, i
 			for i := range v.PostDiscounts {
 				var err error
 				if body.PostDiscounts[i], err = v.PostDiscounts[i].partner(opCompletePayscoreOrder.ID, ""+"PostDiscounts["+strconv.Itoa(i)+"]."); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
@@ -1633,7 +1641,7 @@ func (c *Client) CompletePayscoreOrder(ctx context.Context, outOrderNo string, i
 		body.TotalAmount = v.TotalAmount
 		body.CompleteTime = v.CompleteTime
 		body.SubMchID = v.SubMchID
-		return c.PartnerCompletePayscoreOrder(ctx, outOrderNo, &body, opts...)
+		return nil, c.PartnerCompletePayscoreOrder(ctx, outOrderNo, &body, opts...)
 	}
 	var body CompletePayscoreOrderRequest
 	body.AppID = v.AppID
@@ -1642,7 +1650,7 @@ func (c *Client) CompletePayscoreOrder(ctx context.Context, outOrderNo string, i
 	if !core.IsZero(v.Location) {
 		var err error
 		if body.Location, err = v.Location.direct(opCompletePayscoreOrder.ID, ""+"Location."); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if len(v.PostDiscounts) > 0 {
@@ -1650,7 +1658,7 @@ func (c *Client) CompletePayscoreOrder(ctx context.Context, outOrderNo string, i
 		for i := range v.PostDiscounts {
 			var err error
 			if body.PostDiscounts[i], err = v.PostDiscounts[i].direct(opCompletePayscoreOrder.ID, ""+"PostDiscounts["+strconv.Itoa(i)+"]."); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
@@ -1660,10 +1668,10 @@ func (c *Client) CompletePayscoreOrder(ctx context.Context, outOrderNo string, i
 	body.TimeRange = v.TimeRange
 	body.TotalAmount = v.TotalAmount
 	if !core.IsZero(v.CompleteTime) {
-		return &core.UsageError{Op: opCompletePayscoreOrder.ID, Msg: "CompleteTime is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opCompletePayscoreOrder.ID, Msg: "CompleteTime is a partner-mode field but the client is in direct mode"}
 	}
 	if v.SubMchID != "" {
-		return &core.UsageError{Op: opCompletePayscoreOrder.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opCompletePayscoreOrder.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
 	return c.DirectCompletePayscoreOrder(ctx, outOrderNo, &body, opts...)
 }
@@ -1671,14 +1679,14 @@ func (c *Client) CompletePayscoreOrder(ctx context.Context, outOrderNo string, i
 // DirectCompletePayscoreOrder completes a payscore service order (完结支付分订单), in direct mode; CompletePayscoreOrder works in both modes.
 //
 // Ends the service with the final fees; WeChat Pay then collects
-// total_amount from the user. Direct mode also returns the order, which
-// this spec leaves undecoded; query the order for its state.
+// total_amount from the user. Direct mode answers with the order;
+// partner mode answers 204 without a body.
 //
 // POST /v3/payscore/serviceorder/{out_order_no}/complete (direct)
-func (c *Client) DirectCompletePayscoreOrder(ctx context.Context, outOrderNo string, body *CompletePayscoreOrderRequest, opts ...core.CallOption) error {
+func (c *Client) DirectCompletePayscoreOrder(ctx context.Context, outOrderNo string, body *CompletePayscoreOrderRequest, opts ...core.CallOption) (*PayscoreDirectOrder, error) {
 	m := c.conn.Mode()
 	if body == nil {
-		return &core.UsageError{Op: opCompletePayscoreOrder.ID, Msg: "body is nil"}
+		return nil, &core.UsageError{Op: opCompletePayscoreOrder.ID, Msg: "body is nil"}
 	}
 	b := *body
 	if b.AppID == "" {
@@ -1689,9 +1697,13 @@ func (c *Client) DirectCompletePayscoreOrder(ctx context.Context, outOrderNo str
 	u.Lit("/complete")
 	uri, err := u.Finish(&opCompletePayscoreOrder)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return c.conn.Do(ctx, &opCompletePayscoreOrder, uri, &b, nil, opts)
+	out := new(PayscoreDirectOrder)
+	if err := c.conn.Do(ctx, &opCompletePayscoreOrder, uri, &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // PayscoreOrderPostDiscountInput is the mode-independent form of PayscoreOrderPostDiscount (direct mode) and PayscoreFinalPostDiscount (partner mode).
@@ -1746,12 +1758,12 @@ type ModifyPayscoreOrderInput struct {
 	SubMchID string
 }
 
-// ModifyPayscoreOrder changes the amount of a completed payscore order (修改订单金额), in the client's mode: it calls DirectModifyPayscoreOrder in direct mode and PartnerModifyPayscoreOrder in partner mode.
+// ModifyPayscoreOrder changes the amount of a completed payscore order (修改订单金额), in the client's mode: it calls DirectModifyPayscoreOrder in direct mode and PartnerModifyPayscoreOrder in partner mode. Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil.
 //
 // Lowers the amount of an order the merchant completed (DOING,
-// MCH_COMPLETE) while it is still unpaid. Direct mode also returns the
-// order, which this spec leaves undecoded; query the order for its state.
-func (c *Client) ModifyPayscoreOrder(ctx context.Context, outOrderNo string, in *ModifyPayscoreOrderInput, opts ...core.CallOption) error {
+// MCH_COMPLETE) while it is still unpaid. Direct mode answers with the
+// order; partner mode answers 204 without a body.
+func (c *Client) ModifyPayscoreOrder(ctx context.Context, outOrderNo string, in *ModifyPayscoreOrderInput, opts ...core.CallOption) (*PayscoreDirectOrder, error) {
 	var v ModifyPayscoreOrderInput
 	if in != nil {
 		v = *in
@@ -1759,7 +1771,7 @@ func (c *Client) ModifyPayscoreOrder(ctx context.Context, outOrderNo string, in 
 	if c.conn.Mode().Partner {
 		var body PartnerModifyPayscoreOrderRequest
 		if v.AppID != "" {
-			return &core.UsageError{Op: opModifyPayscoreOrder.ID, Msg: "AppID is a direct-mode field but the client is in partner mode"}
+			return nil, &core.UsageError{Op: opModifyPayscoreOrder.ID, Msg: "AppID is a direct-mode field but the client is in partner mode"}
 		}
 		body.Device = v.Device
 		if len(v.PostDiscounts) > 0 {
@@ -1767,7 +1779,7 @@ func (c *Client) ModifyPayscoreOrder(ctx context.Context, outOrderNo string, in 
 			for i := range v.PostDiscounts {
 				var err error
 				if body.PostDiscounts[i], err = v.PostDiscounts[i].partner(opModifyPayscoreOrder.ID, ""+"PostDiscounts["+strconv.Itoa(i)+"]."); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
@@ -1776,7 +1788,7 @@ func (c *Client) ModifyPayscoreOrder(ctx context.Context, outOrderNo string, in 
 		body.ServiceID = v.ServiceID
 		body.TotalAmount = v.TotalAmount
 		body.SubMchID = v.SubMchID
-		return c.PartnerModifyPayscoreOrder(ctx, outOrderNo, &body, opts...)
+		return nil, c.PartnerModifyPayscoreOrder(ctx, outOrderNo, &body, opts...)
 	}
 	var body ModifyPayscoreOrderRequest
 	body.AppID = v.AppID
@@ -1786,7 +1798,7 @@ func (c *Client) ModifyPayscoreOrder(ctx context.Context, outOrderNo string, in 
 		for i := range v.PostDiscounts {
 			var err error
 			if body.PostDiscounts[i], err = v.PostDiscounts[i].direct(opModifyPayscoreOrder.ID, ""+"PostDiscounts["+strconv.Itoa(i)+"]."); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
@@ -1795,7 +1807,7 @@ func (c *Client) ModifyPayscoreOrder(ctx context.Context, outOrderNo string, in 
 	body.ServiceID = v.ServiceID
 	body.TotalAmount = v.TotalAmount
 	if v.SubMchID != "" {
-		return &core.UsageError{Op: opModifyPayscoreOrder.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opModifyPayscoreOrder.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
 	return c.DirectModifyPayscoreOrder(ctx, outOrderNo, &body, opts...)
 }
@@ -1803,14 +1815,14 @@ func (c *Client) ModifyPayscoreOrder(ctx context.Context, outOrderNo string, in 
 // DirectModifyPayscoreOrder changes the amount of a completed payscore order (修改订单金额), in direct mode; ModifyPayscoreOrder works in both modes.
 //
 // Lowers the amount of an order the merchant completed (DOING,
-// MCH_COMPLETE) while it is still unpaid. Direct mode also returns the
-// order, which this spec leaves undecoded; query the order for its state.
+// MCH_COMPLETE) while it is still unpaid. Direct mode answers with the
+// order; partner mode answers 204 without a body.
 //
 // POST /v3/payscore/serviceorder/{out_order_no}/modify (direct)
-func (c *Client) DirectModifyPayscoreOrder(ctx context.Context, outOrderNo string, body *ModifyPayscoreOrderRequest, opts ...core.CallOption) error {
+func (c *Client) DirectModifyPayscoreOrder(ctx context.Context, outOrderNo string, body *ModifyPayscoreOrderRequest, opts ...core.CallOption) (*PayscoreDirectOrder, error) {
 	m := c.conn.Mode()
 	if body == nil {
-		return &core.UsageError{Op: opModifyPayscoreOrder.ID, Msg: "body is nil"}
+		return nil, &core.UsageError{Op: opModifyPayscoreOrder.ID, Msg: "body is nil"}
 	}
 	b := *body
 	if b.AppID == "" {
@@ -1821,9 +1833,13 @@ func (c *Client) DirectModifyPayscoreOrder(ctx context.Context, outOrderNo strin
 	u.Lit("/modify")
 	uri, err := u.Finish(&opModifyPayscoreOrder)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return c.conn.Do(ctx, &opModifyPayscoreOrder, uri, &b, nil, opts)
+	out := new(PayscoreDirectOrder)
+	if err := c.conn.Do(ctx, &opModifyPayscoreOrder, uri, &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // CollectPayscoreOrderInput is the input of CollectPayscoreOrder, in either mode: the fields of DirectCollectPayscoreOrder and PartnerCollectPayscoreOrder, without the merchant ids, which come from the client's configuration.
@@ -1836,12 +1852,12 @@ type CollectPayscoreOrderInput struct {
 	SubMchID string
 }
 
-// CollectPayscoreOrder asks WeChat Pay to collect an unpaid payscore order (商户发起催收扣款), in the client's mode: it calls DirectCollectPayscoreOrder in direct mode and PartnerCollectPayscoreOrder in partner mode.
+// CollectPayscoreOrder asks WeChat Pay to collect an unpaid payscore order (商户发起催收扣款), in the client's mode: it calls DirectCollectPayscoreOrder in direct mode and PartnerCollectPayscoreOrder in partner mode. Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil.
 //
 // Retries the deduction of a completed order whose collection is still
-// USER_PAYING. Direct mode answers with the order's ids, which this spec
-// leaves undecoded so that one method serves both modes.
-func (c *Client) CollectPayscoreOrder(ctx context.Context, outOrderNo string, in *CollectPayscoreOrderInput, opts ...core.CallOption) error {
+// USER_PAYING. Direct mode answers with the order's ids; partner mode
+// answers 204 without a body.
+func (c *Client) CollectPayscoreOrder(ctx context.Context, outOrderNo string, in *CollectPayscoreOrderInput, opts ...core.CallOption) (*PayscoreOrderIDs, error) {
 	var v CollectPayscoreOrderInput
 	if in != nil {
 		v = *in
@@ -1849,17 +1865,17 @@ func (c *Client) CollectPayscoreOrder(ctx context.Context, outOrderNo string, in
 	if c.conn.Mode().Partner {
 		var body PartnerCollectPayscoreOrderRequest
 		if v.AppID != "" {
-			return &core.UsageError{Op: opCollectPayscoreOrder.ID, Msg: "AppID is a direct-mode field but the client is in partner mode"}
+			return nil, &core.UsageError{Op: opCollectPayscoreOrder.ID, Msg: "AppID is a direct-mode field but the client is in partner mode"}
 		}
 		body.ServiceID = v.ServiceID
 		body.SubMchID = v.SubMchID
-		return c.PartnerCollectPayscoreOrder(ctx, outOrderNo, &body, opts...)
+		return nil, c.PartnerCollectPayscoreOrder(ctx, outOrderNo, &body, opts...)
 	}
 	var body CollectPayscoreOrderRequest
 	body.AppID = v.AppID
 	body.ServiceID = v.ServiceID
 	if v.SubMchID != "" {
-		return &core.UsageError{Op: opCollectPayscoreOrder.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opCollectPayscoreOrder.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
 	return c.DirectCollectPayscoreOrder(ctx, outOrderNo, &body, opts...)
 }
@@ -1867,14 +1883,14 @@ func (c *Client) CollectPayscoreOrder(ctx context.Context, outOrderNo string, in
 // DirectCollectPayscoreOrder asks WeChat Pay to collect an unpaid payscore order (商户发起催收扣款), in direct mode; CollectPayscoreOrder works in both modes.
 //
 // Retries the deduction of a completed order whose collection is still
-// USER_PAYING. Direct mode answers with the order's ids, which this spec
-// leaves undecoded so that one method serves both modes.
+// USER_PAYING. Direct mode answers with the order's ids; partner mode
+// answers 204 without a body.
 //
 // POST /v3/payscore/serviceorder/{out_order_no}/pay (direct)
-func (c *Client) DirectCollectPayscoreOrder(ctx context.Context, outOrderNo string, body *CollectPayscoreOrderRequest, opts ...core.CallOption) error {
+func (c *Client) DirectCollectPayscoreOrder(ctx context.Context, outOrderNo string, body *CollectPayscoreOrderRequest, opts ...core.CallOption) (*PayscoreOrderIDs, error) {
 	m := c.conn.Mode()
 	if body == nil {
-		return &core.UsageError{Op: opCollectPayscoreOrder.ID, Msg: "body is nil"}
+		return nil, &core.UsageError{Op: opCollectPayscoreOrder.ID, Msg: "body is nil"}
 	}
 	b := *body
 	if b.AppID == "" {
@@ -1885,9 +1901,13 @@ func (c *Client) DirectCollectPayscoreOrder(ctx context.Context, outOrderNo stri
 	u.Lit("/pay")
 	uri, err := u.Finish(&opCollectPayscoreOrder)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return c.conn.Do(ctx, &opCollectPayscoreOrder, uri, &b, nil, opts)
+	out := new(PayscoreOrderIDs)
+	if err := c.conn.Do(ctx, &opCollectPayscoreOrder, uri, &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // SendPayscorePendingMessageInput is the input of SendPayscorePendingMessage, in either mode: the fields of DirectSendPayscorePendingMessage and PartnerSendPayscorePendingMessage, without the merchant ids, which come from the client's configuration.
@@ -2068,12 +2088,12 @@ type SyncPayscoreOrderInput struct {
 	SubMchID string
 }
 
-// SyncPayscoreOrder tells WeChat Pay that a payscore order was paid offline (同步服务订单信息), in the client's mode: it calls DirectSyncPayscoreOrder in direct mode and PartnerSyncPayscoreOrder in partner mode.
+// SyncPayscoreOrder tells WeChat Pay that a payscore order was paid offline (同步服务订单信息), in the client's mode: it calls DirectSyncPayscoreOrder in direct mode and PartnerSyncPayscoreOrder in partner mode. Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil.
 //
 // Reports that the user paid a completed order outside WeChat Pay
-// (type Order_Paid), so WeChat Pay stops collecting it. Direct mode also
-// returns the order, which this spec leaves undecoded.
-func (c *Client) SyncPayscoreOrder(ctx context.Context, outOrderNo string, in *SyncPayscoreOrderInput, opts ...core.CallOption) error {
+// (type Order_Paid), so WeChat Pay stops collecting it. Direct mode
+// answers with the order; partner mode answers 204 without a body.
+func (c *Client) SyncPayscoreOrder(ctx context.Context, outOrderNo string, in *SyncPayscoreOrderInput, opts ...core.CallOption) (*PayscoreDirectOrder, error) {
 	var v SyncPayscoreOrderInput
 	if in != nil {
 		v = *in
@@ -2081,31 +2101,31 @@ func (c *Client) SyncPayscoreOrder(ctx context.Context, outOrderNo string, in *S
 	if c.conn.Mode().Partner {
 		var body PartnerSyncPayscoreOrderRequest
 		if v.AppID != "" {
-			return &core.UsageError{Op: opSyncPayscoreOrder.ID, Msg: "AppID is a direct-mode field but the client is in partner mode"}
+			return nil, &core.UsageError{Op: opSyncPayscoreOrder.ID, Msg: "AppID is a direct-mode field but the client is in partner mode"}
 		}
 		if !core.IsZero(v.Detail) {
 			var err error
 			if body.Detail, err = v.Detail.partner(opSyncPayscoreOrder.ID, ""+"Detail."); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		body.ServiceID = v.ServiceID
 		body.Type = v.Type
 		body.SubMchID = v.SubMchID
-		return c.PartnerSyncPayscoreOrder(ctx, outOrderNo, &body, opts...)
+		return nil, c.PartnerSyncPayscoreOrder(ctx, outOrderNo, &body, opts...)
 	}
 	var body SyncPayscoreOrderRequest
 	body.AppID = v.AppID
 	if !core.IsZero(v.Detail) {
 		var err error
 		if body.Detail, err = v.Detail.direct(opSyncPayscoreOrder.ID, ""+"Detail."); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	body.ServiceID = v.ServiceID
 	body.Type = v.Type
 	if v.SubMchID != "" {
-		return &core.UsageError{Op: opSyncPayscoreOrder.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opSyncPayscoreOrder.ID, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
 	return c.DirectSyncPayscoreOrder(ctx, outOrderNo, &body, opts...)
 }
@@ -2113,14 +2133,14 @@ func (c *Client) SyncPayscoreOrder(ctx context.Context, outOrderNo string, in *S
 // DirectSyncPayscoreOrder tells WeChat Pay that a payscore order was paid offline (同步服务订单信息), in direct mode; SyncPayscoreOrder works in both modes.
 //
 // Reports that the user paid a completed order outside WeChat Pay
-// (type Order_Paid), so WeChat Pay stops collecting it. Direct mode also
-// returns the order, which this spec leaves undecoded.
+// (type Order_Paid), so WeChat Pay stops collecting it. Direct mode
+// answers with the order; partner mode answers 204 without a body.
 //
 // POST /v3/payscore/serviceorder/{out_order_no}/sync (direct)
-func (c *Client) DirectSyncPayscoreOrder(ctx context.Context, outOrderNo string, body *SyncPayscoreOrderRequest, opts ...core.CallOption) error {
+func (c *Client) DirectSyncPayscoreOrder(ctx context.Context, outOrderNo string, body *SyncPayscoreOrderRequest, opts ...core.CallOption) (*PayscoreDirectOrder, error) {
 	m := c.conn.Mode()
 	if body == nil {
-		return &core.UsageError{Op: opSyncPayscoreOrder.ID, Msg: "body is nil"}
+		return nil, &core.UsageError{Op: opSyncPayscoreOrder.ID, Msg: "body is nil"}
 	}
 	b := *body
 	if b.AppID == "" {
@@ -2131,9 +2151,13 @@ func (c *Client) DirectSyncPayscoreOrder(ctx context.Context, outOrderNo string,
 	u.Lit("/sync")
 	uri, err := u.Finish(&opSyncPayscoreOrder)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return c.conn.Do(ctx, &opSyncPayscoreOrder, uri, &b, nil, opts)
+	out := new(PayscoreDirectOrder)
+	if err := c.conn.Do(ctx, &opSyncPayscoreOrder, uri, &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // QueryPayscoreUserServiceState queries whether a user has enabled a payscore service (查询用户授权状态).

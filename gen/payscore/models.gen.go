@@ -919,6 +919,68 @@ type PayscoreDevice struct {
 	StartDeviceID string `json:"start_device_id,omitempty,omitzero"`
 }
 
+// PayscoreDirectOrder A direct-mode payscore order as changing, completing, synchronising or
+// creating-and-completing it answers it (direct mode only; partner mode
+// answers without a body). It has no partner-mode fields.
+type PayscoreDirectOrder struct {
+	// AppID The app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Attach Merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Collection How much of an order has been collected (收款信息).
+	Collection PayscoreCollection `json:"collection,omitempty,omitzero"`
+
+	// Location Where the service starts and ends (服务位置).
+	Location PayscoreLocation `json:"location,omitempty,omitzero"`
+
+	// MchID The merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// NeedCollection Whether WeChat Pay collects the money for the merchant (是否需要收款).
+	NeedCollection bool `json:"need_collection,omitempty,omitzero"`
+
+	// NotifyURL The URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OpenID The user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OrderID The WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OutOrderNo The merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts The merchant's discounts on the fees (后付费商户优惠).
+	PostDiscounts []PayscoreOrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments The fee items charged after the service (后付费项目).
+	PostPayments []PayscoreOrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund The most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund PayscoreRiskFund `json:"risk_fund,omitempty,omitzero"`
+
+	// ServiceID The payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction What the service is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// State The state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State PayscoreOrderState `json:"state"`
+
+	// StateDescription What a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription PayscoreOrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// TimeRange When the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange PayscoreTimeRange `json:"time_range,omitempty,omitzero"`
+
+	// TotalAmount The total the user pays, in 分 (总金额).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+}
+
 // PayscoreDirectPermission A user's authorisation of a payscore service as a direct merchant's
 // query by openid answers it (授权记录), without partner mode's fields.
 type PayscoreDirectPermission struct {
@@ -1075,6 +1137,26 @@ type PayscoreOrder struct {
 
 	// TotalAmount The total the user pays, in 分 (总金额).
 	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+}
+
+// PayscoreOrderIDs The ids of a direct-mode payscore order, as cancelling it or starting
+// its collection answers them (direct mode only; partner mode answers
+// without a body).
+type PayscoreOrderIDs struct {
+	// AppID The app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// MchID The merchant id (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OrderID The WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id"`
+
+	// OutOrderNo The merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// ServiceID The payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
 }
 
 // PayscoreOrderPostDiscount A merchant discount of an order as reported, or as announced in a message (后付费商户优惠).

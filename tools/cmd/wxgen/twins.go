@@ -327,6 +327,10 @@ func (g *gen) unified(d, p *Op) error {
 	}
 	sig = append(sig, "opts ...core.CallOption")
 	doc := fmt.Sprintf("%s %s, in the client's mode: it calls %s in direct mode and %s in partner mode.", d.unifiedName, strings.TrimSuffix(sentence(d.Summary), "."), d.methodName, p.methodName)
+	nothing := d.partnerAnswersNothing(p)
+	if nothing {
+		doc += " Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil."
+	}
 	if d.Description != "" {
 		doc += "\n\n" + strings.TrimSpace(d.Description)
 	}
@@ -357,7 +361,11 @@ func (g *gen) unified(d, p *Op) error {
 		}
 		g.assign(fields, mode, "v", "params", "body", opVar(d)+".ID", `""`, errRet)
 		args = append(args, "opts...")
-		f.p("return c.%s(%s)", op.methodName, strings.Join(args, ", "))
+		if mode == "partner" && nothing {
+			f.p("return nil, c.%s(%s)", op.methodName, strings.Join(args, ", "))
+		} else {
+			f.p("return c.%s(%s)", op.methodName, strings.Join(args, ", "))
+		}
 		if mode == "partner" {
 			f.p("}")
 		}
