@@ -85,7 +85,7 @@ func Operations() []*core.Operation {
 // Returns where WeChat Pay sends a merchant's coupon events.
 //
 // GET /v3/marketing/busifavor/callbacks (direct)
-func (c *Client) QueryCallback(ctx context.Context, params *QueryCallbackParams, opts ...core.CallOption) (*Callback, error) {
+func (c *Client) QueryCallback(ctx context.Context, params *QueryCallbackParams, opts ...core.CallOption) (*CallbackQueried, error) {
 	m := c.conn.Mode()
 	var p QueryCallbackParams
 	if params != nil {
@@ -103,7 +103,7 @@ func (c *Client) QueryCallback(ctx context.Context, params *QueryCallbackParams,
 	}
 	u := wire.NewURI("/v3/marketing/busifavor/callbacks", 64)
 	u.Query("mchid", p.MchID)
-	out := new(Callback)
+	out := new(CallbackQueried)
 	if err := c.conn.Do(ctx, &opQueryCallback, u.String(), nil, out, opts); err != nil {
 		return nil, err
 	}
@@ -228,7 +228,7 @@ func (c *Client) ReturnCoupon(ctx context.Context, body *ReturnCouponRequest, op
 // retries safe.
 //
 // POST /v3/marketing/busifavor/coupons/send (direct)
-func (c *Client) SendCoupon(ctx context.Context, body *SendCouponRequest, opts ...core.CallOption) (*CouponSent, error) {
+func (c *Client) SendCoupon(ctx context.Context, body *SendCouponRequest, opts ...core.CallOption) (*CouponSendResult, error) {
 	m := c.conn.Mode()
 	var b SendCouponRequest
 	if body != nil {
@@ -240,7 +240,7 @@ func (c *Client) SendCoupon(ctx context.Context, body *SendCouponRequest, opts .
 	if miss := checkSendCouponRequest(&b); miss != nil {
 		return nil, &core.UsageError{Op: opSendCoupon.Name, Missing: miss}
 	}
-	out := new(CouponSent)
+	out := new(CouponSendResult)
 	if err := c.conn.Do(ctx, &opSendCoupon, "/v3/marketing/busifavor/coupons/send", &b, out, opts); err != nil {
 		return nil, err
 	}
@@ -1072,6 +1072,9 @@ func checkUpdateStockBudgetRequest(v *UpdateStockBudgetRequest) (miss []string) 
 
 // checkUploadCouponCodesRequest lists the empty required fields of v, as JSON paths.
 func checkUploadCouponCodesRequest(v *UploadCouponCodesRequest) (miss []string) {
+	if v.CouponCodeList == nil {
+		miss = append(miss, "coupon_code_list")
+	}
 	if v.UploadRequestNo == "" {
 		miss = append(miss, "upload_request_no")
 	}

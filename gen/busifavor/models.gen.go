@@ -92,6 +92,24 @@ func (e CouponCodeMode) Valid() bool {
 	}
 }
 
+// Defines values for CouponCodeStatus.
+const (
+	CouponCodeStatusAvailable  CouponCodeStatus = "AVAILABLE"
+	CouponCodeStatusDispatched CouponCodeStatus = "DISPATCHED"
+)
+
+// Valid indicates whether the value is a known member of the CouponCodeStatus enum.
+func (e CouponCodeStatus) Valid() bool {
+	switch e {
+	case CouponCodeStatusAvailable:
+		return true
+	case CouponCodeStatusDispatched:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CouponState.
 const (
 	CouponStateDeactivated      CouponState = "DEACTIVATED"
@@ -263,6 +281,108 @@ func (e StockType) Valid() bool {
 	}
 }
 
+// Defines values for SubsidyPayReceiptFailReason.
+const (
+	SubsidyPayReceiptFailReasonPayReceiptExceedSubsidyAmountQuota SubsidyPayReceiptFailReason = "PAY_RECEIPT_EXCEED_SUBSIDY_AMOUNT_QUOTA"
+	SubsidyPayReceiptFailReasonPayReceiptExceedSubsidyCountQuota  SubsidyPayReceiptFailReason = "PAY_RECEIPT_EXCEED_SUBSIDY_COUNT_QUOTA"
+	SubsidyPayReceiptFailReasonPayReceiptInsufficientBalance      SubsidyPayReceiptFailReason = "PAY_RECEIPT_INSUFFICIENT_BALANCE"
+	SubsidyPayReceiptFailReasonPayReceiptNotIncomesplitOrder      SubsidyPayReceiptFailReason = "PAY_RECEIPT_NOT_INCOMESPLIT_ORDER"
+	SubsidyPayReceiptFailReasonPayReceiptOther                    SubsidyPayReceiptFailReason = "PAY_RECEIPT_OTHER"
+)
+
+// Valid indicates whether the value is a known member of the SubsidyPayReceiptFailReason enum.
+func (e SubsidyPayReceiptFailReason) Valid() bool {
+	switch e {
+	case SubsidyPayReceiptFailReasonPayReceiptExceedSubsidyAmountQuota:
+		return true
+	case SubsidyPayReceiptFailReasonPayReceiptExceedSubsidyCountQuota:
+		return true
+	case SubsidyPayReceiptFailReasonPayReceiptInsufficientBalance:
+		return true
+	case SubsidyPayReceiptFailReasonPayReceiptNotIncomesplitOrder:
+		return true
+	case SubsidyPayReceiptFailReasonPayReceiptOther:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubsidyPayReceiptStatus.
+const (
+	SubsidyPayReceiptStatusPayReceiptAccepted      SubsidyPayReceiptStatus = "PAY_RECEIPT_ACCEPTED"
+	SubsidyPayReceiptStatusPayReceiptFail          SubsidyPayReceiptStatus = "PAY_RECEIPT_FAIL"
+	SubsidyPayReceiptStatusPayReceiptFullReturn    SubsidyPayReceiptStatus = "PAY_RECEIPT_FULL_RETURN"
+	SubsidyPayReceiptStatusPayReceiptPartialReturn SubsidyPayReceiptStatus = "PAY_RECEIPT_PARTIAL_RETURN"
+	SubsidyPayReceiptStatusPayReceiptReturning     SubsidyPayReceiptStatus = "PAY_RECEIPT_RETURNING"
+	SubsidyPayReceiptStatusPayReceiptSuccess       SubsidyPayReceiptStatus = "PAY_RECEIPT_SUCCESS"
+	SubsidyPayReceiptStatusPayReceiptUnknown       SubsidyPayReceiptStatus = "PAY_RECEIPT_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the SubsidyPayReceiptStatus enum.
+func (e SubsidyPayReceiptStatus) Valid() bool {
+	switch e {
+	case SubsidyPayReceiptStatusPayReceiptAccepted:
+		return true
+	case SubsidyPayReceiptStatusPayReceiptFail:
+		return true
+	case SubsidyPayReceiptStatusPayReceiptFullReturn:
+		return true
+	case SubsidyPayReceiptStatusPayReceiptPartialReturn:
+		return true
+	case SubsidyPayReceiptStatusPayReceiptReturning:
+		return true
+	case SubsidyPayReceiptStatusPayReceiptSuccess:
+		return true
+	case SubsidyPayReceiptStatusPayReceiptUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubsidyReturnReceiptFailReason.
+const (
+	SubsidyReturnReceiptFailReasonReturnReceiptInsufficientBalance SubsidyReturnReceiptFailReason = "RETURN_RECEIPT_INSUFFICIENT_BALANCE"
+	SubsidyReturnReceiptFailReasonReturnReceiptOther               SubsidyReturnReceiptFailReason = "RETURN_RECEIPT_OTHER"
+)
+
+// Valid indicates whether the value is a known member of the SubsidyReturnReceiptFailReason enum.
+func (e SubsidyReturnReceiptFailReason) Valid() bool {
+	switch e {
+	case SubsidyReturnReceiptFailReasonReturnReceiptInsufficientBalance:
+		return true
+	case SubsidyReturnReceiptFailReasonReturnReceiptOther:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubsidyReturnReceiptStatus.
+const (
+	SubsidyReturnReceiptStatusReturnReceiptAccepted SubsidyReturnReceiptStatus = "RETURN_RECEIPT_ACCEPTED"
+	SubsidyReturnReceiptStatusReturnReceiptFail     SubsidyReturnReceiptStatus = "RETURN_RECEIPT_FAIL"
+	SubsidyReturnReceiptStatusReturnReceiptSuccess  SubsidyReturnReceiptStatus = "RETURN_RECEIPT_SUCCESS"
+	SubsidyReturnReceiptStatusReturnReceiptUnknown  SubsidyReturnReceiptStatus = "RETURN_RECEIPT_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the SubsidyReturnReceiptStatus enum.
+func (e SubsidyReturnReceiptStatus) Valid() bool {
+	switch e {
+	case SubsidyReturnReceiptStatusReturnReceiptAccepted:
+		return true
+	case SubsidyReturnReceiptStatusReturnReceiptFail:
+		return true
+	case SubsidyReturnReceiptStatusReturnReceiptSuccess:
+		return true
+	case SubsidyReturnReceiptStatusReturnReceiptUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
 // AvailableDayTime is a time of day, in seconds from midnight (当天可用时间段).
 type AvailableDayTime struct {
 	// BeginTime is the start, in seconds from midnight (当天可用开始时间).
@@ -297,7 +417,16 @@ type Callback struct {
 	NotifyURL string `json:"notify_url"`
 
 	// UpdateTime says when the URL was set (修改时间).
-	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+	UpdateTime core.Time `json:"update_time"`
+}
+
+// CallbackQueried is a merchant's coupon event notification URL as the query answers it (商家券事件通知地址).
+type CallbackQueried struct {
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL is the URL that receives the events (通知URL地址).
+	NotifyURL string `json:"notify_url"`
 }
 
 // CodeDisplayMode says how the coupon code is shown to the user: not at all, as a barcode or as a QR code (code展示模式).
@@ -350,11 +479,20 @@ type CouponCodeCount struct {
 
 // CouponCodeCoupon is the coupon an uploaded code belongs to (券码信息).
 type CouponCodeCoupon struct {
+	// AssociateOutTradeNo is the order number the coupon is associated with (关联的商户订单号).
+	AssociateOutTradeNo string `json:"associate_out_trade_no,omitempty,omitzero"`
+
+	// AvailableStartTime says when the coupon becomes usable (券可使用开始时间).
+	AvailableStartTime core.Time `json:"available_start_time,omitempty,omitzero"`
+
 	// BelongMerchant is the merchant the stock belongs to (批次归属商户号).
 	BelongMerchant string `json:"belong_merchant"`
 
 	// Comment is an internal remark (批次备注).
 	Comment string `json:"comment,omitempty,omitzero"`
+
+	// CouponCode is the user's coupon code (券code).
+	CouponCode string `json:"coupon_code,omitempty,omitzero"`
 
 	// CouponState is a user coupon's state (券状态): sent, used, expired, deleted or
 	// deactivated; the REDEEM states belong to coupons redeemed in steps.
@@ -366,14 +504,41 @@ type CouponCodeCoupon struct {
 	// CustomEntrance is the merchant's own entrance shown on the coupon (自定义入口).
 	CustomEntrance CustomEntrance `json:"custom_entrance,omitempty,omitzero"`
 
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the deactivate_request_no of its deactivation (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (券失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
 	// DisplayPatternInfo says how a coupon looks in the user's card bag (样式信息).
 	DisplayPatternInfo DisplayPatternInfo `json:"display_pattern_info,omitempty,omitzero"`
+
+	// ExpireTime says when the coupon expires (券过期时间).
+	ExpireTime core.Time `json:"expire_time,omitempty,omitzero"`
 
 	// GoodsName is the goods the coupon applies to (适用商品范围).
 	GoodsName string `json:"goods_name"`
 
+	// ReceiveTime says when the user received it (券领券时间).
+	ReceiveTime core.Time `json:"receive_time,omitempty,omitzero"`
+
+	// ReturnRequestNo is the return_request_no of its return (回退请求单号).
+	ReturnRequestNo string `json:"return_request_no,omitempty,omitzero"`
+
+	// ReturnTime says when it was returned (券回退时间).
+	ReturnTime core.Time `json:"return_time,omitempty,omitzero"`
+
+	// SendRequestNo is the out_request_no of the send that gave the coupon (发券请求单号).
+	SendRequestNo string `json:"send_request_no,omitempty,omitzero"`
+
 	// Shareable says whether a link to receive it may be shared (是否允许分享领券链接).
 	Shareable bool `json:"shareable,omitempty,omitzero"`
+
+	// StockID is the stock id (批次号).
+	StockID string `json:"stock_id,omitempty,omitzero"`
 
 	// StockName is the stock name users see (商家券批次名称).
 	StockName string `json:"stock_name"`
@@ -383,15 +548,21 @@ type CouponCodeCoupon struct {
 
 	// Transferable says whether the coupon may be given to others (是否允许转赠).
 	Transferable bool `json:"transferable,omitempty,omitzero"`
+
+	// UseRequestNo is the use_request_no of its redemption (核销请求单号).
+	UseRequestNo string `json:"use_request_no,omitempty,omitzero"`
+
+	// UseTime says when it was redeemed (券核销时间).
+	UseTime core.Time `json:"use_time,omitempty,omitzero"`
 }
 
 // CouponCodeDeletion is the answer to deleting an uploaded code (删除预存code结果).
 type CouponCodeDeletion struct {
 	// DeleteTime says when the code was deleted (删除时间).
-	DeleteTime core.Time `json:"delete_time,omitempty,omitzero"`
+	DeleteTime core.Time `json:"delete_time"`
 
 	// StockID is the stock id (批次号).
-	StockID string `json:"stock_id,omitempty,omitzero"`
+	StockID string `json:"stock_id"`
 }
 
 // CouponCodeDetail is an uploaded code with the coupon it became (预存code详情).
@@ -400,16 +571,16 @@ type CouponCodeDetail struct {
 	CodeInformation CouponCodeInformation `json:"code_information"`
 
 	// CouponInformation is the coupon an uploaded code belongs to (券码信息).
-	CouponInformation CouponCodeCoupon `json:"coupon_information"`
+	CouponInformation CouponCodeCoupon `json:"coupon_information,omitempty,omitzero"`
 }
 
 // CouponCodeInformation is an uploaded code and what became of it (券code信息).
 type CouponCodeInformation struct {
 	// Code is the code the merchant uploaded (商户上传code).
-	Code string `json:"code,omitempty,omitzero"`
+	Code string `json:"code"`
 
-	// CodeStatus says whether the code has been given out yet (商户上传code分配状态).
-	CodeStatus string `json:"code_status,omitempty,omitzero"`
+	// CodeStatus says whether an uploaded code is still free or has been given to a user (商户上传code分配状态).
+	CodeStatus CouponCodeStatus `json:"code_status"`
 
 	// CouponCode is the user's coupon code (用户券code).
 	CouponCode string `json:"coupon_code,omitempty,omitzero"`
@@ -447,6 +618,9 @@ type CouponCodeList struct {
 
 // CouponCodeMode says who makes the coupon codes: WeChat Pay, the merchant per send call, or the merchant by upload (券code模式).
 type CouponCodeMode string
+
+// CouponCodeStatus says whether an uploaded code is still free or has been given to a user (商户上传code分配状态).
+type CouponCodeStatus string
 
 // CouponCodeUploadFailure is a code that could not be uploaded (上传失败的code).
 type CouponCodeUploadFailure struct {
@@ -582,6 +756,12 @@ type CouponSendNotification struct {
 	UnionID string `json:"unionid,omitempty,omitzero"`
 }
 
+// CouponSendResult is the answer to a send; the coupon sits under send_coupon_result (发券结果).
+type CouponSendResult struct {
+	// SendCouponResult is the coupon a send gave (发券结果).
+	SendCouponResult CouponSent `json:"send_coupon_result,omitempty,omitzero"`
+}
+
 // CouponSent is the coupon a send gave (发券结果).
 type CouponSent struct {
 	// CouponCode is the coupon code (券code).
@@ -591,7 +771,7 @@ type CouponSent struct {
 	OutRequestNo string `json:"out_request_no,omitempty,omitzero"`
 
 	// StockID is the stock id (批次号).
-	StockID string `json:"stock_id"`
+	StockID string `json:"stock_id,omitempty,omitzero"`
 }
 
 // CouponState is a user coupon's state (券状态): sent, used, expired, deleted or
@@ -887,7 +1067,7 @@ type ListCouponCodesParams struct {
 	Offset int64 `json:"offset,omitempty,omitzero"`
 
 	// Status is only codes in this state (券code状态).
-	Status CouponState `json:"status,omitempty,omitzero"`
+	Status CouponCodeStatus `json:"status,omitempty,omitzero"`
 }
 
 // ListSubsidyPayReceiptsParams is the query and header parameters of ListSubsidyPayReceipts.
@@ -1114,7 +1294,7 @@ type StockSendRule struct {
 	MaxAmountByDay int64 `json:"max_amount_by_day,omitempty,omitzero"`
 
 	// MaxCoupons is the most coupons the stock may send (批次最大发放个数).
-	MaxCoupons int64 `json:"max_coupons"`
+	MaxCoupons int64 `json:"max_coupons,omitempty,omitzero"`
 
 	// MaxCouponsByDay is the most coupons sent per day (单天发放上限个数).
 	MaxCouponsByDay int64 `json:"max_coupons_by_day,omitempty,omitzero"`
@@ -1164,8 +1344,8 @@ type SubsidyPayReceipt struct {
 	// Description is the description of the payment (补差付款描述).
 	Description string `json:"description"`
 
-	// FailReason says why the payment failed, e.g. INSUFFICIENT_BALANCE (补差付款失败原因).
-	FailReason string `json:"fail_reason,omitempty,omitzero"`
+	// FailReason says why a subsidy payment failed (补差付款失败原因).
+	FailReason SubsidyPayReceiptFailReason `json:"fail_reason,omitempty,omitzero"`
 
 	// OutSubsidyNo is the merchant's payment number (业务请求唯一单号).
 	OutSubsidyNo string `json:"out_subsidy_no"`
@@ -1176,10 +1356,8 @@ type SubsidyPayReceipt struct {
 	// PayerMerchant is the merchant that pays (营销补差扣款商户号).
 	PayerMerchant string `json:"payer_merchant"`
 
-	// Status is the receipt's state, e.g. ACCEPTED, SUCCESS or FAIL (补差付款单据状态).
-	//
-	// Example: SUCCESS
-	Status string `json:"status"`
+	// Status is the state of a subsidy payment receipt (补差付款单据状态).
+	Status SubsidyPayReceiptStatus `json:"status"`
 
 	// StockID is the stock id (商家券批次号).
 	StockID string `json:"stock_id"`
@@ -1194,11 +1372,17 @@ type SubsidyPayReceipt struct {
 	TransactionID string `json:"transaction_id"`
 }
 
+// SubsidyPayReceiptFailReason says why a subsidy payment failed (补差付款失败原因).
+type SubsidyPayReceiptFailReason string
+
 // SubsidyPayReceiptList is the subsidy payments of a coupon (补差付款单列表).
 type SubsidyPayReceiptList struct {
 	// PayReceiptList is the receipts (补差付款单据列表).
 	PayReceiptList []SubsidyPayReceipt `json:"pay_receipt_list,omitempty,omitzero"`
 }
+
+// SubsidyPayReceiptStatus is the state of a subsidy payment receipt (补差付款单据状态).
+type SubsidyPayReceiptStatus string
 
 // SubsidyReturnReceipt is a subsidy return receipt (营销补差回退单).
 type SubsidyReturnReceipt struct {
@@ -1211,8 +1395,8 @@ type SubsidyReturnReceipt struct {
 	// Description is the description of the return (补差回退描述).
 	Description string `json:"description"`
 
-	// FailReason says why the return failed, e.g. INSUFFICIENT_BALANCE (补差回退失败原因).
-	FailReason string `json:"fail_reason,omitempty,omitzero"`
+	// FailReason says why a subsidy return failed (补差回退失败原因).
+	FailReason SubsidyReturnReceiptFailReason `json:"fail_reason,omitempty,omitzero"`
 
 	// OutSubsidyReturnNo is the merchant's return number (业务请求唯一单号).
 	OutSubsidyReturnNo string `json:"out_subsidy_return_no"`
@@ -1232,10 +1416,8 @@ type SubsidyReturnReceipt struct {
 	// ReturnDoneTime says when the return completed (补差回退完成时间).
 	ReturnDoneTime core.Time `json:"return_done_time,omitempty,omitzero"`
 
-	// Status is the receipt's state, e.g. SUCCESS or FAIL (补差回退单据状态).
-	//
-	// Example: SUCCESS
-	Status string `json:"status"`
+	// Status is the state of a subsidy return receipt (补差回退单据状态).
+	Status SubsidyReturnReceiptStatus `json:"status"`
 
 	// StockID is the stock id (商家券批次号).
 	StockID string `json:"stock_id"`
@@ -1249,6 +1431,12 @@ type SubsidyReturnReceipt struct {
 	// TransactionID is the WeChat Pay transaction id (微信支付订单号).
 	TransactionID string `json:"transaction_id"`
 }
+
+// SubsidyReturnReceiptFailReason says why a subsidy return failed (补差回退失败原因).
+type SubsidyReturnReceiptFailReason string
+
+// SubsidyReturnReceiptStatus is the state of a subsidy return receipt (补差回退单据状态).
+type SubsidyReturnReceiptStatus string
 
 // UpdateStockBudgetRequest is a new budget for a stock (修改批次预算请求).
 type UpdateStockBudgetRequest struct {
@@ -1304,7 +1492,7 @@ type UpdateStockRequest struct {
 // UploadCouponCodesRequest is codes to upload to a MERCHANT_UPLOAD stock (上传预存code请求).
 type UploadCouponCodesRequest struct {
 	// CouponCodeList is the codes (券code列表).
-	CouponCodeList []string `json:"coupon_code_list,omitempty,omitzero"`
+	CouponCodeList []string `json:"coupon_code_list"`
 
 	// UploadRequestNo is the merchant's unique number for this upload (请求业务单据号).
 	UploadRequestNo string `json:"upload_request_no"`
@@ -1342,8 +1530,11 @@ type UseCouponRequest struct {
 
 // UserCoupon is a merchant coupon a user holds, with its stock's rules (用户券详情).
 type UserCoupon struct {
+	// AssociateOutTradeNo is the order number the coupon is associated with (关联的商户订单号).
+	AssociateOutTradeNo string `json:"associate_out_trade_no,omitempty,omitzero"`
+
 	// AvailableStartTime says when the coupon becomes usable (券可使用开始时间).
-	AvailableStartTime core.Time `json:"available_start_time"`
+	AvailableStartTime core.Time `json:"available_start_time,omitempty,omitzero"`
 
 	// BelongMerchant is the merchant the stock belongs to (批次归属商户号).
 	BelongMerchant string `json:"belong_merchant"`
@@ -1364,20 +1555,35 @@ type UserCoupon struct {
 	// CustomEntrance is the merchant's own entrance shown on the coupon (自定义入口).
 	CustomEntrance CustomEntrance `json:"custom_entrance,omitempty,omitzero"`
 
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the deactivate_request_no of its deactivation (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (券失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
 	// DisplayPatternInfo says how a coupon looks in the user's card bag (样式信息).
-	DisplayPatternInfo DisplayPatternInfo `json:"display_pattern_info"`
+	DisplayPatternInfo DisplayPatternInfo `json:"display_pattern_info,omitempty,omitzero"`
 
 	// ExpireTime says when the coupon expires (券过期时间).
-	ExpireTime core.Time `json:"expire_time"`
+	ExpireTime core.Time `json:"expire_time,omitempty,omitzero"`
 
 	// GoodsName is the goods the coupon applies to (适用商品范围).
 	GoodsName string `json:"goods_name"`
 
 	// ReceiveTime says when the user received it (券领券时间).
-	ReceiveTime core.Time `json:"receive_time"`
+	ReceiveTime core.Time `json:"receive_time,omitempty,omitzero"`
+
+	// ReturnRequestNo is the return_request_no of its return (回退请求单号).
+	ReturnRequestNo string `json:"return_request_no,omitempty,omitzero"`
+
+	// ReturnTime says when it was returned (券回退时间).
+	ReturnTime core.Time `json:"return_time,omitempty,omitzero"`
 
 	// SendRequestNo is the out_request_no of the send that gave the coupon (发券请求单号).
-	SendRequestNo string `json:"send_request_no"`
+	SendRequestNo string `json:"send_request_no,omitempty,omitzero"`
 
 	// Shareable says whether a link to receive it may be shared (是否允许分享链接).
 	Shareable bool `json:"shareable,omitempty,omitzero"`
@@ -1404,7 +1610,7 @@ type UserCoupon struct {
 // UserCouponList is one page of a user's merchant coupons (用户券列表).
 type UserCouponList struct {
 	// Data is the coupons of this page (结果集).
-	Data []UserCoupon `json:"data"`
+	Data []UserCoupon `json:"data,omitempty,omitzero"`
 
 	// Limit is the page size (分页大小).
 	Limit int64 `json:"limit"`

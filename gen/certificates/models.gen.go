@@ -38,7 +38,7 @@ type EncryptedResource struct {
 	Algorithm string `json:"algorithm"`
 
 	// AssociatedData is the associated data.
-	AssociatedData string `json:"associated_data,omitempty,omitzero"`
+	AssociatedData string `json:"associated_data"`
 
 	// Ciphertext is base64 of the ciphertext followed by the 16-byte tag.
 	Ciphertext string `json:"ciphertext"`
@@ -52,7 +52,7 @@ type EncryptedResource struct {
 
 // List is the merchant's platform certificates.
 type List struct {
-	Data []Platform `json:"data"`
+	Data []Platform `json:"data,omitempty,omitzero"`
 }
 
 // ListParams is the query and header parameters of List.

@@ -131,16 +131,16 @@ func (c *Client) OpenAdvertisingShow(ctx context.Context, body *AdvertisingReque
 // Replaces the industry filter (同业过滤) so that advertisers of those industries are not shown.
 //
 // POST /v3/goldplan/merchants/set-advertising-industry-filter (partner)
-func (c *Client) SetAdvertisingIndustryFilter(ctx context.Context, body *AdvertisingRequest, opts ...core.CallOption) error {
+func (c *Client) SetAdvertisingIndustryFilter(ctx context.Context, body *IndustryFilterRequest, opts ...core.CallOption) error {
 	m := c.conn.Mode()
-	var b AdvertisingRequest
+	var b IndustryFilterRequest
 	if body != nil {
 		b = *body
 	}
 	if b.SubMchID == "" && m.Partner {
 		b.SubMchID = m.SubMchID
 	}
-	if miss := checkAdvertisingRequest(&b); miss != nil {
+	if miss := checkIndustryFilterRequest(&b); miss != nil {
 		return &core.UsageError{Op: opSetAdvertisingIndustryFilter.Name, Missing: miss}
 	}
 	return c.conn.Do(ctx, &opSetAdvertisingIndustryFilter, "/v3/goldplan/merchants/set-advertising-industry-filter", &b, nil, opts)
@@ -178,6 +178,17 @@ func checkCloseAdvertisingShowRequest(v *CloseAdvertisingShowRequest) (miss []st
 
 // checkAdvertisingRequest lists the empty required fields of v, as JSON paths.
 func checkAdvertisingRequest(v *AdvertisingRequest) (miss []string) {
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkIndustryFilterRequest lists the empty required fields of v, as JSON paths.
+func checkIndustryFilterRequest(v *IndustryFilterRequest) (miss []string) {
+	if v.AdvertisingIndustryFilters == nil {
+		miss = append(miss, "advertising_industry_filters")
+	}
 	if v.SubMchID == "" {
 		miss = append(miss, "sub_mchid")
 	}

@@ -163,7 +163,7 @@ func (e PayScene) Valid() bool {
 	}
 }
 
-// AdvertisingRequest is a sub-merchant and the advertiser industries to keep out of its pay-result page (同业过滤).
+// AdvertisingRequest is a sub-merchant and, optionally, the advertiser industries to keep out of its pay-result page (同业过滤).
 type AdvertisingRequest struct {
 	// AdvertisingIndustryFilters is the industries to keep out, at most 5 (同业过滤标签值).
 	AdvertisingIndustryFilters *[]IndustryFilter `json:"advertising_industry_filters,omitempty"`
@@ -201,6 +201,15 @@ type CustomPageStatus struct {
 
 // IndustryFilter is an advertiser industry; values are spelt as WeChat Pay defines them (同业过滤标签值).
 type IndustryFilter string
+
+// IndustryFilterRequest is a sub-merchant and the advertiser industries to keep out of its pay-result page, which this operation needs (同业过滤).
+type IndustryFilterRequest struct {
+	// AdvertisingIndustryFilters is the industries to keep out, at most 5 (同业过滤标签值).
+	AdvertisingIndustryFilters []IndustryFilter `json:"advertising_industry_filters"`
+
+	// SubMchID is the sub-merchant (特约商户号).
+	SubMchID string `json:"sub_mchid"`
+}
 
 // OperationType says whether to open or close a feature (操作类型).
 type OperationType string

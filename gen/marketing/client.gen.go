@@ -40,6 +40,7 @@ var (
 	opApplyFavorStockRefundFlowByDay = core.Operation{ID: "ApplyFavorStockRefundFlowByDay", Name: "Marketing.ApplyFavorStockRefundFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day", Modes: core.Direct | core.Partner}
 	opRestartFavorStock              = core.Operation{ID: "RestartFavorStock", Name: "Marketing.RestartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/restart", Modes: core.Direct | core.Partner}
 	opStartFavorStock                = core.Operation{ID: "StartFavorStock", Name: "Marketing.StartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/start", Modes: core.Direct | core.Partner}
+	opStopFavorStock                 = core.Operation{ID: "StopFavorStock", Name: "Marketing.StopFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/stop", Modes: core.Direct | core.Partner}
 	opApplyFavorStockUseFlow         = core.Operation{ID: "ApplyFavorStockUseFlow", Name: "Marketing.ApplyFavorStockUseFlow", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow", Modes: core.Direct | core.Partner}
 	opApplyFavorStockUseFlowByDay    = core.Operation{ID: "ApplyFavorStockUseFlowByDay", Name: "Marketing.ApplyFavorStockUseFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day", Modes: core.Direct | core.Partner}
 	opListFavorCoupons               = core.Operation{ID: "ListFavorCoupons", Name: "Marketing.ListFavorCoupons", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner}
@@ -77,6 +78,7 @@ func Operations() []*core.Operation {
 		&opApplyFavorStockRefundFlowByDay,
 		&opRestartFavorStock,
 		&opStartFavorStock,
+		&opStopFavorStock,
 		&opApplyFavorStockUseFlow,
 		&opApplyFavorStockUseFlowByDay,
 		&opListFavorCoupons,
@@ -699,6 +701,35 @@ func (c *Client) StartFavorStock(ctx context.Context, stockID string, body *Favo
 	return out, nil
 }
 
+// StopFavorStock stops a cash-coupon stock for good (终止代金券批次).
+//
+// Terminates a stock: no more coupons are sent, and unlike a pause it
+// cannot be restarted. Coupons already sent stay usable.
+//
+// POST /v3/marketing/favor/stocks/{stock_id}/stop (direct, partner)
+func (c *Client) StopFavorStock(ctx context.Context, stockID string, body *FavorStockCreatorRequest, opts ...core.CallOption) (*FavorStockStopped, error) {
+	var b FavorStockCreatorRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if stockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	miss = append(miss, checkFavorStockCreatorRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opStopFavorStock.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/favor/stocks/", 64)
+	u.Seg(stockID)
+	u.Lit("/stop")
+	out := new(FavorStockStopped)
+	if err := c.conn.Do(ctx, &opStopFavorStock, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ApplyFavorStockUseFlow gets the download address of a stock's redemption details (下载批次核销明细).
 //
 // Returns a download url for the CSV of the stock's redeemed coupons and
@@ -1257,6 +1288,7 @@ func (c *Client) AddPayGiftActivityMerchants(ctx context.Context, activityID str
 	if activityID == "" {
 		miss = append(miss, "activity_id")
 	}
+	miss = append(miss, checkAddPayGiftActivityMerchantsRequest(&b)...)
 	if miss != nil {
 		return nil, &core.UsageError{Op: opAddPayGiftActivityMerchants.Name, Missing: miss}
 	}
@@ -1284,6 +1316,7 @@ func (c *Client) DeletePayGiftActivityMerchants(ctx context.Context, activityID 
 	if activityID == "" {
 		miss = append(miss, "activity_id")
 	}
+	miss = append(miss, checkDeletePayGiftActivityMerchantsRequest(&b)...)
 	if miss != nil {
 		return nil, &core.UsageError{Op: opDeletePayGiftActivityMerchants.Name, Missing: miss}
 	}
@@ -1377,14 +1410,51 @@ func checkCreateFavorStockRequest(v *CreateFavorStockRequest) (miss []string) {
 	if v.BelongMerchant == "" {
 		miss = append(miss, "belong_merchant")
 	}
+	if n := checkFavorCouponUseRule(&v.CouponUseRule); n != nil {
+		miss = wire.Prefix(miss, "coupon_use_rule.", n)
+	}
 	if v.OutRequestNo == "" {
 		miss = append(miss, "out_request_no")
+	}
+	if !zeroFavorPatternInfo(&v.PatternInfo) {
+		if n := checkFavorPatternInfo(&v.PatternInfo); n != nil {
+			miss = wire.Prefix(miss, "pattern_info.", n)
+		}
 	}
 	if v.StockName == "" {
 		miss = append(miss, "stock_name")
 	}
 	if v.StockType == "" {
 		miss = append(miss, "stock_type")
+	}
+	return miss
+}
+
+// checkFavorCouponUseRule lists the empty required fields of v, as JSON paths.
+func checkFavorCouponUseRule(v *FavorCouponUseRule) (miss []string) {
+	if !zeroFavorLimitCard(&v.LimitCard) {
+		if n := checkFavorLimitCard(&v.LimitCard); n != nil {
+			miss = wire.Prefix(miss, "limit_card.", n)
+		}
+	}
+	return miss
+}
+
+// checkFavorLimitCard lists the empty required fields of v, as JSON paths.
+func checkFavorLimitCard(v *FavorLimitCard) (miss []string) {
+	if v.Bin == nil {
+		miss = append(miss, "bin")
+	}
+	if v.Name == "" {
+		miss = append(miss, "name")
+	}
+	return miss
+}
+
+// checkFavorPatternInfo lists the empty required fields of v, as JSON paths.
+func checkFavorPatternInfo(v *FavorPatternInfo) (miss []string) {
+	if v.Description == "" {
+		miss = append(miss, "description")
 	}
 	return miss
 }
@@ -1449,10 +1519,37 @@ func checkPartnershipPartner(v *PartnershipPartner) (miss []string) {
 	return miss
 }
 
+// checkAddPayGiftActivityMerchantsRequest lists the empty required fields of v, as JSON paths.
+func checkAddPayGiftActivityMerchantsRequest(v *AddPayGiftActivityMerchantsRequest) (miss []string) {
+	if v.AddRequestNo == "" {
+		miss = append(miss, "add_request_no")
+	}
+	if v.MerchantIDList == nil {
+		miss = append(miss, "merchant_id_list")
+	}
+	return miss
+}
+
+// checkDeletePayGiftActivityMerchantsRequest lists the empty required fields of v, as JSON paths.
+func checkDeletePayGiftActivityMerchantsRequest(v *DeletePayGiftActivityMerchantsRequest) (miss []string) {
+	if v.DeleteRequestNo == "" {
+		miss = append(miss, "delete_request_no")
+	}
+	if v.MerchantIDList == nil {
+		miss = append(miss, "merchant_id_list")
+	}
+	return miss
+}
+
 // checkCreatePayGiftActivityRequest lists the empty required fields of v, as JSON paths.
 func checkCreatePayGiftActivityRequest(v *CreatePayGiftActivityRequest) (miss []string) {
 	if n := checkPayGiftActivityBaseInfo(&v.ActivityBaseInfo); n != nil {
 		miss = wire.Prefix(miss, "activity_base_info.", n)
+	}
+	if !zeroPayGiftAdvancedSetting(&v.AdvancedSetting) {
+		if n := checkPayGiftAdvancedSetting(&v.AdvancedSetting); n != nil {
+			miss = wire.Prefix(miss, "advanced_setting.", n)
+		}
 	}
 	if n := checkPayGiftFullSendRule(&v.AwardSendRule); n != nil {
 		miss = wire.Prefix(miss, "award_send_rule.", n)
@@ -1468,8 +1565,19 @@ func checkPayGiftActivityBaseInfo(v *PayGiftActivityBaseInfo) (miss []string) {
 	if v.ActivitySecondTitle == "" {
 		miss = append(miss, "activity_second_title")
 	}
+	if !zeroPayGiftAvailablePeriods(&v.AvailablePeriods) {
+		if n := checkPayGiftAvailablePeriods(&v.AvailablePeriods); n != nil {
+			miss = wire.Prefix(miss, "available_periods.", n)
+		}
+	}
+	if v.BeginTime.IsZero() {
+		miss = append(miss, "begin_time")
+	}
 	if v.DeliveryPurpose == "" {
 		miss = append(miss, "delivery_purpose")
+	}
+	if v.EndTime.IsZero() {
+		miss = append(miss, "end_time")
 	}
 	if v.MerchantLogoURL == "" {
 		miss = append(miss, "merchant_logo_url")
@@ -1480,8 +1588,71 @@ func checkPayGiftActivityBaseInfo(v *PayGiftActivityBaseInfo) (miss []string) {
 	return miss
 }
 
+// checkPayGiftAvailablePeriods lists the empty required fields of v, as JSON paths.
+func checkPayGiftAvailablePeriods(v *PayGiftAvailablePeriods) (miss []string) {
+	for i := range v.AvailableDayTime {
+		if n := checkPayGiftAvailableDayTime(&v.AvailableDayTime[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("available_day_time", i), n)
+		}
+	}
+	for i := range v.AvailableTime {
+		if n := checkPayGiftAvailableTime(&v.AvailableTime[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("available_time", i), n)
+		}
+	}
+	return miss
+}
+
+// checkPayGiftAvailableDayTime lists the empty required fields of v, as JSON paths.
+func checkPayGiftAvailableDayTime(v *PayGiftAvailableDayTime) (miss []string) {
+	if v.BeginDayTime == "" {
+		miss = append(miss, "begin_day_time")
+	}
+	if v.EndDayTime == "" {
+		miss = append(miss, "end_day_time")
+	}
+	return miss
+}
+
+// checkPayGiftAvailableTime lists the empty required fields of v, as JSON paths.
+func checkPayGiftAvailableTime(v *PayGiftAvailableTime) (miss []string) {
+	if v.BeginTime.IsZero() {
+		miss = append(miss, "begin_time")
+	}
+	if v.EndTime.IsZero() {
+		miss = append(miss, "end_time")
+	}
+	return miss
+}
+
+// checkPayGiftAdvancedSetting lists the empty required fields of v, as JSON paths.
+func checkPayGiftAdvancedSetting(v *PayGiftAdvancedSetting) (miss []string) {
+	if !zeroPayGiftPaymentMethodInformation(&v.PaymentMethodInformation) {
+		if n := checkPayGiftPaymentMethodInformation(&v.PaymentMethodInformation); n != nil {
+			miss = wire.Prefix(miss, "payment_method_information.", n)
+		}
+	}
+	return miss
+}
+
+// checkPayGiftPaymentMethodInformation lists the empty required fields of v, as JSON paths.
+func checkPayGiftPaymentMethodInformation(v *PayGiftPaymentMethodInformation) (miss []string) {
+	if v.PaymentMethod == "" {
+		miss = append(miss, "payment_method")
+	}
+	return miss
+}
+
 // checkPayGiftFullSendRule lists the empty required fields of v, as JSON paths.
 func checkPayGiftFullSendRule(v *PayGiftFullSendRule) (miss []string) {
+	if v.AwardList == nil {
+		miss = append(miss, "award_list")
+	}
+	for i := range v.AwardList {
+		if n := checkPayGiftAward(&v.AwardList[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("award_list", i), n)
+		}
+	}
 	if v.AwardType == "" {
 		miss = append(miss, "award_type")
 	}
@@ -1492,4 +1663,59 @@ func checkPayGiftFullSendRule(v *PayGiftFullSendRule) (miss []string) {
 		miss = append(miss, "send_content")
 	}
 	return miss
+}
+
+// checkPayGiftAward lists the empty required fields of v, as JSON paths.
+func checkPayGiftAward(v *PayGiftAward) (miss []string) {
+	if v.OriginalImageURL == "" {
+		miss = append(miss, "original_image_url")
+	}
+	if v.StockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	return miss
+}
+
+// zeroFavorLimitCard reports whether v is the zero FavorLimitCard.
+func zeroFavorLimitCard(v *FavorLimitCard) bool {
+	return len(v.Bin) == 0 &&
+		v.Name == ""
+}
+
+// zeroFavorPatternInfo reports whether v is the zero FavorPatternInfo.
+func zeroFavorPatternInfo(v *FavorPatternInfo) bool {
+	return v.BackgroundColor == "" &&
+		v.CouponImage == "" &&
+		v.Description == "" &&
+		v.JumpTarget == "" &&
+		v.MerchantLogo == "" &&
+		v.MerchantName == "" &&
+		v.MiniProgramAppID == "" &&
+		v.MiniProgramPath == ""
+}
+
+// zeroPayGiftAvailablePeriods reports whether v is the zero PayGiftAvailablePeriods.
+func zeroPayGiftAvailablePeriods(v *PayGiftAvailablePeriods) bool {
+	return len(v.AvailableDayTime) == 0 &&
+		len(v.AvailableTime) == 0
+}
+
+// zeroPayGiftAdvancedSetting reports whether v is the zero PayGiftAdvancedSetting.
+func zeroPayGiftAdvancedSetting(v *PayGiftAdvancedSetting) bool {
+	return v.DeliveryUserCategory == "" &&
+		len(v.GoodsTags) == 0 &&
+		v.MerchantMemberAppID == "" &&
+		zeroPayGiftPaymentMethodInformation(&v.PaymentMethodInformation) &&
+		zeroPayGiftPaymentMode(&v.PaymentMode)
+}
+
+// zeroPayGiftPaymentMethodInformation reports whether v is the zero PayGiftPaymentMethodInformation.
+func zeroPayGiftPaymentMethodInformation(v *PayGiftPaymentMethodInformation) bool {
+	return v.BankAbbreviation == "" &&
+		v.PaymentMethod == ""
+}
+
+// zeroPayGiftPaymentMode reports whether v is the zero PayGiftPaymentMode.
+func zeroPayGiftPaymentMode(v *PayGiftPaymentMode) bool {
+	return len(v.PaymentSceneList) == 0
 }

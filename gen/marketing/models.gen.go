@@ -68,6 +68,60 @@ func (e BankPackageTaskStatus) Valid() bool {
 	}
 }
 
+// Defines values for FavorBackgroundColor.
+const (
+	FavorBackgroundColorColor010 FavorBackgroundColor = "COLOR010"
+	FavorBackgroundColorColor020 FavorBackgroundColor = "COLOR020"
+	FavorBackgroundColorColor030 FavorBackgroundColor = "COLOR030"
+	FavorBackgroundColorColor040 FavorBackgroundColor = "COLOR040"
+	FavorBackgroundColorColor050 FavorBackgroundColor = "COLOR050"
+	FavorBackgroundColorColor060 FavorBackgroundColor = "COLOR060"
+	FavorBackgroundColorColor070 FavorBackgroundColor = "COLOR070"
+	FavorBackgroundColorColor080 FavorBackgroundColor = "COLOR080"
+	FavorBackgroundColorColor081 FavorBackgroundColor = "COLOR081"
+	FavorBackgroundColorColor082 FavorBackgroundColor = "COLOR082"
+	FavorBackgroundColorColor090 FavorBackgroundColor = "COLOR090"
+	FavorBackgroundColorColor100 FavorBackgroundColor = "COLOR100"
+	FavorBackgroundColorColor101 FavorBackgroundColor = "COLOR101"
+	FavorBackgroundColorColor102 FavorBackgroundColor = "COLOR102"
+)
+
+// Valid indicates whether the value is a known member of the FavorBackgroundColor enum.
+func (e FavorBackgroundColor) Valid() bool {
+	switch e {
+	case FavorBackgroundColorColor010:
+		return true
+	case FavorBackgroundColorColor020:
+		return true
+	case FavorBackgroundColorColor030:
+		return true
+	case FavorBackgroundColorColor040:
+		return true
+	case FavorBackgroundColorColor050:
+		return true
+	case FavorBackgroundColorColor060:
+		return true
+	case FavorBackgroundColorColor070:
+		return true
+	case FavorBackgroundColorColor080:
+		return true
+	case FavorBackgroundColorColor081:
+		return true
+	case FavorBackgroundColorColor082:
+		return true
+	case FavorBackgroundColorColor090:
+		return true
+	case FavorBackgroundColorColor100:
+		return true
+	case FavorBackgroundColorColor101:
+		return true
+	case FavorBackgroundColorColor102:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FavorBusinessType.
 const (
 	FavorBusinessTypeMultiuse FavorBusinessType = "MULTIUSE"
@@ -319,6 +373,7 @@ func (e PartnershipState) Valid() bool {
 
 // Defines values for PayGiftActivityStatus.
 const (
+	PayGiftActivityStatusActStatusUnknown   PayGiftActivityStatus = "ACT_STATUS_UNKNOWN"
 	PayGiftActivityStatusCreateActFailed    PayGiftActivityStatus = "CREATE_ACT_FAILED"
 	PayGiftActivityStatusCreateActStatus    PayGiftActivityStatus = "CREATE_ACT_STATUS"
 	PayGiftActivityStatusOngoingActStatus   PayGiftActivityStatus = "ONGOING_ACT_STATUS"
@@ -330,6 +385,8 @@ const (
 // Valid indicates whether the value is a known member of the PayGiftActivityStatus enum.
 func (e PayGiftActivityStatus) Valid() bool {
 	switch e {
+	case PayGiftActivityStatusActStatusUnknown:
+		return true
 	case PayGiftActivityStatusCreateActFailed:
 		return true
 	case PayGiftActivityStatusCreateActStatus:
@@ -401,6 +458,24 @@ func (e PayGiftDeliveryPurpose) Valid() bool {
 	}
 }
 
+// Defines values for PayGiftDeliveryUserCategory.
+const (
+	PayGiftDeliveryUserCategoryDeliveryAllPerson    PayGiftDeliveryUserCategory = "DELIVERY_ALL_PERSON"
+	PayGiftDeliveryUserCategoryDeliveryMemberPerson PayGiftDeliveryUserCategory = "DELIVERY_MEMBER_PERSON"
+)
+
+// Valid indicates whether the value is a known member of the PayGiftDeliveryUserCategory enum.
+func (e PayGiftDeliveryUserCategory) Valid() bool {
+	switch e {
+	case PayGiftDeliveryUserCategoryDeliveryAllPerson:
+		return true
+	case PayGiftDeliveryUserCategoryDeliveryMemberPerson:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PayGiftMerchantOption.
 const (
 	PayGiftMerchantOptionInSeviceCouponMerchant PayGiftMerchantOption = "IN_SEVICE_COUPON_MERCHANT"
@@ -439,13 +514,28 @@ func (e PayGiftPaymentMethod) Valid() bool {
 
 // Defines values for PayGiftPaymentScene.
 const (
-	PayGiftPaymentSceneAppScene PayGiftPaymentScene = "APP_SCENE"
+	PayGiftPaymentSceneAppScene       PayGiftPaymentScene = "APP_SCENE"
+	PayGiftPaymentSceneFacePayScene   PayGiftPaymentScene = "FACE_PAY_SCENE"
+	PayGiftPaymentSceneMiniappScene   PayGiftPaymentScene = "MINIAPP_SCENE"
+	PayGiftPaymentSceneNoSecretScene  PayGiftPaymentScene = "NO_SECRET_SCENE"
+	PayGiftPaymentSceneOtherScene     PayGiftPaymentScene = "OTHER_SCENE"
+	PayGiftPaymentSceneSwingCardScene PayGiftPaymentScene = "SWING_CARD_SCENE"
 )
 
 // Valid indicates whether the value is a known member of the PayGiftPaymentScene enum.
 func (e PayGiftPaymentScene) Valid() bool {
 	switch e {
 	case PayGiftPaymentSceneAppScene:
+		return true
+	case PayGiftPaymentSceneFacePayScene:
+		return true
+	case PayGiftPaymentSceneMiniappScene:
+		return true
+	case PayGiftPaymentSceneNoSecretScene:
+		return true
+	case PayGiftPaymentSceneOtherScene:
+		return true
+	case PayGiftPaymentSceneSwingCardScene:
 		return true
 	default:
 		return false
@@ -473,10 +563,10 @@ func (e PayGiftSendContent) Valid() bool {
 // AddPayGiftActivityMerchantsRequest is the issuing merchants to add to an activity (新增活动发券商户号请求).
 type AddPayGiftActivityMerchantsRequest struct {
 	// AddRequestNo is the merchant's unique number of this request (请求业务单据号).
-	AddRequestNo string `json:"add_request_no,omitempty,omitzero"`
+	AddRequestNo string `json:"add_request_no"`
 
 	// MerchantIDList is the merchant ids to add (发券商户号).
-	MerchantIDList []string `json:"merchant_id_list,omitempty,omitzero"`
+	MerchantIDList []string `json:"merchant_id_list"`
 }
 
 // ApplyFavorStockRefundFlowByDayParams is the query and header parameters of ApplyFavorStockRefundFlowByDay.
@@ -626,10 +716,10 @@ type CreatePayGiftActivityRequest struct {
 // DeletePayGiftActivityMerchantsRequest is the issuing merchants to remove from an activity (删除活动发券商户号请求).
 type DeletePayGiftActivityMerchantsRequest struct {
 	// DeleteRequestNo is the merchant's unique number of this request (商户请求单号).
-	DeleteRequestNo string `json:"delete_request_no,omitempty,omitzero"`
+	DeleteRequestNo string `json:"delete_request_no"`
 
 	// MerchantIDList is the merchant ids to remove (删除的发券商户号).
-	MerchantIDList []string `json:"merchant_id_list,omitempty,omitzero"`
+	MerchantIDList []string `json:"merchant_id_list"`
 }
 
 // FavorAvailableRegion is a region where a consumption coupon can be used (消费金可用地域).
@@ -649,6 +739,9 @@ type FavorAvailableRegion struct {
 	// Type is the level of the region (类型).
 	Type string `json:"type,omitempty,omitzero"`
 }
+
+// FavorBackgroundColor is a cash coupon's background colour from WeChat Pay's palette (背景颜色).
+type FavorBackgroundColor string
 
 // FavorBusinessType is the business of a stock or coupon; MULTIUSE is a consumption coupon (消费金) (业务类型).
 type FavorBusinessType string
@@ -677,10 +770,10 @@ type FavorCoupon struct {
 	AvailableBalance int64 `json:"available_balance,omitempty,omitzero"`
 
 	// AvailableBeginTime says when it becomes usable (可用开始时间).
-	AvailableBeginTime core.Time `json:"available_begin_time,omitempty,omitzero"`
+	AvailableBeginTime core.Time `json:"available_begin_time"`
 
 	// AvailableEndTime says when it stops being usable (可用结束时间).
-	AvailableEndTime core.Time `json:"available_end_time,omitempty,omitzero"`
+	AvailableEndTime core.Time `json:"available_end_time"`
 
 	// BusinessType is the business of a stock or coupon; MULTIUSE is a consumption coupon (消费金) (业务类型).
 	BusinessType FavorBusinessType `json:"business_type,omitempty,omitzero"`
@@ -692,37 +785,40 @@ type FavorCoupon struct {
 	CouponID string `json:"coupon_id,omitempty,omitzero"`
 
 	// CouponName is the coupon name (代金券名称).
-	CouponName string `json:"coupon_name,omitempty,omitzero"`
+	CouponName string `json:"coupon_name"`
 
 	// CouponType is the kind of a cash coupon (券类型).
-	CouponType FavorCouponType `json:"coupon_type,omitempty,omitzero"`
+	CouponType FavorCouponType `json:"coupon_type"`
 
 	// CreateTime says when the user received it (领券时间).
-	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+	CreateTime core.Time `json:"create_time"`
 
 	// CutToMessage is the terms of a cut-to (减至) coupon (减至批次特定信息).
 	CutToMessage FavorCutToMessage `json:"cut_to_message,omitempty,omitzero"`
 
 	// Description is the usage notes (使用说明).
-	Description string `json:"description,omitempty,omitzero"`
+	Description string `json:"description"`
+
+	// NoCash says whether the coupon moves no money (是否无资金流).
+	NoCash bool `json:"no_cash"`
 
 	// NormalCouponInformation is the value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
 	NormalCouponInformation FavorNormalCoupon `json:"normal_coupon_information,omitempty,omitzero"`
 
 	// Singleitem says whether it discounts single items (是否单品优惠).
-	Singleitem bool `json:"singleitem,omitempty,omitzero"`
+	Singleitem bool `json:"singleitem"`
 
 	// StartTime says when the stock was activated (激活批次的时间).
 	StartTime core.Time `json:"start_time,omitempty,omitzero"`
 
 	// Status is the state of a cash coupon (代金券状态).
-	Status FavorCouponStatus `json:"status,omitempty,omitzero"`
+	Status FavorCouponStatus `json:"status"`
 
 	// StockCreatorMchID is the merchant that created the stock (创建批次的商户号).
-	StockCreatorMchID string `json:"stock_creator_mchid,omitempty,omitzero"`
+	StockCreatorMchID string `json:"stock_creator_mchid"`
 
 	// StockID is the stock id (批次号).
-	StockID string `json:"stock_id,omitempty,omitzero"`
+	StockID string `json:"stock_id"`
 
 	// StopTime says when the stock was stopped (终止批次的时间).
 	StopTime core.Time `json:"stop_time,omitempty,omitzero"`
@@ -779,7 +875,7 @@ type FavorCouponGoodsDetail struct {
 // FavorCouponList is one page of a user's cash coupons.
 type FavorCouponList struct {
 	// Data is the coupons of this page (结果集).
-	Data []FavorCoupon `json:"data"`
+	Data []FavorCoupon `json:"data,omitempty,omitzero"`
 
 	// Limit is the page size (分页大小).
 	Limit int64 `json:"limit"`
@@ -867,7 +963,7 @@ type FavorCouponUseRule struct {
 	CombineUse *bool `json:"combine_use,omitempty"`
 
 	// CouponAvailableTime says when a coupon can be redeemed (券可核销时间).
-	CouponAvailableTime FavorCouponAvailableTime `json:"coupon_available_time"`
+	CouponAvailableTime FavorCouponAvailableTime `json:"coupon_available_time,omitempty,omitzero"`
 
 	// DiscountCoupon is the rule of a percentage-discount coupon (折扣券使用规则).
 	DiscountCoupon FavorDiscountCoupon `json:"discount_coupon,omitempty,omitzero"`
@@ -897,10 +993,10 @@ type FavorCouponUseRule struct {
 // FavorCutToMessage is the terms of a cut-to (减至) coupon (减至批次特定信息).
 type FavorCutToMessage struct {
 	// CutToPrice is the unit price after the discount, in fen (减至后的优惠单价).
-	CutToPrice int64 `json:"cut_to_price,omitempty,omitzero"`
+	CutToPrice int64 `json:"cut_to_price"`
 
 	// SinglePriceMax is the highest unit price the discount applies to, in fen (可用优惠的商品最高单价).
-	SinglePriceMax int64 `json:"single_price_max,omitempty,omitzero"`
+	SinglePriceMax int64 `json:"single_price_max"`
 }
 
 // FavorDiscountCoupon is the rule of a percentage-discount coupon (折扣券使用规则).
@@ -939,7 +1035,7 @@ type FavorFixAvailableTime struct {
 	AvailableWeekDay []FavorWeekday `json:"available_week_day,omitempty,omitzero"`
 
 	// BeginTime is the start of the daily window, in seconds after midnight (当天开始时间).
-	BeginTime *int64 `json:"begin_time,omitempty"`
+	BeginTime int64 `json:"begin_time"`
 
 	// EndTime is the end of the daily window, in seconds after midnight (当天结束时间).
 	EndTime *int64 `json:"end_time,omitempty"`
@@ -963,10 +1059,10 @@ type FavorJumpTarget string
 // FavorLimitCard is the bank cards a coupon is limited to (指定银行卡BIN).
 type FavorLimitCard struct {
 	// Bin is the card BINs that qualify (指定卡BIN).
-	Bin []string `json:"bin,omitempty,omitzero"`
+	Bin []string `json:"bin"`
 
 	// Name is the card product name (银行卡名称).
-	Name string `json:"name,omitempty,omitzero"`
+	Name string `json:"name"`
 }
 
 // FavorNormalCoupon is the value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
@@ -980,14 +1076,14 @@ type FavorNormalCoupon struct {
 
 // FavorPatternInfo says how the coupon looks in the user's card wallet (样式信息).
 type FavorPatternInfo struct {
-	// BackgroundColor is a background colour from WeChat Pay's palette (背景颜色).
-	BackgroundColor BackgroundColor `json:"background_color,omitempty,omitzero"`
+	// BackgroundColor is a cash coupon's background colour from WeChat Pay's palette (背景颜色).
+	BackgroundColor FavorBackgroundColor `json:"background_color,omitempty,omitzero"`
 
 	// CouponImage is the detail picture url from UploadMarketingImage (券详情图片).
 	CouponImage string `json:"coupon_image,omitempty,omitzero"`
 
 	// Description is the usage notes (使用说明).
-	Description string `json:"description,omitempty,omitzero"`
+	Description string `json:"description"`
 
 	// JumpTarget says where the coupon in the card wallet leads (卡包跳转目标).
 	JumpTarget FavorJumpTarget `json:"jump_target,omitempty,omitzero"`
@@ -1040,8 +1136,11 @@ type FavorStock struct {
 	// BusinessType is the business of a stock or coupon; MULTIUSE is a consumption coupon (消费金) (业务类型).
 	BusinessType FavorBusinessType `json:"business_type,omitempty,omitzero"`
 
+	// CardID is the WeChat card id the stock is linked to (活动批次关联的微信卡券id).
+	CardID string `json:"card_id,omitempty,omitzero"`
+
 	// CreateTime says when it was created (创建时间).
-	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+	CreateTime core.Time `json:"create_time"`
 
 	// CutToMessage is the terms of a cut-to (减至) coupon (减至批次特定信息).
 	CutToMessage FavorCutToMessage `json:"cut_to_message,omitempty,omitzero"`
@@ -1050,25 +1149,25 @@ type FavorStock struct {
 	Description string `json:"description"`
 
 	// DistributedCoupons says how many coupons have been sent (已发券数量).
-	DistributedCoupons int64 `json:"distributed_coupons,omitempty,omitzero"`
+	DistributedCoupons int64 `json:"distributed_coupons"`
 
 	// NoCash says whether the coupons move no money (是否无资金流).
 	NoCash bool `json:"no_cash"`
 
 	// Singleitem says whether it discounts single items (是否单品优惠).
-	Singleitem bool `json:"singleitem,omitempty,omitzero"`
+	Singleitem bool `json:"singleitem"`
 
 	// StartTime says when it was activated (激活批次的时间).
 	StartTime core.Time `json:"start_time,omitempty,omitzero"`
 
 	// Status is the state of a cash-coupon stock (批次状态).
-	Status FavorStockStatus `json:"status,omitempty,omitzero"`
+	Status FavorStockStatus `json:"status"`
 
 	// StockCreatorMchID is the merchant that created it (创建批次的商户号).
-	StockCreatorMchID string `json:"stock_creator_mchid,omitempty,omitzero"`
+	StockCreatorMchID string `json:"stock_creator_mchid"`
 
 	// StockID is the stock id (批次号).
-	StockID string `json:"stock_id,omitempty,omitzero"`
+	StockID string `json:"stock_id"`
 
 	// StockName is the stock name (批次名称).
 	StockName string `json:"stock_name"`
@@ -1076,8 +1175,8 @@ type FavorStock struct {
 	// StockType is the kind of a cash-coupon stock (批次类型).
 	StockType FavorStockType `json:"stock_type"`
 
-	// StockUseRule says how many coupons a stock may send and to whom (发放规则).
-	StockUseRule FavorStockUseRule `json:"stock_use_rule"`
+	// StockUseRule is a stock's sending rules as its queries answer them (批次使用规则).
+	StockUseRule FavorStockUseRuleInfo `json:"stock_use_rule,omitempty,omitzero"`
 
 	// StopTime says when it was stopped (终止批次的时间).
 	StopTime core.Time `json:"stop_time,omitempty,omitzero"`
@@ -1188,6 +1287,15 @@ type FavorStockStarted struct {
 // FavorStockStatus is the state of a cash-coupon stock (批次状态).
 type FavorStockStatus string
 
+// FavorStockStopped is a stopped (terminated) cash-coupon stock.
+type FavorStockStopped struct {
+	// StockID is the stock id (批次号).
+	StockID string `json:"stock_id"`
+
+	// StopTime says when it was stopped (终止时间).
+	StopTime core.Time `json:"stop_time"`
+}
+
 // FavorStockType is the kind of a cash-coupon stock (批次类型).
 type FavorStockType string
 
@@ -1210,6 +1318,36 @@ type FavorStockUseRule struct {
 
 	// PreventAPIAbuse says whether WeChat Pay blocks suspicious receivers (api发券防刷).
 	PreventAPIAbuse bool `json:"prevent_api_abuse"`
+}
+
+// FavorStockUseRuleInfo is a stock's sending rules as its queries answer them (批次使用规则).
+type FavorStockUseRuleInfo struct {
+	// CombineUse says whether it combines with other coupons (是否可叠加其他优惠).
+	CombineUse bool `json:"combine_use,omitempty,omitzero"`
+
+	// CouponType is the coupon kind, NORMAL or CUT_TO (券类型).
+	CouponType string `json:"coupon_type,omitempty,omitzero"`
+
+	// FixedNormalCoupon is the value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
+	FixedNormalCoupon FavorNormalCoupon `json:"fixed_normal_coupon,omitempty,omitzero"`
+
+	// GoodsTag is the order goods tags that qualify (订单优惠标记).
+	GoodsTag []string `json:"goods_tag,omitempty,omitzero"`
+
+	// MaxAmount is the total budget in fen (总预算).
+	MaxAmount int64 `json:"max_amount"`
+
+	// MaxAmountByDay is the most value sent per day in fen (单天发放上限金额).
+	MaxAmountByDay int64 `json:"max_amount_by_day"`
+
+	// MaxCoupons is the most coupons the stock sends (发放总上限).
+	MaxCoupons int64 `json:"max_coupons"`
+
+	// MaxCouponsPerUser is the most coupons one user can receive (单个用户可领个数).
+	MaxCouponsPerUser int64 `json:"max_coupons_per_user"`
+
+	// TradeType is the payment scenes that qualify (支付方式).
+	TradeType []FavorTradeType `json:"trade_type,omitempty,omitzero"`
 }
 
 // FavorTradeType is a payment scene a coupon is limited to (支付方式).
@@ -1527,13 +1665,13 @@ type PayGiftActivityBaseInfo struct {
 	BackgroundColor BackgroundColor `json:"background_color,omitempty,omitzero"`
 
 	// BeginTime says when the activity starts (活动开始时间).
-	BeginTime core.Time `json:"begin_time,omitempty,omitzero"`
+	BeginTime core.Time `json:"begin_time"`
 
 	// DeliveryPurpose says what the activity leads users to (投放目的).
 	DeliveryPurpose PayGiftDeliveryPurpose `json:"delivery_purpose"`
 
 	// EndTime says when it ends (活动结束时间).
-	EndTime core.Time `json:"end_time,omitempty,omitzero"`
+	EndTime core.Time `json:"end_time"`
 
 	// MerchantLogoURL is the logo url from UploadMarketingImage (商户logo).
 	MerchantLogoURL string `json:"merchant_logo_url"`
@@ -1578,10 +1716,10 @@ type PayGiftActivityStatus string
 // PayGiftActivityTerminated is a terminated pay-gift activity.
 type PayGiftActivityTerminated struct {
 	// ActivityID is the activity id (活动id).
-	ActivityID string `json:"activity_id,omitempty,omitzero"`
+	ActivityID string `json:"activity_id"`
 
 	// TerminateTime says when it ended (生效时间).
-	TerminateTime core.Time `json:"terminate_time,omitempty,omitzero"`
+	TerminateTime core.Time `json:"terminate_time"`
 }
 
 // PayGiftActivityType is the kind of a pay-gift activity (活动类型).
@@ -1589,8 +1727,8 @@ type PayGiftActivityType string
 
 // PayGiftAdvancedSetting is the advanced settings of a pay-gift activity (活动高级设置).
 type PayGiftAdvancedSetting struct {
-	// DeliveryUserCategory is the kind of award an activity gives (奖品类型).
-	DeliveryUserCategory PayGiftAwardType `json:"delivery_user_category,omitempty,omitzero"`
+	// DeliveryUserCategory says which users the activity is offered to, everyone or the merchant's members (投放用户类别).
+	DeliveryUserCategory PayGiftDeliveryUserCategory `json:"delivery_user_category,omitempty,omitzero"`
 
 	// GoodsTags is the order goods tags that qualify (订单优惠标记).
 	GoodsTags []string `json:"goods_tags,omitempty,omitzero"`
@@ -1608,10 +1746,10 @@ type PayGiftAdvancedSetting struct {
 // PayGiftAvailableDayTime is a daily time window in which an activity is on (每日可用时间).
 type PayGiftAvailableDayTime struct {
 	// BeginDayTime is the start, as hhmmss (每日可用开始时间).
-	BeginDayTime string `json:"begin_day_time,omitempty,omitzero"`
+	BeginDayTime string `json:"begin_day_time"`
 
 	// EndDayTime is the end, as hhmmss (每日可用结束时间).
-	EndDayTime string `json:"end_day_time,omitempty,omitzero"`
+	EndDayTime string `json:"end_day_time"`
 }
 
 // PayGiftAvailablePeriods is the periods in which an activity is on (可用时间段).
@@ -1626,19 +1764,19 @@ type PayGiftAvailablePeriods struct {
 // PayGiftAvailableTime is a period in which an activity is on (可用时间).
 type PayGiftAvailableTime struct {
 	// BeginTime is the start (可用开始时间).
-	BeginTime core.Time `json:"begin_time,omitempty,omitzero"`
+	BeginTime core.Time `json:"begin_time"`
 
 	// EndTime is the end (可用结束时间).
-	EndTime core.Time `json:"end_time,omitempty,omitzero"`
+	EndTime core.Time `json:"end_time"`
 }
 
 // PayGiftAward is an award of a pay-gift activity (奖品基本信息).
 type PayGiftAward struct {
 	// OriginalImageURL is the large award picture url (奖品原始图).
-	OriginalImageURL string `json:"original_image_url,omitempty,omitzero"`
+	OriginalImageURL string `json:"original_image_url"`
 
 	// StockID is the coupon stock awarded (代金券批次Id).
-	StockID string `json:"stock_id,omitempty,omitzero"`
+	StockID string `json:"stock_id"`
 
 	// ThumbnailURL is the small award picture url (奖品缩略图).
 	ThumbnailURL string `json:"thumbnail_url,omitempty,omitzero"`
@@ -1659,10 +1797,13 @@ type PayGiftAwardType string
 // PayGiftDeliveryPurpose says what the activity leads users to (投放目的).
 type PayGiftDeliveryPurpose string
 
+// PayGiftDeliveryUserCategory says which users the activity is offered to, everyone or the merchant's members (投放用户类别).
+type PayGiftDeliveryUserCategory string
+
 // PayGiftFullSendRule says who gets which award for reaching the threshold (满额送发放规则).
 type PayGiftFullSendRule struct {
 	// AwardList is the awards (奖品基本信息列表).
-	AwardList []PayGiftAward `json:"award_list,omitempty,omitzero"`
+	AwardList []PayGiftAward `json:"award_list"`
 
 	// AwardType is the kind of award an activity gives (奖品类型).
 	AwardType PayGiftAwardType `json:"award_type"`
@@ -1683,31 +1824,31 @@ type PayGiftFullSendRule struct {
 // PayGiftGoods is a goods item a qualifying payment must include (指定商品).
 type PayGiftGoods struct {
 	// CreateTime says when it was added (创建时间).
-	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+	CreateTime core.Time `json:"create_time"`
 
 	// GoodsID is the goods code (指定商品).
-	GoodsID string `json:"goods_id,omitempty,omitzero"`
+	GoodsID string `json:"goods_id"`
 
 	// UpdateTime says when it last changed (更新时间).
-	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+	UpdateTime core.Time `json:"update_time"`
 }
 
 // PayGiftGoodsList is one page of the goods of a pay-gift activity.
 type PayGiftGoodsList struct {
 	// ActivityID is the activity id (活动id).
-	ActivityID string `json:"activity_id,omitempty,omitzero"`
+	ActivityID string `json:"activity_id"`
 
 	// Data is the goods of this page (结果集).
 	Data []PayGiftGoods `json:"data,omitempty,omitzero"`
 
 	// Limit is the page size (分页大小).
-	Limit int64 `json:"limit,omitempty,omitzero"`
+	Limit int64 `json:"limit"`
 
 	// Offset is the page number (分页页码).
-	Offset int64 `json:"offset,omitempty,omitzero"`
+	Offset int64 `json:"offset"`
 
 	// TotalCount says how many goods there are in all (总数).
-	TotalCount int64 `json:"total_count,omitempty,omitzero"`
+	TotalCount int64 `json:"total_count"`
 }
 
 // PayGiftInvalidMerchant is a merchant that could not be added (无效发券商户).
@@ -1725,7 +1866,7 @@ type PayGiftMerchant struct {
 	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
 
 	// MchID is the merchant id (商户号).
-	MchID string `json:"mchid,omitempty,omitzero"`
+	MchID string `json:"mchid"`
 
 	// MerchantName is the merchant name (商户名称).
 	MerchantName string `json:"merchant_name,omitempty,omitzero"`
@@ -1737,19 +1878,19 @@ type PayGiftMerchant struct {
 // PayGiftMerchantList is one page of the issuing merchants of a pay-gift activity.
 type PayGiftMerchantList struct {
 	// ActivityID is the activity id (活动id).
-	ActivityID string `json:"activity_id,omitempty,omitzero"`
+	ActivityID string `json:"activity_id"`
 
 	// Data is the merchants of this page (结果集).
 	Data []PayGiftMerchant `json:"data,omitempty,omitzero"`
 
 	// Limit is the page size (分页大小).
-	Limit int64 `json:"limit,omitempty,omitzero"`
+	Limit int64 `json:"limit"`
 
 	// Offset is the page number (分页页码).
-	Offset int64 `json:"offset,omitempty,omitzero"`
+	Offset int64 `json:"offset"`
 
 	// TotalCount says how many merchants there are in all (总数).
-	TotalCount int64 `json:"total_count,omitempty,omitzero"`
+	TotalCount int64 `json:"total_count"`
 }
 
 // PayGiftMerchantOption says how the issuing merchants are chosen (发券商户号选项).
@@ -1770,7 +1911,7 @@ type PayGiftMerchantsAdded struct {
 // PayGiftMerchantsDeleted is the result of removing issuing merchants.
 type PayGiftMerchantsDeleted struct {
 	// ActivityID is the activity id (活动id).
-	ActivityID string `json:"activity_id,omitempty,omitzero"`
+	ActivityID string `json:"activity_id"`
 
 	// DeleteTime says when they were removed (删除时间).
 	DeleteTime core.Time `json:"delete_time,omitempty,omitzero"`
@@ -1785,14 +1926,11 @@ type PayGiftPaymentMethodInformation struct {
 	BankAbbreviation string `json:"bank_abbreviation,omitempty,omitzero"`
 
 	// PaymentMethod is the payment method that qualifies; CFT is the WeChat balance (支付方式).
-	PaymentMethod PayGiftPaymentMethod `json:"payment_method,omitempty,omitzero"`
+	PaymentMethod PayGiftPaymentMethod `json:"payment_method"`
 }
 
 // PayGiftPaymentMode is the payment scenes and methods that qualify (支付模式).
 type PayGiftPaymentMode struct {
-	// PaymentMethodInformation is the payment method that qualifies (支付方式信息).
-	PaymentMethodInformation PayGiftPaymentMethodInformation `json:"payment_method_information,omitempty,omitzero"`
-
 	// PaymentSceneList is the payment scenes (支付场景列表).
 	PaymentSceneList []PayGiftPaymentScene `json:"payment_scene_list,omitempty,omitzero"`
 }

@@ -532,7 +532,7 @@ type Transaction struct {
 // TransactionAmount is the amounts of a parking deduction (订单金额信息).
 type TransactionAmount struct {
 	// Currency is the currency; CNY (货币类型).
-	Currency string `json:"currency"`
+	Currency string `json:"currency,omitempty,omitzero"`
 
 	// DiscountTotal is the discount in fen (折扣).
 	DiscountTotal int64 `json:"discount_total,omitempty,omitzero"`

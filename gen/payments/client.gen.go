@@ -1582,6 +1582,9 @@ func checkPayerIdentity(v *PayerIdentity) (miss []string) {
 
 // checkSceneInfo lists the empty required fields of v, as JSON paths.
 func checkSceneInfo(v *SceneInfo) (miss []string) {
+	if v.PayerClientIP == "" {
+		miss = append(miss, "payer_client_ip")
+	}
 	if !zeroStoreInfo(&v.StoreInfo) {
 		if n := checkStoreInfo(&v.StoreInfo); n != nil {
 			miss = wire.Prefix(miss, "store_info.", n)
@@ -1592,14 +1595,8 @@ func checkSceneInfo(v *SceneInfo) (miss []string) {
 
 // checkStoreInfo lists the empty required fields of v, as JSON paths.
 func checkStoreInfo(v *StoreInfo) (miss []string) {
-	if v.Address == "" {
-		miss = append(miss, "address")
-	}
-	if v.AreaCode == "" {
-		miss = append(miss, "area_code")
-	}
-	if v.Name == "" {
-		miss = append(miss, "name")
+	if v.ID == "" {
+		miss = append(miss, "id")
 	}
 	return miss
 }

@@ -160,6 +160,7 @@ func (e SubsidyPeriodType) Valid() bool {
 
 // Defines values for TradeState.
 const (
+	TradeStateACCEPT     TradeState = "ACCEPT"
 	TradeStateClosed     TradeState = "CLOSED"
 	TradeStateNotPay     TradeState = "NOTPAY"
 	TradeStatePayError   TradeState = "PAYERROR"
@@ -172,6 +173,8 @@ const (
 // Valid indicates whether the value is a known member of the TradeState enum.
 func (e TradeState) Valid() bool {
 	switch e {
+	case TradeStateACCEPT:
+		return true
 	case TradeStateClosed:
 		return true
 	case TradeStateNotPay:
@@ -1032,19 +1035,19 @@ type PromotionDetail struct {
 // PromotionGoodsDetail is an item a discount applied to.
 type PromotionGoodsDetail struct {
 	// DiscountAmount is the discount on these items (商品优惠金额).
-	DiscountAmount int64 `json:"discount_amount,omitempty,omitzero"`
+	DiscountAmount int64 `json:"discount_amount"`
 
 	// GoodsID is the item code (商品编码).
-	GoodsID string `json:"goods_id,omitempty,omitzero"`
+	GoodsID string `json:"goods_id"`
 
 	// GoodsRemark is a remark (商品备注).
 	GoodsRemark string `json:"goods_remark,omitempty,omitzero"`
 
 	// Quantity says how many (商品数量).
-	Quantity int64 `json:"quantity,omitempty,omitzero"`
+	Quantity int64 `json:"quantity"`
 
 	// UnitPrice is the price of one (商品单价).
-	UnitPrice int64 `json:"unit_price,omitempty,omitzero"`
+	UnitPrice int64 `json:"unit_price"`
 }
 
 // PromotionScope says whether a discount covers the whole order or single items (优惠范围).
@@ -1105,7 +1108,7 @@ type SceneInfo struct {
 	DeviceID string `json:"device_id,omitempty,omitzero"`
 
 	// PayerClientIP is the payer's IP address, IPv4 or IPv6 (用户终端IP).
-	PayerClientIP string `json:"payer_client_ip,omitempty,omitzero"`
+	PayerClientIP string `json:"payer_client_ip"`
 
 	// StoreInfo is the merchant's store (商户门店信息).
 	StoreInfo StoreInfo `json:"store_info,omitempty,omitzero"`
@@ -1120,16 +1123,16 @@ type SettleInfo struct {
 // StoreInfo is the merchant's store (商户门店信息).
 type StoreInfo struct {
 	// Address is the street address (详细地址).
-	Address string `json:"address"`
+	Address string `json:"address,omitempty,omitzero"`
 
 	// AreaCode is the administrative area code (地区编码).
-	AreaCode string `json:"area_code"`
+	AreaCode string `json:"area_code,omitempty,omitzero"`
 
 	// ID is the store number (门店编号).
-	ID string `json:"id,omitempty,omitzero"`
+	ID string `json:"id"`
 
 	// Name is the store name (门店名称).
-	Name string `json:"name"`
+	Name string `json:"name,omitempty,omitzero"`
 }
 
 // SubsidyDetail is one way of subsidising installments (贴息详情).

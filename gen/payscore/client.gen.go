@@ -991,7 +991,7 @@ func (c Direct) TerminatePermission(ctx context.Context, authorizationCode strin
 // QueryPermissionByOpenID queries a user's payscore authorisation by openid (查询与用户授权记录（openid）).
 //
 // GET /v3/payscore/permissions/openid/{openid} (direct)
-func (c *Client) QueryPermissionByOpenID(ctx context.Context, openID string, params *QueryPermissionByOpenIDParams, opts ...core.CallOption) (*Permission, error) {
+func (c *Client) QueryPermissionByOpenID(ctx context.Context, openID string, params *QueryPermissionByOpenIDParams, opts ...core.CallOption) (*DirectPermission, error) {
 	m := c.conn.Mode()
 	var p QueryPermissionByOpenIDParams
 	if params != nil {
@@ -1017,7 +1017,7 @@ func (c *Client) QueryPermissionByOpenID(ctx context.Context, openID string, par
 	u.Seg(openID)
 	u.Query("service_id", p.ServiceID)
 	u.Query("appid", p.AppID)
-	out := new(Permission)
+	out := new(DirectPermission)
 	if err := c.conn.Do(ctx, &opQueryPermissionByOpenID, u.String(), nil, out, opts); err != nil {
 		return nil, err
 	}
@@ -1571,11 +1571,11 @@ func (v *CreateAndCompleteOrderInput) isZero() bool {
 //
 // For services without order risk checks (免确认模式): records a finished
 // service and deducts its fees from a user who has authorised the
-// service. Direct mode also returns the order, which this spec leaves
-// undecoded so that one method serves both modes.
+// service. Direct mode answers with the order; partner mode answers 204
+// without a body.
 //
-// It follows the client's mode: POST /v3/payscore/serviceorder/direct-complete in direct mode, POST /v3/payscore/partner/serviceorder/direct-complete in partner mode.
-func (c *Client) CreateAndCompleteOrder(ctx context.Context, in *CreateAndCompleteOrderInput, opts ...core.CallOption) error {
+// It follows the client's mode: POST /v3/payscore/serviceorder/direct-complete in direct mode, POST /v3/payscore/partner/serviceorder/direct-complete in partner mode. Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil.
+func (c *Client) CreateAndCompleteOrder(ctx context.Context, in *CreateAndCompleteOrderInput, opts ...core.CallOption) (*DirectOrder, error) {
 	var v CreateAndCompleteOrderInput
 	if in != nil {
 		v = *in
@@ -1594,7 +1594,7 @@ func (c *Client) CreateAndCompleteOrder(ctx context.Context, in *CreateAndComple
 			for i := range v.PostDiscounts {
 				var err error
 				if body.PostDiscounts[i], err = v.PostDiscounts[i].partner(opPartnerCreateAndCompleteOrder.Name, "post_discounts["+strconv.Itoa(i)+"]."); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
@@ -1603,7 +1603,7 @@ func (c *Client) CreateAndCompleteOrder(ctx context.Context, in *CreateAndComple
 			for i := range v.PostPayments {
 				var err error
 				if body.PostPayments[i], err = v.PostPayments[i].partner(opPartnerCreateAndCompleteOrder.Name, "post_payments["+strconv.Itoa(i)+"]."); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
@@ -1613,13 +1613,13 @@ func (c *Client) CreateAndCompleteOrder(ctx context.Context, in *CreateAndComple
 		if !v.TimeRange.isZero() {
 			var err error
 			if body.TimeRange, err = v.TimeRange.partner(opPartnerCreateAndCompleteOrder.Name, "time_range."); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		body.TotalAmount = v.TotalAmount
 		body.SubAppID = v.SubAppID
 		body.SubMchID = v.SubMchID
-		return c.Partner().CreateAndCompleteOrder(ctx, &body, opts...)
+		return nil, c.Partner().CreateAndCompleteOrder(ctx, &body, opts...)
 	}
 	var body CreateAndCompleteOrderRequest
 	body.AppID = v.AppID
@@ -1634,7 +1634,7 @@ func (c *Client) CreateAndCompleteOrder(ctx context.Context, in *CreateAndComple
 		for i := range v.PostDiscounts {
 			var err error
 			if body.PostDiscounts[i], err = v.PostDiscounts[i].direct(opCreateAndCompleteOrder.Name, "post_discounts["+strconv.Itoa(i)+"]."); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
@@ -1643,7 +1643,7 @@ func (c *Client) CreateAndCompleteOrder(ctx context.Context, in *CreateAndComple
 		for i := range v.PostPayments {
 			var err error
 			if body.PostPayments[i], err = v.PostPayments[i].direct(opCreateAndCompleteOrder.Name, "post_payments["+strconv.Itoa(i)+"]."); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
@@ -1653,15 +1653,15 @@ func (c *Client) CreateAndCompleteOrder(ctx context.Context, in *CreateAndComple
 	if !v.TimeRange.isZero() {
 		var err error
 		if body.TimeRange, err = v.TimeRange.direct(opCreateAndCompleteOrder.Name, "time_range."); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	body.TotalAmount = v.TotalAmount
 	if v.SubAppID != "" {
-		return &core.UsageError{Op: opCreateAndCompleteOrder.Name, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opCreateAndCompleteOrder.Name, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
 	}
 	if v.SubMchID != "" {
-		return &core.UsageError{Op: opCreateAndCompleteOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opCreateAndCompleteOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
 	return c.Direct().CreateAndCompleteOrder(ctx, &body, opts...)
 }
@@ -1669,7 +1669,7 @@ func (c *Client) CreateAndCompleteOrder(ctx context.Context, in *CreateAndComple
 // CreateAndCompleteOrder creates and complete a payscore order in one call (创单结单合并), with the direct-mode request as WeChat Pay defines it. Client.CreateAndCompleteOrder takes one input for both modes.
 //
 // POST /v3/payscore/serviceorder/direct-complete (direct)
-func (c Direct) CreateAndCompleteOrder(ctx context.Context, body *CreateAndCompleteOrderRequest, opts ...core.CallOption) error {
+func (c Direct) CreateAndCompleteOrder(ctx context.Context, body *CreateAndCompleteOrderRequest, opts ...core.CallOption) (*DirectOrder, error) {
 	m := c.conn.Mode()
 	var b CreateAndCompleteOrderRequest
 	if body != nil {
@@ -1682,9 +1682,13 @@ func (c Direct) CreateAndCompleteOrder(ctx context.Context, body *CreateAndCompl
 		b.NotifyURL = m.NotifyURL
 	}
 	if miss := checkCreateAndCompleteOrderRequest(&b); miss != nil {
-		return &core.UsageError{Op: opCreateAndCompleteOrder.Name, Missing: miss}
+		return nil, &core.UsageError{Op: opCreateAndCompleteOrder.Name, Missing: miss}
 	}
-	return c.conn.Do(ctx, &opCreateAndCompleteOrder, "/v3/payscore/serviceorder/direct-complete", &b, nil, opts)
+	out := new(DirectOrder)
+	if err := c.conn.Do(ctx, &opCreateAndCompleteOrder, "/v3/payscore/serviceorder/direct-complete", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // CancelOrderInput is the input of CancelOrder in either merchant mode. The merchant ids come from the client's configuration.
@@ -1710,11 +1714,11 @@ func (v *CancelOrderInput) isZero() bool {
 // CancelOrder cancels a payscore service order (取消支付分订单).
 //
 // Cancels an order in state CREATED or DOING that cannot be paid. Direct
-// mode answers with the order's ids, which this spec leaves undecoded so
-// that one method serves both modes (partner mode answers 204).
+// mode answers with the order's ids; partner mode answers 204 without a
+// body.
 //
-// It follows the client's mode: POST /v3/payscore/serviceorder/{out_order_no}/cancel in direct mode, POST /v3/payscore/partner/serviceorder/{out_order_no}/cancel in partner mode.
-func (c *Client) CancelOrder(ctx context.Context, outOrderNo string, in *CancelOrderInput, opts ...core.CallOption) error {
+// It follows the client's mode: POST /v3/payscore/serviceorder/{out_order_no}/cancel in direct mode, POST /v3/payscore/partner/serviceorder/{out_order_no}/cancel in partner mode. Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil.
+func (c *Client) CancelOrder(ctx context.Context, outOrderNo string, in *CancelOrderInput, opts ...core.CallOption) (*OrderIDs, error) {
 	var v CancelOrderInput
 	if in != nil {
 		v = *in
@@ -1722,19 +1726,19 @@ func (c *Client) CancelOrder(ctx context.Context, outOrderNo string, in *CancelO
 	if c.conn.Mode().Partner {
 		var body PartnerCancelOrderRequest
 		if v.AppID != "" {
-			return &core.UsageError{Op: opPartnerCancelOrder.Name, Msg: "AppID is a direct-mode field but the client is in partner mode"}
+			return nil, &core.UsageError{Op: opPartnerCancelOrder.Name, Msg: "AppID is a direct-mode field but the client is in partner mode"}
 		}
 		body.Reason = v.Reason
 		body.ServiceID = v.ServiceID
 		body.SubMchID = v.SubMchID
-		return c.Partner().CancelOrder(ctx, outOrderNo, &body, opts...)
+		return nil, c.Partner().CancelOrder(ctx, outOrderNo, &body, opts...)
 	}
 	var body CancelOrderRequest
 	body.AppID = v.AppID
 	body.Reason = v.Reason
 	body.ServiceID = v.ServiceID
 	if v.SubMchID != "" {
-		return &core.UsageError{Op: opCancelOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opCancelOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
 	return c.Direct().CancelOrder(ctx, outOrderNo, &body, opts...)
 }
@@ -1742,7 +1746,7 @@ func (c *Client) CancelOrder(ctx context.Context, outOrderNo string, in *CancelO
 // CancelOrder cancels a payscore service order (取消支付分订单), with the direct-mode request as WeChat Pay defines it. Client.CancelOrder takes one input for both modes.
 //
 // POST /v3/payscore/serviceorder/{out_order_no}/cancel (direct)
-func (c Direct) CancelOrder(ctx context.Context, outOrderNo string, body *CancelOrderRequest, opts ...core.CallOption) error {
+func (c Direct) CancelOrder(ctx context.Context, outOrderNo string, body *CancelOrderRequest, opts ...core.CallOption) (*OrderIDs, error) {
 	m := c.conn.Mode()
 	var b CancelOrderRequest
 	if body != nil {
@@ -1757,12 +1761,16 @@ func (c Direct) CancelOrder(ctx context.Context, outOrderNo string, body *Cancel
 	}
 	miss = append(miss, checkCancelOrderRequest(&b)...)
 	if miss != nil {
-		return &core.UsageError{Op: opCancelOrder.Name, Missing: miss}
+		return nil, &core.UsageError{Op: opCancelOrder.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/payscore/serviceorder/", 64)
 	u.Seg(outOrderNo)
 	u.Lit("/cancel")
-	return c.conn.Do(ctx, &opCancelOrder, u.String(), &b, nil, opts)
+	out := new(OrderIDs)
+	if err := c.conn.Do(ctx, &opCancelOrder, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // EndLocationInput is the mode-independent form of EndLocation (direct mode) and Location (partner mode).
@@ -1884,11 +1892,11 @@ func (v *CompleteOrderInput) isZero() bool {
 // CompleteOrder completes a payscore service order (完结支付分订单).
 //
 // Ends the service with the final fees; WeChat Pay then collects
-// total_amount from the user. Direct mode also returns the order, which
-// this spec leaves undecoded; query the order for its state.
+// total_amount from the user. Direct mode answers with the order;
+// partner mode answers 204 without a body.
 //
-// It follows the client's mode: POST /v3/payscore/serviceorder/{out_order_no}/complete in direct mode, POST /v3/payscore/partner/serviceorder/{out_order_no}/complete in partner mode.
-func (c *Client) CompleteOrder(ctx context.Context, outOrderNo string, in *CompleteOrderInput, opts ...core.CallOption) error {
+// It follows the client's mode: POST /v3/payscore/serviceorder/{out_order_no}/complete in direct mode, POST /v3/payscore/partner/serviceorder/{out_order_no}/complete in partner mode. Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil.
+func (c *Client) CompleteOrder(ctx context.Context, outOrderNo string, in *CompleteOrderInput, opts ...core.CallOption) (*DirectOrder, error) {
 	var v CompleteOrderInput
 	if in != nil {
 		v = *in
@@ -1896,14 +1904,14 @@ func (c *Client) CompleteOrder(ctx context.Context, outOrderNo string, in *Compl
 	if c.conn.Mode().Partner {
 		var body PartnerCompleteOrderRequest
 		if v.AppID != "" {
-			return &core.UsageError{Op: opPartnerCompleteOrder.Name, Msg: "AppID is a direct-mode field but the client is in partner mode"}
+			return nil, &core.UsageError{Op: opPartnerCompleteOrder.Name, Msg: "AppID is a direct-mode field but the client is in partner mode"}
 		}
 		body.Device = v.Device
 		body.GoodsTag = v.GoodsTag
 		if !v.Location.isZero() {
 			var err error
 			if body.Location, err = v.Location.partner(opPartnerCompleteOrder.Name, "location."); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if len(v.PostDiscounts) > 0 {
@@ -1911,7 +1919,7 @@ func (c *Client) CompleteOrder(ctx context.Context, outOrderNo string, in *Compl
 			for i := range v.PostDiscounts {
 				var err error
 				if body.PostDiscounts[i], err = v.PostDiscounts[i].partner(opPartnerCompleteOrder.Name, "post_discounts["+strconv.Itoa(i)+"]."); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
@@ -1922,7 +1930,7 @@ func (c *Client) CompleteOrder(ctx context.Context, outOrderNo string, in *Compl
 		body.TotalAmount = v.TotalAmount
 		body.CompleteTime = v.CompleteTime
 		body.SubMchID = v.SubMchID
-		return c.Partner().CompleteOrder(ctx, outOrderNo, &body, opts...)
+		return nil, c.Partner().CompleteOrder(ctx, outOrderNo, &body, opts...)
 	}
 	var body CompleteOrderRequest
 	body.AppID = v.AppID
@@ -1931,7 +1939,7 @@ func (c *Client) CompleteOrder(ctx context.Context, outOrderNo string, in *Compl
 	if !v.Location.isZero() {
 		var err error
 		if body.Location, err = v.Location.direct(opCompleteOrder.Name, "location."); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if len(v.PostDiscounts) > 0 {
@@ -1939,7 +1947,7 @@ func (c *Client) CompleteOrder(ctx context.Context, outOrderNo string, in *Compl
 		for i := range v.PostDiscounts {
 			var err error
 			if body.PostDiscounts[i], err = v.PostDiscounts[i].direct(opCompleteOrder.Name, "post_discounts["+strconv.Itoa(i)+"]."); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
@@ -1949,10 +1957,10 @@ func (c *Client) CompleteOrder(ctx context.Context, outOrderNo string, in *Compl
 	body.TimeRange = v.TimeRange
 	body.TotalAmount = v.TotalAmount
 	if !v.CompleteTime.IsZero() {
-		return &core.UsageError{Op: opCompleteOrder.Name, Msg: "CompleteTime is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opCompleteOrder.Name, Msg: "CompleteTime is a partner-mode field but the client is in direct mode"}
 	}
 	if v.SubMchID != "" {
-		return &core.UsageError{Op: opCompleteOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opCompleteOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
 	return c.Direct().CompleteOrder(ctx, outOrderNo, &body, opts...)
 }
@@ -1960,7 +1968,7 @@ func (c *Client) CompleteOrder(ctx context.Context, outOrderNo string, in *Compl
 // CompleteOrder completes a payscore service order (完结支付分订单), with the direct-mode request as WeChat Pay defines it. Client.CompleteOrder takes one input for both modes.
 //
 // POST /v3/payscore/serviceorder/{out_order_no}/complete (direct)
-func (c Direct) CompleteOrder(ctx context.Context, outOrderNo string, body *CompleteOrderRequest, opts ...core.CallOption) error {
+func (c Direct) CompleteOrder(ctx context.Context, outOrderNo string, body *CompleteOrderRequest, opts ...core.CallOption) (*DirectOrder, error) {
 	m := c.conn.Mode()
 	var b CompleteOrderRequest
 	if body != nil {
@@ -1975,12 +1983,16 @@ func (c Direct) CompleteOrder(ctx context.Context, outOrderNo string, body *Comp
 	}
 	miss = append(miss, checkCompleteOrderRequest(&b)...)
 	if miss != nil {
-		return &core.UsageError{Op: opCompleteOrder.Name, Missing: miss}
+		return nil, &core.UsageError{Op: opCompleteOrder.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/payscore/serviceorder/", 64)
 	u.Seg(outOrderNo)
 	u.Lit("/complete")
-	return c.conn.Do(ctx, &opCompleteOrder, u.String(), &b, nil, opts)
+	out := new(DirectOrder)
+	if err := c.conn.Do(ctx, &opCompleteOrder, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // OrderPostDiscountInput is the mode-independent form of OrderPostDiscount (direct mode) and FinalPostDiscount (partner mode).
@@ -2058,11 +2070,11 @@ func (v *ModifyOrderInput) isZero() bool {
 // ModifyOrder changes the amount of a completed payscore order (修改订单金额).
 //
 // Lowers the amount of an order the merchant completed (DOING,
-// MCH_COMPLETE) while it is still unpaid. Direct mode also returns the
-// order, which this spec leaves undecoded; query the order for its state.
+// MCH_COMPLETE) while it is still unpaid. Direct mode answers with the
+// order; partner mode answers 204 without a body.
 //
-// It follows the client's mode: POST /v3/payscore/serviceorder/{out_order_no}/modify in direct mode, POST /v3/payscore/partner/serviceorder/{out_order_no}/modify in partner mode.
-func (c *Client) ModifyOrder(ctx context.Context, outOrderNo string, in *ModifyOrderInput, opts ...core.CallOption) error {
+// It follows the client's mode: POST /v3/payscore/serviceorder/{out_order_no}/modify in direct mode, POST /v3/payscore/partner/serviceorder/{out_order_no}/modify in partner mode. Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil.
+func (c *Client) ModifyOrder(ctx context.Context, outOrderNo string, in *ModifyOrderInput, opts ...core.CallOption) (*DirectOrder, error) {
 	var v ModifyOrderInput
 	if in != nil {
 		v = *in
@@ -2070,7 +2082,7 @@ func (c *Client) ModifyOrder(ctx context.Context, outOrderNo string, in *ModifyO
 	if c.conn.Mode().Partner {
 		var body PartnerModifyOrderRequest
 		if v.AppID != "" {
-			return &core.UsageError{Op: opPartnerModifyOrder.Name, Msg: "AppID is a direct-mode field but the client is in partner mode"}
+			return nil, &core.UsageError{Op: opPartnerModifyOrder.Name, Msg: "AppID is a direct-mode field but the client is in partner mode"}
 		}
 		body.Device = v.Device
 		if len(v.PostDiscounts) > 0 {
@@ -2078,7 +2090,7 @@ func (c *Client) ModifyOrder(ctx context.Context, outOrderNo string, in *ModifyO
 			for i := range v.PostDiscounts {
 				var err error
 				if body.PostDiscounts[i], err = v.PostDiscounts[i].partner(opPartnerModifyOrder.Name, "post_discounts["+strconv.Itoa(i)+"]."); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
@@ -2087,7 +2099,7 @@ func (c *Client) ModifyOrder(ctx context.Context, outOrderNo string, in *ModifyO
 		body.ServiceID = v.ServiceID
 		body.TotalAmount = v.TotalAmount
 		body.SubMchID = v.SubMchID
-		return c.Partner().ModifyOrder(ctx, outOrderNo, &body, opts...)
+		return nil, c.Partner().ModifyOrder(ctx, outOrderNo, &body, opts...)
 	}
 	var body ModifyOrderRequest
 	body.AppID = v.AppID
@@ -2097,7 +2109,7 @@ func (c *Client) ModifyOrder(ctx context.Context, outOrderNo string, in *ModifyO
 		for i := range v.PostDiscounts {
 			var err error
 			if body.PostDiscounts[i], err = v.PostDiscounts[i].direct(opModifyOrder.Name, "post_discounts["+strconv.Itoa(i)+"]."); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
@@ -2106,7 +2118,7 @@ func (c *Client) ModifyOrder(ctx context.Context, outOrderNo string, in *ModifyO
 	body.ServiceID = v.ServiceID
 	body.TotalAmount = v.TotalAmount
 	if v.SubMchID != "" {
-		return &core.UsageError{Op: opModifyOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opModifyOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
 	return c.Direct().ModifyOrder(ctx, outOrderNo, &body, opts...)
 }
@@ -2114,7 +2126,7 @@ func (c *Client) ModifyOrder(ctx context.Context, outOrderNo string, in *ModifyO
 // ModifyOrder changes the amount of a completed payscore order (修改订单金额), with the direct-mode request as WeChat Pay defines it. Client.ModifyOrder takes one input for both modes.
 //
 // POST /v3/payscore/serviceorder/{out_order_no}/modify (direct)
-func (c Direct) ModifyOrder(ctx context.Context, outOrderNo string, body *ModifyOrderRequest, opts ...core.CallOption) error {
+func (c Direct) ModifyOrder(ctx context.Context, outOrderNo string, body *ModifyOrderRequest, opts ...core.CallOption) (*DirectOrder, error) {
 	m := c.conn.Mode()
 	var b ModifyOrderRequest
 	if body != nil {
@@ -2129,12 +2141,16 @@ func (c Direct) ModifyOrder(ctx context.Context, outOrderNo string, body *Modify
 	}
 	miss = append(miss, checkModifyOrderRequest(&b)...)
 	if miss != nil {
-		return &core.UsageError{Op: opModifyOrder.Name, Missing: miss}
+		return nil, &core.UsageError{Op: opModifyOrder.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/payscore/serviceorder/", 64)
 	u.Seg(outOrderNo)
 	u.Lit("/modify")
-	return c.conn.Do(ctx, &opModifyOrder, u.String(), &b, nil, opts)
+	out := new(DirectOrder)
+	if err := c.conn.Do(ctx, &opModifyOrder, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // CollectOrderInput is the input of CollectOrder in either merchant mode. The merchant ids come from the client's configuration.
@@ -2157,11 +2173,11 @@ func (v *CollectOrderInput) isZero() bool {
 // CollectOrder asks WeChat Pay to collect an unpaid payscore order (商户发起催收扣款).
 //
 // Retries the deduction of a completed order whose collection is still
-// USER_PAYING. Direct mode answers with the order's ids, which this spec
-// leaves undecoded so that one method serves both modes.
+// USER_PAYING. Direct mode answers with the order's ids; partner mode
+// answers 204 without a body.
 //
-// It follows the client's mode: POST /v3/payscore/serviceorder/{out_order_no}/pay in direct mode, POST /v3/payscore/partner/serviceorder/{out_order_no}/pay in partner mode.
-func (c *Client) CollectOrder(ctx context.Context, outOrderNo string, in *CollectOrderInput, opts ...core.CallOption) error {
+// It follows the client's mode: POST /v3/payscore/serviceorder/{out_order_no}/pay in direct mode, POST /v3/payscore/partner/serviceorder/{out_order_no}/pay in partner mode. Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil.
+func (c *Client) CollectOrder(ctx context.Context, outOrderNo string, in *CollectOrderInput, opts ...core.CallOption) (*OrderIDs, error) {
 	var v CollectOrderInput
 	if in != nil {
 		v = *in
@@ -2169,17 +2185,17 @@ func (c *Client) CollectOrder(ctx context.Context, outOrderNo string, in *Collec
 	if c.conn.Mode().Partner {
 		var body PartnerCollectOrderRequest
 		if v.AppID != "" {
-			return &core.UsageError{Op: opPartnerCollectOrder.Name, Msg: "AppID is a direct-mode field but the client is in partner mode"}
+			return nil, &core.UsageError{Op: opPartnerCollectOrder.Name, Msg: "AppID is a direct-mode field but the client is in partner mode"}
 		}
 		body.ServiceID = v.ServiceID
 		body.SubMchID = v.SubMchID
-		return c.Partner().CollectOrder(ctx, outOrderNo, &body, opts...)
+		return nil, c.Partner().CollectOrder(ctx, outOrderNo, &body, opts...)
 	}
 	var body CollectOrderRequest
 	body.AppID = v.AppID
 	body.ServiceID = v.ServiceID
 	if v.SubMchID != "" {
-		return &core.UsageError{Op: opCollectOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opCollectOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
 	return c.Direct().CollectOrder(ctx, outOrderNo, &body, opts...)
 }
@@ -2187,7 +2203,7 @@ func (c *Client) CollectOrder(ctx context.Context, outOrderNo string, in *Collec
 // CollectOrder asks WeChat Pay to collect an unpaid payscore order (商户发起催收扣款), with the direct-mode request as WeChat Pay defines it. Client.CollectOrder takes one input for both modes.
 //
 // POST /v3/payscore/serviceorder/{out_order_no}/pay (direct)
-func (c Direct) CollectOrder(ctx context.Context, outOrderNo string, body *CollectOrderRequest, opts ...core.CallOption) error {
+func (c Direct) CollectOrder(ctx context.Context, outOrderNo string, body *CollectOrderRequest, opts ...core.CallOption) (*OrderIDs, error) {
 	m := c.conn.Mode()
 	var b CollectOrderRequest
 	if body != nil {
@@ -2201,12 +2217,16 @@ func (c Direct) CollectOrder(ctx context.Context, outOrderNo string, body *Colle
 		miss = append(miss, "out_order_no")
 	}
 	if miss != nil {
-		return &core.UsageError{Op: opCollectOrder.Name, Missing: miss}
+		return nil, &core.UsageError{Op: opCollectOrder.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/payscore/serviceorder/", 64)
 	u.Seg(outOrderNo)
 	u.Lit("/pay")
-	return c.conn.Do(ctx, &opCollectOrder, u.String(), &b, nil, opts)
+	out := new(OrderIDs)
+	if err := c.conn.Do(ctx, &opCollectOrder, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // SendPendingMessageInput is the input of SendPendingMessage in either merchant mode. The merchant ids come from the client's configuration.
@@ -2434,11 +2454,11 @@ func (v *SyncOrderInput) isZero() bool {
 // SyncOrder tells WeChat Pay that a payscore order was paid offline (同步服务订单信息).
 //
 // Reports that the user paid a completed order outside WeChat Pay
-// (type Order_Paid), so WeChat Pay stops collecting it. Direct mode also
-// returns the order, which this spec leaves undecoded.
+// (type Order_Paid), so WeChat Pay stops collecting it. Direct mode
+// answers with the order; partner mode answers 204 without a body.
 //
-// It follows the client's mode: POST /v3/payscore/serviceorder/{out_order_no}/sync in direct mode, POST /v3/payscore/partner/serviceorder/{out_order_no}/sync in partner mode.
-func (c *Client) SyncOrder(ctx context.Context, outOrderNo string, in *SyncOrderInput, opts ...core.CallOption) error {
+// It follows the client's mode: POST /v3/payscore/serviceorder/{out_order_no}/sync in direct mode, POST /v3/payscore/partner/serviceorder/{out_order_no}/sync in partner mode. Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil.
+func (c *Client) SyncOrder(ctx context.Context, outOrderNo string, in *SyncOrderInput, opts ...core.CallOption) (*DirectOrder, error) {
 	var v SyncOrderInput
 	if in != nil {
 		v = *in
@@ -2446,31 +2466,31 @@ func (c *Client) SyncOrder(ctx context.Context, outOrderNo string, in *SyncOrder
 	if c.conn.Mode().Partner {
 		var body PartnerSyncOrderRequest
 		if v.AppID != "" {
-			return &core.UsageError{Op: opPartnerSyncOrder.Name, Msg: "AppID is a direct-mode field but the client is in partner mode"}
+			return nil, &core.UsageError{Op: opPartnerSyncOrder.Name, Msg: "AppID is a direct-mode field but the client is in partner mode"}
 		}
 		if !v.Detail.isZero() {
 			var err error
 			if body.Detail, err = v.Detail.partner(opPartnerSyncOrder.Name, "detail."); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		body.ServiceID = v.ServiceID
 		body.Type = v.Type
 		body.SubMchID = v.SubMchID
-		return c.Partner().SyncOrder(ctx, outOrderNo, &body, opts...)
+		return nil, c.Partner().SyncOrder(ctx, outOrderNo, &body, opts...)
 	}
 	var body SyncOrderRequest
 	body.AppID = v.AppID
 	if !v.Detail.isZero() {
 		var err error
 		if body.Detail, err = v.Detail.direct(opSyncOrder.Name, "detail."); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	body.ServiceID = v.ServiceID
 	body.Type = v.Type
 	if v.SubMchID != "" {
-		return &core.UsageError{Op: opSyncOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+		return nil, &core.UsageError{Op: opSyncOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
 	return c.Direct().SyncOrder(ctx, outOrderNo, &body, opts...)
 }
@@ -2478,7 +2498,7 @@ func (c *Client) SyncOrder(ctx context.Context, outOrderNo string, in *SyncOrder
 // SyncOrder tells WeChat Pay that a payscore order was paid offline (同步服务订单信息), with the direct-mode request as WeChat Pay defines it. Client.SyncOrder takes one input for both modes.
 //
 // POST /v3/payscore/serviceorder/{out_order_no}/sync (direct)
-func (c Direct) SyncOrder(ctx context.Context, outOrderNo string, body *SyncOrderRequest, opts ...core.CallOption) error {
+func (c Direct) SyncOrder(ctx context.Context, outOrderNo string, body *SyncOrderRequest, opts ...core.CallOption) (*DirectOrder, error) {
 	m := c.conn.Mode()
 	var b SyncOrderRequest
 	if body != nil {
@@ -2493,12 +2513,16 @@ func (c Direct) SyncOrder(ctx context.Context, outOrderNo string, body *SyncOrde
 	}
 	miss = append(miss, checkSyncOrderRequest(&b)...)
 	if miss != nil {
-		return &core.UsageError{Op: opSyncOrder.Name, Missing: miss}
+		return nil, &core.UsageError{Op: opSyncOrder.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/payscore/serviceorder/", 64)
 	u.Seg(outOrderNo)
 	u.Lit("/sync")
-	return c.conn.Do(ctx, &opSyncOrder, u.String(), &b, nil, opts)
+	out := new(DirectOrder)
+	if err := c.conn.Do(ctx, &opSyncOrder, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // QueryUserServiceState queries whether a user has enabled a payscore service (查询用户授权状态).

@@ -604,6 +604,111 @@ type Device struct {
 	StartDeviceID string `json:"start_device_id,omitempty,omitzero"`
 }
 
+// DirectOrder is a direct-mode payscore order as changing, completing, synchronising or
+// creating-and-completing it answers it (direct mode only; partner mode
+// answers without a body). It has no partner-mode fields.
+type DirectOrder struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Collection says how much of an order has been collected (收款信息).
+	Collection Collection `json:"collection,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// NeedCollection says whether WeChat Pay collects the money for the merchant (是否需要收款).
+	NeedCollection bool `json:"need_collection,omitempty,omitzero"`
+
+	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts on the fees (后付费商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items charged after the service (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
+
+	// TotalAmount is the total the user pays, in 分 (总金额).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+}
+
+// DirectPermission is a user's authorisation of a payscore service as a direct merchant's
+// query by openid answers it (授权记录), without partner mode's fields.
+type DirectPermission struct {
+	// AppID is the app id; the service provider's in partner mode (应用ID).
+	AppID string `json:"appid"`
+
+	// AuthorizationCode is the merchant's number for the authorisation (授权协议号).
+	AuthorizationCode string `json:"authorization_code,omitempty,omitzero"`
+
+	// AuthorizationState says whether the user has authorised the service: AVAILABLE, UNAVAILABLE, or UNBINDUSER (never authorised) (授权状态).
+	AuthorizationState AuthorizationState `json:"authorization_state"`
+
+	// AuthorizationSuccessTime says when the user last authorised (最近一次授权成功时间).
+	AuthorizationSuccessTime core.Time `json:"authorization_success_time,omitempty,omitzero"`
+
+	// CancelAuthorizationTime says when the user last ended the authorisation (最近一次解除授权时间).
+	CancelAuthorizationTime core.Time `json:"cancel_authorization_time,omitempty,omitzero"`
+
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// MchID is the merchant id; the service provider's in partner mode (商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL is the URL that receives the authorisation notifications (授权通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// RiskLevelVersion is the version of the risk levels (分层版本).
+	RiskLevelVersion int64 `json:"risk_level_version,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// UserLabel is the user's label from the assessment (用户标签).
+	UserLabel string `json:"user_label,omitempty,omitzero"`
+
+	// UserRiskLevel is the user's risk level assigned by payscore (用户分层).
+	UserRiskLevel int64 `json:"user_risk_level,omitempty,omitzero"`
+}
+
 // EndLocation says where the service actually ended, sent at completion (实际服务位置).
 type EndLocation struct {
 	// EndLocation says where the service ended (服务结束地点).
@@ -741,6 +846,26 @@ type Order struct {
 
 	// TotalAmount is the total the user pays, in 分 (总金额).
 	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+}
+
+// OrderIDs is the ids of a direct-mode payscore order, as cancelling it or starting
+// its collection answers them (direct mode only; partner mode answers
+// without a body).
+type OrderIDs struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
 }
 
 // OrderPostDiscount is a merchant discount of an order as reported, or as announced in a message (后付费商户优惠).

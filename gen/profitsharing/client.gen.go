@@ -763,6 +763,9 @@ func checkCreateBrandReturnOrderRequest(v *CreateBrandReturnOrderRequest) (miss 
 
 // checkCreateOrderRequest lists the empty required fields of v, as JSON paths.
 func checkCreateOrderRequest(v *CreateOrderRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
 	if v.OutOrderNo == "" {
 		miss = append(miss, "out_order_no")
 	}

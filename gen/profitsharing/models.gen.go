@@ -579,7 +579,7 @@ type CreateBrandReturnOrderRequest struct {
 // CreateOrderRequest is a profit-sharing order (请求分账). Set sub_mchid in partner mode.
 type CreateOrderRequest struct {
 	// AppID is the app id that PERSONAL_OPENID receivers' openids belong to (应用ID).
-	AppID string `json:"appid,omitempty,omitzero"`
+	AppID string `json:"appid"`
 
 	// OutOrderNo is the merchant's profit-sharing order number, unique per merchant; retries with it share once (商户分账单号).
 	//
@@ -798,7 +798,7 @@ type OrderDetail struct {
 	// DetailID is the WeChat Pay id of this share (分账明细单号).
 	//
 	// Example: 36011111111111111111111
-	DetailID string `json:"detail_id,omitempty,omitzero"`
+	DetailID string `json:"detail_id"`
 
 	// FailReason says why a share was closed (分账失败原因).
 	FailReason DetailFailReason `json:"fail_reason,omitempty,omitzero"`

@@ -2025,9 +2025,6 @@ func checkCreateBatchRequest(v *CreateBatchRequest) (miss []string) {
 			miss = wire.Prefix(miss, wire.Index("transfer_detail_list", i), n)
 		}
 	}
-	if v.TransferSceneID == "" {
-		miss = append(miss, "transfer_scene_id")
-	}
 	return miss
 }
 
@@ -2041,9 +2038,6 @@ func checkCreateBatchDetail(v *CreateBatchDetail) (miss []string) {
 	}
 	if v.TransferRemark == "" {
 		miss = append(miss, "transfer_remark")
-	}
-	if v.UserName == "" {
-		miss = append(miss, "user_name")
 	}
 	return miss
 }

@@ -593,7 +593,7 @@ type BatchDetail struct {
 	UpdateTime core.Time `json:"update_time"`
 
 	// UserName is the payee's name, encrypted to the merchant's key (收款用户姓名).
-	UserName string `json:"user_name"`
+	UserName string `json:"user_name,omitempty,omitzero"`
 }
 
 // BatchDetailBrief is a transfer of a batch, in a batch listing (转账明细单).
@@ -914,7 +914,7 @@ type CreateBatchDetail struct {
 	UserIDCard string `json:"user_id_card,omitempty,omitzero"`
 
 	// UserName is the payee's real name, sent encrypted (收款用户姓名).
-	UserName string `json:"user_name"`
+	UserName string `json:"user_name,omitempty,omitzero"`
 }
 
 // CreateBatchRequest is a batch of transfers to users' balances.
@@ -944,7 +944,7 @@ type CreateBatchRequest struct {
 	TransferDetailList []CreateBatchDetail `json:"transfer_detail_list"`
 
 	// TransferSceneID is the transfer scene the merchant has opened (转账场景ID).
-	TransferSceneID string `json:"transfer_scene_id"`
+	TransferSceneID string `json:"transfer_scene_id,omitempty,omitzero"`
 }
 
 // CreateBatchResponse is an accepted transfer batch.

@@ -506,8 +506,8 @@ func (s *Spec) linkTwins() error {
 		if d.Tag != p.Tag {
 			return fmt.Errorf("%s/%s: twins must share a tag", d.ID, p.ID)
 		}
-		if d.Resp != p.Resp || d.Status != p.Status || fmt.Sprint(d.RespTypes) != fmt.Sprint(p.RespTypes) {
-			return fmt.Errorf("%s/%s: twins must answer with the same schema", d.ID, p.ID)
+		if (d.Resp != p.Resp || d.Status != p.Status || fmt.Sprint(d.RespTypes) != fmt.Sprint(p.RespTypes)) && !d.partnerAnswersNothing(p) {
+			return fmt.Errorf("%s/%s: twins must answer with the same schema (or the partner twin with none)", d.ID, p.ID)
 		}
 		if d.partner != nil {
 			return fmt.Errorf("%s has two partner twins", d.ID)
@@ -516,6 +516,14 @@ func (s *Spec) linkTwins() error {
 		p.methodName = d.GoName
 	}
 	return nil
+}
+
+// partnerAnswersNothing reports that d answers with a JSON schema and its
+// partner twin p with no body at all (payscore: direct mode answers 200 with
+// the order, partner mode 204). The mode-independent method then returns
+// d's answer in direct mode and nil in partner mode.
+func (d *Op) partnerAnswersNothing(p *Op) bool {
+	return d.Resp != "" && p.Resp == "" && len(p.RespTypes) == 0
 }
 
 // sensitivePaths lists the JSON paths, from the body root, of the string

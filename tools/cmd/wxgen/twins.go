@@ -363,6 +363,9 @@ func (g *gen) unified(d, p *Op) error {
 		doc += "\n\n" + strings.TrimSpace(d.Description)
 	}
 	doc += fmt.Sprintf("\n\nIt follows the client's mode: %s %s in direct mode, %s %s in partner mode.", d.Method, d.Path, p.Method, p.Path)
+	if d.partnerAnswersNothing(p) {
+		doc += " Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil."
+	}
 	g.f.imports["context"] = true
 	g.f.WriteString(comment(doc, ""))
 	g.f.p("func (c *Client) %s(%s) %s {", d.GoName, strings.Join(sig, ", "), retSig(kind, rtype))
@@ -370,9 +373,9 @@ func (g *gen) unified(d, p *Op) error {
 		g.f.p("var v %s\nif in != nil {\nv = *in\n}", inName)
 	}
 	g.f.p("if c.conn.Mode().Partner {")
-	g.dispatch(p, "partner", fields, call, kind)
+	g.dispatch(p, "partner", fields, call, kind, d.partnerAnswersNothing(p))
 	g.f.p("}")
-	g.dispatch(d, "direct", fields, call, kind)
+	g.dispatch(d, "direct", fields, call, kind, false)
 	g.f.p("}\n")
 	return nil
 }
@@ -404,7 +407,10 @@ func (g *gen) twinFields(d, p *Op) ([]*uField, error) {
 }
 
 // dispatch emits the conversion to one mode's request and the call.
-func (g *gen) dispatch(op *Op, mode string, fields []*uField, call []string, kind retKind) {
+// When nothing is true the mode's operation answers no body though the
+// method returns one (payscore's partner twins): it returns nil and the
+// error.
+func (g *gen) dispatch(op *Op, mode string, fields []*uField, call []string, kind retKind, nothing bool) {
 	pt, _ := g.paramsType(op)
 	bt, _ := g.bodyType(op)
 	args := append([]string{"ctx"}, call...)
@@ -417,5 +423,9 @@ func (g *gen) dispatch(op *Op, mode string, fields []*uField, call []string, kin
 		args = append(args, "&body")
 	}
 	g.assign(fields, mode, "v", "params", "body", opVar(op)+".Name", "", func(e string) string { return retErr(kind, e) })
-	g.f.p("return c.%s().%s(%s)", g.receiver(op), op.methodName, strings.Join(append(args, "opts..."), ", "))
+	ret := "return "
+	if nothing {
+		ret = "return nil, "
+	}
+	g.f.p("%sc.%s().%s(%s)", ret, g.receiver(op), op.methodName, strings.Join(append(args, "opts..."), ", "))
 }
