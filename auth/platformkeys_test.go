@@ -323,9 +323,9 @@ func TestPlatformKeysUnknownSerial(t *testing.T) {
 	if got := w.wechat.calls.Load(); got != 6 {
 		t.Fatalf("%d downloads, want 6 after MinRefreshGap", got)
 	}
-	// A PUB_KEY_ID in certificate mode: no download, advice to configure it.
+	// A PUB_KEY_ID in certificate mode: no download, advice to switch modes.
 	err = w.check(p, w.answer(t, w.pubKey, testPubKeyID))
-	if !errors.Is(err, ErrUnknownKey) || !strings.Contains(err.Error(), "configure its PUB_KEY_ID") {
+	if !errors.Is(err, ErrUnknownKey) || !strings.Contains(err.Error(), "use public-key mode") {
 		t.Errorf("PUB_KEY_ID in certificate mode: %v", err)
 	}
 	if got := w.wechat.calls.Load(); got != 6 {
