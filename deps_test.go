@@ -37,6 +37,7 @@ func goList(t *testing.T, args ...string) []listed {
 }
 
 func TestClientImportGraph(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs go list")
 	}
@@ -63,6 +64,7 @@ func TestClientImportGraph(t *testing.T) {
 // compile the others: the generated packages import only the packages that
 // own schemas they use.
 func TestDomainIsolation(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs go list")
 	}

@@ -36,6 +36,7 @@ func signedSample(t testing.TB) (Signed, mapVerifier) {
 }
 
 func TestCheckSignedAccepts(t *testing.T) {
+	t.Parallel()
 	s, v := signedSample(t)
 	if err := CheckSigned(context.Background(), v, s, testClock, 0); err != nil {
 		t.Fatal(err)
@@ -140,6 +141,7 @@ func TestCheckSignedRejectsEveryByteChange(t *testing.T) {
 // TestCheckSignedNoShiftBetweenNonceAndBody: moving bytes between the nonce
 // and the body keeps the signed string identical; it must still fail.
 func TestCheckSignedNoShiftBetweenNonceAndBody(t *testing.T) {
+	t.Parallel()
 	key := testKey(t, "platform1")
 	v := mapVerifier{testPubKeyID: &key.PublicKey}
 	body := []byte("{\"a\":1,\n\"b\":2}")
@@ -159,6 +161,7 @@ func TestCheckSignedNoShiftBetweenNonceAndBody(t *testing.T) {
 }
 
 func TestCheckSignedClockSkew(t *testing.T) {
+	t.Parallel()
 	s, v := signedSample(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -202,6 +205,7 @@ func TestCheckSignedClockSkew(t *testing.T) {
 }
 
 func TestCheckSignedMissingHeader(t *testing.T) {
+	t.Parallel()
 	orig, v := signedSample(t)
 	for _, name := range []string{HeaderTimestamp, HeaderNonce, HeaderSerial, HeaderSignature} {
 		s := orig
@@ -223,6 +227,7 @@ func TestCheckSignedMissingHeader(t *testing.T) {
 }
 
 func TestCheckSignedProbe(t *testing.T) {
+	t.Parallel()
 	s, v := signedSample(t)
 	s.Signature = SignatureProbePrefix + s.Signature[:40]
 	// A probe is recognised before the timestamp is checked.
@@ -251,6 +256,7 @@ func TestCheckSignedProbe(t *testing.T) {
 }
 
 func TestVerificationErrorNeverHoldsSignature(t *testing.T) {
+	t.Parallel()
 	orig, v := signedSample(t)
 	s := orig
 	s.Body = []byte("{}")
@@ -270,6 +276,7 @@ func TestVerificationErrorNeverHoldsSignature(t *testing.T) {
 }
 
 func TestVerifyBase64Canonical(t *testing.T) {
+	t.Parallel()
 	s, v := signedSample(t)
 	pub := v[testPubKeyID]
 	msg := ResponseMessage(s.Timestamp, s.Nonce, s.Body)
@@ -296,6 +303,7 @@ func TestVerifyBase64Canonical(t *testing.T) {
 }
 
 func TestSignedFromHeaderCanonicalises(t *testing.T) {
+	t.Parallel()
 	s, _ := signedSample(t)
 	h := map[string][]string{}
 	h["Wechatpay-Timestamp"] = []string{s.Timestamp}

@@ -14,6 +14,7 @@ import (
 // event type added to the spec (x-wxpay-events) and regenerated is covered
 // with no change here.
 func TestEveryDeclaredEvent(t *testing.T) {
+	t.Parallel()
 	if len(generatedEvents) == 0 {
 		t.Fatal("the generated event table is empty")
 	}
@@ -70,6 +71,7 @@ func TestEveryDeclaredEvent(t *testing.T) {
 // is the fallback whatever its position, and with no match and no fallback
 // the resource stays raw JSON.
 func TestPickSemantics(t *testing.T) {
+	t.Parallel()
 	type A struct{ A string }
 	type B struct{ B string }
 	type C struct{ C string }
@@ -105,6 +107,7 @@ func TestPickSemantics(t *testing.T) {
 // TestNoDeclarationGivesRawJSON checks an event type the table lacks, via
 // the internal table.
 func TestNoDeclarationGivesRawJSON(t *testing.T) {
+	t.Parallel()
 	pl := callbacktest.New()
 	p, err := NewParser(Config{Verifier: pl.Verifier(), APIv3Key: pl.APIv3Key})
 	if err != nil {

@@ -61,6 +61,7 @@ func (f *fixture) parse(d *callbacktest.Delivery) (*callback.Event, error) {
 }
 
 func TestParseTransaction(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d, err := f.pl.Notification(callbacktest.Notification{
 		ID:        "EV-2018022511223320873",
@@ -187,6 +188,7 @@ func TestRejectsEveryByteChange(t *testing.T) {
 }
 
 func TestClockSkew(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	for _, c := range []struct {
 		off time.Duration
@@ -229,6 +231,7 @@ func TestClockSkew(t *testing.T) {
 }
 
 func TestSignatureProbe(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d, err := f.pl.Notification(callbacktest.Notification{Probe: true})
 	if err != nil {
@@ -326,6 +329,7 @@ var reencodings = []struct {
 }
 
 func TestBodyChangedByFramework(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.transaction(t)
 	for _, re := range reencodings {
@@ -383,6 +387,7 @@ func (p peeker) Peek(name string) []byte {
 type namedFunc func(string) string
 
 func TestHeaderForms(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.transaction(t)
 	lower := d.HeaderMap(strings.ToLower)
@@ -483,6 +488,7 @@ func TestHeaderForms(t *testing.T) {
 }
 
 func TestUnknownEventType(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	plain := `{"mchid":"1900000109","out_bill_no":"plfk2020042013","state":"SUCCESS"}`
 	d, err := f.pl.Notification(callbacktest.Notification{EventType: "MCHTRANSFER.QQWALLETBILL.FINISHED", Plaintext: []byte(plain)})
@@ -518,6 +524,7 @@ func TestUnknownEventType(t *testing.T) {
 // sm4Stand-in registers an opener under the SM4 name: dispatch is by the
 // resource's algorithm field.
 func TestOpeners(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	calls := 0
 	fake := callback.OpenerFunc(func(dst, nonce, ct, ad []byte) ([]byte, error) {
@@ -587,6 +594,7 @@ func TestOpeners(t *testing.T) {
 }
 
 func TestDecryptFailures(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	// Encrypted under another APIv3 key.
 	other := callbacktest.New()
@@ -644,6 +652,7 @@ func resign(t *testing.T, pl *callbacktest.Platform, d *callbacktest.Delivery, b
 // TestMalformedEnvelope signs bodies that are not notifications: they pass
 // verification and fail with ErrMalformed.
 func TestMalformedEnvelope(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.transaction(t)
 	good := string(d.Body)
@@ -690,6 +699,7 @@ func TestMalformedEnvelope(t *testing.T) {
 }
 
 func TestDecodeError(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d, err := f.pl.Notification(callbacktest.Notification{Plaintext: []byte(`{"out_trade_no":"SECRET-ORDER","amount":{"total":"1234567"}}`)})
 	if err != nil {
@@ -726,6 +736,7 @@ func TestDecodeError(t *testing.T) {
 }
 
 func TestEmptyBody(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.transaction(t)
 	_, err := f.p.Parse(context.Background(), d.Header, nil)
@@ -738,6 +749,7 @@ func TestEmptyBody(t *testing.T) {
 }
 
 func TestUnknownSerial(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	other := callbacktest.New()
 	other.Now = f.pl.Now
@@ -753,6 +765,7 @@ func TestUnknownSerial(t *testing.T) {
 }
 
 func TestSignatureType(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.transaction(t)
 	h := d.Header.Clone()
@@ -768,6 +781,7 @@ func TestSignatureType(t *testing.T) {
 }
 
 func TestNewParserChecksConfig(t *testing.T) {
+	t.Parallel()
 	pl := callbacktest.New()
 	for name, c := range map[string]callback.Config{
 		"no verifier":  {APIv3Key: pl.APIv3Key},
@@ -795,6 +809,7 @@ func TestNewParserChecksConfig(t *testing.T) {
 // failures and checks that none contains the APIv3 key, a signature or
 // plaintext.
 func TestNoSecretsInErrorsOrLogs(t *testing.T) {
+	t.Parallel()
 	var log bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f := newFixture(t, func(c *callback.Config) { c.Logger = logger })
@@ -838,6 +853,7 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 // TestWithPlatformKeys verifies with the client's key store, in WeChat Pay
 // public key mode, instead of the test Verifier.
 func TestWithPlatformKeys(t *testing.T) {
+	t.Parallel()
 	pl := callbacktest.New()
 	pl.Now = func() time.Time { return testNow }
 	keys, err := auth.NewPlatformKeys(auth.PlatformKeysConfig{PublicKeyID: pl.Serial, PublicKey: &pl.Key.PublicKey, Now: pl.Now})
@@ -874,6 +890,7 @@ func TestWithPlatformKeys(t *testing.T) {
 }
 
 func TestNilAndZeroParser(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.transaction(t)
 	var p *callback.Parser

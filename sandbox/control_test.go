@@ -34,6 +34,7 @@ func ctl(t *testing.T, base, method, path string, v any) (int, map[string]any, [
 }
 
 func TestControlAPI(t *testing.T) {
+	t.Parallel()
 	rv := newReceiver(t, 500)
 	spec, _ := testSpec()
 	s := StartTest(t, WithSpec(spec), WithKeys(testKeys()...), WithRefundDelay(-1), WithTimeScale(1000), WithNotifyClient(loopbackClient))
@@ -144,6 +145,7 @@ func TestControlAPI(t *testing.T) {
 }
 
 func TestCredentialsWriteDir(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	dir := filepath.Join(t.TempDir(), "creds")
 	p := s.Partner()
@@ -188,6 +190,7 @@ func TestCredentialsWriteDir(t *testing.T) {
 }
 
 func TestGivenMerchants(t *testing.T) {
+	t.Parallel()
 	keys := testKeys()
 	m := Merchant{MchID: "1230000109", AppID: "wxd678efh567hg6787", PrivateKey: keys[5], APIv3Key: []byte("0123456789abcdef0123456789abcdef")}
 	p := Merchant{MchID: "1900000100", SubMerchants: []SubMerchant{{MchID: "1900000109"}, {MchID: "1900000110", AppID: "wxsub"}}}

@@ -23,6 +23,7 @@ import (
 // required-parameter checks, sensitive-field encryption, uploads, signing,
 // verification and decoding into the generated types.
 func TestEveryOperationTyped(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, WithRefundDelay(-1))
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)

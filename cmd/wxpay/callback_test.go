@@ -98,6 +98,7 @@ func writeFile(t *testing.T, name string, data []byte) string {
 // (verified offline with the platform certificate files its wxpay.json
 // lists), and says precisely why tampered ones fail.
 func TestCallbackVerify(t *testing.T) {
+	t.Parallel()
 	s := startSandbox(t)
 	m := s.Merchant()
 	cfg := writeCreds(t, m)
