@@ -123,7 +123,7 @@ func TestCallbackVerify(t *testing.T) {
 	json.Unmarshal(n.body, &v)
 	pretty, _ := json.MarshalIndent(v, "", "  ")
 	expect(t, verify("--headers", headers, "--body", writeFile(t, "pretty.json", pretty)), 1,
-		"FAIL  the notification does not pass the signature step", "not the bytes WeChat Pay signed", "whitespace", "capture the raw request body")
+		"FAIL  the notification does not pass the signature step", "not written the way WeChat Pay writes notifications", "whitespace", "capture the raw request body")
 
 	// A wrong APIv3 key.
 	expect(t, verify("--headers", headers, "--body", body, "--apiv3-key", strings.Repeat("x", 32)), 1,
