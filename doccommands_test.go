@@ -27,7 +27,6 @@ var docSkipped = map[string]string{
 	"go test -race ./...":                                    "the test suite this test is part of",
 	"go -C examples test ./...":                              "TestExamplesModule runs exactly this",
 	"git clone https://github.com/gowxpay/wxpay && cd wxpay": "needs the network",
-	"go install github.com/gowxpay/wxpay/cmd/wxpay@latest":   "needs the network, and a published release",
 	"wxpay --config ./wxpay-sandbox/wxpay.json callback verify --headers notify.headers --body notify.json":                                                                 "needs a notification captured from a real endpoint; TestCallbackVerify (cmd/wxpay) runs the command on one",
 	"wxpay --config wxpay.json callback verify --headers notify.headers --body notify.json":                                                                                 "needs a captured notification; TestCallbackVerify (cmd/wxpay) runs the command on one",
 	"wxpay --config wxpay.json callback verify --headers h.json --body body.json --ignore-age":                                                                              "needs a captured notification; TestCallbackVerifyAge (cmd/wxpay) covers --ignore-age",
