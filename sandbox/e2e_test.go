@@ -202,8 +202,5 @@ func TestClientPublicKeyPartner(t *testing.T) {
 	}
 }
 
-func ctxT(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
+// ctxT ends with the test; no deadline of its own.
+func ctxT(t *testing.T) context.Context { return t.Context() }

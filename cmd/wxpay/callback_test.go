@@ -57,13 +57,7 @@ func captureNotification(t *testing.T, s *sandbox.Server, m sandbox.Credentials,
 	if _, err := s.Pay(m.MchID, "CB-1"); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case c := <-got:
-		return c
-	case <-time.After(10 * time.Second):
-		t.Fatal("no notification")
-		return captured{}
-	}
+	return <-got // however long delivery takes: the test's -timeout bounds it
 }
 
 // writeHeaderLines writes a header as "Name: value" lines, the way it is
