@@ -13,11 +13,6 @@ import (
 	"github.com/gowxpay/wxpay/merchant"
 )
 
-// Config is the configuration of a client: the merchant's credentials, its
-// mode (direct or partner) and request defaults, and transport settings.
-// See merchant.Config for every field.
-type Config = merchant.Config
-
 // Key modes, for Config.KeyMode: how WeChat Pay's answers are verified.
 const (
 	// CertificateMode downloads the platform certificates (平台证书).
@@ -42,6 +37,20 @@ type Client struct {
 // no network I/O: in certificate mode, the first call that needs the
 // platform certificates downloads them. Configuration mistakes are
 // *merchant.ConfigError values that name the field and what to check.
+//
+// To find credential mistakes at start-up rather than at the first
+// payment, in certificate (or transition) mode download the platform
+// certificates once:
+//
+//	if err := client.Conn().Keys().Refresh(ctx); err != nil {
+//		log.Fatal(err) // the merchant id, the private key and serial, or the APIv3 key is wrong
+//	}
+//
+// A success proves the merchant id, the private key and its serial (WeChat
+// Pay accepted the signed request) and the APIv3 key (it decrypted the
+// certificates). In public-key mode Refresh does nothing; any signed call
+// (querying a made-up out_trade_no answers 404 ORDER_NOT_EXIST when the
+// credentials are right) or `wxpay doctor` checks them there.
 func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 	conn, err := merchant.Connect(ctx, cfg)
 	if err != nil {
@@ -70,7 +79,23 @@ func (c *Client) Raw(ctx context.Context, method, uri string, body []byte, opts 
 // JSAPIPayParams returns the signed parameters for WeixinJSBridge
 // getBrandWCPayRequest (JSAPI) or wx.requestPayment (mini program) for the
 // prepay_id of a JSAPI order. appID is the app of the payer's openid;
-// Config.AppID when empty.
+// Config.AppID when empty (in partner mode: the sub_appid when the openid
+// is the sub-app's, else the sp_appid).
+//
+// It is the second of three steps. The server creates the order with
+// Payments.JSAPIPrepay and gets a prepay_id; it signs the payment
+// parameters with JSAPIPayParams (no network I/O) and hands them to the
+// page or mini program as JSON; the page passes them to
+// getBrandWCPayRequest / wx.requestPayment, and the outcome arrives as a
+// TRANSACTION.SUCCESS notification (the front end's success callback is
+// not proof of payment: query the order or wait for the notification).
+//
+//	order, err := client.Payments.JSAPIPrepay(ctx, &payments.JSAPIPrepayInput{…, Payer: payments.JSAPIPayerInput{OpenID: openid}})
+//	params, err := client.JSAPIPayParams("", order.PrepayID)
+//	json.NewEncoder(w).Encode(params) // to the front end
+//
+// The prepay_id is valid for two hours; sign again (no new order) when the
+// payer retries within that time.
 func (c *Client) JSAPIPayParams(appID, prepayID string) (*auth.JSAPIPayParams, error) {
 	return c.conn.JSAPIPayParams(appID, prepayID)
 }

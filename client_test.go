@@ -47,6 +47,7 @@ func ok(body string) func(*wxtest.Request) wxtest.Reply {
 }
 
 func TestNativePrepayBothModes(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"code_url":"weixin://wxpay/bizpayurl?pr=abc"}`))
 	in := &payments.NativePrepayInput{
@@ -122,6 +123,7 @@ func TestNativePrepayBothModes(t *testing.T) {
 }
 
 func TestModeChecks(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"code_url":"x"}`))
 	direct := newClient(t, srv, nil)
@@ -142,6 +144,7 @@ func TestModeChecks(t *testing.T) {
 }
 
 func TestQueryParametersAndDefaults(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"out_trade_no":"A|B*C 1","trade_state":"SUCCESS","amount":{"total":100,"payer_total":90}}`))
 	c := newClient(t, srv, nil)
@@ -182,6 +185,7 @@ func TestQueryParametersAndDefaults(t *testing.T) {
 }
 
 func TestAPIError(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, func(*wxtest.Request) wxtest.Reply {
 		return wxtest.Reply{Status: 400, Unsigned: true, Body: `{"code":"PARAM_ERROR","message":"参数错误","detail":{"field":"/amount/total","value":0,"issue":"must be positive","location":"body"}}`,
@@ -210,6 +214,7 @@ func TestAPIError(t *testing.T) {
 }
 
 func TestSignErrorClockHint(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, func(*wxtest.Request) wxtest.Reply {
 		return wxtest.Reply{Status: 401, Unsigned: true, Body: `{"code":"SIGN_ERROR","message":"签名错误"}`}
@@ -223,6 +228,7 @@ func TestSignErrorClockHint(t *testing.T) {
 }
 
 func TestRetries(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	var n atomic.Int32
 	srv := wxtest.NewServer(t, k, func(*wxtest.Request) wxtest.Reply {
@@ -281,6 +287,7 @@ func TestRetries(t *testing.T) {
 }
 
 func TestVerificationFailuresAreNotRetried(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	var n atomic.Int32
 	srv := wxtest.NewServer(t, k, func(*wxtest.Request) wxtest.Reply {
@@ -307,6 +314,7 @@ func TestVerificationFailuresAreNotRetried(t *testing.T) {
 }
 
 func TestFailover(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"code_url":"x"}`))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -329,6 +337,7 @@ func TestFailover(t *testing.T) {
 }
 
 func TestSensitiveFieldsEncrypted(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"prepay_id":"wx201410272009395522657a690389285100"}`))
 	c := newClient(t, srv, nil)
@@ -374,6 +383,7 @@ func TestSensitiveFieldsEncrypted(t *testing.T) {
 // Wechatpay-Serial and covered by the signature; the plain number never
 // leaves the client.
 func TestSensitiveQueryEncrypted(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"total_count":0,"data":[]}`))
 	c := newClient(t, srv, func(cfg *wxpay.Config) { cfg.PartnerMode, cfg.SubMchID = true, "1900000999" })
@@ -401,6 +411,7 @@ func TestSensitiveQueryEncrypted(t *testing.T) {
 }
 
 func TestUploadSignsMeta(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"media_id":"M1"}`))
 	c := newClient(t, srv, nil)
@@ -433,6 +444,7 @@ func TestUploadSignsMeta(t *testing.T) {
 }
 
 func TestDownloadBill(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	csv := "\ufeffa,b\r\n`1,`2\r\n总数\r\n`1\r\n"
 	sum := sha1.Sum([]byte(csv))
@@ -473,6 +485,7 @@ func TestDownloadBill(t *testing.T) {
 }
 
 func TestPayParams(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{}`))
 	c := newClient(t, srv, nil)
@@ -493,6 +506,7 @@ func TestPayParams(t *testing.T) {
 }
 
 func TestRefundPartnerDefaults(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"refund_id":"50300000012026112300000001","out_refund_no":"R1","status":"PROCESSING","amount":{"total":100,"refund":40}}`))
 	c := newClient(t, srv, func(c *wxpay.Config) { c.PartnerMode = true; c.SubMchID = "1900000110" })
@@ -511,6 +525,7 @@ func TestRefundPartnerDefaults(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	base := k.Config("https://api.mch.weixin.qq.com")
 	for name, tc := range map[string]struct {
@@ -546,6 +561,7 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestCertificateModeWithoutCertificates(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, func(r *wxtest.Request) wxtest.Reply {
 		if strings.HasPrefix(r.URI, "/v3/certificates") {
@@ -565,6 +581,7 @@ func TestCertificateModeWithoutCertificates(t *testing.T) {
 // mode and no others: a public key configured next to an explicit
 // certificate mode must not turn it into transition mode.
 func TestKeyModes(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	for _, tc := range []struct {
 		mode merchant.Config
@@ -589,6 +606,7 @@ func TestKeyModes(t *testing.T) {
 }
 
 func TestOperationsList(t *testing.T) {
+	t.Parallel()
 	ops := wxpay.Operations()
 	if len(ops) < 30 {
 		t.Fatalf("only %d operations", len(ops))

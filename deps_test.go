@@ -55,6 +55,7 @@ func goList(t *testing.T, args ...string) []listed {
 }
 
 func TestClientImportGraph(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs go list")
 	}
@@ -83,6 +84,7 @@ func TestClientImportGraph(t *testing.T) {
 // compile the others: the generated packages import only the packages that
 // own schemas they use.
 func TestDomainIsolation(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs go list")
 	}

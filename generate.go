@@ -11,9 +11,13 @@ package wxpay
 //     typed methods, iterators, checks and notification events of each area
 //     (gen/<tag>/client.gen.go), services.gen.go and docs/apis.md.
 //
+//  4. configdoc copies the fields of merchant.Config into the doc comment
+//     of wxpay.Config (config.gen.go), so that go doc shows them.
+//
 // The generator and oapi-codegen live in the tools module, never in this
 // module's graph.
 
 //go:generate go -C tools run ./cmd/wxgen split -root ..
 //go:generate go generate ./gen
 //go:generate go -C tools run ./cmd/wxgen client -root ..
+//go:generate go run ./internal/tools/configdoc

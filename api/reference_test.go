@@ -65,6 +65,7 @@ func loadDifferences(t *testing.T) map[string]difference {
 // does not list with a reason, and on a listed difference that no longer
 // occurs.
 func TestReferenceComparison(t *testing.T) {
+	t.Parallel()
 	dir := referenceDir()
 	if _, err := os.Stat(filepath.Join(dir, "v3")); err != nil {
 		t.Skipf("reference not found at %s (set WXPAY_REFERENCE): skipping the comparison", dir)

@@ -68,6 +68,7 @@ func loadDoc(t *testing.T) *openapi3.T {
 }
 
 func TestSpecValidates(t *testing.T) {
+	t.Parallel()
 	doc := loadDoc(t)
 	if err := doc.Validate(context.Background()); err != nil {
 		t.Fatalf("openapi.yaml does not validate: %v", err)
@@ -138,6 +139,7 @@ func forEachOp(doc obj, f func(method, path string, op obj)) {
 }
 
 func TestSpecKeywords(t *testing.T) {
+	t.Parallel()
 	doc := rawSpec(t)
 	comps := m(doc["components"])
 	for _, name := range sortedKeys(m(comps["schemas"])) {
@@ -172,6 +174,7 @@ func TestSpecKeywords(t *testing.T) {
 // TestSpecHasNoDrafts rejects what internal/tools/refdraft leaves for a
 // person to write: a spec line with a TODO is not reviewed yet.
 func TestSpecHasNoDrafts(t *testing.T) {
+	t.Parallel()
 	for i, line := range strings.Split(string(api.OpenAPI()), "\n") {
 		if strings.Contains(line, "TODO") {
 			t.Errorf("openapi.yaml:%d: a draft placeholder is left: %s", i+1, strings.TrimSpace(line))
@@ -185,6 +188,7 @@ var (
 )
 
 func TestSpecRules(t *testing.T) {
+	t.Parallel()
 	doc := rawSpec(t)
 	tags := map[string]bool{}
 	for _, tg := range list(doc["tags"]) {
@@ -383,6 +387,7 @@ func checkParamSchema(t *testing.T, where string, p obj) {
 // TestGeneratedNames checks that the generated Go API reads like Go: no
 // Mchid, CodeUrl or TransactionId, and no Foo2 collision names.
 func TestGeneratedNames(t *testing.T) {
+	t.Parallel()
 	bad := regexp.MustCompile(`Mchid|Appid|Openid|Unionid|Url($|[A-Z])|Id($|[A-Z])|Ip($|[A-Z])|Api($|[A-Z])|Json($|[A-Z])|Http($|[A-Z])`)
 	files, _ := filepath.Glob(filepath.Join("..", "gen", "*", "*.gen.go"))
 	if len(files) == 0 {
@@ -425,6 +430,7 @@ func TestGeneratedNames(t *testing.T) {
 }
 
 func TestEveryOperationGenerated(t *testing.T) {
+	t.Parallel()
 	doc := rawSpec(t)
 	src := map[string]string{}
 	files, _ := filepath.Glob(filepath.Join("..", "gen", "*", "client.gen.go"))

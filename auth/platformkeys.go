@@ -325,31 +325,35 @@ func (p *PlatformKeys) keyFor(ctx context.Context, serial string) (*rsa.PublicKe
 		case p.pub != nil && serial == p.pubID:
 			return p.pub, nil
 		case p.pub != nil:
-			return nil, fmt.Errorf("%w: the answer is signed by the WeChat Pay public key %s, but the configured public key is %s: check PublicKeyID and pub_key.pem against the merchant platform (账户中心 → API安全 → 微信支付公钥)", ErrUnknownKey, serial, p.pubID)
+			return nil, fmt.Errorf("%w: signed by the WeChat Pay public key %s, but the configured public key is %s: check PublicKeyID and pub_key.pem against the merchant platform (账户中心 → API安全 → 微信支付公钥)", ErrUnknownKey, serial, p.pubID)
+		case p.mode == CertificateMode:
+			// A public key may well be in the configuration: certificate
+			// mode does not use it, so do not call it missing.
+			return nil, fmt.Errorf("%w: signed by the WeChat Pay public key %s, but this client is in certificate mode, which verifies with platform certificates only (a public key in the configuration is not used in this mode): this merchant has moved to the WeChat Pay public key, so use public-key mode (or transition mode) with PUB_KEY_ID %s and its pub_key.pem", ErrUnknownKey, serial, serial)
 		default:
-			return nil, fmt.Errorf("%w: the answer is signed by the WeChat Pay public key %s, which is not configured: this merchant uses (or is moving to) the WeChat Pay public key, so configure its PUB_KEY_ID and key (pub_key.pem)", ErrUnknownKey, serial)
+			return nil, fmt.Errorf("%w: signed by the WeChat Pay public key %s, which is not configured: this merchant uses (or is moving to) the WeChat Pay public key, so configure its PUB_KEY_ID and key (pub_key.pem)", ErrUnknownKey, serial)
 		}
 	}
 	if p.fetch == nil {
-		return nil, fmt.Errorf("%w: the answer is signed by platform certificate %s, but only the WeChat Pay public key %s is configured: this merchant still signs with platform certificates, so configure the APIv3 key as well (transition mode)", ErrUnknownKey, serial, p.pubID)
+		return nil, fmt.Errorf("%w: signed by platform certificate %s, but only the WeChat Pay public key %s is configured: this merchant still signs with platform certificates, so configure the APIv3 key as well (transition mode)", ErrUnknownKey, serial, p.pubID)
 	}
 	key := upperSerial(serial)
 	set, err := p.certs(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("no platform certificate to verify the answer with: %w", err)
+		return nil, fmt.Errorf("no platform certificate to verify the signature with: %w", err)
 	}
 	if c := set.bySerial[key]; c != nil {
 		return c.pub, nil
 	}
 	if err := p.refreshFor(ctx, key); err != nil {
-		return nil, fmt.Errorf("%w: the answer is signed by key %s, which is not among the downloaded platform certificates, and downloading them again failed: %w", ErrUnknownKey, serial, err)
+		return nil, fmt.Errorf("%w: signed by key %s, which is not among the downloaded platform certificates, and downloading them again failed: %w", ErrUnknownKey, serial, err)
 	}
 	if set := p.snap.Load(); set != nil {
 		if c := set.bySerial[key]; c != nil {
 			return c.pub, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: the answer is signed by key %s, which is neither a downloaded platform certificate nor the configured public key; if this merchant uses the WeChat Pay public key, configure its PUB_KEY_ID and key", ErrUnknownKey, serial)
+	return nil, fmt.Errorf("%w: signed by key %s, which is neither a downloaded platform certificate nor the configured public key; if this merchant uses the WeChat Pay public key, configure its PUB_KEY_ID and key", ErrUnknownKey, serial)
 }
 
 func upperSerial(s string) string {

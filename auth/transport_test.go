@@ -102,6 +102,7 @@ func get(t *testing.T, c *http.Client, ctx context.Context, path string) (*http.
 }
 
 func TestTransportVerifiesAnswers(t *testing.T) {
+	t.Parallel()
 	_, c, verifies := newTransportWorld(t)
 	resp, err := get(t, c, context.Background(), "/v3/pay/transactions/out-trade-no/T1")
 	if err != nil {
@@ -130,6 +131,7 @@ func TestTransportVerifiesAnswers(t *testing.T) {
 }
 
 func TestTransportRejectsTampered(t *testing.T) {
+	t.Parallel()
 	ss, c, _ := newTransportWorld(t)
 	ss.tamper.Store(true)
 	op := &core.Operation{ID: "QueryOrderByOutTradeNo", Name: "Payments.QueryOrderByOutTradeNo", Method: "GET"}
@@ -151,6 +153,7 @@ func TestTransportRejectsTampered(t *testing.T) {
 }
 
 func TestTransportProbe(t *testing.T) {
+	t.Parallel()
 	ss, c, _ := newTransportWorld(t)
 	ss.probe.Store(true)
 	_, err := get(t, c, context.Background(), "/v3/pay/transactions/out-trade-no/T1")
@@ -160,6 +163,7 @@ func TestTransportProbe(t *testing.T) {
 }
 
 func TestTransportStaleAnswer(t *testing.T) {
+	t.Parallel()
 	ss, c, _ := newTransportWorld(t)
 	ss.now = func() time.Time { return time.Now().Add(-10 * time.Minute) }
 	_, err := get(t, c, context.Background(), "/v3/pay/transactions/out-trade-no/T1")
@@ -169,6 +173,7 @@ func TestTransportStaleAnswer(t *testing.T) {
 }
 
 func TestTransportUnsigned(t *testing.T) {
+	t.Parallel()
 	_, c, verifies := newTransportWorld(t)
 	want := "交易时间,公众账号ID\r\n`2019-02-19 05:01:46,`wx1\r\n"
 	// Marked by the operation.
@@ -199,6 +204,7 @@ func TestTransportUnsigned(t *testing.T) {
 }
 
 func TestTransportNon2xxPassesThrough(t *testing.T) {
+	t.Parallel()
 	_, c, verifies := newTransportWorld(t)
 	for _, tc := range []struct {
 		path   string
@@ -225,6 +231,7 @@ func TestTransportNon2xxPassesThrough(t *testing.T) {
 }
 
 func TestTransportWithPlatformKeys(t *testing.T) {
+	t.Parallel()
 	// End to end: the transport asks a certificate-mode store, which
 	// downloads on first use.
 	w := newKeyWorld(t)
@@ -246,6 +253,7 @@ func TestTransportWithPlatformKeys(t *testing.T) {
 }
 
 func TestTransportNoVerifier(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "{}") }))
 	defer srv.Close()
 	c := &http.Client{Transport: &Transport{}}
@@ -255,6 +263,7 @@ func TestTransportNoVerifier(t *testing.T) {
 }
 
 func TestTransportDoesNotModifyRequest(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL+"/v3/billdownload/file?token=a", nil)
@@ -271,6 +280,7 @@ func TestTransportDoesNotModifyRequest(t *testing.T) {
 }
 
 func TestUnsignedPath(t *testing.T) {
+	t.Parallel()
 	for path, want := range map[string]bool{
 		"/v3/billdownload/file":                          true,
 		"/sandbox/v3/billdownload/file":                  true,

@@ -15,6 +15,7 @@ import (
 // is the fallback whatever its position, and with no match and no fallback
 // the resource stays raw JSON.
 func TestPickSemantics(t *testing.T) {
+	t.Parallel()
 	type A struct{ A string }
 	type B struct{ B string }
 	type C struct{ C string }
@@ -50,6 +51,7 @@ func TestPickSemantics(t *testing.T) {
 // TestNoDeclarationGivesRawJSON checks an event type the table lacks, via
 // the internal table.
 func TestNoDeclarationGivesRawJSON(t *testing.T) {
+	t.Parallel()
 	pl := callbacktest.New()
 	p, err := NewParser(Config{Verifier: pl.Verifier(), APIv3Key: pl.APIv3Key})
 	if err != nil {

@@ -56,6 +56,7 @@ func checkOK(t testing.TB, w *httptest.ResponseRecorder) {
 }
 
 func TestHandlerAcknowledgesAfterFn(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	var got []*callback.Event
 	h := callback.NewHandler(f.p, func(ctx context.Context, ev *callback.Event) error {
@@ -91,6 +92,7 @@ func TestHandlerAcknowledgesAfterFn(t *testing.T) {
 }
 
 func TestHandlerFailureIsRedelivered(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	fail := true
 	calls := 0
@@ -117,6 +119,7 @@ func TestHandlerFailureIsRedelivered(t *testing.T) {
 }
 
 func TestHandlerPanicReleasesClaim(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	boom := true
 	calls := 0
@@ -148,6 +151,7 @@ func TestHandlerPanicReleasesClaim(t *testing.T) {
 // answered 409 (WeChat Pay retries them); once fn has returned, deliveries
 // are acknowledged without running it.
 func TestHandlerConcurrentDuplicates(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	release := make(chan struct{})
 	entered := make(chan struct{}, 100)
@@ -204,6 +208,7 @@ func TestHandlerConcurrentDuplicates(t *testing.T) {
 // for each id, fn never runs twice at once, and runs again only after a
 // failure.
 func TestHandlerConcurrentStress(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	var mu sync.Mutex
 	active := map[string]bool{}
@@ -272,6 +277,7 @@ func (c *countingVerifier) Verify(ctx context.Context, serial string, msg []byte
 }
 
 func TestHandlerLimits(t *testing.T) {
+	t.Parallel()
 	cv := &countingVerifier{}
 	f := newFixture(t, func(c *callback.Config) {
 		cv.v = c.Verifier
@@ -312,6 +318,7 @@ func TestHandlerLimits(t *testing.T) {
 }
 
 func TestHandlerVerificationFailures(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	calls := 0
 	h := callback.NewHandler(f.p, func(context.Context, *callback.Event) error { calls++; return nil })
@@ -376,6 +383,7 @@ func (s *failingStore) Complete(ctx context.Context, id string) error {
 }
 
 func TestHandlerStoreFailures(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	calls := 0
 	st := &failingStore{Store: callback.NewMemoryStore(0, 0), claim: errors.New("redis: connection refused")}
@@ -401,6 +409,7 @@ func TestHandlerStoreFailures(t *testing.T) {
 }
 
 func TestHandlerMisconfigured(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.transaction(t)
 	checkFail(t, serve(t, callback.NewHandler(nil, func(context.Context, *callback.Event) error { return nil }), d), http.StatusInternalServerError)
@@ -410,6 +419,7 @@ func TestHandlerMisconfigured(t *testing.T) {
 // TestHandlerOverHTTP runs the handler behind a real (loopback) server and
 // posts to it with an http.Client, as WeChat Pay does.
 func TestHandlerOverHTTP(t *testing.T) {
+	t.Parallel()
 	var log bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f := newFixture(t)

@@ -337,7 +337,7 @@ func (p *Parser) verify(ctx context.Context, h headerValues, body []byte) error 
 	if errors.Is(err, auth.ErrBadSignature) {
 		if why := diagnoseBody(body); why != "" {
 			e.Kind = ErrBodyChanged
-			e.Reason = "signature verification failed because the body is not the bytes WeChat Pay signed: " + why + ", so a framework or middleware decoded and re-encoded it. Pass the raw request body instead: with net/http, read r.Body (io.ReadAll) before anything parses it; gin: c.GetRawData(); echo: io.ReadAll(c.Request().Body); fiber: c.BodyRaw()"
+			e.Reason = "signature verification failed, and the body is not written the way WeChat Pay writes notifications: " + why + ". A framework or middleware that decodes and re-encodes the body does this: pass the raw request body instead: with net/http, read r.Body (io.ReadAll) before anything parses it; gin: c.GetRawData(); echo: io.ReadAll(c.Request().Body); fiber: c.BodyRaw()"
 		}
 	}
 	return e

@@ -28,6 +28,7 @@ func claim(t *testing.T, s *MemoryStore, id string, want Status) {
 }
 
 func TestMemoryStoreLifecycle(t *testing.T) {
+	t.Parallel()
 	s, c := newTestStore(0, 0)
 	ctx := context.Background()
 	claim(t, s, "a", Claimed)
@@ -59,6 +60,7 @@ func TestMemoryStoreLifecycle(t *testing.T) {
 }
 
 func TestMemoryStoreBounded(t *testing.T) {
+	t.Parallel()
 	s, c := newTestStore(time.Hour, 100)
 	ctx := context.Background()
 	for i := 0; i < 1000; i++ {

@@ -14,6 +14,7 @@
 package merchant
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
@@ -87,7 +88,12 @@ type Config struct {
 	// leaves it empty.
 	AppID string
 	// SubMchID and SubAppID, in partner mode, fill sub_mchid and sub_appid
-	// when a request leaves them empty.
+	// when a request leaves them empty and the operation requires them
+	// (payments, refunds, profit sharing, the sub-merchant fund-flow
+	// bill…). Where sub_mchid is optional and leaving it out means
+	// something, it is not filled: bills.ApplyTrade without SubMchID
+	// applies for the service provider's bill covering every sub-merchant;
+	// set SubMchID in its parameters for one sub-merchant's.
 	SubMchID, SubAppID string
 	// NotifyURL fills notify_url when a request leaves it empty.
 	NotifyURL string
@@ -222,7 +228,7 @@ func (cfg *Config) load() (*credentials, error) {
 	if cfg.APIv3Key != "" {
 		c.apiv3 = []byte(cfg.APIv3Key)
 		if err := auth.CheckAPIv3Key(c.apiv3); err != nil {
-			return nil, cfgErr("APIv3Key", "must be exactly 32 bytes, as set in 商户平台 → 账户中心 → API安全 → APIv3密钥; this one has %d (is it the APIv2 key, or has it spaces around it?)", len(c.apiv3))
+			return nil, cfgErr("APIv3Key", "%s", apiv3LengthReason(c.apiv3))
 		}
 	}
 	pubPEM, err := pemInput("PublicKey", cfg.PublicKey, cfg.PublicKeyFile, false, "the WeChat Pay public key (pub_key.pem)")
@@ -300,4 +306,14 @@ func (cfg *Config) load() (*credentials, error) {
 		NotifyURL: cfg.NotifyURL,
 	}
 	return c, nil
+}
+
+// apiv3LengthReason explains an APIv3 key of the wrong length with what
+// the length shows, and nothing it does not: the APIv2 key is also 32
+// characters, so a key of another length cannot be it.
+func apiv3LengthReason(k []byte) string {
+	if t := bytes.TrimSpace(k); len(t) == auth.APIv3KeySize {
+		return fmt.Sprintf("has %d bytes: 32 characters with spaces or a line break around them; remove those", len(k))
+	}
+	return fmt.Sprintf("must be exactly 32 bytes, as set in 商户平台 → 账户中心 → API安全 → APIv3密钥; this one has %d: copy the whole key again (or set a new one there if nobody knows it)", len(k))
 }

@@ -47,7 +47,7 @@ type SubMerchant struct {
 }
 
 // merchant is a Merchant as the server keeps it.
-type merchant struct {
+type merchantState struct {
 	Merchant
 	serial  string
 	partner bool
@@ -239,7 +239,7 @@ func randomString(set string, n int) string {
 func newAppID() string { return "wx" + randomString("0123456789abcdef", 16) }
 
 // completeMerchant fills the zero fields of m.
-func completeMerchant(m Merchant, mchid string, keys *keySource, now time.Time) (*merchant, error) {
+func completeMerchant(m Merchant, mchid string, keys *keySource, now time.Time) (*merchantState, error) {
 	if m.MchID == "" {
 		m.MchID = mchid
 	}
@@ -277,5 +277,5 @@ func completeMerchant(m Merchant, mchid string, keys *keySource, now time.Time) 
 	} else if pub, ok := m.Certificate.PublicKey.(*rsa.PublicKey); !ok || !auth.SameKey(m.PrivateKey, pub) {
 		return nil, fmt.Errorf("sandbox: merchant %s: the certificate does not hold the private key's public key", m.MchID)
 	}
-	return &merchant{Merchant: m, serial: auth.SerialNumber(m.Certificate)}, nil
+	return &merchantState{Merchant: m, serial: auth.SerialNumber(m.Certificate)}, nil
 }

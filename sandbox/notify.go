@@ -76,13 +76,13 @@ type Attempt struct {
 // delivery is a Delivery as the server keeps it (guarded by Server.mu).
 type delivery struct {
 	Delivery
-	merchant        *merchant
+	merchantState   *merchantState
 	preferPublicKey bool
 }
 
 // notification is what a state change hands to enqueue.
 type notification struct {
-	merchant        *merchant
+	merchantState   *merchantState
 	url             string
 	eventType       string
 	summary         string
@@ -117,31 +117,44 @@ func (s *Server) enqueue(n notification) {
 		return
 	}
 	nonce := randomString(alnum, 12)
-	ct, err := auth.EncryptAESGCM(n.merchant.APIv3Key, nonce, n.originalType, plain)
+	ct, err := auth.EncryptAESGCM(n.merchantState.APIv3Key, nonce, n.originalType, plain)
 	if err != nil {
 		s.log.Error("sandbox: encrypting a notification", "err", err)
 		return
 	}
 	id := newUUID()
-	env := map[string]any{
-		"id": id, "create_time": wxTime(s.now()), "resource_type": "encrypt-resource",
-		"event_type": n.eventType, "summary": n.summary,
-		"resource": map[string]any{
-			"original_type": n.originalType, "algorithm": auth.AlgorithmAESGCM,
-			"ciphertext": ct, "associated_data": n.originalType, "nonce": nonce,
-		},
+	// Written as WeChat Pay writes it: keys in its order, compact, no
+	// HTML escapes, so that callback's re-encoding diagnosis holds here.
+	type resourceJSON struct {
+		OriginalType   string `json:"original_type"`
+		Algorithm      string `json:"algorithm"`
+		Ciphertext     string `json:"ciphertext"`
+		AssociatedData string `json:"associated_data"`
+		Nonce          string `json:"nonce"`
 	}
-	body, err := json.Marshal(env)
-	if err != nil {
+	env := struct {
+		ID           string       `json:"id"`
+		CreateTime   string       `json:"create_time"`
+		ResourceType string       `json:"resource_type"`
+		EventType    string       `json:"event_type"`
+		Summary      string       `json:"summary"`
+		Resource     resourceJSON `json:"resource"`
+	}{id, wxTime(s.now()), "encrypt-resource", n.eventType, n.summary,
+		resourceJSON{n.originalType, auth.AlgorithmAESGCM, ct, n.originalType, nonce}}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(env); err != nil {
 		return
 	}
+	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	d := &delivery{
 		Delivery: Delivery{
-			ID: id, EventType: n.eventType, URL: n.url, MchID: n.merchant.MchID,
+			ID: id, EventType: n.eventType, URL: n.url, MchID: n.merchantState.MchID,
 			OutTradeNo: n.outTradeNo, OutRefundNo: n.outRefundNo,
 			Body: body, Resource: plain, Status: DeliveryPending,
 		},
-		merchant: n.merchant, preferPublicKey: n.preferPublicKey,
+		merchantState: n.merchantState, preferPublicKey: n.preferPublicKey,
 	}
 	s.st.deliveries = append(s.st.deliveries, d)
 	s.st.byDelivery[id] = d

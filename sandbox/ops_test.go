@@ -368,6 +368,7 @@ func (rq *opRequest) httpRequest(t *testing.T) *http.Request {
 // schema. It keeps passing as the spec grows: new operations get generic
 // answers; stateful ones get their state from fixups.
 func TestEveryOperation(t *testing.T) {
+	t.Parallel()
 	rv := newReceiver(t)
 	s := newServer(t, WithRefundDelay(-1))
 	ops := s.spec.Operations()
@@ -428,6 +429,7 @@ func TestEveryOperation(t *testing.T) {
 // TestStatefulOperationsInSpec reports which stateful handlers the current
 // spec routes (informational: the others wait for their operations).
 func TestStatefulOperationsInSpec(t *testing.T) {
+	t.Parallel()
 	spec, err := testSpec()
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 // required-parameter checks, sensitive-field encryption, uploads, signing,
 // verification and decoding into the generated types.
 func TestEveryOperationTyped(t *testing.T) {
+	t.Parallel()
 	s, clients, notifyURL := typedClients(t)
 	twins := map[string]bool{}
 	for _, op := range s.spec.Operations() {
@@ -105,6 +106,7 @@ func callTyped(t *testing.T, s *Server, clients map[string]*wxpay.Client, op *Op
 // sandbox's lists of ListSize items: the iterator must yield every item,
 // over several pages, and stop asking when the loop breaks.
 func TestEveryIteratorWalksAllPages(t *testing.T) {
+	t.Parallel()
 	s, clients, notifyURL := typedClients(t)
 	goOps := map[string]*core.Operation{}
 	for _, op := range wxpay.Operations() {

@@ -361,7 +361,7 @@ func (d *doctorRun) checkAPIv3Key() {
 	case strings.TrimSpace(k) != k:
 		d.add(vFail, "APIv3 key", fmt.Sprintf("has spaces or a line break around it (%d bytes)%s", len(k), d.from("apiv3_key")), "remove them: the key is 32 characters exactly")
 	case len(k) != auth.APIv3KeySize:
-		d.add(vFail, "APIv3 key", fmt.Sprintf("has %d bytes, not 32%s", len(k), d.from("apiv3_key")), "copy the APIv3 key (not the APIv2 key, not the private key) from 商户平台 → 账户中心 → API安全 → APIv3密钥; set a new one there if nobody knows it")
+		d.add(vFail, "APIv3 key", fmt.Sprintf("has %d bytes, not 32%s", len(k), d.from("apiv3_key")), "copy the whole APIv3 key, 32 characters, from 商户平台 → 账户中心 → API安全 → APIv3密钥; set a new one there if nobody knows it")
 	default:
 		d.apiv3OK = true
 		detail := "32 bytes" + d.from("apiv3_key")
@@ -724,6 +724,12 @@ func (d *doctorRun) checkAnswerSignature(ctx context.Context, keys auth.Verifier
 	switch {
 	case errors.Is(err, auth.ErrClockSkew):
 		fix = d.clockNote("synchronise the clock (NTP)")
+	case errors.Is(err, auth.ErrUnknownKey) && auth.IsPublicKeyID(signed.Serial) && d.mode == auth.CertificateMode && d.pubOK && d.s.get("public_key_id") == signed.Serial:
+		// The key is configured; the mode leaves it unused. Same fix as
+		// the platform certificate check gives.
+		fix = "this merchant signs with the WeChat Pay public key " + signed.Serial + ", which is configured but unused in certificate mode: use public-key mode (" + flagOf("key_mode") + " public-key, or leave it empty)"
+	case errors.Is(err, auth.ErrUnknownKey) && auth.IsPublicKeyID(signed.Serial) && d.mode == auth.CertificateMode:
+		fix = "this merchant signs with the WeChat Pay public key " + signed.Serial + ": configure it (" + flagOf("public_key_id") + ", " + flagOf("public_key_file") + ") and use public-key mode (" + flagOf("key_mode") + " public-key)"
 	case errors.Is(err, auth.ErrUnknownKey) && auth.IsPublicKeyID(signed.Serial):
 		fix = "this merchant signs with the WeChat Pay public key " + signed.Serial + ": configure it (" + flagOf("public_key_id") + ", " + flagOf("public_key_file") + ")"
 	case errors.Is(err, auth.ErrUnknownKey):
