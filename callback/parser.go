@@ -209,9 +209,9 @@ func (p *Parser) Parse(ctx context.Context, header any, body []byte) (*Event, er
 	ev, err := p.parse(ctx, header, body)
 	if p.log != nil && p.log.Enabled(ctx, slog.LevelDebug) {
 		if err != nil {
-			p.log.LogAttrs(ctx, slog.LevelDebug, "wxpay callback: notification rejected", slog.String("error", err.Error()))
+			p.log.LogAttrs(ctx, slog.LevelDebug, "wxpay callback: notification rejected", boundAttr(slog.String("error", err.Error())))
 		} else {
-			p.log.LogAttrs(ctx, slog.LevelDebug, "wxpay callback: notification parsed", slog.Any("event", ev))
+			p.log.LogAttrs(ctx, slog.LevelDebug, "wxpay callback: notification parsed", boundAttr(slog.Any("event", ev)))
 		}
 	}
 	return ev, err
