@@ -76,6 +76,10 @@ type Config struct {
 	// CertificateCacheDir, in certificate mode, keeps the downloaded
 	// platform certificates across restarts.
 	CertificateCacheDir string
+	// CertificateCache, in certificate mode and instead of
+	// CertificateCacheDir, keeps them in a store the instances of a
+	// service share (Redis: github.com/gowxpay/wxpay/contrib/redis).
+	CertificateCache auth.Cache
 	// CertificateRefresh is how often platform certificates are downloaded
 	// again; one hour when zero, never when negative.
 	CertificateRefresh time.Duration

@@ -69,6 +69,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 	}
 	kc := auth.PlatformKeysConfig{
 		CacheDir:        cfg.CertificateCacheDir,
+		Cache:           cfg.CertificateCache,
 		CacheKey:        cfg.MchID,
 		RefreshInterval: cfg.CertificateRefresh,
 		MaxSkew:         cr.maxSkew,
