@@ -128,4 +128,3 @@ func (s *server) info(field string) (string, error) {
 	}
 	return v, nil
 }
-
