@@ -93,6 +93,9 @@ func (c *Client) DecryptField(ciphertext string) (string, error) {
 // and keep it only when DownloadBill returns nil: on a *merchant.DigestError
 // what was written is not the bill. ParseBill reads the result.
 func (c *Client) DownloadBill(ctx context.Context, bill *bills.BillDownload, w io.Writer, opts ...CallOption) (int64, error) {
+	if bill == nil {
+		return 0, &UsageError{Op: "DownloadBill", Msg: "the bill is nil: pass the answer of ApplyTradeBill or ApplyFundFlowBill"}
+	}
 	return c.conn.DownloadBill(ctx, bill.DownloadURL, string(bill.HashType), bill.HashValue, w, opts...)
 }
 

@@ -328,6 +328,9 @@ func (p *PlatformKeys) Close() error {
 // first when none are held, and once more when serial is unknown. It
 // implements Verifier.
 func (p *PlatformKeys) Verify(ctx context.Context, serial string, message []byte, signature string) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	pub, err := p.keyFor(ctx, serial)
 	if err != nil {
 		return err
@@ -382,6 +385,9 @@ func upperSerial(s string) string {
 // certificate (downloading them first when needed). It implements
 // core.Encrypter; serial goes into the Wechatpay-Serial request header.
 func (p *PlatformKeys) Encryptor(ctx context.Context) (serial string, encrypt func(string) (string, error), err error) {
+	if ctx == nil {
+		return "", nil, errNilContext
+	}
 	if p.pub != nil {
 		pub := p.pub
 		return p.pubID, func(s string) (string, error) { return EncryptOAEP(pub, s) }, nil
@@ -496,6 +502,9 @@ func (p *PlatformKeys) refreshFor(ctx context.Context, serial string) error {
 // way) and reports its outcome; on failure the previous certificates stay
 // in use. In public-key mode it does nothing.
 func (p *PlatformKeys) Refresh(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	if p.fetch == nil {
 		return nil
 	}

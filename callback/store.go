@@ -126,6 +126,9 @@ func NewMemoryStore(ttl time.Duration, maxEntries int) *MemoryStore {
 // SetClock replaces the store's clock (time.Now by default), for tests of
 // leases and expiry.
 func (s *MemoryStore) SetClock(now func() time.Time) {
+	if s == nil {
+		return
+	}
 	s.mu.Lock()
 	s.now = now
 	s.mu.Unlock()

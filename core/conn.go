@@ -213,16 +213,33 @@ func (c *Conn) HTTPClient() *http.Client { return c.http }
 
 // CheckMode returns a *ModeError when op does not serve the client's mode.
 func (c *Conn) CheckMode(op *Operation) error {
+	if op == nil {
+		return errNilOperation
+	}
 	if op.Modes != 0 && op.Modes&c.mode.Modes() == 0 {
 		return &ModeError{Op: op.ID, OpModes: op.Modes, ClientMode: c.mode.Modes()}
 	}
 	return nil
 }
 
+var errNilOperation = errors.New("wxpay: the Operation is nil")
+
+// checkCall refuses a call without a context or an operation, before
+// anything is sent, and checks the mode.
+func (c *Conn) checkCall(ctx context.Context, op *Operation) error {
+	if op == nil {
+		return errNilOperation
+	}
+	if ctx == nil {
+		return &UsageError{Op: op.ID, Msg: "the context is nil: pass context.Background() or a request's context"}
+	}
+	return c.CheckMode(op)
+}
+
 // Do sends op with the JSON body (nil for none) to uri (path and query,
 // built by URI) and decodes a 2xx answer into out (nil to discard it).
 func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any, opts []CallOption) error {
-	if err := c.CheckMode(op); err != nil {
+	if err := c.checkCall(ctx, op); err != nil {
 		return err
 	}
 	var payload []byte
@@ -280,7 +297,7 @@ func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any,
 // Download sends op (a GET) to uri and returns the body of a 2xx answer for
 // the caller to read and close. It is for answers that are files, not JSON.
 func (c *Conn) Download(ctx context.Context, op *Operation, uri string, opts []CallOption) (io.ReadCloser, error) {
-	if err := c.CheckMode(op); err != nil {
+	if err := c.checkCall(ctx, op); err != nil {
 		return nil, err
 	}
 	resp, err := c.send(ctx, op, uri, nil, nil, "", "", opts)
@@ -293,7 +310,7 @@ func (c *Conn) Download(ctx context.Context, op *Operation, uri string, opts []C
 // Upload sends a multipart/form-data body whose signature covers only meta,
 // the JSON of its meta part, and decodes the answer into out.
 func (c *Conn) Upload(ctx context.Context, op *Operation, uri string, meta, body []byte, contentType string, out any, opts []CallOption) error {
-	if err := c.CheckMode(op); err != nil {
+	if err := c.checkCall(ctx, op); err != nil {
 		return err
 	}
 	resp, err := c.send(ctx, op, uri, body, meta, contentType, "", opts)
@@ -337,6 +354,9 @@ func (c *Conn) Raw(ctx context.Context, method, uri string, body []byte, unsigne
 // RawOp is Raw for a known operation: op names it in errors and tells the
 // transport whether to verify the answer.
 func (c *Conn) RawOp(ctx context.Context, op *Operation, uri string, body []byte, opts ...CallOption) (*RawResponse, error) {
+	if ctx == nil || op == nil {
+		return nil, c.checkCall(ctx, op)
+	}
 	ct := ""
 	if len(body) > 0 {
 		ct = jsonContentType
@@ -495,6 +515,9 @@ type OpError struct {
 }
 
 func (e *OpError) Error() string {
+	if e.Err == nil {
+		return "wxpay: " + e.Op + ": failed"
+	}
 	return "wxpay: " + e.Op + ": " + strings.TrimPrefix(e.Err.Error(), "wxpay: ")
 }
 

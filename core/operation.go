@@ -61,12 +61,18 @@ type operationKey struct{}
 
 // WithOperation returns a context that carries op, for the transport.
 func WithOperation(ctx context.Context, op *Operation) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	return context.WithValue(ctx, operationKey{}, op)
 }
 
 // OperationFrom returns the operation a request's context carries, or nil
 // for a request that did not come through a Conn.
 func OperationFrom(ctx context.Context) *Operation {
+	if ctx == nil {
+		return nil
+	}
 	op, _ := ctx.Value(operationKey{}).(*Operation)
 	return op
 }

@@ -47,6 +47,9 @@ var opListCertificates = core.Operation{ID: "ListCertificates", Method: http.Met
 // certificate mode the platform certificates are downloaded by the first
 // call that needs them (or loaded from CertificateCacheDir).
 func Connect(ctx context.Context, cfg Config) (*Conn, error) {
+	if ctx == nil {
+		return nil, errors.New("wxpay: the context is nil: pass context.Background()")
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -217,6 +220,9 @@ func (e *DigestError) Error() string {
 // written. On a *DigestError, what was written is not the bill: write to a
 // temporary file and keep it only when DownloadBill returns nil.
 func (c *Conn) DownloadBill(ctx context.Context, downloadURL, hashType, hashValue string, w io.Writer, opts ...core.CallOption) (int64, error) {
+	if w == nil {
+		return 0, errors.New("wxpay: DownloadBill: the writer is nil")
+	}
 	if !strings.EqualFold(hashType, "SHA1") {
 		return 0, fmt.Errorf("wxpay: DownloadBill: unsupported hash type %q (WeChat Pay uses SHA1)", hashType)
 	}
