@@ -171,6 +171,10 @@ type (
 	DigestError = merchant.DigestError
 )
 
+// ErrBillTooLarge is DownloadBill's error for a bill over
+// Config.MaxBillSize or a gzip bill that expands implausibly.
+var ErrBillTooLarge = merchant.ErrBillTooLarge
+
 // Errors to test with errors.Is.
 var (
 	// ErrVerification matches every answer or notification whose signature

@@ -117,6 +117,11 @@ type Config struct {
 	// MaxClockSkew is the clock difference accepted on signed answers;
 	// five minutes when zero.
 	MaxClockSkew time.Duration
+	// MaxBillSize bounds the uncompressed bytes DownloadBill writes;
+	// DefaultMaxBillSize when zero. A gzip stream that expands more than
+	// MaxBillRatio-fold is refused too. Both are checked while the bill is
+	// read, before its digest: a small compressed bomb stops early.
+	MaxBillSize int64
 	// UserAgent is appended to wxpay's User-Agent.
 	UserAgent string
 	// Now is the clock; time.Now when nil. For tests.
