@@ -18,6 +18,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // Version is the wxpay version reported in the User-Agent header.
@@ -566,6 +567,22 @@ func isDialError(err error) bool {
 	return errors.As(err, &de) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
+// maxLogValue bounds a string attribute of the request log: an answer's
+// headers and error text come from the network.
+const maxLogValue = 1024
+
+// boundLog cuts s to maxLogValue bytes, at a character boundary, marked.
+func boundLog(s string) string {
+	if len(s) <= maxLogValue {
+		return s
+	}
+	n := maxLogValue
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…[cut, " + strconv.Itoa(len(s)) + " bytes]"
+}
+
 func (c *Conn) logAttempt(ctx context.Context, op *Operation, attempt int, resp *http.Response, err error, d time.Duration) {
 	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
 		return
@@ -578,10 +595,10 @@ func (c *Conn) logAttempt(ctx context.Context, op *Operation, attempt int, resp 
 		slog.Duration("duration", d),
 	}
 	if resp != nil {
-		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.String("request_id", resp.Header.Get("Request-ID")))
+		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.String("request_id", boundLog(resp.Header.Get("Request-ID"))))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", boundLog(err.Error())))
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "wxpay request", attrs...)
 }
