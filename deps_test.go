@@ -2,13 +2,16 @@ package wxpay_test
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
 )
 
 // clientPackages are what an application links when it uses wxpay as a
-// client. They may import the standard library, oapi-codegen/runtime and
+// client. Integrations with other libraries (contrib/redis on go-redis)
+// and the framework examples are modules of their own, outside this
+// module's graph (TestLibraryModuleRequires). They may import the standard library, oapi-codegen/runtime and
 // each other; never kin-openapi, the generator, the sandbox or the spec.
 var clientPackages = []string{".", "./core", "./auth", "./callback", "./gen/..."}
 
@@ -72,5 +75,26 @@ func TestDomainIsolation(t *testing.T) {
 				t.Errorf("gen/payments compiles %s", d)
 			}
 		}
+	}
+}
+
+// TestLibraryModuleRequires checks that go.mod requires no client of an
+// outside service: the Redis store lives in contrib/redis, its own module.
+func TestLibraryModuleRequires(t *testing.T) {
+	mod, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dep := range []string{"github.com/redis/", "github.com/go-redis/", "github.com/gin-gonic/", "github.com/labstack/", "github.com/gofiber/"} {
+		if strings.Contains(string(mod), dep) {
+			t.Errorf("go.mod requires %s…: that belongs in a module of its own (contrib/, examples/)", dep)
+		}
+	}
+	sub, err := os.ReadFile("contrib/redis/go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(sub), "module github.com/gowxpay/wxpay/contrib/redis") || !strings.Contains(string(sub), "replace github.com/gowxpay/wxpay => ../..") {
+		t.Errorf("contrib/redis/go.mod is not the Redis module replacing the library with ../..:\n%s", sub)
 	}
 }
