@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/gowxpay/wxpay/auth"
@@ -57,6 +58,7 @@ type Handler struct {
 	log     *slog.Logger
 	timeout time.Duration
 	lease   time.Duration
+	running sync.WaitGroup // functions not yet returned
 }
 
 // Option configures a Handler.
@@ -214,6 +216,31 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// Wait waits until every function the Handler started has returned and
+// its outcome is recorded, or until ctx ends. A function that overran its
+// timeout keeps running after its delivery was answered; call Wait after
+// http.Server.Shutdown, before the process exits, so that its outcome is
+// not lost (if it is, the claim's lease expires and a redelivery runs it).
+func (h *Handler) Wait(ctx context.Context) error {
+	if h == nil {
+		return nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	idle := make(chan struct{})
+	go func() {
+		h.running.Wait()
+		close(idle)
+	}()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // run calls fn in a goroutine with a context bounded by the timeout and
 // waits for it, at most until that context ends. The goroutine records
 // the outcome in the store when fn returns, however late: Complete after
@@ -223,7 +250,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) run(ctx context.Context, ev *Event, token string) (finished bool, err error) {
 	fctx, cancel := context.WithTimeout(ctx, h.timeout)
 	done := make(chan error, 1)
+	h.running.Add(1)
 	go func() {
+		defer h.running.Done()
 		defer cancel()
 		err := h.call(fctx, ev)
 		h.record(context.WithoutCancel(ctx), ev, token, err)
