@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +27,8 @@ type server struct {
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
+
+	dialErrors atomic.Int64 // failed connection attempts of Client's clients
 }
 
 // startServer starts redis-server. Without it the test is skipped, unless
@@ -57,11 +60,33 @@ func freePort(t testing.TB) int {
 // Addr is the server's address.
 func (s *server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
-// Client returns a new client of the server, closed with the test.
+// Client returns a new client of the server, closed with the test. It
+// retries for about 20 seconds, long enough to ride out a restart on a busy
+// machine, and counts its failed connection attempts in s.dialErrors.
 func (s *server) Client() *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: 20, MinRetryBackoff: 10 * time.Millisecond, MaxRetryBackoff: 200 * time.Millisecond})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: 100, MinRetryBackoff: 10 * time.Millisecond, MaxRetryBackoff: 200 * time.Millisecond})
+	c.AddHook(dialCounter{&s.dialErrors})
 	s.t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// dialCounter counts failed connection attempts.
+type dialCounter struct{ n *atomic.Int64 }
+
+func (d dialCounter) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := next(ctx, network, addr)
+		if err != nil {
+			d.n.Add(1)
+		}
+		return c, err
+	}
+}
+
+func (d dialCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (d dialCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
 }
 
 func (s *server) start() {
