@@ -31,8 +31,8 @@ const DefaultMaxBodySize = 1 << 20
 //   - a signature that does not verify, a signature probe, a stale
 //     timestamp: 401; a malformed request: 400;
 //   - a notification another delivery is processing right now: 409;
-//   - a Store that fails: 503; the function failing, or a decryption or
-//     decoding failure: 500.
+//   - a Store that fails: 503; the function failing, panicking or
+//     overrunning its timeout, or a decryption or decoding failure: 500.
 //
 // A notification whose id the Store knows as processed is acknowledged
 // without running the function again. The id is recorded as processed only
@@ -113,7 +113,8 @@ func WithLease(d time.Duration) Option {
 func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 
 // NewHandler returns the Handler that runs fn with each new notification p
-// accepts. fn gets the request's context.
+// accepts. fn gets the request's context, with the timeout's deadline
+// (WithTimeout).
 func NewHandler(p *Parser, fn func(ctx context.Context, ev *Event) error, opts ...Option) *Handler {
 	h := &Handler{parser: p, fn: fn, store: NewMemoryStore(0, 0), maxBody: DefaultMaxBodySize}
 	if p != nil {
