@@ -2,10 +2,12 @@ package wxpay_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -20,6 +22,8 @@ import (
 	"github.com/gowxpay/wxpay/auth"
 	"github.com/gowxpay/wxpay/callback"
 	"github.com/gowxpay/wxpay/core"
+	"github.com/gowxpay/wxpay/gen/bills"
+	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/merchant"
 	"github.com/gowxpay/wxpay/sandbox"
 )
@@ -302,4 +306,47 @@ func TestNoPanicOnZeroInput(t *testing.T) {
 		t.Errorf("%d requests were sent by calls with a nil context", n)
 	}
 	t.Logf("%d functions, %d methods and %d generated operations called with zero arguments; %d panicked", len(declared), len(methods), ops, panics)
+}
+
+// TestNilContext: a nil context is refused with an error that says so,
+// before anything is sent.
+func TestNilContext(t *testing.T) {
+	var requests atomic.Int64
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { requests.Add(1) }))
+	defer api.Close()
+	sb := sandbox.StartTest(t, sandbox.WithKeyMode(sandbox.PublicKeyMode))
+	cfg := sb.Merchant().Config()
+	cfg.BaseURL = api.URL
+	var nilCtx context.Context
+	if _, err := wxpay.NewClient(nilCtx, cfg); err == nil || !strings.Contains(err.Error(), "context is nil") {
+		t.Fatalf("NewClient(nil): %v", err)
+	}
+	client, err := wxpay.NewClient(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	_, err = client.Payments.NativePrepay(nilCtx, &payments.NativePrepayInput{Description: "x", OutTradeNo: "NIL-1", Amount: payments.Amount{Total: 1}})
+	var ue *wxpay.UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "context is nil") {
+		t.Fatalf("NativePrepay(nil): %v", err)
+	}
+	if _, err := client.DownloadBill(context.Background(), nil, io.Discard); !errors.As(err, &ue) {
+		t.Fatalf("DownloadBill(nil bill): %v", err)
+	}
+	if _, err := client.DownloadBill(context.Background(), &bills.BillDownload{DownloadURL: api.URL + "/v3/billdownload/file", HashType: "SHA1", HashValue: strings.Repeat("0", 40)}, nil); err == nil {
+		t.Fatal("DownloadBill(nil writer): no error")
+	}
+	if _, err := wxpay.ParseBill(nil); !errors.Is(err, wxpay.ErrBillFormat) {
+		t.Fatalf("ParseBill(nil): %v", err)
+	}
+	if _, err := auth.EncryptOAEP(nil, "x"); err == nil {
+		t.Fatal("EncryptOAEP(nil): no error")
+	}
+	if _, err := auth.DecryptOAEP(nil, "eA=="); err == nil {
+		t.Fatal("DecryptOAEP(nil): no error")
+	}
+	if n := requests.Load(); n != 0 {
+		t.Fatalf("%d requests sent", n)
+	}
 }
