@@ -42,7 +42,8 @@ func (s Status) String() string {
 //
 //   - Claim: when the id is done, Done; when another token holds an
 //     unexpired claim, InProgress; otherwise record "token holds id until
-//     now+lease" and Claimed. A claim whose lease expired is taken over:
+//     now+lease" and Claimed (also when token holds it already: a store
+//     client retrying a Claim whose answer was lost gets it). A claim whose lease expired is taken over:
 //     this is how the notification of a crashed or hung delivery is
 //     processed again.
 //   - Complete: record the id as done for at least DefaultTTL, whoever
@@ -163,7 +164,7 @@ func (s *MemoryStore) Claim(_ context.Context, id, token string, lease time.Dura
 	defer s.mu.Unlock()
 	now := s.init()
 	s.expire(now)
-	if c, ok := s.busy[id]; ok && now.Before(c.exp) {
+	if c, ok := s.busy[id]; ok && now.Before(c.exp) && c.token != token {
 		return InProgress, nil
 	}
 	if exp, ok := s.done[id]; ok && now.Before(exp) {

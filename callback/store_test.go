@@ -22,9 +22,14 @@ func newTestStore(ttl time.Duration, max int) (*MemoryStore, *clock) {
 
 func claim(t *testing.T, s *MemoryStore, id string, want Status) {
 	t.Helper()
-	got, err := s.Claim(context.Background(), id, "tok-"+id, time.Minute)
+	claimAs(t, s, id, "tok-"+id, want)
+}
+
+func claimAs(t *testing.T, s *MemoryStore, id, token string, want Status) {
+	t.Helper()
+	got, err := s.Claim(context.Background(), id, token, time.Minute)
 	if err != nil || got != want {
-		t.Fatalf("Claim(%s) = %v, %v; want %v", id, got, err, want)
+		t.Fatalf("Claim(%s, %s) = %v, %v; want %v", id, token, got, err, want)
 	}
 }
 
@@ -32,7 +37,7 @@ func TestMemoryStoreLifecycle(t *testing.T) {
 	s, c := newTestStore(0, 0)
 	ctx := context.Background()
 	claim(t, s, "a", Claimed)
-	claim(t, s, "a", InProgress)
+	claimAs(t, s, "a", "other", InProgress)
 	claim(t, s, "b", Claimed)
 	if err := s.Release(ctx, "a", "tok-a"); err != nil {
 		t.Fatal(err)
@@ -108,6 +113,9 @@ func TestMemoryStoreLease(t *testing.T) {
 	c.t = c.t.Add(59 * time.Second)
 	if st, _ := s.Claim(ctx, "n1", "second", time.Minute); st != InProgress {
 		t.Fatalf("within the lease: %v", st)
+	}
+	if st, _ := s.Claim(ctx, "n1", "crashed", time.Second); st != Claimed {
+		t.Fatalf("a Claim retried with the holder's token: %v", st)
 	}
 	// A stale token neither releases nor completes silently.
 	if err := s.Release(ctx, "n1", "second"); err != nil {

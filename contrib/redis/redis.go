@@ -44,7 +44,9 @@ type Options struct {
 // Store is a callback.Store on Redis. One key per notification id holds
 // either the claim of a delivery ("c:" and its token, expiring with the
 // lease) or "done" (expiring after the TTL); every operation is one Lua
-// script, atomic on the server.
+// script, atomic on the server. A Claim repeated with the same token (a
+// client retrying after a lost answer) reports Claimed again, so that a
+// retry does not leave a claim nobody holds.
 type Store struct {
 	rdb    redis.UniversalClient
 	prefix string
@@ -74,6 +76,7 @@ if not v then
 	return 1
 end
 if v == 'done' then return 3 end
+if v == 'c:' .. ARGV[1] then return 1 end
 return 2`)
 	completeScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])

@@ -200,7 +200,7 @@ func TestReplicas(t *testing.T) {
 			if got.Load() {
 				break
 			}
-			if try > 2000 {
+			if try > 20000 {
 				t.Errorf("notification %d was never acknowledged", i)
 				return
 			}

@@ -34,6 +34,7 @@ func TestStore(t *testing.T) {
 
 	claim(t, s, "a", "t1", time.Minute, callback.Claimed)
 	claim(t, s, "a", "t2", time.Minute, callback.InProgress)
+	claim(t, s, "a", "t1", time.Minute, callback.Claimed) // a retried Claim
 	if ttl := rdb.PTTL(ctx, "test:a").Val(); ttl <= 0 || ttl > time.Minute {
 		t.Fatalf("the claim's TTL is %v, want the lease", ttl)
 	}
