@@ -118,6 +118,9 @@ func (c *Client) DecryptField(ciphertext string) (string, error) {
 // and keep it only when DownloadBill returns nil: on a *merchant.DigestError
 // what was written is not the bill. ParseBill reads the result.
 func (c *Client) DownloadBill(ctx context.Context, bill *bills.Bill, w io.Writer, opts ...CallOption) (int64, error) {
+	if bill == nil {
+		return 0, &UsageError{Op: "DownloadBill", Msg: "the bill is nil: pass the answer of Bills.ApplyTrade or Bills.ApplyFundFlow"}
+	}
 	return c.conn.DownloadBill(ctx, bill.DownloadURL, string(bill.HashType), bill.HashValue, w, opts...)
 }
 
@@ -193,6 +196,10 @@ type (
 	// DigestError is a downloaded bill that does not match its digest.
 	DigestError = merchant.DigestError
 )
+
+// ErrBillTooLarge is DownloadBill's error for a bill over
+// Config.MaxBillSize or a gzip bill that expands implausibly.
+var ErrBillTooLarge = merchant.ErrBillTooLarge
 
 // Errors to test with errors.Is.
 var (

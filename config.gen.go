@@ -44,6 +44,10 @@ import "github.com/gowxpay/wxpay/merchant"
 //		// CertificateCacheDir, in certificate mode, keeps the downloaded
 //		// platform certificates across restarts.
 //		CertificateCacheDir string
+//		// CertificateCache, in certificate mode and instead of
+//		// CertificateCacheDir, keeps them in a store the instances of a
+//		// service share (Redis: github.com/gowxpay/wxpay/contrib/redis).
+//		CertificateCache auth.Cache
 //		// CertificateRefresh is how often platform certificates are downloaded
 //		// again; one hour when zero, never when negative.
 //		CertificateRefresh time.Duration
@@ -86,6 +90,11 @@ import "github.com/gowxpay/wxpay/merchant"
 //		// MaxClockSkew is the clock difference accepted on signed answers;
 //		// five minutes when zero.
 //		MaxClockSkew time.Duration
+//		// MaxBillSize bounds the uncompressed bytes DownloadBill writes;
+//		// DefaultMaxBillSize when zero. A gzip stream that expands more than
+//		// MaxBillRatio-fold is refused too. Both are checked while the bill is
+//		// read, before its digest: a small compressed bomb stops early.
+//		MaxBillSize int64
 //		// UserAgent is appended to wxpay's User-Agent.
 //		UserAgent string
 //		// Now is the clock; time.Now when nil. For tests.

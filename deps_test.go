@@ -2,6 +2,7 @@ package wxpay_test
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -12,7 +13,9 @@ import (
 // (internal/wire is the generated code's plumbing, itself standard library
 // only); oapi-codegen/runtime would be allowed if generated code used it,
 // and it does not. Never kin-openapi, the generator, the sandbox or the
-// spec.
+// spec. Integrations with other libraries (contrib/redis on go-redis) and
+// the framework examples are modules of their own, outside this module's
+// graph (TestLibraryModuleRequires).
 var clientPackages = []string{".", "./core", "./auth", "./callback", "./merchant", "./gen/..."}
 
 type listed struct {
@@ -108,5 +111,26 @@ func TestCallbackIsolation(t *testing.T) {
 		if strings.HasPrefix(p.ImportPath, "github.com/gowxpay/wxpay/gen/") && p.ImportPath != "github.com/gowxpay/wxpay/gen/payments" {
 			t.Errorf("callback + gen/payments compiles %s", p.ImportPath)
 		}
+	}
+}
+
+// TestLibraryModuleRequires checks that go.mod requires no client of an
+// outside service: the Redis store lives in contrib/redis, its own module.
+func TestLibraryModuleRequires(t *testing.T) {
+	mod, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dep := range []string{"github.com/redis/", "github.com/go-redis/", "github.com/gin-gonic/", "github.com/labstack/", "github.com/gofiber/"} {
+		if strings.Contains(string(mod), dep) {
+			t.Errorf("go.mod requires %s…: that belongs in a module of its own (contrib/, examples/)", dep)
+		}
+	}
+	sub, err := os.ReadFile("contrib/redis/go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(sub), "module github.com/gowxpay/wxpay/contrib/redis") || !strings.Contains(string(sub), "replace github.com/gowxpay/wxpay => ../..") {
+		t.Errorf("contrib/redis/go.mod is not the Redis module replacing the library with ../..:\n%s", sub)
 	}
 }

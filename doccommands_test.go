@@ -26,6 +26,7 @@ var docFiles = []string{"README.md", "README.zh-CN.md", "examples/README.md", "d
 var docSkipped = map[string]string{
 	"go test -race ./...":                                    "the test suite this test is part of",
 	"go -C examples test ./...":                              "TestExamplesModule runs exactly this",
+	"(cd contrib/redis && go test -race ./...)":              ".ci/run runs exactly this, with a redis-server it installs",
 	"git clone https://github.com/gowxpay/wxpay && cd wxpay": "needs the network",
 	"wxpay --config ./wxpay-sandbox/wxpay.json callback verify --headers notify.headers --body notify.json":                                                                 "needs a notification captured from a real endpoint; TestCallbackVerify (cmd/wxpay) runs the command on one",
 	"wxpay --config wxpay.json callback verify --headers notify.headers --body notify.json":                                                                                 "needs a captured notification; TestCallbackVerify (cmd/wxpay) runs the command on one",

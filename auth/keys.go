@@ -110,6 +110,9 @@ func ParsePublicKey(pemBytes []byte) (*rsa.PublicKey, error) {
 // SerialNumber returns a certificate's serial number as WeChat Pay writes
 // it: upper-case hex, at least 40 digits for WeChat Pay certificates.
 func SerialNumber(c *x509.Certificate) string {
+	if c == nil || c.SerialNumber == nil {
+		return ""
+	}
 	return strings.ToUpper(fmt.Sprintf("%040x", c.SerialNumber))
 }
 
@@ -119,5 +122,5 @@ func IsPublicKeyID(serial string) bool { return strings.HasPrefix(serial, "PUB_K
 
 // SameKey reports whether a private key and a public key form a pair.
 func SameKey(priv *rsa.PrivateKey, pub *rsa.PublicKey) bool {
-	return priv != nil && pub != nil && priv.PublicKey.Equal(pub)
+	return usablePrivate(priv) == nil && usablePublic(pub) == nil && priv.PublicKey.Equal(pub)
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
@@ -93,8 +94,14 @@ type PlatformKeysConfig struct {
 	// they are loaded from it at construction (no network) and written to it
 	// after each successful download. It is created 0700, the file 0600.
 	CacheDir string
-	// CacheKey tells apart merchants that share CacheDir; use the mchid.
+	// CacheKey tells apart merchants that share CacheDir or Cache; use the
+	// mchid.
 	CacheKey string
+	// Cache, when set instead of CacheDir, keeps the downloaded
+	// certificates in a store shared by the instances of a service (Redis:
+	// github.com/gowxpay/wxpay/contrib/redis), read at construction and
+	// written after each successful download, like the cache file.
+	Cache Cache
 
 	// RefreshInterval is how often the certificates are downloaded again in
 	// the background (±10% jitter); DefaultRefreshInterval when zero, never
@@ -144,6 +151,8 @@ type PlatformKeys struct {
 	pubID     string
 	pub       *rsa.PublicKey
 	cacheFile string
+	cache     Cache
+	cacheKey  string
 	interval  time.Duration
 	minGap    time.Duration
 	timeout   time.Duration
@@ -261,12 +270,19 @@ func NewPlatformKeys(cfg PlatformKeysConfig) (*PlatformKeys, error) {
 	if p.fetch == nil {
 		return p, nil
 	}
-	if cfg.CacheDir != "" {
+	if cfg.CacheDir != "" && cfg.Cache != nil {
+		return nil, errors.New("auth: PlatformKeysConfig sets both CacheDir and Cache; choose one")
+	}
+	if cfg.CacheDir != "" || cfg.Cache != nil {
 		name := "wxpay-platform-certificates"
 		if k := sanitizeFileName(cfg.CacheKey); k != "" {
 			name += "-" + k
 		}
-		p.cacheFile = filepath.Join(cfg.CacheDir, name+".pem")
+		if cfg.Cache != nil {
+			p.cache, p.cacheKey = cfg.Cache, name
+		} else {
+			p.cacheFile = filepath.Join(cfg.CacheDir, name+".pem")
+		}
 		p.loadCache()
 	}
 	if p.interval > 0 {
@@ -312,6 +328,9 @@ func (p *PlatformKeys) Close() error {
 // first when none are held, and once more when serial is unknown. It
 // implements Verifier.
 func (p *PlatformKeys) Verify(ctx context.Context, serial string, message []byte, signature string) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	pub, err := p.keyFor(ctx, serial)
 	if err != nil {
 		return err
@@ -370,6 +389,9 @@ func upperSerial(s string) string {
 // certificate (downloading them first when needed). It implements
 // core.Encrypter; serial goes into the Wechatpay-Serial request header.
 func (p *PlatformKeys) Encryptor(ctx context.Context) (serial string, encrypt func(string) (string, error), err error) {
+	if ctx == nil {
+		return "", nil, errNilContext
+	}
 	if p.pub != nil {
 		pub := p.pub
 		return p.pubID, func(s string) (string, error) { return EncryptOAEP(pub, s) }, nil
@@ -484,6 +506,9 @@ func (p *PlatformKeys) refreshFor(ctx context.Context, serial string) error {
 // way) and reports its outcome; on failure the previous certificates stay
 // in use. In public-key mode it does nothing.
 func (p *PlatformKeys) Refresh(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	if p.fetch == nil {
 		return nil
 	}
@@ -759,7 +784,7 @@ func jitter(d time.Duration) time.Duration {
 
 // loadCache reads the cached certificates, if any, as the initial set.
 func (p *PlatformKeys) loadCache() {
-	b, err := os.ReadFile(p.cacheFile)
+	b, err := p.readCache()
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			p.warn("wxpay: reading the platform certificate cache failed", err)
@@ -794,9 +819,37 @@ func (p *PlatformKeys) loadCache() {
 	}
 }
 
-// writeCache saves set to the cache file atomically (write, sync, rename).
+// readCache returns the cached bytes; an error matching os.ErrNotExist
+// when there are none.
+func (p *PlatformKeys) readCache() ([]byte, error) {
+	if p.cache == nil {
+		return os.ReadFile(p.cacheFile)
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
+	defer cancel()
+	b, err := p.cache.Get(ctx, p.cacheKey)
+	if err == nil && b == nil {
+		err = os.ErrNotExist
+	}
+	return b, err
+}
+
+// writeCache saves set to the cache: to the file atomically (write, sync,
+// rename), or to the Cache.
 func (p *PlatformKeys) writeCache(set *certSet) {
-	if p.cacheFile == "" {
+	if p.cacheFile == "" && p.cache == nil {
+		return
+	}
+	var buf bytes.Buffer
+	for _, s := range set.serials() {
+		_ = pem.Encode(&buf, &pem.Block{Type: "CERTIFICATE", Bytes: set.bySerial[s].cert.Raw})
+	}
+	if p.cache != nil {
+		ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
+		defer cancel()
+		if err := p.cache.Put(ctx, p.cacheKey, buf.Bytes()); err != nil {
+			p.warn("wxpay: writing the platform certificate cache failed", err)
+		}
 		return
 	}
 	dir := filepath.Dir(p.cacheFile)
@@ -811,10 +864,8 @@ func (p *PlatformKeys) writeCache(set *certSet) {
 	}
 	tmp := f.Name()
 	err = f.Chmod(0o600)
-	for _, s := range set.serials() {
-		if err == nil {
-			err = pem.Encode(f, &pem.Block{Type: "CERTIFICATE", Bytes: set.bySerial[s].cert.Raw})
-		}
+	if err == nil {
+		_, err = f.Write(buf.Bytes())
 	}
 	if err == nil {
 		err = f.Sync()

@@ -276,6 +276,9 @@ var userAgent = "wxpay/" + core.Version + " (" + runtime.GOOS + "; " + runtime.G
 // Authorization, and sets Accept (application/json) and User-Agent when they
 // are missing.
 func (s *RequestSigner) EditRequest(_ context.Context, req *http.Request) error {
+	if req == nil || req.URL == nil {
+		return errors.New("auth: no request to sign")
+	}
 	body, err := requestBody(req)
 	if err != nil {
 		return err

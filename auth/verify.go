@@ -273,8 +273,8 @@ var strictBase64 = base64.StdEncoding.Strict()
 // carries it, of message with pub. It accepts the canonical padded Base64
 // spelling only. Failures wrap ErrBadSignature.
 func VerifyBase64(pub *rsa.PublicKey, message []byte, signature string) error {
-	if pub == nil {
-		return errors.New("auth: no public key to verify with")
+	if err := usablePublic(pub); err != nil {
+		return err
 	}
 	size := pub.Size()
 	if len(signature) != base64.StdEncoding.EncodedLen(size) {

@@ -151,6 +151,9 @@ type Event struct {
 // Decode decodes the plaintext into v, for event types without a
 // generated type, or into a type of your own.
 func (e *Event) Decode(v any) error {
+	if e == nil {
+		return &Error{Step: StepDecode, Reason: "the Event is nil"}
+	}
 	if err := json.Unmarshal(e.Plaintext, v); err != nil {
 		return &Error{Step: StepDecode, ID: e.ID, EventType: e.EventType, RequestID: e.RequestID, Reason: fmt.Sprintf("decoding the resource into %T failed: %s", v, describeDecodeError(err)), Kind: ErrDecode}
 	}
@@ -215,12 +218,15 @@ func (p *Parser) Parse(ctx context.Context, header any, body []byte) (*Event, er
 	if p == nil {
 		return nil, &Error{Reason: "the Parser is nil: make one with NewParser"}
 	}
+	if ctx == nil {
+		return nil, &Error{Reason: "the context is nil: pass the request's context"}
+	}
 	ev, err := p.parse(ctx, header, body)
 	if p.log != nil && p.log.Enabled(ctx, slog.LevelDebug) {
 		if err != nil {
-			p.log.LogAttrs(ctx, slog.LevelDebug, "wxpay callback: notification rejected", slog.String("error", err.Error()))
+			p.log.LogAttrs(ctx, slog.LevelDebug, "wxpay callback: notification rejected", boundAttr(slog.String("error", err.Error())))
 		} else {
-			p.log.LogAttrs(ctx, slog.LevelDebug, "wxpay callback: notification parsed", slog.Any("event", ev))
+			p.log.LogAttrs(ctx, slog.LevelDebug, "wxpay callback: notification parsed", boundAttr(slog.Any("event", ev)))
 		}
 	}
 	return ev, err

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gowxpay/wxpay/internal/wire"
 )
@@ -215,10 +216,27 @@ func (c *Conn) HTTPClient() *http.Client { return c.http }
 // CheckMode is plumbing for the generated packages: it returns a *ModeError
 // when op does not serve the client's mode.
 func (c *Conn) CheckMode(op *Operation) error {
+	if op == nil {
+		return errNilOperation
+	}
 	if op.Modes != 0 && op.Modes&c.mode.Modes() == 0 {
 		return &ModeError{Op: op.Name, OpModes: op.Modes, ClientMode: c.mode.Modes()}
 	}
 	return nil
+}
+
+var errNilOperation = errors.New("wxpay: the Operation is nil")
+
+// checkCall refuses a call without a context or an operation, before
+// anything is sent, and checks the mode.
+func (c *Conn) checkCall(ctx context.Context, op *Operation) error {
+	if op == nil {
+		return errNilOperation
+	}
+	if ctx == nil {
+		return &UsageError{Op: op.Name, Msg: "the context is nil: pass context.Background() or a request's context"}
+	}
+	return c.CheckMode(op)
 }
 
 // Do is plumbing for the generated packages, whose methods are the way to
@@ -226,7 +244,7 @@ func (c *Conn) CheckMode(op *Operation) error {
 // with the JSON body (nil for none) to uri (path and query) and decodes a
 // 2xx answer into out (nil to discard it).
 func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any, opts []CallOption) error {
-	if err := c.CheckMode(op); err != nil {
+	if err := c.checkCall(ctx, op); err != nil {
 		return err
 	}
 	var payload []byte
@@ -285,7 +303,7 @@ func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any,
 // uri and returns the body of a 2xx answer for the caller to read and
 // close. It is for answers that are files, not JSON.
 func (c *Conn) Download(ctx context.Context, op *Operation, uri string, opts []CallOption) (io.ReadCloser, error) {
-	if err := c.CheckMode(op); err != nil {
+	if err := c.checkCall(ctx, op); err != nil {
 		return nil, err
 	}
 	resp, err := c.send(ctx, op, uri, nil, nil, "", "", opts)
@@ -299,7 +317,7 @@ func (c *Conn) Download(ctx context.Context, op *Operation, uri string, opts []C
 // multipart/form-data body whose signature covers only meta, the JSON of
 // its meta part, and decodes the answer into out.
 func (c *Conn) Upload(ctx context.Context, op *Operation, uri string, meta, body []byte, contentType string, out any, opts []CallOption) error {
-	if err := c.CheckMode(op); err != nil {
+	if err := c.checkCall(ctx, op); err != nil {
 		return err
 	}
 	resp, err := c.send(ctx, op, uri, body, meta, contentType, "", opts)
@@ -332,6 +350,9 @@ type RawResponse struct {
 // errors and whose Unsigned tells the transport whether to verify the
 // answer, and returns the answer as it came.
 func (c *Conn) RawOp(ctx context.Context, op *Operation, uri string, body []byte, opts ...CallOption) (*RawResponse, error) {
+	if ctx == nil || op == nil {
+		return nil, c.checkCall(ctx, op)
+	}
 	ct := ""
 	if len(body) > 0 {
 		ct = jsonContentType
@@ -490,6 +511,9 @@ type OpError struct {
 }
 
 func (e *OpError) Error() string {
+	if e.Err == nil {
+		return "wxpay: " + e.Op + ": failed"
+	}
 	return "wxpay: " + e.Op + ": " + strings.TrimPrefix(e.Err.Error(), "wxpay: ")
 }
 
@@ -538,6 +562,22 @@ func isDialError(err error) bool {
 	return errors.As(err, &de) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
+// maxLogValue bounds a string attribute of the request log: an answer's
+// headers and error text come from the network.
+const maxLogValue = 1024
+
+// boundLog cuts s to maxLogValue bytes, at a character boundary, marked.
+func boundLog(s string) string {
+	if len(s) <= maxLogValue {
+		return s
+	}
+	n := maxLogValue
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…[cut, " + strconv.Itoa(len(s)) + " bytes]"
+}
+
 func (c *Conn) logAttempt(ctx context.Context, op *Operation, attempt int, resp *http.Response, err error, d time.Duration) {
 	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
 		return
@@ -550,10 +590,10 @@ func (c *Conn) logAttempt(ctx context.Context, op *Operation, attempt int, resp 
 		slog.Duration("duration", d),
 	}
 	if resp != nil {
-		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.String("request_id", resp.Header.Get("Request-ID")))
+		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.String("request_id", boundLog(resp.Header.Get("Request-ID"))))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", boundLog(err.Error())))
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "wxpay request", attrs...)
 }

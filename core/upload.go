@@ -56,6 +56,9 @@ func (c *Conn) UploadFile(ctx context.Context, op *Operation, uri string, f File
 // invoice file's {sub_mchid, file_type, digest_alogrithm, digest}, say).
 // The signature covers the meta JSON exactly as sent.
 func (c *Conn) UploadWithMeta(ctx context.Context, op *Operation, uri string, meta any, f File, out any, opts []CallOption) error {
+	if err := c.checkCall(ctx, op); err != nil {
+		return err
+	}
 	if f.Name == "" || len(f.Data) == 0 {
 		return &UsageError{Op: op.Name, Msg: "the file needs a Name and Data"}
 	}

@@ -36,6 +36,7 @@ type Conn struct {
 	maxSkew time.Duration
 	now     func() time.Time
 	once    sync.Once
+	maxBill int64
 }
 
 // opListCertificates is the certificate download of the key store. The
@@ -47,6 +48,9 @@ var opListCertificates = core.Operation{ID: "ListCertificates", Name: "Certifica
 // certificate mode the platform certificates are downloaded by the first
 // call that needs them (or loaded from CertificateCacheDir).
 func Connect(ctx context.Context, cfg Config) (*Conn, error) {
+	if ctx == nil {
+		return nil, errors.New("wxpay: the context is nil: pass context.Background()")
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -66,9 +70,14 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		mode:    cr.coreMode,
 		maxSkew: cr.maxSkew,
 		now:     cr.now,
+		maxBill: cfg.MaxBillSize,
+	}
+	if c.maxBill <= 0 {
+		c.maxBill = DefaultMaxBillSize
 	}
 	kc := auth.PlatformKeysConfig{
 		CacheDir:        cfg.CertificateCacheDir,
+		Cache:           cfg.CertificateCache,
 		CacheKey:        cfg.MchID,
 		RefreshInterval: cfg.CertificateRefresh,
 		MaxSkew:         cr.maxSkew,
@@ -219,6 +228,9 @@ func (e *DigestError) Error() string {
 // written. On a *DigestError, what was written is not the bill: write to a
 // temporary file and keep it only when DownloadBill returns nil.
 func (c *Conn) DownloadBill(ctx context.Context, downloadURL, hashType, hashValue string, w io.Writer, opts ...core.CallOption) (int64, error) {
+	if w == nil {
+		return 0, errors.New("wxpay: DownloadBill: the writer is nil")
+	}
 	if !strings.EqualFold(hashType, "SHA1") {
 		return 0, fmt.Errorf("wxpay: DownloadBill: unsupported hash type %q (WeChat Pay uses SHA1)", hashType)
 	}
@@ -239,18 +251,19 @@ func (c *Conn) DownloadBill(ctx context.Context, downloadURL, hashType, hashValu
 		return 0, err
 	}
 	defer body.Close()
-	br := bufio.NewReader(body)
-	var r io.Reader = br
+	in := &countingReader{r: body}
+	br := bufio.NewReader(in)
+	lim := &billLimiter{r: br, max: c.maxBill}
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
 			return 0, fmt.Errorf("wxpay: DownloadBill: %w", err)
 		}
 		defer gz.Close()
-		r = gz
+		lim.r, lim.compressed = gz, in
 	}
 	h := sha1.New()
-	n, err := io.Copy(io.MultiWriter(w, h), r)
+	n, err := io.Copy(io.MultiWriter(w, h), lim)
 	if err != nil {
 		return n, fmt.Errorf("wxpay: DownloadBill: %w", err)
 	}
@@ -258,6 +271,59 @@ func (c *Conn) DownloadBill(ctx context.Context, downloadURL, hashType, hashValu
 		return n, &DigestError{Want: want, Got: got}
 	}
 	return n, nil
+}
+
+// Bounds of DownloadBill.
+const (
+	// DefaultMaxBillSize is the largest bill DownloadBill writes by
+	// default, uncompressed: 1 GiB, several million records.
+	DefaultMaxBillSize = 1 << 30
+	// MaxBillRatio bounds how many times larger than its compressed form
+	// a gzip bill may be: bills compress about tenfold, bombs a
+	// thousandfold. Checked once a bill exceeds billRatioFloor.
+	MaxBillRatio   = 100
+	billRatioFloor = 4 << 20
+)
+
+// ErrBillTooLarge is returned by DownloadBill for a bill over
+// Config.MaxBillSize, or a gzip bill expanding more than MaxBillRatio-fold;
+// what was written is not the bill.
+var ErrBillTooLarge = errors.New("wxpay: the bill is larger than the limit (Config.MaxBillSize), or expands implausibly: discard what was written")
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// billLimiter ends a bill at max bytes, or when it expands more than
+// MaxBillRatio-fold over the compressed bytes read (when compressed is
+// set).
+type billLimiter struct {
+	r          io.Reader
+	max, n     int64
+	compressed *countingReader
+}
+
+func (l *billLimiter) Read(p []byte) (int, error) {
+	if int64(len(p)) > l.max-l.n+1 {
+		p = p[:l.max-l.n+1]
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.n > l.max {
+		return n - int(l.n-l.max), ErrBillTooLarge
+	}
+	if l.compressed != nil && l.n > billRatioFloor && l.n > MaxBillRatio*l.compressed.n {
+		return n, ErrBillTooLarge
+	}
+	return n, err
 }
 
 // ownHost reports whether u is on the API host (or the backup host).

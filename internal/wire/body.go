@@ -30,11 +30,17 @@ type operationKey struct{}
 // WithOperation returns a context that carries op (a *core.Operation) from
 // core to the verifying transport of auth.
 func WithOperation(ctx context.Context, op any) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	return context.WithValue(ctx, operationKey{}, op)
 }
 
 // OperationFrom returns what WithOperation put in ctx, or nil for a request
 // that did not come through core.
 func OperationFrom(ctx context.Context) any {
+	if ctx == nil {
+		return nil
+	}
 	return ctx.Value(operationKey{})
 }
