@@ -98,8 +98,9 @@ func (c *Client) DownloadBill(ctx context.Context, bill *bills.BillDownload, w i
 
 // CallbackParser returns a notification parser for this client's merchant:
 // it verifies notifications with the client's platform keys (certificates
-// or public key, refreshed as needed) and decrypts them with Config.APIv3Key.
-// It fails when no APIv3 key is configured.
+// or public key, refreshed as needed) and decrypts them with Config.APIv3Key
+// (AEAD_AES_256_GCM, and AEAD_SM4_GCM too when Config.Suite is the 国密
+// suite). It fails when no APIv3 key is configured.
 func (c *Client) CallbackParser(opts ...func(*callback.Config)) (*callback.Parser, error) {
 	cfg := callback.Config{
 		Verifier: c.conn.Keys(),
@@ -110,6 +111,14 @@ func (c *Client) CallbackParser(opts ...func(*callback.Config)) (*callback.Parse
 	}
 	if c.cfg.APIv3Key == "" {
 		return nil, &merchant.ConfigError{Field: "APIv3Key", Reason: "notifications are encrypted with the APIv3 key: configure it to receive them"}
+	}
+	if s := c.conn.Suite(); s != nil {
+		// 国密 notifications are AEAD_SM4_GCM under the same key.
+		aead, err := s.NewAEAD([]byte(c.cfg.APIv3Key))
+		if err != nil {
+			return nil, &merchant.ConfigError{Field: "APIv3Key", Reason: err.Error()}
+		}
+		cfg.Openers = map[string]callback.Opener{s.AEADAlgorithm(): aead}
 	}
 	for _, o := range opts {
 		o(&cfg)
