@@ -9,8 +9,22 @@ import (
 
 // clientPackages are what an application links when it uses wxpay as a
 // client. They may import the standard library, oapi-codegen/runtime and
-// each other; never kin-openapi, the generator, the sandbox or the spec.
-var clientPackages = []string{".", "./core", "./auth", "./callback", "./gen/..."}
+// each other; never kin-openapi, the generator, the sandbox or the spec, and
+// never the opt-in 国密 suite (package sm) or its dependency gmsm: a program
+// that does not import wxpay/sm compiles no SM2 or SM4 code. The one SM
+// piece they may hold is internal/sm3, a small standard-library SM3 hash
+// that fills the 电子发票 upload digest.
+var clientPackages = []string{".", "./core", "./auth", "./callback", "./merchant", "./gen/..."}
+
+// smPackage is the opt-in 国密 suite; only programs that import it compile
+// gmsm.
+const smPackage = "github.com/gowxpay/wxpay/sm"
+
+// isSMDependency reports a package of the 国密 suite or of gmsm and the
+// golang.org/x modules it brings.
+func isSMDependency(d string) bool {
+	return d == smPackage || strings.HasPrefix(d, "github.com/emmansun/") || strings.HasPrefix(d, "golang.org/x/")
+}
 
 type listed struct {
 	ImportPath string
@@ -49,6 +63,9 @@ func TestClientImportGraph(t *testing.T) {
 			switch {
 			case std[d] || strings.HasPrefix(d, "vendor/"):
 			case strings.HasPrefix(d, "github.com/oapi-codegen/runtime"):
+			case isSMDependency(d):
+				t.Errorf("%s compiles %s: the 国密 suite must stay opt-in (imported only by programs that enable it)", p.ImportPath, d)
+			case d == "github.com/gowxpay/wxpay/internal/sm3":
 			case d == "github.com/gowxpay/wxpay/api" || strings.HasPrefix(d, "github.com/gowxpay/wxpay/sandbox") || strings.HasPrefix(d, "github.com/gowxpay/wxpay/internal/"):
 				t.Errorf("%s imports %s, which is not for client programs", p.ImportPath, d)
 			case strings.HasPrefix(d, "github.com/gowxpay/wxpay"):
@@ -72,5 +89,32 @@ func TestDomainIsolation(t *testing.T) {
 				t.Errorf("gen/payments compiles %s", d)
 			}
 		}
+	}
+}
+
+// TestSMIsOptIn checks both sides of the opt-in: the sandbox (which speaks
+// 国密 when given the suite) compiles no SM code of its own, while package
+// sm does compile gmsm, so the check above would notice a leak.
+func TestSMIsOptIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	for _, p := range goList(t, "./sandbox") {
+		for _, d := range p.Deps {
+			if isSMDependency(d) {
+				t.Errorf("%s compiles %s: the sandbox takes the 国密 suite as an option instead", p.ImportPath, d)
+			}
+		}
+	}
+	found := false
+	for _, p := range goList(t, "./sm") {
+		for _, d := range p.Deps {
+			if strings.HasPrefix(d, "github.com/emmansun/gmsm/") {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Error("package sm does not compile gmsm: isSMDependency no longer recognises the 国密 dependency")
 	}
 }
