@@ -117,7 +117,20 @@ func (s *Server) enqueue(n notification) {
 		return
 	}
 	nonce := randomString(alnum, 12)
-	ct, err := auth.EncryptAESGCM(n.merchant.APIv3Key, nonce, n.originalType, plain)
+	algorithm := auth.AlgorithmAESGCM
+	var ct string
+	if s.sm != nil && n.merchant.sm != nil {
+		// A 国密 merchant's notifications: AEAD_SM4_GCM, signed with SM2.
+		algorithm = s.sm.suite.AEADAlgorithm()
+		aead, aerr := s.smAEAD(n.merchant)
+		if aerr == nil {
+			ct, err = auth.SealAEAD(aead, nonce, n.originalType, plain)
+		} else {
+			err = aerr
+		}
+	} else {
+		ct, err = auth.EncryptAESGCM(n.merchant.APIv3Key, nonce, n.originalType, plain)
+	}
 	if err != nil {
 		s.log.Error("sandbox: encrypting a notification", "err", err)
 		return
@@ -127,7 +140,7 @@ func (s *Server) enqueue(n notification) {
 		"id": id, "create_time": wxTime(s.now()), "resource_type": "encrypt-resource",
 		"event_type": n.eventType, "summary": n.summary,
 		"resource": map[string]any{
-			"original_type": n.originalType, "algorithm": auth.AlgorithmAESGCM,
+			"original_type": n.originalType, "algorithm": algorithm,
 			"ciphertext": ct, "associated_data": n.originalType, "nonce": nonce,
 		},
 	}
@@ -212,9 +225,10 @@ func (s *Server) attempt(d *delivery) bool {
 	}
 	s.mu.Lock()
 	body, url, pref := d.Body, d.URL, d.preferPublicKey
+	sm := s.sm != nil && d.merchant.sm != nil
 	s.mu.Unlock()
 	at := Attempt{Time: s.now()}
-	code, err := s.post(url, body, pref, faults)
+	code, err := s.post(url, body, pref, sm, faults)
 	at.StatusCode = code
 	if err != nil {
 		at.Error = err.Error()
@@ -228,14 +242,14 @@ func (s *Server) attempt(d *delivery) bool {
 }
 
 // post sends one notification request.
-func (s *Server) post(url string, body []byte, preferPublicKey bool, faults []Fault) (int, error) {
+func (s *Server) post(url string, body []byte, preferPublicKey, sm bool, faults []Fault) (int, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.notifyTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
-	h, err := s.signHeaders(body, preferPublicKey, faults)
+	h, err := s.signHeaders(body, preferPublicKey, sm, faults)
 	if err != nil {
 		return 0, err
 	}
