@@ -50,6 +50,7 @@ type Parser struct {
 	maxSkew  time.Duration
 	now      func() time.Time
 	openers  map[string]Opener
+	sigType  string // the Wechatpay-Signature-Type verifier checks
 	events   map[string]*eventEntry
 	log      *slog.Logger
 }
@@ -77,6 +78,7 @@ func NewParser(cfg Config) (*Parser, error) {
 		maxSkew:  cfg.MaxSkew,
 		now:      cfg.Now,
 		openers:  make(map[string]Opener, len(cfg.Openers)+1),
+		sigType:  signatureType(cfg.Verifier),
 		events:   make(map[string]*eventEntry, len(generatedEvents)),
 		log:      cfg.Logger,
 	}
@@ -162,9 +164,20 @@ func (e *Event) LogValue() slog.Value {
 	)
 }
 
-// signatureTypeRSA is the only Wechatpay-Signature-Type the Verifier
-// checks; an absent header means it.
+// signatureTypeRSA is the Wechatpay-Signature-Type an RSA Verifier checks;
+// an absent header means it. A Verifier of an opt-in suite (the 国密
+// *auth.PlatformKeys) checks its suite's scheme instead.
 const signatureTypeRSA = "WECHATPAY2-SHA256-RSA2048"
+
+// signatureType returns the Wechatpay-Signature-Type v verifies.
+func signatureType(v auth.Verifier) string {
+	if sv, ok := v.(interface{ Suite() auth.Suite }); ok {
+		if s := sv.Suite(); s != nil {
+			return s.Scheme()
+		}
+	}
+	return signatureTypeRSA
+}
 
 // Parse verifies a notification, decrypts its resource and decodes it into
 // an Event. It needs the request's headers and its raw body, exactly the
@@ -305,9 +318,9 @@ func (p *Parser) parse(ctx context.Context, header any, body []byte) (*Event, er
 func (p *Parser) verify(ctx context.Context, h headerValues, body []byte) error {
 	s := auth.Signed{Timestamp: h[nTimestamp], Nonce: h[nNonce], Serial: h[nSerial], Signature: h[nSignature], Body: body}
 	reqID := h[nRequestID]
-	if t := h[nSignatureType]; t != "" && t != signatureTypeRSA && !strings.HasPrefix(s.Signature, auth.SignatureProbePrefix) {
+	if t := h[nSignatureType]; t != "" && t != p.sigType && !strings.HasPrefix(s.Signature, auth.SignatureProbePrefix) {
 		return &Error{Step: StepSignature, RequestID: reqID, Err: &auth.VerificationError{RequestID: reqID, Serial: s.Serial,
-			Reason: fmt.Sprintf("Wechatpay-Signature-Type %.40q is not supported: only %s signatures are verified", t, signatureTypeRSA)}}
+			Reason: fmt.Sprintf("Wechatpay-Signature-Type %.40q is not the one this parser's keys verify (%s): RSA and 国密 (SM2) merchants need their own keys (Config.Suite)", t, p.sigType)}}
 	}
 	now := time.Now
 	if p.now != nil { // a zero Parser, not made by NewParser

@@ -275,12 +275,13 @@ func (cfg *Config) load() (*credentials, error) {
 			if eq, ok := c.skey.Public().(interface{ Equal(crypto.PublicKey) bool }); ok && eq.Equal(c.spub) {
 				return nil, cfgErr("PublicKey", "the configured WeChat Pay public key is the merchant's own key (apiclient_cert.pem / apiclient_key.pem); use pub_key.pem from 账户中心 → API安全 → 微信支付公钥")
 			}
-			c.pubID = cfg.PublicKeyID
-		} else if c.pub, err = auth.ParsePlatformPublicKey(pubPEM); err != nil {
-			return nil, cfgErr("PublicKey", "%v%s", strings.TrimPrefix(err.Error(), "auth: "), mixHint(nil, pubPEM))
-		}
-		if err := auth.CheckPlatformPublicKey(c.pub, c.key); err != nil {
-			return nil, cfgErr("PublicKey", "%v", strings.TrimPrefix(err.Error(), "auth: "))
+		} else {
+			if c.pub, err = auth.ParsePlatformPublicKey(pubPEM); err != nil {
+				return nil, cfgErr("PublicKey", "%v%s", strings.TrimPrefix(err.Error(), "auth: "), mixHint(nil, pubPEM))
+			}
+			if err := auth.CheckPlatformPublicKey(c.pub, c.key); err != nil {
+				return nil, cfgErr("PublicKey", "%v", strings.TrimPrefix(err.Error(), "auth: "))
+			}
 		}
 		c.pubID = cfg.PublicKeyID
 	}

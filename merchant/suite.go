@@ -2,6 +2,8 @@ package merchant
 
 import (
 	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -27,4 +29,12 @@ func decryptSuiteField(s auth.Suite, key crypto.Signer, ciphertext string) (stri
 // WeChat Pay defines them for RSA only (signType "RSA").
 func errNoSuitePaySign(s auth.Suite) error {
 	return errors.New("wxpay: WeChat Pay defines the JSAPI, mini-program and APP pay signatures (paySign, signType \"RSA\") for RSA keys only, not for " + s.Name() + ": sign them with the merchant's RSA key (a client configured without Suite)")
+}
+
+func newAESGCM(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gowxpay/wxpay/auth"
+	wxmerchant "github.com/gowxpay/wxpay/merchant"
 )
 
 // Suite is the 国密 suite as the sandbox needs it: auth.Suite to sign,
@@ -66,6 +67,8 @@ type SMCredentials struct {
 	Certificate *x509.Certificate
 	// PlatformCertificates are the SM2 platform certificates, oldest first.
 	PlatformCertificates []*x509.Certificate
+	// Suite is the suite the sandbox was started with.
+	Suite Suite
 }
 
 // smCreds are the SM2 credentials of one merchant.
@@ -277,6 +280,7 @@ func (s *Server) smCredentials(m *merchant) *SMCredentials {
 		PublicKeyPEM:      pp,
 		PrivateKey:        m.sm.key,
 		Certificate:       m.sm.cert,
+		Suite:             suite,
 	}
 	if s.ring.getMode() != PublicKeyMode {
 		c.PlatformCertificates = s.sm.certificates()
@@ -360,4 +364,23 @@ func (s *Server) smEncryptBill(m *merchant, plain []byte) (ct []byte, encKey, no
 		return nil, "", "", err
 	}
 	return ct, base64.StdEncoding.EncodeToString(ek), nonce, nil
+}
+
+// SMConfig returns a client configuration with the merchant's 国密
+// credentials (Config.Suite set), in the key mode the sandbox signs in. It
+// fails unless the sandbox was started WithSuite.
+func (c Credentials) SMConfig() (wxmerchant.Config, error) {
+	if c.SM == nil {
+		return wxmerchant.Config{}, errors.New("sandbox: no 国密 credentials: start the sandbox WithSuite(sm.Suite{})")
+	}
+	cfg := c.Config()
+	cfg.Suite = c.SM.Suite
+	cfg.PrivateKey = c.SM.PrivateKeyPEM
+	cfg.Certificate = c.SM.CertificatePEM
+	cfg.CertificateSerial = c.SM.CertificateSerial
+	cfg.PublicKeyID, cfg.PublicKey = "", nil
+	if cfg.KeyMode != auth.CertificateMode {
+		cfg.PublicKeyID, cfg.PublicKey = c.SM.PublicKeyID, c.SM.PublicKeyPEM
+	}
+	return cfg, nil
 }
