@@ -6,7 +6,10 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +44,7 @@ func TestSMPaymentStory(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
+			var mu sync.Mutex
 			var schemes []string
 			sb := sandbox.StartTest(t, sandbox.WithSuite(sm.Suite{}), sandbox.WithKeyMode(tc.keyMode), sandbox.WithTimeScale(0.001))
 			creds := sb.Merchant()
@@ -52,7 +56,9 @@ func TestSMPaymentStory(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				mu.Lock()
 				schemes = append(schemes, strings.Fields(r.Header.Get("Authorization"))[0])
+				mu.Unlock()
 				resp, err := http.DefaultTransport.RoundTrip(r)
 				if err == nil && resp.StatusCode/100 == 2 && resp.Header.Get("Wechatpay-Signature") != "" {
 					if st := resp.Header.Get("Wechatpay-Signature-Type"); st != auth.SchemeSM2 {
@@ -155,6 +161,8 @@ func TestSMPaymentStory(t *testing.T) {
 					t.Fatalf("sub-merchant bill:\n%s", fb.String())
 				}
 			}
+			mu.Lock()
+			defer mu.Unlock()
 			for _, s := range schemes {
 				if s != auth.SchemeSM2 {
 					t.Fatalf("a request was signed %s", s)
@@ -241,5 +249,57 @@ func TestSMAndRSAMix(t *testing.T) {
 	smWithRSACert.Certificate = creds.Config().Certificate
 	if _, err := wxpay.NewClient(ctx, smWithRSACert); !errors.As(err, &ce) || ce.Field != "Certificate" {
 		t.Fatalf("a 国密 client with an RSA certificate: %v", err)
+	}
+}
+
+// TestSMCertificateCache: SM2 platform certificates are cached on disk in
+// their own file, and a new client starts from the cache without
+// downloading.
+func TestSMCertificateCache(t *testing.T) {
+	ctx := context.Background()
+	sb := sandbox.StartTest(t, sandbox.WithSuite(sm.Suite{}))
+	dir := t.TempDir()
+	var downloads atomic.Int64
+	newClient := func() *wxpay.Client {
+		cfg, err := sb.Merchant().SMConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.NotifyURL = "http://127.0.0.1:9/notify"
+		cfg.CertificateCacheDir = dir
+		cfg.CertificateRefresh = -1
+		cfg.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.URL.Path == "/v3/certificates" {
+				downloads.Add(1)
+			}
+			return http.DefaultTransport.RoundTrip(r)
+		})}
+		c, err := wxpay.NewClient(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	c1 := newClient()
+	if _, err := c1.Payments.NativePrepay(ctx, &payments.NativePrepayInput{Description: "c", OutTradeNo: "SMCACHE-1", Amount: payments.Amount{Total: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if downloads.Load() != 1 {
+		t.Fatalf("%d downloads", downloads.Load())
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(files) != 1 || !strings.Contains(filepath.Base(files[0]), "-SM2-") {
+		t.Fatalf("cache files %v", files)
+	}
+	c2 := newClient()
+	if st := c2.Conn().Keys().Status(); st.Source != "cache" || len(st.Keys) != 1 {
+		t.Fatalf("the second client did not start from the cache: %+v", st)
+	}
+	if _, err := c2.Payments.QueryOrderByOutTradeNo(ctx, "SMCACHE-1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if downloads.Load() != 1 {
+		t.Fatalf("the second client downloaded again (%d downloads)", downloads.Load())
 	}
 }
