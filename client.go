@@ -112,14 +112,6 @@ func (c *Client) CallbackParser(opts ...func(*callback.Config)) (*callback.Parse
 	if c.cfg.APIv3Key == "" {
 		return nil, &merchant.ConfigError{Field: "APIv3Key", Reason: "notifications are encrypted with the APIv3 key: configure it to receive them"}
 	}
-	if s := c.conn.Suite(); s != nil {
-		// 国密 notifications are AEAD_SM4_GCM under the same key.
-		aead, err := s.NewAEAD([]byte(c.cfg.APIv3Key))
-		if err != nil {
-			return nil, &merchant.ConfigError{Field: "APIv3Key", Reason: err.Error()}
-		}
-		cfg.Openers = map[string]callback.Opener{s.AEADAlgorithm(): aead}
-	}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -35,7 +35,8 @@ type Config struct {
 	// Openers adds or replaces decryption algorithms, by the name the
 	// resource's algorithm field carries (auth.AlgorithmSM4GCM, say). The
 	// AEAD_AES_256_GCM opener under APIv3Key is registered unless Openers
-	// replaces it. The map is copied.
+	// replaces it, and so is the suite's (AEAD_SM4_GCM) when Verifier is
+	// the *auth.PlatformKeys of an opt-in suite. The map is copied.
 	Openers map[string]Opener
 	// Logger receives a debug line per parsed or rejected notification
 	// (id, event type, Request-ID, the error), and Handler's lines; never
@@ -93,6 +94,16 @@ func NewParser(cfg Config) (*Parser, error) {
 		return nil, fmt.Errorf("callback: Config.APIv3Key: %w", err)
 	}
 	p.openers[auth.AlgorithmAESGCM] = aes
+	if sv, ok := cfg.Verifier.(interface{ Suite() auth.Suite }); ok && sv.Suite() != nil {
+		// The keys of an opt-in suite (国密): its resources are encrypted
+		// with the suite's AEAD (AEAD_SM4_GCM) under the same APIv3 key.
+		s := sv.Suite()
+		aead, err := s.NewAEAD(cfg.APIv3Key)
+		if err != nil {
+			return nil, fmt.Errorf("callback: Config.APIv3Key: %w", err)
+		}
+		p.openers[s.AEADAlgorithm()] = aead
+	}
 	for name, o := range cfg.Openers {
 		if o == nil {
 			return nil, fmt.Errorf("callback: Config.Openers[%q] is nil", name)

@@ -22,12 +22,18 @@ import (
 // fund-flow bill): where to download it, its key encrypted to the merchant
 // certificate, the nonce and the digest of its plaintext.
 type EncryptedBillPart struct {
-	Sequence    int64
+	// Sequence is bill_sequence, the position of the part from 1.
+	Sequence int64
+	// DownloadURL is download_url, used unchanged.
 	DownloadURL string
-	EncryptKey  string
-	Nonce       string
-	HashType    string
-	HashValue   string
+	// EncryptKey is encrypt_key: the part's key, encrypted to the
+	// merchant certificate (Base64).
+	EncryptKey string
+	// Nonce is the nonce the part was sealed with.
+	Nonce string
+	// HashType is hash_type (SHA1) and HashValue hash_value, the digest of
+	// the uncompressed plaintext.
+	HashType, HashValue string
 }
 
 // DownloadEncryptedBill downloads the parts of an encrypted bill in
