@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gowxpay/wxpay/sandbox"
 	"github.com/gowxpay/wxpay/sm"
@@ -65,4 +67,40 @@ func TestDoctorSM(t *testing.T) {
 	if strings.Contains(r.stdout, string(m.SM.PrivateKeyPEM[30:80])) {
 		t.Fatal("doctor printed the SM2 private key")
 	}
+}
+
+// TestSandboxCommandSM: `wxpay sandbox --sm` writes 国密 credentials to
+// DIR/sm2, and doctor and a raw call work with them.
+func TestSandboxCommandSM(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sbx")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--dir", dir, "--sm"}, out, errb) }()
+	stop := func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the sandbox did not stop")
+		}
+	}
+	defer stop()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "国密") || !strings.Contains(out.String(), "Serving until interrupted") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no 国密 credentials printed\n%s\n%s", out, errb)
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("the sandbox exited with %d\n%s\n%s", code, out, errb)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cfg := filepath.Join(dir, "sm2", sandbox.JSONFile)
+	r := runCLI(t, "--config", cfg, "--key-mode", "certificate", "doctor")
+	expect(t, r, 0, "0 failed", "SM2 (wxpay.json)")
+	r = runCLI(t, "--config", cfg, "--key-mode", "certificate", "call", "GET", "/v3/certificates?algorithm_type=SM2")
+	expect(t, r, 0, "AEAD_SM4_GCM")
 }
