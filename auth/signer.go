@@ -184,6 +184,10 @@ func checkSigner(signer Signer) error {
 			return errors.New("auth: the merchant API private key (apiclient_key.pem) is missing")
 		}
 		return checkRSAKey(s.Key)
+	case SuiteSigner:
+		if s.Suite == nil || s.Key == nil {
+			return errors.New("auth: the merchant API private key (apiclient_key.pem) or its suite is missing")
+		}
 	}
 	return nil
 }
