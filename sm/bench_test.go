@@ -14,7 +14,7 @@ import (
 //
 //	go test -run - -bench Authorize -benchmem ./sm/
 func BenchmarkAuthorize(b *testing.B) {
-	rsaPEM, err := os.ReadFile("../auth/testdata/merchant.key.pem")
+	rsaPEM, err := os.ReadFile("../internal/wxtest/testdata/merchant_key.pem")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		}
 	})
-	rsaPEM, err := os.ReadFile("../auth/testdata/merchant.key.pem")
+	rsaPEM, err := os.ReadFile("../internal/wxtest/testdata/merchant_key.pem")
 	if err != nil {
 		b.Fatal(err)
 	}
