@@ -77,7 +77,9 @@ func TestSandboxCommandSM(t *testing.T) {
 	defer cancel()
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--dir", dir, "--sm"}, out, errb) }()
+	go func() {
+		done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--dir", dir, "--sm"}, out, errb)
+	}()
 	stop := func() {
 		cancel()
 		select {
