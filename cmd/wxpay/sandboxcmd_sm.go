@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/gowxpay/wxpay"
+	"github.com/gowxpay/wxpay/auth"
 	"github.com/gowxpay/wxpay/sandbox"
 )
 
@@ -61,4 +65,42 @@ func writeSMDir(dir string, c sandbox.Credentials) (string, error) {
 func printSMInfo(w io.Writer, d string, c sandbox.Credentials) {
 	fmt.Fprintf(w, "  %-12s %s: SM2 %s, %s, %s and %s (\"algorithm\": \"SM2\"; serial %s, public key %s)\n", "国密", d,
 		sandbox.PrivateKeyFile, sandbox.CertificateFile, sandbox.PublicKeyFile, sandbox.JSONFile, c.SM.CertificateSerial, c.SM.PublicKeyID)
+}
+
+// suiteNotificationVerifier is notificationVerifier for a 国密 merchant:
+// its key store (SM2 platform certificates downloaded with its credentials,
+// or the SM2 public key). Platform certificate files are not read in 国密
+// mode.
+func (a *app) suiteNotificationVerifier(ctx context.Context, s *settings, suite auth.Suite) (auth.Verifier, func(), error) {
+	if len(s.platformCerts) > 0 {
+		return nil, nil, errors.New("--platform-cert files are not read with --algorithm SM2: give the SM2 public key, or the merchant's credentials to download the SM2 platform certificates")
+	}
+	if s.has("mchid") && s.has("private_key_file") {
+		cfg, err := a.config(s)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.CertificateRefresh = -1
+		cl, err := wxpay.NewClient(ctx, cfg)
+		if err != nil {
+			return nil, nil, configError(err)
+		}
+		return cl.Conn().Keys(), func() { _ = cl.Close() }, nil
+	}
+	b, err := pemSetting(s, "public_key_file")
+	if err != nil {
+		return nil, nil, err
+	}
+	if b == nil {
+		return nil, nil, errors.New("give the SM2 WeChat Pay public key (--public-key-id, --public-key), or the merchant's credentials")
+	}
+	pub, err := suite.ParsePublicKey(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := auth.NewPlatformKeys(auth.PlatformKeysConfig{Suite: suite, PublicKeyID: s.get("public_key_id"), SuitePublicKey: pub})
+	if err != nil {
+		return nil, nil, err
+	}
+	return keys, func() { _ = keys.Close() }, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gowxpay/wxpay/auth"
 	"github.com/gowxpay/wxpay/sandbox"
 	"github.com/gowxpay/wxpay/sm"
 )
@@ -105,4 +106,28 @@ func TestSandboxCommandSM(t *testing.T) {
 	expect(t, r, 0, "0 failed", "SM2 (wxpay.json)")
 	r = runCLI(t, "--config", cfg, "--key-mode", "certificate", "call", "GET", "/v3/certificates?algorithm_type=SM2")
 	expect(t, r, 0, "AEAD_SM4_GCM")
+}
+
+// TestCallbackVerifySM: a 国密 notification (SM2-signed, AEAD_SM4_GCM)
+// verifies with --algorithm SM2, with the SM2 public key alone or with the
+// merchant's credentials, and an RSA configuration says what is wrong.
+func TestCallbackVerifySM(t *testing.T) {
+	s := startSandbox(t, sandbox.WithSuite(sm.Suite{}), sandbox.WithKeyMode(sandbox.PublicKeyMode))
+	m := s.Merchant()
+	n := captureNotification(t, s, m, auth.PublicKeyMode)
+	if n.header.Get("Wechatpay-Signature-Type") != auth.SchemeSM2 || !strings.Contains(string(n.body), "AEAD_SM4_GCM") {
+		t.Fatalf("not a 国密 notification: %v %s", n.header, n.body)
+	}
+	headers := writeHeaderLines(t, n.header)
+	body := writeFile(t, "body.json", n.body)
+	args, dir := writeSMCreds(t, m)
+	r := runCLI(t, append(append([]string{}, args...), "--algorithm", "SM2", "callback", "verify", "--headers", headers, "--body", body)...)
+	expect(t, r, 0, "ok  the notification is authentic", "TRANSACTION.SUCCESS")
+	// The public key alone.
+	r = runCLI(t, "--algorithm", "SM2", "--apiv3-key", string(m.APIv3Key), "--public-key-id", m.SM.PublicKeyID, "--public-key", args[len(args)-1],
+		"callback", "verify", "--headers", headers, "--body", body)
+	expect(t, r, 0, "ok  the notification is authentic")
+	// The RSA configuration of the same merchant.
+	r = runCLI(t, "--config", filepath.Join(dir, sandbox.JSONFile), "callback", "verify", "--headers", headers, "--body", body)
+	expect(t, r, 1, "WECHATPAY2-SM2-WITH-SM3", "Config.Suite")
 }
