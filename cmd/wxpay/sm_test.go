@@ -131,3 +131,17 @@ func TestCallbackVerifySM(t *testing.T) {
 	r = runCLI(t, "--config", filepath.Join(dir, sandbox.JSONFile), "callback", "verify", "--headers", headers, "--body", body)
 	expect(t, r, 1, "WECHATPAY2-SM2-WITH-SM3", "Config.Suite")
 }
+
+// TestCertsDownloadSM: `wxpay certs download --algorithm SM2` saves the SM2
+// platform certificates.
+func TestCertsDownloadSM(t *testing.T) {
+	s := startSandbox(t, sandbox.WithSuite(sm.Suite{}))
+	args, _ := writeSMCreds(t, s.Merchant())
+	out := t.TempDir()
+	r := runCLI(t, append(append([]string{}, args...), "--algorithm", "SM2", "--key-mode", "certificate", "certs", "download", "--out", out)...)
+	expect(t, r, 0, auth.SerialNumber(s.Merchant().SM.PlatformCertificates[0]))
+	files, _ := filepath.Glob(filepath.Join(out, "*.pem"))
+	if len(files) != 1 {
+		t.Fatalf("files %v\n%s", files, r)
+	}
+}
