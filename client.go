@@ -126,8 +126,9 @@ func (c *Client) DownloadBill(ctx context.Context, bill *bills.Bill, w io.Writer
 
 // CallbackParser returns a notification parser for this client's merchant:
 // it verifies notifications with the client's platform keys (certificates
-// or public key, refreshed as needed) and decrypts them with Config.APIv3Key.
-// It fails when no APIv3 key is configured.
+// or public key, refreshed as needed) and decrypts them with Config.APIv3Key
+// (AEAD_AES_256_GCM, and AEAD_SM4_GCM too when Config.Suite is the 国密
+// suite). It fails when no APIv3 key is configured.
 func (c *Client) CallbackParser(opts ...func(*callback.Config)) (*callback.Parser, error) {
 	cfg := callback.Config{
 		Verifier: c.conn.Keys(),

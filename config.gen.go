@@ -37,6 +37,14 @@ import "github.com/gowxpay/wxpay/merchant"
 //		PublicKey     []byte
 //		PublicKeyFile string
 //
+//		// Suite is the opt-in signature and encryption suite: nil for RSA
+//		// (WECHATPAY2-SHA256-RSA2048, the default), sm.Suite{} (package
+//		// github.com/gowxpay/wxpay/sm) for 国密: SM2 merchant key and
+//		// certificate, SM2 platform certificates (downloaded with
+//		// algorithm_type=SM2) or SM2 public key, AEAD_SM4_GCM notifications.
+//		// The key, certificate and public key above are then SM2 ones.
+//		Suite auth.Suite
+//
 //		// KeyMode chooses how answers are verified. Zero means: the public key
 //		// when one is configured, otherwise platform certificates. Set
 //		// auth.TransitionMode while moving from certificates to the public key.

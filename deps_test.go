@@ -10,13 +10,26 @@ import (
 
 // clientPackages are what an application links when it uses wxpay as a
 // client. Today they import the standard library and each other only
-// (internal/wire is the generated code's plumbing, itself standard library
-// only); oapi-codegen/runtime would be allowed if generated code used it,
-// and it does not. Never kin-openapi, the generator, the sandbox or the
-// spec. Integrations with other libraries (contrib/redis on go-redis) and
-// the framework examples are modules of their own, outside this module's
-// graph (TestLibraryModuleRequires).
+// (internal/wire is the generated code's plumbing, internal/sm3 the SM3 hash
+// the 电子发票 upload digest needs, both standard library only);
+// oapi-codegen/runtime would be allowed if generated code used it, and it
+// does not. Never kin-openapi, the generator, the sandbox or the spec, and
+// never the opt-in 国密 suite (package sm) or its dependency gmsm: a program
+// that does not import wxpay/sm compiles no SM2 or SM4 code. Integrations
+// with other libraries (contrib/redis on go-redis) and the framework
+// examples are modules of their own, outside this module's graph
+// (TestLibraryModuleRequires).
 var clientPackages = []string{".", "./core", "./auth", "./callback", "./merchant", "./gen/..."}
+
+// smPackage is the opt-in 国密 suite; only programs that import it compile
+// gmsm.
+const smPackage = "github.com/gowxpay/wxpay/sm"
+
+// isSMDependency reports a package of the 国密 suite or of gmsm and the
+// golang.org/x modules it brings.
+func isSMDependency(d string) bool {
+	return d == smPackage || strings.HasPrefix(d, "github.com/emmansun/") || strings.HasPrefix(d, "golang.org/x/")
+}
 
 type listed struct {
 	ImportPath string
@@ -71,6 +84,9 @@ func TestClientImportGraph(t *testing.T) {
 			switch {
 			case std[d] || strings.HasPrefix(d, "vendor/"):
 			case strings.HasPrefix(d, "github.com/oapi-codegen/runtime"):
+			case isSMDependency(d):
+				t.Errorf("%s compiles %s: the 国密 suite must stay opt-in (imported only by programs that enable it)", p.ImportPath, d)
+			case d == "github.com/gowxpay/wxpay/internal/sm3":
 			case d == "github.com/gowxpay/wxpay/internal/wire":
 				// generated code's plumbing: standard library only
 			case d == "github.com/gowxpay/wxpay/api" || strings.HasPrefix(d, "github.com/gowxpay/wxpay/sandbox") || strings.HasPrefix(d, "github.com/gowxpay/wxpay/internal/"):
@@ -132,5 +148,32 @@ func TestLibraryModuleRequires(t *testing.T) {
 	}
 	if !strings.Contains(string(sub), "module github.com/gowxpay/wxpay/contrib/redis") || !strings.Contains(string(sub), "replace github.com/gowxpay/wxpay => ../..") {
 		t.Errorf("contrib/redis/go.mod is not the Redis module replacing the library with ../..:\n%s", sub)
+	}
+}
+
+// TestSMIsOptIn checks both sides of the opt-in: the sandbox (which speaks
+// 国密 when given the suite) compiles no SM code of its own, while package
+// sm does compile gmsm, so the check above would notice a leak.
+func TestSMIsOptIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	for _, p := range goList(t, "./sandbox") {
+		for _, d := range p.Deps {
+			if isSMDependency(d) {
+				t.Errorf("%s compiles %s: the sandbox takes the 国密 suite as an option instead", p.ImportPath, d)
+			}
+		}
+	}
+	found := false
+	for _, p := range goList(t, "./sm") {
+		for _, d := range p.Deps {
+			if strings.HasPrefix(d, "github.com/emmansun/gmsm/") {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Error("package sm does not compile gmsm: isSMDependency no longer recognises the 国密 dependency")
 	}
 }

@@ -176,6 +176,9 @@ func TestNoPanicOnZeroInput(t *testing.T) {
 		"auth.NewRequestSigner": auth.NewRequestSigner, "auth.MultipartMeta": auth.MultipartMeta,
 		"auth.UnsignedPath": auth.UnsignedPath, "auth.SignedFromHeader": auth.SignedFromHeader,
 		"auth.CheckSigned": auth.CheckSigned, "auth.VerifyBase64": auth.VerifyBase64,
+		"auth.KeyAlgorithm": auth.KeyAlgorithm, "auth.OpenAEAD": auth.OpenAEAD, "auth.SealAEAD": auth.SealAEAD,
+		"auth.ParseSuiteCertificate": auth.ParseSuiteCertificate, "auth.SuiteMerchantSerial": auth.SuiteMerchantSerial,
+		"auth.VerifySuiteBase64": auth.VerifySuiteBase64,
 
 		"callback.Response": callback.Response, "callback.WithStore": callback.WithStore,
 		"callback.WithMaxBodySize": callback.WithMaxBodySize, "callback.WithTimeout": callback.WithTimeout,
@@ -208,6 +211,7 @@ func TestNoPanicOnZeroInput(t *testing.T) {
 		"callback.Config":         {callback.Config{}},
 		"merchant.Config":         {merchant.Config{}},
 		"auth.RSASigner":          {auth.RSASigner{}},
+		"auth.SuiteSigner":        {auth.SuiteSigner{}},
 		"auth.RequestSigner":      {signer},
 		"auth.Transport":          {client.Conn().HTTPClient().Transport},
 		"auth.VerificationError":  {&auth.VerificationError{}},

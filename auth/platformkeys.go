@@ -3,8 +3,11 @@ package auth
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/cipher"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -90,6 +93,16 @@ type PlatformKeysConfig struct {
 	// PublicKey is the WeChat Pay public key (pub_key.pem).
 	PublicKey *rsa.PublicKey
 
+	// Suite, when set, is the opt-in suite (国密: sm.Suite{}) the platform
+	// keys belong to: certificates are downloaded with
+	// algorithm_type=Suite.CertificateType() (the Fetch function asks for
+	// it), decrypted with Suite.NewAEAD, and verify and encrypt with the
+	// suite. Nil means RSA.
+	Suite Suite
+	// SuitePublicKey is the WeChat Pay public key of Suite (an SM2 key),
+	// with PublicKeyID; PublicKey must then be nil.
+	SuitePublicKey crypto.PublicKey
+
 	// CacheDir, when set, keeps the downloaded certificates across restarts:
 	// they are loaded from it at construction (no network) and written to it
 	// after each successful download. It is created 0700, the file 0600.
@@ -149,7 +162,9 @@ type PlatformKeys struct {
 	apiv3     []byte
 	fetch     CertificateFetcher
 	pubID     string
-	pub       *rsa.PublicKey
+	pub       crypto.PublicKey // *rsa.PublicKey, or a key of suite
+	suite     Suite            // nil for RSA
+	aead      cipher.AEAD      // suite.NewAEAD(apiv3)
 	cacheFile string
 	cache     Cache
 	cacheKey  string
@@ -189,7 +204,7 @@ type certSet struct {
 type platformCert struct {
 	serial string
 	cert   *x509.Certificate
-	pub    *rsa.PublicKey
+	pub    crypto.PublicKey // *rsa.PublicKey, or a key of the suite
 }
 
 // flight is one download; waiters block on done.
@@ -207,7 +222,7 @@ type inFetchKey struct{}
 // background refresher, which Close stops.
 func NewPlatformKeys(cfg PlatformKeysConfig) (*PlatformKeys, error) {
 	certMode := cfg.Fetch != nil
-	pubMode := cfg.PublicKeyID != "" || cfg.PublicKey != nil
+	pubMode := cfg.PublicKeyID != "" || cfg.PublicKey != nil || cfg.SuitePublicKey != nil
 	if !certMode && !pubMode {
 		if len(cfg.APIv3Key) > 0 {
 			return nil, errors.New("auth: PlatformKeysConfig has an APIv3 key but no Fetch function to download the platform certificates with, and no WeChat Pay public key (PublicKeyID, PublicKey)")
@@ -221,10 +236,26 @@ func NewPlatformKeys(cfg PlatformKeysConfig) (*PlatformKeys, error) {
 		maxSkew:  cfg.MaxSkew,
 		now:      cfg.Now,
 		log:      cfg.Logger,
+		suite:    cfg.Suite,
 	}
-	if pubMode {
+	if pubMode && p.suite != nil {
 		if err := CheckPublicKeyID(cfg.PublicKeyID); err != nil {
 			return nil, err
+		}
+		if cfg.PublicKey != nil {
+			return nil, fmt.Errorf("auth: the WeChat Pay public key is an RSA key, but the suite is %s: configure the %s public key (SuitePublicKey)", p.suite.Name(), p.suite.Name())
+		}
+		if cfg.SuitePublicKey == nil {
+			return nil, fmt.Errorf("auth: the %s WeChat Pay public key of %s is missing", p.suite.Name(), cfg.PublicKeyID)
+		}
+		p.pubID, p.pub = cfg.PublicKeyID, cfg.SuitePublicKey
+		p.mode = PublicKeyMode
+	} else if pubMode {
+		if err := CheckPublicKeyID(cfg.PublicKeyID); err != nil {
+			return nil, err
+		}
+		if cfg.SuitePublicKey != nil {
+			return nil, errors.New("auth: PlatformKeysConfig.SuitePublicKey is set without a Suite")
 		}
 		if cfg.PublicKey == nil {
 			return nil, fmt.Errorf("auth: the WeChat Pay public key (pub_key.pem) of %s is missing", cfg.PublicKeyID)
@@ -244,6 +275,13 @@ func NewPlatformKeys(cfg PlatformKeysConfig) (*PlatformKeys, error) {
 		}
 		p.apiv3 = append([]byte(nil), cfg.APIv3Key...)
 		p.fetch = cfg.Fetch
+		if p.suite != nil {
+			aead, err := p.suite.NewAEAD(p.apiv3)
+			if err != nil {
+				return nil, err
+			}
+			p.aead = aead
+		}
 		if pubMode {
 			p.mode = TransitionMode
 		} else {
@@ -275,6 +313,9 @@ func NewPlatformKeys(cfg PlatformKeysConfig) (*PlatformKeys, error) {
 	}
 	if cfg.CacheDir != "" || cfg.Cache != nil {
 		name := "wxpay-platform-certificates"
+		if p.suite != nil {
+			name += "-" + sanitizeFileName(p.suite.Name())
+		}
 		if k := sanitizeFileName(cfg.CacheKey); k != "" {
 			name += "-" + k
 		}
@@ -335,10 +376,33 @@ func (p *PlatformKeys) Verify(ctx context.Context, serial string, message []byte
 	if err != nil {
 		return err
 	}
-	return VerifyBase64(pub, message, signature)
+	return p.verifyWith(pub, message, signature)
 }
 
-func (p *PlatformKeys) keyFor(ctx context.Context, serial string) (*rsa.PublicKey, error) {
+// verifyWith checks a Base64 signature with a key the store holds.
+func (p *PlatformKeys) verifyWith(pub crypto.PublicKey, message []byte, signature string) error {
+	if p.suite != nil {
+		return VerifySuiteBase64(p.suite, pub, message, signature)
+	}
+	return VerifyBase64(pub.(*rsa.PublicKey), message, signature)
+}
+
+// encryptWith encrypts a sensitive field with a key the store holds.
+func (p *PlatformKeys) encryptWith(pub crypto.PublicKey, plaintext string) (string, error) {
+	if p.suite == nil {
+		return EncryptOAEP(pub.(*rsa.PublicKey), plaintext)
+	}
+	ct, err := p.suite.Encrypt(pub, []byte(plaintext))
+	if err != nil {
+		return "", fmt.Errorf("auth: encrypting a sensitive field: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(ct), nil
+}
+
+// Suite returns the suite the store's keys belong to; nil for RSA.
+func (p *PlatformKeys) Suite() Suite { return p.suite }
+
+func (p *PlatformKeys) keyFor(ctx context.Context, serial string) (crypto.PublicKey, error) {
 	if IsPublicKeyID(serial) {
 		switch {
 		case p.pub != nil && serial == p.pubID:
@@ -394,14 +458,14 @@ func (p *PlatformKeys) Encryptor(ctx context.Context) (serial string, encrypt fu
 	}
 	if p.pub != nil {
 		pub := p.pub
-		return p.pubID, func(s string) (string, error) { return EncryptOAEP(pub, s) }, nil
+		return p.pubID, func(s string) (string, error) { return p.encryptWith(pub, s) }, nil
 	}
 	set, err := p.certs(ctx)
 	if err != nil {
 		return "", nil, fmt.Errorf("auth: no platform certificate to encrypt with: %w", err)
 	}
 	c := set.newest
-	return c.serial, func(s string) (string, error) { return EncryptOAEP(c.pub, s) }, nil
+	return c.serial, func(s string) (string, error) { return p.encryptWith(c.pub, s) }, nil
 }
 
 // AnnouncedSerial returns the key the client wants answers signed with, for
@@ -637,40 +701,55 @@ func (p *PlatformKeys) parseDownload(ctx context.Context, h http.Header, body []
 		return nil, fmt.Errorf("auth: the platform certificate answer is not the expected JSON: %w", err)
 	}
 	certs := make(map[string]*platformCert, len(ans.Data))
+	alg := AlgorithmAESGCM
+	if p.suite != nil {
+		alg = p.suite.AEADAlgorithm()
+	}
 	for _, d := range ans.Data {
 		ec := d.EncryptCertificate
-		if ec.Algorithm != AlgorithmAESGCM {
-			continue // SM2 certificates (AEAD_SM4_GCM) are not supported
+		if ec.Algorithm != alg {
+			continue // certificates of the other suite
 		}
 		serial := upperSerial(d.SerialNo)
-		plain, err := DecryptAESGCM(p.apiv3, ec.Nonce, ec.AssociatedData, ec.Ciphertext)
+		var plain []byte
+		var err error
+		if p.suite != nil {
+			plain, err = OpenAEAD(p.aead, ec.Nonce, ec.AssociatedData, ec.Ciphertext)
+		} else {
+			plain, err = DecryptAESGCM(p.apiv3, ec.Nonce, ec.AssociatedData, ec.Ciphertext)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("auth: decrypting platform certificate %s: %w", serial, err)
 		}
-		cert, err := ParseCertificate(plain)
+		var cert *x509.Certificate
+		if p.suite != nil {
+			cert, err = ParseSuiteCertificate(p.suite, plain)
+		} else {
+			cert, err = ParseCertificate(plain)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("auth: platform certificate %s: %w", serial, err)
 		}
 		if got := SerialNumber(cert); got != serial {
 			return nil, fmt.Errorf("auth: the platform certificate listed as %s has serial number %s", serial, got)
 		}
-		certs[serial] = &platformCert{serial: serial, cert: cert, pub: cert.PublicKey.(*rsa.PublicKey)}
+		certs[serial] = &platformCert{serial: serial, cert: cert, pub: cert.PublicKey}
 	}
 	if len(certs) == 0 {
-		return nil, errors.New("auth: the platform certificate answer holds no AEAD_AES_256_GCM certificate")
+		return nil, fmt.Errorf("auth: the platform certificate answer holds no %s certificate", alg)
 	}
 	old := p.snap.Load()
 	v := VerifierFunc(func(_ context.Context, serial string, msg []byte, sig string) error {
 		serial = upperSerial(serial)
 		if c := certs[serial]; c != nil {
-			return VerifyBase64(c.pub, msg, sig)
+			return p.verifyWith(c.pub, msg, sig)
 		}
 		if p.pub != nil && serial == p.pubID {
-			return VerifyBase64(p.pub, msg, sig)
+			return p.verifyWith(p.pub, msg, sig)
 		}
 		if old != nil {
 			if c := old.bySerial[serial]; c != nil {
-				return VerifyBase64(c.pub, msg, sig)
+				return p.verifyWith(c.pub, msg, sig)
 			}
 		}
 		if IsPublicKeyID(serial) {
@@ -802,13 +881,19 @@ func (p *PlatformKeys) loadCache() {
 		if block.Type != "CERTIFICATE" {
 			continue
 		}
-		c, err := x509.ParseCertificate(block.Bytes)
+		var c *x509.Certificate
+		var err error
+		if p.suite != nil {
+			c, err = p.suite.ParseCertificate(block.Bytes)
+		} else {
+			c, err = x509.ParseCertificate(block.Bytes)
+		}
 		if err != nil {
 			p.warn("wxpay: ignoring an unreadable certificate in the platform certificate cache", err)
 			continue
 		}
-		pub, ok := c.PublicKey.(*rsa.PublicKey)
-		if !ok || !now.Before(c.NotAfter) {
+		var pub crypto.PublicKey = c.PublicKey
+		if _, isRSA := pub.(*rsa.PublicKey); (p.suite == nil) != isRSA || !now.Before(c.NotAfter) {
 			continue
 		}
 		s := SerialNumber(c)

@@ -83,8 +83,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			ve = &VerificationError{Err: err}
 		}
 		ve.RequestID = resp.Header.Get(HeaderRequestID)
-		if st := resp.Header.Get(HeaderSignatureType); st != "" && st != SchemeRSA && errors.Is(err, ErrBadSignature) {
-			ve.Reason = "the answer is signed with " + st + " (国密), which this client does not support; ask WeChat Pay to keep RSA for this merchant"
+		if st := resp.Header.Get(HeaderSignatureType); st != "" && st != verifierScheme(t.Verifier) && errors.Is(err, ErrBadSignature) {
+			ve.Reason = "the answer is signed " + st + ", but this client verifies " + verifierScheme(t.Verifier) + " signatures: configure the suite that matches the merchant's keys (Config.Suite: nil for RSA, sm.Suite{} for 国密 SM2)"
 		}
 		if op != nil {
 			ve.Operation = op.Name
@@ -139,4 +139,14 @@ func UnsignedPath(path string) bool {
 		}
 	}
 	return false
+}
+
+// verifierScheme is the signature scheme v verifies: its suite's, or RSA.
+func verifierScheme(v Verifier) string {
+	if sv, ok := v.(interface{ Suite() Suite }); ok {
+		if s := sv.Suite(); s != nil {
+			return s.Scheme()
+		}
+	}
+	return SchemeRSA
 }

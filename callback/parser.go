@@ -35,7 +35,8 @@ type Config struct {
 	// Openers adds or replaces decryption algorithms, by the name the
 	// resource's algorithm field carries (auth.AlgorithmSM4GCM, say). The
 	// AEAD_AES_256_GCM opener under APIv3Key is registered unless Openers
-	// replaces it. The map is copied.
+	// replaces it, and so is the suite's (AEAD_SM4_GCM) when Verifier is
+	// the *auth.PlatformKeys of an opt-in suite. The map is copied.
 	Openers map[string]Opener
 	// Events says which Go type each notification event type's resource
 	// decodes into. Each generated area lists its own (payments.Events(),
@@ -56,6 +57,7 @@ type Parser struct {
 	maxSkew  time.Duration
 	now      func() time.Time
 	openers  map[string]Opener
+	sigType  string // the Wechatpay-Signature-Type verifier checks
 	events   map[string]*eventEntry
 	log      *slog.Logger
 }
@@ -83,6 +85,7 @@ func NewParser(cfg Config) (*Parser, error) {
 		maxSkew:  cfg.MaxSkew,
 		now:      cfg.Now,
 		openers:  make(map[string]Opener, len(cfg.Openers)+1),
+		sigType:  signatureType(cfg.Verifier),
 		events:   make(map[string]*eventEntry, len(cfg.Events)),
 		log:      cfg.Logger,
 	}
@@ -97,6 +100,16 @@ func NewParser(cfg Config) (*Parser, error) {
 		return nil, fmt.Errorf("callback: Config.APIv3Key: %w", err)
 	}
 	p.openers[auth.AlgorithmAESGCM] = aes
+	if sv, ok := cfg.Verifier.(interface{ Suite() auth.Suite }); ok && sv.Suite() != nil {
+		// The keys of an opt-in suite (国密): its resources are encrypted
+		// with the suite's AEAD (AEAD_SM4_GCM) under the same APIv3 key.
+		s := sv.Suite()
+		aead, err := s.NewAEAD(cfg.APIv3Key)
+		if err != nil {
+			return nil, fmt.Errorf("callback: Config.APIv3Key: %w", err)
+		}
+		p.openers[s.AEADAlgorithm()] = aead
+	}
 	for name, o := range cfg.Openers {
 		if o == nil {
 			return nil, fmt.Errorf("callback: Config.Openers[%q] is nil", name)
@@ -174,9 +187,20 @@ func (e *Event) LogValue() slog.Value {
 	)
 }
 
-// signatureTypeRSA is the only Wechatpay-Signature-Type the Verifier
-// checks; an absent header means it.
+// signatureTypeRSA is the Wechatpay-Signature-Type an RSA Verifier checks;
+// an absent header means it. A Verifier of an opt-in suite (the 国密
+// *auth.PlatformKeys) checks its suite's scheme instead.
 const signatureTypeRSA = "WECHATPAY2-SHA256-RSA2048"
+
+// signatureType returns the Wechatpay-Signature-Type v verifies.
+func signatureType(v auth.Verifier) string {
+	if sv, ok := v.(interface{ Suite() auth.Suite }); ok {
+		if s := sv.Suite(); s != nil {
+			return s.Scheme()
+		}
+	}
+	return signatureTypeRSA
+}
 
 // Parse verifies a notification, decrypts its resource and decodes it into
 // an Event. It needs the request's headers and its raw body, exactly the
@@ -320,9 +344,9 @@ func (p *Parser) parse(ctx context.Context, header any, body []byte) (*Event, er
 func (p *Parser) verify(ctx context.Context, h headerValues, body []byte) error {
 	s := auth.Signed{Timestamp: h[nTimestamp], Nonce: h[nNonce], Serial: h[nSerial], Signature: h[nSignature], Body: body}
 	reqID := h[nRequestID]
-	if t := h[nSignatureType]; t != "" && t != signatureTypeRSA && !strings.HasPrefix(s.Signature, auth.SignatureProbePrefix) {
+	if t := h[nSignatureType]; t != "" && t != p.sigType && !strings.HasPrefix(s.Signature, auth.SignatureProbePrefix) {
 		return &Error{Step: StepSignature, RequestID: reqID, Err: &auth.VerificationError{RequestID: reqID, Serial: s.Serial,
-			Reason: fmt.Sprintf("Wechatpay-Signature-Type %.40q is not supported: only %s signatures are verified", t, signatureTypeRSA)}}
+			Reason: fmt.Sprintf("Wechatpay-Signature-Type %.40q is not the one this parser's keys verify (%s): RSA and 国密 (SM2) merchants need their own keys (Config.Suite)", t, p.sigType)}}
 	}
 	now := time.Now
 	if p.now != nil { // a zero Parser, not made by NewParser

@@ -59,6 +59,11 @@ type Operation struct {
 	// properties, which the client fills from the file when they are
 	// empty.
 	MetaFileDigest bool
+	// MetaSM3Digest reports a typed upload meta with digest_alogrithm and
+	// digest properties (the 电子发票 file upload): the client fills an
+	// empty digest with the file's SM3 digest (and an empty algorithm with
+	// "SM3").
+	MetaSM3Digest bool
 }
 
 // EventType says which Go type the decrypted resource of a notification

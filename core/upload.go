@@ -11,6 +11,8 @@ import (
 	"net/textproto"
 	"path"
 	"strings"
+
+	"github.com/gowxpay/wxpay/internal/sm3"
 )
 
 // File is a file to upload: images and videos for merchant media, complaint
@@ -65,6 +67,11 @@ func (c *Conn) UploadWithMeta(ctx context.Context, op *Operation, uri string, me
 	metaJSON, err := json.Marshal(meta)
 	if err != nil {
 		return fmt.Errorf("wxpay: %s: encoding the upload meta: %w", op.Name, err)
+	}
+	if op.MetaSM3Digest {
+		if metaJSON, err = fillSM3Digest(metaJSON, f.Data); err != nil {
+			return fmt.Errorf("wxpay: %s: %w", op.ID, err)
+		}
 	}
 	if op.MetaFileDigest {
 		var fields map[string]any
@@ -122,3 +129,28 @@ func (c *Conn) uploadMultipart(ctx context.Context, op *Operation, uri string, m
 var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"")
 
 func escapeQuotes(s string) string { return quoteEscaper.Replace(s) }
+
+// fillSM3Digest fills the digest of an upload meta whose digest_alogrithm
+// (WeChat Pay's spelling) is SM3 or empty, with the SM3 digest of data. A
+// digest the caller set is kept: the server checks it.
+func fillSM3Digest(metaJSON, data []byte) ([]byte, error) {
+	var fields map[string]any
+	dec := json.NewDecoder(bytes.NewReader(metaJSON))
+	dec.UseNumber()
+	if err := dec.Decode(&fields); err != nil {
+		return nil, fmt.Errorf("the upload meta is not a JSON object: %w", err)
+	}
+	alg, _ := fields["digest_alogrithm"].(string)
+	if d, _ := fields["digest"].(string); d != "" {
+		return metaJSON, nil
+	}
+	switch alg {
+	case "":
+		fields["digest_alogrithm"] = "SM3"
+	case "SM3":
+	default:
+		return nil, fmt.Errorf("the meta's digest_alogrithm %q is not SM3, the only one the client computes: give the digest", alg)
+	}
+	fields["digest"] = sm3.Hex(data)
+	return json.Marshal(fields)
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"crypto"
 	"crypto/rsa"
 	"crypto/sha1"
 	"encoding/hex"
@@ -31,6 +32,8 @@ type Conn struct {
 	signer  *auth.RequestSigner
 	pay     auth.PaySigner
 	key     *rsa.PrivateKey
+	suite   auth.Suite    // nil for RSA
+	skey    crypto.Signer // the merchant key of suite
 	mode    core.Mode
 	http    *http.Client
 	maxSkew time.Duration
@@ -58,15 +61,20 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	signer, err := auth.NewRequestSigner(cfg.MchID, cr.serial, auth.RSASigner{Key: cr.key})
+	var rs auth.Signer = auth.RSASigner{Key: cr.key}
+	if cr.suite != nil {
+		rs = auth.SuiteSigner{Suite: cr.suite, Key: cr.skey}
+	}
+	signer, err := auth.NewRequestSigner(cfg.MchID, cr.serial, rs)
 	if err != nil {
 		return nil, cfgErr("CertificateSerial", "%v", strings.TrimPrefix(err.Error(), "auth: "))
 	}
 	signer.Now = cr.now
 	c := &Conn{
 		signer:  signer,
-		pay:     auth.PaySigner{Signer: auth.RSASigner{Key: cr.key}, Now: cr.now},
 		key:     cr.key,
+		suite:   cr.suite,
+		skey:    cr.skey,
 		mode:    cr.coreMode,
 		maxSkew: cr.maxSkew,
 		now:     cr.now,
@@ -74,6 +82,11 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 	}
 	if c.maxBill <= 0 {
 		c.maxBill = DefaultMaxBillSize
+	}
+	if cr.suite != nil {
+		signer.Scheme = cr.suite.Scheme()
+	} else {
+		c.pay = auth.PaySigner{Signer: auth.RSASigner{Key: cr.key}, Now: cr.now}
 	}
 	kc := auth.PlatformKeysConfig{
 		CacheDir:        cfg.CertificateCacheDir,
@@ -83,6 +96,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		MaxSkew:         cr.maxSkew,
 		Now:             cr.now,
 		Logger:          cfg.Logger,
+		Suite:           cr.suite,
 	}
 	// The store's mode follows from what it is given: certificates (APIv3
 	// key and a fetcher), the public key, or both (transition).
@@ -91,7 +105,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		kc.Fetch = c.fetchCertificates
 	}
 	if cr.keyMode != auth.CertificateMode {
-		kc.PublicKeyID, kc.PublicKey = cr.pubID, cr.pub
+		kc.PublicKeyID, kc.PublicKey, kc.SuitePublicKey = cr.pubID, cr.pub, cr.spub
 	}
 	if c.keys, err = auth.NewPlatformKeys(kc); err != nil {
 		return nil, err
@@ -124,7 +138,11 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 }
 
 func (c *Conn) fetchCertificates(ctx context.Context) (http.Header, []byte, error) {
-	r, err := c.core.RawOp(ctx, &opListCertificates, "/v3/certificates", nil)
+	uri := "/v3/certificates"
+	if c.suite != nil {
+		uri += "?algorithm_type=" + url.QueryEscape(c.suite.CertificateType())
+	}
+	r, err := c.core.RawOp(ctx, &opListCertificates, uri, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -187,6 +205,9 @@ func (c *Conn) JSAPIPayParams(appID, prepayID string) (*auth.JSAPIPayParams, err
 	if appID == "" {
 		return nil, errors.New("wxpay: JSAPIPayParams: no app id (give one, or set Config.AppID)")
 	}
+	if c.suite != nil {
+		return nil, errNoSuitePaySign(c.suite)
+	}
 	return c.pay.JSAPI(appID, prepayID)
 }
 
@@ -201,14 +222,24 @@ func (c *Conn) APPPayParams(appID, prepayID string) (*auth.APPPayParams, error) 
 	if appID == "" {
 		return nil, errors.New("wxpay: APPPayParams: no app id (give one, or set Config.AppID)")
 	}
+	if c.suite != nil {
+		return nil, errNoSuitePaySign(c.suite)
+	}
 	return c.pay.APP(appID, c.mode.MchID, prepayID)
 }
 
 // DecryptField opens a field WeChat Pay encrypted to the merchant
 // certificate's key (RSA-OAEP): phone numbers and names in some answers.
 func (c *Conn) DecryptField(ciphertext string) (string, error) {
+	if c.suite != nil {
+		return decryptSuiteField(c.suite, c.skey, ciphertext)
+	}
 	return auth.DecryptOAEP(c.key, ciphertext)
 }
+
+// Suite returns the opt-in suite of the connection (Config.Suite); nil for
+// RSA.
+func (c *Conn) Suite() auth.Suite { return c.suite }
 
 // DigestError means a downloaded bill does not match the digest WeChat Pay
 // gave with its download_url: the file is incomplete or altered. What was

@@ -340,9 +340,11 @@ func (s *Server) applySubMerchantBill(c *call) *answer {
 		return fail
 	}
 	q := c.r.URL.Query()
-	if alg := q.Get("algorithm"); alg != "" && alg != auth.AlgorithmAESGCM {
-		return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", "沙箱仅支持AEAD_AES_256_GCM",
-			errorDetail{Field: "algorithm", Value: alg, Location: "query", Issue: "the sandbox encrypts bills with AEAD_AES_256_GCM only"})
+	alg := q.Get("algorithm")
+	smBill := alg == "SM4_GCM" && s.sm != nil && c.merchantState.sm != nil
+	if alg != "" && alg != auth.AlgorithmAESGCM && !smBill {
+		return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", "沙箱仅支持AEAD_AES_256_GCM（国密沙箱另支持SM4_GCM）",
+			errorDetail{Field: "algorithm", Value: alg, Location: "query", Issue: "the sandbox encrypts bills with AEAD_AES_256_GCM, and SM4_GCM when started WithSuite"})
 	}
 	gz := q.Get("tar_type") == "GZIP"
 	s.mu.Lock()
@@ -351,6 +353,20 @@ func (s *Server) applySubMerchantBill(c *call) *answer {
 	plain := csv
 	if gz {
 		plain = gzipped(csv)
+	}
+	if smBill {
+		raw, encKey, nonce, err := s.smEncryptBill(c.merchantState, plain)
+		if err != nil {
+			return c.fail(http.StatusInternalServerError, "SYSTEM_ERROR", "系统错误")
+		}
+		u := s.storeBill(c, raw, "application/octet-stream", false)
+		return c.ok(map[string]any{
+			"download_bill_count": 1,
+			"download_bill_list": []any{map[string]any{
+				"bill_sequence": 1, "hash_type": "SHA1", "hash_value": sha1Hex(csv),
+				"download_url": u, "encrypt_key": encKey, "nonce": nonce,
+			}},
+		})
 	}
 	key, nonce := randomString(alnum, 32), randomString(alnum, 12)
 	ct, err := auth.EncryptAESGCM([]byte(key), nonce, "", plain)

@@ -50,6 +50,7 @@ type SubMerchant struct {
 type merchantState struct {
 	Merchant
 	serial  string
+	sm      *smCreds // the 国密 credentials, on a sandbox started WithSuite
 	partner bool
 	subs    map[string]SubMerchant
 }
@@ -88,6 +89,9 @@ type Credentials struct {
 	// KeyMode is how the sandbox signed at the time the credentials were
 	// read; a client configures the same mode.
 	KeyMode KeyMode
+	// SM are the merchant's 国密 credentials on a sandbox started
+	// WithSuite; nil otherwise.
+	SM *SMCredentials
 }
 
 // credentialsFile is the JSON written by WriteDir and served by the control

@@ -117,7 +117,20 @@ func (s *Server) enqueue(n notification) {
 		return
 	}
 	nonce := randomString(alnum, 12)
-	ct, err := auth.EncryptAESGCM(n.merchantState.APIv3Key, nonce, n.originalType, plain)
+	algorithm := auth.AlgorithmAESGCM
+	var ct string
+	if s.sm != nil && n.merchantState.sm != nil {
+		// A 国密 merchant's notifications: AEAD_SM4_GCM, signed with SM2.
+		algorithm = s.sm.suite.AEADAlgorithm()
+		aead, aerr := s.smAEAD(n.merchantState)
+		if aerr == nil {
+			ct, err = auth.SealAEAD(aead, nonce, n.originalType, plain)
+		} else {
+			err = aerr
+		}
+	} else {
+		ct, err = auth.EncryptAESGCM(n.merchantState.APIv3Key, nonce, n.originalType, plain)
+	}
 	if err != nil {
 		s.log.Error("sandbox: encrypting a notification", "err", err)
 		return
@@ -140,7 +153,7 @@ func (s *Server) enqueue(n notification) {
 		Summary      string       `json:"summary"`
 		Resource     resourceJSON `json:"resource"`
 	}{id, wxTime(s.now()), "encrypt-resource", n.eventType, n.summary,
-		resourceJSON{n.originalType, auth.AlgorithmAESGCM, ct, n.originalType, nonce}}
+		resourceJSON{n.originalType, algorithm, ct, n.originalType, nonce}}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -225,9 +238,10 @@ func (s *Server) attempt(d *delivery) bool {
 	}
 	s.mu.Lock()
 	body, url, pref := d.Body, d.URL, d.preferPublicKey
+	sm := s.sm != nil && d.merchantState.sm != nil
 	s.mu.Unlock()
 	at := Attempt{Time: s.now()}
-	code, err := s.post(url, body, pref, faults)
+	code, err := s.post(url, body, pref, sm, faults)
 	at.StatusCode = code
 	if err != nil {
 		at.Error = err.Error()
@@ -241,14 +255,14 @@ func (s *Server) attempt(d *delivery) bool {
 }
 
 // post sends one notification request.
-func (s *Server) post(url string, body []byte, preferPublicKey bool, faults []Fault) (int, error) {
+func (s *Server) post(url string, body []byte, preferPublicKey, sm bool, faults []Fault) (int, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.notifyTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
-	h, err := s.signHeaders(body, preferPublicKey, faults)
+	h, err := s.signHeaders(body, preferPublicKey, sm, faults)
 	if err != nil {
 		return 0, err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/gowxpay/wxpay/auth"
+	"github.com/gowxpay/wxpay/internal/sm3"
 )
 
 // opRequest is a request built from the spec for one operation.
@@ -322,6 +323,9 @@ func (rq *opRequest) httpRequest(t *testing.T) *http.Request {
 		}
 		if ms == nil || ms.Properties["sha256"] != nil {
 			fields["sha256"] = hex.EncodeToString(sum[:])
+		}
+		if ms != nil && ms.Properties["digest"] != nil {
+			fields["digest"] = sm3.Hex(file) // the 电子发票 upload's SM3
 		}
 		meta, err := json.Marshal(fields)
 		if err != nil {

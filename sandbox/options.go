@@ -29,6 +29,7 @@ type options struct {
 	refundDelay   time.Duration
 	addr          string
 	faults        []Fault
+	suite         Suite
 }
 
 // WithSpec serves the given spec instead of the embedded one. Loading a

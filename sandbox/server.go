@@ -33,6 +33,7 @@ type Server struct {
 	log      *slog.Logger
 	keys     *keySource
 	ring     *keyring
+	sm       *smRing // nil unless WithSuite
 	handlers map[string]opHandler
 	control  http.Handler
 
@@ -104,6 +105,11 @@ func New(opts ...Option) (*Server, error) {
 	}
 	if err := s.initMerchants(); err != nil {
 		return nil, err
+	}
+	if o.suite != nil {
+		if err := s.initSM(); err != nil {
+			return nil, err
+		}
 	}
 	for _, f := range o.faults {
 		if _, err := s.Inject(f); err != nil {
@@ -409,6 +415,7 @@ func (s *Server) credentials(m *merchantState) Credentials {
 	if c.KeyMode != PublicKeyMode {
 		c.PlatformCertificates = s.ring.certificates()
 	}
+	c.SM = s.smCredentials(m)
 	return c
 }
 

@@ -279,6 +279,7 @@ func uploadMeta(s *Server, op *Operation, rq *opRequest) any {
 		// the client fills these from the file
 		delete(fields, "filename")
 		delete(fields, "sha256")
+		delete(fields, "digest") // SM3, for the 电子发票 upload
 		overrideIdentity(fields, rq.mode, rq.cred, "")
 	}
 	return v

@@ -13,6 +13,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"github.com/gowxpay/wxpay/internal/sm3"
 )
 
 // validationOptions: never write defaults into the request (the signature
@@ -175,6 +177,11 @@ func (c *call) checkUpload() *answer {
 		sum := sha256.Sum256(data)
 		if !strings.EqualFold(hex.EncodeToString(sum[:]), want) {
 			return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "文件摘要与meta中的sha256不一致", errorDetail{Field: "meta.sha256", Value: want, Location: "body", Issue: "does not match the SHA-256 of the file"})
+		}
+	}
+	if want, ok := m["digest"].(string); ok && m["digest_alogrithm"] == "SM3" {
+		if !strings.EqualFold(sm3.Hex(data), want) {
+			return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "文件摘要与meta中的digest不一致", errorDetail{Field: "meta.digest", Value: want, Location: "body", Issue: "does not match the SM3 digest of the file"})
 		}
 	}
 	c.body = m

@@ -20,11 +20,12 @@ import (
 	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/gen/refunds"
 	"github.com/gowxpay/wxpay/sandbox"
+	"github.com/gowxpay/wxpay/sm"
 )
 
 var demoHelp = cmdHelp{
 	name:  "demo",
-	usage: "demo [--partner] [--key-mode certificate|public-key|transition] [--no-qr]",
+	usage: "demo [--partner] [--key-mode certificate|public-key|transition] [--sm] [--no-qr]",
 	about: `Tells a whole payment story against a WeChat Pay sandbox started in this
 process, through the real client (wxpay.NewClient): no account, no network.
 
@@ -39,9 +40,11 @@ process, through the real client (wxpay.NewClient): no account, no network.
   8. download it, check its SHA-1 digest, and read it
 
 --partner tells the same story as a service provider (服务商) for a
-sub-merchant. The exit status is 1, and stderr names the failing step, if a
+sub-merchant. --sm tells it in 国密: SM2 merchant credentials, requests
+signed WECHATPAY2-SM2-WITH-SM3, answers verified with SM2 platform
+certificates (or the SM2 public key), notifications encrypted AEAD_SM4_GCM. The exit status is 1, and stderr names the failing step, if a
 step fails.`,
-	examples: []string{"wxpay demo", "wxpay demo --partner --key-mode public-key"},
+	examples: []string{"wxpay demo", "wxpay demo --partner --key-mode public-key", "wxpay demo --sm"},
 }
 
 // extraSandboxOptions are added to the options of the sandboxes the demo and
@@ -59,6 +62,7 @@ func (a *app) demo(ctx context.Context, args []string) int {
 	partner := fs.Bool("partner", false, "play a service provider (服务商) with a sub-merchant")
 	mode := fs.String("key-mode", "certificate", "`MODE` WeChat Pay signs with: certificate, public-key or transition")
 	noQR := fs.Bool("no-qr", false, "do not draw the code_url as a QR code")
+	smMode := fs.Bool("sm", false, "tell the story in 国密 (SM2 signatures, SM4-GCM notifications)")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for each notification")
 	pos, code, ok := a.parseCommand(fs, demoHelp, args)
 	if !ok {
@@ -71,7 +75,7 @@ func (a *app) demo(ctx context.Context, args []string) int {
 	if !valid {
 		return a.usageError(demoHelp, "--key-mode %q is not certificate, public-key or transition", *mode)
 	}
-	d := &demoRun{a: a, out: a.stdout, partner: *partner, mode: km, noQR: *noQR, timeout: *timeout}
+	d := &demoRun{a: a, out: a.stdout, partner: *partner, mode: km, noQR: *noQR, timeout: *timeout, sm: *smMode}
 	return d.run(ctx)
 }
 
@@ -83,6 +87,7 @@ type demoRun struct {
 	mode    auth.KeyMode
 	noQR    bool
 	timeout time.Duration
+	sm      bool // 国密
 
 	sb        *sandbox.Server
 	creds     sandbox.Credentials
@@ -150,6 +155,9 @@ func (d *demoRun) setup(ctx context.Context) (func(), error) {
 		// and more: a hundredth of that keeps the story short.
 		sandbox.WithTimeScale(0.01),
 	}, extraSandboxOptions...)
+	if d.sm {
+		opts = append(opts, sandbox.WithSuite(sm.Suite{}))
+	}
 	sb, err := sandbox.New(opts...)
 	if err != nil {
 		return cleanup, err
@@ -177,6 +185,11 @@ func (d *demoRun) setup(ctx context.Context) (func(), error) {
 	if err != nil {
 		return cleanup, err
 	}
+	if d.sm {
+		if cfg, err = smCredentialsConfig(d.creds, d.mode); err != nil {
+			return cleanup, err
+		}
+	}
 	cfg.NotifyURL = d.notifyURL
 	cfg.HTTPClient = &http.Client{Transport: d.rec, Timeout: 30 * time.Second}
 	cfg.CertificateRefresh = -1 // no background refresh in a run of a second
@@ -189,7 +202,9 @@ func (d *demoRun) setup(ctx context.Context) (func(), error) {
 	undo = append(undo, func() { _ = cl.Close() })
 	d.client = cl
 
-	parser, err := callback.NewParser(callback.Config{Verifier: cl.Conn().Keys(), APIv3Key: d.creds.APIv3Key, Events: wxpay.Events()})
+	// The client's parser: its platform keys, and AEAD_SM4_GCM as well as
+	// AEAD_AES_256_GCM for a 国密 client.
+	parser, err := cl.CallbackParser()
 	if err != nil {
 		ln.Close()
 		return cleanup, err
@@ -224,6 +239,9 @@ func (d *demoRun) setup(ctx context.Context) (func(), error) {
 	fmt.Fprintf(d.out, "wxpay demo: a whole payment story on an embedded WeChat Pay sandbox, through the real client\n\n")
 	fmt.Fprintf(d.out, "  %-11s %s\n", "merchant", who)
 	fmt.Fprintf(d.out, "  %-11s %s\n", "key mode", keyModeAbout(d.mode))
+	if d.sm {
+		fmt.Fprintf(d.out, "  %-11s %s\n", "algorithm", "国密: SM2 keys, WECHATPAY2-SM2-WITH-SM3 signatures, AEAD_SM4_GCM notifications and certificates")
+	}
 	fmt.Fprintf(d.out, "  %-11s %s\n", "sandbox", sb.URL())
 	fmt.Fprintf(d.out, "  %-11s %s (callback.NewHandler on a loopback listener)\n", "notify_url", d.notifyURL)
 	return cleanup, nil
@@ -479,4 +497,23 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// smCredentialsConfig is credentialsConfig with the merchant's 国密
+// credentials of a sandbox started WithSuite.
+func smCredentialsConfig(c sandbox.Credentials, mode auth.KeyMode) (wxpay.Config, error) {
+	cfg, err := credentialsConfig(c, mode)
+	if err != nil {
+		return cfg, err
+	}
+	if c.SM == nil {
+		return cfg, errors.New("the sandbox has no 国密 credentials")
+	}
+	cfg.Suite = sm.Suite{}
+	cfg.PrivateKey, cfg.Certificate, cfg.CertificateSerial = c.SM.PrivateKeyPEM, c.SM.CertificatePEM, c.SM.CertificateSerial
+	cfg.PublicKeyID, cfg.PublicKey = "", nil
+	if mode != auth.CertificateMode {
+		cfg.PublicKeyID, cfg.PublicKey = c.SM.PublicKeyID, c.SM.PublicKeyPEM
+	}
+	return cfg, nil
 }

@@ -249,6 +249,9 @@ func opLiteral(op *Op) string {
 		if op.MetaFileDigest {
 			lit += ", MetaFileDigest: true"
 		}
+		if op.MetaSM3Digest {
+			lit += ", MetaSM3Digest: true"
+		}
 	}
 	if len(op.Sensitive) > 0 {
 		var paths []string

@@ -51,6 +51,7 @@ type Op struct {
 	SensitiveQuery          []string // query parameters the client encrypts
 	UploadMeta              string   // schema of a multipart upload's meta part
 	MetaFileDigest          bool     // a typed upload meta with filename and sha256
+	MetaSM3Digest           bool     // a typed upload meta with digest_alogrithm and digest (SM3)
 	Node                    obj
 	partner, direct         *Op // twins, set by linkTwins
 	// GoName is the operation's name in its package (CreateOrder for
@@ -172,6 +173,7 @@ func (s *Spec) protocolFacts(op *Op) {
 		op.UploadMeta, _ = refName(str(m(m(s.Schemas[op.Body]["properties"])["meta"])["$ref"]), "schemas")
 		props := m(s.Schemas[op.UploadMeta]["properties"])
 		op.MetaFileDigest = op.UploadMeta != standardMeta && props["filename"] != nil && props["sha256"] != nil
+		op.MetaSM3Digest = props["digest_alogrithm"] != nil && props["digest"] != nil
 	}
 	for _, p := range op.Params {
 		if p.In == "query" && p.Node["x-wxpay-sensitive"] == true {
