@@ -154,9 +154,10 @@ func (c *Client) ApplyTrade(ctx context.Context, params *ApplyTradeParams, opts 
 
 // Download downloads a bill file from a download_url (下载账单).
 //
-// Streams the bill. Call it with the download_url returned by the apply
-// operations, unchanged. The answer carries no signature; check it against
-// the hash returned with the download_url.
+// Returns the file exactly as sent: compressed when the bill was applied
+// for with tar_type GZIP, and unchecked. wxpay.Client.DownloadBill (or
+// merchant.Conn.DownloadBill) is the call most programs want: it takes
+// the apply answer, decompresses, and checks the SHA-1 digest.
 //
 // GET /v3/billdownload/file (direct, partner)
 func (c *Client) Download(ctx context.Context, params *DownloadParams, opts ...core.CallOption) (io.ReadCloser, error) {
