@@ -203,7 +203,7 @@ type flight struct {
 type inFetchKey struct{}
 
 // NewPlatformKeys checks cfg and returns the store. It does no I/O but
-// reading CacheDir; in certificate and transition mode it starts the
+// reading CacheDir or Cache (within FetchTimeout); in certificate and transition mode it starts the
 // background refresher, which Close stops.
 func NewPlatformKeys(cfg PlatformKeysConfig) (*PlatformKeys, error) {
 	certMode := cfg.Fetch != nil

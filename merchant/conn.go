@@ -44,9 +44,10 @@ type Conn struct {
 // with a certificate from the same answer.
 var opListCertificates = core.Operation{ID: "ListCertificates", Method: http.MethodGet, Path: "/v3/certificates", Modes: core.Direct | core.Partner, Unsigned: true}
 
-// Connect checks cfg and builds the connection. It does no network I/O: in
-// certificate mode the platform certificates are downloaded by the first
-// call that needs them (or loaded from CertificateCacheDir).
+// Connect checks cfg and builds the connection. It does no network I/O but
+// reading CertificateCache: in certificate mode the platform certificates
+// are downloaded by the first call that needs them (or loaded from
+// CertificateCacheDir or CertificateCache).
 func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 	if ctx == nil {
 		return nil, errors.New("wxpay: the context is nil: pass context.Background()")
