@@ -310,6 +310,9 @@ func (p *PlatformKeys) Mode() KeyMode { return p.mode }
 // for them. Verification with the keys already held keeps working; nothing
 // is downloaded any more. Close is idempotent.
 func (p *PlatformKeys) Close() error {
+	if p == nil || p.cancel == nil {
+		return nil
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()

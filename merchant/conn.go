@@ -148,6 +148,9 @@ func (c *Conn) MaxClockSkew() time.Duration { return c.maxSkew }
 
 // Close stops the background certificate refresh. It is safe to call twice.
 func (c *Conn) Close() error {
+	if c == nil || c.keys == nil {
+		return nil
+	}
 	var err error
 	c.once.Do(func() { err = c.keys.Close() })
 	return err
