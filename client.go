@@ -60,7 +60,14 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 }
 
 // Close stops the background work of the client (the certificate refresh).
-func (c *Client) Close() error { return c.conn.Close() }
+// Closing a nil Client does nothing, so that a deferred Close after a
+// failed NewClient is harmless.
+func (c *Client) Close() error {
+	if c == nil {
+		return nil
+	}
+	return c.conn.Close()
+}
 
 // Conn returns the underlying connection: the platform keys, raw calls,
 // request signing for hand-built requests.

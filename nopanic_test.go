@@ -352,4 +352,11 @@ func TestNilContext(t *testing.T) {
 	if n := requests.Load(); n != 0 {
 		t.Fatalf("%d requests sent", n)
 	}
+	// A deferred Close after a failed constructor is harmless.
+	var c *wxpay.Client
+	var conn *merchant.Conn
+	var keys *auth.PlatformKeys
+	if c.Close() != nil || conn.Close() != nil || keys.Close() != nil || (&merchant.Conn{}).Close() != nil || (&auth.PlatformKeys{}).Close() != nil {
+		t.Fatal("Close of nil or zero values failed")
+	}
 }

@@ -3,6 +3,8 @@ package auth
 import (
 	"crypto/rsa"
 	"errors"
+	"strconv"
+	"unicode/utf8"
 )
 
 // errNilContext is returned by calls given a nil context.
@@ -23,4 +25,21 @@ func usablePrivate(priv *rsa.PrivateKey) error {
 		return errors.New("auth: no RSA private key")
 	}
 	return nil
+}
+
+// maxHeaderInError bounds a header value quoted in an error's text: real
+// serials and Request-IDs are under 100 bytes, forged ones may be huge.
+const maxHeaderInError = 128
+
+// clipHeader cuts s to maxHeaderInError bytes, at a character boundary,
+// marked.
+func clipHeader(s string) string {
+	if len(s) <= maxHeaderInError {
+		return s
+	}
+	n := maxHeaderInError
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…[cut, " + strconv.Itoa(len(s)) + " bytes]"
 }

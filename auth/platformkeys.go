@@ -218,7 +218,7 @@ type flight struct {
 type inFetchKey struct{}
 
 // NewPlatformKeys checks cfg and returns the store. It does no I/O but
-// reading CacheDir; in certificate and transition mode it starts the
+// reading CacheDir or Cache (within FetchTimeout); in certificate and transition mode it starts the
 // background refresher, which Close stops.
 func NewPlatformKeys(cfg PlatformKeysConfig) (*PlatformKeys, error) {
 	certMode := cfg.Fetch != nil
@@ -351,6 +351,9 @@ func (p *PlatformKeys) Mode() KeyMode { return p.mode }
 // for them. Verification with the keys already held keeps working; nothing
 // is downloaded any more. Close is idempotent.
 func (p *PlatformKeys) Close() error {
+	if p == nil || p.cancel == nil {
+		return nil
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -143,12 +144,12 @@ func (e *VerificationError) Error() string {
 	}
 	if e.Serial != "" {
 		b.WriteString(" (Wechatpay-Serial ")
-		b.WriteString(e.Serial)
+		b.WriteString(clipHeader(e.Serial))
 		b.WriteString(")")
 	}
 	if e.RequestID != "" {
 		b.WriteString(" [Request-ID ")
-		b.WriteString(e.RequestID)
+		b.WriteString(clipHeader(e.RequestID))
 		b.WriteString("]")
 	}
 	return b.String()
@@ -200,6 +201,9 @@ func CheckSigned(ctx context.Context, v Verifier, s Signed, now time.Time, maxSk
 	}
 	if !validNonce(s.Nonce) {
 		return &VerificationError{Serial: s.Serial, Reason: "Wechatpay-Nonce contains a control character", Err: ErrBadSignature}
+	}
+	if len(s.Serial) > maxHeaderInError {
+		return &VerificationError{Serial: s.Serial, Reason: "Wechatpay-Serial has " + strconv.Itoa(len(s.Serial)) + " bytes: no WeChat Pay key has such a serial", Err: ErrUnknownKey}
 	}
 	if v == nil {
 		return &VerificationError{Serial: s.Serial, Reason: "no verifier is configured (no platform certificate or public key)"}

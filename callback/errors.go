@@ -104,9 +104,9 @@ func (e *Error) Error() string {
 		}
 		b.WriteString(")")
 	}
-	if e.RequestID != "" && !strings.Contains(b.String(), e.RequestID) {
+	if e.RequestID != "" && !strings.Contains(b.String(), cut(e.RequestID, maxHeaderInError)) {
 		b.WriteString(" [Request-ID ")
-		b.WriteString(e.RequestID)
+		b.WriteString(cut(e.RequestID, maxHeaderInError))
 		b.WriteString("]")
 	}
 	return b.String()

@@ -612,3 +612,23 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestErrorTextBounded: the error of a notification with huge forged
+// headers quotes them cut, so that a caller logging it logs little.
+func TestErrorTextBounded(t *testing.T) {
+	f := newFixture(t)
+	d := f.transaction(t)
+	big := strings.Repeat("S", 300<<10)
+	for _, name := range []string{auth.HeaderSerial, "Request-Id"} {
+		forged := d.Clone()
+		forged.Header.Set(name, big)
+		forged.Header.Set(auth.HeaderSignature, "x"+forged.Header.Get(auth.HeaderSignature)[1:])
+		_, err := f.parse(forged)
+		if err == nil {
+			t.Fatalf("%s: accepted", name)
+		}
+		if n := len(err.Error()); n > 2<<10 {
+			t.Errorf("%s: the error has %d bytes", name, n)
+		}
+	}
+}

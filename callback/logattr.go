@@ -11,6 +11,9 @@ import (
 // Longer values are cut (at a character boundary) and marked.
 const MaxLogValue = 1024
 
+// maxHeaderInError bounds a header value quoted in an error's text.
+const maxHeaderInError = 128
+
 // maxLogStack bounds a panic's stack trace in the log.
 const maxLogStack = 8 << 10
 
@@ -50,6 +53,9 @@ func boundAttr(a slog.Attr) slog.Attr {
 // cut returns s cut to at most limit bytes, at a character boundary, with
 // a mark of how much was left out.
 func cut(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
 	n := limit
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--

@@ -47,9 +47,10 @@ type Conn struct {
 // with a certificate from the same answer.
 var opListCertificates = core.Operation{ID: "ListCertificates", Name: "Certificates.List", Method: http.MethodGet, Path: "/v3/certificates", Modes: core.Direct | core.Partner, Unsigned: true}
 
-// Connect checks cfg and builds the connection. It does no network I/O: in
-// certificate mode the platform certificates are downloaded by the first
-// call that needs them (or loaded from CertificateCacheDir).
+// Connect checks cfg and builds the connection. It does no network I/O but
+// reading CertificateCache: in certificate mode the platform certificates
+// are downloaded by the first call that needs them (or loaded from
+// CertificateCacheDir or CertificateCache).
 func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 	if ctx == nil {
 		return nil, errors.New("wxpay: the context is nil: pass context.Background()")
@@ -165,6 +166,9 @@ func (c *Conn) MaxClockSkew() time.Duration { return c.maxSkew }
 
 // Close stops the background certificate refresh. It is safe to call twice.
 func (c *Conn) Close() error {
+	if c == nil || c.keys == nil {
+		return nil
+	}
 	var err error
 	c.once.Do(func() { err = c.keys.Close() })
 	return err
