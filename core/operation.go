@@ -55,6 +55,15 @@ type Operation struct {
 	// properties, which the client fills from the file when they are
 	// empty.
 	MetaFileDigest bool
+	// ResendSafe reports that the request may be sent again after the
+	// server may have received it: a POST or PATCH whose body carries a
+	// business key (out_trade_no, out_refund_no …) that makes WeChat Pay
+	// answer a repeat with the first outcome, or that carries an
+	// Idempotency-Key. api/openapi.yaml marks them x-wxpay-resend: safe.
+	// Other POSTs and PATCHes are sent again only when the request
+	// provably never reached the server. GET, PUT and DELETE are always
+	// safe to repeat.
+	ResendSafe bool
 }
 
 type operationKey struct{}

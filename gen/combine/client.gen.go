@@ -23,12 +23,12 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opCombineAppPrepay    = core.Operation{ID: "CombineAppPrepay", Method: "POST", Path: "/v3/combine-transactions/app", Modes: core.Direct | core.Partner, Sensitive: [][]string{[]string{"combine_payer_info", "identity", "name"}, []string{"combine_payer_info", "identity", "number"}}}
-	opCombineH5Prepay     = core.Operation{ID: "CombineH5Prepay", Method: "POST", Path: "/v3/combine-transactions/h5", Modes: core.Direct | core.Partner, Sensitive: [][]string{[]string{"combine_payer_info", "identity", "name"}, []string{"combine_payer_info", "identity", "number"}}}
-	opCombineJSAPIPrepay  = core.Operation{ID: "CombineJSAPIPrepay", Method: "POST", Path: "/v3/combine-transactions/jsapi", Modes: core.Direct | core.Partner, Sensitive: [][]string{[]string{"combine_payer_info", "identity", "name"}, []string{"combine_payer_info", "identity", "number"}}}
-	opCombineNativePrepay = core.Operation{ID: "CombineNativePrepay", Method: "POST", Path: "/v3/combine-transactions/native", Modes: core.Direct | core.Partner, Sensitive: [][]string{[]string{"combine_payer_info", "identity", "name"}, []string{"combine_payer_info", "identity", "number"}}}
+	opCombineAppPrepay    = core.Operation{ID: "CombineAppPrepay", Method: "POST", Path: "/v3/combine-transactions/app", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{[]string{"combine_payer_info", "identity", "name"}, []string{"combine_payer_info", "identity", "number"}}}
+	opCombineH5Prepay     = core.Operation{ID: "CombineH5Prepay", Method: "POST", Path: "/v3/combine-transactions/h5", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{[]string{"combine_payer_info", "identity", "name"}, []string{"combine_payer_info", "identity", "number"}}}
+	opCombineJSAPIPrepay  = core.Operation{ID: "CombineJSAPIPrepay", Method: "POST", Path: "/v3/combine-transactions/jsapi", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{[]string{"combine_payer_info", "identity", "name"}, []string{"combine_payer_info", "identity", "number"}}}
+	opCombineNativePrepay = core.Operation{ID: "CombineNativePrepay", Method: "POST", Path: "/v3/combine-transactions/native", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{[]string{"combine_payer_info", "identity", "name"}, []string{"combine_payer_info", "identity", "number"}}}
 	opQueryCombineOrder   = core.Operation{ID: "QueryCombineOrder", Method: "GET", Path: "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}", Modes: core.Direct | core.Partner}
-	opCloseCombineOrder   = core.Operation{ID: "CloseCombineOrder", Method: "POST", Path: "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close", Modes: core.Direct | core.Partner}
+	opCloseCombineOrder   = core.Operation{ID: "CloseCombineOrder", Method: "POST", Path: "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close", Modes: core.Direct | core.Partner, ResendSafe: true}
 )
 
 // Operations returns the operations of this package, for tools and tests.

@@ -36,7 +36,7 @@ var (
 	opCompleteComplaint                  = core.Operation{ID: "CompleteComplaint", Method: "POST", Path: "/v3/merchant-service/complaints-v2/{complaint_id}/complete", Modes: core.Direct | core.Partner}
 	opListComplaintNegotiationHistory    = core.Operation{ID: "ListComplaintNegotiationHistory", Method: "GET", Path: "/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys", Modes: core.Direct | core.Partner}
 	opRespondToComplaint                 = core.Operation{ID: "RespondToComplaint", Method: "POST", Path: "/v3/merchant-service/complaints-v2/{complaint_id}/response", Modes: core.Direct | core.Partner}
-	opRespondToImmediateServiceComplaint = core.Operation{ID: "RespondToImmediateServiceComplaint", Method: "POST", Path: "/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service", Modes: core.Direct | core.Partner}
+	opRespondToImmediateServiceComplaint = core.Operation{ID: "RespondToImmediateServiceComplaint", Method: "POST", Path: "/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service", Modes: core.Direct | core.Partner, ResendSafe: true}
 	opUpdateComplaintRefundProgress      = core.Operation{ID: "UpdateComplaintRefundProgress", Method: "POST", Path: "/v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress", Modes: core.Direct | core.Partner}
 	opUploadComplaintImage               = core.Operation{ID: "UploadComplaintImage", Method: "POST", Path: "/v3/merchant-service/images/upload", Modes: core.Direct | core.Partner, Upload: true}
 	opDownloadComplaintImage             = core.Operation{ID: "DownloadComplaintImage", Method: "GET", Path: "/v3/merchant-service/images/{media_id}", Modes: core.Direct | core.Partner, Unsigned: true}

@@ -23,10 +23,10 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 // The operations of this package, as the transport and errors see them.
 var (
 	opListBankPackageTasks           = core.Operation{ID: "ListBankPackageTasks", Method: "GET", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner}
-	opUploadBankPackageTask          = core.Operation{ID: "UploadBankPackageTask", Method: "POST", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner, Upload: true, MetaFileDigest: true}
+	opUploadBankPackageTask          = core.Operation{ID: "UploadBankPackageTask", Method: "POST", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner, ResendSafe: true, Upload: true, MetaFileDigest: true}
 	opQueryFavorCallback             = core.Operation{ID: "QueryFavorCallback", Method: "GET", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
 	opSetFavorCallback               = core.Operation{ID: "SetFavorCallback", Method: "POST", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
-	opCreateFavorStock               = core.Operation{ID: "CreateFavorStock", Method: "POST", Path: "/v3/marketing/favor/coupon-stocks", Modes: core.Direct | core.Partner}
+	opCreateFavorStock               = core.Operation{ID: "CreateFavorStock", Method: "POST", Path: "/v3/marketing/favor/coupon-stocks", Modes: core.Direct | core.Partner, ResendSafe: true}
 	opUploadMarketingImage           = core.Operation{ID: "UploadMarketingImage", Method: "POST", Path: "/v3/marketing/favor/media/image-upload", Modes: core.Direct | core.Partner, Upload: true}
 	opListFavorStocks                = core.Operation{ID: "ListFavorStocks", Method: "GET", Path: "/v3/marketing/favor/stocks", Modes: core.Direct | core.Partner}
 	opQueryFavorStock                = core.Operation{ID: "QueryFavorStock", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}", Modes: core.Direct | core.Partner}
@@ -41,11 +41,11 @@ var (
 	opApplyFavorStockUseFlow         = core.Operation{ID: "ApplyFavorStockUseFlow", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow", Modes: core.Direct | core.Partner}
 	opApplyFavorStockUseFlowByDay    = core.Operation{ID: "ApplyFavorStockUseFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day", Modes: core.Direct | core.Partner}
 	opListFavorCoupons               = core.Operation{ID: "ListFavorCoupons", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner}
-	opSendFavorCoupon                = core.Operation{ID: "SendFavorCoupon", Method: "POST", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner}
+	opSendFavorCoupon                = core.Operation{ID: "SendFavorCoupon", Method: "POST", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner, ResendSafe: true}
 	opQueryFavorCoupon               = core.Operation{ID: "QueryFavorCoupon", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons/{coupon_id}", Modes: core.Direct | core.Partner}
 	opListPartnerships               = core.Operation{ID: "ListPartnerships", Method: "GET", Path: "/v3/marketing/partnerships", Modes: core.Direct | core.Partner}
-	opBuildPartnership               = core.Operation{ID: "BuildPartnership", Method: "POST", Path: "/v3/marketing/partnerships/build", Modes: core.Direct | core.Partner}
-	opTerminatePartnership           = core.Operation{ID: "TerminatePartnership", Method: "POST", Path: "/v3/marketing/partnerships/terminate", Modes: core.Direct | core.Partner}
+	opBuildPartnership               = core.Operation{ID: "BuildPartnership", Method: "POST", Path: "/v3/marketing/partnerships/build", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opTerminatePartnership           = core.Operation{ID: "TerminatePartnership", Method: "POST", Path: "/v3/marketing/partnerships/terminate", Modes: core.Direct | core.Partner, ResendSafe: true}
 	opListPayGiftActivities          = core.Operation{ID: "ListPayGiftActivities", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities", Modes: core.Direct | core.Partner}
 	opQueryPayGiftActivity           = core.Operation{ID: "QueryPayGiftActivity", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}", Modes: core.Direct | core.Partner}
 	opListPayGiftActivityGoods       = core.Operation{ID: "ListPayGiftActivityGoods", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/goods", Modes: core.Direct | core.Partner}

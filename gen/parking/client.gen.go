@@ -22,10 +22,10 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opCreateParkingEntry       = core.Operation{ID: "CreateParkingEntry", Method: "POST", Path: "/v3/vehicle/parking/parkings", Modes: core.Partner}
+	opCreateParkingEntry       = core.Operation{ID: "CreateParkingEntry", Method: "POST", Path: "/v3/vehicle/parking/parkings", Modes: core.Partner, ResendSafe: true}
 	opFindParkingService       = core.Operation{ID: "FindParkingService", Method: "GET", Path: "/v3/vehicle/parking/services/find", Modes: core.Partner}
 	opQueryParkingTransaction  = core.Operation{ID: "QueryParkingTransaction", Method: "GET", Path: "/v3/vehicle/transactions/out-trade-no/{out_trade_no}", Modes: core.Partner}
-	opCreateParkingTransaction = core.Operation{ID: "CreateParkingTransaction", Method: "POST", Path: "/v3/vehicle/transactions/parking", Modes: core.Partner}
+	opCreateParkingTransaction = core.Operation{ID: "CreateParkingTransaction", Method: "POST", Path: "/v3/vehicle/transactions/parking", Modes: core.Partner, ResendSafe: true}
 )
 
 // Operations returns the operations of this package, for tools and tests.

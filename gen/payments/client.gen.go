@@ -22,24 +22,24 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opPartnerAppPrepay              = core.Operation{ID: "PartnerAppPrepay", Method: "POST", Path: "/v3/pay/partner/transactions/app", Modes: core.Partner, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
-	opPartnerCodePay                = core.Operation{ID: "PartnerCodePay", Method: "POST", Path: "/v3/pay/partner/transactions/codepay", Modes: core.Partner}
-	opPartnerH5Prepay               = core.Operation{ID: "PartnerH5Prepay", Method: "POST", Path: "/v3/pay/partner/transactions/h5", Modes: core.Partner, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opPartnerAppPrepay              = core.Operation{ID: "PartnerAppPrepay", Method: "POST", Path: "/v3/pay/partner/transactions/app", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opPartnerCodePay                = core.Operation{ID: "PartnerCodePay", Method: "POST", Path: "/v3/pay/partner/transactions/codepay", Modes: core.Partner, ResendSafe: true}
+	opPartnerH5Prepay               = core.Operation{ID: "PartnerH5Prepay", Method: "POST", Path: "/v3/pay/partner/transactions/h5", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
 	opPartnerQueryOrderByID         = core.Operation{ID: "PartnerQueryOrderByID", Method: "GET", Path: "/v3/pay/partner/transactions/id/{transaction_id}", Modes: core.Partner}
-	opPartnerJSAPIPrepay            = core.Operation{ID: "PartnerJSAPIPrepay", Method: "POST", Path: "/v3/pay/partner/transactions/jsapi", Modes: core.Partner, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
-	opPartnerNativePrepay           = core.Operation{ID: "PartnerNativePrepay", Method: "POST", Path: "/v3/pay/partner/transactions/native", Modes: core.Partner, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opPartnerJSAPIPrepay            = core.Operation{ID: "PartnerJSAPIPrepay", Method: "POST", Path: "/v3/pay/partner/transactions/jsapi", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opPartnerNativePrepay           = core.Operation{ID: "PartnerNativePrepay", Method: "POST", Path: "/v3/pay/partner/transactions/native", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
 	opPartnerQueryOrderByOutTradeNo = core.Operation{ID: "PartnerQueryOrderByOutTradeNo", Method: "GET", Path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}", Modes: core.Partner}
-	opPartnerCloseOrder             = core.Operation{ID: "PartnerCloseOrder", Method: "POST", Path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close", Modes: core.Partner}
-	opPartnerReverseOrder           = core.Operation{ID: "PartnerReverseOrder", Method: "POST", Path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse", Modes: core.Partner}
-	opAppPrepay                     = core.Operation{ID: "AppPrepay", Method: "POST", Path: "/v3/pay/transactions/app", Modes: core.Direct, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
-	opCodePay                       = core.Operation{ID: "CodePay", Method: "POST", Path: "/v3/pay/transactions/codepay", Modes: core.Direct}
-	opH5Prepay                      = core.Operation{ID: "H5Prepay", Method: "POST", Path: "/v3/pay/transactions/h5", Modes: core.Direct, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opPartnerCloseOrder             = core.Operation{ID: "PartnerCloseOrder", Method: "POST", Path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close", Modes: core.Partner, ResendSafe: true}
+	opPartnerReverseOrder           = core.Operation{ID: "PartnerReverseOrder", Method: "POST", Path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse", Modes: core.Partner, ResendSafe: true}
+	opAppPrepay                     = core.Operation{ID: "AppPrepay", Method: "POST", Path: "/v3/pay/transactions/app", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opCodePay                       = core.Operation{ID: "CodePay", Method: "POST", Path: "/v3/pay/transactions/codepay", Modes: core.Direct, ResendSafe: true}
+	opH5Prepay                      = core.Operation{ID: "H5Prepay", Method: "POST", Path: "/v3/pay/transactions/h5", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
 	opQueryOrderByID                = core.Operation{ID: "QueryOrderByID", Method: "GET", Path: "/v3/pay/transactions/id/{transaction_id}", Modes: core.Direct}
-	opJSAPIPrepay                   = core.Operation{ID: "JSAPIPrepay", Method: "POST", Path: "/v3/pay/transactions/jsapi", Modes: core.Direct, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
-	opNativePrepay                  = core.Operation{ID: "NativePrepay", Method: "POST", Path: "/v3/pay/transactions/native", Modes: core.Direct, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opJSAPIPrepay                   = core.Operation{ID: "JSAPIPrepay", Method: "POST", Path: "/v3/pay/transactions/jsapi", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
+	opNativePrepay                  = core.Operation{ID: "NativePrepay", Method: "POST", Path: "/v3/pay/transactions/native", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{[]string{"payer", "identity", "name"}, []string{"payer", "identity", "number"}}}
 	opQueryOrderByOutTradeNo        = core.Operation{ID: "QueryOrderByOutTradeNo", Method: "GET", Path: "/v3/pay/transactions/out-trade-no/{out_trade_no}", Modes: core.Direct}
-	opCloseOrder                    = core.Operation{ID: "CloseOrder", Method: "POST", Path: "/v3/pay/transactions/out-trade-no/{out_trade_no}/close", Modes: core.Direct}
-	opReverseOrder                  = core.Operation{ID: "ReverseOrder", Method: "POST", Path: "/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", Modes: core.Direct}
+	opCloseOrder                    = core.Operation{ID: "CloseOrder", Method: "POST", Path: "/v3/pay/transactions/out-trade-no/{out_trade_no}/close", Modes: core.Direct, ResendSafe: true}
+	opReverseOrder                  = core.Operation{ID: "ReverseOrder", Method: "POST", Path: "/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", Modes: core.Direct, ResendSafe: true}
 )
 
 // Operations returns the operations of this package, for tools and tests.

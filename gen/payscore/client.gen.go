@@ -32,9 +32,9 @@ var (
 	opSearchPayscorePermission              = core.Operation{ID: "SearchPayscorePermission", Method: "GET", Path: "/v3/payscore/partner/permissions/search", Modes: core.Partner}
 	opTerminatePayscorePermissionByUser     = core.Operation{ID: "TerminatePayscorePermissionByUser", Method: "POST", Path: "/v3/payscore/partner/permissions/terminate", Modes: core.Partner}
 	opPartnerQueryPayscoreOrder             = core.Operation{ID: "PartnerQueryPayscoreOrder", Method: "GET", Path: "/v3/payscore/partner/serviceorder", Modes: core.Partner}
-	opPartnerCreatePayscoreOrder            = core.Operation{ID: "PartnerCreatePayscoreOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder", Modes: core.Partner}
-	opPartnerCreateAndCompletePayscoreOrder = core.Operation{ID: "PartnerCreateAndCompletePayscoreOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/direct-complete", Modes: core.Partner}
-	opPartnerCancelPayscoreOrder            = core.Operation{ID: "PartnerCancelPayscoreOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/cancel", Modes: core.Partner}
+	opPartnerCreatePayscoreOrder            = core.Operation{ID: "PartnerCreatePayscoreOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder", Modes: core.Partner, ResendSafe: true}
+	opPartnerCreateAndCompletePayscoreOrder = core.Operation{ID: "PartnerCreateAndCompletePayscoreOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/direct-complete", Modes: core.Partner, ResendSafe: true}
+	opPartnerCancelPayscoreOrder            = core.Operation{ID: "PartnerCancelPayscoreOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/cancel", Modes: core.Partner, ResendSafe: true}
 	opPartnerCompletePayscoreOrder          = core.Operation{ID: "PartnerCompletePayscoreOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/complete", Modes: core.Partner}
 	opPartnerModifyPayscoreOrder            = core.Operation{ID: "PartnerModifyPayscoreOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/modify", Modes: core.Partner}
 	opPartnerCollectPayscoreOrder           = core.Operation{ID: "PartnerCollectPayscoreOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/pay", Modes: core.Partner}
@@ -48,9 +48,9 @@ var (
 	opQueryPayscorePermissionByOpenID       = core.Operation{ID: "QueryPayscorePermissionByOpenID", Method: "GET", Path: "/v3/payscore/permissions/openid/{openid}", Modes: core.Direct}
 	opTerminatePayscorePermissionByOpenID   = core.Operation{ID: "TerminatePayscorePermissionByOpenID", Method: "POST", Path: "/v3/payscore/permissions/openid/{openid}/terminate", Modes: core.Direct}
 	opQueryPayscoreOrder                    = core.Operation{ID: "QueryPayscoreOrder", Method: "GET", Path: "/v3/payscore/serviceorder", Modes: core.Direct}
-	opCreatePayscoreOrder                   = core.Operation{ID: "CreatePayscoreOrder", Method: "POST", Path: "/v3/payscore/serviceorder", Modes: core.Direct}
-	opCreateAndCompletePayscoreOrder        = core.Operation{ID: "CreateAndCompletePayscoreOrder", Method: "POST", Path: "/v3/payscore/serviceorder/direct-complete", Modes: core.Direct}
-	opCancelPayscoreOrder                   = core.Operation{ID: "CancelPayscoreOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/cancel", Modes: core.Direct}
+	opCreatePayscoreOrder                   = core.Operation{ID: "CreatePayscoreOrder", Method: "POST", Path: "/v3/payscore/serviceorder", Modes: core.Direct, ResendSafe: true}
+	opCreateAndCompletePayscoreOrder        = core.Operation{ID: "CreateAndCompletePayscoreOrder", Method: "POST", Path: "/v3/payscore/serviceorder/direct-complete", Modes: core.Direct, ResendSafe: true}
+	opCancelPayscoreOrder                   = core.Operation{ID: "CancelPayscoreOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/cancel", Modes: core.Direct, ResendSafe: true}
 	opCompletePayscoreOrder                 = core.Operation{ID: "CompletePayscoreOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/complete", Modes: core.Direct}
 	opModifyPayscoreOrder                   = core.Operation{ID: "ModifyPayscoreOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/modify", Modes: core.Direct}
 	opCollectPayscoreOrder                  = core.Operation{ID: "CollectPayscoreOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/pay", Modes: core.Direct}

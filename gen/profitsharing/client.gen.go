@@ -23,22 +23,22 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 // The operations of this package, as the transport and errors see them.
 var (
 	opQueryBrandProfitSharingConfig        = core.Operation{ID: "QueryBrandProfitSharingConfig", Method: "GET", Path: "/v3/brand/profitsharing/brand-configs/{brand_mchid}", Modes: core.Partner}
-	opFinishBrandProfitSharingOrder        = core.Operation{ID: "FinishBrandProfitSharingOrder", Method: "POST", Path: "/v3/brand/profitsharing/finish-order", Modes: core.Partner}
+	opFinishBrandProfitSharingOrder        = core.Operation{ID: "FinishBrandProfitSharingOrder", Method: "POST", Path: "/v3/brand/profitsharing/finish-order", Modes: core.Partner, ResendSafe: true}
 	opQueryBrandProfitSharingOrder         = core.Operation{ID: "QueryBrandProfitSharingOrder", Method: "GET", Path: "/v3/brand/profitsharing/orders", Modes: core.Partner}
-	opCreateBrandProfitSharingOrder        = core.Operation{ID: "CreateBrandProfitSharingOrder", Method: "POST", Path: "/v3/brand/profitsharing/orders", Modes: core.Partner, Sensitive: [][]string{[]string{"receivers", "*", "name"}}}
+	opCreateBrandProfitSharingOrder        = core.Operation{ID: "CreateBrandProfitSharingOrder", Method: "POST", Path: "/v3/brand/profitsharing/orders", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{[]string{"receivers", "*", "name"}}}
 	opQueryBrandProfitSharingUnsplitAmount = core.Operation{ID: "QueryBrandProfitSharingUnsplitAmount", Method: "GET", Path: "/v3/brand/profitsharing/orders/{transaction_id}/amounts", Modes: core.Partner}
 	opAddBrandProfitSharingReceiver        = core.Operation{ID: "AddBrandProfitSharingReceiver", Method: "POST", Path: "/v3/brand/profitsharing/receivers/add", Modes: core.Partner}
 	opDeleteBrandProfitSharingReceiver     = core.Operation{ID: "DeleteBrandProfitSharingReceiver", Method: "POST", Path: "/v3/brand/profitsharing/receivers/delete", Modes: core.Partner}
 	opQueryBrandProfitSharingReturnOrder   = core.Operation{ID: "QueryBrandProfitSharingReturnOrder", Method: "GET", Path: "/v3/brand/profitsharing/returnorders", Modes: core.Partner}
-	opCreateBrandProfitSharingReturnOrder  = core.Operation{ID: "CreateBrandProfitSharingReturnOrder", Method: "POST", Path: "/v3/brand/profitsharing/returnorders", Modes: core.Partner}
+	opCreateBrandProfitSharingReturnOrder  = core.Operation{ID: "CreateBrandProfitSharingReturnOrder", Method: "POST", Path: "/v3/brand/profitsharing/returnorders", Modes: core.Partner, ResendSafe: true}
 	opApplyProfitSharingBill               = core.Operation{ID: "ApplyProfitSharingBill", Method: "GET", Path: "/v3/profitsharing/bills", Modes: core.Direct | core.Partner}
 	opQueryProfitSharingMerchantConfig     = core.Operation{ID: "QueryProfitSharingMerchantConfig", Method: "GET", Path: "/v3/profitsharing/merchant-configs/{sub_mchid}", Modes: core.Partner}
-	opCreateProfitSharingOrder             = core.Operation{ID: "CreateProfitSharingOrder", Method: "POST", Path: "/v3/profitsharing/orders", Modes: core.Direct | core.Partner, Sensitive: [][]string{[]string{"receivers", "*", "name"}}}
-	opUnfreezeProfitSharingOrder           = core.Operation{ID: "UnfreezeProfitSharingOrder", Method: "POST", Path: "/v3/profitsharing/orders/unfreeze", Modes: core.Direct | core.Partner}
+	opCreateProfitSharingOrder             = core.Operation{ID: "CreateProfitSharingOrder", Method: "POST", Path: "/v3/profitsharing/orders", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{[]string{"receivers", "*", "name"}}}
+	opUnfreezeProfitSharingOrder           = core.Operation{ID: "UnfreezeProfitSharingOrder", Method: "POST", Path: "/v3/profitsharing/orders/unfreeze", Modes: core.Direct | core.Partner, ResendSafe: true}
 	opQueryProfitSharingOrder              = core.Operation{ID: "QueryProfitSharingOrder", Method: "GET", Path: "/v3/profitsharing/orders/{out_order_no}", Modes: core.Direct | core.Partner}
 	opAddProfitSharingReceiver             = core.Operation{ID: "AddProfitSharingReceiver", Method: "POST", Path: "/v3/profitsharing/receivers/add", Modes: core.Direct | core.Partner, Sensitive: [][]string{[]string{"name"}}}
 	opDeleteProfitSharingReceiver          = core.Operation{ID: "DeleteProfitSharingReceiver", Method: "POST", Path: "/v3/profitsharing/receivers/delete", Modes: core.Direct | core.Partner}
-	opCreateProfitSharingReturnOrder       = core.Operation{ID: "CreateProfitSharingReturnOrder", Method: "POST", Path: "/v3/profitsharing/return-orders", Modes: core.Direct | core.Partner}
+	opCreateProfitSharingReturnOrder       = core.Operation{ID: "CreateProfitSharingReturnOrder", Method: "POST", Path: "/v3/profitsharing/return-orders", Modes: core.Direct | core.Partner, ResendSafe: true}
 	opQueryProfitSharingReturnOrder        = core.Operation{ID: "QueryProfitSharingReturnOrder", Method: "GET", Path: "/v3/profitsharing/return-orders/{out_return_no}", Modes: core.Direct | core.Partner}
 	opQueryProfitSharingUnsplitAmount      = core.Operation{ID: "QueryProfitSharingUnsplitAmount", Method: "GET", Path: "/v3/profitsharing/transactions/{transaction_id}/amounts", Modes: core.Direct | core.Partner}
 )

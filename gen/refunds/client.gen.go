@@ -22,9 +22,9 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opCreateRefund        = core.Operation{ID: "CreateRefund", Method: "POST", Path: "/v3/refund/domestic/refunds", Modes: core.Direct | core.Partner}
+	opCreateRefund        = core.Operation{ID: "CreateRefund", Method: "POST", Path: "/v3/refund/domestic/refunds", Modes: core.Direct | core.Partner, ResendSafe: true}
 	opQueryRefund         = core.Operation{ID: "QueryRefund", Method: "GET", Path: "/v3/refund/domestic/refunds/{out_refund_no}", Modes: core.Direct | core.Partner}
-	opApplyAbnormalRefund = core.Operation{ID: "ApplyAbnormalRefund", Method: "POST", Path: "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund", Modes: core.Direct | core.Partner, Sensitive: [][]string{[]string{"bank_account"}, []string{"real_name"}}}
+	opApplyAbnormalRefund = core.Operation{ID: "ApplyAbnormalRefund", Method: "POST", Path: "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{[]string{"bank_account"}, []string{"real_name"}}}
 )
 
 // Operations returns the operations of this package, for tools and tests.

@@ -25,7 +25,7 @@ var (
 	opListSmartGuides    = core.Operation{ID: "ListSmartGuides", Method: "GET", Path: "/v3/smartguide/guides", Modes: core.Direct | core.Partner, SensitiveQuery: []string{"mobile"}}
 	opRegisterSmartGuide = core.Operation{ID: "RegisterSmartGuide", Method: "POST", Path: "/v3/smartguide/guides", Modes: core.Direct | core.Partner, Sensitive: [][]string{[]string{"mobile"}, []string{"name"}}}
 	opUpdateSmartGuide   = core.Operation{ID: "UpdateSmartGuide", Method: "PATCH", Path: "/v3/smartguide/guides/{guide_id}", Modes: core.Direct | core.Partner, Sensitive: [][]string{[]string{"mobile"}, []string{"name"}}}
-	opAssignSmartGuide   = core.Operation{ID: "AssignSmartGuide", Method: "POST", Path: "/v3/smartguide/guides/{guide_id}/assign", Modes: core.Direct | core.Partner}
+	opAssignSmartGuide   = core.Operation{ID: "AssignSmartGuide", Method: "POST", Path: "/v3/smartguide/guides/{guide_id}/assign", Modes: core.Direct | core.Partner, ResendSafe: true}
 )
 
 // Operations returns the operations of this package, for tools and tests.

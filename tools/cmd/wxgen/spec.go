@@ -37,6 +37,7 @@ type Op struct {
 	Modes                   []string
 	Twin                    string // on a partner operation: its direct twin
 	Unsigned                bool
+	ResendSafe              bool // x-wxpay-resend: safe
 	Params                  []*Param
 	Body                    string // schema name of the request body, "" if none
 	BodyContentType         string
@@ -221,6 +222,7 @@ func (s *Spec) loadOps() error {
 				Modes:       strList(n["x-wxpay-modes"]),
 				Twin:        str(n["x-wxpay-twin"]),
 				Unsigned:    n["x-wxpay-unsigned"] == true,
+				ResendSafe:  n["x-wxpay-resend"] == "safe",
 				Node:        n,
 			}
 			where := op.Method + " " + path
