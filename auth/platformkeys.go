@@ -336,20 +336,37 @@ func (p *PlatformKeys) keyFor(ctx context.Context, serial string) (*rsa.PublicKe
 	key := upperSerial(serial)
 	set, err := p.certs(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("no platform certificate to verify the answer with: %w", err)
+		return nil, fmt.Errorf("no platform certificate to verify the answer with: %w", &KeysError{Err: err})
 	}
-	if c := set.bySerial[key]; c != nil {
-		return c.pub, nil
+	if c := set.usable(key, p.now()); c != nil {
+		return p.validNow(c)
 	}
 	if err := p.refreshFor(ctx, key); err != nil {
-		return nil, fmt.Errorf("%w: the answer is signed by key %s, which is not among the downloaded platform certificates, and downloading them again failed: %w", ErrUnknownKey, serial, err)
+		return nil, fmt.Errorf("%w: the answer is signed by key %s, which is not among the downloaded platform certificates, and downloading them again failed: %w", ErrUnknownKey, serial, &KeysError{Err: err})
 	}
 	if set := p.snap.Load(); set != nil {
-		if c := set.bySerial[key]; c != nil {
-			return c.pub, nil
+		if c := set.usable(key, p.now()); c != nil {
+			return p.validNow(c)
 		}
 	}
 	return nil, fmt.Errorf("%w: the answer is signed by key %s, which is neither a downloaded platform certificate nor the configured public key; if this merchant uses the WeChat Pay public key, configure its PUB_KEY_ID and key", ErrUnknownKey, serial)
+}
+
+// usable returns the certificate with serial, unless it has expired.
+func (s *certSet) usable(serial string, now time.Time) *platformCert {
+	c := s.bySerial[serial]
+	if c == nil || !now.Before(c.cert.NotAfter) {
+		return nil
+	}
+	return c
+}
+
+// validNow returns c's key, unless c is not valid yet.
+func (p *PlatformKeys) validNow(c *platformCert) (*rsa.PublicKey, error) {
+	if err := notYetValid(c, p.now(), p.maxSkew); err != nil {
+		return nil, err
+	}
+	return c.pub, nil
 }
 
 func upperSerial(s string) string {
@@ -625,7 +642,11 @@ func (p *PlatformKeys) parseDownload(ctx context.Context, h http.Header, body []
 		if got := SerialNumber(cert); got != serial {
 			return nil, fmt.Errorf("auth: the platform certificate listed as %s has serial number %s", serial, got)
 		}
-		certs[serial] = &platformCert{serial: serial, cert: cert, pub: cert.PublicKey.(*rsa.PublicKey)}
+		pub, err := checkIssued(serial, cert)
+		if err != nil {
+			return nil, err
+		}
+		certs[serial] = &platformCert{serial: serial, cert: cert, pub: pub}
 	}
 	if len(certs) == 0 {
 		return nil, errors.New("auth: the platform certificate answer holds no AEAD_AES_256_GCM certificate")

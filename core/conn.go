@@ -402,7 +402,8 @@ func (c *Conn) send(ctx context.Context, op *Operation, uri string, payload, sig
 	// A trace tells whether a failed request reached the server (needed
 	// to resend an operation that is not safe to repeat) and counts the
 	// sends net/http makes by itself (needed for a truthful count).
-	traced := !repeatable(op) || co.meta != nil
+	safe := repeatable(op) || hasIdempotencyKey(co.header)
+	traced := !safe || co.meta != nil
 	base := c.base
 	sent := 0
 	for attempt := 1; ; attempt++ {
@@ -422,7 +423,7 @@ func (c *Conn) send(ctx context.Context, op *Operation, uri string, payload, sig
 			}
 		}
 		if err != nil {
-			retry := ctx.Err() == nil && attempt < attempts && mayResend(op, err, tr)
+			retry := ctx.Err() == nil && attempt < attempts && mayResend(safe, err, tr)
 			c.logAttempt(ctx, op, attempt, resp, err, time.Since(start), retry)
 			if !retry {
 				return nil, callError(op, err, tr)
@@ -445,7 +446,7 @@ func (c *Conn) send(ctx context.Context, op *Operation, uri string, payload, sig
 		// 429 means WeChat Pay refused to process the request, so it may
 		// be sent again; a 5xx may come after it acted, so only requests
 		// safe to repeat are.
-		retry := apiErr.Retryable() && attempt < attempts && (repeatable(op) || resp.StatusCode == http.StatusTooManyRequests)
+		retry := apiErr.Retryable() && attempt < attempts && (safe || resp.StatusCode == http.StatusTooManyRequests)
 		c.logAttempt(ctx, op, attempt, resp, nil, time.Since(start), retry)
 		if !retry {
 			return nil, apiErr

@@ -81,12 +81,18 @@ func neverSent(err error, t *sendTrace) bool {
 }
 
 // mayResend reports whether an attempt that failed with the network error
-// err may be sent again.
-func mayResend(op *Operation, err error, t *sendTrace) bool {
+// err may be sent again; safe is whether the call may be repeated at all.
+func mayResend(safe bool, err error, t *sendTrace) bool {
 	if !retryableNetError(err) {
 		return false
 	}
-	return repeatable(op) || neverSent(err, t)
+	return safe || neverSent(err, t)
+}
+
+// hasIdempotencyKey reports a call given an Idempotency-Key header
+// (WithHeader): WeChat Pay answers its repeats with the first outcome.
+func hasIdempotencyKey(h http.Header) bool {
+	return h != nil && h.Get("Idempotency-Key") != ""
 }
 
 // payload is a request body that net/http cannot rewind (no GetBody):

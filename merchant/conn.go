@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gowxpay/wxpay/auth"
@@ -36,6 +37,10 @@ type Conn struct {
 	maxSkew time.Duration
 	now     func() time.Time
 	once    sync.Once
+	closed  atomic.Bool
+	// idle releases the connections of the transport the Conn made
+	// itself (nil with Config.HTTPClient).
+	idle func()
 }
 
 // opListCertificates is the certificate download of the key store. The
@@ -106,6 +111,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		Logger:      cfg.Logger,
 		UserAgent:   cfg.UserAgent,
 		Now:         cr.now,
+		Before:      c.before,
 	})
 	if err != nil {
 		c.keys.Close()
@@ -136,10 +142,19 @@ func (c *Conn) Mode() core.Mode { return c.mode }
 // MaxClockSkew is the clock difference accepted on signed answers.
 func (c *Conn) MaxClockSkew() time.Duration { return c.maxSkew }
 
-// Close stops the background certificate refresh. It is safe to call twice.
+// Close stops the background certificate refresh and releases the idle
+// connections of the transport the Conn made (not those of a
+// Config.HTTPClient). Calls after Close fail with ErrClosed without sending
+// anything. It is safe to call twice.
 func (c *Conn) Close() error {
 	var err error
-	c.once.Do(func() { err = c.keys.Close() })
+	c.once.Do(func() {
+		c.closed.Store(true)
+		err = c.keys.Close()
+		if c.idle != nil {
+			c.idle()
+		}
+	})
 	return err
 }
 

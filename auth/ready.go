@@ -1,0 +1,54 @@
+package auth
+
+import (
+	"context"
+	"errors"
+)
+
+// Ready returns nil when the store holds a key to verify answers with, and
+// otherwise loads one first: in certificate mode, when no certificate is
+// held yet, it downloads them (or waits for the download under way). A
+// client calls it before sending a request whose answer must be verified,
+// so that a wrong APIv3 key or an unreachable certificate endpoint stops
+// the call before WeChat Pay sees it. Its errors are *KeysError values. In
+// public-key and transition mode the public key is always usable.
+func (p *PlatformKeys) Ready(ctx context.Context) error {
+	if p.pub != nil || p.fetch == nil || p.snap.Load() != nil {
+		return nil
+	}
+	if _, err := p.certs(ctx); err != nil {
+		return &KeysError{Err: err}
+	}
+	return nil
+}
+
+// KeysError means that no platform key could be loaded: the certificate
+// download failed, or the certificates it brought did not check out. Its
+// text names the cause. errors.Is finds the causes a program acts on
+// (ErrDecrypt for a wrong APIv3 key, ErrNoPlatformCertificate, ErrClosed,
+// ErrCertificate, core.ErrVerification, context errors); errors.As does not
+// find the download's *core.APIError, so that a call's error is not taken
+// for the download's retryable 5xx. Err holds the whole cause.
+type KeysError struct {
+	Err error
+}
+
+func (e *KeysError) Error() string { return e.Err.Error() }
+
+// keysCauses are the causes KeysError lets errors.Is see.
+var keysCauses = []error{ErrDecrypt, ErrNoPlatformCertificate, ErrClosed, ErrCertificate, context.Canceled, context.DeadlineExceeded}
+
+// Unwrap returns the known causes in Err, never the download's answer.
+func (e *KeysError) Unwrap() []error {
+	var out []error
+	for _, c := range keysCauses {
+		if errors.Is(e.Err, c) {
+			out = append(out, c)
+		}
+	}
+	var ve *VerificationError
+	if errors.As(e.Err, &ve) {
+		out = append(out, ve)
+	}
+	return out
+}

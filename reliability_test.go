@@ -1,0 +1,195 @@
+package wxpay_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gowxpay/wxpay"
+	"github.com/gowxpay/wxpay/auth"
+	"github.com/gowxpay/wxpay/gen/complaints"
+	"github.com/gowxpay/wxpay/gen/marketing"
+	"github.com/gowxpay/wxpay/gen/payments"
+	"github.com/gowxpay/wxpay/internal/wxtest"
+	"github.com/gowxpay/wxpay/sandbox"
+)
+
+// certClient is a certificate-mode client of the sandbox's merchant.
+func certClient(t *testing.T, sb *sandbox.Server, edit func(*wxpay.Config)) *wxpay.Client {
+	t.Helper()
+	cfg := sb.Merchant().Config()
+	cfg.NotifyURL = "http://127.0.0.1:9/notify"
+	if edit != nil {
+		edit(&cfg)
+	}
+	c, err := wxpay.NewClient(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func nativePrepay(c *wxpay.Client, out string) error {
+	_, err := c.Payments.NativePrepay(context.Background(), &payments.NativePrepayInput{Description: "d", OutTradeNo: out, Amount: payments.Amount{Total: 1}})
+	return err
+}
+
+// TestWrongAPIv3KeyCreatesNoOrder: with a wrong APIv3 key the platform
+// certificates cannot be decrypted, so the first prepay fails before it is
+// sent, saying why, and the sandbox holds no order; Check says the same at
+// start-up.
+func TestWrongAPIv3KeyCreatesNoOrder(t *testing.T) {
+	sb := sandbox.StartTest(t, sandbox.WithKeyMode(sandbox.CertificateMode))
+	c := certClient(t, sb, func(cfg *wxpay.Config) { cfg.APIv3Key = strings.Repeat("k", 32) })
+	err := nativePrepay(c, "WRONGKEY-1")
+	if !errors.Is(err, wxpay.ErrNotSent) || !errors.Is(err, auth.ErrDecrypt) {
+		t.Fatalf("want an unsent call naming the APIv3 key, got %v", err)
+	}
+	if !strings.Contains(err.Error(), "APIv3 key") || strings.Contains(err.Error(), "may have taken effect") {
+		t.Errorf("message: %v", err)
+	}
+	if st, err := sb.OrderState("", "WRONGKEY-1"); !errors.Is(err, sandbox.ErrNotFound) {
+		t.Fatalf("the sandbox has the order (%q, %v): the request was sent", st, err)
+	}
+	if err := c.Check(context.Background()); !errors.Is(err, auth.ErrDecrypt) {
+		t.Errorf("Check with a wrong APIv3 key: %v", err)
+	}
+	good := certClient(t, sb, nil)
+	if err := good.Check(context.Background()); err != nil {
+		t.Fatalf("Check with good credentials: %v", err)
+	}
+	if err := nativePrepay(good, "WRONGKEY-2"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCertificateDownloadFailureSendsNothing: a failed first certificate
+// download stops the call before it is sent; errors.As does not take the
+// download's retryable 500 for the call's answer.
+func TestCertificateDownloadFailureSendsNothing(t *testing.T) {
+	sb := sandbox.StartTest(t, sandbox.WithKeyMode(sandbox.CertificateMode))
+	if _, err := sb.Inject(sandbox.Fault{Target: "/v3/certificates", Kind: sandbox.FaultError, Status: 500}); err != nil {
+		t.Fatal(err)
+	}
+	c := certClient(t, sb, nil)
+	err := nativePrepay(c, "DLFAIL-1")
+	if !errors.Is(err, wxpay.ErrNotSent) || !strings.Contains(err.Error(), "downloading the platform certificates") {
+		t.Fatalf("got %v", err)
+	}
+	var apiErr *wxpay.APIError
+	if errors.As(err, &apiErr) {
+		t.Errorf("errors.As finds %v as if it were the prepay's answer", apiErr)
+	}
+	if _, err := sb.OrderState("", "DLFAIL-1"); !errors.Is(err, sandbox.ErrNotFound) {
+		t.Fatal("the order was created")
+	}
+	if err := c.Check(context.Background()); err == nil {
+		t.Error("Check passed with a failing certificate endpoint")
+	}
+}
+
+// TestCallAfterClose: nothing is sent after Close.
+func TestCallAfterClose(t *testing.T) {
+	sb := sandbox.StartTest(t, sandbox.WithKeyMode(sandbox.CertificateMode))
+	c := certClient(t, sb, nil)
+	c.Close()
+	err := nativePrepay(c, "CLOSED-1")
+	if !errors.Is(err, wxpay.ErrClosed) || !errors.Is(err, wxpay.ErrNotSent) {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := sb.OrderState("", "CLOSED-1"); !errors.Is(err, sandbox.ErrNotFound) {
+		t.Fatal("the order was created after Close")
+	}
+}
+
+// TestUnsafeOperationNotResent: RespondToComplaint carries no business key,
+// so a connection reset after the request was written is not resent, and
+// the error says it may have taken effect; a prepay (out_trade_no) is.
+func TestUnsafeOperationNotResent(t *testing.T) {
+	k := wxtest.LoadKeys(t)
+	var n atomic.Int32
+	srv := wxtest.NewServer(t, k, func(*wxtest.Request) wxtest.Reply {
+		if n.Add(1) == 1 {
+			return wxtest.Reply{Reset: true}
+		}
+		return wxtest.Reply{Status: 204}
+	})
+	c := newClient(t, srv, nil)
+	var meta wxpay.ResponseMeta
+	err := c.Complaints.RespondToComplaint(context.Background(), "200201820200101080076610000", &complaints.RespondToComplaintRequest{
+		ComplaintedMchID: k.MchID, ResponseContent: "已处理"}, wxpay.CaptureResponse(&meta))
+	if err == nil || n.Load() != 1 || meta.Attempts != 1 {
+		t.Fatalf("reset: %v; the server saw %d requests, the client counts %d", err, n.Load(), meta.Attempts)
+	}
+	if !strings.Contains(err.Error(), "may have taken effect: query before repeating") {
+		t.Errorf("message: %v", err)
+	}
+	var oe *wxpay.OpError
+	if !errors.As(err, &oe) || !oe.Uncertain {
+		t.Errorf("not marked Uncertain: %#v", err)
+	}
+}
+
+// TestUnsafeOperationResentWhenUnsent: a request that could not connect
+// never reached WeChat Pay, so even an unsafe operation goes to the backup
+// host.
+func TestUnsafeOperationResentWhenUnsent(t *testing.T) {
+	k := wxtest.LoadKeys(t)
+	var n atomic.Int32
+	srv := wxtest.NewServer(t, k, func(*wxtest.Request) wxtest.Reply {
+		n.Add(1)
+		return wxtest.Reply{Status: 204}
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	c := newClient(t, srv, func(cfg *wxpay.Config) { cfg.BaseURL, cfg.BackupURL, cfg.Failover = dead, srv.URL, true })
+	var meta wxpay.ResponseMeta
+	err = c.Complaints.RespondToComplaint(context.Background(), "200201820200101080076610000", &complaints.RespondToComplaintRequest{
+		ComplaintedMchID: k.MchID, ResponseContent: "已处理"}, wxpay.CaptureResponse(&meta))
+	if err != nil || n.Load() != 1 || meta.Attempts != 2 {
+		t.Fatalf("%v; the backup saw %d requests, the client counts %d attempts (want 2)", err, n.Load(), meta.Attempts)
+	}
+}
+
+// TestIdempotencyKeyNotReplayedByNetHTTP: net/http resends a POST with an
+// Idempotency-Key by itself when a reused connection breaks; the client
+// must make that decision itself, send the same key again and count both.
+func TestIdempotencyKeyNotReplayedByNetHTTP(t *testing.T) {
+	k := wxtest.LoadKeys(t)
+	var n atomic.Int32
+	var keys []string
+	srv := wxtest.NewServer(t, k, func(r *wxtest.Request) wxtest.Reply {
+		i := n.Add(1)
+		keys = append(keys, r.Header.Get("Idempotency-Key"))
+		if i == 2 {
+			return wxtest.Reply{Reset: true} // on the reused connection
+		}
+		return wxtest.Reply{Body: `{"partner":{"type":"APPID","appid":"wx1"},"state":"ESTABLISHED"}`}
+	})
+	c := newClient(t, srv, nil)
+	ctx := context.Background()
+	body := &marketing.PartnershipRequest{Partner: marketing.PartnershipPartner{Type: "APPID", AppID: "wx1"},
+		AuthorizedData: marketing.PartnershipAuthorizedData{BusinessType: "FAVOR_STOCK", StockID: "1"}}
+	if _, err := c.Marketing.BuildPartnership(ctx, &marketing.BuildPartnershipParams{IdempotencyKey: "K-0"}, body); err != nil {
+		t.Fatal(err)
+	}
+	var meta wxpay.ResponseMeta
+	_, err := c.Marketing.BuildPartnership(ctx, &marketing.BuildPartnershipParams{IdempotencyKey: "K-1"}, body, wxpay.CaptureResponse(&meta))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := int(n.Load()) - 1; meta.Attempts != got || got != 2 {
+		t.Errorf("the server saw %d requests of the call, the client counts %d attempts; want 2 and 2", got, meta.Attempts)
+	}
+	if len(keys) != 3 || keys[1] != "K-1" || keys[2] != "K-1" {
+		t.Errorf("Idempotency-Key per request: %q", keys)
+	}
+}
