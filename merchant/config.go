@@ -101,9 +101,21 @@ type Config struct {
 	Failover  bool
 	BackupURL string
 
-	// HTTPClient is copied, and its Transport wrapped with verification; a
-	// client with a 30-second timeout when nil.
+	// HTTPClient is copied, and its Transport wrapped with verification;
+	// redirects are never followed. When nil, the client uses its own
+	// transport: HTTPS with TLS 1.2 or later, DefaultMaxIdleConnsPerHost
+	// idle connections, bounded dialing and TLS handshakes, and
+	// DefaultCallTimeout per attempt when the call's context has no
+	// deadline; Close releases its connections. An HTTPClient whose
+	// transport skips certificate verification or allows TLS below 1.2 is
+	// refused.
 	HTTPClient *http.Client
+	// DangerouslyAllowInsecureTransport lets BaseURL be plain HTTP on a
+	// non-loopback host and HTTPClient skip TLS verification or allow
+	// TLS below 1.2. Only for a debugging proxy: answers are still
+	// verified, but requests travel readable and unauthenticated. Loopback
+	// addresses (the sandbox) need no such permission.
+	DangerouslyAllowInsecureTransport bool
 	// Logger receives a debug record per request and the certificate
 	// refreshes, never keys, signatures or bodies; nil disables logging.
 	Logger *slog.Logger
@@ -290,6 +302,9 @@ func (cfg *Config) load() (*credentials, error) {
 		}
 	} else if cfg.BackupURL != "" {
 		return nil, cfgErr("BackupURL", "set Failover to use it")
+	}
+	if err := cfg.checkTransport(c.baseURL, c.backup); err != nil {
+		return nil, err
 	}
 	c.coreMode = core.Mode{
 		Partner:   cfg.PartnerMode,

@@ -93,13 +93,21 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		return nil, err
 	}
 	var base http.RoundTripper
-	c.http = &http.Client{Timeout: 30 * time.Second}
+	var timeout time.Duration
 	if cfg.HTTPClient != nil {
 		hc := *cfg.HTTPClient
 		c.http = &hc
 		base = hc.Transport
+	} else {
+		// No http.Client.Timeout: net/http would wrap every answer body,
+		// and the verified answer, already in memory, would be copied
+		// again. The verifying transport bounds the attempt instead.
+		t := newTransport()
+		c.http, base, timeout = &http.Client{}, t, DefaultCallTimeout
+		c.idle = t.CloseIdleConnections
 	}
-	c.http.Transport = &auth.Transport{Base: base, Verifier: c.keys, MaxSkew: cr.maxSkew, Now: cr.now}
+	c.http.CheckRedirect = noRedirect
+	c.http.Transport = &auth.Transport{Base: base, Verifier: c.keys, MaxSkew: cr.maxSkew, Now: cr.now, Timeout: timeout}
 	c.core, err = core.NewConn(core.Options{
 		BaseURL:     cr.baseURL,
 		BackupURL:   cr.backup,
