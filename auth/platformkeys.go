@@ -103,7 +103,10 @@ type PlatformKeysConfig struct {
 	// MinRefreshGap is how long a serial that a download did not find
 	// waits before it may trigger another download; DefaultMinRefreshGap
 	// when zero. A serial not seen before triggers one at once, at most one
-	// a second (a new certificate may sign the very next answer).
+	// a second and five per MinRefreshGap (a new certificate may sign the
+	// very next answer; made-up serials on forged notifications must not
+	// drive downloads without bound). A serial that a download started
+	// before its appearance did not bring is looked up again at once.
 	MinRefreshGap time.Duration
 	// FetchTimeout bounds one download; DefaultFetchTimeout when zero.
 	FetchTimeout time.Duration
@@ -163,6 +166,10 @@ type PlatformKeys struct {
 	cur               *flight
 	closed            bool
 	lastSerialRefresh time.Time
+	serialWindow      time.Time            // start of the current budget window
+	serialCount       int                  // downloads unknown serials started in it
+	started           uint64               // downloads started
+	onJoin            func()               // tests: a serial joins a running download
 	missed            map[string]time.Time // serials a download did not find, and when
 	lastEnd           time.Time
 	lastErr           error
@@ -185,8 +192,10 @@ type platformCert struct {
 
 // flight is one download; waiters block on done.
 type flight struct {
-	done chan struct{}
-	err  error
+	done   chan struct{}
+	err    error
+	seq    uint64 // 1 for the first download, and so on
+	serial string // the unknown serial that started it, if one did
 }
 
 // inFetchKey marks the context of a download, to catch a fetcher that
@@ -454,43 +463,84 @@ func (p *PlatformKeys) certs(ctx context.Context) (*certSet, error) {
 // different unknown serials: it bounds what a flood of made-up serials costs.
 const serialBurstGap = time.Second
 
+// maxSerialDownloads bounds the downloads unknown serials trigger within
+// one MinRefreshGap, however many made-up serials forged notifications
+// carry.
+const maxSerialDownloads = 5
+
 // maxMissed bounds the memory of serials that downloads did not find.
 const maxMissed = 1024
 
 // refreshFor downloads the certificates again because an answer names the
-// unknown serial, unless another download is running (it joins it), the
-// serial was already looked for less than minGap ago, or another unknown
-// serial triggered a download less than serialBurstGap ago.
+// unknown serial, unless the serial was already looked for less than
+// minGap ago, another unknown serial triggered a download less than
+// serialBurstGap ago, or unknown serials triggered maxSerialDownloads
+// within minGap. A download under way is joined; when that download
+// started before the serial appeared and did not bring it, the serial is
+// looked up again at once (the new certificate may have been published
+// meanwhile), once.
 func (p *PlatformKeys) refreshFor(ctx context.Context, serial string) error {
 	p.mu.Lock()
-	if set := p.snap.Load(); set != nil && set.bySerial[serial] != nil {
-		p.mu.Unlock()
-		return nil
-	}
-	f := p.cur
-	if f == nil {
-		now := p.now()
-		missedAt, missed := p.missed[serial]
-		if p.closed ||
-			missed && now.Sub(missedAt) < p.minGap ||
-			!p.lastSerialRefresh.IsZero() && now.Sub(p.lastSerialRefresh) < serialBurstGap {
+	appeared := p.started // downloads started before the serial appeared
+	again := false
+	for {
+		if set := p.snap.Load(); set != nil && set.bySerial[serial] != nil {
 			p.mu.Unlock()
 			return nil
 		}
-		p.lastSerialRefresh = now
-		f = p.startLocked("unknown serial " + serial)
-	}
-	p.mu.Unlock()
-	err := p.wait(ctx, f)
-	if set := p.snap.Load(); set == nil || set.bySerial[serial] == nil {
+		f := p.cur
+		if f == nil {
+			if !p.serialDownloadLocked(serial, again) {
+				p.mu.Unlock()
+				return nil
+			}
+			f = p.startLocked("unknown serial " + serial)
+			f.serial = serial
+		} else if p.onJoin != nil {
+			p.onJoin()
+		}
+		p.mu.Unlock()
+		err := p.wait(ctx, f)
+		if set := p.snap.Load(); set != nil && set.bySerial[serial] != nil {
+			return nil
+		}
 		p.mu.Lock()
+		if f.seq <= appeared && f.serial != serial && !again && ctx.Err() == nil {
+			again = true
+			continue
+		}
 		if p.missed == nil || len(p.missed) >= maxMissed {
 			p.missed = map[string]time.Time{}
 		}
 		p.missed[serial] = p.now()
 		p.mu.Unlock()
+		return err
 	}
-	return err
+}
+
+// serialDownloadLocked reports whether an unknown serial may start a
+// download now, and counts it; again marks the second look of refreshFor,
+// which skips serialBurstGap but not the budget. p.mu is held.
+func (p *PlatformKeys) serialDownloadLocked(serial string, again bool) bool {
+	if p.closed {
+		return false
+	}
+	now := p.now()
+	if at, missed := p.missed[serial]; missed && now.Sub(at) < p.minGap {
+		return false
+	}
+	if !again && !p.lastSerialRefresh.IsZero() && now.Sub(p.lastSerialRefresh) < serialBurstGap {
+		return false
+	}
+	if p.serialWindow.IsZero() || now.Sub(p.serialWindow) >= p.minGap {
+		p.serialWindow, p.serialCount = now, 0
+	}
+	if p.serialCount >= maxSerialDownloads {
+		return false
+	}
+	p.serialCount++
+	p.lastSerialRefresh = now
+	return true
 }
 
 // Refresh downloads the certificates now (or waits for the download under
@@ -524,7 +574,8 @@ func (p *PlatformKeys) wait(ctx context.Context, f *flight) error {
 
 // startLocked starts a download; p.mu is held and p is not closed.
 func (p *PlatformKeys) startLocked(trigger string) *flight {
-	f := &flight{done: make(chan struct{})}
+	p.started++
+	f := &flight{done: make(chan struct{}), seq: p.started}
 	p.cur = f
 	p.wg.Add(1)
 	go p.run(f, trigger)

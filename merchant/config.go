@@ -79,6 +79,13 @@ type Config struct {
 	// CertificateRefresh is how often platform certificates are downloaded
 	// again; one hour when zero, never when negative.
 	CertificateRefresh time.Duration
+	// CertificateSerialBackoff, in certificate and transition mode, is how
+	// long a certificate serial that a download did not bring waits before
+	// it may trigger another download, and the window in which unknown
+	// serials (made-up ones on forged notifications, say) trigger at most
+	// five; one minute when zero. A serial that a download started before
+	// its appearance did not bring is looked up again at once.
+	CertificateSerialBackoff time.Duration
 
 	// PartnerMode selects the service-provider mode (服务商): MchID is then
 	// the service provider's, and calls name a sub-merchant.

@@ -76,6 +76,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		CacheDir:        cfg.CertificateCacheDir,
 		CacheKey:        cfg.MchID,
 		RefreshInterval: cfg.CertificateRefresh,
+		MinRefreshGap:   cfg.CertificateSerialBackoff,
 		MaxSkew:         cr.maxSkew,
 		Now:             cr.now,
 		Logger:          cfg.Logger,
