@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -191,5 +193,35 @@ func TestIdempotencyKeyNotReplayedByNetHTTP(t *testing.T) {
 	}
 	if len(keys) != 3 || keys[1] != "K-1" || keys[2] != "K-1" {
 		t.Errorf("Idempotency-Key per request: %q", keys)
+	}
+}
+
+// TestCertificateCacheThroughClient: the client keeps the certificates in
+// a private directory and starts from them; a directory others may write
+// to is a configuration error.
+func TestCertificateCacheThroughClient(t *testing.T) {
+	sb := sandbox.StartTest(t, sandbox.WithKeyMode(sandbox.CertificateMode))
+	dir := filepath.Join(t.TempDir(), "certs")
+	c := certClient(t, sb, func(cfg *wxpay.Config) { cfg.CertificateCacheDir = dir })
+	if err := nativePrepay(c, "CACHE-1"); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	c2 := certClient(t, sb, func(cfg *wxpay.Config) { cfg.CertificateCacheDir = dir })
+	if st := c2.Conn().Keys().Status(); st.Source != "cache" || st.Downloads != 0 {
+		t.Errorf("after a restart: %+v", st)
+	}
+	if err := nativePrepay(c2, "CACHE-2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	cfg := sb.Merchant().Config()
+	cfg.CertificateCacheDir = dir
+	_, err := wxpay.NewClient(context.Background(), cfg)
+	var ce *wxpay.ConfigError
+	if !errors.As(err, &ce) || ce.Field != "CertificateCacheDir" || !strings.Contains(err.Error(), "writable by group or others") {
+		t.Errorf("world-writable cache directory: %v", err)
 	}
 }

@@ -5,13 +5,11 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -91,7 +89,11 @@ type PlatformKeysConfig struct {
 
 	// CacheDir, when set, keeps the downloaded certificates across restarts:
 	// they are loaded from it at construction (no network) and written to it
-	// after each successful download. It is created 0700, the file 0600.
+	// after each successful download. It is created 0700, the file 0600; a
+	// directory that group or others may write to is refused
+	// (ErrInsecureCacheDir). The file holds the download as WeChat Pay
+	// sent it, encrypted under the APIv3 key, so that only certificates
+	// that decrypt and authenticate under this merchant's key are used.
 	CacheDir string
 	// CacheKey tells apart merchants that share CacheDir; use the mchid.
 	CacheKey string
@@ -182,6 +184,7 @@ type certSet struct {
 	newest   *platformCert
 	loaded   time.Time
 	source   string
+	raw      []byte // the encrypted answer they came in, for the cache
 }
 
 type platformCert struct {
@@ -275,7 +278,11 @@ func NewPlatformKeys(cfg PlatformKeysConfig) (*PlatformKeys, error) {
 		if k := sanitizeFileName(cfg.CacheKey); k != "" {
 			name += "-" + k
 		}
-		p.cacheFile = filepath.Join(cfg.CacheDir, name+".pem")
+		if err := checkCacheDir(cfg.CacheDir); err != nil {
+			p.cancel()
+			return nil, err
+		}
+		p.cacheFile = filepath.Join(cfg.CacheDir, name+".json")
 		p.loadCache()
 	}
 	if p.interval > 0 {
@@ -667,10 +674,10 @@ type certificatesAnswer struct {
 	} `json:"data"`
 }
 
-// parseDownload decrypts the certificates of an answer to GET
-// /v3/certificates, verifies the answer's signature with them, and drops
-// the expired ones.
-func (p *PlatformKeys) parseDownload(ctx context.Context, h http.Header, body []byte) (*certSet, error) {
+// decryptAnswer decrypts and checks the certificates of an answer to GET
+// /v3/certificates. AES-GCM under the APIv3 key authenticates each one: only
+// WeChat Pay and the merchant know the key.
+func (p *PlatformKeys) decryptAnswer(body []byte) (map[string]*platformCert, error) {
 	var ans certificatesAnswer
 	if err := json.Unmarshal(body, &ans); err != nil {
 		return nil, fmt.Errorf("auth: the platform certificate answer is not the expected JSON: %w", err)
@@ -701,6 +708,17 @@ func (p *PlatformKeys) parseDownload(ctx context.Context, h http.Header, body []
 	}
 	if len(certs) == 0 {
 		return nil, errors.New("auth: the platform certificate answer holds no AEAD_AES_256_GCM certificate")
+	}
+	return certs, nil
+}
+
+// parseDownload decrypts the certificates of an answer to GET
+// /v3/certificates, verifies the answer's signature with them, and drops
+// the expired ones.
+func (p *PlatformKeys) parseDownload(ctx context.Context, h http.Header, body []byte) (*certSet, error) {
+	certs, err := p.decryptAnswer(body)
+	if err != nil {
+		return nil, err
 	}
 	old := p.snap.Load()
 	v := VerifierFunc(func(_ context.Context, serial string, msg []byte, sig string) error {
@@ -742,7 +760,9 @@ func (p *PlatformKeys) parseDownload(ctx context.Context, h http.Header, body []
 	if len(certs) == 0 {
 		return nil, fmt.Errorf("auth: every downloaded platform certificate has expired (the last on %s): check this machine's clock", newestExpired.Format(time.RFC3339))
 	}
-	return newCertSet(certs, now, "download"), nil
+	set := newCertSet(certs, now, "download")
+	set.raw = body
+	return set, nil
 }
 
 func newCertSet(certs map[string]*platformCert, now time.Time, source string) *certSet {
@@ -823,80 +843,6 @@ func jitter(d time.Duration) time.Duration {
 		return d
 	}
 	return d - d/10 + rand.N(d/5+1)
-}
-
-// loadCache reads the cached certificates, if any, as the initial set.
-func (p *PlatformKeys) loadCache() {
-	b, err := os.ReadFile(p.cacheFile)
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			p.warn("wxpay: reading the platform certificate cache failed", err)
-		}
-		return
-	}
-	now := p.now()
-	certs := make(map[string]*platformCert)
-	for rest := b; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			p.warn("wxpay: ignoring an unreadable certificate in the platform certificate cache", err)
-			continue
-		}
-		pub, ok := c.PublicKey.(*rsa.PublicKey)
-		if !ok || !now.Before(c.NotAfter) {
-			continue
-		}
-		s := SerialNumber(c)
-		certs[s] = &platformCert{serial: s, cert: c, pub: pub}
-	}
-	if len(certs) > 0 {
-		p.snap.Store(newCertSet(certs, now, "cache"))
-	}
-}
-
-// writeCache saves set to the cache file atomically (write, sync, rename).
-func (p *PlatformKeys) writeCache(set *certSet) {
-	if p.cacheFile == "" {
-		return
-	}
-	dir := filepath.Dir(p.cacheFile)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		p.warn("wxpay: creating the platform certificate cache directory failed", err)
-		return
-	}
-	f, err := os.CreateTemp(dir, ".wxpay-platform-*.tmp")
-	if err != nil {
-		p.warn("wxpay: writing the platform certificate cache failed", err)
-		return
-	}
-	tmp := f.Name()
-	err = f.Chmod(0o600)
-	for _, s := range set.serials() {
-		if err == nil {
-			err = pem.Encode(f, &pem.Block{Type: "CERTIFICATE", Bytes: set.bySerial[s].cert.Raw})
-		}
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, p.cacheFile)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		p.warn("wxpay: writing the platform certificate cache failed", err)
-	}
 }
 
 func (p *PlatformKeys) warn(msg string, err error) {

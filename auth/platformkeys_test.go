@@ -369,7 +369,7 @@ func TestPlatformKeysCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	p1.Close()
-	file := filepath.Join(dir, "wxpay-platform-certificates-1900000001.pem")
+	file := filepath.Join(dir, "wxpay-platform-certificates-1900000001.json")
 	fi, err := os.Stat(file)
 	if err != nil {
 		t.Fatal(err)

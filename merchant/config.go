@@ -74,7 +74,9 @@ type Config struct {
 	// auth.TransitionMode while moving from certificates to the public key.
 	KeyMode auth.KeyMode
 	// CertificateCacheDir, in certificate mode, keeps the downloaded
-	// platform certificates across restarts.
+	// platform certificates across restarts, as WeChat Pay sent them:
+	// encrypted under the APIv3 key, which authenticates them when they are
+	// read back. A directory writable by group or others is refused.
 	CertificateCacheDir string
 	// CertificateRefresh is how often platform certificates are downloaded
 	// again; one hour when zero, never when negative.

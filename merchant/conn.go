@@ -91,6 +91,9 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		kc.PublicKeyID, kc.PublicKey = cr.pubID, cr.pub
 	}
 	if c.keys, err = auth.NewPlatformKeys(kc); err != nil {
+		if errors.Is(err, auth.ErrInsecureCacheDir) {
+			return nil, cfgErr("CertificateCacheDir", "%v", strings.TrimPrefix(err.Error(), "auth: "))
+		}
 		return nil, err
 	}
 	var base http.RoundTripper
