@@ -1,12 +1,17 @@
 package wxpay_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -223,5 +228,65 @@ func TestCertificateCacheThroughClient(t *testing.T) {
 	var ce *wxpay.ConfigError
 	if !errors.As(err, &ce) || ce.Field != "CertificateCacheDir" || !strings.Contains(err.Error(), "writable by group or others") {
 		t.Errorf("world-writable cache directory: %v", err)
+	}
+}
+
+// TestResendPolicyAgainstSandbox: the sandbox drops the connection of the
+// first request. The prepay (out_trade_no) is sent again and creates its
+// order once; RespondToComplaint (no business key) is not, and says the
+// request may have taken effect.
+func TestResendPolicyAgainstSandbox(t *testing.T) {
+	sb, err := sandbox.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The whole request arrives before the connection drops: the
+		// server could have acted on it.
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		mu.Lock()
+		seen[r.URL.Path]++
+		mu.Unlock()
+		sb.Handler().ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	count := func(path string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen[path]
+	}
+	cfg := sb.Merchant().Config()
+	cfg.BaseURL, cfg.NotifyURL = srv.URL, "http://127.0.0.1:9/notify"
+	c, err := wxpay.NewClient(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, target := range []string{"NativePrepay", "RespondToComplaint"} {
+		if _, err := sb.Inject(sandbox.Fault{Target: target, Kind: sandbox.FaultReset, Count: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var meta wxpay.ResponseMeta
+	if _, err := c.Payments.NativePrepay(context.Background(), &payments.NativePrepayInput{Description: "d", OutTradeNo: "RESEND-1", Amount: payments.Amount{Total: 1}}, wxpay.CaptureResponse(&meta)); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := sb.OrderState("", "RESEND-1"); err != nil || st != "NOTPAY" {
+		t.Errorf("order after a resent prepay: %q %v", st, err)
+	}
+	if n := count("/v3/pay/transactions/native"); n != 2 || meta.Attempts != 2 {
+		t.Errorf("prepay: the sandbox saw %d requests, the client counts %d; want 2", n, meta.Attempts)
+	}
+	err = c.Complaints.RespondToComplaint(context.Background(), "200201820200101080076610000", &complaints.RespondToComplaintRequest{
+		ComplaintedMchID: cfg.MchID, ResponseContent: "已处理"}, wxpay.CaptureResponse(&meta))
+	if n := count("/v3/merchant-service/complaints-v2/200201820200101080076610000/response"); n != 1 || meta.Attempts != 1 {
+		t.Errorf("RespondToComplaint: the sandbox saw %d requests, the client counts %d; want 1", n, meta.Attempts)
+	}
+	if err == nil || !strings.Contains(err.Error(), "may have taken effect: query before repeating") {
+		t.Errorf("RespondToComplaint after a reset: %v", err)
 	}
 }

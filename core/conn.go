@@ -594,7 +594,7 @@ func retryableNetError(err error) bool {
 	if errors.As(err, &ue) && (strings.Contains(ue.Err.Error(), "x509") || strings.Contains(ue.Err.Error(), "tls:")) {
 		return false
 	}
-	if isDialError(err) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) {
+	if isDialError(err) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) {
 		return true
 	}
 	var ne net.Error
