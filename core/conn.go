@@ -449,6 +449,10 @@ func (c *Conn) send(ctx context.Context, op *Operation, uri string, payload, sig
 		retry := apiErr.Retryable() && attempt < attempts && (safe || resp.StatusCode == http.StatusTooManyRequests)
 		c.logAttempt(ctx, op, attempt, resp, nil, time.Since(start), retry)
 		if !retry {
+			if apiErr.StatusCode >= 500 && op.Method != http.MethodGet && op.Method != http.MethodHead && apiErr.Hint == "" {
+				// A 5xx may come after WeChat Pay acted.
+				apiErr.Hint = mayTakeEffect
+			}
 			return nil, apiErr
 		}
 		if err := c.sleep(ctx, c.backoff(attempt, resp)); err != nil {
