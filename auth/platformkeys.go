@@ -405,7 +405,7 @@ func (p *PlatformKeys) Encryptor(ctx context.Context) (serial string, encrypt fu
 	}
 	set, err := p.certs(ctx)
 	if err != nil {
-		return "", nil, fmt.Errorf("auth: no platform certificate to encrypt with: %w", err)
+		return "", nil, fmt.Errorf("auth: no platform certificate to encrypt with: %w", &KeysError{Err: err})
 	}
 	c := set.newest
 	return c.serial, func(s string) (string, error) { return EncryptOAEP(c.pub, s) }, nil
