@@ -172,10 +172,14 @@ func TestUnsafeOperationResentWhenUnsent(t *testing.T) {
 func TestIdempotencyKeyNotReplayedByNetHTTP(t *testing.T) {
 	k := wxtest.LoadKeys(t)
 	var n atomic.Int32
-	var keys []string
+	var mu sync.Mutex
+	var keys, nonces []string
 	srv := wxtest.NewServer(t, k, func(r *wxtest.Request) wxtest.Reply {
 		i := n.Add(1)
+		mu.Lock()
 		keys = append(keys, r.Header.Get("Idempotency-Key"))
+		nonces = append(nonces, r.Auth.Nonce)
+		mu.Unlock()
 		if i == 2 {
 			return wxtest.Reply{Reset: true} // on the reused connection
 		}
@@ -193,11 +197,18 @@ func TestIdempotencyKeyNotReplayedByNetHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if got := int(n.Load()) - 1; meta.Attempts != got || got != 2 {
 		t.Errorf("the server saw %d requests of the call, the client counts %d attempts; want 2 and 2", got, meta.Attempts)
 	}
 	if len(keys) != 3 || keys[1] != "K-1" || keys[2] != "K-1" {
 		t.Errorf("Idempotency-Key per request: %q", keys)
+	}
+	// The client resent it, signed afresh; net/http would have replayed
+	// the same bytes.
+	if len(nonces) == 3 && nonces[1] == nonces[2] {
+		t.Error("net/http replayed the request by itself")
 	}
 }
 

@@ -466,15 +466,16 @@ func (c *Conn) attempt(ctx context.Context, op *Operation, base, uri string, bod
 	if err != nil {
 		return nil, err
 	}
-	if body != nil {
-		// Not a *bytes.Reader: net/http gets no GetBody and so never
-		// resends the body by itself (see payload).
-		p := &payload{}
-		p.Reset(body)
-		req.Body, req.ContentLength = p, int64(len(body))
-		if len(body) == 0 {
-			req.Body = http.NoBody
-		}
+	if len(body) > 0 {
+		// Set by hand, without GetBody: net/http then never sends the
+		// body again by itself, even with an Idempotency-Key header
+		// (which makes it treat a POST as replayable); resending is send's
+		// decision alone, and counted. A NopCloser around a
+		// *bytes.Reader is still known to net/http as in memory, so the
+		// headers and body go out in one write.
+		req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	} else if body != nil {
+		req.Body = http.NoBody
 	}
 	for k, v := range extra {
 		req.Header[http.CanonicalHeaderKey(k)] = v

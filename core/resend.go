@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -94,12 +93,3 @@ func mayResend(safe bool, err error, t *sendTrace) bool {
 func hasIdempotencyKey(h http.Header) bool {
 	return h != nil && h.Get("Idempotency-Key") != ""
 }
-
-// payload is a request body that net/http cannot rewind (no GetBody):
-// net/http then never sends a request again by itself once its body was
-// written, even with an Idempotency-Key header (which makes net/http treat
-// a POST as replayable). Resending is Conn's decision alone, and counted.
-type payload struct{ bytes.Reader }
-
-// Close does nothing.
-func (p *payload) Close() error { return nil }
