@@ -184,7 +184,8 @@ type certSet struct {
 	newest   *platformCert
 	loaded   time.Time
 	source   string
-	raw      []byte // the encrypted answer they came in, for the cache
+	raw      []byte    // the encrypted answer they came in, for the cache
+	until    time.Time // when the last of them expires
 }
 
 type platformCert struct {
@@ -769,6 +770,9 @@ func newCertSet(certs map[string]*platformCert, now time.Time, source string) *c
 	s := &certSet{bySerial: certs, loaded: now, source: source}
 	var newestValid, newestAny *platformCert
 	for _, c := range certs {
+		if c.cert.NotAfter.After(s.until) {
+			s.until = c.cert.NotAfter
+		}
 		if newestAny == nil || later(c, newestAny) {
 			newestAny = c
 		}

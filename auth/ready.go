@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Ready returns nil when the store holds a key to verify answers with, and
@@ -11,13 +12,26 @@ import (
 // client calls it before sending a request whose answer must be verified,
 // so that a wrong APIv3 key or an unreachable certificate endpoint stops
 // the call before WeChat Pay sees it. Its errors are *KeysError values. In
-// public-key and transition mode the public key is always usable.
+// public-key and transition mode the public key is always usable. When
+// every certificate held has expired, it downloads them again.
 func (p *PlatformKeys) Ready(ctx context.Context) error {
-	if p.pub != nil || p.fetch == nil || p.snap.Load() != nil {
+	if p.pub != nil || p.fetch == nil {
 		return nil
 	}
-	if _, err := p.certs(ctx); err != nil {
-		return &KeysError{Err: err}
+	set := p.snap.Load()
+	if set == nil {
+		if _, err := p.certs(ctx); err != nil {
+			return &KeysError{Err: err}
+		}
+		return nil
+	}
+	if p.now().Before(set.until) {
+		return nil
+	}
+	// Every certificate held has expired (the refreshes failed for
+	// years, or the clock jumped): nothing could verify the answer.
+	if err := p.Refresh(ctx); err != nil {
+		return &KeysError{Err: fmt.Errorf("auth: every platform certificate held has expired and downloading new ones failed: %w", err)}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,5 +129,32 @@ func TestPlatformKeysNotYetValid(t *testing.T) {
 	w.clock.Advance(25 * time.Hour)
 	if err := w.check(p, w.answer(t, w.key2, SerialNumber(future))); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPlatformKeysReadyAfterExpiry: when every certificate held has
+// expired, Ready downloads new ones before a call is sent, and reports
+// the failure when there are none.
+func TestPlatformKeysReadyAfterExpiry(t *testing.T) {
+	w := newKeyWorld(t)
+	p := w.store(t, w.config())
+	ctx := context.Background()
+	if err := p.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(4 * 365 * 24 * time.Hour) // cert1 expired, cert2 not
+	w.wechat.set(func(x *fakeWeChat) { x.certs, x.signKey, x.signSerial = []*x509.Certificate{w.cert2}, w.key2, SerialNumber(w.cert2) })
+	calls := w.wechat.calls.Load()
+	if err := p.Ready(ctx); err != nil || w.wechat.calls.Load() != calls+1 {
+		t.Fatalf("%v after %d downloads", err, w.wechat.calls.Load()-calls)
+	}
+	if err := p.Ready(ctx); err != nil || w.wechat.calls.Load() != calls+1 {
+		t.Fatalf("a held, valid certificate: %v after %d downloads", err, w.wechat.calls.Load()-calls)
+	}
+	w.clock.Advance(5 * 365 * 24 * time.Hour)
+	w.wechat.set(func(x *fakeWeChat) { x.err = errors.New("unreachable") })
+	var ke *KeysError
+	if err := p.Ready(ctx); !errors.As(err, &ke) || !strings.Contains(err.Error(), "expired") {
+		t.Errorf("got %v", err)
 	}
 }
