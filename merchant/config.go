@@ -116,8 +116,8 @@ type Config struct {
 	// idle connections, bounded dialing and TLS handshakes, and
 	// DefaultCallTimeout per attempt when the call's context has no
 	// deadline; Close releases its connections. An HTTPClient whose
-	// transport skips certificate verification or allows TLS below 1.2 is
-	// refused.
+	// *http.Transport skips certificate verification or allows TLS below
+	// 1.2 is refused (other RoundTrippers cannot be inspected).
 	HTTPClient *http.Client
 	// DangerouslyAllowInsecureTransport lets BaseURL be plain HTTP on a
 	// non-loopback host and HTTPClient skip TLS verification or allow
@@ -129,7 +129,8 @@ type Config struct {
 	// refreshes, never keys, signatures or bodies; nil disables logging.
 	Logger *slog.Logger
 	// MaxAttempts bounds how often one call is sent (retries only follow
-	// connection errors, 429 and retryable 5xx); 3 when zero.
+	// connection errors, 429 and retryable 5xx, and only for requests safe
+	// to repeat: see core.Operation.ResendSafe); 3 when zero.
 	MaxAttempts int
 	// MaxClockSkew is the clock difference accepted on signed answers;
 	// five minutes when zero.
