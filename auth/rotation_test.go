@@ -143,7 +143,9 @@ func TestPlatformKeysReadyAfterExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.clock.Advance(4 * 365 * 24 * time.Hour) // cert1 expired, cert2 not
-	w.wechat.set(func(x *fakeWeChat) { x.certs, x.signKey, x.signSerial = []*x509.Certificate{w.cert2}, w.key2, SerialNumber(w.cert2) })
+	w.wechat.set(func(x *fakeWeChat) {
+		x.certs, x.signKey, x.signSerial = []*x509.Certificate{w.cert2}, w.key2, SerialNumber(w.cert2)
+	})
 	calls := w.wechat.calls.Load()
 	if err := p.Ready(ctx); err != nil || w.wechat.calls.Load() != calls+1 {
 		t.Fatalf("%v after %d downloads", err, w.wechat.calls.Load()-calls)
