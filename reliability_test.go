@@ -301,3 +301,28 @@ func TestResendPolicyAgainstSandbox(t *testing.T) {
 		t.Errorf("RespondToComplaint after a reset: %v", err)
 	}
 }
+
+// TestUnverifiableAnswerSaysQueryFirst: an answer that does not verify
+// came after WeChat Pay may have acted: the error says so, once, and the
+// call is not retried.
+func TestUnverifiableAnswerSaysQueryFirst(t *testing.T) {
+	k := wxtest.LoadKeys(t)
+	var n atomic.Int32
+	srv := wxtest.NewServer(t, k, func(*wxtest.Request) wxtest.Reply {
+		n.Add(1)
+		return wxtest.Reply{Body: `{"code_url":"x"}`, BadSignature: true}
+	})
+	c := newClient(t, srv, nil)
+	err := nativePrepay(c, "UNVERIFIED-1")
+	if !errors.Is(err, wxpay.ErrVerification) || n.Load() != 1 {
+		t.Fatalf("%v after %d sends", err, n.Load())
+	}
+	if strings.Count(err.Error(), "may have taken effect: query before repeating") != 1 || strings.Contains(err.Error(), "retrying") {
+		t.Errorf("message: %v", err)
+	}
+	// A query that does not verify changed nothing: no such advice.
+	_, err = c.Payments.QueryOrderByOutTradeNo(context.Background(), "UNVERIFIED-1", nil)
+	if !errors.Is(err, wxpay.ErrVerification) || strings.Contains(err.Error(), "may have taken effect") {
+		t.Errorf("query: %v", err)
+	}
+}
