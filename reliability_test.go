@@ -326,3 +326,30 @@ func TestUnverifiableAnswerSaysQueryFirst(t *testing.T) {
 		t.Errorf("query: %v", err)
 	}
 }
+
+// TestCheckPublicKeyMode: in public-key mode Check proves the signing
+// credentials: the sandbox accepts them (and answers 404: no platform
+// certificate), or rejects a merchant id it does not know.
+func TestCheckPublicKeyMode(t *testing.T) {
+	sb := sandbox.StartTest(t, sandbox.WithKeyMode(sandbox.PublicKeyMode))
+	cfg := sb.Merchant().Config()
+	c, err := wxpay.NewClient(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Check(context.Background()); err != nil {
+		t.Fatalf("good credentials: %v", err)
+	}
+	cfg.MchID = "1900000999"
+	bad, err := wxpay.NewClient(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	err = bad.Check(context.Background())
+	var apiErr *wxpay.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized || strings.Count(err.Error(), "Check") != 1 {
+		t.Errorf("an unknown merchant: %v", err)
+	}
+}

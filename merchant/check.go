@@ -62,8 +62,5 @@ func (c *Conn) Check(ctx context.Context) error {
 	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && (core.IsCode(err, "RESOURCE_NOT_EXISTS") || core.IsCode(err, "NOT_FOUND")) {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("wxpay: Check: %w", err)
-	}
-	return nil
+	return err // names the operation Check already
 }
