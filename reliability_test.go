@@ -3,6 +3,7 @@ package wxpay_test
 import (
 	"bytes"
 	"context"
+	"crypto/rsa"
 	"errors"
 	"io"
 	"net"
@@ -23,6 +24,33 @@ import (
 	"github.com/gowxpay/wxpay/internal/wxtest"
 	"github.com/gowxpay/wxpay/sandbox"
 )
+
+// testKeys and testSpec are made once for the sandboxes of these tests:
+// loading the spec and generating keys are most of a sandbox's start-up.
+var (
+	testKeys = sync.OnceValues(func() ([]*rsa.PrivateKey, error) { return sandbox.GenerateKeys(8) })
+	testSpec = sync.OnceValues(sandbox.DefaultSpec)
+)
+
+// sandboxOptions are the shared keys and spec.
+func sandboxOptions(t *testing.T) []sandbox.Option {
+	t.Helper()
+	keys, err := testKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := testSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []sandbox.Option{sandbox.WithKeys(keys...), sandbox.WithSpec(spec)}
+}
+
+// startTestSandbox starts a sandbox with the shared keys and spec.
+func startTestSandbox(t *testing.T, opts ...sandbox.Option) *sandbox.Server {
+	t.Helper()
+	return sandbox.StartTest(t, append(sandboxOptions(t), opts...)...)
+}
 
 // certClient is a certificate-mode client of the sandbox's merchant.
 func certClient(t *testing.T, sb *sandbox.Server, edit func(*wxpay.Config)) *wxpay.Client {
@@ -50,7 +78,7 @@ func nativePrepay(c *wxpay.Client, out string) error {
 // sent, saying why, and the sandbox holds no order; Check says the same at
 // start-up.
 func TestWrongAPIv3KeyCreatesNoOrder(t *testing.T) {
-	sb := sandbox.StartTest(t, sandbox.WithKeyMode(sandbox.CertificateMode))
+	sb := startTestSandbox(t, sandbox.WithKeyMode(sandbox.CertificateMode))
 	c := certClient(t, sb, func(cfg *wxpay.Config) { cfg.APIv3Key = strings.Repeat("k", 32) })
 	err := nativePrepay(c, "WRONGKEY-1")
 	if !errors.Is(err, wxpay.ErrNotSent) || !errors.Is(err, auth.ErrDecrypt) {
@@ -78,7 +106,7 @@ func TestWrongAPIv3KeyCreatesNoOrder(t *testing.T) {
 // download stops the call before it is sent; errors.As does not take the
 // download's retryable 500 for the call's answer.
 func TestCertificateDownloadFailureSendsNothing(t *testing.T) {
-	sb := sandbox.StartTest(t, sandbox.WithKeyMode(sandbox.CertificateMode))
+	sb := startTestSandbox(t, sandbox.WithKeyMode(sandbox.CertificateMode))
 	if _, err := sb.Inject(sandbox.Fault{Target: "/v3/certificates", Kind: sandbox.FaultError, Status: 500}); err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +129,7 @@ func TestCertificateDownloadFailureSendsNothing(t *testing.T) {
 
 // TestCallAfterClose: nothing is sent after Close.
 func TestCallAfterClose(t *testing.T) {
-	sb := sandbox.StartTest(t, sandbox.WithKeyMode(sandbox.CertificateMode))
+	sb := startTestSandbox(t, sandbox.WithKeyMode(sandbox.CertificateMode))
 	c := certClient(t, sb, nil)
 	c.Close()
 	err := nativePrepay(c, "CLOSED-1")
@@ -216,7 +244,7 @@ func TestIdempotencyKeyNotReplayedByNetHTTP(t *testing.T) {
 // a private directory and starts from them; a directory others may write
 // to is a configuration error.
 func TestCertificateCacheThroughClient(t *testing.T) {
-	sb := sandbox.StartTest(t, sandbox.WithKeyMode(sandbox.CertificateMode))
+	sb := startTestSandbox(t, sandbox.WithKeyMode(sandbox.CertificateMode))
 	dir := filepath.Join(t.TempDir(), "certs")
 	c := certClient(t, sb, func(cfg *wxpay.Config) { cfg.CertificateCacheDir = dir })
 	if err := nativePrepay(c, "CACHE-1"); err != nil {
@@ -247,7 +275,7 @@ func TestCertificateCacheThroughClient(t *testing.T) {
 // order once; RespondToComplaint (no business key) is not, and says the
 // request may have taken effect.
 func TestResendPolicyAgainstSandbox(t *testing.T) {
-	sb, err := sandbox.New()
+	sb, err := sandbox.New(sandboxOptions(t)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +359,7 @@ func TestUnverifiableAnswerSaysQueryFirst(t *testing.T) {
 // credentials: the sandbox accepts them (and answers 404: no platform
 // certificate), or rejects a merchant id it does not know.
 func TestCheckPublicKeyMode(t *testing.T) {
-	sb := sandbox.StartTest(t, sandbox.WithKeyMode(sandbox.PublicKeyMode))
+	sb := startTestSandbox(t, sandbox.WithKeyMode(sandbox.PublicKeyMode))
 	cfg := sb.Merchant().Config()
 	c, err := wxpay.NewClient(context.Background(), cfg)
 	if err != nil {

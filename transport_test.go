@@ -135,7 +135,7 @@ func newConns(t *testing.T, c *wxpay.Client, workers, calls int, rounds bool) in
 // default transport keeps two and opens new ones all the time.
 func TestConnectionReuseUnderLoad(t *testing.T) {
 	const workers, calls = 16, 240
-	sb := sandbox.StartTest(t)
+	sb := startTestSandbox(t)
 	cfg := sb.Merchant().Config()
 	cfg.NotifyURL = "http://127.0.0.1:9/notify"
 	mk := func(hc *http.Client) *wxpay.Client {
