@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +17,8 @@ import (
 	"time"
 
 	"github.com/gowxpay/wxpay"
+	"github.com/gowxpay/wxpay/auth"
+	"github.com/gowxpay/wxpay/core"
 	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/internal/wxtest"
 	"github.com/gowxpay/wxpay/sandbox"
@@ -209,3 +213,52 @@ func TestCloseReleasesConnections(t *testing.T) {
 }
 
 func pct(n, of int) float64 { return 100 * float64(n) / float64(of) }
+
+// TestAttemptTimeoutRetried: the per-attempt timeout of the verifying
+// transport ends a stalled attempt; a request safe to repeat is sent
+// again, one that is not (and was sent whole) is not, and says so.
+func TestAttemptTimeoutRetried(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // the whole request arrives
+		if n.Add(1) == 1 {
+			<-r.Context().Done() // stalls until the client gives up
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Wechatpay-Timestamp", strconv.FormatInt(time.Now().Unix(), 10))
+		h.Set("Wechatpay-Nonce", "n")
+		h.Set("Wechatpay-Serial", "S")
+		h.Set("Wechatpay-Signature", "c2ln")
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	verifier := auth.VerifierFunc(func(context.Context, string, []byte, string) error { return nil })
+	k := wxtest.LoadKeys(t)
+	signer, err := auth.NewRequestSigner(k.MchID, k.MerchantSerial, auth.RSASigner{Key: k.MerchantKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := core.NewConn(core.Options{
+		BaseURL:    srv.URL,
+		HTTPClient: &http.Client{Transport: &auth.Transport{Verifier: verifier, Timeout: 50 * time.Millisecond}},
+		Authorizer: signer,
+		Sleep:      func(context.Context, time.Duration) error { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	safe := &core.Operation{ID: "Safe", Method: "POST", Path: "/v3/x", ResendSafe: true}
+	unsafe := &core.Operation{ID: "Unsafe", Method: "POST", Path: "/v3/y"}
+	var meta core.ResponseMeta
+	_, err = conn.RawOp(context.Background(), safe, "/v3/x", []byte(`{}`), core.CaptureResponse(&meta))
+	if n.Load() != 2 || meta.Attempts != 2 {
+		t.Errorf("safe: %v after %d sends (%d counted)", err, n.Load(), meta.Attempts)
+	}
+	n.Store(0)
+	_, err = conn.RawOp(context.Background(), unsafe, "/v3/y", []byte(`{}`))
+	if n.Load() != 1 || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "may have taken effect") {
+		t.Errorf("unsafe: %v after %d sends", err, n.Load())
+	}
+}

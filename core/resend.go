@@ -82,7 +82,13 @@ func neverSent(err error, t *sendTrace) bool {
 // mayResend reports whether an attempt that failed with the network error
 // err may be sent again; safe is whether the call may be repeated at all.
 func mayResend(safe bool, err error, t *sendTrace) bool {
-	if !retryableNetError(err) {
+	if errors.Is(err, ErrVerification) {
+		return false
+	}
+	// send asks only while the call's context lives: a deadline here is
+	// the attempt's own timeout (auth.Transport.Timeout), after which the
+	// request may be sent again like after any other timeout.
+	if !retryableNetError(err) && !errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
 	return safe || neverSent(err, t)
