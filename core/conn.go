@@ -464,7 +464,7 @@ func (c *Conn) send(ctx context.Context, op *Operation, uri string, payload, sig
 func (c *Conn) attempt(ctx context.Context, op *Operation, base, uri string, body, signBody []byte, contentType, serial string, extra http.Header) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, op.Method, base+uri, nil)
 	if err != nil {
-		return nil, err
+		return nil, &notSentError{err}
 	}
 	if len(body) > 0 {
 		// Set by hand, without GetBody: net/http then never sends the
@@ -485,7 +485,7 @@ func (c *Conn) attempt(ctx context.Context, op *Operation, base, uri string, bod
 	// (RawPath and RawQuery), so it need not be derived again.
 	authz, err := c.authz.Authorize(op.Method, c.basePath+uri, signBody)
 	if err != nil {
-		return nil, err
+		return nil, &notSentError{err}
 	}
 	h := req.Header
 	h["Authorization"] = []string{authz}

@@ -83,3 +83,22 @@ func TestBeforeStopsTheCall(t *testing.T) {
 		t.Errorf("%v; %d sent, %d attempts", err, n.Load(), meta.Attempts)
 	}
 }
+
+type failingAuthz struct{}
+
+func (failingAuthz) Authorize(string, string, []byte) (string, error) {
+	return "", errors.New("the signer failed")
+}
+
+// TestSigningFailureIsNotSent: a request that could not be signed never
+// left: its error says so and does not advise querying.
+func TestSigningFailureIsNotSent(t *testing.T) {
+	c, err := NewConn(Options{BaseURL: "http://127.0.0.1:1", HTTPClient: http.DefaultClient, Authorizer: failingAuthz{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Do(context.Background(), &Operation{ID: "Op", Method: "POST", Path: "/v3/x", ResendSafe: true}, "/v3/x", map[string]int{}, nil, nil)
+	if !errors.Is(err, ErrNotSent) || strings.Contains(err.Error(), mayTakeEffect) {
+		t.Errorf("got %v", err)
+	}
+}
