@@ -40,9 +40,11 @@ func (p *PlatformKeys) Ready(ctx context.Context) error {
 // download failed, or the certificates it brought did not check out. Its
 // text names the cause. errors.Is finds the causes a program acts on
 // (ErrDecrypt for a wrong APIv3 key, ErrNoPlatformCertificate, ErrClosed,
-// ErrCertificate, core.ErrVerification, context errors); errors.As does not
-// find the download's *core.APIError, so that a call's error is not taken
-// for the download's retryable 5xx. Err holds the whole cause.
+// ErrCertificate, context errors); errors.As does not find the download's
+// *core.APIError, nor errors.Is core.ErrVerification when the download's
+// own signature failed, so that a call's error is not taken for the
+// download's retryable 5xx or for an unverifiable answer to the call. Err
+// holds the whole cause.
 type KeysError struct {
 	Err error
 }
@@ -59,10 +61,6 @@ func (e *KeysError) Unwrap() []error {
 		if errors.Is(e.Err, c) {
 			out = append(out, c)
 		}
-	}
-	var ve *VerificationError
-	if errors.As(e.Err, &ve) {
-		out = append(out, ve)
 	}
 	return out
 }
