@@ -4,17 +4,21 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gowxpay/wxpay"
 	"github.com/gowxpay/wxpay/auth"
@@ -379,5 +383,43 @@ func TestCheckPublicKeyMode(t *testing.T) {
 	var apiErr *wxpay.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized || strings.Count(err.Error(), "Check") != 1 {
 		t.Errorf("an unknown merchant: %v", err)
+	}
+}
+
+// TestForgedNotificationSerialsBounded: forged notifications, each naming a
+// different made-up certificate serial, drive at most a handful of
+// certificate downloads per CertificateSerialBackoff, however many arrive.
+func TestForgedNotificationSerialsBounded(t *testing.T) {
+	sb := startTestSandbox(t, sandbox.WithKeyMode(sandbox.CertificateMode))
+	var now atomic.Int64
+	now.Store(time.Now().UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()) }
+	c := certClient(t, sb, func(cfg *wxpay.Config) {
+		cfg.Now, cfg.CertificateSerialBackoff, cfg.CertificateRefresh = clock, 10*time.Minute, -1
+	})
+	if err := nativePrepay(c, "FORGED-1"); err != nil {
+		t.Fatal(err)
+	}
+	parser, err := c.CallbackParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := c.Conn().Keys().Status().Downloads
+	sig := base64.StdEncoding.EncodeToString(make([]byte, 256))
+	for i := 0; i < 100; i++ {
+		now.Add(int64(2 * time.Second)) // more than a second apart: 200 s in all
+		h := http.Header{}
+		h.Set("Wechatpay-Timestamp", strconv.FormatInt(clock().Unix(), 10))
+		h.Set("Wechatpay-Nonce", "forged")
+		h.Set("Wechatpay-Serial", fmt.Sprintf("%040X", i+1))
+		h.Set("Wechatpay-Signature", sig)
+		if _, err := parser.Parse(context.Background(), h, []byte(`{"id":"forged"}`)); !errors.Is(err, wxpay.ErrVerification) {
+			t.Fatalf("forged notification %d: %v", i, err)
+		}
+	}
+	if got := c.Conn().Keys().Status().Downloads - before; got > 5 {
+		t.Errorf("100 forged serials drove %d certificate downloads; want at most 5", got)
+	} else {
+		t.Logf("100 forged serials drove %d certificate downloads", got)
 	}
 }
