@@ -423,3 +423,16 @@ func TestForgedNotificationSerialsBounded(t *testing.T) {
 		t.Logf("100 forged serials drove %d certificate downloads", got)
 	}
 }
+
+// TestCheckTransitionMode: in transition mode Check downloads the
+// certificates, their answer signed with the public key.
+func TestCheckTransitionMode(t *testing.T) {
+	sb := startTestSandbox(t, sandbox.WithKeyMode(sandbox.TransitionMode))
+	c := certClient(t, sb, func(cfg *wxpay.Config) { cfg.KeyMode = wxpay.TransitionMode })
+	if err := c.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Conn().Keys().Status(); st.Downloads != 1 || len(st.Keys) < 2 {
+		t.Errorf("status after Check: %+v", st)
+	}
+}
