@@ -50,7 +50,9 @@ import "github.com/gowxpay/wxpay/merchant"
 //		// auth.TransitionMode while moving from certificates to the public key.
 //		KeyMode auth.KeyMode
 //		// CertificateCacheDir, in certificate mode, keeps the downloaded
-//		// platform certificates across restarts.
+//		// platform certificates across restarts, as WeChat Pay sent them:
+//		// encrypted under the APIv3 key, which authenticates them when they are
+//		// read back. A directory writable by group or others is refused.
 //		CertificateCacheDir string
 //		// CertificateCache, in certificate mode and instead of
 //		// CertificateCacheDir, keeps them in a store the instances of a
@@ -59,6 +61,13 @@ import "github.com/gowxpay/wxpay/merchant"
 //		// CertificateRefresh is how often platform certificates are downloaded
 //		// again; one hour when zero, never when negative.
 //		CertificateRefresh time.Duration
+//		// CertificateSerialBackoff, in certificate and transition mode, is how
+//		// long a certificate serial that a download did not bring waits before
+//		// it may trigger another download, and the window in which unknown
+//		// serials (made-up ones on forged notifications, say) trigger at most
+//		// five; one minute when zero. A serial that a download started before
+//		// its appearance did not bring is looked up again at once.
+//		CertificateSerialBackoff time.Duration
 //
 //		// PartnerMode selects the service-provider mode (服务商): MchID is then
 //		// the service provider's, and calls name a sub-merchant.
@@ -86,14 +95,27 @@ import "github.com/gowxpay/wxpay/merchant"
 //		Failover  bool
 //		BackupURL string
 //
-//		// HTTPClient is copied, and its Transport wrapped with verification; a
-//		// client with a 30-second timeout when nil.
+//		// HTTPClient is copied, and its Transport wrapped with verification;
+//		// redirects are never followed. When nil, the client uses its own
+//		// transport: HTTPS with TLS 1.2 or later, DefaultMaxIdleConnsPerHost
+//		// idle connections, bounded dialing and TLS handshakes, and
+//		// DefaultCallTimeout per attempt when the call's context has no
+//		// deadline; Close releases its connections. An HTTPClient whose
+//		// *http.Transport skips certificate verification or allows TLS below
+//		// 1.2 is refused (other RoundTrippers cannot be inspected).
 //		HTTPClient *http.Client
+//		// DangerouslyAllowInsecureTransport lets BaseURL be plain HTTP on a
+//		// non-loopback host and HTTPClient skip TLS verification or allow
+//		// TLS below 1.2. Only for a debugging proxy: answers are still
+//		// verified, but requests travel readable and unauthenticated. Loopback
+//		// addresses (the sandbox) need no such permission.
+//		DangerouslyAllowInsecureTransport bool
 //		// Logger receives a debug record per request and the certificate
 //		// refreshes, never keys, signatures or bodies; nil disables logging.
 //		Logger *slog.Logger
 //		// MaxAttempts bounds how often one call is sent (retries only follow
-//		// connection errors, 429 and retryable 5xx); 3 when zero.
+//		// connection errors, 429 and retryable 5xx, and only for requests safe
+//		// to repeat: see core.Operation.ResendSafe); 3 when zero.
 //		MaxAttempts int
 //		// MaxClockSkew is the clock difference accepted on signed answers;
 //		// five minutes when zero.

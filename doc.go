@@ -55,12 +55,19 @@
 //
 // A non-2xx answer is an *APIError: branch on its Code (IsCode ignores the
 // two spellings WeChat uses), quote its RequestID to WeChat support, read
-// its Hint for the likely configuration mistake. Connection errors, 429 and
-// retryable 5xx answers are retried with backoff and a fresh signature;
-// business errors and verification failures never are. A failed answer
-// signature matches ErrVerification; WeChat's deliberate signature probes
-// match ErrSignatureProbe (query before repeating the call). Configuration
-// mistakes are *ConfigError values that name the field.
+// its Hint for the likely configuration mistake. Connection errors and
+// retryable 5xx answers are retried with backoff and a fresh signature only
+// for requests that are safe to repeat: GETs, and POSTs the spec marks
+// x-wxpay-resend: safe (a business key such as out_trade_no, or an
+// Idempotency-Key); other POSTs only when they provably never reached
+// WeChat Pay, or after a 429. Business errors and verification failures
+// are never retried. An error after which the request may have taken
+// effect says "query before repeating it" (OpError.Uncertain). A call that
+// never left the client (no usable platform key, after Close) matches
+// ErrNotSent. A failed answer signature matches ErrVerification; WeChat's
+// deliberate signature probes match ErrSignatureProbe. Configuration
+// mistakes are *ConfigError values that name the field; Client.Check
+// proves the credentials at start-up.
 //
 // # Notifications, bills, offline testing
 //

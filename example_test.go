@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gowxpay/wxpay"
+	"github.com/gowxpay/wxpay/auth"
 	"github.com/gowxpay/wxpay/gen/bills"
 	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/gen/refunds"
@@ -177,4 +178,35 @@ func ExampleClient_DownloadBill() {
 	fmt.Println(len(parsed.Records), parsed.Value(0, "商户订单号"), parsed.Value(0, "交易状态"))
 	// Output:
 	// 1 ORDER-3001 SUCCESS
+}
+
+// Check proves the credentials at start-up; a wrong APIv3 key is found
+// before any order is created.
+func ExampleClient_Check() {
+	sb, stop := startSandbox()
+	defer stop()
+	ctx := context.Background()
+	if err := sb.SetKeyMode(sandbox.CertificateMode); err != nil {
+		log.Fatal(err)
+	}
+	cfg := sb.Merchant().Config()
+	cfg.KeyMode = wxpay.CertificateMode
+	client, err := wxpay.NewClient(ctx, cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	fmt.Println("good credentials:", client.Check(ctx))
+
+	cfg.APIv3Key = "a wrong key of thirty-two bytes!"
+	wrong, err := wxpay.NewClient(ctx, cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer wrong.Close()
+	err = wrong.Check(ctx)
+	fmt.Println("wrong APIv3 key:", errors.Is(err, auth.ErrDecrypt))
+	// Output:
+	// good credentials: <nil>
+	// wrong APIv3 key: true
 }

@@ -212,6 +212,7 @@ func TestNoPanicOnZeroInput(t *testing.T) {
 		"merchant.Config":         {merchant.Config{}},
 		"auth.RSASigner":          {auth.RSASigner{}},
 		"auth.SuiteSigner":        {auth.SuiteSigner{}},
+		"auth.KeysError":          {auth.KeysError{}, &auth.KeysError{}},
 		"auth.RequestSigner":      {signer},
 		"auth.Transport":          {client.Conn().HTTPClient().Transport},
 		"auth.VerificationError":  {&auth.VerificationError{}},

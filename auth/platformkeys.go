@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/cipher"
@@ -9,13 +8,11 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -105,7 +102,11 @@ type PlatformKeysConfig struct {
 
 	// CacheDir, when set, keeps the downloaded certificates across restarts:
 	// they are loaded from it at construction (no network) and written to it
-	// after each successful download. It is created 0700, the file 0600.
+	// after each successful download. It is created 0700, the file 0600; a
+	// directory that group or others may write to is refused
+	// (ErrInsecureCacheDir). The file holds the download as WeChat Pay
+	// sent it, encrypted under the APIv3 key, so that only certificates
+	// that decrypt and authenticate under this merchant's key are used.
 	CacheDir string
 	// CacheKey tells apart merchants that share CacheDir or Cache; use the
 	// mchid.
@@ -123,7 +124,10 @@ type PlatformKeysConfig struct {
 	// MinRefreshGap is how long a serial that a download did not find
 	// waits before it may trigger another download; DefaultMinRefreshGap
 	// when zero. A serial not seen before triggers one at once, at most one
-	// a second (a new certificate may sign the very next answer).
+	// a second and five per MinRefreshGap (a new certificate may sign the
+	// very next answer; made-up serials on forged notifications must not
+	// drive downloads without bound). A serial that a download started
+	// before its appearance did not bring is looked up again at once.
 	MinRefreshGap time.Duration
 	// FetchTimeout bounds one download; DefaultFetchTimeout when zero.
 	FetchTimeout time.Duration
@@ -187,6 +191,10 @@ type PlatformKeys struct {
 	cur               *flight
 	closed            bool
 	lastSerialRefresh time.Time
+	serialWindow      time.Time            // start of the current budget window
+	serialCount       int                  // downloads unknown serials started in it
+	started           uint64               // downloads started
+	onJoin            func()               // tests: a serial joins a running download
 	missed            map[string]time.Time // serials a download did not find, and when
 	lastEnd           time.Time
 	lastErr           error
@@ -199,6 +207,8 @@ type certSet struct {
 	newest   *platformCert
 	loaded   time.Time
 	source   string
+	raw      []byte    // the encrypted answer they came in, for the cache
+	until    time.Time // when the last of them expires
 }
 
 type platformCert struct {
@@ -209,8 +219,10 @@ type platformCert struct {
 
 // flight is one download; waiters block on done.
 type flight struct {
-	done chan struct{}
-	err  error
+	done   chan struct{}
+	err    error
+	seq    uint64 // 1 for the first download, and so on
+	serial string // the unknown serial that started it, if one did
 }
 
 // inFetchKey marks the context of a download, to catch a fetcher that
@@ -322,7 +334,11 @@ func NewPlatformKeys(cfg PlatformKeysConfig) (*PlatformKeys, error) {
 		if cfg.Cache != nil {
 			p.cache, p.cacheKey = cfg.Cache, name
 		} else {
-			p.cacheFile = filepath.Join(cfg.CacheDir, name+".pem")
+			if err := checkCacheDir(cfg.CacheDir); err != nil {
+				p.cancel()
+				return nil, err
+			}
+			p.cacheFile = filepath.Join(cfg.CacheDir, name+".json")
 		}
 		p.loadCache()
 	}
@@ -426,20 +442,37 @@ func (p *PlatformKeys) keyFor(ctx context.Context, serial string) (crypto.Public
 	key := upperSerial(serial)
 	set, err := p.certs(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("no platform certificate to verify the signature with: %w", err)
+		return nil, fmt.Errorf("no platform certificate to verify the signature with: %w", &KeysError{Err: err})
 	}
-	if c := set.bySerial[key]; c != nil {
-		return c.pub, nil
+	if c := set.usable(key, p.now()); c != nil {
+		return p.validNow(c)
 	}
 	if err := p.refreshFor(ctx, key); err != nil {
-		return nil, fmt.Errorf("%w: signed by key %s, which is not among the downloaded platform certificates, and downloading them again failed: %w", ErrUnknownKey, serial, err)
+		return nil, fmt.Errorf("%w: signed by key %s, which is not among the downloaded platform certificates, and downloading them again failed: %w", ErrUnknownKey, serial, &KeysError{Err: err})
 	}
 	if set := p.snap.Load(); set != nil {
-		if c := set.bySerial[key]; c != nil {
-			return c.pub, nil
+		if c := set.usable(key, p.now()); c != nil {
+			return p.validNow(c)
 		}
 	}
 	return nil, fmt.Errorf("%w: signed by key %s, which is neither a downloaded platform certificate nor the configured public key; if this merchant uses the WeChat Pay public key, configure its PUB_KEY_ID and key", ErrUnknownKey, serial)
+}
+
+// usable returns the certificate with serial, unless it has expired.
+func (s *certSet) usable(serial string, now time.Time) *platformCert {
+	c := s.bySerial[serial]
+	if c == nil || !now.Before(c.cert.NotAfter) {
+		return nil
+	}
+	return c
+}
+
+// validNow returns c's key, unless c is not valid yet.
+func (p *PlatformKeys) validNow(c *platformCert) (crypto.PublicKey, error) {
+	if err := notYetValid(c, p.now(), p.maxSkew); err != nil {
+		return nil, err
+	}
+	return c.pub, nil
 }
 
 func upperSerial(s string) string {
@@ -465,7 +498,7 @@ func (p *PlatformKeys) Encryptor(ctx context.Context) (serial string, encrypt fu
 	}
 	set, err := p.certs(ctx)
 	if err != nil {
-		return "", nil, fmt.Errorf("auth: no platform certificate to encrypt with: %w", err)
+		return "", nil, fmt.Errorf("auth: no platform certificate to encrypt with: %w", &KeysError{Err: err})
 	}
 	c := set.newest
 	return c.serial, func(s string) (string, error) { return p.encryptWith(c.pub, s) }, nil
@@ -530,43 +563,84 @@ func (p *PlatformKeys) certs(ctx context.Context) (*certSet, error) {
 // different unknown serials: it bounds what a flood of made-up serials costs.
 const serialBurstGap = time.Second
 
+// maxSerialDownloads bounds the downloads unknown serials trigger within
+// one MinRefreshGap, however many made-up serials forged notifications
+// carry.
+const maxSerialDownloads = 5
+
 // maxMissed bounds the memory of serials that downloads did not find.
 const maxMissed = 1024
 
 // refreshFor downloads the certificates again because an answer names the
-// unknown serial, unless another download is running (it joins it), the
-// serial was already looked for less than minGap ago, or another unknown
-// serial triggered a download less than serialBurstGap ago.
+// unknown serial, unless the serial was already looked for less than
+// minGap ago, another unknown serial triggered a download less than
+// serialBurstGap ago, or unknown serials triggered maxSerialDownloads
+// within minGap. A download under way is joined; when that download
+// started before the serial appeared and did not bring it, the serial is
+// looked up again at once (the new certificate may have been published
+// meanwhile), once.
 func (p *PlatformKeys) refreshFor(ctx context.Context, serial string) error {
 	p.mu.Lock()
-	if set := p.snap.Load(); set != nil && set.bySerial[serial] != nil {
-		p.mu.Unlock()
-		return nil
-	}
-	f := p.cur
-	if f == nil {
-		now := p.now()
-		missedAt, missed := p.missed[serial]
-		if p.closed ||
-			missed && now.Sub(missedAt) < p.minGap ||
-			!p.lastSerialRefresh.IsZero() && now.Sub(p.lastSerialRefresh) < serialBurstGap {
+	appeared := p.started // downloads started before the serial appeared
+	again := false
+	for {
+		if set := p.snap.Load(); set != nil && set.bySerial[serial] != nil {
 			p.mu.Unlock()
 			return nil
 		}
-		p.lastSerialRefresh = now
-		f = p.startLocked("unknown serial " + serial)
-	}
-	p.mu.Unlock()
-	err := p.wait(ctx, f)
-	if set := p.snap.Load(); set == nil || set.bySerial[serial] == nil {
+		f := p.cur
+		if f == nil {
+			if !p.serialDownloadLocked(serial, again) {
+				p.mu.Unlock()
+				return nil
+			}
+			f = p.startLocked("unknown serial " + serial)
+			f.serial = serial
+		} else if p.onJoin != nil {
+			p.onJoin()
+		}
+		p.mu.Unlock()
+		err := p.wait(ctx, f)
+		if set := p.snap.Load(); set != nil && set.bySerial[serial] != nil {
+			return nil
+		}
 		p.mu.Lock()
+		if f.seq <= appeared && f.serial != serial && !again && ctx.Err() == nil {
+			again = true
+			continue
+		}
 		if p.missed == nil || len(p.missed) >= maxMissed {
 			p.missed = map[string]time.Time{}
 		}
 		p.missed[serial] = p.now()
 		p.mu.Unlock()
+		return err
 	}
-	return err
+}
+
+// serialDownloadLocked reports whether an unknown serial may start a
+// download now, and counts it; again marks the second look of refreshFor,
+// which skips serialBurstGap but not the budget. p.mu is held.
+func (p *PlatformKeys) serialDownloadLocked(serial string, again bool) bool {
+	if p.closed {
+		return false
+	}
+	now := p.now()
+	if at, missed := p.missed[serial]; missed && now.Sub(at) < p.minGap {
+		return false
+	}
+	if !again && !p.lastSerialRefresh.IsZero() && now.Sub(p.lastSerialRefresh) < serialBurstGap {
+		return false
+	}
+	if p.serialWindow.IsZero() || now.Sub(p.serialWindow) >= p.minGap {
+		p.serialWindow, p.serialCount = now, 0
+	}
+	if p.serialCount >= maxSerialDownloads {
+		return false
+	}
+	p.serialCount++
+	p.lastSerialRefresh = now
+	return true
 }
 
 // Refresh downloads the certificates now (or waits for the download under
@@ -603,7 +677,8 @@ func (p *PlatformKeys) wait(ctx context.Context, f *flight) error {
 
 // startLocked starts a download; p.mu is held and p is not closed.
 func (p *PlatformKeys) startLocked(trigger string) *flight {
-	f := &flight{done: make(chan struct{})}
+	p.started++
+	f := &flight{done: make(chan struct{}), seq: p.started}
 	p.cur = f
 	p.wg.Add(1)
 	go p.run(f, trigger)
@@ -695,10 +770,10 @@ type certificatesAnswer struct {
 	} `json:"data"`
 }
 
-// parseDownload decrypts the certificates of an answer to GET
-// /v3/certificates, verifies the answer's signature with them, and drops
-// the expired ones.
-func (p *PlatformKeys) parseDownload(ctx context.Context, h http.Header, body []byte) (*certSet, error) {
+// decryptAnswer decrypts and checks the certificates of an answer to GET
+// /v3/certificates. AES-GCM under the APIv3 key authenticates each one: only
+// WeChat Pay and the merchant know the key.
+func (p *PlatformKeys) decryptAnswer(body []byte) (map[string]*platformCert, error) {
 	var ans certificatesAnswer
 	if err := json.Unmarshal(body, &ans); err != nil {
 		return nil, fmt.Errorf("auth: the platform certificate answer is not the expected JSON: %w", err)
@@ -736,10 +811,31 @@ func (p *PlatformKeys) parseDownload(ctx context.Context, h http.Header, body []
 		if got := SerialNumber(cert); got != serial {
 			return nil, fmt.Errorf("auth: the platform certificate listed as %s has serial number %s", serial, got)
 		}
-		certs[serial] = &platformCert{serial: serial, cert: cert, pub: cert.PublicKey}
+		var pub crypto.PublicKey = cert.PublicKey
+		if p.suite == nil {
+			// RSA certificates are checked for what WeChat Pay issues; the
+			// suite parsed a 国密 certificate for its own algorithm.
+			rsaPub, err := checkIssued(serial, cert)
+			if err != nil {
+				return nil, err
+			}
+			pub = rsaPub
+		}
+		certs[serial] = &platformCert{serial: serial, cert: cert, pub: pub}
 	}
 	if len(certs) == 0 {
 		return nil, fmt.Errorf("auth: the platform certificate answer holds no %s certificate", alg)
+	}
+	return certs, nil
+}
+
+// parseDownload decrypts the certificates of an answer to GET
+// /v3/certificates, verifies the answer's signature with them, and drops
+// the expired ones.
+func (p *PlatformKeys) parseDownload(ctx context.Context, h http.Header, body []byte) (*certSet, error) {
+	certs, err := p.decryptAnswer(body)
+	if err != nil {
+		return nil, err
 	}
 	old := p.snap.Load()
 	v := VerifierFunc(func(_ context.Context, serial string, msg []byte, sig string) error {
@@ -781,13 +877,18 @@ func (p *PlatformKeys) parseDownload(ctx context.Context, h http.Header, body []
 	if len(certs) == 0 {
 		return nil, fmt.Errorf("auth: every downloaded platform certificate has expired (the last on %s): check this machine's clock", newestExpired.Format(time.RFC3339))
 	}
-	return newCertSet(certs, now, "download"), nil
+	set := newCertSet(certs, now, "download")
+	set.raw = body
+	return set, nil
 }
 
 func newCertSet(certs map[string]*platformCert, now time.Time, source string) *certSet {
 	s := &certSet{bySerial: certs, loaded: now, source: source}
 	var newestValid, newestAny *platformCert
 	for _, c := range certs {
+		if c.cert.NotAfter.After(s.until) {
+			s.until = c.cert.NotAfter
+		}
 		if newestAny == nil || later(c, newestAny) {
 			newestAny = c
 		}
@@ -862,112 +963,6 @@ func jitter(d time.Duration) time.Duration {
 		return d
 	}
 	return d - d/10 + rand.N(d/5+1)
-}
-
-// loadCache reads the cached certificates, if any, as the initial set.
-func (p *PlatformKeys) loadCache() {
-	b, err := p.readCache()
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			p.warn("wxpay: reading the platform certificate cache failed", err)
-		}
-		return
-	}
-	now := p.now()
-	certs := make(map[string]*platformCert)
-	for rest := b; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		var c *x509.Certificate
-		var err error
-		if p.suite != nil {
-			c, err = p.suite.ParseCertificate(block.Bytes)
-		} else {
-			c, err = x509.ParseCertificate(block.Bytes)
-		}
-		if err != nil {
-			p.warn("wxpay: ignoring an unreadable certificate in the platform certificate cache", err)
-			continue
-		}
-		var pub crypto.PublicKey = c.PublicKey
-		if _, isRSA := pub.(*rsa.PublicKey); (p.suite == nil) != isRSA || !now.Before(c.NotAfter) {
-			continue
-		}
-		s := SerialNumber(c)
-		certs[s] = &platformCert{serial: s, cert: c, pub: pub}
-	}
-	if len(certs) > 0 {
-		p.snap.Store(newCertSet(certs, now, "cache"))
-	}
-}
-
-// readCache returns the cached bytes; an error matching os.ErrNotExist
-// when there are none.
-func (p *PlatformKeys) readCache() ([]byte, error) {
-	if p.cache == nil {
-		return os.ReadFile(p.cacheFile)
-	}
-	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
-	defer cancel()
-	b, err := p.cache.Get(ctx, p.cacheKey)
-	if err == nil && b == nil {
-		err = os.ErrNotExist
-	}
-	return b, err
-}
-
-// writeCache saves set to the cache: to the file atomically (write, sync,
-// rename), or to the Cache.
-func (p *PlatformKeys) writeCache(set *certSet) {
-	if p.cacheFile == "" && p.cache == nil {
-		return
-	}
-	var buf bytes.Buffer
-	for _, s := range set.serials() {
-		_ = pem.Encode(&buf, &pem.Block{Type: "CERTIFICATE", Bytes: set.bySerial[s].cert.Raw})
-	}
-	if p.cache != nil {
-		ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
-		defer cancel()
-		if err := p.cache.Put(ctx, p.cacheKey, buf.Bytes()); err != nil {
-			p.warn("wxpay: writing the platform certificate cache failed", err)
-		}
-		return
-	}
-	dir := filepath.Dir(p.cacheFile)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		p.warn("wxpay: creating the platform certificate cache directory failed", err)
-		return
-	}
-	f, err := os.CreateTemp(dir, ".wxpay-platform-*.tmp")
-	if err != nil {
-		p.warn("wxpay: writing the platform certificate cache failed", err)
-		return
-	}
-	tmp := f.Name()
-	err = f.Chmod(0o600)
-	if err == nil {
-		_, err = f.Write(buf.Bytes())
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, p.cacheFile)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		p.warn("wxpay: writing the platform certificate cache failed", err)
-	}
 }
 
 func (p *PlatformKeys) warn(msg string, err error) {

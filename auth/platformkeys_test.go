@@ -375,7 +375,7 @@ func TestPlatformKeysCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	p1.Close()
-	file := filepath.Join(dir, "wxpay-platform-certificates-1900000001.pem")
+	file := filepath.Join(dir, "wxpay-platform-certificates-1900000001.json")
 	fi, err := os.Stat(file)
 	if err != nil {
 		t.Fatal(err)
@@ -457,9 +457,15 @@ func TestPlatformKeysNoPlatformCertificate(t *testing.T) {
 	if !errors.Is(err, ErrNoPlatformCertificate) {
 		t.Fatalf("%v", err)
 	}
+	// The download's answer is kept in the KeysError, out of the chain:
+	// errors.As on a call's error must not take it for the call's.
 	var got *core.APIError
-	if !errors.As(err, &got) || got != apiErr {
-		t.Error("the *core.APIError is not wrapped")
+	if errors.As(err, &got) {
+		t.Error("errors.As finds the download's *core.APIError in the chain")
+	}
+	var ke *KeysError
+	if !errors.As(err, &ke) || !errors.As(ke.Err, &got) || got != apiErr {
+		t.Error("the KeysError does not hold the download's *core.APIError")
 	}
 	for _, want := range []string{"no platform certificate", "public key", "PUB_KEY_ID"} {
 		if !strings.Contains(err.Error(), want) {

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,12 @@ type Transport struct {
 	MaxSkew time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Timeout, when positive, bounds a request whose context has no
+	// deadline, until its answer is read: in RoundTrip for verified
+	// answers, until the body is closed for the others. Unlike
+	// http.Client.Timeout it leaves verified answers unwrapped, so core
+	// reads them without copying.
+	Timeout time.Duration
 }
 
 // RoundTrip sends req through Base and verifies a 2xx answer.
@@ -42,12 +49,34 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	var cancel context.CancelFunc
+	if t.Timeout > 0 {
+		if _, ok := req.Context().Deadline(); !ok {
+			var ctx context.Context
+			ctx, cancel = context.WithTimeout(req.Context(), t.Timeout)
+			req = req.WithContext(ctx)
+		}
+	}
 	resp, err := base.RoundTrip(req)
-	if err != nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if err != nil {
+		if cancel != nil {
+			cancel()
+		}
 		return resp, err
 	}
+	defer func() {
+		if cancel != nil {
+			cancel()
+		}
+	}()
 	op, _ := wire.OperationFrom(req.Context()).(*core.Operation)
-	if op != nil && op.Unsigned || op == nil && UnsignedPath(req.URL.Path) {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 || op != nil && op.Unsigned || op == nil && UnsignedPath(req.URL.Path) {
+		if cancel != nil {
+			// The caller reads this body: the timeout lasts until it
+			// closes it.
+			resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+			cancel = nil
+		}
 		return resp, nil
 	}
 	fail := func(reason string, cause error) (*http.Response, error) {
@@ -94,6 +123,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = wire.NewBody(body)
 	resp.ContentLength = int64(len(body))
 	return resp, nil
+}
+
+// cancelBody ends a request's timeout when its body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // readBody reads an answer to verify it: in one allocation when its length

@@ -112,6 +112,11 @@ type Options struct {
 	// Sleep waits between attempts; tests replace it. It must return early
 	// with ctx.Err() when ctx ends.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Before, when set, runs once per call before anything is sent; an
+	// error stops the call, which then fails with an *OpError wrapping
+	// ErrNotSent and the error. merchant.Conn uses it to load the platform
+	// keys that will verify the answer, and to refuse calls after Close.
+	Before func(ctx context.Context, op *Operation) error
 }
 
 // Conn sends the operations of every generated package: it builds the
@@ -133,6 +138,7 @@ type Conn struct {
 	userAgent    []string
 	now          func() time.Time
 	sleep        func(context.Context, time.Duration) error
+	before       func(context.Context, *Operation) error
 }
 
 // NewConn checks o and returns a Conn.
@@ -154,6 +160,7 @@ func NewConn(o Options) (*Conn, error) {
 		log:         o.Logger,
 		now:         o.Now,
 		sleep:       o.Sleep,
+		before:      o.Before,
 	}
 	if a, ok := o.Encrypter.(Announcer); ok {
 		c.announce = a
@@ -388,6 +395,17 @@ func (c *Conn) send(ctx context.Context, op *Operation, uri string, payload, sig
 	if co.maxAttempts > 0 {
 		attempts = co.maxAttempts
 	}
+	if c.before != nil {
+		// Nothing leaves the client before its answer can be verified: a
+		// missing platform key found after sending would report failure
+		// for a request that may have moved money.
+		if err := c.before(ctx, op); err != nil {
+			if co.meta != nil {
+				co.meta.Attempts = 0
+			}
+			return nil, &OpError{Op: op.ID, Err: &notSentError{err}}
+		}
+	}
 	if serial == "" && c.announce != nil {
 		serial = c.announce.AnnouncedSerial()
 	}
@@ -397,52 +415,83 @@ func (c *Conn) send(ctx context.Context, op *Operation, uri string, payload, sig
 		// every other call).
 		ctx = wire.WithOperation(ctx, op)
 	}
+	// A trace tells whether a failed request reached the server (needed
+	// to resend an operation that is not safe to repeat) and counts the
+	// sends net/http makes by itself (needed for a truthful count).
+	safe := repeatable(op) || hasIdempotencyKey(co.header)
+	traced := !safe || co.meta != nil
 	base := c.base
+	sent := 0
 	for attempt := 1; ; attempt++ {
+		var tr *sendTrace
+		actx := ctx
+		if traced {
+			tr = newSendTrace()
+			actx = tr.context(ctx)
+		}
 		start := time.Now()
-		resp, err := c.attempt(ctx, op, base, uri, payload, signBody, contentType, serial, co.header)
+		resp, err := c.attempt(actx, op, base, uri, payload, signBody, contentType, serial, co.header)
+		sent += 1 + tr.extraSends()
 		if co.meta != nil {
-			co.meta.Attempts = attempt
+			co.meta.Attempts = sent
 			if resp != nil {
 				co.meta.StatusCode, co.meta.RequestID, co.meta.Header = resp.StatusCode, resp.Header.Get("Request-ID"), resp.Header
 			}
 		}
-		c.logAttempt(ctx, op, attempt, resp, err, time.Since(start))
 		if err != nil {
-			if ctx.Err() != nil || !retryableNetError(err) || attempt >= attempts {
-				return nil, callError(op, err)
+			retry := ctx.Err() == nil && attempt < attempts && mayResend(safe, err, tr)
+			c.logAttempt(ctx, op, attempt, resp, err, time.Since(start), retry)
+			if !retry {
+				return nil, callError(op, err, tr)
 			}
 			if c.backup != "" && isDialError(err) {
 				base = c.backup
 			}
 			if err := c.sleep(ctx, c.backoff(attempt, nil)); err != nil {
-				return nil, callError(op, err)
+				return nil, callError(op, err, tr)
 			}
 			continue
 		}
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			c.logAttempt(ctx, op, attempt, resp, nil, time.Since(start), false)
 			return resp, nil
 		}
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
 		apiErr := newAPIError(op, resp, data, c.now())
-		if !apiErr.Retryable() || attempt >= attempts {
+		// 429 means WeChat Pay refused to process the request, so it may
+		// be sent again; a 5xx may come after it acted, so only requests
+		// safe to repeat are.
+		retry := apiErr.Retryable() && attempt < attempts && (safe || resp.StatusCode == http.StatusTooManyRequests)
+		c.logAttempt(ctx, op, attempt, resp, nil, time.Since(start), retry)
+		if !retry {
+			if apiErr.StatusCode >= 500 && op.Method != http.MethodGet && op.Method != http.MethodHead && apiErr.Hint == "" {
+				// A 5xx may come after WeChat Pay acted.
+				apiErr.Hint = mayTakeEffect
+			}
 			return nil, apiErr
 		}
 		if err := c.sleep(ctx, c.backoff(attempt, resp)); err != nil {
-			return nil, callError(op, err)
+			return nil, callError(op, err, nil)
 		}
 	}
 }
 
-func (c *Conn) attempt(ctx context.Context, op *Operation, base, uri string, payload, signBody []byte, contentType, serial string, extra http.Header) (*http.Response, error) {
-	var body io.Reader
-	if payload != nil {
-		body = bytes.NewReader(payload)
-	}
-	req, err := http.NewRequestWithContext(ctx, op.Method, base+uri, body)
+func (c *Conn) attempt(ctx context.Context, op *Operation, base, uri string, body, signBody []byte, contentType, serial string, extra http.Header) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, op.Method, base+uri, nil)
 	if err != nil {
-		return nil, err
+		return nil, &notSentError{err}
+	}
+	if len(body) > 0 {
+		// Set by hand, without GetBody: net/http then never sends the
+		// body again by itself, even with an Idempotency-Key header
+		// (which makes it treat a POST as replayable); resending is send's
+		// decision alone, and counted. A NopCloser around a
+		// *bytes.Reader is still known to net/http as in memory, so the
+		// headers and body go out in one write.
+		req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	} else if body != nil {
+		req.Body = http.NoBody
 	}
 	for k, v := range extra {
 		req.Header[http.CanonicalHeaderKey(k)] = v
@@ -452,7 +501,7 @@ func (c *Conn) attempt(ctx context.Context, op *Operation, base, uri string, pay
 	// (RawPath and RawQuery), so it need not be derived again.
 	authz, err := c.authz.Authorize(op.Method, c.basePath+uri, signBody)
 	if err != nil {
-		return nil, err
+		return nil, &notSentError{err}
 	}
 	h := req.Header
 	h["Authorization"] = []string{authz}
@@ -504,29 +553,53 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // OpError is a call that failed without an answer from WeChat Pay: the
 // connection failed, the answer's signature did not verify, the context
-// ended. Err is the cause (errors.Is and errors.As see through it).
+// ended, or the call stopped before sending (ErrNotSent). Err is the cause
+// (errors.Is and errors.As see through it).
 type OpError struct {
 	Op  string
 	Err error
+	// Uncertain reports that the request reached, or may have reached,
+	// WeChat Pay, which may have acted on it: query the outcome before
+	// repeating a call that moves money. The error text says so.
+	Uncertain bool
 }
 
 func (e *OpError) Error() string {
 	if e.Err == nil {
 		return "wxpay: " + e.Op + ": failed"
 	}
-	return "wxpay: " + e.Op + ": " + strings.TrimPrefix(e.Err.Error(), "wxpay: ")
+	s := "wxpay: " + e.Op + ": " + strings.TrimPrefix(e.Err.Error(), "wxpay: ")
+	if e.Uncertain {
+		s += "; " + mayTakeEffect
+	}
+	return s
 }
 
 func (e *OpError) Unwrap() error { return e.Err }
 
 // callError names the operation of a failed attempt. A verification error
-// already says everything: the URL net/http wraps it in is dropped.
-func callError(op *Operation, err error) error {
+// already says everything: the URL net/http wraps it in is dropped. A
+// request that changes something and may have reached the server is marked
+// Uncertain.
+func callError(op *Operation, err error, t *sendTrace) error {
 	var ue *url.Error
 	if errors.As(err, &ue) && errors.Is(ue.Err, ErrVerification) {
 		err = ue.Err
 	}
-	return &OpError{Op: op.Name, Err: err}
+	e := &OpError{Op: op.Name, Err: err}
+	if op.Method != http.MethodGet && op.Method != http.MethodHead {
+		switch {
+		case errors.Is(err, ErrVerification):
+			e.Uncertain = true
+		case errors.Is(err, ErrNotSent):
+		default:
+			// Without a trace, only a failure to connect proves that
+			// nothing was sent; a context that ended before sending
+			// leaves a trace that wrote nothing.
+			e.Uncertain = !neverSent(err, t)
+		}
+	}
+	return e
 }
 
 // ErrVerification is wrapped by every error about an answer whose signature
@@ -545,7 +618,7 @@ func retryableNetError(err error) bool {
 	if errors.As(err, &ue) && (strings.Contains(ue.Err.Error(), "x509") || strings.Contains(ue.Err.Error(), "tls:")) {
 		return false
 	}
-	if isDialError(err) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) {
+	if isDialError(err) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) {
 		return true
 	}
 	var ne net.Error
@@ -578,7 +651,7 @@ func boundLog(s string) string {
 	return s[:n] + "…[cut, " + strconv.Itoa(len(s)) + " bytes]"
 }
 
-func (c *Conn) logAttempt(ctx context.Context, op *Operation, attempt int, resp *http.Response, err error, d time.Duration) {
+func (c *Conn) logAttempt(ctx context.Context, op *Operation, attempt int, resp *http.Response, err error, d time.Duration, retry bool) {
 	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
@@ -594,6 +667,9 @@ func (c *Conn) logAttempt(ctx context.Context, op *Operation, attempt int, resp 
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", boundLog(err.Error())))
+	}
+	if err != nil || resp != nil && resp.StatusCode >= 300 {
+		attrs = append(attrs, slog.Bool("retry", retry))
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "wxpay request", attrs...)
 }

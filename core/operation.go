@@ -64,6 +64,15 @@ type Operation struct {
 	// empty digest with the file's SM3 digest (and an empty algorithm with
 	// "SM3").
 	MetaSM3Digest bool
+	// ResendSafe reports that the request may be sent again after the
+	// server may have received it: a POST or PATCH whose body carries a
+	// business key (out_trade_no, out_refund_no …) that makes WeChat Pay
+	// answer a repeat with the first outcome, or that carries an
+	// Idempotency-Key. api/openapi.yaml marks them x-wxpay-resend: safe.
+	// Other POSTs and PATCHes are sent again only when the request
+	// provably never reached the server. GET, PUT and DELETE are always
+	// safe to repeat.
+	ResendSafe bool
 }
 
 // EventType says which Go type the decrypted resource of a notification

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gowxpay/wxpay/auth"
@@ -40,6 +41,10 @@ type Conn struct {
 	now     func() time.Time
 	once    sync.Once
 	maxBill int64
+	closed  atomic.Bool
+	// idle releases the connections of the transport the Conn made
+	// itself (nil with Config.HTTPClient).
+	idle func()
 }
 
 // opListCertificates is the certificate download of the key store. The
@@ -94,6 +99,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		Cache:           cfg.CertificateCache,
 		CacheKey:        cfg.MchID,
 		RefreshInterval: cfg.CertificateRefresh,
+		MinRefreshGap:   cfg.CertificateSerialBackoff,
 		MaxSkew:         cr.maxSkew,
 		Now:             cr.now,
 		Logger:          cfg.Logger,
@@ -109,16 +115,27 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		kc.PublicKeyID, kc.PublicKey, kc.SuitePublicKey = cr.pubID, cr.pub, cr.spub
 	}
 	if c.keys, err = auth.NewPlatformKeys(kc); err != nil {
+		if errors.Is(err, auth.ErrInsecureCacheDir) {
+			return nil, cfgErr("CertificateCacheDir", "%v", strings.TrimPrefix(err.Error(), "auth: "))
+		}
 		return nil, err
 	}
 	var base http.RoundTripper
-	c.http = &http.Client{Timeout: 30 * time.Second}
+	var timeout time.Duration
 	if cfg.HTTPClient != nil {
 		hc := *cfg.HTTPClient
 		c.http = &hc
 		base = hc.Transport
+	} else {
+		// No http.Client.Timeout: net/http would wrap every answer body,
+		// and the verified answer, already in memory, would be copied
+		// again. The verifying transport bounds the attempt instead.
+		t := newTransport()
+		c.http, base, timeout = &http.Client{}, t, DefaultCallTimeout
+		c.idle = t.CloseIdleConnections
 	}
-	c.http.Transport = &auth.Transport{Base: base, Verifier: c.keys, MaxSkew: cr.maxSkew, Now: cr.now}
+	c.http.CheckRedirect = noRedirect
+	c.http.Transport = &auth.Transport{Base: base, Verifier: c.keys, MaxSkew: cr.maxSkew, Now: cr.now, Timeout: timeout}
 	c.core, err = core.NewConn(core.Options{
 		BaseURL:     cr.baseURL,
 		BackupURL:   cr.backup,
@@ -130,6 +147,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		Logger:      cfg.Logger,
 		UserAgent:   cfg.UserAgent,
 		Now:         cr.now,
+		Before:      c.before,
 	})
 	if err != nil {
 		c.keys.Close()
@@ -164,13 +182,22 @@ func (c *Conn) Mode() core.Mode { return c.mode }
 // MaxClockSkew is the clock difference accepted on signed answers.
 func (c *Conn) MaxClockSkew() time.Duration { return c.maxSkew }
 
-// Close stops the background certificate refresh. It is safe to call twice.
+// Close stops the background certificate refresh and releases the idle
+// connections of the transport the Conn made (not those of a
+// Config.HTTPClient). Calls after Close fail with ErrClosed without sending
+// anything. It is safe to call twice.
 func (c *Conn) Close() error {
 	if c == nil || c.keys == nil {
 		return nil
 	}
 	var err error
-	c.once.Do(func() { err = c.keys.Close() })
+	c.once.Do(func() {
+		c.closed.Store(true)
+		err = c.keys.Close()
+		if c.idle != nil {
+			c.idle()
+		}
+	})
 	return err
 }
 

@@ -98,7 +98,7 @@ func (c *Conn) downloadPart(ctx context.Context, algorithm string, p EncryptedBi
 	if !c.ownHost(u) {
 		return 0, fmt.Errorf("the download_url points at %s, not the API host; refusing to send a signed request there", u.Host)
 	}
-	op := &core.Operation{ID: "DownloadBill", Method: http.MethodGet, Path: u.Path, Unsigned: true}
+	op := &core.Operation{ID: "DownloadBill", Name: "DownloadSubMerchantBill", Method: http.MethodGet, Path: u.Path, Unsigned: true}
 	body, err := c.core.Download(ctx, op, u.RequestURI(), opts)
 	if err != nil {
 		return 0, err

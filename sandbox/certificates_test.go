@@ -59,6 +59,10 @@ func TestCertificates(t *testing.T) {
 			t.Fatalf("answer signed by %s, not a listed certificate", r.header.Get("Wechatpay-Serial"))
 		}
 		cert := platformCertByPEM(t, []byte(pemText))
+		// Named as WeChat Pay's are.
+		if cert.Subject.CommonName != "Tenpay.com sign" || cert.Issuer.CommonName != "Tenpay.com Root CA" || cert.Issuer.Organization[0] != "Tenpay.com" {
+			t.Errorf("subject %q, issuer %q", cert.Subject, cert.Issuer)
+		}
 		ts, nonce := r.header.Get("Wechatpay-Timestamp"), r.header.Get("Wechatpay-Nonce")
 		sig := r.header.Get("Wechatpay-Signature")
 		if err := verifyWith(cert.PublicKey.(*rsa.PublicKey), ts, nonce, sig, r.body); err != nil {

@@ -138,6 +138,13 @@ func newSerial() (*big.Int, error) {
 
 // selfSigned issues a self-signed certificate for key.
 func selfSigned(key *rsa.PrivateKey, serial *big.Int, subject pkix.Name, notBefore, notAfter time.Time) (*x509.Certificate, error) {
+	return issue(key, serial, subject, subject, notBefore, notAfter)
+}
+
+// issue issues a certificate for key in the name of issuer (signed with
+// key itself: the sandbox has no CA, but its certificates carry the names
+// WeChat Pay's do).
+func issue(key *rsa.PrivateKey, serial *big.Int, subject, issuer pkix.Name, notBefore, notAfter time.Time) (*x509.Certificate, error) {
 	if serial == nil {
 		var err error
 		if serial, err = newSerial(); err != nil {
@@ -153,7 +160,11 @@ func selfSigned(key *rsa.PrivateKey, serial *big.Int, subject pkix.Name, notBefo
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		BasicConstraintsValid: true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	parent := tmpl
+	if issuer.String() != subject.String() {
+		parent = &x509.Certificate{Subject: issuer}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, key)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: issuing a certificate: %w", err)
 	}
@@ -180,6 +191,15 @@ func publicKeyPEM(k *rsa.PublicKey) ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
 }
 
+// platformIssuer is the CA that issues WeChat Pay's platform certificates.
+var platformIssuer = pkix.Name{
+	CommonName:         "Tenpay.com Root CA",
+	Organization:       []string{"Tenpay.com"},
+	OrganizationalUnit: []string{"Tenpay.com CA Center"},
+	Country:            []string{"CN"},
+}
+
+// platformSubject is the subject of every platform certificate.
 var platformSubject = pkix.Name{
 	CommonName:         "Tenpay.com sign",
 	Organization:       []string{"Tenpay.com"},
@@ -250,7 +270,7 @@ const certValidity = 5 * 365 * 24 * time.Hour
 const rotationOverlap = 10 * 24 * time.Hour
 
 func newPlatformCert(key *rsa.PrivateKey, now time.Time) (*platformCert, error) {
-	c, err := selfSigned(key, nil, platformSubject, now.Add(-time.Hour), now.Add(certValidity))
+	c, err := issue(key, nil, platformSubject, platformIssuer, now.Add(-time.Hour), now.Add(certValidity))
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +324,7 @@ func reissue(c *platformCert, notAfter time.Time) (*platformCert, error) {
 	if !notBefore.Before(notAfter) {
 		notBefore = notAfter.Add(-time.Hour)
 	}
-	nc, err := selfSigned(c.key, c.cert.SerialNumber, platformSubject, notBefore, notAfter)
+	nc, err := issue(c.key, c.cert.SerialNumber, platformSubject, platformIssuer, notBefore, notAfter)
 	if err != nil {
 		return nil, err
 	}

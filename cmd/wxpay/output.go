@@ -198,8 +198,11 @@ func (h retryHandler) Handle(_ context.Context, r slog.Record) error {
 	}
 	var attempt, status int64
 	var op, errText string
+	retry := false
 	r.Attrs(func(a slog.Attr) bool {
 		switch a.Key {
+		case "retry":
+			retry = a.Value.Bool()
 		case "attempt":
 			attempt = a.Value.Int64()
 		case "status":
@@ -218,7 +221,11 @@ func (h retryHandler) Handle(_ context.Context, r slog.Record) error {
 		}
 		what = fmt.Sprintf("HTTP %d", status)
 	}
-	fmt.Fprintf(h.w, "  %s, attempt %d: %s (retrying if attempts are left)\n", op, attempt, what)
+	next := "not retried"
+	if retry {
+		next = "retrying"
+	}
+	fmt.Fprintf(h.w, "  %s, attempt %d: %s (%s)\n", op, attempt, what, next)
 	return nil
 }
 

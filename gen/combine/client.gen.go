@@ -24,12 +24,12 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opAppPrepay    = core.Operation{ID: "CombineAppPrepay", Name: "Combine.AppPrepay", Method: "POST", Path: "/v3/combine-transactions/app", Modes: core.Direct | core.Partner, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
-	opH5Prepay     = core.Operation{ID: "CombineH5Prepay", Name: "Combine.H5Prepay", Method: "POST", Path: "/v3/combine-transactions/h5", Modes: core.Direct | core.Partner, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
-	opJSAPIPrepay  = core.Operation{ID: "CombineJSAPIPrepay", Name: "Combine.JSAPIPrepay", Method: "POST", Path: "/v3/combine-transactions/jsapi", Modes: core.Direct | core.Partner, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
-	opNativePrepay = core.Operation{ID: "CombineNativePrepay", Name: "Combine.NativePrepay", Method: "POST", Path: "/v3/combine-transactions/native", Modes: core.Direct | core.Partner, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
+	opAppPrepay    = core.Operation{ID: "CombineAppPrepay", Name: "Combine.AppPrepay", Method: "POST", Path: "/v3/combine-transactions/app", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
+	opH5Prepay     = core.Operation{ID: "CombineH5Prepay", Name: "Combine.H5Prepay", Method: "POST", Path: "/v3/combine-transactions/h5", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
+	opJSAPIPrepay  = core.Operation{ID: "CombineJSAPIPrepay", Name: "Combine.JSAPIPrepay", Method: "POST", Path: "/v3/combine-transactions/jsapi", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
+	opNativePrepay = core.Operation{ID: "CombineNativePrepay", Name: "Combine.NativePrepay", Method: "POST", Path: "/v3/combine-transactions/native", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
 	opQueryOrder   = core.Operation{ID: "QueryCombineOrder", Name: "Combine.QueryOrder", Method: "GET", Path: "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}", Modes: core.Direct | core.Partner}
-	opCloseOrder   = core.Operation{ID: "CloseCombineOrder", Name: "Combine.CloseOrder", Method: "POST", Path: "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close", Modes: core.Direct | core.Partner}
+	opCloseOrder   = core.Operation{ID: "CloseCombineOrder", Name: "Combine.CloseOrder", Method: "POST", Path: "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close", Modes: core.Direct | core.Partner, ResendSafe: true}
 )
 
 // Operations returns the operations of this package, for tools and tests.

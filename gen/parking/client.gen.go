@@ -23,10 +23,10 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opCreateEntry       = core.Operation{ID: "CreateParkingEntry", Name: "Parking.CreateEntry", Method: "POST", Path: "/v3/vehicle/parking/parkings", Modes: core.Partner}
+	opCreateEntry       = core.Operation{ID: "CreateParkingEntry", Name: "Parking.CreateEntry", Method: "POST", Path: "/v3/vehicle/parking/parkings", Modes: core.Partner, ResendSafe: true}
 	opFindService       = core.Operation{ID: "FindParkingService", Name: "Parking.FindService", Method: "GET", Path: "/v3/vehicle/parking/services/find", Modes: core.Partner}
 	opQueryTransaction  = core.Operation{ID: "QueryParkingTransaction", Name: "Parking.QueryTransaction", Method: "GET", Path: "/v3/vehicle/transactions/out-trade-no/{out_trade_no}", Modes: core.Partner}
-	opCreateTransaction = core.Operation{ID: "CreateParkingTransaction", Name: "Parking.CreateTransaction", Method: "POST", Path: "/v3/vehicle/transactions/parking", Modes: core.Partner}
+	opCreateTransaction = core.Operation{ID: "CreateParkingTransaction", Name: "Parking.CreateTransaction", Method: "POST", Path: "/v3/vehicle/transactions/parking", Modes: core.Partner, ResendSafe: true}
 )
 
 // Operations returns the operations of this package, for tools and tests.

@@ -55,9 +55,9 @@ var (
 	opSearchPermission              = core.Operation{ID: "SearchPayscorePermission", Name: "Payscore.SearchPermission", Method: "GET", Path: "/v3/payscore/partner/permissions/search", Modes: core.Partner}
 	opTerminatePermissionByUser     = core.Operation{ID: "TerminatePayscorePermissionByUser", Name: "Payscore.TerminatePermissionByUser", Method: "POST", Path: "/v3/payscore/partner/permissions/terminate", Modes: core.Partner}
 	opPartnerQueryOrder             = core.Operation{ID: "PartnerQueryPayscoreOrder", Name: "Payscore.QueryOrder", Method: "GET", Path: "/v3/payscore/partner/serviceorder", Modes: core.Partner}
-	opPartnerCreateOrder            = core.Operation{ID: "PartnerCreatePayscoreOrder", Name: "Payscore.CreateOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder", Modes: core.Partner}
-	opPartnerCreateAndCompleteOrder = core.Operation{ID: "PartnerCreateAndCompletePayscoreOrder", Name: "Payscore.CreateAndCompleteOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/direct-complete", Modes: core.Partner}
-	opPartnerCancelOrder            = core.Operation{ID: "PartnerCancelPayscoreOrder", Name: "Payscore.CancelOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/cancel", Modes: core.Partner}
+	opPartnerCreateOrder            = core.Operation{ID: "PartnerCreatePayscoreOrder", Name: "Payscore.CreateOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder", Modes: core.Partner, ResendSafe: true}
+	opPartnerCreateAndCompleteOrder = core.Operation{ID: "PartnerCreateAndCompletePayscoreOrder", Name: "Payscore.CreateAndCompleteOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/direct-complete", Modes: core.Partner, ResendSafe: true}
+	opPartnerCancelOrder            = core.Operation{ID: "PartnerCancelPayscoreOrder", Name: "Payscore.CancelOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/cancel", Modes: core.Partner, ResendSafe: true}
 	opPartnerCompleteOrder          = core.Operation{ID: "PartnerCompletePayscoreOrder", Name: "Payscore.CompleteOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/complete", Modes: core.Partner}
 	opPartnerModifyOrder            = core.Operation{ID: "PartnerModifyPayscoreOrder", Name: "Payscore.ModifyOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/modify", Modes: core.Partner}
 	opPartnerCollectOrder           = core.Operation{ID: "PartnerCollectPayscoreOrder", Name: "Payscore.CollectOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/pay", Modes: core.Partner}
@@ -71,9 +71,9 @@ var (
 	opQueryPermissionByOpenID       = core.Operation{ID: "QueryPayscorePermissionByOpenID", Name: "Payscore.QueryPermissionByOpenID", Method: "GET", Path: "/v3/payscore/permissions/openid/{openid}", Modes: core.Direct}
 	opTerminatePermissionByOpenID   = core.Operation{ID: "TerminatePayscorePermissionByOpenID", Name: "Payscore.TerminatePermissionByOpenID", Method: "POST", Path: "/v3/payscore/permissions/openid/{openid}/terminate", Modes: core.Direct}
 	opQueryOrder                    = core.Operation{ID: "QueryPayscoreOrder", Name: "Payscore.QueryOrder", Method: "GET", Path: "/v3/payscore/serviceorder", Modes: core.Direct}
-	opCreateOrder                   = core.Operation{ID: "CreatePayscoreOrder", Name: "Payscore.CreateOrder", Method: "POST", Path: "/v3/payscore/serviceorder", Modes: core.Direct}
-	opCreateAndCompleteOrder        = core.Operation{ID: "CreateAndCompletePayscoreOrder", Name: "Payscore.CreateAndCompleteOrder", Method: "POST", Path: "/v3/payscore/serviceorder/direct-complete", Modes: core.Direct}
-	opCancelOrder                   = core.Operation{ID: "CancelPayscoreOrder", Name: "Payscore.CancelOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/cancel", Modes: core.Direct}
+	opCreateOrder                   = core.Operation{ID: "CreatePayscoreOrder", Name: "Payscore.CreateOrder", Method: "POST", Path: "/v3/payscore/serviceorder", Modes: core.Direct, ResendSafe: true}
+	opCreateAndCompleteOrder        = core.Operation{ID: "CreateAndCompletePayscoreOrder", Name: "Payscore.CreateAndCompleteOrder", Method: "POST", Path: "/v3/payscore/serviceorder/direct-complete", Modes: core.Direct, ResendSafe: true}
+	opCancelOrder                   = core.Operation{ID: "CancelPayscoreOrder", Name: "Payscore.CancelOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/cancel", Modes: core.Direct, ResendSafe: true}
 	opCompleteOrder                 = core.Operation{ID: "CompletePayscoreOrder", Name: "Payscore.CompleteOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/complete", Modes: core.Direct}
 	opModifyOrder                   = core.Operation{ID: "ModifyPayscoreOrder", Name: "Payscore.ModifyOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/modify", Modes: core.Direct}
 	opCollectOrder                  = core.Operation{ID: "CollectPayscoreOrder", Name: "Payscore.CollectOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/pay", Modes: core.Direct}

@@ -24,22 +24,22 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 // The operations of this package, as the transport and errors see them.
 var (
 	opQueryBrandConfig        = core.Operation{ID: "QueryBrandProfitSharingConfig", Name: "Profitsharing.QueryBrandConfig", Method: "GET", Path: "/v3/brand/profitsharing/brand-configs/{brand_mchid}", Modes: core.Partner}
-	opFinishBrandOrder        = core.Operation{ID: "FinishBrandProfitSharingOrder", Name: "Profitsharing.FinishBrandOrder", Method: "POST", Path: "/v3/brand/profitsharing/finish-order", Modes: core.Partner}
+	opFinishBrandOrder        = core.Operation{ID: "FinishBrandProfitSharingOrder", Name: "Profitsharing.FinishBrandOrder", Method: "POST", Path: "/v3/brand/profitsharing/finish-order", Modes: core.Partner, ResendSafe: true}
 	opQueryBrandOrder         = core.Operation{ID: "QueryBrandProfitSharingOrder", Name: "Profitsharing.QueryBrandOrder", Method: "GET", Path: "/v3/brand/profitsharing/orders", Modes: core.Partner}
-	opCreateBrandOrder        = core.Operation{ID: "CreateBrandProfitSharingOrder", Name: "Profitsharing.CreateBrandOrder", Method: "POST", Path: "/v3/brand/profitsharing/orders", Modes: core.Partner, Sensitive: [][]string{{"receivers", "*", "name"}}}
+	opCreateBrandOrder        = core.Operation{ID: "CreateBrandProfitSharingOrder", Name: "Profitsharing.CreateBrandOrder", Method: "POST", Path: "/v3/brand/profitsharing/orders", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"receivers", "*", "name"}}}
 	opQueryBrandUnsplitAmount = core.Operation{ID: "QueryBrandProfitSharingUnsplitAmount", Name: "Profitsharing.QueryBrandUnsplitAmount", Method: "GET", Path: "/v3/brand/profitsharing/orders/{transaction_id}/amounts", Modes: core.Partner}
 	opAddBrandReceiver        = core.Operation{ID: "AddBrandProfitSharingReceiver", Name: "Profitsharing.AddBrandReceiver", Method: "POST", Path: "/v3/brand/profitsharing/receivers/add", Modes: core.Partner}
 	opDeleteBrandReceiver     = core.Operation{ID: "DeleteBrandProfitSharingReceiver", Name: "Profitsharing.DeleteBrandReceiver", Method: "POST", Path: "/v3/brand/profitsharing/receivers/delete", Modes: core.Partner}
 	opQueryBrandReturnOrder   = core.Operation{ID: "QueryBrandProfitSharingReturnOrder", Name: "Profitsharing.QueryBrandReturnOrder", Method: "GET", Path: "/v3/brand/profitsharing/returnorders", Modes: core.Partner}
-	opCreateBrandReturnOrder  = core.Operation{ID: "CreateBrandProfitSharingReturnOrder", Name: "Profitsharing.CreateBrandReturnOrder", Method: "POST", Path: "/v3/brand/profitsharing/returnorders", Modes: core.Partner}
+	opCreateBrandReturnOrder  = core.Operation{ID: "CreateBrandProfitSharingReturnOrder", Name: "Profitsharing.CreateBrandReturnOrder", Method: "POST", Path: "/v3/brand/profitsharing/returnorders", Modes: core.Partner, ResendSafe: true}
 	opApplyBill               = core.Operation{ID: "ApplyProfitSharingBill", Name: "Profitsharing.ApplyBill", Method: "GET", Path: "/v3/profitsharing/bills", Modes: core.Direct | core.Partner}
 	opQueryMerchantConfig     = core.Operation{ID: "QueryProfitSharingMerchantConfig", Name: "Profitsharing.QueryMerchantConfig", Method: "GET", Path: "/v3/profitsharing/merchant-configs/{sub_mchid}", Modes: core.Partner}
-	opCreateOrder             = core.Operation{ID: "CreateProfitSharingOrder", Name: "Profitsharing.CreateOrder", Method: "POST", Path: "/v3/profitsharing/orders", Modes: core.Direct | core.Partner, Sensitive: [][]string{{"receivers", "*", "name"}}}
-	opUnfreezeOrder           = core.Operation{ID: "UnfreezeProfitSharingOrder", Name: "Profitsharing.UnfreezeOrder", Method: "POST", Path: "/v3/profitsharing/orders/unfreeze", Modes: core.Direct | core.Partner}
+	opCreateOrder             = core.Operation{ID: "CreateProfitSharingOrder", Name: "Profitsharing.CreateOrder", Method: "POST", Path: "/v3/profitsharing/orders", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{{"receivers", "*", "name"}}}
+	opUnfreezeOrder           = core.Operation{ID: "UnfreezeProfitSharingOrder", Name: "Profitsharing.UnfreezeOrder", Method: "POST", Path: "/v3/profitsharing/orders/unfreeze", Modes: core.Direct | core.Partner, ResendSafe: true}
 	opQueryOrder              = core.Operation{ID: "QueryProfitSharingOrder", Name: "Profitsharing.QueryOrder", Method: "GET", Path: "/v3/profitsharing/orders/{out_order_no}", Modes: core.Direct | core.Partner}
 	opAddReceiver             = core.Operation{ID: "AddProfitSharingReceiver", Name: "Profitsharing.AddReceiver", Method: "POST", Path: "/v3/profitsharing/receivers/add", Modes: core.Direct | core.Partner, Sensitive: [][]string{{"name"}}}
 	opDeleteReceiver          = core.Operation{ID: "DeleteProfitSharingReceiver", Name: "Profitsharing.DeleteReceiver", Method: "POST", Path: "/v3/profitsharing/receivers/delete", Modes: core.Direct | core.Partner}
-	opCreateReturnOrder       = core.Operation{ID: "CreateProfitSharingReturnOrder", Name: "Profitsharing.CreateReturnOrder", Method: "POST", Path: "/v3/profitsharing/return-orders", Modes: core.Direct | core.Partner}
+	opCreateReturnOrder       = core.Operation{ID: "CreateProfitSharingReturnOrder", Name: "Profitsharing.CreateReturnOrder", Method: "POST", Path: "/v3/profitsharing/return-orders", Modes: core.Direct | core.Partner, ResendSafe: true}
 	opQueryReturnOrder        = core.Operation{ID: "QueryProfitSharingReturnOrder", Name: "Profitsharing.QueryReturnOrder", Method: "GET", Path: "/v3/profitsharing/return-orders/{out_return_no}", Modes: core.Direct | core.Partner}
 	opQueryUnsplitAmount      = core.Operation{ID: "QueryProfitSharingUnsplitAmount", Name: "Profitsharing.QueryUnsplitAmount", Method: "GET", Path: "/v3/profitsharing/transactions/{transaction_id}/amounts", Modes: core.Direct | core.Partner}
 )

@@ -23,9 +23,9 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opCreate        = core.Operation{ID: "CreateRefund", Name: "Refunds.Create", Method: "POST", Path: "/v3/refund/domestic/refunds", Modes: core.Direct | core.Partner}
+	opCreate        = core.Operation{ID: "CreateRefund", Name: "Refunds.Create", Method: "POST", Path: "/v3/refund/domestic/refunds", Modes: core.Direct | core.Partner, ResendSafe: true}
 	opQuery         = core.Operation{ID: "QueryRefund", Name: "Refunds.Query", Method: "GET", Path: "/v3/refund/domestic/refunds/{out_refund_no}", Modes: core.Direct | core.Partner}
-	opApplyAbnormal = core.Operation{ID: "ApplyAbnormalRefund", Name: "Refunds.ApplyAbnormal", Method: "POST", Path: "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund", Modes: core.Direct | core.Partner, Sensitive: [][]string{{"bank_account"}, {"real_name"}}}
+	opApplyAbnormal = core.Operation{ID: "ApplyAbnormalRefund", Name: "Refunds.ApplyAbnormal", Method: "POST", Path: "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{{"bank_account"}, {"real_name"}}}
 )
 
 // Operations returns the operations of this package, for tools and tests.

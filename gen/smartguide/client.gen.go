@@ -27,7 +27,7 @@ var (
 	opList     = core.Operation{ID: "ListSmartGuides", Name: "Smartguide.List", Method: "GET", Path: "/v3/smartguide/guides", Modes: core.Direct | core.Partner, SensitiveQuery: []string{"mobile"}}
 	opRegister = core.Operation{ID: "RegisterSmartGuide", Name: "Smartguide.Register", Method: "POST", Path: "/v3/smartguide/guides", Modes: core.Direct | core.Partner, Sensitive: [][]string{{"mobile"}, {"name"}}}
 	opUpdate   = core.Operation{ID: "UpdateSmartGuide", Name: "Smartguide.Update", Method: "PATCH", Path: "/v3/smartguide/guides/{guide_id}", Modes: core.Direct | core.Partner, Sensitive: [][]string{{"mobile"}, {"name"}}}
-	opAssign   = core.Operation{ID: "AssignSmartGuide", Name: "Smartguide.Assign", Method: "POST", Path: "/v3/smartguide/guides/{guide_id}/assign", Modes: core.Direct | core.Partner}
+	opAssign   = core.Operation{ID: "AssignSmartGuide", Name: "Smartguide.Assign", Method: "POST", Path: "/v3/smartguide/guides/{guide_id}/assign", Modes: core.Direct | core.Partner, ResendSafe: true}
 )
 
 // Operations returns the operations of this package, for tools and tests.

@@ -244,6 +244,9 @@ func opLiteral(op *Op) string {
 	if op.Unsigned {
 		lit += ", Unsigned: true"
 	}
+	if op.ResendSafe {
+		lit += ", ResendSafe: true"
+	}
 	if op.BodyContentType == "multipart/form-data" {
 		lit += ", Upload: true"
 		if op.MetaFileDigest {

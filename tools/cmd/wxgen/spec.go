@@ -41,6 +41,7 @@ type Op struct {
 	Modes                   []string
 	Twin                    string // on a partner operation: its direct twin
 	Unsigned                bool
+	ResendSafe              bool // x-wxpay-resend: safe
 	Params                  []*Param
 	Body                    string // schema name of the request body, "" if none
 	BodyContentType         string
@@ -274,6 +275,7 @@ func (s *Spec) loadOp(path, method string, item, n obj) (*Op, error) {
 		Modes:       strList(n["x-wxpay-modes"]),
 		Twin:        str(n["x-wxpay-twin"]),
 		Unsigned:    n["x-wxpay-unsigned"] == true,
+		ResendSafe:  n["x-wxpay-resend"] == "safe",
 		Node:        n,
 	}
 	if op.ID == "" {
