@@ -119,8 +119,8 @@ func (c *Client) DecryptField(ciphertext string) (string, error) {
 	return c.conn.DecryptField(ciphertext)
 }
 
-// DownloadBill streams the bill of an apply answer (ApplyTradeBill,
-// ApplyFundFlowBill) to w, uncompressed, and checks it against the answer's
+// DownloadBill streams the bill of an apply answer (Bills.ApplyTrade,
+// Bills.ApplyFundFlow) to w, uncompressed, and checks it against the answer's
 // SHA-1. It returns the number of bytes written. Write to a temporary file
 // and keep it only when DownloadBill returns nil: on a *merchant.DigestError
 // what was written is not the bill. ParseBill reads the result.

@@ -283,8 +283,8 @@ func (e *DigestError) Error() string {
 	return fmt.Sprintf("wxpay: the downloaded bill does not match its digest (SHA-1 %s expected, %s computed): discard it and download again", e.Want, e.Got)
 }
 
-// DownloadBill streams the bill at downloadURL (the download_url of an
-// ApplyTradeBill or ApplyFundFlowBill answer, used unchanged) to w,
+// DownloadBill streams the bill at downloadURL (the download_url of a
+// Bills.ApplyTrade or Bills.ApplyFundFlow answer, used unchanged) to w,
 // decompressing it when it is gzip, and checks the SHA-1 of the
 // uncompressed content against hashValue. It returns the number of bytes
 // written. On a *DigestError, what was written is not the bill: write to a
