@@ -20,7 +20,8 @@ import (
 //	POST   /sandbox/faults                          {"target":"NativePrepay","kind":"error","status":500,"latency":"200ms","clock_offset":"-10m","count":1} → {"id":"…"}
 //	DELETE /sandbox/faults                          clear all faults
 //	DELETE /sandbox/faults/{id}                     clear one fault
-//	POST   /sandbox/certificates/rotate             → {"serial_no":"…"}
+//	POST   /sandbox/certificates/rotate             → {"serial_no":"…","signs_from":"…"} listed now, signing later
+//	POST   /sandbox/certificates/switch             the newest listed certificate signs now → {"serial_no":"…"}
 //	POST   /sandbox/certificates/{serial}/expire    drop a platform certificate now
 //	GET    /sandbox/mode, POST /sandbox/mode        {"mode":"certificate|public_key|transition"}
 //	GET    /sandbox/notifications                   deliveries and their attempts
@@ -104,7 +105,8 @@ func (s *Server) controlMux() http.Handler {
 			ctlError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"serial_no": serial})
+		_, from := s.PendingCertificate()
+		writeJSON(w, http.StatusOK, map[string]any{"serial_no": serial, "signs_from": from})
 	})
 	mux.HandleFunc("POST /sandbox/certificates/{serial}/expire", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.ExpireCertificate(r.PathValue("serial")); err != nil {
@@ -144,6 +146,7 @@ func (s *Server) controlMux() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, at)
 	})
+	s.controlMore(mux)
 	return mux
 }
 

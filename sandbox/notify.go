@@ -123,12 +123,12 @@ func (s *Server) enqueue(n notification) {
 		return
 	}
 	id := newUUID()
-	env := map[string]any{
-		"id": id, "create_time": wxTime(s.now()), "resource_type": "encrypt-resource",
-		"event_type": n.eventType, "summary": n.summary,
-		"resource": map[string]any{
-			"original_type": n.originalType, "algorithm": auth.AlgorithmAESGCM,
-			"ciphertext": ct, "associated_data": n.originalType, "nonce": nonce,
+	env := wireEnvelope{
+		ID: id, CreateTime: wxTime(s.now()), ResourceType: "encrypt-resource",
+		EventType: n.eventType, Summary: n.summary,
+		Resource: wireResource{
+			OriginalType: n.originalType, Algorithm: auth.AlgorithmAESGCM,
+			Ciphertext: ct, AssociatedData: n.originalType, Nonce: nonce,
 		},
 	}
 	body, err := json.Marshal(env)

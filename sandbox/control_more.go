@@ -1,0 +1,45 @@
+package sandbox
+
+import (
+	"net/http"
+	"time"
+)
+
+// controlMore adds the control endpoints beyond control.go's: certificate
+// switching and the rotation schedule.
+func (s *Server) controlMore(mux *http.ServeMux) {
+	mux.HandleFunc("POST /sandbox/certificates/switch", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"serial_no": s.SwitchCertificate()})
+	})
+	mux.HandleFunc("GET /sandbox/certificates", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.certificateStatus())
+	})
+}
+
+// certificateInfo describes one platform certificate for the control API
+// and the dashboard.
+type certificateInfo struct {
+	Serial    string    `json:"serial_no"`
+	NotBefore time.Time `json:"not_before"`
+	NotAfter  time.Time `json:"not_after"`
+	Listed    bool      `json:"listed"`
+	Signing   bool      `json:"signing"`
+	SignsFrom time.Time `json:"signs_from,omitzero"`
+}
+
+func (s *Server) certificateStatus() []certificateInfo {
+	now := s.now()
+	s.ring.mu.RLock()
+	defer s.ring.mu.RUnlock()
+	cur := s.ring.current(now)
+	out := make([]certificateInfo, 0, len(s.ring.certs))
+	for _, c := range s.ring.certs {
+		ci := certificateInfo{Serial: c.serial, NotBefore: c.cert.NotBefore, NotAfter: c.cert.NotAfter,
+			Listed: now.Before(c.cert.NotAfter), Signing: c == cur && s.ring.mode != PublicKeyMode}
+		if c.signFrom.After(now) {
+			ci.SignsFrom = c.signFrom
+		}
+		out = append(out, ci)
+	}
+	return out
+}
