@@ -5,11 +5,11 @@ package sandbox
 // alphabetical: a framework that re-encodes the body before verifying it
 // fails here as it would in production.
 type wireEnvelope struct {
-	ID           string           `json:"id"`
-	CreateTime   string           `json:"create_time"`
-	ResourceType string           `json:"resource_type"`
-	EventType    string           `json:"event_type"`
-	Summary      string           `json:"summary"`
+	ID           string       `json:"id"`
+	CreateTime   string       `json:"create_time"`
+	ResourceType string       `json:"resource_type"`
+	EventType    string       `json:"event_type"`
+	Summary      string       `json:"summary"`
 	Resource     wireResource `json:"resource"`
 }
 
