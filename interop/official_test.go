@@ -2,7 +2,6 @@ package interop
 
 import (
 	"context"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
-	"github.com/wechatpay-apiv3/wechatpay-go/core/auth"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/downloader"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/notify"
@@ -229,8 +227,3 @@ func callErr(res *core.APIResult, err error) error {
 	}
 	return err
 }
-
-// privateKey keeps the rsa import honest where only the type is used.
-var _ *rsa.PrivateKey
-
-var _ auth.Verifier = (*verifiers.SHA256WithRSAVerifier)(nil)

@@ -14,8 +14,8 @@ import (
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
 	"github.com/wechatpay-apiv3/wechatpay-go/services/certificates"
 	"github.com/wechatpay-apiv3/wechatpay-go/services/fileuploader"
-	paymentsnative "github.com/wechatpay-apiv3/wechatpay-go/services/payments/native"
 	partnernative "github.com/wechatpay-apiv3/wechatpay-go/services/partnerpayments/native"
+	paymentsnative "github.com/wechatpay-apiv3/wechatpay-go/services/payments/native"
 
 	"github.com/gowxpay/wxpay/sandbox"
 )

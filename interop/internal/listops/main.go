@@ -25,7 +25,7 @@ const sdk = "github.com/wechatpay-apiv3/wechatpay-go"
 
 type op struct {
 	pkg, alias, service, method, http, path, reqType string
-	hasResp                                        bool
+	hasResp                                          bool
 }
 
 func main() {
