@@ -15,6 +15,7 @@ import (
 //
 //	GET    /sandbox/credentials                     merchants, partners, platform keys (PEM, APIv3 keys)
 //	POST   /sandbox/pay                             {"mchid":"…","out_trade_no":"…"} → {"transaction_id":"…"}
+//	POST   /sandbox/refunds                         {"out_trade_no":"…","amount":1} a refund from the merchant platform → {"out_refund_no":"…"}
 //	POST   /sandbox/refunds/outcome                 {"out_refund_no":"…","status":"SUCCESS|ABNORMAL|CLOSED"}
 //	GET    /sandbox/faults                          active faults
 //	POST   /sandbox/faults                          {"target":"NativePrepay","kind":"error","status":500,"latency":"200ms","clock_offset":"-10m","count":1} → {"id":"…"}

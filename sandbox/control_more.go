@@ -14,6 +14,22 @@ func (s *Server) controlMore(mux *http.ServeMux) {
 	mux.HandleFunc("GET /sandbox/certificates", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.certificateStatus())
 	})
+	mux.HandleFunc("POST /sandbox/refunds", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			MchID      string `json:"mchid"`
+			OutTradeNo string `json:"out_trade_no"`
+			Amount     int64  `json:"amount"`
+		}
+		if !readJSON(w, r, &in) {
+			return
+		}
+		orn, err := s.RefundFromPlatform(in.MchID, in.OutTradeNo, in.Amount)
+		if err != nil {
+			ctlError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"out_refund_no": orn})
+	})
 }
 
 // certificateInfo describes one platform certificate for the control API

@@ -250,14 +250,18 @@ func (s *Server) initMerchants() error {
 // Spec returns the spec the server serves.
 func (s *Server) Spec() *Spec { return s.spec }
 
-// Handler returns the server as an http.Handler: WeChat Pay paths, and the
-// control API under /sandbox/.
+// Handler returns the server as an http.Handler: WeChat Pay paths, the
+// control API under /sandbox/, and the dashboard at /.
 func (s *Server) Handler() http.Handler { return s }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == ControlPrefix[:len(ControlPrefix)-1] || strings.HasPrefix(r.URL.Path, ControlPrefix) {
 		s.control.ServeHTTP(w, r)
+		return
+	}
+	if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		s.serveDashboard(w, r)
 		return
 	}
 	s.serveAPI(w, r)
