@@ -145,7 +145,7 @@ func TestDashboardPay(t *testing.T) {
 	if qr.Value != order.CodeURL {
 		t.Errorf("the QR code encodes %q, want the order's code_url %q", qr.Value, order.CodeURL)
 	}
-	before, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	before, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,12 +180,12 @@ func TestDashboardPay(t *testing.T) {
 	if !strings.Contains(text, "TRANSACTION.SUCCESS") || !strings.Contains(text, otn) || !strings.Contains(text, "200") {
 		t.Fatalf("the notification log shows %q", text)
 	}
-	after, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	after, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if os.Getenv("UPDATE_SCREENSHOTS") != "" {
-		for name, b := range map[string][]byte{"dashboard.jpg": before, "dashboard-paid.jpg": after} {
+		for name, b := range map[string][]byte{"dashboard.png": before, "dashboard-paid.png": after} {
 			if err := os.WriteFile(filepath.Join("..", "docs", name), b, 0o644); err != nil {
 				t.Fatal(err)
 			}
