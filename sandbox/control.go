@@ -17,6 +17,8 @@ import (
 //	POST   /sandbox/pay                             {"mchid":"…","out_trade_no":"…"} → {"transaction_id":"…"}
 //	POST   /sandbox/refunds                         {"out_trade_no":"…","amount":1} a refund from the merchant platform → {"out_refund_no":"…"}
 //	POST   /sandbox/refunds/outcome                 {"out_refund_no":"…","status":"SUCCESS|ABNORMAL|CLOSED"}
+//	POST   /sandbox/profitsharing/notify-url        {"mchid":"…","url":"…"} where PROFITSHARING notifications go
+//	POST   /sandbox/profitsharing/settle            finish every PROCESSING profit-sharing order and return now
 //	GET    /sandbox/faults                          active faults
 //	POST   /sandbox/faults                          {"target":"NativePrepay","kind":"error","status":500,"latency":"200ms","clock_offset":"-10m","count":1} → {"id":"…"}
 //	DELETE /sandbox/faults                          clear all faults

@@ -14,6 +14,24 @@ func (s *Server) controlMore(mux *http.ServeMux) {
 	mux.HandleFunc("GET /sandbox/certificates", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.certificateStatus())
 	})
+	mux.HandleFunc("POST /sandbox/profitsharing/notify-url", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			MchID string `json:"mchid"`
+			URL   string `json:"url"`
+		}
+		if !readJSON(w, r, &in) {
+			return
+		}
+		if err := s.SetProfitSharingNotifyURL(in.MchID, in.URL); err != nil {
+			ctlError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /sandbox/profitsharing/settle", func(w http.ResponseWriter, r *http.Request) {
+		s.SettleProfitSharing()
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("POST /sandbox/refunds", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			MchID      string `json:"mchid"`

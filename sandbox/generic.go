@@ -35,6 +35,7 @@ func (s *Server) registerHandlers() {
 		"ApplySubMerchantFundFlowBill":  s.applySubMerchantBill,
 		"DownloadBill":                  s.downloadBill,
 	}
+	s.registerProfitSharing()
 	for id := range prepayTypes {
 		if strings.HasPrefix(id, "Combine") {
 			s.handlers[id] = s.combinePrepay

@@ -20,6 +20,7 @@ type state struct {
 	bills      map[string]*billFile    // by token
 	deliveries []*delivery
 	byDelivery map[string]*delivery
+	ps         psState // profit sharing (profitsharing.go)
 }
 
 func newState() *state {
