@@ -1,0 +1,92 @@
+package sandbox
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/gowxpay/wxpay"
+	"github.com/gowxpay/wxpay/callback"
+	"github.com/gowxpay/wxpay/gen/payments"
+	"github.com/gowxpay/wxpay/gen/profitsharing"
+)
+
+// TestProfitSharingTyped runs the profit-sharing flow end to end through
+// the typed client: pay, share, the PROFITSHARING notification through the
+// client's callback handler, query, return, unfreeze.
+func TestProfitSharingTyped(t *testing.T) {
+	s := newServer(t, WithTimeScale(0.001), WithRefundDelay(time.Second))
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg := s.Merchant().Config()
+	cfg.BaseURL = ts.URL
+	client, err := wxpay.NewClient(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	events := make(chan *callback.Event, 8)
+	h, err := client.CallbackHandler(func(_ context.Context, ev *callback.Event) error { events <- ev; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := httptest.NewServer(h)
+	defer rv.Close()
+	if err := s.SetProfitSharingNotifyURL(cfg.MchID, rv.URL+"/ps"); err != nil {
+		t.Fatal(err)
+	}
+
+	otn := uniqueNo("PST")
+	if _, err := client.Payments.NativePrepay(ctx, &payments.NativePrepayInput{Description: "shared", OutTradeNo: otn,
+		NotifyURL: rv.URL + "/pay", Amount: payments.Amount{Total: 500}}); err != nil {
+		t.Fatal(err)
+	}
+	txID, err := s.Pay(cfg.MchID, otn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := client.Profitsharing
+	outNo := uniqueNo("PSO")
+	if _, err := ps.CreateProfitSharingOrder(ctx, &profitsharing.CreateProfitSharingOrderRequest{
+		AppID: cfg.AppID, TransactionID: txID, OutOrderNo: outNo,
+		Receivers: []profitsharing.ProfitSharingOrderReceiver{{Type: profitsharing.ProfitSharingReceiverTypeMerchantID, Account: "1900009999", Amount: 120, Description: "store"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var note *profitsharing.ProfitSharingNotification
+	for note == nil {
+		select {
+		case ev := <-events:
+			if ev.EventType == callback.EventProfitsharing {
+				note, _ = ev.Resource.(*profitsharing.ProfitSharingNotification)
+			}
+		case <-ctx.Done():
+			t.Fatal("no PROFITSHARING notification")
+		}
+	}
+	if note.OutOrderNo != outNo || note.Receiver.Amount != 120 || note.TransactionID != txID || note.MchID != cfg.MchID {
+		t.Fatalf("notification %+v", note)
+	}
+	got, err := ps.QueryProfitSharingOrder(ctx, outNo, &profitsharing.QueryProfitSharingOrderParams{TransactionID: txID})
+	if err != nil || got.State != profitsharing.ProfitSharingOrderStateFinished {
+		t.Fatalf("query: %v %+v", err, got)
+	}
+	if _, err := ps.CreateProfitSharingReturnOrder(ctx, &profitsharing.CreateProfitSharingReturnOrderRequest{
+		OutOrderNo: outNo, OutReturnNo: uniqueNo("PSR"), ReturnMchID: "1900009999", Amount: 20, Description: "back",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	left, err := ps.QueryProfitSharingUnsplitAmount(ctx, txID)
+	if err != nil || left.UnsplitAmount != 380 {
+		t.Fatalf("unsplit: %v %+v", err, left)
+	}
+	if _, err := ps.UnfreezeProfitSharingOrder(ctx, &profitsharing.UnfreezeProfitSharingOrderRequest{TransactionID: txID, OutOrderNo: uniqueNo("PSU"), Description: "done"}); err != nil {
+		t.Fatal(err)
+	}
+	if left, err = ps.QueryProfitSharingUnsplitAmount(ctx, txID); err != nil || left.UnsplitAmount != 0 {
+		t.Fatalf("after unfreeze: %v %+v", err, left)
+	}
+}
