@@ -32,6 +32,21 @@ func (s *Server) controlMore(mux *http.ServeMux) {
 		s.SettleProfitSharing()
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("POST /sandbox/transfers/confirm", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			MchID      string `json:"mchid"`
+			OutBillNo  string `json:"out_bill_no"`
+			FailReason string `json:"fail_reason"`
+		}
+		if !readJSON(w, r, &in) {
+			return
+		}
+		if err := s.ConfirmTransfer(in.MchID, in.OutBillNo, in.FailReason); err != nil {
+			ctlError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("POST /sandbox/refunds", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			MchID      string `json:"mchid"`

@@ -36,6 +36,7 @@ func (s *Server) registerHandlers() {
 		"DownloadBill":                  s.downloadBill,
 	}
 	s.registerProfitSharing()
+	s.registerTransfers()
 	for id := range prepayTypes {
 		if strings.HasPrefix(id, "Combine") {
 			s.handlers[id] = s.combinePrepay

@@ -21,6 +21,7 @@ type state struct {
 	deliveries []*delivery
 	byDelivery map[string]*delivery
 	ps         psState // profit sharing (profitsharing.go)
+	tb         tbState // merchant transfer bills (transfers.go)
 }
 
 func newState() *state {
