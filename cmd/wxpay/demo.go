@@ -24,7 +24,7 @@ import (
 
 var demoHelp = cmdHelp{
 	name:  "demo",
-	usage: "demo [--partner] [--key-mode certificate|public-key|transition] [--no-qr]",
+	usage: "demo [--story payment|profitsharing|transfer] [--partner] [--key-mode certificate|public-key|transition] [--no-qr]",
 	about: `Tells a whole payment story against a WeChat Pay sandbox started in this
 process, through the real client (wxpay.NewClient): no account, no network.
 
@@ -38,10 +38,15 @@ process, through the real client (wxpay.NewClient): no account, no network.
   7. apply for today's trade bill
   8. download it, check its SHA-1 digest, and read it
 
+--story profitsharing pays an order, shares part of it with a receiver
+(PROFITSHARING notification), takes some back and releases the rest;
+--story transfer sends money to a user's balance, which the payee confirms
+(MCHTRANSFER.BILL.FINISHED), and cancels a second transfer.
+
 --partner tells the same story as a service provider (服务商) for a
 sub-merchant. The exit status is 1, and stderr names the failing step, if a
 step fails.`,
-	examples: []string{"wxpay demo", "wxpay demo --partner --key-mode public-key"},
+	examples: []string{"wxpay demo", "wxpay demo --partner --key-mode public-key", "wxpay demo --story transfer"},
 }
 
 // extraSandboxOptions are added to the options of the sandboxes the demo and
@@ -59,6 +64,7 @@ func (a *app) demo(ctx context.Context, args []string) int {
 	partner := fs.Bool("partner", false, "play a service provider (服务商) with a sub-merchant")
 	mode := fs.String("key-mode", "certificate", "`MODE` WeChat Pay signs with: certificate, public-key or transition")
 	noQR := fs.Bool("no-qr", false, "do not draw the code_url as a QR code")
+	story := fs.String("story", "payment", "`STORY` to tell: payment, profitsharing or transfer")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for each notification")
 	pos, code, ok := a.parseCommand(fs, demoHelp, args)
 	if !ok {
@@ -71,7 +77,10 @@ func (a *app) demo(ctx context.Context, args []string) int {
 	if !valid {
 		return a.usageError(demoHelp, "--key-mode %q is not certificate, public-key or transition", *mode)
 	}
-	d := &demoRun{a: a, out: a.stdout, partner: *partner, mode: km, noQR: *noQR, timeout: *timeout}
+	if !validStory(*story) {
+		return a.usageError(demoHelp, "--story %q is not payment, profitsharing or transfer", *story)
+	}
+	d := &demoRun{a: a, out: a.stdout, partner: *partner, mode: km, noQR: *noQR, timeout: *timeout, story: *story}
 	return d.run(ctx)
 }
 
@@ -83,6 +92,7 @@ type demoRun struct {
 	mode    auth.KeyMode
 	noQR    bool
 	timeout time.Duration
+	story   string
 
 	sb        *sandbox.Server
 	creds     sandbox.Credentials
@@ -93,6 +103,9 @@ type demoRun struct {
 
 	outTradeNo, outRefundNo string
 	bill                    *bills.BillDownload
+
+	// The profit-sharing and transfer stories (demo_stories.go).
+	txID, outOrderNo, outBillNo string
 }
 
 // demoStep is one step of the story: it prints its details and returns
@@ -110,15 +123,9 @@ func (d *demoRun) run(ctx context.Context) int {
 		fmt.Fprintf(d.a.stderr, "wxpay demo: setting up the sandbox failed: %v\n", err)
 		return exitFail
 	}
-	steps := []demoStep{
-		{"Create a Native order", d.createOrder},
-		{"The payer scans the code and pays", d.pay},
-		{"Receive the payment notification", d.paymentNotification},
-		{"Query the order", d.query},
-		{"Refund part of it", d.refund},
-		{"Receive the refund notification", d.refundNotification},
-		{"Apply for today's trade bill", d.applyBill},
-		{"Download the bill and verify its digest", d.downloadBill},
+	steps := d.storySteps()
+	if steps == nil {
+		steps = d.paymentSteps()
 	}
 	for i, s := range steps {
 		fmt.Fprintf(d.out, "\n[%d/%d] %s\n", i+1, len(steps), s.title)
@@ -133,6 +140,20 @@ func (d *demoRun) run(ctx context.Context) int {
 	}
 	fmt.Fprintf(d.out, "\nDone: the whole story in %s.\n", time.Since(start).Round(time.Millisecond))
 	return exitOK
+}
+
+// paymentSteps is the payment story: order, payment, query, refund, bill.
+func (d *demoRun) paymentSteps() []demoStep {
+	return []demoStep{
+		{"Create a Native order", d.createOrder},
+		{"The payer scans the code and pays", d.pay},
+		{"Receive the payment notification", d.paymentNotification},
+		{"Query the order", d.query},
+		{"Refund part of it", d.refund},
+		{"Receive the refund notification", d.refundNotification},
+		{"Apply for today's trade bill", d.applyBill},
+		{"Download the bill and verify its digest", d.downloadBill},
+	}
 }
 
 // setup starts the sandbox, the notification listener and the client. The
