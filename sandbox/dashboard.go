@@ -70,7 +70,21 @@ type dashRefund struct {
 	Created                           time.Time
 }
 
+type dashTransfer struct {
+	OutBillNo, Owner, State, FailReason string
+	Amount                              int64
+	Created                             time.Time
+}
+
+type dashShare struct {
+	OutOrderNo, OutTradeNo, State string
+	Amount                        int64
+	Receivers                     int
+}
+
 type dashData struct {
+	Transfers    []dashTransfer
+	Shares       []dashShare
 	Now          time.Time
 	ClockOffsets []time.Duration
 	Mode         string
@@ -113,6 +127,16 @@ func (s *Server) dashData() dashData {
 		}
 		d.Orders = append(d.Orders, do)
 	}
+	for _, b := range s.st.tb.bills {
+		d.Transfers = append(d.Transfers, dashTransfer{OutBillNo: b.outBillNo, Owner: b.owner, State: b.state, FailReason: b.failReason, Amount: b.amount, Created: b.created})
+	}
+	for _, p := range s.st.ps.orders {
+		ds := dashShare{OutOrderNo: p.outOrderNo, OutTradeNo: p.order.outTradeNo, State: p.state, Receivers: len(p.receivers)}
+		for _, r := range p.receivers {
+			ds.Amount += r.amount
+		}
+		d.Shares = append(d.Shares, ds)
+	}
 	for _, r := range s.st.refunds {
 		dr := dashRefund{OutRefundNo: r.outRefundNo, RefundID: r.refundID, Status: r.status, Amount: r.amount, Created: r.createTime}
 		if r.order != nil {
@@ -123,6 +147,10 @@ func (s *Server) dashData() dashData {
 	s.mu.Unlock()
 	sort.Slice(d.Orders, func(i, j int) bool { return d.Orders[i].Created.After(d.Orders[j].Created) })
 	sort.Slice(d.Refunds, func(i, j int) bool { return d.Refunds[i].Created.After(d.Refunds[j].Created) })
+	sort.Slice(d.Transfers, func(i, j int) bool { return d.Transfers[i].Created.After(d.Transfers[j].Created) })
+	sort.Slice(d.Shares, func(i, j int) bool { return d.Shares[i].OutOrderNo > d.Shares[j].OutOrderNo })
+	d.Transfers = d.Transfers[:min(len(d.Transfers), maxDashRows)]
+	d.Shares = d.Shares[:min(len(d.Shares), maxDashRows)]
 	d.Orders = d.Orders[:min(len(d.Orders), maxDashRows)]
 	d.Refunds = d.Refunds[:min(len(d.Refunds), maxDashRows)]
 	for i := range d.Orders {

@@ -67,3 +67,20 @@ func withNotify(b map[string]any, url string) map[string]any {
 	b["notify_url"] = url
 	return b
 }
+
+// TestDashboardTransfersAndShares: transfer bills waiting for the payee
+// get confirm buttons; profit-sharing orders are listed.
+func TestDashboardTransfersAndShares(t *testing.T) {
+	s := newServer(t, WithRefundDelay(-1))
+	m := s.Merchant()
+	b := seedTransfer(s, m)
+	p := seedProfitSharing(s, m)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/?live=1", nil))
+	page := rec.Body.String()
+	for _, want := range []string{b.outBillNo, "WAIT_USER_CONFIRM", "payee confirms", "/sandbox/transfers/confirm", p.outOrderNo, "FINISHED", "¥0.10 to 1"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the live part lacks %q", want)
+		}
+	}
+}
