@@ -41,25 +41,27 @@ func TestSensitiveAnswerEncrypted(t *testing.T) {
 // fixed merchant.
 func TestGenericAnswerCallerIdentity(t *testing.T) {
 	s := newServer(t)
-	for _, cred := range []Credentials{s.Merchant(), s.Partner()} {
-		// A profit-sharing order query: the answer has mchid / sub_mchid
-		// fields the request does not carry.
-		uri := "/v3/profitsharing/orders/P1?transaction_id=4208450740201411110007820472"
-		if cred.PartnerMode {
-			uri += "&sub_mchid=" + cred.SubMchID
-		}
-		r := send(t, s.Handler(), signer{cred: cred}, "GET", uri, nil)
+	m, p := s.Merchant(), s.Partner()
+	for _, tc := range []struct {
+		cred Credentials
+		uri  string
+		want map[string]string
+	}{
+		{m, "/v3/transfer/batches/batch-id/1030000071100999991182020050700019480001/details/detail-id/1040000071100999991182020050700019500100",
+			map[string]string{"mchid": m.MchID, "appid": m.AppID}},
+		{p, "/v3/vehicle/transactions/out-trade-no/P1?sub_mchid=" + p.SubMchID, map[string]string{"sp_mchid": p.MchID, "sub_mchid": p.SubMchID}},
+		{m, "/v3/merchant-service/complaint-notifications", map[string]string{"mchid": m.MchID}},
+		{p, "/v3/merchant-service/complaint-notifications", map[string]string{"mchid": p.MchID}},
+	} {
+		r := send(t, s.Handler(), signer{cred: tc.cred}, "GET", tc.uri, nil)
 		if r.status != 200 {
-			t.Fatalf("%d %s", r.status, r.body)
+			t.Fatalf("%s: %d %s", tc.uri, r.status, r.body)
 		}
 		got := r.json(t)
-		for k, v := range got {
-			if callerIdentityKeys[k] && v == "1900000109" {
-				t.Errorf("%s answered the fixed %s=%v", cred.MchID, k, v)
+		for k, v := range tc.want {
+			if got[k] != v {
+				t.Errorf("%s as %s: %s = %v, want %s", tc.uri, tc.cred.MchID, k, got[k], v)
 			}
-		}
-		if cred.PartnerMode && got["sub_mchid"] != nil && got["sub_mchid"] != cred.SubMchID {
-			t.Errorf("sub_mchid %v, want %s", got["sub_mchid"], cred.SubMchID)
 		}
 	}
 }
@@ -89,5 +91,21 @@ func TestControlSwitch(t *testing.T) {
 	}
 	if code, out, _ = ctl(t, ts.URL, "POST", "/sandbox/certificates/switch", nil); code != 200 || out["serial_no"] != serial || s.SigningSerial() != serial {
 		t.Fatalf("switch: %d %v", code, out)
+	}
+}
+
+// TestResourceFieldOrder: a notification resource is written in WeChat
+// Pay's key order, nested amounts too.
+func TestResourceFieldOrder(t *testing.T) {
+	b, err := marshalResource(map[string]any{
+		"amount": map[string]any{"payer_total": 1, "total": 1, "currency": "CNY", "payer_currency": "CNY"},
+		"appid":  "wx", "mchid": "190", "trade_state": "SUCCESS", "out_trade_no": "o", "transaction_id": "t", "zzz": true,
+	}, "transaction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"mchid":"190","appid":"wx","out_trade_no":"o","transaction_id":"t","trade_state":"SUCCESS","amount":{"total":1,"payer_total":1,"currency":"CNY","payer_currency":"CNY"},"zzz":true}`
+	if string(b) != want {
+		t.Fatalf("%s\nwant %s", b, want)
 	}
 }
