@@ -50,8 +50,6 @@ func TestGenericAnswerCallerIdentity(t *testing.T) {
 		{m, "/v3/transfer/batches/batch-id/1030000071100999991182020050700019480001/details/detail-id/1040000071100999991182020050700019500100",
 			map[string]string{"mchid": m.MchID, "appid": m.AppID}},
 		{p, "/v3/vehicle/transactions/out-trade-no/P1?sub_mchid=" + p.SubMchID, map[string]string{"sp_mchid": p.MchID, "sub_mchid": p.SubMchID}},
-		{m, "/v3/merchant-service/complaint-notifications", map[string]string{"mchid": m.MchID}},
-		{p, "/v3/merchant-service/complaint-notifications", map[string]string{"mchid": p.MchID}},
 	} {
 		r := send(t, s.Handler(), signer{cred: tc.cred}, "GET", tc.uri, nil)
 		if r.status != 200 {

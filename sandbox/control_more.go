@@ -47,6 +47,22 @@ func (s *Server) controlMore(mux *http.ServeMux) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("POST /sandbox/complaints", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			MchID      string `json:"mchid"`
+			OutTradeNo string `json:"out_trade_no"`
+			Detail     string `json:"detail"`
+		}
+		if !readJSON(w, r, &in) {
+			return
+		}
+		id, err := s.FileComplaint(in.MchID, in.OutTradeNo, in.Detail)
+		if err != nil {
+			ctlError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"complaint_id": id})
+	})
 	mux.HandleFunc("POST /sandbox/refunds", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			MchID      string `json:"mchid"`

@@ -37,6 +37,7 @@ func (s *Server) registerHandlers() {
 	}
 	s.registerProfitSharing()
 	s.registerTransfers()
+	s.registerComplaints()
 	for id := range prepayTypes {
 		if strings.HasPrefix(id, "Combine") {
 			s.handlers[id] = s.combinePrepay

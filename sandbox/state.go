@@ -22,6 +22,7 @@ type state struct {
 	byDelivery map[string]*delivery
 	ps         psState // profit sharing (profitsharing.go)
 	tb         tbState // merchant transfer bills (transfers.go)
+	cp         cpState // consumer complaints (complaints.go)
 }
 
 func newState() *state {
