@@ -21,6 +21,7 @@ import (
 //	POST   /sandbox/profitsharing/settle            finish every PROCESSING profit-sharing order and return now
 //	POST   /sandbox/transfers/confirm               {"out_bill_no":"…","fail_reason":""} the payee confirms a transfer bill
 //	POST   /sandbox/complaints                      {"out_trade_no":"…","detail":"…"} a payer complains → {"complaint_id":"…"}
+//	POST   /sandbox/payscore/confirm                {"out_order_no":"…"} the user confirms a payscore order
 //	GET    /sandbox/faults                          active faults
 //	POST   /sandbox/faults                          {"target":"NativePrepay","kind":"error","status":500,"latency":"200ms","clock_offset":"-10m","count":1} → {"id":"…"}
 //	DELETE /sandbox/faults                          clear all faults

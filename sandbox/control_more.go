@@ -63,6 +63,20 @@ func (s *Server) controlMore(mux *http.ServeMux) {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"complaint_id": id})
 	})
+	mux.HandleFunc("POST /sandbox/payscore/confirm", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			MchID      string `json:"mchid"`
+			OutOrderNo string `json:"out_order_no"`
+		}
+		if !readJSON(w, r, &in) {
+			return
+		}
+		if err := s.ConfirmPayscore(in.MchID, in.OutOrderNo); err != nil {
+			ctlError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("POST /sandbox/refunds", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			MchID      string `json:"mchid"`

@@ -30,11 +30,11 @@
 //     KeyMode selects certificate, public key (PUB_KEY_ID_…, /v3/certificates
 //     answers 404) or transition signing.
 //   - Orders, combined orders, refunds, bills, profit sharing (orders,
-//     returns, unfreezing, unsplit amounts), merchant transfer bills and
-//     consumer complaints keep state in both modes (direct merchant and
-//     service provider); Pay simulates the payer, SetRefundOutcome the bank,
-//     ConfirmTransfer the payee of a transfer, FileComplaint a complaining
-//     payer. State changes send signed, encrypted
+//     returns, unfreezing, unsplit amounts), merchant transfer bills,
+//     payscore service orders and consumer complaints keep state in both
+//     modes (direct merchant and service provider); Pay simulates the payer,
+//     SetRefundOutcome the bank, ConfirmTransfer the payee of a transfer,
+//     ConfirmPayscore the payscore user, FileComplaint a complaining payer. State changes send signed, encrypted
 //     notifications, in WeChat's field order, to notify_url on WeChat's
 //     retry schedule.
 //   - Every operation without state answers a schema-valid 2xx: the spec's

@@ -38,6 +38,7 @@ func (s *Server) registerHandlers() {
 	s.registerProfitSharing()
 	s.registerTransfers()
 	s.registerComplaints()
+	s.registerPayscore()
 	for id := range prepayTypes {
 		if strings.HasPrefix(id, "Combine") {
 			s.handlers[id] = s.combinePrepay

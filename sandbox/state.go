@@ -23,6 +23,7 @@ type state struct {
 	ps         psState // profit sharing (profitsharing.go)
 	tb         tbState // merchant transfer bills (transfers.go)
 	cp         cpState // consumer complaints (complaints.go)
+	sc         scState // payscore service orders (payscore.go)
 }
 
 func newState() *state {
