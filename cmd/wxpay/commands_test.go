@@ -37,7 +37,9 @@ func TestSandboxCommand(t *testing.T) {
 			}
 		}
 		re := regexp.MustCompile(`at (http://127\.0\.0\.1:\d+) `)
-		deadline := time.Now().Add(10 * time.Second)
+		// A readiness wait, not a speed check: loading the spec and
+		// generating keys under -race on a loaded machine can take a while.
+		deadline := time.Now().Add(2 * time.Minute)
 		for time.Now().Before(deadline) {
 			if m := re.FindStringSubmatch(out.String()); m != nil && strings.Contains(out.String(), "Serving until interrupted") {
 				return m[1], stop
