@@ -12,8 +12,9 @@ import (
 // bill is TRANSFERING and ends SUCCESS (or FAIL, when a fail reason was
 // given) after the refund delay; a cancel moves it to CANCELING and then
 // CANCELLED. Each final state sends MCHTRANSFER.BILL.FINISHED to the
-// bill's notify_url. The authorised and authorisation-creating variants
-// and the receipts stay echoes.
+// bill's notify_url; SUCCESS bills get electronic receipts
+// (transfer_receipts.go). The authorised and authorisation-creating
+// variants stay echoes.
 
 // tbState is the transfer-bill state; Server.mu guards it.
 type tbState struct {
@@ -40,6 +41,7 @@ type transferBill struct {
 	notifier                  *merchant
 	preferPublicKey           bool
 	fingerprint               string
+	receipt                   *tbReceipt // transfer_receipts.go
 }
 
 func (s *Server) registerTransfers() {
@@ -52,6 +54,7 @@ func (s *Server) registerTransfers() {
 	for _, id := range []string{"CancelTransferBill", "PartnerCancelTransferBill"} {
 		s.handlers[id] = s.cancelTransferBill
 	}
+	s.registerTransferReceipts()
 }
 
 func (s *Server) createTransferBill(c *call) *answer {
