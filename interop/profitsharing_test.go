@@ -24,6 +24,7 @@ type share struct {
 func (e *env) newShare(t *testing.T, o *official) share {
 	t.Helper()
 	sh := share{od: e.newOrder(t, o, true), outOrderNo: uniqueNo("IPS")}
+	e.addReceiver(t, o)
 	req := profitsharing.CreateOrderRequest{
 		Appid: core.String(o.cred.AppID), TransactionId: core.String(sh.od.transactionID), OutOrderNo: core.String(sh.outOrderNo),
 		UnfreezeUnsplit: core.Bool(false),
@@ -43,6 +44,24 @@ func (e *env) newShare(t *testing.T, o *official) share {
 	return sh
 }
 
+// addReceiver puts receiverMchID on the merchant's receiver list through
+// the official SDK, which encrypts the name and decrypts the answer's.
+func (e *env) addReceiver(t *testing.T, o *official) {
+	t.Helper()
+	req := profitsharing.AddReceiverRequest{Appid: core.String(o.cred.AppID), Type: profitsharing.RECEIVERTYPE_MERCHANT_ID.Ptr(),
+		Account: core.String(receiverMchID), Name: core.String("示例商户"), RelationType: profitsharing.RECEIVERRELATIONTYPE_STORE.Ptr()}
+	if o.cred.PartnerMode {
+		req.SubMchid = core.String(o.cred.SubMchID)
+	}
+	got, res, err := (&profitsharing.ReceiversApiService{Client: o.client}).AddReceiver(context.Background(), req)
+	if err != nil {
+		t.Fatalf("official add receiver: %v", callErr(res, err))
+	}
+	if got.Name == nil || *got.Name != "示例商户" {
+		t.Fatalf("the official SDK decrypted the receiver's name to %v", got.Name)
+	}
+}
+
 // newShareReturn takes 1 分 back from receiverMchID.
 func (e *env) newShareReturn(t *testing.T, o *official, sh share) string {
 	t.Helper()
@@ -60,6 +79,7 @@ func (e *env) newShareReturn(t *testing.T, o *official, sh share) string {
 
 func init() {
 	fixups["CreateProfitSharingOrder"] = func(t *testing.T, e *env, o *official, rq *sandbox.SampleRequest) {
+		e.addReceiver(t, o)
 		rq.Body["transaction_id"] = e.newOrder(t, o, true).transactionID
 		rq.Body["receivers"] = []any{map[string]any{"type": "MERCHANT_ID", "account": receiverMchID, "amount": 10, "description": "a share", "name": "示例商户"}}
 	}

@@ -10,10 +10,11 @@ import (
 // amount of a paid order, and the PROFITSHARING / PROFITSHARING_RETURN
 // notifications. A share is PROCESSING when accepted and FINISHED (its
 // receivers SUCCESS) after the refund delay (WithRefundDelay, scaled), or
-// at SettleProfitSharing; a return likewise ends SUCCESS. Receivers need
-// not be added first (AddProfitSharingReceiver stays an echo), and the
-// order need not have been created with settle_info.profit_sharing: the
-// sandbox is kinder than WeChat Pay there.
+// at SettleProfitSharing; a return likewise ends SUCCESS. As at WeChat Pay,
+// a share goes only to receivers added first (AddProfitSharingReceiver,
+// DeleteProfitSharingReceiver keep the list per merchant). The order need
+// not have been created with settle_info.profit_sharing: the sandbox is
+// kinder than WeChat Pay there.
 
 // psState is the profit-sharing state; Server.mu guards it.
 type psState struct {
@@ -23,12 +24,18 @@ type psState struct {
 	shared   map[string]int64     // transaction_id → amount given away or released
 	unfrozen map[string]bool      // transaction_id → the rest was released
 	notify   map[string]string    // mchid → the profit-sharing notify URL
+	rcv      map[string]*psRcv    // owner + "\x00" + type + "\x00" + account
+}
+
+// psRcv is a receiver on a merchant's receiver list.
+type psRcv struct {
+	typ, account, name, relation, custom string
 }
 
 func (p *psState) init() {
 	if p.orders == nil {
 		p.orders, p.byID, p.returns = map[string]*psOrder{}, map[string]*psOrder{}, map[string]*psReturn{}
-		p.shared, p.unfrozen, p.notify = map[string]int64{}, map[string]bool{}, map[string]string{}
+		p.shared, p.unfrozen, p.notify, p.rcv = map[string]int64{}, map[string]bool{}, map[string]string{}, map[string]*psRcv{}
 	}
 }
 
@@ -70,6 +77,65 @@ func (s *Server) registerProfitSharing() {
 	s.handlers["QueryProfitSharingUnsplitAmount"] = s.unsplitAmount
 	s.handlers["CreateProfitSharingReturnOrder"] = s.createProfitSharingReturn
 	s.handlers["QueryProfitSharingReturnOrder"] = s.queryProfitSharingReturn
+	s.handlers["AddProfitSharingReceiver"] = s.addReceiver
+	s.handlers["DeleteProfitSharingReceiver"] = s.deleteReceiver
+}
+
+func rcvKey(owner, typ, account string) string { return owner + "\x00" + typ + "\x00" + account }
+
+func (s *Server) addReceiver(c *call) *answer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.ps.init()
+	r := &psRcv{typ: str(c.body, "type"), account: str(c.body, "account"), relation: str(c.body, "relation_type"), custom: str(c.body, "custom_relation")}
+	if n := str(c.body, "name"); n != "" {
+		r.name = s.plainSensitive(n)
+	}
+	if r.typ == "MERCHANT_ID" && r.name == "" {
+		return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "分账接收方类型为MERCHANT_ID时，分账接收方全称name必填",
+			errorDetail{Field: "/name", Location: "body", Issue: "required for a MERCHANT_ID receiver"})
+	}
+	if r.relation == "CUSTOM" && r.custom == "" {
+		return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "关系类型为CUSTOM时，custom_relation必填",
+			errorDetail{Field: "/custom_relation", Location: "body", Issue: "required for relation_type CUSTOM"})
+	}
+	owner := c.orderOwner()
+	s.st.ps.rcv[rcvKey(owner, r.typ, r.account)] = r
+	v := map[string]any{"type": r.typ, "account": r.account, "relation_type": r.relation}
+	if r.name != "" {
+		v["name"] = r.name
+	}
+	if r.custom != "" {
+		v["custom_relation"] = r.custom
+	}
+	if c.merchant.partner {
+		v["sub_mchid"] = owner
+	}
+	c.encryptSensitiveAnswer(c.op.responseSchema(http.StatusOK), v)
+	return c.ok(v)
+}
+
+func (s *Server) deleteReceiver(c *call) *answer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.ps.init()
+	owner := c.orderOwner()
+	typ, account := str(c.body, "type"), str(c.body, "account")
+	delete(s.st.ps.rcv, rcvKey(owner, typ, account))
+	v := map[string]any{"type": typ, "account": account}
+	if c.merchant.partner {
+		v["sub_mchid"] = owner
+	}
+	return c.ok(v)
+}
+
+// AddProfitSharingReceiver adds a receiver to a merchant's list (owner: a
+// direct mchid or a sub_mchid), as AddProfitSharingReceiver does.
+func (s *Server) AddProfitSharingReceiver(owner, typ, account string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.ps.init()
+	s.st.ps.rcv[rcvKey(owner, typ, account)] = &psRcv{typ: typ, account: account, relation: "PARTNER"}
 }
 
 // SetProfitSharingNotifyURL sets where the PROFITSHARING and
@@ -138,6 +204,10 @@ func (s *Server) createProfitSharing(c *call) *answer {
 				errorDetail{Field: fmt.Sprintf("/receivers/%d/amount", i), Value: amt, Location: "body", Issue: "at least 1 (分)"})
 		}
 		sum += amt
+		if s.st.ps.rcv[rcvKey(owner, str(x, "type"), str(x, "account"))] == nil {
+			return c.failDetail(http.StatusBadRequest, "RECEIVER_INVALID", "分账接收方不存在，请先添加分账接收方",
+				errorDetail{Field: fmt.Sprintf("/receivers/%d/account", i), Value: str(x, "account"), Location: "body", Issue: "not on the receiver list: add it with AddProfitSharingReceiver first"})
+		}
 		p.receivers = append(p.receivers, &psShare{typ: str(x, "type"), account: str(x, "account"), description: str(x, "description"),
 			amount: amt, result: "PENDING", detailID: "36" + s.st.newTransactionID(now)[2:], created: now})
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/gowxpay/wxpay/auth"
 )
 
 // seedProfitSharing puts a paid order with a FINISHED share of 10 分 to
@@ -27,7 +29,9 @@ func seedProfitSharing(s *Server, cred Credentials) *psOrder {
 
 func init() {
 	fixups["CreateProfitSharingOrder"] = func(s *Server, rq *opRequest) {
-		rq.body["transaction_id"] = seedOrder(s, rq.cred, StateSuccess).transactionID
+		o := seedOrder(s, rq.cred, StateSuccess)
+		s.AddProfitSharingReceiver(o.owner, "MERCHANT_ID", "1900000109")
+		rq.body["transaction_id"] = o.transactionID
 		rq.body["receivers"] = []any{map[string]any{"type": "MERCHANT_ID", "account": "1900000109", "amount": 10, "description": "a share"}}
 	}
 	fixups["UnfreezeProfitSharingOrder"] = func(s *Server, rq *opRequest) {
@@ -95,17 +99,30 @@ func TestProfitSharingFlow(t *testing.T) {
 		if n := unsplit(); n != 100 {
 			t.Fatalf("before sharing: unsplit %d", n)
 		}
+		share := func(outNo string, amount int) map[string]any {
+			return sub(map[string]any{"appid": cred.AppID, "transaction_id": o.transactionID, "out_order_no": outNo, "unfreeze_unsplit": false,
+				"receivers": []any{map[string]any{"type": "MERCHANT_ID", "account": "1900009999", "amount": amount, "description": "store"}}})
+		}
+		// Not on the receiver list yet: refused, as WeChat Pay refuses it.
+		if r := send(t, s.Handler(), sg, "POST", "/v3/profitsharing/orders", share(uniqueNo("PS"), 30)); r.status != 400 || r.code() != "RECEIVER_INVALID" {
+			t.Fatalf("sharing with an unknown receiver: %d %s", r.status, r.body)
+		}
+		platform := s.ring.current(s.now())
+		name, err := auth.EncryptOAEP(&platform.key.PublicKey, "示例商户")
+		if err != nil {
+			t.Fatal(err)
+		}
+		add := sub(map[string]any{"appid": cred.AppID, "type": "MERCHANT_ID", "account": "1900009999", "name": name, "relation_type": "STORE"})
+		if r := send(t, s.Handler(), sg, "POST", "/v3/profitsharing/receivers/add", add, withSerial(platform.serial)); r.status != 200 {
+			t.Fatalf("add receiver: %d %s", r.status, r.body)
+		}
 		outNo := uniqueNo("PS")
-		body := sub(map[string]any{"appid": cred.AppID, "transaction_id": o.transactionID, "out_order_no": outNo, "unfreeze_unsplit": false,
-			"receivers": []any{map[string]any{"type": "MERCHANT_ID", "account": "1900009999", "amount": 30, "description": "store"}}})
-		r := send(t, s.Handler(), sg, "POST", "/v3/profitsharing/orders", body)
+		r := send(t, s.Handler(), sg, "POST", "/v3/profitsharing/orders", share(outNo, 30))
 		if r.status != 200 || r.json(t)["state"] != "PROCESSING" {
 			t.Fatalf("create: %d %s", r.status, r.body)
 		}
 		// Over the rest: refused.
-		over := sub(map[string]any{"appid": cred.AppID, "transaction_id": o.transactionID, "out_order_no": uniqueNo("PS"), "unfreeze_unsplit": false,
-			"receivers": []any{map[string]any{"type": "MERCHANT_ID", "account": "1900009999", "amount": 71, "description": "too much"}}})
-		if r := send(t, s.Handler(), sg, "POST", "/v3/profitsharing/orders", over); r.status != 400 || r.code() != "NOT_ENOUGH" {
+		if r := send(t, s.Handler(), sg, "POST", "/v3/profitsharing/orders", share(uniqueNo("PS"), 71)); r.status != 400 || r.code() != "NOT_ENOUGH" {
 			t.Fatalf("over-sharing: %d %s", r.status, r.body)
 		}
 		d, err := s.WaitDelivery(ctx, func(d Delivery) bool {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gowxpay/wxpay"
+	"github.com/gowxpay/wxpay/auth"
 	"github.com/gowxpay/wxpay/callback"
 	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/gen/profitsharing"
@@ -49,6 +50,15 @@ func TestProfitSharingTyped(t *testing.T) {
 		t.Fatal(err)
 	}
 	ps := client.Profitsharing
+	// The receiver first; the client encrypts its name.
+	added, err := ps.AddProfitSharingReceiver(ctx, &profitsharing.AddProfitSharingReceiverRequest{AppID: cfg.AppID,
+		Type: profitsharing.ProfitSharingReceiverTypeMerchantID, Account: "1900009999", Name: "示例商户", RelationType: profitsharing.ProfitSharingRelationTypeStore})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name, err := auth.DecryptOAEP(s.Merchant().PrivateKey, added.Name); err != nil || name != "示例商户" {
+		t.Fatalf("the answer's name does not decrypt with the merchant key: %q %v", name, err)
+	}
 	outNo := uniqueNo("PSO")
 	if _, err := ps.CreateProfitSharingOrder(ctx, &profitsharing.CreateProfitSharingOrderRequest{
 		AppID: cfg.AppID, TransactionID: txID, OutOrderNo: outNo,

@@ -77,6 +77,14 @@ func (d *demoRun) share(ctx context.Context) (string, error) {
 		return "", err
 	}
 	d.txID = tx.TransactionID
+	// WeChat Pay shares only with receivers added first; the client
+	// encrypts the receiver's name.
+	if _, err := d.client.Profitsharing.AddProfitSharingReceiver(ctx, &profitsharing.AddProfitSharingReceiverRequest{
+		AppID: d.creds.AppID, SubMchID: d.subMchID(), Type: profitsharing.ProfitSharingReceiverTypeMerchantID, Account: demoReceiver,
+		Name: "wxpay demo store", RelationType: profitsharing.ProfitSharingRelationTypeStore,
+	}); err != nil {
+		return "", fmt.Errorf("adding the receiver: %w", err)
+	}
 	d.outOrderNo = d.outTradeNo + "-S1"
 	o, err := d.client.Profitsharing.CreateProfitSharingOrder(ctx, &profitsharing.CreateProfitSharingOrderRequest{
 		AppID: d.creds.AppID, SubMchID: d.subMchID(), TransactionID: d.txID, OutOrderNo: d.outOrderNo,
