@@ -1,7 +1,7 @@
 # wxpay — see README.md. Every target works on a fresh machine with Go.
 GO        ?= go
 LINT      := $(GO) tool -modfile=tools/lint/go.mod staticcheck
-GENERATED := gen services.gen.go callback/events.gen.go docs/apis.md
+GENERATED := gen services.gen.go docs/apis.md config.gen.go
 
 .PHONY: all demo test generate check lint bench fuzz
 

@@ -55,13 +55,13 @@ func prepayInput() *payments.NativePrepayInput {
 		Attach:      "自定义数据说明",
 		GoodsTag:    "WXG",
 		Amount:      payments.Amount{Total: 100, Currency: "CNY"},
-		Detail: payments.OrderDetail{CostPrice: 608800, InvoiceID: "微信123", GoodsDetail: []payments.GoodsDetail{
+		Detail: payments.OrderDetail{CostPrice: wxpay.Ptr[int64](608800), InvoiceID: "微信123", GoodsDetail: []payments.GoodsDetail{
 			{MerchantGoodsID: "1246464644", WechatpayGoodsID: "1001", GoodsName: "iPhoneX 256G", Quantity: 1, UnitPrice: 528800},
 			{MerchantGoodsID: "1246464645", WechatpayGoodsID: "1002", GoodsName: "iPhone case", Quantity: 2, UnitPrice: 40000},
 		}},
 		SceneInfo: payments.SceneInfo{PayerClientIP: "14.23.150.211", DeviceID: "013467007045764",
 			StoreInfo: payments.StoreInfo{ID: "0001", Name: "腾讯大厦分店", AreaCode: "440305", Address: "广东省深圳市南山区科技中一道10000号"}},
-		SettleInfo: payments.SettleInfoInput{ProfitSharing: false},
+		SettleInfo: payments.SettleInfoInput{ProfitSharing: wxpay.Ptr(false)},
 	}
 }
 

@@ -26,6 +26,9 @@ type Bill struct {
 
 // Column returns the index of the named record column, or -1.
 func (b *Bill) Column(name string) int {
+	if b == nil {
+		return -1
+	}
 	return indexOf(b.Columns, name)
 }
 
@@ -33,6 +36,9 @@ func (b *Bill) Column(name string) int {
 // does not exist. It accepts ASCII and full-width parentheses alike: fund-flow
 // bills have been seen with both 收支金额(元) and 收支金额（元）.
 func (b *Bill) Value(i int, name string) string {
+	if b == nil {
+		return ""
+	}
 	c := b.Column(name)
 	if c < 0 {
 		c = b.Column(swapParens(name))
@@ -45,6 +51,9 @@ func (b *Bill) Value(i int, name string) string {
 
 // Total returns the named value of the totals line, or "".
 func (b *Bill) Total(name string) string {
+	if b == nil {
+		return ""
+	}
 	c := indexOf(b.TotalColumns, name)
 	if c < 0 {
 		c = indexOf(b.TotalColumns, swapParens(name))
@@ -79,6 +88,9 @@ var ErrBillFormat = errors.New("wxpay: malformed bill")
 // record has as many values as there are columns. Values keep their text:
 // amounts are in yuan with two decimals (fees with five), rates like 0.60%.
 func ParseBill(r io.Reader) (*Bill, error) {
+	if r == nil {
+		return nil, fmt.Errorf("%w: the reader is nil", ErrBillFormat)
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	var lines []string

@@ -10,6 +10,7 @@ import (
 )
 
 func TestParseBill(t *testing.T) {
+	t.Parallel()
 	f, err := os.Open("testdata/tradebill.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +53,7 @@ func TestParseBill(t *testing.T) {
 }
 
 func TestParseBillFundFlowParentheses(t *testing.T) {
+	t.Parallel()
 	bill := "\ufeff记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额（元）,账户结余（元）,资金变更提交申请人,备注,业务凭证号\n" +
 		"`2026-11-23 10:01:46,`4200000263202611230000000001,`1,`交易,`交易,`收入,`1.00,`101.00,`system,`,`ORDER-1\n" +
 		"资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额\n`1,`1,`1.00,`0,`0.00\n"
@@ -69,6 +71,7 @@ func TestParseBillFundFlowParentheses(t *testing.T) {
 }
 
 func TestParseBillRejectsMalformed(t *testing.T) {
+	t.Parallel()
 	for name, in := range map[string]string{
 		"empty":           "",
 		"header only":     "a,b\n",

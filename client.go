@@ -13,11 +13,6 @@ import (
 	"github.com/gowxpay/wxpay/merchant"
 )
 
-// Config is the configuration of a client: the merchant's credentials, its
-// mode (direct or partner) and request defaults, and transport settings.
-// See merchant.Config for every field.
-type Config = merchant.Config
-
 // Key modes, for Config.KeyMode: how WeChat Pay's answers are verified.
 const (
 	// CertificateMode downloads the platform certificates (平台证书).
@@ -42,6 +37,20 @@ type Client struct {
 // no network I/O: in certificate mode, the first call that needs the
 // platform certificates downloads them. Configuration mistakes are
 // *merchant.ConfigError values that name the field and what to check.
+//
+// To find credential mistakes at start-up rather than at the first
+// payment, in certificate (or transition) mode download the platform
+// certificates once:
+//
+//	if err := client.Conn().Keys().Refresh(ctx); err != nil {
+//		log.Fatal(err) // the merchant id, the private key and serial, or the APIv3 key is wrong
+//	}
+//
+// A success proves the merchant id, the private key and its serial (WeChat
+// Pay accepted the signed request) and the APIv3 key (it decrypted the
+// certificates). In public-key mode Refresh does nothing; any signed call
+// (querying a made-up out_trade_no answers 404 ORDER_NOT_EXIST when the
+// credentials are right) or `wxpay doctor` checks them there.
 func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 	conn, err := merchant.Connect(ctx, cfg)
 	if err != nil {
@@ -70,7 +79,23 @@ func (c *Client) Raw(ctx context.Context, method, uri string, body []byte, opts 
 // JSAPIPayParams returns the signed parameters for WeixinJSBridge
 // getBrandWCPayRequest (JSAPI) or wx.requestPayment (mini program) for the
 // prepay_id of a JSAPI order. appID is the app of the payer's openid;
-// Config.AppID when empty.
+// Config.AppID when empty (in partner mode: the sub_appid when the openid
+// is the sub-app's, else the sp_appid).
+//
+// It is the second of three steps. The server creates the order with
+// Payments.JSAPIPrepay and gets a prepay_id; it signs the payment
+// parameters with JSAPIPayParams (no network I/O) and hands them to the
+// page or mini program as JSON; the page passes them to
+// getBrandWCPayRequest / wx.requestPayment, and the outcome arrives as a
+// TRANSACTION.SUCCESS notification (the front end's success callback is
+// not proof of payment: query the order or wait for the notification).
+//
+//	order, err := client.Payments.JSAPIPrepay(ctx, &payments.JSAPIPrepayInput{…, Payer: payments.JSAPIPayerInput{OpenID: openid}})
+//	params, err := client.JSAPIPayParams("", order.PrepayID)
+//	json.NewEncoder(w).Encode(params) // to the front end
+//
+// The prepay_id is valid for two hours; sign again (no new order) when the
+// payer retries within that time.
 func (c *Client) JSAPIPayParams(appID, prepayID string) (*auth.JSAPIPayParams, error) {
 	return c.conn.JSAPIPayParams(appID, prepayID)
 }
@@ -92,20 +117,25 @@ func (c *Client) DecryptField(ciphertext string) (string, error) {
 // SHA-1. It returns the number of bytes written. Write to a temporary file
 // and keep it only when DownloadBill returns nil: on a *merchant.DigestError
 // what was written is not the bill. ParseBill reads the result.
-func (c *Client) DownloadBill(ctx context.Context, bill *bills.BillDownload, w io.Writer, opts ...CallOption) (int64, error) {
+func (c *Client) DownloadBill(ctx context.Context, bill *bills.Bill, w io.Writer, opts ...CallOption) (int64, error) {
+	if bill == nil {
+		return 0, &UsageError{Op: "DownloadBill", Msg: "the bill is nil: pass the answer of Bills.ApplyTrade or Bills.ApplyFundFlow"}
+	}
 	return c.conn.DownloadBill(ctx, bill.DownloadURL, string(bill.HashType), bill.HashValue, w, opts...)
 }
 
 // CallbackParser returns a notification parser for this client's merchant:
 // it verifies notifications with the client's platform keys (certificates
-// or public key, refreshed as needed) and decrypts them with Config.APIv3Key.
-// It fails when no APIv3 key is configured.
+// or public key, refreshed as needed) and decrypts them with Config.APIv3Key
+// (AEAD_AES_256_GCM, and AEAD_SM4_GCM too when Config.Suite is the 国密
+// suite). It fails when no APIv3 key is configured.
 func (c *Client) CallbackParser(opts ...func(*callback.Config)) (*callback.Parser, error) {
 	cfg := callback.Config{
 		Verifier: c.conn.Keys(),
 		APIv3Key: []byte(c.cfg.APIv3Key),
 		MaxSkew:  c.conn.MaxClockSkew(),
 		Now:      c.cfg.Now,
+		Events:   Events(),
 		Logger:   c.cfg.Logger,
 	}
 	if c.cfg.APIv3Key == "" {
@@ -168,6 +198,10 @@ type (
 	DigestError = merchant.DigestError
 )
 
+// ErrBillTooLarge is DownloadBill's error for a bill over
+// Config.MaxBillSize or a gzip bill that expands implausibly.
+var ErrBillTooLarge = merchant.ErrBillTooLarge
+
 // Errors to test with errors.Is.
 var (
 	// ErrVerification matches every answer or notification whose signature
@@ -197,6 +231,10 @@ func TimeOf(t time.Time) Time { return core.TimeOf(t) }
 
 // NewDate returns the given day as a Date.
 func NewDate(year int, month time.Month, day int) Date { return core.NewDate(year, month, day) }
+
+// Ptr returns a pointer to v, for the optional fields whose zero value is
+// a value of its own: wxpay.Ptr(false) sends false, nil sends nothing.
+func Ptr[T any](v T) *T { return &v }
 
 // DateOf returns the day of t, in t's location.
 func DateOf(t time.Time) Date { return core.DateOf(t) }

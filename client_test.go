@@ -47,6 +47,7 @@ func ok(body string) func(*wxtest.Request) wxtest.Reply {
 }
 
 func TestNativePrepayBothModes(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"code_url":"weixin://wxpay/bizpayurl?pr=abc"}`))
 	in := &payments.NativePrepayInput{
@@ -122,6 +123,7 @@ func TestNativePrepayBothModes(t *testing.T) {
 }
 
 func TestModeChecks(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"code_url":"x"}`))
 	direct := newClient(t, srv, nil)
@@ -131,9 +133,9 @@ func TestModeChecks(t *testing.T) {
 		t.Errorf("direct mode with SubMchID: %v", err)
 	}
 	partner := newClient(t, srv, func(c *wxpay.Config) { c.PartnerMode = true; c.SubMchID = "1900000110" })
-	_, err = partner.Payments.DirectNativePrepay(context.Background(), &payments.NativePrepayRequest{})
+	_, err = partner.Busifavor.QueryStock(context.Background(), "S1")
 	var me *wxpay.ModeError
-	if !errors.As(err, &me) {
+	if !errors.As(err, &me) || !strings.Contains(err.Error(), "Busifavor.QueryStock serves direct mode only") {
 		t.Errorf("a direct operation in partner mode: %v", err)
 	}
 	if n := len(srv.Requests()); n != 0 {
@@ -142,6 +144,7 @@ func TestModeChecks(t *testing.T) {
 }
 
 func TestQueryParametersAndDefaults(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"out_trade_no":"A|B*C 1","trade_state":"SUCCESS","amount":{"total":100,"payer_total":90}}`))
 	c := newClient(t, srv, nil)
@@ -165,7 +168,7 @@ func TestQueryParametersAndDefaults(t *testing.T) {
 	// An optional sub_mchid filter is not filled from the configuration.
 	pc := newClient(t, srv, func(c *wxpay.Config) { c.PartnerMode = true; c.SubMchID = "1900000110" })
 	srv.Handle(ok(`{"hash_type":"SHA1","hash_value":"0000000000000000000000000000000000000000","download_url":"x"}`))
-	if _, err := pc.Bills.ApplyTradeBill(context.Background(), &bills.ApplyTradeBillParams{BillDate: wxpay.NewDate(2026, 11, 23)}); err != nil {
+	if _, err := pc.Bills.ApplyTrade(context.Background(), &bills.ApplyTradeParams{BillDate: wxpay.NewDate(2026, 11, 23)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := srv.Last().URI; got != "/v3/bill/tradebill?bill_date=2026-11-23" {
@@ -173,7 +176,7 @@ func TestQueryParametersAndDefaults(t *testing.T) {
 	}
 	// A sub_mchid partner mode requires is.
 	srv.Handle(ok(`{"refund_id":"1","out_refund_no":"R1","status":"PROCESSING"}`))
-	if _, err := pc.Refunds.QueryRefund(context.Background(), "R1", nil); err != nil {
+	if _, err := pc.Refunds.Query(context.Background(), "R1", nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := srv.Last().URI; got != "/v3/refund/domestic/refunds/R1?sub_mchid=1900000110" {
@@ -182,18 +185,19 @@ func TestQueryParametersAndDefaults(t *testing.T) {
 }
 
 func TestAPIError(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, func(*wxtest.Request) wxtest.Reply {
 		return wxtest.Reply{Status: 400, Unsigned: true, Body: `{"code":"PARAM_ERROR","message":"参数错误","detail":{"field":"/amount/total","value":0,"issue":"must be positive","location":"body"}}`,
 			Header: map[string]string{"Request-ID": "REQ-1"}}
 	})
 	c := newClient(t, srv, nil)
-	_, err := c.Payments.NativePrepay(context.Background(), &payments.NativePrepayInput{OutTradeNo: "O1"})
+	_, err := c.Payments.NativePrepay(context.Background(), order("O1"))
 	var apiErr *wxpay.APIError
 	if !errors.As(err, &apiErr) {
 		t.Fatalf("want *APIError, got %T %v", err, err)
 	}
-	if apiErr.StatusCode != 400 || apiErr.Code != "PARAM_ERROR" || apiErr.RequestID != "REQ-1" || apiErr.Detail == nil || apiErr.Detail.Field != "/amount/total" || apiErr.Operation != "NativePrepay" {
+	if apiErr.StatusCode != 400 || apiErr.Code != "PARAM_ERROR" || apiErr.RequestID != "REQ-1" || apiErr.Detail == nil || apiErr.Detail.Field != "/amount/total" || apiErr.Operation != "Payments.NativePrepay" {
 		t.Errorf("%+v", apiErr)
 	}
 	if !wxpay.IsCode(err, "param_error") || wxpay.IsCode(err, "SIGN_ERROR") {
@@ -210,6 +214,7 @@ func TestAPIError(t *testing.T) {
 }
 
 func TestSignErrorClockHint(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, func(*wxtest.Request) wxtest.Reply {
 		return wxtest.Reply{Status: 401, Unsigned: true, Body: `{"code":"SIGN_ERROR","message":"签名错误"}`}
@@ -223,6 +228,7 @@ func TestSignErrorClockHint(t *testing.T) {
 }
 
 func TestRetries(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	var n atomic.Int32
 	srv := wxtest.NewServer(t, k, func(*wxtest.Request) wxtest.Reply {
@@ -233,7 +239,7 @@ func TestRetries(t *testing.T) {
 	})
 	c := newClient(t, srv, nil)
 	var meta wxpay.ResponseMeta
-	if _, err := c.Payments.NativePrepay(context.Background(), &payments.NativePrepayInput{OutTradeNo: "O1"}, wxpay.CaptureResponse(&meta)); err != nil {
+	if _, err := c.Payments.NativePrepay(context.Background(), order("O1"), wxpay.CaptureResponse(&meta)); err != nil {
 		t.Fatal(err)
 	}
 	reqs := srv.Requests()
@@ -254,7 +260,7 @@ func TestRetries(t *testing.T) {
 		n.Add(1)
 		return wxtest.Reply{Status: 429, Unsigned: true, Body: `{"code":"FREQUENCY_LIMITED","message":"频率超限"}`}
 	})
-	_, err := c.Payments.NativePrepay(context.Background(), &payments.NativePrepayInput{OutTradeNo: "O1"}, wxpay.WithMaxAttempts(2))
+	_, err := c.Payments.NativePrepay(context.Background(), order("O1"), wxpay.WithMaxAttempts(2))
 	if !wxpay.IsCode(err, "FREQUENCY_LIMITED") || n.Load() != 2 {
 		t.Errorf("429: %v after %d attempts", err, n.Load())
 	}
@@ -264,7 +270,7 @@ func TestRetries(t *testing.T) {
 		n.Add(1)
 		return wxtest.Reply{Status: 500, Unsigned: true, Body: `{"code":"OPENID_MISMATCH","message":"openid和appid不匹配"}`}
 	})
-	if _, err := c.Payments.NativePrepay(context.Background(), &payments.NativePrepayInput{OutTradeNo: "O1"}); n.Load() != 1 || err == nil {
+	if _, err := c.Payments.NativePrepay(context.Background(), order("O1")); n.Load() != 1 || err == nil {
 		t.Errorf("OPENID_MISMATCH sent %d times", n.Load())
 	}
 	// A connection reset is retried.
@@ -275,12 +281,13 @@ func TestRetries(t *testing.T) {
 		}
 		return wxtest.Reply{Body: `{"code_url":"x"}`}
 	})
-	if _, err := c.Payments.NativePrepay(context.Background(), &payments.NativePrepayInput{OutTradeNo: "O1"}); err != nil || n.Load() != 2 {
+	if _, err := c.Payments.NativePrepay(context.Background(), order("O1")); err != nil || n.Load() != 2 {
 		t.Errorf("after a reset: %v, %d attempts", err, n.Load())
 	}
 }
 
 func TestVerificationFailuresAreNotRetried(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	var n atomic.Int32
 	srv := wxtest.NewServer(t, k, func(*wxtest.Request) wxtest.Reply {
@@ -288,7 +295,7 @@ func TestVerificationFailuresAreNotRetried(t *testing.T) {
 		return wxtest.Reply{Body: `{"code_url":"x"}`, BadSignature: true}
 	})
 	c := newClient(t, srv, nil)
-	_, err := c.Payments.NativePrepay(context.Background(), &payments.NativePrepayInput{OutTradeNo: "O1"})
+	_, err := c.Payments.NativePrepay(context.Background(), order("O1"))
 	if !errors.Is(err, wxpay.ErrVerification) || n.Load() != 1 {
 		t.Errorf("tampered answer: %v, sent %d times", err, n.Load())
 	}
@@ -300,13 +307,14 @@ func TestVerificationFailuresAreNotRetried(t *testing.T) {
 			"Wechatpay-Timestamp": fmt.Sprint(time.Now().Unix()), "Wechatpay-Nonce": "n", "Wechatpay-Serial": k.PubKeyID,
 			"Wechatpay-Signature": "WECHATPAY/SIGNTEST/" + strings.Repeat("A", 40)}}
 	})
-	_, err = c.Payments.NativePrepay(context.Background(), &payments.NativePrepayInput{OutTradeNo: "O1"})
+	_, err = c.Payments.NativePrepay(context.Background(), order("O1"))
 	if !errors.Is(err, wxpay.ErrSignatureProbe) {
 		t.Errorf("probe: %v", err)
 	}
 }
 
 func TestFailover(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"code_url":"x"}`))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -318,17 +326,18 @@ func TestFailover(t *testing.T) {
 	c := newClient(t, srv, func(cfg *wxpay.Config) {
 		cfg.BaseURL, cfg.BackupURL, cfg.Failover = dead, srv.URL, true
 	})
-	if _, err := c.Payments.NativePrepay(context.Background(), &payments.NativePrepayInput{OutTradeNo: "O1"}); err != nil {
+	if _, err := c.Payments.NativePrepay(context.Background(), order("O1")); err != nil {
 		t.Fatalf("failover: %v", err)
 	}
 	// Without failover the connection error is returned.
 	c2 := newClient(t, srv, func(cfg *wxpay.Config) { cfg.BaseURL = dead })
-	if _, err := c2.Payments.NativePrepay(context.Background(), &payments.NativePrepayInput{OutTradeNo: "O1"}, wxpay.WithMaxAttempts(1)); err == nil {
+	if _, err := c2.Payments.NativePrepay(context.Background(), order("O1"), wxpay.WithMaxAttempts(1)); err == nil {
 		t.Error("no error from a dead host")
 	}
 }
 
 func TestSensitiveFieldsEncrypted(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"prepay_id":"wx201410272009395522657a690389285100"}`))
 	c := newClient(t, srv, nil)
@@ -374,6 +383,7 @@ func TestSensitiveFieldsEncrypted(t *testing.T) {
 // Wechatpay-Serial and covered by the signature; the plain number never
 // leaves the client.
 func TestSensitiveQueryEncrypted(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"total_count":0,"data":[]}`))
 	c := newClient(t, srv, func(cfg *wxpay.Config) { cfg.PartnerMode, cfg.SubMchID = true, "1900000999" })
@@ -401,6 +411,7 @@ func TestSensitiveQueryEncrypted(t *testing.T) {
 }
 
 func TestUploadSignsMeta(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"media_id":"M1"}`))
 	c := newClient(t, srv, nil)
@@ -433,6 +444,7 @@ func TestUploadSignsMeta(t *testing.T) {
 }
 
 func TestDownloadBill(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	csv := "\ufeffa,b\r\n`1,`2\r\n总数\r\n`1\r\n"
 	sum := sha1.Sum([]byte(csv))
@@ -450,7 +462,7 @@ func TestDownloadBill(t *testing.T) {
 	c := newClient(t, srv, nil)
 	for _, q := range []string{"token=T1", "token=T1&tartype=gzip"} {
 		var out bytes.Buffer
-		n, err := c.DownloadBill(context.Background(), &bills.BillDownload{DownloadURL: srv.URL + "/v3/billdownload/file?" + q, HashType: "SHA1", HashValue: digest}, &out)
+		n, err := c.DownloadBill(context.Background(), &bills.Bill{DownloadURL: srv.URL + "/v3/billdownload/file?" + q, HashType: "SHA1", HashValue: digest}, &out)
 		if err != nil || out.String() != csv || n != int64(len(csv)) {
 			t.Errorf("%s: %v %d %q", q, err, n, out.String())
 		}
@@ -462,17 +474,18 @@ func TestDownloadBill(t *testing.T) {
 		}
 	}
 	var de *merchant.DigestError
-	_, err := c.DownloadBill(context.Background(), &bills.BillDownload{DownloadURL: srv.URL + "/v3/billdownload/file?token=T1", HashType: "SHA1", HashValue: strings.Repeat("0", 40)}, io.Discard)
+	_, err := c.DownloadBill(context.Background(), &bills.Bill{DownloadURL: srv.URL + "/v3/billdownload/file?token=T1", HashType: "SHA1", HashValue: strings.Repeat("0", 40)}, io.Discard)
 	if !errors.As(err, &de) {
 		t.Errorf("digest mismatch: %v", err)
 	}
-	_, err = c.DownloadBill(context.Background(), &bills.BillDownload{DownloadURL: "https://evil.example/v3/billdownload/file?token=T1", HashType: "SHA1", HashValue: digest}, io.Discard)
+	_, err = c.DownloadBill(context.Background(), &bills.Bill{DownloadURL: "https://evil.example/v3/billdownload/file?token=T1", HashType: "SHA1", HashValue: digest}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "refusing") {
 		t.Errorf("foreign host: %v", err)
 	}
 }
 
 func TestPayParams(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{}`))
 	c := newClient(t, srv, nil)
@@ -493,10 +506,11 @@ func TestPayParams(t *testing.T) {
 }
 
 func TestRefundPartnerDefaults(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, ok(`{"refund_id":"50300000012026112300000001","out_refund_no":"R1","status":"PROCESSING","amount":{"total":100,"refund":40}}`))
 	c := newClient(t, srv, func(c *wxpay.Config) { c.PartnerMode = true; c.SubMchID = "1900000110" })
-	r, err := c.Refunds.CreateRefund(context.Background(), &refunds.CreateRefundRequest{OutTradeNo: "O1", OutRefundNo: "R1", Amount: refunds.CreateRefundAmount{Total: 100, Refund: 40, Currency: "CNY"}})
+	r, err := c.Refunds.Create(context.Background(), &refunds.CreateRequest{OutTradeNo: "O1", OutRefundNo: "R1", Amount: refunds.CreateAmount{Total: 100, Refund: 40, Currency: "CNY"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,6 +525,7 @@ func TestRefundPartnerDefaults(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	base := k.Config("https://api.mch.weixin.qq.com")
 	for name, tc := range map[string]struct {
@@ -546,6 +561,7 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestCertificateModeWithoutCertificates(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	srv := wxtest.NewServer(t, k, func(r *wxtest.Request) wxtest.Reply {
 		if strings.HasPrefix(r.URI, "/v3/certificates") {
@@ -555,7 +571,7 @@ func TestCertificateModeWithoutCertificates(t *testing.T) {
 	})
 	srv.SignWithCertificate = true
 	c := newClient(t, srv, func(c *wxpay.Config) { c.PublicKey, c.PublicKeyID = nil, "" })
-	_, err := c.Payments.NativePrepay(context.Background(), &payments.NativePrepayInput{OutTradeNo: "O1"})
+	_, err := c.Payments.NativePrepay(context.Background(), order("O1"))
 	if err == nil || !strings.Contains(err.Error(), "public key") {
 		t.Errorf("want advice to use the public key mode, got %v", err)
 	}
@@ -565,6 +581,7 @@ func TestCertificateModeWithoutCertificates(t *testing.T) {
 // mode and no others: a public key configured next to an explicit
 // certificate mode must not turn it into transition mode.
 func TestKeyModes(t *testing.T) {
+	t.Parallel()
 	k := wxtest.LoadKeys(t)
 	for _, tc := range []struct {
 		mode merchant.Config
@@ -589,6 +606,7 @@ func TestKeyModes(t *testing.T) {
 }
 
 func TestOperationsList(t *testing.T) {
+	t.Parallel()
 	ops := wxpay.Operations()
 	if len(ops) < 30 {
 		t.Fatalf("only %d operations", len(ops))
@@ -608,4 +626,9 @@ func TestOperationsList(t *testing.T) {
 			t.Errorf("%s missing", id)
 		}
 	}
+}
+
+// order is a valid Native order input.
+func order(outTradeNo string) *payments.NativePrepayInput {
+	return &payments.NativePrepayInput{Description: "T-shirt", OutTradeNo: outTradeNo, Amount: payments.Amount{Total: 100}}
 }

@@ -22,13 +22,25 @@
 // # Merchant modes
 //
 // Config.PartnerMode switches between direct and partner mode. An operation
-// that exists in both modes as two endpoints (a direct operation X and its
-// partner twin PartnerX) has one method X that takes the same input in both
-// modes and calls DirectX or PartnerX; the merchant ids come from the
-// Config. Operations that exist in one mode only refuse to run in the other
-// (*ModeError). Empty appid, mchid, sub_mchid (where partner mode requires
-// it), sub_appid and notify_url fields are filled from the Config, on a copy
-// of the caller's value.
+// that exists in both modes as two endpoints has one method that takes the
+// same input in both modes (client.Payments.NativePrepay); the merchant ids
+// come from the Config. Its per-mode forms, which take each mode's request
+// exactly as WeChat Pay defines it, are on the area's Direct() and
+// Partner(). Operations that exist in one mode only refuse to run in the
+// other (*ModeError). Empty appid, mchid, sub_mchid (where partner mode
+// requires it), sub_appid and notify_url fields are filled from the Config,
+// on a copy of the caller's value.
+//
+// # Requests
+//
+// A method refuses a call whose required fields are empty with a
+// *UsageError listing their JSON paths (amount.total,
+// detail.goods_detail[1].merchant_goods_id) before anything is signed or
+// sent; a nil input counts as empty. Optional fields whose zero value is a
+// value of its own (a switch, a price of 0, every field of a PATCH) are
+// pointers: set them with Ptr(false) or Ptr[int64](0) to send them, leave
+// them nil to send nothing. Lists that page with offset and limit have an
+// iterator too (client.Complaints.ListAll), which walks every page.
 //
 // # Security
 //
@@ -53,7 +65,9 @@
 // # Notifications, bills, offline testing
 //
 // CallbackHandler turns WeChat Pay's notifications into verified, decrypted,
-// typed events (package callback does the same for any framework).
+// typed events (package callback does the same for any framework). Each
+// area lists the notification types it decodes (payments.Events()); Events
+// gathers them all.
 // DownloadBill streams a bill, checking its SHA-1; ParseBill reads it.
 // Package sandbox is an offline WeChat Pay server for tests and demos.
 //

@@ -63,10 +63,10 @@ func Example() {
 	}
 	fmt.Println("state:", tx.TradeState, tx.Amount.Total)
 
-	refund, err := client.Refunds.CreateRefund(ctx, &refunds.CreateRefundRequest{
+	refund, err := client.Refunds.Create(ctx, &refunds.CreateRequest{
 		OutTradeNo:  "ORDER-1001",
 		OutRefundNo: "REFUND-1001",
-		Amount:      refunds.CreateRefundAmount{Refund: 800, Total: 1800, Currency: "CNY"},
+		Amount:      refunds.CreateAmount{Refund: 800, Total: 1800, Currency: "CNY"},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -159,7 +159,7 @@ func ExampleClient_DownloadBill() {
 	}
 	sb.Pay(cfg.MchID, "ORDER-3001")
 
-	bill, err := client.Bills.ApplyTradeBill(ctx, &bills.ApplyTradeBillParams{
+	bill, err := client.Bills.ApplyTrade(ctx, &bills.ApplyTradeParams{
 		BillDate: wxpay.Date{Time: time.Now().In(time.FixedZone("CST", 8*3600))},
 		TarType:  bills.TarTypeGZIP,
 	})

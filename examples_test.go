@@ -11,6 +11,7 @@ import (
 // never enter the library's module graph. It lets `go test ./...` stand for
 // the whole test suite.
 func TestExamplesModule(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the examples module's tests with the go command")
 	}

@@ -3,6 +3,7 @@ module github.com/gowxpay/wxpay
 go 1.24.0
 
 require (
+	github.com/emmansun/gmsm v0.15.5
 	github.com/getkin/kin-openapi v0.135.0
 	gopkg.in/yaml.v3 v3.0.1
 	rsc.io/qr v0.2.0
@@ -20,4 +21,6 @@ require (
 	github.com/stretchr/testify v1.11.1 // indirect
 	github.com/ugorji/go/codec v1.2.12 // indirect
 	github.com/woodsbury/decimal128 v1.3.0 // indirect
+	golang.org/x/crypto v0.45.0 // indirect
+	golang.org/x/sys v0.38.0 // indirect
 )

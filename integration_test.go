@@ -16,6 +16,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/bills"
 	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/gen/refunds"
+	"github.com/gowxpay/wxpay/internal/wxtest"
 	"github.com/gowxpay/wxpay/sandbox"
 )
 
@@ -25,6 +26,7 @@ import (
 // partial refund and its notification, the refund query, and the day's bill
 // with its digest checked.
 func TestPaymentStory(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		partner bool
@@ -36,8 +38,9 @@ func TestPaymentStory(t *testing.T) {
 		{"partner/public-key", true, sandbox.PublicKeyMode},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
-			sb := sandbox.StartTest(t, sandbox.WithKeyMode(tc.keyMode), sandbox.WithTimeScale(0.001))
+			sb := sandbox.StartTest(t, sandbox.WithKeys(wxtest.SandboxKeys(t)...), sandbox.WithKeyMode(tc.keyMode), sandbox.WithTimeScale(0.001))
 			creds := sb.Merchant()
 			if tc.partner {
 				creds = sb.Partner()
@@ -86,25 +89,25 @@ func TestPaymentStory(t *testing.T) {
 				t.Fatalf("query: %v %+v", err, tx)
 			}
 
-			rf, err := client.Refunds.CreateRefund(ctx, &refunds.CreateRefundRequest{
+			rf, err := client.Refunds.Create(ctx, &refunds.CreateRequest{
 				TransactionID: tx.TransactionID, OutRefundNo: outTradeNo + "-R",
-				Amount: refunds.CreateRefundAmount{Refund: 300, Total: 1000, Currency: "CNY"},
+				Amount: refunds.CreateAmount{Refund: 300, Total: 1000, Currency: "CNY"},
 			})
 			if err != nil {
 				t.Fatalf("refund: %v", err)
 			}
 			ev = waitEvent(t, events, "REFUND.SUCCESS")
-			rn, ok := ev.Resource.(*refunds.RefundNotification)
+			rn, ok := ev.Resource.(*refunds.Notification)
 			if !ok || rn.OutRefundNo != outTradeNo+"-R" || rn.Amount.Refund != 300 || rn.RefundID != rf.RefundID {
 				t.Fatalf("refund notification: %T %+v", ev.Resource, ev.Resource)
 			}
-			rf, err = client.Refunds.QueryRefund(ctx, outTradeNo+"-R", nil)
-			if err != nil || rf.Status != refunds.RefundStatusSuccess {
+			rf, err = client.Refunds.Query(ctx, outTradeNo+"-R", nil)
+			if err != nil || rf.Status != refunds.StatusSuccess {
 				t.Fatalf("refund query: %v %+v", err, rf)
 			}
 
 			today := time.Now().In(time.FixedZone("CST", 8*3600))
-			bd, err := client.Bills.ApplyTradeBill(ctx, &bills.ApplyTradeBillParams{BillDate: wxpay.DateOf(today), TarType: bills.TarTypeGZIP})
+			bd, err := client.Bills.ApplyTrade(ctx, &bills.ApplyTradeParams{BillDate: wxpay.DateOf(today), TarType: bills.TarTypeGZIP})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,18 +126,15 @@ func TestPaymentStory(t *testing.T) {
 	}
 }
 
+// waitEvent waits for the next notification however long it takes (the
+// test's -timeout is the only deadline).
 func waitEvent(t *testing.T, events <-chan *callback.Event, eventType string) *callback.Event {
 	t.Helper()
-	select {
-	case ev := <-events:
-		if ev.EventType != eventType {
-			t.Fatalf("got a %s notification, want %s", ev.EventType, eventType)
-		}
-		return ev
-	case <-time.After(5 * time.Second):
-		t.Fatalf("no %s notification within 5 s", eventType)
-		return nil
+	ev := <-events
+	if ev.EventType != eventType {
+		t.Fatalf("got a %s notification, want %s", ev.EventType, eventType)
 	}
+	return ev
 }
 
 // TestCertificateRotationUnderTraffic rotates the platform certificate three
@@ -142,10 +142,17 @@ func waitEvent(t *testing.T, events <-chan *callback.Event, eventType string) *c
 // calling: every answer signed with a certificate the client has not seen
 // yet makes it download the new ones, and no call fails.
 func TestCertificateRotationUnderTraffic(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	sb := sandbox.StartTest(t, sandbox.WithKeyMode(sandbox.CertificateMode))
+	sb := sandbox.StartTest(t, sandbox.WithKeys(wxtest.SandboxKeys(t)...), sandbox.WithKeyMode(sandbox.CertificateMode))
 	cfg := sb.Merchant().Config()
 	cfg.NotifyURL = "http://127.0.0.1:9/notify"
+	// The client's clock runs ahead by whatever the test adds: real
+	// rotations are years apart, and the client allows a download for a
+	// new serial at most once a second; the test moves its clock instead
+	// of sleeping.
+	var ahead atomic.Int64
+	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 	client, err := wxpay.NewClient(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -177,25 +184,45 @@ func TestCertificateRotationUnderTraffic(t *testing.T) {
 			}
 		}()
 	}
+	holds := func(serial string) bool {
+		for _, k := range client.Conn().Keys().Status().Keys {
+			if k.Serial == serial {
+				return true
+			}
+		}
+		return false
+	}
+	// waitCalls waits until the workers have made n more calls: events,
+	// not a clock, however slow the machine.
+	waitCalls := func(n int64) {
+		for start := calls.Load(); calls.Load() < start+n; {
+			time.Sleep(time.Millisecond) // a poll interval, not a deadline
+		}
+	}
 	var serials []string
 	for i := 0; i < 3; i++ {
-		// Real rotations are years apart; a little over a second apart is
-		// the quickest the client allows downloads for new serials.
-		time.Sleep(1100 * time.Millisecond)
+		ahead.Add(int64(1100 * time.Millisecond))
 		old := sb.PlatformCertificates()
 		serial, err := sb.RotateCertificate()
 		if err != nil {
 			t.Fatal(err)
 		}
 		serials = append(serials, serial)
-		time.Sleep(150 * time.Millisecond)
+		// The sandbox lists a new certificate days before it signs with
+		// it; "switch now" makes answers carry the new serial at once, so
+		// that the client meets a serial it has not downloaded and
+		// fetches it.
+		sb.SwitchCertificate()
+		for !holds(serial) {
+			waitCalls(1)
+		}
 		for _, c := range old {
 			if err := sb.ExpireCertificate(auth.SerialNumber(c)); err != nil {
 				t.Fatal(err)
 			}
 		}
+		waitCalls(20)
 	}
-	time.Sleep(150 * time.Millisecond)
 	close(stop)
 	wg.Wait()
 	if failures.Load() != 0 {

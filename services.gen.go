@@ -117,3 +117,23 @@ func Operations() []*core.Operation {
 	ops = append(ops, capital.Operations()...)
 	return ops
 }
+
+// Events returns the notification event types of every area, for
+// callback.Config.Events: a notification's resource decodes into the
+// area's type (*payments.Transaction for TRANSACTION.SUCCESS, say).
+func Events() []core.EventType {
+	var evs []core.EventType
+	evs = append(evs, payments.Events()...)
+	evs = append(evs, combine.Events()...)
+	evs = append(evs, refunds.Events()...)
+	evs = append(evs, profitsharing.Events()...)
+	evs = append(evs, transfers.Events()...)
+	evs = append(evs, marketing.Events()...)
+	evs = append(evs, busifavor.Events()...)
+	evs = append(evs, payscore.Events()...)
+	evs = append(evs, parking.Events()...)
+	evs = append(evs, businesscircle.Events()...)
+	evs = append(evs, complaints.Events()...)
+	evs = append(evs, fapiao.Events()...)
+	return evs
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"gopkg.in/yaml.v3"
 
+	"github.com/gowxpay/wxpay/internal/crosscheck"
 	"github.com/gowxpay/wxpay/internal/refspec"
 )
 
@@ -58,11 +59,13 @@ func loadDifferences(t *testing.T) map[string]difference {
 
 // TestReferenceComparison compares every operation of api/openapi.yaml with
 // the reference: method and path, parameters and whether they are required,
-// request-body field names, required lists and sensitive fields, and the
-// merchant modes. It fails on any difference that reference-differences.yaml
+// request-body field names, JSON types, enums, required lists and sensitive
+// fields, the success answer (recursively: names, JSON types, enums,
+// required), and the merchant modes. It fails on any difference that reference-differences.yaml
 // does not list with a reason, and on a listed difference that no longer
 // occurs.
 func TestReferenceComparison(t *testing.T) {
+	t.Parallel()
 	dir := referenceDir()
 	if _, err := os.Stat(filepath.Join(dir, "v3")); err != nil {
 		t.Skipf("reference not found at %s (set WXPAY_REFERENCE): skipping the comparison", dir)
@@ -183,7 +186,71 @@ func compareOp(ref *refspec.Spec, method, path string, op *openapi3.Operation) [
 	case body != nil:
 		diffs = append(diffs, compareSchema("body", r.Body, body)...)
 	}
+	// JSON types and enums of the body fields both sides have, and the
+	// success answer, field by field, the way TestCrossCheck compares.
+	facts := ourFacts(op)
+	if r.Body != nil && facts.hasRequest {
+		theirs := map[string]crosscheck.Field{}
+		for _, f := range crosscheck.Flatten(refShape(r.Body, 0)) {
+			theirs[f.Path] = f
+		}
+		for _, o := range facts.request {
+			if t, ok := theirs[o.Path]; ok {
+				diffs = append(diffs, compareField(referenceSource, "body field "+o.Path, o, crosscheck.Field{Path: t.Path, Type: t.Type, Enum: t.Enum})...)
+			}
+		}
+	}
+	code, resp := refSuccess(r)
+	switch {
+	case code == "":
+	case resp == nil && facts.responseBody == "json":
+		diffs = append(diffs, fmt.Sprintf("response: a JSON body here, none in the reference (%s)", code))
+	case resp != nil && len(resp.Props) > 0 && facts.responseBody == "none":
+		diffs = append(diffs, fmt.Sprintf("response: none here, a JSON body in the reference (%s)", code))
+	case resp != nil && facts.responseBody == "json":
+		diffs = append(diffs, compareFields(referenceSource, "response", facts.response, crosscheck.Flatten(refShape(resp, 0)))...)
+	}
 	return diffs
+}
+
+// referenceSource describes the reference to the field comparison shared
+// with TestCrossCheck: it states required marks and enums.
+var referenceSource = crosscheck.Source{Name: "the reference", Required: true, Requests: true, Enums: true}
+
+// refSuccess returns the reference's success answer: the first 2xx status
+// it declares and its schema (nil for an empty answer).
+func refSuccess(r *refspec.Op) (string, *refspec.Schema) {
+	for _, code := range sortedMapKeys(r.Responses) {
+		if strings.HasPrefix(code, "2") {
+			return code, r.Responses[code]
+		}
+	}
+	return "", nil
+}
+
+// refShape turns a reference schema into a crosscheck shape.
+func refShape(s *refspec.Schema, depth int) *crosscheck.Shape {
+	if s == nil || depth > 16 {
+		return &crosscheck.Shape{Type: "any"}
+	}
+	sh := &crosscheck.Shape{Type: s.Type, Enum: s.Enum}
+	for _, p := range s.Props {
+		sh.Fields = append(sh.Fields, crosscheck.ShapeField{Name: p.Name, Required: crosscheck.Bool(s.IsRequired(p.Name)), Shape: refShape(p.Schema, depth+1)})
+	}
+	if s.Items != nil {
+		sh.Items = refShape(s.Items, depth+1)
+	}
+	switch {
+	case sh.Type == "" && len(sh.Fields) > 0:
+		sh.Type = "object"
+	case sh.Type == "" && sh.Items != nil:
+		sh.Type = "array"
+	case sh.Type == "":
+		sh.Type = "any"
+	case sh.Type == "object" && len(sh.Fields) == 0:
+		sh.Open = true
+	}
+	return sh
 }
 
 // refModes maps the reference's x-role onto x-wxpay-modes.

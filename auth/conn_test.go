@@ -18,6 +18,7 @@ import (
 // core.Conn as the root package does, against a server that checks the
 // request signature and the encrypted field and signs its answer.
 func TestWithCoreConn(t *testing.T) {
+	t.Parallel()
 	merchant := testKey(t, "merchant")
 	pubKey := testKey(t, "pubkey")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

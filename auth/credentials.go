@@ -33,11 +33,11 @@ const platformCertCN = "Tenpay.com sign"
 func ParseMerchantCertificate(pemBytes []byte) (*x509.Certificate, error) {
 	block, _ := pem.Decode(pemBytes)
 	if block == nil {
-		return nil, errors.New("auth: the merchant certificate is not PEM (expected -----BEGIN CERTIFICATE-----, as in apiclient_cert.pem)")
+		return nil, notPEM(wantCertificate, "-----BEGIN CERTIFICATE-----, as in apiclient_cert.pem", pemBytes)
 	}
 	switch block.Type {
 	case "CERTIFICATE":
-	case "PRIVATE KEY", "RSA PRIVATE KEY":
+	case "PRIVATE KEY", "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY":
 		return nil, errors.New("auth: this PEM is a private key (apiclient_key.pem?), not the merchant certificate apiclient_cert.pem")
 	case "PUBLIC KEY", "RSA PUBLIC KEY":
 		return nil, errors.New("auth: this PEM is a public key (the WeChat Pay public key pub_key.pem?), not the merchant certificate apiclient_cert.pem")

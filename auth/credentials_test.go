@@ -31,6 +31,7 @@ func merchantCert(t *testing.T) *x509.Certificate {
 }
 
 func TestMerchantSerial(t *testing.T) {
+	t.Parallel()
 	cert := merchantCert(t)
 	serial, err := MerchantSerial(cert, testKey(t, "merchant"), testClock)
 	if err != nil || serial != "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C" {
@@ -49,6 +50,7 @@ func TestMerchantSerial(t *testing.T) {
 }
 
 func TestParseMerchantCertificateNamesTheFile(t *testing.T) {
+	t.Parallel()
 	keyPEM, _ := os.ReadFile("testdata/merchant.key.pem")
 	pubPEM, _ := os.ReadFile("testdata/pubkey.pub.pem")
 	platform := certPEM(makePlatformCert(t, testKey(t, "platform1"), 1, testClock, testClock.AddDate(1, 0, 0)))
@@ -78,6 +80,7 @@ func TestParseMerchantCertificateNamesTheFile(t *testing.T) {
 }
 
 func TestParsePlatformPublicKey(t *testing.T) {
+	t.Parallel()
 	pubPEM, _ := os.ReadFile("testdata/pubkey.pub.pem")
 	pub, err := ParsePlatformPublicKey(pubPEM)
 	if err != nil || !pub.Equal(&testKey(t, "pubkey").PublicKey) {
@@ -113,6 +116,7 @@ func TestParsePlatformPublicKey(t *testing.T) {
 }
 
 func TestCheckPublicKeyID(t *testing.T) {
+	t.Parallel()
 	for id, ok := range map[string]bool{
 		"PUB_KEY_ID_0000000000000024101100397200000006": true,
 		"PUB_KEY_ID_01142321349124100000000000********": false,
@@ -128,6 +132,7 @@ func TestCheckPublicKeyID(t *testing.T) {
 }
 
 func TestNonceAlphabet(t *testing.T) {
+	t.Parallel()
 	counts := map[byte]int{}
 	for i := 0; i < 200; i++ {
 		n, err := NewNonce()
@@ -152,6 +157,7 @@ func TestNonceAlphabet(t *testing.T) {
 }
 
 func TestParseAuthorizationErrorsHideValues(t *testing.T) {
+	t.Parallel()
 	_, err := ParseAuthorization(`WECHATPAY2-SHA256-RSA2048 mchid="1",sig` + katPostSig[:30] + `="x"`)
 	if err == nil || strings.Contains(err.Error(), katPostSig[:30]) {
 		t.Errorf("%v", err)

@@ -79,7 +79,7 @@ type RSASigner struct {
 
 // Sign implements Signer.
 func (s RSASigner) Sign(message []byte) ([]byte, error) {
-	if s.Key == nil {
+	if usablePrivate(s.Key) != nil {
 		return nil, errors.New("auth: RSASigner has no key")
 	}
 	h := sha256.Sum256(message)
@@ -89,6 +89,9 @@ func (s RSASigner) Sign(message []byte) ([]byte, error) {
 // SignBase64 signs message and returns the standard Base64 signature, as
 // headers and pay parameters carry it.
 func SignBase64(s Signer, message []byte) (string, error) {
+	if s == nil {
+		return "", errors.New("auth: no Signer")
+	}
 	sig, err := s.Sign(message)
 	if err != nil {
 		return "", err
@@ -98,6 +101,9 @@ func SignBase64(s Signer, message []byte) (string, error) {
 
 // VerifyRSA checks a raw SHA256withRSA signature of message.
 func VerifyRSA(pub *rsa.PublicKey, message, signature []byte) error {
+	if err := usablePublic(pub); err != nil {
+		return err
+	}
 	h := sha256.Sum256(message)
 	return rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], signature)
 }
@@ -178,6 +184,9 @@ func EncryptAESGCM(key []byte, nonce, associatedData string, plaintext []byte) (
 // SHA-1 and MGF1-SHA-1, empty label, Base64 output. RSA-2048 fits at most 214
 // bytes of plaintext.
 func EncryptOAEP(pub *rsa.PublicKey, plaintext string) (string, error) {
+	if err := usablePublic(pub); err != nil {
+		return "", err
+	}
 	ct, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, pub, []byte(plaintext), nil)
 	if err != nil {
 		return "", fmt.Errorf("auth: encrypting a sensitive field: %w", err)
@@ -188,6 +197,9 @@ func EncryptOAEP(pub *rsa.PublicKey, plaintext string) (string, error) {
 // DecryptOAEP opens a field WeChat Pay encrypted to the merchant's
 // certificate key (OAEP, SHA-1).
 func DecryptOAEP(priv *rsa.PrivateKey, ciphertext string) (string, error) {
+	if err := usablePrivate(priv); err != nil {
+		return "", err
+	}
 	raw, err := base64.StdEncoding.DecodeString(ciphertext)
 	if err != nil {
 		return "", fmt.Errorf("auth: ciphertext is not Base64: %w", err)

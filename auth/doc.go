@@ -25,6 +25,11 @@
 //     CheckPublicKeyID read the credentials and say which file is which when
 //     they are mixed up.
 //
+// 国密 plugs in through the Suite interface: PlatformKeysConfig.Suite,
+// SuiteSigner with RequestSigner.Scheme, and merchant.Config.Suite take the
+// implementation in package github.com/gowxpay/wxpay/sm, so that programs
+// that do not opt in compile no SM2 or SM4 code.
+//
 // auth depends on the standard library and wxpay/core only. Errors and logs
 // never contain private keys, the APIv3 key or signatures.
 package auth

@@ -16,7 +16,10 @@ import (
 func ParsePrivateKey(pemBytes []byte) (*rsa.PrivateKey, error) {
 	block, _ := pem.Decode(pemBytes)
 	if block == nil {
-		return nil, errors.New("auth: the private key is not PEM (expected -----BEGIN PRIVATE KEY-----, as in apiclient_key.pem)")
+		return nil, notPEM(wantPrivateKey, "-----BEGIN PRIVATE KEY-----, as in apiclient_key.pem", pemBytes)
+	}
+	if isEncryptedPEM(block) {
+		return nil, encryptedPEM(block)
 	}
 	switch block.Type {
 	case "PRIVATE KEY":
@@ -40,7 +43,7 @@ func ParsePrivateKey(pemBytes []byte) (*rsa.PrivateKey, error) {
 	case "PUBLIC KEY":
 		return nil, errors.New("auth: this PEM is a public key, not the merchant private key (apiclient_key.pem)")
 	}
-	return nil, fmt.Errorf("auth: unexpected PEM block %q where the private key was expected", block.Type)
+	return nil, fmt.Errorf("auth: unexpected PEM block %q where the private key was expected (-----BEGIN PRIVATE KEY-----, as in apiclient_key.pem); convert another key format with: openssl pkcs8 -topk8 -nocrypt -in KEY.pem -out apiclient_key.pem", block.Type)
 }
 
 // LoadPrivateKey reads an RSA private key from a PEM file.
@@ -73,7 +76,7 @@ func ParseCertificate(pemBytes []byte) (*x509.Certificate, error) {
 func ParsePublicKey(pemBytes []byte) (*rsa.PublicKey, error) {
 	block, _ := pem.Decode(pemBytes)
 	if block == nil {
-		return nil, errors.New("auth: the public key is not PEM (expected -----BEGIN PUBLIC KEY-----, as in pub_key.pem)")
+		return nil, notPEM(wantPublicKey, "-----BEGIN PUBLIC KEY-----, as in pub_key.pem", pemBytes)
 	}
 	switch block.Type {
 	case "PUBLIC KEY":
@@ -107,6 +110,9 @@ func ParsePublicKey(pemBytes []byte) (*rsa.PublicKey, error) {
 // SerialNumber returns a certificate's serial number as WeChat Pay writes
 // it: upper-case hex, at least 40 digits for WeChat Pay certificates.
 func SerialNumber(c *x509.Certificate) string {
+	if c == nil || c.SerialNumber == nil {
+		return ""
+	}
 	return strings.ToUpper(fmt.Sprintf("%040x", c.SerialNumber))
 }
 
@@ -116,5 +122,5 @@ func IsPublicKeyID(serial string) bool { return strings.HasPrefix(serial, "PUB_K
 
 // SameKey reports whether a private key and a public key form a pair.
 func SameKey(priv *rsa.PrivateKey, pub *rsa.PublicKey) bool {
-	return priv != nil && pub != nil && priv.PublicKey.Equal(pub)
+	return usablePrivate(priv) == nil && usablePublic(pub) == nil && priv.PublicKey.Equal(pub)
 }

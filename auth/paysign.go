@@ -159,11 +159,17 @@ func (p PaySigner) prepare(appID, prepayID string) (ts, nonce string, err error)
 // Verify checks PaySign with the merchant's public key (from
 // apiclient_cert.pem), as WeChat does.
 func (r *JSAPIPayParams) Verify(pub *rsa.PublicKey) error {
+	if r == nil {
+		return errors.New("auth: no pay parameters to verify")
+	}
 	return VerifyBase64(pub, JSAPIPayMessage(r.AppID, r.TimeStamp, r.NonceStr, r.Package), r.PaySign)
 }
 
 // Verify checks Sign with the merchant's public key (from
 // apiclient_cert.pem), as WeChat does.
 func (r *APPPayParams) Verify(pub *rsa.PublicKey) error {
+	if r == nil {
+		return errors.New("auth: no pay parameters to verify")
+	}
 	return VerifyBase64(pub, APPPayMessage(r.AppID, r.Timestamp, r.NonceStr, r.PrepayID), r.Sign)
 }

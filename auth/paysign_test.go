@@ -26,6 +26,7 @@ func katPaySigner(t testing.TB) PaySigner {
 }
 
 func TestJSAPIPayParams(t *testing.T) {
+	t.Parallel()
 	ps := katPaySigner(t)
 	for _, id := range []string{katPrepayID, "prepay_id=" + katPrepayID} {
 		p, err := ps.JSAPI(katAppID, id)
@@ -50,6 +51,7 @@ func TestJSAPIPayParams(t *testing.T) {
 }
 
 func TestAPPPayParams(t *testing.T) {
+	t.Parallel()
 	ps := katPaySigner(t)
 	p, err := ps.APP(katAppID, "1900000001", katPrepayID)
 	if err != nil {
@@ -82,6 +84,7 @@ func TestAPPPayParams(t *testing.T) {
 }
 
 func TestPaySignerDefaultsAndErrors(t *testing.T) {
+	t.Parallel()
 	ps := PaySigner{Signer: RSASigner{Key: testKey(t, "merchant")}}
 	p, err := ps.JSAPI(katAppID, katPrepayID)
 	if err != nil {

@@ -1,9 +1,13 @@
 package auth
 
 import (
+	"bytes"
 	"context"
+	"crypto"
+	"crypto/cipher"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -89,12 +93,28 @@ type PlatformKeysConfig struct {
 	// PublicKey is the WeChat Pay public key (pub_key.pem).
 	PublicKey *rsa.PublicKey
 
+	// Suite, when set, is the opt-in suite (国密: sm.Suite{}) the platform
+	// keys belong to: certificates are downloaded with
+	// algorithm_type=Suite.CertificateType() (the Fetch function asks for
+	// it), decrypted with Suite.NewAEAD, and verify and encrypt with the
+	// suite. Nil means RSA.
+	Suite Suite
+	// SuitePublicKey is the WeChat Pay public key of Suite (an SM2 key),
+	// with PublicKeyID; PublicKey must then be nil.
+	SuitePublicKey crypto.PublicKey
+
 	// CacheDir, when set, keeps the downloaded certificates across restarts:
 	// they are loaded from it at construction (no network) and written to it
 	// after each successful download. It is created 0700, the file 0600.
 	CacheDir string
-	// CacheKey tells apart merchants that share CacheDir; use the mchid.
+	// CacheKey tells apart merchants that share CacheDir or Cache; use the
+	// mchid.
 	CacheKey string
+	// Cache, when set instead of CacheDir, keeps the downloaded
+	// certificates in a store shared by the instances of a service (Redis:
+	// github.com/gowxpay/wxpay/contrib/redis), read at construction and
+	// written after each successful download, like the cache file.
+	Cache Cache
 
 	// RefreshInterval is how often the certificates are downloaded again in
 	// the background (±10% jitter); DefaultRefreshInterval when zero, never
@@ -142,8 +162,12 @@ type PlatformKeys struct {
 	apiv3     []byte
 	fetch     CertificateFetcher
 	pubID     string
-	pub       *rsa.PublicKey
+	pub       crypto.PublicKey // *rsa.PublicKey, or a key of suite
+	suite     Suite            // nil for RSA
+	aead      cipher.AEAD      // suite.NewAEAD(apiv3)
 	cacheFile string
+	cache     Cache
+	cacheKey  string
 	interval  time.Duration
 	minGap    time.Duration
 	timeout   time.Duration
@@ -180,7 +204,7 @@ type certSet struct {
 type platformCert struct {
 	serial string
 	cert   *x509.Certificate
-	pub    *rsa.PublicKey
+	pub    crypto.PublicKey // *rsa.PublicKey, or a key of the suite
 }
 
 // flight is one download; waiters block on done.
@@ -198,7 +222,7 @@ type inFetchKey struct{}
 // background refresher, which Close stops.
 func NewPlatformKeys(cfg PlatformKeysConfig) (*PlatformKeys, error) {
 	certMode := cfg.Fetch != nil
-	pubMode := cfg.PublicKeyID != "" || cfg.PublicKey != nil
+	pubMode := cfg.PublicKeyID != "" || cfg.PublicKey != nil || cfg.SuitePublicKey != nil
 	if !certMode && !pubMode {
 		if len(cfg.APIv3Key) > 0 {
 			return nil, errors.New("auth: PlatformKeysConfig has an APIv3 key but no Fetch function to download the platform certificates with, and no WeChat Pay public key (PublicKeyID, PublicKey)")
@@ -212,10 +236,26 @@ func NewPlatformKeys(cfg PlatformKeysConfig) (*PlatformKeys, error) {
 		maxSkew:  cfg.MaxSkew,
 		now:      cfg.Now,
 		log:      cfg.Logger,
+		suite:    cfg.Suite,
 	}
-	if pubMode {
+	if pubMode && p.suite != nil {
 		if err := CheckPublicKeyID(cfg.PublicKeyID); err != nil {
 			return nil, err
+		}
+		if cfg.PublicKey != nil {
+			return nil, fmt.Errorf("auth: the WeChat Pay public key is an RSA key, but the suite is %s: configure the %s public key (SuitePublicKey)", p.suite.Name(), p.suite.Name())
+		}
+		if cfg.SuitePublicKey == nil {
+			return nil, fmt.Errorf("auth: the %s WeChat Pay public key of %s is missing", p.suite.Name(), cfg.PublicKeyID)
+		}
+		p.pubID, p.pub = cfg.PublicKeyID, cfg.SuitePublicKey
+		p.mode = PublicKeyMode
+	} else if pubMode {
+		if err := CheckPublicKeyID(cfg.PublicKeyID); err != nil {
+			return nil, err
+		}
+		if cfg.SuitePublicKey != nil {
+			return nil, errors.New("auth: PlatformKeysConfig.SuitePublicKey is set without a Suite")
 		}
 		if cfg.PublicKey == nil {
 			return nil, fmt.Errorf("auth: the WeChat Pay public key (pub_key.pem) of %s is missing", cfg.PublicKeyID)
@@ -235,6 +275,13 @@ func NewPlatformKeys(cfg PlatformKeysConfig) (*PlatformKeys, error) {
 		}
 		p.apiv3 = append([]byte(nil), cfg.APIv3Key...)
 		p.fetch = cfg.Fetch
+		if p.suite != nil {
+			aead, err := p.suite.NewAEAD(p.apiv3)
+			if err != nil {
+				return nil, err
+			}
+			p.aead = aead
+		}
 		if pubMode {
 			p.mode = TransitionMode
 		} else {
@@ -261,12 +308,22 @@ func NewPlatformKeys(cfg PlatformKeysConfig) (*PlatformKeys, error) {
 	if p.fetch == nil {
 		return p, nil
 	}
-	if cfg.CacheDir != "" {
+	if cfg.CacheDir != "" && cfg.Cache != nil {
+		return nil, errors.New("auth: PlatformKeysConfig sets both CacheDir and Cache; choose one")
+	}
+	if cfg.CacheDir != "" || cfg.Cache != nil {
 		name := "wxpay-platform-certificates"
+		if p.suite != nil {
+			name += "-" + sanitizeFileName(p.suite.Name())
+		}
 		if k := sanitizeFileName(cfg.CacheKey); k != "" {
 			name += "-" + k
 		}
-		p.cacheFile = filepath.Join(cfg.CacheDir, name+".pem")
+		if cfg.Cache != nil {
+			p.cache, p.cacheKey = cfg.Cache, name
+		} else {
+			p.cacheFile = filepath.Join(cfg.CacheDir, name+".pem")
+		}
 		p.loadCache()
 	}
 	if p.interval > 0 {
@@ -312,44 +369,74 @@ func (p *PlatformKeys) Close() error {
 // first when none are held, and once more when serial is unknown. It
 // implements Verifier.
 func (p *PlatformKeys) Verify(ctx context.Context, serial string, message []byte, signature string) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	pub, err := p.keyFor(ctx, serial)
 	if err != nil {
 		return err
 	}
-	return VerifyBase64(pub, message, signature)
+	return p.verifyWith(pub, message, signature)
 }
 
-func (p *PlatformKeys) keyFor(ctx context.Context, serial string) (*rsa.PublicKey, error) {
+// verifyWith checks a Base64 signature with a key the store holds.
+func (p *PlatformKeys) verifyWith(pub crypto.PublicKey, message []byte, signature string) error {
+	if p.suite != nil {
+		return VerifySuiteBase64(p.suite, pub, message, signature)
+	}
+	return VerifyBase64(pub.(*rsa.PublicKey), message, signature)
+}
+
+// encryptWith encrypts a sensitive field with a key the store holds.
+func (p *PlatformKeys) encryptWith(pub crypto.PublicKey, plaintext string) (string, error) {
+	if p.suite == nil {
+		return EncryptOAEP(pub.(*rsa.PublicKey), plaintext)
+	}
+	ct, err := p.suite.Encrypt(pub, []byte(plaintext))
+	if err != nil {
+		return "", fmt.Errorf("auth: encrypting a sensitive field: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(ct), nil
+}
+
+// Suite returns the suite the store's keys belong to; nil for RSA.
+func (p *PlatformKeys) Suite() Suite { return p.suite }
+
+func (p *PlatformKeys) keyFor(ctx context.Context, serial string) (crypto.PublicKey, error) {
 	if IsPublicKeyID(serial) {
 		switch {
 		case p.pub != nil && serial == p.pubID:
 			return p.pub, nil
 		case p.pub != nil:
-			return nil, fmt.Errorf("%w: the answer is signed by the WeChat Pay public key %s, but the configured public key is %s: check PublicKeyID and pub_key.pem against the merchant platform (账户中心 → API安全 → 微信支付公钥)", ErrUnknownKey, serial, p.pubID)
+			return nil, fmt.Errorf("%w: signed by the WeChat Pay public key %s, but the configured public key is %s: check PublicKeyID and pub_key.pem against the merchant platform (账户中心 → API安全 → 微信支付公钥)", ErrUnknownKey, serial, p.pubID)
+		case p.mode == CertificateMode:
+			// A public key may well be in the configuration: certificate
+			// mode does not use it, so do not call it missing.
+			return nil, fmt.Errorf("%w: signed by the WeChat Pay public key %s, but this client is in certificate mode, which verifies with platform certificates only (a public key in the configuration is not used in this mode): this merchant has moved to the WeChat Pay public key, so use public-key mode (or transition mode) with PUB_KEY_ID %s and its pub_key.pem", ErrUnknownKey, serial, serial)
 		default:
-			return nil, fmt.Errorf("%w: the answer is signed by the WeChat Pay public key %s, which is not configured: this merchant uses (or is moving to) the WeChat Pay public key, so configure its PUB_KEY_ID and key (pub_key.pem)", ErrUnknownKey, serial)
+			return nil, fmt.Errorf("%w: signed by the WeChat Pay public key %s, which is not configured: this merchant uses (or is moving to) the WeChat Pay public key, so configure its PUB_KEY_ID and key (pub_key.pem)", ErrUnknownKey, serial)
 		}
 	}
 	if p.fetch == nil {
-		return nil, fmt.Errorf("%w: the answer is signed by platform certificate %s, but only the WeChat Pay public key %s is configured: this merchant still signs with platform certificates, so configure the APIv3 key as well (transition mode)", ErrUnknownKey, serial, p.pubID)
+		return nil, fmt.Errorf("%w: signed by platform certificate %s, but only the WeChat Pay public key %s is configured: this merchant still signs with platform certificates, so configure the APIv3 key as well (transition mode)", ErrUnknownKey, serial, p.pubID)
 	}
 	key := upperSerial(serial)
 	set, err := p.certs(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("no platform certificate to verify the answer with: %w", err)
+		return nil, fmt.Errorf("no platform certificate to verify the signature with: %w", err)
 	}
 	if c := set.bySerial[key]; c != nil {
 		return c.pub, nil
 	}
 	if err := p.refreshFor(ctx, key); err != nil {
-		return nil, fmt.Errorf("%w: the answer is signed by key %s, which is not among the downloaded platform certificates, and downloading them again failed: %w", ErrUnknownKey, serial, err)
+		return nil, fmt.Errorf("%w: signed by key %s, which is not among the downloaded platform certificates, and downloading them again failed: %w", ErrUnknownKey, serial, err)
 	}
 	if set := p.snap.Load(); set != nil {
 		if c := set.bySerial[key]; c != nil {
 			return c.pub, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: the answer is signed by key %s, which is neither a downloaded platform certificate nor the configured public key; if this merchant uses the WeChat Pay public key, configure its PUB_KEY_ID and key", ErrUnknownKey, serial)
+	return nil, fmt.Errorf("%w: signed by key %s, which is neither a downloaded platform certificate nor the configured public key; if this merchant uses the WeChat Pay public key, configure its PUB_KEY_ID and key", ErrUnknownKey, serial)
 }
 
 func upperSerial(s string) string {
@@ -366,16 +453,19 @@ func upperSerial(s string) string {
 // certificate (downloading them first when needed). It implements
 // core.Encrypter; serial goes into the Wechatpay-Serial request header.
 func (p *PlatformKeys) Encryptor(ctx context.Context) (serial string, encrypt func(string) (string, error), err error) {
+	if ctx == nil {
+		return "", nil, errNilContext
+	}
 	if p.pub != nil {
 		pub := p.pub
-		return p.pubID, func(s string) (string, error) { return EncryptOAEP(pub, s) }, nil
+		return p.pubID, func(s string) (string, error) { return p.encryptWith(pub, s) }, nil
 	}
 	set, err := p.certs(ctx)
 	if err != nil {
 		return "", nil, fmt.Errorf("auth: no platform certificate to encrypt with: %w", err)
 	}
 	c := set.newest
-	return c.serial, func(s string) (string, error) { return EncryptOAEP(c.pub, s) }, nil
+	return c.serial, func(s string) (string, error) { return p.encryptWith(c.pub, s) }, nil
 }
 
 // AnnouncedSerial returns the key the client wants answers signed with, for
@@ -480,6 +570,9 @@ func (p *PlatformKeys) refreshFor(ctx context.Context, serial string) error {
 // way) and reports its outcome; on failure the previous certificates stay
 // in use. In public-key mode it does nothing.
 func (p *PlatformKeys) Refresh(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	if p.fetch == nil {
 		return nil
 	}
@@ -608,40 +701,55 @@ func (p *PlatformKeys) parseDownload(ctx context.Context, h http.Header, body []
 		return nil, fmt.Errorf("auth: the platform certificate answer is not the expected JSON: %w", err)
 	}
 	certs := make(map[string]*platformCert, len(ans.Data))
+	alg := AlgorithmAESGCM
+	if p.suite != nil {
+		alg = p.suite.AEADAlgorithm()
+	}
 	for _, d := range ans.Data {
 		ec := d.EncryptCertificate
-		if ec.Algorithm != AlgorithmAESGCM {
-			continue // SM2 certificates (AEAD_SM4_GCM) are not supported
+		if ec.Algorithm != alg {
+			continue // certificates of the other suite
 		}
 		serial := upperSerial(d.SerialNo)
-		plain, err := DecryptAESGCM(p.apiv3, ec.Nonce, ec.AssociatedData, ec.Ciphertext)
+		var plain []byte
+		var err error
+		if p.suite != nil {
+			plain, err = OpenAEAD(p.aead, ec.Nonce, ec.AssociatedData, ec.Ciphertext)
+		} else {
+			plain, err = DecryptAESGCM(p.apiv3, ec.Nonce, ec.AssociatedData, ec.Ciphertext)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("auth: decrypting platform certificate %s: %w", serial, err)
 		}
-		cert, err := ParseCertificate(plain)
+		var cert *x509.Certificate
+		if p.suite != nil {
+			cert, err = ParseSuiteCertificate(p.suite, plain)
+		} else {
+			cert, err = ParseCertificate(plain)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("auth: platform certificate %s: %w", serial, err)
 		}
 		if got := SerialNumber(cert); got != serial {
 			return nil, fmt.Errorf("auth: the platform certificate listed as %s has serial number %s", serial, got)
 		}
-		certs[serial] = &platformCert{serial: serial, cert: cert, pub: cert.PublicKey.(*rsa.PublicKey)}
+		certs[serial] = &platformCert{serial: serial, cert: cert, pub: cert.PublicKey}
 	}
 	if len(certs) == 0 {
-		return nil, errors.New("auth: the platform certificate answer holds no AEAD_AES_256_GCM certificate")
+		return nil, fmt.Errorf("auth: the platform certificate answer holds no %s certificate", alg)
 	}
 	old := p.snap.Load()
 	v := VerifierFunc(func(_ context.Context, serial string, msg []byte, sig string) error {
 		serial = upperSerial(serial)
 		if c := certs[serial]; c != nil {
-			return VerifyBase64(c.pub, msg, sig)
+			return p.verifyWith(c.pub, msg, sig)
 		}
 		if p.pub != nil && serial == p.pubID {
-			return VerifyBase64(p.pub, msg, sig)
+			return p.verifyWith(p.pub, msg, sig)
 		}
 		if old != nil {
 			if c := old.bySerial[serial]; c != nil {
-				return VerifyBase64(c.pub, msg, sig)
+				return p.verifyWith(c.pub, msg, sig)
 			}
 		}
 		if IsPublicKeyID(serial) {
@@ -755,7 +863,7 @@ func jitter(d time.Duration) time.Duration {
 
 // loadCache reads the cached certificates, if any, as the initial set.
 func (p *PlatformKeys) loadCache() {
-	b, err := os.ReadFile(p.cacheFile)
+	b, err := p.readCache()
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			p.warn("wxpay: reading the platform certificate cache failed", err)
@@ -773,13 +881,19 @@ func (p *PlatformKeys) loadCache() {
 		if block.Type != "CERTIFICATE" {
 			continue
 		}
-		c, err := x509.ParseCertificate(block.Bytes)
+		var c *x509.Certificate
+		var err error
+		if p.suite != nil {
+			c, err = p.suite.ParseCertificate(block.Bytes)
+		} else {
+			c, err = x509.ParseCertificate(block.Bytes)
+		}
 		if err != nil {
 			p.warn("wxpay: ignoring an unreadable certificate in the platform certificate cache", err)
 			continue
 		}
-		pub, ok := c.PublicKey.(*rsa.PublicKey)
-		if !ok || !now.Before(c.NotAfter) {
+		var pub crypto.PublicKey = c.PublicKey
+		if _, isRSA := pub.(*rsa.PublicKey); (p.suite == nil) != isRSA || !now.Before(c.NotAfter) {
 			continue
 		}
 		s := SerialNumber(c)
@@ -790,9 +904,37 @@ func (p *PlatformKeys) loadCache() {
 	}
 }
 
-// writeCache saves set to the cache file atomically (write, sync, rename).
+// readCache returns the cached bytes; an error matching os.ErrNotExist
+// when there are none.
+func (p *PlatformKeys) readCache() ([]byte, error) {
+	if p.cache == nil {
+		return os.ReadFile(p.cacheFile)
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
+	defer cancel()
+	b, err := p.cache.Get(ctx, p.cacheKey)
+	if err == nil && b == nil {
+		err = os.ErrNotExist
+	}
+	return b, err
+}
+
+// writeCache saves set to the cache: to the file atomically (write, sync,
+// rename), or to the Cache.
 func (p *PlatformKeys) writeCache(set *certSet) {
-	if p.cacheFile == "" {
+	if p.cacheFile == "" && p.cache == nil {
+		return
+	}
+	var buf bytes.Buffer
+	for _, s := range set.serials() {
+		_ = pem.Encode(&buf, &pem.Block{Type: "CERTIFICATE", Bytes: set.bySerial[s].cert.Raw})
+	}
+	if p.cache != nil {
+		ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
+		defer cancel()
+		if err := p.cache.Put(ctx, p.cacheKey, buf.Bytes()); err != nil {
+			p.warn("wxpay: writing the platform certificate cache failed", err)
+		}
 		return
 	}
 	dir := filepath.Dir(p.cacheFile)
@@ -807,10 +949,8 @@ func (p *PlatformKeys) writeCache(set *certSet) {
 	}
 	tmp := f.Name()
 	err = f.Chmod(0o600)
-	for _, s := range set.serials() {
-		if err == nil {
-			err = pem.Encode(f, &pem.Block{Type: "CERTIFICATE", Bytes: set.bySerial[s].cert.Raw})
-		}
+	if err == nil {
+		_, err = f.Write(buf.Bytes())
 	}
 	if err == nil {
 		err = f.Sync()

@@ -114,6 +114,10 @@ type RequestSigner struct {
 	// Nonce returns the nonce_str of one request; 32 random characters from
 	// [0-9A-Za-z] (crypto/rand) when nil.
 	Nonce func() string
+	// Scheme is the Authorization scheme Signer's signatures belong to:
+	// SchemeRSA when empty, SchemeSM2 with an SM2 signer (SuiteSigner of
+	// sm.Suite).
+	Scheme string
 }
 
 // NewRequestSigner checks the merchant credentials and returns a
@@ -180,6 +184,10 @@ func checkSigner(signer Signer) error {
 			return errors.New("auth: the merchant API private key (apiclient_key.pem) is missing")
 		}
 		return checkRSAKey(s.Key)
+	case SuiteSigner:
+		if s.Suite == nil || s.Key == nil {
+			return errors.New("auth: the merchant API private key (apiclient_key.pem) or its suite is missing")
+		}
 	}
 	return nil
 }
@@ -244,7 +252,11 @@ func (s *RequestSigner) Authorize(method, canonicalURL string, body []byte) (str
 
 	// The message is no longer needed: build the header in its buffer.
 	h := b[:0]
-	h = append(h, SchemeRSA...)
+	if s.Scheme == "" {
+		h = append(h, SchemeRSA...)
+	} else {
+		h = append(h, s.Scheme...)
+	}
 	h = append(h, ` mchid="`...)
 	h = append(h, s.MchID...)
 	h = append(h, `",nonce_str="`...)
@@ -276,6 +288,9 @@ var userAgent = "wxpay/" + core.Version + " (" + runtime.GOOS + "; " + runtime.G
 // Authorization, and sets Accept (application/json) and User-Agent when they
 // are missing.
 func (s *RequestSigner) EditRequest(_ context.Context, req *http.Request) error {
+	if req == nil || req.URL == nil {
+		return errors.New("auth: no request to sign")
+	}
 	body, err := requestBody(req)
 	if err != nil {
 		return err

@@ -43,6 +43,7 @@ func katSigner(t testing.TB) *RequestSigner {
 }
 
 func TestRequestMessageLayout(t *testing.T) {
+	t.Parallel()
 	got := string(RequestMessage("GET", "/v3/certificates", 1624523846, "A1B2C3D4E5F6G7", nil))
 	if want := "GET\n/v3/certificates\n1624523846\nA1B2C3D4E5F6G7\n\n"; got != want {
 		t.Errorf("GET message %q, want %q", got, want)
@@ -57,6 +58,7 @@ func TestRequestMessageLayout(t *testing.T) {
 // TestAuthorizeKnownAnswer pins the header against signatures computed with
 // openssl from the same key, message, time and nonce.
 func TestAuthorizeKnownAnswer(t *testing.T) {
+	t.Parallel()
 	s := katSigner(t)
 	for _, tc := range []struct {
 		method, url, body, sig string
@@ -97,6 +99,7 @@ func TestAuthorizeKnownAnswer(t *testing.T) {
 }
 
 func TestAuthorizeDefaults(t *testing.T) {
+	t.Parallel()
 	s, err := NewRequestSigner(katMchID, strings.ToLower(katSerial), RSASigner{Key: testKey(t, "merchant")})
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +133,7 @@ func TestAuthorizeDefaults(t *testing.T) {
 }
 
 func TestAuthorizeRejects(t *testing.T) {
+	t.Parallel()
 	s := katSigner(t)
 	if _, err := s.Authorize("GET", "https://api.mch.weixin.qq.com/v3/certificates", nil); err == nil {
 		t.Error("absolute URL accepted")
@@ -147,6 +151,7 @@ func TestAuthorizeRejects(t *testing.T) {
 }
 
 func TestNewRequestSignerValidates(t *testing.T) {
+	t.Parallel()
 	key := testKey(t, "merchant")
 	secret := base64.StdEncoding.EncodeToString(key.D.Bytes())[:16]
 	for _, tc := range []struct {
@@ -194,6 +199,7 @@ func verifyRequest(t *testing.T, r *http.Request, signed []byte) {
 }
 
 func TestEditRequest(t *testing.T) {
+	t.Parallel()
 	s := katSigner(t)
 	var gotBody []byte
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -247,6 +253,7 @@ func TestEditRequest(t *testing.T) {
 }
 
 func TestEditRequestMultipartSignsMeta(t *testing.T) {
+	t.Parallel()
 	s := katSigner(t)
 	meta := `{"filename":"a.png","sha256":"abc"}`
 	var buf bytes.Buffer
@@ -312,6 +319,7 @@ var _ requestEditorFn = (&RequestSigner{}).EditRequest
 // TestAuthorizerInterfaces: the types implement what core and net/http
 // expect of them.
 func TestAuthorizerInterfaces(t *testing.T) {
+	t.Parallel()
 	var _ core.Authorizer = (*RequestSigner)(nil)
 	var _ core.Encrypter = (*PlatformKeys)(nil)
 	var _ core.Announcer = (*PlatformKeys)(nil)

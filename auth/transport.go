@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gowxpay/wxpay/core"
+	"github.com/gowxpay/wxpay/internal/wire"
 )
 
 // MaxVerifiedBody bounds the body of an answer Transport verifies: the
@@ -18,7 +19,7 @@ const MaxVerifiedBody = 32 << 20
 // Transport is an http.RoundTripper that verifies WeChat Pay's signature on
 // every 2xx answer before anything reads it. It reads the whole body
 // (at most MaxVerifiedBody), checks it with CheckSigned, and hands it on in
-// memory (core.Body). Answers of operations marked Unsigned (file
+// memory (a body whose Bytes method core reads without copying). Answers of operations marked Unsigned (file
 // downloads; for requests without a core.Operation, the download paths
 // WeChat Pay does not sign) and non-2xx answers pass unverified, as with the
 // official SDKs: WeChat Pay does not sign its authentication failures. A
@@ -45,7 +46,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp, err
 	}
-	op := core.OperationFrom(req.Context())
+	op, _ := wire.OperationFrom(req.Context()).(*core.Operation)
 	if op != nil && op.Unsigned || op == nil && UnsignedPath(req.URL.Path) {
 		return resp, nil
 	}
@@ -53,7 +54,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		e := &VerificationError{RequestID: resp.Header.Get(HeaderRequestID), Serial: resp.Header.Get(HeaderSerial), Reason: reason, Err: cause}
 		if op != nil {
-			e.Operation = op.ID
+			e.Operation = op.Name
 		}
 		return nil, e
 	}
@@ -82,15 +83,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			ve = &VerificationError{Err: err}
 		}
 		ve.RequestID = resp.Header.Get(HeaderRequestID)
-		if st := resp.Header.Get(HeaderSignatureType); st != "" && st != SchemeRSA && errors.Is(err, ErrBadSignature) {
-			ve.Reason = "the answer is signed with " + st + " (国密), which this client does not support; ask WeChat Pay to keep RSA for this merchant"
+		if st := resp.Header.Get(HeaderSignatureType); st != "" && st != verifierScheme(t.Verifier) && errors.Is(err, ErrBadSignature) {
+			ve.Reason = "the answer is signed " + st + ", but this client verifies " + verifierScheme(t.Verifier) + " signatures: configure the suite that matches the merchant's keys (Config.Suite: nil for RSA, sm.Suite{} for 国密 SM2)"
 		}
 		if op != nil {
-			ve.Operation = op.ID
+			ve.Operation = op.Name
 		}
 		return nil, ve
 	}
-	resp.Body = core.NewBody(body)
+	resp.Body = wire.NewBody(body)
 	resp.ContentLength = int64(len(body))
 	return resp, nil
 }
@@ -138,4 +139,14 @@ func UnsignedPath(path string) bool {
 		}
 	}
 	return false
+}
+
+// verifierScheme is the signature scheme v verifies: its suite's, or RSA.
+func verifierScheme(v Verifier) string {
+	if sv, ok := v.(interface{ Suite() Suite }); ok {
+		if s := sv.Suite(); s != nil {
+			return s.Scheme()
+		}
+	}
+	return SchemeRSA
 }

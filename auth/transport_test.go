@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gowxpay/wxpay/core"
+	"github.com/gowxpay/wxpay/internal/wire"
 )
 
 // signingServer answers like WeChat Pay: 2xx answers signed with key under
@@ -101,14 +102,15 @@ func get(t *testing.T, c *http.Client, ctx context.Context, path string) (*http.
 }
 
 func TestTransportVerifiesAnswers(t *testing.T) {
+	t.Parallel()
 	_, c, verifies := newTransportWorld(t)
 	resp, err := get(t, c, context.Background(), "/v3/pay/transactions/out-trade-no/T1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if _, ok := resp.Body.(*core.Body); !ok {
-		t.Errorf("body %T, want *core.Body", resp.Body)
+	if _, ok := resp.Body.(*wire.Body); !ok {
+		t.Errorf("body %T, want *wire.Body", resp.Body)
 	}
 	b, _ := io.ReadAll(resp.Body)
 	if string(b) != `{"out_trade_no":"T1","trade_state":"SUCCESS"}` || resp.ContentLength != int64(len(b)) {
@@ -129,10 +131,11 @@ func TestTransportVerifiesAnswers(t *testing.T) {
 }
 
 func TestTransportRejectsTampered(t *testing.T) {
+	t.Parallel()
 	ss, c, _ := newTransportWorld(t)
 	ss.tamper.Store(true)
-	op := &core.Operation{ID: "QueryOrderByOutTradeNo", Method: "GET"}
-	resp, err := get(t, c, core.WithOperation(context.Background(), op), "/v3/pay/transactions/out-trade-no/T1")
+	op := &core.Operation{ID: "QueryOrderByOutTradeNo", Name: "Payments.QueryOrderByOutTradeNo", Method: "GET"}
+	resp, err := get(t, c, wire.WithOperation(context.Background(), op), "/v3/pay/transactions/out-trade-no/T1")
 	if err == nil {
 		resp.Body.Close()
 		t.Fatal("tampered answer accepted")
@@ -141,7 +144,7 @@ func TestTransportRejectsTampered(t *testing.T) {
 	if !errors.Is(err, core.ErrVerification) || !errors.Is(err, ErrBadSignature) || !errors.As(err, &ve) {
 		t.Fatalf("%v", err)
 	}
-	if ve.RequestID != "08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-0" || ve.Operation != op.ID || ve.Serial != testPubKeyID {
+	if ve.RequestID != "08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-0" || ve.Operation != op.Name || ve.Serial != testPubKeyID {
 		t.Errorf("%+v", ve)
 	}
 	if !strings.Contains(err.Error(), "Request-ID 08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-0") {
@@ -150,6 +153,7 @@ func TestTransportRejectsTampered(t *testing.T) {
 }
 
 func TestTransportProbe(t *testing.T) {
+	t.Parallel()
 	ss, c, _ := newTransportWorld(t)
 	ss.probe.Store(true)
 	_, err := get(t, c, context.Background(), "/v3/pay/transactions/out-trade-no/T1")
@@ -159,6 +163,7 @@ func TestTransportProbe(t *testing.T) {
 }
 
 func TestTransportStaleAnswer(t *testing.T) {
+	t.Parallel()
 	ss, c, _ := newTransportWorld(t)
 	ss.now = func() time.Time { return time.Now().Add(-10 * time.Minute) }
 	_, err := get(t, c, context.Background(), "/v3/pay/transactions/out-trade-no/T1")
@@ -168,11 +173,12 @@ func TestTransportStaleAnswer(t *testing.T) {
 }
 
 func TestTransportUnsigned(t *testing.T) {
+	t.Parallel()
 	_, c, verifies := newTransportWorld(t)
 	want := "交易时间,公众账号ID\r\n`2019-02-19 05:01:46,`wx1\r\n"
 	// Marked by the operation.
 	op := &core.Operation{ID: "DownloadBill", Method: "GET", Path: "/v3/billdownload/file", Unsigned: true}
-	resp, err := get(t, c, core.WithOperation(context.Background(), op), "/v3/billdownload/file?token=abc&tartype=gzip")
+	resp, err := get(t, c, wire.WithOperation(context.Background(), op), "/v3/billdownload/file?token=abc&tartype=gzip")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,12 +198,13 @@ func TestTransportUnsigned(t *testing.T) {
 	}
 	// An operation that is not Unsigned is verified even on a download path.
 	op2 := &core.Operation{ID: "X", Method: "GET"}
-	if _, err := get(t, c, core.WithOperation(context.Background(), op2), "/v3/billdownload/file"); !errors.Is(err, ErrMissingHeader) {
+	if _, err := get(t, c, wire.WithOperation(context.Background(), op2), "/v3/billdownload/file"); !errors.Is(err, ErrMissingHeader) {
 		t.Errorf("signed operation on an unsigned answer: %v", err)
 	}
 }
 
 func TestTransportNon2xxPassesThrough(t *testing.T) {
+	t.Parallel()
 	_, c, verifies := newTransportWorld(t)
 	for _, tc := range []struct {
 		path   string
@@ -224,6 +231,7 @@ func TestTransportNon2xxPassesThrough(t *testing.T) {
 }
 
 func TestTransportWithPlatformKeys(t *testing.T) {
+	t.Parallel()
 	// End to end: the transport asks a certificate-mode store, which
 	// downloads on first use.
 	w := newKeyWorld(t)
@@ -245,6 +253,7 @@ func TestTransportWithPlatformKeys(t *testing.T) {
 }
 
 func TestTransportNoVerifier(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "{}") }))
 	defer srv.Close()
 	c := &http.Client{Transport: &Transport{}}
@@ -254,6 +263,7 @@ func TestTransportNoVerifier(t *testing.T) {
 }
 
 func TestTransportDoesNotModifyRequest(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL+"/v3/billdownload/file?token=a", nil)
@@ -270,6 +280,7 @@ func TestTransportDoesNotModifyRequest(t *testing.T) {
 }
 
 func TestUnsignedPath(t *testing.T) {
+	t.Parallel()
 	for path, want := range map[string]bool{
 		"/v3/billdownload/file":                          true,
 		"/sandbox/v3/billdownload/file":                  true,

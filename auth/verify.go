@@ -179,7 +179,7 @@ func CheckSigned(ctx context.Context, v Verifier, s Signed, now time.Time, maxSk
 		missing = HeaderSignature
 	}
 	if missing != "" {
-		return &VerificationError{Serial: s.Serial, Reason: "the " + missing + " header is missing: the answer is not signed (a proxy may have stripped the header, or the answer did not come from WeChat Pay)", Err: ErrMissingHeader}
+		return &VerificationError{Serial: s.Serial, Reason: "the " + missing + " header is missing: the response or notification is not signed (a proxy may have stripped the header, or it did not come from WeChat Pay)", Err: ErrMissingHeader}
 	}
 	if strings.HasPrefix(s.Signature, SignatureProbePrefix) {
 		return &VerificationError{Serial: s.Serial, Err: ErrSignatureProbe}
@@ -220,7 +220,7 @@ func CheckSigned(ctx context.Context, v Verifier, s Signed, now time.Time, maxSk
 		}
 		e := &VerificationError{Serial: s.Serial, Err: err}
 		if errors.Is(err, ErrBadSignature) {
-			e.Reason = "the body or the headers were changed after WeChat Pay signed them (by a proxy or a middleware?), or the answer does not come from WeChat Pay"
+			e.Reason = "the body or the headers were changed after WeChat Pay signed them (by a proxy or a middleware?), or they do not come from WeChat Pay"
 		}
 		return e
 	}
@@ -235,7 +235,7 @@ func skewReason(skew int64, limit time.Duration) string {
 	if skew < 0 {
 		d, dir = -d, "behind"
 	}
-	return fmt.Sprintf("this machine's clock is %s %s the answer's Wechatpay-Timestamp; answers %s or more off are rejected: check this machine's clock (NTP), or the answer is a replay", d, dir, limit)
+	return fmt.Sprintf("this machine's clock is %s %s the Wechatpay-Timestamp; timestamps %s or more off are rejected: check this machine's clock (NTP), or the message is a replay", d, dir, limit)
 }
 
 // parseTimestamp accepts decimal Unix seconds, digits only.
@@ -273,8 +273,8 @@ var strictBase64 = base64.StdEncoding.Strict()
 // carries it, of message with pub. It accepts the canonical padded Base64
 // spelling only. Failures wrap ErrBadSignature.
 func VerifyBase64(pub *rsa.PublicKey, message []byte, signature string) error {
-	if pub == nil {
-		return errors.New("auth: no public key to verify with")
+	if err := usablePublic(pub); err != nil {
+		return err
 	}
 	size := pub.Size()
 	if len(signature) != base64.StdEncoding.EncodedLen(size) {

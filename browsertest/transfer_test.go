@@ -33,10 +33,10 @@ func TestDashboardTransferConfirm(t *testing.T) {
 	rv := httptest.NewServer(h)
 	defer rv.Close()
 	const no = "BROWSERTRANSFER1"
-	if _, err := client.Transfers.CreateTransferBill(bg, &transfers.CreateTransferBillInput{
+	if _, err := client.Transfers.CreateBill(bg, &transfers.CreateBillInput{
 		AppID: cfg.AppID, OutBillNo: no, OpenID: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", TransferAmount: 520, TransferRemark: "award",
-		NotifyURL: rv.URL + "/transfer", TransferSceneID: transfers.TransferSceneIDScene1000,
-		TransferSceneReportInfos: []transfers.TransferSceneReportInfo{{InfoType: "活动名称", InfoContent: "browser"}},
+		NotifyURL: rv.URL + "/transfer", TransferSceneID: transfers.SceneIDScene1000,
+		TransferSceneReportInfos: []transfers.SceneReportInfo{{InfoType: "活动名称", InfoContent: "browser"}},
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package callback_test
 import (
 	"bytes"
 	"context"
+	"github.com/gowxpay/wxpay"
 	"testing"
 	"time"
 
@@ -63,7 +64,7 @@ func BenchmarkParse(b *testing.B) {
 	b.Logf("envelope: %d bytes, plaintext: %d bytes", len(d.Body), len(d.Plaintext))
 
 	b.Run("crypto", func(b *testing.B) {
-		p, err := callback.NewParser(callback.Config{Verifier: pl.Verifier(), APIv3Key: pl.APIv3Key, Now: clock})
+		p, err := callback.NewParser(callback.Config{Verifier: pl.Verifier(), APIv3Key: pl.APIv3Key, Events: wxpay.Events(), Now: clock})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -72,6 +73,7 @@ func BenchmarkParse(b *testing.B) {
 
 	plain := []byte(transactionPlaintext)
 	stubbed, err := callback.NewParser(callback.Config{
+		Events:   wxpay.Events(),
 		Verifier: auth.VerifierFunc(func(context.Context, string, []byte, string) error { return nil }),
 		APIv3Key: pl.APIv3Key,
 		Now:      clock,

@@ -14,7 +14,9 @@ var (
 
 // diagnoseBody explains why a body whose signature did not verify looks
 // re-encoded by a framework, or returns "" when it does not: a body that
-// is a JSON object but is not written the way WeChat Pay writes one.
+// is a JSON object but is not written the way WeChat Pay writes one. It
+// compares the body with how WeChat Pay writes bodies, not with the bytes
+// that were signed (which it does not have), and says only that.
 func diagnoseBody(body []byte) string {
 	if !json.Valid(body) {
 		return ""
@@ -33,7 +35,7 @@ func diagnoseBody(body []byte) string {
 		why = append(why, `its strings are escaped differently (\uXXXX for printable characters, or \/)`)
 	}
 	if reordered(body) {
-		why = append(why, "its keys are in another order (WeChat Pay writes id, create_time, resource_type, event_type, summary, resource)")
+		why = append(why, "its keys are not in the order WeChat Pay writes them (id, create_time, resource_type, event_type, summary, resource; in resource: original_type, algorithm, ciphertext, associated_data, nonce)")
 	}
 	if len(why) == 0 {
 		return ""

@@ -29,8 +29,12 @@
 // NewHandler wraps a Parser and your function into an http.Handler that
 // answers WeChat Pay correctly: 200 only after your function returned nil,
 // a non-2xx status with {"code":"FAIL",…} otherwise, so that WeChat Pay
-// delivers again; duplicates (same notification id) run your function once;
-// methods, body size and concurrency are handled. For frameworks that do not
+// delivers again. Duplicates (same notification id) are suppressed through a
+// Store: a delivery claims the id for a lease, runs your function with a
+// timeout, and records the id as processed when it returned nil. The default
+// MemoryStore does this within one process; a shared Store (Redis:
+// github.com/gowxpay/wxpay/contrib/redis) across instances and restarts.
+// Methods, body size, panics and concurrency are handled. For frameworks that do not
 // take an http.Handler, call Parse and answer with Response; the examples
 // module (examples/) shows net/http, gin, echo, fiber and chi.
 //

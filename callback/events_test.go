@@ -7,73 +7,19 @@ import (
 	"testing"
 
 	"github.com/gowxpay/wxpay/callback/callbacktest"
+	"github.com/gowxpay/wxpay/core"
 )
-
-// TestEveryDeclaredEvent pushes a notification of every declaration in the
-// generated table through Parse and checks the Go type of its resource: an
-// event type added to the spec (x-wxpay-events) and regenerated is covered
-// with no change here.
-func TestEveryDeclaredEvent(t *testing.T) {
-	if len(generatedEvents) == 0 {
-		t.Fatal("the generated event table is empty")
-	}
-	pl := callbacktest.New()
-	p, err := NewParser(Config{Verifier: pl.Verifier(), APIv3Key: pl.APIv3Key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, d := range generatedEvents {
-		want := reflect.TypeOf(d.New())
-		if want.Kind() != reflect.Pointer {
-			t.Errorf("%s: New returns a %v, not a pointer", d.Type, want)
-			continue
-		}
-		// The plaintext has this declaration's key (if any) and none of
-		// the keys of the declarations before it for the same type.
-		plain := map[string]any{"mchid": "1900000109"}
-		if d.Key != "" {
-			plain[d.Key] = nil // present, and null fits any field type
-		}
-		shadowed := false
-		for _, e := range generatedEvents[:i] {
-			if e.Type == d.Type && e.Key == d.Key {
-				shadowed = true // the earlier one always wins
-			}
-		}
-		if shadowed {
-			t.Errorf("%s: declaration %d (%v, key %q) can never be chosen", d.Type, i, want, d.Key)
-			continue
-		}
-		dl, err := pl.Notification(callbacktest.Notification{EventType: d.Type, Resource: plain})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ev, err := p.Parse(context.Background(), dl.Header, dl.Body)
-		if err != nil {
-			t.Fatalf("%s: %v", d.Type, err)
-		}
-		if got := reflect.TypeOf(ev.Resource); got != want {
-			t.Errorf("%s with key %q: resource is %v, want %v", d.Type, d.Key, got, want)
-		}
-		if ev.EventType != d.Type || ev.ID != dl.ID {
-			t.Errorf("%s: event %+v", d.Type, ev)
-		}
-		// The table's constant string is reused, not copied.
-		if p.events[d.Type].typ != ev.EventType {
-			t.Errorf("%s: event type not interned", d.Type)
-		}
-	}
-}
 
 // TestPickSemantics checks the rules of eventDecl with a table of its own:
 // the first declaration whose key is present wins, a declaration without key
 // is the fallback whatever its position, and with no match and no fallback
 // the resource stays raw JSON.
 func TestPickSemantics(t *testing.T) {
+	t.Parallel()
 	type A struct{ A string }
 	type B struct{ B string }
 	type C struct{ C string }
-	e := &eventEntry{typ: "X.Y", decls: []eventDecl{
+	e := &eventEntry{typ: "X.Y", decls: []core.EventType{
 		{Type: "X.Y", New: func() any { return new(C) }},
 		{Type: "X.Y", Key: "a", New: func() any { return new(A) }},
 		{Type: "X.Y", Key: "b", New: func() any { return new(B) }},
@@ -105,6 +51,7 @@ func TestPickSemantics(t *testing.T) {
 // TestNoDeclarationGivesRawJSON checks an event type the table lacks, via
 // the internal table.
 func TestNoDeclarationGivesRawJSON(t *testing.T) {
+	t.Parallel()
 	pl := callbacktest.New()
 	p, err := NewParser(Config{Verifier: pl.Verifier(), APIv3Key: pl.APIv3Key})
 	if err != nil {

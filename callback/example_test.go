@@ -21,6 +21,7 @@ import (
 func Example() {
 	platform := callbacktest.New()
 	parser, err := callback.NewParser(callback.Config{
+		Events:   payments.Events(),
 		Verifier: platform.Verifier(), // in production: the client's *auth.PlatformKeys
 		APIv3Key: platform.APIv3Key,
 	})
@@ -41,7 +42,7 @@ func Example() {
 	switch r := ev.Resource.(type) {
 	case *payments.Transaction:
 		fmt.Println(ev.EventType, r.OutTradeNo, r.TradeState, r.Amount.Total, r.Amount.Currency)
-	case *refunds.RefundNotification:
+	case *refunds.Notification:
 		fmt.Println(ev.EventType, r.OutRefundNo)
 	case json.RawMessage:
 		fmt.Println(ev.EventType, "without a generated type:", len(r), "bytes of JSON")
@@ -58,7 +59,7 @@ func Example() {
 // if recording fails, WeChat Pay delivers again.
 func ExampleNewHandler() {
 	platform := callbacktest.New()
-	parser, _ := callback.NewParser(callback.Config{Verifier: platform.Verifier(), APIv3Key: platform.APIv3Key})
+	parser, _ := callback.NewParser(callback.Config{Verifier: platform.Verifier(), APIv3Key: platform.APIv3Key, Events: payments.Events()})
 
 	queue := make(chan *callback.Event, 100) // stands in for a durable queue
 	notify := callback.NewHandler(parser, func(ctx context.Context, ev *callback.Event) error {
@@ -98,7 +99,7 @@ func ExampleNewHandler() {
 // signature.
 func ExampleResponse() {
 	platform := callbacktest.New()
-	parser, _ := callback.NewParser(callback.Config{Verifier: platform.Verifier(), APIv3Key: platform.APIv3Key})
+	parser, _ := callback.NewParser(callback.Config{Verifier: platform.Verifier(), APIv3Key: platform.APIv3Key, Events: payments.Events()})
 	d, _ := platform.Notification(callbacktest.Notification{Probe: true})
 
 	ev, err := parser.Parse(context.Background(), d.Header, d.Body)
@@ -117,7 +118,7 @@ func process(*callback.Event) error { return nil }
 // request.META, with CGI names.
 func ExampleParser_Parse_headers() {
 	platform := callbacktest.New()
-	parser, _ := callback.NewParser(callback.Config{Verifier: platform.Verifier(), APIv3Key: platform.APIv3Key})
+	parser, _ := callback.NewParser(callback.Config{Verifier: platform.Verifier(), APIv3Key: platform.APIv3Key, Events: payments.Events()})
 	d, _ := platform.Notification(callbacktest.Notification{})
 
 	meta := map[string]string{}
@@ -134,7 +135,7 @@ func ExampleParser_Parse_headers() {
 // the error says so and how to pass the raw body.
 func ExampleParser_Parse_reencodedBody() {
 	platform := callbacktest.New()
-	parser, _ := callback.NewParser(callback.Config{Verifier: platform.Verifier(), APIv3Key: platform.APIv3Key})
+	parser, _ := callback.NewParser(callback.Config{Verifier: platform.Verifier(), APIv3Key: platform.APIv3Key, Events: payments.Events()})
 	d, _ := platform.Notification(callbacktest.Notification{})
 
 	var decoded map[string]any

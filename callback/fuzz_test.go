@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/gowxpay/wxpay"
 	"net/http"
 	"strings"
 	"testing"
@@ -47,12 +48,13 @@ func FuzzParse(f *testing.F) {
 	pl.Now = func() time.Time { return testNow }
 	now := func() time.Time { return testNow }
 	orig := fuzzDelivery(f, pl, transactionPlaintext)
-	real, err := callback.NewParser(callback.Config{Verifier: pl.Verifier(), APIv3Key: pl.APIv3Key, Now: now})
+	real, err := callback.NewParser(callback.Config{Verifier: pl.Verifier(), APIv3Key: pl.APIv3Key, Events: wxpay.Events(), Now: now})
 	if err != nil {
 		f.Fatal(err)
 	}
 	identity := callback.OpenerFunc(func(dst, _, ct, _ []byte) ([]byte, error) { return append(dst, ct...), nil })
 	permissive, err := callback.NewParser(callback.Config{
+		Events:   wxpay.Events(),
 		Verifier: auth.VerifierFunc(func(context.Context, string, []byte, string) error { return nil }),
 		APIv3Key: pl.APIv3Key,
 		Now:      now,

@@ -3,9 +3,13 @@ package callback
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/gowxpay/wxpay/auth"
@@ -27,17 +31,20 @@ const DefaultMaxBodySize = 1 << 20
 //   - a signature that does not verify, a signature probe, a stale
 //     timestamp: 401; a malformed request: 400;
 //   - a notification another delivery is processing right now: 409;
-//   - a Store that fails: 503; the function failing, or a decryption or
-//     decoding failure: 500.
+//   - a Store that fails: 503; the function failing, panicking or
+//     overrunning its timeout, or a decryption or decoding failure: 500.
 //
 // A notification whose id the Store knows as processed is acknowledged
 // without running the function again. The id is recorded as processed only
-// after the function returned nil: if the process dies while the function
-// runs, the redelivery is processed. Two deliveries of one id that arrive
-// together never both run the function: the second is answered 409 at
-// once, without waiting (WeChat Pay's next try finds the id processed, or
-// processes it if the first attempt failed). The messages of failure answers
-// are generic; the details go to the Logger.
+// after the function returned nil. A delivery claims the id for a lease
+// (WithLease) before it runs the function: two deliveries of one id that
+// arrive together, at one instance or at two sharing a Store, never both run
+// it: the second is answered 409 at once, without waiting (WeChat Pay's next
+// try finds the id processed, or processes it if the first attempt failed).
+// If the process dies or the function hangs, the claim expires with its lease
+// and a redelivery is processed. The function's time is bounded (WithTimeout);
+// a panic in it is recovered and answered 500. The messages of failure
+// answers are generic; the details go to the Logger.
 //
 // WeChat Pay waits about 5 seconds for the answer and takes a slower one for
 // a failure. Keep the function short: record the event durably (a database
@@ -49,6 +56,9 @@ type Handler struct {
 	store   Store
 	maxBody int64
 	log     *slog.Logger
+	timeout time.Duration
+	lease   time.Duration
+	running sync.WaitGroup // functions not yet returned
 }
 
 // Option configures a Handler.
@@ -68,11 +78,43 @@ func WithMaxBodySize(n int64) Option {
 	}
 }
 
+// DefaultTimeout is how long Handler waits for its function by default.
+// WeChat Pay itself waits about 5 seconds for an answer.
+const DefaultTimeout = 10 * time.Second
+
+// WithTimeout bounds the function's time: its context is cancelled after d
+// (DefaultTimeout by default), and when it has not returned by then the
+// delivery is answered 500, so that WeChat Pay delivers it again. A function
+// that ignores its context keeps running; its outcome is recorded when it
+// returns, and until then (or until the claim's lease expires) redeliveries
+// are answered 409.
+func WithTimeout(d time.Duration) Option {
+	return func(h *Handler) {
+		if d > 0 {
+			h.timeout = d
+		}
+	}
+}
+
+// WithLease sets how long a claim holds a notification id in the Store: a
+// delivery whose process crashed, or whose function hangs, is processed
+// again by the first redelivery after the lease. It must exceed the
+// timeout (WithTimeout): a shorter lease is raised to twice the timeout.
+// By default it is DefaultLease, or twice the timeout when that is longer.
+func WithLease(d time.Duration) Option {
+	return func(h *Handler) {
+		if d > 0 {
+			h.lease = d
+		}
+	}
+}
+
 // WithLogger sets the logger; by default the Parser's (Config.Logger).
 func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 
 // NewHandler returns the Handler that runs fn with each new notification p
-// accepts. fn gets the request's context.
+// accepts. fn gets the request's context, with the timeout's deadline
+// (WithTimeout).
 func NewHandler(p *Parser, fn func(ctx context.Context, ev *Event) error, opts ...Option) *Handler {
 	h := &Handler{parser: p, fn: fn, store: NewMemoryStore(0, 0), maxBody: DefaultMaxBodySize}
 	if p != nil {
@@ -82,6 +124,15 @@ func NewHandler(p *Parser, fn func(ctx context.Context, ev *Event) error, opts .
 		if o != nil {
 			o(h)
 		}
+	}
+	if h.timeout <= 0 {
+		h.timeout = DefaultTimeout
+	}
+	switch {
+	case h.lease <= 0:
+		h.lease = max(DefaultLease, 2*h.timeout)
+	case h.lease <= h.timeout:
+		h.lease = 2 * h.timeout
 	}
 	return h
 }
@@ -132,8 +183,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	token := ""
 	if h.store != nil {
-		st, err := h.store.Claim(ctx, ev.ID)
+		token = rand.Text()
+		st, err := h.store.Claim(ctx, ev.ID, token, h.lease)
 		switch {
 		case err != nil:
 			h.logAt(ctx, slog.LevelError, "wxpay callback: the Store failed; answered 503 so that WeChat Pay delivers again", slog.Any("event", ev), slog.String("error", err.Error()))
@@ -143,47 +196,117 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.logAt(ctx, slog.LevelInfo, "wxpay callback: duplicate of a processed notification acknowledged", slog.Any("event", ev))
 			w.WriteHeader(http.StatusOK)
 			return
-		case st == InProgress:
+		case st != Claimed:
 			h.logAt(ctx, slog.LevelInfo, "wxpay callback: notification is being processed by another delivery; answered 409", slog.Any("event", ev))
 			writeFail(w, http.StatusConflict, msgInProgress)
 			return
 		}
 	}
 
-	if err := h.run(ctx, ev); err != nil {
+	finished, err := h.run(ctx, ev, token)
+	switch {
+	case !finished:
+		h.logAt(ctx, slog.LevelError, "wxpay callback: processing did not finish in time; answered 500 so that WeChat Pay delivers again (the claim is kept until the function returns or its lease expires)", slog.Any("event", ev), slog.Duration("timeout", h.timeout), slog.Duration("lease", h.lease))
+		writeFail(w, http.StatusInternalServerError, msgProcessing)
+	case err != nil:
 		h.logAt(ctx, slog.LevelError, "wxpay callback: processing failed; answered 500 so that WeChat Pay delivers again", slog.Any("event", ev), slog.String("error", err.Error()), slog.Duration("took", time.Since(start)))
 		writeFail(w, http.StatusInternalServerError, msgProcessing)
-		return
+	default:
+		h.logAt(ctx, slog.LevelInfo, "wxpay callback: notification processed", slog.Any("event", ev), slog.Duration("took", time.Since(start)))
+		w.WriteHeader(http.StatusOK)
 	}
-	h.logAt(ctx, slog.LevelInfo, "wxpay callback: notification processed", slog.Any("event", ev), slog.Duration("took", time.Since(start)))
-	w.WriteHeader(http.StatusOK)
 }
 
-// run calls fn and records the outcome in the store; a panic in fn releases
-// the claim before it continues up the stack.
-func (h *Handler) run(ctx context.Context, ev *Event) (err error) {
-	finished := false
-	if h.store != nil {
-		defer func() {
-			// The store calls survive a cancelled request: the outcome
-			// is known and must be recorded.
-			sctx := context.WithoutCancel(ctx)
-			if !finished || err != nil {
-				if rerr := h.store.Release(sctx, ev.ID); rerr != nil {
-					h.logAt(ctx, slog.LevelError, "wxpay callback: the Store failed to release a claim", slog.Any("event", ev), slog.String("error", rerr.Error()))
-				}
-				return
-			}
-			if cerr := h.store.Complete(sctx, ev.ID); cerr != nil {
-				// fn succeeded: acknowledge anyway; a redelivery may run
-				// fn again, which is why fn must be idempotent.
-				h.logAt(ctx, slog.LevelError, "wxpay callback: processed, but the Store failed to record it", slog.Any("event", ev), slog.String("error", cerr.Error()))
-			}
-		}()
+// Wait waits until every function the Handler started has returned and
+// its outcome is recorded, or until ctx ends. A function that overran its
+// timeout keeps running after its delivery was answered; call Wait after
+// http.Server.Shutdown, before the process exits, so that its outcome is
+// not lost (if it is, the claim's lease expires and a redelivery runs it).
+func (h *Handler) Wait(ctx context.Context) error {
+	if h == nil {
+		return nil
 	}
-	err = h.fn(ctx, ev)
-	finished = true
-	return err
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	idle := make(chan struct{})
+	go func() {
+		h.running.Wait()
+		close(idle)
+	}()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run calls fn in a goroutine with a context bounded by the timeout and
+// waits for it, at most until that context ends. The goroutine records
+// the outcome in the store when fn returns, however late: Complete after
+// nil, Release after an error or a panic (which it recovers). finished is
+// false when fn had not returned in time; the claim is then left to the
+// goroutine and, should fn never return, to the lease.
+func (h *Handler) run(ctx context.Context, ev *Event, token string) (finished bool, err error) {
+	fctx, cancel := context.WithTimeout(ctx, h.timeout)
+	done := make(chan error, 1)
+	h.running.Add(1)
+	go func() {
+		defer h.running.Done()
+		defer cancel()
+		err := h.call(fctx, ev)
+		h.record(context.WithoutCancel(ctx), ev, token, err)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return true, err
+	case <-fctx.Done():
+		select {
+		case err := <-done:
+			return true, err
+		default:
+			return false, nil
+		}
+	}
+}
+
+// call runs fn, turning a panic into an error.
+func (h *Handler) call(ctx context.Context, ev *Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			stack := debug.Stack()
+			h.logAt(ctx, slog.LevelError, "wxpay callback: the function panicked; answered 500 so that WeChat Pay delivers again", slog.Any("event", ev), slog.String("panic", fmt.Sprint(r)), slog.String("stack", string(stack)))
+			err = errPanicked
+		}
+	}()
+	return h.fn(ctx, ev)
+}
+
+var errPanicked = errors.New("the function panicked")
+
+// record tells the store the outcome of fn. The store calls survive a
+// cancelled request: the outcome is known and must be recorded.
+func (h *Handler) record(ctx context.Context, ev *Event, token string, err error) {
+	if h.store == nil {
+		return
+	}
+	if err != nil {
+		if rerr := h.store.Release(ctx, ev.ID, token); rerr != nil {
+			h.logAt(ctx, slog.LevelError, "wxpay callback: the Store failed to release a claim; the notification is processed again when its lease expires", slog.Any("event", ev), slog.String("error", rerr.Error()))
+		}
+		return
+	}
+	cerr := h.store.Complete(ctx, ev.ID, token)
+	switch {
+	case errors.Is(cerr, ErrLeaseLost):
+		h.logAt(ctx, slog.LevelError, "wxpay callback: the function returned after its claim's lease expired; another delivery may have run it too (lengthen WithLease, or shorten the function)", slog.Any("event", ev), slog.Duration("lease", h.lease))
+	case cerr != nil:
+		// fn succeeded: acknowledge anyway; a redelivery may run fn
+		// again, which is why fn must be idempotent.
+		h.logAt(ctx, slog.LevelError, "wxpay callback: processed, but the Store failed to record it", slog.Any("event", ev), slog.String("error", cerr.Error()))
+	}
 }
 
 // readBody reads the body within the size limit; status is non-zero when
@@ -212,7 +335,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (body []byte,
 
 func (h *Handler) logAt(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
 	if h.log != nil && h.log.Enabled(ctx, level) {
-		h.log.LogAttrs(ctx, level, msg, attrs...)
+		h.log.LogAttrs(ctx, level, msg, boundAttrs(attrs)...)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,6 +57,7 @@ func checkOK(t testing.TB, w *httptest.ResponseRecorder) {
 }
 
 func TestHandlerAcknowledgesAfterFn(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	var got []*callback.Event
 	h := callback.NewHandler(f.p, func(ctx context.Context, ev *callback.Event) error {
@@ -91,6 +93,7 @@ func TestHandlerAcknowledgesAfterFn(t *testing.T) {
 }
 
 func TestHandlerFailureIsRedelivered(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	fail := true
 	calls := 0
@@ -117,6 +120,7 @@ func TestHandlerFailureIsRedelivered(t *testing.T) {
 }
 
 func TestHandlerPanicReleasesClaim(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	boom := true
 	calls := 0
@@ -128,14 +132,8 @@ func TestHandlerPanicReleasesClaim(t *testing.T) {
 		return nil
 	})
 	d := f.transaction(t)
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Fatal("the panic was swallowed")
-			}
-		}()
-		serve(t, h, d)
-	}()
+	// The panic is recovered and answered 500; the claim is released.
+	checkFail(t, serve(t, h, d), http.StatusInternalServerError)
 	boom = false
 	checkOK(t, serve(t, h, d))
 	if calls != 2 {
@@ -148,6 +146,7 @@ func TestHandlerPanicReleasesClaim(t *testing.T) {
 // answered 409 (WeChat Pay retries them); once fn has returned, deliveries
 // are acknowledged without running it.
 func TestHandlerConcurrentDuplicates(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	release := make(chan struct{})
 	entered := make(chan struct{}, 100)
@@ -204,6 +203,7 @@ func TestHandlerConcurrentDuplicates(t *testing.T) {
 // for each id, fn never runs twice at once, and runs again only after a
 // failure.
 func TestHandlerConcurrentStress(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	var mu sync.Mutex
 	active := map[string]bool{}
@@ -272,6 +272,7 @@ func (c *countingVerifier) Verify(ctx context.Context, serial string, msg []byte
 }
 
 func TestHandlerLimits(t *testing.T) {
+	t.Parallel()
 	cv := &countingVerifier{}
 	f := newFixture(t, func(c *callback.Config) {
 		cv.v = c.Verifier
@@ -312,6 +313,7 @@ func TestHandlerLimits(t *testing.T) {
 }
 
 func TestHandlerVerificationFailures(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	calls := 0
 	h := callback.NewHandler(f.p, func(context.Context, *callback.Event) error { calls++; return nil })
@@ -361,21 +363,22 @@ type failingStore struct {
 	claim, complete error
 }
 
-func (s *failingStore) Claim(ctx context.Context, id string) (callback.Status, error) {
+func (s *failingStore) Claim(ctx context.Context, id, token string, lease time.Duration) (callback.Status, error) {
 	if s.claim != nil {
 		return 0, s.claim
 	}
-	return s.Store.Claim(ctx, id)
+	return s.Store.Claim(ctx, id, token, lease)
 }
 
-func (s *failingStore) Complete(ctx context.Context, id string) error {
+func (s *failingStore) Complete(ctx context.Context, id, token string) error {
 	if s.complete != nil {
 		return s.complete
 	}
-	return s.Store.Complete(ctx, id)
+	return s.Store.Complete(ctx, id, token)
 }
 
 func TestHandlerStoreFailures(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	calls := 0
 	st := &failingStore{Store: callback.NewMemoryStore(0, 0), claim: errors.New("redis: connection refused")}
@@ -401,6 +404,7 @@ func TestHandlerStoreFailures(t *testing.T) {
 }
 
 func TestHandlerMisconfigured(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.transaction(t)
 	checkFail(t, serve(t, callback.NewHandler(nil, func(context.Context, *callback.Event) error { return nil }), d), http.StatusInternalServerError)
@@ -410,6 +414,7 @@ func TestHandlerMisconfigured(t *testing.T) {
 // TestHandlerOverHTTP runs the handler behind a real (loopback) server and
 // posts to it with an http.Client, as WeChat Pay does.
 func TestHandlerOverHTTP(t *testing.T) {
+	t.Parallel()
 	var log bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f := newFixture(t)
@@ -463,4 +468,147 @@ func TestHandlerOverHTTP(t *testing.T) {
 			t.Errorf("log contains %q:\n%s", s, log.String())
 		}
 	}
+}
+
+// TestHandlerTimeoutAndLease: a function that hangs is answered 500 once its
+// timeout passes; redeliveries are answered 409 while its claim's lease
+// runs, and processed once the lease (on the store's injected clock) has
+// expired. When the hung function finally returns, its late success neither
+// releases nor overwrites the new claim, and is reported as a lost lease.
+func TestHandlerTimeoutAndLease(t *testing.T) {
+	var log syncBuffer
+	logger := slog.New(slog.NewTextHandler(&log, nil))
+	f := newFixture(t)
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	st := callback.NewMemoryStore(0, 0)
+	st.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+
+	hang := make(chan struct{})
+	hung := make(chan struct{}, 1)
+	var calls atomic.Int32
+	var sawDeadline atomic.Bool
+	h := callback.NewHandler(f.p, func(ctx context.Context, ev *callback.Event) error {
+		if calls.Add(1) == 1 {
+			_, ok := ctx.Deadline()
+			sawDeadline.Store(ok)
+			hung <- struct{}{}
+			<-hang // ignores its context, like a stuck database call
+			return nil
+		}
+		return nil
+	}, callback.WithStore(st), callback.WithTimeout(time.Millisecond), callback.WithLease(time.Minute), callback.WithLogger(logger))
+
+	d := f.transaction(t)
+	checkFail(t, serve(t, h, d), http.StatusInternalServerError)
+	<-hung
+	if !sawDeadline.Load() {
+		t.Error("the function's context has no deadline")
+	}
+	checkFail(t, serve(t, h, d), http.StatusConflict) // the lease runs
+	advance(59 * time.Second)
+	checkFail(t, serve(t, h, d), http.StatusConflict)
+	advance(time.Second) // the lease expired: the redelivery is processed
+	checkOK(t, serve(t, h, d))
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("the function ran %d times, want 2", n)
+	}
+	checkOK(t, serve(t, h, d)) // and is remembered
+	close(hang)
+	// The hung function returns; its outcome is recorded.
+	if err := h.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "lease expired") {
+		t.Errorf("the late success is not reported as a lost lease:\n%s", log.String())
+	}
+	checkOK(t, serve(t, h, d))
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("the function ran %d times, want 2", n)
+	}
+	if !strings.Contains(log.String(), "did not finish in time") {
+		t.Errorf("the log does not say that the function timed out:\n%s", log.String())
+	}
+}
+
+// TestHandlerTimeoutCooperative: a function that returns when its context
+// ends is answered 500 and its claim released at once.
+func TestHandlerTimeoutCooperative(t *testing.T) {
+	f := newFixture(t)
+	var calls atomic.Int32
+	var slow atomic.Bool
+	slow.Store(true)
+	h := callback.NewHandler(f.p, func(ctx context.Context, ev *callback.Event) error {
+		calls.Add(1)
+		if slow.Load() {
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return nil
+	}, callback.WithTimeout(time.Millisecond))
+	d := f.transaction(t)
+	checkFail(t, serve(t, h, d), http.StatusInternalServerError)
+	slow.Store(false)
+	// The claim is released when the function returns, possibly just
+	// after the answer; a 409 means it is not yet.
+	for {
+		w := serve(t, h, d)
+		if w.Code == http.StatusOK {
+			break
+		}
+		checkFail(t, w, http.StatusConflict)
+		runtime.Gosched()
+	}
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("the function ran %d times", n)
+	}
+}
+
+// TestHandlerBoundedLog: a notification with huge forged headers makes
+// bounded log lines, at every level.
+func TestHandlerBoundedLog(t *testing.T) {
+	var log bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f := newFixture(t, func(c *callback.Config) { c.Logger = logger })
+	d := f.transaction(t)
+	big := strings.Repeat("A", 300<<10)
+	for _, name := range []string{auth.HeaderSerial, auth.HeaderSignature, auth.HeaderTimestamp} {
+		forged := d.Clone()
+		forged.Header.Set(name, big)
+		forged.Header.Set("Request-Id", big) // not signed
+		h := callback.NewHandler(f.p, func(context.Context, *callback.Event) error { return nil })
+		if w := serve(t, h, forged); w.Code == http.StatusOK {
+			t.Fatalf("%s: forged notification accepted", name)
+		}
+	}
+	// A processed one with a long Request-ID, and a panic.
+	long := d.Clone()
+	long.Header.Set("Request-Id", big)
+	h := callback.NewHandler(f.p, func(context.Context, *callback.Event) error { panic(big) })
+	serve(t, h, long)
+	if log.Len() > 64<<10 {
+		t.Fatalf("%d bytes of log for 4 notifications with 600 KiB headers", log.Len())
+	}
+	if !strings.Contains(log.String(), "cut, ") {
+		t.Fatalf("nothing was marked as cut:\n%.2000s", log.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

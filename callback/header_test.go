@@ -8,6 +8,7 @@ import (
 )
 
 func TestMatchHeader(t *testing.T) {
+	t.Parallel()
 	cases := map[string]int{
 		"Wechatpay-Signature":           nSignature,
 		"wechatpay-signature":           nSignature,

@@ -35,8 +35,15 @@ type Config struct {
 	// Openers adds or replaces decryption algorithms, by the name the
 	// resource's algorithm field carries (auth.AlgorithmSM4GCM, say). The
 	// AEAD_AES_256_GCM opener under APIv3Key is registered unless Openers
-	// replaces it. The map is copied.
+	// replaces it, and so is the suite's (AEAD_SM4_GCM) when Verifier is
+	// the *auth.PlatformKeys of an opt-in suite. The map is copied.
 	Openers map[string]Opener
+	// Events says which Go type each notification event type's resource
+	// decodes into. Each generated area lists its own (payments.Events(),
+	// refunds.Events() …); wxpay.Events() lists every area's, and is what
+	// wxpay.Client's CallbackParser uses. An event type not listed decodes
+	// as raw JSON. The slice is copied.
+	Events []core.EventType
 	// Logger receives a debug line per parsed or rejected notification
 	// (id, event type, Request-ID, the error), and Handler's lines; never
 	// keys, signatures or decrypted data. Nil disables logging.
@@ -50,6 +57,7 @@ type Parser struct {
 	maxSkew  time.Duration
 	now      func() time.Time
 	openers  map[string]Opener
+	sigType  string // the Wechatpay-Signature-Type verifier checks
 	events   map[string]*eventEntry
 	log      *slog.Logger
 }
@@ -57,7 +65,7 @@ type Parser struct {
 // eventEntry is the declarations of one event type.
 type eventEntry struct {
 	typ   string
-	decls []eventDecl
+	decls []core.EventType
 }
 
 // NewParser checks cfg and returns a Parser. Errors name the Config field
@@ -77,7 +85,8 @@ func NewParser(cfg Config) (*Parser, error) {
 		maxSkew:  cfg.MaxSkew,
 		now:      cfg.Now,
 		openers:  make(map[string]Opener, len(cfg.Openers)+1),
-		events:   make(map[string]*eventEntry, len(generatedEvents)),
+		sigType:  signatureType(cfg.Verifier),
+		events:   make(map[string]*eventEntry, len(cfg.Events)),
 		log:      cfg.Logger,
 	}
 	if p.maxSkew <= 0 {
@@ -91,13 +100,26 @@ func NewParser(cfg Config) (*Parser, error) {
 		return nil, fmt.Errorf("callback: Config.APIv3Key: %w", err)
 	}
 	p.openers[auth.AlgorithmAESGCM] = aes
+	if sv, ok := cfg.Verifier.(interface{ Suite() auth.Suite }); ok && sv.Suite() != nil {
+		// The keys of an opt-in suite (国密): its resources are encrypted
+		// with the suite's AEAD (AEAD_SM4_GCM) under the same APIv3 key.
+		s := sv.Suite()
+		aead, err := s.NewAEAD(cfg.APIv3Key)
+		if err != nil {
+			return nil, fmt.Errorf("callback: Config.APIv3Key: %w", err)
+		}
+		p.openers[s.AEADAlgorithm()] = aead
+	}
 	for name, o := range cfg.Openers {
 		if o == nil {
 			return nil, fmt.Errorf("callback: Config.Openers[%q] is nil", name)
 		}
 		p.openers[name] = o
 	}
-	for _, d := range generatedEvents {
+	for _, d := range cfg.Events {
+		if d.Type == "" || d.New == nil {
+			return nil, fmt.Errorf("callback: Config.Events: an event type needs Type and New, have %q", d.Type)
+		}
 		e := p.events[d.Type]
 		if e == nil {
 			e = &eventEntry{typ: d.Type}
@@ -117,7 +139,7 @@ type Event struct {
 	// CreateTime is when WeChat Pay created the notification.
 	CreateTime core.Time
 	// EventType is the event_type, e.g. TRANSACTION.SUCCESS
-	// (EventTransactionSuccess).
+	// (payments.EventTransactionSuccess).
 	EventType string
 	// ResourceType is the resource_type: encrypt-resource.
 	ResourceType string
@@ -142,6 +164,9 @@ type Event struct {
 // Decode decodes the plaintext into v, for event types without a
 // generated type, or into a type of your own.
 func (e *Event) Decode(v any) error {
+	if e == nil {
+		return &Error{Step: StepDecode, Reason: "the Event is nil"}
+	}
 	if err := json.Unmarshal(e.Plaintext, v); err != nil {
 		return &Error{Step: StepDecode, ID: e.ID, EventType: e.EventType, RequestID: e.RequestID, Reason: fmt.Sprintf("decoding the resource into %T failed: %s", v, describeDecodeError(err)), Kind: ErrDecode}
 	}
@@ -162,9 +187,20 @@ func (e *Event) LogValue() slog.Value {
 	)
 }
 
-// signatureTypeRSA is the only Wechatpay-Signature-Type the Verifier
-// checks; an absent header means it.
+// signatureTypeRSA is the Wechatpay-Signature-Type an RSA Verifier checks;
+// an absent header means it. A Verifier of an opt-in suite (the 国密
+// *auth.PlatformKeys) checks its suite's scheme instead.
 const signatureTypeRSA = "WECHATPAY2-SHA256-RSA2048"
+
+// signatureType returns the Wechatpay-Signature-Type v verifies.
+func signatureType(v auth.Verifier) string {
+	if sv, ok := v.(interface{ Suite() auth.Suite }); ok {
+		if s := sv.Suite(); s != nil {
+			return s.Scheme()
+		}
+	}
+	return signatureTypeRSA
+}
 
 // Parse verifies a notification, decrypts its resource and decodes it into
 // an Event. It needs the request's headers and its raw body, exactly the
@@ -206,12 +242,15 @@ func (p *Parser) Parse(ctx context.Context, header any, body []byte) (*Event, er
 	if p == nil {
 		return nil, &Error{Reason: "the Parser is nil: make one with NewParser"}
 	}
+	if ctx == nil {
+		return nil, &Error{Reason: "the context is nil: pass the request's context"}
+	}
 	ev, err := p.parse(ctx, header, body)
 	if p.log != nil && p.log.Enabled(ctx, slog.LevelDebug) {
 		if err != nil {
-			p.log.LogAttrs(ctx, slog.LevelDebug, "wxpay callback: notification rejected", slog.String("error", err.Error()))
+			p.log.LogAttrs(ctx, slog.LevelDebug, "wxpay callback: notification rejected", boundAttr(slog.String("error", err.Error())))
 		} else {
-			p.log.LogAttrs(ctx, slog.LevelDebug, "wxpay callback: notification parsed", slog.Any("event", ev))
+			p.log.LogAttrs(ctx, slog.LevelDebug, "wxpay callback: notification parsed", boundAttr(slog.Any("event", ev)))
 		}
 	}
 	return ev, err
@@ -305,9 +344,9 @@ func (p *Parser) parse(ctx context.Context, header any, body []byte) (*Event, er
 func (p *Parser) verify(ctx context.Context, h headerValues, body []byte) error {
 	s := auth.Signed{Timestamp: h[nTimestamp], Nonce: h[nNonce], Serial: h[nSerial], Signature: h[nSignature], Body: body}
 	reqID := h[nRequestID]
-	if t := h[nSignatureType]; t != "" && t != signatureTypeRSA && !strings.HasPrefix(s.Signature, auth.SignatureProbePrefix) {
+	if t := h[nSignatureType]; t != "" && t != p.sigType && !strings.HasPrefix(s.Signature, auth.SignatureProbePrefix) {
 		return &Error{Step: StepSignature, RequestID: reqID, Err: &auth.VerificationError{RequestID: reqID, Serial: s.Serial,
-			Reason: fmt.Sprintf("Wechatpay-Signature-Type %.40q is not supported: only %s signatures are verified", t, signatureTypeRSA)}}
+			Reason: fmt.Sprintf("Wechatpay-Signature-Type %.40q is not the one this parser's keys verify (%s): RSA and 国密 (SM2) merchants need their own keys (Config.Suite)", t, p.sigType)}}
 	}
 	now := time.Now
 	if p.now != nil { // a zero Parser, not made by NewParser
@@ -328,7 +367,7 @@ func (p *Parser) verify(ctx context.Context, h headerValues, body []byte) error 
 	if errors.Is(err, auth.ErrBadSignature) {
 		if why := diagnoseBody(body); why != "" {
 			e.Kind = ErrBodyChanged
-			e.Reason = "signature verification failed because the body is not the bytes WeChat Pay signed: " + why + ", so a framework or middleware decoded and re-encoded it. Pass the raw request body instead: with net/http, read r.Body (io.ReadAll) before anything parses it; gin: c.GetRawData(); echo: io.ReadAll(c.Request().Body); fiber: c.BodyRaw()"
+			e.Reason = "signature verification failed, and the body is not written the way WeChat Pay writes notifications: " + why + ". A framework or middleware that decodes and re-encodes the body does this: pass the raw request body instead: with net/http, read r.Body (io.ReadAll) before anything parses it; gin: c.GetRawData(); echo: io.ReadAll(c.Request().Body); fiber: c.BodyRaw()"
 		}
 	}
 	return e
@@ -381,8 +420,8 @@ func (p *Parser) openerNames() string {
 
 // pick returns the declaration for a plaintext: the first whose Key is one
 // of its top-level properties, else the first without a Key, else nil.
-func (e *eventEntry) pick(plain []byte) *eventDecl {
-	var fallback *eventDecl
+func (e *eventEntry) pick(plain []byte) *core.EventType {
+	var fallback *core.EventType
 	for i := range e.decls {
 		d := &e.decls[i]
 		if d.Key == "" {

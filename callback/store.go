@@ -2,6 +2,7 @@ package callback
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -34,26 +35,45 @@ func (s Status) String() string {
 
 // Store remembers which notification ids are being processed and which
 // were processed, so that Handler runs its function once per notification
-// although WeChat Pay delivers some several times. MemoryStore is the
-// default; a store shared by several instances of a service (Redis, SQL)
-// implements the same three methods:
+// although WeChat Pay delivers some several times, to any instance of a
+// service. MemoryStore keeps them in one process; a store shared by several
+// instances (the Redis one in github.com/gowxpay/wxpay/contrib/redis, or one
+// of your own on SQL) implements the same three methods, each atomically:
 //
-//   - Claim atomically: SET id "processing" NX with a lease (a few minutes,
-//     longer than processing takes), so that a crashed instance's claim
-//     expires and a redelivery is processed;
-//   - Complete: SET id "done" with a TTL of at least DefaultTTL;
-//   - Release: DEL id.
+//   - Claim: when the id is done, Done; when another token holds an
+//     unexpired claim, InProgress; otherwise record "token holds id until
+//     now+lease" and Claimed (also when token holds it already: a store
+//     client retrying a Claim whose answer was lost gets it). A claim whose lease expired is taken over:
+//     this is how the notification of a crashed or hung delivery is
+//     processed again.
+//   - Complete: record the id as done for at least DefaultTTL, whoever
+//     holds the claim, and report ErrLeaseLost when token no longer held it.
+//   - Release: forget the claim, only when token still holds it.
+//
+// The guarantee this gives is: while a lease runs, no other delivery of the
+// id runs the function, and once the function returned nil for an id, no
+// delivery runs it again (for the TTL). A function that overruns its lease
+// may overlap with a redelivery: Handler bounds the function's time to less
+// than the lease (WithTimeout, WithLease), and a function with side effects
+// outside your database should still be idempotent (keyed by the business
+// id) to survive a store that lost data.
 type Store interface {
 	// Claim reports Done for an id processed before, InProgress for an id
-	// another delivery holds, and otherwise records the id as in progress
-	// and reports Claimed.
-	Claim(ctx context.Context, id string) (Status, error)
-	// Complete records a claimed id as processed.
-	Complete(ctx context.Context, id string) error
-	// Release forgets a claim whose processing failed, so that the next
-	// delivery is processed.
-	Release(ctx context.Context, id string) error
+	// another delivery holds, and otherwise records that token holds the
+	// id for lease and reports Claimed.
+	Claim(ctx context.Context, id, token string, lease time.Duration) (Status, error)
+	// Complete records id as processed; it returns ErrLeaseLost (after
+	// recording) when token no longer held the claim.
+	Complete(ctx context.Context, id, token string) error
+	// Release forgets token's claim on id, whose processing failed, so
+	// that the next delivery is processed. It does nothing when token no
+	// longer holds the claim.
+	Release(ctx context.Context, id, token string) error
 }
+
+// ErrLeaseLost is reported by Store.Complete when the claim had expired
+// before the function returned: another delivery may have run it too.
+var ErrLeaseLost = errors.New("callback: the claim's lease expired before processing finished; another delivery may have processed the notification too")
 
 // Defaults of NewMemoryStore.
 const (
@@ -64,14 +84,17 @@ const (
 	// DefaultMaxEntries bounds the processed ids a MemoryStore remembers
 	// (about 10 MB); beyond it the oldest are forgotten first.
 	DefaultMaxEntries = 100_000
+	// DefaultLease is how long a claim holds an id when Claim is given no
+	// lease: after it, another delivery may process the notification.
+	DefaultLease = 2 * time.Minute
 )
 
 // MemoryStore is a Store in this process's memory: processed ids are
 // remembered for a TTL, up to a maximum number (the oldest are forgotten
-// first), and expire lazily, without a goroutine. Ids in progress are kept
-// until completed or released. It suits a service with one instance; with
-// several, each remembers only what it processed, so use a shared Store.
-// It is safe for concurrent use.
+// first), and expire lazily, without a goroutine; claims expire with their
+// lease. It suits a service with one instance; with several, each remembers
+// only what it processed, so use a shared Store. A zero MemoryStore is
+// ready to use with the defaults. It is safe for concurrent use.
 type MemoryStore struct {
 	ttl time.Duration
 	max int
@@ -81,7 +104,7 @@ type MemoryStore struct {
 	done  map[string]time.Time // id → expiry
 	order []memEntry           // done ids by completion time (= expiry order)
 	head  int
-	busy  map[string]struct{}
+	busy  map[string]memClaim
 }
 
 type memEntry struct {
@@ -89,47 +112,91 @@ type memEntry struct {
 	exp time.Time
 }
 
+type memClaim struct {
+	token string
+	exp   time.Time
+}
+
 // NewMemoryStore returns a MemoryStore that remembers processed ids for
 // ttl (DefaultTTL when zero or less), at most maxEntries of them
 // (DefaultMaxEntries when zero or less).
 func NewMemoryStore(ttl time.Duration, maxEntries int) *MemoryStore {
-	if ttl <= 0 {
-		ttl = DefaultTTL
+	return &MemoryStore{ttl: ttl, max: maxEntries}
+}
+
+// SetClock replaces the store's clock (time.Now by default), for tests of
+// leases and expiry.
+func (s *MemoryStore) SetClock(now func() time.Time) {
+	if s == nil {
+		return
 	}
-	if maxEntries <= 0 {
-		maxEntries = DefaultMaxEntries
+	s.mu.Lock()
+	s.now = now
+	s.mu.Unlock()
+}
+
+var errNilMemoryStore = errors.New("callback: the MemoryStore is nil: make one with NewMemoryStore")
+
+// init applies the defaults; s.mu is held.
+func (s *MemoryStore) init() time.Time {
+	if s.ttl <= 0 {
+		s.ttl = DefaultTTL
 	}
-	return &MemoryStore{
-		ttl:  ttl,
-		max:  maxEntries,
-		now:  time.Now,
-		done: make(map[string]time.Time),
-		busy: make(map[string]struct{}),
+	if s.max <= 0 {
+		s.max = DefaultMaxEntries
 	}
+	if s.done == nil {
+		s.done = make(map[string]time.Time)
+		s.busy = make(map[string]memClaim)
+	}
+	if s.now == nil {
+		return time.Now()
+	}
+	return s.now()
 }
 
 // Claim implements Store.
-func (s *MemoryStore) Claim(_ context.Context, id string) (Status, error) {
-	now := s.now()
+func (s *MemoryStore) Claim(_ context.Context, id, token string, lease time.Duration) (Status, error) {
+	if s == nil {
+		return 0, errNilMemoryStore
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.init()
 	s.expire(now)
-	if _, ok := s.busy[id]; ok {
+	if c, ok := s.busy[id]; ok && now.Before(c.exp) && c.token != token {
 		return InProgress, nil
 	}
 	if exp, ok := s.done[id]; ok && now.Before(exp) {
 		return Done, nil
 	}
-	s.busy[id] = struct{}{}
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	if len(s.busy) >= s.max {
+		for k, c := range s.busy {
+			if !now.Before(c.exp) {
+				delete(s.busy, k)
+			}
+		}
+	}
+	s.busy[id] = memClaim{token: token, exp: now.Add(lease)}
 	return Claimed, nil
 }
 
 // Complete implements Store.
-func (s *MemoryStore) Complete(_ context.Context, id string) error {
-	now := s.now()
+func (s *MemoryStore) Complete(_ context.Context, id, token string) error {
+	if s == nil {
+		return errNilMemoryStore
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.busy, id)
+	now := s.init()
+	c, held := s.busy[id]
+	held = held && c.token == token
+	if held {
+		delete(s.busy, id)
+	}
 	exp := now.Add(s.ttl)
 	s.done[id] = exp
 	s.order = append(s.order, memEntry{id: id, exp: exp})
@@ -137,24 +204,43 @@ func (s *MemoryStore) Complete(_ context.Context, id string) error {
 	if len(s.order)-s.head > 2*s.max+1024 {
 		s.rebuild()
 	}
+	if !held || !now.Before(c.exp) {
+		return ErrLeaseLost
+	}
 	return nil
 }
 
 // Release implements Store.
-func (s *MemoryStore) Release(_ context.Context, id string) error {
+func (s *MemoryStore) Release(_ context.Context, id, token string) error {
+	if s == nil {
+		return errNilMemoryStore
+	}
 	s.mu.Lock()
-	delete(s.busy, id)
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if c, ok := s.busy[id]; ok && c.token == token {
+		delete(s.busy, id)
+	}
 	return nil
 }
 
 // Len returns the number of processed ids remembered and of ids in
-// progress.
+// progress (claims whose lease has not expired).
 func (s *MemoryStore) Len() (done, inProgress int) {
+	if s == nil {
+		return 0, 0
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.expire(s.now())
-	return len(s.done), len(s.busy)
+	now := s.init()
+	s.expire(now)
+	for id, c := range s.busy {
+		if now.Before(c.exp) {
+			inProgress++
+		} else {
+			delete(s.busy, id)
+		}
+	}
+	return len(s.done), inProgress
 }
 
 // expire forgets expired ids and, beyond max, the oldest ones. An order

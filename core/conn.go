@@ -12,12 +12,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
+
+	"github.com/gowxpay/wxpay/internal/wire"
 )
 
 // Version is the wxpay version reported in the User-Agent header.
@@ -211,18 +213,38 @@ func (c *Conn) BackupURL() string { return c.backup }
 // HTTPClient returns the client requests go through.
 func (c *Conn) HTTPClient() *http.Client { return c.http }
 
-// CheckMode returns a *ModeError when op does not serve the client's mode.
+// CheckMode is plumbing for the generated packages: it returns a *ModeError
+// when op does not serve the client's mode.
 func (c *Conn) CheckMode(op *Operation) error {
+	if op == nil {
+		return errNilOperation
+	}
 	if op.Modes != 0 && op.Modes&c.mode.Modes() == 0 {
-		return &ModeError{Op: op.ID, OpModes: op.Modes, ClientMode: c.mode.Modes()}
+		return &ModeError{Op: op.Name, OpModes: op.Modes, ClientMode: c.mode.Modes()}
 	}
 	return nil
 }
 
-// Do sends op with the JSON body (nil for none) to uri (path and query,
-// built by URI) and decodes a 2xx answer into out (nil to discard it).
+var errNilOperation = errors.New("wxpay: the Operation is nil")
+
+// checkCall refuses a call without a context or an operation, before
+// anything is sent, and checks the mode.
+func (c *Conn) checkCall(ctx context.Context, op *Operation) error {
+	if op == nil {
+		return errNilOperation
+	}
+	if ctx == nil {
+		return &UsageError{Op: op.Name, Msg: "the context is nil: pass context.Background() or a request's context"}
+	}
+	return c.CheckMode(op)
+}
+
+// Do is plumbing for the generated packages, whose methods are the way to
+// call an operation (wxpay.Client.Raw for one the spec lacks): it sends op
+// with the JSON body (nil for none) to uri (path and query) and decodes a
+// 2xx answer into out (nil to discard it).
 func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any, opts []CallOption) error {
-	if err := c.CheckMode(op); err != nil {
+	if err := c.checkCall(ctx, op); err != nil {
 		return err
 	}
 	var payload []byte
@@ -236,7 +258,7 @@ func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any,
 	if body != nil {
 		var err error
 		if payload, err = json.Marshal(body); err != nil {
-			return fmt.Errorf("wxpay: %s: encoding the request: %w", op.ID, err)
+			return fmt.Errorf("wxpay: %s: encoding the request: %w", op.Name, err)
 		}
 		if len(op.Sensitive) > 0 {
 			var bodySerial string
@@ -255,7 +277,7 @@ func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any,
 	defer resp.Body.Close()
 	data, err := bodyBytes(resp.Body)
 	if err != nil {
-		return fmt.Errorf("wxpay: %s: reading the answer: %w", op.ID, err)
+		return fmt.Errorf("wxpay: %s: reading the answer: %w", op.Name, err)
 	}
 	if resp.StatusCode == http.StatusAccepted {
 		// 202 means "accepted, not finished" (a payment-code payment waiting
@@ -269,18 +291,19 @@ func (c *Conn) Do(ctx context.Context, op *Operation, uri string, body, out any,
 		return nil
 	}
 	if len(data) == 0 {
-		return &DecodeError{Op: op.ID, RequestID: resp.Header.Get("Request-ID"), Err: errors.New("empty body")}
+		return &DecodeError{Op: op.Name, RequestID: resp.Header.Get("Request-ID"), Err: errors.New("empty body")}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return &DecodeError{Op: op.ID, RequestID: resp.Header.Get("Request-ID"), Body: data, Err: err}
+		return &DecodeError{Op: op.Name, RequestID: resp.Header.Get("Request-ID"), Body: data, Err: err}
 	}
 	return nil
 }
 
-// Download sends op (a GET) to uri and returns the body of a 2xx answer for
-// the caller to read and close. It is for answers that are files, not JSON.
+// Download is plumbing for the generated packages: it sends op (a GET) to
+// uri and returns the body of a 2xx answer for the caller to read and
+// close. It is for answers that are files, not JSON.
 func (c *Conn) Download(ctx context.Context, op *Operation, uri string, opts []CallOption) (io.ReadCloser, error) {
-	if err := c.CheckMode(op); err != nil {
+	if err := c.checkCall(ctx, op); err != nil {
 		return nil, err
 	}
 	resp, err := c.send(ctx, op, uri, nil, nil, "", "", opts)
@@ -290,10 +313,11 @@ func (c *Conn) Download(ctx context.Context, op *Operation, uri string, opts []C
 	return resp.Body, nil
 }
 
-// Upload sends a multipart/form-data body whose signature covers only meta,
-// the JSON of its meta part, and decodes the answer into out.
+// Upload is plumbing for the generated packages: it sends a
+// multipart/form-data body whose signature covers only meta, the JSON of
+// its meta part, and decodes the answer into out.
 func (c *Conn) Upload(ctx context.Context, op *Operation, uri string, meta, body []byte, contentType string, out any, opts []CallOption) error {
-	if err := c.CheckMode(op); err != nil {
+	if err := c.checkCall(ctx, op); err != nil {
 		return err
 	}
 	resp, err := c.send(ctx, op, uri, body, meta, contentType, "", opts)
@@ -303,13 +327,13 @@ func (c *Conn) Upload(ctx context.Context, op *Operation, uri string, meta, body
 	defer resp.Body.Close()
 	data, err := bodyBytes(resp.Body)
 	if err != nil {
-		return fmt.Errorf("wxpay: %s: reading the answer: %w", op.ID, err)
+		return fmt.Errorf("wxpay: %s: reading the answer: %w", op.Name, err)
 	}
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return &DecodeError{Op: op.ID, RequestID: resp.Header.Get("Request-ID"), Body: data, Err: err}
+		return &DecodeError{Op: op.Name, RequestID: resp.Header.Get("Request-ID"), Body: data, Err: err}
 	}
 	return nil
 }
@@ -321,22 +345,14 @@ type RawResponse struct {
 	Body       []byte
 }
 
-// Raw sends a signed request for an endpoint that is not in the spec, or to
-// debug one that is: method, uri (path and query, escaped as it must go on
-// the wire) and an optional JSON body. A 2xx answer is verified like any
-// other unless unsigned is true (downloads); other answers are *APIError.
-func (c *Conn) Raw(ctx context.Context, method, uri string, body []byte, unsigned bool, opts ...CallOption) (*RawResponse, error) {
-	path := uri
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	op := &Operation{ID: "Raw", Method: strings.ToUpper(method), Path: path, Unsigned: unsigned}
-	return c.RawOp(ctx, op, uri, body, opts...)
-}
-
-// RawOp is Raw for a known operation: op names it in errors and tells the
-// transport whether to verify the answer.
+// RawOp is plumbing for wxpay.Client.Raw and merchant.Conn.Raw, the raw
+// calls programs use: it sends body to uri as op, whose Name appears in
+// errors and whose Unsigned tells the transport whether to verify the
+// answer, and returns the answer as it came.
 func (c *Conn) RawOp(ctx context.Context, op *Operation, uri string, body []byte, opts ...CallOption) (*RawResponse, error) {
+	if ctx == nil || op == nil {
+		return nil, c.checkCall(ctx, op)
+	}
 	ct := ""
 	if len(body) > 0 {
 		ct = jsonContentType
@@ -348,7 +364,7 @@ func (c *Conn) RawOp(ctx context.Context, op *Operation, uri string, body []byte
 	defer resp.Body.Close()
 	data, err := bodyBytes(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("wxpay: %s: reading the answer: %w", op.ID, err)
+		return nil, fmt.Errorf("wxpay: %s: reading the answer: %w", op.Name, err)
 	}
 	return &RawResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: data}, nil
 }
@@ -379,7 +395,7 @@ func (c *Conn) send(ctx context.Context, op *Operation, uri string, payload, sig
 		// The transport verifies every answer it knows nothing about; only
 		// unsigned operations need to tell it (one allocation saved on
 		// every other call).
-		ctx = WithOperation(ctx, op)
+		ctx = wire.WithOperation(ctx, op)
 	}
 	base := c.base
 	for attempt := 1; ; attempt++ {
@@ -495,6 +511,9 @@ type OpError struct {
 }
 
 func (e *OpError) Error() string {
+	if e.Err == nil {
+		return "wxpay: " + e.Op + ": failed"
+	}
 	return "wxpay: " + e.Op + ": " + strings.TrimPrefix(e.Err.Error(), "wxpay: ")
 }
 
@@ -507,7 +526,7 @@ func callError(op *Operation, err error) error {
 	if errors.As(err, &ue) && errors.Is(ue.Err, ErrVerification) {
 		err = ue.Err
 	}
-	return &OpError{Op: op.ID, Err: err}
+	return &OpError{Op: op.Name, Err: err}
 }
 
 // ErrVerification is wrapped by every error about an answer whose signature
@@ -543,45 +562,41 @@ func isDialError(err error) bool {
 	return errors.As(err, &de) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
+// maxLogValue bounds a string attribute of the request log: an answer's
+// headers and error text come from the network.
+const maxLogValue = 1024
+
+// boundLog cuts s to maxLogValue bytes, at a character boundary, marked.
+func boundLog(s string) string {
+	if len(s) <= maxLogValue {
+		return s
+	}
+	n := maxLogValue
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…[cut, " + strconv.Itoa(len(s)) + " bytes]"
+}
+
 func (c *Conn) logAttempt(ctx context.Context, op *Operation, attempt int, resp *http.Response, err error, d time.Duration) {
 	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
 	attrs := []slog.Attr{
-		slog.String("op", op.ID),
+		slog.String("op", op.Name),
 		slog.String("method", op.Method),
 		slog.String("path", op.Path),
 		slog.Int("attempt", attempt),
 		slog.Duration("duration", d),
 	}
 	if resp != nil {
-		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.String("request_id", resp.Header.Get("Request-ID")))
+		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.String("request_id", boundLog(resp.Header.Get("Request-ID"))))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", boundLog(err.Error())))
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "wxpay request", attrs...)
 }
-
-// Body is an answer body already read into memory, as the verifying
-// transport leaves it; Conn reads it without copying.
-type Body struct {
-	bytes.Reader
-	b []byte
-}
-
-// NewBody wraps b as a response body.
-func NewBody(b []byte) *Body {
-	body := &Body{b: b}
-	body.Reset(b)
-	return body
-}
-
-// Bytes returns the whole body.
-func (b *Body) Bytes() []byte { return b.b }
-
-// Close does nothing.
-func (b *Body) Close() error { return nil }
 
 // maxBody bounds a JSON answer.
 const maxBody = 32 << 20
@@ -603,10 +618,4 @@ func acceptedError(op *Operation, resp *http.Response, data []byte, now time.Tim
 		return nil
 	}
 	return newAPIError(op, resp, data, now)
-}
-
-// IsZero reports whether v is its type's zero value. The generated
-// mode-independent methods use it to reject fields of the other mode.
-func IsZero(v any) bool {
-	return v == nil || reflect.ValueOf(v).IsZero()
 }

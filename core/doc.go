@@ -1,12 +1,22 @@
-// Package core is the small runtime every generated package under gen/
-// calls: the Conn that signs, sends, retries and decodes one operation, the
-// typed errors (*APIError and friends), the URI builder, per-call options,
-// and the Time and Date types WeChat Pay's JSON uses.
+// Package core holds what every generated package under gen/ and most
+// programs share: the typed errors (*APIError, *UsageError, *ModeError,
+// *OpError, *DecodeError), the Time and Date types of WeChat Pay's JSON,
+// File for uploads, Ptr for optional fields whose zero is a value, per-call
+// options, Operation and EventType, and Conn, the connection that signs,
+// sends, retries and decodes a call.
 //
-// Most programs never import core directly: wxpay.NewClient builds the Conn
-// and wxpay re-exports the types users name. A program that wants a single
-// domain without compiling the others builds a Conn itself (see
-// wxpay.NewConn) and calls that domain's New.
+// Most programs never import core directly: wxpay.NewClient builds the
+// connection and wxpay re-exports the types users name. A program that
+// wants a single area without compiling the others builds a connection
+// with merchant.Connect and calls that area's New with its Core():
+//
+//	conn, err := merchant.Connect(ctx, cfg)
+//	…
+//	pay := payments.New(conn.Core())
+//
+// Conn's Do, Download, Upload, UploadFile, UploadWithMeta, RawOp and
+// CheckMode are plumbing for the generated packages; programs call the
+// generated methods, or wxpay.Client.Raw for an operation the spec lacks.
 //
 // core depends on the standard library only.
 package core

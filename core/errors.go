@@ -126,7 +126,7 @@ const maxErrorBody = 64 << 10
 // JSON; now is our clock, for the clock-skew hint.
 func newAPIError(op *Operation, resp *http.Response, body []byte, now time.Time) *APIError {
 	e := &APIError{
-		Operation:  op.ID,
+		Operation:  op.Name,
 		StatusCode: resp.StatusCode,
 		RequestID:  resp.Header.Get("Request-ID"),
 		Body:       body,
@@ -183,10 +183,21 @@ func hintFor(op *Operation, e *APIError, date string, now time.Time) string {
 // UsageError is a call that could not be made as written: a missing required
 // parameter or body, or a field that does not exist in the client's mode.
 type UsageError struct {
-	Op, Msg string
+	// Op is the method called, e.g. "Payments.NativePrepay".
+	Op string
+	// Msg says what is wrong.
+	Msg string
+	// Missing lists the JSON paths of the required fields and parameters
+	// that were left empty, e.g. "amount.total" or "goods_detail[0].quantity".
+	Missing []string
 }
 
-func (e *UsageError) Error() string { return "wxpay: " + e.Op + ": " + e.Msg }
+func (e *UsageError) Error() string {
+	if len(e.Missing) > 0 && e.Msg == "" {
+		return "wxpay: " + e.Op + ": missing required " + strings.Join(e.Missing, ", ") + "; nothing was sent"
+	}
+	return "wxpay: " + e.Op + ": " + e.Msg
+}
 
 // ModeError is a call to an operation that does not exist in the client's
 // merchant mode.
@@ -197,7 +208,7 @@ type ModeError struct {
 }
 
 func (e *ModeError) Error() string {
-	return fmt.Sprintf("wxpay: %s is a %s operation but the client is in %s mode (Config.PartnerMode); use the mode-independent method or the operation of the other mode", e.Op, e.OpModes, e.ClientMode)
+	return fmt.Sprintf("wxpay: %s serves %s mode only, but the client is in %s mode (Config.PartnerMode); nothing was sent", e.Op, e.OpModes, e.ClientMode)
 }
 
 // DecodeError is a 2xx answer whose body could not be decoded into the

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"context"
 	"fmt"
 )
 
@@ -33,8 +32,13 @@ func (m Modes) String() string {
 // per operation of api/openapi.yaml; the transport and the error messages
 // read it.
 type Operation struct {
-	// ID is the operationId, which is also the name of the Go method.
+	// ID is the operationId in api/openapi.yaml.
 	ID string
+	// Name is the Go method that sends the operation, with its area:
+	// "Payments.NativePrepay". The direct and partner variants of one
+	// operation share the name of their mode-independent method. Errors
+	// name it.
+	Name string
 	// Method and Path are the HTTP method and the path template.
 	Method, Path string
 	// Modes are the merchant modes the operation serves.
@@ -55,18 +59,24 @@ type Operation struct {
 	// properties, which the client fills from the file when they are
 	// empty.
 	MetaFileDigest bool
+	// MetaSM3Digest reports a typed upload meta with digest_alogrithm and
+	// digest properties (the 电子发票 file upload): the client fills an
+	// empty digest with the file's SM3 digest (and an empty algorithm with
+	// "SM3").
+	MetaSM3Digest bool
 }
 
-type operationKey struct{}
-
-// WithOperation returns a context that carries op, for the transport.
-func WithOperation(ctx context.Context, op *Operation) context.Context {
-	return context.WithValue(ctx, operationKey{}, op)
-}
-
-// OperationFrom returns the operation a request's context carries, or nil
-// for a request that did not come through a Conn.
-func OperationFrom(ctx context.Context) *Operation {
-	op, _ := ctx.Value(operationKey{}).(*Operation)
-	return op
+// EventType says which Go type the decrypted resource of a notification
+// event type decodes into. Each generated area package lists its own with
+// Events(); callback.Config.Events takes them. When several share an event
+// type, the first whose Key is a property of the resource wins, and one
+// without a Key is the fallback.
+type EventType struct {
+	// Type is the event_type, e.g. TRANSACTION.SUCCESS.
+	Type string
+	// Key, when set, is a JSON property that only this declaration's
+	// resources carry (parking_info, say).
+	Key string
+	// New returns a pointer to a new value of the resource's type.
+	New func() any
 }

@@ -52,3 +52,8 @@ type ResponseMeta struct {
 func CaptureResponse(meta *ResponseMeta) CallOption {
 	return func(o *callOptions) { o.meta = meta }
 }
+
+// Ptr returns a pointer to v, for the optional fields whose zero value is a
+// value of its own (a false switch, a price of 0): set such a field to
+// core.Ptr(false) to send false; leave it nil to send nothing.
+func Ptr[T any](v T) *T { return &v }

@@ -22,7 +22,7 @@ func (c *Conn) encryptFields(ctx context.Context, op *Operation, payload []byte)
 	dec.UseNumber()
 	var doc any
 	if err := dec.Decode(&doc); err != nil {
-		return nil, "", fmt.Errorf("wxpay: %s: %w", op.ID, err)
+		return nil, "", fmt.Errorf("wxpay: %s: %w", op.Name, err)
 	}
 	var targets []fieldRef
 	for _, p := range op.Sensitive {
@@ -38,13 +38,13 @@ func (c *Conn) encryptFields(ctx context.Context, op *Operation, payload []byte)
 	for _, t := range targets {
 		ct, err := encrypt(t.get())
 		if err != nil {
-			return nil, "", fmt.Errorf("wxpay: %s: encrypting a sensitive field: %w", op.ID, err)
+			return nil, "", fmt.Errorf("wxpay: %s: encrypting a sensitive field: %w", op.Name, err)
 		}
 		t.set(ct)
 	}
 	out, err := json.Marshal(doc)
 	if err != nil {
-		return nil, "", fmt.Errorf("wxpay: %s: %w", op.ID, err)
+		return nil, "", fmt.Errorf("wxpay: %s: %w", op.Name, err)
 	}
 	return out, serial, nil
 }
@@ -155,7 +155,7 @@ func (c *Conn) encryptQuery(ctx context.Context, op *Operation, uri string) (str
 		}
 		plain, err := url.QueryUnescape(v)
 		if err != nil {
-			return "", "", &UsageError{Op: op.ID, Msg: "query parameter " + k + " is not properly escaped"}
+			return "", "", &UsageError{Op: op.Name, Msg: "query parameter " + k + " is not properly escaped"}
 		}
 		if encrypt == nil {
 			if serial, encrypt, err = c.encryptor(ctx, op); err != nil {
@@ -164,7 +164,7 @@ func (c *Conn) encryptQuery(ctx context.Context, op *Operation, uri string) (str
 		}
 		ct, err := encrypt(plain)
 		if err != nil {
-			return "", "", fmt.Errorf("wxpay: %s: encrypting a sensitive field: %w", op.ID, err)
+			return "", "", fmt.Errorf("wxpay: %s: encrypting a sensitive field: %w", op.Name, err)
 		}
 		pairs[i] = k + "=" + url.QueryEscape(ct)
 	}
@@ -178,11 +178,11 @@ func (c *Conn) encryptQuery(ctx context.Context, op *Operation, uri string) (str
 // op's sensitive values.
 func (c *Conn) encryptor(ctx context.Context, op *Operation) (string, func(string) (string, error), error) {
 	if c.enc == nil {
-		return "", nil, &UsageError{Op: op.ID, Msg: "the request carries sensitive fields but the client has no platform key to encrypt them with"}
+		return "", nil, &UsageError{Op: op.Name, Msg: "the request carries sensitive fields but the client has no platform key to encrypt them with"}
 	}
 	serial, encrypt, err := c.enc.Encryptor(ctx)
 	if err != nil {
-		return "", nil, fmt.Errorf("wxpay: %s: encrypting sensitive fields: %w", op.ID, err)
+		return "", nil, fmt.Errorf("wxpay: %s: encrypting sensitive fields: %w", op.Name, err)
 	}
 	return serial, encrypt, nil
 }

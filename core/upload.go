@@ -11,6 +11,8 @@ import (
 	"net/textproto"
 	"path"
 	"strings"
+
+	"github.com/gowxpay/wxpay/internal/sm3"
 )
 
 // File is a file to upload: images and videos for merchant media, complaint
@@ -41,7 +43,8 @@ var contentTypes = map[string]string{
 	".pdf": "application/pdf", ".ofd": "application/ofd",
 }
 
-// UploadFile sends f as a WeChat Pay media upload: a multipart/form-data body
+// UploadFile is plumbing for the generated packages: it sends f as a
+// WeChat Pay media upload: a multipart/form-data body
 // with a meta part {"filename","sha256"} and a file part, signed over the
 // meta JSON only, as the protocol requires. The answer is decoded into out.
 func (c *Conn) UploadFile(ctx context.Context, op *Operation, uri string, f File, out any, opts []CallOption) error {
@@ -49,24 +52,33 @@ func (c *Conn) UploadFile(ctx context.Context, op *Operation, uri string, f File
 	return c.UploadWithMeta(ctx, op, uri, uploadMeta{Filename: f.Name, SHA256: hex.EncodeToString(sum[:])}, f, out, opts)
 }
 
-// UploadWithMeta sends f as a multipart/form-data upload whose meta part is
+// UploadWithMeta is plumbing for the generated packages: it sends f as a
+// multipart/form-data upload whose meta part is
 // the JSON of meta, for uploads whose meta is not {"filename","sha256"} (an
 // invoice file's {sub_mchid, file_type, digest_alogrithm, digest}, say).
 // The signature covers the meta JSON exactly as sent.
 func (c *Conn) UploadWithMeta(ctx context.Context, op *Operation, uri string, meta any, f File, out any, opts []CallOption) error {
+	if err := c.checkCall(ctx, op); err != nil {
+		return err
+	}
 	if f.Name == "" || len(f.Data) == 0 {
-		return &UsageError{Op: op.ID, Msg: "the file needs a Name and Data"}
+		return &UsageError{Op: op.Name, Msg: "the file needs a Name and Data"}
 	}
 	metaJSON, err := json.Marshal(meta)
 	if err != nil {
-		return fmt.Errorf("wxpay: %s: encoding the upload meta: %w", op.ID, err)
+		return fmt.Errorf("wxpay: %s: encoding the upload meta: %w", op.Name, err)
+	}
+	if op.MetaSM3Digest {
+		if metaJSON, err = fillSM3Digest(metaJSON, f.Data); err != nil {
+			return fmt.Errorf("wxpay: %s: %w", op.ID, err)
+		}
 	}
 	if op.MetaFileDigest {
 		var fields map[string]any
 		dec := json.NewDecoder(bytes.NewReader(metaJSON))
 		dec.UseNumber()
 		if err := dec.Decode(&fields); err != nil {
-			return fmt.Errorf("wxpay: %s: the upload meta is not a JSON object: %w", op.ID, err)
+			return fmt.Errorf("wxpay: %s: the upload meta is not a JSON object: %w", op.Name, err)
 		}
 		if s, _ := fields["filename"].(string); s == "" {
 			fields["filename"] = f.Name
@@ -76,7 +88,7 @@ func (c *Conn) UploadWithMeta(ctx context.Context, op *Operation, uri string, me
 			fields["sha256"] = hex.EncodeToString(sum[:])
 		}
 		if metaJSON, err = json.Marshal(fields); err != nil {
-			return fmt.Errorf("wxpay: %s: encoding the upload meta: %w", op.ID, err)
+			return fmt.Errorf("wxpay: %s: encoding the upload meta: %w", op.Name, err)
 		}
 	}
 	return c.uploadMultipart(ctx, op, uri, metaJSON, f, out, opts)
@@ -117,3 +129,28 @@ func (c *Conn) uploadMultipart(ctx context.Context, op *Operation, uri string, m
 var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"")
 
 func escapeQuotes(s string) string { return quoteEscaper.Replace(s) }
+
+// fillSM3Digest fills the digest of an upload meta whose digest_alogrithm
+// (WeChat Pay's spelling) is SM3 or empty, with the SM3 digest of data. A
+// digest the caller set is kept: the server checks it.
+func fillSM3Digest(metaJSON, data []byte) ([]byte, error) {
+	var fields map[string]any
+	dec := json.NewDecoder(bytes.NewReader(metaJSON))
+	dec.UseNumber()
+	if err := dec.Decode(&fields); err != nil {
+		return nil, fmt.Errorf("the upload meta is not a JSON object: %w", err)
+	}
+	alg, _ := fields["digest_alogrithm"].(string)
+	if d, _ := fields["digest"].(string); d != "" {
+		return metaJSON, nil
+	}
+	switch alg {
+	case "":
+		fields["digest_alogrithm"] = "SM3"
+	case "SM3":
+	default:
+		return nil, fmt.Errorf("the meta's digest_alogrithm %q is not SM3, the only one the client computes: give the digest", alg)
+	}
+	fields["digest"] = sm3.Hex(data)
+	return json.Marshal(fields)
+}

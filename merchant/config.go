@@ -14,6 +14,8 @@
 package merchant
 
 import (
+	"bytes"
+	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
@@ -69,6 +71,14 @@ type Config struct {
 	PublicKey     []byte
 	PublicKeyFile string
 
+	// Suite is the opt-in signature and encryption suite: nil for RSA
+	// (WECHATPAY2-SHA256-RSA2048, the default), sm.Suite{} (package
+	// github.com/gowxpay/wxpay/sm) for 国密: SM2 merchant key and
+	// certificate, SM2 platform certificates (downloaded with
+	// algorithm_type=SM2) or SM2 public key, AEAD_SM4_GCM notifications.
+	// The key, certificate and public key above are then SM2 ones.
+	Suite auth.Suite
+
 	// KeyMode chooses how answers are verified. Zero means: the public key
 	// when one is configured, otherwise platform certificates. Set
 	// auth.TransitionMode while moving from certificates to the public key.
@@ -76,6 +86,10 @@ type Config struct {
 	// CertificateCacheDir, in certificate mode, keeps the downloaded
 	// platform certificates across restarts.
 	CertificateCacheDir string
+	// CertificateCache, in certificate mode and instead of
+	// CertificateCacheDir, keeps them in a store the instances of a
+	// service share (Redis: github.com/gowxpay/wxpay/contrib/redis).
+	CertificateCache auth.Cache
 	// CertificateRefresh is how often platform certificates are downloaded
 	// again; one hour when zero, never when negative.
 	CertificateRefresh time.Duration
@@ -87,7 +101,12 @@ type Config struct {
 	// leaves it empty.
 	AppID string
 	// SubMchID and SubAppID, in partner mode, fill sub_mchid and sub_appid
-	// when a request leaves them empty.
+	// when a request leaves them empty and the operation requires them
+	// (payments, refunds, profit sharing, the sub-merchant fund-flow
+	// bill…). Where sub_mchid is optional and leaving it out means
+	// something, it is not filled: bills.ApplyTrade without SubMchID
+	// applies for the service provider's bill covering every sub-merchant;
+	// set SubMchID in its parameters for one sub-merchant's.
 	SubMchID, SubAppID string
 	// NotifyURL fills notify_url when a request leaves it empty.
 	NotifyURL string
@@ -113,6 +132,11 @@ type Config struct {
 	// MaxClockSkew is the clock difference accepted on signed answers;
 	// five minutes when zero.
 	MaxClockSkew time.Duration
+	// MaxBillSize bounds the uncompressed bytes DownloadBill writes;
+	// DefaultMaxBillSize when zero. A gzip stream that expands more than
+	// MaxBillRatio-fold is refused too. Both are checked while the bill is
+	// read, before its digest: a small compressed bomb stops early.
+	MaxBillSize int64
 	// UserAgent is appended to wxpay's User-Agent.
 	UserAgent string
 	// Now is the clock; time.Now when nil. For tests.
@@ -136,6 +160,9 @@ func cfgErr(field, format string, args ...any) error {
 
 // credentials are the parsed secrets of a Config.
 type credentials struct {
+	suite    auth.Suite
+	skey     crypto.Signer    // the merchant key of suite
+	spub     crypto.PublicKey // the WeChat Pay public key of suite
 	key      *rsa.PrivateKey
 	serial   string
 	cert     *x509.Certificate
@@ -194,17 +221,37 @@ func (cfg *Config) load() (*credentials, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.key, err = auth.ParsePrivateKey(keyPEM); err != nil {
-		return nil, cfgErr("PrivateKey", "%v", strings.TrimPrefix(err.Error(), "auth: "))
+	c.suite = cfg.Suite
+	if c.suite != nil {
+		if c.skey, err = c.suite.ParsePrivateKey(keyPEM); err != nil {
+			return nil, cfgErr("PrivateKey", "%v%s", err, mixHint(c.suite, keyPEM))
+		}
+	} else if c.key, err = auth.ParsePrivateKey(keyPEM); err != nil {
+		return nil, cfgErr("PrivateKey", "%v%s", strings.TrimPrefix(err.Error(), "auth: "), mixHint(nil, keyPEM))
 	}
 	certPEM, err := pemInput("Certificate", cfg.Certificate, cfg.CertificateFile, false, "the merchant API certificate (apiclient_cert.pem)")
 	if err != nil {
 		return nil, err
 	}
 	serial := strings.ToUpper(strings.TrimSpace(cfg.CertificateSerial))
-	if certPEM != nil {
-		if c.cert, err = auth.ParseMerchantCertificate(certPEM); err != nil {
+	if certPEM != nil && c.suite != nil {
+		if c.cert, err = auth.ParseSuiteCertificate(c.suite, certPEM); err != nil {
+			return nil, cfgErr("Certificate", "%v%s", strings.TrimPrefix(err.Error(), "auth: "), mixHint(c.suite, certPEM))
+		}
+		s, err := auth.SuiteMerchantSerial(c.suite, c.cert, c.skey)
+		if err != nil {
 			return nil, cfgErr("Certificate", "%v", strings.TrimPrefix(err.Error(), "auth: "))
+		}
+		if now := c.now(); now.After(c.cert.NotAfter) {
+			return nil, cfgErr("Certificate", "the merchant %s certificate (serial %s) expired on %s", c.suite.Name(), s, c.cert.NotAfter.Format(time.DateOnly))
+		}
+		if serial != "" && serial != s {
+			return nil, cfgErr("CertificateSerial", "%s is not the serial of the configured certificate (%s); fix one of them, or leave CertificateSerial empty", serial, s)
+		}
+		serial = s
+	} else if certPEM != nil {
+		if c.cert, err = auth.ParseMerchantCertificate(certPEM); err != nil {
+			return nil, cfgErr("Certificate", "%v%s", strings.TrimPrefix(err.Error(), "auth: "), mixHint(nil, certPEM))
 		}
 		s, err := auth.MerchantSerial(c.cert, c.key, c.now())
 		if err != nil {
@@ -222,7 +269,7 @@ func (cfg *Config) load() (*credentials, error) {
 	if cfg.APIv3Key != "" {
 		c.apiv3 = []byte(cfg.APIv3Key)
 		if err := auth.CheckAPIv3Key(c.apiv3); err != nil {
-			return nil, cfgErr("APIv3Key", "must be exactly 32 bytes, as set in 商户平台 → 账户中心 → API安全 → APIv3密钥; this one has %d (is it the APIv2 key, or has it spaces around it?)", len(c.apiv3))
+			return nil, cfgErr("APIv3Key", "%s", apiv3LengthReason(c.apiv3))
 		}
 	}
 	pubPEM, err := pemInput("PublicKey", cfg.PublicKey, cfg.PublicKeyFile, false, "the WeChat Pay public key (pub_key.pem)")
@@ -236,18 +283,27 @@ func (cfg *Config) load() (*credentials, error) {
 		if pubPEM == nil {
 			return nil, cfgErr("PublicKey", "PublicKeyID is set but the WeChat Pay public key itself (pub_key.pem) is not: set PublicKey or PublicKeyFile")
 		}
-		if c.pub, err = auth.ParsePlatformPublicKey(pubPEM); err != nil {
-			return nil, cfgErr("PublicKey", "%v", strings.TrimPrefix(err.Error(), "auth: "))
-		}
-		if err := auth.CheckPlatformPublicKey(c.pub, c.key); err != nil {
-			return nil, cfgErr("PublicKey", "%v", strings.TrimPrefix(err.Error(), "auth: "))
+		if c.suite != nil {
+			if c.spub, err = c.suite.ParsePublicKey(pubPEM); err != nil {
+				return nil, cfgErr("PublicKey", "%v%s", err, mixHint(c.suite, pubPEM))
+			}
+			if eq, ok := c.skey.Public().(interface{ Equal(crypto.PublicKey) bool }); ok && eq.Equal(c.spub) {
+				return nil, cfgErr("PublicKey", "the configured WeChat Pay public key is the merchant's own key (apiclient_cert.pem / apiclient_key.pem); use pub_key.pem from 账户中心 → API安全 → 微信支付公钥")
+			}
+		} else {
+			if c.pub, err = auth.ParsePlatformPublicKey(pubPEM); err != nil {
+				return nil, cfgErr("PublicKey", "%v%s", strings.TrimPrefix(err.Error(), "auth: "), mixHint(nil, pubPEM))
+			}
+			if err := auth.CheckPlatformPublicKey(c.pub, c.key); err != nil {
+				return nil, cfgErr("PublicKey", "%v", strings.TrimPrefix(err.Error(), "auth: "))
+			}
 		}
 		c.pubID = cfg.PublicKeyID
 	}
 	c.keyMode = cfg.KeyMode
 	if c.keyMode == 0 {
 		c.keyMode = auth.CertificateMode
-		if c.pub != nil {
+		if c.pub != nil || c.spub != nil {
 			c.keyMode = auth.PublicKeyMode
 		}
 	}
@@ -256,11 +312,11 @@ func (cfg *Config) load() (*credentials, error) {
 		if c.apiv3 == nil {
 			return nil, cfgErr("APIv3Key", "missing: %s mode downloads the platform certificates, which only the APIv3 key decrypts; or configure the WeChat Pay public key (PublicKeyID and PublicKey) instead", c.keyMode)
 		}
-		if c.keyMode == auth.TransitionMode && c.pub == nil {
+		if c.keyMode == auth.TransitionMode && c.pub == nil && c.spub == nil {
 			return nil, cfgErr("PublicKey", "transition mode needs the WeChat Pay public key and its PUB_KEY_ID as well as the platform certificates")
 		}
 	case auth.PublicKeyMode:
-		if c.pub == nil {
+		if c.pub == nil && c.spub == nil {
 			return nil, cfgErr("PublicKey", "public-key mode needs PublicKeyID and PublicKey (pub_key.pem)")
 		}
 	default:
@@ -300,4 +356,27 @@ func (cfg *Config) load() (*credentials, error) {
 		NotifyURL: cfg.NotifyURL,
 	}
 	return c, nil
+}
+
+// apiv3LengthReason explains an APIv3 key of the wrong length with what
+// the length shows, and nothing it does not: the APIv2 key is also 32
+// characters, so a key of another length cannot be it.
+func apiv3LengthReason(k []byte) string {
+	if t := bytes.TrimSpace(k); len(t) == auth.APIv3KeySize {
+		return fmt.Sprintf("has %d bytes: 32 characters with spaces or a line break around them; remove those", len(k))
+	}
+	return fmt.Sprintf("must be exactly 32 bytes, as set in 商户平台 → 账户中心 → API安全 → APIv3密钥; this one has %d: copy the whole key again (or set a new one there if nobody knows it)", len(k))
+}
+
+// mixHint explains a key or certificate that does not parse when it belongs
+// to the other suite: an SM2 key in an RSA configuration, or the reverse.
+func mixHint(suite auth.Suite, pemBytes []byte) string {
+	got := auth.KeyAlgorithm(pemBytes)
+	switch {
+	case suite == nil && got == "SM2":
+		return " (it is an SM2 (国密) key: set Config.Suite to sm.Suite{} to use the 国密 suite, or give the RSA credentials)"
+	case suite != nil && got == "RSA":
+		return " (it is an RSA key, but Config.Suite is " + suite.Name() + ": give the " + suite.Name() + " credentials, or leave Config.Suite nil for RSA)"
+	}
+	return ""
 }

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -61,19 +60,6 @@ func TestGenericAnswerCallerIdentity(t *testing.T) {
 				t.Errorf("%s as %s: %s = %v, want %s", tc.uri, tc.cred.MchID, k, got[k], v)
 			}
 		}
-	}
-}
-
-// TestEnvelopeFieldOrder: notifications are serialized in WeChat Pay's
-// field order, not alphabetically.
-func TestEnvelopeFieldOrder(t *testing.T) {
-	b, err := json.Marshal(wireEnvelope{ID: "i", Resource: wireResource{Nonce: "n"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `{"id":"i","create_time":"","resource_type":"","event_type":"","summary":"","resource":{"original_type":"","algorithm":"","ciphertext":"","associated_data":"","nonce":"n"}}`
-	if string(b) != want {
-		t.Fatalf("%s\nwant %s", b, want)
 	}
 }
 

@@ -68,7 +68,8 @@ func (s *Server) authenticate(c *call) *answer {
 		}
 		return unauthorized(msgAuthFormat)
 	}
-	if a.Scheme != auth.SchemeRSA {
+	isSM := a.Scheme == auth.SchemeSM2
+	if a.Scheme != auth.SchemeRSA && !(isSM && s.sm != nil) {
 		return unauthorized(msgUnsupportedAlgo)
 	}
 	// The server's clock, clock_offset faults included: a request is
@@ -83,7 +84,14 @@ func (s *Server) authenticate(c *call) *answer {
 	if m == nil {
 		return unauthorized(msgUnknownMerchant)
 	}
-	if !strings.EqualFold(a.Serial, m.serial) {
+	wantSerial := m.serial
+	if isSM {
+		if m.sm == nil {
+			return unauthorized(msgUnsupportedAlgo)
+		}
+		wantSerial = m.sm.serial
+	}
+	if !strings.EqualFold(a.Serial, wantSerial) {
 		return unauthorized(msgBadSerial)
 	}
 	signedBody := c.raw
@@ -97,11 +105,16 @@ func (s *Server) authenticate(c *call) *answer {
 		return unauthorized(msgBadSignature)
 	}
 	msg := auth.RequestMessage(c.r.Method, requestURI(c.r), a.Timestamp, a.Nonce, signedBody)
-	if err := auth.VerifyRSA(&m.PrivateKey.PublicKey, msg, sig); err != nil {
+	if isSM {
+		if err := s.sm.suite.Verify(m.sm.cert.PublicKey, msg, sig); err != nil {
+			return unauthorized(msgBadSignature)
+		}
+	} else if err := auth.VerifyRSA(&m.PrivateKey.PublicKey, msg, sig); err != nil {
 		return unauthorized(msgBadSignature)
 	}
-	c.merchant = m
-	c.preferPublicKey = c.r.Header.Get("Wechatpay-Serial") == s.ring.pubKeyID
+	c.merchantState = m
+	c.sm = isSM
+	c.preferPublicKey = c.r.Header.Get("Wechatpay-Serial") == s.ring.pubKeyID || (s.sm != nil && c.r.Header.Get("Wechatpay-Serial") == s.sm.pubKeyID)
 	return nil
 }
 

@@ -31,6 +31,7 @@ func assertUnsigned(t *testing.T, r result) {
 }
 
 func TestAuthRejections(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	h := s.Handler()
 	m := s.Merchant()
@@ -143,6 +144,7 @@ type nopCloser struct{ *bytes.Reader }
 func (nopCloser) Close() error { return nil }
 
 func TestValidation(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	h := s.Handler()
 	m := s.Merchant()
@@ -262,6 +264,7 @@ func upload(t *testing.T, h http.Handler, sg signer, uri string, file []byte, sh
 }
 
 func TestMediaUploadSignsMeta(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	op, ok := s.spec.Operation("UploadImage")
 	if !ok {

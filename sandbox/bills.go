@@ -101,7 +101,7 @@ var (
 // billScope selects the orders a bill covers: the caller's, or one
 // sub-merchant's. Callers hold s.mu.
 func (c *call) billScope() func(o *order) bool {
-	m := c.merchant
+	m := c.merchantState
 	sub := c.r.URL.Query().Get("sub_mchid")
 	switch {
 	case sub != "":
@@ -280,7 +280,7 @@ func (c *call) checkBillDate() (string, *answer) {
 // Callers hold s.mu.
 func (s *Server) storeBill(c *call, data []byte, contentType string, gz bool) string {
 	token := randomString(alnum, 40)
-	s.st.bills[token] = &billFile{mchid: c.merchant.MchID, data: data, contentType: contentType, expires: s.now().Add(BillTokenLifetime)}
+	s.st.bills[token] = &billFile{mchid: c.merchantState.MchID, data: data, contentType: contentType, expires: s.now().Add(BillTokenLifetime)}
 	u := c.baseURL() + "/v3/billdownload/file?token=" + url.QueryEscape(token)
 	if gz {
 		u += "&tartype=gzip"
@@ -340,9 +340,11 @@ func (s *Server) applySubMerchantBill(c *call) *answer {
 		return fail
 	}
 	q := c.r.URL.Query()
-	if alg := q.Get("algorithm"); alg != "" && alg != auth.AlgorithmAESGCM {
-		return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", "沙箱仅支持AEAD_AES_256_GCM",
-			errorDetail{Field: "algorithm", Value: alg, Location: "query", Issue: "the sandbox encrypts bills with AEAD_AES_256_GCM only"})
+	alg := q.Get("algorithm")
+	smBill := alg == "SM4_GCM" && s.sm != nil && c.merchantState.sm != nil
+	if alg != "" && alg != auth.AlgorithmAESGCM && !smBill {
+		return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", "沙箱仅支持AEAD_AES_256_GCM（国密沙箱另支持SM4_GCM）",
+			errorDetail{Field: "algorithm", Value: alg, Location: "query", Issue: "the sandbox encrypts bills with AEAD_AES_256_GCM, and SM4_GCM when started WithSuite"})
 	}
 	gz := q.Get("tar_type") == "GZIP"
 	s.mu.Lock()
@@ -352,13 +354,27 @@ func (s *Server) applySubMerchantBill(c *call) *answer {
 	if gz {
 		plain = gzipped(csv)
 	}
+	if smBill {
+		raw, encKey, nonce, err := s.smEncryptBill(c.merchantState, plain)
+		if err != nil {
+			return c.fail(http.StatusInternalServerError, "SYSTEM_ERROR", "系统错误")
+		}
+		u := s.storeBill(c, raw, "application/octet-stream", false)
+		return c.ok(map[string]any{
+			"download_bill_count": 1,
+			"download_bill_list": []any{map[string]any{
+				"bill_sequence": 1, "hash_type": "SHA1", "hash_value": sha1Hex(csv),
+				"download_url": u, "encrypt_key": encKey, "nonce": nonce,
+			}},
+		})
+	}
 	key, nonce := randomString(alnum, 32), randomString(alnum, 12)
 	ct, err := auth.EncryptAESGCM([]byte(key), nonce, "", plain)
 	if err != nil {
 		return c.fail(http.StatusInternalServerError, "SYSTEM_ERROR", "系统错误")
 	}
 	raw, _ := base64.StdEncoding.DecodeString(ct)
-	encKey, err := auth.EncryptOAEP(c.merchant.Certificate.PublicKey.(*rsa.PublicKey), key)
+	encKey, err := auth.EncryptOAEP(c.merchantState.Certificate.PublicKey.(*rsa.PublicKey), key)
 	if err != nil {
 		return c.fail(http.StatusInternalServerError, "SYSTEM_ERROR", "系统错误")
 	}
@@ -379,7 +395,7 @@ func (s *Server) downloadBill(c *call) *answer {
 	b := s.st.bills[token]
 	s.mu.Unlock()
 	switch {
-	case b == nil || b.mchid != c.merchant.MchID:
+	case b == nil || b.mchid != c.merchantState.MchID:
 		return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", "下载链接无效，请重新申请账单",
 			errorDetail{Field: "token", Value: token, Location: "query", Issue: "unknown token"})
 	case !s.now().Before(b.expires):

@@ -27,6 +27,7 @@ func download(t *testing.T, s *Server, c Credentials, downloadURL string) result
 }
 
 func TestTradeBill(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	var offset time.Duration
 	clock := func() time.Time { return now.Add(offset) }
@@ -126,6 +127,7 @@ func TestTradeBill(t *testing.T) {
 }
 
 func TestFundFlowBills(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, WithRefundDelay(-1))
 	h, m := s.Handler(), s.Merchant()
 	sg := signer{cred: m}

@@ -46,6 +46,7 @@ func decryptCertificates(t *testing.T, s *Server, c Credentials) (map[string]str
 }
 
 func TestCertificates(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	for _, c := range []Credentials{s.Merchant(), s.Partner()} {
 		certs, r := decryptCertificates(t, s, c)
@@ -84,6 +85,7 @@ func verifyWith(pub *rsa.PublicKey, ts, nonce, sig string, body []byte) error {
 }
 
 func TestPublicKeyMode(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, WithKeyMode(PublicKeyMode))
 	m := s.Merchant()
 	r := send(t, s.Handler(), signer{cred: m}, "GET", "/v3/certificates", nil)
@@ -103,6 +105,7 @@ func TestPublicKeyMode(t *testing.T) {
 }
 
 func TestTransitionMode(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, WithKeyMode(TransitionMode))
 	m := s.Merchant()
 	id, _ := s.PublicKey()
@@ -128,6 +131,7 @@ func TestTransitionMode(t *testing.T) {
 }
 
 func TestRotation(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	var offset time.Duration
 	clock := func() time.Time { return now.Add(offset) }

@@ -37,6 +37,12 @@ func init() {
 	fixups["QueryComplaint"] = byID("PENDING")
 	fixups["RespondToComplaint"] = byID("PENDING")
 	fixups["CompleteComplaint"] = byID("PROCESSING")
+	fixups["ListComplaints"] = func(s *Server, rq *opRequest) {
+		for range ListSize {
+			seedComplaint(s, rq.cred)
+		}
+		rq.query.Del("complainted_mchid")
+	}
 	fixups["QueryComplaintNotification"] = func(s *Server, rq *opRequest) {
 		s.mu.Lock()
 		s.st.cp.init()

@@ -36,7 +36,7 @@ func TestComplaintTyped(t *testing.T) {
 	rv := httptest.NewServer(h)
 	defer rv.Close()
 	cs := client.Complaints
-	if _, err := cs.CreateComplaintNotification(ctx, &complaints.ComplaintNotifyURLRequest{URL: rv.URL + "/complaints"}); err != nil {
+	if _, err := cs.CreateNotification(ctx, &complaints.NotifyURLRequest{URL: rv.URL + "/complaints"}); err != nil {
 		t.Fatal(err)
 	}
 	o := seedOrder(s, s.Merchant(), StateSuccess)
@@ -44,12 +44,12 @@ func TestComplaintTyped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	next := func(event string) *complaints.ComplaintNotification {
+	next := func(event string) *complaints.Notification {
 		t.Helper()
 		for {
 			select {
 			case ev := <-events:
-				if n, ok := ev.Resource.(*complaints.ComplaintNotification); ok && ev.EventType == event && n.ComplaintID == id {
+				if n, ok := ev.Resource.(*complaints.Notification); ok && ev.EventType == event && n.ComplaintID == id {
 					return n
 				}
 			case <-ctx.Done():
@@ -57,26 +57,26 @@ func TestComplaintTyped(t *testing.T) {
 			}
 		}
 	}
-	next(callback.EventComplaintCreate)
-	got, err := cs.QueryComplaint(ctx, id)
+	next(complaints.EventCreate)
+	got, err := cs.Query(ctx, id)
 	if err != nil || got.ComplaintState != "PENDING" || got.ComplaintedMchID != cfg.MchID {
 		t.Fatalf("query: %v %+v", err, got)
 	}
-	list, err := cs.ListComplaints(ctx, &complaints.ListComplaintsParams{BeginDate: core.NewDate(2020, 1, 1), EndDate: core.NewDate(2020, 1, 30), Limit: 10})
+	list, err := cs.List(ctx, &complaints.ListParams{BeginDate: core.NewDate(2020, 1, 1), EndDate: core.NewDate(2020, 1, 30), Limit: 10})
 	if err != nil || len(list.Data) != 1 {
 		t.Fatalf("list: %v %+v", err, list)
 	}
-	if err := cs.RespondToComplaint(ctx, id, &complaints.RespondToComplaintRequest{ComplaintedMchID: cfg.MchID, ResponseContent: "已补发"}); err != nil {
+	if err := cs.RespondTo(ctx, id, &complaints.RespondToRequest{ComplaintedMchID: cfg.MchID, ResponseContent: "已补发"}); err != nil {
 		t.Fatal(err)
 	}
-	next(callback.EventComplaintStateChange)
-	if err := cs.CompleteComplaint(ctx, id, &complaints.CompleteComplaintRequest{ComplaintedMchID: cfg.MchID}); err != nil {
+	next(complaints.EventStateChange)
+	if err := cs.Complete(ctx, id, &complaints.CompleteRequest{ComplaintedMchID: cfg.MchID}); err != nil {
 		t.Fatal(err)
 	}
-	if n := next(callback.EventComplaintStateChange); n.ActionType != complaints.ComplaintActionTypeMerchantConfirmComplete {
+	if n := next(complaints.EventStateChange); n.ActionType != complaints.ActionTypeMerchantConfirmComplete {
 		t.Fatalf("action %s", n.ActionType)
 	}
-	if got, err = cs.QueryComplaint(ctx, id); err != nil || got.ComplaintState != complaints.ComplaintStateProcessed {
+	if got, err = cs.Query(ctx, id); err != nil || got.ComplaintState != complaints.StateProcessed {
 		t.Fatalf("after completing: %v %+v", err, got)
 	}
 }

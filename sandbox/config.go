@@ -2,7 +2,7 @@ package sandbox
 
 import (
 	"github.com/gowxpay/wxpay/auth"
-	wxmerchant "github.com/gowxpay/wxpay/merchant"
+	"github.com/gowxpay/wxpay/merchant"
 )
 
 // Config returns a client configuration for these credentials, in the key
@@ -10,8 +10,8 @@ import (
 // Set the request defaults (NotifyURL …) on the result as needed.
 //
 //	client, err := wxpay.NewClient(ctx, sb.Merchant().Config())
-func (c Credentials) Config() wxmerchant.Config {
-	cfg := wxmerchant.Config{
+func (c Credentials) Config() merchant.Config {
+	cfg := merchant.Config{
 		MchID:             c.MchID,
 		CertificateSerial: c.CertificateSerial,
 		APIv3Key:          string(c.APIv3Key),

@@ -209,7 +209,7 @@ func (s *Server) ctlCredentials(w http.ResponseWriter, r *http.Request) {
 		} `json:"platform"`
 	}
 	for _, list := range []struct {
-		ms  []*merchant
+		ms  []*merchantState
 		dst *[]credentialsFile
 	}{{s.direct, &out.Merchants}, {s.partners, &out.Partners}} {
 		for _, m := range list.ms {

@@ -111,7 +111,7 @@ func (s *Server) dashData() dashData {
 			d.ClockOffsets = append(d.ClockOffsets, f.ClockOffset)
 		}
 	}
-	for _, list := range [][]*merchant{s.direct, s.partners} {
+	for _, list := range [][]*merchantState{s.direct, s.partners} {
 		for _, m := range list {
 			d.Merchants = append(d.Merchants, dashMerchant{MchID: m.MchID, AppID: m.AppID, Serial: m.serial, Partner: m.partner, Subs: m.SubMerchants})
 		}

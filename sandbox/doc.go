@@ -34,9 +34,9 @@
 //     payscore service orders and consumer complaints keep state in both
 //     modes (direct merchant and service provider); Pay simulates the payer,
 //     SetRefundOutcome the bank, ConfirmTransfer the payee of a transfer,
-//     ConfirmPayscore the payscore user, FileComplaint a complaining payer. State changes send signed, encrypted
-//     notifications, in WeChat's field order, to notify_url on WeChat's
-//     retry schedule.
+//     ConfirmPayscore the payscore user, FileComplaint a complaining payer.
+//     State changes send signed, encrypted notifications, in WeChat's field
+//     order, to notify_url on WeChat's retry schedule.
 //   - Every operation without state answers a schema-valid 2xx: the spec's
 //     example, or a body synthesized from the response schema that echoes
 //     request fields of the same name and names the caller (mchid, appid,
@@ -45,6 +45,13 @@
 //   - GET / serves a dashboard: merchants, orders with QR codes and a pay
 //     button, refunds, the notification log with redelivery, faults, the
 //     clock and certificate rotation.
+//   - 国密: started WithSuite(sm.Suite{}), the sandbox also gives every
+//     merchant SM2 credentials (Credentials.SM, Credentials.SMConfig),
+//     verifies WECHATPAY2-SM2-WITH-SM3 requests and signs their answers with
+//     SM2, lists SM2 platform certificates (algorithm_type=SM2, AEAD_SM4_GCM),
+//     sends SM2-signed AEAD_SM4_GCM notifications, checks SM2-encrypted
+//     sensitive fields and encrypts the sub-merchant bill with SM4_GCM. It
+//     imports no SM code itself: the suite is the option's argument.
 //   - Faults (latency, error answers, connection resets, bad, missing or
 //     probe signatures, clock offsets) can be injected per operation, path
 //     or notification, for the next N calls or until cleared.

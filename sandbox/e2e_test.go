@@ -68,6 +68,7 @@ func clientFor(t *testing.T, c sandbox.Credentials, publicKey bool, notifyURL st
 // certificate mode (it downloads and decrypts the platform certificates):
 // order, payment, notification through the callback parser, refund, bill.
 func TestClientEndToEnd(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	var events []*callback.Event
 	var mu sync.Mutex
@@ -90,7 +91,7 @@ func TestClientEndToEnd(t *testing.T) {
 	s := e2eSandbox(t, sandbox.WithRefundDelay(-1))
 	m := s.Merchant()
 	cl := clientFor(t, m, false, hook.URL+"/notify")
-	p, err := callback.NewParser(callback.Config{Verifier: cl.Conn().Keys(), APIv3Key: m.APIv3Key})
+	p, err := callback.NewParser(callback.Config{Verifier: cl.Conn().Keys(), APIv3Key: m.APIv3Key, Events: wxpay.Events()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,8 +133,8 @@ func TestClientEndToEnd(t *testing.T) {
 		t.Fatalf("duplicate: %v", err)
 	}
 
-	rf, err := cl.Refunds.CreateRefund(ctx, &refunds.CreateRefundRequest{
-		OutTradeNo: "E2E-0001", OutRefundNo: "E2E-R-0001", Amount: refunds.CreateRefundAmount{Refund: 90, Total: 990, Currency: "CNY"},
+	rf, err := cl.Refunds.Create(ctx, &refunds.CreateRequest{
+		OutTradeNo: "E2E-0001", OutRefundNo: "E2E-R-0001", Amount: refunds.CreateAmount{Refund: 90, Total: 990, Currency: "CNY"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -144,13 +145,13 @@ func TestClientEndToEnd(t *testing.T) {
 	if err := s.SetRefundOutcome("E2E-R-0001", sandbox.RefundSuccess); err != nil {
 		t.Fatal(err)
 	}
-	rf, err = cl.Refunds.QueryRefund(ctx, "E2E-R-0001", nil)
+	rf, err = cl.Refunds.Query(ctx, "E2E-R-0001", nil)
 	if err != nil || string(rf.Status) != "SUCCESS" {
 		t.Fatalf("%+v %v", rf, err)
 	}
 
 	today := time.Now().In(time.FixedZone("CST", 8*3600))
-	bd, err := cl.Bills.ApplyTradeBill(ctx, &bills.ApplyTradeBillParams{BillDate: wxpay.NewDate(today.Year(), today.Month(), today.Day()), TarType: bills.TarTypeGZIP})
+	bd, err := cl.Bills.ApplyTrade(ctx, &bills.ApplyTradeParams{BillDate: wxpay.NewDate(today.Year(), today.Month(), today.Day()), TarType: bills.TarTypeGZIP})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +171,7 @@ func TestClientEndToEnd(t *testing.T) {
 // TestClientPublicKeyPartner: a service provider's client verifying with
 // the platform public key.
 func TestClientPublicKeyPartner(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := e2eSandbox(t, sandbox.WithKeyMode(sandbox.PublicKeyMode))
 	p := s.Partner()
@@ -200,8 +202,5 @@ func TestClientPublicKeyPartner(t *testing.T) {
 	}
 }
 
-func ctxT(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
+// ctxT ends with the test; no deadline of its own.
+func ctxT(t *testing.T) context.Context { return t.Context() }

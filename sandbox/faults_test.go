@@ -12,6 +12,7 @@ import (
 )
 
 func TestFaults(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	h, m := s.Handler(), s.Merchant()
 	sg := signer{cred: m}
@@ -128,6 +129,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestFaultResetOverTCP(t *testing.T) {
+	t.Parallel()
 	spec, _ := testSpec()
 	s := StartTest(t, WithSpec(spec), WithKeys(testKeys()...))
 	if _, err := s.Inject(Fault{Target: "ListCertificates", Kind: FaultReset, Count: 1}); err != nil {
@@ -151,6 +153,7 @@ func TestFaultResetOverTCP(t *testing.T) {
 }
 
 func TestNotificationFaults(t *testing.T) {
+	t.Parallel()
 	// A merchant endpoint that verifies signatures, as it must: probes and
 	// bad signatures get 401, and WeChat retries.
 	var sp atomic.Pointer[Server]

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -92,6 +93,7 @@ func (s *Server) generic(c *call) *answer {
 		}
 		c.dropSubMerchant(schemaOf(mt), v, echo)
 		c.encryptSensitiveAnswer(schemaOf(mt), v)
+		v = c.page(v)
 		b, err := json.Marshal(v)
 		if err != nil {
 			return c.fail(http.StatusInternalServerError, "SYSTEM_ERROR", "系统错误")
@@ -159,4 +161,50 @@ var tinyPNG = []byte{
 	0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
 	0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
 	0x42, 0x60, 0x82,
+}
+
+// ListSize is how many items a list that pages with offset and limit holds
+// in the sandbox: enough for several pages of any page size a test picks.
+const ListSize = 23
+
+// page cuts a synthesized list answer to the page the request asks for,
+// when the operation pages with offset and limit: ListSize items in all,
+// min(limit, what is left) of them on this page, total_count set.
+func (c *call) page(v any) any {
+	ans, ok := v.(map[string]any)
+	q := c.r.URL.Query()
+	if !ok || !q.Has("limit") {
+		return v
+	}
+	offset, _ := strconv.Atoi(q.Get("offset"))
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	var key string
+	for k, e := range ans {
+		if arr, ok := e.([]any); ok && len(arr) > 0 {
+			if key != "" {
+				return v // two arrays: not a plain page of items
+			}
+			key = k
+		}
+	}
+	if key == "" || limit <= 0 {
+		return v
+	}
+	n := min(limit, max(ListSize-offset, 0))
+	items := make([]any, n)
+	first := ans[key].([]any)[0]
+	for i := range items {
+		items[i] = first
+	}
+	ans[key] = items
+	if _, ok := ans["total_count"]; ok {
+		ans["total_count"] = ListSize
+	}
+	if _, ok := ans["offset"]; ok {
+		ans["offset"] = offset
+	}
+	if _, ok := ans["limit"]; ok {
+		ans["limit"] = limit
+	}
+	return ans
 }

@@ -73,6 +73,7 @@ paths:
 `
 
 func TestGenericAnswers(t *testing.T) {
+	t.Parallel()
 	spec, err := LoadSpec([]byte(genericSpec))
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +112,7 @@ func TestGenericAnswers(t *testing.T) {
 }
 
 func TestFit(t *testing.T) {
+	t.Parallel()
 	spec, err := LoadSpec([]byte(genericSpec))
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -23,19 +24,22 @@ type opHandler func(c *call) *answer
 
 // call is one request to a WeChat Pay path.
 type call struct {
-	s          *Server
-	w          http.ResponseWriter
-	r          *http.Request
-	op         *Operation
-	route      *routers.Route
-	pathParams map[string]string
-	raw        []byte         // the body as received
-	body       map[string]any // the JSON body, when it is an object
-	merchant   *merchant      // the authenticated merchant
+	s             *Server
+	w             http.ResponseWriter
+	r             *http.Request
+	op            *Operation
+	route         *routers.Route
+	pathParams    map[string]string
+	raw           []byte         // the body as received
+	body          map[string]any // the JSON body, when it is an object
+	merchantState *merchantState // the authenticated merchant
 	// preferPublicKey: the request's Wechatpay-Serial names the platform
 	// public key (TransitionMode signs the answer with it).
 	preferPublicKey bool
-	faults          []Fault
+	// sm: the request was signed WECHATPAY2-SM2-WITH-SM3; its answer is
+	// signed with SM2.
+	sm     bool
+	faults []Fault
 }
 
 // answer is what a handler returns; the pipeline signs and writes it.
@@ -216,7 +220,7 @@ func (s *Server) write(c *call, a *answer) {
 		h.Set("Content-Type", ct)
 	}
 	if a.signed {
-		sh, err := s.signHeaders(a.body, c.preferPublicKey, c.faults)
+		sh, err := s.signHeaders(a.body, c.preferPublicKey, c.sm, c.faults)
 		if err != nil {
 			s.log.Error("sandbox: signing an answer", "err", err)
 			a = errorAnswer(http.StatusInternalServerError, "SYSTEM_ERROR", "系统错误", false)
@@ -244,13 +248,22 @@ func (s *Server) write(c *call, a *answer) {
 
 // signHeaders returns the Wechatpay-* headers for a body, with the
 // signature faults among faults applied.
-func (s *Server) signHeaders(body []byte, preferPublicKey bool, faults []Fault) (http.Header, error) {
+func (s *Server) signHeaders(body []byte, preferPublicKey, sm bool, faults []Fault) (http.Header, error) {
 	off, _ := clockOffset(faults)
 	now := s.now().Add(off)
-	serial, key := s.ring.signingKey(s.now(), preferPublicKey)
 	ts := strconv.FormatInt(now.Unix(), 10)
 	nonce := newNonce()
-	sig, err := auth.SignBase64(auth.RSASigner{Key: key}, auth.ResponseMessage(ts, nonce, body))
+	var serial, sig, scheme string
+	var err error
+	if sm && s.sm != nil {
+		serial, sig, err = s.smSign(preferPublicKey, auth.ResponseMessage(ts, nonce, body))
+		scheme = auth.SchemeSM2
+	} else {
+		var key *rsa.PrivateKey
+		serial, key = s.ring.signingKey(s.now(), preferPublicKey)
+		sig, err = auth.SignBase64(auth.RSASigner{Key: key}, auth.ResponseMessage(ts, nonce, body))
+		scheme = auth.SchemeRSA
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +271,7 @@ func (s *Server) signHeaders(body []byte, preferPublicKey bool, faults []Fault) 
 	h.Set("Wechatpay-Timestamp", ts)
 	h.Set("Wechatpay-Nonce", nonce)
 	h.Set("Wechatpay-Serial", serial)
-	h.Set("Wechatpay-Signature-Type", auth.SchemeRSA)
+	h.Set("Wechatpay-Signature-Type", scheme)
 	h.Set("Wechatpay-Signature", sig)
 	for _, f := range faults {
 		switch f.Kind {

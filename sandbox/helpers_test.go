@@ -214,12 +214,9 @@ func (rv *receiver) notices() []notice {
 
 func decodeB64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
 
-// ctx is a context that ends with the test (at most 20 s).
-func ctx(t testing.TB) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
+// ctx is a context that ends with the test: waits have no deadline but the
+// test's own -timeout, however busy the machine.
+func ctx(t testing.TB) context.Context { return t.Context() }
 
 // loopbackClient delivers notifications to loopback addresses only: tests
 // never reach the network.

@@ -47,9 +47,10 @@ type SubMerchant struct {
 }
 
 // merchant is a Merchant as the server keeps it.
-type merchant struct {
+type merchantState struct {
 	Merchant
 	serial  string
+	sm      *smCreds // the 国密 credentials, on a sandbox started WithSuite
 	partner bool
 	subs    map[string]SubMerchant
 }
@@ -88,6 +89,9 @@ type Credentials struct {
 	// KeyMode is how the sandbox signed at the time the credentials were
 	// read; a client configures the same mode.
 	KeyMode KeyMode
+	// SM are the merchant's 国密 credentials on a sandbox started
+	// WithSuite; nil otherwise.
+	SM *SMCredentials
 }
 
 // credentialsFile is the JSON written by WriteDir and served by the control
@@ -239,7 +243,7 @@ func randomString(set string, n int) string {
 func newAppID() string { return "wx" + randomString("0123456789abcdef", 16) }
 
 // completeMerchant fills the zero fields of m.
-func completeMerchant(m Merchant, mchid string, keys *keySource, now time.Time) (*merchant, error) {
+func completeMerchant(m Merchant, mchid string, keys *keySource, now time.Time) (*merchantState, error) {
 	if m.MchID == "" {
 		m.MchID = mchid
 	}
@@ -277,5 +281,5 @@ func completeMerchant(m Merchant, mchid string, keys *keySource, now time.Time) 
 	} else if pub, ok := m.Certificate.PublicKey.(*rsa.PublicKey); !ok || !auth.SameKey(m.PrivateKey, pub) {
 		return nil, fmt.Errorf("sandbox: merchant %s: the certificate does not hold the private key's public key", m.MchID)
 	}
-	return &merchant{Merchant: m, serial: auth.SerialNumber(m.Certificate)}, nil
+	return &merchantState{Merchant: m, serial: auth.SerialNumber(m.Certificate)}, nil
 }

@@ -76,13 +76,13 @@ type Attempt struct {
 // delivery is a Delivery as the server keeps it (guarded by Server.mu).
 type delivery struct {
 	Delivery
-	merchant        *merchant
+	merchantState   *merchantState
 	preferPublicKey bool
 }
 
 // notification is what a state change hands to enqueue.
 type notification struct {
-	merchant        *merchant
+	merchantState   *merchantState
 	url             string
 	eventType       string
 	summary         string
@@ -117,31 +117,57 @@ func (s *Server) enqueue(n notification) {
 		return
 	}
 	nonce := randomString(alnum, 12)
-	ct, err := auth.EncryptAESGCM(n.merchant.APIv3Key, nonce, n.originalType, plain)
+	algorithm := auth.AlgorithmAESGCM
+	var ct string
+	if s.sm != nil && n.merchantState.sm != nil {
+		// A 国密 merchant's notifications: AEAD_SM4_GCM, signed with SM2.
+		algorithm = s.sm.suite.AEADAlgorithm()
+		aead, aerr := s.smAEAD(n.merchantState)
+		if aerr == nil {
+			ct, err = auth.SealAEAD(aead, nonce, n.originalType, plain)
+		} else {
+			err = aerr
+		}
+	} else {
+		ct, err = auth.EncryptAESGCM(n.merchantState.APIv3Key, nonce, n.originalType, plain)
+	}
 	if err != nil {
 		s.log.Error("sandbox: encrypting a notification", "err", err)
 		return
 	}
 	id := newUUID()
-	env := wireEnvelope{
-		ID: id, CreateTime: wxTime(s.now()), ResourceType: "encrypt-resource",
-		EventType: n.eventType, Summary: n.summary,
-		Resource: wireResource{
-			OriginalType: n.originalType, Algorithm: auth.AlgorithmAESGCM,
-			Ciphertext: ct, AssociatedData: n.originalType, Nonce: nonce,
-		},
+	// Written as WeChat Pay writes it: keys in its order, compact, no
+	// HTML escapes, so that callback's re-encoding diagnosis holds here.
+	type resourceJSON struct {
+		OriginalType   string `json:"original_type"`
+		Algorithm      string `json:"algorithm"`
+		Ciphertext     string `json:"ciphertext"`
+		AssociatedData string `json:"associated_data"`
+		Nonce          string `json:"nonce"`
 	}
-	body, err := json.Marshal(env)
-	if err != nil {
+	env := struct {
+		ID           string       `json:"id"`
+		CreateTime   string       `json:"create_time"`
+		ResourceType string       `json:"resource_type"`
+		EventType    string       `json:"event_type"`
+		Summary      string       `json:"summary"`
+		Resource     resourceJSON `json:"resource"`
+	}{id, wxTime(s.now()), "encrypt-resource", n.eventType, n.summary,
+		resourceJSON{n.originalType, algorithm, ct, n.originalType, nonce}}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(env); err != nil {
 		return
 	}
+	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	d := &delivery{
 		Delivery: Delivery{
-			ID: id, EventType: n.eventType, URL: n.url, MchID: n.merchant.MchID,
+			ID: id, EventType: n.eventType, URL: n.url, MchID: n.merchantState.MchID,
 			OutTradeNo: n.outTradeNo, OutRefundNo: n.outRefundNo,
 			Body: body, Resource: plain, Status: DeliveryPending,
 		},
-		merchant: n.merchant, preferPublicKey: n.preferPublicKey,
+		merchantState: n.merchantState, preferPublicKey: n.preferPublicKey,
 	}
 	s.st.deliveries = append(s.st.deliveries, d)
 	s.st.byDelivery[id] = d
@@ -212,9 +238,10 @@ func (s *Server) attempt(d *delivery) bool {
 	}
 	s.mu.Lock()
 	body, url, pref := d.Body, d.URL, d.preferPublicKey
+	sm := s.sm != nil && d.merchantState.sm != nil
 	s.mu.Unlock()
 	at := Attempt{Time: s.now()}
-	code, err := s.post(url, body, pref, faults)
+	code, err := s.post(url, body, pref, sm, faults)
 	at.StatusCode = code
 	if err != nil {
 		at.Error = err.Error()
@@ -228,14 +255,14 @@ func (s *Server) attempt(d *delivery) bool {
 }
 
 // post sends one notification request.
-func (s *Server) post(url string, body []byte, preferPublicKey bool, faults []Fault) (int, error) {
+func (s *Server) post(url string, body []byte, preferPublicKey, sm bool, faults []Fault) (int, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.notifyTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
-	h, err := s.signHeaders(body, preferPublicKey, faults)
+	h, err := s.signHeaders(body, preferPublicKey, sm, faults)
 	if err != nil {
 		return 0, err
 	}

@@ -74,6 +74,7 @@ func openNotice(t *testing.T, s *Server, n notice, apiv3Key []byte) (envelope, m
 }
 
 func TestPaymentNotification(t *testing.T) {
+	t.Parallel()
 	rv := newReceiver(t)
 	s := newServer(t)
 	m := s.Merchant()
@@ -113,6 +114,7 @@ func TestPaymentNotification(t *testing.T) {
 }
 
 func TestNotificationRetry(t *testing.T) {
+	t.Parallel()
 	rv := newReceiver(t, 500, 503)
 	s := newServer(t, WithTimeScale(0.001))
 	m := s.Merchant()
@@ -151,6 +153,7 @@ func TestNotificationRetry(t *testing.T) {
 }
 
 func TestNotificationGivesUp(t *testing.T) {
+	t.Parallel()
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
@@ -172,6 +175,7 @@ func TestNotificationGivesUp(t *testing.T) {
 }
 
 func TestNotificationTimeout(t *testing.T) {
+	t.Parallel()
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.ReadAll(r.Body) // lets the server notice the client hanging up
@@ -198,6 +202,7 @@ func TestNotificationTimeout(t *testing.T) {
 }
 
 func TestRefundAndPartnerNotifications(t *testing.T) {
+	t.Parallel()
 	rv := newReceiver(t)
 	s := newServer(t, WithRefundDelay(-1), WithKeyMode(PublicKeyMode))
 	p := s.Partner()

@@ -30,6 +30,7 @@ type options struct {
 	addr          string
 	faults        []Fault
 	switchDelay   time.Duration
+	suite         Suite
 }
 
 // WithSpec serves the given spec instead of the embedded one. Loading a

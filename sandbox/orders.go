@@ -39,8 +39,8 @@ type order struct {
 	mchid, appid    string // direct: the merchant; partner: the service provider; combine sub-order: its mchid
 	subMchID        string
 	subAppID        string
-	owner           string    // out_trade_no namespace: sub_mchid, else mchid
-	notifier        *merchant // whose APIv3 key encrypts its notifications
+	owner           string         // out_trade_no namespace: sub_mchid, else mchid
+	notifier        *merchantState // whose APIv3 key encrypts its notifications
 	opID            string
 	tradeType       string
 	outTradeNo      string
@@ -79,7 +79,7 @@ type combineOrder struct {
 	deviceID        string
 	subs            []*order
 	fingerprint     string
-	notifier        *merchant
+	notifier        *merchantState
 	preferPublicKey bool
 	answer          map[string]any
 }
@@ -116,14 +116,14 @@ func (c *call) orderIdentity(o *order) {
 		o.owner = o.subMchID
 		o.spOpenID, o.subOpenID = str(b, "payer", "sp_openid"), str(b, "payer", "sub_openid")
 	} else {
-		o.mchid, o.appid = c.merchant.MchID, str(b, "appid")
+		o.mchid, o.appid = c.merchantState.MchID, str(b, "appid")
 		if o.appid == "" {
-			o.appid = c.merchant.AppID
+			o.appid = c.merchantState.AppID
 		}
 		o.owner = o.mchid
 		o.openid = str(b, "payer", "openid")
 	}
-	o.notifier = c.merchant
+	o.notifier = c.merchantState
 }
 
 // prepay creates an order (JSAPI, APP, H5, Native; both modes). The same
@@ -292,7 +292,7 @@ func (c *call) orderOwner() string {
 	if v := c.r.URL.Query().Get("sub_mchid"); v != "" {
 		return v
 	}
-	return c.merchant.MchID
+	return c.merchantState.MchID
 }
 
 func (c *call) orderNotFound() *answer {
@@ -372,10 +372,17 @@ var ErrNotFound = errors.New("sandbox: not found")
 
 // Pay simulates the payer paying an order: NOTPAY or USERPAYING becomes
 // SUCCESS and the TRANSACTION.SUCCESS notification goes to the order's
-// notify_url. mchid is the direct merchant's mchid, a sub_mchid, or a
-// combine_mchid (for a combined order, whose sub-orders are all paid); empty
-// finds the out_trade_no among all merchants. It returns the
-// transaction_id.
+// notify_url. It returns the transaction_id.
+//
+// mchid names the merchant that owns out_trade_no:
+//   - a direct merchant's order: its mchid (Credentials.MchID of Merchant());
+//   - a service provider's order (partner mode): the sub-merchant's
+//     sub_mchid (Credentials.SubMchID of Partner()), which owns the order;
+//     the service provider's sp_mchid (Credentials.MchID) is accepted too
+//     and finds the order among its sub-merchants';
+//   - a combined order: the combine_mchid (all its sub-orders are paid);
+//   - empty: out_trade_no is looked for among all merchants (an error when
+//     several have it).
 func (s *Server) Pay(mchid, outTradeNo string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -423,7 +430,7 @@ func (s *Server) Pay(mchid, outTradeNo string) (string, error) {
 		}
 		if co.notifyURL != "" {
 			s.enqueue(notification{
-				merchant: co.notifier, url: co.notifyURL, eventType: "TRANSACTION.SUCCESS", summary: "支付成功",
+				merchantState: co.notifier, url: co.notifyURL, eventType: "TRANSACTION.SUCCESS", summary: "支付成功",
 				originalType: "transaction", resource: s.combineTransaction(co), outTradeNo: co.outTradeNo,
 				preferPublicKey: co.preferPublicKey,
 			})
@@ -439,7 +446,7 @@ func (s *Server) Pay(mchid, outTradeNo string) (string, error) {
 		s.markPaid(o, now)
 		if o.notifyURL != "" {
 			s.enqueue(notification{
-				merchant: o.notifier, url: o.notifyURL, eventType: "TRANSACTION.SUCCESS", summary: "支付成功",
+				merchantState: o.notifier, url: o.notifyURL, eventType: "TRANSACTION.SUCCESS", summary: "支付成功",
 				originalType: "transaction", resource: s.transaction(o), outTradeNo: o.outTradeNo,
 				preferPublicKey: o.preferPublicKey,
 			})
@@ -495,10 +502,10 @@ func (s *Server) combinePrepay(c *call) *answer {
 		outTradeNo: str(c.body, "combine_out_trade_no"), tradeType: tradeType,
 		notifyURL: str(c.body, "notify_url"), openid: str(c.body, "combine_payer_info", "openid"),
 		deviceID: str(c.body, "scene_info", "device_id"), fingerprint: fingerprint(c.body),
-		notifier: c.merchant, preferPublicKey: c.preferPublicKey,
+		notifier: c.merchantState, preferPublicKey: c.preferPublicKey,
 	}
 	if co.mchid == "" {
-		co.mchid = c.merchant.MchID
+		co.mchid = c.merchantState.MchID
 	}
 	subs, _ := c.body["sub_orders"].([]any)
 	s.mu.Lock()
@@ -523,7 +530,7 @@ func (s *Server) combinePrepay(c *call) *answer {
 			opID: c.op.ID, tradeType: tradeType, state: StateNotPay, createTime: now, combine: co,
 			mchid: str(x, "mchid"), appid: co.appid, subMchID: str(x, "sub_mchid"), subAppID: str(x, "sub_appid"),
 			outTradeNo: str(x, "out_trade_no"), description: str(x, "description"), attach: str(x, "attach"),
-			currency: str(x, "amount", "currency"), notifier: c.merchant, preferPublicKey: c.preferPublicKey,
+			currency: str(x, "amount", "currency"), notifier: c.merchantState, preferPublicKey: c.preferPublicKey,
 		}
 		o.total, _ = num(x, "amount", "total_amount")
 		if o.total <= 0 {
@@ -611,7 +618,7 @@ func (s *Server) combineTransaction(co *combineOrder) map[string]any {
 func (s *Server) queryCombine(c *call) *answer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	co := s.st.combines[ownerKey(c.merchant.MchID, c.pathParams["combine_out_trade_no"])]
+	co := s.st.combines[ownerKey(c.merchantState.MchID, c.pathParams["combine_out_trade_no"])]
 	if co == nil {
 		return c.orderNotFound()
 	}
@@ -622,7 +629,7 @@ func (s *Server) queryCombine(c *call) *answer {
 func (s *Server) closeCombine(c *call) *answer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	co := s.st.combines[ownerKey(c.merchant.MchID, c.pathParams["combine_out_trade_no"])]
+	co := s.st.combines[ownerKey(c.merchantState.MchID, c.pathParams["combine_out_trade_no"])]
 	if co == nil {
 		return c.orderNotFound()
 	}

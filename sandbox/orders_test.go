@@ -9,6 +9,7 @@ import (
 )
 
 func TestDirectOrderLifecycle(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	h, m := s.Handler(), s.Merchant()
 	sg := signer{cred: m}
@@ -76,6 +77,7 @@ func TestDirectOrderLifecycle(t *testing.T) {
 }
 
 func TestCloseOrder(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	h, m := s.Handler(), s.Merchant()
 	sg := signer{cred: m}
@@ -102,6 +104,7 @@ func TestCloseOrder(t *testing.T) {
 }
 
 func TestPrepayAnswers(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	h, m := s.Handler(), s.Merchant()
 	sg := signer{cred: m}
@@ -131,6 +134,7 @@ func partnerBody(p Credentials, otn string, total int) map[string]any {
 }
 
 func TestPartnerOrderLifecycle(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	h, p := s.Handler(), s.Partner()
 	sg := signer{cred: p}
@@ -182,6 +186,7 @@ func codePayBody(m Credentials, otn, authCode string) map[string]any {
 }
 
 func TestCodePayAndReverse(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	h, m := s.Handler(), s.Merchant()
 	sg := signer{cred: m}
@@ -218,6 +223,7 @@ func TestCodePayAndReverse(t *testing.T) {
 }
 
 func TestCombineOrder(t *testing.T) {
+	t.Parallel()
 	rv := newReceiver(t)
 	s := newServer(t)
 	h, p := s.Handler(), s.Partner()
@@ -300,6 +306,7 @@ func withPayer(b map[string]any) map[string]any {
 }
 
 func TestPayRules(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	var offset time.Duration
 	clock := func() time.Time { return now.Add(offset) }

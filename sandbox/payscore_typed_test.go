@@ -37,10 +37,11 @@ func TestPayscoreTyped(t *testing.T) {
 		rv := httptest.NewServer(h)
 		defer rv.Close()
 		no := uniqueNo("SCT")
-		o, err := client.Payscore.CreatePayscoreOrder(ctx, &payscore.CreatePayscoreOrderInput{
-			AppID: cred.AppID, OutOrderNo: no, ServiceID: "500001", ServiceIntroduction: "充电宝租借", NeedUserConfirm: true,
-			TimeRange: payscore.PayscoreServiceTimeRangeInput{StartTime: "OnAccept"},
-			RiskFund:  payscore.PayscoreRiskFund{Name: payscore.PayscoreRiskFundNameCashDeposit, Amount: 9900},
+		yes := true
+		o, err := client.Payscore.CreateOrder(ctx, &payscore.CreateOrderInput{
+			AppID: cred.AppID, OutOrderNo: no, ServiceID: "500001", ServiceIntroduction: "充电宝租借", NeedUserConfirm: &yes,
+			TimeRange: payscore.ServiceTimeRangeInput{StartTime: "OnAccept"},
+			RiskFund:  payscore.RiskFund{Name: payscore.RiskFundNameCashDeposit, Amount: 9900},
 			NotifyURL: rv.URL + "/payscore", SubMchID: cred.SubMchID,
 		})
 		if err != nil {
@@ -52,12 +53,12 @@ func TestPayscoreTyped(t *testing.T) {
 		if err := s.ConfirmPayscore("", no); err != nil {
 			t.Fatal(err)
 		}
-		wait := func(event string) *payscore.PayscoreOrder {
+		wait := func(event string) *payscore.Order {
 			t.Helper()
 			for {
 				select {
 				case ev := <-events:
-					if p, ok := ev.Resource.(*payscore.PayscoreOrder); ok && ev.EventType == event && p.OutOrderNo == no {
+					if p, ok := ev.Resource.(*payscore.Order); ok && ev.EventType == event && p.OutOrderNo == no {
 						return p
 					}
 				case <-ctx.Done():
@@ -65,24 +66,24 @@ func TestPayscoreTyped(t *testing.T) {
 				}
 			}
 		}
-		wait(callback.EventPayscoreUserConfirm)
-		in := &payscore.CompletePayscoreOrderInput{ServiceID: "500001", TotalAmount: 300, SubMchID: cred.SubMchID,
-			PostPayments: []payscore.PayscorePostPayment{{Name: "租借费", Amount: 300}}}
+		wait(payscore.EventUserConfirm)
+		in := &payscore.CompleteOrderInput{ServiceID: "500001", TotalAmount: 300, SubMchID: cred.SubMchID,
+			PostPayments: []payscore.PostPayment{{Name: "租借费", Amount: 300}}}
 		if !cred.PartnerMode {
 			in.AppID = cred.AppID
 		}
-		if err := client.Payscore.CompletePayscoreOrder(ctx, no, in); err != nil {
+		if _, err := client.Payscore.CompleteOrder(ctx, no, in); err != nil {
 			t.Fatal(err)
 		}
-		if p := wait(callback.EventPayscoreUserPaid); p.State != payscore.PayscoreOrderStateDone || p.TotalAmount != 300 {
+		if p := wait(payscore.EventUserPaid); p.State != payscore.OrderStateDone || p.TotalAmount != 300 {
 			t.Fatalf("USER_PAID %+v", p)
 		}
-		q := &payscore.QueryPayscoreOrderInput{OutOrderNo: no, ServiceID: "500001", SubMchID: cred.SubMchID}
+		q := &payscore.QueryOrderInput{OutOrderNo: no, ServiceID: "500001", SubMchID: cred.SubMchID}
 		if !cred.PartnerMode {
 			q.AppID = cred.AppID
 		}
-		got, err := client.Payscore.QueryPayscoreOrder(ctx, q)
-		if err != nil || got.State != payscore.PayscoreOrderStateDone {
+		got, err := client.Payscore.QueryOrder(ctx, q)
+		if err != nil || got.State != payscore.OrderStateDone {
 			t.Fatalf("query: %v %+v", err, got)
 		}
 	}

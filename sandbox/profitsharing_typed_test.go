@@ -51,8 +51,8 @@ func TestProfitSharingTyped(t *testing.T) {
 	}
 	ps := client.Profitsharing
 	// The receiver first; the client encrypts its name.
-	added, err := ps.AddProfitSharingReceiver(ctx, &profitsharing.AddProfitSharingReceiverRequest{AppID: cfg.AppID,
-		Type: profitsharing.ProfitSharingReceiverTypeMerchantID, Account: "1900009999", Name: "示例商户", RelationType: profitsharing.ProfitSharingRelationTypeStore})
+	added, err := ps.AddReceiver(ctx, &profitsharing.AddReceiverRequest{AppID: cfg.AppID,
+		Type: profitsharing.ReceiverTypeMerchantID, Account: "1900009999", Name: "示例商户", RelationType: profitsharing.RelationTypeStore})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,18 +60,18 @@ func TestProfitSharingTyped(t *testing.T) {
 		t.Fatalf("the answer's name does not decrypt with the merchant key: %q %v", name, err)
 	}
 	outNo := uniqueNo("PSO")
-	if _, err := ps.CreateProfitSharingOrder(ctx, &profitsharing.CreateProfitSharingOrderRequest{
+	if _, err := ps.CreateOrder(ctx, &profitsharing.CreateOrderRequest{
 		AppID: cfg.AppID, TransactionID: txID, OutOrderNo: outNo,
-		Receivers: []profitsharing.ProfitSharingOrderReceiver{{Type: profitsharing.ProfitSharingReceiverTypeMerchantID, Account: "1900009999", Amount: 120, Description: "store"}},
+		Receivers: []profitsharing.OrderReceiver{{Type: profitsharing.ReceiverTypeMerchantID, Account: "1900009999", Amount: 120, Description: "store"}},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	var note *profitsharing.ProfitSharingNotification
+	var note *profitsharing.Notification
 	for note == nil {
 		select {
 		case ev := <-events:
-			if ev.EventType == callback.EventProfitsharing {
-				note, _ = ev.Resource.(*profitsharing.ProfitSharingNotification)
+			if ev.EventType == profitsharing.EventProfitsharing {
+				note, _ = ev.Resource.(*profitsharing.Notification)
 			}
 		case <-ctx.Done():
 			t.Fatal("no PROFITSHARING notification")
@@ -80,23 +80,23 @@ func TestProfitSharingTyped(t *testing.T) {
 	if note.OutOrderNo != outNo || note.Receiver.Amount != 120 || note.TransactionID != txID || note.MchID != cfg.MchID {
 		t.Fatalf("notification %+v", note)
 	}
-	got, err := ps.QueryProfitSharingOrder(ctx, outNo, &profitsharing.QueryProfitSharingOrderParams{TransactionID: txID})
-	if err != nil || got.State != profitsharing.ProfitSharingOrderStateFinished {
+	got, err := ps.QueryOrder(ctx, outNo, &profitsharing.QueryOrderParams{TransactionID: txID})
+	if err != nil || got.State != profitsharing.OrderStateFinished {
 		t.Fatalf("query: %v %+v", err, got)
 	}
-	if _, err := ps.CreateProfitSharingReturnOrder(ctx, &profitsharing.CreateProfitSharingReturnOrderRequest{
+	if _, err := ps.CreateReturnOrder(ctx, &profitsharing.CreateReturnOrderRequest{
 		OutOrderNo: outNo, OutReturnNo: uniqueNo("PSR"), ReturnMchID: "1900009999", Amount: 20, Description: "back",
 	}); err != nil {
 		t.Fatal(err)
 	}
-	left, err := ps.QueryProfitSharingUnsplitAmount(ctx, txID)
+	left, err := ps.QueryUnsplitAmount(ctx, txID)
 	if err != nil || left.UnsplitAmount != 380 {
 		t.Fatalf("unsplit: %v %+v", err, left)
 	}
-	if _, err := ps.UnfreezeProfitSharingOrder(ctx, &profitsharing.UnfreezeProfitSharingOrderRequest{TransactionID: txID, OutOrderNo: uniqueNo("PSU"), Description: "done"}); err != nil {
+	if _, err := ps.UnfreezeOrder(ctx, &profitsharing.UnfreezeOrderRequest{TransactionID: txID, OutOrderNo: uniqueNo("PSU"), Description: "done"}); err != nil {
 		t.Fatal(err)
 	}
-	if left, err = ps.QueryProfitSharingUnsplitAmount(ctx, txID); err != nil || left.UnsplitAmount != 0 {
+	if left, err = ps.QueryUnsplitAmount(ctx, txID); err != nil || left.UnsplitAmount != 0 {
 		t.Fatalf("after unfreeze: %v %+v", err, left)
 	}
 }

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"crypto"
 	"crypto/rsa"
 	"fmt"
 	"net/http"
@@ -39,7 +40,11 @@ func (k *keyring) platformKeyFor(serial string) *rsa.PrivateKey {
 func (s *Server) checkSensitive(c *call) *answer {
 	serial := c.r.Header.Get("Wechatpay-Serial")
 	var key *rsa.PrivateKey
-	if serial != "" {
+	var smKey crypto.Signer // an SM2 platform key: the fields are SM2-encrypted
+	if serial != "" && s.sm != nil {
+		smKey = s.sm.keyFor(serial)
+	}
+	if serial != "" && smKey == nil {
 		if key = s.ring.platformKeyFor(serial); key == nil {
 			return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", msgBadSerialHeader,
 				errorDetail{Field: "Wechatpay-Serial", Value: serial, Location: "header", Issue: "names no platform certificate or public key of this server"})
@@ -59,18 +64,24 @@ func (s *Server) checkSensitive(c *call) *answer {
 	if len(fields) == 0 {
 		return nil
 	}
-	if key == nil {
+	if key == nil && smKey == nil {
 		return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "请求含有加密的敏感信息，需在Http头Wechatpay-Serial中指明加密所用的平台证书序列号或微信支付公钥ID",
 			errorDetail{Field: "Wechatpay-Serial", Location: "header", Issue: "required when the body carries encrypted fields (" + fields[0].pointer + ")"})
 	}
 	for _, f := range fields {
-		if _, err := auth.DecryptOAEP(key, f.value); err != nil {
+		var err error
+		if smKey != nil {
+			err = s.smDecryptField(smKey, f.value)
+		} else {
+			_, err = auth.DecryptOAEP(key, f.value)
+		}
+		if err != nil {
 			if name, ok := strings.CutPrefix(f.pointer, "?"); ok {
 				return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", fmt.Sprintf("输入源“/query/%s”敏感信息解密失败", name),
-					errorDetail{Field: name, Location: "query", Issue: "not encrypted (RSA-OAEP) with the platform key named by Wechatpay-Serial"})
+					errorDetail{Field: name, Location: "query", Issue: "not encrypted (RSA-OAEP or SM2) with the platform key named by Wechatpay-Serial"})
 			}
 			return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", fmt.Sprintf("输入源“/body%s”敏感信息解密失败", f.pointer),
-				errorDetail{Field: f.pointer, Location: "body", Issue: "not encrypted (RSA-OAEP) with the platform key named by Wechatpay-Serial"})
+				errorDetail{Field: f.pointer, Location: "body", Issue: "not encrypted (RSA-OAEP or SM2) with the platform key named by Wechatpay-Serial"})
 		}
 	}
 	return nil

@@ -33,13 +33,14 @@ type Server struct {
 	log      *slog.Logger
 	keys     *keySource
 	ring     *keyring
+	sm       *smRing // nil unless WithSuite
 	handlers map[string]opHandler
 	control  http.Handler
 
-	merchants map[string]*merchant // by mchid (direct merchants and service providers)
-	direct    []*merchant
-	partners  []*merchant
-	subOwner  map[string]*merchant // sub_mchid → service provider
+	merchants map[string]*merchantState // by mchid (direct merchants and service providers)
+	direct    []*merchantState
+	partners  []*merchantState
+	subOwner  map[string]*merchantState // sub_mchid → service provider
 
 	faults faultSet
 
@@ -84,8 +85,8 @@ func New(opts ...Option) (*Server, error) {
 		opts:      o,
 		log:       o.logger,
 		keys:      &keySource{given: append([]*rsa.PrivateKey(nil), o.keys...)},
-		merchants: map[string]*merchant{},
-		subOwner:  map[string]*merchant{},
+		merchants: map[string]*merchantState{},
+		subOwner:  map[string]*merchantState{},
 		st:        newState(),
 		changed:   make(chan struct{}),
 	}
@@ -104,6 +105,11 @@ func New(opts ...Option) (*Server, error) {
 	}
 	if err := s.initMerchants(); err != nil {
 		return nil, err
+	}
+	if o.suite != nil {
+		if err := s.initSM(); err != nil {
+			return nil, err
+		}
 	}
 	for _, f := range o.faults {
 		if _, err := s.Inject(f); err != nil {
@@ -190,7 +196,7 @@ func (s *Server) initMerchants() error {
 	if len(directs) == 0 && len(partners) == 0 {
 		directs, partners = []Merchant{{}}, []Merchant{{}}
 	}
-	add := func(m *merchant) error {
+	add := func(m *merchantState) error {
 		if _, dup := s.merchants[m.MchID]; dup {
 			return fmt.Errorf("sandbox: merchant %s given twice", m.MchID)
 		}
@@ -393,7 +399,7 @@ func (s *Server) Credentials(mchid string) (Credentials, bool) {
 	return s.credentials(m), true
 }
 
-func (s *Server) credentials(m *merchant) Credentials {
+func (s *Server) credentials(m *merchantState) Credentials {
 	c := Credentials{
 		BaseURL:           s.URL(),
 		PartnerMode:       m.partner,
@@ -413,6 +419,7 @@ func (s *Server) credentials(m *merchant) Credentials {
 	if c.KeyMode != PublicKeyMode {
 		c.PlatformCertificates = s.ring.certificates()
 	}
+	c.SM = s.smCredentials(m)
 	return c
 }
 

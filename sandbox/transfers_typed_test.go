@@ -37,17 +37,17 @@ func TestTransferTyped(t *testing.T) {
 		}
 		rv := httptest.NewServer(h)
 		defer rv.Close()
-		in := func(no string) *transfers.CreateTransferBillInput {
-			return &transfers.CreateTransferBillInput{
+		in := func(no string) *transfers.CreateBillInput {
+			return &transfers.CreateBillInput{
 				AppID: cred.AppID, OutBillNo: no, OpenID: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", UserName: "张三",
 				TransferAmount: 800, TransferRemark: "award", NotifyURL: rv.URL + "/transfer",
-				TransferSceneID:          transfers.TransferSceneIDScene1000,
-				TransferSceneReportInfos: []transfers.TransferSceneReportInfo{{InfoType: "活动名称", InfoContent: "新会员有礼"}},
+				TransferSceneID:          transfers.SceneIDScene1000,
+				TransferSceneReportInfos: []transfers.SceneReportInfo{{InfoType: "活动名称", InfoContent: "新会员有礼"}},
 				SubMchID:                 cred.SubMchID,
 			}
 		}
 		no := uniqueNo("TT")
-		created, err := client.Transfers.CreateTransferBill(ctx, in(no))
+		created, err := client.Transfers.CreateBill(ctx, in(no))
 		if err != nil {
 			t.Fatalf("%s: %v", cred.MchID, err)
 		}
@@ -57,32 +57,32 @@ func TestTransferTyped(t *testing.T) {
 		if err := s.ConfirmTransfer("", no, ""); err != nil {
 			t.Fatal(err)
 		}
-		var note *transfers.TransferBillNotification
+		var note *transfers.BillNotification
 		for note == nil {
 			select {
 			case ev := <-events:
-				if ev.EventType == callback.EventMchtransferBillFinished {
-					note, _ = ev.Resource.(*transfers.TransferBillNotification)
+				if ev.EventType == transfers.EventMchtransferBillFinished {
+					note, _ = ev.Resource.(*transfers.BillNotification)
 				}
 			case <-ctx.Done():
 				t.Fatal("no MCHTRANSFER.BILL.FINISHED notification")
 			}
 		}
-		if note.OutBillNo != no || note.State != transfers.TransferBillStateSuccess || note.TransferAmount != 800 {
+		if note.OutBillNo != no || note.State != transfers.BillStateSuccess || note.TransferAmount != 800 {
 			t.Fatalf("notification %+v", note)
 		}
-		bill, err := client.Transfers.QueryTransferBillByOutBillNo(ctx, no, &transfers.QueryTransferBillByOutBillNoInput{SubMchID: cred.SubMchID})
-		if err != nil || bill.State != transfers.TransferBillStateSuccess {
+		bill, err := client.Transfers.QueryBillByOutBillNo(ctx, no, &transfers.QueryBillByOutBillNoInput{SubMchID: cred.SubMchID})
+		if err != nil || bill.State != transfers.BillStateSuccess {
 			t.Fatalf("query: %v %+v", err, bill)
 		}
 		if name, err := auth.DecryptOAEP(cred.PrivateKey, bill.UserName); err != nil || name != "张三" {
 			t.Fatalf("user_name %q: %v", name, err)
 		}
 		cx := uniqueNo("TC")
-		if _, err := client.Transfers.CreateTransferBill(ctx, in(cx)); err != nil {
+		if _, err := client.Transfers.CreateBill(ctx, in(cx)); err != nil {
 			t.Fatal(err)
 		}
-		if c, err := client.Transfers.CancelTransferBill(ctx, cx, &transfers.CancelTransferBillInput{SubMchID: cred.SubMchID}); err != nil || c.State != "CANCELING" {
+		if c, err := client.Transfers.CancelBill(ctx, cx, &transfers.CancelBillInput{SubMchID: cred.SubMchID}); err != nil || c.State != "CANCELING" {
 			t.Fatalf("cancel: %v %+v", err, c)
 		}
 	}

@@ -23,6 +23,27 @@ import (
 // required-parameter checks, sensitive-field encryption, uploads, signing,
 // verification and decoding into the generated types.
 func TestEveryOperationTyped(t *testing.T) {
+	t.Parallel()
+	s, clients, notifyURL := typedClients(t)
+	twins := map[string]bool{}
+	for _, op := range s.spec.Operations() {
+		if tw, _ := op.op.Extensions["x-wxpay-twin"].(string); tw != "" {
+			twins[tw], twins[op.ID] = true, true
+		}
+	}
+	goOps := map[string]*core.Operation{}
+	for _, op := range wxpay.Operations() {
+		goOps[op.ID] = op
+	}
+	for _, op := range s.spec.Operations() {
+		t.Run(op.ID, func(t *testing.T) {
+			callTyped(t, s, clients, op, notifyURL, goOps[op.ID], twins[op.ID])
+		})
+	}
+}
+
+// typedClients starts a sandbox with a client in each mode.
+func typedClients(t *testing.T) (*Server, map[string]*wxpay.Client, string) {
 	s := newServer(t, WithRefundDelay(-1))
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
@@ -40,58 +61,130 @@ func TestEveryOperationTyped(t *testing.T) {
 		t.Cleanup(func() { _ = cl.Close() })
 		clients[mode] = cl
 	}
-	twins := map[string]bool{}
-	for _, op := range s.spec.Operations() {
-		if tw, _ := op.op.Extensions["x-wxpay-twin"].(string); tw != "" {
-			twins[tw] = true
-		}
+	return s, clients, notifyURL
+}
+
+// callTyped calls one operation through its generated method with
+// arguments synthesized from the spec.
+func callTyped(t *testing.T, s *Server, clients map[string]*wxpay.Client, op *Operation, notifyURL string, gop *core.Operation, twin bool) {
+	rq := synthRequest(t, s, op, notifyURL, false)
+	if f := fixups[op.ID]; f != nil {
+		f(s, rq)
 	}
-	for _, op := range s.spec.Operations() {
-		t.Run(op.ID, func(t *testing.T) {
-			rq := synthRequest(t, s, op, notifyURL, false)
-			if f := fixups[op.ID]; f != nil {
-				f(s, rq)
-			}
-			name := op.ID
-			if twins[op.ID] {
-				name = "Direct" + op.ID
-			}
-			m, ok := typedMethod(clients[rq.mode], name)
-			if !ok {
-				t.Fatalf("no generated method %s on any service of wxpay.Client", name)
-			}
-			args := typedArgs(t, s, op, rq, m.Type())
-			out := m.Call(args)
-			if err, _ := out[len(out)-1].Interface().(error); err != nil {
-				t.Fatalf("%s (%s mode): %v", name, rq.mode, err)
-			}
-			if len(out) == 2 {
-				res := out[0]
-				if res.IsNil() {
-					t.Fatalf("%s: nil result without an error", name)
-				}
-				if rc, ok := res.Interface().(io.ReadCloser); ok {
-					b, err := io.ReadAll(rc)
-					rc.Close()
-					if err != nil || len(b) == 0 {
-						t.Fatalf("%s: download: %d bytes, %v", name, len(b), err)
-					}
-				}
-			}
-		})
+	if gop == nil {
+		t.Fatalf("%s is not in wxpay.Operations()", op.ID)
+	}
+	// A twin is called in its mode's own form (Direct or Partner), which
+	// takes the request exactly as synthesized.
+	m, name, ok := typedMethod(clients[rq.mode], gop, twin)
+	if !ok {
+		t.Fatalf("no generated method %s", name)
+	}
+	args := typedArgs(t, s, op, rq, m.Type())
+	out := m.Call(args)
+	if err, _ := out[len(out)-1].Interface().(error); err != nil {
+		t.Fatalf("%s (%s mode): %v", name, rq.mode, err)
+	}
+	if len(out) != 2 {
+		return
+	}
+	res := out[0]
+	if res.IsNil() {
+		t.Fatalf("%s: nil result without an error", name)
+	}
+	if rc, ok := res.Interface().(io.ReadCloser); ok {
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || len(b) == 0 {
+			t.Fatalf("%s: download: %d bytes, %v", name, len(b), err)
+		}
 	}
 }
 
-// typedMethod finds the method called name on one of the client's
-// services (operationIds are unique across the spec).
-func typedMethod(cl *wxpay.Client, name string) (reflect.Value, bool) {
-	services := reflect.ValueOf(cl).Elem().FieldByName("Services")
-	for i := 0; i < services.NumField(); i++ {
-		if m := services.Field(i).MethodByName(name); m.IsValid() {
-			return m, true
-		}
+// TestEveryIteratorWalksAllPages calls the <Method>All iterator of every
+// list that pages with offset and limit, with 5 items a page, against the
+// sandbox's lists of ListSize items: the iterator must yield every item,
+// over several pages, and stop asking when the loop breaks.
+func TestEveryIteratorWalksAllPages(t *testing.T) {
+	t.Parallel()
+	s, clients, notifyURL := typedClients(t)
+	goOps := map[string]*core.Operation{}
+	for _, op := range wxpay.Operations() {
+		goOps[op.ID] = op
 	}
-	return reflect.Value{}, false
+	found := 0
+	for _, op := range s.spec.Operations() {
+		gop := goOps[op.ID]
+		rq := synthRequest(t, s, op, notifyURL, false)
+		area, method, _ := strings.Cut(gop.Name, ".")
+		svc := reflect.ValueOf(clients[rq.mode]).Elem().FieldByName("Services").FieldByName(area)
+		it := svc.MethodByName(method + "All")
+		if !it.IsValid() {
+			continue
+		}
+		if f := fixups[op.ID]; f != nil {
+			f(s, rq) // a list with state: ListSize items of it
+		}
+		found++
+		t.Run(op.ID, func(t *testing.T) {
+			rq.query.Set("offset", "0")
+			rq.query.Set("limit", "5")
+			args := typedArgs(t, s, op, rq, it.Type())
+			seq := it.Call(args)[0].Interface()
+			n, pages := walk(t, seq, -1)
+			if n != ListSize || pages < 3 {
+				t.Errorf("%s: %d items over %d pages, want %d over at least 3", method+"All", n, pages, ListSize)
+			}
+			if n, pages := walk(t, seq, 7); n != 7 || pages != 2 {
+				t.Errorf("%s: a loop that breaks after 7 items saw %d items over %d pages, want 7 over 2", method+"All", n, pages)
+			}
+		})
+	}
+	if found < 21 {
+		t.Errorf("%d iterators, want at least the 21 paging lists", found)
+	}
+}
+
+// walk ranges over an iter.Seq2[*T, error] through reflection, breaking
+// after stop items (never when stop < 0). It counts the items and the
+// pages: runs of 5 items or fewer.
+func walk(t *testing.T, seq any, stop int) (items, pages int) {
+	t.Helper()
+	v := reflect.ValueOf(seq)
+	yield := reflect.MakeFunc(v.Type().In(0), func(args []reflect.Value) []reflect.Value {
+		if err, _ := args[1].Interface().(error); err != nil {
+			t.Fatalf("iterator error after %d items: %v", items, err)
+		}
+		items++
+		return []reflect.Value{reflect.ValueOf(stop < 0 || items < stop)}
+	})
+	v.Call([]reflect.Value{yield})
+	return items, (items + 4) / 5
+}
+
+// typedMethod finds the method that sends op: Area.Method of its Name on
+// the client's services, or for a twin the method of the area's Direct or
+// Partner form.
+func typedMethod(cl *wxpay.Client, op *core.Operation, twin bool) (reflect.Value, string, bool) {
+	area, method, _ := strings.Cut(op.Name, ".")
+	svc := reflect.ValueOf(cl).Elem().FieldByName("Services").FieldByName(area)
+	if !svc.IsValid() {
+		return reflect.Value{}, op.Name, false
+	}
+	if twin {
+		form := "Direct"
+		if op.Modes == core.Partner {
+			form = "Partner"
+		}
+		acc := svc.MethodByName(form)
+		if !acc.IsValid() {
+			return reflect.Value{}, op.Name + " (" + form + ")", false
+		}
+		svc = acc.Call(nil)[0]
+		area += "." + form + "()"
+	}
+	m := svc.MethodByName(method)
+	return m, area + "." + method, m.IsValid()
 }
 
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
@@ -189,6 +282,7 @@ func uploadMeta(s *Server, op *Operation, rq *opRequest) any {
 		// the client fills these from the file
 		delete(fields, "filename")
 		delete(fields, "sha256")
+		delete(fields, "digest") // SM3, for the 电子发票 upload
 		overrideIdentity(fields, rq.mode, rq.cred, "")
 	}
 	return v

@@ -13,6 +13,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"github.com/gowxpay/wxpay/internal/sm3"
 )
 
 // validationOptions: never write defaults into the request (the signature
@@ -177,6 +179,11 @@ func (c *call) checkUpload() *answer {
 			return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "文件摘要与meta中的sha256不一致", errorDetail{Field: "meta.sha256", Value: want, Location: "body", Issue: "does not match the SHA-256 of the file"})
 		}
 	}
+	if want, ok := m["digest"].(string); ok && m["digest_alogrithm"] == "SM3" {
+		if !strings.EqualFold(sm3.Hex(data), want) {
+			return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "文件摘要与meta中的digest不一致", errorDetail{Field: "meta.digest", Value: want, Location: "body", Issue: "does not match the SM3 digest of the file"})
+		}
+	}
 	c.body = m
 	return nil
 }
@@ -186,7 +193,7 @@ func (c *call) checkUpload() *answer {
 // sp_mchid and combine_mchid must be the caller's; sub_mchid one of its
 // sub-merchants; appid, sp_appid and combine_appid its app id.
 func (s *Server) checkIdentity(c *call) *answer {
-	m := c.merchant
+	m := c.merchantState
 	q := c.r.URL.Query()
 	get := func(name string) (string, string) {
 		if v := str(c.body, name); v != "" {

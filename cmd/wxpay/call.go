@@ -31,8 +31,9 @@ and other file downloads are not signed by WeChat Pay: their body is written
 as it comes. A non-2xx answer prints WeChat Pay's error (code, message,
 detail) with a hint, and the exit status is 1.`,
 	examples: []string{
-		"wxpay --config wxpay.json call GET '/v3/pay/transactions/out-trade-no/ORDER-1?mchid=1900000109'",
-		`wxpay --config wxpay.json call POST /v3/refund/domestic/refunds --data @refund.json`,
+		"wxpay --config ./wxpay-sandbox/wxpay.json call GET /v3/certificates",
+		"wxpay --config ./wxpay-sandbox/wxpay.json call GET '/v3/pay/transactions/out-trade-no/ORDER-1?mchid=1900001001'",
+		`echo '{"out_trade_no":"ORDER-1","out_refund_no":"R-1","amount":{"refund":1,"total":1,"currency":"CNY"}}' | wxpay --config ./wxpay-sandbox/wxpay.json call POST /v3/refund/domestic/refunds --data @-`,
 	},
 	creds: true,
 }

@@ -89,7 +89,7 @@ func (a *app) callbackVerify(ctx context.Context, args []string) int {
 		return fail("%v", err)
 	}
 	defer closeKeys()
-	cfg := callback.Config{Verifier: v, APIv3Key: []byte(apiv3)}
+	cfg := callback.Config{Verifier: v, APIv3Key: []byte(apiv3), Events: wxpay.Events()}
 	note := ""
 	if *ignoreAge {
 		if ts, err := strconv.ParseInt(headerValue(header, "Wechatpay-Timestamp"), 10, 64); err == nil {
@@ -253,6 +253,11 @@ func headerValue(h map[string][]string, name string) string {
 // then, for a serial they do not know, the certificates downloaded with the
 // merchant's credentials (when the settings have them).
 func (a *app) notificationVerifier(ctx context.Context, s *settings) (auth.Verifier, func(), error) {
+	if suite, err := s.suite(); err != nil {
+		return nil, nil, err
+	} else if suite != nil {
+		return a.suiteNotificationVerifier(ctx, s, suite)
+	}
 	lk := &localKeys{certs: map[string]*rsa.PublicKey{}}
 	if s.has("public_key_id") || s.has("public_key_file") {
 		lk.pubID = s.get("public_key_id")

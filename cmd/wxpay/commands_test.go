@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gowxpay/wxpay/auth"
 	"github.com/gowxpay/wxpay/sandbox"
@@ -19,6 +18,7 @@ import (
 // (as SIGINT does), and starts it again on the same folder: the merchant
 // keeps its identity.
 func TestSandboxCommand(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "sbx")
 	serve := func(extra ...string) (url string, stop func() result) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -28,31 +28,21 @@ func TestSandboxCommand(t *testing.T) {
 		go func() { done <- run(ctx, args, out, errb) }()
 		stop = func() result {
 			cancel()
-			select {
-			case code := <-done:
-				return result{code, out.String(), errb.String()}
-			case <-time.After(10 * time.Second):
-				t.Fatal("the sandbox did not stop")
-				return result{}
-			}
+			code := <-done
+			return result{code, out.String(), errb.String()}
 		}
-		re := regexp.MustCompile(`at (http://127\.0\.0\.1:\d+) `)
-		// A readiness wait, not a speed check: loading the spec and
-		// generating keys under -race on a loaded machine can take a while.
-		deadline := time.Now().Add(2 * time.Minute)
-		for time.Now().Before(deadline) {
-			if m := re.FindStringSubmatch(out.String()); m != nil && strings.Contains(out.String(), "Serving until interrupted") {
-				return m[1], stop
-			}
-			select {
-			case code := <-done:
-				t.Fatalf("the sandbox exited with %d\n%s\n%s", code, out, errb)
-			case <-time.After(20 * time.Millisecond):
-			}
+		// Wait for the URL line however long the sandbox takes to start
+		// on a busy machine: no deadline but the test's own.
+		text, code, ok := waitOutput(out, done, "Serving until interrupted")
+		if !ok {
+			t.Fatalf("the sandbox exited with %d\n%s\n%s", code, text, errb)
 		}
-		r := stop()
-		t.Fatalf("no URL printed\n%s", r)
-		return "", nil
+		m := regexp.MustCompile(`at (http://127\.0\.0\.1:\d+) `).FindStringSubmatch(text)
+		if m == nil {
+			stop()
+			t.Fatalf("no URL printed\n%s", text)
+		}
+		return m[1], stop
 	}
 
 	url, stop := serve()
@@ -114,6 +104,7 @@ func mustRead(t *testing.T, name string) []byte {
 // TestCertsDownload saves the sandbox's platform certificates, and
 // explains that a public-key merchant has none.
 func TestCertsDownload(t *testing.T) {
+	t.Parallel()
 	s := startSandbox(t)
 	m := s.Merchant()
 	cfg := writeCreds(t, m)
@@ -134,7 +125,7 @@ func TestCertsDownload(t *testing.T) {
 
 	// A failed attempt is retried, and the retry shown.
 	s.Inject(sandbox.Fault{Target: "ListCertificates", Kind: sandbox.FaultError, Status: 503, Count: 1})
-	expect(t, runCLI(t, "--config", cfg, "certs", "download", "--out", out), 0, "ListCertificates, attempt 1: HTTP 503 (retrying", "1 platform certificate(s) downloaded")
+	expect(t, runCLI(t, "--config", cfg, "certs", "download", "--out", out), 0, "Certificates.List, attempt 1: HTTP 503 (retrying", "1 platform certificate(s) downloaded")
 
 	// A wrong APIv3 key says so.
 	expect(t, runCLI(t, "--config", cfg, "certs", "download", "--apiv3-key", strings.Repeat("k", 32), "--out", out), 1, "the APIv3 key does not decrypt the certificates", "--apiv3-key is visible")
@@ -143,6 +134,7 @@ func TestCertsDownload(t *testing.T) {
 // TestCall makes signed raw calls: a 2xx answer is verified and printed,
 // an API error is explained with status 1, a bad body is refused.
 func TestCall(t *testing.T) {
+	t.Parallel()
 	s := startSandbox(t)
 	m := s.Merchant()
 	cfg := writeCreds(t, m)

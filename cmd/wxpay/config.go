@@ -15,6 +15,7 @@ import (
 	"github.com/gowxpay/wxpay"
 	"github.com/gowxpay/wxpay/auth"
 	"github.com/gowxpay/wxpay/merchant"
+	"github.com/gowxpay/wxpay/sm"
 )
 
 // credField is one setting of a configuration: its flag, its environment
@@ -47,6 +48,7 @@ var credFields = []credField{
 	{key: "apiv3_key", flag: "apiv3-key", env: "WXPAY_APIV3_KEY", arg: "KEY", usage: "APIv3 key (32 bytes); prefer the variable: flags show in ps", cfg: "APIv3Key"},
 	{key: "public_key_id", flag: "public-key-id", env: "WXPAY_PUBLIC_KEY_ID", arg: "ID", usage: "WeChat Pay public key id (PUB_KEY_ID_…)", cfg: "PublicKeyID"},
 	{key: "public_key_file", flag: "public-key", env: "WXPAY_PUBLIC_KEY_FILE", arg: "FILE", usage: "WeChat Pay public key (微信支付公钥, pub_key.pem)", isFile: true, pemKey: "public_key_pem", cfg: "PublicKey"},
+	{key: "algorithm", flag: "algorithm", env: "WXPAY_ALGORITHM", arg: "ALG", usage: "RSA (the default) or SM2 (国密: SM2 keys and certificates, SM4 notifications)", cfg: "Suite"},
 	{key: "key_mode", flag: "key-mode", env: "WXPAY_KEY_MODE", arg: "MODE", usage: "certificate, public-key or transition; from the keys given when empty", cfg: "KeyMode"},
 	{key: "partner_mode", flag: "partner", env: "WXPAY_PARTNER_MODE", usage: "partner mode (服务商): mchid is the service provider's", isBool: true, cfg: "PartnerMode"},
 	{key: "sub_mchid", flag: "sub-mchid", env: "WXPAY_SUB_MCHID", arg: "ID", usage: "sub-merchant id (子商户号), partner mode", cfg: "SubMchID"},
@@ -370,6 +372,9 @@ func (a *app) config(s *settings) (wxpay.Config, error) {
 		UserAgent:         "wxpay-cli",
 		Logger:            a.logger(),
 	}
+	if cfg.Suite, err = s.suite(); err != nil {
+		return wxpay.Config{}, err
+	}
 	cfg.PrivateKey, cfg.PrivateKeyFile = s.vals["private_key_file"].pem, s.vals["private_key_file"].value
 	cfg.Certificate, cfg.CertificateFile = s.vals["certificate_file"].pem, s.vals["certificate_file"].value
 	cfg.PublicKey, cfg.PublicKeyFile = s.vals["public_key_file"].pem, s.vals["public_key_file"].value
@@ -406,4 +411,16 @@ func (a *app) logger() *slog.Logger {
 		return nil
 	}
 	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// suite returns the opt-in suite the algorithm setting asks for: nil for
+// RSA (the default), sm.Suite{} for SM2.
+func (s *settings) suite() (auth.Suite, error) {
+	switch strings.ToUpper(strings.TrimSpace(s.get("algorithm"))) {
+	case "", "RSA":
+		return nil, nil
+	case "SM2", "SM", "国密":
+		return sm.Suite{}, nil
+	}
+	return nil, fmt.Errorf("algorithm %q (from %s) is not RSA or SM2", s.get("algorithm"), s.source("algorithm"))
 }

@@ -12,6 +12,7 @@ import (
 // configuration file, value by value; relative paths in the file are
 // relative to its folder.
 func TestPrecedence(t *testing.T) {
+	t.Parallel()
 	file := writeFile(t, "wxpay.json", []byte(`{
 		"mchid": "1000000001", "appid": "wxfile0000000000001", "partner_mode": true,
 		"sub_mchid": "3000000001", "private_key_file": "keys/apiclient_key.pem",

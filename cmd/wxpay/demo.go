@@ -20,11 +20,12 @@ import (
 	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/gen/refunds"
 	"github.com/gowxpay/wxpay/sandbox"
+	"github.com/gowxpay/wxpay/sm"
 )
 
 var demoHelp = cmdHelp{
 	name:  "demo",
-	usage: "demo [--story payment|profitsharing|transfer] [--partner] [--key-mode certificate|public-key|transition] [--no-qr]",
+	usage: "demo [--story payment|profitsharing|transfer] [--partner] [--key-mode certificate|public-key|transition] [--sm] [--no-qr]",
 	about: `Tells a whole payment story against a WeChat Pay sandbox started in this
 process, through the real client (wxpay.NewClient): no account, no network.
 
@@ -44,9 +45,11 @@ process, through the real client (wxpay.NewClient): no account, no network.
 (MCHTRANSFER.BILL.FINISHED), and cancels a second transfer.
 
 --partner tells the same story as a service provider (服务商) for a
-sub-merchant. The exit status is 1, and stderr names the failing step, if a
+sub-merchant. --sm tells it in 国密: SM2 merchant credentials, requests
+signed WECHATPAY2-SM2-WITH-SM3, answers verified with SM2 platform
+certificates (or the SM2 public key), notifications encrypted AEAD_SM4_GCM. The exit status is 1, and stderr names the failing step, if a
 step fails.`,
-	examples: []string{"wxpay demo", "wxpay demo --partner --key-mode public-key", "wxpay demo --story transfer"},
+	examples: []string{"wxpay demo", "wxpay demo --partner --key-mode public-key", "wxpay demo --sm", "wxpay demo --story transfer"},
 }
 
 // extraSandboxOptions are added to the options of the sandboxes the demo and
@@ -65,6 +68,7 @@ func (a *app) demo(ctx context.Context, args []string) int {
 	mode := fs.String("key-mode", "certificate", "`MODE` WeChat Pay signs with: certificate, public-key or transition")
 	noQR := fs.Bool("no-qr", false, "do not draw the code_url as a QR code")
 	story := fs.String("story", "payment", "`STORY` to tell: payment, profitsharing or transfer")
+	smMode := fs.Bool("sm", false, "tell the story in 国密 (SM2 signatures, SM4-GCM notifications)")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for each notification")
 	pos, code, ok := a.parseCommand(fs, demoHelp, args)
 	if !ok {
@@ -80,7 +84,7 @@ func (a *app) demo(ctx context.Context, args []string) int {
 	if !validStory(*story) {
 		return a.usageError(demoHelp, "--story %q is not payment, profitsharing or transfer", *story)
 	}
-	d := &demoRun{a: a, out: a.stdout, partner: *partner, mode: km, noQR: *noQR, timeout: *timeout, story: *story}
+	d := &demoRun{a: a, out: a.stdout, partner: *partner, mode: km, noQR: *noQR, timeout: *timeout, story: *story, sm: *smMode}
 	return d.run(ctx)
 }
 
@@ -93,6 +97,7 @@ type demoRun struct {
 	noQR    bool
 	timeout time.Duration
 	story   string
+	sm      bool // 国密
 
 	sb        *sandbox.Server
 	creds     sandbox.Credentials
@@ -102,7 +107,7 @@ type demoRun struct {
 	notifyURL string
 
 	outTradeNo, outRefundNo string
-	bill                    *bills.BillDownload
+	bill                    *bills.Bill
 
 	// The profit-sharing and transfer stories (demo_stories.go).
 	txID, outOrderNo, outBillNo string
@@ -171,6 +176,9 @@ func (d *demoRun) setup(ctx context.Context) (func(), error) {
 		// and more: a hundredth of that keeps the story short.
 		sandbox.WithTimeScale(0.01),
 	}, extraSandboxOptions...)
+	if d.sm {
+		opts = append(opts, sandbox.WithSuite(sm.Suite{}))
+	}
 	sb, err := sandbox.New(opts...)
 	if err != nil {
 		return cleanup, err
@@ -198,6 +206,11 @@ func (d *demoRun) setup(ctx context.Context) (func(), error) {
 	if err != nil {
 		return cleanup, err
 	}
+	if d.sm {
+		if cfg, err = smCredentialsConfig(d.creds, d.mode); err != nil {
+			return cleanup, err
+		}
+	}
 	cfg.NotifyURL = d.notifyURL
 	cfg.HTTPClient = &http.Client{Transport: d.rec, Timeout: 30 * time.Second}
 	cfg.CertificateRefresh = -1 // no background refresh in a run of a second
@@ -210,7 +223,9 @@ func (d *demoRun) setup(ctx context.Context) (func(), error) {
 	undo = append(undo, func() { _ = cl.Close() })
 	d.client = cl
 
-	parser, err := callback.NewParser(callback.Config{Verifier: cl.Conn().Keys(), APIv3Key: d.creds.APIv3Key})
+	// The client's parser: its platform keys, and AEAD_SM4_GCM as well as
+	// AEAD_AES_256_GCM for a 国密 client.
+	parser, err := cl.CallbackParser()
 	if err != nil {
 		ln.Close()
 		return cleanup, err
@@ -245,6 +260,9 @@ func (d *demoRun) setup(ctx context.Context) (func(), error) {
 	fmt.Fprintf(d.out, "wxpay demo: a whole payment story on an embedded WeChat Pay sandbox, through the real client\n\n")
 	fmt.Fprintf(d.out, "  %-11s %s\n", "merchant", who)
 	fmt.Fprintf(d.out, "  %-11s %s\n", "key mode", keyModeAbout(d.mode))
+	if d.sm {
+		fmt.Fprintf(d.out, "  %-11s %s\n", "algorithm", "国密: SM2 keys, WECHATPAY2-SM2-WITH-SM3 signatures, AEAD_SM4_GCM notifications and certificates")
+	}
 	fmt.Fprintf(d.out, "  %-11s %s\n", "sandbox", sb.URL())
 	fmt.Fprintf(d.out, "  %-11s %s (callback.NewHandler on a loopback listener)\n", "notify_url", d.notifyURL)
 	return cleanup, nil
@@ -375,7 +393,7 @@ func (d *demoRun) waitEvent(ctx context.Context, eventType string) (*callback.Ev
 }
 
 func (d *demoRun) paymentNotification(ctx context.Context) (string, error) {
-	ev, err := d.waitEvent(ctx, callback.EventTransactionSuccess)
+	ev, err := d.waitEvent(ctx, payments.EventTransactionSuccess)
 	if err != nil {
 		return "", err
 	}
@@ -408,11 +426,11 @@ func (d *demoRun) query(ctx context.Context) (string, error) {
 }
 
 func (d *demoRun) refund(ctx context.Context) (string, error) {
-	rf, err := d.client.Refunds.CreateRefund(ctx, &refunds.CreateRefundRequest{
+	rf, err := d.client.Refunds.Create(ctx, &refunds.CreateRequest{
 		OutTradeNo:  d.outTradeNo,
 		OutRefundNo: d.outRefundNo,
 		Reason:      "wxpay demo: wrong size",
-		Amount:      refunds.CreateRefundAmount{Refund: demoRefund, Total: demoTotal, Currency: "CNY"},
+		Amount:      refunds.CreateAmount{Refund: demoRefund, Total: demoTotal, Currency: "CNY"},
 	})
 	if err != nil {
 		return "", err
@@ -423,13 +441,13 @@ func (d *demoRun) refund(ctx context.Context) (string, error) {
 }
 
 func (d *demoRun) refundNotification(ctx context.Context) (string, error) {
-	ev, err := d.waitEvent(ctx, callback.EventRefundSuccess)
+	ev, err := d.waitEvent(ctx, refunds.EventSuccess)
 	if err != nil {
 		return "", err
 	}
-	rn, ok := ev.Resource.(*refunds.RefundNotification)
+	rn, ok := ev.Resource.(*refunds.Notification)
 	if !ok {
-		return "", fmt.Errorf("the resource decoded into %T, not *refunds.RefundNotification", ev.Resource)
+		return "", fmt.Errorf("the resource decoded into %T, not *refunds.Notification", ev.Resource)
 	}
 	if rn.OutRefundNo != d.outRefundNo {
 		return "", fmt.Errorf("the notification is about refund %s, not %s", rn.OutRefundNo, d.outRefundNo)
@@ -441,14 +459,14 @@ func (d *demoRun) refundNotification(ctx context.Context) (string, error) {
 
 func (d *demoRun) applyBill(ctx context.Context) (string, error) {
 	today := time.Now().In(time.FixedZone("CST", 8*3600)) // bill days are Beijing days
-	p := &bills.ApplyTradeBillParams{
+	p := &bills.ApplyTradeParams{
 		BillDate: wxpay.NewDate(today.Year(), today.Month(), today.Day()),
 		TarType:  bills.TarTypeGZIP,
 	}
 	if d.partner {
 		p.SubMchID = d.creds.SubMchID
 	}
-	bd, err := d.client.Bills.ApplyTradeBill(ctx, p)
+	bd, err := d.client.Bills.ApplyTrade(ctx, p)
 	if err != nil {
 		return "", err
 	}
@@ -500,4 +518,23 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// smCredentialsConfig is credentialsConfig with the merchant's 国密
+// credentials of a sandbox started WithSuite.
+func smCredentialsConfig(c sandbox.Credentials, mode auth.KeyMode) (wxpay.Config, error) {
+	cfg, err := credentialsConfig(c, mode)
+	if err != nil {
+		return cfg, err
+	}
+	if c.SM == nil {
+		return cfg, errors.New("the sandbox has no 国密 credentials")
+	}
+	cfg.Suite = sm.Suite{}
+	cfg.PrivateKey, cfg.Certificate, cfg.CertificateSerial = c.SM.PrivateKeyPEM, c.SM.CertificatePEM, c.SM.CertificateSerial
+	cfg.PublicKeyID, cfg.PublicKey = "", nil
+	if mode != auth.CertificateMode {
+		cfg.PublicKeyID, cfg.PublicKey = c.SM.PublicKeyID, c.SM.PublicKeyPEM
+	}
+	return cfg, nil
 }

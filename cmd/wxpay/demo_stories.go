@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gowxpay/wxpay/auth"
-	"github.com/gowxpay/wxpay/callback"
 	"github.com/gowxpay/wxpay/gen/profitsharing"
 	"github.com/gowxpay/wxpay/gen/transfers"
 )
@@ -79,17 +78,17 @@ func (d *demoRun) share(ctx context.Context) (string, error) {
 	d.txID = tx.TransactionID
 	// WeChat Pay shares only with receivers added first; the client
 	// encrypts the receiver's name.
-	if _, err := d.client.Profitsharing.AddProfitSharingReceiver(ctx, &profitsharing.AddProfitSharingReceiverRequest{
-		AppID: d.creds.AppID, SubMchID: d.subMchID(), Type: profitsharing.ProfitSharingReceiverTypeMerchantID, Account: demoReceiver,
-		Name: "wxpay demo store", RelationType: profitsharing.ProfitSharingRelationTypeStore,
+	if _, err := d.client.Profitsharing.AddReceiver(ctx, &profitsharing.AddReceiverRequest{
+		AppID: d.creds.AppID, SubMchID: d.subMchID(), Type: profitsharing.ReceiverTypeMerchantID, Account: demoReceiver,
+		Name: "wxpay demo store", RelationType: profitsharing.RelationTypeStore,
 	}); err != nil {
 		return "", fmt.Errorf("adding the receiver: %w", err)
 	}
 	d.outOrderNo = d.outTradeNo + "-S1"
-	o, err := d.client.Profitsharing.CreateProfitSharingOrder(ctx, &profitsharing.CreateProfitSharingOrderRequest{
+	o, err := d.client.Profitsharing.CreateOrder(ctx, &profitsharing.CreateOrderRequest{
 		AppID: d.creds.AppID, SubMchID: d.subMchID(), TransactionID: d.txID, OutOrderNo: d.outOrderNo,
-		Receivers: []profitsharing.ProfitSharingOrderReceiver{{
-			Type: profitsharing.ProfitSharingReceiverTypeMerchantID, Account: demoReceiver, Amount: demoShare, Description: "wxpay demo: the store's share",
+		Receivers: []profitsharing.OrderReceiver{{
+			Type: profitsharing.ReceiverTypeMerchantID, Account: demoReceiver, Amount: demoShare, Description: "wxpay demo: the store's share",
 		}},
 	})
 	if err != nil {
@@ -101,19 +100,19 @@ func (d *demoRun) share(ctx context.Context) (string, error) {
 }
 
 func (d *demoRun) shareNotification(ctx context.Context) (string, error) {
-	ev, err := d.waitEvent(ctx, callback.EventProfitsharing)
+	ev, err := d.waitEvent(ctx, profitsharing.EventProfitsharing)
 	if err != nil {
 		return "", err
 	}
-	n, ok := ev.Resource.(*profitsharing.ProfitSharingNotification)
+	n, ok := ev.Resource.(*profitsharing.Notification)
 	if !ok {
-		return "", fmt.Errorf("the resource decoded into %T, not *profitsharing.ProfitSharingNotification", ev.Resource)
+		return "", fmt.Errorf("the resource decoded into %T, not *profitsharing.Notification", ev.Resource)
 	}
 	if n.OutOrderNo != d.outOrderNo || n.Receiver.Amount != demoShare {
 		return "", fmt.Errorf("the notification is about %s, %d fen", n.OutOrderNo, n.Receiver.Amount)
 	}
 	d.kv("event", fmt.Sprintf("%s (%s), id %s", ev.EventType, ev.Summary, ev.ID))
-	left, err := d.client.Profitsharing.QueryProfitSharingUnsplitAmount(ctx, d.txID)
+	left, err := d.client.Profitsharing.QueryUnsplitAmount(ctx, d.txID)
 	if err != nil {
 		return "", err
 	}
@@ -122,14 +121,14 @@ func (d *demoRun) shareNotification(ctx context.Context) (string, error) {
 }
 
 func (d *demoRun) shareReturn(ctx context.Context) (string, error) {
-	r, err := d.client.Profitsharing.CreateProfitSharingReturnOrder(ctx, &profitsharing.CreateProfitSharingReturnOrderRequest{
+	r, err := d.client.Profitsharing.CreateReturnOrder(ctx, &profitsharing.CreateReturnOrderRequest{
 		SubMchID: d.subMchID(), OutOrderNo: d.outOrderNo, OutReturnNo: d.outOrderNo + "-R1",
 		ReturnMchID: demoReceiver, Amount: demoShareBack, Description: "wxpay demo: a returned item",
 	})
 	if err != nil {
 		return "", err
 	}
-	ev, err := d.waitEvent(ctx, callback.EventProfitsharingReturn)
+	ev, err := d.waitEvent(ctx, profitsharing.EventProfitsharingReturn)
 	if err != nil {
 		return "", err
 	}
@@ -138,12 +137,12 @@ func (d *demoRun) shareReturn(ctx context.Context) (string, error) {
 }
 
 func (d *demoRun) unfreeze(ctx context.Context) (string, error) {
-	if _, err := d.client.Profitsharing.UnfreezeProfitSharingOrder(ctx, &profitsharing.UnfreezeProfitSharingOrderRequest{
+	if _, err := d.client.Profitsharing.UnfreezeOrder(ctx, &profitsharing.UnfreezeOrderRequest{
 		SubMchID: d.subMchID(), TransactionID: d.txID, OutOrderNo: d.outOrderNo + "-U1", Description: "wxpay demo: done sharing",
 	}); err != nil {
 		return "", err
 	}
-	left, err := d.client.Profitsharing.QueryProfitSharingUnsplitAmount(ctx, d.txID)
+	left, err := d.client.Profitsharing.QueryUnsplitAmount(ctx, d.txID)
 	if err != nil {
 		return "", err
 	}
@@ -153,18 +152,18 @@ func (d *demoRun) unfreeze(ctx context.Context) (string, error) {
 	return "the rest is released to the merchant: nothing left to share", nil
 }
 
-func (d *demoRun) transferInput(outBillNo string) *transfers.CreateTransferBillInput {
-	return &transfers.CreateTransferBillInput{
+func (d *demoRun) transferInput(outBillNo string) *transfers.CreateBillInput {
+	return &transfers.CreateBillInput{
 		AppID: d.creds.AppID, SubMchID: d.subMchID(), OutBillNo: outBillNo, OpenID: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
 		UserName: "张三", TransferAmount: demoTransfer, TransferRemark: "wxpay demo: a reward",
-		TransferSceneID:          transfers.TransferSceneIDScene1000,
-		TransferSceneReportInfos: []transfers.TransferSceneReportInfo{{InfoType: "活动名称", InfoContent: "wxpay demo"}},
+		TransferSceneID:          transfers.SceneIDScene1000,
+		TransferSceneReportInfos: []transfers.SceneReportInfo{{InfoType: "活动名称", InfoContent: "wxpay demo"}},
 	}
 }
 
 func (d *demoRun) transfer(ctx context.Context) (string, error) {
 	d.outBillNo = newOrderNo(time.Now())
-	b, err := d.client.Transfers.CreateTransferBill(ctx, d.transferInput(d.outBillNo))
+	b, err := d.client.Transfers.CreateBill(ctx, d.transferInput(d.outBillNo))
 	if err != nil {
 		return "", err
 	}
@@ -186,15 +185,15 @@ func (d *demoRun) confirmTransfer(context.Context) (string, error) {
 }
 
 func (d *demoRun) transferNotification(ctx context.Context) (string, error) {
-	ev, err := d.waitEvent(ctx, callback.EventMchtransferBillFinished)
+	ev, err := d.waitEvent(ctx, transfers.EventMchtransferBillFinished)
 	if err != nil {
 		return "", err
 	}
-	n, ok := ev.Resource.(*transfers.TransferBillNotification)
+	n, ok := ev.Resource.(*transfers.BillNotification)
 	if !ok {
-		return "", fmt.Errorf("the resource decoded into %T, not *transfers.TransferBillNotification", ev.Resource)
+		return "", fmt.Errorf("the resource decoded into %T, not *transfers.BillNotification", ev.Resource)
 	}
-	if n.OutBillNo != d.outBillNo || n.State != transfers.TransferBillStateSuccess {
+	if n.OutBillNo != d.outBillNo || n.State != transfers.BillStateSuccess {
 		return "", fmt.Errorf("the notification is about %s in state %s", n.OutBillNo, n.State)
 	}
 	d.kv("event", fmt.Sprintf("%s (%s), id %s", ev.EventType, ev.Summary, ev.ID))
@@ -202,7 +201,7 @@ func (d *demoRun) transferNotification(ctx context.Context) (string, error) {
 }
 
 func (d *demoRun) queryTransfer(ctx context.Context) (string, error) {
-	b, err := d.client.Transfers.QueryTransferBillByOutBillNo(ctx, d.outBillNo, &transfers.QueryTransferBillByOutBillNoInput{SubMchID: d.subMchID()})
+	b, err := d.client.Transfers.QueryBillByOutBillNo(ctx, d.outBillNo, &transfers.QueryBillByOutBillNoInput{SubMchID: d.subMchID()})
 	if err != nil {
 		return "", err
 	}
@@ -216,19 +215,19 @@ func (d *demoRun) queryTransfer(ctx context.Context) (string, error) {
 
 func (d *demoRun) cancelTransfer(ctx context.Context) (string, error) {
 	no := d.outBillNo + "C"
-	if _, err := d.client.Transfers.CreateTransferBill(ctx, d.transferInput(no)); err != nil {
+	if _, err := d.client.Transfers.CreateBill(ctx, d.transferInput(no)); err != nil {
 		return "", err
 	}
-	c, err := d.client.Transfers.CancelTransferBill(ctx, no, &transfers.CancelTransferBillInput{SubMchID: d.subMchID()})
+	c, err := d.client.Transfers.CancelBill(ctx, no, &transfers.CancelBillInput{SubMchID: d.subMchID()})
 	if err != nil {
 		return "", err
 	}
 	d.kv("out_bill_no", no)
-	ev, err := d.waitEvent(ctx, callback.EventMchtransferBillFinished)
+	ev, err := d.waitEvent(ctx, transfers.EventMchtransferBillFinished)
 	if err != nil {
 		return "", err
 	}
-	n, _ := ev.Resource.(*transfers.TransferBillNotification)
+	n, _ := ev.Resource.(*transfers.BillNotification)
 	if n == nil || n.State != "CANCELLED" {
 		return "", fmt.Errorf("the notification says %+v", n)
 	}

@@ -29,6 +29,7 @@ var demoLines = []string{
 // TestDemo runs the whole story in both merchant modes and key modes,
 // through the real client, and checks the verdict of every step.
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -80,6 +81,7 @@ func TestDemoFailure(t *testing.T) {
 // TestQR: the half-block drawing is the QR code's module grid, quiet zone
 // included.
 func TestQR(t *testing.T) {
+	t.Parallel()
 	const text = "weixin://wxpay/bizpayurl?pr=AbC123xyz"
 	code, err := qr.Encode(text, qr.L)
 	if err != nil {
@@ -124,17 +126,22 @@ func TestNoGoroutineLeak(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	dir := t.TempDir()
+	out := &syncBuffer{}
 	go func() {
-		done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--dir", dir}, io.Discard, io.Discard)
+		done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--dir", dir}, out, io.Discard)
 	}()
-	time.Sleep(300 * time.Millisecond)
+	if text, code, ok := waitOutput(out, done, "Serving until interrupted"); !ok {
+		t.Fatalf("the sandbox exited with %d\n%s", code, text)
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("the sandbox exited with %d", code)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	// Goroutines end asynchronously after Close returns (keep-alive
+	// connections); give them a bounded number of scheduler turns rather
+	// than a wall-clock deadline.
+	for i := 0; i < 2000 && runtime.NumGoroutine() > before; i++ {
+		time.Sleep(time.Millisecond)
 	}
 	if n := runtime.NumGoroutine(); n > before {
 		buf := make([]byte, 1<<16)

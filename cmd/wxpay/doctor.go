@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
@@ -70,6 +71,10 @@ type doctorRun struct {
 	mode      auth.KeyMode
 	modeOK    bool
 	key       *rsa.PrivateKey
+	suite     auth.Suite    // nil for RSA; sm.Suite{} for SM2 (国密)
+	algBad    bool          // the algorithm check failed
+	smKey     crypto.Signer // the SM2 private key
+	signer    auth.Signer   // signs requests: RSA or SM2
 	cert      *x509.Certificate
 	serial    string // the serial requests are signed with
 	serialBad bool   // the serial check failed
@@ -123,13 +128,23 @@ func (a *app) doctor(ctx context.Context, args []string) int {
 		}
 	}
 	d.checkMchID()
-	d.checkPrivateKey()
-	d.checkCertificate()
-	d.checkSerial()
-	d.checkKeyMode()
-	d.checkAPIv3Key()
-	d.checkPublicKey()
-	d.checkPlatformFiles()
+	d.checkAlgorithm()
+	if d.suite != nil {
+		d.checkSMPrivateKey()
+		d.checkSMCertificate()
+		d.checkSerial()
+		d.checkKeyMode()
+		d.checkAPIv3Key()
+		d.checkSMPublicKey()
+	} else {
+		d.checkPrivateKey()
+		d.checkCertificate()
+		d.checkSerial()
+		d.checkKeyMode()
+		d.checkAPIv3Key()
+		d.checkPublicKey()
+		d.checkPlatformFiles()
+	}
 	d.checkAppID()
 	d.checkPartner()
 	if *offline {
@@ -220,6 +235,7 @@ func (d *doctorRun) checkPrivateKey() {
 		return
 	}
 	d.key = key
+	d.signer = auth.RSASigner{Key: key}
 	detail := fmt.Sprintf("RSA %d-bit%s", key.N.BitLen(), d.from("private_key_file"))
 	if key.N.BitLen() < 2048 {
 		d.add(vFail, "private key", detail+": WeChat Pay requires 2048 bits", "apply for a new API certificate in the merchant platform")
@@ -361,7 +377,7 @@ func (d *doctorRun) checkAPIv3Key() {
 	case strings.TrimSpace(k) != k:
 		d.add(vFail, "APIv3 key", fmt.Sprintf("has spaces or a line break around it (%d bytes)%s", len(k), d.from("apiv3_key")), "remove them: the key is 32 characters exactly")
 	case len(k) != auth.APIv3KeySize:
-		d.add(vFail, "APIv3 key", fmt.Sprintf("has %d bytes, not 32%s", len(k), d.from("apiv3_key")), "copy the APIv3 key (not the APIv2 key, not the private key) from 商户平台 → 账户中心 → API安全 → APIv3密钥; set a new one there if nobody knows it")
+		d.add(vFail, "APIv3 key", fmt.Sprintf("has %d bytes, not 32%s", len(k), d.from("apiv3_key")), "copy the whole APIv3 key, 32 characters, from 商户平台 → 账户中心 → API安全 → APIv3密钥; set a new one there if nobody knows it")
 	default:
 		d.apiv3OK = true
 		detail := "32 bytes" + d.from("apiv3_key")
@@ -577,11 +593,13 @@ func (d *doctorRun) checkPlatformKeys(ctx context.Context) (auth.Verifier, func(
 		local.pubID, local.pub = d.s.get("public_key_id"), d.pubKey
 	}
 	for _, c := range d.platform {
-		local.certs[auth.SerialNumber(c)] = c.PublicKey.(*rsa.PublicKey)
+		if pub, ok := c.PublicKey.(*rsa.PublicKey); ok {
+			local.certs[auth.SerialNumber(c)] = pub
+		}
 	}
 	nothing := func() {}
 	certMode := d.modeOK && d.mode != auth.PublicKeyMode
-	if d.key == nil || d.serial == "" || !isDigits(d.s.get("mchid")) || !d.modeOK ||
+	if d.signer == nil || d.algBad || d.serial == "" || !isDigits(d.s.get("mchid")) || !d.modeOK ||
 		(certMode && !d.apiv3OK) || (d.mode != auth.CertificateMode && !d.pubOK) {
 		if certMode {
 			d.add(vSkip, "platform certificates", "not downloaded: fix the failures above first", "")
@@ -643,17 +661,20 @@ func (d *doctorRun) checkPlatformKeys(ctx context.Context) (auth.Verifier, func(
 func (d *doctorRun) checkSignedCall(ctx context.Context, keys auth.Verifier) {
 	mch, sub := d.s.get("mchid"), d.s.get("sub_mchid")
 	switch {
-	case d.key == nil || d.serial == "" || !isDigits(mch):
+	case d.signer == nil || d.algBad || d.serial == "" || !isDigits(mch):
 		d.add(vSkip, "request signature", "not checked: the merchant id, private key and serial are needed", "")
 		return
 	case d.partner && !isDigits(sub):
 		d.add(vSkip, "request signature", "not checked: partner mode needs a sub-merchant id for the test query", "")
 		return
 	}
-	signer, err := auth.NewRequestSigner(mch, d.serial, auth.RSASigner{Key: d.key})
+	signer, err := auth.NewRequestSigner(mch, d.serial, d.signer)
 	if err != nil {
 		d.add(vFail, "request signature", strings.TrimPrefix(err.Error(), "auth: "), "")
 		return
+	}
+	if d.suite != nil {
+		signer.Scheme = d.suite.Scheme()
 	}
 	hc := &http.Client{Timeout: 15 * time.Second}
 	defer hc.CloseIdleConnections()
@@ -673,7 +694,8 @@ func (d *doctorRun) checkSignedCall(ctx context.Context, keys auth.Verifier) {
 	}
 	var header http.Header
 	var body []byte
-	resp, err := conn.Raw(ctx, http.MethodGet, uri, nil, true)
+	probe := &core.Operation{ID: "Raw", Name: "doctor", Method: http.MethodGet, Path: strings.SplitN(uri, "?", 2)[0], Unsigned: true}
+	resp, err := conn.RawOp(ctx, probe, uri, nil)
 	var apiErr *core.APIError
 	switch {
 	case err == nil:
@@ -723,6 +745,12 @@ func (d *doctorRun) checkAnswerSignature(ctx context.Context, keys auth.Verifier
 	switch {
 	case errors.Is(err, auth.ErrClockSkew):
 		fix = d.clockNote("synchronise the clock (NTP)")
+	case errors.Is(err, auth.ErrUnknownKey) && auth.IsPublicKeyID(signed.Serial) && d.mode == auth.CertificateMode && d.pubOK && d.s.get("public_key_id") == signed.Serial:
+		// The key is configured; the mode leaves it unused. Same fix as
+		// the platform certificate check gives.
+		fix = "this merchant signs with the WeChat Pay public key " + signed.Serial + ", which is configured but unused in certificate mode: use public-key mode (" + flagOf("key_mode") + " public-key, or leave it empty)"
+	case errors.Is(err, auth.ErrUnknownKey) && auth.IsPublicKeyID(signed.Serial) && d.mode == auth.CertificateMode:
+		fix = "this merchant signs with the WeChat Pay public key " + signed.Serial + ": configure it (" + flagOf("public_key_id") + ", " + flagOf("public_key_file") + ") and use public-key mode (" + flagOf("key_mode") + " public-key)"
 	case errors.Is(err, auth.ErrUnknownKey) && auth.IsPublicKeyID(signed.Serial):
 		fix = "this merchant signs with the WeChat Pay public key " + signed.Serial + ": configure it (" + flagOf("public_key_id") + ", " + flagOf("public_key_file") + ")"
 	case errors.Is(err, auth.ErrUnknownKey):

@@ -36,6 +36,7 @@ func wantVerdict(t *testing.T, r result, check, verdict string) {
 // in certificate mode as a direct merchant and in public-key mode as a
 // service provider, and doctor prints no secret.
 func TestDoctorOK(t *testing.T) {
+	t.Parallel()
 	s := startSandbox(t)
 	m := s.Merchant()
 	r := runCLI(t, "--config", writeCreds(t, m), "doctor")
@@ -76,13 +77,14 @@ func TestDoctorWrongAPIv3Key(t *testing.T) {
 	t.Setenv("WXPAY_APIV3_KEY", "too-short")
 	r = runCLI(t, "--config", cfg, "doctor")
 	wantVerdict(t, r, "APIv3 key", "FAIL")
-	expect(t, r, 1, "has 9 bytes, not 32", "not the APIv2 key", "not downloaded: fix the failures above first")
+	expect(t, r, 1, "has 9 bytes, not 32", "copy the whole APIv3 key", "not downloaded: fix the failures above first")
 }
 
 // TestDoctorKeySerialMismatch: a serial that is not the certificate's is
 // caught locally and refused by the server; a certificate of another key
 // is caught locally.
 func TestDoctorKeySerialMismatch(t *testing.T) {
+	t.Parallel()
 	s := startSandbox(t)
 	m, p := s.Merchant(), s.Partner()
 	cfg := writeCreds(t, m)
@@ -107,6 +109,7 @@ func TestDoctorKeySerialMismatch(t *testing.T) {
 // header and signatures and the clock requests are judged by; doctor
 // measures the difference and fails.
 func TestDoctorSkewedClock(t *testing.T) {
+	t.Parallel()
 	s := startSandbox(t)
 	m := s.Merchant()
 	if _, err := s.Inject(sandbox.Fault{Kind: sandbox.FaultClockOffset, ClockOffset: -10 * time.Minute}); err != nil {
@@ -139,6 +142,7 @@ func TestDoctorSkewedClock(t *testing.T) {
 // merchant without platform certificates (3), partner-mode ids (7), and
 // missing settings (8), each named with its fix.
 func TestDoctorConfusions(t *testing.T) {
+	t.Parallel()
 	s := startSandbox(t)
 	m := s.Merchant()
 	cfg := writeCreds(t, m)

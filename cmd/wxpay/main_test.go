@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/gowxpay/wxpay/sandbox"
 )
@@ -44,10 +43,8 @@ func (r result) String() string {
 // runCLI runs the command line in-process.
 func runCLI(t *testing.T, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	var out, errb bytes.Buffer
-	code := run(ctx, args, &out, &errb)
+	code := run(context.Background(), args, &out, &errb) // no deadline but the test's own
 	return result{code, out.String(), errb.String()}
 }
 
@@ -103,13 +100,18 @@ func noSecrets(t *testing.T, r result, c sandbox.Credentials) {
 
 // syncBuffer is a buffer that one goroutine writes while another reads.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // closed at the next write; made by wait
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 	return s.b.Write(p)
 }
 
@@ -119,9 +121,45 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// snapshot returns what was written so far and a channel closed at the
+// next write.
+func (s *syncBuffer) snapshot() (string, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.b.String(), s.changed
+}
+
+// waitOutput blocks until the output holds every want string, and returns
+// it; it returns false when done delivers an exit code first. It waits on
+// writes, not on a clock: the test's own -timeout is the only deadline.
+func waitOutput(out *syncBuffer, done <-chan int, want ...string) (string, int, bool) {
+	for {
+		text, changed := out.snapshot()
+		all := true
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return text, 0, true
+		}
+		select {
+		case <-changed:
+		case code := <-done:
+			return out.String(), code, false
+		}
+	}
+}
+
 // TestHelp: every command answers --help with a usage line, its flags and
 // an example, on stdout, with status 0; mistakes are status 2.
 func TestHelp(t *testing.T) {
+	t.Parallel()
 	for _, c := range commands {
 		args := append(strings.Fields(c.name), "--help")
 		r := runCLI(t, args...)

@@ -14,14 +14,50 @@ import (
 	"time"
 )
 
-// prettyJSON indents a JSON document; other content comes back unchanged.
+// prettyJSON indents a JSON document and writes &, < and > as they are
+// rather than as \u0026, \u003c and \u003e (as Go's encoders escape
+// them), so that URLs in it can be pasted back; other content comes back
+// unchanged.
 func prettyJSON(b []byte) []byte {
 	var out bytes.Buffer
 	if json.Indent(&out, bytes.TrimSpace(b), "", "  ") != nil {
 		return b
 	}
 	out.WriteByte('\n')
-	return out.Bytes()
+	return unescapeHTML(out.Bytes())
+}
+
+// unescapeHTML replaces the escapes \u0026, \u003c and \u003e in the
+// strings of a valid JSON document with the characters themselves; the
+// document means the same.
+func unescapeHTML(b []byte) []byte {
+	if !bytes.Contains(b, []byte(`\u00`)) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != '\\' || i+1 >= len(b) {
+			out = append(out, c)
+			continue
+		}
+		if b[i+1] == 'u' && i+5 < len(b) {
+			switch strings.ToLower(string(b[i+2 : i+6])) {
+			case "0026":
+				out, i = append(out, '&'), i+5
+				continue
+			case "003c":
+				out, i = append(out, '<'), i+5
+				continue
+			case "003e":
+				out, i = append(out, '>'), i+5
+				continue
+			}
+		}
+		out = append(out, c, b[i+1]) // any other escape, \\ included, stays
+		i++
+	}
+	return out
 }
 
 // yuan formats an amount in fen (分) as yuan.

@@ -20,11 +20,12 @@ import (
 	"github.com/gowxpay/wxpay"
 	"github.com/gowxpay/wxpay/auth"
 	"github.com/gowxpay/wxpay/sandbox"
+	"github.com/gowxpay/wxpay/sm"
 )
 
 var sandboxHelp = cmdHelp{
 	name:  "sandbox",
-	usage: "sandbox [--addr 127.0.0.1:8080] [--dir DIR] [--partner] [--key-mode certificate|public-key|transition]",
+	usage: "sandbox [--addr 127.0.0.1:8080] [--dir DIR] [--partner] [--key-mode certificate|public-key|transition] [--sm]",
 	about: `Serves the offline WeChat Pay API v3 sandbox on an address until
 interrupted (Ctrl-C, SIGTERM), and writes the credentials of its merchant
 (the service provider with --partner) into a folder: apiclient_key.pem,
@@ -42,7 +43,11 @@ Credentials already in the folder (its wxpay.json) or given as flags,
 variables or --config are reused: the sandbox plays that merchant (mchid,
 private key, serial or certificate, APIv3 key, app ids), so a client
 configured for it keeps working across restarts. The control API hands out
-secrets without authentication: keep the address on loopback.`,
+secrets without authentication: keep the address on loopback.
+
+--sm makes the sandbox speak 国密 as well: its merchants get SM2 credentials,
+written to DIR/sm2 with a wxpay.json that selects "algorithm": "SM2" (new
+SM2 keys at every start).`,
 	examples: []string{
 		"wxpay sandbox --dir ./wxpay-sandbox",
 		"wxpay --config ./wxpay-sandbox/wxpay.json doctor    # in another terminal",
@@ -55,6 +60,7 @@ func (a *app) sandbox(ctx context.Context, args []string) int {
 	addr := fs.String("addr", "127.0.0.1:8080", "`ADDRESS` to listen on (port 0: any free port)")
 	dir := fs.String("dir", "wxpay-sandbox", "folder `DIR` the credentials are written to (and read from, when it has a wxpay.json)")
 	scale := fs.Float64("time-scale", 1, "multiply the sandbox's own delays (notification retries, refund settlement) by `X`")
+	smMode := fs.Bool("sm", false, "speak 国密 too: SM2 credentials for the merchant, written to DIR/sm2")
 	pos, code, ok := a.parseCommand(fs, sandboxHelp, args)
 	if !ok {
 		return code
@@ -92,6 +98,9 @@ func (a *app) sandbox(ctx context.Context, args []string) int {
 		sandbox.WithTimeScale(*scale),
 		sandbox.WithLogger(slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))),
 	)
+	if *smMode {
+		opts = append(opts, sandbox.WithSuite(sm.Suite{}))
+	}
 	sb, err := sandbox.New(append(opts, extraSandboxOptions...)...)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "wxpay sandbox: %v\n", err)
@@ -116,6 +125,14 @@ func (a *app) sandbox(ctx context.Context, args []string) int {
 		return exitFail
 	}
 	printSandboxInfo(a.stdout, url, *dir, mode, creds)
+	if *smMode {
+		d, err := writeSMDir(*dir, creds)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "wxpay sandbox: writing the 国密 credentials: %v\n", err)
+			return exitFail
+		}
+		printSMInfo(a.stdout, d, creds)
+	}
 	<-ctx.Done()
 	fmt.Fprintln(a.stderr, "wxpay sandbox: stopping…")
 	if err := sb.Close(); err != nil {

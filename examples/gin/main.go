@@ -1,6 +1,6 @@
 // Command gin receives WeChat Pay notifications with gin.
 //
-//	WXPAY_APIV3_KEY=… WXPAY_PUBLIC_KEY_ID=PUB_KEY_ID_… WXPAY_PUBLIC_KEY_FILE=pub_key.pem go run ./gin
+//	WXPAY_APIV3_KEY=… WXPAY_PUBLIC_KEY_ID=PUB_KEY_ID_… WXPAY_PUBLIC_KEY_FILE=pub_key.pem go run ./gin   (in examples/)
 //
 // POST /wxpay/notify mounts callback.NewHandler with gin.WrapH.
 // POST /wxpay/notify-manual calls Parse in a gin handler: the raw body from

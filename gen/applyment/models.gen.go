@@ -8,288 +8,204 @@ import (
 	"github.com/gowxpay/wxpay/core"
 )
 
-// Defines values for ApplymentBankAccountType.
+// Defines values for BankAccountType.
 const (
-	ApplymentBankAccountTypeCorporate ApplymentBankAccountType = "BANK_ACCOUNT_TYPE_CORPORATE"
-	ApplymentBankAccountTypePersonal  ApplymentBankAccountType = "BANK_ACCOUNT_TYPE_PERSONAL"
+	BankAccountTypeCorporate BankAccountType = "BANK_ACCOUNT_TYPE_CORPORATE"
+	BankAccountTypePersonal  BankAccountType = "BANK_ACCOUNT_TYPE_PERSONAL"
 )
 
-// Valid indicates whether the value is a known member of the ApplymentBankAccountType enum.
-func (e ApplymentBankAccountType) Valid() bool {
+// Valid indicates whether the value is a known member of the BankAccountType enum.
+func (e BankAccountType) Valid() bool {
 	switch e {
-	case ApplymentBankAccountTypeCorporate:
+	case BankAccountTypeCorporate:
 		return true
-	case ApplymentBankAccountTypePersonal:
+	case BankAccountTypePersonal:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ApplymentCertType.
+// Defines values for CertType.
 const (
-	ApplymentCertTypeN2388 ApplymentCertType = "CERTIFICATE_TYPE_2388"
-	ApplymentCertTypeN2389 ApplymentCertType = "CERTIFICATE_TYPE_2389"
-	ApplymentCertTypeN2390 ApplymentCertType = "CERTIFICATE_TYPE_2390"
-	ApplymentCertTypeN2391 ApplymentCertType = "CERTIFICATE_TYPE_2391"
-	ApplymentCertTypeN2392 ApplymentCertType = "CERTIFICATE_TYPE_2392"
-	ApplymentCertTypeN2393 ApplymentCertType = "CERTIFICATE_TYPE_2393"
-	ApplymentCertTypeN2394 ApplymentCertType = "CERTIFICATE_TYPE_2394"
-	ApplymentCertTypeN2395 ApplymentCertType = "CERTIFICATE_TYPE_2395"
-	ApplymentCertTypeN2396 ApplymentCertType = "CERTIFICATE_TYPE_2396"
-	ApplymentCertTypeN2399 ApplymentCertType = "CERTIFICATE_TYPE_2399"
-	ApplymentCertTypeN2400 ApplymentCertType = "CERTIFICATE_TYPE_2400"
-	ApplymentCertTypeN2520 ApplymentCertType = "CERTIFICATE_TYPE_2520"
-	ApplymentCertTypeN2521 ApplymentCertType = "CERTIFICATE_TYPE_2521"
-	ApplymentCertTypeN2522 ApplymentCertType = "CERTIFICATE_TYPE_2522"
+	CertTypeN2388 CertType = "CERTIFICATE_TYPE_2388"
+	CertTypeN2389 CertType = "CERTIFICATE_TYPE_2389"
+	CertTypeN2390 CertType = "CERTIFICATE_TYPE_2390"
+	CertTypeN2391 CertType = "CERTIFICATE_TYPE_2391"
+	CertTypeN2392 CertType = "CERTIFICATE_TYPE_2392"
+	CertTypeN2393 CertType = "CERTIFICATE_TYPE_2393"
+	CertTypeN2394 CertType = "CERTIFICATE_TYPE_2394"
+	CertTypeN2395 CertType = "CERTIFICATE_TYPE_2395"
+	CertTypeN2396 CertType = "CERTIFICATE_TYPE_2396"
+	CertTypeN2399 CertType = "CERTIFICATE_TYPE_2399"
+	CertTypeN2400 CertType = "CERTIFICATE_TYPE_2400"
+	CertTypeN2520 CertType = "CERTIFICATE_TYPE_2520"
+	CertTypeN2521 CertType = "CERTIFICATE_TYPE_2521"
+	CertTypeN2522 CertType = "CERTIFICATE_TYPE_2522"
 )
 
-// Valid indicates whether the value is a known member of the ApplymentCertType enum.
-func (e ApplymentCertType) Valid() bool {
+// Valid indicates whether the value is a known member of the CertType enum.
+func (e CertType) Valid() bool {
 	switch e {
-	case ApplymentCertTypeN2388:
+	case CertTypeN2388:
 		return true
-	case ApplymentCertTypeN2389:
+	case CertTypeN2389:
 		return true
-	case ApplymentCertTypeN2390:
+	case CertTypeN2390:
 		return true
-	case ApplymentCertTypeN2391:
+	case CertTypeN2391:
 		return true
-	case ApplymentCertTypeN2392:
+	case CertTypeN2392:
 		return true
-	case ApplymentCertTypeN2393:
+	case CertTypeN2393:
 		return true
-	case ApplymentCertTypeN2394:
+	case CertTypeN2394:
 		return true
-	case ApplymentCertTypeN2395:
+	case CertTypeN2395:
 		return true
-	case ApplymentCertTypeN2396:
+	case CertTypeN2396:
 		return true
-	case ApplymentCertTypeN2399:
+	case CertTypeN2399:
 		return true
-	case ApplymentCertTypeN2400:
+	case CertTypeN2400:
 		return true
-	case ApplymentCertTypeN2520:
+	case CertTypeN2520:
 		return true
-	case ApplymentCertTypeN2521:
+	case CertTypeN2521:
 		return true
-	case ApplymentCertTypeN2522:
+	case CertTypeN2522:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ApplymentContactType.
+// Defines values for ContactType.
 const (
-	ApplymentContactTypeLegal ApplymentContactType = "LEGAL"
-	ApplymentContactTypeSuper ApplymentContactType = "SUPER"
+	ContactTypeLegal ContactType = "LEGAL"
+	ContactTypeSuper ContactType = "SUPER"
 )
 
-// Valid indicates whether the value is a known member of the ApplymentContactType enum.
-func (e ApplymentContactType) Valid() bool {
+// Valid indicates whether the value is a known member of the ContactType enum.
+func (e ContactType) Valid() bool {
 	switch e {
-	case ApplymentContactTypeLegal:
+	case ContactTypeLegal:
 		return true
-	case ApplymentContactTypeSuper:
+	case ContactTypeSuper:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ApplymentFinanceType.
+// Defines values for FinanceType.
 const (
-	ApplymentFinanceTypeBankAgent      ApplymentFinanceType = "BANK_AGENT"
-	ApplymentFinanceTypeInsurance      ApplymentFinanceType = "INSURANCE"
-	ApplymentFinanceTypeOther          ApplymentFinanceType = "OTHER"
-	ApplymentFinanceTypePaymentAgent   ApplymentFinanceType = "PAYMENT_AGENT"
-	ApplymentFinanceTypeTradeAndSettle ApplymentFinanceType = "TRADE_AND_SETTLE"
+	FinanceTypeBankAgent      FinanceType = "BANK_AGENT"
+	FinanceTypeInsurance      FinanceType = "INSURANCE"
+	FinanceTypeOther          FinanceType = "OTHER"
+	FinanceTypePaymentAgent   FinanceType = "PAYMENT_AGENT"
+	FinanceTypeTradeAndSettle FinanceType = "TRADE_AND_SETTLE"
 )
 
-// Valid indicates whether the value is a known member of the ApplymentFinanceType enum.
-func (e ApplymentFinanceType) Valid() bool {
+// Valid indicates whether the value is a known member of the FinanceType enum.
+func (e FinanceType) Valid() bool {
 	switch e {
-	case ApplymentFinanceTypeBankAgent:
+	case FinanceTypeBankAgent:
 		return true
-	case ApplymentFinanceTypeInsurance:
+	case FinanceTypeInsurance:
 		return true
-	case ApplymentFinanceTypeOther:
+	case FinanceTypeOther:
 		return true
-	case ApplymentFinanceTypePaymentAgent:
+	case FinanceTypePaymentAgent:
 		return true
-	case ApplymentFinanceTypeTradeAndSettle:
+	case FinanceTypeTradeAndSettle:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ApplymentIDDocType.
+// Defines values for IDDocType.
 const (
-	ApplymentIDDocTypeForeignResident       ApplymentIDDocType = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT"
-	ApplymentIDDocTypeHongKongMacaoResident ApplymentIDDocType = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT"
-	ApplymentIDDocTypeHongKongPassport      ApplymentIDDocType = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT"
-	ApplymentIDDocTypeIDCard                ApplymentIDDocType = "IDENTIFICATION_TYPE_IDCARD"
-	ApplymentIDDocTypeMacaoPassport         ApplymentIDDocType = "IDENTIFICATION_TYPE_MACAO_PASSPORT"
-	ApplymentIDDocTypeOverseaPassport       ApplymentIDDocType = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT"
-	ApplymentIDDocTypeTaiwanPassport        ApplymentIDDocType = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT"
-	ApplymentIDDocTypeTaiwanResident        ApplymentIDDocType = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT"
+	IDDocTypeForeignResident       IDDocType = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT"
+	IDDocTypeHongKongMacaoResident IDDocType = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT"
+	IDDocTypeHongKongPassport      IDDocType = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT"
+	IDDocTypeIDCard                IDDocType = "IDENTIFICATION_TYPE_IDCARD"
+	IDDocTypeMacaoPassport         IDDocType = "IDENTIFICATION_TYPE_MACAO_PASSPORT"
+	IDDocTypeOverseaPassport       IDDocType = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT"
+	IDDocTypeTaiwanPassport        IDDocType = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT"
+	IDDocTypeTaiwanResident        IDDocType = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT"
 )
 
-// Valid indicates whether the value is a known member of the ApplymentIDDocType enum.
-func (e ApplymentIDDocType) Valid() bool {
+// Valid indicates whether the value is a known member of the IDDocType enum.
+func (e IDDocType) Valid() bool {
 	switch e {
-	case ApplymentIDDocTypeForeignResident:
+	case IDDocTypeForeignResident:
 		return true
-	case ApplymentIDDocTypeHongKongMacaoResident:
+	case IDDocTypeHongKongMacaoResident:
 		return true
-	case ApplymentIDDocTypeHongKongPassport:
+	case IDDocTypeHongKongPassport:
 		return true
-	case ApplymentIDDocTypeIDCard:
+	case IDDocTypeIDCard:
 		return true
-	case ApplymentIDDocTypeMacaoPassport:
+	case IDDocTypeMacaoPassport:
 		return true
-	case ApplymentIDDocTypeOverseaPassport:
+	case IDDocTypeOverseaPassport:
 		return true
-	case ApplymentIDDocTypeTaiwanPassport:
+	case IDDocTypeTaiwanPassport:
 		return true
-	case ApplymentIDDocTypeTaiwanResident:
+	case IDDocTypeTaiwanResident:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ApplymentMicroBizType.
+// Defines values for MicroBizType.
 const (
-	ApplymentMicroBizTypeMobile ApplymentMicroBizType = "MICRO_TYPE_MOBILE"
-	ApplymentMicroBizTypeOnline ApplymentMicroBizType = "MICRO_TYPE_ONLINE"
-	ApplymentMicroBizTypeStore  ApplymentMicroBizType = "MICRO_TYPE_STORE"
+	MicroBizTypeMobile MicroBizType = "MICRO_TYPE_MOBILE"
+	MicroBizTypeOnline MicroBizType = "MICRO_TYPE_ONLINE"
+	MicroBizTypeStore  MicroBizType = "MICRO_TYPE_STORE"
 )
 
-// Valid indicates whether the value is a known member of the ApplymentMicroBizType enum.
-func (e ApplymentMicroBizType) Valid() bool {
+// Valid indicates whether the value is a known member of the MicroBizType enum.
+func (e MicroBizType) Valid() bool {
 	switch e {
-	case ApplymentMicroBizTypeMobile:
+	case MicroBizTypeMobile:
 		return true
-	case ApplymentMicroBizTypeOnline:
+	case MicroBizTypeOnline:
 		return true
-	case ApplymentMicroBizTypeStore:
+	case MicroBizTypeStore:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ApplymentSalesScene.
+// Defines values for SalesScene.
 const (
-	ApplymentSalesSceneApp         ApplymentSalesScene = "SALES_SCENES_APP"
-	ApplymentSalesSceneMP          ApplymentSalesScene = "SALES_SCENES_MP"
-	ApplymentSalesSceneMiniProgram ApplymentSalesScene = "SALES_SCENES_MINI_PROGRAM"
-	ApplymentSalesSceneStore       ApplymentSalesScene = "SALES_SCENES_STORE"
-	ApplymentSalesSceneWeWork      ApplymentSalesScene = "SALES_SCENES_WEWORK"
-	ApplymentSalesSceneWeb         ApplymentSalesScene = "SALES_SCENES_WEB"
+	SalesSceneApp         SalesScene = "SALES_SCENES_APP"
+	SalesSceneMP          SalesScene = "SALES_SCENES_MP"
+	SalesSceneMiniProgram SalesScene = "SALES_SCENES_MINI_PROGRAM"
+	SalesSceneStore       SalesScene = "SALES_SCENES_STORE"
+	SalesSceneWeWork      SalesScene = "SALES_SCENES_WEWORK"
+	SalesSceneWeb         SalesScene = "SALES_SCENES_WEB"
 )
 
-// Valid indicates whether the value is a known member of the ApplymentSalesScene enum.
-func (e ApplymentSalesScene) Valid() bool {
+// Valid indicates whether the value is a known member of the SalesScene enum.
+func (e SalesScene) Valid() bool {
 	switch e {
-	case ApplymentSalesSceneApp:
+	case SalesSceneApp:
 		return true
-	case ApplymentSalesSceneMP:
+	case SalesSceneMP:
 		return true
-	case ApplymentSalesSceneMiniProgram:
+	case SalesSceneMiniProgram:
 		return true
-	case ApplymentSalesSceneStore:
+	case SalesSceneStore:
 		return true
-	case ApplymentSalesSceneWeWork:
+	case SalesSceneWeWork:
 		return true
-	case ApplymentSalesSceneWeb:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ApplymentState.
-const (
-	ApplymentStateAuditing                     ApplymentState = "APPLYMENT_STATE_AUDITING"
-	ApplymentStateCanceled                     ApplymentState = "APPLYMENT_STATE_CANCELED"
-	ApplymentStateEditing                      ApplymentState = "APPLYMENT_STATE_EDITTING"
-	ApplymentStateFinished                     ApplymentState = "APPLYMENT_STATE_FINISHED"
-	ApplymentStateFrozen                       ApplymentState = "APPLYMENT_STATE_FREEZED"
-	ApplymentStatePassed                       ApplymentState = "APPLYMENT_STATE_PASSED"
-	ApplymentStateRejected                     ApplymentState = "APPLYMENT_STATE_REJECTED"
-	ApplymentStateSigning                      ApplymentState = "APPLYMENT_STATE_SIGNING"
-	ApplymentStateToBeConfirmed                ApplymentState = "APPLYMENT_STATE_TO_BE_CONFIRMED"
-	ApplymentStateToBeSigned                   ApplymentState = "APPLYMENT_STATE_TO_BE_SIGNED"
-	ApplymentStateWaitingForAudit              ApplymentState = "APPLYMENT_STATE_WAITTING_FOR_AUDIT"
-	ApplymentStateWaitingForConfirmContact     ApplymentState = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT"
-	ApplymentStateWaitingForConfirmLegalPerson ApplymentState = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON"
-)
-
-// Valid indicates whether the value is a known member of the ApplymentState enum.
-func (e ApplymentState) Valid() bool {
-	switch e {
-	case ApplymentStateAuditing:
-		return true
-	case ApplymentStateCanceled:
-		return true
-	case ApplymentStateEditing:
-		return true
-	case ApplymentStateFinished:
-		return true
-	case ApplymentStateFrozen:
-		return true
-	case ApplymentStatePassed:
-		return true
-	case ApplymentStateRejected:
-		return true
-	case ApplymentStateSigning:
-		return true
-	case ApplymentStateToBeConfirmed:
-		return true
-	case ApplymentStateToBeSigned:
-		return true
-	case ApplymentStateWaitingForAudit:
-		return true
-	case ApplymentStateWaitingForConfirmContact:
-		return true
-	case ApplymentStateWaitingForConfirmLegalPerson:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ApplymentSubjectType.
-const (
-	ApplymentSubjectTypeEnterprise         ApplymentSubjectType = "SUBJECT_TYPE_ENTERPRISE"
-	ApplymentSubjectTypeGovernment         ApplymentSubjectType = "SUBJECT_TYPE_GOVERNMENT"
-	ApplymentSubjectTypeIndividual         ApplymentSubjectType = "SUBJECT_TYPE_INDIVIDUAL"
-	ApplymentSubjectTypeInstitutions       ApplymentSubjectType = "SUBJECT_TYPE_INSTITUTIONS"
-	ApplymentSubjectTypeInstitutionsCloned ApplymentSubjectType = "SUBJECT_TYPE_INSTITUTIONS_CLONED"
-	ApplymentSubjectTypeMicro              ApplymentSubjectType = "SUBJECT_TYPE_MICRO"
-	ApplymentSubjectTypeOthers             ApplymentSubjectType = "SUBJECT_TYPE_OTHERS"
-)
-
-// Valid indicates whether the value is a known member of the ApplymentSubjectType enum.
-func (e ApplymentSubjectType) Valid() bool {
-	switch e {
-	case ApplymentSubjectTypeEnterprise:
-		return true
-	case ApplymentSubjectTypeGovernment:
-		return true
-	case ApplymentSubjectTypeIndividual:
-		return true
-	case ApplymentSubjectTypeInstitutions:
-		return true
-	case ApplymentSubjectTypeInstitutionsCloned:
-		return true
-	case ApplymentSubjectTypeMicro:
-		return true
-	case ApplymentSubjectTypeOthers:
+	case SalesSceneWeb:
 		return true
 	default:
 		return false
@@ -389,6 +305,57 @@ func (e SettlementAccountVerifyResult) Valid() bool {
 	}
 }
 
+// Defines values for State.
+const (
+	StateAuditing                     State = "APPLYMENT_STATE_AUDITING"
+	StateCanceled                     State = "APPLYMENT_STATE_CANCELED"
+	StateEditing                      State = "APPLYMENT_STATE_EDITTING"
+	StateFinished                     State = "APPLYMENT_STATE_FINISHED"
+	StateFrozen                       State = "APPLYMENT_STATE_FREEZED"
+	StatePassed                       State = "APPLYMENT_STATE_PASSED"
+	StateRejected                     State = "APPLYMENT_STATE_REJECTED"
+	StateSigning                      State = "APPLYMENT_STATE_SIGNING"
+	StateToBeConfirmed                State = "APPLYMENT_STATE_TO_BE_CONFIRMED"
+	StateToBeSigned                   State = "APPLYMENT_STATE_TO_BE_SIGNED"
+	StateWaitingForAudit              State = "APPLYMENT_STATE_WAITTING_FOR_AUDIT"
+	StateWaitingForConfirmContact     State = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT"
+	StateWaitingForConfirmLegalPerson State = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON"
+)
+
+// Valid indicates whether the value is a known member of the State enum.
+func (e State) Valid() bool {
+	switch e {
+	case StateAuditing:
+		return true
+	case StateCanceled:
+		return true
+	case StateEditing:
+		return true
+	case StateFinished:
+		return true
+	case StateFrozen:
+		return true
+	case StatePassed:
+		return true
+	case StateRejected:
+		return true
+	case StateSigning:
+		return true
+	case StateToBeConfirmed:
+		return true
+	case StateToBeSigned:
+		return true
+	case StateWaitingForAudit:
+		return true
+	case StateWaitingForConfirmContact:
+		return true
+	case StateWaitingForConfirmLegalPerson:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SubjectAuthorizeState.
 const (
 	SubjectAuthorizeStateAuthorized   SubjectAuthorizeState = "AUTHORIZE_STATE_AUTHORIZED"
@@ -458,945 +425,969 @@ func (e SubjectCategoryID) Valid() bool {
 	}
 }
 
-// Applyment A special-merchant application and how its review stands (申请单状态).
+// Defines values for SubjectType.
+const (
+	SubjectTypeEnterprise         SubjectType = "SUBJECT_TYPE_ENTERPRISE"
+	SubjectTypeGovernment         SubjectType = "SUBJECT_TYPE_GOVERNMENT"
+	SubjectTypeIndividual         SubjectType = "SUBJECT_TYPE_INDIVIDUAL"
+	SubjectTypeInstitutions       SubjectType = "SUBJECT_TYPE_INSTITUTIONS"
+	SubjectTypeInstitutionsCloned SubjectType = "SUBJECT_TYPE_INSTITUTIONS_CLONED"
+	SubjectTypeMicro              SubjectType = "SUBJECT_TYPE_MICRO"
+	SubjectTypeOthers             SubjectType = "SUBJECT_TYPE_OTHERS"
+)
+
+// Valid indicates whether the value is a known member of the SubjectType enum.
+func (e SubjectType) Valid() bool {
+	switch e {
+	case SubjectTypeEnterprise:
+		return true
+	case SubjectTypeGovernment:
+		return true
+	case SubjectTypeIndividual:
+		return true
+	case SubjectTypeInstitutions:
+		return true
+	case SubjectTypeInstitutionsCloned:
+		return true
+	case SubjectTypeMicro:
+		return true
+	case SubjectTypeOthers:
+		return true
+	default:
+		return false
+	}
+}
+
+// AdditionInfo is further material for the review (补充材料).
+type AdditionInfo struct {
+	// BusinessAdditionMsg is a further note to the reviewer (补充说明).
+	BusinessAdditionMsg string `json:"business_addition_msg,omitempty,omitzero"`
+
+	// BusinessAdditionPics is media_ids of further pictures (补充材料).
+	BusinessAdditionPics []string `json:"business_addition_pics,omitempty,omitzero"`
+
+	// LegalPersonCommitment is the media_id of the legal person's commitment letter (法人开户承诺函).
+	LegalPersonCommitment string `json:"legal_person_commitment,omitempty,omitzero"`
+
+	// LegalPersonVideo is the media_id of the legal person's video consenting to open the account (法人开户意愿视频).
+	LegalPersonVideo string `json:"legal_person_video,omitempty,omitzero"`
+}
+
+// AppInfo is payments in a mobile app (App场景).
+type AppInfo struct {
+	// AppAppID is the service provider's app id (服务商应用AppID).
+	AppAppID string `json:"app_appid,omitempty,omitzero"`
+
+	// AppPics is media_ids of screenshots of the app (App截图).
+	AppPics []string `json:"app_pics,omitempty,omitzero"`
+
+	// AppSubAppID is the merchant's app id (商家应用AppID).
+	AppSubAppID string `json:"app_sub_appid,omitempty,omitzero"`
+}
+
+// Applyment is a special-merchant application and how its review stands (申请单状态).
 type Applyment struct {
-	// ApplymentID The WeChat Pay application number (微信支付申请单号).
+	// ApplymentID is the WeChat Pay application number (微信支付申请单号).
 	//
 	// Example: 2000002124775691
 	ApplymentID int64 `json:"applyment_id,omitempty,omitzero"`
 
-	// ApplymentState Where an application stands (申请单状态).
-	ApplymentState ApplymentState `json:"applyment_state"`
+	// ApplymentState says where an application stands (申请单状态).
+	ApplymentState State `json:"applyment_state"`
 
-	// ApplymentStateMsg The state in words (申请状态描述).
+	// ApplymentStateMsg is the state in words (申请状态描述).
 	ApplymentStateMsg string `json:"applyment_state_msg,omitempty,omitzero"`
 
-	// AuditDetail Why the application was rejected, field by field (驳回原因详情).
-	AuditDetail []ApplymentAuditDetail `json:"audit_detail,omitempty,omitzero"`
+	// AuditDetail says why the application was rejected, field by field (驳回原因详情).
+	AuditDetail []AuditDetail `json:"audit_detail,omitempty,omitzero"`
 
-	// BusinessCode The service provider's number of the application (业务申请编号).
+	// BusinessCode is the service provider's number of the application (业务申请编号).
 	BusinessCode string `json:"business_code,omitempty,omitzero"`
 
-	// SignURL The link the super administrator opens to confirm and sign (超级管理员签约链接).
+	// SignURL is the link the super administrator opens to confirm and sign (超级管理员签约链接).
 	SignURL string `json:"sign_url,omitempty,omitzero"`
 
-	// SubMchID The special merchant id, once the merchant is opened (特约商户号).
+	// SubMchID is the special merchant id, once the merchant is opened (特约商户号).
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 }
 
-// ApplymentAdditionInfo Further material for the review (补充材料).
-type ApplymentAdditionInfo struct {
-	// BusinessAdditionMsg A further note to the reviewer (补充说明).
-	BusinessAdditionMsg string `json:"business_addition_msg,omitempty,omitzero"`
-
-	// BusinessAdditionPics Media_ids of further pictures (补充材料).
-	BusinessAdditionPics []string `json:"business_addition_pics,omitempty,omitzero"`
-
-	// LegalPersonCommitment The media_id of the legal person's commitment letter (法人开户承诺函).
-	LegalPersonCommitment string `json:"legal_person_commitment,omitempty,omitzero"`
-
-	// LegalPersonVideo The media_id of the legal person's video consenting to open the account (法人开户意愿视频).
-	LegalPersonVideo string `json:"legal_person_video,omitempty,omitzero"`
-}
-
-// ApplymentAppInfo Payments in a mobile app (App场景).
-type ApplymentAppInfo struct {
-	// AppAppID The service provider's app id (服务商应用AppID).
-	AppAppID string `json:"app_appid,omitempty,omitzero"`
-
-	// AppPics Media_ids of screenshots of the app (App截图).
-	AppPics []string `json:"app_pics,omitempty,omitzero"`
-
-	// AppSubAppID The merchant's app id (商家应用AppID).
-	AppSubAppID string `json:"app_sub_appid,omitempty,omitzero"`
-}
-
-// ApplymentAuditDetail One rejected field of an application (驳回原因详情).
-type ApplymentAuditDetail struct {
-	// Field The rejected field's name in the request (字段名).
+// AuditDetail is one rejected field of an application (驳回原因详情).
+type AuditDetail struct {
+	// Field is the rejected field's name in the request (字段名).
 	Field string `json:"field,omitempty,omitzero"`
 
-	// FieldName The rejected field's name in words (字段名称).
+	// FieldName is the rejected field's name in words (字段名称).
 	FieldName string `json:"field_name,omitempty,omitzero"`
 
-	// RejectReason Why it was rejected (驳回原因).
+	// RejectReason says why it was rejected (驳回原因).
 	RejectReason string `json:"reject_reason,omitempty,omitzero"`
 }
 
-// ApplymentBankAccountInfo The bank account the merchant is settled to (结算银行账户).
-type ApplymentBankAccountInfo struct {
-	// AccountBank The bank, as ListPersonalBanks or ListCorporateBanks name it (开户银行).
+// BankAccountInfo is the bank account the merchant is settled to (结算银行账户).
+type BankAccountInfo struct {
+	// AccountBank is the bank, as ListPersonalBanks or ListCorporateBanks name it (开户银行).
 	AccountBank string `json:"account_bank"`
 
-	// AccountName The account holder's name, encrypted (开户名称).
+	// AccountName is the account holder's name, encrypted (开户名称).
 	AccountName string `json:"account_name"`
 
-	// AccountNumber The account number, encrypted (银行账号).
+	// AccountNumber is the account number, encrypted (银行账号).
 	AccountNumber string `json:"account_number,omitempty,omitzero"`
 
-	// BankAccountType Whether a settlement account is corporate or personal (账户类型).
-	BankAccountType ApplymentBankAccountType `json:"bank_account_type"`
+	// BankAccountType says whether a settlement account is corporate or personal (账户类型).
+	BankAccountType BankAccountType `json:"bank_account_type"`
 
-	// BankAddressCode The province/city code of the branch (开户银行省市编码).
+	// BankAddressCode is the province/city code of the branch (开户银行省市编码).
 	BankAddressCode string `json:"bank_address_code"`
 
-	// BankBranchID The branch's interbank number (开户银行联行号).
+	// BankBranchID is the branch's interbank number (开户银行联行号).
 	BankBranchID string `json:"bank_branch_id,omitempty,omitzero"`
 
-	// BankName The full branch name, for banks that need one (开户银行全称（含支行）).
+	// BankName is the full branch name, for banks that need one (开户银行全称（含支行）).
 	BankName string `json:"bank_name,omitempty,omitzero"`
 }
 
-// ApplymentBankAccountType Whether a settlement account is corporate or personal (账户类型).
-type ApplymentBankAccountType string
+// BankAccountType says whether a settlement account is corporate or personal (账户类型).
+type BankAccountType string
 
-// ApplymentBizStoreInfo A physical place of business (线下场所场景).
-type ApplymentBizStoreInfo struct {
-	// BizAddressCode The province/city code of the place (线下场所省市编码).
+// BizStoreInfo is a physical place of business (线下场所场景).
+type BizStoreInfo struct {
+	// BizAddressCode is the province/city code of the place (线下场所省市编码).
 	BizAddressCode string `json:"biz_address_code"`
 
-	// BizStoreAddress The place's address (线下场所地址).
+	// BizStoreAddress is the place's address (线下场所地址).
 	BizStoreAddress string `json:"biz_store_address"`
 
-	// BizStoreName The place's name (线下场所名称).
+	// BizStoreName is the place's name (线下场所名称).
 	BizStoreName string `json:"biz_store_name"`
 
-	// BizSubAppID The merchant app id used at the place (线下场所对应的商家AppID).
+	// BizSubAppID is the merchant app id used at the place (线下场所对应的商家AppID).
 	BizSubAppID string `json:"biz_sub_appid,omitempty,omitzero"`
 
-	// IndoorPic Media_ids of photos inside (线下场所内部照片).
+	// IndoorPic is media_ids of photos inside (线下场所内部照片).
 	IndoorPic []string `json:"indoor_pic"`
 
-	// StoreEntrancePic Media_ids of photos of the entrance (线下场所门头照片).
+	// StoreEntrancePic is media_ids of photos of the entrance (线下场所门头照片).
 	StoreEntrancePic []string `json:"store_entrance_pic"`
 }
 
-// ApplymentBusinessInfo How the merchant does business (经营资料).
-type ApplymentBusinessInfo struct {
-	// MerchantShortname The short name payers see on the payment page (商户简称).
+// BusinessInfo says how the merchant does business (经营资料).
+type BusinessInfo struct {
+	// MerchantShortname is the short name payers see on the payment page (商户简称).
 	MerchantShortname string `json:"merchant_shortname"`
 
-	// SalesInfo The scenes in which the merchant takes payments (经营场景).
-	SalesInfo ApplymentSalesInfo `json:"sales_info"`
+	// SalesInfo is the scenes in which the merchant takes payments (经营场景).
+	SalesInfo SalesInfo `json:"sales_info"`
 
-	// ServicePhone The customer service phone number (客服电话).
+	// ServicePhone is the customer service phone number (客服电话).
 	ServicePhone string `json:"service_phone"`
 }
 
-// ApplymentBusinessLicenseInfo The business licence of the entity (营业执照).
-type ApplymentBusinessLicenseInfo struct {
-	// LegalPerson The legal person or individual operator (个体户经营者/法人姓名).
+// BusinessLicenseInfo is the business licence of the entity (营业执照).
+type BusinessLicenseInfo struct {
+	// LegalPerson is the legal person or individual operator (个体户经营者/法人姓名).
 	LegalPerson string `json:"legal_person"`
 
-	// LicenseAddress The registered address (注册地址).
+	// LicenseAddress is the registered address (注册地址).
 	LicenseAddress string `json:"license_address,omitempty,omitzero"`
 
-	// LicenseCopy The media_id of a photo of the licence (营业执照照片).
+	// LicenseCopy is the media_id of a photo of the licence (营业执照照片).
 	LicenseCopy string `json:"license_copy"`
 
-	// LicenseNumber The registration number or unified social credit code (注册号/统一社会信用代码).
+	// LicenseNumber is the registration number or unified social credit code (注册号/统一社会信用代码).
 	LicenseNumber string `json:"license_number"`
 
-	// MerchantName The merchant name on the licence (商户名称).
+	// MerchantName is the merchant name on the licence (商户名称).
 	MerchantName string `json:"merchant_name"`
 
-	// PeriodBegin The first day the licence is valid (有效期限开始日期).
+	// PeriodBegin is the first day the licence is valid (有效期限开始日期).
 	PeriodBegin core.Date `json:"period_begin,omitempty,omitzero"`
 
-	// PeriodEnd The last day the licence is valid, YYYY-MM-DD or 长期 (有效期限结束日期).
+	// PeriodEnd is the last day the licence is valid, YYYY-MM-DD or 长期 (有效期限结束日期).
 	PeriodEnd string `json:"period_end,omitempty,omitzero"`
 }
 
-// ApplymentCertType The kind of registration certificate (登记证书类型).
-type ApplymentCertType string
+// CertType is the kind of registration certificate (登记证书类型).
+type CertType string
 
-// ApplymentCertificateInfo The registration certificate of an entity without a business licence (登记证书).
-type ApplymentCertificateInfo struct {
-	// CertCopy The media_id of a photo of the certificate (登记证书照片).
+// CertificateInfo is the registration certificate of an entity without a business licence (登记证书).
+type CertificateInfo struct {
+	// CertCopy is the media_id of a photo of the certificate (登记证书照片).
 	CertCopy string `json:"cert_copy"`
 
-	// CertNumber The certificate number (证书号).
+	// CertNumber is the certificate number (证书号).
 	CertNumber string `json:"cert_number"`
 
-	// CertType The kind of registration certificate (登记证书类型).
-	CertType ApplymentCertType `json:"cert_type"`
+	// CertType is the kind of registration certificate (登记证书类型).
+	CertType CertType `json:"cert_type"`
 
-	// CompanyAddress The registered address (注册地址).
+	// CompanyAddress is the registered address (注册地址).
 	CompanyAddress string `json:"company_address"`
 
-	// LegalPerson The legal person (法人姓名).
+	// LegalPerson is the legal person (法人姓名).
 	LegalPerson string `json:"legal_person"`
 
-	// MerchantName The merchant name on the certificate (商户名称).
+	// MerchantName is the merchant name on the certificate (商户名称).
 	MerchantName string `json:"merchant_name"`
 
-	// PeriodBegin The first day the certificate is valid (有效期限开始日期).
+	// PeriodBegin is the first day the certificate is valid (有效期限开始日期).
 	PeriodBegin core.Date `json:"period_begin"`
 
-	// PeriodEnd The last day the certificate is valid, YYYY-MM-DD or 长期 (有效期限结束日期).
+	// PeriodEnd is the last day the certificate is valid, YYYY-MM-DD or 长期 (有效期限结束日期).
 	PeriodEnd string `json:"period_end"`
 }
 
-// ApplymentContactInfo The super administrator who will manage the merchant account (超级管理员信息).
-type ApplymentContactInfo struct {
-	// BusinessAuthorizationLetter The media_id of the letter authorising a non-legal-person administrator (业务办理授权函).
+// ContactInfo is the super administrator who will manage the merchant account (超级管理员信息).
+type ContactInfo struct {
+	// BusinessAuthorizationLetter is the media_id of the letter authorising a non-legal-person administrator (业务办理授权函).
 	BusinessAuthorizationLetter string `json:"business_authorization_letter,omitempty,omitzero"`
 
-	// ContactEmail The administrator's email address, encrypted (联系邮箱).
+	// ContactEmail is the administrator's email address, encrypted (联系邮箱).
 	ContactEmail string `json:"contact_email"`
 
-	// ContactIDDocCopy The media_id of the front of the administrator's ID document (超级管理员证件正面照片).
+	// ContactIDDocCopy is the media_id of the front of the administrator's ID document (超级管理员证件正面照片).
 	ContactIDDocCopy string `json:"contact_id_doc_copy,omitempty,omitzero"`
 
-	// ContactIDDocCopyBack The media_id of the back of the administrator's ID document (超级管理员证件反面照片).
+	// ContactIDDocCopyBack is the media_id of the back of the administrator's ID document (超级管理员证件反面照片).
 	ContactIDDocCopyBack string `json:"contact_id_doc_copy_back,omitempty,omitzero"`
 
-	// ContactIDDocType The kind of an identity document (证件类型).
-	ContactIDDocType ApplymentIDDocType `json:"contact_id_doc_type,omitempty,omitzero"`
+	// ContactIDDocType is the kind of an identity document (证件类型).
+	ContactIDDocType IDDocType `json:"contact_id_doc_type,omitempty,omitzero"`
 
-	// ContactIDNumber The administrator's ID document number, encrypted (超级管理员身份证件号码).
+	// ContactIDNumber is the administrator's ID document number, encrypted (超级管理员身份证件号码).
 	ContactIDNumber string `json:"contact_id_number,omitempty,omitzero"`
 
-	// ContactName The administrator's name, encrypted (超级管理员姓名).
+	// ContactName is the administrator's name, encrypted (超级管理员姓名).
 	ContactName string `json:"contact_name"`
 
-	// ContactPeriodBegin The first day the administrator's ID document is valid, YYYY-MM-DD (超级管理员证件有效期开始时间).
+	// ContactPeriodBegin is the first day the administrator's ID document is valid, YYYY-MM-DD (超级管理员证件有效期开始时间).
 	ContactPeriodBegin string `json:"contact_period_begin,omitempty,omitzero"`
 
-	// ContactPeriodEnd The last day the administrator's ID document is valid, YYYY-MM-DD or 长期 (超级管理员证件有效期结束时间).
+	// ContactPeriodEnd is the last day the administrator's ID document is valid, YYYY-MM-DD or 长期 (超级管理员证件有效期结束时间).
 	ContactPeriodEnd string `json:"contact_period_end,omitempty,omitzero"`
 
-	// ContactType Whether a person is the legal person or an appointed manager (超级管理员类型).
-	ContactType ApplymentContactType `json:"contact_type"`
+	// ContactType says whether a person is the legal person or an appointed manager (超级管理员类型).
+	ContactType ContactType `json:"contact_type"`
 
-	// MobilePhone The administrator's mobile number, encrypted (联系手机).
+	// MobilePhone is the administrator's mobile number, encrypted (联系手机).
 	MobilePhone string `json:"mobile_phone"`
 
-	// OpenID The administrator's openid, encrypted (超级管理员微信openid).
+	// OpenID is the administrator's openid, encrypted (超级管理员微信openid).
 	OpenID string `json:"openid,omitempty,omitzero"`
 }
 
-// ApplymentContactType Whether a person is the legal person or an appointed manager (超级管理员类型).
-type ApplymentContactType string
+// ContactType says whether a person is the legal person or an appointed manager (超级管理员类型).
+type ContactType string
 
-// ApplymentFinanceInstitutionInfo The licence of a financial institution (金融机构许可证信息).
-type ApplymentFinanceInstitutionInfo struct {
-	// FinanceLicensePics Media_ids of photos of the licence (金融机构许可证图片).
+// FinanceInstitutionInfo is the licence of a financial institution (金融机构许可证信息).
+type FinanceInstitutionInfo struct {
+	// FinanceLicensePics is media_ids of photos of the licence (金融机构许可证图片).
 	FinanceLicensePics []string `json:"finance_license_pics,omitempty,omitzero"`
 
-	// FinanceType The kind of financial institution (金融机构类型).
-	FinanceType ApplymentFinanceType `json:"finance_type,omitempty,omitzero"`
+	// FinanceType is the kind of financial institution (金融机构类型).
+	FinanceType FinanceType `json:"finance_type,omitempty,omitzero"`
 }
 
-// ApplymentFinanceType The kind of financial institution (金融机构类型).
-type ApplymentFinanceType string
+// FinanceType is the kind of financial institution (金融机构类型).
+type FinanceType string
 
-// ApplymentIDCardInfo A mainland resident identity card (经营者/法人身份证信息).
-type ApplymentIDCardInfo struct {
-	// CardPeriodBegin The first day the card is valid (身份证有效期开始时间).
+// IDCardInfo is a mainland resident identity card (经营者/法人身份证信息).
+type IDCardInfo struct {
+	// CardPeriodBegin is the first day the card is valid (身份证有效期开始时间).
 	CardPeriodBegin core.Date `json:"card_period_begin"`
 
-	// CardPeriodEnd The last day the card is valid, YYYY-MM-DD or 长期 (身份证有效期结束时间).
+	// CardPeriodEnd is the last day the card is valid, YYYY-MM-DD or 长期 (身份证有效期结束时间).
 	CardPeriodEnd string `json:"card_period_end"`
 
-	// IDCardAddress The address on the card, encrypted (身份证居住地址).
+	// IDCardAddress is the address on the card, encrypted (身份证居住地址).
 	IDCardAddress string `json:"id_card_address,omitempty,omitzero"`
 
-	// IDCardCopy The media_id of the portrait side (身份证人像面照片).
+	// IDCardCopy is the media_id of the portrait side (身份证人像面照片).
 	IDCardCopy string `json:"id_card_copy"`
 
-	// IDCardName The name on the card, encrypted (身份证姓名).
+	// IDCardName is the name on the card, encrypted (身份证姓名).
 	IDCardName string `json:"id_card_name"`
 
-	// IDCardNational The media_id of the national-emblem side (身份证国徽面照片).
+	// IDCardNational is the media_id of the national-emblem side (身份证国徽面照片).
 	IDCardNational string `json:"id_card_national"`
 
-	// IDCardNumber The card number, encrypted (身份证号码).
+	// IDCardNumber is the card number, encrypted (身份证号码).
 	IDCardNumber string `json:"id_card_number"`
 }
 
-// ApplymentIDDocInfo An identity document other than a mainland identity card (经营者/法人其他类型证件信息).
-type ApplymentIDDocInfo struct {
-	// DocPeriodBegin The first day the document is valid (证件有效期开始时间).
+// IDDocInfo is an identity document other than a mainland identity card (经营者/法人其他类型证件信息).
+type IDDocInfo struct {
+	// DocPeriodBegin is the first day the document is valid (证件有效期开始时间).
 	DocPeriodBegin core.Date `json:"doc_period_begin"`
 
-	// DocPeriodEnd The last day the document is valid, YYYY-MM-DD or 长期 (证件有效期结束时间).
+	// DocPeriodEnd is the last day the document is valid, YYYY-MM-DD or 长期 (证件有效期结束时间).
 	DocPeriodEnd string `json:"doc_period_end"`
 
-	// IDDocAddress The address on the document, encrypted (证件居住地址).
+	// IDDocAddress is the address on the document, encrypted (证件居住地址).
 	IDDocAddress string `json:"id_doc_address,omitempty,omitzero"`
 
-	// IDDocCopy The media_id of the front of the document (证件正面照片).
+	// IDDocCopy is the media_id of the front of the document (证件正面照片).
 	IDDocCopy string `json:"id_doc_copy"`
 
-	// IDDocCopyBack The media_id of the back of the document (证件反面照片).
+	// IDDocCopyBack is the media_id of the back of the document (证件反面照片).
 	IDDocCopyBack string `json:"id_doc_copy_back,omitempty,omitzero"`
 
-	// IDDocName The name on the document, encrypted (证件姓名).
+	// IDDocName is the name on the document, encrypted (证件姓名).
 	IDDocName string `json:"id_doc_name"`
 
-	// IDDocNumber The document number, encrypted (证件号码).
+	// IDDocNumber is the document number, encrypted (证件号码).
 	IDDocNumber string `json:"id_doc_number"`
 }
 
-// ApplymentIDDocType The kind of an identity document (证件类型).
-type ApplymentIDDocType string
+// IDDocType is the kind of an identity document (证件类型).
+type IDDocType string
 
-// ApplymentIdentityInfo The identity document of the operator or legal person (经营者/法人身份证件).
-type ApplymentIdentityInfo struct {
-	// AuthorizeLetterCopy The media_id of the legal representative's statement letter (法定代表人说明函).
+// IdentityInfo is the identity document of the operator or legal person (经营者/法人身份证件).
+type IdentityInfo struct {
+	// AuthorizeLetterCopy is the media_id of the legal representative's statement letter (法定代表人说明函).
 	AuthorizeLetterCopy string `json:"authorize_letter_copy,omitempty,omitzero"`
 
-	// IDCardInfo A mainland resident identity card (经营者/法人身份证信息).
-	IDCardInfo ApplymentIDCardInfo `json:"id_card_info,omitempty,omitzero"`
+	// IDCardInfo is a mainland resident identity card (经营者/法人身份证信息).
+	IDCardInfo IDCardInfo `json:"id_card_info,omitempty,omitzero"`
 
-	// IDDocInfo An identity document other than a mainland identity card (经营者/法人其他类型证件信息).
-	IDDocInfo ApplymentIDDocInfo `json:"id_doc_info,omitempty,omitzero"`
+	// IDDocInfo is an identity document other than a mainland identity card (经营者/法人其他类型证件信息).
+	IDDocInfo IDDocInfo `json:"id_doc_info,omitempty,omitzero"`
 
-	// IDDocType The kind of an identity document (证件类型).
-	IDDocType ApplymentIDDocType `json:"id_doc_type"`
+	// IDDocType is the kind of an identity document (证件类型).
+	IDDocType IDDocType `json:"id_doc_type"`
 
-	// IDHolderType Whether a person is the legal person or an appointed manager (超级管理员类型).
-	IDHolderType ApplymentContactType `json:"id_holder_type,omitempty,omitzero"`
+	// IDHolderType says whether a person is the legal person or an appointed manager (超级管理员类型).
+	IDHolderType ContactType `json:"id_holder_type,omitempty,omitzero"`
 
-	// Owner Whether the operator or legal person is also the beneficial owner (经营者/法人是否为受益人).
-	Owner bool `json:"owner,omitempty,omitzero"`
+	// Owner says whether the operator or legal person is also the beneficial owner (经营者/法人是否为受益人).
+	Owner *bool `json:"owner,omitempty"`
 }
 
-// ApplymentMPInfo Payments in an official account (公众号场景).
-type ApplymentMPInfo struct {
-	// MpAppID The service provider's official account app id (服务商公众号AppID).
+// MPInfo is payments in an official account (公众号场景).
+type MPInfo struct {
+	// MpAppID is the service provider's official account app id (服务商公众号AppID).
 	MpAppID string `json:"mp_appid,omitempty,omitzero"`
 
-	// MpPics Media_ids of screenshots of the official account (公众号页面截图).
+	// MpPics is media_ids of screenshots of the official account (公众号页面截图).
 	MpPics []string `json:"mp_pics,omitempty,omitzero"`
 
-	// MpSubAppID The merchant's official account app id (商家公众号AppID).
+	// MpSubAppID is the merchant's official account app id (商家公众号AppID).
 	MpSubAppID string `json:"mp_sub_appid,omitempty,omitzero"`
 }
 
-// ApplymentMicroBizInfo Proof of business of a small merchant without a licence (小微辅助证明材料).
-type ApplymentMicroBizInfo struct {
-	// MicroBizType How a small merchant does business (小微经营类型).
-	MicroBizType ApplymentMicroBizType `json:"micro_biz_type"`
+// MicroBizInfo is proof of business of a small merchant without a licence (小微辅助证明材料).
+type MicroBizInfo struct {
+	// MicroBizType says how a small merchant does business (小微经营类型).
+	MicroBizType MicroBizType `json:"micro_biz_type"`
 
-	// MicroMobileInfo A small merchant that trades on the move or offers local services (流动经营/便民服务).
-	MicroMobileInfo ApplymentMicroMobileInfo `json:"micro_mobile_info,omitempty,omitzero"`
+	// MicroMobileInfo is a small merchant that trades on the move or offers local services (流动经营/便民服务).
+	MicroMobileInfo MicroMobileInfo `json:"micro_mobile_info,omitempty,omitzero"`
 
-	// MicroOnlineInfo A small merchant that sells online (线上商品/服务交易).
-	MicroOnlineInfo ApplymentMicroOnlineInfo `json:"micro_online_info,omitempty,omitzero"`
+	// MicroOnlineInfo is a small merchant that sells online (线上商品/服务交易).
+	MicroOnlineInfo MicroOnlineInfo `json:"micro_online_info,omitempty,omitzero"`
 
-	// MicroStoreInfo A small merchant's fixed shop (门店场所).
-	MicroStoreInfo ApplymentMicroStoreInfo `json:"micro_store_info,omitempty,omitzero"`
+	// MicroStoreInfo is a small merchant's fixed shop (门店场所).
+	MicroStoreInfo MicroStoreInfo `json:"micro_store_info,omitempty,omitzero"`
 }
 
-// ApplymentMicroBizType How a small merchant does business (小微经营类型).
-type ApplymentMicroBizType string
+// MicroBizType says how a small merchant does business (小微经营类型).
+type MicroBizType string
 
-// ApplymentMicroMobileInfo A small merchant that trades on the move or offers local services (流动经营/便民服务).
-type ApplymentMicroMobileInfo struct {
-	// MicroMobileAddress Where it trades, without province and city (经营/服务所在地).
+// MicroMobileInfo is a small merchant that trades on the move or offers local services (流动经营/便民服务).
+type MicroMobileInfo struct {
+	// MicroMobileAddress says where it trades, without province and city (经营/服务所在地).
 	MicroMobileAddress string `json:"micro_mobile_address"`
 
-	// MicroMobileCity The province/city code where it trades (经营/服务所在地省市).
+	// MicroMobileCity is the province/city code where it trades (经营/服务所在地省市).
 	MicroMobileCity string `json:"micro_mobile_city"`
 
-	// MicroMobileName The business or service name (经营/服务名称).
+	// MicroMobileName is the business or service name (经营/服务名称).
 	MicroMobileName string `json:"micro_mobile_name"`
 
-	// MicroMobilePics Media_ids of photos of the business at work (经营/服务现场照片).
+	// MicroMobilePics is media_ids of photos of the business at work (经营/服务现场照片).
 	MicroMobilePics []string `json:"micro_mobile_pics"`
 }
 
-// ApplymentMicroOnlineInfo A small merchant that sells online (线上商品/服务交易).
-type ApplymentMicroOnlineInfo struct {
-	// MicroEcName The e-commerce platform the shop is on (电商平台名称).
+// MicroOnlineInfo is a small merchant that sells online (线上商品/服务交易).
+type MicroOnlineInfo struct {
+	// MicroEcName is the e-commerce platform the shop is on (电商平台名称).
 	MicroEcName string `json:"micro_ec_name"`
 
-	// MicroLink The shop's web address (店铺链接).
+	// MicroLink is the shop's web address (店铺链接).
 	MicroLink string `json:"micro_link,omitempty,omitzero"`
 
-	// MicroOnlineStore The online shop name (线上店铺名称).
+	// MicroOnlineStore is the online shop name (线上店铺名称).
 	MicroOnlineStore string `json:"micro_online_store"`
 
-	// MicroQrcode The media_id of the shop's QR code (店铺二维码).
+	// MicroQrcode is the media_id of the shop's QR code (店铺二维码).
 	MicroQrcode string `json:"micro_qrcode,omitempty,omitzero"`
 }
 
-// ApplymentMicroStoreInfo A small merchant's fixed shop (门店场所).
-type ApplymentMicroStoreInfo struct {
-	// MicroAddress The shop address (门店地址).
+// MicroStoreInfo is a small merchant's fixed shop (门店场所).
+type MicroStoreInfo struct {
+	// MicroAddress is the shop address (门店地址).
 	MicroAddress string `json:"micro_address"`
 
-	// MicroAddressCode The province/city code of the shop (门店省市编码).
+	// MicroAddressCode is the province/city code of the shop (门店省市编码).
 	MicroAddressCode string `json:"micro_address_code"`
 
-	// MicroIndoorCopy The media_id of a photo inside the shop (店内环境照片).
+	// MicroIndoorCopy is the media_id of a photo inside the shop (店内环境照片).
 	MicroIndoorCopy string `json:"micro_indoor_copy"`
 
-	// MicroName The shop name (门店名称).
+	// MicroName is the shop name (门店名称).
 	MicroName string `json:"micro_name"`
 
-	// StoreEntrancePic The media_id of a photo of the shop front (门店门头照片).
+	// StoreEntrancePic is the media_id of a photo of the shop front (门店门头照片).
 	StoreEntrancePic string `json:"store_entrance_pic"`
 
-	// StoreLatitude The shop's latitude (门店纬度).
+	// StoreLatitude is the shop's latitude (门店纬度).
 	StoreLatitude string `json:"store_latitude,omitempty,omitzero"`
 
-	// StoreLongitude The shop's longitude (门店经度).
+	// StoreLongitude is the shop's longitude (门店经度).
 	StoreLongitude string `json:"store_longitude,omitempty,omitzero"`
 }
 
-// ApplymentMiniProgramInfo Payments in a mini program (小程序场景).
-type ApplymentMiniProgramInfo struct {
-	// MiniProgramAppID The service provider's mini program app id (服务商小程序AppID).
+// MiniProgramInfo is payments in a mini program (小程序场景).
+type MiniProgramInfo struct {
+	// MiniProgramAppID is the service provider's mini program app id (服务商小程序AppID).
 	MiniProgramAppID string `json:"mini_program_appid,omitempty,omitzero"`
 
-	// MiniProgramPics Media_ids of screenshots of the mini program (小程序截图).
+	// MiniProgramPics is media_ids of screenshots of the mini program (小程序截图).
 	MiniProgramPics []string `json:"mini_program_pics,omitempty,omitzero"`
 
-	// MiniProgramSubAppID The merchant's mini program app id (商家小程序AppID).
+	// MiniProgramSubAppID is the merchant's mini program app id (商家小程序AppID).
 	MiniProgramSubAppID string `json:"mini_program_sub_appid,omitempty,omitzero"`
 }
 
-// ApplymentOrganizationInfo The organisation code certificate, for entities that still have one (组织机构代码证信息).
-type ApplymentOrganizationInfo struct {
-	// OrgPeriodBegin The first day the certificate is valid (组织机构代码证有效期开始日期).
+// ModifySettlementAccountRequest is the new settlement account of a sub-merchant (修改结算账户).
+type ModifySettlementAccountRequest struct {
+	// AccountBank is the bank, as ListPersonalBanks or ListCorporateBanks name it (开户银行).
+	AccountBank string `json:"account_bank"`
+
+	// AccountName is the account holder's name, encrypted (开户名称).
+	AccountName string `json:"account_name,omitempty,omitzero"`
+
+	// AccountNumber is the account number, encrypted (银行账号).
+	AccountNumber string `json:"account_number"`
+
+	// AccountType says whether a settlement account is a business or a private account (账户类型).
+	AccountType SettlementAccountType `json:"account_type"`
+
+	// BankAddressCode is the province/city code of the branch (开户银行省市编码).
+	BankAddressCode string `json:"bank_address_code"`
+
+	// BankBranchID is the branch's interbank number (开户银行联行号).
+	BankBranchID string `json:"bank_branch_id,omitempty,omitzero"`
+
+	// BankName is the full branch name, for banks that need one (开户银行全称（含支行）).
+	BankName string `json:"bank_name,omitempty,omitzero"`
+
+	// ModifyMode says how a settlement account change is processed; asynchronously, with a request number to query (修改模式).
+	ModifyMode SettlementAccountModifyMode `json:"modify_mode,omitempty,omitzero"`
+}
+
+// OrganizationInfo is the organisation code certificate, for entities that still have one (组织机构代码证信息).
+type OrganizationInfo struct {
+	// OrgPeriodBegin is the first day the certificate is valid (组织机构代码证有效期开始日期).
 	OrgPeriodBegin core.Date `json:"org_period_begin"`
 
-	// OrgPeriodEnd The last day the certificate is valid, YYYY-MM-DD or 长期 (组织机构代码证有效期结束日期).
+	// OrgPeriodEnd is the last day the certificate is valid, YYYY-MM-DD or 长期 (组织机构代码证有效期结束日期).
 	OrgPeriodEnd string `json:"org_period_end"`
 
-	// OrganizationCode The organisation code (组织机构代码).
+	// OrganizationCode is the organisation code (组织机构代码).
 	OrganizationCode string `json:"organization_code"`
 
-	// OrganizationCopy The media_id of a photo of the certificate (组织机构代码证照片).
+	// OrganizationCopy is the media_id of a photo of the certificate (组织机构代码证照片).
 	OrganizationCopy string `json:"organization_copy"`
 }
 
-// ApplymentReceipt The WeChat Pay number given to a submitted application.
-type ApplymentReceipt struct {
-	// ApplymentID The WeChat Pay application number (微信支付申请单号).
+// QuerySettlementAccountModificationParams is the query and header parameters of QuerySettlementAccountModification.
+type QuerySettlementAccountModificationParams struct {
+	// AccountNumberRule says how to mask the account number in the answer (银行账号展示规则).
+	AccountNumberRule SettlementAccountNumberRule `json:"account_number_rule,omitempty,omitzero"`
+}
+
+// QuerySubjectParams is the query and header parameters of QuerySubject.
+type QuerySubjectParams struct {
+	// ApplymentID is the WeChat Pay application number (申请单编号).
+	ApplymentID int64 `json:"applyment_id,omitempty,omitzero"`
+
+	// BusinessCode is the service provider's number of the application (业务申请编号).
+	BusinessCode string `json:"business_code,omitempty,omitzero"`
+}
+
+// Receipt is the WeChat Pay number given to a submitted application.
+type Receipt struct {
+	// ApplymentID is the WeChat Pay application number (微信支付申请单号).
 	//
 	// Example: 2000002124775691
 	ApplymentID int64 `json:"applyment_id"`
 }
 
-// ApplymentSalesInfo The scenes in which the merchant takes payments (经营场景).
-type ApplymentSalesInfo struct {
-	// AppInfo Payments in a mobile app (App场景).
-	AppInfo ApplymentAppInfo `json:"app_info,omitempty,omitzero"`
+// SalesInfo is the scenes in which the merchant takes payments (经营场景).
+type SalesInfo struct {
+	// AppInfo is payments in a mobile app (App场景).
+	AppInfo AppInfo `json:"app_info,omitempty,omitzero"`
 
-	// BizStoreInfo A physical place of business (线下场所场景).
-	BizStoreInfo ApplymentBizStoreInfo `json:"biz_store_info,omitempty,omitzero"`
+	// BizStoreInfo is a physical place of business (线下场所场景).
+	BizStoreInfo BizStoreInfo `json:"biz_store_info,omitempty,omitzero"`
 
-	// MiniProgramInfo Payments in a mini program (小程序场景).
-	MiniProgramInfo ApplymentMiniProgramInfo `json:"mini_program_info,omitempty,omitzero"`
+	// MiniProgramInfo is payments in a mini program (小程序场景).
+	MiniProgramInfo MiniProgramInfo `json:"mini_program_info,omitempty,omitzero"`
 
-	// MpInfo Payments in an official account (公众号场景).
-	MpInfo ApplymentMPInfo `json:"mp_info,omitempty,omitzero"`
+	// MpInfo is payments in an official account (公众号场景).
+	MpInfo MPInfo `json:"mp_info,omitempty,omitzero"`
 
-	// SalesScenesType The scenes used (经营场景类型).
-	SalesScenesType []ApplymentSalesScene `json:"sales_scenes_type"`
+	// SalesScenesType is the scenes used (经营场景类型).
+	SalesScenesType []SalesScene `json:"sales_scenes_type"`
 
-	// WebInfo Payments on a website (互联网网站场景).
-	WebInfo ApplymentWebInfo `json:"web_info,omitempty,omitzero"`
+	// WebInfo is payments on a website (互联网网站场景).
+	WebInfo WebInfo `json:"web_info,omitempty,omitzero"`
 
-	// WeworkInfo Payments in WeCom (企业微信场景).
-	WeworkInfo ApplymentWeWorkInfo `json:"wework_info,omitempty,omitzero"`
+	// WeworkInfo is payments in WeCom (企业微信场景).
+	WeworkInfo WeWorkInfo `json:"wework_info,omitempty,omitzero"`
 }
 
-// ApplymentSalesScene A scene in which the merchant takes payments (经营场景类型).
-type ApplymentSalesScene string
+// SalesScene is a scene in which the merchant takes payments (经营场景类型).
+type SalesScene string
 
-// ApplymentSettlementInfo The settlement rule and fee activity the merchant applies for (结算规则).
-type ApplymentSettlementInfo struct {
-	// ActivitiesAdditions Media_ids of material supporting the activity (优惠费率活动补充材料).
-	ActivitiesAdditions []string `json:"activities_additions,omitempty,omitzero"`
-
-	// ActivitiesID The discounted-rate activity id (优惠费率活动ID).
-	ActivitiesID string `json:"activities_id,omitempty,omitzero"`
-
-	// ActivitiesRate The discounted rate (优惠费率活动值).
-	ActivitiesRate string `json:"activities_rate,omitempty,omitzero"`
-
-	// CreditActivitiesRate The discounted rate for credit cards (信用卡活动费率值).
-	CreditActivitiesRate string `json:"credit_activities_rate,omitempty,omitzero"`
-
-	// DebitActivitiesRate The discounted rate for non-credit cards (非信用卡活动费率值).
-	DebitActivitiesRate string `json:"debit_activities_rate,omitempty,omitzero"`
-
-	// QualificationType The industry the merchant belongs to (所属行业).
-	QualificationType string `json:"qualification_type,omitempty,omitzero"`
-
-	// Qualifications Media_ids of the special qualifications the industry needs (特殊资质图片).
-	Qualifications []string `json:"qualifications,omitempty,omitzero"`
-
-	// SettlementID The settlement rule id (入驻结算规则ID).
-	SettlementID string `json:"settlement_id,omitempty,omitzero"`
-}
-
-// ApplymentState Where an application stands (申请单状态).
-type ApplymentState string
-
-// ApplymentSubjectInfo The legal entity that applies (主体资料).
-type ApplymentSubjectInfo struct {
-	// BusinessLicenseInfo The business licence of the entity (营业执照).
-	BusinessLicenseInfo ApplymentBusinessLicenseInfo `json:"business_license_info"`
-
-	// CertificateInfo The registration certificate of an entity without a business licence (登记证书).
-	CertificateInfo ApplymentCertificateInfo `json:"certificate_info"`
-
-	// CertificateLetterCopy The media_id of the proof letter of a public institution (单位证明函照片).
-	CertificateLetterCopy string `json:"certificate_letter_copy,omitempty,omitzero"`
-
-	// FinanceInstitution Whether the entity is a financial institution (是否是金融机构).
-	FinanceInstitution bool `json:"finance_institution,omitempty,omitzero"`
-
-	// FinanceInstitutionInfo The licence of a financial institution (金融机构许可证信息).
-	FinanceInstitutionInfo ApplymentFinanceInstitutionInfo `json:"finance_institution_info,omitempty,omitzero"`
-
-	// IdentityInfo The identity document of the operator or legal person (经营者/法人身份证件).
-	IdentityInfo ApplymentIdentityInfo `json:"identity_info"`
-
-	// MicroBizInfo Proof of business of a small merchant without a licence (小微辅助证明材料).
-	MicroBizInfo ApplymentMicroBizInfo `json:"micro_biz_info,omitempty,omitzero"`
-
-	// OrganizationInfo The organisation code certificate, for entities that still have one (组织机构代码证信息).
-	OrganizationInfo ApplymentOrganizationInfo `json:"organization_info,omitempty,omitzero"`
-
-	// SubjectType The kind of legal entity (主体类型).
-	SubjectType ApplymentSubjectType `json:"subject_type"`
-
-	// UboInfoList The ultimate beneficial owners (最终受益人信息列表).
-	UboInfoList []ApplymentUBOInfo `json:"ubo_info_list,omitempty,omitzero"`
-}
-
-// ApplymentSubjectType The kind of legal entity (主体类型).
-type ApplymentSubjectType string
-
-// ApplymentUBOInfo An ultimate beneficial owner and their identity document (最终受益人信息).
-type ApplymentUBOInfo struct {
-	// UboIDDocAddress The address on the document, encrypted (证件居住地址).
-	UboIDDocAddress string `json:"ubo_id_doc_address"`
-
-	// UboIDDocCopy The media_id of the front or portrait side of the document (证件正面照片).
-	UboIDDocCopy string `json:"ubo_id_doc_copy"`
-
-	// UboIDDocCopyBack The media_id of the back or national-emblem side of the document (证件反面照片).
-	UboIDDocCopyBack string `json:"ubo_id_doc_copy_back"`
-
-	// UboIDDocName The beneficial owner's name, encrypted (受益人姓名).
-	UboIDDocName string `json:"ubo_id_doc_name"`
-
-	// UboIDDocNumber The document number, encrypted (证件号码).
-	UboIDDocNumber string `json:"ubo_id_doc_number"`
-
-	// UboIDDocType The kind of an identity document (证件类型).
-	UboIDDocType ApplymentIDDocType `json:"ubo_id_doc_type"`
-
-	// UboPeriodBegin The first day the document is valid (证件有效期开始时间).
-	UboPeriodBegin core.Date `json:"ubo_period_begin"`
-
-	// UboPeriodEnd The last day the document is valid, YYYY-MM-DD or 长期 (证件有效期结束时间).
-	UboPeriodEnd string `json:"ubo_period_end"`
-}
-
-// ApplymentWeWorkInfo Payments in WeCom (企业微信场景).
-type ApplymentWeWorkInfo struct {
-	// SubCorpID The merchant's WeCom corp id (商家企业微信CorpID).
-	SubCorpID string `json:"sub_corp_id,omitempty,omitzero"`
-
-	// WeworkPics Media_ids of screenshots of WeCom (企业微信页面截图).
-	WeworkPics []string `json:"wework_pics,omitempty,omitzero"`
-}
-
-// ApplymentWebInfo Payments on a website (互联网网站场景).
-type ApplymentWebInfo struct {
-	// Domain The website domain (互联网网站域名).
-	Domain string `json:"domain,omitempty,omitzero"`
-
-	// WebAppID The merchant app id used by the website (互联网网站对应的商家AppID).
-	WebAppID string `json:"web_appid,omitempty,omitzero"`
-
-	// WebAuthorisation The media_id of the website authorisation letter (网站授权函).
-	WebAuthorisation string `json:"web_authorisation,omitempty,omitzero"`
-}
-
-// ModifySettlementAccountRequest The new settlement account of a sub-merchant (修改结算账户).
-type ModifySettlementAccountRequest struct {
-	// AccountBank The bank, as ListPersonalBanks or ListCorporateBanks name it (开户银行).
-	AccountBank string `json:"account_bank"`
-
-	// AccountName The account holder's name, encrypted (开户名称).
-	AccountName string `json:"account_name,omitempty,omitzero"`
-
-	// AccountNumber The account number, encrypted (银行账号).
-	AccountNumber string `json:"account_number"`
-
-	// AccountType Whether a settlement account is a business or a private account (账户类型).
-	AccountType SettlementAccountType `json:"account_type"`
-
-	// BankAddressCode The province/city code of the branch (开户银行省市编码).
-	BankAddressCode string `json:"bank_address_code"`
-
-	// BankBranchID The branch's interbank number (开户银行联行号).
-	BankBranchID string `json:"bank_branch_id,omitempty,omitzero"`
-
-	// BankName The full branch name, for banks that need one (开户银行全称（含支行）).
-	BankName string `json:"bank_name,omitempty,omitzero"`
-
-	// ModifyMode How a settlement account change is processed; asynchronously, with a request number to query (修改模式).
-	ModifyMode SettlementAccountModifyMode `json:"modify_mode,omitempty,omitzero"`
-}
-
-// SettlementAccount A sub-merchant's settlement account, with the number masked (结算账户).
+// SettlementAccount is a sub-merchant's settlement account, with the number masked (结算账户).
 type SettlementAccount struct {
-	// AccountBank The bank (开户银行).
+	// AccountBank is the bank (开户银行).
 	AccountBank string `json:"account_bank"`
 
-	// AccountNumber The account number, masked (银行账号).
+	// AccountNumber is the account number, masked (银行账号).
 	AccountNumber string `json:"account_number"`
 
-	// AccountType Whether a settlement account is a business or a private account (账户类型).
+	// AccountType says whether a settlement account is a business or a private account (账户类型).
 	AccountType SettlementAccountType `json:"account_type"`
 
-	// BankBranchID The branch's interbank number (开户银行联行号).
+	// BankBranchID is the branch's interbank number (开户银行联行号).
 	BankBranchID string `json:"bank_branch_id,omitempty,omitzero"`
 
-	// BankName The full branch name (开户银行全称（含支行）).
+	// BankName is the full branch name (开户银行全称（含支行）).
 	BankName string `json:"bank_name,omitempty,omitzero"`
 
-	// VerifyFailReason Why verification failed (验证失败原因).
+	// VerifyFailReason says why verification failed (验证失败原因).
 	VerifyFailReason string `json:"verify_fail_reason,omitempty,omitzero"`
 
-	// VerifyResult Whether the settlement account passed verification (验证结果).
+	// VerifyResult says whether the settlement account passed verification (验证结果).
 	VerifyResult SettlementAccountVerifyResult `json:"verify_result"`
 }
 
-// SettlementAccountAuditResult How the review of a settlement account change stands (审核状态).
+// SettlementAccountAuditResult says how the review of a settlement account change stands (审核状态).
 type SettlementAccountAuditResult string
 
-// SettlementAccountModification A settlement account change request and its review (结算账户修改申请).
+// SettlementAccountModification is a settlement account change request and its review (结算账户修改申请).
 type SettlementAccountModification struct {
-	// AccountBank The bank (开户银行).
+	// AccountBank is the bank (开户银行).
 	AccountBank string `json:"account_bank"`
 
-	// AccountName The account holder's name, masked (开户名称).
+	// AccountName is the account holder's name, masked (开户名称).
 	AccountName string `json:"account_name"`
 
-	// AccountNumber The account number, masked (银行账号).
+	// AccountNumber is the account number, masked (银行账号).
 	AccountNumber string `json:"account_number"`
 
-	// AccountType Whether a settlement account is a business or a private account (账户类型).
+	// AccountType says whether a settlement account is a business or a private account (账户类型).
 	AccountType SettlementAccountType `json:"account_type"`
 
-	// BankBranchID The branch's interbank number (开户银行联行号).
+	// BankBranchID is the branch's interbank number (开户银行联行号).
 	BankBranchID string `json:"bank_branch_id,omitempty,omitzero"`
 
-	// BankName The full branch name (开户银行全称（含支行）).
+	// BankName is the full branch name (开户银行全称（含支行）).
 	BankName string `json:"bank_name,omitempty,omitzero"`
 
-	// VerifyFailReason Why the change was rejected (审核驳回原因).
+	// VerifyFailReason says why the change was rejected (审核驳回原因).
 	VerifyFailReason string `json:"verify_fail_reason,omitempty,omitzero"`
 
-	// VerifyFinishTime When the review result last changed (审核结果更新时间).
+	// VerifyFinishTime says when the review result last changed (审核结果更新时间).
 	VerifyFinishTime core.Time `json:"verify_finish_time,omitempty,omitzero"`
 
-	// VerifyResult How the review of a settlement account change stands (审核状态).
+	// VerifyResult says how the review of a settlement account change stands (审核状态).
 	VerifyResult SettlementAccountAuditResult `json:"verify_result"`
 }
 
-// SettlementAccountModificationReceipt The number of an accepted settlement account change request.
+// SettlementAccountModificationReceipt is the number of an accepted settlement account change request.
 type SettlementAccountModificationReceipt struct {
-	// ApplicationNo The change request number (修改结算账户申请单号).
+	// ApplicationNo is the change request number (修改结算账户申请单号).
 	ApplicationNo string `json:"application_no"`
 }
 
-// SettlementAccountModifyMode How a settlement account change is processed; asynchronously, with a request number to query (修改模式).
+// SettlementAccountModifyMode says how a settlement account change is processed; asynchronously, with a request number to query (修改模式).
 type SettlementAccountModifyMode string
 
-// SettlementAccountNumberRule How the account number is masked in an answer (银行账号展示规则).
+// SettlementAccountNumberRule says how the account number is masked in an answer (银行账号展示规则).
 type SettlementAccountNumberRule string
 
-// SettlementAccountType Whether a settlement account is a business or a private account (账户类型).
+// SettlementAccountType says whether a settlement account is a business or a private account (账户类型).
 type SettlementAccountType string
 
-// SettlementAccountVerifyResult Whether the settlement account passed verification (验证结果).
+// SettlementAccountVerifyResult says whether the settlement account passed verification (验证结果).
 type SettlementAccountVerifyResult string
 
-// SubjectAdditionInfo Further data for the confirmation (补充材料).
+// SettlementInfo is the settlement rule and fee activity the merchant applies for (结算规则).
+type SettlementInfo struct {
+	// ActivitiesAdditions is media_ids of material supporting the activity (优惠费率活动补充材料).
+	ActivitiesAdditions []string `json:"activities_additions,omitempty,omitzero"`
+
+	// ActivitiesID is the discounted-rate activity id (优惠费率活动ID).
+	ActivitiesID string `json:"activities_id,omitempty,omitzero"`
+
+	// ActivitiesRate is the discounted rate (优惠费率活动值).
+	ActivitiesRate string `json:"activities_rate,omitempty,omitzero"`
+
+	// CreditActivitiesRate is the discounted rate for credit cards (信用卡活动费率值).
+	CreditActivitiesRate string `json:"credit_activities_rate,omitempty,omitzero"`
+
+	// DebitActivitiesRate is the discounted rate for non-credit cards (非信用卡活动费率值).
+	DebitActivitiesRate string `json:"debit_activities_rate,omitempty,omitzero"`
+
+	// QualificationType is the industry the merchant belongs to (所属行业).
+	QualificationType string `json:"qualification_type,omitempty,omitzero"`
+
+	// Qualifications is media_ids of the special qualifications the industry needs (特殊资质图片).
+	Qualifications []string `json:"qualifications,omitempty,omitzero"`
+
+	// SettlementID is the settlement rule id (入驻结算规则ID).
+	SettlementID string `json:"settlement_id,omitempty,omitzero"`
+}
+
+// State says where an application stands (申请单状态).
+type State string
+
+// SubjectAdditionInfo is further data for the confirmation (补充材料).
 type SubjectAdditionInfo struct {
-	// ConfirmMchIDList Merchant ids to confirm together with this application (待确认商户号列表).
+	// ConfirmMchIDList is merchant ids to confirm together with this application (待确认商户号列表).
 	ConfirmMchIDList []string `json:"confirm_mchid_list,omitempty,omitzero"`
 }
 
-// SubjectApplymentResult The review result of an account-opening confirmation application (开户意愿申请单审核结果).
-type SubjectApplymentResult struct {
-	// ApplymentState Where an application stands (申请单状态).
-	ApplymentState ApplymentState `json:"applyment_state"`
-
-	// QrcodeData The mini program code the contact scans to confirm, as a data URI with a Base64 PNG (小程序码图片).
-	QrcodeData string `json:"qrcode_data,omitempty,omitzero"`
-
-	// RejectParam The rejected field (驳回参数).
-	RejectParam string `json:"reject_param,omitempty,omitzero"`
-
-	// RejectReason Why the application was rejected (驳回原因).
-	RejectReason string `json:"reject_reason,omitempty,omitzero"`
-}
-
-// SubjectAssistProveInfo Proof of business of a small merchant without a licence (辅助证明材料信息).
+// SubjectAssistProveInfo is proof of business of a small merchant without a licence (辅助证明材料信息).
 type SubjectAssistProveInfo struct {
-	// MicroBizType How a small merchant does business (小微经营类型).
-	MicroBizType ApplymentMicroBizType `json:"micro_biz_type"`
+	// MicroBizType says how a small merchant does business (小微经营类型).
+	MicroBizType MicroBizType `json:"micro_biz_type"`
 
-	// StoreAddress The shop address (门店地址).
+	// StoreAddress is the shop address (门店地址).
 	StoreAddress string `json:"store_address"`
 
-	// StoreAddressCode The province/city code of the shop (门店省市编码).
+	// StoreAddressCode is the province/city code of the shop (门店省市编码).
 	StoreAddressCode string `json:"store_address_code,omitempty,omitzero"`
 
-	// StoreHeaderCopy The media_id of a photo of the shop front (门店门头照片).
+	// StoreHeaderCopy is the media_id of a photo of the shop front (门店门头照片).
 	StoreHeaderCopy string `json:"store_header_copy"`
 
-	// StoreIndoorCopy The media_id of a photo inside the shop (店内环境照片).
+	// StoreIndoorCopy is the media_id of a photo inside the shop (店内环境照片).
 	StoreIndoorCopy string `json:"store_indoor_copy"`
 
-	// StoreName The shop name (门店名称).
+	// StoreName is the shop name (门店名称).
 	StoreName string `json:"store_name"`
 }
 
-// SubjectAuthorization Whether a merchant has confirmed its account opening (开户意愿确认状态).
+// SubjectAuthorization says whether a merchant has confirmed its account opening (开户意愿确认状态).
 type SubjectAuthorization struct {
-	// AuthorizeState Whether a merchant has confirmed its account opening (授权状态).
+	// AuthorizeState says whether a merchant has confirmed its account opening (授权状态).
 	AuthorizeState SubjectAuthorizeState `json:"authorize_state"`
 }
 
-// SubjectAuthorizeState Whether a merchant has confirmed its account opening (授权状态).
+// SubjectAuthorizeState says whether a merchant has confirmed its account opening (授权状态).
 type SubjectAuthorizeState string
 
-// SubjectBusinessLicenseInfo The business licence of the entity (营业执照).
+// SubjectBusinessLicenseInfo is the business licence of the entity (营业执照).
 type SubjectBusinessLicenseInfo struct {
-	// CompanyAddress The registered address (注册地址).
+	// CompanyAddress is the registered address (注册地址).
 	CompanyAddress string `json:"company_address"`
 
-	// LegalPerson The legal person (法人姓名).
+	// LegalPerson is the legal person (法人姓名).
 	LegalPerson string `json:"legal_person"`
 
-	// LicenceCopy The media_id of a photo of the licence (营业执照照片).
+	// LicenceCopy is the media_id of a photo of the licence (营业执照照片).
 	LicenceCopy string `json:"licence_copy"`
 
-	// LicenceNumber The registration number or unified social credit code (营业执照注册号).
+	// LicenceNumber is the registration number or unified social credit code (营业执照注册号).
 	LicenceNumber string `json:"licence_number"`
 
-	// LicenceValidDate The validity as a JSON array string, e.g. ["1970-01-01","forever"] (营业执照有效日期).
+	// LicenceValidDate is the validity as a JSON array string, e.g. ["1970-01-01","forever"] (营业执照有效日期).
 	LicenceValidDate string `json:"licence_valid_date"`
 
-	// MerchantName The merchant name on the licence (商户名称).
+	// MerchantName is the merchant name on the licence (商户名称).
 	MerchantName string `json:"merchant_name"`
 }
 
-// SubjectCategoryID The industry of a licence (行业ID).
+// SubjectCategoryID is the industry of a licence (行业ID).
 type SubjectCategoryID int64
 
-// SubjectCertificateInfo The registration certificate of an entity without a business licence (登记证书).
+// SubjectCertificateInfo is the registration certificate of an entity without a business licence (登记证书).
 type SubjectCertificateInfo struct {
-	// CertCopy The media_id of a photo of the certificate (登记证书照片).
+	// CertCopy is the media_id of a photo of the certificate (登记证书照片).
 	CertCopy string `json:"cert_copy"`
 
-	// CertNumber The certificate number (证书编号).
+	// CertNumber is the certificate number (证书编号).
 	CertNumber string `json:"cert_number"`
 
-	// CertType The kind of registration certificate (登记证书类型).
-	CertType ApplymentCertType `json:"cert_type"`
+	// CertType is the kind of registration certificate (登记证书类型).
+	CertType CertType `json:"cert_type"`
 
-	// CertValidDate The validity as a JSON array string, e.g. ["1970-01-01","forever"] (证书有效日期).
+	// CertValidDate is the validity as a JSON array string, e.g. ["1970-01-01","forever"] (证书有效日期).
 	CertValidDate string `json:"cert_valid_date"`
 
-	// CompanyAddress The registered address (注册地址).
+	// CompanyAddress is the registered address (注册地址).
 	CompanyAddress string `json:"company_address"`
 
-	// LegalPerson The legal person (法人姓名).
+	// LegalPerson is the legal person (法人姓名).
 	LegalPerson string `json:"legal_person"`
 
-	// MerchantName The merchant name on the certificate (商户名称).
+	// MerchantName is the merchant name on the certificate (商户名称).
 	MerchantName string `json:"merchant_name"`
 }
 
-// SubjectContactInfo The contact who confirms the account opening (联系人信息).
+// SubjectContactInfo is the contact who confirms the account opening (联系人信息).
 type SubjectContactInfo struct {
-	// BusinessAuthorizationLetter The media_id of the letter authorising a non-legal-person contact (业务办理授权函).
+	// BusinessAuthorizationLetter is the media_id of the letter authorising a non-legal-person contact (业务办理授权函).
 	BusinessAuthorizationLetter string `json:"business_authorization_letter,omitempty,omitzero"`
 
-	// ContactIDDocCopy The media_id of the front of the contact's ID document (联系人证件正面照片).
+	// ContactIDDocCopy is the media_id of the front of the contact's ID document (联系人证件正面照片).
 	ContactIDDocCopy string `json:"contact_id_doc_copy,omitempty,omitzero"`
 
-	// ContactIDDocCopyBack The media_id of the back of the contact's ID document (联系人证件反面照片).
+	// ContactIDDocCopyBack is the media_id of the back of the contact's ID document (联系人证件反面照片).
 	ContactIDDocCopyBack string `json:"contact_id_doc_copy_back,omitempty,omitzero"`
 
-	// ContactIDDocType The kind of an identity document (证件类型).
-	ContactIDDocType ApplymentIDDocType `json:"contact_id_doc_type,omitempty,omitzero"`
+	// ContactIDDocType is the kind of an identity document (证件类型).
+	ContactIDDocType IDDocType `json:"contact_id_doc_type,omitempty,omitzero"`
 
-	// ContactPeriodBegin The first day the contact's ID document is valid (联系人证件有效期开始时间).
+	// ContactPeriodBegin is the first day the contact's ID document is valid (联系人证件有效期开始时间).
 	ContactPeriodBegin core.Date `json:"contact_period_begin,omitempty,omitzero"`
 
-	// ContactPeriodEnd The last day the contact's ID document is valid, YYYY-MM-DD or 长期 (联系人证件有效期结束时间).
+	// ContactPeriodEnd is the last day the contact's ID document is valid, YYYY-MM-DD or 长期 (联系人证件有效期结束时间).
 	ContactPeriodEnd string `json:"contact_period_end,omitempty,omitzero"`
 
-	// ContactType Whether a person is the legal person or an appointed manager (超级管理员类型).
-	ContactType ApplymentContactType `json:"contact_type,omitempty,omitzero"`
+	// ContactType says whether a person is the legal person or an appointed manager (超级管理员类型).
+	ContactType ContactType `json:"contact_type,omitempty,omitzero"`
 
-	// IDCardNumber The contact's ID document number, encrypted (联系人身份证号码).
+	// IDCardNumber is the contact's ID document number, encrypted (联系人身份证号码).
 	IDCardNumber string `json:"id_card_number"`
 
-	// Mobile The contact's mobile number, encrypted (联系人手机号).
+	// Mobile is the contact's mobile number, encrypted (联系人手机号).
 	Mobile string `json:"mobile"`
 
-	// Name The contact's name, encrypted (联系人姓名).
+	// Name is the contact's name, encrypted (联系人姓名).
 	Name string `json:"name"`
 }
 
-// SubjectEntityInfo The legal entity whose account opening is confirmed (主体信息).
+// SubjectEntityInfo is the legal entity whose account opening is confirmed (主体信息).
 type SubjectEntityInfo struct {
-	// AssistProveInfo Proof of business of a small merchant without a licence (辅助证明材料信息).
+	// AssistProveInfo is proof of business of a small merchant without a licence (辅助证明材料信息).
 	AssistProveInfo SubjectAssistProveInfo `json:"assist_prove_info,omitempty,omitzero"`
 
-	// BusinessLicenseInfo The business licence of the entity (营业执照).
+	// BusinessLicenseInfo is the business licence of the entity (营业执照).
 	BusinessLicenseInfo SubjectBusinessLicenseInfo `json:"business_license_info"`
 
-	// CertificateInfo The registration certificate of an entity without a business licence (登记证书).
+	// CertificateInfo is the registration certificate of an entity without a business licence (登记证书).
 	CertificateInfo SubjectCertificateInfo `json:"certificate_info,omitempty,omitzero"`
 
-	// CompanyProveCopy The media_id of the proof letter of a public institution (单位证明函照片).
+	// CompanyProveCopy is the media_id of the proof letter of a public institution (单位证明函照片).
 	CompanyProveCopy string `json:"company_prove_copy,omitempty,omitzero"`
 
-	// FinanceInstitutionInfo The licence of a financial institution (金融机构许可证信息).
-	FinanceInstitutionInfo ApplymentFinanceInstitutionInfo `json:"finance_institution_info,omitempty,omitzero"`
+	// FinanceInstitutionInfo is the licence of a financial institution (金融机构许可证信息).
+	FinanceInstitutionInfo FinanceInstitutionInfo `json:"finance_institution_info,omitempty,omitzero"`
 
-	// IsFinanceInstitution Whether the entity is a financial institution (是否金融机构).
-	IsFinanceInstitution bool `json:"is_finance_institution,omitempty,omitzero"`
+	// IsFinanceInstitution says whether the entity is a financial institution (是否金融机构).
+	IsFinanceInstitution *bool `json:"is_finance_institution,omitempty"`
 
-	// SpecialOperationInfo Licences for industries that need one (经营许可证列表信息).
+	// SpecialOperationInfo is licences for industries that need one (经营许可证列表信息).
 	SpecialOperationInfo []SubjectSpecialOperation `json:"special_operation_info,omitempty,omitzero"`
 
-	// SubjectType The kind of legal entity (主体类型).
-	SubjectType ApplymentSubjectType `json:"subject_type"`
+	// SubjectType is the kind of legal entity (主体类型).
+	SubjectType SubjectType `json:"subject_type"`
 }
 
-// SubjectIdentificationInfo The identity document of the legal person (法人身份信息).
+// SubjectIdentificationInfo is the identity document of the legal person (法人身份信息).
 type SubjectIdentificationInfo struct {
-	// AuthorizeLetterCopy The media_id of the legal representative's statement letter (法定代表人说明函).
+	// AuthorizeLetterCopy is the media_id of the legal representative's statement letter (法定代表人说明函).
 	AuthorizeLetterCopy string `json:"authorize_letter_copy,omitempty,omitzero"`
 
-	// IDHolderType Whether a person is the legal person or an appointed manager (超级管理员类型).
-	IDHolderType ApplymentContactType `json:"id_holder_type,omitempty,omitzero"`
+	// IDHolderType says whether a person is the legal person or an appointed manager (超级管理员类型).
+	IDHolderType ContactType `json:"id_holder_type,omitempty,omitzero"`
 
-	// IdentificationAddress The address on the document, encrypted (证件居住地址).
+	// IdentificationAddress is the address on the document, encrypted (证件居住地址).
 	IdentificationAddress string `json:"identification_address,omitempty,omitzero"`
 
-	// IdentificationBackCopy The media_id of the back of the document (证件反面照片).
+	// IdentificationBackCopy is the media_id of the back of the document (证件反面照片).
 	IdentificationBackCopy string `json:"identification_back_copy,omitempty,omitzero"`
 
-	// IdentificationFrontCopy The media_id of the front of the document (证件正面照片).
+	// IdentificationFrontCopy is the media_id of the front of the document (证件正面照片).
 	IdentificationFrontCopy string `json:"identification_front_copy"`
 
-	// IdentificationName The name on the document, encrypted (证件姓名).
+	// IdentificationName is the name on the document, encrypted (证件姓名).
 	IdentificationName string `json:"identification_name"`
 
-	// IdentificationNumber The document number, encrypted (证件号码).
+	// IdentificationNumber is the document number, encrypted (证件号码).
 	IdentificationNumber string `json:"identification_number"`
 
-	// IdentificationType The kind of an identity document (证件类型).
-	IdentificationType ApplymentIDDocType `json:"identification_type"`
+	// IdentificationType is the kind of an identity document (证件类型).
+	IdentificationType IDDocType `json:"identification_type"`
 
-	// IdentificationValidDate The validity as a JSON array string, e.g. ["1970-01-01","forever"] (证件有效日期).
+	// IdentificationValidDate is the validity as a JSON array string, e.g. ["1970-01-01","forever"] (证件有效日期).
 	IdentificationValidDate string `json:"identification_valid_date"`
 
-	// Owner Whether the legal person is also the beneficial owner (经营者/法人是否为受益人).
-	Owner bool `json:"owner,omitempty,omitzero"`
+	// Owner says whether the legal person is also the beneficial owner (经营者/法人是否为受益人).
+	Owner *bool `json:"owner,omitempty"`
 }
 
-// SubjectSpecialOperation The licence of an industry that needs one (经营许可证信息).
+// SubjectInfo is the legal entity that applies (主体资料).
+type SubjectInfo struct {
+	// BusinessLicenseInfo is the business licence of the entity (营业执照).
+	BusinessLicenseInfo BusinessLicenseInfo `json:"business_license_info"`
+
+	// CertificateInfo is the registration certificate of an entity without a business licence (登记证书).
+	CertificateInfo CertificateInfo `json:"certificate_info"`
+
+	// CertificateLetterCopy is the media_id of the proof letter of a public institution (单位证明函照片).
+	CertificateLetterCopy string `json:"certificate_letter_copy,omitempty,omitzero"`
+
+	// FinanceInstitution says whether the entity is a financial institution (是否是金融机构).
+	FinanceInstitution *bool `json:"finance_institution,omitempty"`
+
+	// FinanceInstitutionInfo is the licence of a financial institution (金融机构许可证信息).
+	FinanceInstitutionInfo FinanceInstitutionInfo `json:"finance_institution_info,omitempty,omitzero"`
+
+	// IdentityInfo is the identity document of the operator or legal person (经营者/法人身份证件).
+	IdentityInfo IdentityInfo `json:"identity_info"`
+
+	// MicroBizInfo is proof of business of a small merchant without a licence (小微辅助证明材料).
+	MicroBizInfo MicroBizInfo `json:"micro_biz_info,omitempty,omitzero"`
+
+	// OrganizationInfo is the organisation code certificate, for entities that still have one (组织机构代码证信息).
+	OrganizationInfo OrganizationInfo `json:"organization_info,omitempty,omitzero"`
+
+	// SubjectType is the kind of legal entity (主体类型).
+	SubjectType SubjectType `json:"subject_type"`
+
+	// UboInfoList is the ultimate beneficial owners (最终受益人信息列表).
+	UboInfoList []UBOInfo `json:"ubo_info_list,omitempty,omitzero"`
+}
+
+// SubjectResult is the review result of an account-opening confirmation application (开户意愿申请单审核结果).
+type SubjectResult struct {
+	// ApplymentState says where an application stands (申请单状态).
+	ApplymentState State `json:"applyment_state"`
+
+	// QrcodeData is the mini program code the contact scans to confirm, as a data URI with a Base64 PNG (小程序码图片).
+	QrcodeData string `json:"qrcode_data,omitempty,omitzero"`
+
+	// RejectParam is the rejected field (驳回参数).
+	RejectParam string `json:"reject_param,omitempty,omitzero"`
+
+	// RejectReason says why the application was rejected (驳回原因).
+	RejectReason string `json:"reject_reason,omitempty,omitzero"`
+}
+
+// SubjectSpecialOperation is the licence of an industry that needs one (经营许可证信息).
 type SubjectSpecialOperation struct {
-	// CategoryID The industry of a licence (行业ID).
+	// CategoryID is the industry of a licence (行业ID).
 	CategoryID SubjectCategoryID `json:"category_id"`
 
-	// StoreIndoorCopy Media_ids of photos inside the premises (店内环境照片).
+	// StoreIndoorCopy is media_ids of photos inside the premises (店内环境照片).
 	StoreIndoorCopy []string `json:"store_indoor_copy,omitempty,omitzero"`
 }
 
-// SubmitApplymentRequest A special-merchant application (特约商户进件申请单).
-type SubmitApplymentRequest struct {
-	// AdditionInfo Further material for the review (补充材料).
-	AdditionInfo ApplymentAdditionInfo `json:"addition_info,omitempty,omitzero"`
+// SubjectType is the kind of legal entity (主体类型).
+type SubjectType string
 
-	// BankAccountInfo The bank account the merchant is settled to (结算银行账户).
-	BankAccountInfo ApplymentBankAccountInfo `json:"bank_account_info"`
+// SubmitRequest is a special-merchant application (特约商户进件申请单).
+type SubmitRequest struct {
+	// AdditionInfo is further material for the review (补充材料).
+	AdditionInfo AdditionInfo `json:"addition_info,omitempty,omitzero"`
 
-	// BusinessCode The service provider's unique number for this application (业务申请编号).
+	// BankAccountInfo is the bank account the merchant is settled to (结算银行账户).
+	BankAccountInfo BankAccountInfo `json:"bank_account_info"`
+
+	// BusinessCode is the service provider's unique number for this application (业务申请编号).
 	BusinessCode string `json:"business_code"`
 
-	// BusinessInfo How the merchant does business (经营资料).
-	BusinessInfo ApplymentBusinessInfo `json:"business_info"`
+	// BusinessInfo says how the merchant does business (经营资料).
+	BusinessInfo BusinessInfo `json:"business_info"`
 
-	// ContactInfo The super administrator who will manage the merchant account (超级管理员信息).
-	ContactInfo ApplymentContactInfo `json:"contact_info"`
+	// ContactInfo is the super administrator who will manage the merchant account (超级管理员信息).
+	ContactInfo ContactInfo `json:"contact_info"`
 
-	// SettlementInfo The settlement rule and fee activity the merchant applies for (结算规则).
-	SettlementInfo ApplymentSettlementInfo `json:"settlement_info"`
+	// SettlementInfo is the settlement rule and fee activity the merchant applies for (结算规则).
+	SettlementInfo SettlementInfo `json:"settlement_info"`
 
-	// SubjectInfo The legal entity that applies (主体资料).
-	SubjectInfo ApplymentSubjectInfo `json:"subject_info"`
+	// SubjectInfo is the legal entity that applies (主体资料).
+	SubjectInfo SubjectInfo `json:"subject_info"`
 }
 
-// SubmitSubjectApplymentRequest An account-opening confirmation application (商户开户意愿申请单).
-type SubmitSubjectApplymentRequest struct {
-	// AdditionInfo Further data for the confirmation (补充材料).
+// SubmitSubjectParams is the query and header parameters of SubmitSubject.
+type SubmitSubjectParams struct {
+	// ChannelID is the channel merchant submitting on behalf of others, if any (渠道商户号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+}
+
+// SubmitSubjectRequest is an account-opening confirmation application (商户开户意愿申请单).
+type SubmitSubjectRequest struct {
+	// AdditionInfo is further data for the confirmation (补充材料).
 	AdditionInfo SubjectAdditionInfo `json:"addition_info,omitempty,omitzero"`
 
-	// BusinessCode The service provider's unique number for this application (业务申请编号).
+	// BusinessCode is the service provider's unique number for this application (业务申请编号).
 	BusinessCode string `json:"business_code"`
 
-	// ContactInfo The contact who confirms the account opening (联系人信息).
+	// ContactInfo is the contact who confirms the account opening (联系人信息).
 	ContactInfo SubjectContactInfo `json:"contact_info"`
 
-	// IdentificationInfo The identity document of the legal person (法人身份信息).
+	// IdentificationInfo is the identity document of the legal person (法人身份信息).
 	IdentificationInfo SubjectIdentificationInfo `json:"identification_info"`
 
-	// SubjectInfo The legal entity whose account opening is confirmed (主体信息).
+	// SubjectInfo is the legal entity whose account opening is confirmed (主体信息).
 	SubjectInfo SubjectEntityInfo `json:"subject_info"`
 
-	// UboInfoList The ultimate beneficial owners (最终受益人信息列表).
-	UboInfoList []ApplymentUBOInfo `json:"ubo_info_list,omitempty,omitzero"`
+	// UboInfoList is the ultimate beneficial owners (最终受益人信息列表).
+	UboInfoList []UBOInfo `json:"ubo_info_list,omitempty,omitzero"`
 }
 
-// QuerySettlementAccountModificationParams defines parameters for QuerySettlementAccountModification.
-type QuerySettlementAccountModificationParams struct {
-	// AccountNumberRule How to mask the account number in the answer (银行账号展示规则).
-	AccountNumberRule SettlementAccountNumberRule `form:"account_number_rule,omitempty" json:"account_number_rule,omitempty,omitzero"`
+// UBOInfo is an ultimate beneficial owner and their identity document (最终受益人信息).
+type UBOInfo struct {
+	// UboIDDocAddress is the address on the document, encrypted (证件居住地址).
+	UboIDDocAddress string `json:"ubo_id_doc_address"`
+
+	// UboIDDocCopy is the media_id of the front or portrait side of the document (证件正面照片).
+	UboIDDocCopy string `json:"ubo_id_doc_copy"`
+
+	// UboIDDocCopyBack is the media_id of the back or national-emblem side of the document (证件反面照片).
+	UboIDDocCopyBack string `json:"ubo_id_doc_copy_back"`
+
+	// UboIDDocName is the beneficial owner's name, encrypted (受益人姓名).
+	UboIDDocName string `json:"ubo_id_doc_name"`
+
+	// UboIDDocNumber is the document number, encrypted (证件号码).
+	UboIDDocNumber string `json:"ubo_id_doc_number"`
+
+	// UboIDDocType is the kind of an identity document (证件类型).
+	UboIDDocType IDDocType `json:"ubo_id_doc_type"`
+
+	// UboPeriodBegin is the first day the document is valid (证件有效期开始时间).
+	UboPeriodBegin core.Date `json:"ubo_period_begin"`
+
+	// UboPeriodEnd is the last day the document is valid, YYYY-MM-DD or 长期 (证件有效期结束时间).
+	UboPeriodEnd string `json:"ubo_period_end"`
 }
 
-// QuerySubjectApplymentParams defines parameters for QuerySubjectApplyment.
-type QuerySubjectApplymentParams struct {
-	// ApplymentID The WeChat Pay application number (申请单编号).
-	ApplymentID int64 `form:"applyment_id,omitempty" json:"applyment_id,omitempty,omitzero"`
+// WeWorkInfo is payments in WeCom (企业微信场景).
+type WeWorkInfo struct {
+	// SubCorpID is the merchant's WeCom corp id (商家企业微信CorpID).
+	SubCorpID string `json:"sub_corp_id,omitempty,omitzero"`
 
-	// BusinessCode The service provider's number of the application (业务申请编号).
-	BusinessCode string `form:"business_code,omitempty" json:"business_code,omitempty,omitzero"`
+	// WeworkPics is media_ids of screenshots of WeCom (企业微信页面截图).
+	WeworkPics []string `json:"wework_pics,omitempty,omitzero"`
 }
 
-// SubmitSubjectApplymentParams defines parameters for SubmitSubjectApplyment.
-type SubmitSubjectApplymentParams struct {
-	// ChannelID The channel merchant submitting on behalf of others, if any (渠道商户号).
-	ChannelID string `form:"channel_id,omitempty" json:"channel_id,omitempty,omitzero"`
+// WebInfo is payments on a website (互联网网站场景).
+type WebInfo struct {
+	// Domain is the website domain (互联网网站域名).
+	Domain string `json:"domain,omitempty,omitzero"`
+
+	// WebAppID is the merchant app id used by the website (互联网网站对应的商家AppID).
+	WebAppID string `json:"web_appid,omitempty,omitzero"`
+
+	// WebAuthorisation is the media_id of the website authorisation letter (网站授权函).
+	WebAuthorisation string `json:"web_authorisation,omitempty,omitzero"`
 }
-
-// ModifySettlementAccountJSONRequestBody defines body for ModifySettlementAccount for application/json ContentType.
-type ModifySettlementAccountJSONRequestBody = ModifySettlementAccountRequest
-
-// SubmitSubjectApplymentJSONRequestBody defines body for SubmitSubjectApplyment for application/json ContentType.
-type SubmitSubjectApplymentJSONRequestBody = SubmitSubjectApplymentRequest
-
-// SubmitApplymentJSONRequestBody defines body for SubmitApplyment for application/json ContentType.
-type SubmitApplymentJSONRequestBody = SubmitApplymentRequest

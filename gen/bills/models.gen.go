@@ -8,39 +8,39 @@ import (
 	"github.com/gowxpay/wxpay/core"
 )
 
-// Defines values for BillAccountType.
+// Defines values for AccountType.
 const (
-	BillAccountTypeBasic     BillAccountType = "BASIC"
-	BillAccountTypeFees      BillAccountType = "FEES"
-	BillAccountTypeOperation BillAccountType = "OPERATION"
+	AccountTypeBasic     AccountType = "BASIC"
+	AccountTypeFees      AccountType = "FEES"
+	AccountTypeOperation AccountType = "OPERATION"
 )
 
-// Valid indicates whether the value is a known member of the BillAccountType enum.
-func (e BillAccountType) Valid() bool {
+// Valid indicates whether the value is a known member of the AccountType enum.
+func (e AccountType) Valid() bool {
 	switch e {
-	case BillAccountTypeBasic:
+	case AccountTypeBasic:
 		return true
-	case BillAccountTypeFees:
+	case AccountTypeFees:
 		return true
-	case BillAccountTypeOperation:
+	case AccountTypeOperation:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for BillAlgorithm.
+// Defines values for Algorithm.
 const (
-	BillAlgorithmAEADAES256GCM BillAlgorithm = "AEAD_AES_256_GCM"
-	BillAlgorithmSM4GCM        BillAlgorithm = "SM4_GCM"
+	AlgorithmAEADAES256GCM Algorithm = "AEAD_AES_256_GCM"
+	AlgorithmSM4GCM        Algorithm = "SM4_GCM"
 )
 
-// Valid indicates whether the value is a known member of the BillAlgorithm enum.
-func (e BillAlgorithm) Valid() bool {
+// Valid indicates whether the value is a known member of the Algorithm enum.
+func (e Algorithm) Valid() bool {
 	switch e {
-	case BillAlgorithmAEADAES256GCM:
+	case AlgorithmAEADAES256GCM:
 		return true
-	case BillAlgorithmSM4GCM:
+	case AlgorithmSM4GCM:
 		return true
 	default:
 		return false
@@ -62,24 +62,24 @@ func (e HashType) Valid() bool {
 	}
 }
 
-// Defines values for SubMerchantBillAccountType.
+// Defines values for SubMerchantAccountType.
 const (
-	SubMerchantBillAccountTypeBasic     SubMerchantBillAccountType = "BASIC"
-	SubMerchantBillAccountTypeDeposit   SubMerchantBillAccountType = "DEPOSIT"
-	SubMerchantBillAccountTypeFees      SubMerchantBillAccountType = "FEES"
-	SubMerchantBillAccountTypeOperation SubMerchantBillAccountType = "OPERATION"
+	SubMerchantAccountTypeBasic     SubMerchantAccountType = "BASIC"
+	SubMerchantAccountTypeDeposit   SubMerchantAccountType = "DEPOSIT"
+	SubMerchantAccountTypeFees      SubMerchantAccountType = "FEES"
+	SubMerchantAccountTypeOperation SubMerchantAccountType = "OPERATION"
 )
 
-// Valid indicates whether the value is a known member of the SubMerchantBillAccountType enum.
-func (e SubMerchantBillAccountType) Valid() bool {
+// Valid indicates whether the value is a known member of the SubMerchantAccountType enum.
+func (e SubMerchantAccountType) Valid() bool {
 	switch e {
-	case SubMerchantBillAccountTypeBasic:
+	case SubMerchantAccountTypeBasic:
 		return true
-	case SubMerchantBillAccountTypeDeposit:
+	case SubMerchantAccountTypeDeposit:
 		return true
-	case SubMerchantBillAccountTypeFees:
+	case SubMerchantAccountTypeFees:
 		return true
-	case SubMerchantBillAccountTypeOperation:
+	case SubMerchantAccountTypeOperation:
 		return true
 	default:
 		return false
@@ -101,162 +101,162 @@ func (e TarType) Valid() bool {
 	}
 }
 
-// Defines values for TradeBillType.
+// Defines values for TradeType.
 const (
-	TradeBillTypeAll            TradeBillType = "ALL"
-	TradeBillTypeAllSpecial     TradeBillType = "ALL_SPECIAL"
-	TradeBillTypeRechargeRefund TradeBillType = "RECHARGE_REFUND"
-	TradeBillTypeRefSpecial     TradeBillType = "REF_SPECIAL"
-	TradeBillTypeRefund         TradeBillType = "REFUND"
-	TradeBillTypeSucSpecial     TradeBillType = "SUC_SPECIAL"
-	TradeBillTypeSuccess        TradeBillType = "SUCCESS"
+	TradeTypeAll            TradeType = "ALL"
+	TradeTypeAllSpecial     TradeType = "ALL_SPECIAL"
+	TradeTypeRechargeRefund TradeType = "RECHARGE_REFUND"
+	TradeTypeRefSpecial     TradeType = "REF_SPECIAL"
+	TradeTypeRefund         TradeType = "REFUND"
+	TradeTypeSucSpecial     TradeType = "SUC_SPECIAL"
+	TradeTypeSuccess        TradeType = "SUCCESS"
 )
 
-// Valid indicates whether the value is a known member of the TradeBillType enum.
-func (e TradeBillType) Valid() bool {
+// Valid indicates whether the value is a known member of the TradeType enum.
+func (e TradeType) Valid() bool {
 	switch e {
-	case TradeBillTypeAll:
+	case TradeTypeAll:
 		return true
-	case TradeBillTypeAllSpecial:
+	case TradeTypeAllSpecial:
 		return true
-	case TradeBillTypeRechargeRefund:
+	case TradeTypeRechargeRefund:
 		return true
-	case TradeBillTypeRefSpecial:
+	case TradeTypeRefSpecial:
 		return true
-	case TradeBillTypeRefund:
+	case TradeTypeRefund:
 		return true
-	case TradeBillTypeSucSpecial:
+	case TradeTypeSucSpecial:
 		return true
-	case TradeBillTypeSuccess:
+	case TradeTypeSuccess:
 		return true
 	default:
 		return false
 	}
 }
 
-// BillAccountType The merchant account a fund-flow bill covers (资金账户类型).
-type BillAccountType string
+// AccountType is the merchant account a fund-flow bill covers (资金账户类型).
+type AccountType string
 
-// BillAlgorithm The cipher of an encrypted bill (加密算法).
-type BillAlgorithm string
+// Algorithm is the cipher of an encrypted bill (加密算法).
+type Algorithm string
 
-// BillDownload Where to download a bill, and the digest to check it against.
-type BillDownload struct {
-	// DownloadURL The URL to download from, valid for five minutes; request it unchanged (账单下载地址).
+// ApplyFundFlowParams is the query and header parameters of ApplyFundFlow.
+type ApplyFundFlowParams struct {
+	// AccountType is the account whose flows the bill lists; BASIC when absent (资金账户类型).
+	AccountType AccountType `json:"account_type,omitempty,omitzero"`
+
+	// BillDate is the day of the bill, within the last three months (账单日期).
+	BillDate core.Date `json:"bill_date"`
+
+	// SubMchID is the second-level merchant whose bill to apply for (二级商户号); e-commerce platforms (电商收付通) only.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TarType is GZIP to receive the bill compressed; uncompressed when absent.
+	TarType TarType `json:"tar_type,omitempty,omitzero"`
+}
+
+// ApplySubMerchantFundFlowParams is the query and header parameters of ApplySubMerchantFundFlow.
+type ApplySubMerchantFundFlowParams struct {
+	// AccountType is the sub-merchant account whose flows the bill lists (资金账户类型).
+	AccountType SubMerchantAccountType `json:"account_type"`
+
+	// Algorithm says how the bill parts are encrypted (加密算法).
+	Algorithm Algorithm `json:"algorithm"`
+
+	// BillDate is the day of the bill, within the last three months (账单日期).
+	BillDate core.Date `json:"bill_date"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TarType is GZIP to receive the bill compressed; uncompressed when absent.
+	TarType TarType `json:"tar_type,omitempty,omitzero"`
+}
+
+// ApplyTradeParams is the query and header parameters of ApplyTrade.
+type ApplyTradeParams struct {
+	// BillDate is the day of the bill, within the last three months (账单日期).
+	BillDate core.Date `json:"bill_date"`
+
+	// BillType says which orders the bill lists; ALL when absent.
+	BillType TradeType `json:"bill_type,omitempty,omitzero"`
+
+	// SubMchID is restricts the answer to one sub-merchant (子商户号); partner mode only.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TarType is GZIP to receive the bill compressed; uncompressed when absent.
+	TarType TarType `json:"tar_type,omitempty,omitzero"`
+}
+
+// Bill says where to download a bill, and the digest to check it against.
+type Bill struct {
+	// DownloadURL is the URL to download from, valid for five minutes; request it unchanged (账单下载地址).
 	//
 	// Example: https://api.mch.weixin.qq.com/v3/billdownload/file?token=6XIv5TUPto7pByrTQKhd6kwvyKLG2uY2wMMR8cNXqaA_Cv_isgaUtBzp4QtiozLO
 	DownloadURL string `json:"download_url"`
 
-	// HashType The digest algorithm of a bill (哈希类型).
+	// HashType is the digest algorithm of a bill (哈希类型).
 	HashType HashType `json:"hash_type"`
 
-	// HashValue The lower-case hex digest of the uncompressed bill (哈希值).
+	// HashValue is the lower-case hex digest of the uncompressed bill (哈希值).
 	//
 	// Example: 79bb0f45fc4c42234a918000b2668d689e2bde04
 	HashValue string `json:"hash_value"`
 }
 
-// EncryptedBillPart One encrypted part of a bill and what is needed to decrypt and check it.
-type EncryptedBillPart struct {
-	// BillSequence The position of the part, from 1 (账单文件序号).
+// DownloadParams is the query and header parameters of Download.
+type DownloadParams struct {
+	// Tartype is gzip when the bill was requested compressed.
+	Tartype string `json:"tartype,omitempty,omitzero"`
+
+	// Token is the token from the download_url.
+	Token string `json:"token"`
+}
+
+// EncryptedPart is one encrypted part of a bill and what is needed to decrypt and check it.
+type EncryptedPart struct {
+	// BillSequence is the position of the part, from 1 (账单文件序号).
 	//
 	// Example: 1
 	BillSequence int64 `json:"bill_sequence"`
 
-	// DownloadURL The URL to download the part from, valid for five minutes (下载地址).
+	// DownloadURL is the URL to download the part from, valid for five minutes (下载地址).
 	//
 	// Example: https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx
 	DownloadURL string `json:"download_url"`
 
-	// EncryptKey The key of the part, encrypted to the merchant's API certificate key (加密密钥).
+	// EncryptKey is the key of the part, encrypted to the merchant's API certificate key (加密密钥).
 	EncryptKey string `json:"encrypt_key"`
 
-	// HashType The digest algorithm of a bill (哈希类型).
+	// HashType is the digest algorithm of a bill (哈希类型).
 	HashType HashType `json:"hash_type"`
 
-	// HashValue The lower-case hex digest of the part's plaintext, uncompressed (哈希值).
+	// HashValue is the lower-case hex digest of the part's plaintext, uncompressed (哈希值).
 	HashValue string `json:"hash_value"`
 
-	// Nonce The nonce to decrypt the part with (随机字符串).
+	// Nonce is the nonce to decrypt the part with (随机字符串).
 	Nonce string `json:"nonce"`
 }
 
-// HashType The digest algorithm of a bill (哈希类型).
+// HashType is the digest algorithm of a bill (哈希类型).
 type HashType string
 
-// SubMerchantBillAccountType The sub-merchant account a fund-flow bill covers (资金账户类型).
-type SubMerchantBillAccountType string
+// SubMerchantAccountType is the sub-merchant account a fund-flow bill covers (资金账户类型).
+type SubMerchantAccountType string
 
-// SubMerchantFundFlowBill The encrypted parts of a sub-merchant's fund-flow bill.
-type SubMerchantFundFlowBill struct {
-	// DownloadBillCount How many parts the bill has (下载信息总数).
+// SubMerchantFundFlow is the encrypted parts of a sub-merchant's fund-flow bill.
+type SubMerchantFundFlow struct {
+	// DownloadBillCount says how many parts the bill has (下载信息总数).
 	//
 	// Example: 1
 	DownloadBillCount int64 `json:"download_bill_count"`
 
-	// DownloadBillList The parts (下载信息明细).
-	DownloadBillList []EncryptedBillPart `json:"download_bill_list,omitempty,omitzero"`
+	// DownloadBillList is the parts (下载信息明细).
+	DownloadBillList []EncryptedPart `json:"download_bill_list,omitempty,omitzero"`
 }
 
-// TarType The compression of a bill (压缩类型).
+// TarType is the compression of a bill (压缩类型).
 type TarType string
 
-// TradeBillType Which orders a trade bill lists (账单类型).
-type TradeBillType string
-
-// ApplyFundFlowBillParams defines parameters for ApplyFundFlowBill.
-type ApplyFundFlowBillParams struct {
-	// BillDate The day of the bill, within the last three months (账单日期).
-	BillDate core.Date `form:"bill_date" json:"bill_date"`
-
-	// SubMchID The second-level merchant whose bill to apply for (二级商户号); e-commerce platforms (电商收付通) only.
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
-
-	// AccountType The account whose flows the bill lists; BASIC when absent (资金账户类型).
-	AccountType BillAccountType `form:"account_type,omitempty" json:"account_type,omitempty,omitzero"`
-
-	// TarType GZIP to receive the bill compressed; uncompressed when absent.
-	TarType TarType `form:"tar_type,omitempty" json:"tar_type,omitempty,omitzero"`
-}
-
-// ApplySubMerchantFundFlowBillParams defines parameters for ApplySubMerchantFundFlowBill.
-type ApplySubMerchantFundFlowBillParams struct {
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `form:"sub_mchid" json:"sub_mchid"`
-
-	// BillDate The day of the bill, within the last three months (账单日期).
-	BillDate core.Date `form:"bill_date" json:"bill_date"`
-
-	// AccountType The sub-merchant account whose flows the bill lists (资金账户类型).
-	AccountType SubMerchantBillAccountType `form:"account_type" json:"account_type"`
-
-	// Algorithm How the bill parts are encrypted (加密算法).
-	Algorithm BillAlgorithm `form:"algorithm" json:"algorithm"`
-
-	// TarType GZIP to receive the bill compressed; uncompressed when absent.
-	TarType TarType `form:"tar_type,omitempty" json:"tar_type,omitempty,omitzero"`
-}
-
-// ApplyTradeBillParams defines parameters for ApplyTradeBill.
-type ApplyTradeBillParams struct {
-	// BillDate The day of the bill, within the last three months (账单日期).
-	BillDate core.Date `form:"bill_date" json:"bill_date"`
-
-	// SubMchID Restricts the answer to one sub-merchant (子商户号); partner mode only.
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
-
-	// BillType Which orders the bill lists; ALL when absent.
-	BillType TradeBillType `form:"bill_type,omitempty" json:"bill_type,omitempty,omitzero"`
-
-	// TarType GZIP to receive the bill compressed; uncompressed when absent.
-	TarType TarType `form:"tar_type,omitempty" json:"tar_type,omitempty,omitzero"`
-}
-
-// DownloadBillParams defines parameters for DownloadBill.
-type DownloadBillParams struct {
-	// Token The token from the download_url.
-	Token string `form:"token" json:"token"`
-
-	// Tartype gzip when the bill was requested compressed.
-	Tartype string `form:"tartype,omitempty" json:"tartype,omitempty,omitzero"`
-}
+// TradeType says which orders a trade bill lists (账单类型).
+type TradeType string

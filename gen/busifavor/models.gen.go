@@ -8,1452 +8,1616 @@ import (
 	"github.com/gowxpay/wxpay/core"
 )
 
-// Defines values for BusifavorBackgroundColor.
+// Defines values for BackgroundColor.
 const (
-	BusifavorBackgroundColorColor010 BusifavorBackgroundColor = "Color010"
-	BusifavorBackgroundColorColor020 BusifavorBackgroundColor = "Color020"
-	BusifavorBackgroundColorColor030 BusifavorBackgroundColor = "Color030"
-	BusifavorBackgroundColorColor040 BusifavorBackgroundColor = "Color040"
-	BusifavorBackgroundColorColor050 BusifavorBackgroundColor = "Color050"
-	BusifavorBackgroundColorColor060 BusifavorBackgroundColor = "Color060"
-	BusifavorBackgroundColorColor070 BusifavorBackgroundColor = "Color070"
-	BusifavorBackgroundColorColor080 BusifavorBackgroundColor = "Color080"
-	BusifavorBackgroundColorColor090 BusifavorBackgroundColor = "Color090"
-	BusifavorBackgroundColorColor100 BusifavorBackgroundColor = "Color100"
+	BackgroundColorColor010 BackgroundColor = "Color010"
+	BackgroundColorColor020 BackgroundColor = "Color020"
+	BackgroundColorColor030 BackgroundColor = "Color030"
+	BackgroundColorColor040 BackgroundColor = "Color040"
+	BackgroundColorColor050 BackgroundColor = "Color050"
+	BackgroundColorColor060 BackgroundColor = "Color060"
+	BackgroundColorColor070 BackgroundColor = "Color070"
+	BackgroundColorColor080 BackgroundColor = "Color080"
+	BackgroundColorColor090 BackgroundColor = "Color090"
+	BackgroundColorColor100 BackgroundColor = "Color100"
 )
 
-// Valid indicates whether the value is a known member of the BusifavorBackgroundColor enum.
-func (e BusifavorBackgroundColor) Valid() bool {
+// Valid indicates whether the value is a known member of the BackgroundColor enum.
+func (e BackgroundColor) Valid() bool {
 	switch e {
-	case BusifavorBackgroundColorColor010:
+	case BackgroundColorColor010:
 		return true
-	case BusifavorBackgroundColorColor020:
+	case BackgroundColorColor020:
 		return true
-	case BusifavorBackgroundColorColor030:
+	case BackgroundColorColor030:
 		return true
-	case BusifavorBackgroundColorColor040:
+	case BackgroundColorColor040:
 		return true
-	case BusifavorBackgroundColorColor050:
+	case BackgroundColorColor050:
 		return true
-	case BusifavorBackgroundColorColor060:
+	case BackgroundColorColor060:
 		return true
-	case BusifavorBackgroundColorColor070:
+	case BackgroundColorColor070:
 		return true
-	case BusifavorBackgroundColorColor080:
+	case BackgroundColorColor080:
 		return true
-	case BusifavorBackgroundColorColor090:
+	case BackgroundColorColor090:
 		return true
-	case BusifavorBackgroundColorColor100:
+	case BackgroundColorColor100:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for BusifavorCodeDisplayMode.
+// Defines values for CodeDisplayMode.
 const (
-	BusifavorCodeDisplayModeBarcode BusifavorCodeDisplayMode = "BARCODE"
-	BusifavorCodeDisplayModeNotShow BusifavorCodeDisplayMode = "NOT_SHOW"
-	BusifavorCodeDisplayModeQRCode  BusifavorCodeDisplayMode = "QRCODE"
+	CodeDisplayModeBarcode CodeDisplayMode = "BARCODE"
+	CodeDisplayModeNotShow CodeDisplayMode = "NOT_SHOW"
+	CodeDisplayModeQRCode  CodeDisplayMode = "QRCODE"
 )
 
-// Valid indicates whether the value is a known member of the BusifavorCodeDisplayMode enum.
-func (e BusifavorCodeDisplayMode) Valid() bool {
+// Valid indicates whether the value is a known member of the CodeDisplayMode enum.
+func (e CodeDisplayMode) Valid() bool {
 	switch e {
-	case BusifavorCodeDisplayModeBarcode:
+	case CodeDisplayModeBarcode:
 		return true
-	case BusifavorCodeDisplayModeNotShow:
+	case CodeDisplayModeNotShow:
 		return true
-	case BusifavorCodeDisplayModeQRCode:
+	case CodeDisplayModeQRCode:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for BusifavorCouponCodeMode.
+// Defines values for CouponCodeMode.
 const (
-	BusifavorCouponCodeModeMerchantAPI    BusifavorCouponCodeMode = "MERCHANT_API"
-	BusifavorCouponCodeModeMerchantUpload BusifavorCouponCodeMode = "MERCHANT_UPLOAD"
-	BusifavorCouponCodeModeWechatpayMode  BusifavorCouponCodeMode = "WECHATPAY_MODE"
+	CouponCodeModeMerchantAPI    CouponCodeMode = "MERCHANT_API"
+	CouponCodeModeMerchantUpload CouponCodeMode = "MERCHANT_UPLOAD"
+	CouponCodeModeWechatpayMode  CouponCodeMode = "WECHATPAY_MODE"
 )
 
-// Valid indicates whether the value is a known member of the BusifavorCouponCodeMode enum.
-func (e BusifavorCouponCodeMode) Valid() bool {
+// Valid indicates whether the value is a known member of the CouponCodeMode enum.
+func (e CouponCodeMode) Valid() bool {
 	switch e {
-	case BusifavorCouponCodeModeMerchantAPI:
+	case CouponCodeModeMerchantAPI:
 		return true
-	case BusifavorCouponCodeModeMerchantUpload:
+	case CouponCodeModeMerchantUpload:
 		return true
-	case BusifavorCouponCodeModeWechatpayMode:
+	case CouponCodeModeWechatpayMode:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for BusifavorCouponState.
+// Defines values for CouponCodeStatus.
 const (
-	BusifavorCouponStateDeactivated      BusifavorCouponState = "DEACTIVATED"
-	BusifavorCouponStateDeleted          BusifavorCouponState = "DELETED"
-	BusifavorCouponStateExpired          BusifavorCouponState = "EXPIRED"
-	BusifavorCouponStatePendingRedeem    BusifavorCouponState = "PENDING_REDEEM"
-	BusifavorCouponStateRedeemConfirming BusifavorCouponState = "REDEEM_CONFIRMING"
-	BusifavorCouponStateRedeemExpired    BusifavorCouponState = "REDEEM_EXPIRED"
-	BusifavorCouponStateRedeemFailed     BusifavorCouponState = "REDEEM_FAILED"
-	BusifavorCouponStateSended           BusifavorCouponState = "SENDED"
-	BusifavorCouponStateUsed             BusifavorCouponState = "USED"
+	CouponCodeStatusAvailable  CouponCodeStatus = "AVAILABLE"
+	CouponCodeStatusDispatched CouponCodeStatus = "DISPATCHED"
 )
 
-// Valid indicates whether the value is a known member of the BusifavorCouponState enum.
-func (e BusifavorCouponState) Valid() bool {
+// Valid indicates whether the value is a known member of the CouponCodeStatus enum.
+func (e CouponCodeStatus) Valid() bool {
 	switch e {
-	case BusifavorCouponStateDeactivated:
+	case CouponCodeStatusAvailable:
 		return true
-	case BusifavorCouponStateDeleted:
-		return true
-	case BusifavorCouponStateExpired:
-		return true
-	case BusifavorCouponStatePendingRedeem:
-		return true
-	case BusifavorCouponStateRedeemConfirming:
-		return true
-	case BusifavorCouponStateRedeemExpired:
-		return true
-	case BusifavorCouponStateRedeemFailed:
-		return true
-	case BusifavorCouponStateSended:
-		return true
-	case BusifavorCouponStateUsed:
+	case CouponCodeStatusDispatched:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for BusifavorCouponUseMethod.
+// Defines values for CouponState.
 const (
-	BusifavorCouponUseMethodMiniPrograms BusifavorCouponUseMethod = "MINI_PROGRAMS"
-	BusifavorCouponUseMethodOffLine      BusifavorCouponUseMethod = "OFF_LINE"
-	BusifavorCouponUseMethodPaymentCode  BusifavorCouponUseMethod = "PAYMENT_CODE"
-	BusifavorCouponUseMethodSelfConsume  BusifavorCouponUseMethod = "SELF_CONSUME"
+	CouponStateDeactivated      CouponState = "DEACTIVATED"
+	CouponStateDeleted          CouponState = "DELETED"
+	CouponStateExpired          CouponState = "EXPIRED"
+	CouponStatePendingRedeem    CouponState = "PENDING_REDEEM"
+	CouponStateRedeemConfirming CouponState = "REDEEM_CONFIRMING"
+	CouponStateRedeemExpired    CouponState = "REDEEM_EXPIRED"
+	CouponStateRedeemFailed     CouponState = "REDEEM_FAILED"
+	CouponStateSended           CouponState = "SENDED"
+	CouponStateUsed             CouponState = "USED"
 )
 
-// Valid indicates whether the value is a known member of the BusifavorCouponUseMethod enum.
-func (e BusifavorCouponUseMethod) Valid() bool {
+// Valid indicates whether the value is a known member of the CouponState enum.
+func (e CouponState) Valid() bool {
 	switch e {
-	case BusifavorCouponUseMethodMiniPrograms:
+	case CouponStateDeactivated:
 		return true
-	case BusifavorCouponUseMethodOffLine:
+	case CouponStateDeleted:
 		return true
-	case BusifavorCouponUseMethodPaymentCode:
+	case CouponStateExpired:
 		return true
-	case BusifavorCouponUseMethodSelfConsume:
+	case CouponStatePendingRedeem:
+		return true
+	case CouponStateRedeemConfirming:
+		return true
+	case CouponStateRedeemExpired:
+		return true
+	case CouponStateRedeemFailed:
+		return true
+	case CouponStateSended:
+		return true
+	case CouponStateUsed:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for BusifavorSendChannel.
+// Defines values for CouponUseMethod.
 const (
-	BusifavorSendChannelAPI                BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_API"
-	BusifavorSendChannelBusiSmartRetail    BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_BUSI_SMART_RETAIL"
-	BusifavorSendChannelFaceToFace         BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_FTOF"
-	BusifavorSendChannelFinderLiveRoom     BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_FINDER_LIVEROOM"
-	BusifavorSendChannelH5                 BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_H5"
-	BusifavorSendChannelHall               BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_HALL"
-	BusifavorSendChannelJSAPI              BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_JSAPI"
-	BusifavorSendChannelMemberCardActivity BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_MEMBERCARD_ACT"
-	BusifavorSendChannelMemberPayRight     BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_MEMBER_PAY_RIGHT"
-	BusifavorSendChannelMiniApp            BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_MINIAPP"
-	BusifavorSendChannelMiniAppLive        BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_MINI_APP_LIVE"
-	BusifavorSendChannelPayGift            BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_PAYGIFT"
-	BusifavorSendChannelPayHasDiscount     BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_PAY_HAS_DISCOUNT"
-	BusifavorSendChannelReceiveMoneyGift   BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_RECEIVE_MONEY_GIFT"
-	BusifavorSendChannelRightsPlatform     BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_RIGHTS_PLATFORM"
-	BusifavorSendChannelWechatAd           BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_WECHAT_AD"
-	BusifavorSendChannelWechatSearch       BusifavorSendChannel = "BUSICOUPON_SEND_CHANNEL_WECHAT_SEARCH"
+	CouponUseMethodMiniPrograms CouponUseMethod = "MINI_PROGRAMS"
+	CouponUseMethodOffLine      CouponUseMethod = "OFF_LINE"
+	CouponUseMethodPaymentCode  CouponUseMethod = "PAYMENT_CODE"
+	CouponUseMethodSelfConsume  CouponUseMethod = "SELF_CONSUME"
 )
 
-// Valid indicates whether the value is a known member of the BusifavorSendChannel enum.
-func (e BusifavorSendChannel) Valid() bool {
+// Valid indicates whether the value is a known member of the CouponUseMethod enum.
+func (e CouponUseMethod) Valid() bool {
 	switch e {
-	case BusifavorSendChannelAPI:
+	case CouponUseMethodMiniPrograms:
 		return true
-	case BusifavorSendChannelBusiSmartRetail:
+	case CouponUseMethodOffLine:
 		return true
-	case BusifavorSendChannelFaceToFace:
+	case CouponUseMethodPaymentCode:
 		return true
-	case BusifavorSendChannelFinderLiveRoom:
-		return true
-	case BusifavorSendChannelH5:
-		return true
-	case BusifavorSendChannelHall:
-		return true
-	case BusifavorSendChannelJSAPI:
-		return true
-	case BusifavorSendChannelMemberCardActivity:
-		return true
-	case BusifavorSendChannelMemberPayRight:
-		return true
-	case BusifavorSendChannelMiniApp:
-		return true
-	case BusifavorSendChannelMiniAppLive:
-		return true
-	case BusifavorSendChannelPayGift:
-		return true
-	case BusifavorSendChannelPayHasDiscount:
-		return true
-	case BusifavorSendChannelReceiveMoneyGift:
-		return true
-	case BusifavorSendChannelRightsPlatform:
-		return true
-	case BusifavorSendChannelWechatAd:
-		return true
-	case BusifavorSendChannelWechatSearch:
+	case CouponUseMethodSelfConsume:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for BusifavorStockState.
+// Defines values for SendChannel.
 const (
-	BusifavorStockStatePaused  BusifavorStockState = "PAUSED"
-	BusifavorStockStateRunning BusifavorStockState = "RUNNING"
-	BusifavorStockStateStoped  BusifavorStockState = "STOPED"
-	BusifavorStockStateUnaudit BusifavorStockState = "UNAUDIT"
+	SendChannelAPI                SendChannel = "BUSICOUPON_SEND_CHANNEL_API"
+	SendChannelBusiSmartRetail    SendChannel = "BUSICOUPON_SEND_CHANNEL_BUSI_SMART_RETAIL"
+	SendChannelFaceToFace         SendChannel = "BUSICOUPON_SEND_CHANNEL_FTOF"
+	SendChannelFinderLiveRoom     SendChannel = "BUSICOUPON_SEND_CHANNEL_FINDER_LIVEROOM"
+	SendChannelH5                 SendChannel = "BUSICOUPON_SEND_CHANNEL_H5"
+	SendChannelHall               SendChannel = "BUSICOUPON_SEND_CHANNEL_HALL"
+	SendChannelJSAPI              SendChannel = "BUSICOUPON_SEND_CHANNEL_JSAPI"
+	SendChannelMemberCardActivity SendChannel = "BUSICOUPON_SEND_CHANNEL_MEMBERCARD_ACT"
+	SendChannelMemberPayRight     SendChannel = "BUSICOUPON_SEND_CHANNEL_MEMBER_PAY_RIGHT"
+	SendChannelMiniApp            SendChannel = "BUSICOUPON_SEND_CHANNEL_MINIAPP"
+	SendChannelMiniAppLive        SendChannel = "BUSICOUPON_SEND_CHANNEL_MINI_APP_LIVE"
+	SendChannelPayGift            SendChannel = "BUSICOUPON_SEND_CHANNEL_PAYGIFT"
+	SendChannelPayHasDiscount     SendChannel = "BUSICOUPON_SEND_CHANNEL_PAY_HAS_DISCOUNT"
+	SendChannelReceiveMoneyGift   SendChannel = "BUSICOUPON_SEND_CHANNEL_RECEIVE_MONEY_GIFT"
+	SendChannelRightsPlatform     SendChannel = "BUSICOUPON_SEND_CHANNEL_RIGHTS_PLATFORM"
+	SendChannelWechatAd           SendChannel = "BUSICOUPON_SEND_CHANNEL_WECHAT_AD"
+	SendChannelWechatSearch       SendChannel = "BUSICOUPON_SEND_CHANNEL_WECHAT_SEARCH"
 )
 
-// Valid indicates whether the value is a known member of the BusifavorStockState enum.
-func (e BusifavorStockState) Valid() bool {
+// Valid indicates whether the value is a known member of the SendChannel enum.
+func (e SendChannel) Valid() bool {
 	switch e {
-	case BusifavorStockStatePaused:
+	case SendChannelAPI:
 		return true
-	case BusifavorStockStateRunning:
+	case SendChannelBusiSmartRetail:
 		return true
-	case BusifavorStockStateStoped:
+	case SendChannelFaceToFace:
 		return true
-	case BusifavorStockStateUnaudit:
+	case SendChannelFinderLiveRoom:
+		return true
+	case SendChannelH5:
+		return true
+	case SendChannelHall:
+		return true
+	case SendChannelJSAPI:
+		return true
+	case SendChannelMemberCardActivity:
+		return true
+	case SendChannelMemberPayRight:
+		return true
+	case SendChannelMiniApp:
+		return true
+	case SendChannelMiniAppLive:
+		return true
+	case SendChannelPayGift:
+		return true
+	case SendChannelPayHasDiscount:
+		return true
+	case SendChannelReceiveMoneyGift:
+		return true
+	case SendChannelRightsPlatform:
+		return true
+	case SendChannelWechatAd:
+		return true
+	case SendChannelWechatSearch:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for BusifavorStockType.
+// Defines values for StockState.
 const (
-	BusifavorStockTypeDiscount BusifavorStockType = "DISCOUNT"
-	BusifavorStockTypeExchange BusifavorStockType = "EXCHANGE"
-	BusifavorStockTypeNormal   BusifavorStockType = "NORMAL"
+	StockStatePaused  StockState = "PAUSED"
+	StockStateRunning StockState = "RUNNING"
+	StockStateStoped  StockState = "STOPED"
+	StockStateUnaudit StockState = "UNAUDIT"
 )
 
-// Valid indicates whether the value is a known member of the BusifavorStockType enum.
-func (e BusifavorStockType) Valid() bool {
+// Valid indicates whether the value is a known member of the StockState enum.
+func (e StockState) Valid() bool {
 	switch e {
-	case BusifavorStockTypeDiscount:
+	case StockStatePaused:
 		return true
-	case BusifavorStockTypeExchange:
+	case StockStateRunning:
 		return true
-	case BusifavorStockTypeNormal:
+	case StockStateStoped:
+		return true
+	case StockStateUnaudit:
 		return true
 	default:
 		return false
 	}
 }
 
-// BusifavorAvailableDayTime A time of day, in seconds from midnight (当天可用时间段).
-type BusifavorAvailableDayTime struct {
-	// BeginTime The start, in seconds from midnight (当天可用开始时间).
+// Defines values for StockType.
+const (
+	StockTypeDiscount StockType = "DISCOUNT"
+	StockTypeExchange StockType = "EXCHANGE"
+	StockTypeNormal   StockType = "NORMAL"
+)
+
+// Valid indicates whether the value is a known member of the StockType enum.
+func (e StockType) Valid() bool {
+	switch e {
+	case StockTypeDiscount:
+		return true
+	case StockTypeExchange:
+		return true
+	case StockTypeNormal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubsidyPayReceiptFailReason.
+const (
+	SubsidyPayReceiptFailReasonPayReceiptExceedSubsidyAmountQuota SubsidyPayReceiptFailReason = "PAY_RECEIPT_EXCEED_SUBSIDY_AMOUNT_QUOTA"
+	SubsidyPayReceiptFailReasonPayReceiptExceedSubsidyCountQuota  SubsidyPayReceiptFailReason = "PAY_RECEIPT_EXCEED_SUBSIDY_COUNT_QUOTA"
+	SubsidyPayReceiptFailReasonPayReceiptInsufficientBalance      SubsidyPayReceiptFailReason = "PAY_RECEIPT_INSUFFICIENT_BALANCE"
+	SubsidyPayReceiptFailReasonPayReceiptNotIncomesplitOrder      SubsidyPayReceiptFailReason = "PAY_RECEIPT_NOT_INCOMESPLIT_ORDER"
+	SubsidyPayReceiptFailReasonPayReceiptOther                    SubsidyPayReceiptFailReason = "PAY_RECEIPT_OTHER"
+)
+
+// Valid indicates whether the value is a known member of the SubsidyPayReceiptFailReason enum.
+func (e SubsidyPayReceiptFailReason) Valid() bool {
+	switch e {
+	case SubsidyPayReceiptFailReasonPayReceiptExceedSubsidyAmountQuota:
+		return true
+	case SubsidyPayReceiptFailReasonPayReceiptExceedSubsidyCountQuota:
+		return true
+	case SubsidyPayReceiptFailReasonPayReceiptInsufficientBalance:
+		return true
+	case SubsidyPayReceiptFailReasonPayReceiptNotIncomesplitOrder:
+		return true
+	case SubsidyPayReceiptFailReasonPayReceiptOther:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubsidyPayReceiptStatus.
+const (
+	SubsidyPayReceiptStatusPayReceiptAccepted      SubsidyPayReceiptStatus = "PAY_RECEIPT_ACCEPTED"
+	SubsidyPayReceiptStatusPayReceiptFail          SubsidyPayReceiptStatus = "PAY_RECEIPT_FAIL"
+	SubsidyPayReceiptStatusPayReceiptFullReturn    SubsidyPayReceiptStatus = "PAY_RECEIPT_FULL_RETURN"
+	SubsidyPayReceiptStatusPayReceiptPartialReturn SubsidyPayReceiptStatus = "PAY_RECEIPT_PARTIAL_RETURN"
+	SubsidyPayReceiptStatusPayReceiptReturning     SubsidyPayReceiptStatus = "PAY_RECEIPT_RETURNING"
+	SubsidyPayReceiptStatusPayReceiptSuccess       SubsidyPayReceiptStatus = "PAY_RECEIPT_SUCCESS"
+	SubsidyPayReceiptStatusPayReceiptUnknown       SubsidyPayReceiptStatus = "PAY_RECEIPT_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the SubsidyPayReceiptStatus enum.
+func (e SubsidyPayReceiptStatus) Valid() bool {
+	switch e {
+	case SubsidyPayReceiptStatusPayReceiptAccepted:
+		return true
+	case SubsidyPayReceiptStatusPayReceiptFail:
+		return true
+	case SubsidyPayReceiptStatusPayReceiptFullReturn:
+		return true
+	case SubsidyPayReceiptStatusPayReceiptPartialReturn:
+		return true
+	case SubsidyPayReceiptStatusPayReceiptReturning:
+		return true
+	case SubsidyPayReceiptStatusPayReceiptSuccess:
+		return true
+	case SubsidyPayReceiptStatusPayReceiptUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubsidyReturnReceiptFailReason.
+const (
+	SubsidyReturnReceiptFailReasonReturnReceiptInsufficientBalance SubsidyReturnReceiptFailReason = "RETURN_RECEIPT_INSUFFICIENT_BALANCE"
+	SubsidyReturnReceiptFailReasonReturnReceiptOther               SubsidyReturnReceiptFailReason = "RETURN_RECEIPT_OTHER"
+)
+
+// Valid indicates whether the value is a known member of the SubsidyReturnReceiptFailReason enum.
+func (e SubsidyReturnReceiptFailReason) Valid() bool {
+	switch e {
+	case SubsidyReturnReceiptFailReasonReturnReceiptInsufficientBalance:
+		return true
+	case SubsidyReturnReceiptFailReasonReturnReceiptOther:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubsidyReturnReceiptStatus.
+const (
+	SubsidyReturnReceiptStatusReturnReceiptAccepted SubsidyReturnReceiptStatus = "RETURN_RECEIPT_ACCEPTED"
+	SubsidyReturnReceiptStatusReturnReceiptFail     SubsidyReturnReceiptStatus = "RETURN_RECEIPT_FAIL"
+	SubsidyReturnReceiptStatusReturnReceiptSuccess  SubsidyReturnReceiptStatus = "RETURN_RECEIPT_SUCCESS"
+	SubsidyReturnReceiptStatusReturnReceiptUnknown  SubsidyReturnReceiptStatus = "RETURN_RECEIPT_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the SubsidyReturnReceiptStatus enum.
+func (e SubsidyReturnReceiptStatus) Valid() bool {
+	switch e {
+	case SubsidyReturnReceiptStatusReturnReceiptAccepted:
+		return true
+	case SubsidyReturnReceiptStatusReturnReceiptFail:
+		return true
+	case SubsidyReturnReceiptStatusReturnReceiptSuccess:
+		return true
+	case SubsidyReturnReceiptStatusReturnReceiptUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// AvailableDayTime is a time of day, in seconds from midnight (当天可用时间段).
+type AvailableDayTime struct {
+	// BeginTime is the start, in seconds from midnight (当天可用开始时间).
 	//
 	// Example: 3600
-	BeginTime int64 `json:"begin_time,omitempty,omitzero"`
+	BeginTime *int64 `json:"begin_time,omitempty"`
 
-	// EndTime The end, in seconds from midnight (当天可用结束时间).
+	// EndTime is the end, in seconds from midnight (当天可用结束时间).
 	//
 	// Example: 86399
-	EndTime int64 `json:"end_time,omitempty,omitzero"`
+	EndTime *int64 `json:"end_time,omitempty"`
 }
 
-// BusifavorAvailableWeek Weekdays and day times at which coupons can be redeemed (固定周期有效时间段).
-type BusifavorAvailableWeek struct {
-	// AvailableDayTime The times of day, on those weekdays (当天可用时间段).
-	AvailableDayTime []BusifavorAvailableDayTime `json:"available_day_time,omitempty,omitzero"`
+// AvailableWeek is weekdays and day times at which coupons can be redeemed (固定周期有效时间段).
+type AvailableWeek struct {
+	// AvailableDayTime is the times of day, on those weekdays (当天可用时间段).
+	AvailableDayTime []AvailableDayTime `json:"available_day_time,omitempty,omitzero"`
 
-	// WeekDay The weekdays, 0 for Sunday to 6 for Saturday (可用星期数).
+	// WeekDay is the weekdays, 0 for Sunday to 6 for Saturday (可用星期数).
 	WeekDay []int64 `json:"week_day,omitempty,omitzero"`
 }
 
-// BusifavorBackgroundColor The coupon's background colour, one of WeChat's palette (背景颜色).
-type BusifavorBackgroundColor string
+// BackgroundColor is the coupon's background colour, one of WeChat's palette (背景颜色).
+type BackgroundColor string
 
-// BusifavorCallback A merchant's coupon event notification URL (商家券事件通知地址).
-type BusifavorCallback struct {
-	// MchID The merchant id (商户号).
+// Callback is a merchant's coupon event notification URL (商家券事件通知地址).
+type Callback struct {
+	// MchID is the merchant id (商户号).
 	MchID string `json:"mchid"`
 
-	// NotifyURL The URL that receives the events (通知URL地址).
+	// NotifyURL is the URL that receives the events (通知URL地址).
 	NotifyURL string `json:"notify_url"`
 
-	// UpdateTime When the URL was set (修改时间).
-	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+	// UpdateTime says when the URL was set (修改时间).
+	UpdateTime core.Time `json:"update_time"`
 }
 
-// BusifavorCodeDisplayMode How the coupon code is shown to the user: not at all, as a barcode or as a QR code (code展示模式).
-type BusifavorCodeDisplayMode string
+// CallbackQueried is a merchant's coupon event notification URL as the query answers it (商家券事件通知地址).
+type CallbackQueried struct {
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
 
-// BusifavorConsumptionCardSent The card a send gave (发放消费卡结果).
-type BusifavorConsumptionCardSent struct {
-	// CardCode The code of the user's card (消费卡code).
+	// NotifyURL is the URL that receives the events (通知URL地址).
+	NotifyURL string `json:"notify_url"`
+}
+
+// CodeDisplayMode says how the coupon code is shown to the user: not at all, as a barcode or as a QR code (code展示模式).
+type CodeDisplayMode string
+
+// ConsumptionCardSent is the card a send gave (发放消费卡结果).
+type ConsumptionCardSent struct {
+	// CardCode is the code of the user's card (消费卡code).
 	CardCode string `json:"card_code"`
 }
 
-// BusifavorCouponAssociated The answer to associating a coupon with an order (关联订单结果).
-type BusifavorCouponAssociated struct {
-	// WechatpayAssociateTime When the association took effect (关联成功时间).
+// CouponAssociated is the answer to associating a coupon with an order (关联订单结果).
+type CouponAssociated struct {
+	// WechatpayAssociateTime says when the association took effect (关联成功时间).
 	WechatpayAssociateTime core.Time `json:"wechatpay_associate_time"`
 }
 
-// BusifavorCouponAvailableTime The period in which coupons can be redeemed (券可核销时间).
-type BusifavorCouponAvailableTime struct {
-	// AvailableBeginTime When redemption opens (开始时间).
+// CouponAvailableTime is the period in which coupons can be redeemed (券可核销时间).
+type CouponAvailableTime struct {
+	// AvailableBeginTime says when redemption opens (开始时间).
 	AvailableBeginTime core.Time `json:"available_begin_time"`
 
-	// AvailableDayAfterReceive How many days a coupon stays valid once it takes effect (生效后N天内有效).
+	// AvailableDayAfterReceive says how many days a coupon stays valid once it takes effect (生效后N天内有效).
 	AvailableDayAfterReceive int64 `json:"available_day_after_receive,omitempty,omitzero"`
 
-	// AvailableEndTime When redemption closes (结束时间).
+	// AvailableEndTime says when redemption closes (结束时间).
 	AvailableEndTime core.Time `json:"available_end_time"`
 
-	// AvailableSecondAfterReceive How many seconds after receipt a coupon stays valid (领取后N秒内有效).
+	// AvailableSecondAfterReceive says how many seconds after receipt a coupon stays valid (领取后N秒内有效).
 	AvailableSecondAfterReceive int64 `json:"available_second_after_receive,omitempty,omitzero"`
 
-	// AvailableWeek Weekdays and day times at which coupons can be redeemed (固定周期有效时间段).
-	AvailableWeek BusifavorAvailableWeek `json:"available_week,omitempty,omitzero"`
+	// AvailableWeek is weekdays and day times at which coupons can be redeemed (固定周期有效时间段).
+	AvailableWeek AvailableWeek `json:"available_week,omitempty,omitzero"`
 
-	// IrregularyAvaliableTime Irregular periods in which coupons can be redeemed (无规律的有效时间段).
-	IrregularyAvaliableTime []BusifavorIrregularAvailableTime `json:"irregulary_avaliable_time,omitempty,omitzero"`
+	// IrregularyAvaliableTime is irregular periods in which coupons can be redeemed (无规律的有效时间段).
+	IrregularyAvaliableTime []IrregularAvailableTime `json:"irregulary_avaliable_time,omitempty,omitzero"`
 
-	// WaitDaysAfterReceive How many days after receipt a coupon takes effect (领取后N天开始生效).
-	WaitDaysAfterReceive int64 `json:"wait_days_after_receive,omitempty,omitzero"`
+	// WaitDaysAfterReceive says how many days after receipt a coupon takes effect (领取后N天开始生效).
+	WaitDaysAfterReceive *int64 `json:"wait_days_after_receive,omitempty"`
 }
 
-// BusifavorCouponCodeCount How many codes have been uploaded to a MERCHANT_UPLOAD stock (券code数量).
-type BusifavorCouponCodeCount struct {
-	// AvailableCount How many are still available (该批次当前可用的code数).
+// CouponCodeCount says how many codes have been uploaded to a MERCHANT_UPLOAD stock (券code数量).
+type CouponCodeCount struct {
+	// AvailableCount says how many are still available (该批次当前可用的code数).
 	AvailableCount int64 `json:"available_count"`
 
-	// TotalCount How many codes were uploaded in all (该批次总共已上传的code总数).
+	// TotalCount says how many codes were uploaded in all (该批次总共已上传的code总数).
 	TotalCount int64 `json:"total_count"`
 }
 
-// BusifavorCouponCodeCoupon The coupon an uploaded code belongs to (券码信息).
-type BusifavorCouponCodeCoupon struct {
-	// BelongMerchant The merchant the stock belongs to (批次归属商户号).
+// CouponCodeCoupon is the coupon an uploaded code belongs to (券码信息).
+type CouponCodeCoupon struct {
+	// AssociateOutTradeNo is the order number the coupon is associated with (关联的商户订单号).
+	AssociateOutTradeNo string `json:"associate_out_trade_no,omitempty,omitzero"`
+
+	// AvailableStartTime says when the coupon becomes usable (券可使用开始时间).
+	AvailableStartTime core.Time `json:"available_start_time,omitempty,omitzero"`
+
+	// BelongMerchant is the merchant the stock belongs to (批次归属商户号).
 	BelongMerchant string `json:"belong_merchant"`
 
-	// Comment An internal remark (批次备注).
+	// Comment is an internal remark (批次备注).
 	Comment string `json:"comment,omitempty,omitzero"`
 
-	// CouponState A user coupon's state (券状态): sent, used, expired, deleted or
-	// deactivated; the REDEEM states belong to coupons redeemed in steps.
-	CouponState BusifavorCouponState `json:"coupon_state,omitempty,omitzero"`
-
-	// CouponUseRule When and how a coupon can be redeemed, and what it is worth (核销规则).
-	CouponUseRule BusifavorCouponUseRule `json:"coupon_use_rule"`
-
-	// CustomEntrance The merchant's own entrance shown on the coupon (自定义入口).
-	CustomEntrance BusifavorCustomEntrance `json:"custom_entrance,omitempty,omitzero"`
-
-	// DisplayPatternInfo How a coupon looks in the user's card bag (样式信息).
-	DisplayPatternInfo BusifavorDisplayPatternInfo `json:"display_pattern_info,omitempty,omitzero"`
-
-	// GoodsName The goods the coupon applies to (适用商品范围).
-	GoodsName string `json:"goods_name"`
-
-	// Shareable Whether a link to receive it may be shared (是否允许分享领券链接).
-	Shareable bool `json:"shareable,omitempty,omitzero"`
-
-	// StockName The stock name users see (商家券批次名称).
-	StockName string `json:"stock_name"`
-
-	// StockType The kind of coupon a stock holds: fixed amount off, percentage off, or a fixed exchange price (批次类型).
-	StockType BusifavorStockType `json:"stock_type"`
-
-	// Transferable Whether the coupon may be given to others (是否允许转赠).
-	Transferable bool `json:"transferable,omitempty,omitzero"`
-}
-
-// BusifavorCouponCodeDeletion The answer to deleting an uploaded code (删除预存code结果).
-type BusifavorCouponCodeDeletion struct {
-	// DeleteTime When the code was deleted (删除时间).
-	DeleteTime core.Time `json:"delete_time,omitempty,omitzero"`
-
-	// StockID The stock id (批次号).
-	StockID string `json:"stock_id,omitempty,omitzero"`
-}
-
-// BusifavorCouponCodeDetail An uploaded code with the coupon it became (预存code详情).
-type BusifavorCouponCodeDetail struct {
-	// CodeInformation An uploaded code and what became of it (券code信息).
-	CodeInformation BusifavorCouponCodeInformation `json:"code_information"`
-
-	// CouponInformation The coupon an uploaded code belongs to (券码信息).
-	CouponInformation BusifavorCouponCodeCoupon `json:"coupon_information"`
-}
-
-// BusifavorCouponCodeInformation An uploaded code and what became of it (券code信息).
-type BusifavorCouponCodeInformation struct {
-	// Code The code the merchant uploaded (商户上传code).
-	Code string `json:"code,omitempty,omitzero"`
-
-	// CodeStatus Whether the code has been given out yet (商户上传code分配状态).
-	CodeStatus string `json:"code_status,omitempty,omitzero"`
-
-	// CouponCode The user's coupon code (用户券code).
+	// CouponCode is the user's coupon code (券code).
 	CouponCode string `json:"coupon_code,omitempty,omitzero"`
 
-	// DispatchedTime When the code was given to a user (被分配时间).
+	// CouponState is a user coupon's state (券状态): sent, used, expired, deleted or
+	// deactivated; the REDEEM states belong to coupons redeemed in steps.
+	CouponState CouponState `json:"coupon_state,omitempty,omitzero"`
+
+	// CouponUseRule says when and how a coupon can be redeemed, and what it is worth (核销规则).
+	CouponUseRule CouponUseRule `json:"coupon_use_rule"`
+
+	// CustomEntrance is the merchant's own entrance shown on the coupon (自定义入口).
+	CustomEntrance CustomEntrance `json:"custom_entrance,omitempty,omitzero"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the deactivate_request_no of its deactivation (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (券失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
+	// DisplayPatternInfo says how a coupon looks in the user's card bag (样式信息).
+	DisplayPatternInfo DisplayPatternInfo `json:"display_pattern_info,omitempty,omitzero"`
+
+	// ExpireTime says when the coupon expires (券过期时间).
+	ExpireTime core.Time `json:"expire_time,omitempty,omitzero"`
+
+	// GoodsName is the goods the coupon applies to (适用商品范围).
+	GoodsName string `json:"goods_name"`
+
+	// ReceiveTime says when the user received it (券领券时间).
+	ReceiveTime core.Time `json:"receive_time,omitempty,omitzero"`
+
+	// ReturnRequestNo is the return_request_no of its return (回退请求单号).
+	ReturnRequestNo string `json:"return_request_no,omitempty,omitzero"`
+
+	// ReturnTime says when it was returned (券回退时间).
+	ReturnTime core.Time `json:"return_time,omitempty,omitzero"`
+
+	// SendRequestNo is the out_request_no of the send that gave the coupon (发券请求单号).
+	SendRequestNo string `json:"send_request_no,omitempty,omitzero"`
+
+	// Shareable says whether a link to receive it may be shared (是否允许分享领券链接).
+	Shareable bool `json:"shareable,omitempty,omitzero"`
+
+	// StockID is the stock id (批次号).
+	StockID string `json:"stock_id,omitempty,omitzero"`
+
+	// StockName is the stock name users see (商家券批次名称).
+	StockName string `json:"stock_name"`
+
+	// StockType is the kind of coupon a stock holds: fixed amount off, percentage off, or a fixed exchange price (批次类型).
+	StockType StockType `json:"stock_type"`
+
+	// Transferable says whether the coupon may be given to others (是否允许转赠).
+	Transferable bool `json:"transferable,omitempty,omitzero"`
+
+	// UseRequestNo is the use_request_no of its redemption (核销请求单号).
+	UseRequestNo string `json:"use_request_no,omitempty,omitzero"`
+
+	// UseTime says when it was redeemed (券核销时间).
+	UseTime core.Time `json:"use_time,omitempty,omitzero"`
+}
+
+// CouponCodeDeletion is the answer to deleting an uploaded code (删除预存code结果).
+type CouponCodeDeletion struct {
+	// DeleteTime says when the code was deleted (删除时间).
+	DeleteTime core.Time `json:"delete_time"`
+
+	// StockID is the stock id (批次号).
+	StockID string `json:"stock_id"`
+}
+
+// CouponCodeDetail is an uploaded code with the coupon it became (预存code详情).
+type CouponCodeDetail struct {
+	// CodeInformation is an uploaded code and what became of it (券code信息).
+	CodeInformation CouponCodeInformation `json:"code_information"`
+
+	// CouponInformation is the coupon an uploaded code belongs to (券码信息).
+	CouponInformation CouponCodeCoupon `json:"coupon_information,omitempty,omitzero"`
+}
+
+// CouponCodeInformation is an uploaded code and what became of it (券code信息).
+type CouponCodeInformation struct {
+	// Code is the code the merchant uploaded (商户上传code).
+	Code string `json:"code"`
+
+	// CodeStatus says whether an uploaded code is still free or has been given to a user (商户上传code分配状态).
+	CodeStatus CouponCodeStatus `json:"code_status"`
+
+	// CouponCode is the user's coupon code (用户券code).
+	CouponCode string `json:"coupon_code,omitempty,omitzero"`
+
+	// DispatchedTime says when the code was given to a user (被分配时间).
 	DispatchedTime core.Time `json:"dispatched_time,omitempty,omitzero"`
 
-	// OpenID The openid of the user who received it (领券用户的OpenID).
+	// OpenID is the openid of the user who received it (领券用户的OpenID).
 	OpenID string `json:"openid,omitempty,omitzero"`
 
-	// UnionID The unionid of the user who received it (领券用户的UnionID).
+	// UnionID is the unionid of the user who received it (领券用户的UnionID).
 	UnionID string `json:"unionid,omitempty,omitzero"`
 
-	// UploadTime When the code was uploaded (上传时间).
+	// UploadTime says when the code was uploaded (上传时间).
 	UploadTime core.Time `json:"upload_time,omitempty,omitzero"`
 }
 
-// BusifavorCouponCodeList One page of a stock's uploaded codes (预存code列表).
-type BusifavorCouponCodeList struct {
-	// Data The codes of this page (券code列表).
-	Data []BusifavorCouponCodeInformation `json:"data,omitempty,omitzero"`
+// CouponCodeList is one page of a stock's uploaded codes (预存code列表).
+type CouponCodeList struct {
+	// Data is the codes of this page (券code列表).
+	Data []CouponCodeInformation `json:"data,omitempty,omitzero"`
 
-	// Limit The page size (分页大小).
+	// Limit is the page size (分页大小).
 	Limit int64 `json:"limit"`
 
-	// Offset The page number (分页页码).
+	// Offset is the page number (分页页码).
 	Offset int64 `json:"offset"`
 
-	// StockID The stock id (批次号).
+	// StockID is the stock id (批次号).
 	StockID string `json:"stock_id"`
 
-	// TotalCount How many codes match in all (批次总数).
+	// TotalCount says how many codes match in all (批次总数).
 	TotalCount int64 `json:"total_count"`
 }
 
-// BusifavorCouponCodeMode Who makes the coupon codes: WeChat Pay, the merchant per send call, or the merchant by upload (券code模式).
-type BusifavorCouponCodeMode string
+// CouponCodeMode says who makes the coupon codes: WeChat Pay, the merchant per send call, or the merchant by upload (券code模式).
+type CouponCodeMode string
 
-// BusifavorCouponCodeUploadFailure A code that could not be uploaded (上传失败的code).
-type BusifavorCouponCodeUploadFailure struct {
-	// Code Why, as an error code such as LENGTH_LIMIT (上传失败错误码).
+// CouponCodeStatus says whether an uploaded code is still free or has been given to a user (商户上传code分配状态).
+type CouponCodeStatus string
+
+// CouponCodeUploadFailure is a code that could not be uploaded (上传失败的code).
+type CouponCodeUploadFailure struct {
+	// Code says why, as an error code such as LENGTH_LIMIT (上传失败错误码).
 	Code string `json:"code"`
 
-	// CouponCode The code refused (上传失败的券code).
+	// CouponCode is the code refused (上传失败的券code).
 	CouponCode string `json:"coupon_code"`
 
-	// Message Why, in words (上传失败错误信息).
+	// Message says why, in words (上传失败错误信息).
 	Message string `json:"message"`
 }
 
-// BusifavorCouponCodeUploadResult The outcome of a code upload (上传预存code结果).
-type BusifavorCouponCodeUploadResult struct {
-	// DuplicateCodes Codes repeated within this request (本次请求中重复的code列表).
+// CouponCodeUploadResult is the outcome of a code upload (上传预存code结果).
+type CouponCodeUploadResult struct {
+	// DuplicateCodes is codes repeated within this request (本次请求中重复的code列表).
 	DuplicateCodes []string `json:"duplicate_codes,omitempty,omitzero"`
 
-	// ExistCodes Codes the stock already had (已存在的code列表).
+	// ExistCodes is codes the stock already had (已存在的code列表).
 	ExistCodes []string `json:"exist_codes,omitempty,omitzero"`
 
-	// FailCodes The codes refused, with the reasons (上传失败的code及原因).
-	FailCodes []BusifavorCouponCodeUploadFailure `json:"fail_codes,omitempty,omitzero"`
+	// FailCodes is the codes refused, with the reasons (上传失败的code及原因).
+	FailCodes []CouponCodeUploadFailure `json:"fail_codes,omitempty,omitzero"`
 
-	// FailCount How many were refused (上传失败code个数).
+	// FailCount says how many were refused (上传失败code个数).
 	FailCount int64 `json:"fail_count,omitempty,omitzero"`
 
-	// StockID The stock id (批次号).
+	// StockID is the stock id (批次号).
 	StockID string `json:"stock_id"`
 
-	// SuccessCodes The codes accepted (上传成功的code列表).
+	// SuccessCodes is the codes accepted (上传成功的code列表).
 	SuccessCodes []string `json:"success_codes,omitempty,omitzero"`
 
-	// SuccessCount How many were accepted (上传成功code个数).
+	// SuccessCount says how many were accepted (上传成功code个数).
 	SuccessCount int64 `json:"success_count"`
 
-	// SuccessTime When the upload succeeded (上传成功时间).
+	// SuccessTime says when the upload succeeded (上传成功时间).
 	SuccessTime core.Time `json:"success_time"`
 
-	// TotalCount How many distinct codes were uploaded (去重后上传code总数).
+	// TotalCount says how many distinct codes were uploaded (去重后上传code总数).
 	TotalCount int64 `json:"total_count"`
 }
 
-// BusifavorCouponDeactivated The answer to a deactivation (使券失效结果).
-type BusifavorCouponDeactivated struct {
-	// WechatpayDeactivateTime When the coupon stopped being usable (券成功失效的时间).
+// CouponDeactivated is the answer to a deactivation (使券失效结果).
+type CouponDeactivated struct {
+	// WechatpayDeactivateTime says when the coupon stopped being usable (券成功失效的时间).
 	WechatpayDeactivateTime core.Time `json:"wechatpay_deactivate_time"`
 }
 
-// BusifavorCouponDisassociated The answer to removing a coupon's order association (取消关联订单结果).
-type BusifavorCouponDisassociated struct {
-	// WechatpayDisassociateTime When the association was removed (取消关联成功时间).
+// CouponDisassociated is the answer to removing a coupon's order association (取消关联订单结果).
+type CouponDisassociated struct {
+	// WechatpayDisassociateTime says when the association was removed (取消关联成功时间).
 	WechatpayDisassociateTime core.Time `json:"wechatpay_disassociate_time"`
 }
 
-// BusifavorCouponOrderAssociation A coupon and the merchant order it is (dis)associated with (关联订单信息).
-type BusifavorCouponOrderAssociation struct {
-	// CouponCode The coupon code (券code).
+// CouponOrderAssociation is a coupon and the merchant order it is (dis)associated with (关联订单信息).
+type CouponOrderAssociation struct {
+	// CouponCode is the coupon code (券code).
 	CouponCode string `json:"coupon_code"`
 
-	// OutRequestNo The merchant's unique number for this request (商户请求单号).
+	// OutRequestNo is the merchant's unique number for this request (商户请求单号).
 	OutRequestNo string `json:"out_request_no"`
 
-	// OutTradeNo The merchant's order number (关联的商户订单号).
+	// OutTradeNo is the merchant's order number (关联的商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// StockID The stock id (批次号).
+	// StockID is the stock id (批次号).
 	StockID string `json:"stock_id"`
 }
 
-// BusifavorCouponReturned The answer to a coupon return (退券结果).
-type BusifavorCouponReturned struct {
-	// WechatpayReturnTime When WeChat Pay returned the coupon (微信退券成功的时间).
+// CouponReturned is the answer to a coupon return (退券结果).
+type CouponReturned struct {
+	// WechatpayReturnTime says when WeChat Pay returned the coupon (微信退券成功的时间).
 	WechatpayReturnTime core.Time `json:"wechatpay_return_time"`
 }
 
-// BusifavorCouponSendAttachInfo Extra facts about a send, present only for the pay-gift, marketing hall
+// CouponSendAttachInfo is extra facts about a send, present only for the pay-gift, marketing hall
 // and member card channels (发券附加信息).
-type BusifavorCouponSendAttachInfo struct {
-	// ActCode The pay-gift activity, or the marketing hall activity for HALL (支付有礼活动编号/营销馆活动ID).
+type CouponSendAttachInfo struct {
+	// ActCode is the pay-gift activity, or the marketing hall activity for HALL (支付有礼活动编号/营销馆活动ID).
 	ActCode string `json:"act_code,omitempty,omitzero"`
 
-	// ActivityID The member gift activity, for MEMBERCARD_ACT (会员活动ID).
+	// ActivityID is the member gift activity, for MEMBERCARD_ACT (会员活动ID).
 	ActivityID string `json:"activity_id,omitempty,omitzero"`
 
-	// CardID The member card, for MEMBERCARD_ACT (会员卡ID).
+	// CardID is the member card, for MEMBERCARD_ACT (会员卡ID).
 	CardID string `json:"card_id,omitempty,omitzero"`
 
-	// Code The user's member card code, for MEMBERCARD_ACT (会员卡code).
+	// Code is the user's member card code, for MEMBERCARD_ACT (会员卡code).
 	Code string `json:"code,omitempty,omitzero"`
 
-	// HallBelongMchID The merchant that owns the marketing hall, for HALL (营销馆所属商户号).
+	// HallBelongMchID is the merchant that owns the marketing hall, for HALL (营销馆所属商户号).
 	HallBelongMchID int64 `json:"hall_belong_mch_id,omitempty,omitzero"`
 
-	// HallCode The marketing hall, for HALL (营销馆ID).
+	// HallCode is the marketing hall, for HALL (营销馆ID).
 	HallCode string `json:"hall_code,omitempty,omitzero"`
 
-	// TransactionID The payment that showed the pay gift, for PAYGIFT (交易订单编号).
+	// TransactionID is the payment that showed the pay gift, for PAYGIFT (交易订单编号).
 	TransactionID string `json:"transaction_id,omitempty,omitzero"`
 }
 
-// BusifavorCouponSendNotification The resource of a COUPON.SEND notification: a user received a merchant
+// CouponSendNotification is the resource of a COUPON.SEND notification: a user received a merchant
 // coupon (商家券领券事件). It goes to the URL set with SetBusifavorCallback.
-type BusifavorCouponSendNotification struct {
-	// AttachInfo Extra facts about a send, present only for the pay-gift, marketing hall
+type CouponSendNotification struct {
+	// AttachInfo is extra facts about a send, present only for the pay-gift, marketing hall
 	// and member card channels (发券附加信息).
-	AttachInfo BusifavorCouponSendAttachInfo `json:"attach_info,omitempty,omitzero"`
+	AttachInfo CouponSendAttachInfo `json:"attach_info,omitempty,omitzero"`
 
-	// CouponCode The coupon code (券code).
+	// CouponCode is the coupon code (券code).
 	CouponCode string `json:"coupon_code"`
 
-	// EventType The detailed event, EVENT_TYPE_BUSICOUPON_SEND (业务细分事件类型).
+	// EventType is the detailed event, EVENT_TYPE_BUSICOUPON_SEND (业务细分事件类型).
 	//
 	// Example: EVENT_TYPE_BUSICOUPON_SEND
 	EventType string `json:"event_type"`
 
-	// OpenID The user's openid under the stock's notify appid (用户标识).
+	// OpenID is the user's openid under the stock's notify appid (用户标识).
 	OpenID string `json:"openid,omitempty,omitzero"`
 
-	// SendChannel Where the user got the coupon: mini program, API, pay gift, H5, face to face, member card, marketing hall and others (发放渠道).
-	SendChannel BusifavorSendChannel `json:"send_channel"`
+	// SendChannel says where the user got the coupon: mini program, API, pay gift, H5, face to face, member card, marketing hall and others (发放渠道).
+	SendChannel SendChannel `json:"send_channel"`
 
-	// SendMerchant The merchant that sent the coupon (发券商户号).
+	// SendMerchant is the merchant that sent the coupon (发券商户号).
 	SendMerchant string `json:"send_merchant"`
 
-	// SendTime When the coupon was sent (发放时间).
+	// SendTime says when the coupon was sent (发放时间).
 	SendTime core.Time `json:"send_time"`
 
-	// StockID The stock id (批次号).
+	// StockID is the stock id (批次号).
 	StockID string `json:"stock_id"`
 
-	// UnionID The user's unionid, when there is one (用户统一标识).
+	// UnionID is the user's unionid, when there is one (用户统一标识).
 	UnionID string `json:"unionid,omitempty,omitzero"`
 }
 
-// BusifavorCouponSent The coupon a send gave (发券结果).
-type BusifavorCouponSent struct {
-	// CouponCode The coupon code (券code).
+// CouponSendResult is the answer to a send; the coupon sits under send_coupon_result (发券结果).
+type CouponSendResult struct {
+	// SendCouponResult is the coupon a send gave (发券结果).
+	SendCouponResult CouponSent `json:"send_coupon_result,omitempty,omitzero"`
+}
+
+// CouponSent is the coupon a send gave (发券结果).
+type CouponSent struct {
+	// CouponCode is the coupon code (券code).
 	CouponCode string `json:"coupon_code,omitempty,omitzero"`
 
-	// OutRequestNo The merchant's send number (发券凭证).
+	// OutRequestNo is the merchant's send number (发券凭证).
 	OutRequestNo string `json:"out_request_no,omitempty,omitzero"`
 
-	// StockID The stock id (批次号).
-	StockID string `json:"stock_id"`
+	// StockID is the stock id (批次号).
+	StockID string `json:"stock_id,omitempty,omitzero"`
 }
 
-// BusifavorCouponState A user coupon's state (券状态): sent, used, expired, deleted or
+// CouponState is a user coupon's state (券状态): sent, used, expired, deleted or
 // deactivated; the REDEEM states belong to coupons redeemed in steps.
-type BusifavorCouponState string
+type CouponState string
 
-// BusifavorCouponUseMethod Where a coupon is redeemed: offline, in a mini program, by the user on their own, or with the payment code (核销方式).
-type BusifavorCouponUseMethod string
+// CouponUseMethod says where a coupon is redeemed: offline, in a mini program, by the user on their own, or with the payment code (核销方式).
+type CouponUseMethod string
 
-// BusifavorCouponUseRule When and how a coupon can be redeemed, and what it is worth (核销规则).
-type BusifavorCouponUseRule struct {
-	// CouponAvailableTime The period in which coupons can be redeemed (券可核销时间).
-	CouponAvailableTime BusifavorCouponAvailableTime `json:"coupon_available_time"`
+// CouponUseRule says when and how a coupon can be redeemed, and what it is worth (核销规则).
+type CouponUseRule struct {
+	// CouponAvailableTime is the period in which coupons can be redeemed (券可核销时间).
+	CouponAvailableTime CouponAvailableTime `json:"coupon_available_time"`
 
-	// DiscountCoupon The value of a DISCOUNT (percentage off) coupon (折扣券使用规则).
-	DiscountCoupon BusifavorDiscountCoupon `json:"discount_coupon,omitempty,omitzero"`
+	// DiscountCoupon is the value of a DISCOUNT (percentage off) coupon (折扣券使用规则).
+	DiscountCoupon DiscountCoupon `json:"discount_coupon,omitempty,omitzero"`
 
-	// ExchangeCoupon The value of an EXCHANGE coupon (换购券使用规则).
-	ExchangeCoupon BusifavorExchangeCoupon `json:"exchange_coupon,omitempty,omitzero"`
+	// ExchangeCoupon is the value of an EXCHANGE coupon (换购券使用规则).
+	ExchangeCoupon ExchangeCoupon `json:"exchange_coupon,omitempty,omitzero"`
 
-	// FixedNormalCoupon The value of a NORMAL (fixed amount off) coupon (固定面额满减券使用规则).
-	FixedNormalCoupon BusifavorFixedNormalCoupon `json:"fixed_normal_coupon,omitempty,omitzero"`
+	// FixedNormalCoupon is the value of a NORMAL (fixed amount off) coupon (固定面额满减券使用规则).
+	FixedNormalCoupon FixedNormalCoupon `json:"fixed_normal_coupon,omitempty,omitzero"`
 
-	// MiniProgramsAppID The mini program where the coupon is redeemed, for MINI_PROGRAMS (小程序appid).
+	// MiniProgramsAppID is the mini program where the coupon is redeemed, for MINI_PROGRAMS (小程序appid).
 	MiniProgramsAppID string `json:"mini_programs_appid,omitempty,omitzero"`
 
-	// MiniProgramsPath The mini program page where the coupon is redeemed (小程序path).
+	// MiniProgramsPath is the mini program page where the coupon is redeemed (小程序path).
 	MiniProgramsPath string `json:"mini_programs_path,omitempty,omitzero"`
 
-	// UseMethod Where a coupon is redeemed: offline, in a mini program, by the user on their own, or with the payment code (核销方式).
-	UseMethod BusifavorCouponUseMethod `json:"use_method"`
+	// UseMethod says where a coupon is redeemed: offline, in a mini program, by the user on their own, or with the payment code (核销方式).
+	UseMethod CouponUseMethod `json:"use_method"`
 }
 
-// BusifavorCouponUseRuleUpdate The parts of the use rule that can be changed (核销规则).
-type BusifavorCouponUseRuleUpdate struct {
-	// MiniProgramsAppID The mini program where the coupon is redeemed (小程序appid).
+// CouponUseRuleUpdate is the parts of the use rule that can be changed (核销规则).
+type CouponUseRuleUpdate struct {
+	// MiniProgramsAppID is the mini program where the coupon is redeemed (小程序appid).
 	MiniProgramsAppID string `json:"mini_programs_appid,omitempty,omitzero"`
 
-	// MiniProgramsPath The mini program page where the coupon is redeemed (小程序path).
+	// MiniProgramsPath is the mini program page where the coupon is redeemed (小程序path).
 	MiniProgramsPath string `json:"mini_programs_path,omitempty,omitzero"`
 
-	// UseMethod Where a coupon is redeemed: offline, in a mini program, by the user on their own, or with the payment code (核销方式).
-	UseMethod BusifavorCouponUseMethod `json:"use_method,omitempty,omitzero"`
+	// UseMethod says where a coupon is redeemed: offline, in a mini program, by the user on their own, or with the payment code (核销方式).
+	UseMethod CouponUseMethod `json:"use_method,omitempty,omitzero"`
 }
 
-// BusifavorCouponUsed The answer to a redemption (核销结果).
-type BusifavorCouponUsed struct {
-	// OpenID The user's openid (用户标识).
+// CouponUsed is the answer to a redemption (核销结果).
+type CouponUsed struct {
+	// OpenID is the user's openid (用户标识).
 	OpenID string `json:"openid"`
 
-	// StockID The stock id (批次号).
+	// StockID is the stock id (批次号).
 	StockID string `json:"stock_id"`
 
-	// WechatpayUseTime When WeChat Pay recorded the redemption (系统核销券成功的时间).
+	// WechatpayUseTime says when WeChat Pay recorded the redemption (系统核销券成功的时间).
 	WechatpayUseTime core.Time `json:"wechatpay_use_time"`
 }
 
-// BusifavorCustomEntrance The merchant's own entrance shown on the coupon (自定义入口).
-type BusifavorCustomEntrance struct {
-	// AppID The merchant's official account app id (商户公众号appid).
+// CreateStockRequest is a new merchant coupon stock (创建商家券请求).
+type CreateStockRequest struct {
+	// BelongMerchant is the merchant the stock belongs to (批次归属商户号).
+	//
+	// Example: 10000022
+	BelongMerchant string `json:"belong_merchant"`
+
+	// Comment is an internal remark, not shown to users (批次备注).
+	Comment string `json:"comment,omitempty,omitzero"`
+
+	// CouponCodeMode says who makes the coupon codes: WeChat Pay, the merchant per send call, or the merchant by upload (券code模式).
+	CouponCodeMode CouponCodeMode `json:"coupon_code_mode"`
+
+	// CouponUseRule says when and how a coupon can be redeemed, and what it is worth (核销规则).
+	CouponUseRule CouponUseRule `json:"coupon_use_rule"`
+
+	// CustomEntrance is the merchant's own entrance shown on the coupon (自定义入口).
+	CustomEntrance CustomEntrance `json:"custom_entrance,omitempty,omitzero"`
+
+	// DisplayPatternInfo says how a coupon looks in the user's card bag (样式信息).
+	DisplayPatternInfo DisplayPatternInfo `json:"display_pattern_info,omitempty,omitzero"`
+
+	// GoodsName is the goods the coupon applies to, as shown to users (适用商品范围).
+	GoodsName string `json:"goods_name"`
+
+	// NotifyConfig says where a stock's events are notified (事件通知配置).
+	NotifyConfig NotifyConfig `json:"notify_config,omitempty,omitzero"`
+
+	// OutRequestNo is the merchant's unique number for this request; retries reuse it (商户请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// StockName is the stock name users see (商家券批次名称).
+	//
+	// Example: 8月1日活动券
+	StockName string `json:"stock_name"`
+
+	// StockSendRule says how many coupons a stock may send, and to whom (发放规则).
+	StockSendRule StockSendRule `json:"stock_send_rule"`
+
+	// StockType is the kind of coupon a stock holds: fixed amount off, percentage off, or a fixed exchange price (批次类型).
+	StockType StockType `json:"stock_type"`
+
+	// Subsidy says whether marketing subsidies may be paid for this stock (是否允许营销补差).
+	Subsidy *bool `json:"subsidy,omitempty"`
+}
+
+// CreateSubsidyPayReceiptRequest is a subsidy payment for a redeemed coupon (营销补差付款请求).
+type CreateSubsidyPayReceiptRequest struct {
+	// Amount is the subsidy, in fen (补差付款金额).
+	Amount int64 `json:"amount"`
+
+	// CouponCode is the coupon code (商家券Code).
+	CouponCode string `json:"coupon_code"`
+
+	// Description is a description of the payment (补差付款描述).
+	Description string `json:"description"`
+
+	// OutSubsidyNo is the merchant's unique number for this payment (业务请求唯一单号).
+	OutSubsidyNo string `json:"out_subsidy_no"`
+
+	// PayeeMerchant is the merchant that receives it (营销补差入账商户号).
+	PayeeMerchant string `json:"payee_merchant"`
+
+	// PayerMerchant is the merchant that pays the subsidy (营销补差扣款商户号).
+	PayerMerchant string `json:"payer_merchant"`
+
+	// StockID is the stock id (商家券批次号).
+	StockID string `json:"stock_id"`
+
+	// TransactionID is the WeChat Pay transaction id the coupon was used on (微信支付订单号).
+	TransactionID string `json:"transaction_id"`
+}
+
+// CreateSubsidyReturnReceiptRequest is a subsidy to send back to its payer (营销补差回退请求).
+type CreateSubsidyReturnReceiptRequest struct {
+	// Amount is the amount to send back, in fen (补差回退金额).
+	Amount int64 `json:"amount"`
+
+	// CouponCode is the coupon code (商家券Code).
+	CouponCode string `json:"coupon_code"`
+
+	// Description is a description of the return (补差回退描述).
+	Description string `json:"description"`
+
+	// OutSubsidyReturnNo is the merchant's unique number for this return (业务请求唯一单号).
+	OutSubsidyReturnNo string `json:"out_subsidy_return_no"`
+
+	// PayeeMerchant is the merchant that received it (原营销补差入账商户号).
+	PayeeMerchant string `json:"payee_merchant"`
+
+	// PayerMerchant is the merchant that paid the original subsidy (原营销补差扣款商户号).
+	PayerMerchant string `json:"payer_merchant"`
+
+	// RefundID is the WeChat Pay refund id of the refunded order (微信支付退款单号).
+	RefundID string `json:"refund_id"`
+
+	// StockID is the stock id (商家券批次号).
+	StockID string `json:"stock_id"`
+
+	// TransactionID is the WeChat Pay transaction id (微信支付订单号).
+	TransactionID string `json:"transaction_id"`
+}
+
+// CustomEntrance is the merchant's own entrance shown on the coupon (自定义入口).
+type CustomEntrance struct {
+	// AppID is the merchant's official account app id (商户公众号appid).
 	AppID string `json:"appid,omitempty,omitzero"`
 
-	// CodeDisplayMode How the coupon code is shown to the user: not at all, as a barcode or as a QR code (code展示模式).
-	CodeDisplayMode BusifavorCodeDisplayMode `json:"code_display_mode,omitempty,omitzero"`
+	// CodeDisplayMode says how the coupon code is shown to the user: not at all, as a barcode or as a QR code (code展示模式).
+	CodeDisplayMode CodeDisplayMode `json:"code_display_mode,omitempty,omitzero"`
 
-	// HallID The marketing hall shown as a "more offers" entrance (营销馆id).
+	// HallID is the marketing hall shown as a "more offers" entrance (营销馆id).
 	HallID string `json:"hall_id,omitempty,omitzero"`
 
-	// MiniProgramsInfo A mini program entrance on the coupon (小程序入口).
-	MiniProgramsInfo BusifavorMiniProgramsInfo `json:"mini_programs_info,omitempty,omitzero"`
+	// MiniProgramsInfo is a mini program entrance on the coupon (小程序入口).
+	MiniProgramsInfo MiniProgramsInfo `json:"mini_programs_info,omitempty,omitzero"`
 
-	// StoreID The store where the coupon can be used (可用门店id).
+	// StoreID is the store where the coupon can be used (可用门店id).
 	StoreID string `json:"store_id,omitempty,omitzero"`
 }
 
-// BusifavorCustomEntranceUpdate The changes to a stock's own entrance (自定义入口).
-type BusifavorCustomEntranceUpdate struct {
-	// AppID The merchant's official account app id (商户公众号appid).
+// CustomEntranceUpdate is the changes to a stock's own entrance (自定义入口).
+type CustomEntranceUpdate struct {
+	// AppID is the merchant's official account app id (商户公众号appid).
 	AppID string `json:"appid,omitempty,omitzero"`
 
-	// CodeDisplayMode How the coupon code is shown to the user: not at all, as a barcode or as a QR code (code展示模式).
-	CodeDisplayMode BusifavorCodeDisplayMode `json:"code_display_mode,omitempty,omitzero"`
+	// CodeDisplayMode says how the coupon code is shown to the user: not at all, as a barcode or as a QR code (code展示模式).
+	CodeDisplayMode CodeDisplayMode `json:"code_display_mode,omitempty,omitzero"`
 
-	// HallID The marketing hall shown as a "more offers" entrance (营销馆id).
+	// HallID is the marketing hall shown as a "more offers" entrance (营销馆id).
 	HallID string `json:"hall_id,omitempty,omitzero"`
 
-	// MiniProgramsInfo A mini program entrance on the coupon (小程序入口).
-	MiniProgramsInfo BusifavorMiniProgramsInfo `json:"mini_programs_info,omitempty,omitzero"`
+	// MiniProgramsInfo is a mini program entrance on the coupon (小程序入口).
+	MiniProgramsInfo MiniProgramsInfo `json:"mini_programs_info,omitempty,omitzero"`
 }
 
-// BusifavorDiscountCoupon The value of a DISCOUNT (percentage off) coupon (折扣券使用规则).
-type BusifavorDiscountCoupon struct {
-	// DiscountPercent The percentage the user pays, e.g. 88 for 12% off (折扣比例).
+// DeactivateCouponRequest is a coupon to deactivate (使券失效请求).
+type DeactivateCouponRequest struct {
+	// CouponCode is the coupon code (券code).
+	CouponCode string `json:"coupon_code"`
+
+	// DeactivateReason says why the coupon is deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the merchant's unique number for this deactivation (失效请求单据号).
+	DeactivateRequestNo string `json:"deactivate_request_no"`
+
+	// StockID is the stock id (批次号).
+	StockID string `json:"stock_id"`
+}
+
+// DeleteCouponCodeParams is the query and header parameters of DeleteCouponCode.
+type DeleteCouponCodeParams struct {
+	// DeleteRequestNo is the merchant's unique number for this deletion (请求业务单据号).
+	DeleteRequestNo string `json:"delete_request_no"`
+}
+
+// DiscountCoupon is the value of a DISCOUNT (percentage off) coupon (折扣券使用规则).
+type DiscountCoupon struct {
+	// DiscountPercent is the percentage the user pays, e.g. 88 for 12% off (折扣比例).
 	DiscountPercent int64 `json:"discount_percent"`
 
-	// TransactionMinimum The minimum order amount, in fen (消费门槛).
+	// TransactionMinimum is the minimum order amount, in fen (消费门槛).
 	TransactionMinimum int64 `json:"transaction_minimum"`
 }
 
-// BusifavorDisplayPatternInfo How a coupon looks in the user's card bag (样式信息).
-type BusifavorDisplayPatternInfo struct {
-	// BackgroundColor The coupon's background colour, one of WeChat's palette (背景颜色).
-	BackgroundColor BusifavorBackgroundColor `json:"background_color,omitempty,omitzero"`
+// DisplayPatternInfo says how a coupon looks in the user's card bag (样式信息).
+type DisplayPatternInfo struct {
+	// BackgroundColor is the coupon's background colour, one of WeChat's palette (背景颜色).
+	BackgroundColor BackgroundColor `json:"background_color,omitempty,omitzero"`
 
-	// CouponImageURL The coupon's detail image (券详情图片).
+	// CouponImageURL is the coupon's detail image (券详情图片).
 	CouponImageURL string `json:"coupon_image_url,omitempty,omitzero"`
 
-	// Description Terms of use shown to the user (使用须知).
+	// Description is terms of use shown to the user (使用须知).
 	Description string `json:"description,omitempty,omitzero"`
 
-	// FinderInfo A Channels (视频号) video shown with the coupon (视频号相关信息).
-	FinderInfo BusifavorFinderInfo `json:"finder_info,omitempty,omitzero"`
+	// FinderInfo is a Channels (视频号) video shown with the coupon (视频号相关信息).
+	FinderInfo FinderInfo `json:"finder_info,omitempty,omitzero"`
 
-	// MerchantLogoURL The merchant logo, uploaded with the marketing image upload (商户logo).
+	// MerchantLogoURL is the merchant logo, uploaded with the marketing image upload (商户logo).
 	MerchantLogoURL string `json:"merchant_logo_url,omitempty,omitzero"`
 
-	// MerchantName The merchant name shown (商户名称).
+	// MerchantName is the merchant name shown (商户名称).
 	MerchantName string `json:"merchant_name,omitempty,omitzero"`
 }
 
-// BusifavorExchangeCoupon The value of an EXCHANGE coupon (换购券使用规则).
-type BusifavorExchangeCoupon struct {
-	// ExchangePrice The price the user pays for the item, in fen (单品换购价).
+// ExchangeCoupon is the value of an EXCHANGE coupon (换购券使用规则).
+type ExchangeCoupon struct {
+	// ExchangePrice is the price the user pays for the item, in fen (单品换购价).
 	ExchangePrice int64 `json:"exchange_price"`
 
-	// TransactionMinimum The minimum order amount, in fen (消费门槛).
+	// TransactionMinimum is the minimum order amount, in fen (消费门槛).
 	TransactionMinimum int64 `json:"transaction_minimum"`
 }
 
-// BusifavorFinderInfo A Channels (视频号) video shown with the coupon (视频号相关信息).
-type BusifavorFinderInfo struct {
-	// FinderID The Channels account id (视频号ID).
+// FinderInfo is a Channels (视频号) video shown with the coupon (视频号相关信息).
+type FinderInfo struct {
+	// FinderID is the Channels account id (视频号ID).
 	FinderID string `json:"finder_id"`
 
-	// FinderVideoCoverImageURL The video's cover image (视频号封面图).
+	// FinderVideoCoverImageURL is the video's cover image (视频号封面图).
 	FinderVideoCoverImageURL string `json:"finder_video_cover_image_url"`
 
-	// FinderVideoID The Channels video id (视频号视频ID).
+	// FinderVideoID is the Channels video id (视频号视频ID).
 	FinderVideoID string `json:"finder_video_id"`
 }
 
-// BusifavorFixedNormalCoupon The value of a NORMAL (fixed amount off) coupon (固定面额满减券使用规则).
-type BusifavorFixedNormalCoupon struct {
-	// DiscountAmount The amount off, in fen (优惠金额).
+// FixedNormalCoupon is the value of a NORMAL (fixed amount off) coupon (固定面额满减券使用规则).
+type FixedNormalCoupon struct {
+	// DiscountAmount is the amount off, in fen (优惠金额).
 	DiscountAmount int64 `json:"discount_amount"`
 
-	// TransactionMinimum The minimum order amount, in fen (消费门槛).
+	// TransactionMinimum is the minimum order amount, in fen (消费门槛).
 	TransactionMinimum int64 `json:"transaction_minimum"`
 }
 
-// BusifavorIrregularAvailableTime One irregular redemption period (无规律的有效时间段).
-type BusifavorIrregularAvailableTime struct {
-	// BeginTime When the period starts (开始时间).
+// IrregularAvailableTime is one irregular redemption period (无规律的有效时间段).
+type IrregularAvailableTime struct {
+	// BeginTime says when the period starts (开始时间).
 	BeginTime core.Time `json:"begin_time,omitempty,omitzero"`
 
-	// EndTime When the period ends (结束时间).
+	// EndTime says when the period ends (结束时间).
 	EndTime core.Time `json:"end_time,omitempty,omitzero"`
 }
 
-// BusifavorMiniProgramsInfo A mini program entrance on the coupon (小程序入口).
-type BusifavorMiniProgramsInfo struct {
-	// EntranceWords The entrance label (入口文案).
+// ListCouponCodesParams is the query and header parameters of ListCouponCodes.
+type ListCouponCodesParams struct {
+	// AppID is the app id whose openids the answer uses (公众账号ID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// Limit says how many codes a page holds (分页大小).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Offset is the page number, from 0 (分页页码).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// Status is only codes in this state (券code状态).
+	Status CouponCodeStatus `json:"status,omitempty,omitzero"`
+}
+
+// ListSubsidyPayReceiptsParams is the query and header parameters of ListSubsidyPayReceipts.
+type ListSubsidyPayReceiptsParams struct {
+	// CouponCode is the coupon code (商家券Code).
+	CouponCode string `json:"coupon_code"`
+
+	// OutSubsidyNo is only the receipt with this merchant request number (补差付款请求单号).
+	OutSubsidyNo string `json:"out_subsidy_no,omitempty,omitzero"`
+
+	// StockID is the stock id (商家券批次号).
+	StockID string `json:"stock_id"`
+}
+
+// ListUserCouponsParams is the query and header parameters of ListUserCoupons.
+type ListUserCouponsParams struct {
+	// AppID is the app id the openid belongs to (公众账号ID).
+	AppID string `json:"appid"`
+
+	// BelongMerchant is only coupons of stocks this merchant owns (批次归属商户号).
+	BelongMerchant string `json:"belong_merchant,omitempty,omitzero"`
+
+	// CouponState is only coupons in this state (券状态).
+	CouponState CouponState `json:"coupon_state,omitempty,omitzero"`
+
+	// CreatorMerchant is only coupons of stocks this merchant created (创建批次的商户号).
+	CreatorMerchant string `json:"creator_merchant,omitempty,omitzero"`
+
+	// Limit says how many coupons a page holds (分页大小).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Offset is the page number, from 0 (分页页码).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// SenderMerchant is only coupons this merchant sent (批次发放商户号).
+	SenderMerchant string `json:"sender_merchant,omitempty,omitzero"`
+
+	// StockID is only coupons of this stock (批次号).
+	StockID string `json:"stock_id,omitempty,omitzero"`
+}
+
+// MiniProgramsInfo is a mini program entrance on the coupon (小程序入口).
+type MiniProgramsInfo struct {
+	// EntranceWords is the entrance label (入口文案).
 	EntranceWords string `json:"entrance_words"`
 
-	// GuidingWords A line inviting the user in (引导文案).
+	// GuidingWords is a line inviting the user in (引导文案).
 	GuidingWords string `json:"guiding_words,omitempty,omitzero"`
 
-	// MiniProgramsAppID The merchant's mini program app id (商家小程序appid).
+	// MiniProgramsAppID is the merchant's mini program app id (商家小程序appid).
 	MiniProgramsAppID string `json:"mini_programs_appid"`
 
-	// MiniProgramsPath The mini program page the entrance opens (商家小程序path).
+	// MiniProgramsPath is the mini program page the entrance opens (商家小程序path).
 	MiniProgramsPath string `json:"mini_programs_path"`
 }
 
-// BusifavorNotifyConfig Where a stock's events are notified (事件通知配置).
-type BusifavorNotifyConfig struct {
-	// NotifyAppID The app id whose openids the notifications use (事件通知appid).
+// NotifyConfig says where a stock's events are notified (事件通知配置).
+type NotifyConfig struct {
+	// NotifyAppID is the app id whose openids the notifications use (事件通知appid).
 	NotifyAppID string `json:"notify_appid,omitempty,omitzero"`
 }
 
-// BusifavorSendChannel Where the user got the coupon: mini program, API, pay gift, H5, face to face, member card, marketing hall and others (发放渠道).
-type BusifavorSendChannel string
+// QueryCallbackParams is the query and header parameters of QueryCallback.
+type QueryCallbackParams struct {
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+}
 
-// BusifavorSendCountInformation How much a stock has sent (批次发放情况).
-type BusifavorSendCountInformation struct {
-	// TodaySendAmount Value sent today, in fen (单天已发放券金额).
+// QueryCouponCodeParams is the query and header parameters of QueryCouponCode.
+type QueryCouponCodeParams struct {
+	// AppID is the app id whose openids the answer uses (公众账号ID).
+	AppID string `json:"appid,omitempty,omitzero"`
+}
+
+// ReturnCouponRequest is a redeemed coupon to give back (申请退券请求).
+type ReturnCouponRequest struct {
+	// CouponCode is the coupon code (券code).
+	CouponCode string `json:"coupon_code"`
+
+	// ReturnRequestNo is the merchant's unique number for this return (退券请求单据号).
+	ReturnRequestNo string `json:"return_request_no"`
+
+	// StockID is the stock id (批次号).
+	StockID string `json:"stock_id"`
+}
+
+// SendChannel says where the user got the coupon: mini program, API, pay gift, H5, face to face, member card, marketing hall and others (发放渠道).
+type SendChannel string
+
+// SendConsumptionCardRequest is a consumption card to send to a user (发放消费卡请求).
+type SendConsumptionCardRequest struct {
+	// AppID is the app id the card belongs to (消费卡归属appid).
+	AppID string `json:"appid"`
+
+	// OpenID is the user's openid under appid (用户openid).
+	OpenID string `json:"openid"`
+
+	// OutRequestNo is the merchant's unique number for this send (商户单据号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// SendTime says when the merchant sends the card (请求发卡时间).
+	SendTime core.Time `json:"send_time"`
+}
+
+// SendCountInformation says how much a stock has sent (批次发放情况).
+type SendCountInformation struct {
+	// TodaySendAmount is value sent today, in fen (单天已发放券金额).
 	TodaySendAmount int64 `json:"today_send_amount,omitempty,omitzero"`
 
-	// TodaySendNum Coupons sent today (单天已发放券张数).
+	// TodaySendNum is coupons sent today (单天已发放券张数).
 	TodaySendNum int64 `json:"today_send_num,omitempty,omitzero"`
 
-	// TotalSendAmount Value sent in all, in fen (已发放券金额).
+	// TotalSendAmount is value sent in all, in fen (已发放券金额).
 	TotalSendAmount int64 `json:"total_send_amount,omitempty,omitzero"`
 
-	// TotalSendNum Coupons sent in all (已发放券张数).
+	// TotalSendNum is coupons sent in all (已发放券张数).
 	TotalSendNum int64 `json:"total_send_num,omitempty,omitzero"`
 }
 
-// BusifavorStock A merchant coupon stock with its rules and sending figures (商家券批次详情).
-type BusifavorStock struct {
-	// BelongMerchant The merchant the stock belongs to (批次归属商户号).
+// SendCouponRequest is a coupon to send to a user (向用户发券请求).
+type SendCouponRequest struct {
+	// AppID is the app id the openid belongs to (公众账号ID).
+	AppID string `json:"appid"`
+
+	// CouponCode is the code to give, for MERCHANT_API stocks (券code).
+	CouponCode string `json:"coupon_code,omitempty,omitzero"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid"`
+
+	// OutRequestNo is the merchant's unique number for this send; retries reuse it (发券凭证).
+	OutRequestNo string `json:"out_request_no"`
+
+	// StockID is the stock id (批次号).
+	StockID string `json:"stock_id"`
+}
+
+// SetCallbackRequest says where to send merchant coupon events (设置商家券事件通知地址请求).
+type SetCallbackRequest struct {
+	// MchID is the merchant id; the caller when left out (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// NotifyURL is the HTTPS URL that receives the events (通知URL地址).
+	NotifyURL string `json:"notify_url"`
+}
+
+// Stock is a merchant coupon stock with its rules and sending figures (商家券批次详情).
+type Stock struct {
+	// BelongMerchant is the merchant the stock belongs to (批次归属商户号).
 	BelongMerchant string `json:"belong_merchant"`
 
-	// Comment An internal remark (批次备注).
+	// Comment is an internal remark (批次备注).
 	Comment string `json:"comment,omitempty,omitzero"`
 
-	// CouponCodeCount How many codes have been uploaded to a MERCHANT_UPLOAD stock (券code数量).
-	CouponCodeCount BusifavorCouponCodeCount `json:"coupon_code_count,omitempty,omitzero"`
+	// CouponCodeCount says how many codes have been uploaded to a MERCHANT_UPLOAD stock (券code数量).
+	CouponCodeCount CouponCodeCount `json:"coupon_code_count,omitempty,omitzero"`
 
-	// CouponCodeMode Who makes the coupon codes: WeChat Pay, the merchant per send call, or the merchant by upload (券code模式).
-	CouponCodeMode BusifavorCouponCodeMode `json:"coupon_code_mode"`
+	// CouponCodeMode says who makes the coupon codes: WeChat Pay, the merchant per send call, or the merchant by upload (券code模式).
+	CouponCodeMode CouponCodeMode `json:"coupon_code_mode"`
 
-	// CouponUseRule When and how a coupon can be redeemed, and what it is worth (核销规则).
-	CouponUseRule BusifavorCouponUseRule `json:"coupon_use_rule"`
+	// CouponUseRule says when and how a coupon can be redeemed, and what it is worth (核销规则).
+	CouponUseRule CouponUseRule `json:"coupon_use_rule"`
 
-	// CustomEntrance The merchant's own entrance shown on the coupon (自定义入口).
-	CustomEntrance BusifavorCustomEntrance `json:"custom_entrance,omitempty,omitzero"`
+	// CustomEntrance is the merchant's own entrance shown on the coupon (自定义入口).
+	CustomEntrance CustomEntrance `json:"custom_entrance,omitempty,omitzero"`
 
-	// DisplayPatternInfo How a coupon looks in the user's card bag (样式信息).
-	DisplayPatternInfo BusifavorDisplayPatternInfo `json:"display_pattern_info,omitempty,omitzero"`
+	// DisplayPatternInfo says how a coupon looks in the user's card bag (样式信息).
+	DisplayPatternInfo DisplayPatternInfo `json:"display_pattern_info,omitempty,omitzero"`
 
-	// GoodsName The goods the coupon applies to (适用商品范围).
+	// GoodsName is the goods the coupon applies to (适用商品范围).
 	GoodsName string `json:"goods_name"`
 
-	// NotifyConfig Where a stock's events are notified (事件通知配置).
-	NotifyConfig BusifavorNotifyConfig `json:"notify_config,omitempty,omitzero"`
+	// NotifyConfig says where a stock's events are notified (事件通知配置).
+	NotifyConfig NotifyConfig `json:"notify_config,omitempty,omitzero"`
 
-	// SendCountInformation How much a stock has sent (批次发放情况).
-	SendCountInformation BusifavorSendCountInformation `json:"send_count_information,omitempty,omitzero"`
+	// SendCountInformation says how much a stock has sent (批次发放情况).
+	SendCountInformation SendCountInformation `json:"send_count_information,omitempty,omitzero"`
 
-	// StockID The stock id (批次号).
+	// StockID is the stock id (批次号).
 	StockID string `json:"stock_id"`
 
-	// StockName The stock name users see (商家券批次名称).
+	// StockName is the stock name users see (商家券批次名称).
 	StockName string `json:"stock_name"`
 
-	// StockSendRule How many coupons a stock may send, and to whom (发放规则).
-	StockSendRule BusifavorStockSendRule `json:"stock_send_rule"`
+	// StockSendRule says how many coupons a stock may send, and to whom (发放规则).
+	StockSendRule StockSendRule `json:"stock_send_rule"`
 
-	// StockState A stock's state: awaiting review, running, stopped or paused (批次状态).
-	StockState BusifavorStockState `json:"stock_state"`
+	// StockState is a stock's state: awaiting review, running, stopped or paused (批次状态).
+	StockState StockState `json:"stock_state"`
 
-	// StockType The kind of coupon a stock holds: fixed amount off, percentage off, or a fixed exchange price (批次类型).
-	StockType BusifavorStockType `json:"stock_type"`
+	// StockType is the kind of coupon a stock holds: fixed amount off, percentage off, or a fixed exchange price (批次类型).
+	StockType StockType `json:"stock_type"`
 
-	// Subsidy Whether marketing subsidies may be paid for this stock (是否允许营销补差).
+	// Subsidy says whether marketing subsidies may be paid for this stock (是否允许营销补差).
 	Subsidy bool `json:"subsidy,omitempty,omitzero"`
 }
 
-// BusifavorStockBudget A stock's budget after a change (修改批次预算结果).
-type BusifavorStockBudget struct {
-	// MaxCoupons The total number of coupons the stock may send (批次当前最大发放个数).
+// StockBudget is a stock's budget after a change (修改批次预算结果).
+type StockBudget struct {
+	// MaxCoupons is the total number of coupons the stock may send (批次当前最大发放个数).
 	MaxCoupons int64 `json:"max_coupons"`
 
-	// MaxCouponsByDay The daily number of coupons the stock may send (当前单天发放上限个数).
+	// MaxCouponsByDay is the daily number of coupons the stock may send (当前单天发放上限个数).
 	MaxCouponsByDay int64 `json:"max_coupons_by_day,omitempty,omitzero"`
 }
 
-// BusifavorStockCreated The answer to creating a stock (创建商家券结果).
-type BusifavorStockCreated struct {
-	// CreateTime When the stock was created (创建时间).
+// StockCreated is the answer to creating a stock (创建商家券结果).
+type StockCreated struct {
+	// CreateTime says when the stock was created (创建时间).
 	CreateTime core.Time `json:"create_time"`
 
-	// StockID The new stock's id (批次号).
+	// StockID is the new stock's id (批次号).
 	//
 	// Example: 98065001
 	StockID string `json:"stock_id"`
 }
 
-// BusifavorStockSendRule How many coupons a stock may send, and to whom (发放规则).
-type BusifavorStockSendRule struct {
-	// MaxAmount The stock's total budget, in fen (批次总预算).
+// StockSendRule says how many coupons a stock may send, and to whom (发放规则).
+type StockSendRule struct {
+	// MaxAmount is the stock's total budget, in fen (批次总预算).
 	MaxAmount int64 `json:"max_amount,omitempty,omitzero"`
 
-	// MaxAmountByDay The most value sent per day, in fen (单天发放上限金额).
+	// MaxAmountByDay is the most value sent per day, in fen (单天发放上限金额).
 	MaxAmountByDay int64 `json:"max_amount_by_day,omitempty,omitzero"`
 
-	// MaxCoupons The most coupons the stock may send (批次最大发放个数).
-	MaxCoupons int64 `json:"max_coupons"`
+	// MaxCoupons is the most coupons the stock may send (批次最大发放个数).
+	MaxCoupons int64 `json:"max_coupons,omitempty,omitzero"`
 
-	// MaxCouponsByDay The most coupons sent per day (单天发放上限个数).
+	// MaxCouponsByDay is the most coupons sent per day (单天发放上限个数).
 	MaxCouponsByDay int64 `json:"max_coupons_by_day,omitempty,omitzero"`
 
-	// MaxCouponsPerUser The most coupons one user may receive (用户最大可领个数).
+	// MaxCouponsPerUser is the most coupons one user may receive (用户最大可领个数).
 	MaxCouponsPerUser int64 `json:"max_coupons_per_user"`
 
-	// NaturalPersonLimit Whether the per-user limit counts a natural person across accounts (是否开启自然人限制).
-	NaturalPersonLimit bool `json:"natural_person_limit,omitempty,omitzero"`
+	// NaturalPersonLimit says whether the per-user limit counts a natural person across accounts (是否开启自然人限制).
+	NaturalPersonLimit *bool `json:"natural_person_limit,omitempty"`
 
-	// PreventAPIAbuse Whether suspicious accounts are refused (可疑账号拦截).
-	PreventAPIAbuse bool `json:"prevent_api_abuse,omitempty,omitzero"`
+	// PreventAPIAbuse says whether suspicious accounts are refused (可疑账号拦截).
+	PreventAPIAbuse *bool `json:"prevent_api_abuse,omitempty"`
 
-	// Shareable Whether users may share a link to receive coupons (是否允许分享链接).
-	Shareable bool `json:"shareable,omitempty,omitzero"`
+	// Shareable says whether users may share a link to receive coupons (是否允许分享链接).
+	Shareable *bool `json:"shareable,omitempty"`
 
-	// Transferable Whether users may give coupons to others (是否允许转赠).
-	Transferable bool `json:"transferable,omitempty,omitzero"`
+	// Transferable says whether users may give coupons to others (是否允许转赠).
+	Transferable *bool `json:"transferable,omitempty"`
 }
 
-// BusifavorStockSendRuleUpdate The parts of the send rule that can be changed (发放规则).
-type BusifavorStockSendRuleUpdate struct {
-	// NaturalPersonLimit Whether the per-user limit counts a natural person across accounts (是否开启自然人限领).
-	NaturalPersonLimit bool `json:"natural_person_limit,omitempty,omitzero"`
+// StockSendRuleUpdate is the parts of the send rule that can be changed (发放规则).
+type StockSendRuleUpdate struct {
+	// NaturalPersonLimit says whether the per-user limit counts a natural person across accounts (是否开启自然人限领).
+	NaturalPersonLimit *bool `json:"natural_person_limit,omitempty"`
 
-	// PreventAPIAbuse Whether suspicious accounts are refused (可疑账号拦截).
-	PreventAPIAbuse bool `json:"prevent_api_abuse,omitempty,omitzero"`
+	// PreventAPIAbuse says whether suspicious accounts are refused (可疑账号拦截).
+	PreventAPIAbuse *bool `json:"prevent_api_abuse,omitempty"`
 }
 
-// BusifavorStockState A stock's state: awaiting review, running, stopped or paused (批次状态).
-type BusifavorStockState string
+// StockState is a stock's state: awaiting review, running, stopped or paused (批次状态).
+type StockState string
 
-// BusifavorStockType The kind of coupon a stock holds: fixed amount off, percentage off, or a fixed exchange price (批次类型).
-type BusifavorStockType string
+// StockType is the kind of coupon a stock holds: fixed amount off, percentage off, or a fixed exchange price (批次类型).
+type StockType string
 
-// BusifavorSubsidyPayReceipt A subsidy payment receipt (营销补差付款单).
-type BusifavorSubsidyPayReceipt struct {
-	// Amount The subsidy, in fen (补差付款金额).
+// SubsidyPayReceipt is a subsidy payment receipt (营销补差付款单).
+type SubsidyPayReceipt struct {
+	// Amount is the subsidy, in fen (补差付款金额).
 	Amount int64 `json:"amount"`
 
-	// CouponCode The coupon code (商家券Code).
+	// CouponCode is the coupon code (商家券Code).
 	CouponCode string `json:"coupon_code"`
 
-	// CreateTime When the payment was requested (补差付款发起时间).
+	// CreateTime says when the payment was requested (补差付款发起时间).
 	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
 
-	// Description The description of the payment (补差付款描述).
+	// Description is the description of the payment (补差付款描述).
 	Description string `json:"description"`
 
-	// FailReason Why the payment failed, e.g. INSUFFICIENT_BALANCE (补差付款失败原因).
-	FailReason string `json:"fail_reason,omitempty,omitzero"`
+	// FailReason says why a subsidy payment failed (补差付款失败原因).
+	FailReason SubsidyPayReceiptFailReason `json:"fail_reason,omitempty,omitzero"`
 
-	// OutSubsidyNo The merchant's payment number (业务请求唯一单号).
+	// OutSubsidyNo is the merchant's payment number (业务请求唯一单号).
 	OutSubsidyNo string `json:"out_subsidy_no"`
 
-	// PayeeMerchant The merchant that receives (营销补差入账商户号).
+	// PayeeMerchant is the merchant that receives (营销补差入账商户号).
 	PayeeMerchant string `json:"payee_merchant"`
 
-	// PayerMerchant The merchant that pays (营销补差扣款商户号).
+	// PayerMerchant is the merchant that pays (营销补差扣款商户号).
 	PayerMerchant string `json:"payer_merchant"`
 
-	// Status The receipt's state, e.g. ACCEPTED, SUCCESS or FAIL (补差付款单据状态).
-	//
-	// Example: SUCCESS
-	Status string `json:"status"`
+	// Status is the state of a subsidy payment receipt (补差付款单据状态).
+	Status SubsidyPayReceiptStatus `json:"status"`
 
-	// StockID The stock id (商家券批次号).
+	// StockID is the stock id (商家券批次号).
 	StockID string `json:"stock_id"`
 
-	// SubsidyReceiptID The WeChat Pay receipt id (补差付款单号).
+	// SubsidyReceiptID is the WeChat Pay receipt id (补差付款单号).
 	SubsidyReceiptID string `json:"subsidy_receipt_id"`
 
-	// SuccessTime When the payment completed (补差付款完成时间).
+	// SuccessTime says when the payment completed (补差付款完成时间).
 	SuccessTime core.Time `json:"success_time,omitempty,omitzero"`
 
-	// TransactionID The WeChat Pay transaction id (微信支付订单号).
+	// TransactionID is the WeChat Pay transaction id (微信支付订单号).
 	TransactionID string `json:"transaction_id"`
 }
 
-// BusifavorSubsidyPayReceiptList The subsidy payments of a coupon (补差付款单列表).
-type BusifavorSubsidyPayReceiptList struct {
-	// PayReceiptList The receipts (补差付款单据列表).
-	PayReceiptList []BusifavorSubsidyPayReceipt `json:"pay_receipt_list,omitempty,omitzero"`
+// SubsidyPayReceiptFailReason says why a subsidy payment failed (补差付款失败原因).
+type SubsidyPayReceiptFailReason string
+
+// SubsidyPayReceiptList is the subsidy payments of a coupon (补差付款单列表).
+type SubsidyPayReceiptList struct {
+	// PayReceiptList is the receipts (补差付款单据列表).
+	PayReceiptList []SubsidyPayReceipt `json:"pay_receipt_list,omitempty,omitzero"`
 }
 
-// BusifavorSubsidyReturnReceipt A subsidy return receipt (营销补差回退单).
-type BusifavorSubsidyReturnReceipt struct {
-	// Amount The amount sent back, in fen (补差回退金额).
+// SubsidyPayReceiptStatus is the state of a subsidy payment receipt (补差付款单据状态).
+type SubsidyPayReceiptStatus string
+
+// SubsidyReturnReceipt is a subsidy return receipt (营销补差回退单).
+type SubsidyReturnReceipt struct {
+	// Amount is the amount sent back, in fen (补差回退金额).
 	Amount int64 `json:"amount"`
 
-	// CouponCode The coupon code (商家券Code).
+	// CouponCode is the coupon code (商家券Code).
 	CouponCode string `json:"coupon_code"`
 
-	// Description The description of the return (补差回退描述).
+	// Description is the description of the return (补差回退描述).
 	Description string `json:"description"`
 
-	// FailReason Why the return failed, e.g. INSUFFICIENT_BALANCE (补差回退失败原因).
-	FailReason string `json:"fail_reason,omitempty,omitzero"`
+	// FailReason says why a subsidy return failed (补差回退失败原因).
+	FailReason SubsidyReturnReceiptFailReason `json:"fail_reason,omitempty,omitzero"`
 
-	// OutSubsidyReturnNo The merchant's return number (业务请求唯一单号).
+	// OutSubsidyReturnNo is the merchant's return number (业务请求唯一单号).
 	OutSubsidyReturnNo string `json:"out_subsidy_return_no"`
 
-	// PayeeMerchant The merchant that received it (原营销补差入账商户号).
+	// PayeeMerchant is the merchant that received it (原营销补差入账商户号).
 	PayeeMerchant string `json:"payee_merchant"`
 
-	// PayerMerchant The merchant that paid the original subsidy (原营销补差扣款商户号).
+	// PayerMerchant is the merchant that paid the original subsidy (原营销补差扣款商户号).
 	PayerMerchant string `json:"payer_merchant"`
 
-	// RefundID The WeChat Pay refund id (微信支付退款单号).
+	// RefundID is the WeChat Pay refund id (微信支付退款单号).
 	RefundID string `json:"refund_id"`
 
-	// ReturnCreateTime When the return was requested (补差回退发起时间).
+	// ReturnCreateTime says when the return was requested (补差回退发起时间).
 	ReturnCreateTime core.Time `json:"return_create_time,omitempty,omitzero"`
 
-	// ReturnDoneTime When the return completed (补差回退完成时间).
+	// ReturnDoneTime says when the return completed (补差回退完成时间).
 	ReturnDoneTime core.Time `json:"return_done_time,omitempty,omitzero"`
 
-	// Status The receipt's state, e.g. SUCCESS or FAIL (补差回退单据状态).
-	//
-	// Example: SUCCESS
-	Status string `json:"status"`
+	// Status is the state of a subsidy return receipt (补差回退单据状态).
+	Status SubsidyReturnReceiptStatus `json:"status"`
 
-	// StockID The stock id (商家券批次号).
+	// StockID is the stock id (商家券批次号).
 	StockID string `json:"stock_id"`
 
-	// SubsidyReceiptID The subsidy payment receipt it returns (补差付款单号).
+	// SubsidyReceiptID is the subsidy payment receipt it returns (补差付款单号).
 	SubsidyReceiptID string `json:"subsidy_receipt_id"`
 
-	// SubsidyReturnReceiptID The WeChat Pay return receipt id (补差回退单号).
+	// SubsidyReturnReceiptID is the WeChat Pay return receipt id (补差回退单号).
 	SubsidyReturnReceiptID string `json:"subsidy_return_receipt_id,omitempty,omitzero"`
 
-	// TransactionID The WeChat Pay transaction id (微信支付订单号).
+	// TransactionID is the WeChat Pay transaction id (微信支付订单号).
 	TransactionID string `json:"transaction_id"`
 }
 
-// BusifavorUserCoupon A merchant coupon a user holds, with its stock's rules (用户券详情).
-type BusifavorUserCoupon struct {
-	// AvailableStartTime When the coupon becomes usable (券可使用开始时间).
-	AvailableStartTime core.Time `json:"available_start_time"`
+// SubsidyReturnReceiptFailReason says why a subsidy return failed (补差回退失败原因).
+type SubsidyReturnReceiptFailReason string
 
-	// BelongMerchant The merchant the stock belongs to (批次归属商户号).
-	BelongMerchant string `json:"belong_merchant"`
+// SubsidyReturnReceiptStatus is the state of a subsidy return receipt (补差回退单据状态).
+type SubsidyReturnReceiptStatus string
 
-	// Comment An internal remark (批次备注).
-	Comment string `json:"comment,omitempty,omitzero"`
+// UpdateStockBudgetRequest is a new budget for a stock (修改批次预算请求).
+type UpdateStockBudgetRequest struct {
+	// CurrentMaxCoupons is the total number the merchant believes is current; a mismatch fails the change (当前批次最大发放个数).
+	CurrentMaxCoupons *int64 `json:"current_max_coupons,omitempty"`
 
-	// CouponCode The coupon code (券code).
-	CouponCode string `json:"coupon_code,omitempty,omitzero"`
+	// CurrentMaxCouponsByDay is the daily number the merchant believes is current (当前单天发放上限个数).
+	CurrentMaxCouponsByDay *int64 `json:"current_max_coupons_by_day,omitempty"`
 
-	// CouponState A user coupon's state (券状态): sent, used, expired, deleted or
-	// deactivated; the REDEEM states belong to coupons redeemed in steps.
-	CouponState BusifavorCouponState `json:"coupon_state,omitempty,omitzero"`
-
-	// CouponUseRule When and how a coupon can be redeemed, and what it is worth (核销规则).
-	CouponUseRule BusifavorCouponUseRule `json:"coupon_use_rule"`
-
-	// CustomEntrance The merchant's own entrance shown on the coupon (自定义入口).
-	CustomEntrance BusifavorCustomEntrance `json:"custom_entrance,omitempty,omitzero"`
-
-	// DisplayPatternInfo How a coupon looks in the user's card bag (样式信息).
-	DisplayPatternInfo BusifavorDisplayPatternInfo `json:"display_pattern_info"`
-
-	// ExpireTime When the coupon expires (券过期时间).
-	ExpireTime core.Time `json:"expire_time"`
-
-	// GoodsName The goods the coupon applies to (适用商品范围).
-	GoodsName string `json:"goods_name"`
-
-	// ReceiveTime When the user received it (券领券时间).
-	ReceiveTime core.Time `json:"receive_time"`
-
-	// SendRequestNo The out_request_no of the send that gave the coupon (发券请求单号).
-	SendRequestNo string `json:"send_request_no"`
-
-	// Shareable Whether a link to receive it may be shared (是否允许分享链接).
-	Shareable bool `json:"shareable,omitempty,omitzero"`
-
-	// StockID The stock id (批次号).
-	StockID string `json:"stock_id,omitempty,omitzero"`
-
-	// StockName The stock name users see (商家券批次名称).
-	StockName string `json:"stock_name"`
-
-	// StockType The kind of coupon a stock holds: fixed amount off, percentage off, or a fixed exchange price (批次类型).
-	StockType BusifavorStockType `json:"stock_type"`
-
-	// Transferable Whether the coupon may be given to others (是否允许转赠).
-	Transferable bool `json:"transferable,omitempty,omitzero"`
-
-	// UseRequestNo The use_request_no of its redemption (核销请求单号).
-	UseRequestNo string `json:"use_request_no,omitempty,omitzero"`
-
-	// UseTime When it was redeemed (券核销时间).
-	UseTime core.Time `json:"use_time,omitempty,omitzero"`
-}
-
-// BusifavorUserCouponList One page of a user's merchant coupons (用户券列表).
-type BusifavorUserCouponList struct {
-	// Data The coupons of this page (结果集).
-	Data []BusifavorUserCoupon `json:"data"`
-
-	// Limit The page size (分页大小).
-	Limit int64 `json:"limit"`
-
-	// Offset The page number (分页页码).
-	Offset int64 `json:"offset"`
-
-	// TotalCount How many coupons match in all (总数量).
-	TotalCount int64 `json:"total_count"`
-}
-
-// CreateBusifavorStockRequest A new merchant coupon stock (创建商家券请求).
-type CreateBusifavorStockRequest struct {
-	// BelongMerchant The merchant the stock belongs to (批次归属商户号).
-	//
-	// Example: 10000022
-	BelongMerchant string `json:"belong_merchant"`
-
-	// Comment An internal remark, not shown to users (批次备注).
-	Comment string `json:"comment,omitempty,omitzero"`
-
-	// CouponCodeMode Who makes the coupon codes: WeChat Pay, the merchant per send call, or the merchant by upload (券code模式).
-	CouponCodeMode BusifavorCouponCodeMode `json:"coupon_code_mode"`
-
-	// CouponUseRule When and how a coupon can be redeemed, and what it is worth (核销规则).
-	CouponUseRule BusifavorCouponUseRule `json:"coupon_use_rule"`
-
-	// CustomEntrance The merchant's own entrance shown on the coupon (自定义入口).
-	CustomEntrance BusifavorCustomEntrance `json:"custom_entrance,omitempty,omitzero"`
-
-	// DisplayPatternInfo How a coupon looks in the user's card bag (样式信息).
-	DisplayPatternInfo BusifavorDisplayPatternInfo `json:"display_pattern_info,omitempty,omitzero"`
-
-	// GoodsName The goods the coupon applies to, as shown to users (适用商品范围).
-	GoodsName string `json:"goods_name"`
-
-	// NotifyConfig Where a stock's events are notified (事件通知配置).
-	NotifyConfig BusifavorNotifyConfig `json:"notify_config,omitempty,omitzero"`
-
-	// OutRequestNo The merchant's unique number for this request; retries reuse it (商户请求单号).
-	OutRequestNo string `json:"out_request_no"`
-
-	// StockName The stock name users see (商家券批次名称).
-	//
-	// Example: 8月1日活动券
-	StockName string `json:"stock_name"`
-
-	// StockSendRule How many coupons a stock may send, and to whom (发放规则).
-	StockSendRule BusifavorStockSendRule `json:"stock_send_rule"`
-
-	// StockType The kind of coupon a stock holds: fixed amount off, percentage off, or a fixed exchange price (批次类型).
-	StockType BusifavorStockType `json:"stock_type"`
-
-	// Subsidy Whether marketing subsidies may be paid for this stock (是否允许营销补差).
-	Subsidy bool `json:"subsidy,omitempty,omitzero"`
-}
-
-// CreateBusifavorSubsidyPayReceiptRequest A subsidy payment for a redeemed coupon (营销补差付款请求).
-type CreateBusifavorSubsidyPayReceiptRequest struct {
-	// Amount The subsidy, in fen (补差付款金额).
-	Amount int64 `json:"amount"`
-
-	// CouponCode The coupon code (商家券Code).
-	CouponCode string `json:"coupon_code"`
-
-	// Description A description of the payment (补差付款描述).
-	Description string `json:"description"`
-
-	// OutSubsidyNo The merchant's unique number for this payment (业务请求唯一单号).
-	OutSubsidyNo string `json:"out_subsidy_no"`
-
-	// PayeeMerchant The merchant that receives it (营销补差入账商户号).
-	PayeeMerchant string `json:"payee_merchant"`
-
-	// PayerMerchant The merchant that pays the subsidy (营销补差扣款商户号).
-	PayerMerchant string `json:"payer_merchant"`
-
-	// StockID The stock id (商家券批次号).
-	StockID string `json:"stock_id"`
-
-	// TransactionID The WeChat Pay transaction id the coupon was used on (微信支付订单号).
-	TransactionID string `json:"transaction_id"`
-}
-
-// CreateBusifavorSubsidyReturnReceiptRequest A subsidy to send back to its payer (营销补差回退请求).
-type CreateBusifavorSubsidyReturnReceiptRequest struct {
-	// Amount The amount to send back, in fen (补差回退金额).
-	Amount int64 `json:"amount"`
-
-	// CouponCode The coupon code (商家券Code).
-	CouponCode string `json:"coupon_code"`
-
-	// Description A description of the return (补差回退描述).
-	Description string `json:"description"`
-
-	// OutSubsidyReturnNo The merchant's unique number for this return (业务请求唯一单号).
-	OutSubsidyReturnNo string `json:"out_subsidy_return_no"`
-
-	// PayeeMerchant The merchant that received it (原营销补差入账商户号).
-	PayeeMerchant string `json:"payee_merchant"`
-
-	// PayerMerchant The merchant that paid the original subsidy (原营销补差扣款商户号).
-	PayerMerchant string `json:"payer_merchant"`
-
-	// RefundID The WeChat Pay refund id of the refunded order (微信支付退款单号).
-	RefundID string `json:"refund_id"`
-
-	// StockID The stock id (商家券批次号).
-	StockID string `json:"stock_id"`
-
-	// TransactionID The WeChat Pay transaction id (微信支付订单号).
-	TransactionID string `json:"transaction_id"`
-}
-
-// DeactivateBusifavorCouponRequest A coupon to deactivate (使券失效请求).
-type DeactivateBusifavorCouponRequest struct {
-	// CouponCode The coupon code (券code).
-	CouponCode string `json:"coupon_code"`
-
-	// DeactivateReason Why the coupon is deactivated (失效原因).
-	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
-
-	// DeactivateRequestNo The merchant's unique number for this deactivation (失效请求单据号).
-	DeactivateRequestNo string `json:"deactivate_request_no"`
-
-	// StockID The stock id (批次号).
-	StockID string `json:"stock_id"`
-}
-
-// ReturnBusifavorCouponRequest A redeemed coupon to give back (申请退券请求).
-type ReturnBusifavorCouponRequest struct {
-	// CouponCode The coupon code (券code).
-	CouponCode string `json:"coupon_code"`
-
-	// ReturnRequestNo The merchant's unique number for this return (退券请求单据号).
-	ReturnRequestNo string `json:"return_request_no"`
-
-	// StockID The stock id (批次号).
-	StockID string `json:"stock_id"`
-}
-
-// SendBusifavorConsumptionCardRequest A consumption card to send to a user (发放消费卡请求).
-type SendBusifavorConsumptionCardRequest struct {
-	// AppID The app id the card belongs to (消费卡归属appid).
-	AppID string `json:"appid"`
-
-	// OpenID The user's openid under appid (用户openid).
-	OpenID string `json:"openid"`
-
-	// OutRequestNo The merchant's unique number for this send (商户单据号).
-	OutRequestNo string `json:"out_request_no"`
-
-	// SendTime When the merchant sends the card (请求发卡时间).
-	SendTime core.Time `json:"send_time"`
-}
-
-// SendBusifavorCouponRequest A coupon to send to a user (向用户发券请求).
-type SendBusifavorCouponRequest struct {
-	// AppID The app id the openid belongs to (公众账号ID).
-	AppID string `json:"appid"`
-
-	// CouponCode The code to give, for MERCHANT_API stocks (券code).
-	CouponCode string `json:"coupon_code,omitempty,omitzero"`
-
-	// OpenID The user's openid under appid (用户标识).
-	OpenID string `json:"openid"`
-
-	// OutRequestNo The merchant's unique number for this send; retries reuse it (发券凭证).
-	OutRequestNo string `json:"out_request_no"`
-
-	// StockID The stock id (批次号).
-	StockID string `json:"stock_id"`
-}
-
-// SetBusifavorCallbackRequest Where to send merchant coupon events (设置商家券事件通知地址请求).
-type SetBusifavorCallbackRequest struct {
-	// MchID The merchant id; the caller when left out (商户号).
-	MchID string `json:"mchid,omitempty,omitzero"`
-
-	// NotifyURL The HTTPS URL that receives the events (通知URL地址).
-	NotifyURL string `json:"notify_url"`
-}
-
-// UpdateBusifavorStockBudgetRequest A new budget for a stock (修改批次预算请求).
-type UpdateBusifavorStockBudgetRequest struct {
-	// CurrentMaxCoupons The total number the merchant believes is current; a mismatch fails the change (当前批次最大发放个数).
-	CurrentMaxCoupons int64 `json:"current_max_coupons,omitempty,omitzero"`
-
-	// CurrentMaxCouponsByDay The daily number the merchant believes is current (当前单天发放上限个数).
-	CurrentMaxCouponsByDay int64 `json:"current_max_coupons_by_day,omitempty,omitzero"`
-
-	// ModifyBudgetRequestNo The merchant's unique number for this change (修改预算请求单据号).
+	// ModifyBudgetRequestNo is the merchant's unique number for this change (修改预算请求单据号).
 	ModifyBudgetRequestNo string `json:"modify_budget_request_no"`
 
-	// TargetMaxCoupons The new total number of coupons (目标批次最大发放个数).
-	TargetMaxCoupons int64 `json:"target_max_coupons,omitempty,omitzero"`
+	// TargetMaxCoupons is the new total number of coupons (目标批次最大发放个数).
+	TargetMaxCoupons *int64 `json:"target_max_coupons,omitempty"`
 
-	// TargetMaxCouponsByDay The new daily number of coupons (目标单天发放上限个数).
-	TargetMaxCouponsByDay int64 `json:"target_max_coupons_by_day,omitempty,omitzero"`
+	// TargetMaxCouponsByDay is the new daily number of coupons (目标单天发放上限个数).
+	TargetMaxCouponsByDay *int64 `json:"target_max_coupons_by_day,omitempty"`
 }
 
-// UpdateBusifavorStockRequest The changes to a stock; fields left out keep their value (修改商家券基本信息请求).
-type UpdateBusifavorStockRequest struct {
-	// Comment The new internal remark (批次备注).
-	Comment string `json:"comment,omitempty,omitzero"`
+// UpdateStockRequest is the changes to a stock; fields left out keep their value (修改商家券基本信息请求).
+type UpdateStockRequest struct {
+	// Comment is the new internal remark (批次备注).
+	Comment *string `json:"comment,omitempty"`
 
-	// CouponUseRule The parts of the use rule that can be changed (核销规则).
-	CouponUseRule BusifavorCouponUseRuleUpdate `json:"coupon_use_rule,omitempty,omitzero"`
+	// CouponUseRule is the parts of the use rule that can be changed (核销规则).
+	CouponUseRule *CouponUseRuleUpdate `json:"coupon_use_rule,omitempty"`
 
-	// CustomEntrance The changes to a stock's own entrance (自定义入口).
-	CustomEntrance BusifavorCustomEntranceUpdate `json:"custom_entrance,omitempty,omitzero"`
+	// CustomEntrance is the changes to a stock's own entrance (自定义入口).
+	CustomEntrance *CustomEntranceUpdate `json:"custom_entrance,omitempty"`
 
-	// DisplayPatternInfo How a coupon looks in the user's card bag (样式信息).
-	DisplayPatternInfo BusifavorDisplayPatternInfo `json:"display_pattern_info,omitempty,omitzero"`
+	// DisplayPatternInfo says how a coupon looks in the user's card bag (样式信息).
+	DisplayPatternInfo *DisplayPatternInfo `json:"display_pattern_info,omitempty"`
 
-	// GoodsName The new description of the goods the coupon applies to (适用商品范围).
-	GoodsName string `json:"goods_name,omitempty,omitzero"`
+	// GoodsName is the new description of the goods the coupon applies to (适用商品范围).
+	GoodsName *string `json:"goods_name,omitempty"`
 
-	// NotifyConfig Where a stock's events are notified (事件通知配置).
-	NotifyConfig BusifavorNotifyConfig `json:"notify_config,omitempty,omitzero"`
+	// NotifyConfig says where a stock's events are notified (事件通知配置).
+	NotifyConfig *NotifyConfig `json:"notify_config,omitempty"`
 
-	// OutRequestNo The merchant's unique number for this change; retries reuse it (商户请求单号).
+	// OutRequestNo is the merchant's unique number for this change; retries reuse it (商户请求单号).
 	OutRequestNo string `json:"out_request_no"`
 
-	// StockName The new stock name (批次名称).
-	StockName string `json:"stock_name,omitempty,omitzero"`
+	// StockName is the new stock name (批次名称).
+	StockName *string `json:"stock_name,omitempty"`
 
-	// StockSendRule The parts of the send rule that can be changed (发放规则).
-	StockSendRule BusifavorStockSendRuleUpdate `json:"stock_send_rule,omitempty,omitzero"`
+	// StockSendRule is the parts of the send rule that can be changed (发放规则).
+	StockSendRule *StockSendRuleUpdate `json:"stock_send_rule,omitempty"`
 
-	// Subsidy Whether marketing subsidies may be paid for this stock (是否允许营销补差).
-	Subsidy bool `json:"subsidy,omitempty,omitzero"`
+	// Subsidy says whether marketing subsidies may be paid for this stock (是否允许营销补差).
+	Subsidy *bool `json:"subsidy,omitempty"`
 }
 
-// UploadBusifavorCouponCodesRequest Codes to upload to a MERCHANT_UPLOAD stock (上传预存code请求).
-type UploadBusifavorCouponCodesRequest struct {
-	// CouponCodeList The codes (券code列表).
-	CouponCodeList []string `json:"coupon_code_list,omitempty,omitzero"`
+// UploadCouponCodesRequest is codes to upload to a MERCHANT_UPLOAD stock (上传预存code请求).
+type UploadCouponCodesRequest struct {
+	// CouponCodeList is the codes (券code列表).
+	CouponCodeList []string `json:"coupon_code_list"`
 
-	// UploadRequestNo The merchant's unique number for this upload (请求业务单据号).
+	// UploadRequestNo is the merchant's unique number for this upload (请求业务单据号).
 	UploadRequestNo string `json:"upload_request_no"`
 }
 
-// UseBusifavorCouponRequest A coupon redemption (核销用户券请求).
-type UseBusifavorCouponRequest struct {
-	// AppID The app id (公众账号ID).
+// UseCouponRequest is a coupon redemption (核销用户券请求).
+type UseCouponRequest struct {
+	// AppID is the app id (公众账号ID).
 	AppID string `json:"appid"`
 
-	// CouponCode The coupon code (券code).
+	// CouponCode is the coupon code (券code).
 	CouponCode string `json:"coupon_code"`
 
-	// MchID The merchant that took the order (下单商户号).
+	// MchID is the merchant that took the order (下单商户号).
 	MchID string `json:"mch_id,omitempty,omitzero"`
 
-	// OpenID The user's openid under appid; needed when the merchant makes the codes (用户标识).
+	// OpenID is the user's openid under appid; needed when the merchant makes the codes (用户标识).
 	OpenID string `json:"openid,omitempty,omitzero"`
 
-	// OutTradeNo The merchant's order number the coupon was used on (商户订单号).
+	// OutTradeNo is the merchant's order number the coupon was used on (商户订单号).
 	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
 
-	// StockID The stock id; needed when the merchant makes the codes (批次号).
+	// StockID is the stock id; needed when the merchant makes the codes (批次号).
 	StockID string `json:"stock_id,omitempty,omitzero"`
 
-	// TransactionID The WeChat Pay transaction id of that order (微信支付订单号).
+	// TransactionID is the WeChat Pay transaction id of that order (微信支付订单号).
 	TransactionID string `json:"transaction_id,omitempty,omitzero"`
 
-	// UseRequestNo The merchant's unique number for this redemption (核销请求单据号).
+	// UseRequestNo is the merchant's unique number for this redemption (核销请求单据号).
 	UseRequestNo string `json:"use_request_no"`
 
-	// UseTime When the merchant redeems the coupon (请求核销时间).
+	// UseTime says when the merchant redeems the coupon (请求核销时间).
 	UseTime core.Time `json:"use_time"`
 }
 
-// QueryBusifavorCallbackParams defines parameters for QueryBusifavorCallback.
-type QueryBusifavorCallbackParams struct {
-	// MchID The merchant id (商户号).
-	MchID string `form:"mchid" json:"mchid"`
+// UserCoupon is a merchant coupon a user holds, with its stock's rules (用户券详情).
+type UserCoupon struct {
+	// AssociateOutTradeNo is the order number the coupon is associated with (关联的商户订单号).
+	AssociateOutTradeNo string `json:"associate_out_trade_no,omitempty,omitzero"`
+
+	// AvailableStartTime says when the coupon becomes usable (券可使用开始时间).
+	AvailableStartTime core.Time `json:"available_start_time,omitempty,omitzero"`
+
+	// BelongMerchant is the merchant the stock belongs to (批次归属商户号).
+	BelongMerchant string `json:"belong_merchant"`
+
+	// Comment is an internal remark (批次备注).
+	Comment string `json:"comment,omitempty,omitzero"`
+
+	// CouponCode is the coupon code (券code).
+	CouponCode string `json:"coupon_code,omitempty,omitzero"`
+
+	// CouponState is a user coupon's state (券状态): sent, used, expired, deleted or
+	// deactivated; the REDEEM states belong to coupons redeemed in steps.
+	CouponState CouponState `json:"coupon_state,omitempty,omitzero"`
+
+	// CouponUseRule says when and how a coupon can be redeemed, and what it is worth (核销规则).
+	CouponUseRule CouponUseRule `json:"coupon_use_rule"`
+
+	// CustomEntrance is the merchant's own entrance shown on the coupon (自定义入口).
+	CustomEntrance CustomEntrance `json:"custom_entrance,omitempty,omitzero"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the deactivate_request_no of its deactivation (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (券失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
+	// DisplayPatternInfo says how a coupon looks in the user's card bag (样式信息).
+	DisplayPatternInfo DisplayPatternInfo `json:"display_pattern_info,omitempty,omitzero"`
+
+	// ExpireTime says when the coupon expires (券过期时间).
+	ExpireTime core.Time `json:"expire_time,omitempty,omitzero"`
+
+	// GoodsName is the goods the coupon applies to (适用商品范围).
+	GoodsName string `json:"goods_name"`
+
+	// ReceiveTime says when the user received it (券领券时间).
+	ReceiveTime core.Time `json:"receive_time,omitempty,omitzero"`
+
+	// ReturnRequestNo is the return_request_no of its return (回退请求单号).
+	ReturnRequestNo string `json:"return_request_no,omitempty,omitzero"`
+
+	// ReturnTime says when it was returned (券回退时间).
+	ReturnTime core.Time `json:"return_time,omitempty,omitzero"`
+
+	// SendRequestNo is the out_request_no of the send that gave the coupon (发券请求单号).
+	SendRequestNo string `json:"send_request_no,omitempty,omitzero"`
+
+	// Shareable says whether a link to receive it may be shared (是否允许分享链接).
+	Shareable bool `json:"shareable,omitempty,omitzero"`
+
+	// StockID is the stock id (批次号).
+	StockID string `json:"stock_id,omitempty,omitzero"`
+
+	// StockName is the stock name users see (商家券批次名称).
+	StockName string `json:"stock_name"`
+
+	// StockType is the kind of coupon a stock holds: fixed amount off, percentage off, or a fixed exchange price (批次类型).
+	StockType StockType `json:"stock_type"`
+
+	// Transferable says whether the coupon may be given to others (是否允许转赠).
+	Transferable bool `json:"transferable,omitempty,omitzero"`
+
+	// UseRequestNo is the use_request_no of its redemption (核销请求单号).
+	UseRequestNo string `json:"use_request_no,omitempty,omitzero"`
+
+	// UseTime says when it was redeemed (券核销时间).
+	UseTime core.Time `json:"use_time,omitempty,omitzero"`
 }
 
-// ListBusifavorCouponCodesParams defines parameters for ListBusifavorCouponCodes.
-type ListBusifavorCouponCodesParams struct {
-	// Status Only codes in this state (券code状态).
-	Status BusifavorCouponState `form:"status,omitempty" json:"status,omitempty,omitzero"`
+// UserCouponList is one page of a user's merchant coupons (用户券列表).
+type UserCouponList struct {
+	// Data is the coupons of this page (结果集).
+	Data []UserCoupon `json:"data,omitempty,omitzero"`
 
-	// AppID The app id whose openids the answer uses (公众账号ID).
-	AppID string `form:"appid,omitempty" json:"appid,omitempty,omitzero"`
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit"`
 
-	// Offset The page number, from 0 (分页页码).
-	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
+	// Offset is the page number (分页页码).
+	Offset int64 `json:"offset"`
 
-	// Limit How many codes a page holds (分页大小).
-	Limit int64 `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
+	// TotalCount says how many coupons match in all (总数量).
+	TotalCount int64 `json:"total_count"`
 }
-
-// DeleteBusifavorCouponCodeParams defines parameters for DeleteBusifavorCouponCode.
-type DeleteBusifavorCouponCodeParams struct {
-	// DeleteRequestNo The merchant's unique number for this deletion (请求业务单据号).
-	DeleteRequestNo string `form:"delete_request_no" json:"delete_request_no"`
-}
-
-// QueryBusifavorCouponCodeParams defines parameters for QueryBusifavorCouponCode.
-type QueryBusifavorCouponCodeParams struct {
-	// AppID The app id whose openids the answer uses (公众账号ID).
-	AppID string `form:"appid,omitempty" json:"appid,omitempty,omitzero"`
-}
-
-// ListBusifavorSubsidyPayReceiptsParams defines parameters for ListBusifavorSubsidyPayReceipts.
-type ListBusifavorSubsidyPayReceiptsParams struct {
-	// StockID The stock id (商家券批次号).
-	StockID string `form:"stock_id" json:"stock_id"`
-
-	// CouponCode The coupon code (商家券Code).
-	CouponCode string `form:"coupon_code" json:"coupon_code"`
-
-	// OutSubsidyNo Only the receipt with this merchant request number (补差付款请求单号).
-	OutSubsidyNo string `form:"out_subsidy_no,omitempty" json:"out_subsidy_no,omitempty,omitzero"`
-}
-
-// ListBusifavorUserCouponsParams defines parameters for ListBusifavorUserCoupons.
-type ListBusifavorUserCouponsParams struct {
-	// AppID The app id the openid belongs to (公众账号ID).
-	AppID string `form:"appid" json:"appid"`
-
-	// StockID Only coupons of this stock (批次号).
-	StockID string `form:"stock_id,omitempty" json:"stock_id,omitempty,omitzero"`
-
-	// CouponState Only coupons in this state (券状态).
-	CouponState BusifavorCouponState `form:"coupon_state,omitempty" json:"coupon_state,omitempty,omitzero"`
-
-	// CreatorMerchant Only coupons of stocks this merchant created (创建批次的商户号).
-	CreatorMerchant string `form:"creator_merchant,omitempty" json:"creator_merchant,omitempty,omitzero"`
-
-	// BelongMerchant Only coupons of stocks this merchant owns (批次归属商户号).
-	BelongMerchant string `form:"belong_merchant,omitempty" json:"belong_merchant,omitempty,omitzero"`
-
-	// SenderMerchant Only coupons this merchant sent (批次发放商户号).
-	SenderMerchant string `form:"sender_merchant,omitempty" json:"sender_merchant,omitempty,omitzero"`
-
-	// Offset The page number, from 0 (分页页码).
-	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
-
-	// Limit How many coupons a page holds (分页大小).
-	Limit int64 `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
-}
-
-// SetBusifavorCallbackJSONRequestBody defines body for SetBusifavorCallback for application/json ContentType.
-type SetBusifavorCallbackJSONRequestBody = SetBusifavorCallbackRequest
-
-// AssociateBusifavorCouponJSONRequestBody defines body for AssociateBusifavorCoupon for application/json ContentType.
-type AssociateBusifavorCouponJSONRequestBody = BusifavorCouponOrderAssociation
-
-// DeactivateBusifavorCouponJSONRequestBody defines body for DeactivateBusifavorCoupon for application/json ContentType.
-type DeactivateBusifavorCouponJSONRequestBody = DeactivateBusifavorCouponRequest
-
-// DisassociateBusifavorCouponJSONRequestBody defines body for DisassociateBusifavorCoupon for application/json ContentType.
-type DisassociateBusifavorCouponJSONRequestBody = BusifavorCouponOrderAssociation
-
-// ReturnBusifavorCouponJSONRequestBody defines body for ReturnBusifavorCoupon for application/json ContentType.
-type ReturnBusifavorCouponJSONRequestBody = ReturnBusifavorCouponRequest
-
-// SendBusifavorCouponJSONRequestBody defines body for SendBusifavorCoupon for application/json ContentType.
-type SendBusifavorCouponJSONRequestBody = SendBusifavorCouponRequest
-
-// UseBusifavorCouponJSONRequestBody defines body for UseBusifavorCoupon for application/json ContentType.
-type UseBusifavorCouponJSONRequestBody = UseBusifavorCouponRequest
-
-// SendBusifavorConsumptionCardJSONRequestBody defines body for SendBusifavorConsumptionCard for application/json ContentType.
-type SendBusifavorConsumptionCardJSONRequestBody = SendBusifavorConsumptionCardRequest
-
-// CreateBusifavorStockJSONRequestBody defines body for CreateBusifavorStock for application/json ContentType.
-type CreateBusifavorStockJSONRequestBody = CreateBusifavorStockRequest
-
-// UpdateBusifavorStockJSONRequestBody defines body for UpdateBusifavorStock for application/json ContentType.
-type UpdateBusifavorStockJSONRequestBody = UpdateBusifavorStockRequest
-
-// UpdateBusifavorStockBudgetJSONRequestBody defines body for UpdateBusifavorStockBudget for application/json ContentType.
-type UpdateBusifavorStockBudgetJSONRequestBody = UpdateBusifavorStockBudgetRequest
-
-// UploadBusifavorCouponCodesJSONRequestBody defines body for UploadBusifavorCouponCodes for application/json ContentType.
-type UploadBusifavorCouponCodesJSONRequestBody = UploadBusifavorCouponCodesRequest
-
-// CreateBusifavorSubsidyPayReceiptJSONRequestBody defines body for CreateBusifavorSubsidyPayReceipt for application/json ContentType.
-type CreateBusifavorSubsidyPayReceiptJSONRequestBody = CreateBusifavorSubsidyPayReceiptRequest
-
-// CreateBusifavorSubsidyReturnReceiptJSONRequestBody defines body for CreateBusifavorSubsidyReturnReceipt for application/json ContentType.
-type CreateBusifavorSubsidyReturnReceiptJSONRequestBody = CreateBusifavorSubsidyReturnReceiptRequest

@@ -8,259 +8,253 @@ import (
 	"github.com/gowxpay/wxpay/core"
 )
 
-// Defines values for BusinessCircleAuthType.
+// Defines values for AuthType.
 const (
-	BusinessCircleAuthTypeRegisteredAndAuthorizationMode BusinessCircleAuthType = "REGISTERED_AND_AUTHORIZATION_MODE"
-	BusinessCircleAuthTypeRegisteredMode                 BusinessCircleAuthType = "REGISTERED_MODE"
+	AuthTypeRegisteredAndAuthorizationMode AuthType = "REGISTERED_AND_AUTHORIZATION_MODE"
+	AuthTypeRegisteredMode                 AuthType = "REGISTERED_MODE"
 )
 
-// Valid indicates whether the value is a known member of the BusinessCircleAuthType enum.
-func (e BusinessCircleAuthType) Valid() bool {
+// Valid indicates whether the value is a known member of the AuthType enum.
+func (e AuthType) Valid() bool {
 	switch e {
-	case BusinessCircleAuthTypeRegisteredAndAuthorizationMode:
+	case AuthTypeRegisteredAndAuthorizationMode:
 		return true
-	case BusinessCircleAuthTypeRegisteredMode:
+	case AuthTypeRegisteredMode:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for BusinessCircleAuthorizeState.
+// Defines values for AuthorizeState.
 const (
-	BusinessCircleAuthorizeStateAuthorized   BusinessCircleAuthorizeState = "AUTHORIZED"
-	BusinessCircleAuthorizeStateDeauthorized BusinessCircleAuthorizeState = "DEAUTHORIZED"
-	BusinessCircleAuthorizeStateUnauthorized BusinessCircleAuthorizeState = "UNAUTHORIZED"
+	AuthorizeStateAuthorized   AuthorizeState = "AUTHORIZED"
+	AuthorizeStateDeauthorized AuthorizeState = "DEAUTHORIZED"
+	AuthorizeStateUnauthorized AuthorizeState = "UNAUTHORIZED"
 )
 
-// Valid indicates whether the value is a known member of the BusinessCircleAuthorizeState enum.
-func (e BusinessCircleAuthorizeState) Valid() bool {
+// Valid indicates whether the value is a known member of the AuthorizeState enum.
+func (e AuthorizeState) Valid() bool {
 	switch e {
-	case BusinessCircleAuthorizeStateAuthorized:
+	case AuthorizeStateAuthorized:
 		return true
-	case BusinessCircleAuthorizeStateDeauthorized:
+	case AuthorizeStateDeauthorized:
 		return true
-	case BusinessCircleAuthorizeStateUnauthorized:
+	case AuthorizeStateUnauthorized:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for BusinessCircleParkingState.
+// Defines values for ParkingState.
 const (
-	BusinessCircleParkingStateIn  BusinessCircleParkingState = "IN"
-	BusinessCircleParkingStateOut BusinessCircleParkingState = "OUT"
+	ParkingStateIn  ParkingState = "IN"
+	ParkingStateOut ParkingState = "OUT"
 )
 
-// Valid indicates whether the value is a known member of the BusinessCircleParkingState enum.
-func (e BusinessCircleParkingState) Valid() bool {
+// Valid indicates whether the value is a known member of the ParkingState enum.
+func (e ParkingState) Valid() bool {
 	switch e {
-	case BusinessCircleParkingStateIn:
+	case ParkingStateIn:
 		return true
-	case BusinessCircleParkingStateOut:
+	case ParkingStateOut:
 		return true
 	default:
 		return false
 	}
 }
 
-// BusinessCircleAuthType How a member joined the mall points service (授权类型).
-type BusinessCircleAuthType string
+// AuthType says how a member joined the mall points service (授权类型).
+type AuthType string
 
-// BusinessCircleAuthorization A mall member's authorisation of the points service (商圈积分授权).
-type BusinessCircleAuthorization struct {
-	// AuthorizeState Whether a member authorised the mall points service (授权状态).
-	AuthorizeState BusinessCircleAuthorizeState `json:"authorize_state"`
+// Authorization is a mall member's authorisation of the points service (商圈积分授权).
+type Authorization struct {
+	// AuthorizeState says whether a member authorised the mall points service (授权状态).
+	AuthorizeState AuthorizeState `json:"authorize_state"`
 
-	// AuthorizeTime When the member authorised (授权时间).
+	// AuthorizeTime says when the member authorised (授权时间).
 	AuthorizeTime core.Time `json:"authorize_time,omitempty,omitzero"`
 
-	// DeauthorizeTime When the member withdrew the authorisation (取消授权时间).
+	// DeauthorizeTime says when the member withdrew the authorisation (取消授权时间).
 	DeauthorizeTime core.Time `json:"deauthorize_time,omitempty,omitzero"`
 
-	// OpenID The member's openid (顾客openid).
+	// OpenID is the member's openid (顾客openid).
 	OpenID string `json:"openid"`
 }
 
-// BusinessCircleAuthorizationNotification The resource of a MALL_AUTH.ACTIVATE_CARD notification: a member
+// AuthorizationNotification is the resource of a MALL_AUTH.ACTIVATE_CARD notification: a member
 // authorised the mall points service in the mall's mini program
 // (商圈会员积分服务授权结果通知).
-type BusinessCircleAuthorizationNotification struct {
-	// AuthType How a member joined the mall points service (授权类型).
-	AuthType BusinessCircleAuthType `json:"auth_type"`
+type AuthorizationNotification struct {
+	// AuthType says how a member joined the mall points service (授权类型).
+	AuthType AuthType `json:"auth_type"`
 
-	// Code The member's card code (会员卡code).
+	// Code is the member's card code (会员卡code).
 	Code string `json:"code"`
 
-	// MchID The mall merchant (商圈商户号).
+	// MchID is the mall merchant (商圈商户号).
 	MchID string `json:"mchid"`
 
-	// OpenID The member's openid (用户标识).
+	// OpenID is the member's openid (用户标识).
 	OpenID string `json:"openid"`
 }
 
-// BusinessCircleAuthorizeState Whether a member authorised the mall points service (授权状态).
-type BusinessCircleAuthorizeState string
+// AuthorizeState says whether a member authorised the mall points service (授权状态).
+type AuthorizeState string
 
-// BusinessCircleParkingRequest A member's car entering or leaving the mall car park (商圈会员停车状态).
-type BusinessCircleParkingRequest struct {
-	// AppID The mall's mini program app id (应用ID).
+// ParkingRequest is a member's car entering or leaving the mall car park (商圈会员停车状态).
+type ParkingRequest struct {
+	// AppID is the mall's mini program app id (应用ID).
 	AppID string `json:"appid"`
 
-	// BrandID The brand of the mall (品牌ID).
+	// BrandID is the brand of the mall (品牌ID).
 	BrandID int64 `json:"brandid"`
 
-	// OpenID The member's openid under appid (用户标识).
+	// OpenID is the member's openid under appid (用户标识).
 	OpenID string `json:"openid"`
 
-	// PlateNumber The licence plate (车牌号).
+	// PlateNumber is the licence plate (车牌号).
 	PlateNumber string `json:"plate_number"`
 
-	// State Whether a car entered or left (停车状态).
-	State BusinessCircleParkingState `json:"state"`
+	// State says whether a car entered or left (停车状态).
+	State ParkingState `json:"state"`
 
-	// SubMchID The mall merchant (商圈商户ID); partner mode only, where it is required.
+	// SubMchID is the mall merchant (商圈商户ID); partner mode only, where it is required.
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 
-	// Time When the car entered or left (时间).
+	// Time says when the car entered or left (时间).
 	Time core.Time `json:"time"`
 }
 
-// BusinessCircleParkingState Whether a car entered or left (停车状态).
-type BusinessCircleParkingState string
+// ParkingState says whether a car entered or left (停车状态).
+type ParkingState string
 
-// BusinessCirclePointsRequest The points a member earned, or did not, for a payment (商圈会员积分).
-type BusinessCirclePointsRequest struct {
-	// AppID The mall's mini program app id (小程序appid).
+// PointsRequest is the points a member earned, or did not, for a payment (商圈会员积分).
+type PointsRequest struct {
+	// AppID is the mall's mini program app id (小程序appid).
 	AppID string `json:"appid"`
 
-	// EarnPoints Whether the payment earned points (是否获得积分).
+	// EarnPoints says whether the payment earned points (是否获得积分).
 	EarnPoints bool `json:"earn_points"`
 
-	// IncreasedPoints The points the payment earned (订单新增积分值).
+	// IncreasedPoints is the points the payment earned (订单新增积分值).
 	IncreasedPoints int64 `json:"increased_points"`
 
-	// NoPointsRemarks Why no points were earned, shown to the member (未获得积分的备注信息).
+	// NoPointsRemarks says why no points were earned, shown to the member (未获得积分的备注信息).
 	NoPointsRemarks string `json:"no_points_remarks,omitempty,omitzero"`
 
-	// OpenID The member's openid under appid (顾客openid).
+	// OpenID is the member's openid under appid (顾客openid).
 	OpenID string `json:"openid"`
 
-	// PointsUpdateTime When the points were credited (积分更新时间).
+	// PointsUpdateTime says when the points were credited (积分更新时间).
 	PointsUpdateTime core.Time `json:"points_update_time"`
 
-	// SubMchID The mall merchant (商圈商户ID); partner mode only, where it is required.
+	// SubMchID is the mall merchant (商圈商户ID); partner mode only, where it is required.
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 
-	// TotalPoints The member's points balance afterwards (顾客积分总额).
-	TotalPoints int64 `json:"total_points,omitempty,omitzero"`
+	// TotalPoints is the member's points balance afterwards (顾客积分总额).
+	TotalPoints *int64 `json:"total_points,omitempty"`
 
-	// TransactionID The WeChat Pay transaction id of the payment (微信订单号).
+	// TransactionID is the WeChat Pay transaction id of the payment (微信订单号).
 	TransactionID string `json:"transaction_id"`
 }
 
-// BusinessCircleRefundNotification The resource of a MALL_REFUND.SUCCESS notification: a payment of an
+// QueryAuthorizationParams is the query and header parameters of QueryAuthorization.
+type QueryAuthorizationParams struct {
+	// AppID is the mall's mini program app id (小程序appid).
+	AppID string `json:"appid"`
+
+	// SubMchID is the mall merchant (商圈商户ID); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// QueryPointsCommitStatusParams is the query and header parameters of QueryPointsCommitStatus.
+type QueryPointsCommitStatusParams struct {
+	// AppID is the mall's mini program app id (应用ID).
+	AppID string `json:"appid"`
+
+	// BrandID is the brand of the stores (品牌ID).
+	BrandID int64 `json:"brandid"`
+
+	// SubMchID is the mall merchant (商圈商户ID); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// RefundNotification is the resource of a MALL_REFUND.SUCCESS notification: a payment of an
 // authorised member at a store of the mall was refunded (商圈会员场内退款通知).
-type BusinessCircleRefundNotification struct {
-	// AppID The mall's mini program app id (小程序appid).
+type RefundNotification struct {
+	// AppID is the mall's mini program app id (小程序appid).
 	AppID string `json:"appid,omitempty,omitzero"`
 
-	// MchID The mall merchant (商圈商户号).
+	// MchID is the mall merchant (商圈商户号).
 	MchID string `json:"mchid"`
 
-	// MerchantName The mall's name (商圈商户名称).
+	// MerchantName is the mall's name (商圈商户名称).
 	MerchantName string `json:"merchant_name,omitempty,omitzero"`
 
-	// OpenID The member's openid (用户标识).
+	// OpenID is the member's openid (用户标识).
 	OpenID string `json:"openid"`
 
-	// PayAmount What the member paid, in fen (消费金额).
+	// PayAmount says what the member paid, in fen (消费金额).
 	PayAmount int64 `json:"pay_amount"`
 
-	// RefundAmount What was refunded, in fen (退款金额).
+	// RefundAmount says what was refunded, in fen (退款金额).
 	RefundAmount int64 `json:"refund_amount"`
 
-	// RefundID The WeChat Pay refund id (微信支付退款单号).
+	// RefundID is the WeChat Pay refund id (微信支付退款单号).
 	RefundID string `json:"refund_id"`
 
-	// RefundTime When the refund succeeded (退款完成时间).
+	// RefundTime says when the refund succeeded (退款完成时间).
 	RefundTime core.Time `json:"refund_time"`
 
-	// ShopName The store's name (门店名称).
+	// ShopName is the store's name (门店名称).
 	ShopName string `json:"shop_name,omitempty,omitzero"`
 
-	// ShopNumber The store's number (门店编号).
+	// ShopNumber is the store's number (门店编号).
 	ShopNumber string `json:"shop_number,omitempty,omitzero"`
 
-	// TransactionID The WeChat Pay transaction id of the payment (微信支付订单号).
+	// TransactionID is the WeChat Pay transaction id of the payment (微信支付订单号).
 	TransactionID string `json:"transaction_id"`
 }
 
-// BusinessCircleTransactionNotification The resource of a MALL_TRANSACTION.SUCCESS notification: an authorised
+// TransactionNotification is the resource of a MALL_TRANSACTION.SUCCESS notification: an authorised
 // member paid at a store of the mall (商圈会员场内支付结果通知). Report
 // the points with SyncBusinessCirclePoints.
-type BusinessCircleTransactionNotification struct {
-	// Amount What the member paid, in fen (支付金额).
+type TransactionNotification struct {
+	// Amount says what the member paid, in fen (支付金额).
 	Amount int64 `json:"amount,omitempty,omitzero"`
 
-	// AppID The mall's mini program app id (小程序appid).
+	// AppID is the mall's mini program app id (小程序appid).
 	AppID string `json:"appid,omitempty,omitzero"`
 
-	// AuthType How a member joined the mall points service (授权类型).
-	AuthType BusinessCircleAuthType `json:"auth_type,omitempty,omitzero"`
+	// AuthType says how a member joined the mall points service (授权类型).
+	AuthType AuthType `json:"auth_type,omitempty,omitzero"`
 
-	// Code The member's card code (会员卡code).
+	// Code is the member's card code (会员卡code).
 	Code string `json:"code,omitempty,omitzero"`
 
-	// CommitTag Set when the points are to be submitted by hand (手动提交积分标记).
+	// CommitTag is set when the points are to be submitted by hand (手动提交积分标记).
 	CommitTag string `json:"commit_tag,omitempty,omitzero"`
 
-	// MchID The mall merchant (商圈商户号).
+	// MchID is the mall merchant (商圈商户号).
 	MchID string `json:"mchid"`
 
-	// MerchantName The mall's name (商圈商户名称).
+	// MerchantName is the mall's name (商圈商户名称).
 	MerchantName string `json:"merchant_name,omitempty,omitzero"`
 
-	// OpenID The member's openid (用户标识).
+	// OpenID is the member's openid (用户标识).
 	OpenID string `json:"openid"`
 
-	// ShopName The store's name (门店名称).
+	// ShopName is the store's name (门店名称).
 	ShopName string `json:"shop_name,omitempty,omitzero"`
 
-	// ShopNumber The store's number (门店编号).
+	// ShopNumber is the store's number (门店编号).
 	ShopNumber string `json:"shop_number,omitempty,omitzero"`
 
-	// TimeEnd When the payment succeeded (支付完成时间).
+	// TimeEnd says when the payment succeeded (支付完成时间).
 	TimeEnd core.Time `json:"time_end,omitempty,omitzero"`
 
-	// TransactionID The WeChat Pay transaction id (微信支付订单号).
+	// TransactionID is the WeChat Pay transaction id (微信支付订单号).
 	TransactionID string `json:"transaction_id,omitempty,omitzero"`
 }
-
-// QueryBusinessCircleAuthorizationParams defines parameters for QueryBusinessCircleAuthorization.
-type QueryBusinessCircleAuthorizationParams struct {
-	// AppID The mall's mini program app id (小程序appid).
-	AppID string `form:"appid" json:"appid"`
-
-	// SubMchID The mall merchant (商圈商户ID); partner mode only, where it is required.
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
-}
-
-// QueryBusinessCirclePointsCommitStatusParams defines parameters for QueryBusinessCirclePointsCommitStatus.
-type QueryBusinessCirclePointsCommitStatusParams struct {
-	// BrandID The brand of the stores (品牌ID).
-	BrandID int64 `form:"brandid" json:"brandid"`
-
-	// AppID The mall's mini program app id (应用ID).
-	AppID string `form:"appid" json:"appid"`
-
-	// SubMchID The mall merchant (商圈商户ID); partner mode only, where it is required.
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
-}
-
-// SyncBusinessCircleParkingJSONRequestBody defines body for SyncBusinessCircleParking for application/json ContentType.
-type SyncBusinessCircleParkingJSONRequestBody = BusinessCircleParkingRequest
-
-// SyncBusinessCirclePointsJSONRequestBody defines body for SyncBusinessCirclePoints for application/json ContentType.
-type SyncBusinessCirclePointsJSONRequestBody = BusinessCirclePointsRequest

@@ -4,170 +4,170 @@
 
 package capital
 
-// Bank A bank as application forms name it.
+// Bank is a bank as application forms name it.
 type Bank struct {
-	// AccountBank The account bank to put in an application form (开户银行).
+	// AccountBank is the account bank to put in an application form (开户银行).
 	AccountBank string `json:"account_bank"`
 
-	// AccountBankCode The account bank code (开户银行编码).
+	// AccountBankCode is the account bank code (开户银行编码).
 	AccountBankCode int64 `json:"account_bank_code"`
 
-	// BankAlias The name users know the bank by (银行别名).
+	// BankAlias is the name users know the bank by (银行别名).
 	BankAlias string `json:"bank_alias"`
 
-	// BankAliasCode The alias code; ListBranches takes it (银行别名编码).
+	// BankAliasCode is the alias code; ListBranches takes it (银行别名编码).
 	BankAliasCode string `json:"bank_alias_code"`
 
-	// NeedBankBranch Whether an application must also name the branch (是否需要填写支行).
+	// NeedBankBranch says whether an application must also name the branch (是否需要填写支行).
 	NeedBankBranch bool `json:"need_bank_branch"`
 }
 
-// BankBranch A bank branch.
+// BankBranch is a bank branch.
 type BankBranch struct {
-	// BankBranchID The branch's interbank number (开户银行支行联行号).
+	// BankBranchID is the branch's interbank number (开户银行支行联行号).
 	BankBranchID string `json:"bank_branch_id"`
 
-	// BankBranchName The branch name (开户银行支行名称).
+	// BankBranchName is the branch name (开户银行支行名称).
 	BankBranchName string `json:"bank_branch_name"`
 }
 
-// BankBranchList One page of a bank's branches in a city.
+// BankBranchList is one page of a bank's branches in a city.
 type BankBranchList struct {
-	// AccountBank The account bank (开户银行).
+	// AccountBank is the account bank (开户银行).
 	AccountBank string `json:"account_bank"`
 
-	// AccountBankCode The account bank code (开户银行编码).
+	// AccountBankCode is the account bank code (开户银行编码).
 	AccountBankCode int64 `json:"account_bank_code"`
 
-	// BankAlias The bank alias (银行别名).
+	// BankAlias is the bank alias (银行别名).
 	BankAlias string `json:"bank_alias"`
 
-	// BankAliasCode The bank alias code (银行别名编码).
+	// BankAliasCode is the bank alias code (银行别名编码).
 	BankAliasCode string `json:"bank_alias_code"`
 
-	// Count How many are on this page (本次查询条数).
+	// Count says how many are on this page (本次查询条数).
 	Count int64 `json:"count"`
 
-	// Data The branches of this page (支行列表).
+	// Data is the branches of this page (支行列表).
 	Data []BankBranch `json:"data,omitempty,omitzero"`
 
-	// Links Links to this page and its neighbours (分页链接).
+	// Links is links to this page and its neighbours (分页链接).
 	Links PageLinks `json:"links"`
 
-	// Offset The offset of this page (本次查询偏移量).
+	// Offset is the offset of this page (本次查询偏移量).
 	Offset int64 `json:"offset"`
 
-	// TotalCount How many branches there are in all (查询数据总条数).
+	// TotalCount says how many branches there are in all (查询数据总条数).
 	TotalCount int64 `json:"total_count"`
 }
 
-// BankList One page of banks.
+// BankList is one page of banks.
 type BankList struct {
-	// Count How many are on this page (本次查询数据条数).
+	// Count says how many are on this page (本次查询数据条数).
 	Count int64 `json:"count"`
 
-	// Data The banks of this page (银行列表).
+	// Data is the banks of this page (银行列表).
 	Data []Bank `json:"data,omitempty,omitzero"`
 
-	// Links Links to this page and its neighbours (分页链接).
+	// Links is links to this page and its neighbours (分页链接).
 	Links PageLinks `json:"links"`
 
-	// Offset The offset of this page (本次查询偏移量).
+	// Offset is the offset of this page (本次查询偏移量).
 	Offset int64 `json:"offset"`
 
-	// TotalCount How many banks there are in all (查询数据总条数).
+	// TotalCount says how many banks there are in all (查询数据总条数).
 	TotalCount int64 `json:"total_count"`
 }
 
-// BankSearchResult The banks that issue a card number.
+// BankSearchResult is the banks that issue a card number.
 type BankSearchResult struct {
-	// Data The matching banks (银行列表).
+	// Data is the matching banks (银行列表).
 	Data []Bank `json:"data,omitempty,omitzero"`
 
-	// TotalCount How many banks matched (查询数据总条数).
+	// TotalCount says how many banks matched (查询数据总条数).
 	TotalCount int64 `json:"total_count"`
 }
 
-// City A city.
+// City is a city.
 type City struct {
-	// CityCode The city code (城市编码).
+	// CityCode is the city code (城市编码).
 	CityCode int64 `json:"city_code"`
 
-	// CityName The city name (城市名称).
+	// CityName is the city name (城市名称).
 	CityName string `json:"city_name"`
 }
 
-// CityList The cities of a province.
+// CityList is the cities of a province.
 type CityList struct {
-	// Data The cities (城市列表).
+	// Data is the cities (城市列表).
 	Data []City `json:"data,omitempty,omitzero"`
 
-	// TotalCount How many cities there are (查询数据总条数).
+	// TotalCount says how many cities there are (查询数据总条数).
 	TotalCount int64 `json:"total_count"`
 }
 
-// PageLinks Links to this page and its neighbours (分页链接).
+// ListBranchesParams is the query and header parameters of ListBranches.
+type ListBranchesParams struct {
+	// CityCode is the city code from ListCities (城市编码).
+	CityCode int64 `json:"city_code"`
+
+	// Limit is the most entries to return, at most 200 (本次请求最大查询条数).
+	Limit int64 `json:"limit"`
+
+	// Offset says where the page starts, from 0 (本次查询偏移量).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
+// ListCorporateBanksParams is the query and header parameters of ListCorporateBanks.
+type ListCorporateBanksParams struct {
+	// Limit is the most entries to return, at most 200 (本次请求最大查询条数).
+	Limit int64 `json:"limit"`
+
+	// Offset says where the page starts, from 0 (本次查询偏移量).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
+// ListPersonalBanksParams is the query and header parameters of ListPersonalBanks.
+type ListPersonalBanksParams struct {
+	// Limit is the most entries to return, at most 200 (本次请求最大查询条数).
+	Limit int64 `json:"limit"`
+
+	// Offset says where the page starts, from 0 (本次查询偏移量).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
+// PageLinks is links to this page and its neighbours (分页链接).
 type PageLinks struct {
-	// Next The next page, when there is one (下一页链接).
+	// Next is the next page, when there is one (下一页链接).
 	Next string `json:"next,omitempty,omitzero"`
 
-	// Prev The previous page, when there is one (上一页链接).
+	// Prev is the previous page, when there is one (上一页链接).
 	Prev string `json:"prev,omitempty,omitzero"`
 
-	// Self This page (当前链接).
+	// Self is this page (当前链接).
 	Self string `json:"self,omitempty,omitzero"`
 }
 
-// Province A province.
+// Province is a province.
 type Province struct {
-	// ProvinceCode The province code (省份编码).
+	// ProvinceCode is the province code (省份编码).
 	ProvinceCode int64 `json:"province_code"`
 
-	// ProvinceName The province name (省份名称).
+	// ProvinceName is the province name (省份名称).
 	ProvinceName string `json:"province_name"`
 }
 
-// ProvinceList The provinces.
+// ProvinceList is the provinces.
 type ProvinceList struct {
-	// Data The provinces (省份列表).
+	// Data is the provinces (省份列表).
 	Data []Province `json:"data,omitempty,omitzero"`
 
-	// TotalCount How many provinces there are (查询数据总条数).
+	// TotalCount says how many provinces there are (查询数据总条数).
 	TotalCount int64 `json:"total_count"`
 }
 
-// ListCorporateBanksParams defines parameters for ListCorporateBanks.
-type ListCorporateBanksParams struct {
-	// Offset Where the page starts, from 0 (本次查询偏移量).
-	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
-
-	// Limit The most entries to return, at most 200 (本次请求最大查询条数).
-	Limit int64 `form:"limit" json:"limit"`
-}
-
-// ListPersonalBanksParams defines parameters for ListPersonalBanks.
-type ListPersonalBanksParams struct {
-	// Offset Where the page starts, from 0 (本次查询偏移量).
-	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
-
-	// Limit The most entries to return, at most 200 (本次请求最大查询条数).
-	Limit int64 `form:"limit" json:"limit"`
-}
-
-// SearchBanksByAccountParams defines parameters for SearchBanksByAccount.
+// SearchBanksByAccountParams is the query and header parameters of SearchBanksByAccount.
 type SearchBanksByAccountParams struct {
-	// AccountNumber The personal bank card number, encrypted with the platform key (银行卡号).
-	AccountNumber string `form:"account_number" json:"account_number"`
-}
-
-// ListBranchesParams defines parameters for ListBranches.
-type ListBranchesParams struct {
-	// CityCode The city code from ListCities (城市编码).
-	CityCode int64 `form:"city_code" json:"city_code"`
-
-	// Offset Where the page starts, from 0 (本次查询偏移量).
-	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
-
-	// Limit The most entries to return, at most 200 (本次请求最大查询条数).
-	Limit int64 `form:"limit" json:"limit"`
+	// AccountNumber is the personal bank card number, encrypted with the platform key (银行卡号).
+	AccountNumber string `json:"account_number"`
 }

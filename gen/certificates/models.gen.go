@@ -8,70 +8,70 @@ import (
 	"github.com/gowxpay/wxpay/core"
 )
 
-// Defines values for CertificateAlgorithmType.
+// Defines values for AlgorithmType.
 const (
-	CertificateAlgorithmTypeAll CertificateAlgorithmType = "ALL"
-	CertificateAlgorithmTypeRSA CertificateAlgorithmType = "RSA"
-	CertificateAlgorithmTypeSM2 CertificateAlgorithmType = "SM2"
+	AlgorithmTypeAll AlgorithmType = "ALL"
+	AlgorithmTypeRSA AlgorithmType = "RSA"
+	AlgorithmTypeSM2 AlgorithmType = "SM2"
 )
 
-// Valid indicates whether the value is a known member of the CertificateAlgorithmType enum.
-func (e CertificateAlgorithmType) Valid() bool {
+// Valid indicates whether the value is a known member of the AlgorithmType enum.
+func (e AlgorithmType) Valid() bool {
 	switch e {
-	case CertificateAlgorithmTypeAll:
+	case AlgorithmTypeAll:
 		return true
-	case CertificateAlgorithmTypeRSA:
+	case AlgorithmTypeRSA:
 		return true
-	case CertificateAlgorithmTypeSM2:
+	case AlgorithmTypeSM2:
 		return true
 	default:
 		return false
 	}
 }
 
-// CertificateAlgorithmType Which certificate algorithm to list (证书算法类型).
-type CertificateAlgorithmType string
+// AlgorithmType says which certificate algorithm to list (证书算法类型).
+type AlgorithmType string
 
-// CertificateList The merchant's platform certificates.
-type CertificateList struct {
-	Data []PlatformCertificate `json:"data"`
-}
-
-// EncryptedResource Data encrypted with the APIv3 key (AEAD_AES_256_GCM); the client decrypts it.
+// EncryptedResource is data encrypted with the APIv3 key (AEAD_AES_256_GCM); the client decrypts it.
 type EncryptedResource struct {
-	// Algorithm The AEAD algorithm: AEAD_AES_256_GCM, or AEAD_SM4_GCM for SM certificates.
+	// Algorithm is the AEAD algorithm: AEAD_AES_256_GCM, or AEAD_SM4_GCM for SM certificates.
 	Algorithm string `json:"algorithm"`
 
-	// AssociatedData The associated data.
-	AssociatedData string `json:"associated_data,omitempty,omitzero"`
+	// AssociatedData is the associated data.
+	AssociatedData string `json:"associated_data"`
 
-	// Ciphertext Base64 of the ciphertext followed by the 16-byte tag.
+	// Ciphertext is base64 of the ciphertext followed by the 16-byte tag.
 	Ciphertext string `json:"ciphertext"`
 
-	// Nonce The 12-character nonce.
+	// Nonce is the 12-character nonce.
 	Nonce string `json:"nonce"`
 
-	// OriginalType The type of the plaintext object (notifications only).
+	// OriginalType is the type of the plaintext object (notifications only).
 	OriginalType string `json:"original_type,omitempty,omitzero"`
 }
 
-// PlatformCertificate One platform certificate, encrypted with the APIv3 key.
-type PlatformCertificate struct {
-	// EffectiveTime When the certificate becomes valid (证书启用时间).
-	EffectiveTime core.Time `json:"effective_time"`
-
-	// EncryptCertificate Data encrypted with the APIv3 key (AEAD_AES_256_GCM); the client decrypts it.
-	EncryptCertificate EncryptedResource `json:"encrypt_certificate"`
-
-	// ExpireTime When it expires (证书弃用时间).
-	ExpireTime core.Time `json:"expire_time"`
-
-	// SerialNo The certificate serial number, upper-case hex (证书序列号).
-	SerialNo string `json:"serial_no"`
+// List is the merchant's platform certificates.
+type List struct {
+	Data []Platform `json:"data,omitempty,omitzero"`
 }
 
-// ListCertificatesParams defines parameters for ListCertificates.
-type ListCertificatesParams struct {
-	// AlgorithmType Which certificates to list; RSA when absent.
-	AlgorithmType CertificateAlgorithmType `form:"algorithm_type,omitempty" json:"algorithm_type,omitempty,omitzero"`
+// ListParams is the query and header parameters of List.
+type ListParams struct {
+	// AlgorithmType says which certificates to list; RSA when absent.
+	AlgorithmType AlgorithmType `json:"algorithm_type,omitempty,omitzero"`
+}
+
+// Platform is one platform certificate, encrypted with the APIv3 key.
+type Platform struct {
+	// EffectiveTime says when the certificate becomes valid (证书启用时间).
+	EffectiveTime core.Time `json:"effective_time"`
+
+	// EncryptCertificate is data encrypted with the APIv3 key (AEAD_AES_256_GCM); the client decrypts it.
+	EncryptCertificate EncryptedResource `json:"encrypt_certificate"`
+
+	// ExpireTime says when it expires (证书弃用时间).
+	ExpireTime core.Time `json:"expire_time"`
+
+	// SerialNo is the certificate serial number, upper-case hex (证书序列号).
+	SerialNo string `json:"serial_no"`
 }

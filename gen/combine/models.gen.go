@@ -9,534 +9,519 @@ import (
 	externalRef0 "github.com/gowxpay/wxpay/gen/payments"
 )
 
-// Defines values for CombineLimitPay.
+// Defines values for LimitPay.
 const (
-	CombineLimitPayBalanceOnly CombineLimitPay = "balance_only"
-	CombineLimitPayNoBalance   CombineLimitPay = "no_balance"
-	CombineLimitPayNoDebit     CombineLimitPay = "no_debit"
+	LimitPayBalanceOnly LimitPay = "balance_only"
+	LimitPayNoBalance   LimitPay = "no_balance"
+	LimitPayNoDebit     LimitPay = "no_debit"
 )
 
-// Valid indicates whether the value is a known member of the CombineLimitPay enum.
-func (e CombineLimitPay) Valid() bool {
+// Valid indicates whether the value is a known member of the LimitPay enum.
+func (e LimitPay) Valid() bool {
 	switch e {
-	case CombineLimitPayBalanceOnly:
+	case LimitPayBalanceOnly:
 		return true
-	case CombineLimitPayNoBalance:
+	case LimitPayNoBalance:
 		return true
-	case CombineLimitPayNoDebit:
+	case LimitPayNoDebit:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CombineTradeScenario.
+// Defines values for TradeScenario.
 const (
-	CombineTradeScenarioRecommerce CombineTradeScenario = "RECOMMERCE"
+	TradeScenarioRecommerce TradeScenario = "RECOMMERCE"
 )
 
-// Valid indicates whether the value is a known member of the CombineTradeScenario enum.
-func (e CombineTradeScenario) Valid() bool {
+// Valid indicates whether the value is a known member of the TradeScenario enum.
+func (e TradeScenario) Valid() bool {
 	switch e {
-	case CombineTradeScenarioRecommerce:
+	case TradeScenarioRecommerce:
 		return true
 	default:
 		return false
 	}
 }
 
-// CloseCombineOrderRequest The combined order to close, with all its sub-orders as created.
-type CloseCombineOrderRequest struct {
-	// CombineAppID The app id of the merchant that started the combined payment (合单商户appid).
-	CombineAppID string `json:"combine_appid"`
-
-	// SubOrders Every sub-order of the combined order (子单信息).
-	SubOrders []CloseCombineSubOrder `json:"sub_orders"`
-}
-
-// CloseCombineSubOrder A sub-order to close (子单).
-type CloseCombineSubOrder struct {
-	// IndividualAuthID The acceptance authorisation of an individual payee (个人收款方受理授权ID).
-	IndividualAuthID string `json:"individual_auth_id,omitempty,omitzero"`
-
-	// MchID The merchant id that placed the order (子单商户号).
-	MchID string `json:"mchid"`
-
-	// OutTradeNo The merchant's number of the order (子单商户订单号).
-	OutTradeNo string `json:"out_trade_no"`
-
-	// SubAppID The sub-merchant's app id (子商户应用ID).
-	SubAppID string `json:"sub_appid,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant whose order it is; partner mode only (二级商户号/子商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-}
-
-// CombineAmount The amount of one order within a combined order (订单金额).
-type CombineAmount struct {
-	// Currency ISO 4217 currency code; CNY (标价币种).
+// Amount is the amount of one order within a combined order (订单金额).
+type Amount struct {
+	// Currency is ISO 4217 currency code; CNY (标价币种).
 	Currency string `json:"currency"`
 
-	// TotalAmount The order amount in 分 (标价金额).
+	// TotalAmount is the order amount in 分 (标价金额).
 	TotalAmount int64 `json:"total_amount"`
 }
 
-// CombineAppPrepayRequest A combined APP order covering the orders of several merchants.
-type CombineAppPrepayRequest struct {
-	// CombineAppID The mobile app id of the merchant starting the combined payment (合单商户appid).
+// AppPrepayRequest is a combined APP order covering the orders of several merchants.
+type AppPrepayRequest struct {
+	// CombineAppID is the mobile app id of the merchant starting the combined payment (合单商户appid).
 	CombineAppID string `json:"combine_appid"`
 
-	// CombineMchID The merchant id starting the combined payment (合单商户号).
+	// CombineMchID is the merchant id starting the combined payment (合单商户号).
 	CombineMchID string `json:"combine_mchid"`
 
-	// CombineOutTradeNo The merchant's number of the combined order (合单商户订单号).
+	// CombineOutTradeNo is the merchant's number of the combined order (合单商户订单号).
 	CombineOutTradeNo string `json:"combine_out_trade_no"`
 
-	// CombinePayerInfo The payer of a Native, APP or H5 order; only needed for real-name payment.
+	// CombinePayerInfo is the payer of a Native, APP or H5 order; only needed for real-name payment.
 	CombinePayerInfo externalRef0.PrepayPayer `json:"combine_payer_info,omitempty,omitzero"`
 
-	// ContractInfo A deduction contract to sign together with the payment (预签约信息).
-	ContractInfo CombineContractInfo `json:"contract_info,omitempty,omitzero"`
+	// ContractInfo is a deduction contract to sign together with the payment (预签约信息).
+	ContractInfo ContractInfo `json:"contract_info,omitempty,omitzero"`
 
-	// LimitPay Payment methods to exclude or restrict to (指定支付方式).
-	LimitPay []CombineLimitPay `json:"limit_pay,omitempty,omitzero"`
+	// LimitPay is payment methods to exclude or restrict to (指定支付方式).
+	LimitPay []LimitPay `json:"limit_pay,omitempty,omitzero"`
 
-	// NotifyURL The HTTPS URL that receives the payment notification (通知地址).
+	// NotifyURL is the HTTPS URL that receives the payment notification (通知地址).
 	NotifyURL string `json:"notify_url"`
 
-	// PrepayID An earlier prepayment session id of this combined order (预支付交易会话标识).
+	// PrepayID is an earlier prepayment session id of this combined order (预支付交易会话标识).
 	PrepayID string `json:"prepay_id,omitempty,omitzero"`
 
-	// SceneInfo Where a combined payment happens (场景信息).
-	SceneInfo CombineSceneInfo `json:"scene_info,omitempty,omitzero"`
+	// SceneInfo says where a combined payment happens (场景信息).
+	SceneInfo SceneInfo `json:"scene_info,omitempty,omitzero"`
 
-	// SubOrders The orders paid together, at most 50 (子单信息).
-	SubOrders []CombineAppSubOrder `json:"sub_orders"`
+	// SubOrders is the orders paid together, at most 50 (子单信息).
+	SubOrders []AppSubOrder `json:"sub_orders"`
 
-	// SubsidyInfo The installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
+	// SubsidyInfo is the installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
 	SubsidyInfo externalRef0.SubsidyInfo `json:"subsidy_info,omitempty,omitzero"`
 
-	// TimeExpire When the order stops accepting payment (交易结束时间).
+	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
 
-	// TimeStart When the order was created (交易起始时间).
+	// TimeStart says when the order was created (交易起始时间).
 	TimeStart core.Time `json:"time_start,omitempty,omitzero"`
 
-	// TradeScenario The business scenario of a combined order (交易场景).
-	TradeScenario CombineTradeScenario `json:"trade_scenario,omitempty,omitzero"`
+	// TradeScenario is the business scenario of a combined order (交易场景).
+	TradeScenario TradeScenario `json:"trade_scenario,omitempty,omitzero"`
 }
 
-// CombineAppPrepayResponse A created combined APP order.
-type CombineAppPrepayResponse struct {
-	// ContractResult Whether the contract asked for in contract_info can be signed (预签约结果).
-	ContractResult CombineContractResult `json:"contract_result,omitempty,omitzero"`
+// AppPrepayResponse is a created combined APP order.
+type AppPrepayResponse struct {
+	// ContractResult says whether the contract asked for in contract_info can be signed (预签约结果).
+	ContractResult ContractResult `json:"contract_result,omitempty,omitzero"`
 
-	// PrepayID The prepayment session id, valid for two hours (预支付交易会话标识).
+	// PrepayID is the prepayment session id, valid for two hours (预支付交易会话标识).
 	//
 	// Example: wx201410272009395522657a690389285100
 	PrepayID string `json:"prepay_id"`
 }
 
-// CombineAppSubOrder One merchant's or individual payee's order within a combined APP order (子单).
-type CombineAppSubOrder struct {
-	// Amount The amount of one order within a combined order (订单金额).
-	Amount CombineAmount `json:"amount"`
+// AppSubOrder is one merchant's or individual payee's order within a combined APP order (子单).
+type AppSubOrder struct {
+	// Amount is the amount of one order within a combined order (订单金额).
+	Amount Amount `json:"amount"`
 
-	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
 	Attach string `json:"attach"`
 
-	// Description What the payer buys (商品描述).
+	// Description says what the payer buys (商品描述).
 	Description string `json:"description"`
 
-	// Detail Free-text item details (商品详情).
+	// Detail is free-text item details (商品详情).
 	Detail string `json:"detail,omitempty,omitzero"`
 
-	// GoodsTag Promotion tag (订单优惠标记).
+	// GoodsTag is promotion tag (订单优惠标记).
 	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
 
-	// IndividualAuthID The acceptance authorisation of an individual payee (个人收款方受理授权ID).
+	// IndividualAuthID is the acceptance authorisation of an individual payee (个人收款方受理授权ID).
 	IndividualAuthID string `json:"individual_auth_id,omitempty,omitzero"`
 
-	// IndividualName The individual payee's name on the platform (个人收款方平台昵称).
+	// IndividualName is the individual payee's name on the platform (个人收款方平台昵称).
 	IndividualName string `json:"individual_name,omitempty,omitzero"`
 
-	// MchID The merchant id placing this order (子单商户号).
+	// MchID is the merchant id placing this order (子单商户号).
 	MchID string `json:"mchid"`
 
-	// OutTradeNo The merchant's number of this order (子单商户订单号).
+	// OutTradeNo is the merchant's number of this order (子单商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// ProfitSharing Whether the order takes part in profit sharing; settle_info.profit_sharing wins when both are set (是否指定分账).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
+	// ProfitSharing says whether the order takes part in profit sharing; settle_info.profit_sharing wins when both are set (是否指定分账).
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
 
-	// SettleInfo Settlement options of a sub-merchant's order (结算信息).
+	// SettleInfo is settlement options of a sub-merchant's order (结算信息).
 	SettleInfo externalRef0.PartnerSettleInfo `json:"settle_info,omitempty,omitzero"`
 
-	// SubAppID The sub-merchant's app id (子商户应用ID).
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant whose order it is; partner mode only (二级商户号/子商户号).
+	// SubMchID is the sub-merchant whose order it is; partner mode only (二级商户号/子商户号).
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 }
 
-// CombineContractInfo A deduction contract to sign together with the payment (预签约信息).
-type CombineContractInfo struct {
-	// AppID The app id of the signing merchant (签约商户appid).
-	AppID string `json:"appid"`
+// CloseOrderRequest is the combined order to close, with all its sub-orders as created.
+type CloseOrderRequest struct {
+	// CombineAppID is the app id of the merchant that started the combined payment (合单商户appid).
+	CombineAppID string `json:"combine_appid"`
 
-	// ContractDisplayAccount The account name shown to the payer (用户账户展示名称).
-	ContractDisplayAccount string `json:"contract_display_account"`
+	// SubOrders is every sub-order of the combined order (子单信息).
+	SubOrders []CloseSubOrder `json:"sub_orders"`
+}
 
-	// MchID The merchant id signing the contract (签约商户号).
+// CloseSubOrder is a sub-order to close (子单).
+type CloseSubOrder struct {
+	// IndividualAuthID is the acceptance authorisation of an individual payee (个人收款方受理授权ID).
+	IndividualAuthID string `json:"individual_auth_id,omitempty,omitzero"`
+
+	// MchID is the merchant id that placed the order (子单商户号).
 	MchID string `json:"mchid"`
 
-	// NotifyURL The HTTPS URL that receives the signing notification (回调通知地址).
+	// OutTradeNo is the merchant's number of the order (子单商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant whose order it is; partner mode only (二级商户号/子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// ContractInfo is a deduction contract to sign together with the payment (预签约信息).
+type ContractInfo struct {
+	// AppID is the app id of the signing merchant (签约商户appid).
+	AppID string `json:"appid"`
+
+	// ContractDisplayAccount is the account name shown to the payer (用户账户展示名称).
+	ContractDisplayAccount string `json:"contract_display_account"`
+
+	// MchID is the merchant id signing the contract (签约商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL is the HTTPS URL that receives the signing notification (回调通知地址).
 	NotifyURL string `json:"notify_url"`
 
-	// OutContractCode The merchant's contract number (签约商户协议号).
+	// OutContractCode is the merchant's contract number (签约商户协议号).
 	OutContractCode string `json:"out_contract_code"`
 
-	// PlanID The deduction template id (委托代扣协议模板ID).
+	// PlanID is the deduction template id (委托代扣协议模板ID).
 	PlanID int64 `json:"plan_id"`
 }
 
-// CombineContractResult Whether the contract asked for in contract_info can be signed (预签约结果).
-type CombineContractResult struct {
-	// Code The result code; an error code when the contract cannot be signed (签约结果码).
+// ContractResult says whether the contract asked for in contract_info can be signed (预签约结果).
+type ContractResult struct {
+	// Code is the result code; an error code when the contract cannot be signed (签约结果码).
 	Code string `json:"code"`
 
-	// Message The reason (签约结果描述).
+	// Message is the reason (签约结果描述).
 	Message string `json:"message,omitempty,omitzero"`
 }
 
-// CombineH5PrepayRequest A combined H5 order covering the orders of several merchants.
-type CombineH5PrepayRequest struct {
-	// CombineAppID The app id of the merchant starting the combined payment (合单商户appid).
+// H5PrepayRequest is a combined H5 order covering the orders of several merchants.
+type H5PrepayRequest struct {
+	// CombineAppID is the app id of the merchant starting the combined payment (合单商户appid).
 	CombineAppID string `json:"combine_appid"`
 
-	// CombineMchID The merchant id starting the combined payment (合单商户号).
+	// CombineMchID is the merchant id starting the combined payment (合单商户号).
 	CombineMchID string `json:"combine_mchid"`
 
-	// CombineOutTradeNo The merchant's number of the combined order (合单商户订单号).
+	// CombineOutTradeNo is the merchant's number of the combined order (合单商户订单号).
 	CombineOutTradeNo string `json:"combine_out_trade_no"`
 
-	// CombinePayerInfo The payer of a combined order (支付者).
-	CombinePayerInfo CombinePayerInfo `json:"combine_payer_info,omitempty,omitzero"`
+	// CombinePayerInfo is the payer of a combined order (支付者).
+	CombinePayerInfo PayerInfo `json:"combine_payer_info,omitempty,omitzero"`
 
-	// LimitPay Payment methods to exclude or restrict to (指定支付方式).
-	LimitPay []CombineLimitPay `json:"limit_pay,omitempty,omitzero"`
+	// LimitPay is payment methods to exclude or restrict to (指定支付方式).
+	LimitPay []LimitPay `json:"limit_pay,omitempty,omitzero"`
 
-	// NotifyURL The HTTPS URL that receives the payment notification (通知地址).
+	// NotifyURL is the HTTPS URL that receives the payment notification (通知地址).
 	NotifyURL string `json:"notify_url"`
 
-	// SceneInfo Where a combined H5 payment happens (场景信息).
-	SceneInfo CombineH5SceneInfo `json:"scene_info"`
+	// SceneInfo says where a combined H5 payment happens (场景信息).
+	SceneInfo H5SceneInfo `json:"scene_info"`
 
-	// SubOrders The orders paid together, at most 50 (子单信息).
-	SubOrders []CombineSubOrder `json:"sub_orders"`
+	// SubOrders is the orders paid together, at most 50 (子单信息).
+	SubOrders []SubOrder `json:"sub_orders"`
 
-	// TimeExpire When the order stops accepting payment (交易结束时间).
+	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
 
-	// TimeStart When the order was created (交易起始时间).
+	// TimeStart says when the order was created (交易起始时间).
 	TimeStart core.Time `json:"time_start,omitempty,omitzero"`
 }
 
-// CombineH5SceneInfo Where a combined H5 payment happens (场景信息).
-type CombineH5SceneInfo struct {
-	// DeviceID The merchant's device id (商户端设备号).
+// H5SceneInfo says where a combined H5 payment happens (场景信息).
+type H5SceneInfo struct {
+	// DeviceID is the merchant's device id (商户端设备号).
 	DeviceID string `json:"device_id"`
 
-	// H5Info The site or app an H5 payment starts from (H5场景信息).
+	// H5Info is the site or app an H5 payment starts from (H5场景信息).
 	H5Info externalRef0.H5Info `json:"h5_info"`
 
-	// PayerClientIP The payer's IP address, IPv4 or IPv6 (用户终端IP).
+	// PayerClientIP is the payer's IP address, IPv4 or IPv6 (用户终端IP).
 	PayerClientIP string `json:"payer_client_ip"`
 }
 
-// CombineJSAPIPrepayRequest A combined JSAPI order covering the orders of several merchants.
-type CombineJSAPIPrepayRequest struct {
-	// CombineAppID The app id of the merchant starting the combined payment (合单商户appid).
+// JSAPIPrepayRequest is a combined JSAPI order covering the orders of several merchants.
+type JSAPIPrepayRequest struct {
+	// CombineAppID is the app id of the merchant starting the combined payment (合单商户appid).
 	CombineAppID string `json:"combine_appid"`
 
-	// CombineMchID The merchant id starting the combined payment (合单商户号).
+	// CombineMchID is the merchant id starting the combined payment (合单商户号).
 	CombineMchID string `json:"combine_mchid"`
 
-	// CombineOutTradeNo The merchant's number of the combined order (合单商户订单号).
+	// CombineOutTradeNo is the merchant's number of the combined order (合单商户订单号).
 	CombineOutTradeNo string `json:"combine_out_trade_no"`
 
-	// CombinePayerInfo The payer of a combined order (支付者).
-	CombinePayerInfo CombinePayerInfo `json:"combine_payer_info"`
+	// CombinePayerInfo is the payer of a combined order (支付者).
+	CombinePayerInfo PayerInfo `json:"combine_payer_info"`
 
-	// LimitPay Payment methods to exclude or restrict to (指定支付方式).
-	LimitPay []CombineLimitPay `json:"limit_pay,omitempty,omitzero"`
+	// LimitPay is payment methods to exclude or restrict to (指定支付方式).
+	LimitPay []LimitPay `json:"limit_pay,omitempty,omitzero"`
 
-	// NotifyURL The HTTPS URL that receives the payment notification (通知地址).
+	// NotifyURL is the HTTPS URL that receives the payment notification (通知地址).
 	NotifyURL string `json:"notify_url"`
 
-	// SceneInfo Where a combined payment happens (场景信息).
-	SceneInfo CombineSceneInfo `json:"scene_info,omitempty,omitzero"`
+	// SceneInfo says where a combined payment happens (场景信息).
+	SceneInfo SceneInfo `json:"scene_info,omitempty,omitzero"`
 
-	// SubOrders The orders paid together, at most 50 (子单信息).
-	SubOrders []CombineJSAPISubOrder `json:"sub_orders"`
+	// SubOrders is the orders paid together, at most 50 (子单信息).
+	SubOrders []JSAPISubOrder `json:"sub_orders"`
 
-	// SubsidyInfo The installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
+	// SubsidyInfo is the installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
 	SubsidyInfo externalRef0.SubsidyInfo `json:"subsidy_info,omitempty,omitzero"`
 
-	// TimeExpire When the order stops accepting payment (交易结束时间).
+	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
 
-	// TimeStart When the order was created (交易起始时间).
+	// TimeStart says when the order was created (交易起始时间).
 	TimeStart core.Time `json:"time_start,omitempty,omitzero"`
 }
 
-// CombineJSAPISubOrder One merchant's order within a combined JSAPI order (子单).
-type CombineJSAPISubOrder struct {
-	// Amount The amount of one order within a combined order (订单金额).
-	Amount CombineAmount `json:"amount"`
+// JSAPISubOrder is one merchant's order within a combined JSAPI order (子单).
+type JSAPISubOrder struct {
+	// Amount is the amount of one order within a combined order (订单金额).
+	Amount Amount `json:"amount"`
 
-	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
 	Attach string `json:"attach"`
 
-	// Description What the payer buys (商品描述).
+	// Description says what the payer buys (商品描述).
 	Description string `json:"description"`
 
-	// Detail Free-text item details (商品详情).
+	// Detail is free-text item details (商品详情).
 	Detail string `json:"detail,omitempty,omitzero"`
 
-	// GoodsTag Promotion tag (订单优惠标记).
+	// GoodsTag is promotion tag (订单优惠标记).
 	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
 
-	// MchID The merchant id placing this order (子单商户号).
+	// MchID is the merchant id placing this order (子单商户号).
 	MchID string `json:"mchid"`
 
-	// OutTradeNo The merchant's number of this order (子单商户订单号).
+	// OutTradeNo is the merchant's number of this order (子单商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// ProfitSharing Whether the order takes part in profit sharing; settle_info.profit_sharing wins when both are set (是否指定分账).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
+	// ProfitSharing says whether the order takes part in profit sharing; settle_info.profit_sharing wins when both are set (是否指定分账).
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
 
-	// SettleInfo Settlement options of a sub-merchant's order (结算信息).
+	// SettleInfo is settlement options of a sub-merchant's order (结算信息).
 	SettleInfo externalRef0.PartnerSettleInfo `json:"settle_info,omitempty,omitzero"`
 
-	// SubAppID The sub-merchant's app id (子商户应用ID).
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant whose order it is; partner mode only (二级商户号/子商户号).
+	// SubMchID is the sub-merchant whose order it is; partner mode only (二级商户号/子商户号).
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 }
 
-// CombineLimitPay A payment-method restriction of a combined order (指定支付方式).
-type CombineLimitPay string
+// LimitPay is a payment-method restriction of a combined order (指定支付方式).
+type LimitPay string
 
-// CombineNativePrepayRequest A combined Native order covering the orders of several merchants.
-type CombineNativePrepayRequest struct {
-	// CombineAppID The app id of the merchant starting the combined payment (合单商户appid).
+// NativePrepayRequest is a combined Native order covering the orders of several merchants.
+type NativePrepayRequest struct {
+	// CombineAppID is the app id of the merchant starting the combined payment (合单商户appid).
 	CombineAppID string `json:"combine_appid"`
 
-	// CombineMchID The merchant id starting the combined payment (合单商户号).
+	// CombineMchID is the merchant id starting the combined payment (合单商户号).
 	CombineMchID string `json:"combine_mchid"`
 
-	// CombineOutTradeNo The merchant's number of the combined order (合单商户订单号).
+	// CombineOutTradeNo is the merchant's number of the combined order (合单商户订单号).
 	CombineOutTradeNo string `json:"combine_out_trade_no"`
 
-	// CombinePayerInfo The payer of a combined order (支付者).
-	CombinePayerInfo CombinePayerInfo `json:"combine_payer_info,omitempty,omitzero"`
+	// CombinePayerInfo is the payer of a combined order (支付者).
+	CombinePayerInfo PayerInfo `json:"combine_payer_info,omitempty,omitzero"`
 
-	// LimitPay Payment methods to exclude or restrict to (指定支付方式).
-	LimitPay []CombineLimitPay `json:"limit_pay,omitempty,omitzero"`
+	// LimitPay is payment methods to exclude or restrict to (指定支付方式).
+	LimitPay []LimitPay `json:"limit_pay,omitempty,omitzero"`
 
-	// NotifyURL The HTTPS URL that receives the payment notification (通知地址).
+	// NotifyURL is the HTTPS URL that receives the payment notification (通知地址).
 	NotifyURL string `json:"notify_url"`
 
-	// SceneInfo Where a combined payment happens (场景信息).
-	SceneInfo CombineSceneInfo `json:"scene_info,omitempty,omitzero"`
+	// SceneInfo says where a combined payment happens (场景信息).
+	SceneInfo SceneInfo `json:"scene_info,omitempty,omitzero"`
 
-	// SubOrders The orders paid together, at most 50 (子单信息).
-	SubOrders []CombineSubOrder `json:"sub_orders"`
+	// SubOrders is the orders paid together, at most 50 (子单信息).
+	SubOrders []SubOrder `json:"sub_orders"`
 
-	// TimeExpire When the order stops accepting payment (交易结束时间).
+	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
 
-	// TimeStart When the order was created (交易起始时间).
+	// TimeStart says when the order was created (交易起始时间).
 	TimeStart core.Time `json:"time_start,omitempty,omitzero"`
 }
 
-// CombinePayerInfo The payer of a combined order (支付者).
-type CombinePayerInfo struct {
-	// Identity The payer's real-name identity, for merchants allowed to require it (实名支付). Both values are encrypted by the client.
+// PayerInfo is the payer of a combined order (支付者).
+type PayerInfo struct {
+	// Identity is the payer's real-name identity, for merchants allowed to require it (实名支付). Both values are encrypted by the client.
 	Identity externalRef0.PayerIdentity `json:"identity,omitempty,omitzero"`
 
-	// OpenID The payer's openid under combine_appid (用户标识).
+	// OpenID is the payer's openid under combine_appid (用户标识).
 	OpenID string `json:"openid,omitempty,omitzero"`
 
-	// SubOpenID The payer's openid under a sub-order's sub_appid (用户子标识).
+	// SubOpenID is the payer's openid under a sub-order's sub_appid (用户子标识).
 	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
 }
 
-// CombineSceneInfo Where a combined payment happens (场景信息).
-type CombineSceneInfo struct {
-	// DeviceID The merchant's device id (商户端设备号).
+// SceneInfo says where a combined payment happens (场景信息).
+type SceneInfo struct {
+	// DeviceID is the merchant's device id (商户端设备号).
 	DeviceID string `json:"device_id,omitempty,omitzero"`
 
-	// PayerClientIP The payer's IP address, IPv4 or IPv6 (用户终端IP).
+	// PayerClientIP is the payer's IP address, IPv4 or IPv6 (用户终端IP).
 	PayerClientIP string `json:"payer_client_ip"`
 }
 
-// CombineSubOrder One merchant's order within a combined H5 or Native order (子单). In
+// SubOrder is one merchant's order within a combined H5 or Native order (子单). In
 // partner mode mchid is the service provider or platform and sub_mchid
 // the sub-merchant whose order it is.
-type CombineSubOrder struct {
-	// Amount The amount of one order within a combined order (订单金额).
-	Amount CombineAmount `json:"amount"`
+type SubOrder struct {
+	// Amount is the amount of one order within a combined order (订单金额).
+	Amount Amount `json:"amount"`
 
-	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
 	Attach string `json:"attach"`
 
-	// Description What the payer buys (商品描述).
+	// Description says what the payer buys (商品描述).
 	Description string `json:"description"`
 
-	// GoodsTag Promotion tag (订单优惠标记).
+	// GoodsTag is promotion tag (订单优惠标记).
 	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
 
-	// MchID The merchant id placing this order (子单商户号).
+	// MchID is the merchant id placing this order (子单商户号).
 	MchID string `json:"mchid"`
 
-	// OutTradeNo The merchant's number of this order (子单商户订单号).
+	// OutTradeNo is the merchant's number of this order (子单商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// SettleInfo Settlement options of a sub-merchant's order (结算信息).
+	// SettleInfo is settlement options of a sub-merchant's order (结算信息).
 	SettleInfo externalRef0.PartnerSettleInfo `json:"settle_info,omitempty,omitzero"`
 
-	// SubAppID The sub-merchant's app id (子商户应用ID).
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant whose order it is; partner mode only (二级商户号/子商户号).
+	// SubMchID is the sub-merchant whose order it is; partner mode only (二级商户号/子商户号).
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 }
 
-// CombineTradeScenario The business scenario of a combined order (交易场景).
-type CombineTradeScenario string
+// TradeScenario is the business scenario of a combined order (交易场景).
+type TradeScenario string
 
-// CombineTransaction A combined order as WeChat Pay reports it, in queries and in the
+// Transaction is a combined order as WeChat Pay reports it, in queries and in the
 // TRANSACTION.SUCCESS notification of a combined payment (which carries
 // combine_out_trade_no).
-type CombineTransaction struct {
-	// CombineAppID The app id of the merchant that started the combined payment (合单商户appid).
+type Transaction struct {
+	// CombineAppID is the app id of the merchant that started the combined payment (合单商户appid).
 	CombineAppID string `json:"combine_appid,omitempty,omitzero"`
 
-	// CombineMchID The merchant id that started the combined payment (合单商户号).
+	// CombineMchID is the merchant id that started the combined payment (合单商户号).
 	CombineMchID string `json:"combine_mchid,omitempty,omitzero"`
 
-	// CombineOutTradeNo The merchant's number of the combined order (合单商户订单号).
+	// CombineOutTradeNo is the merchant's number of the combined order (合单商户订单号).
 	CombineOutTradeNo string `json:"combine_out_trade_no,omitempty,omitzero"`
 
-	// CombinePayerInfo The payer of a combined order (支付者).
-	CombinePayerInfo CombineTransactionPayer `json:"combine_payer_info,omitempty,omitzero"`
+	// CombinePayerInfo is the payer of a combined order (支付者).
+	CombinePayerInfo TransactionPayer `json:"combine_payer_info,omitempty,omitzero"`
 
-	// CombineTransactionID The WeChat Pay id of the combined order (合单微信支付订单号).
+	// CombineTransactionID is the WeChat Pay id of the combined order (合单微信支付订单号).
 	//
 	// Example: 1217752501201407033233368018
 	CombineTransactionID string `json:"combine_transaction_id,omitempty,omitzero"`
 
-	// InstallmentInfo How a 微信分付 installment payment was taken (使用的商户贴息信息).
+	// InstallmentInfo says how a 微信分付 installment payment was taken (使用的商户贴息信息).
 	InstallmentInfo externalRef0.InstallmentInfo `json:"installment_info,omitempty,omitzero"`
 
-	// SceneInfo The scene of a paid order.
+	// SceneInfo is the scene of a paid order.
 	SceneInfo externalRef0.TransactionSceneInfo `json:"scene_info,omitempty,omitzero"`
 
-	// SubOrders The orders paid together (子单信息).
-	SubOrders []CombineTransactionSubOrder `json:"sub_orders,omitempty,omitzero"`
+	// SubOrders is the orders paid together (子单信息).
+	SubOrders []TransactionSubOrder `json:"sub_orders,omitempty,omitzero"`
 
-	// TradeScenario The business scenario of a combined order (交易场景).
-	TradeScenario CombineTradeScenario `json:"trade_scenario,omitempty,omitzero"`
+	// TradeScenario is the business scenario of a combined order (交易场景).
+	TradeScenario TradeScenario `json:"trade_scenario,omitempty,omitzero"`
 }
 
-// CombineTransactionAmount The amounts of one order within a combined order.
-type CombineTransactionAmount struct {
-	// Currency The order currency (标价币种).
+// TransactionAmount is the amounts of one order within a combined order.
+type TransactionAmount struct {
+	// Currency is the order currency (标价币种).
 	Currency string `json:"currency,omitempty,omitzero"`
 
-	// PayerAmount What the payer paid in cash (现金支付金额).
+	// PayerAmount says what the payer paid in cash (现金支付金额).
 	PayerAmount int64 `json:"payer_amount,omitempty,omitzero"`
 
-	// PayerCurrency The currency the payer paid in (现金支付币种).
+	// PayerCurrency is the currency the payer paid in (现金支付币种).
 	PayerCurrency string `json:"payer_currency,omitempty,omitzero"`
 
-	// SettlementRate The settlement exchange rate times 10^8 (结算汇率).
+	// SettlementRate is the settlement exchange rate times 10^8 (结算汇率).
 	SettlementRate int64 `json:"settlement_rate,omitempty,omitzero"`
 
-	// TotalAmount The order amount (标价金额).
+	// TotalAmount is the order amount (标价金额).
 	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
 }
 
-// CombineTransactionPayer The payer of a combined order (支付者).
-type CombineTransactionPayer struct {
-	// OpenID The payer's openid under combine_appid (用户标识).
+// TransactionPayer is the payer of a combined order (支付者).
+type TransactionPayer struct {
+	// OpenID is the payer's openid under combine_appid (用户标识).
 	OpenID string `json:"openid,omitempty,omitzero"`
 }
 
-// CombineTransactionSubOrder One order within a combined order, as WeChat Pay reports it (子单).
-type CombineTransactionSubOrder struct {
-	// Amount The amounts of one order within a combined order.
-	Amount CombineTransactionAmount `json:"amount,omitempty,omitzero"`
+// TransactionSubOrder is one order within a combined order, as WeChat Pay reports it (子单).
+type TransactionSubOrder struct {
+	// Amount is the amounts of one order within a combined order.
+	Amount TransactionAmount `json:"amount,omitempty,omitzero"`
 
-	// Attach The merchant data given at order time (附加数据).
+	// Attach is the merchant data given at order time (附加数据).
 	Attach string `json:"attach,omitempty,omitzero"`
 
-	// BankType The payer's bank or balance type (付款银行).
+	// BankType is the payer's bank or balance type (付款银行).
 	BankType string `json:"bank_type,omitempty,omitzero"`
 
-	// IndividualAuthID The acceptance authorisation of an individual payee (个人收款方受理授权ID).
+	// IndividualAuthID is the acceptance authorisation of an individual payee (个人收款方受理授权ID).
 	IndividualAuthID string `json:"individual_auth_id,omitempty,omitzero"`
 
-	// IndividualName The individual payee's name on the platform (个人收款方平台昵称).
+	// IndividualName is the individual payee's name on the platform (个人收款方平台昵称).
 	IndividualName string `json:"individual_name,omitempty,omitzero"`
 
-	// MchID The merchant id that placed the order (子单商户号).
+	// MchID is the merchant id that placed the order (子单商户号).
 	MchID string `json:"mchid,omitempty,omitzero"`
 
-	// OutTradeNo The merchant's number of this order (子单商户订单号).
+	// OutTradeNo is the merchant's number of this order (子单商户订单号).
 	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
 
-	// PromotionDetail Discounts applied to this order (优惠功能).
+	// PromotionDetail is discounts applied to this order (优惠功能).
 	PromotionDetail []externalRef0.PromotionDetail `json:"promotion_detail,omitempty,omitzero"`
 
-	// SubAppID The sub-merchant's app id (partner mode).
+	// SubAppID is the sub-merchant's app id (partner mode).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant whose order it is (partner mode).
+	// SubMchID is the sub-merchant whose order it is (partner mode).
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 
-	// SubOpenID The payer's openid under sub_appid (partner mode).
+	// SubOpenID is the payer's openid under sub_appid (partner mode).
 	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
 
-	// SuccessTime When the payment succeeded (支付完成时间).
+	// SuccessTime says when the payment succeeded (支付完成时间).
 	SuccessTime core.Time `json:"success_time,omitempty,omitzero"`
 
-	// TradeState The state of an order (交易状态).
+	// TradeState is the state of an order (交易状态).
 	TradeState externalRef0.TradeState `json:"trade_state,omitempty,omitzero"`
 
-	// TradeType How the order was paid (交易类型).
+	// TradeType says how the order was paid (交易类型).
 	TradeType externalRef0.TradeType `json:"trade_type,omitempty,omitzero"`
 
-	// TransactionID The WeChat Pay transaction id of this order (微信支付订单号).
+	// TransactionID is the WeChat Pay transaction id of this order (微信支付订单号).
 	//
 	// Example: 1009660380201506130728806387
 	TransactionID string `json:"transaction_id,omitempty,omitzero"`
 }
-
-// CombineAppPrepayJSONRequestBody defines body for CombineAppPrepay for application/json ContentType.
-type CombineAppPrepayJSONRequestBody = CombineAppPrepayRequest
-
-// CombineH5PrepayJSONRequestBody defines body for CombineH5Prepay for application/json ContentType.
-type CombineH5PrepayJSONRequestBody = CombineH5PrepayRequest
-
-// CombineJSAPIPrepayJSONRequestBody defines body for CombineJSAPIPrepay for application/json ContentType.
-type CombineJSAPIPrepayJSONRequestBody = CombineJSAPIPrepayRequest
-
-// CombineNativePrepayJSONRequestBody defines body for CombineNativePrepay for application/json ContentType.
-type CombineNativePrepayJSONRequestBody = CombineNativePrepayRequest
-
-// CloseCombineOrderJSONRequestBody defines body for CloseCombineOrder for application/json ContentType.
-type CloseCombineOrderJSONRequestBody = CloseCombineOrderRequest

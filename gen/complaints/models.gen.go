@@ -6,405 +6,404 @@ package complaints
 
 import (
 	"github.com/gowxpay/wxpay/core"
-	externalRef0 "github.com/gowxpay/wxpay/gen/media"
 )
 
-// Defines values for ComplaintActionType.
+// Defines values for ActionType.
 const (
-	ComplaintActionTypeContinueComplaint         ComplaintActionType = "CONTINUE_COMPLAINT"
-	ComplaintActionTypeCreateComplaint           ComplaintActionType = "CREATE_COMPLAINT"
-	ComplaintActionTypeMerchantApproveRefund     ComplaintActionType = "MERCHANT_APPROVE_REFUND"
-	ComplaintActionTypeMerchantConfirmComplete   ComplaintActionType = "MERCHANT_CONFIRM_COMPLETE"
-	ComplaintActionTypeMerchantRejectRefund      ComplaintActionType = "MERCHANT_REJECT_REFUND"
-	ComplaintActionTypeMerchantResponse          ComplaintActionType = "MERCHANT_RESPONSE"
-	ComplaintActionTypePlatformServiceFinished   ComplaintActionType = "PLATFORM_SERVICE_FINISHED"
-	ComplaintActionTypeRefundSuccess             ComplaintActionType = "REFUND_SUCCESS"
-	ComplaintActionTypeResponseByPlatform        ComplaintActionType = "RESPONSE_BY_PLATFORM"
-	ComplaintActionTypeSellerRefund              ComplaintActionType = "SELLER_REFUND"
-	ComplaintActionTypeUserApplyPlatformService  ComplaintActionType = "USER_APPLY_PLATFORM_SERVICE"
-	ComplaintActionTypeUserCancelPlatformService ComplaintActionType = "USER_CANCEL_PLATFORM_SERVICE"
-	ComplaintActionTypeUserResponse              ComplaintActionType = "USER_RESPONSE"
+	ActionTypeContinueComplaint         ActionType = "CONTINUE_COMPLAINT"
+	ActionTypeCreateComplaint           ActionType = "CREATE_COMPLAINT"
+	ActionTypeMerchantApproveRefund     ActionType = "MERCHANT_APPROVE_REFUND"
+	ActionTypeMerchantConfirmComplete   ActionType = "MERCHANT_CONFIRM_COMPLETE"
+	ActionTypeMerchantRejectRefund      ActionType = "MERCHANT_REJECT_REFUND"
+	ActionTypeMerchantResponse          ActionType = "MERCHANT_RESPONSE"
+	ActionTypePlatformServiceFinished   ActionType = "PLATFORM_SERVICE_FINISHED"
+	ActionTypeRefundSuccess             ActionType = "REFUND_SUCCESS"
+	ActionTypeResponseByPlatform        ActionType = "RESPONSE_BY_PLATFORM"
+	ActionTypeSellerRefund              ActionType = "SELLER_REFUND"
+	ActionTypeUserApplyPlatformService  ActionType = "USER_APPLY_PLATFORM_SERVICE"
+	ActionTypeUserCancelPlatformService ActionType = "USER_CANCEL_PLATFORM_SERVICE"
+	ActionTypeUserResponse              ActionType = "USER_RESPONSE"
 )
 
-// Valid indicates whether the value is a known member of the ComplaintActionType enum.
-func (e ComplaintActionType) Valid() bool {
+// Valid indicates whether the value is a known member of the ActionType enum.
+func (e ActionType) Valid() bool {
 	switch e {
-	case ComplaintActionTypeContinueComplaint:
+	case ActionTypeContinueComplaint:
 		return true
-	case ComplaintActionTypeCreateComplaint:
+	case ActionTypeCreateComplaint:
 		return true
-	case ComplaintActionTypeMerchantApproveRefund:
+	case ActionTypeMerchantApproveRefund:
 		return true
-	case ComplaintActionTypeMerchantConfirmComplete:
+	case ActionTypeMerchantConfirmComplete:
 		return true
-	case ComplaintActionTypeMerchantRejectRefund:
+	case ActionTypeMerchantRejectRefund:
 		return true
-	case ComplaintActionTypeMerchantResponse:
+	case ActionTypeMerchantResponse:
 		return true
-	case ComplaintActionTypePlatformServiceFinished:
+	case ActionTypePlatformServiceFinished:
 		return true
-	case ComplaintActionTypeRefundSuccess:
+	case ActionTypeRefundSuccess:
 		return true
-	case ComplaintActionTypeResponseByPlatform:
+	case ActionTypeResponseByPlatform:
 		return true
-	case ComplaintActionTypeSellerRefund:
+	case ActionTypeSellerRefund:
 		return true
-	case ComplaintActionTypeUserApplyPlatformService:
+	case ActionTypeUserApplyPlatformService:
 		return true
-	case ComplaintActionTypeUserCancelPlatformService:
+	case ActionTypeUserCancelPlatformService:
 		return true
-	case ComplaintActionTypeUserResponse:
+	case ActionTypeUserResponse:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ComplaintAdditionalInfoType.
+// Defines values for AdditionalInfoType.
 const (
-	ComplaintAdditionalInfoTypeSharePowerType ComplaintAdditionalInfoType = "SHARE_POWER_TYPE"
+	AdditionalInfoTypeSharePowerType AdditionalInfoType = "SHARE_POWER_TYPE"
 )
 
-// Valid indicates whether the value is a known member of the ComplaintAdditionalInfoType enum.
-func (e ComplaintAdditionalInfoType) Valid() bool {
+// Valid indicates whether the value is a known member of the AdditionalInfoType enum.
+func (e AdditionalInfoType) Valid() bool {
 	switch e {
-	case ComplaintAdditionalInfoTypeSharePowerType:
+	case AdditionalInfoTypeSharePowerType:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ComplaintMediaType.
+// Defines values for MediaType.
 const (
-	ComplaintMediaTypeOperationImage     ComplaintMediaType = "OPERATION_IMAGE"
-	ComplaintMediaTypeUserComplaintImage ComplaintMediaType = "USER_COMPLAINT_IMAGE"
+	MediaTypeOperationImage     MediaType = "OPERATION_IMAGE"
+	MediaTypeUserComplaintImage MediaType = "USER_COMPLAINT_IMAGE"
 )
 
-// Valid indicates whether the value is a known member of the ComplaintMediaType enum.
-func (e ComplaintMediaType) Valid() bool {
+// Valid indicates whether the value is a known member of the MediaType enum.
+func (e MediaType) Valid() bool {
 	switch e {
-	case ComplaintMediaTypeOperationImage:
+	case MediaTypeOperationImage:
 		return true
-	case ComplaintMediaTypeUserComplaintImage:
+	case MediaTypeUserComplaintImage:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ComplaintMessageActionType.
+// Defines values for MessageActionType.
 const (
-	ComplaintMessageActionTypeActionTypeJumpMiniProgram ComplaintMessageActionType = "ACTION_TYPE_JUMP_MINI_PROGRAM"
-	ComplaintMessageActionTypeActionTypeJumpURL         ComplaintMessageActionType = "ACTION_TYPE_JUMP_URL"
-	ComplaintMessageActionTypeActionTypeSendMessage     ComplaintMessageActionType = "ACTION_TYPE_SEND_MESSAGE"
+	MessageActionTypeActionTypeJumpMiniProgram MessageActionType = "ACTION_TYPE_JUMP_MINI_PROGRAM"
+	MessageActionTypeActionTypeJumpURL         MessageActionType = "ACTION_TYPE_JUMP_URL"
+	MessageActionTypeActionTypeSendMessage     MessageActionType = "ACTION_TYPE_SEND_MESSAGE"
 )
 
-// Valid indicates whether the value is a known member of the ComplaintMessageActionType enum.
-func (e ComplaintMessageActionType) Valid() bool {
+// Valid indicates whether the value is a known member of the MessageActionType enum.
+func (e MessageActionType) Valid() bool {
 	switch e {
-	case ComplaintMessageActionTypeActionTypeJumpMiniProgram:
+	case MessageActionTypeActionTypeJumpMiniProgram:
 		return true
-	case ComplaintMessageActionTypeActionTypeJumpURL:
+	case MessageActionTypeActionTypeJumpURL:
 		return true
-	case ComplaintMessageActionTypeActionTypeSendMessage:
+	case MessageActionTypeActionTypeSendMessage:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ComplaintMessageBlockType.
+// Defines values for MessageBlockType.
 const (
-	ComplaintMessageBlockTypeButton      ComplaintMessageBlockType = "BUTTON"
-	ComplaintMessageBlockTypeButtonGroup ComplaintMessageBlockType = "BUTTON_GROUP"
-	ComplaintMessageBlockTypeFaqList     ComplaintMessageBlockType = "FAQ_LIST"
-	ComplaintMessageBlockTypeImage       ComplaintMessageBlockType = "IMAGE"
-	ComplaintMessageBlockTypeLink        ComplaintMessageBlockType = "LINK"
-	ComplaintMessageBlockTypeText        ComplaintMessageBlockType = "TEXT"
+	MessageBlockTypeButton      MessageBlockType = "BUTTON"
+	MessageBlockTypeButtonGroup MessageBlockType = "BUTTON_GROUP"
+	MessageBlockTypeFaqList     MessageBlockType = "FAQ_LIST"
+	MessageBlockTypeImage       MessageBlockType = "IMAGE"
+	MessageBlockTypeLink        MessageBlockType = "LINK"
+	MessageBlockTypeText        MessageBlockType = "TEXT"
 )
 
-// Valid indicates whether the value is a known member of the ComplaintMessageBlockType enum.
-func (e ComplaintMessageBlockType) Valid() bool {
+// Valid indicates whether the value is a known member of the MessageBlockType enum.
+func (e MessageBlockType) Valid() bool {
 	switch e {
-	case ComplaintMessageBlockTypeButton:
+	case MessageBlockTypeButton:
 		return true
-	case ComplaintMessageBlockTypeButtonGroup:
+	case MessageBlockTypeButtonGroup:
 		return true
-	case ComplaintMessageBlockTypeFaqList:
+	case MessageBlockTypeFaqList:
 		return true
-	case ComplaintMessageBlockTypeImage:
+	case MessageBlockTypeImage:
 		return true
-	case ComplaintMessageBlockTypeLink:
+	case MessageBlockTypeLink:
 		return true
-	case ComplaintMessageBlockTypeText:
+	case MessageBlockTypeText:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ComplaintMessageButtonLayout.
+// Defines values for MessageButtonLayout.
 const (
-	ComplaintMessageButtonLayoutLayoutHorizontal ComplaintMessageButtonLayout = "LAYOUT_HORIZONTAL"
-	ComplaintMessageButtonLayoutLayoutUnknown    ComplaintMessageButtonLayout = "LAYOUT_UNKNOWN"
-	ComplaintMessageButtonLayoutLayoutVertical   ComplaintMessageButtonLayout = "LAYOUT_VERTICAL"
+	MessageButtonLayoutLayoutHorizontal MessageButtonLayout = "LAYOUT_HORIZONTAL"
+	MessageButtonLayoutLayoutUnknown    MessageButtonLayout = "LAYOUT_UNKNOWN"
+	MessageButtonLayoutLayoutVertical   MessageButtonLayout = "LAYOUT_VERTICAL"
 )
 
-// Valid indicates whether the value is a known member of the ComplaintMessageButtonLayout enum.
-func (e ComplaintMessageButtonLayout) Valid() bool {
+// Valid indicates whether the value is a known member of the MessageButtonLayout enum.
+func (e MessageButtonLayout) Valid() bool {
 	switch e {
-	case ComplaintMessageButtonLayoutLayoutHorizontal:
+	case MessageButtonLayoutLayoutHorizontal:
 		return true
-	case ComplaintMessageButtonLayoutLayoutUnknown:
+	case MessageButtonLayoutLayoutUnknown:
 		return true
-	case ComplaintMessageButtonLayoutLayoutVertical:
+	case MessageButtonLayoutLayoutVertical:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ComplaintMessageImageStyle.
+// Defines values for MessageImageStyle.
 const (
-	ComplaintMessageImageStyleImageStyleTypeNarrow ComplaintMessageImageStyle = "IMAGE_STYLE_TYPE_NARROW"
-	ComplaintMessageImageStyleImageStyleTypeWide   ComplaintMessageImageStyle = "IMAGE_STYLE_TYPE_WIDE"
+	MessageImageStyleImageStyleTypeNarrow MessageImageStyle = "IMAGE_STYLE_TYPE_NARROW"
+	MessageImageStyleImageStyleTypeWide   MessageImageStyle = "IMAGE_STYLE_TYPE_WIDE"
 )
 
-// Valid indicates whether the value is a known member of the ComplaintMessageImageStyle enum.
-func (e ComplaintMessageImageStyle) Valid() bool {
+// Valid indicates whether the value is a known member of the MessageImageStyle enum.
+func (e MessageImageStyle) Valid() bool {
 	switch e {
-	case ComplaintMessageImageStyleImageStyleTypeNarrow:
+	case MessageImageStyleImageStyleTypeNarrow:
 		return true
-	case ComplaintMessageImageStyleImageStyleTypeWide:
+	case MessageImageStyleImageStyleTypeWide:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ComplaintMessageSenderIdentity.
+// Defines values for MessageSenderIdentity.
 const (
-	ComplaintMessageSenderIdentityMachine ComplaintMessageSenderIdentity = "MACHINE"
-	ComplaintMessageSenderIdentityManual  ComplaintMessageSenderIdentity = "MANUAL"
-	ComplaintMessageSenderIdentityUnknown ComplaintMessageSenderIdentity = "UNKNOWN"
+	MessageSenderIdentityMachine MessageSenderIdentity = "MACHINE"
+	MessageSenderIdentityManual  MessageSenderIdentity = "MANUAL"
+	MessageSenderIdentityUnknown MessageSenderIdentity = "UNKNOWN"
 )
 
-// Valid indicates whether the value is a known member of the ComplaintMessageSenderIdentity enum.
-func (e ComplaintMessageSenderIdentity) Valid() bool {
+// Valid indicates whether the value is a known member of the MessageSenderIdentity enum.
+func (e MessageSenderIdentity) Valid() bool {
 	switch e {
-	case ComplaintMessageSenderIdentityMachine:
+	case MessageSenderIdentityMachine:
 		return true
-	case ComplaintMessageSenderIdentityManual:
+	case MessageSenderIdentityManual:
 		return true
-	case ComplaintMessageSenderIdentityUnknown:
+	case MessageSenderIdentityUnknown:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ComplaintMessageTextColor.
+// Defines values for MessageTextColor.
 const (
-	ComplaintMessageTextColorDefault   ComplaintMessageTextColor = "DEFAULT"
-	ComplaintMessageTextColorSecondary ComplaintMessageTextColor = "SECONDARY"
+	MessageTextColorDefault   MessageTextColor = "DEFAULT"
+	MessageTextColorSecondary MessageTextColor = "SECONDARY"
 )
 
-// Valid indicates whether the value is a known member of the ComplaintMessageTextColor enum.
-func (e ComplaintMessageTextColor) Valid() bool {
+// Valid indicates whether the value is a known member of the MessageTextColor enum.
+func (e MessageTextColor) Valid() bool {
 	switch e {
-	case ComplaintMessageTextColorDefault:
+	case MessageTextColorDefault:
 		return true
-	case ComplaintMessageTextColorSecondary:
+	case MessageTextColorSecondary:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ComplaintOperateType.
+// Defines values for OperateType.
 const (
-	ComplaintOperateTypeComplaintEntrustedRefundSystemMessage ComplaintOperateType = "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE"
-	ComplaintOperateTypeComplaintFullRefundedSystemMessage    ComplaintOperateType = "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE"
-	ComplaintOperateTypeComplaintPartialRefundedSystemMessage ComplaintOperateType = "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE"
-	ComplaintOperateTypeComplaintRefundReceivedSystemMessage  ComplaintOperateType = "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE"
-	ComplaintOperateTypeMerchantApproveRefund                 ComplaintOperateType = "MERCHANT_APPROVE_REFUND"
-	ComplaintOperateTypeMerchantConfirmComplete               ComplaintOperateType = "MERCHANT_CONFIRM_COMPLETE"
-	ComplaintOperateTypeMerchantRefuseRerund                  ComplaintOperateType = "MERCHANT_REFUSE_RERUND"
-	ComplaintOperateTypeMerchantResponse                      ComplaintOperateType = "MERCHANT_RESPONSE"
-	ComplaintOperateTypePlatformHelpApplication               ComplaintOperateType = "PLATFORM_HELP_APPLICATION"
-	ComplaintOperateTypePlatformResponse                      ComplaintOperateType = "PLATFORM_RESPONSE"
-	ComplaintOperateTypePlatformServiceFinished               ComplaintOperateType = "PLATFORM_SERVICE_FINISHED"
-	ComplaintOperateTypeServiceOrderCancel                    ComplaintOperateType = "SERVICE_ORDER_CANCEL"
-	ComplaintOperateTypeServiceOrderComplete                  ComplaintOperateType = "SERVICE_ORDER_COMPLETE"
-	ComplaintOperateTypeUserApplyPlatformHelp                 ComplaintOperateType = "USER_APPLY_PLATFORM_HELP"
-	ComplaintOperateTypeUserApplyPlatformService              ComplaintOperateType = "USER_APPLY_PLATFORM_SERVICE"
-	ComplaintOperateTypeUserCancelPlatformService             ComplaintOperateType = "USER_CANCEL_PLATFORM_SERVICE"
-	ComplaintOperateTypeUserClickResponse                     ComplaintOperateType = "USER_CLICK_RESPONSE"
-	ComplaintOperateTypeUserComfirmComplaint                  ComplaintOperateType = "USER_COMFIRM_COMPLAINT"
-	ComplaintOperateTypeUserContinueComplaint                 ComplaintOperateType = "USER_CONTINUE_COMPLAINT"
-	ComplaintOperateTypeUserContinueComplaintSystemMessage    ComplaintOperateType = "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE"
-	ComplaintOperateTypeUserCreateComplaint                   ComplaintOperateType = "USER_CREATE_COMPLAINT"
-	ComplaintOperateTypeUserCreateComplaintSystemMessage      ComplaintOperateType = "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE"
-	ComplaintOperateTypeUserResponse                          ComplaintOperateType = "USER_RESPONSE"
-	ComplaintOperateTypeUserRevokeComplaint                   ComplaintOperateType = "USER_REVOKE_COMPLAINT"
-	ComplaintOperateTypeUserSubmitSatisfaction                ComplaintOperateType = "USER_SUBMIT_SATISFACTION"
+	OperateTypeComplaintEntrustedRefundSystemMessage OperateType = "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE"
+	OperateTypeComplaintFullRefundedSystemMessage    OperateType = "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE"
+	OperateTypeComplaintPartialRefundedSystemMessage OperateType = "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE"
+	OperateTypeComplaintRefundReceivedSystemMessage  OperateType = "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE"
+	OperateTypeMerchantApproveRefund                 OperateType = "MERCHANT_APPROVE_REFUND"
+	OperateTypeMerchantConfirmComplete               OperateType = "MERCHANT_CONFIRM_COMPLETE"
+	OperateTypeMerchantRefuseRerund                  OperateType = "MERCHANT_REFUSE_RERUND"
+	OperateTypeMerchantResponse                      OperateType = "MERCHANT_RESPONSE"
+	OperateTypePlatformHelpApplication               OperateType = "PLATFORM_HELP_APPLICATION"
+	OperateTypePlatformResponse                      OperateType = "PLATFORM_RESPONSE"
+	OperateTypePlatformServiceFinished               OperateType = "PLATFORM_SERVICE_FINISHED"
+	OperateTypeServiceOrderCancel                    OperateType = "SERVICE_ORDER_CANCEL"
+	OperateTypeServiceOrderComplete                  OperateType = "SERVICE_ORDER_COMPLETE"
+	OperateTypeUserApplyPlatformHelp                 OperateType = "USER_APPLY_PLATFORM_HELP"
+	OperateTypeUserApplyPlatformService              OperateType = "USER_APPLY_PLATFORM_SERVICE"
+	OperateTypeUserCancelPlatformService             OperateType = "USER_CANCEL_PLATFORM_SERVICE"
+	OperateTypeUserClickResponse                     OperateType = "USER_CLICK_RESPONSE"
+	OperateTypeUserComfirmComplaint                  OperateType = "USER_COMFIRM_COMPLAINT"
+	OperateTypeUserContinueComplaint                 OperateType = "USER_CONTINUE_COMPLAINT"
+	OperateTypeUserContinueComplaintSystemMessage    OperateType = "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE"
+	OperateTypeUserCreateComplaint                   OperateType = "USER_CREATE_COMPLAINT"
+	OperateTypeUserCreateComplaintSystemMessage      OperateType = "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE"
+	OperateTypeUserResponse                          OperateType = "USER_RESPONSE"
+	OperateTypeUserRevokeComplaint                   OperateType = "USER_REVOKE_COMPLAINT"
+	OperateTypeUserSubmitSatisfaction                OperateType = "USER_SUBMIT_SATISFACTION"
 )
 
-// Valid indicates whether the value is a known member of the ComplaintOperateType enum.
-func (e ComplaintOperateType) Valid() bool {
+// Valid indicates whether the value is a known member of the OperateType enum.
+func (e OperateType) Valid() bool {
 	switch e {
-	case ComplaintOperateTypeComplaintEntrustedRefundSystemMessage:
+	case OperateTypeComplaintEntrustedRefundSystemMessage:
 		return true
-	case ComplaintOperateTypeComplaintFullRefundedSystemMessage:
+	case OperateTypeComplaintFullRefundedSystemMessage:
 		return true
-	case ComplaintOperateTypeComplaintPartialRefundedSystemMessage:
+	case OperateTypeComplaintPartialRefundedSystemMessage:
 		return true
-	case ComplaintOperateTypeComplaintRefundReceivedSystemMessage:
+	case OperateTypeComplaintRefundReceivedSystemMessage:
 		return true
-	case ComplaintOperateTypeMerchantApproveRefund:
+	case OperateTypeMerchantApproveRefund:
 		return true
-	case ComplaintOperateTypeMerchantConfirmComplete:
+	case OperateTypeMerchantConfirmComplete:
 		return true
-	case ComplaintOperateTypeMerchantRefuseRerund:
+	case OperateTypeMerchantRefuseRerund:
 		return true
-	case ComplaintOperateTypeMerchantResponse:
+	case OperateTypeMerchantResponse:
 		return true
-	case ComplaintOperateTypePlatformHelpApplication:
+	case OperateTypePlatformHelpApplication:
 		return true
-	case ComplaintOperateTypePlatformResponse:
+	case OperateTypePlatformResponse:
 		return true
-	case ComplaintOperateTypePlatformServiceFinished:
+	case OperateTypePlatformServiceFinished:
 		return true
-	case ComplaintOperateTypeServiceOrderCancel:
+	case OperateTypeServiceOrderCancel:
 		return true
-	case ComplaintOperateTypeServiceOrderComplete:
+	case OperateTypeServiceOrderComplete:
 		return true
-	case ComplaintOperateTypeUserApplyPlatformHelp:
+	case OperateTypeUserApplyPlatformHelp:
 		return true
-	case ComplaintOperateTypeUserApplyPlatformService:
+	case OperateTypeUserApplyPlatformService:
 		return true
-	case ComplaintOperateTypeUserCancelPlatformService:
+	case OperateTypeUserCancelPlatformService:
 		return true
-	case ComplaintOperateTypeUserClickResponse:
+	case OperateTypeUserClickResponse:
 		return true
-	case ComplaintOperateTypeUserComfirmComplaint:
+	case OperateTypeUserComfirmComplaint:
 		return true
-	case ComplaintOperateTypeUserContinueComplaint:
+	case OperateTypeUserContinueComplaint:
 		return true
-	case ComplaintOperateTypeUserContinueComplaintSystemMessage:
+	case OperateTypeUserContinueComplaintSystemMessage:
 		return true
-	case ComplaintOperateTypeUserCreateComplaint:
+	case OperateTypeUserCreateComplaint:
 		return true
-	case ComplaintOperateTypeUserCreateComplaintSystemMessage:
+	case OperateTypeUserCreateComplaintSystemMessage:
 		return true
-	case ComplaintOperateTypeUserResponse:
+	case OperateTypeUserResponse:
 		return true
-	case ComplaintOperateTypeUserRevokeComplaint:
+	case OperateTypeUserRevokeComplaint:
 		return true
-	case ComplaintOperateTypeUserSubmitSatisfaction:
+	case OperateTypeUserSubmitSatisfaction:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ComplaintProblemType.
+// Defines values for ProblemType.
 const (
-	ComplaintProblemTypeOthers         ComplaintProblemType = "OTHERS"
-	ComplaintProblemTypeRefund         ComplaintProblemType = "REFUND"
-	ComplaintProblemTypeServiceNotWork ComplaintProblemType = "SERVICE_NOT_WORK"
+	ProblemTypeOthers         ProblemType = "OTHERS"
+	ProblemTypeRefund         ProblemType = "REFUND"
+	ProblemTypeServiceNotWork ProblemType = "SERVICE_NOT_WORK"
 )
 
-// Valid indicates whether the value is a known member of the ComplaintProblemType enum.
-func (e ComplaintProblemType) Valid() bool {
+// Valid indicates whether the value is a known member of the ProblemType enum.
+func (e ProblemType) Valid() bool {
 	switch e {
-	case ComplaintProblemTypeOthers:
+	case ProblemTypeOthers:
 		return true
-	case ComplaintProblemTypeRefund:
+	case ProblemTypeRefund:
 		return true
-	case ComplaintProblemTypeServiceNotWork:
+	case ProblemTypeServiceNotWork:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ComplaintRefundAction.
+// Defines values for RefundAction.
 const (
-	ComplaintRefundActionApprove ComplaintRefundAction = "APPROVE"
-	ComplaintRefundActionReject  ComplaintRefundAction = "REJECT"
+	RefundActionApprove RefundAction = "APPROVE"
+	RefundActionReject  RefundAction = "REJECT"
 )
 
-// Valid indicates whether the value is a known member of the ComplaintRefundAction enum.
-func (e ComplaintRefundAction) Valid() bool {
+// Valid indicates whether the value is a known member of the RefundAction enum.
+func (e RefundAction) Valid() bool {
 	switch e {
-	case ComplaintRefundActionApprove:
+	case RefundActionApprove:
 		return true
-	case ComplaintRefundActionReject:
+	case RefundActionReject:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ComplaintServiceOrderState.
+// Defines values for ServiceOrderState.
 const (
-	ComplaintServiceOrderStateDoing   ComplaintServiceOrderState = "DOING"
-	ComplaintServiceOrderStateDone    ComplaintServiceOrderState = "DONE"
-	ComplaintServiceOrderStateRevoked ComplaintServiceOrderState = "REVOKED"
-	ComplaintServiceOrderStateWaitpay ComplaintServiceOrderState = "WAITPAY"
+	ServiceOrderStateDoing   ServiceOrderState = "DOING"
+	ServiceOrderStateDone    ServiceOrderState = "DONE"
+	ServiceOrderStateRevoked ServiceOrderState = "REVOKED"
+	ServiceOrderStateWaitpay ServiceOrderState = "WAITPAY"
 )
 
-// Valid indicates whether the value is a known member of the ComplaintServiceOrderState enum.
-func (e ComplaintServiceOrderState) Valid() bool {
+// Valid indicates whether the value is a known member of the ServiceOrderState enum.
+func (e ServiceOrderState) Valid() bool {
 	switch e {
-	case ComplaintServiceOrderStateDoing:
+	case ServiceOrderStateDoing:
 		return true
-	case ComplaintServiceOrderStateDone:
+	case ServiceOrderStateDone:
 		return true
-	case ComplaintServiceOrderStateRevoked:
+	case ServiceOrderStateRevoked:
 		return true
-	case ComplaintServiceOrderStateWaitpay:
+	case ServiceOrderStateWaitpay:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ComplaintState.
+// Defines values for State.
 const (
-	ComplaintStatePending    ComplaintState = "PENDING"
-	ComplaintStateProcessed  ComplaintState = "PROCESSED"
-	ComplaintStateProcessing ComplaintState = "PROCESSING"
+	StatePending    State = "PENDING"
+	StateProcessed  State = "PROCESSED"
+	StateProcessing State = "PROCESSING"
 )
 
-// Valid indicates whether the value is a known member of the ComplaintState enum.
-func (e ComplaintState) Valid() bool {
+// Valid indicates whether the value is a known member of the State enum.
+func (e State) Valid() bool {
 	switch e {
-	case ComplaintStatePending:
+	case StatePending:
 		return true
-	case ComplaintStateProcessed:
+	case StateProcessed:
 		return true
-	case ComplaintStateProcessing:
+	case StateProcessing:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ComplaintUserTag.
+// Defines values for UserTag.
 const (
-	ComplaintUserTagHighRisk ComplaintUserTag = "HIGH_RISK"
-	ComplaintUserTagTrusted  ComplaintUserTag = "TRUSTED"
+	UserTagHighRisk UserTag = "HIGH_RISK"
+	UserTagTrusted  UserTag = "TRUSTED"
 )
 
-// Valid indicates whether the value is a known member of the ComplaintUserTag enum.
-func (e ComplaintUserTag) Valid() bool {
+// Valid indicates whether the value is a known member of the UserTag enum.
+func (e UserTag) Valid() bool {
 	switch e {
-	case ComplaintUserTagHighRisk:
+	case UserTagHighRisk:
 		return true
-	case ComplaintUserTagTrusted:
+	case UserTagTrusted:
 		return true
 	default:
 		return false
@@ -525,626 +524,599 @@ func (e ViolationRiskType) Valid() bool {
 	}
 }
 
-// Complaint A consumer complaint against the merchant or a sub-merchant (投诉单).
-type Complaint struct {
-	// AdditionalInfo Industry-specific details of a complaint (补充信息).
-	AdditionalInfo ComplaintAdditionalInfo `json:"additional_info,omitempty,omitzero"`
+// ActionType says what triggered a complaint notification (动作类型).
+type ActionType string
 
-	// ApplyRefundAmount The refund the user asks for, in fen; for REFUND problems (申请退款金额).
+// AdditionalInfo is industry-specific details of a complaint (补充信息).
+type AdditionalInfo struct {
+	// SharePowerInfo is details of a complaint about a rented power bank (充电宝投诉相关信息).
+	SharePowerInfo SharePowerInfo `json:"share_power_info,omitempty,omitzero"`
+
+	// Type says which industry details a complaint carries (补充信息类型).
+	Type AdditionalInfoType `json:"type,omitempty,omitzero"`
+}
+
+// AdditionalInfoType says which industry details a complaint carries (补充信息类型).
+type AdditionalInfoType string
+
+// ClickMessage is a user's click on a button of an earlier message (用户点击回复消息).
+type ClickMessage struct {
+	// ActionID is the action_id of the clicked button (动作id).
+	ActionID string `json:"action_id,omitempty,omitzero"`
+
+	// ClickedLogID is the log_id of the message that was clicked (被点击的操作流水号).
+	ClickedLogID string `json:"clicked_log_id,omitempty,omitzero"`
+
+	// MessageContent is the content the click sent back (回复的消息内容).
+	MessageContent interface{} `json:"message_content,omitempty,omitzero"`
+}
+
+// Complaint is a consumer complaint against the merchant or a sub-merchant (投诉单).
+type Complaint struct {
+	// AdditionalInfo is industry-specific details of a complaint (补充信息).
+	AdditionalInfo AdditionalInfo `json:"additional_info,omitempty,omitzero"`
+
+	// ApplyRefundAmount is the refund the user asks for, in fen; for REFUND problems (申请退款金额).
 	ApplyRefundAmount int64 `json:"apply_refund_amount,omitempty,omitzero"`
 
-	// ComplaintDetail What the user wrote (投诉详情).
+	// ComplaintDetail says what the user wrote (投诉详情).
 	ComplaintDetail string `json:"complaint_detail"`
 
-	// ComplaintFullRefunded Whether the orders were refunded in full (投诉单是否已全额退款).
+	// ComplaintFullRefunded says whether the orders were refunded in full (投诉单是否已全额退款).
 	ComplaintFullRefunded bool `json:"complaint_full_refunded"`
 
-	// ComplaintID The complaint id (投诉单号).
+	// ComplaintID is the complaint id (投诉单号).
 	//
 	// Example: 200201820200101080076610000
 	ComplaintID string `json:"complaint_id"`
 
-	// ComplaintMediaList The materials the user attached (投诉资料列表).
-	ComplaintMediaList []ComplaintMedia `json:"complaint_media_list,omitempty,omitzero"`
+	// ComplaintMediaList is the materials the user attached (投诉资料列表).
+	ComplaintMediaList []Media `json:"complaint_media_list,omitempty,omitzero"`
 
-	// ComplaintOrderInfo The orders the complaint is about (投诉单关联订单信息).
-	ComplaintOrderInfo []ComplaintOrderInfo `json:"complaint_order_info,omitempty,omitzero"`
+	// ComplaintOrderInfo is the orders the complaint is about (投诉单关联订单信息).
+	ComplaintOrderInfo []OrderInfo `json:"complaint_order_info,omitempty,omitzero"`
 
-	// ComplaintState Where a complaint stands (投诉单状态).
-	ComplaintState ComplaintState `json:"complaint_state"`
+	// ComplaintState says where a complaint stands (投诉单状态).
+	ComplaintState State `json:"complaint_state"`
 
-	// ComplaintTime When the user complained (投诉时间).
+	// ComplaintTime says when the user complained (投诉时间).
 	ComplaintTime core.Time `json:"complaint_time"`
 
-	// ComplaintedMchID The merchant complained about (被诉商户号).
+	// ComplaintedMchID is the merchant complained about (被诉商户号).
 	ComplaintedMchID string `json:"complainted_mchid"`
 
-	// InPlatformService Whether the platform is assisting (是否在平台协助中).
+	// InPlatformService says whether the platform is assisting (是否在平台协助中).
 	InPlatformService bool `json:"in_platform_service,omitempty,omitzero"`
 
-	// IncomingUserResponse Whether a user message awaits a reply (是否有待回复的用户留言).
+	// IncomingUserResponse says whether a user message awaits a reply (是否有待回复的用户留言).
 	IncomingUserResponse bool `json:"incoming_user_response"`
 
-	// IsAgentMode Whether an AI agent filed the complaint for the user (是否是智能体投诉).
+	// IsAgentMode says whether an AI agent filed the complaint for the user (是否是智能体投诉).
 	IsAgentMode bool `json:"is_agent_mode,omitempty,omitzero"`
 
-	// NeedImmediateService Whether the user must be served at once, through the immediate-service reply (是否需即时服务用户).
+	// NeedImmediateService says whether the user must be served at once, through the immediate-service reply (是否需即时服务用户).
 	NeedImmediateService bool `json:"need_immediate_service,omitempty,omitzero"`
 
-	// PayerOpenID The user's openid; detail answers only (投诉人openid).
+	// PayerOpenID is the user's openid; detail answers only (投诉人openid).
 	PayerOpenID string `json:"payer_openid,omitempty,omitzero"`
 
-	// PayerPhone The user's contact number, encrypted to the merchant key (投诉人联系方式).
+	// PayerPhone is the user's contact number, encrypted to the merchant key (投诉人联系方式).
 	PayerPhone string `json:"payer_phone,omitempty,omitzero"`
 
-	// ProblemDescription The problem the user picked (问题描述).
+	// ProblemDescription is the problem the user picked (问题描述).
 	ProblemDescription string `json:"problem_description"`
 
-	// ProblemType The kind of problem a complaint raises (问题类型).
-	ProblemType ComplaintProblemType `json:"problem_type,omitempty,omitzero"`
+	// ProblemType is the kind of problem a complaint raises (问题类型).
+	ProblemType ProblemType `json:"problem_type,omitempty,omitzero"`
 
-	// ServiceOrderInfo The payscore service orders the complaint is about (投诉单关联服务单信息).
-	ServiceOrderInfo []ComplaintServiceOrderInfo `json:"service_order_info,omitempty,omitzero"`
+	// ServiceOrderInfo is the payscore service orders the complaint is about (投诉单关联服务单信息).
+	ServiceOrderInfo []ServiceOrderInfo `json:"service_order_info,omitempty,omitzero"`
 
-	// UserComplaintTimes How many times the user complained, the first included (用户投诉次数).
+	// UserComplaintTimes says how many times the user complained, the first included (用户投诉次数).
 	UserComplaintTimes int64 `json:"user_complaint_times"`
 
-	// UserTagList Tags WeChat Pay puts on the user (用户标签列表).
-	UserTagList []ComplaintUserTag `json:"user_tag_list,omitempty,omitzero"`
+	// UserTagList is tags WeChat Pay puts on the user (用户标签列表).
+	UserTagList []UserTag `json:"user_tag_list,omitempty,omitzero"`
 }
 
-// ComplaintActionType What triggered a complaint notification (动作类型).
-type ComplaintActionType string
-
-// ComplaintAdditionalInfo Industry-specific details of a complaint (补充信息).
-type ComplaintAdditionalInfo struct {
-	// SharePowerInfo Details of a complaint about a rented power bank (充电宝投诉相关信息).
-	SharePowerInfo ComplaintSharePowerInfo `json:"share_power_info,omitempty,omitzero"`
-
-	// Type Which industry details a complaint carries (补充信息类型).
-	Type ComplaintAdditionalInfoType `json:"type,omitempty,omitzero"`
+// CompleteRequest says which merchant finished handling a complaint (反馈处理完成).
+type CompleteRequest struct {
+	// ComplaintedMchID is the merchant complained about (被诉商户号).
+	ComplaintedMchID string `json:"complainted_mchid"`
 }
 
-// ComplaintAdditionalInfoType Which industry details a complaint carries (补充信息类型).
-type ComplaintAdditionalInfoType string
-
-// ComplaintClickMessage A user's click on a button of an earlier message (用户点击回复消息).
-type ComplaintClickMessage struct {
-	// ActionID The action_id of the clicked button (动作id).
-	ActionID string `json:"action_id,omitempty,omitzero"`
-
-	// ClickedLogID The log_id of the message that was clicked (被点击的操作流水号).
-	ClickedLogID string `json:"clicked_log_id,omitempty,omitzero"`
-
-	// MessageContent The content the click sent back (回复的消息内容).
-	MessageContent interface{} `json:"message_content,omitempty,omitzero"`
-}
-
-// ComplaintImageUploadResponse An uploaded complaint image (反馈图片).
-type ComplaintImageUploadResponse struct {
-	// MediaID The id that replies and refund rejections take (媒体文件标识ID).
+// ImageUploadResponse is an uploaded complaint image (反馈图片).
+type ImageUploadResponse struct {
+	// MediaID is the id that replies and refund rejections take (媒体文件标识ID).
 	MediaID string `json:"media_id"`
 }
 
-// ComplaintList One page of consumer complaints (投诉单列表).
-type ComplaintList struct {
-	// Data The complaints of this page (用户投诉信息详情).
+// List is one page of consumer complaints (投诉单列表).
+type List struct {
+	// Data is the complaints of this page (用户投诉信息详情).
 	Data []Complaint `json:"data,omitempty,omitzero"`
 
-	// Limit The page size asked for (分页大小).
+	// Limit is the page size asked for (分页大小).
 	Limit int64 `json:"limit"`
 
-	// Offset The offset of this page (分页开始位置).
+	// Offset is the offset of this page (分页开始位置).
 	Offset int64 `json:"offset"`
 
-	// TotalCount How many complaints match in all (投诉总条数).
+	// TotalCount says how many complaints match in all (投诉总条数).
 	TotalCount int64 `json:"total_count,omitempty,omitzero"`
 }
 
-// ComplaintMedia Materials attached to a complaint or to one of its history entries (投诉资料).
-type ComplaintMedia struct {
-	// MediaType Who supplied complaint materials (媒体文件业务类型).
-	MediaType ComplaintMediaType `json:"media_type"`
+// ListNegotiationHistoryParams is the query and header parameters of ListNegotiationHistory.
+type ListNegotiationHistoryParams struct {
+	// Limit is the most entries to return per page (分页大小).
+	Limit int64 `json:"limit,omitempty,omitzero"`
 
-	// MediaURL The URLs of the files; download them with DownloadComplaintImage (媒体文件URL).
+	// Offset says where the page starts, from 0 (分页开始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
+// ListParams is the query and header parameters of List.
+type ListParams struct {
+	// BeginDate is the first day of the range, within the last 30 days (开始日期).
+	BeginDate core.Date `json:"begin_date"`
+
+	// ComplaintedMchID is restricts the list to one complained-about merchant; partners only (被诉商户号).
+	ComplaintedMchID string `json:"complainted_mchid,omitempty,omitzero"`
+
+	// EndDate is the last day of the range (结束日期).
+	EndDate core.Date `json:"end_date"`
+
+	// Limit is the most complaints to return per page (分页大小).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Offset says where the page starts, from 0 (分页开始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
+// Media is materials attached to a complaint or to one of its history entries (投诉资料).
+type Media struct {
+	// MediaType says who supplied complaint materials (媒体文件业务类型).
+	MediaType MediaType `json:"media_type"`
+
+	// MediaURL is the URLs of the files; download them with DownloadComplaintImage (媒体文件URL).
 	MediaURL []string `json:"media_url,omitempty,omitzero"`
 }
 
-// ComplaintMediaType Who supplied complaint materials (媒体文件业务类型).
-type ComplaintMediaType string
+// MediaType says who supplied complaint materials (媒体文件业务类型).
+type MediaType string
 
-// ComplaintMessage A rich message on a complaint, made of blocks (消息内容).
-type ComplaintMessage struct {
-	// Blocks The blocks, shown in order (消息块).
-	Blocks []ComplaintMessageBlock `json:"blocks,omitempty,omitzero"`
+// Message is a rich message on a complaint, made of blocks (消息内容).
+type Message struct {
+	// Blocks is the blocks, shown in order (消息块).
+	Blocks []MessageBlock `json:"blocks,omitempty,omitzero"`
 
-	// CustomData Merchant data passed through unchanged (自定义透传信息).
+	// CustomData is merchant data passed through unchanged (自定义透传信息).
 	CustomData string `json:"custom_data,omitempty,omitzero"`
 
-	// SenderIdentity Whether a person or a machine sent a message (发送者身份类别).
-	SenderIdentity ComplaintMessageSenderIdentity `json:"sender_identity,omitempty,omitzero"`
+	// SenderIdentity says whether a person or a machine sent a message (发送者身份类别).
+	SenderIdentity MessageSenderIdentity `json:"sender_identity,omitempty,omitzero"`
 }
 
-// ComplaintMessageAction What clicking a link, button or FAQ does (动作).
-type ComplaintMessageAction struct {
-	// ActionID The merchant's id of the action, reported back on a click (动作id).
+// MessageAction says what clicking a link, button or FAQ does (动作).
+type MessageAction struct {
+	// ActionID is the merchant's id of the action, reported back on a click (动作id).
 	ActionID string `json:"action_id,omitempty,omitzero"`
 
-	// ActionType The kind of an action (动作类型).
-	ActionType ComplaintMessageActionType `json:"action_type,omitempty,omitzero"`
+	// ActionType is the kind of an action (动作类型).
+	ActionType MessageActionType `json:"action_type,omitempty,omitzero"`
 
-	// JumpURL The page to open, for ACTION_TYPE_JUMP_URL (跳转链接).
+	// JumpURL is the page to open, for ACTION_TYPE_JUMP_URL (跳转链接).
 	JumpURL string `json:"jump_url,omitempty,omitzero"`
 
-	// MessageInfo The message a click sends, for ACTION_TYPE_SEND_MESSAGE (回复消息内容).
-	MessageInfo ComplaintMessageInfo `json:"message_info,omitempty,omitzero"`
+	// MessageInfo is the message a click sends, for ACTION_TYPE_SEND_MESSAGE (回复消息内容).
+	MessageInfo MessageInfo `json:"message_info,omitempty,omitzero"`
 
-	// MiniProgramJumpInfo The mini program page an action opens, for ACTION_TYPE_JUMP_MINI_PROGRAM (跳转小程序信息).
-	MiniProgramJumpInfo ComplaintMessageMiniProgram `json:"mini_program_jump_info,omitempty,omitzero"`
+	// MiniProgramJumpInfo is the mini program page an action opens, for ACTION_TYPE_JUMP_MINI_PROGRAM (跳转小程序信息).
+	MiniProgramJumpInfo MessageMiniProgram `json:"mini_program_jump_info,omitempty,omitzero"`
 }
 
-// ComplaintMessageActionType The kind of an action (动作类型).
-type ComplaintMessageActionType string
+// MessageActionType is the kind of an action (动作类型).
+type MessageActionType string
 
-// ComplaintMessageBlock One block of a message; fill the member that type names (消息块).
-type ComplaintMessageBlock struct {
-	// Button A link or button in a message, and what clicking it does (链接/按钮).
-	Button ComplaintMessageButton `json:"button,omitempty,omitzero"`
+// MessageBlock is one block of a message; fill the member that type names (消息块).
+type MessageBlock struct {
+	// Button is a link or button in a message, and what clicking it does (链接/按钮).
+	Button MessageButton `json:"button,omitempty,omitzero"`
 
-	// ButtonGroup A group of buttons (按钮组).
-	ButtonGroup ComplaintMessageButtonGroup `json:"button_group,omitempty,omitzero"`
+	// ButtonGroup is a group of buttons (按钮组).
+	ButtonGroup MessageButtonGroup `json:"button_group,omitempty,omitzero"`
 
-	// FaqList A list of frequently asked questions (FAQ列表).
-	FaqList ComplaintMessageFAQList `json:"faq_list,omitempty,omitzero"`
+	// FaqList is a list of frequently asked questions (FAQ列表).
+	FaqList MessageFAQList `json:"faq_list,omitempty,omitzero"`
 
-	// Image An image block (图片).
-	Image ComplaintMessageImage `json:"image,omitempty,omitzero"`
+	// Image is an image block (图片).
+	Image MessageImage `json:"image,omitempty,omitzero"`
 
-	// Link A link or button in a message, and what clicking it does (链接/按钮).
-	Link ComplaintMessageButton `json:"link,omitempty,omitzero"`
+	// Link is a link or button in a message, and what clicking it does (链接/按钮).
+	Link MessageButton `json:"link,omitempty,omitzero"`
 
-	// Text A text block (文本).
-	Text ComplaintMessageText `json:"text,omitempty,omitzero"`
+	// Text is a text block (文本).
+	Text MessageText `json:"text,omitempty,omitzero"`
 
-	// Type The kind of a message block (消息块类型).
-	Type ComplaintMessageBlockType `json:"type,omitempty,omitzero"`
+	// Type is the kind of a message block (消息块类型).
+	Type MessageBlockType `json:"type,omitempty,omitzero"`
 }
 
-// ComplaintMessageBlockType The kind of a message block (消息块类型).
-type ComplaintMessageBlockType string
+// MessageBlockType is the kind of a message block (消息块类型).
+type MessageBlockType string
 
-// ComplaintMessageButton A link or button in a message, and what clicking it does (链接/按钮).
-type ComplaintMessageButton struct {
-	// Action What clicking a link, button or FAQ does (动作).
-	Action ComplaintMessageAction `json:"action,omitempty,omitzero"`
+// MessageButton is a link or button in a message, and what clicking it does (链接/按钮).
+type MessageButton struct {
+	// Action says what clicking a link, button or FAQ does (动作).
+	Action MessageAction `json:"action,omitempty,omitzero"`
 
-	// InvalidInfo When a link or button stops working (失效配置).
-	InvalidInfo ComplaintMessageInvalidInfo `json:"invalid_info,omitempty,omitzero"`
+	// InvalidInfo says when a link or button stops working (失效配置).
+	InvalidInfo MessageInvalidInfo `json:"invalid_info,omitempty,omitzero"`
 
-	// Text The label (文本).
+	// Text is the label (文本).
 	Text string `json:"text,omitempty,omitzero"`
 }
 
-// ComplaintMessageButtonGroup A group of buttons (按钮组).
-type ComplaintMessageButtonGroup struct {
-	// ButtonLayout How the buttons of a group are laid out (按钮布局方式).
-	ButtonLayout ComplaintMessageButtonLayout `json:"button_layout,omitempty,omitzero"`
+// MessageButtonGroup is a group of buttons (按钮组).
+type MessageButtonGroup struct {
+	// ButtonLayout says how the buttons of a group are laid out (按钮布局方式).
+	ButtonLayout MessageButtonLayout `json:"button_layout,omitempty,omitzero"`
 
-	// Buttons The buttons (按钮组).
-	Buttons []ComplaintMessageButton `json:"buttons,omitempty,omitzero"`
+	// Buttons is the buttons (按钮组).
+	Buttons []MessageButton `json:"buttons,omitempty,omitzero"`
 
-	// InvalidInfo When a link or button stops working (失效配置).
-	InvalidInfo ComplaintMessageInvalidInfo `json:"invalid_info,omitempty,omitzero"`
+	// InvalidInfo says when a link or button stops working (失效配置).
+	InvalidInfo MessageInvalidInfo `json:"invalid_info,omitempty,omitzero"`
 }
 
-// ComplaintMessageButtonLayout How the buttons of a group are laid out (按钮布局方式).
-type ComplaintMessageButtonLayout string
+// MessageButtonLayout says how the buttons of a group are laid out (按钮布局方式).
+type MessageButtonLayout string
 
-// ComplaintMessageFAQ One frequently asked question (FAQ).
-type ComplaintMessageFAQ struct {
-	// Action What clicking a link, button or FAQ does (动作).
-	Action ComplaintMessageAction `json:"action,omitempty,omitzero"`
+// MessageFAQ is one frequently asked question (FAQ).
+type MessageFAQ struct {
+	// Action says what clicking a link, button or FAQ does (动作).
+	Action MessageAction `json:"action,omitempty,omitzero"`
 
-	// FaqID The question id (FAQ的id).
+	// FaqID is the question id (FAQ的id).
 	FaqID string `json:"faq_id,omitempty,omitzero"`
 
-	// FaqTitle The question (FAQ内容).
+	// FaqTitle is the question (FAQ内容).
 	FaqTitle string `json:"faq_title,omitempty,omitzero"`
 }
 
-// ComplaintMessageFAQList A list of frequently asked questions (FAQ列表).
-type ComplaintMessageFAQList struct {
-	// Faqs The questions (FAQ列表).
-	Faqs []ComplaintMessageFAQ `json:"faqs,omitempty,omitzero"`
+// MessageFAQList is a list of frequently asked questions (FAQ列表).
+type MessageFAQList struct {
+	// Faqs is the questions (FAQ列表).
+	Faqs []MessageFAQ `json:"faqs,omitempty,omitzero"`
 }
 
-// ComplaintMessageImage An image block (图片).
-type ComplaintMessageImage struct {
-	// ImageStyleType How wide an image block is shown (图片样式类型).
-	ImageStyleType ComplaintMessageImageStyle `json:"image_style_type,omitempty,omitzero"`
+// MessageImage is an image block (图片).
+type MessageImage struct {
+	// ImageStyleType says how wide an image block is shown (图片样式类型).
+	ImageStyleType MessageImageStyle `json:"image_style_type,omitempty,omitzero"`
 
-	// MediaID The media_id from UploadComplaintImage (媒体ID).
+	// MediaID is the media_id from UploadComplaintImage (媒体ID).
 	MediaID string `json:"media_id,omitempty,omitzero"`
 }
 
-// ComplaintMessageImageStyle How wide an image block is shown (图片样式类型).
-type ComplaintMessageImageStyle string
+// MessageImageStyle says how wide an image block is shown (图片样式类型).
+type MessageImageStyle string
 
-// ComplaintMessageInfo The message a click sends, for ACTION_TYPE_SEND_MESSAGE (回复消息内容).
-type ComplaintMessageInfo struct {
-	// Content The message text (回复的消息内容).
+// MessageInfo is the message a click sends, for ACTION_TYPE_SEND_MESSAGE (回复消息内容).
+type MessageInfo struct {
+	// Content is the message text (回复的消息内容).
 	Content string `json:"content"`
 
-	// CustomData Merchant data passed through unchanged (自定义透传字段).
+	// CustomData is merchant data passed through unchanged (自定义透传字段).
 	CustomData string `json:"custom_data,omitempty,omitzero"`
 }
 
-// ComplaintMessageInvalidInfo When a link or button stops working (失效配置).
-type ComplaintMessageInvalidInfo struct {
-	// ExpiredTime When it expires (过期时间).
+// MessageInvalidInfo says when a link or button stops working (失效配置).
+type MessageInvalidInfo struct {
+	// ExpiredTime says when it expires (过期时间).
 	ExpiredTime core.Time `json:"expired_time,omitempty,omitzero"`
 
-	// MultiClickable Whether it may be clicked more than once (是否可以多次点击).
-	MultiClickable bool `json:"multi_clickable,omitempty,omitzero"`
+	// MultiClickable says whether it may be clicked more than once (是否可以多次点击).
+	MultiClickable *bool `json:"multi_clickable,omitempty"`
 }
 
-// ComplaintMessageMiniProgram The mini program page an action opens, for ACTION_TYPE_JUMP_MINI_PROGRAM (跳转小程序信息).
-type ComplaintMessageMiniProgram struct {
-	// AppID The mini program's app id (跳转小程序APPID).
+// MessageMiniProgram is the mini program page an action opens, for ACTION_TYPE_JUMP_MINI_PROGRAM (跳转小程序信息).
+type MessageMiniProgram struct {
+	// AppID is the mini program's app id (跳转小程序APPID).
 	AppID string `json:"appid"`
 
-	// Path The page path (跳转小程序页面PATH).
+	// Path is the page path (跳转小程序页面PATH).
 	Path string `json:"path,omitempty,omitzero"`
 
-	// Text The page name shown to the user (跳转小程序页面名称).
+	// Text is the page name shown to the user (跳转小程序页面名称).
 	Text string `json:"text,omitempty,omitzero"`
 }
 
-// ComplaintMessageSenderIdentity Whether a person or a machine sent a message (发送者身份类别).
-type ComplaintMessageSenderIdentity string
+// MessageSenderIdentity says whether a person or a machine sent a message (发送者身份类别).
+type MessageSenderIdentity string
 
-// ComplaintMessageText A text block (文本).
-type ComplaintMessageText struct {
-	// Color The colour of a text block (文本颜色).
-	Color ComplaintMessageTextColor `json:"color,omitempty,omitzero"`
+// MessageText is a text block (文本).
+type MessageText struct {
+	// Color is the colour of a text block (文本颜色).
+	Color MessageTextColor `json:"color,omitempty,omitzero"`
 
-	// IsBold Whether it is shown in bold (是否粗体).
-	IsBold bool `json:"is_bold,omitempty,omitzero"`
+	// IsBold says whether it is shown in bold (是否粗体).
+	IsBold *bool `json:"is_bold,omitempty"`
 
-	// Text The text (文本).
+	// Text is the text (文本).
 	Text string `json:"text,omitempty,omitzero"`
 }
 
-// ComplaintMessageTextColor The colour of a text block (文本颜色).
-type ComplaintMessageTextColor string
+// MessageTextColor is the colour of a text block (文本颜色).
+type MessageTextColor string
 
-// ComplaintMiniProgramJumpInfo A mini program page a complaint reply links to (跳转小程序信息).
-type ComplaintMiniProgramJumpInfo struct {
-	// AppID The mini program's app id (跳转小程序APPID).
+// MiniProgramJumpInfo is a mini program page a complaint reply links to (跳转小程序信息).
+type MiniProgramJumpInfo struct {
+	// AppID is the mini program's app id (跳转小程序APPID).
 	AppID string `json:"appid"`
 
-	// Path The page path (跳转小程序页面PATH).
+	// Path is the page path (跳转小程序页面PATH).
 	Path string `json:"path"`
 
-	// Text The link text (跳转小程序页面名称).
+	// Text is the link text (跳转小程序页面名称).
 	Text string `json:"text"`
 }
 
-// ComplaintNegotiationHistory One thing done or said on a complaint (投诉协商历史记录).
-type ComplaintNegotiationHistory struct {
-	// ClickMessage A user's click on a button of an earlier message (用户点击回复消息).
-	ClickMessage ComplaintClickMessage `json:"click_message,omitempty,omitzero"`
+// NegotiationHistory is one thing done or said on a complaint (投诉协商历史记录).
+type NegotiationHistory struct {
+	// ClickMessage is a user's click on a button of an earlier message (用户点击回复消息).
+	ClickMessage ClickMessage `json:"click_message,omitempty,omitzero"`
 
-	// ComplaintMediaList Materials attached to a complaint or to one of its history entries (投诉资料).
-	ComplaintMediaList ComplaintMedia `json:"complaint_media_list,omitempty,omitzero"`
+	// ComplaintMediaList is materials attached to a complaint or to one of its history entries (投诉资料).
+	ComplaintMediaList Media `json:"complaint_media_list,omitempty,omitzero"`
 
-	// ImageList Images attached as evidence (图片凭证).
+	// ImageList is images attached as evidence (图片凭证).
 	ImageList []string `json:"image_list,omitempty,omitzero"`
 
-	// LogID The entry id (操作流水号).
+	// LogID is the entry id (操作流水号).
 	LogID string `json:"log_id"`
 
-	// NormalMessage A rich message on a complaint, made of blocks (消息内容).
-	NormalMessage ComplaintMessage `json:"normal_message,omitempty,omitzero"`
+	// NormalMessage is a rich message on a complaint, made of blocks (消息内容).
+	NormalMessage Message `json:"normal_message,omitempty,omitzero"`
 
-	// OperateDetails What was said or done (操作内容).
+	// OperateDetails says what was said or done (操作内容).
 	OperateDetails string `json:"operate_details,omitempty,omitzero"`
 
-	// OperateTime When (操作时间).
+	// OperateTime says when (操作时间).
 	OperateTime core.Time `json:"operate_time"`
 
-	// OperateType The kind of a negotiation history entry; values are spelt as WeChat Pay sends them (操作类型).
-	OperateType ComplaintOperateType `json:"operate_type"`
+	// OperateType is the kind of a negotiation history entry; values are spelt as WeChat Pay sends them (操作类型).
+	OperateType OperateType `json:"operate_type"`
 
-	// Operator Who acted, e.g. 投诉人 or 商户 (操作人).
+	// Operator says who acted, e.g. 投诉人 or 商户 (操作人).
 	Operator string `json:"operator"`
 
-	// UserAppyPlatformServiceReason Why the user asked the platform for help (用户申请平台协助原因).
+	// UserAppyPlatformServiceReason says why the user asked the platform for help (用户申请平台协助原因).
 	UserAppyPlatformServiceReason string `json:"user_appy_platform_service_reason,omitempty,omitzero"`
 
-	// UserAppyPlatformServiceReasonDescription The user's own words on why help is needed (用户申请平台协助原因描述).
+	// UserAppyPlatformServiceReasonDescription is the user's own words on why help is needed (用户申请平台协助原因描述).
 	UserAppyPlatformServiceReasonDescription string `json:"user_appy_platform_service_reason_description,omitempty,omitzero"`
 }
 
-// ComplaintNegotiationHistoryList One page of a complaint's negotiation history (投诉协商历史).
-type ComplaintNegotiationHistoryList struct {
-	// Data The entries of this page (投诉协商历史).
-	Data []ComplaintNegotiationHistory `json:"data,omitempty,omitzero"`
+// NegotiationHistoryList is one page of a complaint's negotiation history (投诉协商历史).
+type NegotiationHistoryList struct {
+	// Data is the entries of this page (投诉协商历史).
+	Data []NegotiationHistory `json:"data,omitempty,omitzero"`
 
-	// Limit The page size asked for (分页大小).
+	// Limit is the page size asked for (分页大小).
 	Limit int64 `json:"limit"`
 
-	// Offset The offset of this page (分页开始位置).
+	// Offset is the offset of this page (分页开始位置).
 	Offset int64 `json:"offset"`
 
-	// TotalCount How many entries there are in all (投诉协商历史总条数).
+	// TotalCount says how many entries there are in all (投诉协商历史总条数).
 	TotalCount int64 `json:"total_count,omitempty,omitzero"`
 }
 
-// ComplaintNotification The resource of a COMPLAINT.* notification (投诉通知): which complaint
+// Notification is the resource of a COMPLAINT.* notification (投诉通知): which complaint
 // changed and how. Query the complaint for the rest; older deliveries
 // also carry order and complaint details.
-type ComplaintNotification struct {
-	// ActionType What triggered a complaint notification (动作类型).
-	ActionType ComplaintActionType `json:"action_type"`
+type Notification struct {
+	// ActionType says what triggered a complaint notification (动作类型).
+	ActionType ActionType `json:"action_type"`
 
-	// Amount The order total in fen (订单金额).
+	// Amount is the order total in fen (订单金额).
 	Amount int64 `json:"amount,omitempty,omitzero"`
 
-	// ComplaintDetail What the user wrote (投诉详情).
+	// ComplaintDetail says what the user wrote (投诉详情).
 	ComplaintDetail string `json:"complaint_detail,omitempty,omitzero"`
 
-	// ComplaintID The complaint id (投诉单号).
+	// ComplaintID is the complaint id (投诉单号).
 	ComplaintID string `json:"complaint_id"`
 
-	// ComplaintState Where a complaint stands (投诉单状态).
-	ComplaintState ComplaintState `json:"complaint_state,omitempty,omitzero"`
+	// ComplaintState says where a complaint stands (投诉单状态).
+	ComplaintState State `json:"complaint_state,omitempty,omitzero"`
 
-	// ComplaintTime When the user complained (投诉时间).
+	// ComplaintTime says when the user complained (投诉时间).
 	ComplaintTime core.Time `json:"complaint_time,omitempty,omitzero"`
 
-	// OutTradeNo The merchant's order number of the complained-about order (商户订单号).
+	// OutTradeNo is the merchant's order number of the complained-about order (商户订单号).
 	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
 
-	// PayerPhone The user's contact number, encrypted to the merchant key (投诉人联系方式).
+	// PayerPhone is the user's contact number, encrypted to the merchant key (投诉人联系方式).
 	PayerPhone string `json:"payer_phone,omitempty,omitzero"`
 
-	// TransactionID The WeChat Pay transaction id of that order (微信订单号).
+	// TransactionID is the WeChat Pay transaction id of that order (微信订单号).
 	TransactionID string `json:"transaction_id,omitempty,omitzero"`
 }
 
-// ComplaintNotifyURL The URL complaint notifications go to (投诉通知回调地址).
-type ComplaintNotifyURL struct {
-	// MchID The merchant that registered it (商户号).
+// NotifyURL is the URL complaint notifications go to (投诉通知回调地址).
+type NotifyURL struct {
+	// MchID is the merchant that registered it (商户号).
 	MchID string `json:"mchid"`
 
-	// URL The URL (通知地址).
+	// URL is the URL (通知地址).
 	URL string `json:"url"`
 }
 
-// ComplaintNotifyURLRequest The URL to post complaint notifications to (投诉通知回调地址).
-type ComplaintNotifyURLRequest struct {
-	// URL An HTTPS URL without query parameters (通知地址).
+// NotifyURLRequest is the URL to post complaint notifications to (投诉通知回调地址).
+type NotifyURLRequest struct {
+	// URL is an HTTPS URL without query parameters (通知地址).
 	URL string `json:"url"`
 }
 
-// ComplaintOperateType The kind of a negotiation history entry; values are spelt as WeChat Pay sends them (操作类型).
-type ComplaintOperateType string
+// OperateType is the kind of a negotiation history entry; values are spelt as WeChat Pay sends them (操作类型).
+type OperateType string
 
-// ComplaintOrderInfo An order a complaint is about (投诉单关联订单).
-type ComplaintOrderInfo struct {
-	// Amount The order total in fen (订单金额).
+// OrderInfo is an order a complaint is about (投诉单关联订单).
+type OrderInfo struct {
+	// Amount is the order total in fen (订单金额).
 	Amount int64 `json:"amount"`
 
-	// OutTradeNo The merchant's order number (商户订单号).
+	// OutTradeNo is the merchant's order number (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// TransactionID The WeChat Pay transaction id (微信订单号).
+	// TransactionID is the WeChat Pay transaction id (微信订单号).
 	TransactionID string `json:"transaction_id"`
 }
 
-// ComplaintProblemType The kind of problem a complaint raises (问题类型).
-type ComplaintProblemType string
+// ProblemType is the kind of problem a complaint raises (问题类型).
+type ProblemType string
 
-// ComplaintRefundAction Whether the merchant approves the refund a complaint asks for (审批动作).
-type ComplaintRefundAction string
+// RefundAction says whether the merchant approves the refund a complaint asks for (审批动作).
+type RefundAction string
 
-// ComplaintResponseLog A message sent on a complaint (回复结果).
-type ComplaintResponseLog struct {
-	// LogID The history entry of the message (操作流水号).
-	LogID string `json:"log_id,omitempty,omitzero"`
-}
-
-// ComplaintReturnAddressInfo Where a power bank was returned (归还地点信息).
-type ComplaintReturnAddressInfo struct {
-	// Latitude The latitude (归还地点纬度).
-	Latitude string `json:"latitude,omitempty,omitzero"`
-
-	// Longitude The longitude (归还地点经度).
-	Longitude string `json:"longitude,omitempty,omitzero"`
-
-	// ReturnAddress The address (归还地点).
-	ReturnAddress string `json:"return_address,omitempty,omitzero"`
-}
-
-// ComplaintServiceOrderInfo A payscore service order a complaint is about (投诉单关联服务单).
-type ComplaintServiceOrderInfo struct {
-	// OrderID The WeChat Pay service order id (微信支付服务订单号).
-	OrderID string `json:"order_id,omitempty,omitzero"`
-
-	// OutOrderNo The merchant's service order number (商户服务订单号).
-	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
-
-	// State The state of a payscore service order (支付分服务单状态).
-	State ComplaintServiceOrderState `json:"state,omitempty,omitzero"`
-}
-
-// ComplaintServiceOrderState The state of a payscore service order (支付分服务单状态).
-type ComplaintServiceOrderState string
-
-// ComplaintSharePowerInfo Details of a complaint about a rented power bank (充电宝投诉相关信息).
-type ComplaintSharePowerInfo struct {
-	// IsReturnedToSameMachine Whether it went back to the machine it came from (是否归还同一柜机).
-	IsReturnedToSameMachine bool `json:"is_returned_to_same_machine,omitempty,omitzero"`
-
-	// ReturnAddressInfo Where a power bank was returned (归还地点信息).
-	ReturnAddressInfo ComplaintReturnAddressInfo `json:"return_address_info,omitempty,omitzero"`
-
-	// ReturnTime When the power bank was returned (归还时间).
-	ReturnTime core.Time `json:"return_time,omitempty,omitzero"`
-}
-
-// ComplaintState Where a complaint stands (投诉单状态).
-type ComplaintState string
-
-// ComplaintUserTag A tag WeChat Pay puts on a complaining user (用户标签).
-type ComplaintUserTag string
-
-// CompleteComplaintRequest Which merchant finished handling a complaint (反馈处理完成).
-type CompleteComplaintRequest struct {
-	// ComplaintedMchID The merchant complained about (被诉商户号).
-	ComplaintedMchID string `json:"complainted_mchid"`
-}
-
-// RespondToComplaintRequest A reply to a complaint (提交回复).
-type RespondToComplaintRequest struct {
-	// ComplaintedMchID The merchant complained about (被诉商户号).
+// RespondToImmediateServiceRequest is a message for a complaint that needs immediate service (回复需要即时服务的投诉单).
+type RespondToImmediateServiceRequest struct {
+	// ComplaintedMchID is the merchant complained about (被诉商户号).
 	ComplaintedMchID string `json:"complainted_mchid"`
 
-	// JumpURL A page the reply links to (跳转链接).
+	// IdempotentID is a merchant-chosen id; retries with the same one send the message once (幂等ID).
+	IdempotentID string `json:"idempotent_id"`
+
+	// Message is a rich message on a complaint, made of blocks (消息内容).
+	Message Message `json:"message"`
+}
+
+// RespondToRequest is a reply to a complaint (提交回复).
+type RespondToRequest struct {
+	// ComplaintedMchID is the merchant complained about (被诉商户号).
+	ComplaintedMchID string `json:"complainted_mchid"`
+
+	// JumpURL is a page the reply links to (跳转链接).
 	JumpURL string `json:"jump_url,omitempty,omitzero"`
 
-	// JumpURLText The text of that link; required with jump_url (跳转链接文案).
+	// JumpURLText is the text of that link; required with jump_url (跳转链接文案).
 	JumpURLText string `json:"jump_url_text,omitempty,omitzero"`
 
-	// MiniProgramJumpInfo A mini program page a complaint reply links to (跳转小程序信息).
-	MiniProgramJumpInfo ComplaintMiniProgramJumpInfo `json:"mini_program_jump_info,omitempty,omitzero"`
+	// MiniProgramJumpInfo is a mini program page a complaint reply links to (跳转小程序信息).
+	MiniProgramJumpInfo MiniProgramJumpInfo `json:"mini_program_jump_info,omitempty,omitzero"`
 
-	// ResponseContent The reply, at most 200 characters (回复内容).
+	// ResponseContent is the reply, at most 200 characters (回复内容).
 	ResponseContent string `json:"response_content"`
 
-	// ResponseImages Images from UploadComplaintImage, at most 4 (回复图片).
+	// ResponseImages is images from UploadComplaintImage, at most 4 (回复图片).
 	ResponseImages []string `json:"response_images,omitempty,omitzero"`
 }
 
-// RespondToImmediateServiceComplaintRequest A message for a complaint that needs immediate service (回复需要即时服务的投诉单).
-type RespondToImmediateServiceComplaintRequest struct {
-	// ComplaintedMchID The merchant complained about (被诉商户号).
-	ComplaintedMchID string `json:"complainted_mchid"`
-
-	// IdempotentID A merchant-chosen id; retries with the same one send the message once (幂等ID).
-	IdempotentID string `json:"idempotent_id"`
-
-	// Message A rich message on a complaint, made of blocks (消息内容).
-	Message ComplaintMessage `json:"message"`
+// ResponseLog is a message sent on a complaint (回复结果).
+type ResponseLog struct {
+	// LogID is the history entry of the message (操作流水号).
+	LogID string `json:"log_id,omitempty,omitzero"`
 }
 
-// UpdateComplaintRefundProgressRequest The decision on the refund a complaint asks for (更新退款审批结果).
-type UpdateComplaintRefundProgressRequest struct {
-	// Action Whether the merchant approves the refund a complaint asks for (审批动作).
-	Action ComplaintRefundAction `json:"action"`
+// ReturnAddressInfo says where a power bank was returned (归还地点信息).
+type ReturnAddressInfo struct {
+	// Latitude is the latitude (归还地点纬度).
+	Latitude string `json:"latitude,omitempty,omitzero"`
 
-	// LaunchRefundDay In how many days the refund will start; for APPROVE (预计发起退款时间).
-	LaunchRefundDay int64 `json:"launch_refund_day,omitempty,omitzero"`
+	// Longitude is the longitude (归还地点经度).
+	Longitude string `json:"longitude,omitempty,omitzero"`
 
-	// RejectMediaList Evidence images from UploadComplaintImage, at most 4; for REJECT (拒绝退款的举证图片列表).
+	// ReturnAddress is the address (归还地点).
+	ReturnAddress string `json:"return_address,omitempty,omitzero"`
+}
+
+// ServiceOrderInfo is a payscore service order a complaint is about (投诉单关联服务单).
+type ServiceOrderInfo struct {
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+
+	// State is the state of a payscore service order (支付分服务单状态).
+	State ServiceOrderState `json:"state,omitempty,omitzero"`
+}
+
+// ServiceOrderState is the state of a payscore service order (支付分服务单状态).
+type ServiceOrderState string
+
+// SharePowerInfo is details of a complaint about a rented power bank (充电宝投诉相关信息).
+type SharePowerInfo struct {
+	// IsReturnedToSameMachine says whether it went back to the machine it came from (是否归还同一柜机).
+	IsReturnedToSameMachine bool `json:"is_returned_to_same_machine,omitempty,omitzero"`
+
+	// ReturnAddressInfo says where a power bank was returned (归还地点信息).
+	ReturnAddressInfo ReturnAddressInfo `json:"return_address_info,omitempty,omitzero"`
+
+	// ReturnTime says when the power bank was returned (归还时间).
+	ReturnTime core.Time `json:"return_time,omitempty,omitzero"`
+}
+
+// State says where a complaint stands (投诉单状态).
+type State string
+
+// UpdateRefundProgressRequest is the decision on the refund a complaint asks for (更新退款审批结果).
+type UpdateRefundProgressRequest struct {
+	// Action says whether the merchant approves the refund a complaint asks for (审批动作).
+	Action RefundAction `json:"action"`
+
+	// LaunchRefundDay is in how many days the refund will start; for APPROVE (预计发起退款时间).
+	LaunchRefundDay *int64 `json:"launch_refund_day,omitempty"`
+
+	// RejectMediaList is evidence images from UploadComplaintImage, at most 4; for REJECT (拒绝退款的举证图片列表).
 	RejectMediaList []string `json:"reject_media_list,omitempty,omitzero"`
 
-	// RejectReason Why the refund is rejected; for REJECT (拒绝退款原因).
+	// RejectReason says why the refund is rejected; for REJECT (拒绝退款原因).
 	RejectReason string `json:"reject_reason,omitempty,omitzero"`
 
-	// Remark A note (备注).
+	// Remark is a note (备注).
 	Remark string `json:"remark,omitempty,omitzero"`
 }
 
-// ViolationNotification The resource of a VIOLATION.* notification (商户违规通知): a
+// UserTag is a tag WeChat Pay puts on a complaining user (用户标签).
+type UserTag string
+
+// ViolationNotification is the resource of a VIOLATION.* notification (商户违规通知): a
 // sub-merchant was penalised (PUNISH), had transactions intercepted
 // (INTERCEPT), or an appeal was decided (APPEAL).
 type ViolationNotification struct {
-	// CompanyName The sub-merchant's company name (公司名称).
+	// CompanyName is the sub-merchant's company name (公司名称).
 	CompanyName string `json:"company_name,omitempty,omitzero"`
 
-	// PunishDescription Why and how it was penalised (处罚方案描述).
+	// PunishDescription says why and how it was penalised (处罚方案描述).
 	PunishDescription string `json:"punish_description,omitempty,omitzero"`
 
-	// PunishPlan The penalty, e.g. 关闭支付权限 (处罚方案).
+	// PunishPlan is the penalty, e.g. 关闭支付权限 (处罚方案).
 	PunishPlan string `json:"punish_plan,omitempty,omitzero"`
 
-	// PunishTime When the penalty took effect (处罚时间).
+	// PunishTime says when the penalty took effect (处罚时间).
 	PunishTime core.Time `json:"punish_time,omitempty,omitzero"`
 
-	// RecordID The id of the penalty record (通知ID).
+	// RecordID is the id of the penalty record (通知ID).
 	RecordID string `json:"record_id"`
 
-	// RiskDescription The risk in words (风险描述).
+	// RiskDescription is the risk in words (风险描述).
 	RiskDescription string `json:"risk_description,omitempty,omitzero"`
 
-	// RiskType The kind of violation a sub-merchant was penalised for (风险类型).
+	// RiskType is the kind of violation a sub-merchant was penalised for (风险类型).
 	RiskType ViolationRiskType `json:"risk_type,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant concerned (子商户号).
+	// SubMchID is the sub-merchant concerned (子商户号).
 	SubMchID string `json:"sub_mchid"`
 }
 
-// ViolationNotifyURL The URL violation notifications go to (商户违规通知回调地址).
+// ViolationNotifyURL is the URL violation notifications go to (商户违规通知回调地址).
 type ViolationNotifyURL struct {
-	// NotifyURL An HTTPS URL (通知地址).
+	// NotifyURL is an HTTPS URL (通知地址).
 	NotifyURL string `json:"notify_url,omitempty,omitzero"`
 }
 
-// ViolationRiskType The kind of violation a sub-merchant was penalised for (风险类型).
+// ViolationRiskType is the kind of violation a sub-merchant was penalised for (风险类型).
 type ViolationRiskType string
-
-// ListComplaintsParams defines parameters for ListComplaints.
-type ListComplaintsParams struct {
-	// Limit The most complaints to return per page (分页大小).
-	Limit int64 `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
-
-	// Offset Where the page starts, from 0 (分页开始位置).
-	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
-
-	// BeginDate The first day of the range, within the last 30 days (开始日期).
-	BeginDate core.Date `form:"begin_date" json:"begin_date"`
-
-	// EndDate The last day of the range (结束日期).
-	EndDate core.Date `form:"end_date" json:"end_date"`
-
-	// ComplaintedMchID Restricts the list to one complained-about merchant; partners only (被诉商户号).
-	ComplaintedMchID string `form:"complainted_mchid,omitempty" json:"complainted_mchid,omitempty,omitzero"`
-}
-
-// ListComplaintNegotiationHistoryParams defines parameters for ListComplaintNegotiationHistory.
-type ListComplaintNegotiationHistoryParams struct {
-	// Limit The most entries to return per page (分页大小).
-	Limit int64 `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
-
-	// Offset Where the page starts, from 0 (分页开始位置).
-	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
-}
-
-// CreateViolationNotificationJSONRequestBody defines body for CreateViolationNotification for application/json ContentType.
-type CreateViolationNotificationJSONRequestBody = ViolationNotifyURL
-
-// UpdateViolationNotificationJSONRequestBody defines body for UpdateViolationNotification for application/json ContentType.
-type UpdateViolationNotificationJSONRequestBody = ViolationNotifyURL
-
-// CreateComplaintNotificationJSONRequestBody defines body for CreateComplaintNotification for application/json ContentType.
-type CreateComplaintNotificationJSONRequestBody = ComplaintNotifyURLRequest
-
-// UpdateComplaintNotificationJSONRequestBody defines body for UpdateComplaintNotification for application/json ContentType.
-type UpdateComplaintNotificationJSONRequestBody = ComplaintNotifyURLRequest
-
-// CompleteComplaintJSONRequestBody defines body for CompleteComplaint for application/json ContentType.
-type CompleteComplaintJSONRequestBody = CompleteComplaintRequest
-
-// RespondToComplaintJSONRequestBody defines body for RespondToComplaint for application/json ContentType.
-type RespondToComplaintJSONRequestBody = RespondToComplaintRequest
-
-// RespondToImmediateServiceComplaintJSONRequestBody defines body for RespondToImmediateServiceComplaint for application/json ContentType.
-type RespondToImmediateServiceComplaintJSONRequestBody = RespondToImmediateServiceComplaintRequest
-
-// UpdateComplaintRefundProgressJSONRequestBody defines body for UpdateComplaintRefundProgress for application/json ContentType.
-type UpdateComplaintRefundProgressJSONRequestBody = UpdateComplaintRefundProgressRequest
-
-// UploadComplaintImageMultipartRequestBody defines body for UploadComplaintImage for multipart/form-data ContentType.
-type UploadComplaintImageMultipartRequestBody = externalRef0.MediaUpload

@@ -8,2066 +8,2036 @@ import (
 	"github.com/gowxpay/wxpay/core"
 )
 
-// Defines values for FapiaoAbilityStatus.
+// Defines values for AbilityStatus.
 const (
-	FapiaoAbilityStatusAuthorizeFailed  FapiaoAbilityStatus = "AUTHORIZE_FAILED"
-	FapiaoAbilityStatusAuthorizePending FapiaoAbilityStatus = "AUTHORIZE_PENDING"
-	FapiaoAbilityStatusAuthorized       FapiaoAbilityStatus = "AUTHORIZED"
-	FapiaoAbilityStatusDeauthorized     FapiaoAbilityStatus = "DEAUTHORIZED"
+	AbilityStatusAuthorizeFailed  AbilityStatus = "AUTHORIZE_FAILED"
+	AbilityStatusAuthorizePending AbilityStatus = "AUTHORIZE_PENDING"
+	AbilityStatusAuthorized       AbilityStatus = "AUTHORIZED"
+	AbilityStatusDeauthorized     AbilityStatus = "DEAUTHORIZED"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoAbilityStatus enum.
-func (e FapiaoAbilityStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the AbilityStatus enum.
+func (e AbilityStatus) Valid() bool {
 	switch e {
-	case FapiaoAbilityStatusAuthorizeFailed:
+	case AbilityStatusAuthorizeFailed:
 		return true
-	case FapiaoAbilityStatusAuthorizePending:
+	case AbilityStatusAuthorizePending:
 		return true
-	case FapiaoAbilityStatusAuthorized:
+	case AbilityStatusAuthorized:
 		return true
-	case FapiaoAbilityStatusDeauthorized:
+	case AbilityStatusDeauthorized:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoAbilityType.
+// Defines values for AbilityType.
 const (
-	FapiaoAbilityTypeBaseAbility               FapiaoAbilityType = "BASE_ABILITY"
-	FapiaoAbilityTypePassengerTransportAbility FapiaoAbilityType = "PASSENGER_TRANSPORT_ABILITY"
-	FapiaoAbilityTypeRealEstateAbility         FapiaoAbilityType = "REAL_ESTATE_ABILITY"
-	FapiaoAbilityTypeRefinedOilAbility         FapiaoAbilityType = "REFINED_OIL_ABILITY"
+	AbilityTypeBaseAbility               AbilityType = "BASE_ABILITY"
+	AbilityTypePassengerTransportAbility AbilityType = "PASSENGER_TRANSPORT_ABILITY"
+	AbilityTypeRealEstateAbility         AbilityType = "REAL_ESTATE_ABILITY"
+	AbilityTypeRefinedOilAbility         AbilityType = "REFINED_OIL_ABILITY"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoAbilityType enum.
-func (e FapiaoAbilityType) Valid() bool {
+// Valid indicates whether the value is a known member of the AbilityType enum.
+func (e AbilityType) Valid() bool {
 	switch e {
-	case FapiaoAbilityTypeBaseAbility:
+	case AbilityTypeBaseAbility:
 		return true
-	case FapiaoAbilityTypePassengerTransportAbility:
+	case AbilityTypePassengerTransportAbility:
 		return true
-	case FapiaoAbilityTypeRealEstateAbility:
+	case AbilityTypeRealEstateAbility:
 		return true
-	case FapiaoAbilityTypeRefinedOilAbility:
+	case AbilityTypeRefinedOilAbility:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoBillType.
+// Defines values for BillType.
 const (
-	FapiaoBillTypeCommFapiao FapiaoBillType = "COMM_FAPIAO"
-	FapiaoBillTypeVatFapiao  FapiaoBillType = "VAT_FAPIAO"
+	BillTypeCommFapiao BillType = "COMM_FAPIAO"
+	BillTypeVatFapiao  BillType = "VAT_FAPIAO"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoBillType enum.
-func (e FapiaoBillType) Valid() bool {
+// Valid indicates whether the value is a known member of the BillType enum.
+func (e BillType) Valid() bool {
 	switch e {
-	case FapiaoBillTypeCommFapiao:
+	case BillTypeCommFapiao:
 		return true
-	case FapiaoBillTypeVatFapiao:
+	case BillTypeVatFapiao:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoBuyerType.
+// Defines values for BuyerType.
 const (
-	FapiaoBuyerTypeIndividual   FapiaoBuyerType = "INDIVIDUAL"
-	FapiaoBuyerTypeOrganization FapiaoBuyerType = "ORGANIZATION"
+	BuyerTypeIndividual   BuyerType = "INDIVIDUAL"
+	BuyerTypeOrganization BuyerType = "ORGANIZATION"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoBuyerType enum.
-func (e FapiaoBuyerType) Valid() bool {
+// Valid indicates whether the value is a known member of the BuyerType enum.
+func (e BuyerType) Valid() bool {
 	switch e {
-	case FapiaoBuyerTypeIndividual:
+	case BuyerTypeIndividual:
 		return true
-	case FapiaoBuyerTypeOrganization:
+	case BuyerTypeOrganization:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoCardStatus.
+// Defines values for CardStatus.
 const (
-	FapiaoCardStatusDiscardAccepted FapiaoCardStatus = "DISCARD_ACCEPTED"
-	FapiaoCardStatusDiscarded       FapiaoCardStatus = "DISCARDED"
-	FapiaoCardStatusInsertAccepted  FapiaoCardStatus = "INSERT_ACCEPTED"
-	FapiaoCardStatusInserted        FapiaoCardStatus = "INSERTED"
+	CardStatusDiscardAccepted CardStatus = "DISCARD_ACCEPTED"
+	CardStatusDiscarded       CardStatus = "DISCARDED"
+	CardStatusInsertAccepted  CardStatus = "INSERT_ACCEPTED"
+	CardStatusInserted        CardStatus = "INSERTED"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoCardStatus enum.
-func (e FapiaoCardStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the CardStatus enum.
+func (e CardStatus) Valid() bool {
 	switch e {
-	case FapiaoCardStatusDiscardAccepted:
+	case CardStatusDiscardAccepted:
 		return true
-	case FapiaoCardStatusDiscarded:
+	case CardStatusDiscarded:
 		return true
-	case FapiaoCardStatusInsertAccepted:
+	case CardStatusInsertAccepted:
 		return true
-	case FapiaoCardStatusInserted:
+	case CardStatusInserted:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoCertificateType.
+// Defines values for CertificateType.
 const (
-	FapiaoCertificateTypeArmedPoliceOfficerCard   FapiaoCertificateType = "ARMED_POLICE_OFFICER_CARD"
-	FapiaoCertificateTypeForeignerResidencePermit FapiaoCertificateType = "FOREIGNER_RESIDENCE_PERMIT"
-	FapiaoCertificateTypeHomecomingCert           FapiaoCertificateType = "HOMECOMING_CERT"
-	FapiaoCertificateTypeHongKongPermit           FapiaoCertificateType = "HONG_KONG_PERMIT"
-	FapiaoCertificateTypeHongKongResidentCard     FapiaoCertificateType = "HONG_KONG_RESIDENT_CARD"
-	FapiaoCertificateTypeIdentityCard             FapiaoCertificateType = "IDENTITY_CARD"
-	FapiaoCertificateTypeMacaoPermit              FapiaoCertificateType = "MACAO_PERMIT"
-	FapiaoCertificateTypeMacaoResidentCard        FapiaoCertificateType = "MACAO_RESIDENT_CARD"
-	FapiaoCertificateTypeMilitaryOfficerCard      FapiaoCertificateType = "MILITARY_OFFICER_CARD"
-	FapiaoCertificateTypePassport                 FapiaoCertificateType = "PASSPORT"
-	FapiaoCertificateTypeSoldierCard              FapiaoCertificateType = "SOLDIER_CARD"
-	FapiaoCertificateTypeTaiwanCompatriotCert     FapiaoCertificateType = "TAIWAN_COMPATRIOT_CERT"
-	FapiaoCertificateTypeTaiwanPermit             FapiaoCertificateType = "TAIWAN_PERMIT"
-	FapiaoCertificateTypeTaiwanResidentCard       FapiaoCertificateType = "TAIWAN_RESIDENT_CARD"
+	CertificateTypeArmedPoliceOfficerCard   CertificateType = "ARMED_POLICE_OFFICER_CARD"
+	CertificateTypeForeignerResidencePermit CertificateType = "FOREIGNER_RESIDENCE_PERMIT"
+	CertificateTypeHomecomingCert           CertificateType = "HOMECOMING_CERT"
+	CertificateTypeHongKongPermit           CertificateType = "HONG_KONG_PERMIT"
+	CertificateTypeHongKongResidentCard     CertificateType = "HONG_KONG_RESIDENT_CARD"
+	CertificateTypeIdentityCard             CertificateType = "IDENTITY_CARD"
+	CertificateTypeMacaoPermit              CertificateType = "MACAO_PERMIT"
+	CertificateTypeMacaoResidentCard        CertificateType = "MACAO_RESIDENT_CARD"
+	CertificateTypeMilitaryOfficerCard      CertificateType = "MILITARY_OFFICER_CARD"
+	CertificateTypePassport                 CertificateType = "PASSPORT"
+	CertificateTypeSoldierCard              CertificateType = "SOLDIER_CARD"
+	CertificateTypeTaiwanCompatriotCert     CertificateType = "TAIWAN_COMPATRIOT_CERT"
+	CertificateTypeTaiwanPermit             CertificateType = "TAIWAN_PERMIT"
+	CertificateTypeTaiwanResidentCard       CertificateType = "TAIWAN_RESIDENT_CARD"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoCertificateType enum.
-func (e FapiaoCertificateType) Valid() bool {
+// Valid indicates whether the value is a known member of the CertificateType enum.
+func (e CertificateType) Valid() bool {
 	switch e {
-	case FapiaoCertificateTypeArmedPoliceOfficerCard:
+	case CertificateTypeArmedPoliceOfficerCard:
 		return true
-	case FapiaoCertificateTypeForeignerResidencePermit:
+	case CertificateTypeForeignerResidencePermit:
 		return true
-	case FapiaoCertificateTypeHomecomingCert:
+	case CertificateTypeHomecomingCert:
 		return true
-	case FapiaoCertificateTypeHongKongPermit:
+	case CertificateTypeHongKongPermit:
 		return true
-	case FapiaoCertificateTypeHongKongResidentCard:
+	case CertificateTypeHongKongResidentCard:
 		return true
-	case FapiaoCertificateTypeIdentityCard:
+	case CertificateTypeIdentityCard:
 		return true
-	case FapiaoCertificateTypeMacaoPermit:
+	case CertificateTypeMacaoPermit:
 		return true
-	case FapiaoCertificateTypeMacaoResidentCard:
+	case CertificateTypeMacaoResidentCard:
 		return true
-	case FapiaoCertificateTypeMilitaryOfficerCard:
+	case CertificateTypeMilitaryOfficerCard:
 		return true
-	case FapiaoCertificateTypePassport:
+	case CertificateTypePassport:
 		return true
-	case FapiaoCertificateTypeSoldierCard:
+	case CertificateTypeSoldierCard:
 		return true
-	case FapiaoCertificateTypeTaiwanCompatriotCert:
+	case CertificateTypeTaiwanCompatriotCert:
 		return true
-	case FapiaoCertificateTypeTaiwanPermit:
+	case CertificateTypeTaiwanPermit:
 		return true
-	case FapiaoCertificateTypeTaiwanResidentCard:
+	case CertificateTypeTaiwanResidentCard:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoDigestAlgorithm.
+// Defines values for DigestAlgorithm.
 const (
-	FapiaoDigestAlgorithmSm3 FapiaoDigestAlgorithm = "SM3"
+	DigestAlgorithmSm3 DigestAlgorithm = "SM3"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoDigestAlgorithm enum.
-func (e FapiaoDigestAlgorithm) Valid() bool {
+// Valid indicates whether the value is a known member of the DigestAlgorithm enum.
+func (e DigestAlgorithm) Valid() bool {
 	switch e {
-	case FapiaoDigestAlgorithmSm3:
+	case DigestAlgorithmSm3:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoDigitalTaxStatus.
+// Defines values for DigitalTaxStatus.
 const (
-	FapiaoDigitalTaxStatusAbilityConfirmedPending       FapiaoDigitalTaxStatus = "ABILITY_CONFIRMED_PENDING"
-	FapiaoDigitalTaxStatusAccessConfirmedPending        FapiaoDigitalTaxStatus = "ACCESS_CONFIRMED_PENDING"
-	FapiaoDigitalTaxStatusApplyFailed                   FapiaoDigitalTaxStatus = "APPLY_FAILED"
-	FapiaoDigitalTaxStatusApprovalPending               FapiaoDigitalTaxStatus = "APPROVAL_PENDING"
-	FapiaoDigitalTaxStatusBillingPersonConfirmedPending FapiaoDigitalTaxStatus = "BILLING_PERSON_CONFIRMED_PENDING"
-	FapiaoDigitalTaxStatusBillingPersonRegisterPending  FapiaoDigitalTaxStatus = "BILLING_PERSON_REGISTER_PENDING"
-	FapiaoDigitalTaxStatusDisabled                      FapiaoDigitalTaxStatus = "DISABLED"
-	FapiaoDigitalTaxStatusEnabled                       FapiaoDigitalTaxStatus = "ENABLED"
-	FapiaoDigitalTaxStatusResourceExpired               FapiaoDigitalTaxStatus = "RESOURCE_EXPIRED"
-	FapiaoDigitalTaxStatusSecuritySettingPending        FapiaoDigitalTaxStatus = "SECURITY_SETTING_PENDING"
+	DigitalTaxStatusAbilityConfirmedPending       DigitalTaxStatus = "ABILITY_CONFIRMED_PENDING"
+	DigitalTaxStatusAccessConfirmedPending        DigitalTaxStatus = "ACCESS_CONFIRMED_PENDING"
+	DigitalTaxStatusApplyFailed                   DigitalTaxStatus = "APPLY_FAILED"
+	DigitalTaxStatusApprovalPending               DigitalTaxStatus = "APPROVAL_PENDING"
+	DigitalTaxStatusBillingPersonConfirmedPending DigitalTaxStatus = "BILLING_PERSON_CONFIRMED_PENDING"
+	DigitalTaxStatusBillingPersonRegisterPending  DigitalTaxStatus = "BILLING_PERSON_REGISTER_PENDING"
+	DigitalTaxStatusDisabled                      DigitalTaxStatus = "DISABLED"
+	DigitalTaxStatusEnabled                       DigitalTaxStatus = "ENABLED"
+	DigitalTaxStatusResourceExpired               DigitalTaxStatus = "RESOURCE_EXPIRED"
+	DigitalTaxStatusSecuritySettingPending        DigitalTaxStatus = "SECURITY_SETTING_PENDING"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoDigitalTaxStatus enum.
-func (e FapiaoDigitalTaxStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the DigitalTaxStatus enum.
+func (e DigitalTaxStatus) Valid() bool {
 	switch e {
-	case FapiaoDigitalTaxStatusAbilityConfirmedPending:
+	case DigitalTaxStatusAbilityConfirmedPending:
 		return true
-	case FapiaoDigitalTaxStatusAccessConfirmedPending:
+	case DigitalTaxStatusAccessConfirmedPending:
 		return true
-	case FapiaoDigitalTaxStatusApplyFailed:
+	case DigitalTaxStatusApplyFailed:
 		return true
-	case FapiaoDigitalTaxStatusApprovalPending:
+	case DigitalTaxStatusApprovalPending:
 		return true
-	case FapiaoDigitalTaxStatusBillingPersonConfirmedPending:
+	case DigitalTaxStatusBillingPersonConfirmedPending:
 		return true
-	case FapiaoDigitalTaxStatusBillingPersonRegisterPending:
+	case DigitalTaxStatusBillingPersonRegisterPending:
 		return true
-	case FapiaoDigitalTaxStatusDisabled:
+	case DigitalTaxStatusDisabled:
 		return true
-	case FapiaoDigitalTaxStatusEnabled:
+	case DigitalTaxStatusEnabled:
 		return true
-	case FapiaoDigitalTaxStatusResourceExpired:
+	case DigitalTaxStatusResourceExpired:
 		return true
-	case FapiaoDigitalTaxStatusSecuritySettingPending:
+	case DigitalTaxStatusSecuritySettingPending:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoExportBusinessPolicyCode.
+// Defines values for ExportBusinessPolicyCode.
 const (
-	FapiaoExportBusinessPolicyCodeV1 FapiaoExportBusinessPolicyCode = 1
-	FapiaoExportBusinessPolicyCodeV2 FapiaoExportBusinessPolicyCode = 2
-	FapiaoExportBusinessPolicyCodeV3 FapiaoExportBusinessPolicyCode = 3
+	ExportBusinessPolicyCodeV1 ExportBusinessPolicyCode = 1
+	ExportBusinessPolicyCodeV2 ExportBusinessPolicyCode = 2
+	ExportBusinessPolicyCodeV3 ExportBusinessPolicyCode = 3
 )
 
-// Valid indicates whether the value is a known member of the FapiaoExportBusinessPolicyCode enum.
-func (e FapiaoExportBusinessPolicyCode) Valid() bool {
+// Valid indicates whether the value is a known member of the ExportBusinessPolicyCode enum.
+func (e ExportBusinessPolicyCode) Valid() bool {
 	switch e {
-	case FapiaoExportBusinessPolicyCodeV1:
+	case ExportBusinessPolicyCodeV1:
 		return true
-	case FapiaoExportBusinessPolicyCodeV2:
+	case ExportBusinessPolicyCodeV2:
 		return true
-	case FapiaoExportBusinessPolicyCodeV3:
+	case ExportBusinessPolicyCodeV3:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoFileType.
+// Defines values for FileType.
 const (
-	FapiaoFileTypeOfd FapiaoFileType = "OFD"
-	FapiaoFileTypePdf FapiaoFileType = "PDF"
+	FileTypeOfd FileType = "OFD"
+	FileTypePdf FileType = "PDF"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoFileType enum.
-func (e FapiaoFileType) Valid() bool {
+// Valid indicates whether the value is a known member of the FileType enum.
+func (e FileType) Valid() bool {
 	switch e {
-	case FapiaoFileTypeOfd:
+	case FileTypeOfd:
 		return true
-	case FapiaoFileTypePdf:
+	case FileTypePdf:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoInviteFailedCode.
+// Defines values for InviteFailedCode.
 const (
-	FapiaoInviteFailedCodeInvalidCompanyInfo      FapiaoInviteFailedCode = "INVALID_COMPANY_INFO"
-	FapiaoInviteFailedCodeMerchantInfoNotSet      FapiaoInviteFailedCode = "MERCHANT_INFO_NOT_SET"
-	FapiaoInviteFailedCodeMissingTaxAuthorityCode FapiaoInviteFailedCode = "MISSING_TAX_AUTHORITY_CODE"
-	FapiaoInviteFailedCodeNotInPilotScope         FapiaoInviteFailedCode = "NOT_IN_PILOT_SCOPE"
-	FapiaoInviteFailedCodeNotMeetAccessCondition  FapiaoInviteFailedCode = "NOT_MEET_ACCESS_CONDITION"
-	FapiaoInviteFailedCodeUnknownError            FapiaoInviteFailedCode = "UNKNOWN_ERROR"
-	FapiaoInviteFailedCodeUnknownTaxInfo          FapiaoInviteFailedCode = "UNKNOWN_TAX_INFO"
+	InviteFailedCodeInvalidCompanyInfo      InviteFailedCode = "INVALID_COMPANY_INFO"
+	InviteFailedCodeMerchantInfoNotSet      InviteFailedCode = "MERCHANT_INFO_NOT_SET"
+	InviteFailedCodeMissingTaxAuthorityCode InviteFailedCode = "MISSING_TAX_AUTHORITY_CODE"
+	InviteFailedCodeNotInPilotScope         InviteFailedCode = "NOT_IN_PILOT_SCOPE"
+	InviteFailedCodeNotMeetAccessCondition  InviteFailedCode = "NOT_MEET_ACCESS_CONDITION"
+	InviteFailedCodeUnknownError            InviteFailedCode = "UNKNOWN_ERROR"
+	InviteFailedCodeUnknownTaxInfo          InviteFailedCode = "UNKNOWN_TAX_INFO"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoInviteFailedCode enum.
-func (e FapiaoInviteFailedCode) Valid() bool {
+// Valid indicates whether the value is a known member of the InviteFailedCode enum.
+func (e InviteFailedCode) Valid() bool {
 	switch e {
-	case FapiaoInviteFailedCodeInvalidCompanyInfo:
+	case InviteFailedCodeInvalidCompanyInfo:
 		return true
-	case FapiaoInviteFailedCodeMerchantInfoNotSet:
+	case InviteFailedCodeMerchantInfoNotSet:
 		return true
-	case FapiaoInviteFailedCodeMissingTaxAuthorityCode:
+	case InviteFailedCodeMissingTaxAuthorityCode:
 		return true
-	case FapiaoInviteFailedCodeNotInPilotScope:
+	case InviteFailedCodeNotInPilotScope:
 		return true
-	case FapiaoInviteFailedCodeNotMeetAccessCondition:
+	case InviteFailedCodeNotMeetAccessCondition:
 		return true
-	case FapiaoInviteFailedCodeUnknownError:
+	case InviteFailedCodeUnknownError:
 		return true
-	case FapiaoInviteFailedCodeUnknownTaxInfo:
+	case InviteFailedCodeUnknownTaxInfo:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoInviteOperationType.
+// Defines values for InviteOperationType.
 const (
-	FapiaoInviteOperationTypeAuthBinding FapiaoInviteOperationType = "AUTH_BINDING"
+	InviteOperationTypeAuthBinding InviteOperationType = "AUTH_BINDING"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoInviteOperationType enum.
-func (e FapiaoInviteOperationType) Valid() bool {
+// Valid indicates whether the value is a known member of the InviteOperationType enum.
+func (e InviteOperationType) Valid() bool {
 	switch e {
-	case FapiaoInviteOperationTypeAuthBinding:
+	case InviteOperationTypeAuthBinding:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoMerchantInviteStatus.
+// Defines values for MerchantInviteStatus.
 const (
-	FapiaoMerchantInviteStatusMchInviteFailed FapiaoMerchantInviteStatus = "MCH_INVITE_FAILED"
-	FapiaoMerchantInviteStatusMchInviteSucc   FapiaoMerchantInviteStatus = "MCH_INVITE_SUCC"
+	MerchantInviteStatusMchInviteFailed MerchantInviteStatus = "MCH_INVITE_FAILED"
+	MerchantInviteStatusMchInviteSucc   MerchantInviteStatus = "MCH_INVITE_SUCC"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoMerchantInviteStatus enum.
-func (e FapiaoMerchantInviteStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the MerchantInviteStatus enum.
+func (e MerchantInviteStatus) Valid() bool {
 	switch e {
-	case FapiaoMerchantInviteStatusMchInviteFailed:
+	case MerchantInviteStatusMchInviteFailed:
 		return true
-	case FapiaoMerchantInviteStatusMchInviteSucc:
+	case MerchantInviteStatusMchInviteSucc:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoMode.
+// Defines values for Mode.
 const (
-	FapiaoModeTencentDigitalTax FapiaoMode = "TENCENT_DIGITAL_TAX"
-	FapiaoModeThirdOrSelfFapiao FapiaoMode = "THIRD_OR_SELF_FAPIAO"
+	ModeTencentDigitalTax Mode = "TENCENT_DIGITAL_TAX"
+	ModeThirdOrSelfFapiao Mode = "THIRD_OR_SELF_FAPIAO"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoMode enum.
-func (e FapiaoMode) Valid() bool {
+// Valid indicates whether the value is a known member of the Mode enum.
+func (e Mode) Valid() bool {
 	switch e {
-	case FapiaoModeTencentDigitalTax:
+	case ModeTencentDigitalTax:
 		return true
-	case FapiaoModeThirdOrSelfFapiao:
+	case ModeThirdOrSelfFapiao:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoPayChannel.
+// Defines values for PayChannel.
 const (
-	FapiaoPayChannelWechatPay FapiaoPayChannel = "WECHAT_PAY"
+	PayChannelWechatPay PayChannel = "WECHAT_PAY"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoPayChannel enum.
-func (e FapiaoPayChannel) Valid() bool {
+// Valid indicates whether the value is a known member of the PayChannel enum.
+func (e PayChannel) Valid() bool {
 	switch e {
-	case FapiaoPayChannelWechatPay:
+	case PayChannelWechatPay:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoPreferentialPolicyCode.
+// Defines values for PreferentialPolicyCode.
 const (
-	FapiaoPreferentialPolicyCodeV1  FapiaoPreferentialPolicyCode = 1
-	FapiaoPreferentialPolicyCodeV10 FapiaoPreferentialPolicyCode = 10
-	FapiaoPreferentialPolicyCodeV11 FapiaoPreferentialPolicyCode = 11
-	FapiaoPreferentialPolicyCodeV12 FapiaoPreferentialPolicyCode = 12
-	FapiaoPreferentialPolicyCodeV13 FapiaoPreferentialPolicyCode = 13
-	FapiaoPreferentialPolicyCodeV14 FapiaoPreferentialPolicyCode = 14
-	FapiaoPreferentialPolicyCodeV15 FapiaoPreferentialPolicyCode = 15
-	FapiaoPreferentialPolicyCodeV16 FapiaoPreferentialPolicyCode = 16
-	FapiaoPreferentialPolicyCodeV17 FapiaoPreferentialPolicyCode = 17
-	FapiaoPreferentialPolicyCodeV18 FapiaoPreferentialPolicyCode = 18
-	FapiaoPreferentialPolicyCodeV2  FapiaoPreferentialPolicyCode = 2
-	FapiaoPreferentialPolicyCodeV3  FapiaoPreferentialPolicyCode = 3
-	FapiaoPreferentialPolicyCodeV4  FapiaoPreferentialPolicyCode = 4
-	FapiaoPreferentialPolicyCodeV5  FapiaoPreferentialPolicyCode = 5
-	FapiaoPreferentialPolicyCodeV6  FapiaoPreferentialPolicyCode = 6
-	FapiaoPreferentialPolicyCodeV7  FapiaoPreferentialPolicyCode = 7
-	FapiaoPreferentialPolicyCodeV8  FapiaoPreferentialPolicyCode = 8
-	FapiaoPreferentialPolicyCodeV9  FapiaoPreferentialPolicyCode = 9
+	PreferentialPolicyCodeV1  PreferentialPolicyCode = 1
+	PreferentialPolicyCodeV10 PreferentialPolicyCode = 10
+	PreferentialPolicyCodeV11 PreferentialPolicyCode = 11
+	PreferentialPolicyCodeV12 PreferentialPolicyCode = 12
+	PreferentialPolicyCodeV13 PreferentialPolicyCode = 13
+	PreferentialPolicyCodeV14 PreferentialPolicyCode = 14
+	PreferentialPolicyCodeV15 PreferentialPolicyCode = 15
+	PreferentialPolicyCodeV16 PreferentialPolicyCode = 16
+	PreferentialPolicyCodeV17 PreferentialPolicyCode = 17
+	PreferentialPolicyCodeV18 PreferentialPolicyCode = 18
+	PreferentialPolicyCodeV2  PreferentialPolicyCode = 2
+	PreferentialPolicyCodeV3  PreferentialPolicyCode = 3
+	PreferentialPolicyCodeV4  PreferentialPolicyCode = 4
+	PreferentialPolicyCodeV5  PreferentialPolicyCode = 5
+	PreferentialPolicyCodeV6  PreferentialPolicyCode = 6
+	PreferentialPolicyCodeV7  PreferentialPolicyCode = 7
+	PreferentialPolicyCodeV8  PreferentialPolicyCode = 8
+	PreferentialPolicyCodeV9  PreferentialPolicyCode = 9
 )
 
-// Valid indicates whether the value is a known member of the FapiaoPreferentialPolicyCode enum.
-func (e FapiaoPreferentialPolicyCode) Valid() bool {
+// Valid indicates whether the value is a known member of the PreferentialPolicyCode enum.
+func (e PreferentialPolicyCode) Valid() bool {
 	switch e {
-	case FapiaoPreferentialPolicyCodeV1:
+	case PreferentialPolicyCodeV1:
 		return true
-	case FapiaoPreferentialPolicyCodeV10:
+	case PreferentialPolicyCodeV10:
 		return true
-	case FapiaoPreferentialPolicyCodeV11:
+	case PreferentialPolicyCodeV11:
 		return true
-	case FapiaoPreferentialPolicyCodeV12:
+	case PreferentialPolicyCodeV12:
 		return true
-	case FapiaoPreferentialPolicyCodeV13:
+	case PreferentialPolicyCodeV13:
 		return true
-	case FapiaoPreferentialPolicyCodeV14:
+	case PreferentialPolicyCodeV14:
 		return true
-	case FapiaoPreferentialPolicyCodeV15:
+	case PreferentialPolicyCodeV15:
 		return true
-	case FapiaoPreferentialPolicyCodeV16:
+	case PreferentialPolicyCodeV16:
 		return true
-	case FapiaoPreferentialPolicyCodeV17:
+	case PreferentialPolicyCodeV17:
 		return true
-	case FapiaoPreferentialPolicyCodeV18:
+	case PreferentialPolicyCodeV18:
 		return true
-	case FapiaoPreferentialPolicyCodeV2:
+	case PreferentialPolicyCodeV2:
 		return true
-	case FapiaoPreferentialPolicyCodeV3:
+	case PreferentialPolicyCodeV3:
 		return true
-	case FapiaoPreferentialPolicyCodeV4:
+	case PreferentialPolicyCodeV4:
 		return true
-	case FapiaoPreferentialPolicyCodeV5:
+	case PreferentialPolicyCodeV5:
 		return true
-	case FapiaoPreferentialPolicyCodeV6:
+	case PreferentialPolicyCodeV6:
 		return true
-	case FapiaoPreferentialPolicyCodeV7:
+	case PreferentialPolicyCodeV7:
 		return true
-	case FapiaoPreferentialPolicyCodeV8:
+	case PreferentialPolicyCodeV8:
 		return true
-	case FapiaoPreferentialPolicyCodeV9:
+	case PreferentialPolicyCodeV9:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoRefinedOilUnit.
+// Defines values for RefinedOilUnit.
 const (
-	FapiaoRefinedOilUnitLiter FapiaoRefinedOilUnit = "LETER"
-	FapiaoRefinedOilUnitTon   FapiaoRefinedOilUnit = "TON"
+	RefinedOilUnitLiter RefinedOilUnit = "LETER"
+	RefinedOilUnitTon   RefinedOilUnit = "TON"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoRefinedOilUnit enum.
-func (e FapiaoRefinedOilUnit) Valid() bool {
+// Valid indicates whether the value is a known member of the RefinedOilUnit enum.
+func (e RefinedOilUnit) Valid() bool {
 	switch e {
-	case FapiaoRefinedOilUnitLiter:
+	case RefinedOilUnitLiter:
 		return true
-	case FapiaoRefinedOilUnitTon:
+	case RefinedOilUnitTon:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoReverseReason.
+// Defines values for ReverseReason.
 const (
-	FapiaoReverseReasonIssueError        FapiaoReverseReason = "ISSUE_ERROR"
-	FapiaoReverseReasonSalesDiscount     FapiaoReverseReason = "SALES_DISCOUNT"
-	FapiaoReverseReasonSalesReturn       FapiaoReverseReason = "SALES_RETURN"
-	FapiaoReverseReasonServiceSuspension FapiaoReverseReason = "SERVICE_SUSPENTION"
+	ReverseReasonIssueError        ReverseReason = "ISSUE_ERROR"
+	ReverseReasonSalesDiscount     ReverseReason = "SALES_DISCOUNT"
+	ReverseReasonSalesReturn       ReverseReason = "SALES_RETURN"
+	ReverseReasonServiceSuspension ReverseReason = "SERVICE_SUSPENTION"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoReverseReason enum.
-func (e FapiaoReverseReason) Valid() bool {
+// Valid indicates whether the value is a known member of the ReverseReason enum.
+func (e ReverseReason) Valid() bool {
 	switch e {
-	case FapiaoReverseReasonIssueError:
+	case ReverseReasonIssueError:
 		return true
-	case FapiaoReverseReasonSalesDiscount:
+	case ReverseReasonSalesDiscount:
 		return true
-	case FapiaoReverseReasonSalesReturn:
+	case ReverseReasonSalesReturn:
 		return true
-	case FapiaoReverseReasonServiceSuspension:
+	case ReverseReasonServiceSuspension:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoScene.
+// Defines values for Scene.
 const (
-	FapiaoSceneWithWechatpay    FapiaoScene = "WITH_WECHATPAY"
-	FapiaoSceneWithoutWechatpay FapiaoScene = "WITHOUT_WECHATPAY"
+	SceneWithWechatpay    Scene = "WITH_WECHATPAY"
+	SceneWithoutWechatpay Scene = "WITHOUT_WECHATPAY"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoScene enum.
-func (e FapiaoScene) Valid() bool {
+// Valid indicates whether the value is a known member of the Scene enum.
+func (e Scene) Valid() bool {
 	switch e {
-	case FapiaoSceneWithWechatpay:
+	case SceneWithWechatpay:
 		return true
-	case FapiaoSceneWithoutWechatpay:
+	case SceneWithoutWechatpay:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoStatus.
+// Defines values for Status.
 const (
-	FapiaoStatusIssueAccepted   FapiaoStatus = "ISSUE_ACCEPTED"
-	FapiaoStatusIssueFailed     FapiaoStatus = "ISSUE_FAILED"
-	FapiaoStatusIssued          FapiaoStatus = "ISSUED"
-	FapiaoStatusReverseAccepted FapiaoStatus = "REVERSE_ACCEPTED"
-	FapiaoStatusReverseFailed   FapiaoStatus = "REVERSE_FAILED"
-	FapiaoStatusReversed        FapiaoStatus = "REVERSED"
+	StatusIssueAccepted   Status = "ISSUE_ACCEPTED"
+	StatusIssueFailed     Status = "ISSUE_FAILED"
+	StatusIssued          Status = "ISSUED"
+	StatusReverseAccepted Status = "REVERSE_ACCEPTED"
+	StatusReverseFailed   Status = "REVERSE_FAILED"
+	StatusReversed        Status = "REVERSED"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoStatus enum.
-func (e FapiaoStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the Status enum.
+func (e Status) Valid() bool {
 	switch e {
-	case FapiaoStatusIssueAccepted:
+	case StatusIssueAccepted:
 		return true
-	case FapiaoStatusIssueFailed:
+	case StatusIssueFailed:
 		return true
-	case FapiaoStatusIssued:
+	case StatusIssued:
 		return true
-	case FapiaoStatusReverseAccepted:
+	case StatusReverseAccepted:
 		return true
-	case FapiaoStatusReverseFailed:
+	case StatusReverseFailed:
 		return true
-	case FapiaoStatusReversed:
+	case StatusReversed:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoTaxPreferMark.
+// Defines values for TaxPreferMark.
 const (
-	FapiaoTaxPreferMarkExportZeroRated FapiaoTaxPreferMark = "EXPORT_ZERO_RATED"
-	FapiaoTaxPreferMarkNoFavorable     FapiaoTaxPreferMark = "NO_FAVORABLE"
-	FapiaoTaxPreferMarkNormalZeroRated FapiaoTaxPreferMark = "NORMAL_ZERO_RATED"
-	FapiaoTaxPreferMarkOutsideVat      FapiaoTaxPreferMark = "OUTSIDE_VAT"
-	FapiaoTaxPreferMarkVatExempt       FapiaoTaxPreferMark = "VAT_EXEMPT"
+	TaxPreferMarkExportZeroRated TaxPreferMark = "EXPORT_ZERO_RATED"
+	TaxPreferMarkNoFavorable     TaxPreferMark = "NO_FAVORABLE"
+	TaxPreferMarkNormalZeroRated TaxPreferMark = "NORMAL_ZERO_RATED"
+	TaxPreferMarkOutsideVat      TaxPreferMark = "OUTSIDE_VAT"
+	TaxPreferMarkVatExempt       TaxPreferMark = "VAT_EXEMPT"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoTaxPreferMark enum.
-func (e FapiaoTaxPreferMark) Valid() bool {
+// Valid indicates whether the value is a known member of the TaxPreferMark enum.
+func (e TaxPreferMark) Valid() bool {
 	switch e {
-	case FapiaoTaxPreferMarkExportZeroRated:
+	case TaxPreferMarkExportZeroRated:
 		return true
-	case FapiaoTaxPreferMarkNoFavorable:
+	case TaxPreferMarkNoFavorable:
 		return true
-	case FapiaoTaxPreferMarkNormalZeroRated:
+	case TaxPreferMarkNormalZeroRated:
 		return true
-	case FapiaoTaxPreferMarkOutsideVat:
+	case TaxPreferMarkOutsideVat:
 		return true
-	case FapiaoTaxPreferMarkVatExempt:
+	case TaxPreferMarkVatExempt:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoThirdModeStatus.
+// Defines values for ThirdModeStatus.
 const (
-	FapiaoThirdModeStatusDisabled FapiaoThirdModeStatus = "DISABLED"
-	FapiaoThirdModeStatusEnabled  FapiaoThirdModeStatus = "ENABLED"
+	ThirdModeStatusDisabled ThirdModeStatus = "DISABLED"
+	ThirdModeStatusEnabled  ThirdModeStatus = "ENABLED"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoThirdModeStatus enum.
-func (e FapiaoThirdModeStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the ThirdModeStatus enum.
+func (e ThirdModeStatus) Valid() bool {
 	switch e {
-	case FapiaoThirdModeStatusDisabled:
+	case ThirdModeStatusDisabled:
 		return true
-	case FapiaoThirdModeStatusEnabled:
+	case ThirdModeStatusEnabled:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoTitleSource.
+// Defines values for TitleSource.
 const (
-	FapiaoTitleSourceMiniprogram FapiaoTitleSource = "MINIPROGRAM"
-	FapiaoTitleSourceWeb         FapiaoTitleSource = "WEB"
+	TitleSourceMiniprogram TitleSource = "MINIPROGRAM"
+	TitleSourceWeb         TitleSource = "WEB"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoTitleSource enum.
-func (e FapiaoTitleSource) Valid() bool {
+// Valid indicates whether the value is a known member of the TitleSource enum.
+func (e TitleSource) Valid() bool {
 	switch e {
-	case FapiaoTitleSourceMiniprogram:
+	case TitleSourceMiniprogram:
 		return true
-	case FapiaoTitleSourceWeb:
+	case TitleSourceWeb:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoTransportationClass.
+// Defines values for TransportationClass.
 const (
-	FapiaoTransportationClassShipFirstClassCabin  FapiaoTransportationClass = "SHIP_FIRST_CLASS_CABIN"
-	FapiaoTransportationClassShipSecondClassCabin FapiaoTransportationClass = "SHIP_SECOND_CLASS_CABIN"
-	FapiaoTransportationClassShipThirdClassCabin  FapiaoTransportationClass = "SHIP_THIRD_CLASS_CABIN"
+	TransportationClassShipFirstClassCabin  TransportationClass = "SHIP_FIRST_CLASS_CABIN"
+	TransportationClassShipSecondClassCabin TransportationClass = "SHIP_SECOND_CLASS_CABIN"
+	TransportationClassShipThirdClassCabin  TransportationClass = "SHIP_THIRD_CLASS_CABIN"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoTransportationClass enum.
-func (e FapiaoTransportationClass) Valid() bool {
+// Valid indicates whether the value is a known member of the TransportationClass enum.
+func (e TransportationClass) Valid() bool {
 	switch e {
-	case FapiaoTransportationClassShipFirstClassCabin:
+	case TransportationClassShipFirstClassCabin:
 		return true
-	case FapiaoTransportationClassShipSecondClassCabin:
+	case TransportationClassShipSecondClassCabin:
 		return true
-	case FapiaoTransportationClassShipThirdClassCabin:
+	case TransportationClassShipThirdClassCabin:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoTransportationType.
+// Defines values for TransportationType.
 const (
-	FapiaoTransportationTypeCar                  FapiaoTransportationType = "CAR"
-	FapiaoTransportationTypeLongDistanceBus      FapiaoTransportationType = "LONG_DISTANCE_BUS"
-	FapiaoTransportationTypeOtherTransportation  FapiaoTransportationType = "OTHER_TRANSPORTATION"
-	FapiaoTransportationTypePublicTransportation FapiaoTransportationType = "PUBLIC_TRANSPORTATION"
-	FapiaoTransportationTypeShip                 FapiaoTransportationType = "SHIP"
+	TransportationTypeCar                  TransportationType = "CAR"
+	TransportationTypeLongDistanceBus      TransportationType = "LONG_DISTANCE_BUS"
+	TransportationTypeOtherTransportation  TransportationType = "OTHER_TRANSPORTATION"
+	TransportationTypePublicTransportation TransportationType = "PUBLIC_TRANSPORTATION"
+	TransportationTypeShip                 TransportationType = "SHIP"
 )
 
-// Valid indicates whether the value is a known member of the FapiaoTransportationType enum.
-func (e FapiaoTransportationType) Valid() bool {
+// Valid indicates whether the value is a known member of the TransportationType enum.
+func (e TransportationType) Valid() bool {
 	switch e {
-	case FapiaoTransportationTypeCar:
+	case TransportationTypeCar:
 		return true
-	case FapiaoTransportationTypeLongDistanceBus:
+	case TransportationTypeLongDistanceBus:
 		return true
-	case FapiaoTransportationTypeOtherTransportation:
+	case TransportationTypeOtherTransportation:
 		return true
-	case FapiaoTransportationTypePublicTransportation:
+	case TransportationTypePublicTransportation:
 		return true
-	case FapiaoTransportationTypeShip:
+	case TransportationTypeShip:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for FapiaoVATRefundLevyCode.
+// Defines values for VATRefundLevyCode.
 const (
-	FapiaoVATRefundLevyCodeV1  FapiaoVATRefundLevyCode = 1
-	FapiaoVATRefundLevyCodeV10 FapiaoVATRefundLevyCode = 10
-	FapiaoVATRefundLevyCodeV11 FapiaoVATRefundLevyCode = 11
-	FapiaoVATRefundLevyCodeV12 FapiaoVATRefundLevyCode = 12
-	FapiaoVATRefundLevyCodeV2  FapiaoVATRefundLevyCode = 2
-	FapiaoVATRefundLevyCodeV3  FapiaoVATRefundLevyCode = 3
-	FapiaoVATRefundLevyCodeV4  FapiaoVATRefundLevyCode = 4
-	FapiaoVATRefundLevyCodeV5  FapiaoVATRefundLevyCode = 5
-	FapiaoVATRefundLevyCodeV6  FapiaoVATRefundLevyCode = 6
-	FapiaoVATRefundLevyCodeV7  FapiaoVATRefundLevyCode = 7
-	FapiaoVATRefundLevyCodeV8  FapiaoVATRefundLevyCode = 8
-	FapiaoVATRefundLevyCodeV9  FapiaoVATRefundLevyCode = 9
+	VATRefundLevyCodeV1  VATRefundLevyCode = 1
+	VATRefundLevyCodeV10 VATRefundLevyCode = 10
+	VATRefundLevyCodeV11 VATRefundLevyCode = 11
+	VATRefundLevyCodeV12 VATRefundLevyCode = 12
+	VATRefundLevyCodeV2  VATRefundLevyCode = 2
+	VATRefundLevyCodeV3  VATRefundLevyCode = 3
+	VATRefundLevyCodeV4  VATRefundLevyCode = 4
+	VATRefundLevyCodeV5  VATRefundLevyCode = 5
+	VATRefundLevyCodeV6  VATRefundLevyCode = 6
+	VATRefundLevyCodeV7  VATRefundLevyCode = 7
+	VATRefundLevyCodeV8  VATRefundLevyCode = 8
+	VATRefundLevyCodeV9  VATRefundLevyCode = 9
 )
 
-// Valid indicates whether the value is a known member of the FapiaoVATRefundLevyCode enum.
-func (e FapiaoVATRefundLevyCode) Valid() bool {
+// Valid indicates whether the value is a known member of the VATRefundLevyCode enum.
+func (e VATRefundLevyCode) Valid() bool {
 	switch e {
-	case FapiaoVATRefundLevyCodeV1:
+	case VATRefundLevyCodeV1:
 		return true
-	case FapiaoVATRefundLevyCodeV10:
+	case VATRefundLevyCodeV10:
 		return true
-	case FapiaoVATRefundLevyCodeV11:
+	case VATRefundLevyCodeV11:
 		return true
-	case FapiaoVATRefundLevyCodeV12:
+	case VATRefundLevyCodeV12:
 		return true
-	case FapiaoVATRefundLevyCodeV2:
+	case VATRefundLevyCodeV2:
 		return true
-	case FapiaoVATRefundLevyCodeV3:
+	case VATRefundLevyCodeV3:
 		return true
-	case FapiaoVATRefundLevyCodeV4:
+	case VATRefundLevyCodeV4:
 		return true
-	case FapiaoVATRefundLevyCodeV5:
+	case VATRefundLevyCodeV5:
 		return true
-	case FapiaoVATRefundLevyCodeV6:
+	case VATRefundLevyCodeV6:
 		return true
-	case FapiaoVATRefundLevyCodeV7:
+	case VATRefundLevyCodeV7:
 		return true
-	case FapiaoVATRefundLevyCodeV8:
+	case VATRefundLevyCodeV8:
 		return true
-	case FapiaoVATRefundLevyCodeV9:
+	case VATRefundLevyCodeV9:
 		return true
 	default:
 		return false
 	}
 }
 
-// CreateFapiaoCardTemplateRequest The card template to create for inserting invoices into card packages.
-type CreateFapiaoCardTemplateRequest struct {
-	// CardAppID The official account AppID the cards are inserted under (插卡公众号AppID).
-	CardAppID string `json:"card_appid"`
-
-	// CardTemplateInformation How the invoice cards look (卡券模板信息).
-	CardTemplateInformation FapiaoCardTemplate `json:"card_template_information"`
-
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-}
-
-// Fapiao An invoice as WeChat Pay reports it (发票信息).
-type Fapiao struct {
-	// Amount The total excluding tax, in fen (总金额).
-	Amount int64 `json:"amount"`
-
-	// BlueFapiao The tax numbers of an issued invoice: the blue (issuing) or red (reversing) one (蓝字/红字发票信息).
-	BlueFapiao FapiaoIssuance `json:"blue_fapiao,omitempty,omitzero"`
-
-	// BuyerInformation The buyer of an invoice, as the user filled in the title (购买方信息 / 抬头).
-	BuyerInformation FapiaoBuyer `json:"buyer_information"`
-
-	// CardInformation Where an invoice was inserted as a card (电子发票插卡信息).
-	CardInformation FapiaoCardInformation `json:"card_information,omitempty,omitzero"`
-
-	// ExtraInformation The people named on an invoice (附加信息).
-	ExtraInformation FapiaoExtraInformation `json:"extra_information"`
-
-	// FapiaoErrorCode Why issuing failed, as a code (开票失败错误码).
-	FapiaoErrorCode string `json:"fapiao_error_code,omitempty,omitzero"`
-
-	// FapiaoErrorMessage Why issuing failed, in words (开票失败原因).
-	FapiaoErrorMessage string `json:"fapiao_error_message,omitempty,omitzero"`
-
-	// FapiaoID The merchant's invoice number (商户发票单号).
-	FapiaoID string `json:"fapiao_id"`
-
-	// Items The invoice lines (发票行信息).
-	Items []FapiaoLine `json:"items"`
-
-	// RedFapiao The tax numbers of an issued invoice: the blue (issuing) or red (reversing) one (蓝字/红字发票信息).
-	RedFapiao FapiaoIssuance `json:"red_fapiao,omitempty,omitzero"`
-
-	// Remark The remark printed on the invoice (备注信息).
-	Remark string `json:"remark,omitempty,omitzero"`
-
-	// SellerInformation The seller as printed on an invoice (销售方信息).
-	SellerInformation FapiaoSeller `json:"seller_information"`
-
-	// Status Where an invoice stands in issuing and reversing (发票状态).
-	Status FapiaoStatus `json:"status"`
-
-	// TaxAmount The total tax, in fen (总税额).
-	TaxAmount int64 `json:"tax_amount"`
-
-	// TotalAmount The total including tax, in fen (总价税合计).
-	TotalAmount int64 `json:"total_amount"`
-}
-
-// FapiaoAbility One invoicing ability of a sub-merchant.
-type FapiaoAbility struct {
-	// AuthorizeFailReason Why authorisation failed (能力授权失败原因).
+// Ability is one invoicing ability of a sub-merchant.
+type Ability struct {
+	// AuthorizeFailReason says why authorisation failed (能力授权失败原因).
 	AuthorizeFailReason string `json:"authorize_fail_reason,omitempty,omitzero"`
 
-	// Status Whether an invoicing ability is authorised (能力授权状态).
-	Status FapiaoAbilityStatus `json:"status"`
+	// Status says whether an invoicing ability is authorised (能力授权状态).
+	Status AbilityStatus `json:"status"`
 
-	// Type An invoicing ability: the basic one or an industry's (能力类型).
-	Type FapiaoAbilityType `json:"type"`
+	// Type is an invoicing ability: the basic one or an industry's (能力类型).
+	Type AbilityType `json:"type"`
 }
 
-// FapiaoAbilityStatus Whether an invoicing ability is authorised (能力授权状态).
-type FapiaoAbilityStatus string
+// AbilityStatus says whether an invoicing ability is authorised (能力授权状态).
+type AbilityStatus string
 
-// FapiaoAbilityType An invoicing ability: the basic one or an industry's (能力类型).
-type FapiaoAbilityType string
+// AbilityType is an invoicing ability: the basic one or an industry's (能力类型).
+type AbilityType string
 
-// FapiaoApplication The invoices of an invoice application.
-type FapiaoApplication struct {
-	// FapiaoInformation The invoices (发票信息).
+// Application is the invoices of an invoice application.
+type Application struct {
+	// FapiaoInformation is the invoices (发票信息).
 	FapiaoInformation []Fapiao `json:"fapiao_information"`
 
-	// TotalCount The number of invoices (发票数量).
+	// TotalCount is the number of invoices (发票数量).
 	TotalCount int64 `json:"total_count"`
 }
 
-// FapiaoBillType The kind of invoice: an ordinary one or a VAT special invoice (发票类型).
-type FapiaoBillType string
+// BillType is the kind of invoice: an ordinary one or a VAT special invoice (发票类型).
+type BillType string
 
-// FapiaoBillingPerson The registered drawer of fully digital invoices (开票人信息).
-type FapiaoBillingPerson struct {
-	// ID The drawer's id, for billing_person_id (开票人ID).
+// BillingPerson is the registered drawer of fully digital invoices (开票人信息).
+type BillingPerson struct {
+	// ID is the drawer's id, for billing_person_id (开票人ID).
 	ID string `json:"id,omitempty,omitzero"`
 
-	// Name The drawer's name (开票人姓名).
+	// Name is the drawer's name (开票人姓名).
 	Name string `json:"name,omitempty,omitzero"`
 }
 
-// FapiaoBuyer The buyer of an invoice, as the user filled in the title (购买方信息 / 抬头).
-type FapiaoBuyer struct {
-	// Address The buyer's address (地址).
+// Buyer is the buyer of an invoice, as the user filled in the title (购买方信息 / 抬头).
+type Buyer struct {
+	// Address is the buyer's address (地址).
 	Address string `json:"address,omitempty,omitzero"`
 
-	// Amount The order amount, in fen (订单金额).
+	// Amount is the order amount, in fen (订单金额).
 	Amount int64 `json:"amount,omitempty,omitzero"`
 
-	// BankAccount The buyer's bank account number (银行账号).
+	// BankAccount is the buyer's bank account number (银行账号).
 	BankAccount string `json:"bank_account,omitempty,omitzero"`
 
-	// BankName The buyer's bank (开户银行).
+	// BankName is the buyer's bank (开户银行).
 	BankName string `json:"bank_name,omitempty,omitzero"`
 
-	// Email The email address the invoice is sent to, encrypted (邮箱地址).
+	// Email is the email address the invoice is sent to, encrypted (邮箱地址).
 	Email string `json:"email,omitempty,omitzero"`
 
-	// FapiaoBillType The kind of invoice: an ordinary one or a VAT special invoice (发票类型).
-	FapiaoBillType FapiaoBillType `json:"fapiao_bill_type,omitempty,omitzero"`
+	// FapiaoBillType is the kind of invoice: an ordinary one or a VAT special invoice (发票类型).
+	FapiaoBillType BillType `json:"fapiao_bill_type,omitempty,omitzero"`
 
-	// Name The buyer's name (名称).
+	// Name is the buyer's name (名称).
 	Name string `json:"name"`
 
-	// OutTradeNo The merchant's order number (商户订单号).
+	// OutTradeNo is the merchant's order number (商户订单号).
 	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
 
-	// Phone The mobile number the invoice is sent to, encrypted (手机号).
+	// Phone is the mobile number the invoice is sent to, encrypted (手机号).
 	Phone string `json:"phone,omitempty,omitzero"`
 
-	// TaxpayerID The buyer's taxpayer identification number, for organisations (纳税人识别号).
+	// TaxpayerID is the buyer's taxpayer identification number, for organisations (纳税人识别号).
 	TaxpayerID string `json:"taxpayer_id,omitempty,omitzero"`
 
-	// Telephone The buyer's telephone (电话).
+	// Telephone is the buyer's telephone (电话).
 	Telephone string `json:"telephone,omitempty,omitzero"`
 
-	// Type The kind of buyer, a person or an organisation (购买方类型).
-	Type FapiaoBuyerType `json:"type"`
+	// Type is the kind of buyer, a person or an organisation (购买方类型).
+	Type BuyerType `json:"type"`
 
-	// UserApplyMessage A message the user left (留言信息).
+	// UserApplyMessage is a message the user left (留言信息).
 	UserApplyMessage string `json:"user_apply_message,omitempty,omitzero"`
 }
 
-// FapiaoBuyerType The kind of buyer, a person or an organisation (购买方类型).
-type FapiaoBuyerType string
+// BuyerType is the kind of buyer, a person or an organisation (购买方类型).
+type BuyerType string
 
-// FapiaoCard An invoice issued outside WeChat Pay, to insert as a card.
-type FapiaoCard struct {
-	// Amount The total excluding tax, in fen (总金额).
+// Card is an invoice issued outside WeChat Pay, to insert as a card.
+type Card struct {
+	// Amount is the total excluding tax, in fen (总金额).
 	Amount int64 `json:"amount"`
 
-	// CheckCode The check code (校验码).
+	// CheckCode is the check code (校验码).
 	CheckCode string `json:"check_code"`
 
-	// ExtraInformation The people named on an invoice (附加信息).
-	ExtraInformation FapiaoExtraInformation `json:"extra_information"`
+	// ExtraInformation is the people named on an invoice (附加信息).
+	ExtraInformation ExtraInformation `json:"extra_information"`
 
-	// FapiaoCode The invoice code (发票代码).
+	// FapiaoCode is the invoice code (发票代码).
 	FapiaoCode string `json:"fapiao_code"`
 
-	// FapiaoMediaID The id of the uploaded invoice file (电子发票文件ID).
+	// FapiaoMediaID is the id of the uploaded invoice file (电子发票文件ID).
 	FapiaoMediaID string `json:"fapiao_media_id"`
 
-	// FapiaoNumber The invoice number (发票号码).
+	// FapiaoNumber is the invoice number (发票号码).
 	FapiaoNumber string `json:"fapiao_number"`
 
-	// FapiaoTime When the invoice was issued (开票时间).
+	// FapiaoTime says when the invoice was issued (开票时间).
 	FapiaoTime core.Time `json:"fapiao_time"`
 
-	// Items The invoice lines (发票行信息).
-	Items []FapiaoLine `json:"items"`
+	// Items is the invoice lines (发票行信息).
+	Items []Line `json:"items"`
 
-	// Password The invoice cipher (密码).
+	// Password is the invoice cipher (密码).
 	Password string `json:"password"`
 
-	// Remark The remark printed on the invoice (备注信息).
+	// Remark is the remark printed on the invoice (备注信息).
 	Remark string `json:"remark,omitempty,omitzero"`
 
-	// SellerInformation The seller as printed on an invoice (销售方信息).
-	SellerInformation FapiaoSeller `json:"seller_information"`
+	// SellerInformation is the seller as printed on an invoice (销售方信息).
+	SellerInformation Seller `json:"seller_information"`
 
-	// TaxAmount The total tax, in fen (总税额).
+	// TaxAmount is the total tax, in fen (总税额).
 	TaxAmount int64 `json:"tax_amount"`
 
-	// TotalAmount The total including tax, in fen (总价税合计).
+	// TotalAmount is the total including tax, in fen (总价税合计).
 	TotalAmount int64 `json:"total_amount"`
 }
 
-// FapiaoCardCustomCell An extra entry on the card linking to a page or a mini program (卡券自定义cell位配置).
-type FapiaoCardCustomCell struct {
-	// Description The entry's hint text (cell位描述).
+// CardCustomCell is an extra entry on the card linking to a page or a mini program (卡券自定义cell位配置).
+type CardCustomCell struct {
+	// Description is the entry's hint text (cell位描述).
 	Description string `json:"description"`
 
-	// JumpURL The page the entry opens (点击cell位跳转的地址).
+	// JumpURL is the page the entry opens (点击cell位跳转的地址).
 	JumpURL string `json:"jump_url,omitempty,omitzero"`
 
-	// MiniprogramPath The mini-program page the entry opens (点击cell位跳转的小程序的页面路径).
+	// MiniprogramPath is the mini-program page the entry opens (点击cell位跳转的小程序的页面路径).
 	MiniprogramPath string `json:"miniprogram_path,omitempty,omitzero"`
 
-	// MiniprogramUserName The user name of the mini program the entry opens (点击cell位跳转的小程序的用户名).
+	// MiniprogramUserName is the user name of the mini program the entry opens (点击cell位跳转的小程序的用户名).
 	MiniprogramUserName string `json:"miniprogram_user_name,omitempty,omitzero"`
 
-	// Words The entry's title (cell位文字).
+	// Words is the entry's title (cell位文字).
 	Words string `json:"words"`
 }
 
-// FapiaoCardInformation Where an invoice was inserted as a card (电子发票插卡信息).
-type FapiaoCardInformation struct {
-	// CardAppID The official account AppID the card was inserted under (插卡公众号AppID).
+// CardInformation says where an invoice was inserted as a card (电子发票插卡信息).
+type CardInformation struct {
+	// CardAppID is the official account AppID the card was inserted under (插卡公众号AppID).
 	CardAppID string `json:"card_appid"`
 
-	// CardCode The invoice's code in the card package (电子发票在卡包中的编码).
+	// CardCode is the invoice's code in the card package (电子发票在卡包中的编码).
 	CardCode string `json:"card_code,omitempty,omitzero"`
 
-	// CardID The card template id (电子发票卡券模板ID).
+	// CardID is the card template id (电子发票卡券模板ID).
 	CardID string `json:"card_id,omitempty,omitzero"`
 
-	// CardOpenID The user's openid under card_appid (用户在插卡公众号下的OpenID).
+	// CardOpenID is the user's openid under card_appid (用户在插卡公众号下的OpenID).
 	CardOpenID string `json:"card_openid"`
 
-	// CardStatus Where an invoice stands in the user's card package (发票卡券状态).
-	CardStatus FapiaoCardStatus `json:"card_status"`
+	// CardStatus says where an invoice stands in the user's card package (发票卡券状态).
+	CardStatus CardStatus `json:"card_status"`
 }
 
-// FapiaoCardStatus Where an invoice stands in the user's card package (发票卡券状态).
-type FapiaoCardStatus string
+// CardStatus says where an invoice stands in the user's card package (发票卡券状态).
+type CardStatus string
 
-// FapiaoCardTemplate How the invoice cards look (卡券模板信息).
-type FapiaoCardTemplate struct {
-	// CustomCell An extra entry on the card linking to a page or a mini program (卡券自定义cell位配置).
-	CustomCell FapiaoCardCustomCell `json:"custom_cell,omitempty,omitzero"`
+// CardTemplate says how the invoice cards look (卡券模板信息).
+type CardTemplate struct {
+	// CustomCell is an extra entry on the card linking to a page or a mini program (卡券自定义cell位配置).
+	CustomCell CardCustomCell `json:"custom_cell,omitempty,omitzero"`
 
-	// LogoURL The URL of the card logo, uploaded to WeChat beforehand (卡券logo地址).
+	// LogoURL is the URL of the card logo, uploaded to WeChat beforehand (卡券logo地址).
 	LogoURL string `json:"logo_url"`
 
-	// PayeeName The payee name shown on the card (收款方名称).
+	// PayeeName is the payee name shown on the card (收款方名称).
 	PayeeName string `json:"payee_name,omitempty,omitzero"`
 }
 
-// FapiaoCardTemplateResult A created invoice card template.
-type FapiaoCardTemplateResult struct {
-	// CardAppID The official account AppID the cards are inserted under (插卡公众号AppID).
+// CardTemplateResult is a created invoice card template.
+type CardTemplateResult struct {
+	// CardAppID is the official account AppID the cards are inserted under (插卡公众号AppID).
 	CardAppID string `json:"card_appid"`
 
-	// CardID The card template id (卡券模板id).
+	// CardID is the card template id (卡券模板id).
 	CardID string `json:"card_id"`
 }
 
-// FapiaoCertificateType The kind of identity document of a traveller (出行人证件类型).
-type FapiaoCertificateType string
+// CertificateType is the kind of identity document of a traveller (出行人证件类型).
+type CertificateType string
 
-// FapiaoDevelopmentConfig The merchant's e-invoice development options (开发选项).
-type FapiaoDevelopmentConfig struct {
-	// CallbackURL Where invoice notifications are sent (商户回调地址).
+// CreateCardTemplateRequest is the card template to create for inserting invoices into card packages.
+type CreateCardTemplateRequest struct {
+	// CardAppID is the official account AppID the cards are inserted under (插卡公众号AppID).
+	CardAppID string `json:"card_appid"`
+
+	// CardTemplateInformation says how the invoice cards look (卡券模板信息).
+	CardTemplateInformation CardTemplate `json:"card_template_information"`
+
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// DevelopmentConfig is the merchant's e-invoice development options (开发选项).
+type DevelopmentConfig struct {
+	// CallbackURL says where invoice notifications are sent (商户回调地址).
 	CallbackURL string `json:"callback_url"`
 
-	// ShowFapiaoCell Whether the bill list offers an invoice entry for every payment (全部账单展示开发票入口开关).
+	// ShowFapiaoCell says whether the bill list offers an invoice entry for every payment (全部账单展示开发票入口开关).
 	ShowFapiaoCell bool `json:"show_fapiao_cell,omitempty,omitzero"`
 
-	// SupportVatFapiao Whether the merchant issues electronic VAT special invoices (商户是否支持开电子专票).
+	// SupportVatFapiao says whether the merchant issues electronic VAT special invoices (商户是否支持开电子专票).
 	SupportVatFapiao bool `json:"support_vat_fapiao,omitempty,omitzero"`
 }
 
-// FapiaoDigestAlgorithm The algorithm of an uploaded invoice file's digest (文件摘要算法).
-type FapiaoDigestAlgorithm string
+// DigestAlgorithm is the algorithm of an uploaded invoice file's digest (文件摘要算法).
+type DigestAlgorithm string
 
-// FapiaoDigitalTaxMode Fully digital invoicing through WeChat Pay (数电发票模式).
-type FapiaoDigitalTaxMode struct {
-	// AbilityInfo The invoicing abilities and their authorisation (能力信息).
-	AbilityInfo []FapiaoAbility `json:"ability_info,omitempty,omitzero"`
+// DigitalTaxMode is fully digital invoicing through WeChat Pay (数电发票模式).
+type DigitalTaxMode struct {
+	// AbilityInfo is the invoicing abilities and their authorisation (能力信息).
+	AbilityInfo []Ability `json:"ability_info,omitempty,omitzero"`
 
-	// AccessFailReason Why access failed (接入失败原因).
+	// AccessFailReason says why access failed (接入失败原因).
 	AccessFailReason string `json:"access_fail_reason,omitempty,omitzero"`
 
-	// AccessTime When access was granted (接入时间).
+	// AccessTime says when access was granted (接入时间).
 	AccessTime core.Time `json:"access_time,omitempty,omitzero"`
 
-	// BillingPersonInfo The registered drawer of fully digital invoices (开票人信息).
-	BillingPersonInfo FapiaoBillingPerson `json:"billing_person_info,omitempty,omitzero"`
+	// BillingPersonInfo is the registered drawer of fully digital invoices (开票人信息).
+	BillingPersonInfo BillingPerson `json:"billing_person_info,omitempty,omitzero"`
 
-	// ExpiredTime When access expires (过期时间).
+	// ExpiredTime says when access expires (过期时间).
 	ExpiredTime core.Time `json:"expired_time,omitempty,omitzero"`
 
-	// Status How far a sub-merchant's access to fully digital invoicing has come (数电发票接入状态).
-	Status FapiaoDigitalTaxStatus `json:"status"`
+	// Status says how far a sub-merchant's access to fully digital invoicing has come (数电发票接入状态).
+	Status DigitalTaxStatus `json:"status"`
 }
 
-// FapiaoDigitalTaxStatus How far a sub-merchant's access to fully digital invoicing has come (数电发票接入状态).
-type FapiaoDigitalTaxStatus string
+// DigitalTaxStatus says how far a sub-merchant's access to fully digital invoicing has come (数电发票接入状态).
+type DigitalTaxStatus string
 
-// FapiaoDownloadInfo The download link of one invoice's file.
-type FapiaoDownloadInfo struct {
-	// DownloadURL Where to download the invoice file (发票文件下载地址).
+// DownloadInfo is the download link of one invoice's file.
+type DownloadInfo struct {
+	// DownloadURL says where to download the invoice file (发票文件下载地址).
 	DownloadURL string `json:"download_url,omitempty,omitzero"`
 
-	// FapiaoID The merchant's invoice number (商户发票单号).
+	// FapiaoID is the merchant's invoice number (商户发票单号).
 	FapiaoID string `json:"fapiao_id,omitempty,omitzero"`
 
-	// Status Where an invoice stands in issuing and reversing (发票状态).
-	Status FapiaoStatus `json:"status,omitempty,omitzero"`
+	// Status says where an invoice stands in issuing and reversing (发票状态).
+	Status Status `json:"status,omitempty,omitzero"`
 }
 
-// FapiaoExportBusinessPolicyCode The code of the policy an export sale falls under (出口业务适用政策代码).
-type FapiaoExportBusinessPolicyCode int64
+// ExportBusinessPolicyCode is the code of the policy an export sale falls under (出口业务适用政策代码).
+type ExportBusinessPolicyCode int64
 
-// FapiaoExtraInformation The people named on an invoice (附加信息).
-type FapiaoExtraInformation struct {
-	// Drawer The person who drew the invoice (开票人).
+// ExtraInformation is the people named on an invoice (附加信息).
+type ExtraInformation struct {
+	// Drawer is the person who drew the invoice (开票人).
 	Drawer string `json:"drawer"`
 
-	// Payee The payee (收款人).
+	// Payee is the payee (收款人).
 	Payee string `json:"payee,omitempty,omitzero"`
 
-	// Reviewer The reviewer (复核人).
+	// Reviewer is the reviewer (复核人).
 	Reviewer string `json:"reviewer,omitempty,omitzero"`
 }
 
-// FapiaoFileList Where to download issued invoice files.
-type FapiaoFileList struct {
-	// FapiaoDownloadInfoList The invoices and their links (发票列表).
-	FapiaoDownloadInfoList []FapiaoDownloadInfo `json:"fapiao_download_info_list,omitempty,omitzero"`
+// Fapiao is an invoice as WeChat Pay reports it (发票信息).
+type Fapiao struct {
+	// Amount is the total excluding tax, in fen (总金额).
+	Amount int64 `json:"amount"`
+
+	// BlueFapiao is the tax numbers of an issued invoice: the blue (issuing) or red (reversing) one (蓝字/红字发票信息).
+	BlueFapiao Issuance `json:"blue_fapiao,omitempty,omitzero"`
+
+	// BuyerInformation is the buyer of an invoice, as the user filled in the title (购买方信息 / 抬头).
+	BuyerInformation Buyer `json:"buyer_information"`
+
+	// CardInformation says where an invoice was inserted as a card (电子发票插卡信息).
+	CardInformation CardInformation `json:"card_information,omitempty,omitzero"`
+
+	// ExtraInformation is the people named on an invoice (附加信息).
+	ExtraInformation ExtraInformation `json:"extra_information"`
+
+	// FapiaoErrorCode says why issuing failed, as a code (开票失败错误码).
+	FapiaoErrorCode string `json:"fapiao_error_code,omitempty,omitzero"`
+
+	// FapiaoErrorMessage says why issuing failed, in words (开票失败原因).
+	FapiaoErrorMessage string `json:"fapiao_error_message,omitempty,omitzero"`
+
+	// FapiaoID is the merchant's invoice number (商户发票单号).
+	FapiaoID string `json:"fapiao_id"`
+
+	// Items is the invoice lines (发票行信息).
+	Items []Line `json:"items"`
+
+	// RedFapiao is the tax numbers of an issued invoice: the blue (issuing) or red (reversing) one (蓝字/红字发票信息).
+	RedFapiao Issuance `json:"red_fapiao,omitempty,omitzero"`
+
+	// Remark is the remark printed on the invoice (备注信息).
+	Remark string `json:"remark,omitempty,omitzero"`
+
+	// SellerInformation is the seller as printed on an invoice (销售方信息).
+	SellerInformation Seller `json:"seller_information"`
+
+	// Status says where an invoice stands in issuing and reversing (发票状态).
+	Status Status `json:"status"`
+
+	// TaxAmount is the total tax, in fen (总税额).
+	TaxAmount int64 `json:"tax_amount"`
+
+	// TotalAmount is the total including tax, in fen (总价税合计).
+	TotalAmount int64 `json:"total_amount"`
 }
 
-// FapiaoFileMeta The meta part of an invoice file upload; the request signature covers its JSON (媒体文件元信息).
-type FapiaoFileMeta struct {
-	// Digest The lower-case hex SM3 digest of the file content (文件摘要).
+// FileList says where to download issued invoice files.
+type FileList struct {
+	// FapiaoDownloadInfoList is the invoices and their links (发票列表).
+	FapiaoDownloadInfoList []DownloadInfo `json:"fapiao_download_info_list,omitempty,omitzero"`
+}
+
+// FileMeta is the meta part of an invoice file upload; the request signature covers its JSON (媒体文件元信息).
+type FileMeta struct {
+	// Digest is the lower-case hex SM3 digest of the file content (文件摘要).
 	Digest string `json:"digest"`
 
-	// DigestAlogrithm The algorithm of an uploaded invoice file's digest (文件摘要算法).
-	DigestAlogrithm FapiaoDigestAlgorithm `json:"digest_alogrithm"`
+	// DigestAlogrithm is the algorithm of an uploaded invoice file's digest (文件摘要算法).
+	DigestAlogrithm DigestAlgorithm `json:"digest_alogrithm"`
 
-	// FileType The format of an uploaded invoice file (文件类型).
-	FileType FapiaoFileType `json:"file_type"`
+	// FileType is the format of an uploaded invoice file (文件类型).
+	FileType FileType `json:"file_type"`
 
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 }
 
-// FapiaoFileType The format of an uploaded invoice file (文件类型).
-type FapiaoFileType string
+// FileType is the format of an uploaded invoice file (文件类型).
+type FileType string
 
-// FapiaoFileUpload An invoice file upload, sent as multipart/form-data with a meta part and a file part.
-type FapiaoFileUpload struct {
-	// File The invoice file, PDF or OFD, at most 2 MB (电子发票文件).
+// FileUpload is an invoice file upload, sent as multipart/form-data with a meta part and a file part.
+type FileUpload struct {
+	// File is the invoice file, PDF or OFD, at most 2 MB (电子发票文件).
 	File core.File `json:"file"`
 
-	// Meta The meta part of an invoice file upload; the request signature covers its JSON (媒体文件元信息).
-	Meta FapiaoFileMeta `json:"meta"`
+	// Meta is the meta part of an invoice file upload; the request signature covers its JSON (媒体文件元信息).
+	Meta FileMeta `json:"meta"`
 }
 
-// FapiaoFileUploadResult An uploaded invoice file.
-type FapiaoFileUploadResult struct {
-	// FapiaoMediaID The file's id, for InsertFapiaoCards (电子发票文件ID).
+// FileUploadResult is an uploaded invoice file.
+type FileUploadResult struct {
+	// FapiaoMediaID is the file's id, for InsertFapiaoCards (电子发票文件ID).
 	FapiaoMediaID string `json:"fapiao_media_id"`
 }
 
-// FapiaoGeneralContent The fully digital invoice to issue for a general trade (需要开具的数电发票信息).
-type FapiaoGeneralContent struct {
-	// BillingPerson The registered drawer's name (开票人名称).
+// GeneralContent is the fully digital invoice to issue for a general trade (需要开具的数电发票信息).
+type GeneralContent struct {
+	// BillingPerson is the registered drawer's name (开票人名称).
 	BillingPerson string `json:"billing_person,omitempty,omitzero"`
 
-	// BillingPersonID The registered drawer's id (开票人ID).
+	// BillingPersonID is the registered drawer's id (开票人ID).
 	BillingPersonID string `json:"billing_person_id"`
 
-	// ExportBusinessPolicyCode The code of the policy an export sale falls under (出口业务适用政策代码).
-	ExportBusinessPolicyCode FapiaoExportBusinessPolicyCode `json:"export_business_policy_code,omitempty,omitzero"`
+	// ExportBusinessPolicyCode is the code of the policy an export sale falls under (出口业务适用政策代码).
+	ExportBusinessPolicyCode ExportBusinessPolicyCode `json:"export_business_policy_code,omitempty,omitzero"`
 
-	// FapiaoBillType The kind of invoice: an ordinary one or a VAT special invoice (发票类型).
-	FapiaoBillType FapiaoBillType `json:"fapiao_bill_type"`
+	// FapiaoBillType is the kind of invoice: an ordinary one or a VAT special invoice (发票类型).
+	FapiaoBillType BillType `json:"fapiao_bill_type"`
 
-	// FapiaoID The merchant's invoice number (商户发票单号).
+	// FapiaoID is the merchant's invoice number (商户发票单号).
 	FapiaoID string `json:"fapiao_id"`
 
-	// Items The invoice lines (发票行信息).
-	Items []FapiaoGeneralLine `json:"items"`
+	// Items is the invoice lines (发票行信息).
+	Items []GeneralLine `json:"items"`
 
-	// Remark The remark printed on the invoice (发票备注).
+	// Remark is the remark printed on the invoice (发票备注).
 	Remark string `json:"remark,omitempty,omitzero"`
 
-	// TotalAmount The total including tax, in fen (总价税合计).
+	// TotalAmount is the total including tax, in fen (总价税合计).
 	TotalAmount int64 `json:"total_amount"`
 
-	// TransactionInformation The payments the invoice covers (交易信息).
-	TransactionInformation []FapiaoTransaction `json:"transaction_information"`
+	// TransactionInformation is the payments the invoice covers (交易信息).
+	TransactionInformation []Transaction `json:"transaction_information"`
 
-	// VatRefundLevyCode The code of the immediate VAT refund scheme that applies (增值税即征即退代码).
-	VatRefundLevyCode FapiaoVATRefundLevyCode `json:"vat_refund_levy_code,omitempty,omitzero"`
+	// VatRefundLevyCode is the code of the immediate VAT refund scheme that applies (增值税即征即退代码).
+	VatRefundLevyCode VATRefundLevyCode `json:"vat_refund_levy_code,omitempty,omitzero"`
 }
 
-// FapiaoGeneralLine One line of a fully digital invoice for a general trade.
-type FapiaoGeneralLine struct {
-	// Discount Whether this is a discount line (是否折扣行).
+// GeneralLine is one line of a fully digital invoice for a general trade.
+type GeneralLine struct {
+	// Discount says whether this is a discount line (是否折扣行).
 	Discount bool `json:"discount"`
 
-	// GoodsName The name of the goods or service (货物或应税劳务、服务名称).
+	// GoodsName is the name of the goods or service (货物或应税劳务、服务名称).
 	GoodsName string `json:"goods_name"`
 
-	// PreferentialPolicyCode The code of the preferential tax policy a fully digital invoice line applies (优惠政策标识).
-	PreferentialPolicyCode FapiaoPreferentialPolicyCode `json:"preferential_policy_code,omitempty,omitzero"`
+	// PreferentialPolicyCode is the code of the preferential tax policy a fully digital invoice line applies (优惠政策标识).
+	PreferentialPolicyCode PreferentialPolicyCode `json:"preferential_policy_code,omitempty,omitzero"`
 
-	// Quantity The quantity in units of 10^-8, e.g. 100000000 for 1 (数量).
+	// Quantity is the quantity in units of 10^-8, e.g. 100000000 for 1 (数量).
 	Quantity int64 `json:"quantity,omitempty,omitzero"`
 
-	// Specification The specification or model (规格型号).
+	// Specification is the specification or model (规格型号).
 	Specification string `json:"specification,omitempty,omitzero"`
 
-	// TaxCode The tax classification code (税收分类编码).
+	// TaxCode is the tax classification code (税收分类编码).
 	TaxCode string `json:"tax_code"`
 
-	// TaxRate The tax rate in units of 0.01%, e.g. 1300 for 13% (税率).
+	// TaxRate is the tax rate in units of 0.01%, e.g. 1300 for 13% (税率).
 	TaxRate int64 `json:"tax_rate"`
 
-	// TotalAmount The line total including tax, in fen (单行金额合计).
+	// TotalAmount is the line total including tax, in fen (单行金额合计).
 	TotalAmount int64 `json:"total_amount"`
 
-	// Unit The unit (单位).
+	// Unit is the unit (单位).
 	Unit string `json:"unit,omitempty,omitzero"`
 }
 
-// FapiaoInviteFailedCode Why an invitation failed (商户邀请失败错误码).
-type FapiaoInviteFailedCode string
+// InsertCardsRequest is invoices to insert into the user's card package.
+type InsertCardsRequest struct {
+	// BuyerInformation is the buyer of an invoice, as the user filled in the title (购买方信息 / 抬头).
+	BuyerInformation Buyer `json:"buyer_information"`
 
-// FapiaoInviteOperationType What an invited merchant is asked to do; AUTH_BINDING authorises the service provider (操作类型).
-type FapiaoInviteOperationType string
+	// FapiaoCardInformation is the invoices to insert (电子发票卡券信息列表).
+	FapiaoCardInformation []Card `json:"fapiao_card_information"`
 
-// FapiaoInviteURL Where an invited merchant authorises the service provider.
-type FapiaoInviteURL struct {
-	// InviteURL The link to show as a QR code (邀请开通二维码链接).
+	// Scene says whether an invoice follows a WeChat Pay payment (WITH_WECHATPAY, the application id is the transaction id) or not (开票场景).
+	Scene Scene `json:"scene"`
+
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// InviteFailedCode says why an invitation failed (商户邀请失败错误码).
+type InviteFailedCode string
+
+// InviteOperationType says what an invited merchant is asked to do; AUTH_BINDING authorises the service provider (操作类型).
+type InviteOperationType string
+
+// InviteURL says where an invited merchant authorises the service provider.
+type InviteURL struct {
+	// InviteURL is the link to show as a QR code (邀请开通二维码链接).
 	InviteURL string `json:"invite_url"`
 
-	// MiniprogramAppID The AppID of the mini program the merchant opens (开通小程序AppID).
+	// MiniprogramAppID is the AppID of the mini program the merchant opens (开通小程序AppID).
 	MiniprogramAppID string `json:"miniprogram_appid"`
 
-	// MiniprogramPath The mini-program page the merchant opens (开通小程序跳转路径).
+	// MiniprogramPath is the mini-program page the merchant opens (开通小程序跳转路径).
 	MiniprogramPath string `json:"miniprogram_path"`
 }
 
-// FapiaoInvitedMerchant How an invited merchant answered.
-type FapiaoInvitedMerchant struct {
-	// EpName The merchant's name (商户名称).
+// InvitedMerchant says how an invited merchant answered.
+type InvitedMerchant struct {
+	// EpName is the merchant's name (商户名称).
 	EpName string `json:"ep_name"`
 
-	// InviteCode The invitation code (服务商邀请code).
+	// InviteCode is the invitation code (服务商邀请code).
 	InviteCode string `json:"invite_code"`
 
-	// InviteFailedCode Why an invitation failed (商户邀请失败错误码).
-	InviteFailedCode FapiaoInviteFailedCode `json:"invite_failed_code,omitempty,omitzero"`
+	// InviteFailedCode says why an invitation failed (商户邀请失败错误码).
+	InviteFailedCode InviteFailedCode `json:"invite_failed_code,omitempty,omitzero"`
 
-	// InviteFailedReason Why the invitation failed, in words (商户邀请失败的原因).
+	// InviteFailedReason says why the invitation failed, in words (商户邀请失败的原因).
 	InviteFailedReason string `json:"invite_failed_reason,omitempty,omitzero"`
 
-	// MchInviteStatus Whether an invited merchant completed the invitation (商户邀请状态).
-	MchInviteStatus FapiaoMerchantInviteStatus `json:"mch_invite_status"`
+	// MchInviteStatus says whether an invited merchant completed the invitation (商户邀请状态).
+	MchInviteStatus MerchantInviteStatus `json:"mch_invite_status"`
 
-	// OperateTime When the merchant answered (商户操作时间).
+	// OperateTime says when the merchant answered (商户操作时间).
 	OperateTime core.Time `json:"operate_time"`
 
-	// SubMchID The merchant's sub-merchant id (子商户号).
+	// SubMchID is the merchant's sub-merchant id (子商户号).
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 
-	// TaxID The merchant's taxpayer identification number (商户税号).
+	// TaxID is the merchant's taxpayer identification number (商户税号).
 	TaxID string `json:"tax_id"`
 }
 
-// FapiaoInvitedMerchantList One page of invited merchants.
-type FapiaoInvitedMerchantList struct {
-	// Limit The most entries the page could hold (本次查询的最大数量).
+// InvitedMerchantList is one page of invited merchants.
+type InvitedMerchantList struct {
+	// Limit is the most entries the page could hold (本次查询的最大数量).
 	Limit int64 `json:"limit"`
 
-	// Links Links to the neighbouring pages (相关链接).
-	Links FapiaoPageLinks `json:"links,omitempty,omitzero"`
+	// Links is links to the neighbouring pages (相关链接).
+	Links PageLinks `json:"links,omitempty,omitzero"`
 
-	// MchInviteResultList The merchants of this page (邀请的商户结果).
-	MchInviteResultList []FapiaoInvitedMerchant `json:"mch_invite_result_list,omitempty,omitzero"`
+	// MchInviteResultList is the merchants of this page (邀请的商户结果).
+	MchInviteResultList []InvitedMerchant `json:"mch_invite_result_list,omitempty,omitzero"`
 
-	// Offset Where the page starts (本次查询的起始位置).
+	// Offset says where the page starts (本次查询的起始位置).
 	Offset int64 `json:"offset"`
 
-	// TotalCount The number of merchants in all pages (总数).
+	// TotalCount is the number of merchants in all pages (总数).
 	TotalCount int64 `json:"total_count"`
 }
 
-// FapiaoIssuance The tax numbers of an issued invoice: the blue (issuing) or red (reversing) one (蓝字/红字发票信息).
-type FapiaoIssuance struct {
-	// CheckCode The check code (校验码).
+// Issuance is the tax numbers of an issued invoice: the blue (issuing) or red (reversing) one (蓝字/红字发票信息).
+type Issuance struct {
+	// CheckCode is the check code (校验码).
 	CheckCode string `json:"check_code"`
 
-	// FapiaoCode The invoice code (发票代码).
+	// FapiaoCode is the invoice code (发票代码).
 	FapiaoCode string `json:"fapiao_code"`
 
-	// FapiaoNumber The invoice number (发票号码).
+	// FapiaoNumber is the invoice number (发票号码).
 	FapiaoNumber string `json:"fapiao_number"`
 
-	// FapiaoTime When the invoice was issued (开票时间).
+	// FapiaoTime says when the invoice was issued (开票时间).
 	FapiaoTime core.Time `json:"fapiao_time"`
 
-	// Password The invoice cipher (密码).
+	// Password is the invoice cipher (密码).
 	Password string `json:"password"`
 }
 
-// FapiaoIssueBuyer The buyer of invoices to issue (购买方信息).
-type FapiaoIssueBuyer struct {
-	// Address The buyer's address (地址).
+// IssueBuyer is the buyer of invoices to issue (购买方信息).
+type IssueBuyer struct {
+	// Address is the buyer's address (地址).
 	Address string `json:"address,omitempty,omitzero"`
 
-	// BankAccount The buyer's bank account number (银行账号).
+	// BankAccount is the buyer's bank account number (银行账号).
 	BankAccount string `json:"bank_account,omitempty,omitzero"`
 
-	// BankName The buyer's bank (开户银行).
+	// BankName is the buyer's bank (开户银行).
 	BankName string `json:"bank_name,omitempty,omitzero"`
 
-	// Email The email address the invoice is sent to, encrypted (邮箱地址).
+	// Email is the email address the invoice is sent to, encrypted (邮箱地址).
 	Email string `json:"email,omitempty,omitzero"`
 
-	// Name The buyer's name (名称).
+	// Name is the buyer's name (名称).
 	Name string `json:"name"`
 
-	// Phone The mobile number the invoice is sent to, encrypted (手机号).
+	// Phone is the mobile number the invoice is sent to, encrypted (手机号).
 	Phone string `json:"phone,omitempty,omitzero"`
 
-	// TaxpayerID The buyer's taxpayer identification number, for organisations (纳税人识别号).
+	// TaxpayerID is the buyer's taxpayer identification number, for organisations (纳税人识别号).
 	TaxpayerID string `json:"taxpayer_id,omitempty,omitzero"`
 
-	// Telephone The buyer's telephone (电话).
+	// Telephone is the buyer's telephone (电话).
 	Telephone string `json:"telephone,omitempty,omitzero"`
 
-	// Type The kind of buyer, a person or an organisation (购买方类型).
-	Type FapiaoBuyerType `json:"type"`
+	// Type is the kind of buyer, a person or an organisation (购买方类型).
+	Type BuyerType `json:"type"`
 }
 
-// FapiaoIssueContent One invoice to issue.
-type FapiaoIssueContent struct {
-	// FapiaoID The merchant's invoice number (商户发票单号).
+// IssueContent is one invoice to issue.
+type IssueContent struct {
+	// FapiaoID is the merchant's invoice number (商户发票单号).
 	FapiaoID string `json:"fapiao_id"`
 
-	// Items The invoice lines (发票行信息).
-	Items []FapiaoIssueLine `json:"items"`
+	// Items is the invoice lines (发票行信息).
+	Items []IssueLine `json:"items"`
 
-	// NeedList Whether the lines go on an attached list (是否以清单形式开具发票).
+	// NeedList says whether the lines go on an attached list (是否以清单形式开具发票).
 	NeedList bool `json:"need_list"`
 
-	// Remark The remark printed on the invoice (发票备注).
+	// Remark is the remark printed on the invoice (发票备注).
 	Remark string `json:"remark,omitempty,omitzero"`
 
-	// TotalAmount The total including tax, in fen (总价税合计).
+	// TotalAmount is the total including tax, in fen (总价税合计).
 	TotalAmount int64 `json:"total_amount"`
 }
 
-// FapiaoIssueLine One line of an invoice to issue.
-type FapiaoIssueLine struct {
-	// Discount Whether this is a discount line (是否折扣行).
+// IssueGeneralRequest is a fully digital invoice to issue for a general trade.
+type IssueGeneralRequest struct {
+	// BuyerInformation is the buyer of an invoice, as the user filled in the title (购买方信息 / 抬头).
+	BuyerInformation Buyer `json:"buyer_information"`
+
+	// FapiaoApplyID is the invoice application id (发票申请单号).
+	FapiaoApplyID string `json:"fapiao_apply_id"`
+
+	// FapiaoInformation is the fully digital invoice to issue for a general trade (需要开具的数电发票信息).
+	FapiaoInformation GeneralContent `json:"fapiao_information"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// IssueLine is one line of an invoice to issue.
+type IssueLine struct {
+	// Discount says whether this is a discount line (是否折扣行).
 	Discount bool `json:"discount"`
 
-	// GoodsCategory The tax authority's category name (税局侧规定的货物或应税劳务、服务分类名称).
+	// GoodsCategory is the tax authority's category name (税局侧规定的货物或应税劳务、服务分类名称).
 	GoodsCategory string `json:"goods_category,omitempty,omitzero"`
 
-	// GoodsID The merchant's code of the goods or service (企业侧维护的货物或应税劳务、服务编码).
+	// GoodsID is the merchant's code of the goods or service (企业侧维护的货物或应税劳务、服务编码).
 	GoodsID int64 `json:"goods_id,omitempty,omitzero"`
 
-	// GoodsName The name of the goods or service (货物或应税劳务、服务名称).
+	// GoodsName is the name of the goods or service (货物或应税劳务、服务名称).
 	GoodsName string `json:"goods_name,omitempty,omitzero"`
 
-	// Quantity The quantity in units of 10^-8, e.g. 100000000 for 1 (数量).
+	// Quantity is the quantity in units of 10^-8, e.g. 100000000 for 1 (数量).
 	Quantity int64 `json:"quantity"`
 
-	// Specification The specification or model (规格型号).
+	// Specification is the specification or model (规格型号).
 	Specification string `json:"specification,omitempty,omitzero"`
 
-	// TaxCode The tax classification code (税收分类编码).
+	// TaxCode is the tax classification code (税收分类编码).
 	TaxCode string `json:"tax_code"`
 
-	// TaxPreferMark The tax preference of a line: none, outside VAT, VAT-exempt, ordinary zero rate or export zero rate (税收优惠政策标识).
-	TaxPreferMark FapiaoTaxPreferMark `json:"tax_prefer_mark,omitempty,omitzero"`
+	// TaxPreferMark is the tax preference of a line: none, outside VAT, VAT-exempt, ordinary zero rate or export zero rate (税收优惠政策标识).
+	TaxPreferMark TaxPreferMark `json:"tax_prefer_mark,omitempty,omitzero"`
 
-	// TaxRate The tax rate in units of 0.01%, e.g. 1300 for 13% (税率).
-	TaxRate int64 `json:"tax_rate,omitempty,omitzero"`
+	// TaxRate is the tax rate in units of 0.01%, e.g. 1300 for 13% (税率).
+	TaxRate *int64 `json:"tax_rate,omitempty"`
 
-	// TotalAmount The line total including tax, in fen (单行金额合计).
+	// TotalAmount is the line total including tax, in fen (单行金额合计).
 	TotalAmount int64 `json:"total_amount"`
 
-	// Unit The unit (单位).
+	// Unit is the unit (单位).
 	Unit string `json:"unit,omitempty,omitzero"`
 }
 
-// FapiaoLine One line of an issued invoice (发票行信息).
-type FapiaoLine struct {
-	// Amount The line amount excluding tax, in fen (单行金额).
+// IssuePassengerTransportRequest is a fully digital invoice to issue for passenger transport.
+type IssuePassengerTransportRequest struct {
+	// BuyerInformation is the buyer of an invoice, as the user filled in the title (购买方信息 / 抬头).
+	BuyerInformation Buyer `json:"buyer_information"`
+
+	// FapiaoApplyID is the invoice application id (发票申请单号).
+	FapiaoApplyID string `json:"fapiao_apply_id"`
+
+	// FapiaoInformation is the fully digital invoice to issue for passenger transport (需要开具的数电发票信息).
+	FapiaoInformation PassengerTransportContent `json:"fapiao_information"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// IssueRealEstateLeasingRequest is a fully digital invoice to issue for real-estate leasing.
+type IssueRealEstateLeasingRequest struct {
+	// BuyerInformation is the buyer of an invoice, as the user filled in the title (购买方信息 / 抬头).
+	BuyerInformation Buyer `json:"buyer_information"`
+
+	// FapiaoApplyID is the invoice application id (发票申请单号).
+	FapiaoApplyID string `json:"fapiao_apply_id"`
+
+	// FapiaoInformation is the fully digital invoice to issue for real-estate leasing (需要开具的数电发票信息).
+	FapiaoInformation RealEstateLeasingContent `json:"fapiao_information"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// IssueRefinedOilRequest is a fully digital invoice to issue for refined oil.
+type IssueRefinedOilRequest struct {
+	// BuyerInformation is the buyer of an invoice, as the user filled in the title (购买方信息 / 抬头).
+	BuyerInformation Buyer `json:"buyer_information"`
+
+	// FapiaoApplyID is the invoice application id (发票申请单号).
+	FapiaoApplyID string `json:"fapiao_apply_id"`
+
+	// FapiaoInformation is the fully digital invoice to issue for refined oil (需要开具的数电发票信息).
+	FapiaoInformation RefinedOilContent `json:"fapiao_information"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// IssueRequest is an invoice application to issue.
+type IssueRequest struct {
+	// BuyerInformation is the buyer of invoices to issue (购买方信息).
+	BuyerInformation IssueBuyer `json:"buyer_information"`
+
+	// FapiaoApplyID is the invoice application id: the transaction id for WITH_WECHATPAY, else the merchant's (发票申请单号).
+	FapiaoApplyID string `json:"fapiao_apply_id"`
+
+	// FapiaoInformation is the invoices to issue (需要开具的发票信息).
+	FapiaoInformation []IssueContent `json:"fapiao_information"`
+
+	// Scene says whether an invoice follows a WeChat Pay payment (WITH_WECHATPAY, the application id is the transaction id) or not (开票场景).
+	Scene Scene `json:"scene"`
+
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// Line is one line of an issued invoice (发票行信息).
+type Line struct {
+	// Amount is the line amount excluding tax, in fen (单行金额).
 	Amount int64 `json:"amount"`
 
-	// Discount Whether this is a discount line (是否折扣行).
+	// Discount says whether this is a discount line (是否折扣行).
 	Discount bool `json:"discount"`
 
-	// GoodsName The name of the goods or service (货物或应税劳务、服务名称).
+	// GoodsName is the name of the goods or service (货物或应税劳务、服务名称).
 	GoodsName string `json:"goods_name"`
 
-	// Quantity The quantity in units of 10^-8, e.g. 100000000 for 1 (数量).
+	// Quantity is the quantity in units of 10^-8, e.g. 100000000 for 1 (数量).
 	Quantity int64 `json:"quantity"`
 
-	// Specification The specification or model (规格型号).
+	// Specification is the specification or model (规格型号).
 	Specification string `json:"specification,omitempty,omitzero"`
 
-	// TaxAmount The line tax, in fen (单行税额).
+	// TaxAmount is the line tax, in fen (单行税额).
 	TaxAmount int64 `json:"tax_amount"`
 
-	// TaxCode The tax classification code (货物或应税劳务、服务编码).
+	// TaxCode is the tax classification code (货物或应税劳务、服务编码).
 	TaxCode string `json:"tax_code"`
 
-	// TaxPreferMark The tax preference of a line: none, outside VAT, VAT-exempt, ordinary zero rate or export zero rate (税收优惠政策标识).
-	TaxPreferMark FapiaoTaxPreferMark `json:"tax_prefer_mark"`
+	// TaxPreferMark is the tax preference of a line: none, outside VAT, VAT-exempt, ordinary zero rate or export zero rate (税收优惠政策标识).
+	TaxPreferMark TaxPreferMark `json:"tax_prefer_mark"`
 
-	// TaxRate The tax rate in units of 0.01%, e.g. 1300 for 13% (税率).
+	// TaxRate is the tax rate in units of 0.01%, e.g. 1300 for 13% (税率).
 	TaxRate int64 `json:"tax_rate"`
 
-	// TotalAmount The line total including tax, in fen (单行金额合计).
+	// TotalAmount is the line total including tax, in fen (单行金额合计).
 	TotalAmount int64 `json:"total_amount"`
 
-	// Unit The unit (单位).
+	// Unit is the unit (单位).
 	Unit string `json:"unit,omitempty,omitzero"`
 
-	// UnitPrice The unit price in units of 10^-8 yuan (单价).
+	// UnitPrice is the unit price in units of 10^-8 yuan (单价).
 	UnitPrice int64 `json:"unit_price"`
 }
 
-// FapiaoMerchantBaseInformation The invoicing details configured for the merchant (商户开票基础信息).
-type FapiaoMerchantBaseInformation struct {
-	// ExtraInformation The people named on an invoice (附加信息).
-	ExtraInformation FapiaoExtraInformation `json:"extra_information"`
+// ListInvitedMerchantsParams is the query and header parameters of ListInvitedMerchants.
+type ListInvitedMerchantsParams struct {
+	// InviteCode is restricts the answer to one invitation code (服务商邀请code).
+	InviteCode string `json:"invite_code,omitempty,omitzero"`
 
-	// SellerInformation The seller as printed on an invoice (销售方信息).
-	SellerInformation FapiaoSeller `json:"seller_information"`
+	// Limit is the most entries to return (本次查询的最大数量).
+	Limit int64 `json:"limit"`
+
+	// MchInviteStatus says which outcome to list (商户邀请状态).
+	MchInviteStatus MerchantInviteStatus `json:"mch_invite_status"`
+
+	// Offset says where the page starts, from 0 (本次查询的起始位置).
+	Offset int64 `json:"offset"`
+
+	// QueryTimeEnd is the end of the time range (查询时间止).
+	QueryTimeEnd core.Time `json:"query_time_end"`
+
+	// QueryTimeStart is the start of the time range (查询时间起).
+	QueryTimeStart core.Time `json:"query_time_start"`
 }
 
-// FapiaoMerchantInviteStatus Whether an invited merchant completed the invitation (商户邀请状态).
-type FapiaoMerchantInviteStatus string
+// MerchantBaseInformation is the invoicing details configured for the merchant (商户开票基础信息).
+type MerchantBaseInformation struct {
+	// ExtraInformation is the people named on an invoice (附加信息).
+	ExtraInformation ExtraInformation `json:"extra_information"`
 
-// FapiaoMode How invoices are issued: through a third party or the merchant's own system, or as Tencent fully digital invoices (开票模式).
-type FapiaoMode string
+	// SellerInformation is the seller as printed on an invoice (销售方信息).
+	SellerInformation Seller `json:"seller_information"`
+}
 
-// FapiaoNotification The decrypted resource of the invoice and card-package events: issued,
+// MerchantInviteStatus says whether an invited merchant completed the invitation (商户邀请状态).
+type MerchantInviteStatus string
+
+// Mode says how invoices are issued: through a third party or the merchant's own system, or as Tencent fully digital invoices (开票模式).
+type Mode string
+
+// Notification is the decrypted resource of the invoice and card-package events: issued,
 // reversed, inserted into or discarded from the card package. The status
 // fields say which invoices changed.
-type FapiaoNotification struct {
-	// FapiaoApplyID The invoice application id (发票申请单号).
+type Notification struct {
+	// FapiaoApplyID is the invoice application id (发票申请单号).
 	FapiaoApplyID string `json:"fapiao_apply_id"`
 
-	// FapiaoInformation The invoices concerned (发票信息).
-	FapiaoInformation []FapiaoNotificationItem `json:"fapiao_information"`
+	// FapiaoInformation is the invoices concerned (发票信息).
+	FapiaoInformation []NotificationItem `json:"fapiao_information"`
 
-	// MchID The merchant id (商户号); the service provider's in partner mode.
+	// MchID is the merchant id (商户号); the service provider's in partner mode.
 	MchID string `json:"mchid"`
 
-	// SubMchID The sub-merchant id, in partner mode (子商户号).
+	// SubMchID is the sub-merchant id, in partner mode (子商户号).
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 }
 
-// FapiaoNotificationItem The state of one invoice in an invoice notification.
-type FapiaoNotificationItem struct {
-	// CardStatus Where an invoice stands in the user's card package (发票卡券状态).
-	CardStatus FapiaoCardStatus `json:"card_status,omitempty,omitzero"`
+// NotificationItem is the state of one invoice in an invoice notification.
+type NotificationItem struct {
+	// CardStatus says where an invoice stands in the user's card package (发票卡券状态).
+	CardStatus CardStatus `json:"card_status,omitempty,omitzero"`
 
-	// FapiaoID The merchant's invoice number (商户发票单号).
+	// FapiaoID is the merchant's invoice number (商户发票单号).
 	FapiaoID string `json:"fapiao_id"`
 
-	// FapiaoStatus Where an invoice stands in issuing and reversing (发票状态).
-	FapiaoStatus FapiaoStatus `json:"fapiao_status"`
+	// FapiaoStatus says where an invoice stands in issuing and reversing (发票状态).
+	FapiaoStatus Status `json:"fapiao_status"`
 }
 
-// FapiaoPageLinks Links to the neighbouring pages (相关链接).
-type FapiaoPageLinks struct {
-	// Next The next page (下一页链接).
+// PageLinks is links to the neighbouring pages (相关链接).
+type PageLinks struct {
+	// Next is the next page (下一页链接).
 	Next string `json:"next,omitempty,omitzero"`
 
-	// Prev The previous page (上一页链接).
+	// Prev is the previous page (上一页链接).
 	Prev string `json:"prev,omitempty,omitzero"`
 
-	// Self This page (当前链接).
+	// Self is this page (当前链接).
 	Self string `json:"self,omitempty,omitzero"`
 }
 
-// FapiaoPassenger The traveller and trip of a passenger transport line (出行人额外信息).
-type FapiaoPassenger struct {
-	// CertificateNumber The traveller's document number, sent encrypted (证件号码).
+// Passenger is the traveller and trip of a passenger transport line (出行人额外信息).
+type Passenger struct {
+	// CertificateNumber is the traveller's document number, sent encrypted (证件号码).
 	CertificateNumber string `json:"certificate_number"`
 
-	// CertificateType The kind of identity document of a traveller (出行人证件类型).
-	CertificateType FapiaoCertificateType `json:"certificate_type"`
+	// CertificateType is the kind of identity document of a traveller (出行人证件类型).
+	CertificateType CertificateType `json:"certificate_type"`
 
-	// DepartureDate The day of travel (出行日期).
+	// DepartureDate is the day of travel (出行日期).
 	DepartureDate core.Time `json:"departure_date"`
 
-	// DeparturePlace Where the trip starts (出发地).
+	// DeparturePlace says where the trip starts (出发地).
 	DeparturePlace string `json:"departure_place"`
 
-	// Destination Where the trip ends (目的地).
+	// Destination says where the trip ends (目的地).
 	Destination string `json:"destination"`
 
-	// Name The traveller's name (出行人名称).
+	// Name is the traveller's name (出行人名称).
 	Name string `json:"name"`
 
-	// TransportationClasses The cabin class of a ship trip (交通工具等级).
-	TransportationClasses FapiaoTransportationClass `json:"transportation_classes,omitempty,omitzero"`
+	// TransportationClasses is the cabin class of a ship trip (交通工具等级).
+	TransportationClasses TransportationClass `json:"transportation_classes,omitempty,omitzero"`
 
-	// TransportationType The means of transport of a trip (交通工具类型).
-	TransportationType FapiaoTransportationType `json:"transportation_type"`
+	// TransportationType is the means of transport of a trip (交通工具类型).
+	TransportationType TransportationType `json:"transportation_type"`
 }
 
-// FapiaoPassengerTransportContent The fully digital invoice to issue for passenger transport (需要开具的数电发票信息).
-type FapiaoPassengerTransportContent struct {
-	// BillingPerson The registered drawer's name (开票人名称).
+// PassengerTransportContent is the fully digital invoice to issue for passenger transport (需要开具的数电发票信息).
+type PassengerTransportContent struct {
+	// BillingPerson is the registered drawer's name (开票人名称).
 	BillingPerson string `json:"billing_person,omitempty,omitzero"`
 
-	// BillingPersonID The registered drawer's id (开票人ID).
+	// BillingPersonID is the registered drawer's id (开票人ID).
 	BillingPersonID string `json:"billing_person_id"`
 
-	// ExportBusinessPolicyCode The code of the policy an export sale falls under (出口业务适用政策代码).
-	ExportBusinessPolicyCode FapiaoExportBusinessPolicyCode `json:"export_business_policy_code,omitempty,omitzero"`
+	// ExportBusinessPolicyCode is the code of the policy an export sale falls under (出口业务适用政策代码).
+	ExportBusinessPolicyCode ExportBusinessPolicyCode `json:"export_business_policy_code,omitempty,omitzero"`
 
-	// FapiaoBillType The kind of invoice: an ordinary one or a VAT special invoice (发票类型).
-	FapiaoBillType FapiaoBillType `json:"fapiao_bill_type"`
+	// FapiaoBillType is the kind of invoice: an ordinary one or a VAT special invoice (发票类型).
+	FapiaoBillType BillType `json:"fapiao_bill_type"`
 
-	// FapiaoID The merchant's invoice number (商户发票单号).
+	// FapiaoID is the merchant's invoice number (商户发票单号).
 	FapiaoID string `json:"fapiao_id"`
 
-	// Items The invoice lines (发票行信息).
-	Items []FapiaoPassengerTransportLine `json:"items"`
+	// Items is the invoice lines (发票行信息).
+	Items []PassengerTransportLine `json:"items"`
 
-	// Remark The remark printed on the invoice (发票备注).
+	// Remark is the remark printed on the invoice (发票备注).
 	Remark string `json:"remark,omitempty,omitzero"`
 
-	// TotalAmount The total including tax, in fen (总价税合计).
+	// TotalAmount is the total including tax, in fen (总价税合计).
 	TotalAmount int64 `json:"total_amount"`
 
-	// TransactionInformation The payments the invoice covers (交易信息).
-	TransactionInformation []FapiaoTransaction `json:"transaction_information"`
+	// TransactionInformation is the payments the invoice covers (交易信息).
+	TransactionInformation []Transaction `json:"transaction_information"`
 
-	// VatRefundLevyCode The code of the immediate VAT refund scheme that applies (增值税即征即退代码).
-	VatRefundLevyCode FapiaoVATRefundLevyCode `json:"vat_refund_levy_code,omitempty,omitzero"`
+	// VatRefundLevyCode is the code of the immediate VAT refund scheme that applies (增值税即征即退代码).
+	VatRefundLevyCode VATRefundLevyCode `json:"vat_refund_levy_code,omitempty,omitzero"`
 }
 
-// FapiaoPassengerTransportLine One line of a fully digital invoice for passenger transport.
-type FapiaoPassengerTransportLine struct {
-	// Discount Whether this is a discount line (是否折扣行).
+// PassengerTransportLine is one line of a fully digital invoice for passenger transport.
+type PassengerTransportLine struct {
+	// Discount says whether this is a discount line (是否折扣行).
 	Discount bool `json:"discount"`
 
-	// GoodsName The name of the goods or service (货物或应税劳务、服务名称).
+	// GoodsName is the name of the goods or service (货物或应税劳务、服务名称).
 	GoodsName string `json:"goods_name"`
 
-	// PassengerInformation The traveller and trip of a passenger transport line (出行人额外信息).
-	PassengerInformation FapiaoPassenger `json:"passenger_information,omitempty,omitzero"`
+	// PassengerInformation is the traveller and trip of a passenger transport line (出行人额外信息).
+	PassengerInformation Passenger `json:"passenger_information,omitempty,omitzero"`
 
-	// PreferentialPolicyCode The code of the preferential tax policy a fully digital invoice line applies (优惠政策标识).
-	PreferentialPolicyCode FapiaoPreferentialPolicyCode `json:"preferential_policy_code,omitempty,omitzero"`
+	// PreferentialPolicyCode is the code of the preferential tax policy a fully digital invoice line applies (优惠政策标识).
+	PreferentialPolicyCode PreferentialPolicyCode `json:"preferential_policy_code,omitempty,omitzero"`
 
-	// Quantity The quantity in units of 10^-8, e.g. 100000000 for 1 (数量).
+	// Quantity is the quantity in units of 10^-8, e.g. 100000000 for 1 (数量).
 	Quantity int64 `json:"quantity,omitempty,omitzero"`
 
-	// Specification The specification or model (规格型号).
+	// Specification is the specification or model (规格型号).
 	Specification string `json:"specification,omitempty,omitzero"`
 
-	// TaxCode The tax classification code (税收分类编码).
+	// TaxCode is the tax classification code (税收分类编码).
 	TaxCode string `json:"tax_code"`
 
-	// TaxRate The tax rate in units of 0.01%, e.g. 1300 for 13% (税率).
+	// TaxRate is the tax rate in units of 0.01%, e.g. 1300 for 13% (税率).
 	TaxRate int64 `json:"tax_rate"`
 
-	// TotalAmount The line total including tax, in fen (单行金额合计).
+	// TotalAmount is the line total including tax, in fen (单行金额合计).
 	TotalAmount int64 `json:"total_amount"`
 
-	// Unit The unit (单位).
+	// Unit is the unit (单位).
 	Unit string `json:"unit,omitempty,omitzero"`
 }
 
-// FapiaoPayChannel The channel a payment covered by an invoice went through (支付渠道).
-type FapiaoPayChannel string
+// PayChannel is the channel a payment covered by an invoice went through (支付渠道).
+type PayChannel string
 
-// FapiaoPreferentialPolicyCode The code of the preferential tax policy a fully digital invoice line applies (优惠政策标识).
-type FapiaoPreferentialPolicyCode int64
+// PreferentialPolicyCode is the code of the preferential tax policy a fully digital invoice line applies (优惠政策标识).
+type PreferentialPolicyCode int64
 
-// FapiaoRealEstateLeasingContent The fully digital invoice to issue for real-estate leasing (需要开具的数电发票信息).
-type FapiaoRealEstateLeasingContent struct {
-	// BillingPerson The registered drawer's name (开票人名称).
-	BillingPerson string `json:"billing_person,omitempty,omitzero"`
-
-	// BillingPersonID The registered drawer's id (开票人ID).
-	BillingPersonID string `json:"billing_person_id"`
-
-	// ExportBusinessPolicyCode The code of the policy an export sale falls under (出口业务适用政策代码).
-	ExportBusinessPolicyCode FapiaoExportBusinessPolicyCode `json:"export_business_policy_code,omitempty,omitzero"`
-
-	// FapiaoBillType The kind of invoice: an ordinary one or a VAT special invoice (发票类型).
-	FapiaoBillType FapiaoBillType `json:"fapiao_bill_type"`
-
-	// FapiaoID The merchant's invoice number (商户发票单号).
+// QueryFilesParams is the query and header parameters of QueryFiles.
+type QueryFilesParams struct {
+	// FapiaoID is the merchant's invoice number (商户发票单号).
 	FapiaoID string `json:"fapiao_id"`
 
-	// Items The invoice lines (发票行信息).
-	Items []FapiaoRealEstateLeasingLine `json:"items"`
-
-	// Remark The remark printed on the invoice (发票备注).
-	Remark string `json:"remark,omitempty,omitzero"`
-
-	// TotalAmount The total including tax, in fen (总价税合计).
-	TotalAmount int64 `json:"total_amount"`
-
-	// TransactionInformation The payments the invoice covers (交易信息).
-	TransactionInformation []FapiaoTransaction `json:"transaction_information"`
-
-	// VatRefundLevyCode The code of the immediate VAT refund scheme that applies (增值税即征即退代码).
-	VatRefundLevyCode FapiaoVATRefundLevyCode `json:"vat_refund_levy_code,omitempty,omitzero"`
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 }
 
-// FapiaoRealEstateLeasingDetail The leased property and the lease period (不动产租赁特定行业额外信息).
-type FapiaoRealEstateLeasingDetail struct {
-	// Address The property's detailed address (不动产坐落地址).
+// QueryInviteURLParams is the query and header parameters of QueryInviteURL.
+type QueryInviteURLParams struct {
+	// FapiaoAbilityTypeList is the invoicing abilities asked for: BASE_ABILITY, REAL_ESTATE_ABILITY, PASSENGER_TRANSPORT_ABILITY or REFINED_OIL_ABILITY, comma-separated (发票能力类型).
+	FapiaoAbilityTypeList []string `json:"fapiao_ability_type_list,omitempty,omitzero"`
+
+	// FapiaoMode says how the invoices will be issued (开票模式).
+	FapiaoMode Mode `json:"fapiao_mode"`
+
+	// InviteChannel is the channel the invitation is sent through, e.g. miniprogram (服务商邀请渠道).
+	InviteChannel string `json:"invite_channel,omitempty,omitzero"`
+
+	// InviteCode is the service provider's own code for this invitation (服务商邀请code).
+	InviteCode string `json:"invite_code"`
+
+	// OperateUser is the operator's name, encrypted with the platform key (操作人员).
+	OperateUser string `json:"operate_user,omitempty,omitzero"`
+
+	// OperationType says what the merchant is invited to do (操作类型).
+	OperationType InviteOperationType `json:"operation_type"`
+
+	// SubMchID is the invited merchant, when it is already a sub-merchant (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// QueryMerchantBaseInformationParams is the query and header parameters of QueryMerchantBaseInformation.
+type QueryMerchantBaseInformationParams struct {
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// QueryParams is the query and header parameters of Query.
+type QueryParams struct {
+	// FapiaoID is restricts the answer to one invoice, by the merchant's invoice number (商户发票单号).
+	FapiaoID string `json:"fapiao_id,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// QueryTaxCodesParams is the query and header parameters of QueryTaxCodes.
+type QueryTaxCodesParams struct {
+	// Limit is the most entries to return (本次查询的最大数量).
+	Limit int64 `json:"limit"`
+
+	// Offset says where the page starts, from 0 (本次查询的起始位置).
+	Offset int64 `json:"offset"`
+
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// QueryTitleURLParams is the query and header parameters of QueryTitleURL.
+type QueryTitleURLParams struct {
+	// AppID is the merchant's AppID the user's openid belongs to (商户AppID).
+	AppID string `json:"appid"`
+
+	// FapiaoApplyID is the merchant's invoice application id (发票申请单号).
+	FapiaoApplyID string `json:"fapiao_apply_id"`
+
+	// MustInputEmail says whether the email is mandatory (用户是否必须填写邮箱地址).
+	MustInputEmail *bool `json:"must_input_email,omitempty"`
+
+	// MustInputPhone says whether the phone number is mandatory (用户是否必须填写手机号).
+	MustInputPhone *bool `json:"must_input_phone,omitempty"`
+
+	// OpenID is the user's openid under appid (用户OpenID).
+	OpenID string `json:"openid"`
+
+	// SellerName is the seller name shown to the user (销售方名称).
+	SellerName string `json:"seller_name,omitempty,omitzero"`
+
+	// ShowEmailCell says whether to show an email field (是否需要展示邮箱地址填写栏).
+	ShowEmailCell *bool `json:"show_email_cell,omitempty"`
+
+	// ShowPhoneCell says whether to show a phone number field (是否需要展示手机号填写栏).
+	ShowPhoneCell *bool `json:"show_phone_cell,omitempty"`
+
+	// Source says where the user fills in the title, a web page or a mini program (开票来源).
+	Source TitleSource `json:"source"`
+
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TotalAmount is the invoice total, in fen (总金额).
+	TotalAmount int64 `json:"total_amount"`
+}
+
+// QueryUserTitleParams is the query and header parameters of QueryUserTitle.
+type QueryUserTitleParams struct {
+	// FapiaoApplyID is the invoice application id (发票申请单号).
+	FapiaoApplyID string `json:"fapiao_apply_id"`
+
+	// Scene says whether the invoice follows a WeChat Pay payment (开票场景).
+	Scene Scene `json:"scene"`
+
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// RealEstateLeasingContent is the fully digital invoice to issue for real-estate leasing (需要开具的数电发票信息).
+type RealEstateLeasingContent struct {
+	// BillingPerson is the registered drawer's name (开票人名称).
+	BillingPerson string `json:"billing_person,omitempty,omitzero"`
+
+	// BillingPersonID is the registered drawer's id (开票人ID).
+	BillingPersonID string `json:"billing_person_id"`
+
+	// ExportBusinessPolicyCode is the code of the policy an export sale falls under (出口业务适用政策代码).
+	ExportBusinessPolicyCode ExportBusinessPolicyCode `json:"export_business_policy_code,omitempty,omitzero"`
+
+	// FapiaoBillType is the kind of invoice: an ordinary one or a VAT special invoice (发票类型).
+	FapiaoBillType BillType `json:"fapiao_bill_type"`
+
+	// FapiaoID is the merchant's invoice number (商户发票单号).
+	FapiaoID string `json:"fapiao_id"`
+
+	// Items is the invoice lines (发票行信息).
+	Items []RealEstateLeasingLine `json:"items"`
+
+	// Remark is the remark printed on the invoice (发票备注).
+	Remark string `json:"remark,omitempty,omitzero"`
+
+	// TotalAmount is the total including tax, in fen (总价税合计).
+	TotalAmount int64 `json:"total_amount"`
+
+	// TransactionInformation is the payments the invoice covers (交易信息).
+	TransactionInformation []Transaction `json:"transaction_information"`
+
+	// VatRefundLevyCode is the code of the immediate VAT refund scheme that applies (增值税即征即退代码).
+	VatRefundLevyCode VATRefundLevyCode `json:"vat_refund_levy_code,omitempty,omitzero"`
+}
+
+// RealEstateLeasingDetail is the leased property and the lease period (不动产租赁特定行业额外信息).
+type RealEstateLeasingDetail struct {
+	// Address is the property's detailed address (不动产坐落地址).
 	Address string `json:"address"`
 
-	// CertificateNo The property ownership certificate number, sent encrypted (产权证书/不动产权证号).
+	// CertificateNo is the property ownership certificate number, sent encrypted (产权证书/不动产权证号).
 	CertificateNo string `json:"certificate_no,omitempty,omitzero"`
 
-	// City The city the property is in (不动产坐落城市).
+	// City is the city the property is in (不动产坐落城市).
 	City string `json:"city,omitempty,omitzero"`
 
-	// CrossCityFlag Whether the property lies in another city than the seller (跨地（市）标志).
+	// CrossCityFlag says whether the property lies in another city than the seller (跨地（市）标志).
 	CrossCityFlag bool `json:"cross_city_flag"`
 
-	// LeasePeriodEnd When the lease ends (租赁期止).
+	// LeasePeriodEnd says when the lease ends (租赁期止).
 	LeasePeriodEnd core.Time `json:"lease_period_end"`
 
-	// LeasePeriodStart When the lease starts (租赁期起).
+	// LeasePeriodStart says when the lease starts (租赁期起).
 	LeasePeriodStart core.Time `json:"lease_period_start"`
 
-	// PlateNo The licence plates, when parking spaces are leased (车牌号).
+	// PlateNo is the licence plates, when parking spaces are leased (车牌号).
 	PlateNo []string `json:"plate_no,omitempty,omitzero"`
 
-	// Province The province the property is in (不动产坐落省份).
+	// Province is the province the property is in (不动产坐落省份).
 	Province string `json:"province"`
 }
 
-// FapiaoRealEstateLeasingLine One line of a fully digital invoice for real-estate leasing.
-type FapiaoRealEstateLeasingLine struct {
-	// Discount Whether this is a discount line (是否折扣行).
+// RealEstateLeasingLine is one line of a fully digital invoice for real-estate leasing.
+type RealEstateLeasingLine struct {
+	// Discount says whether this is a discount line (是否折扣行).
 	Discount bool `json:"discount"`
 
-	// GoodsName The name of the service (货物或应税劳务、服务名称).
+	// GoodsName is the name of the service (货物或应税劳务、服务名称).
 	GoodsName string `json:"goods_name"`
 
-	// PreferentialPolicyCode The code of the preferential tax policy a fully digital invoice line applies (优惠政策标识).
-	PreferentialPolicyCode FapiaoPreferentialPolicyCode `json:"preferential_policy_code,omitempty,omitzero"`
+	// PreferentialPolicyCode is the code of the preferential tax policy a fully digital invoice line applies (优惠政策标识).
+	PreferentialPolicyCode PreferentialPolicyCode `json:"preferential_policy_code,omitempty,omitzero"`
 
-	// Quantity The quantity in units of 10^-8, e.g. 100000000 for 1 (数量).
+	// Quantity is the quantity in units of 10^-8, e.g. 100000000 for 1 (数量).
 	Quantity int64 `json:"quantity,omitempty,omitzero"`
 
-	// RealEstateLeasingInformation The leased property and the lease period (不动产租赁特定行业额外信息).
-	RealEstateLeasingInformation FapiaoRealEstateLeasingDetail `json:"real_estate_leasing_information,omitempty,omitzero"`
+	// RealEstateLeasingInformation is the leased property and the lease period (不动产租赁特定行业额外信息).
+	RealEstateLeasingInformation RealEstateLeasingDetail `json:"real_estate_leasing_information,omitempty,omitzero"`
 
-	// Specification The specification or model (规格型号).
+	// Specification is the specification or model (规格型号).
 	Specification string `json:"specification,omitempty,omitzero"`
 
-	// TaxCode The tax classification code (税收分类编码).
+	// TaxCode is the tax classification code (税收分类编码).
 	TaxCode string `json:"tax_code"`
 
-	// TaxRate The tax rate in units of 0.01%, e.g. 1300 for 13% (税率).
+	// TaxRate is the tax rate in units of 0.01%, e.g. 1300 for 13% (税率).
 	TaxRate int64 `json:"tax_rate"`
 
-	// TotalAmount The line total including tax, in fen (单行金额合计).
+	// TotalAmount is the line total including tax, in fen (单行金额合计).
 	TotalAmount int64 `json:"total_amount"`
 
-	// Unit The unit (单位).
+	// Unit is the unit (单位).
 	Unit string `json:"unit,omitempty,omitzero"`
 }
 
-// FapiaoRefinedOilContent The fully digital invoice to issue for refined oil (需要开具的数电发票信息).
-type FapiaoRefinedOilContent struct {
-	// BillingPerson The registered drawer's name (开票人名称).
+// RefinedOilContent is the fully digital invoice to issue for refined oil (需要开具的数电发票信息).
+type RefinedOilContent struct {
+	// BillingPerson is the registered drawer's name (开票人名称).
 	BillingPerson string `json:"billing_person,omitempty,omitzero"`
 
-	// BillingPersonID The registered drawer's id (开票人ID).
+	// BillingPersonID is the registered drawer's id (开票人ID).
 	BillingPersonID string `json:"billing_person_id"`
 
-	// ExportBusinessPolicyCode The code of the policy an export sale falls under (出口业务适用政策代码).
-	ExportBusinessPolicyCode FapiaoExportBusinessPolicyCode `json:"export_business_policy_code,omitempty,omitzero"`
+	// ExportBusinessPolicyCode is the code of the policy an export sale falls under (出口业务适用政策代码).
+	ExportBusinessPolicyCode ExportBusinessPolicyCode `json:"export_business_policy_code,omitempty,omitzero"`
 
-	// FapiaoBillType The kind of invoice: an ordinary one or a VAT special invoice (发票类型).
-	FapiaoBillType FapiaoBillType `json:"fapiao_bill_type"`
+	// FapiaoBillType is the kind of invoice: an ordinary one or a VAT special invoice (发票类型).
+	FapiaoBillType BillType `json:"fapiao_bill_type"`
 
-	// FapiaoID The merchant's invoice number (商户发票单号).
+	// FapiaoID is the merchant's invoice number (商户发票单号).
 	FapiaoID string `json:"fapiao_id"`
 
-	// Items The invoice lines (发票行信息).
-	Items []FapiaoRefinedOilLine `json:"items"`
+	// Items is the invoice lines (发票行信息).
+	Items []RefinedOilLine `json:"items"`
 
-	// Remark The remark printed on the invoice (发票备注).
+	// Remark is the remark printed on the invoice (发票备注).
 	Remark string `json:"remark,omitempty,omitzero"`
 
-	// TotalAmount The total including tax, in fen (总价税合计).
+	// TotalAmount is the total including tax, in fen (总价税合计).
 	TotalAmount int64 `json:"total_amount"`
 
-	// TransactionInformation The payments the invoice covers (交易信息).
-	TransactionInformation []FapiaoTransaction `json:"transaction_information"`
+	// TransactionInformation is the payments the invoice covers (交易信息).
+	TransactionInformation []Transaction `json:"transaction_information"`
 
-	// VatRefundLevyCode The code of the immediate VAT refund scheme that applies (增值税即征即退代码).
-	VatRefundLevyCode FapiaoVATRefundLevyCode `json:"vat_refund_levy_code,omitempty,omitzero"`
+	// VatRefundLevyCode is the code of the immediate VAT refund scheme that applies (增值税即征即退代码).
+	VatRefundLevyCode VATRefundLevyCode `json:"vat_refund_levy_code,omitempty,omitzero"`
 }
 
-// FapiaoRefinedOilDetail Where and when refined oil was sold (成品油行业额外信息).
-type FapiaoRefinedOilDetail struct {
-	// GunNumber The pump nozzle (加油枪号码).
+// RefinedOilDetail says where and when refined oil was sold (成品油行业额外信息).
+type RefinedOilDetail struct {
+	// GunNumber is the pump nozzle (加油枪号码).
 	GunNumber string `json:"gun_number"`
 
-	// Station The filling station (成品油站点).
+	// Station is the filling station (成品油站点).
 	Station string `json:"station"`
 
-	// TradeTime When the oil was sold (交易时间).
+	// TradeTime says when the oil was sold (交易时间).
 	TradeTime core.Time `json:"trade_time"`
 }
 
-// FapiaoRefinedOilLine One line of a fully digital invoice for refined oil.
-type FapiaoRefinedOilLine struct {
-	// Discount Whether this is a discount line (是否折扣行).
+// RefinedOilLine is one line of a fully digital invoice for refined oil.
+type RefinedOilLine struct {
+	// Discount says whether this is a discount line (是否折扣行).
 	Discount bool `json:"discount"`
 
-	// GoodsName The name of the goods (货物或应税劳务、服务名称).
+	// GoodsName is the name of the goods (货物或应税劳务、服务名称).
 	GoodsName string `json:"goods_name"`
 
-	// PreferentialPolicyCode The code of the preferential tax policy a fully digital invoice line applies (优惠政策标识).
-	PreferentialPolicyCode FapiaoPreferentialPolicyCode `json:"preferential_policy_code,omitempty,omitzero"`
+	// PreferentialPolicyCode is the code of the preferential tax policy a fully digital invoice line applies (优惠政策标识).
+	PreferentialPolicyCode PreferentialPolicyCode `json:"preferential_policy_code,omitempty,omitzero"`
 
-	// Quantity The quantity in units of 10^-8, e.g. 100000000 for 1 (数量).
+	// Quantity is the quantity in units of 10^-8, e.g. 100000000 for 1 (数量).
 	Quantity int64 `json:"quantity,omitempty,omitzero"`
 
-	// RefinedOilInformation Where and when refined oil was sold (成品油行业额外信息).
-	RefinedOilInformation FapiaoRefinedOilDetail `json:"refined_oil_information,omitempty,omitzero"`
+	// RefinedOilInformation says where and when refined oil was sold (成品油行业额外信息).
+	RefinedOilInformation RefinedOilDetail `json:"refined_oil_information,omitempty,omitzero"`
 
-	// Specification The specification or model (规格型号).
+	// Specification is the specification or model (规格型号).
 	Specification string `json:"specification,omitempty,omitzero"`
 
-	// TaxCode The tax classification code (税收分类编码).
+	// TaxCode is the tax classification code (税收分类编码).
 	TaxCode string `json:"tax_code"`
 
-	// TaxRate The tax rate in units of 0.01%, e.g. 1300 for 13% (税率).
+	// TaxRate is the tax rate in units of 0.01%, e.g. 1300 for 13% (税率).
 	TaxRate int64 `json:"tax_rate"`
 
-	// TotalAmount The line total including tax, in fen (单行金额合计).
+	// TotalAmount is the line total including tax, in fen (单行金额合计).
 	TotalAmount int64 `json:"total_amount"`
 
-	// Unit The unit refined oil is sold in, tons or litres (成品油单位).
-	Unit FapiaoRefinedOilUnit `json:"unit,omitempty,omitzero"`
+	// Unit is the unit refined oil is sold in, tons or litres (成品油单位).
+	Unit RefinedOilUnit `json:"unit,omitempty,omitzero"`
 }
 
-// FapiaoRefinedOilUnit The unit refined oil is sold in, tons or litres (成品油单位).
-type FapiaoRefinedOilUnit string
+// RefinedOilUnit is the unit refined oil is sold in, tons or litres (成品油单位).
+type RefinedOilUnit string
 
-// FapiaoReverseReason Why invoices are reversed: issued in error, goods returned, service stopped or a sales discount (冲红原因).
-type FapiaoReverseReason string
+// ReverseReason says why invoices are reversed: issued in error, goods returned, service stopped or a sales discount (冲红原因).
+type ReverseReason string
 
-// FapiaoReverseTarget One invoice to reverse.
-type FapiaoReverseTarget struct {
-	// FapiaoCode The invoice code, for invoices that have one (发票代码).
+// ReverseRequest is the invoices to reverse and why.
+type ReverseRequest struct {
+	// FapiaoInformation is the invoices to reverse (需要冲红的发票信息).
+	FapiaoInformation []ReverseTarget `json:"fapiao_information"`
+
+	// ReverseReason says why invoices are reversed: issued in error, goods returned, service stopped or a sales discount (冲红原因).
+	ReverseReason ReverseReason `json:"reverse_reason"`
+
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// ReverseTarget is one invoice to reverse.
+type ReverseTarget struct {
+	// FapiaoCode is the invoice code, for invoices that have one (发票代码).
 	FapiaoCode string `json:"fapiao_code,omitempty,omitzero"`
 
-	// FapiaoID The merchant's invoice number (商户发票单号).
+	// FapiaoID is the merchant's invoice number (商户发票单号).
 	FapiaoID string `json:"fapiao_id"`
 
-	// FapiaoNumber The invoice number (发票号码).
+	// FapiaoNumber is the invoice number (发票号码).
 	FapiaoNumber string `json:"fapiao_number"`
 }
 
-// FapiaoScene Whether an invoice follows a WeChat Pay payment (WITH_WECHATPAY, the application id is the transaction id) or not (开票场景).
-type FapiaoScene string
+// Scene says whether an invoice follows a WeChat Pay payment (WITH_WECHATPAY, the application id is the transaction id) or not (开票场景).
+type Scene string
 
-// FapiaoSeller The seller as printed on an invoice (销售方信息).
-type FapiaoSeller struct {
-	// Address The seller's address (地址).
+// Seller is the seller as printed on an invoice (销售方信息).
+type Seller struct {
+	// Address is the seller's address (地址).
 	Address string `json:"address"`
 
-	// BankAccount The seller's bank account number (银行账号).
+	// BankAccount is the seller's bank account number (银行账号).
 	BankAccount string `json:"bank_account,omitempty,omitzero"`
 
-	// BankName The seller's bank (开户银行).
+	// BankName is the seller's bank (开户银行).
 	BankName string `json:"bank_name,omitempty,omitzero"`
 
-	// Name The seller's name (名称).
+	// Name is the seller's name (名称).
 	Name string `json:"name"`
 
-	// TaxpayerID The seller's taxpayer identification number (纳税人识别号).
+	// TaxpayerID is the seller's taxpayer identification number (纳税人识别号).
 	TaxpayerID string `json:"taxpayer_id"`
 
-	// Telephone The seller's telephone (电话).
+	// Telephone is the seller's telephone (电话).
 	Telephone string `json:"telephone,omitempty,omitzero"`
 }
 
-// FapiaoStatus Where an invoice stands in issuing and reversing (发票状态).
-type FapiaoStatus string
+// Status says where an invoice stands in issuing and reversing (发票状态).
+type Status string
 
-// FapiaoSubMerchantStatus Whether and how a sub-merchant can issue invoices.
-type FapiaoSubMerchantStatus struct {
-	// DigitalTaxMode Fully digital invoicing through WeChat Pay (数电发票模式).
-	DigitalTaxMode FapiaoDigitalTaxMode `json:"digital_tax_mode,omitempty,omitzero"`
+// SubMerchantStatus says whether and how a sub-merchant can issue invoices.
+type SubMerchantStatus struct {
+	// DigitalTaxMode is fully digital invoicing through WeChat Pay (数电发票模式).
+	DigitalTaxMode DigitalTaxMode `json:"digital_tax_mode,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant id (子商户号).
+	// SubMchID is the sub-merchant id (子商户号).
 	SubMchID string `json:"sub_mchid"`
 
-	// ThirdMode Invoicing through a third party or the merchant's own system (第三方开票模式).
-	ThirdMode FapiaoThirdMode `json:"third_mode,omitempty,omitzero"`
+	// ThirdMode is invoicing through a third party or the merchant's own system (第三方开票模式).
+	ThirdMode ThirdMode `json:"third_mode,omitempty,omitzero"`
 }
 
-// FapiaoTaxCode One of the merchant's goods or services with its tax classification.
-type FapiaoTaxCode struct {
-	// GoodsCategory The tax authority's category name (税局侧规定的货物或应税劳务、服务分类名称).
+// TaxCode is one of the merchant's goods or services with its tax classification.
+type TaxCode struct {
+	// GoodsCategory is the tax authority's category name (税局侧规定的货物或应税劳务、服务分类名称).
 	GoodsCategory string `json:"goods_category,omitempty,omitzero"`
 
-	// GoodsID The merchant's code of the goods or service (企业侧维护的货物或应税劳务、服务编码).
+	// GoodsID is the merchant's code of the goods or service (企业侧维护的货物或应税劳务、服务编码).
 	GoodsID int64 `json:"goods_id,omitempty,omitzero"`
 
-	// GoodsName The merchant's name of the goods or service (货物或应税劳务、服务名称).
+	// GoodsName is the merchant's name of the goods or service (货物或应税劳务、服务名称).
 	GoodsName string `json:"goods_name"`
 
-	// TaxCode The tax classification code (货物或应税劳务、服务编码).
+	// TaxCode is the tax classification code (货物或应税劳务、服务编码).
 	TaxCode string `json:"tax_code"`
 
-	// TaxPreferMark The tax preference of a line: none, outside VAT, VAT-exempt, ordinary zero rate or export zero rate (税收优惠政策标识).
-	TaxPreferMark FapiaoTaxPreferMark `json:"tax_prefer_mark"`
+	// TaxPreferMark is the tax preference of a line: none, outside VAT, VAT-exempt, ordinary zero rate or export zero rate (税收优惠政策标识).
+	TaxPreferMark TaxPreferMark `json:"tax_prefer_mark"`
 
-	// TaxRate The tax rate in units of 0.01%, e.g. 1300 for 13% (税率).
+	// TaxRate is the tax rate in units of 0.01%, e.g. 1300 for 13% (税率).
 	TaxRate int64 `json:"tax_rate"`
 }
 
-// FapiaoTaxCodeList One page of the merchant's goods with their tax classification (税收分类对照表).
-type FapiaoTaxCodeList struct {
-	// Data The goods of this page (本次查询到的数据).
-	Data []FapiaoTaxCode `json:"data"`
+// TaxCodeList is one page of the merchant's goods with their tax classification (税收分类对照表).
+type TaxCodeList struct {
+	// Data is the goods of this page (本次查询到的数据).
+	Data []TaxCode `json:"data"`
 
-	// Limit The most entries the page could hold (本次查询的最大数量).
+	// Limit is the most entries the page could hold (本次查询的最大数量).
 	Limit int64 `json:"limit"`
 
-	// Links Links to the neighbouring pages (相关链接).
-	Links FapiaoPageLinks `json:"links,omitempty,omitzero"`
+	// Links is links to the neighbouring pages (相关链接).
+	Links PageLinks `json:"links,omitempty,omitzero"`
 
-	// Offset Where the page starts (本次查询的起始位置).
+	// Offset says where the page starts (本次查询的起始位置).
 	Offset int64 `json:"offset"`
 
-	// TotalCount The number of goods in all pages (总记录数).
+	// TotalCount is the number of goods in all pages (总记录数).
 	TotalCount int64 `json:"total_count"`
 }
 
-// FapiaoTaxPreferMark The tax preference of a line: none, outside VAT, VAT-exempt, ordinary zero rate or export zero rate (税收优惠政策标识).
-type FapiaoTaxPreferMark string
+// TaxPreferMark is the tax preference of a line: none, outside VAT, VAT-exempt, ordinary zero rate or export zero rate (税收优惠政策标识).
+type TaxPreferMark string
 
-// FapiaoThirdMode Invoicing through a third party or the merchant's own system (第三方开票模式).
-type FapiaoThirdMode struct {
-	// Status Whether invoicing through a third party or the merchant's own system is enabled (第三方/自建发票能力接入状态).
-	Status FapiaoThirdModeStatus `json:"status"`
+// ThirdMode is invoicing through a third party or the merchant's own system (第三方开票模式).
+type ThirdMode struct {
+	// Status says whether invoicing through a third party or the merchant's own system is enabled (第三方/自建发票能力接入状态).
+	Status ThirdModeStatus `json:"status"`
 }
 
-// FapiaoThirdModeStatus Whether invoicing through a third party or the merchant's own system is enabled (第三方/自建发票能力接入状态).
-type FapiaoThirdModeStatus string
+// ThirdModeStatus says whether invoicing through a third party or the merchant's own system is enabled (第三方/自建发票能力接入状态).
+type ThirdModeStatus string
 
-// FapiaoTitleSource Where the user fills in the invoice title, a web page or a mini program (开票来源).
-type FapiaoTitleSource string
+// TitleSource says where the user fills in the invoice title, a web page or a mini program (开票来源).
+type TitleSource string
 
-// FapiaoTitleURL Where a user fills in an invoice title.
-type FapiaoTitleURL struct {
-	// MiniprogramAppID The AppID of the title mini program (抬头填写小程序AppID).
+// TitleURL says where a user fills in an invoice title.
+type TitleURL struct {
+	// MiniprogramAppID is the AppID of the title mini program (抬头填写小程序AppID).
 	MiniprogramAppID string `json:"miniprogram_appid,omitempty,omitzero"`
 
-	// MiniprogramPath The title page in the mini program (抬头填写小程序页面路径).
+	// MiniprogramPath is the title page in the mini program (抬头填写小程序页面路径).
 	MiniprogramPath string `json:"miniprogram_path,omitempty,omitzero"`
 
-	// MiniprogramUserName The user name of the title mini program (抬头填写小程序的用户名).
+	// MiniprogramUserName is the user name of the title mini program (抬头填写小程序的用户名).
 	MiniprogramUserName string `json:"miniprogram_user_name,omitempty,omitzero"`
 
-	// TitleURL The web link to the title form (抬头填写链接).
+	// TitleURL is the web link to the title form (抬头填写链接).
 	TitleURL string `json:"title_url,omitempty,omitzero"`
 }
 
-// FapiaoTransaction A payment a fully digital invoice covers (交易信息).
-type FapiaoTransaction struct {
-	// Amount The payment amount, in fen (交易金额).
+// Transaction is a payment a fully digital invoice covers (交易信息).
+type Transaction struct {
+	// Amount is the payment amount, in fen (交易金额).
 	Amount int64 `json:"amount"`
 
-	// OutTradeNo The payment's merchant order number (支付商户订单号).
+	// OutTradeNo is the payment's merchant order number (支付商户订单号).
 	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
 
-	// PayChannel The channel a payment covered by an invoice went through (支付渠道).
-	PayChannel FapiaoPayChannel `json:"pay_channel"`
+	// PayChannel is the channel a payment covered by an invoice went through (支付渠道).
+	PayChannel PayChannel `json:"pay_channel"`
 
-	// TransactionID The payment's transaction id (支付订单号).
+	// TransactionID is the payment's transaction id (支付订单号).
 	TransactionID string `json:"transaction_id"`
 }
 
-// FapiaoTransportationClass The cabin class of a ship trip (交通工具等级).
-type FapiaoTransportationClass string
+// TransportationClass is the cabin class of a ship trip (交通工具等级).
+type TransportationClass string
 
-// FapiaoTransportationType The means of transport of a trip (交通工具类型).
-type FapiaoTransportationType string
+// TransportationType is the means of transport of a trip (交通工具类型).
+type TransportationType string
 
-// FapiaoUserAppliedNotification The decrypted resource of FAPIAO.USER_APPLIED: the user finished
-// filling in the invoice title; fetch it with QueryFapiaoUserTitle.
-type FapiaoUserAppliedNotification struct {
-	// ApplyTime When the user filled in the title (用户填写时间).
-	ApplyTime core.Time `json:"apply_time"`
+// UpdateDevelopmentConfigRequest is the development options to change; absent fields stay as they are.
+type UpdateDevelopmentConfigRequest struct {
+	// CallbackURL says where invoice notifications are sent (商户回调地址).
+	CallbackURL *string `json:"callback_url,omitempty"`
 
-	// FapiaoApplyID The invoice application id (发票申请单号).
-	FapiaoApplyID string `json:"fapiao_apply_id"`
+	// ShowFapiaoCell says whether the bill list offers an invoice entry for every payment (全部账单展示开发票入口开关).
+	ShowFapiaoCell *bool `json:"show_fapiao_cell,omitempty"`
 
-	// MchID The merchant id (商户号); the service provider's in partner mode.
-	MchID string `json:"mchid"`
-
-	// SubMchID The sub-merchant id, in partner mode (子商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-}
-
-// FapiaoVATRefundLevyCode The code of the immediate VAT refund scheme that applies (增值税即征即退代码).
-type FapiaoVATRefundLevyCode int64
-
-// InsertFapiaoCardsRequest Invoices to insert into the user's card package.
-type InsertFapiaoCardsRequest struct {
-	// BuyerInformation The buyer of an invoice, as the user filled in the title (购买方信息 / 抬头).
-	BuyerInformation FapiaoBuyer `json:"buyer_information"`
-
-	// FapiaoCardInformation The invoices to insert (电子发票卡券信息列表).
-	FapiaoCardInformation []FapiaoCard `json:"fapiao_card_information"`
-
-	// Scene Whether an invoice follows a WeChat Pay payment (WITH_WECHATPAY, the application id is the transaction id) or not (开票场景).
-	Scene FapiaoScene `json:"scene"`
-
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-}
-
-// IssueFapiaoRequest An invoice application to issue.
-type IssueFapiaoRequest struct {
-	// BuyerInformation The buyer of invoices to issue (购买方信息).
-	BuyerInformation FapiaoIssueBuyer `json:"buyer_information"`
-
-	// FapiaoApplyID The invoice application id: the transaction id for WITH_WECHATPAY, else the merchant's (发票申请单号).
-	FapiaoApplyID string `json:"fapiao_apply_id"`
-
-	// FapiaoInformation The invoices to issue (需要开具的发票信息).
-	FapiaoInformation []FapiaoIssueContent `json:"fapiao_information"`
-
-	// Scene Whether an invoice follows a WeChat Pay payment (WITH_WECHATPAY, the application id is the transaction id) or not (开票场景).
-	Scene FapiaoScene `json:"scene"`
-
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-}
-
-// IssueGeneralFapiaoRequest A fully digital invoice to issue for a general trade.
-type IssueGeneralFapiaoRequest struct {
-	// BuyerInformation The buyer of an invoice, as the user filled in the title (购买方信息 / 抬头).
-	BuyerInformation FapiaoBuyer `json:"buyer_information"`
-
-	// FapiaoApplyID The invoice application id (发票申请单号).
-	FapiaoApplyID string `json:"fapiao_apply_id"`
-
-	// FapiaoInformation The fully digital invoice to issue for a general trade (需要开具的数电发票信息).
-	FapiaoInformation FapiaoGeneralContent `json:"fapiao_information"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-}
-
-// IssuePassengerTransportFapiaoRequest A fully digital invoice to issue for passenger transport.
-type IssuePassengerTransportFapiaoRequest struct {
-	// BuyerInformation The buyer of an invoice, as the user filled in the title (购买方信息 / 抬头).
-	BuyerInformation FapiaoBuyer `json:"buyer_information"`
-
-	// FapiaoApplyID The invoice application id (发票申请单号).
-	FapiaoApplyID string `json:"fapiao_apply_id"`
-
-	// FapiaoInformation The fully digital invoice to issue for passenger transport (需要开具的数电发票信息).
-	FapiaoInformation FapiaoPassengerTransportContent `json:"fapiao_information"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-}
-
-// IssueRealEstateLeasingFapiaoRequest A fully digital invoice to issue for real-estate leasing.
-type IssueRealEstateLeasingFapiaoRequest struct {
-	// BuyerInformation The buyer of an invoice, as the user filled in the title (购买方信息 / 抬头).
-	BuyerInformation FapiaoBuyer `json:"buyer_information"`
-
-	// FapiaoApplyID The invoice application id (发票申请单号).
-	FapiaoApplyID string `json:"fapiao_apply_id"`
-
-	// FapiaoInformation The fully digital invoice to issue for real-estate leasing (需要开具的数电发票信息).
-	FapiaoInformation FapiaoRealEstateLeasingContent `json:"fapiao_information"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-}
-
-// IssueRefinedOilFapiaoRequest A fully digital invoice to issue for refined oil.
-type IssueRefinedOilFapiaoRequest struct {
-	// BuyerInformation The buyer of an invoice, as the user filled in the title (购买方信息 / 抬头).
-	BuyerInformation FapiaoBuyer `json:"buyer_information"`
-
-	// FapiaoApplyID The invoice application id (发票申请单号).
-	FapiaoApplyID string `json:"fapiao_apply_id"`
-
-	// FapiaoInformation The fully digital invoice to issue for refined oil (需要开具的数电发票信息).
-	FapiaoInformation FapiaoRefinedOilContent `json:"fapiao_information"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-}
-
-// ReverseFapiaoRequest The invoices to reverse and why.
-type ReverseFapiaoRequest struct {
-	// FapiaoInformation The invoices to reverse (需要冲红的发票信息).
-	FapiaoInformation []FapiaoReverseTarget `json:"fapiao_information"`
-
-	// ReverseReason Why invoices are reversed: issued in error, goods returned, service stopped or a sales discount (冲红原因).
-	ReverseReason FapiaoReverseReason `json:"reverse_reason"`
-
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-}
-
-// UpdateFapiaoDevelopmentConfigRequest The development options to change; absent fields stay as they are.
-type UpdateFapiaoDevelopmentConfigRequest struct {
-	// CallbackURL Where invoice notifications are sent (商户回调地址).
-	CallbackURL string `json:"callback_url,omitempty,omitzero"`
-
-	// ShowFapiaoCell Whether the bill list offers an invoice entry for every payment (全部账单展示开发票入口开关).
-	ShowFapiaoCell bool `json:"show_fapiao_cell,omitempty,omitzero"`
-
-	// SubMchCode The sub-merchant whose options change, in partner mode (子商户号).
+	// SubMchCode is the sub-merchant whose options change, in partner mode (子商户号).
 	SubMchCode string `json:"sub_mch_code,omitempty,omitzero"`
 
-	// SupportVatFapiao Whether the merchant issues electronic VAT special invoices (商户是否支持开电子专票).
-	SupportVatFapiao bool `json:"support_vat_fapiao,omitempty,omitzero"`
+	// SupportVatFapiao says whether the merchant issues electronic VAT special invoices (商户是否支持开电子专票).
+	SupportVatFapiao *bool `json:"support_vat_fapiao,omitempty"`
 }
 
-// QueryFapiaoParams defines parameters for QueryFapiao.
-type QueryFapiaoParams struct {
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
+// UserAppliedNotification is the decrypted resource of FAPIAO.USER_APPLIED: the user finished
+// filling in the invoice title; fetch it with QueryFapiaoUserTitle.
+type UserAppliedNotification struct {
+	// ApplyTime says when the user filled in the title (用户填写时间).
+	ApplyTime core.Time `json:"apply_time"`
 
-	// FapiaoID Restricts the answer to one invoice, by the merchant's invoice number (商户发票单号).
-	FapiaoID string `form:"fapiao_id,omitempty" json:"fapiao_id,omitempty,omitzero"`
+	// FapiaoApplyID is the invoice application id (发票申请单号).
+	FapiaoApplyID string `json:"fapiao_apply_id"`
+
+	// MchID is the merchant id (商户号); the service provider's in partner mode.
+	MchID string `json:"mchid"`
+
+	// SubMchID is the sub-merchant id, in partner mode (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 }
 
-// QueryFapiaoFilesParams defines parameters for QueryFapiaoFiles.
-type QueryFapiaoFilesParams struct {
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
-
-	// FapiaoID The merchant's invoice number (商户发票单号).
-	FapiaoID string `form:"fapiao_id" json:"fapiao_id"`
-}
-
-// QueryFapiaoInviteURLParams defines parameters for QueryFapiaoInviteURL.
-type QueryFapiaoInviteURLParams struct {
-	// OperationType What the merchant is invited to do (操作类型).
-	OperationType FapiaoInviteOperationType `form:"operation_type" json:"operation_type"`
-
-	// FapiaoMode How the invoices will be issued (开票模式).
-	FapiaoMode FapiaoMode `form:"fapiao_mode" json:"fapiao_mode"`
-
-	// FapiaoAbilityTypeList The invoicing abilities asked for: BASE_ABILITY, REAL_ESTATE_ABILITY, PASSENGER_TRANSPORT_ABILITY or REFINED_OIL_ABILITY, comma-separated (发票能力类型).
-	FapiaoAbilityTypeList []string `form:"fapiao_ability_type_list,omitempty" json:"fapiao_ability_type_list,omitempty,omitzero"`
-
-	// InviteChannel The channel the invitation is sent through, e.g. miniprogram (服务商邀请渠道).
-	InviteChannel string `form:"invite_channel,omitempty" json:"invite_channel,omitempty,omitzero"`
-
-	// OperateUser The operator's name, encrypted with the platform key (操作人员).
-	OperateUser string `form:"operate_user,omitempty" json:"operate_user,omitempty,omitzero"`
-
-	// InviteCode The service provider's own code for this invitation (服务商邀请code).
-	InviteCode string `form:"invite_code" json:"invite_code"`
-
-	// SubMchID The invited merchant, when it is already a sub-merchant (子商户号).
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
-}
-
-// ListFapiaoInvitedMerchantsParams defines parameters for ListFapiaoInvitedMerchants.
-type ListFapiaoInvitedMerchantsParams struct {
-	// QueryTimeStart The start of the time range (查询时间起).
-	QueryTimeStart core.Time `form:"query_time_start" json:"query_time_start"`
-
-	// QueryTimeEnd The end of the time range (查询时间止).
-	QueryTimeEnd core.Time `form:"query_time_end" json:"query_time_end"`
-
-	// Offset Where the page starts, from 0 (本次查询的起始位置).
-	Offset int64 `form:"offset" json:"offset"`
-
-	// Limit The most entries to return (本次查询的最大数量).
-	Limit int64 `form:"limit" json:"limit"`
-
-	// InviteCode Restricts the answer to one invitation code (服务商邀请code).
-	InviteCode string `form:"invite_code,omitempty" json:"invite_code,omitempty,omitzero"`
-
-	// MchInviteStatus Which outcome to list (商户邀请状态).
-	MchInviteStatus FapiaoMerchantInviteStatus `form:"mch_invite_status" json:"mch_invite_status"`
-}
-
-// QueryFapiaoMerchantBaseInformationParams defines parameters for QueryFapiaoMerchantBaseInformation.
-type QueryFapiaoMerchantBaseInformationParams struct {
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
-}
-
-// QueryFapiaoTaxCodesParams defines parameters for QueryFapiaoTaxCodes.
-type QueryFapiaoTaxCodesParams struct {
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
-
-	// Offset Where the page starts, from 0 (本次查询的起始位置).
-	Offset int64 `form:"offset" json:"offset"`
-
-	// Limit The most entries to return (本次查询的最大数量).
-	Limit int64 `form:"limit" json:"limit"`
-}
-
-// QueryFapiaoUserTitleParams defines parameters for QueryFapiaoUserTitle.
-type QueryFapiaoUserTitleParams struct {
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
-
-	// Scene Whether the invoice follows a WeChat Pay payment (开票场景).
-	Scene FapiaoScene `form:"scene" json:"scene"`
-
-	// FapiaoApplyID The invoice application id (发票申请单号).
-	FapiaoApplyID string `form:"fapiao_apply_id" json:"fapiao_apply_id"`
-}
-
-// QueryFapiaoTitleURLParams defines parameters for QueryFapiaoTitleURL.
-type QueryFapiaoTitleURLParams struct {
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
-
-	// FapiaoApplyID The merchant's invoice application id (发票申请单号).
-	FapiaoApplyID string `form:"fapiao_apply_id" json:"fapiao_apply_id"`
-
-	// Source Where the user fills in the title, a web page or a mini program (开票来源).
-	Source FapiaoTitleSource `form:"source" json:"source"`
-
-	// AppID The merchant's AppID the user's openid belongs to (商户AppID).
-	AppID string `form:"appid" json:"appid"`
-
-	// OpenID The user's openid under appid (用户OpenID).
-	OpenID string `form:"openid" json:"openid"`
-
-	// TotalAmount The invoice total, in fen (总金额).
-	TotalAmount int64 `form:"total_amount" json:"total_amount"`
-
-	// SellerName The seller name shown to the user (销售方名称).
-	SellerName string `form:"seller_name,omitempty" json:"seller_name,omitempty,omitzero"`
-
-	// ShowPhoneCell Whether to show a phone number field (是否需要展示手机号填写栏).
-	ShowPhoneCell bool `form:"show_phone_cell,omitempty" json:"show_phone_cell,omitempty,omitzero"`
-
-	// MustInputPhone Whether the phone number is mandatory (用户是否必须填写手机号).
-	MustInputPhone bool `form:"must_input_phone,omitempty" json:"must_input_phone,omitempty,omitzero"`
-
-	// ShowEmailCell Whether to show an email field (是否需要展示邮箱地址填写栏).
-	ShowEmailCell bool `form:"show_email_cell,omitempty" json:"show_email_cell,omitempty,omitzero"`
-
-	// MustInputEmail Whether the email is mandatory (用户是否必须填写邮箱地址).
-	MustInputEmail bool `form:"must_input_email,omitempty" json:"must_input_email,omitempty,omitzero"`
-}
-
-// CreateFapiaoCardTemplateJSONRequestBody defines body for CreateFapiaoCardTemplate for application/json ContentType.
-type CreateFapiaoCardTemplateJSONRequestBody = CreateFapiaoCardTemplateRequest
-
-// IssueFapiaoJSONRequestBody defines body for IssueFapiao for application/json ContentType.
-type IssueFapiaoJSONRequestBody = IssueFapiaoRequest
-
-// IssueGeneralFapiaoJSONRequestBody defines body for IssueGeneralFapiao for application/json ContentType.
-type IssueGeneralFapiaoJSONRequestBody = IssueGeneralFapiaoRequest
-
-// IssuePassengerTransportFapiaoJSONRequestBody defines body for IssuePassengerTransportFapiao for application/json ContentType.
-type IssuePassengerTransportFapiaoJSONRequestBody = IssuePassengerTransportFapiaoRequest
-
-// IssueRefinedOilFapiaoJSONRequestBody defines body for IssueRefinedOilFapiao for application/json ContentType.
-type IssueRefinedOilFapiaoJSONRequestBody = IssueRefinedOilFapiaoRequest
-
-// IssueRealEstateLeasingFapiaoJSONRequestBody defines body for IssueRealEstateLeasingFapiao for application/json ContentType.
-type IssueRealEstateLeasingFapiaoJSONRequestBody = IssueRealEstateLeasingFapiaoRequest
-
-// UploadFapiaoFileMultipartRequestBody defines body for UploadFapiaoFile for multipart/form-data ContentType.
-type UploadFapiaoFileMultipartRequestBody = FapiaoFileUpload
-
-// InsertFapiaoCardsJSONRequestBody defines body for InsertFapiaoCards for application/json ContentType.
-type InsertFapiaoCardsJSONRequestBody = InsertFapiaoCardsRequest
-
-// ReverseFapiaoJSONRequestBody defines body for ReverseFapiao for application/json ContentType.
-type ReverseFapiaoJSONRequestBody = ReverseFapiaoRequest
-
-// UpdateFapiaoDevelopmentConfigJSONRequestBody defines body for UpdateFapiaoDevelopmentConfig for application/json ContentType.
-type UpdateFapiaoDevelopmentConfigJSONRequestBody = UpdateFapiaoDevelopmentConfigRequest
+// VATRefundLevyCode is the code of the immediate VAT refund scheme that applies (增值税即征即退代码).
+type VATRefundLevyCode int64

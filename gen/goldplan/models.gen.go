@@ -4,227 +4,221 @@
 
 package goldplan
 
-// Defines values for GoldPlanIndustryFilter.
+// Defines values for IndustryFilter.
 const (
-	GoldPlanIndustryFilterAgriculture      GoldPlanIndustryFilter = "AGRICULTURE"
-	GoldPlanIndustryFilterAssociation      GoldPlanIndustryFilter = "ASSOCIATION"
-	GoldPlanIndustryFilterBuildingMaterial GoldPlanIndustryFilter = "BUILDING_MATERIAL"
-	GoldPlanIndustryFilterBussiness        GoldPlanIndustryFilter = "BUSSINESS"
-	GoldPlanIndustryFilterCar              GoldPlanIndustryFilter = "CAR"
-	GoldPlanIndustryFilterCatering         GoldPlanIndustryFilter = "CATERING"
-	GoldPlanIndustryFilterClothing         GoldPlanIndustryFilter = "CLOTHING"
-	GoldPlanIndustryFilterCommunication    GoldPlanIndustryFilter = "COMMUNICATION"
-	GoldPlanIndustryFilterCommunity        GoldPlanIndustryFilter = "COMMUNITY"
-	GoldPlanIndustryFilterECommerce        GoldPlanIndustryFilter = "E_COMMERCE"
-	GoldPlanIndustryFilterEducation        GoldPlanIndustryFilter = "EDUCATION"
-	GoldPlanIndustryFilterEnergySaving     GoldPlanIndustryFilter = "ENERGY_SAVING"
-	GoldPlanIndustryFilterEstate           GoldPlanIndustryFilter = "ESTATE"
-	GoldPlanIndustryFilterFinance          GoldPlanIndustryFilter = "FINANCE"
-	GoldPlanIndustryFilterFood             GoldPlanIndustryFilter = "FOOD"
-	GoldPlanIndustryFilterGame             GoldPlanIndustryFilter = "GAME"
-	GoldPlanIndustryFilterHealthcare       GoldPlanIndustryFilter = "HEALTHCARE"
-	GoldPlanIndustryFilterHomeDigital      GoldPlanIndustryFilter = "HOME_DIGITAL"
-	GoldPlanIndustryFilterIndusty          GoldPlanIndustryFilter = "INDUSTY"
-	GoldPlanIndustryFilterJewelryWatch     GoldPlanIndustryFilter = "JEWELRY_WATCH"
-	GoldPlanIndustryFilterLaw              GoldPlanIndustryFilter = "LAW"
-	GoldPlanIndustryFilterLoveMarriage     GoldPlanIndustryFilter = "LOVE_MARRIAGE"
-	GoldPlanIndustryFilterMerchandise      GoldPlanIndustryFilter = "MERCHANDISE"
-	GoldPlanIndustryFilterOnlineAvr        GoldPlanIndustryFilter = "ONLINE_AVR"
-	GoldPlanIndustryFilterParenting        GoldPlanIndustryFilter = "PARENTING"
-	GoldPlanIndustryFilterPotography       GoldPlanIndustryFilter = "POTOGRAPHY"
-	GoldPlanIndustryFilterPublishingMedia  GoldPlanIndustryFilter = "PUBLISHING_MEDIA"
-	GoldPlanIndustryFilterRetail           GoldPlanIndustryFilter = "RETAIL"
-	GoldPlanIndustryFilterSecurity         GoldPlanIndustryFilter = "SECURITY"
-	GoldPlanIndustryFilterServices         GoldPlanIndustryFilter = "SERVICES"
-	GoldPlanIndustryFilterSkincare         GoldPlanIndustryFilter = "SKINCARE"
-	GoldPlanIndustryFilterSoftware         GoldPlanIndustryFilter = "SOFTWARE"
-	GoldPlanIndustryFilterSport            GoldPlanIndustryFilter = "SPORT"
-	GoldPlanIndustryFilterTourism          GoldPlanIndustryFilter = "TOURISM"
-	GoldPlanIndustryFilterTransportation   GoldPlanIndustryFilter = "TRANSPORTATION"
-	GoldPlanIndustryFilterWeMedia          GoldPlanIndustryFilter = "WE_MEDIA"
+	IndustryFilterAgriculture      IndustryFilter = "AGRICULTURE"
+	IndustryFilterAssociation      IndustryFilter = "ASSOCIATION"
+	IndustryFilterBuildingMaterial IndustryFilter = "BUILDING_MATERIAL"
+	IndustryFilterBussiness        IndustryFilter = "BUSSINESS"
+	IndustryFilterCar              IndustryFilter = "CAR"
+	IndustryFilterCatering         IndustryFilter = "CATERING"
+	IndustryFilterClothing         IndustryFilter = "CLOTHING"
+	IndustryFilterCommunication    IndustryFilter = "COMMUNICATION"
+	IndustryFilterCommunity        IndustryFilter = "COMMUNITY"
+	IndustryFilterECommerce        IndustryFilter = "E_COMMERCE"
+	IndustryFilterEducation        IndustryFilter = "EDUCATION"
+	IndustryFilterEnergySaving     IndustryFilter = "ENERGY_SAVING"
+	IndustryFilterEstate           IndustryFilter = "ESTATE"
+	IndustryFilterFinance          IndustryFilter = "FINANCE"
+	IndustryFilterFood             IndustryFilter = "FOOD"
+	IndustryFilterGame             IndustryFilter = "GAME"
+	IndustryFilterHealthcare       IndustryFilter = "HEALTHCARE"
+	IndustryFilterHomeDigital      IndustryFilter = "HOME_DIGITAL"
+	IndustryFilterIndusty          IndustryFilter = "INDUSTY"
+	IndustryFilterJewelryWatch     IndustryFilter = "JEWELRY_WATCH"
+	IndustryFilterLaw              IndustryFilter = "LAW"
+	IndustryFilterLoveMarriage     IndustryFilter = "LOVE_MARRIAGE"
+	IndustryFilterMerchandise      IndustryFilter = "MERCHANDISE"
+	IndustryFilterOnlineAvr        IndustryFilter = "ONLINE_AVR"
+	IndustryFilterParenting        IndustryFilter = "PARENTING"
+	IndustryFilterPotography       IndustryFilter = "POTOGRAPHY"
+	IndustryFilterPublishingMedia  IndustryFilter = "PUBLISHING_MEDIA"
+	IndustryFilterRetail           IndustryFilter = "RETAIL"
+	IndustryFilterSecurity         IndustryFilter = "SECURITY"
+	IndustryFilterServices         IndustryFilter = "SERVICES"
+	IndustryFilterSkincare         IndustryFilter = "SKINCARE"
+	IndustryFilterSoftware         IndustryFilter = "SOFTWARE"
+	IndustryFilterSport            IndustryFilter = "SPORT"
+	IndustryFilterTourism          IndustryFilter = "TOURISM"
+	IndustryFilterTransportation   IndustryFilter = "TRANSPORTATION"
+	IndustryFilterWeMedia          IndustryFilter = "WE_MEDIA"
 )
 
-// Valid indicates whether the value is a known member of the GoldPlanIndustryFilter enum.
-func (e GoldPlanIndustryFilter) Valid() bool {
+// Valid indicates whether the value is a known member of the IndustryFilter enum.
+func (e IndustryFilter) Valid() bool {
 	switch e {
-	case GoldPlanIndustryFilterAgriculture:
+	case IndustryFilterAgriculture:
 		return true
-	case GoldPlanIndustryFilterAssociation:
+	case IndustryFilterAssociation:
 		return true
-	case GoldPlanIndustryFilterBuildingMaterial:
+	case IndustryFilterBuildingMaterial:
 		return true
-	case GoldPlanIndustryFilterBussiness:
+	case IndustryFilterBussiness:
 		return true
-	case GoldPlanIndustryFilterCar:
+	case IndustryFilterCar:
 		return true
-	case GoldPlanIndustryFilterCatering:
+	case IndustryFilterCatering:
 		return true
-	case GoldPlanIndustryFilterClothing:
+	case IndustryFilterClothing:
 		return true
-	case GoldPlanIndustryFilterCommunication:
+	case IndustryFilterCommunication:
 		return true
-	case GoldPlanIndustryFilterCommunity:
+	case IndustryFilterCommunity:
 		return true
-	case GoldPlanIndustryFilterECommerce:
+	case IndustryFilterECommerce:
 		return true
-	case GoldPlanIndustryFilterEducation:
+	case IndustryFilterEducation:
 		return true
-	case GoldPlanIndustryFilterEnergySaving:
+	case IndustryFilterEnergySaving:
 		return true
-	case GoldPlanIndustryFilterEstate:
+	case IndustryFilterEstate:
 		return true
-	case GoldPlanIndustryFilterFinance:
+	case IndustryFilterFinance:
 		return true
-	case GoldPlanIndustryFilterFood:
+	case IndustryFilterFood:
 		return true
-	case GoldPlanIndustryFilterGame:
+	case IndustryFilterGame:
 		return true
-	case GoldPlanIndustryFilterHealthcare:
+	case IndustryFilterHealthcare:
 		return true
-	case GoldPlanIndustryFilterHomeDigital:
+	case IndustryFilterHomeDigital:
 		return true
-	case GoldPlanIndustryFilterIndusty:
+	case IndustryFilterIndusty:
 		return true
-	case GoldPlanIndustryFilterJewelryWatch:
+	case IndustryFilterJewelryWatch:
 		return true
-	case GoldPlanIndustryFilterLaw:
+	case IndustryFilterLaw:
 		return true
-	case GoldPlanIndustryFilterLoveMarriage:
+	case IndustryFilterLoveMarriage:
 		return true
-	case GoldPlanIndustryFilterMerchandise:
+	case IndustryFilterMerchandise:
 		return true
-	case GoldPlanIndustryFilterOnlineAvr:
+	case IndustryFilterOnlineAvr:
 		return true
-	case GoldPlanIndustryFilterParenting:
+	case IndustryFilterParenting:
 		return true
-	case GoldPlanIndustryFilterPotography:
+	case IndustryFilterPotography:
 		return true
-	case GoldPlanIndustryFilterPublishingMedia:
+	case IndustryFilterPublishingMedia:
 		return true
-	case GoldPlanIndustryFilterRetail:
+	case IndustryFilterRetail:
 		return true
-	case GoldPlanIndustryFilterSecurity:
+	case IndustryFilterSecurity:
 		return true
-	case GoldPlanIndustryFilterServices:
+	case IndustryFilterServices:
 		return true
-	case GoldPlanIndustryFilterSkincare:
+	case IndustryFilterSkincare:
 		return true
-	case GoldPlanIndustryFilterSoftware:
+	case IndustryFilterSoftware:
 		return true
-	case GoldPlanIndustryFilterSport:
+	case IndustryFilterSport:
 		return true
-	case GoldPlanIndustryFilterTourism:
+	case IndustryFilterTourism:
 		return true
-	case GoldPlanIndustryFilterTransportation:
+	case IndustryFilterTransportation:
 		return true
-	case GoldPlanIndustryFilterWeMedia:
+	case IndustryFilterWeMedia:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for GoldPlanOperationType.
+// Defines values for OperationType.
 const (
-	GoldPlanOperationTypeClose GoldPlanOperationType = "CLOSE"
-	GoldPlanOperationTypeOpen  GoldPlanOperationType = "OPEN"
+	OperationTypeClose OperationType = "CLOSE"
+	OperationTypeOpen  OperationType = "OPEN"
 )
 
-// Valid indicates whether the value is a known member of the GoldPlanOperationType enum.
-func (e GoldPlanOperationType) Valid() bool {
+// Valid indicates whether the value is a known member of the OperationType enum.
+func (e OperationType) Valid() bool {
 	switch e {
-	case GoldPlanOperationTypeClose:
+	case OperationTypeClose:
 		return true
-	case GoldPlanOperationTypeOpen:
+	case OperationTypeOpen:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for GoldPlanPayScene.
+// Defines values for PayScene.
 const (
-	GoldPlanPaySceneJsapi               GoldPlanPayScene = "JSAPI"
-	GoldPlanPaySceneJsapiAndMiniprogram GoldPlanPayScene = "JSAPI_AND_MINIPROGRAM"
-	GoldPlanPaySceneMiniprogram         GoldPlanPayScene = "MINIPROGRAM"
+	PaySceneJsapi               PayScene = "JSAPI"
+	PaySceneJsapiAndMiniprogram PayScene = "JSAPI_AND_MINIPROGRAM"
+	PaySceneMiniprogram         PayScene = "MINIPROGRAM"
 )
 
-// Valid indicates whether the value is a known member of the GoldPlanPayScene enum.
-func (e GoldPlanPayScene) Valid() bool {
+// Valid indicates whether the value is a known member of the PayScene enum.
+func (e PayScene) Valid() bool {
 	switch e {
-	case GoldPlanPaySceneJsapi:
+	case PaySceneJsapi:
 		return true
-	case GoldPlanPaySceneJsapiAndMiniprogram:
+	case PaySceneJsapiAndMiniprogram:
 		return true
-	case GoldPlanPaySceneMiniprogram:
+	case PaySceneMiniprogram:
 		return true
 	default:
 		return false
 	}
 }
 
-// ChangeGoldPlanStatusRequest Whether to open or close a sub-merchant's gold plan (点金计划管理).
-type ChangeGoldPlanStatusRequest struct {
-	// OperationPayScene The pay scenes a gold plan change applies to; both when absent (支付场景).
-	OperationPayScene GoldPlanPayScene `json:"operation_pay_scene,omitempty,omitzero"`
+// AdvertisingRequest is a sub-merchant and, optionally, the advertiser industries to keep out of its pay-result page (同业过滤).
+type AdvertisingRequest struct {
+	// AdvertisingIndustryFilters is the industries to keep out, at most 5 (同业过滤标签值).
+	AdvertisingIndustryFilters *[]IndustryFilter `json:"advertising_industry_filters,omitempty"`
 
-	// OperationType Whether to open or close a feature (操作类型).
-	OperationType GoldPlanOperationType `json:"operation_type"`
-
-	// SubMchID The sub-merchant (子商户号).
+	// SubMchID is the sub-merchant (特约商户号).
 	SubMchID string `json:"sub_mchid"`
 }
 
-// CloseGoldPlanAdvertisingShowRequest The sub-merchant whose advertising to stop (关闭广告展示).
-type CloseGoldPlanAdvertisingShowRequest struct {
-	// SubMchID The sub-merchant (特约商户号).
+// ChangeStatusRequest says whether to open or close a sub-merchant's gold plan (点金计划管理).
+type ChangeStatusRequest struct {
+	// OperationPayScene is the pay scenes a gold plan change applies to; both when absent (支付场景).
+	OperationPayScene PayScene `json:"operation_pay_scene,omitempty,omitzero"`
+
+	// OperationType says whether to open or close a feature (操作类型).
+	OperationType OperationType `json:"operation_type"`
+
+	// SubMchID is the sub-merchant (子商户号).
 	SubMchID string `json:"sub_mchid"`
 }
 
-// GoldPlanAdvertisingRequest A sub-merchant and the advertiser industries to keep out of its pay-result page (同业过滤).
-type GoldPlanAdvertisingRequest struct {
-	// AdvertisingIndustryFilters The industries to keep out, at most 5 (同业过滤标签值).
-	AdvertisingIndustryFilters []GoldPlanIndustryFilter `json:"advertising_industry_filters,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant (特约商户号).
+// CloseAdvertisingShowRequest is the sub-merchant whose advertising to stop (关闭广告展示).
+type CloseAdvertisingShowRequest struct {
+	// SubMchID is the sub-merchant (特约商户号).
 	SubMchID string `json:"sub_mchid"`
 }
 
-// GoldPlanCustomPageStatus Whether a sub-merchant's receipt page is to be or was opened or closed (商家小票开关).
-type GoldPlanCustomPageStatus struct {
-	// OperationType Whether to open or close a feature (操作类型).
-	OperationType GoldPlanOperationType `json:"operation_type"`
+// CustomPageStatus says whether a sub-merchant's receipt page is to be or was opened or closed (商家小票开关).
+type CustomPageStatus struct {
+	// OperationType says whether to open or close a feature (操作类型).
+	OperationType OperationType `json:"operation_type"`
 
-	// SubMchID The sub-merchant (子商户号).
+	// SubMchID is the sub-merchant (子商户号).
 	SubMchID string `json:"sub_mchid"`
 }
 
-// GoldPlanIndustryFilter An advertiser industry; values are spelt as WeChat Pay defines them (同业过滤标签值).
-type GoldPlanIndustryFilter string
+// IndustryFilter is an advertiser industry; values are spelt as WeChat Pay defines them (同业过滤标签值).
+type IndustryFilter string
 
-// GoldPlanOperationType Whether to open or close a feature (操作类型).
-type GoldPlanOperationType string
+// IndustryFilterRequest is a sub-merchant and the advertiser industries to keep out of its pay-result page, which this operation needs (同业过滤).
+type IndustryFilterRequest struct {
+	// AdvertisingIndustryFilters is the industries to keep out, at most 5 (同业过滤标签值).
+	AdvertisingIndustryFilters []IndustryFilter `json:"advertising_industry_filters"`
 
-// GoldPlanPayScene The pay scenes a gold plan change applies to; both when absent (支付场景).
-type GoldPlanPayScene string
-
-// GoldPlanStatus A sub-merchant whose gold plan was changed (点金计划管理结果).
-type GoldPlanStatus struct {
-	// SubMchID The sub-merchant (子商户号).
+	// SubMchID is the sub-merchant (特约商户号).
 	SubMchID string `json:"sub_mchid"`
 }
 
-// ChangeGoldPlanCustomPageStatusJSONRequestBody defines body for ChangeGoldPlanCustomPageStatus for application/json ContentType.
-type ChangeGoldPlanCustomPageStatusJSONRequestBody = GoldPlanCustomPageStatus
+// OperationType says whether to open or close a feature (操作类型).
+type OperationType string
 
-// ChangeGoldPlanStatusJSONRequestBody defines body for ChangeGoldPlanStatus for application/json ContentType.
-type ChangeGoldPlanStatusJSONRequestBody = ChangeGoldPlanStatusRequest
+// PayScene is the pay scenes a gold plan change applies to; both when absent (支付场景).
+type PayScene string
 
-// CloseGoldPlanAdvertisingShowJSONRequestBody defines body for CloseGoldPlanAdvertisingShow for application/json ContentType.
-type CloseGoldPlanAdvertisingShowJSONRequestBody = CloseGoldPlanAdvertisingShowRequest
-
-// OpenGoldPlanAdvertisingShowJSONRequestBody defines body for OpenGoldPlanAdvertisingShow for application/json ContentType.
-type OpenGoldPlanAdvertisingShowJSONRequestBody = GoldPlanAdvertisingRequest
-
-// SetGoldPlanAdvertisingIndustryFilterJSONRequestBody defines body for SetGoldPlanAdvertisingIndustryFilter for application/json ContentType.
-type SetGoldPlanAdvertisingIndustryFilterJSONRequestBody = GoldPlanAdvertisingRequest
+// Status is a sub-merchant whose gold plan was changed (点金计划管理结果).
+type Status struct {
+	// SubMchID is the sub-merchant (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}

@@ -6,8 +6,49 @@ package marketing
 
 import (
 	"github.com/gowxpay/wxpay/core"
-	externalRef0 "github.com/gowxpay/wxpay/gen/media"
 )
+
+// Defines values for BackgroundColor.
+const (
+	BackgroundColorColor010 BackgroundColor = "Color010"
+	BackgroundColorColor020 BackgroundColor = "Color020"
+	BackgroundColorColor030 BackgroundColor = "Color030"
+	BackgroundColorColor040 BackgroundColor = "Color040"
+	BackgroundColorColor050 BackgroundColor = "Color050"
+	BackgroundColorColor060 BackgroundColor = "Color060"
+	BackgroundColorColor070 BackgroundColor = "Color070"
+	BackgroundColorColor080 BackgroundColor = "Color080"
+	BackgroundColorColor090 BackgroundColor = "Color090"
+	BackgroundColorColor100 BackgroundColor = "Color100"
+)
+
+// Valid indicates whether the value is a known member of the BackgroundColor enum.
+func (e BackgroundColor) Valid() bool {
+	switch e {
+	case BackgroundColorColor010:
+		return true
+	case BackgroundColorColor020:
+		return true
+	case BackgroundColorColor030:
+		return true
+	case BackgroundColorColor040:
+		return true
+	case BackgroundColorColor050:
+		return true
+	case BackgroundColorColor060:
+		return true
+	case BackgroundColorColor070:
+		return true
+	case BackgroundColorColor080:
+		return true
+	case BackgroundColorColor090:
+		return true
+	case BackgroundColorColor100:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for BankPackageTaskStatus.
 const (
@@ -21,6 +62,60 @@ func (e BankPackageTaskStatus) Valid() bool {
 	case BankPackageTaskStatusFinished:
 		return true
 	case BankPackageTaskStatusProcessing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FavorBackgroundColor.
+const (
+	FavorBackgroundColorColor010 FavorBackgroundColor = "COLOR010"
+	FavorBackgroundColorColor020 FavorBackgroundColor = "COLOR020"
+	FavorBackgroundColorColor030 FavorBackgroundColor = "COLOR030"
+	FavorBackgroundColorColor040 FavorBackgroundColor = "COLOR040"
+	FavorBackgroundColorColor050 FavorBackgroundColor = "COLOR050"
+	FavorBackgroundColorColor060 FavorBackgroundColor = "COLOR060"
+	FavorBackgroundColorColor070 FavorBackgroundColor = "COLOR070"
+	FavorBackgroundColorColor080 FavorBackgroundColor = "COLOR080"
+	FavorBackgroundColorColor081 FavorBackgroundColor = "COLOR081"
+	FavorBackgroundColorColor082 FavorBackgroundColor = "COLOR082"
+	FavorBackgroundColorColor090 FavorBackgroundColor = "COLOR090"
+	FavorBackgroundColorColor100 FavorBackgroundColor = "COLOR100"
+	FavorBackgroundColorColor101 FavorBackgroundColor = "COLOR101"
+	FavorBackgroundColorColor102 FavorBackgroundColor = "COLOR102"
+)
+
+// Valid indicates whether the value is a known member of the FavorBackgroundColor enum.
+func (e FavorBackgroundColor) Valid() bool {
+	switch e {
+	case FavorBackgroundColorColor010:
+		return true
+	case FavorBackgroundColorColor020:
+		return true
+	case FavorBackgroundColorColor030:
+		return true
+	case FavorBackgroundColorColor040:
+		return true
+	case FavorBackgroundColorColor050:
+		return true
+	case FavorBackgroundColorColor060:
+		return true
+	case FavorBackgroundColorColor070:
+		return true
+	case FavorBackgroundColorColor080:
+		return true
+	case FavorBackgroundColorColor081:
+		return true
+	case FavorBackgroundColorColor082:
+		return true
+	case FavorBackgroundColorColor090:
+		return true
+	case FavorBackgroundColorColor100:
+		return true
+	case FavorBackgroundColorColor101:
+		return true
+	case FavorBackgroundColorColor102:
 		return true
 	default:
 		return false
@@ -222,48 +317,6 @@ func (e FavorWeekday) Valid() bool {
 	}
 }
 
-// Defines values for MarketingBackgroundColor.
-const (
-	MarketingBackgroundColorColor010 MarketingBackgroundColor = "Color010"
-	MarketingBackgroundColorColor020 MarketingBackgroundColor = "Color020"
-	MarketingBackgroundColorColor030 MarketingBackgroundColor = "Color030"
-	MarketingBackgroundColorColor040 MarketingBackgroundColor = "Color040"
-	MarketingBackgroundColorColor050 MarketingBackgroundColor = "Color050"
-	MarketingBackgroundColorColor060 MarketingBackgroundColor = "Color060"
-	MarketingBackgroundColorColor070 MarketingBackgroundColor = "Color070"
-	MarketingBackgroundColorColor080 MarketingBackgroundColor = "Color080"
-	MarketingBackgroundColorColor090 MarketingBackgroundColor = "Color090"
-	MarketingBackgroundColorColor100 MarketingBackgroundColor = "Color100"
-)
-
-// Valid indicates whether the value is a known member of the MarketingBackgroundColor enum.
-func (e MarketingBackgroundColor) Valid() bool {
-	switch e {
-	case MarketingBackgroundColorColor010:
-		return true
-	case MarketingBackgroundColorColor020:
-		return true
-	case MarketingBackgroundColorColor030:
-		return true
-	case MarketingBackgroundColorColor040:
-		return true
-	case MarketingBackgroundColorColor050:
-		return true
-	case MarketingBackgroundColorColor060:
-		return true
-	case MarketingBackgroundColorColor070:
-		return true
-	case MarketingBackgroundColorColor080:
-		return true
-	case MarketingBackgroundColorColor090:
-		return true
-	case MarketingBackgroundColorColor100:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for PartnershipBusinessType.
 const (
 	PartnershipBusinessTypeBusifavorStock PartnershipBusinessType = "BUSIFAVOR_STOCK"
@@ -320,6 +373,7 @@ func (e PartnershipState) Valid() bool {
 
 // Defines values for PayGiftActivityStatus.
 const (
+	PayGiftActivityStatusActStatusUnknown   PayGiftActivityStatus = "ACT_STATUS_UNKNOWN"
 	PayGiftActivityStatusCreateActFailed    PayGiftActivityStatus = "CREATE_ACT_FAILED"
 	PayGiftActivityStatusCreateActStatus    PayGiftActivityStatus = "CREATE_ACT_STATUS"
 	PayGiftActivityStatusOngoingActStatus   PayGiftActivityStatus = "ONGOING_ACT_STATUS"
@@ -331,6 +385,8 @@ const (
 // Valid indicates whether the value is a known member of the PayGiftActivityStatus enum.
 func (e PayGiftActivityStatus) Valid() bool {
 	switch e {
+	case PayGiftActivityStatusActStatusUnknown:
+		return true
 	case PayGiftActivityStatusCreateActFailed:
 		return true
 	case PayGiftActivityStatusCreateActStatus:
@@ -402,6 +458,24 @@ func (e PayGiftDeliveryPurpose) Valid() bool {
 	}
 }
 
+// Defines values for PayGiftDeliveryUserCategory.
+const (
+	PayGiftDeliveryUserCategoryDeliveryAllPerson    PayGiftDeliveryUserCategory = "DELIVERY_ALL_PERSON"
+	PayGiftDeliveryUserCategoryDeliveryMemberPerson PayGiftDeliveryUserCategory = "DELIVERY_MEMBER_PERSON"
+)
+
+// Valid indicates whether the value is a known member of the PayGiftDeliveryUserCategory enum.
+func (e PayGiftDeliveryUserCategory) Valid() bool {
+	switch e {
+	case PayGiftDeliveryUserCategoryDeliveryAllPerson:
+		return true
+	case PayGiftDeliveryUserCategoryDeliveryMemberPerson:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PayGiftMerchantOption.
 const (
 	PayGiftMerchantOptionInSeviceCouponMerchant PayGiftMerchantOption = "IN_SEVICE_COUPON_MERCHANT"
@@ -440,13 +514,28 @@ func (e PayGiftPaymentMethod) Valid() bool {
 
 // Defines values for PayGiftPaymentScene.
 const (
-	PayGiftPaymentSceneAppScene PayGiftPaymentScene = "APP_SCENE"
+	PayGiftPaymentSceneAppScene       PayGiftPaymentScene = "APP_SCENE"
+	PayGiftPaymentSceneFacePayScene   PayGiftPaymentScene = "FACE_PAY_SCENE"
+	PayGiftPaymentSceneMiniappScene   PayGiftPaymentScene = "MINIAPP_SCENE"
+	PayGiftPaymentSceneNoSecretScene  PayGiftPaymentScene = "NO_SECRET_SCENE"
+	PayGiftPaymentSceneOtherScene     PayGiftPaymentScene = "OTHER_SCENE"
+	PayGiftPaymentSceneSwingCardScene PayGiftPaymentScene = "SWING_CARD_SCENE"
 )
 
 // Valid indicates whether the value is a known member of the PayGiftPaymentScene enum.
 func (e PayGiftPaymentScene) Valid() bool {
 	switch e {
 	case PayGiftPaymentSceneAppScene:
+		return true
+	case PayGiftPaymentSceneFacePayScene:
+		return true
+	case PayGiftPaymentSceneMiniappScene:
+		return true
+	case PayGiftPaymentSceneNoSecretScene:
+		return true
+	case PayGiftPaymentSceneOtherScene:
+		return true
+	case PayGiftPaymentSceneSwingCardScene:
 		return true
 	default:
 		return false
@@ -471,1449 +560,1455 @@ func (e PayGiftSendContent) Valid() bool {
 	}
 }
 
-// AddPayGiftActivityMerchantsRequest The issuing merchants to add to an activity (新增活动发券商户号请求).
+// AddPayGiftActivityMerchantsRequest is the issuing merchants to add to an activity (新增活动发券商户号请求).
 type AddPayGiftActivityMerchantsRequest struct {
-	// AddRequestNo The merchant's unique number of this request (请求业务单据号).
-	AddRequestNo string `json:"add_request_no,omitempty,omitzero"`
+	// AddRequestNo is the merchant's unique number of this request (请求业务单据号).
+	AddRequestNo string `json:"add_request_no"`
 
-	// MerchantIDList The merchant ids to add (发券商户号).
-	MerchantIDList []string `json:"merchant_id_list,omitempty,omitzero"`
+	// MerchantIDList is the merchant ids to add (发券商户号).
+	MerchantIDList []string `json:"merchant_id_list"`
 }
 
-// BankPackageTask A task that imported a file of bank agreement numbers into a user package (上传任务).
+// ApplyFavorStockRefundFlowByDayParams is the query and header parameters of ApplyFavorStockRefundFlowByDay.
+type ApplyFavorStockRefundFlowByDayParams struct {
+	// BillDate is the day of the details, as YYYY-MM-DD (账单日期).
+	BillDate core.Date `json:"bill_date"`
+}
+
+// ApplyFavorStockUseFlowByDayParams is the query and header parameters of ApplyFavorStockUseFlowByDay.
+type ApplyFavorStockUseFlowByDayParams struct {
+	// BillDate is the day of the details, as YYYY-MM-DD (账单日期).
+	BillDate core.Date `json:"bill_date"`
+}
+
+// BackgroundColor is a background colour from WeChat Pay's palette (背景颜色).
+type BackgroundColor string
+
+// BankPackageTask is a task that imported a file of bank agreement numbers into a user package (上传任务).
 type BankPackageTask struct {
-	// BankType The bank and card type, e.g. ICBC_DEBIT (银行类型).
+	// BankType is the bank and card type, e.g. ICBC_DEBIT (银行类型).
 	BankType string `json:"bank_type,omitempty,omitzero"`
 
-	// CreateTime When the task was created (创建上传任务的时间).
+	// CreateTime says when the task was created (创建上传任务的时间).
 	CreateTime core.Time `json:"create_time"`
 
-	// FailCount How many failed (失败数).
+	// FailCount says how many failed (失败数).
 	FailCount int64 `json:"fail_count,omitempty,omitzero"`
 
-	// Filename The uploaded file name (文件名).
+	// Filename is the uploaded file name (文件名).
 	Filename string `json:"filename"`
 
-	// PackageID The user package id (号码包id).
+	// PackageID is the user package id (号码包id).
 	PackageID string `json:"package_id"`
 
-	// Status The state of a package upload task (任务状态).
+	// Status is the state of a package upload task (任务状态).
 	Status BankPackageTaskStatus `json:"status,omitempty,omitzero"`
 
-	// SuccessCount How many agreement numbers were imported (成功数).
+	// SuccessCount says how many agreement numbers were imported (成功数).
 	SuccessCount int64 `json:"success_count,omitempty,omitzero"`
 
-	// SuccessUserCount How many WeChat users they matched (匹配成功的微信用户数).
+	// SuccessUserCount says how many WeChat users they matched (匹配成功的微信用户数).
 	SuccessUserCount int64 `json:"success_user_count,omitempty,omitzero"`
 
-	// TaskID The task id (上传任务).
+	// TaskID is the task id (上传任务).
 	TaskID string `json:"task_id"`
 
-	// UpdateTime When it last changed (上传任务最近一次更新的时间).
+	// UpdateTime says when it last changed (上传任务最近一次更新的时间).
 	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
 }
 
-// BankPackageTaskList One page of the upload tasks of a bank user package.
+// BankPackageTaskList is one page of the upload tasks of a bank user package.
 type BankPackageTaskList struct {
-	// Data The tasks of this page (上传任务列表).
+	// Data is the tasks of this page (上传任务列表).
 	Data []BankPackageTask `json:"data"`
 
-	// Limit The page size (分页大小).
+	// Limit is the page size (分页大小).
 	Limit int64 `json:"limit"`
 
-	// Offset The page number (分页页码).
+	// Offset is the page number (分页页码).
 	Offset int64 `json:"offset"`
 
-	// TotalCount How many tasks match in all (总数量).
+	// TotalCount says how many tasks match in all (总数量).
 	TotalCount int64 `json:"total_count"`
 }
 
-// BankPackageTaskMeta The meta part of a user package import; the request signature covers its JSON.
+// BankPackageTaskMeta is the meta part of a user package import; the request signature covers its JSON.
 type BankPackageTaskMeta struct {
-	// BankType The bank and card type of the agreement numbers, e.g. ICBC_DEBIT (银行类型).
+	// BankType is the bank and card type of the agreement numbers, e.g. ICBC_DEBIT (银行类型).
 	BankType string `json:"bank_type"`
 
-	// Filename The file name; the client fills it from the file (文件名).
+	// Filename is the file name; the client fills it from the file (文件名).
 	Filename string `json:"filename,omitempty,omitzero"`
 
-	// Sha256 The SHA-256 of the file, lower-case hex; the client fills it (文件摘要).
+	// Sha256 is the SHA-256 of the file, lower-case hex; the client fills it (文件摘要).
 	Sha256 string `json:"sha256"`
 }
 
-// BankPackageTaskStatus The state of a package upload task (任务状态).
+// BankPackageTaskStatus is the state of a package upload task (任务状态).
 type BankPackageTaskStatus string
 
-// BankPackageTaskUpload The multipart body of a user package import, a meta part and the file.
+// BankPackageTaskUpload is the multipart body of a user package import, a meta part and the file.
 type BankPackageTaskUpload struct {
-	// File The file of agreement numbers (快捷交易协议号文件).
+	// File is the file of agreement numbers (快捷交易协议号文件).
 	File core.File `json:"file"`
 
-	// Meta The meta part of a user package import; the request signature covers its JSON.
+	// Meta is the meta part of a user package import; the request signature covers its JSON.
 	Meta BankPackageTaskMeta `json:"meta"`
 }
 
-// CreateFavorStockRequest A new cash-coupon stock (创建代金券批次请求).
+// BuildPartnershipParams is the query and header parameters of BuildPartnership.
+type BuildPartnershipParams struct {
+	// IdempotencyKey is a key unique to this request; a retry with the same key is not applied twice (业务请求幂等值).
+	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
+// CreateFavorStockRequest is a new cash-coupon stock (创建代金券批次请求).
 type CreateFavorStockRequest struct {
-	// AvailableBeginTime When coupons can first be sent (开始时间).
+	// AvailableBeginTime says when coupons can first be sent (开始时间).
 	AvailableBeginTime core.Time `json:"available_begin_time"`
 
-	// AvailableEndTime When sending coupons stops (结束时间).
+	// AvailableEndTime says when sending coupons stops (结束时间).
 	AvailableEndTime core.Time `json:"available_end_time"`
 
-	// BelongMerchant The merchant the stock belongs to (归属商户号).
+	// BelongMerchant is the merchant the stock belongs to (归属商户号).
 	BelongMerchant string `json:"belong_merchant"`
 
-	// Comment A note for the merchant only (批次备注).
+	// Comment is a note for the merchant only (批次备注).
 	Comment string `json:"comment,omitempty,omitzero"`
 
-	// CouponUseRule When, where and on what a stock's coupons can be used (核销规则).
+	// CouponUseRule says when, where and on what a stock's coupons can be used (核销规则).
 	CouponUseRule FavorCouponUseRule `json:"coupon_use_rule"`
 
-	// ExtInfo Extra attributes as a JSON string (扩展属性).
+	// ExtInfo is extra attributes as a JSON string (扩展属性).
 	ExtInfo string `json:"ext_info,omitempty,omitzero"`
 
-	// NoCash Whether the coupons move no money, i.e. the merchant funds them itself (是否无资金流).
+	// NoCash says whether the coupons move no money, i.e. the merchant funds them itself (是否无资金流).
 	NoCash bool `json:"no_cash"`
 
-	// OutRequestNo The merchant's unique number of this request (商户单据号).
+	// OutRequestNo is the merchant's unique number of this request (商户单据号).
 	OutRequestNo string `json:"out_request_no"`
 
-	// PatternInfo How the coupon looks in the user's card wallet (样式信息).
+	// PatternInfo says how the coupon looks in the user's card wallet (样式信息).
 	PatternInfo FavorPatternInfo `json:"pattern_info,omitempty,omitzero"`
 
-	// StockName The stock name users see, at most 21 characters (批次名称).
+	// StockName is the stock name users see, at most 21 characters (批次名称).
 	StockName string `json:"stock_name"`
 
-	// StockType The kind of a cash-coupon stock (批次类型).
+	// StockType is the kind of a cash-coupon stock (批次类型).
 	StockType FavorStockType `json:"stock_type"`
 
-	// StockUseRule How many coupons a stock may send and to whom (发放规则).
+	// StockUseRule says how many coupons a stock may send and to whom (发放规则).
 	StockUseRule FavorStockUseRule `json:"stock_use_rule"`
 }
 
-// CreatePayGiftActivityRequest A new pay-gift activity with one threshold (创建全场满额送活动请求).
+// CreatePayGiftActivityRequest is a new pay-gift activity with one threshold (创建全场满额送活动请求).
 type CreatePayGiftActivityRequest struct {
-	// ActivityBaseInfo The basic settings of a pay-gift activity (活动基本信息).
+	// ActivityBaseInfo is the basic settings of a pay-gift activity (活动基本信息).
 	ActivityBaseInfo PayGiftActivityBaseInfo `json:"activity_base_info"`
 
-	// AdvancedSetting The advanced settings of a pay-gift activity (活动高级设置).
+	// AdvancedSetting is the advanced settings of a pay-gift activity (活动高级设置).
 	AdvancedSetting PayGiftAdvancedSetting `json:"advanced_setting,omitempty,omitzero"`
 
-	// AwardSendRule Who gets which award for reaching the threshold (满额送发放规则).
+	// AwardSendRule says who gets which award for reaching the threshold (满额送发放规则).
 	AwardSendRule PayGiftFullSendRule `json:"award_send_rule"`
 }
 
-// DeletePayGiftActivityMerchantsRequest The issuing merchants to remove from an activity (删除活动发券商户号请求).
+// DeletePayGiftActivityMerchantsRequest is the issuing merchants to remove from an activity (删除活动发券商户号请求).
 type DeletePayGiftActivityMerchantsRequest struct {
-	// DeleteRequestNo The merchant's unique number of this request (商户请求单号).
-	DeleteRequestNo string `json:"delete_request_no,omitempty,omitzero"`
+	// DeleteRequestNo is the merchant's unique number of this request (商户请求单号).
+	DeleteRequestNo string `json:"delete_request_no"`
 
-	// MerchantIDList The merchant ids to remove (删除的发券商户号).
-	MerchantIDList []string `json:"merchant_id_list,omitempty,omitzero"`
+	// MerchantIDList is the merchant ids to remove (删除的发券商户号).
+	MerchantIDList []string `json:"merchant_id_list"`
 }
 
-// FavorAvailableRegion A region where a consumption coupon can be used (消费金可用地域).
+// FavorAvailableRegion is a region where a consumption coupon can be used (消费金可用地域).
 type FavorAvailableRegion struct {
-	// City The city (市).
+	// City is the city (市).
 	City string `json:"city,omitempty,omitzero"`
 
-	// Country The country (国家).
+	// Country is the country (国家).
 	Country string `json:"country,omitempty,omitzero"`
 
-	// District The district (区).
+	// District is the district (区).
 	District string `json:"district,omitempty,omitzero"`
 
-	// Province The province (省).
+	// Province is the province (省).
 	Province string `json:"province,omitempty,omitzero"`
 
-	// Type The level of the region (类型).
+	// Type is the level of the region (类型).
 	Type string `json:"type,omitempty,omitzero"`
 }
 
-// FavorBusinessType The business of a stock or coupon; MULTIUSE is a consumption coupon (消费金) (业务类型).
+// FavorBackgroundColor is a cash coupon's background colour from WeChat Pay's palette (背景颜色).
+type FavorBackgroundColor string
+
+// FavorBusinessType is the business of a stock or coupon; MULTIUSE is a consumption coupon (消费金) (业务类型).
 type FavorBusinessType string
 
-// FavorCallback A merchant's cash-coupon notification address.
+// FavorCallback is a merchant's cash-coupon notification address.
 type FavorCallback struct {
-	// MchID The merchant id (商户号).
+	// MchID is the merchant id (商户号).
 	MchID string `json:"mchid"`
 
-	// NotifyURL The notification url (通知地址).
+	// NotifyURL is the notification url (通知地址).
 	NotifyURL string `json:"notify_url"`
 }
 
-// FavorCallbackUpdated The cash-coupon notification address after an update.
+// FavorCallbackUpdated is the cash-coupon notification address after an update.
 type FavorCallbackUpdated struct {
-	// NotifyURL The notification url (通知地址).
+	// NotifyURL is the notification url (通知地址).
 	NotifyURL string `json:"notify_url"`
 
-	// UpdateTime When it was changed (修改时间).
+	// UpdateTime says when it was changed (修改时间).
 	UpdateTime core.Time `json:"update_time"`
 }
 
-// FavorCoupon A user's cash coupon (代金券).
+// FavorCoupon is a user's cash coupon (代金券).
 type FavorCoupon struct {
-	// AvailableBalance The balance left on a consumption coupon, in fen (剩余金额).
+	// AvailableBalance is the balance left on a consumption coupon, in fen (剩余金额).
 	AvailableBalance int64 `json:"available_balance,omitempty,omitzero"`
 
-	// AvailableBeginTime When it becomes usable (可用开始时间).
-	AvailableBeginTime core.Time `json:"available_begin_time,omitempty,omitzero"`
+	// AvailableBeginTime says when it becomes usable (可用开始时间).
+	AvailableBeginTime core.Time `json:"available_begin_time"`
 
-	// AvailableEndTime When it stops being usable (可用结束时间).
-	AvailableEndTime core.Time `json:"available_end_time,omitempty,omitzero"`
+	// AvailableEndTime says when it stops being usable (可用结束时间).
+	AvailableEndTime core.Time `json:"available_end_time"`
 
-	// BusinessType The business of a stock or coupon; MULTIUSE is a consumption coupon (消费金) (业务类型).
+	// BusinessType is the business of a stock or coupon; MULTIUSE is a consumption coupon (消费金) (业务类型).
 	BusinessType FavorBusinessType `json:"business_type,omitempty,omitzero"`
 
-	// ConsumeInformation How a coupon was redeemed (已实扣代金券核销信息).
+	// ConsumeInformation says how a coupon was redeemed (已实扣代金券核销信息).
 	ConsumeInformation FavorCouponConsumeInformation `json:"consume_information,omitempty,omitzero"`
 
-	// CouponID The coupon id (代金券id).
+	// CouponID is the coupon id (代金券id).
 	CouponID string `json:"coupon_id,omitempty,omitzero"`
 
-	// CouponName The coupon name (代金券名称).
-	CouponName string `json:"coupon_name,omitempty,omitzero"`
+	// CouponName is the coupon name (代金券名称).
+	CouponName string `json:"coupon_name"`
 
-	// CouponType The kind of a cash coupon (券类型).
-	CouponType FavorCouponType `json:"coupon_type,omitempty,omitzero"`
+	// CouponType is the kind of a cash coupon (券类型).
+	CouponType FavorCouponType `json:"coupon_type"`
 
-	// CreateTime When the user received it (领券时间).
-	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+	// CreateTime says when the user received it (领券时间).
+	CreateTime core.Time `json:"create_time"`
 
-	// CutToMessage The terms of a cut-to (减至) coupon (减至批次特定信息).
+	// CutToMessage is the terms of a cut-to (减至) coupon (减至批次特定信息).
 	CutToMessage FavorCutToMessage `json:"cut_to_message,omitempty,omitzero"`
 
-	// Description The usage notes (使用说明).
-	Description string `json:"description,omitempty,omitzero"`
+	// Description is the usage notes (使用说明).
+	Description string `json:"description"`
 
-	// NormalCouponInformation The value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
+	// NoCash says whether the coupon moves no money (是否无资金流).
+	NoCash bool `json:"no_cash"`
+
+	// NormalCouponInformation is the value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
 	NormalCouponInformation FavorNormalCoupon `json:"normal_coupon_information,omitempty,omitzero"`
 
-	// Singleitem Whether it discounts single items (是否单品优惠).
-	Singleitem bool `json:"singleitem,omitempty,omitzero"`
+	// Singleitem says whether it discounts single items (是否单品优惠).
+	Singleitem bool `json:"singleitem"`
 
-	// StartTime When the stock was activated (激活批次的时间).
+	// StartTime says when the stock was activated (激活批次的时间).
 	StartTime core.Time `json:"start_time,omitempty,omitzero"`
 
-	// Status The state of a cash coupon (代金券状态).
-	Status FavorCouponStatus `json:"status,omitempty,omitzero"`
+	// Status is the state of a cash coupon (代金券状态).
+	Status FavorCouponStatus `json:"status"`
 
-	// StockCreatorMchID The merchant that created the stock (创建批次的商户号).
-	StockCreatorMchID string `json:"stock_creator_mchid,omitempty,omitzero"`
+	// StockCreatorMchID is the merchant that created the stock (创建批次的商户号).
+	StockCreatorMchID string `json:"stock_creator_mchid"`
 
-	// StockID The stock id (批次号).
-	StockID string `json:"stock_id,omitempty,omitzero"`
+	// StockID is the stock id (批次号).
+	StockID string `json:"stock_id"`
 
-	// StopTime When the stock was stopped (终止批次的时间).
+	// StopTime says when the stock was stopped (终止批次的时间).
 	StopTime core.Time `json:"stop_time,omitempty,omitzero"`
 }
 
-// FavorCouponAvailableTime When a coupon can be redeemed (券可核销时间).
+// FavorCouponAvailableTime says when a coupon can be redeemed (券可核销时间).
 type FavorCouponAvailableTime struct {
-	// AvailableBeginTime When redemption opens (开始时间).
+	// AvailableBeginTime says when redemption opens (开始时间).
 	AvailableBeginTime core.Time `json:"available_begin_time,omitempty,omitzero"`
 
-	// AvailableEndTime When redemption closes (结束时间).
+	// AvailableEndTime says when redemption closes (结束时间).
 	AvailableEndTime core.Time `json:"available_end_time,omitempty,omitzero"`
 
-	// AvailableTimeAfterReceive How many minutes a coupon stays usable after it is received (领取后有效时间).
+	// AvailableTimeAfterReceive says how many minutes a coupon stays usable after it is received (领取后有效时间).
 	AvailableTimeAfterReceive int64 `json:"available_time_after_receive,omitempty,omitzero"`
 
-	// FixAvailableTime Fixed weekdays and hours in which a coupon can be redeemed (固定时间段可用).
+	// FixAvailableTime is fixed weekdays and hours in which a coupon can be redeemed (固定时间段可用).
 	FixAvailableTime FavorFixAvailableTime `json:"fix_available_time,omitempty,omitzero"`
 
-	// SecondDayAvailable Whether a coupon becomes usable only the day after it is received (领取第二天生效).
-	SecondDayAvailable bool `json:"second_day_available,omitempty,omitzero"`
+	// SecondDayAvailable says whether a coupon becomes usable only the day after it is received (领取第二天生效).
+	SecondDayAvailable *bool `json:"second_day_available,omitempty"`
 }
 
-// FavorCouponConsumeInformation How a coupon was redeemed (已实扣代金券核销信息).
+// FavorCouponConsumeInformation says how a coupon was redeemed (已实扣代金券核销信息).
 type FavorCouponConsumeInformation struct {
-	// ConsumeMchID The merchant where it was redeemed (核销商户号).
+	// ConsumeMchID is the merchant where it was redeemed (核销商户号).
 	ConsumeMchID string `json:"consume_mchid,omitempty,omitzero"`
 
-	// ConsumeTime When it was redeemed (核销时间).
+	// ConsumeTime says when it was redeemed (核销时间).
 	ConsumeTime core.Time `json:"consume_time,omitempty,omitzero"`
 
-	// GoodsDetail The discounted goods, for single-item coupons (单品信息).
+	// GoodsDetail is the discounted goods, for single-item coupons (单品信息).
 	GoodsDetail []FavorCouponGoodsDetail `json:"goods_detail,omitempty,omitzero"`
 
-	// TransactionID The WeChat Pay order that used it (微信支付订单号).
+	// TransactionID is the WeChat Pay order that used it (微信支付订单号).
 	TransactionID string `json:"transaction_id,omitempty,omitzero"`
 }
 
-// FavorCouponGoodsDetail One discounted item of an order (单品信息).
+// FavorCouponGoodsDetail is one discounted item of an order (单品信息).
 type FavorCouponGoodsDetail struct {
-	// DiscountAmount The discount on this item in fen (商品优惠金额).
+	// DiscountAmount is the discount on this item in fen (商品优惠金额).
 	DiscountAmount int64 `json:"discount_amount,omitempty,omitzero"`
 
-	// GoodsID The goods code (商品编码).
+	// GoodsID is the goods code (商品编码).
 	GoodsID string `json:"goods_id,omitempty,omitzero"`
 
-	// Price The unit price in fen (商品价格).
+	// Price is the unit price in fen (商品价格).
 	Price int64 `json:"price,omitempty,omitzero"`
 
-	// Quantity How many were bought (商品数量).
+	// Quantity says how many were bought (商品数量).
 	Quantity int64 `json:"quantity,omitempty,omitzero"`
 }
 
-// FavorCouponList One page of a user's cash coupons.
+// FavorCouponList is one page of a user's cash coupons.
 type FavorCouponList struct {
-	// Data The coupons of this page (结果集).
-	Data []FavorCoupon `json:"data"`
+	// Data is the coupons of this page (结果集).
+	Data []FavorCoupon `json:"data,omitempty,omitzero"`
 
-	// Limit The page size (分页大小).
+	// Limit is the page size (分页大小).
 	Limit int64 `json:"limit"`
 
-	// Offset The page number (分页页码).
+	// Offset is the page number (分页页码).
 	Offset int64 `json:"offset"`
 
-	// TotalCount How many coupons match in all (总数量).
+	// TotalCount says how many coupons match in all (总数量).
 	TotalCount int64 `json:"total_count"`
 }
 
-// FavorCouponSent A coupon sent to a user.
+// FavorCouponSent is a coupon sent to a user.
 type FavorCouponSent struct {
-	// CouponID The coupon id (代金券id).
+	// CouponID is the coupon id (代金券id).
 	CouponID string `json:"coupon_id"`
 }
 
-// FavorCouponStatus The state of a cash coupon (代金券状态).
+// FavorCouponStatus is the state of a cash coupon (代金券状态).
 type FavorCouponStatus string
 
-// FavorCouponType The kind of a cash coupon (券类型).
+// FavorCouponType is the kind of a cash coupon (券类型).
 type FavorCouponType string
 
-// FavorCouponUseNotification The resource of a COUPON.USE notification: a cash coupon was redeemed
+// FavorCouponUseNotification is the resource of a COUPON.USE notification: a cash coupon was redeemed
 // (代金券核销事件).
 type FavorCouponUseNotification struct {
-	// AvailableBeginTime When it became usable (可用开始时间).
+	// AvailableBeginTime says when it became usable (可用开始时间).
 	AvailableBeginTime core.Time `json:"available_begin_time"`
 
-	// AvailableEndTime When it stops being usable (可用结束时间).
+	// AvailableEndTime says when it stops being usable (可用结束时间).
 	AvailableEndTime core.Time `json:"available_end_time"`
 
-	// ConsumeInformation How a coupon was redeemed (已实扣代金券核销信息).
+	// ConsumeInformation says how a coupon was redeemed (已实扣代金券核销信息).
 	ConsumeInformation FavorCouponConsumeInformation `json:"consume_information,omitempty,omitzero"`
 
-	// CouponID The coupon id (代金券id).
+	// CouponID is the coupon id (代金券id).
 	CouponID string `json:"coupon_id"`
 
-	// CouponName The coupon name (代金券名称).
+	// CouponName is the coupon name (代金券名称).
 	CouponName string `json:"coupon_name"`
 
-	// CouponType The kind of a cash coupon (券类型).
+	// CouponType is the kind of a cash coupon (券类型).
 	CouponType FavorCouponType `json:"coupon_type"`
 
-	// CreateTime When the user received it (领券时间).
+	// CreateTime says when the user received it (领券时间).
 	CreateTime core.Time `json:"create_time"`
 
-	// Description The usage notes (代金券描述).
+	// Description is the usage notes (代金券描述).
 	Description string `json:"description"`
 
-	// DiscountTo The terms of a cut-to (减至) discount (减至优惠特定信息).
+	// DiscountTo is the terms of a cut-to (减至) discount (减至优惠特定信息).
 	DiscountTo FavorDiscountTo `json:"discount_to,omitempty,omitzero"`
 
-	// NoCash Whether the coupon moves no money (是否无资金流).
+	// NoCash says whether the coupon moves no money (是否无资金流).
 	NoCash bool `json:"no_cash"`
 
-	// NormalCouponInformation The value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
+	// NormalCouponInformation is the value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
 	NormalCouponInformation FavorNormalCoupon `json:"normal_coupon_information,omitempty,omitzero"`
 
-	// Singleitem Whether it discounts single items (是否单品优惠).
+	// Singleitem says whether it discounts single items (是否单品优惠).
 	Singleitem bool `json:"singleitem"`
 
-	// SingleitemDiscountOff The terms of a single-item discount (单品优惠特定信息).
+	// SingleitemDiscountOff is the terms of a single-item discount (单品优惠特定信息).
 	SingleitemDiscountOff FavorSingleItemDiscountOff `json:"singleitem_discount_off,omitempty,omitzero"`
 
-	// Status The state of a cash coupon (代金券状态).
+	// Status is the state of a cash coupon (代金券状态).
 	Status FavorCouponStatus `json:"status"`
 
-	// StockCreatorMchID The merchant that created the stock (创建批次的商户号).
+	// StockCreatorMchID is the merchant that created the stock (创建批次的商户号).
 	StockCreatorMchID string `json:"stock_creator_mchid"`
 
-	// StockID The stock id (批次号).
+	// StockID is the stock id (批次号).
 	StockID string `json:"stock_id"`
 }
 
-// FavorCouponUseRule When, where and on what a stock's coupons can be used (核销规则).
+// FavorCouponUseRule says when, where and on what a stock's coupons can be used (核销规则).
 type FavorCouponUseRule struct {
-	// AvailableItems The goods codes the coupon applies to (可核销商品编码).
+	// AvailableItems is the goods codes the coupon applies to (可核销商品编码).
 	AvailableItems []string `json:"available_items,omitempty,omitzero"`
 
-	// AvailableMerchants The merchants where the coupon can be used (可核销商户号).
+	// AvailableMerchants is the merchants where the coupon can be used (可核销商户号).
 	AvailableMerchants []string `json:"available_merchants,omitempty,omitzero"`
 
-	// CombineUse Whether the coupon combines with other discounts (是否可叠加其他优惠).
-	CombineUse bool `json:"combine_use,omitempty,omitzero"`
+	// CombineUse says whether the coupon combines with other discounts (是否可叠加其他优惠).
+	CombineUse *bool `json:"combine_use,omitempty"`
 
-	// CouponAvailableTime When a coupon can be redeemed (券可核销时间).
-	CouponAvailableTime FavorCouponAvailableTime `json:"coupon_available_time"`
+	// CouponAvailableTime says when a coupon can be redeemed (券可核销时间).
+	CouponAvailableTime FavorCouponAvailableTime `json:"coupon_available_time,omitempty,omitzero"`
 
-	// DiscountCoupon The rule of a percentage-discount coupon (折扣券使用规则).
+	// DiscountCoupon is the rule of a percentage-discount coupon (折扣券使用规则).
 	DiscountCoupon FavorDiscountCoupon `json:"discount_coupon,omitempty,omitzero"`
 
-	// ExchangeCoupon The rule of an exchange coupon (换购券使用规则).
+	// ExchangeCoupon is the rule of an exchange coupon (换购券使用规则).
 	ExchangeCoupon FavorExchangeCoupon `json:"exchange_coupon,omitempty,omitzero"`
 
-	// FixedNormalCoupon The value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
+	// FixedNormalCoupon is the value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
 	FixedNormalCoupon FavorNormalCoupon `json:"fixed_normal_coupon,omitempty,omitzero"`
 
-	// GoodsTag The order goods tags that qualify (订单优惠标记).
+	// GoodsTag is the order goods tags that qualify (订单优惠标记).
 	GoodsTag []string `json:"goods_tag,omitempty,omitzero"`
 
-	// LimitCard The bank cards a coupon is limited to (指定银行卡BIN).
+	// LimitCard is the bank cards a coupon is limited to (指定银行卡BIN).
 	LimitCard FavorLimitCard `json:"limit_card,omitempty,omitzero"`
 
-	// LimitPay The payment methods that qualify, e.g. ICBC_CREDIT (指定支付方式).
+	// LimitPay is the payment methods that qualify, e.g. ICBC_CREDIT (指定支付方式).
 	LimitPay []string `json:"limit_pay,omitempty,omitzero"`
 
-	// TradeType The payment scenes that qualify (支付方式).
+	// TradeType is the payment scenes that qualify (支付方式).
 	TradeType []FavorTradeType `json:"trade_type,omitempty,omitzero"`
 
-	// UnavailableItems The goods codes excluded from the discount (不参与优惠商品编码).
+	// UnavailableItems is the goods codes excluded from the discount (不参与优惠商品编码).
 	UnavailableItems []string `json:"unavailable_items,omitempty,omitzero"`
 }
 
-// FavorCutToMessage The terms of a cut-to (减至) coupon (减至批次特定信息).
+// FavorCutToMessage is the terms of a cut-to (减至) coupon (减至批次特定信息).
 type FavorCutToMessage struct {
-	// CutToPrice The unit price after the discount, in fen (减至后的优惠单价).
-	CutToPrice int64 `json:"cut_to_price,omitempty,omitzero"`
+	// CutToPrice is the unit price after the discount, in fen (减至后的优惠单价).
+	CutToPrice int64 `json:"cut_to_price"`
 
-	// SinglePriceMax The highest unit price the discount applies to, in fen (可用优惠的商品最高单价).
-	SinglePriceMax int64 `json:"single_price_max,omitempty,omitzero"`
+	// SinglePriceMax is the highest unit price the discount applies to, in fen (可用优惠的商品最高单价).
+	SinglePriceMax int64 `json:"single_price_max"`
 }
 
-// FavorDiscountCoupon The rule of a percentage-discount coupon (折扣券使用规则).
+// FavorDiscountCoupon is the rule of a percentage-discount coupon (折扣券使用规则).
 type FavorDiscountCoupon struct {
-	// DiscountAmountMax The largest discount in fen (最高折扣金额).
+	// DiscountAmountMax is the largest discount in fen (最高折扣金额).
 	DiscountAmountMax int64 `json:"discount_amount_max,omitempty,omitzero"`
 
-	// DiscountPercent The percentage paid, e.g. 88 for 12% off (折扣百分比).
+	// DiscountPercent is the percentage paid, e.g. 88 for 12% off (折扣百分比).
 	DiscountPercent int64 `json:"discount_percent,omitempty,omitzero"`
 
-	// TransactionMinimum The smallest order amount it applies to, in fen (门槛).
-	TransactionMinimum int64 `json:"transaction_minimum,omitempty,omitzero"`
+	// TransactionMinimum is the smallest order amount it applies to, in fen (门槛).
+	TransactionMinimum *int64 `json:"transaction_minimum,omitempty"`
 }
 
-// FavorDiscountTo The terms of a cut-to (减至) discount (减至优惠特定信息).
+// FavorDiscountTo is the terms of a cut-to (减至) discount (减至优惠特定信息).
 type FavorDiscountTo struct {
-	// CutToPrice The unit price after the discount, in fen (减至后优惠单价).
+	// CutToPrice is the unit price after the discount, in fen (减至后优惠单价).
 	CutToPrice int64 `json:"cut_to_price,omitempty,omitzero"`
 
-	// MaxPrice The highest unit price the discount applies to, in fen (可享受优惠的最高价格).
+	// MaxPrice is the highest unit price the discount applies to, in fen (可享受优惠的最高价格).
 	MaxPrice int64 `json:"max_price,omitempty,omitzero"`
 }
 
-// FavorExchangeCoupon The rule of an exchange coupon (换购券使用规则).
+// FavorExchangeCoupon is the rule of an exchange coupon (换购券使用规则).
 type FavorExchangeCoupon struct {
-	// ExchangePrice The price of the exchanged item in fen (单品换购价).
-	ExchangePrice int64 `json:"exchange_price,omitempty,omitzero"`
+	// ExchangePrice is the price of the exchanged item in fen (单品换购价).
+	ExchangePrice *int64 `json:"exchange_price,omitempty"`
 
-	// TransactionMinimum The smallest order amount it applies to, in fen (消费门槛).
-	TransactionMinimum int64 `json:"transaction_minimum,omitempty,omitzero"`
+	// TransactionMinimum is the smallest order amount it applies to, in fen (消费门槛).
+	TransactionMinimum *int64 `json:"transaction_minimum,omitempty"`
 }
 
-// FavorFixAvailableTime Fixed weekdays and hours in which a coupon can be redeemed (固定时间段可用).
+// FavorFixAvailableTime is fixed weekdays and hours in which a coupon can be redeemed (固定时间段可用).
 type FavorFixAvailableTime struct {
-	// AvailableWeekDay The weekdays, 0 being Sunday (可用星期数).
+	// AvailableWeekDay is the weekdays, 0 being Sunday (可用星期数).
 	AvailableWeekDay []FavorWeekday `json:"available_week_day,omitempty,omitzero"`
 
-	// BeginTime The start of the daily window, in seconds after midnight (当天开始时间).
-	BeginTime int64 `json:"begin_time,omitempty,omitzero"`
+	// BeginTime is the start of the daily window, in seconds after midnight (当天开始时间).
+	BeginTime int64 `json:"begin_time"`
 
-	// EndTime The end of the daily window, in seconds after midnight (当天结束时间).
-	EndTime int64 `json:"end_time,omitempty,omitzero"`
+	// EndTime is the end of the daily window, in seconds after midnight (当天结束时间).
+	EndTime *int64 `json:"end_time,omitempty"`
 }
 
-// FavorFlowDownload Where to download a stock's redemption or refund details, and how to check the file.
+// FavorFlowDownload says where to download a stock's redemption or refund details, and how to check the file.
 type FavorFlowDownload struct {
-	// HashType The hash algorithm, e.g. SHA1 (哈希算法类型).
+	// HashType is the hash algorithm, e.g. SHA1 (哈希算法类型).
 	HashType string `json:"hash_type"`
 
-	// HashValue The hash of the file (安全校验码).
+	// HashValue is the hash of the file (安全校验码).
 	HashValue string `json:"hash_value"`
 
-	// URL The download url (下载链接).
+	// URL is the download url (下载链接).
 	URL string `json:"url"`
 }
 
-// FavorJumpTarget Where the coupon in the card wallet leads (卡包跳转目标).
+// FavorJumpTarget says where the coupon in the card wallet leads (卡包跳转目标).
 type FavorJumpTarget string
 
-// FavorLimitCard The bank cards a coupon is limited to (指定银行卡BIN).
+// FavorLimitCard is the bank cards a coupon is limited to (指定银行卡BIN).
 type FavorLimitCard struct {
-	// Bin The card BINs that qualify (指定卡BIN).
-	Bin []string `json:"bin,omitempty,omitzero"`
+	// Bin is the card BINs that qualify (指定卡BIN).
+	Bin []string `json:"bin"`
 
-	// Name The card product name (银行卡名称).
-	Name string `json:"name,omitempty,omitzero"`
+	// Name is the card product name (银行卡名称).
+	Name string `json:"name"`
 }
 
-// FavorNormalCoupon The value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
+// FavorNormalCoupon is the value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
 type FavorNormalCoupon struct {
-	// CouponAmount The coupon value in fen (面额).
+	// CouponAmount is the coupon value in fen (面额).
 	CouponAmount int64 `json:"coupon_amount"`
 
-	// TransactionMinimum The smallest order amount it applies to, in fen (门槛).
+	// TransactionMinimum is the smallest order amount it applies to, in fen (门槛).
 	TransactionMinimum int64 `json:"transaction_minimum"`
 }
 
-// FavorPatternInfo How the coupon looks in the user's card wallet (样式信息).
+// FavorPatternInfo says how the coupon looks in the user's card wallet (样式信息).
 type FavorPatternInfo struct {
-	// BackgroundColor A background colour from WeChat Pay's palette (背景颜色).
-	BackgroundColor MarketingBackgroundColor `json:"background_color,omitempty,omitzero"`
+	// BackgroundColor is a cash coupon's background colour from WeChat Pay's palette (背景颜色).
+	BackgroundColor FavorBackgroundColor `json:"background_color,omitempty,omitzero"`
 
-	// CouponImage The detail picture url from UploadMarketingImage (券详情图片).
+	// CouponImage is the detail picture url from UploadMarketingImage (券详情图片).
 	CouponImage string `json:"coupon_image,omitempty,omitzero"`
 
-	// Description The usage notes (使用说明).
-	Description string `json:"description,omitempty,omitzero"`
+	// Description is the usage notes (使用说明).
+	Description string `json:"description"`
 
-	// JumpTarget Where the coupon in the card wallet leads (卡包跳转目标).
+	// JumpTarget says where the coupon in the card wallet leads (卡包跳转目标).
 	JumpTarget FavorJumpTarget `json:"jump_target,omitempty,omitzero"`
 
-	// MerchantLogo The logo url from UploadMarketingImage (商户logo).
+	// MerchantLogo is the logo url from UploadMarketingImage (商户logo).
 	MerchantLogo string `json:"merchant_logo,omitempty,omitzero"`
 
-	// MerchantName The merchant name shown (商户名称).
+	// MerchantName is the merchant name shown (商户名称).
 	MerchantName string `json:"merchant_name,omitempty,omitzero"`
 
-	// MiniProgramAppID The mini program to open, when jump_target is MINI_PROGRAM (小程序appid).
+	// MiniProgramAppID is the mini program to open, when jump_target is MINI_PROGRAM (小程序appid).
 	MiniProgramAppID string `json:"mini_program_appid,omitempty,omitzero"`
 
-	// MiniProgramPath The mini program page to open (小程序path).
+	// MiniProgramPath is the mini program page to open (小程序path).
 	MiniProgramPath string `json:"mini_program_path,omitempty,omitzero"`
 }
 
-// FavorRefundFlowByDay Where to download one day's refund details of a stock.
+// FavorRefundFlowByDay says where to download one day's refund details of a stock.
 type FavorRefundFlowByDay struct {
-	// StockRefundflowCount How many records the file holds, as a decimal string (账单记录总条数).
+	// StockRefundflowCount says how many records the file holds, as a decimal string (账单记录总条数).
 	StockRefundflowCount string `json:"stock_refundflow_count"`
 
-	// StockRefundflowHash The digest of the file (账单文件摘要).
+	// StockRefundflowHash is the digest of the file (账单文件摘要).
 	StockRefundflowHash string `json:"stock_refundflow_hash"`
 
-	// URL The download url (下载链接).
+	// URL is the download url (下载链接).
 	URL string `json:"url"`
 }
 
-// FavorSingleItemDiscountOff The terms of a single-item discount (单品优惠特定信息).
+// FavorSingleItemDiscountOff is the terms of a single-item discount (单品优惠特定信息).
 type FavorSingleItemDiscountOff struct {
-	// SinglePriceMax The highest unit price the discount applies to, in fen (单品最高优惠价格).
+	// SinglePriceMax is the highest unit price the discount applies to, in fen (单品最高优惠价格).
 	SinglePriceMax int64 `json:"single_price_max,omitempty,omitzero"`
 }
 
-// FavorStock A cash-coupon stock (代金券批次).
+// FavorStock is a cash-coupon stock (代金券批次).
 type FavorStock struct {
-	// AvailableBeginTime When sending coupons starts (开始时间).
+	// AvailableBeginTime says when sending coupons starts (开始时间).
 	AvailableBeginTime core.Time `json:"available_begin_time"`
 
-	// AvailableEndTime When sending coupons ends (结束时间).
+	// AvailableEndTime says when sending coupons ends (结束时间).
 	AvailableEndTime core.Time `json:"available_end_time"`
 
-	// AvailableIndustryList The industries where a consumption coupon can be used (消费金可用行业).
+	// AvailableIndustryList is the industries where a consumption coupon can be used (消费金可用行业).
 	AvailableIndustryList []string `json:"available_industry_list,omitempty,omitzero"`
 
-	// AvailableRegionList Where a consumption coupon can be used (消费金可用地域).
+	// AvailableRegionList says where a consumption coupon can be used (消费金可用地域).
 	AvailableRegionList []FavorAvailableRegion `json:"available_region_list,omitempty,omitzero"`
 
-	// BusinessType The business of a stock or coupon; MULTIUSE is a consumption coupon (消费金) (业务类型).
+	// BusinessType is the business of a stock or coupon; MULTIUSE is a consumption coupon (消费金) (业务类型).
 	BusinessType FavorBusinessType `json:"business_type,omitempty,omitzero"`
 
-	// CreateTime When it was created (创建时间).
-	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+	// CardID is the WeChat card id the stock is linked to (活动批次关联的微信卡券id).
+	CardID string `json:"card_id,omitempty,omitzero"`
 
-	// CutToMessage The terms of a cut-to (减至) coupon (减至批次特定信息).
+	// CreateTime says when it was created (创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// CutToMessage is the terms of a cut-to (减至) coupon (减至批次特定信息).
 	CutToMessage FavorCutToMessage `json:"cut_to_message,omitempty,omitzero"`
 
-	// Description The usage notes (使用说明).
+	// Description is the usage notes (使用说明).
 	Description string `json:"description"`
 
-	// DistributedCoupons How many coupons have been sent (已发券数量).
-	DistributedCoupons int64 `json:"distributed_coupons,omitempty,omitzero"`
+	// DistributedCoupons says how many coupons have been sent (已发券数量).
+	DistributedCoupons int64 `json:"distributed_coupons"`
 
-	// NoCash Whether the coupons move no money (是否无资金流).
+	// NoCash says whether the coupons move no money (是否无资金流).
 	NoCash bool `json:"no_cash"`
 
-	// Singleitem Whether it discounts single items (是否单品优惠).
-	Singleitem bool `json:"singleitem,omitempty,omitzero"`
+	// Singleitem says whether it discounts single items (是否单品优惠).
+	Singleitem bool `json:"singleitem"`
 
-	// StartTime When it was activated (激活批次的时间).
+	// StartTime says when it was activated (激活批次的时间).
 	StartTime core.Time `json:"start_time,omitempty,omitzero"`
 
-	// Status The state of a cash-coupon stock (批次状态).
-	Status FavorStockStatus `json:"status,omitempty,omitzero"`
+	// Status is the state of a cash-coupon stock (批次状态).
+	Status FavorStockStatus `json:"status"`
 
-	// StockCreatorMchID The merchant that created it (创建批次的商户号).
-	StockCreatorMchID string `json:"stock_creator_mchid,omitempty,omitzero"`
+	// StockCreatorMchID is the merchant that created it (创建批次的商户号).
+	StockCreatorMchID string `json:"stock_creator_mchid"`
 
-	// StockID The stock id (批次号).
-	StockID string `json:"stock_id,omitempty,omitzero"`
+	// StockID is the stock id (批次号).
+	StockID string `json:"stock_id"`
 
-	// StockName The stock name (批次名称).
+	// StockName is the stock name (批次名称).
 	StockName string `json:"stock_name"`
 
-	// StockType The kind of a cash-coupon stock (批次类型).
+	// StockType is the kind of a cash-coupon stock (批次类型).
 	StockType FavorStockType `json:"stock_type"`
 
-	// StockUseRule How many coupons a stock may send and to whom (发放规则).
-	StockUseRule FavorStockUseRule `json:"stock_use_rule"`
+	// StockUseRule is a stock's sending rules as its queries answer them (批次使用规则).
+	StockUseRule FavorStockUseRuleInfo `json:"stock_use_rule,omitempty,omitzero"`
 
-	// StopTime When it was stopped (终止批次的时间).
+	// StopTime says when it was stopped (终止批次的时间).
 	StopTime core.Time `json:"stop_time,omitempty,omitzero"`
 }
 
-// FavorStockCreated A newly created cash-coupon stock.
+// FavorStockCreated is a newly created cash-coupon stock.
 type FavorStockCreated struct {
-	// CreateTime When it was created (创建时间).
+	// CreateTime says when it was created (创建时间).
 	CreateTime core.Time `json:"create_time"`
 
-	// StockID The stock id (批次号).
+	// StockID is the stock id (批次号).
 	StockID string `json:"stock_id"`
 }
 
-// FavorStockCreatorRequest Names the creator of the stock to activate, pause or restart.
+// FavorStockCreatorRequest names the creator of the stock to activate, pause or restart.
 type FavorStockCreatorRequest struct {
-	// StockCreatorMchID The merchant that created the stock (创建批次的商户号).
+	// StockCreatorMchID is the merchant that created the stock (创建批次的商户号).
 	StockCreatorMchID string `json:"stock_creator_mchid"`
 }
 
-// FavorStockGoodsModified The result of changing a single-item stock's goods codes.
+// FavorStockGoodsModified is the result of changing a single-item stock's goods codes.
 type FavorStockGoodsModified struct {
-	// PauseTime When the change took effect; WeChat Pay names this field pause_time (生效时间).
+	// PauseTime says when the change took effect; WeChat Pay names this field pause_time (生效时间).
 	PauseTime core.Time `json:"pause_time"`
 
-	// StockID The stock id (批次号).
+	// StockID is the stock id (批次号).
 	StockID string `json:"stock_id"`
 }
 
-// FavorStockItemList One page of the goods codes of a single-item stock.
+// FavorStockItemList is one page of the goods codes of a single-item stock.
 type FavorStockItemList struct {
-	// Data The goods codes of this page (可用单品编码).
+	// Data is the goods codes of this page (可用单品编码).
 	Data []string `json:"data,omitempty,omitzero"`
 
-	// Limit The page size (分页大小).
+	// Limit is the page size (分页大小).
 	Limit int64 `json:"limit"`
 
-	// Offset The offset of this page (分页页码).
+	// Offset is the offset of this page (分页页码).
 	Offset int64 `json:"offset"`
 
-	// StockID The stock id (批次号).
+	// StockID is the stock id (批次号).
 	StockID string `json:"stock_id"`
 
-	// TotalCount How many goods codes there are in all (可用单品编码总数).
+	// TotalCount says how many goods codes there are in all (可用单品编码总数).
 	TotalCount int64 `json:"total_count"`
 }
 
-// FavorStockList One page of cash-coupon stocks.
+// FavorStockList is one page of cash-coupon stocks.
 type FavorStockList struct {
-	// Data The stocks of this page (批次详情).
+	// Data is the stocks of this page (批次详情).
 	Data []FavorStock `json:"data,omitempty,omitzero"`
 
-	// Limit The page size (分页大小).
+	// Limit is the page size (分页大小).
 	Limit int64 `json:"limit"`
 
-	// Offset The page number (分页页码).
+	// Offset is the page number (分页页码).
 	Offset int64 `json:"offset"`
 
-	// TotalCount How many stocks match in all (批次总数).
+	// TotalCount says how many stocks match in all (批次总数).
 	TotalCount int64 `json:"total_count"`
 }
 
-// FavorStockMerchantList One page of the merchants where a stock's coupons can be used.
+// FavorStockMerchantList is one page of the merchants where a stock's coupons can be used.
 type FavorStockMerchantList struct {
-	// Data The merchant ids of this page (可用商户列表).
+	// Data is the merchant ids of this page (可用商户列表).
 	Data []string `json:"data,omitempty,omitzero"`
 
-	// Limit The page size (分页大小).
+	// Limit is the page size (分页大小).
 	Limit int64 `json:"limit"`
 
-	// Offset The offset of this page (分页页码).
+	// Offset is the offset of this page (分页页码).
 	Offset int64 `json:"offset"`
 
-	// StockID The stock id (批次号).
+	// StockID is the stock id (批次号).
 	StockID string `json:"stock_id"`
 
-	// TotalCount How many merchants there are in all (可用商户总数量).
+	// TotalCount says how many merchants there are in all (可用商户总数量).
 	TotalCount int64 `json:"total_count"`
 }
 
-// FavorStockPaused A paused cash-coupon stock.
+// FavorStockPaused is a paused cash-coupon stock.
 type FavorStockPaused struct {
-	// PauseTime When it was paused (暂停时间).
+	// PauseTime says when it was paused (暂停时间).
 	PauseTime core.Time `json:"pause_time"`
 
-	// StockID The stock id (批次号).
+	// StockID is the stock id (批次号).
 	StockID string `json:"stock_id"`
 }
 
-// FavorStockRestarted A restarted cash-coupon stock.
+// FavorStockRestarted is a restarted cash-coupon stock.
 type FavorStockRestarted struct {
-	// RestartTime When it resumed (生效时间).
+	// RestartTime says when it resumed (生效时间).
 	RestartTime core.Time `json:"restart_time"`
 
-	// StockID The stock id (批次号).
+	// StockID is the stock id (批次号).
 	StockID string `json:"stock_id"`
 }
 
-// FavorStockStarted An activated cash-coupon stock.
+// FavorStockStarted is an activated cash-coupon stock.
 type FavorStockStarted struct {
-	// StartTime When it became active (生效时间).
+	// StartTime says when it became active (生效时间).
 	StartTime core.Time `json:"start_time"`
 
-	// StockID The stock id (批次号).
+	// StockID is the stock id (批次号).
 	StockID string `json:"stock_id"`
 }
 
-// FavorStockStatus The state of a cash-coupon stock (批次状态).
+// FavorStockStatus is the state of a cash-coupon stock (批次状态).
 type FavorStockStatus string
 
-// FavorStockType The kind of a cash-coupon stock (批次类型).
+// FavorStockStopped is a stopped (terminated) cash-coupon stock.
+type FavorStockStopped struct {
+	// StockID is the stock id (批次号).
+	StockID string `json:"stock_id"`
+
+	// StopTime says when it was stopped (终止时间).
+	StopTime core.Time `json:"stop_time"`
+}
+
+// FavorStockType is the kind of a cash-coupon stock (批次类型).
 type FavorStockType string
 
-// FavorStockUseRule How many coupons a stock may send and to whom (发放规则).
+// FavorStockUseRule says how many coupons a stock may send and to whom (发放规则).
 type FavorStockUseRule struct {
-	// MaxAmount The total budget in fen (总预算).
+	// MaxAmount is the total budget in fen (总预算).
 	MaxAmount int64 `json:"max_amount"`
 
-	// MaxAmountByDay The most value sent per day in fen (单天发放上限金额).
+	// MaxAmountByDay is the most value sent per day in fen (单天发放上限金额).
 	MaxAmountByDay int64 `json:"max_amount_by_day,omitempty,omitzero"`
 
-	// MaxCoupons The most coupons the stock sends (发放总上限).
+	// MaxCoupons is the most coupons the stock sends (发放总上限).
 	MaxCoupons int64 `json:"max_coupons"`
 
-	// MaxCouponsPerUser The most coupons one user can receive (单个用户可领个数).
+	// MaxCouponsPerUser is the most coupons one user can receive (单个用户可领个数).
 	MaxCouponsPerUser int64 `json:"max_coupons_per_user"`
 
-	// NaturalPersonLimit Whether the per-user limit counts a real person across accounts (是否开启自然人限制).
+	// NaturalPersonLimit says whether the per-user limit counts a real person across accounts (是否开启自然人限制).
 	NaturalPersonLimit bool `json:"natural_person_limit"`
 
-	// PreventAPIAbuse Whether WeChat Pay blocks suspicious receivers (api发券防刷).
+	// PreventAPIAbuse says whether WeChat Pay blocks suspicious receivers (api发券防刷).
 	PreventAPIAbuse bool `json:"prevent_api_abuse"`
 }
 
-// FavorTradeType A payment scene a coupon is limited to (支付方式).
+// FavorStockUseRuleInfo is a stock's sending rules as its queries answer them (批次使用规则).
+type FavorStockUseRuleInfo struct {
+	// CombineUse says whether it combines with other coupons (是否可叠加其他优惠).
+	CombineUse bool `json:"combine_use,omitempty,omitzero"`
+
+	// CouponType is the coupon kind, NORMAL or CUT_TO (券类型).
+	CouponType string `json:"coupon_type,omitempty,omitzero"`
+
+	// FixedNormalCoupon is the value and threshold of a fixed-amount coupon (固定面额满减券使用规则).
+	FixedNormalCoupon FavorNormalCoupon `json:"fixed_normal_coupon,omitempty,omitzero"`
+
+	// GoodsTag is the order goods tags that qualify (订单优惠标记).
+	GoodsTag []string `json:"goods_tag,omitempty,omitzero"`
+
+	// MaxAmount is the total budget in fen (总预算).
+	MaxAmount int64 `json:"max_amount"`
+
+	// MaxAmountByDay is the most value sent per day in fen (单天发放上限金额).
+	MaxAmountByDay int64 `json:"max_amount_by_day"`
+
+	// MaxCoupons is the most coupons the stock sends (发放总上限).
+	MaxCoupons int64 `json:"max_coupons"`
+
+	// MaxCouponsPerUser is the most coupons one user can receive (单个用户可领个数).
+	MaxCouponsPerUser int64 `json:"max_coupons_per_user"`
+
+	// TradeType is the payment scenes that qualify (支付方式).
+	TradeType []FavorTradeType `json:"trade_type,omitempty,omitzero"`
+}
+
+// FavorTradeType is a payment scene a coupon is limited to (支付方式).
 type FavorTradeType string
 
-// FavorUseFlowByDay Where to download one day's redemption details of a stock.
+// FavorUseFlowByDay says where to download one day's redemption details of a stock.
 type FavorUseFlowByDay struct {
-	// StockUseflowCount How many records the file holds, as a decimal string (账单记录总条数).
+	// StockUseflowCount says how many records the file holds, as a decimal string (账单记录总条数).
 	StockUseflowCount string `json:"stock_useflow_count"`
 
-	// StockUseflowHash The digest of the file (账单文件摘要).
+	// StockUseflowHash is the digest of the file (账单文件摘要).
 	StockUseflowHash string `json:"stock_useflow_hash"`
 
-	// URL The download url (下载链接).
+	// URL is the download url (下载链接).
 	URL string `json:"url"`
 }
 
-// FavorWeekday A day of the week, 0 being Sunday (星期).
+// FavorWeekday is a day of the week, 0 being Sunday (星期).
 type FavorWeekday int64
 
-// MarketingBackgroundColor A background colour from WeChat Pay's palette (背景颜色).
-type MarketingBackgroundColor string
-
-// MarketingImageUploadResponse An uploaded marketing image.
-type MarketingImageUploadResponse struct {
-	// MediaURL The image url that marketing operations take (媒体文件URL地址).
+// ImageUploadResponse is an uploaded marketing image.
+type ImageUploadResponse struct {
+	// MediaURL is the image url that marketing operations take (媒体文件URL地址).
 	MediaURL string `json:"media_url"`
 }
 
-// ModifyFavorStockGoodsRequest The goods codes to add to and remove from a single-item stock (修改可用单品编码请求).
-type ModifyFavorStockGoodsRequest struct {
-	// AddGoodsIDList The goods codes to add (增加单品编码列表).
-	AddGoodsIDList []string `json:"add_goods_id_list,omitempty,omitzero"`
+// ListBankPackageTasksParams is the query and header parameters of ListBankPackageTasks.
+type ListBankPackageTasksParams struct {
+	// Filename is only tasks that uploaded a file of this name (文件名).
+	Filename string `json:"filename,omitempty,omitzero"`
 
-	// DeleteGoodsIDList The goods codes to remove (删除单品编码列表).
-	DeleteGoodsIDList []string `json:"delete_goods_id_list,omitempty,omitzero"`
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit,omitempty,omitzero"`
 
-	// StockCreatorMchID The merchant that created the stock (创建批次的商户号).
+	// Offset is the page number, from 0 (分页页码).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// Status is only tasks in this state (任务状态).
+	Status BankPackageTaskStatus `json:"status,omitempty,omitzero"`
+}
+
+// ListFavorCouponsParams is the query and header parameters of ListFavorCoupons.
+type ListFavorCouponsParams struct {
+	// AppID is the app id the openid belongs to (公众账号ID).
+	AppID string `json:"appid"`
+
+	// AvailableMchID is only coupons usable at this merchant (可用商户号).
+	AvailableMchID string `json:"available_mchid,omitempty,omitzero"`
+
+	// BusinessType is MULTIUSE to list consumption coupons (消费金) instead (业务类型).
+	BusinessType FavorBusinessType `json:"business_type,omitempty,omitzero"`
+
+	// CreatorMchID is only coupons of stocks this merchant created (创建批次的商户号).
+	CreatorMchID string `json:"creator_mchid,omitempty,omitzero"`
+
+	// Limit is the page size, at most 20 (分页大小).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Offset is the page number, from 0 (分页页码).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// SenderMchID is only coupons this merchant sent (批次发放商户号).
+	SenderMchID string `json:"sender_mchid,omitempty,omitzero"`
+
+	// Status is only coupons in this state; SENDED or USED (券或消费金状态).
+	Status FavorCouponStatus `json:"status,omitempty,omitzero"`
+
+	// StockID is only coupons of this stock (批次号).
+	StockID string `json:"stock_id,omitempty,omitzero"`
+}
+
+// ListFavorStockItemsParams is the query and header parameters of ListFavorStockItems.
+type ListFavorStockItemsParams struct {
+	// Limit is the page size, at most 50 (分页大小).
+	Limit int64 `json:"limit"`
+
+	// Offset is the offset of the first goods code to return, from 0 (分页页码).
+	Offset int64 `json:"offset"`
+
+	// StockCreatorMchID is the merchant that created the stock (创建批次的商户号).
 	StockCreatorMchID string `json:"stock_creator_mchid"`
 }
 
-// Partnership A delegated-marketing partnership (合作关系).
+// ListFavorStockMerchantsParams is the query and header parameters of ListFavorStockMerchants.
+type ListFavorStockMerchantsParams struct {
+	// Limit is the page size, at most 50 (分页大小).
+	Limit int64 `json:"limit"`
+
+	// Offset is the offset of the first merchant to return, from 0 (分页页码).
+	Offset int64 `json:"offset"`
+
+	// StockCreatorMchID is the merchant that created the stock (创建批次的商户号).
+	StockCreatorMchID string `json:"stock_creator_mchid"`
+}
+
+// ListFavorStocksParams is the query and header parameters of ListFavorStocks.
+type ListFavorStocksParams struct {
+	// CreateEndTime is only stocks created before this time (终止时间).
+	CreateEndTime core.Time `json:"create_end_time,omitempty,omitzero"`
+
+	// CreateStartTime is only stocks created at or after this time (起始时间).
+	CreateStartTime core.Time `json:"create_start_time,omitempty,omitzero"`
+
+	// Limit is the page size, at most 10 (分页大小).
+	Limit int64 `json:"limit"`
+
+	// Offset is the page number, from 0 (分页页码).
+	Offset int64 `json:"offset"`
+
+	// Status is only stocks in this state (批次状态).
+	Status FavorStockStatus `json:"status,omitempty,omitzero"`
+
+	// StockCreatorMchID is the merchant that created the stocks (创建批次的商户号).
+	StockCreatorMchID string `json:"stock_creator_mchid"`
+}
+
+// ListPartnershipsParams is the query and header parameters of ListPartnerships.
+type ListPartnershipsParams struct {
+	// AuthorizedData is a JSON-encoded authorized_data object to filter by, e.g. {"business_type":"FAVOR_STOCK"} (被授权数据).
+	AuthorizedData string `json:"authorized_data,omitempty,omitzero"`
+
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Offset is the page number, from 0 (分页页码).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// Partner is a JSON-encoded partner object to filter by, e.g. {"type":"APPID","appid":"wx..."} (合作方信息).
+	Partner string `json:"partner,omitempty,omitzero"`
+}
+
+// ListPayGiftActivitiesParams is the query and header parameters of ListPayGiftActivities.
+type ListPayGiftActivitiesParams struct {
+	// ActivityName is only activities with this name (活动名称).
+	ActivityName string `json:"activity_name,omitempty,omitzero"`
+
+	// ActivityStatus is only activities in this state (活动状态).
+	ActivityStatus PayGiftActivityStatus `json:"activity_status,omitempty,omitzero"`
+
+	// AwardType is only activities giving this kind of award (奖品类型).
+	AwardType PayGiftAwardType `json:"award_type,omitempty,omitzero"`
+
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit"`
+
+	// Offset is the page number, from 0 (分页页码).
+	Offset int64 `json:"offset"`
+}
+
+// ListPayGiftActivityGoodsParams is the query and header parameters of ListPayGiftActivityGoods.
+type ListPayGiftActivityGoodsParams struct {
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Offset is the page number, from 0 (分页页码).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
+// ListPayGiftActivityMerchantsParams is the query and header parameters of ListPayGiftActivityMerchants.
+type ListPayGiftActivityMerchantsParams struct {
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Offset is the page number, from 0 (分页页码).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
+// ModifyFavorStockGoodsRequest is the goods codes to add to and remove from a single-item stock (修改可用单品编码请求).
+type ModifyFavorStockGoodsRequest struct {
+	// AddGoodsIDList is the goods codes to add (增加单品编码列表).
+	AddGoodsIDList []string `json:"add_goods_id_list,omitempty,omitzero"`
+
+	// DeleteGoodsIDList is the goods codes to remove (删除单品编码列表).
+	DeleteGoodsIDList []string `json:"delete_goods_id_list,omitempty,omitzero"`
+
+	// StockCreatorMchID is the merchant that created the stock (创建批次的商户号).
+	StockCreatorMchID string `json:"stock_creator_mchid"`
+}
+
+// Partnership is a delegated-marketing partnership (合作关系).
 type Partnership struct {
-	// AuthorizedData What the partner is authorised to use (被授权数据).
+	// AuthorizedData says what the partner is authorised to use (被授权数据).
 	AuthorizedData PartnershipAuthorizedData `json:"authorized_data"`
 
-	// BuildTime When the partnership was built (建立合作关系时间).
+	// BuildTime says when the partnership was built (建立合作关系时间).
 	BuildTime core.Time `json:"build_time"`
 
-	// CreateTime When it was created (创建时间).
+	// CreateTime says when it was created (创建时间).
 	CreateTime core.Time `json:"create_time"`
 
-	// Partner The party authorised to use the merchant's stock (合作方信息).
+	// Partner is the party authorised to use the merchant's stock (合作方信息).
 	Partner PartnershipPartner `json:"partner"`
 
-	// State The state of a partnership (合作状态).
+	// State is the state of a partnership (合作状态).
 	State PartnershipState `json:"state,omitempty,omitzero"`
 
-	// TerminateTime When it was terminated, if it was (终止合作关系时间).
+	// TerminateTime says when it was terminated, if it was (终止合作关系时间).
 	TerminateTime core.Time `json:"terminate_time,omitempty,omitzero"`
 
-	// UpdateTime When it last changed (更新时间).
+	// UpdateTime says when it last changed (更新时间).
 	UpdateTime core.Time `json:"update_time"`
 }
 
-// PartnershipAuthorizedData What the partner is authorised to use (被授权数据).
+// PartnershipAuthorizedData says what the partner is authorised to use (被授权数据).
 type PartnershipAuthorizedData struct {
-	// BusinessType The kind of stock authorised (授权业务类别).
+	// BusinessType is the kind of stock authorised (授权业务类别).
 	BusinessType PartnershipBusinessType `json:"business_type"`
 
-	// StockID The stock the partner may use (授权批次ID).
+	// StockID is the stock the partner may use (授权批次ID).
 	StockID string `json:"stock_id,omitempty,omitzero"`
 }
 
-// PartnershipBusinessType The kind of stock authorised (授权业务类别).
+// PartnershipBusinessType is the kind of stock authorised (授权业务类别).
 type PartnershipBusinessType string
 
-// PartnershipList One page of partnerships.
+// PartnershipList is one page of partnerships.
 type PartnershipList struct {
-	// Data The partnerships of this page (合作关系结果集).
+	// Data is the partnerships of this page (合作关系结果集).
 	Data []Partnership `json:"data,omitempty,omitzero"`
 
-	// Limit The page size (分页大小).
+	// Limit is the page size (分页大小).
 	Limit int64 `json:"limit"`
 
-	// Offset The page number (分页页码).
+	// Offset is the page number (分页页码).
 	Offset int64 `json:"offset"`
 
-	// TotalCount How many partnerships match in all (总数量).
+	// TotalCount says how many partnerships match in all (总数量).
 	TotalCount int64 `json:"total_count,omitempty,omitzero"`
 }
 
-// PartnershipPartner The party authorised to use the merchant's stock (合作方信息).
+// PartnershipPartner is the party authorised to use the merchant's stock (合作方信息).
 type PartnershipPartner struct {
-	// AppID The partner's app id, when type is APPID (合作方APPID).
+	// AppID is the partner's app id, when type is APPID (合作方APPID).
 	AppID string `json:"appid,omitempty,omitzero"`
 
-	// MerchantID The partner's merchant id, when type is MERCHANT (合作方商户ID).
+	// MerchantID is the partner's merchant id, when type is MERCHANT (合作方商户ID).
 	MerchantID string `json:"merchant_id,omitempty,omitzero"`
 
-	// Type Whether the partner is an app or a merchant (合作方类别).
+	// Type says whether the partner is an app or a merchant (合作方类别).
 	Type PartnershipPartnerType `json:"type"`
 }
 
-// PartnershipPartnerType Whether the partner is an app or a merchant (合作方类别).
+// PartnershipPartnerType says whether the partner is an app or a merchant (合作方类别).
 type PartnershipPartnerType string
 
-// PartnershipRequest The partner and the authorised data of a partnership to build or terminate (合作关系请求).
+// PartnershipRequest is the partner and the authorised data of a partnership to build or terminate (合作关系请求).
 type PartnershipRequest struct {
-	// AuthorizedData What the partner is authorised to use (被授权数据).
+	// AuthorizedData says what the partner is authorised to use (被授权数据).
 	AuthorizedData PartnershipAuthorizedData `json:"authorized_data"`
 
-	// Partner The party authorised to use the merchant's stock (合作方信息).
+	// Partner is the party authorised to use the merchant's stock (合作方信息).
 	Partner PartnershipPartner `json:"partner"`
 }
 
-// PartnershipState The state of a partnership (合作状态).
+// PartnershipState is the state of a partnership (合作状态).
 type PartnershipState string
 
-// PartnershipTerminated A terminated partnership.
+// PartnershipTerminated is a terminated partnership.
 type PartnershipTerminated struct {
-	// TerminateTime When it was terminated (终止合作关系时间).
+	// TerminateTime says when it was terminated (终止合作关系时间).
 	TerminateTime core.Time `json:"terminate_time"`
 }
 
-// PayGiftActivity A pay-gift activity (支付有礼活动); the list leaves out the state and times.
+// PayGiftActivity is a pay-gift activity (支付有礼活动); the list leaves out the state and times.
 type PayGiftActivity struct {
-	// ActivityBaseInfo The basic settings of a pay-gift activity (活动基本信息).
+	// ActivityBaseInfo is the basic settings of a pay-gift activity (活动基本信息).
 	ActivityBaseInfo PayGiftActivityBaseInfo `json:"activity_base_info"`
 
-	// ActivityID The activity id (活动id).
+	// ActivityID is the activity id (活动id).
 	ActivityID string `json:"activity_id,omitempty,omitzero"`
 
-	// ActivityStatus The state of a pay-gift activity (活动状态).
+	// ActivityStatus is the state of a pay-gift activity (活动状态).
 	ActivityStatus PayGiftActivityStatus `json:"activity_status,omitempty,omitzero"`
 
-	// ActivityType The kind of a pay-gift activity (活动类型).
+	// ActivityType is the kind of a pay-gift activity (活动类型).
 	ActivityType PayGiftActivityType `json:"activity_type,omitempty,omitzero"`
 
-	// AdvancedSetting The advanced settings of a pay-gift activity (活动高级设置).
+	// AdvancedSetting is the advanced settings of a pay-gift activity (活动高级设置).
 	AdvancedSetting PayGiftAdvancedSetting `json:"advanced_setting,omitempty,omitzero"`
 
-	// AwardSendRule The award rules of an activity; one of them is set (活动奖品发放规则).
+	// AwardSendRule is the award rules of an activity; one of them is set (活动奖品发放规则).
 	AwardSendRule PayGiftAwardSendRule `json:"award_send_rule"`
 
-	// BelongMerchantID The merchant it belongs to (所属商户号).
+	// BelongMerchantID is the merchant it belongs to (所属商户号).
 	BelongMerchantID string `json:"belong_merchant_id,omitempty,omitzero"`
 
-	// CreateTime When it was created (活动创建时间).
+	// CreateTime says when it was created (活动创建时间).
 	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
 
-	// CreatorMerchantID The merchant that created it (创建商户号).
+	// CreatorMerchantID is the merchant that created it (创建商户号).
 	CreatorMerchantID string `json:"creator_merchant_id,omitempty,omitzero"`
 
-	// PauseTime When it was paused (活动暂停时间).
+	// PauseTime says when it was paused (活动暂停时间).
 	PauseTime core.Time `json:"pause_time,omitempty,omitzero"`
 
-	// RecoveryTime When it resumed (活动恢复时间).
+	// RecoveryTime says when it resumed (活动恢复时间).
 	RecoveryTime core.Time `json:"recovery_time,omitempty,omitzero"`
 
-	// UpdateTime When it last changed (活动更新时间).
+	// UpdateTime says when it last changed (活动更新时间).
 	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
 }
 
-// PayGiftActivityBaseInfo The basic settings of a pay-gift activity (活动基本信息).
+// PayGiftActivityBaseInfo is the basic settings of a pay-gift activity (活动基本信息).
 type PayGiftActivityBaseInfo struct {
-	// ActivityName The activity name (活动名称).
+	// ActivityName is the activity name (活动名称).
 	ActivityName string `json:"activity_name"`
 
-	// ActivitySecondTitle The subtitle users see (活动副标题).
+	// ActivitySecondTitle is the subtitle users see (活动副标题).
 	ActivitySecondTitle string `json:"activity_second_title"`
 
-	// AvailablePeriods The periods in which an activity is on (可用时间段).
+	// AvailablePeriods is the periods in which an activity is on (可用时间段).
 	AvailablePeriods PayGiftAvailablePeriods `json:"available_periods,omitempty,omitzero"`
 
-	// BackgroundColor A background colour from WeChat Pay's palette (背景颜色).
-	BackgroundColor MarketingBackgroundColor `json:"background_color,omitempty,omitzero"`
+	// BackgroundColor is a background colour from WeChat Pay's palette (背景颜色).
+	BackgroundColor BackgroundColor `json:"background_color,omitempty,omitzero"`
 
-	// BeginTime When the activity starts (活动开始时间).
-	BeginTime core.Time `json:"begin_time,omitempty,omitzero"`
+	// BeginTime says when the activity starts (活动开始时间).
+	BeginTime core.Time `json:"begin_time"`
 
-	// DeliveryPurpose What the activity leads users to (投放目的).
+	// DeliveryPurpose says what the activity leads users to (投放目的).
 	DeliveryPurpose PayGiftDeliveryPurpose `json:"delivery_purpose"`
 
-	// EndTime When it ends (活动结束时间).
-	EndTime core.Time `json:"end_time,omitempty,omitzero"`
+	// EndTime says when it ends (活动结束时间).
+	EndTime core.Time `json:"end_time"`
 
-	// MerchantLogoURL The logo url from UploadMarketingImage (商户logo).
+	// MerchantLogoURL is the logo url from UploadMarketingImage (商户logo).
 	MerchantLogoURL string `json:"merchant_logo_url"`
 
-	// MiniProgramsAppID The merchant's mini program, for JUMP_MINI_APP (商家小程序appid).
+	// MiniProgramsAppID is the merchant's mini program, for JUMP_MINI_APP (商家小程序appid).
 	MiniProgramsAppID string `json:"mini_programs_appid,omitempty,omitzero"`
 
-	// MiniProgramsPath The mini program page to open (商家小程序path).
+	// MiniProgramsPath is the mini program page to open (商家小程序path).
 	MiniProgramsPath string `json:"mini_programs_path,omitempty,omitzero"`
 
-	// OutRequestNo The merchant's unique number of the creating request (商户请求单号).
+	// OutRequestNo is the merchant's unique number of the creating request (商户请求单号).
 	OutRequestNo string `json:"out_request_no"`
 }
 
-// PayGiftActivityCreated A newly created pay-gift activity.
+// PayGiftActivityCreated is a newly created pay-gift activity.
 type PayGiftActivityCreated struct {
-	// ActivityID The activity id (活动id).
+	// ActivityID is the activity id (活动id).
 	ActivityID string `json:"activity_id"`
 
-	// CreateTime When it was created (创建时间).
+	// CreateTime says when it was created (创建时间).
 	CreateTime core.Time `json:"create_time"`
 }
 
-// PayGiftActivityList One page of pay-gift activities.
+// PayGiftActivityList is one page of pay-gift activities.
 type PayGiftActivityList struct {
-	// Data The activities of this page (结果集).
+	// Data is the activities of this page (结果集).
 	Data []PayGiftActivity `json:"data,omitempty,omitzero"`
 
-	// Limit The page size (分页大小).
+	// Limit is the page size (分页大小).
 	Limit int64 `json:"limit,omitempty,omitzero"`
 
-	// Offset The page number (分页页码).
+	// Offset is the page number (分页页码).
 	Offset int64 `json:"offset,omitempty,omitzero"`
 
-	// TotalCount How many activities match in all (总数).
+	// TotalCount says how many activities match in all (总数).
 	TotalCount int64 `json:"total_count,omitempty,omitzero"`
 }
 
-// PayGiftActivityStatus The state of a pay-gift activity (活动状态).
+// PayGiftActivityStatus is the state of a pay-gift activity (活动状态).
 type PayGiftActivityStatus string
 
-// PayGiftActivityTerminated A terminated pay-gift activity.
+// PayGiftActivityTerminated is a terminated pay-gift activity.
 type PayGiftActivityTerminated struct {
-	// ActivityID The activity id (活动id).
-	ActivityID string `json:"activity_id,omitempty,omitzero"`
+	// ActivityID is the activity id (活动id).
+	ActivityID string `json:"activity_id"`
 
-	// TerminateTime When it ended (生效时间).
-	TerminateTime core.Time `json:"terminate_time,omitempty,omitzero"`
+	// TerminateTime says when it ended (生效时间).
+	TerminateTime core.Time `json:"terminate_time"`
 }
 
-// PayGiftActivityType The kind of a pay-gift activity (活动类型).
+// PayGiftActivityType is the kind of a pay-gift activity (活动类型).
 type PayGiftActivityType string
 
-// PayGiftAdvancedSetting The advanced settings of a pay-gift activity (活动高级设置).
+// PayGiftAdvancedSetting is the advanced settings of a pay-gift activity (活动高级设置).
 type PayGiftAdvancedSetting struct {
-	// DeliveryUserCategory The kind of award an activity gives (奖品类型).
-	DeliveryUserCategory PayGiftAwardType `json:"delivery_user_category,omitempty,omitzero"`
+	// DeliveryUserCategory says which users the activity is offered to, everyone or the merchant's members (投放用户类别).
+	DeliveryUserCategory PayGiftDeliveryUserCategory `json:"delivery_user_category,omitempty,omitzero"`
 
-	// GoodsTags The order goods tags that qualify (订单优惠标记).
+	// GoodsTags is the order goods tags that qualify (订单优惠标记).
 	GoodsTags []string `json:"goods_tags,omitempty,omitzero"`
 
-	// MerchantMemberAppID The app id of the merchant's membership (商家会员appid).
+	// MerchantMemberAppID is the app id of the merchant's membership (商家会员appid).
 	MerchantMemberAppID string `json:"merchant_member_appid,omitempty,omitzero"`
 
-	// PaymentMethodInformation The payment method that qualifies (支付方式信息).
+	// PaymentMethodInformation is the payment method that qualifies (支付方式信息).
 	PaymentMethodInformation PayGiftPaymentMethodInformation `json:"payment_method_information,omitempty,omitzero"`
 
-	// PaymentMode The payment scenes and methods that qualify (支付模式).
+	// PaymentMode is the payment scenes and methods that qualify (支付模式).
 	PaymentMode PayGiftPaymentMode `json:"payment_mode,omitempty,omitzero"`
 }
 
-// PayGiftAvailableDayTime A daily time window in which an activity is on (每日可用时间).
+// PayGiftAvailableDayTime is a daily time window in which an activity is on (每日可用时间).
 type PayGiftAvailableDayTime struct {
-	// BeginDayTime The start, as hhmmss (每日可用开始时间).
-	BeginDayTime string `json:"begin_day_time,omitempty,omitzero"`
+	// BeginDayTime is the start, as hhmmss (每日可用开始时间).
+	BeginDayTime string `json:"begin_day_time"`
 
-	// EndDayTime The end, as hhmmss (每日可用结束时间).
-	EndDayTime string `json:"end_day_time,omitempty,omitzero"`
+	// EndDayTime is the end, as hhmmss (每日可用结束时间).
+	EndDayTime string `json:"end_day_time"`
 }
 
-// PayGiftAvailablePeriods The periods in which an activity is on (可用时间段).
+// PayGiftAvailablePeriods is the periods in which an activity is on (可用时间段).
 type PayGiftAvailablePeriods struct {
-	// AvailableDayTime The daily time windows (每日可用时间).
+	// AvailableDayTime is the daily time windows (每日可用时间).
 	AvailableDayTime []PayGiftAvailableDayTime `json:"available_day_time,omitempty,omitzero"`
 
-	// AvailableTime The date ranges (可用时间).
+	// AvailableTime is the date ranges (可用时间).
 	AvailableTime []PayGiftAvailableTime `json:"available_time,omitempty,omitzero"`
 }
 
-// PayGiftAvailableTime A period in which an activity is on (可用时间).
+// PayGiftAvailableTime is a period in which an activity is on (可用时间).
 type PayGiftAvailableTime struct {
-	// BeginTime The start (可用开始时间).
-	BeginTime core.Time `json:"begin_time,omitempty,omitzero"`
+	// BeginTime is the start (可用开始时间).
+	BeginTime core.Time `json:"begin_time"`
 
-	// EndTime The end (可用结束时间).
-	EndTime core.Time `json:"end_time,omitempty,omitzero"`
+	// EndTime is the end (可用结束时间).
+	EndTime core.Time `json:"end_time"`
 }
 
-// PayGiftAward An award of a pay-gift activity (奖品基本信息).
+// PayGiftAward is an award of a pay-gift activity (奖品基本信息).
 type PayGiftAward struct {
-	// OriginalImageURL The large award picture url (奖品原始图).
-	OriginalImageURL string `json:"original_image_url,omitempty,omitzero"`
+	// OriginalImageURL is the large award picture url (奖品原始图).
+	OriginalImageURL string `json:"original_image_url"`
 
-	// StockID The coupon stock awarded (代金券批次Id).
-	StockID string `json:"stock_id,omitempty,omitzero"`
+	// StockID is the coupon stock awarded (代金券批次Id).
+	StockID string `json:"stock_id"`
 
-	// ThumbnailURL The small award picture url (奖品缩略图).
+	// ThumbnailURL is the small award picture url (奖品缩略图).
 	ThumbnailURL string `json:"thumbnail_url,omitempty,omitzero"`
 }
 
-// PayGiftAwardSendRule The award rules of an activity; one of them is set (活动奖品发放规则).
+// PayGiftAwardSendRule is the award rules of an activity; one of them is set (活动奖品发放规则).
 type PayGiftAwardSendRule struct {
-	// FullSendRule Who gets which award for reaching the threshold (满额送发放规则).
+	// FullSendRule says who gets which award for reaching the threshold (满额送发放规则).
 	FullSendRule PayGiftFullSendRule `json:"full_send_rule,omitempty,omitzero"`
 
-	// StepSendRule The rule of a stepped-threshold activity (阶梯送发放规则).
+	// StepSendRule is the rule of a stepped-threshold activity (阶梯送发放规则).
 	StepSendRule PayGiftStepSendRule `json:"step_send_rule,omitempty,omitzero"`
 }
 
-// PayGiftAwardType The kind of award an activity gives (奖品类型).
+// PayGiftAwardType is the kind of award an activity gives (奖品类型).
 type PayGiftAwardType string
 
-// PayGiftDeliveryPurpose What the activity leads users to (投放目的).
+// PayGiftDeliveryPurpose says what the activity leads users to (投放目的).
 type PayGiftDeliveryPurpose string
 
-// PayGiftFullSendRule Who gets which award for reaching the threshold (满额送发放规则).
-type PayGiftFullSendRule struct {
-	// AwardList The awards (奖品基本信息列表).
-	AwardList []PayGiftAward `json:"award_list,omitempty,omitzero"`
+// PayGiftDeliveryUserCategory says which users the activity is offered to, everyone or the merchant's members (投放用户类别).
+type PayGiftDeliveryUserCategory string
 
-	// AwardType The kind of award an activity gives (奖品类型).
+// PayGiftFullSendRule says who gets which award for reaching the threshold (满额送发放规则).
+type PayGiftFullSendRule struct {
+	// AwardList is the awards (奖品基本信息列表).
+	AwardList []PayGiftAward `json:"award_list"`
+
+	// AwardType is the kind of award an activity gives (奖品类型).
 	AwardType PayGiftAwardType `json:"award_type"`
 
-	// MerchantIDList The issuing merchants, for MANUAL_INPUT_MERCHANT (发券商户号列表).
+	// MerchantIDList is the issuing merchants, for MANUAL_INPUT_MERCHANT (发券商户号列表).
 	MerchantIDList []string `json:"merchant_id_list,omitempty,omitzero"`
 
-	// MerchantOption How the issuing merchants are chosen (发券商户号选项).
+	// MerchantOption says how the issuing merchants are chosen (发券商户号选项).
 	MerchantOption PayGiftMerchantOption `json:"merchant_option"`
 
-	// SendContent Whether one coupon or a gift package is sent (发放内容).
+	// SendContent says whether one coupon or a gift package is sent (发放内容).
 	SendContent PayGiftSendContent `json:"send_content"`
 
-	// TransactionAmountMinimum The payment amount that qualifies, in fen (消费金额门槛).
+	// TransactionAmountMinimum is the payment amount that qualifies, in fen (消费金额门槛).
 	TransactionAmountMinimum int64 `json:"transaction_amount_minimum"`
 }
 
-// PayGiftGoods A goods item a qualifying payment must include (指定商品).
+// PayGiftGoods is a goods item a qualifying payment must include (指定商品).
 type PayGiftGoods struct {
-	// CreateTime When it was added (创建时间).
-	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+	// CreateTime says when it was added (创建时间).
+	CreateTime core.Time `json:"create_time"`
 
-	// GoodsID The goods code (指定商品).
-	GoodsID string `json:"goods_id,omitempty,omitzero"`
+	// GoodsID is the goods code (指定商品).
+	GoodsID string `json:"goods_id"`
 
-	// UpdateTime When it last changed (更新时间).
-	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+	// UpdateTime says when it last changed (更新时间).
+	UpdateTime core.Time `json:"update_time"`
 }
 
-// PayGiftGoodsList One page of the goods of a pay-gift activity.
+// PayGiftGoodsList is one page of the goods of a pay-gift activity.
 type PayGiftGoodsList struct {
-	// ActivityID The activity id (活动id).
-	ActivityID string `json:"activity_id,omitempty,omitzero"`
+	// ActivityID is the activity id (活动id).
+	ActivityID string `json:"activity_id"`
 
-	// Data The goods of this page (结果集).
+	// Data is the goods of this page (结果集).
 	Data []PayGiftGoods `json:"data,omitempty,omitzero"`
 
-	// Limit The page size (分页大小).
-	Limit int64 `json:"limit,omitempty,omitzero"`
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit"`
 
-	// Offset The page number (分页页码).
-	Offset int64 `json:"offset,omitempty,omitzero"`
+	// Offset is the page number (分页页码).
+	Offset int64 `json:"offset"`
 
-	// TotalCount How many goods there are in all (总数).
-	TotalCount int64 `json:"total_count,omitempty,omitzero"`
+	// TotalCount says how many goods there are in all (总数).
+	TotalCount int64 `json:"total_count"`
 }
 
-// PayGiftInvalidMerchant A merchant that could not be added (无效发券商户).
+// PayGiftInvalidMerchant is a merchant that could not be added (无效发券商户).
 type PayGiftInvalidMerchant struct {
-	// InvalidReason Why it was refused (无效原因).
+	// InvalidReason says why it was refused (无效原因).
 	InvalidReason string `json:"invalid_reason,omitempty,omitzero"`
 
-	// MchID The merchant id (商户号).
+	// MchID is the merchant id (商户号).
 	MchID string `json:"mchid,omitempty,omitzero"`
 }
 
-// PayGiftMerchant An issuing merchant of a pay-gift activity (发券商户).
+// PayGiftMerchant is an issuing merchant of a pay-gift activity (发券商户).
 type PayGiftMerchant struct {
-	// CreateTime When it was added (创建时间).
+	// CreateTime says when it was added (创建时间).
 	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
 
-	// MchID The merchant id (商户号).
-	MchID string `json:"mchid,omitempty,omitzero"`
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
 
-	// MerchantName The merchant name (商户名称).
+	// MerchantName is the merchant name (商户名称).
 	MerchantName string `json:"merchant_name,omitempty,omitzero"`
 
-	// UpdateTime When it last changed (更新时间).
+	// UpdateTime says when it last changed (更新时间).
 	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
 }
 
-// PayGiftMerchantList One page of the issuing merchants of a pay-gift activity.
+// PayGiftMerchantList is one page of the issuing merchants of a pay-gift activity.
 type PayGiftMerchantList struct {
-	// ActivityID The activity id (活动id).
-	ActivityID string `json:"activity_id,omitempty,omitzero"`
+	// ActivityID is the activity id (活动id).
+	ActivityID string `json:"activity_id"`
 
-	// Data The merchants of this page (结果集).
+	// Data is the merchants of this page (结果集).
 	Data []PayGiftMerchant `json:"data,omitempty,omitzero"`
 
-	// Limit The page size (分页大小).
-	Limit int64 `json:"limit,omitempty,omitzero"`
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit"`
 
-	// Offset The page number (分页页码).
-	Offset int64 `json:"offset,omitempty,omitzero"`
+	// Offset is the page number (分页页码).
+	Offset int64 `json:"offset"`
 
-	// TotalCount How many merchants there are in all (总数).
-	TotalCount int64 `json:"total_count,omitempty,omitzero"`
+	// TotalCount says how many merchants there are in all (总数).
+	TotalCount int64 `json:"total_count"`
 }
 
-// PayGiftMerchantOption How the issuing merchants are chosen (发券商户号选项).
+// PayGiftMerchantOption says how the issuing merchants are chosen (发券商户号选项).
 type PayGiftMerchantOption string
 
-// PayGiftMerchantsAdded The result of adding issuing merchants.
+// PayGiftMerchantsAdded is the result of adding issuing merchants.
 type PayGiftMerchantsAdded struct {
-	// ActivityID The activity id (活动id).
+	// ActivityID is the activity id (活动id).
 	ActivityID string `json:"activity_id,omitempty,omitzero"`
 
-	// AddTime When they were added (添加时间).
+	// AddTime says when they were added (添加时间).
 	AddTime core.Time `json:"add_time,omitempty,omitzero"`
 
-	// InvalidMerchantIDList The merchants refused, with the reasons (未通过规则校验的发券商户号列表).
+	// InvalidMerchantIDList is the merchants refused, with the reasons (未通过规则校验的发券商户号列表).
 	InvalidMerchantIDList []PayGiftInvalidMerchant `json:"invalid_merchant_id_list,omitempty,omitzero"`
 }
 
-// PayGiftMerchantsDeleted The result of removing issuing merchants.
+// PayGiftMerchantsDeleted is the result of removing issuing merchants.
 type PayGiftMerchantsDeleted struct {
-	// ActivityID The activity id (活动id).
-	ActivityID string `json:"activity_id,omitempty,omitzero"`
+	// ActivityID is the activity id (活动id).
+	ActivityID string `json:"activity_id"`
 
-	// DeleteTime When they were removed (删除时间).
+	// DeleteTime says when they were removed (删除时间).
 	DeleteTime core.Time `json:"delete_time,omitempty,omitzero"`
 }
 
-// PayGiftPaymentMethod The payment method that qualifies; CFT is the WeChat balance (支付方式).
+// PayGiftPaymentMethod is the payment method that qualifies; CFT is the WeChat balance (支付方式).
 type PayGiftPaymentMethod string
 
-// PayGiftPaymentMethodInformation The payment method that qualifies (支付方式信息).
+// PayGiftPaymentMethodInformation is the payment method that qualifies (支付方式信息).
 type PayGiftPaymentMethodInformation struct {
-	// BankAbbreviation The bank, for SPECIFIC_BANK_CARD (银行简称).
+	// BankAbbreviation is the bank, for SPECIFIC_BANK_CARD (银行简称).
 	BankAbbreviation string `json:"bank_abbreviation,omitempty,omitzero"`
 
-	// PaymentMethod The payment method that qualifies; CFT is the WeChat balance (支付方式).
-	PaymentMethod PayGiftPaymentMethod `json:"payment_method,omitempty,omitzero"`
+	// PaymentMethod is the payment method that qualifies; CFT is the WeChat balance (支付方式).
+	PaymentMethod PayGiftPaymentMethod `json:"payment_method"`
 }
 
-// PayGiftPaymentMode The payment scenes and methods that qualify (支付模式).
+// PayGiftPaymentMode is the payment scenes and methods that qualify (支付模式).
 type PayGiftPaymentMode struct {
-	// PaymentMethodInformation The payment method that qualifies (支付方式信息).
-	PaymentMethodInformation PayGiftPaymentMethodInformation `json:"payment_method_information,omitempty,omitzero"`
-
-	// PaymentSceneList The payment scenes (支付场景列表).
+	// PaymentSceneList is the payment scenes (支付场景列表).
 	PaymentSceneList []PayGiftPaymentScene `json:"payment_scene_list,omitempty,omitzero"`
 }
 
-// PayGiftPaymentScene A payment scene that qualifies (支付场景).
+// PayGiftPaymentScene is a payment scene that qualifies (支付场景).
 type PayGiftPaymentScene string
 
-// PayGiftSendContent Whether one coupon or a gift package is sent (发放内容).
+// PayGiftSendContent says whether one coupon or a gift package is sent (发放内容).
 type PayGiftSendContent string
 
-// PayGiftStepSendRule The rule of a stepped-threshold activity (阶梯送发放规则).
+// PayGiftStepSendRule is the rule of a stepped-threshold activity (阶梯送发放规则).
 type PayGiftStepSendRule struct {
-	// AwardType The kind of award an activity gives (奖品类型).
+	// AwardType is the kind of award an activity gives (奖品类型).
 	AwardType PayGiftAwardType `json:"award_type"`
 
-	// MerchantOption How the issuing merchants are chosen (发券商户号选项).
+	// MerchantOption says how the issuing merchants are chosen (发券商户号选项).
 	MerchantOption PayGiftMerchantOption `json:"merchant_option"`
 }
 
-// SendFavorCouponRequest A coupon to send to a user (发放代金券请求).
+// QueryFavorCallbackParams is the query and header parameters of QueryFavorCallback.
+type QueryFavorCallbackParams struct {
+	// MchID is the merchant whose address to return (商户号).
+	MchID string `json:"mchid"`
+}
+
+// QueryFavorCouponParams is the query and header parameters of QueryFavorCoupon.
+type QueryFavorCouponParams struct {
+	// AppID is the app id the openid belongs to (公众账号ID).
+	AppID string `json:"appid"`
+}
+
+// QueryFavorStockParams is the query and header parameters of QueryFavorStock.
+type QueryFavorStockParams struct {
+	// StockCreatorMchID is the merchant that created the stock (创建批次的商户号).
+	StockCreatorMchID string `json:"stock_creator_mchid"`
+}
+
+// SendFavorCouponRequest is a coupon to send to a user (发放代金券请求).
 type SendFavorCouponRequest struct {
-	// AppID The app id the openid belongs to (公众账号ID).
+	// AppID is the app id the openid belongs to (公众账号ID).
 	AppID string `json:"appid"`
 
-	// CouponMinimum The threshold in fen that goes with coupon_value (指定面额发券券门槛).
-	CouponMinimum int64 `json:"coupon_minimum,omitempty,omitzero"`
+	// CouponMinimum is the threshold in fen that goes with coupon_value (指定面额发券券门槛).
+	CouponMinimum *int64 `json:"coupon_minimum,omitempty"`
 
-	// CouponValue The coupon value in fen, for stocks that let the sender choose it (指定面额发券面额).
+	// CouponValue is the coupon value in fen, for stocks that let the sender choose it (指定面额发券面额).
 	CouponValue int64 `json:"coupon_value,omitempty,omitzero"`
 
-	// OutRequestNo The merchant's unique number of this request (商户单据号).
+	// OutRequestNo is the merchant's unique number of this request (商户单据号).
 	OutRequestNo string `json:"out_request_no"`
 
-	// StockCreatorMchID The merchant that created the stock (创建批次的商户号).
+	// StockCreatorMchID is the merchant that created the stock (创建批次的商户号).
 	StockCreatorMchID string `json:"stock_creator_mchid"`
 
-	// StockID The stock to send from (批次号).
+	// StockID is the stock to send from (批次号).
 	StockID string `json:"stock_id"`
 }
 
-// SetFavorCallbackRequest The notification address to set for cash coupons (设置消息通知地址请求).
+// SetFavorCallbackRequest is the notification address to set for cash coupons (设置消息通知地址请求).
 type SetFavorCallbackRequest struct {
-	// MchID The merchant whose address to set (商户号).
+	// MchID is the merchant whose address to set (商户号).
 	MchID string `json:"mchid"`
 
-	// NotifyURL The https url that receives the notifications (通知url地址).
+	// NotifyURL is the https url that receives the notifications (通知url地址).
 	NotifyURL string `json:"notify_url"`
 
-	// Switch Whether notifications are sent (回调开关).
-	Switch bool `json:"switch,omitempty,omitzero"`
+	// Switch says whether notifications are sent (回调开关).
+	Switch *bool `json:"switch,omitempty"`
 }
 
-// ListBankPackageTasksParams defines parameters for ListBankPackageTasks.
-type ListBankPackageTasksParams struct {
-	// Status Only tasks in this state (任务状态).
-	Status BankPackageTaskStatus `form:"status,omitempty" json:"status,omitempty,omitzero"`
-
-	// Filename Only tasks that uploaded a file of this name (文件名).
-	Filename string `form:"filename,omitempty" json:"filename,omitempty,omitzero"`
-
-	// Offset The page number, from 0 (分页页码).
-	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
-
-	// Limit The page size (分页大小).
-	Limit int64 `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
-}
-
-// UploadBankPackageTaskParams defines parameters for UploadBankPackageTask.
-type UploadBankPackageTaskParams struct {
-	// IdempotencyKey A key unique to this upload; a retry with the same key is not applied twice (业务请求幂等值).
-	IdempotencyKey string `json:"Idempotency-Key"`
-}
-
-// QueryFavorCallbackParams defines parameters for QueryFavorCallback.
-type QueryFavorCallbackParams struct {
-	// MchID The merchant whose address to return (商户号).
-	MchID string `form:"mchid" json:"mchid"`
-}
-
-// ListFavorStocksParams defines parameters for ListFavorStocks.
-type ListFavorStocksParams struct {
-	// Offset The page number, from 0 (分页页码).
-	Offset int64 `form:"offset" json:"offset"`
-
-	// Limit The page size, at most 10 (分页大小).
-	Limit int64 `form:"limit" json:"limit"`
-
-	// StockCreatorMchID The merchant that created the stocks (创建批次的商户号).
-	StockCreatorMchID string `form:"stock_creator_mchid" json:"stock_creator_mchid"`
-
-	// CreateStartTime Only stocks created at or after this time (起始时间).
-	CreateStartTime core.Time `form:"create_start_time,omitempty" json:"create_start_time,omitempty,omitzero"`
-
-	// CreateEndTime Only stocks created before this time (终止时间).
-	CreateEndTime core.Time `form:"create_end_time,omitempty" json:"create_end_time,omitempty,omitzero"`
-
-	// Status Only stocks in this state (批次状态).
-	Status FavorStockStatus `form:"status,omitempty" json:"status,omitempty,omitzero"`
-}
-
-// QueryFavorStockParams defines parameters for QueryFavorStock.
-type QueryFavorStockParams struct {
-	// StockCreatorMchID The merchant that created the stock (创建批次的商户号).
-	StockCreatorMchID string `form:"stock_creator_mchid" json:"stock_creator_mchid"`
-}
-
-// ListFavorStockItemsParams defines parameters for ListFavorStockItems.
-type ListFavorStockItemsParams struct {
-	// StockCreatorMchID The merchant that created the stock (创建批次的商户号).
-	StockCreatorMchID string `form:"stock_creator_mchid" json:"stock_creator_mchid"`
-
-	// Offset The offset of the first goods code to return, from 0 (分页页码).
-	Offset int64 `form:"offset" json:"offset"`
-
-	// Limit The page size, at most 50 (分页大小).
-	Limit int64 `form:"limit" json:"limit"`
-}
-
-// ListFavorStockMerchantsParams defines parameters for ListFavorStockMerchants.
-type ListFavorStockMerchantsParams struct {
-	// Offset The offset of the first merchant to return, from 0 (分页页码).
-	Offset int64 `form:"offset" json:"offset"`
-
-	// Limit The page size, at most 50 (分页大小).
-	Limit int64 `form:"limit" json:"limit"`
-
-	// StockCreatorMchID The merchant that created the stock (创建批次的商户号).
-	StockCreatorMchID string `form:"stock_creator_mchid" json:"stock_creator_mchid"`
-}
-
-// ApplyFavorStockRefundFlowByDayParams defines parameters for ApplyFavorStockRefundFlowByDay.
-type ApplyFavorStockRefundFlowByDayParams struct {
-	// BillDate The day of the details, as YYYY-MM-DD (账单日期).
-	BillDate core.Date `form:"bill_date" json:"bill_date"`
-}
-
-// ApplyFavorStockUseFlowByDayParams defines parameters for ApplyFavorStockUseFlowByDay.
-type ApplyFavorStockUseFlowByDayParams struct {
-	// BillDate The day of the details, as YYYY-MM-DD (账单日期).
-	BillDate core.Date `form:"bill_date" json:"bill_date"`
-}
-
-// ListFavorCouponsParams defines parameters for ListFavorCoupons.
-type ListFavorCouponsParams struct {
-	// AppID The app id the openid belongs to (公众账号ID).
-	AppID string `form:"appid" json:"appid"`
-
-	// StockID Only coupons of this stock (批次号).
-	StockID string `form:"stock_id,omitempty" json:"stock_id,omitempty,omitzero"`
-
-	// Status Only coupons in this state; SENDED or USED (券或消费金状态).
-	Status FavorCouponStatus `form:"status,omitempty" json:"status,omitempty,omitzero"`
-
-	// CreatorMchID Only coupons of stocks this merchant created (创建批次的商户号).
-	CreatorMchID string `form:"creator_mchid,omitempty" json:"creator_mchid,omitempty,omitzero"`
-
-	// SenderMchID Only coupons this merchant sent (批次发放商户号).
-	SenderMchID string `form:"sender_mchid,omitempty" json:"sender_mchid,omitempty,omitzero"`
-
-	// AvailableMchID Only coupons usable at this merchant (可用商户号).
-	AvailableMchID string `form:"available_mchid,omitempty" json:"available_mchid,omitempty,omitzero"`
-
-	// Offset The page number, from 0 (分页页码).
-	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
-
-	// Limit The page size, at most 20 (分页大小).
-	Limit int64 `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
-
-	// BusinessType MULTIUSE to list consumption coupons (消费金) instead (业务类型).
-	BusinessType FavorBusinessType `form:"business_type,omitempty" json:"business_type,omitempty,omitzero"`
-}
-
-// QueryFavorCouponParams defines parameters for QueryFavorCoupon.
-type QueryFavorCouponParams struct {
-	// AppID The app id the openid belongs to (公众账号ID).
-	AppID string `form:"appid" json:"appid"`
-}
-
-// ListPartnershipsParams defines parameters for ListPartnerships.
-type ListPartnershipsParams struct {
-	// Partner A JSON-encoded partner object to filter by, e.g. {"type":"APPID","appid":"wx..."} (合作方信息).
-	Partner string `form:"partner,omitempty" json:"partner,omitempty,omitzero"`
-
-	// AuthorizedData A JSON-encoded authorized_data object to filter by, e.g. {"business_type":"FAVOR_STOCK"} (被授权数据).
-	AuthorizedData string `form:"authorized_data,omitempty" json:"authorized_data,omitempty,omitzero"`
-
-	// Limit The page size (分页大小).
-	Limit int64 `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
-
-	// Offset The page number, from 0 (分页页码).
-	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
-}
-
-// BuildPartnershipParams defines parameters for BuildPartnership.
-type BuildPartnershipParams struct {
-	// IdempotencyKey A key unique to this request; a retry with the same key is not applied twice (业务请求幂等值).
-	IdempotencyKey string `json:"Idempotency-Key"`
-}
-
-// TerminatePartnershipParams defines parameters for TerminatePartnership.
+// TerminatePartnershipParams is the query and header parameters of TerminatePartnership.
 type TerminatePartnershipParams struct {
-	// IdempotencyKey A key unique to this request; a retry with the same key is not applied twice (业务请求幂等值).
+	// IdempotencyKey is a key unique to this request; a retry with the same key is not applied twice (业务请求幂等值).
 	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
-// ListPayGiftActivitiesParams defines parameters for ListPayGiftActivities.
-type ListPayGiftActivitiesParams struct {
-	// Offset The page number, from 0 (分页页码).
-	Offset int64 `form:"offset" json:"offset"`
-
-	// Limit The page size (分页大小).
-	Limit int64 `form:"limit" json:"limit"`
-
-	// ActivityName Only activities with this name (活动名称).
-	ActivityName string `form:"activity_name,omitempty" json:"activity_name,omitempty,omitzero"`
-
-	// ActivityStatus Only activities in this state (活动状态).
-	ActivityStatus PayGiftActivityStatus `form:"activity_status,omitempty" json:"activity_status,omitempty,omitzero"`
-
-	// AwardType Only activities giving this kind of award (奖品类型).
-	AwardType PayGiftAwardType `form:"award_type,omitempty" json:"award_type,omitempty,omitzero"`
+// UploadBankPackageTaskParams is the query and header parameters of UploadBankPackageTask.
+type UploadBankPackageTaskParams struct {
+	// IdempotencyKey is a key unique to this upload; a retry with the same key is not applied twice (业务请求幂等值).
+	IdempotencyKey string `json:"Idempotency-Key"`
 }
-
-// ListPayGiftActivityGoodsParams defines parameters for ListPayGiftActivityGoods.
-type ListPayGiftActivityGoodsParams struct {
-	// Offset The page number, from 0 (分页页码).
-	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
-
-	// Limit The page size (分页大小).
-	Limit int64 `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
-}
-
-// ListPayGiftActivityMerchantsParams defines parameters for ListPayGiftActivityMerchants.
-type ListPayGiftActivityMerchantsParams struct {
-	// Offset The page number, from 0 (分页页码).
-	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
-
-	// Limit The page size (分页大小).
-	Limit int64 `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
-}
-
-// UploadBankPackageTaskMultipartRequestBody defines body for UploadBankPackageTask for multipart/form-data ContentType.
-type UploadBankPackageTaskMultipartRequestBody = BankPackageTaskUpload
-
-// SetFavorCallbackJSONRequestBody defines body for SetFavorCallback for application/json ContentType.
-type SetFavorCallbackJSONRequestBody = SetFavorCallbackRequest
-
-// CreateFavorStockJSONRequestBody defines body for CreateFavorStock for application/json ContentType.
-type CreateFavorStockJSONRequestBody = CreateFavorStockRequest
-
-// UploadMarketingImageMultipartRequestBody defines body for UploadMarketingImage for multipart/form-data ContentType.
-type UploadMarketingImageMultipartRequestBody = externalRef0.MediaUpload
-
-// ModifyFavorStockGoodsJSONRequestBody defines body for ModifyFavorStockGoods for application/json ContentType.
-type ModifyFavorStockGoodsJSONRequestBody = ModifyFavorStockGoodsRequest
-
-// PauseFavorStockJSONRequestBody defines body for PauseFavorStock for application/json ContentType.
-type PauseFavorStockJSONRequestBody = FavorStockCreatorRequest
-
-// RestartFavorStockJSONRequestBody defines body for RestartFavorStock for application/json ContentType.
-type RestartFavorStockJSONRequestBody = FavorStockCreatorRequest
-
-// StartFavorStockJSONRequestBody defines body for StartFavorStock for application/json ContentType.
-type StartFavorStockJSONRequestBody = FavorStockCreatorRequest
-
-// SendFavorCouponJSONRequestBody defines body for SendFavorCoupon for application/json ContentType.
-type SendFavorCouponJSONRequestBody = SendFavorCouponRequest
-
-// BuildPartnershipJSONRequestBody defines body for BuildPartnership for application/json ContentType.
-type BuildPartnershipJSONRequestBody = PartnershipRequest
-
-// TerminatePartnershipJSONRequestBody defines body for TerminatePartnership for application/json ContentType.
-type TerminatePartnershipJSONRequestBody = PartnershipRequest
-
-// AddPayGiftActivityMerchantsJSONRequestBody defines body for AddPayGiftActivityMerchants for application/json ContentType.
-type AddPayGiftActivityMerchantsJSONRequestBody = AddPayGiftActivityMerchantsRequest
-
-// DeletePayGiftActivityMerchantsJSONRequestBody defines body for DeletePayGiftActivityMerchants for application/json ContentType.
-type DeletePayGiftActivityMerchantsJSONRequestBody = DeletePayGiftActivityMerchantsRequest
-
-// CreatePayGiftActivityJSONRequestBody defines body for CreatePayGiftActivity for application/json ContentType.
-type CreatePayGiftActivityJSONRequestBody = CreatePayGiftActivityRequest

@@ -8,34 +8,28 @@ import (
 	"github.com/gowxpay/wxpay/core"
 )
 
-// MediaMeta The meta part of a media upload; the request signature covers its JSON.
-type MediaMeta struct {
-	// Filename The file name, with its extension (文件名称).
+// Meta is the meta part of a media upload; the request signature covers its JSON.
+type Meta struct {
+	// Filename is the file name, with its extension (文件名称).
 	Filename string `json:"filename"`
 
-	// Sha256 The lower-case hex SHA-256 of the file content (文件摘要).
+	// Sha256 is the lower-case hex SHA-256 of the file content (文件摘要).
 	Sha256 string `json:"sha256"`
 }
 
-// MediaUpload A media upload, sent as multipart/form-data with a meta part and a file part.
-type MediaUpload struct {
-	// File The file content.
+// Upload is a media upload, sent as multipart/form-data with a meta part and a file part.
+type Upload struct {
+	// File is the file content.
 	File core.File `json:"file"`
 
-	// Meta The meta part of a media upload; the request signature covers its JSON.
-	Meta MediaMeta `json:"meta"`
+	// Meta is the meta part of a media upload; the request signature covers its JSON.
+	Meta Meta `json:"meta"`
 }
 
-// MediaUploadResponse An uploaded media file.
-type MediaUploadResponse struct {
-	// MediaID The identifier other operations take (媒体文件标识).
+// UploadResponse is an uploaded media file.
+type UploadResponse struct {
+	// MediaID is the identifier other operations take (媒体文件标识).
 	//
 	// Example: 6uqyGjGrCf2GtyXP8bxrbuH9-aAoTjH-rKeSl3Lf4_So6kdkQu4w8BYVP3bzLtvR38lxt4PjtCDXsQpzqge_hQEovHzOhsLleGFQVRF-U_0
 	MediaID string `json:"media_id"`
 }
-
-// UploadImageMultipartRequestBody defines body for UploadImage for multipart/form-data ContentType.
-type UploadImageMultipartRequestBody = MediaUpload
-
-// UploadVideoMultipartRequestBody defines body for UploadVideo for multipart/form-data ContentType.
-type UploadVideoMultipartRequestBody = MediaUpload

@@ -8,586 +8,580 @@ import (
 	"github.com/gowxpay/wxpay/core"
 )
 
-// Defines values for ParkingEntryBlockReason.
+// Defines values for EntryBlockReason.
 const (
-	ParkingEntryBlockReasonEvaluationFailed ParkingEntryBlockReason = "EVALUATION_FAILED"
-	ParkingEntryBlockReasonOutService       ParkingEntryBlockReason = "OUT_SERVICE"
-	ParkingEntryBlockReasonOverdue          ParkingEntryBlockReason = "OVERDUE"
-	ParkingEntryBlockReasonPause            ParkingEntryBlockReason = "PAUSE"
+	EntryBlockReasonEvaluationFailed EntryBlockReason = "EVALUATION_FAILED"
+	EntryBlockReasonOutService       EntryBlockReason = "OUT_SERVICE"
+	EntryBlockReasonOverdue          EntryBlockReason = "OVERDUE"
+	EntryBlockReasonPause            EntryBlockReason = "PAUSE"
 )
 
-// Valid indicates whether the value is a known member of the ParkingEntryBlockReason enum.
-func (e ParkingEntryBlockReason) Valid() bool {
+// Valid indicates whether the value is a known member of the EntryBlockReason enum.
+func (e EntryBlockReason) Valid() bool {
 	switch e {
-	case ParkingEntryBlockReasonEvaluationFailed:
+	case EntryBlockReasonEvaluationFailed:
 		return true
-	case ParkingEntryBlockReasonOutService:
+	case EntryBlockReasonOutService:
 		return true
-	case ParkingEntryBlockReasonOverdue:
+	case EntryBlockReasonOverdue:
 		return true
-	case ParkingEntryBlockReasonPause:
+	case EntryBlockReasonPause:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ParkingEntryState.
+// Defines values for EntryState.
 const (
-	ParkingEntryStateBlocked ParkingEntryState = "BLOCKED"
-	ParkingEntryStateNormal  ParkingEntryState = "NORMAL"
+	EntryStateBlocked EntryState = "BLOCKED"
+	EntryStateNormal  EntryState = "NORMAL"
 )
 
-// Valid indicates whether the value is a known member of the ParkingEntryState enum.
-func (e ParkingEntryState) Valid() bool {
+// Valid indicates whether the value is a known member of the EntryState enum.
+func (e EntryState) Valid() bool {
 	switch e {
-	case ParkingEntryStateBlocked:
+	case EntryStateBlocked:
 		return true
-	case ParkingEntryStateNormal:
+	case EntryStateNormal:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ParkingPlateColor.
+// Defines values for PlateColor.
 const (
-	ParkingPlateColorBlack     ParkingPlateColor = "BLACK"
-	ParkingPlateColorBlue      ParkingPlateColor = "BLUE"
-	ParkingPlateColorGreen     ParkingPlateColor = "GREEN"
-	ParkingPlateColorLimeGreen ParkingPlateColor = "LIMEGREEN"
-	ParkingPlateColorWhite     ParkingPlateColor = "WHITE"
-	ParkingPlateColorYellow    ParkingPlateColor = "YELLOW"
+	PlateColorBlack     PlateColor = "BLACK"
+	PlateColorBlue      PlateColor = "BLUE"
+	PlateColorGreen     PlateColor = "GREEN"
+	PlateColorLimeGreen PlateColor = "LIMEGREEN"
+	PlateColorWhite     PlateColor = "WHITE"
+	PlateColorYellow    PlateColor = "YELLOW"
 )
 
-// Valid indicates whether the value is a known member of the ParkingPlateColor enum.
-func (e ParkingPlateColor) Valid() bool {
+// Valid indicates whether the value is a known member of the PlateColor enum.
+func (e PlateColor) Valid() bool {
 	switch e {
-	case ParkingPlateColorBlack:
+	case PlateColorBlack:
 		return true
-	case ParkingPlateColorBlue:
+	case PlateColorBlue:
 		return true
-	case ParkingPlateColorGreen:
+	case PlateColorGreen:
 		return true
-	case ParkingPlateColorLimeGreen:
+	case PlateColorLimeGreen:
 		return true
-	case ParkingPlateColorWhite:
+	case PlateColorWhite:
 		return true
-	case ParkingPlateColorYellow:
+	case PlateColorYellow:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ParkingPromotionScope.
+// Defines values for PromotionScope.
 const (
-	ParkingPromotionScopeGlobal ParkingPromotionScope = "GLOBAL"
-	ParkingPromotionScopeSingle ParkingPromotionScope = "SINGLE"
+	PromotionScopeGlobal PromotionScope = "GLOBAL"
+	PromotionScopeSingle PromotionScope = "SINGLE"
 )
 
-// Valid indicates whether the value is a known member of the ParkingPromotionScope enum.
-func (e ParkingPromotionScope) Valid() bool {
+// Valid indicates whether the value is a known member of the PromotionScope enum.
+func (e PromotionScope) Valid() bool {
 	switch e {
-	case ParkingPromotionScopeGlobal:
+	case PromotionScopeGlobal:
 		return true
-	case ParkingPromotionScopeSingle:
+	case PromotionScopeSingle:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ParkingPromotionType.
+// Defines values for PromotionType.
 const (
-	ParkingPromotionTypeCash   ParkingPromotionType = "CASH"
-	ParkingPromotionTypeNoCash ParkingPromotionType = "NOCASH"
+	PromotionTypeCash   PromotionType = "CASH"
+	PromotionTypeNoCash PromotionType = "NOCASH"
 )
 
-// Valid indicates whether the value is a known member of the ParkingPromotionType enum.
-func (e ParkingPromotionType) Valid() bool {
+// Valid indicates whether the value is a known member of the PromotionType enum.
+func (e PromotionType) Valid() bool {
 	switch e {
-	case ParkingPromotionTypeCash:
+	case PromotionTypeCash:
 		return true
-	case ParkingPromotionTypeNoCash:
+	case PromotionTypeNoCash:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ParkingServiceState.
+// Defines values for ServiceState.
 const (
-	ParkingServiceStateNormal     ParkingServiceState = "NORMAL"
-	ParkingServiceStateOutService ParkingServiceState = "OUT_SERVICE"
-	ParkingServiceStatePause      ParkingServiceState = "PAUSE"
+	ServiceStateNormal     ServiceState = "NORMAL"
+	ServiceStateOutService ServiceState = "OUT_SERVICE"
+	ServiceStatePause      ServiceState = "PAUSE"
 )
 
-// Valid indicates whether the value is a known member of the ParkingServiceState enum.
-func (e ParkingServiceState) Valid() bool {
+// Valid indicates whether the value is a known member of the ServiceState enum.
+func (e ServiceState) Valid() bool {
 	switch e {
-	case ParkingServiceStateNormal:
+	case ServiceStateNormal:
 		return true
-	case ParkingServiceStateOutService:
+	case ServiceStateOutService:
 		return true
-	case ParkingServiceStatePause:
+	case ServiceStatePause:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ParkingTradeScene.
+// Defines values for TradeScene.
 const (
-	ParkingTradeSceneParking ParkingTradeScene = "PARKING"
+	TradeSceneParking TradeScene = "PARKING"
 )
 
-// Valid indicates whether the value is a known member of the ParkingTradeScene enum.
-func (e ParkingTradeScene) Valid() bool {
+// Valid indicates whether the value is a known member of the TradeScene enum.
+func (e TradeScene) Valid() bool {
 	switch e {
-	case ParkingTradeSceneParking:
+	case TradeSceneParking:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ParkingTradeState.
+// Defines values for TradeState.
 const (
-	ParkingTradeStateAccepted ParkingTradeState = "ACCEPTED"
-	ParkingTradeStatePayFail  ParkingTradeState = "PAY_FAIL"
-	ParkingTradeStateRefund   ParkingTradeState = "REFUND"
-	ParkingTradeStateSuccess  ParkingTradeState = "SUCCESS"
+	TradeStateAccepted TradeState = "ACCEPTED"
+	TradeStatePayFail  TradeState = "PAY_FAIL"
+	TradeStateRefund   TradeState = "REFUND"
+	TradeStateSuccess  TradeState = "SUCCESS"
 )
 
-// Valid indicates whether the value is a known member of the ParkingTradeState enum.
-func (e ParkingTradeState) Valid() bool {
+// Valid indicates whether the value is a known member of the TradeState enum.
+func (e TradeState) Valid() bool {
 	switch e {
-	case ParkingTradeStateAccepted:
+	case TradeStateAccepted:
 		return true
-	case ParkingTradeStatePayFail:
+	case TradeStatePayFail:
 		return true
-	case ParkingTradeStateRefund:
+	case TradeStateRefund:
 		return true
-	case ParkingTradeStateSuccess:
+	case TradeStateSuccess:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ParkingYesNo.
+// Defines values for YesNo.
 const (
-	ParkingYesNoNo  ParkingYesNo = "N"
-	ParkingYesNoYes ParkingYesNo = "Y"
+	YesNoNo  YesNo = "N"
+	YesNoYes YesNo = "Y"
 )
 
-// Valid indicates whether the value is a known member of the ParkingYesNo enum.
-func (e ParkingYesNo) Valid() bool {
+// Valid indicates whether the value is a known member of the YesNo enum.
+func (e YesNo) Valid() bool {
 	switch e {
-	case ParkingYesNoNo:
+	case YesNoNo:
 		return true
-	case ParkingYesNoYes:
+	case YesNoYes:
 		return true
 	default:
 		return false
 	}
 }
 
-// CreateParkingEntryRequest A vehicle entering a car park (创建停车入场).
-type CreateParkingEntryRequest struct {
-	// FreeDuration The free parking time in seconds (免费时长).
+// CreateEntryRequest is a vehicle entering a car park (创建停车入场).
+type CreateEntryRequest struct {
+	// FreeDuration is the free parking time in seconds (免费时长).
 	FreeDuration int64 `json:"free_duration"`
 
-	// NotifyURL Where entry state changes are notified (回调通知url).
+	// NotifyURL says where entry state changes are notified (回调通知url).
 	NotifyURL string `json:"notify_url"`
 
-	// OutParkingNo The merchant's unique number for this entry (商户入场id).
+	// OutParkingNo is the merchant's unique number for this entry (商户入场id).
 	OutParkingNo string `json:"out_parking_no"`
 
-	// ParkingName The car park's name (停车场名称).
+	// ParkingName is the car park's name (停车场名称).
 	ParkingName string `json:"parking_name"`
 
-	// PlateColor The colour of a number plate (车牌颜色).
-	PlateColor ParkingPlateColor `json:"plate_color"`
+	// PlateColor is the colour of a number plate (车牌颜色).
+	PlateColor PlateColor `json:"plate_color"`
 
-	// PlateNumber The plate number (车牌号).
+	// PlateNumber is the plate number (车牌号).
 	PlateNumber string `json:"plate_number"`
 
-	// StartTime When the vehicle entered (入场时间).
+	// StartTime says when the vehicle entered (入场时间).
 	StartTime core.Time `json:"start_time"`
 
-	// SubMchID The sub-merchant running the car park (子商户号).
+	// SubMchID is the sub-merchant running the car park (子商户号).
 	SubMchID string `json:"sub_mchid"`
 }
 
-// CreateParkingTransactionRequest A parking fee to deduct (扣费受理).
-type CreateParkingTransactionRequest struct {
-	// Amount The amount to deduct (订单金额).
-	Amount ParkingOrderAmount `json:"amount"`
+// CreateTransactionRequest is a parking fee to deduct (扣费受理).
+type CreateTransactionRequest struct {
+	// Amount is the amount to deduct (订单金额).
+	Amount OrderAmount `json:"amount"`
 
-	// AppID The service provider's app id (应用ID).
+	// AppID is the service provider's app id (应用ID).
 	AppID string `json:"appid"`
 
-	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
 	Attach string `json:"attach,omitempty,omitzero"`
 
-	// Description What the deduction is for, shown in bills (服务描述).
+	// Description says what the deduction is for, shown in bills (服务描述).
 	Description string `json:"description"`
 
-	// GoodsTag The discount tag of the order (订单优惠标记).
+	// GoodsTag is the discount tag of the order (订单优惠标记).
 	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
 
-	// NotifyURL Where the deduction result is notified (回调通知url).
+	// NotifyURL says where the deduction result is notified (回调通知url).
 	NotifyURL string `json:"notify_url"`
 
-	// OutTradeNo The merchant's unique order number (商户订单号).
+	// OutTradeNo is the merchant's unique order number (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// ParkingInfo The parking stay a deduction charges for (停车场景信息).
-	ParkingInfo ParkingSceneInfo `json:"parking_info,omitempty,omitzero"`
+	// ParkingInfo is the parking stay a deduction charges for (停车场景信息).
+	ParkingInfo SceneInfo `json:"parking_info,omitempty,omitzero"`
 
-	// ProfitSharing A yes (Y) or no (N) flag (是否).
-	ProfitSharing ParkingYesNo `json:"profit_sharing,omitempty,omitzero"`
+	// ProfitSharing is a yes (Y) or no (N) flag (是否).
+	ProfitSharing YesNo `json:"profit_sharing,omitempty,omitzero"`
 
-	// SubAppID The sub-merchant's app id (子商户应用ID).
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
 	SubAppID string `json:"sub_appid"`
 
-	// SubMchID The sub-merchant running the car park (子商户号).
+	// SubMchID is the sub-merchant running the car park (子商户号).
 	SubMchID string `json:"sub_mchid"`
 
-	// TradeScene The scene of a vehicle deduction; PARKING for car parks (交易场景).
-	TradeScene ParkingTradeScene `json:"trade_scene"`
+	// TradeScene is the scene of a vehicle deduction; PARKING for car parks (交易场景).
+	TradeScene TradeScene `json:"trade_scene"`
 }
 
-// ParkingEntranceStateChange The resource of a VEHICLE.ENTRANCE_STATE_CHANGE notification: the
+// EntranceStateChange is the resource of a VEHICLE.ENTRANCE_STATE_CHANGE notification: the
 // service became usable or unusable for a vehicle inside a car park
 // (停车入场状态变更通知). Sent to the notify_url of CreateParkingEntry.
-type ParkingEntranceStateChange struct {
-	// BlockedStateDescription Why the entry is BLOCKED, e.g. PAUSE, OVERDUE or REMOVE (不可用服务状态描述).
+type EntranceStateChange struct {
+	// BlockedStateDescription says why the entry is BLOCKED, e.g. PAUSE, OVERDUE or REMOVE (不可用服务状态描述).
 	BlockedStateDescription string `json:"blocked_state_description,omitempty,omitzero"`
 
-	// FreeDuration The free parking time in seconds (免费时长).
+	// FreeDuration is the free parking time in seconds (免费时长).
 	FreeDuration int64 `json:"free_duration"`
 
-	// OutParkingNo The merchant's number for the entry (商户入场id).
+	// OutParkingNo is the merchant's number for the entry (商户入场id).
 	OutParkingNo string `json:"out_parking_no"`
 
-	// ParkingID The parking id (停车入场id).
+	// ParkingID is the parking id (停车入场id).
 	ParkingID string `json:"parking_id"`
 
-	// ParkingName The car park's name (停车场名称).
+	// ParkingName is the car park's name (停车场名称).
 	ParkingName string `json:"parking_name"`
 
-	// ParkingState Whether the service can be used for a parking entry (停车入场状态).
-	ParkingState ParkingEntryState `json:"parking_state"`
+	// ParkingState says whether the service can be used for a parking entry (停车入场状态).
+	ParkingState EntryState `json:"parking_state"`
 
-	// PlateColor The colour of a number plate (车牌颜色).
-	PlateColor ParkingPlateColor `json:"plate_color"`
+	// PlateColor is the colour of a number plate (车牌颜色).
+	PlateColor PlateColor `json:"plate_color"`
 
-	// PlateNumber The plate number (车牌号).
+	// PlateNumber is the plate number (车牌号).
 	PlateNumber string `json:"plate_number"`
 
-	// SpMchID The service provider's merchant id (服务商商户号).
+	// SpMchID is the service provider's merchant id (服务商商户号).
 	SpMchID string `json:"sp_mchid"`
 
-	// StartTime When the vehicle entered (入场时间).
+	// StartTime says when the vehicle entered (入场时间).
 	StartTime core.Time `json:"start_time"`
 
-	// StateUpdateTime When the state changed (状态变更时间).
+	// StateUpdateTime says when the state changed (状态变更时间).
 	StateUpdateTime core.Time `json:"state_update_time"`
 
-	// SubMchID The sub-merchant running the car park (子商户号).
+	// SubMchID is the sub-merchant running the car park (子商户号).
 	SubMchID string `json:"sub_mchid"`
 }
 
-// ParkingEntry A parking entry as WeChat Pay recorded it (停车入场).
-type ParkingEntry struct {
-	// BlockReason Why the service cannot be used for a parking entry (不可用状态描述).
-	BlockReason ParkingEntryBlockReason `json:"block_reason,omitempty,omitzero"`
+// Entry is a parking entry as WeChat Pay recorded it (停车入场).
+type Entry struct {
+	// BlockReason says why the service cannot be used for a parking entry (不可用状态描述).
+	BlockReason EntryBlockReason `json:"block_reason,omitempty,omitzero"`
 
-	// FreeDuration The free parking time in seconds (免费时长).
+	// FreeDuration is the free parking time in seconds (免费时长).
 	FreeDuration int64 `json:"free_duration"`
 
-	// ID The parking id that deductions refer to (停车入场id).
+	// ID is the parking id that deductions refer to (停车入场id).
 	ID string `json:"id"`
 
-	// OutParkingNo The merchant's number for the entry (商户入场id).
+	// OutParkingNo is the merchant's number for the entry (商户入场id).
 	OutParkingNo string `json:"out_parking_no"`
 
-	// ParkingName The car park's name (停车场名称).
+	// ParkingName is the car park's name (停车场名称).
 	ParkingName string `json:"parking_name"`
 
-	// PlateColor The colour of a number plate (车牌颜色).
-	PlateColor ParkingPlateColor `json:"plate_color"`
+	// PlateColor is the colour of a number plate (车牌颜色).
+	PlateColor PlateColor `json:"plate_color"`
 
-	// PlateNumber The plate number (车牌号).
+	// PlateNumber is the plate number (车牌号).
 	PlateNumber string `json:"plate_number"`
 
-	// StartTime When the vehicle entered (入场时间).
+	// StartTime says when the vehicle entered (入场时间).
 	StartTime core.Time `json:"start_time"`
 
-	// State Whether the service can be used for a parking entry (停车入场状态).
-	State ParkingEntryState `json:"state"`
+	// State says whether the service can be used for a parking entry (停车入场状态).
+	State EntryState `json:"state"`
 }
 
-// ParkingEntryBlockReason Why the service cannot be used for a parking entry (不可用状态描述).
-type ParkingEntryBlockReason string
+// EntryBlockReason says why the service cannot be used for a parking entry (不可用状态描述).
+type EntryBlockReason string
 
-// ParkingEntryState Whether the service can be used for a parking entry (停车入场状态).
-type ParkingEntryState string
+// EntryState says whether the service can be used for a parking entry (停车入场状态).
+type EntryState string
 
-// ParkingOrderAmount The amount to deduct (订单金额).
-type ParkingOrderAmount struct {
-	// Currency The currency; CNY (货币类型).
+// FindServiceParams is the query and header parameters of FindService.
+type FindServiceParams struct {
+	// AppID is the app id the user's openid belongs to (应用ID).
+	AppID string `json:"appid"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid"`
+
+	// PlateColor is the plate colour (车牌颜色).
+	PlateColor PlateColor `json:"plate_color"`
+
+	// PlateNumber is the plate number, province character and letters only (车牌号).
+	PlateNumber string `json:"plate_number"`
+
+	// SubMchID is the sub-merchant running the car park (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// OrderAmount is the amount to deduct (订单金额).
+type OrderAmount struct {
+	// Currency is the currency; CNY (货币类型).
 	Currency string `json:"currency,omitempty,omitzero"`
 
-	// Total The amount in fen (订单金额).
+	// Total is the amount in fen (订单金额).
 	Total int64 `json:"total"`
 }
 
-// ParkingPlateColor The colour of a number plate (车牌颜色).
-type ParkingPlateColor string
+// PlateColor is the colour of a number plate (车牌颜色).
+type PlateColor string
 
-// ParkingPromotion A discount applied to a parking deduction (优惠信息).
-type ParkingPromotion struct {
-	// Amount The discount amount in fen (优惠券面额).
+// Promotion is a discount applied to a parking deduction (优惠信息).
+type Promotion struct {
+	// Amount is the discount amount in fen (优惠券面额).
 	Amount int64 `json:"amount"`
 
-	// CouponID The coupon id (券ID).
+	// CouponID is the coupon id (券ID).
 	CouponID string `json:"coupon_id"`
 
-	// Currency The currency; CNY (优惠币种).
+	// Currency is the currency; CNY (优惠币种).
 	Currency string `json:"currency,omitempty,omitzero"`
 
-	// MerchantContribute What the merchant funded, in fen (商户出资).
+	// MerchantContribute says what the merchant funded, in fen (商户出资).
 	MerchantContribute int64 `json:"merchant_contribute,omitempty,omitzero"`
 
-	// Name The discount name (优惠名称).
+	// Name is the discount name (优惠名称).
 	Name string `json:"name,omitempty,omitzero"`
 
-	// OtherContribute What others funded, in fen (其他出资).
+	// OtherContribute says what others funded, in fen (其他出资).
 	OtherContribute int64 `json:"other_contribute,omitempty,omitzero"`
 
-	// Scope Whether a discount applies to the whole order or to single goods (优惠范围).
-	Scope ParkingPromotionScope `json:"scope,omitempty,omitzero"`
+	// Scope says whether a discount applies to the whole order or to single goods (优惠范围).
+	Scope PromotionScope `json:"scope,omitempty,omitzero"`
 
-	// StockID The activity (stock) id (活动ID).
+	// StockID is the activity (stock) id (活动ID).
 	StockID string `json:"stock_id,omitempty,omitzero"`
 
-	// Type Whether a discount is pre-funded (CASH) or not (NOCASH) (优惠类型).
-	Type ParkingPromotionType `json:"type,omitempty,omitzero"`
+	// Type says whether a discount is pre-funded (CASH) or not (NOCASH) (优惠类型).
+	Type PromotionType `json:"type,omitempty,omitzero"`
 
-	// WechatpayContribute What WeChat Pay funded, in fen (微信出资).
+	// WechatpayContribute says what WeChat Pay funded, in fen (微信出资).
 	WechatpayContribute int64 `json:"wechatpay_contribute,omitempty,omitzero"`
 }
 
-// ParkingPromotionScope Whether a discount applies to the whole order or to single goods (优惠范围).
-type ParkingPromotionScope string
+// PromotionScope says whether a discount applies to the whole order or to single goods (优惠范围).
+type PromotionScope string
 
-// ParkingPromotionType Whether a discount is pre-funded (CASH) or not (NOCASH) (优惠类型).
-type ParkingPromotionType string
+// PromotionType says whether a discount is pre-funded (CASH) or not (NOCASH) (优惠类型).
+type PromotionType string
 
-// ParkingSceneInfo The parking stay a deduction charges for (停车场景信息).
-type ParkingSceneInfo struct {
-	// ChargingDuration The charged parking time in seconds (计费时长).
+// QueryTransactionParams is the query and header parameters of QueryTransaction.
+type QueryTransactionParams struct {
+	// SubMchID is the sub-merchant whose order it is (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// SceneInfo is the parking stay a deduction charges for (停车场景信息).
+type SceneInfo struct {
+	// ChargingDuration is the charged parking time in seconds (计费时长).
 	ChargingDuration int64 `json:"charging_duration"`
 
-	// DeviceID The car park device that recorded the exit (停车场设备id).
+	// DeviceID is the car park device that recorded the exit (停车场设备id).
 	DeviceID string `json:"device_id"`
 
-	// EndTime When the vehicle left (出场时间).
+	// EndTime says when the vehicle left (出场时间).
 	EndTime core.Time `json:"end_time"`
 
-	// ParkingID The parking id from CreateParkingEntry (停车入场id).
+	// ParkingID is the parking id from CreateParkingEntry (停车入场id).
 	ParkingID string `json:"parking_id"`
 
-	// ParkingName The car park's name (停车场名称).
+	// ParkingName is the car park's name (停车场名称).
 	ParkingName string `json:"parking_name"`
 
-	// PlateColor The colour of a number plate (车牌颜色).
-	PlateColor ParkingPlateColor `json:"plate_color"`
+	// PlateColor is the colour of a number plate (车牌颜色).
+	PlateColor PlateColor `json:"plate_color"`
 
-	// PlateNumber The plate number (车牌号).
+	// PlateNumber is the plate number (车牌号).
 	PlateNumber string `json:"plate_number"`
 
-	// StartTime When the vehicle entered (入场时间).
+	// StartTime says when the vehicle entered (入场时间).
 	StartTime core.Time `json:"start_time"`
 }
 
-// ParkingService Whether a user has the parking service enabled for a plate (车牌服务开通信息).
-type ParkingService struct {
-	// OpenID The user's openid (用户标识).
+// Service says whether a user has the parking service enabled for a plate (车牌服务开通信息).
+type Service struct {
+	// OpenID is the user's openid (用户标识).
 	OpenID string `json:"openid"`
 
-	// PlateColor The colour of a number plate (车牌颜色).
-	PlateColor ParkingPlateColor `json:"plate_color"`
+	// PlateColor is the colour of a number plate (车牌颜色).
+	PlateColor PlateColor `json:"plate_color"`
 
-	// PlateNumber The plate number (车牌号).
+	// PlateNumber is the plate number (车牌号).
 	PlateNumber string `json:"plate_number"`
 
-	// ServiceOpenTime When the service was enabled for the plate (车牌服务开通时间).
+	// ServiceOpenTime says when the service was enabled for the plate (车牌服务开通时间).
 	ServiceOpenTime core.Time `json:"service_open_time,omitempty,omitzero"`
 
-	// ServiceState Whether the parking service of a plate can be used (车牌服务开通状态).
-	ServiceState ParkingServiceState `json:"service_state"`
+	// ServiceState says whether the parking service of a plate can be used (车牌服务开通状态).
+	ServiceState ServiceState `json:"service_state"`
 }
 
-// ParkingServiceState Whether the parking service of a plate can be used (车牌服务开通状态).
-type ParkingServiceState string
+// ServiceState says whether the parking service of a plate can be used (车牌服务开通状态).
+type ServiceState string
 
-// ParkingTradeScene The scene of a vehicle deduction; PARKING for car parks (交易场景).
-type ParkingTradeScene string
+// TradeScene is the scene of a vehicle deduction; PARKING for car parks (交易场景).
+type TradeScene string
 
-// ParkingTradeState Where a parking deduction stands (交易状态).
-type ParkingTradeState string
+// TradeState says where a parking deduction stands (交易状态).
+type TradeState string
 
-// ParkingTransaction A parking deduction order, as CreateParkingTransaction and
+// Transaction is a parking deduction order, as CreateParkingTransaction and
 // QueryParkingTransaction answer it and as the TRANSACTION.SUCCESS,
 // TRANSACTION.FAIL and TRANSACTION.PAY_BACK notifications of the
 // parking service carry it (recognised by parking_info).
-type ParkingTransaction struct {
-	// Amount The amounts of a parking deduction (订单金额信息).
-	Amount ParkingTransactionAmount `json:"amount"`
+type Transaction struct {
+	// Amount is the amounts of a parking deduction (订单金额信息).
+	Amount TransactionAmount `json:"amount"`
 
-	// AppID The service provider's app id (应用ID).
+	// AppID is the service provider's app id (应用ID).
 	AppID string `json:"appid"`
 
-	// Attach The merchant data given at order time (附加数据).
+	// Attach is the merchant data given at order time (附加数据).
 	Attach string `json:"attach,omitempty,omitzero"`
 
-	// BankType The payer's bank or balance type (付款银行).
+	// BankType is the payer's bank or balance type (付款银行).
 	BankType string `json:"bank_type,omitempty,omitzero"`
 
-	// CreateTime When the order was created (订单创建时间).
+	// CreateTime says when the order was created (订单创建时间).
 	CreateTime core.Time `json:"create_time"`
 
-	// Description What the deduction is for (服务描述).
+	// Description says what the deduction is for (服务描述).
 	Description string `json:"description"`
 
-	// OutTradeNo The merchant's order number (商户订单号).
+	// OutTradeNo is the merchant's order number (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// ParkingInfo The parking stay a deduction charges for (停车场景信息).
-	ParkingInfo ParkingSceneInfo `json:"parking_info,omitempty,omitzero"`
+	// ParkingInfo is the parking stay a deduction charges for (停车场景信息).
+	ParkingInfo SceneInfo `json:"parking_info,omitempty,omitzero"`
 
-	// Payer The user charged (支付者信息).
-	Payer ParkingTransactionPayer `json:"payer"`
+	// Payer is the user charged (支付者信息).
+	Payer TransactionPayer `json:"payer"`
 
-	// PromotionDetail Discounts applied to the order (优惠信息).
-	PromotionDetail []ParkingPromotion `json:"promotion_detail,omitempty,omitzero"`
+	// PromotionDetail is discounts applied to the order (优惠信息).
+	PromotionDetail []Promotion `json:"promotion_detail,omitempty,omitzero"`
 
-	// SpMchID The service provider's merchant id (服务商商户号).
+	// SpMchID is the service provider's merchant id (服务商商户号).
 	SpMchID string `json:"sp_mchid"`
 
-	// SubAppID The sub-merchant's app id (子商户应用ID).
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant (子商户号).
+	// SubMchID is the sub-merchant (子商户号).
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 
-	// SuccessTime When the payment succeeded (支付完成时间).
+	// SuccessTime says when the payment succeeded (支付完成时间).
 	SuccessTime core.Time `json:"success_time,omitempty,omitzero"`
 
-	// TradeScene The scene of a vehicle deduction; PARKING for car parks (交易场景).
-	TradeScene ParkingTradeScene `json:"trade_scene"`
+	// TradeScene is the scene of a vehicle deduction; PARKING for car parks (交易场景).
+	TradeScene TradeScene `json:"trade_scene"`
 
-	// TradeState Where a parking deduction stands (交易状态).
-	TradeState ParkingTradeState `json:"trade_state"`
+	// TradeState says where a parking deduction stands (交易状态).
+	TradeState TradeState `json:"trade_state"`
 
-	// TradeStateDescription The trade state in words (交易状态描述).
+	// TradeStateDescription is the trade state in words (交易状态描述).
 	TradeStateDescription string `json:"trade_state_description,omitempty,omitzero"`
 
-	// TransactionID The WeChat Pay transaction id (微信支付订单号).
+	// TransactionID is the WeChat Pay transaction id (微信支付订单号).
 	TransactionID string `json:"transaction_id,omitempty,omitzero"`
 
-	// UserRepaid A yes (Y) or no (N) flag (是否).
-	UserRepaid ParkingYesNo `json:"user_repaid,omitempty,omitzero"`
+	// UserRepaid is a yes (Y) or no (N) flag (是否).
+	UserRepaid YesNo `json:"user_repaid,omitempty,omitzero"`
 }
 
-// ParkingTransactionAmount The amounts of a parking deduction (订单金额信息).
-type ParkingTransactionAmount struct {
-	// Currency The currency; CNY (货币类型).
-	Currency string `json:"currency"`
+// TransactionAmount is the amounts of a parking deduction (订单金额信息).
+type TransactionAmount struct {
+	// Currency is the currency; CNY (货币类型).
+	Currency string `json:"currency,omitempty,omitzero"`
 
-	// DiscountTotal The discount in fen (折扣).
+	// DiscountTotal is the discount in fen (折扣).
 	DiscountTotal int64 `json:"discount_total,omitempty,omitzero"`
 
-	// PayerTotal What the user actually paid, in fen (用户实际支付金额).
+	// PayerTotal says what the user actually paid, in fen (用户实际支付金额).
 	PayerTotal int64 `json:"payer_total,omitempty,omitzero"`
 
-	// Total The order amount in fen (订单金额).
+	// Total is the order amount in fen (订单金额).
 	Total int64 `json:"total"`
 }
 
-// ParkingTransactionPayer The user charged (支付者信息).
-type ParkingTransactionPayer struct {
-	// OpenID The user's openid under appid (用户在appid下的标识).
+// TransactionPayer is the user charged (支付者信息).
+type TransactionPayer struct {
+	// OpenID is the user's openid under appid (用户在appid下的标识).
 	OpenID string `json:"openid"`
 
-	// SubOpenID The user's openid under sub_appid (用户在sub_appid下的标识).
+	// SubOpenID is the user's openid under sub_appid (用户在sub_appid下的标识).
 	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
 }
 
-// ParkingYesNo A yes (Y) or no (N) flag (是否).
-type ParkingYesNo string
-
-// VehicleUserStateChange The resource of a VEHICLE.USER_STATE_CHANGE notification: a user
+// VehicleUserStateChange is the resource of a VEHICLE.USER_STATE_CHANGE notification: a user
 // paused or removed the vehicle deduction service or ended the
 // authorisation in the WeChat car-owner mini program (车主服务用户状态变更/ETC授权签约状态变化通知).
 // Sent to a callback address configured with WeChat Pay.
 type VehicleUserStateChange struct {
-	// AppID The app id the user signed in (发起签约的AppID).
+	// AppID is the app id the user signed in (发起签约的AppID).
 	AppID string `json:"appid"`
 
-	// BindState The binding state after the change, e.g. PAUSED or DELETED (绑定状态).
+	// BindState is the binding state after the change, e.g. PAUSED or DELETED (绑定状态).
 	BindState string `json:"bind_state"`
 
-	// ContractID The deduction authorisation contract id (扣费授权协议号).
+	// ContractID is the deduction authorisation contract id (扣费授权协议号).
 	ContractID string `json:"contract_id"`
 
-	// PlateNumber The bound plate number (绑定的车牌号).
+	// PlateNumber is the bound plate number (绑定的车牌号).
 	PlateNumber string `json:"plate_number"`
 
-	// SpMchID The service provider's merchant id (服务商商户号).
+	// SpMchID is the service provider's merchant id (服务商商户号).
 	SpMchID string `json:"sp_mchid"`
 
-	// SpOpenID The user's openid under appid (用户在发起签约App的标识).
+	// SpOpenID is the user's openid under appid (用户在发起签约App的标识).
 	SpOpenID string `json:"sp_openid"`
 
-	// SubMchID The sub-merchant (特约商户号).
+	// SubMchID is the sub-merchant (特约商户号).
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 
-	// SubOpenID The user's openid under the sub-merchant's app (用户在发起签约子App的标识).
+	// SubOpenID is the user's openid under the sub-merchant's app (用户在发起签约子App的标识).
 	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
 }
 
-// FindParkingServiceParams defines parameters for FindParkingService.
-type FindParkingServiceParams struct {
-	// AppID The app id the user's openid belongs to (应用ID).
-	AppID string `form:"appid" json:"appid"`
-
-	// SubMchID The sub-merchant running the car park (子商户号).
-	SubMchID string `form:"sub_mchid" json:"sub_mchid"`
-
-	// PlateNumber The plate number, province character and letters only (车牌号).
-	PlateNumber string `form:"plate_number" json:"plate_number"`
-
-	// PlateColor The plate colour (车牌颜色).
-	PlateColor ParkingPlateColor `form:"plate_color" json:"plate_color"`
-
-	// OpenID The user's openid under appid (用户标识).
-	OpenID string `form:"openid" json:"openid"`
-}
-
-// QueryParkingTransactionParams defines parameters for QueryParkingTransaction.
-type QueryParkingTransactionParams struct {
-	// SubMchID The sub-merchant whose order it is (子商户号).
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
-}
-
-// CreateParkingEntryJSONRequestBody defines body for CreateParkingEntry for application/json ContentType.
-type CreateParkingEntryJSONRequestBody = CreateParkingEntryRequest
-
-// CreateParkingTransactionJSONRequestBody defines body for CreateParkingTransaction for application/json ContentType.
-type CreateParkingTransactionJSONRequestBody = CreateParkingTransactionRequest
+// YesNo is a yes (Y) or no (N) flag (是否).
+type YesNo string

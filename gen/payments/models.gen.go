@@ -160,6 +160,7 @@ func (e SubsidyPeriodType) Valid() bool {
 
 // Defines values for TradeState.
 const (
+	TradeStateACCEPT     TradeState = "ACCEPT"
 	TradeStateClosed     TradeState = "CLOSED"
 	TradeStateNotPay     TradeState = "NOTPAY"
 	TradeStatePayError   TradeState = "PAYERROR"
@@ -172,6 +173,8 @@ const (
 // Valid indicates whether the value is a known member of the TradeState enum.
 func (e TradeState) Valid() bool {
 	switch e {
+	case TradeStateACCEPT:
+		return true
 	case TradeStateClosed:
 		return true
 	case TradeStateNotPay:
@@ -221,1094 +224,1052 @@ func (e TradeType) Valid() bool {
 	}
 }
 
-// Amount The order amount (订单金额).
+// Amount is the order amount (订单金额).
 type Amount struct {
-	// Currency ISO 4217 currency code; CNY when absent.
+	// Currency is ISO 4217 currency code; CNY when absent.
 	Currency string `json:"currency,omitempty,omitzero"`
 
-	// Total The total in the currency's smallest unit (分 for CNY).
+	// Total is the total in the currency's smallest unit (分 for CNY).
 	Total int64 `json:"total"`
 }
 
-// AppPrepayRequest An APP order (direct mode).
+// AppPrepayRequest is an APP order (direct mode).
 type AppPrepayRequest struct {
-	// Amount The order amount (订单金额).
+	// Amount is the order amount (订单金额).
 	Amount Amount `json:"amount"`
 
-	// AppID The mobile app's app id (移动应用appid).
+	// AppID is the mobile app's app id (移动应用appid).
 	AppID string `json:"appid"`
 
-	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
 	Attach string `json:"attach,omitempty,omitzero"`
 
-	// Description What the payer buys; shown to the payer (商品描述).
+	// Description says what the payer buys; shown to the payer (商品描述).
 	Description string `json:"description"`
 
-	// Detail Order details for single-item promotions (优惠功能).
+	// Detail is order details for single-item promotions (优惠功能).
 	Detail OrderDetail `json:"detail,omitempty,omitzero"`
 
-	// GoodsTag Promotion tag (订单优惠标记).
+	// GoodsTag is promotion tag (订单优惠标记).
 	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
 
-	// LimitPay Payment methods to exclude or restrict to (指定支付方式).
+	// LimitPay is payment methods to exclude or restrict to (指定支付方式).
 	LimitPay []LimitPay `json:"limit_pay,omitempty,omitzero"`
 
-	// MchID The merchant id (直连商户号).
+	// MchID is the merchant id (直连商户号).
 	MchID string `json:"mchid"`
 
-	// NotifyURL The HTTPS URL that receives the payment notification (通知地址).
+	// NotifyURL is the HTTPS URL that receives the payment notification (通知地址).
 	NotifyURL string `json:"notify_url"`
 
-	// OutTradeNo The merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
+	// OutTradeNo is the merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// Payer The payer of a Native, APP or H5 order; only needed for real-name payment.
+	// Payer is the payer of a Native, APP or H5 order; only needed for real-name payment.
 	Payer PrepayPayer `json:"payer,omitempty,omitzero"`
 
-	// SceneInfo Where the payment happens (场景信息).
+	// SceneInfo says where the payment happens (场景信息).
 	SceneInfo SceneInfo `json:"scene_info,omitempty,omitzero"`
 
-	// SettleInfo Settlement options (结算信息).
+	// SettleInfo is settlement options (结算信息).
 	SettleInfo SettleInfo `json:"settle_info,omitempty,omitzero"`
 
-	// SubsidyInfo The installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
+	// SubsidyInfo is the installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
 	SubsidyInfo SubsidyInfo `json:"subsidy_info,omitempty,omitzero"`
 
-	// SupportFapiao Whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
-	// TimeExpire When the order stops accepting payment (交易结束时间).
+	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
 }
 
-// CloseOrderRequest Identifies the merchant closing an order (direct mode).
+// CloseOrderRequest identifies the merchant closing an order (direct mode).
 type CloseOrderRequest struct {
-	// MchID The merchant id (直连商户号).
+	// MchID is the merchant id (直连商户号).
 	MchID string `json:"mchid"`
 }
 
-// CodePayDetail Item details of a payment-code charge, for single-item promotions (优惠功能).
+// CodePayDetail is item details of a payment-code charge, for single-item promotions (优惠功能).
 type CodePayDetail struct {
-	// CostPrice The original price before any discount (订单原价).
-	CostPrice int64 `json:"cost_price,omitempty,omitzero"`
+	// CostPrice is the original price before any discount (订单原价).
+	CostPrice *int64 `json:"cost_price,omitempty"`
 
-	// GoodsDetail The items (单品列表).
+	// GoodsDetail is the items (单品列表).
 	GoodsDetail []CodePayGoodsDetail `json:"goods_detail"`
 
-	// InvoiceID The merchant's receipt id (商品小票ID).
+	// InvoiceID is the merchant's receipt id (商品小票ID).
 	InvoiceID string `json:"invoice_id,omitempty,omitzero"`
 }
 
-// CodePayGoodsDetail One item of a payment-code charge (单品).
+// CodePayGoodsDetail is one item of a payment-code charge (单品).
 type CodePayGoodsDetail struct {
-	// GoodsName The item name (商品名称).
+	// GoodsName is the item name (商品名称).
 	GoodsName string `json:"goods_name,omitempty,omitzero"`
 
-	// MerchantGoodsID The merchant's item code (商品编码).
+	// MerchantGoodsID is the merchant's item code (商品编码).
 	MerchantGoodsID string `json:"merchant_goods_id"`
 
-	// Quantity How many (商品数量).
+	// Quantity says how many (商品数量).
 	Quantity int64 `json:"quantity"`
 
-	// UnitPrice The price of one, in 分 (商品单价).
+	// UnitPrice is the price of one, in 分 (商品单价).
 	UnitPrice int64 `json:"unit_price"`
 
-	// WxpayGoodsID The WeChat Pay item code (微信支付商品编码).
+	// WxpayGoodsID is the WeChat Pay item code (微信支付商品编码).
 	WxpayGoodsID string `json:"wxpay_goods_id,omitempty,omitzero"`
 }
 
-// CodePayPayer The payer of a payment-code charge (支付者).
+// CodePayPayer is the payer of a payment-code charge (支付者).
 type CodePayPayer struct {
-	// AuthCode The number encoded in the payer's payment code; it changes every minute (付款码/授权码).
+	// AuthCode is the number encoded in the payer's payment code; it changes every minute (付款码/授权码).
 	//
 	// Example: 130061098828009406
 	AuthCode string `json:"auth_code"`
 }
 
-// CodePayRequest A payment-code charge (direct mode).
+// CodePayRequest is a payment-code charge (direct mode).
 type CodePayRequest struct {
-	// Amount The order amount (订单金额).
+	// Amount is the order amount (订单金额).
 	Amount Amount `json:"amount"`
 
-	// AppID The app id the order belongs to (应用appid).
+	// AppID is the app id the order belongs to (应用appid).
 	AppID string `json:"appid"`
 
-	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
 	Attach string `json:"attach,omitempty,omitzero"`
 
-	// Description What the payer buys; shown to the payer (商品描述).
+	// Description says what the payer buys; shown to the payer (商品描述).
 	Description string `json:"description"`
 
-	// Detail Item details of a payment-code charge, for single-item promotions (优惠功能).
+	// Detail is item details of a payment-code charge, for single-item promotions (优惠功能).
 	Detail CodePayDetail `json:"detail,omitempty,omitzero"`
 
-	// GoodsTag Promotion tag (订单优惠标记).
+	// GoodsTag is promotion tag (订单优惠标记).
 	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
 
-	// MchID The merchant id (直连商户号).
+	// MchID is the merchant id (直连商户号).
 	MchID string `json:"mchid"`
 
-	// OutTradeNo The merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
+	// OutTradeNo is the merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// Payer The payer of a payment-code charge (支付者).
+	// Payer is the payer of a payment-code charge (支付者).
 	Payer CodePayPayer `json:"payer"`
 
-	// SceneInfo The till where a payment code is scanned (场景信息).
+	// SceneInfo is the till where a payment code is scanned (场景信息).
 	SceneInfo CodePaySceneInfo `json:"scene_info"`
 
-	// SettleInfo Settlement options (结算信息).
+	// SettleInfo is settlement options (结算信息).
 	SettleInfo SettleInfo `json:"settle_info,omitempty,omitzero"`
 
-	// SupportFapiao Whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 }
 
-// CodePaySceneInfo The till where a payment code is scanned (场景信息).
+// CodePaySceneInfo is the till where a payment code is scanned (场景信息).
 type CodePaySceneInfo struct {
-	// DeviceID The merchant's device id (商户端设备号).
+	// DeviceID is the merchant's device id (商户端设备号).
 	DeviceID string `json:"device_id,omitempty,omitzero"`
 
-	// DeviceIP The IP address of the merchant's device (商户端设备IP).
+	// DeviceIP is the IP address of the merchant's device (商户端设备IP).
 	DeviceIP string `json:"device_ip,omitempty,omitzero"`
 
-	// StoreInfo The store of a payment-code charge (商户门店信息).
+	// StoreInfo is the store of a payment-code charge (商户门店信息).
 	StoreInfo CodePayStoreInfo `json:"store_info"`
 }
 
-// CodePayStoreInfo The store of a payment-code charge (商户门店信息).
+// CodePayStoreInfo is the store of a payment-code charge (商户门店信息).
 type CodePayStoreInfo struct {
-	// ID The store number registered with WeChat Pay (门店编号).
+	// ID is the store number registered with WeChat Pay (门店编号).
 	ID string `json:"id,omitempty,omitzero"`
 
-	// OutID The merchant's own store code (商家自定义编码).
+	// OutID is the merchant's own store code (商家自定义编码).
 	OutID string `json:"out_id,omitempty,omitzero"`
 }
 
-// GoodsDetail One item of an order (单品).
+// GoodsDetail is one item of an order (单品).
 type GoodsDetail struct {
-	// GoodsName The item name (商品名称).
+	// GoodsName is the item name (商品名称).
 	GoodsName string `json:"goods_name,omitempty,omitzero"`
 
-	// MerchantGoodsID The merchant's item code (商户侧商品编码).
+	// MerchantGoodsID is the merchant's item code (商户侧商品编码).
 	MerchantGoodsID string `json:"merchant_goods_id"`
 
-	// Quantity How many (商品数量).
+	// Quantity says how many (商品数量).
 	Quantity int64 `json:"quantity"`
 
-	// UnitPrice The price of one, in 分 (商品单价).
+	// UnitPrice is the price of one, in 分 (商品单价).
 	UnitPrice int64 `json:"unit_price"`
 
-	// WechatpayGoodsID The WeChat Pay item code (微信侧商品编码).
+	// WechatpayGoodsID is the WeChat Pay item code (微信侧商品编码).
 	WechatpayGoodsID string `json:"wechatpay_goods_id,omitempty,omitzero"`
 }
 
-// H5Info The site or app an H5 payment starts from (H5场景信息).
+// H5Info is the site or app an H5 payment starts from (H5场景信息).
 type H5Info struct {
-	// AppName The app or site name (应用名称).
+	// AppName is the app or site name (应用名称).
 	AppName string `json:"app_name,omitempty,omitzero"`
 
-	// AppURL The site URL (网站URL).
+	// AppURL is the site URL (网站URL).
 	AppURL string `json:"app_url,omitempty,omitzero"`
 
-	// BundleID The iOS bundle id (iOS平台BundleID).
+	// BundleID is the iOS bundle id (iOS平台BundleID).
 	BundleID string `json:"bundle_id,omitempty,omitzero"`
 
-	// PackageName The Android package name (Android平台PackageName).
+	// PackageName is the Android package name (Android平台PackageName).
 	PackageName string `json:"package_name,omitempty,omitzero"`
 
-	// Type The kind of client: iOS, Android or Wap (场景类型).
+	// Type is the kind of client: iOS, Android or Wap (场景类型).
 	//
 	// Example: iOS
 	Type string `json:"type"`
 }
 
-// H5PrepayRequest An H5 order (direct mode).
+// H5PrepayRequest is an H5 order (direct mode).
 type H5PrepayRequest struct {
-	// Amount The order amount (订单金额).
+	// Amount is the order amount (订单金额).
 	Amount Amount `json:"amount"`
 
-	// AppID The app id the order belongs to (公众号/小程序/APP appid).
+	// AppID is the app id the order belongs to (公众号/小程序/APP appid).
 	AppID string `json:"appid"`
 
-	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
 	Attach string `json:"attach,omitempty,omitzero"`
 
-	// Description What the payer buys; shown to the payer (商品描述).
+	// Description says what the payer buys; shown to the payer (商品描述).
 	Description string `json:"description"`
 
-	// Detail Order details for single-item promotions (优惠功能).
+	// Detail is order details for single-item promotions (优惠功能).
 	Detail OrderDetail `json:"detail,omitempty,omitzero"`
 
-	// GoodsTag Promotion tag (订单优惠标记).
+	// GoodsTag is promotion tag (订单优惠标记).
 	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
 
-	// LimitPay Payment methods to exclude or restrict to (指定支付方式).
+	// LimitPay is payment methods to exclude or restrict to (指定支付方式).
 	LimitPay []LimitPay `json:"limit_pay,omitempty,omitzero"`
 
-	// MchID The merchant id (直连商户号).
+	// MchID is the merchant id (直连商户号).
 	MchID string `json:"mchid"`
 
-	// NotifyURL The HTTPS URL that receives the payment notification (通知地址).
+	// NotifyURL is the HTTPS URL that receives the payment notification (通知地址).
 	NotifyURL string `json:"notify_url"`
 
-	// OutTradeNo The merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
+	// OutTradeNo is the merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// Payer The payer of a Native, APP or H5 order; only needed for real-name payment.
+	// Payer is the payer of a Native, APP or H5 order; only needed for real-name payment.
 	Payer PrepayPayer `json:"payer,omitempty,omitzero"`
 
-	// SceneInfo Where an H5 payment happens (场景信息).
+	// SceneInfo says where an H5 payment happens (场景信息).
 	SceneInfo H5SceneInfo `json:"scene_info"`
 
-	// SettleInfo Settlement options (结算信息).
+	// SettleInfo is settlement options (结算信息).
 	SettleInfo SettleInfo `json:"settle_info,omitempty,omitzero"`
 
-	// SupportFapiao Whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
-	// TimeExpire When the order stops accepting payment (交易结束时间).
+	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
 }
 
-// H5PrepayResponse A created H5 order.
+// H5PrepayResponse is a created H5 order.
 type H5PrepayResponse struct {
-	// H5URL Where to send the payer's browser, valid for five minutes; a redirect_url may be appended (支付跳转链接).
+	// H5URL says where to send the payer's browser, valid for five minutes; a redirect_url may be appended (支付跳转链接).
 	//
 	// Example: https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241
 	H5URL string `json:"h5_url"`
 }
 
-// H5SceneInfo Where an H5 payment happens (场景信息).
+// H5SceneInfo says where an H5 payment happens (场景信息).
 type H5SceneInfo struct {
-	// DeviceID The merchant's device id (商户端设备号).
+	// DeviceID is the merchant's device id (商户端设备号).
 	DeviceID string `json:"device_id,omitempty,omitzero"`
 
-	// H5Info The site or app an H5 payment starts from (H5场景信息).
+	// H5Info is the site or app an H5 payment starts from (H5场景信息).
 	H5Info H5Info `json:"h5_info"`
 
-	// PayerClientIP The payer's IP address, IPv4 or IPv6 (用户终端IP).
+	// PayerClientIP is the payer's IP address, IPv4 or IPv6 (用户终端IP).
 	PayerClientIP string `json:"payer_client_ip"`
 
-	// StoreInfo The merchant's store (商户门店信息).
+	// StoreInfo is the merchant's store (商户门店信息).
 	StoreInfo StoreInfo `json:"store_info,omitempty,omitzero"`
 }
 
-// IdentityType The kind of identity document (证件类型).
+// IdentityType is the kind of identity document (证件类型).
 type IdentityType string
 
-// InstallmentInfo How a 微信分付 installment payment was taken (使用的商户贴息信息).
+// InstallmentInfo says how a 微信分付 installment payment was taken (使用的商户贴息信息).
 type InstallmentInfo struct {
-	// SelectedInstallmentNumber The number of installments the payer chose (用户实际选择分期期数).
+	// SelectedInstallmentNumber is the number of installments the payer chose (用户实际选择分期期数).
 	SelectedInstallmentNumber int64 `json:"selected_installment_number,omitempty,omitzero"`
 
-	// UseSubsidy Whether the merchant's installment subsidy applied (是否使用了商户贴息).
+	// UseSubsidy says whether the merchant's installment subsidy applied (是否使用了商户贴息).
 	UseSubsidy bool `json:"use_subsidy,omitempty,omitzero"`
 }
 
-// JSAPIPayer The payer of a JSAPI order (支付者).
+// JSAPIPayer is the payer of a JSAPI order (支付者).
 type JSAPIPayer struct {
-	// Identity The payer's real-name identity, for merchants allowed to require it (实名支付). Both values are encrypted by the client.
+	// Identity is the payer's real-name identity, for merchants allowed to require it (实名支付). Both values are encrypted by the client.
 	Identity PayerIdentity `json:"identity,omitempty,omitzero"`
 
-	// OpenID The payer's openid under appid (用户标识).
+	// OpenID is the payer's openid under appid (用户标识).
 	OpenID string `json:"openid"`
 }
 
-// JSAPIPrepayRequest A JSAPI order (direct mode).
+// JSAPIPrepayRequest is a JSAPI order (direct mode).
 type JSAPIPrepayRequest struct {
-	// Amount The order amount (订单金额).
+	// Amount is the order amount (订单金额).
 	Amount Amount `json:"amount"`
 
-	// AppID The app id the payer's openid belongs to (公众号/小程序 appid).
+	// AppID is the app id the payer's openid belongs to (公众号/小程序 appid).
 	AppID string `json:"appid"`
 
-	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
 	Attach string `json:"attach,omitempty,omitzero"`
 
-	// Description What the payer buys; shown to the payer (商品描述).
+	// Description says what the payer buys; shown to the payer (商品描述).
 	Description string `json:"description"`
 
-	// Detail Order details for single-item promotions (优惠功能).
+	// Detail is order details for single-item promotions (优惠功能).
 	Detail OrderDetail `json:"detail,omitempty,omitzero"`
 
-	// GoodsTag Promotion tag (订单优惠标记).
+	// GoodsTag is promotion tag (订单优惠标记).
 	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
 
-	// LimitPay Payment methods to exclude or restrict to (指定支付方式).
+	// LimitPay is payment methods to exclude or restrict to (指定支付方式).
 	LimitPay []LimitPay `json:"limit_pay,omitempty,omitzero"`
 
-	// MchID The merchant id (直连商户号).
+	// MchID is the merchant id (直连商户号).
 	MchID string `json:"mchid"`
 
-	// NotifyURL The HTTPS URL that receives the payment notification (通知地址).
+	// NotifyURL is the HTTPS URL that receives the payment notification (通知地址).
 	NotifyURL string `json:"notify_url"`
 
-	// OutTradeNo The merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
+	// OutTradeNo is the merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// Payer The payer of a JSAPI order (支付者).
+	// Payer is the payer of a JSAPI order (支付者).
 	Payer JSAPIPayer `json:"payer"`
 
-	// SceneInfo Where the payment happens (场景信息).
+	// SceneInfo says where the payment happens (场景信息).
 	SceneInfo SceneInfo `json:"scene_info,omitempty,omitzero"`
 
-	// SettleInfo Settlement options (结算信息).
+	// SettleInfo is settlement options (结算信息).
 	SettleInfo SettleInfo `json:"settle_info,omitempty,omitzero"`
 
-	// SubsidyInfo The installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
+	// SubsidyInfo is the installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
 	SubsidyInfo SubsidyInfo `json:"subsidy_info,omitempty,omitzero"`
 
-	// SupportFapiao Whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
-	// TimeExpire When the order stops accepting payment (交易结束时间).
+	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
 }
 
-// LimitPay A payment-method restriction (指定支付方式).
+// LimitPay is a payment-method restriction (指定支付方式).
 type LimitPay string
 
-// NativePrepayRequest A Native order (direct mode).
+// NativePrepayRequest is a Native order (direct mode).
 type NativePrepayRequest struct {
-	// Amount The order amount (订单金额).
+	// Amount is the order amount (订单金额).
 	Amount Amount `json:"amount"`
 
-	// AppID The app id the order belongs to (公众号/小程序/APP appid).
+	// AppID is the app id the order belongs to (公众号/小程序/APP appid).
 	AppID string `json:"appid"`
 
-	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
 	Attach string `json:"attach,omitempty,omitzero"`
 
-	// Description What the payer buys; shown to the payer (商品描述).
+	// Description says what the payer buys; shown to the payer (商品描述).
 	Description string `json:"description"`
 
-	// Detail Order details for single-item promotions (优惠功能).
+	// Detail is order details for single-item promotions (优惠功能).
 	Detail OrderDetail `json:"detail,omitempty,omitzero"`
 
-	// GoodsTag Promotion tag (订单优惠标记).
+	// GoodsTag is promotion tag (订单优惠标记).
 	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
 
-	// LimitPay Payment methods to exclude or restrict to (指定支付方式).
+	// LimitPay is payment methods to exclude or restrict to (指定支付方式).
 	LimitPay []LimitPay `json:"limit_pay,omitempty,omitzero"`
 
-	// MchID The merchant id (直连商户号).
+	// MchID is the merchant id (直连商户号).
 	MchID string `json:"mchid"`
 
-	// NotifyURL The HTTPS URL that receives the payment notification (通知地址).
+	// NotifyURL is the HTTPS URL that receives the payment notification (通知地址).
 	NotifyURL string `json:"notify_url"`
 
-	// OutTradeNo The merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
+	// OutTradeNo is the merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// Payer The payer of a Native, APP or H5 order; only needed for real-name payment.
+	// Payer is the payer of a Native, APP or H5 order; only needed for real-name payment.
 	Payer PrepayPayer `json:"payer,omitempty,omitzero"`
 
-	// SceneInfo Where the payment happens (场景信息).
+	// SceneInfo says where the payment happens (场景信息).
 	SceneInfo SceneInfo `json:"scene_info,omitempty,omitzero"`
 
-	// SettleInfo Settlement options (结算信息).
+	// SettleInfo is settlement options (结算信息).
 	SettleInfo SettleInfo `json:"settle_info,omitempty,omitzero"`
 
-	// SupportFapiao Whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
-	// TimeExpire When the order stops accepting payment (交易结束时间).
+	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
 }
 
-// NativePrepayResponse The created Native order.
+// NativePrepayResponse is the created Native order.
 type NativePrepayResponse struct {
-	// CodeURL The weixin:// URL to render as a QR code for the payer to scan (二维码链接).
+	// CodeURL is the weixin:// URL to render as a QR code for the payer to scan (二维码链接).
 	//
 	// Example: weixin://wxpay/bizpayurl?pr=p4lpSuKzz
 	CodeURL string `json:"code_url"`
 }
 
-// OrderDetail Order details for single-item promotions (优惠功能).
+// OrderDetail is order details for single-item promotions (优惠功能).
 type OrderDetail struct {
-	// CostPrice The original price before any discount (订单原价).
-	CostPrice int64 `json:"cost_price,omitempty,omitzero"`
+	// CostPrice is the original price before any discount (订单原价).
+	CostPrice *int64 `json:"cost_price,omitempty"`
 
-	// GoodsDetail The items (单品列表).
+	// GoodsDetail is the items (单品列表).
 	GoodsDetail []GoodsDetail `json:"goods_detail,omitempty,omitzero"`
 
-	// InvoiceID The merchant's receipt id (商品小票ID).
+	// InvoiceID is the merchant's receipt id (商品小票ID).
 	InvoiceID string `json:"invoice_id,omitempty,omitzero"`
 }
 
-// PartnerAppPrepayRequest An APP order for a sub-merchant (partner mode).
+// PartnerAppPrepayRequest is an APP order for a sub-merchant (partner mode).
 type PartnerAppPrepayRequest struct {
-	// Amount The order amount (订单金额).
+	// Amount is the order amount (订单金额).
 	Amount Amount `json:"amount"`
 
-	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
 	Attach string `json:"attach,omitempty,omitzero"`
 
-	// Description What the payer buys; shown to the payer (商品描述).
+	// Description says what the payer buys; shown to the payer (商品描述).
 	Description string `json:"description"`
 
-	// Detail Order details for single-item promotions (优惠功能).
+	// Detail is order details for single-item promotions (优惠功能).
 	Detail OrderDetail `json:"detail,omitempty,omitzero"`
 
-	// GoodsTag Promotion tag (订单优惠标记).
+	// GoodsTag is promotion tag (订单优惠标记).
 	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
 
-	// LimitPay Payment methods to exclude or restrict to (指定支付方式).
+	// LimitPay is payment methods to exclude or restrict to (指定支付方式).
 	LimitPay []LimitPay `json:"limit_pay,omitempty,omitzero"`
 
-	// NotifyURL The HTTPS URL that receives the payment notification (通知地址).
+	// NotifyURL is the HTTPS URL that receives the payment notification (通知地址).
 	NotifyURL string `json:"notify_url"`
 
-	// OutTradeNo The merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
+	// OutTradeNo is the merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// Payer The payer of a Native, APP or H5 order; only needed for real-name payment.
+	// Payer is the payer of a Native, APP or H5 order; only needed for real-name payment.
 	Payer PrepayPayer `json:"payer,omitempty,omitzero"`
 
-	// SceneInfo Where the payment happens (场景信息).
+	// SceneInfo says where the payment happens (场景信息).
 	SceneInfo SceneInfo `json:"scene_info,omitempty,omitzero"`
 
-	// SettleInfo Settlement options of a sub-merchant's order (结算信息).
+	// SettleInfo is settlement options of a sub-merchant's order (结算信息).
 	SettleInfo PartnerSettleInfo `json:"settle_info,omitempty,omitzero"`
 
-	// SpAppID The service provider's app id (服务商应用ID).
+	// SpAppID is the service provider's app id (服务商应用ID).
 	SpAppID string `json:"sp_appid"`
 
-	// SpMchID The service provider's merchant id (服务商户号).
+	// SpMchID is the service provider's merchant id (服务商户号).
 	SpMchID string `json:"sp_mchid"`
 
-	// SubAppID The sub-merchant's mobile app id (子商户应用ID).
+	// SubAppID is the sub-merchant's mobile app id (子商户应用ID).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant id (子商户号).
+	// SubMchID is the sub-merchant id (子商户号).
 	SubMchID string `json:"sub_mchid"`
 
-	// SubsidyInfo The installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
+	// SubsidyInfo is the installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
 	SubsidyInfo SubsidyInfo `json:"subsidy_info,omitempty,omitzero"`
 
-	// SupportFapiao Whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
-	// TimeExpire When the order stops accepting payment (交易结束时间).
+	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
 }
 
-// PartnerCloseOrderRequest Identifies the service provider and sub-merchant closing an order (partner mode).
+// PartnerCloseOrderRequest identifies the service provider and sub-merchant closing an order (partner mode).
 type PartnerCloseOrderRequest struct {
-	// SpMchID The service provider's merchant id (服务商户号).
+	// SpMchID is the service provider's merchant id (服务商户号).
 	SpMchID string `json:"sp_mchid"`
 
-	// SubMchID The sub-merchant id (子商户号).
+	// SubMchID is the sub-merchant id (子商户号).
 	SubMchID string `json:"sub_mchid"`
 }
 
-// PartnerCodePayRequest A payment-code charge for a sub-merchant (partner mode).
+// PartnerCodePayRequest is a payment-code charge for a sub-merchant (partner mode).
 type PartnerCodePayRequest struct {
-	// Amount The order amount (订单金额).
+	// Amount is the order amount (订单金额).
 	Amount Amount `json:"amount"`
 
-	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
 	Attach string `json:"attach,omitempty,omitzero"`
 
-	// Description What the payer buys; shown to the payer (商品描述).
+	// Description says what the payer buys; shown to the payer (商品描述).
 	Description string `json:"description"`
 
-	// Detail Item details of a payment-code charge, for single-item promotions (优惠功能).
+	// Detail is item details of a payment-code charge, for single-item promotions (优惠功能).
 	Detail CodePayDetail `json:"detail,omitempty,omitzero"`
 
-	// GoodsTag Promotion tag (订单优惠标记).
+	// GoodsTag is promotion tag (订单优惠标记).
 	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
 
-	// OutTradeNo The merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
+	// OutTradeNo is the merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// Payer The payer of a payment-code charge (支付者).
+	// Payer is the payer of a payment-code charge (支付者).
 	Payer CodePayPayer `json:"payer"`
 
-	// SceneInfo The till where a payment code is scanned (场景信息).
+	// SceneInfo is the till where a payment code is scanned (场景信息).
 	SceneInfo CodePaySceneInfo `json:"scene_info"`
 
-	// SettleInfo Settlement options (结算信息).
+	// SettleInfo is settlement options (结算信息).
 	SettleInfo SettleInfo `json:"settle_info,omitempty,omitzero"`
 
-	// SpAppID The service provider's app id (服务商应用ID).
+	// SpAppID is the service provider's app id (服务商应用ID).
 	SpAppID string `json:"sp_appid,omitempty,omitzero"`
 
-	// SpMchID The service provider's merchant id (服务商户号).
+	// SpMchID is the service provider's merchant id (服务商户号).
 	SpMchID string `json:"sp_mchid"`
 
-	// SubAppID The sub-merchant's app id (子商户应用ID).
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant id (子商户号).
+	// SubMchID is the sub-merchant id (子商户号).
 	SubMchID string `json:"sub_mchid"`
 
-	// SupportFapiao Whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 }
 
-// PartnerH5PrepayRequest An H5 order for a sub-merchant (partner mode).
+// PartnerH5PrepayRequest is an H5 order for a sub-merchant (partner mode).
 type PartnerH5PrepayRequest struct {
-	// Amount The order amount (订单金额).
+	// Amount is the order amount (订单金额).
 	Amount Amount `json:"amount"`
 
-	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
 	Attach string `json:"attach,omitempty,omitzero"`
 
-	// Description What the payer buys; shown to the payer (商品描述).
+	// Description says what the payer buys; shown to the payer (商品描述).
 	Description string `json:"description"`
 
-	// Detail Order details for single-item promotions (优惠功能).
+	// Detail is order details for single-item promotions (优惠功能).
 	Detail OrderDetail `json:"detail,omitempty,omitzero"`
 
-	// GoodsTag Promotion tag (订单优惠标记).
+	// GoodsTag is promotion tag (订单优惠标记).
 	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
 
-	// LimitPay Payment methods to exclude or restrict to (指定支付方式).
+	// LimitPay is payment methods to exclude or restrict to (指定支付方式).
 	LimitPay []LimitPay `json:"limit_pay,omitempty,omitzero"`
 
-	// NotifyURL The HTTPS URL that receives the payment notification (通知地址).
+	// NotifyURL is the HTTPS URL that receives the payment notification (通知地址).
 	NotifyURL string `json:"notify_url"`
 
-	// OutTradeNo The merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
+	// OutTradeNo is the merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// Payer The payer of a Native, APP or H5 order; only needed for real-name payment.
+	// Payer is the payer of a Native, APP or H5 order; only needed for real-name payment.
 	Payer PrepayPayer `json:"payer,omitempty,omitzero"`
 
-	// SceneInfo Where an H5 payment happens (场景信息).
+	// SceneInfo says where an H5 payment happens (场景信息).
 	SceneInfo H5SceneInfo `json:"scene_info"`
 
-	// SettleInfo Settlement options of a sub-merchant's order (结算信息).
+	// SettleInfo is settlement options of a sub-merchant's order (结算信息).
 	SettleInfo PartnerSettleInfo `json:"settle_info,omitempty,omitzero"`
 
-	// SpAppID The service provider's app id (服务商应用ID).
+	// SpAppID is the service provider's app id (服务商应用ID).
 	SpAppID string `json:"sp_appid"`
 
-	// SpMchID The service provider's merchant id (服务商户号).
+	// SpMchID is the service provider's merchant id (服务商户号).
 	SpMchID string `json:"sp_mchid"`
 
-	// SubAppID The sub-merchant's app id (子商户应用ID).
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant id (子商户号).
+	// SubMchID is the sub-merchant id (子商户号).
 	SubMchID string `json:"sub_mchid"`
 
-	// SupportFapiao Whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
-	// TimeExpire When the order stops accepting payment (交易结束时间).
+	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
 }
 
-// PartnerJSAPIPayer The payer of a sub-merchant's JSAPI order; give sp_openid or sub_openid (支付者).
+// PartnerJSAPIPayer is the payer of a sub-merchant's JSAPI order; give sp_openid or sub_openid (支付者).
 type PartnerJSAPIPayer struct {
-	// Identity The payer's real-name identity, for merchants allowed to require it (实名支付). Both values are encrypted by the client.
+	// Identity is the payer's real-name identity, for merchants allowed to require it (实名支付). Both values are encrypted by the client.
 	Identity PayerIdentity `json:"identity,omitempty,omitzero"`
 
-	// SpOpenID The payer's openid under sp_appid (用户服务标识).
+	// SpOpenID is the payer's openid under sp_appid (用户服务标识).
 	SpOpenID string `json:"sp_openid,omitempty,omitzero"`
 
-	// SubOpenID The payer's openid under sub_appid (用户子标识).
+	// SubOpenID is the payer's openid under sub_appid (用户子标识).
 	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
 }
 
-// PartnerJSAPIPrepayRequest A JSAPI order for a sub-merchant (partner mode).
+// PartnerJSAPIPrepayRequest is a JSAPI order for a sub-merchant (partner mode).
 type PartnerJSAPIPrepayRequest struct {
-	// Amount The order amount (订单金额).
+	// Amount is the order amount (订单金额).
 	Amount Amount `json:"amount"`
 
-	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
 	Attach string `json:"attach,omitempty,omitzero"`
 
-	// Description What the payer buys; shown to the payer (商品描述).
+	// Description says what the payer buys; shown to the payer (商品描述).
 	Description string `json:"description"`
 
-	// Detail Order details for single-item promotions (优惠功能).
+	// Detail is order details for single-item promotions (优惠功能).
 	Detail OrderDetail `json:"detail,omitempty,omitzero"`
 
-	// GoodsTag Promotion tag (订单优惠标记).
+	// GoodsTag is promotion tag (订单优惠标记).
 	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
 
-	// LimitPay Payment methods to exclude or restrict to (指定支付方式).
+	// LimitPay is payment methods to exclude or restrict to (指定支付方式).
 	LimitPay []LimitPay `json:"limit_pay,omitempty,omitzero"`
 
-	// NotifyURL The HTTPS URL that receives the payment notification (通知地址).
+	// NotifyURL is the HTTPS URL that receives the payment notification (通知地址).
 	NotifyURL string `json:"notify_url"`
 
-	// OutTradeNo The merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
+	// OutTradeNo is the merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// Payer The payer of a sub-merchant's JSAPI order; give sp_openid or sub_openid (支付者).
+	// Payer is the payer of a sub-merchant's JSAPI order; give sp_openid or sub_openid (支付者).
 	Payer PartnerJSAPIPayer `json:"payer"`
 
-	// SceneInfo Where the payment happens (场景信息).
+	// SceneInfo says where the payment happens (场景信息).
 	SceneInfo SceneInfo `json:"scene_info,omitempty,omitzero"`
 
-	// SettleInfo Settlement options of a sub-merchant's order (结算信息).
+	// SettleInfo is settlement options of a sub-merchant's order (结算信息).
 	SettleInfo PartnerSettleInfo `json:"settle_info,omitempty,omitzero"`
 
-	// SpAppID The service provider's app id (服务商应用ID).
+	// SpAppID is the service provider's app id (服务商应用ID).
 	SpAppID string `json:"sp_appid"`
 
-	// SpMchID The service provider's merchant id (服务商户号).
+	// SpMchID is the service provider's merchant id (服务商户号).
 	SpMchID string `json:"sp_mchid"`
 
-	// SubAppID The sub-merchant's app id; required when the payer is given by sub_openid (子商户应用ID).
+	// SubAppID is the sub-merchant's app id; required when the payer is given by sub_openid (子商户应用ID).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant id (子商户号).
+	// SubMchID is the sub-merchant id (子商户号).
 	SubMchID string `json:"sub_mchid"`
 
-	// SubsidyInfo The installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
+	// SubsidyInfo is the installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
 	SubsidyInfo SubsidyInfo `json:"subsidy_info,omitempty,omitzero"`
 
-	// SupportFapiao Whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
-	// TimeExpire When the order stops accepting payment (交易结束时间).
+	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
 }
 
-// PartnerNativePrepayRequest A Native order for a sub-merchant (partner mode).
+// PartnerNativePrepayRequest is a Native order for a sub-merchant (partner mode).
 type PartnerNativePrepayRequest struct {
-	// Amount The order amount (订单金额).
+	// Amount is the order amount (订单金额).
 	Amount Amount `json:"amount"`
 
-	// Attach Merchant data returned unchanged in queries and notifications (附加数据).
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
 	Attach string `json:"attach,omitempty,omitzero"`
 
-	// Description What the payer buys; shown to the payer (商品描述).
+	// Description says what the payer buys; shown to the payer (商品描述).
 	Description string `json:"description"`
 
-	// Detail Order details for single-item promotions (优惠功能).
+	// Detail is order details for single-item promotions (优惠功能).
 	Detail OrderDetail `json:"detail,omitempty,omitzero"`
 
-	// GoodsTag Promotion tag (订单优惠标记).
+	// GoodsTag is promotion tag (订单优惠标记).
 	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
 
-	// LimitPay Payment methods to exclude or restrict to (指定支付方式).
+	// LimitPay is payment methods to exclude or restrict to (指定支付方式).
 	LimitPay []LimitPay `json:"limit_pay,omitempty,omitzero"`
 
-	// NotifyURL The HTTPS URL that receives the payment notification (通知地址).
+	// NotifyURL is the HTTPS URL that receives the payment notification (通知地址).
 	NotifyURL string `json:"notify_url"`
 
-	// OutTradeNo The merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
+	// OutTradeNo is the merchant's order number, unique per merchant: 6-32 characters of [0-9a-zA-Z_-|*] (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// Payer The payer of a Native, APP or H5 order; only needed for real-name payment.
+	// Payer is the payer of a Native, APP or H5 order; only needed for real-name payment.
 	Payer PrepayPayer `json:"payer,omitempty,omitzero"`
 
-	// SceneInfo Where the payment happens (场景信息).
+	// SceneInfo says where the payment happens (场景信息).
 	SceneInfo SceneInfo `json:"scene_info,omitempty,omitzero"`
 
-	// SettleInfo Settlement options of a sub-merchant's order (结算信息).
+	// SettleInfo is settlement options of a sub-merchant's order (结算信息).
 	SettleInfo PartnerSettleInfo `json:"settle_info,omitempty,omitzero"`
 
-	// SpAppID The service provider's app id (服务商应用ID).
+	// SpAppID is the service provider's app id (服务商应用ID).
 	SpAppID string `json:"sp_appid"`
 
-	// SpMchID The service provider's merchant id (服务商户号).
+	// SpMchID is the service provider's merchant id (服务商户号).
 	SpMchID string `json:"sp_mchid"`
 
-	// SubAppID The sub-merchant's app id (子商户应用ID).
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant id (子商户号).
+	// SubMchID is the sub-merchant id (子商户号).
 	SubMchID string `json:"sub_mchid"`
 
-	// SupportFapiao Whether the payer may request an electronic invoice (电子发票入口开放标识).
-	SupportFapiao bool `json:"support_fapiao,omitempty,omitzero"`
+	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 
-	// TimeExpire When the order stops accepting payment (交易结束时间).
+	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
 }
 
-// PartnerReverseOrderRequest Identifies the service provider and sub-merchant reversing an order (partner mode).
-type PartnerReverseOrderRequest struct {
-	// SpAppID The service provider's app id (服务商应用ID).
-	SpAppID string `json:"sp_appid,omitempty,omitzero"`
-
-	// SpMchID The service provider's merchant id (服务商户号).
+// PartnerQueryOrderByIDParams is the query and header parameters of PartnerQueryOrderByID.
+type PartnerQueryOrderByIDParams struct {
+	// SpMchID is the service provider's merchant id (服务商户号).
 	SpMchID string `json:"sp_mchid"`
 
-	// SubAppID The sub-merchant's app id (子商户应用ID).
-	SubAppID string `json:"sub_appid,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant id (子商户号).
+	// SubMchID is the sub-merchant id (子商户号).
 	SubMchID string `json:"sub_mchid"`
 }
 
-// PartnerSettleInfo Settlement options of a sub-merchant's order (结算信息).
-type PartnerSettleInfo struct {
-	// ProfitSharing Whether the order takes part in profit sharing (是否指定分账).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
+// PartnerQueryOrderByOutTradeNoParams is the query and header parameters of PartnerQueryOrderByOutTradeNo.
+type PartnerQueryOrderByOutTradeNoParams struct {
+	// SpMchID is the service provider's merchant id (服务商户号).
+	SpMchID string `json:"sp_mchid"`
 
-	// SubsidyAmount The platform's subsidy for the order, in 分 (补差金额).
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerReverseOrderRequest identifies the service provider and sub-merchant reversing an order (partner mode).
+type PartnerReverseOrderRequest struct {
+	// SpAppID is the service provider's app id (服务商应用ID).
+	SpAppID string `json:"sp_appid,omitempty,omitzero"`
+
+	// SpMchID is the service provider's merchant id (服务商户号).
+	SpMchID string `json:"sp_mchid"`
+
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerSettleInfo is settlement options of a sub-merchant's order (结算信息).
+type PartnerSettleInfo struct {
+	// ProfitSharing says whether the order takes part in profit sharing (是否指定分账).
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
+
+	// SubsidyAmount is the platform's subsidy for the order, in 分 (补差金额).
 	SubsidyAmount int64 `json:"subsidy_amount,omitempty,omitzero"`
 }
 
-// PayerIdentity The payer's real-name identity, for merchants allowed to require it (实名支付). Both values are encrypted by the client.
+// PayerIdentity is the payer's real-name identity, for merchants allowed to require it (实名支付). Both values are encrypted by the client.
 type PayerIdentity struct {
-	// Name The name on the document (姓名), sent encrypted.
+	// Name is the name on the document (姓名), sent encrypted.
 	Name string `json:"name"`
 
-	// Number The document number (证件号), sent encrypted.
+	// Number is the document number (证件号), sent encrypted.
 	Number string `json:"number"`
 
-	// Type The kind of identity document (证件类型).
+	// Type is the kind of identity document (证件类型).
 	Type IdentityType `json:"type"`
 }
 
-// PrepayPayer The payer of a Native, APP or H5 order; only needed for real-name payment.
+// PrepayPayer is the payer of a Native, APP or H5 order; only needed for real-name payment.
 type PrepayPayer struct {
-	// Identity The payer's real-name identity, for merchants allowed to require it (实名支付). Both values are encrypted by the client.
+	// Identity is the payer's real-name identity, for merchants allowed to require it (实名支付). Both values are encrypted by the client.
 	Identity PayerIdentity `json:"identity,omitempty,omitzero"`
 }
 
-// PrepayResponse A created JSAPI or APP order.
+// PrepayResponse is a created JSAPI or APP order.
 type PrepayResponse struct {
-	// PrepayID The prepayment session id, valid for two hours; sign it to start the payment (预支付交易会话标识).
+	// PrepayID is the prepayment session id, valid for two hours; sign it to start the payment (预支付交易会话标识).
 	//
 	// Example: wx201410272009395522657a690389285100
 	PrepayID string `json:"prepay_id"`
 }
 
-// PromotionDetail A discount applied to an order (优惠详情).
+// PromotionDetail is a discount applied to an order (优惠详情).
 type PromotionDetail struct {
-	// Amount The discount amount (优惠券面额).
+	// Amount is the discount amount (优惠券面额).
 	Amount int64 `json:"amount,omitempty,omitzero"`
 
-	// CouponID The coupon id (券ID).
+	// CouponID is the coupon id (券ID).
 	CouponID string `json:"coupon_id,omitempty,omitzero"`
 
-	// Currency The discount currency (优惠币种).
+	// Currency is the discount currency (优惠币种).
 	Currency string `json:"currency,omitempty,omitzero"`
 
-	// GoodsDetail The items the discount applied to (单品列表).
+	// GoodsDetail is the items the discount applied to (单品列表).
 	GoodsDetail []PromotionGoodsDetail `json:"goods_detail,omitempty,omitzero"`
 
-	// MerchantContribute The part the merchant funds (商户出资).
+	// MerchantContribute is the part the merchant funds (商户出资).
 	MerchantContribute int64 `json:"merchant_contribute,omitempty,omitzero"`
 
-	// Name The discount name (优惠名称).
+	// Name is the discount name (优惠名称).
 	Name string `json:"name,omitempty,omitzero"`
 
-	// OtherContribute The part others fund (其他出资).
+	// OtherContribute is the part others fund (其他出资).
 	OtherContribute int64 `json:"other_contribute,omitempty,omitzero"`
 
-	// Scope Whether a discount covers the whole order or single items (优惠范围).
+	// Scope says whether a discount covers the whole order or single items (优惠范围).
 	Scope PromotionScope `json:"scope,omitempty,omitzero"`
 
-	// StockID The campaign batch id (活动ID).
+	// StockID is the campaign batch id (活动ID).
 	StockID string `json:"stock_id,omitempty,omitzero"`
 
-	// Type Who funds a discount (优惠类型).
+	// Type says who funds a discount (优惠类型).
 	Type PromotionType `json:"type,omitempty,omitzero"`
 
-	// WechatpayContribute The part WeChat Pay funds (微信出资).
+	// WechatpayContribute is the part WeChat Pay funds (微信出资).
 	WechatpayContribute int64 `json:"wechatpay_contribute,omitempty,omitzero"`
 }
 
-// PromotionGoodsDetail An item a discount applied to.
+// PromotionGoodsDetail is an item a discount applied to.
 type PromotionGoodsDetail struct {
-	// DiscountAmount The discount on these items (商品优惠金额).
-	DiscountAmount int64 `json:"discount_amount,omitempty,omitzero"`
+	// DiscountAmount is the discount on these items (商品优惠金额).
+	DiscountAmount int64 `json:"discount_amount"`
 
-	// GoodsID The item code (商品编码).
-	GoodsID string `json:"goods_id,omitempty,omitzero"`
+	// GoodsID is the item code (商品编码).
+	GoodsID string `json:"goods_id"`
 
-	// GoodsRemark A remark (商品备注).
+	// GoodsRemark is a remark (商品备注).
 	GoodsRemark string `json:"goods_remark,omitempty,omitzero"`
 
-	// Quantity How many (商品数量).
-	Quantity int64 `json:"quantity,omitempty,omitzero"`
+	// Quantity says how many (商品数量).
+	Quantity int64 `json:"quantity"`
 
-	// UnitPrice The price of one (商品单价).
-	UnitPrice int64 `json:"unit_price,omitempty,omitzero"`
+	// UnitPrice is the price of one (商品单价).
+	UnitPrice int64 `json:"unit_price"`
 }
 
-// PromotionScope Whether a discount covers the whole order or single items (优惠范围).
+// PromotionScope says whether a discount covers the whole order or single items (优惠范围).
 type PromotionScope string
 
-// PromotionType Who funds a discount (优惠类型).
+// PromotionType says who funds a discount (优惠类型).
 type PromotionType string
 
-// ReverseOrderRequest Identifies the merchant reversing an order (direct mode).
-type ReverseOrderRequest struct {
-	// AppID The app id of the order (应用appid).
-	AppID string `json:"appid"`
-
-	// MchID The merchant id (直连商户号).
+// QueryOrderByIDParams is the query and header parameters of QueryOrderByID.
+type QueryOrderByIDParams struct {
+	// MchID is the merchant id (直连商户号).
 	MchID string `json:"mchid"`
 }
 
-// ReverseOrderResponse A reversed order. It serves both modes: direct mode fills appid and
+// QueryOrderByOutTradeNoParams is the query and header parameters of QueryOrderByOutTradeNo.
+type QueryOrderByOutTradeNoParams struct {
+	// MchID is the merchant id (直连商户号).
+	MchID string `json:"mchid"`
+}
+
+// ReverseOrderRequest identifies the merchant reversing an order (direct mode).
+type ReverseOrderRequest struct {
+	// AppID is the app id of the order (应用appid).
+	AppID string `json:"appid"`
+
+	// MchID is the merchant id (直连商户号).
+	MchID string `json:"mchid"`
+}
+
+// ReverseOrderResponse is a reversed order. It serves both modes: direct mode fills appid and
 // mchid, partner mode sp_appid, sp_mchid, sub_appid and sub_mchid.
 type ReverseOrderResponse struct {
-	// AppID The app id (direct mode).
+	// AppID is the app id (direct mode).
 	AppID string `json:"appid,omitempty,omitzero"`
 
-	// MchID The merchant id (direct mode).
+	// MchID is the merchant id (direct mode).
 	MchID string `json:"mchid,omitempty,omitzero"`
 
-	// OutTradeNo The merchant's order number (商户订单号).
+	// OutTradeNo is the merchant's order number (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// SpAppID The service provider's app id (partner mode).
+	// SpAppID is the service provider's app id (partner mode).
 	SpAppID string `json:"sp_appid,omitempty,omitzero"`
 
-	// SpMchID The service provider's merchant id (partner mode).
+	// SpMchID is the service provider's merchant id (partner mode).
 	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
 
-	// SubAppID The sub-merchant's app id (partner mode).
+	// SubAppID is the sub-merchant's app id (partner mode).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant id (partner mode).
+	// SubMchID is the sub-merchant id (partner mode).
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 }
 
-// SceneInfo Where the payment happens (场景信息).
+// SceneInfo says where the payment happens (场景信息).
 type SceneInfo struct {
-	// DeviceID The merchant's device id (商户端设备号).
+	// DeviceID is the merchant's device id (商户端设备号).
 	DeviceID string `json:"device_id,omitempty,omitzero"`
 
-	// PayerClientIP The payer's IP address, IPv4 or IPv6 (用户终端IP).
-	PayerClientIP string `json:"payer_client_ip,omitempty,omitzero"`
+	// PayerClientIP is the payer's IP address, IPv4 or IPv6 (用户终端IP).
+	PayerClientIP string `json:"payer_client_ip"`
 
-	// StoreInfo The merchant's store (商户门店信息).
+	// StoreInfo is the merchant's store (商户门店信息).
 	StoreInfo StoreInfo `json:"store_info,omitempty,omitzero"`
 }
 
-// SettleInfo Settlement options (结算信息).
+// SettleInfo is settlement options (结算信息).
 type SettleInfo struct {
-	// ProfitSharing Whether the order takes part in profit sharing (是否指定分账).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
+	// ProfitSharing says whether the order takes part in profit sharing (是否指定分账).
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
 }
 
-// StoreInfo The merchant's store (商户门店信息).
+// StoreInfo is the merchant's store (商户门店信息).
 type StoreInfo struct {
-	// Address The street address (详细地址).
-	Address string `json:"address"`
+	// Address is the street address (详细地址).
+	Address string `json:"address,omitempty,omitzero"`
 
-	// AreaCode The administrative area code (地区编码).
-	AreaCode string `json:"area_code"`
+	// AreaCode is the administrative area code (地区编码).
+	AreaCode string `json:"area_code,omitempty,omitzero"`
 
-	// ID The store number (门店编号).
-	ID string `json:"id,omitempty,omitzero"`
+	// ID is the store number (门店编号).
+	ID string `json:"id"`
 
-	// Name The store name (门店名称).
-	Name string `json:"name"`
+	// Name is the store name (门店名称).
+	Name string `json:"name,omitempty,omitzero"`
 }
 
-// SubsidyDetail One way of subsidising installments (贴息详情).
+// SubsidyDetail is one way of subsidising installments (贴息详情).
 type SubsidyDetail struct {
-	// SubsidyPeriodType How a subsidy is computed (贴息方案类型).
+	// SubsidyPeriodType says how a subsidy is computed (贴息方案类型).
 	SubsidyPeriodType SubsidyPeriodType `json:"subsidy_period_type"`
 
-	// SubsidyPlan The installment counts subsidised and how much of their interest (贴息方案列表).
+	// SubsidyPlan is the installment counts subsidised and how much of their interest (贴息方案列表).
 	SubsidyPlan []SubsidyPlan `json:"subsidy_plan"`
 }
 
-// SubsidyInfo The installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
+// SubsidyInfo is the installment interest the merchant pays for the payer when the order is paid with 微信分付 (贴息信息).
 type SubsidyInfo struct {
-	// SubsidyDetail The subsidy plans on offer (贴息详情列表).
+	// SubsidyDetail is the subsidy plans on offer (贴息详情列表).
 	SubsidyDetail []SubsidyDetail `json:"subsidy_detail,omitempty,omitzero"`
 }
 
-// SubsidyInstallmentNum A number of installments a subsidy applies to (贴息期数).
+// SubsidyInstallmentNum is a number of installments a subsidy applies to (贴息期数).
 type SubsidyInstallmentNum int64
 
-// SubsidyPercent The share of the interest the merchant pays, in percent (贴息比例).
+// SubsidyPercent is the share of the interest the merchant pays, in percent (贴息比例).
 type SubsidyPercent int64
 
-// SubsidyPeriodType How a subsidy is computed (贴息方案类型).
+// SubsidyPeriodType says how a subsidy is computed (贴息方案类型).
 type SubsidyPeriodType string
 
-// SubsidyPlan The subsidy for one installment count (贴息方案).
+// SubsidyPlan is the subsidy for one installment count (贴息方案).
 type SubsidyPlan struct {
-	// SubsidyInstallmentNum A number of installments a subsidy applies to (贴息期数).
+	// SubsidyInstallmentNum is a number of installments a subsidy applies to (贴息期数).
 	SubsidyInstallmentNum SubsidyInstallmentNum `json:"subsidy_installment_num"`
 
-	// SubsidyPercent The share of the interest the merchant pays, in percent (贴息比例).
+	// SubsidyPercent is the share of the interest the merchant pays, in percent (贴息比例).
 	SubsidyPercent SubsidyPercent `json:"subsidy_percent"`
 }
 
-// TradeState The state of an order (交易状态).
+// TradeState is the state of an order (交易状态).
 type TradeState string
 
-// TradeType How the order was paid (交易类型).
+// TradeType says how the order was paid (交易类型).
 type TradeType string
 
-// Transaction An order as WeChat Pay reports it, in queries, payment-code answers and
+// Transaction is an order as WeChat Pay reports it, in queries, payment-code answers and
 // TRANSACTION.* notifications. It serves both modes: direct mode fills
 // appid and mchid, partner mode sp_appid, sp_mchid, sub_appid and
 // sub_mchid.
 type Transaction struct {
-	// Amount The amounts of an order.
+	// Amount is the amounts of an order.
 	Amount TransactionAmount `json:"amount,omitempty,omitzero"`
 
-	// AppID The app id (direct mode).
+	// AppID is the app id (direct mode).
 	AppID string `json:"appid,omitempty,omitzero"`
 
-	// Attach The merchant data given at order time (附加数据).
+	// Attach is the merchant data given at order time (附加数据).
 	Attach string `json:"attach,omitempty,omitzero"`
 
-	// BankType The payer's bank or balance type (付款银行).
+	// BankType is the payer's bank or balance type (付款银行).
 	//
 	// Example: OTHERS
 	BankType string `json:"bank_type,omitempty,omitzero"`
 
-	// InstallmentInfo How a 微信分付 installment payment was taken (使用的商户贴息信息).
+	// InstallmentInfo says how a 微信分付 installment payment was taken (使用的商户贴息信息).
 	InstallmentInfo InstallmentInfo `json:"installment_info,omitempty,omitzero"`
 
-	// MchID The merchant id (direct mode).
+	// MchID is the merchant id (direct mode).
 	MchID string `json:"mchid,omitempty,omitzero"`
 
-	// OutTradeNo The merchant's order number (商户订单号).
+	// OutTradeNo is the merchant's order number (商户订单号).
 	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
 
-	// Payer The payer of an order; openid in direct mode, sp_openid and/or sub_openid in partner mode.
+	// Payer is the payer of an order; openid in direct mode, sp_openid and/or sub_openid in partner mode.
 	Payer TransactionPayer `json:"payer,omitempty,omitzero"`
 
-	// PromotionDetail Discounts applied to the order (优惠功能).
+	// PromotionDetail is discounts applied to the order (优惠功能).
 	PromotionDetail []PromotionDetail `json:"promotion_detail,omitempty,omitzero"`
 
-	// SceneInfo The scene of a paid order.
+	// SceneInfo is the scene of a paid order.
 	SceneInfo TransactionSceneInfo `json:"scene_info,omitempty,omitzero"`
 
-	// SpAppID The service provider's app id (partner mode).
+	// SpAppID is the service provider's app id (partner mode).
 	SpAppID string `json:"sp_appid,omitempty,omitzero"`
 
-	// SpMchID The service provider's merchant id (partner mode).
+	// SpMchID is the service provider's merchant id (partner mode).
 	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
 
-	// SubAppID The sub-merchant's app id (partner mode).
+	// SubAppID is the sub-merchant's app id (partner mode).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant id (partner mode).
+	// SubMchID is the sub-merchant id (partner mode).
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 
-	// SuccessTime When the payment succeeded (支付完成时间).
+	// SuccessTime says when the payment succeeded (支付完成时间).
 	SuccessTime core.Time `json:"success_time,omitempty,omitzero"`
 
-	// TradeState The state of an order (交易状态).
+	// TradeState is the state of an order (交易状态).
 	TradeState TradeState `json:"trade_state,omitempty,omitzero"`
 
-	// TradeStateDesc A description of the state (交易状态描述).
+	// TradeStateDesc is a description of the state (交易状态描述).
 	TradeStateDesc string `json:"trade_state_desc,omitempty,omitzero"`
 
-	// TradeType How the order was paid (交易类型).
+	// TradeType says how the order was paid (交易类型).
 	TradeType TradeType `json:"trade_type,omitempty,omitzero"`
 
-	// TransactionID The WeChat Pay transaction id (微信支付订单号).
+	// TransactionID is the WeChat Pay transaction id (微信支付订单号).
 	//
 	// Example: 4200000985202103031441826014
 	TransactionID string `json:"transaction_id,omitempty,omitzero"`
 }
 
-// TransactionAmount The amounts of an order.
+// TransactionAmount is the amounts of an order.
 type TransactionAmount struct {
-	// Currency The order currency (货币类型).
+	// Currency is the order currency (货币类型).
 	Currency string `json:"currency,omitempty,omitzero"`
 
-	// PayerCurrency The currency the payer paid in (用户支付币种).
+	// PayerCurrency is the currency the payer paid in (用户支付币种).
 	PayerCurrency string `json:"payer_currency,omitempty,omitzero"`
 
-	// PayerTotal What the payer paid, after discounts (用户支付金额).
+	// PayerTotal says what the payer paid, after discounts (用户支付金额).
 	PayerTotal int64 `json:"payer_total,omitempty,omitzero"`
 
-	// Total The order total (订单总金额).
+	// Total is the order total (订单总金额).
 	Total int64 `json:"total,omitempty,omitzero"`
 }
 
-// TransactionPayer The payer of an order; openid in direct mode, sp_openid and/or sub_openid in partner mode.
+// TransactionPayer is the payer of an order; openid in direct mode, sp_openid and/or sub_openid in partner mode.
 type TransactionPayer struct {
-	// OpenID The payer's openid under appid (direct mode).
+	// OpenID is the payer's openid under appid (direct mode).
 	OpenID string `json:"openid,omitempty,omitzero"`
 
-	// SpOpenID The payer's openid under sp_appid (partner mode).
+	// SpOpenID is the payer's openid under sp_appid (partner mode).
 	SpOpenID string `json:"sp_openid,omitempty,omitzero"`
 
-	// SubOpenID The payer's openid under sub_appid (partner mode).
+	// SubOpenID is the payer's openid under sub_appid (partner mode).
 	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
 }
 
-// TransactionSceneInfo The scene of a paid order.
+// TransactionSceneInfo is the scene of a paid order.
 type TransactionSceneInfo struct {
-	// DeviceID The merchant's device id (商户端设备号).
+	// DeviceID is the merchant's device id (商户端设备号).
 	DeviceID string `json:"device_id,omitempty,omitzero"`
 }
-
-// PartnerQueryOrderByIDParams defines parameters for PartnerQueryOrderByID.
-type PartnerQueryOrderByIDParams struct {
-	// SpMchID The service provider's merchant id (服务商户号).
-	SpMchID string `form:"sp_mchid" json:"sp_mchid"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `form:"sub_mchid" json:"sub_mchid"`
-}
-
-// PartnerQueryOrderByOutTradeNoParams defines parameters for PartnerQueryOrderByOutTradeNo.
-type PartnerQueryOrderByOutTradeNoParams struct {
-	// SpMchID The service provider's merchant id (服务商户号).
-	SpMchID string `form:"sp_mchid" json:"sp_mchid"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `form:"sub_mchid" json:"sub_mchid"`
-}
-
-// QueryOrderByIDParams defines parameters for QueryOrderByID.
-type QueryOrderByIDParams struct {
-	// MchID The merchant id (直连商户号).
-	MchID string `form:"mchid" json:"mchid"`
-}
-
-// QueryOrderByOutTradeNoParams defines parameters for QueryOrderByOutTradeNo.
-type QueryOrderByOutTradeNoParams struct {
-	// MchID The merchant id (直连商户号).
-	MchID string `form:"mchid" json:"mchid"`
-}
-
-// PartnerAppPrepayJSONRequestBody defines body for PartnerAppPrepay for application/json ContentType.
-type PartnerAppPrepayJSONRequestBody = PartnerAppPrepayRequest
-
-// PartnerCodePayJSONRequestBody defines body for PartnerCodePay for application/json ContentType.
-type PartnerCodePayJSONRequestBody = PartnerCodePayRequest
-
-// PartnerH5PrepayJSONRequestBody defines body for PartnerH5Prepay for application/json ContentType.
-type PartnerH5PrepayJSONRequestBody = PartnerH5PrepayRequest
-
-// PartnerJSAPIPrepayJSONRequestBody defines body for PartnerJSAPIPrepay for application/json ContentType.
-type PartnerJSAPIPrepayJSONRequestBody = PartnerJSAPIPrepayRequest
-
-// PartnerNativePrepayJSONRequestBody defines body for PartnerNativePrepay for application/json ContentType.
-type PartnerNativePrepayJSONRequestBody = PartnerNativePrepayRequest
-
-// PartnerCloseOrderJSONRequestBody defines body for PartnerCloseOrder for application/json ContentType.
-type PartnerCloseOrderJSONRequestBody = PartnerCloseOrderRequest
-
-// PartnerReverseOrderJSONRequestBody defines body for PartnerReverseOrder for application/json ContentType.
-type PartnerReverseOrderJSONRequestBody = PartnerReverseOrderRequest
-
-// AppPrepayJSONRequestBody defines body for AppPrepay for application/json ContentType.
-type AppPrepayJSONRequestBody = AppPrepayRequest
-
-// CodePayJSONRequestBody defines body for CodePay for application/json ContentType.
-type CodePayJSONRequestBody = CodePayRequest
-
-// H5PrepayJSONRequestBody defines body for H5Prepay for application/json ContentType.
-type H5PrepayJSONRequestBody = H5PrepayRequest
-
-// JSAPIPrepayJSONRequestBody defines body for JSAPIPrepay for application/json ContentType.
-type JSAPIPrepayJSONRequestBody = JSAPIPrepayRequest
-
-// NativePrepayJSONRequestBody defines body for NativePrepay for application/json ContentType.
-type NativePrepayJSONRequestBody = NativePrepayRequest
-
-// CloseOrderJSONRequestBody defines body for CloseOrder for application/json ContentType.
-type CloseOrderJSONRequestBody = CloseOrderRequest
-
-// ReverseOrderJSONRequestBody defines body for ReverseOrder for application/json ContentType.
-type ReverseOrderJSONRequestBody = ReverseOrderRequest

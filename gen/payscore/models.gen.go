@@ -8,1654 +8,1695 @@ import (
 	"github.com/gowxpay/wxpay/core"
 )
 
-// Defines values for PayscoreAuthorizationState.
+// Defines values for AuthorizationState.
 const (
-	PayscoreAuthorizationStateAvailable   PayscoreAuthorizationState = "AVAILABLE"
-	PayscoreAuthorizationStateUnavailable PayscoreAuthorizationState = "UNAVAILABLE"
-	PayscoreAuthorizationStateUnbindUser  PayscoreAuthorizationState = "UNBINDUSER"
+	AuthorizationStateAvailable   AuthorizationState = "AVAILABLE"
+	AuthorizationStateUnavailable AuthorizationState = "UNAVAILABLE"
+	AuthorizationStateUnbindUser  AuthorizationState = "UNBINDUSER"
 )
 
-// Valid indicates whether the value is a known member of the PayscoreAuthorizationState enum.
-func (e PayscoreAuthorizationState) Valid() bool {
+// Valid indicates whether the value is a known member of the AuthorizationState enum.
+func (e AuthorizationState) Valid() bool {
 	switch e {
-	case PayscoreAuthorizationStateAvailable:
+	case AuthorizationStateAvailable:
 		return true
-	case PayscoreAuthorizationStateUnavailable:
+	case AuthorizationStateUnavailable:
 		return true
-	case PayscoreAuthorizationStateUnbindUser:
+	case AuthorizationStateUnbindUser:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for PayscoreBillEncryptionAlgorithm.
+// Defines values for BillEncryptionAlgorithm.
 const (
-	PayscoreBillEncryptionAlgorithmAEADAES256GCM PayscoreBillEncryptionAlgorithm = "AEAD_AES_256_GCM"
+	BillEncryptionAlgorithmAEADAES256GCM BillEncryptionAlgorithm = "AEAD_AES_256_GCM"
 )
 
-// Valid indicates whether the value is a known member of the PayscoreBillEncryptionAlgorithm enum.
-func (e PayscoreBillEncryptionAlgorithm) Valid() bool {
+// Valid indicates whether the value is a known member of the BillEncryptionAlgorithm enum.
+func (e BillEncryptionAlgorithm) Valid() bool {
 	switch e {
-	case PayscoreBillEncryptionAlgorithmAEADAES256GCM:
+	case BillEncryptionAlgorithmAEADAES256GCM:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for PayscoreBillHashType.
+// Defines values for BillHashType.
 const (
-	PayscoreBillHashTypeSHA1 PayscoreBillHashType = "SHA1"
+	BillHashTypeSHA1 BillHashType = "SHA1"
 )
 
-// Valid indicates whether the value is a known member of the PayscoreBillHashType enum.
-func (e PayscoreBillHashType) Valid() bool {
+// Valid indicates whether the value is a known member of the BillHashType enum.
+func (e BillHashType) Valid() bool {
 	switch e {
-	case PayscoreBillHashTypeSHA1:
+	case BillHashTypeSHA1:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for PayscoreBillTarType.
+// Defines values for BillTarType.
 const (
-	PayscoreBillTarTypeGZIP PayscoreBillTarType = "GZIP"
+	BillTarTypeGZIP BillTarType = "GZIP"
 )
 
-// Valid indicates whether the value is a known member of the PayscoreBillTarType enum.
-func (e PayscoreBillTarType) Valid() bool {
+// Valid indicates whether the value is a known member of the BillTarType enum.
+func (e BillTarType) Valid() bool {
 	switch e {
-	case PayscoreBillTarTypeGZIP:
+	case BillTarTypeGZIP:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for PayscoreCollectionState.
+// Defines values for CollectionState.
 const (
-	PayscoreCollectionStateUserPaid   PayscoreCollectionState = "USER_PAID"
-	PayscoreCollectionStateUserPaying PayscoreCollectionState = "USER_PAYING"
+	CollectionStateUserPaid   CollectionState = "USER_PAID"
+	CollectionStateUserPaying CollectionState = "USER_PAYING"
 )
 
-// Valid indicates whether the value is a known member of the PayscoreCollectionState enum.
-func (e PayscoreCollectionState) Valid() bool {
+// Valid indicates whether the value is a known member of the CollectionState enum.
+func (e CollectionState) Valid() bool {
 	switch e {
-	case PayscoreCollectionStateUserPaid:
+	case CollectionStateUserPaid:
 		return true
-	case PayscoreCollectionStateUserPaying:
+	case CollectionStateUserPaying:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for PayscoreOrderState.
+// Defines values for OrderState.
 const (
-	PayscoreOrderStateCreated PayscoreOrderState = "CREATED"
-	PayscoreOrderStateDoing   PayscoreOrderState = "DOING"
-	PayscoreOrderStateDone    PayscoreOrderState = "DONE"
-	PayscoreOrderStateExpired PayscoreOrderState = "EXPIRED"
-	PayscoreOrderStateRevoked PayscoreOrderState = "REVOKED"
+	OrderStateCreated OrderState = "CREATED"
+	OrderStateDoing   OrderState = "DOING"
+	OrderStateDone    OrderState = "DONE"
+	OrderStateExpired OrderState = "EXPIRED"
+	OrderStateRevoked OrderState = "REVOKED"
 )
 
-// Valid indicates whether the value is a known member of the PayscoreOrderState enum.
-func (e PayscoreOrderState) Valid() bool {
+// Valid indicates whether the value is a known member of the OrderState enum.
+func (e OrderState) Valid() bool {
 	switch e {
-	case PayscoreOrderStateCreated:
+	case OrderStateCreated:
 		return true
-	case PayscoreOrderStateDoing:
+	case OrderStateDoing:
 		return true
-	case PayscoreOrderStateDone:
+	case OrderStateDone:
 		return true
-	case PayscoreOrderStateExpired:
+	case OrderStateExpired:
 		return true
-	case PayscoreOrderStateRevoked:
+	case OrderStateRevoked:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for PayscoreOrderStateDescription.
+// Defines values for OrderStateDescription.
 const (
-	PayscoreOrderStateDescriptionMchComplete PayscoreOrderStateDescription = "MCH_COMPLETE"
-	PayscoreOrderStateDescriptionUserConfirm PayscoreOrderStateDescription = "USER_CONFIRM"
+	OrderStateDescriptionMchComplete OrderStateDescription = "MCH_COMPLETE"
+	OrderStateDescriptionUserConfirm OrderStateDescription = "USER_CONFIRM"
 )
 
-// Valid indicates whether the value is a known member of the PayscoreOrderStateDescription enum.
-func (e PayscoreOrderStateDescription) Valid() bool {
+// Valid indicates whether the value is a known member of the OrderStateDescription enum.
+func (e OrderStateDescription) Valid() bool {
 	switch e {
-	case PayscoreOrderStateDescriptionMchComplete:
+	case OrderStateDescriptionMchComplete:
 		return true
-	case PayscoreOrderStateDescriptionUserConfirm:
+	case OrderStateDescriptionUserConfirm:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for PayscorePaidType.
+// Defines values for PaidType.
 const (
-	PayscorePaidTypeMCH    PayscorePaidType = "MCH"
-	PayscorePaidTypeNewton PayscorePaidType = "NEWTON"
+	PaidTypeMCH    PaidType = "MCH"
+	PaidTypeNewton PaidType = "NEWTON"
 )
 
-// Valid indicates whether the value is a known member of the PayscorePaidType enum.
-func (e PayscorePaidType) Valid() bool {
+// Valid indicates whether the value is a known member of the PaidType enum.
+func (e PaidType) Valid() bool {
 	switch e {
-	case PayscorePaidTypeMCH:
+	case PaidTypeMCH:
 		return true
-	case PayscorePaidTypeNewton:
+	case PaidTypeNewton:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for PayscorePromotionScope.
+// Defines values for PromotionScope.
 const (
-	PayscorePromotionScopeGlobal PayscorePromotionScope = "GLOBAL"
-	PayscorePromotionScopeSingle PayscorePromotionScope = "SINGLE"
+	PromotionScopeGlobal PromotionScope = "GLOBAL"
+	PromotionScopeSingle PromotionScope = "SINGLE"
 )
 
-// Valid indicates whether the value is a known member of the PayscorePromotionScope enum.
-func (e PayscorePromotionScope) Valid() bool {
+// Valid indicates whether the value is a known member of the PromotionScope enum.
+func (e PromotionScope) Valid() bool {
 	switch e {
-	case PayscorePromotionScopeGlobal:
+	case PromotionScopeGlobal:
 		return true
-	case PayscorePromotionScopeSingle:
+	case PromotionScopeSingle:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for PayscorePromotionType.
+// Defines values for PromotionType.
 const (
-	PayscorePromotionTypeCash   PayscorePromotionType = "CASH"
-	PayscorePromotionTypeNoCash PayscorePromotionType = "NOCASH"
+	PromotionTypeCash   PromotionType = "CASH"
+	PromotionTypeNoCash PromotionType = "NOCASH"
 )
 
-// Valid indicates whether the value is a known member of the PayscorePromotionType enum.
-func (e PayscorePromotionType) Valid() bool {
+// Valid indicates whether the value is a known member of the PromotionType enum.
+func (e PromotionType) Valid() bool {
 	switch e {
-	case PayscorePromotionTypeCash:
+	case PromotionTypeCash:
 		return true
-	case PayscorePromotionTypeNoCash:
+	case PromotionTypeNoCash:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for PayscoreRiskFundName.
+// Defines values for RiskFundName.
 const (
-	PayscoreRiskFundNameAdvance           PayscoreRiskFundName = "ADVANCE"
-	PayscoreRiskFundNameCashDeposit       PayscoreRiskFundName = "CASH_DEPOSIT"
-	PayscoreRiskFundNameDeposit           PayscoreRiskFundName = "DEPOSIT"
-	PayscoreRiskFundNameEstimateOrderCost PayscoreRiskFundName = "ESTIMATE_ORDER_COST"
+	RiskFundNameAdvance           RiskFundName = "ADVANCE"
+	RiskFundNameCashDeposit       RiskFundName = "CASH_DEPOSIT"
+	RiskFundNameDeposit           RiskFundName = "DEPOSIT"
+	RiskFundNameEstimateOrderCost RiskFundName = "ESTIMATE_ORDER_COST"
 )
 
-// Valid indicates whether the value is a known member of the PayscoreRiskFundName enum.
-func (e PayscoreRiskFundName) Valid() bool {
+// Valid indicates whether the value is a known member of the RiskFundName enum.
+func (e RiskFundName) Valid() bool {
 	switch e {
-	case PayscoreRiskFundNameAdvance:
+	case RiskFundNameAdvance:
 		return true
-	case PayscoreRiskFundNameCashDeposit:
+	case RiskFundNameCashDeposit:
 		return true
-	case PayscoreRiskFundNameDeposit:
+	case RiskFundNameDeposit:
 		return true
-	case PayscoreRiskFundNameEstimateOrderCost:
+	case RiskFundNameEstimateOrderCost:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for PayscoreSyncType.
+// Defines values for SyncType.
 const (
-	PayscoreSyncTypeOrderPaid PayscoreSyncType = "Order_Paid"
+	SyncTypeOrderPaid SyncType = "Order_Paid"
 )
 
-// Valid indicates whether the value is a known member of the PayscoreSyncType enum.
-func (e PayscoreSyncType) Valid() bool {
+// Valid indicates whether the value is a known member of the SyncType enum.
+func (e SyncType) Valid() bool {
 	switch e {
-	case PayscoreSyncTypeOrderPaid:
+	case SyncTypeOrderPaid:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for PayscoreUseServiceState.
+// Defines values for UseServiceState.
 const (
-	PayscoreUseServiceStateAvailable   PayscoreUseServiceState = "AVAILABLE"
-	PayscoreUseServiceStateUnavailable PayscoreUseServiceState = "UNAVAILABLE"
+	UseServiceStateAvailable   UseServiceState = "AVAILABLE"
+	UseServiceStateUnavailable UseServiceState = "UNAVAILABLE"
 )
 
-// Valid indicates whether the value is a known member of the PayscoreUseServiceState enum.
-func (e PayscoreUseServiceState) Valid() bool {
+// Valid indicates whether the value is a known member of the UseServiceState enum.
+func (e UseServiceState) Valid() bool {
 	switch e {
-	case PayscoreUseServiceStateAvailable:
+	case UseServiceStateAvailable:
 		return true
-	case PayscoreUseServiceStateUnavailable:
+	case UseServiceStateUnavailable:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for PayscoreUserServiceStatus.
+// Defines values for UserServiceStatus.
 const (
-	PayscoreUserServiceStatusUserCloseService PayscoreUserServiceStatus = "USER_CLOSE_SERVICE"
-	PayscoreUserServiceStatusUserOpenService  PayscoreUserServiceStatus = "USER_OPEN_SERVICE"
+	UserServiceStatusUserCloseService UserServiceStatus = "USER_CLOSE_SERVICE"
+	UserServiceStatusUserOpenService  UserServiceStatus = "USER_OPEN_SERVICE"
 )
 
-// Valid indicates whether the value is a known member of the PayscoreUserServiceStatus enum.
-func (e PayscoreUserServiceStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the UserServiceStatus enum.
+func (e UserServiceStatus) Valid() bool {
 	switch e {
-	case PayscoreUserServiceStatusUserCloseService:
+	case UserServiceStatusUserCloseService:
 		return true
-	case PayscoreUserServiceStatusUserOpenService:
+	case UserServiceStatusUserOpenService:
 		return true
 	default:
 		return false
 	}
 }
 
-// ApplyPayscorePermissionForSceneRequest A user authorisation to prepare within a scene (partner mode).
-type ApplyPayscorePermissionForSceneRequest struct {
-	// AppID The service provider's app id (服务商的公众号ID).
+// ApplyMerchantBillParams is the query and header parameters of ApplyMerchantBill.
+type ApplyMerchantBillParams struct {
+	// BillDate is the day of the bill (账单日期).
+	BillDate core.Date `json:"bill_date"`
+
+	// EncryptionAlgorithm says how the bill parts are encrypted (加密算法).
+	EncryptionAlgorithm BillEncryptionAlgorithm `json:"encryption_algorithm"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// TarType is GZIP to receive the bill compressed; uncompressed when absent (压缩类型).
+	TarType BillTarType `json:"tar_type,omitempty,omitzero"`
+}
+
+// ApplyPermissionForSceneRequest is a user authorisation to prepare within a scene (partner mode).
+type ApplyPermissionForSceneRequest struct {
+	// AppID is the service provider's app id (服务商的公众号ID).
 	AppID string `json:"appid"`
 
-	// AuthorizationCode The merchant's own number for the authorisation, unique per merchant (授权协议号).
+	// AuthorizationCode is the merchant's own number for the authorisation, unique per merchant (授权协议号).
 	AuthorizationCode string `json:"authorization_code"`
 
-	// NotifyURL The HTTPS URL that receives the authorisation notifications (通知地址).
+	// NotifyURL is the HTTPS URL that receives the authorisation notifications (通知地址).
 	NotifyURL string `json:"notify_url,omitempty,omitzero"`
 
-	// Scene The scene the user authorises in, e.g. TRANSACTION (授权场景).
+	// Scene is the scene the user authorises in, e.g. TRANSACTION (授权场景).
 	Scene string `json:"scene"`
 
-	// ServiceID The payscore service id (服务ID).
+	// ServiceID is the payscore service id (服务ID).
 	ServiceID string `json:"service_id"`
 
-	// SubAppID The sub-merchant's app id (子商户的公众号ID).
+	// SubAppID is the sub-merchant's app id (子商户的公众号ID).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant id (子商户的商户号).
+	// SubMchID is the sub-merchant id (子商户的商户号).
 	SubMchID string `json:"sub_mchid"`
 
-	// TransactionSceneInfo The payment during which the user authorises, for scene TRANSACTION (微信支付交易中授权附带的参数).
-	TransactionSceneInfo PayscoreTransactionSceneInfo `json:"transaction_scene_info,omitempty,omitzero"`
+	// TransactionSceneInfo is the payment during which the user authorises, for scene TRANSACTION (微信支付交易中授权附带的参数).
+	TransactionSceneInfo TransactionSceneInfo `json:"transaction_scene_info,omitempty,omitzero"`
 }
 
-// ApplyPayscorePermissionRequest A user authorisation to prepare (direct mode).
-type ApplyPayscorePermissionRequest struct {
-	// AppID The app id bound to the merchant (公众账号ID).
+// ApplyPermissionRequest is a user authorisation to prepare (direct mode).
+type ApplyPermissionRequest struct {
+	// AppID is the app id bound to the merchant (公众账号ID).
 	AppID string `json:"appid"`
 
-	// AuthorizationCode The merchant's own number for the authorisation, unique per merchant (授权协议号).
+	// AuthorizationCode is the merchant's own number for the authorisation, unique per merchant (授权协议号).
 	AuthorizationCode string `json:"authorization_code"`
 
-	// NotifyURL The HTTPS URL that receives the authorisation notifications; the service's default when absent (通知地址).
+	// NotifyURL is the HTTPS URL that receives the authorisation notifications; the service's default when absent (通知地址).
 	NotifyURL string `json:"notify_url,omitempty,omitzero"`
 
-	// ServiceID The payscore service id (服务ID).
+	// ServiceID is the payscore service id (服务ID).
 	ServiceID string `json:"service_id"`
 }
 
-// AssessPayscoreUserRiskLevelRequest The user to assess (direct mode); give authorization_code or openid.
-type AssessPayscoreUserRiskLevelRequest struct {
-	// AppID The app id bound to the merchant (公众号ID).
+// AssessUserRiskLevelRequest is the user to assess (direct mode); give authorization_code or openid.
+type AssessUserRiskLevelRequest struct {
+	// AppID is the app id bound to the merchant (公众号ID).
 	AppID string `json:"appid"`
 
-	// AuthorizationCode The merchant's number for the user's authorisation (授权协议号).
+	// AuthorizationCode is the merchant's number for the user's authorisation (授权协议号).
 	AuthorizationCode string `json:"authorization_code,omitempty,omitzero"`
 
-	// OpenID The user's openid under appid (用户标识).
+	// OpenID is the user's openid under appid (用户标识).
 	OpenID string `json:"openid,omitempty,omitzero"`
 
-	// ServiceID The payscore service id (服务ID).
+	// ServiceID is the payscore service id (服务ID).
 	ServiceID string `json:"service_id"`
 
-	// ShoppingInfo The goods of a pay-after-use order to assess the user for (先用后付商品信息).
-	ShoppingInfo PayscoreShoppingInfo `json:"shopping_info,omitempty,omitzero"`
+	// ShoppingInfo is the goods of a pay-after-use order to assess the user for (先用后付商品信息).
+	ShoppingInfo ShoppingInfo `json:"shopping_info,omitempty,omitzero"`
 }
 
-// CancelPayscoreOrderRequest Why an order is cancelled (direct mode).
-type CancelPayscoreOrderRequest struct {
-	// AppID The app id the order was created under (公众账号ID).
-	AppID string `json:"appid"`
+// AuthorizationState says whether the user has authorised the service: AVAILABLE, UNAVAILABLE, or UNBINDUSER (never authorised) (授权状态).
+type AuthorizationState string
 
-	// Reason Why the order is cancelled, at most 30 characters (取消原因).
-	Reason string `json:"reason"`
+// BillEncryptionAlgorithm is the cipher of a payscore bill's parts (加密算法).
+type BillEncryptionAlgorithm string
 
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-}
+// BillHashType is the digest algorithm of a payscore bill part (哈希类型).
+type BillHashType string
 
-// CollectPayscoreOrderRequest The order to collect (direct mode).
-type CollectPayscoreOrderRequest struct {
-	// AppID The app id the order was created under (公众账号ID).
-	AppID string `json:"appid,omitempty,omitzero"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id,omitempty,omitzero"`
-}
-
-// CompletePayscoreOrderRequest The final fees of a finished service (direct mode).
-type CompletePayscoreOrderRequest struct {
-	// AppID The app id the order was created under (公众账号ID).
-	AppID string `json:"appid"`
-
-	// Device The devices the service used (设备信息).
-	Device PayscoreDevice `json:"device,omitempty,omitzero"`
-
-	// GoodsTag Promotion tag (订单优惠标记).
-	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
-
-	// Location Where the service actually ended, sent at completion (实际服务位置).
-	Location PayscoreEndLocation `json:"location,omitempty,omitzero"`
-
-	// PostDiscounts The merchant's discounts (后付费商户优惠).
-	PostDiscounts []PayscoreFinalPostDiscount `json:"post_discounts,omitempty,omitzero"`
-
-	// PostPayments The fee items (后付费项目).
-	PostPayments []PayscorePostPayment `json:"post_payments"`
-
-	// ProfitSharing Whether the collection will be shared out (微信支付服务分账标记).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// TimeRange When the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
-	TimeRange PayscoreTimeRange `json:"time_range,omitempty,omitzero"`
-
-	// TotalAmount The total to collect, in 分: the fees less the discounts (总金额).
-	TotalAmount int64 `json:"total_amount"`
-}
-
-// CreateAndCompletePayscoreOrderPostDiscount A merchant discount of a service recorded and charged in one call (direct mode) (后付费商户优惠).
-type CreateAndCompletePayscoreOrderPostDiscount struct {
-	// Amount The discount, in 分 (优惠金额).
-	Amount int64 `json:"amount,omitempty,omitzero"`
-
-	// Count How many times it applies (优惠数量).
-	Count int64 `json:"count,omitempty,omitzero"`
-
-	// Description The discount's conditions (优惠说明).
-	Description string `json:"description,omitempty,omitzero"`
-
-	// Name The discount's name (优惠名称).
-	Name string `json:"name,omitempty,omitzero"`
-}
-
-// CreateAndCompletePayscoreOrderRequest A finished service to record and charge in one call (direct mode).
-type CreateAndCompletePayscoreOrderRequest struct {
-	// AppID The app id bound to the merchant (公众账号ID).
-	AppID string `json:"appid"`
-
-	// Attach Merchant data returned unchanged (商户数据包).
-	Attach string `json:"attach,omitempty,omitzero"`
-
-	// GoodsTag Promotion tag (订单优惠标记).
-	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
-
-	// Location Where the service starts and ends (服务位置).
-	Location PayscoreLocation `json:"location,omitempty,omitzero"`
-
-	// NotifyURL The HTTPS URL that receives the order's notifications (商户回调地址).
-	NotifyURL string `json:"notify_url,omitempty,omitzero"`
-
-	// OpenID The user's openid under appid (用户标识).
-	OpenID string `json:"openid,omitempty,omitzero"`
-
-	// OutOrderNo The merchant's service order number, unique per merchant (商户服务订单号).
-	OutOrderNo string `json:"out_order_no"`
-
-	// PostDiscounts The merchant's discounts (后付费商户优惠).
-	PostDiscounts []CreateAndCompletePayscoreOrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
-
-	// PostPayments The fee items (后付费项目).
-	PostPayments []PayscoreOrderPostPayment `json:"post_payments,omitempty,omitzero"`
-
-	// ProfitSharing Whether the collection will be shared out (微信支付服务分账标记).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// ServiceIntroduction What the service was, shown to the user (服务信息).
-	ServiceIntroduction string `json:"service_introduction,omitempty,omitzero"`
-
-	// TimeRange When the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
-	TimeRange PayscoreTimeRange `json:"time_range"`
-
-	// TotalAmount The total to collect, in 分 (总金额).
-	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
-}
-
-// CreatePayscoreOrderRequest A new payscore service order (direct mode).
-type CreatePayscoreOrderRequest struct {
-	// AppID The app id bound to the merchant (公众账号ID).
-	AppID string `json:"appid"`
-
-	// Attach Merchant data returned unchanged in queries and notifications (商户数据包).
-	Attach string `json:"attach,omitempty,omitzero"`
-
-	// Device The devices the service used (设备信息).
-	Device PayscoreDevice `json:"device,omitempty,omitzero"`
-
-	// Location Where the service starts and ends (服务位置).
-	Location PayscoreLocation `json:"location,omitempty,omitzero"`
-
-	// NeedUserConfirm Whether the user must confirm the order in WeChat (是否需要用户确认).
-	NeedUserConfirm bool `json:"need_user_confirm,omitempty,omitzero"`
-
-	// NotifyURL The HTTPS URL that receives the order's notifications (商户回调地址).
-	NotifyURL string `json:"notify_url"`
-
-	// OpenID The user's openid under appid; required when need_user_confirm is false (用户标识).
-	OpenID string `json:"openid,omitempty,omitzero"`
-
-	// OutOrderNo The merchant's service order number, unique per merchant (商户服务订单号).
-	OutOrderNo string `json:"out_order_no"`
-
-	// PostDiscounts The merchant's discounts on the fees (后付费商户优惠).
-	PostDiscounts []PayscoreCreatePostDiscount `json:"post_discounts,omitempty,omitzero"`
-
-	// PostPayments The fee items charged after the service (后付费项目).
-	PostPayments []PayscorePostPayment `json:"post_payments,omitempty,omitzero"`
-
-	// RiskFund The most the service may cost, which payscore vouches for (服务风险金).
-	RiskFund PayscoreRiskFund `json:"risk_fund"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// ServiceIntroduction What the service is, shown to the user (服务信息).
-	ServiceIntroduction string `json:"service_introduction"`
-
-	// TimeRange When the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
-	TimeRange PayscoreServiceTimeRange `json:"time_range"`
-}
-
-// ModifyPayscoreOrderRequest The new fees of a completed order (direct mode).
-type ModifyPayscoreOrderRequest struct {
-	// AppID The app id the order was created under (公众账号ID).
-	AppID string `json:"appid"`
-
-	// Device The devices the service used (设备信息).
-	Device PayscoreDevice `json:"device,omitempty,omitzero"`
-
-	// PostDiscounts The merchant's discounts (后付费商户优惠).
-	PostDiscounts []PayscoreOrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
-
-	// PostPayments The fee items (后付费项目).
-	PostPayments []PayscorePostPayment `json:"post_payments"`
-
-	// Reason Why the amount changes, at most 50 characters (修改原因).
-	Reason string `json:"reason"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// TotalAmount The new total, in 分: the fees less the discounts, not above the old total (总金额).
-	TotalAmount int64 `json:"total_amount"`
-}
-
-// PartnerApplyPayscorePermissionRequest A user authorisation to prepare for a sub-merchant (partner mode).
-type PartnerApplyPayscorePermissionRequest struct {
-	// AppID The service provider's app id (服务商应用ID).
-	AppID string `json:"appid"`
-
-	// AuthorizationCode The merchant's own number for the authorisation, unique per merchant (授权协议号).
-	AuthorizationCode string `json:"authorization_code"`
-
-	// NotifyURL The HTTPS URL that receives the authorisation notifications (商户回调地址).
-	NotifyURL string `json:"notify_url,omitempty,omitzero"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// SubAppID The sub-merchant's app id (子商户应用ID).
-	SubAppID string `json:"sub_appid,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-}
-
-// PartnerAssessPayscoreUserRiskLevelRequest The user to assess for a sub-merchant (partner mode); the sub-merchant goes in the query.
-type PartnerAssessPayscoreUserRiskLevelRequest struct {
-	// AppID The service provider's app id (服务商的公众号ID).
-	AppID string `json:"appid"`
-
-	// AuthorizationCode The merchant's number for the user's authorisation (授权协议号).
-	AuthorizationCode string `json:"authorization_code,omitempty,omitzero"`
-
-	// OpenID The user's openid under appid (服务商的用户标识).
-	OpenID string `json:"openid,omitempty,omitzero"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// ShoppingInfo The goods of a pay-after-use order to assess the user for (先用后付商品信息).
-	ShoppingInfo PayscoreShoppingInfo `json:"shopping_info,omitempty,omitzero"`
-
-	// SubAppID The sub-merchant's app id (子商户的公众号ID).
-	SubAppID string `json:"sub_appid,omitempty,omitzero"`
-
-	// SubOpenID The user's openid under sub_appid (子商户的用户标识).
-	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
-}
-
-// PartnerCancelPayscoreOrderRequest Why a sub-merchant's order is cancelled (partner mode).
-type PartnerCancelPayscoreOrderRequest struct {
-	// Reason Why the order is cancelled, at most 30 characters (取消原因).
-	Reason string `json:"reason"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-}
-
-// PartnerCollectPayscoreOrderRequest The sub-merchant's order to collect (partner mode).
-type PartnerCollectPayscoreOrderRequest struct {
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-}
-
-// PartnerCompletePayscoreOrderRequest The final fees of a sub-merchant's finished service (partner mode).
-type PartnerCompletePayscoreOrderRequest struct {
-	// CompleteTime When the service was completed (完结服务时间).
-	CompleteTime core.Time `json:"complete_time,omitempty,omitzero"`
-
-	// Device The devices the service used (设备信息).
-	Device PayscoreDevice `json:"device,omitempty,omitzero"`
-
-	// GoodsTag Promotion tag (订单优惠标记).
-	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
-
-	// Location Where the service starts and ends (服务位置).
-	Location PayscoreLocation `json:"location,omitempty,omitzero"`
-
-	// PostDiscounts The merchant's discounts (后付费商户优惠).
-	PostDiscounts []PartnerPayscoreFinalPostDiscount `json:"post_discounts,omitempty,omitzero"`
-
-	// PostPayments The fee items (后付费项目).
-	PostPayments []PayscorePostPayment `json:"post_payments"`
-
-	// ProfitSharing Whether the collection will be shared out (微信支付服务分账标记).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-
-	// TimeRange When the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
-	TimeRange PayscoreTimeRange `json:"time_range,omitempty,omitzero"`
-
-	// TotalAmount The total to collect, in 分: the fees less the discounts (总金额).
-	TotalAmount int64 `json:"total_amount"`
-}
-
-// PartnerCreateAndCompletePayscoreOrderRequest A sub-merchant's finished service to record and charge in one call (partner mode).
-type PartnerCreateAndCompletePayscoreOrderRequest struct {
-	// AppID The service provider's app id (服务商应用ID).
-	AppID string `json:"appid"`
-
-	// Attach Merchant data returned unchanged (商户数据包).
-	Attach string `json:"attach,omitempty,omitzero"`
-
-	// GoodsTag Promotion tag (订单优惠标记).
-	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
-
-	// Location Where the service starts and ends (服务位置).
-	Location PayscoreLocation `json:"location,omitempty,omitzero"`
-
-	// NotifyURL The HTTPS URL that receives the order's notifications (商户回调地址).
-	NotifyURL string `json:"notify_url"`
-
-	// OpenID The user's openid under appid (服务商公众号下的用户标识).
-	OpenID string `json:"openid,omitempty,omitzero"`
-
-	// OutOrderNo The merchant's service order number, unique per merchant (商户服务订单号).
-	OutOrderNo string `json:"out_order_no"`
-
-	// PostDiscounts The merchant's discounts (后付费商户优惠).
-	PostDiscounts []PayscorePostDiscount `json:"post_discounts,omitempty,omitzero"`
-
-	// PostPayments The fee items (后付费项目).
-	PostPayments []PayscorePostPayment `json:"post_payments,omitempty,omitzero"`
-
-	// ProfitSharing Whether the collection will be shared out (微信支付服务分账标记).
-	ProfitSharing bool `json:"profit_sharing,omitempty,omitzero"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// ServiceIntroduction What the service was, shown to the user (服务信息).
-	ServiceIntroduction string `json:"service_introduction"`
-
-	// SubAppID The sub-merchant's app id (子商户应用ID).
-	SubAppID string `json:"sub_appid"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// TimeRange When the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
-	TimeRange PayscoreServiceTimeRange `json:"time_range"`
-
-	// TotalAmount The total to collect, in 分 (总金额).
-	TotalAmount int64 `json:"total_amount"`
-}
-
-// PartnerCreatePayscoreOrderRequest A new payscore service order of a sub-merchant (partner mode).
-type PartnerCreatePayscoreOrderRequest struct {
-	// AppID The service provider's app id (服务商应用ID).
-	AppID string `json:"appid"`
-
-	// Attach Merchant data returned unchanged in queries and notifications (商户数据包).
-	Attach string `json:"attach,omitempty,omitzero"`
-
-	// Device The devices the service used (设备信息).
-	Device PayscoreDevice `json:"device,omitempty,omitzero"`
-
-	// Location Where the service starts and ends (服务位置).
-	Location PayscoreLocation `json:"location,omitempty,omitzero"`
-
-	// NeedUserConfirm Whether the user must confirm the order in WeChat (是否需要用户确认).
-	NeedUserConfirm bool `json:"need_user_confirm,omitempty,omitzero"`
-
-	// NotifyURL The HTTPS URL that receives the order's notifications (商户回调地址).
-	NotifyURL string `json:"notify_url"`
-
-	// OpenID The user's openid under appid (服务商公众号下的用户标识).
-	OpenID string `json:"openid,omitempty,omitzero"`
-
-	// OutOrderNo The merchant's service order number, unique per merchant (商户服务订单号).
-	OutOrderNo string `json:"out_order_no"`
-
-	// PostDiscounts The merchant's discounts on the fees (后付费商户优惠).
-	PostDiscounts []PayscorePostDiscount `json:"post_discounts,omitempty,omitzero"`
-
-	// PostPayments The fee items charged after the service (后付费项目).
-	PostPayments []PayscorePostPayment `json:"post_payments,omitempty,omitzero"`
-
-	// RiskFund The most the service may cost, which payscore vouches for (服务风险金).
-	RiskFund PayscoreRiskFund `json:"risk_fund"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// ServiceIntroduction What the service is, shown to the user (服务信息).
-	ServiceIntroduction string `json:"service_introduction"`
-
-	// SubAppID The sub-merchant's app id; needed with sub_openid (子商户应用ID).
-	SubAppID string `json:"sub_appid,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-
-	// SubOpenID The user's openid under sub_appid (子商户公众号下的用户标识).
-	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
-
-	// TimeRange When the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
-	TimeRange PayscoreTimeRange `json:"time_range"`
-}
-
-// PartnerModifyPayscoreOrderRequest The new fees of a sub-merchant's completed order (partner mode).
-type PartnerModifyPayscoreOrderRequest struct {
-	// Device The devices the service used (设备信息).
-	Device PayscoreDevice `json:"device,omitempty,omitzero"`
-
-	// PostDiscounts The merchant's discounts (后付费商户优惠).
-	PostDiscounts []PayscoreFinalPostDiscount `json:"post_discounts,omitempty,omitzero"`
-
-	// PostPayments The fee items (后付费项目).
-	PostPayments []PayscorePostPayment `json:"post_payments"`
-
-	// Reason Why the amount changes, at most 50 characters (修改原因).
-	Reason string `json:"reason"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-
-	// TotalAmount The new total, in 分: the fees less the discounts, not above the old total (总金额).
-	TotalAmount int64 `json:"total_amount"`
-}
-
-// PartnerPayscoreFinalPostDiscount A merchant discount with its final amount, sent when a sub-merchant's order is completed (后付费商户优惠).
-type PartnerPayscoreFinalPostDiscount struct {
-	// Amount The discount, in 分 (优惠金额).
-	Amount int64 `json:"amount"`
-
-	// Count How many times it applies (优惠数量).
-	Count int64 `json:"count,omitempty,omitzero"`
-
-	// Description The discount's conditions (优惠说明).
-	Description string `json:"description"`
-
-	// Name The discount's name (优惠名称).
-	Name string `json:"name"`
-}
-
-// PartnerPayscoreSyncDetail When and how much of a sub-merchant's order was paid offline (内容信息详情).
-type PartnerPayscoreSyncDetail struct {
-	// PaidAmount The amount paid, in 分 (收款金额).
-	PaidAmount int64 `json:"paid_amount,omitempty,omitzero"`
-
-	// PaidTime When the user paid, yyyyMMddHHmmss (收款成功时间).
-	PaidTime string `json:"paid_time"`
-
-	// Seq The number of the collection, from 1 (收款序号).
-	Seq int64 `json:"seq,omitempty,omitzero"`
-}
-
-// PartnerSendPayscoreMessageRequest The fees of a sub-merchant's order to announce to the user (partner mode); serves both messages.
-type PartnerSendPayscoreMessageRequest struct {
-	// PostDiscounts The merchant's discounts (商户优惠).
-	PostDiscounts []PayscoreOrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
-
-	// PostPayments The fee items (后付费项目).
-	PostPayments []PayscoreOrderPostPayment `json:"post_payments"`
-
-	// PrepaidTime When the fees are expected to be deducted, yyyyMMdd (预计扣费时间).
-	PrepaidTime string `json:"prepaid_time"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-
-	// TotalAmount The total to deduct, in 分 (总金额).
-	TotalAmount int64 `json:"total_amount"`
-}
-
-// PartnerSyncPayscoreOrderRequest An offline payment of a sub-merchant's order (partner mode).
-type PartnerSyncPayscoreOrderRequest struct {
-	// Detail When and how much of a sub-merchant's order was paid offline (内容信息详情).
-	Detail PartnerPayscoreSyncDetail `json:"detail"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-
-	// Type What is synced: Order_Paid, the user paid the merchant outside WeChat Pay (场景类型).
-	Type PayscoreSyncType `json:"type"`
-}
-
-// PartnerTerminatePayscorePermissionRequest Why a sub-merchant's authorisation ends (partner mode).
-type PartnerTerminatePayscorePermissionRequest struct {
-	// Reason Why the authorisation ends, at most 50 characters (撤销原因).
-	Reason string `json:"reason"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-}
-
-// PayscoreAuthorizationState Whether the user has authorised the service: AVAILABLE, UNAVAILABLE, or UNBINDUSER (never authorised) (授权状态).
-type PayscoreAuthorizationState string
-
-// PayscoreBillEncryptionAlgorithm The cipher of a payscore bill's parts (加密算法).
-type PayscoreBillEncryptionAlgorithm string
-
-// PayscoreBillHashType The digest algorithm of a payscore bill part (哈希类型).
-type PayscoreBillHashType string
-
-// PayscoreBillPart One encrypted part of a payscore bill and what is needed to decrypt and check it.
-type PayscoreBillPart struct {
-	// BillSequence The position of the part, from 1 (账单文件序号).
+// BillPart is one encrypted part of a payscore bill and what is needed to decrypt and check it.
+type BillPart struct {
+	// BillSequence is the position of the part, from 1 (账单文件序号).
 	//
 	// Example: 1
 	BillSequence int64 `json:"bill_sequence"`
 
-	// DownloadURL The URL to download the part from, valid for a short time; request it unchanged (下载地址).
+	// DownloadURL is the URL to download the part from, valid for a short time; request it unchanged (下载地址).
 	DownloadURL string `json:"download_url"`
 
-	// EncryptKey The part's AES key, encrypted to the merchant's API certificate key (加密密钥).
+	// EncryptKey is the part's AES key, encrypted to the merchant's API certificate key (加密密钥).
 	EncryptKey string `json:"encrypt_key"`
 
-	// HashType The digest algorithm of a payscore bill part (哈希类型).
-	HashType PayscoreBillHashType `json:"hash_type"`
+	// HashType is the digest algorithm of a payscore bill part (哈希类型).
+	HashType BillHashType `json:"hash_type"`
 
-	// HashValue The lower-case hex digest of the part's plaintext (哈希值).
+	// HashValue is the lower-case hex digest of the part's plaintext (哈希值).
 	HashValue string `json:"hash_value"`
 
-	// Nonce The nonce to decrypt the part with (随机字符串).
+	// Nonce is the nonce to decrypt the part with (随机字符串).
 	Nonce string `json:"nonce"`
 }
 
-// PayscoreBillTarType The compression of a payscore bill (压缩类型).
-type PayscoreBillTarType string
+// BillTarType is the compression of a payscore bill (压缩类型).
+type BillTarType string
 
-// PayscoreCollection How much of an order has been collected (收款信息).
-type PayscoreCollection struct {
-	// BankType The bank that paid (收款银行).
+// CancelOrderRequest says why an order is cancelled (direct mode).
+type CancelOrderRequest struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Reason says why the order is cancelled, at most 30 characters (取消原因).
+	Reason string `json:"reason"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+}
+
+// CollectOrderRequest is the order to collect (direct mode).
+type CollectOrderRequest struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id,omitempty,omitzero"`
+}
+
+// Collection says how much of an order has been collected (收款信息).
+type Collection struct {
+	// BankType is the bank that paid (收款银行).
 	BankType string `json:"bank_type,omitempty,omitzero"`
 
-	// Details The individual collections (收款明细列表).
-	Details []PayscoreCollectionDetail `json:"details,omitempty,omitzero"`
+	// Details is the individual collections (收款明细列表).
+	Details []CollectionDetail `json:"details,omitempty,omitzero"`
 
-	// PaidAmount What has been collected (已收金额).
+	// PaidAmount says what has been collected (已收金额).
 	PaidAmount int64 `json:"paid_amount,omitempty,omitzero"`
 
-	// PayingAmount What is still to be collected (待收金额).
+	// PayingAmount says what is still to be collected (待收金额).
 	PayingAmount int64 `json:"paying_amount,omitempty,omitzero"`
 
-	// State Whether the order is still being collected (USER_PAYING) or paid (USER_PAID) (收款状态).
-	State PayscoreCollectionState `json:"state"`
+	// State says whether the order is still being collected (USER_PAYING) or paid (USER_PAID) (收款状态).
+	State CollectionState `json:"state"`
 
-	// TotalAmount The total to collect, in 分 (总收款金额).
+	// TotalAmount is the total to collect, in 分 (总收款金额).
 	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
 }
 
-// PayscoreCollectionDetail One collection of an order (收款明细).
-type PayscoreCollectionDetail struct {
-	// Amount The amount collected, in 分 (单笔收款金额).
+// CollectionDetail is one collection of an order (收款明细).
+type CollectionDetail struct {
+	// Amount is the amount collected, in 分 (单笔收款金额).
 	Amount int64 `json:"amount,omitempty,omitzero"`
 
-	// PaidTime When it was collected, yyyyMMddHHmmss (收款成功时间).
+	// PaidTime says when it was collected, yyyyMMddHHmmss (收款成功时间).
 	PaidTime string `json:"paid_time,omitempty,omitzero"`
 
-	// PaidType Who collected: NEWTON (WeChat Pay payscore) or MCH (the merchant, synced) (收款成功渠道).
-	PaidType PayscorePaidType `json:"paid_type,omitempty,omitzero"`
+	// PaidType says who collected: NEWTON (WeChat Pay payscore) or MCH (the merchant, synced) (收款成功渠道).
+	PaidType PaidType `json:"paid_type,omitempty,omitzero"`
 
-	// PromotionDetail The discounts applied to the collection (优惠功能).
-	PromotionDetail []PayscorePromotionDetail `json:"promotion_detail,omitempty,omitzero"`
+	// PromotionDetail is the discounts applied to the collection (优惠功能).
+	PromotionDetail []PromotionDetail `json:"promotion_detail,omitempty,omitzero"`
 
-	// Seq The number of the collection, from 1 (收款序号).
+	// Seq is the number of the collection, from 1 (收款序号).
 	Seq int64 `json:"seq,omitempty,omitzero"`
 
-	// TransactionID The WeChat Pay transaction id of the collection (微信支付交易单号).
+	// TransactionID is the WeChat Pay transaction id of the collection (微信支付交易单号).
 	TransactionID string `json:"transaction_id,omitempty,omitzero"`
 }
 
-// PayscoreCollectionState Whether the order is still being collected (USER_PAYING) or paid (USER_PAID) (收款状态).
-type PayscoreCollectionState string
+// CollectionState says whether the order is still being collected (USER_PAYING) or paid (USER_PAID) (收款状态).
+type CollectionState string
 
-// PayscoreCreatePostDiscount A merchant discount announced when a direct merchant creates an order; its amount is given at completion (后付费商户优惠).
-type PayscoreCreatePostDiscount struct {
-	// Count How many times it applies (优惠数量).
+// CompleteOrderRequest is the final fees of a finished service (direct mode).
+type CompleteOrderRequest struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Device is the devices the service used (设备信息).
+	Device Device `json:"device,omitempty,omitzero"`
+
+	// GoodsTag is promotion tag (订单优惠标记).
+	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
+
+	// Location says where the service actually ended, sent at completion (实际服务位置).
+	Location EndLocation `json:"location,omitempty,omitzero"`
+
+	// PostDiscounts is the merchant's discounts (后付费商户优惠).
+	PostDiscounts []FinalPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []PostPayment `json:"post_payments"`
+
+	// ProfitSharing says whether the collection will be shared out (微信支付服务分账标记).
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
+
+	// TotalAmount is the total to collect, in 分: the fees less the discounts (总金额).
+	TotalAmount int64 `json:"total_amount"`
+}
+
+// CreateAndCompleteOrderPostDiscount is a merchant discount of a service recorded and charged in one call (direct mode) (后付费商户优惠).
+type CreateAndCompleteOrderPostDiscount struct {
+	// Amount is the discount, in 分 (优惠金额).
+	Amount int64 `json:"amount,omitempty,omitzero"`
+
+	// Count says how many times it applies (优惠数量).
 	Count int64 `json:"count,omitempty,omitzero"`
 
-	// Description The discount's conditions (优惠说明).
+	// Description is the discount's conditions (优惠说明).
+	Description string `json:"description,omitempty,omitzero"`
+
+	// Name is the discount's name (优惠名称).
+	Name string `json:"name,omitempty,omitzero"`
+}
+
+// CreateAndCompleteOrderRequest is a finished service to record and charge in one call (direct mode).
+type CreateAndCompleteOrderRequest struct {
+	// AppID is the app id bound to the merchant (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// GoodsTag is promotion tag (订单优惠标记).
+	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// NotifyURL is the HTTPS URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number, unique per merchant (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts (后付费商户优惠).
+	PostDiscounts []CreateAndCompleteOrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// ProfitSharing says whether the collection will be shared out (微信支付服务分账标记).
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service was, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction,omitempty,omitzero"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range"`
+
+	// TotalAmount is the total to collect, in 分 (总金额).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+}
+
+// CreateOrderRequest is a new payscore service order (direct mode).
+type CreateOrderRequest struct {
+	// AppID is the app id bound to the merchant (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged in queries and notifications (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Device is the devices the service used (设备信息).
+	Device Device `json:"device,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// NeedUserConfirm says whether the user must confirm the order in WeChat (是否需要用户确认).
+	NeedUserConfirm *bool `json:"need_user_confirm,omitempty"`
+
+	// NotifyURL is the HTTPS URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid; required when need_user_confirm is false (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number, unique per merchant (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts on the fees (后付费商户优惠).
+	PostDiscounts []CreatePostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items charged after the service (后付费项目).
+	PostPayments []PostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// TimeRange says when the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange ServiceTimeRange `json:"time_range"`
+}
+
+// CreatePostDiscount is a merchant discount announced when a direct merchant creates an order; its amount is given at completion (后付费商户优惠).
+type CreatePostDiscount struct {
+	// Count says how many times it applies (优惠数量).
+	Count int64 `json:"count,omitempty,omitzero"`
+
+	// Description is the discount's conditions (优惠说明).
 	Description string `json:"description"`
 
-	// Name The discount's name (优惠名称).
+	// Name is the discount's name (优惠名称).
 	Name string `json:"name"`
 }
 
-// PayscoreDevice The devices the service used (设备信息).
-type PayscoreDevice struct {
-	// EndDeviceID The device where the service ended (服务结束的设备ID).
+// Device is the devices the service used (设备信息).
+type Device struct {
+	// EndDeviceID is the device where the service ended (服务结束的设备ID).
 	EndDeviceID string `json:"end_device_id,omitempty,omitzero"`
 
-	// MaterielNo The material code of the device (物料编码).
+	// MaterielNo is the material code of the device (物料编码).
 	MaterielNo string `json:"materiel_no,omitempty,omitzero"`
 
-	// StartDeviceID The device where the service started (服务开始的设备ID).
+	// StartDeviceID is the device where the service started (服务开始的设备ID).
 	StartDeviceID string `json:"start_device_id,omitempty,omitzero"`
 }
 
-// PayscoreEndLocation Where the service actually ended, sent at completion (实际服务位置).
-type PayscoreEndLocation struct {
-	// EndLocation Where the service ended (服务结束地点).
+// DirectOrder is a direct-mode payscore order as changing, completing, synchronising or
+// creating-and-completing it answers it (direct mode only; partner mode
+// answers without a body). It has no partner-mode fields.
+type DirectOrder struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Collection says how much of an order has been collected (收款信息).
+	Collection Collection `json:"collection,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// NeedCollection says whether WeChat Pay collects the money for the merchant (是否需要收款).
+	NeedCollection bool `json:"need_collection,omitempty,omitzero"`
+
+	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts on the fees (后付费商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items charged after the service (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
+
+	// TotalAmount is the total the user pays, in 分 (总金额).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+}
+
+// DirectPermission is a user's authorisation of a payscore service as a direct merchant's
+// query by openid answers it (授权记录), without partner mode's fields.
+type DirectPermission struct {
+	// AppID is the app id; the service provider's in partner mode (应用ID).
+	AppID string `json:"appid"`
+
+	// AuthorizationCode is the merchant's number for the authorisation (授权协议号).
+	AuthorizationCode string `json:"authorization_code,omitempty,omitzero"`
+
+	// AuthorizationState says whether the user has authorised the service: AVAILABLE, UNAVAILABLE, or UNBINDUSER (never authorised) (授权状态).
+	AuthorizationState AuthorizationState `json:"authorization_state"`
+
+	// AuthorizationSuccessTime says when the user last authorised (最近一次授权成功时间).
+	AuthorizationSuccessTime core.Time `json:"authorization_success_time,omitempty,omitzero"`
+
+	// CancelAuthorizationTime says when the user last ended the authorisation (最近一次解除授权时间).
+	CancelAuthorizationTime core.Time `json:"cancel_authorization_time,omitempty,omitzero"`
+
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// MchID is the merchant id; the service provider's in partner mode (商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL is the URL that receives the authorisation notifications (授权通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// RiskLevelVersion is the version of the risk levels (分层版本).
+	RiskLevelVersion int64 `json:"risk_level_version,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// UserLabel is the user's label from the assessment (用户标签).
+	UserLabel string `json:"user_label,omitempty,omitzero"`
+
+	// UserRiskLevel is the user's risk level assigned by payscore (用户分层).
+	UserRiskLevel int64 `json:"user_risk_level,omitempty,omitzero"`
+}
+
+// EndLocation says where the service actually ended, sent at completion (实际服务位置).
+type EndLocation struct {
+	// EndLocation says where the service ended (服务结束地点).
 	EndLocation string `json:"end_location,omitempty,omitzero"`
 }
 
-// PayscoreFinalPostDiscount A merchant discount with its final amount, sent when an order is completed or changed (后付费商户优惠).
-type PayscoreFinalPostDiscount struct {
-	// Amount The discount, in 分 (优惠金额).
+// FinalPostDiscount is a merchant discount with its final amount, sent when an order is completed or changed (后付费商户优惠).
+type FinalPostDiscount struct {
+	// Amount is the discount, in 分 (优惠金额).
 	Amount int64 `json:"amount"`
 
-	// Count How many times it applies (优惠数量).
+	// Count says how many times it applies (优惠数量).
 	Count int64 `json:"count,omitempty,omitzero"`
 
-	// Description The discount's conditions (优惠说明).
+	// Description is the discount's conditions (优惠说明).
 	Description string `json:"description,omitempty,omitzero"`
 
-	// Name The discount's name (优惠名称).
+	// Name is the discount's name (优惠名称).
 	Name string `json:"name"`
 }
 
-// PayscoreLocation Where the service starts and ends (服务位置).
-type PayscoreLocation struct {
-	// EndLocation Where the service ends, or is expected to (服务结束地点).
+// Location says where the service starts and ends (服务位置).
+type Location struct {
+	// EndLocation says where the service ends, or is expected to (服务结束地点).
 	EndLocation string `json:"end_location,omitempty,omitzero"`
 
-	// StartLocation Where the service starts (服务开始地点).
+	// StartLocation says where the service starts (服务开始地点).
 	StartLocation string `json:"start_location,omitempty,omitzero"`
 }
 
-// PayscoreMerchantBill The encrypted parts of a day's payscore bill (对账单).
-type PayscoreMerchantBill struct {
-	// DownloadBillCount How many parts the bill has (下载信息总数).
+// MerchantBill is the encrypted parts of a day's payscore bill (对账单).
+type MerchantBill struct {
+	// DownloadBillCount says how many parts the bill has (下载信息总数).
 	//
 	// Example: 1
 	DownloadBillCount int64 `json:"download_bill_count"`
 
-	// DownloadBillList The parts (下载信息明细).
-	DownloadBillList []PayscoreBillPart `json:"download_bill_list"`
+	// DownloadBillList is the parts (下载信息明细).
+	DownloadBillList []BillPart `json:"download_bill_list"`
 }
 
-// PayscoreOrder A payscore service order (支付分服务订单) as WeChat Pay reports it, in
-// both modes and in the PAYSCORE.USER_CONFIRM and PAYSCORE.USER_PAID
-// notifications. Partner mode adds sub_mchid, sub_appid and sub_openid.
-type PayscoreOrder struct {
-	// AppID The app id the order was created under; the service provider's in partner mode (公众账号ID).
+// ModifyOrderRequest is the new fees of a completed order (direct mode).
+type ModifyOrderRequest struct {
+	// AppID is the app id the order was created under (公众账号ID).
 	AppID string `json:"appid"`
 
-	// Attach Merchant data returned unchanged (商户数据包).
-	Attach string `json:"attach,omitempty,omitzero"`
+	// Device is the devices the service used (设备信息).
+	Device Device `json:"device,omitempty,omitzero"`
 
-	// Collection How much of an order has been collected (收款信息).
-	Collection PayscoreCollection `json:"collection,omitempty,omitzero"`
+	// PostDiscounts is the merchant's discounts (后付费商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
 
-	// Location Where the service starts and ends (服务位置).
-	Location PayscoreLocation `json:"location,omitempty,omitzero"`
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []PostPayment `json:"post_payments"`
 
-	// MchID The merchant id; the service provider's in partner mode (商户号).
-	MchID string `json:"mchid"`
+	// Reason says why the amount changes, at most 50 characters (修改原因).
+	Reason string `json:"reason"`
 
-	// NeedCollection Whether WeChat Pay collects the money for the merchant (是否需要收款).
-	NeedCollection bool `json:"need_collection,omitempty,omitzero"`
-
-	// NotifyURL The URL that receives the order's notifications (商户回调地址).
-	NotifyURL string `json:"notify_url,omitempty,omitzero"`
-
-	// OpenID The user's openid under appid (用户标识).
-	OpenID string `json:"openid,omitempty,omitzero"`
-
-	// OrderID The WeChat Pay service order id (微信支付服务订单号).
-	OrderID string `json:"order_id,omitempty,omitzero"`
-
-	// OutOrderNo The merchant's service order number (商户服务订单号).
-	OutOrderNo string `json:"out_order_no"`
-
-	// Package The data the page hands to WeChat so the user confirms the order; only when the order is created (跳转微信侧小程序订单数据).
-	Package string `json:"package,omitempty,omitzero"`
-
-	// PostDiscounts The merchant's discounts on the fees (后付费商户优惠).
-	PostDiscounts []PayscoreOrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
-
-	// PostPayments The fee items charged after the service (后付费项目).
-	PostPayments []PayscoreOrderPostPayment `json:"post_payments,omitempty,omitzero"`
-
-	// RiskFund The most the service may cost, which payscore vouches for (服务风险金).
-	RiskFund PayscoreRiskFund `json:"risk_fund,omitempty,omitzero"`
-
-	// ServiceID The payscore service id (服务ID).
+	// ServiceID is the payscore service id (服务ID).
 	ServiceID string `json:"service_id"`
 
-	// ServiceIntroduction What the service is, shown to the user (服务信息).
-	ServiceIntroduction string `json:"service_introduction"`
-
-	// State The state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
-	State PayscoreOrderState `json:"state"`
-
-	// StateDescription What a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
-	StateDescription PayscoreOrderStateDescription `json:"state_description,omitempty,omitzero"`
-
-	// SubAppID The sub-merchant's app id; partner mode only (子商户应用ID).
-	SubAppID string `json:"sub_appid,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant id; partner mode only (子商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// SubOpenID The user's openid under sub_appid; partner mode only (子商户公众号下的用户标识).
-	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
-
-	// TimeRange When the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
-	TimeRange PayscoreTimeRange `json:"time_range,omitempty,omitzero"`
-
-	// TotalAmount The total the user pays, in 分 (总金额).
-	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
-}
-
-// PayscoreOrderPostDiscount A merchant discount of an order as reported, or as announced in a message (后付费商户优惠).
-type PayscoreOrderPostDiscount struct {
-	// Amount The discount, in 分 (优惠金额).
-	Amount int64 `json:"amount,omitempty,omitzero"`
-
-	// Count How many times it applies (优惠数量).
-	Count int64 `json:"count,omitempty,omitzero"`
-
-	// Description The discount's conditions (优惠说明).
-	Description string `json:"description,omitempty,omitzero"`
-
-	// Name The discount's name (优惠名称).
-	Name string `json:"name,omitempty,omitzero"`
-}
-
-// PayscoreOrderPostPayment A fee item of an order as reported, or as announced in a message (后付费项目).
-type PayscoreOrderPostPayment struct {
-	// Amount The fee, in 分 (付费金额).
-	Amount int64 `json:"amount,omitempty,omitzero"`
-
-	// Count How many units are charged (付费数量).
-	Count int64 `json:"count,omitempty,omitzero"`
-
-	// Description How the fee is computed (付费说明).
-	Description string `json:"description,omitempty,omitzero"`
-
-	// Name The fee's name (付费名称).
-	Name string `json:"name,omitempty,omitzero"`
-}
-
-// PayscoreOrderState The state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
-type PayscoreOrderState string
-
-// PayscoreOrderStateDescription What a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
-type PayscoreOrderStateDescription string
-
-// PayscorePaidType Who collected: NEWTON (WeChat Pay payscore) or MCH (the merchant, synced) (收款成功渠道).
-type PayscorePaidType string
-
-// PayscorePermission A user's authorisation of a payscore service (授权记录), in both modes.
-// Partner mode adds sub_mchid, sub_appid and sub_openid; the risk-level
-// assessment adds user_label and channel_id.
-type PayscorePermission struct {
-	// AppID The app id; the service provider's in partner mode (应用ID).
-	AppID string `json:"appid"`
-
-	// AuthorizationCode The merchant's number for the authorisation (授权协议号).
-	AuthorizationCode string `json:"authorization_code,omitempty,omitzero"`
-
-	// AuthorizationState Whether the user has authorised the service: AVAILABLE, UNAVAILABLE, or UNBINDUSER (never authorised) (授权状态).
-	AuthorizationState PayscoreAuthorizationState `json:"authorization_state"`
-
-	// AuthorizationSuccessTime When the user last authorised (最近一次授权成功时间).
-	AuthorizationSuccessTime core.Time `json:"authorization_success_time,omitempty,omitzero"`
-
-	// CancelAuthorizationTime When the user last ended the authorisation (最近一次解除授权时间).
-	CancelAuthorizationTime core.Time `json:"cancel_authorization_time,omitempty,omitzero"`
-
-	// ChannelID The channel merchant id (渠道商商户号).
-	ChannelID string `json:"channel_id,omitempty,omitzero"`
-
-	// MchID The merchant id; the service provider's in partner mode (商户号).
-	MchID string `json:"mchid"`
-
-	// NotifyURL The URL that receives the authorisation notifications (授权通知地址).
-	NotifyURL string `json:"notify_url,omitempty,omitzero"`
-
-	// OpenID The user's openid under appid (用户标识).
-	OpenID string `json:"openid,omitempty,omitzero"`
-
-	// RiskLevelVersion The version of the risk levels (分层版本).
-	RiskLevelVersion int64 `json:"risk_level_version,omitempty,omitzero"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// SubAppID The sub-merchant's app id; partner mode only (子商户应用ID).
-	SubAppID string `json:"sub_appid,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant id; partner mode only (子商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// SubOpenID The user's openid under sub_appid; partner mode only (子商户公众号下的用户标识).
-	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
-
-	// UserLabel The user's label from the assessment (用户标签).
-	UserLabel string `json:"user_label,omitempty,omitzero"`
-
-	// UserRiskLevel The user's risk level assigned by payscore (用户分层).
-	UserRiskLevel int64 `json:"user_risk_level,omitempty,omitzero"`
-}
-
-// PayscorePermissionNotification The resource of a PAYSCORE.USER_OPEN_SERVICE or
-// PAYSCORE.USER_CLOSE_SERVICE notification: a user authorised a payscore
-// service or ended the authorisation. Direct mode fills mchid and openid;
-// partner mode adds sp_mchid, sub_mchid, sub_appid and sub_openid.
-type PayscorePermissionNotification struct {
-	// AppID The app id the openid belongs to (公众账号ID).
-	AppID string `json:"appid,omitempty,omitzero"`
-
-	// AuthorizationCode The merchant's number for the authorisation, pre-authorisation mode (授权协议号).
-	AuthorizationCode string `json:"authorization_code,omitempty,omitzero"`
-
-	// MchID The merchant id (商户号).
-	MchID string `json:"mchid,omitempty,omitzero"`
-
-	// OpenID The user's openid under appid (用户标识).
-	OpenID string `json:"openid,omitempty,omitzero"`
-
-	// OpenorcloseTime When the user authorised or ended the authorisation, yyyyMMddHHmmss (授权或解除授权时间).
-	OpenorcloseTime string `json:"openorclose_time,omitempty,omitzero"`
-
-	// OutRequestNo The merchant's request number of the authorisation, ordinary authorisation mode (商户签约单号).
-	OutRequestNo string `json:"out_request_no,omitempty,omitzero"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id,omitempty,omitzero"`
-
-	// SpMchID The service provider's merchant id; partner mode (服务商商户号).
-	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
-
-	// SubAppID The sub-merchant's app id; partner mode (子商户应用ID).
-	SubAppID string `json:"sub_appid,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant id; partner mode (子商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// SubOpenID The user's openid under sub_appid; partner mode (子商户公众号下的用户标识).
-	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
-
-	// UserServiceStatus What the user did: USER_OPEN_SERVICE (authorised) or USER_CLOSE_SERVICE (ended the authorisation) (授权状态).
-	UserServiceStatus PayscoreUserServiceStatus `json:"user_service_status,omitempty,omitzero"`
-}
-
-// PayscorePermissionToken The token with which a user authorises a payscore service.
-type PayscorePermissionToken struct {
-	// ApplyPermissionsToken Hand it to the mini program, app or H5 page that asks the user (预授权token).
-	ApplyPermissionsToken string `json:"apply_permissions_token"`
-}
-
-// PayscorePostDiscount A merchant discount sent with a sub-merchant's new order, or with a direct completion (后付费商户优惠).
-type PayscorePostDiscount struct {
-	// Amount The discount, in 分 (优惠金额).
-	Amount int64 `json:"amount,omitempty,omitzero"`
-
-	// Count How many times it applies (优惠数量).
-	Count int64 `json:"count,omitempty,omitzero"`
-
-	// Description The discount's conditions (优惠说明).
-	Description string `json:"description"`
-
-	// Name The discount's name (优惠名称).
-	Name string `json:"name"`
-}
-
-// PayscorePostPayment A fee item sent with an order (后付费项目).
-type PayscorePostPayment struct {
-	// Amount The fee, in 分 (付费金额).
-	Amount int64 `json:"amount,omitempty,omitzero"`
-
-	// Count How many units are charged (付费数量).
-	Count int64 `json:"count,omitempty,omitzero"`
-
-	// Description How the fee is computed (付费说明).
-	Description string `json:"description,omitempty,omitzero"`
-
-	// Name The fee's name (付费名称).
-	Name string `json:"name"`
-}
-
-// PayscorePromotionDetail A discount applied to a collection (优惠详情).
-type PayscorePromotionDetail struct {
-	// Amount The coupon's value, in 分 (优惠券面额).
-	Amount int64 `json:"amount"`
-
-	// CouponID The coupon id (券ID).
-	CouponID string `json:"coupon_id"`
-
-	// Currency The currency, CNY (优惠币种).
-	Currency string `json:"currency,omitempty,omitzero"`
-
-	// GoodsDetail The discounted items (单品列表).
-	GoodsDetail []PayscorePromotionGoods `json:"goods_detail,omitempty,omitzero"`
-
-	// MerchantContribute What the merchant funds, in 分 (商户出资).
-	MerchantContribute int64 `json:"merchant_contribute,omitempty,omitzero"`
-
-	// Name The discount's name (优惠名称).
-	Name string `json:"name,omitempty,omitzero"`
-
-	// OtherContribute What others fund, in 分 (其他出资).
-	OtherContribute int64 `json:"other_contribute,omitempty,omitzero"`
-
-	// Scope Whether a discount covers the whole order (GLOBAL) or single items (SINGLE) (优惠范围).
-	Scope PayscorePromotionScope `json:"scope,omitempty,omitzero"`
-
-	// StockID The coupon stock or activity id (活动ID).
-	StockID string `json:"stock_id,omitempty,omitzero"`
-
-	// Type Whether a discount is funded in advance, CASH (充值型代金券), or not, NOCASH (免充值型代金券) (优惠类型).
-	Type PayscorePromotionType `json:"type,omitempty,omitzero"`
-
-	// WechatpayContribute What WeChat Pay funds, in 分 (微信出资).
-	WechatpayContribute int64 `json:"wechatpay_contribute,omitempty,omitzero"`
-}
-
-// PayscorePromotionGoods An item a discount applied to (单品).
-type PayscorePromotionGoods struct {
-	// DiscountAmount The discount on the item, in 分 (商品优惠金额).
-	DiscountAmount int64 `json:"discount_amount,omitempty,omitzero"`
-
-	// GoodsID The item code (商品编码).
-	GoodsID string `json:"goods_id"`
-
-	// GoodsRemark A note on the item (商品备注).
-	GoodsRemark string `json:"goods_remark,omitempty,omitzero"`
-
-	// Quantity How many (商品数量).
-	Quantity int64 `json:"quantity,omitempty,omitzero"`
-
-	// UnitPrice The price of one, in 分 (商品价格).
-	UnitPrice int64 `json:"unit_price,omitempty,omitzero"`
-}
-
-// PayscorePromotionScope Whether a discount covers the whole order (GLOBAL) or single items (SINGLE) (优惠范围).
-type PayscorePromotionScope string
-
-// PayscorePromotionType Whether a discount is funded in advance, CASH (充值型代金券), or not, NOCASH (免充值型代金券) (优惠类型).
-type PayscorePromotionType string
-
-// PayscoreRiskFund The most the service may cost, which payscore vouches for (服务风险金).
-type PayscoreRiskFund struct {
-	// Amount The amount, in 分; not above the service's limit (风险金额).
-	Amount int64 `json:"amount"`
-
-	// Description What the amount covers (风险说明).
-	Description string `json:"description,omitempty,omitzero"`
-
-	// Name The kind of risk fund: DEPOSIT (押金), ADVANCE (预付款), CASH_DEPOSIT (保证金) or ESTIMATE_ORDER_COST (预估订单费用) (风险金名称).
-	Name PayscoreRiskFundName `json:"name"`
-}
-
-// PayscoreRiskFundName The kind of risk fund: DEPOSIT (押金), ADVANCE (预付款), CASH_DEPOSIT (保证金) or ESTIMATE_ORDER_COST (预估订单费用) (风险金名称).
-type PayscoreRiskFundName string
-
-// PayscoreScenePermission The token of an authorisation within a scene.
-type PayscoreScenePermission struct {
-	// Scene The scene, as requested (授权场景).
-	Scene string `json:"scene"`
-
-	// TransactionPermissionsToken The token to pass with the payment, for scene TRANSACTION (微信支付交易中授权token).
-	TransactionPermissionsToken string `json:"transaction_permissions_token,omitempty,omitzero"`
-}
-
-// PayscoreServiceTimeRange When the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
-type PayscoreServiceTimeRange struct {
-	// EndTime When the service ends, or is expected to (服务结束时间).
-	EndTime string `json:"end_time,omitempty,omitzero"`
-
-	// EndTimeRemark A note on the end shown to the user (服务结束时间备注).
-	EndTimeRemark string `json:"end_time_remark,omitempty,omitzero"`
-
-	// StartTime When the service starts, e.g. 20091225091010, or OnAccept for when the user confirms (服务开始时间).
-	StartTime string `json:"start_time"`
-
-	// StartTimeRemark A note on the start shown to the user (服务开始时间备注).
-	StartTimeRemark string `json:"start_time_remark,omitempty,omitzero"`
-}
-
-// PayscoreShoppingGoods One kind of goods in a pay-after-use order (商品).
-type PayscoreShoppingGoods struct {
-	// Amount The price of one, in 分 (商品单价金额).
-	Amount int64 `json:"amount"`
-
-	// CategoryID The goods'' category ids (商品品类ID).
-	CategoryID []string `json:"category_id,omitempty,omitzero"`
-
-	// Count How many (商品数量).
-	Count int64 `json:"count"`
-
-	// Name The goods' name (商品名称).
-	Name string `json:"name"`
-
-	// Picture A URL of the goods' picture (商品图片链接).
-	Picture string `json:"picture"`
-}
-
-// PayscoreShoppingInfo The goods of a pay-after-use order to assess the user for (先用后付商品信息).
-type PayscoreShoppingInfo struct {
-	// Goods The goods (商品列表).
-	Goods []PayscoreShoppingGoods `json:"goods"`
-}
-
-// PayscoreSyncDetail When the order was paid offline (内容信息详情).
-type PayscoreSyncDetail struct {
-	// PaidTime When the user paid, yyyyMMddHHmmss (收款成功时间).
-	PaidTime string `json:"paid_time"`
-}
-
-// PayscoreSyncType What is synced: Order_Paid, the user paid the merchant outside WeChat Pay (场景类型).
-type PayscoreSyncType string
-
-// PayscoreTimeRange When the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
-type PayscoreTimeRange struct {
-	// EndTime When the service ends, or is expected to (服务结束时间).
-	EndTime string `json:"end_time,omitempty,omitzero"`
-
-	// EndTimeRemark A note on the end shown to the user (服务结束时间备注).
-	EndTimeRemark string `json:"end_time_remark,omitempty,omitzero"`
-
-	// StartTime When the service starts, e.g. 20091225091010 (服务开始时间).
-	StartTime string `json:"start_time,omitempty,omitzero"`
-
-	// StartTimeRemark A note on the start shown to the user (服务开始时间备注).
-	StartTimeRemark string `json:"start_time_remark,omitempty,omitzero"`
-}
-
-// PayscoreTransactionSceneInfo The payment during which the user authorises, for scene TRANSACTION (微信支付交易中授权附带的参数).
-type PayscoreTransactionSceneInfo struct {
-	// MchID The merchant that placed the payment order (支付下单的商户号).
-	MchID string `json:"mchid"`
-
-	// SubMchID The sub-merchant of the payment order (支付下单的子商户号).
-	SubMchID string `json:"sub_mchid"`
-}
-
-// PayscoreUseServiceState Whether the user has enabled the service: AVAILABLE or UNAVAILABLE (用户授权服务情况).
-type PayscoreUseServiceState string
-
-// PayscoreUserServiceState Whether a user may use a payscore service (用户授权状态).
-type PayscoreUserServiceState struct {
-	// AppID The app id the openid belongs to (公众账号ID).
-	AppID string `json:"appid"`
-
-	// OpenID The user's openid under appid (用户标识).
-	OpenID string `json:"openid,omitempty,omitzero"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// UseServiceState Whether the user has enabled the service: AVAILABLE or UNAVAILABLE (用户授权服务情况).
-	UseServiceState PayscoreUseServiceState `json:"use_service_state"`
-}
-
-// PayscoreUserServiceStatus What the user did: USER_OPEN_SERVICE (authorised) or USER_CLOSE_SERVICE (ended the authorisation) (授权状态).
-type PayscoreUserServiceStatus string
-
-// SendPayscoreMessageRequest The fees to announce to the user (direct mode); serves both the pending-fee and the prepaid messages.
-type SendPayscoreMessageRequest struct {
-	// PostDiscounts The merchant's discounts (商户优惠).
-	PostDiscounts []PayscoreOrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
-
-	// PostPayments The fee items (后付费项目).
-	PostPayments []PayscoreOrderPostPayment `json:"post_payments"`
-
-	// PrepaidTime When the fees are expected to be deducted, yyyyMMdd (预计扣费时间).
-	PrepaidTime string `json:"prepaid_time"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// TotalAmount The total to deduct, in 分 (总金额).
+	// TotalAmount is the new total, in 分: the fees less the discounts, not above the old total (总金额).
 	TotalAmount int64 `json:"total_amount"`
 }
 
-// SyncPayscoreOrderRequest An offline payment of an order (direct mode).
-type SyncPayscoreOrderRequest struct {
-	// AppID The app id the order was created under (公众账号ID).
+// Order is a payscore service order (支付分服务订单) as WeChat Pay reports it, in
+// both modes and in the PAYSCORE.USER_CONFIRM and PAYSCORE.USER_PAID
+// notifications. Partner mode adds sub_mchid, sub_appid and sub_openid.
+type Order struct {
+	// AppID is the app id the order was created under; the service provider's in partner mode (公众账号ID).
 	AppID string `json:"appid"`
 
-	// Detail When the order was paid offline (内容信息详情).
-	Detail PayscoreSyncDetail `json:"detail"`
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
 
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
+	// Collection says how much of an order has been collected (收款信息).
+	Collection Collection `json:"collection,omitempty,omitzero"`
 
-	// Type What is synced: Order_Paid, the user paid the merchant outside WeChat Pay (场景类型).
-	Type PayscoreSyncType `json:"type"`
-}
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
 
-// TerminatePayscorePermissionByOpenIDRequest Why a user's authorisation ends (direct mode).
-type TerminatePayscorePermissionByOpenIDRequest struct {
-	// AppID The app id the openid belongs to (公众账号ID).
-	AppID string `json:"appid"`
+	// MchID is the merchant id; the service provider's in partner mode (商户号).
+	MchID string `json:"mchid"`
 
-	// Reason Why the authorisation ends, at most 50 characters (撤销原因).
-	Reason string `json:"reason"`
+	// NeedCollection says whether WeChat Pay collects the money for the merchant (是否需要收款).
+	NeedCollection bool `json:"need_collection,omitempty,omitzero"`
 
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-}
+	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
 
-// TerminatePayscorePermissionByUserRequest The user whose authorisation with a sub-merchant ends, and why (partner mode); give openid or sub_openid.
-type TerminatePayscorePermissionByUserRequest struct {
-	// AppID The service provider's app id (服务商应用ID).
-	AppID string `json:"appid"`
-
-	// OpenID The user's openid under appid (服务商公众号下的用户标识).
+	// OpenID is the user's openid under appid (用户标识).
 	OpenID string `json:"openid,omitempty,omitzero"`
 
-	// Reason Why the authorisation ends, at most 50 characters (撤销原因).
-	Reason string `json:"reason"`
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
 
-	// ServiceID The payscore service id (服务ID).
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// Package is the data the page hands to WeChat so the user confirms the order; only when the order is created (跳转微信侧小程序订单数据).
+	Package string `json:"package,omitempty,omitzero"`
+
+	// PostDiscounts is the merchant's discounts on the fees (后付费商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items charged after the service (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
 	ServiceID string `json:"service_id"`
 
-	// SubAppID The sub-merchant's app id; needed with sub_openid (子商户应用ID).
+	// ServiceIntroduction says what the service is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id; partner mode only (子商户应用ID).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
+	// SubMchID is the sub-merchant id; partner mode only (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 
-	// SubOpenID The user's openid under sub_appid (子商户公众号下openid).
+	// SubOpenID is the user's openid under sub_appid; partner mode only (子商户公众号下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
+
+	// TotalAmount is the total the user pays, in 分 (总金额).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+}
+
+// OrderIDs is the ids of a direct-mode payscore order, as cancelling it or starting
+// its collection answers them (direct mode only; partner mode answers
+// without a body).
+type OrderIDs struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+}
+
+// OrderPostDiscount is a merchant discount of an order as reported, or as announced in a message (后付费商户优惠).
+type OrderPostDiscount struct {
+	// Amount is the discount, in 分 (优惠金额).
+	Amount int64 `json:"amount,omitempty,omitzero"`
+
+	// Count says how many times it applies (优惠数量).
+	Count int64 `json:"count,omitempty,omitzero"`
+
+	// Description is the discount's conditions (优惠说明).
+	Description string `json:"description,omitempty,omitzero"`
+
+	// Name is the discount's name (优惠名称).
+	Name string `json:"name,omitempty,omitzero"`
+}
+
+// OrderPostPayment is a fee item of an order as reported, or as announced in a message (后付费项目).
+type OrderPostPayment struct {
+	// Amount is the fee, in 分 (付费金额).
+	Amount int64 `json:"amount,omitempty,omitzero"`
+
+	// Count says how many units are charged (付费数量).
+	Count int64 `json:"count,omitempty,omitzero"`
+
+	// Description says how the fee is computed (付费说明).
+	Description string `json:"description,omitempty,omitzero"`
+
+	// Name is the fee's name (付费名称).
+	Name string `json:"name,omitempty,omitzero"`
+}
+
+// OrderState is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+type OrderState string
+
+// OrderStateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+type OrderStateDescription string
+
+// PaidType says who collected: NEWTON (WeChat Pay payscore) or MCH (the merchant, synced) (收款成功渠道).
+type PaidType string
+
+// PartnerApplyPermissionRequest is a user authorisation to prepare for a sub-merchant (partner mode).
+type PartnerApplyPermissionRequest struct {
+	// AppID is the service provider's app id (服务商应用ID).
+	AppID string `json:"appid"`
+
+	// AuthorizationCode is the merchant's own number for the authorisation, unique per merchant (授权协议号).
+	AuthorizationCode string `json:"authorization_code"`
+
+	// NotifyURL is the HTTPS URL that receives the authorisation notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerAssessUserRiskLevelParams is the query and header parameters of PartnerAssessUserRiskLevel.
+type PartnerAssessUserRiskLevelParams struct {
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerAssessUserRiskLevelRequest is the user to assess for a sub-merchant (partner mode); the sub-merchant goes in the query.
+type PartnerAssessUserRiskLevelRequest struct {
+	// AppID is the service provider's app id (服务商的公众号ID).
+	AppID string `json:"appid"`
+
+	// AuthorizationCode is the merchant's number for the user's authorisation (授权协议号).
+	AuthorizationCode string `json:"authorization_code,omitempty,omitzero"`
+
+	// OpenID is the user's openid under appid (服务商的用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ShoppingInfo is the goods of a pay-after-use order to assess the user for (先用后付商品信息).
+	ShoppingInfo ShoppingInfo `json:"shopping_info,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id (子商户的公众号ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubOpenID is the user's openid under sub_appid (子商户的用户标识).
 	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
 }
 
-// TerminatePayscorePermissionRequest Why an authorisation ends (direct mode).
-type TerminatePayscorePermissionRequest struct {
-	// Reason Why the authorisation ends, at most 50 characters (撤销原因).
+// PartnerCancelOrderRequest says why a sub-merchant's order is cancelled (partner mode).
+type PartnerCancelOrderRequest struct {
+	// Reason says why the order is cancelled, at most 30 characters (取消原因).
 	Reason string `json:"reason"`
 
-	// ServiceID The payscore service id (服务ID).
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerCollectOrderRequest is the sub-merchant's order to collect (partner mode).
+type PartnerCollectOrderRequest struct {
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerCompleteOrderRequest is the final fees of a sub-merchant's finished service (partner mode).
+type PartnerCompleteOrderRequest struct {
+	// CompleteTime says when the service was completed (完结服务时间).
+	CompleteTime core.Time `json:"complete_time,omitempty,omitzero"`
+
+	// Device is the devices the service used (设备信息).
+	Device Device `json:"device,omitempty,omitzero"`
+
+	// GoodsTag is promotion tag (订单优惠标记).
+	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// PostDiscounts is the merchant's discounts (后付费商户优惠).
+	PostDiscounts []PartnerFinalPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []PostPayment `json:"post_payments"`
+
+	// ProfitSharing says whether the collection will be shared out (微信支付服务分账标记).
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
+
+	// TotalAmount is the total to collect, in 分: the fees less the discounts (总金额).
+	TotalAmount int64 `json:"total_amount"`
+}
+
+// PartnerCreateAndCompleteOrderRequest is a sub-merchant's finished service to record and charge in one call (partner mode).
+type PartnerCreateAndCompleteOrderRequest struct {
+	// AppID is the service provider's app id (服务商应用ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// GoodsTag is promotion tag (订单优惠标记).
+	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// NotifyURL is the HTTPS URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (服务商公众号下的用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number, unique per merchant (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts (后付费商户优惠).
+	PostDiscounts []PostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []PostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// ProfitSharing says whether the collection will be shared out (微信支付服务分账标记).
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service was, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
+	SubAppID string `json:"sub_appid"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TimeRange says when the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange ServiceTimeRange `json:"time_range"`
+
+	// TotalAmount is the total to collect, in 分 (总金额).
+	TotalAmount int64 `json:"total_amount"`
+}
+
+// PartnerCreateOrderRequest is a new payscore service order of a sub-merchant (partner mode).
+type PartnerCreateOrderRequest struct {
+	// AppID is the service provider's app id (服务商应用ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged in queries and notifications (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Device is the devices the service used (设备信息).
+	Device Device `json:"device,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// NeedUserConfirm says whether the user must confirm the order in WeChat (是否需要用户确认).
+	NeedUserConfirm *bool `json:"need_user_confirm,omitempty"`
+
+	// NotifyURL is the HTTPS URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (服务商公众号下的用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number, unique per merchant (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts on the fees (后付费商户优惠).
+	PostDiscounts []PostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items charged after the service (后付费项目).
+	PostPayments []PostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// SubAppID is the sub-merchant's app id; needed with sub_openid (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (子商户公众号下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range"`
+}
+
+// PartnerFinalPostDiscount is a merchant discount with its final amount, sent when a sub-merchant's order is completed (后付费商户优惠).
+type PartnerFinalPostDiscount struct {
+	// Amount is the discount, in 分 (优惠金额).
+	Amount int64 `json:"amount"`
+
+	// Count says how many times it applies (优惠数量).
+	Count int64 `json:"count,omitempty,omitzero"`
+
+	// Description is the discount's conditions (优惠说明).
+	Description string `json:"description"`
+
+	// Name is the discount's name (优惠名称).
+	Name string `json:"name"`
+}
+
+// PartnerModifyOrderRequest is the new fees of a sub-merchant's completed order (partner mode).
+type PartnerModifyOrderRequest struct {
+	// Device is the devices the service used (设备信息).
+	Device Device `json:"device,omitempty,omitzero"`
+
+	// PostDiscounts is the merchant's discounts (后付费商户优惠).
+	PostDiscounts []FinalPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []PostPayment `json:"post_payments"`
+
+	// Reason says why the amount changes, at most 50 characters (修改原因).
+	Reason string `json:"reason"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TotalAmount is the new total, in 分: the fees less the discounts, not above the old total (总金额).
+	TotalAmount int64 `json:"total_amount"`
+}
+
+// PartnerQueryOrderParams is the query and header parameters of PartnerQueryOrder.
+type PartnerQueryOrderParams struct {
+	// OutOrderNo is the merchant's service order number; give it or query_id (商户服务订单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+
+	// QueryID is the query id returned to the merchant page after the user confirmed; give it or out_order_no (回跳查询ID).
+	QueryID string `json:"query_id,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerQueryPermissionParams is the query and header parameters of PartnerQueryPermission.
+type PartnerQueryPermissionParams struct {
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerSendMessageRequest is the fees of a sub-merchant's order to announce to the user (partner mode); serves both messages.
+type PartnerSendMessageRequest struct {
+	// PostDiscounts is the merchant's discounts (商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments"`
+
+	// PrepaidTime says when the fees are expected to be deducted, yyyyMMdd (预计扣费时间).
+	PrepaidTime string `json:"prepaid_time"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TotalAmount is the total to deduct, in 分 (总金额).
+	TotalAmount int64 `json:"total_amount"`
+}
+
+// PartnerSyncDetail says when and how much of a sub-merchant's order was paid offline (内容信息详情).
+type PartnerSyncDetail struct {
+	// PaidAmount is the amount paid, in 分 (收款金额).
+	PaidAmount int64 `json:"paid_amount,omitempty,omitzero"`
+
+	// PaidTime says when the user paid, yyyyMMddHHmmss (收款成功时间).
+	PaidTime string `json:"paid_time"`
+
+	// Seq is the number of the collection, from 1 (收款序号).
+	Seq int64 `json:"seq,omitempty,omitzero"`
+}
+
+// PartnerSyncOrderRequest is an offline payment of a sub-merchant's order (partner mode).
+type PartnerSyncOrderRequest struct {
+	// Detail says when and how much of a sub-merchant's order was paid offline (内容信息详情).
+	Detail PartnerSyncDetail `json:"detail"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// Type says what is synced: Order_Paid, the user paid the merchant outside WeChat Pay (场景类型).
+	Type SyncType `json:"type"`
+}
+
+// PartnerTerminatePermissionRequest says why a sub-merchant's authorisation ends (partner mode).
+type PartnerTerminatePermissionRequest struct {
+	// Reason says why the authorisation ends, at most 50 characters (撤销原因).
+	Reason string `json:"reason"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// Permission is a user's authorisation of a payscore service (授权记录), in both modes.
+// Partner mode adds sub_mchid, sub_appid and sub_openid; the risk-level
+// assessment adds user_label and channel_id.
+type Permission struct {
+	// AppID is the app id; the service provider's in partner mode (应用ID).
+	AppID string `json:"appid"`
+
+	// AuthorizationCode is the merchant's number for the authorisation (授权协议号).
+	AuthorizationCode string `json:"authorization_code,omitempty,omitzero"`
+
+	// AuthorizationState says whether the user has authorised the service: AVAILABLE, UNAVAILABLE, or UNBINDUSER (never authorised) (授权状态).
+	AuthorizationState AuthorizationState `json:"authorization_state"`
+
+	// AuthorizationSuccessTime says when the user last authorised (最近一次授权成功时间).
+	AuthorizationSuccessTime core.Time `json:"authorization_success_time,omitempty,omitzero"`
+
+	// CancelAuthorizationTime says when the user last ended the authorisation (最近一次解除授权时间).
+	CancelAuthorizationTime core.Time `json:"cancel_authorization_time,omitempty,omitzero"`
+
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// MchID is the merchant id; the service provider's in partner mode (商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL is the URL that receives the authorisation notifications (授权通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// RiskLevelVersion is the version of the risk levels (分层版本).
+	RiskLevelVersion int64 `json:"risk_level_version,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubAppID is the sub-merchant's app id; partner mode only (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id; partner mode only (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// SubOpenID is the user's openid under sub_appid; partner mode only (子商户公众号下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+
+	// UserLabel is the user's label from the assessment (用户标签).
+	UserLabel string `json:"user_label,omitempty,omitzero"`
+
+	// UserRiskLevel is the user's risk level assigned by payscore (用户分层).
+	UserRiskLevel int64 `json:"user_risk_level,omitempty,omitzero"`
+}
+
+// PermissionNotification is the resource of a PAYSCORE.USER_OPEN_SERVICE or
+// PAYSCORE.USER_CLOSE_SERVICE notification: a user authorised a payscore
+// service or ended the authorisation. Direct mode fills mchid and openid;
+// partner mode adds sp_mchid, sub_mchid, sub_appid and sub_openid.
+type PermissionNotification struct {
+	// AppID is the app id the openid belongs to (公众账号ID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// AuthorizationCode is the merchant's number for the authorisation, pre-authorisation mode (授权协议号).
+	AuthorizationCode string `json:"authorization_code,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OpenorcloseTime says when the user authorised or ended the authorisation, yyyyMMddHHmmss (授权或解除授权时间).
+	OpenorcloseTime string `json:"openorclose_time,omitempty,omitzero"`
+
+	// OutRequestNo is the merchant's request number of the authorisation, ordinary authorisation mode (商户签约单号).
+	OutRequestNo string `json:"out_request_no,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id,omitempty,omitzero"`
+
+	// SpMchID is the service provider's merchant id; partner mode (服务商商户号).
+	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id; partner mode (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id; partner mode (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// SubOpenID is the user's openid under sub_appid; partner mode (子商户公众号下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+
+	// UserServiceStatus says what the user did: USER_OPEN_SERVICE (authorised) or USER_CLOSE_SERVICE (ended the authorisation) (授权状态).
+	UserServiceStatus UserServiceStatus `json:"user_service_status,omitempty,omitzero"`
+}
+
+// PermissionToken is the token with which a user authorises a payscore service.
+type PermissionToken struct {
+	// ApplyPermissionsToken is hand it to the mini program, app or H5 page that asks the user (预授权token).
+	ApplyPermissionsToken string `json:"apply_permissions_token"`
+}
+
+// PostDiscount is a merchant discount sent with a sub-merchant's new order, or with a direct completion (后付费商户优惠).
+type PostDiscount struct {
+	// Amount is the discount, in 分 (优惠金额).
+	Amount int64 `json:"amount,omitempty,omitzero"`
+
+	// Count says how many times it applies (优惠数量).
+	Count int64 `json:"count,omitempty,omitzero"`
+
+	// Description is the discount's conditions (优惠说明).
+	Description string `json:"description"`
+
+	// Name is the discount's name (优惠名称).
+	Name string `json:"name"`
+}
+
+// PostPayment is a fee item sent with an order (后付费项目).
+type PostPayment struct {
+	// Amount is the fee, in 分 (付费金额).
+	Amount int64 `json:"amount,omitempty,omitzero"`
+
+	// Count says how many units are charged (付费数量).
+	Count int64 `json:"count,omitempty,omitzero"`
+
+	// Description says how the fee is computed (付费说明).
+	Description string `json:"description,omitempty,omitzero"`
+
+	// Name is the fee's name (付费名称).
+	Name string `json:"name"`
+}
+
+// PromotionDetail is a discount applied to a collection (优惠详情).
+type PromotionDetail struct {
+	// Amount is the coupon's value, in 分 (优惠券面额).
+	Amount int64 `json:"amount"`
+
+	// CouponID is the coupon id (券ID).
+	CouponID string `json:"coupon_id"`
+
+	// Currency is the currency, CNY (优惠币种).
+	Currency string `json:"currency,omitempty,omitzero"`
+
+	// GoodsDetail is the discounted items (单品列表).
+	GoodsDetail []PromotionGoods `json:"goods_detail,omitempty,omitzero"`
+
+	// MerchantContribute says what the merchant funds, in 分 (商户出资).
+	MerchantContribute int64 `json:"merchant_contribute,omitempty,omitzero"`
+
+	// Name is the discount's name (优惠名称).
+	Name string `json:"name,omitempty,omitzero"`
+
+	// OtherContribute says what others fund, in 分 (其他出资).
+	OtherContribute int64 `json:"other_contribute,omitempty,omitzero"`
+
+	// Scope says whether a discount covers the whole order (GLOBAL) or single items (SINGLE) (优惠范围).
+	Scope PromotionScope `json:"scope,omitempty,omitzero"`
+
+	// StockID is the coupon stock or activity id (活动ID).
+	StockID string `json:"stock_id,omitempty,omitzero"`
+
+	// Type says whether a discount is funded in advance, CASH (充值型代金券), or not, NOCASH (免充值型代金券) (优惠类型).
+	Type PromotionType `json:"type,omitempty,omitzero"`
+
+	// WechatpayContribute says what WeChat Pay funds, in 分 (微信出资).
+	WechatpayContribute int64 `json:"wechatpay_contribute,omitempty,omitzero"`
+}
+
+// PromotionGoods is an item a discount applied to (单品).
+type PromotionGoods struct {
+	// DiscountAmount is the discount on the item, in 分 (商品优惠金额).
+	DiscountAmount int64 `json:"discount_amount,omitempty,omitzero"`
+
+	// GoodsID is the item code (商品编码).
+	GoodsID string `json:"goods_id"`
+
+	// GoodsRemark is a note on the item (商品备注).
+	GoodsRemark string `json:"goods_remark,omitempty,omitzero"`
+
+	// Quantity says how many (商品数量).
+	Quantity int64 `json:"quantity,omitempty,omitzero"`
+
+	// UnitPrice is the price of one, in 分 (商品价格).
+	UnitPrice int64 `json:"unit_price,omitempty,omitzero"`
+}
+
+// PromotionScope says whether a discount covers the whole order (GLOBAL) or single items (SINGLE) (优惠范围).
+type PromotionScope string
+
+// PromotionType says whether a discount is funded in advance, CASH (充值型代金券), or not, NOCASH (免充值型代金券) (优惠类型).
+type PromotionType string
+
+// QueryOrderParams is the query and header parameters of QueryOrder.
+type QueryOrderParams struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// OutOrderNo is the merchant's service order number; give it or query_id (商户服务订单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+
+	// QueryID is the query id returned to the merchant page after the user confirmed; give it or out_order_no (回跳查询ID).
+	QueryID string `json:"query_id,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
 	ServiceID string `json:"service_id"`
 }
 
-// TerminatePayscoreUserServiceRequest Why a user's authorisation of a service ends.
-type TerminatePayscoreUserServiceRequest struct {
-	// AppID The app id the openid belongs to (公众账号ID).
+// QueryPermissionByOpenIDParams is the query and header parameters of QueryPermissionByOpenID.
+type QueryPermissionByOpenIDParams struct {
+	// AppID is the app id the openid belongs to (公众账号ID).
 	AppID string `json:"appid"`
 
-	// Reason Why the authorisation ends (撤销原因).
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+}
+
+// QueryPermissionParams is the query and header parameters of QueryPermission.
+type QueryPermissionParams struct {
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+}
+
+// QueryUserServiceStateParams is the query and header parameters of QueryUserServiceState.
+type QueryUserServiceStateParams struct {
+	// AppID is the app id the openid belongs to (公众账号ID).
+	AppID string `json:"appid"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+}
+
+// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+type RiskFund struct {
+	// Amount is the amount, in 分; not above the service's limit (风险金额).
+	Amount int64 `json:"amount"`
+
+	// Description says what the amount covers (风险说明).
+	Description string `json:"description,omitempty,omitzero"`
+
+	// Name is the kind of risk fund: DEPOSIT (押金), ADVANCE (预付款), CASH_DEPOSIT (保证金) or ESTIMATE_ORDER_COST (预估订单费用) (风险金名称).
+	Name RiskFundName `json:"name"`
+}
+
+// RiskFundName is the kind of risk fund: DEPOSIT (押金), ADVANCE (预付款), CASH_DEPOSIT (保证金) or ESTIMATE_ORDER_COST (预估订单费用) (风险金名称).
+type RiskFundName string
+
+// ScenePermission is the token of an authorisation within a scene.
+type ScenePermission struct {
+	// Scene is the scene, as requested (授权场景).
+	Scene string `json:"scene"`
+
+	// TransactionPermissionsToken is the token to pass with the payment, for scene TRANSACTION (微信支付交易中授权token).
+	TransactionPermissionsToken string `json:"transaction_permissions_token,omitempty,omitzero"`
+}
+
+// SearchPermissionParams is the query and header parameters of SearchPermission.
+type SearchPermissionParams struct {
+	// AppID is the service provider's app id (服务商应用ID).
+	AppID string `json:"appid"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubAppID is the sub-merchant's app id; needed with sub_openid (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (子商户公众号下openid).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+}
+
+// SendMessageRequest is the fees to announce to the user (direct mode); serves both the pending-fee and the prepaid messages.
+type SendMessageRequest struct {
+	// PostDiscounts is the merchant's discounts (商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments"`
+
+	// PrepaidTime says when the fees are expected to be deducted, yyyyMMdd (预计扣费时间).
+	PrepaidTime string `json:"prepaid_time"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// TotalAmount is the total to deduct, in 分 (总金额).
+	TotalAmount int64 `json:"total_amount"`
+}
+
+// ServiceTimeRange says when the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+type ServiceTimeRange struct {
+	// EndTime says when the service ends, or is expected to (服务结束时间).
+	EndTime string `json:"end_time,omitempty,omitzero"`
+
+	// EndTimeRemark is a note on the end shown to the user (服务结束时间备注).
+	EndTimeRemark string `json:"end_time_remark,omitempty,omitzero"`
+
+	// StartTime says when the service starts, e.g. 20091225091010, or OnAccept for when the user confirms (服务开始时间).
+	StartTime string `json:"start_time"`
+
+	// StartTimeRemark is a note on the start shown to the user (服务开始时间备注).
+	StartTimeRemark string `json:"start_time_remark,omitempty,omitzero"`
+}
+
+// ShoppingGoods is one kind of goods in a pay-after-use order (商品).
+type ShoppingGoods struct {
+	// Amount is the price of one, in 分 (商品单价金额).
+	Amount int64 `json:"amount"`
+
+	// CategoryID is the goods'' category ids (商品品类ID).
+	CategoryID []string `json:"category_id,omitempty,omitzero"`
+
+	// Count says how many (商品数量).
+	Count int64 `json:"count"`
+
+	// Name is the goods' name (商品名称).
+	Name string `json:"name"`
+
+	// Picture is a URL of the goods' picture (商品图片链接).
+	Picture string `json:"picture"`
+}
+
+// ShoppingInfo is the goods of a pay-after-use order to assess the user for (先用后付商品信息).
+type ShoppingInfo struct {
+	// Goods is the goods (商品列表).
+	Goods []ShoppingGoods `json:"goods"`
+}
+
+// SyncDetail says when the order was paid offline (内容信息详情).
+type SyncDetail struct {
+	// PaidTime says when the user paid, yyyyMMddHHmmss (收款成功时间).
+	PaidTime string `json:"paid_time"`
+}
+
+// SyncOrderRequest is an offline payment of an order (direct mode).
+type SyncOrderRequest struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Detail says when the order was paid offline (内容信息详情).
+	Detail SyncDetail `json:"detail"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// Type says what is synced: Order_Paid, the user paid the merchant outside WeChat Pay (场景类型).
+	Type SyncType `json:"type"`
+}
+
+// SyncType says what is synced: Order_Paid, the user paid the merchant outside WeChat Pay (场景类型).
+type SyncType string
+
+// TerminatePermissionByOpenIDRequest says why a user's authorisation ends (direct mode).
+type TerminatePermissionByOpenIDRequest struct {
+	// AppID is the app id the openid belongs to (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Reason says why the authorisation ends, at most 50 characters (撤销原因).
+	Reason string `json:"reason"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+}
+
+// TerminatePermissionByUserRequest is the user whose authorisation with a sub-merchant ends, and why (partner mode); give openid or sub_openid.
+type TerminatePermissionByUserRequest struct {
+	// AppID is the service provider's app id (服务商应用ID).
+	AppID string `json:"appid"`
+
+	// OpenID is the user's openid under appid (服务商公众号下的用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// Reason says why the authorisation ends, at most 50 characters (撤销原因).
+	Reason string `json:"reason"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubAppID is the sub-merchant's app id; needed with sub_openid (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (子商户公众号下openid).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+}
+
+// TerminatePermissionRequest says why an authorisation ends (direct mode).
+type TerminatePermissionRequest struct {
+	// Reason says why the authorisation ends, at most 50 characters (撤销原因).
+	Reason string `json:"reason"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+}
+
+// TerminateUserServiceRequest says why a user's authorisation of a service ends.
+type TerminateUserServiceRequest struct {
+	// AppID is the app id the openid belongs to (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Reason says why the authorisation ends (撤销原因).
 	Reason string `json:"reason"`
 }
 
-// ApplyPayscoreMerchantBillParams defines parameters for ApplyPayscoreMerchantBill.
-type ApplyPayscoreMerchantBillParams struct {
-	// BillDate The day of the bill (账单日期).
-	BillDate core.Date `form:"bill_date" json:"bill_date"`
+// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+type TimeRange struct {
+	// EndTime says when the service ends, or is expected to (服务结束时间).
+	EndTime string `json:"end_time,omitempty,omitzero"`
 
-	// TarType GZIP to receive the bill compressed; uncompressed when absent (压缩类型).
-	TarType PayscoreBillTarType `form:"tar_type,omitempty" json:"tar_type,omitempty,omitzero"`
+	// EndTimeRemark is a note on the end shown to the user (服务结束时间备注).
+	EndTimeRemark string `json:"end_time_remark,omitempty,omitzero"`
 
-	// EncryptionAlgorithm How the bill parts are encrypted (加密算法).
-	EncryptionAlgorithm PayscoreBillEncryptionAlgorithm `form:"encryption_algorithm" json:"encryption_algorithm"`
+	// StartTime says when the service starts, e.g. 20091225091010 (服务开始时间).
+	StartTime string `json:"start_time,omitempty,omitzero"`
 
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `form:"service_id" json:"service_id"`
+	// StartTimeRemark is a note on the start shown to the user (服务开始时间备注).
+	StartTimeRemark string `json:"start_time_remark,omitempty,omitzero"`
 }
 
-// PartnerAssessPayscoreUserRiskLevelParams defines parameters for PartnerAssessPayscoreUserRiskLevel.
-type PartnerAssessPayscoreUserRiskLevelParams struct {
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `form:"sub_mchid" json:"sub_mchid"`
+// TransactionSceneInfo is the payment during which the user authorises, for scene TRANSACTION (微信支付交易中授权附带的参数).
+type TransactionSceneInfo struct {
+	// MchID is the merchant that placed the payment order (支付下单的商户号).
+	MchID string `json:"mchid"`
+
+	// SubMchID is the sub-merchant of the payment order (支付下单的子商户号).
+	SubMchID string `json:"sub_mchid"`
 }
 
-// PartnerQueryPayscorePermissionParams defines parameters for PartnerQueryPayscorePermission.
-type PartnerQueryPayscorePermissionParams struct {
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `form:"service_id" json:"service_id"`
+// UseServiceState says whether the user has enabled the service: AVAILABLE or UNAVAILABLE (用户授权服务情况).
+type UseServiceState string
 
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `form:"sub_mchid" json:"sub_mchid"`
+// UserServiceState says whether a user may use a payscore service (用户授权状态).
+type UserServiceState struct {
+	// AppID is the app id the openid belongs to (公众账号ID).
+	AppID string `json:"appid"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// UseServiceState says whether the user has enabled the service: AVAILABLE or UNAVAILABLE (用户授权服务情况).
+	UseServiceState UseServiceState `json:"use_service_state"`
 }
 
-// SearchPayscorePermissionParams defines parameters for SearchPayscorePermission.
-type SearchPayscorePermissionParams struct {
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `form:"service_id" json:"service_id"`
-
-	// AppID The service provider's app id (服务商应用ID).
-	AppID string `form:"appid" json:"appid"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `form:"sub_mchid" json:"sub_mchid"`
-
-	// SubAppID The sub-merchant's app id; needed with sub_openid (子商户应用ID).
-	SubAppID string `form:"sub_appid,omitempty" json:"sub_appid,omitempty,omitzero"`
-
-	// OpenID The user's openid under appid (用户标识).
-	OpenID string `form:"openid,omitempty" json:"openid,omitempty,omitzero"`
-
-	// SubOpenID The user's openid under sub_appid (子商户公众号下openid).
-	SubOpenID string `form:"sub_openid,omitempty" json:"sub_openid,omitempty,omitzero"`
-}
-
-// PartnerQueryPayscoreOrderParams defines parameters for PartnerQueryPayscoreOrder.
-type PartnerQueryPayscoreOrderParams struct {
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `form:"service_id" json:"service_id"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `form:"sub_mchid" json:"sub_mchid"`
-
-	// OutOrderNo The merchant's service order number; give it or query_id (商户服务订单号).
-	OutOrderNo string `form:"out_order_no,omitempty" json:"out_order_no,omitempty,omitzero"`
-
-	// QueryID The query id returned to the merchant page after the user confirmed; give it or out_order_no (回跳查询ID).
-	QueryID string `form:"query_id,omitempty" json:"query_id,omitempty,omitzero"`
-}
-
-// QueryPayscorePermissionParams defines parameters for QueryPayscorePermission.
-type QueryPayscorePermissionParams struct {
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `form:"service_id" json:"service_id"`
-}
-
-// QueryPayscorePermissionByOpenIDParams defines parameters for QueryPayscorePermissionByOpenID.
-type QueryPayscorePermissionByOpenIDParams struct {
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `form:"service_id" json:"service_id"`
-
-	// AppID The app id the openid belongs to (公众账号ID).
-	AppID string `form:"appid" json:"appid"`
-}
-
-// QueryPayscoreOrderParams defines parameters for QueryPayscoreOrder.
-type QueryPayscoreOrderParams struct {
-	// OutOrderNo The merchant's service order number; give it or query_id (商户服务订单号).
-	OutOrderNo string `form:"out_order_no,omitempty" json:"out_order_no,omitempty,omitzero"`
-
-	// QueryID The query id returned to the merchant page after the user confirmed; give it or out_order_no (回跳查询ID).
-	QueryID string `form:"query_id,omitempty" json:"query_id,omitempty,omitzero"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `form:"service_id" json:"service_id"`
-
-	// AppID The app id the order was created under (公众账号ID).
-	AppID string `form:"appid" json:"appid"`
-}
-
-// QueryPayscoreUserServiceStateParams defines parameters for QueryPayscoreUserServiceState.
-type QueryPayscoreUserServiceStateParams struct {
-	// AppID The app id the openid belongs to (公众账号ID).
-	AppID string `form:"appid" json:"appid"`
-
-	// ServiceID The payscore service id (服务ID).
-	ServiceID string `form:"service_id" json:"service_id"`
-
-	// OpenID The user's openid under appid (用户标识).
-	OpenID string `form:"openid" json:"openid"`
-}
-
-// PartnerApplyPayscorePermissionJSONRequestBody defines body for PartnerApplyPayscorePermission for application/json ContentType.
-type PartnerApplyPayscorePermissionJSONRequestBody = PartnerApplyPayscorePermissionRequest
-
-// ApplyPayscorePermissionForSceneJSONRequestBody defines body for ApplyPayscorePermissionForScene for application/json ContentType.
-type ApplyPayscorePermissionForSceneJSONRequestBody = ApplyPayscorePermissionForSceneRequest
-
-// PartnerAssessPayscoreUserRiskLevelJSONRequestBody defines body for PartnerAssessPayscoreUserRiskLevel for application/json ContentType.
-type PartnerAssessPayscoreUserRiskLevelJSONRequestBody = PartnerAssessPayscoreUserRiskLevelRequest
-
-// PartnerTerminatePayscorePermissionJSONRequestBody defines body for PartnerTerminatePayscorePermission for application/json ContentType.
-type PartnerTerminatePayscorePermissionJSONRequestBody = PartnerTerminatePayscorePermissionRequest
-
-// TerminatePayscorePermissionByUserJSONRequestBody defines body for TerminatePayscorePermissionByUser for application/json ContentType.
-type TerminatePayscorePermissionByUserJSONRequestBody = TerminatePayscorePermissionByUserRequest
-
-// PartnerCreatePayscoreOrderJSONRequestBody defines body for PartnerCreatePayscoreOrder for application/json ContentType.
-type PartnerCreatePayscoreOrderJSONRequestBody = PartnerCreatePayscoreOrderRequest
-
-// PartnerCreateAndCompletePayscoreOrderJSONRequestBody defines body for PartnerCreateAndCompletePayscoreOrder for application/json ContentType.
-type PartnerCreateAndCompletePayscoreOrderJSONRequestBody = PartnerCreateAndCompletePayscoreOrderRequest
-
-// PartnerCancelPayscoreOrderJSONRequestBody defines body for PartnerCancelPayscoreOrder for application/json ContentType.
-type PartnerCancelPayscoreOrderJSONRequestBody = PartnerCancelPayscoreOrderRequest
-
-// PartnerCompletePayscoreOrderJSONRequestBody defines body for PartnerCompletePayscoreOrder for application/json ContentType.
-type PartnerCompletePayscoreOrderJSONRequestBody = PartnerCompletePayscoreOrderRequest
-
-// PartnerModifyPayscoreOrderJSONRequestBody defines body for PartnerModifyPayscoreOrder for application/json ContentType.
-type PartnerModifyPayscoreOrderJSONRequestBody = PartnerModifyPayscoreOrderRequest
-
-// PartnerCollectPayscoreOrderJSONRequestBody defines body for PartnerCollectPayscoreOrder for application/json ContentType.
-type PartnerCollectPayscoreOrderJSONRequestBody = PartnerCollectPayscoreOrderRequest
-
-// PartnerSendPayscorePendingMessageJSONRequestBody defines body for PartnerSendPayscorePendingMessage for application/json ContentType.
-type PartnerSendPayscorePendingMessageJSONRequestBody = PartnerSendPayscoreMessageRequest
-
-// PartnerSendPayscorePrepaidMessageJSONRequestBody defines body for PartnerSendPayscorePrepaidMessage for application/json ContentType.
-type PartnerSendPayscorePrepaidMessageJSONRequestBody = PartnerSendPayscoreMessageRequest
-
-// PartnerSyncPayscoreOrderJSONRequestBody defines body for PartnerSyncPayscoreOrder for application/json ContentType.
-type PartnerSyncPayscoreOrderJSONRequestBody = PartnerSyncPayscoreOrderRequest
-
-// ApplyPayscorePermissionJSONRequestBody defines body for ApplyPayscorePermission for application/json ContentType.
-type ApplyPayscorePermissionJSONRequestBody = ApplyPayscorePermissionRequest
-
-// AssessPayscoreUserRiskLevelJSONRequestBody defines body for AssessPayscoreUserRiskLevel for application/json ContentType.
-type AssessPayscoreUserRiskLevelJSONRequestBody = AssessPayscoreUserRiskLevelRequest
-
-// TerminatePayscorePermissionJSONRequestBody defines body for TerminatePayscorePermission for application/json ContentType.
-type TerminatePayscorePermissionJSONRequestBody = TerminatePayscorePermissionRequest
-
-// TerminatePayscorePermissionByOpenIDJSONRequestBody defines body for TerminatePayscorePermissionByOpenID for application/json ContentType.
-type TerminatePayscorePermissionByOpenIDJSONRequestBody = TerminatePayscorePermissionByOpenIDRequest
-
-// CreatePayscoreOrderJSONRequestBody defines body for CreatePayscoreOrder for application/json ContentType.
-type CreatePayscoreOrderJSONRequestBody = CreatePayscoreOrderRequest
-
-// CreateAndCompletePayscoreOrderJSONRequestBody defines body for CreateAndCompletePayscoreOrder for application/json ContentType.
-type CreateAndCompletePayscoreOrderJSONRequestBody = CreateAndCompletePayscoreOrderRequest
-
-// CancelPayscoreOrderJSONRequestBody defines body for CancelPayscoreOrder for application/json ContentType.
-type CancelPayscoreOrderJSONRequestBody = CancelPayscoreOrderRequest
-
-// CompletePayscoreOrderJSONRequestBody defines body for CompletePayscoreOrder for application/json ContentType.
-type CompletePayscoreOrderJSONRequestBody = CompletePayscoreOrderRequest
-
-// ModifyPayscoreOrderJSONRequestBody defines body for ModifyPayscoreOrder for application/json ContentType.
-type ModifyPayscoreOrderJSONRequestBody = ModifyPayscoreOrderRequest
-
-// CollectPayscoreOrderJSONRequestBody defines body for CollectPayscoreOrder for application/json ContentType.
-type CollectPayscoreOrderJSONRequestBody = CollectPayscoreOrderRequest
-
-// SendPayscorePendingMessageJSONRequestBody defines body for SendPayscorePendingMessage for application/json ContentType.
-type SendPayscorePendingMessageJSONRequestBody = SendPayscoreMessageRequest
-
-// SendPayscorePrepaidMessageJSONRequestBody defines body for SendPayscorePrepaidMessage for application/json ContentType.
-type SendPayscorePrepaidMessageJSONRequestBody = SendPayscoreMessageRequest
-
-// SyncPayscoreOrderJSONRequestBody defines body for SyncPayscoreOrder for application/json ContentType.
-type SyncPayscoreOrderJSONRequestBody = SyncPayscoreOrderRequest
-
-// TerminatePayscoreUserServiceJSONRequestBody defines body for TerminatePayscoreUserService for application/json ContentType.
-type TerminatePayscoreUserServiceJSONRequestBody = TerminatePayscoreUserServiceRequest
+// UserServiceStatus says what the user did: USER_OPEN_SERVICE (authorised) or USER_CLOSE_SERVICE (ended the authorisation) (授权状态).
+type UserServiceStatus string

@@ -8,1009 +8,979 @@ import (
 	"github.com/gowxpay/wxpay/core"
 )
 
-// Defines values for BrandProfitSharingRelationType.
+// Defines values for BillHashType.
 const (
-	BrandProfitSharingRelationTypeDistributor     BrandProfitSharingRelationType = "DISTRIBUTOR"
-	BrandProfitSharingRelationTypeOthers          BrandProfitSharingRelationType = "OTHERS"
-	BrandProfitSharingRelationTypePlatform        BrandProfitSharingRelationType = "PLATFORM"
-	BrandProfitSharingRelationTypeServiceProvider BrandProfitSharingRelationType = "SERVICE_PROVIDER"
-	BrandProfitSharingRelationTypeStaff           BrandProfitSharingRelationType = "STAFF"
-	BrandProfitSharingRelationTypeSupplier        BrandProfitSharingRelationType = "SUPPLIER"
+	BillHashTypeSHA1 BillHashType = "SHA1"
 )
 
-// Valid indicates whether the value is a known member of the BrandProfitSharingRelationType enum.
-func (e BrandProfitSharingRelationType) Valid() bool {
+// Valid indicates whether the value is a known member of the BillHashType enum.
+func (e BillHashType) Valid() bool {
 	switch e {
-	case BrandProfitSharingRelationTypeDistributor:
-		return true
-	case BrandProfitSharingRelationTypeOthers:
-		return true
-	case BrandProfitSharingRelationTypePlatform:
-		return true
-	case BrandProfitSharingRelationTypeServiceProvider:
-		return true
-	case BrandProfitSharingRelationTypeStaff:
-		return true
-	case BrandProfitSharingRelationTypeSupplier:
+	case BillHashTypeSHA1:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for BrandProfitSharingReturnFailReason.
+// Defines values for BillTarType.
 const (
-	BrandProfitSharingReturnFailReasonAccountAbnormal      BrandProfitSharingReturnFailReason = "ACCOUNT_ABNORMAL"
-	BrandProfitSharingReturnFailReasonInvalidRequest       BrandProfitSharingReturnFailReason = "INVALID_REQUEST"
-	BrandProfitSharingReturnFailReasonPayerAccountAbnormal BrandProfitSharingReturnFailReason = "PAYER_ACCOUNT_ABNORMAL"
-	BrandProfitSharingReturnFailReasonTimeOutClosed        BrandProfitSharingReturnFailReason = "TIME_OUT_CLOSED"
+	BillTarTypeGZIP BillTarType = "GZIP"
 )
 
-// Valid indicates whether the value is a known member of the BrandProfitSharingReturnFailReason enum.
-func (e BrandProfitSharingReturnFailReason) Valid() bool {
+// Valid indicates whether the value is a known member of the BillTarType enum.
+func (e BillTarType) Valid() bool {
 	switch e {
-	case BrandProfitSharingReturnFailReasonAccountAbnormal:
-		return true
-	case BrandProfitSharingReturnFailReasonInvalidRequest:
-		return true
-	case BrandProfitSharingReturnFailReasonPayerAccountAbnormal:
-		return true
-	case BrandProfitSharingReturnFailReasonTimeOutClosed:
+	case BillTarTypeGZIP:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for BrandProfitSharingReturnResult.
+// Defines values for BrandRelationType.
 const (
-	BrandProfitSharingReturnResultFail       BrandProfitSharingReturnResult = "FAIL"
-	BrandProfitSharingReturnResultProcessing BrandProfitSharingReturnResult = "PROCESSING"
-	BrandProfitSharingReturnResultSuccess    BrandProfitSharingReturnResult = "SUCCESS"
+	BrandRelationTypeDistributor     BrandRelationType = "DISTRIBUTOR"
+	BrandRelationTypeOthers          BrandRelationType = "OTHERS"
+	BrandRelationTypePlatform        BrandRelationType = "PLATFORM"
+	BrandRelationTypeServiceProvider BrandRelationType = "SERVICE_PROVIDER"
+	BrandRelationTypeStaff           BrandRelationType = "STAFF"
+	BrandRelationTypeSupplier        BrandRelationType = "SUPPLIER"
 )
 
-// Valid indicates whether the value is a known member of the BrandProfitSharingReturnResult enum.
-func (e BrandProfitSharingReturnResult) Valid() bool {
+// Valid indicates whether the value is a known member of the BrandRelationType enum.
+func (e BrandRelationType) Valid() bool {
 	switch e {
-	case BrandProfitSharingReturnResultFail:
+	case BrandRelationTypeDistributor:
 		return true
-	case BrandProfitSharingReturnResultProcessing:
+	case BrandRelationTypeOthers:
 		return true
-	case BrandProfitSharingReturnResultSuccess:
+	case BrandRelationTypePlatform:
+		return true
+	case BrandRelationTypeServiceProvider:
+		return true
+	case BrandRelationTypeStaff:
+		return true
+	case BrandRelationTypeSupplier:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ProfitSharingBillHashType.
+// Defines values for BrandReturnFailReason.
 const (
-	ProfitSharingBillHashTypeSHA1 ProfitSharingBillHashType = "SHA1"
+	BrandReturnFailReasonAccountAbnormal      BrandReturnFailReason = "ACCOUNT_ABNORMAL"
+	BrandReturnFailReasonInvalidRequest       BrandReturnFailReason = "INVALID_REQUEST"
+	BrandReturnFailReasonPayerAccountAbnormal BrandReturnFailReason = "PAYER_ACCOUNT_ABNORMAL"
+	BrandReturnFailReasonTimeOutClosed        BrandReturnFailReason = "TIME_OUT_CLOSED"
 )
 
-// Valid indicates whether the value is a known member of the ProfitSharingBillHashType enum.
-func (e ProfitSharingBillHashType) Valid() bool {
+// Valid indicates whether the value is a known member of the BrandReturnFailReason enum.
+func (e BrandReturnFailReason) Valid() bool {
 	switch e {
-	case ProfitSharingBillHashTypeSHA1:
+	case BrandReturnFailReasonAccountAbnormal:
+		return true
+	case BrandReturnFailReasonInvalidRequest:
+		return true
+	case BrandReturnFailReasonPayerAccountAbnormal:
+		return true
+	case BrandReturnFailReasonTimeOutClosed:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ProfitSharingBillTarType.
+// Defines values for BrandReturnResult.
 const (
-	ProfitSharingBillTarTypeGZIP ProfitSharingBillTarType = "GZIP"
+	BrandReturnResultFail       BrandReturnResult = "FAIL"
+	BrandReturnResultProcessing BrandReturnResult = "PROCESSING"
+	BrandReturnResultSuccess    BrandReturnResult = "SUCCESS"
 )
 
-// Valid indicates whether the value is a known member of the ProfitSharingBillTarType enum.
-func (e ProfitSharingBillTarType) Valid() bool {
+// Valid indicates whether the value is a known member of the BrandReturnResult enum.
+func (e BrandReturnResult) Valid() bool {
 	switch e {
-	case ProfitSharingBillTarTypeGZIP:
+	case BrandReturnResultFail:
+		return true
+	case BrandReturnResultProcessing:
+		return true
+	case BrandReturnResultSuccess:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ProfitSharingDetailFailReason.
+// Defines values for DetailFailReason.
 const (
-	ProfitSharingDetailFailReasonAccountAbnormal             ProfitSharingDetailFailReason = "ACCOUNT_ABNORMAL"
-	ProfitSharingDetailFailReasonInvalidRequest              ProfitSharingDetailFailReason = "INVALID_REQUEST"
-	ProfitSharingDetailFailReasonNoAuth                      ProfitSharingDetailFailReason = "NO_AUTH"
-	ProfitSharingDetailFailReasonNoRelation                  ProfitSharingDetailFailReason = "NO_RELATION"
-	ProfitSharingDetailFailReasonPayerAccountAbnormal        ProfitSharingDetailFailReason = "PAYER_ACCOUNT_ABNORMAL"
-	ProfitSharingDetailFailReasonReceiverHighRisk            ProfitSharingDetailFailReason = "RECEIVER_HIGH_RISK"
-	ProfitSharingDetailFailReasonReceiverRealNameNotVerified ProfitSharingDetailFailReason = "RECEIVER_REAL_NAME_NOT_VERIFIED"
-	ProfitSharingDetailFailReasonReceiverReceiptLimit        ProfitSharingDetailFailReason = "RECEIVER_RECEIPT_LIMIT"
+	DetailFailReasonAccountAbnormal             DetailFailReason = "ACCOUNT_ABNORMAL"
+	DetailFailReasonInvalidRequest              DetailFailReason = "INVALID_REQUEST"
+	DetailFailReasonNoAuth                      DetailFailReason = "NO_AUTH"
+	DetailFailReasonNoRelation                  DetailFailReason = "NO_RELATION"
+	DetailFailReasonPayerAccountAbnormal        DetailFailReason = "PAYER_ACCOUNT_ABNORMAL"
+	DetailFailReasonReceiverHighRisk            DetailFailReason = "RECEIVER_HIGH_RISK"
+	DetailFailReasonReceiverRealNameNotVerified DetailFailReason = "RECEIVER_REAL_NAME_NOT_VERIFIED"
+	DetailFailReasonReceiverReceiptLimit        DetailFailReason = "RECEIVER_RECEIPT_LIMIT"
 )
 
-// Valid indicates whether the value is a known member of the ProfitSharingDetailFailReason enum.
-func (e ProfitSharingDetailFailReason) Valid() bool {
+// Valid indicates whether the value is a known member of the DetailFailReason enum.
+func (e DetailFailReason) Valid() bool {
 	switch e {
-	case ProfitSharingDetailFailReasonAccountAbnormal:
+	case DetailFailReasonAccountAbnormal:
 		return true
-	case ProfitSharingDetailFailReasonInvalidRequest:
+	case DetailFailReasonInvalidRequest:
 		return true
-	case ProfitSharingDetailFailReasonNoAuth:
+	case DetailFailReasonNoAuth:
 		return true
-	case ProfitSharingDetailFailReasonNoRelation:
+	case DetailFailReasonNoRelation:
 		return true
-	case ProfitSharingDetailFailReasonPayerAccountAbnormal:
+	case DetailFailReasonPayerAccountAbnormal:
 		return true
-	case ProfitSharingDetailFailReasonReceiverHighRisk:
+	case DetailFailReasonReceiverHighRisk:
 		return true
-	case ProfitSharingDetailFailReasonReceiverRealNameNotVerified:
+	case DetailFailReasonReceiverRealNameNotVerified:
 		return true
-	case ProfitSharingDetailFailReasonReceiverReceiptLimit:
+	case DetailFailReasonReceiverReceiptLimit:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ProfitSharingDetailResult.
+// Defines values for DetailResult.
 const (
-	ProfitSharingDetailResultClosed  ProfitSharingDetailResult = "CLOSED"
-	ProfitSharingDetailResultPending ProfitSharingDetailResult = "PENDING"
-	ProfitSharingDetailResultSuccess ProfitSharingDetailResult = "SUCCESS"
+	DetailResultClosed  DetailResult = "CLOSED"
+	DetailResultPending DetailResult = "PENDING"
+	DetailResultSuccess DetailResult = "SUCCESS"
 )
 
-// Valid indicates whether the value is a known member of the ProfitSharingDetailResult enum.
-func (e ProfitSharingDetailResult) Valid() bool {
+// Valid indicates whether the value is a known member of the DetailResult enum.
+func (e DetailResult) Valid() bool {
 	switch e {
-	case ProfitSharingDetailResultClosed:
+	case DetailResultClosed:
 		return true
-	case ProfitSharingDetailResultPending:
+	case DetailResultPending:
 		return true
-	case ProfitSharingDetailResultSuccess:
+	case DetailResultSuccess:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ProfitSharingOrderState.
+// Defines values for OrderState.
 const (
-	ProfitSharingOrderStateFinished   ProfitSharingOrderState = "FINISHED"
-	ProfitSharingOrderStateProcessing ProfitSharingOrderState = "PROCESSING"
+	OrderStateFinished   OrderState = "FINISHED"
+	OrderStateProcessing OrderState = "PROCESSING"
 )
 
-// Valid indicates whether the value is a known member of the ProfitSharingOrderState enum.
-func (e ProfitSharingOrderState) Valid() bool {
+// Valid indicates whether the value is a known member of the OrderState enum.
+func (e OrderState) Valid() bool {
 	switch e {
-	case ProfitSharingOrderStateFinished:
+	case OrderStateFinished:
 		return true
-	case ProfitSharingOrderStateProcessing:
+	case OrderStateProcessing:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ProfitSharingReceiverType.
+// Defines values for ReceiverType.
 const (
-	ProfitSharingReceiverTypeMerchantID        ProfitSharingReceiverType = "MERCHANT_ID"
-	ProfitSharingReceiverTypePersonalOpenID    ProfitSharingReceiverType = "PERSONAL_OPENID"
-	ProfitSharingReceiverTypePersonalSubOpenID ProfitSharingReceiverType = "PERSONAL_SUB_OPENID"
+	ReceiverTypeMerchantID        ReceiverType = "MERCHANT_ID"
+	ReceiverTypePersonalOpenID    ReceiverType = "PERSONAL_OPENID"
+	ReceiverTypePersonalSubOpenID ReceiverType = "PERSONAL_SUB_OPENID"
 )
 
-// Valid indicates whether the value is a known member of the ProfitSharingReceiverType enum.
-func (e ProfitSharingReceiverType) Valid() bool {
+// Valid indicates whether the value is a known member of the ReceiverType enum.
+func (e ReceiverType) Valid() bool {
 	switch e {
-	case ProfitSharingReceiverTypeMerchantID:
+	case ReceiverTypeMerchantID:
 		return true
-	case ProfitSharingReceiverTypePersonalOpenID:
+	case ReceiverTypePersonalOpenID:
 		return true
-	case ProfitSharingReceiverTypePersonalSubOpenID:
+	case ReceiverTypePersonalSubOpenID:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ProfitSharingRelationType.
+// Defines values for RelationType.
 const (
-	ProfitSharingRelationTypeBrand           ProfitSharingRelationType = "BRAND"
-	ProfitSharingRelationTypeCustom          ProfitSharingRelationType = "CUSTOM"
-	ProfitSharingRelationTypeDistributor     ProfitSharingRelationType = "DISTRIBUTOR"
-	ProfitSharingRelationTypeHeadquarter     ProfitSharingRelationType = "HEADQUARTER"
-	ProfitSharingRelationTypePartner         ProfitSharingRelationType = "PARTNER"
-	ProfitSharingRelationTypeServiceProvider ProfitSharingRelationType = "SERVICE_PROVIDER"
-	ProfitSharingRelationTypeStaff           ProfitSharingRelationType = "STAFF"
-	ProfitSharingRelationTypeStore           ProfitSharingRelationType = "STORE"
-	ProfitSharingRelationTypeStoreOwner      ProfitSharingRelationType = "STORE_OWNER"
-	ProfitSharingRelationTypeSupplier        ProfitSharingRelationType = "SUPPLIER"
-	ProfitSharingRelationTypeUser            ProfitSharingRelationType = "USER"
+	RelationTypeBrand           RelationType = "BRAND"
+	RelationTypeCustom          RelationType = "CUSTOM"
+	RelationTypeDistributor     RelationType = "DISTRIBUTOR"
+	RelationTypeHeadquarter     RelationType = "HEADQUARTER"
+	RelationTypePartner         RelationType = "PARTNER"
+	RelationTypeServiceProvider RelationType = "SERVICE_PROVIDER"
+	RelationTypeStaff           RelationType = "STAFF"
+	RelationTypeStore           RelationType = "STORE"
+	RelationTypeStoreOwner      RelationType = "STORE_OWNER"
+	RelationTypeSupplier        RelationType = "SUPPLIER"
+	RelationTypeUser            RelationType = "USER"
 )
 
-// Valid indicates whether the value is a known member of the ProfitSharingRelationType enum.
-func (e ProfitSharingRelationType) Valid() bool {
+// Valid indicates whether the value is a known member of the RelationType enum.
+func (e RelationType) Valid() bool {
 	switch e {
-	case ProfitSharingRelationTypeBrand:
+	case RelationTypeBrand:
 		return true
-	case ProfitSharingRelationTypeCustom:
+	case RelationTypeCustom:
 		return true
-	case ProfitSharingRelationTypeDistributor:
+	case RelationTypeDistributor:
 		return true
-	case ProfitSharingRelationTypeHeadquarter:
+	case RelationTypeHeadquarter:
 		return true
-	case ProfitSharingRelationTypePartner:
+	case RelationTypePartner:
 		return true
-	case ProfitSharingRelationTypeServiceProvider:
+	case RelationTypeServiceProvider:
 		return true
-	case ProfitSharingRelationTypeStaff:
+	case RelationTypeStaff:
 		return true
-	case ProfitSharingRelationTypeStore:
+	case RelationTypeStore:
 		return true
-	case ProfitSharingRelationTypeStoreOwner:
+	case RelationTypeStoreOwner:
 		return true
-	case ProfitSharingRelationTypeSupplier:
+	case RelationTypeSupplier:
 		return true
-	case ProfitSharingRelationTypeUser:
+	case RelationTypeUser:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ProfitSharingReturnFailReason.
+// Defines values for ReturnFailReason.
 const (
-	ProfitSharingReturnFailReasonAccountAbnormal      ProfitSharingReturnFailReason = "ACCOUNT_ABNORMAL"
-	ProfitSharingReturnFailReasonBalanceNotEnough     ProfitSharingReturnFailReason = "BALANCE_NOT_ENOUGH"
-	ProfitSharingReturnFailReasonInvalidRequest       ProfitSharingReturnFailReason = "INVALID_REQUEST"
-	ProfitSharingReturnFailReasonPayerAccountAbnormal ProfitSharingReturnFailReason = "PAYER_ACCOUNT_ABNORMAL"
-	ProfitSharingReturnFailReasonTimeOutClosed        ProfitSharingReturnFailReason = "TIME_OUT_CLOSED"
+	ReturnFailReasonAccountAbnormal      ReturnFailReason = "ACCOUNT_ABNORMAL"
+	ReturnFailReasonBalanceNotEnough     ReturnFailReason = "BALANCE_NOT_ENOUGH"
+	ReturnFailReasonInvalidRequest       ReturnFailReason = "INVALID_REQUEST"
+	ReturnFailReasonPayerAccountAbnormal ReturnFailReason = "PAYER_ACCOUNT_ABNORMAL"
+	ReturnFailReasonTimeOutClosed        ReturnFailReason = "TIME_OUT_CLOSED"
 )
 
-// Valid indicates whether the value is a known member of the ProfitSharingReturnFailReason enum.
-func (e ProfitSharingReturnFailReason) Valid() bool {
+// Valid indicates whether the value is a known member of the ReturnFailReason enum.
+func (e ReturnFailReason) Valid() bool {
 	switch e {
-	case ProfitSharingReturnFailReasonAccountAbnormal:
+	case ReturnFailReasonAccountAbnormal:
 		return true
-	case ProfitSharingReturnFailReasonBalanceNotEnough:
+	case ReturnFailReasonBalanceNotEnough:
 		return true
-	case ProfitSharingReturnFailReasonInvalidRequest:
+	case ReturnFailReasonInvalidRequest:
 		return true
-	case ProfitSharingReturnFailReasonPayerAccountAbnormal:
+	case ReturnFailReasonPayerAccountAbnormal:
 		return true
-	case ProfitSharingReturnFailReasonTimeOutClosed:
+	case ReturnFailReasonTimeOutClosed:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ProfitSharingReturnResult.
+// Defines values for ReturnResult.
 const (
-	ProfitSharingReturnResultFailed     ProfitSharingReturnResult = "FAILED"
-	ProfitSharingReturnResultProcessing ProfitSharingReturnResult = "PROCESSING"
-	ProfitSharingReturnResultSuccess    ProfitSharingReturnResult = "SUCCESS"
+	ReturnResultFailed     ReturnResult = "FAILED"
+	ReturnResultProcessing ReturnResult = "PROCESSING"
+	ReturnResultSuccess    ReturnResult = "SUCCESS"
 )
 
-// Valid indicates whether the value is a known member of the ProfitSharingReturnResult enum.
-func (e ProfitSharingReturnResult) Valid() bool {
+// Valid indicates whether the value is a known member of the ReturnResult enum.
+func (e ReturnResult) Valid() bool {
 	switch e {
-	case ProfitSharingReturnResultFailed:
+	case ReturnResultFailed:
 		return true
-	case ProfitSharingReturnResultProcessing:
+	case ReturnResultProcessing:
 		return true
-	case ProfitSharingReturnResultSuccess:
+	case ReturnResultSuccess:
 		return true
 	default:
 		return false
 	}
 }
 
-// AddBrandProfitSharingReceiverRequest A receiver to add to a chain brand's receiver list (连锁品牌添加分账接收方).
-type AddBrandProfitSharingReceiverRequest struct {
-	// Account The receiver's merchant id or openid, according to type (分账接收方账号).
+// AddBrandReceiverRequest is a receiver to add to a chain brand's receiver list (连锁品牌添加分账接收方).
+type AddBrandReceiverRequest struct {
+	// Account is the receiver's merchant id or openid, according to type (分账接收方账号).
 	Account string `json:"account"`
 
-	// AppID The service provider's app id that a PERSONAL_OPENID receiver's openid belongs to (公众账号ID).
+	// AppID is the service provider's app id that a PERSONAL_OPENID receiver's openid belongs to (公众账号ID).
 	AppID string `json:"appid"`
 
-	// BrandMchID The brand's main merchant id (品牌主商户号).
+	// BrandMchID is the brand's main merchant id (品牌主商户号).
 	BrandMchID string `json:"brand_mchid"`
 
-	// Name The receiver's full name, e.g. the merchant's registered name (接收方名称).
+	// Name is the receiver's full name, e.g. the merchant's registered name (接收方名称).
 	Name string `json:"name,omitempty,omitzero"`
 
-	// RelationType How a receiver relates to the brand (与品牌主商户的关系类型).
-	RelationType BrandProfitSharingRelationType `json:"relation_type"`
+	// RelationType says how a receiver relates to the brand (与品牌主商户的关系类型).
+	RelationType BrandRelationType `json:"relation_type"`
 
-	// SubAppID The brand's app id, needed for PERSONAL_SUB_OPENID receivers (子商户公众账号ID).
+	// SubAppID is the brand's app id, needed for PERSONAL_SUB_OPENID receivers (子商户公众账号ID).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// Type The kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
-	Type ProfitSharingReceiverType `json:"type"`
+	// Type is the kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
+	Type ReceiverType `json:"type"`
 }
 
-// AddProfitSharingReceiverRequest A receiver to add to the receiver list (添加分账接收方). Set sub_mchid in partner mode.
-type AddProfitSharingReceiverRequest struct {
-	// Account The receiver's merchant id or openid, according to type (分账接收方账号).
+// AddReceiverRequest is a receiver to add to the receiver list (添加分账接收方). Set sub_mchid in partner mode.
+type AddReceiverRequest struct {
+	// Account is the receiver's merchant id or openid, according to type (分账接收方账号).
 	Account string `json:"account"`
 
-	// AppID The app id that a PERSONAL_OPENID receiver's openid belongs to (应用ID).
+	// AppID is the app id that a PERSONAL_OPENID receiver's openid belongs to (应用ID).
 	AppID string `json:"appid"`
 
-	// CustomRelation The relation in the merchant's words, for relation_type CUSTOM (自定义的分账关系).
+	// CustomRelation is the relation in the merchant's words, for relation_type CUSTOM (自定义的分账关系).
 	CustomRelation string `json:"custom_relation,omitempty,omitzero"`
 
-	// Name The merchant's full name (required for MERCHANT_ID) or the person's name (checked when given); sent encrypted (分账接收方全称/姓名).
+	// Name is the merchant's full name (required for MERCHANT_ID) or the person's name (checked when given); sent encrypted (分账接收方全称/姓名).
 	Name string `json:"name,omitempty,omitzero"`
 
-	// RelationType How a receiver relates to the sharing merchant (与分账方的关系类型).
-	RelationType ProfitSharingRelationType `json:"relation_type"`
+	// RelationType says how a receiver relates to the sharing merchant (与分账方的关系类型).
+	RelationType RelationType `json:"relation_type"`
 
-	// SubAppID The sub-merchant's app id, needed for PERSONAL_SUB_OPENID receivers (子商户应用ID).
+	// SubAppID is the sub-merchant's app id, needed for PERSONAL_SUB_OPENID receivers (子商户应用ID).
 	SubAppID string `json:"sub_appid,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 
-	// Type The kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
-	Type ProfitSharingReceiverType `json:"type"`
+	// Type is the kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
+	Type ReceiverType `json:"type"`
 }
 
-// BrandProfitSharingConfig A chain brand's profit-sharing limit (连锁品牌最大分账比例).
-type BrandProfitSharingConfig struct {
-	// BrandMchID The brand's main merchant id (品牌主商户号).
-	BrandMchID string `json:"brand_mchid"`
+// ApplyBillParams is the query and header parameters of ApplyBill.
+type ApplyBillParams struct {
+	// BillDate is the day of the bill (账单日期).
+	BillDate core.Date `json:"bill_date"`
 
-	// MaxRatio The largest share of an order that may be given away, in units of 0.01%, e.g. 2000 for 20% (最大分账比例).
-	//
-	// Example: 2000
-	MaxRatio int64 `json:"max_ratio"`
-}
-
-// BrandProfitSharingOrder A chain brand's profit-sharing or finish order as WeChat Pay reports it (连锁品牌分账单).
-type BrandProfitSharingOrder struct {
-	// BrandMchID The brand's main merchant id (品牌主商户号).
-	BrandMchID string `json:"brand_mchid,omitempty,omitzero"`
-
-	// FinishAmount The amount released to the store by finishing, in 分 (分账完结金额).
-	FinishAmount int64 `json:"finish_amount,omitempty,omitzero"`
-
-	// FinishDescription The reason given when finishing (分账完结描述).
-	FinishDescription string `json:"finish_description,omitempty,omitzero"`
-
-	// OrderID The WeChat Pay profit-sharing order id (微信分账单号).
-	//
-	// Example: 3008450740201411110007820472
-	OrderID string `json:"order_id"`
-
-	// OutOrderNo The merchant's profit-sharing order number (商户分账单号).
-	//
-	// Example: P20150806125346
-	OutOrderNo string `json:"out_order_no"`
-
-	// Receivers The result for each receiver (分账接收方列表).
-	Receivers []BrandProfitSharingOrderDetail `json:"receivers,omitempty,omitzero"`
-
-	// Status The state of a profit-sharing order (分账单状态).
-	Status ProfitSharingOrderState `json:"status,omitempty,omitzero"`
-
-	// SubMchID The store's sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-
-	// TransactionID The WeChat Pay transaction id of the shared order (微信订单号).
-	//
-	// Example: 4208450740201411110007820472
-	TransactionID string `json:"transaction_id"`
-}
-
-// BrandProfitSharingOrderDetail The share of one receiver of a chain brand's order and its result (分账明细).
-type BrandProfitSharingOrderDetail struct {
-	// Account The receiver's merchant id or openid (分账接收方账号).
-	Account string `json:"account"`
-
-	// Amount How much the receiver gets, in 分 (分账金额).
-	Amount int64 `json:"amount"`
-
-	// Description Why the receiver gets it (分账描述).
-	Description string `json:"description"`
-
-	// DetailID The WeChat Pay id of this share (分账明细单号).
-	//
-	// Example: 36011111111111111111111
-	DetailID string `json:"detail_id"`
-
-	// FailReason Why a share was closed (分账失败原因).
-	FailReason ProfitSharingDetailFailReason `json:"fail_reason,omitempty,omitzero"`
-
-	// FinishTime When the share was completed (分账完成时间).
-	FinishTime core.Time `json:"finish_time"`
-
-	// Result The result of one share (分账结果).
-	Result ProfitSharingDetailResult `json:"result"`
-
-	// Type The kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
-	Type ProfitSharingReceiverType `json:"type"`
-}
-
-// BrandProfitSharingReceiver A receiver added to or removed from a chain brand's receiver list (连锁品牌分账接收方).
-type BrandProfitSharingReceiver struct {
-	// Account The receiver's merchant id or openid (分账接收方账号).
-	Account string `json:"account"`
-
-	// BrandMchID The brand's main merchant id (品牌主商户号).
-	BrandMchID string `json:"brand_mchid"`
-
-	// Type The kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
-	Type ProfitSharingReceiverType `json:"type"`
-}
-
-// BrandProfitSharingRelationType How a receiver relates to the brand (与品牌主商户的关系类型).
-type BrandProfitSharingRelationType string
-
-// BrandProfitSharingReturnFailReason Why a chain brand's profit-sharing return failed (回退失败原因).
-type BrandProfitSharingReturnFailReason string
-
-// BrandProfitSharingReturnOrder A chain brand's profit-sharing return as WeChat Pay reports it (连锁品牌分账回退单).
-type BrandProfitSharingReturnOrder struct {
-	// Amount How much is taken back, in 分 (回退金额).
-	Amount int64 `json:"amount"`
-
-	// FailReason Why a chain brand's profit-sharing return failed (回退失败原因).
-	FailReason BrandProfitSharingReturnFailReason `json:"fail_reason,omitempty,omitzero"`
-
-	// FinishTime When the return was completed (完成时间).
-	FinishTime core.Time `json:"finish_time"`
-
-	// OrderID The WeChat Pay profit-sharing order id (微信分账单号).
-	//
-	// Example: 3008450740201411110007820472
-	OrderID string `json:"order_id"`
-
-	// OutOrderNo The merchant's profit-sharing order number (商户分账单号).
-	//
-	// Example: P20150806125346
-	OutOrderNo string `json:"out_order_no"`
-
-	// OutReturnNo The merchant's return number (商户回退单号).
-	//
-	// Example: R20190516001
-	OutReturnNo string `json:"out_return_no"`
-
-	// Result The result of a chain brand's profit-sharing return (回退结果).
-	Result BrandProfitSharingReturnResult `json:"result"`
-
-	// ReturnMchID The merchant the funds are taken from (回退商户号).
-	ReturnMchID string `json:"return_mchid"`
-
-	// ReturnNo The WeChat Pay return id (微信回退单号).
-	//
-	// Example: 3008450740201411110007820472
-	ReturnNo string `json:"return_no"`
-
-	// SubMchID The store's sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-}
-
-// BrandProfitSharingReturnResult The result of a chain brand's profit-sharing return (回退结果).
-type BrandProfitSharingReturnResult string
-
-// CreateBrandProfitSharingOrderRequest A chain brand's profit-sharing order (连锁品牌请求分账).
-type CreateBrandProfitSharingOrderRequest struct {
-	// AppID The service provider's app id that PERSONAL_OPENID receivers' openids belong to (公众账号ID).
-	AppID string `json:"appid"`
-
-	// BrandMchID The brand's main merchant id (品牌主商户号).
-	BrandMchID string `json:"brand_mchid"`
-
-	// Finish Whether this is the last split, releasing the rest of the order to the store (是否分账完成).
-	Finish bool `json:"finish"`
-
-	// OutOrderNo The merchant's profit-sharing order number, unique per merchant (商户分账单号).
-	OutOrderNo string `json:"out_order_no"`
-
-	// Receivers Who receives how much (分账接收方列表).
-	Receivers []ProfitSharingOrderReceiver `json:"receivers"`
-
-	// SubAppID The brand's app id, needed for PERSONAL_SUB_OPENID receivers (子商户公众账号ID).
-	SubAppID string `json:"sub_appid,omitempty,omitzero"`
-
-	// SubMchID The store's sub-merchant id that shares (子商户号).
-	SubMchID string `json:"sub_mchid"`
-
-	// TransactionID The WeChat Pay transaction id of the order to share (微信订单号).
-	TransactionID string `json:"transaction_id"`
-}
-
-// CreateBrandProfitSharingReturnOrderRequest A chain brand's profit-sharing return (连锁品牌请求分账回退); give order_id or out_order_no.
-type CreateBrandProfitSharingReturnOrderRequest struct {
-	// Amount How much to take back, in 分 (回退金额).
-	Amount int64 `json:"amount"`
-
-	// Description Why (回退描述).
-	Description string `json:"description"`
-
-	// OrderID The WeChat Pay id of the profit-sharing order to take back from (微信分账单号).
-	OrderID string `json:"order_id,omitempty,omitzero"`
-
-	// OutOrderNo The merchant's number of the profit-sharing order to take back from (商户分账单号).
-	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
-
-	// OutReturnNo The merchant's return number, unique per merchant (商户回退单号).
-	OutReturnNo string `json:"out_return_no"`
-
-	// ReturnMchID The merchant receiver the funds are taken from (回退商户号).
-	ReturnMchID string `json:"return_mchid"`
-
-	// SubMchID The store's sub-merchant id that shared (子商户号).
-	SubMchID string `json:"sub_mchid"`
-}
-
-// CreateProfitSharingOrderRequest A profit-sharing order (请求分账). Set sub_mchid in partner mode.
-type CreateProfitSharingOrderRequest struct {
-	// AppID The app id that PERSONAL_OPENID receivers' openids belong to (应用ID).
-	AppID string `json:"appid,omitempty,omitzero"`
-
-	// OutOrderNo The merchant's profit-sharing order number, unique per merchant; retries with it share once (商户分账单号).
-	//
-	// Example: P20150806125346
-	OutOrderNo string `json:"out_order_no"`
-
-	// Receivers Who receives how much, at most 50 receivers (分账接收方列表).
-	Receivers []ProfitSharingOrderReceiver `json:"receivers,omitempty,omitzero"`
-
-	// SubAppID The sub-merchant's app id, needed for PERSONAL_SUB_OPENID receivers (子商户应用ID).
-	SubAppID string `json:"sub_appid,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
+	// SubMchID is restricts the bill to one sub-merchant (子商户号); partner mode only, all sub-merchants when absent.
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 
-	// TransactionID The WeChat Pay transaction id of the order to share (微信订单号).
-	//
-	// Example: 4208450740201411110007820472
-	TransactionID string `json:"transaction_id"`
-
-	// UnfreezeUnsplit Whether to release the rest of the order to the merchant after this split (是否解冻剩余未分资金).
-	UnfreezeUnsplit bool `json:"unfreeze_unsplit"`
+	// TarType is GZIP to receive the bill compressed; uncompressed when absent (压缩类型).
+	TarType BillTarType `json:"tar_type,omitempty,omitzero"`
 }
 
-// CreateProfitSharingReturnOrderRequest A profit-sharing return (请求分账回退); give order_id or out_order_no. Set sub_mchid in partner mode.
-type CreateProfitSharingReturnOrderRequest struct {
-	// Amount How much to take back, in 分 (回退金额).
-	Amount int64 `json:"amount"`
-
-	// Description Why; shown to the receiver (回退描述).
-	Description string `json:"description"`
-
-	// OrderID The WeChat Pay id of the profit-sharing order to take back from (微信分账单号).
-	OrderID string `json:"order_id,omitempty,omitzero"`
-
-	// OutOrderNo The merchant's number of the profit-sharing order to take back from (商户分账单号).
-	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
-
-	// OutReturnNo The merchant's return number, unique per merchant; retries with it return once (商户回退单号).
-	//
-	// Example: R20190516001
-	OutReturnNo string `json:"out_return_no"`
-
-	// ReturnMchID The merchant receiver the funds are taken from (回退商户号).
-	ReturnMchID string `json:"return_mchid"`
-
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-}
-
-// DeleteBrandProfitSharingReceiverRequest A receiver to remove from a chain brand's receiver list (连锁品牌删除分账接收方).
-type DeleteBrandProfitSharingReceiverRequest struct {
-	// Account The receiver's merchant id or openid (分账接收方账号).
-	Account string `json:"account"`
-
-	// AppID The service provider's app id that a PERSONAL_OPENID receiver's openid belongs to (公众账号ID).
-	AppID string `json:"appid"`
-
-	// BrandMchID The brand's main merchant id (品牌主商户号).
-	BrandMchID string `json:"brand_mchid"`
-
-	// SubAppID The brand's app id, for PERSONAL_SUB_OPENID receivers (子商户公众账号ID).
-	SubAppID string `json:"sub_appid,omitempty,omitzero"`
-
-	// Type The kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
-	Type ProfitSharingReceiverType `json:"type"`
-}
-
-// DeleteProfitSharingReceiverRequest A receiver to remove from the receiver list (删除分账接收方). Set sub_mchid in partner mode.
-type DeleteProfitSharingReceiverRequest struct {
-	// Account The receiver's merchant id or openid (分账接收方账号).
-	Account string `json:"account"`
-
-	// AppID The app id that a PERSONAL_OPENID receiver's openid belongs to (应用ID).
-	AppID string `json:"appid"`
-
-	// SubAppID The sub-merchant's app id, for PERSONAL_SUB_OPENID receivers (子商户应用ID).
-	SubAppID string `json:"sub_appid,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// Type The kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
-	Type ProfitSharingReceiverType `json:"type"`
-}
-
-// DeletedProfitSharingReceiver The receiver that was removed from the receiver list (已删除的分账接收方).
-type DeletedProfitSharingReceiver struct {
-	// Account The receiver's merchant id or openid (分账接收方账号).
-	Account string `json:"account"`
-
-	// SubMchID The sub-merchant id; partner mode only (子商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// Type The kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
-	Type ProfitSharingReceiverType `json:"type"`
-}
-
-// FinishBrandProfitSharingOrderRequest A request to finish profit sharing of a chain store's order (连锁品牌完结分账).
-type FinishBrandProfitSharingOrderRequest struct {
-	// Description Why sharing is finished (分账描述).
-	Description string `json:"description"`
-
-	// OutOrderNo The merchant's number for this finish order, unique per merchant (商户分账单号).
-	OutOrderNo string `json:"out_order_no"`
-
-	// SubMchID The store's sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
-
-	// TransactionID The WeChat Pay transaction id of the order (微信订单号).
-	TransactionID string `json:"transaction_id"`
-}
-
-// ProfitSharingBill Where to download a profit-sharing bill, and the digest to check it against (分账账单).
-type ProfitSharingBill struct {
-	// DownloadURL The URL to download from, valid for a short time; request it unchanged (下载地址).
+// Bill says where to download a profit-sharing bill, and the digest to check it against (分账账单).
+type Bill struct {
+	// DownloadURL is the URL to download from, valid for a short time; request it unchanged (下载地址).
 	//
 	// Example: https://api.mch.weixin.qq.com/v3/billdownload/file?token=6XIv5TUPto7pByrTQKhd6kwvyKLG2uY2wMMR8cNXqaA_Cv_isgaUtBzp4QtiozLO
 	DownloadURL string `json:"download_url"`
 
-	// HashType The digest algorithm of a profit-sharing bill (哈希类型).
-	HashType ProfitSharingBillHashType `json:"hash_type"`
+	// HashType is the digest algorithm of a profit-sharing bill (哈希类型).
+	HashType BillHashType `json:"hash_type"`
 
-	// HashValue The lower-case hex digest of the uncompressed bill (哈希值).
+	// HashValue is the lower-case hex digest of the uncompressed bill (哈希值).
 	//
 	// Example: 79bb0f45fc4c42234a918000b2668d689e2bde04
 	HashValue string `json:"hash_value"`
 }
 
-// ProfitSharingBillHashType The digest algorithm of a profit-sharing bill (哈希类型).
-type ProfitSharingBillHashType string
+// BillHashType is the digest algorithm of a profit-sharing bill (哈希类型).
+type BillHashType string
 
-// ProfitSharingBillTarType The compression of a profit-sharing bill (压缩类型).
-type ProfitSharingBillTarType string
+// BillTarType is the compression of a profit-sharing bill (压缩类型).
+type BillTarType string
 
-// ProfitSharingDetailFailReason Why a share was closed (分账失败原因).
-type ProfitSharingDetailFailReason string
+// BrandConfig is a chain brand's profit-sharing limit (连锁品牌最大分账比例).
+type BrandConfig struct {
+	// BrandMchID is the brand's main merchant id (品牌主商户号).
+	BrandMchID string `json:"brand_mchid"`
 
-// ProfitSharingDetailResult The result of one share (分账结果).
-type ProfitSharingDetailResult string
-
-// ProfitSharingMerchantConfig A sub-merchant's profit-sharing limit (最大分账比例).
-type ProfitSharingMerchantConfig struct {
-	// MaxRatio The largest share of an order that may be given away, in units of 0.01%, e.g. 2000 for 20% (最大分账比例).
+	// MaxRatio is the largest share of an order that may be given away, in units of 0.01%, e.g. 2000 for 20% (最大分账比例).
 	//
 	// Example: 2000
 	MaxRatio int64 `json:"max_ratio"`
-
-	// SubMchID The sub-merchant id (子商户号).
-	SubMchID string `json:"sub_mchid"`
 }
 
-// ProfitSharingNotification The resource of a PROFITSHARING or PROFITSHARING_RETURN notification
-// (分账动账通知): one receiver's share or return has completed. Direct
-// mode fills mchid, partner mode sp_mchid and sub_mchid.
-type ProfitSharingNotification struct {
-	// MchID The merchant that shared; direct mode (直连商户号).
-	MchID string `json:"mchid,omitempty,omitzero"`
+// BrandOrder is a chain brand's profit-sharing or finish order as WeChat Pay reports it (连锁品牌分账单).
+type BrandOrder struct {
+	// BrandMchID is the brand's main merchant id (品牌主商户号).
+	BrandMchID string `json:"brand_mchid,omitempty,omitzero"`
 
-	// OrderID The WeChat Pay profit-sharing order id, or return id for a return (微信分账/回退单号).
-	OrderID string `json:"order_id,omitempty,omitzero"`
+	// FinishAmount is the amount released to the store by finishing, in 分 (分账完结金额).
+	FinishAmount int64 `json:"finish_amount,omitempty,omitzero"`
 
-	// OutOrderNo The merchant's profit-sharing order number, or return number for a return (商户分账/回退单号).
-	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+	// FinishDescription is the reason given when finishing (分账完结描述).
+	FinishDescription string `json:"finish_description,omitempty,omitzero"`
 
-	// Receiver The receiver a notified share went to or was taken from (分账接收方).
-	Receiver ProfitSharingNotificationReceiver `json:"receiver,omitempty,omitzero"`
-
-	// SpMchID The service provider's merchant id; partner mode (服务商商户号).
-	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant that shared; partner mode (子商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// SuccessTime When the share or return succeeded (成功时间).
-	SuccessTime core.Time `json:"success_time,omitempty,omitzero"`
-
-	// TransactionID The WeChat Pay transaction id of the shared order (微信订单号).
-	TransactionID string `json:"transaction_id,omitempty,omitzero"`
-}
-
-// ProfitSharingNotificationReceiver The receiver a notified share went to or was taken from (分账接收方).
-type ProfitSharingNotificationReceiver struct {
-	// Account The receiver's merchant id or openid (分账接收方账号).
-	Account string `json:"account,omitempty,omitzero"`
-
-	// Amount The amount shared or returned, in 分 (分账动账金额).
-	Amount int64 `json:"amount,omitempty,omitzero"`
-
-	// Description The reason given for the share or return (分账/回退描述).
-	Description string `json:"description,omitempty,omitzero"`
-
-	// Type The kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
-	Type ProfitSharingReceiverType `json:"type,omitempty,omitzero"`
-}
-
-// ProfitSharingOrder A profit-sharing or unfreeze order as WeChat Pay reports it (分账单), in both modes.
-type ProfitSharingOrder struct {
-	// OrderID The WeChat Pay profit-sharing order id (微信分账单号).
+	// OrderID is the WeChat Pay profit-sharing order id (微信分账单号).
 	//
 	// Example: 3008450740201411110007820472
 	OrderID string `json:"order_id"`
 
-	// OutOrderNo The merchant's profit-sharing order number (商户分账单号).
+	// OutOrderNo is the merchant's profit-sharing order number (商户分账单号).
 	//
 	// Example: P20150806125346
 	OutOrderNo string `json:"out_order_no"`
 
-	// Receivers The result for each receiver (分账接收方列表).
-	Receivers []ProfitSharingOrderDetail `json:"receivers,omitempty,omitzero"`
+	// Receivers is the result for each receiver (分账接收方列表).
+	Receivers []BrandOrderDetail `json:"receivers,omitempty,omitzero"`
 
-	// State The state of a profit-sharing order (分账单状态).
-	State ProfitSharingOrderState `json:"state"`
+	// Status is the state of a profit-sharing order (分账单状态).
+	Status OrderState `json:"status,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant id; partner mode only (子商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+	// SubMchID is the store's sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
 
-	// TransactionID The WeChat Pay transaction id of the shared order (微信订单号).
+	// TransactionID is the WeChat Pay transaction id of the shared order (微信订单号).
 	//
 	// Example: 4208450740201411110007820472
 	TransactionID string `json:"transaction_id"`
 }
 
-// ProfitSharingOrderDetail The share of one receiver and its result (分账明细).
-type ProfitSharingOrderDetail struct {
-	// Account The receiver's merchant id or openid (分账接收方账号).
+// BrandOrderDetail is the share of one receiver of a chain brand's order and its result (分账明细).
+type BrandOrderDetail struct {
+	// Account is the receiver's merchant id or openid (分账接收方账号).
 	Account string `json:"account"`
 
-	// Amount How much the receiver gets, in 分 (分账金额).
+	// Amount says how much the receiver gets, in 分 (分账金额).
 	Amount int64 `json:"amount"`
 
-	// CreateTime When the share was created (分账创建时间).
-	CreateTime core.Time `json:"create_time"`
-
-	// Description Why the receiver gets it (分账描述).
+	// Description says why the receiver gets it (分账描述).
 	Description string `json:"description"`
 
-	// DetailID The WeChat Pay id of this share (分账明细单号).
+	// DetailID is the WeChat Pay id of this share (分账明细单号).
 	//
 	// Example: 36011111111111111111111
-	DetailID string `json:"detail_id,omitempty,omitzero"`
+	DetailID string `json:"detail_id"`
 
-	// FailReason Why a share was closed (分账失败原因).
-	FailReason ProfitSharingDetailFailReason `json:"fail_reason,omitempty,omitzero"`
+	// FailReason says why a share was closed (分账失败原因).
+	FailReason DetailFailReason `json:"fail_reason,omitempty,omitzero"`
 
-	// FinishTime When the share was completed (分账完成时间).
+	// FinishTime says when the share was completed (分账完成时间).
 	FinishTime core.Time `json:"finish_time"`
 
-	// Result The result of one share (分账结果).
-	Result ProfitSharingDetailResult `json:"result"`
+	// Result is the result of one share (分账结果).
+	Result DetailResult `json:"result"`
 
-	// Type The kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
-	Type ProfitSharingReceiverType `json:"type"`
+	// Type is the kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
+	Type ReceiverType `json:"type"`
 }
 
-// ProfitSharingOrderReceiver One receiver of a profit-sharing request and its share (分账接收方).
-type ProfitSharingOrderReceiver struct {
-	// Account The receiver's merchant id or openid, according to type (分账接收方账号).
+// BrandReceiver is a receiver added to or removed from a chain brand's receiver list (连锁品牌分账接收方).
+type BrandReceiver struct {
+	// Account is the receiver's merchant id or openid (分账接收方账号).
 	Account string `json:"account"`
 
-	// Amount How much the receiver gets, in 分 (分账金额).
-	Amount int64 `json:"amount"`
+	// BrandMchID is the brand's main merchant id (品牌主商户号).
+	BrandMchID string `json:"brand_mchid"`
 
-	// Description Why the receiver gets it; shown to the receiver (分账描述).
-	Description string `json:"description"`
-
-	// Name The receiver's full name, checked against the account when given; sent encrypted (分账个人接收方姓名).
-	Name string `json:"name,omitempty,omitzero"`
-
-	// Type The kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
-	Type ProfitSharingReceiverType `json:"type"`
+	// Type is the kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
+	Type ReceiverType `json:"type"`
 }
 
-// ProfitSharingOrderState The state of a profit-sharing order (分账单状态).
-type ProfitSharingOrderState string
+// BrandRelationType says how a receiver relates to the brand (与品牌主商户的关系类型).
+type BrandRelationType string
 
-// ProfitSharingReceiver A receiver on the receiver list (分账接收方).
-type ProfitSharingReceiver struct {
-	// Account The receiver's merchant id or openid (分账接收方账号).
-	Account string `json:"account"`
+// BrandReturnFailReason says why a chain brand's profit-sharing return failed (回退失败原因).
+type BrandReturnFailReason string
 
-	// CustomRelation The relation in the merchant's words (自定义的分账关系).
-	CustomRelation string `json:"custom_relation,omitempty,omitzero"`
-
-	// Name The receiver's full name, returned in encrypted form (分账接收方全称).
-	Name string `json:"name,omitempty,omitzero"`
-
-	// RelationType How a receiver relates to the sharing merchant (与分账方的关系类型).
-	RelationType ProfitSharingRelationType `json:"relation_type"`
-
-	// SubMchID The sub-merchant id; partner mode only (子商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// Type The kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
-	Type ProfitSharingReceiverType `json:"type"`
-}
-
-// ProfitSharingReceiverType The kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
-type ProfitSharingReceiverType string
-
-// ProfitSharingRelationType How a receiver relates to the sharing merchant (与分账方的关系类型).
-type ProfitSharingRelationType string
-
-// ProfitSharingReturnFailReason Why a profit-sharing return failed (回退失败原因).
-type ProfitSharingReturnFailReason string
-
-// ProfitSharingReturnOrder A profit-sharing return as WeChat Pay reports it (分账回退单), in both modes.
-type ProfitSharingReturnOrder struct {
-	// Amount How much is taken back, in 分 (回退金额).
+// BrandReturnOrder is a chain brand's profit-sharing return as WeChat Pay reports it (连锁品牌分账回退单).
+type BrandReturnOrder struct {
+	// Amount says how much is taken back, in 分 (回退金额).
 	Amount int64 `json:"amount"`
 
-	// CreateTime When the return was created (创建时间).
-	CreateTime core.Time `json:"create_time"`
+	// FailReason says why a chain brand's profit-sharing return failed (回退失败原因).
+	FailReason BrandReturnFailReason `json:"fail_reason,omitempty,omitzero"`
 
-	// Description Why (回退描述).
-	Description string `json:"description"`
-
-	// FailReason Why a profit-sharing return failed (回退失败原因).
-	FailReason ProfitSharingReturnFailReason `json:"fail_reason,omitempty,omitzero"`
-
-	// FinishTime When the return was completed (完成时间).
+	// FinishTime says when the return was completed (完成时间).
 	FinishTime core.Time `json:"finish_time"`
 
-	// OrderID The WeChat Pay profit-sharing order id (微信分账单号).
+	// OrderID is the WeChat Pay profit-sharing order id (微信分账单号).
 	//
 	// Example: 3008450740201411110007820472
 	OrderID string `json:"order_id"`
 
-	// OutOrderNo The merchant's profit-sharing order number (商户分账单号).
+	// OutOrderNo is the merchant's profit-sharing order number (商户分账单号).
 	//
 	// Example: P20150806125346
 	OutOrderNo string `json:"out_order_no"`
 
-	// OutReturnNo The merchant's return number (商户回退单号).
+	// OutReturnNo is the merchant's return number (商户回退单号).
 	//
 	// Example: R20190516001
 	OutReturnNo string `json:"out_return_no"`
 
-	// Result The result of a profit-sharing return (回退结果).
-	Result ProfitSharingReturnResult `json:"result"`
+	// Result is the result of a chain brand's profit-sharing return (回退结果).
+	Result BrandReturnResult `json:"result"`
 
-	// ReturnID The WeChat Pay return id (微信回退单号).
-	//
-	// Example: 3008450740201411110007820472
-	ReturnID string `json:"return_id"`
-
-	// ReturnMchID The merchant the funds are taken from (回退商户号).
+	// ReturnMchID is the merchant the funds are taken from (回退商户号).
 	ReturnMchID string `json:"return_mchid"`
 
-	// SubMchID The sub-merchant id; partner mode only (子商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+	// ReturnNo is the WeChat Pay return id (微信回退单号).
+	//
+	// Example: 3008450740201411110007820472
+	ReturnNo string `json:"return_no"`
+
+	// SubMchID is the store's sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
 }
 
-// ProfitSharingReturnResult The result of a profit-sharing return (回退结果).
-type ProfitSharingReturnResult string
+// BrandReturnResult is the result of a chain brand's profit-sharing return (回退结果).
+type BrandReturnResult string
 
-// ProfitSharingUnsplitAmount How much of a paid order is left to share (剩余待分金额).
-type ProfitSharingUnsplitAmount struct {
-	// TransactionID The WeChat Pay transaction id (微信订单号).
+// CreateBrandOrderRequest is a chain brand's profit-sharing order (连锁品牌请求分账).
+type CreateBrandOrderRequest struct {
+	// AppID is the service provider's app id that PERSONAL_OPENID receivers' openids belong to (公众账号ID).
+	AppID string `json:"appid"`
+
+	// BrandMchID is the brand's main merchant id (品牌主商户号).
+	BrandMchID string `json:"brand_mchid"`
+
+	// Finish says whether this is the last split, releasing the rest of the order to the store (是否分账完成).
+	Finish bool `json:"finish"`
+
+	// OutOrderNo is the merchant's profit-sharing order number, unique per merchant (商户分账单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// Receivers says who receives how much (分账接收方列表).
+	Receivers []OrderReceiver `json:"receivers"`
+
+	// SubAppID is the brand's app id, needed for PERSONAL_SUB_OPENID receivers (子商户公众账号ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the store's sub-merchant id that shares (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TransactionID is the WeChat Pay transaction id of the order to share (微信订单号).
+	TransactionID string `json:"transaction_id"`
+}
+
+// CreateBrandReturnOrderRequest is a chain brand's profit-sharing return (连锁品牌请求分账回退); give order_id or out_order_no.
+type CreateBrandReturnOrderRequest struct {
+	// Amount says how much to take back, in 分 (回退金额).
+	Amount int64 `json:"amount"`
+
+	// Description says why (回退描述).
+	Description string `json:"description"`
+
+	// OrderID is the WeChat Pay id of the profit-sharing order to take back from (微信分账单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's number of the profit-sharing order to take back from (商户分账单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+
+	// OutReturnNo is the merchant's return number, unique per merchant (商户回退单号).
+	OutReturnNo string `json:"out_return_no"`
+
+	// ReturnMchID is the merchant receiver the funds are taken from (回退商户号).
+	ReturnMchID string `json:"return_mchid"`
+
+	// SubMchID is the store's sub-merchant id that shared (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// CreateOrderRequest is a profit-sharing order (请求分账). Set sub_mchid in partner mode.
+type CreateOrderRequest struct {
+	// AppID is the app id that PERSONAL_OPENID receivers' openids belong to (应用ID).
+	AppID string `json:"appid"`
+
+	// OutOrderNo is the merchant's profit-sharing order number, unique per merchant; retries with it share once (商户分账单号).
+	//
+	// Example: P20150806125346
+	OutOrderNo string `json:"out_order_no"`
+
+	// Receivers says who receives how much, at most 50 receivers (分账接收方列表).
+	Receivers []OrderReceiver `json:"receivers,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id, needed for PERSONAL_SUB_OPENID receivers (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TransactionID is the WeChat Pay transaction id of the order to share (微信订单号).
 	//
 	// Example: 4208450740201411110007820472
 	TransactionID string `json:"transaction_id"`
 
-	// UnsplitAmount The amount still frozen for sharing, in 分 (订单剩余待分金额).
-	UnsplitAmount int64 `json:"unsplit_amount"`
+	// UnfreezeUnsplit says whether to release the rest of the order to the merchant after this split (是否解冻剩余未分资金).
+	UnfreezeUnsplit bool `json:"unfreeze_unsplit"`
 }
 
-// UnfreezeProfitSharingOrderRequest A request to release an order's remaining funds (解冻剩余资金). Set sub_mchid in partner mode.
-type UnfreezeProfitSharingOrderRequest struct {
-	// Description Why the funds are released (分账描述).
+// CreateReturnOrderRequest is a profit-sharing return (请求分账回退); give order_id or out_order_no. Set sub_mchid in partner mode.
+type CreateReturnOrderRequest struct {
+	// Amount says how much to take back, in 分 (回退金额).
+	Amount int64 `json:"amount"`
+
+	// Description says why; shown to the receiver (回退描述).
 	Description string `json:"description"`
 
-	// OutOrderNo The merchant's number for this unfreeze order, unique per merchant (商户分账单号).
-	OutOrderNo string `json:"out_order_no"`
+	// OrderID is the WeChat Pay id of the profit-sharing order to take back from (微信分账单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
+	// OutOrderNo is the merchant's number of the profit-sharing order to take back from (商户分账单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+
+	// OutReturnNo is the merchant's return number, unique per merchant; retries with it return once (商户回退单号).
+	//
+	// Example: R20190516001
+	OutReturnNo string `json:"out_return_no"`
+
+	// ReturnMchID is the merchant receiver the funds are taken from (回退商户号).
+	ReturnMchID string `json:"return_mchid"`
+
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// DeleteBrandReceiverRequest is a receiver to remove from a chain brand's receiver list (连锁品牌删除分账接收方).
+type DeleteBrandReceiverRequest struct {
+	// Account is the receiver's merchant id or openid (分账接收方账号).
+	Account string `json:"account"`
+
+	// AppID is the service provider's app id that a PERSONAL_OPENID receiver's openid belongs to (公众账号ID).
+	AppID string `json:"appid"`
+
+	// BrandMchID is the brand's main merchant id (品牌主商户号).
+	BrandMchID string `json:"brand_mchid"`
+
+	// SubAppID is the brand's app id, for PERSONAL_SUB_OPENID receivers (子商户公众账号ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// Type is the kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
+	Type ReceiverType `json:"type"`
+}
+
+// DeleteReceiverRequest is a receiver to remove from the receiver list (删除分账接收方). Set sub_mchid in partner mode.
+type DeleteReceiverRequest struct {
+	// Account is the receiver's merchant id or openid (分账接收方账号).
+	Account string `json:"account"`
+
+	// AppID is the app id that a PERSONAL_OPENID receiver's openid belongs to (应用ID).
+	AppID string `json:"appid"`
+
+	// SubAppID is the sub-merchant's app id, for PERSONAL_SUB_OPENID receivers (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 
-	// TransactionID The WeChat Pay transaction id of the order (微信订单号).
+	// Type is the kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
+	Type ReceiverType `json:"type"`
+}
+
+// DeletedReceiver is the receiver that was removed from the receiver list (已删除的分账接收方).
+type DeletedReceiver struct {
+	// Account is the receiver's merchant id or openid (分账接收方账号).
+	Account string `json:"account"`
+
+	// SubMchID is the sub-merchant id; partner mode only (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// Type is the kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
+	Type ReceiverType `json:"type"`
+}
+
+// DetailFailReason says why a share was closed (分账失败原因).
+type DetailFailReason string
+
+// DetailResult is the result of one share (分账结果).
+type DetailResult string
+
+// FinishBrandOrderRequest is a request to finish profit sharing of a chain store's order (连锁品牌完结分账).
+type FinishBrandOrderRequest struct {
+	// Description says why sharing is finished (分账描述).
+	Description string `json:"description"`
+
+	// OutOrderNo is the merchant's number for this finish order, unique per merchant (商户分账单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// SubMchID is the store's sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TransactionID is the WeChat Pay transaction id of the order (微信订单号).
 	TransactionID string `json:"transaction_id"`
 }
 
-// QueryBrandProfitSharingOrderParams defines parameters for QueryBrandProfitSharingOrder.
-type QueryBrandProfitSharingOrderParams struct {
-	// SubMchID The store's sub-merchant id (子商户号).
-	SubMchID string `form:"sub_mchid" json:"sub_mchid"`
+// MerchantConfig is a sub-merchant's profit-sharing limit (最大分账比例).
+type MerchantConfig struct {
+	// MaxRatio is the largest share of an order that may be given away, in units of 0.01%, e.g. 2000 for 20% (最大分账比例).
+	//
+	// Example: 2000
+	MaxRatio int64 `json:"max_ratio"`
 
-	// TransactionID The WeChat Pay transaction id of the shared order (微信订单号).
-	TransactionID string `form:"transaction_id" json:"transaction_id"`
-
-	// OutOrderNo The merchant's profit-sharing order number (商户分账单号).
-	OutOrderNo string `form:"out_order_no" json:"out_order_no"`
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
 }
 
-// QueryBrandProfitSharingReturnOrderParams defines parameters for QueryBrandProfitSharingReturnOrder.
-type QueryBrandProfitSharingReturnOrderParams struct {
-	// SubMchID The store's sub-merchant id (子商户号).
-	SubMchID string `form:"sub_mchid" json:"sub_mchid"`
+// Notification is the resource of a PROFITSHARING or PROFITSHARING_RETURN notification
+// (分账动账通知): one receiver's share or return has completed. Direct
+// mode fills mchid, partner mode sp_mchid and sub_mchid.
+type Notification struct {
+	// MchID is the merchant that shared; direct mode (直连商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
 
-	// OutReturnNo The merchant's return number (商户回退单号).
-	OutReturnNo string `form:"out_return_no" json:"out_return_no"`
+	// OrderID is the WeChat Pay profit-sharing order id, or return id for a return (微信分账/回退单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
 
-	// OrderID The WeChat Pay profit-sharing order id (微信分账单号).
-	OrderID string `form:"order_id,omitempty" json:"order_id,omitempty,omitzero"`
+	// OutOrderNo is the merchant's profit-sharing order number, or return number for a return (商户分账/回退单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
 
-	// OutOrderNo The merchant's profit-sharing order number (商户分账单号).
-	OutOrderNo string `form:"out_order_no,omitempty" json:"out_order_no,omitempty,omitzero"`
+	// Receiver is the receiver a notified share went to or was taken from (分账接收方).
+	Receiver NotificationReceiver `json:"receiver,omitempty,omitzero"`
+
+	// SpMchID is the service provider's merchant id; partner mode (服务商商户号).
+	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant that shared; partner mode (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// SuccessTime says when the share or return succeeded (成功时间).
+	SuccessTime core.Time `json:"success_time,omitempty,omitzero"`
+
+	// TransactionID is the WeChat Pay transaction id of the shared order (微信订单号).
+	TransactionID string `json:"transaction_id,omitempty,omitzero"`
 }
 
-// ApplyProfitSharingBillParams defines parameters for ApplyProfitSharingBill.
-type ApplyProfitSharingBillParams struct {
-	// SubMchID Restricts the bill to one sub-merchant (子商户号); partner mode only, all sub-merchants when absent.
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
+// NotificationReceiver is the receiver a notified share went to or was taken from (分账接收方).
+type NotificationReceiver struct {
+	// Account is the receiver's merchant id or openid (分账接收方账号).
+	Account string `json:"account,omitempty,omitzero"`
 
-	// BillDate The day of the bill (账单日期).
-	BillDate core.Date `form:"bill_date" json:"bill_date"`
+	// Amount is the amount shared or returned, in 分 (分账动账金额).
+	Amount int64 `json:"amount,omitempty,omitzero"`
 
-	// TarType GZIP to receive the bill compressed; uncompressed when absent (压缩类型).
-	TarType ProfitSharingBillTarType `form:"tar_type,omitempty" json:"tar_type,omitempty,omitzero"`
+	// Description is the reason given for the share or return (分账/回退描述).
+	Description string `json:"description,omitempty,omitzero"`
+
+	// Type is the kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
+	Type ReceiverType `json:"type,omitempty,omitzero"`
 }
 
-// QueryProfitSharingOrderParams defines parameters for QueryProfitSharingOrder.
-type QueryProfitSharingOrderParams struct {
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
+// Order is a profit-sharing or unfreeze order as WeChat Pay reports it (分账单), in both modes.
+type Order struct {
+	// OrderID is the WeChat Pay profit-sharing order id (微信分账单号).
+	//
+	// Example: 3008450740201411110007820472
+	OrderID string `json:"order_id"`
 
-	// TransactionID The WeChat Pay transaction id of the shared order (微信订单号).
-	TransactionID string `form:"transaction_id" json:"transaction_id"`
+	// OutOrderNo is the merchant's profit-sharing order number (商户分账单号).
+	//
+	// Example: P20150806125346
+	OutOrderNo string `json:"out_order_no"`
+
+	// Receivers is the result for each receiver (分账接收方列表).
+	Receivers []OrderDetail `json:"receivers,omitempty,omitzero"`
+
+	// State is the state of a profit-sharing order (分账单状态).
+	State OrderState `json:"state"`
+
+	// SubMchID is the sub-merchant id; partner mode only (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TransactionID is the WeChat Pay transaction id of the shared order (微信订单号).
+	//
+	// Example: 4208450740201411110007820472
+	TransactionID string `json:"transaction_id"`
 }
 
-// QueryProfitSharingReturnOrderParams defines parameters for QueryProfitSharingReturnOrder.
-type QueryProfitSharingReturnOrderParams struct {
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
+// OrderDetail is the share of one receiver and its result (分账明细).
+type OrderDetail struct {
+	// Account is the receiver's merchant id or openid (分账接收方账号).
+	Account string `json:"account"`
 
-	// OutOrderNo The merchant's number of the profit-sharing order the return belongs to (商户分账单号).
-	OutOrderNo string `form:"out_order_no" json:"out_order_no"`
+	// Amount says how much the receiver gets, in 分 (分账金额).
+	Amount int64 `json:"amount"`
+
+	// CreateTime says when the share was created (分账创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// Description says why the receiver gets it (分账描述).
+	Description string `json:"description"`
+
+	// DetailID is the WeChat Pay id of this share (分账明细单号).
+	//
+	// Example: 36011111111111111111111
+	DetailID string `json:"detail_id"`
+
+	// FailReason says why a share was closed (分账失败原因).
+	FailReason DetailFailReason `json:"fail_reason,omitempty,omitzero"`
+
+	// FinishTime says when the share was completed (分账完成时间).
+	FinishTime core.Time `json:"finish_time"`
+
+	// Result is the result of one share (分账结果).
+	Result DetailResult `json:"result"`
+
+	// Type is the kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
+	Type ReceiverType `json:"type"`
 }
 
-// FinishBrandProfitSharingOrderJSONRequestBody defines body for FinishBrandProfitSharingOrder for application/json ContentType.
-type FinishBrandProfitSharingOrderJSONRequestBody = FinishBrandProfitSharingOrderRequest
+// OrderReceiver is one receiver of a profit-sharing request and its share (分账接收方).
+type OrderReceiver struct {
+	// Account is the receiver's merchant id or openid, according to type (分账接收方账号).
+	Account string `json:"account"`
 
-// CreateBrandProfitSharingOrderJSONRequestBody defines body for CreateBrandProfitSharingOrder for application/json ContentType.
-type CreateBrandProfitSharingOrderJSONRequestBody = CreateBrandProfitSharingOrderRequest
+	// Amount says how much the receiver gets, in 分 (分账金额).
+	Amount int64 `json:"amount"`
 
-// AddBrandProfitSharingReceiverJSONRequestBody defines body for AddBrandProfitSharingReceiver for application/json ContentType.
-type AddBrandProfitSharingReceiverJSONRequestBody = AddBrandProfitSharingReceiverRequest
+	// Description says why the receiver gets it; shown to the receiver (分账描述).
+	Description string `json:"description"`
 
-// DeleteBrandProfitSharingReceiverJSONRequestBody defines body for DeleteBrandProfitSharingReceiver for application/json ContentType.
-type DeleteBrandProfitSharingReceiverJSONRequestBody = DeleteBrandProfitSharingReceiverRequest
+	// Name is the receiver's full name, checked against the account when given; sent encrypted (分账个人接收方姓名).
+	Name string `json:"name,omitempty,omitzero"`
 
-// CreateBrandProfitSharingReturnOrderJSONRequestBody defines body for CreateBrandProfitSharingReturnOrder for application/json ContentType.
-type CreateBrandProfitSharingReturnOrderJSONRequestBody = CreateBrandProfitSharingReturnOrderRequest
+	// Type is the kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
+	Type ReceiverType `json:"type"`
+}
 
-// CreateProfitSharingOrderJSONRequestBody defines body for CreateProfitSharingOrder for application/json ContentType.
-type CreateProfitSharingOrderJSONRequestBody = CreateProfitSharingOrderRequest
+// OrderState is the state of a profit-sharing order (分账单状态).
+type OrderState string
 
-// UnfreezeProfitSharingOrderJSONRequestBody defines body for UnfreezeProfitSharingOrder for application/json ContentType.
-type UnfreezeProfitSharingOrderJSONRequestBody = UnfreezeProfitSharingOrderRequest
+// QueryBrandOrderParams is the query and header parameters of QueryBrandOrder.
+type QueryBrandOrderParams struct {
+	// OutOrderNo is the merchant's profit-sharing order number (商户分账单号).
+	OutOrderNo string `json:"out_order_no"`
 
-// AddProfitSharingReceiverJSONRequestBody defines body for AddProfitSharingReceiver for application/json ContentType.
-type AddProfitSharingReceiverJSONRequestBody = AddProfitSharingReceiverRequest
+	// SubMchID is the store's sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
 
-// DeleteProfitSharingReceiverJSONRequestBody defines body for DeleteProfitSharingReceiver for application/json ContentType.
-type DeleteProfitSharingReceiverJSONRequestBody = DeleteProfitSharingReceiverRequest
+	// TransactionID is the WeChat Pay transaction id of the shared order (微信订单号).
+	TransactionID string `json:"transaction_id"`
+}
 
-// CreateProfitSharingReturnOrderJSONRequestBody defines body for CreateProfitSharingReturnOrder for application/json ContentType.
-type CreateProfitSharingReturnOrderJSONRequestBody = CreateProfitSharingReturnOrderRequest
+// QueryBrandReturnOrderParams is the query and header parameters of QueryBrandReturnOrder.
+type QueryBrandReturnOrderParams struct {
+	// OrderID is the WeChat Pay profit-sharing order id (微信分账单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's profit-sharing order number (商户分账单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+
+	// OutReturnNo is the merchant's return number (商户回退单号).
+	OutReturnNo string `json:"out_return_no"`
+
+	// SubMchID is the store's sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryOrderParams is the query and header parameters of QueryOrder.
+type QueryOrderParams struct {
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TransactionID is the WeChat Pay transaction id of the shared order (微信订单号).
+	TransactionID string `json:"transaction_id"`
+}
+
+// QueryReturnOrderParams is the query and header parameters of QueryReturnOrder.
+type QueryReturnOrderParams struct {
+	// OutOrderNo is the merchant's number of the profit-sharing order the return belongs to (商户分账单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// Receiver is a receiver on the receiver list (分账接收方).
+type Receiver struct {
+	// Account is the receiver's merchant id or openid (分账接收方账号).
+	Account string `json:"account"`
+
+	// CustomRelation is the relation in the merchant's words (自定义的分账关系).
+	CustomRelation string `json:"custom_relation,omitempty,omitzero"`
+
+	// Name is the receiver's full name, returned in encrypted form (分账接收方全称).
+	Name string `json:"name,omitempty,omitzero"`
+
+	// RelationType says how a receiver relates to the sharing merchant (与分账方的关系类型).
+	RelationType RelationType `json:"relation_type"`
+
+	// SubMchID is the sub-merchant id; partner mode only (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// Type is the kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
+	Type ReceiverType `json:"type"`
+}
+
+// ReceiverType is the kind of a profit-sharing receiver: a merchant id, an openid under appid, or an openid under sub_appid (分账接收方类型).
+type ReceiverType string
+
+// RelationType says how a receiver relates to the sharing merchant (与分账方的关系类型).
+type RelationType string
+
+// ReturnFailReason says why a profit-sharing return failed (回退失败原因).
+type ReturnFailReason string
+
+// ReturnOrder is a profit-sharing return as WeChat Pay reports it (分账回退单), in both modes.
+type ReturnOrder struct {
+	// Amount says how much is taken back, in 分 (回退金额).
+	Amount int64 `json:"amount"`
+
+	// CreateTime says when the return was created (创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// Description says why (回退描述).
+	Description string `json:"description"`
+
+	// FailReason says why a profit-sharing return failed (回退失败原因).
+	FailReason ReturnFailReason `json:"fail_reason,omitempty,omitzero"`
+
+	// FinishTime says when the return was completed (完成时间).
+	FinishTime core.Time `json:"finish_time"`
+
+	// OrderID is the WeChat Pay profit-sharing order id (微信分账单号).
+	//
+	// Example: 3008450740201411110007820472
+	OrderID string `json:"order_id"`
+
+	// OutOrderNo is the merchant's profit-sharing order number (商户分账单号).
+	//
+	// Example: P20150806125346
+	OutOrderNo string `json:"out_order_no"`
+
+	// OutReturnNo is the merchant's return number (商户回退单号).
+	//
+	// Example: R20190516001
+	OutReturnNo string `json:"out_return_no"`
+
+	// Result is the result of a profit-sharing return (回退结果).
+	Result ReturnResult `json:"result"`
+
+	// ReturnID is the WeChat Pay return id (微信回退单号).
+	//
+	// Example: 3008450740201411110007820472
+	ReturnID string `json:"return_id"`
+
+	// ReturnMchID is the merchant the funds are taken from (回退商户号).
+	ReturnMchID string `json:"return_mchid"`
+
+	// SubMchID is the sub-merchant id; partner mode only (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// ReturnResult is the result of a profit-sharing return (回退结果).
+type ReturnResult string
+
+// UnfreezeOrderRequest is a request to release an order's remaining funds (解冻剩余资金). Set sub_mchid in partner mode.
+type UnfreezeOrderRequest struct {
+	// Description says why the funds are released (分账描述).
+	Description string `json:"description"`
+
+	// OutOrderNo is the merchant's number for this unfreeze order, unique per merchant (商户分账单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TransactionID is the WeChat Pay transaction id of the order (微信订单号).
+	TransactionID string `json:"transaction_id"`
+}
+
+// UnsplitAmount says how much of a paid order is left to share (剩余待分金额).
+type UnsplitAmount struct {
+	// TransactionID is the WeChat Pay transaction id (微信订单号).
+	//
+	// Example: 4208450740201411110007820472
+	TransactionID string `json:"transaction_id"`
+
+	// UnsplitAmount is the amount still frozen for sharing, in 分 (订单剩余待分金额).
+	UnsplitAmount int64 `json:"unsplit_amount"`
+}

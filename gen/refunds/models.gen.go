@@ -9,501 +9,495 @@ import (
 	externalRef0 "github.com/gowxpay/wxpay/gen/payments"
 )
 
-// Defines values for AbnormalRefundBankType.
+// Defines values for AbnormalBankType.
 const (
-	AbnormalRefundBankTypeABCDebit   AbnormalRefundBankType = "ABC_DEBIT"
-	AbnormalRefundBankTypeBOCDebit   AbnormalRefundBankType = "BOC_DEBIT"
-	AbnormalRefundBankTypeCCBDebit   AbnormalRefundBankType = "CCB_DEBIT"
-	AbnormalRefundBankTypeCEBDebit   AbnormalRefundBankType = "CEB_DEBIT"
-	AbnormalRefundBankTypeCIBDebit   AbnormalRefundBankType = "CIB_DEBIT"
-	AbnormalRefundBankTypeCITICDebit AbnormalRefundBankType = "CITIC_DEBIT"
-	AbnormalRefundBankTypeCMBCDebit  AbnormalRefundBankType = "CMBC_DEBIT"
-	AbnormalRefundBankTypeCMBDebit   AbnormalRefundBankType = "CMB_DEBIT"
-	AbnormalRefundBankTypeCOMMDebit  AbnormalRefundBankType = "COMM_DEBIT"
-	AbnormalRefundBankTypeGDBDebit   AbnormalRefundBankType = "GDB_DEBIT"
-	AbnormalRefundBankTypeICBCDebit  AbnormalRefundBankType = "ICBC_DEBIT"
-	AbnormalRefundBankTypeNBCBDebit  AbnormalRefundBankType = "NBCB_DEBIT"
-	AbnormalRefundBankTypePABDebit   AbnormalRefundBankType = "PAB_DEBIT"
-	AbnormalRefundBankTypePSBCDebit  AbnormalRefundBankType = "PSBC_DEBIT"
-	AbnormalRefundBankTypeSPDBDebit  AbnormalRefundBankType = "SPDB_DEBIT"
+	AbnormalBankTypeABCDebit   AbnormalBankType = "ABC_DEBIT"
+	AbnormalBankTypeBOCDebit   AbnormalBankType = "BOC_DEBIT"
+	AbnormalBankTypeCCBDebit   AbnormalBankType = "CCB_DEBIT"
+	AbnormalBankTypeCEBDebit   AbnormalBankType = "CEB_DEBIT"
+	AbnormalBankTypeCIBDebit   AbnormalBankType = "CIB_DEBIT"
+	AbnormalBankTypeCITICDebit AbnormalBankType = "CITIC_DEBIT"
+	AbnormalBankTypeCMBCDebit  AbnormalBankType = "CMBC_DEBIT"
+	AbnormalBankTypeCMBDebit   AbnormalBankType = "CMB_DEBIT"
+	AbnormalBankTypeCOMMDebit  AbnormalBankType = "COMM_DEBIT"
+	AbnormalBankTypeGDBDebit   AbnormalBankType = "GDB_DEBIT"
+	AbnormalBankTypeICBCDebit  AbnormalBankType = "ICBC_DEBIT"
+	AbnormalBankTypeNBCBDebit  AbnormalBankType = "NBCB_DEBIT"
+	AbnormalBankTypePABDebit   AbnormalBankType = "PAB_DEBIT"
+	AbnormalBankTypePSBCDebit  AbnormalBankType = "PSBC_DEBIT"
+	AbnormalBankTypeSPDBDebit  AbnormalBankType = "SPDB_DEBIT"
 )
 
-// Valid indicates whether the value is a known member of the AbnormalRefundBankType enum.
-func (e AbnormalRefundBankType) Valid() bool {
+// Valid indicates whether the value is a known member of the AbnormalBankType enum.
+func (e AbnormalBankType) Valid() bool {
 	switch e {
-	case AbnormalRefundBankTypeABCDebit:
+	case AbnormalBankTypeABCDebit:
 		return true
-	case AbnormalRefundBankTypeBOCDebit:
+	case AbnormalBankTypeBOCDebit:
 		return true
-	case AbnormalRefundBankTypeCCBDebit:
+	case AbnormalBankTypeCCBDebit:
 		return true
-	case AbnormalRefundBankTypeCEBDebit:
+	case AbnormalBankTypeCEBDebit:
 		return true
-	case AbnormalRefundBankTypeCIBDebit:
+	case AbnormalBankTypeCIBDebit:
 		return true
-	case AbnormalRefundBankTypeCITICDebit:
+	case AbnormalBankTypeCITICDebit:
 		return true
-	case AbnormalRefundBankTypeCMBCDebit:
+	case AbnormalBankTypeCMBCDebit:
 		return true
-	case AbnormalRefundBankTypeCMBDebit:
+	case AbnormalBankTypeCMBDebit:
 		return true
-	case AbnormalRefundBankTypeCOMMDebit:
+	case AbnormalBankTypeCOMMDebit:
 		return true
-	case AbnormalRefundBankTypeGDBDebit:
+	case AbnormalBankTypeGDBDebit:
 		return true
-	case AbnormalRefundBankTypeICBCDebit:
+	case AbnormalBankTypeICBCDebit:
 		return true
-	case AbnormalRefundBankTypeNBCBDebit:
+	case AbnormalBankTypeNBCBDebit:
 		return true
-	case AbnormalRefundBankTypePABDebit:
+	case AbnormalBankTypePABDebit:
 		return true
-	case AbnormalRefundBankTypePSBCDebit:
+	case AbnormalBankTypePSBCDebit:
 		return true
-	case AbnormalRefundBankTypeSPDBDebit:
+	case AbnormalBankTypeSPDBDebit:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for AbnormalRefundType.
+// Defines values for AbnormalType.
 const (
-	AbnormalRefundTypeMerchantBankCard AbnormalRefundType = "MERCHANT_BANK_CARD"
-	AbnormalRefundTypeUserBankCard     AbnormalRefundType = "USER_BANK_CARD"
+	AbnormalTypeMerchantBankCard AbnormalType = "MERCHANT_BANK_CARD"
+	AbnormalTypeUserBankCard     AbnormalType = "USER_BANK_CARD"
 )
 
-// Valid indicates whether the value is a known member of the AbnormalRefundType enum.
-func (e AbnormalRefundType) Valid() bool {
+// Valid indicates whether the value is a known member of the AbnormalType enum.
+func (e AbnormalType) Valid() bool {
 	switch e {
-	case AbnormalRefundTypeMerchantBankCard:
+	case AbnormalTypeMerchantBankCard:
 		return true
-	case AbnormalRefundTypeUserBankCard:
+	case AbnormalTypeUserBankCard:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreateRefundFundsAccount.
+// Defines values for Channel.
 const (
-	CreateRefundFundsAccountAvailable CreateRefundFundsAccount = "AVAILABLE"
+	ChannelBalance       Channel = "BALANCE"
+	ChannelOriginal      Channel = "ORIGINAL"
+	ChannelOtherBalance  Channel = "OTHER_BALANCE"
+	ChannelOtherBankCard Channel = "OTHER_BANKCARD"
 )
 
-// Valid indicates whether the value is a known member of the CreateRefundFundsAccount enum.
-func (e CreateRefundFundsAccount) Valid() bool {
+// Valid indicates whether the value is a known member of the Channel enum.
+func (e Channel) Valid() bool {
 	switch e {
-	case CreateRefundFundsAccountAvailable:
+	case ChannelBalance:
+		return true
+	case ChannelOriginal:
+		return true
+	case ChannelOtherBalance:
+		return true
+	case ChannelOtherBankCard:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for RefundChannel.
+// Defines values for CreateFundsAccount.
 const (
-	RefundChannelBalance       RefundChannel = "BALANCE"
-	RefundChannelOriginal      RefundChannel = "ORIGINAL"
-	RefundChannelOtherBalance  RefundChannel = "OTHER_BALANCE"
-	RefundChannelOtherBankCard RefundChannel = "OTHER_BANKCARD"
+	CreateFundsAccountAvailable CreateFundsAccount = "AVAILABLE"
 )
 
-// Valid indicates whether the value is a known member of the RefundChannel enum.
-func (e RefundChannel) Valid() bool {
+// Valid indicates whether the value is a known member of the CreateFundsAccount enum.
+func (e CreateFundsAccount) Valid() bool {
 	switch e {
-	case RefundChannelBalance:
-		return true
-	case RefundChannelOriginal:
-		return true
-	case RefundChannelOtherBalance:
-		return true
-	case RefundChannelOtherBankCard:
+	case CreateFundsAccountAvailable:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for RefundFundsAccount.
+// Defines values for FundsAccount.
 const (
-	RefundFundsAccountAvailable   RefundFundsAccount = "AVAILABLE"
-	RefundFundsAccountBasic       RefundFundsAccount = "BASIC"
-	RefundFundsAccountECNYBasic   RefundFundsAccount = "ECNY_BASIC"
-	RefundFundsAccountOperation   RefundFundsAccount = "OPERATION"
-	RefundFundsAccountUnavailable RefundFundsAccount = "UNAVAILABLE"
-	RefundFundsAccountUnsettled   RefundFundsAccount = "UNSETTLED"
+	FundsAccountAvailable   FundsAccount = "AVAILABLE"
+	FundsAccountBasic       FundsAccount = "BASIC"
+	FundsAccountECNYBasic   FundsAccount = "ECNY_BASIC"
+	FundsAccountOperation   FundsAccount = "OPERATION"
+	FundsAccountUnavailable FundsAccount = "UNAVAILABLE"
+	FundsAccountUnsettled   FundsAccount = "UNSETTLED"
 )
 
-// Valid indicates whether the value is a known member of the RefundFundsAccount enum.
-func (e RefundFundsAccount) Valid() bool {
+// Valid indicates whether the value is a known member of the FundsAccount enum.
+func (e FundsAccount) Valid() bool {
 	switch e {
-	case RefundFundsAccountAvailable:
+	case FundsAccountAvailable:
 		return true
-	case RefundFundsAccountBasic:
+	case FundsAccountBasic:
 		return true
-	case RefundFundsAccountECNYBasic:
+	case FundsAccountECNYBasic:
 		return true
-	case RefundFundsAccountOperation:
+	case FundsAccountOperation:
 		return true
-	case RefundFundsAccountUnavailable:
+	case FundsAccountUnavailable:
 		return true
-	case RefundFundsAccountUnsettled:
+	case FundsAccountUnsettled:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for RefundFundsFromAccount.
+// Defines values for FundsFromAccount.
 const (
-	RefundFundsFromAccountAvailable   RefundFundsFromAccount = "AVAILABLE"
-	RefundFundsFromAccountUnavailable RefundFundsFromAccount = "UNAVAILABLE"
+	FundsFromAccountAvailable   FundsFromAccount = "AVAILABLE"
+	FundsFromAccountUnavailable FundsFromAccount = "UNAVAILABLE"
 )
 
-// Valid indicates whether the value is a known member of the RefundFundsFromAccount enum.
-func (e RefundFundsFromAccount) Valid() bool {
+// Valid indicates whether the value is a known member of the FundsFromAccount enum.
+func (e FundsFromAccount) Valid() bool {
 	switch e {
-	case RefundFundsFromAccountAvailable:
+	case FundsFromAccountAvailable:
 		return true
-	case RefundFundsFromAccountUnavailable:
+	case FundsFromAccountUnavailable:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for RefundPromotionType.
+// Defines values for PromotionType.
 const (
-	RefundPromotionTypeCoupon   RefundPromotionType = "COUPON"
-	RefundPromotionTypeDiscount RefundPromotionType = "DISCOUNT"
+	PromotionTypeCoupon   PromotionType = "COUPON"
+	PromotionTypeDiscount PromotionType = "DISCOUNT"
 )
 
-// Valid indicates whether the value is a known member of the RefundPromotionType enum.
-func (e RefundPromotionType) Valid() bool {
+// Valid indicates whether the value is a known member of the PromotionType enum.
+func (e PromotionType) Valid() bool {
 	switch e {
-	case RefundPromotionTypeCoupon:
+	case PromotionTypeCoupon:
 		return true
-	case RefundPromotionTypeDiscount:
+	case PromotionTypeDiscount:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for RefundStatus.
+// Defines values for Status.
 const (
-	RefundStatusAbnormal   RefundStatus = "ABNORMAL"
-	RefundStatusClosed     RefundStatus = "CLOSED"
-	RefundStatusProcessing RefundStatus = "PROCESSING"
-	RefundStatusSuccess    RefundStatus = "SUCCESS"
+	StatusAbnormal   Status = "ABNORMAL"
+	StatusClosed     Status = "CLOSED"
+	StatusProcessing Status = "PROCESSING"
+	StatusSuccess    Status = "SUCCESS"
 )
 
-// Valid indicates whether the value is a known member of the RefundStatus enum.
-func (e RefundStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the Status enum.
+func (e Status) Valid() bool {
 	switch e {
-	case RefundStatusAbnormal:
+	case StatusAbnormal:
 		return true
-	case RefundStatusClosed:
+	case StatusClosed:
 		return true
-	case RefundStatusProcessing:
+	case StatusProcessing:
 		return true
-	case RefundStatusSuccess:
+	case StatusSuccess:
 		return true
 	default:
 		return false
 	}
 }
 
-// AbnormalRefundBankType The bank of the card an abnormal refund goes to (开户银行).
-type AbnormalRefundBankType string
+// AbnormalBankType is the bank of the card an abnormal refund goes to (开户银行).
+type AbnormalBankType string
 
-// AbnormalRefundType Where an abnormal refund goes (异常退款处理方式).
-type AbnormalRefundType string
+// AbnormalType says where an abnormal refund goes (异常退款处理方式).
+type AbnormalType string
 
-// ApplyAbnormalRefundRequest Where to send an abnormal refund. Set sub_mchid in partner mode.
-type ApplyAbnormalRefundRequest struct {
-	// BankAccount The payer's bank card number, for USER_BANK_CARD; sent encrypted (收款银行卡号).
-	BankAccount string `json:"bank_account,omitempty,omitzero"`
-
-	// BankType The bank of the card an abnormal refund goes to (开户银行).
-	BankType AbnormalRefundBankType `json:"bank_type,omitempty,omitzero"`
-
-	// OutRefundNo The merchant's refund number (商户退款单号).
-	OutRefundNo string `json:"out_refund_no"`
-
-	// RealName The card holder's name, for USER_BANK_CARD; sent encrypted (收款用户姓名).
-	RealName string `json:"real_name,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// Type Where an abnormal refund goes (异常退款处理方式).
-	Type AbnormalRefundType `json:"type"`
-}
-
-// CreateRefundAmount The amounts of a refund request (金额信息).
-type CreateRefundAmount struct {
-	// Currency ISO 4217 currency code; only CNY (退款币种).
+// Amount is the amounts of a refund (金额信息).
+type Amount struct {
+	// Currency is the refund currency (退款币种).
 	Currency string `json:"currency"`
 
-	// From Which accounts fund the refund and how much each (退款出资账户及金额).
-	From []RefundFundsFrom `json:"from,omitempty,omitzero"`
+	// DiscountRefund is the part of the refund that returns discounts (优惠退款金额).
+	DiscountRefund int64 `json:"discount_refund"`
 
-	// Refund How much to refund, at most what was paid (退款金额).
+	// From says which accounts funded the refund and how much each (退款出资账户及金额).
+	From []FundsFrom `json:"from,omitempty,omitzero"`
+
+	// PayerRefund says what the payer gets back, discounts excluded (用户退款金额).
+	PayerRefund int64 `json:"payer_refund"`
+
+	// PayerTotal says what the payer paid (用户支付金额).
+	PayerTotal int64 `json:"payer_total"`
+
+	// Refund is the amount refunded (退款金额).
 	Refund int64 `json:"refund"`
 
-	// Total The total of the original order (原订单金额).
+	// RefundFee is the handling fee returned to the merchant (手续费退款金额).
+	RefundFee int64 `json:"refund_fee,omitempty,omitzero"`
+
+	// SettlementRefund is the refund less non-funded coupons (应结退款金额).
+	SettlementRefund int64 `json:"settlement_refund"`
+
+	// SettlementTotal is the order total less non-funded coupons (应结订单金额).
+	SettlementTotal int64 `json:"settlement_total"`
+
+	// Total is the total of the original order (订单金额).
 	Total int64 `json:"total"`
 }
 
-// CreateRefundFundsAccount The account a refund is paid from, for merchants on the old fund flow; unsettled funds when absent (退款资金来源).
-type CreateRefundFundsAccount string
+// ApplyAbnormalRequest says where to send an abnormal refund. Set sub_mchid in partner mode.
+type ApplyAbnormalRequest struct {
+	// BankAccount is the payer's bank card number, for USER_BANK_CARD; sent encrypted (收款银行卡号).
+	BankAccount string `json:"bank_account,omitempty,omitzero"`
 
-// CreateRefundRequest A refund request; give transaction_id or out_trade_no. Set sub_mchid in partner mode.
-type CreateRefundRequest struct {
-	// Amount The amounts of a refund request (金额信息).
-	Amount CreateRefundAmount `json:"amount"`
+	// BankType is the bank of the card an abnormal refund goes to (开户银行).
+	BankType AbnormalBankType `json:"bank_type,omitempty,omitzero"`
 
-	// FundsAccount The account a refund is paid from, for merchants on the old fund flow; unsettled funds when absent (退款资金来源).
-	FundsAccount CreateRefundFundsAccount `json:"funds_account,omitempty,omitzero"`
-
-	// GoodsDetail The items refunded, for single-item promotions (退款商品).
-	GoodsDetail []RefundGoodsDetail `json:"goods_detail,omitempty,omitzero"`
-
-	// NotifyURL The HTTPS URL that receives the refund notification (退款结果回调url).
-	NotifyURL string `json:"notify_url,omitempty,omitzero"`
-
-	// OutRefundNo The merchant's refund number, unique per merchant; retries with it refund once (商户退款单号).
+	// OutRefundNo is the merchant's refund number (商户退款单号).
 	OutRefundNo string `json:"out_refund_no"`
 
-	// OutTradeNo The merchant's order number of the order to refund (商户订单号).
-	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+	// RealName is the card holder's name, for USER_BANK_CARD; sent encrypted (收款用户姓名).
+	RealName string `json:"real_name,omitempty,omitzero"`
 
-	// Reason Why; shown to the payer in the refund message (退款原因).
-	Reason string `json:"reason,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 
-	// TransactionID The WeChat Pay transaction id of the order to refund (微信支付订单号).
+	// Type says where an abnormal refund goes (异常退款处理方式).
+	Type AbnormalType `json:"type"`
+}
+
+// Channel says where a refund goes (退款渠道).
+type Channel string
+
+// CreateAmount is the amounts of a refund request (金额信息).
+type CreateAmount struct {
+	// Currency is ISO 4217 currency code; only CNY (退款币种).
+	Currency string `json:"currency"`
+
+	// From says which accounts fund the refund and how much each (退款出资账户及金额).
+	From []FundsFrom `json:"from,omitempty,omitzero"`
+
+	// Refund says how much to refund, at most what was paid (退款金额).
+	Refund int64 `json:"refund"`
+
+	// Total is the total of the original order (原订单金额).
+	Total int64 `json:"total"`
+}
+
+// CreateFundsAccount is the account a refund is paid from, for merchants on the old fund flow; unsettled funds when absent (退款资金来源).
+type CreateFundsAccount string
+
+// CreateRequest is a refund request; give transaction_id or out_trade_no. Set sub_mchid in partner mode.
+type CreateRequest struct {
+	// Amount is the amounts of a refund request (金额信息).
+	Amount CreateAmount `json:"amount"`
+
+	// FundsAccount is the account a refund is paid from, for merchants on the old fund flow; unsettled funds when absent (退款资金来源).
+	FundsAccount CreateFundsAccount `json:"funds_account,omitempty,omitzero"`
+
+	// GoodsDetail is the items refunded, for single-item promotions (退款商品).
+	GoodsDetail []GoodsDetail `json:"goods_detail,omitempty,omitzero"`
+
+	// NotifyURL is the HTTPS URL that receives the refund notification (退款结果回调url).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OutRefundNo is the merchant's refund number, unique per merchant; retries with it refund once (商户退款单号).
+	OutRefundNo string `json:"out_refund_no"`
+
+	// OutTradeNo is the merchant's order number of the order to refund (商户订单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// Reason says why; shown to the payer in the refund message (退款原因).
+	Reason string `json:"reason,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TransactionID is the WeChat Pay transaction id of the order to refund (微信支付订单号).
 	TransactionID string `json:"transaction_id,omitempty,omitzero"`
 }
 
-// Refund A refund as WeChat Pay reports it, in both modes.
+// FundsAccount is the account a refund was paid from (资金账户).
+type FundsAccount string
+
+// FundsFrom is one account funding a refund (退款出资账户).
+type FundsFrom struct {
+	// Account is an account that can fund a refund (出资账户类型).
+	Account FundsFromAccount `json:"account"`
+
+	// Amount says how much it funds (出资金额).
+	Amount int64 `json:"amount"`
+}
+
+// FundsFromAccount is an account that can fund a refund (出资账户类型).
+type FundsFromAccount string
+
+// GoodsDetail is one item of a refund (退款商品).
+type GoodsDetail struct {
+	// GoodsName is the item name (商品名称).
+	GoodsName string `json:"goods_name,omitempty,omitzero"`
+
+	// MerchantGoodsID is the merchant's item code (商户侧商品编码).
+	MerchantGoodsID string `json:"merchant_goods_id"`
+
+	// RefundAmount says how much of the item is refunded (商品退款金额).
+	RefundAmount int64 `json:"refund_amount"`
+
+	// RefundQuantity says how many are returned (商品退货数量).
+	RefundQuantity int64 `json:"refund_quantity"`
+
+	// UnitPrice is the price of one, in 分 (商品单价).
+	UnitPrice int64 `json:"unit_price"`
+
+	// WechatpayGoodsID is the WeChat Pay item code (微信侧商品编码).
+	WechatpayGoodsID string `json:"wechatpay_goods_id,omitempty,omitzero"`
+}
+
+// Notification is the resource of a REFUND.* notification. It serves both modes: direct
+// mode fills mchid, partner mode sp_mchid and sub_mchid.
+type Notification struct {
+	// Amount is the amounts of a notified refund (金额信息).
+	Amount NotificationAmount `json:"amount,omitempty,omitzero"`
+
+	// Channel says where a refund goes (退款渠道).
+	Channel Channel `json:"channel,omitempty,omitzero"`
+
+	// CreateTime says when the refund was accepted (退款创建时间).
+	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+
+	// FundsAccount is the account a refund was paid from (资金账户).
+	FundsAccount FundsAccount `json:"funds_account,omitempty,omitzero"`
+
+	// MchID is the merchant id (direct mode).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OutRefundNo is the merchant's refund number (商户退款单号).
+	OutRefundNo string `json:"out_refund_no,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number of the refunded order (商户订单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// PromotionDetail is the discounts refunded (优惠退款信息).
+	PromotionDetail []Promotion `json:"promotion_detail,omitempty,omitzero"`
+
+	// RefundID is the WeChat Pay refund id (微信支付退款单号).
+	//
+	// Example: 50000000382019052709732678859
+	RefundID string `json:"refund_id,omitempty,omitzero"`
+
+	// RefundStatus is the state of a refund (退款状态).
+	RefundStatus Status `json:"refund_status,omitempty,omitzero"`
+
+	// SpMchID is the service provider's merchant id (partner mode).
+	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (partner mode).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// SuccessTime says when the refund succeeded (退款成功时间).
+	SuccessTime core.Time `json:"success_time,omitempty,omitzero"`
+
+	// TransactionID is the WeChat Pay transaction id of the refunded order (微信支付订单号).
+	TransactionID string `json:"transaction_id,omitempty,omitzero"`
+
+	// UserReceivedAccount says where the money went (退款入账账户).
+	UserReceivedAccount string `json:"user_received_account,omitempty,omitzero"`
+}
+
+// NotificationAmount is the amounts of a notified refund (金额信息).
+type NotificationAmount struct {
+	// PayerRefund says what the payer gets back (用户退款金额).
+	PayerRefund int64 `json:"payer_refund,omitempty,omitzero"`
+
+	// PayerTotal says what the payer paid (用户支付金额).
+	PayerTotal int64 `json:"payer_total,omitempty,omitzero"`
+
+	// Refund is the amount refunded (退款金额).
+	Refund int64 `json:"refund,omitempty,omitzero"`
+
+	// Total is the total of the original order (订单金额).
+	Total int64 `json:"total,omitempty,omitzero"`
+}
+
+// Promotion is a discount returned by a refund (优惠退款详情).
+type Promotion struct {
+	// Amount is the discount amount (优惠券面额).
+	Amount int64 `json:"amount"`
+
+	// GoodsDetail is the discounted items refunded (商品列表).
+	GoodsDetail []GoodsDetail `json:"goods_detail,omitempty,omitzero"`
+
+	// PromotionID is the coupon or discount id (券ID).
+	PromotionID string `json:"promotion_id"`
+
+	// RefundAmount says how much of the discount is refunded (优惠退款金额).
+	RefundAmount int64 `json:"refund_amount"`
+
+	// Scope says whether a discount covers the whole order or single items (优惠范围).
+	Scope externalRef0.PromotionScope `json:"scope"`
+
+	// Type says whether a refunded discount was funded in advance: COUPON (代金券) or DISCOUNT (优惠券) (优惠类型).
+	Type PromotionType `json:"type"`
+}
+
+// PromotionType says whether a refunded discount was funded in advance: COUPON (代金券) or DISCOUNT (优惠券) (优惠类型).
+type PromotionType string
+
+// QueryParams is the query and header parameters of Query.
+type QueryParams struct {
+	// SubMchID is the sub-merchant id (子商户号); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// Refund is a refund as WeChat Pay reports it, in both modes.
 type Refund struct {
-	// Amount The amounts of a refund (金额信息).
-	Amount RefundAmount `json:"amount"`
+	// Amount is the amounts of a refund (金额信息).
+	Amount Amount `json:"amount"`
 
-	// Channel Where a refund goes (退款渠道).
-	Channel RefundChannel `json:"channel"`
+	// Channel says where a refund goes (退款渠道).
+	Channel Channel `json:"channel"`
 
-	// CreateTime When the refund was accepted (退款创建时间).
+	// CreateTime says when the refund was accepted (退款创建时间).
 	CreateTime core.Time `json:"create_time"`
 
-	// FundsAccount The account a refund was paid from (资金账户).
-	FundsAccount RefundFundsAccount `json:"funds_account,omitempty,omitzero"`
+	// FundsAccount is the account a refund was paid from (资金账户).
+	FundsAccount FundsAccount `json:"funds_account,omitempty,omitzero"`
 
-	// OutRefundNo The merchant's refund number (商户退款单号).
+	// OutRefundNo is the merchant's refund number (商户退款单号).
 	OutRefundNo string `json:"out_refund_no"`
 
-	// OutTradeNo The merchant's order number of the refunded order (商户订单号).
+	// OutTradeNo is the merchant's order number of the refunded order (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// PromotionDetail The discounts refunded (优惠退款信息).
-	PromotionDetail []RefundPromotion `json:"promotion_detail,omitempty,omitzero"`
+	// PromotionDetail is the discounts refunded (优惠退款信息).
+	PromotionDetail []Promotion `json:"promotion_detail,omitempty,omitzero"`
 
-	// RefundID The WeChat Pay refund id (微信支付退款单号).
+	// RefundID is the WeChat Pay refund id (微信支付退款单号).
 	//
 	// Example: 50000000382019052709732678859
 	RefundID string `json:"refund_id"`
 
-	// Status The state of a refund (退款状态).
-	Status RefundStatus `json:"status"`
+	// Status is the state of a refund (退款状态).
+	Status Status `json:"status"`
 
-	// SuccessTime When the refund succeeded; only when status is SUCCESS (退款成功时间).
+	// SuccessTime says when the refund succeeded; only when status is SUCCESS (退款成功时间).
 	SuccessTime core.Time `json:"success_time,omitempty,omitzero"`
 
-	// TransactionID The WeChat Pay transaction id of the refunded order (微信支付订单号).
+	// TransactionID is the WeChat Pay transaction id of the refunded order (微信支付订单号).
 	TransactionID string `json:"transaction_id"`
 
-	// UserReceivedAccount Where the money goes, e.g. a bank card or the payer's balance (退款入账账户).
+	// UserReceivedAccount says where the money goes, e.g. a bank card or the payer's balance (退款入账账户).
 	//
 	// Example: 支付用户零钱
 	UserReceivedAccount string `json:"user_received_account"`
 }
 
-// RefundAmount The amounts of a refund (金额信息).
-type RefundAmount struct {
-	// Currency The refund currency (退款币种).
-	Currency string `json:"currency"`
-
-	// DiscountRefund The part of the refund that returns discounts (优惠退款金额).
-	DiscountRefund int64 `json:"discount_refund"`
-
-	// From Which accounts funded the refund and how much each (退款出资账户及金额).
-	From []RefundFundsFrom `json:"from,omitempty,omitzero"`
-
-	// PayerRefund What the payer gets back, discounts excluded (用户退款金额).
-	PayerRefund int64 `json:"payer_refund"`
-
-	// PayerTotal What the payer paid (用户支付金额).
-	PayerTotal int64 `json:"payer_total"`
-
-	// Refund The amount refunded (退款金额).
-	Refund int64 `json:"refund"`
-
-	// RefundFee The handling fee returned to the merchant (手续费退款金额).
-	RefundFee int64 `json:"refund_fee,omitempty,omitzero"`
-
-	// SettlementRefund The refund less non-funded coupons (应结退款金额).
-	SettlementRefund int64 `json:"settlement_refund"`
-
-	// SettlementTotal The order total less non-funded coupons (应结订单金额).
-	SettlementTotal int64 `json:"settlement_total"`
-
-	// Total The total of the original order (订单金额).
-	Total int64 `json:"total"`
-}
-
-// RefundChannel Where a refund goes (退款渠道).
-type RefundChannel string
-
-// RefundFundsAccount The account a refund was paid from (资金账户).
-type RefundFundsAccount string
-
-// RefundFundsFrom One account funding a refund (退款出资账户).
-type RefundFundsFrom struct {
-	// Account An account that can fund a refund (出资账户类型).
-	Account RefundFundsFromAccount `json:"account"`
-
-	// Amount How much it funds (出资金额).
-	Amount int64 `json:"amount"`
-}
-
-// RefundFundsFromAccount An account that can fund a refund (出资账户类型).
-type RefundFundsFromAccount string
-
-// RefundGoodsDetail One item of a refund (退款商品).
-type RefundGoodsDetail struct {
-	// GoodsName The item name (商品名称).
-	GoodsName string `json:"goods_name,omitempty,omitzero"`
-
-	// MerchantGoodsID The merchant's item code (商户侧商品编码).
-	MerchantGoodsID string `json:"merchant_goods_id"`
-
-	// RefundAmount How much of the item is refunded (商品退款金额).
-	RefundAmount int64 `json:"refund_amount"`
-
-	// RefundQuantity How many are returned (商品退货数量).
-	RefundQuantity int64 `json:"refund_quantity"`
-
-	// UnitPrice The price of one, in 分 (商品单价).
-	UnitPrice int64 `json:"unit_price"`
-
-	// WechatpayGoodsID The WeChat Pay item code (微信侧商品编码).
-	WechatpayGoodsID string `json:"wechatpay_goods_id,omitempty,omitzero"`
-}
-
-// RefundNotification The resource of a REFUND.* notification. It serves both modes: direct
-// mode fills mchid, partner mode sp_mchid and sub_mchid.
-type RefundNotification struct {
-	// Amount The amounts of a notified refund (金额信息).
-	Amount RefundNotificationAmount `json:"amount,omitempty,omitzero"`
-
-	// Channel Where a refund goes (退款渠道).
-	Channel RefundChannel `json:"channel,omitempty,omitzero"`
-
-	// CreateTime When the refund was accepted (退款创建时间).
-	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
-
-	// FundsAccount The account a refund was paid from (资金账户).
-	FundsAccount RefundFundsAccount `json:"funds_account,omitempty,omitzero"`
-
-	// MchID The merchant id (direct mode).
-	MchID string `json:"mchid,omitempty,omitzero"`
-
-	// OutRefundNo The merchant's refund number (商户退款单号).
-	OutRefundNo string `json:"out_refund_no,omitempty,omitzero"`
-
-	// OutTradeNo The merchant's order number of the refunded order (商户订单号).
-	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
-
-	// PromotionDetail The discounts refunded (优惠退款信息).
-	PromotionDetail []RefundPromotion `json:"promotion_detail,omitempty,omitzero"`
-
-	// RefundID The WeChat Pay refund id (微信支付退款单号).
-	//
-	// Example: 50000000382019052709732678859
-	RefundID string `json:"refund_id,omitempty,omitzero"`
-
-	// RefundStatus The state of a refund (退款状态).
-	RefundStatus RefundStatus `json:"refund_status,omitempty,omitzero"`
-
-	// SpMchID The service provider's merchant id (partner mode).
-	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant id (partner mode).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// SuccessTime When the refund succeeded (退款成功时间).
-	SuccessTime core.Time `json:"success_time,omitempty,omitzero"`
-
-	// TransactionID The WeChat Pay transaction id of the refunded order (微信支付订单号).
-	TransactionID string `json:"transaction_id,omitempty,omitzero"`
-
-	// UserReceivedAccount Where the money went (退款入账账户).
-	UserReceivedAccount string `json:"user_received_account,omitempty,omitzero"`
-}
-
-// RefundNotificationAmount The amounts of a notified refund (金额信息).
-type RefundNotificationAmount struct {
-	// PayerRefund What the payer gets back (用户退款金额).
-	PayerRefund int64 `json:"payer_refund,omitempty,omitzero"`
-
-	// PayerTotal What the payer paid (用户支付金额).
-	PayerTotal int64 `json:"payer_total,omitempty,omitzero"`
-
-	// Refund The amount refunded (退款金额).
-	Refund int64 `json:"refund,omitempty,omitzero"`
-
-	// Total The total of the original order (订单金额).
-	Total int64 `json:"total,omitempty,omitzero"`
-}
-
-// RefundPromotion A discount returned by a refund (优惠退款详情).
-type RefundPromotion struct {
-	// Amount The discount amount (优惠券面额).
-	Amount int64 `json:"amount"`
-
-	// GoodsDetail The discounted items refunded (商品列表).
-	GoodsDetail []RefundGoodsDetail `json:"goods_detail,omitempty,omitzero"`
-
-	// PromotionID The coupon or discount id (券ID).
-	PromotionID string `json:"promotion_id"`
-
-	// RefundAmount How much of the discount is refunded (优惠退款金额).
-	RefundAmount int64 `json:"refund_amount"`
-
-	// Scope Whether a discount covers the whole order or single items (优惠范围).
-	Scope externalRef0.PromotionScope `json:"scope"`
-
-	// Type Whether a refunded discount was funded in advance: COUPON (代金券) or DISCOUNT (优惠券) (优惠类型).
-	Type RefundPromotionType `json:"type"`
-}
-
-// RefundPromotionType Whether a refunded discount was funded in advance: COUPON (代金券) or DISCOUNT (优惠券) (优惠类型).
-type RefundPromotionType string
-
-// RefundStatus The state of a refund (退款状态).
-type RefundStatus string
-
-// QueryRefundParams defines parameters for QueryRefund.
-type QueryRefundParams struct {
-	// SubMchID The sub-merchant id (子商户号); partner mode only, where it is required.
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
-}
-
-// CreateRefundJSONRequestBody defines body for CreateRefund for application/json ContentType.
-type CreateRefundJSONRequestBody = CreateRefundRequest
-
-// ApplyAbnormalRefundJSONRequestBody defines body for ApplyAbnormalRefund for application/json ContentType.
-type ApplyAbnormalRefundJSONRequestBody = ApplyAbnormalRefundRequest
+// Status is the state of a refund (退款状态).
+type Status string

@@ -4,137 +4,128 @@
 
 package smartguide
 
-// AssignSmartGuideRequest The order to assign a staff member to (服务人员分配).
-type AssignSmartGuideRequest struct {
-	// OutTradeNo The merchant's order number (商户订单号).
+// AssignRequest is the order to assign a staff member to (服务人员分配).
+type AssignRequest struct {
+	// OutTradeNo is the merchant's order number (商户订单号).
 	OutTradeNo string `json:"out_trade_no"`
 
-	// SubMchID The sub-merchant (子商户ID); partner mode only, where it is required.
+	// SubMchID is the sub-merchant (子商户ID); partner mode only, where it is required.
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 }
 
-// RegisterSmartGuideRequest A WeCom employee to register as service staff (服务人员注册).
-type RegisterSmartGuideRequest struct {
-	// Avatar The URL of the employee's avatar (头像URL).
-	Avatar string `json:"avatar"`
-
-	// CorpID The WeCom corporation id (企业ID).
-	CorpID string `json:"corpid"`
-
-	// GroupQrcode The URL of a group chat QR code (群二维码URL).
-	GroupQrcode string `json:"group_qrcode,omitempty,omitzero"`
-
-	// Mobile The employee's mobile number; sent encrypted (手机号码).
-	Mobile string `json:"mobile"`
-
-	// Name The employee's name; sent encrypted (企业微信的员工姓名).
-	Name string `json:"name"`
-
-	// QrCode The URL of the employee's personal QR code (员工个人二维码).
-	QrCode string `json:"qr_code"`
-
-	// StoreID The store the staff member works at (门店ID).
-	StoreID int64 `json:"store_id"`
-
-	// SubMchID The sub-merchant (子商户ID); partner mode only, where it is required.
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// UserID The WeCom employee id (企业微信的员工ID).
-	UserID string `json:"userid"`
-}
-
-// SmartGuide A member of service staff (服务人员).
-type SmartGuide struct {
-	// GuideID The staff member's id (服务人员ID).
-	GuideID string `json:"guide_id,omitempty,omitzero"`
-
-	// Mobile The mobile number, encrypted to the merchant key (手机号码).
-	Mobile string `json:"mobile,omitempty,omitzero"`
-
-	// Name The name, encrypted to the merchant key (企业微信的员工姓名).
-	Name string `json:"name,omitempty,omitzero"`
-
-	// StoreID The store (门店ID).
-	StoreID int64 `json:"store_id,omitempty,omitzero"`
-
-	// UserID The WeCom employee id (企业微信的员工ID).
-	UserID string `json:"userid,omitempty,omitzero"`
-
-	// WorkID The staff number (工号).
-	WorkID string `json:"work_id,omitempty,omitzero"`
-}
-
-// SmartGuideList One page of service staff (服务人员列表).
-type SmartGuideList struct {
-	// Data The staff members of this page (服务人员信息列表).
+// List is one page of service staff (服务人员列表).
+type List struct {
+	// Data is the staff members of this page (服务人员信息列表).
 	Data []SmartGuide `json:"data,omitempty,omitzero"`
 
-	// Limit The page size asked for (最大资源条数).
+	// Limit is the page size asked for (最大资源条数).
 	Limit int64 `json:"limit,omitempty,omitzero"`
 
-	// Offset The offset of this page (请求资源起始位置).
+	// Offset is the offset of this page (请求资源起始位置).
 	Offset int64 `json:"offset,omitempty,omitzero"`
 
-	// TotalCount How many staff members match (服务人员数量).
+	// TotalCount says how many staff members match (服务人员数量).
 	TotalCount int64 `json:"total_count,omitempty,omitzero"`
 }
 
-// SmartGuideRegistration A registered staff member (服务人员注册结果).
-type SmartGuideRegistration struct {
-	// GuideID The staff member's id (服务人员ID).
+// ListParams is the query and header parameters of List.
+type ListParams struct {
+	// Limit is the most entries to return (最大资源条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Mobile is restricts the list to one mobile number, encrypted with the platform key (手机号码).
+	Mobile string `json:"mobile,omitempty,omitzero"`
+
+	// Offset says where the page starts, from 0 (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// StoreID is the store (门店ID).
+	StoreID int64 `json:"store_id"`
+
+	// SubMchID is the sub-merchant (子商户ID); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// UserID is restricts the list to one WeCom employee id (企业微信的员工ID).
+	UserID string `json:"userid,omitempty,omitzero"`
+
+	// WorkID is restricts the list to one staff number (工号).
+	WorkID string `json:"work_id,omitempty,omitzero"`
+}
+
+// RegisterRequest is a WeCom employee to register as service staff (服务人员注册).
+type RegisterRequest struct {
+	// Avatar is the URL of the employee's avatar (头像URL).
+	Avatar string `json:"avatar"`
+
+	// CorpID is the WeCom corporation id (企业ID).
+	CorpID string `json:"corpid"`
+
+	// GroupQrcode is the URL of a group chat QR code (群二维码URL).
+	GroupQrcode string `json:"group_qrcode,omitempty,omitzero"`
+
+	// Mobile is the employee's mobile number; sent encrypted (手机号码).
+	Mobile string `json:"mobile"`
+
+	// Name is the employee's name; sent encrypted (企业微信的员工姓名).
+	Name string `json:"name"`
+
+	// QrCode is the URL of the employee's personal QR code (员工个人二维码).
+	QrCode string `json:"qr_code"`
+
+	// StoreID is the store the staff member works at (门店ID).
+	StoreID int64 `json:"store_id"`
+
+	// SubMchID is the sub-merchant (子商户ID); partner mode only, where it is required.
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// UserID is the WeCom employee id (企业微信的员工ID).
+	UserID string `json:"userid"`
+}
+
+// Registration is a registered staff member (服务人员注册结果).
+type Registration struct {
+	// GuideID is the staff member's id (服务人员ID).
 	GuideID string `json:"guide_id"`
 }
 
-// UpdateSmartGuideRequest New values for a staff member; absent fields stay as they are (服务人员信息更新).
-type UpdateSmartGuideRequest struct {
-	// Avatar The URL of the employee's avatar (头像URL).
-	Avatar string `json:"avatar,omitempty,omitzero"`
+// SmartGuide is a member of service staff (服务人员).
+type SmartGuide struct {
+	// GuideID is the staff member's id (服务人员ID).
+	GuideID string `json:"guide_id,omitempty,omitzero"`
 
-	// GroupQrcode The URL of a group chat QR code (群二维码URL).
-	GroupQrcode string `json:"group_qrcode,omitempty,omitzero"`
-
-	// Mobile The employee's mobile number; sent encrypted (手机号码).
+	// Mobile is the mobile number, encrypted to the merchant key (手机号码).
 	Mobile string `json:"mobile,omitempty,omitzero"`
 
-	// Name The employee's name; sent encrypted (企业微信的员工姓名).
+	// Name is the name, encrypted to the merchant key (企业微信的员工姓名).
 	Name string `json:"name,omitempty,omitzero"`
 
-	// QrCode The URL of the employee's personal QR code (员工个人二维码).
-	QrCode string `json:"qr_code,omitempty,omitzero"`
+	// StoreID is the store (门店ID).
+	StoreID int64 `json:"store_id,omitempty,omitzero"`
 
-	// SubMchID The sub-merchant (子商户ID); partner mode only, where it is required.
+	// UserID is the WeCom employee id (企业微信的员工ID).
+	UserID string `json:"userid,omitempty,omitzero"`
+
+	// WorkID is the staff number (工号).
+	WorkID string `json:"work_id,omitempty,omitzero"`
+}
+
+// UpdateRequest is new values for a staff member; absent fields stay as they are (服务人员信息更新).
+type UpdateRequest struct {
+	// Avatar is the URL of the employee's avatar (头像URL).
+	Avatar *string `json:"avatar,omitempty"`
+
+	// GroupQrcode is the URL of a group chat QR code (群二维码URL).
+	GroupQrcode *string `json:"group_qrcode,omitempty"`
+
+	// Mobile is the employee's mobile number; sent encrypted (手机号码).
+	Mobile *string `json:"mobile,omitempty"`
+
+	// Name is the employee's name; sent encrypted (企业微信的员工姓名).
+	Name *string `json:"name,omitempty"`
+
+	// QrCode is the URL of the employee's personal QR code (员工个人二维码).
+	QrCode *string `json:"qr_code,omitempty"`
+
+	// SubMchID is the sub-merchant (子商户ID); partner mode only, where it is required.
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 }
-
-// ListSmartGuidesParams defines parameters for ListSmartGuides.
-type ListSmartGuidesParams struct {
-	// SubMchID The sub-merchant (子商户ID); partner mode only, where it is required.
-	SubMchID string `form:"sub_mchid,omitempty" json:"sub_mchid,omitempty,omitzero"`
-
-	// StoreID The store (门店ID).
-	StoreID int64 `form:"store_id" json:"store_id"`
-
-	// UserID Restricts the list to one WeCom employee id (企业微信的员工ID).
-	UserID string `form:"userid,omitempty" json:"userid,omitempty,omitzero"`
-
-	// Mobile Restricts the list to one mobile number, encrypted with the platform key (手机号码).
-	Mobile string `form:"mobile,omitempty" json:"mobile,omitempty,omitzero"`
-
-	// WorkID Restricts the list to one staff number (工号).
-	WorkID string `form:"work_id,omitempty" json:"work_id,omitempty,omitzero"`
-
-	// Limit The most entries to return (最大资源条数).
-	Limit int64 `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
-
-	// Offset Where the page starts, from 0 (请求资源起始位置).
-	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
-}
-
-// RegisterSmartGuideJSONRequestBody defines body for RegisterSmartGuide for application/json ContentType.
-type RegisterSmartGuideJSONRequestBody = RegisterSmartGuideRequest
-
-// UpdateSmartGuideJSONRequestBody defines body for UpdateSmartGuide for application/json ContentType.
-type UpdateSmartGuideJSONRequestBody = UpdateSmartGuideRequest
-
-// AssignSmartGuideJSONRequestBody defines body for AssignSmartGuide for application/json ContentType.
-type AssignSmartGuideJSONRequestBody = AssignSmartGuideRequest

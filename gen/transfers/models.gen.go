@@ -8,1456 +8,1408 @@ import (
 	"github.com/gowxpay/wxpay/core"
 )
 
-// Defines values for SubMerchantTransferApplicationState.
+// Defines values for AuthorizationCloseReason.
 const (
-	SubMerchantTransferApplicationStateExpired  SubMerchantTransferApplicationState = "EXPIRED"
-	SubMerchantTransferApplicationStateInvited  SubMerchantTransferApplicationState = "INVITED"
-	SubMerchantTransferApplicationStatePassed   SubMerchantTransferApplicationState = "PASSED"
-	SubMerchantTransferApplicationStateRejected SubMerchantTransferApplicationState = "REJECTED"
+	AuthorizationCloseReasonCloseViaMchAPI         AuthorizationCloseReason = "CLOSE_VIA_MCH_API"
+	AuthorizationCloseReasonTransferRisk           AuthorizationCloseReason = "TRANSFER_RISK"
+	AuthorizationCloseReasonUserAccountAbnormal    AuthorizationCloseReason = "USER_ACCOUNT_ABNORMAL"
+	AuthorizationCloseReasonUserClose              AuthorizationCloseReason = "USER_CLOSE"
+	AuthorizationCloseReasonUserOverdueUnconfirmed AuthorizationCloseReason = "USER_OVERDUE_UNCONFIRMED"
 )
 
-// Valid indicates whether the value is a known member of the SubMerchantTransferApplicationState enum.
-func (e SubMerchantTransferApplicationState) Valid() bool {
+// Valid indicates whether the value is a known member of the AuthorizationCloseReason enum.
+func (e AuthorizationCloseReason) Valid() bool {
 	switch e {
-	case SubMerchantTransferApplicationStateExpired:
+	case AuthorizationCloseReasonCloseViaMchAPI:
 		return true
-	case SubMerchantTransferApplicationStateInvited:
+	case AuthorizationCloseReasonTransferRisk:
 		return true
-	case SubMerchantTransferApplicationStatePassed:
+	case AuthorizationCloseReasonUserAccountAbnormal:
 		return true
-	case SubMerchantTransferApplicationStateRejected:
+	case AuthorizationCloseReasonUserClose:
+		return true
+	case AuthorizationCloseReasonUserOverdueUnconfirmed:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for SubMerchantTransferAuthorizationState.
+// Defines values for AuthorizationState.
 const (
-	SubMerchantTransferAuthorizationStateAuthorized   SubMerchantTransferAuthorizationState = "AUTHORIZED"
-	SubMerchantTransferAuthorizationStateCanceled     SubMerchantTransferAuthorizationState = "CANCELED"
-	SubMerchantTransferAuthorizationStateUnauthorized SubMerchantTransferAuthorizationState = "UNAUTHORIZED"
+	AuthorizationStateClosed          AuthorizationState = "CLOSED"
+	AuthorizationStateTakingEffect    AuthorizationState = "TAKING_EFFECT"
+	AuthorizationStateWaitUserConfirm AuthorizationState = "WAIT_USER_CONFIRM"
 )
 
-// Valid indicates whether the value is a known member of the SubMerchantTransferAuthorizationState enum.
-func (e SubMerchantTransferAuthorizationState) Valid() bool {
+// Valid indicates whether the value is a known member of the AuthorizationState enum.
+func (e AuthorizationState) Valid() bool {
 	switch e {
-	case SubMerchantTransferAuthorizationStateAuthorized:
+	case AuthorizationStateClosed:
 		return true
-	case SubMerchantTransferAuthorizationStateCanceled:
+	case AuthorizationStateTakingEffect:
 		return true
-	case SubMerchantTransferAuthorizationStateUnauthorized:
+	case AuthorizationStateWaitUserConfirm:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for TransferAuthorizationCloseReason.
+// Defines values for BatchStatus.
 const (
-	TransferAuthorizationCloseReasonCloseViaMchAPI         TransferAuthorizationCloseReason = "CLOSE_VIA_MCH_API"
-	TransferAuthorizationCloseReasonTransferRisk           TransferAuthorizationCloseReason = "TRANSFER_RISK"
-	TransferAuthorizationCloseReasonUserAccountAbnormal    TransferAuthorizationCloseReason = "USER_ACCOUNT_ABNORMAL"
-	TransferAuthorizationCloseReasonUserClose              TransferAuthorizationCloseReason = "USER_CLOSE"
-	TransferAuthorizationCloseReasonUserOverdueUnconfirmed TransferAuthorizationCloseReason = "USER_OVERDUE_UNCONFIRMED"
+	BatchStatusAccepted   BatchStatus = "ACCEPTED"
+	BatchStatusClosed     BatchStatus = "CLOSED"
+	BatchStatusFinished   BatchStatus = "FINISHED"
+	BatchStatusProcessing BatchStatus = "PROCESSING"
+	BatchStatusWaitPay    BatchStatus = "WAIT_PAY"
 )
 
-// Valid indicates whether the value is a known member of the TransferAuthorizationCloseReason enum.
-func (e TransferAuthorizationCloseReason) Valid() bool {
+// Valid indicates whether the value is a known member of the BatchStatus enum.
+func (e BatchStatus) Valid() bool {
 	switch e {
-	case TransferAuthorizationCloseReasonCloseViaMchAPI:
+	case BatchStatusAccepted:
 		return true
-	case TransferAuthorizationCloseReasonTransferRisk:
+	case BatchStatusClosed:
 		return true
-	case TransferAuthorizationCloseReasonUserAccountAbnormal:
+	case BatchStatusFinished:
 		return true
-	case TransferAuthorizationCloseReasonUserClose:
+	case BatchStatusProcessing:
 		return true
-	case TransferAuthorizationCloseReasonUserOverdueUnconfirmed:
+	case BatchStatusWaitPay:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for TransferAuthorizationState.
+// Defines values for BillReceiptHashType.
 const (
-	TransferAuthorizationStateClosed          TransferAuthorizationState = "CLOSED"
-	TransferAuthorizationStateTakingEffect    TransferAuthorizationState = "TAKING_EFFECT"
-	TransferAuthorizationStateWaitUserConfirm TransferAuthorizationState = "WAIT_USER_CONFIRM"
+	BillReceiptHashTypeSha256 BillReceiptHashType = "SHA256"
+	BillReceiptHashTypeSm3    BillReceiptHashType = "SM3"
 )
 
-// Valid indicates whether the value is a known member of the TransferAuthorizationState enum.
-func (e TransferAuthorizationState) Valid() bool {
+// Valid indicates whether the value is a known member of the BillReceiptHashType enum.
+func (e BillReceiptHashType) Valid() bool {
 	switch e {
-	case TransferAuthorizationStateClosed:
+	case BillReceiptHashTypeSha256:
 		return true
-	case TransferAuthorizationStateTakingEffect:
-		return true
-	case TransferAuthorizationStateWaitUserConfirm:
+	case BillReceiptHashTypeSm3:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for TransferBatchStatus.
+// Defines values for BillReceiptState.
 const (
-	TransferBatchStatusAccepted   TransferBatchStatus = "ACCEPTED"
-	TransferBatchStatusClosed     TransferBatchStatus = "CLOSED"
-	TransferBatchStatusFinished   TransferBatchStatus = "FINISHED"
-	TransferBatchStatusProcessing TransferBatchStatus = "PROCESSING"
-	TransferBatchStatusWaitPay    TransferBatchStatus = "WAIT_PAY"
+	BillReceiptStateFailed     BillReceiptState = "FAILED"
+	BillReceiptStateFinished   BillReceiptState = "FINISHED"
+	BillReceiptStateGenerating BillReceiptState = "GENERATING"
 )
 
-// Valid indicates whether the value is a known member of the TransferBatchStatus enum.
-func (e TransferBatchStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the BillReceiptState enum.
+func (e BillReceiptState) Valid() bool {
 	switch e {
-	case TransferBatchStatusAccepted:
+	case BillReceiptStateFailed:
 		return true
-	case TransferBatchStatusClosed:
+	case BillReceiptStateFinished:
 		return true
-	case TransferBatchStatusFinished:
-		return true
-	case TransferBatchStatusProcessing:
-		return true
-	case TransferBatchStatusWaitPay:
+	case BillReceiptStateGenerating:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for TransferBillReceiptHashType.
+// Defines values for BillState.
 const (
-	TransferBillReceiptHashTypeSha256 TransferBillReceiptHashType = "SHA256"
-	TransferBillReceiptHashTypeSm3    TransferBillReceiptHashType = "SM3"
+	BillStateAccepted        BillState = "ACCEPTED"
+	BillStateCanceling       BillState = "CANCELING"
+	BillStateCancelled       BillState = "CANCELLED"
+	BillStateFail            BillState = "FAIL"
+	BillStateProcessing      BillState = "PROCESSING"
+	BillStateSuccess         BillState = "SUCCESS"
+	BillStateTransfering     BillState = "TRANSFERING"
+	BillStateWaitUserConfirm BillState = "WAIT_USER_CONFIRM"
 )
 
-// Valid indicates whether the value is a known member of the TransferBillReceiptHashType enum.
-func (e TransferBillReceiptHashType) Valid() bool {
+// Valid indicates whether the value is a known member of the BillState enum.
+func (e BillState) Valid() bool {
 	switch e {
-	case TransferBillReceiptHashTypeSha256:
+	case BillStateAccepted:
 		return true
-	case TransferBillReceiptHashTypeSm3:
+	case BillStateCanceling:
+		return true
+	case BillStateCancelled:
+		return true
+	case BillStateFail:
+		return true
+	case BillStateProcessing:
+		return true
+	case BillStateSuccess:
+		return true
+	case BillStateTransfering:
+		return true
+	case BillStateWaitUserConfirm:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for TransferBillReceiptState.
+// Defines values for DeviceType.
 const (
-	TransferBillReceiptStateFailed     TransferBillReceiptState = "FAILED"
-	TransferBillReceiptStateFinished   TransferBillReceiptState = "FINISHED"
-	TransferBillReceiptStateGenerating TransferBillReceiptState = "GENERATING"
+	DeviceTypeAndroid DeviceType = "ANDROID"
+	DeviceTypeHarmony DeviceType = "HARMONY"
+	DeviceTypeIos     DeviceType = "IOS"
+	DeviceTypeOther   DeviceType = "OTHER"
 )
 
-// Valid indicates whether the value is a known member of the TransferBillReceiptState enum.
-func (e TransferBillReceiptState) Valid() bool {
+// Valid indicates whether the value is a known member of the DeviceType enum.
+func (e DeviceType) Valid() bool {
 	switch e {
-	case TransferBillReceiptStateFailed:
+	case DeviceTypeAndroid:
 		return true
-	case TransferBillReceiptStateFinished:
+	case DeviceTypeHarmony:
 		return true
-	case TransferBillReceiptStateGenerating:
+	case DeviceTypeIos:
+		return true
+	case DeviceTypeOther:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for TransferBillState.
+// Defines values for ReceiptAcceptType.
 const (
-	TransferBillStateAccepted        TransferBillState = "ACCEPTED"
-	TransferBillStateCanceling       TransferBillState = "CANCELING"
-	TransferBillStateCancelled       TransferBillState = "CANCELLED"
-	TransferBillStateFail            TransferBillState = "FAIL"
-	TransferBillStateProcessing      TransferBillState = "PROCESSING"
-	TransferBillStateSuccess         TransferBillState = "SUCCESS"
-	TransferBillStateTransfering     TransferBillState = "TRANSFERING"
-	TransferBillStateWaitUserConfirm TransferBillState = "WAIT_USER_CONFIRM"
+	ReceiptAcceptTypeBatchTransfer    ReceiptAcceptType = "BATCH_TRANSFER"
+	ReceiptAcceptTypeTransferToBank   ReceiptAcceptType = "TRANSFER_TO_BANK"
+	ReceiptAcceptTypeTransferToPocket ReceiptAcceptType = "TRANSFER_TO_POCKET"
 )
 
-// Valid indicates whether the value is a known member of the TransferBillState enum.
-func (e TransferBillState) Valid() bool {
+// Valid indicates whether the value is a known member of the ReceiptAcceptType enum.
+func (e ReceiptAcceptType) Valid() bool {
 	switch e {
-	case TransferBillStateAccepted:
+	case ReceiptAcceptTypeBatchTransfer:
 		return true
-	case TransferBillStateCanceling:
+	case ReceiptAcceptTypeTransferToBank:
 		return true
-	case TransferBillStateCancelled:
-		return true
-	case TransferBillStateFail:
-		return true
-	case TransferBillStateProcessing:
-		return true
-	case TransferBillStateSuccess:
-		return true
-	case TransferBillStateTransfering:
-		return true
-	case TransferBillStateWaitUserConfirm:
+	case ReceiptAcceptTypeTransferToPocket:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for TransferDeviceType.
+// Defines values for SceneID.
 const (
-	TransferDeviceTypeAndroid TransferDeviceType = "ANDROID"
-	TransferDeviceTypeHarmony TransferDeviceType = "HARMONY"
-	TransferDeviceTypeIos     TransferDeviceType = "IOS"
-	TransferDeviceTypeOther   TransferDeviceType = "OTHER"
+	SceneIDScene1000 SceneID = "1000"
+	SceneIDScene1002 SceneID = "1002"
+	SceneIDScene1004 SceneID = "1004"
+	SceneIDScene1005 SceneID = "1005"
+	SceneIDScene1009 SceneID = "1009"
+	SceneIDScene1010 SceneID = "1010"
+	SceneIDScene1011 SceneID = "1011"
+	SceneIDScene1013 SceneID = "1013"
 )
 
-// Valid indicates whether the value is a known member of the TransferDeviceType enum.
-func (e TransferDeviceType) Valid() bool {
+// Valid indicates whether the value is a known member of the SceneID enum.
+func (e SceneID) Valid() bool {
 	switch e {
-	case TransferDeviceTypeAndroid:
+	case SceneIDScene1000:
 		return true
-	case TransferDeviceTypeHarmony:
+	case SceneIDScene1002:
 		return true
-	case TransferDeviceTypeIos:
+	case SceneIDScene1004:
 		return true
-	case TransferDeviceTypeOther:
+	case SceneIDScene1005:
+		return true
+	case SceneIDScene1009:
+		return true
+	case SceneIDScene1010:
+		return true
+	case SceneIDScene1011:
+		return true
+	case SceneIDScene1013:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for TransferReceiptAcceptType.
+// Defines values for SubMerchantApplicationState.
 const (
-	TransferReceiptAcceptTypeBatchTransfer    TransferReceiptAcceptType = "BATCH_TRANSFER"
-	TransferReceiptAcceptTypeTransferToBank   TransferReceiptAcceptType = "TRANSFER_TO_BANK"
-	TransferReceiptAcceptTypeTransferToPocket TransferReceiptAcceptType = "TRANSFER_TO_POCKET"
+	SubMerchantApplicationStateExpired  SubMerchantApplicationState = "EXPIRED"
+	SubMerchantApplicationStateInvited  SubMerchantApplicationState = "INVITED"
+	SubMerchantApplicationStatePassed   SubMerchantApplicationState = "PASSED"
+	SubMerchantApplicationStateRejected SubMerchantApplicationState = "REJECTED"
 )
 
-// Valid indicates whether the value is a known member of the TransferReceiptAcceptType enum.
-func (e TransferReceiptAcceptType) Valid() bool {
+// Valid indicates whether the value is a known member of the SubMerchantApplicationState enum.
+func (e SubMerchantApplicationState) Valid() bool {
 	switch e {
-	case TransferReceiptAcceptTypeBatchTransfer:
+	case SubMerchantApplicationStateExpired:
 		return true
-	case TransferReceiptAcceptTypeTransferToBank:
+	case SubMerchantApplicationStateInvited:
 		return true
-	case TransferReceiptAcceptTypeTransferToPocket:
+	case SubMerchantApplicationStatePassed:
+		return true
+	case SubMerchantApplicationStateRejected:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for TransferSceneID.
+// Defines values for SubMerchantAuthorizationState.
 const (
-	TransferSceneIDScene1000 TransferSceneID = "1000"
-	TransferSceneIDScene1002 TransferSceneID = "1002"
-	TransferSceneIDScene1004 TransferSceneID = "1004"
-	TransferSceneIDScene1005 TransferSceneID = "1005"
-	TransferSceneIDScene1009 TransferSceneID = "1009"
-	TransferSceneIDScene1010 TransferSceneID = "1010"
-	TransferSceneIDScene1011 TransferSceneID = "1011"
-	TransferSceneIDScene1013 TransferSceneID = "1013"
+	SubMerchantAuthorizationStateAuthorized   SubMerchantAuthorizationState = "AUTHORIZED"
+	SubMerchantAuthorizationStateCanceled     SubMerchantAuthorizationState = "CANCELED"
+	SubMerchantAuthorizationStateUnauthorized SubMerchantAuthorizationState = "UNAUTHORIZED"
 )
 
-// Valid indicates whether the value is a known member of the TransferSceneID enum.
-func (e TransferSceneID) Valid() bool {
+// Valid indicates whether the value is a known member of the SubMerchantAuthorizationState enum.
+func (e SubMerchantAuthorizationState) Valid() bool {
 	switch e {
-	case TransferSceneIDScene1000:
+	case SubMerchantAuthorizationStateAuthorized:
 		return true
-	case TransferSceneIDScene1002:
+	case SubMerchantAuthorizationStateCanceled:
 		return true
-	case TransferSceneIDScene1004:
-		return true
-	case TransferSceneIDScene1005:
-		return true
-	case TransferSceneIDScene1009:
-		return true
-	case TransferSceneIDScene1010:
-		return true
-	case TransferSceneIDScene1011:
-		return true
-	case TransferSceneIDScene1013:
+	case SubMerchantAuthorizationStateUnauthorized:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for TransferUserRecvStyleType.
+// Defines values for UserRecvStyleType.
 const (
-	TransferUserRecvStyleTypeConfirmPage TransferUserRecvStyleType = "CONFIRM_PAGE"
-	TransferUserRecvStyleTypeRedPacket   TransferUserRecvStyleType = "RED_PACKET"
+	UserRecvStyleTypeConfirmPage UserRecvStyleType = "CONFIRM_PAGE"
+	UserRecvStyleTypeRedPacket   UserRecvStyleType = "RED_PACKET"
 )
 
-// Valid indicates whether the value is a known member of the TransferUserRecvStyleType enum.
-func (e TransferUserRecvStyleType) Valid() bool {
+// Valid indicates whether the value is a known member of the UserRecvStyleType enum.
+func (e UserRecvStyleType) Valid() bool {
 	switch e {
-	case TransferUserRecvStyleTypeConfirmPage:
+	case UserRecvStyleTypeConfirmPage:
 		return true
-	case TransferUserRecvStyleTypeRedPacket:
+	case UserRecvStyleTypeRedPacket:
 		return true
 	default:
 		return false
 	}
 }
 
-// ApplySubMerchantTransferAuthorizationRequest Invites a sub-merchant to authorise partner transfers.
-type ApplySubMerchantTransferAuthorizationRequest struct {
-	// OutApplyNo The partner's number for the application (商户申请单号).
-	OutApplyNo string `json:"out_apply_no"`
-
-	// SubMchID The sub-merchant to invite (二级商户号).
-	SubMchID string `json:"sub_mchid"`
-}
-
-// ApplyTransferAuthorizationRequest An automatic-receipt authorisation to ask a user for (direct mode).
-type ApplyTransferAuthorizationRequest struct {
-	// AppID The app id the openid belongs to (商户AppID).
+// ApplyAuthorizationRequest is an automatic-receipt authorisation to ask a user for (direct mode).
+type ApplyAuthorizationRequest struct {
+	// AppID is the app id the openid belongs to (商户AppID).
 	AppID string `json:"appid"`
 
-	// AuthorizationNotifyURL The HTTPS URL for the authorisation result notification (授权结果通知地址).
+	// AuthorizationNotifyURL is the HTTPS URL for the authorisation result notification (授权结果通知地址).
 	AuthorizationNotifyURL string `json:"authorization_notify_url"`
 
-	// OpenID The user's openid under appid (收款用户OpenID).
+	// OpenID is the user's openid under appid (收款用户OpenID).
 	OpenID string `json:"openid"`
 
-	// OutAuthorizationNo The merchant's number for the authorisation (商户侧授权单号).
+	// OutAuthorizationNo is the merchant's number for the authorisation (商户侧授权单号).
 	OutAuthorizationNo string `json:"out_authorization_no"`
 
-	// SceneInfo The user's device, for risk checks (场景信息).
-	SceneInfo TransferAuthorizationSceneInfo `json:"scene_info,omitempty,omitzero"`
+	// SceneInfo is the user's device, for risk checks (场景信息).
+	SceneInfo AuthorizationSceneInfo `json:"scene_info,omitempty,omitzero"`
 
-	// TransferSceneID The transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
-	TransferSceneID TransferSceneID `json:"transfer_scene_id"`
+	// TransferSceneID is the transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
+	TransferSceneID SceneID `json:"transfer_scene_id"`
 
-	// UserDisplayName The name the merchant shows for the user (用户展示名称).
+	// UserDisplayName is the name the merchant shows for the user (用户展示名称).
 	UserDisplayName string `json:"user_display_name"`
 
-	// UserRecvPerception How the user sees the money described (用户收款感知).
+	// UserRecvPerception says how the user sees the money described (用户收款感知).
 	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
 }
 
-// ApplyTransferAuthorizationResponse An authorisation waiting for the user, in either mode.
-type ApplyTransferAuthorizationResponse struct {
-	// CreateTime When the authorisation was created (单据创建时间).
+// ApplyAuthorizationResponse is an authorisation waiting for the user, in either mode.
+type ApplyAuthorizationResponse struct {
+	// CreateTime says when the authorisation was created (单据创建时间).
 	CreateTime core.Time `json:"create_time"`
 
-	// OutAuthorizationNo The merchant's number of the authorisation (商户侧授权单号).
+	// OutAuthorizationNo is the merchant's number of the authorisation (商户侧授权单号).
 	OutAuthorizationNo string `json:"out_authorization_no"`
 
-	// PackageInfo What the app passes to WeChat to open the authorisation page (跳转领取页面的package信息).
+	// PackageInfo says what the app passes to WeChat to open the authorisation page (跳转领取页面的package信息).
 	PackageInfo string `json:"package_info"`
 
-	// State The state of an authorisation: waiting for the user, in effect, or closed (单据状态).
-	State TransferAuthorizationState `json:"state"`
+	// State is the state of an authorisation: waiting for the user, in effect, or closed (单据状态).
+	State AuthorizationState `json:"state"`
 }
 
-// ApplyTransferBatchReceiptRequest Names the batch whose receipt to make.
-type ApplyTransferBatchReceiptRequest struct {
-	// OutBatchNo The merchant's batch number (商家批次单号).
+// ApplyBatchReceiptRequest names the batch whose receipt to make.
+type ApplyBatchReceiptRequest struct {
+	// OutBatchNo is the merchant's batch number (商家批次单号).
 	OutBatchNo string `json:"out_batch_no"`
 }
 
-// ApplyTransferBillReceiptByOutBillNoRequest Names the transfer whose receipt to make (direct mode).
-type ApplyTransferBillReceiptByOutBillNoRequest struct {
-	// OutBillNo The merchant's bill number (商户转账单号).
-	OutBillNo string `json:"out_bill_no"`
-}
-
-// ApplyTransferBillReceiptByTransferBillNoRequest Names the transfer whose receipt to make by WeChat Pay's number.
-type ApplyTransferBillReceiptByTransferBillNoRequest struct {
-	// TransferBillNo WeChat Pay's transfer bill number (微信转账单号).
+// ApplyBillReceiptByBillNoRequest names the transfer whose receipt to make by WeChat Pay's number.
+type ApplyBillReceiptByBillNoRequest struct {
+	// TransferBillNo is WeChat Pay's transfer bill number (微信转账单号).
 	TransferBillNo string `json:"transfer_bill_no"`
 }
 
-// ApplyTransferDetailReceiptRequest Names the transfer whose receipt to make.
-type ApplyTransferDetailReceiptRequest struct {
-	// AcceptType What a transfer receipt is for: a transfer of a batch, to a balance, or to a bank card (受理类型).
-	AcceptType TransferReceiptAcceptType `json:"accept_type"`
+// ApplyBillReceiptByOutBillNoRequest names the transfer whose receipt to make (direct mode).
+type ApplyBillReceiptByOutBillNoRequest struct {
+	// OutBillNo is the merchant's bill number (商户转账单号).
+	OutBillNo string `json:"out_bill_no"`
+}
 
-	// OutBatchNo The merchant's batch number, for a transfer of a batch (商家转账批次单号).
+// ApplyDetailReceiptRequest names the transfer whose receipt to make.
+type ApplyDetailReceiptRequest struct {
+	// AcceptType says what a transfer receipt is for: a transfer of a batch, to a balance, or to a bank card (受理类型).
+	AcceptType ReceiptAcceptType `json:"accept_type"`
+
+	// OutBatchNo is the merchant's batch number, for a transfer of a batch (商家转账批次单号).
 	OutBatchNo string `json:"out_batch_no,omitempty,omitzero"`
 
-	// OutDetailNo The merchant's number of the transfer (商家转账明细单号).
+	// OutDetailNo is the merchant's number of the transfer (商家转账明细单号).
 	OutDetailNo string `json:"out_detail_no"`
 }
 
-// CancelTransferBillResponse A transfer bill being cancelled. It serves both modes; partner mode
-// adds sub_mchid and more of the bill.
-type CancelTransferBillResponse struct {
-	// CreateTime When the bill was created (单据创建时间).
-	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
-
-	// FailReason Why the transfer failed, when it did (失败原因).
-	FailReason string `json:"fail_reason,omitempty,omitzero"`
-
-	// OpenID The payee's openid (收款用户OpenID).
-	OpenID string `json:"openid,omitempty,omitzero"`
-
-	// OutBillNo The merchant's bill number (商户单号).
-	OutBillNo string `json:"out_bill_no"`
-
-	// State The state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
-	// final; WAIT_USER_CONFIRM waits for the payee.
-	State TransferBillState `json:"state"`
-
-	// SubMchID The sub-merchant that made the transfer (partner mode) (二级商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// TransferAmount The amount in fen (转账金额).
-	TransferAmount int64 `json:"transfer_amount,omitempty,omitzero"`
-
-	// TransferBillNo WeChat Pay's transfer bill number (微信转账单号).
-	TransferBillNo string `json:"transfer_bill_no"`
-
-	// TransferRemark The remark the payee sees (转账备注).
-	TransferRemark string `json:"transfer_remark,omitempty,omitzero"`
-
-	// UpdateTime When the state last changed (最后一次单据状态变更时间).
-	UpdateTime core.Time `json:"update_time"`
-
-	// UserName The payee's name, encrypted to the merchant's key (收款用户姓名).
-	UserName string `json:"user_name,omitempty,omitzero"`
-}
-
-// CreateAuthorizedTransferBillRequest A transfer under an authorisation the payee gave, needing no confirmation (direct mode).
-type CreateAuthorizedTransferBillRequest struct {
-	// AppID The app id the authorisation was given under (商户AppID).
-	AppID string `json:"appid"`
-
-	// AuthorizationID WeChat Pay's id of the authorisation; give it or out_authorization_no (微信免确认收款授权单号).
-	AuthorizationID string `json:"authorization_id,omitempty,omitzero"`
-
-	// NotifyURL The HTTPS URL for the MCHTRANSFER.BILL.FINISHED notification (通知地址).
-	NotifyURL string `json:"notify_url,omitempty,omitzero"`
-
-	// OutAuthorizationNo The merchant's number of the authorisation; give it or authorization_id (商户侧授权单号).
-	OutAuthorizationNo string `json:"out_authorization_no,omitempty,omitzero"`
-
-	// OutBillNo The merchant's bill number, unique for the merchant; digits and letters only (商户单号).
-	OutBillNo string `json:"out_bill_no"`
-
-	// SponsorMchID The merchant that funds the transfer, when not the caller (出资商户号).
-	SponsorMchID string `json:"sponsor_mchid,omitempty,omitzero"`
-
-	// TransferAmount The amount in fen (转账金额).
-	TransferAmount int64 `json:"transfer_amount"`
-
-	// TransferRemark A remark the payee sees, at most 32 characters (转账备注).
-	TransferRemark string `json:"transfer_remark"`
-
-	// TransferSceneID The transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
-	TransferSceneID TransferSceneID `json:"transfer_scene_id"`
-
-	// TransferSceneReportInfos The facts the scene requires to be reported (转账场景报备信息).
-	TransferSceneReportInfos []TransferSceneReportInfo `json:"transfer_scene_report_infos"`
-
-	// UserName The payee's real name, sent encrypted; needed for larger amounts, WeChat Pay then checks it (收款用户姓名).
-	UserName string `json:"user_name,omitempty,omitzero"`
-
-	// UserRecvPerception How the payee sees the money described, from the values the scene allows (用户收款感知).
-	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
-}
-
-// CreateTransferBatchDetail One transfer of a new batch (转账明细).
-type CreateTransferBatchDetail struct {
-	// OpenID The payee's openid under appid (收款用户openid).
-	OpenID string `json:"openid"`
-
-	// OutDetailNo The merchant's number of the transfer, unique in the batch (商家明细单号).
-	OutDetailNo string `json:"out_detail_no"`
-
-	// TransferAmount The amount in fen (转账金额).
-	TransferAmount int64 `json:"transfer_amount"`
-
-	// TransferRemark A remark the payee sees (转账备注).
-	TransferRemark string `json:"transfer_remark"`
-
-	// UserIDCard The payee's ID card number, sent encrypted (收款用户身份证).
-	UserIDCard string `json:"user_id_card,omitempty,omitzero"`
-
-	// UserName The payee's real name, sent encrypted (收款用户姓名).
-	UserName string `json:"user_name"`
-}
-
-// CreateTransferBatchRequest A batch of transfers to users' balances.
-type CreateTransferBatchRequest struct {
-	// AppID The app id the openids belong to (直连商户的appid).
-	AppID string `json:"appid"`
-
-	// BatchName The batch name (批次名称).
-	BatchName string `json:"batch_name"`
-
-	// BatchRemark The batch remark (批次备注).
-	BatchRemark string `json:"batch_remark"`
-
-	// NotifyURL The HTTPS URL for the MCHTRANSFER.BATCH.* notifications (通知地址).
-	NotifyURL string `json:"notify_url,omitempty,omitzero"`
-
-	// OutBatchNo The merchant's batch number, unique for the merchant (商家批次单号).
-	OutBatchNo string `json:"out_batch_no"`
-
-	// TotalAmount The sum of the transfers in fen; must match the list (转账总金额).
-	TotalAmount int64 `json:"total_amount"`
-
-	// TotalNum The number of transfers; must match the list (转账总笔数).
-	TotalNum int64 `json:"total_num"`
-
-	// TransferDetailList The transfers (转账明细列表).
-	TransferDetailList []CreateTransferBatchDetail `json:"transfer_detail_list"`
-
-	// TransferSceneID The transfer scene the merchant has opened (转账场景ID).
-	TransferSceneID string `json:"transfer_scene_id"`
-}
-
-// CreateTransferBatchResponse An accepted transfer batch.
-type CreateTransferBatchResponse struct {
-	// BatchID WeChat Pay's batch id (微信批次单号).
-	BatchID string `json:"batch_id"`
-
-	// BatchStatus The state of a transfer batch (批次状态): waiting for payment
-	// confirmation, accepted, processing, finished or closed.
-	BatchStatus TransferBatchStatus `json:"batch_status,omitempty,omitzero"`
-
-	// CreateTime When the batch was created (批次创建时间).
-	CreateTime core.Time `json:"create_time"`
-
-	// OutBatchNo The merchant's batch number (商家批次单号).
-	OutBatchNo string `json:"out_batch_no"`
-}
-
-// CreateTransferBillRequest A transfer to one user's balance (direct mode).
-type CreateTransferBillRequest struct {
-	// AppID The app id the openid belongs to (商户AppID).
-	AppID string `json:"appid"`
-
-	// NotifyURL The HTTPS URL for the MCHTRANSFER.BILL.FINISHED notification (通知地址).
-	NotifyURL string `json:"notify_url,omitempty,omitzero"`
-
-	// OpenID The payee's openid under appid (收款用户OpenID).
-	OpenID string `json:"openid"`
-
-	// OutBillNo The merchant's bill number, unique for the merchant; digits and letters only (商户单号).
-	OutBillNo string `json:"out_bill_no"`
-
-	// TransferAmount The amount in fen (转账金额).
-	TransferAmount int64 `json:"transfer_amount"`
-
-	// TransferRemark A remark the payee sees, at most 32 characters (转账备注).
-	TransferRemark string `json:"transfer_remark"`
-
-	// TransferSceneID The transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
-	TransferSceneID TransferSceneID `json:"transfer_scene_id"`
-
-	// TransferSceneReportInfos The facts the scene requires to be reported (转账场景报备信息).
-	TransferSceneReportInfos []TransferSceneReportInfo `json:"transfer_scene_report_infos"`
-
-	// UserName The payee's real name, sent encrypted; needed for larger amounts, WeChat Pay then checks it (收款用户姓名).
-	UserName string `json:"user_name,omitempty,omitzero"`
-
-	// UserRecvPerception How the payee sees the money described, from the values the scene allows (用户收款感知).
-	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
-
-	// UserRecvStyle How the payee receives the money (用户收款样式).
-	UserRecvStyle TransferUserRecvStyle `json:"user_recv_style,omitempty,omitzero"`
-}
-
-// CreateTransferBillResponse An accepted transfer bill. It serves both modes; partner mode adds
-// sub_mchid.
-type CreateTransferBillResponse struct {
-	// CreateTime When the bill was created (单据创建时间).
-	CreateTime core.Time `json:"create_time"`
-
-	// FailReason Why the transfer failed, when it did (失败原因).
-	FailReason string `json:"fail_reason,omitempty,omitzero"`
-
-	// OutBillNo The merchant's bill number (商户单号).
-	OutBillNo string `json:"out_bill_no"`
-
-	// PackageInfo What the app passes to WeChat to open the confirmation page (跳转领取页面的package信息).
-	PackageInfo string `json:"package_info,omitempty,omitzero"`
-
-	// State The state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
-	// final; WAIT_USER_CONFIRM waits for the payee.
-	State TransferBillState `json:"state,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant that pays (partner mode) (二级商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// TransferBillNo WeChat Pay's transfer bill number (微信转账单号).
-	TransferBillNo string `json:"transfer_bill_no"`
-}
-
-// CreateTransferBillWithAuthorizationRequest A transfer that also asks the payee for automatic receipt (direct mode).
-type CreateTransferBillWithAuthorizationRequest struct {
-	// AppID The app id the openid belongs to (商户AppID).
-	AppID string `json:"appid"`
-
-	// AuthorizationInfo The automatic-receipt authorisation asked for with a transfer (自动收款授权信息).
-	AuthorizationInfo TransferAuthorizationInfo `json:"authorization_info,omitempty,omitzero"`
-
-	// NotifyURL The HTTPS URL for the MCHTRANSFER.BILL.FINISHED notification (通知地址).
-	NotifyURL string `json:"notify_url,omitempty,omitzero"`
-
-	// OpenID The payee's openid under appid (收款用户OpenID).
-	OpenID string `json:"openid"`
-
-	// OutBillNo The merchant's bill number, unique for the merchant; digits and letters only (商户单号).
-	OutBillNo string `json:"out_bill_no"`
-
-	// SponsorMchID The merchant that funds the transfer, when not the caller (出资商户号).
-	SponsorMchID string `json:"sponsor_mchid,omitempty,omitzero"`
-
-	// TransferAmount The amount in fen (转账金额).
-	TransferAmount int64 `json:"transfer_amount"`
-
-	// TransferRemark A remark the payee sees, at most 32 characters (转账备注).
-	TransferRemark string `json:"transfer_remark"`
-
-	// TransferSceneID The transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
-	TransferSceneID TransferSceneID `json:"transfer_scene_id"`
-
-	// TransferSceneReportInfos The facts the scene requires to be reported (转账场景报备信息).
-	TransferSceneReportInfos []TransferSceneReportInfo `json:"transfer_scene_report_infos"`
-
-	// UserName The payee's real name, sent encrypted; needed for larger amounts, WeChat Pay then checks it (收款用户姓名).
-	UserName string `json:"user_name,omitempty,omitzero"`
-
-	// UserRecvPerception How the payee sees the money described, from the values the scene allows (用户收款感知).
-	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
-}
-
-// CreateTransferBillWithAuthorizationResponse An accepted transfer bill that also asks for automatic receipt. It
-// serves both modes; partner mode adds sub_mchid.
-type CreateTransferBillWithAuthorizationResponse struct {
-	// CreateTime When the bill was created (单据创建时间).
-	CreateTime core.Time `json:"create_time"`
-
-	// OutAuthorizationNo The merchant's number of the authorisation (商户侧授权单号).
-	OutAuthorizationNo string `json:"out_authorization_no,omitempty,omitzero"`
-
-	// OutBillNo The merchant's bill number (商户单号).
-	OutBillNo string `json:"out_bill_no"`
-
-	// PackageInfo What the app passes to WeChat to open the confirmation page (跳转领取页面的package信息).
-	PackageInfo string `json:"package_info,omitempty,omitzero"`
-
-	// State The state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
-	// final; WAIT_USER_CONFIRM waits for the payee.
-	State TransferBillState `json:"state,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant that pays (partner mode) (二级商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// TransferBillNo WeChat Pay's transfer bill number (微信转账单号).
-	TransferBillNo string `json:"transfer_bill_no"`
-
-	// UserDisplayName The name shown for the user in the authorisation (用户展示名称).
-	UserDisplayName string `json:"user_display_name,omitempty,omitzero"`
-}
-
-// PartnerApplyTransferAuthorizationRequest An automatic-receipt authorisation to ask a user for (partner mode).
-type PartnerApplyTransferAuthorizationRequest struct {
-	// AppID The app id the openid belongs to (商户AppID).
-	AppID string `json:"appid"`
-
-	// NotifyURL The HTTPS URL for the authorisation result notification (授权结果通知地址).
-	NotifyURL string `json:"notify_url"`
-
-	// OpenID The user's openid under appid (收款用户OpenID).
-	OpenID string `json:"openid"`
-
-	// OutAuthorizationNo The merchant's number for the authorisation (商户侧授权单号).
-	OutAuthorizationNo string `json:"out_authorization_no"`
-
-	// TransferSceneID The transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
-	TransferSceneID TransferSceneID `json:"transfer_scene_id"`
-
-	// UserDisplayName The name the merchant shows for the user (用户展示名称).
-	UserDisplayName string `json:"user_display_name"`
-
-	// UserRecvPerception How the user sees the money described (用户收款感知).
-	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
-}
-
-// PartnerApplyTransferBillReceiptByOutBillNoRequest Names the sub-merchant's transfer whose receipt to make (partner mode).
-type PartnerApplyTransferBillReceiptByOutBillNoRequest struct {
-	// OutBillNo The merchant's bill number (商户转账单号).
-	OutBillNo string `json:"out_bill_no"`
-
-	// SubMchID The sub-merchant that made the transfer (二级商户号).
-	SubMchID string `json:"sub_mchid"`
-}
-
-// PartnerCancelTransferBillRequest Names the sub-merchant whose transfer to cancel (partner mode).
-type PartnerCancelTransferBillRequest struct {
-	// SubMchID The sub-merchant that made the transfer (二级商户号).
-	SubMchID string `json:"sub_mchid"`
-}
-
-// PartnerCreateAuthorizedTransferBillRequest A sub-merchant's transfer under an authorisation the payee gave (partner mode).
-type PartnerCreateAuthorizedTransferBillRequest struct {
-	// AppID The app id the authorisation was given under (商户AppID).
-	AppID string `json:"appid"`
-
-	// AuthorizationID WeChat Pay's id of the authorisation (微信自动收款授权单号).
-	AuthorizationID string `json:"authorization_id"`
-
-	// NotifyURL The HTTPS URL for the MCHTRANSFER.BILL.FINISHED notification (通知地址).
-	NotifyURL string `json:"notify_url,omitempty,omitzero"`
-
-	// OutBillNo The merchant's bill number, unique for the merchant; digits and letters only (商户单号).
-	OutBillNo string `json:"out_bill_no"`
-
-	// SubMchID The sub-merchant that pays (二级商户号).
-	SubMchID string `json:"sub_mchid"`
-
-	// TransferAmount The amount in fen (转账金额).
-	TransferAmount int64 `json:"transfer_amount"`
-
-	// TransferRemark A remark the payee sees, at most 32 characters (转账备注).
-	TransferRemark string `json:"transfer_remark"`
-
-	// TransferSceneID The transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
-	TransferSceneID TransferSceneID `json:"transfer_scene_id"`
-
-	// TransferSceneReportInfos The facts the scene requires to be reported (转账场景报备信息).
-	TransferSceneReportInfos []TransferSceneReportInfo `json:"transfer_scene_report_infos"`
-
-	// UserName The payee's real name, sent encrypted; needed for larger amounts, WeChat Pay then checks it (收款用户姓名).
-	UserName string `json:"user_name,omitempty,omitzero"`
-
-	// UserRecvPerception How the payee sees the money described, from the values the scene allows (用户收款感知).
-	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
-}
-
-// PartnerCreateTransferBillRequest A sub-merchant's transfer to one user's balance (partner mode).
-type PartnerCreateTransferBillRequest struct {
-	// AppID The app id the openid belongs to (商户AppID).
-	AppID string `json:"appid"`
-
-	// NotifyURL The HTTPS URL for the MCHTRANSFER.BILL.FINISHED notification (通知地址).
-	NotifyURL string `json:"notify_url,omitempty,omitzero"`
-
-	// OpenID The payee's openid under appid (收款用户OpenID).
-	OpenID string `json:"openid"`
-
-	// OutBillNo The merchant's bill number, unique for the merchant; digits and letters only (商户单号).
-	OutBillNo string `json:"out_bill_no"`
-
-	// SubMchID The sub-merchant that pays (二级商户号).
-	SubMchID string `json:"sub_mchid"`
-
-	// TransferAmount The amount in fen (转账金额).
-	TransferAmount int64 `json:"transfer_amount"`
-
-	// TransferRemark A remark the payee sees, at most 32 characters (转账备注).
-	TransferRemark string `json:"transfer_remark"`
-
-	// TransferSceneID The transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
-	TransferSceneID TransferSceneID `json:"transfer_scene_id"`
-
-	// TransferSceneReportInfos The facts the scene requires to be reported (转账场景报备信息).
-	TransferSceneReportInfos []TransferSceneReportInfo `json:"transfer_scene_report_infos"`
-
-	// UserName The payee's real name, sent encrypted; needed for larger amounts, WeChat Pay then checks it (收款用户姓名).
-	UserName string `json:"user_name,omitempty,omitzero"`
-
-	// UserRecvPerception How the payee sees the money described, from the values the scene allows (用户收款感知).
-	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
-}
-
-// PartnerCreateTransferBillWithAuthorizationRequest A sub-merchant's transfer that also asks the payee for automatic receipt (partner mode).
-type PartnerCreateTransferBillWithAuthorizationRequest struct {
-	// AppID The app id the openid belongs to (商户AppID).
-	AppID string `json:"appid"`
-
-	// AuthorizationInfo The automatic-receipt authorisation asked for with a transfer (自动收款授权信息).
-	AuthorizationInfo TransferAuthorizationInfo `json:"authorization_info,omitempty,omitzero"`
-
-	// NotifyURL The HTTPS URL for the MCHTRANSFER.BILL.FINISHED notification (通知地址).
-	NotifyURL string `json:"notify_url,omitempty,omitzero"`
-
-	// OpenID The payee's openid under appid (收款用户OpenID).
-	OpenID string `json:"openid"`
-
-	// OutBillNo The merchant's bill number, unique for the merchant; digits and letters only (商户单号).
-	OutBillNo string `json:"out_bill_no"`
-
-	// SubMchID The sub-merchant that pays (二级商户号).
-	SubMchID string `json:"sub_mchid"`
-
-	// TransferAmount The amount in fen (转账金额).
-	TransferAmount int64 `json:"transfer_amount"`
-
-	// TransferRemark A remark the payee sees, at most 32 characters (转账备注).
-	TransferRemark string `json:"transfer_remark"`
-
-	// TransferSceneID The transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
-	TransferSceneID TransferSceneID `json:"transfer_scene_id"`
-
-	// TransferSceneReportInfos The facts the scene requires to be reported (转账场景报备信息).
-	TransferSceneReportInfos []TransferSceneReportInfo `json:"transfer_scene_report_infos"`
-
-	// UserName The payee's real name, sent encrypted; needed for larger amounts, WeChat Pay then checks it (收款用户姓名).
-	UserName string `json:"user_name,omitempty,omitzero"`
-
-	// UserRecvPerception How the payee sees the money described, from the values the scene allows (用户收款感知).
-	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
-}
-
-// SubMerchantTransferApplication An invitation for a sub-merchant to authorise partner transfers (授权申请单).
-type SubMerchantTransferApplication struct {
-	// AcceptTime When WeChat Pay accepted the application (授权申请受理时间).
-	AcceptTime core.Time `json:"accept_time"`
-
-	// OutApplyNo The partner's number of the application (商户申请单号).
+// ApplySubMerchantAuthorizationRequest invites a sub-merchant to authorise partner transfers.
+type ApplySubMerchantAuthorizationRequest struct {
+	// OutApplyNo is the partner's number for the application (商户申请单号).
 	OutApplyNo string `json:"out_apply_no"`
 
-	// State The state of an invitation: sent, accepted, rejected or expired (授权申请单状态).
-	State SubMerchantTransferApplicationState `json:"state"`
-
-	// SubMchID The invited sub-merchant (二级商户号).
-	SubMchID string `json:"sub_mchid"`
-
-	// UpdateTime When the state last changed (最后一次状态变更时间).
-	UpdateTime core.Time `json:"update_time"`
-}
-
-// SubMerchantTransferApplicationState The state of an invitation: sent, accepted, rejected or expired (授权申请单状态).
-type SubMerchantTransferApplicationState string
-
-// SubMerchantTransferAuthorization Whether a sub-merchant lets the partner start transfers for it.
-type SubMerchantTransferAuthorization struct {
-	// ApplyOrder An invitation for a sub-merchant to authorise partner transfers (授权申请单).
-	ApplyOrder SubMerchantTransferApplication `json:"apply_order,omitempty,omitzero"`
-
-	// AuthorizationTime When the sub-merchant authorised (授权时间).
-	AuthorizationTime core.Time `json:"authorization_time,omitempty,omitzero"`
-
-	// CancelAuthorizationTime When the authorisation was withdrawn (解除授权时间).
-	CancelAuthorizationTime core.Time `json:"cancel_authorization_time,omitempty,omitzero"`
-
-	// State Whether the sub-merchant has authorised, has not, or withdrew (授权状态).
-	State SubMerchantTransferAuthorizationState `json:"state"`
-
-	// SubMchID The sub-merchant (二级商户号).
+	// SubMchID is the sub-merchant to invite (二级商户号).
 	SubMchID string `json:"sub_mchid"`
 }
 
-// SubMerchantTransferAuthorizationState Whether the sub-merchant has authorised, has not, or withdrew (授权状态).
-type SubMerchantTransferAuthorizationState string
-
-// TransferAuthorization An automatic-receipt authorisation, in either mode, as queries and closing report it.
-type TransferAuthorization struct {
-	// AppID The app id of the user's openid (商户AppID).
+// Authorization is an automatic-receipt authorisation, in either mode, as queries and closing report it.
+type Authorization struct {
+	// AppID is the app id of the user's openid (商户AppID).
 	AppID string `json:"appid"`
 
-	// AuthorizationID WeChat Pay's id of the authorisation, once the user accepted (微信自动收款授权单号).
+	// AuthorizationID is WeChat Pay's id of the authorisation, once the user accepted (微信自动收款授权单号).
 	AuthorizationID string `json:"authorization_id,omitempty,omitzero"`
 
-	// AuthorizeTime When the user accepted (用户确认授权的时间).
+	// AuthorizeTime says when the user accepted (用户确认授权的时间).
 	AuthorizeTime core.Time `json:"authorize_time,omitempty,omitzero"`
 
-	// CloseInfo How an authorisation ended (自动收款授权的关闭信息).
-	CloseInfo TransferAuthorizationCloseInfo `json:"close_info,omitempty,omitzero"`
+	// CloseInfo says how an authorisation ended (自动收款授权的关闭信息).
+	CloseInfo AuthorizationCloseInfo `json:"close_info,omitempty,omitzero"`
 
-	// CreateTime When the authorisation was created (单据创建时间).
+	// CreateTime says when the authorisation was created (单据创建时间).
 	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
 
-	// OpenID The user's openid (收款用户OpenID).
+	// OpenID is the user's openid (收款用户OpenID).
 	OpenID string `json:"openid"`
 
-	// OutAuthorizationNo The merchant's number of the authorisation (商户侧授权单号).
+	// OutAuthorizationNo is the merchant's number of the authorisation (商户侧授权单号).
 	OutAuthorizationNo string `json:"out_authorization_no"`
 
-	// PackageInfo What the app passes to WeChat to open the authorisation page, while it waits for the user (跳转领取页面的package信息).
+	// PackageInfo says what the app passes to WeChat to open the authorisation page, while it waits for the user (跳转领取页面的package信息).
 	PackageInfo string `json:"package_info,omitempty,omitzero"`
 
-	// State The state of an authorisation: waiting for the user, in effect, or closed (单据状态).
-	State TransferAuthorizationState `json:"state"`
+	// State is the state of an authorisation: waiting for the user, in effect, or closed (单据状态).
+	State AuthorizationState `json:"state"`
 
-	// TransferSceneID The transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
-	TransferSceneID TransferSceneID `json:"transfer_scene_id,omitempty,omitzero"`
+	// TransferSceneID is the transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
+	TransferSceneID SceneID `json:"transfer_scene_id,omitempty,omitzero"`
 
-	// UserDisplayName The name shown for the user (用户展示名称).
+	// UserDisplayName is the name shown for the user (用户展示名称).
 	UserDisplayName string `json:"user_display_name"`
 
-	// UserRecvPerception How the user sees the money described (用户收款感知).
+	// UserRecvPerception says how the user sees the money described (用户收款感知).
 	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
 }
 
-// TransferAuthorizationCloseInfo How an authorisation ended (自动收款授权的关闭信息).
-type TransferAuthorizationCloseInfo struct {
-	// CloseReason Why an authorisation was closed (关闭原因): by the merchant's API call,
+// AuthorizationCloseInfo says how an authorisation ended (自动收款授权的关闭信息).
+type AuthorizationCloseInfo struct {
+	// CloseReason says why an authorisation was closed (关闭原因): by the merchant's API call,
 	// by the user, unconfirmed in time, for transfer risk, or for an abnormal
 	// user account.
-	CloseReason TransferAuthorizationCloseReason `json:"close_reason"`
+	CloseReason AuthorizationCloseReason `json:"close_reason"`
 
-	// CloseTime When it was closed (关闭时间).
+	// CloseTime says when it was closed (关闭时间).
 	CloseTime core.Time `json:"close_time"`
 }
 
-// TransferAuthorizationCloseReason Why an authorisation was closed (关闭原因): by the merchant's API call,
+// AuthorizationCloseReason says why an authorisation was closed (关闭原因): by the merchant's API call,
 // by the user, unconfirmed in time, for transfer risk, or for an abnormal
 // user account.
-type TransferAuthorizationCloseReason string
+type AuthorizationCloseReason string
 
-// TransferAuthorizationInfo The automatic-receipt authorisation asked for with a transfer (自动收款授权信息).
-type TransferAuthorizationInfo struct {
-	// AuthorizationNotifyURL The HTTPS URL for the authorisation result notification (自动收款授权结果通知地址).
+// AuthorizationInfo is the automatic-receipt authorisation asked for with a transfer (自动收款授权信息).
+type AuthorizationInfo struct {
+	// AuthorizationNotifyURL is the HTTPS URL for the authorisation result notification (自动收款授权结果通知地址).
 	AuthorizationNotifyURL string `json:"authorization_notify_url"`
 
-	// OutAuthorizationNo The merchant's number for the authorisation (商户侧授权单号).
+	// OutAuthorizationNo is the merchant's number for the authorisation (商户侧授权单号).
 	OutAuthorizationNo string `json:"out_authorization_no"`
 
-	// UserDisplayName The name the merchant shows for the user in the authorisation (用户展示名称).
+	// UserDisplayName is the name the merchant shows for the user in the authorisation (用户展示名称).
 	UserDisplayName string `json:"user_display_name"`
 }
 
-// TransferAuthorizationNotification The resource of a MCHTRANSFER.AUTHORIZATION.CONFIRMED notification: a
+// AuthorizationNotification is the resource of a MCHTRANSFER.AUTHORIZATION.CONFIRMED notification: a
 // user accepted an automatic-receipt authorisation.
-type TransferAuthorizationNotification struct {
-	// AppID The app id of the user's openid (商户AppID).
+type AuthorizationNotification struct {
+	// AppID is the app id of the user's openid (商户AppID).
 	AppID string `json:"appid,omitempty,omitzero"`
 
-	// AuthorizationID WeChat Pay's id of the authorisation (微信免确认收款授权单号).
+	// AuthorizationID is WeChat Pay's id of the authorisation (微信免确认收款授权单号).
 	AuthorizationID string `json:"authorization_id,omitempty,omitzero"`
 
-	// AuthorizeTime When the user accepted (用户确认授权的时间).
+	// AuthorizeTime says when the user accepted (用户确认授权的时间).
 	AuthorizeTime core.Time `json:"authorize_time,omitempty,omitzero"`
 
-	// MchID The merchant id (商户号).
+	// MchID is the merchant id (商户号).
 	MchID string `json:"mchid,omitempty,omitzero"`
 
-	// OpenID The user's openid (收款用户OpenID).
+	// OpenID is the user's openid (收款用户OpenID).
 	OpenID string `json:"openid,omitempty,omitzero"`
 
-	// OutAuthorizationNo The merchant's number of the authorisation (商户侧授权单号).
+	// OutAuthorizationNo is the merchant's number of the authorisation (商户侧授权单号).
 	OutAuthorizationNo string `json:"out_authorization_no,omitempty,omitzero"`
 
-	// State The state of an authorisation: waiting for the user, in effect, or closed (单据状态).
-	State TransferAuthorizationState `json:"state,omitempty,omitzero"`
+	// State is the state of an authorisation: waiting for the user, in effect, or closed (单据状态).
+	State AuthorizationState `json:"state,omitempty,omitzero"`
 
-	// UserDisplayName The name shown for the user (用户展示名称).
+	// UserDisplayName is the name shown for the user (用户展示名称).
 	UserDisplayName string `json:"user_display_name,omitempty,omitzero"`
 }
 
-// TransferAuthorizationSceneInfo The user's device, for risk checks (场景信息).
-type TransferAuthorizationSceneInfo struct {
-	// ClientIP The user's IP address (用户终端IP).
+// AuthorizationSceneInfo is the user's device, for risk checks (场景信息).
+type AuthorizationSceneInfo struct {
+	// ClientIP is the user's IP address (用户终端IP).
 	ClientIP string `json:"client_ip,omitempty,omitzero"`
 
-	// DeviceID The user's device id (用户设备ID).
+	// DeviceID is the user's device id (用户设备ID).
 	DeviceID string `json:"device_id,omitempty,omitzero"`
 
-	// DeviceType The kind of the user's device (用户设备类型).
-	DeviceType TransferDeviceType `json:"device_type,omitempty,omitzero"`
+	// DeviceType is the kind of the user's device (用户设备类型).
+	DeviceType DeviceType `json:"device_type,omitempty,omitzero"`
 }
 
-// TransferAuthorizationState The state of an authorisation: waiting for the user, in effect, or closed (单据状态).
-type TransferAuthorizationState string
+// AuthorizationState is the state of an authorisation: waiting for the user, in effect, or closed (单据状态).
+type AuthorizationState string
 
-// TransferBatch A transfer batch (转账批次单).
-type TransferBatch struct {
-	// AppID The app id of the payees' openids (直连商户的appid).
+// Batch is a transfer batch (转账批次单).
+type Batch struct {
+	// AppID is the app id of the payees' openids (直连商户的appid).
 	AppID string `json:"appid"`
 
-	// BatchID WeChat Pay's batch id (微信批次单号).
+	// BatchID is WeChat Pay's batch id (微信批次单号).
 	BatchID string `json:"batch_id"`
 
-	// BatchName The batch name (批次名称).
+	// BatchName is the batch name (批次名称).
 	BatchName string `json:"batch_name"`
 
-	// BatchRemark The batch remark (批次备注).
+	// BatchRemark is the batch remark (批次备注).
 	BatchRemark string `json:"batch_remark"`
 
-	// BatchStatus The state of a transfer batch (批次状态): waiting for payment
+	// BatchStatus is the state of a transfer batch (批次状态): waiting for payment
 	// confirmation, accepted, processing, finished or closed.
-	BatchStatus TransferBatchStatus `json:"batch_status"`
+	BatchStatus BatchStatus `json:"batch_status"`
 
-	// BatchType How the batch was made: API or WEB (批次类型).
+	// BatchType says how the batch was made: API or WEB (批次类型).
 	BatchType string `json:"batch_type"`
 
-	// CloseReason Why the batch was closed, e.g. OVERDUE_CLOSE (批次关闭原因).
+	// CloseReason says why the batch was closed, e.g. OVERDUE_CLOSE (批次关闭原因).
 	CloseReason string `json:"close_reason,omitempty,omitzero"`
 
-	// CreateTime When the batch was created (批次创建时间).
+	// CreateTime says when the batch was created (批次创建时间).
 	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
 
-	// FailAmount The amount that failed, in fen (转账失败金额).
+	// FailAmount is the amount that failed, in fen (转账失败金额).
 	FailAmount int64 `json:"fail_amount,omitempty,omitzero"`
 
-	// FailNum The number of failed transfers (转账失败笔数).
+	// FailNum is the number of failed transfers (转账失败笔数).
 	FailNum int64 `json:"fail_num,omitempty,omitzero"`
 
-	// MchID The merchant id (商户号).
+	// MchID is the merchant id (商户号).
 	MchID string `json:"mchid"`
 
-	// OutBatchNo The merchant's batch number (商家批次单号).
+	// OutBatchNo is the merchant's batch number (商家批次单号).
 	OutBatchNo string `json:"out_batch_no"`
 
-	// SuccessAmount The amount transferred successfully, in fen (转账成功金额).
+	// SuccessAmount is the amount transferred successfully, in fen (转账成功金额).
 	SuccessAmount int64 `json:"success_amount,omitempty,omitzero"`
 
-	// SuccessNum The number of successful transfers (转账成功笔数).
+	// SuccessNum is the number of successful transfers (转账成功笔数).
 	SuccessNum int64 `json:"success_num,omitempty,omitzero"`
 
-	// TotalAmount The sum of the transfers in fen (转账总金额).
+	// TotalAmount is the sum of the transfers in fen (转账总金额).
 	TotalAmount int64 `json:"total_amount"`
 
-	// TotalNum The number of transfers (转账总笔数).
+	// TotalNum is the number of transfers (转账总笔数).
 	TotalNum int64 `json:"total_num"`
 
-	// TransferSceneID The transfer scene of the batch (转账场景ID).
+	// TransferSceneID is the transfer scene of the batch (转账场景ID).
 	TransferSceneID string `json:"transfer_scene_id,omitempty,omitzero"`
 
-	// UpdateTime When the batch last changed (批次更新时间).
+	// UpdateTime says when the batch last changed (批次更新时间).
 	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
 }
 
-// TransferBatchDetail One transfer of a batch.
-type TransferBatchDetail struct {
-	// AppID The app id of the payee's openid (直连商户的appid).
+// BatchDetail is one transfer of a batch.
+type BatchDetail struct {
+	// AppID is the app id of the payee's openid (直连商户的appid).
 	AppID string `json:"appid"`
 
-	// BatchID WeChat Pay's batch id (微信批次单号).
+	// BatchID is WeChat Pay's batch id (微信批次单号).
 	BatchID string `json:"batch_id"`
 
-	// DetailID WeChat Pay's id of the transfer (微信明细单号).
+	// DetailID is WeChat Pay's id of the transfer (微信明细单号).
 	DetailID string `json:"detail_id"`
 
-	// DetailStatus The state of the transfer, e.g. PROCESSING, SUCCESS or FAIL (明细状态).
+	// DetailStatus is the state of the transfer, e.g. PROCESSING, SUCCESS or FAIL (明细状态).
 	DetailStatus string `json:"detail_status"`
 
-	// FailReason Why the transfer failed, e.g. ACCOUNT_FROZEN (明细失败原因).
+	// FailReason says why the transfer failed, e.g. ACCOUNT_FROZEN (明细失败原因).
 	FailReason string `json:"fail_reason,omitempty,omitzero"`
 
-	// InitiateTime When the transfer started (转账发起时间).
+	// InitiateTime says when the transfer started (转账发起时间).
 	InitiateTime core.Time `json:"initiate_time"`
 
-	// MchID The merchant id (商户号).
+	// MchID is the merchant id (商户号).
 	MchID string `json:"mchid"`
 
-	// OpenID The payee's openid (收款用户openid).
+	// OpenID is the payee's openid (收款用户openid).
 	OpenID string `json:"openid"`
 
-	// OutBatchNo The merchant's batch number (商家批次单号).
+	// OutBatchNo is the merchant's batch number (商家批次单号).
 	OutBatchNo string `json:"out_batch_no"`
 
-	// OutDetailNo The merchant's number of the transfer (商家明细单号).
+	// OutDetailNo is the merchant's number of the transfer (商家明细单号).
 	OutDetailNo string `json:"out_detail_no"`
 
-	// TransferAmount The amount in fen (转账金额).
+	// TransferAmount is the amount in fen (转账金额).
 	TransferAmount int64 `json:"transfer_amount"`
 
-	// TransferRemark The remark the payee sees (转账备注).
+	// TransferRemark is the remark the payee sees (转账备注).
 	TransferRemark string `json:"transfer_remark"`
 
-	// UpdateTime When the transfer last changed (明细更新时间).
+	// UpdateTime says when the transfer last changed (明细更新时间).
 	UpdateTime core.Time `json:"update_time"`
 
-	// UserName The payee's name, encrypted to the merchant's key (收款用户姓名).
-	UserName string `json:"user_name"`
-}
-
-// TransferBatchDetailBrief A transfer of a batch, in a batch listing (转账明细单).
-type TransferBatchDetailBrief struct {
-	// DetailID WeChat Pay's id of the transfer (微信明细单号).
-	DetailID string `json:"detail_id"`
-
-	// DetailStatus The state of the transfer, e.g. PROCESSING, SUCCESS or FAIL (明细状态).
-	DetailStatus string `json:"detail_status"`
-
-	// OutDetailNo The merchant's number of the transfer (商家明细单号).
-	OutDetailNo string `json:"out_detail_no"`
-}
-
-// TransferBatchNotification The resource of a MCHTRANSFER.BATCH.FINISHED or MCHTRANSFER.BATCH.CLOSED
-// notification: a legacy transfer batch finished or was closed.
-type TransferBatchNotification struct {
-	// BatchID WeChat Pay's batch id (微信批次单号).
-	BatchID string `json:"batch_id,omitempty,omitzero"`
-
-	// BatchStatus The state of a transfer batch (批次状态): waiting for payment
-	// confirmation, accepted, processing, finished or closed.
-	BatchStatus TransferBatchStatus `json:"batch_status,omitempty,omitzero"`
-
-	// CloseReason Why the batch was closed (CLOSED), e.g. OVERDUE_CLOSE (批次关闭原因).
-	CloseReason string `json:"close_reason,omitempty,omitzero"`
-
-	// FailAmount The amount that failed, in fen (FINISHED) (转账失败金额).
-	FailAmount int64 `json:"fail_amount,omitempty,omitzero"`
-
-	// FailNum The number of failed transfers (FINISHED) (转账失败笔数).
-	FailNum int64 `json:"fail_num,omitempty,omitzero"`
-
-	// MchID The merchant id (商户号).
-	MchID string `json:"mchid,omitempty,omitzero"`
-
-	// OutBatchNo The merchant's batch number (商家批次单号).
-	OutBatchNo string `json:"out_batch_no,omitempty,omitzero"`
-
-	// SuccessAmount The amount transferred successfully, in fen (FINISHED) (转账成功金额).
-	SuccessAmount int64 `json:"success_amount,omitempty,omitzero"`
-
-	// SuccessNum The number of successful transfers (FINISHED) (转账成功笔数).
-	SuccessNum int64 `json:"success_num,omitempty,omitzero"`
-
-	// TotalAmount The sum of the transfers in fen (转账总金额).
-	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
-
-	// TotalNum The number of transfers (转账总笔数).
-	TotalNum int64 `json:"total_num,omitempty,omitzero"`
-
-	// UpdateTime When the batch last changed (批次更新时间).
-	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
-}
-
-// TransferBatchReceipt The electronic receipt application of a transfer batch.
-type TransferBatchReceipt struct {
-	// CreateTime When the application was made (创建时间).
-	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
-
-	// DownloadURL Where to download the file (电子回单文件的下载地址).
-	DownloadURL string `json:"download_url,omitempty,omitzero"`
-
-	// HashType The digest algorithm of the file, e.g. SHA256 (电子回单文件的hash方法).
-	HashType string `json:"hash_type,omitempty,omitzero"`
-
-	// HashValue The digest of the file (电子回单文件的hash值).
-	HashValue string `json:"hash_value,omitempty,omitzero"`
-
-	// OutBatchNo The merchant's batch number (商家批次单号).
-	OutBatchNo string `json:"out_batch_no"`
-
-	// SignatureNo WeChat Pay's number of the receipt application (电子回单申请单号).
-	SignatureNo string `json:"signature_no"`
-
-	// SignatureStatus ACCEPTED while the receipt is made, FINISHED when it can be downloaded (电子回单状态).
-	SignatureStatus string `json:"signature_status,omitempty,omitzero"`
-
-	// UpdateTime When the application last changed (更新时间).
-	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
-}
-
-// TransferBatchResult A transfer batch and, when asked for, one page of its transfers.
-type TransferBatchResult struct {
-	// Limit The page size asked for (最大资源条数).
-	Limit int64 `json:"limit,omitempty,omitzero"`
-
-	// Offset Where this page starts (请求资源起始位置).
-	Offset int64 `json:"offset,omitempty,omitzero"`
-
-	// TransferBatch A transfer batch (转账批次单).
-	TransferBatch TransferBatch `json:"transfer_batch"`
-
-	// TransferDetailList One page of the batch's transfers (转账明细单列表).
-	TransferDetailList []TransferBatchDetailBrief `json:"transfer_detail_list,omitempty,omitzero"`
-}
-
-// TransferBatchStatus The state of a transfer batch (批次状态): waiting for payment
-// confirmation, accepted, processing, finished or closed.
-type TransferBatchStatus string
-
-// TransferBill A transfer bill as queries and authorised transfers report it. It
-// serves both modes: direct mode names the merchant in mch_id, partner
-// mode in mchid with sub_mchid.
-type TransferBill struct {
-	// AppID The app id of the payee's openid (商户AppID).
-	AppID string `json:"appid,omitempty,omitzero"`
-
-	// CreateTime When the bill was created (单据创建时间).
-	CreateTime core.Time `json:"create_time"`
-
-	// FailReason Why the transfer failed, when it did, e.g. PAYEE_ACCOUNT_ABNORMAL (失败原因).
-	FailReason string `json:"fail_reason,omitempty,omitzero"`
-
-	// DirectMchID The merchant id, as direct mode reports it (商户号).
-	DirectMchID string `json:"mch_id,omitempty,omitzero"`
-
-	// MchID The merchant id, as partner mode reports it (商户号).
-	MchID string `json:"mchid,omitempty,omitzero"`
-
-	// OpenID The payee's openid (收款用户OpenID).
-	OpenID string `json:"openid,omitempty,omitzero"`
-
-	// OutBillNo The merchant's bill number (商户单号).
-	OutBillNo string `json:"out_bill_no"`
-
-	// State The state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
-	// final; WAIT_USER_CONFIRM waits for the payee.
-	State TransferBillState `json:"state"`
-
-	// SubMchID The sub-merchant that made the transfer (partner mode) (二级商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// TransferAmount The amount in fen (转账金额).
-	TransferAmount int64 `json:"transfer_amount"`
-
-	// TransferBillNo WeChat Pay's transfer bill number (微信转账单号).
-	TransferBillNo string `json:"transfer_bill_no"`
-
-	// TransferRemark The remark the payee sees (转账备注).
-	TransferRemark string `json:"transfer_remark"`
-
-	// UpdateTime When the state last changed (最后一次状态变更时间).
-	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
-
-	// UserName The payee's name, encrypted to the merchant's key (收款用户姓名).
+	// UserName is the payee's name, encrypted to the merchant's key (收款用户姓名).
 	UserName string `json:"user_name,omitempty,omitzero"`
 }
 
-// TransferBillNotification The resource of a MCHTRANSFER.BILL.FINISHED notification: a transfer
-// bill reached SUCCESS, FAIL or CANCELLED. Partner mode adds sub_mchid.
-type TransferBillNotification struct {
-	// CreateTime When the bill was created (单据创建时间).
-	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+// BatchDetailBrief is a transfer of a batch, in a batch listing (转账明细单).
+type BatchDetailBrief struct {
+	// DetailID is WeChat Pay's id of the transfer (微信明细单号).
+	DetailID string `json:"detail_id"`
 
-	// FailReason Why the transfer failed, when it did (失败原因).
-	FailReason string `json:"fail_reason,omitempty,omitzero"`
+	// DetailStatus is the state of the transfer, e.g. PROCESSING, SUCCESS or FAIL (明细状态).
+	DetailStatus string `json:"detail_status"`
 
-	// MchID The merchant id (商户号).
+	// OutDetailNo is the merchant's number of the transfer (商家明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+}
+
+// BatchNotification is the resource of a MCHTRANSFER.BATCH.FINISHED or MCHTRANSFER.BATCH.CLOSED
+// notification: a legacy transfer batch finished or was closed.
+type BatchNotification struct {
+	// BatchID is WeChat Pay's batch id (微信批次单号).
+	BatchID string `json:"batch_id,omitempty,omitzero"`
+
+	// BatchStatus is the state of a transfer batch (批次状态): waiting for payment
+	// confirmation, accepted, processing, finished or closed.
+	BatchStatus BatchStatus `json:"batch_status,omitempty,omitzero"`
+
+	// CloseReason says why the batch was closed (CLOSED), e.g. OVERDUE_CLOSE (批次关闭原因).
+	CloseReason string `json:"close_reason,omitempty,omitzero"`
+
+	// FailAmount is the amount that failed, in fen (FINISHED) (转账失败金额).
+	FailAmount int64 `json:"fail_amount,omitempty,omitzero"`
+
+	// FailNum is the number of failed transfers (FINISHED) (转账失败笔数).
+	FailNum int64 `json:"fail_num,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
 	MchID string `json:"mchid,omitempty,omitzero"`
 
-	// OpenID The payee's openid (收款用户OpenID).
-	OpenID string `json:"openid,omitempty,omitzero"`
-
-	// OutBillNo The merchant's bill number (商户单号).
-	OutBillNo string `json:"out_bill_no,omitempty,omitzero"`
-
-	// State The state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
-	// final; WAIT_USER_CONFIRM waits for the payee.
-	State TransferBillState `json:"state,omitempty,omitzero"`
-
-	// SubMchID The sub-merchant that made the transfer (partner mode) (二级商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// TransferAmount The amount in fen (转账金额).
-	TransferAmount int64 `json:"transfer_amount,omitempty,omitzero"`
-
-	// TransferBillNo WeChat Pay's transfer bill number (微信转账单号).
-	TransferBillNo string `json:"transfer_bill_no,omitempty,omitzero"`
-
-	// UpdateTime When the state last changed (最后一次状态变更时间).
-	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
-}
-
-// TransferBillReceipt The electronic receipt application of a transfer bill. It serves both
-// modes; partner mode adds sub_mchid and out_bill_no.
-type TransferBillReceipt struct {
-	// CreateTime When the application was made (申请单创建时间).
-	CreateTime core.Time `json:"create_time"`
-
-	// DownloadURL Where to download the receipt, once FINISHED (回单文件下载地址).
-	DownloadURL string `json:"download_url,omitempty,omitzero"`
-
-	// FailReason Why the receipt could not be made, when FAILED (失败原因).
-	FailReason string `json:"fail_reason,omitempty,omitzero"`
-
-	// HashType The digest algorithm of a receipt file (回单文件摘要类型).
-	HashType TransferBillReceiptHashType `json:"hash_type,omitempty,omitzero"`
-
-	// HashValue The digest of the receipt file (回单文件摘要值).
-	HashValue string `json:"hash_value,omitempty,omitzero"`
-
-	// OutBillNo The merchant's bill number (partner mode) (商户转账单号).
-	OutBillNo string `json:"out_bill_no,omitempty,omitzero"`
-
-	// State The state of a receipt application (申请单状态).
-	State TransferBillReceiptState `json:"state"`
-
-	// SubMchID The sub-merchant that made the transfer (partner mode) (二级商户号).
-	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
-
-	// UpdateTime When the application last changed (申请单更新时间).
-	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
-}
-
-// TransferBillReceiptHashType The digest algorithm of a receipt file (回单文件摘要类型).
-type TransferBillReceiptHashType string
-
-// TransferBillReceiptState The state of a receipt application (申请单状态).
-type TransferBillReceiptState string
-
-// TransferBillState The state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
-// final; WAIT_USER_CONFIRM waits for the payee.
-type TransferBillState string
-
-// TransferDetailReceipt The electronic receipt application of one transfer.
-type TransferDetailReceipt struct {
-	// AcceptType What a transfer receipt is for: a transfer of a batch, to a balance, or to a bank card (受理类型).
-	AcceptType TransferReceiptAcceptType `json:"accept_type"`
-
-	// DownloadURL Where to download the file (电子回单文件的下载地址).
-	DownloadURL string `json:"download_url,omitempty,omitzero"`
-
-	// HashType The digest algorithm of the file, e.g. SHA256 (电子回单文件的hash方法).
-	HashType string `json:"hash_type,omitempty,omitzero"`
-
-	// HashValue The digest of the file (电子回单文件的hash值).
-	HashValue string `json:"hash_value,omitempty,omitzero"`
-
-	// OutBatchNo The merchant's batch number (商家转账批次单号).
+	// OutBatchNo is the merchant's batch number (商家批次单号).
 	OutBatchNo string `json:"out_batch_no,omitempty,omitzero"`
 
-	// OutDetailNo The merchant's number of the transfer (商家转账明细单号).
-	OutDetailNo string `json:"out_detail_no"`
+	// SuccessAmount is the amount transferred successfully, in fen (FINISHED) (转账成功金额).
+	SuccessAmount int64 `json:"success_amount,omitempty,omitzero"`
 
-	// SignatureNo WeChat Pay's number of the receipt application (电子回单受理单号).
+	// SuccessNum is the number of successful transfers (FINISHED) (转账成功笔数).
+	SuccessNum int64 `json:"success_num,omitempty,omitzero"`
+
+	// TotalAmount is the sum of the transfers in fen (转账总金额).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+
+	// TotalNum is the number of transfers (转账总笔数).
+	TotalNum int64 `json:"total_num,omitempty,omitzero"`
+
+	// UpdateTime says when the batch last changed (批次更新时间).
+	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+}
+
+// BatchReceipt is the electronic receipt application of a transfer batch.
+type BatchReceipt struct {
+	// CreateTime says when the application was made (创建时间).
+	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+
+	// DownloadURL says where to download the file (电子回单文件的下载地址).
+	DownloadURL string `json:"download_url,omitempty,omitzero"`
+
+	// HashType is the digest algorithm of the file, e.g. SHA256 (电子回单文件的hash方法).
+	HashType string `json:"hash_type,omitempty,omitzero"`
+
+	// HashValue is the digest of the file (电子回单文件的hash值).
+	HashValue string `json:"hash_value,omitempty,omitzero"`
+
+	// OutBatchNo is the merchant's batch number (商家批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// SignatureNo is WeChat Pay's number of the receipt application (电子回单申请单号).
 	SignatureNo string `json:"signature_no"`
 
-	// SignatureStatus ACCEPTED while the receipt is made, FINISHED when it can be downloaded (电子回单状态).
+	// SignatureStatus is ACCEPTED while the receipt is made, FINISHED when it can be downloaded (电子回单状态).
+	SignatureStatus string `json:"signature_status,omitempty,omitzero"`
+
+	// UpdateTime says when the application last changed (更新时间).
+	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+}
+
+// BatchResult is a transfer batch and, when asked for, one page of its transfers.
+type BatchResult struct {
+	// Limit is the page size asked for (最大资源条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Offset says where this page starts (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// TransferBatch is a transfer batch (转账批次单).
+	TransferBatch Batch `json:"transfer_batch"`
+
+	// TransferDetailList is one page of the batch's transfers (转账明细单列表).
+	TransferDetailList []BatchDetailBrief `json:"transfer_detail_list,omitempty,omitzero"`
+}
+
+// BatchStatus is the state of a transfer batch (批次状态): waiting for payment
+// confirmation, accepted, processing, finished or closed.
+type BatchStatus string
+
+// Bill is a transfer bill as queries and authorised transfers report it. It
+// serves both modes: direct mode names the merchant in mch_id, partner
+// mode in mchid with sub_mchid.
+type Bill struct {
+	// AppID is the app id of the payee's openid (商户AppID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// CreateTime says when the bill was created (单据创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// FailReason says why the transfer failed, when it did, e.g. PAYEE_ACCOUNT_ABNORMAL (失败原因).
+	FailReason string `json:"fail_reason,omitempty,omitzero"`
+
+	// DirectMchID is the merchant id, as direct mode reports it (商户号).
+	DirectMchID string `json:"mch_id,omitempty,omitzero"`
+
+	// MchID is the merchant id, as partner mode reports it (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OpenID is the payee's openid (收款用户OpenID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutBillNo is the merchant's bill number (商户单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// State is the state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
+	// final; WAIT_USER_CONFIRM waits for the payee.
+	State BillState `json:"state"`
+
+	// SubMchID is the sub-merchant that made the transfer (partner mode) (二级商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferBillNo is WeChat Pay's transfer bill number (微信转账单号).
+	TransferBillNo string `json:"transfer_bill_no"`
+
+	// TransferRemark is the remark the payee sees (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+
+	// UpdateTime says when the state last changed (最后一次状态变更时间).
+	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+
+	// UserName is the payee's name, encrypted to the merchant's key (收款用户姓名).
+	UserName string `json:"user_name,omitempty,omitzero"`
+}
+
+// BillNotification is the resource of a MCHTRANSFER.BILL.FINISHED notification: a transfer
+// bill reached SUCCESS, FAIL or CANCELLED. Partner mode adds sub_mchid.
+type BillNotification struct {
+	// CreateTime says when the bill was created (单据创建时间).
+	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+
+	// FailReason says why the transfer failed, when it did (失败原因).
+	FailReason string `json:"fail_reason,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OpenID is the payee's openid (收款用户OpenID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutBillNo is the merchant's bill number (商户单号).
+	OutBillNo string `json:"out_bill_no,omitempty,omitzero"`
+
+	// State is the state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
+	// final; WAIT_USER_CONFIRM waits for the payee.
+	State BillState `json:"state,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant that made the transfer (partner mode) (二级商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount,omitempty,omitzero"`
+
+	// TransferBillNo is WeChat Pay's transfer bill number (微信转账单号).
+	TransferBillNo string `json:"transfer_bill_no,omitempty,omitzero"`
+
+	// UpdateTime says when the state last changed (最后一次状态变更时间).
+	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+}
+
+// BillReceipt is the electronic receipt application of a transfer bill. It serves both
+// modes; partner mode adds sub_mchid and out_bill_no.
+type BillReceipt struct {
+	// CreateTime says when the application was made (申请单创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// DownloadURL says where to download the receipt, once FINISHED (回单文件下载地址).
+	DownloadURL string `json:"download_url,omitempty,omitzero"`
+
+	// FailReason says why the receipt could not be made, when FAILED (失败原因).
+	FailReason string `json:"fail_reason,omitempty,omitzero"`
+
+	// HashType is the digest algorithm of a receipt file (回单文件摘要类型).
+	HashType BillReceiptHashType `json:"hash_type,omitempty,omitzero"`
+
+	// HashValue is the digest of the receipt file (回单文件摘要值).
+	HashValue string `json:"hash_value,omitempty,omitzero"`
+
+	// OutBillNo is the merchant's bill number (partner mode) (商户转账单号).
+	OutBillNo string `json:"out_bill_no,omitempty,omitzero"`
+
+	// State is the state of a receipt application (申请单状态).
+	State BillReceiptState `json:"state"`
+
+	// SubMchID is the sub-merchant that made the transfer (partner mode) (二级商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// UpdateTime says when the application last changed (申请单更新时间).
+	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+}
+
+// BillReceiptHashType is the digest algorithm of a receipt file (回单文件摘要类型).
+type BillReceiptHashType string
+
+// BillReceiptState is the state of a receipt application (申请单状态).
+type BillReceiptState string
+
+// BillState is the state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
+// final; WAIT_USER_CONFIRM waits for the payee.
+type BillState string
+
+// CancelBillResponse is a transfer bill being cancelled. It serves both modes; partner mode
+// adds sub_mchid and more of the bill.
+type CancelBillResponse struct {
+	// CreateTime says when the bill was created (单据创建时间).
+	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+
+	// FailReason says why the transfer failed, when it did (失败原因).
+	FailReason string `json:"fail_reason,omitempty,omitzero"`
+
+	// OpenID is the payee's openid (收款用户OpenID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutBillNo is the merchant's bill number (商户单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// State is the state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
+	// final; WAIT_USER_CONFIRM waits for the payee.
+	State BillState `json:"state"`
+
+	// SubMchID is the sub-merchant that made the transfer (partner mode) (二级商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount,omitempty,omitzero"`
+
+	// TransferBillNo is WeChat Pay's transfer bill number (微信转账单号).
+	TransferBillNo string `json:"transfer_bill_no"`
+
+	// TransferRemark is the remark the payee sees (转账备注).
+	TransferRemark string `json:"transfer_remark,omitempty,omitzero"`
+
+	// UpdateTime says when the state last changed (最后一次单据状态变更时间).
+	UpdateTime core.Time `json:"update_time"`
+
+	// UserName is the payee's name, encrypted to the merchant's key (收款用户姓名).
+	UserName string `json:"user_name,omitempty,omitzero"`
+}
+
+// CreateAuthorizedBillRequest is a transfer under an authorisation the payee gave, needing no confirmation (direct mode).
+type CreateAuthorizedBillRequest struct {
+	// AppID is the app id the authorisation was given under (商户AppID).
+	AppID string `json:"appid"`
+
+	// AuthorizationID is WeChat Pay's id of the authorisation; give it or out_authorization_no (微信免确认收款授权单号).
+	AuthorizationID string `json:"authorization_id,omitempty,omitzero"`
+
+	// NotifyURL is the HTTPS URL for the MCHTRANSFER.BILL.FINISHED notification (通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OutAuthorizationNo is the merchant's number of the authorisation; give it or authorization_id (商户侧授权单号).
+	OutAuthorizationNo string `json:"out_authorization_no,omitempty,omitzero"`
+
+	// OutBillNo is the merchant's bill number, unique for the merchant; digits and letters only (商户单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// SponsorMchID is the merchant that funds the transfer, when not the caller (出资商户号).
+	SponsorMchID string `json:"sponsor_mchid,omitempty,omitzero"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferRemark is a remark the payee sees, at most 32 characters (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+
+	// TransferSceneID is the transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
+	TransferSceneID SceneID `json:"transfer_scene_id"`
+
+	// TransferSceneReportInfos is the facts the scene requires to be reported (转账场景报备信息).
+	TransferSceneReportInfos []SceneReportInfo `json:"transfer_scene_report_infos"`
+
+	// UserName is the payee's real name, sent encrypted; needed for larger amounts, WeChat Pay then checks it (收款用户姓名).
+	UserName string `json:"user_name,omitempty,omitzero"`
+
+	// UserRecvPerception says how the payee sees the money described, from the values the scene allows (用户收款感知).
+	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
+}
+
+// CreateBatchDetail is one transfer of a new batch (转账明细).
+type CreateBatchDetail struct {
+	// OpenID is the payee's openid under appid (收款用户openid).
+	OpenID string `json:"openid"`
+
+	// OutDetailNo is the merchant's number of the transfer, unique in the batch (商家明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferRemark is a remark the payee sees (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+
+	// UserIDCard is the payee's ID card number, sent encrypted (收款用户身份证).
+	UserIDCard string `json:"user_id_card,omitempty,omitzero"`
+
+	// UserName is the payee's real name, sent encrypted (收款用户姓名).
+	UserName string `json:"user_name,omitempty,omitzero"`
+}
+
+// CreateBatchRequest is a batch of transfers to users' balances.
+type CreateBatchRequest struct {
+	// AppID is the app id the openids belong to (直连商户的appid).
+	AppID string `json:"appid"`
+
+	// BatchName is the batch name (批次名称).
+	BatchName string `json:"batch_name"`
+
+	// BatchRemark is the batch remark (批次备注).
+	BatchRemark string `json:"batch_remark"`
+
+	// NotifyURL is the HTTPS URL for the MCHTRANSFER.BATCH.* notifications (通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OutBatchNo is the merchant's batch number, unique for the merchant (商家批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// TotalAmount is the sum of the transfers in fen; must match the list (转账总金额).
+	TotalAmount int64 `json:"total_amount"`
+
+	// TotalNum is the number of transfers; must match the list (转账总笔数).
+	TotalNum int64 `json:"total_num"`
+
+	// TransferDetailList is the transfers (转账明细列表).
+	TransferDetailList []CreateBatchDetail `json:"transfer_detail_list"`
+
+	// TransferSceneID is the transfer scene the merchant has opened (转账场景ID).
+	TransferSceneID string `json:"transfer_scene_id,omitempty,omitzero"`
+}
+
+// CreateBatchResponse is an accepted transfer batch.
+type CreateBatchResponse struct {
+	// BatchID is WeChat Pay's batch id (微信批次单号).
+	BatchID string `json:"batch_id"`
+
+	// BatchStatus is the state of a transfer batch (批次状态): waiting for payment
+	// confirmation, accepted, processing, finished or closed.
+	BatchStatus BatchStatus `json:"batch_status,omitempty,omitzero"`
+
+	// CreateTime says when the batch was created (批次创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// OutBatchNo is the merchant's batch number (商家批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+}
+
+// CreateBillRequest is a transfer to one user's balance (direct mode).
+type CreateBillRequest struct {
+	// AppID is the app id the openid belongs to (商户AppID).
+	AppID string `json:"appid"`
+
+	// NotifyURL is the HTTPS URL for the MCHTRANSFER.BILL.FINISHED notification (通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OpenID is the payee's openid under appid (收款用户OpenID).
+	OpenID string `json:"openid"`
+
+	// OutBillNo is the merchant's bill number, unique for the merchant; digits and letters only (商户单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferRemark is a remark the payee sees, at most 32 characters (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+
+	// TransferSceneID is the transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
+	TransferSceneID SceneID `json:"transfer_scene_id"`
+
+	// TransferSceneReportInfos is the facts the scene requires to be reported (转账场景报备信息).
+	TransferSceneReportInfos []SceneReportInfo `json:"transfer_scene_report_infos"`
+
+	// UserName is the payee's real name, sent encrypted; needed for larger amounts, WeChat Pay then checks it (收款用户姓名).
+	UserName string `json:"user_name,omitempty,omitzero"`
+
+	// UserRecvPerception says how the payee sees the money described, from the values the scene allows (用户收款感知).
+	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
+
+	// UserRecvStyle says how the payee receives the money (用户收款样式).
+	UserRecvStyle UserRecvStyle `json:"user_recv_style,omitempty,omitzero"`
+}
+
+// CreateBillResponse is an accepted transfer bill. It serves both modes; partner mode adds
+// sub_mchid.
+type CreateBillResponse struct {
+	// CreateTime says when the bill was created (单据创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// FailReason says why the transfer failed, when it did (失败原因).
+	FailReason string `json:"fail_reason,omitempty,omitzero"`
+
+	// OutBillNo is the merchant's bill number (商户单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// PackageInfo says what the app passes to WeChat to open the confirmation page (跳转领取页面的package信息).
+	PackageInfo string `json:"package_info,omitempty,omitzero"`
+
+	// State is the state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
+	// final; WAIT_USER_CONFIRM waits for the payee.
+	State BillState `json:"state,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant that pays (partner mode) (二级商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TransferBillNo is WeChat Pay's transfer bill number (微信转账单号).
+	TransferBillNo string `json:"transfer_bill_no"`
+}
+
+// CreateBillWithAuthorizationRequest is a transfer that also asks the payee for automatic receipt (direct mode).
+type CreateBillWithAuthorizationRequest struct {
+	// AppID is the app id the openid belongs to (商户AppID).
+	AppID string `json:"appid"`
+
+	// AuthorizationInfo is the automatic-receipt authorisation asked for with a transfer (自动收款授权信息).
+	AuthorizationInfo AuthorizationInfo `json:"authorization_info,omitempty,omitzero"`
+
+	// NotifyURL is the HTTPS URL for the MCHTRANSFER.BILL.FINISHED notification (通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OpenID is the payee's openid under appid (收款用户OpenID).
+	OpenID string `json:"openid"`
+
+	// OutBillNo is the merchant's bill number, unique for the merchant; digits and letters only (商户单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// SponsorMchID is the merchant that funds the transfer, when not the caller (出资商户号).
+	SponsorMchID string `json:"sponsor_mchid,omitempty,omitzero"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferRemark is a remark the payee sees, at most 32 characters (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+
+	// TransferSceneID is the transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
+	TransferSceneID SceneID `json:"transfer_scene_id"`
+
+	// TransferSceneReportInfos is the facts the scene requires to be reported (转账场景报备信息).
+	TransferSceneReportInfos []SceneReportInfo `json:"transfer_scene_report_infos"`
+
+	// UserName is the payee's real name, sent encrypted; needed for larger amounts, WeChat Pay then checks it (收款用户姓名).
+	UserName string `json:"user_name,omitempty,omitzero"`
+
+	// UserRecvPerception says how the payee sees the money described, from the values the scene allows (用户收款感知).
+	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
+}
+
+// CreateBillWithAuthorizationResponse is an accepted transfer bill that also asks for automatic receipt. It
+// serves both modes; partner mode adds sub_mchid.
+type CreateBillWithAuthorizationResponse struct {
+	// CreateTime says when the bill was created (单据创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// OutAuthorizationNo is the merchant's number of the authorisation (商户侧授权单号).
+	OutAuthorizationNo string `json:"out_authorization_no,omitempty,omitzero"`
+
+	// OutBillNo is the merchant's bill number (商户单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// PackageInfo says what the app passes to WeChat to open the confirmation page (跳转领取页面的package信息).
+	PackageInfo string `json:"package_info,omitempty,omitzero"`
+
+	// State is the state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
+	// final; WAIT_USER_CONFIRM waits for the payee.
+	State BillState `json:"state,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant that pays (partner mode) (二级商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TransferBillNo is WeChat Pay's transfer bill number (微信转账单号).
+	TransferBillNo string `json:"transfer_bill_no"`
+
+	// UserDisplayName is the name shown for the user in the authorisation (用户展示名称).
+	UserDisplayName string `json:"user_display_name,omitempty,omitzero"`
+}
+
+// DetailReceipt is the electronic receipt application of one transfer.
+type DetailReceipt struct {
+	// AcceptType says what a transfer receipt is for: a transfer of a batch, to a balance, or to a bank card (受理类型).
+	AcceptType ReceiptAcceptType `json:"accept_type"`
+
+	// DownloadURL says where to download the file (电子回单文件的下载地址).
+	DownloadURL string `json:"download_url,omitempty,omitzero"`
+
+	// HashType is the digest algorithm of the file, e.g. SHA256 (电子回单文件的hash方法).
+	HashType string `json:"hash_type,omitempty,omitzero"`
+
+	// HashValue is the digest of the file (电子回单文件的hash值).
+	HashValue string `json:"hash_value,omitempty,omitzero"`
+
+	// OutBatchNo is the merchant's batch number (商家转账批次单号).
+	OutBatchNo string `json:"out_batch_no,omitempty,omitzero"`
+
+	// OutDetailNo is the merchant's number of the transfer (商家转账明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+
+	// SignatureNo is WeChat Pay's number of the receipt application (电子回单受理单号).
+	SignatureNo string `json:"signature_no"`
+
+	// SignatureStatus is ACCEPTED while the receipt is made, FINISHED when it can be downloaded (电子回单状态).
 	SignatureStatus string `json:"signature_status,omitempty,omitzero"`
 }
 
-// TransferDeviceType The kind of the user's device (用户设备类型).
-type TransferDeviceType string
+// DeviceType is the kind of the user's device (用户设备类型).
+type DeviceType string
 
-// TransferReceiptAcceptType What a transfer receipt is for: a transfer of a batch, to a balance, or to a bank card (受理类型).
-type TransferReceiptAcceptType string
+// DownloadBillReceiptParams is the query and header parameters of DownloadBillReceipt.
+type DownloadBillReceiptParams struct {
+	// Source is the source from the download_url, e.g. elecsign (回单来源).
+	Source string `json:"source"`
 
-// TransferSceneID The transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
-type TransferSceneID string
+	// Token is the token from the download_url (下载令牌).
+	Token string `json:"token"`
+}
 
-// TransferSceneReportInfo One fact reported about a transfer's scene (转账场景报备信息).
-type TransferSceneReportInfo struct {
-	// InfoContent The fact itself (信息内容).
+// DownloadReceiptParams is the query and header parameters of DownloadReceipt.
+type DownloadReceiptParams struct {
+	// Token is the token from the download_url (下载令牌).
+	Token string `json:"token"`
+}
+
+// PartnerApplyAuthorizationRequest is an automatic-receipt authorisation to ask a user for (partner mode).
+type PartnerApplyAuthorizationRequest struct {
+	// AppID is the app id the openid belongs to (商户AppID).
+	AppID string `json:"appid"`
+
+	// NotifyURL is the HTTPS URL for the authorisation result notification (授权结果通知地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (收款用户OpenID).
+	OpenID string `json:"openid"`
+
+	// OutAuthorizationNo is the merchant's number for the authorisation (商户侧授权单号).
+	OutAuthorizationNo string `json:"out_authorization_no"`
+
+	// TransferSceneID is the transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
+	TransferSceneID SceneID `json:"transfer_scene_id"`
+
+	// UserDisplayName is the name the merchant shows for the user (用户展示名称).
+	UserDisplayName string `json:"user_display_name"`
+
+	// UserRecvPerception says how the user sees the money described (用户收款感知).
+	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
+}
+
+// PartnerApplyBillReceiptByOutBillNoRequest names the sub-merchant's transfer whose receipt to make (partner mode).
+type PartnerApplyBillReceiptByOutBillNoRequest struct {
+	// OutBillNo is the merchant's bill number (商户转账单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// SubMchID is the sub-merchant that made the transfer (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerCancelBillRequest names the sub-merchant whose transfer to cancel (partner mode).
+type PartnerCancelBillRequest struct {
+	// SubMchID is the sub-merchant that made the transfer (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerCreateAuthorizedBillRequest is a sub-merchant's transfer under an authorisation the payee gave (partner mode).
+type PartnerCreateAuthorizedBillRequest struct {
+	// AppID is the app id the authorisation was given under (商户AppID).
+	AppID string `json:"appid"`
+
+	// AuthorizationID is WeChat Pay's id of the authorisation (微信自动收款授权单号).
+	AuthorizationID string `json:"authorization_id"`
+
+	// NotifyURL is the HTTPS URL for the MCHTRANSFER.BILL.FINISHED notification (通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OutBillNo is the merchant's bill number, unique for the merchant; digits and letters only (商户单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// SubMchID is the sub-merchant that pays (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferRemark is a remark the payee sees, at most 32 characters (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+
+	// TransferSceneID is the transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
+	TransferSceneID SceneID `json:"transfer_scene_id"`
+
+	// TransferSceneReportInfos is the facts the scene requires to be reported (转账场景报备信息).
+	TransferSceneReportInfos []SceneReportInfo `json:"transfer_scene_report_infos"`
+
+	// UserName is the payee's real name, sent encrypted; needed for larger amounts, WeChat Pay then checks it (收款用户姓名).
+	UserName string `json:"user_name,omitempty,omitzero"`
+
+	// UserRecvPerception says how the payee sees the money described, from the values the scene allows (用户收款感知).
+	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
+}
+
+// PartnerCreateBillRequest is a sub-merchant's transfer to one user's balance (partner mode).
+type PartnerCreateBillRequest struct {
+	// AppID is the app id the openid belongs to (商户AppID).
+	AppID string `json:"appid"`
+
+	// NotifyURL is the HTTPS URL for the MCHTRANSFER.BILL.FINISHED notification (通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OpenID is the payee's openid under appid (收款用户OpenID).
+	OpenID string `json:"openid"`
+
+	// OutBillNo is the merchant's bill number, unique for the merchant; digits and letters only (商户单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// SubMchID is the sub-merchant that pays (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferRemark is a remark the payee sees, at most 32 characters (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+
+	// TransferSceneID is the transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
+	TransferSceneID SceneID `json:"transfer_scene_id"`
+
+	// TransferSceneReportInfos is the facts the scene requires to be reported (转账场景报备信息).
+	TransferSceneReportInfos []SceneReportInfo `json:"transfer_scene_report_infos"`
+
+	// UserName is the payee's real name, sent encrypted; needed for larger amounts, WeChat Pay then checks it (收款用户姓名).
+	UserName string `json:"user_name,omitempty,omitzero"`
+
+	// UserRecvPerception says how the payee sees the money described, from the values the scene allows (用户收款感知).
+	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
+}
+
+// PartnerCreateBillWithAuthorizationRequest is a sub-merchant's transfer that also asks the payee for automatic receipt (partner mode).
+type PartnerCreateBillWithAuthorizationRequest struct {
+	// AppID is the app id the openid belongs to (商户AppID).
+	AppID string `json:"appid"`
+
+	// AuthorizationInfo is the automatic-receipt authorisation asked for with a transfer (自动收款授权信息).
+	AuthorizationInfo AuthorizationInfo `json:"authorization_info,omitempty,omitzero"`
+
+	// NotifyURL is the HTTPS URL for the MCHTRANSFER.BILL.FINISHED notification (通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OpenID is the payee's openid under appid (收款用户OpenID).
+	OpenID string `json:"openid"`
+
+	// OutBillNo is the merchant's bill number, unique for the merchant; digits and letters only (商户单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// SubMchID is the sub-merchant that pays (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferRemark is a remark the payee sees, at most 32 characters (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+
+	// TransferSceneID is the transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
+	TransferSceneID SceneID `json:"transfer_scene_id"`
+
+	// TransferSceneReportInfos is the facts the scene requires to be reported (转账场景报备信息).
+	TransferSceneReportInfos []SceneReportInfo `json:"transfer_scene_report_infos"`
+
+	// UserName is the payee's real name, sent encrypted; needed for larger amounts, WeChat Pay then checks it (收款用户姓名).
+	UserName string `json:"user_name,omitempty,omitzero"`
+
+	// UserRecvPerception says how the payee sees the money described, from the values the scene allows (用户收款感知).
+	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
+}
+
+// PartnerQueryBillByOutBillNoParams is the query and header parameters of PartnerQueryBillByOutBillNo.
+type PartnerQueryBillByOutBillNoParams struct {
+	// SubMchID is the sub-merchant that made the transfer (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerQueryBillReceiptByOutBillNoParams is the query and header parameters of PartnerQueryBillReceiptByOutBillNo.
+type PartnerQueryBillReceiptByOutBillNoParams struct {
+	// SubMchID is the sub-merchant that made the transfer (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryAuthorizationParams is the query and header parameters of QueryAuthorization.
+type QueryAuthorizationParams struct {
+	// IsDisplayAuthorization says whether to include the user's authorisation details (是否展示用户授权信息).
+	IsDisplayAuthorization *bool `json:"is_display_authorization,omitempty"`
+}
+
+// QueryBatchByIDParams is the query and header parameters of QueryBatchByID.
+type QueryBatchByIDParams struct {
+	// DetailStatus says which transfers to list: ALL, SUCCESS or FAIL (明细状态).
+	DetailStatus string `json:"detail_status,omitempty,omitzero"`
+
+	// Limit is the most transfers to list (最大资源条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// NeedQueryDetail says whether to list the batch's transfers (是否查询转账明细单).
+	NeedQueryDetail bool `json:"need_query_detail"`
+
+	// Offset says where the page of transfers starts, from 0 (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
+// QueryBatchByOutBatchNoParams is the query and header parameters of QueryBatchByOutBatchNo.
+type QueryBatchByOutBatchNoParams struct {
+	// DetailStatus says which transfers to list: ALL, SUCCESS or FAIL (明细状态).
+	DetailStatus string `json:"detail_status,omitempty,omitzero"`
+
+	// Limit is the most transfers to list (最大资源条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// NeedQueryDetail says whether to list the batch's transfers (是否查询转账明细单).
+	NeedQueryDetail bool `json:"need_query_detail"`
+
+	// Offset says where the page of transfers starts, from 0 (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
+// QueryDetailReceiptParams is the query and header parameters of QueryDetailReceipt.
+type QueryDetailReceiptParams struct {
+	// AcceptType says what kind of transfer the receipt is for (受理类型).
+	AcceptType ReceiptAcceptType `json:"accept_type"`
+
+	// OutBatchNo is the merchant's batch number, for a transfer of a batch (商家转账批次单号).
+	OutBatchNo string `json:"out_batch_no,omitempty,omitzero"`
+
+	// OutDetailNo is the merchant's number of the transfer (商家转账明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+}
+
+// ReceiptAcceptType says what a transfer receipt is for: a transfer of a batch, to a balance, or to a bank card (受理类型).
+type ReceiptAcceptType string
+
+// SceneID is the transfer scene the merchant has opened, e.g. 1000 for cash marketing (转账场景ID).
+type SceneID string
+
+// SceneReportInfo is one fact reported about a transfer's scene (转账场景报备信息).
+type SceneReportInfo struct {
+	// InfoContent is the fact itself (信息内容).
 	InfoContent string `json:"info_content"`
 
-	// InfoType What the fact is, as the scene names it, e.g. 活动名称 (信息类型).
+	// InfoType says what the fact is, as the scene names it, e.g. 活动名称 (信息类型).
 	InfoType string `json:"info_type"`
 }
 
-// TransferUserRecvStyle How the payee receives the money (用户收款样式).
-type TransferUserRecvStyle struct {
-	// Type The receipt page: a confirmation page or a red packet (用户收款样式类型).
-	Type TransferUserRecvStyleType `json:"type"`
+// SubMerchantApplication is an invitation for a sub-merchant to authorise partner transfers (授权申请单).
+type SubMerchantApplication struct {
+	// AcceptTime says when WeChat Pay accepted the application (授权申请受理时间).
+	AcceptTime core.Time `json:"accept_time"`
+
+	// OutApplyNo is the partner's number of the application (商户申请单号).
+	OutApplyNo string `json:"out_apply_no"`
+
+	// State is the state of an invitation: sent, accepted, rejected or expired (授权申请单状态).
+	State SubMerchantApplicationState `json:"state"`
+
+	// SubMchID is the invited sub-merchant (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// UpdateTime says when the state last changed (最后一次状态变更时间).
+	UpdateTime core.Time `json:"update_time"`
 }
 
-// TransferUserRecvStyleType The receipt page: a confirmation page or a red packet (用户收款样式类型).
-type TransferUserRecvStyleType string
+// SubMerchantApplicationState is the state of an invitation: sent, accepted, rejected or expired (授权申请单状态).
+type SubMerchantApplicationState string
 
-// PartnerQueryTransferBillReceiptByOutBillNoParams defines parameters for PartnerQueryTransferBillReceiptByOutBillNo.
-type PartnerQueryTransferBillReceiptByOutBillNoParams struct {
-	// SubMchID The sub-merchant that made the transfer (二级商户号).
-	SubMchID string `form:"sub_mchid" json:"sub_mchid"`
+// SubMerchantAuthorization says whether a sub-merchant lets the partner start transfers for it.
+type SubMerchantAuthorization struct {
+	// ApplyOrder is an invitation for a sub-merchant to authorise partner transfers (授权申请单).
+	ApplyOrder SubMerchantApplication `json:"apply_order,omitempty,omitzero"`
+
+	// AuthorizationTime says when the sub-merchant authorised (授权时间).
+	AuthorizationTime core.Time `json:"authorization_time,omitempty,omitzero"`
+
+	// CancelAuthorizationTime says when the authorisation was withdrawn (解除授权时间).
+	CancelAuthorizationTime core.Time `json:"cancel_authorization_time,omitempty,omitzero"`
+
+	// State says whether the sub-merchant has authorised, has not, or withdrew (授权状态).
+	State SubMerchantAuthorizationState `json:"state"`
+
+	// SubMchID is the sub-merchant (二级商户号).
+	SubMchID string `json:"sub_mchid"`
 }
 
-// PartnerQueryTransferBillByOutBillNoParams defines parameters for PartnerQueryTransferBillByOutBillNo.
-type PartnerQueryTransferBillByOutBillNoParams struct {
-	// SubMchID The sub-merchant that made the transfer (二级商户号).
-	SubMchID string `form:"sub_mchid" json:"sub_mchid"`
+// SubMerchantAuthorizationState says whether the sub-merchant has authorised, has not, or withdrew (授权状态).
+type SubMerchantAuthorizationState string
+
+// UserRecvStyle says how the payee receives the money (用户收款样式).
+type UserRecvStyle struct {
+	// Type is the receipt page: a confirmation page or a red packet (用户收款样式类型).
+	Type UserRecvStyleType `json:"type"`
 }
 
-// QueryTransferAuthorizationParams defines parameters for QueryTransferAuthorization.
-type QueryTransferAuthorizationParams struct {
-	// IsDisplayAuthorization Whether to include the user's authorisation details (是否展示用户授权信息).
-	IsDisplayAuthorization bool `form:"is_display_authorization,omitempty" json:"is_display_authorization,omitempty,omitzero"`
-}
-
-// QueryTransferDetailReceiptParams defines parameters for QueryTransferDetailReceipt.
-type QueryTransferDetailReceiptParams struct {
-	// AcceptType What kind of transfer the receipt is for (受理类型).
-	AcceptType TransferReceiptAcceptType `form:"accept_type" json:"accept_type"`
-
-	// OutBatchNo The merchant's batch number, for a transfer of a batch (商家转账批次单号).
-	OutBatchNo string `form:"out_batch_no,omitempty" json:"out_batch_no,omitempty,omitzero"`
-
-	// OutDetailNo The merchant's number of the transfer (商家转账明细单号).
-	OutDetailNo string `form:"out_detail_no" json:"out_detail_no"`
-}
-
-// QueryTransferBatchByIDParams defines parameters for QueryTransferBatchByID.
-type QueryTransferBatchByIDParams struct {
-	// NeedQueryDetail Whether to list the batch's transfers (是否查询转账明细单).
-	NeedQueryDetail bool `form:"need_query_detail" json:"need_query_detail"`
-
-	// Offset Where the page of transfers starts, from 0 (请求资源起始位置).
-	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
-
-	// Limit The most transfers to list (最大资源条数).
-	Limit int64 `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
-
-	// DetailStatus Which transfers to list: ALL, SUCCESS or FAIL (明细状态).
-	DetailStatus string `form:"detail_status,omitempty" json:"detail_status,omitempty,omitzero"`
-}
-
-// QueryTransferBatchByOutBatchNoParams defines parameters for QueryTransferBatchByOutBatchNo.
-type QueryTransferBatchByOutBatchNoParams struct {
-	// NeedQueryDetail Whether to list the batch's transfers (是否查询转账明细单).
-	NeedQueryDetail bool `form:"need_query_detail" json:"need_query_detail"`
-
-	// Offset Where the page of transfers starts, from 0 (请求资源起始位置).
-	Offset int64 `form:"offset,omitempty" json:"offset,omitempty,omitzero"`
-
-	// Limit The most transfers to list (最大资源条数).
-	Limit int64 `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
-
-	// DetailStatus Which transfers to list: ALL, SUCCESS or FAIL (明细状态).
-	DetailStatus string `form:"detail_status,omitempty" json:"detail_status,omitempty,omitzero"`
-}
-
-// DownloadTransferBillReceiptParams defines parameters for DownloadTransferBillReceipt.
-type DownloadTransferBillReceiptParams struct {
-	// Token The token from the download_url (下载令牌).
-	Token string `form:"token" json:"token"`
-
-	// Source The source from the download_url, e.g. elecsign (回单来源).
-	Source string `form:"source" json:"source"`
-}
-
-// DownloadTransferReceiptParams defines parameters for DownloadTransferReceipt.
-type DownloadTransferReceiptParams struct {
-	// Token The token from the download_url (下载令牌).
-	Token string `form:"token" json:"token"`
-}
-
-// ApplyTransferBillReceiptByOutBillNoJSONRequestBody defines body for ApplyTransferBillReceiptByOutBillNo for application/json ContentType.
-type ApplyTransferBillReceiptByOutBillNoJSONRequestBody = ApplyTransferBillReceiptByOutBillNoRequest
-
-// ApplyTransferBillReceiptByTransferBillNoJSONRequestBody defines body for ApplyTransferBillReceiptByTransferBillNo for application/json ContentType.
-type ApplyTransferBillReceiptByTransferBillNoJSONRequestBody = ApplyTransferBillReceiptByTransferBillNoRequest
-
-// PartnerApplyTransferBillReceiptByOutBillNoJSONRequestBody defines body for PartnerApplyTransferBillReceiptByOutBillNo for application/json ContentType.
-type PartnerApplyTransferBillReceiptByOutBillNoJSONRequestBody = PartnerApplyTransferBillReceiptByOutBillNoRequest
-
-// ApplySubMerchantTransferAuthorizationJSONRequestBody defines body for ApplySubMerchantTransferAuthorization for application/json ContentType.
-type ApplySubMerchantTransferAuthorizationJSONRequestBody = ApplySubMerchantTransferAuthorizationRequest
-
-// PartnerCreateTransferBillJSONRequestBody defines body for PartnerCreateTransferBill for application/json ContentType.
-type PartnerCreateTransferBillJSONRequestBody = PartnerCreateTransferBillRequest
-
-// PartnerCancelTransferBillJSONRequestBody defines body for PartnerCancelTransferBill for application/json ContentType.
-type PartnerCancelTransferBillJSONRequestBody = PartnerCancelTransferBillRequest
-
-// PartnerCreateTransferBillWithAuthorizationJSONRequestBody defines body for PartnerCreateTransferBillWithAuthorization for application/json ContentType.
-type PartnerCreateTransferBillWithAuthorizationJSONRequestBody = PartnerCreateTransferBillWithAuthorizationRequest
-
-// PartnerCreateAuthorizedTransferBillJSONRequestBody defines body for PartnerCreateAuthorizedTransferBill for application/json ContentType.
-type PartnerCreateAuthorizedTransferBillJSONRequestBody = PartnerCreateAuthorizedTransferBillRequest
-
-// PartnerApplyTransferAuthorizationJSONRequestBody defines body for PartnerApplyTransferAuthorization for application/json ContentType.
-type PartnerApplyTransferAuthorizationJSONRequestBody = PartnerApplyTransferAuthorizationRequest
-
-// CreateTransferBillJSONRequestBody defines body for CreateTransferBill for application/json ContentType.
-type CreateTransferBillJSONRequestBody = CreateTransferBillRequest
-
-// CreateTransferBillWithAuthorizationJSONRequestBody defines body for CreateTransferBillWithAuthorization for application/json ContentType.
-type CreateTransferBillWithAuthorizationJSONRequestBody = CreateTransferBillWithAuthorizationRequest
-
-// CreateAuthorizedTransferBillJSONRequestBody defines body for CreateAuthorizedTransferBill for application/json ContentType.
-type CreateAuthorizedTransferBillJSONRequestBody = CreateAuthorizedTransferBillRequest
-
-// ApplyTransferAuthorizationJSONRequestBody defines body for ApplyTransferAuthorization for application/json ContentType.
-type ApplyTransferAuthorizationJSONRequestBody = ApplyTransferAuthorizationRequest
-
-// ApplyTransferDetailReceiptJSONRequestBody defines body for ApplyTransferDetailReceipt for application/json ContentType.
-type ApplyTransferDetailReceiptJSONRequestBody = ApplyTransferDetailReceiptRequest
-
-// CreateTransferBatchJSONRequestBody defines body for CreateTransferBatch for application/json ContentType.
-type CreateTransferBatchJSONRequestBody = CreateTransferBatchRequest
-
-// ApplyTransferBatchReceiptJSONRequestBody defines body for ApplyTransferBatchReceipt for application/json ContentType.
-type ApplyTransferBatchReceiptJSONRequestBody = ApplyTransferBatchReceiptRequest
+// UserRecvStyleType is the receipt page: a confirmation page or a red packet (用户收款样式类型).
+type UserRecvStyleType string

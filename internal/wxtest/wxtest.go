@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"embed"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -302,4 +303,36 @@ func (s *Server) sign(body string, bad bool) [4]string {
 func multipartMetaOK(contentType string, body []byte) ([]byte, bool) {
 	meta, err := auth.MultipartMeta(contentType, body)
 	return meta, err == nil
+}
+
+// sandboxKeys parses testdata/sandbox_keys.pem once.
+var sandboxKeys = sync.OnceValues(func() ([]*rsa.PrivateKey, error) {
+	rest := mustRead("sandbox_keys.pem")
+	var keys []*rsa.PrivateKey
+	for {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			return keys, nil
+		}
+		k, err := auth.ParsePrivateKey(pem.EncodeToMemory(block))
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+})
+
+// SandboxKeys returns ten fixed RSA-2048 test keys for sandbox.WithKeys:
+// a sandbox then takes its platform, public-key, merchant and rotation
+// keys from them instead of generating each (which takes up to seconds
+// under -race on a busy machine). Servers that share them share
+// identities; tests that need distinct servers to have distinct keys
+// must not use them. The slice is a copy.
+func SandboxKeys(t testing.TB) []*rsa.PrivateKey {
+	t.Helper()
+	keys, err := sandboxKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]*rsa.PrivateKey(nil), keys...)
 }

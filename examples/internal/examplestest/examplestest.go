@@ -30,7 +30,7 @@ type Fixture struct {
 func New(t testing.TB) *Fixture {
 	t.Helper()
 	pl := callbacktest.New()
-	p, err := callback.NewParser(callback.Config{Verifier: pl.Verifier(), APIv3Key: pl.APIv3Key})
+	p, err := callback.NewParser(callback.Config{Verifier: pl.Verifier(), APIv3Key: pl.APIv3Key, Events: payments.Events()})
 	if err != nil {
 		t.Fatal(err)
 	}

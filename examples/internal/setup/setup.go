@@ -9,6 +9,7 @@ import (
 
 	"github.com/gowxpay/wxpay/auth"
 	"github.com/gowxpay/wxpay/callback"
+	"github.com/gowxpay/wxpay/gen/payments"
 )
 
 // FromEnv returns the Parser of the merchant the environment describes,
@@ -35,7 +36,7 @@ func FromEnv() (*callback.Parser, io.Closer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := callback.NewParser(callback.Config{Verifier: keys, APIv3Key: []byte(key)})
+	p, err := callback.NewParser(callback.Config{Verifier: keys, APIv3Key: []byte(key), Events: payments.Events()})
 	if err != nil {
 		keys.Close()
 		return nil, nil, err

@@ -119,7 +119,9 @@ func (w *world) resolve(from *goPkg, expr string) (*goPkg, *goType) {
 	if alias, n, ok := strings.Cut(expr, "."); ok {
 		tag, known := from.imports[alias]
 		if !known {
-			return nil, nil
+			// A type qualified for the package being written names its
+			// package directly: payments.Amount.
+			tag = alias
 		}
 		p, err := w.pkg(tag)
 		if err != nil {
@@ -167,4 +169,14 @@ func (w *world) mustType(p *goPkg, name string) (*goType, error) {
 		return nil, fmt.Errorf("package %s has no type %s (did oapi-codegen name it differently?)", p.tag, name)
 	}
 	return t, nil
+}
+
+// underlying returns the underlying type of a named non-struct type
+// ("string" for an enum), or "".
+func (w *world) underlying(from *goPkg, expr string) string {
+	_, t := w.resolve(from, expr)
+	if t == nil || t.isStruct {
+		return ""
+	}
+	return t.underlying
 }

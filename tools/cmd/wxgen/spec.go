@@ -23,6 +23,10 @@ type Spec struct {
 	Schemas map[string]obj
 	// Owner maps a schema name to the tag (Go package) that declares it.
 	Owner map[string]string
+	// GoType maps a schema name to its Go type name in its package.
+	GoType map[string]string
+	// Strip lists, per tag, the words its Go names drop.
+	Strip map[string][]string
 }
 
 // Tag is a business domain: one Go package under gen/.
@@ -47,10 +51,32 @@ type Op struct {
 	SensitiveQuery          []string // query parameters the client encrypts
 	UploadMeta              string   // schema of a multipart upload's meta part
 	MetaFileDigest          bool     // a typed upload meta with filename and sha256
+	MetaSM3Digest           bool     // a typed upload meta with digest_alogrithm and digest (SM3)
 	Node                    obj
 	partner, direct         *Op // twins, set by linkTwins
-	unifiedName, methodName string
+	// GoName is the operation's name in its package (CreateOrder for
+	// CreatePayscoreOrder; PartnerCreateOrder for its partner twin);
+	// methodName is the Go method that sends it. A twin's is the name of
+	// the pair, on the package's Direct or Partner type, behind the Client's
+	// mode-independent method of that name.
+	GoName, methodName string
 }
+
+// queryOrHeader lists the query and header parameters: the fields of the
+// operation's Params type.
+func (o *Op) queryOrHeader() []*Param {
+	var out []*Param
+	for _, p := range o.Params {
+		if p.In == "query" || p.In == "header" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// isTwin reports whether the operation is one of a direct/partner pair
+// served by one mode-independent method.
+func (o *Op) isTwin() bool { return o.partner != nil || o.direct != nil }
 
 // Param is a path, query or header parameter.
 type Param struct {
@@ -71,6 +97,35 @@ func (o *Op) HasMode(m string) bool {
 }
 
 func loadSpec(specPath, overlayPath string) (*Spec, error) {
+	doc, err := readWithOverlay(specPath, overlayPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := applyNamingHints(doc); err != nil {
+		return nil, err
+	}
+	s := &Spec{Doc: doc, Schemas: map[string]obj{}, Owner: map[string]string{}}
+	for _, t := range list(doc["tags"]) {
+		t := t.(obj)
+		s.Tags = append(s.Tags, Tag{Name: str(t["name"]), Description: str(t["description"])})
+	}
+	comps := m(doc["components"])
+	for name, sc := range m(comps["schemas"]) {
+		s.Schemas[name] = sc.(obj)
+	}
+	for _, step := range []func() error{s.loadOps, s.assignOwners, s.assignGoNames, s.eventSchemaTags, s.linkTwins} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	for _, op := range s.Ops {
+		s.protocolFacts(op)
+	}
+	return s, nil
+}
+
+// readWithOverlay reads the spec and applies the Go overlay to it.
+func readWithOverlay(specPath, overlayPath string) (obj, error) {
 	raw, err := os.ReadFile(specPath)
 	if err != nil {
 		return nil, err
@@ -97,52 +152,34 @@ func loadSpec(specPath, overlayPath string) (*Spec, error) {
 			}
 		}
 	}
-	var doc obj
 	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	if err := enc.Encode(&node); err != nil {
+	if err := yaml.NewEncoder(&buf).Encode(&node); err != nil {
 		return nil, err
 	}
+	var doc obj
 	if err := yaml.Unmarshal(buf.Bytes(), &doc); err != nil {
 		return nil, err
 	}
-	if err := applyNamingHints(doc); err != nil {
-		return nil, err
+	return doc, nil
+}
+
+// protocolFacts fills what the transport needs to know of an operation:
+// sensitive fields, the upload meta, sensitive query parameters.
+func (s *Spec) protocolFacts(op *Op) {
+	if op.Body != "" {
+		op.Sensitive = s.sensitivePaths(op.Body, nil, 0)
 	}
-	s := &Spec{Doc: doc, Schemas: map[string]obj{}, Owner: map[string]string{}}
-	for _, t := range list(doc["tags"]) {
-		t := t.(obj)
-		s.Tags = append(s.Tags, Tag{Name: str(t["name"]), Description: str(t["description"])})
+	if op.BodyContentType == "multipart/form-data" {
+		op.UploadMeta, _ = refName(str(m(m(s.Schemas[op.Body]["properties"])["meta"])["$ref"]), "schemas")
+		props := m(s.Schemas[op.UploadMeta]["properties"])
+		op.MetaFileDigest = op.UploadMeta != standardMeta && props["filename"] != nil && props["sha256"] != nil
+		op.MetaSM3Digest = props["digest_alogrithm"] != nil && props["digest"] != nil
 	}
-	comps := m(doc["components"])
-	for name, sc := range m(comps["schemas"]) {
-		s.Schemas[name] = sc.(obj)
-	}
-	if err := s.loadOps(); err != nil {
-		return nil, err
-	}
-	if err := s.assignOwners(); err != nil {
-		return nil, err
-	}
-	if err := s.linkTwins(); err != nil {
-		return nil, err
-	}
-	for _, op := range s.Ops {
-		if op.Body != "" {
-			op.Sensitive = s.sensitivePaths(op.Body, nil, 0)
-		}
-		if op.BodyContentType == "multipart/form-data" {
-			op.UploadMeta, _ = refName(str(m(m(s.Schemas[op.Body]["properties"])["meta"])["$ref"]), "schemas")
-			props := m(s.Schemas[op.UploadMeta]["properties"])
-			op.MetaFileDigest = op.UploadMeta != standardMeta && props["filename"] != nil && props["sha256"] != nil
-		}
-		for _, p := range op.Params {
-			if p.In == "query" && p.Node["x-wxpay-sensitive"] == true {
-				op.SensitiveQuery = append(op.SensitiveQuery, p.Name)
-			}
+	for _, p := range op.Params {
+		if p.In == "query" && p.Node["x-wxpay-sensitive"] == true {
+			op.SensitiveQuery = append(op.SensitiveQuery, p.Name)
 		}
 	}
-	return s, nil
 }
 
 func m(v any) obj {
@@ -212,85 +249,103 @@ func (s *Spec) loadOps() error {
 			if !ok {
 				continue
 			}
-			op := &Op{
-				ID:          str(n["operationId"]),
-				Method:      strings.ToUpper(method),
-				Path:        path,
-				Summary:     str(n["summary"]),
-				Description: str(n["description"]),
-				Modes:       strList(n["x-wxpay-modes"]),
-				Twin:        str(n["x-wxpay-twin"]),
-				Unsigned:    n["x-wxpay-unsigned"] == true,
-				Node:        n,
-			}
-			where := op.Method + " " + path
-			if op.ID == "" {
-				return fmt.Errorf("%s: no operationId", where)
+			op, err := s.loadOp(path, method, item, n)
+			if err != nil {
+				return err
 			}
 			if seen[op.ID] {
-				return fmt.Errorf("%s: operationId %s used twice", where, op.ID)
+				return fmt.Errorf("%s %s: operationId %s used twice", op.Method, path, op.ID)
 			}
 			seen[op.ID] = true
-			tags := strList(n["tags"])
-			if len(tags) != 1 {
-				return fmt.Errorf("%s: want exactly one tag, have %v", op.ID, tags)
-			}
-			op.Tag = tags[0]
-			if len(op.Modes) == 0 {
-				return fmt.Errorf("%s: no x-wxpay-modes", op.ID)
-			}
-			for _, p := range append(list(item["parameters"]), list(n["parameters"])...) {
-				p := s.resolveParam(m(p))
-				op.Params = append(op.Params, &Param{
-					Name:        str(p["name"]),
-					In:          str(p["in"]),
-					Description: str(p["description"]),
-					Required:    p["required"] == true,
-					Schema:      m(p["schema"]),
-					Node:        p,
-				})
-			}
-			if rb := m(n["requestBody"]); len(rb) > 0 {
-				content := m(rb["content"])
-				if len(content) != 1 {
-					return fmt.Errorf("%s: want one request content type", op.ID)
-				}
-				for ct, c := range content {
-					op.BodyContentType = ct
-					ref := str(m(m(c)["schema"])["$ref"])
-					name, ok := refName(ref, "schemas")
-					if !ok {
-						return fmt.Errorf("%s: the request body must be a named schema ($ref)", op.ID)
-					}
-					op.Body = name
-				}
-			}
-			for code, r := range m(n["responses"]) {
-				if len(code) != 3 || code[0] != '2' {
-					continue
-				}
-				if op.Status != 0 {
-					return fmt.Errorf("%s: more than one success response", op.ID)
-				}
-				fmt.Sscanf(code, "%d", &op.Status)
-				content := m(m(r)["content"])
-				for _, ct := range sortedKeys(content) {
-					op.RespTypes = append(op.RespTypes, ct)
-					if strings.Contains(ct, "json") {
-						ref := str(m(m(content[ct])["schema"])["$ref"])
-						name, ok := refName(ref, "schemas")
-						if !ok {
-							return fmt.Errorf("%s: the %s response must be a named schema ($ref)", op.ID, code)
-						}
-						op.Resp = name
-					}
-				}
-			}
-			if op.Status == 0 {
-				return fmt.Errorf("%s: no success response", op.ID)
-			}
 			s.Ops = append(s.Ops, op)
 		}
+	}
+	return nil
+}
+
+// loadOp reads one operation of the path item.
+func (s *Spec) loadOp(path, method string, item, n obj) (*Op, error) {
+	op := &Op{
+		ID:          str(n["operationId"]),
+		Method:      strings.ToUpper(method),
+		Path:        path,
+		Summary:     str(n["summary"]),
+		Description: str(n["description"]),
+		Modes:       strList(n["x-wxpay-modes"]),
+		Twin:        str(n["x-wxpay-twin"]),
+		Unsigned:    n["x-wxpay-unsigned"] == true,
+		Node:        n,
+	}
+	if op.ID == "" {
+		return nil, fmt.Errorf("%s %s: no operationId", op.Method, path)
+	}
+	tags := strList(n["tags"])
+	if len(tags) != 1 {
+		return nil, fmt.Errorf("%s: want exactly one tag, have %v", op.ID, tags)
+	}
+	op.Tag = tags[0]
+	if len(op.Modes) == 0 {
+		return nil, fmt.Errorf("%s: no x-wxpay-modes", op.ID)
+	}
+	for _, p := range append(list(item["parameters"]), list(n["parameters"])...) {
+		p := s.resolveParam(m(p))
+		op.Params = append(op.Params, &Param{
+			Name:        str(p["name"]),
+			In:          str(p["in"]),
+			Description: str(p["description"]),
+			Required:    p["required"] == true,
+			Schema:      m(p["schema"]),
+			Node:        p,
+		})
+	}
+	if err := op.loadBody(m(n["requestBody"])); err != nil {
+		return nil, err
+	}
+	return op, op.loadResponse(m(n["responses"]))
+}
+
+func (op *Op) loadBody(rb obj) error {
+	if len(rb) == 0 {
+		return nil
+	}
+	content := m(rb["content"])
+	if len(content) != 1 {
+		return fmt.Errorf("%s: want one request content type", op.ID)
+	}
+	for ct, c := range content {
+		op.BodyContentType = ct
+		name, ok := refName(str(m(m(c)["schema"])["$ref"]), "schemas")
+		if !ok {
+			return fmt.Errorf("%s: the request body must be a named schema ($ref)", op.ID)
+		}
+		op.Body = name
+	}
+	return nil
+}
+
+func (op *Op) loadResponse(responses obj) error {
+	for code, r := range responses {
+		if len(code) != 3 || code[0] != '2' {
+			continue
+		}
+		if op.Status != 0 {
+			return fmt.Errorf("%s: more than one success response", op.ID)
+		}
+		fmt.Sscanf(code, "%d", &op.Status)
+		content := m(m(r)["content"])
+		for _, ct := range sortedKeys(content) {
+			op.RespTypes = append(op.RespTypes, ct)
+			if strings.Contains(ct, "json") {
+				name, ok := refName(str(m(m(content[ct])["schema"])["$ref"]), "schemas")
+				if !ok {
+					return fmt.Errorf("%s: the %s response must be a named schema ($ref)", op.ID, code)
+				}
+				op.Resp = name
+			}
+		}
+	}
+	if op.Status == 0 {
+		return fmt.Errorf("%s: no success response", op.ID)
 	}
 	return nil
 }
@@ -395,6 +450,12 @@ func (s *Spec) assignOwners() error {
 		}
 		s.Owner[name] = best
 	}
+	return s.checkOwners(tagIndex)
+}
+
+// checkOwners checks that no package imports one listed after it, and that
+// request bodies belong to their operation's package.
+func (s *Spec) checkOwners(tagIndex map[string]int) error {
 	// Everything a schema refers to must live in its own package or in one
 	// listed before it.
 	for _, name := range sortedKeys(s.Owner) {
@@ -428,8 +489,7 @@ func (s *Spec) opByID(id string) *Op {
 
 func (s *Spec) linkTwins() error {
 	for _, op := range s.Ops {
-		op.methodName = op.ID
-		op.unifiedName = ""
+		op.methodName = op.GoName
 	}
 	for _, p := range s.Ops {
 		if p.Twin == "" {
@@ -448,17 +508,24 @@ func (s *Spec) linkTwins() error {
 		if d.Tag != p.Tag {
 			return fmt.Errorf("%s/%s: twins must share a tag", d.ID, p.ID)
 		}
-		if d.Resp != p.Resp || d.Status != p.Status || fmt.Sprint(d.RespTypes) != fmt.Sprint(p.RespTypes) {
-			return fmt.Errorf("%s/%s: twins must answer with the same schema", d.ID, p.ID)
+		if (d.Resp != p.Resp || d.Status != p.Status || fmt.Sprint(d.RespTypes) != fmt.Sprint(p.RespTypes)) && !d.partnerAnswersNothing(p) {
+			return fmt.Errorf("%s/%s: twins must answer with the same schema (or the partner twin with none)", d.ID, p.ID)
 		}
 		if d.partner != nil {
 			return fmt.Errorf("%s has two partner twins", d.ID)
 		}
 		d.partner, p.direct = p, d
-		d.unifiedName = d.ID
-		d.methodName = "Direct" + d.ID
+		p.methodName = d.GoName
 	}
 	return nil
+}
+
+// partnerAnswersNothing reports that d answers with a JSON schema and its
+// partner twin p with no body at all (payscore: direct mode answers 200 with
+// the order, partner mode 204). The mode-independent method then returns
+// d's answer in direct mode and nil in partner mode.
+func (d *Op) partnerAnswersNothing(p *Op) bool {
+	return d.Resp != "" && p.Resp == "" && len(p.RespTypes) == 0
 }
 
 // sensitivePaths lists the JSON paths, from the body root, of the string

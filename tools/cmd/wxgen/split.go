@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode"
 )
 
 const modulePath = "github.com/gowxpay/wxpay"
@@ -101,50 +102,31 @@ func writeIfChanged(path string, data []byte) error {
 }
 
 // derive builds the document for one tag and reports the other tags whose
-// schemas it refers to.
+// schemas it refers to. The document has no paths: oapi-codegen generates
+// models only, and an operation would only add unused request-body aliases
+// and form tags. Each operation's query and header parameters become a
+// schema of their own, <Operation>Params. Schemas carry their Go names as
+// keys, so references across packages name the right type.
 func (s *Spec) derive(tag string) (obj, []string) {
 	deps := map[string]bool{}
-	rewrite := func(v any) any { return s.rewriteRefs(v, tag, deps) }
-	paths := obj{}
-	for _, op := range s.tagOps(tag) {
-		n := obj{
-			"operationId": op.ID,
-			"summary":     op.Summary,
-		}
-		if op.Description != "" {
-			n["description"] = op.Description
-		}
-		var params []any
-		for _, p := range op.Params {
-			params = append(params, rewrite(p.Node))
-		}
-		if len(params) > 0 {
-			n["parameters"] = params
-		}
-		if rb := m(op.Node["requestBody"]); len(rb) > 0 {
-			n["requestBody"] = rewrite(rb)
-		}
-		resp := obj{}
-		for code, r := range m(op.Node["responses"]) {
-			if len(code) == 3 && code[0] == '2' {
-				resp[code] = rewrite(r)
-			}
-		}
-		n["responses"] = resp
-		item := m(paths[op.Path])
-		item[strings.ToLower(op.Method)] = n
-		paths[op.Path] = item
-	}
+	rewrite := func(v any) any { return goComments(s.rewriteRefs(v, tag, deps)) }
 	schemas := obj{}
 	for name, owner := range s.Owner {
 		if owner == tag {
-			schemas[name] = rewrite(s.Schemas[name])
+			sc := rewrite(s.Schemas[name]).(obj)
+			delete(sc, "x-go-name")
+			schemas[s.goTypeOf(name)] = sc
+		}
+	}
+	for _, op := range s.tagOps(tag) {
+		if ps := paramsSchema(op); ps != nil {
+			schemas[op.GoName+"Params"] = rewrite(ps)
 		}
 	}
 	doc := obj{
 		"openapi": "3.0.3",
 		"info":    obj{"title": "wxpay " + tag, "version": "0"},
-		"paths":   paths,
+		"paths":   obj{},
 	}
 	if len(schemas) > 0 {
 		doc["components"] = obj{"schemas": schemas}
@@ -157,19 +139,66 @@ func (s *Spec) derive(tag string) (obj, []string) {
 	return doc, out
 }
 
-// rewriteRefs copies v, pointing schema references owned by another tag at
-// that tag's document.
+// paramsSchema is the object schema of an operation's query and header
+// parameters, or nil when it has none.
+func paramsSchema(op *Op) obj {
+	params := op.queryOrHeader()
+	if len(params) == 0 {
+		return nil
+	}
+	props := obj{}
+	var required []any
+	for _, p := range params {
+		ps := obj{}
+		for k, v := range p.Schema {
+			ps[k] = v
+		}
+		if p.Description != "" {
+			ps["description"] = p.Description
+		}
+		for _, k := range []string{"x-go-name", "x-oapi-codegen-only-honour-go-name", "x-go-type-skip-optional-pointer"} {
+			if v, ok := p.Node[k]; ok {
+				ps[k] = v
+			}
+		}
+		if ps["$ref"] != nil && len(ps) > 1 {
+			// A $ref with siblings is ignored by OpenAPI 3.0 tools; wrap it.
+			ref := ps["$ref"]
+			delete(ps, "$ref")
+			ps["allOf"] = []any{obj{"$ref": ref}}
+		}
+		props[p.Name] = ps
+		if p.Required {
+			required = append(required, p.Name)
+		}
+	}
+	sc := obj{
+		"type":        "object",
+		"description": fmt.Sprintf("The query and header parameters of %s.", op.GoName),
+		"properties":  props,
+	}
+	if len(required) > 0 {
+		sc["required"] = required
+	}
+	return sc
+}
+
+// rewriteRefs copies v, naming schemas by their Go names and pointing
+// references to schemas owned by another tag at that tag's document.
 func (s *Spec) rewriteRefs(v any, tag string, deps map[string]bool) any {
 	switch x := v.(type) {
 	case obj:
 		out := obj{}
 		for k, e := range x {
 			if k == "$ref" {
-				ref := str(e)
-				if name, ok := refName(ref, "schemas"); ok && s.Owner[name] != tag {
+				if name, ok := refName(str(e), "schemas"); ok {
 					owner := s.Owner[name]
-					deps[owner] = true
-					out[k] = owner + ".json#/components/schemas/" + name
+					if owner != tag {
+						deps[owner] = true
+						out[k] = owner + ".json#/components/schemas/" + s.goTypeOf(name)
+					} else {
+						out[k] = "#/components/schemas/" + s.goTypeOf(name)
+					}
 					continue
 				}
 			}
@@ -185,6 +214,70 @@ func (s *Spec) rewriteRefs(v any, tag string, deps map[string]bool) any {
 	default:
 		return v
 	}
+}
+
+// goComments rewrites the descriptions of a schema tree so that
+// oapi-codegen's "// Name description" comments read as Go doc sentences:
+// "The order amount" becomes "is the order amount", "When it was created"
+// becomes "says when it was created".
+func goComments(v any) any {
+	switch x := v.(type) {
+	case obj:
+		for k, e := range x {
+			if k == "description" {
+				if d, ok := e.(string); ok {
+					x[k] = docPredicate(d)
+				}
+				continue
+			}
+			if k == "properties" {
+				for pk, pv := range m(e) {
+					m(e)[pk] = goComments(pv)
+				}
+				continue
+			}
+			x[k] = goComments(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = goComments(e)
+		}
+		return x
+	}
+	return v
+}
+
+// docPredicate turns a noun-phrase description into the predicate of a
+// sentence whose subject is the Go name.
+func docPredicate(d string) string {
+	d = strings.TrimSpace(d)
+	first, _, _ := strings.Cut(d, " ")
+	first = strings.TrimRight(first, ",;:")
+	switch first {
+	case "":
+		return d
+	case "When", "Where", "Why", "How", "What", "Who", "Which", "Whether":
+		return "says " + lowerInitial(d)
+	case "Identifies", "Names", "Invites", "Is", "Says":
+		return lowerInitial(d)
+	}
+	return "is " + lowerInitial(d)
+}
+
+// lowerInitial lowercases the first letter of a capitalised word (The ->
+// the), leaving acronyms and mixed-case names (ISO, WeChat) alone.
+func lowerInitial(d string) string {
+	first, _, _ := strings.Cut(d, " ")
+	if len(first) < 2 {
+		return strings.ToLower(d[:1]) + d[1:]
+	}
+	for _, r := range first[1:] {
+		if unicode.IsUpper(r) {
+			return d
+		}
+	}
+	return strings.ToLower(d[:1]) + d[1:]
 }
 
 // codegenConfig is the oapi-codegen configuration of one package. Every

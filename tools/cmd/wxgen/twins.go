@@ -56,14 +56,19 @@ func (g *gen) collect(op *Op) ([]*srcField, error) {
 	return out, nil
 }
 
+// docText is a field's comment without its leading name: the predicate
+// ("is the order amount"), or a plain one when the field has no comment.
 func docText(f *goField) string {
 	d := strings.TrimSpace(strings.TrimPrefix(f.doc, f.name))
+	if d == "" {
+		return "is sent as " + f.json + "."
+	}
 	return d
 }
 
 // unifyFields matches the fields of the two modes.
 func (g *gen) unifyFields(dp *goPkg, dFields []*srcField, pp *goPkg, pFields []*srcField, top bool) ([]*uField, error) {
-	used := map[*srcField]bool{}
+	pairs := pairFields(dFields, pFields)
 	var out []*uField
 	byName := map[string]bool{}
 	add := func(u *uField) error {
@@ -74,56 +79,13 @@ func (g *gen) unifyFields(dp *goPkg, dFields []*srcField, pp *goPkg, pFields []*
 		out = append(out, u)
 		return nil
 	}
-	match := func(pf *srcField) *srcField {
-		for _, df := range dFields {
-			if used[df] {
-				continue
-			}
-			if df.f.json == pf.f.json || "sp_"+df.f.json == pf.f.json {
-				return df
-			}
-		}
-		return nil
-	}
-	pairs := map[*srcField]*srcField{}
-	for _, pf := range pFields {
-		if df := match(pf); df != nil {
-			used[df] = true
-			pairs[df] = pf
-		}
-	}
 	for _, df := range dFields {
 		if top && isConfigField(df.f.json) {
 			continue
 		}
-		pf := pairs[df]
-		u := &uField{name: df.f.name, d: df, doc: docText(df.f)}
-		if pf != nil {
-			u.p = pf
-			if df.f.json != pf.f.json {
-				u.doc = strings.TrimSuffix(u.doc, ".") + fmt.Sprintf(". Sent as %s in direct mode and %s in partner mode.", df.f.json, pf.f.json)
-			}
-			dt := g.w.qualify(dp, df.f.typ, g.tag, g.f.imports)
-			ptyp := g.w.qualify(pp, pf.f.typ, g.tag, g.f.imports)
-			if dt == ptyp {
-				u.typ = dt
-			} else {
-				n, slice, err := g.nestedType(dp, df.f.typ, pp, pf.f.typ)
-				if err != nil {
-					return nil, fmt.Errorf("field %s: %w", df.f.name, err)
-				}
-				u.nested, u.slice = n, slice
-				u.typ = n.name
-				if slice {
-					u.typ = "[]" + n.name
-				}
-			}
-		} else {
-			u.typ = g.w.qualify(dp, df.f.typ, g.tag, g.f.imports)
-			u.doc = strings.TrimSuffix(u.doc, ".") + ". Direct mode only."
-		}
-		if r, ok := defaultRules[df.f.json]; ok && top && u.typ == "string" {
-			u.doc = strings.TrimSuffix(u.doc, ".") + fmt.Sprintf(". Config.%s when empty.", r.modeField)
+		u, err := g.directField(dp, df, pp, pairs[df], top)
+		if err != nil {
+			return nil, err
 		}
 		if err := add(u); err != nil {
 			return nil, err
@@ -143,6 +105,56 @@ func (g *gen) unifyFields(dp *goPkg, dFields []*srcField, pp *goPkg, pFields []*
 		}
 	}
 	return out, nil
+}
+
+// pairFields pairs each partner field with the direct field of the same
+// JSON name, or of the name without partner mode's sp_ prefix.
+func pairFields(dFields, pFields []*srcField) map[*srcField]*srcField {
+	used := map[*srcField]bool{}
+	pairs := map[*srcField]*srcField{}
+	for _, pf := range pFields {
+		for _, df := range dFields {
+			if !used[df] && (df.f.json == pf.f.json || "sp_"+df.f.json == pf.f.json) {
+				used[df] = true
+				pairs[df] = pf
+				break
+			}
+		}
+	}
+	return pairs
+}
+
+// directField is the unified field of a direct-mode field and its partner
+// twin pf, if any.
+func (g *gen) directField(dp *goPkg, df *srcField, pp *goPkg, pf *srcField, top bool) (*uField, error) {
+	u := &uField{name: df.f.name, d: df, doc: docText(df.f)}
+	if pf == nil {
+		u.typ = g.w.qualify(dp, df.f.typ, g.tag, g.f.imports)
+		u.doc = strings.TrimSuffix(u.doc, ".") + ". Direct mode only."
+	} else {
+		u.p = pf
+		if df.f.json != pf.f.json {
+			u.doc = strings.TrimSuffix(u.doc, ".") + fmt.Sprintf(". Sent as %s in direct mode and %s in partner mode.", df.f.json, pf.f.json)
+		}
+		dt := g.w.qualify(dp, df.f.typ, g.tag, g.f.imports)
+		ptyp := g.w.qualify(pp, pf.f.typ, g.tag, g.f.imports)
+		if dt == ptyp {
+			u.typ = dt
+		} else {
+			n, slice, err := g.nestedType(dp, df.f.typ, pp, pf.f.typ)
+			if err != nil {
+				return nil, fmt.Errorf("field %s: %w", df.f.name, err)
+			}
+			u.nested, u.slice, u.typ = n, slice, n.name
+			if slice {
+				u.typ = "[]" + n.name
+			}
+		}
+	}
+	if r, ok := defaultRules[df.f.json]; ok && top && u.typ == "string" {
+		u.doc = strings.TrimSuffix(u.doc, ".") + fmt.Sprintf(". Config.%s when empty.", r.modeField)
+	}
+	return u, nil
 }
 
 func isMatched(pairs map[*srcField]*srcField, pf *srcField) bool {
@@ -194,26 +206,41 @@ func (g *gen) emitInputType(name, doc string, fields []*uField) {
 	f := g.f
 	f.WriteString(comment(doc, ""))
 	f.p("type %s struct {", name)
+	var zero []string
 	for _, u := range fields {
 		f.WriteString(comment(u.name+" "+u.doc, "\t"))
 		f.p("\t%s %s", u.name, u.typ)
+		if z := g.checks.zeroExpr("v."+u.name, u.typ); z != "" {
+			zero = append(zero, z)
+		} else if u.typ == "bool" {
+			zero = append(zero, "!v."+u.name)
+		}
 	}
 	f.p("}\n")
+	if len(zero) == 0 {
+		zero = []string{"true"}
+	}
+	f.p("// isZero reports whether v sets no field.")
+	f.p("func (v *%s) isZero() bool {\nreturn %s\n}\n", name, strings.Join(zero, " &&\n"))
 }
 
-// isSetExpr is a Go expression that is true when a field holds a value.
-func isSetExpr(v, typ string) string {
-	switch {
-	case typ == "string":
-		return v + ` != ""`
-	case typ == "bool":
+// isSetExpr is a Go condition that holds when a field holds a value.
+func (g *gen) isSetExpr(v, typ string) string {
+	if typ == "bool" {
 		return v
-	case typ == "int64" || typ == "int" || typ == "int32" || typ == "float64" || typ == "float32":
-		return v + " != 0"
-	case strings.HasPrefix(typ, "[]"):
-		return "len(" + v + ") > 0"
 	}
-	return "!core.IsZero(" + v + ")"
+	z := g.checks.zeroExpr(v, typ)
+	for _, op := range []string{" == ", ".IsZero()"} {
+		if i := strings.LastIndex(z, op); i > 0 && op == " == " {
+			return z[:i] + " != " + z[i+len(op):]
+		} else if i > 0 {
+			return "!" + z
+		}
+	}
+	if z == "" {
+		return "true"
+	}
+	return "!" + z
 }
 
 func modeSide(u *uField, mode string) *srcField {
@@ -225,45 +252,63 @@ func modeSide(u *uField, mode string) *srcField {
 
 // assign emits the statements that copy the unified fields into the mode's
 // params (pv) and body (bv), or fail on a field the mode does not have.
-func (g *gen) assign(fields []*uField, mode, src, pv, bv, opID, path, errRet string) {
-	f := g.f
-	other := "partner"
-	if mode == "partner" {
-		other = "direct"
-	}
+// path is a Go string expression prefixing field names in errors, or "" at
+// the top level.
+func (g *gen) assign(fields []*uField, mode, src, pv, bv, opName, path string, ret func(err string) string) {
 	for _, u := range fields {
 		side := modeSide(u, mode)
 		from := src + "." + u.name
 		if side == nil {
-			msg := fmt.Sprintf("%q", u.name+" is a "+other+"-mode field but the client is in "+mode+" mode")
-			if path != `""` {
-				msg = path + " + " + msg
-			}
-			f.p("if %s {\n%s\n}", isSetExpr(from, u.typ), strings.Replace(errRet, "err", fmt.Sprintf("&core.UsageError{Op: %s, Msg: %s}", opID, msg), 1))
+			g.refuse(u, mode, from, opName, path, ret)
 			continue
 		}
 		target := bv
 		if side.inParams {
 			target = pv
 		}
-		to := target + "." + side.f.name
-		switch {
-		case u.nested == nil:
-			f.p("%s = %s", to, from)
-		case u.slice:
-			f.p("if len(%s) > 0 {", from)
-			f.p("%s = make(%s, len(%s))", to, "[]"+strings.TrimPrefix(modeType(u.nested, mode), "[]"), from)
-			f.p("for i := range %s {", from)
-			f.p("var err error")
-			f.p("if %s[i], err = %s[i].%s(%s, %s+%q+strconv.Itoa(i)+\"].\"); err != nil {\n%s\n}", to, from, mode, opID, path, u.name+"[", errRet)
-			f.p("}\n}")
-			g.f.imports["strconv"] = true
-		default:
-			f.p("if %s {", isSetExpr(from, "struct"))
-			f.p("var err error")
-			f.p("if %s, err = %s.%s(%s, %s+%q); err != nil {\n%s\n}", to, from, mode, opID, path, u.name+".", errRet)
-			f.p("}")
-		}
+		g.assignField(u, side.f.json, mode, from, target+"."+side.f.name, opName, path, ret)
+	}
+}
+
+// joinPath is the Go expression of path followed by the literal s.
+func joinPath(path, s string) string {
+	if path == "" {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%s + %q", path, s)
+}
+
+// refuse emits the check that fails a call setting a field of the other
+// mode.
+func (g *gen) refuse(u *uField, mode, from, opName, path string, ret func(string) string) {
+	other := "partner"
+	if mode == "partner" {
+		other = "direct"
+	}
+	msg := joinPath(path, u.name+" is a "+other+"-mode field but the client is in "+mode+" mode")
+	g.f.p("if %s {\n%s\n}", g.isSetExpr(from, u.typ), ret(fmt.Sprintf("&core.UsageError{Op: %s, Msg: %s}", opName, msg)))
+}
+
+// assignField copies one field, converting a nested unified type.
+func (g *gen) assignField(u *uField, json, mode, from, to, opName, path string, ret func(string) string) {
+	f := g.f
+	switch {
+	case u.nested == nil:
+		f.p("%s = %s", to, from)
+	case u.slice:
+		g.f.imports["strconv"] = true
+		elemPath := fmt.Sprintf("%s+strconv.Itoa(i)+\"].\"", joinPath(path, json+"["))
+		f.p("if len(%s) > 0 {", from)
+		f.p("%s = make(%s, len(%s))", to, "[]"+strings.TrimPrefix(modeType(u.nested, mode), "[]"), from)
+		f.p("for i := range %s {", from)
+		f.p("var err error")
+		f.p("if %s[i], err = %s[i].%s(%s, %s); err != nil {\n%s\n}", to, from, mode, opName, elemPath, ret("err"))
+		f.p("}\n}")
+	default:
+		f.p("if !%s.isZero() {", from)
+		f.p("var err error")
+		f.p("if %s, err = %s.%s(%s, %s); err != nil {\n%s\n}", to, from, mode, opName, joinPath(path, json+"."), ret("err"))
+		f.p("}")
 	}
 }
 
@@ -279,46 +324,33 @@ func (g *gen) emitConverter(u *uType, mode, target string) {
 	f.p("// %s converts v to its %s-mode form; path prefixes field names in errors.", mode, mode)
 	f.p("func (v *%s) %s(op, path string) (%s, error) {", u.name, mode, target)
 	f.p("var out %s", target)
-	g.assign(u.fields, mode, "v", "out", "out", "op", "path", "return out, err")
+	g.assign(u.fields, mode, "v", "out", "out", "op", "path", func(e string) string { return "return out, " + e })
 	f.p("return out, nil\n}\n")
 }
 
-// unified emits the mode-independent method of a pair of twins.
+// unified emits the mode-independent method of a pair of twins: its input
+// type and the method, which converts the input to the mode's request and
+// sends it with the mode's (unexported) method.
 func (g *gen) unified(d, p *Op) error {
-	f := g.f
 	kind, rtype, err := g.ret(d)
 	if err != nil {
 		return err
 	}
-	dArgs, pArgs := g.pathArgs(d), g.pathArgs(p)
-	if len(dArgs) != len(pArgs) {
-		return fmt.Errorf("twins %s and %s have different path parameters", d.ID, p.ID)
-	}
-	for i := range dArgs {
-		if dArgs[i].param.Name != pArgs[i].param.Name || dArgs[i].goTyp != pArgs[i].goTyp {
-			return fmt.Errorf("twins %s and %s have different path parameters", d.ID, p.ID)
-		}
-	}
-	dFields, err := g.collect(d)
+	args, err := g.twinArgs(d, p)
 	if err != nil {
 		return err
 	}
-	pFields, err := g.collect(p)
+	fields, err := g.twinFields(d, p)
 	if err != nil {
 		return err
 	}
-	fields, err := g.unifyFields(g.pkg, dFields, g.pkg, pFields, true)
-	if err != nil {
-		return err
-	}
-	inName := d.ID + "Input"
+	inName := d.GoName + "Input"
 	if len(fields) > 0 {
-		g.emitInputType(inName, fmt.Sprintf("%s is the input of %s, in either mode: the fields of %s and %s, without the merchant ids, which come from the client's configuration.", inName, d.unifiedName, d.methodName, p.methodName), fields)
+		g.emitInputType(inName, fmt.Sprintf("%s is the input of %s in either merchant mode. The merchant ids come from the client's configuration.", inName, d.GoName), fields)
 	}
-	var sig []string
-	sig = append(sig, "ctx context.Context")
+	sig := []string{"ctx context.Context"}
 	var call []string
-	for _, a := range dArgs {
+	for _, a := range args {
 		sig = append(sig, a.goName+" "+a.goTyp)
 		call = append(call, a.goName)
 	}
@@ -326,42 +358,74 @@ func (g *gen) unified(d, p *Op) error {
 		sig = append(sig, "in *"+inName)
 	}
 	sig = append(sig, "opts ...core.CallOption")
-	doc := fmt.Sprintf("%s %s, in the client's mode: it calls %s in direct mode and %s in partner mode.", d.unifiedName, strings.TrimSuffix(sentence(d.Summary), "."), d.methodName, p.methodName)
+	doc := fmt.Sprintf("%s %s.", d.GoName, strings.TrimSuffix(sentence(d.Summary), "."))
 	if d.Description != "" {
 		doc += "\n\n" + strings.TrimSpace(d.Description)
 	}
-	f.WriteString(comment(doc, ""))
-	f.p("func (c *Client) %s(%s) %s {", d.unifiedName, strings.Join(sig, ", "), retSig(kind, rtype))
-	errRet := retErr(kind)
+	doc += fmt.Sprintf("\n\nIt follows the client's mode: %s %s in direct mode, %s %s in partner mode.", d.Method, d.Path, p.Method, p.Path)
+	if d.partnerAnswersNothing(p) {
+		doc += " Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil."
+	}
+	g.f.imports["context"] = true
+	g.f.WriteString(comment(doc, ""))
+	g.f.p("func (c *Client) %s(%s) %s {", d.GoName, strings.Join(sig, ", "), retSig(kind, rtype))
 	if len(fields) > 0 {
-		f.p("var v %s\nif in != nil {\nv = *in\n}", inName)
+		g.f.p("var v %s\nif in != nil {\nv = *in\n}", inName)
 	}
-	for _, mode := range []string{"partner", "direct"} {
-		op := p
-		if mode == "direct" {
-			op = d
-		}
-		if mode == "partner" {
-			f.p("if c.conn.Mode().Partner {")
-		}
-		pt, _ := g.paramsType(op)
-		bt, _ := g.bodyType(op)
-		args := append([]string{"ctx"}, call...)
-		if pt != nil {
-			f.p("var params %s", pt.name)
-			args = append(args, "&params")
-		}
-		if bt != nil {
-			f.p("var body %s", bt.name)
-			args = append(args, "&body")
-		}
-		g.assign(fields, mode, "v", "params", "body", opVar(d)+".ID", `""`, errRet)
-		args = append(args, "opts...")
-		f.p("return c.%s(%s)", op.methodName, strings.Join(args, ", "))
-		if mode == "partner" {
-			f.p("}")
-		}
-	}
-	f.p("}\n")
+	g.f.p("if c.conn.Mode().Partner {")
+	g.dispatch(p, "partner", fields, call, kind, d.partnerAnswersNothing(p))
+	g.f.p("}")
+	g.dispatch(d, "direct", fields, call, kind, false)
+	g.f.p("}\n")
 	return nil
+}
+
+// twinArgs checks that twins take the same path parameters and returns them.
+func (g *gen) twinArgs(d, p *Op) ([]pathArg, error) {
+	dArgs, pArgs := g.pathArgs(d), g.pathArgs(p)
+	if len(dArgs) != len(pArgs) {
+		return nil, fmt.Errorf("twins %s and %s have different path parameters", d.ID, p.ID)
+	}
+	for i := range dArgs {
+		if dArgs[i].param.Name != pArgs[i].param.Name || dArgs[i].goTyp != pArgs[i].goTyp {
+			return nil, fmt.Errorf("twins %s and %s have different path parameters", d.ID, p.ID)
+		}
+	}
+	return dArgs, nil
+}
+
+func (g *gen) twinFields(d, p *Op) ([]*uField, error) {
+	dFields, err := g.collect(d)
+	if err != nil {
+		return nil, err
+	}
+	pFields, err := g.collect(p)
+	if err != nil {
+		return nil, err
+	}
+	return g.unifyFields(g.pkg, dFields, g.pkg, pFields, true)
+}
+
+// dispatch emits the conversion to one mode's request and the call.
+// When nothing is true the mode's operation answers no body though the
+// method returns one (payscore's partner twins): it returns nil and the
+// error.
+func (g *gen) dispatch(op *Op, mode string, fields []*uField, call []string, kind retKind, nothing bool) {
+	pt, _ := g.paramsType(op)
+	bt, _ := g.bodyType(op)
+	args := append([]string{"ctx"}, call...)
+	if pt != nil {
+		g.f.p("var params %s", pt.name)
+		args = append(args, "&params")
+	}
+	if bt != nil {
+		g.f.p("var body %s", bt.name)
+		args = append(args, "&body")
+	}
+	g.assign(fields, mode, "v", "params", "body", opVar(op)+".Name", "", func(e string) string { return retErr(kind, e) })
+	ret := "return "
+	if nothing {
+		ret = "return nil, "
+	}
+	g.f.p("%sc.%s().%s(%s)", ret, g.receiver(op), op.methodName, strings.Join(append(args, "opts..."), ", "))
 }
