@@ -208,7 +208,11 @@ func TestCertificateRotationUnderTraffic(t *testing.T) {
 			t.Fatal(err)
 		}
 		serials = append(serials, serial)
-		// Answers now carry the new serial; the client fetches it.
+		// The sandbox lists a new certificate days before it signs with
+		// it; "switch now" makes answers carry the new serial at once, so
+		// that the client meets a serial it has not downloaded and
+		// fetches it.
+		sb.SwitchCertificate()
 		for !holds(serial) {
 			waitCalls(1)
 		}

@@ -150,10 +150,21 @@ func TestRotation(t *testing.T) {
 	if len(certs) != 2 || certs[old] == "" || certs[newSerial] == "" {
 		t.Fatalf("after rotation: %v", keysOf(certs))
 	}
-	if r.header.Get("Wechatpay-Serial") != newSerial {
-		t.Fatalf("signed by %s, want the new %s", r.header.Get("Wechatpay-Serial"), newSerial)
+	// Listed first, signing later: the old certificate still signs.
+	if r.header.Get("Wechatpay-Serial") != old {
+		t.Fatalf("signed by %s right after the rotation, want the old %s", r.header.Get("Wechatpay-Serial"), old)
 	}
 	verify(t, s, r.header, r.body)
+	if p, at := s.PendingCertificate(); p != newSerial || at.Sub(now) != 5*24*time.Hour {
+		t.Fatalf("pending %s from %s", p, at)
+	}
+	// Five days on, the new one signs.
+	offset = 5*24*time.Hour + time.Minute
+	sg0 := signer{cred: m, now: clock}
+	if r0 := send(t, s.Handler(), sg0, "GET", "/v3/certificates", nil); r0.header.Get("Wechatpay-Serial") != newSerial {
+		t.Fatalf("signed by %s five days after the rotation, want %s", r0.header.Get("Wechatpay-Serial"), newSerial)
+	}
+	offset = 0
 	// The old certificate now expires within ten days.
 	oldCert := platformCertByPEM(t, []byte(certs[old]))
 	if d := oldCert.NotAfter.Sub(now); d > 10*24*time.Hour+time.Minute || d < 9*24*time.Hour {
@@ -169,6 +180,10 @@ func TestRotation(t *testing.T) {
 	// ExpireCertificate drops one at once.
 	offset = 0
 	third, _ := s.RotateCertificate()
+	// "Switch now" signs with the newest at once.
+	if got := s.SwitchCertificate(); got != third || s.SigningSerial() != third {
+		t.Fatalf("switched to %s, want %s", got, third)
+	}
 	if err := s.ExpireCertificate(third); err != nil {
 		t.Fatal(err)
 	}

@@ -15,12 +15,19 @@ import (
 //
 //	GET    /sandbox/credentials                     merchants, partners, platform keys (PEM, APIv3 keys)
 //	POST   /sandbox/pay                             {"mchid":"…","out_trade_no":"…"} → {"transaction_id":"…"}
+//	POST   /sandbox/refunds                         {"out_trade_no":"…","amount":1} a refund from the merchant platform → {"out_refund_no":"…"}
 //	POST   /sandbox/refunds/outcome                 {"out_refund_no":"…","status":"SUCCESS|ABNORMAL|CLOSED"}
+//	POST   /sandbox/profitsharing/notify-url        {"mchid":"…","url":"…"} where PROFITSHARING notifications go
+//	POST   /sandbox/profitsharing/settle            finish every PROCESSING profit-sharing order and return now
+//	POST   /sandbox/transfers/confirm               {"out_bill_no":"…","fail_reason":""} the payee confirms a transfer bill
+//	POST   /sandbox/complaints                      {"out_trade_no":"…","detail":"…"} a payer complains → {"complaint_id":"…"}
+//	POST   /sandbox/payscore/confirm                {"out_order_no":"…"} the user confirms a payscore order
 //	GET    /sandbox/faults                          active faults
 //	POST   /sandbox/faults                          {"target":"NativePrepay","kind":"error","status":500,"latency":"200ms","clock_offset":"-10m","count":1} → {"id":"…"}
 //	DELETE /sandbox/faults                          clear all faults
 //	DELETE /sandbox/faults/{id}                     clear one fault
-//	POST   /sandbox/certificates/rotate             → {"serial_no":"…"}
+//	POST   /sandbox/certificates/rotate             → {"serial_no":"…","signs_from":"…"} listed now, signing later
+//	POST   /sandbox/certificates/switch             the newest listed certificate signs now → {"serial_no":"…"}
 //	POST   /sandbox/certificates/{serial}/expire    drop a platform certificate now
 //	GET    /sandbox/mode, POST /sandbox/mode        {"mode":"certificate|public_key|transition"}
 //	GET    /sandbox/notifications                   deliveries and their attempts
@@ -104,7 +111,8 @@ func (s *Server) controlMux() http.Handler {
 			ctlError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"serial_no": serial})
+		_, from := s.PendingCertificate()
+		writeJSON(w, http.StatusOK, map[string]any{"serial_no": serial, "signs_from": from})
 	})
 	mux.HandleFunc("POST /sandbox/certificates/{serial}/expire", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.ExpireCertificate(r.PathValue("serial")); err != nil {
@@ -144,6 +152,7 @@ func (s *Server) controlMux() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, at)
 	})
+	s.controlMore(mux)
 	return mux
 }
 

@@ -21,17 +21,30 @@
 //   - Every other answer is signed (Wechatpay-Timestamp, -Nonce,
 //     -Signature, -Serial, -Signature-Type) and carries a Request-ID;
 //     downloads (x-wxpay-unsigned) are not signed.
+//   - Request timestamps are judged by the server's clock, clock_offset
+//     faults included, so a skewed client fails as it does in production.
 //   - Platform certificates: GET /v3/certificates lists them encrypted
-//     under the caller's APIv3 key; RotateCertificate and ExpireCertificate
-//     drive rotation. KeyMode selects certificate, public key (PUB_KEY_ID_…,
-//     /v3/certificates answers 404) or transition signing.
-//   - Orders, combined orders, refunds and bills keep state in both modes
-//     (direct merchant and service provider); Pay simulates the payer,
-//     SetRefundOutcome the bank. State changes send signed, encrypted
-//     notifications to notify_url on WeChat's retry schedule.
+//     under the caller's APIv3 key; RotateCertificate lists a new one that
+//     signs only five days later (WithCertificateSwitchDelay) or from
+//     SwitchCertificate on, as WeChat Pay does; ExpireCertificate drops one.
+//     KeyMode selects certificate, public key (PUB_KEY_ID_…, /v3/certificates
+//     answers 404) or transition signing.
+//   - Orders, combined orders, refunds, bills, profit sharing (orders,
+//     returns, unfreezing, unsplit amounts), merchant transfer bills,
+//     payscore service orders and consumer complaints keep state in both
+//     modes (direct merchant and service provider); Pay simulates the payer,
+//     SetRefundOutcome the bank, ConfirmTransfer the payee of a transfer,
+//     ConfirmPayscore the payscore user, FileComplaint a complaining payer.
+//     State changes send signed, encrypted notifications, in WeChat's field
+//     order, to notify_url on WeChat's retry schedule.
 //   - Every operation without state answers a schema-valid 2xx: the spec's
 //     example, or a body synthesized from the response schema that echoes
-//     request fields of the same name.
+//     request fields of the same name and names the caller (mchid, appid,
+//     sub_mchid …). Sensitive answer fields are encrypted to the merchant
+//     certificate's key (RSA-OAEP), as WeChat Pay does.
+//   - GET / serves a dashboard: merchants, orders with QR codes and a pay
+//     button, refunds, the notification log with redelivery, faults, the
+//     clock and certificate rotation.
 //   - 国密: started WithSuite(sm.Suite{}), the sandbox also gives every
 //     merchant SM2 credentials (Credentials.SM, Credentials.SMConfig),
 //     verifies WECHATPAY2-SM2-WITH-SM3 requests and signs their answers with

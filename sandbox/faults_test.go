@@ -77,8 +77,16 @@ func TestFaults(t *testing.T) {
 		if r := certs(); !strings.HasPrefix(r.header.Get("Wechatpay-Signature"), SignTestPrefix) || verifyErr(s, r.header, r.body) == nil {
 			t.Fatalf("probe: %v", r.header)
 		}
+		// A request timed by the machine's clock is refused against the
+		// server's offset clock, as in production …
 		s.Inject(Fault{Target: "ListCertificates", Kind: FaultClockOffset, ClockOffset: -10 * time.Minute, Count: 1})
-		r = certs()
+		if r := certs(); r.status != 401 || r.code() != "SIGN_ERROR" {
+			t.Fatalf("a request 10 minutes ahead of the server's clock: %d %s", r.status, r.body)
+		}
+		// … and one timed by the server's clock is answered, from its clock.
+		s.Inject(Fault{Target: "ListCertificates", Kind: FaultClockOffset, ClockOffset: -10 * time.Minute, Count: 1})
+		behind := signer{cred: m, now: func() time.Time { return time.Now().Add(-10 * time.Minute) }}
+		r = send(t, h, behind, "GET", "/v3/certificates", nil)
 		ts, _ := strconv.ParseInt(r.header.Get("Wechatpay-Timestamp"), 10, 64)
 		if d := time.Since(time.Unix(ts, 0)); d < 9*time.Minute {
 			t.Fatalf("timestamp %s off", d)

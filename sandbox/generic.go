@@ -36,6 +36,10 @@ func (s *Server) registerHandlers() {
 		"ApplySubMerchantFundFlowBill":  s.applySubMerchantBill,
 		"DownloadBill":                  s.downloadBill,
 	}
+	s.registerProfitSharing()
+	s.registerTransfers()
+	s.registerComplaints()
+	s.registerPayscore()
 	for id := range prepayTypes {
 		if strings.HasPrefix(id, "Combine") {
 			s.handlers[id] = s.combinePrepay
@@ -77,13 +81,18 @@ func (s *Server) generic(c *call) *answer {
 		return c.noContent(status)
 	}
 	if mt := resp.Content.Get("application/json"); mt != nil {
-		g := &synth{now: s.now(), all: true, echo: c.echo()}
+		echo := c.echo()
+		c.addCallerIdentities(echo)
+		g := &synth{now: s.now(), all: true, echo: echo}
 		var v any
 		if ex := mediaExample(mt); ex != nil {
 			v = g.fit(schemaOf(mt), "", normalize(ex), 0)
+			replaceIdentities(v, echo, 0)
 		} else {
 			v = g.value(schemaOf(mt), "", g.echo, 0)
 		}
+		c.dropSubMerchant(schemaOf(mt), v, echo)
+		c.encryptSensitiveAnswer(schemaOf(mt), v)
 		v = c.page(v)
 		b, err := json.Marshal(v)
 		if err != nil {

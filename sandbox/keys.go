@@ -213,6 +213,10 @@ type platformCert struct {
 	cert   *x509.Certificate
 	key    *rsa.PrivateKey
 	serial string
+	// signFrom is when the certificate starts signing (server clock): a
+	// rotated-in certificate is listed at once but signs only later, as
+	// WeChat Pay does. Zero for the first certificate.
+	signFrom time.Time
 }
 
 // keyring holds the platform's signing material: its certificates (oldest
@@ -237,15 +241,47 @@ func (k *keyring) signingKey(now time.Time, preferPublicKey bool) (serial string
 	return c.serial, c.key
 }
 
-// current returns the newest certificate that has not expired, else the
+// current returns the certificate that signs at now: the newest unexpired
+// one whose signing has started, else the newest unexpired one, else the
 // newest. Callers hold k.mu.
 func (k *keyring) current(now time.Time) *platformCert {
+	for i := len(k.certs) - 1; i >= 0; i-- {
+		if c := k.certs[i]; now.Before(c.cert.NotAfter) && !now.Before(c.signFrom) {
+			return c
+		}
+	}
 	for i := len(k.certs) - 1; i >= 0; i-- {
 		if now.Before(k.certs[i].cert.NotAfter) {
 			return k.certs[i]
 		}
 	}
 	return k.certs[len(k.certs)-1]
+}
+
+// switchNow makes every listed certificate eligible to sign from now on, so
+// that the newest signs; it returns its serial.
+func (k *keyring) switchNow(now time.Time) string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, c := range k.certs {
+		if c.signFrom.After(now) {
+			c.signFrom = now
+		}
+	}
+	return k.current(now).serial
+}
+
+// pending returns the serial of a listed certificate that does not sign
+// yet and when it starts, or "" when there is none.
+func (k *keyring) pending(now time.Time) (string, time.Time) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	for i := len(k.certs) - 1; i >= 0; i-- {
+		if c := k.certs[i]; now.Before(c.cert.NotAfter) && now.Before(c.signFrom) {
+			return c.serial, c.signFrom
+		}
+	}
+	return "", time.Time{}
 }
 
 // listed returns the certificates /v3/certificates lists: the unexpired ones.
@@ -277,14 +313,20 @@ func newPlatformCert(key *rsa.PrivateKey, now time.Time) (*platformCert, error) 
 	return &platformCert{cert: c, key: key, serial: auth.SerialNumber(c)}, nil
 }
 
-// rotate adds a new certificate (signing from now on) and re-issues the
-// previous ones to expire rotationOverlap from now, keeping their keys and
-// serials.
-func (k *keyring) rotate(key *rsa.PrivateKey, now time.Time) (string, error) {
+// rotationSwitch is how long after a rotation the new certificate starts
+// signing: WeChat Pay lists it about ten days before the old one expires
+// and signs with it from about five days before.
+const rotationSwitch = 5 * 24 * time.Hour
+
+// rotate adds a new certificate, listed at once and signing from
+// switchAfter on, and re-issues the previous ones to expire rotationOverlap
+// from now, keeping their keys and serials.
+func (k *keyring) rotate(key *rsa.PrivateKey, now time.Time, switchAfter time.Duration) (string, error) {
 	nc, err := newPlatformCert(key, now)
 	if err != nil {
 		return "", err
 	}
+	nc.signFrom = now.Add(switchAfter)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for i, c := range k.certs {
@@ -328,7 +370,7 @@ func reissue(c *platformCert, notAfter time.Time) (*platformCert, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &platformCert{cert: nc, key: c.key, serial: c.serial}, nil
+	return &platformCert{cert: nc, key: c.key, serial: c.serial, signFrom: c.signFrom}, nil
 }
 
 // certificates returns copies of the platform certificates, oldest first.

@@ -111,7 +111,7 @@ func (s *Server) enqueue(n notification) {
 			resource = (&synth{now: s.now()}).fit(schema, "", m, 0)
 		}
 	}
-	plain, err := json.Marshal(resource)
+	plain, err := marshalResource(resource, n.originalType)
 	if err != nil {
 		s.log.Error("sandbox: encoding a notification", "err", err)
 		return

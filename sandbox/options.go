@@ -29,6 +29,7 @@ type options struct {
 	refundDelay   time.Duration
 	addr          string
 	faults        []Fault
+	switchDelay   time.Duration
 	suite         Suite
 }
 

@@ -65,7 +65,7 @@ type Server struct {
 // platform public key, all generated, and serves the spec embedded in
 // github.com/gowxpay/wxpay/api.
 func New(opts ...Option) (*Server, error) {
-	o := options{timeScale: 1, notifyTimeout: 5 * time.Second, refundDelay: 5 * time.Second, addr: "127.0.0.1:0"}
+	o := options{timeScale: 1, notifyTimeout: 5 * time.Second, refundDelay: 5 * time.Second, addr: "127.0.0.1:0", switchDelay: rotationSwitch}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -256,14 +256,18 @@ func (s *Server) initMerchants() error {
 // Spec returns the spec the server serves.
 func (s *Server) Spec() *Spec { return s.spec }
 
-// Handler returns the server as an http.Handler: WeChat Pay paths, and the
-// control API under /sandbox/.
+// Handler returns the server as an http.Handler: WeChat Pay paths, the
+// control API under /sandbox/, and the dashboard at /.
 func (s *Server) Handler() http.Handler { return s }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == ControlPrefix[:len(ControlPrefix)-1] || strings.HasPrefix(r.URL.Path, ControlPrefix) {
 		s.control.ServeHTTP(w, r)
+		return
+	}
+	if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		s.serveDashboard(w, r)
 		return
 	}
 	s.serveAPI(w, r)
@@ -436,17 +440,21 @@ func (s *Server) KeyMode() KeyMode { return s.ring.getMode() }
 // CertificateMode.
 func (s *Server) SetKeyMode(m KeyMode) error { return s.ring.setMode(m) }
 
-// RotateCertificate issues a new platform certificate, which is listed by
-// /v3/certificates and signs answers and notifications from now on. The
-// previous certificates stay listed until they expire, ten days from now
-// (their expiry is shortened to that); ExpireCertificate drops one sooner.
-// It returns the new serial number.
+// RotateCertificate issues a new platform certificate, as WeChat Pay does
+// ten days before the current one expires: /v3/certificates lists it at
+// once, but it signs answers and notifications only from five days later
+// on the server's clock (WithClock, WithCertificateSwitchDelay), or from
+// SwitchCertificate on. A client that re-downloads the list in between, as
+// clients do daily, never meets an unknown serial. The previous
+// certificates stay listed until they expire, ten days from now (their
+// expiry is shortened to that); ExpireCertificate drops one sooner. It
+// returns the new serial number.
 func (s *Server) RotateCertificate() (string, error) {
 	key, err := s.keys.next()
 	if err != nil {
 		return "", err
 	}
-	serial, err := s.ring.rotate(key, s.now())
+	serial, err := s.ring.rotate(key, s.now(), s.opts.switchDelay)
 	if err == nil {
 		s.log.Info("sandbox: platform certificate rotated", "serial", serial)
 	}

@@ -20,6 +20,10 @@ type state struct {
 	bills      map[string]*billFile    // by token
 	deliveries []*delivery
 	byDelivery map[string]*delivery
+	ps         psState // profit sharing (profitsharing.go)
+	tb         tbState // merchant transfer bills (transfers.go)
+	cp         cpState // consumer complaints (complaints.go)
+	sc         scState // payscore service orders (payscore.go)
 }
 
 func newState() *state {

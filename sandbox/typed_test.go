@@ -122,6 +122,9 @@ func TestEveryIteratorWalksAllPages(t *testing.T) {
 		if !it.IsValid() {
 			continue
 		}
+		if f := fixups[op.ID]; f != nil {
+			f(s, rq) // a list with state: ListSize items of it
+		}
 		found++
 		t.Run(op.ID, func(t *testing.T) {
 			rq.query.Set("offset", "0")

@@ -25,7 +25,7 @@ import (
 
 var demoHelp = cmdHelp{
 	name:  "demo",
-	usage: "demo [--partner] [--key-mode certificate|public-key|transition] [--sm] [--no-qr]",
+	usage: "demo [--story payment|profitsharing|transfer] [--partner] [--key-mode certificate|public-key|transition] [--sm] [--no-qr]",
 	about: `Tells a whole payment story against a WeChat Pay sandbox started in this
 process, through the real client (wxpay.NewClient): no account, no network.
 
@@ -39,12 +39,17 @@ process, through the real client (wxpay.NewClient): no account, no network.
   7. apply for today's trade bill
   8. download it, check its SHA-1 digest, and read it
 
+--story profitsharing pays an order, shares part of it with a receiver
+(PROFITSHARING notification), takes some back and releases the rest;
+--story transfer sends money to a user's balance, which the payee confirms
+(MCHTRANSFER.BILL.FINISHED), and cancels a second transfer.
+
 --partner tells the same story as a service provider (服务商) for a
 sub-merchant. --sm tells it in 国密: SM2 merchant credentials, requests
 signed WECHATPAY2-SM2-WITH-SM3, answers verified with SM2 platform
 certificates (or the SM2 public key), notifications encrypted AEAD_SM4_GCM. The exit status is 1, and stderr names the failing step, if a
 step fails.`,
-	examples: []string{"wxpay demo", "wxpay demo --partner --key-mode public-key", "wxpay demo --sm"},
+	examples: []string{"wxpay demo", "wxpay demo --partner --key-mode public-key", "wxpay demo --sm", "wxpay demo --story transfer"},
 }
 
 // extraSandboxOptions are added to the options of the sandboxes the demo and
@@ -62,6 +67,7 @@ func (a *app) demo(ctx context.Context, args []string) int {
 	partner := fs.Bool("partner", false, "play a service provider (服务商) with a sub-merchant")
 	mode := fs.String("key-mode", "certificate", "`MODE` WeChat Pay signs with: certificate, public-key or transition")
 	noQR := fs.Bool("no-qr", false, "do not draw the code_url as a QR code")
+	story := fs.String("story", "payment", "`STORY` to tell: payment, profitsharing or transfer")
 	smMode := fs.Bool("sm", false, "tell the story in 国密 (SM2 signatures, SM4-GCM notifications)")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for each notification")
 	pos, code, ok := a.parseCommand(fs, demoHelp, args)
@@ -75,7 +81,10 @@ func (a *app) demo(ctx context.Context, args []string) int {
 	if !valid {
 		return a.usageError(demoHelp, "--key-mode %q is not certificate, public-key or transition", *mode)
 	}
-	d := &demoRun{a: a, out: a.stdout, partner: *partner, mode: km, noQR: *noQR, timeout: *timeout, sm: *smMode}
+	if !validStory(*story) {
+		return a.usageError(demoHelp, "--story %q is not payment, profitsharing or transfer", *story)
+	}
+	d := &demoRun{a: a, out: a.stdout, partner: *partner, mode: km, noQR: *noQR, timeout: *timeout, story: *story, sm: *smMode}
 	return d.run(ctx)
 }
 
@@ -87,6 +96,7 @@ type demoRun struct {
 	mode    auth.KeyMode
 	noQR    bool
 	timeout time.Duration
+	story   string
 	sm      bool // 国密
 
 	sb        *sandbox.Server
@@ -98,6 +108,9 @@ type demoRun struct {
 
 	outTradeNo, outRefundNo string
 	bill                    *bills.Bill
+
+	// The profit-sharing and transfer stories (demo_stories.go).
+	txID, outOrderNo, outBillNo string
 }
 
 // demoStep is one step of the story: it prints its details and returns
@@ -115,15 +128,9 @@ func (d *demoRun) run(ctx context.Context) int {
 		fmt.Fprintf(d.a.stderr, "wxpay demo: setting up the sandbox failed: %v\n", err)
 		return exitFail
 	}
-	steps := []demoStep{
-		{"Create a Native order", d.createOrder},
-		{"The payer scans the code and pays", d.pay},
-		{"Receive the payment notification", d.paymentNotification},
-		{"Query the order", d.query},
-		{"Refund part of it", d.refund},
-		{"Receive the refund notification", d.refundNotification},
-		{"Apply for today's trade bill", d.applyBill},
-		{"Download the bill and verify its digest", d.downloadBill},
+	steps := d.storySteps()
+	if steps == nil {
+		steps = d.paymentSteps()
 	}
 	for i, s := range steps {
 		fmt.Fprintf(d.out, "\n[%d/%d] %s\n", i+1, len(steps), s.title)
@@ -138,6 +145,20 @@ func (d *demoRun) run(ctx context.Context) int {
 	}
 	fmt.Fprintf(d.out, "\nDone: the whole story in %s.\n", time.Since(start).Round(time.Millisecond))
 	return exitOK
+}
+
+// paymentSteps is the payment story: order, payment, query, refund, bill.
+func (d *demoRun) paymentSteps() []demoStep {
+	return []demoStep{
+		{"Create a Native order", d.createOrder},
+		{"The payer scans the code and pays", d.pay},
+		{"Receive the payment notification", d.paymentNotification},
+		{"Query the order", d.query},
+		{"Refund part of it", d.refund},
+		{"Receive the refund notification", d.refundNotification},
+		{"Apply for today's trade bill", d.applyBill},
+		{"Download the bill and verify its digest", d.downloadBill},
+	}
 }
 
 // setup starts the sandbox, the notification listener and the client. The

@@ -106,7 +106,8 @@ func TestDoctorKeySerialMismatch(t *testing.T) {
 }
 
 // TestDoctorSkewedClock: the sandbox's clock-offset fault shifts its Date
-// header and signatures; doctor measures the difference and fails.
+// header and signatures and the clock requests are judged by; doctor
+// measures the difference and fails.
 func TestDoctorSkewedClock(t *testing.T) {
 	t.Parallel()
 	s := startSandbox(t)
@@ -116,7 +117,14 @@ func TestDoctorSkewedClock(t *testing.T) {
 	}
 	r := runCLI(t, "--config", writeCreds(t, m), "doctor")
 	wantVerdict(t, r, "clock", "FAIL")
-	expect(t, r, 1, "ahead of the server's", "NTP", "fix the clock first")
+	expect(t, r, 1, "ahead of the server's", "NTP", "fix the clock (see clock above)")
+	// The sandbox judges request timestamps by its own (offset) clock, as
+	// WeChat Pay does: the signed call fails too, never "accepted" under a
+	// failed clock.
+	wantVerdict(t, r, "request signature", "FAIL")
+	if strings.Contains(r.stdout, "request signature accepted") {
+		t.Fatalf("a signed call was accepted by a server 10 minutes off\n%s", r)
+	}
 	if !regexp.MustCompile(`clock is (9m59s|10m0s|10m1s) ahead`).MatchString(r.stdout) {
 		t.Fatalf("the skew is not measured\n%s", r)
 	}

@@ -34,7 +34,9 @@ and wxpay.env with the ids, the serial, the APIv3 key and the file paths.
 
 The sandbox signs and verifies like WeChat Pay, keeps orders, refunds and
 bills, and sends signed, encrypted notifications to each order's
-notify_url. Its control API under /sandbox/ simulates the payer and the bank
+notify_url. Its root serves a dashboard (orders with their QR codes, a pay
+button, refunds, the notification log, faults, the clock and certificate
+rotation); its control API under /sandbox/ simulates the payer and the bank
 and injects faults; the command prints how to use it.
 
 Credentials already in the folder (its wxpay.json) or given as flags,
@@ -175,7 +177,7 @@ func printSandboxInfo(w io.Writer, url, dir string, mode auth.KeyMode, c sandbox
 		fmt.Fprintf(w, "                AppID: %q}\n", c.AppID)
 	}
 
-	fmt.Fprintf(w, "\nDrive it (control API, no signature):\n")
+	fmt.Fprintf(w, "\nDrive it from the dashboard at %s/ or the control API (no signature):\n", url)
 	rows := [][2]string{
 		{"pay an order", fmt.Sprintf(`curl -X POST %s/sandbox/pay -d '{"mchid":"%s","out_trade_no":"…"}'`, url, owner)},
 		{"settle a refund", fmt.Sprintf(`curl -X POST %s/sandbox/refunds/outcome -d '{"out_refund_no":"…","status":"SUCCESS"}'`, url)},
@@ -183,7 +185,8 @@ func printSandboxInfo(w io.Writer, url, dir string, mode auth.KeyMode, c sandbox
 		{"inject a fault", fmt.Sprintf(`curl -X POST %s/sandbox/faults -d '{"kind":"error","status":500,"target":"NativePrepay","count":1}'`, url)},
 		{"skew its clock", fmt.Sprintf(`curl -X POST %s/sandbox/faults -d '{"kind":"clock_offset","clock_offset":"-10m"}'`, url)},
 		{"clear faults", fmt.Sprintf(`curl -X DELETE %s/sandbox/faults`, url)},
-		{"rotate the cert", fmt.Sprintf(`curl -X POST %s/sandbox/certificates/rotate`, url)},
+		{"rotate the cert", fmt.Sprintf(`curl -X POST %s/sandbox/certificates/rotate   # listed now, signing in 5 days or:`, url)},
+		{"switch now", fmt.Sprintf(`curl -X POST %s/sandbox/certificates/switch`, url)},
 		{"switch key mode", fmt.Sprintf(`curl -X POST %s/sandbox/mode -d '{"mode":"public_key"}'`, url)},
 	}
 	for _, r := range rows {

@@ -1,0 +1,3 @@
+package interop
+
+//go:generate go run ./internal/listops
