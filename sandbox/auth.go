@@ -96,7 +96,7 @@ func (s *Server) authenticate(c *call) *answer {
 	if err := auth.VerifyRSA(&m.PrivateKey.PublicKey, msg, sig); err != nil {
 		return unauthorized(msgBadSignature)
 	}
-	c.merchantState = m
+	c.merchant = m
 	c.preferPublicKey = c.r.Header.Get("Wechatpay-Serial") == s.ring.pubKeyID
 	return nil
 }

@@ -101,7 +101,7 @@ var (
 // billScope selects the orders a bill covers: the caller's, or one
 // sub-merchant's. Callers hold s.mu.
 func (c *call) billScope() func(o *order) bool {
-	m := c.merchantState
+	m := c.merchant
 	sub := c.r.URL.Query().Get("sub_mchid")
 	switch {
 	case sub != "":
@@ -280,7 +280,7 @@ func (c *call) checkBillDate() (string, *answer) {
 // Callers hold s.mu.
 func (s *Server) storeBill(c *call, data []byte, contentType string, gz bool) string {
 	token := randomString(alnum, 40)
-	s.st.bills[token] = &billFile{mchid: c.merchantState.MchID, data: data, contentType: contentType, expires: s.now().Add(BillTokenLifetime)}
+	s.st.bills[token] = &billFile{mchid: c.merchant.MchID, data: data, contentType: contentType, expires: s.now().Add(BillTokenLifetime)}
 	u := c.baseURL() + "/v3/billdownload/file?token=" + url.QueryEscape(token)
 	if gz {
 		u += "&tartype=gzip"
@@ -358,7 +358,7 @@ func (s *Server) applySubMerchantBill(c *call) *answer {
 		return c.fail(http.StatusInternalServerError, "SYSTEM_ERROR", "系统错误")
 	}
 	raw, _ := base64.StdEncoding.DecodeString(ct)
-	encKey, err := auth.EncryptOAEP(c.merchantState.Certificate.PublicKey.(*rsa.PublicKey), key)
+	encKey, err := auth.EncryptOAEP(c.merchant.Certificate.PublicKey.(*rsa.PublicKey), key)
 	if err != nil {
 		return c.fail(http.StatusInternalServerError, "SYSTEM_ERROR", "系统错误")
 	}
@@ -379,7 +379,7 @@ func (s *Server) downloadBill(c *call) *answer {
 	b := s.st.bills[token]
 	s.mu.Unlock()
 	switch {
-	case b == nil || b.mchid != c.merchantState.MchID:
+	case b == nil || b.mchid != c.merchant.MchID:
 		return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", "下载链接无效，请重新申请账单",
 			errorDetail{Field: "token", Value: token, Location: "query", Issue: "unknown token"})
 	case !s.now().Before(b.expires):

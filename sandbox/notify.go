@@ -76,13 +76,13 @@ type Attempt struct {
 // delivery is a Delivery as the server keeps it (guarded by Server.mu).
 type delivery struct {
 	Delivery
-	merchantState   *merchantState
+	merchant        *merchantState
 	preferPublicKey bool
 }
 
 // notification is what a state change hands to enqueue.
 type notification struct {
-	merchantState   *merchantState
+	merchant        *merchantState
 	url             string
 	eventType       string
 	summary         string
@@ -117,7 +117,7 @@ func (s *Server) enqueue(n notification) {
 		return
 	}
 	nonce := randomString(alnum, 12)
-	ct, err := auth.EncryptAESGCM(n.merchantState.APIv3Key, nonce, n.originalType, plain)
+	ct, err := auth.EncryptAESGCM(n.merchant.APIv3Key, nonce, n.originalType, plain)
 	if err != nil {
 		s.log.Error("sandbox: encrypting a notification", "err", err)
 		return
@@ -150,11 +150,11 @@ func (s *Server) enqueue(n notification) {
 	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	d := &delivery{
 		Delivery: Delivery{
-			ID: id, EventType: n.eventType, URL: n.url, MchID: n.merchantState.MchID,
+			ID: id, EventType: n.eventType, URL: n.url, MchID: n.merchant.MchID,
 			OutTradeNo: n.outTradeNo, OutRefundNo: n.outRefundNo,
 			Body: body, Resource: plain, Status: DeliveryPending,
 		},
-		merchantState: n.merchantState, preferPublicKey: n.preferPublicKey,
+		merchant: n.merchant, preferPublicKey: n.preferPublicKey,
 	}
 	s.st.deliveries = append(s.st.deliveries, d)
 	s.st.byDelivery[id] = d

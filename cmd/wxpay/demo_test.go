@@ -40,6 +40,7 @@ func TestDemo(t *testing.T) {
 		{"public key", []string{"demo", "--key-mode", "public-key", "--no-qr"}, []string{"public-key: answers", "Wechatpay-Serial PUB_KEY_ID_"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each demo has its own sandbox
 			r := runCLI(t, tc.args...)
 			expect(t, r, 0, append(tc.want, demoLines...)...)
 			last := -1
