@@ -93,14 +93,8 @@ func (rt *notifyRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // provider of the same platform, each with its own APIv3 key. Each payment
 // notification reaches the handler of the merchant it is for.
 func Example_severalMerchantsOneNotifyURL() {
-	sb, err := sandbox.New()
-	if err != nil {
-		log.Fatal(err)
-	}
-	if _, err := sb.Start(); err != nil {
-		log.Fatal(err)
-	}
-	defer sb.Close()
+	sb, stop := startSandbox() // sandbox.New and Start: see example_test.go
+	defer stop()
 	ctx := context.Background()
 
 	got := make(chan string)

@@ -19,9 +19,14 @@ import (
 
 // startSandbox starts the offline WeChat Pay server the examples run
 // against; real programs set BaseURL to nothing (the production host) and
-// load their own credentials.
+// load their own credentials. The examples share one loaded spec, which is
+// most of what starting a sandbox costs.
 func startSandbox() (*sandbox.Server, func()) {
-	sb, err := sandbox.New()
+	spec, err := sharedSpec()
+	if err != nil {
+		log.Fatal(err)
+	}
+	sb, err := sandbox.New(sandbox.WithSpec(spec))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func TestPaymentStory(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			sb := sandbox.StartTest(t, sandbox.WithKeys(wxtest.SandboxKeys(t)...), sandbox.WithKeyMode(tc.keyMode), sandbox.WithTimeScale(0.001))
+			sb := startTestSandbox(t, sandbox.WithKeyMode(tc.keyMode), sandbox.WithTimeScale(0.001))
 			creds := sb.Merchant()
 			if tc.partner {
 				creds = sb.Partner()
@@ -144,7 +144,7 @@ func waitEvent(t *testing.T, events <-chan *callback.Event, eventType string) *c
 func TestCertificateRotationUnderTraffic(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sb := sandbox.StartTest(t, sandbox.WithKeys(wxtest.SandboxKeys(t)...), sandbox.WithKeyMode(sandbox.CertificateMode))
+	sb := startTestSandbox(t, sandbox.WithKeyMode(sandbox.CertificateMode))
 	cfg := sb.Merchant().Config()
 	cfg.NotifyURL = "http://127.0.0.1:9/notify"
 	// The client's clock runs ahead by whatever the test adds: real
@@ -236,4 +236,19 @@ func TestCertificateRotationUnderTraffic(t *testing.T) {
 		t.Errorf("the client does not hold the newest certificate %s: %v", serials[len(serials)-1], have)
 	}
 	t.Logf("%d calls, no failure, across 3 rotations", calls.Load())
+}
+
+// sharedSpec is the sandbox's spec, loaded once for the package's tests:
+// loading it is most of what starting a sandbox costs under -race.
+var sharedSpec = sync.OnceValues(sandbox.DefaultSpec)
+
+// startTestSandbox starts a sandbox with the shared spec and the fixed test
+// keys, then opts.
+func startTestSandbox(t *testing.T, opts ...sandbox.Option) *sandbox.Server {
+	t.Helper()
+	spec, err := sharedSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sandbox.StartTest(t, append([]sandbox.Option{sandbox.WithSpec(spec), sandbox.WithKeys(wxtest.SandboxKeys(t)...)}, opts...)...)
 }

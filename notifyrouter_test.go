@@ -23,7 +23,7 @@ import (
 func TestNotifyRouter(t *testing.T) {
 	t.Parallel()
 	keys := wxtest.SandboxKeys(t)
-	sb := sandbox.StartTest(t, sandbox.WithKeys(keys...), sandbox.WithKeyMode(sandbox.PublicKeyMode))
+	sb := startTestSandbox(t, sandbox.WithKeyMode(sandbox.PublicKeyMode))
 	m, p := sb.Merchant(), sb.Partner()
 	if bytes.Equal(m.APIv3Key, p.APIv3Key) || m.PublicKeyID != p.PublicKeyID {
 		t.Fatal("test setup: want distinct APIv3 keys and one platform public key")

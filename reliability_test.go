@@ -51,11 +51,6 @@ func sandboxOptions(t *testing.T) []sandbox.Option {
 }
 
 // startTestSandbox starts a sandbox with the shared keys and spec.
-func startTestSandbox(t *testing.T, opts ...sandbox.Option) *sandbox.Server {
-	t.Helper()
-	return sandbox.StartTest(t, append(sandboxOptions(t), opts...)...)
-}
-
 // certClient is a certificate-mode client of the sandbox's merchant.
 func certClient(t *testing.T, sb *sandbox.Server, edit func(*wxpay.Config)) *wxpay.Client {
 	t.Helper()

@@ -902,3 +902,39 @@ func TestNilAndZeroParser(t *testing.T) {
 		t.Error("zero Parser accepted a notification")
 	}
 }
+
+// TestNotificationErrorsSpeakOfNotifications: verification is shared with
+// API answers, but the errors a notification gets never call it an
+// "answer".
+func TestNotificationErrorsSpeakOfNotifications(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	d := f.transaction(t)
+	ctx := context.Background()
+	tampered := bytes.Replace(d.Body, []byte(`"summary":"支付成功"`), []byte(`"summary":"支付失败"`), 1)
+	noSig := d.Header.Clone()
+	noSig.Del(auth.HeaderSignature)
+	otherKey := d.Header.Clone()
+	otherKey.Set(auth.HeaderSerial, "PUB_KEY_ID_0114232134912410000000000000000999")
+	skewed, err := f.pl.Notification(callbacktest.Notification{Timestamp: testNow.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		h    http.Header
+		body []byte
+	}{
+		"tampered body":     {d.Header, tampered},
+		"no signature":      {noSig, d.Body},
+		"unknown key":       {otherKey, d.Body},
+		"clock an hour off": {skewed.Header, skewed.Body},
+	} {
+		_, err := f.p.Parse(ctx, c.h, c.body)
+		if err == nil {
+			t.Fatalf("%s: accepted", name)
+		}
+		if strings.Contains(err.Error(), "answer") {
+			t.Errorf("%s: the notification is called an answer: %v", name, err)
+		}
+	}
+}

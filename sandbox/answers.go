@@ -14,7 +14,7 @@ import (
 // so that a generic answer names the merchant that asked rather than a
 // fixed one.
 func (c *call) addCallerIdentities(echo map[string]any) {
-	m := c.merchantState
+	m := c.merchant
 	if m == nil {
 		return
 	}
@@ -81,7 +81,7 @@ func replaceIdentities(v any, ids map[string]any, depth int) {
 // direct merchant's answer (synthesized, they would name a stranger).
 func (c *call) dropSubMerchant(sc *openapi3.Schema, v any, echo map[string]any) {
 	m, ok := v.(map[string]any)
-	if !ok || c.merchantState == nil || c.merchantState.partner || sc == nil {
+	if !ok || c.merchant == nil || c.merchant.partner || sc == nil {
 		return
 	}
 	if len(sc.AllOf) > 0 {
@@ -100,10 +100,10 @@ func (c *call) dropSubMerchant(sc *openapi3.Schema, v any, echo map[string]any) 
 // them with its private key. A value the request carried encrypted to a
 // platform key is decrypted first, so the merchant reads back what it sent.
 func (c *call) encryptSensitiveAnswer(s *openapi3.Schema, v any) {
-	if c.merchantState == nil || c.merchantState.Certificate == nil {
+	if c.merchant == nil || c.merchant.Certificate == nil {
 		return
 	}
-	pub, ok := c.merchantState.Certificate.PublicKey.(*rsa.PublicKey)
+	pub, ok := c.merchant.Certificate.PublicKey.(*rsa.PublicKey)
 	if !ok {
 		return
 	}

@@ -112,7 +112,7 @@ func (s *Server) authenticate(c *call) *answer {
 	} else if err := auth.VerifyRSA(&m.PrivateKey.PublicKey, msg, sig); err != nil {
 		return unauthorized(msgBadSignature)
 	}
-	c.merchantState = m
+	c.merchant = m
 	c.sm = isSM
 	c.preferPublicKey = c.r.Header.Get("Wechatpay-Serial") == s.ring.pubKeyID || (s.sm != nil && c.r.Header.Get("Wechatpay-Serial") == s.sm.pubKeyID)
 	return nil

@@ -101,7 +101,7 @@ var (
 // billScope selects the orders a bill covers: the caller's, or one
 // sub-merchant's. Callers hold s.mu.
 func (c *call) billScope() func(o *order) bool {
-	m := c.merchantState
+	m := c.merchant
 	sub := c.r.URL.Query().Get("sub_mchid")
 	switch {
 	case sub != "":
@@ -280,7 +280,7 @@ func (c *call) checkBillDate() (string, *answer) {
 // Callers hold s.mu.
 func (s *Server) storeBill(c *call, data []byte, contentType string, gz bool) string {
 	token := randomString(alnum, 40)
-	s.st.bills[token] = &billFile{mchid: c.merchantState.MchID, data: data, contentType: contentType, expires: s.now().Add(BillTokenLifetime)}
+	s.st.bills[token] = &billFile{mchid: c.merchant.MchID, data: data, contentType: contentType, expires: s.now().Add(BillTokenLifetime)}
 	u := c.baseURL() + "/v3/billdownload/file?token=" + url.QueryEscape(token)
 	if gz {
 		u += "&tartype=gzip"
@@ -341,7 +341,7 @@ func (s *Server) applySubMerchantBill(c *call) *answer {
 	}
 	q := c.r.URL.Query()
 	alg := q.Get("algorithm")
-	smBill := alg == "SM4_GCM" && s.sm != nil && c.merchantState.sm != nil
+	smBill := alg == "SM4_GCM" && s.sm != nil && c.merchant.sm != nil
 	if alg != "" && alg != auth.AlgorithmAESGCM && !smBill {
 		return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", "沙箱仅支持AEAD_AES_256_GCM（国密沙箱另支持SM4_GCM）",
 			errorDetail{Field: "algorithm", Value: alg, Location: "query", Issue: "the sandbox encrypts bills with AEAD_AES_256_GCM, and SM4_GCM when started WithSuite"})
@@ -355,7 +355,7 @@ func (s *Server) applySubMerchantBill(c *call) *answer {
 		plain = gzipped(csv)
 	}
 	if smBill {
-		raw, encKey, nonce, err := s.smEncryptBill(c.merchantState, plain)
+		raw, encKey, nonce, err := s.smEncryptBill(c.merchant, plain)
 		if err != nil {
 			return c.fail(http.StatusInternalServerError, "SYSTEM_ERROR", "系统错误")
 		}
@@ -374,7 +374,7 @@ func (s *Server) applySubMerchantBill(c *call) *answer {
 		return c.fail(http.StatusInternalServerError, "SYSTEM_ERROR", "系统错误")
 	}
 	raw, _ := base64.StdEncoding.DecodeString(ct)
-	encKey, err := auth.EncryptOAEP(c.merchantState.Certificate.PublicKey.(*rsa.PublicKey), key)
+	encKey, err := auth.EncryptOAEP(c.merchant.Certificate.PublicKey.(*rsa.PublicKey), key)
 	if err != nil {
 		return c.fail(http.StatusInternalServerError, "SYSTEM_ERROR", "系统错误")
 	}
@@ -395,7 +395,7 @@ func (s *Server) downloadBill(c *call) *answer {
 	b := s.st.bills[token]
 	s.mu.Unlock()
 	switch {
-	case b == nil || b.mchid != c.merchantState.MchID:
+	case b == nil || b.mchid != c.merchant.MchID:
 		return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", "下载链接无效，请重新申请账单",
 			errorDetail{Field: "token", Value: token, Location: "query", Issue: "unknown token"})
 	case !s.now().Before(b.expires):

@@ -34,7 +34,7 @@ func (s *Server) listCertificates(c *call) *answer {
 		for _, pc := range s.ring.listed(s.now()) {
 			nonce := randomString(alnum, 12)
 			pemText := strings.TrimRight(string(certPEM(pc.cert)), "\n")
-			ct, err := auth.EncryptAESGCM(c.merchantState.APIv3Key, nonce, "certificate", []byte(pemText))
+			ct, err := auth.EncryptAESGCM(c.merchant.APIv3Key, nonce, "certificate", []byte(pemText))
 			if err != nil {
 				return c.fail(http.StatusInternalServerError, "SYSTEM_ERROR", "系统错误")
 			}

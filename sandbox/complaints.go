@@ -55,26 +55,26 @@ func (s *Server) setComplaintURL(c *call) *answer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st.cp.init()
-	s.st.cp.notify[c.merchantState.MchID] = str(c.body, "url")
-	return c.ok(map[string]any{"mchid": c.merchantState.MchID, "url": str(c.body, "url")})
+	s.st.cp.notify[c.merchant.MchID] = str(c.body, "url")
+	return c.ok(map[string]any{"mchid": c.merchant.MchID, "url": str(c.body, "url")})
 }
 
 func (s *Server) queryComplaintURL(c *call) *answer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st.cp.init()
-	u, ok := s.st.cp.notify[c.merchantState.MchID]
+	u, ok := s.st.cp.notify[c.merchant.MchID]
 	if !ok {
 		return c.fail(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "商户未设置投诉通知回调地址")
 	}
-	return c.ok(map[string]any{"mchid": c.merchantState.MchID, "url": u})
+	return c.ok(map[string]any{"mchid": c.merchant.MchID, "url": u})
 }
 
 func (s *Server) deleteComplaintURL(c *call) *answer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st.cp.init()
-	delete(s.st.cp.notify, c.merchantState.MchID)
+	delete(s.st.cp.notify, c.merchant.MchID)
 	return c.ok(nil)
 }
 
@@ -125,7 +125,7 @@ func (s *Server) complaintNotify(cp *complaint, event, action string) {
 	if u == "" {
 		return
 	}
-	s.enqueue(notification{merchantState: cp.handler, url: u, eventType: event, summary: "投诉单状态变更", originalType: "complaint",
+	s.enqueue(notification{merchant: cp.handler, url: u, eventType: event, summary: "投诉单状态变更", originalType: "complaint",
 		resource: map[string]any{"complaint_id": cp.id, "action_type": action}, outTradeNo: cp.order.outTradeNo, preferPublicKey: cp.preferPubKy})
 }
 
@@ -134,7 +134,7 @@ func (s *Server) complaintNotify(cp *complaint, event, action string) {
 func (s *Server) findComplaint(c *call) *complaint {
 	s.st.cp.init()
 	cp := s.st.cp.complaints[c.pathParams["complaint_id"]]
-	if cp == nil || cp.handler != c.merchantState {
+	if cp == nil || cp.handler != c.merchant {
 		return nil
 	}
 	return cp
@@ -172,7 +172,7 @@ func (s *Server) listComplaints(c *call) *answer {
 	q := c.r.URL.Query()
 	var list []*complaint
 	for _, cp := range s.st.cp.complaints {
-		if cp.handler == c.merchantState && (q.Get("complainted_mchid") == "" || q.Get("complainted_mchid") == cp.mchid) {
+		if cp.handler == c.merchant && (q.Get("complainted_mchid") == "" || q.Get("complainted_mchid") == cp.mchid) {
 			list = append(list, cp)
 		}
 	}

@@ -24,7 +24,10 @@ import (
 	"github.com/gowxpay/wxpay/sandbox"
 )
 
-var e2eKeys = sync.OnceValues(func() ([]*rsa.PrivateKey, error) { return sandbox.GenerateKeys(6) })
+var (
+	e2eKeys = sync.OnceValues(func() ([]*rsa.PrivateKey, error) { return sandbox.GenerateKeys(6) })
+	e2eSpec = sync.OnceValues(sandbox.DefaultSpec) // loading it is most of a start's cost
+)
 
 func e2eSandbox(t *testing.T, opts ...sandbox.Option) *sandbox.Server {
 	t.Helper()
@@ -32,7 +35,11 @@ func e2eSandbox(t *testing.T, opts ...sandbox.Option) *sandbox.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sandbox.StartTest(t, append([]sandbox.Option{sandbox.WithKeys(keys...)}, opts...)...)
+	spec, err := e2eSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sandbox.StartTest(t, append([]sandbox.Option{sandbox.WithKeys(keys...), sandbox.WithSpec(spec)}, opts...)...)
 }
 
 func pemOf(t *testing.T, typ string, der []byte, err error) []byte {

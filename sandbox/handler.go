@@ -24,15 +24,15 @@ type opHandler func(c *call) *answer
 
 // call is one request to a WeChat Pay path.
 type call struct {
-	s             *Server
-	w             http.ResponseWriter
-	r             *http.Request
-	op            *Operation
-	route         *routers.Route
-	pathParams    map[string]string
-	raw           []byte         // the body as received
-	body          map[string]any // the JSON body, when it is an object
-	merchantState *merchantState // the authenticated merchant
+	s          *Server
+	w          http.ResponseWriter
+	r          *http.Request
+	op         *Operation
+	route      *routers.Route
+	pathParams map[string]string
+	raw        []byte         // the body as received
+	body       map[string]any // the JSON body, when it is an object
+	merchant   *merchantState // the authenticated merchant
 	// preferPublicKey: the request's Wechatpay-Serial names the platform
 	// public key (TransitionMode signs the answer with it).
 	preferPublicKey bool

@@ -46,7 +46,7 @@ type SubMerchant struct {
 	AppID string
 }
 
-// merchant is a Merchant as the server keeps it.
+// merchantState is a Merchant as the server keeps it.
 type merchantState struct {
 	Merchant
 	serial  string

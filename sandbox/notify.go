@@ -76,13 +76,13 @@ type Attempt struct {
 // delivery is a Delivery as the server keeps it (guarded by Server.mu).
 type delivery struct {
 	Delivery
-	merchantState   *merchantState
+	merchant        *merchantState
 	preferPublicKey bool
 }
 
 // notification is what a state change hands to enqueue.
 type notification struct {
-	merchantState   *merchantState
+	merchant        *merchantState
 	url             string
 	eventType       string
 	summary         string
@@ -119,17 +119,17 @@ func (s *Server) enqueue(n notification) {
 	nonce := randomString(alnum, 12)
 	algorithm := auth.AlgorithmAESGCM
 	var ct string
-	if s.sm != nil && n.merchantState.sm != nil {
+	if s.sm != nil && n.merchant.sm != nil {
 		// A 国密 merchant's notifications: AEAD_SM4_GCM, signed with SM2.
 		algorithm = s.sm.suite.AEADAlgorithm()
-		aead, aerr := s.smAEAD(n.merchantState)
+		aead, aerr := s.smAEAD(n.merchant)
 		if aerr == nil {
 			ct, err = auth.SealAEAD(aead, nonce, n.originalType, plain)
 		} else {
 			err = aerr
 		}
 	} else {
-		ct, err = auth.EncryptAESGCM(n.merchantState.APIv3Key, nonce, n.originalType, plain)
+		ct, err = auth.EncryptAESGCM(n.merchant.APIv3Key, nonce, n.originalType, plain)
 	}
 	if err != nil {
 		s.log.Error("sandbox: encrypting a notification", "err", err)
@@ -163,11 +163,11 @@ func (s *Server) enqueue(n notification) {
 	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	d := &delivery{
 		Delivery: Delivery{
-			ID: id, EventType: n.eventType, URL: n.url, MchID: n.merchantState.MchID,
+			ID: id, EventType: n.eventType, URL: n.url, MchID: n.merchant.MchID,
 			OutTradeNo: n.outTradeNo, OutRefundNo: n.outRefundNo,
 			Body: body, Resource: plain, Status: DeliveryPending,
 		},
-		merchantState: n.merchantState, preferPublicKey: n.preferPublicKey,
+		merchant: n.merchant, preferPublicKey: n.preferPublicKey,
 	}
 	s.st.deliveries = append(s.st.deliveries, d)
 	s.st.byDelivery[id] = d
@@ -238,7 +238,7 @@ func (s *Server) attempt(d *delivery) bool {
 	}
 	s.mu.Lock()
 	body, url, pref := d.Body, d.URL, d.preferPublicKey
-	sm := s.sm != nil && d.merchantState.sm != nil
+	sm := s.sm != nil && d.merchant.sm != nil
 	s.mu.Unlock()
 	at := Attempt{Time: s.now()}
 	code, err := s.post(url, body, pref, sm, faults)

@@ -116,14 +116,14 @@ func (c *call) orderIdentity(o *order) {
 		o.owner = o.subMchID
 		o.spOpenID, o.subOpenID = str(b, "payer", "sp_openid"), str(b, "payer", "sub_openid")
 	} else {
-		o.mchid, o.appid = c.merchantState.MchID, str(b, "appid")
+		o.mchid, o.appid = c.merchant.MchID, str(b, "appid")
 		if o.appid == "" {
-			o.appid = c.merchantState.AppID
+			o.appid = c.merchant.AppID
 		}
 		o.owner = o.mchid
 		o.openid = str(b, "payer", "openid")
 	}
-	o.notifier = c.merchantState
+	o.notifier = c.merchant
 }
 
 // prepay creates an order (JSAPI, APP, H5, Native; both modes). The same
@@ -292,7 +292,7 @@ func (c *call) orderOwner() string {
 	if v := c.r.URL.Query().Get("sub_mchid"); v != "" {
 		return v
 	}
-	return c.merchantState.MchID
+	return c.merchant.MchID
 }
 
 func (c *call) orderNotFound() *answer {
@@ -430,7 +430,7 @@ func (s *Server) Pay(mchid, outTradeNo string) (string, error) {
 		}
 		if co.notifyURL != "" {
 			s.enqueue(notification{
-				merchantState: co.notifier, url: co.notifyURL, eventType: "TRANSACTION.SUCCESS", summary: "支付成功",
+				merchant: co.notifier, url: co.notifyURL, eventType: "TRANSACTION.SUCCESS", summary: "支付成功",
 				originalType: "transaction", resource: s.combineTransaction(co), outTradeNo: co.outTradeNo,
 				preferPublicKey: co.preferPublicKey,
 			})
@@ -446,7 +446,7 @@ func (s *Server) Pay(mchid, outTradeNo string) (string, error) {
 		s.markPaid(o, now)
 		if o.notifyURL != "" {
 			s.enqueue(notification{
-				merchantState: o.notifier, url: o.notifyURL, eventType: "TRANSACTION.SUCCESS", summary: "支付成功",
+				merchant: o.notifier, url: o.notifyURL, eventType: "TRANSACTION.SUCCESS", summary: "支付成功",
 				originalType: "transaction", resource: s.transaction(o), outTradeNo: o.outTradeNo,
 				preferPublicKey: o.preferPublicKey,
 			})
@@ -502,10 +502,10 @@ func (s *Server) combinePrepay(c *call) *answer {
 		outTradeNo: str(c.body, "combine_out_trade_no"), tradeType: tradeType,
 		notifyURL: str(c.body, "notify_url"), openid: str(c.body, "combine_payer_info", "openid"),
 		deviceID: str(c.body, "scene_info", "device_id"), fingerprint: fingerprint(c.body),
-		notifier: c.merchantState, preferPublicKey: c.preferPublicKey,
+		notifier: c.merchant, preferPublicKey: c.preferPublicKey,
 	}
 	if co.mchid == "" {
-		co.mchid = c.merchantState.MchID
+		co.mchid = c.merchant.MchID
 	}
 	subs, _ := c.body["sub_orders"].([]any)
 	s.mu.Lock()
@@ -530,7 +530,7 @@ func (s *Server) combinePrepay(c *call) *answer {
 			opID: c.op.ID, tradeType: tradeType, state: StateNotPay, createTime: now, combine: co,
 			mchid: str(x, "mchid"), appid: co.appid, subMchID: str(x, "sub_mchid"), subAppID: str(x, "sub_appid"),
 			outTradeNo: str(x, "out_trade_no"), description: str(x, "description"), attach: str(x, "attach"),
-			currency: str(x, "amount", "currency"), notifier: c.merchantState, preferPublicKey: c.preferPublicKey,
+			currency: str(x, "amount", "currency"), notifier: c.merchant, preferPublicKey: c.preferPublicKey,
 		}
 		o.total, _ = num(x, "amount", "total_amount")
 		if o.total <= 0 {
@@ -618,7 +618,7 @@ func (s *Server) combineTransaction(co *combineOrder) map[string]any {
 func (s *Server) queryCombine(c *call) *answer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	co := s.st.combines[ownerKey(c.merchantState.MchID, c.pathParams["combine_out_trade_no"])]
+	co := s.st.combines[ownerKey(c.merchant.MchID, c.pathParams["combine_out_trade_no"])]
 	if co == nil {
 		return c.orderNotFound()
 	}
@@ -629,7 +629,7 @@ func (s *Server) queryCombine(c *call) *answer {
 func (s *Server) closeCombine(c *call) *answer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	co := s.st.combines[ownerKey(c.merchantState.MchID, c.pathParams["combine_out_trade_no"])]
+	co := s.st.combines[ownerKey(c.merchant.MchID, c.pathParams["combine_out_trade_no"])]
 	if co == nil {
 		return c.orderNotFound()
 	}

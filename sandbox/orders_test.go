@@ -175,6 +175,15 @@ func TestPartnerOrderLifecycle(t *testing.T) {
 	if st, _ := s.OrderState(p.SubMchID, otn2); st != StateClosed {
 		t.Fatalf("state %s", st)
 	}
+	// Pay takes the service provider's sp_mchid too, as its doc says.
+	otn3 := uniqueNo("P")
+	send(t, h, sg, "POST", "/v3/pay/partner/transactions/native", partnerBody(p, otn3, 1))
+	if _, err := s.Pay(p.MchID, otn3); err != nil {
+		t.Fatalf("Pay with the sp_mchid: %v", err)
+	}
+	if st, _ := s.OrderState(p.SubMchID, otn3); st != StateSuccess {
+		t.Fatalf("paid with the sp_mchid: state %s", st)
+	}
 }
 
 func codePayBody(m Credentials, otn, authCode string) map[string]any {

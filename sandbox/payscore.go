@@ -69,11 +69,11 @@ func (s *Server) createPayscore(c *call) *answer {
 		return c.fail(http.StatusBadRequest, "INVALID_REQUEST", "商户服务订单号重复")
 	}
 	now := s.now()
-	o := &scOrder{partner: c.merchantState.partner, mchid: c.merchantState.MchID, appid: str(c.body, "appid"), owner: owner, outOrderNo: no,
+	o := &scOrder{partner: c.merchant.partner, mchid: c.merchant.MchID, appid: str(c.body, "appid"), owner: owner, outOrderNo: no,
 		orderID: "1000000000" + s.st.newTransactionID(now)[10:], serviceID: str(c.body, "service_id"), intro: str(c.body, "service_introduction"),
 		attach: str(c.body, "attach"), notifyURL: str(c.body, "notify_url"), openid: str(c.body, "openid"), state: "CREATED",
 		postPayments: c.body["post_payments"], riskFund: c.body["risk_fund"], timeRange: c.body["time_range"],
-		created: now, notifier: c.merchantState, preferPublicKey: c.preferPublicKey}
+		created: now, notifier: c.merchant, preferPublicKey: c.preferPublicKey}
 	if o.partner {
 		o.subMchID, o.subAppID = owner, str(c.body, "sub_appid")
 		o.openid = firstString(str(c.body, "sub_openid"), o.openid)
@@ -236,7 +236,7 @@ func (s *Server) payscoreNotify(o *scOrder, event, summary string) {
 	if o.notifyURL == "" {
 		return
 	}
-	s.enqueue(notification{merchantState: o.notifier, url: o.notifyURL, eventType: event, summary: summary, originalType: "payscore",
+	s.enqueue(notification{merchant: o.notifier, url: o.notifyURL, eventType: event, summary: summary, originalType: "payscore",
 		resource: s.payscoreJSON(o), preferPublicKey: o.preferPublicKey})
 }
 

@@ -108,7 +108,7 @@ func (s *Server) addReceiver(c *call) *answer {
 	if r.custom != "" {
 		v["custom_relation"] = r.custom
 	}
-	if c.merchantState.partner {
+	if c.merchant.partner {
 		v["sub_mchid"] = owner
 	}
 	c.encryptSensitiveAnswer(c.op.responseSchema(http.StatusOK), v)
@@ -123,7 +123,7 @@ func (s *Server) deleteReceiver(c *call) *answer {
 	typ, account := str(c.body, "type"), str(c.body, "account")
 	delete(s.st.ps.rcv, rcvKey(owner, typ, account))
 	v := map[string]any{"type": typ, "account": account}
-	if c.merchantState.partner {
+	if c.merchant.partner {
 		v["sub_mchid"] = owner
 	}
 	return c.ok(v)
@@ -194,7 +194,7 @@ func (s *Server) createProfitSharing(c *call) *answer {
 	}
 	now := s.now()
 	p := &psOrder{owner: owner, order: o, orderID: "30" + s.st.newTransactionID(now)[2:], outOrderNo: outNo, state: "PROCESSING",
-		unfreeze: c.body["unfreeze_unsplit"] == true, fingerprint: fp, notifier: c.merchantState}
+		unfreeze: c.body["unfreeze_unsplit"] == true, fingerprint: fp, notifier: c.merchant}
 	var sum int64
 	list, _ := c.body["receivers"].([]any)
 	for i, x := range list {
@@ -275,7 +275,7 @@ func (s *Server) psNotify(m *merchantState, o *order, event, summary, orderID, o
 	} else {
 		res["mchid"] = o.mchid
 	}
-	s.enqueue(notification{merchantState: m, url: url, eventType: event, summary: summary, originalType: "profitsharing",
+	s.enqueue(notification{merchant: m, url: url, eventType: event, summary: summary, originalType: "profitsharing",
 		resource: res, outTradeNo: o.outTradeNo, preferPublicKey: o.preferPublicKey})
 }
 
@@ -333,7 +333,7 @@ func (s *Server) unfreezeProfitSharing(c *call) *answer {
 	now := s.now()
 	left := s.unsplit(o)
 	p := &psOrder{owner: owner, order: o, orderID: "30" + s.st.newTransactionID(now)[2:], outOrderNo: outNo, state: "PROCESSING",
-		unfreeze: true, fingerprint: fingerprint(c.body), notifier: c.merchantState}
+		unfreeze: true, fingerprint: fingerprint(c.body), notifier: c.merchant}
 	p.receivers = []*psShare{{typ: "MERCHANT_ID", account: owner, description: str(c.body, "description"), amount: left,
 		result: "PENDING", detailID: "36" + s.st.newTransactionID(now)[2:], created: now}}
 	s.st.ps.shared[o.transactionID] += left
@@ -351,7 +351,7 @@ func (s *Server) unsplitAmount(c *call) *answer {
 	if o == nil {
 		// The query carries no sub_mchid: a service provider asks about
 		// its sub-merchants' orders.
-		if x := s.st.byTxID[c.pathParams["transaction_id"]]; x != nil && x.paid() && (x.owner == c.merchantState.MchID || x.partner && x.mchid == c.merchantState.MchID) {
+		if x := s.st.byTxID[c.pathParams["transaction_id"]]; x != nil && x.paid() && (x.owner == c.merchant.MchID || x.partner && x.mchid == c.merchant.MchID) {
 			o = x
 		}
 	}
@@ -402,7 +402,7 @@ func (s *Server) createProfitSharingReturn(c *call) *answer {
 	}
 	now := s.now()
 	r := &psReturn{owner: owner, ps: p, returnID: "30" + s.st.newTransactionID(now)[2:], outReturnNo: outNo, returnMchID: mch,
-		description: str(c.body, "description"), amount: amount, result: "PROCESSING", created: now, notifier: c.merchantState}
+		description: str(c.body, "description"), amount: amount, result: "PROCESSING", created: now, notifier: c.merchant}
 	s.st.ps.returns[ownerKey(owner, outNo)] = r
 	s.schedulePS(func() { s.finishProfitSharingReturn(r, "SUCCESS", "") })
 	return c.ok(s.psReturnJSON(r))

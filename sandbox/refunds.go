@@ -67,7 +67,7 @@ func (c *call) refundConflict() *answer {
 // starts PROCESSING and reaches its outcome after the refund delay.
 func (s *Server) createRefund(c *call) *answer {
 	owner := c.orderOwner()
-	if c.merchantState.partner && str(c.body, "sub_mchid") == "" {
+	if c.merchant.partner && str(c.body, "sub_mchid") == "" {
 		return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "服务商退款需要sub_mchid",
 			errorDetail{Field: "/sub_mchid", Location: "body", Issue: "a service provider's refund needs sub_mchid"})
 	}
@@ -124,7 +124,7 @@ func (s *Server) createRefund(c *call) *answer {
 		status: RefundProcessing, outcome: s.refundOutcome(orn), amount: amount, currency: currency,
 		reason: str(c.body, "reason"), notifyURL: str(c.body, "notify_url"),
 		fundsAccount: "AVAILABLE", channel: "ORIGINAL", userReceivedAccount: "支付用户零钱",
-		createTime: now, fingerprint: fp, notifier: c.merchantState, preferPublicKey: c.preferPublicKey,
+		createTime: now, fingerprint: fp, notifier: c.merchant, preferPublicKey: c.preferPublicKey,
 	}
 	if fa := str(c.body, "funds_account"); fa != "" {
 		rf.fundsAccount = fa
@@ -182,7 +182,7 @@ func (s *Server) settleRefund(rf *refund, outcome RefundStatus) {
 	}
 	summary := map[RefundStatus]string{RefundSuccess: "退款成功", RefundAbnormal: "退款异常", RefundClosed: "退款关闭"}[outcome]
 	s.enqueue(notification{
-		merchantState: rf.notifier, url: rf.notifyURL, eventType: "REFUND." + string(outcome), summary: summary,
+		merchant: rf.notifier, url: rf.notifyURL, eventType: "REFUND." + string(outcome), summary: summary,
 		originalType: "refund", resource: s.refundNotice(rf), outTradeNo: rf.order.outTradeNo, outRefundNo: rf.outRefundNo,
 		preferPublicKey: rf.preferPublicKey,
 	})

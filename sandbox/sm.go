@@ -299,7 +299,7 @@ func (s *Server) smCertificates(c *call) ([]any, error) {
 	if s.sm == nil {
 		return nil, nil
 	}
-	aead, err := s.smAEAD(c.merchantState)
+	aead, err := s.smAEAD(c.merchant)
 	if err != nil {
 		return nil, err
 	}

@@ -103,7 +103,7 @@ func (s *Server) downloadTransferReceipt(c *call) *answer {
 	s.mu.Lock()
 	var pdf []byte
 	for _, b := range s.st.tb.bills {
-		if b.receipt != nil && b.receipt.token == token && b.receipt.state == "FINISHED" && b.notifier == c.merchantState {
+		if b.receipt != nil && b.receipt.token == token && b.receipt.state == "FINISHED" && b.notifier == c.merchant {
 			pdf = b.receipt.pdf
 		}
 	}

@@ -77,12 +77,12 @@ func (s *Server) createTransferBill(c *call) *answer {
 	}
 	now := s.now()
 	b := &transferBill{
-		partner: c.merchantState.partner, mchid: c.merchantState.MchID, owner: owner, appid: str(c.body, "appid"), openid: str(c.body, "openid"),
+		partner: c.merchant.partner, mchid: c.merchant.MchID, owner: owner, appid: str(c.body, "appid"), openid: str(c.body, "openid"),
 		outBillNo: outNo, transferBillNo: "1330" + s.st.newTransactionID(now)[4:], amount: amount,
 		remark: str(c.body, "transfer_remark"), notifyURL: str(c.body, "notify_url"), state: "WAIT_USER_CONFIRM", outcome: "SUCCESS",
-		created: now, updated: now, notifier: c.merchantState, preferPublicKey: c.preferPublicKey, fingerprint: fp,
+		created: now, updated: now, notifier: c.merchant, preferPublicKey: c.preferPublicKey, fingerprint: fp,
 	}
-	if c.merchantState.partner {
+	if c.merchant.partner {
 		b.subMchID = owner
 	}
 	if u := str(c.body, "user_name"); u != "" {
@@ -195,7 +195,7 @@ func (s *Server) finishTransfer(b *transferBill, state, reason string) {
 	if reason != "" {
 		res["fail_reason"] = reason
 	}
-	s.enqueue(notification{merchantState: b.notifier, url: b.notifyURL, eventType: "MCHTRANSFER.BILL.FINISHED", summary: "商家转账单据终态通知",
+	s.enqueue(notification{merchant: b.notifier, url: b.notifyURL, eventType: "MCHTRANSFER.BILL.FINISHED", summary: "商家转账单据终态通知",
 		originalType: "mch_payment", resource: res, preferPublicKey: b.preferPublicKey})
 }
 

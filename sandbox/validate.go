@@ -193,7 +193,7 @@ func (c *call) checkUpload() *answer {
 // sp_mchid and combine_mchid must be the caller's; sub_mchid one of its
 // sub-merchants; appid, sp_appid and combine_appid its app id.
 func (s *Server) checkIdentity(c *call) *answer {
-	m := c.merchantState
+	m := c.merchant
 	q := c.r.URL.Query()
 	get := func(name string) (string, string) {
 		if v := str(c.body, name); v != "" {

@@ -40,7 +40,10 @@ func TestDemo(t *testing.T) {
 		{"public key", []string{"demo", "--key-mode", "public-key", "--no-qr"}, []string{"public-key: answers", "Wechatpay-Serial PUB_KEY_ID_"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := runCLI(t, tc.args...)
+			t.Parallel() // each demo has its own sandbox
+			// No wall-clock limit on the notifications: a busy machine
+			// under -race may take longer than the default 10 s.
+			r := runCLI(t, append(tc.args, "--timeout", "1h")...)
 			expect(t, r, 0, append(tc.want, demoLines...)...)
 			last := -1
 			for _, l := range demoLines {
@@ -71,7 +74,7 @@ func TestDemoFailure(t *testing.T) {
 	extraSandboxOptions = append(append([]sandbox.Option{}, saved...), sandbox.WithFaults(sandbox.Fault{
 		Target: "ApplyTradeBill", Kind: sandbox.FaultError, Status: 400, Code: "NO_STATEMENT_EXIST", Message: "账单文件不存在",
 	}))
-	r := runCLI(t, "demo", "--no-qr")
+	r := runCLI(t, "demo", "--no-qr", "--timeout", "1h")
 	expect(t, r, 1, "ok  refund notification received", "step 7/8 (Apply for today's trade bill) failed", "NO_STATEMENT_EXIST")
 	if strings.Contains(r.stdout, "bill digest verified") {
 		t.Fatalf("the demo went on after a failed step\n%s", r)
@@ -122,7 +125,7 @@ func TestQR(t *testing.T) {
 // certificate store, keep-alive connections).
 func TestNoGoroutineLeak(t *testing.T) {
 	before := runtime.NumGoroutine()
-	expect(t, runCLI(t, "demo", "--no-qr", "--partner"), 0)
+	expect(t, runCLI(t, "demo", "--no-qr", "--partner", "--timeout", "1h"), 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	dir := t.TempDir()

@@ -15,8 +15,9 @@ import (
 	"github.com/gowxpay/wxpay/sandbox"
 )
 
-// testKeys are RSA keys generated once for every sandbox of the tests:
-// generating them is what makes a sandbox slow to start.
+// testKeys are the options of every sandbox of the tests, the CLI's
+// included: RSA keys generated once and the spec loaded once, which are
+// what makes a sandbox slow to start (seconds each under -race).
 var testKeys []sandbox.Option
 
 func TestMain(m *testing.M) {
@@ -25,7 +26,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	testKeys = []sandbox.Option{sandbox.WithKeys(keys...)}
+	spec, err := sandbox.DefaultSpec()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	testKeys = []sandbox.Option{sandbox.WithKeys(keys...), sandbox.WithSpec(spec)}
 	extraSandboxOptions = testKeys
 	os.Exit(m.Run())
 }
