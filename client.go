@@ -39,18 +39,14 @@ type Client struct {
 // *merchant.ConfigError values that name the field and what to check.
 //
 // To find credential mistakes at start-up rather than at the first
-// payment, in certificate (or transition) mode download the platform
-// certificates once:
+// payment, call Check once:
 //
-//	if err := client.Conn().Keys().Refresh(ctx); err != nil {
+//	if err := client.Check(ctx); err != nil {
 //		log.Fatal(err) // the merchant id, the private key and serial, or the APIv3 key is wrong
 //	}
 //
-// A success proves the merchant id, the private key and its serial (WeChat
-// Pay accepted the signed request) and the APIv3 key (it decrypted the
-// certificates). In public-key mode Refresh does nothing; any signed call
-// (querying a made-up out_trade_no answers 404 ORDER_NOT_EXIST when the
-// credentials are right) or `wxpay doctor` checks them there.
+// In certificate and transition mode a success proves all of them; in
+// public-key mode it proves the signing credentials (see Check).
 func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 	conn, err := merchant.Connect(ctx, cfg)
 	if err != nil {
