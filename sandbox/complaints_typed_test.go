@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gowxpay/wxpay"
-	"github.com/gowxpay/wxpay/callback"
 	"github.com/gowxpay/wxpay/core"
 	"github.com/gowxpay/wxpay/gen/complaints"
 )
@@ -21,20 +19,7 @@ func TestComplaintTyped(t *testing.T) {
 	defer ts.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg := s.Merchant().Config()
-	cfg.BaseURL = ts.URL
-	client, err := wxpay.NewClient(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	events := make(chan *callback.Event, 8)
-	h, err := client.CallbackHandler(func(_ context.Context, ev *callback.Event) error { events <- ev; return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	rv := httptest.NewServer(h)
-	defer rv.Close()
+	cfg, client, events, rv := flowClient(t, s.Merchant(), ts.URL)
 	cs := client.Complaints
 	if _, err := cs.CreateNotification(ctx, &complaints.NotifyURLRequest{URL: rv.URL + "/complaints"}); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gowxpay/wxpay"
 	"github.com/gowxpay/wxpay/auth"
+	"github.com/gowxpay/wxpay/callback"
+	wxmerchant "github.com/gowxpay/wxpay/merchant"
 )
 
 // testKeys are generated once per test binary: generating RSA keys is the
@@ -233,3 +236,25 @@ var loopbackClient = &http.Client{Transport: &http.Transport{
 		return d.DialContext(ctx, network, addr)
 	},
 }}
+
+// flowClient is a client of the sandbox at baseURL with cred's
+// credentials, and a loopback server rv for its callback handler, which
+// hands every event to events. All are closed when the test ends.
+func flowClient(t *testing.T, cred Credentials, baseURL string) (wxmerchant.Config, *wxpay.Client, <-chan *callback.Event, *httptest.Server) {
+	t.Helper()
+	cfg := cred.Config()
+	cfg.BaseURL = baseURL
+	client, err := wxpay.NewClient(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	events := make(chan *callback.Event, 8)
+	h, err := client.CallbackHandler(func(_ context.Context, ev *callback.Event) error { events <- ev; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := httptest.NewServer(h)
+	t.Cleanup(rv.Close)
+	return cfg, client, events, rv
+}

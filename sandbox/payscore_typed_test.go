@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gowxpay/wxpay"
-	"github.com/gowxpay/wxpay/callback"
 	"github.com/gowxpay/wxpay/gen/payscore"
 )
 
@@ -22,20 +20,7 @@ func TestPayscoreTyped(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, cred := range []Credentials{s.Merchant(), s.Partner()} {
-		cfg := cred.Config()
-		cfg.BaseURL = ts.URL
-		client, err := wxpay.NewClient(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer client.Close()
-		events := make(chan *callback.Event, 8)
-		h, err := client.CallbackHandler(func(_ context.Context, ev *callback.Event) error { events <- ev; return nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		rv := httptest.NewServer(h)
-		defer rv.Close()
+		_, client, events, rv := flowClient(t, cred, ts.URL)
 		no := uniqueNo("SCT")
 		yes := true
 		o, err := client.Payscore.CreateOrder(ctx, &payscore.CreateOrderInput{

@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gowxpay/wxpay"
 	"github.com/gowxpay/wxpay/auth"
-	"github.com/gowxpay/wxpay/callback"
 	"github.com/gowxpay/wxpay/gen/payments"
 	"github.com/gowxpay/wxpay/gen/profitsharing"
 )
@@ -22,20 +20,7 @@ func TestProfitSharingTyped(t *testing.T) {
 	defer ts.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg := s.Merchant().Config()
-	cfg.BaseURL = ts.URL
-	client, err := wxpay.NewClient(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	events := make(chan *callback.Event, 8)
-	h, err := client.CallbackHandler(func(_ context.Context, ev *callback.Event) error { events <- ev; return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	rv := httptest.NewServer(h)
-	defer rv.Close()
+	cfg, client, events, rv := flowClient(t, s.Merchant(), ts.URL)
 	if err := s.SetProfitSharingNotifyURL(cfg.MchID, rv.URL+"/ps"); err != nil {
 		t.Fatal(err)
 	}
