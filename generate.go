@@ -9,8 +9,7 @@ package wxpay
 //     them: gen/<tag>/models.gen.go;
 //  3. wxgen client reads the spec and the generated models and writes the
 //     typed methods, iterators, checks and notification events of each area
-//     (gen/<tag>/client.gen.go), services.gen.go and docs/apis.md.
-//
+//     (gen/<tag>/client.gen.go), services.gen.go and docs/apis.md;
 //  4. configdoc copies the fields of merchant.Config into the doc comment
 //     of wxpay.Config (config.gen.go), so that go doc shows them.
 //

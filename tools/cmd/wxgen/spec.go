@@ -36,25 +36,25 @@ type Tag struct {
 
 // Op is one operation.
 type Op struct {
-	ID, Method, Path, Tag   string
-	Summary, Description    string
-	Modes                   []string
-	Twin                    string // on a partner operation: its direct twin
-	Unsigned                bool
-	ResendSafe              bool // x-wxpay-resend: safe
-	Params                  []*Param
-	Body                    string // schema name of the request body, "" if none
-	BodyContentType         string
-	Status                  int    // success status
-	Resp                    string // schema name of the success body, "" if none
-	RespTypes               []string
-	Sensitive               [][]string
-	SensitiveQuery          []string // query parameters the client encrypts
-	UploadMeta              string   // schema of a multipart upload's meta part
-	MetaFileDigest          bool     // a typed upload meta with filename and sha256
-	MetaSM3Digest           bool     // a typed upload meta with digest_alogrithm and digest (SM3)
-	Node                    obj
-	partner, direct         *Op // twins, set by linkTwins
+	ID, Method, Path, Tag string
+	Summary, Description  string
+	Modes                 []string
+	Twin                  string // on a partner operation: its direct twin
+	Unsigned              bool
+	ResendSafe            bool // x-wxpay-resend: safe
+	Params                []*Param
+	Body                  string // schema name of the request body, "" if none
+	BodyContentType       string
+	Status                int    // success status
+	Resp                  string // schema name of the success body, "" if none
+	RespTypes             []string
+	Sensitive             [][]string
+	SensitiveQuery        []string // query parameters the client encrypts
+	UploadMeta            string   // schema of a multipart upload's meta part
+	MetaFileDigest        bool     // a typed upload meta with filename and sha256
+	MetaSM3Digest         bool     // a typed upload meta with digest_alogrithm and digest (SM3)
+	Node                  obj
+	partner, direct       *Op // twins, set by linkTwins
 	// GoName is the operation's name in its package (CreateOrder for
 	// CreatePayscoreOrder; PartnerCreateOrder for its partner twin);
 	// methodName is the Go method that sends it. A twin's is the name of
