@@ -19,10 +19,12 @@
 //   - the resource is decrypted by the Opener its algorithm names:
 //     AEAD_AES_256_GCM under the APIv3 key built in, others (AEAD_SM4_GCM)
 //     registered in Config.Openers;
-//   - the plaintext is decoded into the generated type that api/openapi.yaml
-//     declares for the event type (x-wxpay-events; see events.gen.go), e.g.
-//     *payments.Transaction for TRANSACTION.SUCCESS. Event types without a
-//     declaration are not errors: their Resource is the raw JSON.
+//   - the plaintext is decoded into the type Config.Events declares for the
+//     event type: each generated area lists its own (payments.Events(), from
+//     the x-wxpay-events of api/openapi.yaml), e.g. *payments.Transaction
+//     for TRANSACTION.SUCCESS, and wxpay.Events() lists every area's. Event
+//     types without a declaration are not errors: their Resource is the raw
+//     JSON.
 //
 // # Serving
 //
