@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
 	partnernative "github.com/wechatpay-apiv3/wechatpay-go/services/partnerpayments/native"
@@ -60,7 +59,7 @@ func (e *env) queryState(t *testing.T, o *official, outTradeNo string) string {
 // resource field's value, parsed by the official notify handler.
 func (e *env) waitNotification(t *testing.T, event, field, value string) received {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	r, err := e.sink.wait(ctx, func(r received) bool {
 		return r.req.EventType == event && r.content[field] == value

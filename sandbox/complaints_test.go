@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/gowxpay/wxpay/auth"
 )
@@ -58,7 +57,7 @@ func init() {
 func TestComplaintFlow(t *testing.T) {
 	rv := newReceiver(t)
 	s := newServer(t, WithTimeScale(0.001))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	for _, cred := range []Credentials{s.Merchant(), s.Partner()} {
 		sg := signer{cred: cred}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/gowxpay/wxpay/core"
 	"github.com/gowxpay/wxpay/gen/complaints"
@@ -17,7 +16,7 @@ func TestComplaintTyped(t *testing.T) {
 	s := newServer(t, WithTimeScale(0.001))
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	cfg, client, events, rv := flowClient(t, s.Merchant(), ts.URL)
 	cs := client.Complaints

@@ -49,7 +49,7 @@ func init() {
 func TestPayscoreFlow(t *testing.T) {
 	rv := newReceiver(t)
 	s := newServer(t, WithTimeScale(0.001), WithRefundDelay(time.Second))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	for _, cred := range []Credentials{s.Merchant(), s.Partner()} {
 		sg := signer{cred: cred}

@@ -17,7 +17,7 @@ func TestPayscoreTyped(t *testing.T) {
 	s := newServer(t, WithTimeScale(0.001), WithRefundDelay(time.Second))
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	for _, cred := range []Credentials{s.Merchant(), s.Partner()} {
 		_, client, events, rv := flowClient(t, cred, ts.URL)

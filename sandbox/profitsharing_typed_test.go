@@ -18,7 +18,7 @@ func TestProfitSharingTyped(t *testing.T) {
 	s := newServer(t, WithTimeScale(0.001), WithRefundDelay(time.Second))
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	cfg, client, events, rv := flowClient(t, s.Merchant(), ts.URL)
 	if err := s.SetProfitSharingNotifyURL(cfg.MchID, rv.URL+"/ps"); err != nil {

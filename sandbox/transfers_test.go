@@ -46,7 +46,7 @@ func init() {
 func TestTransferFlow(t *testing.T) {
 	rv := newReceiver(t)
 	s := newServer(t, WithTimeScale(0.001), WithRefundDelay(time.Second))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	for _, cred := range []Credentials{s.Merchant(), s.Partner()} {
 		sg := signer{cred: cred}
