@@ -26,15 +26,15 @@ type checkSet struct {
 
 // checkType is one struct type with its schema and what it needs.
 type checkType struct {
-	expr             string // Go type expression in this package
-	t                *goType
-	pkg              *goPkg // declaring package
-	schema           obj
-	busy, done       bool
-	hasCheck         bool
-	needZero, hasDef bool
-	needFill         bool
-	zeroDone         bool
+	expr       string // Go type expression in this package
+	t          *goType
+	pkg        *goPkg // declaring package
+	schema     obj
+	busy, done bool
+	hasCheck   bool
+	needZero   bool
+	needFill   bool
+	zeroDone   bool
 }
 
 func newCheckSet(g *gen) *checkSet {
