@@ -281,29 +281,36 @@ const (
 func (g *gen) ret(op *Op) (retKind, string, error) {
 	switch {
 	case op.Resp != "":
-		owner := g.s.Owner[op.Resp]
-		if owner == "" {
-			return 0, "", fmt.Errorf("response schema %s has no package", op.Resp)
-		}
-		p, err := g.w.pkg(owner)
-		if err != nil {
-			return 0, "", err
-		}
-		name := g.s.goTypeOf(op.Resp)
-		if _, err := g.w.mustType(p, name); err != nil {
-			return 0, "", err
-		}
-		if owner == g.tag {
-			return retJSON, name, nil
-		}
-		g.f.imports[modulePath+"/gen/"+owner] = true
-		return retJSON, owner + "." + name, nil
+		t, err := g.schemaType(op.Resp)
+		return retJSON, t, err
 	case len(op.RespTypes) == 0:
 		return retNone, "", nil
 	default:
 		g.f.imports["io"] = true
 		return retStream, "", nil
 	}
+}
+
+// schemaType is the Go type of a named schema, qualified for the current
+// package.
+func (g *gen) schemaType(schema string) (string, error) {
+	owner := g.s.Owner[schema]
+	if owner == "" {
+		return "", fmt.Errorf("response schema %s has no package", schema)
+	}
+	p, err := g.w.pkg(owner)
+	if err != nil {
+		return "", err
+	}
+	name := g.s.goTypeOf(schema)
+	if _, err := g.w.mustType(p, name); err != nil {
+		return "", err
+	}
+	if owner == g.tag {
+		return name, nil
+	}
+	g.f.imports[modulePath+"/gen/"+owner] = true
+	return owner + "." + name, nil
 }
 
 func retSig(k retKind, t string) string {
@@ -468,6 +475,10 @@ type sig struct {
 	rtype      string
 	pt, bt, mt *goType // params, body, upload meta
 	args       []pathArg
+	// into: the method decodes the answer into its out argument and
+	// returns only an error (the sending half of a twin whose answers
+	// differ by mode).
+	into bool
 }
 
 func (g *gen) sigOf(op *Op) (*sig, error) {
@@ -494,6 +505,11 @@ func (g *gen) sigOf(op *Op) (*sig, error) {
 }
 
 func (sg *sig) params(op *Op) string {
+	return strings.Join(append(sg.paramList(op), "opts ...core.CallOption"), ", ")
+}
+
+// paramList lists the method's parameters before its options.
+func (sg *sig) paramList(op *Op) []string {
 	out := []string{"ctx context.Context"}
 	for _, a := range sg.args {
 		out = append(out, a.goName+" "+a.goTyp)
@@ -510,7 +526,16 @@ func (sg *sig) params(op *Op) string {
 	if isUpload(op) {
 		out = append(out, "file core.File")
 	}
-	return strings.Join(append(out, "opts ...core.CallOption"), ", ")
+	return out
+}
+
+// argNames are the names of the parameters paramList declares.
+func (sg *sig) argNames(op *Op) []string {
+	var out []string
+	for _, p := range sg.paramList(op) {
+		out = append(out, strings.Fields(p)[0])
+	}
+	return out
 }
 
 // method emits the method that sends one operation: exported, or for a
@@ -523,6 +548,18 @@ func (g *gen) method(op *Op) error {
 	g.f.imports["context"] = true
 	g.f.WriteString(comment(g.methodDoc(op), ""))
 	g.f.p("func (c %s) %s(%s) %s {", g.receiver(op), op.methodName, sg.params(op), retSig(sg.kind, sg.rtype))
+	if op.answer != "" {
+		// The twins' answers differ: the mode-independent method decodes
+		// this mode's answer into the union of both, so the sending is a
+		// method of its own that decodes into what it is given.
+		g.f.p("out := new(%s)", sg.rtype)
+		g.f.p("if err := c.%s(%s, out, opts); err != nil {\nreturn nil, err\n}\nreturn out, nil\n}\n", intoName(op), strings.Join(sg.argNames(op), ", "))
+		into := *sg
+		into.kind, into.into = retNone, true
+		g.f.p("// %s sends %s and decodes the answer into out.", intoName(op), op.methodName)
+		g.f.p("func (c %s) %s(%s, out any, opts []core.CallOption) error {", g.receiver(op), intoName(op), strings.Join(sg.paramList(op), ", "))
+		sg = &into
+	}
 	if err := g.prepare(op, sg); err != nil {
 		return err
 	}
@@ -537,6 +574,10 @@ func (g *gen) method(op *Op) error {
 	g.f.p("}\n")
 	return nil
 }
+
+// intoName is the unexported method that sends a twin whose answer differs
+// by mode, decoding into the value it is given.
+func intoName(op *Op) string { return "do" + op.methodName }
 
 // receiver is the receiver type of the method that sends op: the Client,
 // or for a twin the package's Direct or Partner type.
@@ -739,6 +780,8 @@ func (g *gen) send(op *Op, sg *sig, uri string) {
 	case sg.kind == retJSON:
 		f.p("out := new(%s)", sg.rtype)
 		f.p("if err := c.conn.Do(ctx, &%s, %s, %s, out, opts); err != nil {\nreturn nil, err\n}\nreturn out, nil", opVar(op), uri, body)
+	case sg.into:
+		f.p("return c.conn.Do(ctx, &%s, %s, %s, out, opts)", opVar(op), uri, body)
 	case sg.kind == retNone:
 		f.p("return c.conn.Do(ctx, &%s, %s, %s, nil, opts)", opVar(op), uri, body)
 	default:

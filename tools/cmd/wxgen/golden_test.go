@@ -14,7 +14,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 // TestGolden runs the whole pipeline — split, oapi-codegen, client — on a
 // small spec (testdata/mini) that has one of each tricky output: a twin pair
-// with differing nested types, sensitive fields, an upload with a typed
+// with differing nested types and answers, sensitive fields, an upload with a typed
 // meta, a paging list, required nested fields with a default, a PATCH with
 // pointer fields, a required header, an event. The generated files must
 // match testdata/mini/golden; run `go test ./cmd/wxgen -update` in tools/

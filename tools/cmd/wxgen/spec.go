@@ -40,6 +40,7 @@ type Op struct {
 	Summary, Description  string
 	Modes                 []string
 	Twin                  string // on a partner operation: its direct twin
+	TwinAnswer            string // on a partner operation: the union of the twins' differing answers
 	Unsigned              bool
 	ResendSafe            bool // x-wxpay-resend: safe
 	Params                []*Param
@@ -55,6 +56,9 @@ type Op struct {
 	MetaSM3Digest         bool     // a typed upload meta with digest_alogrithm and digest (SM3)
 	Node                  obj
 	partner, direct       *Op // twins, set by linkTwins
+	// answer is, for twins whose JSON answers differ, the schema the
+	// mode-independent method answers with (TwinAnswer); set by linkTwins.
+	answer string
 	// GoName is the operation's name in its package (CreateOrder for
 	// CreatePayscoreOrder; PartnerCreateOrder for its partner twin);
 	// methodName is the Go method that sends it. A twin's is the name of
@@ -274,6 +278,7 @@ func (s *Spec) loadOp(path, method string, item, n obj) (*Op, error) {
 		Description: str(n["description"]),
 		Modes:       strList(n["x-wxpay-modes"]),
 		Twin:        str(n["x-wxpay-twin"]),
+		TwinAnswer:  str(n["x-wxpay-twin-answer"]),
 		Unsigned:    n["x-wxpay-unsigned"] == true,
 		ResendSafe:  n["x-wxpay-resend"] == "safe",
 		Node:        n,
@@ -380,6 +385,9 @@ func (s *Spec) opRoots(op *Op) map[string]bool {
 	}
 	if op.Resp != "" {
 		roots[op.Resp] = true
+	}
+	if op.TwinAnswer != "" {
+		roots[op.TwinAnswer] = true
 	}
 	for _, p := range op.Params {
 		refsOf(p.Schema, roots)
@@ -495,6 +503,9 @@ func (s *Spec) linkTwins() error {
 	}
 	for _, p := range s.Ops {
 		if p.Twin == "" {
+			if p.TwinAnswer != "" {
+				return fmt.Errorf("%s: x-wxpay-twin-answer without x-wxpay-twin", p.ID)
+			}
 			continue
 		}
 		d := s.opByID(p.Twin)
@@ -510,8 +521,8 @@ func (s *Spec) linkTwins() error {
 		if d.Tag != p.Tag {
 			return fmt.Errorf("%s/%s: twins must share a tag", d.ID, p.ID)
 		}
-		if (d.Resp != p.Resp || d.Status != p.Status || fmt.Sprint(d.RespTypes) != fmt.Sprint(p.RespTypes)) && !d.partnerAnswersNothing(p) {
-			return fmt.Errorf("%s/%s: twins must answer with the same schema (or the partner twin with none)", d.ID, p.ID)
+		if err := s.twinAnswers(d, p); err != nil {
+			return err
 		}
 		if d.partner != nil {
 			return fmt.Errorf("%s has two partner twins", d.ID)
@@ -520,6 +531,95 @@ func (s *Spec) linkTwins() error {
 		p.methodName = d.GoName
 	}
 	return nil
+}
+
+// twinAnswers checks that twins answer alike: with the same schema; or,
+// when WeChat Pay's answers differ by mode, each with its own schema and
+// the partner twin naming in x-wxpay-twin-answer a schema that has every
+// field of both (the mode-independent method's answer); or the partner twin
+// with no body (partnerAnswersNothing).
+func (s *Spec) twinAnswers(d, p *Op) error {
+	same := d.Resp == p.Resp && d.Status == p.Status && fmt.Sprint(d.RespTypes) == fmt.Sprint(p.RespTypes)
+	switch {
+	case p.TwinAnswer == "" && (same || d.partnerAnswersNothing(p)):
+		return nil
+	case p.TwinAnswer == "":
+		return fmt.Errorf("%s/%s: twins must answer with the same schema, or name the union of their answers in x-wxpay-twin-answer (or the partner twin must answer with no body)", d.ID, p.ID)
+	case same || d.Resp == "" || p.Resp == "" || d.Status != p.Status:
+		return fmt.Errorf("%s: x-wxpay-twin-answer is only for twins that answer with different JSON schemas and the same status", p.ID)
+	case s.Schemas[p.TwinAnswer] == nil:
+		return fmt.Errorf("%s: x-wxpay-twin-answer %s is not a schema", p.ID, p.TwinAnswer)
+	}
+	for _, r := range []string{d.Resp, p.Resp} {
+		if err := s.covers(p.TwinAnswer, r, 0); err != nil {
+			return fmt.Errorf("%s: x-wxpay-twin-answer %s does not cover %s: %w", p.ID, p.TwinAnswer, r, err)
+		}
+	}
+	d.answer, p.answer = p.TwinAnswer, p.TwinAnswer
+	return nil
+}
+
+// covers checks that every field of schema x, at any depth, is in schema u
+// with the same JSON type, so that u can hold whatever x can.
+func (s *Spec) covers(u, x string, depth int) error {
+	if u == x {
+		return nil
+	}
+	return s.coversNode(s.Schemas[u], s.Schemas[x], "", depth)
+}
+
+func (s *Spec) coversNode(u, x obj, path string, depth int) error {
+	if depth > 20 {
+		return fmt.Errorf("%s: too deep", path)
+	}
+	un, ur := s.deref(u)
+	xn, xr := s.deref(x)
+	if ur != "" && ur == xr {
+		return nil
+	}
+	if ut, xt := strings.TrimSpace(str(un["type"])+" "+str(un["format"])), strings.TrimSpace(str(xn["type"])+" "+str(xn["format"])); ut != xt {
+		return fmt.Errorf("%s: type %s in the union, %s here", path, ut, xt)
+	}
+	if ue, xe := list(un["enum"]), list(xn["enum"]); len(ue) > 0 {
+		if len(xe) == 0 {
+			return fmt.Errorf("%s: an enum in the union, any value here", path)
+		}
+		have := map[string]bool{}
+		for _, v := range ue {
+			have[fmt.Sprint(v)] = true
+		}
+		for _, v := range xe {
+			if !have[fmt.Sprint(v)] {
+				return fmt.Errorf("%s: the union's enum lacks %v", path, v)
+			}
+		}
+	}
+	if items, ok := xn["items"].(obj); ok {
+		return s.coversNode(m(un["items"]), items, path+"[]", depth+1)
+	}
+	up, xp := m(un["properties"]), m(xn["properties"])
+	for _, k := range sortedKeys(xp) {
+		fp := k
+		if path != "" {
+			fp = path + "." + k
+		}
+		if up[k] == nil {
+			return fmt.Errorf("%s: missing in the union", fp)
+		}
+		if err := s.coversNode(m(up[k]), m(xp[k]), fp, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deref follows a $ref to its schema and returns the schema and the name
+// referred to ("" for an inline schema).
+func (s *Spec) deref(n obj) (obj, string) {
+	if name, ok := refName(str(n["$ref"]), "schemas"); ok {
+		return s.Schemas[name], name
+	}
+	return n, ""
 }
 
 // partnerAnswersNothing reports that d answers with a JSON schema and its

@@ -336,6 +336,11 @@ func (g *gen) unified(d, p *Op) error {
 	if err != nil {
 		return err
 	}
+	if d.answer != "" {
+		if rtype, err = g.schemaType(d.answer); err != nil {
+			return err
+		}
+	}
 	args, err := g.twinArgs(d, p)
 	if err != nil {
 		return err
@@ -366,11 +371,19 @@ func (g *gen) unified(d, p *Op) error {
 	if d.partnerAnswersNothing(p) {
 		doc += " Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil."
 	}
+	if d.answer != "" {
+		dt, _ := g.schemaType(d.Resp)
+		pt, _ := g.schemaType(p.Resp)
+		doc += fmt.Sprintf(" The two modes answer with different fields: the result has those of both (%s in direct mode, %s in partner mode), and only the client's mode's are set.", dt, pt)
+	}
 	g.f.imports["context"] = true
 	g.f.WriteString(comment(doc, ""))
 	g.f.p("func (c *Client) %s(%s) %s {", d.GoName, strings.Join(sig, ", "), retSig(kind, rtype))
 	if len(fields) > 0 {
 		g.f.p("var v %s\nif in != nil {\nv = *in\n}", inName)
+	}
+	if d.answer != "" {
+		g.f.p("out := new(%s)", rtype)
 	}
 	g.f.p("if c.conn.Mode().Partner {")
 	g.dispatch(p, "partner", fields, call, kind, d.partnerAnswersNothing(p))
@@ -423,6 +436,10 @@ func (g *gen) dispatch(op *Op, mode string, fields []*uField, call []string, kin
 		args = append(args, "&body")
 	}
 	g.assign(fields, mode, "v", "params", "body", opVar(op)+".Name", "", func(e string) string { return retErr(kind, e) })
+	if op.answer != "" {
+		g.f.p("if err := c.%s().%s(%s); err != nil {\nreturn nil, err\n}\nreturn out, nil", g.receiver(op), intoName(op), strings.Join(append(args, "out", "opts"), ", "))
+		return
+	}
 	ret := "return "
 	if nothing {
 		ret = "return nil, "
