@@ -178,3 +178,67 @@ func TestDocumentedDefaultFilled(t *testing.T) {
 		t.Error("the caller's input was changed")
 	}
 }
+
+// TestTwinAnswersPerMode pays one order in each mode and reads it back
+// three ways: the mode-independent method answers the union type with only
+// the client's mode's identity fields set, and each mode's own method
+// answers that mode's exact type (a direct answer has no sp_mchid field at
+// all).
+func TestTwinAnswersPerMode(t *testing.T) {
+	t.Parallel()
+	sb := sandbox.StartTest(t)
+	ctx := context.Background()
+	for _, partner := range []bool{false, true} {
+		creds := sb.Merchant()
+		owner := creds.MchID
+		if partner {
+			creds = sb.Partner()
+			owner = creds.SubMchID
+		}
+		cfg := creds.Config()
+		cfg.NotifyURL = "https://example.com/notify"
+		c, err := wxpay.NewClient(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		otn := "TWIN" + map[bool]string{false: "D", true: "P"}[partner]
+		if _, err := c.Payments.NativePrepay(ctx, &payments.NativePrepayInput{
+			OutTradeNo: otn, Description: "twin", Amount: payments.Amount{Total: 1},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sb.Pay(owner, otn); err != nil {
+			t.Fatal(err)
+		}
+		u, err := c.Payments.QueryOrderByOutTradeNo(ctx, otn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if partner {
+			if u.SpMchID != creds.MchID || u.SubMchID != creds.SubMchID || u.MchID != "" || u.Payer.OpenID != "" || u.Payer.SpOpenID+u.Payer.SubOpenID == "" {
+				t.Errorf("partner mode, union answer: %+v", u)
+			}
+			p, err := c.Payments.Partner().QueryOrderByOutTradeNo(ctx, otn, &payments.PartnerQueryOrderByOutTradeNoParams{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var _ *payments.PartnerTransaction = p
+			if p.SpMchID != creds.MchID || p.SubMchID != creds.SubMchID || p.TransactionID != u.TransactionID {
+				t.Errorf("partner mode, partner answer: %+v", p)
+			}
+			continue
+		}
+		if u.MchID != creds.MchID || u.AppID == "" || u.SpMchID != "" || u.SubMchID != "" || u.Payer.OpenID == "" || u.Payer.SpOpenID != "" {
+			t.Errorf("direct mode, union answer: %+v", u)
+		}
+		d, err := c.Payments.Direct().QueryOrderByOutTradeNo(ctx, otn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var _ *payments.DirectTransaction = d
+		if d.MchID != creds.MchID || d.Payer.OpenID != u.Payer.OpenID || d.TransactionID != u.TransactionID || d.TradeState != payments.TradeStateSuccess {
+			t.Errorf("direct mode, direct answer: %+v", d)
+		}
+	}
+}

@@ -87,7 +87,7 @@ var (
 		"nullable", "example", "minLength", "maxLength", "minimum", "maximum", "pattern", "default", "minItems",
 		"maxItems", "additionalProperties", "readOnly", "x-go-type-skip-optional-pointer", "x-wxpay-sensitive", "x-wxpay-partner-required", "x-wxpay-events", "x-wxpay-event-key", "x-wxpay-tag")
 	opKeys = set("operationId", "tags", "summary", "description", "parameters", "requestBody", "responses",
-		"deprecated", "x-wxpay-modes", "x-wxpay-twin", "x-wxpay-unsigned", "x-wxpay-resend")
+		"deprecated", "x-wxpay-modes", "x-wxpay-twin", "x-wxpay-twin-answer", "x-wxpay-unsigned", "x-wxpay-resend")
 	paramKeys    = set("name", "in", "required", "description", "schema", "example", "$ref", "x-go-type-skip-optional-pointer", "x-wxpay-partner-required", "x-wxpay-sensitive")
 	responseKeys = set("description", "content", "headers", "$ref")
 	mediaKeys    = set("schema", "example")
@@ -295,8 +295,30 @@ func TestSpecRules(t *testing.T) {
 			t.Errorf("%s: the partner twin of %s must be named Partner%s", id, twin, twin)
 		case fmt.Sprint(o.op["x-wxpay-modes"]) != "[partner]" || fmt.Sprint(d.op["x-wxpay-modes"]) != "[direct]":
 			t.Errorf("%s/%s: twins must be partner-only and direct-only", id, twin)
+		case str(o.op["x-wxpay-twin-answer"]) != "":
+			if fmt.Sprint(successSchema(o.op)) == fmt.Sprint(successSchema(d.op)) {
+				t.Errorf("%s: x-wxpay-twin-answer on twins that answer with the same schema", id)
+			}
 		case fmt.Sprint(successSchema(o.op)) != fmt.Sprint(successSchema(d.op)) && !partnerAnswersNothing(d.op, o.op):
-			t.Errorf("%s/%s: twins must answer with the same schema (make one schema serve both modes), or the partner twin with 204 and no body", id, twin)
+			t.Errorf("%s/%s: twins that answer with different schemas name the union of both in x-wxpay-twin-answer (or the partner twin answers 204 and no body)", id, twin)
+		}
+	}
+	// A direct-mode answer never lists partner mode's identity fields.
+	for id, o := range ops {
+		if fmt.Sprint(o.op["x-wxpay-modes"]) != "[direct]" {
+			continue
+		}
+		for _, f := range partnerFieldsIn(doc, answerSchema(o.op)) {
+			if why, ok := directAnswersPartnerFields[id]; !ok {
+				t.Errorf("%s: the direct-mode answer lists the partner-mode field %s; give direct mode its own answer schema", id, f)
+			} else if why == "" {
+				t.Errorf("%s: the exception has no reason", id)
+			}
+		}
+	}
+	for id := range directAnswersPartnerFields {
+		if o, ok := ops[id]; !ok || len(partnerFieldsIn(doc, answerSchema(o.op))) == 0 {
+			t.Errorf("directAnswersPartnerFields lists %s, whose direct answer has no partner field: remove it", id)
 		}
 	}
 	// Schemas.
@@ -359,6 +381,17 @@ func successSchema(op obj) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// answerSchema is the name of the schema of an operation's JSON success
+// answer, or "".
+func answerSchema(op obj) string {
+	for _, e := range successSchema(op) {
+		if ct, ref, ok := strings.Cut(e, "="); ok && strings.Contains(ct, "json") {
+			return strings.TrimPrefix(ref, "#/components/schemas/")
+		}
+	}
+	return ""
 }
 
 // partnerAnswersNothing reports that the direct twin d answers with a JSON
@@ -449,4 +482,50 @@ func TestEveryOperationGenerated(t *testing.T) {
 			t.Errorf("%s (%s %s) has no generated method in gen/%s: run make generate", id, method, path, tag)
 		}
 	})
+}
+
+// directAnswersPartnerFields lists the direct-mode operations whose answer
+// does carry partner-mode identity fields, with the reason.
+var directAnswersPartnerFields = map[string]string{
+	"AssessPayscoreUserRiskLevel": "WeChat's page for the direct-mode assessment (the reference's " +
+		"/v3/payscore/permissions/assess-user-risk-level) lists sub_mchid, sub_appid and sub_openid in the answer.",
+}
+
+// partnerIdentity names the fields only a partner-mode answer carries.
+var partnerIdentity = map[string]bool{
+	"sp_mchid": true, "sp_appid": true, "sp_openid": true, "sub_mchid": true, "sub_appid": true, "sub_openid": true,
+}
+
+// partnerFieldsIn lists the paths of the partner-mode identity fields in
+// the schema named name, at any depth.
+func partnerFieldsIn(doc obj, name string) []string {
+	schemas := m(m(doc["components"])["schemas"])
+	var out []string
+	var walk func(s obj, path string, seen map[string]bool)
+	walk = func(s obj, path string, seen map[string]bool) {
+		if ref := str(s["$ref"]); ref != "" {
+			n := strings.TrimPrefix(ref, "#/components/schemas/")
+			if seen[n] {
+				return
+			}
+			seen[n] = true
+			walk(m(schemas[n]), path, seen)
+			delete(seen, n)
+			return
+		}
+		props := m(s["properties"])
+		for _, k := range sortedKeys(props) {
+			if partnerIdentity[k] {
+				out = append(out, path+k)
+			}
+			walk(m(props[k]), path+k+".", seen)
+		}
+		if items, ok := s["items"].(obj); ok {
+			walk(items, path+"[].", seen)
+		}
+	}
+	if name != "" {
+		walk(obj{"$ref": "#/components/schemas/" + name}, "", map[string]bool{})
+	}
+	return out
 }

@@ -126,7 +126,16 @@ func (c Partner) AppPrepay(ctx context.Context, body *PartnerAppPrepayRequest, o
 // CodePay charges the payment code a payer shows for a sub-merchant (服务商 付款码支付), with the partner-mode request as WeChat Pay defines it. Client.CodePay takes one input for both modes.
 //
 // POST /v3/pay/partner/transactions/codepay (partner)
-func (c Partner) CodePay(ctx context.Context, body *PartnerCodePayRequest, opts ...core.CallOption) (*Transaction, error) {
+func (c Partner) CodePay(ctx context.Context, body *PartnerCodePayRequest, opts ...core.CallOption) (*PartnerTransaction, error) {
+	out := new(PartnerTransaction)
+	if err := c.doCodePay(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCodePay sends CodePay and decodes the answer into out.
+func (c Partner) doCodePay(ctx context.Context, body *PartnerCodePayRequest, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var b PartnerCodePayRequest
 	if body != nil {
@@ -145,13 +154,9 @@ func (c Partner) CodePay(ctx context.Context, body *PartnerCodePayRequest, opts 
 		b.SubMchID = m.SubMchID
 	}
 	if miss := checkPartnerCodePayRequest(&b); miss != nil {
-		return nil, &core.UsageError{Op: opPartnerCodePay.Name, Missing: miss}
+		return &core.UsageError{Op: opPartnerCodePay.Name, Missing: miss}
 	}
-	out := new(Transaction)
-	if err := c.conn.Do(ctx, &opPartnerCodePay, "/v3/pay/partner/transactions/codepay", &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opPartnerCodePay, "/v3/pay/partner/transactions/codepay", &b, out, opts)
 }
 
 // H5Prepay creates an H5 order for a sub-merchant (服务商 H5下单), with the partner-mode request as WeChat Pay defines it. Client.H5Prepay takes one input for both modes.
@@ -191,7 +196,16 @@ func (c Partner) H5Prepay(ctx context.Context, body *PartnerH5PrepayRequest, opt
 // QueryOrderByID queries a sub-merchant's order by its WeChat Pay transaction id (服务商 微信支付订单号查询), with the partner-mode request as WeChat Pay defines it. Client.QueryOrderByID takes one input for both modes.
 //
 // GET /v3/pay/partner/transactions/id/{transaction_id} (partner)
-func (c Partner) QueryOrderByID(ctx context.Context, transactionID string, params *PartnerQueryOrderByIDParams, opts ...core.CallOption) (*Transaction, error) {
+func (c Partner) QueryOrderByID(ctx context.Context, transactionID string, params *PartnerQueryOrderByIDParams, opts ...core.CallOption) (*PartnerTransaction, error) {
+	out := new(PartnerTransaction)
+	if err := c.doQueryOrderByID(ctx, transactionID, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryOrderByID sends QueryOrderByID and decodes the answer into out.
+func (c Partner) doQueryOrderByID(ctx context.Context, transactionID string, params *PartnerQueryOrderByIDParams, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var p PartnerQueryOrderByIDParams
 	if params != nil {
@@ -214,17 +228,13 @@ func (c Partner) QueryOrderByID(ctx context.Context, transactionID string, param
 		miss = append(miss, "sub_mchid")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opPartnerQueryOrderByID.Name, Missing: miss}
+		return &core.UsageError{Op: opPartnerQueryOrderByID.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/pay/partner/transactions/id/", 64)
 	u.Seg(transactionID)
 	u.Query("sp_mchid", p.SpMchID)
 	u.Query("sub_mchid", p.SubMchID)
-	out := new(Transaction)
-	if err := c.conn.Do(ctx, &opPartnerQueryOrderByID, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opPartnerQueryOrderByID, u.String(), nil, out, opts)
 }
 
 // JSAPIPrepay creates a JSAPI order for a sub-merchant (服务商 JSAPI下单), with the partner-mode request as WeChat Pay defines it. Client.JSAPIPrepay takes one input for both modes.
@@ -298,7 +308,16 @@ func (c Partner) NativePrepay(ctx context.Context, body *PartnerNativePrepayRequ
 // QueryOrderByOutTradeNo queries a sub-merchant's order by the merchant's order number (服务商 商户订单号查询), with the partner-mode request as WeChat Pay defines it. Client.QueryOrderByOutTradeNo takes one input for both modes.
 //
 // GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} (partner)
-func (c Partner) QueryOrderByOutTradeNo(ctx context.Context, outTradeNo string, params *PartnerQueryOrderByOutTradeNoParams, opts ...core.CallOption) (*Transaction, error) {
+func (c Partner) QueryOrderByOutTradeNo(ctx context.Context, outTradeNo string, params *PartnerQueryOrderByOutTradeNoParams, opts ...core.CallOption) (*PartnerTransaction, error) {
+	out := new(PartnerTransaction)
+	if err := c.doQueryOrderByOutTradeNo(ctx, outTradeNo, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryOrderByOutTradeNo sends QueryOrderByOutTradeNo and decodes the answer into out.
+func (c Partner) doQueryOrderByOutTradeNo(ctx context.Context, outTradeNo string, params *PartnerQueryOrderByOutTradeNoParams, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var p PartnerQueryOrderByOutTradeNoParams
 	if params != nil {
@@ -321,17 +340,13 @@ func (c Partner) QueryOrderByOutTradeNo(ctx context.Context, outTradeNo string, 
 		miss = append(miss, "sub_mchid")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opPartnerQueryOrderByOutTradeNo.Name, Missing: miss}
+		return &core.UsageError{Op: opPartnerQueryOrderByOutTradeNo.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/pay/partner/transactions/out-trade-no/", 64)
 	u.Seg(outTradeNo)
 	u.Query("sp_mchid", p.SpMchID)
 	u.Query("sub_mchid", p.SubMchID)
-	out := new(Transaction)
-	if err := c.conn.Do(ctx, &opPartnerQueryOrderByOutTradeNo, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opPartnerQueryOrderByOutTradeNo, u.String(), nil, out, opts)
 }
 
 // CloseOrder closes a sub-merchant's unpaid order (服务商 关闭订单), with the partner-mode request as WeChat Pay defines it. Client.CloseOrder takes one input for both modes.
@@ -366,7 +381,16 @@ func (c Partner) CloseOrder(ctx context.Context, outTradeNo string, body *Partne
 // ReverseOrder reverses a sub-merchant's payment-code order (服务商 撤销订单), with the partner-mode request as WeChat Pay defines it. Client.ReverseOrder takes one input for both modes.
 //
 // POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse (partner)
-func (c Partner) ReverseOrder(ctx context.Context, outTradeNo string, body *PartnerReverseOrderRequest, opts ...core.CallOption) (*ReverseOrderResponse, error) {
+func (c Partner) ReverseOrder(ctx context.Context, outTradeNo string, body *PartnerReverseOrderRequest, opts ...core.CallOption) (*PartnerReverseOrderResponse, error) {
+	out := new(PartnerReverseOrderResponse)
+	if err := c.doReverseOrder(ctx, outTradeNo, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doReverseOrder sends ReverseOrder and decodes the answer into out.
+func (c Partner) doReverseOrder(ctx context.Context, outTradeNo string, body *PartnerReverseOrderRequest, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var b PartnerReverseOrderRequest
 	if body != nil {
@@ -390,16 +414,12 @@ func (c Partner) ReverseOrder(ctx context.Context, outTradeNo string, body *Part
 	}
 	miss = append(miss, checkPartnerReverseOrderRequest(&b)...)
 	if miss != nil {
-		return nil, &core.UsageError{Op: opPartnerReverseOrder.Name, Missing: miss}
+		return &core.UsageError{Op: opPartnerReverseOrder.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/pay/partner/transactions/out-trade-no/", 64)
 	u.Seg(outTradeNo)
 	u.Lit("/reverse")
-	out := new(ReverseOrderResponse)
-	if err := c.conn.Do(ctx, &opPartnerReverseOrder, u.String(), &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opPartnerReverseOrder, u.String(), &b, out, opts)
 }
 
 // SettleInfoInput is the mode-independent form of SettleInfo (direct mode) and PartnerSettleInfo (partner mode).
@@ -641,12 +661,13 @@ func (v *CodePayInput) isZero() bool {
 // (USERPAYING), query the order until it settles, and reverse it if it
 // does not.
 //
-// It follows the client's mode: POST /v3/pay/transactions/codepay in direct mode, POST /v3/pay/partner/transactions/codepay in partner mode.
+// It follows the client's mode: POST /v3/pay/transactions/codepay in direct mode, POST /v3/pay/partner/transactions/codepay in partner mode. The two modes answer with different fields: the result has those of both (DirectTransaction in direct mode, PartnerTransaction in partner mode), and only the client's mode's are set.
 func (c *Client) CodePay(ctx context.Context, in *CodePayInput, opts ...core.CallOption) (*Transaction, error) {
 	var v CodePayInput
 	if in != nil {
 		v = *in
 	}
+	out := new(Transaction)
 	if c.conn.Mode().Partner {
 		var body PartnerCodePayRequest
 		body.Amount = v.Amount
@@ -662,7 +683,10 @@ func (c *Client) CodePay(ctx context.Context, in *CodePayInput, opts ...core.Cal
 		body.SupportFapiao = v.SupportFapiao
 		body.SubAppID = v.SubAppID
 		body.SubMchID = v.SubMchID
-		return c.Partner().CodePay(ctx, &body, opts...)
+		if err := c.Partner().doCodePay(ctx, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	var body CodePayRequest
 	body.Amount = v.Amount
@@ -682,13 +706,25 @@ func (c *Client) CodePay(ctx context.Context, in *CodePayInput, opts ...core.Cal
 	if v.SubMchID != "" {
 		return nil, &core.UsageError{Op: opCodePay.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
-	return c.Direct().CodePay(ctx, &body, opts...)
+	if err := c.Direct().doCodePay(ctx, &body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // CodePay charges the payment code a payer shows (付款码支付), with the direct-mode request as WeChat Pay defines it. Client.CodePay takes one input for both modes.
 //
 // POST /v3/pay/transactions/codepay (direct)
-func (c Direct) CodePay(ctx context.Context, body *CodePayRequest, opts ...core.CallOption) (*Transaction, error) {
+func (c Direct) CodePay(ctx context.Context, body *CodePayRequest, opts ...core.CallOption) (*DirectTransaction, error) {
+	out := new(DirectTransaction)
+	if err := c.doCodePay(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCodePay sends CodePay and decodes the answer into out.
+func (c Direct) doCodePay(ctx context.Context, body *CodePayRequest, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var b CodePayRequest
 	if body != nil {
@@ -701,13 +737,9 @@ func (c Direct) CodePay(ctx context.Context, body *CodePayRequest, opts ...core.
 		b.MchID = m.MchID
 	}
 	if miss := checkCodePayRequest(&b); miss != nil {
-		return nil, &core.UsageError{Op: opCodePay.Name, Missing: miss}
+		return &core.UsageError{Op: opCodePay.Name, Missing: miss}
 	}
-	out := new(Transaction)
-	if err := c.conn.Do(ctx, &opCodePay, "/v3/pay/transactions/codepay", &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opCodePay, "/v3/pay/transactions/codepay", &b, out, opts)
 }
 
 // H5PrepayInput is the input of H5Prepay in either merchant mode. The merchant ids come from the client's configuration.
@@ -871,28 +903,44 @@ func (v *QueryOrderByIDInput) isZero() bool {
 
 // QueryOrderByID queries an order by its WeChat Pay transaction id (微信支付订单号查询).
 //
-// It follows the client's mode: GET /v3/pay/transactions/id/{transaction_id} in direct mode, GET /v3/pay/partner/transactions/id/{transaction_id} in partner mode.
+// It follows the client's mode: GET /v3/pay/transactions/id/{transaction_id} in direct mode, GET /v3/pay/partner/transactions/id/{transaction_id} in partner mode. The two modes answer with different fields: the result has those of both (DirectTransaction in direct mode, PartnerTransaction in partner mode), and only the client's mode's are set.
 func (c *Client) QueryOrderByID(ctx context.Context, transactionID string, in *QueryOrderByIDInput, opts ...core.CallOption) (*Transaction, error) {
 	var v QueryOrderByIDInput
 	if in != nil {
 		v = *in
 	}
+	out := new(Transaction)
 	if c.conn.Mode().Partner {
 		var params PartnerQueryOrderByIDParams
 		params.SubMchID = v.SubMchID
-		return c.Partner().QueryOrderByID(ctx, transactionID, &params, opts...)
+		if err := c.Partner().doQueryOrderByID(ctx, transactionID, &params, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	var params QueryOrderByIDParams
 	if v.SubMchID != "" {
 		return nil, &core.UsageError{Op: opQueryOrderByID.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
-	return c.Direct().QueryOrderByID(ctx, transactionID, &params, opts...)
+	if err := c.Direct().doQueryOrderByID(ctx, transactionID, &params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // QueryOrderByID queries an order by its WeChat Pay transaction id (微信支付订单号查询), with the direct-mode request as WeChat Pay defines it. Client.QueryOrderByID takes one input for both modes.
 //
 // GET /v3/pay/transactions/id/{transaction_id} (direct)
-func (c Direct) QueryOrderByID(ctx context.Context, transactionID string, params *QueryOrderByIDParams, opts ...core.CallOption) (*Transaction, error) {
+func (c Direct) QueryOrderByID(ctx context.Context, transactionID string, params *QueryOrderByIDParams, opts ...core.CallOption) (*DirectTransaction, error) {
+	out := new(DirectTransaction)
+	if err := c.doQueryOrderByID(ctx, transactionID, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryOrderByID sends QueryOrderByID and decodes the answer into out.
+func (c Direct) doQueryOrderByID(ctx context.Context, transactionID string, params *QueryOrderByIDParams, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var p QueryOrderByIDParams
 	if params != nil {
@@ -909,16 +957,12 @@ func (c Direct) QueryOrderByID(ctx context.Context, transactionID string, params
 		miss = append(miss, "mchid")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opQueryOrderByID.Name, Missing: miss}
+		return &core.UsageError{Op: opQueryOrderByID.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/pay/transactions/id/", 64)
 	u.Seg(transactionID)
 	u.Query("mchid", p.MchID)
-	out := new(Transaction)
-	if err := c.conn.Do(ctx, &opQueryOrderByID, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opQueryOrderByID, u.String(), nil, out, opts)
 }
 
 // JSAPIPayerInput is the mode-independent form of JSAPIPayer (direct mode) and PartnerJSAPIPayer (partner mode).
@@ -1283,28 +1327,44 @@ func (v *QueryOrderByOutTradeNoInput) isZero() bool {
 
 // QueryOrderByOutTradeNo queries an order by the merchant's order number (商户订单号查询).
 //
-// It follows the client's mode: GET /v3/pay/transactions/out-trade-no/{out_trade_no} in direct mode, GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} in partner mode.
+// It follows the client's mode: GET /v3/pay/transactions/out-trade-no/{out_trade_no} in direct mode, GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} in partner mode. The two modes answer with different fields: the result has those of both (DirectTransaction in direct mode, PartnerTransaction in partner mode), and only the client's mode's are set.
 func (c *Client) QueryOrderByOutTradeNo(ctx context.Context, outTradeNo string, in *QueryOrderByOutTradeNoInput, opts ...core.CallOption) (*Transaction, error) {
 	var v QueryOrderByOutTradeNoInput
 	if in != nil {
 		v = *in
 	}
+	out := new(Transaction)
 	if c.conn.Mode().Partner {
 		var params PartnerQueryOrderByOutTradeNoParams
 		params.SubMchID = v.SubMchID
-		return c.Partner().QueryOrderByOutTradeNo(ctx, outTradeNo, &params, opts...)
+		if err := c.Partner().doQueryOrderByOutTradeNo(ctx, outTradeNo, &params, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	var params QueryOrderByOutTradeNoParams
 	if v.SubMchID != "" {
 		return nil, &core.UsageError{Op: opQueryOrderByOutTradeNo.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
-	return c.Direct().QueryOrderByOutTradeNo(ctx, outTradeNo, &params, opts...)
+	if err := c.Direct().doQueryOrderByOutTradeNo(ctx, outTradeNo, &params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // QueryOrderByOutTradeNo queries an order by the merchant's order number (商户订单号查询), with the direct-mode request as WeChat Pay defines it. Client.QueryOrderByOutTradeNo takes one input for both modes.
 //
 // GET /v3/pay/transactions/out-trade-no/{out_trade_no} (direct)
-func (c Direct) QueryOrderByOutTradeNo(ctx context.Context, outTradeNo string, params *QueryOrderByOutTradeNoParams, opts ...core.CallOption) (*Transaction, error) {
+func (c Direct) QueryOrderByOutTradeNo(ctx context.Context, outTradeNo string, params *QueryOrderByOutTradeNoParams, opts ...core.CallOption) (*DirectTransaction, error) {
+	out := new(DirectTransaction)
+	if err := c.doQueryOrderByOutTradeNo(ctx, outTradeNo, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryOrderByOutTradeNo sends QueryOrderByOutTradeNo and decodes the answer into out.
+func (c Direct) doQueryOrderByOutTradeNo(ctx context.Context, outTradeNo string, params *QueryOrderByOutTradeNoParams, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var p QueryOrderByOutTradeNoParams
 	if params != nil {
@@ -1321,16 +1381,12 @@ func (c Direct) QueryOrderByOutTradeNo(ctx context.Context, outTradeNo string, p
 		miss = append(miss, "mchid")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opQueryOrderByOutTradeNo.Name, Missing: miss}
+		return &core.UsageError{Op: opQueryOrderByOutTradeNo.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/pay/transactions/out-trade-no/", 64)
 	u.Seg(outTradeNo)
 	u.Query("mchid", p.MchID)
-	out := new(Transaction)
-	if err := c.conn.Do(ctx, &opQueryOrderByOutTradeNo, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opQueryOrderByOutTradeNo, u.String(), nil, out, opts)
 }
 
 // CloseOrderInput is the input of CloseOrder in either merchant mode. The merchant ids come from the client's configuration.
@@ -1413,18 +1469,22 @@ func (v *ReverseOrderInput) isZero() bool {
 // refunded in full. Use it when a CodePay answer leaves the outcome
 // unknown.
 //
-// It follows the client's mode: POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse in direct mode, POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse in partner mode.
+// It follows the client's mode: POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse in direct mode, POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse in partner mode. The two modes answer with different fields: the result has those of both (DirectReverseOrderResponse in direct mode, PartnerReverseOrderResponse in partner mode), and only the client's mode's are set.
 func (c *Client) ReverseOrder(ctx context.Context, outTradeNo string, in *ReverseOrderInput, opts ...core.CallOption) (*ReverseOrderResponse, error) {
 	var v ReverseOrderInput
 	if in != nil {
 		v = *in
 	}
+	out := new(ReverseOrderResponse)
 	if c.conn.Mode().Partner {
 		var body PartnerReverseOrderRequest
 		body.SpAppID = v.AppID
 		body.SubAppID = v.SubAppID
 		body.SubMchID = v.SubMchID
-		return c.Partner().ReverseOrder(ctx, outTradeNo, &body, opts...)
+		if err := c.Partner().doReverseOrder(ctx, outTradeNo, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	var body ReverseOrderRequest
 	body.AppID = v.AppID
@@ -1434,13 +1494,25 @@ func (c *Client) ReverseOrder(ctx context.Context, outTradeNo string, in *Revers
 	if v.SubMchID != "" {
 		return nil, &core.UsageError{Op: opReverseOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
-	return c.Direct().ReverseOrder(ctx, outTradeNo, &body, opts...)
+	if err := c.Direct().doReverseOrder(ctx, outTradeNo, &body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ReverseOrder reverses a payment-code order (撤销订单), with the direct-mode request as WeChat Pay defines it. Client.ReverseOrder takes one input for both modes.
 //
 // POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse (direct)
-func (c Direct) ReverseOrder(ctx context.Context, outTradeNo string, body *ReverseOrderRequest, opts ...core.CallOption) (*ReverseOrderResponse, error) {
+func (c Direct) ReverseOrder(ctx context.Context, outTradeNo string, body *ReverseOrderRequest, opts ...core.CallOption) (*DirectReverseOrderResponse, error) {
+	out := new(DirectReverseOrderResponse)
+	if err := c.doReverseOrder(ctx, outTradeNo, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doReverseOrder sends ReverseOrder and decodes the answer into out.
+func (c Direct) doReverseOrder(ctx context.Context, outTradeNo string, body *ReverseOrderRequest, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var b ReverseOrderRequest
 	if body != nil {
@@ -1458,16 +1530,12 @@ func (c Direct) ReverseOrder(ctx context.Context, outTradeNo string, body *Rever
 	}
 	miss = append(miss, checkReverseOrderRequest(&b)...)
 	if miss != nil {
-		return nil, &core.UsageError{Op: opReverseOrder.Name, Missing: miss}
+		return &core.UsageError{Op: opReverseOrder.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/pay/transactions/out-trade-no/", 64)
 	u.Seg(outTradeNo)
 	u.Lit("/reverse")
-	out := new(ReverseOrderResponse)
-	if err := c.conn.Do(ctx, &opReverseOrder, u.String(), &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opReverseOrder, u.String(), &b, out, opts)
 }
 
 // The notification event types whose resources this package decodes.

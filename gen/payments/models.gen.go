@@ -388,6 +388,77 @@ type CodePayStoreInfo struct {
 	OutID string `json:"out_id,omitempty,omitzero"`
 }
 
+// DirectReverseOrderResponse is a reversed order, as direct mode answers it (撤销订单).
+type DirectReverseOrderResponse struct {
+	// AppID is the app id (公众账号ID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+}
+
+// DirectTransaction is an order as direct mode's queries and payment-code answers report it
+// (查询订单).
+type DirectTransaction struct {
+	// Amount is the amounts of an order.
+	Amount TransactionAmount `json:"amount,omitempty,omitzero"`
+
+	// AppID is the app id (公众账号ID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// Attach is the merchant data given at order time (附加数据).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// BankType is the payer's bank or balance type (付款银行).
+	//
+	// Example: OTHERS
+	BankType string `json:"bank_type,omitempty,omitzero"`
+
+	// InstallmentInfo says how a 微信分付 installment payment was taken (使用的商户贴息信息).
+	InstallmentInfo InstallmentInfo `json:"installment_info,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// Payer is the payer of a direct-mode order (支付者).
+	Payer DirectTransactionPayer `json:"payer,omitempty,omitzero"`
+
+	// PromotionDetail is discounts applied to the order (优惠功能).
+	PromotionDetail []PromotionDetail `json:"promotion_detail,omitempty,omitzero"`
+
+	// SceneInfo is the scene of a paid order.
+	SceneInfo TransactionSceneInfo `json:"scene_info,omitempty,omitzero"`
+
+	// SuccessTime says when the payment succeeded (支付完成时间).
+	SuccessTime core.Time `json:"success_time,omitempty,omitzero"`
+
+	// TradeState is the state of an order (交易状态).
+	TradeState TradeState `json:"trade_state,omitempty,omitzero"`
+
+	// TradeStateDesc is a description of the state (交易状态描述).
+	TradeStateDesc string `json:"trade_state_desc,omitempty,omitzero"`
+
+	// TradeType says how the order was paid (交易类型).
+	TradeType TradeType `json:"trade_type,omitempty,omitzero"`
+
+	// TransactionID is the WeChat Pay transaction id (微信支付订单号).
+	//
+	// Example: 4200000985202103031441826014
+	TransactionID string `json:"transaction_id,omitempty,omitzero"`
+}
+
+// DirectTransactionPayer is the payer of a direct-mode order (支付者).
+type DirectTransactionPayer struct {
+	// OpenID is the payer's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+}
+
 // GoodsDetail is one item of an order (单品).
 type GoodsDetail struct {
 	// GoodsName is the item name (商品名称).
@@ -961,6 +1032,24 @@ type PartnerReverseOrderRequest struct {
 	SubMchID string `json:"sub_mchid"`
 }
 
+// PartnerReverseOrderResponse is a reversed order, as partner mode answers it (服务商撤销订单).
+type PartnerReverseOrderResponse struct {
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// SpAppID is the service provider's app id (服务商应用ID).
+	SpAppID string `json:"sp_appid,omitempty,omitzero"`
+
+	// SpMchID is the service provider's merchant id (服务商户号).
+	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
 // PartnerSettleInfo is settlement options of a sub-merchant's order (结算信息).
 type PartnerSettleInfo struct {
 	// ProfitSharing says whether the order takes part in profit sharing (是否指定分账).
@@ -968,6 +1057,74 @@ type PartnerSettleInfo struct {
 
 	// SubsidyAmount is the platform's subsidy for the order, in 分 (补差金额).
 	SubsidyAmount int64 `json:"subsidy_amount,omitempty,omitzero"`
+}
+
+// PartnerTransaction is an order as partner mode's queries and payment-code answers report it
+// (服务商查询订单).
+type PartnerTransaction struct {
+	// Amount is the amounts of an order.
+	Amount TransactionAmount `json:"amount,omitempty,omitzero"`
+
+	// Attach is the merchant data given at order time (附加数据).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// BankType is the payer's bank or balance type (付款银行).
+	//
+	// Example: OTHERS
+	BankType string `json:"bank_type,omitempty,omitzero"`
+
+	// InstallmentInfo says how a 微信分付 installment payment was taken (使用的商户贴息信息).
+	InstallmentInfo InstallmentInfo `json:"installment_info,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// Payer is the payer of a partner-mode order (支付者).
+	Payer PartnerTransactionPayer `json:"payer,omitempty,omitzero"`
+
+	// PromotionDetail is discounts applied to the order (优惠功能).
+	PromotionDetail []PromotionDetail `json:"promotion_detail,omitempty,omitzero"`
+
+	// SceneInfo is the scene of a paid order.
+	SceneInfo TransactionSceneInfo `json:"scene_info,omitempty,omitzero"`
+
+	// SpAppID is the service provider's app id (服务商应用ID).
+	SpAppID string `json:"sp_appid,omitempty,omitzero"`
+
+	// SpMchID is the service provider's merchant id (服务商户号).
+	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// SuccessTime says when the payment succeeded (支付完成时间).
+	SuccessTime core.Time `json:"success_time,omitempty,omitzero"`
+
+	// TradeState is the state of an order (交易状态).
+	TradeState TradeState `json:"trade_state,omitempty,omitzero"`
+
+	// TradeStateDesc is a description of the state (交易状态描述).
+	TradeStateDesc string `json:"trade_state_desc,omitempty,omitzero"`
+
+	// TradeType says how the order was paid (交易类型).
+	TradeType TradeType `json:"trade_type,omitempty,omitzero"`
+
+	// TransactionID is the WeChat Pay transaction id (微信支付订单号).
+	//
+	// Example: 4200000985202103031441826014
+	TransactionID string `json:"transaction_id,omitempty,omitzero"`
+}
+
+// PartnerTransactionPayer is the payer of a partner-mode order (支付者).
+type PartnerTransactionPayer struct {
+	// SpOpenID is the payer's openid under sp_appid (用户服务标识).
+	SpOpenID string `json:"sp_openid,omitempty,omitzero"`
+
+	// SubOpenID is the payer's openid under sub_appid (用户子标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
 }
 
 // PayerIdentity is the payer's real-name identity, for merchants allowed to require it (实名支付). Both values are encrypted by the client.
@@ -1077,8 +1234,10 @@ type ReverseOrderRequest struct {
 	MchID string `json:"mchid"`
 }
 
-// ReverseOrderResponse is a reversed order. It serves both modes: direct mode fills appid and
-// mchid, partner mode sp_appid, sp_mchid, sub_appid and sub_mchid.
+// ReverseOrderResponse is a reversed order in either mode: the fields of both modes' answers
+// (DirectReverseOrderResponse, PartnerReverseOrderResponse). Direct mode
+// fills appid and mchid, partner mode sp_appid, sp_mchid, sub_appid and
+// sub_mchid.
 type ReverseOrderResponse struct {
 	// AppID is the app id (direct mode).
 	AppID string `json:"appid,omitempty,omitzero"`
@@ -1174,10 +1333,11 @@ type TradeState string
 // TradeType says how the order was paid (交易类型).
 type TradeType string
 
-// Transaction is an order as WeChat Pay reports it, in queries, payment-code answers and
-// TRANSACTION.* notifications. It serves both modes: direct mode fills
-// appid and mchid, partner mode sp_appid, sp_mchid, sub_appid and
-// sub_mchid.
+// Transaction is an order in either mode, as TRANSACTION.* notifications report it and
+// as the mode-independent queries and payment-code method answer: the
+// fields of both modes' answers (DirectTransaction, PartnerTransaction).
+// Direct mode fills appid and mchid, partner mode sp_appid, sp_mchid,
+// sub_appid and sub_mchid.
 type Transaction struct {
 	// Amount is the amounts of an order.
 	Amount TransactionAmount `json:"amount,omitempty,omitzero"`

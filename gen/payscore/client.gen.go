@@ -273,6 +273,15 @@ func (c Partner) AssessUserRiskLevel(ctx context.Context, params *PartnerAssessU
 //
 // GET /v3/payscore/partner/permissions/authorization-code/{authorization_code} (partner)
 func (c Partner) QueryPermission(ctx context.Context, authorizationCode string, params *PartnerQueryPermissionParams, opts ...core.CallOption) (*Permission, error) {
+	out := new(Permission)
+	if err := c.doQueryPermission(ctx, authorizationCode, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryPermission sends QueryPermission and decodes the answer into out.
+func (c Partner) doQueryPermission(ctx context.Context, authorizationCode string, params *PartnerQueryPermissionParams, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var p PartnerQueryPermissionParams
 	if params != nil {
@@ -292,17 +301,13 @@ func (c Partner) QueryPermission(ctx context.Context, authorizationCode string, 
 		miss = append(miss, "sub_mchid")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opPartnerQueryPermission.Name, Missing: miss}
+		return &core.UsageError{Op: opPartnerQueryPermission.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/payscore/partner/permissions/authorization-code/", 64)
 	u.Seg(authorizationCode)
 	u.Query("service_id", p.ServiceID)
 	u.Query("sub_mchid", p.SubMchID)
-	out := new(Permission)
-	if err := c.conn.Do(ctx, &opPartnerQueryPermission, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opPartnerQueryPermission, u.String(), nil, out, opts)
 }
 
 // TerminatePermission ends a sub-merchant's payscore authorisation by its code (服务商 解除用户授权关系（授权协议号）), with the partner-mode request as WeChat Pay defines it. Client.TerminatePermission takes one input for both modes.
@@ -412,6 +417,15 @@ func (c *Client) TerminatePermissionByUser(ctx context.Context, body *TerminateP
 //
 // GET /v3/payscore/partner/serviceorder (partner)
 func (c Partner) QueryOrder(ctx context.Context, params *PartnerQueryOrderParams, opts ...core.CallOption) (*Order, error) {
+	out := new(Order)
+	if err := c.doQueryOrder(ctx, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryOrder sends QueryOrder and decodes the answer into out.
+func (c Partner) doQueryOrder(ctx context.Context, params *PartnerQueryOrderParams, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var p PartnerQueryOrderParams
 	if params != nil {
@@ -428,24 +442,29 @@ func (c Partner) QueryOrder(ctx context.Context, params *PartnerQueryOrderParams
 		miss = append(miss, "sub_mchid")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opPartnerQueryOrder.Name, Missing: miss}
+		return &core.UsageError{Op: opPartnerQueryOrder.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/payscore/partner/serviceorder", 64)
 	u.Query("service_id", p.ServiceID)
 	u.Query("sub_mchid", p.SubMchID)
 	u.Query("out_order_no", p.OutOrderNo)
 	u.Query("query_id", p.QueryID)
-	out := new(Order)
-	if err := c.conn.Do(ctx, &opPartnerQueryOrder, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opPartnerQueryOrder, u.String(), nil, out, opts)
 }
 
 // CreateOrder creates a payscore service order for a sub-merchant (服务商 创建支付分订单), with the partner-mode request as WeChat Pay defines it. Client.CreateOrder takes one input for both modes.
 //
 // POST /v3/payscore/partner/serviceorder (partner)
 func (c Partner) CreateOrder(ctx context.Context, body *PartnerCreateOrderRequest, opts ...core.CallOption) (*Order, error) {
+	out := new(Order)
+	if err := c.doCreateOrder(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreateOrder sends CreateOrder and decodes the answer into out.
+func (c Partner) doCreateOrder(ctx context.Context, body *PartnerCreateOrderRequest, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var b PartnerCreateOrderRequest
 	if body != nil {
@@ -464,13 +483,9 @@ func (c Partner) CreateOrder(ctx context.Context, body *PartnerCreateOrderReques
 		b.SubMchID = m.SubMchID
 	}
 	if miss := checkPartnerCreateOrderRequest(&b); miss != nil {
-		return nil, &core.UsageError{Op: opPartnerCreateOrder.Name, Missing: miss}
+		return &core.UsageError{Op: opPartnerCreateOrder.Name, Missing: miss}
 	}
-	out := new(Order)
-	if err := c.conn.Do(ctx, &opPartnerCreateOrder, "/v3/payscore/partner/serviceorder", &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opPartnerCreateOrder, "/v3/payscore/partner/serviceorder", &b, out, opts)
 }
 
 // CreateAndCompleteOrder creates and complete a sub-merchant's payscore order in one call (服务商 创单结单合并), with the partner-mode request as WeChat Pay defines it. Client.CreateAndCompleteOrder takes one input for both modes.
@@ -877,30 +892,46 @@ func (v *QueryPermissionInput) isZero() bool {
 
 // QueryPermission queries a payscore authorisation by its code (查询与用户授权记录（授权协议号）).
 //
-// It follows the client's mode: GET /v3/payscore/permissions/authorization-code/{authorization_code} in direct mode, GET /v3/payscore/partner/permissions/authorization-code/{authorization_code} in partner mode.
+// It follows the client's mode: GET /v3/payscore/permissions/authorization-code/{authorization_code} in direct mode, GET /v3/payscore/partner/permissions/authorization-code/{authorization_code} in partner mode. The two modes answer with different fields: the result has those of both (DirectPermission in direct mode, Permission in partner mode), and only the client's mode's are set.
 func (c *Client) QueryPermission(ctx context.Context, authorizationCode string, in *QueryPermissionInput, opts ...core.CallOption) (*Permission, error) {
 	var v QueryPermissionInput
 	if in != nil {
 		v = *in
 	}
+	out := new(Permission)
 	if c.conn.Mode().Partner {
 		var params PartnerQueryPermissionParams
 		params.ServiceID = v.ServiceID
 		params.SubMchID = v.SubMchID
-		return c.Partner().QueryPermission(ctx, authorizationCode, &params, opts...)
+		if err := c.Partner().doQueryPermission(ctx, authorizationCode, &params, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	var params QueryPermissionParams
 	params.ServiceID = v.ServiceID
 	if v.SubMchID != "" {
 		return nil, &core.UsageError{Op: opQueryPermission.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
-	return c.Direct().QueryPermission(ctx, authorizationCode, &params, opts...)
+	if err := c.Direct().doQueryPermission(ctx, authorizationCode, &params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // QueryPermission queries a payscore authorisation by its code (查询与用户授权记录（授权协议号）), with the direct-mode request as WeChat Pay defines it. Client.QueryPermission takes one input for both modes.
 //
 // GET /v3/payscore/permissions/authorization-code/{authorization_code} (direct)
-func (c Direct) QueryPermission(ctx context.Context, authorizationCode string, params *QueryPermissionParams, opts ...core.CallOption) (*Permission, error) {
+func (c Direct) QueryPermission(ctx context.Context, authorizationCode string, params *QueryPermissionParams, opts ...core.CallOption) (*DirectPermission, error) {
+	out := new(DirectPermission)
+	if err := c.doQueryPermission(ctx, authorizationCode, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryPermission sends QueryPermission and decodes the answer into out.
+func (c Direct) doQueryPermission(ctx context.Context, authorizationCode string, params *QueryPermissionParams, out any, opts []core.CallOption) error {
 	var p QueryPermissionParams
 	if params != nil {
 		p = *params
@@ -913,16 +944,12 @@ func (c Direct) QueryPermission(ctx context.Context, authorizationCode string, p
 		miss = append(miss, "service_id")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opQueryPermission.Name, Missing: miss}
+		return &core.UsageError{Op: opQueryPermission.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/payscore/permissions/authorization-code/", 64)
 	u.Seg(authorizationCode)
 	u.Query("service_id", p.ServiceID)
-	out := new(Permission)
-	if err := c.conn.Do(ctx, &opQueryPermission, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opQueryPermission, u.String(), nil, out, opts)
 }
 
 // TerminatePermissionInput is the input of TerminatePermission in either merchant mode. The merchant ids come from the client's configuration.
@@ -1077,12 +1104,13 @@ func (v *QueryOrderInput) isZero() bool {
 //
 // Looks an order up by out_order_no, or by the query_id handed back when the user returns from WeChat; give one of the two.
 //
-// It follows the client's mode: GET /v3/payscore/serviceorder in direct mode, GET /v3/payscore/partner/serviceorder in partner mode.
+// It follows the client's mode: GET /v3/payscore/serviceorder in direct mode, GET /v3/payscore/partner/serviceorder in partner mode. The two modes answer with different fields: the result has those of both (DirectServiceOrder in direct mode, Order in partner mode), and only the client's mode's are set.
 func (c *Client) QueryOrder(ctx context.Context, in *QueryOrderInput, opts ...core.CallOption) (*Order, error) {
 	var v QueryOrderInput
 	if in != nil {
 		v = *in
 	}
+	out := new(Order)
 	if c.conn.Mode().Partner {
 		var params PartnerQueryOrderParams
 		if v.AppID != "" {
@@ -1092,7 +1120,10 @@ func (c *Client) QueryOrder(ctx context.Context, in *QueryOrderInput, opts ...co
 		params.QueryID = v.QueryID
 		params.ServiceID = v.ServiceID
 		params.SubMchID = v.SubMchID
-		return c.Partner().QueryOrder(ctx, &params, opts...)
+		if err := c.Partner().doQueryOrder(ctx, &params, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	var params QueryOrderParams
 	params.AppID = v.AppID
@@ -1102,13 +1133,25 @@ func (c *Client) QueryOrder(ctx context.Context, in *QueryOrderInput, opts ...co
 	if v.SubMchID != "" {
 		return nil, &core.UsageError{Op: opQueryOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
-	return c.Direct().QueryOrder(ctx, &params, opts...)
+	if err := c.Direct().doQueryOrder(ctx, &params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // QueryOrder queries a payscore service order (查询支付分订单), with the direct-mode request as WeChat Pay defines it. Client.QueryOrder takes one input for both modes.
 //
 // GET /v3/payscore/serviceorder (direct)
-func (c Direct) QueryOrder(ctx context.Context, params *QueryOrderParams, opts ...core.CallOption) (*Order, error) {
+func (c Direct) QueryOrder(ctx context.Context, params *QueryOrderParams, opts ...core.CallOption) (*DirectServiceOrder, error) {
+	out := new(DirectServiceOrder)
+	if err := c.doQueryOrder(ctx, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryOrder sends QueryOrder and decodes the answer into out.
+func (c Direct) doQueryOrder(ctx context.Context, params *QueryOrderParams, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var p QueryOrderParams
 	if params != nil {
@@ -1125,18 +1168,14 @@ func (c Direct) QueryOrder(ctx context.Context, params *QueryOrderParams, opts .
 		miss = append(miss, "appid")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opQueryOrder.Name, Missing: miss}
+		return &core.UsageError{Op: opQueryOrder.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/payscore/serviceorder", 64)
 	u.Query("out_order_no", p.OutOrderNo)
 	u.Query("query_id", p.QueryID)
 	u.Query("service_id", p.ServiceID)
 	u.Query("appid", p.AppID)
-	out := new(Order)
-	if err := c.conn.Do(ctx, &opQueryOrder, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opQueryOrder, u.String(), nil, out, opts)
 }
 
 // CreatePostDiscountInput is the mode-independent form of CreatePostDiscount (direct mode) and PostDiscount (partner mode).
@@ -1286,12 +1325,13 @@ func (v *CreateOrderInput) isZero() bool {
 // the answer's package is handed to the user's WeChat to confirm the order;
 // without it the order starts at once (免确认模式, openid required).
 //
-// It follows the client's mode: POST /v3/payscore/serviceorder in direct mode, POST /v3/payscore/partner/serviceorder in partner mode.
+// It follows the client's mode: POST /v3/payscore/serviceorder in direct mode, POST /v3/payscore/partner/serviceorder in partner mode. The two modes answer with different fields: the result has those of both (DirectServiceOrder in direct mode, Order in partner mode), and only the client's mode's are set.
 func (c *Client) CreateOrder(ctx context.Context, in *CreateOrderInput, opts ...core.CallOption) (*Order, error) {
 	var v CreateOrderInput
 	if in != nil {
 		v = *in
 	}
+	out := new(Order)
 	if c.conn.Mode().Partner {
 		var body PartnerCreateOrderRequest
 		body.AppID = v.AppID
@@ -1324,7 +1364,10 @@ func (c *Client) CreateOrder(ctx context.Context, in *CreateOrderInput, opts ...
 		body.SubAppID = v.SubAppID
 		body.SubMchID = v.SubMchID
 		body.SubOpenID = v.SubOpenID
-		return c.Partner().CreateOrder(ctx, &body, opts...)
+		if err := c.Partner().doCreateOrder(ctx, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	var body CreateOrderRequest
 	body.AppID = v.AppID
@@ -1363,13 +1406,25 @@ func (c *Client) CreateOrder(ctx context.Context, in *CreateOrderInput, opts ...
 	if v.SubOpenID != "" {
 		return nil, &core.UsageError{Op: opCreateOrder.Name, Msg: "SubOpenID is a partner-mode field but the client is in direct mode"}
 	}
-	return c.Direct().CreateOrder(ctx, &body, opts...)
+	if err := c.Direct().doCreateOrder(ctx, &body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // CreateOrder creates a payscore service order (创建支付分订单), with the direct-mode request as WeChat Pay defines it. Client.CreateOrder takes one input for both modes.
 //
 // POST /v3/payscore/serviceorder (direct)
-func (c Direct) CreateOrder(ctx context.Context, body *CreateOrderRequest, opts ...core.CallOption) (*Order, error) {
+func (c Direct) CreateOrder(ctx context.Context, body *CreateOrderRequest, opts ...core.CallOption) (*DirectServiceOrder, error) {
+	out := new(DirectServiceOrder)
+	if err := c.doCreateOrder(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreateOrder sends CreateOrder and decodes the answer into out.
+func (c Direct) doCreateOrder(ctx context.Context, body *CreateOrderRequest, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var b CreateOrderRequest
 	if body != nil {
@@ -1382,13 +1437,9 @@ func (c Direct) CreateOrder(ctx context.Context, body *CreateOrderRequest, opts 
 		b.NotifyURL = m.NotifyURL
 	}
 	if miss := checkCreateOrderRequest(&b); miss != nil {
-		return nil, &core.UsageError{Op: opCreateOrder.Name, Missing: miss}
+		return &core.UsageError{Op: opCreateOrder.Name, Missing: miss}
 	}
-	out := new(Order)
-	if err := c.conn.Do(ctx, &opCreateOrder, "/v3/payscore/serviceorder", &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opCreateOrder, "/v3/payscore/serviceorder", &b, out, opts)
 }
 
 // CreateAndCompleteOrderPostDiscountInput is the mode-independent form of CreateAndCompleteOrderPostDiscount (direct mode) and PostDiscount (partner mode).

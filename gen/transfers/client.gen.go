@@ -146,42 +146,54 @@ func (v *ApplyBillReceiptByOutBillNoInput) isZero() bool {
 // Asks WeChat Pay to produce the receipt of a finished transfer. Query it
 // until the state is FINISHED, then download it from download_url.
 //
-// It follows the client's mode: POST /v3/fund-app/mch-transfer/elecsign/out-bill-no in direct mode, POST /v3/fund-app/mch-transfer/partner/electronic-receipts in partner mode.
+// It follows the client's mode: POST /v3/fund-app/mch-transfer/elecsign/out-bill-no in direct mode, POST /v3/fund-app/mch-transfer/partner/electronic-receipts in partner mode. The two modes answer with different fields: the result has those of both (BillReceiptApplication in direct mode, BillReceipt in partner mode), and only the client's mode's are set.
 func (c *Client) ApplyBillReceiptByOutBillNo(ctx context.Context, in *ApplyBillReceiptByOutBillNoInput, opts ...core.CallOption) (*BillReceipt, error) {
 	var v ApplyBillReceiptByOutBillNoInput
 	if in != nil {
 		v = *in
 	}
+	out := new(BillReceipt)
 	if c.conn.Mode().Partner {
 		var body PartnerApplyBillReceiptByOutBillNoRequest
 		body.OutBillNo = v.OutBillNo
 		body.SubMchID = v.SubMchID
-		return c.Partner().ApplyBillReceiptByOutBillNo(ctx, &body, opts...)
+		if err := c.Partner().doApplyBillReceiptByOutBillNo(ctx, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	var body ApplyBillReceiptByOutBillNoRequest
 	body.OutBillNo = v.OutBillNo
 	if v.SubMchID != "" {
 		return nil, &core.UsageError{Op: opApplyBillReceiptByOutBillNo.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
-	return c.Direct().ApplyBillReceiptByOutBillNo(ctx, &body, opts...)
+	if err := c.Direct().doApplyBillReceiptByOutBillNo(ctx, &body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ApplyBillReceiptByOutBillNo applies for a transfer bill's electronic receipt by the merchant's bill number (商户单号申请电子回单), with the direct-mode request as WeChat Pay defines it. Client.ApplyBillReceiptByOutBillNo takes one input for both modes.
 //
 // POST /v3/fund-app/mch-transfer/elecsign/out-bill-no (direct)
-func (c Direct) ApplyBillReceiptByOutBillNo(ctx context.Context, body *ApplyBillReceiptByOutBillNoRequest, opts ...core.CallOption) (*BillReceipt, error) {
+func (c Direct) ApplyBillReceiptByOutBillNo(ctx context.Context, body *ApplyBillReceiptByOutBillNoRequest, opts ...core.CallOption) (*BillReceiptApplication, error) {
+	out := new(BillReceiptApplication)
+	if err := c.doApplyBillReceiptByOutBillNo(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doApplyBillReceiptByOutBillNo sends ApplyBillReceiptByOutBillNo and decodes the answer into out.
+func (c Direct) doApplyBillReceiptByOutBillNo(ctx context.Context, body *ApplyBillReceiptByOutBillNoRequest, out any, opts []core.CallOption) error {
 	var b ApplyBillReceiptByOutBillNoRequest
 	if body != nil {
 		b = *body
 	}
 	if miss := checkApplyBillReceiptByOutBillNoRequest(&b); miss != nil {
-		return nil, &core.UsageError{Op: opApplyBillReceiptByOutBillNo.Name, Missing: miss}
+		return &core.UsageError{Op: opApplyBillReceiptByOutBillNo.Name, Missing: miss}
 	}
-	out := new(BillReceipt)
-	if err := c.conn.Do(ctx, &opApplyBillReceiptByOutBillNo, "/v3/fund-app/mch-transfer/elecsign/out-bill-no", &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opApplyBillReceiptByOutBillNo, "/v3/fund-app/mch-transfer/elecsign/out-bill-no", &b, out, opts)
 }
 
 // QueryBillReceiptByOutBillNoInput is the input of QueryBillReceiptByOutBillNo in either merchant mode. The merchant ids come from the client's configuration.
@@ -200,41 +212,53 @@ func (v *QueryBillReceiptByOutBillNoInput) isZero() bool {
 // Reports whether the receipt is ready and, once it is, where to download
 // it (DownloadTransferBillReceipt) and the digest to check it against.
 //
-// It follows the client's mode: GET /v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no} in direct mode, GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no} in partner mode.
+// It follows the client's mode: GET /v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no} in direct mode, GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no} in partner mode. The two modes answer with different fields: the result has those of both (DirectBillReceipt in direct mode, BillReceipt in partner mode), and only the client's mode's are set.
 func (c *Client) QueryBillReceiptByOutBillNo(ctx context.Context, outBillNo string, in *QueryBillReceiptByOutBillNoInput, opts ...core.CallOption) (*BillReceipt, error) {
 	var v QueryBillReceiptByOutBillNoInput
 	if in != nil {
 		v = *in
 	}
+	out := new(BillReceipt)
 	if c.conn.Mode().Partner {
 		var params PartnerQueryBillReceiptByOutBillNoParams
 		params.SubMchID = v.SubMchID
-		return c.Partner().QueryBillReceiptByOutBillNo(ctx, outBillNo, &params, opts...)
+		if err := c.Partner().doQueryBillReceiptByOutBillNo(ctx, outBillNo, &params, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	if v.SubMchID != "" {
 		return nil, &core.UsageError{Op: opQueryBillReceiptByOutBillNo.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
-	return c.Direct().QueryBillReceiptByOutBillNo(ctx, outBillNo, opts...)
+	if err := c.Direct().doQueryBillReceiptByOutBillNo(ctx, outBillNo, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // QueryBillReceiptByOutBillNo queries a transfer bill's electronic receipt by the merchant's bill number (商户单号查询电子回单), with the direct-mode request as WeChat Pay defines it. Client.QueryBillReceiptByOutBillNo takes one input for both modes.
 //
 // GET /v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no} (direct)
-func (c Direct) QueryBillReceiptByOutBillNo(ctx context.Context, outBillNo string, opts ...core.CallOption) (*BillReceipt, error) {
+func (c Direct) QueryBillReceiptByOutBillNo(ctx context.Context, outBillNo string, opts ...core.CallOption) (*DirectBillReceipt, error) {
+	out := new(DirectBillReceipt)
+	if err := c.doQueryBillReceiptByOutBillNo(ctx, outBillNo, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryBillReceiptByOutBillNo sends QueryBillReceiptByOutBillNo and decodes the answer into out.
+func (c Direct) doQueryBillReceiptByOutBillNo(ctx context.Context, outBillNo string, out any, opts []core.CallOption) error {
 	var miss []string
 	if outBillNo == "" {
 		miss = append(miss, "out_bill_no")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opQueryBillReceiptByOutBillNo.Name, Missing: miss}
+		return &core.UsageError{Op: opQueryBillReceiptByOutBillNo.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/fund-app/mch-transfer/elecsign/out-bill-no/", 64)
 	u.Seg(outBillNo)
-	out := new(BillReceipt)
-	if err := c.conn.Do(ctx, &opQueryBillReceiptByOutBillNo, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opQueryBillReceiptByOutBillNo, u.String(), nil, out, opts)
 }
 
 // ApplyBillReceiptByBillNo applies for a transfer bill's electronic receipt by the WeChat Pay bill number (微信单号申请电子回单).
@@ -243,7 +267,7 @@ func (c Direct) QueryBillReceiptByOutBillNo(ctx context.Context, outBillNo strin
 // its WeChat Pay bill number.
 //
 // POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no (direct)
-func (c *Client) ApplyBillReceiptByBillNo(ctx context.Context, body *ApplyBillReceiptByBillNoRequest, opts ...core.CallOption) (*BillReceipt, error) {
+func (c *Client) ApplyBillReceiptByBillNo(ctx context.Context, body *ApplyBillReceiptByBillNoRequest, opts ...core.CallOption) (*BillReceiptApplication, error) {
 	var b ApplyBillReceiptByBillNoRequest
 	if body != nil {
 		b = *body
@@ -251,7 +275,7 @@ func (c *Client) ApplyBillReceiptByBillNo(ctx context.Context, body *ApplyBillRe
 	if miss := checkApplyBillReceiptByBillNoRequest(&b); miss != nil {
 		return nil, &core.UsageError{Op: opApplyBillReceiptByBillNo.Name, Missing: miss}
 	}
-	out := new(BillReceipt)
+	out := new(BillReceiptApplication)
 	if err := c.conn.Do(ctx, &opApplyBillReceiptByBillNo, "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no", &b, out, opts); err != nil {
 		return nil, err
 	}
@@ -264,7 +288,7 @@ func (c *Client) ApplyBillReceiptByBillNo(ctx context.Context, body *ApplyBillRe
 // it and the digest to check it against.
 //
 // GET /v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no} (direct)
-func (c *Client) QueryBillReceiptByBillNo(ctx context.Context, transferBillNo string, opts ...core.CallOption) (*BillReceipt, error) {
+func (c *Client) QueryBillReceiptByBillNo(ctx context.Context, transferBillNo string, opts ...core.CallOption) (*DirectBillReceipt, error) {
 	var miss []string
 	if transferBillNo == "" {
 		miss = append(miss, "transfer_bill_no")
@@ -274,7 +298,7 @@ func (c *Client) QueryBillReceiptByBillNo(ctx context.Context, transferBillNo st
 	}
 	u := wire.NewURI("/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/", 64)
 	u.Seg(transferBillNo)
-	out := new(BillReceipt)
+	out := new(DirectBillReceipt)
 	if err := c.conn.Do(ctx, &opQueryBillReceiptByBillNo, u.String(), nil, out, opts); err != nil {
 		return nil, err
 	}
@@ -285,6 +309,15 @@ func (c *Client) QueryBillReceiptByBillNo(ctx context.Context, transferBillNo st
 //
 // POST /v3/fund-app/mch-transfer/partner/electronic-receipts (partner)
 func (c Partner) ApplyBillReceiptByOutBillNo(ctx context.Context, body *PartnerApplyBillReceiptByOutBillNoRequest, opts ...core.CallOption) (*BillReceipt, error) {
+	out := new(BillReceipt)
+	if err := c.doApplyBillReceiptByOutBillNo(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doApplyBillReceiptByOutBillNo sends ApplyBillReceiptByOutBillNo and decodes the answer into out.
+func (c Partner) doApplyBillReceiptByOutBillNo(ctx context.Context, body *PartnerApplyBillReceiptByOutBillNoRequest, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var b PartnerApplyBillReceiptByOutBillNoRequest
 	if body != nil {
@@ -294,19 +327,24 @@ func (c Partner) ApplyBillReceiptByOutBillNo(ctx context.Context, body *PartnerA
 		b.SubMchID = m.SubMchID
 	}
 	if miss := checkPartnerApplyBillReceiptByOutBillNoRequest(&b); miss != nil {
-		return nil, &core.UsageError{Op: opPartnerApplyBillReceiptByOutBillNo.Name, Missing: miss}
+		return &core.UsageError{Op: opPartnerApplyBillReceiptByOutBillNo.Name, Missing: miss}
 	}
-	out := new(BillReceipt)
-	if err := c.conn.Do(ctx, &opPartnerApplyBillReceiptByOutBillNo, "/v3/fund-app/mch-transfer/partner/electronic-receipts", &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opPartnerApplyBillReceiptByOutBillNo, "/v3/fund-app/mch-transfer/partner/electronic-receipts", &b, out, opts)
 }
 
 // QueryBillReceiptByOutBillNo queries a sub-merchant's transfer receipt by the merchant's bill number (服务商 查询单笔转账电子回单), with the partner-mode request as WeChat Pay defines it. Client.QueryBillReceiptByOutBillNo takes one input for both modes.
 //
 // GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no} (partner)
 func (c Partner) QueryBillReceiptByOutBillNo(ctx context.Context, outBillNo string, params *PartnerQueryBillReceiptByOutBillNoParams, opts ...core.CallOption) (*BillReceipt, error) {
+	out := new(BillReceipt)
+	if err := c.doQueryBillReceiptByOutBillNo(ctx, outBillNo, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryBillReceiptByOutBillNo sends QueryBillReceiptByOutBillNo and decodes the answer into out.
+func (c Partner) doQueryBillReceiptByOutBillNo(ctx context.Context, outBillNo string, params *PartnerQueryBillReceiptByOutBillNoParams, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var p PartnerQueryBillReceiptByOutBillNoParams
 	if params != nil {
@@ -323,16 +361,12 @@ func (c Partner) QueryBillReceiptByOutBillNo(ctx context.Context, outBillNo stri
 		miss = append(miss, "sub_mchid")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opPartnerQueryBillReceiptByOutBillNo.Name, Missing: miss}
+		return &core.UsageError{Op: opPartnerQueryBillReceiptByOutBillNo.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/fund-app/mch-transfer/partner/electronic-receipts/", 64)
 	u.Seg(outBillNo)
 	u.Query("sub_mchid", p.SubMchID)
-	out := new(BillReceipt)
-	if err := c.conn.Do(ctx, &opPartnerQueryBillReceiptByOutBillNo, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opPartnerQueryBillReceiptByOutBillNo, u.String(), nil, out, opts)
 }
 
 // ApplySubMerchantAuthorization asks a sub-merchant to let the partner transfer on its behalf (申请子商户商家转账授权).
@@ -388,6 +422,15 @@ func (c *Client) QuerySubMerchantAuthorization(ctx context.Context, subMchID str
 //
 // POST /v3/fund-app/mch-transfer/partner/transfer-bills (partner)
 func (c Partner) CreateBill(ctx context.Context, body *PartnerCreateBillRequest, opts ...core.CallOption) (*CreateBillResponse, error) {
+	out := new(CreateBillResponse)
+	if err := c.doCreateBill(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreateBill sends CreateBill and decodes the answer into out.
+func (c Partner) doCreateBill(ctx context.Context, body *PartnerCreateBillRequest, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var b PartnerCreateBillRequest
 	if body != nil {
@@ -403,19 +446,24 @@ func (c Partner) CreateBill(ctx context.Context, body *PartnerCreateBillRequest,
 		b.SubMchID = m.SubMchID
 	}
 	if miss := checkPartnerCreateBillRequest(&b); miss != nil {
-		return nil, &core.UsageError{Op: opPartnerCreateBill.Name, Missing: miss}
+		return &core.UsageError{Op: opPartnerCreateBill.Name, Missing: miss}
 	}
-	out := new(CreateBillResponse)
-	if err := c.conn.Do(ctx, &opPartnerCreateBill, "/v3/fund-app/mch-transfer/partner/transfer-bills", &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opPartnerCreateBill, "/v3/fund-app/mch-transfer/partner/transfer-bills", &b, out, opts)
 }
 
 // QueryBillByOutBillNo queries a sub-merchant's transfer bill by the merchant's bill number (服务商 商户单号查询转账单), with the partner-mode request as WeChat Pay defines it. Client.QueryBillByOutBillNo takes one input for both modes.
 //
 // GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no} (partner)
-func (c Partner) QueryBillByOutBillNo(ctx context.Context, outBillNo string, params *PartnerQueryBillByOutBillNoParams, opts ...core.CallOption) (*Bill, error) {
+func (c Partner) QueryBillByOutBillNo(ctx context.Context, outBillNo string, params *PartnerQueryBillByOutBillNoParams, opts ...core.CallOption) (*PartnerBill, error) {
+	out := new(PartnerBill)
+	if err := c.doQueryBillByOutBillNo(ctx, outBillNo, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryBillByOutBillNo sends QueryBillByOutBillNo and decodes the answer into out.
+func (c Partner) doQueryBillByOutBillNo(ctx context.Context, outBillNo string, params *PartnerQueryBillByOutBillNoParams, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var p PartnerQueryBillByOutBillNoParams
 	if params != nil {
@@ -432,22 +480,27 @@ func (c Partner) QueryBillByOutBillNo(ctx context.Context, outBillNo string, par
 		miss = append(miss, "sub_mchid")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opPartnerQueryBillByOutBillNo.Name, Missing: miss}
+		return &core.UsageError{Op: opPartnerQueryBillByOutBillNo.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/", 64)
 	u.Seg(outBillNo)
 	u.Query("sub_mchid", p.SubMchID)
-	out := new(Bill)
-	if err := c.conn.Do(ctx, &opPartnerQueryBillByOutBillNo, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opPartnerQueryBillByOutBillNo, u.String(), nil, out, opts)
 }
 
 // CancelBill cancels a sub-merchant's unconfirmed transfer bill (服务商 撤销转账), with the partner-mode request as WeChat Pay defines it. Client.CancelBill takes one input for both modes.
 //
 // POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel (partner)
 func (c Partner) CancelBill(ctx context.Context, outBillNo string, body *PartnerCancelBillRequest, opts ...core.CallOption) (*CancelBillResponse, error) {
+	out := new(CancelBillResponse)
+	if err := c.doCancelBill(ctx, outBillNo, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCancelBill sends CancelBill and decodes the answer into out.
+func (c Partner) doCancelBill(ctx context.Context, outBillNo string, body *PartnerCancelBillRequest, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var b PartnerCancelBillRequest
 	if body != nil {
@@ -462,22 +515,27 @@ func (c Partner) CancelBill(ctx context.Context, outBillNo string, body *Partner
 	}
 	miss = append(miss, checkPartnerCancelBillRequest(&b)...)
 	if miss != nil {
-		return nil, &core.UsageError{Op: opPartnerCancelBill.Name, Missing: miss}
+		return &core.UsageError{Op: opPartnerCancelBill.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/", 64)
 	u.Seg(outBillNo)
 	u.Lit("/cancel")
-	out := new(CancelBillResponse)
-	if err := c.conn.Do(ctx, &opPartnerCancelBill, u.String(), &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opPartnerCancelBill, u.String(), &b, out, opts)
 }
 
 // CreateBillWithAuthorization creates a sub-merchant's transfer bill and ask the user for automatic receipt (服务商 发起转账并完成自动收款授权), with the partner-mode request as WeChat Pay defines it. Client.CreateBillWithAuthorization takes one input for both modes.
 //
 // POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization (partner)
 func (c Partner) CreateBillWithAuthorization(ctx context.Context, body *PartnerCreateBillWithAuthorizationRequest, opts ...core.CallOption) (*CreateBillWithAuthorizationResponse, error) {
+	out := new(CreateBillWithAuthorizationResponse)
+	if err := c.doCreateBillWithAuthorization(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreateBillWithAuthorization sends CreateBillWithAuthorization and decodes the answer into out.
+func (c Partner) doCreateBillWithAuthorization(ctx context.Context, body *PartnerCreateBillWithAuthorizationRequest, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var b PartnerCreateBillWithAuthorizationRequest
 	if body != nil {
@@ -493,19 +551,24 @@ func (c Partner) CreateBillWithAuthorization(ctx context.Context, body *PartnerC
 		b.SubMchID = m.SubMchID
 	}
 	if miss := checkPartnerCreateBillWithAuthorizationRequest(&b); miss != nil {
-		return nil, &core.UsageError{Op: opPartnerCreateBillWithAuthorization.Name, Missing: miss}
+		return &core.UsageError{Op: opPartnerCreateBillWithAuthorization.Name, Missing: miss}
 	}
-	out := new(CreateBillWithAuthorizationResponse)
-	if err := c.conn.Do(ctx, &opPartnerCreateBillWithAuthorization, "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization", &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opPartnerCreateBillWithAuthorization, "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization", &b, out, opts)
 }
 
 // CreateAuthorizedBill transfers for a sub-merchant to a user who authorised automatic receipt (服务商 转账（用户自动收款）), with the partner-mode request as WeChat Pay defines it. Client.CreateAuthorizedBill takes one input for both modes.
 //
 // POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer (partner)
-func (c Partner) CreateAuthorizedBill(ctx context.Context, body *PartnerCreateAuthorizedBillRequest, opts ...core.CallOption) (*Bill, error) {
+func (c Partner) CreateAuthorizedBill(ctx context.Context, body *PartnerCreateAuthorizedBillRequest, opts ...core.CallOption) (*PartnerBill, error) {
+	out := new(PartnerBill)
+	if err := c.doCreateAuthorizedBill(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreateAuthorizedBill sends CreateAuthorizedBill and decodes the answer into out.
+func (c Partner) doCreateAuthorizedBill(ctx context.Context, body *PartnerCreateAuthorizedBillRequest, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var b PartnerCreateAuthorizedBillRequest
 	if body != nil {
@@ -521,13 +584,9 @@ func (c Partner) CreateAuthorizedBill(ctx context.Context, body *PartnerCreateAu
 		b.SubMchID = m.SubMchID
 	}
 	if miss := checkPartnerCreateAuthorizedBillRequest(&b); miss != nil {
-		return nil, &core.UsageError{Op: opPartnerCreateAuthorizedBill.Name, Missing: miss}
+		return &core.UsageError{Op: opPartnerCreateAuthorizedBill.Name, Missing: miss}
 	}
-	out := new(Bill)
-	if err := c.conn.Do(ctx, &opPartnerCreateAuthorizedBill, "/v3/fund-app/mch-transfer/partner/transfer-bills/transfer", &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opPartnerCreateAuthorizedBill, "/v3/fund-app/mch-transfer/partner/transfer-bills/transfer", &b, out, opts)
 }
 
 // ApplyAuthorization asks a user to authorise receiving transfers without confirming, as a partner (服务商 申请免确认收款授权), with the partner-mode request as WeChat Pay defines it. Client.ApplyAuthorization takes one input for both modes.
@@ -646,12 +705,13 @@ func (v *CreateBillInput) isZero() bool {
 // is WAIT_USER_CONFIRM, pass package_info to the app so the user can
 // confirm receipt; the final state comes in MCHTRANSFER.BILL.FINISHED.
 //
-// It follows the client's mode: POST /v3/fund-app/mch-transfer/transfer-bills in direct mode, POST /v3/fund-app/mch-transfer/partner/transfer-bills in partner mode.
+// It follows the client's mode: POST /v3/fund-app/mch-transfer/transfer-bills in direct mode, POST /v3/fund-app/mch-transfer/partner/transfer-bills in partner mode. The two modes answer with different fields: the result has those of both (DirectCreateBillResponse in direct mode, CreateBillResponse in partner mode), and only the client's mode's are set.
 func (c *Client) CreateBill(ctx context.Context, in *CreateBillInput, opts ...core.CallOption) (*CreateBillResponse, error) {
 	var v CreateBillInput
 	if in != nil {
 		v = *in
 	}
+	out := new(CreateBillResponse)
 	if c.conn.Mode().Partner {
 		var body PartnerCreateBillRequest
 		body.AppID = v.AppID
@@ -668,7 +728,10 @@ func (c *Client) CreateBill(ctx context.Context, in *CreateBillInput, opts ...co
 			return nil, &core.UsageError{Op: opPartnerCreateBill.Name, Msg: "UserRecvStyle is a direct-mode field but the client is in partner mode"}
 		}
 		body.SubMchID = v.SubMchID
-		return c.Partner().CreateBill(ctx, &body, opts...)
+		if err := c.Partner().doCreateBill(ctx, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	var body CreateBillRequest
 	body.AppID = v.AppID
@@ -685,13 +748,25 @@ func (c *Client) CreateBill(ctx context.Context, in *CreateBillInput, opts ...co
 	if v.SubMchID != "" {
 		return nil, &core.UsageError{Op: opCreateBill.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
-	return c.Direct().CreateBill(ctx, &body, opts...)
+	if err := c.Direct().doCreateBill(ctx, &body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // CreateBill creates a transfer bill to a user's balance (发起转账), with the direct-mode request as WeChat Pay defines it. Client.CreateBill takes one input for both modes.
 //
 // POST /v3/fund-app/mch-transfer/transfer-bills (direct)
-func (c Direct) CreateBill(ctx context.Context, body *CreateBillRequest, opts ...core.CallOption) (*CreateBillResponse, error) {
+func (c Direct) CreateBill(ctx context.Context, body *CreateBillRequest, opts ...core.CallOption) (*DirectCreateBillResponse, error) {
+	out := new(DirectCreateBillResponse)
+	if err := c.doCreateBill(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreateBill sends CreateBill and decodes the answer into out.
+func (c Direct) doCreateBill(ctx context.Context, body *CreateBillRequest, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var b CreateBillRequest
 	if body != nil {
@@ -704,13 +779,9 @@ func (c Direct) CreateBill(ctx context.Context, body *CreateBillRequest, opts ..
 		b.NotifyURL = m.NotifyURL
 	}
 	if miss := checkCreateBillRequest(&b); miss != nil {
-		return nil, &core.UsageError{Op: opCreateBill.Name, Missing: miss}
+		return &core.UsageError{Op: opCreateBill.Name, Missing: miss}
 	}
-	out := new(CreateBillResponse)
-	if err := c.conn.Do(ctx, &opCreateBill, "/v3/fund-app/mch-transfer/transfer-bills", &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opCreateBill, "/v3/fund-app/mch-transfer/transfer-bills", &b, out, opts)
 }
 
 // QueryBillByOutBillNoInput is the input of QueryBillByOutBillNo in either merchant mode. The merchant ids come from the client's configuration.
@@ -728,41 +799,53 @@ func (v *QueryBillByOutBillNoInput) isZero() bool {
 //
 // Returns a transfer bill and its current state.
 //
-// It follows the client's mode: GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no} in direct mode, GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no} in partner mode.
+// It follows the client's mode: GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no} in direct mode, GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no} in partner mode. The two modes answer with different fields: the result has those of both (DirectBill in direct mode, PartnerBill in partner mode), and only the client's mode's are set.
 func (c *Client) QueryBillByOutBillNo(ctx context.Context, outBillNo string, in *QueryBillByOutBillNoInput, opts ...core.CallOption) (*Bill, error) {
 	var v QueryBillByOutBillNoInput
 	if in != nil {
 		v = *in
 	}
+	out := new(Bill)
 	if c.conn.Mode().Partner {
 		var params PartnerQueryBillByOutBillNoParams
 		params.SubMchID = v.SubMchID
-		return c.Partner().QueryBillByOutBillNo(ctx, outBillNo, &params, opts...)
+		if err := c.Partner().doQueryBillByOutBillNo(ctx, outBillNo, &params, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	if v.SubMchID != "" {
 		return nil, &core.UsageError{Op: opQueryBillByOutBillNo.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
-	return c.Direct().QueryBillByOutBillNo(ctx, outBillNo, opts...)
+	if err := c.Direct().doQueryBillByOutBillNo(ctx, outBillNo, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // QueryBillByOutBillNo queries a transfer bill by the merchant's bill number (商户单号查询转账单), with the direct-mode request as WeChat Pay defines it. Client.QueryBillByOutBillNo takes one input for both modes.
 //
 // GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no} (direct)
-func (c Direct) QueryBillByOutBillNo(ctx context.Context, outBillNo string, opts ...core.CallOption) (*Bill, error) {
+func (c Direct) QueryBillByOutBillNo(ctx context.Context, outBillNo string, opts ...core.CallOption) (*DirectBill, error) {
+	out := new(DirectBill)
+	if err := c.doQueryBillByOutBillNo(ctx, outBillNo, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryBillByOutBillNo sends QueryBillByOutBillNo and decodes the answer into out.
+func (c Direct) doQueryBillByOutBillNo(ctx context.Context, outBillNo string, out any, opts []core.CallOption) error {
 	var miss []string
 	if outBillNo == "" {
 		miss = append(miss, "out_bill_no")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opQueryBillByOutBillNo.Name, Missing: miss}
+		return &core.UsageError{Op: opQueryBillByOutBillNo.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/", 64)
 	u.Seg(outBillNo)
-	out := new(Bill)
-	if err := c.conn.Do(ctx, &opQueryBillByOutBillNo, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opQueryBillByOutBillNo, u.String(), nil, out, opts)
 }
 
 // CancelBillInput is the input of CancelBill in either merchant mode. The merchant ids come from the client's configuration.
@@ -782,42 +865,54 @@ func (v *CancelBillInput) isZero() bool {
 // CANCELING means the withdrawal is in progress; query the bill for the
 // final state.
 //
-// It follows the client's mode: POST /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel in direct mode, POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel in partner mode.
+// It follows the client's mode: POST /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel in direct mode, POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel in partner mode. The two modes answer with different fields: the result has those of both (DirectCancelBillResponse in direct mode, CancelBillResponse in partner mode), and only the client's mode's are set.
 func (c *Client) CancelBill(ctx context.Context, outBillNo string, in *CancelBillInput, opts ...core.CallOption) (*CancelBillResponse, error) {
 	var v CancelBillInput
 	if in != nil {
 		v = *in
 	}
+	out := new(CancelBillResponse)
 	if c.conn.Mode().Partner {
 		var body PartnerCancelBillRequest
 		body.SubMchID = v.SubMchID
-		return c.Partner().CancelBill(ctx, outBillNo, &body, opts...)
+		if err := c.Partner().doCancelBill(ctx, outBillNo, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	if v.SubMchID != "" {
 		return nil, &core.UsageError{Op: opCancelBill.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
-	return c.Direct().CancelBill(ctx, outBillNo, opts...)
+	if err := c.Direct().doCancelBill(ctx, outBillNo, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // CancelBill cancels a transfer bill the user has not confirmed (撤销转账), with the direct-mode request as WeChat Pay defines it. Client.CancelBill takes one input for both modes.
 //
 // POST /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel (direct)
-func (c Direct) CancelBill(ctx context.Context, outBillNo string, opts ...core.CallOption) (*CancelBillResponse, error) {
+func (c Direct) CancelBill(ctx context.Context, outBillNo string, opts ...core.CallOption) (*DirectCancelBillResponse, error) {
+	out := new(DirectCancelBillResponse)
+	if err := c.doCancelBill(ctx, outBillNo, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCancelBill sends CancelBill and decodes the answer into out.
+func (c Direct) doCancelBill(ctx context.Context, outBillNo string, out any, opts []core.CallOption) error {
 	var miss []string
 	if outBillNo == "" {
 		miss = append(miss, "out_bill_no")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opCancelBill.Name, Missing: miss}
+		return &core.UsageError{Op: opCancelBill.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/", 64)
 	u.Seg(outBillNo)
 	u.Lit("/cancel")
-	out := new(CancelBillResponse)
-	if err := c.conn.Do(ctx, &opCancelBill, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opCancelBill, u.String(), nil, out, opts)
 }
 
 // CreateBillWithAuthorizationInput is the input of CreateBillWithAuthorization in either merchant mode. The merchant ids come from the client's configuration.
@@ -873,12 +968,13 @@ func (v *CreateBillWithAuthorizationInput) isZero() bool {
 // to receive later transfers without confirming each one. The
 // authorisation result comes in MCHTRANSFER.AUTHORIZATION.CONFIRMED.
 //
-// It follows the client's mode: POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization in direct mode, POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization in partner mode.
+// It follows the client's mode: POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization in direct mode, POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization in partner mode. The two modes answer with different fields: the result has those of both (DirectCreateBillWithAuthorizationResponse in direct mode, CreateBillWithAuthorizationResponse in partner mode), and only the client's mode's are set.
 func (c *Client) CreateBillWithAuthorization(ctx context.Context, in *CreateBillWithAuthorizationInput, opts ...core.CallOption) (*CreateBillWithAuthorizationResponse, error) {
 	var v CreateBillWithAuthorizationInput
 	if in != nil {
 		v = *in
 	}
+	out := new(CreateBillWithAuthorizationResponse)
 	if c.conn.Mode().Partner {
 		var body PartnerCreateBillWithAuthorizationRequest
 		body.AppID = v.AppID
@@ -896,7 +992,10 @@ func (c *Client) CreateBillWithAuthorization(ctx context.Context, in *CreateBill
 		body.UserName = v.UserName
 		body.UserRecvPerception = v.UserRecvPerception
 		body.SubMchID = v.SubMchID
-		return c.Partner().CreateBillWithAuthorization(ctx, &body, opts...)
+		if err := c.Partner().doCreateBillWithAuthorization(ctx, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	var body CreateBillWithAuthorizationRequest
 	body.AppID = v.AppID
@@ -914,13 +1013,25 @@ func (c *Client) CreateBillWithAuthorization(ctx context.Context, in *CreateBill
 	if v.SubMchID != "" {
 		return nil, &core.UsageError{Op: opCreateBillWithAuthorization.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
-	return c.Direct().CreateBillWithAuthorization(ctx, &body, opts...)
+	if err := c.Direct().doCreateBillWithAuthorization(ctx, &body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // CreateBillWithAuthorization creates a transfer bill and ask the user for automatic receipt (发起转账并完成自动收款授权), with the direct-mode request as WeChat Pay defines it. Client.CreateBillWithAuthorization takes one input for both modes.
 //
 // POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization (direct)
-func (c Direct) CreateBillWithAuthorization(ctx context.Context, body *CreateBillWithAuthorizationRequest, opts ...core.CallOption) (*CreateBillWithAuthorizationResponse, error) {
+func (c Direct) CreateBillWithAuthorization(ctx context.Context, body *CreateBillWithAuthorizationRequest, opts ...core.CallOption) (*DirectCreateBillWithAuthorizationResponse, error) {
+	out := new(DirectCreateBillWithAuthorizationResponse)
+	if err := c.doCreateBillWithAuthorization(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreateBillWithAuthorization sends CreateBillWithAuthorization and decodes the answer into out.
+func (c Direct) doCreateBillWithAuthorization(ctx context.Context, body *CreateBillWithAuthorizationRequest, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var b CreateBillWithAuthorizationRequest
 	if body != nil {
@@ -933,13 +1044,9 @@ func (c Direct) CreateBillWithAuthorization(ctx context.Context, body *CreateBil
 		b.NotifyURL = m.NotifyURL
 	}
 	if miss := checkCreateBillWithAuthorizationRequest(&b); miss != nil {
-		return nil, &core.UsageError{Op: opCreateBillWithAuthorization.Name, Missing: miss}
+		return &core.UsageError{Op: opCreateBillWithAuthorization.Name, Missing: miss}
 	}
-	out := new(CreateBillWithAuthorizationResponse)
-	if err := c.conn.Do(ctx, &opCreateBillWithAuthorization, "/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization", &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opCreateBillWithAuthorization, "/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization", &b, out, opts)
 }
 
 // CreateAuthorizedBillInput is the input of CreateAuthorizedBill in either merchant mode. The merchant ids come from the client's configuration.
@@ -995,12 +1102,13 @@ func (v *CreateAuthorizedBillInput) isZero() bool {
 // not confirm this transfer. Name the authorisation by authorization_id or
 // out_authorization_no.
 //
-// It follows the client's mode: POST /v3/fund-app/mch-transfer/transfer-bills/transfer in direct mode, POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer in partner mode.
+// It follows the client's mode: POST /v3/fund-app/mch-transfer/transfer-bills/transfer in direct mode, POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer in partner mode. The two modes answer with different fields: the result has those of both (DirectBill in direct mode, PartnerBill in partner mode), and only the client's mode's are set.
 func (c *Client) CreateAuthorizedBill(ctx context.Context, in *CreateAuthorizedBillInput, opts ...core.CallOption) (*Bill, error) {
 	var v CreateAuthorizedBillInput
 	if in != nil {
 		v = *in
 	}
+	out := new(Bill)
 	if c.conn.Mode().Partner {
 		var body PartnerCreateAuthorizedBillRequest
 		body.AppID = v.AppID
@@ -1020,7 +1128,10 @@ func (c *Client) CreateAuthorizedBill(ctx context.Context, in *CreateAuthorizedB
 		body.UserName = v.UserName
 		body.UserRecvPerception = v.UserRecvPerception
 		body.SubMchID = v.SubMchID
-		return c.Partner().CreateAuthorizedBill(ctx, &body, opts...)
+		if err := c.Partner().doCreateAuthorizedBill(ctx, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	var body CreateAuthorizedBillRequest
 	body.AppID = v.AppID
@@ -1038,13 +1149,25 @@ func (c *Client) CreateAuthorizedBill(ctx context.Context, in *CreateAuthorizedB
 	if v.SubMchID != "" {
 		return nil, &core.UsageError{Op: opCreateAuthorizedBill.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
 	}
-	return c.Direct().CreateAuthorizedBill(ctx, &body, opts...)
+	if err := c.Direct().doCreateAuthorizedBill(ctx, &body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // CreateAuthorizedBill transfers to a user who authorised automatic receipt (用户授权后转账), with the direct-mode request as WeChat Pay defines it. Client.CreateAuthorizedBill takes one input for both modes.
 //
 // POST /v3/fund-app/mch-transfer/transfer-bills/transfer (direct)
-func (c Direct) CreateAuthorizedBill(ctx context.Context, body *CreateAuthorizedBillRequest, opts ...core.CallOption) (*Bill, error) {
+func (c Direct) CreateAuthorizedBill(ctx context.Context, body *CreateAuthorizedBillRequest, opts ...core.CallOption) (*DirectBill, error) {
+	out := new(DirectBill)
+	if err := c.doCreateAuthorizedBill(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreateAuthorizedBill sends CreateAuthorizedBill and decodes the answer into out.
+func (c Direct) doCreateAuthorizedBill(ctx context.Context, body *CreateAuthorizedBillRequest, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var b CreateAuthorizedBillRequest
 	if body != nil {
@@ -1057,13 +1180,9 @@ func (c Direct) CreateAuthorizedBill(ctx context.Context, body *CreateAuthorized
 		b.NotifyURL = m.NotifyURL
 	}
 	if miss := checkCreateAuthorizedBillRequest(&b); miss != nil {
-		return nil, &core.UsageError{Op: opCreateAuthorizedBill.Name, Missing: miss}
+		return &core.UsageError{Op: opCreateAuthorizedBill.Name, Missing: miss}
 	}
-	out := new(Bill)
-	if err := c.conn.Do(ctx, &opCreateAuthorizedBill, "/v3/fund-app/mch-transfer/transfer-bills/transfer", &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opCreateAuthorizedBill, "/v3/fund-app/mch-transfer/transfer-bills/transfer", &b, out, opts)
 }
 
 // QueryBillByBillNo queries a transfer bill by its WeChat Pay bill number (微信转账单号查询转账单).
@@ -1072,7 +1191,7 @@ func (c Direct) CreateAuthorizedBill(ctx context.Context, body *CreateAuthorized
 // WeChat Pay assigned when the bill was created.
 //
 // GET /v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no} (direct)
-func (c *Client) QueryBillByBillNo(ctx context.Context, transferBillNo string, opts ...core.CallOption) (*Bill, error) {
+func (c *Client) QueryBillByBillNo(ctx context.Context, transferBillNo string, opts ...core.CallOption) (*DirectBill, error) {
 	var miss []string
 	if transferBillNo == "" {
 		miss = append(miss, "transfer_bill_no")
@@ -1082,7 +1201,7 @@ func (c *Client) QueryBillByBillNo(ctx context.Context, transferBillNo string, o
 	}
 	u := wire.NewURI("/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/", 64)
 	u.Seg(transferBillNo)
-	out := new(Bill)
+	out := new(DirectBill)
 	if err := c.conn.Do(ctx, &opQueryBillByBillNo, u.String(), nil, out, opts); err != nil {
 		return nil, err
 	}

@@ -695,9 +695,9 @@ type BatchResult struct {
 // confirmation, accepted, processing, finished or closed.
 type BatchStatus string
 
-// Bill is a transfer bill as queries and authorised transfers report it. It
-// serves both modes: direct mode names the merchant in mch_id, partner
-// mode in mchid with sub_mchid.
+// Bill is a transfer bill in either mode: the fields of both modes' answers
+// (DirectTransferBill, PartnerTransferBill). Direct mode names the
+// merchant in mch_id, partner mode in mchid with sub_mchid.
 type Bill struct {
 	// AppID is the app id of the payee's openid (商户AppID).
 	AppID string `json:"appid,omitempty,omitzero"`
@@ -778,8 +778,9 @@ type BillNotification struct {
 	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
 }
 
-// BillReceipt is the electronic receipt application of a transfer bill. It serves both
-// modes; partner mode adds sub_mchid and out_bill_no.
+// BillReceipt is the electronic receipt application of a transfer bill in either mode:
+// partner mode's answer, which adds sub_mchid and out_bill_no to direct
+// mode's (DirectTransferBillReceipt).
 type BillReceipt struct {
 	// CreateTime says when the application was made (申请单创建时间).
 	CreateTime core.Time `json:"create_time"`
@@ -809,6 +810,16 @@ type BillReceipt struct {
 	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
 }
 
+// BillReceiptApplication is the answer to a direct-mode receipt application (申请电子回单): the
+// state of the application and when it was made. Queries report the rest.
+type BillReceiptApplication struct {
+	// CreateTime says when the application was made (申请单创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// State is the state of a receipt application (申请单状态).
+	State BillReceiptState `json:"state"`
+}
+
 // BillReceiptHashType is the digest algorithm of a receipt file (回单文件摘要类型).
 type BillReceiptHashType string
 
@@ -819,8 +830,9 @@ type BillReceiptState string
 // final; WAIT_USER_CONFIRM waits for the payee.
 type BillState string
 
-// CancelBillResponse is a transfer bill being cancelled. It serves both modes; partner mode
-// adds sub_mchid and more of the bill.
+// CancelBillResponse is a transfer bill being cancelled, in either mode: partner mode's answer,
+// which adds sub_mchid and more of the bill to direct mode's
+// (DirectCancelTransferBillResponse).
 type CancelBillResponse struct {
 	// CreateTime says when the bill was created (单据创建时间).
 	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
@@ -999,8 +1011,8 @@ type CreateBillRequest struct {
 	UserRecvStyle UserRecvStyle `json:"user_recv_style,omitempty,omitzero"`
 }
 
-// CreateBillResponse is an accepted transfer bill. It serves both modes; partner mode adds
-// sub_mchid.
+// CreateBillResponse is an accepted transfer bill in either mode: partner mode's answer, which
+// adds sub_mchid to direct mode's (DirectCreateTransferBillResponse).
 type CreateBillResponse struct {
 	// CreateTime says when the bill was created (单据创建时间).
 	CreateTime core.Time `json:"create_time"`
@@ -1064,8 +1076,9 @@ type CreateBillWithAuthorizationRequest struct {
 	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
 }
 
-// CreateBillWithAuthorizationResponse is an accepted transfer bill that also asks for automatic receipt. It
-// serves both modes; partner mode adds sub_mchid.
+// CreateBillWithAuthorizationResponse is an accepted transfer bill that also asks for automatic receipt, in
+// either mode: partner mode's answer, which adds sub_mchid to direct
+// mode's (DirectCreateTransferBillWithAuthorizationResponse).
 type CreateBillWithAuthorizationResponse struct {
 	// CreateTime says when the bill was created (单据创建时间).
 	CreateTime core.Time `json:"create_time"`
@@ -1123,6 +1136,136 @@ type DetailReceipt struct {
 // DeviceType is the kind of the user's device (用户设备类型).
 type DeviceType string
 
+// DirectBill is a transfer bill as direct mode's queries and authorised transfers
+// report it; the merchant is named in mch_id.
+type DirectBill struct {
+	// AppID is the app id of the payee's openid (商户AppID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// CreateTime says when the bill was created (单据创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// FailReason says why the transfer failed, when it did, e.g. PAYEE_ACCOUNT_ABNORMAL (失败原因).
+	FailReason string `json:"fail_reason,omitempty,omitzero"`
+
+	// MchID is the merchant id, as direct mode reports it (商户号).
+	MchID string `json:"mch_id,omitempty,omitzero"`
+
+	// OpenID is the payee's openid (收款用户OpenID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutBillNo is the merchant's bill number (商户单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// State is the state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
+	// final; WAIT_USER_CONFIRM waits for the payee.
+	State BillState `json:"state"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferBillNo is WeChat Pay's transfer bill number (微信转账单号).
+	TransferBillNo string `json:"transfer_bill_no"`
+
+	// TransferRemark is the remark the payee sees (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+
+	// UpdateTime says when the state last changed (最后一次状态变更时间).
+	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+
+	// UserName is the payee's name, encrypted to the merchant's key (收款用户姓名).
+	UserName string `json:"user_name,omitempty,omitzero"`
+}
+
+// DirectBillReceipt is the electronic receipt application of a transfer bill, as direct mode
+// answers it (商家转账电子回单).
+type DirectBillReceipt struct {
+	// CreateTime says when the application was made (申请单创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// DownloadURL says where to download the receipt, once FINISHED (回单文件下载地址).
+	DownloadURL string `json:"download_url,omitempty,omitzero"`
+
+	// FailReason says why the receipt could not be made, when FAILED (失败原因).
+	FailReason string `json:"fail_reason,omitempty,omitzero"`
+
+	// HashType is the digest algorithm of a receipt file (回单文件摘要类型).
+	HashType BillReceiptHashType `json:"hash_type,omitempty,omitzero"`
+
+	// HashValue is the digest of the receipt file (回单文件摘要值).
+	HashValue string `json:"hash_value,omitempty,omitzero"`
+
+	// State is the state of a receipt application (申请单状态).
+	State BillReceiptState `json:"state"`
+
+	// UpdateTime says when the application last changed (申请单更新时间).
+	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+}
+
+// DirectCancelBillResponse is a transfer bill being cancelled, as direct mode answers it (撤销转账).
+type DirectCancelBillResponse struct {
+	// OutBillNo is the merchant's bill number (商户单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// State is the state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
+	// final; WAIT_USER_CONFIRM waits for the payee.
+	State BillState `json:"state"`
+
+	// TransferBillNo is WeChat Pay's transfer bill number (微信转账单号).
+	TransferBillNo string `json:"transfer_bill_no"`
+
+	// UpdateTime says when the state last changed (最后一次单据状态变更时间).
+	UpdateTime core.Time `json:"update_time"`
+}
+
+// DirectCreateBillResponse is an accepted transfer bill, as direct mode answers it (发起转账).
+type DirectCreateBillResponse struct {
+	// CreateTime says when the bill was created (单据创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// FailReason says why the transfer failed, when it did (失败原因).
+	FailReason string `json:"fail_reason,omitempty,omitzero"`
+
+	// OutBillNo is the merchant's bill number (商户单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// PackageInfo says what the app passes to WeChat to open the confirmation page (跳转领取页面的package信息).
+	PackageInfo string `json:"package_info,omitempty,omitzero"`
+
+	// State is the state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
+	// final; WAIT_USER_CONFIRM waits for the payee.
+	State BillState `json:"state,omitempty,omitzero"`
+
+	// TransferBillNo is WeChat Pay's transfer bill number (微信转账单号).
+	TransferBillNo string `json:"transfer_bill_no"`
+}
+
+// DirectCreateBillWithAuthorizationResponse is an accepted transfer bill that also asks for automatic receipt, as
+// direct mode answers it.
+type DirectCreateBillWithAuthorizationResponse struct {
+	// CreateTime says when the bill was created (单据创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// OutAuthorizationNo is the merchant's number of the authorisation (商户侧授权单号).
+	OutAuthorizationNo string `json:"out_authorization_no,omitempty,omitzero"`
+
+	// OutBillNo is the merchant's bill number (商户单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// PackageInfo says what the app passes to WeChat to open the confirmation page (跳转领取页面的package信息).
+	PackageInfo string `json:"package_info,omitempty,omitzero"`
+
+	// State is the state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
+	// final; WAIT_USER_CONFIRM waits for the payee.
+	State BillState `json:"state,omitempty,omitzero"`
+
+	// TransferBillNo is WeChat Pay's transfer bill number (微信转账单号).
+	TransferBillNo string `json:"transfer_bill_no"`
+
+	// UserDisplayName is the name shown for the user in the authorisation (用户展示名称).
+	UserDisplayName string `json:"user_display_name,omitempty,omitzero"`
+}
+
 // DownloadBillReceiptParams is the query and header parameters of DownloadBillReceipt.
 type DownloadBillReceiptParams struct {
 	// Source is the source from the download_url, e.g. elecsign (回单来源).
@@ -1169,6 +1312,50 @@ type PartnerApplyBillReceiptByOutBillNoRequest struct {
 
 	// SubMchID is the sub-merchant that made the transfer (二级商户号).
 	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerBill is a transfer bill as partner mode's queries and authorised transfers
+// report it; the merchant is named in mchid, with sub_mchid.
+type PartnerBill struct {
+	// AppID is the app id of the payee's openid (商户AppID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// CreateTime says when the bill was created (单据创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// FailReason says why the transfer failed, when it did, e.g. PAYEE_ACCOUNT_ABNORMAL (失败原因).
+	FailReason string `json:"fail_reason,omitempty,omitzero"`
+
+	// MchID is the merchant id, as partner mode reports it (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OpenID is the payee's openid (收款用户OpenID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutBillNo is the merchant's bill number (商户单号).
+	OutBillNo string `json:"out_bill_no"`
+
+	// State is the state of a transfer bill (单据状态). SUCCESS, FAIL and CANCELLED are
+	// final; WAIT_USER_CONFIRM waits for the payee.
+	State BillState `json:"state"`
+
+	// SubMchID is the sub-merchant that made the transfer (partner mode) (二级商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferBillNo is WeChat Pay's transfer bill number (微信转账单号).
+	TransferBillNo string `json:"transfer_bill_no"`
+
+	// TransferRemark is the remark the payee sees (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+
+	// UpdateTime says when the state last changed (最后一次状态变更时间).
+	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+
+	// UserName is the payee's name, encrypted to the merchant's key (收款用户姓名).
+	UserName string `json:"user_name,omitempty,omitzero"`
 }
 
 // PartnerCancelBillRequest names the sub-merchant whose transfer to cancel (partner mode).
