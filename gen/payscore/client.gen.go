@@ -455,8 +455,8 @@ func (c Partner) doQueryOrder(ctx context.Context, params *PartnerQueryOrderPara
 // CreateOrder creates a payscore service order for a sub-merchant (服务商 创建支付分订单), with the partner-mode request as WeChat Pay defines it. Client.CreateOrder takes one input for both modes.
 //
 // POST /v3/payscore/partner/serviceorder (partner)
-func (c Partner) CreateOrder(ctx context.Context, body *PartnerCreateOrderRequest, opts ...core.CallOption) (*Order, error) {
-	out := new(Order)
+func (c Partner) CreateOrder(ctx context.Context, body *PartnerCreateOrderRequest, opts ...core.CallOption) (*CreatedOrder, error) {
+	out := new(CreatedOrder)
 	if err := c.doCreateOrder(ctx, body, out, opts); err != nil {
 		return nil, err
 	}
@@ -1104,7 +1104,7 @@ func (v *QueryOrderInput) isZero() bool {
 //
 // Looks an order up by out_order_no, or by the query_id handed back when the user returns from WeChat; give one of the two.
 //
-// It follows the client's mode: GET /v3/payscore/serviceorder in direct mode, GET /v3/payscore/partner/serviceorder in partner mode. The two modes answer with different fields: the result has those of both (DirectServiceOrder in direct mode, Order in partner mode), and only the client's mode's are set.
+// It follows the client's mode: GET /v3/payscore/serviceorder in direct mode, GET /v3/payscore/partner/serviceorder in partner mode. The two modes answer with different fields: the result has those of both (DirectOrder in direct mode, Order in partner mode), and only the client's mode's are set.
 func (c *Client) QueryOrder(ctx context.Context, in *QueryOrderInput, opts ...core.CallOption) (*Order, error) {
 	var v QueryOrderInput
 	if in != nil {
@@ -1142,8 +1142,8 @@ func (c *Client) QueryOrder(ctx context.Context, in *QueryOrderInput, opts ...co
 // QueryOrder queries a payscore service order (查询支付分订单), with the direct-mode request as WeChat Pay defines it. Client.QueryOrder takes one input for both modes.
 //
 // GET /v3/payscore/serviceorder (direct)
-func (c Direct) QueryOrder(ctx context.Context, params *QueryOrderParams, opts ...core.CallOption) (*DirectServiceOrder, error) {
-	out := new(DirectServiceOrder)
+func (c Direct) QueryOrder(ctx context.Context, params *QueryOrderParams, opts ...core.CallOption) (*DirectOrder, error) {
+	out := new(DirectOrder)
 	if err := c.doQueryOrder(ctx, params, out, opts); err != nil {
 		return nil, err
 	}
@@ -1325,13 +1325,13 @@ func (v *CreateOrderInput) isZero() bool {
 // the answer's package is handed to the user's WeChat to confirm the order;
 // without it the order starts at once (免确认模式, openid required).
 //
-// It follows the client's mode: POST /v3/payscore/serviceorder in direct mode, POST /v3/payscore/partner/serviceorder in partner mode. The two modes answer with different fields: the result has those of both (DirectServiceOrder in direct mode, Order in partner mode), and only the client's mode's are set.
-func (c *Client) CreateOrder(ctx context.Context, in *CreateOrderInput, opts ...core.CallOption) (*Order, error) {
+// It follows the client's mode: POST /v3/payscore/serviceorder in direct mode, POST /v3/payscore/partner/serviceorder in partner mode. The two modes answer with different fields: the result has those of both (DirectCreatedOrder in direct mode, CreatedOrder in partner mode), and only the client's mode's are set.
+func (c *Client) CreateOrder(ctx context.Context, in *CreateOrderInput, opts ...core.CallOption) (*CreatedOrder, error) {
 	var v CreateOrderInput
 	if in != nil {
 		v = *in
 	}
-	out := new(Order)
+	out := new(CreatedOrder)
 	if c.conn.Mode().Partner {
 		var body PartnerCreateOrderRequest
 		body.AppID = v.AppID
@@ -1415,8 +1415,8 @@ func (c *Client) CreateOrder(ctx context.Context, in *CreateOrderInput, opts ...
 // CreateOrder creates a payscore service order (创建支付分订单), with the direct-mode request as WeChat Pay defines it. Client.CreateOrder takes one input for both modes.
 //
 // POST /v3/payscore/serviceorder (direct)
-func (c Direct) CreateOrder(ctx context.Context, body *CreateOrderRequest, opts ...core.CallOption) (*DirectServiceOrder, error) {
-	out := new(DirectServiceOrder)
+func (c Direct) CreateOrder(ctx context.Context, body *CreateOrderRequest, opts ...core.CallOption) (*DirectCreatedOrder, error) {
+	out := new(DirectCreatedOrder)
 	if err := c.doCreateOrder(ctx, body, out, opts); err != nil {
 		return nil, err
 	}

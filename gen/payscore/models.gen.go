@@ -592,6 +592,66 @@ type CreatePostDiscount struct {
 	Name string `json:"name"`
 }
 
+// CreatedOrder is a payscore service order as creating it answers, in either mode: partner
+// mode's answer, which adds sub_mchid and sub_appid to direct mode's
+// (PayscoreDirectCreatedOrder). package is what the mini program or app
+// passes to WeChat for the user's confirmation.
+type CreatedOrder struct {
+	// AppID is the app id the order was created under; the service provider's in partner mode (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the merchant id; the service provider's in partner mode (商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// Package is the data the page hands to WeChat so the user confirms the order; only when the order is created (跳转微信侧小程序订单数据).
+	Package string `json:"package,omitempty,omitzero"`
+
+	// PostDiscounts is the merchant's discounts on the fees (后付费商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items charged after the service (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id; partner mode only (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id; partner mode only (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
+}
+
 // Device is the devices the service used (设备信息).
 type Device struct {
 	// EndDeviceID is the device where the service ended (服务结束的设备ID).
@@ -604,9 +664,63 @@ type Device struct {
 	StartDeviceID string `json:"start_device_id,omitempty,omitzero"`
 }
 
-// DirectOrder is a direct-mode payscore order as changing, completing, synchronising or
-// creating-and-completing it answers it (direct mode only; partner mode
-// answers without a body). It has no partner-mode fields.
+// DirectCreatedOrder is a payscore service order as direct mode's creation answers it: the order
+// and the package the mini program or app passes to WeChat for the user's
+// confirmation (创建支付分订单).
+type DirectCreatedOrder struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// Package is the data the page hands to WeChat so the user confirms the order; only when the order is created (跳转微信侧小程序订单数据).
+	Package string `json:"package"`
+
+	// PostDiscounts is the merchant's discounts on the fees (后付费商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items charged after the service (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
+}
+
+// DirectOrder is a direct-mode payscore order as querying, changing, completing,
+// synchronising or creating-and-completing it answers it (partner mode
+// answers the query with PayscoreOrder and the others without a body). It
+// has no partner-mode fields.
 type DirectOrder struct {
 	// AppID is the app id the order was created under (公众账号ID).
 	AppID string `json:"appid"`
@@ -709,70 +823,6 @@ type DirectPermission struct {
 	UserRiskLevel int64 `json:"user_risk_level,omitempty,omitzero"`
 }
 
-// DirectServiceOrder is a payscore service order as direct mode's creation and query answer it
-// (支付分服务订单), without partner mode's sub-merchant fields.
-type DirectServiceOrder struct {
-	// AppID is the app id the order was created under (公众账号ID).
-	AppID string `json:"appid"`
-
-	// Attach is merchant data returned unchanged (商户数据包).
-	Attach string `json:"attach,omitempty,omitzero"`
-
-	// Collection says how much of an order has been collected (收款信息).
-	Collection Collection `json:"collection,omitempty,omitzero"`
-
-	// Location says where the service starts and ends (服务位置).
-	Location Location `json:"location,omitempty,omitzero"`
-
-	// MchID is the merchant id (商户号).
-	MchID string `json:"mchid"`
-
-	// NeedCollection says whether WeChat Pay collects the money for the merchant (是否需要收款).
-	NeedCollection bool `json:"need_collection,omitempty,omitzero"`
-
-	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
-	NotifyURL string `json:"notify_url,omitempty,omitzero"`
-
-	// OpenID is the user's openid under appid (用户标识).
-	OpenID string `json:"openid,omitempty,omitzero"`
-
-	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
-	OrderID string `json:"order_id,omitempty,omitzero"`
-
-	// OutOrderNo is the merchant's service order number (商户服务订单号).
-	OutOrderNo string `json:"out_order_no"`
-
-	// Package is the data the page hands to WeChat so the user confirms the order; only when the order is created (跳转微信侧小程序订单数据).
-	Package string `json:"package,omitempty,omitzero"`
-
-	// PostDiscounts is the merchant's discounts on the fees (后付费商户优惠).
-	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
-
-	// PostPayments is the fee items charged after the service (后付费项目).
-	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
-
-	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
-	RiskFund RiskFund `json:"risk_fund,omitempty,omitzero"`
-
-	// ServiceID is the payscore service id (服务ID).
-	ServiceID string `json:"service_id"`
-
-	// ServiceIntroduction says what the service is, shown to the user (服务信息).
-	ServiceIntroduction string `json:"service_introduction"`
-
-	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
-	State OrderState `json:"state"`
-
-	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
-	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
-
-	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
-	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
-
-	// TotalAmount is the total the user pays, in 分 (总金额).
-	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
-}
-
 // EndLocation says where the service actually ended, sent at completion (实际服务位置).
 type EndLocation struct {
 	// EndLocation says where the service ended (服务结束地点).
@@ -839,10 +889,9 @@ type ModifyOrderRequest struct {
 }
 
 // Order is a payscore service order (支付分服务订单) in either mode: partner mode's
-// answer to creation and query, which adds sub_mchid, sub_appid and
-// sub_openid to direct mode's (PayscoreDirectServiceOrder), and the
-// resource of the PAYSCORE.USER_CONFIRM and PAYSCORE.USER_PAID
-// notifications.
+// answer to a query, which adds sub_mchid, sub_appid and sub_openid to
+// direct mode's (PayscoreDirectOrder), and the resource of the
+// PAYSCORE.USER_CONFIRM and PAYSCORE.USER_PAID notifications.
 type Order struct {
 	// AppID is the app id the order was created under; the service provider's in partner mode (公众账号ID).
 	AppID string `json:"appid"`
@@ -873,9 +922,6 @@ type Order struct {
 
 	// OutOrderNo is the merchant's service order number (商户服务订单号).
 	OutOrderNo string `json:"out_order_no"`
-
-	// Package is the data the page hands to WeChat so the user confirms the order; only when the order is created (跳转微信侧小程序订单数据).
-	Package string `json:"package,omitempty,omitzero"`
 
 	// PostDiscounts is the merchant's discounts on the fees (后付费商户优惠).
 	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
