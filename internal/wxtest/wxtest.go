@@ -6,12 +6,14 @@
 package wxtest
 
 import (
+	"context"
 	"crypto/rsa"
 	"crypto/x509"
 	"embed"
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -149,15 +151,64 @@ type Server struct {
 	cache     map[string][4]string
 	cacheSigs bool
 	verify    bool
+	// open counts the connections the server holds; changed is closed
+	// and replaced whenever it changes.
+	open    int
+	changed chan struct{}
 }
 
 // NewServer starts a server that verifies every request and answers with h.
 // It is closed when the test ends.
 func NewServer(t testing.TB, k *Keys, h func(*Request) Reply) *Server {
-	s := &Server{Keys: k, handler: h, verify: true, cache: map[string][4]string{}}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s := &Server{Keys: k, handler: h, verify: true, cache: map[string][4]string{}, changed: make(chan struct{})}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.Config.ConnState = s.connState
+	s.Start()
 	t.Cleanup(s.Close)
 	return s
+}
+
+func (s *Server) connState(_ net.Conn, st http.ConnState) {
+	d := 0
+	switch st {
+	case http.StateNew:
+		d = 1
+	case http.StateClosed, http.StateHijacked:
+		d = -1
+	}
+	if d == 0 {
+		return
+	}
+	s.mu.Lock()
+	s.open += d
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// WaitConns waits until the server holds exactly n client connections, and
+// reports false when ctx ends first.
+func (s *Server) WaitConns(ctx context.Context, n int) bool {
+	for {
+		s.mu.Lock()
+		open, changed := s.open, s.changed
+		s.mu.Unlock()
+		if open == n {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// Conns returns the number of client connections the server holds.
+func (s *Server) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.open
 }
 
 // NewBenchServer starts a server for benchmarks: it neither verifies nor
