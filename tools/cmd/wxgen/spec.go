@@ -547,6 +547,8 @@ func (s *Spec) twinAnswers(d, p *Op) error {
 		return fmt.Errorf("%s/%s: twins must answer with the same schema, or name the union of their answers in x-wxpay-twin-answer (or the partner twin must answer with no body)", d.ID, p.ID)
 	case same || d.Resp == "" || p.Resp == "" || d.Status != p.Status:
 		return fmt.Errorf("%s: x-wxpay-twin-answer is only for twins that answer with different JSON schemas and the same status", p.ID)
+	case isUpload(d) || isUpload(p):
+		return fmt.Errorf("%s: x-wxpay-twin-answer is not supported on uploads", p.ID)
 	case s.Schemas[p.TwinAnswer] == nil:
 		return fmt.Errorf("%s: x-wxpay-twin-answer %s is not a schema", p.ID, p.TwinAnswer)
 	}
