@@ -1626,7 +1626,7 @@ func (v *CreateAndCompleteOrderInput) isZero() bool {
 // without a body.
 //
 // It follows the client's mode: POST /v3/payscore/serviceorder/direct-complete in direct mode, POST /v3/payscore/partner/serviceorder/direct-complete in partner mode. Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil.
-func (c *Client) CreateAndCompleteOrder(ctx context.Context, in *CreateAndCompleteOrderInput, opts ...core.CallOption) (*DirectOrder, error) {
+func (c *Client) CreateAndCompleteOrder(ctx context.Context, in *CreateAndCompleteOrderInput, opts ...core.CallOption) (*DirectCreatedAndCompletedOrder, error) {
 	var v CreateAndCompleteOrderInput
 	if in != nil {
 		v = *in
@@ -1720,7 +1720,7 @@ func (c *Client) CreateAndCompleteOrder(ctx context.Context, in *CreateAndComple
 // CreateAndCompleteOrder creates and complete a payscore order in one call (创单结单合并), with the direct-mode request as WeChat Pay defines it. Client.CreateAndCompleteOrder takes one input for both modes.
 //
 // POST /v3/payscore/serviceorder/direct-complete (direct)
-func (c Direct) CreateAndCompleteOrder(ctx context.Context, body *CreateAndCompleteOrderRequest, opts ...core.CallOption) (*DirectOrder, error) {
+func (c Direct) CreateAndCompleteOrder(ctx context.Context, body *CreateAndCompleteOrderRequest, opts ...core.CallOption) (*DirectCreatedAndCompletedOrder, error) {
 	m := c.conn.Mode()
 	var b CreateAndCompleteOrderRequest
 	if body != nil {
@@ -1735,7 +1735,7 @@ func (c Direct) CreateAndCompleteOrder(ctx context.Context, body *CreateAndCompl
 	if miss := checkCreateAndCompleteOrderRequest(&b); miss != nil {
 		return nil, &core.UsageError{Op: opCreateAndCompleteOrder.Name, Missing: miss}
 	}
-	out := new(DirectOrder)
+	out := new(DirectCreatedAndCompletedOrder)
 	if err := c.conn.Do(ctx, &opCreateAndCompleteOrder, "/v3/payscore/serviceorder/direct-complete", &b, out, opts); err != nil {
 		return nil, err
 	}
@@ -1947,7 +1947,7 @@ func (v *CompleteOrderInput) isZero() bool {
 // partner mode answers 204 without a body.
 //
 // It follows the client's mode: POST /v3/payscore/serviceorder/{out_order_no}/complete in direct mode, POST /v3/payscore/partner/serviceorder/{out_order_no}/complete in partner mode. Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil.
-func (c *Client) CompleteOrder(ctx context.Context, outOrderNo string, in *CompleteOrderInput, opts ...core.CallOption) (*DirectOrder, error) {
+func (c *Client) CompleteOrder(ctx context.Context, outOrderNo string, in *CompleteOrderInput, opts ...core.CallOption) (*DirectCompletedOrder, error) {
 	var v CompleteOrderInput
 	if in != nil {
 		v = *in
@@ -2019,7 +2019,7 @@ func (c *Client) CompleteOrder(ctx context.Context, outOrderNo string, in *Compl
 // CompleteOrder completes a payscore service order (完结支付分订单), with the direct-mode request as WeChat Pay defines it. Client.CompleteOrder takes one input for both modes.
 //
 // POST /v3/payscore/serviceorder/{out_order_no}/complete (direct)
-func (c Direct) CompleteOrder(ctx context.Context, outOrderNo string, body *CompleteOrderRequest, opts ...core.CallOption) (*DirectOrder, error) {
+func (c Direct) CompleteOrder(ctx context.Context, outOrderNo string, body *CompleteOrderRequest, opts ...core.CallOption) (*DirectCompletedOrder, error) {
 	m := c.conn.Mode()
 	var b CompleteOrderRequest
 	if body != nil {
@@ -2039,7 +2039,7 @@ func (c Direct) CompleteOrder(ctx context.Context, outOrderNo string, body *Comp
 	u := wire.NewURI("/v3/payscore/serviceorder/", 64)
 	u.Seg(outOrderNo)
 	u.Lit("/complete")
-	out := new(DirectOrder)
+	out := new(DirectCompletedOrder)
 	if err := c.conn.Do(ctx, &opCompleteOrder, u.String(), &b, out, opts); err != nil {
 		return nil, err
 	}
@@ -2125,7 +2125,7 @@ func (v *ModifyOrderInput) isZero() bool {
 // order; partner mode answers 204 without a body.
 //
 // It follows the client's mode: POST /v3/payscore/serviceorder/{out_order_no}/modify in direct mode, POST /v3/payscore/partner/serviceorder/{out_order_no}/modify in partner mode. Only direct mode answers with a body; in partner mode WeChat Pay answers 204 and the result is always nil.
-func (c *Client) ModifyOrder(ctx context.Context, outOrderNo string, in *ModifyOrderInput, opts ...core.CallOption) (*DirectOrder, error) {
+func (c *Client) ModifyOrder(ctx context.Context, outOrderNo string, in *ModifyOrderInput, opts ...core.CallOption) (*DirectModifiedOrder, error) {
 	var v ModifyOrderInput
 	if in != nil {
 		v = *in
@@ -2177,7 +2177,7 @@ func (c *Client) ModifyOrder(ctx context.Context, outOrderNo string, in *ModifyO
 // ModifyOrder changes the amount of a completed payscore order (修改订单金额), with the direct-mode request as WeChat Pay defines it. Client.ModifyOrder takes one input for both modes.
 //
 // POST /v3/payscore/serviceorder/{out_order_no}/modify (direct)
-func (c Direct) ModifyOrder(ctx context.Context, outOrderNo string, body *ModifyOrderRequest, opts ...core.CallOption) (*DirectOrder, error) {
+func (c Direct) ModifyOrder(ctx context.Context, outOrderNo string, body *ModifyOrderRequest, opts ...core.CallOption) (*DirectModifiedOrder, error) {
 	m := c.conn.Mode()
 	var b ModifyOrderRequest
 	if body != nil {
@@ -2197,7 +2197,7 @@ func (c Direct) ModifyOrder(ctx context.Context, outOrderNo string, body *Modify
 	u := wire.NewURI("/v3/payscore/serviceorder/", 64)
 	u.Seg(outOrderNo)
 	u.Lit("/modify")
-	out := new(DirectOrder)
+	out := new(DirectModifiedOrder)
 	if err := c.conn.Do(ctx, &opModifyOrder, u.String(), &b, out, opts); err != nil {
 		return nil, err
 	}

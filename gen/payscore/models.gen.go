@@ -664,6 +664,105 @@ type Device struct {
 	StartDeviceID string `json:"start_device_id,omitempty,omitzero"`
 }
 
+// DirectCompletedOrder is a direct-mode payscore order as completing it answers it (完结支付分订单):
+// the order's amounts and items, without the collection, which a query
+// reports once the user has paid. Partner mode answers without a body.
+type DirectCompletedOrder struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// NeedCollection says whether WeChat Pay collects the money for the merchant (是否需要收款).
+	NeedCollection bool `json:"need_collection,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts on the fees (后付费商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items charged after the service (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
+
+	// TotalAmount is the total the user pays, in 分 (总金额).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+}
+
+// DirectCreatedAndCompletedOrder is a direct-mode payscore order as creating and completing it in one call
+// answers it (创单结单合并). Partner mode answers without a body.
+type DirectCreatedAndCompletedOrder struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts on the fees (后付费商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items charged after the service (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
+
+	// TotalAmount is the total the user pays, in 分 (总金额).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+}
+
 // DirectCreatedOrder is a payscore service order as direct mode's creation answers it: the order
 // and the package the mini program or app passes to WeChat for the user's
 // confirmation (创建支付分订单).
@@ -717,10 +816,68 @@ type DirectCreatedOrder struct {
 	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
 }
 
-// DirectOrder is a direct-mode payscore order as querying, changing, completing,
-// synchronising or creating-and-completing it answers it (partner mode
-// answers the query with PayscoreOrder and the others without a body). It
-// has no partner-mode fields.
+// DirectModifiedOrder is a direct-mode payscore order as changing its amount answers it (修改订单金额):
+// the order without the payer's openid. Partner mode answers without a
+// body.
+type DirectModifiedOrder struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Collection says how much of an order has been collected (收款信息).
+	Collection Collection `json:"collection,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// NeedCollection says whether WeChat Pay collects the money for the merchant (是否需要收款).
+	NeedCollection bool `json:"need_collection,omitempty,omitzero"`
+
+	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts on the fees (后付费商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items charged after the service (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
+
+	// TotalAmount is the total the user pays, in 分 (总金额).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+}
+
+// DirectOrder is a direct-mode payscore order as querying or synchronising it answers it
+// (partner mode answers the query with PayscoreOrder and the
+// synchronisation without a body). It has no partner-mode fields.
 type DirectOrder struct {
 	// AppID is the app id the order was created under (公众账号ID).
 	AppID string `json:"appid"`
