@@ -231,9 +231,10 @@ func (s *Server) codePay(c *call) *answer {
 	return c.ok(s.transaction(o))
 }
 
-// transaction renders an order as the spec's Transaction: the identity
-// fields of its mode, and the payment fields once it is paid. Callers hold
-// s.mu.
+// transaction renders an order as its mode's answer (the spec's
+// DirectTransaction or PartnerTransaction) and notification resource: the
+// identity fields of its mode, and the payment fields once it is paid.
+// Callers hold s.mu.
 func (s *Server) transaction(o *order) map[string]any {
 	t := map[string]any{
 		"out_trade_no":     o.outTradeNo,

@@ -104,8 +104,9 @@ func (s *Server) transferCreated(b *transferBill) map[string]any {
 	return out
 }
 
-// transferJSON renders a TransferBill (user_name in plaintext: the caller
-// encrypts it to the merchant's key). Callers hold s.mu.
+// transferJSON renders a transfer bill as its mode's answer (the spec's
+// DirectTransferBill or PartnerTransferBill; user_name in plaintext: the
+// caller encrypts it to the merchant's key). Callers hold s.mu.
 func (s *Server) transferJSON(b *transferBill) map[string]any {
 	out := map[string]any{"out_bill_no": b.outBillNo, "transfer_bill_no": b.transferBillNo, "appid": b.appid, "state": b.state,
 		"transfer_amount": b.amount, "transfer_remark": b.remark, "openid": b.openid,
