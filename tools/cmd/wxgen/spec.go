@@ -553,7 +553,7 @@ func (s *Spec) twinAnswers(d, p *Op) error {
 		return fmt.Errorf("%s: x-wxpay-twin-answer %s is not a schema", p.ID, p.TwinAnswer)
 	}
 	for _, r := range []string{d.Resp, p.Resp} {
-		if err := s.covers(p.TwinAnswer, r, 0); err != nil {
+		if err := s.covers(p.TwinAnswer, r); err != nil {
 			return fmt.Errorf("%s: x-wxpay-twin-answer %s does not cover %s: %w", p.ID, p.TwinAnswer, r, err)
 		}
 	}
@@ -563,11 +563,11 @@ func (s *Spec) twinAnswers(d, p *Op) error {
 
 // covers checks that every field of schema x, at any depth, is in schema u
 // with the same JSON type, so that u can hold whatever x can.
-func (s *Spec) covers(u, x string, depth int) error {
+func (s *Spec) covers(u, x string) error {
 	if u == x {
 		return nil
 	}
-	return s.coversNode(s.Schemas[u], s.Schemas[x], "", depth)
+	return s.coversNode(s.Schemas[u], s.Schemas[x], "", 0)
 }
 
 func (s *Spec) coversNode(u, x obj, path string, depth int) error {
