@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -102,6 +103,56 @@ func TestReferenceComparison(t *testing.T) {
 		}
 	}
 	t.Logf("compared %d operations with the reference; %d differences, %d of them listed as deliberate", compared, len(found), len(allowed))
+}
+
+// TestReferenceLeftOut checks left-out.yaml against the reference: an entry
+// for the reference names an operation the reference has and this spec does
+// not, and every operation the reference marks deprecated is either in the
+// spec or left out with its reason.
+func TestReferenceLeftOut(t *testing.T) {
+	t.Parallel()
+	dir := referenceDir()
+	if _, err := os.Stat(filepath.Join(dir, "v3")); err != nil {
+		t.Skipf("reference not found at %s (set WXPAY_REFERENCE): skipping", dir)
+	}
+	ref, err := refspec.Load(dir)
+	if err != nil {
+		t.Fatalf("loading the reference: %v", err)
+	}
+	ours := map[string]bool{}
+	doc := loadDoc(t)
+	for _, path := range doc.Paths.InMatchingOrder() {
+		for method := range doc.Paths.Value(path).Operations() {
+			ours[crosscheck.Key(method, path)] = true
+		}
+	}
+	theirs := map[string]*refspec.Op{}
+	for _, op := range ref.Ops {
+		theirs[crosscheck.Key(op.Method, op.Path)] = op
+	}
+	left := loadLeftOut(t)
+	for k, srcs := range left {
+		if !slices.Contains(srcs, "reference") {
+			continue
+		}
+		if theirs[k] == nil {
+			t.Errorf("left-out.yaml lists %s for the reference, which does not have it", k)
+		}
+		if ours[k] {
+			t.Errorf("left-out.yaml lists %s, which this spec has: remove it", k)
+		}
+	}
+	deprecated := 0
+	for k, op := range theirs {
+		if !op.Deprecated {
+			continue
+		}
+		deprecated++
+		if !ours[k] && !slices.Contains(left[k], "reference") {
+			t.Errorf("the reference marks %s deprecated: list it in left-out.yaml (sources: [reference]) with the reason it is left out", k)
+		}
+	}
+	t.Logf("%d reference operations are deprecated", deprecated)
 }
 
 func compareOp(ref *refspec.Spec, method, path string, op *openapi3.Operation) []string {

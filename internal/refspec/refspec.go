@@ -41,6 +41,9 @@ type Op struct {
 	Body         *Schema
 	Responses    map[string]*Schema // status code -> schema (nil for empty)
 	Produces     []string
+	// Deprecated reports that the reference marks the operation deprecated
+	// (WeChat Pay retired it or replaced it with another).
+	Deprecated bool
 	// SerialHeader reports that the operation declares the Wechatpay-Serial
 	// request header, which the reference uses to say the request may carry
 	// fields encrypted with the platform key.
@@ -213,14 +216,15 @@ func (l *loader) loadOps(abs, rel string) ([]*Op, error) {
 			continue
 		}
 		op := &Op{
-			Method:    strings.ToUpper(m),
-			Path:      pathOf(rel),
-			File:      rel,
-			Roles:     strs(get(on, "x-role")),
-			Tags:      strs(get(on, "tags")),
-			Summary:   str(get(on, "summary")),
-			Produces:  strs(get(on, "produces")),
-			Responses: map[string]*Schema{},
+			Method:     strings.ToUpper(m),
+			Path:       pathOf(rel),
+			File:       rel,
+			Roles:      strs(get(on, "x-role")),
+			Tags:       strs(get(on, "tags")),
+			Summary:    str(get(on, "summary")),
+			Deprecated: str(get(on, "deprecated")) == "true",
+			Produces:   strs(get(on, "produces")),
+			Responses:  map[string]*Schema{},
 		}
 		if params := get(on, "parameters"); params != nil {
 			for _, pn := range params.Content {
