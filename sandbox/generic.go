@@ -40,6 +40,7 @@ func (s *Server) registerHandlers() {
 	s.registerTransfers()
 	s.registerComplaints()
 	s.registerPayscore()
+	s.registerEcommerce()
 	for id := range prepayTypes {
 		if strings.HasPrefix(id, "Combine") {
 			s.handlers[id] = s.combinePrepay

@@ -38,6 +38,11 @@ type refund struct {
 	fingerprint         string
 	notifier            *merchantState
 	preferPublicKey     bool
+	// e-commerce refunds (ecommerce.go): who pays (refund_account), how
+	// much the platform advanced, and where the merchant's part came from.
+	refundAccount string
+	advance       int64
+	ecFrom        string
 }
 
 // refundOutcome picks the outcome of a new refund: one set with
@@ -175,6 +180,7 @@ func (s *Server) settleRefund(rf *refund, outcome RefundStatus) {
 		rf.order.state = StateRefund
 	case RefundClosed:
 		rf.order.refunded -= rf.amount
+		s.ecUndoRefund(rf)
 	}
 	s.log.Info("sandbox: refund settled", "out_refund_no", rf.outRefundNo, "status", string(outcome))
 	if rf.notifyURL == "" {

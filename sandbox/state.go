@@ -24,6 +24,7 @@ type state struct {
 	tb         tbState // merchant transfer bills (transfers.go)
 	cp         cpState // consumer complaints (complaints.go)
 	sc         scState // payscore service orders (payscore.go)
+	ec         ecState // 电商收付通 (ecommerce.go)
 }
 
 func newState() *state {
