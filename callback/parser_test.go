@@ -492,7 +492,7 @@ func TestUnknownEventType(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	plain := `{"mchid":"1900000109","out_bill_no":"plfk2020042013","state":"SUCCESS"}`
-	d, err := f.pl.Notification(callbacktest.Notification{EventType: "MCHTRANSFER.QQWALLETBILL.FINISHED", Plaintext: []byte(plain)})
+	d, err := f.pl.Notification(callbacktest.Notification{EventType: "MCHTRANSFER.NOT_DESCRIBED_YET.FINISHED", Plaintext: []byte(plain)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -504,7 +504,7 @@ func TestUnknownEventType(t *testing.T) {
 	if !ok || string(raw) != plain || string(ev.Plaintext) != plain {
 		t.Fatalf("resource %T %s", ev.Resource, ev.Resource)
 	}
-	if ev.EventType != "MCHTRANSFER.QQWALLETBILL.FINISHED" || ev.OriginalType != "mch_payment" {
+	if ev.EventType != "MCHTRANSFER.NOT_DESCRIBED_YET.FINISHED" || ev.OriginalType != "mch_payment" {
 		t.Errorf("event %+v", ev)
 	}
 	var bill struct {

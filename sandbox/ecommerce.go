@@ -34,7 +34,6 @@ type ecState struct {
 	subs       map[string]string       // onboarded sub_mchid → sp_mchid
 	ledger     map[string]int64        // sub_mchid → credits minus debits of the available balance
 	frozenOut  map[string]int64        // transaction_id → refunded from the frozen part
-	finished   map[string]*psOrder     // transaction_id → the finishing order (FinishEcommerceProfitSharing)
 	withdraws  map[string]*ecWithdraw  // ownerKey(sub_mchid, out_request_no)
 	withdrawID map[string]*ecWithdraw  // withdraw_id
 	advances   map[string]*ecAdvance   // refund_id → the advance return
@@ -46,7 +45,7 @@ type ecState struct {
 func (e *ecState) init() {
 	if e.applyments == nil {
 		e.applyments, e.byApplyID, e.subs = map[string]*ecApplyment{}, map[string]*ecApplyment{}, map[string]string{}
-		e.ledger, e.frozenOut, e.finished = map[string]int64{}, map[string]int64{}, map[string]*psOrder{}
+		e.ledger, e.frozenOut = map[string]int64{}, map[string]int64{}
 		e.withdraws, e.withdrawID, e.advances = map[string]*ecWithdraw{}, map[string]*ecWithdraw{}, map[string]*ecAdvance{}
 		e.subsidies, e.subsidyRet, e.cancelled = map[string]*ecSubsidy{}, map[string]*ecSubsidy{}, map[string]bool{}
 	}
@@ -59,6 +58,8 @@ type ecApplyment struct {
 	reject                bool
 	fingerprint           string
 }
+
+func (a *ecApplyment) idString() string { return strconv.FormatInt(a.applymentID, 10) }
 
 type ecWithdraw struct {
 	subMchID, spMchID, outRequestNo, withdrawID string
@@ -142,7 +143,7 @@ func (s *Server) ecCreateApplyment(c *call) *answer {
 	a := &ecApplyment{spMchID: c.merchant.MchID, outRequestNo: no, applymentID: id, state: "CHECKING",
 		reject: strings.HasPrefix(strings.ToUpper(no), "REJECT"), fingerprint: fp}
 	s.st.ec.applyments[ownerKey(a.spMchID, no)] = a
-	s.st.ec.byApplyID[strconv.FormatInt(id, 10)] = a
+	s.st.ec.byApplyID[a.idString()] = a
 	s.schedulePS(func() { s.ecAudit(a) })
 	return c.ok(map[string]any{"applyment_id": id, "out_request_no": no})
 }

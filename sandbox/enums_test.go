@@ -107,7 +107,15 @@ func TestOfficialEnumsAccepted(t *testing.T) {
 var refusedOnPurpose = map[string]string{
 	"wechatpay-java ApplyFundFlowBill query account_type=ALL": "the Java SDK shares one AccountType enum between the " +
 		"merchant's and the sub-merchant's fund-flow bills; ALL belongs to the sub-merchant's (fundFlowAll)",
+	"wechatpay-java ApplyEcommerceFundFlowBill query account_type=BASIC":     ecBillAll,
+	"wechatpay-java ApplyEcommerceFundFlowBill query account_type=OPERATION": ecBillAll,
+	"wechatpay-java ApplyEcommerceFundFlowBill query account_type=FEES":      ecBillAll,
 }
+
+// ecBillAll is why the e-commerce fund-flow bill refuses the Java SDK's
+// single-account values (ecf_billAll).
+const ecBillAll = "the Java SDK shares one AccountType enum between the bills; the second-level merchants' " +
+	"bill of 电商收付通 takes ALL only"
 
 // setPath sets the field at a crosscheck path (a.b, a[], a[].b) of a
 // synthesized body to v; for a[] it makes a the one-element list [v]. It
