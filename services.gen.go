@@ -12,17 +12,27 @@ import (
 	"github.com/gowxpay/wxpay/gen/certificates"
 	"github.com/gowxpay/wxpay/gen/combine"
 	"github.com/gowxpay/wxpay/gen/complaints"
+	"github.com/gowxpay/wxpay/gen/ecommerce"
 	"github.com/gowxpay/wxpay/gen/fapiao"
+	"github.com/gowxpay/wxpay/gen/fund"
 	"github.com/gowxpay/wxpay/gen/goldplan"
+	"github.com/gowxpay/wxpay/gen/lovefeast"
 	"github.com/gowxpay/wxpay/gen/marketing"
 	"github.com/gowxpay/wxpay/gen/media"
+	"github.com/gowxpay/wxpay/gen/medins"
+	"github.com/gowxpay/wxpay/gen/palmservice"
+	"github.com/gowxpay/wxpay/gen/papay"
 	"github.com/gowxpay/wxpay/gen/parking"
 	"github.com/gowxpay/wxpay/gen/payments"
+	"github.com/gowxpay/wxpay/gen/payrollcard"
 	"github.com/gowxpay/wxpay/gen/payscore"
+	"github.com/gowxpay/wxpay/gen/platsolution"
 	"github.com/gowxpay/wxpay/gen/profitsharing"
 	"github.com/gowxpay/wxpay/gen/refunds"
+	"github.com/gowxpay/wxpay/gen/risk"
 	"github.com/gowxpay/wxpay/gen/smartguide"
 	"github.com/gowxpay/wxpay/gen/transfers"
+	"github.com/gowxpay/wxpay/gen/transit"
 )
 
 // Services holds the typed client of every business domain of the spec,
@@ -66,6 +76,26 @@ type Services struct {
 	Fapiao *fapiao.Client
 	// Capital calls 银行组件 — banks, branches, provinces and cities for filling in bank account forms.
 	Capital *capital.Client
+	// Ecommerce calls 电商收付通 — a platform's second-level merchants (二级商户): onboarding, cancellation, profit sharing, refunds with advance, subsidies, balances, withdrawals, bills, personal-payee contracts, combined deduction and transfers.
+	Ecommerce *ecommerce.Client
+	// Platsolution calls 平台收付通 — platform solutions for e-commerce platforms: sub-merchant recharges, compensations and deposits (平台保证金), insurance claims, batch settlement and day-end withdrawals.
+	Platsolution *platsolution.Client
+	// Papay calls 委托代扣 — contracts for recurring deduction (签约), pre-deduction notices, deductions, and payments that sign a contract as they pay.
+	Papay *papay.Client
+	// Fund calls 资金管理 / 资金应用 — the merchant's own balances, withdrawals and bank income records, recharges, charity donations, brand red packets, QQ wallet transfers and funds sent abroad.
+	Fund *fund.Client
+	// Risk calls 商户风险管理 — sub-merchant limitations, enhanced due diligence and transaction blocks.
+	Risk *risk.Client
+	// Lovefeast calls 爱心餐 — brands and user orders of the love-meal programme.
+	Lovefeast *lovefeast.Client
+	// Payrollcard calls 微工卡 — payroll card (用工卡) authorisations, tokens, relations and transfer batches.
+	Payrollcard *payrollcard.Client
+	// Medins calls 医保 — medical-insurance mixed payments.
+	Medins *medins.Client
+	// Palmservice calls 刷掌 — palm-payment authorisation.
+	Palmservice *palmservice.Client
+	// Transit calls 乘车服务 — scan-to-ride user services and transactions.
+	Transit *transit.Client
 }
 
 func newServices(conn *core.Conn) Services {
@@ -89,6 +119,16 @@ func newServices(conn *core.Conn) Services {
 		Complaints:     complaints.New(conn),
 		Fapiao:         fapiao.New(conn),
 		Capital:        capital.New(conn),
+		Ecommerce:      ecommerce.New(conn),
+		Platsolution:   platsolution.New(conn),
+		Papay:          papay.New(conn),
+		Fund:           fund.New(conn),
+		Risk:           risk.New(conn),
+		Lovefeast:      lovefeast.New(conn),
+		Payrollcard:    payrollcard.New(conn),
+		Medins:         medins.New(conn),
+		Palmservice:    palmservice.New(conn),
+		Transit:        transit.New(conn),
 	}
 }
 
@@ -115,6 +155,16 @@ func Operations() []*core.Operation {
 	ops = append(ops, complaints.Operations()...)
 	ops = append(ops, fapiao.Operations()...)
 	ops = append(ops, capital.Operations()...)
+	ops = append(ops, ecommerce.Operations()...)
+	ops = append(ops, platsolution.Operations()...)
+	ops = append(ops, papay.Operations()...)
+	ops = append(ops, fund.Operations()...)
+	ops = append(ops, risk.Operations()...)
+	ops = append(ops, lovefeast.Operations()...)
+	ops = append(ops, payrollcard.Operations()...)
+	ops = append(ops, medins.Operations()...)
+	ops = append(ops, palmservice.Operations()...)
+	ops = append(ops, transit.Operations()...)
 	return ops
 }
 
@@ -135,5 +185,11 @@ func Events() []core.EventType {
 	evs = append(evs, businesscircle.Events()...)
 	evs = append(evs, complaints.Events()...)
 	evs = append(evs, fapiao.Events()...)
+	evs = append(evs, ecommerce.Events()...)
+	evs = append(evs, platsolution.Events()...)
+	evs = append(evs, papay.Events()...)
+	evs = append(evs, fund.Events()...)
+	evs = append(evs, risk.Events()...)
+	evs = append(evs, medins.Events()...)
 	return evs
 }

@@ -24,3 +24,13 @@ package gen
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/complaints.yaml .build/complaints.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/fapiao.yaml .build/fapiao.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/capital.yaml .build/capital.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/ecommerce.yaml .build/ecommerce.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/platsolution.yaml .build/platsolution.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/papay.yaml .build/papay.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/fund.yaml .build/fund.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/risk.yaml .build/risk.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/lovefeast.yaml .build/lovefeast.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/payrollcard.yaml .build/payrollcard.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/medins.yaml .build/medins.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/palmservice.yaml .build/palmservice.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/transit.yaml .build/transit.json

@@ -24,39 +24,51 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opListBankPackageTasks           = core.Operation{ID: "ListBankPackageTasks", Name: "Marketing.ListBankPackageTasks", Method: "GET", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner}
-	opUploadBankPackageTask          = core.Operation{ID: "UploadBankPackageTask", Name: "Marketing.UploadBankPackageTask", Method: "POST", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner, ResendSafe: true, Upload: true, MetaFileDigest: true}
-	opQueryFavorCallback             = core.Operation{ID: "QueryFavorCallback", Name: "Marketing.QueryFavorCallback", Method: "GET", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
-	opSetFavorCallback               = core.Operation{ID: "SetFavorCallback", Name: "Marketing.SetFavorCallback", Method: "POST", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
-	opCreateFavorStock               = core.Operation{ID: "CreateFavorStock", Name: "Marketing.CreateFavorStock", Method: "POST", Path: "/v3/marketing/favor/coupon-stocks", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opUploadImage                    = core.Operation{ID: "UploadMarketingImage", Name: "Marketing.UploadImage", Method: "POST", Path: "/v3/marketing/favor/media/image-upload", Modes: core.Direct | core.Partner, Upload: true}
-	opListFavorStocks                = core.Operation{ID: "ListFavorStocks", Name: "Marketing.ListFavorStocks", Method: "GET", Path: "/v3/marketing/favor/stocks", Modes: core.Direct | core.Partner}
-	opQueryFavorStock                = core.Operation{ID: "QueryFavorStock", Name: "Marketing.QueryFavorStock", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}", Modes: core.Direct | core.Partner}
-	opListFavorStockItems            = core.Operation{ID: "ListFavorStockItems", Name: "Marketing.ListFavorStockItems", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/items", Modes: core.Direct | core.Partner}
-	opListFavorStockMerchants        = core.Operation{ID: "ListFavorStockMerchants", Name: "Marketing.ListFavorStockMerchants", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/merchants", Modes: core.Direct | core.Partner}
-	opModifyFavorStockGoods          = core.Operation{ID: "ModifyFavorStockGoods", Name: "Marketing.ModifyFavorStockGoods", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/modify-goods-id", Modes: core.Direct}
-	opPauseFavorStock                = core.Operation{ID: "PauseFavorStock", Name: "Marketing.PauseFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/pause", Modes: core.Direct | core.Partner}
-	opApplyFavorStockRefundFlow      = core.Operation{ID: "ApplyFavorStockRefundFlow", Name: "Marketing.ApplyFavorStockRefundFlow", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow", Modes: core.Direct | core.Partner}
-	opApplyFavorStockRefundFlowByDay = core.Operation{ID: "ApplyFavorStockRefundFlowByDay", Name: "Marketing.ApplyFavorStockRefundFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day", Modes: core.Direct | core.Partner}
-	opRestartFavorStock              = core.Operation{ID: "RestartFavorStock", Name: "Marketing.RestartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/restart", Modes: core.Direct | core.Partner}
-	opStartFavorStock                = core.Operation{ID: "StartFavorStock", Name: "Marketing.StartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/start", Modes: core.Direct | core.Partner}
-	opStopFavorStock                 = core.Operation{ID: "StopFavorStock", Name: "Marketing.StopFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/stop", Modes: core.Direct | core.Partner}
-	opApplyFavorStockUseFlow         = core.Operation{ID: "ApplyFavorStockUseFlow", Name: "Marketing.ApplyFavorStockUseFlow", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow", Modes: core.Direct | core.Partner}
-	opApplyFavorStockUseFlowByDay    = core.Operation{ID: "ApplyFavorStockUseFlowByDay", Name: "Marketing.ApplyFavorStockUseFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day", Modes: core.Direct | core.Partner}
-	opListFavorCoupons               = core.Operation{ID: "ListFavorCoupons", Name: "Marketing.ListFavorCoupons", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner}
-	opSendFavorCoupon                = core.Operation{ID: "SendFavorCoupon", Name: "Marketing.SendFavorCoupon", Method: "POST", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opQueryFavorCoupon               = core.Operation{ID: "QueryFavorCoupon", Name: "Marketing.QueryFavorCoupon", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons/{coupon_id}", Modes: core.Direct | core.Partner}
-	opListPartnerships               = core.Operation{ID: "ListPartnerships", Name: "Marketing.ListPartnerships", Method: "GET", Path: "/v3/marketing/partnerships", Modes: core.Direct | core.Partner}
-	opBuildPartnership               = core.Operation{ID: "BuildPartnership", Name: "Marketing.BuildPartnership", Method: "POST", Path: "/v3/marketing/partnerships/build", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opTerminatePartnership           = core.Operation{ID: "TerminatePartnership", Name: "Marketing.TerminatePartnership", Method: "POST", Path: "/v3/marketing/partnerships/terminate", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opListPayGiftActivities          = core.Operation{ID: "ListPayGiftActivities", Name: "Marketing.ListPayGiftActivities", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities", Modes: core.Direct | core.Partner}
-	opQueryPayGiftActivity           = core.Operation{ID: "QueryPayGiftActivity", Name: "Marketing.QueryPayGiftActivity", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}", Modes: core.Direct | core.Partner}
-	opListPayGiftActivityGoods       = core.Operation{ID: "ListPayGiftActivityGoods", Name: "Marketing.ListPayGiftActivityGoods", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/goods", Modes: core.Direct | core.Partner}
-	opListPayGiftActivityMerchants   = core.Operation{ID: "ListPayGiftActivityMerchants", Name: "Marketing.ListPayGiftActivityMerchants", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants", Modes: core.Direct | core.Partner}
-	opAddPayGiftActivityMerchants    = core.Operation{ID: "AddPayGiftActivityMerchants", Name: "Marketing.AddPayGiftActivityMerchants", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opDeletePayGiftActivityMerchants = core.Operation{ID: "DeletePayGiftActivityMerchants", Name: "Marketing.DeletePayGiftActivityMerchants", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opTerminatePayGiftActivity       = core.Operation{ID: "TerminatePayGiftActivity", Name: "Marketing.TerminatePayGiftActivity", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/terminate", Modes: core.Direct | core.Partner}
-	opCreatePayGiftActivity          = core.Operation{ID: "CreatePayGiftActivity", Name: "Marketing.CreatePayGiftActivity", Method: "POST", Path: "/v3/marketing/paygiftactivity/unique-threshold-activity", Modes: core.Direct | core.Partner}
+	opListBankPackageTasks             = core.Operation{ID: "ListBankPackageTasks", Name: "Marketing.ListBankPackageTasks", Method: "GET", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner}
+	opUploadBankPackageTask            = core.Operation{ID: "UploadBankPackageTask", Name: "Marketing.UploadBankPackageTask", Method: "POST", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner, ResendSafe: true, Upload: true, MetaFileDigest: true}
+	opQueryFavorCallback               = core.Operation{ID: "QueryFavorCallback", Name: "Marketing.QueryFavorCallback", Method: "GET", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
+	opSetFavorCallback                 = core.Operation{ID: "SetFavorCallback", Name: "Marketing.SetFavorCallback", Method: "POST", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
+	opCreateFavorStock                 = core.Operation{ID: "CreateFavorStock", Name: "Marketing.CreateFavorStock", Method: "POST", Path: "/v3/marketing/favor/coupon-stocks", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opUploadImage                      = core.Operation{ID: "UploadMarketingImage", Name: "Marketing.UploadImage", Method: "POST", Path: "/v3/marketing/favor/media/image-upload", Modes: core.Direct | core.Partner, Upload: true}
+	opListFavorStocks                  = core.Operation{ID: "ListFavorStocks", Name: "Marketing.ListFavorStocks", Method: "GET", Path: "/v3/marketing/favor/stocks", Modes: core.Direct | core.Partner}
+	opQueryFavorStock                  = core.Operation{ID: "QueryFavorStock", Name: "Marketing.QueryFavorStock", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}", Modes: core.Direct | core.Partner}
+	opListFavorStockItems              = core.Operation{ID: "ListFavorStockItems", Name: "Marketing.ListFavorStockItems", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/items", Modes: core.Direct | core.Partner}
+	opListFavorStockMerchants          = core.Operation{ID: "ListFavorStockMerchants", Name: "Marketing.ListFavorStockMerchants", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/merchants", Modes: core.Direct | core.Partner}
+	opModifyFavorStockGoods            = core.Operation{ID: "ModifyFavorStockGoods", Name: "Marketing.ModifyFavorStockGoods", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/modify-goods-id", Modes: core.Direct}
+	opPauseFavorStock                  = core.Operation{ID: "PauseFavorStock", Name: "Marketing.PauseFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/pause", Modes: core.Direct | core.Partner}
+	opApplyFavorStockRefundFlow        = core.Operation{ID: "ApplyFavorStockRefundFlow", Name: "Marketing.ApplyFavorStockRefundFlow", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow", Modes: core.Direct | core.Partner}
+	opApplyFavorStockRefundFlowByDay   = core.Operation{ID: "ApplyFavorStockRefundFlowByDay", Name: "Marketing.ApplyFavorStockRefundFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day", Modes: core.Direct | core.Partner}
+	opRestartFavorStock                = core.Operation{ID: "RestartFavorStock", Name: "Marketing.RestartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/restart", Modes: core.Direct | core.Partner}
+	opStartFavorStock                  = core.Operation{ID: "StartFavorStock", Name: "Marketing.StartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/start", Modes: core.Direct | core.Partner}
+	opStopFavorStock                   = core.Operation{ID: "StopFavorStock", Name: "Marketing.StopFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/stop", Modes: core.Direct | core.Partner}
+	opApplyFavorStockUseFlow           = core.Operation{ID: "ApplyFavorStockUseFlow", Name: "Marketing.ApplyFavorStockUseFlow", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow", Modes: core.Direct | core.Partner}
+	opApplyFavorStockUseFlowByDay      = core.Operation{ID: "ApplyFavorStockUseFlowByDay", Name: "Marketing.ApplyFavorStockUseFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day", Modes: core.Direct | core.Partner}
+	opListFavorCoupons                 = core.Operation{ID: "ListFavorCoupons", Name: "Marketing.ListFavorCoupons", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner}
+	opSendFavorCoupon                  = core.Operation{ID: "SendFavorCoupon", Name: "Marketing.SendFavorCoupon", Method: "POST", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opQueryFavorCoupon                 = core.Operation{ID: "QueryFavorCoupon", Name: "Marketing.QueryFavorCoupon", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons/{coupon_id}", Modes: core.Direct | core.Partner}
+	opListGoodsSubsidyActivities       = core.Operation{ID: "ListGoodsSubsidyActivities", Name: "Marketing.ListGoodsSubsidyActivities", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/activities", Modes: core.Direct | core.Partner}
+	opApplyGoodsSubsidyActivity        = core.Operation{ID: "ApplyGoodsSubsidyActivity", Name: "Marketing.ApplyGoodsSubsidyActivity", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply", Modes: core.Direct | core.Partner}
+	opLockGoodsSubsidyQualifications   = core.Operation{ID: "LockGoodsSubsidyQualifications", Name: "Marketing.LockGoodsSubsidyQualifications", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/qualification/lock", Modes: core.Direct | core.Partner}
+	opUnlockGoodsSubsidyQualifications = core.Operation{ID: "UnlockGoodsSubsidyQualifications", Name: "Marketing.UnlockGoodsSubsidyQualifications", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/qualification/unlock", Modes: core.Direct | core.Partner}
+	opAddRetailStoreRepresentatives    = core.Operation{ID: "AddRetailStoreRepresentatives", Name: "Marketing.AddRetailStoreRepresentatives", Method: "PUT", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative", Modes: core.Direct | core.Partner}
+	opDeleteRetailStoreRepresentatives = core.Operation{ID: "DeleteRetailStoreRepresentatives", Name: "Marketing.DeleteRetailStoreRepresentatives", Method: "DELETE", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative", Modes: core.Direct | core.Partner}
+	opListRetailStoreRepresentatives   = core.Operation{ID: "ListRetailStoreRepresentatives", Name: "Marketing.ListRetailStoreRepresentatives", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives", Modes: core.Direct | core.Partner}
+	opCreateRetailStoreMaterials       = core.Operation{ID: "CreateRetailStoreMaterials", Name: "Marketing.CreateRetailStoreMaterials", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opListRetailStoreActivityStores    = core.Operation{ID: "ListRetailStoreActivityStores", Name: "Marketing.ListRetailStoreActivityStores", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", Modes: core.Direct | core.Partner}
+	opAddRetailStoreActivityStores     = core.Operation{ID: "AddRetailStoreActivityStores", Name: "Marketing.AddRetailStoreActivityStores", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opDeleteRetailStoreActivityStores  = core.Operation{ID: "DeleteRetailStoreActivityStores", Name: "Marketing.DeleteRetailStoreActivityStores", Method: "DELETE", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", Modes: core.Direct | core.Partner}
+	opQueryRetailStoreActivityStore    = core.Operation{ID: "QueryRetailStoreActivityStore", Name: "Marketing.QueryRetailStoreActivityStore", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}", Modes: core.Direct | core.Partner}
+	opListPartnerships                 = core.Operation{ID: "ListPartnerships", Name: "Marketing.ListPartnerships", Method: "GET", Path: "/v3/marketing/partnerships", Modes: core.Direct | core.Partner}
+	opBuildPartnership                 = core.Operation{ID: "BuildPartnership", Name: "Marketing.BuildPartnership", Method: "POST", Path: "/v3/marketing/partnerships/build", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opTerminatePartnership             = core.Operation{ID: "TerminatePartnership", Name: "Marketing.TerminatePartnership", Method: "POST", Path: "/v3/marketing/partnerships/terminate", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opListPayGiftActivities            = core.Operation{ID: "ListPayGiftActivities", Name: "Marketing.ListPayGiftActivities", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities", Modes: core.Direct | core.Partner}
+	opQueryPayGiftActivity             = core.Operation{ID: "QueryPayGiftActivity", Name: "Marketing.QueryPayGiftActivity", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}", Modes: core.Direct | core.Partner}
+	opListPayGiftActivityGoods         = core.Operation{ID: "ListPayGiftActivityGoods", Name: "Marketing.ListPayGiftActivityGoods", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/goods", Modes: core.Direct | core.Partner}
+	opListPayGiftActivityMerchants     = core.Operation{ID: "ListPayGiftActivityMerchants", Name: "Marketing.ListPayGiftActivityMerchants", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants", Modes: core.Direct | core.Partner}
+	opAddPayGiftActivityMerchants      = core.Operation{ID: "AddPayGiftActivityMerchants", Name: "Marketing.AddPayGiftActivityMerchants", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opDeletePayGiftActivityMerchants   = core.Operation{ID: "DeletePayGiftActivityMerchants", Name: "Marketing.DeletePayGiftActivityMerchants", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opTerminatePayGiftActivity         = core.Operation{ID: "TerminatePayGiftActivity", Name: "Marketing.TerminatePayGiftActivity", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/terminate", Modes: core.Direct | core.Partner}
+	opCreatePayGiftActivity            = core.Operation{ID: "CreatePayGiftActivity", Name: "Marketing.CreatePayGiftActivity", Method: "POST", Path: "/v3/marketing/paygiftactivity/unique-threshold-activity", Modes: core.Direct | core.Partner}
 )
 
 // Operations returns the operations of this package, for tools and tests.
@@ -84,6 +96,18 @@ func Operations() []*core.Operation {
 		&opListFavorCoupons,
 		&opSendFavorCoupon,
 		&opQueryFavorCoupon,
+		&opListGoodsSubsidyActivities,
+		&opApplyGoodsSubsidyActivity,
+		&opLockGoodsSubsidyQualifications,
+		&opUnlockGoodsSubsidyQualifications,
+		&opAddRetailStoreRepresentatives,
+		&opDeleteRetailStoreRepresentatives,
+		&opListRetailStoreRepresentatives,
+		&opCreateRetailStoreMaterials,
+		&opListRetailStoreActivityStores,
+		&opAddRetailStoreActivityStores,
+		&opDeleteRetailStoreActivityStores,
+		&opQueryRetailStoreActivityStore,
 		&opListPartnerships,
 		&opBuildPartnership,
 		&opTerminatePartnership,
@@ -940,6 +964,427 @@ func (c *Client) QueryFavorCoupon(ctx context.Context, openID string, couponID s
 	return out, nil
 }
 
+// ListGoodsSubsidyActivities lists a city's brand add-on purchase activities (按区域查询品牌加价购活动).
+//
+// Pages through the brand add-on purchase activities (品牌加价购活动) that
+// stores of one city can sign up for, with their goods and subsidy rules.
+//
+// GET /v3/marketing/goods-subsidy-activity/activities (direct, partner)
+func (c *Client) ListGoodsSubsidyActivities(ctx context.Context, params *ListGoodsSubsidyActivitiesParams, opts ...core.CallOption) (*GoodsSubsidyActivityPage, error) {
+	var p ListGoodsSubsidyActivitiesParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if p.CityID == "" {
+		miss = append(miss, "city_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opListGoodsSubsidyActivities.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/goods-subsidy-activity/activities", 64)
+	u.Query("city_id", p.CityID)
+	u.QueryInt("offset", int64(p.Offset))
+	u.QueryInt("limit", int64(p.Limit))
+	out := new(GoodsSubsidyActivityPage)
+	if err := c.conn.Do(ctx, &opListGoodsSubsidyActivities, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListGoodsSubsidyActivitiesAll returns an iterator over the data of every page of ListGoodsSubsidyActivities, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
+//
+// GET /v3/marketing/goods-subsidy-activity/activities (direct, partner)
+func (c *Client) ListGoodsSubsidyActivitiesAll(ctx context.Context, params *ListGoodsSubsidyActivitiesParams, opts ...core.CallOption) iter.Seq2[*GoodsSubsidyActivity, error] {
+	return func(yield func(*GoodsSubsidyActivity, error) bool) {
+		var p ListGoodsSubsidyActivitiesParams
+		if params != nil {
+			p = *params
+		}
+		if p.Limit == 0 {
+			p.Limit = 10
+		}
+		for {
+			page, err := c.ListGoodsSubsidyActivities(ctx, &p, opts...)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.Data {
+				if !yield(&page.Data[i], nil) {
+					return
+				}
+			}
+			n := int64(len(page.Data))
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
+				return
+			}
+			p.Offset += n
+		}
+	}
+}
+
+// ApplyGoodsSubsidyActivity signs stores up for a brand add-on purchase activity (门店报名品牌加价购活动).
+//
+// Enters stores into an activity, each with the original price of the
+// activity's goods; the answer says which entries were accepted.
+//
+// POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply (direct, partner)
+func (c *Client) ApplyGoodsSubsidyActivity(ctx context.Context, activityID string, body *ApplyGoodsSubsidyActivityRequest, opts ...core.CallOption) (*ApplyGoodsSubsidyActivityResponse, error) {
+	var b ApplyGoodsSubsidyActivityRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if activityID == "" {
+		miss = append(miss, "activity_id")
+	}
+	miss = append(miss, checkApplyGoodsSubsidyActivityRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opApplyGoodsSubsidyActivity.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/goods-subsidy-activity/activity/", 64)
+	u.Seg(activityID)
+	u.Lit("/apply")
+	out := new(ApplyGoodsSubsidyActivityResponse)
+	if err := c.conn.Do(ctx, &opApplyGoodsSubsidyActivity, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// LockGoodsSubsidyQualifications locks a user's add-on purchase qualifications to an order (锁定品牌加价购活动资格).
+//
+// Reserves add-on purchase qualifications (加价购资格) for an order before
+// the user pays, so that they cannot be used twice.
+//
+// POST /v3/marketing/goods-subsidy-activity/qualification/lock (direct, partner)
+func (c *Client) LockGoodsSubsidyQualifications(ctx context.Context, body *GoodsSubsidyQualificationRequest, opts ...core.CallOption) (*GoodsSubsidyQualificationResult, error) {
+	var b GoodsSubsidyQualificationRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkGoodsSubsidyQualificationRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opLockGoodsSubsidyQualifications.Name, Missing: miss}
+	}
+	out := new(GoodsSubsidyQualificationResult)
+	if err := c.conn.Do(ctx, &opLockGoodsSubsidyQualifications, "/v3/marketing/goods-subsidy-activity/qualification/lock", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UnlockGoodsSubsidyQualifications releases locked add-on purchase qualifications (解锁品牌加价购活动资格).
+//
+// Gives back the qualifications locked for an order that was not paid,
+// so that the user can use them again.
+//
+// POST /v3/marketing/goods-subsidy-activity/qualification/unlock (direct, partner)
+func (c *Client) UnlockGoodsSubsidyQualifications(ctx context.Context, body *GoodsSubsidyQualificationRequest, opts ...core.CallOption) (*GoodsSubsidyQualificationResult, error) {
+	var b GoodsSubsidyQualificationRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkGoodsSubsidyQualificationRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opUnlockGoodsSubsidyQualifications.Name, Missing: miss}
+	}
+	out := new(GoodsSubsidyQualificationResult)
+	if err := c.conn.Do(ctx, &opUnlockGoodsSubsidyQualifications, "/v3/marketing/goods-subsidy-activity/qualification/unlock", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AddRetailStoreRepresentatives adds business representatives to a retail-store activity (添加零售小店活动业务代理).
+//
+// Registers users, by openid, as business representatives (业务代理) who
+// sign up stores for a retail-store activity; the answer lists those
+// that could not be added.
+//
+// PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative (direct, partner)
+func (c *Client) AddRetailStoreRepresentatives(ctx context.Context, activityID string, body *AddRetailStoreRepresentativesRequest, opts ...core.CallOption) (*AddRetailStoreRepresentativesResponse, error) {
+	var b AddRetailStoreRepresentativesRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if activityID == "" {
+		miss = append(miss, "activity_id")
+	}
+	miss = append(miss, checkAddRetailStoreRepresentativesRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opAddRetailStoreRepresentatives.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/goods-subsidy-activity/retail-store-act/", 64)
+	u.Seg(activityID)
+	u.Lit("/representative")
+	out := new(AddRetailStoreRepresentativesResponse)
+	if err := c.conn.Do(ctx, &opAddRetailStoreRepresentatives, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteRetailStoreRepresentatives removes business representatives from a retail-store activity (删除零售小店活动业务代理).
+//
+// Withdraws users from the representatives of a retail-store activity;
+// the answer lists those that could not be removed.
+//
+// DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative (direct, partner)
+func (c *Client) DeleteRetailStoreRepresentatives(ctx context.Context, activityID string, body *DeleteRetailStoreRepresentativesRequest, opts ...core.CallOption) (*DeleteRetailStoreRepresentativesResponse, error) {
+	var b DeleteRetailStoreRepresentativesRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if activityID == "" {
+		miss = append(miss, "activity_id")
+	}
+	miss = append(miss, checkDeleteRetailStoreRepresentativesRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opDeleteRetailStoreRepresentatives.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/goods-subsidy-activity/retail-store-act/", 64)
+	u.Seg(activityID)
+	u.Lit("/representative")
+	out := new(DeleteRetailStoreRepresentativesResponse)
+	if err := c.conn.Do(ctx, &opDeleteRetailStoreRepresentatives, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListRetailStoreRepresentatives lists the business representatives of a retail-store activity (查询零售小店活动业务代理).
+//
+// GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives (direct, partner)
+func (c *Client) ListRetailStoreRepresentatives(ctx context.Context, activityID string, params *ListRetailStoreRepresentativesParams, opts ...core.CallOption) (*RetailStoreRepresentativePage, error) {
+	var p ListRetailStoreRepresentativesParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if activityID == "" {
+		miss = append(miss, "activity_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opListRetailStoreRepresentatives.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/goods-subsidy-activity/retail-store-act/", 64)
+	u.Seg(activityID)
+	u.Lit("/representatives")
+	u.QueryInt("offset", int64(p.Offset))
+	u.QueryInt("limit", int64(p.Limit))
+	out := new(RetailStoreRepresentativePage)
+	if err := c.conn.Do(ctx, &opListRetailStoreRepresentatives, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListRetailStoreRepresentativesAll returns an iterator over the data of every page of ListRetailStoreRepresentatives, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
+//
+// GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives (direct, partner)
+func (c *Client) ListRetailStoreRepresentativesAll(ctx context.Context, activityID string, params *ListRetailStoreRepresentativesParams, opts ...core.CallOption) iter.Seq2[*RetailStoreRepresentative, error] {
+	return func(yield func(*RetailStoreRepresentative, error) bool) {
+		var p ListRetailStoreRepresentativesParams
+		if params != nil {
+			p = *params
+		}
+		if p.Limit == 0 {
+			p.Limit = 10
+		}
+		for {
+			page, err := c.ListRetailStoreRepresentatives(ctx, activityID, &p, opts...)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.Data {
+				if !yield(&page.Data[i], nil) {
+					return
+				}
+			}
+			n := int64(len(page.Data))
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
+				return
+			}
+			p.Offset += n
+		}
+	}
+}
+
+// CreateRetailStoreMaterials generates material codes for a brand's retail-store activity (生成小店活动物料码).
+//
+// Creates a number of material codes (物料码), links that stores print
+// as QR codes to take part in the brand's retail-store activity.
+//
+// POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials (direct, partner)
+func (c *Client) CreateRetailStoreMaterials(ctx context.Context, brandID string, body *CreateRetailStoreMaterialsRequest, opts ...core.CallOption) (*RetailStoreMaterials, error) {
+	var b CreateRetailStoreMaterialsRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if brandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	miss = append(miss, checkCreateRetailStoreMaterialsRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opCreateRetailStoreMaterials.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/goods-subsidy-activity/retail-store-act/", 64)
+	u.Seg(brandID)
+	u.Lit("/materials")
+	out := new(RetailStoreMaterials)
+	if err := c.conn.Do(ctx, &opCreateRetailStoreMaterials, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListRetailStoreActivityStores lists the stores of a brand's retail-store activity (查询小店活动门店列表).
+//
+// GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores (direct, partner)
+func (c *Client) ListRetailStoreActivityStores(ctx context.Context, brandID string, params *ListRetailStoreActivityStoresParams, opts ...core.CallOption) (*RetailStoreActivityStorePage, error) {
+	var p ListRetailStoreActivityStoresParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if brandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opListRetailStoreActivityStores.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/goods-subsidy-activity/retail-store-act/", 64)
+	u.Seg(brandID)
+	u.Lit("/stores")
+	u.QueryInt("offset", int64(p.Offset))
+	u.QueryInt("limit", int64(p.Limit))
+	out := new(RetailStoreActivityStorePage)
+	if err := c.conn.Do(ctx, &opListRetailStoreActivityStores, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListRetailStoreActivityStoresAll returns an iterator over the data of every page of ListRetailStoreActivityStores, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
+//
+// GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores (direct, partner)
+func (c *Client) ListRetailStoreActivityStoresAll(ctx context.Context, brandID string, params *ListRetailStoreActivityStoresParams, opts ...core.CallOption) iter.Seq2[*RetailStoreActivityStore, error] {
+	return func(yield func(*RetailStoreActivityStore, error) bool) {
+		var p ListRetailStoreActivityStoresParams
+		if params != nil {
+			p = *params
+		}
+		if p.Limit == 0 {
+			p.Limit = 10
+		}
+		for {
+			page, err := c.ListRetailStoreActivityStores(ctx, brandID, &p, opts...)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.Data {
+				if !yield(&page.Data[i], nil) {
+					return
+				}
+			}
+			n := int64(len(page.Data))
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
+				return
+			}
+			p.Offset += n
+		}
+	}
+}
+
+// AddRetailStoreActivityStores adds stores to a brand's retail-store activity (添加小店活动门店).
+//
+// Adds stores, by the brand's store codes, to the brand's retail-store
+// activity; the answer lists those that could not be added.
+//
+// POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores (direct, partner)
+func (c *Client) AddRetailStoreActivityStores(ctx context.Context, brandID string, body *AddRetailStoreActivityStoresRequest, opts ...core.CallOption) (*AddRetailStoreActivityStoresResponse, error) {
+	var b AddRetailStoreActivityStoresRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if brandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	miss = append(miss, checkAddRetailStoreActivityStoresRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opAddRetailStoreActivityStores.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/goods-subsidy-activity/retail-store-act/", 64)
+	u.Seg(brandID)
+	u.Lit("/stores")
+	out := new(AddRetailStoreActivityStoresResponse)
+	if err := c.conn.Do(ctx, &opAddRetailStoreActivityStores, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteRetailStoreActivityStores removes stores from a brand's retail-store activity (删除小店活动门店).
+//
+// Takes stores out of the brand's retail-store activity; the answer lists
+// those that could not be removed.
+//
+// DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores (direct, partner)
+func (c *Client) DeleteRetailStoreActivityStores(ctx context.Context, brandID string, body *DeleteRetailStoreActivityStoresRequest, opts ...core.CallOption) (*DeleteRetailStoreActivityStoresResponse, error) {
+	var b DeleteRetailStoreActivityStoresRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if brandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	miss = append(miss, checkDeleteRetailStoreActivityStoresRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opDeleteRetailStoreActivityStores.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/goods-subsidy-activity/retail-store-act/", 64)
+	u.Seg(brandID)
+	u.Lit("/stores")
+	out := new(DeleteRetailStoreActivityStoresResponse)
+	if err := c.conn.Do(ctx, &opDeleteRetailStoreActivityStores, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryRetailStoreActivityStore queries one store of a brand's retail-store activity (查询小店活动门店详情).
+//
+// GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code} (direct, partner)
+func (c *Client) QueryRetailStoreActivityStore(ctx context.Context, brandID string, storeCode string, opts ...core.CallOption) (*RetailStoreActivityStore, error) {
+	var miss []string
+	if brandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if storeCode == "" {
+		miss = append(miss, "store_code")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryRetailStoreActivityStore.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/goods-subsidy-activity/retail-store-act/", 64)
+	u.Seg(brandID)
+	u.Lit("/stores/")
+	u.Seg(storeCode)
+	out := new(RetailStoreActivityStore)
+	if err := c.conn.Do(ctx, &opQueryRetailStoreActivityStore, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ListPartnerships lists delegated-marketing partnerships (查询合作关系列表).
 //
 // Pages through the merchant's partnerships. The partner and authorized_data
@@ -1488,6 +1933,154 @@ func checkSendFavorCouponRequest(v *SendFavorCouponRequest) (miss []string) {
 	}
 	if v.StockID == "" {
 		miss = append(miss, "stock_id")
+	}
+	return miss
+}
+
+// checkApplyGoodsSubsidyActivityRequest lists the empty required fields of v, as JSON paths.
+func checkApplyGoodsSubsidyActivityRequest(v *ApplyGoodsSubsidyActivityRequest) (miss []string) {
+	if v.ApplyInfos == nil {
+		miss = append(miss, "apply_infos")
+	}
+	for i := range v.ApplyInfos {
+		if n := checkGoodsSubsidyApplyInfo(&v.ApplyInfos[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("apply_infos", i), n)
+		}
+	}
+	if v.CallerMerchantID == "" {
+		miss = append(miss, "caller_merchant_id")
+	}
+	return miss
+}
+
+// checkGoodsSubsidyApplyInfo lists the empty required fields of v, as JSON paths.
+func checkGoodsSubsidyApplyInfo(v *GoodsSubsidyApplyInfo) (miss []string) {
+	if n := checkGoodsSubsidyStoreInfo(&v.StoreInfo); n != nil {
+		miss = wire.Prefix(miss, "store_info.", n)
+	}
+	return miss
+}
+
+// checkGoodsSubsidyStoreInfo lists the empty required fields of v, as JSON paths.
+func checkGoodsSubsidyStoreInfo(v *GoodsSubsidyStoreInfo) (miss []string) {
+	if v.AccountingMerchantID == "" {
+		miss = append(miss, "accounting_merchant_id")
+	}
+	if v.MerchantID == "" {
+		miss = append(miss, "merchant_id")
+	}
+	if v.StoreID == "" {
+		miss = append(miss, "store_id")
+	}
+	return miss
+}
+
+// checkGoodsSubsidyQualificationRequest lists the empty required fields of v, as JSON paths.
+func checkGoodsSubsidyQualificationRequest(v *GoodsSubsidyQualificationRequest) (miss []string) {
+	if n := checkGoodsSubsidyOrderInfo(&v.OrderInformation); n != nil {
+		miss = wire.Prefix(miss, "order_information.", n)
+	}
+	if v.QualificationIds == nil {
+		miss = append(miss, "qualification_ids")
+	}
+	return miss
+}
+
+// checkGoodsSubsidyOrderInfo lists the empty required fields of v, as JSON paths.
+func checkGoodsSubsidyOrderInfo(v *GoodsSubsidyOrderInfo) (miss []string) {
+	if v.OutTradeNo == "" {
+		miss = append(miss, "out_trade_no")
+	}
+	if v.PayerOpenID == "" {
+		miss = append(miss, "payer_openid")
+	}
+	if v.StoreID == "" {
+		miss = append(miss, "store_id")
+	}
+	if v.StoreMerchantID == "" {
+		miss = append(miss, "store_merchant_id")
+	}
+	return miss
+}
+
+// checkAddRetailStoreRepresentativesRequest lists the empty required fields of v, as JSON paths.
+func checkAddRetailStoreRepresentativesRequest(v *AddRetailStoreRepresentativesRequest) (miss []string) {
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.RepresentativeInfoList == nil {
+		miss = append(miss, "representative_info_list")
+	}
+	for i := range v.RepresentativeInfoList {
+		if n := checkRetailStoreRepresentative(&v.RepresentativeInfoList[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("representative_info_list", i), n)
+		}
+	}
+	return miss
+}
+
+// checkRetailStoreRepresentative lists the empty required fields of v, as JSON paths.
+func checkRetailStoreRepresentative(v *RetailStoreRepresentative) (miss []string) {
+	if v.OpenID == "" {
+		miss = append(miss, "openid")
+	}
+	return miss
+}
+
+// checkDeleteRetailStoreRepresentativesRequest lists the empty required fields of v, as JSON paths.
+func checkDeleteRetailStoreRepresentativesRequest(v *DeleteRetailStoreRepresentativesRequest) (miss []string) {
+	if v.DeleteTime.IsZero() {
+		miss = append(miss, "delete_time")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.RepresentativeInfoList == nil {
+		miss = append(miss, "representative_info_list")
+	}
+	for i := range v.RepresentativeInfoList {
+		if n := checkRetailStoreRepresentative(&v.RepresentativeInfoList[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("representative_info_list", i), n)
+		}
+	}
+	return miss
+}
+
+// checkCreateRetailStoreMaterialsRequest lists the empty required fields of v, as JSON paths.
+func checkCreateRetailStoreMaterialsRequest(v *CreateRetailStoreMaterialsRequest) (miss []string) {
+	if v.MaterialNum == 0 {
+		miss = append(miss, "material_num")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	return miss
+}
+
+// checkAddRetailStoreActivityStoresRequest lists the empty required fields of v, as JSON paths.
+func checkAddRetailStoreActivityStoresRequest(v *AddRetailStoreActivityStoresRequest) (miss []string) {
+	if v.AddTime.IsZero() {
+		miss = append(miss, "add_time")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.Stores == nil {
+		miss = append(miss, "stores")
+	}
+	return miss
+}
+
+// checkDeleteRetailStoreActivityStoresRequest lists the empty required fields of v, as JSON paths.
+func checkDeleteRetailStoreActivityStoresRequest(v *DeleteRetailStoreActivityStoresRequest) (miss []string) {
+	if v.DeleteTime.IsZero() {
+		miss = append(miss, "delete_time")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.Stores == nil {
+		miss = append(miss, "stores")
 	}
 	return miss
 }

@@ -569,6 +569,51 @@ type AddPayGiftActivityMerchantsRequest struct {
 	MerchantIDList []string `json:"merchant_id_list"`
 }
 
+// AddRetailStoreActivityStoresRequest is the stores to add to a brand's retail-store activity.
+type AddRetailStoreActivityStoresRequest struct {
+	// AddTime says when they are added (添加时间).
+	AddTime core.Time `json:"add_time"`
+
+	// OutRequestNo is the merchant's unique number for this request (请求业务单据号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// Stores is the stores (待新增的小店活动门店列表).
+	Stores []RetailStoreActivityStore `json:"stores"`
+}
+
+// AddRetailStoreActivityStoresResponse is the outcome of adding stores.
+type AddRetailStoreActivityStoresResponse struct {
+	// AddTime says when they were added (添加时间).
+	AddTime core.Time `json:"add_time,omitempty,omitzero"`
+
+	// FailedStores is the stores that could not be added (添加失败的门店列表).
+	FailedStores []RetailStoreActivityStore `json:"failed_stores,omitempty,omitzero"`
+}
+
+// AddRetailStoreRepresentativesRequest is the representatives to add to a retail-store activity.
+type AddRetailStoreRepresentativesRequest struct {
+	// AddTime says when they are added (添加时间).
+	AddTime core.Time `json:"add_time,omitempty,omitzero"`
+
+	// OutRequestNo is the merchant's unique number for this request (请求业务单据号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// RepresentativeInfoList is the representatives (业务代理信息列表).
+	RepresentativeInfoList []RetailStoreRepresentative `json:"representative_info_list"`
+}
+
+// AddRetailStoreRepresentativesResponse is the outcome of adding representatives.
+type AddRetailStoreRepresentativesResponse struct {
+	// ActivityID is the retail-store activity (零售小店活动ID).
+	ActivityID string `json:"activity_id"`
+
+	// AddTime says when they were added (添加时间).
+	AddTime core.Time `json:"add_time"`
+
+	// FailedRepresentativeInfoList is the representatives that could not be added (添加失败业务代理信息列表).
+	FailedRepresentativeInfoList []RetailStoreRepresentative `json:"failed_representative_info_list,omitempty,omitzero"`
+}
+
 // ApplyFavorStockRefundFlowByDayParams is the query and header parameters of ApplyFavorStockRefundFlowByDay.
 type ApplyFavorStockRefundFlowByDayParams struct {
 	// BillDate is the day of the details, as YYYY-MM-DD (账单日期).
@@ -579,6 +624,27 @@ type ApplyFavorStockRefundFlowByDayParams struct {
 type ApplyFavorStockUseFlowByDayParams struct {
 	// BillDate is the day of the details, as YYYY-MM-DD (账单日期).
 	BillDate core.Date `json:"bill_date"`
+}
+
+// ApplyGoodsSubsidyActivityRequest is the stores to sign up for an activity (门店报名品牌加价购活动).
+type ApplyGoodsSubsidyActivityRequest struct {
+	// ApplyInfos is the stores to sign up (门店报名信息).
+	ApplyInfos []GoodsSubsidyApplyInfo `json:"apply_infos"`
+
+	// CallerMerchantID is the merchant id of the caller (调用报名活动API的商户的商户号).
+	CallerMerchantID string `json:"caller_merchant_id"`
+}
+
+// ApplyGoodsSubsidyActivityResponse says which store entries an activity accepted (报名结果).
+type ApplyGoodsSubsidyActivityResponse struct {
+	// FailedApplyInfos is the entries refused (失败的报名记录).
+	FailedApplyInfos []GoodsSubsidyApplyInfo `json:"failed_apply_infos,omitempty,omitzero"`
+
+	// ReturnMessage is a message about the outcome (返回结果文案).
+	ReturnMessage string `json:"return_message,omitempty,omitzero"`
+
+	// SucceedApplyInfos is the entries accepted (成功的报名记录).
+	SucceedApplyInfos []GoodsSubsidyApplyInfo `json:"succeed_apply_infos,omitempty,omitzero"`
 }
 
 // BackgroundColor is a background colour from WeChat Pay's palette (背景颜色).
@@ -713,6 +779,15 @@ type CreatePayGiftActivityRequest struct {
 	AwardSendRule PayGiftFullSendRule `json:"award_send_rule"`
 }
 
+// CreateRetailStoreMaterialsRequest says how many material codes to generate.
+type CreateRetailStoreMaterialsRequest struct {
+	// MaterialNum says how many codes to generate (生成物料码数量).
+	MaterialNum int64 `json:"material_num"`
+
+	// OutRequestNo is the merchant's unique number for this request (请求业务单据号).
+	OutRequestNo string `json:"out_request_no"`
+}
+
 // DeletePayGiftActivityMerchantsRequest is the issuing merchants to remove from an activity (删除活动发券商户号请求).
 type DeletePayGiftActivityMerchantsRequest struct {
 	// DeleteRequestNo is the merchant's unique number of this request (商户请求单号).
@@ -720,6 +795,51 @@ type DeletePayGiftActivityMerchantsRequest struct {
 
 	// MerchantIDList is the merchant ids to remove (删除的发券商户号).
 	MerchantIDList []string `json:"merchant_id_list"`
+}
+
+// DeleteRetailStoreActivityStoresRequest is the stores to remove from a brand's retail-store activity.
+type DeleteRetailStoreActivityStoresRequest struct {
+	// DeleteTime says when they are removed (删除时间).
+	DeleteTime core.Time `json:"delete_time"`
+
+	// OutRequestNo is the merchant's unique number for this request (请求业务单据号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// Stores is the stores (待删除的小店活动门店列表).
+	Stores []RetailStoreActivityStore `json:"stores"`
+}
+
+// DeleteRetailStoreActivityStoresResponse is the outcome of removing stores.
+type DeleteRetailStoreActivityStoresResponse struct {
+	// DeleteTime says when they were removed (删除时间).
+	DeleteTime core.Time `json:"delete_time,omitempty,omitzero"`
+
+	// FailedStores is the stores that could not be removed (删除失败的门店列表).
+	FailedStores []RetailStoreActivityStore `json:"failed_stores,omitempty,omitzero"`
+}
+
+// DeleteRetailStoreRepresentativesRequest is the representatives to remove from a retail-store activity.
+type DeleteRetailStoreRepresentativesRequest struct {
+	// DeleteTime says when they are removed (删除时间).
+	DeleteTime core.Time `json:"delete_time"`
+
+	// OutRequestNo is the merchant's unique number for this request (请求业务单据号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// RepresentativeInfoList is the representatives (业务代理信息列表).
+	RepresentativeInfoList []RetailStoreRepresentative `json:"representative_info_list"`
+}
+
+// DeleteRetailStoreRepresentativesResponse is the outcome of removing representatives.
+type DeleteRetailStoreRepresentativesResponse struct {
+	// ActivityID is the retail-store activity (零售小店活动ID).
+	ActivityID string `json:"activity_id"`
+
+	// DeleteTime says when they were removed (删除时间).
+	DeleteTime core.Time `json:"delete_time"`
+
+	// FailedRepresentativeInfoList is the representatives that could not be removed (删除失败业务代理信息列表).
+	FailedRepresentativeInfoList []RetailStoreRepresentative `json:"failed_representative_info_list,omitempty,omitzero"`
 }
 
 // FavorAvailableRegion is a region where a consumption coupon can be used (消费金可用地域).
@@ -1368,6 +1488,165 @@ type FavorUseFlowByDay struct {
 // FavorWeekday is a day of the week, 0 being Sunday (星期).
 type FavorWeekday int64
 
+// GoodsSubsidyActivity is a brand add-on purchase activity (品牌加价购活动) stores can sign up for.
+type GoodsSubsidyActivity struct {
+	// ActivityID is the activity id (活动ID).
+	ActivityID string `json:"activity_id,omitempty,omitzero"`
+
+	// ActivityInfo is the name, sign-up window and running time of an activity (活动信息).
+	ActivityInfo GoodsSubsidyActivityInfo `json:"activity_info,omitempty,omitzero"`
+
+	// BrandID is the brand running it (品牌ID).
+	BrandID string `json:"brand_id,omitempty,omitzero"`
+
+	// CreatorMerchantID is the merchant that created it (活动创建方商户号).
+	CreatorMerchantID string `json:"creator_merchant_id,omitempty,omitzero"`
+
+	// GoodsInformation is the goods an activity subsidises (活动商品信息).
+	GoodsInformation GoodsSubsidyGoods `json:"goods_information,omitempty,omitzero"`
+
+	// RuleInformation is the subsidies and limits of an activity, and where it runs (活动规则).
+	RuleInformation GoodsSubsidyRule `json:"rule_information,omitempty,omitzero"`
+}
+
+// GoodsSubsidyActivityInfo is the name, sign-up window and running time of an activity (活动信息).
+type GoodsSubsidyActivityInfo struct {
+	// ActivityDescription says what the activity is about (活动描述).
+	ActivityDescription string `json:"activity_description,omitempty,omitzero"`
+
+	// ActivityEndTime says when the activity ends (活动结束时间).
+	ActivityEndTime core.Time `json:"activity_end_time,omitempty,omitzero"`
+
+	// ActivityName is the activity's name (活动名称).
+	ActivityName string `json:"activity_name,omitempty,omitzero"`
+
+	// ActivityStartTime says when the activity starts (活动开始时间).
+	ActivityStartTime core.Time `json:"activity_start_time,omitempty,omitzero"`
+
+	// ApplyEndTime says when sign-up closes (活动报名结束时间).
+	ApplyEndTime core.Time `json:"apply_end_time,omitempty,omitzero"`
+
+	// ApplyStartTime says when stores can start signing up (活动报名开始时间).
+	ApplyStartTime core.Time `json:"apply_start_time,omitempty,omitzero"`
+}
+
+// GoodsSubsidyActivityPage is a page of brand add-on purchase activities (品牌加价购活动).
+type GoodsSubsidyActivityPage struct {
+	// Data is the activities of this page.
+	Data []GoodsSubsidyActivity `json:"data,omitempty,omitzero"`
+
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit"`
+
+	// Offset says where the page starts (分页页码).
+	Offset int64 `json:"offset"`
+
+	// TotalCount says how many activities there are in all (活动总数).
+	TotalCount int64 `json:"total_count,omitempty,omitzero"`
+}
+
+// GoodsSubsidyApplyInfo is one store's entry into an activity (门店报名信息).
+type GoodsSubsidyApplyInfo struct {
+	// GoodsOriginalPrice is the store's usual price of the goods, in fen (商品原价).
+	GoodsOriginalPrice int64 `json:"goods_original_price"`
+
+	// StoreInfo is a store signing up, and where its subsidy goes (门店信息).
+	StoreInfo GoodsSubsidyStoreInfo `json:"store_info"`
+}
+
+// GoodsSubsidyArea is a district an activity runs in (活动区域).
+type GoodsSubsidyArea struct {
+	// City is the city (市名称).
+	City string `json:"city,omitempty,omitzero"`
+
+	// District is the district (区名称).
+	District string `json:"district,omitempty,omitzero"`
+
+	// Province is the province (省名称).
+	Province string `json:"province,omitempty,omitzero"`
+}
+
+// GoodsSubsidyGoods is the goods an activity subsidises (活动商品信息).
+type GoodsSubsidyGoods struct {
+	// GoodsID is the goods id (商品ID).
+	GoodsID string `json:"goods_id,omitempty,omitzero"`
+
+	// GoodsName is the goods name (商品名称).
+	GoodsName string `json:"goods_name,omitempty,omitzero"`
+
+	// GoodsPictureURL is a picture of the goods (商品图片URL).
+	GoodsPictureURL string `json:"goods_picture_url,omitempty,omitzero"`
+}
+
+// GoodsSubsidyOrderInfo is the order the qualifications are used for (订单信息).
+type GoodsSubsidyOrderInfo struct {
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// PayerOpenID is the openid of the paying user (支付订单的微信用户OpenID).
+	PayerOpenID string `json:"payer_openid"`
+
+	// StoreID is the store selling (门店ID).
+	StoreID string `json:"store_id"`
+
+	// StoreMerchantID is the store's merchant id (门店商户号).
+	StoreMerchantID string `json:"store_merchant_id"`
+
+	// TotalFee is the order total in fen (订单总金额).
+	TotalFee int64 `json:"total_fee"`
+}
+
+// GoodsSubsidyQualificationRequest is an order and the add-on purchase qualifications (加价购资格) to lock to it or release from it.
+type GoodsSubsidyQualificationRequest struct {
+	// OrderInformation is the order the qualifications are used for (订单信息).
+	OrderInformation GoodsSubsidyOrderInfo `json:"order_information"`
+
+	// QualificationIds is the qualification ids (加价购资格ID列表).
+	QualificationIds []string `json:"qualification_ids"`
+}
+
+// GoodsSubsidyQualificationResult says which qualifications were locked or released.
+type GoodsSubsidyQualificationResult struct {
+	// FailedQualificationIds is the qualifications not done (失败的资格ID列表).
+	FailedQualificationIds []string `json:"failed_qualification_ids,omitempty,omitzero"`
+
+	// ReturnMessage is a message about the outcome (返回结果文案).
+	ReturnMessage string `json:"return_message,omitempty,omitzero"`
+
+	// SucceedQualificationIds is the qualifications done (成功的资格ID列表).
+	SucceedQualificationIds []string `json:"succeed_qualification_ids,omitempty,omitzero"`
+}
+
+// GoodsSubsidyRule is the subsidies and limits of an activity, and where it runs (活动规则).
+type GoodsSubsidyRule struct {
+	// Areas says where the activity runs (活动区域列表).
+	Areas []GoodsSubsidyArea `json:"areas,omitempty,omitzero"`
+
+	// ServiceProviderSubsidy is the commission the service provider receives for each item sold, in fen (服务商佣金).
+	ServiceProviderSubsidy int64 `json:"service_provider_subsidy,omitempty,omitzero"`
+
+	// StoreSubsidy says what the store receives for each item sold, in fen (门店补贴金额).
+	StoreSubsidy int64 `json:"store_subsidy,omitempty,omitzero"`
+
+	// StoreSubsidyQuota is the most items a store is subsidised for (门店补贴商品数上限).
+	StoreSubsidyQuota int64 `json:"store_subsidy_quota,omitempty,omitzero"`
+
+	// UserSubsidyQuota says how many times one user can buy at the add-on price (单用户享受加价购优惠次数上限).
+	UserSubsidyQuota int64 `json:"user_subsidy_quota,omitempty,omitzero"`
+}
+
+// GoodsSubsidyStoreInfo is a store signing up, and where its subsidy goes (门店信息).
+type GoodsSubsidyStoreInfo struct {
+	// AccountingMerchantID is the merchant the store's subsidy is paid to (门店补贴入账商户号).
+	AccountingMerchantID string `json:"accounting_merchant_id"`
+
+	// MerchantID is the store's merchant id (门店商户号).
+	MerchantID string `json:"merchant_id"`
+
+	// StoreID is the store id (门店ID).
+	StoreID string `json:"store_id"`
+}
+
 // ImageUploadResponse is an uploaded marketing image.
 type ImageUploadResponse struct {
 	// MediaURL is the image url that marketing operations take (媒体文件URL地址).
@@ -1464,6 +1743,18 @@ type ListFavorStocksParams struct {
 	StockCreatorMchID string `json:"stock_creator_mchid"`
 }
 
+// ListGoodsSubsidyActivitiesParams is the query and header parameters of ListGoodsSubsidyActivities.
+type ListGoodsSubsidyActivitiesParams struct {
+	// CityID is the city whose activities to list (活动所属城市的ID).
+	CityID string `json:"city_id"`
+
+	// Limit is the most activities to return (最大返回的活动数).
+	Limit int64 `json:"limit"`
+
+	// Offset says where the page starts, 0 for the first (分页页码).
+	Offset int64 `json:"offset"`
+}
+
 // ListPartnershipsParams is the query and header parameters of ListPartnerships.
 type ListPartnershipsParams struct {
 	// AuthorizedData is a JSON-encoded authorized_data object to filter by, e.g. {"business_type":"FAVOR_STOCK"} (被授权数据).
@@ -1513,6 +1804,24 @@ type ListPayGiftActivityMerchantsParams struct {
 
 	// Offset is the page number, from 0 (分页页码).
 	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
+// ListRetailStoreActivityStoresParams is the query and header parameters of ListRetailStoreActivityStores.
+type ListRetailStoreActivityStoresParams struct {
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit"`
+
+	// Offset says where the page starts, 0 for the first (分页页码).
+	Offset int64 `json:"offset"`
+}
+
+// ListRetailStoreRepresentativesParams is the query and header parameters of ListRetailStoreRepresentatives.
+type ListRetailStoreRepresentativesParams struct {
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit"`
+
+	// Offset says where the page starts, 0 for the first (分页页码).
+	Offset int64 `json:"offset"`
 }
 
 // ModifyFavorStockGoodsRequest is the goods codes to add to and remove from a single-item stock (修改可用单品编码请求).
@@ -1966,6 +2275,66 @@ type QueryFavorCouponParams struct {
 type QueryFavorStockParams struct {
 	// StockCreatorMchID is the merchant that created the stock (创建批次的商户号).
 	StockCreatorMchID string `json:"stock_creator_mchid"`
+}
+
+// RetailStoreActivityStore is a store of a brand's retail-store activity (小店活动门店).
+type RetailStoreActivityStore struct {
+	// StoreCode is the brand's code of the store (门店编码).
+	StoreCode string `json:"store_code,omitempty,omitzero"`
+
+	// StoreName is the store's name (门店名称).
+	StoreName string `json:"store_name,omitempty,omitzero"`
+}
+
+// RetailStoreActivityStorePage is a page of the stores of a brand's retail-store activity.
+type RetailStoreActivityStorePage struct {
+	// Data is the stores of this page.
+	Data []RetailStoreActivityStore `json:"data,omitempty,omitzero"`
+
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Offset says where the page starts (分页页码).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// TotalCount says how many stores there are in all (门店总数).
+	TotalCount int64 `json:"total_count,omitempty,omitzero"`
+}
+
+// RetailStoreMaterial is a material code (物料码) of a retail-store activity.
+type RetailStoreMaterial struct {
+	// MaterialID is the code's id (物料码ID).
+	MaterialID string `json:"material_id,omitempty,omitzero"`
+
+	// MaterialURL is the link the code encodes (物料码链接).
+	MaterialURL string `json:"material_url,omitempty,omitzero"`
+}
+
+// RetailStoreMaterials is the material codes generated.
+type RetailStoreMaterials struct {
+	// MaterialList is the codes (物料码列表).
+	MaterialList []RetailStoreMaterial `json:"material_list,omitempty,omitzero"`
+}
+
+// RetailStoreRepresentative is a business representative (业务代理) of a retail-store activity.
+type RetailStoreRepresentative struct {
+	// OpenID is the representative's openid (业务代理的OpenID).
+	OpenID string `json:"openid"`
+}
+
+// RetailStoreRepresentativePage is a page of the representatives of a retail-store activity.
+type RetailStoreRepresentativePage struct {
+	// Data is the representatives of this page.
+	Data []RetailStoreRepresentative `json:"data,omitempty,omitzero"`
+
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit"`
+
+	// Offset says where the page starts (分页页码).
+	Offset int64 `json:"offset"`
+
+	// TotalCount says how many representatives there are in all (业代总数).
+	TotalCount int64 `json:"total_count,omitempty,omitzero"`
 }
 
 // SendFavorCouponRequest is a coupon to send to a user (发放代金券请求).

@@ -46,48 +46,116 @@ func (c *Client) Partner() Partner { return Partner{conn: c.conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opApplyMerchantBill             = core.Operation{ID: "ApplyPayscoreMerchantBill", Name: "Payscore.ApplyMerchantBill", Method: "GET", Path: "/v3/payscore/merchant-bill", Modes: core.Direct}
-	opPartnerApplyPermission        = core.Operation{ID: "PartnerApplyPayscorePermission", Name: "Payscore.ApplyPermission", Method: "POST", Path: "/v3/payscore/partner/permissions", Modes: core.Partner}
-	opApplyPermissionForScene       = core.Operation{ID: "ApplyPayscorePermissionForScene", Name: "Payscore.ApplyPermissionForScene", Method: "POST", Path: "/v3/payscore/partner/permissions/apply-for-scene", Modes: core.Partner}
-	opPartnerAssessUserRiskLevel    = core.Operation{ID: "PartnerAssessPayscoreUserRiskLevel", Name: "Payscore.AssessUserRiskLevel", Method: "POST", Path: "/v3/payscore/partner/permissions/assess-user-risk-level", Modes: core.Partner}
-	opPartnerQueryPermission        = core.Operation{ID: "PartnerQueryPayscorePermission", Name: "Payscore.QueryPermission", Method: "GET", Path: "/v3/payscore/partner/permissions/authorization-code/{authorization_code}", Modes: core.Partner}
-	opPartnerTerminatePermission    = core.Operation{ID: "PartnerTerminatePayscorePermission", Name: "Payscore.TerminatePermission", Method: "POST", Path: "/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate", Modes: core.Partner}
-	opSearchPermission              = core.Operation{ID: "SearchPayscorePermission", Name: "Payscore.SearchPermission", Method: "GET", Path: "/v3/payscore/partner/permissions/search", Modes: core.Partner}
-	opTerminatePermissionByUser     = core.Operation{ID: "TerminatePayscorePermissionByUser", Name: "Payscore.TerminatePermissionByUser", Method: "POST", Path: "/v3/payscore/partner/permissions/terminate", Modes: core.Partner}
-	opPartnerQueryOrder             = core.Operation{ID: "PartnerQueryPayscoreOrder", Name: "Payscore.QueryOrder", Method: "GET", Path: "/v3/payscore/partner/serviceorder", Modes: core.Partner}
-	opPartnerCreateOrder            = core.Operation{ID: "PartnerCreatePayscoreOrder", Name: "Payscore.CreateOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder", Modes: core.Partner, ResendSafe: true}
-	opPartnerCreateAndCompleteOrder = core.Operation{ID: "PartnerCreateAndCompletePayscoreOrder", Name: "Payscore.CreateAndCompleteOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/direct-complete", Modes: core.Partner, ResendSafe: true}
-	opPartnerCancelOrder            = core.Operation{ID: "PartnerCancelPayscoreOrder", Name: "Payscore.CancelOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/cancel", Modes: core.Partner, ResendSafe: true}
-	opPartnerCompleteOrder          = core.Operation{ID: "PartnerCompletePayscoreOrder", Name: "Payscore.CompleteOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/complete", Modes: core.Partner}
-	opPartnerModifyOrder            = core.Operation{ID: "PartnerModifyPayscoreOrder", Name: "Payscore.ModifyOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/modify", Modes: core.Partner}
-	opPartnerCollectOrder           = core.Operation{ID: "PartnerCollectPayscoreOrder", Name: "Payscore.CollectOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/pay", Modes: core.Partner}
-	opPartnerSendPendingMessage     = core.Operation{ID: "PartnerSendPayscorePendingMessage", Name: "Payscore.SendPendingMessage", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage", Modes: core.Partner}
-	opPartnerSendPrepaidMessage     = core.Operation{ID: "PartnerSendPayscorePrepaidMessage", Name: "Payscore.SendPrepaidMessage", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage", Modes: core.Partner}
-	opPartnerSyncOrder              = core.Operation{ID: "PartnerSyncPayscoreOrder", Name: "Payscore.SyncOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/sync", Modes: core.Partner}
-	opApplyPermission               = core.Operation{ID: "ApplyPayscorePermission", Name: "Payscore.ApplyPermission", Method: "POST", Path: "/v3/payscore/permissions", Modes: core.Direct}
-	opAssessUserRiskLevel           = core.Operation{ID: "AssessPayscoreUserRiskLevel", Name: "Payscore.AssessUserRiskLevel", Method: "POST", Path: "/v3/payscore/permissions/assess-user-risk-level", Modes: core.Direct}
-	opQueryPermission               = core.Operation{ID: "QueryPayscorePermission", Name: "Payscore.QueryPermission", Method: "GET", Path: "/v3/payscore/permissions/authorization-code/{authorization_code}", Modes: core.Direct}
-	opTerminatePermission           = core.Operation{ID: "TerminatePayscorePermission", Name: "Payscore.TerminatePermission", Method: "POST", Path: "/v3/payscore/permissions/authorization-code/{authorization_code}/terminate", Modes: core.Direct}
-	opQueryPermissionByOpenID       = core.Operation{ID: "QueryPayscorePermissionByOpenID", Name: "Payscore.QueryPermissionByOpenID", Method: "GET", Path: "/v3/payscore/permissions/openid/{openid}", Modes: core.Direct}
-	opTerminatePermissionByOpenID   = core.Operation{ID: "TerminatePayscorePermissionByOpenID", Name: "Payscore.TerminatePermissionByOpenID", Method: "POST", Path: "/v3/payscore/permissions/openid/{openid}/terminate", Modes: core.Direct}
-	opQueryOrder                    = core.Operation{ID: "QueryPayscoreOrder", Name: "Payscore.QueryOrder", Method: "GET", Path: "/v3/payscore/serviceorder", Modes: core.Direct}
-	opCreateOrder                   = core.Operation{ID: "CreatePayscoreOrder", Name: "Payscore.CreateOrder", Method: "POST", Path: "/v3/payscore/serviceorder", Modes: core.Direct, ResendSafe: true}
-	opCreateAndCompleteOrder        = core.Operation{ID: "CreateAndCompletePayscoreOrder", Name: "Payscore.CreateAndCompleteOrder", Method: "POST", Path: "/v3/payscore/serviceorder/direct-complete", Modes: core.Direct, ResendSafe: true}
-	opCancelOrder                   = core.Operation{ID: "CancelPayscoreOrder", Name: "Payscore.CancelOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/cancel", Modes: core.Direct, ResendSafe: true}
-	opCompleteOrder                 = core.Operation{ID: "CompletePayscoreOrder", Name: "Payscore.CompleteOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/complete", Modes: core.Direct}
-	opModifyOrder                   = core.Operation{ID: "ModifyPayscoreOrder", Name: "Payscore.ModifyOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/modify", Modes: core.Direct}
-	opCollectOrder                  = core.Operation{ID: "CollectPayscoreOrder", Name: "Payscore.CollectOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/pay", Modes: core.Direct}
-	opSendPendingMessage            = core.Operation{ID: "SendPayscorePendingMessage", Name: "Payscore.SendPendingMessage", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage", Modes: core.Direct}
-	opSendPrepaidMessage            = core.Operation{ID: "SendPayscorePrepaidMessage", Name: "Payscore.SendPrepaidMessage", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage", Modes: core.Direct}
-	opSyncOrder                     = core.Operation{ID: "SyncPayscoreOrder", Name: "Payscore.SyncOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/sync", Modes: core.Direct}
-	opQueryUserServiceState         = core.Operation{ID: "QueryPayscoreUserServiceState", Name: "Payscore.QueryUserServiceState", Method: "GET", Path: "/v3/payscore/user-service-state", Modes: core.Direct | core.Partner}
-	opTerminateUserService          = core.Operation{ID: "TerminatePayscoreUserService", Name: "Payscore.TerminateUserService", Method: "POST", Path: "/v3/payscore/users/{openid}/permissions/{service_id}/terminate", Modes: core.Direct | core.Partner}
+	opApplyDiscountCard                     = core.Operation{ID: "ApplyPayscoreDiscountCard", Name: "Payscore.ApplyDiscountCard", Method: "POST", Path: "/v3/discount-card/cards", Modes: core.Direct}
+	opQueryDiscountCard                     = core.Operation{ID: "QueryPayscoreDiscountCard", Name: "Payscore.QueryDiscountCard", Method: "GET", Path: "/v3/discount-card/cards/{out_card_code}", Modes: core.Direct}
+	opAddDiscountCardUserRecords            = core.Operation{ID: "AddPayscoreDiscountCardUserRecords", Name: "Payscore.AddDiscountCardUserRecords", Method: "POST", Path: "/v3/discount-card/cards/{out_card_code}/add-user-records", Modes: core.Direct}
+	opApplyAcquiringBankPermission          = core.Operation{ID: "ApplyPayscoreAcquiringBankPermission", Name: "Payscore.ApplyAcquiringBankPermission", Method: "POST", Path: "/v3/payscore/acquiringbank/permissions", Modes: core.Partner}
+	opQueryAcquiringBankPermission          = core.Operation{ID: "QueryPayscoreAcquiringBankPermission", Name: "Payscore.QueryAcquiringBankPermission", Method: "GET", Path: "/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}", Modes: core.Partner}
+	opTerminateAcquiringBankPermission      = core.Operation{ID: "TerminatePayscoreAcquiringBankPermission", Name: "Payscore.TerminateAcquiringBankPermission", Method: "POST", Path: "/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate", Modes: core.Partner}
+	opQueryAcquiringBankOrder               = core.Operation{ID: "QueryPayscoreAcquiringBankOrder", Name: "Payscore.QueryAcquiringBankOrder", Method: "GET", Path: "/v3/payscore/acquiringbank/serviceorder", Modes: core.Partner}
+	opCreateAcquiringBankOrder              = core.Operation{ID: "CreatePayscoreAcquiringBankOrder", Name: "Payscore.CreateAcquiringBankOrder", Method: "POST", Path: "/v3/payscore/acquiringbank/serviceorder", Modes: core.Partner, ResendSafe: true}
+	opQueryAcquiringBankDeduction           = core.Operation{ID: "QueryPayscoreAcquiringBankDeduction", Name: "Payscore.QueryAcquiringBankDeduction", Method: "GET", Path: "/v3/payscore/acquiringbank/serviceorder/deduction", Modes: core.Partner}
+	opCancelAcquiringBankOrder              = core.Operation{ID: "CancelPayscoreAcquiringBankOrder", Name: "Payscore.CancelAcquiringBankOrder", Method: "POST", Path: "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/cancel", Modes: core.Partner, ResendSafe: true}
+	opCompleteAcquiringBankOrder            = core.Operation{ID: "CompletePayscoreAcquiringBankOrder", Name: "Payscore.CompleteAcquiringBankOrder", Method: "POST", Path: "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete", Modes: core.Partner}
+	opModifyAcquiringBankOrder              = core.Operation{ID: "ModifyPayscoreAcquiringBankOrder", Name: "Payscore.ModifyAcquiringBankOrder", Method: "POST", Path: "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify", Modes: core.Partner}
+	opRegisterAcquiringBankDeduction        = core.Operation{ID: "RegisterPayscoreAcquiringBankDeduction", Name: "Payscore.RegisterAcquiringBankDeduction", Method: "POST", Path: "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo", Modes: core.Partner}
+	opSyncAcquiringBankOrder                = core.Operation{ID: "SyncPayscoreAcquiringBankOrder", Name: "Payscore.SyncAcquiringBankOrder", Method: "POST", Path: "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync", Modes: core.Partner}
+	opCreateAcquiringBankPayOnDeliveryOrder = core.Operation{ID: "CreatePayscoreAcquiringBankPayOnDeliveryOrder", Name: "Payscore.CreateAcquiringBankPayOnDeliveryOrder", Method: "POST", Path: "/v3/payscore/acquiringbank/servicepayondeliveryorder", Modes: core.Partner, ResendSafe: true}
+	opApplyMerchantBill                     = core.Operation{ID: "ApplyPayscoreMerchantBill", Name: "Payscore.ApplyMerchantBill", Method: "GET", Path: "/v3/payscore/merchant-bill", Modes: core.Direct}
+	opQueryOverseaOrder                     = core.Operation{ID: "QueryPayscoreOverseaOrder", Name: "Payscore.QueryOverseaOrder", Method: "GET", Path: "/v3/payscore/oversea/partner/serviceorder", Modes: core.Partner}
+	opCreateOverseaOrder                    = core.Operation{ID: "CreatePayscoreOverseaOrder", Name: "Payscore.CreateOverseaOrder", Method: "POST", Path: "/v3/payscore/oversea/partner/serviceorder", Modes: core.Partner, ResendSafe: true}
+	opCancelOverseaOrder                    = core.Operation{ID: "CancelPayscoreOverseaOrder", Name: "Payscore.CancelOverseaOrder", Method: "POST", Path: "/v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel", Modes: core.Partner, ResendSafe: true}
+	opCompleteOverseaOrder                  = core.Operation{ID: "CompletePayscoreOverseaOrder", Name: "Payscore.CompleteOverseaOrder", Method: "POST", Path: "/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete", Modes: core.Partner}
+	opSyncOverseaOrder                      = core.Operation{ID: "SyncPayscoreOverseaOrder", Name: "Payscore.SyncOverseaOrder", Method: "POST", Path: "/v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync", Modes: core.Partner}
+	opPartnerApplyPermission                = core.Operation{ID: "PartnerApplyPayscorePermission", Name: "Payscore.ApplyPermission", Method: "POST", Path: "/v3/payscore/partner/permissions", Modes: core.Partner}
+	opApplyPermissionForScene               = core.Operation{ID: "ApplyPayscorePermissionForScene", Name: "Payscore.ApplyPermissionForScene", Method: "POST", Path: "/v3/payscore/partner/permissions/apply-for-scene", Modes: core.Partner}
+	opPartnerAssessUserRiskLevel            = core.Operation{ID: "PartnerAssessPayscoreUserRiskLevel", Name: "Payscore.AssessUserRiskLevel", Method: "POST", Path: "/v3/payscore/partner/permissions/assess-user-risk-level", Modes: core.Partner}
+	opPartnerQueryPermission                = core.Operation{ID: "PartnerQueryPayscorePermission", Name: "Payscore.QueryPermission", Method: "GET", Path: "/v3/payscore/partner/permissions/authorization-code/{authorization_code}", Modes: core.Partner}
+	opPartnerTerminatePermission            = core.Operation{ID: "PartnerTerminatePayscorePermission", Name: "Payscore.TerminatePermission", Method: "POST", Path: "/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate", Modes: core.Partner}
+	opSearchPermission                      = core.Operation{ID: "SearchPayscorePermission", Name: "Payscore.SearchPermission", Method: "GET", Path: "/v3/payscore/partner/permissions/search", Modes: core.Partner}
+	opTerminatePermissionByUser             = core.Operation{ID: "TerminatePayscorePermissionByUser", Name: "Payscore.TerminatePermissionByUser", Method: "POST", Path: "/v3/payscore/partner/permissions/terminate", Modes: core.Partner}
+	opCreateServiceAccountApplication       = core.Operation{ID: "CreatePayscoreServiceAccountApplication", Name: "Payscore.CreateServiceAccountApplication", Method: "POST", Path: "/v3/payscore/partner/service-account-applications", Modes: core.Partner, ResendSafe: true}
+	opQueryServiceAccountApplication        = core.Operation{ID: "QueryPayscoreServiceAccountApplication", Name: "Payscore.QueryServiceAccountApplication", Method: "GET", Path: "/v3/payscore/partner/service-account-applications/{out_apply_no}", Modes: core.Partner}
+	opPartnerQueryOrder                     = core.Operation{ID: "PartnerQueryPayscoreOrder", Name: "Payscore.QueryOrder", Method: "GET", Path: "/v3/payscore/partner/serviceorder", Modes: core.Partner}
+	opPartnerCreateOrder                    = core.Operation{ID: "PartnerCreatePayscoreOrder", Name: "Payscore.CreateOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder", Modes: core.Partner, ResendSafe: true}
+	opPartnerCreateAndCompleteOrder         = core.Operation{ID: "PartnerCreateAndCompletePayscoreOrder", Name: "Payscore.CreateAndCompleteOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/direct-complete", Modes: core.Partner, ResendSafe: true}
+	opPartnerCancelOrder                    = core.Operation{ID: "PartnerCancelPayscoreOrder", Name: "Payscore.CancelOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/cancel", Modes: core.Partner, ResendSafe: true}
+	opPartnerCompleteOrder                  = core.Operation{ID: "PartnerCompletePayscoreOrder", Name: "Payscore.CompleteOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/complete", Modes: core.Partner}
+	opPartnerModifyOrder                    = core.Operation{ID: "PartnerModifyPayscoreOrder", Name: "Payscore.ModifyOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/modify", Modes: core.Partner}
+	opPartnerCollectOrder                   = core.Operation{ID: "PartnerCollectPayscoreOrder", Name: "Payscore.CollectOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/pay", Modes: core.Partner}
+	opPartnerSendPendingMessage             = core.Operation{ID: "PartnerSendPayscorePendingMessage", Name: "Payscore.SendPendingMessage", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage", Modes: core.Partner}
+	opPartnerSendPrepaidMessage             = core.Operation{ID: "PartnerSendPayscorePrepaidMessage", Name: "Payscore.SendPrepaidMessage", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage", Modes: core.Partner}
+	opPartnerSyncOrder                      = core.Operation{ID: "PartnerSyncPayscoreOrder", Name: "Payscore.SyncOrder", Method: "POST", Path: "/v3/payscore/partner/serviceorder/{out_order_no}/sync", Modes: core.Partner}
+	opPartnerCreatePayOnDeliveryOrder       = core.Operation{ID: "PartnerCreatePayscorePayOnDeliveryOrder", Name: "Payscore.CreatePayOnDeliveryOrder", Method: "POST", Path: "/v3/payscore/partner/servicepayondeliveryorder", Modes: core.Partner, ResendSafe: true}
+	opQueryServiceQuotas                    = core.Operation{ID: "QueryPayscoreServiceQuotas", Name: "Payscore.QueryServiceQuotas", Method: "GET", Path: "/v3/payscore/partner/servicequotas/service-id/{service_id}", Modes: core.Partner}
+	opQueryPayAfterOrder                    = core.Operation{ID: "QueryPayscorePayAfterOrder", Name: "Payscore.QueryPayAfterOrder", Method: "GET", Path: "/v3/payscore/payafter-orders", Modes: core.Direct}
+	opCreatePayAfterOrder                   = core.Operation{ID: "CreatePayscorePayAfterOrder", Name: "Payscore.CreatePayAfterOrder", Method: "POST", Path: "/v3/payscore/payafter-orders", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"address"}, {"name"}, {"phone"}, {"userid"}}}
+	opCancelPayAfterOrder                   = core.Operation{ID: "CancelPayscorePayAfterOrder", Name: "Payscore.CancelPayAfterOrder", Method: "POST", Path: "/v3/payscore/payafter-orders/{out_order_no}/cancel", Modes: core.Direct, ResendSafe: true}
+	opCompletePayAfterOrder                 = core.Operation{ID: "CompletePayscorePayAfterOrder", Name: "Payscore.CompletePayAfterOrder", Method: "POST", Path: "/v3/payscore/payafter-orders/{out_order_no}/complete", Modes: core.Direct}
+	opSyncPayAfterOrder                     = core.Operation{ID: "SyncPayscorePayAfterOrder", Name: "Payscore.SyncPayAfterOrder", Method: "POST", Path: "/v3/payscore/payafter-orders/{out_order_no}/sync", Modes: core.Direct}
+	opApplyPermission                       = core.Operation{ID: "ApplyPayscorePermission", Name: "Payscore.ApplyPermission", Method: "POST", Path: "/v3/payscore/permissions", Modes: core.Direct}
+	opAssessUserRiskLevel                   = core.Operation{ID: "AssessPayscoreUserRiskLevel", Name: "Payscore.AssessUserRiskLevel", Method: "POST", Path: "/v3/payscore/permissions/assess-user-risk-level", Modes: core.Direct}
+	opQueryPermission                       = core.Operation{ID: "QueryPayscorePermission", Name: "Payscore.QueryPermission", Method: "GET", Path: "/v3/payscore/permissions/authorization-code/{authorization_code}", Modes: core.Direct}
+	opTerminatePermission                   = core.Operation{ID: "TerminatePayscorePermission", Name: "Payscore.TerminatePermission", Method: "POST", Path: "/v3/payscore/permissions/authorization-code/{authorization_code}/terminate", Modes: core.Direct}
+	opQueryPermissionByOpenID               = core.Operation{ID: "QueryPayscorePermissionByOpenID", Name: "Payscore.QueryPermissionByOpenID", Method: "GET", Path: "/v3/payscore/permissions/openid/{openid}", Modes: core.Direct}
+	opTerminatePermissionByOpenID           = core.Operation{ID: "TerminatePayscorePermissionByOpenID", Name: "Payscore.TerminatePermissionByOpenID", Method: "POST", Path: "/v3/payscore/permissions/openid/{openid}/terminate", Modes: core.Direct}
+	opPartnerCreatePlan                     = core.Operation{ID: "PartnerCreatePayscorePlan", Name: "Payscore.CreatePlan", Method: "POST", Path: "/v3/payscore/plan/partner/payscore-plans", Modes: core.Partner}
+	opPartnerQueryPlan                      = core.Operation{ID: "PartnerQueryPayscorePlan", Name: "Payscore.QueryPlan", Method: "GET", Path: "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}", Modes: core.Partner}
+	opPartnerStopPlan                       = core.Operation{ID: "PartnerStopPayscorePlan", Name: "Payscore.StopPlan", Method: "POST", Path: "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop", Modes: core.Partner}
+	opCreatePlan                            = core.Operation{ID: "CreatePayscorePlan", Name: "Payscore.CreatePlan", Method: "POST", Path: "/v3/payscore/plan/payscore-plans", Modes: core.Direct}
+	opQueryPlan                             = core.Operation{ID: "QueryPayscorePlan", Name: "Payscore.QueryPlan", Method: "GET", Path: "/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}", Modes: core.Direct}
+	opStopPlan                              = core.Operation{ID: "StopPayscorePlan", Name: "Payscore.StopPlan", Method: "POST", Path: "/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop", Modes: core.Direct}
+	opQueryOrder                            = core.Operation{ID: "QueryPayscoreOrder", Name: "Payscore.QueryOrder", Method: "GET", Path: "/v3/payscore/serviceorder", Modes: core.Direct}
+	opCreateOrder                           = core.Operation{ID: "CreatePayscoreOrder", Name: "Payscore.CreateOrder", Method: "POST", Path: "/v3/payscore/serviceorder", Modes: core.Direct, ResendSafe: true}
+	opCreateAndCompleteOrder                = core.Operation{ID: "CreateAndCompletePayscoreOrder", Name: "Payscore.CreateAndCompleteOrder", Method: "POST", Path: "/v3/payscore/serviceorder/direct-complete", Modes: core.Direct, ResendSafe: true}
+	opCancelOrder                           = core.Operation{ID: "CancelPayscoreOrder", Name: "Payscore.CancelOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/cancel", Modes: core.Direct, ResendSafe: true}
+	opCompleteOrder                         = core.Operation{ID: "CompletePayscoreOrder", Name: "Payscore.CompleteOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/complete", Modes: core.Direct}
+	opModifyOrder                           = core.Operation{ID: "ModifyPayscoreOrder", Name: "Payscore.ModifyOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/modify", Modes: core.Direct}
+	opCollectOrder                          = core.Operation{ID: "CollectPayscoreOrder", Name: "Payscore.CollectOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/pay", Modes: core.Direct}
+	opSendPendingMessage                    = core.Operation{ID: "SendPayscorePendingMessage", Name: "Payscore.SendPendingMessage", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage", Modes: core.Direct}
+	opSendPrepaidMessage                    = core.Operation{ID: "SendPayscorePrepaidMessage", Name: "Payscore.SendPrepaidMessage", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage", Modes: core.Direct}
+	opSyncOrder                             = core.Operation{ID: "SyncPayscoreOrder", Name: "Payscore.SyncOrder", Method: "POST", Path: "/v3/payscore/serviceorder/{out_order_no}/sync", Modes: core.Direct}
+	opCreatePayOnDeliveryOrder              = core.Operation{ID: "CreatePayscorePayOnDeliveryOrder", Name: "Payscore.CreatePayOnDeliveryOrder", Method: "POST", Path: "/v3/payscore/servicepayondeliveryorder", Modes: core.Direct, ResendSafe: true}
+	opPartnerCreateSignPlanOrder            = core.Operation{ID: "PartnerCreatePayscoreSignPlanOrder", Name: "Payscore.CreateSignPlanOrder", Method: "POST", Path: "/v3/payscore/sign-plan/partner/serviceorder", Modes: core.Partner, ResendSafe: true}
+	opPartnerCreateUserSignPlan             = core.Operation{ID: "PartnerCreatePayscoreUserSignPlan", Name: "Payscore.CreateUserSignPlan", Method: "POST", Path: "/v3/payscore/sign-plan/partner/user-sign-plans", Modes: core.Partner}
+	opPartnerQueryUserSignPlan              = core.Operation{ID: "PartnerQueryPayscoreUserSignPlan", Name: "Payscore.QueryUserSignPlan", Method: "GET", Path: "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}", Modes: core.Partner}
+	opPartnerCancelUserSignPlan             = core.Operation{ID: "PartnerCancelPayscoreUserSignPlan", Name: "Payscore.CancelUserSignPlan", Method: "POST", Path: "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop", Modes: core.Partner}
+	opCreateSignPlanOrder                   = core.Operation{ID: "CreatePayscoreSignPlanOrder", Name: "Payscore.CreateSignPlanOrder", Method: "POST", Path: "/v3/payscore/sign-plan/serviceorder", Modes: core.Direct, ResendSafe: true}
+	opCreateUserSignPlan                    = core.Operation{ID: "CreatePayscoreUserSignPlan", Name: "Payscore.CreateUserSignPlan", Method: "POST", Path: "/v3/payscore/sign-plan/user-sign-plans", Modes: core.Direct}
+	opQueryUserSignPlan                     = core.Operation{ID: "QueryPayscoreUserSignPlan", Name: "Payscore.QueryUserSignPlan", Method: "GET", Path: "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}", Modes: core.Direct}
+	opCancelUserSignPlan                    = core.Operation{ID: "CancelPayscoreUserSignPlan", Name: "Payscore.CancelUserSignPlan", Method: "POST", Path: "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop", Modes: core.Direct}
+	opQuerySmartRetailOrder                 = core.Operation{ID: "QueryPayscoreSmartRetailOrder", Name: "Payscore.QuerySmartRetailOrder", Method: "GET", Path: "/v3/payscore/smartretail-orders", Modes: core.Direct}
+	opCreateSmartRetailOrder                = core.Operation{ID: "CreatePayscoreSmartRetailOrder", Name: "Payscore.CreateSmartRetailOrder", Method: "POST", Path: "/v3/payscore/smartretail-orders", Modes: core.Direct, ResendSafe: true}
+	opCancelSmartRetailOrder                = core.Operation{ID: "CancelPayscoreSmartRetailOrder", Name: "Payscore.CancelSmartRetailOrder", Method: "POST", Path: "/v3/payscore/smartretail-orders/{out_order_no}/cancel", Modes: core.Direct, ResendSafe: true}
+	opCompleteSmartRetailOrder              = core.Operation{ID: "CompletePayscoreSmartRetailOrder", Name: "Payscore.CompleteSmartRetailOrder", Method: "POST", Path: "/v3/payscore/smartretail-orders/{out_order_no}/complete", Modes: core.Direct}
+	opQueryUserServiceState                 = core.Operation{ID: "QueryPayscoreUserServiceState", Name: "Payscore.QueryUserServiceState", Method: "GET", Path: "/v3/payscore/user-service-state", Modes: core.Direct | core.Partner}
+	opTerminateUserService                  = core.Operation{ID: "TerminatePayscoreUserService", Name: "Payscore.TerminateUserService", Method: "POST", Path: "/v3/payscore/users/{openid}/permissions/{service_id}/terminate", Modes: core.Direct | core.Partner}
 )
 
 // Operations returns the operations of this package, for tools and tests.
 func Operations() []*core.Operation {
 	return []*core.Operation{
+		&opApplyDiscountCard,
+		&opQueryDiscountCard,
+		&opAddDiscountCardUserRecords,
+		&opApplyAcquiringBankPermission,
+		&opQueryAcquiringBankPermission,
+		&opTerminateAcquiringBankPermission,
+		&opQueryAcquiringBankOrder,
+		&opCreateAcquiringBankOrder,
+		&opQueryAcquiringBankDeduction,
+		&opCancelAcquiringBankOrder,
+		&opCompleteAcquiringBankOrder,
+		&opModifyAcquiringBankOrder,
+		&opRegisterAcquiringBankDeduction,
+		&opSyncAcquiringBankOrder,
+		&opCreateAcquiringBankPayOnDeliveryOrder,
 		&opApplyMerchantBill,
+		&opQueryOverseaOrder,
+		&opCreateOverseaOrder,
+		&opCancelOverseaOrder,
+		&opCompleteOverseaOrder,
+		&opSyncOverseaOrder,
 		&opPartnerApplyPermission,
 		&opApplyPermissionForScene,
 		&opPartnerAssessUserRiskLevel,
@@ -95,6 +163,8 @@ func Operations() []*core.Operation {
 		&opPartnerTerminatePermission,
 		&opSearchPermission,
 		&opTerminatePermissionByUser,
+		&opCreateServiceAccountApplication,
+		&opQueryServiceAccountApplication,
 		&opPartnerQueryOrder,
 		&opPartnerCreateOrder,
 		&opPartnerCreateAndCompleteOrder,
@@ -105,12 +175,25 @@ func Operations() []*core.Operation {
 		&opPartnerSendPendingMessage,
 		&opPartnerSendPrepaidMessage,
 		&opPartnerSyncOrder,
+		&opPartnerCreatePayOnDeliveryOrder,
+		&opQueryServiceQuotas,
+		&opQueryPayAfterOrder,
+		&opCreatePayAfterOrder,
+		&opCancelPayAfterOrder,
+		&opCompletePayAfterOrder,
+		&opSyncPayAfterOrder,
 		&opApplyPermission,
 		&opAssessUserRiskLevel,
 		&opQueryPermission,
 		&opTerminatePermission,
 		&opQueryPermissionByOpenID,
 		&opTerminatePermissionByOpenID,
+		&opPartnerCreatePlan,
+		&opPartnerQueryPlan,
+		&opPartnerStopPlan,
+		&opCreatePlan,
+		&opQueryPlan,
+		&opStopPlan,
 		&opQueryOrder,
 		&opCreateOrder,
 		&opCreateAndCompleteOrder,
@@ -121,9 +204,500 @@ func Operations() []*core.Operation {
 		&opSendPendingMessage,
 		&opSendPrepaidMessage,
 		&opSyncOrder,
+		&opCreatePayOnDeliveryOrder,
+		&opPartnerCreateSignPlanOrder,
+		&opPartnerCreateUserSignPlan,
+		&opPartnerQueryUserSignPlan,
+		&opPartnerCancelUserSignPlan,
+		&opCreateSignPlanOrder,
+		&opCreateUserSignPlan,
+		&opQueryUserSignPlan,
+		&opCancelUserSignPlan,
+		&opQuerySmartRetailOrder,
+		&opCreateSmartRetailOrder,
+		&opCancelSmartRetailOrder,
+		&opCompleteSmartRetailOrder,
 		&opQueryUserServiceState,
 		&opTerminateUserService,
 	}
+}
+
+// ApplyDiscountCard prepares a user's claim of a discount card (预受理领卡请求).
+//
+// Returns the prepare_card_token with which the merchant's page sends
+// the user to WeChat to claim a 先享卡 (a card of discounts the user
+// repays unless its goals are met). The claim is reported as
+// DISCOUNT_CARD.USER_ACCEPTED to notify_url.
+//
+// POST /v3/discount-card/cards (direct)
+func (c *Client) ApplyDiscountCard(ctx context.Context, body *ApplyDiscountCardRequest, opts ...core.CallOption) (*DiscountCardToken, error) {
+	m := c.conn.Mode()
+	var b ApplyDiscountCardRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if miss := checkApplyDiscountCardRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opApplyDiscountCard.Name, Missing: miss}
+	}
+	out := new(DiscountCardToken)
+	if err := c.conn.Do(ctx, &opApplyDiscountCard, "/v3/discount-card/cards", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryDiscountCard queries a user's discount card (查询先享卡订单).
+//
+// GET /v3/discount-card/cards/{out_card_code} (direct)
+func (c *Client) QueryDiscountCard(ctx context.Context, outCardCode string, opts ...core.CallOption) (*DiscountCard, error) {
+	var miss []string
+	if outCardCode == "" {
+		miss = append(miss, "out_card_code")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryDiscountCard.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/discount-card/cards/", 64)
+	u.Seg(outCardCode)
+	out := new(DiscountCard)
+	if err := c.conn.Do(ctx, &opQueryDiscountCard, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AddDiscountCardUserRecords records a user's progress on a discount card (增加用户记录).
+//
+// Reports goals the user completed and discounts the user used, for the card page and the final settlement.
+//
+// POST /v3/discount-card/cards/{out_card_code}/add-user-records (direct)
+func (c *Client) AddDiscountCardUserRecords(ctx context.Context, outCardCode string, body *AddDiscountCardUserRecordsRequest, opts ...core.CallOption) error {
+	var b AddDiscountCardUserRecordsRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if outCardCode == "" {
+		miss = append(miss, "out_card_code")
+	}
+	miss = append(miss, checkAddDiscountCardUserRecordsRequest(&b)...)
+	if miss != nil {
+		return &core.UsageError{Op: opAddDiscountCardUserRecords.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/discount-card/cards/", 64)
+	u.Seg(outCardCode)
+	u.Lit("/add-user-records")
+	return c.conn.Do(ctx, &opAddDiscountCardUserRecords, u.String(), &b, nil, opts)
+}
+
+// ApplyAcquiringBankPermission prepares a user's payscore authorisation as an institution (从业机构预授权).
+//
+// For licensed institutions (从业机构) serving sub-merchants through a
+// channel merchant: returns the apply_permissions_token with which a
+// user authorises a sub-merchant's service.
+//
+// POST /v3/payscore/acquiringbank/permissions (partner)
+func (c *Client) ApplyAcquiringBankPermission(ctx context.Context, body *ApplyAcquiringBankPermissionRequest, opts ...core.CallOption) (*PermissionToken, error) {
+	m := c.conn.Mode()
+	var b ApplyAcquiringBankPermissionRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkApplyAcquiringBankPermissionRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opApplyAcquiringBankPermission.Name, Missing: miss}
+	}
+	out := new(PermissionToken)
+	if err := c.conn.Do(ctx, &opApplyAcquiringBankPermission, "/v3/payscore/acquiringbank/permissions", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryAcquiringBankPermission queries a payscore authorisation by its code as an institution (从业机构查询与用户授权记录（授权协议号）).
+//
+// GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code} (partner)
+func (c *Client) QueryAcquiringBankPermission(ctx context.Context, authorizationCode string, params *QueryAcquiringBankPermissionParams, opts ...core.CallOption) (*AcquiringBankPermission, error) {
+	m := c.conn.Mode()
+	var p QueryAcquiringBankPermissionParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if authorizationCode == "" {
+		miss = append(miss, "authorization_code")
+	}
+	if p.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if p.ChannelID == "" {
+		miss = append(miss, "channel_id")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryAcquiringBankPermission.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/acquiringbank/permissions/authorization-code/", 64)
+	u.Seg(authorizationCode)
+	u.Query("service_id", p.ServiceID)
+	u.Query("channel_id", p.ChannelID)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(AcquiringBankPermission)
+	if err := c.conn.Do(ctx, &opQueryAcquiringBankPermission, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TerminateAcquiringBankPermission ends a payscore authorisation by its code as an institution (从业机构解除用户授权关系（授权协议号）).
+//
+// POST /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate (partner)
+func (c *Client) TerminateAcquiringBankPermission(ctx context.Context, authorizationCode string, body *TerminateAcquiringBankPermissionRequest, opts ...core.CallOption) error {
+	m := c.conn.Mode()
+	var b TerminateAcquiringBankPermissionRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if authorizationCode == "" {
+		miss = append(miss, "authorization_code")
+	}
+	miss = append(miss, checkTerminateAcquiringBankPermissionRequest(&b)...)
+	if miss != nil {
+		return &core.UsageError{Op: opTerminateAcquiringBankPermission.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/acquiringbank/permissions/authorization-code/", 64)
+	u.Seg(authorizationCode)
+	u.Lit("/terminate")
+	return c.conn.Do(ctx, &opTerminateAcquiringBankPermission, u.String(), &b, nil, opts)
+}
+
+// QueryAcquiringBankOrder queries a payscore service order as an institution (从业机构查询微信支付分订单).
+//
+// Looks an order up by out_order_no or by query_id; give one of the two.
+//
+// GET /v3/payscore/acquiringbank/serviceorder (partner)
+func (c *Client) QueryAcquiringBankOrder(ctx context.Context, params *QueryAcquiringBankOrderParams, opts ...core.CallOption) (*AcquiringBankOrder, error) {
+	m := c.conn.Mode()
+	var p QueryAcquiringBankOrderParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if p.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if p.ChannelID == "" {
+		miss = append(miss, "channel_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryAcquiringBankOrder.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/acquiringbank/serviceorder", 64)
+	u.Query("service_id", p.ServiceID)
+	u.Query("sub_mchid", p.SubMchID)
+	u.Query("channel_id", p.ChannelID)
+	u.Query("out_order_no", p.OutOrderNo)
+	u.Query("query_id", p.QueryID)
+	out := new(AcquiringBankOrder)
+	if err := c.conn.Do(ctx, &opQueryAcquiringBankOrder, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateAcquiringBankOrder creates a payscore service order as an institution (从业机构创建微信支付分订单).
+//
+// Opens a sub-merchant's pay-later service order through a channel
+// merchant (state CREATED); with need_user_confirm the answer's package
+// lets the user confirm it in WeChat.
+//
+// POST /v3/payscore/acquiringbank/serviceorder (partner)
+func (c *Client) CreateAcquiringBankOrder(ctx context.Context, body *CreateAcquiringBankOrderRequest, opts ...core.CallOption) (*AcquiringBankCreatedOrder, error) {
+	m := c.conn.Mode()
+	var b CreateAcquiringBankOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkCreateAcquiringBankOrderRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateAcquiringBankOrder.Name, Missing: miss}
+	}
+	out := new(AcquiringBankCreatedOrder)
+	if err := c.conn.Do(ctx, &opCreateAcquiringBankOrder, "/v3/payscore/acquiringbank/serviceorder", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryAcquiringBankDeduction queries the deduction details registered for a payscore order as an institution (从业机构查询微信支付分扣款信息).
+//
+// GET /v3/payscore/acquiringbank/serviceorder/deduction (partner)
+func (c *Client) QueryAcquiringBankDeduction(ctx context.Context, params *QueryAcquiringBankDeductionParams, opts ...core.CallOption) (*AcquiringBankDeduction, error) {
+	m := c.conn.Mode()
+	var p QueryAcquiringBankDeductionParams
+	if params != nil {
+		p = *params
+	}
+	if p.AppID == "" {
+		p.AppID = m.AppID
+	}
+	if p.SubAppID == "" && m.Partner {
+		p.SubAppID = m.SubAppID
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if p.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if p.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if p.ChannelID == "" {
+		miss = append(miss, "channel_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryAcquiringBankDeduction.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/acquiringbank/serviceorder/deduction", 64)
+	u.Query("service_id", p.ServiceID)
+	u.Query("appid", p.AppID)
+	u.Query("sub_mchid", p.SubMchID)
+	u.Query("sub_appid", p.SubAppID)
+	u.Query("channel_id", p.ChannelID)
+	u.Query("out_order_no", p.OutOrderNo)
+	out := new(AcquiringBankDeduction)
+	if err := c.conn.Do(ctx, &opQueryAcquiringBankDeduction, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CancelAcquiringBankOrder cancels a payscore service order as an institution (从业机构取消微信支付分订单).
+//
+// POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/cancel (partner)
+func (c *Client) CancelAcquiringBankOrder(ctx context.Context, outOrderNo string, body *CancelAcquiringBankOrderRequest, opts ...core.CallOption) error {
+	m := c.conn.Mode()
+	var b CancelAcquiringBankOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	miss = append(miss, checkCancelAcquiringBankOrderRequest(&b)...)
+	if miss != nil {
+		return &core.UsageError{Op: opCancelAcquiringBankOrder.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/acquiringbank/serviceorder/", 64)
+	u.Seg(outOrderNo)
+	u.Lit("/cancel")
+	return c.conn.Do(ctx, &opCancelAcquiringBankOrder, u.String(), &b, nil, opts)
+}
+
+// CompleteAcquiringBankOrder completes a payscore service order as an institution (从业机构完结微信支付分订单).
+//
+// Ends the service with the final fees; WeChat Pay then collects total_amount from the user.
+//
+// POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete (partner)
+func (c *Client) CompleteAcquiringBankOrder(ctx context.Context, outOrderNo string, body *CompleteAcquiringBankOrderRequest, opts ...core.CallOption) error {
+	m := c.conn.Mode()
+	var b CompleteAcquiringBankOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	miss = append(miss, checkCompleteAcquiringBankOrderRequest(&b)...)
+	if miss != nil {
+		return &core.UsageError{Op: opCompleteAcquiringBankOrder.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/acquiringbank/serviceorder/", 64)
+	u.Seg(outOrderNo)
+	u.Lit("/complete")
+	return c.conn.Do(ctx, &opCompleteAcquiringBankOrder, u.String(), &b, nil, opts)
+}
+
+// ModifyAcquiringBankOrder changes the amount of a completed payscore order as an institution (从业机构修改微信支付分订单金额).
+//
+// Lowers the amount of a completed order that is still unpaid.
+//
+// POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify (partner)
+func (c *Client) ModifyAcquiringBankOrder(ctx context.Context, outOrderNo string, body *ModifyAcquiringBankOrderRequest, opts ...core.CallOption) error {
+	m := c.conn.Mode()
+	var b ModifyAcquiringBankOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	miss = append(miss, checkModifyAcquiringBankOrderRequest(&b)...)
+	if miss != nil {
+		return &core.UsageError{Op: opModifyAcquiringBankOrder.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/acquiringbank/serviceorder/", 64)
+	u.Seg(outOrderNo)
+	u.Lit("/modify")
+	return c.conn.Do(ctx, &opModifyAcquiringBankOrder, u.String(), &b, nil, opts)
+}
+
+// RegisterAcquiringBankDeduction registers the deduction details of a payscore order as an institution (从业机构登记微信支付分扣款信息).
+//
+// Records the institution's own deduction number (out_trade_no) for the collection of an order.
+//
+// POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo (partner)
+func (c *Client) RegisterAcquiringBankDeduction(ctx context.Context, outOrderNo string, body *RegisterAcquiringBankDeductionRequest, opts ...core.CallOption) (*AcquiringBankRegisteredDeduction, error) {
+	m := c.conn.Mode()
+	var b RegisterAcquiringBankDeductionRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	miss = append(miss, checkRegisterAcquiringBankDeductionRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opRegisterAcquiringBankDeduction.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/acquiringbank/serviceorder/", 64)
+	u.Seg(outOrderNo)
+	u.Lit("/registerdeductinfo")
+	out := new(AcquiringBankRegisteredDeduction)
+	if err := c.conn.Do(ctx, &opRegisterAcquiringBankDeduction, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SyncAcquiringBankOrder tells WeChat Pay that a payscore order was paid offline, as an institution (从业机构同步微信支付分订单信息).
+//
+// POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync (partner)
+func (c *Client) SyncAcquiringBankOrder(ctx context.Context, outOrderNo string, body *SyncAcquiringBankOrderRequest, opts ...core.CallOption) error {
+	m := c.conn.Mode()
+	var b SyncAcquiringBankOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	miss = append(miss, checkSyncAcquiringBankOrderRequest(&b)...)
+	if miss != nil {
+		return &core.UsageError{Op: opSyncAcquiringBankOrder.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/acquiringbank/serviceorder/", 64)
+	u.Seg(outOrderNo)
+	u.Lit("/sync")
+	return c.conn.Do(ctx, &opSyncAcquiringBankOrder, u.String(), &b, nil, opts)
+}
+
+// CreateAcquiringBankPayOnDeliveryOrder creates a pay-after-use shopping order as an institution (从业机构创建先用后付订单).
+//
+// POST /v3/payscore/acquiringbank/servicepayondeliveryorder (partner)
+func (c *Client) CreateAcquiringBankPayOnDeliveryOrder(ctx context.Context, body *CreateAcquiringBankPayOnDeliveryOrderRequest, opts ...core.CallOption) (*PayOnDeliveryOrder, error) {
+	m := c.conn.Mode()
+	var b CreateAcquiringBankPayOnDeliveryOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.MchID == "" {
+		b.MchID = m.MchID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkCreateAcquiringBankPayOnDeliveryOrderRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateAcquiringBankPayOnDeliveryOrder.Name, Missing: miss}
+	}
+	out := new(PayOnDeliveryOrder)
+	if err := c.conn.Do(ctx, &opCreateAcquiringBankPayOnDeliveryOrder, "/v3/payscore/acquiringbank/servicepayondeliveryorder", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ApplyMerchantBill applies for a day's payscore bill (商户申请获取对账单).
@@ -164,6 +738,155 @@ func (c *Client) ApplyMerchantBill(ctx context.Context, params *ApplyMerchantBil
 		return nil, err
 	}
 	return out, nil
+}
+
+// QueryOverseaOrder queries an overseas payscore service order (海外 查询支付分订单).
+//
+// Looks an order up by out_order_no or by query_id; give one of the two.
+//
+// GET /v3/payscore/oversea/partner/serviceorder (partner)
+func (c *Client) QueryOverseaOrder(ctx context.Context, params *QueryOverseaOrderParams, opts ...core.CallOption) (*OverseaOrder, error) {
+	m := c.conn.Mode()
+	var p QueryOverseaOrderParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if p.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryOverseaOrder.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/oversea/partner/serviceorder", 64)
+	u.Query("service_id", p.ServiceID)
+	u.Query("sub_mchid", p.SubMchID)
+	u.Query("out_order_no", p.OutOrderNo)
+	u.Query("query_id", p.QueryID)
+	out := new(OverseaOrder)
+	if err := c.conn.Do(ctx, &opQueryOverseaOrder, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateOverseaOrder creates an overseas payscore service order (海外 创建支付分订单).
+//
+// Opens a sub-merchant's pay-later order priced in a foreign currency (state CREATED).
+//
+// POST /v3/payscore/oversea/partner/serviceorder (partner)
+func (c *Client) CreateOverseaOrder(ctx context.Context, body *CreateOverseaOrderRequest, opts ...core.CallOption) (*OverseaCreatedOrder, error) {
+	m := c.conn.Mode()
+	var b CreateOverseaOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkCreateOverseaOrderRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateOverseaOrder.Name, Missing: miss}
+	}
+	out := new(OverseaCreatedOrder)
+	if err := c.conn.Do(ctx, &opCreateOverseaOrder, "/v3/payscore/oversea/partner/serviceorder", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CancelOverseaOrder cancels an overseas payscore service order (海外 取消支付分订单).
+//
+// POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel (partner)
+func (c *Client) CancelOverseaOrder(ctx context.Context, outOrderNo string, body *CancelOverseaOrderRequest, opts ...core.CallOption) error {
+	m := c.conn.Mode()
+	var b CancelOverseaOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	miss = append(miss, checkCancelOverseaOrderRequest(&b)...)
+	if miss != nil {
+		return &core.UsageError{Op: opCancelOverseaOrder.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/oversea/partner/serviceorder/", 64)
+	u.Seg(outOrderNo)
+	u.Lit("/cancel")
+	return c.conn.Do(ctx, &opCancelOverseaOrder, u.String(), &b, nil, opts)
+}
+
+// CompleteOverseaOrder completes an overseas payscore service order (海外 完结支付分订单).
+//
+// Ends the service with the final fees in the order's currency; WeChat Pay then collects total_amount.
+//
+// POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete (partner)
+func (c *Client) CompleteOverseaOrder(ctx context.Context, outOrderNo string, body *CompleteOverseaOrderRequest, opts ...core.CallOption) error {
+	m := c.conn.Mode()
+	var b CompleteOverseaOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	miss = append(miss, checkCompleteOverseaOrderRequest(&b)...)
+	if miss != nil {
+		return &core.UsageError{Op: opCompleteOverseaOrder.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/oversea/partner/serviceorder/", 64)
+	u.Seg(outOrderNo)
+	u.Lit("/complete")
+	return c.conn.Do(ctx, &opCompleteOverseaOrder, u.String(), &b, nil, opts)
+}
+
+// SyncOverseaOrder tells WeChat Pay that an overseas payscore order was paid offline (海外 同步支付分订单信息).
+//
+// POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync (partner)
+func (c *Client) SyncOverseaOrder(ctx context.Context, outOrderNo string, body *SyncOverseaOrderRequest, opts ...core.CallOption) error {
+	m := c.conn.Mode()
+	var b SyncOverseaOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	miss = append(miss, checkSyncOverseaOrderRequest(&b)...)
+	if miss != nil {
+		return &core.UsageError{Op: opSyncOverseaOrder.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/oversea/partner/serviceorder/", 64)
+	u.Seg(outOrderNo)
+	u.Lit("/sync")
+	return c.conn.Do(ctx, &opSyncOverseaOrder, u.String(), &b, nil, opts)
 }
 
 // ApplyPermission prepares a user's payscore authorisation for a sub-merchant (服务商 商户预授权), with the partner-mode request as WeChat Pay defines it. Client.ApplyPermission takes one input for both modes.
@@ -411,6 +1134,58 @@ func (c *Client) TerminatePermissionByUser(ctx context.Context, body *TerminateP
 		return &core.UsageError{Op: opTerminatePermissionByUser.Name, Missing: miss}
 	}
 	return c.conn.Do(ctx, &opTerminatePermissionByUser, "/v3/payscore/partner/permissions/terminate", &b, nil, opts)
+}
+
+// CreateServiceAccountApplication applies to bind a sub-merchant to a payscore service (收付通子商户申请绑定支付分服务).
+//
+// For service providers of 收付通 whose own payscore service is set up:
+// asks to let a sub-merchant use it. The result arrives as
+// PAYSCORE.BIND_SERVICE_ACCOUNT at result_notify_url, or by query.
+//
+// POST /v3/payscore/partner/service-account-applications (partner)
+func (c *Client) CreateServiceAccountApplication(ctx context.Context, body *CreateServiceAccountApplicationRequest, opts ...core.CallOption) (*ServiceAccountApplication, error) {
+	m := c.conn.Mode()
+	var b CreateServiceAccountApplicationRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkCreateServiceAccountApplicationRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateServiceAccountApplication.Name, Missing: miss}
+	}
+	out := new(ServiceAccountApplication)
+	if err := c.conn.Do(ctx, &opCreateServiceAccountApplication, "/v3/payscore/partner/service-account-applications", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryServiceAccountApplication queries a sub-merchant's payscore service binding (查询收付通子商户服务绑定结果).
+//
+// GET /v3/payscore/partner/service-account-applications/{out_apply_no} (partner)
+func (c *Client) QueryServiceAccountApplication(ctx context.Context, outApplyNo string, opts ...core.CallOption) (*ServiceAccountApplication, error) {
+	var miss []string
+	if outApplyNo == "" {
+		miss = append(miss, "out_apply_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryServiceAccountApplication.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/partner/service-account-applications/", 64)
+	u.Seg(outApplyNo)
+	out := new(ServiceAccountApplication)
+	if err := c.conn.Do(ctx, &opQueryServiceAccountApplication, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // QueryOrder queries a sub-merchant's payscore service order (服务商 查询支付分订单), with the partner-mode request as WeChat Pay defines it. Client.QueryOrder takes one input for both modes.
@@ -692,6 +1467,236 @@ func (c Partner) SyncOrder(ctx context.Context, outOrderNo string, body *Partner
 	u.Seg(outOrderNo)
 	u.Lit("/sync")
 	return c.conn.Do(ctx, &opPartnerSyncOrder, u.String(), &b, nil, opts)
+}
+
+// CreatePayOnDeliveryOrder creates a sub-merchant's pay-after-use shopping order (服务商 创建先用后付订单), with the partner-mode request as WeChat Pay defines it. Client.CreatePayOnDeliveryOrder takes one input for both modes.
+//
+// POST /v3/payscore/partner/servicepayondeliveryorder (partner)
+func (c Partner) CreatePayOnDeliveryOrder(ctx context.Context, body *PartnerCreatePayOnDeliveryOrderRequest, opts ...core.CallOption) (*PayOnDeliveryOrder, error) {
+	out := new(PayOnDeliveryOrder)
+	if err := c.doCreatePayOnDeliveryOrder(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreatePayOnDeliveryOrder sends CreatePayOnDeliveryOrder and decodes the answer into out.
+func (c Partner) doCreatePayOnDeliveryOrder(ctx context.Context, body *PartnerCreatePayOnDeliveryOrderRequest, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var b PartnerCreatePayOnDeliveryOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.MchID == "" {
+		b.MchID = m.MchID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkPartnerCreatePayOnDeliveryOrderRequest(&b); miss != nil {
+		return &core.UsageError{Op: opPartnerCreatePayOnDeliveryOrder.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opPartnerCreatePayOnDeliveryOrder, "/v3/payscore/partner/servicepayondeliveryorder", &b, out, opts)
+}
+
+// QueryServiceQuotas queries the suggested pay-later amounts per user risk level (查询用户分层对应建议先享金额).
+//
+// Lists, for each risk level (用户分层) of a version, how much a sub-merchant's service is advised to let a user use before paying.
+//
+// GET /v3/payscore/partner/servicequotas/service-id/{service_id} (partner)
+func (c *Client) QueryServiceQuotas(ctx context.Context, serviceID string, params *QueryServiceQuotasParams, opts ...core.CallOption) (*ServiceQuotas, error) {
+	m := c.conn.Mode()
+	var p QueryServiceQuotasParams
+	if params != nil {
+		p = *params
+	}
+	if p.AppID == "" {
+		p.AppID = m.AppID
+	}
+	if p.SubAppID == "" && m.Partner {
+		p.SubAppID = m.SubAppID
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if serviceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if p.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryServiceQuotas.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/partner/servicequotas/service-id/", 64)
+	u.Seg(serviceID)
+	u.Query("sub_mchid", p.SubMchID)
+	u.Query("appid", p.AppID)
+	u.Query("sub_appid", p.SubAppID)
+	u.QueryInt("risk_level_version", int64(p.RiskLevelVersion))
+	out := new(ServiceQuotas)
+	if err := c.conn.Do(ctx, &opQueryServiceQuotas, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryPayAfterOrder queries an enjoy-first, pay-later order (查询先享后付订单).
+//
+// Looks an order up by out_order_no or by query_id.
+//
+// GET /v3/payscore/payafter-orders (direct)
+func (c *Client) QueryPayAfterOrder(ctx context.Context, params *QueryPayAfterOrderParams, opts ...core.CallOption) (*PayAfterOrder, error) {
+	m := c.conn.Mode()
+	var p QueryPayAfterOrderParams
+	if params != nil {
+		p = *params
+	}
+	if p.AppID == "" {
+		p.AppID = m.AppID
+	}
+	u := wire.NewURI("/v3/payscore/payafter-orders", 64)
+	u.Query("service_id", p.ServiceID)
+	u.Query("out_order_no", p.OutOrderNo)
+	u.Query("query_id", p.QueryID)
+	u.Query("appid", p.AppID)
+	out := new(PayAfterOrder)
+	if err := c.conn.Do(ctx, &opQueryPayAfterOrder, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreatePayAfterOrder creates an enjoy-first, pay-later order (创建先享后付订单).
+//
+// Opens an order of the older 先享后付 product. The user's name, phone,
+// id number and address, when given, are encrypted with the platform
+// key. The answer tells how to open WeChat's mini program for the
+// user's confirmation.
+//
+// POST /v3/payscore/payafter-orders (direct)
+func (c *Client) CreatePayAfterOrder(ctx context.Context, body *CreatePayAfterOrderRequest, opts ...core.CallOption) (*MiniProgramOrder, error) {
+	m := c.conn.Mode()
+	var b CreatePayAfterOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if miss := checkCreatePayAfterOrderRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreatePayAfterOrder.Name, Missing: miss}
+	}
+	out := new(MiniProgramOrder)
+	if err := c.conn.Do(ctx, &opCreatePayAfterOrder, "/v3/payscore/payafter-orders", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CancelPayAfterOrder cancels an enjoy-first, pay-later order (撤销先享后付订单).
+//
+// POST /v3/payscore/payafter-orders/{out_order_no}/cancel (direct)
+func (c *Client) CancelPayAfterOrder(ctx context.Context, outOrderNo string, body *CancelPayAfterOrderRequest, opts ...core.CallOption) (*MerchantOrderIDs, error) {
+	m := c.conn.Mode()
+	var b CancelPayAfterOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if outOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	miss = append(miss, checkCancelPayAfterOrderRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opCancelPayAfterOrder.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/payafter-orders/", 64)
+	u.Seg(outOrderNo)
+	u.Lit("/cancel")
+	out := new(MerchantOrderIDs)
+	if err := c.conn.Do(ctx, &opCancelPayAfterOrder, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CompletePayAfterOrder completes an enjoy-first, pay-later order (完结先享后付订单).
+//
+// Ends the order with its final fees (finish_type 2), or closes it unused (finish_type 1).
+//
+// POST /v3/payscore/payafter-orders/{out_order_no}/complete (direct)
+func (c *Client) CompletePayAfterOrder(ctx context.Context, outOrderNo string, body *CompletePayAfterOrderRequest, opts ...core.CallOption) (*MerchantOrderIDs, error) {
+	m := c.conn.Mode()
+	var b CompletePayAfterOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if outOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	miss = append(miss, checkCompletePayAfterOrderRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opCompletePayAfterOrder.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/payafter-orders/", 64)
+	u.Seg(outOrderNo)
+	u.Lit("/complete")
+	out := new(MerchantOrderIDs)
+	if err := c.conn.Do(ctx, &opCompletePayAfterOrder, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SyncPayAfterOrder tells WeChat Pay that an enjoy-first, pay-later order was paid offline (支付分订单同步).
+//
+// POST /v3/payscore/payafter-orders/{out_order_no}/sync (direct)
+func (c *Client) SyncPayAfterOrder(ctx context.Context, outOrderNo string, body *SyncPayAfterOrderRequest, opts ...core.CallOption) (*SyncedOrderIDs, error) {
+	m := c.conn.Mode()
+	var b SyncPayAfterOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if outOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	miss = append(miss, checkSyncPayAfterOrderRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opSyncPayAfterOrder.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/payafter-orders/", 64)
+	u.Seg(outOrderNo)
+	u.Lit("/sync")
+	out := new(SyncedOrderIDs)
+	if err := c.conn.Do(ctx, &opSyncPayAfterOrder, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ApplyPermissionInput is the input of ApplyPermission in either merchant mode. The merchant ids come from the client's configuration.
@@ -1075,6 +2080,359 @@ func (c *Client) TerminatePermissionByOpenID(ctx context.Context, openID string,
 	u.Seg(openID)
 	u.Lit("/terminate")
 	return c.conn.Do(ctx, &opTerminatePermissionByOpenID, u.String(), &b, nil, opts)
+}
+
+// CreatePlan creates a payscore plan for a sub-merchant (服务商 创建支付分计划), with the partner-mode request as WeChat Pay defines it. Client.CreatePlan takes one input for both modes.
+//
+// POST /v3/payscore/plan/partner/payscore-plans (partner)
+func (c Partner) CreatePlan(ctx context.Context, body *PartnerCreatePlanRequest, opts ...core.CallOption) (*Plan, error) {
+	out := new(Plan)
+	if err := c.doCreatePlan(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreatePlan sends CreatePlan and decodes the answer into out.
+func (c Partner) doCreatePlan(ctx context.Context, body *PartnerCreatePlanRequest, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var b PartnerCreatePlanRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkPartnerCreatePlanRequest(&b); miss != nil {
+		return &core.UsageError{Op: opPartnerCreatePlan.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opPartnerCreatePlan, "/v3/payscore/plan/partner/payscore-plans", &b, out, opts)
+}
+
+// QueryPlan queries a sub-merchant's payscore plan by the merchant's plan number (服务商 查询支付分计划), with the partner-mode request as WeChat Pay defines it. Client.QueryPlan takes one input for both modes.
+//
+// GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no} (partner)
+func (c Partner) QueryPlan(ctx context.Context, merchantPlanNo string, params *PartnerQueryPlanParams, opts ...core.CallOption) (*Plan, error) {
+	out := new(Plan)
+	if err := c.doQueryPlan(ctx, merchantPlanNo, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryPlan sends QueryPlan and decodes the answer into out.
+func (c Partner) doQueryPlan(ctx context.Context, merchantPlanNo string, params *PartnerQueryPlanParams, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var p PartnerQueryPlanParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if merchantPlanNo == "" {
+		miss = append(miss, "merchant_plan_no")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return &core.UsageError{Op: opPartnerQueryPlan.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/", 64)
+	u.Seg(merchantPlanNo)
+	u.Query("sub_mchid", p.SubMchID)
+	return c.conn.Do(ctx, &opPartnerQueryPlan, u.String(), nil, out, opts)
+}
+
+// StopPlan stops a sub-merchant's payscore plan (服务商 停止支付分计划), with the partner-mode request as WeChat Pay defines it. Client.StopPlan takes one input for both modes.
+//
+// POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop (partner)
+func (c Partner) StopPlan(ctx context.Context, merchantPlanNo string, body *PartnerStopPlanRequest, opts ...core.CallOption) (*Plan, error) {
+	out := new(Plan)
+	if err := c.doStopPlan(ctx, merchantPlanNo, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doStopPlan sends StopPlan and decodes the answer into out.
+func (c Partner) doStopPlan(ctx context.Context, merchantPlanNo string, body *PartnerStopPlanRequest, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var b PartnerStopPlanRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if merchantPlanNo == "" {
+		miss = append(miss, "merchant_plan_no")
+	}
+	miss = append(miss, checkPartnerStopPlanRequest(&b)...)
+	if miss != nil {
+		return &core.UsageError{Op: opPartnerStopPlan.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/", 64)
+	u.Seg(merchantPlanNo)
+	u.Lit("/stop")
+	return c.conn.Do(ctx, &opPartnerStopPlan, u.String(), &b, out, opts)
+}
+
+// CreatePlanInput is the input of CreatePlan in either merchant mode. The merchant ids come from the client's configuration.
+type CreatePlanInput struct {
+	// AppID is the app id bound to the merchant (AppID). Config.AppID when empty.
+	AppID string
+	// DeductionQuantity says how many times the plan charges, one per session (支付分计划扣费次数).
+	DeductionQuantity int64
+	// MerchantPlanNo is the merchant's own number of the plan, unique per merchant (商户侧计划号).
+	MerchantPlanNo string
+	// PlanDetailList is the sessions of the plan, in order (支付分计划明细列表).
+	PlanDetailList []PlanDetailInput
+	// PlanDuration says how many days the plan is valid (支付分计划有效期).
+	PlanDuration int64
+	// PlanName is the plan's name shown to users, e.g. 20 yoga lessons (支付分计划名称).
+	PlanName string
+	// ServiceID is the payscore service the plan belongs to (计划所属服务).
+	ServiceID string
+	// TotalActualPrice says what all sessions actually cost, in 分 (支付分计划实际扣费总金额).
+	TotalActualPrice int64
+	// TotalOriginalPrice is the price of all sessions before discounts, in 分 (支付分计划原总金额).
+	TotalOriginalPrice int64
+	// SubAppID is the sub-merchant's app id (子商户的AppID). Partner mode only. Config.SubAppID when empty.
+	SubAppID string
+	// SubMchID is the sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+}
+
+// isZero reports whether v sets no field.
+func (v *CreatePlanInput) isZero() bool {
+	return v.AppID == "" &&
+		v.DeductionQuantity == 0 &&
+		v.MerchantPlanNo == "" &&
+		len(v.PlanDetailList) == 0 &&
+		v.PlanDuration == 0 &&
+		v.PlanName == "" &&
+		v.ServiceID == "" &&
+		v.TotalActualPrice == 0 &&
+		v.TotalOriginalPrice == 0 &&
+		v.SubAppID == "" &&
+		v.SubMchID == ""
+}
+
+// CreatePlan creates a payscore plan (创建支付分计划).
+//
+// Defines a plan of a fixed number of paid sessions (for example a course
+// of lessons) under a service that may charge by plan; users then sign
+// up to it through user sign plans.
+//
+// It follows the client's mode: POST /v3/payscore/plan/payscore-plans in direct mode, POST /v3/payscore/plan/partner/payscore-plans in partner mode. The two modes answer with different fields: the result has those of both (DirectPlan in direct mode, Plan in partner mode), and only the client's mode's are set.
+func (c *Client) CreatePlan(ctx context.Context, in *CreatePlanInput, opts ...core.CallOption) (*Plan, error) {
+	var v CreatePlanInput
+	if in != nil {
+		v = *in
+	}
+	out := new(Plan)
+	if c.conn.Mode().Partner {
+		var body PartnerCreatePlanRequest
+		body.AppID = v.AppID
+		body.DeductionQuantity = v.DeductionQuantity
+		body.MerchantPlanNo = v.MerchantPlanNo
+		body.PlanDetailList = v.PlanDetailList
+		body.PlanDuration = v.PlanDuration
+		body.PlanName = v.PlanName
+		body.ServiceID = v.ServiceID
+		body.TotalActualPrice = v.TotalActualPrice
+		body.TotalOriginalPrice = v.TotalOriginalPrice
+		body.SubAppID = v.SubAppID
+		body.SubMchID = v.SubMchID
+		if err := c.Partner().doCreatePlan(ctx, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	var body CreatePlanRequest
+	body.AppID = v.AppID
+	body.DeductionQuantity = v.DeductionQuantity
+	body.MerchantPlanNo = v.MerchantPlanNo
+	body.PlanDetailList = v.PlanDetailList
+	body.PlanDuration = v.PlanDuration
+	body.PlanName = v.PlanName
+	body.ServiceID = v.ServiceID
+	body.TotalActualPrice = v.TotalActualPrice
+	body.TotalOriginalPrice = v.TotalOriginalPrice
+	if v.SubAppID != "" {
+		return nil, &core.UsageError{Op: opCreatePlan.Name, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opCreatePlan.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	if err := c.Direct().doCreatePlan(ctx, &body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreatePlan creates a payscore plan (创建支付分计划), with the direct-mode request as WeChat Pay defines it. Client.CreatePlan takes one input for both modes.
+//
+// POST /v3/payscore/plan/payscore-plans (direct)
+func (c Direct) CreatePlan(ctx context.Context, body *CreatePlanRequest, opts ...core.CallOption) (*DirectPlan, error) {
+	out := new(DirectPlan)
+	if err := c.doCreatePlan(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreatePlan sends CreatePlan and decodes the answer into out.
+func (c Direct) doCreatePlan(ctx context.Context, body *CreatePlanRequest, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var b CreatePlanRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if miss := checkCreatePlanRequest(&b); miss != nil {
+		return &core.UsageError{Op: opCreatePlan.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opCreatePlan, "/v3/payscore/plan/payscore-plans", &b, out, opts)
+}
+
+// QueryPlanInput is the input of QueryPlan in either merchant mode. The merchant ids come from the client's configuration.
+type QueryPlanInput struct {
+	// SubMchID is the sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+}
+
+// isZero reports whether v sets no field.
+func (v *QueryPlanInput) isZero() bool {
+	return v.SubMchID == ""
+}
+
+// QueryPlan queries a payscore plan by the merchant's plan number (查询支付分计划).
+//
+// It follows the client's mode: GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no} in direct mode, GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no} in partner mode. The two modes answer with different fields: the result has those of both (DirectPlan in direct mode, Plan in partner mode), and only the client's mode's are set.
+func (c *Client) QueryPlan(ctx context.Context, merchantPlanNo string, in *QueryPlanInput, opts ...core.CallOption) (*Plan, error) {
+	var v QueryPlanInput
+	if in != nil {
+		v = *in
+	}
+	out := new(Plan)
+	if c.conn.Mode().Partner {
+		var params PartnerQueryPlanParams
+		params.SubMchID = v.SubMchID
+		if err := c.Partner().doQueryPlan(ctx, merchantPlanNo, &params, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opQueryPlan.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	if err := c.Direct().doQueryPlan(ctx, merchantPlanNo, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryPlan queries a payscore plan by the merchant's plan number (查询支付分计划), with the direct-mode request as WeChat Pay defines it. Client.QueryPlan takes one input for both modes.
+//
+// GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no} (direct)
+func (c Direct) QueryPlan(ctx context.Context, merchantPlanNo string, opts ...core.CallOption) (*DirectPlan, error) {
+	out := new(DirectPlan)
+	if err := c.doQueryPlan(ctx, merchantPlanNo, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryPlan sends QueryPlan and decodes the answer into out.
+func (c Direct) doQueryPlan(ctx context.Context, merchantPlanNo string, out any, opts []core.CallOption) error {
+	var miss []string
+	if merchantPlanNo == "" {
+		miss = append(miss, "merchant_plan_no")
+	}
+	if miss != nil {
+		return &core.UsageError{Op: opQueryPlan.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/plan/payscore-plans/merchant-plan-no/", 64)
+	u.Seg(merchantPlanNo)
+	return c.conn.Do(ctx, &opQueryPlan, u.String(), nil, out, opts)
+}
+
+// StopPlanInput is the input of StopPlan in either merchant mode. The merchant ids come from the client's configuration.
+type StopPlanInput struct {
+	// SubMchID is the sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+}
+
+// isZero reports whether v sets no field.
+func (v *StopPlanInput) isZero() bool {
+	return v.SubMchID == ""
+}
+
+// StopPlan stops a payscore plan (停止支付分计划).
+//
+// Ends a plan so that no more users can sign up to it; the answer is the plan with its stop time.
+//
+// It follows the client's mode: POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop in direct mode, POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop in partner mode. The two modes answer with different fields: the result has those of both (DirectPlan in direct mode, Plan in partner mode), and only the client's mode's are set.
+func (c *Client) StopPlan(ctx context.Context, merchantPlanNo string, in *StopPlanInput, opts ...core.CallOption) (*Plan, error) {
+	var v StopPlanInput
+	if in != nil {
+		v = *in
+	}
+	out := new(Plan)
+	if c.conn.Mode().Partner {
+		var body PartnerStopPlanRequest
+		body.SubMchID = v.SubMchID
+		if err := c.Partner().doStopPlan(ctx, merchantPlanNo, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opStopPlan.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	if err := c.Direct().doStopPlan(ctx, merchantPlanNo, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// StopPlan stops a payscore plan (停止支付分计划), with the direct-mode request as WeChat Pay defines it. Client.StopPlan takes one input for both modes.
+//
+// POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop (direct)
+func (c Direct) StopPlan(ctx context.Context, merchantPlanNo string, opts ...core.CallOption) (*DirectPlan, error) {
+	out := new(DirectPlan)
+	if err := c.doStopPlan(ctx, merchantPlanNo, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doStopPlan sends StopPlan and decodes the answer into out.
+func (c Direct) doStopPlan(ctx context.Context, merchantPlanNo string, out any, opts []core.CallOption) error {
+	var miss []string
+	if merchantPlanNo == "" {
+		miss = append(miss, "merchant_plan_no")
+	}
+	if miss != nil {
+		return &core.UsageError{Op: opStopPlan.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/plan/payscore-plans/merchant-plan-no/", 64)
+	u.Seg(merchantPlanNo)
+	u.Lit("/stop")
+	return c.conn.Do(ctx, &opStopPlan, u.String(), nil, out, opts)
 }
 
 // QueryOrderInput is the input of QueryOrder in either merchant mode. The merchant ids come from the client's configuration.
@@ -2576,6 +3934,944 @@ func (c Direct) SyncOrder(ctx context.Context, outOrderNo string, body *SyncOrde
 	return out, nil
 }
 
+// PostDiscountInput is the mode-independent form of PostDiscount (direct mode) and OrderPostDiscount (partner mode).
+type PostDiscountInput struct {
+	// Amount is the discount, in 分 (优惠金额).
+	Amount int64
+	// Count says how many times it applies (优惠数量).
+	Count int64
+	// Description is the discount's conditions (优惠说明).
+	Description string
+	// Name is the discount's name (优惠名称).
+	Name string
+}
+
+// isZero reports whether v sets no field.
+func (v *PostDiscountInput) isZero() bool {
+	return v.Amount == 0 &&
+		v.Count == 0 &&
+		v.Description == "" &&
+		v.Name == ""
+}
+
+// direct converts v to its direct-mode form; path prefixes field names in errors.
+func (v *PostDiscountInput) direct(op, path string) (PostDiscount, error) {
+	var out PostDiscount
+	out.Amount = v.Amount
+	out.Count = v.Count
+	out.Description = v.Description
+	out.Name = v.Name
+	return out, nil
+}
+
+// partner converts v to its partner-mode form; path prefixes field names in errors.
+func (v *PostDiscountInput) partner(op, path string) (OrderPostDiscount, error) {
+	var out OrderPostDiscount
+	out.Amount = v.Amount
+	out.Count = v.Count
+	out.Description = v.Description
+	out.Name = v.Name
+	return out, nil
+}
+
+// PostPaymentInput is the mode-independent form of PostPayment (direct mode) and OrderPostPayment (partner mode).
+type PostPaymentInput struct {
+	// Amount is the fee, in 分 (付费金额).
+	Amount int64
+	// Count says how many units are charged (付费数量).
+	Count int64
+	// Description says how the fee is computed (付费说明).
+	Description string
+	// Name is the fee's name (付费名称).
+	Name string
+}
+
+// isZero reports whether v sets no field.
+func (v *PostPaymentInput) isZero() bool {
+	return v.Amount == 0 &&
+		v.Count == 0 &&
+		v.Description == "" &&
+		v.Name == ""
+}
+
+// direct converts v to its direct-mode form; path prefixes field names in errors.
+func (v *PostPaymentInput) direct(op, path string) (PostPayment, error) {
+	var out PostPayment
+	out.Amount = v.Amount
+	out.Count = v.Count
+	out.Description = v.Description
+	out.Name = v.Name
+	return out, nil
+}
+
+// partner converts v to its partner-mode form; path prefixes field names in errors.
+func (v *PostPaymentInput) partner(op, path string) (OrderPostPayment, error) {
+	var out OrderPostPayment
+	out.Amount = v.Amount
+	out.Count = v.Count
+	out.Description = v.Description
+	out.Name = v.Name
+	return out, nil
+}
+
+// CreatePayOnDeliveryOrderInput is the input of CreatePayOnDeliveryOrder in either merchant mode. The merchant ids come from the client's configuration.
+type CreatePayOnDeliveryOrderInput struct {
+	// AppID is the app id bound to the merchant (公众账号ID). Config.AppID when empty.
+	AppID string
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string
+	// Location says where the service starts and ends (服务位置).
+	Location Location
+	// NeedUserConfirm says whether the user must confirm the order in WeChat (是否需要用户确认).
+	NeedUserConfirm *bool
+	// NotifyURL is the HTTPS URL that receives the order's notifications (商户回调地址). Config.NotifyURL when empty.
+	NotifyURL string
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string
+	// OutOrderNo is the merchant's service order number, unique per merchant (商户服务订单号).
+	OutOrderNo string
+	// PostDiscounts is the merchant's discounts (后付费商户优惠).
+	PostDiscounts []PostDiscountInput
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []PostPaymentInput
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string
+	// ServiceIntroduction says what is bought, shown to the user (服务信息).
+	ServiceIntroduction string
+	// ShoppingInfo is the goods of a pay-after-use order and where the order page links to (先用后付购物详情).
+	ShoppingInfo PayOnDeliveryShoppingInfo
+	// TimeRange says when the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange ServiceTimeRangeInput
+	// SubAppID is the sub-merchant's app id; needed with sub_openid (子商户应用ID). Partner mode only. Config.SubAppID when empty.
+	SubAppID string
+	// SubMchID is the sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+	// SubOpenID is the user's openid under sub_appid (子商户公众号下的用户标识). Partner mode only.
+	SubOpenID string
+}
+
+// isZero reports whether v sets no field.
+func (v *CreatePayOnDeliveryOrderInput) isZero() bool {
+	return v.AppID == "" &&
+		v.Attach == "" &&
+		zeroLocation(&v.Location) &&
+		v.NeedUserConfirm == nil &&
+		v.NotifyURL == "" &&
+		v.OpenID == "" &&
+		v.OutOrderNo == "" &&
+		len(v.PostDiscounts) == 0 &&
+		len(v.PostPayments) == 0 &&
+		zeroRiskFund(&v.RiskFund) &&
+		v.ServiceID == "" &&
+		v.ServiceIntroduction == "" &&
+		zeroPayOnDeliveryShoppingInfo(&v.ShoppingInfo) &&
+		v.TimeRange.isZero() &&
+		v.SubAppID == "" &&
+		v.SubMchID == "" &&
+		v.SubOpenID == ""
+}
+
+// CreatePayOnDeliveryOrder creates a pay-after-use shopping order (创建先用后付订单).
+//
+// Opens a payscore order for goods the user receives first and pays for
+// later (先用后付); the goods in shopping_info are shown to the user, and
+// package is handed to WeChat for the user's confirmation.
+//
+// It follows the client's mode: POST /v3/payscore/servicepayondeliveryorder in direct mode, POST /v3/payscore/partner/servicepayondeliveryorder in partner mode. The two modes answer with different fields: the result has those of both (DirectPayOnDeliveryOrder in direct mode, PayOnDeliveryOrder in partner mode), and only the client's mode's are set.
+func (c *Client) CreatePayOnDeliveryOrder(ctx context.Context, in *CreatePayOnDeliveryOrderInput, opts ...core.CallOption) (*PayOnDeliveryOrder, error) {
+	var v CreatePayOnDeliveryOrderInput
+	if in != nil {
+		v = *in
+	}
+	out := new(PayOnDeliveryOrder)
+	if c.conn.Mode().Partner {
+		var body PartnerCreatePayOnDeliveryOrderRequest
+		body.AppID = v.AppID
+		body.Attach = v.Attach
+		body.Location = v.Location
+		body.NeedUserConfirm = v.NeedUserConfirm
+		body.NotifyURL = v.NotifyURL
+		body.OpenID = v.OpenID
+		body.OutOrderNo = v.OutOrderNo
+		if len(v.PostDiscounts) > 0 {
+			body.PostDiscounts = make([]OrderPostDiscount, len(v.PostDiscounts))
+			for i := range v.PostDiscounts {
+				var err error
+				if body.PostDiscounts[i], err = v.PostDiscounts[i].partner(opPartnerCreatePayOnDeliveryOrder.Name, "post_discounts["+strconv.Itoa(i)+"]."); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if len(v.PostPayments) > 0 {
+			body.PostPayments = make([]OrderPostPayment, len(v.PostPayments))
+			for i := range v.PostPayments {
+				var err error
+				if body.PostPayments[i], err = v.PostPayments[i].partner(opPartnerCreatePayOnDeliveryOrder.Name, "post_payments["+strconv.Itoa(i)+"]."); err != nil {
+					return nil, err
+				}
+			}
+		}
+		body.RiskFund = v.RiskFund
+		body.ServiceID = v.ServiceID
+		body.ServiceIntroduction = v.ServiceIntroduction
+		body.ShoppingInfo = v.ShoppingInfo
+		if !v.TimeRange.isZero() {
+			var err error
+			if body.TimeRange, err = v.TimeRange.partner(opPartnerCreatePayOnDeliveryOrder.Name, "time_range."); err != nil {
+				return nil, err
+			}
+		}
+		body.SubAppID = v.SubAppID
+		body.SubMchID = v.SubMchID
+		body.SubOpenID = v.SubOpenID
+		if err := c.Partner().doCreatePayOnDeliveryOrder(ctx, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	var body CreatePayOnDeliveryOrderRequest
+	body.AppID = v.AppID
+	body.Attach = v.Attach
+	body.Location = v.Location
+	body.NeedUserConfirm = v.NeedUserConfirm
+	body.NotifyURL = v.NotifyURL
+	body.OpenID = v.OpenID
+	body.OutOrderNo = v.OutOrderNo
+	if len(v.PostDiscounts) > 0 {
+		body.PostDiscounts = make([]PostDiscount, len(v.PostDiscounts))
+		for i := range v.PostDiscounts {
+			var err error
+			if body.PostDiscounts[i], err = v.PostDiscounts[i].direct(opCreatePayOnDeliveryOrder.Name, "post_discounts["+strconv.Itoa(i)+"]."); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(v.PostPayments) > 0 {
+		body.PostPayments = make([]PostPayment, len(v.PostPayments))
+		for i := range v.PostPayments {
+			var err error
+			if body.PostPayments[i], err = v.PostPayments[i].direct(opCreatePayOnDeliveryOrder.Name, "post_payments["+strconv.Itoa(i)+"]."); err != nil {
+				return nil, err
+			}
+		}
+	}
+	body.RiskFund = v.RiskFund
+	body.ServiceID = v.ServiceID
+	body.ServiceIntroduction = v.ServiceIntroduction
+	body.ShoppingInfo = v.ShoppingInfo
+	if !v.TimeRange.isZero() {
+		var err error
+		if body.TimeRange, err = v.TimeRange.direct(opCreatePayOnDeliveryOrder.Name, "time_range."); err != nil {
+			return nil, err
+		}
+	}
+	if v.SubAppID != "" {
+		return nil, &core.UsageError{Op: opCreatePayOnDeliveryOrder.Name, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opCreatePayOnDeliveryOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubOpenID != "" {
+		return nil, &core.UsageError{Op: opCreatePayOnDeliveryOrder.Name, Msg: "SubOpenID is a partner-mode field but the client is in direct mode"}
+	}
+	if err := c.Direct().doCreatePayOnDeliveryOrder(ctx, &body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreatePayOnDeliveryOrder creates a pay-after-use shopping order (创建先用后付订单), with the direct-mode request as WeChat Pay defines it. Client.CreatePayOnDeliveryOrder takes one input for both modes.
+//
+// POST /v3/payscore/servicepayondeliveryorder (direct)
+func (c Direct) CreatePayOnDeliveryOrder(ctx context.Context, body *CreatePayOnDeliveryOrderRequest, opts ...core.CallOption) (*DirectPayOnDeliveryOrder, error) {
+	out := new(DirectPayOnDeliveryOrder)
+	if err := c.doCreatePayOnDeliveryOrder(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreatePayOnDeliveryOrder sends CreatePayOnDeliveryOrder and decodes the answer into out.
+func (c Direct) doCreatePayOnDeliveryOrder(ctx context.Context, body *CreatePayOnDeliveryOrderRequest, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var b CreatePayOnDeliveryOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.MchID == "" {
+		b.MchID = m.MchID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if miss := checkCreatePayOnDeliveryOrderRequest(&b); miss != nil {
+		return &core.UsageError{Op: opCreatePayOnDeliveryOrder.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opCreatePayOnDeliveryOrder, "/v3/payscore/servicepayondeliveryorder", &b, out, opts)
+}
+
+// CreateSignPlanOrder creates the service order of one session of a user's sign plan with a sub-merchant (服务商 创建用户的签约计划详情对应的服务订单), with the partner-mode request as WeChat Pay defines it. Client.CreateSignPlanOrder takes one input for both modes.
+//
+// POST /v3/payscore/sign-plan/partner/serviceorder (partner)
+func (c Partner) CreateSignPlanOrder(ctx context.Context, body *PartnerCreateSignPlanOrderRequest, opts ...core.CallOption) (*SignPlanOrder, error) {
+	out := new(SignPlanOrder)
+	if err := c.doCreateSignPlanOrder(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreateSignPlanOrder sends CreateSignPlanOrder and decodes the answer into out.
+func (c Partner) doCreateSignPlanOrder(ctx context.Context, body *PartnerCreateSignPlanOrderRequest, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var b PartnerCreateSignPlanOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkPartnerCreateSignPlanOrderRequest(&b); miss != nil {
+		return &core.UsageError{Op: opPartnerCreateSignPlanOrder.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opPartnerCreateSignPlanOrder, "/v3/payscore/sign-plan/partner/serviceorder", &b, out, opts)
+}
+
+// CreateUserSignPlan creates a user's sign plan for a sub-merchant's payscore plan (服务商 创建用户的签约计划), with the partner-mode request as WeChat Pay defines it. Client.CreateUserSignPlan takes one input for both modes.
+//
+// POST /v3/payscore/sign-plan/partner/user-sign-plans (partner)
+func (c Partner) CreateUserSignPlan(ctx context.Context, body *PartnerCreateUserSignPlanRequest, opts ...core.CallOption) (*CreatedUserSignPlan, error) {
+	out := new(CreatedUserSignPlan)
+	if err := c.doCreateUserSignPlan(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreateUserSignPlan sends CreateUserSignPlan and decodes the answer into out.
+func (c Partner) doCreateUserSignPlan(ctx context.Context, body *PartnerCreateUserSignPlanRequest, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var b PartnerCreateUserSignPlanRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkPartnerCreateUserSignPlanRequest(&b); miss != nil {
+		return &core.UsageError{Op: opPartnerCreateUserSignPlan.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opPartnerCreateUserSignPlan, "/v3/payscore/sign-plan/partner/user-sign-plans", &b, out, opts)
+}
+
+// QueryUserSignPlan queries a user's sign plan with a sub-merchant (服务商 查询用户的签约计划), with the partner-mode request as WeChat Pay defines it. Client.QueryUserSignPlan takes one input for both modes.
+//
+// GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no} (partner)
+func (c Partner) QueryUserSignPlan(ctx context.Context, merchantSignPlanNo string, params *PartnerQueryUserSignPlanParams, opts ...core.CallOption) (*UserSignPlan, error) {
+	out := new(UserSignPlan)
+	if err := c.doQueryUserSignPlan(ctx, merchantSignPlanNo, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryUserSignPlan sends QueryUserSignPlan and decodes the answer into out.
+func (c Partner) doQueryUserSignPlan(ctx context.Context, merchantSignPlanNo string, params *PartnerQueryUserSignPlanParams, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var p PartnerQueryUserSignPlanParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if merchantSignPlanNo == "" {
+		miss = append(miss, "merchant_sign_plan_no")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return &core.UsageError{Op: opPartnerQueryUserSignPlan.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/", 64)
+	u.Seg(merchantSignPlanNo)
+	u.Query("sub_mchid", p.SubMchID)
+	return c.conn.Do(ctx, &opPartnerQueryUserSignPlan, u.String(), nil, out, opts)
+}
+
+// CancelUserSignPlan cancels a user's sign plan with a sub-merchant (服务商 取消用户的签约计划), with the partner-mode request as WeChat Pay defines it. Client.CancelUserSignPlan takes one input for both modes.
+//
+// POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop (partner)
+func (c Partner) CancelUserSignPlan(ctx context.Context, merchantSignPlanNo string, body *PartnerCancelUserSignPlanRequest, opts ...core.CallOption) (*UserSignPlan, error) {
+	out := new(UserSignPlan)
+	if err := c.doCancelUserSignPlan(ctx, merchantSignPlanNo, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCancelUserSignPlan sends CancelUserSignPlan and decodes the answer into out.
+func (c Partner) doCancelUserSignPlan(ctx context.Context, merchantSignPlanNo string, body *PartnerCancelUserSignPlanRequest, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var b PartnerCancelUserSignPlanRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if merchantSignPlanNo == "" {
+		miss = append(miss, "merchant_sign_plan_no")
+	}
+	miss = append(miss, checkPartnerCancelUserSignPlanRequest(&b)...)
+	if miss != nil {
+		return &core.UsageError{Op: opPartnerCancelUserSignPlan.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/", 64)
+	u.Seg(merchantSignPlanNo)
+	u.Lit("/stop")
+	return c.conn.Do(ctx, &opPartnerCancelUserSignPlan, u.String(), &b, out, opts)
+}
+
+// CreateSignPlanOrderInput is the input of CreateSignPlanOrder in either merchant mode. The merchant ids come from the client's configuration.
+type CreateSignPlanOrderInput struct {
+	// AppID is the app id the openid belongs to (商户的AppID). Config.AppID when empty.
+	AppID string
+	// Attach is merchant data returned unchanged (附加数据).
+	Attach string
+	// Location says where the service starts and ends (服务位置).
+	Location Location
+	// NotifyURL is the HTTPS URL that receives the order's payment notification (商户扣款成功回调通知的地址). Config.NotifyURL when empty.
+	NotifyURL string
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string
+	// OutTradeNo is the merchant's own number of the order, unique per merchant (商户侧订单号).
+	OutTradeNo string
+	// PlanDetailNo is the position of the session to charge (签约计划详情序号).
+	PlanDetailNo int64
+	// ServiceID is the payscore service id (支付分服务ID).
+	ServiceID string
+	// ServiceIntroduction says what the session is, shown to the user (服务信息).
+	ServiceIntroduction string
+	// SignPlanID is WeChat Pay's id of the user's sign plan (计划签约ID).
+	SignPlanID string
+	// TimeRange says when the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange ServiceTimeRange
+	// SubAppID is the sub-merchant's app id; needed with sub_openid (子商户的AppID). Partner mode only. Config.SubAppID when empty.
+	SubAppID string
+	// SubMchID is the sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+	// SubOpenID is the user's openid under sub_appid (子商户公众号下的用户标识). Partner mode only.
+	SubOpenID string
+}
+
+// isZero reports whether v sets no field.
+func (v *CreateSignPlanOrderInput) isZero() bool {
+	return v.AppID == "" &&
+		v.Attach == "" &&
+		zeroLocation(&v.Location) &&
+		v.NotifyURL == "" &&
+		v.OpenID == "" &&
+		v.OutTradeNo == "" &&
+		v.PlanDetailNo == 0 &&
+		v.ServiceID == "" &&
+		v.ServiceIntroduction == "" &&
+		v.SignPlanID == "" &&
+		zeroServiceTimeRange(&v.TimeRange) &&
+		v.SubAppID == "" &&
+		v.SubMchID == "" &&
+		v.SubOpenID == ""
+}
+
+// CreateSignPlanOrder creates the service order of one session of a user's sign plan (创建用户的签约计划详情对应的服务订单).
+//
+// Opens the payscore order that charges one session (计划详情) of a signed
+// plan; WeChat Pay deducts its price and notifies notify_url.
+//
+// It follows the client's mode: POST /v3/payscore/sign-plan/serviceorder in direct mode, POST /v3/payscore/sign-plan/partner/serviceorder in partner mode. The two modes answer with different fields: the result has those of both (DirectSignPlanOrder in direct mode, SignPlanOrder in partner mode), and only the client's mode's are set.
+func (c *Client) CreateSignPlanOrder(ctx context.Context, in *CreateSignPlanOrderInput, opts ...core.CallOption) (*SignPlanOrder, error) {
+	var v CreateSignPlanOrderInput
+	if in != nil {
+		v = *in
+	}
+	out := new(SignPlanOrder)
+	if c.conn.Mode().Partner {
+		var body PartnerCreateSignPlanOrderRequest
+		body.AppID = v.AppID
+		body.Attach = v.Attach
+		body.Location = v.Location
+		body.NotifyURL = v.NotifyURL
+		body.OpenID = v.OpenID
+		body.OutTradeNo = v.OutTradeNo
+		body.PlanDetailNo = v.PlanDetailNo
+		body.ServiceID = v.ServiceID
+		body.ServiceIntroduction = v.ServiceIntroduction
+		body.SignPlanID = v.SignPlanID
+		body.TimeRange = v.TimeRange
+		body.SubAppID = v.SubAppID
+		body.SubMchID = v.SubMchID
+		body.SubOpenID = v.SubOpenID
+		if err := c.Partner().doCreateSignPlanOrder(ctx, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	var body CreateSignPlanOrderRequest
+	body.AppID = v.AppID
+	body.Attach = v.Attach
+	body.Location = v.Location
+	body.NotifyURL = v.NotifyURL
+	body.OpenID = v.OpenID
+	body.OutTradeNo = v.OutTradeNo
+	body.PlanDetailNo = v.PlanDetailNo
+	body.ServiceID = v.ServiceID
+	body.ServiceIntroduction = v.ServiceIntroduction
+	body.SignPlanID = v.SignPlanID
+	body.TimeRange = v.TimeRange
+	if v.SubAppID != "" {
+		return nil, &core.UsageError{Op: opCreateSignPlanOrder.Name, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opCreateSignPlanOrder.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubOpenID != "" {
+		return nil, &core.UsageError{Op: opCreateSignPlanOrder.Name, Msg: "SubOpenID is a partner-mode field but the client is in direct mode"}
+	}
+	if err := c.Direct().doCreateSignPlanOrder(ctx, &body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateSignPlanOrder creates the service order of one session of a user's sign plan (创建用户的签约计划详情对应的服务订单), with the direct-mode request as WeChat Pay defines it. Client.CreateSignPlanOrder takes one input for both modes.
+//
+// POST /v3/payscore/sign-plan/serviceorder (direct)
+func (c Direct) CreateSignPlanOrder(ctx context.Context, body *CreateSignPlanOrderRequest, opts ...core.CallOption) (*DirectSignPlanOrder, error) {
+	out := new(DirectSignPlanOrder)
+	if err := c.doCreateSignPlanOrder(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreateSignPlanOrder sends CreateSignPlanOrder and decodes the answer into out.
+func (c Direct) doCreateSignPlanOrder(ctx context.Context, body *CreateSignPlanOrderRequest, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var b CreateSignPlanOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if miss := checkCreateSignPlanOrderRequest(&b); miss != nil {
+		return &core.UsageError{Op: opCreateSignPlanOrder.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opCreateSignPlanOrder, "/v3/payscore/sign-plan/serviceorder", &b, out, opts)
+}
+
+// CreateUserSignPlanInput is the input of CreateUserSignPlan in either merchant mode. The merchant ids come from the client's configuration.
+type CreateUserSignPlanInput struct {
+	// AppID is the app id the openid belongs to (AppID). Config.AppID when empty.
+	AppID string
+	// MerchantSignPlanNo is the merchant's own number of the user's sign plan, unique per merchant (商户签约计划单号).
+	MerchantSignPlanNo string
+	// NotifyURL is the HTTPS URL that receives PAYSCORE.USER_SIGN_PLAN when the user has signed (签约成功事件通知回调地址). Config.NotifyURL when empty.
+	NotifyURL string
+	// OpenID is the user's openid under appid (待签约用户OpenID).
+	OpenID string
+	// PlanID is WeChat Pay's id of the plan (支付分计划ID).
+	PlanID string
+	// ServiceID is the payscore service id (支付分服务ID).
+	ServiceID string
+	// SignPlanDetail is the merchant's numbers for the plan's sessions (签约计划对应的计划详情列表的商户侧单号信息).
+	SignPlanDetail []SignPlanDetailInput
+	// SubAppID is the sub-merchant's app id; needed with sub_openid (子商户的AppID). Partner mode only. Config.SubAppID when empty.
+	SubAppID string
+	// SubMchID is the sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+	// SubOpenID is the user's openid under sub_appid (待签约用户在子商户应用下的OpenID). Partner mode only.
+	SubOpenID string
+}
+
+// isZero reports whether v sets no field.
+func (v *CreateUserSignPlanInput) isZero() bool {
+	return v.AppID == "" &&
+		v.MerchantSignPlanNo == "" &&
+		v.NotifyURL == "" &&
+		v.OpenID == "" &&
+		v.PlanID == "" &&
+		v.ServiceID == "" &&
+		len(v.SignPlanDetail) == 0 &&
+		v.SubAppID == "" &&
+		v.SubMchID == "" &&
+		v.SubOpenID == ""
+}
+
+// CreateUserSignPlan creates a user's sign plan for a payscore plan (创建用户的签约计划).
+//
+// Prepares a user's subscription to a running plan. The answer's package
+// is handed to WeChat's mini program, where the user signs; WeChat Pay
+// then sends PAYSCORE.USER_SIGN_PLAN to notify_url.
+//
+// It follows the client's mode: POST /v3/payscore/sign-plan/user-sign-plans in direct mode, POST /v3/payscore/sign-plan/partner/user-sign-plans in partner mode. The two modes answer with different fields: the result has those of both (DirectCreatedUserSignPlan in direct mode, CreatedUserSignPlan in partner mode), and only the client's mode's are set.
+func (c *Client) CreateUserSignPlan(ctx context.Context, in *CreateUserSignPlanInput, opts ...core.CallOption) (*CreatedUserSignPlan, error) {
+	var v CreateUserSignPlanInput
+	if in != nil {
+		v = *in
+	}
+	out := new(CreatedUserSignPlan)
+	if c.conn.Mode().Partner {
+		var body PartnerCreateUserSignPlanRequest
+		body.AppID = v.AppID
+		body.MerchantSignPlanNo = v.MerchantSignPlanNo
+		body.NotifyURL = v.NotifyURL
+		body.OpenID = v.OpenID
+		body.PlanID = v.PlanID
+		body.ServiceID = v.ServiceID
+		body.SignPlanDetail = v.SignPlanDetail
+		body.SubAppID = v.SubAppID
+		body.SubMchID = v.SubMchID
+		body.SubOpenID = v.SubOpenID
+		if err := c.Partner().doCreateUserSignPlan(ctx, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	var body CreateUserSignPlanRequest
+	body.AppID = v.AppID
+	body.MerchantSignPlanNo = v.MerchantSignPlanNo
+	body.NotifyURL = v.NotifyURL
+	body.OpenID = v.OpenID
+	body.PlanID = v.PlanID
+	body.ServiceID = v.ServiceID
+	body.SignPlanDetail = v.SignPlanDetail
+	if v.SubAppID != "" {
+		return nil, &core.UsageError{Op: opCreateUserSignPlan.Name, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opCreateUserSignPlan.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubOpenID != "" {
+		return nil, &core.UsageError{Op: opCreateUserSignPlan.Name, Msg: "SubOpenID is a partner-mode field but the client is in direct mode"}
+	}
+	if err := c.Direct().doCreateUserSignPlan(ctx, &body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateUserSignPlan creates a user's sign plan for a payscore plan (创建用户的签约计划), with the direct-mode request as WeChat Pay defines it. Client.CreateUserSignPlan takes one input for both modes.
+//
+// POST /v3/payscore/sign-plan/user-sign-plans (direct)
+func (c Direct) CreateUserSignPlan(ctx context.Context, body *CreateUserSignPlanRequest, opts ...core.CallOption) (*DirectCreatedUserSignPlan, error) {
+	out := new(DirectCreatedUserSignPlan)
+	if err := c.doCreateUserSignPlan(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreateUserSignPlan sends CreateUserSignPlan and decodes the answer into out.
+func (c Direct) doCreateUserSignPlan(ctx context.Context, body *CreateUserSignPlanRequest, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var b CreateUserSignPlanRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if miss := checkCreateUserSignPlanRequest(&b); miss != nil {
+		return &core.UsageError{Op: opCreateUserSignPlan.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opCreateUserSignPlan, "/v3/payscore/sign-plan/user-sign-plans", &b, out, opts)
+}
+
+// QueryUserSignPlanInput is the input of QueryUserSignPlan in either merchant mode. The merchant ids come from the client's configuration.
+type QueryUserSignPlanInput struct {
+	// SubMchID is the sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+}
+
+// isZero reports whether v sets no field.
+func (v *QueryUserSignPlanInput) isZero() bool {
+	return v.SubMchID == ""
+}
+
+// QueryUserSignPlan queries a user's sign plan (查询用户的签约计划).
+//
+// Only the merchant that created the sign plan may query it.
+//
+// It follows the client's mode: GET /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no} in direct mode, GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no} in partner mode. The two modes answer with different fields: the result has those of both (DirectUserSignPlan in direct mode, UserSignPlan in partner mode), and only the client's mode's are set.
+func (c *Client) QueryUserSignPlan(ctx context.Context, merchantSignPlanNo string, in *QueryUserSignPlanInput, opts ...core.CallOption) (*UserSignPlan, error) {
+	var v QueryUserSignPlanInput
+	if in != nil {
+		v = *in
+	}
+	out := new(UserSignPlan)
+	if c.conn.Mode().Partner {
+		var params PartnerQueryUserSignPlanParams
+		params.SubMchID = v.SubMchID
+		if err := c.Partner().doQueryUserSignPlan(ctx, merchantSignPlanNo, &params, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opQueryUserSignPlan.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	if err := c.Direct().doQueryUserSignPlan(ctx, merchantSignPlanNo, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryUserSignPlan queries a user's sign plan (查询用户的签约计划), with the direct-mode request as WeChat Pay defines it. Client.QueryUserSignPlan takes one input for both modes.
+//
+// GET /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no} (direct)
+func (c Direct) QueryUserSignPlan(ctx context.Context, merchantSignPlanNo string, opts ...core.CallOption) (*DirectUserSignPlan, error) {
+	out := new(DirectUserSignPlan)
+	if err := c.doQueryUserSignPlan(ctx, merchantSignPlanNo, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryUserSignPlan sends QueryUserSignPlan and decodes the answer into out.
+func (c Direct) doQueryUserSignPlan(ctx context.Context, merchantSignPlanNo string, out any, opts []core.CallOption) error {
+	var miss []string
+	if merchantSignPlanNo == "" {
+		miss = append(miss, "merchant_sign_plan_no")
+	}
+	if miss != nil {
+		return &core.UsageError{Op: opQueryUserSignPlan.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/", 64)
+	u.Seg(merchantSignPlanNo)
+	return c.conn.Do(ctx, &opQueryUserSignPlan, u.String(), nil, out, opts)
+}
+
+// CancelUserSignPlanInput is the input of CancelUserSignPlan in either merchant mode. The merchant ids come from the client's configuration.
+type CancelUserSignPlanInput struct {
+	// StopReason says why the sign plan ends (停止签约计划原因).
+	StopReason string
+	// SubMchID is the sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+}
+
+// isZero reports whether v sets no field.
+func (v *CancelUserSignPlanInput) isZero() bool {
+	return v.StopReason == "" &&
+		v.SubMchID == ""
+}
+
+// CancelUserSignPlan cancels a user's sign plan (取消用户的签约计划).
+//
+// Ends a user's subscription to a plan; sessions not yet used are no longer charged.
+//
+// It follows the client's mode: POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop in direct mode, POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop in partner mode. The two modes answer with different fields: the result has those of both (DirectUserSignPlan in direct mode, UserSignPlan in partner mode), and only the client's mode's are set.
+func (c *Client) CancelUserSignPlan(ctx context.Context, merchantSignPlanNo string, in *CancelUserSignPlanInput, opts ...core.CallOption) (*UserSignPlan, error) {
+	var v CancelUserSignPlanInput
+	if in != nil {
+		v = *in
+	}
+	out := new(UserSignPlan)
+	if c.conn.Mode().Partner {
+		var body PartnerCancelUserSignPlanRequest
+		body.StopReason = v.StopReason
+		body.SubMchID = v.SubMchID
+		if err := c.Partner().doCancelUserSignPlan(ctx, merchantSignPlanNo, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	var body CancelUserSignPlanRequest
+	body.StopReason = v.StopReason
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opCancelUserSignPlan.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	if err := c.Direct().doCancelUserSignPlan(ctx, merchantSignPlanNo, &body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CancelUserSignPlan cancels a user's sign plan (取消用户的签约计划), with the direct-mode request as WeChat Pay defines it. Client.CancelUserSignPlan takes one input for both modes.
+//
+// POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop (direct)
+func (c Direct) CancelUserSignPlan(ctx context.Context, merchantSignPlanNo string, body *CancelUserSignPlanRequest, opts ...core.CallOption) (*DirectUserSignPlan, error) {
+	out := new(DirectUserSignPlan)
+	if err := c.doCancelUserSignPlan(ctx, merchantSignPlanNo, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCancelUserSignPlan sends CancelUserSignPlan and decodes the answer into out.
+func (c Direct) doCancelUserSignPlan(ctx context.Context, merchantSignPlanNo string, body *CancelUserSignPlanRequest, out any, opts []core.CallOption) error {
+	var b CancelUserSignPlanRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if merchantSignPlanNo == "" {
+		miss = append(miss, "merchant_sign_plan_no")
+	}
+	miss = append(miss, checkCancelUserSignPlanRequest(&b)...)
+	if miss != nil {
+		return &core.UsageError{Op: opCancelUserSignPlan.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/", 64)
+	u.Seg(merchantSignPlanNo)
+	u.Lit("/stop")
+	return c.conn.Do(ctx, &opCancelUserSignPlan, u.String(), &b, out, opts)
+}
+
+// QuerySmartRetailOrder queries a smart-retail payscore order (查询智慧零售订单).
+//
+// Looks an order up by out_order_no or by query_id.
+//
+// GET /v3/payscore/smartretail-orders (direct)
+func (c *Client) QuerySmartRetailOrder(ctx context.Context, params *QuerySmartRetailOrderParams, opts ...core.CallOption) (*SmartRetailOrder, error) {
+	m := c.conn.Mode()
+	var p QuerySmartRetailOrderParams
+	if params != nil {
+		p = *params
+	}
+	if p.AppID == "" {
+		p.AppID = m.AppID
+	}
+	u := wire.NewURI("/v3/payscore/smartretail-orders", 64)
+	u.Query("service_id", p.ServiceID)
+	u.Query("out_order_no", p.OutOrderNo)
+	u.Query("query_id", p.QueryID)
+	u.Query("appid", p.AppID)
+	out := new(SmartRetailOrder)
+	if err := c.conn.Do(ctx, &opQuerySmartRetailOrder, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateSmartRetailOrder creates a smart-retail payscore order (创建智慧零售订单).
+//
+// Opens an order of the older 智慧零售 product (unattended shelves and stores); the answer tells how to open WeChat's mini program for the user's confirmation.
+//
+// POST /v3/payscore/smartretail-orders (direct)
+func (c *Client) CreateSmartRetailOrder(ctx context.Context, body *CreateSmartRetailOrderRequest, opts ...core.CallOption) (*MiniProgramOrder, error) {
+	m := c.conn.Mode()
+	var b CreateSmartRetailOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if miss := checkCreateSmartRetailOrderRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateSmartRetailOrder.Name, Missing: miss}
+	}
+	out := new(MiniProgramOrder)
+	if err := c.conn.Do(ctx, &opCreateSmartRetailOrder, "/v3/payscore/smartretail-orders", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CancelSmartRetailOrder cancels a smart-retail payscore order (撤销智慧零售订单).
+//
+// POST /v3/payscore/smartretail-orders/{out_order_no}/cancel (direct)
+func (c *Client) CancelSmartRetailOrder(ctx context.Context, outOrderNo string, body *CancelSmartRetailOrderRequest, opts ...core.CallOption) (*MerchantOrderIDs, error) {
+	m := c.conn.Mode()
+	var b CancelSmartRetailOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if outOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	miss = append(miss, checkCancelSmartRetailOrderRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opCancelSmartRetailOrder.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/smartretail-orders/", 64)
+	u.Seg(outOrderNo)
+	u.Lit("/cancel")
+	out := new(MerchantOrderIDs)
+	if err := c.conn.Do(ctx, &opCancelSmartRetailOrder, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CompleteSmartRetailOrder completes a smart-retail payscore order (完结智慧零售订单).
+//
+// Ends the order with its final fees (finish_type 2), or closes it unused (finish_type 1).
+//
+// POST /v3/payscore/smartretail-orders/{out_order_no}/complete (direct)
+func (c *Client) CompleteSmartRetailOrder(ctx context.Context, outOrderNo string, body *CompleteSmartRetailOrderRequest, opts ...core.CallOption) (*MerchantOrderIDs, error) {
+	m := c.conn.Mode()
+	var b CompleteSmartRetailOrderRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if outOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	miss = append(miss, checkCompleteSmartRetailOrderRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opCompleteSmartRetailOrder.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/payscore/smartretail-orders/", 64)
+	u.Seg(outOrderNo)
+	u.Lit("/complete")
+	out := new(MerchantOrderIDs)
+	if err := c.conn.Do(ctx, &opCompleteSmartRetailOrder, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryUserServiceState queries whether a user has enabled a payscore service (查询用户授权状态).
 //
 // For the ordinary authorisation mode (普通授权模式); tells whether the user may currently use the service.
@@ -2649,6 +4945,16 @@ func (c *Client) TerminateUserService(ctx context.Context, openID string, servic
 
 // The notification event types whose resources this package decodes.
 const (
+	// EventDiscountCardAgreementEnded is the DISCOUNT_CARD.AGREEMENT_ENDED notification.
+	EventDiscountCardAgreementEnded = "DISCOUNT_CARD.AGREEMENT_ENDED"
+	// EventDiscountCardUserAccepted is the DISCOUNT_CARD.USER_ACCEPTED notification.
+	EventDiscountCardUserAccepted = "DISCOUNT_CARD.USER_ACCEPTED"
+	// EventDiscountCardUserPaid is the DISCOUNT_CARD.USER_PAID notification.
+	EventDiscountCardUserPaid = "DISCOUNT_CARD.USER_PAID"
+	// EventBindServiceAccount is the PAYSCORE.BIND_SERVICE_ACCOUNT notification.
+	EventBindServiceAccount = "PAYSCORE.BIND_SERVICE_ACCOUNT"
+	// EventUserCancelSignPlan is the PAYSCORE.USER_CANCEL_SIGN_PLAN notification.
+	EventUserCancelSignPlan = "PAYSCORE.USER_CANCEL_SIGN_PLAN"
 	// EventUserCloseService is the PAYSCORE.USER_CLOSE_SERVICE notification.
 	EventUserCloseService = "PAYSCORE.USER_CLOSE_SERVICE"
 	// EventUserConfirm is the PAYSCORE.USER_CONFIRM notification.
@@ -2657,17 +4963,498 @@ const (
 	EventUserOpenService = "PAYSCORE.USER_OPEN_SERVICE"
 	// EventUserPaid is the PAYSCORE.USER_PAID notification.
 	EventUserPaid = "PAYSCORE.USER_PAID"
+	// EventUserSignPlan is the PAYSCORE.USER_SIGN_PLAN notification.
+	EventUserSignPlan = "PAYSCORE.USER_SIGN_PLAN"
 )
 
 // Events returns the notification event types whose resources this
 // package decodes, for callback.Config.Events.
 func Events() []core.EventType {
 	return []core.EventType{
+		{Type: EventDiscountCardAgreementEnded, Key: "", New: func() any { return new(DiscountCard) }},
+		{Type: EventDiscountCardUserAccepted, Key: "", New: func() any { return new(DiscountCard) }},
+		{Type: EventDiscountCardUserPaid, Key: "", New: func() any { return new(DiscountCard) }},
+		{Type: EventBindServiceAccount, Key: "", New: func() any { return new(ServiceAccountApplication) }},
+		{Type: EventUserCancelSignPlan, Key: "", New: func() any { return new(UserSignPlan) }},
 		{Type: EventUserCloseService, Key: "", New: func() any { return new(PermissionNotification) }},
 		{Type: EventUserConfirm, Key: "", New: func() any { return new(Order) }},
 		{Type: EventUserOpenService, Key: "", New: func() any { return new(PermissionNotification) }},
 		{Type: EventUserPaid, Key: "", New: func() any { return new(Order) }},
+		{Type: EventUserSignPlan, Key: "", New: func() any { return new(UserSignPlan) }},
 	}
+}
+
+// checkApplyDiscountCardRequest lists the empty required fields of v, as JSON paths.
+func checkApplyDiscountCardRequest(v *ApplyDiscountCardRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.CardTemplateID == "" {
+		miss = append(miss, "card_template_id")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OutCardCode == "" {
+		miss = append(miss, "out_card_code")
+	}
+	return miss
+}
+
+// checkAddDiscountCardUserRecordsRequest lists the empty required fields of v, as JSON paths.
+func checkAddDiscountCardUserRecordsRequest(v *AddDiscountCardUserRecordsRequest) (miss []string) {
+	if v.CardTemplateID == "" {
+		miss = append(miss, "card_template_id")
+	}
+	for i := range v.ObjectiveCompletionRecords {
+		if n := checkDiscountCardObjectiveRecord(&v.ObjectiveCompletionRecords[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("objective_completion_records", i), n)
+		}
+	}
+	for i := range v.RewardUsageRecords {
+		if n := checkDiscountCardRewardRecord(&v.RewardUsageRecords[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("reward_usage_records", i), n)
+		}
+	}
+	return miss
+}
+
+// checkDiscountCardObjectiveRecord lists the empty required fields of v, as JSON paths.
+func checkDiscountCardObjectiveRecord(v *DiscountCardObjectiveRecord) (miss []string) {
+	if v.CompletionTime == "" {
+		miss = append(miss, "completion_time")
+	}
+	if v.CompletionType == "" {
+		miss = append(miss, "completion_type")
+	}
+	if v.Description == "" {
+		miss = append(miss, "description")
+	}
+	if v.ObjectiveCompletionSerialNo == "" {
+		miss = append(miss, "objective_completion_serial_no")
+	}
+	if v.ObjectiveID == "" {
+		miss = append(miss, "objective_id")
+	}
+	return miss
+}
+
+// checkDiscountCardRewardRecord lists the empty required fields of v, as JSON paths.
+func checkDiscountCardRewardRecord(v *DiscountCardRewardRecord) (miss []string) {
+	if v.Description == "" {
+		miss = append(miss, "description")
+	}
+	if v.RewardID == "" {
+		miss = append(miss, "reward_id")
+	}
+	if v.RewardUsageSerialNo == "" {
+		miss = append(miss, "reward_usage_serial_no")
+	}
+	if v.UsageTime == "" {
+		miss = append(miss, "usage_time")
+	}
+	if v.UsageType == "" {
+		miss = append(miss, "usage_type")
+	}
+	return miss
+}
+
+// checkApplyAcquiringBankPermissionRequest lists the empty required fields of v, as JSON paths.
+func checkApplyAcquiringBankPermissionRequest(v *ApplyAcquiringBankPermissionRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.AuthorizationCode == "" {
+		miss = append(miss, "authorization_code")
+	}
+	if v.ChannelID == "" {
+		miss = append(miss, "channel_id")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkTerminateAcquiringBankPermissionRequest lists the empty required fields of v, as JSON paths.
+func checkTerminateAcquiringBankPermissionRequest(v *TerminateAcquiringBankPermissionRequest) (miss []string) {
+	if v.Reason == "" {
+		miss = append(miss, "reason")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkCreateAcquiringBankOrderRequest lists the empty required fields of v, as JSON paths.
+func checkCreateAcquiringBankOrderRequest(v *CreateAcquiringBankOrderRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.ChannelID == "" {
+		miss = append(miss, "channel_id")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OutOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	for i := range v.PostDiscounts {
+		if n := checkPostDiscount(&v.PostDiscounts[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("post_discounts", i), n)
+		}
+	}
+	for i := range v.PostPayments {
+		if n := checkPostPayment(&v.PostPayments[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("post_payments", i), n)
+		}
+	}
+	if n := checkRiskFund(&v.RiskFund); n != nil {
+		miss = wire.Prefix(miss, "risk_fund.", n)
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.ServiceIntroduction == "" {
+		miss = append(miss, "service_introduction")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if n := checkServiceTimeRange(&v.TimeRange); n != nil {
+		miss = wire.Prefix(miss, "time_range.", n)
+	}
+	return miss
+}
+
+// checkPostDiscount lists the empty required fields of v, as JSON paths.
+func checkPostDiscount(v *PostDiscount) (miss []string) {
+	if v.Description == "" {
+		miss = append(miss, "description")
+	}
+	if v.Name == "" {
+		miss = append(miss, "name")
+	}
+	return miss
+}
+
+// checkPostPayment lists the empty required fields of v, as JSON paths.
+func checkPostPayment(v *PostPayment) (miss []string) {
+	if v.Name == "" {
+		miss = append(miss, "name")
+	}
+	return miss
+}
+
+// checkRiskFund lists the empty required fields of v, as JSON paths.
+func checkRiskFund(v *RiskFund) (miss []string) {
+	if v.Name == "" {
+		miss = append(miss, "name")
+	}
+	return miss
+}
+
+// checkServiceTimeRange lists the empty required fields of v, as JSON paths.
+func checkServiceTimeRange(v *ServiceTimeRange) (miss []string) {
+	if v.StartTime == "" {
+		miss = append(miss, "start_time")
+	}
+	return miss
+}
+
+// checkCancelAcquiringBankOrderRequest lists the empty required fields of v, as JSON paths.
+func checkCancelAcquiringBankOrderRequest(v *CancelAcquiringBankOrderRequest) (miss []string) {
+	if v.ChannelID == "" {
+		miss = append(miss, "channel_id")
+	}
+	if v.Reason == "" {
+		miss = append(miss, "reason")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkCompleteAcquiringBankOrderRequest lists the empty required fields of v, as JSON paths.
+func checkCompleteAcquiringBankOrderRequest(v *CompleteAcquiringBankOrderRequest) (miss []string) {
+	for i := range v.PostDiscounts {
+		if n := checkPartnerFinalPostDiscount(&v.PostDiscounts[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("post_discounts", i), n)
+		}
+	}
+	if v.PostPayments == nil {
+		miss = append(miss, "post_payments")
+	}
+	for i := range v.PostPayments {
+		if n := checkPostPayment(&v.PostPayments[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("post_payments", i), n)
+		}
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if !zeroServiceTimeRange(&v.TimeRange) {
+		if n := checkServiceTimeRange(&v.TimeRange); n != nil {
+			miss = wire.Prefix(miss, "time_range.", n)
+		}
+	}
+	return miss
+}
+
+// checkPartnerFinalPostDiscount lists the empty required fields of v, as JSON paths.
+func checkPartnerFinalPostDiscount(v *PartnerFinalPostDiscount) (miss []string) {
+	if v.Description == "" {
+		miss = append(miss, "description")
+	}
+	if v.Name == "" {
+		miss = append(miss, "name")
+	}
+	return miss
+}
+
+// checkModifyAcquiringBankOrderRequest lists the empty required fields of v, as JSON paths.
+func checkModifyAcquiringBankOrderRequest(v *ModifyAcquiringBankOrderRequest) (miss []string) {
+	for i := range v.PostDiscounts {
+		if n := checkPartnerFinalPostDiscount(&v.PostDiscounts[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("post_discounts", i), n)
+		}
+	}
+	for i := range v.PostPayments {
+		if n := checkPostPayment(&v.PostPayments[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("post_payments", i), n)
+		}
+	}
+	if v.Reason == "" {
+		miss = append(miss, "reason")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkRegisterAcquiringBankDeductionRequest lists the empty required fields of v, as JSON paths.
+func checkRegisterAcquiringBankDeductionRequest(v *RegisterAcquiringBankDeductionRequest) (miss []string) {
+	if v.ChannelID == "" {
+		miss = append(miss, "channel_id")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkSyncAcquiringBankOrderRequest lists the empty required fields of v, as JSON paths.
+func checkSyncAcquiringBankOrderRequest(v *SyncAcquiringBankOrderRequest) (miss []string) {
+	if n := checkSyncDetail(&v.Detail); n != nil {
+		miss = wire.Prefix(miss, "detail.", n)
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if v.Type == "" {
+		miss = append(miss, "type")
+	}
+	return miss
+}
+
+// checkSyncDetail lists the empty required fields of v, as JSON paths.
+func checkSyncDetail(v *SyncDetail) (miss []string) {
+	if v.PaidTime == "" {
+		miss = append(miss, "paid_time")
+	}
+	return miss
+}
+
+// checkCreateAcquiringBankPayOnDeliveryOrderRequest lists the empty required fields of v, as JSON paths.
+func checkCreateAcquiringBankPayOnDeliveryOrderRequest(v *CreateAcquiringBankPayOnDeliveryOrderRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.OutOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	if !zeroRiskFund(&v.RiskFund) {
+		if n := checkRiskFund(&v.RiskFund); n != nil {
+			miss = wire.Prefix(miss, "risk_fund.", n)
+		}
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.ServiceIntroduction == "" {
+		miss = append(miss, "service_introduction")
+	}
+	if !zeroPayOnDeliveryShoppingInfo(&v.ShoppingInfo) {
+		if n := checkPayOnDeliveryShoppingInfo(&v.ShoppingInfo); n != nil {
+			miss = wire.Prefix(miss, "shopping_info.", n)
+		}
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkPayOnDeliveryShoppingInfo lists the empty required fields of v, as JSON paths.
+func checkPayOnDeliveryShoppingInfo(v *PayOnDeliveryShoppingInfo) (miss []string) {
+	if v.Goods == nil {
+		miss = append(miss, "goods")
+	}
+	for i := range v.Goods {
+		if n := checkShoppingGoods(&v.Goods[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("goods", i), n)
+		}
+	}
+	return miss
+}
+
+// checkShoppingGoods lists the empty required fields of v, as JSON paths.
+func checkShoppingGoods(v *ShoppingGoods) (miss []string) {
+	if v.Name == "" {
+		miss = append(miss, "name")
+	}
+	if v.Picture == "" {
+		miss = append(miss, "picture")
+	}
+	return miss
+}
+
+// checkCreateOverseaOrderRequest lists the empty required fields of v, as JSON paths.
+func checkCreateOverseaOrderRequest(v *CreateOverseaOrderRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.Currency == "" {
+		miss = append(miss, "currency")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OutOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	for i := range v.PostDiscounts {
+		if n := checkPostDiscount(&v.PostDiscounts[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("post_discounts", i), n)
+		}
+	}
+	for i := range v.PostPayments {
+		if n := checkPostPayment(&v.PostPayments[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("post_payments", i), n)
+		}
+	}
+	if n := checkRiskFund(&v.RiskFund); n != nil {
+		miss = wire.Prefix(miss, "risk_fund.", n)
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.ServiceIntroduction == "" {
+		miss = append(miss, "service_introduction")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if n := checkOverseaServiceTimeRange(&v.TimeRange); n != nil {
+		miss = wire.Prefix(miss, "time_range.", n)
+	}
+	return miss
+}
+
+// checkOverseaServiceTimeRange lists the empty required fields of v, as JSON paths.
+func checkOverseaServiceTimeRange(v *OverseaServiceTimeRange) (miss []string) {
+	if v.StartTime.IsZero() {
+		miss = append(miss, "start_time")
+	}
+	return miss
+}
+
+// checkCancelOverseaOrderRequest lists the empty required fields of v, as JSON paths.
+func checkCancelOverseaOrderRequest(v *CancelOverseaOrderRequest) (miss []string) {
+	if v.Reason == "" {
+		miss = append(miss, "reason")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkCompleteOverseaOrderRequest lists the empty required fields of v, as JSON paths.
+func checkCompleteOverseaOrderRequest(v *CompleteOverseaOrderRequest) (miss []string) {
+	for i := range v.PostDiscounts {
+		if n := checkPartnerFinalPostDiscount(&v.PostDiscounts[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("post_discounts", i), n)
+		}
+	}
+	if v.PostPayments == nil {
+		miss = append(miss, "post_payments")
+	}
+	for i := range v.PostPayments {
+		if n := checkPostPayment(&v.PostPayments[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("post_payments", i), n)
+		}
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkSyncOverseaOrderRequest lists the empty required fields of v, as JSON paths.
+func checkSyncOverseaOrderRequest(v *SyncOverseaOrderRequest) (miss []string) {
+	if n := checkOverseaSyncDetail(&v.Detail); n != nil {
+		miss = wire.Prefix(miss, "detail.", n)
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if v.Type == "" {
+		miss = append(miss, "type")
+	}
+	return miss
+}
+
+// checkOverseaSyncDetail lists the empty required fields of v, as JSON paths.
+func checkOverseaSyncDetail(v *OverseaSyncDetail) (miss []string) {
+	if v.PaidTime.IsZero() {
+		miss = append(miss, "paid_time")
+	}
+	return miss
 }
 
 // checkPartnerApplyPermissionRequest lists the empty required fields of v, as JSON paths.
@@ -2752,17 +5539,6 @@ func checkShoppingInfo(v *ShoppingInfo) (miss []string) {
 	return miss
 }
 
-// checkShoppingGoods lists the empty required fields of v, as JSON paths.
-func checkShoppingGoods(v *ShoppingGoods) (miss []string) {
-	if v.Name == "" {
-		miss = append(miss, "name")
-	}
-	if v.Picture == "" {
-		miss = append(miss, "picture")
-	}
-	return miss
-}
-
 // checkPartnerTerminatePermissionRequest lists the empty required fields of v, as JSON paths.
 func checkPartnerTerminatePermissionRequest(v *PartnerTerminatePermissionRequest) (miss []string) {
 	if v.Reason == "" {
@@ -2784,6 +5560,23 @@ func checkTerminatePermissionByUserRequest(v *TerminatePermissionByUserRequest) 
 	}
 	if v.Reason == "" {
 		miss = append(miss, "reason")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkCreateServiceAccountApplicationRequest lists the empty required fields of v, as JSON paths.
+func checkCreateServiceAccountApplicationRequest(v *CreateServiceAccountApplicationRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.OutApplyNo == "" {
+		miss = append(miss, "out_apply_no")
 	}
 	if v.ServiceID == "" {
 		miss = append(miss, "service_id")
@@ -2830,33 +5623,6 @@ func checkPartnerCreateOrderRequest(v *PartnerCreateOrderRequest) (miss []string
 	return miss
 }
 
-// checkPostDiscount lists the empty required fields of v, as JSON paths.
-func checkPostDiscount(v *PostDiscount) (miss []string) {
-	if v.Description == "" {
-		miss = append(miss, "description")
-	}
-	if v.Name == "" {
-		miss = append(miss, "name")
-	}
-	return miss
-}
-
-// checkPostPayment lists the empty required fields of v, as JSON paths.
-func checkPostPayment(v *PostPayment) (miss []string) {
-	if v.Name == "" {
-		miss = append(miss, "name")
-	}
-	return miss
-}
-
-// checkRiskFund lists the empty required fields of v, as JSON paths.
-func checkRiskFund(v *RiskFund) (miss []string) {
-	if v.Name == "" {
-		miss = append(miss, "name")
-	}
-	return miss
-}
-
 // checkPartnerCreateAndCompleteOrderRequest lists the empty required fields of v, as JSON paths.
 func checkPartnerCreateAndCompleteOrderRequest(v *PartnerCreateAndCompleteOrderRequest) (miss []string) {
 	if v.AppID == "" {
@@ -2889,14 +5655,6 @@ func checkPartnerCreateAndCompleteOrderRequest(v *PartnerCreateAndCompleteOrderR
 	}
 	if n := checkServiceTimeRange(&v.TimeRange); n != nil {
 		miss = wire.Prefix(miss, "time_range.", n)
-	}
-	return miss
-}
-
-// checkServiceTimeRange lists the empty required fields of v, as JSON paths.
-func checkServiceTimeRange(v *ServiceTimeRange) (miss []string) {
-	if v.StartTime == "" {
-		miss = append(miss, "start_time")
 	}
 	return miss
 }
@@ -2935,17 +5693,6 @@ func checkPartnerCompleteOrderRequest(v *PartnerCompleteOrderRequest) (miss []st
 	}
 	if v.SubMchID == "" {
 		miss = append(miss, "sub_mchid")
-	}
-	return miss
-}
-
-// checkPartnerFinalPostDiscount lists the empty required fields of v, as JSON paths.
-func checkPartnerFinalPostDiscount(v *PartnerFinalPostDiscount) (miss []string) {
-	if v.Description == "" {
-		miss = append(miss, "description")
-	}
-	if v.Name == "" {
-		miss = append(miss, "name")
 	}
 	return miss
 }
@@ -3032,6 +5779,84 @@ func checkPartnerSyncDetail(v *PartnerSyncDetail) (miss []string) {
 	return miss
 }
 
+// checkPartnerCreatePayOnDeliveryOrderRequest lists the empty required fields of v, as JSON paths.
+func checkPartnerCreatePayOnDeliveryOrderRequest(v *PartnerCreatePayOnDeliveryOrderRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OutOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	if n := checkRiskFund(&v.RiskFund); n != nil {
+		miss = wire.Prefix(miss, "risk_fund.", n)
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.ServiceIntroduction == "" {
+		miss = append(miss, "service_introduction")
+	}
+	if n := checkPayOnDeliveryShoppingInfo(&v.ShoppingInfo); n != nil {
+		miss = wire.Prefix(miss, "shopping_info.", n)
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkCreatePayAfterOrderRequest lists the empty required fields of v, as JSON paths.
+func checkCreatePayAfterOrderRequest(v *CreatePayAfterOrderRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.OutOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	return miss
+}
+
+// checkCancelPayAfterOrderRequest lists the empty required fields of v, as JSON paths.
+func checkCancelPayAfterOrderRequest(v *CancelPayAfterOrderRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.Reason == "" {
+		miss = append(miss, "reason")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	return miss
+}
+
+// checkCompletePayAfterOrderRequest lists the empty required fields of v, as JSON paths.
+func checkCompletePayAfterOrderRequest(v *CompletePayAfterOrderRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	return miss
+}
+
+// checkSyncPayAfterOrderRequest lists the empty required fields of v, as JSON paths.
+func checkSyncPayAfterOrderRequest(v *SyncPayAfterOrderRequest) (miss []string) {
+	if !zeroSyncDetail(&v.Detail) {
+		if n := checkSyncDetail(&v.Detail); n != nil {
+			miss = wire.Prefix(miss, "detail.", n)
+		}
+	}
+	return miss
+}
+
 // checkApplyPermissionRequest lists the empty required fields of v, as JSON paths.
 func checkApplyPermissionRequest(v *ApplyPermissionRequest) (miss []string) {
 	if v.AppID == "" {
@@ -3080,6 +5905,69 @@ func checkTerminatePermissionByOpenIDRequest(v *TerminatePermissionByOpenIDReque
 	}
 	if v.Reason == "" {
 		miss = append(miss, "reason")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	return miss
+}
+
+// checkPartnerCreatePlanRequest lists the empty required fields of v, as JSON paths.
+func checkPartnerCreatePlanRequest(v *PartnerCreatePlanRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.MerchantPlanNo == "" {
+		miss = append(miss, "merchant_plan_no")
+	}
+	for i := range v.PlanDetailList {
+		if n := checkPlanDetailInput(&v.PlanDetailList[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("plan_detail_list", i), n)
+		}
+	}
+	if v.PlanName == "" {
+		miss = append(miss, "plan_name")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkPlanDetailInput lists the empty required fields of v, as JSON paths.
+func checkPlanDetailInput(v *PlanDetailInput) (miss []string) {
+	if v.PlanDetailName == "" {
+		miss = append(miss, "plan_detail_name")
+	}
+	return miss
+}
+
+// checkPartnerStopPlanRequest lists the empty required fields of v, as JSON paths.
+func checkPartnerStopPlanRequest(v *PartnerStopPlanRequest) (miss []string) {
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkCreatePlanRequest lists the empty required fields of v, as JSON paths.
+func checkCreatePlanRequest(v *CreatePlanRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.MerchantPlanNo == "" {
+		miss = append(miss, "merchant_plan_no")
+	}
+	for i := range v.PlanDetailList {
+		if n := checkPlanDetailInput(&v.PlanDetailList[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("plan_detail_list", i), n)
+		}
+	}
+	if v.PlanName == "" {
+		miss = append(miss, "plan_name")
 	}
 	if v.ServiceID == "" {
 		miss = append(miss, "service_id")
@@ -3239,10 +6127,227 @@ func checkSyncOrderRequest(v *SyncOrderRequest) (miss []string) {
 	return miss
 }
 
-// checkSyncDetail lists the empty required fields of v, as JSON paths.
-func checkSyncDetail(v *SyncDetail) (miss []string) {
-	if v.PaidTime == "" {
-		miss = append(miss, "paid_time")
+// checkCreatePayOnDeliveryOrderRequest lists the empty required fields of v, as JSON paths.
+func checkCreatePayOnDeliveryOrderRequest(v *CreatePayOnDeliveryOrderRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OutOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	for i := range v.PostDiscounts {
+		if n := checkPostDiscount(&v.PostDiscounts[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("post_discounts", i), n)
+		}
+	}
+	for i := range v.PostPayments {
+		if n := checkPostPayment(&v.PostPayments[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("post_payments", i), n)
+		}
+	}
+	if n := checkRiskFund(&v.RiskFund); n != nil {
+		miss = wire.Prefix(miss, "risk_fund.", n)
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.ServiceIntroduction == "" {
+		miss = append(miss, "service_introduction")
+	}
+	if n := checkPayOnDeliveryShoppingInfo(&v.ShoppingInfo); n != nil {
+		miss = wire.Prefix(miss, "shopping_info.", n)
+	}
+	if n := checkServiceTimeRange(&v.TimeRange); n != nil {
+		miss = wire.Prefix(miss, "time_range.", n)
+	}
+	return miss
+}
+
+// checkPartnerCreateSignPlanOrderRequest lists the empty required fields of v, as JSON paths.
+func checkPartnerCreateSignPlanOrderRequest(v *PartnerCreateSignPlanOrderRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OutTradeNo == "" {
+		miss = append(miss, "out_trade_no")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.ServiceIntroduction == "" {
+		miss = append(miss, "service_introduction")
+	}
+	if v.SignPlanID == "" {
+		miss = append(miss, "sign_plan_id")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if n := checkServiceTimeRange(&v.TimeRange); n != nil {
+		miss = wire.Prefix(miss, "time_range.", n)
+	}
+	return miss
+}
+
+// checkPartnerCreateUserSignPlanRequest lists the empty required fields of v, as JSON paths.
+func checkPartnerCreateUserSignPlanRequest(v *PartnerCreateUserSignPlanRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.MerchantSignPlanNo == "" {
+		miss = append(miss, "merchant_sign_plan_no")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.PlanID == "" {
+		miss = append(miss, "plan_id")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.SignPlanDetail == nil {
+		miss = append(miss, "sign_plan_detail")
+	}
+	for i := range v.SignPlanDetail {
+		if n := checkSignPlanDetailInput(&v.SignPlanDetail[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("sign_plan_detail", i), n)
+		}
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkSignPlanDetailInput lists the empty required fields of v, as JSON paths.
+func checkSignPlanDetailInput(v *SignPlanDetailInput) (miss []string) {
+	if v.MerchantPlanDetailNo == "" {
+		miss = append(miss, "merchant_plan_detail_no")
+	}
+	return miss
+}
+
+// checkPartnerCancelUserSignPlanRequest lists the empty required fields of v, as JSON paths.
+func checkPartnerCancelUserSignPlanRequest(v *PartnerCancelUserSignPlanRequest) (miss []string) {
+	if v.StopReason == "" {
+		miss = append(miss, "stop_reason")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkCreateSignPlanOrderRequest lists the empty required fields of v, as JSON paths.
+func checkCreateSignPlanOrderRequest(v *CreateSignPlanOrderRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OpenID == "" {
+		miss = append(miss, "openid")
+	}
+	if v.OutTradeNo == "" {
+		miss = append(miss, "out_trade_no")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.ServiceIntroduction == "" {
+		miss = append(miss, "service_introduction")
+	}
+	if v.SignPlanID == "" {
+		miss = append(miss, "sign_plan_id")
+	}
+	if n := checkServiceTimeRange(&v.TimeRange); n != nil {
+		miss = wire.Prefix(miss, "time_range.", n)
+	}
+	return miss
+}
+
+// checkCreateUserSignPlanRequest lists the empty required fields of v, as JSON paths.
+func checkCreateUserSignPlanRequest(v *CreateUserSignPlanRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.MerchantSignPlanNo == "" {
+		miss = append(miss, "merchant_sign_plan_no")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OpenID == "" {
+		miss = append(miss, "openid")
+	}
+	if v.PlanID == "" {
+		miss = append(miss, "plan_id")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	if v.SignPlanDetail == nil {
+		miss = append(miss, "sign_plan_detail")
+	}
+	for i := range v.SignPlanDetail {
+		if n := checkSignPlanDetailInput(&v.SignPlanDetail[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("sign_plan_detail", i), n)
+		}
+	}
+	return miss
+}
+
+// checkCancelUserSignPlanRequest lists the empty required fields of v, as JSON paths.
+func checkCancelUserSignPlanRequest(v *CancelUserSignPlanRequest) (miss []string) {
+	if v.StopReason == "" {
+		miss = append(miss, "stop_reason")
+	}
+	return miss
+}
+
+// checkCreateSmartRetailOrderRequest lists the empty required fields of v, as JSON paths.
+func checkCreateSmartRetailOrderRequest(v *CreateSmartRetailOrderRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.OutOrderNo == "" {
+		miss = append(miss, "out_order_no")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	return miss
+}
+
+// checkCancelSmartRetailOrderRequest lists the empty required fields of v, as JSON paths.
+func checkCancelSmartRetailOrderRequest(v *CancelSmartRetailOrderRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.Reason == "" {
+		miss = append(miss, "reason")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
+	}
+	return miss
+}
+
+// checkCompleteSmartRetailOrderRequest lists the empty required fields of v, as JSON paths.
+func checkCompleteSmartRetailOrderRequest(v *CompleteSmartRetailOrderRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.ServiceID == "" {
+		miss = append(miss, "service_id")
 	}
 	return miss
 }
@@ -3256,6 +6361,54 @@ func checkTerminateUserServiceRequest(v *TerminateUserServiceRequest) (miss []st
 		miss = append(miss, "reason")
 	}
 	return miss
+}
+
+// zeroLocation reports whether v is the zero Location.
+func zeroLocation(v *Location) bool {
+	return v.EndLocation == "" &&
+		v.StartLocation == ""
+}
+
+// zeroRiskFund reports whether v is the zero RiskFund.
+func zeroRiskFund(v *RiskFund) bool {
+	return v.Amount == 0 &&
+		v.Description == "" &&
+		v.Name == ""
+}
+
+// zeroServiceTimeRange reports whether v is the zero ServiceTimeRange.
+func zeroServiceTimeRange(v *ServiceTimeRange) bool {
+	return v.EndTime == "" &&
+		v.EndTimeRemark == "" &&
+		v.StartTime == "" &&
+		v.StartTimeRemark == ""
+}
+
+// zeroSyncDetail reports whether v is the zero SyncDetail.
+func zeroSyncDetail(v *SyncDetail) bool {
+	return v.PaidTime == ""
+}
+
+// zeroPayOnDeliveryShoppingInfo reports whether v is the zero PayOnDeliveryShoppingInfo.
+func zeroPayOnDeliveryShoppingInfo(v *PayOnDeliveryShoppingInfo) bool {
+	return len(v.Goods) == 0 &&
+		zeroJumpLink(&v.JumpLink) &&
+		v.RealMerchantAppID == ""
+}
+
+// zeroJumpLink reports whether v is the zero JumpLink.
+func zeroJumpLink(v *JumpLink) bool {
+	return v.AppID == "" &&
+		v.JumpLinkType == "" &&
+		v.Path == ""
+}
+
+// zeroTimeRange reports whether v is the zero TimeRange.
+func zeroTimeRange(v *TimeRange) bool {
+	return v.EndTime == "" &&
+		v.EndTimeRemark == "" &&
+		v.StartTime == "" &&
+		v.StartTimeRemark == ""
 }
 
 // zeroTransactionSceneInfo reports whether v is the zero TransactionSceneInfo.
@@ -3274,25 +6427,4 @@ func zeroDevice(v *Device) bool {
 	return v.EndDeviceID == "" &&
 		v.MaterielNo == "" &&
 		v.StartDeviceID == ""
-}
-
-// zeroLocation reports whether v is the zero Location.
-func zeroLocation(v *Location) bool {
-	return v.EndLocation == "" &&
-		v.StartLocation == ""
-}
-
-// zeroRiskFund reports whether v is the zero RiskFund.
-func zeroRiskFund(v *RiskFund) bool {
-	return v.Amount == 0 &&
-		v.Description == "" &&
-		v.Name == ""
-}
-
-// zeroTimeRange reports whether v is the zero TimeRange.
-func zeroTimeRange(v *TimeRange) bool {
-	return v.EndTime == "" &&
-		v.EndTimeRemark == "" &&
-		v.StartTime == "" &&
-		v.StartTimeRemark == ""
 }

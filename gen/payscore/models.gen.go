@@ -92,6 +92,69 @@ func (e CollectionState) Valid() bool {
 	}
 }
 
+// Defines values for FeeOrderState.
+const (
+	FeeOrderStateCreated      FeeOrderState = "CREATED"
+	FeeOrderStateExpired      FeeOrderState = "EXPIRED"
+	FeeOrderStateFinished     FeeOrderState = "FINISHED"
+	FeeOrderStateRevoked      FeeOrderState = "REVOKED"
+	FeeOrderStateUserAccepted FeeOrderState = "USER_ACCEPTED"
+	FeeOrderStateUserPaid     FeeOrderState = "USER_PAID"
+)
+
+// Valid indicates whether the value is a known member of the FeeOrderState enum.
+func (e FeeOrderState) Valid() bool {
+	switch e {
+	case FeeOrderStateCreated:
+		return true
+	case FeeOrderStateExpired:
+		return true
+	case FeeOrderStateFinished:
+		return true
+	case FeeOrderStateRevoked:
+		return true
+	case FeeOrderStateUserAccepted:
+		return true
+	case FeeOrderStateUserPaid:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FinishType.
+const (
+	FinishTypeCancel   FinishType = 1
+	FinishTypeComplete FinishType = 2
+)
+
+// Valid indicates whether the value is a known member of the FinishType enum.
+func (e FinishType) Valid() bool {
+	switch e {
+	case FinishTypeCancel:
+		return true
+	case FinishTypeComplete:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JumpLinkType.
+const (
+	JumpLinkTypeJumpLinkMiniProgram JumpLinkType = "JUMP_LINK_MINI_PROGRAM"
+)
+
+// Valid indicates whether the value is a known member of the JumpLinkType enum.
+func (e JumpLinkType) Valid() bool {
+	switch e {
+	case JumpLinkTypeJumpLinkMiniProgram:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrderState.
 const (
 	OrderStateCreated OrderState = "CREATED"
@@ -266,6 +329,246 @@ func (e UserServiceStatus) Valid() bool {
 	}
 }
 
+// AcquiringBankCreatedOrder is a payscore order as an institution's creation answers it, with the package for the user's confirmation.
+type AcquiringBankCreatedOrder struct {
+	// AppID is the institution's app id (服务商应用ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the institution's merchant id (服务商商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// Package is the data the page hands to WeChat so the user confirms the order (跳转微信侧数据包).
+	Package string `json:"package,omitempty,omitzero"`
+
+	// PostDiscounts is the merchant's discounts (后付费商户优惠).
+	PostDiscounts []CreatePostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []PostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TimeRange says when the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange ServiceTimeRange `json:"time_range,omitempty,omitzero"`
+}
+
+// AcquiringBankDeduction is the deduction details an institution registered for an order (扣款信息).
+type AcquiringBankDeduction struct {
+	// Description is a short description of the goods or the payment (商品或支付单简要描述).
+	Description string `json:"description"`
+
+	// OutTradeNo is the institution's deduction number (商户扣款单号).
+	OutTradeNo string `json:"out_trade_no"`
+}
+
+// AcquiringBankOrder is a payscore service order as an institution's query answers it (支付分服务订单).
+type AcquiringBankOrder struct {
+	// AppID is the institution's app id (服务商应用ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id"`
+
+	// Collection says how much of an order has been collected (收款信息).
+	Collection Collection `json:"collection,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the institution's merchant id (服务商商户号).
+	MchID string `json:"mchid"`
+
+	// NeedCollection says whether WeChat Pay collects the money for the merchant (是否需要收款).
+	NeedCollection bool `json:"need_collection,omitempty,omitzero"`
+
+	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (服务商公众号下的用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts (后付费商户优惠).
+	PostDiscounts []PostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []PostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (子商户公众号下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+
+	// TimeRange says when the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange ServiceTimeRange `json:"time_range"`
+
+	// TotalAmount is the total the user pays, in 分 (总金额).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+}
+
+// AcquiringBankPermission is a user's authorisation of a sub-merchant's payscore service, as an institution's query answers it (授权记录).
+type AcquiringBankPermission struct {
+	// AppID is the institution's app id (服务商应用ID).
+	AppID string `json:"appid"`
+
+	// AuthorizationCode is the merchant's number for the authorisation (授权协议号).
+	AuthorizationCode string `json:"authorization_code"`
+
+	// AuthorizationState says whether the user has authorised the service: AVAILABLE, UNAVAILABLE, or UNBINDUSER (never authorised) (授权状态).
+	AuthorizationState AuthorizationState `json:"authorization_state"`
+
+	// AuthorizationSuccessTime says when the user last authorised (最近一次授权成功时间).
+	AuthorizationSuccessTime core.Time `json:"authorization_success_time,omitempty,omitzero"`
+
+	// CancelAuthorizationTime says when the user last ended the authorisation (最近一次解除授权时间).
+	CancelAuthorizationTime core.Time `json:"cancel_authorization_time,omitempty,omitzero"`
+
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// MchID is the institution's merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL is the URL that receives the authorisation notifications (授权通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OpenID is the user's openid under appid (服务商公众号下的用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (子商户公众号下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+}
+
+// AcquiringBankRegisteredDeduction says what registering an order's deduction details answers.
+type AcquiringBankRegisteredDeduction struct {
+	// Description is a short description of the goods or the payment (商品或支付单简要描述).
+	Description string `json:"description,omitempty,omitzero"`
+}
+
+// AddDiscountCardUserRecordsRequest is a user's progress on a card's goals and uses of its discounts.
+type AddDiscountCardUserRecordsRequest struct {
+	// CardTemplateID is the id of the card template (卡模板ID).
+	CardTemplateID string `json:"card_template_id"`
+
+	// ObjectiveCompletionRecords is the user's progress on goals (目标完成记录).
+	ObjectiveCompletionRecords []DiscountCardObjectiveRecord `json:"objective_completion_records,omitempty,omitzero"`
+
+	// RewardUsageRecords is the user's uses of discounts (优惠使用记录).
+	RewardUsageRecords []DiscountCardRewardRecord `json:"reward_usage_records,omitempty,omitzero"`
+}
+
+// ApplyAcquiringBankPermissionRequest is a user authorisation to prepare for a sub-merchant, by an institution.
+type ApplyAcquiringBankPermissionRequest struct {
+	// AppID is the institution's app id (服务商应用ID).
+	AppID string `json:"appid"`
+
+	// AuthorizationCode is the merchant's own number for the authorisation, unique per merchant (授权协议号).
+	AuthorizationCode string `json:"authorization_code"`
+
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id"`
+
+	// NotifyURL is the HTTPS URL that receives the authorisation notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// ApplyDiscountCardRequest is a user's claim of a discount card to prepare.
+type ApplyDiscountCardRequest struct {
+	// AppID is the app id bound to the merchant (公众账号ID).
+	AppID string `json:"appid"`
+
+	// CardTemplateID is the id of the card template configured with WeChat Pay (卡模板ID).
+	CardTemplateID string `json:"card_template_id"`
+
+	// NotifyURL is the HTTPS URL that receives the card's notifications (通知商户URL).
+	NotifyURL string `json:"notify_url"`
+
+	// OutCardCode is the merchant's own number of the claim, unique per merchant (商户领卡号).
+	OutCardCode string `json:"out_card_code"`
+}
+
 // ApplyMerchantBillParams is the query and header parameters of ApplyMerchantBill.
 type ApplyMerchantBillParams struct {
 	// BillDate is the day of the bill (账单日期).
@@ -376,6 +679,21 @@ type BillPart struct {
 // BillTarType is the compression of a payscore bill (压缩类型).
 type BillTarType string
 
+// CancelAcquiringBankOrderRequest says why a sub-merchant's order is cancelled, by an institution.
+type CancelAcquiringBankOrderRequest struct {
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id"`
+
+	// Reason says why the order is cancelled (撤销原因).
+	Reason string `json:"reason"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
 // CancelOrderRequest says why an order is cancelled (direct mode).
 type CancelOrderRequest struct {
 	// AppID is the app id the order was created under (公众账号ID).
@@ -386,6 +704,48 @@ type CancelOrderRequest struct {
 
 	// ServiceID is the payscore service id (服务ID).
 	ServiceID string `json:"service_id"`
+}
+
+// CancelOverseaOrderRequest says why an overseas order is cancelled.
+type CancelOverseaOrderRequest struct {
+	// Reason says why the order is cancelled (撤销原因).
+	Reason string `json:"reason"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// CancelPayAfterOrderRequest says why an enjoy-first, pay-later order is cancelled.
+type CancelPayAfterOrderRequest struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Reason says why the order is cancelled (取消原因).
+	Reason string `json:"reason"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+}
+
+// CancelSmartRetailOrderRequest says why a smart-retail order is cancelled.
+type CancelSmartRetailOrderRequest struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Reason says why the order is cancelled (取消原因).
+	Reason string `json:"reason"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+}
+
+// CancelUserSignPlanRequest says why a user's sign plan ends (direct mode).
+type CancelUserSignPlanRequest struct {
+	// StopReason says why the sign plan ends (停止签约计划原因).
+	StopReason string `json:"stop_reason"`
 }
 
 // CollectOrderRequest is the order to collect (direct mode).
@@ -442,6 +802,42 @@ type CollectionDetail struct {
 // CollectionState says whether the order is still being collected (USER_PAYING) or paid (USER_PAID) (收款状态).
 type CollectionState string
 
+// CompleteAcquiringBankOrderRequest is the final fees of a sub-merchant's finished service, by an institution.
+type CompleteAcquiringBankOrderRequest struct {
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// CompleteTime says when the service was completed (完结服务时间).
+	CompleteTime core.Time `json:"complete_time,omitempty,omitzero"`
+
+	// GoodsTag is promotion tag (订单优惠标记).
+	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// PostDiscounts is the merchant's discounts (后付费商户优惠).
+	PostDiscounts []PartnerFinalPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []PostPayment `json:"post_payments"`
+
+	// ProfitSharing says whether the collection will be shared out (微信支付服务分账标记).
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TimeRange says when the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange ServiceTimeRange `json:"time_range,omitempty,omitzero"`
+
+	// TotalAmount is the total to collect, in 分: the fees less the discounts (总金额).
+	TotalAmount int64 `json:"total_amount"`
+}
+
 // CompleteOrderRequest is the final fees of a finished service (direct mode).
 type CompleteOrderRequest struct {
 	// AppID is the app id the order was created under (公众账号ID).
@@ -473,6 +869,234 @@ type CompleteOrderRequest struct {
 
 	// TotalAmount is the total to collect, in 分: the fees less the discounts (总金额).
 	TotalAmount int64 `json:"total_amount"`
+}
+
+// CompleteOverseaOrderRequest is the final fees of an overseas service.
+type CompleteOverseaOrderRequest struct {
+	// CompleteTime says when the service was completed (完结服务时间).
+	CompleteTime core.Time `json:"complete_time,omitempty,omitzero"`
+
+	// Currency is the currency of the amounts, e.g. HKD (货币类型).
+	Currency string `json:"currency,omitempty,omitzero"`
+
+	// GoodsTag is promotion tag (订单优惠标记).
+	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// PostDiscounts is the merchant's discounts (商户优惠).
+	PostDiscounts []PartnerFinalPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []PostPayment `json:"post_payments"`
+
+	// ProfitSharing says whether the collection will be shared out (微信支付服务分账标记).
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TimeRange says when an overseas service ran or runs (服务时间段).
+	TimeRange OverseaTimeRange `json:"time_range,omitempty,omitzero"`
+
+	// TotalAmount is the total to collect: the fees less the discounts (总金额).
+	TotalAmount int64 `json:"total_amount"`
+}
+
+// CompletePayAfterOrderRequest says how an enjoy-first, pay-later order ends, and its final fees.
+type CompletePayAfterOrderRequest struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// CancelReason says why the order is cancelled, with finish_type 1 (取消订单的原因).
+	CancelReason string `json:"cancel_reason,omitempty,omitzero"`
+
+	// Discounts is the merchant's discounts, at most 5 (商户优惠).
+	Discounts []FinalFeeDiscount `json:"discounts,omitempty,omitzero"`
+
+	// Fees is the fee items (后付费项目).
+	Fees []Fee `json:"fees,omitempty,omitzero"`
+
+	// FinishTicket is the finish_ticket the query answered (完结凭证).
+	FinishTicket string `json:"finish_ticket,omitempty,omitzero"`
+
+	// FinishType says how an enjoy-first or smart-retail order ended: 1, the user did not use the service and the order is cancelled; 2, the service was used and the order is completed (订单使用情况).
+	FinishType FinishType `json:"finish_type,omitempty,omitzero"`
+
+	// ProfitSharing says whether the collection will be shared out (是否指定商户分账).
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
+
+	// RealServiceEndLocation says where the service actually ended (实际结束使用服务的地点).
+	RealServiceEndLocation string `json:"real_service_end_location,omitempty,omitzero"`
+
+	// RealServiceEndTime says when the service actually ended (服务结束时间).
+	RealServiceEndTime string `json:"real_service_end_time,omitempty,omitzero"`
+
+	// RealServiceStartTime says when the service actually started (实际服务开始时间).
+	RealServiceStartTime string `json:"real_service_start_time,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// TotalAmount is the total to collect, in 分; 0 or more (总金额).
+	TotalAmount *int64 `json:"total_amount,omitempty"`
+}
+
+// CompleteSmartRetailOrderRequest says how a smart-retail order ends, and its final fees.
+type CompleteSmartRetailOrderRequest struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid"`
+
+	// CancelReason says why the order is cancelled, with finish_type 1 (取消订单的原因).
+	CancelReason string `json:"cancel_reason,omitempty,omitzero"`
+
+	// Discounts is the merchant's discounts, at most 5 (商户优惠).
+	Discounts []FinalFeeDiscount `json:"discounts,omitempty,omitzero"`
+
+	// Fees is the fee items (后付费项目).
+	Fees []Fee `json:"fees,omitempty,omitzero"`
+
+	// FinishTicket is the finish_ticket the query answered (完结凭证).
+	FinishTicket string `json:"finish_ticket,omitempty,omitzero"`
+
+	// FinishType says how an enjoy-first or smart-retail order ended: 1, the user did not use the service and the order is cancelled; 2, the service was used and the order is completed (订单使用情况).
+	FinishType FinishType `json:"finish_type,omitempty,omitzero"`
+
+	// ProfitSharing says whether the collection will be shared out (是否指定商户分账).
+	ProfitSharing *bool `json:"profit_sharing,omitempty"`
+
+	// RealServiceEndLocation says where the service actually ended (实际结束使用服务的地点).
+	RealServiceEndLocation string `json:"real_service_end_location,omitempty,omitzero"`
+
+	// RealServiceEndTime says when the service actually ended (服务结束时间).
+	RealServiceEndTime string `json:"real_service_end_time,omitempty,omitzero"`
+
+	// RealServiceStartTime says when the service actually started (实际服务开始时间).
+	RealServiceStartTime string `json:"real_service_start_time,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// TotalAmount is the total to collect, in 分; 0 or more (总金额).
+	TotalAmount *int64 `json:"total_amount,omitempty"`
+}
+
+// CreateAcquiringBankOrderRequest is a new payscore service order of a sub-merchant, by an institution.
+type CreateAcquiringBankOrderRequest struct {
+	// AppID is the institution's app id (服务商应用ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// NeedUserConfirm says whether the user must confirm the order in WeChat (是否需要用户确认).
+	NeedUserConfirm *bool `json:"need_user_confirm,omitempty"`
+
+	// NotifyURL is the HTTPS URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (服务商公众号下的用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number, unique per merchant (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts on the fees (后付费商户优惠).
+	PostDiscounts []PostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items charged after the service (后付费项目).
+	PostPayments []PostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// SubAppID is the sub-merchant's app id; needed with sub_openid (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (子商户公众号下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+
+	// TimeRange says when the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange ServiceTimeRange `json:"time_range"`
+}
+
+// CreateAcquiringBankPayOnDeliveryOrderRequest is a new pay-after-use shopping order of a sub-merchant, by a payment institution.
+type CreateAcquiringBankPayOnDeliveryOrderRequest struct {
+	// AppID is the institution's app id (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the institution's merchant id (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// NeedUserConfirm says whether the user must confirm the order in WeChat (是否需要用户确认).
+	NeedUserConfirm *bool `json:"need_user_confirm,omitempty"`
+
+	// NotifyURL is the HTTPS URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number, unique per merchant (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts (后付费商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what is bought, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// ShoppingInfo is the goods of a pay-after-use order and where the order page links to (先用后付购物详情).
+	ShoppingInfo PayOnDeliveryShoppingInfo `json:"shopping_info,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id; needed with sub_openid (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (子商户公众号下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range"`
 }
 
 // CreateAndCompleteOrderPostDiscount is a merchant discount of a service recorded and charged in one call (direct mode) (后付费商户优惠).
@@ -580,6 +1204,195 @@ type CreateOrderRequest struct {
 	TimeRange ServiceTimeRange `json:"time_range"`
 }
 
+// CreateOverseaOrderRequest is a new overseas payscore service order of a sub-merchant.
+type CreateOverseaOrderRequest struct {
+	// AppID is the institution's app id (服务商公众号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Currency is the ISO 4217 currency of the amounts, e.g. HKD (货币类型).
+	Currency string `json:"currency"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// NeedUserConfirm says whether the user must confirm the order in WeChat (是否需要用户确认).
+	NeedUserConfirm *bool `json:"need_user_confirm,omitempty"`
+
+	// NotifyURL is the HTTPS URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (服务商公众号下的用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number, unique per merchant (商户订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts on the fees (商户优惠).
+	PostDiscounts []PostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items charged after the service (后付费项目).
+	PostPayments []PostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// SubAppID is the sub-merchant's app id; needed with sub_openid (子商户公众号ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (子商户公众号下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+
+	// TimeRange says when an overseas service runs, with its start required (服务时间段).
+	TimeRange OverseaServiceTimeRange `json:"time_range"`
+}
+
+// CreatePayAfterOrderRequest is a new enjoy-first, pay-later order; the user's personal data is encrypted with the platform key.
+type CreatePayAfterOrderRequest struct {
+	// Address is the user's delivery address, encrypted (用户收货地址).
+	Address string `json:"address,omitempty,omitzero"`
+
+	// AppID is the app id bound to the merchant (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户自定义说明).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Discounts is the merchant's discounts, at most 5 (商户优惠).
+	Discounts []FeeDiscount `json:"discounts,omitempty,omitzero"`
+
+	// Fees is the fee items charged afterwards (后付费项目).
+	Fees []Fee `json:"fees,omitempty,omitzero"`
+
+	// Name is the user's name, encrypted (用户姓名).
+	Name string `json:"name,omitempty,omitzero"`
+
+	// NeedUserConfirm says whether the user must confirm the order in WeChat; true when absent (使用需用户确认订单类型).
+	NeedUserConfirm *bool `json:"need_user_confirm,omitempty"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number, unique per merchant (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// Phone is the user's mobile number, encrypted (用户手机号).
+	Phone string `json:"phone,omitempty,omitzero"`
+
+	// RiskAmount is the most the order may cost, in 分 (订单风险金额).
+	RiskAmount int64 `json:"risk_amount,omitempty,omitzero"`
+
+	// ServiceEndLocation says where the service is expected to end (预计服务结束地点).
+	ServiceEndLocation string `json:"service_end_location,omitempty,omitzero"`
+
+	// ServiceEndTime says when the service is expected to end (预计服务结束时间).
+	ServiceEndTime string `json:"service_end_time,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction,omitempty,omitzero"`
+
+	// ServiceStartLocation says where the service starts (服务开始地点).
+	ServiceStartLocation string `json:"service_start_location,omitempty,omitzero"`
+
+	// ServiceStartTime says when the service starts, as the user agreed when ordering (服务开始时间).
+	ServiceStartTime string `json:"service_start_time,omitempty,omitzero"`
+
+	// Userid is the user's identity card number, encrypted (用户身份证ID).
+	Userid string `json:"userid,omitempty,omitzero"`
+}
+
+// CreatePayOnDeliveryOrderRequest is a new pay-after-use shopping order (direct mode).
+type CreatePayOnDeliveryOrderRequest struct {
+	// AppID is the app id bound to the merchant (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// NeedUserConfirm says whether the user must confirm the order in WeChat (是否需要用户确认).
+	NeedUserConfirm *bool `json:"need_user_confirm,omitempty"`
+
+	// NotifyURL is the HTTPS URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number, unique per merchant (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts (后付费商户优惠).
+	PostDiscounts []PostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []PostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what is bought, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// ShoppingInfo is the goods of a pay-after-use order and where the order page links to (先用后付购物详情).
+	ShoppingInfo PayOnDeliveryShoppingInfo `json:"shopping_info"`
+
+	// TimeRange says when the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange ServiceTimeRange `json:"time_range"`
+}
+
+// CreatePlanRequest is a new payscore plan (direct mode).
+type CreatePlanRequest struct {
+	// AppID is the app id bound to the merchant (AppID).
+	AppID string `json:"appid"`
+
+	// DeductionQuantity says how many times the plan charges, one per session (支付分计划扣费次数).
+	DeductionQuantity int64 `json:"deduction_quantity"`
+
+	// MerchantPlanNo is the merchant's own number of the plan, unique per merchant (商户侧计划号).
+	MerchantPlanNo string `json:"merchant_plan_no"`
+
+	// PlanDetailList is the sessions of the plan, in order (支付分计划明细列表).
+	PlanDetailList []PlanDetailInput `json:"plan_detail_list,omitempty,omitzero"`
+
+	// PlanDuration says how many days the plan is valid (支付分计划有效期).
+	PlanDuration int64 `json:"plan_duration"`
+
+	// PlanName is the plan's name shown to users, e.g. 20 yoga lessons (支付分计划名称).
+	PlanName string `json:"plan_name"`
+
+	// ServiceID is the payscore service the plan belongs to (计划所属服务).
+	ServiceID string `json:"service_id"`
+
+	// TotalActualPrice says what all sessions actually cost, in 分 (支付分计划实际扣费总金额).
+	TotalActualPrice int64 `json:"total_actual_price"`
+
+	// TotalOriginalPrice is the price of all sessions before discounts, in 分 (支付分计划原总金额).
+	TotalOriginalPrice int64 `json:"total_original_price"`
+}
+
 // CreatePostDiscount is a merchant discount announced when a direct merchant creates an order; its amount is given at completion (后付费商户优惠).
 type CreatePostDiscount struct {
 	// Count says how many times it applies (优惠数量).
@@ -590,6 +1403,132 @@ type CreatePostDiscount struct {
 
 	// Name is the discount's name (优惠名称).
 	Name string `json:"name"`
+}
+
+// CreateServiceAccountApplicationRequest is a request to let a sub-merchant use the service provider's payscore service.
+type CreateServiceAccountApplicationRequest struct {
+	// AppID is the service provider's app id (服务商应用ID).
+	AppID string `json:"appid"`
+
+	// OutApplyNo is the service provider's own number of the application, unique per merchant (商户申请绑定单号).
+	OutApplyNo string `json:"out_apply_no"`
+
+	// ResultNotifyURL is the HTTPS URL that receives PAYSCORE.BIND_SERVICE_ACCOUNT with the result (绑定结果回调通知地址).
+	ResultNotifyURL string `json:"result_notify_url,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// CreateSignPlanOrderRequest is the order charging one session of a user's sign plan (direct mode).
+type CreateSignPlanOrderRequest struct {
+	// AppID is the app id the openid belongs to (商户的AppID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (附加数据).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// NotifyURL is the HTTPS URL that receives the order's payment notification (商户扣款成功回调通知的地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid"`
+
+	// OutTradeNo is the merchant's own number of the order, unique per merchant (商户侧订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// PlanDetailNo is the position of the session to charge (签约计划详情序号).
+	PlanDetailNo int64 `json:"plan_detail_no"`
+
+	// ServiceID is the payscore service id (支付分服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the session is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// SignPlanID is WeChat Pay's id of the user's sign plan (计划签约ID).
+	SignPlanID string `json:"sign_plan_id"`
+
+	// TimeRange says when the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange ServiceTimeRange `json:"time_range"`
+}
+
+// CreateSmartRetailOrderRequest is a new smart-retail payscore order.
+type CreateSmartRetailOrderRequest struct {
+	// AppID is the app id bound to the merchant (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户自定义说明).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Discounts is the merchant's discounts, at most 5 (商户优惠).
+	Discounts []FeeDiscount `json:"discounts,omitempty,omitzero"`
+
+	// Fees is the fee items charged afterwards (后付费项目).
+	Fees []Fee `json:"fees,omitempty,omitzero"`
+
+	// NeedUserConfirm says whether the user must confirm the order in WeChat (使用需用户确认订单类型).
+	NeedUserConfirm *bool `json:"need_user_confirm,omitempty"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number, unique per merchant (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// RiskAmount is the most the order may cost, in 分 (订单风险金额).
+	RiskAmount int64 `json:"risk_amount,omitempty,omitzero"`
+
+	// ServiceEndLocation says where the service is expected to end (预计服务结束地点).
+	ServiceEndLocation string `json:"service_end_location,omitempty,omitzero"`
+
+	// ServiceEndTime says when the service ends (服务结束时间).
+	ServiceEndTime string `json:"service_end_time,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction,omitempty,omitzero"`
+
+	// ServiceStartLocation says where the service starts (服务开始地点).
+	ServiceStartLocation string `json:"service_start_location,omitempty,omitzero"`
+
+	// ServiceStartTime says when the service starts (服务开始时间).
+	ServiceStartTime string `json:"service_start_time,omitempty,omitzero"`
+}
+
+// CreateUserSignPlanRequest is a user's subscription to a plan (direct mode).
+type CreateUserSignPlanRequest struct {
+	// AppID is the app id the openid belongs to (AppID).
+	AppID string `json:"appid"`
+
+	// MerchantSignPlanNo is the merchant's own number of the user's sign plan, unique per merchant (商户签约计划单号).
+	MerchantSignPlanNo string `json:"merchant_sign_plan_no"`
+
+	// NotifyURL is the HTTPS URL that receives PAYSCORE.USER_SIGN_PLAN when the user has signed (签约成功事件通知回调地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (待签约用户OpenID).
+	OpenID string `json:"openid"`
+
+	// PlanID is WeChat Pay's id of the plan (支付分计划ID).
+	PlanID string `json:"plan_id"`
+
+	// ServiceID is the payscore service id (支付分服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SignPlanDetail is the merchant's numbers for the plan's sessions (签约计划对应的计划详情列表的商户侧单号信息).
+	SignPlanDetail []SignPlanDetailInput `json:"sign_plan_detail"`
 }
 
 // CreatedOrder is a payscore service order as creating it answers, in either mode: partner
@@ -650,6 +1589,22 @@ type CreatedOrder struct {
 
 	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
 	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
+}
+
+// CreatedUserSignPlan is a new user sign plan in either mode, with the data for the signing
+// page: partner mode's answer, whose sign plan adds the sub-merchant's
+// fields to direct mode's (PayscoreDirectCreatedUserSignPlan).
+type CreatedUserSignPlan struct {
+	// Package is the data the page hands to WeChat's mini program so the user signs (跳转微信侧确认签约小程序的数据).
+	Package string `json:"package"`
+
+	// SignPlan is a user's sign plan (用户的签约计划) in either mode: partner mode's answer,
+	// which adds sub_mchid, sub_appid and sub_openid to direct mode's
+	// (PayscoreDirectUserSignPlan), and the resource of the
+	// PAYSCORE.USER_SIGN_PLAN (the user signed) and
+	// PAYSCORE.USER_CANCEL_SIGN_PLAN (the sign plan was cancelled)
+	// notifications.
+	SignPlan UserSignPlan `json:"sign_plan"`
 }
 
 // Device is the devices the service used (设备信息).
@@ -816,6 +1771,16 @@ type DirectCreatedOrder struct {
 	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
 }
 
+// DirectCreatedUserSignPlan is a new user sign plan as direct mode's creation answers it, with the data for the signing page.
+type DirectCreatedUserSignPlan struct {
+	// Package is the data the page hands to WeChat's mini program so the user signs (跳转微信侧确认签约小程序的数据).
+	Package string `json:"package"`
+
+	// SignPlan is a user's sign plan as direct mode's operations answer it (用户的签约计划),
+	// without partner mode's fields.
+	SignPlan DirectUserSignPlan `json:"sign_plan"`
+}
+
 // DirectModifiedOrder is a direct-mode payscore order as changing its amount answers it (修改订单金额):
 // the order without the payer's openid. Partner mode answers without a
 // body.
@@ -937,6 +1902,60 @@ type DirectOrder struct {
 	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
 }
 
+// DirectPayOnDeliveryOrder is a pay-after-use order as direct mode's creation answers it, without partner mode's fields.
+type DirectPayOnDeliveryOrder struct {
+	// AppID is the app id (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// Package is the data the page hands to WeChat so the user confirms the order (跳转微信侧小程序订单数据).
+	Package string `json:"package"`
+
+	// PostDiscounts is the merchant's discounts (后付费商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what is bought (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// ShoppingInfo is the goods of a pay-after-use order and where the order page links to (先用后付购物详情).
+	ShoppingInfo PayOnDeliveryShoppingInfo `json:"shopping_info,omitempty,omitzero"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
+}
+
 // DirectPermission is a user's authorisation of a payscore service as a direct merchant's
 // query by openid answers it (授权记录), without partner mode's fields.
 type DirectPermission struct {
@@ -980,10 +1999,389 @@ type DirectPermission struct {
 	UserRiskLevel int64 `json:"user_risk_level,omitempty,omitzero"`
 }
 
+// DirectPlan is a payscore plan as direct mode's creation, query and stop answer it
+// (支付分计划), without partner mode's fields.
+type DirectPlan struct {
+	// AppID is the app id of the plan (AppID).
+	AppID string `json:"appid"`
+
+	// DeductionQuantity says how many times the plan charges (支付分计划扣费次数).
+	DeductionQuantity int64 `json:"deduction_quantity"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// MerchantPlanNo is the merchant's number of the plan (商户侧计划号).
+	MerchantPlanNo string `json:"merchant_plan_no"`
+
+	// PlanDetailList is the sessions of the plan (支付分计划明细列表).
+	PlanDetailList []PlanDetail `json:"plan_detail_list,omitempty,omitzero"`
+
+	// PlanDuration says how many days the plan is valid (支付分计划有效期).
+	PlanDuration int64 `json:"plan_duration"`
+
+	// PlanID is WeChat Pay's id of the plan (支付分计划ID).
+	PlanID string `json:"plan_id"`
+
+	// PlanName is the plan's name (支付分计划名称).
+	PlanName string `json:"plan_name"`
+
+	// PlanState is the plan's state, e.g. NORMAL while users can sign up (支付分计划状态).
+	PlanState string `json:"plan_state"`
+
+	// ServiceID is the payscore service the plan belongs to (计划所属服务).
+	ServiceID string `json:"service_id"`
+
+	// StopMchID is the merchant that stopped the plan (终止方商户号).
+	StopMchID string `json:"stop_mchid,omitempty,omitzero"`
+
+	// StopTime says when the plan was stopped (终止时间).
+	StopTime core.Time `json:"stop_time,omitempty,omitzero"`
+
+	// TotalActualPrice says what all sessions actually cost, in 分 (支付分计划实际扣费总金额).
+	TotalActualPrice int64 `json:"total_actual_price"`
+
+	// TotalOriginalPrice is the price of all sessions before discounts, in 分 (支付分计划原总金额).
+	TotalOriginalPrice int64 `json:"total_original_price"`
+}
+
+// DirectSignPlanOrder is the order of a sign plan's session as direct mode's creation answers it, without partner mode's fields.
+type DirectSignPlanOrder struct {
+	// AppID is the app id (公众号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (附加数据).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's order number (商户订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts (商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the session is (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// TimeRange says when the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange ServiceTimeRange `json:"time_range,omitempty,omitzero"`
+}
+
+// DirectUserSignPlan is a user's sign plan as direct mode's operations answer it (用户的签约计划),
+// without partner mode's fields.
+type DirectUserSignPlan struct {
+	// AppID is the app id (AppID).
+	AppID string `json:"appid"`
+
+	// CancelReason says why the sign plan was cancelled (签约计划取消原因).
+	CancelReason string `json:"cancel_reason,omitempty,omitzero"`
+
+	// CancelSignTime says when the sign plan was cancelled (签约计划取消时间).
+	CancelSignTime core.Time `json:"cancel_sign_time,omitempty,omitzero"`
+
+	// CancelSignType says how the sign plan was cancelled, e.g. NOT_CANCEL (签约计划取消类型).
+	CancelSignType string `json:"cancel_sign_type,omitempty,omitzero"`
+
+	// DeductionQuantity says how many times the plan charges (签约计划扣费次数).
+	DeductionQuantity int64 `json:"deduction_quantity"`
+
+	// GoingDetailNo is the position of the session the user has reached (目前用户进行到的计划详情序号).
+	GoingDetailNo int64 `json:"going_detail_no"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// MerchantCallbackURL is the URL that receives the sign plan's notifications (商户回调地址).
+	MerchantCallbackURL string `json:"merchant_callback_url"`
+
+	// MerchantSignPlanNo is the merchant's number of the sign plan (商户侧签约计划号).
+	MerchantSignPlanNo string `json:"merchant_sign_plan_no"`
+
+	// OpenID is the user's openid under appid (用户OpenID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// PlanID is WeChat Pay's id of the plan signed (签约所属计划ID).
+	PlanID string `json:"plan_id"`
+
+	// PlanName is the plan's name (签约计划的名称).
+	PlanName string `json:"plan_name"`
+
+	// PlanOverTime says when the sign plan expires (签约计划的过期时间).
+	PlanOverTime core.Time `json:"plan_over_time"`
+
+	// ServiceID is the payscore service of the plan (计划所属服务).
+	ServiceID string `json:"service_id"`
+
+	// SignPlanID is WeChat Pay's id of the sign plan (计划签约ID).
+	SignPlanID string `json:"sign_plan_id"`
+
+	// SignState is the sign plan's state, e.g. UNSIGNED before the user signs (计划签约状态).
+	SignState string `json:"sign_state"`
+
+	// SignTime says when the user signed (签约时间).
+	SignTime core.Time `json:"sign_time,omitempty,omitzero"`
+
+	// SignedDetailList is the sessions and how far each has got (签约计划明细列表).
+	SignedDetailList []SignedPlanDetail `json:"signed_detail_list,omitempty,omitzero"`
+
+	// TotalActualPrice says what all sessions actually cost, in 分 (签约计划实际总金额).
+	TotalActualPrice int64 `json:"total_actual_price"`
+
+	// TotalOriginPrice is the price of all sessions before discounts, in 分 (签约计划原总金额).
+	TotalOriginPrice int64 `json:"total_origin_price"`
+}
+
+// DiscountCard is a user's discount card (先享卡): its term, goals, discounts and the
+// repayment owed when the goals were missed. The query's answer and the
+// resource of the DISCOUNT_CARD.USER_ACCEPTED (claimed),
+// DISCOUNT_CARD.AGREEMENT_ENDED (the term ended, goals met or not) and
+// DISCOUNT_CARD.USER_PAID (the repayment's state changed)
+// notifications.
+type DiscountCard struct {
+	// AppID is the app id (公众账号ID).
+	AppID string `json:"appid"`
+
+	// CardID is WeChat Pay's id of the card (先享卡ID).
+	CardID string `json:"card_id"`
+
+	// CardTemplateID is the id of the card template (先享卡模板ID).
+	CardTemplateID string `json:"card_template_id"`
+
+	// CreateTime says when the card was claimed (创卡时间).
+	CreateTime string `json:"create_time"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// Objectives is the card's goals (目标列表).
+	Objectives []DiscountCardObjective `json:"objectives,omitempty,omitzero"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid"`
+
+	// OutCardCode is the merchant's number of the claim (商户领卡号).
+	OutCardCode string `json:"out_card_code"`
+
+	// PayInformation is the user's repayment of discounts enjoyed when the goals were missed (用户退回优惠的付款信息).
+	PayInformation DiscountCardPayInformation `json:"pay_information,omitempty,omitzero"`
+
+	// Rewards is the card's discounts (优惠列表).
+	Rewards []DiscountCardReward `json:"rewards,omitempty,omitzero"`
+
+	// SharerOpenID is the openid of the user who invited this one (邀请者用户标识).
+	SharerOpenID string `json:"sharer_openid,omitempty,omitzero"`
+
+	// State is the card's state, e.g. ONGOING during its term (状态).
+	State string `json:"state"`
+
+	// TimeRange is the term of a discount card (约定时间期限).
+	TimeRange DiscountCardTimeRange `json:"time_range"`
+
+	// TotalAmount is the total of the discounts the user enjoyed, in 分 (享受优惠总金额).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+
+	// UnfinishedReason says why the goals were not met, e.g. DUE_TO_QUIT (未完成约定原因).
+	UnfinishedReason string `json:"unfinished_reason,omitempty,omitzero"`
+}
+
+// DiscountCardObjective is a goal of a discount card and the user's progress (目标).
+type DiscountCardObjective struct {
+	// Count says how many units the goal needs (目标数量).
+	Count int64 `json:"count"`
+
+	// Description says what the goal is (目标描述).
+	Description string `json:"description,omitempty,omitzero"`
+
+	// Name is the goal's name, e.g. three purchases a week (目标名称).
+	Name string `json:"name"`
+
+	// ObjectiveCompletionRecords is the user's progress on the goal (目标完成记录).
+	ObjectiveCompletionRecords []DiscountCardObjectiveRecord `json:"objective_completion_records,omitempty,omitzero"`
+
+	// ObjectiveID is the goal's id (目标ID).
+	ObjectiveID string `json:"objective_id"`
+
+	// Unit is the goal's unit, e.g. 次 (目标单位).
+	Unit string `json:"unit"`
+}
+
+// DiscountCardObjectiveRecord is a step of a user's progress on a discount card's goal (目标完成记录).
+type DiscountCardObjectiveRecord struct {
+	// CompletionCount says how many units the step counts (目标完成数量).
+	CompletionCount int64 `json:"completion_count"`
+
+	// CompletionTime says when the step happened (目标完成时间).
+	CompletionTime string `json:"completion_time"`
+
+	// CompletionType says whether the step adds to the goal (INCREASE) or takes away (DECREASE) (目标完成类型).
+	CompletionType string `json:"completion_type"`
+
+	// Description says what the user did (目标完成描述).
+	Description string `json:"description"`
+
+	// ObjectiveCompletionSerialNo is the merchant's number of the record, unique per card (目标完成流水号).
+	ObjectiveCompletionSerialNo string `json:"objective_completion_serial_no"`
+
+	// ObjectiveID is the goal's id (目标ID).
+	ObjectiveID string `json:"objective_id"`
+
+	// Remark is a note (备注说明).
+	Remark string `json:"remark,omitempty,omitzero"`
+}
+
+// DiscountCardPayInformation is the user's repayment of discounts enjoyed when the goals were missed (用户退回优惠的付款信息).
+type DiscountCardPayInformation struct {
+	// PayAmount is the amount to repay, in 分 (付款金额).
+	PayAmount int64 `json:"pay_amount"`
+
+	// PayState is the state of the repayment (付款状态).
+	PayState string `json:"pay_state"`
+
+	// PayTime says when the user repaid (支付时间).
+	PayTime string `json:"pay_time,omitempty,omitzero"`
+
+	// TransactionID is the WeChat Pay transaction id of the repayment (微信支付订单号).
+	TransactionID string `json:"transaction_id,omitempty,omitzero"`
+}
+
+// DiscountCardReward is a discount of a discount card and its use (优惠).
+type DiscountCardReward struct {
+	// Amount is the discount's value, in 分 (优惠金额).
+	Amount int64 `json:"amount"`
+
+	// Count says how many times the discount may be used (优惠数量).
+	Count int64 `json:"count"`
+
+	// CountType says whether the number of uses is limited, e.g. COUNT_LIMIT (优惠数量类型).
+	CountType string `json:"count_type"`
+
+	// Description says what the discount is (优惠描述).
+	Description string `json:"description,omitempty,omitzero"`
+
+	// Name is the discount's name, e.g. 20% off (优惠名称).
+	Name string `json:"name"`
+
+	// RewardID is the discount's id (优惠ID).
+	RewardID string `json:"reward_id"`
+
+	// RewardUsageRecords is the user's uses of the discount (优惠使用记录).
+	RewardUsageRecords []DiscountCardRewardRecord `json:"reward_usage_records,omitempty,omitzero"`
+
+	// Unit is the discount's unit, e.g. 个 (优惠单位).
+	Unit string `json:"unit"`
+}
+
+// DiscountCardRewardRecord is one use of a discount card's discount (优惠使用记录).
+type DiscountCardRewardRecord struct {
+	// Amount is the value of the discount used, in 分 (优惠金额).
+	Amount int64 `json:"amount"`
+
+	// Description says what the discount was used for (优惠使用描述).
+	Description string `json:"description"`
+
+	// Remark is a note (备注说明).
+	Remark string `json:"remark,omitempty,omitzero"`
+
+	// RewardID is the discount's id (优惠ID).
+	RewardID string `json:"reward_id"`
+
+	// RewardUsageSerialNo is the merchant's number of the record, unique per card (优惠使用记录流水号).
+	RewardUsageSerialNo string `json:"reward_usage_serial_no"`
+
+	// UsageCount says how many uses the record counts (优惠使用数量).
+	UsageCount int64 `json:"usage_count"`
+
+	// UsageTime says when the discount was used (优惠使用时间).
+	UsageTime string `json:"usage_time"`
+
+	// UsageType says whether the record adds a use (INCREASE) or takes one back (DECREASE) (优惠使用类型).
+	UsageType string `json:"usage_type"`
+}
+
+// DiscountCardTimeRange is the term of a discount card (约定时间期限).
+type DiscountCardTimeRange struct {
+	// BeginTime says when the term begins (约定开始时间).
+	BeginTime string `json:"begin_time"`
+
+	// EndTime says when the term ends (约定结束时间).
+	EndTime string `json:"end_time"`
+}
+
+// DiscountCardToken is the token with which a user claims a discount card.
+type DiscountCardToken struct {
+	// PrepareCardToken is pass it to WeChat when sending the user to claim the card (预领卡请求token).
+	PrepareCardToken string `json:"prepare_card_token"`
+}
+
 // EndLocation says where the service actually ended, sent at completion (实际服务位置).
 type EndLocation struct {
 	// EndLocation says where the service ended (服务结束地点).
 	EndLocation string `json:"end_location,omitempty,omitzero"`
+}
+
+// Fee is a fee item of an enjoy-first or smart-retail order (付费项目).
+type Fee struct {
+	// FeeAmount is the fee's total, in 分 (付费项目总金额).
+	FeeAmount int64 `json:"fee_amount,omitempty,omitzero"`
+
+	// FeeCount says how many units are charged (付费项目数量).
+	FeeCount int64 `json:"fee_count,omitempty,omitzero"`
+
+	// FeeDesc says how the fee is computed (计费规则).
+	FeeDesc string `json:"fee_desc,omitempty,omitzero"`
+
+	// FeeName is the fee's name (付费项目名称).
+	FeeName string `json:"fee_name,omitempty,omitzero"`
+}
+
+// FeeDiscount is a merchant discount announced with a new enjoy-first or smart-retail order; its amount is given at completion (商户优惠).
+type FeeDiscount struct {
+	// DiscountDesc is the discount's conditions (优惠说明).
+	DiscountDesc string `json:"discount_desc,omitempty,omitzero"`
+
+	// DiscountName is the discount's name (优惠名称).
+	DiscountName string `json:"discount_name,omitempty,omitzero"`
+}
+
+// FeeOrderState is the state of an enjoy-first or smart-retail order: CREATED, USER_ACCEPTED (the user confirmed), FINISHED (completed, unpaid), USER_PAID, REVOKED (cancelled) or EXPIRED (订单状态).
+type FeeOrderState string
+
+// FinalFeeDiscount is a merchant discount of an enjoy-first or smart-retail order with its amount (商户优惠).
+type FinalFeeDiscount struct {
+	// DiscountAmount is the discount, in 分 (优惠金额).
+	DiscountAmount int64 `json:"discount_amount,omitempty,omitzero"`
+
+	// DiscountDesc is the discount's conditions (优惠说明).
+	DiscountDesc string `json:"discount_desc,omitempty,omitzero"`
+
+	// DiscountName is the discount's name (优惠名称).
+	DiscountName string `json:"discount_name,omitempty,omitzero"`
 }
 
 // FinalPostDiscount is a merchant discount with its final amount, sent when an order is completed or changed (后付费商户优惠).
@@ -1000,6 +2398,24 @@ type FinalPostDiscount struct {
 	// Name is the discount's name (优惠名称).
 	Name string `json:"name"`
 }
+
+// FinishType says how an enjoy-first or smart-retail order ended: 1, the user did not use the service and the order is cancelled; 2, the service was used and the order is completed (订单使用情况).
+type FinishType int64
+
+// JumpLink says where the order page in WeChat links to (单详跳转链接).
+type JumpLink struct {
+	// AppID is the mini program to open (小程序跳转AppID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// JumpLinkType says what the order page links to: JUMP_LINK_MINI_PROGRAM, a mini program page (跳转链接类型).
+	JumpLinkType JumpLinkType `json:"jump_link_type,omitempty,omitzero"`
+
+	// Path is the page of the mini program to open (小程序跳转path).
+	Path string `json:"path,omitempty,omitzero"`
+}
+
+// JumpLinkType says what the order page links to: JUMP_LINK_MINI_PROGRAM, a mini program page (跳转链接类型).
+type JumpLinkType string
 
 // Location says where the service starts and ends (服务位置).
 type Location struct {
@@ -1019,6 +2435,84 @@ type MerchantBill struct {
 
 	// DownloadBillList is the parts (下载信息明细).
 	DownloadBillList []BillPart `json:"download_bill_list"`
+}
+
+// MerchantOrderIDs is the ids of an enjoy-first or smart-retail order, as cancelling or completing it answers them.
+type MerchantOrderIDs struct {
+	// AppID is the app id (公众账号ID).
+	AppID string `json:"appid"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+}
+
+// MiniProgramOrder is a new enjoy-first or smart-retail order and how to open WeChat's mini
+// program where the user confirms it: from a mini program with
+// miniprogram_appid and miniprogram_path, from an app with
+// miniprogram_username, passing package.
+type MiniProgramOrder struct {
+	// AppID is the app id (公众账号ID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// MiniProgramAppID is the app id of WeChat's mini program, for a jump from a mini program (小程序跳转appid).
+	MiniProgramAppID string `json:"miniprogram_appid,omitempty,omitzero"`
+
+	// MiniProgramBusinessType is the businessType to open the mini program with, e.g. wxpayScoreUse (小程序跳转businessType).
+	MiniProgramBusinessType string `json:"miniprogram_businesstype,omitempty,omitzero"`
+
+	// MiniProgramPath is the page of WeChat's mini program to open (小程序跳转路径).
+	MiniProgramPath string `json:"miniprogram_path,omitempty,omitzero"`
+
+	// MiniProgramUsername is the user name of WeChat's mini program, for a jump from an app (小程序跳转username).
+	MiniProgramUsername string `json:"miniprogram_username,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+
+	// Package is the order data to pass to WeChat's mini program (跳转微信侧小程序订单数据).
+	Package string `json:"package,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id,omitempty,omitzero"`
+}
+
+// ModifyAcquiringBankOrderRequest is the new fees of a sub-merchant's completed order, by an institution.
+type ModifyAcquiringBankOrderRequest struct {
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// PostDiscounts is the merchant's discounts (后付费商户优惠).
+	PostDiscounts []PartnerFinalPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []PostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// Reason says why the amount changes (修改原因).
+	Reason string `json:"reason"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TotalAmount is the new total, in 分: the fees less the discounts, not above the old total (总金额).
+	TotalAmount int64 `json:"total_amount"`
 }
 
 // ModifyOrderRequest is the new fees of a completed order (direct mode).
@@ -1173,6 +2667,186 @@ type OrderState string
 // OrderStateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
 type OrderStateDescription string
 
+// OverseaCreatedOrder is an overseas payscore order as creating it answers, with the package for the user's confirmation.
+type OverseaCreatedOrder struct {
+	// AppID is the institution's app id (服务商应用ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Currency is the currency of the amounts (货币类型).
+	Currency string `json:"currency,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the institution's merchant id (服务商商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// Package is the data the page hands to WeChat so the user confirms the order (跳转微信侧数据包).
+	Package string `json:"package,omitempty,omitzero"`
+
+	// PostDiscounts is the merchant's discounts (后付费商户优惠).
+	PostDiscounts []CreatePostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []PostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TimeRange says when an overseas service runs, with its start required (服务时间段).
+	TimeRange OverseaServiceTimeRange `json:"time_range,omitempty,omitzero"`
+}
+
+// OverseaOrder is an overseas payscore service order as querying it answers (支付分服务订单).
+type OverseaOrder struct {
+	// AppID is the institution's app id (服务商应用ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Collection says how much of an order has been collected (收款信息).
+	Collection Collection `json:"collection,omitempty,omitzero"`
+
+	// Currency is the currency of the amounts, e.g. HKD (货币类型).
+	Currency string `json:"currency,omitempty,omitzero"`
+
+	// CurrencyPrice is the exchange rate applied, times 10^8 (汇率值).
+	CurrencyPrice int64 `json:"currency_price,omitempty,omitzero"`
+
+	// CurrencyRateInfo is the exchange rate in words, e.g. 1HKD=0.90CNY (汇率).
+	CurrencyRateInfo string `json:"currency_rate_info,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the institution's merchant id (服务商商户号).
+	MchID string `json:"mchid"`
+
+	// NeedCollection says whether WeChat Pay collects the money for the merchant (是否需要收款).
+	NeedCollection bool `json:"need_collection,omitempty,omitzero"`
+
+	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (服务商公众号下的用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts (商户优惠).
+	PostDiscounts []PostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []PostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the service is (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (子商户公众号下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+
+	// TimeRange says when an overseas service ran or runs (服务时间段).
+	TimeRange OverseaTimeRange `json:"time_range"`
+
+	// TotalAmount is the total the user pays, in the smallest unit of the currency (总金额).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+}
+
+// OverseaServiceTimeRange says when an overseas service runs, with its start required (服务时间段).
+type OverseaServiceTimeRange struct {
+	// EndTime says when the service ends, or is expected to (服务结束时间).
+	EndTime core.Time `json:"end_time,omitempty,omitzero"`
+
+	// EndTimeRemark is a note on the end shown to the user (服务结束时间备注).
+	EndTimeRemark string `json:"end_time_remark,omitempty,omitzero"`
+
+	// StartTime says when the service starts (服务开始时间).
+	StartTime core.Time `json:"start_time"`
+
+	// StartTimeRemark is a note on the start shown to the user (服务开始时间备注).
+	StartTimeRemark string `json:"start_time_remark,omitempty,omitzero"`
+}
+
+// OverseaSyncDetail says when and how much of an overseas order was paid offline (内容信息详情).
+type OverseaSyncDetail struct {
+	// PaidAmount is the amount paid (收款金额).
+	PaidAmount int64 `json:"paid_amount,omitempty,omitzero"`
+
+	// PaidTime says when the user paid (收款成功时间).
+	PaidTime core.Time `json:"paid_time"`
+
+	// Seq is the number of the collection, from 1 (收款序号).
+	Seq int64 `json:"seq,omitempty,omitzero"`
+}
+
+// OverseaTimeRange says when an overseas service ran or runs (服务时间段).
+type OverseaTimeRange struct {
+	// EndTime says when the service ended, or is expected to (服务结束时间).
+	EndTime core.Time `json:"end_time,omitempty,omitzero"`
+
+	// EndTimeRemark is a note on the end shown to the user (服务结束时间备注).
+	EndTimeRemark string `json:"end_time_remark,omitempty,omitzero"`
+
+	// StartTime says when the service started (服务开始时间).
+	StartTime core.Time `json:"start_time,omitempty,omitzero"`
+
+	// StartTimeRemark is a note on the start shown to the user (服务开始时间备注).
+	StartTimeRemark string `json:"start_time_remark,omitempty,omitzero"`
+}
+
 // PaidType says who collected: NEWTON (WeChat Pay payscore) or MCH (the merchant, synced) (收款成功渠道).
 type PaidType string
 
@@ -1234,6 +2908,15 @@ type PartnerCancelOrderRequest struct {
 
 	// ServiceID is the payscore service id (服务ID).
 	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerCancelUserSignPlanRequest says why a user's sign plan with a sub-merchant ends (partner mode).
+type PartnerCancelUserSignPlanRequest struct {
+	// StopReason says why the sign plan ends (停止签约计划原因).
+	StopReason string `json:"stop_reason"`
 
 	// SubMchID is the sub-merchant id (子商户号).
 	SubMchID string `json:"sub_mchid"`
@@ -1389,6 +3072,177 @@ type PartnerCreateOrderRequest struct {
 	TimeRange TimeRange `json:"time_range"`
 }
 
+// PartnerCreatePayOnDeliveryOrderRequest is a new pay-after-use shopping order of a sub-merchant (partner mode).
+type PartnerCreatePayOnDeliveryOrderRequest struct {
+	// AppID is the service provider's app id (公众账号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (商户数据包).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the service provider's merchant id (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// NeedUserConfirm says whether the user must confirm the order in WeChat (是否需要用户确认).
+	NeedUserConfirm *bool `json:"need_user_confirm,omitempty"`
+
+	// NotifyURL is the HTTPS URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number, unique per merchant (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts (商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what is bought, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// ShoppingInfo is the goods of a pay-after-use order and where the order page links to (先用后付购物详情).
+	ShoppingInfo PayOnDeliveryShoppingInfo `json:"shopping_info"`
+
+	// SubAppID is the sub-merchant's app id; needed with sub_openid (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (子商户公众号下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range"`
+}
+
+// PartnerCreatePlanRequest is a new payscore plan of a sub-merchant (partner mode).
+type PartnerCreatePlanRequest struct {
+	// AppID is the service provider's app id (服务商的AppID).
+	AppID string `json:"appid"`
+
+	// DeductionQuantity says how many times the plan charges, one per session (支付分计划扣费次数).
+	DeductionQuantity int64 `json:"deduction_quantity"`
+
+	// MerchantPlanNo is the merchant's own number of the plan, unique per merchant (商户侧计划号).
+	MerchantPlanNo string `json:"merchant_plan_no"`
+
+	// PlanDetailList is the sessions of the plan, in order (支付分计划明细列表).
+	PlanDetailList []PlanDetailInput `json:"plan_detail_list,omitempty,omitzero"`
+
+	// PlanDuration says how many days the plan is valid (支付分计划有效期).
+	PlanDuration int64 `json:"plan_duration"`
+
+	// PlanName is the plan's name shown to users, e.g. 20 yoga lessons (支付分计划名称).
+	PlanName string `json:"plan_name"`
+
+	// ServiceID is the payscore service the plan belongs to (计划所属服务).
+	ServiceID string `json:"service_id"`
+
+	// SubAppID is the sub-merchant's app id (子商户的AppID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TotalActualPrice says what all sessions actually cost, in 分 (支付分计划实际扣费总金额).
+	TotalActualPrice int64 `json:"total_actual_price"`
+
+	// TotalOriginalPrice is the price of all sessions before discounts, in 分 (支付分计划原总金额).
+	TotalOriginalPrice int64 `json:"total_original_price"`
+}
+
+// PartnerCreateSignPlanOrderRequest is the order charging one session of a user's sign plan with a sub-merchant (partner mode); give openid or sub_openid.
+type PartnerCreateSignPlanOrderRequest struct {
+	// AppID is the service provider's app id (服务商的AppID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (附加数据).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// NotifyURL is the HTTPS URL that receives the order's payment notification (商户扣款成功回调通知的地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (服务商公众号下的用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's own number of the order, unique per merchant (商户侧订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// PlanDetailNo is the position of the session to charge (签约计划详情序号).
+	PlanDetailNo int64 `json:"plan_detail_no"`
+
+	// ServiceID is the payscore service id (支付分服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the session is, shown to the user (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// SignPlanID is WeChat Pay's id of the user's sign plan (计划签约ID).
+	SignPlanID string `json:"sign_plan_id"`
+
+	// SubAppID is the sub-merchant's app id; needed with sub_openid (子商户的AppID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (子商户公众号下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+
+	// TimeRange says when the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange ServiceTimeRange `json:"time_range"`
+}
+
+// PartnerCreateUserSignPlanRequest is a user's subscription to a sub-merchant's plan (partner mode); give openid or sub_openid.
+type PartnerCreateUserSignPlanRequest struct {
+	// AppID is the service provider's app id (服务商的AppID).
+	AppID string `json:"appid"`
+
+	// MerchantSignPlanNo is the merchant's own number of the user's sign plan, unique per merchant (商户签约计划单号).
+	MerchantSignPlanNo string `json:"merchant_sign_plan_no"`
+
+	// NotifyURL is the HTTPS URL that receives PAYSCORE.USER_SIGN_PLAN when the user has signed (签约成功事件通知回调地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (待签约用户在服务商应用下的OpenID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// PlanID is WeChat Pay's id of the plan (支付分计划ID).
+	PlanID string `json:"plan_id"`
+
+	// ServiceID is the payscore service id (支付分服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SignPlanDetail is the merchant's numbers for the plan's sessions (签约计划对应的计划详情列表的商户侧单号信息).
+	SignPlanDetail []SignPlanDetailInput `json:"sign_plan_detail"`
+
+	// SubAppID is the sub-merchant's app id; needed with sub_openid (子商户的AppID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (待签约用户在子商户应用下的OpenID).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+}
+
 // PartnerFinalPostDiscount is a merchant discount with its final amount, sent when a sub-merchant's order is completed (后付费商户优惠).
 type PartnerFinalPostDiscount struct {
 	// Amount is the discount, in 分 (优惠金额).
@@ -1452,6 +3306,18 @@ type PartnerQueryPermissionParams struct {
 	SubMchID string `json:"sub_mchid"`
 }
 
+// PartnerQueryPlanParams is the query and header parameters of PartnerQueryPlan.
+type PartnerQueryPlanParams struct {
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerQueryUserSignPlanParams is the query and header parameters of PartnerQueryUserSignPlan.
+type PartnerQueryUserSignPlanParams struct {
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
 // PartnerSendMessageRequest is the fees of a sub-merchant's order to announce to the user (partner mode); serves both messages.
 type PartnerSendMessageRequest struct {
 	// PostDiscounts is the merchant's discounts (商户优惠).
@@ -1471,6 +3337,12 @@ type PartnerSendMessageRequest struct {
 
 	// TotalAmount is the total to deduct, in 分 (总金额).
 	TotalAmount int64 `json:"total_amount"`
+}
+
+// PartnerStopPlanRequest is the sub-merchant whose plan is stopped (partner mode).
+type PartnerStopPlanRequest struct {
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
 }
 
 // PartnerSyncDetail says when and how much of a sub-merchant's order was paid offline (内容信息详情).
@@ -1510,6 +3382,155 @@ type PartnerTerminatePermissionRequest struct {
 
 	// SubMchID is the sub-merchant id (子商户号).
 	SubMchID string `json:"sub_mchid"`
+}
+
+// PayAfterOrder is an enjoy-first, pay-later order as querying it answers (先享后付订单).
+type PayAfterOrder struct {
+	// AppID is the app id (公众账号ID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// Attach is merchant data returned unchanged (商户自定义说明).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Discounts is the merchant's discounts (商户优惠).
+	Discounts []FinalFeeDiscount `json:"discounts,omitempty,omitzero"`
+
+	// Fees is the fee items (后付费项目).
+	Fees []Fee `json:"fees,omitempty,omitzero"`
+
+	// FinishTicket is the ticket to pass when completing the order, which keeps the completion consistent (完结凭证).
+	FinishTicket string `json:"finish_ticket,omitempty,omitzero"`
+
+	// FinishTransactionID is the transaction id of the completed order's payment (结单交易单号).
+	FinishTransactionID string `json:"finish_transaction_id,omitempty,omitzero"`
+
+	// FinishType says how an enjoy-first or smart-retail order ended: 1, the user did not use the service and the order is cancelled; 2, the service was used and the order is completed (订单使用情况).
+	FinishType FinishType `json:"finish_type,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+
+	// PaySuccTime says when the user paid (支付完成时间).
+	PaySuccTime string `json:"pay_succ_time,omitempty,omitzero"`
+
+	// PayType says how the order was paid (支付方式).
+	PayType string `json:"pay_type,omitempty,omitzero"`
+
+	// RealServiceEndLocation says where the service actually ended (实际服务结束地点).
+	RealServiceEndLocation string `json:"real_service_end_location,omitempty,omitzero"`
+
+	// RealServiceEndTime says when the service actually ended (实际服务结束时间).
+	RealServiceEndTime string `json:"real_service_end_time,omitempty,omitzero"`
+
+	// RealServiceStartLocation says where the service actually started (实际服务开始地点).
+	RealServiceStartLocation string `json:"real_service_start_location,omitempty,omitzero"`
+
+	// RealServiceStartTime says when the service actually started (实际服务开始时间).
+	RealServiceStartTime string `json:"real_service_start_time,omitempty,omitzero"`
+
+	// RiskAmount is the most the order may cost, in 分 (订单风险金额).
+	RiskAmount int64 `json:"risk_amount,omitempty,omitzero"`
+
+	// ServiceEndLocation says where the service was to end (预计服务结束地点).
+	ServiceEndLocation string `json:"service_end_location,omitempty,omitzero"`
+
+	// ServiceEndTime says when the service was to end (服务结束时间).
+	ServiceEndTime string `json:"service_end_time,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id,omitempty,omitzero"`
+
+	// ServiceIntroduction says what the service is (服务信息).
+	ServiceIntroduction string `json:"service_introduction,omitempty,omitzero"`
+
+	// ServiceStartLocation says where the service was to start (服务开始地点).
+	ServiceStartLocation string `json:"service_start_location,omitempty,omitzero"`
+
+	// ServiceStartTime says when the service was to start (服务开始时间).
+	ServiceStartTime string `json:"service_start_time,omitempty,omitzero"`
+
+	// State is the state of an enjoy-first or smart-retail order: CREATED, USER_ACCEPTED (the user confirmed), FINISHED (completed, unpaid), USER_PAID, REVOKED (cancelled) or EXPIRED (订单状态).
+	State FeeOrderState `json:"state,omitempty,omitzero"`
+
+	// TotalAmount is the total the user pays, in 分 (总金额).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+}
+
+// PayOnDeliveryOrder is a pay-after-use order as creating it answers, in either mode: partner
+// mode's and the institutions' answer, which adds sub_mchid and
+// sub_appid to direct mode's (PayscoreDirectPayOnDeliveryOrder).
+type PayOnDeliveryOrder struct {
+	// AppID is the app id; the service provider's in partner mode (公众号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (附加数据).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the merchant id; the service provider's in partner mode (商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number (商户订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// Package is the data the page hands to WeChat so the user confirms the order (跳转微信侧数据包).
+	Package string `json:"package,omitempty,omitzero"`
+
+	// PostDiscounts is the merchant's discounts (商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what is bought (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// ShoppingInfo is the goods of a pay-after-use order and where the order page links to (先用后付购物详情).
+	ShoppingInfo PayOnDeliveryShoppingInfo `json:"shopping_info,omitempty,omitzero"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id; partner mode only (子商户公众号ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id; partner mode only (子商户商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TimeRange says when the service runs; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange TimeRange `json:"time_range,omitempty,omitzero"`
+}
+
+// PayOnDeliveryShoppingInfo is the goods of a pay-after-use order and where the order page links to (先用后付购物详情).
+type PayOnDeliveryShoppingInfo struct {
+	// Goods is the goods (商品列表).
+	Goods []ShoppingGoods `json:"goods"`
+
+	// JumpLink says where the order page in WeChat links to (单详跳转链接).
+	JumpLink JumpLink `json:"jump_link"`
+
+	// RealMerchantAppID is the app id of the merchant the user actually buys from (实际购物商家公众号ID).
+	RealMerchantAppID string `json:"real_merchant_appid,omitempty,omitzero"`
 }
 
 // Permission is a user's authorisation of a payscore service (授权记录), in both modes.
@@ -1613,6 +3634,92 @@ type PermissionToken struct {
 	ApplyPermissionsToken string `json:"apply_permissions_token"`
 }
 
+// Plan is a payscore plan (支付分计划) in either mode: partner mode's answer,
+// which adds sub_mchid and sub_appid to direct mode's
+// (PayscoreDirectPlan).
+type Plan struct {
+	// AppID is the app id; the service provider's in partner mode (AppID).
+	AppID string `json:"appid"`
+
+	// DeductionQuantity says how many times the plan charges (支付分计划扣费次数).
+	DeductionQuantity int64 `json:"deduction_quantity"`
+
+	// MchID is the merchant id; the service provider's in partner mode (商户号).
+	MchID string `json:"mchid"`
+
+	// MerchantPlanNo is the merchant's number of the plan (商户侧计划号).
+	MerchantPlanNo string `json:"merchant_plan_no"`
+
+	// PlanDetailList is the sessions of the plan (支付分计划明细列表).
+	PlanDetailList []PlanDetail `json:"plan_detail_list,omitempty,omitzero"`
+
+	// PlanDuration says how many days the plan is valid (支付分计划有效期).
+	PlanDuration int64 `json:"plan_duration"`
+
+	// PlanID is WeChat Pay's id of the plan (支付分计划ID).
+	PlanID string `json:"plan_id"`
+
+	// PlanName is the plan's name (支付分计划名称).
+	PlanName string `json:"plan_name"`
+
+	// PlanState is the plan's state, e.g. NORMAL while users can sign up (支付分计划状态).
+	PlanState string `json:"plan_state"`
+
+	// ServiceID is the payscore service the plan belongs to (计划所属服务).
+	ServiceID string `json:"service_id"`
+
+	// StopMchID is the merchant that stopped the plan (终止方商户号).
+	StopMchID string `json:"stop_mchid,omitempty,omitzero"`
+
+	// StopTime says when the plan was stopped (终止时间).
+	StopTime core.Time `json:"stop_time,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id; partner mode only (子商户AppID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id; partner mode only (子商户商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TotalActualPrice says what all sessions actually cost, in 分 (支付分计划实际扣费总金额).
+	TotalActualPrice int64 `json:"total_actual_price"`
+
+	// TotalOriginalPrice is the price of all sessions before discounts, in 分 (支付分计划原总金额).
+	TotalOriginalPrice int64 `json:"total_original_price"`
+}
+
+// PlanDetail is one session of a plan (支付分计划明细).
+type PlanDetail struct {
+	// ActualPrice says what the session actually costs, in 分 (计划明细实际支付金额).
+	ActualPrice int64 `json:"actual_price"`
+
+	// OriginalPrice is the session's price before discounts, in 分 (计划明细原支付金额).
+	OriginalPrice int64 `json:"original_price"`
+
+	// PlanDetailName is the session's name (计划明细名称).
+	PlanDetailName string `json:"plan_detail_name"`
+
+	// PlanDetailNo is the session's position in the plan, from 1 (计划明细序号).
+	PlanDetailNo int64 `json:"plan_detail_no"`
+
+	// PlanDiscountDescription is the discount on the session (计划明细优惠说明).
+	PlanDiscountDescription string `json:"plan_discount_description,omitempty,omitzero"`
+}
+
+// PlanDetailInput is one session of a new plan (支付分计划明细).
+type PlanDetailInput struct {
+	// ActualPrice says what the session actually costs, in 分 (计划明细实际支付金额).
+	ActualPrice int64 `json:"actual_price"`
+
+	// OriginalPrice is the session's price before discounts, in 分 (计划明细原支付金额).
+	OriginalPrice int64 `json:"original_price"`
+
+	// PlanDetailName is the session's name, e.g. lesson 8 (计划明细名称).
+	PlanDetailName string `json:"plan_detail_name"`
+
+	// PlanDiscountDescription is the discount on the session, shown to users (计划明细优惠说明).
+	PlanDiscountDescription string `json:"plan_discount_description,omitempty,omitzero"`
+}
+
 // PostDiscount is a merchant discount sent with a sub-merchant's new order, or with a direct completion (后付费商户优惠).
 type PostDiscount struct {
 	// Amount is the discount, in 分 (优惠金额).
@@ -1703,6 +3810,57 @@ type PromotionScope string
 // PromotionType says whether a discount is funded in advance, CASH (充值型代金券), or not, NOCASH (免充值型代金券) (优惠类型).
 type PromotionType string
 
+// QueryAcquiringBankDeductionParams is the query and header parameters of QueryAcquiringBankDeduction.
+type QueryAcquiringBankDeductionParams struct {
+	// AppID is the institution's official account or app id (从业机构AppID).
+	AppID string `json:"appid"`
+
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubAppID is the sub-merchant's official account or app id (子商户AppID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryAcquiringBankOrderParams is the query and header parameters of QueryAcquiringBankOrder.
+type QueryAcquiringBankOrderParams struct {
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id"`
+
+	// OutOrderNo is the merchant's service order number; give it or query_id (商户服务订单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+
+	// QueryID is the query id returned to the merchant page after the user confirmed; give it or out_order_no (回跳查询ID).
+	QueryID string `json:"query_id,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryAcquiringBankPermissionParams is the query and header parameters of QueryAcquiringBankPermission.
+type QueryAcquiringBankPermissionParams struct {
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
 // QueryOrderParams is the query and header parameters of QueryOrder.
 type QueryOrderParams struct {
 	// AppID is the app id the order was created under (公众账号ID).
@@ -1716,6 +3874,36 @@ type QueryOrderParams struct {
 
 	// ServiceID is the payscore service id (服务ID).
 	ServiceID string `json:"service_id"`
+}
+
+// QueryOverseaOrderParams is the query and header parameters of QueryOverseaOrder.
+type QueryOverseaOrderParams struct {
+	// OutOrderNo is the merchant's service order number; give it or query_id (商户服务订单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+
+	// QueryID is the query id returned to the merchant page after the user confirmed; give it or out_order_no (回跳查询ID).
+	QueryID string `json:"query_id,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryPayAfterOrderParams is the query and header parameters of QueryPayAfterOrder.
+type QueryPayAfterOrderParams struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number; give it or query_id (商户服务订单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+
+	// QueryID is the query id returned to the merchant page; give it or out_order_no (回跳查询ID).
+	QueryID string `json:"query_id,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id,omitempty,omitzero"`
 }
 
 // QueryPermissionByOpenIDParams is the query and header parameters of QueryPermissionByOpenID.
@@ -1733,6 +3921,36 @@ type QueryPermissionParams struct {
 	ServiceID string `json:"service_id"`
 }
 
+// QueryServiceQuotasParams is the query and header parameters of QueryServiceQuotas.
+type QueryServiceQuotasParams struct {
+	// AppID is the service provider's app id (服务商的公众号ID).
+	AppID string `json:"appid"`
+
+	// RiskLevelVersion is the version of the risk levels, as the risk assessment answers it (分层版本).
+	RiskLevelVersion int64 `json:"risk_level_version"`
+
+	// SubAppID is the sub-merchant's app id (子商户的公众号ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QuerySmartRetailOrderParams is the query and header parameters of QuerySmartRetailOrder.
+type QuerySmartRetailOrderParams struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number; give it or query_id (商户服务订单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+
+	// QueryID is the query id returned to the merchant page; give it or out_order_no (回跳查询ID).
+	QueryID string `json:"query_id,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id,omitempty,omitzero"`
+}
+
 // QueryUserServiceStateParams is the query and header parameters of QueryUserServiceState.
 type QueryUserServiceStateParams struct {
 	// AppID is the app id the openid belongs to (公众账号ID).
@@ -1743,6 +3961,27 @@ type QueryUserServiceStateParams struct {
 
 	// ServiceID is the payscore service id (服务ID).
 	ServiceID string `json:"service_id"`
+}
+
+// RegisterAcquiringBankDeductionRequest is the institution's deduction number for an order's collection.
+type RegisterAcquiringBankDeductionRequest struct {
+	// AppID is the institution's app id (服务商应用ID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id"`
+
+	// OutTradeNo is the institution's own deduction number (商户扣款单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubAppID is the sub-merchant's app id (子商户公众账号ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
 }
 
 // RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
@@ -1808,6 +4047,71 @@ type SendMessageRequest struct {
 	TotalAmount int64 `json:"total_amount"`
 }
 
+// ServiceAccountApplication is an application to bind a sub-merchant to a payscore service and its
+// state, as applying and querying answer it; also the resource of the
+// PAYSCORE.BIND_SERVICE_ACCOUNT notification, which reports the result.
+type ServiceAccountApplication struct {
+	// AppID is the service provider's app id (服务商应用ID).
+	AppID string `json:"appid"`
+
+	// ApplyState is the state of the application, e.g. APPROVED (受理状态).
+	ApplyState string `json:"apply_state"`
+
+	// MchID is the service provider's merchant id (服务商商户号).
+	MchID string `json:"mchid"`
+
+	// OutApplyNo is the service provider's number of the application (申请单号).
+	OutApplyNo string `json:"out_apply_no"`
+
+	// RejectReason says why the binding was refused (拒绝原因).
+	RejectReason string `json:"reject_reason,omitempty,omitzero"`
+
+	// ResultNotifyURL is the URL that receives the result (绑定结果回调通知地址).
+	ResultNotifyURL string `json:"result_notify_url,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubAppID is the sub-merchant's app id (子商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// ServiceQuota is the suggested pay-later amount of one user risk level (建议先享金额).
+type ServiceQuota struct {
+	// RiskLevel is the user risk level (用户分层).
+	RiskLevel int64 `json:"risk_level"`
+
+	// SuggestedQuota is the suggested amount, in 分 (建议先享金额).
+	SuggestedQuota int64 `json:"suggested_quota"`
+}
+
+// ServiceQuotas is the suggested pay-later amount for each user risk level of a version (建议先享金额).
+type ServiceQuotas struct {
+	// AppID is the service provider's app id (公众号ID).
+	AppID string `json:"appid"`
+
+	// MchID is the service provider's merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// Quotas is the amount per risk level (先享金额列表).
+	Quotas []ServiceQuota `json:"quotas"`
+
+	// RiskLevelVersion is the version of the risk levels (分层版本).
+	RiskLevelVersion int64 `json:"risk_level_version"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubAppID is the sub-merchant's app id (子商户的公众号ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
 // ServiceTimeRange says when the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
 type ServiceTimeRange struct {
 	// EndTime says when the service ends, or is expected to (服务结束时间).
@@ -1847,6 +4151,203 @@ type ShoppingInfo struct {
 	Goods []ShoppingGoods `json:"goods"`
 }
 
+// SignPlanDetailInput is the merchant's number for one session of a plan a user signs (计划详情的商户侧单号).
+type SignPlanDetailInput struct {
+	// MerchantPlanDetailNo is the merchant's order number for the session (商户侧计划明细使用订单号).
+	MerchantPlanDetailNo string `json:"merchant_plan_detail_no"`
+
+	// PlanDetailNo is the session's position in the plan, from 1 (计划明细序号).
+	PlanDetailNo int64 `json:"plan_detail_no"`
+}
+
+// SignPlanOrder is the order of a sign plan's session in either mode: partner mode's
+// answer, which adds sub_mchid and sub_appid to direct mode's
+// (PayscoreDirectSignPlanOrder).
+type SignPlanOrder struct {
+	// AppID is the app id; the service provider's in partner mode (公众号ID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged (附加数据).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Location says where the service starts and ends (服务位置).
+	Location Location `json:"location,omitempty,omitzero"`
+
+	// MchID is the merchant id; the service provider's in partner mode (商户号).
+	MchID string `json:"mchid"`
+
+	// NotifyURL is the URL that receives the order's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's order number (商户订单号).
+	OutOrderNo string `json:"out_order_no"`
+
+	// PostDiscounts is the merchant's discounts (商户优惠).
+	PostDiscounts []OrderPostDiscount `json:"post_discounts,omitempty,omitzero"`
+
+	// PostPayments is the fee items (后付费项目).
+	PostPayments []OrderPostPayment `json:"post_payments,omitempty,omitzero"`
+
+	// RiskFund is the most the service may cost, which payscore vouches for (服务风险金).
+	RiskFund RiskFund `json:"risk_fund,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// ServiceIntroduction says what the session is (服务信息).
+	ServiceIntroduction string `json:"service_introduction"`
+
+	// State is the state of a service order: CREATED, DOING (in service or completed and unpaid), DONE (paid), REVOKED (cancelled), EXPIRED (服务订单状态).
+	State OrderState `json:"state"`
+
+	// StateDescription says what a DOING order is waiting for: USER_CONFIRM (the user confirmed) or MCH_COMPLETE (the merchant completed it) (订单状态说明).
+	StateDescription OrderStateDescription `json:"state_description,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id; partner mode only (子商户公众号ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id; partner mode only (子商户商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TimeRange says when the service runs, with its start required; times are yyyyMMddHHmmss, or yyyyMMdd for a whole day (服务时间段).
+	TimeRange ServiceTimeRange `json:"time_range,omitempty,omitzero"`
+}
+
+// SignedPlanDetail is one session of a user's sign plan and its order (签约计划明细).
+type SignedPlanDetail struct {
+	// ActualPayPrice says what the session's order actually charged, in 分 (计划明细对应订单实际支付金额).
+	ActualPayPrice int64 `json:"actual_pay_price,omitempty,omitzero"`
+
+	// ActualPrice says what the session costs, in 分 (计划明细实际支付金额).
+	ActualPrice int64 `json:"actual_price"`
+
+	// CancelTime says when the session was cancelled (详情取消时间).
+	CancelTime string `json:"cancel_time,omitempty,omitzero"`
+
+	// CompleteTime says when the session was completed (详情完成时间).
+	CompleteTime string `json:"complete_time,omitempty,omitzero"`
+
+	// MerchantPlanDetailNo is the merchant's order number for the session (商户侧计划明细使用订单号).
+	MerchantPlanDetailNo string `json:"merchant_plan_detail_no"`
+
+	// OrderID is the payscore service order that charged the session (计划明细对应的支付分服务单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OriginalPrice is the session's price before discounts, in 分 (计划明细原支付金额).
+	OriginalPrice int64 `json:"original_price"`
+
+	// PlanDetailName is the session's name (计划详情名称).
+	PlanDetailName string `json:"plan_detail_name"`
+
+	// PlanDetailNo is the session's position in the plan, from 1 (计划明细序号).
+	PlanDetailNo int64 `json:"plan_detail_no"`
+
+	// PlanDetailState is the session's state, e.g. NOT_USED (计划明细状态).
+	PlanDetailState string `json:"plan_detail_state"`
+
+	// PlanDiscountDescription is the discount on the session (计划明细优惠说明).
+	PlanDiscountDescription string `json:"plan_discount_description,omitempty,omitzero"`
+
+	// UseTime says when the session was used (详情使用时间).
+	UseTime string `json:"use_time,omitempty,omitzero"`
+}
+
+// SmartRetailOrder is a smart-retail payscore order as querying it answers (智慧零售订单).
+type SmartRetailOrder struct {
+	// AppID is the app id (公众账号ID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// Attach is merchant data returned unchanged (商户自定义说明).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Discounts is the merchant's discounts (商户优惠).
+	Discounts []FinalFeeDiscount `json:"discounts,omitempty,omitzero"`
+
+	// Fees is the fee items (后付费项目).
+	Fees []Fee `json:"fees,omitempty,omitzero"`
+
+	// FinishTicket is the ticket to pass when completing the order, which keeps the completion consistent (完结凭证).
+	FinishTicket string `json:"finish_ticket,omitempty,omitzero"`
+
+	// FinishTransactionID is the transaction id of the completed order's payment (结单交易单号).
+	FinishTransactionID string `json:"finish_transaction_id,omitempty,omitzero"`
+
+	// FinishType says how an enjoy-first or smart-retail order ended: 1, the user did not use the service and the order is cancelled; 2, the service was used and the order is completed (订单使用情况).
+	FinishType FinishType `json:"finish_type,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+
+	// PaySuccTime says when the user paid (支付完成时间).
+	PaySuccTime string `json:"pay_succ_time,omitempty,omitzero"`
+
+	// PayType says how the order was paid (支付方式).
+	PayType string `json:"pay_type,omitempty,omitzero"`
+
+	// RealServiceEndLocation says where the service actually ended (实际服务结束地点).
+	RealServiceEndLocation string `json:"real_service_end_location,omitempty,omitzero"`
+
+	// RealServiceEndTime says when the service actually ended (实际服务结束时间).
+	RealServiceEndTime string `json:"real_service_end_time,omitempty,omitzero"`
+
+	// RealServiceStartLocation says where the service actually started (实际服务开始地点).
+	RealServiceStartLocation string `json:"real_service_start_location,omitempty,omitzero"`
+
+	// RealServiceStartTime says when the service actually started (实际服务开始时间).
+	RealServiceStartTime string `json:"real_service_start_time,omitempty,omitzero"`
+
+	// RiskAmount is the most the order may cost, in 分 (订单风险金额).
+	RiskAmount int64 `json:"risk_amount,omitempty,omitzero"`
+
+	// ServiceEndLocation says where the service was to end (预计服务结束地点).
+	ServiceEndLocation string `json:"service_end_location,omitempty,omitzero"`
+
+	// ServiceEndTime says when the service was to end (服务结束时间).
+	ServiceEndTime string `json:"service_end_time,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id,omitempty,omitzero"`
+
+	// ServiceIntroduction says what the service is (服务信息).
+	ServiceIntroduction string `json:"service_introduction,omitempty,omitzero"`
+
+	// ServiceStartLocation says where the service was to start (服务开始地点).
+	ServiceStartLocation string `json:"service_start_location,omitempty,omitzero"`
+
+	// ServiceStartTime says when the service was to start (服务开始时间).
+	ServiceStartTime string `json:"service_start_time,omitempty,omitzero"`
+
+	// State is the state of an enjoy-first or smart-retail order: CREATED, USER_ACCEPTED (the user confirmed), FINISHED (completed, unpaid), USER_PAID, REVOKED (cancelled) or EXPIRED (订单状态).
+	State FeeOrderState `json:"state,omitempty,omitzero"`
+
+	// TotalAmount is the total the user pays, in 分 (总金额).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+}
+
+// SyncAcquiringBankOrderRequest is an offline payment of a sub-merchant's order, reported by an institution.
+type SyncAcquiringBankOrderRequest struct {
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// Detail says when the order was paid offline (内容信息详情).
+	Detail SyncDetail `json:"detail"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// Type says what is synced: Order_Paid, the user paid the merchant outside WeChat Pay (场景类型).
+	Type SyncType `json:"type"`
+}
+
 // SyncDetail says when the order was paid offline (内容信息详情).
 type SyncDetail struct {
 	// PaidTime says when the user paid, yyyyMMddHHmmss (收款成功时间).
@@ -1868,8 +4369,68 @@ type SyncOrderRequest struct {
 	Type SyncType `json:"type"`
 }
 
+// SyncOverseaOrderRequest is an offline payment of an overseas order.
+type SyncOverseaOrderRequest struct {
+	// Detail says when and how much of an overseas order was paid offline (内容信息详情).
+	Detail OverseaSyncDetail `json:"detail"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// Type says what is synced: Order_Paid, the user paid the merchant outside WeChat Pay (场景类型).
+	Type SyncType `json:"type"`
+}
+
+// SyncPayAfterOrderRequest is an offline payment of an enjoy-first, pay-later order.
+type SyncPayAfterOrderRequest struct {
+	// AppID is the app id the order was created under (公众账号ID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// Detail says when the order was paid offline (内容信息详情).
+	Detail SyncDetail `json:"detail,omitempty,omitzero"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id,omitempty,omitzero"`
+
+	// Type says what is synced: Order_Paid, the user paid the merchant outside WeChat Pay (场景类型).
+	Type SyncType `json:"type,omitempty,omitzero"`
+}
+
 // SyncType says what is synced: Order_Paid, the user paid the merchant outside WeChat Pay (场景类型).
 type SyncType string
+
+// SyncedOrderIDs is the ids of an enjoy-first order, as reporting its offline payment answers them.
+type SyncedOrderIDs struct {
+	// AppID is the app id (公众账号ID).
+	AppID string `json:"appid"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// OrderID is the WeChat Pay service order id (微信支付服务订单号).
+	OrderID string `json:"order_id"`
+
+	// OutOrderNo is the merchant's service order number (商户服务订单号).
+	OutOrderNo string `json:"out_order_no"`
+}
+
+// TerminateAcquiringBankPermissionRequest says why a sub-merchant's authorisation ends, by an institution.
+type TerminateAcquiringBankPermissionRequest struct {
+	// ChannelID is the channel merchant id (渠道商商户号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// Reason says why the authorisation ends (撤销原因).
+	Reason string `json:"reason"`
+
+	// ServiceID is the payscore service id (服务ID).
+	ServiceID string `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
 
 // TerminatePermissionByOpenIDRequest says why a user's authorisation ends (direct mode).
 type TerminatePermissionByOpenIDRequest struct {
@@ -1969,3 +4530,80 @@ type UserServiceState struct {
 
 // UserServiceStatus says what the user did: USER_OPEN_SERVICE (authorised) or USER_CLOSE_SERVICE (ended the authorisation) (授权状态).
 type UserServiceStatus string
+
+// UserSignPlan is a user's sign plan (用户的签约计划) in either mode: partner mode's answer,
+// which adds sub_mchid, sub_appid and sub_openid to direct mode's
+// (PayscoreDirectUserSignPlan), and the resource of the
+// PAYSCORE.USER_SIGN_PLAN (the user signed) and
+// PAYSCORE.USER_CANCEL_SIGN_PLAN (the sign plan was cancelled)
+// notifications.
+type UserSignPlan struct {
+	// AppID is the app id; the service provider's in partner mode (AppID).
+	AppID string `json:"appid"`
+
+	// CancelReason says why the sign plan was cancelled (签约计划取消原因).
+	CancelReason string `json:"cancel_reason,omitempty,omitzero"`
+
+	// CancelSignTime says when the sign plan was cancelled (签约计划取消时间).
+	CancelSignTime core.Time `json:"cancel_sign_time,omitempty,omitzero"`
+
+	// CancelSignType says how the sign plan was cancelled, e.g. NOT_CANCEL (签约计划取消类型).
+	CancelSignType string `json:"cancel_sign_type,omitempty,omitzero"`
+
+	// DeductionQuantity says how many times the plan charges (签约计划扣费次数).
+	DeductionQuantity int64 `json:"deduction_quantity"`
+
+	// GoingDetailNo is the position of the session the user has reached (目前用户进行到的计划详情序号).
+	GoingDetailNo int64 `json:"going_detail_no"`
+
+	// MchID is the merchant id; the service provider's in partner mode (商户号).
+	MchID string `json:"mchid"`
+
+	// MerchantCallbackURL is the URL that receives the sign plan's notifications (商户回调地址).
+	MerchantCallbackURL string `json:"merchant_callback_url"`
+
+	// MerchantSignPlanNo is the merchant's number of the sign plan (商户侧签约计划号).
+	MerchantSignPlanNo string `json:"merchant_sign_plan_no"`
+
+	// OpenID is the user's openid under appid (用户OpenID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// PlanID is WeChat Pay's id of the plan signed (签约所属计划ID).
+	PlanID string `json:"plan_id"`
+
+	// PlanName is the plan's name (签约计划的名称).
+	PlanName string `json:"plan_name"`
+
+	// PlanOverTime says when the sign plan expires (签约计划的过期时间).
+	PlanOverTime core.Time `json:"plan_over_time"`
+
+	// ServiceID is the payscore service of the plan (计划所属服务).
+	ServiceID string `json:"service_id"`
+
+	// SignPlanID is WeChat Pay's id of the sign plan (计划签约ID).
+	SignPlanID string `json:"sign_plan_id"`
+
+	// SignState is the sign plan's state, e.g. UNSIGNED before the user signs (计划签约状态).
+	SignState string `json:"sign_state"`
+
+	// SignTime says when the user signed (签约时间).
+	SignTime core.Time `json:"sign_time,omitempty,omitzero"`
+
+	// SignedDetailList is the sessions and how far each has got (签约计划明细列表).
+	SignedDetailList []SignedPlanDetail `json:"signed_detail_list,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id; partner mode only (子商户AppID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id; partner mode only (子商户商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// SubOpenID is the user's openid under sub_appid; partner mode only (子商户应用下的OpenID).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+
+	// TotalActualPrice says what all sessions actually cost, in 分 (签约计划实际总金额).
+	TotalActualPrice int64 `json:"total_actual_price"`
+
+	// TotalOriginPrice is the price of all sessions before discounts, in 分 (签约计划原总金额).
+	TotalOriginPrice int64 `json:"total_origin_price"`
+}

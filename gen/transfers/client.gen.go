@@ -9,6 +9,7 @@ import (
 	"context"
 	"io"
 	"iter"
+	"strconv"
 
 	"github.com/gowxpay/wxpay/core"
 	"github.com/gowxpay/wxpay/internal/wire"
@@ -47,47 +48,96 @@ func (c *Client) Partner() Partner { return Partner{conn: c.conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opApplyBillReceiptByOutBillNo        = core.Operation{ID: "ApplyTransferBillReceiptByOutBillNo", Name: "Transfers.ApplyBillReceiptByOutBillNo", Method: "POST", Path: "/v3/fund-app/mch-transfer/elecsign/out-bill-no", Modes: core.Direct, ResendSafe: true}
-	opQueryBillReceiptByOutBillNo        = core.Operation{ID: "QueryTransferBillReceiptByOutBillNo", Name: "Transfers.QueryBillReceiptByOutBillNo", Method: "GET", Path: "/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}", Modes: core.Direct}
-	opApplyBillReceiptByBillNo           = core.Operation{ID: "ApplyTransferBillReceiptByTransferBillNo", Name: "Transfers.ApplyBillReceiptByBillNo", Method: "POST", Path: "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no", Modes: core.Direct}
-	opQueryBillReceiptByBillNo           = core.Operation{ID: "QueryTransferBillReceiptByTransferBillNo", Name: "Transfers.QueryBillReceiptByBillNo", Method: "GET", Path: "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}", Modes: core.Direct}
-	opPartnerApplyBillReceiptByOutBillNo = core.Operation{ID: "PartnerApplyTransferBillReceiptByOutBillNo", Name: "Transfers.ApplyBillReceiptByOutBillNo", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/electronic-receipts", Modes: core.Partner, ResendSafe: true}
-	opPartnerQueryBillReceiptByOutBillNo = core.Operation{ID: "PartnerQueryTransferBillReceiptByOutBillNo", Name: "Transfers.QueryBillReceiptByOutBillNo", Method: "GET", Path: "/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}", Modes: core.Partner}
-	opApplySubMerchantAuthorization      = core.Operation{ID: "ApplySubMerchantTransferAuthorization", Name: "Transfers.ApplySubMerchantAuthorization", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations", Modes: core.Partner, ResendSafe: true}
-	opQuerySubMerchantAuthorization      = core.Operation{ID: "QuerySubMerchantTransferAuthorization", Name: "Transfers.QuerySubMerchantAuthorization", Method: "GET", Path: "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}", Modes: core.Partner}
-	opPartnerCreateBill                  = core.Operation{ID: "PartnerCreateTransferBill", Name: "Transfers.CreateBill", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/transfer-bills", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"user_name"}}}
-	opPartnerQueryBillByOutBillNo        = core.Operation{ID: "PartnerQueryTransferBillByOutBillNo", Name: "Transfers.QueryBillByOutBillNo", Method: "GET", Path: "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}", Modes: core.Partner}
-	opPartnerCancelBill                  = core.Operation{ID: "PartnerCancelTransferBill", Name: "Transfers.CancelBill", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel", Modes: core.Partner, ResendSafe: true}
-	opPartnerCreateBillWithAuthorization = core.Operation{ID: "PartnerCreateTransferBillWithAuthorization", Name: "Transfers.CreateBillWithAuthorization", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"user_name"}}}
-	opPartnerCreateAuthorizedBill        = core.Operation{ID: "PartnerCreateAuthorizedTransferBill", Name: "Transfers.CreateAuthorizedBill", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/transfer-bills/transfer", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"user_name"}}}
-	opPartnerApplyAuthorization          = core.Operation{ID: "PartnerApplyTransferAuthorization", Name: "Transfers.ApplyAuthorization", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations", Modes: core.Partner, ResendSafe: true}
-	opPartnerQueryAuthorization          = core.Operation{ID: "PartnerQueryTransferAuthorization", Name: "Transfers.QueryAuthorization", Method: "GET", Path: "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}", Modes: core.Partner}
-	opPartnerCloseAuthorization          = core.Operation{ID: "PartnerCloseTransferAuthorization", Name: "Transfers.CloseAuthorization", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close", Modes: core.Partner, ResendSafe: true}
-	opCreateBill                         = core.Operation{ID: "CreateTransferBill", Name: "Transfers.CreateBill", Method: "POST", Path: "/v3/fund-app/mch-transfer/transfer-bills", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"user_name"}}}
-	opQueryBillByOutBillNo               = core.Operation{ID: "QueryTransferBillByOutBillNo", Name: "Transfers.QueryBillByOutBillNo", Method: "GET", Path: "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}", Modes: core.Direct}
-	opCancelBill                         = core.Operation{ID: "CancelTransferBill", Name: "Transfers.CancelBill", Method: "POST", Path: "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel", Modes: core.Direct, ResendSafe: true}
-	opCreateBillWithAuthorization        = core.Operation{ID: "CreateTransferBillWithAuthorization", Name: "Transfers.CreateBillWithAuthorization", Method: "POST", Path: "/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"user_name"}}}
-	opCreateAuthorizedBill               = core.Operation{ID: "CreateAuthorizedTransferBill", Name: "Transfers.CreateAuthorizedBill", Method: "POST", Path: "/v3/fund-app/mch-transfer/transfer-bills/transfer", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"user_name"}}}
-	opQueryBillByBillNo                  = core.Operation{ID: "QueryTransferBillByTransferBillNo", Name: "Transfers.QueryBillByBillNo", Method: "GET", Path: "/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}", Modes: core.Direct}
-	opApplyAuthorization                 = core.Operation{ID: "ApplyTransferAuthorization", Name: "Transfers.ApplyAuthorization", Method: "POST", Path: "/v3/fund-app/mch-transfer/user-confirm-authorization", Modes: core.Direct, ResendSafe: true}
-	opQueryAuthorization                 = core.Operation{ID: "QueryTransferAuthorization", Name: "Transfers.QueryAuthorization", Method: "GET", Path: "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}", Modes: core.Direct}
-	opCloseAuthorization                 = core.Operation{ID: "CloseTransferAuthorization", Name: "Transfers.CloseAuthorization", Method: "POST", Path: "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close", Modes: core.Direct, ResendSafe: true}
-	opQueryDetailReceipt                 = core.Operation{ID: "QueryTransferDetailReceipt", Name: "Transfers.QueryDetailReceipt", Method: "GET", Path: "/v3/transfer-detail/electronic-receipts", Modes: core.Direct | core.Partner}
-	opApplyDetailReceipt                 = core.Operation{ID: "ApplyTransferDetailReceipt", Name: "Transfers.ApplyDetailReceipt", Method: "POST", Path: "/v3/transfer-detail/electronic-receipts", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opCreateBatch                        = core.Operation{ID: "CreateTransferBatch", Name: "Transfers.CreateBatch", Method: "POST", Path: "/v3/transfer/batches", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"transfer_detail_list", "*", "user_id_card"}, {"transfer_detail_list", "*", "user_name"}}}
-	opQueryBatchByID                     = core.Operation{ID: "QueryTransferBatchByID", Name: "Transfers.QueryBatchByID", Method: "GET", Path: "/v3/transfer/batches/batch-id/{batch_id}", Modes: core.Direct}
-	opQueryDetailByID                    = core.Operation{ID: "QueryTransferDetailByID", Name: "Transfers.QueryDetailByID", Method: "GET", Path: "/v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}", Modes: core.Direct}
-	opQueryBatchByOutBatchNo             = core.Operation{ID: "QueryTransferBatchByOutBatchNo", Name: "Transfers.QueryBatchByOutBatchNo", Method: "GET", Path: "/v3/transfer/batches/out-batch-no/{out_batch_no}", Modes: core.Direct}
-	opQueryDetailByOutDetailNo           = core.Operation{ID: "QueryTransferDetailByOutDetailNo", Name: "Transfers.QueryDetailByOutDetailNo", Method: "GET", Path: "/v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}", Modes: core.Direct}
-	opApplyBatchReceipt                  = core.Operation{ID: "ApplyTransferBatchReceipt", Name: "Transfers.ApplyBatchReceipt", Method: "POST", Path: "/v3/transfer/bill-receipt", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opQueryBatchReceipt                  = core.Operation{ID: "QueryTransferBatchReceipt", Name: "Transfers.QueryBatchReceipt", Method: "GET", Path: "/v3/transfer/bill-receipt/{out_batch_no}", Modes: core.Direct | core.Partner}
-	opDownloadBillReceipt                = core.Operation{ID: "DownloadTransferBillReceipt", Name: "Transfers.DownloadBillReceipt", Method: "GET", Path: "/v3/transferdownload/elecvoucherfile", Modes: core.Direct | core.Partner, Unsigned: true}
-	opDownloadReceipt                    = core.Operation{ID: "DownloadTransferReceipt", Name: "Transfers.DownloadReceipt", Method: "GET", Path: "/v3/transferdownload/signfile", Modes: core.Direct | core.Partner, Unsigned: true}
+	opQueryBankDetailReceipt                      = core.Operation{ID: "QueryBankTransferDetailReceipt", Name: "Transfers.QueryBankDetailReceipt", Method: "GET", Path: "/v3/bank-batch-transfer/receipt/detail-receipts", Modes: core.Partner}
+	opApplyBankDetailReceipt                      = core.Operation{ID: "ApplyBankTransferDetailReceipt", Name: "Transfers.ApplyBankDetailReceipt", Method: "POST", Path: "/v3/bank-batch-transfer/receipt/detail-receipts", Modes: core.Partner, ResendSafe: true}
+	opQueryBankBatchReceipt                       = core.Operation{ID: "QueryBankTransferBatchReceipt", Name: "Transfers.QueryBankBatchReceipt", Method: "GET", Path: "/v3/bank-batch-transfer/receipt/summary-receipts", Modes: core.Partner}
+	opApplyBankBatchReceipt                       = core.Operation{ID: "ApplyBankTransferBatchReceipt", Name: "Transfers.ApplyBankBatchReceipt", Method: "POST", Path: "/v3/bank-batch-transfer/receipt/summary-receipts", Modes: core.Partner, ResendSafe: true}
+	opCreateBankBatch                             = core.Operation{ID: "CreateBankTransferBatch", Name: "Transfers.CreateBankBatch", Method: "POST", Path: "/v3/bank-transfer/batches", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"transfer_detail_list", "*", "user_id_card"}, {"transfer_detail_list", "*", "user_name"}}}
+	opQueryBankBatchByID                          = core.Operation{ID: "QueryBankTransferBatchByID", Name: "Transfers.QueryBankBatchByID", Method: "GET", Path: "/v3/bank-transfer/batches/batch-id/{batch_id}", Modes: core.Partner}
+	opQueryBankDetailByID                         = core.Operation{ID: "QueryBankTransferDetailByID", Name: "Transfers.QueryBankDetailByID", Method: "GET", Path: "/v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}", Modes: core.Partner}
+	opQueryBankBatchByOutBatchNo                  = core.Operation{ID: "QueryBankTransferBatchByOutBatchNo", Name: "Transfers.QueryBankBatchByOutBatchNo", Method: "GET", Path: "/v3/bank-transfer/batches/out-batch-no/{out_batch_no}", Modes: core.Partner}
+	opQueryBankDetailByOutDetailNo                = core.Operation{ID: "QueryBankTransferDetailByOutDetailNo", Name: "Transfers.QueryBankDetailByOutDetailNo", Method: "GET", Path: "/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}", Modes: core.Partner}
+	opApplyBillReceiptByOutBillNo                 = core.Operation{ID: "ApplyTransferBillReceiptByOutBillNo", Name: "Transfers.ApplyBillReceiptByOutBillNo", Method: "POST", Path: "/v3/fund-app/mch-transfer/elecsign/out-bill-no", Modes: core.Direct, ResendSafe: true}
+	opQueryBillReceiptByOutBillNo                 = core.Operation{ID: "QueryTransferBillReceiptByOutBillNo", Name: "Transfers.QueryBillReceiptByOutBillNo", Method: "GET", Path: "/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}", Modes: core.Direct}
+	opApplyBillReceiptByBillNo                    = core.Operation{ID: "ApplyTransferBillReceiptByTransferBillNo", Name: "Transfers.ApplyBillReceiptByBillNo", Method: "POST", Path: "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no", Modes: core.Direct}
+	opQueryBillReceiptByBillNo                    = core.Operation{ID: "QueryTransferBillReceiptByTransferBillNo", Name: "Transfers.QueryBillReceiptByBillNo", Method: "GET", Path: "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}", Modes: core.Direct}
+	opPartnerApplyBillReceiptByOutBillNo          = core.Operation{ID: "PartnerApplyTransferBillReceiptByOutBillNo", Name: "Transfers.ApplyBillReceiptByOutBillNo", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/electronic-receipts", Modes: core.Partner, ResendSafe: true}
+	opPartnerQueryBillReceiptByOutBillNo          = core.Operation{ID: "PartnerQueryTransferBillReceiptByOutBillNo", Name: "Transfers.QueryBillReceiptByOutBillNo", Method: "GET", Path: "/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}", Modes: core.Partner}
+	opApplySubMerchantAuthorization               = core.Operation{ID: "ApplySubMerchantTransferAuthorization", Name: "Transfers.ApplySubMerchantAuthorization", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations", Modes: core.Partner, ResendSafe: true}
+	opQuerySubMerchantAuthorization               = core.Operation{ID: "QuerySubMerchantTransferAuthorization", Name: "Transfers.QuerySubMerchantAuthorization", Method: "GET", Path: "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}", Modes: core.Partner}
+	opPartnerCreateBill                           = core.Operation{ID: "PartnerCreateTransferBill", Name: "Transfers.CreateBill", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/transfer-bills", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"user_name"}}}
+	opPartnerQueryBillByOutBillNo                 = core.Operation{ID: "PartnerQueryTransferBillByOutBillNo", Name: "Transfers.QueryBillByOutBillNo", Method: "GET", Path: "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}", Modes: core.Partner}
+	opPartnerCancelBill                           = core.Operation{ID: "PartnerCancelTransferBill", Name: "Transfers.CancelBill", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel", Modes: core.Partner, ResendSafe: true}
+	opPartnerCreateBillWithAuthorization          = core.Operation{ID: "PartnerCreateTransferBillWithAuthorization", Name: "Transfers.CreateBillWithAuthorization", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"user_name"}}}
+	opPartnerCreateAuthorizedBill                 = core.Operation{ID: "PartnerCreateAuthorizedTransferBill", Name: "Transfers.CreateAuthorizedBill", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/transfer-bills/transfer", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"user_name"}}}
+	opPartnerApplyAuthorization                   = core.Operation{ID: "PartnerApplyTransferAuthorization", Name: "Transfers.ApplyAuthorization", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations", Modes: core.Partner, ResendSafe: true}
+	opPartnerQueryAuthorization                   = core.Operation{ID: "PartnerQueryTransferAuthorization", Name: "Transfers.QueryAuthorization", Method: "GET", Path: "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}", Modes: core.Partner}
+	opPartnerCloseAuthorization                   = core.Operation{ID: "PartnerCloseTransferAuthorization", Name: "Transfers.CloseAuthorization", Method: "POST", Path: "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close", Modes: core.Partner, ResendSafe: true}
+	opCreateBill                                  = core.Operation{ID: "CreateTransferBill", Name: "Transfers.CreateBill", Method: "POST", Path: "/v3/fund-app/mch-transfer/transfer-bills", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"user_name"}}}
+	opQueryBillByOutBillNo                        = core.Operation{ID: "QueryTransferBillByOutBillNo", Name: "Transfers.QueryBillByOutBillNo", Method: "GET", Path: "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}", Modes: core.Direct}
+	opCancelBill                                  = core.Operation{ID: "CancelTransferBill", Name: "Transfers.CancelBill", Method: "POST", Path: "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel", Modes: core.Direct, ResendSafe: true}
+	opCreateBillWithAuthorization                 = core.Operation{ID: "CreateTransferBillWithAuthorization", Name: "Transfers.CreateBillWithAuthorization", Method: "POST", Path: "/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"user_name"}}}
+	opCreateAuthorizedBill                        = core.Operation{ID: "CreateAuthorizedTransferBill", Name: "Transfers.CreateAuthorizedBill", Method: "POST", Path: "/v3/fund-app/mch-transfer/transfer-bills/transfer", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"user_name"}}}
+	opQueryBillByBillNo                           = core.Operation{ID: "QueryTransferBillByTransferBillNo", Name: "Transfers.QueryBillByBillNo", Method: "GET", Path: "/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}", Modes: core.Direct}
+	opApplyAuthorization                          = core.Operation{ID: "ApplyTransferAuthorization", Name: "Transfers.ApplyAuthorization", Method: "POST", Path: "/v3/fund-app/mch-transfer/user-confirm-authorization", Modes: core.Direct, ResendSafe: true}
+	opQueryAuthorization                          = core.Operation{ID: "QueryTransferAuthorization", Name: "Transfers.QueryAuthorization", Method: "GET", Path: "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}", Modes: core.Direct}
+	opCloseAuthorization                          = core.Operation{ID: "CloseTransferAuthorization", Name: "Transfers.CloseAuthorization", Method: "POST", Path: "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close", Modes: core.Direct, ResendSafe: true}
+	opPartnerCreateBatch                          = core.Operation{ID: "PartnerCreateTransferBatch", Name: "Transfers.CreateBatch", Method: "POST", Path: "/v3/partner-transfer/batches", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"transfer_detail_list", "*", "user_id_card"}, {"transfer_detail_list", "*", "user_name"}}}
+	opPartnerQueryBatchByID                       = core.Operation{ID: "PartnerQueryTransferBatchByID", Name: "Transfers.QueryBatchByID", Method: "GET", Path: "/v3/partner-transfer/batches/batch-id/{batch_id}", Modes: core.Partner}
+	opPartnerQueryDetailByID                      = core.Operation{ID: "PartnerQueryTransferDetailByID", Name: "Transfers.QueryDetailByID", Method: "GET", Path: "/v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}", Modes: core.Partner}
+	opPartnerQueryBatchByOutBatchNo               = core.Operation{ID: "PartnerQueryTransferBatchByOutBatchNo", Name: "Transfers.QueryBatchByOutBatchNo", Method: "GET", Path: "/v3/partner-transfer/batches/out-batch-no/{out_batch_no}", Modes: core.Partner}
+	opPartnerQueryDetailByOutDetailNo             = core.Operation{ID: "PartnerQueryTransferDetailByOutDetailNo", Name: "Transfers.QueryDetailByOutDetailNo", Method: "GET", Path: "/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}", Modes: core.Partner}
+	opCreateInsuranceBatch                        = core.Operation{ID: "CreateInsuranceTransferBatch", Name: "Transfers.CreateInsuranceBatch", Method: "POST", Path: "/v3/platsolution/insurance/mch-transfer/batches/apply", Modes: core.Partner, ResendSafe: true}
+	opQueryInsuranceBatchByID                     = core.Operation{ID: "QueryInsuranceTransferBatchByID", Name: "Transfers.QueryInsuranceBatchByID", Method: "GET", Path: "/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}", Modes: core.Partner}
+	opQueryInsuranceDetailByID                    = core.Operation{ID: "QueryInsuranceTransferDetailByID", Name: "Transfers.QueryInsuranceDetailByID", Method: "GET", Path: "/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}", Modes: core.Partner}
+	opQueryInsuranceDetailReceipt                 = core.Operation{ID: "QueryInsuranceTransferDetailReceipt", Name: "Transfers.QueryInsuranceDetailReceipt", Method: "GET", Path: "/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}", Modes: core.Partner}
+	opApplyInsuranceDetailReceipt                 = core.Operation{ID: "ApplyInsuranceTransferDetailReceipt", Name: "Transfers.ApplyInsuranceDetailReceipt", Method: "POST", Path: "/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply", Modes: core.Partner}
+	opQueryInsuranceBatchByOutBatchNo             = core.Operation{ID: "QueryInsuranceTransferBatchByOutBatchNo", Name: "Transfers.QueryInsuranceBatchByOutBatchNo", Method: "GET", Path: "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}", Modes: core.Partner}
+	opQueryInsuranceDetailByOutDetailNo           = core.Operation{ID: "QueryInsuranceTransferDetailByOutDetailNo", Name: "Transfers.QueryInsuranceDetailByOutDetailNo", Method: "GET", Path: "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}", Modes: core.Partner}
+	opQueryInsuranceBatchReceipt                  = core.Operation{ID: "QueryInsuranceTransferBatchReceipt", Name: "Transfers.QueryInsuranceBatchReceipt", Method: "GET", Path: "/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}", Modes: core.Partner}
+	opApplyInsuranceBatchReceipt                  = core.Operation{ID: "ApplyInsuranceTransferBatchReceipt", Name: "Transfers.ApplyInsuranceBatchReceipt", Method: "POST", Path: "/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply", Modes: core.Partner}
+	opCreateInsuranceReservation                  = core.Operation{ID: "CreateInsuranceTransferReservation", Name: "Transfers.CreateInsuranceReservation", Method: "POST", Path: "/v3/platsolution/insurance/mch-transfer/reservation/apply", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"user_real_name"}}}
+	opQueryInsuranceReservationByOutReservationNo = core.Operation{ID: "QueryInsuranceTransferReservationByOutReservationNo", Name: "Transfers.QueryInsuranceReservationByOutReservationNo", Method: "GET", Path: "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}", Modes: core.Partner}
+	opCloseInsuranceReservation                   = core.Operation{ID: "CloseInsuranceTransferReservation", Name: "Transfers.CloseInsuranceReservation", Method: "POST", Path: "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close", Modes: core.Partner, ResendSafe: true}
+	opQueryInsuranceReservationByID               = core.Operation{ID: "QueryInsuranceTransferReservationByID", Name: "Transfers.QueryInsuranceReservationByID", Method: "GET", Path: "/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}", Modes: core.Partner}
+	opCreatePlatformBatch                         = core.Operation{ID: "CreatePlatformTransferBatch", Name: "Transfers.CreatePlatformBatch", Method: "POST", Path: "/v3/platsolution/mch-transfer/batches/apply", Modes: core.Partner, ResendSafe: true}
+	opQueryPlatformBatchByID                      = core.Operation{ID: "QueryPlatformTransferBatchByID", Name: "Transfers.QueryPlatformBatchByID", Method: "GET", Path: "/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}", Modes: core.Partner}
+	opQueryPlatformDetailByID                     = core.Operation{ID: "QueryPlatformTransferDetailByID", Name: "Transfers.QueryPlatformDetailByID", Method: "GET", Path: "/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}", Modes: core.Partner}
+	opQueryPlatformDetailReceipt                  = core.Operation{ID: "QueryPlatformTransferDetailReceipt", Name: "Transfers.QueryPlatformDetailReceipt", Method: "GET", Path: "/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}", Modes: core.Partner}
+	opApplyPlatformDetailReceipt                  = core.Operation{ID: "ApplyPlatformTransferDetailReceipt", Name: "Transfers.ApplyPlatformDetailReceipt", Method: "POST", Path: "/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply", Modes: core.Partner}
+	opQueryPlatformBatchByOutBatchNo              = core.Operation{ID: "QueryPlatformTransferBatchByOutBatchNo", Name: "Transfers.QueryPlatformBatchByOutBatchNo", Method: "GET", Path: "/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}", Modes: core.Partner}
+	opQueryPlatformDetailByOutDetailNo            = core.Operation{ID: "QueryPlatformTransferDetailByOutDetailNo", Name: "Transfers.QueryPlatformDetailByOutDetailNo", Method: "GET", Path: "/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}", Modes: core.Partner}
+	opQueryPlatformBatchReceipt                   = core.Operation{ID: "QueryPlatformTransferBatchReceipt", Name: "Transfers.QueryPlatformBatchReceipt", Method: "GET", Path: "/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}", Modes: core.Partner}
+	opApplyPlatformBatchReceipt                   = core.Operation{ID: "ApplyPlatformTransferBatchReceipt", Name: "Transfers.ApplyPlatformBatchReceipt", Method: "POST", Path: "/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply", Modes: core.Partner}
+	opCreatePlatformReservation                   = core.Operation{ID: "CreatePlatformTransferReservation", Name: "Transfers.CreatePlatformReservation", Method: "POST", Path: "/v3/platsolution/mch-transfer/reservation/apply", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"user_real_name"}}}
+	opQueryPlatformReservationByOutReservationNo  = core.Operation{ID: "QueryPlatformTransferReservationByOutReservationNo", Name: "Transfers.QueryPlatformReservationByOutReservationNo", Method: "GET", Path: "/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}", Modes: core.Partner}
+	opClosePlatformReservation                    = core.Operation{ID: "ClosePlatformTransferReservation", Name: "Transfers.ClosePlatformReservation", Method: "POST", Path: "/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close", Modes: core.Partner, ResendSafe: true}
+	opQueryPlatformReservationByID                = core.Operation{ID: "QueryPlatformTransferReservationByID", Name: "Transfers.QueryPlatformReservationByID", Method: "GET", Path: "/v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}", Modes: core.Partner}
+	opQueryDetailReceipt                          = core.Operation{ID: "QueryTransferDetailReceipt", Name: "Transfers.QueryDetailReceipt", Method: "GET", Path: "/v3/transfer-detail/electronic-receipts", Modes: core.Direct | core.Partner}
+	opApplyDetailReceipt                          = core.Operation{ID: "ApplyTransferDetailReceipt", Name: "Transfers.ApplyDetailReceipt", Method: "POST", Path: "/v3/transfer-detail/electronic-receipts", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opCreateBatch                                 = core.Operation{ID: "CreateTransferBatch", Name: "Transfers.CreateBatch", Method: "POST", Path: "/v3/transfer/batches", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"transfer_detail_list", "*", "user_id_card"}, {"transfer_detail_list", "*", "user_name"}}}
+	opQueryBatchByID                              = core.Operation{ID: "QueryTransferBatchByID", Name: "Transfers.QueryBatchByID", Method: "GET", Path: "/v3/transfer/batches/batch-id/{batch_id}", Modes: core.Direct}
+	opQueryDetailByID                             = core.Operation{ID: "QueryTransferDetailByID", Name: "Transfers.QueryDetailByID", Method: "GET", Path: "/v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}", Modes: core.Direct}
+	opQueryBatchByOutBatchNo                      = core.Operation{ID: "QueryTransferBatchByOutBatchNo", Name: "Transfers.QueryBatchByOutBatchNo", Method: "GET", Path: "/v3/transfer/batches/out-batch-no/{out_batch_no}", Modes: core.Direct}
+	opQueryDetailByOutDetailNo                    = core.Operation{ID: "QueryTransferDetailByOutDetailNo", Name: "Transfers.QueryDetailByOutDetailNo", Method: "GET", Path: "/v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}", Modes: core.Direct}
+	opApplyBatchReceipt                           = core.Operation{ID: "ApplyTransferBatchReceipt", Name: "Transfers.ApplyBatchReceipt", Method: "POST", Path: "/v3/transfer/bill-receipt", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opQueryBatchReceipt                           = core.Operation{ID: "QueryTransferBatchReceipt", Name: "Transfers.QueryBatchReceipt", Method: "GET", Path: "/v3/transfer/bill-receipt/{out_batch_no}", Modes: core.Direct | core.Partner}
+	opDownloadBillReceipt                         = core.Operation{ID: "DownloadTransferBillReceipt", Name: "Transfers.DownloadBillReceipt", Method: "GET", Path: "/v3/transferdownload/elecvoucherfile", Modes: core.Direct | core.Partner, Unsigned: true}
+	opDownloadReceipt                             = core.Operation{ID: "DownloadTransferReceipt", Name: "Transfers.DownloadReceipt", Method: "GET", Path: "/v3/transferdownload/signfile", Modes: core.Direct | core.Partner, Unsigned: true}
 )
 
 // Operations returns the operations of this package, for tools and tests.
 func Operations() []*core.Operation {
 	return []*core.Operation{
+		&opQueryBankDetailReceipt,
+		&opApplyBankDetailReceipt,
+		&opQueryBankBatchReceipt,
+		&opApplyBankBatchReceipt,
+		&opCreateBankBatch,
+		&opQueryBankBatchByID,
+		&opQueryBankDetailByID,
+		&opQueryBankBatchByOutBatchNo,
+		&opQueryBankDetailByOutDetailNo,
 		&opApplyBillReceiptByOutBillNo,
 		&opQueryBillReceiptByOutBillNo,
 		&opApplyBillReceiptByBillNo,
@@ -113,6 +163,37 @@ func Operations() []*core.Operation {
 		&opApplyAuthorization,
 		&opQueryAuthorization,
 		&opCloseAuthorization,
+		&opPartnerCreateBatch,
+		&opPartnerQueryBatchByID,
+		&opPartnerQueryDetailByID,
+		&opPartnerQueryBatchByOutBatchNo,
+		&opPartnerQueryDetailByOutDetailNo,
+		&opCreateInsuranceBatch,
+		&opQueryInsuranceBatchByID,
+		&opQueryInsuranceDetailByID,
+		&opQueryInsuranceDetailReceipt,
+		&opApplyInsuranceDetailReceipt,
+		&opQueryInsuranceBatchByOutBatchNo,
+		&opQueryInsuranceDetailByOutDetailNo,
+		&opQueryInsuranceBatchReceipt,
+		&opApplyInsuranceBatchReceipt,
+		&opCreateInsuranceReservation,
+		&opQueryInsuranceReservationByOutReservationNo,
+		&opCloseInsuranceReservation,
+		&opQueryInsuranceReservationByID,
+		&opCreatePlatformBatch,
+		&opQueryPlatformBatchByID,
+		&opQueryPlatformDetailByID,
+		&opQueryPlatformDetailReceipt,
+		&opApplyPlatformDetailReceipt,
+		&opQueryPlatformBatchByOutBatchNo,
+		&opQueryPlatformDetailByOutDetailNo,
+		&opQueryPlatformBatchReceipt,
+		&opApplyPlatformBatchReceipt,
+		&opCreatePlatformReservation,
+		&opQueryPlatformReservationByOutReservationNo,
+		&opClosePlatformReservation,
+		&opQueryPlatformReservationByID,
 		&opQueryDetailReceipt,
 		&opApplyDetailReceipt,
 		&opCreateBatch,
@@ -125,6 +206,320 @@ func Operations() []*core.Operation {
 		&opDownloadBillReceipt,
 		&opDownloadReceipt,
 	}
+}
+
+// QueryBankDetailReceipt queries the electronic receipt of one bank-mode transfer (银行模式 查询明细电子回单受理结果).
+//
+// Reports whether a transfer's receipt is ready and, once it is, where to
+// download it and its digest.
+//
+// GET /v3/bank-batch-transfer/receipt/detail-receipts (partner)
+func (c *Client) QueryBankDetailReceipt(ctx context.Context, params *QueryBankDetailReceiptParams, opts ...core.CallOption) (*BankDetailReceipt, error) {
+	var p QueryBankDetailReceiptParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if p.OutBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if p.OutDetailNo == "" {
+		miss = append(miss, "out_detail_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryBankDetailReceipt.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/bank-batch-transfer/receipt/detail-receipts", 64)
+	u.Query("out_batch_no", p.OutBatchNo)
+	u.Query("out_detail_no", p.OutDetailNo)
+	out := new(BankDetailReceipt)
+	if err := c.conn.Do(ctx, &opQueryBankDetailReceipt, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ApplyBankDetailReceipt applies for the electronic receipt of one bank-mode transfer (银行模式 受理明细电子回单).
+//
+// Asks WeChat Pay to produce the receipt of one finished transfer of a
+// batch. Query it until receipt_state is FINISHED.
+//
+// POST /v3/bank-batch-transfer/receipt/detail-receipts (partner)
+func (c *Client) ApplyBankDetailReceipt(ctx context.Context, body *ApplyBankDetailReceiptRequest, opts ...core.CallOption) (*BankDetailReceipt, error) {
+	var b ApplyBankDetailReceiptRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkApplyBankDetailReceiptRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opApplyBankDetailReceipt.Name, Missing: miss}
+	}
+	out := new(BankDetailReceipt)
+	if err := c.conn.Do(ctx, &opApplyBankDetailReceipt, "/v3/bank-batch-transfer/receipt/detail-receipts", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryBankBatchReceipt queries the electronic receipt of a bank-mode batch (银行模式 查询汇总电子回单受理结果).
+//
+// Reports whether a batch receipt is ready and, once it is, where to
+// download it and its digest.
+//
+// GET /v3/bank-batch-transfer/receipt/summary-receipts (partner)
+func (c *Client) QueryBankBatchReceipt(ctx context.Context, params *QueryBankBatchReceiptParams, opts ...core.CallOption) (*BankBatchReceipt, error) {
+	var p QueryBankBatchReceiptParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if p.OutBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryBankBatchReceipt.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/bank-batch-transfer/receipt/summary-receipts", 64)
+	u.Query("out_batch_no", p.OutBatchNo)
+	out := new(BankBatchReceipt)
+	if err := c.conn.Do(ctx, &opQueryBankBatchReceipt, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ApplyBankBatchReceipt applies for the electronic receipt of a bank-mode batch (银行模式 受理汇总电子回单).
+//
+// Asks WeChat Pay to produce the summary receipt of a finished batch.
+// Query it until receipt_state is FINISHED, then download it from
+// download_url.
+//
+// POST /v3/bank-batch-transfer/receipt/summary-receipts (partner)
+func (c *Client) ApplyBankBatchReceipt(ctx context.Context, body *ApplyBankBatchReceiptRequest, opts ...core.CallOption) (*BankBatchReceipt, error) {
+	var b ApplyBankBatchReceiptRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkApplyBankBatchReceiptRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opApplyBankBatchReceipt.Name, Missing: miss}
+	}
+	out := new(BankBatchReceipt)
+	if err := c.conn.Do(ctx, &opApplyBankBatchReceipt, "/v3/bank-batch-transfer/receipt/summary-receipts", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateBankBatch starts a bank-mode batch transfer to users' balances (银行模式 发起批量转账).
+//
+// A bank acting as service provider pays many users' balances for a
+// paying enterprise (specialized_payment_mchid) through a service platform;
+// the payees' names and ID numbers are sent encrypted. Query the batch for
+// its outcome.
+//
+// POST /v3/bank-transfer/batches (partner)
+func (c *Client) CreateBankBatch(ctx context.Context, body *CreateBankBatchRequest, opts ...core.CallOption) (*CreateBankBatchResponse, error) {
+	var b CreateBankBatchRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkCreateBankBatchRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateBankBatch.Name, Missing: miss}
+	}
+	out := new(CreateBankBatchResponse)
+	if err := c.conn.Do(ctx, &opCreateBankBatch, "/v3/bank-transfer/batches", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryBankBatchByID queries a bank-mode transfer batch by its WeChat Pay batch id (银行模式 微信支付批次单号查询批次单).
+//
+// Returns the batch and, when need_query_detail is true, one page of its
+// transfers filtered by detail_state.
+//
+// GET /v3/bank-transfer/batches/batch-id/{batch_id} (partner)
+func (c *Client) QueryBankBatchByID(ctx context.Context, batchID string, params *QueryBankBatchByIDParams, opts ...core.CallOption) (*BankBatch, error) {
+	var p QueryBankBatchByIDParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if batchID == "" {
+		miss = append(miss, "batch_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryBankBatchByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/bank-transfer/batches/batch-id/", 64)
+	u.Seg(batchID)
+	u.QueryBool("need_query_detail", p.NeedQueryDetail)
+	if p.Offset != 0 {
+		u.QueryInt("offset", int64(p.Offset))
+	}
+	if p.Limit != 0 {
+		u.QueryInt("limit", int64(p.Limit))
+	}
+	u.Query("detail_state", string(p.DetailState))
+	out := new(BankBatch)
+	if err := c.conn.Do(ctx, &opQueryBankBatchByID, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryBankBatchByIDAll returns an iterator over the transfer_detail_list of every page of QueryBankBatchByID, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
+//
+// GET /v3/bank-transfer/batches/batch-id/{batch_id} (partner)
+func (c *Client) QueryBankBatchByIDAll(ctx context.Context, batchID string, params *QueryBankBatchByIDParams, opts ...core.CallOption) iter.Seq2[*BankDetailBrief, error] {
+	return func(yield func(*BankDetailBrief, error) bool) {
+		var p QueryBankBatchByIDParams
+		if params != nil {
+			p = *params
+		}
+		if p.Limit == 0 {
+			p.Limit = 10
+		}
+		for {
+			page, err := c.QueryBankBatchByID(ctx, batchID, &p, opts...)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.TransferDetailList {
+				if !yield(&page.TransferDetailList[i], nil) {
+					return
+				}
+			}
+			n := int64(len(page.TransferDetailList))
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
+				return
+			}
+			p.Offset += n
+		}
+	}
+}
+
+// QueryBankDetailByID queries one transfer of a bank-mode batch by WeChat Pay ids (银行模式 微信支付明细单号查询明细单).
+//
+// Returns one transfer of a batch, with the account it was paid to. The
+// payee's name comes back encrypted to the merchant's key.
+//
+// GET /v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id} (partner)
+func (c *Client) QueryBankDetailByID(ctx context.Context, batchID string, detailID string, opts ...core.CallOption) (*BankDetail, error) {
+	var miss []string
+	if batchID == "" {
+		miss = append(miss, "batch_id")
+	}
+	if detailID == "" {
+		miss = append(miss, "detail_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryBankDetailByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/bank-transfer/batches/batch-id/", 64)
+	u.Seg(batchID)
+	u.Lit("/details/detail-id/")
+	u.Seg(detailID)
+	out := new(BankDetail)
+	if err := c.conn.Do(ctx, &opQueryBankDetailByID, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryBankBatchByOutBatchNo queries a bank-mode transfer batch by the bank's batch number (银行模式 银行批次单号查询批次单).
+//
+// Returns the batch and, when need_query_detail is true, one page of its
+// transfers filtered by detail_state.
+//
+// GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no} (partner)
+func (c *Client) QueryBankBatchByOutBatchNo(ctx context.Context, outBatchNo string, params *QueryBankBatchByOutBatchNoParams, opts ...core.CallOption) (*BankBatch, error) {
+	var p QueryBankBatchByOutBatchNoParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryBankBatchByOutBatchNo.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/bank-transfer/batches/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.QueryBool("need_query_detail", p.NeedQueryDetail)
+	if p.Offset != 0 {
+		u.QueryInt("offset", int64(p.Offset))
+	}
+	if p.Limit != 0 {
+		u.QueryInt("limit", int64(p.Limit))
+	}
+	u.Query("detail_state", string(p.DetailState))
+	out := new(BankBatch)
+	if err := c.conn.Do(ctx, &opQueryBankBatchByOutBatchNo, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryBankBatchByOutBatchNoAll returns an iterator over the transfer_detail_list of every page of QueryBankBatchByOutBatchNo, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
+//
+// GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no} (partner)
+func (c *Client) QueryBankBatchByOutBatchNoAll(ctx context.Context, outBatchNo string, params *QueryBankBatchByOutBatchNoParams, opts ...core.CallOption) iter.Seq2[*BankDetailBrief, error] {
+	return func(yield func(*BankDetailBrief, error) bool) {
+		var p QueryBankBatchByOutBatchNoParams
+		if params != nil {
+			p = *params
+		}
+		if p.Limit == 0 {
+			p.Limit = 10
+		}
+		for {
+			page, err := c.QueryBankBatchByOutBatchNo(ctx, outBatchNo, &p, opts...)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.TransferDetailList {
+				if !yield(&page.TransferDetailList[i], nil) {
+					return
+				}
+			}
+			n := int64(len(page.TransferDetailList))
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
+				return
+			}
+			p.Offset += n
+		}
+	}
+}
+
+// QueryBankDetailByOutDetailNo queries one transfer of a bank-mode batch by the bank's numbers (银行模式 银行明细单号查询明细单).
+//
+// Returns one transfer of a batch, with the account it was paid to. The
+// payee's name comes back encrypted to the merchant's key.
+//
+// GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no} (partner)
+func (c *Client) QueryBankDetailByOutDetailNo(ctx context.Context, outBatchNo string, outDetailNo string, opts ...core.CallOption) (*BankDetail, error) {
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if outDetailNo == "" {
+		miss = append(miss, "out_detail_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryBankDetailByOutDetailNo.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/bank-transfer/batches/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.Lit("/details/out-detail-no/")
+	u.Seg(outDetailNo)
+	out := new(BankDetail)
+	if err := c.conn.Do(ctx, &opQueryBankDetailByOutDetailNo, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ApplyBillReceiptByOutBillNoInput is the input of ApplyBillReceiptByOutBillNo in either merchant mode. The merchant ids come from the client's configuration.
@@ -1402,6 +1797,1280 @@ func (c Direct) CloseAuthorization(ctx context.Context, outAuthorizationNo strin
 	return out, nil
 }
 
+// CreateBatch starts a sub-merchant's batch transfer to users' balances (服务商 发起批量转账), with the partner-mode request as WeChat Pay defines it. Client.CreateBatch takes one input for both modes.
+//
+// POST /v3/partner-transfer/batches (partner)
+func (c Partner) CreateBatch(ctx context.Context, body *PartnerCreateBatchRequest, opts ...core.CallOption) (*PartnerCreateBatchResponse, error) {
+	out := new(PartnerCreateBatchResponse)
+	if err := c.doCreateBatch(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreateBatch sends CreateBatch and decodes the answer into out.
+func (c Partner) doCreateBatch(ctx context.Context, body *PartnerCreateBatchRequest, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var b PartnerCreateBatchRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SpAppID == "" {
+		b.SpAppID = m.AppID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkPartnerCreateBatchRequest(&b); miss != nil {
+		return &core.UsageError{Op: opPartnerCreateBatch.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opPartnerCreateBatch, "/v3/partner-transfer/batches", &b, out, opts)
+}
+
+// QueryBatchByID queries a sub-merchant's transfer batch by its WeChat Pay batch id (服务商 微信支付批次单号查询批次单), with the partner-mode request as WeChat Pay defines it. Client.QueryBatchByID takes one input for both modes.
+//
+// GET /v3/partner-transfer/batches/batch-id/{batch_id} (partner)
+func (c Partner) QueryBatchByID(ctx context.Context, batchID string, params *PartnerQueryBatchByIDParams, opts ...core.CallOption) (*PartnerBatchResult, error) {
+	out := new(PartnerBatchResult)
+	if err := c.doQueryBatchByID(ctx, batchID, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryBatchByID sends QueryBatchByID and decodes the answer into out.
+func (c Partner) doQueryBatchByID(ctx context.Context, batchID string, params *PartnerQueryBatchByIDParams, out any, opts []core.CallOption) error {
+	var p PartnerQueryBatchByIDParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if batchID == "" {
+		miss = append(miss, "batch_id")
+	}
+	if miss != nil {
+		return &core.UsageError{Op: opPartnerQueryBatchByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/partner-transfer/batches/batch-id/", 64)
+	u.Seg(batchID)
+	u.QueryBool("need_query_detail", p.NeedQueryDetail)
+	if p.Offset != 0 {
+		u.QueryInt("offset", int64(p.Offset))
+	}
+	if p.Limit != 0 {
+		u.QueryInt("limit", int64(p.Limit))
+	}
+	u.Query("detail_status", p.DetailStatus)
+	return c.conn.Do(ctx, &opPartnerQueryBatchByID, u.String(), nil, out, opts)
+}
+
+// QueryDetailByID queries one transfer of a sub-merchant's batch by WeChat Pay ids (服务商 微信支付明细单号查询明细单), with the partner-mode request as WeChat Pay defines it. Client.QueryDetailByID takes one input for both modes.
+//
+// GET /v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id} (partner)
+func (c Partner) QueryDetailByID(ctx context.Context, batchID string, detailID string, opts ...core.CallOption) (*PartnerBatchDetail, error) {
+	out := new(PartnerBatchDetail)
+	if err := c.doQueryDetailByID(ctx, batchID, detailID, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryDetailByID sends QueryDetailByID and decodes the answer into out.
+func (c Partner) doQueryDetailByID(ctx context.Context, batchID string, detailID string, out any, opts []core.CallOption) error {
+	var miss []string
+	if batchID == "" {
+		miss = append(miss, "batch_id")
+	}
+	if detailID == "" {
+		miss = append(miss, "detail_id")
+	}
+	if miss != nil {
+		return &core.UsageError{Op: opPartnerQueryDetailByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/partner-transfer/batches/batch-id/", 64)
+	u.Seg(batchID)
+	u.Lit("/details/detail-id/")
+	u.Seg(detailID)
+	return c.conn.Do(ctx, &opPartnerQueryDetailByID, u.String(), nil, out, opts)
+}
+
+// QueryBatchByOutBatchNo queries a sub-merchant's transfer batch by the merchant's batch number (服务商 商家批次单号查询批次单), with the partner-mode request as WeChat Pay defines it. Client.QueryBatchByOutBatchNo takes one input for both modes.
+//
+// GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no} (partner)
+func (c Partner) QueryBatchByOutBatchNo(ctx context.Context, outBatchNo string, params *PartnerQueryBatchByOutBatchNoParams, opts ...core.CallOption) (*PartnerBatchResult, error) {
+	out := new(PartnerBatchResult)
+	if err := c.doQueryBatchByOutBatchNo(ctx, outBatchNo, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryBatchByOutBatchNo sends QueryBatchByOutBatchNo and decodes the answer into out.
+func (c Partner) doQueryBatchByOutBatchNo(ctx context.Context, outBatchNo string, params *PartnerQueryBatchByOutBatchNoParams, out any, opts []core.CallOption) error {
+	var p PartnerQueryBatchByOutBatchNoParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if miss != nil {
+		return &core.UsageError{Op: opPartnerQueryBatchByOutBatchNo.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/partner-transfer/batches/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.QueryBool("need_query_detail", p.NeedQueryDetail)
+	if p.Offset != 0 {
+		u.QueryInt("offset", int64(p.Offset))
+	}
+	if p.Limit != 0 {
+		u.QueryInt("limit", int64(p.Limit))
+	}
+	u.Query("detail_status", p.DetailStatus)
+	return c.conn.Do(ctx, &opPartnerQueryBatchByOutBatchNo, u.String(), nil, out, opts)
+}
+
+// QueryDetailByOutDetailNo queries one transfer of a sub-merchant's batch by the merchant's numbers (服务商 商家明细单号查询明细单), with the partner-mode request as WeChat Pay defines it. Client.QueryDetailByOutDetailNo takes one input for both modes.
+//
+// GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no} (partner)
+func (c Partner) QueryDetailByOutDetailNo(ctx context.Context, outBatchNo string, outDetailNo string, opts ...core.CallOption) (*PartnerBatchDetail, error) {
+	out := new(PartnerBatchDetail)
+	if err := c.doQueryDetailByOutDetailNo(ctx, outBatchNo, outDetailNo, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryDetailByOutDetailNo sends QueryDetailByOutDetailNo and decodes the answer into out.
+func (c Partner) doQueryDetailByOutDetailNo(ctx context.Context, outBatchNo string, outDetailNo string, out any, opts []core.CallOption) error {
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if outDetailNo == "" {
+		miss = append(miss, "out_detail_no")
+	}
+	if miss != nil {
+		return &core.UsageError{Op: opPartnerQueryDetailByOutDetailNo.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/partner-transfer/batches/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.Lit("/details/out-detail-no/")
+	u.Seg(outDetailNo)
+	return c.conn.Do(ctx, &opPartnerQueryDetailByOutDetailNo, u.String(), nil, out, opts)
+}
+
+// CreateInsuranceBatch pays a batch of reserved transfers for insurance payouts (平台收付通 保险商家转账 受理商家转账).
+//
+// Pays, from a sub-merchant's funds, users who confirmed a reservation:
+// each transfer names its reservation_id. Acceptance is not payment: query
+// the batch or its transfers for the outcome.
+//
+// POST /v3/platsolution/insurance/mch-transfer/batches/apply (partner)
+func (c *Client) CreateInsuranceBatch(ctx context.Context, body *CreatePlatformBatchRequest, opts ...core.CallOption) (*CreatePlatformBatchResponse, error) {
+	m := c.conn.Mode()
+	var b CreatePlatformBatchRequest
+	if body != nil {
+		b = *body
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SpAppID == "" {
+		b.SpAppID = m.AppID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkCreatePlatformBatchRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateInsuranceBatch.Name, Missing: miss}
+	}
+	out := new(CreatePlatformBatchResponse)
+	if err := c.conn.Do(ctx, &opCreateInsuranceBatch, "/v3/platsolution/insurance/mch-transfer/batches/apply", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryInsuranceBatchByID queries a batch of reserved transfers by its WeChat Pay batch id for insurance payouts (平台收付通 保险商家转账 微信支付转账批次单号查询批次单).
+//
+// Returns the batch and, when need_query_detail is true, one page of its
+// transfers (data) filtered by detail_state.
+//
+// GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id} (partner)
+func (c *Client) QueryInsuranceBatchByID(ctx context.Context, batchID string, params *QueryInsuranceBatchByIDParams, opts ...core.CallOption) (*PlatformBatchResult, error) {
+	m := c.conn.Mode()
+	var p QueryInsuranceBatchByIDParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if batchID == "" {
+		miss = append(miss, "batch_id")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryInsuranceBatchByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/insurance/mch-transfer/batches/batch-id/", 64)
+	u.Seg(batchID)
+	u.Query("sub_mchid", p.SubMchID)
+	u.QueryBool("need_query_detail", p.NeedQueryDetail)
+	u.Query("detail_state", string(p.DetailState))
+	if p.Offset != 0 {
+		u.QueryInt("offset", int64(p.Offset))
+	}
+	if p.Limit != 0 {
+		u.QueryInt("limit", int64(p.Limit))
+	}
+	out := new(PlatformBatchResult)
+	if err := c.conn.Do(ctx, &opQueryInsuranceBatchByID, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryInsuranceBatchByIDAll returns an iterator over the data of every page of QueryInsuranceBatchByID, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
+//
+// GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id} (partner)
+func (c *Client) QueryInsuranceBatchByIDAll(ctx context.Context, batchID string, params *QueryInsuranceBatchByIDParams, opts ...core.CallOption) iter.Seq2[*PlatformDetailBrief, error] {
+	return func(yield func(*PlatformDetailBrief, error) bool) {
+		var p QueryInsuranceBatchByIDParams
+		if params != nil {
+			p = *params
+		}
+		if p.Limit == 0 {
+			p.Limit = 10
+		}
+		for {
+			page, err := c.QueryInsuranceBatchByID(ctx, batchID, &p, opts...)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.Data {
+				if !yield(&page.Data[i], nil) {
+					return
+				}
+			}
+			n := int64(len(page.Data))
+			if n == 0 || n < p.Limit {
+				return
+			}
+			p.Offset += n
+		}
+	}
+}
+
+// QueryInsuranceDetailByID queries one reserved transfer by WeChat Pay ids for insurance payouts (平台收付通 保险商家转账 微信支付转账明细单号查询明细单).
+//
+// Returns one transfer of a batch. The payee's name comes back encrypted
+// to the merchant's key.
+//
+// GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id} (partner)
+func (c *Client) QueryInsuranceDetailByID(ctx context.Context, batchID string, detailID string, params *QueryInsuranceDetailByIDParams, opts ...core.CallOption) (*PlatformDetail, error) {
+	m := c.conn.Mode()
+	var p QueryInsuranceDetailByIDParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if batchID == "" {
+		miss = append(miss, "batch_id")
+	}
+	if detailID == "" {
+		miss = append(miss, "detail_id")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryInsuranceDetailByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/insurance/mch-transfer/batches/batch-id/", 64)
+	u.Seg(batchID)
+	u.Lit("/details/detail-id/")
+	u.Seg(detailID)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(PlatformDetail)
+	if err := c.conn.Do(ctx, &opQueryInsuranceDetailByID, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryInsuranceDetailReceipt queries the electronic receipt of one reserved transfer for insurance payouts (平台收付通 保险商家转账 查询商家转账明细电子回单).
+//
+// Reports whether a transfer's receipt is ready and, once it is, where to
+// download it and its digest.
+//
+// GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no} (partner)
+func (c *Client) QueryInsuranceDetailReceipt(ctx context.Context, outBatchNo string, outDetailNo string, params *QueryInsuranceDetailReceiptParams, opts ...core.CallOption) (*PlatformDetailReceipt, error) {
+	m := c.conn.Mode()
+	var p QueryInsuranceDetailReceiptParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if outDetailNo == "" {
+		miss = append(miss, "out_detail_no")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryInsuranceDetailReceipt.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.Lit("/out-detail-no/")
+	u.Seg(outDetailNo)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(PlatformDetailReceipt)
+	if err := c.conn.Do(ctx, &opQueryInsuranceDetailReceipt, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ApplyInsuranceDetailReceipt applies for the electronic receipt of one reserved transfer for insurance payouts (平台收付通 保险商家转账 申请商家转账明细电子回单).
+//
+// Asks WeChat Pay to produce the receipt of one finished transfer. Query
+// it (QueryInsuranceTransferDetailReceipt) until receipt_state is FINISHED.
+//
+// POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply (partner)
+func (c *Client) ApplyInsuranceDetailReceipt(ctx context.Context, outBatchNo string, outDetailNo string, body *ApplyPlatformReceiptRequest, opts ...core.CallOption) (*PlatformDetailReceiptApplication, error) {
+	m := c.conn.Mode()
+	var b ApplyPlatformReceiptRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if outDetailNo == "" {
+		miss = append(miss, "out_detail_no")
+	}
+	miss = append(miss, checkApplyPlatformReceiptRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opApplyInsuranceDetailReceipt.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.Lit("/out-detail-no/")
+	u.Seg(outDetailNo)
+	u.Lit("/apply")
+	out := new(PlatformDetailReceiptApplication)
+	if err := c.conn.Do(ctx, &opApplyInsuranceDetailReceipt, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryInsuranceBatchByOutBatchNo queries a batch of reserved transfers by the merchant's batch number for insurance payouts (平台收付通 保险商家转账 商户转账批次单号查询批次单).
+//
+// Returns the batch and, when need_query_detail is true, one page of its
+// transfers (data) filtered by detail_state.
+//
+// GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no} (partner)
+func (c *Client) QueryInsuranceBatchByOutBatchNo(ctx context.Context, outBatchNo string, params *QueryInsuranceBatchByOutBatchNoParams, opts ...core.CallOption) (*PlatformBatchResult, error) {
+	m := c.conn.Mode()
+	var p QueryInsuranceBatchByOutBatchNoParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryInsuranceBatchByOutBatchNo.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.Query("sub_mchid", p.SubMchID)
+	u.QueryBool("need_query_detail", p.NeedQueryDetail)
+	if p.Offset != 0 {
+		u.QueryInt("offset", int64(p.Offset))
+	}
+	if p.Limit != 0 {
+		u.QueryInt("limit", int64(p.Limit))
+	}
+	u.Query("detail_state", string(p.DetailState))
+	out := new(PlatformBatchResult)
+	if err := c.conn.Do(ctx, &opQueryInsuranceBatchByOutBatchNo, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryInsuranceBatchByOutBatchNoAll returns an iterator over the data of every page of QueryInsuranceBatchByOutBatchNo, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
+//
+// GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no} (partner)
+func (c *Client) QueryInsuranceBatchByOutBatchNoAll(ctx context.Context, outBatchNo string, params *QueryInsuranceBatchByOutBatchNoParams, opts ...core.CallOption) iter.Seq2[*PlatformDetailBrief, error] {
+	return func(yield func(*PlatformDetailBrief, error) bool) {
+		var p QueryInsuranceBatchByOutBatchNoParams
+		if params != nil {
+			p = *params
+		}
+		if p.Limit == 0 {
+			p.Limit = 10
+		}
+		for {
+			page, err := c.QueryInsuranceBatchByOutBatchNo(ctx, outBatchNo, &p, opts...)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.Data {
+				if !yield(&page.Data[i], nil) {
+					return
+				}
+			}
+			n := int64(len(page.Data))
+			if n == 0 || n < p.Limit {
+				return
+			}
+			p.Offset += n
+		}
+	}
+}
+
+// QueryInsuranceDetailByOutDetailNo queries one reserved transfer by the merchant's numbers for insurance payouts (平台收付通 保险商家转账 商户明细单号查询明细单).
+//
+// Returns one transfer of a batch. The payee's name comes back encrypted
+// to the merchant's key.
+//
+// GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no} (partner)
+func (c *Client) QueryInsuranceDetailByOutDetailNo(ctx context.Context, outBatchNo string, outDetailNo string, params *QueryInsuranceDetailByOutDetailNoParams, opts ...core.CallOption) (*PlatformDetail, error) {
+	m := c.conn.Mode()
+	var p QueryInsuranceDetailByOutDetailNoParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if outDetailNo == "" {
+		miss = append(miss, "out_detail_no")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryInsuranceDetailByOutDetailNo.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.Lit("/details/out-detail-no/")
+	u.Seg(outDetailNo)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(PlatformDetail)
+	if err := c.conn.Do(ctx, &opQueryInsuranceDetailByOutDetailNo, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryInsuranceBatchReceipt queries the electronic receipt of a batch of reserved transfers for insurance payouts (平台收付通 保险商家转账 查询商家转账批次电子回单).
+//
+// Reports whether a batch receipt is ready and, once it is, where to
+// download it and its digest.
+//
+// GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no} (partner)
+func (c *Client) QueryInsuranceBatchReceipt(ctx context.Context, outBatchNo string, params *QueryInsuranceBatchReceiptParams, opts ...core.CallOption) (*PlatformBatchReceipt, error) {
+	m := c.conn.Mode()
+	var p QueryInsuranceBatchReceiptParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryInsuranceBatchReceipt.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(PlatformBatchReceipt)
+	if err := c.conn.Do(ctx, &opQueryInsuranceBatchReceipt, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ApplyInsuranceBatchReceipt applies for the electronic receipt of a batch of reserved transfers for insurance payouts (平台收付通 保险商家转账 申请商家转账批次电子回单).
+//
+// Asks WeChat Pay to produce the receipt of a finished batch. Query it
+// (QueryInsuranceTransferBatchReceipt) until receipt_state is FINISHED.
+//
+// POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply (partner)
+func (c *Client) ApplyInsuranceBatchReceipt(ctx context.Context, outBatchNo string, body *ApplyPlatformReceiptRequest, opts ...core.CallOption) (*PlatformBatchReceiptApplication, error) {
+	m := c.conn.Mode()
+	var b ApplyPlatformReceiptRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	miss = append(miss, checkApplyPlatformReceiptRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opApplyInsuranceBatchReceipt.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.Lit("/apply")
+	out := new(PlatformBatchReceiptApplication)
+	if err := c.conn.Do(ctx, &opApplyInsuranceBatchReceipt, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateInsuranceReservation reserves a transfer to a user for insurance payouts (平台收付通 保险商家转账 受理单次预约商家转账).
+//
+// Asks a user to agree in advance to receive a transfer from a
+// sub-merchant (an insurance payout: a claim, a withdrawal; report
+// the policy in scene_report_data). Pass package_info to the app so the user can
+// confirm; once the reservation is CONFIRMED, its reservation_id can be paid
+// in a batch (CreateInsuranceTransferBatch). The user's real name, when given,
+// is sent encrypted.
+//
+// POST /v3/platsolution/insurance/mch-transfer/reservation/apply (partner)
+func (c *Client) CreateInsuranceReservation(ctx context.Context, body *CreatePlatformReservationRequest, opts ...core.CallOption) (*CreatePlatformReservationResponse, error) {
+	m := c.conn.Mode()
+	var b CreatePlatformReservationRequest
+	if body != nil {
+		b = *body
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SpAppID == "" {
+		b.SpAppID = m.AppID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkCreatePlatformReservationRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateInsuranceReservation.Name, Missing: miss}
+	}
+	out := new(CreatePlatformReservationResponse)
+	if err := c.conn.Do(ctx, &opCreateInsuranceReservation, "/v3/platsolution/insurance/mch-transfer/reservation/apply", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryInsuranceReservationByOutReservationNo queries a transfer reservation by the merchant's number for insurance payouts (平台收付通 保险商家转账 商户预约单号查询预约商家转账记录).
+//
+// Returns a reservation and its state; a closed one says why in close_info.
+//
+// GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no} (partner)
+func (c *Client) QueryInsuranceReservationByOutReservationNo(ctx context.Context, outReservationNo string, params *QueryInsuranceReservationByOutReservationNoParams, opts ...core.CallOption) (*PlatformReservation, error) {
+	m := c.conn.Mode()
+	var p QueryInsuranceReservationByOutReservationNoParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outReservationNo == "" {
+		miss = append(miss, "out_reservation_no")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryInsuranceReservationByOutReservationNo.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/", 64)
+	u.Seg(outReservationNo)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(PlatformReservation)
+	if err := c.conn.Do(ctx, &opQueryInsuranceReservationByOutReservationNo, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CloseInsuranceReservation closes a transfer reservation for insurance payouts (平台收付通 保险商家转账 关闭预约商家转账记录).
+//
+// Ends a reservation that will not be paid; it can no longer be used in a
+// batch.
+//
+// POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close (partner)
+func (c *Client) CloseInsuranceReservation(ctx context.Context, outReservationNo string, params *CloseInsuranceReservationParams, opts ...core.CallOption) (*PlatformReservation, error) {
+	m := c.conn.Mode()
+	var p CloseInsuranceReservationParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outReservationNo == "" {
+		miss = append(miss, "out_reservation_no")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opCloseInsuranceReservation.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/", 64)
+	u.Seg(outReservationNo)
+	u.Lit("/close")
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(PlatformReservation)
+	if err := c.conn.Do(ctx, &opCloseInsuranceReservation, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryInsuranceReservationByID queries a transfer reservation by its WeChat Pay id for insurance payouts (平台收付通 保险商家转账 微信支付预约单号查询预约商家转账记录).
+//
+// Returns a reservation and its state, looked up by the id WeChat Pay
+// assigned when it was accepted.
+//
+// GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id} (partner)
+func (c *Client) QueryInsuranceReservationByID(ctx context.Context, reservationID string, params *QueryInsuranceReservationByIDParams, opts ...core.CallOption) (*PlatformReservation, error) {
+	m := c.conn.Mode()
+	var p QueryInsuranceReservationByIDParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if reservationID == "" {
+		miss = append(miss, "reservation_id")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryInsuranceReservationByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/", 64)
+	u.Seg(reservationID)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(PlatformReservation)
+	if err := c.conn.Do(ctx, &opQueryInsuranceReservationByID, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreatePlatformBatch pays a batch of reserved transfers (平台收付通 商家转账 受理商家转账).
+//
+// Pays, from a sub-merchant's funds, users who confirmed a reservation:
+// each transfer names its reservation_id. Acceptance is not payment: query
+// the batch or its transfers for the outcome.
+//
+// POST /v3/platsolution/mch-transfer/batches/apply (partner)
+func (c *Client) CreatePlatformBatch(ctx context.Context, body *CreatePlatformBatchRequest, opts ...core.CallOption) (*CreatePlatformBatchResponse, error) {
+	m := c.conn.Mode()
+	var b CreatePlatformBatchRequest
+	if body != nil {
+		b = *body
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SpAppID == "" {
+		b.SpAppID = m.AppID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkCreatePlatformBatchRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreatePlatformBatch.Name, Missing: miss}
+	}
+	out := new(CreatePlatformBatchResponse)
+	if err := c.conn.Do(ctx, &opCreatePlatformBatch, "/v3/platsolution/mch-transfer/batches/apply", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryPlatformBatchByID queries a batch of reserved transfers by its WeChat Pay batch id (平台收付通 商家转账 微信支付转账批次单号查询批次单).
+//
+// Returns the batch and, when need_query_detail is true, one page of its
+// transfers (data) filtered by detail_state.
+//
+// GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id} (partner)
+func (c *Client) QueryPlatformBatchByID(ctx context.Context, batchID string, params *QueryPlatformBatchByIDParams, opts ...core.CallOption) (*PlatformBatchResult, error) {
+	m := c.conn.Mode()
+	var p QueryPlatformBatchByIDParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if batchID == "" {
+		miss = append(miss, "batch_id")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryPlatformBatchByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/mch-transfer/batches/batch-id/", 64)
+	u.Seg(batchID)
+	u.Query("sub_mchid", p.SubMchID)
+	u.QueryBool("need_query_detail", p.NeedQueryDetail)
+	u.Query("detail_state", string(p.DetailState))
+	if p.Offset != 0 {
+		u.QueryInt("offset", int64(p.Offset))
+	}
+	if p.Limit != 0 {
+		u.QueryInt("limit", int64(p.Limit))
+	}
+	out := new(PlatformBatchResult)
+	if err := c.conn.Do(ctx, &opQueryPlatformBatchByID, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryPlatformBatchByIDAll returns an iterator over the data of every page of QueryPlatformBatchByID, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
+//
+// GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id} (partner)
+func (c *Client) QueryPlatformBatchByIDAll(ctx context.Context, batchID string, params *QueryPlatformBatchByIDParams, opts ...core.CallOption) iter.Seq2[*PlatformDetailBrief, error] {
+	return func(yield func(*PlatformDetailBrief, error) bool) {
+		var p QueryPlatformBatchByIDParams
+		if params != nil {
+			p = *params
+		}
+		if p.Limit == 0 {
+			p.Limit = 10
+		}
+		for {
+			page, err := c.QueryPlatformBatchByID(ctx, batchID, &p, opts...)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.Data {
+				if !yield(&page.Data[i], nil) {
+					return
+				}
+			}
+			n := int64(len(page.Data))
+			if n == 0 || n < p.Limit {
+				return
+			}
+			p.Offset += n
+		}
+	}
+}
+
+// QueryPlatformDetailByID queries one reserved transfer by WeChat Pay ids (平台收付通 商家转账 微信支付转账明细单号查询明细单).
+//
+// Returns one transfer of a batch. The payee's name comes back encrypted
+// to the merchant's key.
+//
+// GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id} (partner)
+func (c *Client) QueryPlatformDetailByID(ctx context.Context, batchID string, detailID string, params *QueryPlatformDetailByIDParams, opts ...core.CallOption) (*PlatformDetail, error) {
+	m := c.conn.Mode()
+	var p QueryPlatformDetailByIDParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if batchID == "" {
+		miss = append(miss, "batch_id")
+	}
+	if detailID == "" {
+		miss = append(miss, "detail_id")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryPlatformDetailByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/mch-transfer/batches/batch-id/", 64)
+	u.Seg(batchID)
+	u.Lit("/details/detail-id/")
+	u.Seg(detailID)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(PlatformDetail)
+	if err := c.conn.Do(ctx, &opQueryPlatformDetailByID, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryPlatformDetailReceipt queries the electronic receipt of one reserved transfer (平台收付通 商家转账 查询商家转账明细电子回单).
+//
+// Reports whether a transfer's receipt is ready and, once it is, where to
+// download it and its digest.
+//
+// GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no} (partner)
+func (c *Client) QueryPlatformDetailReceipt(ctx context.Context, outBatchNo string, outDetailNo string, params *QueryPlatformDetailReceiptParams, opts ...core.CallOption) (*PlatformDetailReceipt, error) {
+	m := c.conn.Mode()
+	var p QueryPlatformDetailReceiptParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if outDetailNo == "" {
+		miss = append(miss, "out_detail_no")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryPlatformDetailReceipt.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.Lit("/out-detail-no/")
+	u.Seg(outDetailNo)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(PlatformDetailReceipt)
+	if err := c.conn.Do(ctx, &opQueryPlatformDetailReceipt, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ApplyPlatformDetailReceipt applies for the electronic receipt of one reserved transfer (平台收付通 商家转账 申请商家转账明细电子回单).
+//
+// Asks WeChat Pay to produce the receipt of one finished transfer. Query
+// it (QueryPlatformTransferDetailReceipt) until receipt_state is FINISHED.
+//
+// POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply (partner)
+func (c *Client) ApplyPlatformDetailReceipt(ctx context.Context, outBatchNo string, outDetailNo string, body *ApplyPlatformReceiptRequest, opts ...core.CallOption) (*PlatformDetailReceiptApplication, error) {
+	m := c.conn.Mode()
+	var b ApplyPlatformReceiptRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if outDetailNo == "" {
+		miss = append(miss, "out_detail_no")
+	}
+	miss = append(miss, checkApplyPlatformReceiptRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opApplyPlatformDetailReceipt.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.Lit("/out-detail-no/")
+	u.Seg(outDetailNo)
+	u.Lit("/apply")
+	out := new(PlatformDetailReceiptApplication)
+	if err := c.conn.Do(ctx, &opApplyPlatformDetailReceipt, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryPlatformBatchByOutBatchNo queries a batch of reserved transfers by the merchant's batch number (平台收付通 商家转账 商户转账批次单号查询批次单).
+//
+// Returns the batch and, when need_query_detail is true, one page of its
+// transfers (data) filtered by detail_state.
+//
+// GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no} (partner)
+func (c *Client) QueryPlatformBatchByOutBatchNo(ctx context.Context, outBatchNo string, params *QueryPlatformBatchByOutBatchNoParams, opts ...core.CallOption) (*PlatformBatchResult, error) {
+	m := c.conn.Mode()
+	var p QueryPlatformBatchByOutBatchNoParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryPlatformBatchByOutBatchNo.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/mch-transfer/batches/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.Query("sub_mchid", p.SubMchID)
+	u.QueryBool("need_query_detail", p.NeedQueryDetail)
+	if p.Offset != 0 {
+		u.QueryInt("offset", int64(p.Offset))
+	}
+	if p.Limit != 0 {
+		u.QueryInt("limit", int64(p.Limit))
+	}
+	u.Query("detail_state", string(p.DetailState))
+	out := new(PlatformBatchResult)
+	if err := c.conn.Do(ctx, &opQueryPlatformBatchByOutBatchNo, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryPlatformBatchByOutBatchNoAll returns an iterator over the data of every page of QueryPlatformBatchByOutBatchNo, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
+//
+// GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no} (partner)
+func (c *Client) QueryPlatformBatchByOutBatchNoAll(ctx context.Context, outBatchNo string, params *QueryPlatformBatchByOutBatchNoParams, opts ...core.CallOption) iter.Seq2[*PlatformDetailBrief, error] {
+	return func(yield func(*PlatformDetailBrief, error) bool) {
+		var p QueryPlatformBatchByOutBatchNoParams
+		if params != nil {
+			p = *params
+		}
+		if p.Limit == 0 {
+			p.Limit = 10
+		}
+		for {
+			page, err := c.QueryPlatformBatchByOutBatchNo(ctx, outBatchNo, &p, opts...)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.Data {
+				if !yield(&page.Data[i], nil) {
+					return
+				}
+			}
+			n := int64(len(page.Data))
+			if n == 0 || n < p.Limit {
+				return
+			}
+			p.Offset += n
+		}
+	}
+}
+
+// QueryPlatformDetailByOutDetailNo queries one reserved transfer by the merchant's numbers (平台收付通 商家转账 商户明细单号查询明细单).
+//
+// Returns one transfer of a batch. The payee's name comes back encrypted
+// to the merchant's key.
+//
+// GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no} (partner)
+func (c *Client) QueryPlatformDetailByOutDetailNo(ctx context.Context, outBatchNo string, outDetailNo string, params *QueryPlatformDetailByOutDetailNoParams, opts ...core.CallOption) (*PlatformDetail, error) {
+	m := c.conn.Mode()
+	var p QueryPlatformDetailByOutDetailNoParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if outDetailNo == "" {
+		miss = append(miss, "out_detail_no")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryPlatformDetailByOutDetailNo.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/mch-transfer/batches/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.Lit("/details/out-detail-no/")
+	u.Seg(outDetailNo)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(PlatformDetail)
+	if err := c.conn.Do(ctx, &opQueryPlatformDetailByOutDetailNo, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryPlatformBatchReceipt queries the electronic receipt of a batch of reserved transfers (平台收付通 商家转账 查询商家转账批次电子回单).
+//
+// Reports whether a batch receipt is ready and, once it is, where to
+// download it and its digest.
+//
+// GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no} (partner)
+func (c *Client) QueryPlatformBatchReceipt(ctx context.Context, outBatchNo string, params *QueryPlatformBatchReceiptParams, opts ...core.CallOption) (*PlatformBatchReceipt, error) {
+	m := c.conn.Mode()
+	var p QueryPlatformBatchReceiptParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryPlatformBatchReceipt.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(PlatformBatchReceipt)
+	if err := c.conn.Do(ctx, &opQueryPlatformBatchReceipt, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ApplyPlatformBatchReceipt applies for the electronic receipt of a batch of reserved transfers (平台收付通 商家转账 申请商家转账批次电子回单).
+//
+// Asks WeChat Pay to produce the receipt of a finished batch. Query it
+// (QueryPlatformTransferBatchReceipt) until receipt_state is FINISHED.
+//
+// POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply (partner)
+func (c *Client) ApplyPlatformBatchReceipt(ctx context.Context, outBatchNo string, body *ApplyPlatformReceiptRequest, opts ...core.CallOption) (*PlatformBatchReceiptApplication, error) {
+	m := c.conn.Mode()
+	var b ApplyPlatformReceiptRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	miss = append(miss, checkApplyPlatformReceiptRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opApplyPlatformBatchReceipt.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/", 64)
+	u.Seg(outBatchNo)
+	u.Lit("/apply")
+	out := new(PlatformBatchReceiptApplication)
+	if err := c.conn.Do(ctx, &opApplyPlatformBatchReceipt, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreatePlatformReservation reserves a transfer to a user (平台收付通 商家转账 受理单次预约商家转账).
+//
+// Asks a user to agree in advance to receive a transfer from a
+// sub-merchant. Pass package_info to the app so the user can
+// confirm; once the reservation is CONFIRMED, its reservation_id can be paid
+// in a batch (CreatePlatformTransferBatch). The user's real name, when given,
+// is sent encrypted.
+//
+// POST /v3/platsolution/mch-transfer/reservation/apply (partner)
+func (c *Client) CreatePlatformReservation(ctx context.Context, body *CreatePlatformReservationRequest, opts ...core.CallOption) (*CreatePlatformReservationResponse, error) {
+	m := c.conn.Mode()
+	var b CreatePlatformReservationRequest
+	if body != nil {
+		b = *body
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SpAppID == "" {
+		b.SpAppID = m.AppID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkCreatePlatformReservationRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreatePlatformReservation.Name, Missing: miss}
+	}
+	out := new(CreatePlatformReservationResponse)
+	if err := c.conn.Do(ctx, &opCreatePlatformReservation, "/v3/platsolution/mch-transfer/reservation/apply", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryPlatformReservationByOutReservationNo queries a transfer reservation by the merchant's number (平台收付通 商家转账 商户预约单号查询预约商家转账记录).
+//
+// Returns a reservation and its state; a closed one says why in close_info.
+//
+// GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no} (partner)
+func (c *Client) QueryPlatformReservationByOutReservationNo(ctx context.Context, outReservationNo string, params *QueryPlatformReservationByOutReservationNoParams, opts ...core.CallOption) (*PlatformReservation, error) {
+	m := c.conn.Mode()
+	var p QueryPlatformReservationByOutReservationNoParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outReservationNo == "" {
+		miss = append(miss, "out_reservation_no")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryPlatformReservationByOutReservationNo.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/mch-transfer/reservation/out-reservation-no/", 64)
+	u.Seg(outReservationNo)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(PlatformReservation)
+	if err := c.conn.Do(ctx, &opQueryPlatformReservationByOutReservationNo, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ClosePlatformReservation closes a transfer reservation (平台收付通 商家转账 关闭预约商家转账记录).
+//
+// Ends a reservation that will not be paid; it can no longer be used in a
+// batch.
+//
+// POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close (partner)
+func (c *Client) ClosePlatformReservation(ctx context.Context, outReservationNo string, params *ClosePlatformReservationParams, opts ...core.CallOption) (*PlatformReservation, error) {
+	m := c.conn.Mode()
+	var p ClosePlatformReservationParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outReservationNo == "" {
+		miss = append(miss, "out_reservation_no")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opClosePlatformReservation.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/mch-transfer/reservation/out-reservation-no/", 64)
+	u.Seg(outReservationNo)
+	u.Lit("/close")
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(PlatformReservation)
+	if err := c.conn.Do(ctx, &opClosePlatformReservation, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryPlatformReservationByID queries a transfer reservation by its WeChat Pay id (平台收付通 商家转账 微信支付预约单号查询预约商家转账记录).
+//
+// Returns a reservation and its state, looked up by the id WeChat Pay
+// assigned when it was accepted.
+//
+// GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id} (partner)
+func (c *Client) QueryPlatformReservationByID(ctx context.Context, reservationID string, params *QueryPlatformReservationByIDParams, opts ...core.CallOption) (*PlatformReservation, error) {
+	m := c.conn.Mode()
+	var p QueryPlatformReservationByIDParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if reservationID == "" {
+		miss = append(miss, "reservation_id")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryPlatformReservationByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/platsolution/mch-transfer/reservation/reservation-id/", 64)
+	u.Seg(reservationID)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(PlatformReservation)
+	if err := c.conn.Do(ctx, &opQueryPlatformReservationByID, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryDetailReceipt queries the electronic receipt of one transfer (查询转账明细电子回单受理结果).
 //
 // Reports whether a transfer's receipt is ready and, once it is, where to
@@ -1455,14 +3124,206 @@ func (c *Client) ApplyDetailReceipt(ctx context.Context, body *ApplyDetailReceip
 	return out, nil
 }
 
+// CreateBatchDetailInput is the mode-independent form of CreateBatchDetail (direct mode) and PartnerCreateBatchDetail (partner mode).
+type CreateBatchDetailInput struct {
+	// OpenID is the payee's openid under appid (收款用户openid).
+	OpenID string
+	// OutDetailNo is the merchant's number of the transfer, unique in the batch (商家明细单号).
+	OutDetailNo string
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64
+	// TransferRemark is a remark the payee sees (转账备注).
+	TransferRemark string
+	// UserIDCard is the payee's ID card number, sent encrypted (收款用户身份证).
+	UserIDCard string
+	// UserName is the payee's real name, sent encrypted (收款用户姓名).
+	UserName string
+}
+
+// isZero reports whether v sets no field.
+func (v *CreateBatchDetailInput) isZero() bool {
+	return v.OpenID == "" &&
+		v.OutDetailNo == "" &&
+		v.TransferAmount == 0 &&
+		v.TransferRemark == "" &&
+		v.UserIDCard == "" &&
+		v.UserName == ""
+}
+
+// direct converts v to its direct-mode form; path prefixes field names in errors.
+func (v *CreateBatchDetailInput) direct(op, path string) (CreateBatchDetail, error) {
+	var out CreateBatchDetail
+	out.OpenID = v.OpenID
+	out.OutDetailNo = v.OutDetailNo
+	out.TransferAmount = v.TransferAmount
+	out.TransferRemark = v.TransferRemark
+	out.UserIDCard = v.UserIDCard
+	out.UserName = v.UserName
+	return out, nil
+}
+
+// partner converts v to its partner-mode form; path prefixes field names in errors.
+func (v *CreateBatchDetailInput) partner(op, path string) (PartnerCreateBatchDetail, error) {
+	var out PartnerCreateBatchDetail
+	out.OpenID = v.OpenID
+	out.OutDetailNo = v.OutDetailNo
+	out.TransferAmount = v.TransferAmount
+	out.TransferRemark = v.TransferRemark
+	out.UserIDCard = v.UserIDCard
+	out.UserName = v.UserName
+	return out, nil
+}
+
+// CreateBatchInput is the input of CreateBatch in either merchant mode. The merchant ids come from the client's configuration.
+type CreateBatchInput struct {
+	// AppID is the app id the openids belong to (直连商户的appid). Sent as appid in direct mode and sp_appid in partner mode. Config.AppID when empty.
+	AppID string
+	// BatchName is the batch name (批次名称).
+	BatchName string
+	// BatchRemark is the batch remark (批次备注).
+	BatchRemark string
+	// NotifyURL is the HTTPS URL for the MCHTRANSFER.BATCH.* notifications (通知地址). Direct mode only. Config.NotifyURL when empty.
+	NotifyURL string
+	// OutBatchNo is the merchant's batch number, unique for the merchant (商家批次单号).
+	OutBatchNo string
+	// TotalAmount is the sum of the transfers in fen; must match the list (转账总金额).
+	TotalAmount int64
+	// TotalNum is the number of transfers; must match the list (转账总笔数).
+	TotalNum int64
+	// TransferDetailList is the transfers (转账明细列表).
+	TransferDetailList []CreateBatchDetailInput
+	// TransferSceneID is the transfer scene the merchant has opened (转账场景ID). Direct mode only.
+	TransferSceneID string
+	// AuthorizationType says what the sub-merchant authorised the service provider to do
+	// (特约商户授权类型): use its information (its app id), its funds, or
+	// both. Partner mode only.
+	AuthorizationType SubMerchantAuthorizationType
+	// SubAppID is the sub-merchant's app id the openids belong to, for information authorisations (特约商户appid). Partner mode only. Config.SubAppID when empty.
+	SubAppID string
+	// SubMchID is the sub-merchant whose funds pay (特约商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+	// TransferPurpose says what a batch pays for: goods, commissions, refunds, reimbursements, freight or other (批量转账用途). Partner mode only.
+	TransferPurpose BatchPurpose
+	// TransferScene says where a batch pays to: the users' balances, or their payroll cards (转账场景). Partner mode only.
+	TransferScene BatchScene
+}
+
+// isZero reports whether v sets no field.
+func (v *CreateBatchInput) isZero() bool {
+	return v.AppID == "" &&
+		v.BatchName == "" &&
+		v.BatchRemark == "" &&
+		v.NotifyURL == "" &&
+		v.OutBatchNo == "" &&
+		v.TotalAmount == 0 &&
+		v.TotalNum == 0 &&
+		len(v.TransferDetailList) == 0 &&
+		v.TransferSceneID == "" &&
+		v.AuthorizationType == "" &&
+		v.SubAppID == "" &&
+		v.SubMchID == "" &&
+		v.TransferPurpose == "" &&
+		v.TransferScene == ""
+}
+
 // CreateBatch starts a batch transfer to users' balances (发起批量转账).
 //
 // The legacy batch interface: one request pays many users' balances.
 // The batch outcome comes in MCHTRANSFER.BATCH.FINISHED or
 // MCHTRANSFER.BATCH.CLOSED; query the details for each transfer.
 //
+// It follows the client's mode: POST /v3/transfer/batches in direct mode, POST /v3/partner-transfer/batches in partner mode. The two modes answer with different fields: the result has those of both (CreateBatchResponse in direct mode, PartnerCreateBatchResponse in partner mode), and only the client's mode's are set.
+func (c *Client) CreateBatch(ctx context.Context, in *CreateBatchInput, opts ...core.CallOption) (*CreateBatchResponse, error) {
+	var v CreateBatchInput
+	if in != nil {
+		v = *in
+	}
+	out := new(CreateBatchResponse)
+	if c.conn.Mode().Partner {
+		var body PartnerCreateBatchRequest
+		body.SpAppID = v.AppID
+		body.BatchName = v.BatchName
+		body.BatchRemark = v.BatchRemark
+		if v.NotifyURL != "" {
+			return nil, &core.UsageError{Op: opPartnerCreateBatch.Name, Msg: "NotifyURL is a direct-mode field but the client is in partner mode"}
+		}
+		body.OutBatchNo = v.OutBatchNo
+		body.TotalAmount = v.TotalAmount
+		body.TotalNum = v.TotalNum
+		if len(v.TransferDetailList) > 0 {
+			body.TransferDetailList = make([]PartnerCreateBatchDetail, len(v.TransferDetailList))
+			for i := range v.TransferDetailList {
+				var err error
+				if body.TransferDetailList[i], err = v.TransferDetailList[i].partner(opPartnerCreateBatch.Name, "transfer_detail_list["+strconv.Itoa(i)+"]."); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if v.TransferSceneID != "" {
+			return nil, &core.UsageError{Op: opPartnerCreateBatch.Name, Msg: "TransferSceneID is a direct-mode field but the client is in partner mode"}
+		}
+		body.AuthorizationType = v.AuthorizationType
+		body.SubAppID = v.SubAppID
+		body.SubMchID = v.SubMchID
+		body.TransferPurpose = v.TransferPurpose
+		body.TransferScene = v.TransferScene
+		if err := c.Partner().doCreateBatch(ctx, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	var body CreateBatchRequest
+	body.AppID = v.AppID
+	body.BatchName = v.BatchName
+	body.BatchRemark = v.BatchRemark
+	body.NotifyURL = v.NotifyURL
+	body.OutBatchNo = v.OutBatchNo
+	body.TotalAmount = v.TotalAmount
+	body.TotalNum = v.TotalNum
+	if len(v.TransferDetailList) > 0 {
+		body.TransferDetailList = make([]CreateBatchDetail, len(v.TransferDetailList))
+		for i := range v.TransferDetailList {
+			var err error
+			if body.TransferDetailList[i], err = v.TransferDetailList[i].direct(opCreateBatch.Name, "transfer_detail_list["+strconv.Itoa(i)+"]."); err != nil {
+				return nil, err
+			}
+		}
+	}
+	body.TransferSceneID = v.TransferSceneID
+	if v.AuthorizationType != "" {
+		return nil, &core.UsageError{Op: opCreateBatch.Name, Msg: "AuthorizationType is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubAppID != "" {
+		return nil, &core.UsageError{Op: opCreateBatch.Name, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opCreateBatch.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.TransferPurpose != "" {
+		return nil, &core.UsageError{Op: opCreateBatch.Name, Msg: "TransferPurpose is a partner-mode field but the client is in direct mode"}
+	}
+	if v.TransferScene != "" {
+		return nil, &core.UsageError{Op: opCreateBatch.Name, Msg: "TransferScene is a partner-mode field but the client is in direct mode"}
+	}
+	if err := c.Direct().doCreateBatch(ctx, &body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateBatch starts a batch transfer to users' balances (发起批量转账), with the direct-mode request as WeChat Pay defines it. Client.CreateBatch takes one input for both modes.
+//
 // POST /v3/transfer/batches (direct)
-func (c *Client) CreateBatch(ctx context.Context, body *CreateBatchRequest, opts ...core.CallOption) (*CreateBatchResponse, error) {
+func (c Direct) CreateBatch(ctx context.Context, body *CreateBatchRequest, opts ...core.CallOption) (*CreateBatchResponse, error) {
+	out := new(CreateBatchResponse)
+	if err := c.doCreateBatch(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doCreateBatch sends CreateBatch and decodes the answer into out.
+func (c Direct) doCreateBatch(ctx context.Context, body *CreateBatchRequest, out any, opts []core.CallOption) error {
 	m := c.conn.Mode()
 	var b CreateBatchRequest
 	if body != nil {
@@ -1475,13 +3336,29 @@ func (c *Client) CreateBatch(ctx context.Context, body *CreateBatchRequest, opts
 		b.NotifyURL = m.NotifyURL
 	}
 	if miss := checkCreateBatchRequest(&b); miss != nil {
-		return nil, &core.UsageError{Op: opCreateBatch.Name, Missing: miss}
+		return &core.UsageError{Op: opCreateBatch.Name, Missing: miss}
 	}
-	out := new(CreateBatchResponse)
-	if err := c.conn.Do(ctx, &opCreateBatch, "/v3/transfer/batches", &b, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opCreateBatch, "/v3/transfer/batches", &b, out, opts)
+}
+
+// QueryBatchByIDInput is the input of QueryBatchByID in either merchant mode. The merchant ids come from the client's configuration.
+type QueryBatchByIDInput struct {
+	// DetailStatus says which transfers to list: ALL, SUCCESS or FAIL (明细状态).
+	DetailStatus string
+	// Limit is the most transfers to list (最大资源条数).
+	Limit int64
+	// NeedQueryDetail says whether to list the batch's transfers (是否查询转账明细单).
+	NeedQueryDetail bool
+	// Offset says where the page of transfers starts, from 0 (请求资源起始位置).
+	Offset int64
+}
+
+// isZero reports whether v sets no field.
+func (v *QueryBatchByIDInput) isZero() bool {
+	return v.DetailStatus == "" &&
+		v.Limit == 0 &&
+		!v.NeedQueryDetail &&
+		v.Offset == 0
 }
 
 // QueryBatchByID queries a transfer batch by its WeChat Pay batch id (微信批次单号查询批次单).
@@ -1489,8 +3366,48 @@ func (c *Client) CreateBatch(ctx context.Context, body *CreateBatchRequest, opts
 // Returns the batch and, when need_query_detail is true, one page of its
 // transfers filtered by detail_status.
 //
+// It follows the client's mode: GET /v3/transfer/batches/batch-id/{batch_id} in direct mode, GET /v3/partner-transfer/batches/batch-id/{batch_id} in partner mode. The two modes answer with different fields: the result has those of both (BatchResult in direct mode, PartnerBatchResult in partner mode), and only the client's mode's are set.
+func (c *Client) QueryBatchByID(ctx context.Context, batchID string, in *QueryBatchByIDInput, opts ...core.CallOption) (*BatchQueryResult, error) {
+	var v QueryBatchByIDInput
+	if in != nil {
+		v = *in
+	}
+	out := new(BatchQueryResult)
+	if c.conn.Mode().Partner {
+		var params PartnerQueryBatchByIDParams
+		params.DetailStatus = v.DetailStatus
+		params.Limit = v.Limit
+		params.NeedQueryDetail = v.NeedQueryDetail
+		params.Offset = v.Offset
+		if err := c.Partner().doQueryBatchByID(ctx, batchID, &params, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	var params QueryBatchByIDParams
+	params.DetailStatus = v.DetailStatus
+	params.Limit = v.Limit
+	params.NeedQueryDetail = v.NeedQueryDetail
+	params.Offset = v.Offset
+	if err := c.Direct().doQueryBatchByID(ctx, batchID, &params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryBatchByID queries a transfer batch by its WeChat Pay batch id (微信批次单号查询批次单), with the direct-mode request as WeChat Pay defines it. Client.QueryBatchByID takes one input for both modes.
+//
 // GET /v3/transfer/batches/batch-id/{batch_id} (direct)
-func (c *Client) QueryBatchByID(ctx context.Context, batchID string, params *QueryBatchByIDParams, opts ...core.CallOption) (*BatchResult, error) {
+func (c Direct) QueryBatchByID(ctx context.Context, batchID string, params *QueryBatchByIDParams, opts ...core.CallOption) (*BatchResult, error) {
+	out := new(BatchResult)
+	if err := c.doQueryBatchByID(ctx, batchID, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryBatchByID sends QueryBatchByID and decodes the answer into out.
+func (c Direct) doQueryBatchByID(ctx context.Context, batchID string, params *QueryBatchByIDParams, out any, opts []core.CallOption) error {
 	var p QueryBatchByIDParams
 	if params != nil {
 		p = *params
@@ -1500,7 +3417,7 @@ func (c *Client) QueryBatchByID(ctx context.Context, batchID string, params *Que
 		miss = append(miss, "batch_id")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opQueryBatchByID.Name, Missing: miss}
+		return &core.UsageError{Op: opQueryBatchByID.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/transfer/batches/batch-id/", 64)
 	u.Seg(batchID)
@@ -1512,43 +3429,7 @@ func (c *Client) QueryBatchByID(ctx context.Context, batchID string, params *Que
 		u.QueryInt("limit", int64(p.Limit))
 	}
 	u.Query("detail_status", p.DetailStatus)
-	out := new(BatchResult)
-	if err := c.conn.Do(ctx, &opQueryBatchByID, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// QueryBatchByIDAll returns an iterator over the transfer_detail_list of every page of QueryBatchByID, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
-//
-// GET /v3/transfer/batches/batch-id/{batch_id} (direct)
-func (c *Client) QueryBatchByIDAll(ctx context.Context, batchID string, params *QueryBatchByIDParams, opts ...core.CallOption) iter.Seq2[*BatchDetailBrief, error] {
-	return func(yield func(*BatchDetailBrief, error) bool) {
-		var p QueryBatchByIDParams
-		if params != nil {
-			p = *params
-		}
-		if p.Limit == 0 {
-			p.Limit = 10
-		}
-		for {
-			page, err := c.QueryBatchByID(ctx, batchID, &p, opts...)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for i := range page.TransferDetailList {
-				if !yield(&page.TransferDetailList[i], nil) {
-					return
-				}
-			}
-			n := int64(len(page.TransferDetailList))
-			if n == 0 || n < p.Limit {
-				return
-			}
-			p.Offset += n
-		}
-	}
+	return c.conn.Do(ctx, &opQueryBatchByID, u.String(), nil, out, opts)
 }
 
 // QueryDetailByID queries one transfer of a batch by WeChat Pay ids (微信明细单号查询明细单).
@@ -1556,8 +3437,34 @@ func (c *Client) QueryBatchByIDAll(ctx context.Context, batchID string, params *
 // Returns one transfer of a batch. The payee's name comes back encrypted
 // to the merchant's key.
 //
+// It follows the client's mode: GET /v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id} in direct mode, GET /v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id} in partner mode. The two modes answer with different fields: the result has those of both (BatchDetail in direct mode, PartnerBatchDetail in partner mode), and only the client's mode's are set.
+func (c *Client) QueryDetailByID(ctx context.Context, batchID string, detailID string, opts ...core.CallOption) (*BatchDetailQueryResult, error) {
+	out := new(BatchDetailQueryResult)
+	if c.conn.Mode().Partner {
+		if err := c.Partner().doQueryDetailByID(ctx, batchID, detailID, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	if err := c.Direct().doQueryDetailByID(ctx, batchID, detailID, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryDetailByID queries one transfer of a batch by WeChat Pay ids (微信明细单号查询明细单), with the direct-mode request as WeChat Pay defines it. Client.QueryDetailByID takes one input for both modes.
+//
 // GET /v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id} (direct)
-func (c *Client) QueryDetailByID(ctx context.Context, batchID string, detailID string, opts ...core.CallOption) (*BatchDetail, error) {
+func (c Direct) QueryDetailByID(ctx context.Context, batchID string, detailID string, opts ...core.CallOption) (*BatchDetail, error) {
+	out := new(BatchDetail)
+	if err := c.doQueryDetailByID(ctx, batchID, detailID, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryDetailByID sends QueryDetailByID and decodes the answer into out.
+func (c Direct) doQueryDetailByID(ctx context.Context, batchID string, detailID string, out any, opts []core.CallOption) error {
 	var miss []string
 	if batchID == "" {
 		miss = append(miss, "batch_id")
@@ -1566,17 +3473,33 @@ func (c *Client) QueryDetailByID(ctx context.Context, batchID string, detailID s
 		miss = append(miss, "detail_id")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opQueryDetailByID.Name, Missing: miss}
+		return &core.UsageError{Op: opQueryDetailByID.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/transfer/batches/batch-id/", 64)
 	u.Seg(batchID)
 	u.Lit("/details/detail-id/")
 	u.Seg(detailID)
-	out := new(BatchDetail)
-	if err := c.conn.Do(ctx, &opQueryDetailByID, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opQueryDetailByID, u.String(), nil, out, opts)
+}
+
+// QueryBatchByOutBatchNoInput is the input of QueryBatchByOutBatchNo in either merchant mode. The merchant ids come from the client's configuration.
+type QueryBatchByOutBatchNoInput struct {
+	// DetailStatus says which transfers to list: ALL, SUCCESS or FAIL (明细状态).
+	DetailStatus string
+	// Limit is the most transfers to list (最大资源条数).
+	Limit int64
+	// NeedQueryDetail says whether to list the batch's transfers (是否查询转账明细单).
+	NeedQueryDetail bool
+	// Offset says where the page of transfers starts, from 0 (请求资源起始位置).
+	Offset int64
+}
+
+// isZero reports whether v sets no field.
+func (v *QueryBatchByOutBatchNoInput) isZero() bool {
+	return v.DetailStatus == "" &&
+		v.Limit == 0 &&
+		!v.NeedQueryDetail &&
+		v.Offset == 0
 }
 
 // QueryBatchByOutBatchNo queries a transfer batch by the merchant's batch number (商家批次单号查询批次单).
@@ -1584,8 +3507,48 @@ func (c *Client) QueryDetailByID(ctx context.Context, batchID string, detailID s
 // Returns the batch and, when need_query_detail is true, one page of its
 // transfers filtered by detail_status.
 //
+// It follows the client's mode: GET /v3/transfer/batches/out-batch-no/{out_batch_no} in direct mode, GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no} in partner mode. The two modes answer with different fields: the result has those of both (BatchResult in direct mode, PartnerBatchResult in partner mode), and only the client's mode's are set.
+func (c *Client) QueryBatchByOutBatchNo(ctx context.Context, outBatchNo string, in *QueryBatchByOutBatchNoInput, opts ...core.CallOption) (*BatchQueryResult, error) {
+	var v QueryBatchByOutBatchNoInput
+	if in != nil {
+		v = *in
+	}
+	out := new(BatchQueryResult)
+	if c.conn.Mode().Partner {
+		var params PartnerQueryBatchByOutBatchNoParams
+		params.DetailStatus = v.DetailStatus
+		params.Limit = v.Limit
+		params.NeedQueryDetail = v.NeedQueryDetail
+		params.Offset = v.Offset
+		if err := c.Partner().doQueryBatchByOutBatchNo(ctx, outBatchNo, &params, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	var params QueryBatchByOutBatchNoParams
+	params.DetailStatus = v.DetailStatus
+	params.Limit = v.Limit
+	params.NeedQueryDetail = v.NeedQueryDetail
+	params.Offset = v.Offset
+	if err := c.Direct().doQueryBatchByOutBatchNo(ctx, outBatchNo, &params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryBatchByOutBatchNo queries a transfer batch by the merchant's batch number (商家批次单号查询批次单), with the direct-mode request as WeChat Pay defines it. Client.QueryBatchByOutBatchNo takes one input for both modes.
+//
 // GET /v3/transfer/batches/out-batch-no/{out_batch_no} (direct)
-func (c *Client) QueryBatchByOutBatchNo(ctx context.Context, outBatchNo string, params *QueryBatchByOutBatchNoParams, opts ...core.CallOption) (*BatchResult, error) {
+func (c Direct) QueryBatchByOutBatchNo(ctx context.Context, outBatchNo string, params *QueryBatchByOutBatchNoParams, opts ...core.CallOption) (*BatchResult, error) {
+	out := new(BatchResult)
+	if err := c.doQueryBatchByOutBatchNo(ctx, outBatchNo, params, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryBatchByOutBatchNo sends QueryBatchByOutBatchNo and decodes the answer into out.
+func (c Direct) doQueryBatchByOutBatchNo(ctx context.Context, outBatchNo string, params *QueryBatchByOutBatchNoParams, out any, opts []core.CallOption) error {
 	var p QueryBatchByOutBatchNoParams
 	if params != nil {
 		p = *params
@@ -1595,7 +3558,7 @@ func (c *Client) QueryBatchByOutBatchNo(ctx context.Context, outBatchNo string, 
 		miss = append(miss, "out_batch_no")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opQueryBatchByOutBatchNo.Name, Missing: miss}
+		return &core.UsageError{Op: opQueryBatchByOutBatchNo.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/transfer/batches/out-batch-no/", 64)
 	u.Seg(outBatchNo)
@@ -1607,43 +3570,7 @@ func (c *Client) QueryBatchByOutBatchNo(ctx context.Context, outBatchNo string, 
 		u.QueryInt("limit", int64(p.Limit))
 	}
 	u.Query("detail_status", p.DetailStatus)
-	out := new(BatchResult)
-	if err := c.conn.Do(ctx, &opQueryBatchByOutBatchNo, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// QueryBatchByOutBatchNoAll returns an iterator over the transfer_detail_list of every page of QueryBatchByOutBatchNo, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
-//
-// GET /v3/transfer/batches/out-batch-no/{out_batch_no} (direct)
-func (c *Client) QueryBatchByOutBatchNoAll(ctx context.Context, outBatchNo string, params *QueryBatchByOutBatchNoParams, opts ...core.CallOption) iter.Seq2[*BatchDetailBrief, error] {
-	return func(yield func(*BatchDetailBrief, error) bool) {
-		var p QueryBatchByOutBatchNoParams
-		if params != nil {
-			p = *params
-		}
-		if p.Limit == 0 {
-			p.Limit = 10
-		}
-		for {
-			page, err := c.QueryBatchByOutBatchNo(ctx, outBatchNo, &p, opts...)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for i := range page.TransferDetailList {
-				if !yield(&page.TransferDetailList[i], nil) {
-					return
-				}
-			}
-			n := int64(len(page.TransferDetailList))
-			if n == 0 || n < p.Limit {
-				return
-			}
-			p.Offset += n
-		}
-	}
+	return c.conn.Do(ctx, &opQueryBatchByOutBatchNo, u.String(), nil, out, opts)
 }
 
 // QueryDetailByOutDetailNo queries one transfer of a batch by the merchant's numbers (商家明细单号查询明细单).
@@ -1651,8 +3578,34 @@ func (c *Client) QueryBatchByOutBatchNoAll(ctx context.Context, outBatchNo strin
 // Returns one transfer of a batch. The payee's name comes back encrypted
 // to the merchant's key.
 //
+// It follows the client's mode: GET /v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no} in direct mode, GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no} in partner mode. The two modes answer with different fields: the result has those of both (BatchDetail in direct mode, PartnerBatchDetail in partner mode), and only the client's mode's are set.
+func (c *Client) QueryDetailByOutDetailNo(ctx context.Context, outBatchNo string, outDetailNo string, opts ...core.CallOption) (*BatchDetailQueryResult, error) {
+	out := new(BatchDetailQueryResult)
+	if c.conn.Mode().Partner {
+		if err := c.Partner().doQueryDetailByOutDetailNo(ctx, outBatchNo, outDetailNo, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	if err := c.Direct().doQueryDetailByOutDetailNo(ctx, outBatchNo, outDetailNo, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryDetailByOutDetailNo queries one transfer of a batch by the merchant's numbers (商家明细单号查询明细单), with the direct-mode request as WeChat Pay defines it. Client.QueryDetailByOutDetailNo takes one input for both modes.
+//
 // GET /v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no} (direct)
-func (c *Client) QueryDetailByOutDetailNo(ctx context.Context, outBatchNo string, outDetailNo string, opts ...core.CallOption) (*BatchDetail, error) {
+func (c Direct) QueryDetailByOutDetailNo(ctx context.Context, outBatchNo string, outDetailNo string, opts ...core.CallOption) (*BatchDetail, error) {
+	out := new(BatchDetail)
+	if err := c.doQueryDetailByOutDetailNo(ctx, outBatchNo, outDetailNo, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doQueryDetailByOutDetailNo sends QueryDetailByOutDetailNo and decodes the answer into out.
+func (c Direct) doQueryDetailByOutDetailNo(ctx context.Context, outBatchNo string, outDetailNo string, out any, opts []core.CallOption) error {
 	var miss []string
 	if outBatchNo == "" {
 		miss = append(miss, "out_batch_no")
@@ -1661,17 +3614,13 @@ func (c *Client) QueryDetailByOutDetailNo(ctx context.Context, outBatchNo string
 		miss = append(miss, "out_detail_no")
 	}
 	if miss != nil {
-		return nil, &core.UsageError{Op: opQueryDetailByOutDetailNo.Name, Missing: miss}
+		return &core.UsageError{Op: opQueryDetailByOutDetailNo.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/transfer/batches/out-batch-no/", 64)
 	u.Seg(outBatchNo)
 	u.Lit("/details/out-detail-no/")
 	u.Seg(outDetailNo)
-	out := new(BatchDetail)
-	if err := c.conn.Do(ctx, &opQueryDetailByOutDetailNo, u.String(), nil, out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.conn.Do(ctx, &opQueryDetailByOutDetailNo, u.String(), nil, out, opts)
 }
 
 // ApplyBatchReceipt applies for the electronic receipt of a transfer batch (转账电子回单申请受理).
@@ -1792,6 +3741,85 @@ func Events() []core.EventType {
 		{Type: EventMchtransferBatchFinished, Key: "", New: func() any { return new(BatchNotification) }},
 		{Type: EventMchtransferBillFinished, Key: "", New: func() any { return new(BillNotification) }},
 	}
+}
+
+// checkApplyBankDetailReceiptRequest lists the empty required fields of v, as JSON paths.
+func checkApplyBankDetailReceiptRequest(v *ApplyBankDetailReceiptRequest) (miss []string) {
+	if v.OutBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if v.OutDetailNo == "" {
+		miss = append(miss, "out_detail_no")
+	}
+	return miss
+}
+
+// checkApplyBankBatchReceiptRequest lists the empty required fields of v, as JSON paths.
+func checkApplyBankBatchReceiptRequest(v *ApplyBankBatchReceiptRequest) (miss []string) {
+	if v.OutBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	return miss
+}
+
+// checkCreateBankBatchRequest lists the empty required fields of v, as JSON paths.
+func checkCreateBankBatchRequest(v *CreateBankBatchRequest) (miss []string) {
+	if v.BatchName == "" {
+		miss = append(miss, "batch_name")
+	}
+	if v.BatchRemark == "" {
+		miss = append(miss, "batch_remark")
+	}
+	if v.OutBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if v.PlatformMchID == "" {
+		miss = append(miss, "platform_mchid")
+	}
+	if v.SpecializedPaymentMchID == "" {
+		miss = append(miss, "specialized_payment_mchid")
+	}
+	if v.SponsorMchID == "" {
+		miss = append(miss, "sponsor_mchid")
+	}
+	if v.TotalAmount == 0 {
+		miss = append(miss, "total_amount")
+	}
+	for i := range v.TransferDetailList {
+		if n := checkCreateBankBatchDetail(&v.TransferDetailList[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("transfer_detail_list", i), n)
+		}
+	}
+	if v.TransferPurpose == "" {
+		miss = append(miss, "transfer_purpose")
+	}
+	if v.TransferScene == "" {
+		miss = append(miss, "transfer_scene")
+	}
+	if v.UserAuthorizedAppID == "" {
+		miss = append(miss, "user_authorized_appid")
+	}
+	if v.UserAuthorizedMchID == "" {
+		miss = append(miss, "user_authorized_mchid")
+	}
+	return miss
+}
+
+// checkCreateBankBatchDetail lists the empty required fields of v, as JSON paths.
+func checkCreateBankBatchDetail(v *CreateBankBatchDetail) (miss []string) {
+	if v.OpenID == "" {
+		miss = append(miss, "openid")
+	}
+	if v.OutDetailNo == "" {
+		miss = append(miss, "out_detail_no")
+	}
+	if v.TransferRemark == "" {
+		miss = append(miss, "transfer_remark")
+	}
+	if v.UserName == "" {
+		miss = append(miss, "user_name")
+	}
+	return miss
 }
 
 // checkApplyBillReceiptByOutBillNoRequest lists the empty required fields of v, as JSON paths.
@@ -2108,6 +4136,171 @@ func checkApplyAuthorizationRequest(v *ApplyAuthorizationRequest) (miss []string
 	return miss
 }
 
+// checkPartnerCreateBatchRequest lists the empty required fields of v, as JSON paths.
+func checkPartnerCreateBatchRequest(v *PartnerCreateBatchRequest) (miss []string) {
+	if v.AuthorizationType == "" {
+		miss = append(miss, "authorization_type")
+	}
+	if v.BatchName == "" {
+		miss = append(miss, "batch_name")
+	}
+	if v.BatchRemark == "" {
+		miss = append(miss, "batch_remark")
+	}
+	if v.OutBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if v.TotalAmount == 0 {
+		miss = append(miss, "total_amount")
+	}
+	if v.TransferDetailList == nil {
+		miss = append(miss, "transfer_detail_list")
+	}
+	for i := range v.TransferDetailList {
+		if n := checkPartnerCreateBatchDetail(&v.TransferDetailList[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("transfer_detail_list", i), n)
+		}
+	}
+	return miss
+}
+
+// checkPartnerCreateBatchDetail lists the empty required fields of v, as JSON paths.
+func checkPartnerCreateBatchDetail(v *PartnerCreateBatchDetail) (miss []string) {
+	if v.OpenID == "" {
+		miss = append(miss, "openid")
+	}
+	if v.OutDetailNo == "" {
+		miss = append(miss, "out_detail_no")
+	}
+	if v.TransferRemark == "" {
+		miss = append(miss, "transfer_remark")
+	}
+	if v.UserName == "" {
+		miss = append(miss, "user_name")
+	}
+	return miss
+}
+
+// checkCreatePlatformBatchRequest lists the empty required fields of v, as JSON paths.
+func checkCreatePlatformBatchRequest(v *CreatePlatformBatchRequest) (miss []string) {
+	if v.BatchName == "" {
+		miss = append(miss, "batch_name")
+	}
+	if v.BatchRemark == "" {
+		miss = append(miss, "batch_remark")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OutBatchNo == "" {
+		miss = append(miss, "out_batch_no")
+	}
+	if v.SpAppID == "" {
+		miss = append(miss, "sp_appid")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if v.TotalAmount == 0 {
+		miss = append(miss, "total_amount")
+	}
+	if v.TransferDetailList == nil {
+		miss = append(miss, "transfer_detail_list")
+	}
+	for i := range v.TransferDetailList {
+		if n := checkCreatePlatformBatchDetail(&v.TransferDetailList[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("transfer_detail_list", i), n)
+		}
+	}
+	if v.TransferSceneID == "" {
+		miss = append(miss, "transfer_scene_id")
+	}
+	return miss
+}
+
+// checkCreatePlatformBatchDetail lists the empty required fields of v, as JSON paths.
+func checkCreatePlatformBatchDetail(v *CreatePlatformBatchDetail) (miss []string) {
+	if v.OpenID == "" {
+		miss = append(miss, "openid")
+	}
+	if v.OutDetailNo == "" {
+		miss = append(miss, "out_detail_no")
+	}
+	if v.ReservationID == "" {
+		miss = append(miss, "reservation_id")
+	}
+	if v.TransferRemark == "" {
+		miss = append(miss, "transfer_remark")
+	}
+	return miss
+}
+
+// checkApplyPlatformReceiptRequest lists the empty required fields of v, as JSON paths.
+func checkApplyPlatformReceiptRequest(v *ApplyPlatformReceiptRequest) (miss []string) {
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkCreatePlatformReservationRequest lists the empty required fields of v, as JSON paths.
+func checkCreatePlatformReservationRequest(v *CreatePlatformReservationRequest) (miss []string) {
+	if v.EstimatedDate.IsZero() {
+		miss = append(miss, "estimated_date")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OutReservationNo == "" {
+		miss = append(miss, "out_reservation_no")
+	}
+	if v.ReserveRemark == "" {
+		miss = append(miss, "reserve_remark")
+	}
+	if !zeroPlatformSceneReportData(&v.SceneReportData) {
+		if n := checkPlatformSceneReportData(&v.SceneReportData); n != nil {
+			miss = wire.Prefix(miss, "scene_report_data.", n)
+		}
+	}
+	if v.SpAppID == "" {
+		miss = append(miss, "sp_appid")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if v.TransferSceneID == "" {
+		miss = append(miss, "transfer_scene_id")
+	}
+	return miss
+}
+
+// checkPlatformSceneReportData lists the empty required fields of v, as JSON paths.
+func checkPlatformSceneReportData(v *PlatformSceneReportData) (miss []string) {
+	if !zeroPlatformInsurancePolicy(&v.InsurancePolicy) {
+		if n := checkPlatformInsurancePolicy(&v.InsurancePolicy); n != nil {
+			miss = wire.Prefix(miss, "insurance_policy.", n)
+		}
+	}
+	return miss
+}
+
+// checkPlatformInsurancePolicy lists the empty required fields of v, as JSON paths.
+func checkPlatformInsurancePolicy(v *PlatformInsurancePolicy) (miss []string) {
+	if v.Name == "" {
+		miss = append(miss, "name")
+	}
+	if v.PolicyNo == "" {
+		miss = append(miss, "policy_no")
+	}
+	if v.ProductRegistrationNo == "" {
+		miss = append(miss, "product_registration_no")
+	}
+	return miss
+}
+
 // checkApplyDetailReceiptRequest lists the empty required fields of v, as JSON paths.
 func checkApplyDetailReceiptRequest(v *ApplyDetailReceiptRequest) (miss []string) {
 	if v.AcceptType == "" {
@@ -2186,4 +4379,18 @@ func zeroAuthorizationSceneInfo(v *AuthorizationSceneInfo) bool {
 	return v.ClientIP == "" &&
 		v.DeviceID == "" &&
 		v.DeviceType == ""
+}
+
+// zeroPlatformSceneReportData reports whether v is the zero PlatformSceneReportData.
+func zeroPlatformSceneReportData(v *PlatformSceneReportData) bool {
+	return zeroPlatformInsurancePolicy(&v.InsurancePolicy)
+}
+
+// zeroPlatformInsurancePolicy reports whether v is the zero PlatformInsurancePolicy.
+func zeroPlatformInsurancePolicy(v *PlatformInsurancePolicy) bool {
+	return v.ClaimNo == "" &&
+		v.Name == "" &&
+		v.PolicyNo == "" &&
+		v.ProductRegistrationNo == "" &&
+		v.WithdrawalNo == ""
 }

@@ -56,6 +56,141 @@ func (e AuthorizationState) Valid() bool {
 	}
 }
 
+// Defines values for BankBatchState.
+const (
+	BankBatchStateAccepted   BankBatchState = "ACCEPTED"
+	BankBatchStateClosed     BankBatchState = "CLOSED"
+	BankBatchStateFinished   BankBatchState = "FINISHED"
+	BankBatchStateProcessing BankBatchState = "PROCESSING"
+)
+
+// Valid indicates whether the value is a known member of the BankBatchState enum.
+func (e BankBatchState) Valid() bool {
+	switch e {
+	case BankBatchStateAccepted:
+		return true
+	case BankBatchStateClosed:
+		return true
+	case BankBatchStateFinished:
+		return true
+	case BankBatchStateProcessing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BankDetailState.
+const (
+	BankDetailStateFail       BankDetailState = "FAIL"
+	BankDetailStateProcessing BankDetailState = "PROCESSING"
+	BankDetailStateRefund     BankDetailState = "REFUND"
+	BankDetailStateSuccess    BankDetailState = "SUCCESS"
+)
+
+// Valid indicates whether the value is a known member of the BankDetailState enum.
+func (e BankDetailState) Valid() bool {
+	switch e {
+	case BankDetailStateFail:
+		return true
+	case BankDetailStateProcessing:
+		return true
+	case BankDetailStateRefund:
+		return true
+	case BankDetailStateSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BankDetailStateFilter.
+const (
+	BankDetailStateFilterAll     BankDetailStateFilter = "ALL"
+	BankDetailStateFilterFail    BankDetailStateFilter = "FAIL"
+	BankDetailStateFilterSuccess BankDetailStateFilter = "SUCCESS"
+)
+
+// Valid indicates whether the value is a known member of the BankDetailStateFilter enum.
+func (e BankDetailStateFilter) Valid() bool {
+	switch e {
+	case BankDetailStateFilterAll:
+		return true
+	case BankDetailStateFilterFail:
+		return true
+	case BankDetailStateFilterSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BatchAccountType.
+const (
+	BatchAccountTypeBank      BatchAccountType = "BANK_ACCOUNT"
+	BatchAccountTypeWechatPay BatchAccountType = "WECHATPAY_ACCOUNT"
+)
+
+// Valid indicates whether the value is a known member of the BatchAccountType enum.
+func (e BatchAccountType) Valid() bool {
+	switch e {
+	case BatchAccountTypeBank:
+		return true
+	case BatchAccountTypeWechatPay:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BatchPurpose.
+const (
+	BatchPurposeCommission    BatchPurpose = "COMMISSION"
+	BatchPurposeFreight       BatchPurpose = "FREIGHT"
+	BatchPurposeGoodsPayment  BatchPurpose = "GOODSPAYMENT"
+	BatchPurposeOthers        BatchPurpose = "OTHERS"
+	BatchPurposeRefund        BatchPurpose = "REFUND"
+	BatchPurposeReimbursement BatchPurpose = "REIMBURSEMENT"
+)
+
+// Valid indicates whether the value is a known member of the BatchPurpose enum.
+func (e BatchPurpose) Valid() bool {
+	switch e {
+	case BatchPurposeCommission:
+		return true
+	case BatchPurposeFreight:
+		return true
+	case BatchPurposeGoodsPayment:
+		return true
+	case BatchPurposeOthers:
+		return true
+	case BatchPurposeRefund:
+		return true
+	case BatchPurposeReimbursement:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BatchScene.
+const (
+	BatchSceneOrdinaryTransfer    BatchScene = "ORDINARY_TRANSFER"
+	BatchScenePayrollCardTransfer BatchScene = "PAYROLL_CARD_TRANSFER"
+)
+
+// Valid indicates whether the value is a known member of the BatchScene enum.
+func (e BatchScene) Valid() bool {
+	switch e {
+	case BatchSceneOrdinaryTransfer:
+		return true
+	case BatchScenePayrollCardTransfer:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BatchStatus.
 const (
 	BatchStatusAccepted   BatchStatus = "ACCEPTED"
@@ -182,6 +317,156 @@ func (e DeviceType) Valid() bool {
 	}
 }
 
+// Defines values for PlatformBatchState.
+const (
+	PlatformBatchStateAccepted   PlatformBatchState = "ACCEPTED"
+	PlatformBatchStateClosed     PlatformBatchState = "CLOSED"
+	PlatformBatchStateCompleted  PlatformBatchState = "COMPLETED"
+	PlatformBatchStateProcessing PlatformBatchState = "PROCESSING"
+)
+
+// Valid indicates whether the value is a known member of the PlatformBatchState enum.
+func (e PlatformBatchState) Valid() bool {
+	switch e {
+	case PlatformBatchStateAccepted:
+		return true
+	case PlatformBatchStateClosed:
+		return true
+	case PlatformBatchStateCompleted:
+		return true
+	case PlatformBatchStateProcessing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlatformDetailState.
+const (
+	PlatformDetailStateBankRefund PlatformDetailState = "BANK_REFUND"
+	PlatformDetailStateFail       PlatformDetailState = "FAIL"
+	PlatformDetailStateInit       PlatformDetailState = "INIT"
+	PlatformDetailStateSuccess    PlatformDetailState = "SUCCESS"
+	PlatformDetailStateWaitPay    PlatformDetailState = "WAIT_PAY"
+)
+
+// Valid indicates whether the value is a known member of the PlatformDetailState enum.
+func (e PlatformDetailState) Valid() bool {
+	switch e {
+	case PlatformDetailStateBankRefund:
+		return true
+	case PlatformDetailStateFail:
+		return true
+	case PlatformDetailStateInit:
+		return true
+	case PlatformDetailStateSuccess:
+		return true
+	case PlatformDetailStateWaitPay:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlatformDetailStateFilter.
+const (
+	PlatformDetailStateFilterAll        PlatformDetailStateFilter = "ALL"
+	PlatformDetailStateFilterBankRefund PlatformDetailStateFilter = "BANK_REFUND"
+	PlatformDetailStateFilterFail       PlatformDetailStateFilter = "FAIL"
+	PlatformDetailStateFilterSuccess    PlatformDetailStateFilter = "SUCCESS"
+	PlatformDetailStateFilterWaitPay    PlatformDetailStateFilter = "WAIT_PAY"
+)
+
+// Valid indicates whether the value is a known member of the PlatformDetailStateFilter enum.
+func (e PlatformDetailStateFilter) Valid() bool {
+	switch e {
+	case PlatformDetailStateFilterAll:
+		return true
+	case PlatformDetailStateFilterBankRefund:
+		return true
+	case PlatformDetailStateFilterFail:
+		return true
+	case PlatformDetailStateFilterSuccess:
+		return true
+	case PlatformDetailStateFilterWaitPay:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlatformReceiptState.
+const (
+	PlatformReceiptStateAccepted PlatformReceiptState = "ACCEPTED"
+	PlatformReceiptStateFinished PlatformReceiptState = "FINISHED"
+)
+
+// Valid indicates whether the value is a known member of the PlatformReceiptState enum.
+func (e PlatformReceiptState) Valid() bool {
+	switch e {
+	case PlatformReceiptStateAccepted:
+		return true
+	case PlatformReceiptStateFinished:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlatformReservationCloseReason.
+const (
+	PlatformReservationCloseReasonCloseAcceptedViaMchAPI  PlatformReservationCloseReason = "CLOSE_ACCEPTED_VIA_MCH_API"
+	PlatformReservationCloseReasonCloseConfirmedViaMchAPI PlatformReservationCloseReason = "CLOSE_CONFIRMED_VIA_MCH_API"
+	PlatformReservationCloseReasonOverdueNotTransfer      PlatformReservationCloseReason = "OVERDUE_NOT_TRANSFER"
+	PlatformReservationCloseReasonReserveFail             PlatformReservationCloseReason = "RESERVE_FAIL"
+	PlatformReservationCloseReasonTransferFinished        PlatformReservationCloseReason = "TRANSFER_FINISHED"
+	PlatformReservationCloseReasonUserClose               PlatformReservationCloseReason = "USER_CLOSE"
+	PlatformReservationCloseReasonUserOverdueUnconfirmed  PlatformReservationCloseReason = "USER_OVERDUE_UNCONFIRMED"
+)
+
+// Valid indicates whether the value is a known member of the PlatformReservationCloseReason enum.
+func (e PlatformReservationCloseReason) Valid() bool {
+	switch e {
+	case PlatformReservationCloseReasonCloseAcceptedViaMchAPI:
+		return true
+	case PlatformReservationCloseReasonCloseConfirmedViaMchAPI:
+		return true
+	case PlatformReservationCloseReasonOverdueNotTransfer:
+		return true
+	case PlatformReservationCloseReasonReserveFail:
+		return true
+	case PlatformReservationCloseReasonTransferFinished:
+		return true
+	case PlatformReservationCloseReasonUserClose:
+		return true
+	case PlatformReservationCloseReasonUserOverdueUnconfirmed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlatformReservationState.
+const (
+	PlatformReservationStateAccepted  PlatformReservationState = "ACCEPTED"
+	PlatformReservationStateClosed    PlatformReservationState = "CLOSED"
+	PlatformReservationStateConfirmed PlatformReservationState = "CONFIRMED"
+)
+
+// Valid indicates whether the value is a known member of the PlatformReservationState enum.
+func (e PlatformReservationState) Valid() bool {
+	switch e {
+	case PlatformReservationStateAccepted:
+		return true
+	case PlatformReservationStateClosed:
+		return true
+	case PlatformReservationStateConfirmed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReceiptAcceptType.
 const (
 	ReceiptAcceptTypeBatchTransfer    ReceiptAcceptType = "BATCH_TRANSFER"
@@ -284,6 +569,27 @@ func (e SubMerchantAuthorizationState) Valid() bool {
 	}
 }
 
+// Defines values for SubMerchantAuthorizationType.
+const (
+	SubMerchantAuthorizationTypeFund               SubMerchantAuthorizationType = "FUND_AUTHORIZATION_TYPE"
+	SubMerchantAuthorizationTypeInformation        SubMerchantAuthorizationType = "INFORMATION_AUTHORIZATION_TYPE"
+	SubMerchantAuthorizationTypeInformationAndFund SubMerchantAuthorizationType = "INFORMATION_AND_FUND_AUTHORIZATION_TYPE"
+)
+
+// Valid indicates whether the value is a known member of the SubMerchantAuthorizationType enum.
+func (e SubMerchantAuthorizationType) Valid() bool {
+	switch e {
+	case SubMerchantAuthorizationTypeFund:
+		return true
+	case SubMerchantAuthorizationTypeInformation:
+		return true
+	case SubMerchantAuthorizationTypeInformationAndFund:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UserRecvStyleType.
 const (
 	UserRecvStyleTypeConfirmPage UserRecvStyleType = "CONFIRM_PAGE"
@@ -344,6 +650,21 @@ type ApplyAuthorizationResponse struct {
 	State AuthorizationState `json:"state"`
 }
 
+// ApplyBankBatchReceiptRequest names the bank-mode batch whose summary receipt to make.
+type ApplyBankBatchReceiptRequest struct {
+	// OutBatchNo is the bank's batch number (银行转账批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+}
+
+// ApplyBankDetailReceiptRequest names the bank-mode transfer whose receipt to make.
+type ApplyBankDetailReceiptRequest struct {
+	// OutBatchNo is the bank's batch number (银行转账批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// OutDetailNo is the bank's number of the transfer (银行转账明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+}
+
 // ApplyBatchReceiptRequest names the batch whose receipt to make.
 type ApplyBatchReceiptRequest struct {
 	// OutBatchNo is the merchant's batch number (商家批次单号).
@@ -372,6 +693,12 @@ type ApplyDetailReceiptRequest struct {
 
 	// OutDetailNo is the merchant's number of the transfer (商家转账明细单号).
 	OutDetailNo string `json:"out_detail_no"`
+}
+
+// ApplyPlatformReceiptRequest names the sub-merchant whose batch or transfer the receipt is for.
+type ApplyPlatformReceiptRequest struct {
+	// SubMchID is the sub-merchant that made the transfers (二级商户号).
+	SubMchID string `json:"sub_mchid"`
 }
 
 // ApplySubMerchantAuthorizationRequest invites a sub-merchant to authorise partner transfers.
@@ -493,6 +820,225 @@ type AuthorizationSceneInfo struct {
 // AuthorizationState is the state of an authorisation: waiting for the user, in effect, or closed (单据状态).
 type AuthorizationState string
 
+// BankBatch is a bank-mode transfer batch and, when asked for, one page of its transfers.
+type BankBatch struct {
+	// AttachRemark is the extra information kept with the batch (附加信息).
+	AttachRemark string `json:"attach_remark,omitempty,omitzero"`
+
+	// BankSpMchID is the bank's service-provider merchant id (银行服务商号).
+	BankSpMchID string `json:"bank_sp_mchid"`
+
+	// BatchID is WeChat Pay's batch id (微信支付批次单号).
+	BatchID string `json:"batch_id"`
+
+	// BatchName is the batch name (批次名称).
+	BatchName string `json:"batch_name"`
+
+	// BatchRemark is the batch remark (批次备注).
+	BatchRemark string `json:"batch_remark"`
+
+	// BatchState is the state of a bank-mode batch: accepted, processing, finished or closed (批次状态).
+	BatchState BankBatchState `json:"batch_state"`
+
+	// CloseReason says why the batch was closed, e.g. MERCHANT_REVOCATION or OVERDUE_CLOSE (批次关闭原因).
+	CloseReason string `json:"close_reason,omitempty,omitzero"`
+
+	// CreateTime says when the batch was created (批次创建时间).
+	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+
+	// FailAmount is the amount that failed, in fen (转账失败金额).
+	FailAmount int64 `json:"fail_amount,omitempty,omitzero"`
+
+	// FailCount is the number of failed transfers (转账失败笔数).
+	FailCount int64 `json:"fail_count,omitempty,omitzero"`
+
+	// OutBatchNo is the bank's batch number (银行批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// PlatformMchID is the service platform's merchant id (服务平台商户号).
+	PlatformMchID string `json:"platform_mchid"`
+
+	// SpecializedPaymentMchID is the paying enterprise's merchant id (付款企业商户号).
+	SpecializedPaymentMchID string `json:"specialized_payment_mchid"`
+
+	// SponsorMchID is the merchant whose funds paid (实际出资商户号).
+	SponsorMchID string `json:"sponsor_mchid"`
+
+	// SuccessAmount is the amount transferred successfully, in fen (转账成功金额).
+	SuccessAmount int64 `json:"success_amount,omitempty,omitzero"`
+
+	// SuccessCount is the number of successful transfers (转账成功笔数).
+	SuccessCount int64 `json:"success_count,omitempty,omitzero"`
+
+	// TotalAmount is the sum of the transfers in fen (转账总金额).
+	TotalAmount int64 `json:"total_amount"`
+
+	// TotalCount is the number of transfers (转账总笔数).
+	TotalCount int64 `json:"total_count"`
+
+	// TransferDetailList is one page of the batch's transfers (转账明细单列表).
+	TransferDetailList []BankDetailBrief `json:"transfer_detail_list"`
+
+	// TransferPurpose says what a batch pays for: goods, commissions, refunds, reimbursements, freight or other (批量转账用途).
+	TransferPurpose BatchPurpose `json:"transfer_purpose"`
+
+	// TransferScene says where a batch pays to: the users' balances, or their payroll cards (转账场景).
+	TransferScene BatchScene `json:"transfer_scene"`
+
+	// UpdateTime says when the batch last changed (批次更新时间).
+	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+
+	// UserAuthorizedAppID is the app id the payees authorised (用户授权appid).
+	UserAuthorizedAppID string `json:"user_authorized_appid"`
+
+	// UserAuthorizedMchID is the merchant the payees authorised (用户授权商户号).
+	UserAuthorizedMchID string `json:"user_authorized_mchid"`
+}
+
+// BankBatchReceipt is the summary electronic receipt application of a bank-mode batch.
+type BankBatchReceipt struct {
+	// CreateTime says when the application was made (创建时间).
+	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+
+	// DownloadURL says where to download the file, unchanged (电子回单文件的下载地址).
+	DownloadURL string `json:"download_url,omitempty,omitzero"`
+
+	// HashType is the digest algorithm of the file, e.g. SHA256 (电子回单文件的hash方法).
+	HashType string `json:"hash_type,omitempty,omitzero"`
+
+	// HashValue is the digest of the file (电子回单文件的hash值).
+	HashValue string `json:"hash_value,omitempty,omitzero"`
+
+	// OutBatchNo is the bank's batch number (银行转账批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// ReceiptNo is WeChat Pay's number of the receipt application (电子回单申请单号).
+	ReceiptNo string `json:"receipt_no"`
+
+	// ReceiptState is ACCEPTED while the receipt is made, FINISHED when it can be downloaded (电子回单状态).
+	ReceiptState string `json:"receipt_state,omitempty,omitzero"`
+
+	// UpdateTime says when the application last changed (更新时间).
+	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+}
+
+// BankBatchState is the state of a bank-mode batch: accepted, processing, finished or closed (批次状态).
+type BankBatchState string
+
+// BankDetail is one transfer of a bank-mode batch.
+type BankDetail struct {
+	// AccountType is the kind of account a transfer was paid to: a WeChat Pay balance or a bank card (收款账户类型).
+	AccountType BatchAccountType `json:"account_type"`
+
+	// BankCardNumberTail is the last digits of the card paid to (银行卡尾号).
+	BankCardNumberTail string `json:"bank_card_number_tail,omitempty,omitzero"`
+
+	// BankName is the bank of the card paid to, for a payroll-card transfer (银行名称).
+	BankName string `json:"bank_name,omitempty,omitzero"`
+
+	// BankSpMchID is the bank's service-provider merchant id (银行服务商号).
+	BankSpMchID string `json:"bank_sp_mchid"`
+
+	// BatchID is WeChat Pay's batch id (微信支付批次单号).
+	BatchID string `json:"batch_id"`
+
+	// DetailID is WeChat Pay's id of the transfer (微信支付明细单号).
+	DetailID string `json:"detail_id"`
+
+	// DetailState is the state of one bank-mode transfer: processing, paid, failed, or returned after payment (明细状态).
+	DetailState BankDetailState `json:"detail_state"`
+
+	// FailReason says why the transfer failed, e.g. ACCOUNT_FROZEN (明细失败原因).
+	FailReason string `json:"fail_reason,omitempty,omitzero"`
+
+	// InitiateTime says when the transfer started (转账发起时间).
+	InitiateTime core.Time `json:"initiate_time,omitempty,omitzero"`
+
+	// OpenID is the payee's openid (收款用户openid).
+	OpenID string `json:"openid"`
+
+	// OutBatchNo is the bank's batch number (银行批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// OutDetailNo is the bank's number of the transfer (银行明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+
+	// PlatformMchID is the service platform's merchant id (服务平台商户号).
+	PlatformMchID string `json:"platform_mchid"`
+
+	// SpecializedPaymentMchID is the paying enterprise's merchant id (付款企业商户号).
+	SpecializedPaymentMchID string `json:"specialized_payment_mchid"`
+
+	// SponsorMchID is the merchant whose funds paid (实际出资商户号).
+	SponsorMchID string `json:"sponsor_mchid"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferRemark is the remark the payee sees (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+
+	// TransferScene says where a batch pays to: the users' balances, or their payroll cards (转账场景).
+	TransferScene BatchScene `json:"transfer_scene"`
+
+	// UpdateTime says when the transfer last changed (明细更新时间).
+	UpdateTime core.Time `json:"update_time"`
+
+	// UserAuthorizedAppID is the app id the payee authorised (用户授权appid).
+	UserAuthorizedAppID string `json:"user_authorized_appid"`
+
+	// UserAuthorizedMchID is the merchant the payee authorised (用户授权商户号).
+	UserAuthorizedMchID string `json:"user_authorized_mchid"`
+
+	// Username is the payee's name, encrypted to the merchant's key (收款用户姓名).
+	Username string `json:"username"`
+}
+
+// BankDetailBrief is a bank-mode transfer, in a batch listing (转账明细单).
+type BankDetailBrief struct {
+	// DetailID is WeChat Pay's id of the transfer (微信支付明细单号).
+	DetailID string `json:"detail_id"`
+
+	// DetailState is the state of one bank-mode transfer: processing, paid, failed, or returned after payment (明细状态).
+	DetailState BankDetailState `json:"detail_state"`
+
+	// FailReason says why the transfer failed, e.g. ACCOUNT_FROZEN (明细失败原因).
+	FailReason string `json:"fail_reason,omitempty,omitzero"`
+
+	// OutDetailNo is the bank's number of the transfer (银行明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+}
+
+// BankDetailReceipt is the electronic receipt application of one bank-mode transfer.
+type BankDetailReceipt struct {
+	// DownloadURL says where to download the file, unchanged (电子回单文件的下载地址).
+	DownloadURL string `json:"download_url,omitempty,omitzero"`
+
+	// HashType is the digest algorithm of the file, e.g. SHA256 (电子回单文件的Hash方法).
+	HashType string `json:"hash_type,omitempty,omitzero"`
+
+	// HashValue is the digest of the file (电子回单文件的Hash值).
+	HashValue string `json:"hash_value,omitempty,omitzero"`
+
+	// OutBatchNo is the bank's batch number (银行转账批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// OutDetailNo is the bank's number of the transfer (银行转账明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+
+	// ReceiptNo is WeChat Pay's number of the receipt application (电子回单受理单号).
+	ReceiptNo string `json:"receipt_no"`
+
+	// ReceiptState is ACCEPTED while the receipt is made, FINISHED when it can be downloaded (电子回单状态).
+	ReceiptState string `json:"receipt_state,omitempty,omitzero"`
+}
+
+// BankDetailState is the state of one bank-mode transfer: processing, paid, failed, or returned after payment (明细状态).
+type BankDetailState string
+
+// BankDetailStateFilter says which transfers of a batch to list: all, the paid ones or the failed ones (明细状态).
+type BankDetailStateFilter string
+
 // Batch is a transfer batch (转账批次单).
 type Batch struct {
 	// AppID is the app id of the payees' openids (直连商户的appid).
@@ -551,6 +1097,9 @@ type Batch struct {
 	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
 }
 
+// BatchAccountType is the kind of account a transfer was paid to: a WeChat Pay balance or a bank card (收款账户类型).
+type BatchAccountType string
+
 // BatchDetail is one transfer of a batch.
 type BatchDetail struct {
 	// AppID is the app id of the payee's openid (直连商户的appid).
@@ -608,6 +1157,70 @@ type BatchDetailBrief struct {
 	OutDetailNo string `json:"out_detail_no"`
 }
 
+// BatchDetailQueryResult is one transfer of a legacy batch in either mode, as the
+// mode-independent queries return it: direct mode's fields
+// (TransferBatchDetail) and partner mode's (PartnerTransferBatchDetail,
+// which names the service provider in sp_mchid and the payee's name
+// username). Only the fields of the client's mode are set.
+type BatchDetailQueryResult struct {
+	// AccountType is the kind of account a transfer was paid to: a WeChat Pay balance or a bank card (收款账户类型).
+	AccountType BatchAccountType `json:"account_type,omitempty,omitzero"`
+
+	// AppID is the app id of the payee's openid (商户的appid).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// BankCardNumberTail is the last digits of the card paid to (partner mode) (银行卡尾号).
+	BankCardNumberTail string `json:"bank_card_number_tail,omitempty,omitzero"`
+
+	// BankName is the bank of the card paid to (partner mode) (银行名称).
+	BankName string `json:"bank_name,omitempty,omitzero"`
+
+	// BatchID is WeChat Pay's batch id (微信批次单号).
+	BatchID string `json:"batch_id,omitempty,omitzero"`
+
+	// DetailID is WeChat Pay's id of the transfer (微信明细单号).
+	DetailID string `json:"detail_id,omitempty,omitzero"`
+
+	// DetailStatus is the state of the transfer, e.g. PROCESSING, SUCCESS or FAIL (明细状态).
+	DetailStatus string `json:"detail_status,omitempty,omitzero"`
+
+	// FailReason says why the transfer failed, e.g. ACCOUNT_FROZEN (明细失败原因).
+	FailReason string `json:"fail_reason,omitempty,omitzero"`
+
+	// InitiateTime says when the transfer started (转账发起时间).
+	InitiateTime core.Time `json:"initiate_time,omitempty,omitzero"`
+
+	// MchID is the merchant id (direct mode) (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OpenID is the payee's openid (收款用户openid).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutBatchNo is the merchant's batch number (商家批次单号).
+	OutBatchNo string `json:"out_batch_no,omitempty,omitzero"`
+
+	// OutDetailNo is the merchant's number of the transfer (商家明细单号).
+	OutDetailNo string `json:"out_detail_no,omitempty,omitzero"`
+
+	// SpMchID is the service provider's merchant id (partner mode) (服务商商户号).
+	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount,omitempty,omitzero"`
+
+	// TransferRemark is the remark the payee sees (转账备注).
+	TransferRemark string `json:"transfer_remark,omitempty,omitzero"`
+
+	// UpdateTime says when the transfer last changed (明细更新时间).
+	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+
+	// UserName is the payee's name, encrypted to the merchant's key (direct mode) (收款用户姓名).
+	UserName string `json:"user_name,omitempty,omitzero"`
+
+	// PartnerUserName is the payee's name, encrypted to the merchant's key (partner mode) (收款用户姓名).
+	PartnerUserName string `json:"username,omitempty,omitzero"`
+}
+
 // BatchNotification is the resource of a MCHTRANSFER.BATCH.FINISHED or MCHTRANSFER.BATCH.CLOSED
 // notification: a legacy transfer batch finished or was closed.
 type BatchNotification struct {
@@ -646,6 +1259,97 @@ type BatchNotification struct {
 	TotalNum int64 `json:"total_num,omitempty,omitzero"`
 
 	// UpdateTime says when the batch last changed (批次更新时间).
+	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+}
+
+// BatchPurpose says what a batch pays for: goods, commissions, refunds, reimbursements, freight or other (批量转账用途).
+type BatchPurpose string
+
+// BatchQueryResult is a legacy transfer batch in either mode, as the mode-independent
+// queries return it: direct mode (TransferBatchResult) nests the batch
+// in transfer_batch and echoes offset and limit; partner mode
+// (PartnerTransferBatchResult) lists the batch's fields at the top
+// level. Only the fields of the client's mode are set.
+type BatchQueryResult struct {
+	// AuthorizationType says what the sub-merchant authorised the service provider to do
+	// (特约商户授权类型): use its information (its app id), its funds, or
+	// both.
+	AuthorizationType SubMerchantAuthorizationType `json:"authorization_type,omitempty,omitzero"`
+
+	// BatchID is WeChat Pay's batch id (partner mode) (微信支付批次单号).
+	BatchID string `json:"batch_id,omitempty,omitzero"`
+
+	// BatchName is the batch name (partner mode) (批次名称).
+	BatchName string `json:"batch_name,omitempty,omitzero"`
+
+	// BatchRemark is the batch remark (partner mode) (批次备注).
+	BatchRemark string `json:"batch_remark,omitempty,omitzero"`
+
+	// BatchStatus is the state of a transfer batch (批次状态): waiting for payment
+	// confirmation, accepted, processing, finished or closed.
+	BatchStatus BatchStatus `json:"batch_status,omitempty,omitzero"`
+
+	// BatchType says how the batch was made: API or WEB (partner mode) (批次类型).
+	BatchType string `json:"batch_type,omitempty,omitzero"`
+
+	// CloseReason says why the batch was closed (partner mode) (批次关闭原因).
+	CloseReason string `json:"close_reason,omitempty,omitzero"`
+
+	// CreateTime says when the batch was created (partner mode) (批次创建时间).
+	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+
+	// FailAmount is the amount that failed, in fen (partner mode) (转账失败金额).
+	FailAmount int64 `json:"fail_amount,omitempty,omitzero"`
+
+	// FailNum is the number of failed transfers (partner mode) (转账失败笔数).
+	FailNum int64 `json:"fail_num,omitempty,omitzero"`
+
+	// Limit is the page size asked for (direct mode) (最大资源条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Offset says where this page starts (direct mode) (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// OutBatchNo is the merchant's batch number (partner mode) (商家批次单号).
+	OutBatchNo string `json:"out_batch_no,omitempty,omitzero"`
+
+	// SpAppID is the service provider's app id (partner mode) (服务商的appid).
+	SpAppID string `json:"sp_appid,omitempty,omitzero"`
+
+	// SpMchID is the service provider's merchant id (partner mode) (服务商商户号).
+	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id (partner mode) (特约商户appid).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant whose funds paid (partner mode) (特约商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// SuccessAmount is the amount transferred successfully, in fen (partner mode) (转账成功金额).
+	SuccessAmount int64 `json:"success_amount,omitempty,omitzero"`
+
+	// SuccessNum is the number of successful transfers (partner mode) (转账成功笔数).
+	SuccessNum int64 `json:"success_num,omitempty,omitzero"`
+
+	// TotalAmount is the sum of the transfers in fen (partner mode) (转账总金额).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+
+	// TotalNum is the number of transfers (partner mode) (转账总笔数).
+	TotalNum int64 `json:"total_num,omitempty,omitzero"`
+
+	// TransferBatch is a transfer batch (转账批次单).
+	TransferBatch Batch `json:"transfer_batch,omitempty,omitzero"`
+
+	// TransferDetailList is one page of the batch's transfers, in either mode (转账明细单列表).
+	TransferDetailList []BatchDetailBrief `json:"transfer_detail_list,omitempty,omitzero"`
+
+	// TransferPurpose says what a batch pays for: goods, commissions, refunds, reimbursements, freight or other (批量转账用途).
+	TransferPurpose BatchPurpose `json:"transfer_purpose,omitempty,omitzero"`
+
+	// TransferScene says where a batch pays to: the users' balances, or their payroll cards (转账场景).
+	TransferScene BatchScene `json:"transfer_scene,omitempty,omitzero"`
+
+	// UpdateTime says when the batch last changed (partner mode) (批次更新时间).
 	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
 }
 
@@ -690,6 +1394,9 @@ type BatchResult struct {
 	// TransferDetailList is one page of the batch's transfers (转账明细单列表).
 	TransferDetailList []BatchDetailBrief `json:"transfer_detail_list,omitempty,omitzero"`
 }
+
+// BatchScene says where a batch pays to: the users' balances, or their payroll cards (转账场景).
+type BatchScene string
 
 // BatchStatus is the state of a transfer batch (批次状态): waiting for payment
 // confirmation, accepted, processing, finished or closed.
@@ -869,6 +1576,18 @@ type CancelBillResponse struct {
 	UserName string `json:"user_name,omitempty,omitzero"`
 }
 
+// CloseInsuranceReservationParams is the query and header parameters of CloseInsuranceReservation.
+type CloseInsuranceReservationParams struct {
+	// SubMchID is the sub-merchant that made the reservation (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// ClosePlatformReservationParams is the query and header parameters of ClosePlatformReservation.
+type ClosePlatformReservationParams struct {
+	// SubMchID is the sub-merchant that made the reservation (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
 // CreateAuthorizedBillRequest is a transfer under an authorisation the payee gave, needing no confirmation (direct mode).
 type CreateAuthorizedBillRequest struct {
 	// AppID is the app id the authorisation was given under (商户AppID).
@@ -906,6 +1625,84 @@ type CreateAuthorizedBillRequest struct {
 
 	// UserRecvPerception says how the payee sees the money described, from the values the scene allows (用户收款感知).
 	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
+}
+
+// CreateBankBatchDetail is one transfer of a new bank-mode batch (转账明细).
+type CreateBankBatchDetail struct {
+	// OpenID is the payee's openid under user_authorized_appid (收款用户openid).
+	OpenID string `json:"openid"`
+
+	// OutDetailNo is the bank's number of the transfer, unique in the batch (银行明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferRemark is a remark the payee sees (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+
+	// UserIDCard is the payee's ID card number, sent encrypted (收款用户身份证).
+	UserIDCard string `json:"user_id_card,omitempty,omitzero"`
+
+	// UserName is the payee's real name, sent encrypted (收款用户姓名).
+	UserName string `json:"user_name"`
+}
+
+// CreateBankBatchRequest is a bank's batch of transfers to users' balances for a paying enterprise.
+type CreateBankBatchRequest struct {
+	// AttachRemark is extra information the bank keeps with the batch (附加信息).
+	AttachRemark string `json:"attach_remark,omitempty,omitzero"`
+
+	// BatchName is the batch name (批次名称).
+	BatchName string `json:"batch_name"`
+
+	// BatchRemark is the batch remark (批次备注).
+	BatchRemark string `json:"batch_remark"`
+
+	// OutBatchNo is the bank's batch number, unique for the bank (银行批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// PlatformMchID is the service platform's merchant id (服务平台商户号).
+	PlatformMchID string `json:"platform_mchid"`
+
+	// SpecializedPaymentMchID is the paying enterprise's merchant id (付款企业商户号).
+	SpecializedPaymentMchID string `json:"specialized_payment_mchid"`
+
+	// SponsorMchID is the merchant whose funds pay (实际出资商户号).
+	SponsorMchID string `json:"sponsor_mchid"`
+
+	// TotalAmount is the sum of the transfers in fen; must match the list (转账总金额).
+	TotalAmount int64 `json:"total_amount"`
+
+	// TotalCount is the number of transfers; must match the list (转账总笔数).
+	TotalCount int64 `json:"total_count"`
+
+	// TransferDetailList is the transfers (转账明细列表).
+	TransferDetailList []CreateBankBatchDetail `json:"transfer_detail_list,omitempty,omitzero"`
+
+	// TransferPurpose says what a batch pays for: goods, commissions, refunds, reimbursements, freight or other (批量转账用途).
+	TransferPurpose BatchPurpose `json:"transfer_purpose"`
+
+	// TransferScene says where a batch pays to: the users' balances, or their payroll cards (转账场景).
+	TransferScene BatchScene `json:"transfer_scene"`
+
+	// UserAuthorizedAppID is the app id the payees authorised and their openids belong to (用户授权appid).
+	UserAuthorizedAppID string `json:"user_authorized_appid"`
+
+	// UserAuthorizedMchID is the merchant the payees authorised (用户授权商户号).
+	UserAuthorizedMchID string `json:"user_authorized_mchid"`
+}
+
+// CreateBankBatchResponse is an accepted bank-mode transfer batch.
+type CreateBankBatchResponse struct {
+	// BatchID is WeChat Pay's batch id (微信支付批次单号).
+	BatchID string `json:"batch_id"`
+
+	// CreateTime says when the batch was created (批次创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// OutBatchNo is the bank's batch number (银行批次单号).
+	OutBatchNo string `json:"out_batch_no"`
 }
 
 // CreateBatchDetail is one transfer of a new batch (转账明细).
@@ -1104,6 +1901,138 @@ type CreateBillWithAuthorizationResponse struct {
 
 	// UserDisplayName is the name shown for the user in the authorisation (用户展示名称).
 	UserDisplayName string `json:"user_display_name,omitempty,omitzero"`
+}
+
+// CreatePlatformBatchDetail is one reserved transfer of a new batch (转账明细).
+type CreatePlatformBatchDetail struct {
+	// OpenID is the payee's openid (收款用户OpenID).
+	OpenID string `json:"openid"`
+
+	// OutDetailNo is the merchant's number of the transfer, unique in the batch (商家明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+
+	// ReservationID is WeChat Pay's id of the confirmed reservation this pays (微信转账预约单号).
+	ReservationID string `json:"reservation_id"`
+
+	// TransferAmount is the amount in fen, within what the reservation allows (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferRemark is a remark the payee sees (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+}
+
+// CreatePlatformBatchRequest is a batch paying users who confirmed reservations, from a sub-merchant's funds.
+type CreatePlatformBatchRequest struct {
+	// BatchName is the batch name (批次名称).
+	BatchName string `json:"batch_name"`
+
+	// BatchRemark is the batch remark (批次备注).
+	BatchRemark string `json:"batch_remark"`
+
+	// NotifyURL is the HTTPS URL for the batch's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OutBatchNo is the merchant's batch number, unique for the merchant (商家批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// SpAppID is the platform's app id (服务商AppID).
+	SpAppID string `json:"sp_appid"`
+
+	// SubAppID is the sub-merchant's app id, when the openids are under it (二级商户AppID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant whose funds pay (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TotalAmount is the sum of the transfers in fen; must match the list (转账总金额).
+	TotalAmount int64 `json:"total_amount"`
+
+	// TotalNum is the number of transfers; must match the list (转账总笔数).
+	TotalNum int64 `json:"total_num"`
+
+	// TransferDetailList is the transfers (转账明细列表).
+	TransferDetailList []CreatePlatformBatchDetail `json:"transfer_detail_list"`
+
+	// TransferSceneID is the transfer scene of the reservations (转账场景ID).
+	TransferSceneID string `json:"transfer_scene_id"`
+}
+
+// CreatePlatformBatchResponse is an accepted batch of reserved transfers.
+type CreatePlatformBatchResponse struct {
+	// BatchID is WeChat Pay's batch id (商家转账批次单号).
+	BatchID string `json:"batch_id"`
+
+	// BatchState is the state of a batch of reserved transfers: accepted, processing, completed or closed (批次状态).
+	BatchState PlatformBatchState `json:"batch_state,omitempty,omitzero"`
+
+	// CreateTime says when the batch was created (批次创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// OutBatchNo is the merchant's batch number (商家批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+}
+
+// CreatePlatformReservationRequest is a reservation asking a user to accept a later transfer from a sub-merchant.
+type CreatePlatformReservationRequest struct {
+	// EstimatedDate is the latest day the transfer is expected on (预计最晚转账日期).
+	EstimatedDate core.Date `json:"estimated_date"`
+
+	// EstimatedMaxAmount is the most the transfer is expected to be, in fen, when the exact amount is not known yet (预计最大转账金额).
+	EstimatedMaxAmount int64 `json:"estimated_max_amount,omitempty,omitzero"`
+
+	// ExactAmount is the exact amount of the transfer in fen, when known (准确转账金额).
+	ExactAmount int64 `json:"exact_amount,omitempty,omitzero"`
+
+	// NotifyURL is the HTTPS URL for the reservation's notifications (商户回调地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the payee's openid (收款用户OpenID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutReservationNo is the merchant's reservation number, unique for the merchant (商户预约单号).
+	OutReservationNo string `json:"out_reservation_no"`
+
+	// ReserveRemark is a remark the user sees when confirming (预约备注).
+	ReserveRemark string `json:"reserve_remark"`
+
+	// SceneReportData is facts reported about a reservation's scene (场景报备信息).
+	SceneReportData PlatformSceneReportData `json:"scene_report_data,omitempty,omitzero"`
+
+	// SpAppID is the platform's app id (服务商AppID).
+	SpAppID string `json:"sp_appid"`
+
+	// SubAppID is the sub-merchant's app id, when the openid is under it (二级商户AppID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant that will pay (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TransferSceneID is the transfer scene the platform has opened (转账场景ID).
+	TransferSceneID string `json:"transfer_scene_id"`
+
+	// UserRealName is the payee's real name, sent encrypted; WeChat Pay checks it (收款用户姓名).
+	UserRealName string `json:"user_real_name,omitempty,omitzero"`
+}
+
+// CreatePlatformReservationResponse is an accepted transfer reservation, waiting for the user to confirm.
+type CreatePlatformReservationResponse struct {
+	// AcceptTime says when the reservation was accepted (预约记录受理时间).
+	AcceptTime core.Time `json:"accept_time"`
+
+	// OutReservationNo is the merchant's reservation number (商户预约单号).
+	OutReservationNo string `json:"out_reservation_no"`
+
+	// PackageInfo says what the app passes to WeChat to open the confirmation page (跳转用户确认预约页的package信息).
+	PackageInfo string `json:"package_info"`
+
+	// ReservationID is WeChat Pay's reservation id (微信转账预约单号).
+	ReservationID string `json:"reservation_id"`
+
+	// State is the state of a reservation: accepted, confirmed by the user, or closed (预约记录状态).
+	State PlatformReservationState `json:"state"`
+
+	// SubMchID is the sub-merchant that will pay (二级商户号).
+	SubMchID string `json:"sub_mchid"`
 }
 
 // DetailReceipt is the electronic receipt application of one transfer.
@@ -1314,6 +2243,136 @@ type PartnerApplyBillReceiptByOutBillNoRequest struct {
 	SubMchID string `json:"sub_mchid"`
 }
 
+// PartnerBatchDetail is one transfer of a sub-merchant's batch (partner mode).
+type PartnerBatchDetail struct {
+	// AccountType is the kind of account a transfer was paid to: a WeChat Pay balance or a bank card (收款账户类型).
+	AccountType BatchAccountType `json:"account_type,omitempty,omitzero"`
+
+	// AppID is the app id of the payee's openid (商户的appid).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// BankCardNumberTail is the last digits of the card paid to (银行卡尾号).
+	BankCardNumberTail string `json:"bank_card_number_tail,omitempty,omitzero"`
+
+	// BankName is the bank of the card paid to, for a payroll-card transfer (银行名称).
+	BankName string `json:"bank_name,omitempty,omitzero"`
+
+	// BatchID is WeChat Pay's batch id (微信支付批次单号).
+	BatchID string `json:"batch_id"`
+
+	// DetailID is WeChat Pay's id of the transfer (微信支付明细单号).
+	DetailID string `json:"detail_id"`
+
+	// DetailStatus is the state of the transfer, e.g. PROCESSING, SUCCESS or FAIL (明细状态).
+	DetailStatus string `json:"detail_status"`
+
+	// FailReason says why the transfer failed, e.g. ACCOUNT_FROZEN (明细失败原因).
+	FailReason string `json:"fail_reason,omitempty,omitzero"`
+
+	// InitiateTime says when the transfer started (转账发起时间).
+	InitiateTime core.Time `json:"initiate_time"`
+
+	// OpenID is the payee's openid (收款用户openid).
+	OpenID string `json:"openid"`
+
+	// OutBatchNo is the merchant's batch number (商家批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// OutDetailNo is the merchant's number of the transfer (商家明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+
+	// SpMchID is the service provider's merchant id (服务商商户号).
+	SpMchID string `json:"sp_mchid"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferRemark is the remark the payee sees (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+
+	// UpdateTime says when the transfer last changed (明细更新时间).
+	UpdateTime core.Time `json:"update_time"`
+
+	// Username is the payee's name, encrypted to the merchant's key (收款用户姓名).
+	Username string `json:"username"`
+}
+
+// PartnerBatchResult is a sub-merchant's transfer batch and, when asked for, one page of its
+// transfers (partner mode: the batch's fields at the top level).
+type PartnerBatchResult struct {
+	// AuthorizationType says what the sub-merchant authorised the service provider to do
+	// (特约商户授权类型): use its information (its app id), its funds, or
+	// both.
+	AuthorizationType SubMerchantAuthorizationType `json:"authorization_type"`
+
+	// BatchID is WeChat Pay's batch id (微信支付批次单号).
+	BatchID string `json:"batch_id"`
+
+	// BatchName is the batch name (批次名称).
+	BatchName string `json:"batch_name"`
+
+	// BatchRemark is the batch remark (批次备注).
+	BatchRemark string `json:"batch_remark"`
+
+	// BatchStatus is the state of a transfer batch (批次状态): waiting for payment
+	// confirmation, accepted, processing, finished or closed.
+	BatchStatus BatchStatus `json:"batch_status"`
+
+	// BatchType says how the batch was made: API or WEB (批次类型).
+	BatchType string `json:"batch_type"`
+
+	// CloseReason says why the batch was closed, e.g. MERCHANT_REVOCATION or OVERDUE_CLOSE (批次关闭原因).
+	CloseReason string `json:"close_reason,omitempty,omitzero"`
+
+	// CreateTime says when the batch was created (批次创建时间).
+	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+
+	// FailAmount is the amount that failed, in fen (转账失败金额).
+	FailAmount int64 `json:"fail_amount,omitempty,omitzero"`
+
+	// FailNum is the number of failed transfers (转账失败笔数).
+	FailNum int64 `json:"fail_num,omitempty,omitzero"`
+
+	// OutBatchNo is the merchant's batch number (商家批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// SpAppID is the service provider's app id, for a fund authorisation (服务商的appid).
+	SpAppID string `json:"sp_appid,omitempty,omitzero"`
+
+	// SpMchID is the service provider's merchant id (服务商商户号).
+	SpMchID string `json:"sp_mchid"`
+
+	// SubAppID is the sub-merchant's app id (特约商户appid).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant whose funds paid (特约商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SuccessAmount is the amount transferred successfully, in fen (转账成功金额).
+	SuccessAmount int64 `json:"success_amount,omitempty,omitzero"`
+
+	// SuccessNum is the number of successful transfers (转账成功笔数).
+	SuccessNum int64 `json:"success_num,omitempty,omitzero"`
+
+	// TotalAmount is the sum of the transfers in fen (转账总金额).
+	TotalAmount int64 `json:"total_amount"`
+
+	// TotalNum is the number of transfers (转账总笔数).
+	TotalNum int64 `json:"total_num"`
+
+	// TransferDetailList is one page of the batch's transfers (转账明细单列表).
+	TransferDetailList []BatchDetailBrief `json:"transfer_detail_list,omitempty,omitzero"`
+
+	// TransferPurpose says what a batch pays for: goods, commissions, refunds, reimbursements, freight or other (批量转账用途).
+	TransferPurpose BatchPurpose `json:"transfer_purpose,omitempty,omitzero"`
+
+	// TransferScene says where a batch pays to: the users' balances, or their payroll cards (转账场景).
+	TransferScene BatchScene `json:"transfer_scene,omitempty,omitzero"`
+
+	// UpdateTime says when the batch last changed (批次更新时间).
+	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+}
+
 // PartnerBill is a transfer bill as partner mode's queries and authorised transfers
 // report it; the merchant is named in mchid, with sub_mchid.
 type PartnerBill struct {
@@ -1400,6 +2459,80 @@ type PartnerCreateAuthorizedBillRequest struct {
 	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
 }
 
+// PartnerCreateBatchDetail is one transfer of a new partner batch (转账明细).
+type PartnerCreateBatchDetail struct {
+	// OpenID is the payee's openid under the batch's app id (收款用户openid).
+	OpenID string `json:"openid"`
+
+	// OutDetailNo is the merchant's number of the transfer, unique in the batch (商家明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferRemark is a remark the payee sees (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+
+	// UserIDCard is the payee's ID card number, sent encrypted (收款用户身份证).
+	UserIDCard string `json:"user_id_card,omitempty,omitzero"`
+
+	// UserName is the payee's real name, sent encrypted (收款用户姓名).
+	UserName string `json:"user_name"`
+}
+
+// PartnerCreateBatchRequest is a sub-merchant's batch of transfers to users' balances (partner mode).
+type PartnerCreateBatchRequest struct {
+	// AuthorizationType says what the sub-merchant authorised the service provider to do
+	// (特约商户授权类型): use its information (its app id), its funds, or
+	// both.
+	AuthorizationType SubMerchantAuthorizationType `json:"authorization_type"`
+
+	// BatchName is the batch name (批次名称).
+	BatchName string `json:"batch_name"`
+
+	// BatchRemark is the batch remark (批次备注).
+	BatchRemark string `json:"batch_remark"`
+
+	// OutBatchNo is the merchant's batch number, unique for the merchant (商家批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// SpAppID is the service provider's app id the openids belong to, for a fund authorisation (服务商的appid).
+	SpAppID string `json:"sp_appid,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id the openids belong to, for information authorisations (特约商户appid).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant whose funds pay (特约商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TotalAmount is the sum of the transfers in fen; must match the list (转账总金额).
+	TotalAmount int64 `json:"total_amount"`
+
+	// TotalNum is the number of transfers; must match the list (转账总笔数).
+	TotalNum int64 `json:"total_num"`
+
+	// TransferDetailList is the transfers (转账明细列表).
+	TransferDetailList []PartnerCreateBatchDetail `json:"transfer_detail_list"`
+
+	// TransferPurpose says what a batch pays for: goods, commissions, refunds, reimbursements, freight or other (批量转账用途).
+	TransferPurpose BatchPurpose `json:"transfer_purpose,omitempty,omitzero"`
+
+	// TransferScene says where a batch pays to: the users' balances, or their payroll cards (转账场景).
+	TransferScene BatchScene `json:"transfer_scene,omitempty,omitzero"`
+}
+
+// PartnerCreateBatchResponse is an accepted partner transfer batch.
+type PartnerCreateBatchResponse struct {
+	// BatchID is WeChat Pay's batch id (微信支付批次单号).
+	BatchID string `json:"batch_id"`
+
+	// CreateTime says when the batch was created (批次创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// OutBatchNo is the merchant's batch number (商家批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+}
+
 // PartnerCreateBillRequest is a sub-merchant's transfer to one user's balance (partner mode).
 type PartnerCreateBillRequest struct {
 	// AppID is the app id the openid belongs to (商户AppID).
@@ -1475,6 +2608,36 @@ type PartnerCreateBillWithAuthorizationRequest struct {
 	UserRecvPerception string `json:"user_recv_perception,omitempty,omitzero"`
 }
 
+// PartnerQueryBatchByIDParams is the query and header parameters of PartnerQueryBatchByID.
+type PartnerQueryBatchByIDParams struct {
+	// DetailStatus says which transfers to list: ALL, SUCCESS or FAIL (明细状态).
+	DetailStatus string `json:"detail_status,omitempty,omitzero"`
+
+	// Limit is the most transfers to list (最大资源条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// NeedQueryDetail says whether to list the batch's transfers (是否查询转账明细单).
+	NeedQueryDetail bool `json:"need_query_detail"`
+
+	// Offset says where the page of transfers starts, from 0 (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
+// PartnerQueryBatchByOutBatchNoParams is the query and header parameters of PartnerQueryBatchByOutBatchNo.
+type PartnerQueryBatchByOutBatchNoParams struct {
+	// DetailStatus says which transfers to list: ALL, SUCCESS, FAIL or REFUND (明细状态).
+	DetailStatus string `json:"detail_status,omitempty,omitzero"`
+
+	// Limit is the most transfers to list (最大资源条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// NeedQueryDetail says whether to list the batch's transfers (是否查询转账明细单).
+	NeedQueryDetail bool `json:"need_query_detail"`
+
+	// Offset says where the page of transfers starts, from 0 (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
 // PartnerQueryBillByOutBillNoParams is the query and header parameters of PartnerQueryBillByOutBillNo.
 type PartnerQueryBillByOutBillNoParams struct {
 	// SubMchID is the sub-merchant that made the transfer (二级商户号).
@@ -1487,10 +2650,382 @@ type PartnerQueryBillReceiptByOutBillNoParams struct {
 	SubMchID string `json:"sub_mchid"`
 }
 
+// PlatformBatch is a batch of reserved transfers (转账批次单).
+type PlatformBatch struct {
+	// BatchID is WeChat Pay's batch id (商家转账批次单号).
+	BatchID string `json:"batch_id"`
+
+	// BatchName is the batch name (批次名称).
+	BatchName string `json:"batch_name"`
+
+	// BatchRemark is the batch remark (批次备注).
+	BatchRemark string `json:"batch_remark"`
+
+	// BatchState is the state of a batch of reserved transfers: accepted, processing, completed or closed (批次状态).
+	BatchState PlatformBatchState `json:"batch_state"`
+
+	// CloseReason says why the batch was closed, e.g. MERCHANT_REVOCATION or OVERDUE_CLOSE (批次关闭原因).
+	CloseReason string `json:"close_reason,omitempty,omitzero"`
+
+	// CreateTime says when the batch was created (批次创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// FailedAmount is the amount that failed, in fen (转账失败金额).
+	FailedAmount int64 `json:"failed_amount"`
+
+	// FailedNum is the number of failed transfers (转账失败笔数).
+	FailedNum int64 `json:"failed_num"`
+
+	// OutBatchNo is the merchant's batch number (商家批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// SpAppID is the platform's app id (服务商应用ID).
+	SpAppID string `json:"sp_appid"`
+
+	// SubAppID is the sub-merchant's app id (二级商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant whose funds pay (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SuccessAmount is the amount transferred successfully, in fen (转账成功金额).
+	SuccessAmount int64 `json:"success_amount"`
+
+	// SuccessNum is the number of successful transfers (转账成功笔数).
+	SuccessNum int64 `json:"success_num"`
+
+	// TotalAmount is the sum of the transfers in fen (转账总金额).
+	TotalAmount int64 `json:"total_amount"`
+
+	// TotalNum is the number of transfers (转账总笔数).
+	TotalNum int64 `json:"total_num"`
+
+	// TransferSceneID is the transfer scene of the batch (转账场景ID).
+	TransferSceneID string `json:"transfer_scene_id"`
+}
+
+// PlatformBatchReceipt is the electronic receipt of a batch of reserved transfers.
+type PlatformBatchReceipt struct {
+	// BatchID is WeChat Pay's batch id (商家转账批次单号).
+	BatchID string `json:"batch_id"`
+
+	// DownloadURL says where to download the file, unchanged (电子回单文件的下载地址).
+	DownloadURL string `json:"download_url,omitempty,omitzero"`
+
+	// HashType is the digest algorithm of the file, e.g. SHA256 (电子回单文件的hash方法).
+	HashType string `json:"hash_type,omitempty,omitzero"`
+
+	// HashValue is the digest of the file (电子回单文件的hash值).
+	HashValue string `json:"hash_value,omitempty,omitzero"`
+
+	// OutBatchNo is the merchant's batch number (商家批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// ReceiptState is the state of a receipt: being made, or ready to download (电子回单状态).
+	ReceiptState PlatformReceiptState `json:"receipt_state"`
+
+	// SubMchID is the sub-merchant that made the transfers (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PlatformBatchReceiptApplication is an accepted application for a batch's electronic receipt.
+type PlatformBatchReceiptApplication struct {
+	// OutBatchNo is the merchant's batch number (商家批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// ReceiptState is the state of a receipt: being made, or ready to download (电子回单状态).
+	ReceiptState PlatformReceiptState `json:"receipt_state"`
+
+	// SubMchID is the sub-merchant that made the transfers (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PlatformBatchResult is a batch of reserved transfers and, when asked for, one page of its transfers.
+type PlatformBatchResult struct {
+	// Data is one page of the batch's transfers (转账明细单列表).
+	Data []PlatformDetailBrief `json:"data,omitempty,omitzero"`
+
+	// Limit is the page size asked for (最大资源条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Offset says where this page starts (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// TransferBatch is a batch of reserved transfers (转账批次单).
+	TransferBatch PlatformBatch `json:"transfer_batch"`
+}
+
+// PlatformBatchState is the state of a batch of reserved transfers: accepted, processing, completed or closed (批次状态).
+type PlatformBatchState string
+
+// PlatformDetail is one reserved transfer of a batch (转账明细单).
+type PlatformDetail struct {
+	// BankRefundTime says when the bank returned the money, if it did (银行退票时间).
+	BankRefundTime core.Time `json:"bank_refund_time,omitempty,omitzero"`
+
+	// BankType is the payee's bank, when paid to a card, e.g. ICBC_DEBIT (收款银行类型).
+	BankType string `json:"bank_type,omitempty,omitzero"`
+
+	// BatchID is WeChat Pay's batch id (商家转账批次单号).
+	BatchID string `json:"batch_id"`
+
+	// CreateTime says when the transfer started (转账发起时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// DetailID is WeChat Pay's id of the transfer (商家转账明细单号).
+	DetailID string `json:"detail_id"`
+
+	// DetailState is the state of one reserved transfer (明细状态): created, waiting for
+	// payment, paid, failed, or returned by the bank after payment.
+	DetailState PlatformDetailState `json:"detail_state"`
+
+	// FailReason says why the transfer failed, e.g. ACCOUNT_FROZEN (明细失败原因).
+	FailReason string `json:"fail_reason,omitempty,omitzero"`
+
+	// OpenID is the payee's openid (收款用户OpenID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutBatchNo is the merchant's batch number (商家批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// OutDetailNo is the merchant's number of the transfer (商家明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+
+	// SpAppID is the platform's app id (服务商应用ID).
+	SpAppID string `json:"sp_appid"`
+
+	// SubAppID is the sub-merchant's app id (二级商户应用ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant whose funds pay (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TransferAmount is the amount in fen (转账金额).
+	TransferAmount int64 `json:"transfer_amount"`
+
+	// TransferFinishTime says when the transfer finished (转账完成时间).
+	TransferFinishTime core.Time `json:"transfer_finish_time,omitempty,omitzero"`
+
+	// TransferRemark is the remark the payee sees (转账备注).
+	TransferRemark string `json:"transfer_remark"`
+
+	// UserName is the payee's name, encrypted to the merchant's key (收款用户姓名).
+	UserName string `json:"user_name,omitempty,omitzero"`
+}
+
+// PlatformDetailBrief is a reserved transfer, in a batch listing (转账明细单).
+type PlatformDetailBrief struct {
+	// DetailID is WeChat Pay's id of the transfer (商家转账明细单号).
+	DetailID string `json:"detail_id"`
+
+	// DetailState is the state of one reserved transfer (明细状态): created, waiting for
+	// payment, paid, failed, or returned by the bank after payment.
+	DetailState PlatformDetailState `json:"detail_state"`
+
+	// OutDetailNo is the merchant's number of the transfer (商家明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+}
+
+// PlatformDetailReceipt is the electronic receipt of one reserved transfer.
+type PlatformDetailReceipt struct {
+	// BatchID is WeChat Pay's batch id (商家转账批次单号).
+	BatchID string `json:"batch_id"`
+
+	// DetailID is WeChat Pay's id of the transfer (商家转账明细单号).
+	DetailID string `json:"detail_id"`
+
+	// DownloadURL says where to download the file, unchanged (电子回单文件的下载地址).
+	DownloadURL string `json:"download_url,omitempty,omitzero"`
+
+	// HashType is the digest algorithm of the file, e.g. SHA256 (电子回单文件的hash方法).
+	HashType string `json:"hash_type,omitempty,omitzero"`
+
+	// HashValue is the digest of the file (电子回单文件的hash值).
+	HashValue string `json:"hash_value,omitempty,omitzero"`
+
+	// OutBatchNo is the merchant's batch number (商家批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// OutDetailNo is the merchant's number of the transfer (商家明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+
+	// ReceiptState is the state of a receipt: being made, or ready to download (电子回单状态).
+	ReceiptState PlatformReceiptState `json:"receipt_state"`
+
+	// SubMchID is the sub-merchant that made the transfer (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PlatformDetailReceiptApplication is an accepted application for one transfer's electronic receipt.
+type PlatformDetailReceiptApplication struct {
+	// OutBatchNo is the merchant's batch number (商家批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// OutDetailNo is the merchant's number of the transfer (商家明细单号).
+	OutDetailNo string `json:"out_detail_no"`
+
+	// ReceiptState is the state of a receipt: being made, or ready to download (电子回单状态).
+	ReceiptState PlatformReceiptState `json:"receipt_state"`
+
+	// SubMchID is the sub-merchant that made the transfer (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PlatformDetailState is the state of one reserved transfer (明细状态): created, waiting for
+// payment, paid, failed, or returned by the bank after payment.
+type PlatformDetailState string
+
+// PlatformDetailStateFilter says which transfers of a batch to list: all, or those in one state (明细状态).
+type PlatformDetailStateFilter string
+
+// PlatformInsurancePolicy is the insurance policy an insurance payout belongs to (保险保单报备信息).
+type PlatformInsurancePolicy struct {
+	// ClaimNo is the number of the claim paid out, if it is one (理赔单号).
+	ClaimNo string `json:"claim_no,omitempty,omitzero"`
+
+	// Name is the insurance's name (保险名称).
+	Name string `json:"name"`
+
+	// PolicyNo is the policy number (保险单号).
+	PolicyNo string `json:"policy_no"`
+
+	// ProductRegistrationNo is the filing number of the insurance product (保险产品备案编号).
+	ProductRegistrationNo string `json:"product_registration_no"`
+
+	// WithdrawalNo is the number of the withdrawal paid out, if it is one (取现单号).
+	WithdrawalNo string `json:"withdrawal_no,omitempty,omitzero"`
+}
+
+// PlatformReceiptState is the state of a receipt: being made, or ready to download (电子回单状态).
+type PlatformReceiptState string
+
+// PlatformReservation is a transfer reservation (预约商家转账记录).
+type PlatformReservation struct {
+	// AcceptTime says when the reservation was accepted (预约记录受理的时间).
+	AcceptTime core.Time `json:"accept_time"`
+
+	// BankType is the payee's bank, when paid to a card, e.g. ICBC_DEBIT (收款银行类型).
+	BankType string `json:"bank_type,omitempty,omitzero"`
+
+	// CloseInfo says when and why a reservation was closed (预约记录的关闭信息).
+	CloseInfo PlatformReservationCloseInfo `json:"close_info,omitempty,omitzero"`
+
+	// EstimatedDate is the latest day the transfer is expected on (预计最晚转账日期).
+	EstimatedDate core.Date `json:"estimated_date,omitempty,omitzero"`
+
+	// EstimatedMaxAmount is the most the transfer is expected to be, in fen (预计最大转账金额).
+	EstimatedMaxAmount int64 `json:"estimated_max_amount,omitempty,omitzero"`
+
+	// ExactAmount is the exact amount of the transfer in fen (准确转账金额).
+	ExactAmount int64 `json:"exact_amount,omitempty,omitzero"`
+
+	// OpenID is the payee's openid (收款用户OpenID).
+	OpenID string `json:"openid"`
+
+	// OutReservationNo is the merchant's reservation number (商户预约单号).
+	OutReservationNo string `json:"out_reservation_no"`
+
+	// ReservationID is WeChat Pay's reservation id (微信转账预约单号).
+	ReservationID string `json:"reservation_id"`
+
+	// ReserveTime says when the user confirmed the reservation (预约记录用户确认预约的时间).
+	ReserveTime core.Time `json:"reserve_time,omitempty,omitzero"`
+
+	// SpAppID is the platform's app id (服务商AppID).
+	SpAppID string `json:"sp_appid"`
+
+	// SpMchID is the platform's merchant id (服务商商户号).
+	SpMchID string `json:"sp_mchid"`
+
+	// State is the state of a reservation: accepted, confirmed by the user, or closed (预约记录状态).
+	State PlatformReservationState `json:"state"`
+
+	// SubAppID is the sub-merchant's app id (二级商户AppID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant that will pay (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TransferSceneID is the transfer scene (转账场景ID).
+	TransferSceneID string `json:"transfer_scene_id"`
+}
+
+// PlatformReservationCloseInfo says when and why a reservation was closed (预约记录的关闭信息).
+type PlatformReservationCloseInfo struct {
+	// CloseReason says why a reservation was closed (预约记录关闭的原因): the user did not
+	// confirm in time, the merchant closed it after or before the user
+	// confirmed, it was paid, it was not paid in time, the reservation
+	// failed, or the user closed it.
+	CloseReason PlatformReservationCloseReason `json:"close_reason"`
+
+	// CloseTime says when the reservation was closed (预约记录关闭的时间).
+	CloseTime core.Time `json:"close_time"`
+}
+
+// PlatformReservationCloseReason says why a reservation was closed (预约记录关闭的原因): the user did not
+// confirm in time, the merchant closed it after or before the user
+// confirmed, it was paid, it was not paid in time, the reservation
+// failed, or the user closed it.
+type PlatformReservationCloseReason string
+
+// PlatformReservationState is the state of a reservation: accepted, confirmed by the user, or closed (预约记录状态).
+type PlatformReservationState string
+
+// PlatformSceneReportData is facts reported about a reservation's scene (场景报备信息).
+type PlatformSceneReportData struct {
+	// InsurancePolicy is the insurance policy an insurance payout belongs to (保险保单报备信息).
+	InsurancePolicy PlatformInsurancePolicy `json:"insurance_policy,omitempty,omitzero"`
+}
+
 // QueryAuthorizationParams is the query and header parameters of QueryAuthorization.
 type QueryAuthorizationParams struct {
 	// IsDisplayAuthorization says whether to include the user's authorisation details (是否展示用户授权信息).
 	IsDisplayAuthorization *bool `json:"is_display_authorization,omitempty"`
+}
+
+// QueryBankBatchByIDParams is the query and header parameters of QueryBankBatchByID.
+type QueryBankBatchByIDParams struct {
+	// DetailState says which transfers to list (明细状态).
+	DetailState BankDetailStateFilter `json:"detail_state,omitempty,omitzero"`
+
+	// Limit is the most transfers to list (最大资源条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// NeedQueryDetail says whether to list the batch's transfers (是否查询转账明细单).
+	NeedQueryDetail bool `json:"need_query_detail"`
+
+	// Offset says where the page of transfers starts, from 0 (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
+// QueryBankBatchByOutBatchNoParams is the query and header parameters of QueryBankBatchByOutBatchNo.
+type QueryBankBatchByOutBatchNoParams struct {
+	// DetailState says which transfers to list (明细状态).
+	DetailState BankDetailStateFilter `json:"detail_state,omitempty,omitzero"`
+
+	// Limit is the most transfers to list (最大资源条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// NeedQueryDetail says whether to list the batch's transfers (是否查询转账明细单).
+	NeedQueryDetail bool `json:"need_query_detail"`
+
+	// Offset says where the page of transfers starts, from 0 (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
+// QueryBankBatchReceiptParams is the query and header parameters of QueryBankBatchReceipt.
+type QueryBankBatchReceiptParams struct {
+	// OutBatchNo is the bank's batch number (银行转账批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+}
+
+// QueryBankDetailReceiptParams is the query and header parameters of QueryBankDetailReceipt.
+type QueryBankDetailReceiptParams struct {
+	// OutBatchNo is the bank's batch number (银行转账批次单号).
+	OutBatchNo string `json:"out_batch_no"`
+
+	// OutDetailNo is the bank's number of the transfer (银行转账明细单号).
+	OutDetailNo string `json:"out_detail_no"`
 }
 
 // QueryBatchByIDParams is the query and header parameters of QueryBatchByID.
@@ -1533,6 +3068,150 @@ type QueryDetailReceiptParams struct {
 
 	// OutDetailNo is the merchant's number of the transfer (商家转账明细单号).
 	OutDetailNo string `json:"out_detail_no"`
+}
+
+// QueryInsuranceBatchByIDParams is the query and header parameters of QueryInsuranceBatchByID.
+type QueryInsuranceBatchByIDParams struct {
+	// DetailState says which transfers to list (明细状态).
+	DetailState PlatformDetailStateFilter `json:"detail_state,omitempty,omitzero"`
+
+	// Limit is the most transfers to list (最大资源条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// NeedQueryDetail says whether to list the batch's transfers (是否查询转账明细单).
+	NeedQueryDetail bool `json:"need_query_detail"`
+
+	// Offset says where the page of transfers starts, from 0 (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant that makes the transfers (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryInsuranceBatchByOutBatchNoParams is the query and header parameters of QueryInsuranceBatchByOutBatchNo.
+type QueryInsuranceBatchByOutBatchNoParams struct {
+	// DetailState says which transfers to list (明细状态).
+	DetailState PlatformDetailStateFilter `json:"detail_state,omitempty,omitzero"`
+
+	// Limit is the most transfers to list (最大资源条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// NeedQueryDetail says whether to list the batch's transfers (是否查询转账明细单).
+	NeedQueryDetail bool `json:"need_query_detail"`
+
+	// Offset says where the page of transfers starts, from 0 (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant that makes the transfers (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryInsuranceBatchReceiptParams is the query and header parameters of QueryInsuranceBatchReceipt.
+type QueryInsuranceBatchReceiptParams struct {
+	// SubMchID is the sub-merchant that makes the transfers (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryInsuranceDetailByIDParams is the query and header parameters of QueryInsuranceDetailByID.
+type QueryInsuranceDetailByIDParams struct {
+	// SubMchID is the sub-merchant that makes the transfers (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryInsuranceDetailByOutDetailNoParams is the query and header parameters of QueryInsuranceDetailByOutDetailNo.
+type QueryInsuranceDetailByOutDetailNoParams struct {
+	// SubMchID is the sub-merchant that makes the transfers (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryInsuranceDetailReceiptParams is the query and header parameters of QueryInsuranceDetailReceipt.
+type QueryInsuranceDetailReceiptParams struct {
+	// SubMchID is the sub-merchant that makes the transfers (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryInsuranceReservationByIDParams is the query and header parameters of QueryInsuranceReservationByID.
+type QueryInsuranceReservationByIDParams struct {
+	// SubMchID is the sub-merchant that made the reservation (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryInsuranceReservationByOutReservationNoParams is the query and header parameters of QueryInsuranceReservationByOutReservationNo.
+type QueryInsuranceReservationByOutReservationNoParams struct {
+	// SubMchID is the sub-merchant that made the reservation (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryPlatformBatchByIDParams is the query and header parameters of QueryPlatformBatchByID.
+type QueryPlatformBatchByIDParams struct {
+	// DetailState says which transfers to list (明细状态).
+	DetailState PlatformDetailStateFilter `json:"detail_state,omitempty,omitzero"`
+
+	// Limit is the most transfers to list (最大资源条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// NeedQueryDetail says whether to list the batch's transfers (是否查询转账明细单).
+	NeedQueryDetail bool `json:"need_query_detail"`
+
+	// Offset says where the page of transfers starts, from 0 (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant that makes the transfers (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryPlatformBatchByOutBatchNoParams is the query and header parameters of QueryPlatformBatchByOutBatchNo.
+type QueryPlatformBatchByOutBatchNoParams struct {
+	// DetailState says which transfers to list (明细状态).
+	DetailState PlatformDetailStateFilter `json:"detail_state,omitempty,omitzero"`
+
+	// Limit is the most transfers to list (最大资源条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// NeedQueryDetail says whether to list the batch's transfers (是否查询转账明细单).
+	NeedQueryDetail bool `json:"need_query_detail"`
+
+	// Offset says where the page of transfers starts, from 0 (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant that makes the transfers (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryPlatformBatchReceiptParams is the query and header parameters of QueryPlatformBatchReceipt.
+type QueryPlatformBatchReceiptParams struct {
+	// SubMchID is the sub-merchant that makes the transfers (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryPlatformDetailByIDParams is the query and header parameters of QueryPlatformDetailByID.
+type QueryPlatformDetailByIDParams struct {
+	// SubMchID is the sub-merchant that makes the transfers (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryPlatformDetailByOutDetailNoParams is the query and header parameters of QueryPlatformDetailByOutDetailNo.
+type QueryPlatformDetailByOutDetailNoParams struct {
+	// SubMchID is the sub-merchant that makes the transfers (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryPlatformDetailReceiptParams is the query and header parameters of QueryPlatformDetailReceipt.
+type QueryPlatformDetailReceiptParams struct {
+	// SubMchID is the sub-merchant that makes the transfers (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryPlatformReservationByIDParams is the query and header parameters of QueryPlatformReservationByID.
+type QueryPlatformReservationByIDParams struct {
+	// SubMchID is the sub-merchant that made the reservation (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryPlatformReservationByOutReservationNoParams is the query and header parameters of QueryPlatformReservationByOutReservationNo.
+type QueryPlatformReservationByOutReservationNoParams struct {
+	// SubMchID is the sub-merchant that made the reservation (二级商户号).
+	SubMchID string `json:"sub_mchid"`
 }
 
 // ReceiptAcceptType says what a transfer receipt is for: a transfer of a batch, to a balance, or to a bank card (受理类型).
@@ -1591,6 +3270,11 @@ type SubMerchantAuthorization struct {
 
 // SubMerchantAuthorizationState says whether the sub-merchant has authorised, has not, or withdrew (授权状态).
 type SubMerchantAuthorizationState string
+
+// SubMerchantAuthorizationType says what the sub-merchant authorised the service provider to do
+// (特约商户授权类型): use its information (its app id), its funds, or
+// both.
+type SubMerchantAuthorizationType string
 
 // UserRecvStyle says how the payee receives the money (用户收款样式).
 type UserRecvStyle struct {
