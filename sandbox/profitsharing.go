@@ -270,7 +270,7 @@ func (s *Server) psNotify(m *merchantState, o *order, event, summary, orderID, o
 		"receiver":     map[string]any{"type": typ, "account": account, "amount": amount, "description": description},
 		"success_time": wxTime(at),
 	}
-	if o.partner {
+	if o.partner || o.subMchID != "" {
 		res["sp_mchid"], res["sub_mchid"] = o.mchid, o.subMchID
 	} else {
 		res["mchid"] = o.mchid

@@ -225,13 +225,16 @@ func (s *Server) refundNotice(rf *refund) map[string]any {
 		"channel": rf.channel, "funds_account": rf.fundsAccount, "create_time": wxTime(rf.createTime),
 		"amount": map[string]any{"total": o.total, "refund": rf.amount, "payer_total": o.total, "payer_refund": rf.amount},
 	}
-	if o.partner {
+	if o.partner || o.subMchID != "" {
 		out["sp_mchid"], out["sub_mchid"] = o.mchid, o.subMchID
 	} else {
 		out["mchid"] = o.mchid
 	}
 	if rf.status == RefundSuccess {
 		out["success_time"] = wxTime(rf.successTime)
+	}
+	if rf.refundAccount != "" {
+		out["refund_account"] = rf.refundAccount
 	}
 	return out
 }

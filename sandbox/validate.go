@@ -191,7 +191,8 @@ func (c *call) checkUpload() *answer {
 // checkIdentity checks the identity fields of the body and the query
 // against the authenticated merchant, as the real server does: mchid,
 // sp_mchid and combine_mchid must be the caller's; sub_mchid one of its
-// sub-merchants; appid, sp_appid and combine_appid its app id.
+// sub-merchants (configured, or onboarded through 电商收付通); appid,
+// sp_appid and combine_appid its app id.
 func (s *Server) checkIdentity(c *call) *answer {
 	m := c.merchant
 	q := c.r.URL.Query()
@@ -213,7 +214,7 @@ func (s *Server) checkIdentity(c *call) *answer {
 			return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", "直连商户不能指定sub_mchid",
 				errorDetail{Field: "sub_mchid", Value: v, Location: loc, Issue: "sub_mchid is for service providers"})
 		}
-		if _, ok := m.subs[v]; !ok {
+		if !s.isSubMerchant(m, v) {
 			return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", "特约商户与服务商不存在受理关系",
 				errorDetail{Field: "sub_mchid", Value: v, Location: loc, Issue: "not a sub-merchant of this service provider"})
 		}
@@ -225,4 +226,15 @@ func (s *Server) checkIdentity(c *call) *answer {
 		}
 	}
 	return nil
+}
+
+// isSubMerchant reports whether sub is a sub-merchant of the service
+// provider m: configured, or onboarded through 电商收付通.
+func (s *Server) isSubMerchant(m *merchantState, sub string) bool {
+	if _, ok := m.subs[sub]; ok {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.ec.subs[sub] == m.MchID
 }

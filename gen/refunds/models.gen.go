@@ -375,6 +375,9 @@ type Notification struct {
 	// FundsAccount is the account a refund was paid from (资金账户).
 	FundsAccount FundsAccount `json:"funds_account,omitempty,omitzero"`
 
+	// IndividualAuthID is e-commerce refunds of a personal payee's order only: the payee's authorisation id (商品单个人收款方受理授权ID).
+	IndividualAuthID string `json:"individual_auth_id,omitempty,omitzero"`
+
 	// MchID is the merchant id (direct mode).
 	MchID string `json:"mchid,omitempty,omitzero"`
 
@@ -386,6 +389,11 @@ type Notification struct {
 
 	// PromotionDetail is the discounts refunded (优惠退款信息).
 	PromotionDetail []Promotion `json:"promotion_detail,omitempty,omitzero"`
+
+	// RefundAccount is e-commerce refunds only: who paid the refund (退款出资商户),
+	// REFUND_SOURCE_SUB_MERCHANT or REFUND_SOURCE_PARTNER_ADVANCE (the
+	// platform advanced it; see ecommerce.Client.ReturnRefundAdvance).
+	RefundAccount string `json:"refund_account,omitempty,omitzero"`
 
 	// RefundID is the WeChat Pay refund id (微信支付退款单号).
 	//
