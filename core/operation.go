@@ -64,6 +64,9 @@ type Operation struct {
 	// empty digest with the file's SM3 digest (and an empty algorithm with
 	// "SM3").
 	MetaSM3Digest bool
+	// FilePart is the form name of an upload's file part when WeChat Pay
+	// wants another than "file" (due_diligence_file, say).
+	FilePart string
 	// ResendSafe reports that the request may be sent again after the
 	// server may have received it: a POST or PATCH whose body carries a
 	// business key (out_trade_no, out_refund_no …) that makes WeChat Pay

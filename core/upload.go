@@ -112,8 +112,12 @@ func (c *Conn) uploadMultipart(ctx context.Context, op *Operation, uri string, m
 		return err
 	}
 	part.Write(meta)
+	name := op.FilePart
+	if name == "" {
+		name = "file"
+	}
 	fh := textproto.MIMEHeader{}
-	fh.Set("Content-Disposition", `form-data; name="file"; filename="`+escapeQuotes(f.Name)+`"`)
+	fh.Set("Content-Disposition", `form-data; name="`+escapeQuotes(name)+`"; filename="`+escapeQuotes(f.Name)+`"`)
 	fh.Set("Content-Type", ct)
 	part, err = w.CreatePart(fh)
 	if err != nil {

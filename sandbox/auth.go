@@ -133,8 +133,9 @@ func requestURI(r *http.Request) string {
 	return u
 }
 
-// multipartFile returns the file part of a media upload.
-func multipartFile(contentType string, body []byte) (name string, data []byte, ok bool) {
+// multipartFile returns the file part of a media upload: the part named
+// part ("file" for most uploads).
+func multipartFile(contentType string, body []byte, part string) (name string, data []byte, ok bool) {
 	_, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		return "", nil, false
@@ -145,7 +146,7 @@ func multipartFile(contentType string, body []byte) (name string, data []byte, o
 		if err != nil {
 			return "", nil, false
 		}
-		if p.FormName() == "file" {
+		if p.FormName() == part {
 			b, err := io.ReadAll(p)
 			return p.FileName(), b, err == nil
 		}

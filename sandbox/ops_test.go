@@ -339,7 +339,7 @@ func (rq *opRequest) httpRequest(t *testing.T) *http.Request {
 		pw, _ := mw.CreatePart(h)
 		_, _ = pw.Write(meta)
 		h = textproto.MIMEHeader{}
-		h.Set("Content-Disposition", `form-data; name="file"; filename="a.png"`)
+		h.Set("Content-Disposition", `form-data; name="`+rq.op.filePart()+`"; filename="a.png"`)
 		h.Set("Content-Type", "image/png")
 		pw, _ = mw.CreatePart(h)
 		_, _ = pw.Write(file)

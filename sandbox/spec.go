@@ -260,6 +260,21 @@ func (o *Operation) uploadMetaSchema() *openapi3.Schema {
 	return nil
 }
 
+// filePart returns the form name of a multipart upload's file part: the
+// binary property of its schema ("file" for most uploads).
+func (o *Operation) filePart() string {
+	if o.op.RequestBody != nil && o.op.RequestBody.Value != nil {
+		if mt := o.op.RequestBody.Value.Content.Get("multipart/form-data"); mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
+			for name, p := range mt.Schema.Value.Properties {
+				if p.Value != nil && p.Value.Format == "binary" {
+					return name
+				}
+			}
+		}
+	}
+	return "file"
+}
+
 // params returns the operation's parameters (path item ones included).
 func (o *Operation) params(item *openapi3.PathItem) openapi3.Parameters {
 	var out openapi3.Parameters

@@ -169,9 +169,10 @@ func (c *call) checkUpload() *answer {
 			return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "meta格式错误", d)
 		}
 	}
-	_, data, ok := multipartFile(ct, c.raw)
+	part := c.op.filePart()
+	_, data, ok := multipartFile(ct, c.raw, part)
 	if !ok {
-		return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "缺少file", errorDetail{Field: "file", Location: "body", Issue: "the multipart body has no file part"})
+		return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "缺少"+part, errorDetail{Field: part, Location: "body", Issue: "the multipart body has no " + part + " part"})
 	}
 	if want, ok := m["sha256"].(string); ok {
 		sum := sha256.Sum256(data)

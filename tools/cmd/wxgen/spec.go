@@ -54,6 +54,7 @@ type Op struct {
 	UploadMeta            string   // schema of a multipart upload's meta part
 	MetaFileDigest        bool     // a typed upload meta with filename and sha256
 	MetaSM3Digest         bool     // a typed upload meta with digest_alogrithm and digest (SM3)
+	FilePart              string   // the form name of an upload's file part, when not "file"
 	Node                  obj
 	partner, direct       *Op // twins, set by linkTwins
 	// answer is, for twins whose JSON answers differ, the schema the
@@ -179,6 +180,11 @@ func (s *Spec) protocolFacts(op *Op) {
 		props := m(s.Schemas[op.UploadMeta]["properties"])
 		op.MetaFileDigest = op.UploadMeta != standardMeta && props["filename"] != nil && props["sha256"] != nil
 		op.MetaSM3Digest = props["digest_alogrithm"] != nil && props["digest"] != nil
+		for name, v := range m(s.Schemas[op.Body]["properties"]) {
+			if str(m(v)["format"]) == "binary" && name != "file" {
+				op.FilePart = name
+			}
+		}
 	}
 	for _, p := range op.Params {
 		if p.In == "query" && p.Node["x-wxpay-sensitive"] == true {
