@@ -32,6 +32,7 @@ type checkType struct {
 	schema     obj
 	busy, done bool
 	hasCheck   bool
+	imports    map[string]bool // what naming expr takes, imported only when a function is written
 	needZero   bool
 	needFill   bool
 	zeroDone   bool
@@ -48,7 +49,8 @@ func (cs *checkSet) lookup(from *goPkg, expr string, schema obj) *checkType {
 	if t == nil || !t.isStruct {
 		return nil
 	}
-	q := cs.g.w.qualify(from, expr, cs.g.tag, cs.g.f.imports)
+	imports := map[string]bool{}
+	q := cs.g.w.qualify(from, expr, cs.g.tag, imports)
 	if ct, ok := cs.types[q]; ok {
 		if ct.schema == nil {
 			// first met where the schema was not at hand (a zero test)
@@ -56,10 +58,17 @@ func (cs *checkSet) lookup(from *goPkg, expr string, schema obj) *checkType {
 		}
 		return ct
 	}
-	ct := &checkType{expr: q, t: t, pkg: pkg, schema: schema}
+	ct := &checkType{expr: q, t: t, pkg: pkg, schema: schema, imports: imports}
 	cs.types[q] = ct
 	cs.order = append(cs.order, q)
 	return ct
+}
+
+// use imports what naming ct's type takes into the file being written.
+func (cs *checkSet) use(ct *checkType) {
+	for k := range ct.imports {
+		cs.g.f.imports[k] = true
+	}
 }
 
 func (ct *checkType) fn(prefix string) string {
@@ -271,6 +280,7 @@ func (cs *checkSet) emit() error {
 
 func (cs *checkSet) emitCheck(ct *checkType) {
 	f := cs.g.f
+	cs.use(ct)
 	f.p("// %s lists the empty required fields of v, as JSON paths.", ct.fn("check"))
 	f.p("func %s(v *%s) (miss []string) {", ct.fn("check"), ct.expr)
 	props, req := cs.props(ct.schema)
@@ -304,6 +314,7 @@ func (cs *checkSet) emitCheck(ct *checkType) {
 
 func (cs *checkSet) emitFill(ct *checkType) {
 	f := cs.g.f
+	cs.use(ct)
 	f.p("// %s fills the documented defaults of v's empty required fields.", ct.fn("fill"))
 	f.p("func %s(v *%s) {", ct.fn("fill"), ct.expr)
 	props, req := cs.props(ct.schema)
@@ -335,6 +346,7 @@ func (cs *checkSet) emitZero(ct *checkType) {
 	if len(conds) == 0 {
 		conds = []string{"true"}
 	}
+	cs.use(ct)
 	f.p("// %s reports whether v is the zero %s.", ct.fn("zero"), ct.expr)
 	f.p("func %s(v *%s) bool {\nreturn %s\n}\n", ct.fn("zero"), ct.expr, strings.Join(conds, " &&\n"))
 }
