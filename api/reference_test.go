@@ -311,7 +311,7 @@ func refModes(roles []string) string {
 		switch r {
 		case "直连商户", "特约商户（直连模式）", "普通商户":
 			direct = true
-		case "服务商", "普通服务商", "电商平台", "渠道商", "从业机构", "机构", "从业机构（支付机构）":
+		case "服务商", "普通服务商", "电商平台", "渠道商", "渠道服务商", "平台商户", "从业机构", "机构", "从业机构（支付机构）", "从业机构（银行）":
 			partner = true
 		case "微信平台商户", "微信支付商户":
 			direct, partner = true, true
