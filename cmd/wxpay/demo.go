@@ -25,7 +25,7 @@ import (
 
 var demoHelp = cmdHelp{
 	name:  "demo",
-	usage: "demo [--story payment|profitsharing|transfer] [--partner] [--key-mode certificate|public-key|transition] [--sm] [--no-qr]",
+	usage: "demo [--story payment|profitsharing|transfer|ecommerce] [--partner] [--key-mode certificate|public-key|transition] [--sm] [--no-qr]",
 	about: `Tells a whole payment story against a WeChat Pay sandbox started in this
 process, through the real client (wxpay.NewClient): no account, no network.
 
@@ -42,14 +42,18 @@ process, through the real client (wxpay.NewClient): no account, no network.
 --story profitsharing pays an order, shares part of it with a receiver
 (PROFITSHARING notification), takes some back and releases the rest;
 --story transfer sends money to a user's balance, which the payee confirms
-(MCHTRANSFER.BILL.FINISHED), and cancels a second transfer.
+(MCHTRANSFER.BILL.FINISHED), and cancels a second transfer;
+--story ecommerce (电商收付通, always as a service provider: the platform)
+onboards a second-level merchant, takes a combined payment into it, keeps
+the platform's commission (the rest is frozen until then), refunds with the
+platform's advance, which the merchant makes good, and withdraws the rest.
 
 --partner tells the same story as a service provider (服务商) for a
 sub-merchant. --sm tells it in 国密: SM2 merchant credentials, requests
 signed WECHATPAY2-SM2-WITH-SM3, answers verified with SM2 platform
 certificates (or the SM2 public key), notifications encrypted AEAD_SM4_GCM. The exit status is 1, and stderr names the failing step, if a
 step fails.`,
-	examples: []string{"wxpay demo", "wxpay demo --partner --key-mode public-key", "wxpay demo --sm", "wxpay demo --story transfer"},
+	examples: []string{"wxpay demo", "wxpay demo --partner --key-mode public-key", "wxpay demo --sm", "wxpay demo --story transfer", "wxpay demo --story ecommerce --no-qr"},
 }
 
 // extraSandboxOptions are added to the options of the sandboxes the demo and
@@ -67,7 +71,7 @@ func (a *app) demo(ctx context.Context, args []string) int {
 	partner := fs.Bool("partner", false, "play a service provider (服务商) with a sub-merchant")
 	mode := fs.String("key-mode", "certificate", "`MODE` WeChat Pay signs with: certificate, public-key or transition")
 	noQR := fs.Bool("no-qr", false, "do not draw the code_url as a QR code")
-	story := fs.String("story", "payment", "`STORY` to tell: payment, profitsharing or transfer")
+	story := fs.String("story", "payment", "`STORY` to tell: payment, profitsharing, transfer or ecommerce (always as a service provider)")
 	smMode := fs.Bool("sm", false, "tell the story in 国密 (SM2 signatures, SM4-GCM notifications)")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for each notification")
 	pos, code, ok := a.parseCommand(fs, demoHelp, args)
@@ -82,7 +86,10 @@ func (a *app) demo(ctx context.Context, args []string) int {
 		return a.usageError(demoHelp, "--key-mode %q is not certificate, public-key or transition", *mode)
 	}
 	if !validStory(*story) {
-		return a.usageError(demoHelp, "--story %q is not payment, profitsharing or transfer", *story)
+		return a.usageError(demoHelp, "--story %q is not payment, profitsharing, transfer or ecommerce", *story)
+	}
+	if *story == storyEcommerce {
+		*partner = true // 电商收付通 is for platforms: service providers
 	}
 	d := &demoRun{a: a, out: a.stdout, partner: *partner, mode: km, noQR: *noQR, timeout: *timeout, story: *story, sm: *smMode}
 	return d.run(ctx)
@@ -111,6 +118,9 @@ type demoRun struct {
 
 	// The profit-sharing and transfer stories (demo_stories.go).
 	txID, outOrderNo, outBillNo string
+
+	// The e-commerce story (demo_ecommerce.go).
+	ec ecRun
 }
 
 // demoStep is one step of the story: it prints its details and returns
@@ -256,6 +266,9 @@ func (d *demoRun) setup(ctx context.Context) (func(), error) {
 	who := fmt.Sprintf("%s (direct merchant), appid %s", d.creds.MchID, d.creds.AppID)
 	if d.partner {
 		who = fmt.Sprintf("%s (service provider), sp_appid %s, sub-merchant %s", d.creds.MchID, d.creds.AppID, d.creds.SubMchID)
+	}
+	if d.story == storyEcommerce {
+		who = fmt.Sprintf("%s (service provider as an e-commerce platform, 电商平台), sp_appid %s", d.creds.MchID, d.creds.AppID)
 	}
 	fmt.Fprintf(d.out, "wxpay demo: a whole payment story on an embedded WeChat Pay sandbox, through the real client\n\n")
 	fmt.Fprintf(d.out, "  %-11s %s\n", "merchant", who)

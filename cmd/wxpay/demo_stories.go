@@ -12,7 +12,8 @@ import (
 )
 
 // The other stories of the demo (--story): profit sharing and merchant
-// transfers, on the sandbox's stateful flows.
+// transfers, on the sandbox's stateful flows; e-commerce is in
+// demo_ecommerce.go.
 
 const (
 	storyPayment       = "payment"
@@ -30,7 +31,7 @@ const (
 )
 
 func validStory(s string) bool {
-	return s == storyPayment || s == storyProfitSharing || s == storyTransfer
+	return s == storyPayment || s == storyProfitSharing || s == storyTransfer || s == storyEcommerce
 }
 
 // storySteps returns the steps of the chosen story; nil for the payment
@@ -55,6 +56,8 @@ func (d *demoRun) storySteps() []demoStep {
 			{"Query the transfer bill", d.queryTransfer},
 			{"Transfer again, then cancel it", d.cancelTransfer},
 		}
+	case storyEcommerce:
+		return d.ecommerceSteps()
 	}
 	return nil
 }
