@@ -4,8 +4,11 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gowxpay/wxpay"
 )
 
 // TestArchitectureTable keeps the package table of docs/architecture.md in
@@ -73,6 +76,39 @@ func TestArchitectureTable(t *testing.T) {
 		slices.Sort(want)
 		if !slices.Equal(have, want) {
 			t.Errorf("docs/architecture.md says %s imports %v; it imports %v", r[1], want, have)
+		}
+	}
+}
+
+// TestReadmeCounts keeps the READMEs' "N operations in M areas" in step
+// with the generated operations.
+func TestReadmeCounts(t *testing.T) {
+	areas := map[string]bool{}
+	ops := wxpay.Operations()
+	for _, op := range ops {
+		area, _, _ := strings.Cut(op.Name, ".")
+		areas[area] = true
+	}
+	for _, c := range []struct {
+		file string
+		re   *regexp.Regexp
+		ops  int // submatch index of the operation count
+	}{
+		{"README.md", regexp.MustCompile(`(\d+) operations in (\d+) areas`), 1},
+		{"README.zh-CN.md", regexp.MustCompile(`(\d+) 个业务领域共 (\d+) 个接口`), 2},
+	} {
+		b, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := c.re.FindStringSubmatch(string(b))
+		if m == nil {
+			t.Errorf("%s: no sentence with the operation and area counts", c.file)
+			continue
+		}
+		gotOps, gotAreas := m[c.ops], m[3-c.ops]
+		if gotOps != strconv.Itoa(len(ops)) || gotAreas != strconv.Itoa(len(areas)) {
+			t.Errorf("%s says %s operations in %s areas; the spec has %d in %d", c.file, gotOps, gotAreas, len(ops), len(areas))
 		}
 	}
 }
