@@ -6,6 +6,7 @@ import (
 	"github.com/gowxpay/wxpay/core"
 	"github.com/gowxpay/wxpay/gen/applyment"
 	"github.com/gowxpay/wxpay/gen/bills"
+	"github.com/gowxpay/wxpay/gen/brand"
 	"github.com/gowxpay/wxpay/gen/busifavor"
 	"github.com/gowxpay/wxpay/gen/businesscircle"
 	"github.com/gowxpay/wxpay/gen/capital"
@@ -20,6 +21,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/marketing"
 	"github.com/gowxpay/wxpay/gen/media"
 	"github.com/gowxpay/wxpay/gen/medins"
+	"github.com/gowxpay/wxpay/gen/membercard"
 	"github.com/gowxpay/wxpay/gen/palmservice"
 	"github.com/gowxpay/wxpay/gen/papay"
 	"github.com/gowxpay/wxpay/gen/parking"
@@ -96,6 +98,10 @@ type Services struct {
 	Palmservice *palmservice.Client
 	// Transit calls 乘车服务 — scan-to-ride user services and transactions.
 	Transit *transit.Client
+	// Brand calls 品牌经营 — a brand's applications, stores, business cards, member cards and shake-to-win activities across its merchants.
+	Brand *brand.Client
+	// Membercard calls 会员卡 — member cards opened through WeChat Pay (会员卡开放) and their activities.
+	Membercard *membercard.Client
 }
 
 func newServices(conn *core.Conn) Services {
@@ -129,6 +135,8 @@ func newServices(conn *core.Conn) Services {
 		Medins:         medins.New(conn),
 		Palmservice:    palmservice.New(conn),
 		Transit:        transit.New(conn),
+		Brand:          brand.New(conn),
+		Membercard:     membercard.New(conn),
 	}
 }
 
@@ -165,6 +173,8 @@ func Operations() []*core.Operation {
 	ops = append(ops, medins.Operations()...)
 	ops = append(ops, palmservice.Operations()...)
 	ops = append(ops, transit.Operations()...)
+	ops = append(ops, brand.Operations()...)
+	ops = append(ops, membercard.Operations()...)
 	return ops
 }
 
@@ -191,5 +201,7 @@ func Events() []core.EventType {
 	evs = append(evs, fund.Events()...)
 	evs = append(evs, risk.Events()...)
 	evs = append(evs, medins.Events()...)
+	evs = append(evs, brand.Events()...)
+	evs = append(evs, membercard.Events()...)
 	return evs
 }

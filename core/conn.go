@@ -324,10 +324,16 @@ func (c *Conn) Download(ctx context.Context, op *Operation, uri string, opts []C
 // multipart/form-data body whose signature covers only meta, the JSON of
 // its meta part, and decodes the answer into out.
 func (c *Conn) Upload(ctx context.Context, op *Operation, uri string, meta, body []byte, contentType string, out any, opts []CallOption) error {
+	return c.upload(ctx, op, uri, meta, body, contentType, "", out, opts)
+}
+
+// upload is Upload with the Wechatpay-Serial of the key that encrypted the
+// meta's sensitive fields ("" for none).
+func (c *Conn) upload(ctx context.Context, op *Operation, uri string, meta, body []byte, contentType, serial string, out any, opts []CallOption) error {
 	if err := c.checkCall(ctx, op); err != nil {
 		return err
 	}
-	resp, err := c.send(ctx, op, uri, body, meta, contentType, "", opts)
+	resp, err := c.send(ctx, op, uri, body, meta, contentType, serial, opts)
 	if err != nil {
 		return err
 	}

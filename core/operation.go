@@ -64,6 +64,9 @@ type Operation struct {
 	// empty digest with the file's SM3 digest (and an empty algorithm with
 	// "SM3").
 	MetaSM3Digest bool
+	// MetaSHA256 reports a typed upload meta with a sha256 property but no
+	// filename: the client fills an empty sha256 from the file.
+	MetaSHA256 bool
 	// FilePart is the form name of an upload's file part when WeChat Pay
 	// wants another than "file" (due_diligence_file, say).
 	FilePart string

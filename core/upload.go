@@ -73,14 +73,14 @@ func (c *Conn) UploadWithMeta(ctx context.Context, op *Operation, uri string, me
 			return fmt.Errorf("wxpay: %s: %w", op.ID, err)
 		}
 	}
-	if op.MetaFileDigest {
+	if op.MetaFileDigest || op.MetaSHA256 {
 		var fields map[string]any
 		dec := json.NewDecoder(bytes.NewReader(metaJSON))
 		dec.UseNumber()
 		if err := dec.Decode(&fields); err != nil {
 			return fmt.Errorf("wxpay: %s: the upload meta is not a JSON object: %w", op.Name, err)
 		}
-		if s, _ := fields["filename"].(string); s == "" {
+		if s, _ := fields["filename"].(string); s == "" && op.MetaFileDigest {
 			fields["filename"] = f.Name
 		}
 		if s, _ := fields["sha256"].(string); s == "" {
@@ -91,10 +91,17 @@ func (c *Conn) UploadWithMeta(ctx context.Context, op *Operation, uri string, me
 			return fmt.Errorf("wxpay: %s: encoding the upload meta: %w", op.Name, err)
 		}
 	}
-	return c.uploadMultipart(ctx, op, uri, metaJSON, f, out, opts)
+	var serial string
+	if len(op.Sensitive) > 0 {
+		// sensitive meta fields are encrypted before the meta is signed
+		if metaJSON, serial, err = c.encryptFields(ctx, op, metaJSON); err != nil {
+			return err
+		}
+	}
+	return c.uploadMultipart(ctx, op, uri, metaJSON, f, serial, out, opts)
 }
 
-func (c *Conn) uploadMultipart(ctx context.Context, op *Operation, uri string, meta []byte, f File, out any, opts []CallOption) error {
+func (c *Conn) uploadMultipart(ctx context.Context, op *Operation, uri string, meta []byte, f File, serial string, out any, opts []CallOption) error {
 	ct := f.ContentType
 	if ct == "" {
 		ct = contentTypes[strings.ToLower(path.Ext(f.Name))]
@@ -127,7 +134,7 @@ func (c *Conn) uploadMultipart(ctx context.Context, op *Operation, uri string, m
 	if err := w.Close(); err != nil {
 		return err
 	}
-	return c.Upload(ctx, op, uri, meta, body.Bytes(), w.FormDataContentType(), out, opts)
+	return c.upload(ctx, op, uri, meta, body.Bytes(), w.FormDataContentType(), serial, out, opts)
 }
 
 var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"")

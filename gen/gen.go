@@ -34,3 +34,5 @@ package gen
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/medins.yaml .build/medins.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/palmservice.yaml .build/palmservice.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/transit.yaml .build/transit.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/brand.yaml .build/brand.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/membercard.yaml .build/membercard.json

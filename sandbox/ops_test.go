@@ -37,6 +37,7 @@ type opRequest struct {
 	header     http.Header
 	body       map[string]any
 	multipart  bool
+	srv        *Server // encrypts the sensitive fields of an upload's meta
 }
 
 var uniq atomic.Int64
@@ -66,6 +67,9 @@ func synthRequest(t *testing.T, s *Server, op *Operation, notifyURL string, encr
 	}
 	g := &synth{now: s.now(), all: true}
 	rq := &opRequest{op: op, mode: mode, cred: cred, pathParams: map[string]string{}, query: url.Values{}, header: http.Header{}}
+	if encrypt {
+		rq.srv = s
+	}
 	item := s.spec.doc.Paths.Value(op.Path)
 	for _, ref := range op.params(item) {
 		p := ref.Value
@@ -326,6 +330,9 @@ func (rq *opRequest) httpRequest(t *testing.T) *http.Request {
 		}
 		if ms != nil && ms.Properties["digest"] != nil {
 			fields["digest"] = sm3.Hex(file) // the 电子发票 upload's SM3
+		}
+		if ms != nil && rq.srv != nil && encryptSensitive(t, rq.srv, ms, fields) {
+			rq.header.Set("Wechatpay-Serial", rq.srv.ring.current(rq.srv.now()).serial)
 		}
 		meta, err := json.Marshal(fields)
 		if err != nil {

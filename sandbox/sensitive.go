@@ -58,7 +58,11 @@ func (s *Server) checkSensitive(c *call) *answer {
 			}
 		}
 	}
-	if schema := c.op.requestSchema(); schema != nil && c.body != nil {
+	schema := c.op.requestSchema()
+	if schema == nil && c.op.Multipart {
+		schema = c.op.uploadMetaSchema() // an upload's meta carries them
+	}
+	if schema != nil && c.body != nil {
 		collectSensitive(schema, c.body, "", &fields, 0)
 	}
 	if len(fields) == 0 {

@@ -24,56 +24,73 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opListBankPackageTasks             = core.Operation{ID: "ListBankPackageTasks", Name: "Marketing.ListBankPackageTasks", Method: "GET", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner}
-	opUploadBankPackageTask            = core.Operation{ID: "UploadBankPackageTask", Name: "Marketing.UploadBankPackageTask", Method: "POST", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner, ResendSafe: true, Upload: true, MetaFileDigest: true}
-	opQueryFavorCallback               = core.Operation{ID: "QueryFavorCallback", Name: "Marketing.QueryFavorCallback", Method: "GET", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
-	opSetFavorCallback                 = core.Operation{ID: "SetFavorCallback", Name: "Marketing.SetFavorCallback", Method: "POST", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
-	opCreateFavorStock                 = core.Operation{ID: "CreateFavorStock", Name: "Marketing.CreateFavorStock", Method: "POST", Path: "/v3/marketing/favor/coupon-stocks", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opUploadImage                      = core.Operation{ID: "UploadMarketingImage", Name: "Marketing.UploadImage", Method: "POST", Path: "/v3/marketing/favor/media/image-upload", Modes: core.Direct | core.Partner, Upload: true}
-	opListFavorStocks                  = core.Operation{ID: "ListFavorStocks", Name: "Marketing.ListFavorStocks", Method: "GET", Path: "/v3/marketing/favor/stocks", Modes: core.Direct | core.Partner}
-	opQueryFavorStock                  = core.Operation{ID: "QueryFavorStock", Name: "Marketing.QueryFavorStock", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}", Modes: core.Direct | core.Partner}
-	opListFavorStockItems              = core.Operation{ID: "ListFavorStockItems", Name: "Marketing.ListFavorStockItems", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/items", Modes: core.Direct | core.Partner}
-	opListFavorStockMerchants          = core.Operation{ID: "ListFavorStockMerchants", Name: "Marketing.ListFavorStockMerchants", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/merchants", Modes: core.Direct | core.Partner}
-	opModifyFavorStockGoods            = core.Operation{ID: "ModifyFavorStockGoods", Name: "Marketing.ModifyFavorStockGoods", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/modify-goods-id", Modes: core.Direct}
-	opPauseFavorStock                  = core.Operation{ID: "PauseFavorStock", Name: "Marketing.PauseFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/pause", Modes: core.Direct | core.Partner}
-	opApplyFavorStockRefundFlow        = core.Operation{ID: "ApplyFavorStockRefundFlow", Name: "Marketing.ApplyFavorStockRefundFlow", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow", Modes: core.Direct | core.Partner}
-	opApplyFavorStockRefundFlowByDay   = core.Operation{ID: "ApplyFavorStockRefundFlowByDay", Name: "Marketing.ApplyFavorStockRefundFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day", Modes: core.Direct | core.Partner}
-	opRestartFavorStock                = core.Operation{ID: "RestartFavorStock", Name: "Marketing.RestartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/restart", Modes: core.Direct | core.Partner}
-	opStartFavorStock                  = core.Operation{ID: "StartFavorStock", Name: "Marketing.StartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/start", Modes: core.Direct | core.Partner}
-	opStopFavorStock                   = core.Operation{ID: "StopFavorStock", Name: "Marketing.StopFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/stop", Modes: core.Direct | core.Partner}
-	opApplyFavorStockUseFlow           = core.Operation{ID: "ApplyFavorStockUseFlow", Name: "Marketing.ApplyFavorStockUseFlow", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow", Modes: core.Direct | core.Partner}
-	opApplyFavorStockUseFlowByDay      = core.Operation{ID: "ApplyFavorStockUseFlowByDay", Name: "Marketing.ApplyFavorStockUseFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day", Modes: core.Direct | core.Partner}
-	opListFavorCoupons                 = core.Operation{ID: "ListFavorCoupons", Name: "Marketing.ListFavorCoupons", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner}
-	opSendFavorCoupon                  = core.Operation{ID: "SendFavorCoupon", Name: "Marketing.SendFavorCoupon", Method: "POST", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opQueryFavorCoupon                 = core.Operation{ID: "QueryFavorCoupon", Name: "Marketing.QueryFavorCoupon", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons/{coupon_id}", Modes: core.Direct | core.Partner}
-	opListGoodsSubsidyActivities       = core.Operation{ID: "ListGoodsSubsidyActivities", Name: "Marketing.ListGoodsSubsidyActivities", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/activities", Modes: core.Direct | core.Partner}
-	opApplyGoodsSubsidyActivity        = core.Operation{ID: "ApplyGoodsSubsidyActivity", Name: "Marketing.ApplyGoodsSubsidyActivity", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply", Modes: core.Direct | core.Partner}
-	opLockGoodsSubsidyQualifications   = core.Operation{ID: "LockGoodsSubsidyQualifications", Name: "Marketing.LockGoodsSubsidyQualifications", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/qualification/lock", Modes: core.Direct | core.Partner}
-	opUnlockGoodsSubsidyQualifications = core.Operation{ID: "UnlockGoodsSubsidyQualifications", Name: "Marketing.UnlockGoodsSubsidyQualifications", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/qualification/unlock", Modes: core.Direct | core.Partner}
-	opAddRetailStoreRepresentatives    = core.Operation{ID: "AddRetailStoreRepresentatives", Name: "Marketing.AddRetailStoreRepresentatives", Method: "PUT", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative", Modes: core.Direct | core.Partner}
-	opDeleteRetailStoreRepresentatives = core.Operation{ID: "DeleteRetailStoreRepresentatives", Name: "Marketing.DeleteRetailStoreRepresentatives", Method: "DELETE", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative", Modes: core.Direct | core.Partner}
-	opListRetailStoreRepresentatives   = core.Operation{ID: "ListRetailStoreRepresentatives", Name: "Marketing.ListRetailStoreRepresentatives", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives", Modes: core.Direct | core.Partner}
-	opCreateRetailStoreMaterials       = core.Operation{ID: "CreateRetailStoreMaterials", Name: "Marketing.CreateRetailStoreMaterials", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opListRetailStoreActivityStores    = core.Operation{ID: "ListRetailStoreActivityStores", Name: "Marketing.ListRetailStoreActivityStores", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", Modes: core.Direct | core.Partner}
-	opAddRetailStoreActivityStores     = core.Operation{ID: "AddRetailStoreActivityStores", Name: "Marketing.AddRetailStoreActivityStores", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opDeleteRetailStoreActivityStores  = core.Operation{ID: "DeleteRetailStoreActivityStores", Name: "Marketing.DeleteRetailStoreActivityStores", Method: "DELETE", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", Modes: core.Direct | core.Partner}
-	opQueryRetailStoreActivityStore    = core.Operation{ID: "QueryRetailStoreActivityStore", Name: "Marketing.QueryRetailStoreActivityStore", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}", Modes: core.Direct | core.Partner}
-	opListPartnerships                 = core.Operation{ID: "ListPartnerships", Name: "Marketing.ListPartnerships", Method: "GET", Path: "/v3/marketing/partnerships", Modes: core.Direct | core.Partner}
-	opBuildPartnership                 = core.Operation{ID: "BuildPartnership", Name: "Marketing.BuildPartnership", Method: "POST", Path: "/v3/marketing/partnerships/build", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opTerminatePartnership             = core.Operation{ID: "TerminatePartnership", Name: "Marketing.TerminatePartnership", Method: "POST", Path: "/v3/marketing/partnerships/terminate", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opListPayGiftActivities            = core.Operation{ID: "ListPayGiftActivities", Name: "Marketing.ListPayGiftActivities", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities", Modes: core.Direct | core.Partner}
-	opQueryPayGiftActivity             = core.Operation{ID: "QueryPayGiftActivity", Name: "Marketing.QueryPayGiftActivity", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}", Modes: core.Direct | core.Partner}
-	opListPayGiftActivityGoods         = core.Operation{ID: "ListPayGiftActivityGoods", Name: "Marketing.ListPayGiftActivityGoods", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/goods", Modes: core.Direct | core.Partner}
-	opListPayGiftActivityMerchants     = core.Operation{ID: "ListPayGiftActivityMerchants", Name: "Marketing.ListPayGiftActivityMerchants", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants", Modes: core.Direct | core.Partner}
-	opAddPayGiftActivityMerchants      = core.Operation{ID: "AddPayGiftActivityMerchants", Name: "Marketing.AddPayGiftActivityMerchants", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opDeletePayGiftActivityMerchants   = core.Operation{ID: "DeletePayGiftActivityMerchants", Name: "Marketing.DeletePayGiftActivityMerchants", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opTerminatePayGiftActivity         = core.Operation{ID: "TerminatePayGiftActivity", Name: "Marketing.TerminatePayGiftActivity", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/terminate", Modes: core.Direct | core.Partner}
-	opCreatePayGiftActivity            = core.Operation{ID: "CreatePayGiftActivity", Name: "Marketing.CreatePayGiftActivity", Method: "POST", Path: "/v3/marketing/paygiftactivity/unique-threshold-activity", Modes: core.Direct | core.Partner}
+	opCreateIndustryCouponToken             = core.Operation{ID: "CreateIndustryCouponToken", Name: "Marketing.CreateIndustryCouponToken", Method: "POST", Path: "/v3/industry-coupon/tokens", Modes: core.Direct}
+	opReportIndustryRebateRetailTransaction = core.Operation{ID: "ReportIndustryRebateRetailTransaction", Name: "Marketing.ReportIndustryRebateRetailTransaction", Method: "POST", Path: "/v3/industry-rebate/retail-industry/transactions", Modes: core.Partner, ResendSafe: true}
+	opReportIndustryRebateTransaction       = core.Operation{ID: "ReportIndustryRebateTransaction", Name: "Marketing.ReportIndustryRebateTransaction", Method: "POST", Path: "/v3/industry-rebate/transactions/{transaction_id}", Modes: core.Partner, ResendSafe: true}
+	opListBankPackageTasks                  = core.Operation{ID: "ListBankPackageTasks", Name: "Marketing.ListBankPackageTasks", Method: "GET", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner}
+	opUploadBankPackageTask                 = core.Operation{ID: "UploadBankPackageTask", Name: "Marketing.UploadBankPackageTask", Method: "POST", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner, ResendSafe: true, Upload: true, MetaFileDigest: true}
+	opQueryFavorCallback                    = core.Operation{ID: "QueryFavorCallback", Name: "Marketing.QueryFavorCallback", Method: "GET", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
+	opSetFavorCallback                      = core.Operation{ID: "SetFavorCallback", Name: "Marketing.SetFavorCallback", Method: "POST", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
+	opCreateFavorStock                      = core.Operation{ID: "CreateFavorStock", Name: "Marketing.CreateFavorStock", Method: "POST", Path: "/v3/marketing/favor/coupon-stocks", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opUploadImage                           = core.Operation{ID: "UploadMarketingImage", Name: "Marketing.UploadImage", Method: "POST", Path: "/v3/marketing/favor/media/image-upload", Modes: core.Direct | core.Partner, Upload: true}
+	opListFavorStocks                       = core.Operation{ID: "ListFavorStocks", Name: "Marketing.ListFavorStocks", Method: "GET", Path: "/v3/marketing/favor/stocks", Modes: core.Direct | core.Partner}
+	opQueryFavorStock                       = core.Operation{ID: "QueryFavorStock", Name: "Marketing.QueryFavorStock", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}", Modes: core.Direct | core.Partner}
+	opListFavorStockItems                   = core.Operation{ID: "ListFavorStockItems", Name: "Marketing.ListFavorStockItems", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/items", Modes: core.Direct | core.Partner}
+	opListFavorStockMerchants               = core.Operation{ID: "ListFavorStockMerchants", Name: "Marketing.ListFavorStockMerchants", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/merchants", Modes: core.Direct | core.Partner}
+	opModifyFavorStockGoods                 = core.Operation{ID: "ModifyFavorStockGoods", Name: "Marketing.ModifyFavorStockGoods", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/modify-goods-id", Modes: core.Direct}
+	opPauseFavorStock                       = core.Operation{ID: "PauseFavorStock", Name: "Marketing.PauseFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/pause", Modes: core.Direct | core.Partner}
+	opApplyFavorStockRefundFlow             = core.Operation{ID: "ApplyFavorStockRefundFlow", Name: "Marketing.ApplyFavorStockRefundFlow", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow", Modes: core.Direct | core.Partner}
+	opApplyFavorStockRefundFlowByDay        = core.Operation{ID: "ApplyFavorStockRefundFlowByDay", Name: "Marketing.ApplyFavorStockRefundFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day", Modes: core.Direct | core.Partner}
+	opRestartFavorStock                     = core.Operation{ID: "RestartFavorStock", Name: "Marketing.RestartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/restart", Modes: core.Direct | core.Partner}
+	opStartFavorStock                       = core.Operation{ID: "StartFavorStock", Name: "Marketing.StartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/start", Modes: core.Direct | core.Partner}
+	opStopFavorStock                        = core.Operation{ID: "StopFavorStock", Name: "Marketing.StopFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/stop", Modes: core.Direct | core.Partner}
+	opApplyFavorStockUseFlow                = core.Operation{ID: "ApplyFavorStockUseFlow", Name: "Marketing.ApplyFavorStockUseFlow", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow", Modes: core.Direct | core.Partner}
+	opApplyFavorStockUseFlowByDay           = core.Operation{ID: "ApplyFavorStockUseFlowByDay", Name: "Marketing.ApplyFavorStockUseFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day", Modes: core.Direct | core.Partner}
+	opListFavorCoupons                      = core.Operation{ID: "ListFavorCoupons", Name: "Marketing.ListFavorCoupons", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner}
+	opSendFavorCoupon                       = core.Operation{ID: "SendFavorCoupon", Name: "Marketing.SendFavorCoupon", Method: "POST", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opQueryFavorCoupon                      = core.Operation{ID: "QueryFavorCoupon", Name: "Marketing.QueryFavorCoupon", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons/{coupon_id}", Modes: core.Direct | core.Partner}
+	opListGoodsSubsidyActivities            = core.Operation{ID: "ListGoodsSubsidyActivities", Name: "Marketing.ListGoodsSubsidyActivities", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/activities", Modes: core.Direct | core.Partner}
+	opApplyGoodsSubsidyActivity             = core.Operation{ID: "ApplyGoodsSubsidyActivity", Name: "Marketing.ApplyGoodsSubsidyActivity", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply", Modes: core.Direct | core.Partner}
+	opLockGoodsSubsidyQualifications        = core.Operation{ID: "LockGoodsSubsidyQualifications", Name: "Marketing.LockGoodsSubsidyQualifications", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/qualification/lock", Modes: core.Direct | core.Partner}
+	opUnlockGoodsSubsidyQualifications      = core.Operation{ID: "UnlockGoodsSubsidyQualifications", Name: "Marketing.UnlockGoodsSubsidyQualifications", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/qualification/unlock", Modes: core.Direct | core.Partner}
+	opAddRetailStoreRepresentatives         = core.Operation{ID: "AddRetailStoreRepresentatives", Name: "Marketing.AddRetailStoreRepresentatives", Method: "PUT", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative", Modes: core.Direct | core.Partner}
+	opDeleteRetailStoreRepresentatives      = core.Operation{ID: "DeleteRetailStoreRepresentatives", Name: "Marketing.DeleteRetailStoreRepresentatives", Method: "DELETE", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative", Modes: core.Direct | core.Partner}
+	opListRetailStoreRepresentatives        = core.Operation{ID: "ListRetailStoreRepresentatives", Name: "Marketing.ListRetailStoreRepresentatives", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives", Modes: core.Direct | core.Partner}
+	opCreateRetailStoreMaterials            = core.Operation{ID: "CreateRetailStoreMaterials", Name: "Marketing.CreateRetailStoreMaterials", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opListRetailStoreActivityStores         = core.Operation{ID: "ListRetailStoreActivityStores", Name: "Marketing.ListRetailStoreActivityStores", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", Modes: core.Direct | core.Partner}
+	opAddRetailStoreActivityStores          = core.Operation{ID: "AddRetailStoreActivityStores", Name: "Marketing.AddRetailStoreActivityStores", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opDeleteRetailStoreActivityStores       = core.Operation{ID: "DeleteRetailStoreActivityStores", Name: "Marketing.DeleteRetailStoreActivityStores", Method: "DELETE", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", Modes: core.Direct | core.Partner}
+	opQueryRetailStoreActivityStore         = core.Operation{ID: "QueryRetailStoreActivityStore", Name: "Marketing.QueryRetailStoreActivityStore", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}", Modes: core.Direct | core.Partner}
+	opListPartnerships                      = core.Operation{ID: "ListPartnerships", Name: "Marketing.ListPartnerships", Method: "GET", Path: "/v3/marketing/partnerships", Modes: core.Direct | core.Partner}
+	opBuildPartnership                      = core.Operation{ID: "BuildPartnership", Name: "Marketing.BuildPartnership", Method: "POST", Path: "/v3/marketing/partnerships/build", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opTerminatePartnership                  = core.Operation{ID: "TerminatePartnership", Name: "Marketing.TerminatePartnership", Method: "POST", Path: "/v3/marketing/partnerships/terminate", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opListPayGiftActivities                 = core.Operation{ID: "ListPayGiftActivities", Name: "Marketing.ListPayGiftActivities", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities", Modes: core.Direct | core.Partner}
+	opQueryPayGiftActivity                  = core.Operation{ID: "QueryPayGiftActivity", Name: "Marketing.QueryPayGiftActivity", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}", Modes: core.Direct | core.Partner}
+	opListPayGiftActivityGoods              = core.Operation{ID: "ListPayGiftActivityGoods", Name: "Marketing.ListPayGiftActivityGoods", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/goods", Modes: core.Direct | core.Partner}
+	opListPayGiftActivityMerchants          = core.Operation{ID: "ListPayGiftActivityMerchants", Name: "Marketing.ListPayGiftActivityMerchants", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants", Modes: core.Direct | core.Partner}
+	opAddPayGiftActivityMerchants           = core.Operation{ID: "AddPayGiftActivityMerchants", Name: "Marketing.AddPayGiftActivityMerchants", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opDeletePayGiftActivityMerchants        = core.Operation{ID: "DeletePayGiftActivityMerchants", Name: "Marketing.DeletePayGiftActivityMerchants", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opTerminatePayGiftActivity              = core.Operation{ID: "TerminatePayGiftActivity", Name: "Marketing.TerminatePayGiftActivity", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/terminate", Modes: core.Direct | core.Partner}
+	opCreatePayGiftActivity                 = core.Operation{ID: "CreatePayGiftActivity", Name: "Marketing.CreatePayGiftActivity", Method: "POST", Path: "/v3/marketing/paygiftactivity/unique-threshold-activity", Modes: core.Direct | core.Partner}
+	opCreateShoppingReceiptCustomEntrance   = core.Operation{ID: "CreateShoppingReceiptCustomEntrance", Name: "Marketing.CreateShoppingReceiptCustomEntrance", Method: "POST", Path: "/v3/marketing/shopping-receipt/customentrances", Modes: core.Partner, ResendSafe: true}
+	opQueryShoppingReceiptCustomEntrance    = core.Operation{ID: "QueryShoppingReceiptCustomEntrance", Name: "Marketing.QueryShoppingReceiptCustomEntrance", Method: "GET", Path: "/v3/marketing/shopping-receipt/customentrances/{brand_id}", Modes: core.Partner}
+	opUpdateShoppingReceiptCustomEntrance   = core.Operation{ID: "UpdateShoppingReceiptCustomEntrance", Name: "Marketing.UpdateShoppingReceiptCustomEntrance", Method: "PATCH", Path: "/v3/marketing/shopping-receipt/customentrances/{brand_id}", Modes: core.Partner, ResendSafe: true}
+	opUploadShoppingReceiptJumpInfo         = core.Operation{ID: "UploadShoppingReceiptJumpInfo", Name: "Marketing.UploadShoppingReceiptJumpInfo", Method: "POST", Path: "/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos", Modes: core.Partner}
+	opUploadShoppingReceipt                 = core.Operation{ID: "UploadShoppingReceipt", Name: "Marketing.UploadShoppingReceipt", Method: "POST", Path: "/v3/marketing/shopping-receipt/shoppingreceipts", Modes: core.Partner, Upload: true, MetaSHA256: true, Sensitive: [][]string{{"merchant_contact_information", "consultation_phone_number"}}}
+	opListWeeklyDiscountActivities          = core.Operation{ID: "ListWeeklyDiscountActivities", Name: "Marketing.ListWeeklyDiscountActivities", Method: "GET", Path: "/v3/marketing/weekly-discount/activities", Modes: core.Partner}
+	opQueryWeeklyDiscountActivity           = core.Operation{ID: "QueryWeeklyDiscountActivity", Name: "Marketing.QueryWeeklyDiscountActivity", Method: "GET", Path: "/v3/marketing/weekly-discount/activities/{activity_id}", Modes: core.Partner}
+	opApplyWeeklyDiscountActivity           = core.Operation{ID: "ApplyWeeklyDiscountActivity", Name: "Marketing.ApplyWeeklyDiscountActivity", Method: "POST", Path: "/v3/marketing/weekly-discount/activities/{activity_id}/apply", Modes: core.Partner}
+	opCreateRateActivityApplication         = core.Operation{ID: "CreateRateActivityApplication", Name: "Marketing.CreateRateActivityApplication", Method: "POST", Path: "/v3/rate-activity/applications", Modes: core.Partner}
+	opQueryRateActivityApplication          = core.Operation{ID: "QueryRateActivityApplication", Name: "Marketing.QueryRateActivityApplication", Method: "GET", Path: "/v3/rate-activity/applications/id/{application_id}", Modes: core.Partner}
+	opUpdateRateActivityApplication         = core.Operation{ID: "UpdateRateActivityApplication", Name: "Marketing.UpdateRateActivityApplication", Method: "PATCH", Path: "/v3/rate-activity/applications/id/{application_id}", Modes: core.Partner}
 )
 
 // Operations returns the operations of this package, for tools and tests.
 func Operations() []*core.Operation {
 	return []*core.Operation{
+		&opCreateIndustryCouponToken,
+		&opReportIndustryRebateRetailTransaction,
+		&opReportIndustryRebateTransaction,
 		&opListBankPackageTasks,
 		&opUploadBankPackageTask,
 		&opQueryFavorCallback,
@@ -119,7 +136,89 @@ func Operations() []*core.Operation {
 		&opDeletePayGiftActivityMerchants,
 		&opTerminatePayGiftActivity,
 		&opCreatePayGiftActivity,
+		&opCreateShoppingReceiptCustomEntrance,
+		&opQueryShoppingReceiptCustomEntrance,
+		&opUpdateShoppingReceiptCustomEntrance,
+		&opUploadShoppingReceiptJumpInfo,
+		&opUploadShoppingReceipt,
+		&opListWeeklyDiscountActivities,
+		&opQueryWeeklyDiscountActivity,
+		&opApplyWeeklyDiscountActivity,
+		&opCreateRateActivityApplication,
+		&opQueryRateActivityApplication,
+		&opUpdateRateActivityApplication,
 	}
+}
+
+// CreateIndustryCouponToken gets a token for the travel coupon card-switch component (出行券切卡组件预下单).
+//
+// Returns the token with which the merchant's page opens the component
+// where a user picks which of the listed travel coupons to use.
+//
+// POST /v3/industry-coupon/tokens (direct)
+func (c *Client) CreateIndustryCouponToken(ctx context.Context, body *CreateIndustryCouponTokenRequest, opts ...core.CallOption) (*IndustryCouponToken, error) {
+	var b CreateIndustryCouponTokenRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkCreateIndustryCouponTokenRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateIndustryCouponToken.Name, Missing: miss}
+	}
+	out := new(IndustryCouponToken)
+	if err := c.conn.Do(ctx, &opCreateIndustryCouponToken, "/v3/industry-coupon/tokens", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReportIndustryRebateRetailTransaction reports the goods of a retail payment (回传SN和商品编码).
+//
+// Reports, for a sub-merchant's retail payment, the device serial
+// number and the goods sold (bar codes, names, quantities and prices),
+// for industry rebate activities.
+//
+// POST /v3/industry-rebate/retail-industry/transactions (partner)
+func (c *Client) ReportIndustryRebateRetailTransaction(ctx context.Context, body *ReportIndustryRebateRetailTransactionRequest, opts ...core.CallOption) error {
+	m := c.conn.Mode()
+	var b ReportIndustryRebateRetailTransactionRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkReportIndustryRebateRetailTransactionRequest(&b); miss != nil {
+		return &core.UsageError{Op: opReportIndustryRebateRetailTransaction.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opReportIndustryRebateRetailTransaction, "/v3/industry-rebate/retail-industry/transactions", &b, nil, opts)
+}
+
+// ReportIndustryRebateTransaction reports a payment made through a payment or ordering code plate (支付码牌/点餐码牌交易回传).
+//
+// Reports which code plate's collection link (code_url) a
+// sub-merchant's payment went through, for industry rebate activities.
+//
+// POST /v3/industry-rebate/transactions/{transaction_id} (partner)
+func (c *Client) ReportIndustryRebateTransaction(ctx context.Context, transactionID string, body *ReportIndustryRebateTransactionRequest, opts ...core.CallOption) error {
+	m := c.conn.Mode()
+	var b ReportIndustryRebateTransactionRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if transactionID == "" {
+		miss = append(miss, "transaction_id")
+	}
+	miss = append(miss, checkReportIndustryRebateTransactionRequest(&b)...)
+	if miss != nil {
+		return &core.UsageError{Op: opReportIndustryRebateTransaction.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/industry-rebate/transactions/", 64)
+	u.Seg(transactionID)
+	return c.conn.Do(ctx, &opReportIndustryRebateTransaction, u.String(), &b, nil, opts)
 }
 
 // ListBankPackageTasks lists the upload tasks of a bank user package (查询上传任务列表).
@@ -1819,6 +1918,297 @@ func (c *Client) CreatePayGiftActivity(ctx context.Context, body *CreatePayGiftA
 	return out, nil
 }
 
+// CreateShoppingReceiptCustomEntrance creates a brand's custom entrance on shopping receipts (创建自定义入口).
+//
+// Creates the entrance a brand shows beside its electronic shopping
+// receipts: a merchant activity or a mini program, with its subtitle,
+// the page it opens and when it is shown.
+//
+// POST /v3/marketing/shopping-receipt/customentrances (partner)
+func (c *Client) CreateShoppingReceiptCustomEntrance(ctx context.Context, body *CreateShoppingReceiptCustomEntranceRequest, opts ...core.CallOption) (*ShoppingReceiptCustomEntrance, error) {
+	var b CreateShoppingReceiptCustomEntranceRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkCreateShoppingReceiptCustomEntranceRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateShoppingReceiptCustomEntrance.Name, Missing: miss}
+	}
+	out := new(ShoppingReceiptCustomEntrance)
+	if err := c.conn.Do(ctx, &opCreateShoppingReceiptCustomEntrance, "/v3/marketing/shopping-receipt/customentrances", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryShoppingReceiptCustomEntrance queries a brand's custom entrance on shopping receipts (查询自定义入口).
+//
+// GET /v3/marketing/shopping-receipt/customentrances/{brand_id} (partner)
+func (c *Client) QueryShoppingReceiptCustomEntrance(ctx context.Context, brandID string, opts ...core.CallOption) (*ShoppingReceiptCustomEntrance, error) {
+	var miss []string
+	if brandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryShoppingReceiptCustomEntrance.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/shopping-receipt/customentrances/", 64)
+	u.Seg(brandID)
+	out := new(ShoppingReceiptCustomEntrance)
+	if err := c.conn.Do(ctx, &opQueryShoppingReceiptCustomEntrance, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateShoppingReceiptCustomEntrance changes a brand's custom entrance on shopping receipts (更新自定义入口).
+//
+// Changes the fields of the entrance that are set, or takes it offline;
+// those left out keep their value.
+//
+// PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id} (partner)
+func (c *Client) UpdateShoppingReceiptCustomEntrance(ctx context.Context, brandID string, body *UpdateShoppingReceiptCustomEntranceRequest, opts ...core.CallOption) (*ShoppingReceiptCustomEntrance, error) {
+	var b UpdateShoppingReceiptCustomEntranceRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if brandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	miss = append(miss, checkUpdateShoppingReceiptCustomEntranceRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opUpdateShoppingReceiptCustomEntrance.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/shopping-receipt/customentrances/", 64)
+	u.Seg(brandID)
+	out := new(ShoppingReceiptCustomEntrance)
+	if err := c.conn.Do(ctx, &opUpdateShoppingReceiptCustomEntrance, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UploadShoppingReceiptJumpInfo links a payment's receipt to the merchant's mini program (上传商家电子小票跳转信息).
+//
+// Instead of an image, points the receipt of a payment to a page of the
+// merchant's mini program that shows it.
+//
+// POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos (partner)
+func (c *Client) UploadShoppingReceiptJumpInfo(ctx context.Context, body *UploadShoppingReceiptJumpInfoRequest, opts ...core.CallOption) (*ShoppingReceiptJumpInfoResult, error) {
+	var b UploadShoppingReceiptJumpInfoRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkUploadShoppingReceiptJumpInfoRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opUploadShoppingReceiptJumpInfo.Name, Missing: miss}
+	}
+	out := new(ShoppingReceiptJumpInfoResult)
+	if err := c.conn.Do(ctx, &opUploadShoppingReceiptJumpInfo, "/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UploadShoppingReceipt uploads the shopping receipt of a payment (上传电子小票).
+//
+// Uploads a PNG or JPG image of at most 200 KB as the electronic receipt
+// of a paid order, shown to the user with the payment in the bill
+// details. The signature covers only the meta part, which names the
+// payment and carries the image's SHA-256; the image is reviewed.
+//
+// POST /v3/marketing/shopping-receipt/shoppingreceipts (partner)
+func (c *Client) UploadShoppingReceipt(ctx context.Context, meta *ShoppingReceiptMeta, file core.File, opts ...core.CallOption) (*ShoppingReceiptUploadResult, error) {
+	if meta == nil {
+		return nil, &core.UsageError{Op: opUploadShoppingReceipt.Name, Msg: "the upload needs its meta"}
+	}
+	out := new(ShoppingReceiptUploadResult)
+	if err := c.conn.UploadWithMeta(ctx, &opUploadShoppingReceipt, "/v3/marketing/shopping-receipt/shoppingreceipts", meta, file, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListWeeklyDiscountActivities lists the weekly discount activities a store can join (查询周周惠活动列表).
+//
+// GET /v3/marketing/weekly-discount/activities (partner)
+func (c *Client) ListWeeklyDiscountActivities(ctx context.Context, params *ListWeeklyDiscountActivitiesParams, opts ...core.CallOption) (*WeeklyDiscountActivityPage, error) {
+	var p ListWeeklyDiscountActivitiesParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if p.ActivityScene == "" {
+		miss = append(miss, "activity_scene")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opListWeeklyDiscountActivities.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/weekly-discount/activities", 64)
+	u.QueryInt("limit", int64(p.Limit))
+	u.QueryInt("offset", int64(p.Offset))
+	u.QueryInt("applying_merchant_id", int64(p.ApplyingMerchantID))
+	if p.StoreID != 0 {
+		u.QueryInt("store_id", int64(p.StoreID))
+	}
+	u.QueryInt("activity_area_code", int64(p.ActivityAreaCode))
+	u.Query("activity_scene", p.ActivityScene)
+	out := new(WeeklyDiscountActivityPage)
+	if err := c.conn.Do(ctx, &opListWeeklyDiscountActivities, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListWeeklyDiscountActivitiesAll returns an iterator over the data of every page of ListWeeklyDiscountActivities, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
+//
+// GET /v3/marketing/weekly-discount/activities (partner)
+func (c *Client) ListWeeklyDiscountActivitiesAll(ctx context.Context, params *ListWeeklyDiscountActivitiesParams, opts ...core.CallOption) iter.Seq2[*WeeklyDiscountActivity, error] {
+	return func(yield func(*WeeklyDiscountActivity, error) bool) {
+		var p ListWeeklyDiscountActivitiesParams
+		if params != nil {
+			p = *params
+		}
+		if p.Limit == 0 {
+			p.Limit = 10
+		}
+		for {
+			page, err := c.ListWeeklyDiscountActivities(ctx, &p, opts...)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.Data {
+				if !yield(&page.Data[i], nil) {
+					return
+				}
+			}
+			n := int64(len(page.Data))
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
+				return
+			}
+			p.Offset += n
+		}
+	}
+}
+
+// QueryWeeklyDiscountActivity queries a weekly discount activity (查询周周惠活动详情).
+//
+// GET /v3/marketing/weekly-discount/activities/{activity_id} (partner)
+func (c *Client) QueryWeeklyDiscountActivity(ctx context.Context, activityID string, opts ...core.CallOption) (*WeeklyDiscountActivity, error) {
+	var miss []string
+	if activityID == "" {
+		miss = append(miss, "activity_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryWeeklyDiscountActivity.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/weekly-discount/activities/", 64)
+	u.Seg(activityID)
+	out := new(WeeklyDiscountActivity)
+	if err := c.conn.Do(ctx, &opQueryWeeklyDiscountActivity, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ApplyWeeklyDiscountActivity signs a store up for a weekly discount activity (报名周周惠活动).
+//
+// POST /v3/marketing/weekly-discount/activities/{activity_id}/apply (partner)
+func (c *Client) ApplyWeeklyDiscountActivity(ctx context.Context, activityID string, body *ApplyWeeklyDiscountActivityRequest, opts ...core.CallOption) (*WeeklyDiscountApplication, error) {
+	var b ApplyWeeklyDiscountActivityRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if activityID == "" {
+		miss = append(miss, "activity_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opApplyWeeklyDiscountActivity.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/weekly-discount/activities/", 64)
+	u.Seg(activityID)
+	u.Lit("/apply")
+	out := new(WeeklyDiscountApplication)
+	if err := c.conn.Do(ctx, &opApplyWeeklyDiscountActivity, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateRateActivityApplication signs a sub-merchant up for a fee rate activity (报名费率优惠活动).
+//
+// An acquiring institution (从业机构) applies for one of its
+// sub-merchants to join a fee rate discount activity (a school canteen
+// rate, say), with the supporting material; WeChat Pay reviews it.
+//
+// POST /v3/rate-activity/applications (partner)
+func (c *Client) CreateRateActivityApplication(ctx context.Context, body *CreateRateActivityApplicationRequest, opts ...core.CallOption) (*RateActivityApplicationID, error) {
+	m := c.conn.Mode()
+	var b CreateRateActivityApplicationRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkCreateRateActivityApplicationRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateRateActivityApplication.Name, Missing: miss}
+	}
+	out := new(RateActivityApplicationID)
+	if err := c.conn.Do(ctx, &opCreateRateActivityApplication, "/v3/rate-activity/applications", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryRateActivityApplication queries a fee rate activity application (根据申请单ID查询申请单结果).
+//
+// GET /v3/rate-activity/applications/id/{application_id} (partner)
+func (c *Client) QueryRateActivityApplication(ctx context.Context, applicationID string, opts ...core.CallOption) (*RateActivityApplication, error) {
+	var miss []string
+	if applicationID == "" {
+		miss = append(miss, "application_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryRateActivityApplication.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/rate-activity/applications/id/", 64)
+	u.Seg(applicationID)
+	out := new(RateActivityApplication)
+	if err := c.conn.Do(ctx, &opQueryRateActivityApplication, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateRateActivityApplication changes a fee rate activity application (修改单据信息).
+//
+// Changes the rate, the material or the remarks of an application, for
+// instance after it was sent back; fields left out keep their value.
+//
+// PATCH /v3/rate-activity/applications/id/{application_id} (partner)
+func (c *Client) UpdateRateActivityApplication(ctx context.Context, applicationID string, body *UpdateRateActivityApplicationRequest, opts ...core.CallOption) (*RateActivityApplicationID, error) {
+	var b UpdateRateActivityApplicationRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if applicationID == "" {
+		miss = append(miss, "application_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opUpdateRateActivityApplication.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/rate-activity/applications/id/", 64)
+	u.Seg(applicationID)
+	out := new(RateActivityApplicationID)
+	if err := c.conn.Do(ctx, &opUpdateRateActivityApplication, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // The notification event types whose resources this package decodes.
 const (
 	// EventCouponUse is the COUPON.USE notification.
@@ -1831,6 +2221,71 @@ func Events() []core.EventType {
 	return []core.EventType{
 		{Type: EventCouponUse, Key: "", New: func() any { return new(FavorCouponUseNotification) }},
 	}
+}
+
+// checkCreateIndustryCouponTokenRequest lists the empty required fields of v, as JSON paths.
+func checkCreateIndustryCouponTokenRequest(v *CreateIndustryCouponTokenRequest) (miss []string) {
+	if v.CouponList == nil {
+		miss = append(miss, "coupon_list")
+	}
+	for i := range v.CouponList {
+		if n := checkIndustryCouponItem(&v.CouponList[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("coupon_list", i), n)
+		}
+	}
+	if v.OpenID == "" {
+		miss = append(miss, "open_id")
+	}
+	return miss
+}
+
+// checkIndustryCouponItem lists the empty required fields of v, as JSON paths.
+func checkIndustryCouponItem(v *IndustryCouponItem) (miss []string) {
+	if v.CouponID == "" {
+		miss = append(miss, "coupon_id")
+	}
+	return miss
+}
+
+// checkReportIndustryRebateRetailTransactionRequest lists the empty required fields of v, as JSON paths.
+func checkReportIndustryRebateRetailTransactionRequest(v *ReportIndustryRebateRetailTransactionRequest) (miss []string) {
+	for i := range v.GoodsDetail {
+		if n := checkIndustryRebateGoods(&v.GoodsDetail[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("goods_detail", i), n)
+		}
+	}
+	if v.OutTradeNo == "" {
+		miss = append(miss, "out_trade_no")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkIndustryRebateGoods lists the empty required fields of v, as JSON paths.
+func checkIndustryRebateGoods(v *IndustryRebateGoods) (miss []string) {
+	if v.Barcode == "" {
+		miss = append(miss, "barcode")
+	}
+	if v.GoodsName == "" {
+		miss = append(miss, "goods_name")
+	}
+	return miss
+}
+
+// checkReportIndustryRebateTransactionRequest lists the empty required fields of v, as JSON paths.
+func checkReportIndustryRebateTransactionRequest(v *ReportIndustryRebateTransactionRequest) (miss []string) {
+	if v.CodeURL == "" {
+		miss = append(miss, "code_url")
+	}
+	if v.OutTradeNo == "" {
+		miss = append(miss, "out_trade_no")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
 }
 
 // checkSetFavorCallbackRequest lists the empty required fields of v, as JSON paths.
@@ -2265,6 +2720,112 @@ func checkPayGiftAward(v *PayGiftAward) (miss []string) {
 	}
 	if v.StockID == "" {
 		miss = append(miss, "stock_id")
+	}
+	return miss
+}
+
+// checkCreateShoppingReceiptCustomEntranceRequest lists the empty required fields of v, as JSON paths.
+func checkCreateShoppingReceiptCustomEntranceRequest(v *CreateShoppingReceiptCustomEntranceRequest) (miss []string) {
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.CustomEntranceState == "" {
+		miss = append(miss, "custom_entrance_state")
+	}
+	if v.CustomEntranceType == "" {
+		miss = append(miss, "custom_entrance_type")
+	}
+	if v.EndTime.IsZero() {
+		miss = append(miss, "end_time")
+	}
+	if n := checkShoppingReceiptJumpLink(&v.JumpLink); n != nil {
+		miss = wire.Prefix(miss, "jump_link.", n)
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.StartTime.IsZero() {
+		miss = append(miss, "start_time")
+	}
+	if v.Subtitle == "" {
+		miss = append(miss, "subtitle")
+	}
+	return miss
+}
+
+// checkShoppingReceiptJumpLink lists the empty required fields of v, as JSON paths.
+func checkShoppingReceiptJumpLink(v *ShoppingReceiptJumpLink) (miss []string) {
+	if v.MiniProgramsAppID == "" {
+		miss = append(miss, "mini_programs_appid")
+	}
+	if v.MiniProgramsPath == "" {
+		miss = append(miss, "mini_programs_path")
+	}
+	return miss
+}
+
+// checkUpdateShoppingReceiptCustomEntranceRequest lists the empty required fields of v, as JSON paths.
+func checkUpdateShoppingReceiptCustomEntranceRequest(v *UpdateShoppingReceiptCustomEntranceRequest) (miss []string) {
+	if v.JumpLink != nil {
+		if n := checkShoppingReceiptJumpLink(v.JumpLink); n != nil {
+			miss = wire.Prefix(miss, "jump_link.", n)
+		}
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	return miss
+}
+
+// checkUploadShoppingReceiptJumpInfoRequest lists the empty required fields of v, as JSON paths.
+func checkUploadShoppingReceiptJumpInfoRequest(v *UploadShoppingReceiptJumpInfoRequest) (miss []string) {
+	if n := checkShoppingReceiptJumpInfo(&v.JumpInfo); n != nil {
+		miss = wire.Prefix(miss, "jump_info.", n)
+	}
+	if v.MerchantUploadTime.IsZero() {
+		miss = append(miss, "merchant_upload_time")
+	}
+	if v.OpenID == "" {
+		miss = append(miss, "openid")
+	}
+	if v.TransactionID == "" {
+		miss = append(miss, "transaction_id")
+	}
+	return miss
+}
+
+// checkShoppingReceiptJumpInfo lists the empty required fields of v, as JSON paths.
+func checkShoppingReceiptJumpInfo(v *ShoppingReceiptJumpInfo) (miss []string) {
+	if v.MerchantAppID == "" {
+		miss = append(miss, "merchant_appid")
+	}
+	if v.MerchantPath == "" {
+		miss = append(miss, "merchant_path")
+	}
+	return miss
+}
+
+// checkCreateRateActivityApplicationRequest lists the empty required fields of v, as JSON paths.
+func checkCreateRateActivityApplicationRequest(v *CreateRateActivityApplicationRequest) (miss []string) {
+	if v.AcquiringBankID == "" {
+		miss = append(miss, "acquiring_bank_id")
+	}
+	if n := checkRateActivityDetail(&v.ActivityDetail); n != nil {
+		miss = wire.Prefix(miss, "activity_detail.", n)
+	}
+	if v.ChannelID == "" {
+		miss = append(miss, "channel_id")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkRateActivityDetail lists the empty required fields of v, as JSON paths.
+func checkRateActivityDetail(v *RateActivityDetail) (miss []string) {
+	if v.ActivityID == "" {
+		miss = append(miss, "activity_id")
 	}
 	return miss
 }

@@ -560,6 +560,63 @@ func (e PayGiftSendContent) Valid() bool {
 	}
 }
 
+// Defines values for ShoppingReceiptCustomEntranceState.
+const (
+	ShoppingReceiptCustomEntranceStateOffline ShoppingReceiptCustomEntranceState = "OFFLINE"
+	ShoppingReceiptCustomEntranceStateOnline  ShoppingReceiptCustomEntranceState = "ONLINE"
+)
+
+// Valid indicates whether the value is a known member of the ShoppingReceiptCustomEntranceState enum.
+func (e ShoppingReceiptCustomEntranceState) Valid() bool {
+	switch e {
+	case ShoppingReceiptCustomEntranceStateOffline:
+		return true
+	case ShoppingReceiptCustomEntranceStateOnline:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ShoppingReceiptCustomEntranceType.
+const (
+	ShoppingReceiptCustomEntranceTypeMerchantActivity    ShoppingReceiptCustomEntranceType = "MERCHANT_ACTIVITY"
+	ShoppingReceiptCustomEntranceTypeMerchantMiniProgram ShoppingReceiptCustomEntranceType = "MERCHANT_MINI_PROGRAM"
+)
+
+// Valid indicates whether the value is a known member of the ShoppingReceiptCustomEntranceType enum.
+func (e ShoppingReceiptCustomEntranceType) Valid() bool {
+	switch e {
+	case ShoppingReceiptCustomEntranceTypeMerchantActivity:
+		return true
+	case ShoppingReceiptCustomEntranceTypeMerchantMiniProgram:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ShoppingReceiptState.
+const (
+	ShoppingReceiptStateNotPassReview ShoppingReceiptState = "NOT_PASS_REVIEW"
+	ShoppingReceiptStatePassReview    ShoppingReceiptState = "PASS_REVIEW"
+	ShoppingReceiptStateWaitReview    ShoppingReceiptState = "WAIT_REVIEW"
+)
+
+// Valid indicates whether the value is a known member of the ShoppingReceiptState enum.
+func (e ShoppingReceiptState) Valid() bool {
+	switch e {
+	case ShoppingReceiptStateNotPassReview:
+		return true
+	case ShoppingReceiptStatePassReview:
+		return true
+	case ShoppingReceiptStateWaitReview:
+		return true
+	default:
+		return false
+	}
+}
+
 // AddPayGiftActivityMerchantsRequest is the issuing merchants to add to an activity (新增活动发券商户号请求).
 type AddPayGiftActivityMerchantsRequest struct {
 	// AddRequestNo is the merchant's unique number of this request (请求业务单据号).
@@ -645,6 +702,15 @@ type ApplyGoodsSubsidyActivityResponse struct {
 
 	// SucceedApplyInfos is the entries accepted (成功的报名记录).
 	SucceedApplyInfos []GoodsSubsidyApplyInfo `json:"succeed_apply_infos,omitempty,omitzero"`
+}
+
+// ApplyWeeklyDiscountActivityRequest is the store that signs up for a weekly discount activity (报名周周惠活动).
+type ApplyWeeklyDiscountActivityRequest struct {
+	// ApplyingMerchantID is the merchant signing up (报名商户号).
+	ApplyingMerchantID int64 `json:"applying_merchant_id"`
+
+	// StoreID is the merchant's store signing up (报名商户门店号).
+	StoreID int64 `json:"store_id"`
 }
 
 // BackgroundColor is a background colour from WeChat Pay's palette (背景颜色).
@@ -767,6 +833,15 @@ type CreateFavorStockRequest struct {
 	StockUseRule FavorStockUseRule `json:"stock_use_rule"`
 }
 
+// CreateIndustryCouponTokenRequest is the user and the coupons to offer in the card-switch component (出行券切卡组件预下单).
+type CreateIndustryCouponTokenRequest struct {
+	// CouponList is the coupons (出行券列表).
+	CouponList []IndustryCouponItem `json:"coupon_list"`
+
+	// OpenID is the user (用户标识).
+	OpenID string `json:"open_id"`
+}
+
 // CreatePayGiftActivityRequest is a new pay-gift activity with one threshold (创建全场满额送活动请求).
 type CreatePayGiftActivityRequest struct {
 	// ActivityBaseInfo is the basic settings of a pay-gift activity (活动基本信息).
@@ -779,6 +854,24 @@ type CreatePayGiftActivityRequest struct {
 	AwardSendRule PayGiftFullSendRule `json:"award_send_rule"`
 }
 
+// CreateRateActivityApplicationRequest is a sub-merchant's application for a fee rate activity (报名费率优惠活动).
+type CreateRateActivityApplicationRequest struct {
+	// AcquiringBankID is the acquiring institution (从业机构号).
+	AcquiringBankID string `json:"acquiring_bank_id"`
+
+	// ActivityDetail is the activity applied for, and the rate and material (活动报名信息).
+	ActivityDetail RateActivityDetail `json:"activity_detail"`
+
+	// AdditionalInformation is remarks and extra material for an application (补充信息).
+	AdditionalInformation RateActivityAdditionalInformation `json:"additional_information,omitempty,omitzero"`
+
+	// ChannelID is the channel merchant (渠道商户号).
+	ChannelID string `json:"channel_id"`
+
+	// SubMchID is the institution's sub-merchant that applies (从业机构特约商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
 // CreateRetailStoreMaterialsRequest says how many material codes to generate.
 type CreateRetailStoreMaterialsRequest struct {
 	// MaterialNum says how many codes to generate (生成物料码数量).
@@ -786,6 +879,36 @@ type CreateRetailStoreMaterialsRequest struct {
 
 	// OutRequestNo is the merchant's unique number for this request (请求业务单据号).
 	OutRequestNo string `json:"out_request_no"`
+}
+
+// CreateShoppingReceiptCustomEntranceRequest is a brand's custom entrance beside its shopping receipts (创建自定义入口).
+type CreateShoppingReceiptCustomEntranceRequest struct {
+	// BrandID is the brand the entrance belongs to (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CustomEntranceState says whether users see the entrance (ONLINE) or not (OFFLINE) (自定义入口状态).
+	CustomEntranceState ShoppingReceiptCustomEntranceState `json:"custom_entrance_state"`
+
+	// CustomEntranceType says what a custom entrance shows: a merchant activity or the merchant's mini program (自定义入口种类).
+	CustomEntranceType ShoppingReceiptCustomEntranceType `json:"custom_entrance_type"`
+
+	// EndTime says when it stops (结束时间).
+	EndTime core.Time `json:"end_time"`
+
+	// GoodsThumbnailURL is a picture of the goods, required for MERCHANT_ACTIVITY and left out for MERCHANT_MINI_PROGRAM (商品缩略图).
+	GoodsThumbnailURL string `json:"goods_thumbnail_url,omitempty,omitzero"`
+
+	// JumpLink is the mini program page a custom entrance opens (自定义入口跳转信息).
+	JumpLink ShoppingReceiptJumpLink `json:"jump_link"`
+
+	// OutRequestNo is the merchant's number of this request, unique and increasing, e.g. merchant id + date + serial (商户请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// StartTime says when the entrance starts to show (开始时间).
+	StartTime core.Time `json:"start_time"`
+
+	// Subtitle is a line about the activity or the mini program (副标题).
+	Subtitle string `json:"subtitle"`
 }
 
 // DeletePayGiftActivityMerchantsRequest is the issuing merchants to remove from an activity (删除活动发券商户号请求).
@@ -1653,6 +1776,42 @@ type ImageUploadResponse struct {
 	MediaURL string `json:"media_url"`
 }
 
+// IndustryCouponItem is a travel coupon the user can pick (出行券).
+type IndustryCouponItem struct {
+	// CouponID is the coupon (券ID).
+	CouponID string `json:"coupon_id"`
+
+	// StockID is the coupon's stock (批次号).
+	StockID int64 `json:"stock_id"`
+}
+
+// IndustryCouponToken is a token for the travel coupon card-switch component.
+type IndustryCouponToken struct {
+	// ExpiresTime says when it expires (token过期时间).
+	ExpiresTime core.Time `json:"expires_time,omitempty,omitzero"`
+
+	// Token is the token to open the component with (切卡组件token).
+	Token string `json:"token,omitempty,omitzero"`
+}
+
+// IndustryRebateGoods is an item sold in a retail payment (单品).
+type IndustryRebateGoods struct {
+	// Barcode is the item's bar code (商品编码).
+	Barcode string `json:"barcode"`
+
+	// GoodsName is the item's name (商品名称).
+	GoodsName string `json:"goods_name"`
+
+	// MerchantGoodsID is the merchant's own code of the item (商家商品编码).
+	MerchantGoodsID string `json:"merchant_goods_id,omitempty,omitzero"`
+
+	// Price is the unit price, in fen (商品单价).
+	Price int64 `json:"price"`
+
+	// Quantity says how many were sold (商品数量).
+	Quantity int64 `json:"quantity"`
+}
+
 // ListBankPackageTasksParams is the query and header parameters of ListBankPackageTasks.
 type ListBankPackageTasksParams struct {
 	// Filename is only tasks that uploaded a file of this name (文件名).
@@ -1822,6 +1981,27 @@ type ListRetailStoreRepresentativesParams struct {
 
 	// Offset says where the page starts, 0 for the first (分页页码).
 	Offset int64 `json:"offset"`
+}
+
+// ListWeeklyDiscountActivitiesParams is the query and header parameters of ListWeeklyDiscountActivities.
+type ListWeeklyDiscountActivitiesParams struct {
+	// ActivityAreaCode is the area code of the region the activities run in (活动投放区域编码).
+	ActivityAreaCode int64 `json:"activity_area_code"`
+
+	// ActivityScene is the scene the activities run in, e.g. SCAN_CODE_TO_ORDER (投放场景).
+	ActivityScene string `json:"activity_scene"`
+
+	// ApplyingMerchantID is the merchant that would sign up (报名商户号).
+	ApplyingMerchantID int64 `json:"applying_merchant_id"`
+
+	// Limit is the page size (最大资源条数).
+	Limit int64 `json:"limit"`
+
+	// Offset says where the page starts, 0 for the first (请求资源起始位置).
+	Offset int64 `json:"offset"`
+
+	// StoreID is the merchant's store that would sign up (报名商户门店号).
+	StoreID int64 `json:"store_id,omitempty,omitzero"`
 }
 
 // ModifyFavorStockGoodsRequest is the goods codes to add to and remove from a single-item stock (修改可用单品编码请求).
@@ -2277,6 +2457,102 @@ type QueryFavorStockParams struct {
 	StockCreatorMchID string `json:"stock_creator_mchid"`
 }
 
+// RateActivityAdditionalInformation is remarks and extra material for an application (补充信息).
+type RateActivityAdditionalInformation struct {
+	// AdditionalMaterial is extra material, as media ids of uploaded images (补充材料).
+	AdditionalMaterial []string `json:"additional_material,omitempty,omitzero"`
+
+	// AdditionalMessage is a remark, e.g. on a special case (补充说明).
+	AdditionalMessage string `json:"additional_message,omitempty,omitzero"`
+}
+
+// RateActivityApplication is the state of a fee rate activity application (申请单结果).
+type RateActivityApplication struct {
+	// ApplicationState is the state, e.g. APPLICATION_STATE_PASSED (申请单状态).
+	ApplicationState string `json:"application_state"`
+
+	// PassTime says when the application passed (活动审核通过时间).
+	PassTime core.Time `json:"pass_time,omitempty,omitzero"`
+
+	// RejectParameter is the field that was refused, e.g. merchant_name (驳回参数).
+	RejectParameter string `json:"reject_parameter,omitempty,omitzero"`
+
+	// RejectReason says why (驳回原因).
+	RejectReason string `json:"reject_reason,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant that applied (从业机构特约商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// RateActivityApplicationID is the number of a fee rate activity application.
+type RateActivityApplicationID struct {
+	// ApplicationID is the application (申请单编号).
+	ApplicationID string `json:"application_id"`
+}
+
+// RateActivityApplyMaterial is one item of the material for a fee rate activity (活动报名材料).
+type RateActivityApplyMaterial struct {
+	// ApplyMaterialID says which material, as the activity defines it, e.g. SCHOOL_QUALIFICATION_PROOF (材料ID).
+	ApplyMaterialID string `json:"apply_material_id,omitempty,omitzero"`
+
+	// ApplyMaterialInformation is the material, as media ids of uploaded images (材料内容).
+	ApplyMaterialInformation []string `json:"apply_material_information,omitempty,omitzero"`
+}
+
+// RateActivityDetail is the activity applied for, and the rate and material (活动报名信息).
+type RateActivityDetail struct {
+	// ActivityApplyInformation is the material (活动报名材料).
+	ActivityApplyInformation []RateActivityApplyMaterial `json:"activity_apply_information,omitempty,omitzero"`
+
+	// ActivityID is the activity, e.g. schoolcanteen_001 (活动ID).
+	ActivityID string `json:"activity_id"`
+
+	// ActivityRate is the rate applied for, in percent, e.g. 0.6 (活动费率).
+	ActivityRate string `json:"activity_rate,omitempty,omitzero"`
+}
+
+// RateActivityDetailModification is a new rate or material for an application (活动报名修改信息).
+type RateActivityDetailModification struct {
+	// ActivityApplyInformation is the material (活动报名材料).
+	ActivityApplyInformation []RateActivityApplyMaterial `json:"activity_apply_information,omitempty,omitzero"`
+
+	// ActivityRate is the rate applied for, in percent (活动费率).
+	ActivityRate string `json:"activity_rate,omitempty,omitzero"`
+}
+
+// ReportIndustryRebateRetailTransactionRequest is the device and goods of a sub-merchant's retail payment (回传SN和商品编码).
+type ReportIndustryRebateRetailTransactionRequest struct {
+	// BrandID is the brand (品牌ID).
+	BrandID string `json:"brand_id,omitempty,omitzero"`
+
+	// DeviceID is the serial number (SN) of the device that took it (设备号).
+	DeviceID string `json:"device_id,omitempty,omitzero"`
+
+	// GoodsDetail is the goods sold (单品列表).
+	GoodsDetail []IndustryRebateGoods `json:"goods_detail,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number of the payment (商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// SubMchID is the sub-merchant that took the payment (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// TransactionID is the WeChat Pay transaction id of the payment (微信支付订单号).
+	TransactionID string `json:"transaction_id,omitempty,omitzero"`
+}
+
+// ReportIndustryRebateTransactionRequest is the code plate a sub-merchant's payment went through (支付码牌/点餐码牌交易回传).
+type ReportIndustryRebateTransactionRequest struct {
+	// CodeURL is the collection link of the code plate, e.g. weixin://wxpay/s/... (收款链接url).
+	CodeURL string `json:"code_url"`
+
+	// OutTradeNo is the merchant's order number of the payment (商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// SubMchID is the sub-merchant that took the payment (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
 // RetailStoreActivityStore is a store of a brand's retail-store activity (小店活动门店).
 type RetailStoreActivityStore struct {
 	// StoreCode is the brand's code of the store (门店编码).
@@ -2370,14 +2646,336 @@ type SetFavorCallbackRequest struct {
 	Switch *bool `json:"switch,omitempty"`
 }
 
+// ShoppingReceipt is an uploaded shopping receipt (电子小票).
+type ShoppingReceipt struct {
+	// BrandID is the brand the receipt belongs to (品牌ID).
+	BrandID int64 `json:"brand_id,omitempty,omitzero"`
+
+	// CreateTime says when it was created (创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// ImageType is the image format, e.g. PNG (图片类型).
+	ImageType string `json:"image_type"`
+
+	// MerchantContactInformation says how the user reaches the merchant about the purchase (用户与商家的联系渠道).
+	MerchantContactInformation ShoppingReceiptContactInformation `json:"merchant_contact_information,omitempty,omitzero"`
+
+	// ModifyTime says when it last changed (修改时间).
+	ModifyTime core.Time `json:"modify_time"`
+
+	// OpenID is the user who paid (用户标识).
+	OpenID string `json:"openid"`
+
+	// ReceiptID is the receipt (电子小票ID).
+	ReceiptID string `json:"receipt_id"`
+
+	// Sha256 is the SHA-256 of the image (图片文件摘要).
+	Sha256 string `json:"sha256"`
+
+	// State is the review of a receipt image: waiting, refused or passed (电子小票图片审核状态).
+	State ShoppingReceiptState `json:"state"`
+
+	// TransactionID is the WeChat Pay transaction id of the payment (微信支付订单号).
+	TransactionID string `json:"transaction_id"`
+
+	// TransactionMchID is the merchant that took the payment (商户号).
+	TransactionMchID string `json:"transaction_mchid,omitempty,omitzero"`
+
+	// TransactionSubMchID is the sub-merchant that took it (子商户号).
+	TransactionSubMchID string `json:"transaction_sub_mchid,omitempty,omitzero"`
+
+	// UploadTime is the upload_time of the upload, when it had one (上传时间).
+	UploadTime core.Time `json:"upload_time,omitempty,omitzero"`
+}
+
+// ShoppingReceiptContactInformation says how the user reaches the merchant about the purchase (用户与商家的联系渠道).
+type ShoppingReceiptContactInformation struct {
+	// ConsultationPhoneNumber is the brand's after-sales phone number, encrypted with the platform key (咨询电话).
+	ConsultationPhoneNumber string `json:"consultation_phone_number,omitempty,omitzero"`
+}
+
+// ShoppingReceiptCustomEntrance is a brand's custom entrance beside its shopping receipts (自定义入口).
+type ShoppingReceiptCustomEntrance struct {
+	// BrandID is the brand the entrance belongs to (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CreateTime says when it was created (创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// CustomEntranceState says whether users see the entrance (ONLINE) or not (OFFLINE) (自定义入口状态).
+	CustomEntranceState ShoppingReceiptCustomEntranceState `json:"custom_entrance_state"`
+
+	// CustomEntranceType says what a custom entrance shows: a merchant activity or the merchant's mini program (自定义入口种类).
+	CustomEntranceType ShoppingReceiptCustomEntranceType `json:"custom_entrance_type"`
+
+	// EndTime says when it stops (结束时间).
+	EndTime core.Time `json:"end_time"`
+
+	// GoodsThumbnailURL is a picture of the goods, for MERCHANT_ACTIVITY (商品缩略图).
+	GoodsThumbnailURL string `json:"goods_thumbnail_url,omitempty,omitzero"`
+
+	// JumpLink is the mini program page a custom entrance opens (自定义入口跳转信息).
+	JumpLink ShoppingReceiptJumpLink `json:"jump_link"`
+
+	// ModifyTime says when it last changed (修改时间).
+	ModifyTime core.Time `json:"modify_time"`
+
+	// OutRequestNo is the merchant's number of the last request that set it (商户请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// StartTime says when the entrance starts to show (开始时间).
+	StartTime core.Time `json:"start_time"`
+
+	// Subtitle is a line about the activity or the mini program (副标题).
+	Subtitle string `json:"subtitle"`
+}
+
+// ShoppingReceiptCustomEntranceState says whether users see the entrance (ONLINE) or not (OFFLINE) (自定义入口状态).
+type ShoppingReceiptCustomEntranceState string
+
+// ShoppingReceiptCustomEntranceType says what a custom entrance shows: a merchant activity or the merchant's mini program (自定义入口种类).
+type ShoppingReceiptCustomEntranceType string
+
+// ShoppingReceiptJumpInfo is the mini program page that shows the merchant's own receipt (跳转信息).
+type ShoppingReceiptJumpInfo struct {
+	// MerchantAppID is the mini program (小程序AppID).
+	MerchantAppID string `json:"merchant_appid"`
+
+	// MerchantPath is the page (小程序路径).
+	MerchantPath string `json:"merchant_path"`
+}
+
+// ShoppingReceiptJumpInfoResult is the outcome of linking a payment's receipt to the merchant's mini program.
+type ShoppingReceiptJumpInfoResult struct {
+	// MerchantJumpInfo is a payment's link to the merchant's own receipt, as recorded (商家电子小票跳转信息).
+	MerchantJumpInfo ShoppingReceiptMerchantJumpInfo `json:"merchant_jump_info,omitempty,omitzero"`
+}
+
+// ShoppingReceiptJumpLink is the mini program page a custom entrance opens (自定义入口跳转信息).
+type ShoppingReceiptJumpLink struct {
+	// MiniProgramsAppID is the mini program (跳转小程序AppID).
+	MiniProgramsAppID string `json:"mini_programs_appid"`
+
+	// MiniProgramsPath is the page (跳转小程序path).
+	MiniProgramsPath string `json:"mini_programs_path"`
+}
+
+// ShoppingReceiptMerchantJumpInfo is a payment's link to the merchant's own receipt, as recorded (商家电子小票跳转信息).
+type ShoppingReceiptMerchantJumpInfo struct {
+	// BrandID is the brand the receipt belongs to (品牌ID).
+	BrandID int64 `json:"brand_id,omitempty,omitzero"`
+
+	// CreateTime says when it was first recorded (创建时间).
+	CreateTime core.Time `json:"create_time"`
+
+	// JumpInfo is the mini program page that shows the merchant's own receipt (跳转信息).
+	JumpInfo ShoppingReceiptJumpInfo `json:"jump_info"`
+
+	// MerchantUploadTime says when the merchant sent it (商户上传时间).
+	MerchantUploadTime core.Time `json:"merchant_upload_time"`
+
+	// ModifyTime says when it last changed (修改时间).
+	ModifyTime core.Time `json:"modify_time"`
+
+	// OpenID is the user who paid (用户标识).
+	OpenID string `json:"openid"`
+
+	// TransactionID is the WeChat Pay transaction id of the payment (微信支付订单号).
+	TransactionID string `json:"transaction_id"`
+
+	// TransactionMchID is the merchant that took the payment (商户号).
+	TransactionMchID string `json:"transaction_mchid,omitempty,omitzero"`
+
+	// TransactionSubMchID is the sub-merchant that took it (子商户号).
+	TransactionSubMchID string `json:"transaction_sub_mchid,omitempty,omitzero"`
+}
+
+// ShoppingReceiptMeta is the meta part of a receipt upload: the payment the receipt belongs
+// to and the image's digest; the request signature covers its JSON
+// (电子小票上传信息).
+type ShoppingReceiptMeta struct {
+	// MerchantContactInformation says how the user reaches the merchant about the purchase (用户与商家的联系渠道).
+	MerchantContactInformation ShoppingReceiptContactInformation `json:"merchant_contact_information,omitempty,omitzero"`
+
+	// OpenID is the user who paid (用户标识).
+	OpenID string `json:"openid"`
+
+	// OutTradeNo is the merchant's order number of the payment (商户订单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// Sha256 is the lower-case hex SHA-256 of the image (图片文件摘要).
+	Sha256 string `json:"sha256"`
+
+	// TransactionID is the WeChat Pay transaction id of the payment (微信支付订单号).
+	TransactionID string `json:"transaction_id"`
+
+	// TransactionMchID is the merchant that took the payment (下单商户号).
+	TransactionMchID string `json:"transaction_mchid,omitempty,omitzero"`
+
+	// TransactionSubMchID is the sub-merchant that took it, for a service provider's payment (下单子商户号).
+	TransactionSubMchID string `json:"transaction_sub_mchid,omitempty,omitzero"`
+
+	// UploadTime says when the merchant sends this; later uploads win (上传时间).
+	UploadTime core.Time `json:"upload_time,omitempty,omitzero"`
+}
+
+// ShoppingReceiptState is the review of a receipt image: waiting, refused or passed (电子小票图片审核状态).
+type ShoppingReceiptState string
+
+// ShoppingReceiptUpload is a shopping receipt upload, sent as multipart/form-data with a meta part and a file part.
+type ShoppingReceiptUpload struct {
+	// File is the receipt image, PNG or JPG, at most 200 KB (电子小票图片).
+	File core.File `json:"file"`
+
+	// Meta is the meta part of a receipt upload: the payment the receipt belongs
+	// to and the image's digest; the request signature covers its JSON
+	// (电子小票上传信息).
+	Meta ShoppingReceiptMeta `json:"meta"`
+}
+
+// ShoppingReceiptUploadResult is the outcome of a receipt upload.
+type ShoppingReceiptUploadResult struct {
+	// Receipt is an uploaded shopping receipt (电子小票).
+	Receipt ShoppingReceipt `json:"receipt"`
+}
+
 // TerminatePartnershipParams is the query and header parameters of TerminatePartnership.
 type TerminatePartnershipParams struct {
 	// IdempotencyKey is a key unique to this request; a retry with the same key is not applied twice (业务请求幂等值).
 	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
+// UpdateRateActivityApplicationRequest is the parts of an application to change; those left out keep their value (修改单据信息).
+type UpdateRateActivityApplicationRequest struct {
+	// ActivityDetailModification is a new rate or material for an application (活动报名修改信息).
+	ActivityDetailModification *RateActivityDetailModification `json:"activity_detail_modification,omitempty"`
+
+	// AdditionalInformation is remarks and extra material for an application (补充信息).
+	AdditionalInformation *RateActivityAdditionalInformation `json:"additional_information,omitempty"`
+}
+
+// UpdateShoppingReceiptCustomEntranceRequest is the fields of a custom entrance to change; those left out keep their value (更新自定义入口).
+type UpdateShoppingReceiptCustomEntranceRequest struct {
+	// CustomEntranceState says whether users see the entrance (ONLINE) or not (OFFLINE) (自定义入口状态).
+	CustomEntranceState *ShoppingReceiptCustomEntranceState `json:"custom_entrance_state,omitempty"`
+
+	// CustomEntranceType says what a custom entrance shows: a merchant activity or the merchant's mini program (自定义入口种类).
+	CustomEntranceType *ShoppingReceiptCustomEntranceType `json:"custom_entrance_type,omitempty"`
+
+	// EndTime says when it stops (结束时间).
+	EndTime *core.Time `json:"end_time,omitempty"`
+
+	// GoodsThumbnailURL is a picture of the goods, for MERCHANT_ACTIVITY (商品缩略图).
+	GoodsThumbnailURL *string `json:"goods_thumbnail_url,omitempty"`
+
+	// JumpLink is the mini program page a custom entrance opens (自定义入口跳转信息).
+	JumpLink *ShoppingReceiptJumpLink `json:"jump_link,omitempty"`
+
+	// OutRequestNo is the merchant's number of this request, unique and increasing (商户请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// StartTime says when the entrance starts to show (开始时间).
+	StartTime *core.Time `json:"start_time,omitempty"`
+
+	// Subtitle is a line about the activity or the mini program (副标题).
+	Subtitle *string `json:"subtitle,omitempty"`
+}
+
 // UploadBankPackageTaskParams is the query and header parameters of UploadBankPackageTask.
 type UploadBankPackageTaskParams struct {
 	// IdempotencyKey is a key unique to this upload; a retry with the same key is not applied twice (业务请求幂等值).
 	IdempotencyKey string `json:"Idempotency-Key"`
+}
+
+// UploadShoppingReceiptJumpInfoRequest is the payment whose receipt the merchant's mini program shows (上传商家电子小票跳转信息).
+type UploadShoppingReceiptJumpInfoRequest struct {
+	// JumpInfo is the mini program page that shows the merchant's own receipt (跳转信息).
+	JumpInfo ShoppingReceiptJumpInfo `json:"jump_info"`
+
+	// MerchantUploadTime says when the merchant sends this; later sends win (商户上传时间).
+	MerchantUploadTime core.Time `json:"merchant_upload_time"`
+
+	// OpenID is the user who paid (用户标识).
+	OpenID string `json:"openid"`
+
+	// TransactionID is the WeChat Pay transaction id of the payment (微信支付订单号).
+	TransactionID string `json:"transaction_id"`
+
+	// TransactionMchID is the merchant that took the payment (商户号).
+	TransactionMchID string `json:"transaction_mchid,omitempty,omitzero"`
+
+	// TransactionSubMchID is the sub-merchant that took it, for a service provider's payment (子商户号).
+	TransactionSubMchID string `json:"transaction_sub_mchid,omitempty,omitzero"`
+}
+
+// WeeklyDiscountActivity is a weekly discount activity (周周惠活动) stores can sign up for.
+type WeeklyDiscountActivity struct {
+	// ActivityAreaCode is the area codes of the regions it runs in (活动投放区域编码).
+	ActivityAreaCode []string `json:"activity_area_code"`
+
+	// ActivityAvailableBeginTime says when it starts (活动开始时间).
+	ActivityAvailableBeginTime core.Time `json:"activity_available_begin_time"`
+
+	// ActivityAvailableEndTime says when it ends (活动结束时间).
+	ActivityAvailableEndTime core.Time `json:"activity_available_end_time"`
+
+	// ActivityAvailableWeek is the days of the week it applies on (活动可使用周期).
+	ActivityAvailableWeek []string `json:"activity_available_week"`
+
+	// ActivityCouponAmount is the discount, in fen (活动优惠金额).
+	ActivityCouponAmount int64 `json:"activity_coupon_amount"`
+
+	// ActivityID is the activity (活动ID).
+	ActivityID string `json:"activity_id,omitempty,omitzero"`
+
+	// ActivityLimitPay is the payment method it requires, e.g. CCB_DEBIT (活动指定付款方式).
+	ActivityLimitPay string `json:"activity_limit_pay,omitempty,omitzero"`
+
+	// ActivityLogo is its logo's url (活动logo).
+	ActivityLogo string `json:"activity_logo"`
+
+	// ActivityMaxAmount is its budget, in fen (活动预算).
+	ActivityMaxAmount int64 `json:"activity_max_amount"`
+
+	// ActivityMaxAmountPerDay is its budget for one day, in fen (活动单天预算).
+	ActivityMaxAmountPerDay int64 `json:"activity_max_amount_per_day,omitempty,omitzero"`
+
+	// ActivityName is its name (活动名称).
+	ActivityName string `json:"activity_name"`
+
+	// ActivityRemark is a remark (活动备注).
+	ActivityRemark string `json:"activity_remark,omitempty,omitzero"`
+
+	// ActivityScene is the scene it runs in, e.g. SCAN_CODE_TO_ORDER (活动投放场景).
+	ActivityScene string `json:"activity_scene"`
+
+	// ActivityState is its state, e.g. APPLYING (活动状态).
+	ActivityState string `json:"activity_state"`
+
+	// ActivityTransactionMinimumAmount is the least order amount that gets the discount, in fen (活动优惠门槛).
+	ActivityTransactionMinimumAmount int64 `json:"activity_transaction_minimum_amount"`
+}
+
+// WeeklyDiscountActivityPage is a page of weekly discount activities.
+type WeeklyDiscountActivityPage struct {
+	// Data is the activities of this page (周周惠活动详情).
+	Data []WeeklyDiscountActivity `json:"data"`
+
+	// Limit is the page size (最大资源条数).
+	Limit int64 `json:"limit"`
+
+	// Offset says where the page starts (请求资源起始位置).
+	Offset int64 `json:"offset"`
+
+	// TotalCount says how many activities there are in all (资源总条数).
+	TotalCount int64 `json:"total_count"`
+}
+
+// WeeklyDiscountApplication is a store's entry into a weekly discount activity.
+type WeeklyDiscountApplication struct {
+	// ActivityID is the activity joined (活动ID).
+	ActivityID int64 `json:"activity_id"`
+
+	// SuccessTime says when the store joined (报名成功时间).
+	SuccessTime core.Time `json:"success_time"`
 }

@@ -255,6 +255,9 @@ func opLiteral(op *Op) string {
 		if op.MetaSM3Digest {
 			lit += ", MetaSM3Digest: true"
 		}
+		if op.MetaSHA256 {
+			lit += ", MetaSHA256: true"
+		}
 		if op.FilePart != "" {
 			lit += fmt.Sprintf(", FilePart: %q", op.FilePart)
 		}

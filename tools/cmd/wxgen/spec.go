@@ -55,6 +55,7 @@ type Op struct {
 	MetaFileDigest        bool     // a typed upload meta with filename and sha256
 	MetaSM3Digest         bool     // a typed upload meta with digest_alogrithm and digest (SM3)
 	FilePart              string   // the form name of an upload's file part, when not "file"
+	MetaSHA256            bool     // a typed upload meta with sha256 but no filename
 	Node                  obj
 	partner, direct       *Op // twins, set by linkTwins
 	// answer is, for twins whose JSON answers differ, the schema the
@@ -179,6 +180,12 @@ func (s *Spec) protocolFacts(op *Op) {
 		op.UploadMeta, _ = refName(str(m(m(s.Schemas[op.Body]["properties"])["meta"])["$ref"]), "schemas")
 		props := m(s.Schemas[op.UploadMeta]["properties"])
 		op.MetaFileDigest = op.UploadMeta != standardMeta && props["filename"] != nil && props["sha256"] != nil
+		op.MetaSHA256 = op.UploadMeta != standardMeta && props["filename"] == nil && props["sha256"] != nil
+		if op.UploadMeta != "" {
+			// the meta part is the JSON that carries (and signs) the
+			// sensitive fields of an upload
+			op.Sensitive = s.sensitivePaths(op.UploadMeta, nil, 0)
+		}
 		op.MetaSM3Digest = props["digest_alogrithm"] != nil && props["digest"] != nil
 		for name, v := range m(s.Schemas[op.Body]["properties"]) {
 			if str(m(v)["format"]) == "binary" && name != "file" {
