@@ -13,10 +13,15 @@ import (
 	"github.com/gowxpay/wxpay/gen/certificates"
 	"github.com/gowxpay/wxpay/gen/combine"
 	"github.com/gowxpay/wxpay/gen/complaints"
+	"github.com/gowxpay/wxpay/gen/devices"
 	"github.com/gowxpay/wxpay/gen/ecommerce"
+	"github.com/gowxpay/wxpay/gen/face"
 	"github.com/gowxpay/wxpay/gen/fapiao"
 	"github.com/gowxpay/wxpay/gen/fund"
 	"github.com/gowxpay/wxpay/gen/goldplan"
+	"github.com/gowxpay/wxpay/gen/govsubsidy"
+	"github.com/gowxpay/wxpay/gen/industry"
+	"github.com/gowxpay/wxpay/gen/insurance"
 	"github.com/gowxpay/wxpay/gen/lovefeast"
 	"github.com/gowxpay/wxpay/gen/marketing"
 	"github.com/gowxpay/wxpay/gen/media"
@@ -33,8 +38,12 @@ import (
 	"github.com/gowxpay/wxpay/gen/refunds"
 	"github.com/gowxpay/wxpay/gen/risk"
 	"github.com/gowxpay/wxpay/gen/smartguide"
+	"github.com/gowxpay/wxpay/gen/store"
+	"github.com/gowxpay/wxpay/gen/taxi"
 	"github.com/gowxpay/wxpay/gen/transfers"
 	"github.com/gowxpay/wxpay/gen/transit"
+	"github.com/gowxpay/wxpay/gen/vehicle"
+	"github.com/gowxpay/wxpay/gen/webizpay"
 )
 
 // Services holds the typed client of every business domain of the spec,
@@ -102,6 +111,24 @@ type Services struct {
 	Brand *brand.Client
 	// Membercard calls 会员卡 — member cards opened through WeChat Pay (会员卡开放) and their activities.
 	Membercard *membercard.Client
+	// Govsubsidy calls 政府补贴 — government consumption subsidies: qualifications, goods, SN codes, audits and transaction reporting.
+	Govsubsidy *govsubsidy.Client
+	// Taxi calls 出租车电子发票 — taxi companies, taxis and their electronic invoices.
+	Taxi *taxi.Client
+	// Vehicle calls 车主服务 — ETC and vehicle-owner contracts and their deductions.
+	Vehicle *vehicle.Client
+	// Store calls 门店 — merchant stores registered with WeChat Pay.
+	Store *store.Client
+	// Webizpay calls 企业支付 — enterprise payment: employees, quota cards, stores and their bills.
+	Webizpay *webizpay.Client
+	// Face calls 刷脸支付 — face-payment collections, devices and merchant face services.
+	Face *face.Client
+	// Devices calls 支付设备 — payment devices, printers and IoT device management.
+	Devices *devices.Client
+	// Insurance calls 保险 — insurance policy management on WeChat Pay.
+	Insurance *insurance.Client
+	// Industry calls 行业方案 — small industry services: power-bank rental, catering, express delivery.
+	Industry *industry.Client
 }
 
 func newServices(conn *core.Conn) Services {
@@ -137,6 +164,15 @@ func newServices(conn *core.Conn) Services {
 		Transit:        transit.New(conn),
 		Brand:          brand.New(conn),
 		Membercard:     membercard.New(conn),
+		Govsubsidy:     govsubsidy.New(conn),
+		Taxi:           taxi.New(conn),
+		Vehicle:        vehicle.New(conn),
+		Store:          store.New(conn),
+		Webizpay:       webizpay.New(conn),
+		Face:           face.New(conn),
+		Devices:        devices.New(conn),
+		Insurance:      insurance.New(conn),
+		Industry:       industry.New(conn),
 	}
 }
 
@@ -175,6 +211,15 @@ func Operations() []*core.Operation {
 	ops = append(ops, transit.Operations()...)
 	ops = append(ops, brand.Operations()...)
 	ops = append(ops, membercard.Operations()...)
+	ops = append(ops, govsubsidy.Operations()...)
+	ops = append(ops, taxi.Operations()...)
+	ops = append(ops, vehicle.Operations()...)
+	ops = append(ops, store.Operations()...)
+	ops = append(ops, webizpay.Operations()...)
+	ops = append(ops, face.Operations()...)
+	ops = append(ops, devices.Operations()...)
+	ops = append(ops, insurance.Operations()...)
+	ops = append(ops, industry.Operations()...)
 	return ops
 }
 
@@ -203,5 +248,9 @@ func Events() []core.EventType {
 	evs = append(evs, medins.Events()...)
 	evs = append(evs, brand.Events()...)
 	evs = append(evs, membercard.Events()...)
+	evs = append(evs, webizpay.Events()...)
+	evs = append(evs, face.Events()...)
+	evs = append(evs, insurance.Events()...)
+	evs = append(evs, industry.Events()...)
 	return evs
 }

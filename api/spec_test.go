@@ -85,10 +85,10 @@ func TestSpecValidates(t *testing.T) {
 var (
 	schemaKeys = set("type", "format", "description", "enum", "required", "properties", "items", "$ref", "allOf",
 		"nullable", "example", "minLength", "maxLength", "minimum", "maximum", "pattern", "default", "minItems",
-		"maxItems", "additionalProperties", "readOnly", "x-go-type-skip-optional-pointer", "x-wxpay-sensitive", "x-wxpay-partner-required", "x-wxpay-events", "x-wxpay-event-key", "x-wxpay-tag")
+		"maxItems", "additionalProperties", "readOnly", "x-go-type-skip-optional-pointer", "x-wxpay-sensitive", "x-wxpay-partner-required", "x-wxpay-no-default", "x-wxpay-events", "x-wxpay-event-key", "x-wxpay-tag")
 	opKeys = set("operationId", "tags", "summary", "description", "parameters", "requestBody", "responses",
 		"deprecated", "x-wxpay-modes", "x-wxpay-twin", "x-wxpay-twin-answer", "x-wxpay-unsigned", "x-wxpay-resend")
-	paramKeys    = set("name", "in", "required", "description", "schema", "example", "$ref", "x-go-type-skip-optional-pointer", "x-wxpay-partner-required", "x-wxpay-sensitive")
+	paramKeys    = set("name", "in", "required", "description", "schema", "example", "$ref", "x-go-type-skip-optional-pointer", "x-wxpay-partner-required", "x-wxpay-no-default", "x-wxpay-sensitive")
 	responseKeys = set("description", "content", "headers", "$ref")
 	mediaKeys    = set("schema", "example")
 	bodyKeys     = set("required", "content", "description")

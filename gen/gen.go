@@ -36,3 +36,12 @@ package gen
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/transit.yaml .build/transit.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/brand.yaml .build/brand.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/membercard.yaml .build/membercard.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/govsubsidy.yaml .build/govsubsidy.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/taxi.yaml .build/taxi.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/vehicle.yaml .build/vehicle.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/store.yaml .build/store.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/webizpay.yaml .build/webizpay.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/face.yaml .build/face.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/devices.yaml .build/devices.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/insurance.yaml .build/insurance.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/industry.yaml .build/industry.json

@@ -24,17 +24,31 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opQuerySettlementAccountModification = core.Operation{ID: "QuerySettlementAccountModification", Name: "Applyment.QuerySettlementAccountModification", Method: "GET", Path: "/v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}", Modes: core.Partner}
-	opModifySettlementAccount            = core.Operation{ID: "ModifySettlementAccount", Name: "Applyment.ModifySettlementAccount", Method: "POST", Path: "/v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement", Modes: core.Partner, Sensitive: [][]string{{"account_name"}, {"account_number"}}}
-	opQuerySettlementAccount             = core.Operation{ID: "QuerySettlementAccount", Name: "Applyment.QuerySettlementAccount", Method: "GET", Path: "/v3/apply4sub/sub_merchants/{sub_mchid}/settlement", Modes: core.Partner}
-	opQuerySubject                       = core.Operation{ID: "QuerySubjectApplyment", Name: "Applyment.QuerySubject", Method: "GET", Path: "/v3/apply4subject/applyment", Modes: core.Partner}
-	opSubmitSubject                      = core.Operation{ID: "SubmitSubjectApplyment", Name: "Applyment.SubmitSubject", Method: "POST", Path: "/v3/apply4subject/applyment", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"contact_info", "id_card_number"}, {"contact_info", "mobile"}, {"contact_info", "name"}, {"identification_info", "identification_address"}, {"identification_info", "identification_name"}, {"identification_info", "identification_number"}, {"ubo_info_list", "*", "ubo_id_doc_address"}, {"ubo_info_list", "*", "ubo_id_doc_name"}, {"ubo_info_list", "*", "ubo_id_doc_number"}}}
-	opQuerySubjectAuthorizeState         = core.Operation{ID: "QuerySubjectAuthorizeState", Name: "Applyment.QuerySubjectAuthorizeState", Method: "GET", Path: "/v3/apply4subject/applyment/merchants/{sub_mchid}/state", Modes: core.Partner}
-	opCancelSubjectByID                  = core.Operation{ID: "CancelSubjectApplymentByID", Name: "Applyment.CancelSubjectByID", Method: "POST", Path: "/v3/apply4subject/applyment/{applyment_id}/cancel", Modes: core.Partner}
-	opCancelSubjectByBusinessCode        = core.Operation{ID: "CancelSubjectApplymentByBusinessCode", Name: "Applyment.CancelSubjectByBusinessCode", Method: "POST", Path: "/v3/apply4subject/applyment/{business_code}/cancel", Modes: core.Partner, ResendSafe: true}
-	opSubmit                             = core.Operation{ID: "SubmitApplyment", Name: "Applyment.Submit", Method: "POST", Path: "/v3/applyment4sub/applyment/", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"bank_account_info", "account_name"}, {"bank_account_info", "account_number"}, {"contact_info", "contact_email"}, {"contact_info", "contact_id_number"}, {"contact_info", "contact_name"}, {"contact_info", "mobile_phone"}, {"contact_info", "openid"}, {"subject_info", "identity_info", "id_card_info", "id_card_address"}, {"subject_info", "identity_info", "id_card_info", "id_card_name"}, {"subject_info", "identity_info", "id_card_info", "id_card_number"}, {"subject_info", "identity_info", "id_doc_info", "id_doc_address"}, {"subject_info", "identity_info", "id_doc_info", "id_doc_name"}, {"subject_info", "identity_info", "id_doc_info", "id_doc_number"}, {"subject_info", "ubo_info_list", "*", "ubo_id_doc_address"}, {"subject_info", "ubo_info_list", "*", "ubo_id_doc_name"}, {"subject_info", "ubo_info_list", "*", "ubo_id_doc_number"}}}
-	opQueryByID                          = core.Operation{ID: "QueryApplymentByID", Name: "Applyment.QueryByID", Method: "GET", Path: "/v3/applyment4sub/applyment/applyment_id/{applyment_id}", Modes: core.Partner}
-	opQueryByBusinessCode                = core.Operation{ID: "QueryApplymentByBusinessCode", Name: "Applyment.QueryByBusinessCode", Method: "GET", Path: "/v3/applyment4sub/applyment/business_code/{business_code}", Modes: core.Partner}
+	opQuerySettlementAccountModification  = core.Operation{ID: "QuerySettlementAccountModification", Name: "Applyment.QuerySettlementAccountModification", Method: "GET", Path: "/v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}", Modes: core.Partner}
+	opModifySettlementAccount             = core.Operation{ID: "ModifySettlementAccount", Name: "Applyment.ModifySettlementAccount", Method: "POST", Path: "/v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement", Modes: core.Partner, Sensitive: [][]string{{"account_name"}, {"account_number"}}}
+	opQuerySettlementAccount              = core.Operation{ID: "QuerySettlementAccount", Name: "Applyment.QuerySettlementAccount", Method: "GET", Path: "/v3/apply4sub/sub_merchants/{sub_mchid}/settlement", Modes: core.Partner}
+	opQuerySubject                        = core.Operation{ID: "QuerySubjectApplyment", Name: "Applyment.QuerySubject", Method: "GET", Path: "/v3/apply4subject/applyment", Modes: core.Partner}
+	opSubmitSubject                       = core.Operation{ID: "SubmitSubjectApplyment", Name: "Applyment.SubmitSubject", Method: "POST", Path: "/v3/apply4subject/applyment", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"contact_info", "id_card_number"}, {"contact_info", "mobile"}, {"contact_info", "name"}, {"identification_info", "identification_address"}, {"identification_info", "identification_name"}, {"identification_info", "identification_number"}, {"ubo_info_list", "*", "ubo_id_doc_address"}, {"ubo_info_list", "*", "ubo_id_doc_name"}, {"ubo_info_list", "*", "ubo_id_doc_number"}}}
+	opQuerySubjectAuthorizeState          = core.Operation{ID: "QuerySubjectAuthorizeState", Name: "Applyment.QuerySubjectAuthorizeState", Method: "GET", Path: "/v3/apply4subject/applyment/merchants/{sub_mchid}/state", Modes: core.Partner}
+	opCancelSubjectByID                   = core.Operation{ID: "CancelSubjectApplymentByID", Name: "Applyment.CancelSubjectByID", Method: "POST", Path: "/v3/apply4subject/applyment/{applyment_id}/cancel", Modes: core.Partner}
+	opCancelSubjectByBusinessCode         = core.Operation{ID: "CancelSubjectApplymentByBusinessCode", Name: "Applyment.CancelSubjectByBusinessCode", Method: "POST", Path: "/v3/apply4subject/applyment/{business_code}/cancel", Modes: core.Partner, ResendSafe: true}
+	opSubmit                              = core.Operation{ID: "SubmitApplyment", Name: "Applyment.Submit", Method: "POST", Path: "/v3/applyment4sub/applyment/", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"bank_account_info", "account_name"}, {"bank_account_info", "account_number"}, {"contact_info", "contact_email"}, {"contact_info", "contact_id_number"}, {"contact_info", "contact_name"}, {"contact_info", "mobile_phone"}, {"contact_info", "openid"}, {"subject_info", "identity_info", "id_card_info", "id_card_address"}, {"subject_info", "identity_info", "id_card_info", "id_card_name"}, {"subject_info", "identity_info", "id_card_info", "id_card_number"}, {"subject_info", "identity_info", "id_doc_info", "id_doc_address"}, {"subject_info", "identity_info", "id_doc_info", "id_doc_name"}, {"subject_info", "identity_info", "id_doc_info", "id_doc_number"}, {"subject_info", "ubo_info_list", "*", "ubo_id_doc_address"}, {"subject_info", "ubo_info_list", "*", "ubo_id_doc_name"}, {"subject_info", "ubo_info_list", "*", "ubo_id_doc_number"}}}
+	opQueryByID                           = core.Operation{ID: "QueryApplymentByID", Name: "Applyment.QueryByID", Method: "GET", Path: "/v3/applyment4sub/applyment/applyment_id/{applyment_id}", Modes: core.Partner}
+	opQueryByBusinessCode                 = core.Operation{ID: "QueryApplymentByBusinessCode", Name: "Applyment.QueryByBusinessCode", Method: "GET", Path: "/v3/applyment4sub/applyment/business_code/{business_code}", Modes: core.Partner}
+	opSubmitSuperAdminChange              = core.Operation{ID: "SubmitApplymentSuperAdminChange", Name: "Applyment.SubmitSuperAdminChange", Method: "POST", Path: "/v3/mchalterapply/mchcontactalterapplyment", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"contact_info", "contact_id_card_number"}, {"contact_info", "contact_name"}, {"contact_info", "mobile_phone"}}}
+	opQuerySuperAdminChangeByOutRequestNo = core.Operation{ID: "QueryApplymentSuperAdminChangeByOutRequestNo", Name: "Applyment.QuerySuperAdminChangeByOutRequestNo", Method: "GET", Path: "/v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}", Modes: core.Partner}
+	opQuerySuperAdminChangeByID           = core.Operation{ID: "QueryApplymentSuperAdminChangeByID", Name: "Applyment.QuerySuperAdminChangeByID", Method: "GET", Path: "/v3/mchalterapply/mchcontactalterapplyment/{apply_id}", Modes: core.Partner}
+	opCancelSuperAdminChange              = core.Operation{ID: "CancelApplymentSuperAdminChange", Name: "Applyment.CancelSuperAdminChange", Method: "POST", Path: "/v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke", Modes: core.Partner}
+	opSubmitSubjectChange                 = core.Operation{ID: "SubmitApplymentSubjectChange", Name: "Applyment.SubmitSubjectChange", Method: "POST", Path: "/v3/mchalterapply/mchsubjectalterapplyment", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"legal_person_info", "card_address"}, {"legal_person_info", "card_name"}, {"legal_person_info", "card_number"}, {"ubo_info_list", "*", "card_address"}, {"ubo_info_list", "*", "card_name"}, {"ubo_info_list", "*", "card_number"}}}
+	opQuerySubjectChangeByOutRequestNo    = core.Operation{ID: "QueryApplymentSubjectChangeByOutRequestNo", Name: "Applyment.QuerySubjectChangeByOutRequestNo", Method: "GET", Path: "/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}", Modes: core.Partner}
+	opQuerySubjectChangeByID              = core.Operation{ID: "QueryApplymentSubjectChangeByID", Name: "Applyment.QuerySubjectChangeByID", Method: "GET", Path: "/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}", Modes: core.Partner}
+	opCancelSubjectChange                 = core.Operation{ID: "CancelApplymentSubjectChange", Name: "Applyment.CancelSubjectChange", Method: "POST", Path: "/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke", Modes: core.Partner}
+	opSubmitShortNameChange               = core.Operation{ID: "SubmitApplymentShortNameChange", Name: "Applyment.SubmitShortNameChange", Method: "POST", Path: "/v3/mchalterapply/merchantnamealterapplyment", Modes: core.Partner, ResendSafe: true}
+	opQueryShortNameChangeByOutRequestNo  = core.Operation{ID: "QueryApplymentShortNameChangeByOutRequestNo", Name: "Applyment.QueryShortNameChangeByOutRequestNo", Method: "GET", Path: "/v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}", Modes: core.Partner}
+	opQueryShortNameChangeByID            = core.Operation{ID: "QueryApplymentShortNameChangeByID", Name: "Applyment.QueryShortNameChangeByID", Method: "GET", Path: "/v3/mchalterapply/merchantnamealterapplyment/{apply_id}", Modes: core.Partner}
+	opCancelShortNameChange               = core.Operation{ID: "CancelApplymentShortNameChange", Name: "Applyment.CancelShortNameChange", Method: "POST", Path: "/v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke", Modes: core.Partner}
+	opSubmitSettlementRuleChange          = core.Operation{ID: "SubmitApplymentSettlementRuleChange", Name: "Applyment.SubmitSettlementRuleChange", Method: "POST", Path: "/v3/merchant-settlement/merchant-settle-rule-applications", Modes: core.Partner}
+	opQuerySettlementRuleChange           = core.Operation{ID: "QueryApplymentSettlementRuleChange", Name: "Applyment.QuerySettlementRuleChange", Method: "GET", Path: "/v3/merchant-settlement/merchant-settle-rule-applications/{application_id}", Modes: core.Partner}
 )
 
 // Operations returns the operations of this package, for tools and tests.
@@ -51,6 +65,20 @@ func Operations() []*core.Operation {
 		&opSubmit,
 		&opQueryByID,
 		&opQueryByBusinessCode,
+		&opSubmitSuperAdminChange,
+		&opQuerySuperAdminChangeByOutRequestNo,
+		&opQuerySuperAdminChangeByID,
+		&opCancelSuperAdminChange,
+		&opSubmitSubjectChange,
+		&opQuerySubjectChangeByOutRequestNo,
+		&opQuerySubjectChangeByID,
+		&opCancelSubjectChange,
+		&opSubmitShortNameChange,
+		&opQueryShortNameChangeByOutRequestNo,
+		&opQueryShortNameChangeByID,
+		&opCancelShortNameChange,
+		&opSubmitSettlementRuleChange,
+		&opQuerySettlementRuleChange,
 	}
 }
 
@@ -309,6 +337,351 @@ func (c *Client) QueryByBusinessCode(ctx context.Context, businessCode string, o
 	u.Seg(businessCode)
 	out := new(Applyment)
 	if err := c.conn.Do(ctx, &opQueryByBusinessCode, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SubmitSuperAdminChange applies to replace a sub-merchant's super administrator (提交超管变更申请单).
+//
+// Hands WeChat Pay a request to change who administers a sub-merchant's
+// account: the new super administrator's name, identity document and
+// mobile number, which the client encrypts. The answer carries the
+// apply_id; the review result comes from QuerySuperAdminChangeByID.
+//
+// POST /v3/mchalterapply/mchcontactalterapplyment (partner)
+func (c *Client) SubmitSuperAdminChange(ctx context.Context, body *SubmitSuperAdminChangeRequest, opts ...core.CallOption) (*ChangeReceipt, error) {
+	var b SubmitSuperAdminChangeRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkSubmitSuperAdminChangeRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opSubmitSuperAdminChange.Name, Missing: miss}
+	}
+	out := new(ChangeReceipt)
+	if err := c.conn.Do(ctx, &opSubmitSuperAdminChange, "/v3/mchalterapply/mchcontactalterapplyment", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QuerySuperAdminChangeByOutRequestNo queries a super administrator change by the service provider's number (查询超管变更申请单状态-使用业务单号和商户号).
+//
+// Returns the state of a super administrator change, found by the
+// sub-merchant and the request number the service provider chose.
+//
+// GET /v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no} (partner)
+func (c *Client) QuerySuperAdminChangeByOutRequestNo(ctx context.Context, merchantCode string, outRequestNo string, opts ...core.CallOption) (*ChangeApplication, error) {
+	var miss []string
+	if merchantCode == "" {
+		miss = append(miss, "merchant_code")
+	}
+	if outRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQuerySuperAdminChangeByOutRequestNo.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/mchalterapply/mchcontactalterapplyment/merchant/", 64)
+	u.Seg(merchantCode)
+	u.Lit("/out-request-no/")
+	u.Seg(outRequestNo)
+	out := new(ChangeApplication)
+	if err := c.conn.Do(ctx, &opQuerySuperAdminChangeByOutRequestNo, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QuerySuperAdminChangeByID queries a super administrator change by WeChat Pay's number (查询超管变更申请单状态-使用申请单号).
+//
+// Returns the state of a super administrator change and, when it was
+// rejected, why.
+//
+// GET /v3/mchalterapply/mchcontactalterapplyment/{apply_id} (partner)
+func (c *Client) QuerySuperAdminChangeByID(ctx context.Context, applyID string, opts ...core.CallOption) (*ChangeApplication, error) {
+	var miss []string
+	if applyID == "" {
+		miss = append(miss, "apply_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQuerySuperAdminChangeByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/mchalterapply/mchcontactalterapplyment/", 64)
+	u.Seg(applyID)
+	out := new(ChangeApplication)
+	if err := c.conn.Do(ctx, &opQuerySuperAdminChangeByID, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CancelSuperAdminChange withdraws a super administrator change (撤销超管变更申请单).
+//
+// Withdraws a super administrator change that WeChat Pay has not
+// finished yet.
+//
+// POST /v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke (partner)
+func (c *Client) CancelSuperAdminChange(ctx context.Context, applyID string, opts ...core.CallOption) (*ChangeCancellation, error) {
+	var miss []string
+	if applyID == "" {
+		miss = append(miss, "apply_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opCancelSuperAdminChange.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/mchalterapply/mchcontactalterapplyment/", 64)
+	u.Seg(applyID)
+	u.Lit("/revoke")
+	out := new(ChangeCancellation)
+	if err := c.conn.Do(ctx, &opCancelSuperAdminChange, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SubmitSubjectChange applies to change a sub-merchant's subject information (提交资料变更申请单).
+//
+// Hands WeChat Pay new subject information of a sub-merchant: its
+// licence or registration certificate, its legal representative and its
+// beneficial owners, all of it or only the part alter_scope names.
+// Pictures are media_ids from UploadImage; names, document numbers and
+// addresses of people are encrypted by the client.
+//
+// POST /v3/mchalterapply/mchsubjectalterapplyment (partner)
+func (c *Client) SubmitSubjectChange(ctx context.Context, body *SubmitSubjectChangeRequest, opts ...core.CallOption) (*ChangeReceipt, error) {
+	var b SubmitSubjectChangeRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkSubmitSubjectChangeRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opSubmitSubjectChange.Name, Missing: miss}
+	}
+	out := new(ChangeReceipt)
+	if err := c.conn.Do(ctx, &opSubmitSubjectChange, "/v3/mchalterapply/mchsubjectalterapplyment", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QuerySubjectChangeByOutRequestNo queries a subject information change by the service provider's number (查询申请单状态-使用业务单号).
+//
+// Returns the state of a subject information change, found by the
+// sub-merchant and the request number the service provider chose.
+//
+// GET /v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no} (partner)
+func (c *Client) QuerySubjectChangeByOutRequestNo(ctx context.Context, merchantCode string, outRequestNo string, opts ...core.CallOption) (*ChangeApplication, error) {
+	var miss []string
+	if merchantCode == "" {
+		miss = append(miss, "merchant_code")
+	}
+	if outRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQuerySubjectChangeByOutRequestNo.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/mchalterapply/mchsubjectalterapplyment/merchant/", 64)
+	u.Seg(merchantCode)
+	u.Lit("/out-request-no/")
+	u.Seg(outRequestNo)
+	out := new(ChangeApplication)
+	if err := c.conn.Do(ctx, &opQuerySubjectChangeByOutRequestNo, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QuerySubjectChangeByID queries a subject information change by WeChat Pay's number (查询资料变更申请单状态-使用申请单号).
+//
+// Returns the state of a subject information change and, when it was
+// rejected, the reasons field by field.
+//
+// GET /v3/mchalterapply/mchsubjectalterapplyment/{apply_id} (partner)
+func (c *Client) QuerySubjectChangeByID(ctx context.Context, applyID string, opts ...core.CallOption) (*ChangeApplication, error) {
+	var miss []string
+	if applyID == "" {
+		miss = append(miss, "apply_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQuerySubjectChangeByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/mchalterapply/mchsubjectalterapplyment/", 64)
+	u.Seg(applyID)
+	out := new(ChangeApplication)
+	if err := c.conn.Do(ctx, &opQuerySubjectChangeByID, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CancelSubjectChange withdraws a subject information change (撤销资料变更申请单).
+//
+// Withdraws a subject information change that WeChat Pay has not
+// finished yet; the answer says whether that worked.
+//
+// POST /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke (partner)
+func (c *Client) CancelSubjectChange(ctx context.Context, applyID string, opts ...core.CallOption) (*SubjectChangeCancellation, error) {
+	var miss []string
+	if applyID == "" {
+		miss = append(miss, "apply_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opCancelSubjectChange.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/mchalterapply/mchsubjectalterapplyment/", 64)
+	u.Seg(applyID)
+	u.Lit("/revoke")
+	out := new(SubjectChangeCancellation)
+	if err := c.conn.Do(ctx, &opCancelSubjectChange, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SubmitShortNameChange applies to change a sub-merchant's short name (提交商户简称变更申请单).
+//
+// Asks WeChat Pay to change the short name payers see for a
+// sub-merchant. The review result comes from QueryShortNameChangeByID.
+//
+// POST /v3/mchalterapply/merchantnamealterapplyment (partner)
+func (c *Client) SubmitShortNameChange(ctx context.Context, body *SubmitShortNameChangeRequest, opts ...core.CallOption) (*ChangeReceipt, error) {
+	m := c.conn.Mode()
+	var b SubmitShortNameChangeRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkSubmitShortNameChangeRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opSubmitShortNameChange.Name, Missing: miss}
+	}
+	out := new(ChangeReceipt)
+	if err := c.conn.Do(ctx, &opSubmitShortNameChange, "/v3/mchalterapply/merchantnamealterapplyment", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryShortNameChangeByOutRequestNo queries a short name change by the service provider's number (查询商户简称申请单状态-使用业务单号和商户号).
+//
+// Returns the state of a short name change, found by the sub-merchant
+// and the request number the service provider chose.
+//
+// GET /v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no} (partner)
+func (c *Client) QueryShortNameChangeByOutRequestNo(ctx context.Context, subMchID string, outRequestNo string, opts ...core.CallOption) (*ShortNameChange, error) {
+	var miss []string
+	if subMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if outRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryShortNameChangeByOutRequestNo.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/mchalterapply/merchantnamealterapplyment/merchant/", 64)
+	u.Seg(subMchID)
+	u.Lit("/out-request-no/")
+	u.Seg(outRequestNo)
+	out := new(ShortNameChange)
+	if err := c.conn.Do(ctx, &opQueryShortNameChangeByOutRequestNo, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryShortNameChangeByID queries a short name change by WeChat Pay's number (查询商户简称变更申请单状态-使用申请单号).
+//
+// Returns the state of a short name change and, when it was rejected,
+// why.
+//
+// GET /v3/mchalterapply/merchantnamealterapplyment/{apply_id} (partner)
+func (c *Client) QueryShortNameChangeByID(ctx context.Context, applyID string, opts ...core.CallOption) (*ShortNameChange, error) {
+	var miss []string
+	if applyID == "" {
+		miss = append(miss, "apply_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryShortNameChangeByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/mchalterapply/merchantnamealterapplyment/", 64)
+	u.Seg(applyID)
+	out := new(ShortNameChange)
+	if err := c.conn.Do(ctx, &opQueryShortNameChangeByID, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CancelShortNameChange withdraws a short name change (撤销商户简称变更申请单).
+//
+// Withdraws a short name change that WeChat Pay has not finished yet.
+//
+// POST /v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke (partner)
+func (c *Client) CancelShortNameChange(ctx context.Context, applyID string, opts ...core.CallOption) (*ChangeCancellation, error) {
+	var miss []string
+	if applyID == "" {
+		miss = append(miss, "apply_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opCancelShortNameChange.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/mchalterapply/merchantnamealterapplyment/", 64)
+	u.Seg(applyID)
+	u.Lit("/revoke")
+	out := new(ChangeCancellation)
+	if err := c.conn.Do(ctx, &opCancelShortNameChange, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SubmitSettlementRuleChange applies to move a sub-merchant to another settlement rule (申请修改特约商户结算规则API).
+//
+// Lets an acquiring institution ask that one of its sub-merchants be
+// settled under another settlement rule. The change is reviewed; the
+// answer and QuerySettlementRuleChange report its progress.
+//
+// POST /v3/merchant-settlement/merchant-settle-rule-applications (partner)
+func (c *Client) SubmitSettlementRuleChange(ctx context.Context, body *SubmitSettlementRuleChangeRequest, opts ...core.CallOption) (*SettlementRuleChange, error) {
+	m := c.conn.Mode()
+	var b SubmitSettlementRuleChangeRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkSubmitSettlementRuleChangeRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opSubmitSettlementRuleChange.Name, Missing: miss}
+	}
+	out := new(SettlementRuleChange)
+	if err := c.conn.Do(ctx, &opSubmitSettlementRuleChange, "/v3/merchant-settlement/merchant-settle-rule-applications", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QuerySettlementRuleChange queries a settlement rule change (根据申请单ID查询结果API).
+//
+// Returns an application to change a sub-merchant's settlement rule and
+// how far WeChat Pay has processed it.
+//
+// GET /v3/merchant-settlement/merchant-settle-rule-applications/{application_id} (partner)
+func (c *Client) QuerySettlementRuleChange(ctx context.Context, applicationID string, opts ...core.CallOption) (*SettlementRuleChange, error) {
+	var miss []string
+	if applicationID == "" {
+		miss = append(miss, "application_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQuerySettlementRuleChange.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/merchant-settlement/merchant-settle-rule-applications/", 64)
+	u.Seg(applicationID)
+	out := new(SettlementRuleChange)
+	if err := c.conn.Do(ctx, &opQuerySettlementRuleChange, u.String(), nil, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -834,6 +1207,209 @@ func checkOrganizationInfo(v *OrganizationInfo) (miss []string) {
 	return miss
 }
 
+// checkSubmitSuperAdminChangeRequest lists the empty required fields of v, as JSON paths.
+func checkSubmitSuperAdminChangeRequest(v *SubmitSuperAdminChangeRequest) (miss []string) {
+	if !zeroSuperAdminInfo(&v.ContactInfo) {
+		if n := checkSuperAdminInfo(&v.ContactInfo); n != nil {
+			miss = wire.Prefix(miss, "contact_info.", n)
+		}
+	}
+	if v.MerchantCode == "" {
+		miss = append(miss, "merchant_code")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	return miss
+}
+
+// checkSuperAdminInfo lists the empty required fields of v, as JSON paths.
+func checkSuperAdminInfo(v *SuperAdminInfo) (miss []string) {
+	if v.ContactIDCardNumber == "" {
+		miss = append(miss, "contact_id_card_number")
+	}
+	if v.ContactIDDocCopy == "" {
+		miss = append(miss, "contact_id_doc_copy")
+	}
+	if v.ContactIDDocPeriodBegin == "" {
+		miss = append(miss, "contact_id_doc_period_begin")
+	}
+	if v.ContactIDDocPeriodEnd == "" {
+		miss = append(miss, "contact_id_doc_period_end")
+	}
+	if v.ContactIDDocType == "" {
+		miss = append(miss, "contact_id_doc_type")
+	}
+	if v.ContactName == "" {
+		miss = append(miss, "contact_name")
+	}
+	if v.MobilePhone == "" {
+		miss = append(miss, "mobile_phone")
+	}
+	return miss
+}
+
+// checkSubmitSubjectChangeRequest lists the empty required fields of v, as JSON paths.
+func checkSubmitSubjectChangeRequest(v *SubmitSubjectChangeRequest) (miss []string) {
+	if !zeroChangeBusinessLicense(&v.BusinessLicenseInfo) {
+		if n := checkChangeBusinessLicense(&v.BusinessLicenseInfo); n != nil {
+			miss = wire.Prefix(miss, "business_license_info.", n)
+		}
+	}
+	if !zeroChangeCertificate(&v.CertificateInfo) {
+		if n := checkChangeCertificate(&v.CertificateInfo); n != nil {
+			miss = wire.Prefix(miss, "certificate_info.", n)
+		}
+	}
+	if !zeroChangeFinanceInstitution(&v.FinanceInstitutionInfo) {
+		if n := checkChangeFinanceInstitution(&v.FinanceInstitutionInfo); n != nil {
+			miss = wire.Prefix(miss, "finance_institution_info.", n)
+		}
+	}
+	if !zeroChangeLegalPerson(&v.LegalPersonInfo) {
+		if n := checkChangeLegalPerson(&v.LegalPersonInfo); n != nil {
+			miss = wire.Prefix(miss, "legal_person_info.", n)
+		}
+	}
+	if v.MerchantCode == "" {
+		miss = append(miss, "merchant_code")
+	}
+	if v.OrganizationType == "" {
+		miss = append(miss, "organization_type")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	for i := range v.UboInfoList {
+		if n := checkChangeUBO(&v.UboInfoList[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("ubo_info_list", i), n)
+		}
+	}
+	return miss
+}
+
+// checkChangeBusinessLicense lists the empty required fields of v, as JSON paths.
+func checkChangeBusinessLicense(v *ChangeBusinessLicense) (miss []string) {
+	if v.LegalPerson == "" {
+		miss = append(miss, "legal_person")
+	}
+	if v.LicenseCopy == "" {
+		miss = append(miss, "license_copy")
+	}
+	if v.LicenseNumber == "" {
+		miss = append(miss, "license_number")
+	}
+	if v.MerchantName == "" {
+		miss = append(miss, "merchant_name")
+	}
+	return miss
+}
+
+// checkChangeCertificate lists the empty required fields of v, as JSON paths.
+func checkChangeCertificate(v *ChangeCertificate) (miss []string) {
+	if v.CertCopy == "" {
+		miss = append(miss, "cert_copy")
+	}
+	if v.CertNumber == "" {
+		miss = append(miss, "cert_number")
+	}
+	if v.CertPeriodBegin == "" {
+		miss = append(miss, "cert_period_begin")
+	}
+	if v.CertPeriodEnd == "" {
+		miss = append(miss, "cert_period_end")
+	}
+	if v.CertType == "" {
+		miss = append(miss, "cert_type")
+	}
+	if v.CompanyAddress == "" {
+		miss = append(miss, "company_address")
+	}
+	if v.LegalPerson == "" {
+		miss = append(miss, "legal_person")
+	}
+	if v.MerchantName == "" {
+		miss = append(miss, "merchant_name")
+	}
+	return miss
+}
+
+// checkChangeFinanceInstitution lists the empty required fields of v, as JSON paths.
+func checkChangeFinanceInstitution(v *ChangeFinanceInstitution) (miss []string) {
+	if v.FinanceLicensePics == nil {
+		miss = append(miss, "finance_license_pics")
+	}
+	if v.FinanceType == "" {
+		miss = append(miss, "finance_type")
+	}
+	return miss
+}
+
+// checkChangeLegalPerson lists the empty required fields of v, as JSON paths.
+func checkChangeLegalPerson(v *ChangeLegalPerson) (miss []string) {
+	if v.IDHolderType == "" {
+		miss = append(miss, "id_holder_type")
+	}
+	return miss
+}
+
+// checkChangeUBO lists the empty required fields of v, as JSON paths.
+func checkChangeUBO(v *ChangeUBO) (miss []string) {
+	if v.CardAddress == "" {
+		miss = append(miss, "card_address")
+	}
+	if v.CardFront == "" {
+		miss = append(miss, "card_front")
+	}
+	if v.CardName == "" {
+		miss = append(miss, "card_name")
+	}
+	if v.CardNumber == "" {
+		miss = append(miss, "card_number")
+	}
+	if v.CardPeriodBegin == "" {
+		miss = append(miss, "card_period_begin")
+	}
+	if v.CardPeriodEnd == "" {
+		miss = append(miss, "card_period_end")
+	}
+	if v.IDDocType == "" {
+		miss = append(miss, "id_doc_type")
+	}
+	return miss
+}
+
+// checkSubmitShortNameChangeRequest lists the empty required fields of v, as JSON paths.
+func checkSubmitShortNameChangeRequest(v *SubmitShortNameChangeRequest) (miss []string) {
+	if v.MerchantShortname == "" {
+		miss = append(miss, "merchant_shortname")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkSubmitSettlementRuleChangeRequest lists the empty required fields of v, as JSON paths.
+func checkSubmitSettlementRuleChangeRequest(v *SubmitSettlementRuleChangeRequest) (miss []string) {
+	if v.AcquiringBankID == "" {
+		miss = append(miss, "acquiring_bank_id")
+	}
+	if v.ChannelID == "" {
+		miss = append(miss, "channel_id")
+	}
+	if v.SettleRuleID == 0 {
+		miss = append(miss, "settle_rule_id")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
 // zeroSubjectAssistProveInfo reports whether v is the zero SubjectAssistProveInfo.
 func zeroSubjectAssistProveInfo(v *SubjectAssistProveInfo) bool {
 	return v.MicroBizType == "" &&
@@ -928,4 +1504,61 @@ func zeroOrganizationInfo(v *OrganizationInfo) bool {
 		v.OrgPeriodEnd == "" &&
 		v.OrganizationCode == "" &&
 		v.OrganizationCopy == ""
+}
+
+// zeroSuperAdminInfo reports whether v is the zero SuperAdminInfo.
+func zeroSuperAdminInfo(v *SuperAdminInfo) bool {
+	return v.BusinessAuthorizationLetter == "" &&
+		v.ContactIDCardNumber == "" &&
+		v.ContactIDDocCopy == "" &&
+		v.ContactIDDocCopyBack == "" &&
+		v.ContactIDDocPeriodBegin == "" &&
+		v.ContactIDDocPeriodEnd == "" &&
+		v.ContactIDDocType == "" &&
+		v.ContactName == "" &&
+		v.MobilePhone == ""
+}
+
+// zeroChangeBusinessLicense reports whether v is the zero ChangeBusinessLicense.
+func zeroChangeBusinessLicense(v *ChangeBusinessLicense) bool {
+	return v.CompanyAddress == "" &&
+		v.LegalPerson == "" &&
+		v.LicenseCopy == "" &&
+		v.LicenseNumber == "" &&
+		v.LicensePeriodBegin == "" &&
+		v.LicensePeriodEnd == "" &&
+		v.MerchantName == ""
+}
+
+// zeroChangeCertificate reports whether v is the zero ChangeCertificate.
+func zeroChangeCertificate(v *ChangeCertificate) bool {
+	return v.CertCopy == "" &&
+		v.CertNumber == "" &&
+		v.CertPeriodBegin == "" &&
+		v.CertPeriodEnd == "" &&
+		v.CertType == "" &&
+		v.CompanyAddress == "" &&
+		v.LegalPerson == "" &&
+		v.MerchantName == ""
+}
+
+// zeroChangeFinanceInstitution reports whether v is the zero ChangeFinanceInstitution.
+func zeroChangeFinanceInstitution(v *ChangeFinanceInstitution) bool {
+	return len(v.FinanceLicensePics) == 0 &&
+		v.FinanceType == ""
+}
+
+// zeroChangeLegalPerson reports whether v is the zero ChangeLegalPerson.
+func zeroChangeLegalPerson(v *ChangeLegalPerson) bool {
+	return v.AsUbo == nil &&
+		v.AuthorizeLetterCopy == "" &&
+		v.CardAddress == "" &&
+		v.CardBack == "" &&
+		v.CardFront == "" &&
+		v.CardName == "" &&
+		v.CardNumber == "" &&
+		v.CardPeriodBegin == "" &&
+		v.CardPeriodEnd == "" &&
+		v.IDDocType == "" &&
+		v.IDHolderType == ""
 }

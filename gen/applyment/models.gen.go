@@ -26,6 +26,24 @@ func (e BankAccountType) Valid() bool {
 	}
 }
 
+// Defines values for CancelResult.
+const (
+	CancelResultFail    CancelResult = "FAIL"
+	CancelResultSuccess CancelResult = "SUCCESS"
+)
+
+// Valid indicates whether the value is a known member of the CancelResult enum.
+func (e CancelResult) Valid() bool {
+	switch e {
+	case CancelResultFail:
+		return true
+	case CancelResultSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CertType.
 const (
 	CertTypeN2388 CertType = "CERTIFICATE_TYPE_2388"
@@ -74,6 +92,135 @@ func (e CertType) Valid() bool {
 	case CertTypeN2521:
 		return true
 	case CertTypeN2522:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChangeCertType.
+const (
+	ChangeCertTypeN2388 ChangeCertType = "CERTIFICATE_TYPE_2388"
+	ChangeCertTypeN2389 ChangeCertType = "CERTIFICATE_TYPE_2389"
+	ChangeCertTypeN2394 ChangeCertType = "CERTIFICATE_TYPE_2394"
+	ChangeCertTypeN2395 ChangeCertType = "CERTIFICATE_TYPE_2395"
+	ChangeCertTypeN2396 ChangeCertType = "CERTIFICATE_TYPE_2396"
+	ChangeCertTypeN2399 ChangeCertType = "CERTIFICATE_TYPE_2399"
+	ChangeCertTypeN2400 ChangeCertType = "CERTIFICATE_TYPE_2400"
+	ChangeCertTypeN2520 ChangeCertType = "CERTIFICATE_TYPE_2520"
+	ChangeCertTypeN2521 ChangeCertType = "CERTIFICATE_TYPE_2521"
+	ChangeCertTypeN2522 ChangeCertType = "CERTIFICATE_TYPE_2522"
+)
+
+// Valid indicates whether the value is a known member of the ChangeCertType enum.
+func (e ChangeCertType) Valid() bool {
+	switch e {
+	case ChangeCertTypeN2388:
+		return true
+	case ChangeCertTypeN2389:
+		return true
+	case ChangeCertTypeN2394:
+		return true
+	case ChangeCertTypeN2395:
+		return true
+	case ChangeCertTypeN2396:
+		return true
+	case ChangeCertTypeN2399:
+		return true
+	case ChangeCertTypeN2400:
+		return true
+	case ChangeCertTypeN2520:
+		return true
+	case ChangeCertTypeN2521:
+		return true
+	case ChangeCertTypeN2522:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChangeFinanceType.
+const (
+	ChangeFinanceTypeBankAgent      ChangeFinanceType = "FINANCE_TYPE_BANK_AGENT"
+	ChangeFinanceTypeInsurance      ChangeFinanceType = "FINANCE_TYPE_INSURANCE"
+	ChangeFinanceTypeOther          ChangeFinanceType = "FINANCE_TYPE_OTHER"
+	ChangeFinanceTypePaymentAgent   ChangeFinanceType = "FINANCE_TYPE_PAYMENT_AGENT"
+	ChangeFinanceTypeTradeAndSettle ChangeFinanceType = "FINANCE_TYPE_TRADE_AND_SETTLE"
+)
+
+// Valid indicates whether the value is a known member of the ChangeFinanceType enum.
+func (e ChangeFinanceType) Valid() bool {
+	switch e {
+	case ChangeFinanceTypeBankAgent:
+		return true
+	case ChangeFinanceTypeInsurance:
+		return true
+	case ChangeFinanceTypeOther:
+		return true
+	case ChangeFinanceTypePaymentAgent:
+		return true
+	case ChangeFinanceTypeTradeAndSettle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChangeOrganizationType.
+const (
+	ChangeOrganizationTypeEnterprise         ChangeOrganizationType = "SUBJECT_TYPE_ENTERPRISE"
+	ChangeOrganizationTypeGovernment         ChangeOrganizationType = "SUBJECT_TYPE_GOVERNMENT"
+	ChangeOrganizationTypeIndividual         ChangeOrganizationType = "SUBJECT_TYPE_INDIVIDUAL"
+	ChangeOrganizationTypeInstitutionsCloned ChangeOrganizationType = "SUBJECT_TYPE_INSTITUTIONS_CLONED"
+	ChangeOrganizationTypeMicro              ChangeOrganizationType = "SUBJECT_TYPE_MICRO"
+	ChangeOrganizationTypeOthers             ChangeOrganizationType = "SUBJECT_TYPE_OTHERS"
+)
+
+// Valid indicates whether the value is a known member of the ChangeOrganizationType enum.
+func (e ChangeOrganizationType) Valid() bool {
+	switch e {
+	case ChangeOrganizationTypeEnterprise:
+		return true
+	case ChangeOrganizationTypeGovernment:
+		return true
+	case ChangeOrganizationTypeIndividual:
+		return true
+	case ChangeOrganizationTypeInstitutionsCloned:
+		return true
+	case ChangeOrganizationTypeMicro:
+		return true
+	case ChangeOrganizationTypeOthers:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChangeState.
+const (
+	ChangeStateAuditing  ChangeState = "APPLYMENT_STATE_AUDITING"
+	ChangeStateCanceled  ChangeState = "APPLYMENT_STATE_CANCELED"
+	ChangeStateEditing   ChangeState = "APPLYMENT_STATE_EDITTING"
+	ChangeStateFinished  ChangeState = "APPLYMENT_STATE_FINISHED"
+	ChangeStateModifying ChangeState = "APPLYMENT_STATE_MODIFING"
+	ChangeStateRejected  ChangeState = "APPLYMENT_STATE_REJECTED"
+)
+
+// Valid indicates whether the value is a known member of the ChangeState enum.
+func (e ChangeState) Valid() bool {
+	switch e {
+	case ChangeStateAuditing:
+		return true
+	case ChangeStateCanceled:
+		return true
+	case ChangeStateEditing:
+		return true
+	case ChangeStateFinished:
+		return true
+	case ChangeStateModifying:
+		return true
+	case ChangeStateRejected:
 		return true
 	default:
 		return false
@@ -155,6 +302,24 @@ func (e IDDocType) Valid() bool {
 	case IDDocTypeTaiwanPassport:
 		return true
 	case IDDocTypeTaiwanResident:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IDHolderType.
+const (
+	IDHolderTypeLegal IDHolderType = "LEGAL"
+	IDHolderTypeSuper IDHolderType = "SUPER"
+)
+
+// Valid indicates whether the value is a known member of the IDHolderType enum.
+func (e IDHolderType) Valid() bool {
+	switch e {
+	case IDHolderTypeLegal:
+		return true
+	case IDHolderTypeSuper:
 		return true
 	default:
 		return false
@@ -425,6 +590,27 @@ func (e SubjectCategoryID) Valid() bool {
 	}
 }
 
+// Defines values for SubjectChangeScope.
+const (
+	SubjectChangeScopeBusinessCert SubjectChangeScope = "ALTER_SCOPE_BUSINESS_CERT"
+	SubjectChangeScopeFull         SubjectChangeScope = "ALTER_SCOPE_FULL"
+	SubjectChangeScopeUBO          SubjectChangeScope = "ALTER_SCOPE_UBO"
+)
+
+// Valid indicates whether the value is a known member of the SubjectChangeScope enum.
+func (e SubjectChangeScope) Valid() bool {
+	switch e {
+	case SubjectChangeScopeBusinessCert:
+		return true
+	case SubjectChangeScopeFull:
+		return true
+	case SubjectChangeScopeUBO:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SubjectType.
 const (
 	SubjectTypeEnterprise         SubjectType = "SUBJECT_TYPE_ENTERPRISE"
@@ -607,6 +793,9 @@ type BusinessLicenseInfo struct {
 	PeriodEnd string `json:"period_end,omitempty,omitzero"`
 }
 
+// CancelResult says whether a withdrawal worked (撤销状态).
+type CancelResult string
+
 // CertType is the kind of registration certificate (登记证书类型).
 type CertType string
 
@@ -635,6 +824,213 @@ type CertificateInfo struct {
 
 	// PeriodEnd is the last day the certificate is valid, YYYY-MM-DD or 长期 (有效期限结束日期).
 	PeriodEnd string `json:"period_end"`
+}
+
+// ChangeAddition is further material, each a list of media_ids (补充材料列表).
+type ChangeAddition struct {
+	// AgencyProve is proof from the authority that issued the licence (发证机关证明).
+	AgencyProve []string `json:"agency_prove,omitempty,omitzero"`
+
+	// BankOpenaccountLicense is pictures of the bank account opening licence (银行开户许可证).
+	BankOpenaccountLicense []string `json:"bank_openaccount_license,omitempty,omitzero"`
+
+	// LegalOtherProve is other proof of the legal representative's identity (法人身份辅助证明).
+	LegalOtherProve []string `json:"legal_other_prove,omitempty,omitzero"`
+
+	// OpenaccountApproval is pictures of the account opening approval (开户核准通知书).
+	OpenaccountApproval []string `json:"openaccount_approval,omitempty,omitzero"`
+
+	// UboProve is further proof about the beneficial owners (受益所有人补充材料).
+	UboProve []string `json:"ubo_prove,omitempty,omitzero"`
+}
+
+// ChangeApplication is a super administrator or subject information change and its review.
+type ChangeApplication struct {
+	// ApplyID is WeChat Pay's number of the application (申请单号).
+	ApplyID string `json:"apply_id"`
+
+	// AuditRejectDetail is the rejected fields and why each was rejected (驳回原因详情).
+	AuditRejectDetail []ChangeRejectDetail `json:"audit_reject_detail,omitempty,omitzero"`
+
+	// AuditRejectReason says why the application was rejected, in short (总体驳回原因).
+	AuditRejectReason string `json:"audit_reject_reason,omitempty,omitzero"`
+
+	// MerchantCode is the merchant the application is for (微信支付商户号).
+	MerchantCode string `json:"merchant_code"`
+
+	// OutRequestNo is the service provider's number of the application (业务申请编号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// State is the state of a change application (申请单状态): EDITTING while it is
+	// incomplete, AUDITING while WeChat Pay reviews it, REJECTED when it
+	// must be corrected, MODIFING while the change is carried out; FINISHED
+	// and CANCELED are final.
+	State ChangeState `json:"state"`
+}
+
+// ChangeBusinessLicense is the subject's business licence (营业执照信息).
+type ChangeBusinessLicense struct {
+	// CompanyAddress is the registered address (注册地址).
+	CompanyAddress string `json:"company_address,omitempty,omitzero"`
+
+	// LegalPerson is the legal representative on the licence (法人姓名).
+	LegalPerson string `json:"legal_person"`
+
+	// LicenseCopy is the media_id of a picture of the licence (营业执照照片).
+	LicenseCopy string `json:"license_copy"`
+
+	// LicenseNumber is the registration number on the licence (营业执照注册号).
+	LicenseNumber string `json:"license_number"`
+
+	// LicensePeriodBegin is the first day the licence is valid, as YYYY-MM-DD (有效期开始时间).
+	LicensePeriodBegin string `json:"license_period_begin,omitempty,omitzero"`
+
+	// LicensePeriodEnd is the last day the licence is valid, as YYYY-MM-DD, or 长期 (有效期结束时间).
+	LicensePeriodEnd string `json:"license_period_end,omitempty,omitzero"`
+
+	// MerchantName is the subject's name on the licence (商户名称).
+	MerchantName string `json:"merchant_name"`
+}
+
+// ChangeCancellation is a change application after its withdrawal.
+type ChangeCancellation struct {
+	// ApplyID is WeChat Pay's number of the application (申请单号).
+	ApplyID string `json:"apply_id,omitempty,omitzero"`
+
+	// State is the state of a change application (申请单状态): EDITTING while it is
+	// incomplete, AUDITING while WeChat Pay reviews it, REJECTED when it
+	// must be corrected, MODIFING while the change is carried out; FINISHED
+	// and CANCELED are final.
+	State ChangeState `json:"state,omitempty,omitzero"`
+}
+
+// ChangeCertType is the kind of registration certificate (证书类型), by WeChat Pay's code, e.g. CERTIFICATE_TYPE_2388 for a public institution.
+type ChangeCertType string
+
+// ChangeCertificate is the subject's registration certificate, for subjects without a business licence (登记证书信息).
+type ChangeCertificate struct {
+	// CertCopy is the media_id of a picture of the certificate (证书照片).
+	CertCopy string `json:"cert_copy"`
+
+	// CertNumber is the certificate's number (证书编号).
+	CertNumber string `json:"cert_number"`
+
+	// CertPeriodBegin is the first day the certificate is valid, as YYYY-MM-DD (有效期开始时间).
+	CertPeriodBegin string `json:"cert_period_begin"`
+
+	// CertPeriodEnd is the last day the certificate is valid, as YYYY-MM-DD, or 长期 (有效期结束时间).
+	CertPeriodEnd string `json:"cert_period_end"`
+
+	// CertType is the kind of registration certificate (证书类型), by WeChat Pay's code, e.g. CERTIFICATE_TYPE_2388 for a public institution.
+	CertType ChangeCertType `json:"cert_type"`
+
+	// CompanyAddress is the registered address (注册地址).
+	CompanyAddress string `json:"company_address"`
+
+	// LegalPerson is the legal representative on the certificate (法人姓名).
+	LegalPerson string `json:"legal_person"`
+
+	// MerchantName is the subject's name on the certificate (商户名称).
+	MerchantName string `json:"merchant_name"`
+}
+
+// ChangeFinanceInstitution is the licence of a subject that is a financial institution (金融机构许可证).
+type ChangeFinanceInstitution struct {
+	// FinanceLicensePics is the media_ids of pictures of the licence (金融机构许可证图片).
+	FinanceLicensePics []string `json:"finance_license_pics"`
+
+	// FinanceType is the kind of financial institution (金融机构类型).
+	FinanceType ChangeFinanceType `json:"finance_type"`
+}
+
+// ChangeFinanceType is the kind of financial institution (金融机构类型).
+type ChangeFinanceType string
+
+// ChangeLegalPerson is the identity of the legal representative, or of the administrator acting for it (法人身份信息).
+type ChangeLegalPerson struct {
+	// AsUbo says whether this person is also a beneficial owner (经营者/法人是否为受益人).
+	AsUbo *bool `json:"as_ubo,omitempty"`
+
+	// AuthorizeLetterCopy is the media_id of the legal representative's letter, when the administrator holds the document (法定代表人说明函).
+	AuthorizeLetterCopy string `json:"authorize_letter_copy,omitempty,omitzero"`
+
+	// CardAddress is the address on the document, encrypted (证件居住地址).
+	CardAddress string `json:"card_address,omitempty,omitzero"`
+
+	// CardBack is the media_id of a picture of the document's back (证件反面照片).
+	CardBack string `json:"card_back,omitempty,omitzero"`
+
+	// CardFront is the media_id of a picture of the document's front (证件正面照片).
+	CardFront string `json:"card_front,omitempty,omitzero"`
+
+	// CardName is the name on the document, encrypted (证件姓名).
+	CardName string `json:"card_name,omitempty,omitzero"`
+
+	// CardNumber is the document's number, encrypted (证件号码).
+	CardNumber string `json:"card_number,omitempty,omitzero"`
+
+	// CardPeriodBegin is the first day the document is valid, as YYYY-MM-DD (证件有效期开始时间).
+	CardPeriodBegin string `json:"card_period_begin,omitempty,omitzero"`
+
+	// CardPeriodEnd is the last day the document is valid, as YYYY-MM-DD, or 长期 (证件有效期结束时间).
+	CardPeriodEnd string `json:"card_period_end,omitempty,omitzero"`
+
+	// IDDocType is the kind of an identity document (证件类型).
+	IDDocType IDDocType `json:"id_doc_type,omitempty,omitzero"`
+
+	// IDHolderType says who holds the identity document given for the legal representative (证件持有人类型): LEGAL the representative, SUPER the administrator.
+	IDHolderType IDHolderType `json:"id_holder_type"`
+}
+
+// ChangeOrganizationType is the kind of subject (主体类型), e.g. SUBJECT_TYPE_ENTERPRISE or SUBJECT_TYPE_INDIVIDUAL.
+type ChangeOrganizationType string
+
+// ChangeReceipt is a submitted change application.
+type ChangeReceipt struct {
+	// ApplyID is WeChat Pay's number of the application (申请单号).
+	ApplyID string `json:"apply_id,omitempty,omitzero"`
+}
+
+// ChangeRejectDetail is one rejected field of a change application.
+type ChangeRejectDetail struct {
+	// ParamName is the rejected field, e.g. ubo_info_list.card_number_0 (参数名称).
+	ParamName string `json:"param_name,omitempty,omitzero"`
+
+	// RejectReason says why it was rejected (驳回原因).
+	RejectReason string `json:"reject_reason,omitempty,omitzero"`
+}
+
+// ChangeState is the state of a change application (申请单状态): EDITTING while it is
+// incomplete, AUDITING while WeChat Pay reviews it, REJECTED when it
+// must be corrected, MODIFING while the change is carried out; FINISHED
+// and CANCELED are final.
+type ChangeState string
+
+// ChangeUBO is one ultimate beneficial owner (最终受益人信息).
+type ChangeUBO struct {
+	// CardAddress is the address on the document, encrypted (证件居住地址).
+	CardAddress string `json:"card_address"`
+
+	// CardBack is the media_id of a picture of the document's back (证件反面照片).
+	CardBack string `json:"card_back,omitempty,omitzero"`
+
+	// CardFront is the media_id of a picture of the document's front (证件正面照片).
+	CardFront string `json:"card_front"`
+
+	// CardName is the name on the document, encrypted (证件姓名).
+	CardName string `json:"card_name"`
+
+	// CardNumber is the document's number, encrypted (证件号码).
+	CardNumber string `json:"card_number"`
+
+	// CardPeriodBegin is the first day the document is valid, as YYYY-MM-DD (证件有效期开始时间).
+	CardPeriodBegin string `json:"card_period_begin"`
+
+	// CardPeriodEnd is the last day the document is valid, as YYYY-MM-DD, or 长期 (证件有效期结束时间).
+	CardPeriodEnd string `json:"card_period_end"`
+
+	// IDDocType is the kind of an identity document (证件类型).
+	IDDocType IDDocType `json:"id_doc_type"`
 }
 
 // ContactInfo is the super administrator who will manage the merchant account (超级管理员信息).
@@ -741,6 +1137,9 @@ type IDDocInfo struct {
 
 // IDDocType is the kind of an identity document (证件类型).
 type IDDocType string
+
+// IDHolderType says who holds the identity document given for the legal representative (证件持有人类型): LEGAL the representative, SUPER the administrator.
+type IDHolderType string
 
 // IdentityInfo is the identity document of the operator or legal person (经营者/法人身份证件).
 type IdentityInfo struct {
@@ -1053,6 +1452,59 @@ type SettlementInfo struct {
 	SettlementID string `json:"settlement_id,omitempty,omitzero"`
 }
 
+// SettlementRuleChange is an application to change a sub-merchant's settlement rule.
+type SettlementRuleChange struct {
+	// AcquiringBankID is the acquiring institution's number (从业机构号).
+	AcquiringBankID string `json:"acquiring_bank_id,omitempty,omitzero"`
+
+	// ApplicationID is WeChat Pay's number of the application (申请单编号).
+	ApplicationID string `json:"application_id"`
+
+	// ApplicationProcessInfo says how the application is being processed, in words (申请单处理信息).
+	ApplicationProcessInfo string `json:"application_process_info,omitempty,omitzero"`
+
+	// ApplicationState is the state of the application, e.g. PROCESSING (申请单状态).
+	ApplicationState string `json:"application_state,omitempty,omitzero"`
+
+	// ChannelID is the channel merchant's number (渠道商户号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// SettleRuleID is the settlement rule asked for (结算规则id).
+	SettleRuleID int64 `json:"settle_rule_id,omitempty,omitzero"`
+
+	// SubMchID is the institution's sub-merchant (从业机构特约商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// UpdateTime says when the application last changed (最后更新时间).
+	UpdateTime core.Time `json:"update_time,omitempty,omitzero"`
+}
+
+// ShortNameChange is a short name change and its review. WeChat Pay names the merchant in
+// merchant_code when the change is looked up by its number, and in
+// sub_mchid when it is looked up by the service provider's number.
+type ShortNameChange struct {
+	// ApplyID is WeChat Pay's number of the application (申请单号).
+	ApplyID string `json:"apply_id"`
+
+	// AuditRejectReason says why the application was rejected (总体驳回原因).
+	AuditRejectReason string `json:"audit_reject_reason,omitempty,omitzero"`
+
+	// MerchantCode is the merchant the application is for (微信支付商户号).
+	MerchantCode string `json:"merchant_code,omitempty,omitzero"`
+
+	// OutRequestNo is the service provider's number of the application (业务申请编号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// State is the state of a change application (申请单状态): EDITTING while it is
+	// incomplete, AUDITING while WeChat Pay reviews it, REJECTED when it
+	// must be corrected, MODIFING while the change is carried out; FINISHED
+	// and CANCELED are final.
+	State ChangeState `json:"state"`
+
+	// SubMchID is the merchant the application is for (二级商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
 // State says where an application stands (申请单状态).
 type State string
 
@@ -1139,6 +1591,15 @@ type SubjectCertificateInfo struct {
 	// MerchantName is the merchant name on the certificate (商户名称).
 	MerchantName string `json:"merchant_name"`
 }
+
+// SubjectChangeCancellation is the outcome of withdrawing a subject information change.
+type SubjectChangeCancellation struct {
+	// Result says whether a withdrawal worked (撤销状态).
+	Result CancelResult `json:"result"`
+}
+
+// SubjectChangeScope says what a subject information change covers (主体资料变更范围); everything when absent.
+type SubjectChangeScope string
 
 // SubjectContactInfo is the contact who confirms the account opening (联系人信息).
 type SubjectContactInfo struct {
@@ -1317,6 +1778,69 @@ type SubmitRequest struct {
 	SubjectInfo SubjectInfo `json:"subject_info"`
 }
 
+// SubmitSettlementRuleChangeRequest is an application to settle a sub-merchant under another settlement rule.
+type SubmitSettlementRuleChangeRequest struct {
+	// AcquiringBankID is the acquiring institution's number (从业机构号).
+	AcquiringBankID string `json:"acquiring_bank_id"`
+
+	// ChannelID is the channel merchant's number (渠道商户号).
+	ChannelID string `json:"channel_id"`
+
+	// SettleRuleID is the settlement rule to move to (结算规则id).
+	SettleRuleID int64 `json:"settle_rule_id"`
+
+	// SubMchID is the institution's sub-merchant (从业机构特约商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// SubmitShortNameChangeRequest is an application to change a sub-merchant's short name.
+type SubmitShortNameChangeRequest struct {
+	// MerchantShortname is the new short name payers see (商户简称).
+	MerchantShortname string `json:"merchant_shortname"`
+
+	// OutRequestNo is the service provider's own number of the application, unique for it (业务申请编号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// SubMchID is the sub-merchant whose short name changes (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// SubmitSubjectChangeRequest is an application to change a sub-merchant's subject information.
+type SubmitSubjectChangeRequest struct {
+	// Addition is further material, each a list of media_ids (补充材料列表).
+	Addition ChangeAddition `json:"addition,omitempty,omitzero"`
+
+	// AlterScope says what a subject information change covers (主体资料变更范围); everything when absent.
+	AlterScope SubjectChangeScope `json:"alter_scope,omitempty,omitzero"`
+
+	// BusinessLicenseInfo is the subject's business licence (营业执照信息).
+	BusinessLicenseInfo ChangeBusinessLicense `json:"business_license_info,omitempty,omitzero"`
+
+	// CertificateInfo is the subject's registration certificate, for subjects without a business licence (登记证书信息).
+	CertificateInfo ChangeCertificate `json:"certificate_info,omitempty,omitzero"`
+
+	// FinanceInstitution says whether the subject is a financial institution (是否金融机构).
+	FinanceInstitution *bool `json:"finance_institution,omitempty"`
+
+	// FinanceInstitutionInfo is the licence of a subject that is a financial institution (金融机构许可证).
+	FinanceInstitutionInfo ChangeFinanceInstitution `json:"finance_institution_info,omitempty,omitzero"`
+
+	// LegalPersonInfo is the identity of the legal representative, or of the administrator acting for it (法人身份信息).
+	LegalPersonInfo ChangeLegalPerson `json:"legal_person_info,omitempty,omitzero"`
+
+	// MerchantCode is the merchant whose information changes (商户号).
+	MerchantCode string `json:"merchant_code"`
+
+	// OrganizationType is the kind of subject (主体类型), e.g. SUBJECT_TYPE_ENTERPRISE or SUBJECT_TYPE_INDIVIDUAL.
+	OrganizationType ChangeOrganizationType `json:"organization_type"`
+
+	// OutRequestNo is the service provider's own number of the application, unique for it (业务申请编号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// UboInfoList is the ultimate beneficial owners (最终受益人信息列表).
+	UboInfoList []ChangeUBO `json:"ubo_info_list,omitempty,omitzero"`
+}
+
 // SubmitSubjectParams is the query and header parameters of SubmitSubject.
 type SubmitSubjectParams struct {
 	// ChannelID is the channel merchant submitting on behalf of others, if any (渠道商户号).
@@ -1342,6 +1866,48 @@ type SubmitSubjectRequest struct {
 
 	// UboInfoList is the ultimate beneficial owners (最终受益人信息列表).
 	UboInfoList []UBOInfo `json:"ubo_info_list,omitempty,omitzero"`
+}
+
+// SubmitSuperAdminChangeRequest is an application to replace a sub-merchant's super administrator.
+type SubmitSuperAdminChangeRequest struct {
+	// ContactInfo says who the new super administrator is (超级管理员信息).
+	ContactInfo SuperAdminInfo `json:"contact_info,omitempty,omitzero"`
+
+	// MerchantCode is the merchant whose administrator changes (商户号).
+	MerchantCode string `json:"merchant_code"`
+
+	// OutRequestNo is the service provider's own number of the application, unique for it (业务申请编号).
+	OutRequestNo string `json:"out_request_no"`
+}
+
+// SuperAdminInfo says who the new super administrator is (超级管理员信息).
+type SuperAdminInfo struct {
+	// BusinessAuthorizationLetter is the media_id of the letter authorising the administrator, when it is not the legal representative (业务办理授权函).
+	BusinessAuthorizationLetter string `json:"business_authorization_letter,omitempty,omitzero"`
+
+	// ContactIDCardNumber is the number of the administrator's identity document, encrypted (超级管理员身份证件号码).
+	ContactIDCardNumber string `json:"contact_id_card_number"`
+
+	// ContactIDDocCopy is the media_id of a picture of the document's front (超级管理员证件正面照片).
+	ContactIDDocCopy string `json:"contact_id_doc_copy"`
+
+	// ContactIDDocCopyBack is the media_id of a picture of the document's back, for documents that have one (超级管理员证件反面照片).
+	ContactIDDocCopyBack string `json:"contact_id_doc_copy_back,omitempty,omitzero"`
+
+	// ContactIDDocPeriodBegin is the first day the document is valid, as YYYY-MM-DD (超级管理员证件有效期开始时间).
+	ContactIDDocPeriodBegin string `json:"contact_id_doc_period_begin"`
+
+	// ContactIDDocPeriodEnd is the last day the document is valid, as YYYY-MM-DD, or 长期 when it does not expire (超级管理员证件有效期结束时间).
+	ContactIDDocPeriodEnd string `json:"contact_id_doc_period_end"`
+
+	// ContactIDDocType is the kind of an identity document (证件类型).
+	ContactIDDocType IDDocType `json:"contact_id_doc_type"`
+
+	// ContactName is the administrator's name, encrypted (超级管理员姓名).
+	ContactName string `json:"contact_name"`
+
+	// MobilePhone is the administrator's mobile number, encrypted (超级管理员手机).
+	MobilePhone string `json:"mobile_phone"`
 }
 
 // UBOInfo is an ultimate beneficial owner and their identity document (最终受益人信息).

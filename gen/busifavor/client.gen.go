@@ -33,6 +33,8 @@ var (
 	opSendCoupon                 = core.Operation{ID: "SendBusifavorCoupon", Name: "Busifavor.SendCoupon", Method: "POST", Path: "/v3/marketing/busifavor/coupons/send", Modes: core.Direct, ResendSafe: true}
 	opUseCoupon                  = core.Operation{ID: "UseBusifavorCoupon", Name: "Busifavor.UseCoupon", Method: "POST", Path: "/v3/marketing/busifavor/coupons/use", Modes: core.Direct, ResendSafe: true}
 	opSendConsumptionCard        = core.Operation{ID: "SendBusifavorConsumptionCard", Name: "Busifavor.SendConsumptionCard", Method: "POST", Path: "/v3/marketing/busifavor/coupons/{card_id}/send", Modes: core.Direct, ResendSafe: true}
+	opPreSendProductCoupon       = core.Operation{ID: "PreSendBusifavorProductCoupon", Name: "Busifavor.PreSendProductCoupon", Method: "POST", Path: "/v3/marketing/busifavor/product-coupons/pre-send", Modes: core.Partner, ResendSafe: true}
+	opSendProductCoupon          = core.Operation{ID: "SendBusifavorProductCoupon", Name: "Busifavor.SendProductCoupon", Method: "POST", Path: "/v3/marketing/busifavor/product-coupons/send", Modes: core.Direct, ResendSafe: true}
 	opCreateStock                = core.Operation{ID: "CreateBusifavorStock", Name: "Busifavor.CreateStock", Method: "POST", Path: "/v3/marketing/busifavor/stocks", Modes: core.Direct, ResendSafe: true}
 	opQueryStock                 = core.Operation{ID: "QueryBusifavorStock", Name: "Busifavor.QueryStock", Method: "GET", Path: "/v3/marketing/busifavor/stocks/{stock_id}", Modes: core.Direct}
 	opUpdateStock                = core.Operation{ID: "UpdateBusifavorStock", Name: "Busifavor.UpdateStock", Method: "PATCH", Path: "/v3/marketing/busifavor/stocks/{stock_id}", Modes: core.Direct, ResendSafe: true}
@@ -62,6 +64,8 @@ func Operations() []*core.Operation {
 		&opSendCoupon,
 		&opUseCoupon,
 		&opSendConsumptionCard,
+		&opPreSendProductCoupon,
+		&opSendProductCoupon,
 		&opCreateStock,
 		&opQueryStock,
 		&opUpdateStock,
@@ -301,6 +305,57 @@ func (c *Client) SendConsumptionCard(ctx context.Context, cardID string, body *S
 	u.Lit("/send")
 	out := new(ConsumptionCardSent)
 	if err := c.conn.Do(ctx, &opSendConsumptionCard, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PreSendProductCoupon pre-sends a product coupon of a merchant-coupon stock (向用户预发放商品券).
+//
+// Reserves a product coupon of a merchant-coupon stock and returns a token
+// with which the user takes it. send_request_no makes a retry safe.
+//
+// POST /v3/marketing/busifavor/product-coupons/pre-send (partner)
+func (c *Client) PreSendProductCoupon(ctx context.Context, body *PreSendProductCouponRequest, opts ...core.CallOption) (*ProductCouponPreSendToken, error) {
+	m := c.conn.Mode()
+	var b PreSendProductCouponRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if miss := checkPreSendProductCouponRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opPreSendProductCoupon.Name, Missing: miss}
+	}
+	out := new(ProductCouponPreSendToken)
+	if err := c.conn.Do(ctx, &opPreSendProductCoupon, "/v3/marketing/busifavor/product-coupons/pre-send", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SendProductCoupon sends a product coupon of a merchant-coupon stock (向用户发放商品券).
+//
+// Sends a user a product coupon of a merchant-coupon (商家券) stock, an
+// ordinary one or one tied to a member card. out_request_no makes a retry
+// safe.
+//
+// POST /v3/marketing/busifavor/product-coupons/send (direct)
+func (c *Client) SendProductCoupon(ctx context.Context, body *SendProductCouponRequest, opts ...core.CallOption) (*ProductCouponSent, error) {
+	m := c.conn.Mode()
+	var b SendProductCouponRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if miss := checkSendProductCouponRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opSendProductCoupon.Name, Missing: miss}
+	}
+	out := new(ProductCouponSent)
+	if err := c.conn.Do(ctx, &opSendProductCoupon, "/v3/marketing/busifavor/product-coupons/send", &b, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -924,6 +979,40 @@ func checkSendConsumptionCardRequest(v *SendConsumptionCardRequest) (miss []stri
 	}
 	if v.SendTime.IsZero() {
 		miss = append(miss, "send_time")
+	}
+	return miss
+}
+
+// checkPreSendProductCouponRequest lists the empty required fields of v, as JSON paths.
+func checkPreSendProductCouponRequest(v *PreSendProductCouponRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.SendRequestNo == "" {
+		miss = append(miss, "send_request_no")
+	}
+	if v.StockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	return miss
+}
+
+// checkSendProductCouponRequest lists the empty required fields of v, as JSON paths.
+func checkSendProductCouponRequest(v *SendProductCouponRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.CouponType == "" {
+		miss = append(miss, "coupon_type")
+	}
+	if v.OpenID == "" {
+		miss = append(miss, "openid")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.StockID == "" {
+		miss = append(miss, "stock_id")
 	}
 	return miss
 }

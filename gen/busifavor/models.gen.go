@@ -173,6 +173,24 @@ func (e CouponUseMethod) Valid() bool {
 	}
 }
 
+// Defines values for ProductCouponType.
+const (
+	ProductCouponTypeMember ProductCouponType = "MEMBER"
+	ProductCouponTypeNormal ProductCouponType = "NORMAL"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponType enum.
+func (e ProductCouponType) Valid() bool {
+	switch e {
+	case ProductCouponTypeMember:
+		return true
+	case ProductCouponTypeNormal:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SendChannel.
 const (
 	SendChannelAPI                SendChannel = "BUSICOUPON_SEND_CHANNEL_API"
@@ -1130,6 +1148,45 @@ type NotifyConfig struct {
 	NotifyAppID string `json:"notify_appid,omitempty,omitzero"`
 }
 
+// PreSendProductCouponRequest is a product coupon of a merchant-coupon stock to reserve for a user (向用户预发放商品券请求).
+type PreSendProductCouponRequest struct {
+	// AppID is the app id the user's openid belongs to; it must be bound to the service provider (公众账号AppID).
+	AppID string `json:"appid"`
+
+	// CouponCode is the user's coupon code (用户商品券Code).
+	CouponCode string `json:"coupon_code,omitempty,omitzero"`
+
+	// OpenID is the user's openid under appid (用户OpenID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// SendRequestNo is the service provider's unique number of this send; a retry reuses it (发券请求单号).
+	SendRequestNo string `json:"send_request_no"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
+}
+
+// ProductCouponPreSendToken is the token of a pre-send (预发券token).
+type ProductCouponPreSendToken struct {
+	// Token is the token with which the user takes the reserved coupon in the mini program (预发券token).
+	Token string `json:"token"`
+}
+
+// ProductCouponSent is the coupon sent (发放结果).
+type ProductCouponSent struct {
+	// CouponCode is the coupon code (券code).
+	CouponCode string `json:"coupon_code"`
+
+	// OutRequestNo is the merchant's unique number of this send; a retry reuses it (发券凭证).
+	OutRequestNo string `json:"out_request_no"`
+
+	// StockID is the stock (批次号).
+	StockID string `json:"stock_id"`
+}
+
+// ProductCouponType is the kind of coupon sent: an ordinary one or one tied to a member card (券类型).
+type ProductCouponType string
+
 // QueryCallbackParams is the query and header parameters of QueryCallback.
 type QueryCallbackParams struct {
 	// MchID is the merchant id (商户号).
@@ -1202,6 +1259,30 @@ type SendCouponRequest struct {
 	OutRequestNo string `json:"out_request_no"`
 
 	// StockID is the stock id (批次号).
+	StockID string `json:"stock_id"`
+}
+
+// SendProductCouponRequest is a product coupon of a merchant-coupon stock to send to a user (向用户发放商品券请求).
+type SendProductCouponRequest struct {
+	// AppID is the app id the user's openid belongs to (公众账号ID).
+	AppID string `json:"appid"`
+
+	// CouponCode is the coupon code (券code).
+	CouponCode string `json:"coupon_code,omitempty,omitzero"`
+
+	// CouponType is the kind of coupon sent: an ordinary one or one tied to a member card (券类型).
+	CouponType ProductCouponType `json:"coupon_type"`
+
+	// MemberCardID is the member card, for a MEMBER coupon (会员卡ID).
+	MemberCardID string `json:"member_card_id,omitempty,omitzero"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid"`
+
+	// OutRequestNo is the merchant's unique number of this send; a retry reuses it (发券凭证).
+	OutRequestNo string `json:"out_request_no"`
+
+	// StockID is the stock (批次号).
 	StockID string `json:"stock_id"`
 }
 

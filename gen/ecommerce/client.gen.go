@@ -1547,7 +1547,7 @@ func (c *Client) CreateRefund(ctx context.Context, body *CreateRefundRequest, op
 	if b.NotifyURL == "" {
 		b.NotifyURL = m.NotifyURL
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if b.SubAppID == "" && m.Partner {

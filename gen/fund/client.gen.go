@@ -26,6 +26,17 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
+	opQueryChannelQuota                      = core.Operation{ID: "QueryFundChannelQuota", Name: "Fund.QueryChannelQuota", Method: "GET", Path: "/v3/aggracct-bc/wb-channel/account/balance", Modes: core.Direct, SensitiveQuery: []string{"bal_account_no", "card_no"}}
+	opQueryChannelMerchantArchives           = core.Operation{ID: "QueryFundChannelMerchantArchives", Name: "Fund.QueryChannelMerchantArchives", Method: "GET", Path: "/v3/aggracct-bc/wb-channel/account/mch_archives", Modes: core.Direct, SensitiveQuery: []string{"bal_account_no", "card_no"}}
+	opQueryChannelMerchantMedia              = core.Operation{ID: "QueryFundChannelMerchantMedia", Name: "Fund.QueryChannelMerchantMedia", Method: "GET", Path: "/v3/aggracct-bc/wb-channel/account/mch_media", Modes: core.Direct}
+	opApplyChannelAccountRename              = core.Operation{ID: "ApplyFundChannelAccountRename", Name: "Fund.ApplyChannelAccountRename", Method: "POST", Path: "/v3/aggracct-bc/wb-channel/bank-channel-account/rename", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"bal_account_no"}}}
+	opQueryChannelAccountRename              = core.Operation{ID: "QueryFundChannelAccountRename", Name: "Fund.QueryChannelAccountRename", Method: "GET", Path: "/v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}", Modes: core.Direct, SensitiveQuery: []string{"bal_account_no"}}
+	opNotifyChannelInfoUpdateResult          = core.Operation{ID: "NotifyFundChannelInfoUpdateResult", Name: "Fund.NotifyChannelInfoUpdateResult", Method: "POST", Path: "/v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify", Modes: core.Direct, ResendSafe: true}
+	opPunishChannelAccount                   = core.Operation{ID: "PunishFundChannelAccount", Name: "Fund.PunishChannelAccount", Method: "POST", Path: "/v3/aggracct-bc/wb-channel/control-orders/punish", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"bal_account_no"}, {"card_no"}}}
+	opRecoverChannelAccount                  = core.Operation{ID: "RecoverFundChannelAccount", Name: "Fund.RecoverChannelAccount", Method: "POST", Path: "/v3/aggracct-bc/wb-channel/control-orders/recover", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"bal_account_no"}, {"card_no"}}}
+	opQueryChannelControlOrder               = core.Operation{ID: "QueryFundChannelControlOrder", Name: "Fund.QueryChannelControlOrder", Method: "GET", Path: "/v3/aggracct-bc/wb-channel/control-orders/{out_request_no}", Modes: core.Direct}
+	opCreateChannelSpecialReduction          = core.Operation{ID: "CreateFundChannelSpecialReduction", Name: "Fund.CreateChannelSpecialReduction", Method: "POST", Path: "/v3/aggracct-bc/wb-channel/special-reduction", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"bal_account_no"}, {"card_no"}}}
+	opQueryChannelSpecialReduction           = core.Operation{ID: "QueryFundChannelSpecialReduction", Name: "Fund.QueryChannelSpecialReduction", Method: "GET", Path: "/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}", Modes: core.Direct, SensitiveQuery: []string{"bal_account_no", "card_no"}}
 	opCreateBrandRedPacketBatch              = core.Operation{ID: "CreateFundBrandRedPacketBatch", Name: "Fund.CreateBrandRedPacketBatch", Method: "POST", Path: "/v3/fund-app/brand-redpacket/brand-merchant-batches", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"detail_list", "*", "user_name"}}}
 	opQueryBrandRedPacketBatchByBatchNo      = core.Operation{ID: "QueryFundBrandRedPacketBatchByBatchNo", Name: "Fund.QueryBrandRedPacketBatchByBatchNo", Method: "GET", Path: "/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}", Modes: core.Direct}
 	opQueryBrandRedPacketDetailByDetailNo    = core.Operation{ID: "QueryFundBrandRedPacketDetailByDetailNo", Name: "Fund.QueryBrandRedPacketDetailByDetailNo", Method: "GET", Path: "/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}", Modes: core.Direct}
@@ -62,6 +73,17 @@ var (
 // Operations returns the operations of this package, for tools and tests.
 func Operations() []*core.Operation {
 	return []*core.Operation{
+		&opQueryChannelQuota,
+		&opQueryChannelMerchantArchives,
+		&opQueryChannelMerchantMedia,
+		&opApplyChannelAccountRename,
+		&opQueryChannelAccountRename,
+		&opNotifyChannelInfoUpdateResult,
+		&opPunishChannelAccount,
+		&opRecoverChannelAccount,
+		&opQueryChannelControlOrder,
+		&opCreateChannelSpecialReduction,
+		&opQueryChannelSpecialReduction,
 		&opCreateBrandRedPacketBatch,
 		&opQueryBrandRedPacketBatchByBatchNo,
 		&opQueryBrandRedPacketDetailByDetailNo,
@@ -94,6 +116,327 @@ func Operations() []*core.Operation {
 		&opApplyBankTransferRecharge,
 		&opQueryBankTransferRecharge,
 	}
+}
+
+// QueryChannelQuota queries the quota of a channel ledger account (查询渠道额度).
+//
+// Returns how much a merchant's quota ledger account at the channel bank
+// holds, and whether a reduction of it is still under way.
+//
+// GET /v3/aggracct-bc/wb-channel/account/balance (direct)
+func (c *Client) QueryChannelQuota(ctx context.Context, params *QueryChannelQuotaParams, opts ...core.CallOption) (*ChannelQuota, error) {
+	var p QueryChannelQuotaParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if p.MchID == "" {
+		miss = append(miss, "mchid")
+	}
+	if p.BalAccountNo == "" {
+		miss = append(miss, "bal_account_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryChannelQuota.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/aggracct-bc/wb-channel/account/balance", 64)
+	u.Query("mchid", p.MchID)
+	u.Query("bal_account_no", p.BalAccountNo)
+	u.Query("card_no", p.CardNo)
+	u.Query("sgn_no", p.SgnNo)
+	u.Query("req_scene", string(p.ReqScene))
+	out := new(ChannelQuota)
+	if err := c.conn.Do(ctx, &opQueryChannelQuota, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryChannelMerchantArchives queries the subject records of a channel merchant (查询商户资料).
+//
+// Returns what WeChat Pay holds about the subject behind a channel
+// ledger account: its registration, legal representative and beneficial
+// owners. Names, document numbers and addresses come encrypted to the
+// merchant's key.
+//
+// GET /v3/aggracct-bc/wb-channel/account/mch_archives (direct)
+func (c *Client) QueryChannelMerchantArchives(ctx context.Context, params *QueryChannelMerchantArchivesParams, opts ...core.CallOption) (*ChannelMerchantArchives, error) {
+	var p QueryChannelMerchantArchivesParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if p.MchID == "" {
+		miss = append(miss, "mchid")
+	}
+	if p.BalAccountNo == "" {
+		miss = append(miss, "bal_account_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryChannelMerchantArchives.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/aggracct-bc/wb-channel/account/mch_archives", 64)
+	u.Query("mchid", p.MchID)
+	u.Query("bal_account_no", p.BalAccountNo)
+	u.Query("card_no", p.CardNo)
+	u.Query("sgn_no", p.SgnNo)
+	u.Query("req_scene", string(p.ReqScene))
+	out := new(ChannelMerchantArchives)
+	if err := c.conn.Do(ctx, &opQueryChannelMerchantArchives, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryChannelMerchantMedia queries an image of a channel merchant's records (查询商户影像件资料).
+//
+// Returns one image of a merchant's records (an identity card side, a
+// shop front …), SM4-encrypted, with the key to decrypt it and its SM3
+// digest. The image is picked by application and image type, or by its
+// media_id.
+//
+// GET /v3/aggracct-bc/wb-channel/account/mch_media (direct)
+func (c *Client) QueryChannelMerchantMedia(ctx context.Context, params *QueryChannelMerchantMediaParams, opts ...core.CallOption) (*ChannelMerchantMedia, error) {
+	var p QueryChannelMerchantMediaParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if p.BusinessScene == "" {
+		miss = append(miss, "business_scene")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryChannelMerchantMedia.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/aggracct-bc/wb-channel/account/mch_media", 64)
+	u.Query("mchid", p.MchID)
+	u.Query("platform_trx_id", p.PlatformTrxID)
+	u.Query("business_scene", string(p.BusinessScene))
+	u.Query("mch_media_type", string(p.MchMediaType))
+	u.Query("media_id", p.MediaID)
+	out := new(ChannelMerchantMedia)
+	if err := c.conn.Do(ctx, &opQueryChannelMerchantMedia, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ApplyChannelAccountRename applies to rename a channel settlement bank account (受理渠道结算银行账户更名申请).
+//
+// Asks WeChat Pay to rename a merchant's channel settlement bank account
+// after its subject's name changed. The answer is the accepted
+// application; QueryChannelAccountRename follows it to its end.
+//
+// POST /v3/aggracct-bc/wb-channel/bank-channel-account/rename (direct)
+func (c *Client) ApplyChannelAccountRename(ctx context.Context, body *ApplyChannelAccountRenameRequest, opts ...core.CallOption) (*ChannelAccountRename, error) {
+	var b ApplyChannelAccountRenameRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkApplyChannelAccountRenameRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opApplyChannelAccountRename.Name, Missing: miss}
+	}
+	out := new(ChannelAccountRename)
+	if err := c.conn.Do(ctx, &opApplyChannelAccountRename, "/v3/aggracct-bc/wb-channel/bank-channel-account/rename", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryChannelAccountRename queries a channel settlement bank account rename (查询渠道结算银行账户更名申请).
+//
+// Returns a rename application and whether it succeeded.
+//
+// GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id} (direct)
+func (c *Client) QueryChannelAccountRename(ctx context.Context, applicationID string, params *QueryChannelAccountRenameParams, opts ...core.CallOption) (*ChannelAccountRename, error) {
+	var p QueryChannelAccountRenameParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if applicationID == "" {
+		miss = append(miss, "application_id")
+	}
+	if p.MchID == "" {
+		miss = append(miss, "mchid")
+	}
+	if p.BalAccountNo == "" {
+		miss = append(miss, "bal_account_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryChannelAccountRename.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/aggracct-bc/wb-channel/bank-channel-account/rename/", 64)
+	u.Seg(applicationID)
+	u.Query("mchid", p.MchID)
+	u.Query("bal_account_no", p.BalAccountNo)
+	out := new(ChannelAccountRename)
+	if err := c.conn.Do(ctx, &opQueryChannelAccountRename, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// NotifyChannelInfoUpdateResult reports the review result of a records update to WeChat Pay (资料更新请求审核结果回调通知).
+//
+// The channel bank tells WeChat Pay how it reviewed a merchant's request
+// to update its records: passed or rejected, and why. Despite its name
+// this is a call to WeChat Pay, not a notification from it.
+//
+// POST /v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify (direct)
+func (c *Client) NotifyChannelInfoUpdateResult(ctx context.Context, body *NotifyChannelInfoUpdateResultRequest, opts ...core.CallOption) (*ChannelInfoUpdateAck, error) {
+	var b NotifyChannelInfoUpdateResultRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkNotifyChannelInfoUpdateResultRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opNotifyChannelInfoUpdateResult.Name, Missing: miss}
+	}
+	out := new(ChannelInfoUpdateAck)
+	if err := c.conn.Do(ctx, &opNotifyChannelInfoUpdateResult, "/v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PunishChannelAccount puts a channel ledger account under control (发起微众台账管控).
+//
+// Lets the channel bank restrict a merchant's ledger account (receiving,
+// withdrawing, paying, refunding, closing …) for a control scene. The
+// answer is WeChat Pay's control order number; QueryChannelControlOrder
+// tells whether the control took effect.
+//
+// POST /v3/aggracct-bc/wb-channel/control-orders/punish (direct)
+func (c *Client) PunishChannelAccount(ctx context.Context, body *PunishChannelAccountRequest, opts ...core.CallOption) (*ChannelPunishReceipt, error) {
+	var b PunishChannelAccountRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkPunishChannelAccountRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opPunishChannelAccount.Name, Missing: miss}
+	}
+	out := new(ChannelPunishReceipt)
+	if err := c.conn.Do(ctx, &opPunishChannelAccount, "/v3/aggracct-bc/wb-channel/control-orders/punish", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RecoverChannelAccount lifts the control of a channel ledger account (解除对微众台账的管控).
+//
+// Lifts a control PunishChannelAccount put on a ledger account. The
+// answer is WeChat Pay's release order number; QueryChannelControlOrder
+// tells whether the release is done.
+//
+// POST /v3/aggracct-bc/wb-channel/control-orders/recover (direct)
+func (c *Client) RecoverChannelAccount(ctx context.Context, body *RecoverChannelAccountRequest, opts ...core.CallOption) (*ChannelRecoverReceipt, error) {
+	var b RecoverChannelAccountRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkRecoverChannelAccountRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opRecoverChannelAccount.Name, Missing: miss}
+	}
+	out := new(ChannelRecoverReceipt)
+	if err := c.conn.Do(ctx, &opRecoverChannelAccount, "/v3/aggracct-bc/wb-channel/control-orders/recover", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryChannelControlOrder queries a control or release order of a channel ledger account (查询控制单).
+//
+// Returns a control order (control_type PUNISH) or a release order
+// (RECOVER) by the channel bank's number, with its execution state.
+//
+// GET /v3/aggracct-bc/wb-channel/control-orders/{out_request_no} (direct)
+func (c *Client) QueryChannelControlOrder(ctx context.Context, outRequestNo string, params *QueryChannelControlOrderParams, opts ...core.CallOption) (*ChannelControlOrder, error) {
+	var p QueryChannelControlOrderParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if outRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if p.ControlType == "" {
+		miss = append(miss, "control_type")
+	}
+	if p.MchID == "" {
+		miss = append(miss, "mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryChannelControlOrder.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/aggracct-bc/wb-channel/control-orders/", 64)
+	u.Seg(outRequestNo)
+	u.Query("control_type", string(p.ControlType))
+	u.Query("mchid", p.MchID)
+	out := new(ChannelControlOrder)
+	if err := c.conn.Do(ctx, &opQueryChannelControlOrder, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateChannelSpecialReduction reduces a channel ledger account's quota for a penalty or a court order (特殊减额).
+//
+// Takes an amount off a merchant's quota ledger account outside the
+// usual flow, for a financial penalty or a judicial deduction. The
+// answer may still be PROCESSING; QueryChannelSpecialReduction has the
+// outcome.
+//
+// POST /v3/aggracct-bc/wb-channel/special-reduction (direct)
+func (c *Client) CreateChannelSpecialReduction(ctx context.Context, body *CreateChannelSpecialReductionRequest, opts ...core.CallOption) (*ChannelSpecialReduction, error) {
+	var b CreateChannelSpecialReductionRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkCreateChannelSpecialReductionRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateChannelSpecialReduction.Name, Missing: miss}
+	}
+	out := new(ChannelSpecialReduction)
+	if err := c.conn.Do(ctx, &opCreateChannelSpecialReduction, "/v3/aggracct-bc/wb-channel/special-reduction", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryChannelSpecialReduction queries a special reduction of a channel ledger account (查询特殊减额结果).
+//
+// Returns a special reduction by its number, with its outcome.
+//
+// GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no} (direct)
+func (c *Client) QueryChannelSpecialReduction(ctx context.Context, outRequestNo string, params *QueryChannelSpecialReductionParams, opts ...core.CallOption) (*ChannelSpecialReduction, error) {
+	var p QueryChannelSpecialReductionParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if outRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if p.MchID == "" {
+		miss = append(miss, "mchid")
+	}
+	if p.BalAccountNo == "" {
+		miss = append(miss, "bal_account_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryChannelSpecialReduction.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/aggracct-bc/wb-channel/special-reduction/", 64)
+	u.Seg(outRequestNo)
+	u.Query("mchid", p.MchID)
+	u.Query("bal_account_no", p.BalAccountNo)
+	u.Query("card_no", p.CardNo)
+	u.Query("sgn_no", p.SgnNo)
+	u.Query("req_scene", string(p.ReqScene))
+	out := new(ChannelSpecialReduction)
+	if err := c.conn.Do(ctx, &opQueryChannelSpecialReduction, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // CreateBrandRedPacketBatch sends a batch of brand red packets (品牌商户发放红包).
@@ -1083,6 +1426,91 @@ func Events() []core.EventType {
 		{Type: EventMchtransferQqwalletbillFinished, Key: "", New: func() any { return new(QQWalletTransfer) }},
 		{Type: EventMchwithdrawChange, Key: "", New: func() any { return new(Withdrawal) }},
 	}
+}
+
+// checkApplyChannelAccountRenameRequest lists the empty required fields of v, as JSON paths.
+func checkApplyChannelAccountRenameRequest(v *ApplyChannelAccountRenameRequest) (miss []string) {
+	if v.BalAccountNo == "" {
+		miss = append(miss, "bal_account_no")
+	}
+	if v.ChangeScene == "" {
+		miss = append(miss, "change_scene")
+	}
+	if v.MchID == "" {
+		miss = append(miss, "mchid")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	return miss
+}
+
+// checkNotifyChannelInfoUpdateResultRequest lists the empty required fields of v, as JSON paths.
+func checkNotifyChannelInfoUpdateResultRequest(v *NotifyChannelInfoUpdateResultRequest) (miss []string) {
+	if v.MchID == "" {
+		miss = append(miss, "mchid")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	return miss
+}
+
+// checkPunishChannelAccountRequest lists the empty required fields of v, as JSON paths.
+func checkPunishChannelAccountRequest(v *PunishChannelAccountRequest) (miss []string) {
+	if v.BalAccountNo == "" {
+		miss = append(miss, "bal_account_no")
+	}
+	if v.MchID == "" {
+		miss = append(miss, "mchid")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	return miss
+}
+
+// checkRecoverChannelAccountRequest lists the empty required fields of v, as JSON paths.
+func checkRecoverChannelAccountRequest(v *RecoverChannelAccountRequest) (miss []string) {
+	if v.BalAccountNo == "" {
+		miss = append(miss, "bal_account_no")
+	}
+	if v.MchID == "" {
+		miss = append(miss, "mchid")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.RecoverReason == "" {
+		miss = append(miss, "recover_reason")
+	}
+	if v.RelatedWebankPunishNo == "" {
+		miss = append(miss, "related_webank_punish_no")
+	}
+	if v.RelatedWxpayPunishNo == "" {
+		miss = append(miss, "related_wxpay_punish_no")
+	}
+	return miss
+}
+
+// checkCreateChannelSpecialReductionRequest lists the empty required fields of v, as JSON paths.
+func checkCreateChannelSpecialReductionRequest(v *CreateChannelSpecialReductionRequest) (miss []string) {
+	if v.Amount == 0 {
+		miss = append(miss, "amount")
+	}
+	if v.BalAccountNo == "" {
+		miss = append(miss, "bal_account_no")
+	}
+	if v.MchID == "" {
+		miss = append(miss, "mchid")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.ReductionType == "" {
+		miss = append(miss, "reduction_type")
+	}
+	return miss
 }
 
 // checkCreateBrandRedPacketBatchRequest lists the empty required fields of v, as JSON paths.

@@ -229,6 +229,384 @@ func (e BudgetReceiptState) Valid() bool {
 	}
 }
 
+// Defines values for ChannelAuditResult.
+const (
+	ChannelAuditResultPass   ChannelAuditResult = "PASS"
+	ChannelAuditResultReject ChannelAuditResult = "REJECT"
+)
+
+// Valid indicates whether the value is a known member of the ChannelAuditResult enum.
+func (e ChannelAuditResult) Valid() bool {
+	switch e {
+	case ChannelAuditResultPass:
+		return true
+	case ChannelAuditResultReject:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelControlAction.
+const (
+	ChannelControlActionDisableCloseMerchant ChannelControlAction = "DISABLE_CLOSE_MERCHANT"
+	ChannelControlActionDisablePay           ChannelControlAction = "DISABLE_PAY"
+	ChannelControlActionDisableReceive       ChannelControlAction = "DISABLE_RECEIVE"
+	ChannelControlActionDisableRefund        ChannelControlAction = "DISABLE_REFUND"
+	ChannelControlActionDisableWithdrawal    ChannelControlAction = "DISABLE_WITHDRAWAL"
+)
+
+// Valid indicates whether the value is a known member of the ChannelControlAction enum.
+func (e ChannelControlAction) Valid() bool {
+	switch e {
+	case ChannelControlActionDisableCloseMerchant:
+		return true
+	case ChannelControlActionDisablePay:
+		return true
+	case ChannelControlActionDisableReceive:
+		return true
+	case ChannelControlActionDisableRefund:
+		return true
+	case ChannelControlActionDisableWithdrawal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelControlType.
+const (
+	ChannelControlTypePunish  ChannelControlType = "PUNISH"
+	ChannelControlTypeRecover ChannelControlType = "RECOVER"
+)
+
+// Valid indicates whether the value is a known member of the ChannelControlType enum.
+func (e ChannelControlType) Valid() bool {
+	switch e {
+	case ChannelControlTypePunish:
+		return true
+	case ChannelControlTypeRecover:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelEffectState.
+const (
+	ChannelEffectStateActive    ChannelEffectState = "ACTIVE"
+	ChannelEffectStateRecovered ChannelEffectState = "RECOVERED"
+)
+
+// Valid indicates whether the value is a known member of the ChannelEffectState enum.
+func (e ChannelEffectState) Valid() bool {
+	switch e {
+	case ChannelEffectStateActive:
+		return true
+	case ChannelEffectStateRecovered:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelExecutionState.
+const (
+	ChannelExecutionStateExecuting ChannelExecutionState = "EXECUTING"
+	ChannelExecutionStateFailed    ChannelExecutionState = "FAILED"
+	ChannelExecutionStateSuccess   ChannelExecutionState = "SUCCESS"
+)
+
+// Valid indicates whether the value is a known member of the ChannelExecutionState enum.
+func (e ChannelExecutionState) Valid() bool {
+	switch e {
+	case ChannelExecutionStateExecuting:
+		return true
+	case ChannelExecutionStateFailed:
+		return true
+	case ChannelExecutionStateSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelInfoUpdateScene.
+const (
+	ChannelInfoUpdateSceneV01 ChannelInfoUpdateScene = "01"
+	ChannelInfoUpdateSceneV02 ChannelInfoUpdateScene = "02"
+	ChannelInfoUpdateSceneV03 ChannelInfoUpdateScene = "03"
+)
+
+// Valid indicates whether the value is a known member of the ChannelInfoUpdateScene enum.
+func (e ChannelInfoUpdateScene) Valid() bool {
+	switch e {
+	case ChannelInfoUpdateSceneV01:
+		return true
+	case ChannelInfoUpdateSceneV02:
+		return true
+	case ChannelInfoUpdateSceneV03:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelMediaFormat.
+const (
+	ChannelMediaFormatBmp  ChannelMediaFormat = "bmp"
+	ChannelMediaFormatJpeg ChannelMediaFormat = "jpeg"
+	ChannelMediaFormatJpg  ChannelMediaFormat = "jpg"
+	ChannelMediaFormatPng  ChannelMediaFormat = "png"
+)
+
+// Valid indicates whether the value is a known member of the ChannelMediaFormat enum.
+func (e ChannelMediaFormat) Valid() bool {
+	switch e {
+	case ChannelMediaFormatBmp:
+		return true
+	case ChannelMediaFormatJpeg:
+		return true
+	case ChannelMediaFormatJpg:
+		return true
+	case ChannelMediaFormatPng:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelMediaKind.
+const (
+	ChannelMediaKindIDCardBack    ChannelMediaKind = "ID_CARD_BACK"
+	ChannelMediaKindIDCardFront   ChannelMediaKind = "ID_CARD_FRONT"
+	ChannelMediaKindStoreFront    ChannelMediaKind = "STORE_FRONT"
+	ChannelMediaKindStoreInterior ChannelMediaKind = "STORE_INTERIOR"
+)
+
+// Valid indicates whether the value is a known member of the ChannelMediaKind enum.
+func (e ChannelMediaKind) Valid() bool {
+	switch e {
+	case ChannelMediaKindIDCardBack:
+		return true
+	case ChannelMediaKindIDCardFront:
+		return true
+	case ChannelMediaKindStoreFront:
+		return true
+	case ChannelMediaKindStoreInterior:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelMediaScene.
+const (
+	ChannelMediaSceneGetByMediaID            ChannelMediaScene = "GET_BY_MEDIA_ID"
+	ChannelMediaSceneSjtMicroPlusOpenAccount ChannelMediaScene = "SJT_MICRO_PLUS_OPEN_ACCOUNT"
+	ChannelMediaSceneSjtMicroPlusUpdateInfo  ChannelMediaScene = "SJT_MICRO_PLUS_UPDATE_INFO"
+)
+
+// Valid indicates whether the value is a known member of the ChannelMediaScene enum.
+func (e ChannelMediaScene) Valid() bool {
+	switch e {
+	case ChannelMediaSceneGetByMediaID:
+		return true
+	case ChannelMediaSceneSjtMicroPlusOpenAccount:
+		return true
+	case ChannelMediaSceneSjtMicroPlusUpdateInfo:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelPersonIDType.
+const (
+	ChannelPersonIDTypeV01 ChannelPersonIDType = "01"
+)
+
+// Valid indicates whether the value is a known member of the ChannelPersonIDType enum.
+func (e ChannelPersonIDType) Valid() bool {
+	switch e {
+	case ChannelPersonIDTypeV01:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelReductionFailReason.
+const (
+	ChannelReductionFailReasonBalanceNotEnough      ChannelReductionFailReason = "BALANCE_NOT_ENOUGH"
+	ChannelReductionFailReasonReceiptNotExistClosed ChannelReductionFailReason = "RECEIPT_NOT_EXIST_CLOSED"
+	ChannelReductionFailReasonTimeOutClosed         ChannelReductionFailReason = "TIME_OUT_CLOSED"
+)
+
+// Valid indicates whether the value is a known member of the ChannelReductionFailReason enum.
+func (e ChannelReductionFailReason) Valid() bool {
+	switch e {
+	case ChannelReductionFailReasonBalanceNotEnough:
+		return true
+	case ChannelReductionFailReasonReceiptNotExistClosed:
+		return true
+	case ChannelReductionFailReasonTimeOutClosed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelReductionState.
+const (
+	ChannelReductionStateFailed     ChannelReductionState = "FAILED"
+	ChannelReductionStateProcessing ChannelReductionState = "PROCESSING"
+	ChannelReductionStateSuccess    ChannelReductionState = "SUCCESS"
+)
+
+// Valid indicates whether the value is a known member of the ChannelReductionState enum.
+func (e ChannelReductionState) Valid() bool {
+	switch e {
+	case ChannelReductionStateFailed:
+		return true
+	case ChannelReductionStateProcessing:
+		return true
+	case ChannelReductionStateSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelReductionType.
+const (
+	ChannelReductionTypeFinancialPenalty  ChannelReductionType = "FINANCIAL_PENALTY"
+	ChannelReductionTypeJudicialDeduction ChannelReductionType = "JUDICIAL_DEDUCTION"
+)
+
+// Valid indicates whether the value is a known member of the ChannelReductionType enum.
+func (e ChannelReductionType) Valid() bool {
+	switch e {
+	case ChannelReductionTypeFinancialPenalty:
+		return true
+	case ChannelReductionTypeJudicialDeduction:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelRenameScene.
+const (
+	ChannelRenameSceneSubjectInfoRename ChannelRenameScene = "SUBJECT_INFO_RENAME"
+)
+
+// Valid indicates whether the value is a known member of the ChannelRenameScene enum.
+func (e ChannelRenameScene) Valid() bool {
+	switch e {
+	case ChannelRenameSceneSubjectInfoRename:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelRenameState.
+const (
+	ChannelRenameStateFail       ChannelRenameState = "FAIL"
+	ChannelRenameStateProcessing ChannelRenameState = "PROCESSING"
+	ChannelRenameStateSuccess    ChannelRenameState = "SUCCESS"
+)
+
+// Valid indicates whether the value is a known member of the ChannelRenameState enum.
+func (e ChannelRenameState) Valid() bool {
+	switch e {
+	case ChannelRenameStateFail:
+		return true
+	case ChannelRenameStateProcessing:
+		return true
+	case ChannelRenameStateSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelRepatriationStrategy.
+const (
+	ChannelRepatriationStrategyAllAllowedWhenUnique ChannelRepatriationStrategy = "ALL_ALLOWED_WHEN_UNIQUE"
+	ChannelRepatriationStrategyAllForbidden         ChannelRepatriationStrategy = "ALL_FORBIDDEN"
+)
+
+// Valid indicates whether the value is a known member of the ChannelRepatriationStrategy enum.
+func (e ChannelRepatriationStrategy) Valid() bool {
+	switch e {
+	case ChannelRepatriationStrategyAllAllowedWhenUnique:
+		return true
+	case ChannelRepatriationStrategyAllForbidden:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelRequestScene.
+const (
+	ChannelRequestSceneSjtConvenientSettlementServiceMerchant    ChannelRequestScene = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
+	ChannelRequestSceneSjtMicroMerchant                          ChannelRequestScene = "SJT_MICRO_MERCHANT"
+	ChannelRequestSceneWxShopConvenientSettlementServiceMerchant ChannelRequestScene = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT"
+)
+
+// Valid indicates whether the value is a known member of the ChannelRequestScene enum.
+func (e ChannelRequestScene) Valid() bool {
+	switch e {
+	case ChannelRequestSceneSjtConvenientSettlementServiceMerchant:
+		return true
+	case ChannelRequestSceneSjtMicroMerchant:
+		return true
+	case ChannelRequestSceneWxShopConvenientSettlementServiceMerchant:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelSubjectIDType.
+const (
+	ChannelSubjectIDTypeV12 ChannelSubjectIDType = "12"
+)
+
+// Valid indicates whether the value is a known member of the ChannelSubjectIDType enum.
+func (e ChannelSubjectIDType) Valid() bool {
+	switch e {
+	case ChannelSubjectIDTypeV12:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelSubjectType.
+const (
+	ChannelSubjectTypeV1 ChannelSubjectType = "1"
+	ChannelSubjectTypeV2 ChannelSubjectType = "2"
+	ChannelSubjectTypeV3 ChannelSubjectType = "3"
+)
+
+// Valid indicates whether the value is a known member of the ChannelSubjectType enum.
+func (e ChannelSubjectType) Valid() bool {
+	switch e {
+	case ChannelSubjectTypeV1:
+		return true
+	case ChannelSubjectTypeV2:
+		return true
+	case ChannelSubjectTypeV3:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CharityBudgetState.
 const (
 	CharityBudgetStateClosed   CharityBudgetState = "CLOSED"
@@ -522,6 +900,24 @@ type ApplyBudgetReceiptRequest struct {
 
 	// StartDate is the first day of the period (开始日期).
 	StartDate core.Date `json:"start_date"`
+}
+
+// ApplyChannelAccountRenameRequest is an application to rename a channel settlement bank account.
+type ApplyChannelAccountRenameRequest struct {
+	// BalAccountNo is the ledger account, encrypted (台账ID).
+	BalAccountNo string `json:"bal_account_no"`
+
+	// ChangeScene says why an account is renamed (变更类型); SUBJECT_INFO_RENAME after the subject's name changed.
+	ChangeScene ChannelRenameScene `json:"change_scene"`
+
+	// MchID is the merchant whose account is renamed (目标商户号).
+	MchID string `json:"mchid"`
+
+	// OutRequestNo is the channel's own number of the application, unique for it (渠道结算银行账户更名外部系统单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// ReqScene is the business a channel request belongs to (请求场景).
+	ReqScene ChannelRequestScene `json:"req_scene,omitempty,omitzero"`
 }
 
 // ApplyCharityBudgetRequest is an application for a charity donation budget that a sponsoring merchant funds.
@@ -830,6 +1226,393 @@ type BudgetReceipt struct {
 // BudgetReceiptState is the state of a receipt (电子回单状态); FINISHED when the file is ready.
 type BudgetReceiptState string
 
+// ChannelAccountRename is an application to rename a channel settlement bank account.
+type ChannelAccountRename struct {
+	// ApplicationID is WeChat Pay's number of the application (微信支付更名受理返回的申请单号).
+	ApplicationID string `json:"application_id"`
+
+	// ApplicationState is the state of a rename (申请单状态); SUCCESS and FAIL are final.
+	ApplicationState ChannelRenameState `json:"application_state"`
+
+	// BalAccountNo is the ledger account, encrypted (台账ID).
+	BalAccountNo string `json:"bal_account_no"`
+
+	// ChangeScene says why an account is renamed (变更类型); SUBJECT_INFO_RENAME after the subject's name changed.
+	ChangeScene ChannelRenameScene `json:"change_scene"`
+
+	// FailCode says why it failed, as a code, e.g. AUDIT_REJECT (失败错误码).
+	FailCode string `json:"fail_code,omitempty,omitzero"`
+
+	// FailMsg says why it failed, in words (失败原因).
+	FailMsg string `json:"fail_msg,omitempty,omitzero"`
+
+	// FinishTime says when the application ended (完成时间).
+	FinishTime core.Time `json:"finish_time,omitempty,omitzero"`
+
+	// MchID is the merchant whose account is renamed (目标商户号).
+	MchID string `json:"mchid"`
+
+	// NewAccountName is the account's new name, encrypted (目标账户名).
+	NewAccountName string `json:"new_account_name"`
+
+	// OutRequestNo is the channel's number of the application (渠道结算银行账户更名外部系统单号).
+	OutRequestNo string `json:"out_request_no"`
+}
+
+// ChannelAuditResult is the outcome of a review (审核结果).
+type ChannelAuditResult string
+
+// ChannelBeneficialOwner is one beneficial owner of the subject (受益所有人信息); personal data comes encrypted.
+type ChannelBeneficialOwner struct {
+	// BeneficialOwnerAddress is the owner's address, encrypted (受益所有人居住地址).
+	BeneficialOwnerAddress string `json:"beneficial_owner_address"`
+
+	// BeneficialOwnerEffectiveDate is the first day the document is valid, as YYYY-MM-DD (受益所有人证件有效期起始日).
+	BeneficialOwnerEffectiveDate string `json:"beneficial_owner_effective_date"`
+
+	// BeneficialOwnerExpireDate is the last day it is valid, as YYYY-MM-DD (受益所有人证件有效期结束日).
+	BeneficialOwnerExpireDate string `json:"beneficial_owner_expire_date"`
+
+	// BeneficialOwnerIDNo is the owner's document number, encrypted (受益所有人证件号码).
+	BeneficialOwnerIDNo string `json:"beneficial_owner_id_no"`
+
+	// BeneficialOwnerIDType is the kind of a person's identity document (证件类型), by the channel's code.
+	BeneficialOwnerIDType ChannelPersonIDType `json:"beneficial_owner_id_type"`
+
+	// BeneficialOwnerImgBackID is the image id of the document's back (受益所有人证件反面影像ID).
+	BeneficialOwnerImgBackID string `json:"beneficial_owner_img_back_id"`
+
+	// BeneficialOwnerImgFrontID is the image id of the document's front (受益所有人证件正面影像ID).
+	BeneficialOwnerImgFrontID string `json:"beneficial_owner_img_front_id"`
+
+	// BeneficialOwnerName is the owner's name, encrypted (受益所有人姓名).
+	BeneficialOwnerName string `json:"beneficial_owner_name"`
+
+	// BeneficialOwnerNo is the owner's position in the list (受益所有人编号).
+	BeneficialOwnerNo string `json:"beneficial_owner_no"`
+}
+
+// ChannelControlAction is one thing a control stops the merchant from doing (管控方案).
+type ChannelControlAction string
+
+// ChannelControlOrder is a control or release order; control_scene says which of the two objects is set.
+type ChannelControlOrder struct {
+	// ControlScene says whether an order puts on a control or lifts it (控制单类型).
+	ControlScene ChannelControlType `json:"control_scene"`
+
+	// PunishOrder is a control on a channel ledger account (管控单).
+	PunishOrder ChannelPunishOrder `json:"punish_order,omitempty,omitzero"`
+
+	// RecoverOrder is the release of a control on a channel ledger account (解管单).
+	RecoverOrder ChannelRecoverOrder `json:"recover_order,omitempty,omitzero"`
+}
+
+// ChannelControlType says whether an order puts on a control or lifts it (控制单类型).
+type ChannelControlType string
+
+// ChannelEffectState says whether a control is still in force (生效状态).
+type ChannelEffectState string
+
+// ChannelExecutionState says how far a control or release has been carried out (管控状态 / 解管状态); SUCCESS and FAILED are final.
+type ChannelExecutionState string
+
+// ChannelInfoUpdateAck is WeChat Pay's acknowledgement of a review result.
+type ChannelInfoUpdateAck struct {
+	// RetMsg is a short message, e.g. SUCC (接口返回信息).
+	RetMsg string `json:"ret_msg,omitempty,omitzero"`
+}
+
+// ChannelInfoUpdateScene is the kind of records update reviewed (场景), by the channel's code.
+type ChannelInfoUpdateScene string
+
+// ChannelLegalRepresentative is the subject's legal representative (法定代表人信息); personal data comes encrypted.
+type ChannelLegalRepresentative struct {
+	// LegalRepresentativeAddress is the representative's address, encrypted (法定代表人居住地址).
+	LegalRepresentativeAddress string `json:"legal_representative_address"`
+
+	// LegalRepresentativeEffectiveDate is the first day the document is valid, as YYYY-MM-DD (法定代表人证件有效期起始日).
+	LegalRepresentativeEffectiveDate string `json:"legal_representative_effective_date"`
+
+	// LegalRepresentativeExpireDate is the last day it is valid, as YYYY-MM-DD (法定代表人证件有效期结束日).
+	LegalRepresentativeExpireDate string `json:"legal_representative_expire_date"`
+
+	// LegalRepresentativeIDNo is the representative's document number, encrypted (法定代表人证件号码).
+	LegalRepresentativeIDNo string `json:"legal_representative_id_no"`
+
+	// LegalRepresentativeIDType is the kind of a person's identity document (证件类型), by the channel's code.
+	LegalRepresentativeIDType ChannelPersonIDType `json:"legal_representative_id_type"`
+
+	// LegalRepresentativeImgBackID is the image id of the document's back (法定代表人证件反面影像ID).
+	LegalRepresentativeImgBackID string `json:"legal_representative_img_back_id"`
+
+	// LegalRepresentativeImgFrontID is the image id of the document's front (法定代表人证件正面影像ID).
+	LegalRepresentativeImgFrontID string `json:"legal_representative_img_front_id"`
+
+	// LegalRepresentativeIssueAuthority is the authority that issued the document (法定代表人发证机关).
+	LegalRepresentativeIssueAuthority string `json:"legal_representative_issue_authority,omitempty,omitzero"`
+
+	// LegalRepresentativeName is the representative's name, encrypted (法定代表人姓名).
+	LegalRepresentativeName string `json:"legal_representative_name"`
+
+	// LegalRepresentativeNation is the representative's ethnic group (法定代表人民族).
+	LegalRepresentativeNation string `json:"legal_representative_nation,omitempty,omitzero"`
+}
+
+// ChannelMediaFormat is the file format of an image (文件类型).
+type ChannelMediaFormat string
+
+// ChannelMediaKind says which image of an application is meant (影像件类型).
+type ChannelMediaKind string
+
+// ChannelMediaScene says how an image of a merchant's records is looked up (业务场景).
+type ChannelMediaScene string
+
+// ChannelMerchantArchives says what WeChat Pay holds about the subject behind a channel ledger account; personal data comes encrypted.
+type ChannelMerchantArchives struct {
+	// BalAccountNo is the quota ledger account, encrypted (额度台账号).
+	BalAccountNo string `json:"bal_account_no,omitempty,omitzero"`
+
+	// BeneficialOwner is the beneficial owners (受益所有人信息列表).
+	BeneficialOwner []ChannelBeneficialOwner `json:"beneficial_owner,omitempty,omitzero"`
+
+	// BusinessScope is the business scope on the registration (主体经营范围).
+	BusinessScope string `json:"business_scope,omitempty,omitzero"`
+
+	// CardNo is the card number, encrypted (卡号).
+	CardNo string `json:"card_no,omitempty,omitzero"`
+
+	// EffectiveDate is the first day the registration document is valid, as YYYY-MM-DD (主体证件有效期起始日).
+	EffectiveDate string `json:"effective_date,omitempty,omitzero"`
+
+	// ExpireDate is the last day it is valid, as YYYY-MM-DD; 9999-12-31 when it does not expire (主体证件有效期结束日).
+	ExpireDate string `json:"expire_date,omitempty,omitzero"`
+
+	// LegalRepresentative is the subject's legal representative (法定代表人信息); personal data comes encrypted.
+	LegalRepresentative ChannelLegalRepresentative `json:"legal_representative,omitempty,omitzero"`
+
+	// MchID is the merchant (微信支付商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// MerchantIDNo is the number of the subject's registration document, encrypted (主体证件号码).
+	MerchantIDNo string `json:"merchant_id_no,omitempty,omitzero"`
+
+	// MerchantIDType is the kind of the subject's registration document (主体证件类型), by the channel's code.
+	MerchantIDType ChannelSubjectIDType `json:"merchant_id_type,omitempty,omitzero"`
+
+	// MerchantImgFrontID is the image id of the registration document's front, for QueryChannelMerchantMedia (主体证件正面影像ID).
+	MerchantImgFrontID string `json:"merchant_img_front_id,omitempty,omitzero"`
+
+	// MerchantName is the registered name of the subject, encrypted (主体证件登记名称).
+	MerchantName string `json:"merchant_name,omitempty,omitzero"`
+
+	// MerchantType is the kind of subject (主体类型), by the channel's code.
+	MerchantType ChannelSubjectType `json:"merchant_type,omitempty,omitzero"`
+
+	// RegisterAddress is the registered address (主体注册地址).
+	RegisterAddress string `json:"register_address,omitempty,omitzero"`
+
+	// SgnNo is the agreement number of the merchant's sub-account (商户子账户协议号).
+	SgnNo string `json:"sgn_no,omitempty,omitzero"`
+}
+
+// ChannelMerchantMedia is one image of a merchant's records, SM4-encrypted.
+type ChannelMerchantMedia struct {
+	// Key is the SM4 key to decrypt the image with (sm4密钥).
+	Key string `json:"key,omitempty,omitzero"`
+
+	// MediaContent is the encrypted image (文件内容).
+	MediaContent string `json:"media_content,omitempty,omitzero"`
+
+	// MediaID is the image's id (影像件资料ID).
+	MediaID string `json:"media_id,omitempty,omitzero"`
+
+	// MediaSm3 is the SM3 digest of the image (文件摘要).
+	MediaSm3 string `json:"media_sm3,omitempty,omitzero"`
+
+	// MediaType is the file format of an image (文件类型).
+	MediaType ChannelMediaFormat `json:"media_type,omitempty,omitzero"`
+}
+
+// ChannelPersonIDType is the kind of a person's identity document (证件类型), by the channel's code.
+type ChannelPersonIDType string
+
+// ChannelPunishOrder is a control on a channel ledger account (管控单).
+type ChannelPunishOrder struct {
+	// ControlAction says what the control stops the merchant from doing (管控方案).
+	ControlAction []ChannelControlAction `json:"control_action,omitempty,omitzero"`
+
+	// EffectState says whether a control is still in force (生效状态).
+	EffectState ChannelEffectState `json:"effect_state,omitempty,omitzero"`
+
+	// ErrorCode says why carrying it out failed, as a code (执行失败错误码).
+	ErrorCode string `json:"error_code,omitempty,omitzero"`
+
+	// ErrorMessage says why carrying it out failed, in words (执行失败错误信息).
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
+
+	// MchID is the merchant under control (目标下管商户号).
+	MchID string `json:"mchid"`
+
+	// OutRequestNo is the channel's number of the control (微众管控单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// PunishAcceptTime says when WeChat Pay accepted the control (管控受理时间).
+	PunishAcceptTime core.Time `json:"punish_accept_time"`
+
+	// PunishEndTime says when the control ends (管控结束时间).
+	PunishEndTime core.Time `json:"punish_end_time,omitempty,omitzero"`
+
+	// PunishFinishTime says when the control was carried out (管控执行完成时间).
+	PunishFinishTime core.Time `json:"punish_finish_time,omitempty,omitzero"`
+
+	// PunishReason says why the account is controlled (管控原因).
+	PunishReason string `json:"punish_reason,omitempty,omitzero"`
+
+	// PunishRuleVersion is the version of the scene's rules applied (管控场景规则版本号).
+	PunishRuleVersion int64 `json:"punish_rule_version"`
+
+	// PunishScene is the control scene (管控场景).
+	PunishScene int64 `json:"punish_scene"`
+
+	// PunishStartTime says when the control began (管控开始时间).
+	PunishStartTime core.Time `json:"punish_start_time,omitempty,omitzero"`
+
+	// PunishState says how far a control or release has been carried out (管控状态 / 解管状态); SUCCESS and FAILED are final.
+	PunishState ChannelExecutionState `json:"punish_state"`
+
+	// WxpayPunishNo is WeChat Pay's number of the control (微信管控单号).
+	WxpayPunishNo string `json:"wxpay_punish_no"`
+}
+
+// ChannelPunishReceipt is an accepted control order.
+type ChannelPunishReceipt struct {
+	// OutRequestNo is the channel's number of the control (微众管控单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// WxpayPunishNo is WeChat Pay's number of the control (微信支付管控单号).
+	WxpayPunishNo string `json:"wxpay_punish_no"`
+}
+
+// ChannelQuota is the quota of a channel ledger account.
+type ChannelQuota struct {
+	// Balance is the quota, in fen (额度台账号额度).
+	Balance int64 `json:"balance,omitempty,omitzero"`
+
+	// InTransitReductionExist says whether a reduction of the quota is still being carried out (是否存在在途减额指令).
+	InTransitReductionExist bool `json:"in_transit_reduction_exist,omitempty,omitzero"`
+}
+
+// ChannelRecoverOrder is the release of a control on a channel ledger account (解管单).
+type ChannelRecoverOrder struct {
+	// ErrorCode says why carrying it out failed, as a code (执行失败错误码).
+	ErrorCode string `json:"error_code,omitempty,omitzero"`
+
+	// ErrorMessage says why carrying it out failed, in words (执行失败错误信息).
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
+
+	// MchID is the merchant released (目标解管商户号).
+	MchID string `json:"mchid"`
+
+	// OutRequestNo is the channel's number of the release (微众解管单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// PunishRuleVersion is the version of the scene's rules (管控场景规则版本号).
+	PunishRuleVersion string `json:"punish_rule_version"`
+
+	// PunishScene is the scene of the control lifted (管控场景).
+	PunishScene string `json:"punish_scene"`
+
+	// RecoverAcceptTime says when WeChat Pay accepted the release (解管受理时间).
+	RecoverAcceptTime core.Time `json:"recover_accept_time"`
+
+	// RecoverFinishTime says when the release was carried out (解管执行完成时间).
+	RecoverFinishTime core.Time `json:"recover_finish_time"`
+
+	// RecoverReason says why the control was lifted (解管原因描述).
+	RecoverReason string `json:"recover_reason"`
+
+	// RecoverState says how far a control or release has been carried out (管控状态 / 解管状态); SUCCESS and FAILED are final.
+	RecoverState ChannelExecutionState `json:"recover_state"`
+
+	// RelatedWxpayPunishNo is WeChat Pay's number of the control lifted (关联微信支付管控单号).
+	RelatedWxpayPunishNo string `json:"related_wxpay_punish_no"`
+
+	// WxpayRecoverNo is WeChat Pay's number of the release (微信支付解管单号).
+	WxpayRecoverNo string `json:"wxpay_recover_no"`
+}
+
+// ChannelRecoverReceipt is an accepted release order.
+type ChannelRecoverReceipt struct {
+	// OutRequestNo is the channel's number of the release (微众解管单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// WxpayRecoverNo is WeChat Pay's number of the release (微信支付解管单号).
+	WxpayRecoverNo string `json:"wxpay_recover_no"`
+}
+
+// ChannelReductionFailReason says why a special reduction failed (失败原因).
+type ChannelReductionFailReason string
+
+// ChannelReductionState is the outcome of a special reduction (处理结果); SUCCESS and FAILED are final.
+type ChannelReductionState string
+
+// ChannelReductionType says why a quota is reduced outside the usual flow (特殊减额类型).
+type ChannelReductionType string
+
+// ChannelRenameScene says why an account is renamed (变更类型); SUBJECT_INFO_RENAME after the subject's name changed.
+type ChannelRenameScene string
+
+// ChannelRenameState is the state of a rename (申请单状态); SUCCESS and FAIL are final.
+type ChannelRenameState string
+
+// ChannelRepatriationStrategy says whether the channel bank may move funds back while the account is controlled (微众资金划回策略).
+type ChannelRepatriationStrategy string
+
+// ChannelRequestScene is the business a channel request belongs to (请求场景).
+type ChannelRequestScene string
+
+// ChannelSpecialReduction is a special reduction of a channel ledger account's quota.
+type ChannelSpecialReduction struct {
+	// Amount is the amount taken off, in fen (减额金额).
+	Amount int64 `json:"amount,omitempty,omitzero"`
+
+	// BalAccountNo is the quota ledger account, encrypted (额度台账号).
+	BalAccountNo string `json:"bal_account_no,omitempty,omitzero"`
+
+	// FailReason says why a special reduction failed (失败原因).
+	FailReason ChannelReductionFailReason `json:"fail_reason,omitempty,omitzero"`
+
+	// FailTime says when it failed (失败时间).
+	FailTime core.Time `json:"fail_time,omitempty,omitzero"`
+
+	// MchID is the merchant whose quota is reduced (微信支付商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OutRequestNo is the channel's number of the reduction (特殊减额单号).
+	OutRequestNo string `json:"out_request_no,omitempty,omitzero"`
+
+	// QuotaChangeNo is WeChat Pay's number of the quota change (微信支付额度变更单号).
+	QuotaChangeNo string `json:"quota_change_no,omitempty,omitzero"`
+
+	// Reason says why the quota is reduced (特殊减额原因).
+	Reason string `json:"reason,omitempty,omitzero"`
+
+	// ReductionType says why a quota is reduced outside the usual flow (特殊减额类型).
+	ReductionType ChannelReductionType `json:"reduction_type,omitempty,omitzero"`
+
+	// State is the outcome of a special reduction (处理结果); SUCCESS and FAILED are final.
+	State ChannelReductionState `json:"state,omitempty,omitzero"`
+
+	// SuccessTime says when the reduction succeeded (成功时间).
+	SuccessTime core.Time `json:"success_time,omitempty,omitzero"`
+}
+
+// ChannelSubjectIDType is the kind of the subject's registration document (主体证件类型), by the channel's code.
+type ChannelSubjectIDType string
+
+// ChannelSubjectType is the kind of subject (主体类型), by the channel's code.
+type ChannelSubjectType string
+
 // CharityBudget is a charity donation budget, as the application and the query answer it
 // and as the BUDGET.LOCKED, BUDGET.CLOSED and BUDGET.FINISHED
 // notifications carry it.
@@ -982,6 +1765,36 @@ type CreateBrandRedPacketBatchResponse struct {
 
 	// OutBatchNo is the merchant's batch number (商家品牌红包批次单号).
 	OutBatchNo string `json:"out_batch_no"`
+}
+
+// CreateChannelSpecialReductionRequest is a special reduction of a channel ledger account's quota.
+type CreateChannelSpecialReductionRequest struct {
+	// Amount is the amount to take off, in fen (减额金额).
+	Amount int64 `json:"amount"`
+
+	// BalAccountNo is the quota ledger account, encrypted (额度台账号).
+	BalAccountNo string `json:"bal_account_no"`
+
+	// CardNo is the card number, encrypted (卡号).
+	CardNo string `json:"card_no,omitempty,omitzero"`
+
+	// MchID is the merchant whose quota is reduced (微信支付商户号).
+	MchID string `json:"mchid"`
+
+	// OutRequestNo is the channel's own number of the reduction, unique for it (特殊减额单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// Reason says why, e.g. the number of the court case (特殊减额原因).
+	Reason string `json:"reason,omitempty,omitzero"`
+
+	// ReductionType says why a quota is reduced outside the usual flow (特殊减额类型).
+	ReductionType ChannelReductionType `json:"reduction_type"`
+
+	// ReqScene is the business a channel request belongs to (请求场景).
+	ReqScene ChannelRequestScene `json:"req_scene,omitempty,omitzero"`
+
+	// SgnNo is the agreement number of the merchant's account (商户账户协议号).
+	SgnNo string `json:"sgn_no,omitempty,omitzero"`
 }
 
 // CreateCharityDonationRequest is a donation paid out of a charity budget.
@@ -1216,6 +2029,33 @@ type ListSubMerchantIncomeRecordsParams struct {
 	SubMchID string `json:"sub_mchid"`
 }
 
+// NotifyChannelInfoUpdateResultRequest is the channel bank's review result of a merchant's records update.
+type NotifyChannelInfoUpdateResultRequest struct {
+	// AttachInfo is data of the request handed back, e.g. what was updated (业务附属信息).
+	AttachInfo string `json:"attach_info,omitempty,omitzero"`
+
+	// AuditFinishTime says when the review ended (审核完成时间).
+	AuditFinishTime core.Time `json:"audit_finish_time,omitempty,omitzero"`
+
+	// AuditResult is the outcome of a review (审核结果).
+	AuditResult ChannelAuditResult `json:"audit_result,omitempty,omitzero"`
+
+	// FailCode says why the update was rejected, as a code (审核驳回错误码).
+	FailCode string `json:"fail_code,omitempty,omitzero"`
+
+	// FailMsg says why the update was rejected, in words (审核驳回错误原因).
+	FailMsg string `json:"fail_msg,omitempty,omitzero"`
+
+	// MchID is the merchant whose records were updated (商户号).
+	MchID string `json:"mchid"`
+
+	// OutRequestNo is the number of the update request reviewed (资料更新请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// Scene is the kind of records update reviewed (场景), by the channel's code.
+	Scene ChannelInfoUpdateScene `json:"scene,omitempty,omitzero"`
+}
+
 // OverseaAvailableAmount says how much of a paid order can still be sent abroad.
 type OverseaAvailableAmount struct {
 	// AvailableAbroadAmount is the amount left, in fen (订单剩余可出境金额).
@@ -1387,6 +2227,39 @@ type OverseaSeller struct {
 	SellerID string `json:"seller_id"`
 }
 
+// PunishChannelAccountRequest is a control to put on a merchant's channel ledger account.
+type PunishChannelAccountRequest struct {
+	// BalAccountNo is the ledger account, encrypted (目标下管台账ID).
+	BalAccountNo string `json:"bal_account_no"`
+
+	// CardNo is the card number, encrypted (目标下管卡号).
+	CardNo string `json:"card_no,omitempty,omitzero"`
+
+	// FundRepatriationStrategy says whether the channel bank may move funds back while the account is controlled (微众资金划回策略).
+	FundRepatriationStrategy ChannelRepatriationStrategy `json:"fund_repatriation_strategy,omitempty,omitzero"`
+
+	// MchID is the merchant put under control (目标下管商户号).
+	MchID string `json:"mchid"`
+
+	// OutRequestNo is the channel's own number of the control, unique for it (微众管控单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// PunishEndTime says when the control ends by itself (管控结束时间).
+	PunishEndTime core.Time `json:"punish_end_time,omitempty,omitzero"`
+
+	// PunishReason says why the account is controlled (管控原因).
+	PunishReason string `json:"punish_reason,omitempty,omitzero"`
+
+	// PunishScene is the control scene, by the channel's code (管控场景).
+	PunishScene int64 `json:"punish_scene"`
+
+	// ReqScene is the business a channel request belongs to (请求场景).
+	ReqScene ChannelRequestScene `json:"req_scene,omitempty,omitzero"`
+
+	// SgnNo is the agreement number of the merchant's sub-account (目标下管商户子账户协议号).
+	SgnNo string `json:"sgn_no,omitempty,omitzero"`
+}
+
 // QQWalletTransfer is a transfer to a QQ wallet, as creation and the query answer it and as
 // the MCHTRANSFER.QQWALLETBILL.FINISHED notification carries it once it
 // is SUCCESS, FAIL or CANCELLED.
@@ -1502,6 +2375,96 @@ type QueryBudgetReceiptParams struct {
 	AcceptID string `json:"accept_id"`
 }
 
+// QueryChannelAccountRenameParams is the query and header parameters of QueryChannelAccountRename.
+type QueryChannelAccountRenameParams struct {
+	// BalAccountNo is the ledger account, encrypted (台账ID).
+	BalAccountNo string `json:"bal_account_no"`
+
+	// MchID is the merchant whose account is renamed (目标商户号).
+	MchID string `json:"mchid"`
+}
+
+// QueryChannelControlOrderParams is the query and header parameters of QueryChannelControlOrder.
+type QueryChannelControlOrderParams struct {
+	// ControlType says whether the number is of a control or a release (控制单类型).
+	ControlType ChannelControlType `json:"control_type"`
+
+	// MchID is the merchant the order is about (微信支付商户号).
+	MchID string `json:"mchid"`
+}
+
+// QueryChannelMerchantArchivesParams is the query and header parameters of QueryChannelMerchantArchives.
+type QueryChannelMerchantArchivesParams struct {
+	// BalAccountNo is the quota ledger account, encrypted (额度台账号).
+	BalAccountNo string `json:"bal_account_no"`
+
+	// CardNo is the card number, encrypted (卡号).
+	CardNo string `json:"card_no,omitempty,omitzero"`
+
+	// MchID is the merchant whose channel account is meant (微信支付商户号).
+	MchID string `json:"mchid"`
+
+	// ReqScene is the business the request belongs to (请求场景).
+	ReqScene ChannelRequestScene `json:"req_scene,omitempty,omitzero"`
+
+	// SgnNo is the agreement number of the merchant's sub-account (商户子账户协议号).
+	SgnNo string `json:"sgn_no,omitempty,omitzero"`
+}
+
+// QueryChannelMerchantMediaParams is the query and header parameters of QueryChannelMerchantMedia.
+type QueryChannelMerchantMediaParams struct {
+	// BusinessScene says how the image is looked up (业务场景).
+	BusinessScene ChannelMediaScene `json:"business_scene"`
+
+	// MchMediaType says which image of the application (影像件类型).
+	MchMediaType ChannelMediaKind `json:"mch_media_type,omitempty,omitzero"`
+
+	// MchID is the merchant whose image is meant (微信支付商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// MediaID is the image's id, for business_scene GET_BY_MEDIA_ID (影像件资料ID).
+	MediaID string `json:"media_id,omitempty,omitzero"`
+
+	// PlatformTrxID is WeChat Pay's number of the application the image belongs to (微信支付业务申请单号).
+	PlatformTrxID string `json:"platform_trx_id,omitempty,omitzero"`
+}
+
+// QueryChannelQuotaParams is the query and header parameters of QueryChannelQuota.
+type QueryChannelQuotaParams struct {
+	// BalAccountNo is the quota ledger account, encrypted (额度台账号).
+	BalAccountNo string `json:"bal_account_no"`
+
+	// CardNo is the card number, encrypted (卡号).
+	CardNo string `json:"card_no,omitempty,omitzero"`
+
+	// MchID is the merchant whose channel account is meant (微信支付商户号).
+	MchID string `json:"mchid"`
+
+	// ReqScene is the business the request belongs to (请求场景).
+	ReqScene ChannelRequestScene `json:"req_scene,omitempty,omitzero"`
+
+	// SgnNo is the agreement number of the merchant's sub-account (商户子账户协议号).
+	SgnNo string `json:"sgn_no,omitempty,omitzero"`
+}
+
+// QueryChannelSpecialReductionParams is the query and header parameters of QueryChannelSpecialReduction.
+type QueryChannelSpecialReductionParams struct {
+	// BalAccountNo is the quota ledger account, encrypted (额度台账号).
+	BalAccountNo string `json:"bal_account_no"`
+
+	// CardNo is the card number, encrypted (卡号).
+	CardNo string `json:"card_no,omitempty,omitzero"`
+
+	// MchID is the merchant whose channel account is meant (微信支付商户号).
+	MchID string `json:"mchid"`
+
+	// ReqScene is the business the request belongs to (请求场景).
+	ReqScene ChannelRequestScene `json:"req_scene,omitempty,omitzero"`
+
+	// SgnNo is the agreement number of the merchant's sub-account (商户子账户协议号).
+	SgnNo string `json:"sgn_no,omitempty,omitzero"`
+}
+
 // QueryCharityBudgetParams is the query and header parameters of QueryCharityBudget.
 type QueryCharityBudgetParams struct {
 	// SponsorMchID is the merchant that funds the budget (出资商户号).
@@ -1580,6 +2543,36 @@ type RechargeScene string
 
 // RechargeState is the state of a top-up (充值状态); SUCCESS and CLOSED are final.
 type RechargeState string
+
+// RecoverChannelAccountRequest is the release of a control on a merchant's channel ledger account.
+type RecoverChannelAccountRequest struct {
+	// BalAccountNo is the ledger account, encrypted (目标解管台账ID).
+	BalAccountNo string `json:"bal_account_no"`
+
+	// CardNo is the card number, encrypted (目标下管卡号).
+	CardNo string `json:"card_no,omitempty,omitzero"`
+
+	// MchID is the merchant released (目标解管商户号).
+	MchID string `json:"mchid"`
+
+	// OutRequestNo is the channel's own number of the release, unique for it (微众解管单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// RecoverReason says why the control is lifted (解管原因描述).
+	RecoverReason string `json:"recover_reason"`
+
+	// RelatedWebankPunishNo is the channel's number of the control to lift (关联微众管控单号).
+	RelatedWebankPunishNo string `json:"related_webank_punish_no"`
+
+	// RelatedWxpayPunishNo is WeChat Pay's number of the control to lift (关联微信支付管控单号).
+	RelatedWxpayPunishNo string `json:"related_wxpay_punish_no"`
+
+	// ReqScene is the business a channel request belongs to (请求场景).
+	ReqScene ChannelRequestScene `json:"req_scene,omitempty,omitzero"`
+
+	// SgnNo is the agreement number of the merchant's sub-account (目标下管商户子账户协议号).
+	SgnNo string `json:"sgn_no,omitempty,omitzero"`
+}
 
 // SubMerchantIncomeRecord is a bank transfer that arrived in a sub-merchant's account.
 type SubMerchantIncomeRecord struct {

@@ -24,65 +24,113 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opCreateIndustryCouponToken             = core.Operation{ID: "CreateIndustryCouponToken", Name: "Marketing.CreateIndustryCouponToken", Method: "POST", Path: "/v3/industry-coupon/tokens", Modes: core.Direct}
-	opReportIndustryRebateRetailTransaction = core.Operation{ID: "ReportIndustryRebateRetailTransaction", Name: "Marketing.ReportIndustryRebateRetailTransaction", Method: "POST", Path: "/v3/industry-rebate/retail-industry/transactions", Modes: core.Partner, ResendSafe: true}
-	opReportIndustryRebateTransaction       = core.Operation{ID: "ReportIndustryRebateTransaction", Name: "Marketing.ReportIndustryRebateTransaction", Method: "POST", Path: "/v3/industry-rebate/transactions/{transaction_id}", Modes: core.Partner, ResendSafe: true}
-	opListBankPackageTasks                  = core.Operation{ID: "ListBankPackageTasks", Name: "Marketing.ListBankPackageTasks", Method: "GET", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner}
-	opUploadBankPackageTask                 = core.Operation{ID: "UploadBankPackageTask", Name: "Marketing.UploadBankPackageTask", Method: "POST", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner, ResendSafe: true, Upload: true, MetaFileDigest: true}
-	opQueryFavorCallback                    = core.Operation{ID: "QueryFavorCallback", Name: "Marketing.QueryFavorCallback", Method: "GET", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
-	opSetFavorCallback                      = core.Operation{ID: "SetFavorCallback", Name: "Marketing.SetFavorCallback", Method: "POST", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
-	opCreateFavorStock                      = core.Operation{ID: "CreateFavorStock", Name: "Marketing.CreateFavorStock", Method: "POST", Path: "/v3/marketing/favor/coupon-stocks", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opUploadImage                           = core.Operation{ID: "UploadMarketingImage", Name: "Marketing.UploadImage", Method: "POST", Path: "/v3/marketing/favor/media/image-upload", Modes: core.Direct | core.Partner, Upload: true}
-	opListFavorStocks                       = core.Operation{ID: "ListFavorStocks", Name: "Marketing.ListFavorStocks", Method: "GET", Path: "/v3/marketing/favor/stocks", Modes: core.Direct | core.Partner}
-	opQueryFavorStock                       = core.Operation{ID: "QueryFavorStock", Name: "Marketing.QueryFavorStock", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}", Modes: core.Direct | core.Partner}
-	opListFavorStockItems                   = core.Operation{ID: "ListFavorStockItems", Name: "Marketing.ListFavorStockItems", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/items", Modes: core.Direct | core.Partner}
-	opListFavorStockMerchants               = core.Operation{ID: "ListFavorStockMerchants", Name: "Marketing.ListFavorStockMerchants", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/merchants", Modes: core.Direct | core.Partner}
-	opModifyFavorStockGoods                 = core.Operation{ID: "ModifyFavorStockGoods", Name: "Marketing.ModifyFavorStockGoods", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/modify-goods-id", Modes: core.Direct}
-	opPauseFavorStock                       = core.Operation{ID: "PauseFavorStock", Name: "Marketing.PauseFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/pause", Modes: core.Direct | core.Partner}
-	opApplyFavorStockRefundFlow             = core.Operation{ID: "ApplyFavorStockRefundFlow", Name: "Marketing.ApplyFavorStockRefundFlow", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow", Modes: core.Direct | core.Partner}
-	opApplyFavorStockRefundFlowByDay        = core.Operation{ID: "ApplyFavorStockRefundFlowByDay", Name: "Marketing.ApplyFavorStockRefundFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day", Modes: core.Direct | core.Partner}
-	opRestartFavorStock                     = core.Operation{ID: "RestartFavorStock", Name: "Marketing.RestartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/restart", Modes: core.Direct | core.Partner}
-	opStartFavorStock                       = core.Operation{ID: "StartFavorStock", Name: "Marketing.StartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/start", Modes: core.Direct | core.Partner}
-	opStopFavorStock                        = core.Operation{ID: "StopFavorStock", Name: "Marketing.StopFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/stop", Modes: core.Direct | core.Partner}
-	opApplyFavorStockUseFlow                = core.Operation{ID: "ApplyFavorStockUseFlow", Name: "Marketing.ApplyFavorStockUseFlow", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow", Modes: core.Direct | core.Partner}
-	opApplyFavorStockUseFlowByDay           = core.Operation{ID: "ApplyFavorStockUseFlowByDay", Name: "Marketing.ApplyFavorStockUseFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day", Modes: core.Direct | core.Partner}
-	opListFavorCoupons                      = core.Operation{ID: "ListFavorCoupons", Name: "Marketing.ListFavorCoupons", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner}
-	opSendFavorCoupon                       = core.Operation{ID: "SendFavorCoupon", Name: "Marketing.SendFavorCoupon", Method: "POST", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opQueryFavorCoupon                      = core.Operation{ID: "QueryFavorCoupon", Name: "Marketing.QueryFavorCoupon", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons/{coupon_id}", Modes: core.Direct | core.Partner}
-	opListGoodsSubsidyActivities            = core.Operation{ID: "ListGoodsSubsidyActivities", Name: "Marketing.ListGoodsSubsidyActivities", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/activities", Modes: core.Direct | core.Partner}
-	opApplyGoodsSubsidyActivity             = core.Operation{ID: "ApplyGoodsSubsidyActivity", Name: "Marketing.ApplyGoodsSubsidyActivity", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply", Modes: core.Direct | core.Partner}
-	opLockGoodsSubsidyQualifications        = core.Operation{ID: "LockGoodsSubsidyQualifications", Name: "Marketing.LockGoodsSubsidyQualifications", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/qualification/lock", Modes: core.Direct | core.Partner}
-	opUnlockGoodsSubsidyQualifications      = core.Operation{ID: "UnlockGoodsSubsidyQualifications", Name: "Marketing.UnlockGoodsSubsidyQualifications", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/qualification/unlock", Modes: core.Direct | core.Partner}
-	opAddRetailStoreRepresentatives         = core.Operation{ID: "AddRetailStoreRepresentatives", Name: "Marketing.AddRetailStoreRepresentatives", Method: "PUT", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative", Modes: core.Direct | core.Partner}
-	opDeleteRetailStoreRepresentatives      = core.Operation{ID: "DeleteRetailStoreRepresentatives", Name: "Marketing.DeleteRetailStoreRepresentatives", Method: "DELETE", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative", Modes: core.Direct | core.Partner}
-	opListRetailStoreRepresentatives        = core.Operation{ID: "ListRetailStoreRepresentatives", Name: "Marketing.ListRetailStoreRepresentatives", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives", Modes: core.Direct | core.Partner}
-	opCreateRetailStoreMaterials            = core.Operation{ID: "CreateRetailStoreMaterials", Name: "Marketing.CreateRetailStoreMaterials", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opListRetailStoreActivityStores         = core.Operation{ID: "ListRetailStoreActivityStores", Name: "Marketing.ListRetailStoreActivityStores", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", Modes: core.Direct | core.Partner}
-	opAddRetailStoreActivityStores          = core.Operation{ID: "AddRetailStoreActivityStores", Name: "Marketing.AddRetailStoreActivityStores", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opDeleteRetailStoreActivityStores       = core.Operation{ID: "DeleteRetailStoreActivityStores", Name: "Marketing.DeleteRetailStoreActivityStores", Method: "DELETE", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", Modes: core.Direct | core.Partner}
-	opQueryRetailStoreActivityStore         = core.Operation{ID: "QueryRetailStoreActivityStore", Name: "Marketing.QueryRetailStoreActivityStore", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}", Modes: core.Direct | core.Partner}
-	opListPartnerships                      = core.Operation{ID: "ListPartnerships", Name: "Marketing.ListPartnerships", Method: "GET", Path: "/v3/marketing/partnerships", Modes: core.Direct | core.Partner}
-	opBuildPartnership                      = core.Operation{ID: "BuildPartnership", Name: "Marketing.BuildPartnership", Method: "POST", Path: "/v3/marketing/partnerships/build", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opTerminatePartnership                  = core.Operation{ID: "TerminatePartnership", Name: "Marketing.TerminatePartnership", Method: "POST", Path: "/v3/marketing/partnerships/terminate", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opListPayGiftActivities                 = core.Operation{ID: "ListPayGiftActivities", Name: "Marketing.ListPayGiftActivities", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities", Modes: core.Direct | core.Partner}
-	opQueryPayGiftActivity                  = core.Operation{ID: "QueryPayGiftActivity", Name: "Marketing.QueryPayGiftActivity", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}", Modes: core.Direct | core.Partner}
-	opListPayGiftActivityGoods              = core.Operation{ID: "ListPayGiftActivityGoods", Name: "Marketing.ListPayGiftActivityGoods", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/goods", Modes: core.Direct | core.Partner}
-	opListPayGiftActivityMerchants          = core.Operation{ID: "ListPayGiftActivityMerchants", Name: "Marketing.ListPayGiftActivityMerchants", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants", Modes: core.Direct | core.Partner}
-	opAddPayGiftActivityMerchants           = core.Operation{ID: "AddPayGiftActivityMerchants", Name: "Marketing.AddPayGiftActivityMerchants", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opDeletePayGiftActivityMerchants        = core.Operation{ID: "DeletePayGiftActivityMerchants", Name: "Marketing.DeletePayGiftActivityMerchants", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete", Modes: core.Direct | core.Partner, ResendSafe: true}
-	opTerminatePayGiftActivity              = core.Operation{ID: "TerminatePayGiftActivity", Name: "Marketing.TerminatePayGiftActivity", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/terminate", Modes: core.Direct | core.Partner}
-	opCreatePayGiftActivity                 = core.Operation{ID: "CreatePayGiftActivity", Name: "Marketing.CreatePayGiftActivity", Method: "POST", Path: "/v3/marketing/paygiftactivity/unique-threshold-activity", Modes: core.Direct | core.Partner}
-	opCreateShoppingReceiptCustomEntrance   = core.Operation{ID: "CreateShoppingReceiptCustomEntrance", Name: "Marketing.CreateShoppingReceiptCustomEntrance", Method: "POST", Path: "/v3/marketing/shopping-receipt/customentrances", Modes: core.Partner, ResendSafe: true}
-	opQueryShoppingReceiptCustomEntrance    = core.Operation{ID: "QueryShoppingReceiptCustomEntrance", Name: "Marketing.QueryShoppingReceiptCustomEntrance", Method: "GET", Path: "/v3/marketing/shopping-receipt/customentrances/{brand_id}", Modes: core.Partner}
-	opUpdateShoppingReceiptCustomEntrance   = core.Operation{ID: "UpdateShoppingReceiptCustomEntrance", Name: "Marketing.UpdateShoppingReceiptCustomEntrance", Method: "PATCH", Path: "/v3/marketing/shopping-receipt/customentrances/{brand_id}", Modes: core.Partner, ResendSafe: true}
-	opUploadShoppingReceiptJumpInfo         = core.Operation{ID: "UploadShoppingReceiptJumpInfo", Name: "Marketing.UploadShoppingReceiptJumpInfo", Method: "POST", Path: "/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos", Modes: core.Partner}
-	opUploadShoppingReceipt                 = core.Operation{ID: "UploadShoppingReceipt", Name: "Marketing.UploadShoppingReceipt", Method: "POST", Path: "/v3/marketing/shopping-receipt/shoppingreceipts", Modes: core.Partner, Upload: true, MetaSHA256: true, Sensitive: [][]string{{"merchant_contact_information", "consultation_phone_number"}}}
-	opListWeeklyDiscountActivities          = core.Operation{ID: "ListWeeklyDiscountActivities", Name: "Marketing.ListWeeklyDiscountActivities", Method: "GET", Path: "/v3/marketing/weekly-discount/activities", Modes: core.Partner}
-	opQueryWeeklyDiscountActivity           = core.Operation{ID: "QueryWeeklyDiscountActivity", Name: "Marketing.QueryWeeklyDiscountActivity", Method: "GET", Path: "/v3/marketing/weekly-discount/activities/{activity_id}", Modes: core.Partner}
-	opApplyWeeklyDiscountActivity           = core.Operation{ID: "ApplyWeeklyDiscountActivity", Name: "Marketing.ApplyWeeklyDiscountActivity", Method: "POST", Path: "/v3/marketing/weekly-discount/activities/{activity_id}/apply", Modes: core.Partner}
-	opCreateRateActivityApplication         = core.Operation{ID: "CreateRateActivityApplication", Name: "Marketing.CreateRateActivityApplication", Method: "POST", Path: "/v3/rate-activity/applications", Modes: core.Partner}
-	opQueryRateActivityApplication          = core.Operation{ID: "QueryRateActivityApplication", Name: "Marketing.QueryRateActivityApplication", Method: "GET", Path: "/v3/rate-activity/applications/id/{application_id}", Modes: core.Partner}
-	opUpdateRateActivityApplication         = core.Operation{ID: "UpdateRateActivityApplication", Name: "Marketing.UpdateRateActivityApplication", Method: "PATCH", Path: "/v3/rate-activity/applications/id/{application_id}", Modes: core.Partner}
+	opCreateIndustryCouponToken                  = core.Operation{ID: "CreateIndustryCouponToken", Name: "Marketing.CreateIndustryCouponToken", Method: "POST", Path: "/v3/industry-coupon/tokens", Modes: core.Direct}
+	opReportIndustryRebateRetailTransaction      = core.Operation{ID: "ReportIndustryRebateRetailTransaction", Name: "Marketing.ReportIndustryRebateRetailTransaction", Method: "POST", Path: "/v3/industry-rebate/retail-industry/transactions", Modes: core.Partner, ResendSafe: true}
+	opReportIndustryRebateTransaction            = core.Operation{ID: "ReportIndustryRebateTransaction", Name: "Marketing.ReportIndustryRebateTransaction", Method: "POST", Path: "/v3/industry-rebate/transactions/{transaction_id}", Modes: core.Partner, ResendSafe: true}
+	opEnrollBankFavorMultiActivity               = core.Operation{ID: "EnrollBankFavorMultiActivity", Name: "Marketing.EnrollBankFavorMultiActivity", Method: "POST", Path: "/v3/marketing/bank-favor/users/{openid}/bank-multi-activity", Modes: core.Direct, ResendSafe: true}
+	opQueryBankFavorCoupon                       = core.Operation{ID: "QueryBankFavorCoupon", Name: "Marketing.QueryBankFavorCoupon", Method: "GET", Path: "/v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}", Modes: core.Direct}
+	opListBankPackageTasks                       = core.Operation{ID: "ListBankPackageTasks", Name: "Marketing.ListBankPackageTasks", Method: "GET", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner}
+	opUploadBankPackageTask                      = core.Operation{ID: "UploadBankPackageTask", Name: "Marketing.UploadBankPackageTask", Method: "POST", Path: "/v3/marketing/bank/packages/{package_id}/tasks", Modes: core.Partner, ResendSafe: true, Upload: true, MetaFileDigest: true}
+	opQueryFavorCallback                         = core.Operation{ID: "QueryFavorCallback", Name: "Marketing.QueryFavorCallback", Method: "GET", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
+	opSetFavorCallback                           = core.Operation{ID: "SetFavorCallback", Name: "Marketing.SetFavorCallback", Method: "POST", Path: "/v3/marketing/favor/callbacks", Modes: core.Direct | core.Partner}
+	opCreateFavorStock                           = core.Operation{ID: "CreateFavorStock", Name: "Marketing.CreateFavorStock", Method: "POST", Path: "/v3/marketing/favor/coupon-stocks", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opUploadImage                                = core.Operation{ID: "UploadMarketingImage", Name: "Marketing.UploadImage", Method: "POST", Path: "/v3/marketing/favor/media/image-upload", Modes: core.Direct | core.Partner, Upload: true}
+	opListFavorStocks                            = core.Operation{ID: "ListFavorStocks", Name: "Marketing.ListFavorStocks", Method: "GET", Path: "/v3/marketing/favor/stocks", Modes: core.Direct | core.Partner}
+	opQueryFavorStock                            = core.Operation{ID: "QueryFavorStock", Name: "Marketing.QueryFavorStock", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}", Modes: core.Direct | core.Partner}
+	opListFavorStockItems                        = core.Operation{ID: "ListFavorStockItems", Name: "Marketing.ListFavorStockItems", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/items", Modes: core.Direct | core.Partner}
+	opListFavorStockMerchants                    = core.Operation{ID: "ListFavorStockMerchants", Name: "Marketing.ListFavorStockMerchants", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/merchants", Modes: core.Direct | core.Partner}
+	opModifyFavorStockGoods                      = core.Operation{ID: "ModifyFavorStockGoods", Name: "Marketing.ModifyFavorStockGoods", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/modify-goods-id", Modes: core.Direct}
+	opPauseFavorStock                            = core.Operation{ID: "PauseFavorStock", Name: "Marketing.PauseFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/pause", Modes: core.Direct | core.Partner}
+	opApplyFavorStockRefundFlow                  = core.Operation{ID: "ApplyFavorStockRefundFlow", Name: "Marketing.ApplyFavorStockRefundFlow", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow", Modes: core.Direct | core.Partner}
+	opApplyFavorStockRefundFlowByDay             = core.Operation{ID: "ApplyFavorStockRefundFlowByDay", Name: "Marketing.ApplyFavorStockRefundFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day", Modes: core.Direct | core.Partner}
+	opRestartFavorStock                          = core.Operation{ID: "RestartFavorStock", Name: "Marketing.RestartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/restart", Modes: core.Direct | core.Partner}
+	opStartFavorStock                            = core.Operation{ID: "StartFavorStock", Name: "Marketing.StartFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/start", Modes: core.Direct | core.Partner}
+	opStopFavorStock                             = core.Operation{ID: "StopFavorStock", Name: "Marketing.StopFavorStock", Method: "POST", Path: "/v3/marketing/favor/stocks/{stock_id}/stop", Modes: core.Direct | core.Partner}
+	opApplyFavorStockUseFlow                     = core.Operation{ID: "ApplyFavorStockUseFlow", Name: "Marketing.ApplyFavorStockUseFlow", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow", Modes: core.Direct | core.Partner}
+	opApplyFavorStockUseFlowByDay                = core.Operation{ID: "ApplyFavorStockUseFlowByDay", Name: "Marketing.ApplyFavorStockUseFlowByDay", Method: "GET", Path: "/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day", Modes: core.Direct | core.Partner}
+	opListFavorCoupons                           = core.Operation{ID: "ListFavorCoupons", Name: "Marketing.ListFavorCoupons", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner}
+	opSendFavorCoupon                            = core.Operation{ID: "SendFavorCoupon", Name: "Marketing.SendFavorCoupon", Method: "POST", Path: "/v3/marketing/favor/users/{openid}/coupons", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opQueryFavorCoupon                           = core.Operation{ID: "QueryFavorCoupon", Name: "Marketing.QueryFavorCoupon", Method: "GET", Path: "/v3/marketing/favor/users/{openid}/coupons/{coupon_id}", Modes: core.Direct | core.Partner}
+	opListGoodsSubsidyActivities                 = core.Operation{ID: "ListGoodsSubsidyActivities", Name: "Marketing.ListGoodsSubsidyActivities", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/activities", Modes: core.Direct | core.Partner}
+	opApplyGoodsSubsidyActivity                  = core.Operation{ID: "ApplyGoodsSubsidyActivity", Name: "Marketing.ApplyGoodsSubsidyActivity", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply", Modes: core.Direct | core.Partner}
+	opLockGoodsSubsidyQualifications             = core.Operation{ID: "LockGoodsSubsidyQualifications", Name: "Marketing.LockGoodsSubsidyQualifications", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/qualification/lock", Modes: core.Direct | core.Partner}
+	opUnlockGoodsSubsidyQualifications           = core.Operation{ID: "UnlockGoodsSubsidyQualifications", Name: "Marketing.UnlockGoodsSubsidyQualifications", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/qualification/unlock", Modes: core.Direct | core.Partner}
+	opAddRetailStoreRepresentatives              = core.Operation{ID: "AddRetailStoreRepresentatives", Name: "Marketing.AddRetailStoreRepresentatives", Method: "PUT", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative", Modes: core.Direct | core.Partner}
+	opDeleteRetailStoreRepresentatives           = core.Operation{ID: "DeleteRetailStoreRepresentatives", Name: "Marketing.DeleteRetailStoreRepresentatives", Method: "DELETE", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative", Modes: core.Direct | core.Partner}
+	opListRetailStoreRepresentatives             = core.Operation{ID: "ListRetailStoreRepresentatives", Name: "Marketing.ListRetailStoreRepresentatives", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives", Modes: core.Direct | core.Partner}
+	opCreateRetailStoreMaterials                 = core.Operation{ID: "CreateRetailStoreMaterials", Name: "Marketing.CreateRetailStoreMaterials", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opListRetailStoreActivityStores              = core.Operation{ID: "ListRetailStoreActivityStores", Name: "Marketing.ListRetailStoreActivityStores", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", Modes: core.Direct | core.Partner}
+	opAddRetailStoreActivityStores               = core.Operation{ID: "AddRetailStoreActivityStores", Name: "Marketing.AddRetailStoreActivityStores", Method: "POST", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opDeleteRetailStoreActivityStores            = core.Operation{ID: "DeleteRetailStoreActivityStores", Name: "Marketing.DeleteRetailStoreActivityStores", Method: "DELETE", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores", Modes: core.Direct | core.Partner}
+	opQueryRetailStoreActivityStore              = core.Operation{ID: "QueryRetailStoreActivityStore", Name: "Marketing.QueryRetailStoreActivityStore", Method: "GET", Path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}", Modes: core.Direct | core.Partner}
+	opCreateDeliveryPlan                         = core.Operation{ID: "CreateDeliveryPlan", Name: "Marketing.CreateDeliveryPlan", Method: "POST", Path: "/v3/marketing/partner/delivery-plan/delivery-plans", Modes: core.Partner, ResendSafe: true}
+	opListDeliveryPlans                          = core.Operation{ID: "ListDeliveryPlans", Name: "Marketing.ListDeliveryPlans", Method: "GET", Path: "/v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans", Modes: core.Partner}
+	opUpdateDeliveryPlan                         = core.Operation{ID: "UpdateDeliveryPlan", Name: "Marketing.UpdateDeliveryPlan", Method: "PATCH", Path: "/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}", Modes: core.Partner}
+	opTerminateDeliveryPlan                      = core.Operation{ID: "TerminateDeliveryPlan", Name: "Marketing.TerminateDeliveryPlan", Method: "POST", Path: "/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}/terminate", Modes: core.Partner}
+	opSetDeliveryPlanCallback                    = core.Operation{ID: "SetDeliveryPlanCallback", Name: "Marketing.SetDeliveryPlanCallback", Method: "POST", Path: "/v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url", Modes: core.Partner}
+	opCreateProductCouponImageTask               = core.Operation{ID: "CreateProductCouponImageTask", Name: "Marketing.CreateProductCouponImageTask", Method: "POST", Path: "/v3/marketing/partner/product-coupon/image-generation-tasks", Modes: core.Partner}
+	opQueryProductCouponImageTask                = core.Operation{ID: "QueryProductCouponImageTask", Name: "Marketing.QueryProductCouponImageTask", Method: "GET", Path: "/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}", Modes: core.Partner}
+	opUploadProductCouponImage                   = core.Operation{ID: "UploadProductCouponImage", Name: "Marketing.UploadProductCouponImage", Method: "POST", Path: "/v3/marketing/partner/product-coupon/media/upload-image", Modes: core.Partner, Upload: true}
+	opQueryProductCouponCallback                 = core.Operation{ID: "QueryProductCouponCallback", Name: "Marketing.QueryProductCouponCallback", Method: "GET", Path: "/v3/marketing/partner/product-coupon/notify-configs", Modes: core.Partner}
+	opSetProductCouponCallback                   = core.Operation{ID: "SetProductCouponCallback", Name: "Marketing.SetProductCouponCallback", Method: "POST", Path: "/v3/marketing/partner/product-coupon/notify-configs", Modes: core.Partner}
+	opCreateProductCoupon                        = core.Operation{ID: "CreateProductCoupon", Name: "Marketing.CreateProductCoupon", Method: "POST", Path: "/v3/marketing/partner/product-coupon/product-coupons", Modes: core.Partner, ResendSafe: true}
+	opQueryProductCoupon                         = core.Operation{ID: "QueryProductCoupon", Name: "Marketing.QueryProductCoupon", Method: "GET", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}", Modes: core.Partner}
+	opUpdateProductCoupon                        = core.Operation{ID: "UpdateProductCoupon", Name: "Marketing.UpdateProductCoupon", Method: "PATCH", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}", Modes: core.Partner, ResendSafe: true}
+	opDeactivateProductCoupon                    = core.Operation{ID: "DeactivateProductCoupon", Name: "Marketing.DeactivateProductCoupon", Method: "POST", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate", Modes: core.Partner, ResendSafe: true}
+	opCreateProductCouponStockBundle             = core.Operation{ID: "CreateProductCouponStockBundle", Name: "Marketing.CreateProductCouponStockBundle", Method: "POST", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles", Modes: core.Partner, ResendSafe: true}
+	opUpdateProductCouponStockBundle             = core.Operation{ID: "UpdateProductCouponStockBundle", Name: "Marketing.UpdateProductCouponStockBundle", Method: "PATCH", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}", Modes: core.Partner, ResendSafe: true}
+	opAssociateProductCouponStockBundleStores    = core.Operation{ID: "AssociateProductCouponStockBundleStores", Name: "Marketing.AssociateProductCouponStockBundleStores", Method: "POST", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores", Modes: core.Partner}
+	opDisassociateProductCouponStockBundleStores = core.Operation{ID: "DisassociateProductCouponStockBundleStores", Name: "Marketing.DisassociateProductCouponStockBundleStores", Method: "POST", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores", Modes: core.Partner}
+	opUpdateProductCouponStockBundleBudget       = core.Operation{ID: "UpdateProductCouponStockBundleBudget", Name: "Marketing.UpdateProductCouponStockBundleBudget", Method: "POST", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget", Modes: core.Partner, ResendSafe: true}
+	opListProductCouponStocks                    = core.Operation{ID: "ListProductCouponStocks", Name: "Marketing.ListProductCouponStocks", Method: "GET", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks", Modes: core.Partner}
+	opCreateProductCouponStock                   = core.Operation{ID: "CreateProductCouponStock", Name: "Marketing.CreateProductCouponStock", Method: "POST", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks", Modes: core.Partner, ResendSafe: true}
+	opQueryProductCouponStock                    = core.Operation{ID: "QueryProductCouponStock", Name: "Marketing.QueryProductCouponStock", Method: "GET", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}", Modes: core.Partner}
+	opUpdateProductCouponStock                   = core.Operation{ID: "UpdateProductCouponStock", Name: "Marketing.UpdateProductCouponStock", Method: "PATCH", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}", Modes: core.Partner, ResendSafe: true}
+	opAssociateProductCouponStockStores          = core.Operation{ID: "AssociateProductCouponStockStores", Name: "Marketing.AssociateProductCouponStockStores", Method: "POST", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores", Modes: core.Partner}
+	opListProductCouponStockStores               = core.Operation{ID: "ListProductCouponStockStores", Name: "Marketing.ListProductCouponStockStores", Method: "GET", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores", Modes: core.Partner}
+	opDeactivateProductCouponStock               = core.Operation{ID: "DeactivateProductCouponStock", Name: "Marketing.DeactivateProductCouponStock", Method: "POST", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate", Modes: core.Partner, ResendSafe: true}
+	opDisassociateProductCouponStockStores       = core.Operation{ID: "DisassociateProductCouponStockStores", Name: "Marketing.DisassociateProductCouponStockStores", Method: "POST", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores", Modes: core.Partner}
+	opUpdateProductCouponStockBudget             = core.Operation{ID: "UpdateProductCouponStockBudget", Name: "Marketing.UpdateProductCouponStockBudget", Method: "POST", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget", Modes: core.Partner, ResendSafe: true}
+	opUploadProductCouponCodes                   = core.Operation{ID: "UploadProductCouponCodes", Name: "Marketing.UploadProductCouponCodes", Method: "POST", Path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes", Modes: core.Partner, ResendSafe: true}
+	opSendProductCouponBundle                    = core.Operation{ID: "SendProductCouponBundle", Name: "Marketing.SendProductCouponBundle", Method: "POST", Path: "/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles", Modes: core.Partner, ResendSafe: true}
+	opDeactivateUserProductCouponBundle          = core.Operation{ID: "DeactivateUserProductCouponBundle", Name: "Marketing.DeactivateUserProductCouponBundle", Method: "POST", Path: "/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate", Modes: core.Partner, ResendSafe: true}
+	opListUserProductCoupons                     = core.Operation{ID: "ListUserProductCoupons", Name: "Marketing.ListUserProductCoupons", Method: "GET", Path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons", Modes: core.Partner}
+	opSendProductCoupon                          = core.Operation{ID: "SendProductCoupon", Name: "Marketing.SendProductCoupon", Method: "POST", Path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons", Modes: core.Partner, ResendSafe: true}
+	opQueryUserProductCoupon                     = core.Operation{ID: "QueryUserProductCoupon", Name: "Marketing.QueryUserProductCoupon", Method: "GET", Path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}", Modes: core.Partner}
+	opConfirmUserProductCoupon                   = core.Operation{ID: "ConfirmUserProductCoupon", Name: "Marketing.ConfirmUserProductCoupon", Method: "POST", Path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm", Modes: core.Partner, ResendSafe: true}
+	opDeactivateUserProductCoupon                = core.Operation{ID: "DeactivateUserProductCoupon", Name: "Marketing.DeactivateUserProductCoupon", Method: "POST", Path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate", Modes: core.Partner, ResendSafe: true}
+	opReturnUserProductCoupon                    = core.Operation{ID: "ReturnUserProductCoupon", Name: "Marketing.ReturnUserProductCoupon", Method: "POST", Path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return", Modes: core.Partner, ResendSafe: true}
+	opUseUserProductCoupon                       = core.Operation{ID: "UseUserProductCoupon", Name: "Marketing.UseUserProductCoupon", Method: "POST", Path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use", Modes: core.Partner, ResendSafe: true}
+	opPreSendProductCoupon                       = core.Operation{ID: "PreSendProductCoupon", Name: "Marketing.PreSendProductCoupon", Method: "POST", Path: "/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon", Modes: core.Partner, ResendSafe: true}
+	opPreSendProductCouponBundle                 = core.Operation{ID: "PreSendProductCouponBundle", Name: "Marketing.PreSendProductCouponBundle", Method: "POST", Path: "/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle", Modes: core.Partner, ResendSafe: true}
+	opListPartnerships                           = core.Operation{ID: "ListPartnerships", Name: "Marketing.ListPartnerships", Method: "GET", Path: "/v3/marketing/partnerships", Modes: core.Direct | core.Partner}
+	opBuildPartnership                           = core.Operation{ID: "BuildPartnership", Name: "Marketing.BuildPartnership", Method: "POST", Path: "/v3/marketing/partnerships/build", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opTerminatePartnership                       = core.Operation{ID: "TerminatePartnership", Name: "Marketing.TerminatePartnership", Method: "POST", Path: "/v3/marketing/partnerships/terminate", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opListPayGiftActivities                      = core.Operation{ID: "ListPayGiftActivities", Name: "Marketing.ListPayGiftActivities", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities", Modes: core.Direct | core.Partner}
+	opQueryPayGiftActivity                       = core.Operation{ID: "QueryPayGiftActivity", Name: "Marketing.QueryPayGiftActivity", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}", Modes: core.Direct | core.Partner}
+	opListPayGiftActivityGoods                   = core.Operation{ID: "ListPayGiftActivityGoods", Name: "Marketing.ListPayGiftActivityGoods", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/goods", Modes: core.Direct | core.Partner}
+	opListPayGiftActivityMerchants               = core.Operation{ID: "ListPayGiftActivityMerchants", Name: "Marketing.ListPayGiftActivityMerchants", Method: "GET", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants", Modes: core.Direct | core.Partner}
+	opAddPayGiftActivityMerchants                = core.Operation{ID: "AddPayGiftActivityMerchants", Name: "Marketing.AddPayGiftActivityMerchants", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opDeletePayGiftActivityMerchants             = core.Operation{ID: "DeletePayGiftActivityMerchants", Name: "Marketing.DeletePayGiftActivityMerchants", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opTerminatePayGiftActivity                   = core.Operation{ID: "TerminatePayGiftActivity", Name: "Marketing.TerminatePayGiftActivity", Method: "POST", Path: "/v3/marketing/paygiftactivity/activities/{activity_id}/terminate", Modes: core.Direct | core.Partner}
+	opCreatePayGiftActivity                      = core.Operation{ID: "CreatePayGiftActivity", Name: "Marketing.CreatePayGiftActivity", Method: "POST", Path: "/v3/marketing/paygiftactivity/unique-threshold-activity", Modes: core.Direct | core.Partner}
+	opCreateShoppingReceiptCustomEntrance        = core.Operation{ID: "CreateShoppingReceiptCustomEntrance", Name: "Marketing.CreateShoppingReceiptCustomEntrance", Method: "POST", Path: "/v3/marketing/shopping-receipt/customentrances", Modes: core.Partner, ResendSafe: true}
+	opQueryShoppingReceiptCustomEntrance         = core.Operation{ID: "QueryShoppingReceiptCustomEntrance", Name: "Marketing.QueryShoppingReceiptCustomEntrance", Method: "GET", Path: "/v3/marketing/shopping-receipt/customentrances/{brand_id}", Modes: core.Partner}
+	opUpdateShoppingReceiptCustomEntrance        = core.Operation{ID: "UpdateShoppingReceiptCustomEntrance", Name: "Marketing.UpdateShoppingReceiptCustomEntrance", Method: "PATCH", Path: "/v3/marketing/shopping-receipt/customentrances/{brand_id}", Modes: core.Partner, ResendSafe: true}
+	opUploadShoppingReceiptJumpInfo              = core.Operation{ID: "UploadShoppingReceiptJumpInfo", Name: "Marketing.UploadShoppingReceiptJumpInfo", Method: "POST", Path: "/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos", Modes: core.Partner}
+	opUploadShoppingReceipt                      = core.Operation{ID: "UploadShoppingReceipt", Name: "Marketing.UploadShoppingReceipt", Method: "POST", Path: "/v3/marketing/shopping-receipt/shoppingreceipts", Modes: core.Partner, Upload: true, MetaSHA256: true, Sensitive: [][]string{{"merchant_contact_information", "consultation_phone_number"}}}
+	opListWeeklyDiscountActivities               = core.Operation{ID: "ListWeeklyDiscountActivities", Name: "Marketing.ListWeeklyDiscountActivities", Method: "GET", Path: "/v3/marketing/weekly-discount/activities", Modes: core.Partner}
+	opQueryWeeklyDiscountActivity                = core.Operation{ID: "QueryWeeklyDiscountActivity", Name: "Marketing.QueryWeeklyDiscountActivity", Method: "GET", Path: "/v3/marketing/weekly-discount/activities/{activity_id}", Modes: core.Partner}
+	opApplyWeeklyDiscountActivity                = core.Operation{ID: "ApplyWeeklyDiscountActivity", Name: "Marketing.ApplyWeeklyDiscountActivity", Method: "POST", Path: "/v3/marketing/weekly-discount/activities/{activity_id}/apply", Modes: core.Partner}
+	opListWithdrawFavorCoupons                   = core.Operation{ID: "ListWithdrawFavorCoupons", Name: "Marketing.ListWithdrawFavorCoupons", Method: "GET", Path: "/v3/marketing/withdraw-favor/users/{openid}/coupons", Modes: core.Partner}
+	opSendWithdrawFavorCoupon                    = core.Operation{ID: "SendWithdrawFavorCoupon", Name: "Marketing.SendWithdrawFavorCoupon", Method: "POST", Path: "/v3/marketing/withdraw-favor/users/{openid}/coupons", Modes: core.Partner, ResendSafe: true}
+	opApplyMultiuseStockRefundFlow               = core.Operation{ID: "ApplyMultiuseStockRefundFlow", Name: "Marketing.ApplyMultiuseStockRefundFlow", Method: "GET", Path: "/v3/multiuse/stocks/{stock_id}/refund-flow", Modes: core.Direct}
+	opApplyMultiuseStockSendFlow                 = core.Operation{ID: "ApplyMultiuseStockSendFlow", Name: "Marketing.ApplyMultiuseStockSendFlow", Method: "GET", Path: "/v3/multiuse/stocks/{stock_id}/send-flow", Modes: core.Direct}
+	opApplyMultiuseStockUseFlow                  = core.Operation{ID: "ApplyMultiuseStockUseFlow", Name: "Marketing.ApplyMultiuseStockUseFlow", Method: "GET", Path: "/v3/multiuse/stocks/{stock_id}/use-flow", Modes: core.Direct}
+	opSendMultiuseCoupon                         = core.Operation{ID: "SendMultiuseCoupon", Name: "Marketing.SendMultiuseCoupon", Method: "POST", Path: "/v3/multiuse/users/{openid}/coupons", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"id_card_number"}, {"user_name"}}}
+	opCreateRateActivityApplication              = core.Operation{ID: "CreateRateActivityApplication", Name: "Marketing.CreateRateActivityApplication", Method: "POST", Path: "/v3/rate-activity/applications", Modes: core.Partner}
+	opQueryRateActivityApplication               = core.Operation{ID: "QueryRateActivityApplication", Name: "Marketing.QueryRateActivityApplication", Method: "GET", Path: "/v3/rate-activity/applications/id/{application_id}", Modes: core.Partner}
+	opUpdateRateActivityApplication              = core.Operation{ID: "UpdateRateActivityApplication", Name: "Marketing.UpdateRateActivityApplication", Method: "PATCH", Path: "/v3/rate-activity/applications/id/{application_id}", Modes: core.Partner}
 )
 
 // Operations returns the operations of this package, for tools and tests.
@@ -91,6 +139,8 @@ func Operations() []*core.Operation {
 		&opCreateIndustryCouponToken,
 		&opReportIndustryRebateRetailTransaction,
 		&opReportIndustryRebateTransaction,
+		&opEnrollBankFavorMultiActivity,
+		&opQueryBankFavorCoupon,
 		&opListBankPackageTasks,
 		&opUploadBankPackageTask,
 		&opQueryFavorCallback,
@@ -125,6 +175,46 @@ func Operations() []*core.Operation {
 		&opAddRetailStoreActivityStores,
 		&opDeleteRetailStoreActivityStores,
 		&opQueryRetailStoreActivityStore,
+		&opCreateDeliveryPlan,
+		&opListDeliveryPlans,
+		&opUpdateDeliveryPlan,
+		&opTerminateDeliveryPlan,
+		&opSetDeliveryPlanCallback,
+		&opCreateProductCouponImageTask,
+		&opQueryProductCouponImageTask,
+		&opUploadProductCouponImage,
+		&opQueryProductCouponCallback,
+		&opSetProductCouponCallback,
+		&opCreateProductCoupon,
+		&opQueryProductCoupon,
+		&opUpdateProductCoupon,
+		&opDeactivateProductCoupon,
+		&opCreateProductCouponStockBundle,
+		&opUpdateProductCouponStockBundle,
+		&opAssociateProductCouponStockBundleStores,
+		&opDisassociateProductCouponStockBundleStores,
+		&opUpdateProductCouponStockBundleBudget,
+		&opListProductCouponStocks,
+		&opCreateProductCouponStock,
+		&opQueryProductCouponStock,
+		&opUpdateProductCouponStock,
+		&opAssociateProductCouponStockStores,
+		&opListProductCouponStockStores,
+		&opDeactivateProductCouponStock,
+		&opDisassociateProductCouponStockStores,
+		&opUpdateProductCouponStockBudget,
+		&opUploadProductCouponCodes,
+		&opSendProductCouponBundle,
+		&opDeactivateUserProductCouponBundle,
+		&opListUserProductCoupons,
+		&opSendProductCoupon,
+		&opQueryUserProductCoupon,
+		&opConfirmUserProductCoupon,
+		&opDeactivateUserProductCoupon,
+		&opReturnUserProductCoupon,
+		&opUseUserProductCoupon,
+		&opPreSendProductCoupon,
+		&opPreSendProductCouponBundle,
 		&opListPartnerships,
 		&opBuildPartnership,
 		&opTerminatePartnership,
@@ -144,6 +234,12 @@ func Operations() []*core.Operation {
 		&opListWeeklyDiscountActivities,
 		&opQueryWeeklyDiscountActivity,
 		&opApplyWeeklyDiscountActivity,
+		&opListWithdrawFavorCoupons,
+		&opSendWithdrawFavorCoupon,
+		&opApplyMultiuseStockRefundFlow,
+		&opApplyMultiuseStockSendFlow,
+		&opApplyMultiuseStockUseFlow,
+		&opSendMultiuseCoupon,
 		&opCreateRateActivityApplication,
 		&opQueryRateActivityApplication,
 		&opUpdateRateActivityApplication,
@@ -219,6 +315,80 @@ func (c *Client) ReportIndustryRebateTransaction(ctx context.Context, transactio
 	u := wire.NewURI("/v3/industry-rebate/transactions/", 64)
 	u.Seg(transactionID)
 	return c.conn.Do(ctx, &opReportIndustryRebateTransaction, u.String(), &b, nil, opts)
+}
+
+// EnrollBankFavorMultiActivity enrols a user in a multi-payment discount activity (给指定用户报名多笔立减活动).
+//
+// Enrols a user in a bank's multi-payment discount activity (多笔立减), which
+// binds a cash coupon of the activity's stock to the user. out_request_no
+// makes a retry safe.
+//
+// POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity (direct)
+func (c *Client) EnrollBankFavorMultiActivity(ctx context.Context, openID string, body *EnrollBankFavorMultiActivityRequest, opts ...core.CallOption) (*BankFavorEnrollment, error) {
+	m := c.conn.Mode()
+	var b EnrollBankFavorMultiActivityRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	miss = append(miss, checkEnrollBankFavorMultiActivityRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opEnrollBankFavorMultiActivity.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/bank-favor/users/", 64)
+	u.Seg(openID)
+	u.Lit("/bank-multi-activity")
+	out := new(BankFavorEnrollment)
+	if err := c.conn.Do(ctx, &opEnrollBankFavorMultiActivity, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryBankFavorCoupon queries a multi-payment discount coupon (查询绑定多笔立减活动的代金券详情).
+//
+// Returns a cash coupon bound to a multi-payment discount activity, with
+// how often it was and can still be used.
+//
+// GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id} (direct)
+func (c *Client) QueryBankFavorCoupon(ctx context.Context, openID string, couponID string, params *QueryBankFavorCouponParams, opts ...core.CallOption) (*BankFavorCoupon, error) {
+	m := c.conn.Mode()
+	var p QueryBankFavorCouponParams
+	if params != nil {
+		p = *params
+	}
+	if p.AppID == "" {
+		p.AppID = m.AppID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	if couponID == "" {
+		miss = append(miss, "coupon_id")
+	}
+	if p.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryBankFavorCoupon.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/bank-favor/users/", 64)
+	u.Seg(openID)
+	u.Lit("/coupons/")
+	u.Seg(couponID)
+	u.Query("appid", p.AppID)
+	out := new(BankFavorCoupon)
+	if err := c.conn.Do(ctx, &opQueryBankFavorCoupon, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ListBankPackageTasks lists the upload tasks of a bank user package (查询上传任务列表).
@@ -1484,6 +1654,1300 @@ func (c *Client) QueryRetailStoreActivityStore(ctx context.Context, brandID stri
 	return out, nil
 }
 
+// CreateDeliveryPlan creates a delivery plan (创建投放计划).
+//
+// Creates a delivery plan (投放计划) that puts a stock of a product coupon, or
+// a stock bundle, in front of users through WeChat's channels, with its
+// own limits and period. The plan is reviewed. out_request_no makes a
+// retry safe.
+//
+// POST /v3/marketing/partner/delivery-plan/delivery-plans (partner)
+func (c *Client) CreateDeliveryPlan(ctx context.Context, body *CreateDeliveryPlanRequest, opts ...core.CallOption) (*DeliveryPlanResult, error) {
+	var b CreateDeliveryPlanRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkCreateDeliveryPlanRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateDeliveryPlan.Name, Missing: miss}
+	}
+	out := new(DeliveryPlanResult)
+	if err := c.conn.Do(ctx, &opCreateDeliveryPlan, "/v3/marketing/partner/delivery-plan/delivery-plans", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListDeliveryPlans lists a brand's delivery plans (分页查询投放计划列表).
+//
+// Pages through a brand's delivery plans with page_size and offset,
+// optionally only those in one state or review state, or one plan.
+//
+// GET /v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans (partner)
+func (c *Client) ListDeliveryPlans(ctx context.Context, brandID string, params *ListDeliveryPlansParams, opts ...core.CallOption) (*DeliveryPlanList, error) {
+	var p ListDeliveryPlansParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if brandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opListDeliveryPlans.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/delivery-plan/delivery-plans/", 64)
+	u.Seg(brandID)
+	u.Lit("/delivery-plans")
+	if p.PageSize != 0 {
+		u.QueryInt("page_size", int64(p.PageSize))
+	}
+	if p.Offset != 0 {
+		u.QueryInt("offset", int64(p.Offset))
+	}
+	u.Query("plan_state", string(p.PlanState))
+	u.Query("audit_state", string(p.AuditState))
+	u.Query("plan_id", p.PlanID)
+	out := new(DeliveryPlanList)
+	if err := c.conn.Do(ctx, &opListDeliveryPlans, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateDeliveryPlan changes a delivery plan (更新投放计划).
+//
+// Changes a delivery plan's name, end, limits or tag; fields left out of
+// modify_content keep their value.
+//
+// PATCH /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id} (partner)
+func (c *Client) UpdateDeliveryPlan(ctx context.Context, planID string, body *UpdateDeliveryPlanRequest, opts ...core.CallOption) (*DeliveryPlanResult, error) {
+	var b UpdateDeliveryPlanRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if planID == "" {
+		miss = append(miss, "plan_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opUpdateDeliveryPlan.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/delivery-plan/delivery-plans/", 64)
+	u.Seg(planID)
+	out := new(DeliveryPlanResult)
+	if err := c.conn.Do(ctx, &opUpdateDeliveryPlan, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TerminateDeliveryPlan terminates a delivery plan (终止投放计划).
+//
+// Ends a delivery plan for good.
+//
+// POST /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}/terminate (partner)
+func (c *Client) TerminateDeliveryPlan(ctx context.Context, planID string, opts ...core.CallOption) error {
+	var miss []string
+	if planID == "" {
+		miss = append(miss, "plan_id")
+	}
+	if miss != nil {
+		return &core.UsageError{Op: opTerminateDeliveryPlan.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/delivery-plan/delivery-plans/", 64)
+	u.Seg(planID)
+	u.Lit("/terminate")
+	return c.conn.Do(ctx, &opTerminateDeliveryPlan, u.String(), nil, nil, opts)
+}
+
+// SetDeliveryPlanCallback sets the delivery plan notification address (设置投放计划回调地址).
+//
+// Sets the address that receives DELIVERY_PLAN.CHANGE notifications when a
+// plan's state or review state changes.
+//
+// POST /v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url (partner)
+func (c *Client) SetDeliveryPlanCallback(ctx context.Context, spMchID string, body *SetDeliveryPlanCallbackRequest, opts ...core.CallOption) (*DeliveryPlanCallback, error) {
+	m := c.conn.Mode()
+	var b SetDeliveryPlanCallbackRequest
+	if body != nil {
+		b = *body
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	var miss []string
+	if spMchID == "" {
+		miss = append(miss, "sp_mchid")
+	}
+	miss = append(miss, checkSetDeliveryPlanCallbackRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opSetDeliveryPlanCallback.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/delivery-plan/", 64)
+	u.Seg(spMchID)
+	u.Lit("/notify-url")
+	out := new(DeliveryPlanCallback)
+	if err := c.conn.Do(ctx, &opSetDeliveryPlanCallback, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateProductCouponImageTask submits an image task for a product coupon (提交图片生成任务).
+//
+// Asks WeChat Pay to compose a header image from the brand and the offer
+// (COMBINE_IMAGE) or to cut the goods out of a picture (CUT_OUT). The
+// result arrives as a PRODUCT_COUPON_SP.IMAGE_GENERATION notification, or
+// by QueryProductCouponImageTask.
+//
+// POST /v3/marketing/partner/product-coupon/image-generation-tasks (partner)
+func (c *Client) CreateProductCouponImageTask(ctx context.Context, body *CreateProductCouponImageTaskRequest, opts ...core.CallOption) (*ProductCouponImageTaskCreated, error) {
+	var b CreateProductCouponImageTaskRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkCreateProductCouponImageTaskRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateProductCouponImageTask.Name, Missing: miss}
+	}
+	out := new(ProductCouponImageTaskCreated)
+	if err := c.conn.Do(ctx, &opCreateProductCouponImageTask, "/v3/marketing/partner/product-coupon/image-generation-tasks", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryProductCouponImageTask queries an image task (查询图片生成任务执行结果).
+//
+// Returns the state of an image task and, once it succeeded, the image's
+// URL.
+//
+// GET /v3/marketing/partner/product-coupon/image-generation-tasks/{task_id} (partner)
+func (c *Client) QueryProductCouponImageTask(ctx context.Context, taskID string, params *QueryProductCouponImageTaskParams, opts ...core.CallOption) (*ProductCouponImageTask, error) {
+	var p QueryProductCouponImageTaskParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if taskID == "" {
+		miss = append(miss, "task_id")
+	}
+	if p.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if p.ImageGenerationType == "" {
+		miss = append(miss, "image_generation_type")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryProductCouponImageTask.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/image-generation-tasks/", 64)
+	u.Seg(taskID)
+	u.Query("brand_id", p.BrandID)
+	u.Query("image_generation_type", string(p.ImageGenerationType))
+	out := new(ProductCouponImageTask)
+	if err := c.conn.Do(ctx, &opQueryProductCouponImageTask, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UploadProductCouponImage uploads a product coupon image (图片上传).
+//
+// Uploads a picture for product coupons (their main, background and detail
+// pictures) and returns its URL. The request signature covers only the
+// meta part, {"filename","sha256"}.
+//
+// POST /v3/marketing/partner/product-coupon/media/upload-image (partner)
+func (c *Client) UploadProductCouponImage(ctx context.Context, file core.File, opts ...core.CallOption) (*ImageUploadResponse, error) {
+	out := new(ImageUploadResponse)
+	if err := c.conn.UploadFile(ctx, &opUploadProductCouponImage, "/v3/marketing/partner/product-coupon/media/upload-image", file, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryProductCouponCallback queries the product coupon notification address (获取商品券事件通知地址).
+//
+// Returns the address set with SetProductCouponCallback.
+//
+// GET /v3/marketing/partner/product-coupon/notify-configs (partner)
+func (c *Client) QueryProductCouponCallback(ctx context.Context, opts ...core.CallOption) (*ProductCouponCallback, error) {
+	out := new(ProductCouponCallback)
+	if err := c.conn.Do(ctx, &opQueryProductCouponCallback, "/v3/marketing/partner/product-coupon/notify-configs", nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SetProductCouponCallback sets the product coupon notification address (设置商品券事件通知地址).
+//
+// Sets the one address that receives the notifications of all product
+// coupons of the service provider.
+//
+// POST /v3/marketing/partner/product-coupon/notify-configs (partner)
+func (c *Client) SetProductCouponCallback(ctx context.Context, body *SetProductCouponCallbackRequest, opts ...core.CallOption) (*ProductCouponCallback, error) {
+	m := c.conn.Mode()
+	var b SetProductCouponCallbackRequest
+	if body != nil {
+		b = *body
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if miss := checkSetProductCouponCallbackRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opSetProductCouponCallback.Name, Missing: miss}
+	}
+	out := new(ProductCouponCallback)
+	if err := c.conn.Do(ctx, &opSetProductCouponCallback, "/v3/marketing/partner/product-coupon/notify-configs", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateProductCoupon creates a product coupon with its first stock (创建商品券).
+//
+// Creates a product coupon (商品券) for an authorised brand, together with
+// its first stock (批次). The coupon is reviewed before it can be sent.
+// out_request_no makes a retry safe.
+//
+// POST /v3/marketing/partner/product-coupon/product-coupons (partner)
+func (c *Client) CreateProductCoupon(ctx context.Context, body *CreateProductCouponRequest, opts ...core.CallOption) (*ProductCouponCreated, error) {
+	var b CreateProductCouponRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkCreateProductCouponRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateProductCoupon.Name, Missing: miss}
+	}
+	out := new(ProductCouponCreated)
+	if err := c.conn.Do(ctx, &opCreateProductCoupon, "/v3/marketing/partner/product-coupon/product-coupons", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryProductCoupon queries a product coupon (查询商品券).
+//
+// Returns a product coupon without its stocks; ListProductCouponStocks
+// lists those.
+//
+// GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} (partner)
+func (c *Client) QueryProductCoupon(ctx context.Context, productCouponID string, params *QueryProductCouponParams, opts ...core.CallOption) (*ProductCoupon, error) {
+	var p QueryProductCouponParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if p.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryProductCoupon.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Query("brand_id", p.BrandID)
+	out := new(ProductCoupon)
+	if err := c.conn.Do(ctx, &opQueryProductCoupon, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateProductCoupon changes a product coupon's display (修改商品券).
+//
+// Replaces what users see of a product coupon (its name, pictures and set
+// meals). out_request_no makes a retry safe.
+//
+// PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} (partner)
+func (c *Client) UpdateProductCoupon(ctx context.Context, productCouponID string, body *UpdateProductCouponRequest, opts ...core.CallOption) (*ProductCoupon, error) {
+	var b UpdateProductCouponRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	miss = append(miss, checkUpdateProductCouponRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opUpdateProductCoupon.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	out := new(ProductCoupon)
+	if err := c.conn.Do(ctx, &opUpdateProductCoupon, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeactivateProductCoupon deactivates a product coupon (失效商品券).
+//
+// Deactivates a product coupon and with it all its stocks; no more coupons
+// are sent. out_request_no makes a retry safe.
+//
+// POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate (partner)
+func (c *Client) DeactivateProductCoupon(ctx context.Context, productCouponID string, body *DeactivateProductCouponRequest, opts ...core.CallOption) (*ProductCoupon, error) {
+	var b DeactivateProductCouponRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	miss = append(miss, checkDeactivateProductCouponRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opDeactivateProductCoupon.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/deactivate")
+	out := new(ProductCoupon)
+	if err := c.conn.Do(ctx, &opDeactivateProductCoupon, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateProductCouponStockBundle adds a stock bundle to a product coupon (添加商品券批次组).
+//
+// Adds a stock bundle (批次组) to a product coupon whose usage mode is
+// PROGRESSIVE_BUNDLE: one stock per use, each with its own rule.
+// out_request_no makes a retry safe.
+//
+// POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles (partner)
+func (c *Client) CreateProductCouponStockBundle(ctx context.Context, productCouponID string, body *CreateProductCouponStockBundleRequest, opts ...core.CallOption) (*ProductCouponStockBundle, error) {
+	var b CreateProductCouponStockBundleRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	miss = append(miss, checkCreateProductCouponStockBundleRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opCreateProductCouponStockBundle.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/stock-bundles")
+	out := new(ProductCouponStockBundle)
+	if err := c.conn.Do(ctx, &opCreateProductCouponStockBundle, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateProductCouponStockBundle changes a product coupon stock bundle (修改商品券批次组).
+//
+// Changes a stock bundle's remark, display, notification app or store
+// scope; fields left out keep their value. out_request_no makes a retry
+// safe.
+//
+// PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} (partner)
+func (c *Client) UpdateProductCouponStockBundle(ctx context.Context, productCouponID string, stockBundleID string, body *UpdateProductCouponStockBundleRequest, opts ...core.CallOption) (*ProductCouponStockBundle, error) {
+	var b UpdateProductCouponStockBundleRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if stockBundleID == "" {
+		miss = append(miss, "stock_bundle_id")
+	}
+	miss = append(miss, checkUpdateProductCouponStockBundleRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opUpdateProductCouponStockBundle.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/stock-bundles/")
+	u.Seg(stockBundleID)
+	out := new(ProductCouponStockBundle)
+	if err := c.conn.Do(ctx, &opUpdateProductCouponStockBundle, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AssociateProductCouponStockBundleStores associates stores with a stock bundle (批次组批量关联门店).
+//
+// Adds stores to those that take the coupons of all stocks of a bundle.
+//
+// POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores (partner)
+func (c *Client) AssociateProductCouponStockBundleStores(ctx context.Context, productCouponID string, stockBundleID string, body *ProductCouponStoresRequest, opts ...core.CallOption) (*ProductCouponStoresResult, error) {
+	var b ProductCouponStoresRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if stockBundleID == "" {
+		miss = append(miss, "stock_bundle_id")
+	}
+	miss = append(miss, checkProductCouponStoresRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opAssociateProductCouponStockBundleStores.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/stock-bundles/")
+	u.Seg(stockBundleID)
+	u.Lit("/associate-stores")
+	out := new(ProductCouponStoresResult)
+	if err := c.conn.Do(ctx, &opAssociateProductCouponStockBundleStores, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DisassociateProductCouponStockBundleStores removes stores from a stock bundle (批次组批量取消关联门店).
+//
+// Removes stores from those that take the coupons of a bundle's stocks.
+//
+// POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores (partner)
+func (c *Client) DisassociateProductCouponStockBundleStores(ctx context.Context, productCouponID string, stockBundleID string, body *ProductCouponStoresRequest, opts ...core.CallOption) (*ProductCouponStoresResult, error) {
+	var b ProductCouponStoresRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if stockBundleID == "" {
+		miss = append(miss, "stock_bundle_id")
+	}
+	miss = append(miss, checkProductCouponStoresRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opDisassociateProductCouponStockBundleStores.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/stock-bundles/")
+	u.Seg(stockBundleID)
+	u.Lit("/disassociate-stores")
+	out := new(ProductCouponStoresResult)
+	if err := c.conn.Do(ctx, &opDisassociateProductCouponStockBundleStores, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateProductCouponStockBundleBudget changes a stock bundle's send limit (修改商品券批次组发放预算).
+//
+// Sets a stock bundle's total or daily send limit, stating the value it
+// has now. out_request_no makes a retry safe.
+//
+// POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget (partner)
+func (c *Client) UpdateProductCouponStockBundleBudget(ctx context.Context, productCouponID string, stockBundleID string, body *UpdateProductCouponStockBundleBudgetRequest, opts ...core.CallOption) (*ProductCouponStockBundle, error) {
+	var b UpdateProductCouponStockBundleBudgetRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if stockBundleID == "" {
+		miss = append(miss, "stock_bundle_id")
+	}
+	miss = append(miss, checkUpdateProductCouponStockBundleBudgetRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opUpdateProductCouponStockBundleBudget.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/stock-bundles/")
+	u.Seg(stockBundleID)
+	u.Lit("/update-budget")
+	out := new(ProductCouponStockBundle)
+	if err := c.conn.Do(ctx, &opUpdateProductCouponStockBundleBudget, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListProductCouponStocks lists a product coupon's stocks (查询商品券批次列表).
+//
+// Pages through the stocks of a product coupon with page_size and
+// page_token, optionally only those in one state.
+//
+// GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks (partner)
+func (c *Client) ListProductCouponStocks(ctx context.Context, productCouponID string, params *ListProductCouponStocksParams, opts ...core.CallOption) (*ProductCouponStockList, error) {
+	var p ListProductCouponStocksParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if p.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opListProductCouponStocks.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/stocks")
+	u.Query("state", string(p.State))
+	if p.PageSize != 0 {
+		u.QueryInt("page_size", int64(p.PageSize))
+	}
+	u.Query("page_token", p.PageToken)
+	u.Query("brand_id", p.BrandID)
+	out := new(ProductCouponStockList)
+	if err := c.conn.Do(ctx, &opListProductCouponStocks, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateProductCouponStock adds a stock to a product coupon (添加商品券批次).
+//
+// Adds a stock (批次) with its own send and use rules to an existing product
+// coupon. out_request_no makes a retry safe.
+//
+// POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks (partner)
+func (c *Client) CreateProductCouponStock(ctx context.Context, productCouponID string, body *CreateProductCouponStockRequest, opts ...core.CallOption) (*ProductCouponAddedStock, error) {
+	var b CreateProductCouponStockRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	miss = append(miss, checkCreateProductCouponStockRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opCreateProductCouponStock.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/stocks")
+	out := new(ProductCouponAddedStock)
+	if err := c.conn.Do(ctx, &opCreateProductCouponStock, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryProductCouponStock queries a product coupon stock (查询商品券指定批次).
+//
+// Returns one stock of a product coupon.
+//
+// GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} (partner)
+func (c *Client) QueryProductCouponStock(ctx context.Context, productCouponID string, stockID string, params *QueryProductCouponStockParams, opts ...core.CallOption) (*ProductCouponStock, error) {
+	var p QueryProductCouponStockParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if stockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	if p.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryProductCouponStock.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/stocks/")
+	u.Seg(stockID)
+	u.Query("brand_id", p.BrandID)
+	out := new(ProductCouponStock)
+	if err := c.conn.Do(ctx, &opQueryProductCouponStock, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateProductCouponStock changes a product coupon stock (修改商品券指定批次).
+//
+// Changes a stock's remark, display, notification app or store scope;
+// fields left out keep their value. out_request_no makes a retry safe.
+//
+// PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} (partner)
+func (c *Client) UpdateProductCouponStock(ctx context.Context, productCouponID string, stockID string, body *UpdateProductCouponStockRequest, opts ...core.CallOption) (*ProductCouponStock, error) {
+	var b UpdateProductCouponStockRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if stockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	miss = append(miss, checkUpdateProductCouponStockRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opUpdateProductCouponStock.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/stocks/")
+	u.Seg(stockID)
+	out := new(ProductCouponStock)
+	if err := c.conn.Do(ctx, &opUpdateProductCouponStock, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AssociateProductCouponStockStores associates stores with a stock (批次关联门店).
+//
+// Adds stores, by their ids in the brand's store management, to those that
+// take a stock's coupons (store_scope SPECIFIC).
+//
+// POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores (partner)
+func (c *Client) AssociateProductCouponStockStores(ctx context.Context, productCouponID string, stockID string, body *ProductCouponStoresRequest, opts ...core.CallOption) (*ProductCouponStoresResult, error) {
+	var b ProductCouponStoresRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if stockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	miss = append(miss, checkProductCouponStoresRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opAssociateProductCouponStockStores.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/stocks/")
+	u.Seg(stockID)
+	u.Lit("/associate-stores")
+	out := new(ProductCouponStoresResult)
+	if err := c.conn.Do(ctx, &opAssociateProductCouponStockStores, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListProductCouponStockStores lists the stores of a stock (查询批次关联门店列表).
+//
+// Pages through the stores associated with a stock, with page_size and
+// page_token.
+//
+// GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores (partner)
+func (c *Client) ListProductCouponStockStores(ctx context.Context, productCouponID string, stockID string, params *ListProductCouponStockStoresParams, opts ...core.CallOption) (*ProductCouponStoreList, error) {
+	var p ListProductCouponStockStoresParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if stockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	if p.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opListProductCouponStockStores.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/stocks/")
+	u.Seg(stockID)
+	u.Lit("/associated-stores")
+	if p.PageSize != 0 {
+		u.QueryInt("page_size", int64(p.PageSize))
+	}
+	u.Query("page_token", p.PageToken)
+	u.Query("brand_id", p.BrandID)
+	out := new(ProductCouponStoreList)
+	if err := c.conn.Do(ctx, &opListProductCouponStockStores, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeactivateProductCouponStock deactivates a product coupon stock (失效商品券批次).
+//
+// Deactivates one stock: it sends no more coupons. out_request_no makes a
+// retry safe.
+//
+// POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate (partner)
+func (c *Client) DeactivateProductCouponStock(ctx context.Context, productCouponID string, stockID string, body *DeactivateProductCouponRequest, opts ...core.CallOption) (*ProductCouponStock, error) {
+	var b DeactivateProductCouponRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if stockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	miss = append(miss, checkDeactivateProductCouponRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opDeactivateProductCouponStock.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/stocks/")
+	u.Seg(stockID)
+	u.Lit("/deactivate")
+	out := new(ProductCouponStock)
+	if err := c.conn.Do(ctx, &opDeactivateProductCouponStock, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DisassociateProductCouponStockStores removes stores from a stock (批次取消关联门店).
+//
+// Removes stores from those that take a stock's coupons.
+//
+// POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores (partner)
+func (c *Client) DisassociateProductCouponStockStores(ctx context.Context, productCouponID string, stockID string, body *ProductCouponStoresRequest, opts ...core.CallOption) (*ProductCouponStoresResult, error) {
+	var b ProductCouponStoresRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if stockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	miss = append(miss, checkProductCouponStoresRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opDisassociateProductCouponStockStores.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/stocks/")
+	u.Seg(stockID)
+	u.Lit("/disassociate-stores")
+	out := new(ProductCouponStoresResult)
+	if err := c.conn.Do(ctx, &opDisassociateProductCouponStockStores, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateProductCouponStockBudget changes a product coupon stock's send limit (修改商品券批次发放预算).
+//
+// Sets a stock's total or daily send limit, stating the value it has now.
+// out_request_no makes a retry safe.
+//
+// POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget (partner)
+func (c *Client) UpdateProductCouponStockBudget(ctx context.Context, productCouponID string, stockID string, body *UpdateProductCouponStockBudgetRequest, opts ...core.CallOption) (*ProductCouponStock, error) {
+	var b UpdateProductCouponStockBudgetRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if stockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	miss = append(miss, checkUpdateProductCouponStockBudgetRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opUpdateProductCouponStockBudget.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/stocks/")
+	u.Seg(stockID)
+	u.Lit("/update-budget")
+	out := new(ProductCouponStock)
+	if err := c.conn.Do(ctx, &opUpdateProductCouponStockBudget, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UploadProductCouponCodes uploads coupon codes for a stock (预上传券Code).
+//
+// Adds codes to a stock whose coupon_code_mode is UPLOAD; the answer says
+// which were added, rejected, already there or repeated. out_request_no
+// makes a retry safe.
+//
+// POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes (partner)
+func (c *Client) UploadProductCouponCodes(ctx context.Context, productCouponID string, stockID string, body *UploadProductCouponCodesRequest, opts ...core.CallOption) (*ProductCouponCodesUploaded, error) {
+	var b UploadProductCouponCodesRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if productCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if stockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	miss = append(miss, checkUploadProductCouponCodesRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opUploadProductCouponCodes.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/product-coupons/", 64)
+	u.Seg(productCouponID)
+	u.Lit("/stocks/")
+	u.Seg(stockID)
+	u.Lit("/upload-coupon-codes")
+	out := new(ProductCouponCodesUploaded)
+	if err := c.conn.Do(ctx, &opUploadProductCouponCodes, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SendProductCouponBundle sends a stock bundle to a user (向用户发放商品券批次组).
+//
+// Sends a user one coupon of each stock of a bundle, as a coupon bundle
+// (用户券组). send_request_no makes a retry safe.
+//
+// POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles (partner)
+func (c *Client) SendProductCouponBundle(ctx context.Context, openID string, body *SendProductCouponBundleRequest, opts ...core.CallOption) (*UserProductCouponBundle, error) {
+	m := c.conn.Mode()
+	var b SendProductCouponBundleRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	miss = append(miss, checkSendProductCouponBundleRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opSendProductCouponBundle.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/users/", 64)
+	u.Seg(openID)
+	u.Lit("/coupon-bundles")
+	out := new(UserProductCouponBundle)
+	if err := c.conn.Do(ctx, &opSendProductCouponBundle, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeactivateUserProductCouponBundle deactivates a user's coupon bundle (失效用户商品券组).
+//
+// Makes all coupons of a user's coupon bundle unusable. out_request_no
+// makes a retry safe.
+//
+// POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate (partner)
+func (c *Client) DeactivateUserProductCouponBundle(ctx context.Context, openID string, userCouponBundleID string, body *DeactivateUserProductCouponBundleRequest, opts ...core.CallOption) (*UserProductCouponBundle, error) {
+	m := c.conn.Mode()
+	var b DeactivateUserProductCouponBundleRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	if userCouponBundleID == "" {
+		miss = append(miss, "user_coupon_bundle_id")
+	}
+	miss = append(miss, checkDeactivateUserProductCouponBundleRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opDeactivateUserProductCouponBundle.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/users/", 64)
+	u.Seg(openID)
+	u.Lit("/coupon-bundles/")
+	u.Seg(userCouponBundleID)
+	u.Lit("/deactivate")
+	out := new(UserProductCouponBundle)
+	if err := c.conn.Do(ctx, &opDeactivateUserProductCouponBundle, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListUserProductCoupons lists a user's product coupons (指定券状态查询用户商品券列表).
+//
+// Pages through the coupons a user holds under an app id, optionally of
+// one product coupon, stock or state, with page_size and page_token.
+//
+// GET /v3/marketing/partner/product-coupon/users/{openid}/coupons (partner)
+func (c *Client) ListUserProductCoupons(ctx context.Context, openID string, params *ListUserProductCouponsParams, opts ...core.CallOption) (*UserProductCouponList, error) {
+	m := c.conn.Mode()
+	var p ListUserProductCouponsParams
+	if params != nil {
+		p = *params
+	}
+	if p.AppID == "" {
+		p.AppID = m.AppID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	if p.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if p.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opListUserProductCoupons.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/users/", 64)
+	u.Seg(openID)
+	u.Lit("/coupons")
+	u.Query("product_coupon_id", p.ProductCouponID)
+	u.Query("stock_id", p.StockID)
+	u.Query("appid", p.AppID)
+	u.Query("coupon_state", string(p.CouponState))
+	if p.PageSize != 0 {
+		u.QueryInt("page_size", int64(p.PageSize))
+	}
+	u.Query("page_token", p.PageToken)
+	u.Query("brand_id", p.BrandID)
+	out := new(UserProductCouponList)
+	if err := c.conn.Do(ctx, &opListUserProductCoupons, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SendProductCoupon sends a product coupon to a user (向用户发放商品券).
+//
+// Sends a coupon of a stock that is SENDING to a user, within the stock's
+// total, daily and per-user limits. A stock of a PROGRESSIVE_BUNDLE coupon
+// is sent with SendProductCouponBundle instead. WeChat Pay then notifies
+// PRODUCT_COUPON_SP.SEND, and the coupon waits for
+// ConfirmUserProductCoupon. send_request_no makes a retry safe.
+//
+// POST /v3/marketing/partner/product-coupon/users/{openid}/coupons (partner)
+func (c *Client) SendProductCoupon(ctx context.Context, openID string, body *SendProductCouponRequest, opts ...core.CallOption) (*UserProductCoupon, error) {
+	m := c.conn.Mode()
+	var b SendProductCouponRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	miss = append(miss, checkSendProductCouponRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opSendProductCoupon.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/users/", 64)
+	u.Seg(openID)
+	u.Lit("/coupons")
+	out := new(UserProductCoupon)
+	if err := c.conn.Do(ctx, &opSendProductCoupon, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryUserProductCoupon queries a user's product coupon (查询用户商品券详情).
+//
+// Returns one coupon a user holds, with its product coupon and stock.
+//
+// GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} (partner)
+func (c *Client) QueryUserProductCoupon(ctx context.Context, openID string, couponCode string, params *QueryUserProductCouponParams, opts ...core.CallOption) (*UserProductCouponDetail, error) {
+	m := c.conn.Mode()
+	var p QueryUserProductCouponParams
+	if params != nil {
+		p = *params
+	}
+	if p.AppID == "" {
+		p.AppID = m.AppID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	if couponCode == "" {
+		miss = append(miss, "coupon_code")
+	}
+	if p.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if p.ProductCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if p.StockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	if p.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryUserProductCoupon.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/users/", 64)
+	u.Seg(openID)
+	u.Lit("/coupons/")
+	u.Seg(couponCode)
+	u.Query("brand_id", p.BrandID)
+	u.Query("product_coupon_id", p.ProductCouponID)
+	u.Query("stock_id", p.StockID)
+	u.Query("appid", p.AppID)
+	out := new(UserProductCouponDetail)
+	if err := c.conn.Do(ctx, &opQueryUserProductCoupon, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ConfirmUserProductCoupon confirms a sent product coupon (确认发放用户商品券).
+//
+// Confirms, after a PRODUCT_COUPON_SP.SEND notification, that the brand's
+// own system has issued the coupon; whatever channel sent it, the coupon
+// waits in the CONFIRMING state until then. out_request_no makes a retry
+// safe.
+//
+// POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm (partner)
+func (c *Client) ConfirmUserProductCoupon(ctx context.Context, openID string, couponCode string, body *ConfirmUserProductCouponRequest, opts ...core.CallOption) (*UserProductCouponConfirmed, error) {
+	m := c.conn.Mode()
+	var b ConfirmUserProductCouponRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	if couponCode == "" {
+		miss = append(miss, "coupon_code")
+	}
+	miss = append(miss, checkConfirmUserProductCouponRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opConfirmUserProductCoupon.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/users/", 64)
+	u.Seg(openID)
+	u.Lit("/coupons/")
+	u.Seg(couponCode)
+	u.Lit("/confirm")
+	out := new(UserProductCouponConfirmed)
+	if err := c.conn.Do(ctx, &opConfirmUserProductCoupon, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeactivateUserProductCoupon deactivates a user's product coupon (失效用户商品券).
+//
+// Makes a coupon the user holds unusable. out_request_no makes a retry
+// safe.
+//
+// POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate (partner)
+func (c *Client) DeactivateUserProductCoupon(ctx context.Context, openID string, couponCode string, body *DeactivateUserProductCouponRequest, opts ...core.CallOption) (*UserProductCouponDetail, error) {
+	m := c.conn.Mode()
+	var b DeactivateUserProductCouponRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	if couponCode == "" {
+		miss = append(miss, "coupon_code")
+	}
+	miss = append(miss, checkDeactivateUserProductCouponRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opDeactivateUserProductCoupon.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/users/", 64)
+	u.Seg(openID)
+	u.Lit("/coupons/")
+	u.Seg(couponCode)
+	u.Lit("/deactivate")
+	out := new(UserProductCouponDetail)
+	if err := c.conn.Do(ctx, &opDeactivateUserProductCoupon, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReturnUserProductCoupon returns a used product coupon (退券).
+//
+// Gives a used coupon (or one use of a multi-use coupon) back to the user,
+// e.g. after the order was refunded. out_request_no makes a retry safe.
+//
+// POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return (partner)
+func (c *Client) ReturnUserProductCoupon(ctx context.Context, openID string, couponCode string, body *ReturnUserProductCouponRequest, opts ...core.CallOption) (*UserProductCouponDetail, error) {
+	m := c.conn.Mode()
+	var b ReturnUserProductCouponRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	if couponCode == "" {
+		miss = append(miss, "coupon_code")
+	}
+	miss = append(miss, checkReturnUserProductCouponRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opReturnUserProductCoupon.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/users/", 64)
+	u.Seg(openID)
+	u.Lit("/coupons/")
+	u.Seg(couponCode)
+	u.Lit("/return")
+	out := new(UserProductCouponDetail)
+	if err := c.conn.Do(ctx, &opReturnUserProductCoupon, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UseUserProductCoupon redeems a user's product coupon (核销用户商品券).
+//
+// Marks a usable coupon (or one use of a multi-use coupon) as used on a
+// WeChat Pay or payscore order. out_request_no makes a retry safe.
+//
+// POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use (partner)
+func (c *Client) UseUserProductCoupon(ctx context.Context, openID string, couponCode string, body *UseUserProductCouponRequest, opts ...core.CallOption) (*UserProductCouponUsed, error) {
+	m := c.conn.Mode()
+	var b UseUserProductCouponRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	if couponCode == "" {
+		miss = append(miss, "coupon_code")
+	}
+	miss = append(miss, checkUseUserProductCouponRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opUseUserProductCoupon.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/users/", 64)
+	u.Seg(openID)
+	u.Lit("/coupons/")
+	u.Seg(couponCode)
+	u.Lit("/use")
+	out := new(UserProductCouponUsed)
+	if err := c.conn.Do(ctx, &opUseUserProductCoupon, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PreSendProductCoupon pre-sends a product coupon (向用户预发放商品券).
+//
+// Reserves a coupon of a stock and returns a token with which the user
+// takes it in the mini program. send_request_no makes a retry safe.
+//
+// POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon (partner)
+func (c *Client) PreSendProductCoupon(ctx context.Context, openID string, body *PreSendProductCouponRequest, opts ...core.CallOption) (*ProductCouponPreSendToken, error) {
+	m := c.conn.Mode()
+	var b PreSendProductCouponRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	miss = append(miss, checkPreSendProductCouponRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opPreSendProductCoupon.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/users/", 64)
+	u.Seg(openID)
+	u.Lit("/pre-send-coupon")
+	out := new(ProductCouponPreSendToken)
+	if err := c.conn.Do(ctx, &opPreSendProductCoupon, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PreSendProductCouponBundle pre-sends a stock bundle (向用户预发放商品券批次组).
+//
+// Reserves a stock bundle and returns a token, as PreSendProductCoupon
+// does for one stock. send_request_no makes a retry safe.
+//
+// POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle (partner)
+func (c *Client) PreSendProductCouponBundle(ctx context.Context, openID string, body *PreSendProductCouponBundleRequest, opts ...core.CallOption) (*ProductCouponPreSendToken, error) {
+	m := c.conn.Mode()
+	var b PreSendProductCouponBundleRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	miss = append(miss, checkPreSendProductCouponBundleRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opPreSendProductCouponBundle.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/partner/product-coupon/users/", 64)
+	u.Seg(openID)
+	u.Lit("/pre-send-coupon-bundle")
+	out := new(ProductCouponPreSendToken)
+	if err := c.conn.Do(ctx, &opPreSendProductCouponBundle, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ListPartnerships lists delegated-marketing partnerships (查询合作关系列表).
 //
 // Pages through the merchant's partnerships. The partner and authorized_data
@@ -2136,6 +3600,233 @@ func (c *Client) ApplyWeeklyDiscountActivity(ctx context.Context, activityID str
 	return out, nil
 }
 
+// ListWithdrawFavorCoupons lists a user's free bank-withdrawal coupons (查询批次下用户银行提现免费券列表API).
+//
+// Pages through the coupons of one stock a user holds, with offset and
+// limit.
+//
+// GET /v3/marketing/withdraw-favor/users/{openid}/coupons (partner)
+func (c *Client) ListWithdrawFavorCoupons(ctx context.Context, openID string, params *ListWithdrawFavorCouponsParams, opts ...core.CallOption) (*WithdrawFavorCouponList, error) {
+	m := c.conn.Mode()
+	var p ListWithdrawFavorCouponsParams
+	if params != nil {
+		p = *params
+	}
+	if p.AppID == "" {
+		p.AppID = m.AppID
+	}
+	if p.MchID == "" {
+		p.MchID = m.MchID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	if p.MchID == "" {
+		miss = append(miss, "mchid")
+	}
+	if p.StockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	if p.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opListWithdrawFavorCoupons.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/withdraw-favor/users/", 64)
+	u.Seg(openID)
+	u.Lit("/coupons")
+	u.Query("mchid", p.MchID)
+	u.Query("stock_id", p.StockID)
+	u.Query("appid", p.AppID)
+	if p.Offset != 0 {
+		u.QueryInt("offset", int64(p.Offset))
+	}
+	if p.Limit != 0 {
+		u.QueryInt("limit", int64(p.Limit))
+	}
+	out := new(WithdrawFavorCouponList)
+	if err := c.conn.Do(ctx, &opListWithdrawFavorCoupons, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListWithdrawFavorCouponsAll returns an iterator over the data of every page of ListWithdrawFavorCoupons, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
+//
+// GET /v3/marketing/withdraw-favor/users/{openid}/coupons (partner)
+func (c *Client) ListWithdrawFavorCouponsAll(ctx context.Context, openID string, params *ListWithdrawFavorCouponsParams, opts ...core.CallOption) iter.Seq2[*WithdrawFavorCoupon, error] {
+	return func(yield func(*WithdrawFavorCoupon, error) bool) {
+		var p ListWithdrawFavorCouponsParams
+		if params != nil {
+			p = *params
+		}
+		if p.Limit == 0 {
+			p.Limit = 10
+		}
+		for {
+			page, err := c.ListWithdrawFavorCoupons(ctx, openID, &p, opts...)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.Data {
+				if !yield(&page.Data[i], nil) {
+					return
+				}
+			}
+			n := int64(len(page.Data))
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
+				return
+			}
+			p.Offset += n
+		}
+	}
+}
+
+// SendWithdrawFavorCoupon sends a free bank-withdrawal coupon (为用户发银行提现免费券API).
+//
+// Sends a user a coupon of a free bank-withdrawal stock (银行提现免费券, 收款有礼).
+// send_request_no makes a retry safe.
+//
+// POST /v3/marketing/withdraw-favor/users/{openid}/coupons (partner)
+func (c *Client) SendWithdrawFavorCoupon(ctx context.Context, openID string, body *SendWithdrawFavorCouponRequest, opts ...core.CallOption) (*WithdrawFavorCouponSent, error) {
+	m := c.conn.Mode()
+	var b SendWithdrawFavorCouponRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.MchID == "" {
+		b.MchID = m.MchID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	miss = append(miss, checkSendWithdrawFavorCouponRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opSendWithdrawFavorCoupon.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/marketing/withdraw-favor/users/", 64)
+	u.Seg(openID)
+	u.Lit("/coupons")
+	out := new(WithdrawFavorCouponSent)
+	if err := c.conn.Do(ctx, &opSendWithdrawFavorCoupon, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ApplyMultiuseStockRefundFlow gets the download address of a consumer-credit stock's refunds (下载批次退款明细).
+//
+// Returns a URL of the file listing a consumer-credit stock's refunds
+// (退款明细). The answer is signed JSON; the file is downloaded from the URL.
+//
+// GET /v3/multiuse/stocks/{stock_id}/refund-flow (direct)
+func (c *Client) ApplyMultiuseStockRefundFlow(ctx context.Context, stockID string, opts ...core.CallOption) (*MultiuseFlowDownload, error) {
+	var miss []string
+	if stockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opApplyMultiuseStockRefundFlow.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/multiuse/stocks/", 64)
+	u.Seg(stockID)
+	u.Lit("/refund-flow")
+	out := new(MultiuseFlowDownload)
+	if err := c.conn.Do(ctx, &opApplyMultiuseStockRefundFlow, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ApplyMultiuseStockSendFlow gets the download address of a consumer-credit stock's grants (下载批次发放明细).
+//
+// Returns a URL of the file listing a consumer-credit stock's grants
+// (发放明细). The answer is signed JSON; the file is downloaded from the URL.
+//
+// GET /v3/multiuse/stocks/{stock_id}/send-flow (direct)
+func (c *Client) ApplyMultiuseStockSendFlow(ctx context.Context, stockID string, opts ...core.CallOption) (*MultiuseFlowDownload, error) {
+	var miss []string
+	if stockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opApplyMultiuseStockSendFlow.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/multiuse/stocks/", 64)
+	u.Seg(stockID)
+	u.Lit("/send-flow")
+	out := new(MultiuseFlowDownload)
+	if err := c.conn.Do(ctx, &opApplyMultiuseStockSendFlow, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ApplyMultiuseStockUseFlow gets the download address of a consumer-credit stock's redemptions (下载核销明细).
+//
+// Returns a URL of the file listing a consumer-credit stock's redemptions
+// (核销明细). The answer is signed JSON; the file is downloaded from the URL.
+//
+// GET /v3/multiuse/stocks/{stock_id}/use-flow (direct)
+func (c *Client) ApplyMultiuseStockUseFlow(ctx context.Context, stockID string, opts ...core.CallOption) (*MultiuseFlowDownload, error) {
+	var miss []string
+	if stockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opApplyMultiuseStockUseFlow.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/multiuse/stocks/", 64)
+	u.Seg(stockID)
+	u.Lit("/use-flow")
+	out := new(MultiuseFlowDownload)
+	if err := c.conn.Do(ctx, &opApplyMultiuseStockUseFlow, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SendMultiuseCoupon grants consumer credit to a user (发放指定批次的消费金).
+//
+// Grants a user consumer credit (消费金) of a stock. The user is named by
+// real name and identity card number, which the client encrypts with the
+// platform key. out_request_no makes a retry safe.
+//
+// POST /v3/multiuse/users/{openid}/coupons (direct)
+func (c *Client) SendMultiuseCoupon(ctx context.Context, openID string, body *SendMultiuseCouponRequest, opts ...core.CallOption) (*MultiuseCouponSent, error) {
+	m := c.conn.Mode()
+	var b SendMultiuseCouponRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	miss = append(miss, checkSendMultiuseCouponRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opSendMultiuseCoupon.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/multiuse/users/", 64)
+	u.Seg(openID)
+	u.Lit("/coupons")
+	out := new(MultiuseCouponSent)
+	if err := c.conn.Do(ctx, &opSendMultiuseCoupon, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CreateRateActivityApplication signs a sub-merchant up for a fee rate activity (报名费率优惠活动).
 //
 // An acquiring institution (从业机构) applies for one of its
@@ -2213,6 +3904,12 @@ func (c *Client) UpdateRateActivityApplication(ctx context.Context, applicationI
 const (
 	// EventCouponUse is the COUPON.USE notification.
 	EventCouponUse = "COUPON.USE"
+	// EventDeliveryPlanChange is the DELIVERY_PLAN.CHANGE notification.
+	EventDeliveryPlanChange = "DELIVERY_PLAN.CHANGE"
+	// EventProductCouponSpImageGeneration is the PRODUCT_COUPON_SP.IMAGE_GENERATION notification.
+	EventProductCouponSpImageGeneration = "PRODUCT_COUPON_SP.IMAGE_GENERATION"
+	// EventProductCouponSpSend is the PRODUCT_COUPON_SP.SEND notification.
+	EventProductCouponSpSend = "PRODUCT_COUPON_SP.SEND"
 )
 
 // Events returns the notification event types whose resources this
@@ -2220,6 +3917,9 @@ const (
 func Events() []core.EventType {
 	return []core.EventType{
 		{Type: EventCouponUse, Key: "", New: func() any { return new(FavorCouponUseNotification) }},
+		{Type: EventDeliveryPlanChange, Key: "", New: func() any { return new(DeliveryPlanChangeNotification) }},
+		{Type: EventProductCouponSpImageGeneration, Key: "", New: func() any { return new(ProductCouponImageTask) }},
+		{Type: EventProductCouponSpSend, Key: "", New: func() any { return new(ProductCouponSendNotification) }},
 	}
 }
 
@@ -2284,6 +3984,26 @@ func checkReportIndustryRebateTransactionRequest(v *ReportIndustryRebateTransact
 	}
 	if v.SubMchID == "" {
 		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkEnrollBankFavorMultiActivityRequest lists the empty required fields of v, as JSON paths.
+func checkEnrollBankFavorMultiActivityRequest(v *EnrollBankFavorMultiActivityRequest) (miss []string) {
+	if v.ActivityID == "" {
+		miss = append(miss, "activity_id")
+	}
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.StockCreatorMchID == "" {
+		miss = append(miss, "stock_creator_mchid")
+	}
+	if v.StockID == "" {
+		miss = append(miss, "stock_id")
 	}
 	return miss
 }
@@ -2536,6 +4256,806 @@ func checkDeleteRetailStoreActivityStoresRequest(v *DeleteRetailStoreActivitySto
 	}
 	if v.Stores == nil {
 		miss = append(miss, "stores")
+	}
+	return miss
+}
+
+// checkCreateDeliveryPlanRequest lists the empty required fields of v, as JSON paths.
+func checkCreateDeliveryPlanRequest(v *CreateDeliveryPlanRequest) (miss []string) {
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.ProductCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if v.StockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	return miss
+}
+
+// checkSetDeliveryPlanCallbackRequest lists the empty required fields of v, as JSON paths.
+func checkSetDeliveryPlanCallbackRequest(v *SetDeliveryPlanCallbackRequest) (miss []string) {
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	return miss
+}
+
+// checkCreateProductCouponImageTaskRequest lists the empty required fields of v, as JSON paths.
+func checkCreateProductCouponImageTaskRequest(v *CreateProductCouponImageTaskRequest) (miss []string) {
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if !zeroProductCouponCombineImage(&v.CombineImage) {
+		if n := checkProductCouponCombineImage(&v.CombineImage); n != nil {
+			miss = wire.Prefix(miss, "combine_image.", n)
+		}
+	}
+	if !zeroProductCouponImage(&v.CutOut) {
+		if n := checkProductCouponImage(&v.CutOut); n != nil {
+			miss = wire.Prefix(miss, "cut_out.", n)
+		}
+	}
+	if v.ImageGenerationType == "" {
+		miss = append(miss, "image_generation_type")
+	}
+	if v.TaskID == "" {
+		miss = append(miss, "task_id")
+	}
+	return miss
+}
+
+// checkProductCouponCombineImage lists the empty required fields of v, as JSON paths.
+func checkProductCouponCombineImage(v *ProductCouponCombineImage) (miss []string) {
+	if v.Scope == "" {
+		miss = append(miss, "scope")
+	}
+	if v.Type == "" {
+		miss = append(miss, "type")
+	}
+	if v.UsageMode == "" {
+		miss = append(miss, "usage_mode")
+	}
+	return miss
+}
+
+// checkProductCouponImage lists the empty required fields of v, as JSON paths.
+func checkProductCouponImage(v *ProductCouponImage) (miss []string) {
+	if v.ImageURL == "" {
+		miss = append(miss, "image_url")
+	}
+	return miss
+}
+
+// checkSetProductCouponCallbackRequest lists the empty required fields of v, as JSON paths.
+func checkSetProductCouponCallbackRequest(v *SetProductCouponCallbackRequest) (miss []string) {
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	return miss
+}
+
+// checkCreateProductCouponRequest lists the empty required fields of v, as JSON paths.
+func checkCreateProductCouponRequest(v *CreateProductCouponRequest) (miss []string) {
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if n := checkProductCouponDisplayInfo(&v.DisplayInfo); n != nil {
+		miss = wire.Prefix(miss, "display_info.", n)
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.Scope == "" {
+		miss = append(miss, "scope")
+	}
+	if !zeroProductCouponSequentialUsageInfo(&v.SequentialUsageInfo) {
+		if n := checkProductCouponSequentialUsageInfo(&v.SequentialUsageInfo); n != nil {
+			miss = wire.Prefix(miss, "sequential_usage_info.", n)
+		}
+	}
+	if n := checkProductCouponInitialStock(&v.Stock); n != nil {
+		miss = wire.Prefix(miss, "stock.", n)
+	}
+	if v.Type == "" {
+		miss = append(miss, "type")
+	}
+	if v.UsageMode == "" {
+		miss = append(miss, "usage_mode")
+	}
+	return miss
+}
+
+// checkProductCouponDisplayInfo lists the empty required fields of v, as JSON paths.
+func checkProductCouponDisplayInfo(v *ProductCouponDisplayInfo) (miss []string) {
+	if v.BackgroundURL == "" {
+		miss = append(miss, "background_url")
+	}
+	for i := range v.ComboPackageList {
+		if n := checkProductCouponComboPackage(&v.ComboPackageList[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("combo_package_list", i), n)
+		}
+	}
+	if v.ImageURL == "" {
+		miss = append(miss, "image_url")
+	}
+	if v.Name == "" {
+		miss = append(miss, "name")
+	}
+	return miss
+}
+
+// checkProductCouponComboPackage lists the empty required fields of v, as JSON paths.
+func checkProductCouponComboPackage(v *ProductCouponComboPackage) (miss []string) {
+	if v.ChoiceList == nil {
+		miss = append(miss, "choice_list")
+	}
+	for i := range v.ChoiceList {
+		if n := checkProductCouponComboChoice(&v.ChoiceList[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("choice_list", i), n)
+		}
+	}
+	if v.Name == "" {
+		miss = append(miss, "name")
+	}
+	return miss
+}
+
+// checkProductCouponComboChoice lists the empty required fields of v, as JSON paths.
+func checkProductCouponComboChoice(v *ProductCouponComboChoice) (miss []string) {
+	if v.Name == "" {
+		miss = append(miss, "name")
+	}
+	return miss
+}
+
+// checkProductCouponSequentialUsageInfo lists the empty required fields of v, as JSON paths.
+func checkProductCouponSequentialUsageInfo(v *ProductCouponSequentialUsageInfo) (miss []string) {
+	if v.Type == "" {
+		miss = append(miss, "type")
+	}
+	return miss
+}
+
+// checkProductCouponInitialStock lists the empty required fields of v, as JSON paths.
+func checkProductCouponInitialStock(v *ProductCouponInitialStock) (miss []string) {
+	if v.CouponCodeMode == "" {
+		miss = append(miss, "coupon_code_mode")
+	}
+	if n := checkProductCouponUserDisplay(&v.CouponDisplayInfo); n != nil {
+		miss = wire.Prefix(miss, "coupon_display_info.", n)
+	}
+	if !zeroProductCouponSequentialUsageRule(&v.SequentialUsageRule) {
+		if n := checkProductCouponSequentialUsageRule(&v.SequentialUsageRule); n != nil {
+			miss = wire.Prefix(miss, "sequential_usage_rule.", n)
+		}
+	}
+	if !zeroProductCouponSingleUsageRule(&v.SingleUsageRule) {
+		if n := checkProductCouponSingleUsageRule(&v.SingleUsageRule); n != nil {
+			miss = wire.Prefix(miss, "single_usage_rule.", n)
+		}
+	}
+	if v.StoreScope == "" {
+		miss = append(miss, "store_scope")
+	}
+	if n := checkProductCouponUsageDisplay(&v.UsageRuleDisplayInfo); n != nil {
+		miss = wire.Prefix(miss, "usage_rule_display_info.", n)
+	}
+	return miss
+}
+
+// checkProductCouponUserDisplay lists the empty required fields of v, as JSON paths.
+func checkProductCouponUserDisplay(v *ProductCouponUserDisplay) (miss []string) {
+	if v.CodeDisplayMode == "" {
+		miss = append(miss, "code_display_mode")
+	}
+	if !zeroProductCouponFinderEntrance(&v.EntranceFinder) {
+		if n := checkProductCouponFinderEntrance(&v.EntranceFinder); n != nil {
+			miss = wire.Prefix(miss, "entrance_finder.", n)
+		}
+	}
+	if !zeroProductCouponMiniProgramEntrance(&v.EntranceMiniProgram) {
+		if n := checkProductCouponMiniProgramEntrance(&v.EntranceMiniProgram); n != nil {
+			miss = wire.Prefix(miss, "entrance_mini_program.", n)
+		}
+	}
+	if !zeroProductCouponOfficialAccountEntrance(&v.EntranceOfficialAccount) {
+		if n := checkProductCouponOfficialAccountEntrance(&v.EntranceOfficialAccount); n != nil {
+			miss = wire.Prefix(miss, "entrance_official_account.", n)
+		}
+	}
+	return miss
+}
+
+// checkProductCouponFinderEntrance lists the empty required fields of v, as JSON paths.
+func checkProductCouponFinderEntrance(v *ProductCouponFinderEntrance) (miss []string) {
+	if v.FinderID == "" {
+		miss = append(miss, "finder_id")
+	}
+	if v.FinderVideoCoverImageURL == "" {
+		miss = append(miss, "finder_video_cover_image_url")
+	}
+	if v.FinderVideoID == "" {
+		miss = append(miss, "finder_video_id")
+	}
+	return miss
+}
+
+// checkProductCouponMiniProgramEntrance lists the empty required fields of v, as JSON paths.
+func checkProductCouponMiniProgramEntrance(v *ProductCouponMiniProgramEntrance) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.EntranceWording == "" {
+		miss = append(miss, "entrance_wording")
+	}
+	if v.Path == "" {
+		miss = append(miss, "path")
+	}
+	return miss
+}
+
+// checkProductCouponOfficialAccountEntrance lists the empty required fields of v, as JSON paths.
+func checkProductCouponOfficialAccountEntrance(v *ProductCouponOfficialAccountEntrance) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	return miss
+}
+
+// checkProductCouponSequentialUsageRule lists the empty required fields of v, as JSON paths.
+func checkProductCouponSequentialUsageRule(v *ProductCouponSequentialUsageRule) (miss []string) {
+	if n := checkProductCouponSequentialPeriod(&v.CouponAvailablePeriod); n != nil {
+		miss = wire.Prefix(miss, "coupon_available_period.", n)
+	}
+	return miss
+}
+
+// checkProductCouponSequentialPeriod lists the empty required fields of v, as JSON paths.
+func checkProductCouponSequentialPeriod(v *ProductCouponSequentialPeriod) (miss []string) {
+	if v.AvailableBeginTime.IsZero() {
+		miss = append(miss, "available_begin_time")
+	}
+	if v.AvailableEndTime.IsZero() {
+		miss = append(miss, "available_end_time")
+	}
+	for i := range v.IrregularAvailablePeriodList {
+		if n := checkProductCouponIrregularPeriod(&v.IrregularAvailablePeriodList[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("irregular_available_period_list", i), n)
+		}
+	}
+	return miss
+}
+
+// checkProductCouponIrregularPeriod lists the empty required fields of v, as JSON paths.
+func checkProductCouponIrregularPeriod(v *ProductCouponIrregularPeriod) (miss []string) {
+	if v.BeginTime.IsZero() {
+		miss = append(miss, "begin_time")
+	}
+	if v.EndTime.IsZero() {
+		miss = append(miss, "end_time")
+	}
+	return miss
+}
+
+// checkProductCouponSingleUsageRule lists the empty required fields of v, as JSON paths.
+func checkProductCouponSingleUsageRule(v *ProductCouponSingleUsageRule) (miss []string) {
+	if n := checkProductCouponAvailablePeriod(&v.CouponAvailablePeriod); n != nil {
+		miss = wire.Prefix(miss, "coupon_available_period.", n)
+	}
+	return miss
+}
+
+// checkProductCouponAvailablePeriod lists the empty required fields of v, as JSON paths.
+func checkProductCouponAvailablePeriod(v *ProductCouponAvailablePeriod) (miss []string) {
+	if v.AvailableBeginTime.IsZero() {
+		miss = append(miss, "available_begin_time")
+	}
+	if v.AvailableEndTime.IsZero() {
+		miss = append(miss, "available_end_time")
+	}
+	for i := range v.IrregularAvailablePeriodList {
+		if n := checkProductCouponIrregularPeriod(&v.IrregularAvailablePeriodList[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("irregular_available_period_list", i), n)
+		}
+	}
+	return miss
+}
+
+// checkProductCouponUsageDisplay lists the empty required fields of v, as JSON paths.
+func checkProductCouponUsageDisplay(v *ProductCouponUsageDisplay) (miss []string) {
+	if !zeroProductCouponStoreInfo(&v.CouponAvailableStoreInfo) {
+		if n := checkProductCouponStoreInfo(&v.CouponAvailableStoreInfo); n != nil {
+			miss = wire.Prefix(miss, "coupon_available_store_info.", n)
+		}
+	}
+	if v.CouponUsageMethodList == nil {
+		miss = append(miss, "coupon_usage_method_list")
+	}
+	if v.UsageDescription == "" {
+		miss = append(miss, "usage_description")
+	}
+	return miss
+}
+
+// checkProductCouponStoreInfo lists the empty required fields of v, as JSON paths.
+func checkProductCouponStoreInfo(v *ProductCouponStoreInfo) (miss []string) {
+	if v.Description == "" {
+		miss = append(miss, "description")
+	}
+	return miss
+}
+
+// checkUpdateProductCouponRequest lists the empty required fields of v, as JSON paths.
+func checkUpdateProductCouponRequest(v *UpdateProductCouponRequest) (miss []string) {
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if n := checkProductCouponDisplayInfo(&v.DisplayInfo); n != nil {
+		miss = wire.Prefix(miss, "display_info.", n)
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	return miss
+}
+
+// checkDeactivateProductCouponRequest lists the empty required fields of v, as JSON paths.
+func checkDeactivateProductCouponRequest(v *DeactivateProductCouponRequest) (miss []string) {
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.DeactivateReason == "" {
+		miss = append(miss, "deactivate_reason")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	return miss
+}
+
+// checkCreateProductCouponStockBundleRequest lists the empty required fields of v, as JSON paths.
+func checkCreateProductCouponStockBundleRequest(v *CreateProductCouponStockBundleRequest) (miss []string) {
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if n := checkProductCouponNewStockBundle(&v.StockBundle); n != nil {
+		miss = wire.Prefix(miss, "stock_bundle.", n)
+	}
+	return miss
+}
+
+// checkProductCouponNewStockBundle lists the empty required fields of v, as JSON paths.
+func checkProductCouponNewStockBundle(v *ProductCouponNewStockBundle) (miss []string) {
+	if v.CouponCodeMode == "" {
+		miss = append(miss, "coupon_code_mode")
+	}
+	if n := checkProductCouponStockUserDisplay(&v.CouponDisplayInfo); n != nil {
+		miss = wire.Prefix(miss, "coupon_display_info.", n)
+	}
+	if !zeroProductCouponBundleUsageRule(&v.ProgressiveBundleUsageRule) {
+		if n := checkProductCouponBundleUsageRule(&v.ProgressiveBundleUsageRule); n != nil {
+			miss = wire.Prefix(miss, "progressive_bundle_usage_rule.", n)
+		}
+	}
+	if v.StoreScope == "" {
+		miss = append(miss, "store_scope")
+	}
+	if n := checkProductCouponUsageDisplay(&v.UsageRuleDisplayInfo); n != nil {
+		miss = wire.Prefix(miss, "usage_rule_display_info.", n)
+	}
+	return miss
+}
+
+// checkProductCouponStockUserDisplay lists the empty required fields of v, as JSON paths.
+func checkProductCouponStockUserDisplay(v *ProductCouponStockUserDisplay) (miss []string) {
+	if !zeroProductCouponFinderEntrance(&v.EntranceFinder) {
+		if n := checkProductCouponFinderEntrance(&v.EntranceFinder); n != nil {
+			miss = wire.Prefix(miss, "entrance_finder.", n)
+		}
+	}
+	if !zeroProductCouponStockMiniProgramEntrance(&v.EntranceMiniProgram) {
+		if n := checkProductCouponStockMiniProgramEntrance(&v.EntranceMiniProgram); n != nil {
+			miss = wire.Prefix(miss, "entrance_mini_program.", n)
+		}
+	}
+	if !zeroProductCouponOfficialAccountEntrance(&v.EntranceOfficialAccount) {
+		if n := checkProductCouponOfficialAccountEntrance(&v.EntranceOfficialAccount); n != nil {
+			miss = wire.Prefix(miss, "entrance_official_account.", n)
+		}
+	}
+	return miss
+}
+
+// checkProductCouponStockMiniProgramEntrance lists the empty required fields of v, as JSON paths.
+func checkProductCouponStockMiniProgramEntrance(v *ProductCouponStockMiniProgramEntrance) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.EntranceWording == "" {
+		miss = append(miss, "entrance_wording")
+	}
+	if v.GuidanceWording == "" {
+		miss = append(miss, "guidance_wording")
+	}
+	if v.Path == "" {
+		miss = append(miss, "path")
+	}
+	return miss
+}
+
+// checkProductCouponBundleUsageRule lists the empty required fields of v, as JSON paths.
+func checkProductCouponBundleUsageRule(v *ProductCouponBundleUsageRule) (miss []string) {
+	if n := checkProductCouponAvailablePeriod(&v.CouponAvailablePeriod); n != nil {
+		miss = wire.Prefix(miss, "coupon_available_period.", n)
+	}
+	return miss
+}
+
+// checkUpdateProductCouponStockBundleRequest lists the empty required fields of v, as JSON paths.
+func checkUpdateProductCouponStockBundleRequest(v *UpdateProductCouponStockBundleRequest) (miss []string) {
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.CouponDisplayInfo != nil {
+		if n := checkProductCouponStockUserDisplay(v.CouponDisplayInfo); n != nil {
+			miss = wire.Prefix(miss, "coupon_display_info.", n)
+		}
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.UsageRuleDisplayInfo != nil {
+		if n := checkProductCouponUsageDisplay(v.UsageRuleDisplayInfo); n != nil {
+			miss = wire.Prefix(miss, "usage_rule_display_info.", n)
+		}
+	}
+	return miss
+}
+
+// checkProductCouponStoresRequest lists the empty required fields of v, as JSON paths.
+func checkProductCouponStoresRequest(v *ProductCouponStoresRequest) (miss []string) {
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.StoreList == nil {
+		miss = append(miss, "store_list")
+	}
+	for i := range v.StoreList {
+		if n := checkProductCouponStore(&v.StoreList[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("store_list", i), n)
+		}
+	}
+	return miss
+}
+
+// checkProductCouponStore lists the empty required fields of v, as JSON paths.
+func checkProductCouponStore(v *ProductCouponStore) (miss []string) {
+	if v.StoreID == "" {
+		miss = append(miss, "store_id")
+	}
+	return miss
+}
+
+// checkUpdateProductCouponStockBundleBudgetRequest lists the empty required fields of v, as JSON paths.
+func checkUpdateProductCouponStockBundleBudgetRequest(v *UpdateProductCouponStockBundleBudgetRequest) (miss []string) {
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.UpdateMode == "" {
+		miss = append(miss, "update_mode")
+	}
+	return miss
+}
+
+// checkCreateProductCouponStockRequest lists the empty required fields of v, as JSON paths.
+func checkCreateProductCouponStockRequest(v *CreateProductCouponStockRequest) (miss []string) {
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if n := checkProductCouponNewStock(&v.Stock); n != nil {
+		miss = wire.Prefix(miss, "stock.", n)
+	}
+	return miss
+}
+
+// checkProductCouponNewStock lists the empty required fields of v, as JSON paths.
+func checkProductCouponNewStock(v *ProductCouponNewStock) (miss []string) {
+	if v.CouponCodeMode == "" {
+		miss = append(miss, "coupon_code_mode")
+	}
+	if n := checkProductCouponStockUserDisplay(&v.CouponDisplayInfo); n != nil {
+		miss = wire.Prefix(miss, "coupon_display_info.", n)
+	}
+	if !zeroProductCouponSequentialUsageRule(&v.SequentialUsageRule) {
+		if n := checkProductCouponSequentialUsageRule(&v.SequentialUsageRule); n != nil {
+			miss = wire.Prefix(miss, "sequential_usage_rule.", n)
+		}
+	}
+	if !zeroProductCouponSingleUsageRule(&v.SingleUsageRule) {
+		if n := checkProductCouponSingleUsageRule(&v.SingleUsageRule); n != nil {
+			miss = wire.Prefix(miss, "single_usage_rule.", n)
+		}
+	}
+	if v.StoreScope == "" {
+		miss = append(miss, "store_scope")
+	}
+	if n := checkProductCouponUsageDisplay(&v.UsageRuleDisplayInfo); n != nil {
+		miss = wire.Prefix(miss, "usage_rule_display_info.", n)
+	}
+	return miss
+}
+
+// checkUpdateProductCouponStockRequest lists the empty required fields of v, as JSON paths.
+func checkUpdateProductCouponStockRequest(v *UpdateProductCouponStockRequest) (miss []string) {
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.CouponDisplayInfo != nil {
+		if n := checkProductCouponStockUserDisplay(v.CouponDisplayInfo); n != nil {
+			miss = wire.Prefix(miss, "coupon_display_info.", n)
+		}
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.UsageRuleDisplayInfo != nil {
+		if n := checkProductCouponUsageDisplay(v.UsageRuleDisplayInfo); n != nil {
+			miss = wire.Prefix(miss, "usage_rule_display_info.", n)
+		}
+	}
+	return miss
+}
+
+// checkUpdateProductCouponStockBudgetRequest lists the empty required fields of v, as JSON paths.
+func checkUpdateProductCouponStockBudgetRequest(v *UpdateProductCouponStockBudgetRequest) (miss []string) {
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.UpdateMode == "" {
+		miss = append(miss, "update_mode")
+	}
+	return miss
+}
+
+// checkUploadProductCouponCodesRequest lists the empty required fields of v, as JSON paths.
+func checkUploadProductCouponCodesRequest(v *UploadProductCouponCodesRequest) (miss []string) {
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.CodeList == nil {
+		miss = append(miss, "code_list")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	return miss
+}
+
+// checkSendProductCouponBundleRequest lists the empty required fields of v, as JSON paths.
+func checkSendProductCouponBundleRequest(v *SendProductCouponBundleRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if !zeroProductCouponBundleTagInfo(&v.CouponTagInfo) {
+		if n := checkProductCouponBundleTagInfo(&v.CouponTagInfo); n != nil {
+			miss = wire.Prefix(miss, "coupon_tag_info.", n)
+		}
+	}
+	if v.ProductCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if v.SendRequestNo == "" {
+		miss = append(miss, "send_request_no")
+	}
+	if v.StockBundleID == "" {
+		miss = append(miss, "stock_bundle_id")
+	}
+	return miss
+}
+
+// checkProductCouponBundleTagInfo lists the empty required fields of v, as JSON paths.
+func checkProductCouponBundleTagInfo(v *ProductCouponBundleTagInfo) (miss []string) {
+	if !zeroProductCouponBundleMemberTag(&v.MemberTagInfo) {
+		if n := checkProductCouponBundleMemberTag(&v.MemberTagInfo); n != nil {
+			miss = wire.Prefix(miss, "member_tag_info.", n)
+		}
+	}
+	return miss
+}
+
+// checkProductCouponBundleMemberTag lists the empty required fields of v, as JSON paths.
+func checkProductCouponBundleMemberTag(v *ProductCouponBundleMemberTag) (miss []string) {
+	if v.MemberCardID == "" {
+		miss = append(miss, "member_card_id")
+	}
+	return miss
+}
+
+// checkDeactivateUserProductCouponBundleRequest lists the empty required fields of v, as JSON paths.
+func checkDeactivateUserProductCouponBundleRequest(v *DeactivateUserProductCouponBundleRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.DeactivateReason == "" {
+		miss = append(miss, "deactivate_reason")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.ProductCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if v.StockBundleID == "" {
+		miss = append(miss, "stock_bundle_id")
+	}
+	return miss
+}
+
+// checkSendProductCouponRequest lists the empty required fields of v, as JSON paths.
+func checkSendProductCouponRequest(v *SendProductCouponRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.ProductCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if v.SendRequestNo == "" {
+		miss = append(miss, "send_request_no")
+	}
+	if v.StockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	return miss
+}
+
+// checkConfirmUserProductCouponRequest lists the empty required fields of v, as JSON paths.
+func checkConfirmUserProductCouponRequest(v *ConfirmUserProductCouponRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.ProductCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if v.StockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	return miss
+}
+
+// checkDeactivateUserProductCouponRequest lists the empty required fields of v, as JSON paths.
+func checkDeactivateUserProductCouponRequest(v *DeactivateUserProductCouponRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.DeactivateReason == "" {
+		miss = append(miss, "deactivate_reason")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.ProductCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if v.StockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	return miss
+}
+
+// checkReturnUserProductCouponRequest lists the empty required fields of v, as JSON paths.
+func checkReturnUserProductCouponRequest(v *ReturnUserProductCouponRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.ProductCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if v.StockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	return miss
+}
+
+// checkUseUserProductCouponRequest lists the empty required fields of v, as JSON paths.
+func checkUseUserProductCouponRequest(v *UseUserProductCouponRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.ProductCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if v.StockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	if v.UseTime.IsZero() {
+		miss = append(miss, "use_time")
+	}
+	return miss
+}
+
+// checkPreSendProductCouponRequest lists the empty required fields of v, as JSON paths.
+func checkPreSendProductCouponRequest(v *PreSendProductCouponRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.ProductCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if v.SendRequestNo == "" {
+		miss = append(miss, "send_request_no")
+	}
+	if v.StockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	return miss
+}
+
+// checkPreSendProductCouponBundleRequest lists the empty required fields of v, as JSON paths.
+func checkPreSendProductCouponBundleRequest(v *PreSendProductCouponBundleRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.BrandID == "" {
+		miss = append(miss, "brand_id")
+	}
+	if v.ProductCouponID == "" {
+		miss = append(miss, "product_coupon_id")
+	}
+	if v.SendRequestNo == "" {
+		miss = append(miss, "send_request_no")
+	}
+	if v.StockBundleID == "" {
+		miss = append(miss, "stock_bundle_id")
 	}
 	return miss
 }
@@ -2805,6 +5325,46 @@ func checkShoppingReceiptJumpInfo(v *ShoppingReceiptJumpInfo) (miss []string) {
 	return miss
 }
 
+// checkSendWithdrawFavorCouponRequest lists the empty required fields of v, as JSON paths.
+func checkSendWithdrawFavorCouponRequest(v *SendWithdrawFavorCouponRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.MchID == "" {
+		miss = append(miss, "mchid")
+	}
+	if v.SendRequestNo == "" {
+		miss = append(miss, "send_request_no")
+	}
+	if v.StockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	return miss
+}
+
+// checkSendMultiuseCouponRequest lists the empty required fields of v, as JSON paths.
+func checkSendMultiuseCouponRequest(v *SendMultiuseCouponRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.CardType == "" {
+		miss = append(miss, "card_type")
+	}
+	if v.IDCardNumber == "" {
+		miss = append(miss, "id_card_number")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if v.StockID == "" {
+		miss = append(miss, "stock_id")
+	}
+	if v.UserName == "" {
+		miss = append(miss, "user_name")
+	}
+	return miss
+}
+
 // checkCreateRateActivityApplicationRequest lists the empty required fields of v, as JSON paths.
 func checkCreateRateActivityApplicationRequest(v *CreateRateActivityApplicationRequest) (miss []string) {
 	if v.AcquiringBankID == "" {
@@ -2846,6 +5406,145 @@ func zeroFavorPatternInfo(v *FavorPatternInfo) bool {
 		v.MerchantName == "" &&
 		v.MiniProgramAppID == "" &&
 		v.MiniProgramPath == ""
+}
+
+// zeroProductCouponCombineImage reports whether v is the zero ProductCouponCombineImage.
+func zeroProductCouponCombineImage(v *ProductCouponCombineImage) bool {
+	return v.BackgroundColor == "" &&
+		zeroProductCouponDiscountRule(&v.DiscountCoupon) &&
+		zeroProductCouponExchangeRule(&v.ExchangeCoupon) &&
+		zeroProductCouponNormalRule(&v.NormalCoupon) &&
+		v.Scope == "" &&
+		v.Type == "" &&
+		v.UsageMode == ""
+}
+
+// zeroProductCouponDiscountRule reports whether v is the zero ProductCouponDiscountRule.
+func zeroProductCouponDiscountRule(v *ProductCouponDiscountRule) bool {
+	return v.PercentOff == 0 &&
+		v.Threshold == 0
+}
+
+// zeroProductCouponExchangeRule reports whether v is the zero ProductCouponExchangeRule.
+func zeroProductCouponExchangeRule(v *ProductCouponExchangeRule) bool {
+	return v.ExchangePrice == 0 &&
+		v.Threshold == 0
+}
+
+// zeroProductCouponNormalRule reports whether v is the zero ProductCouponNormalRule.
+func zeroProductCouponNormalRule(v *ProductCouponNormalRule) bool {
+	return v.DiscountAmount == 0 &&
+		v.Threshold == 0
+}
+
+// zeroProductCouponImage reports whether v is the zero ProductCouponImage.
+func zeroProductCouponImage(v *ProductCouponImage) bool {
+	return v.ImageURL == ""
+}
+
+// zeroProductCouponSequentialUsageInfo reports whether v is the zero ProductCouponSequentialUsageInfo.
+func zeroProductCouponSequentialUsageInfo(v *ProductCouponSequentialUsageInfo) bool {
+	return v.AvailableDays == 0 &&
+		v.Count == 0 &&
+		v.IntervalDays == nil &&
+		v.Type == ""
+}
+
+// zeroProductCouponFinderEntrance reports whether v is the zero ProductCouponFinderEntrance.
+func zeroProductCouponFinderEntrance(v *ProductCouponFinderEntrance) bool {
+	return v.FinderID == "" &&
+		v.FinderVideoCoverImageURL == "" &&
+		v.FinderVideoID == ""
+}
+
+// zeroProductCouponMiniProgramEntrance reports whether v is the zero ProductCouponMiniProgramEntrance.
+func zeroProductCouponMiniProgramEntrance(v *ProductCouponMiniProgramEntrance) bool {
+	return v.AppID == "" &&
+		v.EntranceWording == "" &&
+		v.GuidanceWording == "" &&
+		v.Path == ""
+}
+
+// zeroProductCouponOfficialAccountEntrance reports whether v is the zero ProductCouponOfficialAccountEntrance.
+func zeroProductCouponOfficialAccountEntrance(v *ProductCouponOfficialAccountEntrance) bool {
+	return v.AppID == ""
+}
+
+// zeroProductCouponSequentialUsageRule reports whether v is the zero ProductCouponSequentialUsageRule.
+func zeroProductCouponSequentialUsageRule(v *ProductCouponSequentialUsageRule) bool {
+	return zeroProductCouponSequentialPeriod(&v.CouponAvailablePeriod) &&
+		len(v.DiscountCouponList) == 0 &&
+		len(v.ExchangeCouponList) == 0 &&
+		len(v.NormalCouponList) == 0 &&
+		v.SpecialFirst == nil
+}
+
+// zeroProductCouponSequentialPeriod reports whether v is the zero ProductCouponSequentialPeriod.
+func zeroProductCouponSequentialPeriod(v *ProductCouponSequentialPeriod) bool {
+	return v.AvailableBeginTime.IsZero() &&
+		v.AvailableEndTime.IsZero() &&
+		len(v.IrregularAvailablePeriodList) == 0 &&
+		v.WaitDaysAfterReceive == 0 &&
+		zeroProductCouponWeeklyPeriod(&v.WeeklyAvailablePeriod)
+}
+
+// zeroProductCouponWeeklyPeriod reports whether v is the zero ProductCouponWeeklyPeriod.
+func zeroProductCouponWeeklyPeriod(v *ProductCouponWeeklyPeriod) bool {
+	return len(v.DayList) == 0 &&
+		len(v.DayPeriodList) == 0
+}
+
+// zeroProductCouponSingleUsageRule reports whether v is the zero ProductCouponSingleUsageRule.
+func zeroProductCouponSingleUsageRule(v *ProductCouponSingleUsageRule) bool {
+	return zeroProductCouponAvailablePeriod(&v.CouponAvailablePeriod) &&
+		zeroProductCouponDiscountRule(&v.DiscountCoupon) &&
+		zeroProductCouponExchangeRule(&v.ExchangeCoupon) &&
+		zeroProductCouponNormalRule(&v.NormalCoupon)
+}
+
+// zeroProductCouponAvailablePeriod reports whether v is the zero ProductCouponAvailablePeriod.
+func zeroProductCouponAvailablePeriod(v *ProductCouponAvailablePeriod) bool {
+	return v.AvailableBeginTime.IsZero() &&
+		v.AvailableDays == 0 &&
+		v.AvailableEndTime.IsZero() &&
+		v.AvailableSeconds == 0 &&
+		len(v.IrregularAvailablePeriodList) == 0 &&
+		v.WaitDaysAfterReceive == 0 &&
+		zeroProductCouponWeeklyPeriod(&v.WeeklyAvailablePeriod)
+}
+
+// zeroProductCouponStoreInfo reports whether v is the zero ProductCouponStoreInfo.
+func zeroProductCouponStoreInfo(v *ProductCouponStoreInfo) bool {
+	return v.Description == "" &&
+		v.MiniProgramAppID == "" &&
+		v.MiniProgramPath == ""
+}
+
+// zeroProductCouponStockMiniProgramEntrance reports whether v is the zero ProductCouponStockMiniProgramEntrance.
+func zeroProductCouponStockMiniProgramEntrance(v *ProductCouponStockMiniProgramEntrance) bool {
+	return v.AppID == "" &&
+		v.EntranceWording == "" &&
+		v.GuidanceWording == "" &&
+		v.Path == ""
+}
+
+// zeroProductCouponBundleUsageRule reports whether v is the zero ProductCouponBundleUsageRule.
+func zeroProductCouponBundleUsageRule(v *ProductCouponBundleUsageRule) bool {
+	return zeroProductCouponAvailablePeriod(&v.CouponAvailablePeriod) &&
+		len(v.DiscountCouponList) == 0 &&
+		len(v.ExchangeCouponList) == 0 &&
+		len(v.NormalCouponList) == 0
+}
+
+// zeroProductCouponBundleTagInfo reports whether v is the zero ProductCouponBundleTagInfo.
+func zeroProductCouponBundleTagInfo(v *ProductCouponBundleTagInfo) bool {
+	return len(v.CouponTagList) == 0 &&
+		zeroProductCouponBundleMemberTag(&v.MemberTagInfo)
+}
+
+// zeroProductCouponBundleMemberTag reports whether v is the zero ProductCouponBundleMemberTag.
+func zeroProductCouponBundleMemberTag(v *ProductCouponBundleMemberTag) bool {
+	return v.MemberCardID == ""
 }
 
 // zeroPayGiftAvailablePeriods reports whether v is the zero PayGiftAvailablePeriods.

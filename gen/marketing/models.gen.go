@@ -50,6 +50,30 @@ func (e BackgroundColor) Valid() bool {
 	}
 }
 
+// Defines values for BankFavorCouponState.
+const (
+	BankFavorCouponStateCouponStateExpired BankFavorCouponState = "COUPON_STATE_EXPIRED"
+	BankFavorCouponStateCouponStateSend    BankFavorCouponState = "COUPON_STATE_SEND"
+	BankFavorCouponStateCouponStateUnknow  BankFavorCouponState = "COUPON_STATE_UNKNOW"
+	BankFavorCouponStateCouponStateUsed    BankFavorCouponState = "COUPON_STATE_USED"
+)
+
+// Valid indicates whether the value is a known member of the BankFavorCouponState enum.
+func (e BankFavorCouponState) Valid() bool {
+	switch e {
+	case BankFavorCouponStateCouponStateExpired:
+		return true
+	case BankFavorCouponStateCouponStateSend:
+		return true
+	case BankFavorCouponStateCouponStateUnknow:
+		return true
+	case BankFavorCouponStateCouponStateUsed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BankPackageTaskStatus.
 const (
 	BankPackageTaskStatusFinished   BankPackageTaskStatus = "FINISHED"
@@ -62,6 +86,63 @@ func (e BankPackageTaskStatus) Valid() bool {
 	case BankPackageTaskStatusFinished:
 		return true
 	case BankPackageTaskStatusProcessing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryPlanAuditState.
+const (
+	DeliveryPlanAuditStateAuditInitial    DeliveryPlanAuditState = "AUDIT_INITIAL"
+	DeliveryPlanAuditStateAuditPassed     DeliveryPlanAuditState = "AUDIT_PASSED"
+	DeliveryPlanAuditStateAuditProcessing DeliveryPlanAuditState = "AUDIT_PROCESSING"
+	DeliveryPlanAuditStateAuditRejected   DeliveryPlanAuditState = "AUDIT_REJECTED"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryPlanAuditState enum.
+func (e DeliveryPlanAuditState) Valid() bool {
+	switch e {
+	case DeliveryPlanAuditStateAuditInitial:
+		return true
+	case DeliveryPlanAuditStateAuditPassed:
+		return true
+	case DeliveryPlanAuditStateAuditProcessing:
+		return true
+	case DeliveryPlanAuditStateAuditRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryPlanState.
+const (
+	DeliveryPlanStatePlanCreated     DeliveryPlanState = "PLAN_CREATED"
+	DeliveryPlanStatePlanCreating    DeliveryPlanState = "PLAN_CREATING"
+	DeliveryPlanStatePlanDelivering  DeliveryPlanState = "PLAN_DELIVERING"
+	DeliveryPlanStatePlanExpired     DeliveryPlanState = "PLAN_EXPIRED"
+	DeliveryPlanStatePlanPaused      DeliveryPlanState = "PLAN_PAUSED"
+	DeliveryPlanStatePlanTerminated  DeliveryPlanState = "PLAN_TERMINATED"
+	DeliveryPlanStatePlanTerminating DeliveryPlanState = "PLAN_TERMINATING"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryPlanState enum.
+func (e DeliveryPlanState) Valid() bool {
+	switch e {
+	case DeliveryPlanStatePlanCreated:
+		return true
+	case DeliveryPlanStatePlanCreating:
+		return true
+	case DeliveryPlanStatePlanDelivering:
+		return true
+	case DeliveryPlanStatePlanExpired:
+		return true
+	case DeliveryPlanStatePlanPaused:
+		return true
+	case DeliveryPlanStatePlanTerminated:
+		return true
+	case DeliveryPlanStatePlanTerminating:
 		return true
 	default:
 		return false
@@ -317,6 +398,21 @@ func (e FavorWeekday) Valid() bool {
 	}
 }
 
+// Defines values for MultiuseCardType.
+const (
+	MultiuseCardTypeIDCard MultiuseCardType = "ID_CARD"
+)
+
+// Valid indicates whether the value is a known member of the MultiuseCardType enum.
+func (e MultiuseCardType) Valid() bool {
+	switch e {
+	case MultiuseCardTypeIDCard:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PartnershipBusinessType.
 const (
 	PartnershipBusinessTypeBusifavorStock PartnershipBusinessType = "BUSIFAVOR_STOCK"
@@ -560,6 +656,423 @@ func (e PayGiftSendContent) Valid() bool {
 	}
 }
 
+// Defines values for ProductCouponAppJumpType.
+const (
+	ProductCouponAppJumpTypeH5           ProductCouponAppJumpType = "H5"
+	ProductCouponAppJumpTypePasscodeLink ProductCouponAppJumpType = "PASSCODE_LINK"
+	ProductCouponAppJumpTypeUsageGuide   ProductCouponAppJumpType = "USAGE_GUIDE"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponAppJumpType enum.
+func (e ProductCouponAppJumpType) Valid() bool {
+	switch e {
+	case ProductCouponAppJumpTypeH5:
+		return true
+	case ProductCouponAppJumpTypePasscodeLink:
+		return true
+	case ProductCouponAppJumpTypeUsageGuide:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponBackgroundColor.
+const (
+	ProductCouponBackgroundColorColor010 ProductCouponBackgroundColor = "Color010"
+	ProductCouponBackgroundColorColor020 ProductCouponBackgroundColor = "Color020"
+	ProductCouponBackgroundColorColor030 ProductCouponBackgroundColor = "Color030"
+	ProductCouponBackgroundColorColor040 ProductCouponBackgroundColor = "Color040"
+	ProductCouponBackgroundColorColor050 ProductCouponBackgroundColor = "Color050"
+	ProductCouponBackgroundColorColor060 ProductCouponBackgroundColor = "Color060"
+	ProductCouponBackgroundColorColor070 ProductCouponBackgroundColor = "Color070"
+	ProductCouponBackgroundColorColor080 ProductCouponBackgroundColor = "Color080"
+	ProductCouponBackgroundColorColor090 ProductCouponBackgroundColor = "Color090"
+	ProductCouponBackgroundColorColor100 ProductCouponBackgroundColor = "Color100"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponBackgroundColor enum.
+func (e ProductCouponBackgroundColor) Valid() bool {
+	switch e {
+	case ProductCouponBackgroundColorColor010:
+		return true
+	case ProductCouponBackgroundColorColor020:
+		return true
+	case ProductCouponBackgroundColorColor030:
+		return true
+	case ProductCouponBackgroundColorColor040:
+		return true
+	case ProductCouponBackgroundColorColor050:
+		return true
+	case ProductCouponBackgroundColorColor060:
+		return true
+	case ProductCouponBackgroundColorColor070:
+		return true
+	case ProductCouponBackgroundColorColor080:
+		return true
+	case ProductCouponBackgroundColorColor090:
+		return true
+	case ProductCouponBackgroundColorColor100:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponBudgetUpdateMode.
+const (
+	ProductCouponBudgetUpdateModeMaxCount       ProductCouponBudgetUpdateMode = "MAX_COUNT"
+	ProductCouponBudgetUpdateModeMaxCountPerDay ProductCouponBudgetUpdateMode = "MAX_COUNT_PER_DAY"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponBudgetUpdateMode enum.
+func (e ProductCouponBudgetUpdateMode) Valid() bool {
+	switch e {
+	case ProductCouponBudgetUpdateModeMaxCount:
+		return true
+	case ProductCouponBudgetUpdateModeMaxCountPerDay:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponBundleCodeMode.
+const (
+	ProductCouponBundleCodeModeUpload    ProductCouponBundleCodeMode = "UPLOAD"
+	ProductCouponBundleCodeModeWechatpay ProductCouponBundleCodeMode = "WECHATPAY"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponBundleCodeMode enum.
+func (e ProductCouponBundleCodeMode) Valid() bool {
+	switch e {
+	case ProductCouponBundleCodeModeUpload:
+		return true
+	case ProductCouponBundleCodeModeWechatpay:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponBundleUsageMode.
+const (
+	ProductCouponBundleUsageModeProgressiveBundle ProductCouponBundleUsageMode = "PROGRESSIVE_BUNDLE"
+	ProductCouponBundleUsageModeSingle            ProductCouponBundleUsageMode = "SINGLE"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponBundleUsageMode enum.
+func (e ProductCouponBundleUsageMode) Valid() bool {
+	switch e {
+	case ProductCouponBundleUsageModeProgressiveBundle:
+		return true
+	case ProductCouponBundleUsageModeSingle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponCodeDisplayMode.
+const (
+	ProductCouponCodeDisplayModeBarcode   ProductCouponCodeDisplayMode = "BARCODE"
+	ProductCouponCodeDisplayModeInvisible ProductCouponCodeDisplayMode = "INVISIBLE"
+	ProductCouponCodeDisplayModeQRCode    ProductCouponCodeDisplayMode = "QRCODE"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponCodeDisplayMode enum.
+func (e ProductCouponCodeDisplayMode) Valid() bool {
+	switch e {
+	case ProductCouponCodeDisplayModeBarcode:
+		return true
+	case ProductCouponCodeDisplayModeInvisible:
+		return true
+	case ProductCouponCodeDisplayModeQRCode:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponCodeMode.
+const (
+	ProductCouponCodeModeAPIAssign ProductCouponCodeMode = "API_ASSIGN"
+	ProductCouponCodeModeUpload    ProductCouponCodeMode = "UPLOAD"
+	ProductCouponCodeModeWechatpay ProductCouponCodeMode = "WECHATPAY"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponCodeMode enum.
+func (e ProductCouponCodeMode) Valid() bool {
+	switch e {
+	case ProductCouponCodeModeAPIAssign:
+		return true
+	case ProductCouponCodeModeUpload:
+		return true
+	case ProductCouponCodeModeWechatpay:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponImageGenerationType.
+const (
+	ProductCouponImageGenerationTypeCombineImage ProductCouponImageGenerationType = "COMBINE_IMAGE"
+	ProductCouponImageGenerationTypeCutOut       ProductCouponImageGenerationType = "CUT_OUT"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponImageGenerationType enum.
+func (e ProductCouponImageGenerationType) Valid() bool {
+	switch e {
+	case ProductCouponImageGenerationTypeCombineImage:
+		return true
+	case ProductCouponImageGenerationTypeCutOut:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponImageTaskState.
+const (
+	ProductCouponImageTaskStateFail       ProductCouponImageTaskState = "FAIL"
+	ProductCouponImageTaskStateProcessing ProductCouponImageTaskState = "PROCESSING"
+	ProductCouponImageTaskStateSuccess    ProductCouponImageTaskState = "SUCCESS"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponImageTaskState enum.
+func (e ProductCouponImageTaskState) Valid() bool {
+	switch e {
+	case ProductCouponImageTaskStateFail:
+		return true
+	case ProductCouponImageTaskStateProcessing:
+		return true
+	case ProductCouponImageTaskStateSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponScope.
+const (
+	ProductCouponScopeAll      ProductCouponScope = "ALL"
+	ProductCouponScopeCategory ProductCouponScope = "CATEGORY"
+	ProductCouponScopeSingle   ProductCouponScope = "SINGLE"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponScope enum.
+func (e ProductCouponScope) Valid() bool {
+	switch e {
+	case ProductCouponScopeAll:
+		return true
+	case ProductCouponScopeCategory:
+		return true
+	case ProductCouponScopeSingle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponSequentialType.
+const (
+	ProductCouponSequentialTypeEqual       ProductCouponSequentialType = "EQUAL"
+	ProductCouponSequentialTypeIncremental ProductCouponSequentialType = "INCREMENTAL"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponSequentialType enum.
+func (e ProductCouponSequentialType) Valid() bool {
+	switch e {
+	case ProductCouponSequentialTypeEqual:
+		return true
+	case ProductCouponSequentialTypeIncremental:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponState.
+const (
+	ProductCouponStateAuditing    ProductCouponState = "AUDITING"
+	ProductCouponStateDeactivated ProductCouponState = "DEACTIVATED"
+	ProductCouponStateEffective   ProductCouponState = "EFFECTIVE"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponState enum.
+func (e ProductCouponState) Valid() bool {
+	switch e {
+	case ProductCouponStateAuditing:
+		return true
+	case ProductCouponStateDeactivated:
+		return true
+	case ProductCouponStateEffective:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponStockState.
+const (
+	ProductCouponStockStateAuditing    ProductCouponStockState = "AUDITING"
+	ProductCouponStockStateDeactivated ProductCouponStockState = "DEACTIVATED"
+	ProductCouponStockStatePaused      ProductCouponStockState = "PAUSED"
+	ProductCouponStockStateSending     ProductCouponStockState = "SENDING"
+	ProductCouponStockStateStopped     ProductCouponStockState = "STOPPED"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponStockState enum.
+func (e ProductCouponStockState) Valid() bool {
+	switch e {
+	case ProductCouponStockStateAuditing:
+		return true
+	case ProductCouponStockStateDeactivated:
+		return true
+	case ProductCouponStockStatePaused:
+		return true
+	case ProductCouponStockStateSending:
+		return true
+	case ProductCouponStockStateStopped:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponStoreScope.
+const (
+	ProductCouponStoreScopeAll      ProductCouponStoreScope = "ALL"
+	ProductCouponStoreScopeNone     ProductCouponStoreScope = "NONE"
+	ProductCouponStoreScopeSpecific ProductCouponStoreScope = "SPECIFIC"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponStoreScope enum.
+func (e ProductCouponStoreScope) Valid() bool {
+	switch e {
+	case ProductCouponStoreScopeAll:
+		return true
+	case ProductCouponStoreScopeNone:
+		return true
+	case ProductCouponStoreScopeSpecific:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponTag.
+const (
+	ProductCouponTagMember ProductCouponTag = "MEMBER"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponTag enum.
+func (e ProductCouponTag) Valid() bool {
+	switch e {
+	case ProductCouponTagMember:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponType.
+const (
+	ProductCouponTypeDiscount ProductCouponType = "DISCOUNT"
+	ProductCouponTypeExchange ProductCouponType = "EXCHANGE"
+	ProductCouponTypeNormal   ProductCouponType = "NORMAL"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponType enum.
+func (e ProductCouponType) Valid() bool {
+	switch e {
+	case ProductCouponTypeDiscount:
+		return true
+	case ProductCouponTypeExchange:
+		return true
+	case ProductCouponTypeNormal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponUsageMethod.
+const (
+	ProductCouponUsageMethodApp         ProductCouponUsageMethod = "APP"
+	ProductCouponUsageMethodMiniProgram ProductCouponUsageMethod = "MINI_PROGRAM"
+	ProductCouponUsageMethodOffline     ProductCouponUsageMethod = "OFFLINE"
+	ProductCouponUsageMethodPaymentCode ProductCouponUsageMethod = "PAYMENT_CODE"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponUsageMethod enum.
+func (e ProductCouponUsageMethod) Valid() bool {
+	switch e {
+	case ProductCouponUsageMethodApp:
+		return true
+	case ProductCouponUsageMethodMiniProgram:
+		return true
+	case ProductCouponUsageMethodOffline:
+		return true
+	case ProductCouponUsageMethodPaymentCode:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponUsageMode.
+const (
+	ProductCouponUsageModeSequential ProductCouponUsageMode = "SEQUENTIAL"
+	ProductCouponUsageModeSingle     ProductCouponUsageMode = "SINGLE"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponUsageMode enum.
+func (e ProductCouponUsageMode) Valid() bool {
+	switch e {
+	case ProductCouponUsageModeSequential:
+		return true
+	case ProductCouponUsageModeSingle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductCouponWeekday.
+const (
+	ProductCouponWeekdayFriday    ProductCouponWeekday = "FRIDAY"
+	ProductCouponWeekdayMonday    ProductCouponWeekday = "MONDAY"
+	ProductCouponWeekdaySaturday  ProductCouponWeekday = "SATURDAY"
+	ProductCouponWeekdaySunday    ProductCouponWeekday = "SUNDAY"
+	ProductCouponWeekdayThursday  ProductCouponWeekday = "THURSDAY"
+	ProductCouponWeekdayTuesday   ProductCouponWeekday = "TUESDAY"
+	ProductCouponWeekdayWednesday ProductCouponWeekday = "WEDNESDAY"
+)
+
+// Valid indicates whether the value is a known member of the ProductCouponWeekday enum.
+func (e ProductCouponWeekday) Valid() bool {
+	switch e {
+	case ProductCouponWeekdayFriday:
+		return true
+	case ProductCouponWeekdayMonday:
+		return true
+	case ProductCouponWeekdaySaturday:
+		return true
+	case ProductCouponWeekdaySunday:
+		return true
+	case ProductCouponWeekdayThursday:
+		return true
+	case ProductCouponWeekdayTuesday:
+		return true
+	case ProductCouponWeekdayWednesday:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ShoppingReceiptCustomEntranceState.
 const (
 	ShoppingReceiptCustomEntranceStateOffline ShoppingReceiptCustomEntranceState = "OFFLINE"
@@ -611,6 +1124,99 @@ func (e ShoppingReceiptState) Valid() bool {
 	case ShoppingReceiptStatePassReview:
 		return true
 	case ShoppingReceiptStateWaitReview:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserProductCouponRoundState.
+const (
+	UserProductCouponRoundStateDeactivated UserProductCouponRoundState = "DEACTIVATED"
+	UserProductCouponRoundStateDeleted     UserProductCouponRoundState = "DELETED"
+	UserProductCouponRoundStateEffective   UserProductCouponRoundState = "EFFECTIVE"
+	UserProductCouponRoundStateExpired     UserProductCouponRoundState = "EXPIRED"
+	UserProductCouponRoundStatePending     UserProductCouponRoundState = "PENDING"
+	UserProductCouponRoundStateUsed        UserProductCouponRoundState = "USED"
+)
+
+// Valid indicates whether the value is a known member of the UserProductCouponRoundState enum.
+func (e UserProductCouponRoundState) Valid() bool {
+	switch e {
+	case UserProductCouponRoundStateDeactivated:
+		return true
+	case UserProductCouponRoundStateDeleted:
+		return true
+	case UserProductCouponRoundStateEffective:
+		return true
+	case UserProductCouponRoundStateExpired:
+		return true
+	case UserProductCouponRoundStatePending:
+		return true
+	case UserProductCouponRoundStateUsed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserProductCouponSendChannel.
+const (
+	UserProductCouponSendChannelAPI              UserProductCouponSendChannel = "API"
+	UserProductCouponSendChannelBrandManage      UserProductCouponSendChannel = "BRAND_MANAGE"
+	UserProductCouponSendChannelMember           UserProductCouponSendChannel = "MEMBER"
+	UserProductCouponSendChannelMerchantCard     UserProductCouponSendChannel = "MERCHANT_CARD"
+	UserProductCouponSendChannelReceiveComponent UserProductCouponSendChannel = "RECEIVE_COMPONENT"
+	UserProductCouponSendChannelSmallActivity    UserProductCouponSendChannel = "SMALL_ACTIVITY"
+)
+
+// Valid indicates whether the value is a known member of the UserProductCouponSendChannel enum.
+func (e UserProductCouponSendChannel) Valid() bool {
+	switch e {
+	case UserProductCouponSendChannelAPI:
+		return true
+	case UserProductCouponSendChannelBrandManage:
+		return true
+	case UserProductCouponSendChannelMember:
+		return true
+	case UserProductCouponSendChannelMerchantCard:
+		return true
+	case UserProductCouponSendChannelReceiveComponent:
+		return true
+	case UserProductCouponSendChannelSmallActivity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserProductCouponState.
+const (
+	UserProductCouponStateConfirming  UserProductCouponState = "CONFIRMING"
+	UserProductCouponStateDeactivated UserProductCouponState = "DEACTIVATED"
+	UserProductCouponStateDeleted     UserProductCouponState = "DELETED"
+	UserProductCouponStateEffective   UserProductCouponState = "EFFECTIVE"
+	UserProductCouponStateExpired     UserProductCouponState = "EXPIRED"
+	UserProductCouponStatePending     UserProductCouponState = "PENDING"
+	UserProductCouponStateUsed        UserProductCouponState = "USED"
+)
+
+// Valid indicates whether the value is a known member of the UserProductCouponState enum.
+func (e UserProductCouponState) Valid() bool {
+	switch e {
+	case UserProductCouponStateConfirming:
+		return true
+	case UserProductCouponStateDeactivated:
+		return true
+	case UserProductCouponStateDeleted:
+		return true
+	case UserProductCouponStateEffective:
+		return true
+	case UserProductCouponStateExpired:
+		return true
+	case UserProductCouponStatePending:
+		return true
+	case UserProductCouponStateUsed:
 		return true
 	default:
 		return false
@@ -716,6 +1322,66 @@ type ApplyWeeklyDiscountActivityRequest struct {
 // BackgroundColor is a background colour from WeChat Pay's palette (背景颜色).
 type BackgroundColor string
 
+// BankFavorCoupon is a cash coupon bound to a multi-payment discount activity, with its uses (多笔立减代金券详情).
+type BankFavorCoupon struct {
+	// ActivityID is the multi-payment discount activity (活动ID).
+	ActivityID string `json:"activity_id"`
+
+	// AvailableBeginTime says when the coupon becomes usable (可用开始时间).
+	AvailableBeginTime core.Time `json:"available_begin_time"`
+
+	// AvailableEndTime says when the coupon stops being usable (可用结束时间).
+	AvailableEndTime core.Time `json:"available_end_time"`
+
+	// AvailableNumber says how many uses are left (可用次数).
+	AvailableNumber int64 `json:"available_number"`
+
+	// CouponID is the cash coupon (代金券id).
+	CouponID string `json:"coupon_id"`
+
+	// CouponName is the coupon name (代金券名称).
+	CouponName string `json:"coupon_name"`
+
+	// CouponState is the state of a cash coupon bound to a multi-payment discount activity (券状态).
+	CouponState BankFavorCouponState `json:"coupon_state"`
+
+	// MaxUseNumber says how many times the coupon can be used at most (最大使用次数).
+	MaxUseNumber int64 `json:"max_use_number"`
+
+	// OpenID is the user's openid (用户标识ID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// ReceiveTime says when the user received it (领券时间).
+	ReceiveTime core.Time `json:"receive_time"`
+
+	// StockCreatorMchID is the merchant that created the stock (创建批次的商户号).
+	StockCreatorMchID string `json:"stock_creator_mchid"`
+
+	// StockID is the stock (批次号).
+	StockID string `json:"stock_id"`
+
+	// UseAmountList is the amounts of the coupon's uses so far (已用金额列表).
+	UseAmountList BankFavorUsedAmounts `json:"use_amount_list,omitempty,omitzero"`
+
+	// UsedNumber says how many uses are used (已使用次数).
+	UsedNumber int64 `json:"used_number"`
+}
+
+// BankFavorCouponState is the state of a cash coupon bound to a multi-payment discount activity (券状态).
+type BankFavorCouponState string
+
+// BankFavorEnrollment is the cash coupon the enrolment bound to the user (代金券).
+type BankFavorEnrollment struct {
+	// CouponID is the cash coupon (代金券id).
+	CouponID string `json:"coupon_id"`
+}
+
+// BankFavorUsedAmounts is the amounts of the coupon's uses so far (已用金额列表).
+type BankFavorUsedAmounts struct {
+	// UsedAmounts is the amount of each use so far (已用金额).
+	UsedAmounts []string `json:"used_amounts,omitempty,omitzero"`
+}
+
 // BankPackageTask is a task that imported a file of bank agreement numbers into a user package (上传任务).
 type BankPackageTask struct {
 	// BankType is the bank and card type, e.g. ICBC_DEBIT (银行类型).
@@ -794,6 +1460,69 @@ type BuildPartnershipParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
+// ConfirmUserProductCouponRequest is the confirmation that the brand's own system has issued a coupon WeChat Pay sent (确认发放用户商品券请求).
+type ConfirmUserProductCouponRequest struct {
+	// AppID is the app id the user's openid belongs to; it must be bound to the service provider (公众账号AppID).
+	AppID string `json:"appid"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// OutRequestNo is the service provider's unique number of this confirmation; a retry reuses it (确认发放请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
+}
+
+// CreateDeliveryPlanRequest is a new delivery plan (投放计划) that puts a stock of a product coupon in front of users (创建投放计划请求).
+type CreateDeliveryPlanRequest struct {
+	// BrandID is the brand the plan is created for (创建投放计划的品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// DailyLimit says how many coupons can be taken per day (单日限领).
+	DailyLimit int64 `json:"daily_limit,omitempty,omitzero"`
+
+	// DeliveryEndTime says when the plan stops (结束可用时间).
+	DeliveryEndTime core.Time `json:"delivery_end_time,omitempty,omitzero"`
+
+	// DeliveryStartTime says when the plan starts (开始可用时间).
+	DeliveryStartTime core.Time `json:"delivery_start_time,omitempty,omitzero"`
+
+	// OutRequestNo is the service provider's unique number of this creation; a retry reuses it (创建请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// PlanName is the plan's name (投放计划名称).
+	PlanName string `json:"plan_name,omitempty,omitzero"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// RecommendWord is a short promotional tag shown with the coupon (营销标签).
+	RecommendWord string `json:"recommend_word,omitempty,omitzero"`
+
+	// ReuseCouponConfig says whether the plan reuses the coupon's and stock's own settings (是否复用商品券和批次信息).
+	ReuseCouponConfig *bool `json:"reuse_coupon_config,omitempty"`
+
+	// StockBundleID is the stock bundle the plan delivers, for PROGRESSIVE_BUNDLE (投放批次组ID).
+	StockBundleID string `json:"stock_bundle_id,omitempty,omitzero"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
+
+	// TotalCount says how many coupons the plan gives out in all (总库存).
+	TotalCount int64 `json:"total_count,omitempty,omitzero"`
+
+	// UsageMode says whether a coupon is used once or as a progressive bundle of stocks (使用模式, 批次组).
+	UsageMode ProductCouponBundleUsageMode `json:"usage_mode,omitempty,omitzero"`
+
+	// UserLimit says how many coupons one user can take (单用户限领).
+	UserLimit int64 `json:"user_limit,omitempty,omitzero"`
+}
+
 // CreateFavorStockRequest is a new cash-coupon stock (创建代金券批次请求).
 type CreateFavorStockRequest struct {
 	// AvailableBeginTime says when coupons can first be sent (开始时间).
@@ -854,6 +1583,81 @@ type CreatePayGiftActivityRequest struct {
 	AwardSendRule PayGiftFullSendRule `json:"award_send_rule"`
 }
 
+// CreateProductCouponImageTaskRequest is an image to generate for a product coupon (提交图片生成任务请求).
+type CreateProductCouponImageTaskRequest struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CombineImage says what a composed header image shows, for COMBINE_IMAGE (拼图数据).
+	CombineImage ProductCouponCombineImage `json:"combine_image,omitempty,omitzero"`
+
+	// CutOut is an image, by its URL (图片).
+	CutOut ProductCouponImage `json:"cut_out,omitempty,omitzero"`
+
+	// ImageGenerationType says what an image task makes: a header image composed from the brand and the offer, or a cut-out of the goods from their background (图片生成类型).
+	ImageGenerationType ProductCouponImageGenerationType `json:"image_generation_type"`
+
+	// TaskID is the service provider's unique id of the task, 6-40 characters of [0-9A-Za-z_-] (图片生成的任务ID).
+	TaskID string `json:"task_id"`
+}
+
+// CreateProductCouponRequest is a new product coupon with its first stock (创建商品券请求). The brand must have authorised the service provider.
+type CreateProductCouponRequest struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// DisplayInfo says what the user sees of a product coupon (展示信息).
+	DisplayInfo ProductCouponDisplayInfo `json:"display_info"`
+
+	// OutProductNo is the brand's own product id (外部商品ID).
+	OutProductNo string `json:"out_product_no,omitempty,omitzero"`
+
+	// OutRequestNo is the service provider's unique number of this creation; a retry reuses it (创建请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// Scope says what the coupon discounts: the whole order, one item or a category (优惠范围).
+	Scope ProductCouponScope `json:"scope"`
+
+	// SequentialUsageInfo says how a multi-use coupon is used (多次优惠模式信息).
+	SequentialUsageInfo ProductCouponSequentialUsageInfo `json:"sequential_usage_info,omitempty,omitzero"`
+
+	// SingleUsageInfo is the discount of a single-use coupon; one of the rules, by type (单券模式信息).
+	SingleUsageInfo ProductCouponSingleUsageInfo `json:"single_usage_info,omitempty,omitzero"`
+
+	// Stock is the first stock (批次) of a new product coupon (批次信息).
+	Stock ProductCouponInitialStock `json:"stock"`
+
+	// Type is the kind of discount: amount off above a threshold, percentage off, or exchange at a fixed price (商品券类型).
+	Type ProductCouponType `json:"type"`
+
+	// UsageMode says whether the coupon is used once or several times in sequence (使用模式).
+	UsageMode ProductCouponUsageMode `json:"usage_mode"`
+}
+
+// CreateProductCouponStockBundleRequest is a new stock bundle for a product coupon of the progressive-bundle kind (添加商品券批次组请求).
+type CreateProductCouponStockBundleRequest struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// OutRequestNo is the service provider's unique number of this creation; a retry reuses it (创建请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// StockBundle is the settings of a new stock bundle (批次组信息).
+	StockBundle ProductCouponNewStockBundle `json:"stock_bundle"`
+}
+
+// CreateProductCouponStockRequest is a new stock for a product coupon (添加商品券批次请求).
+type CreateProductCouponStockRequest struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// OutRequestNo is the service provider's unique number of this creation; a retry reuses it (创建请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// Stock is a stock to add to a product coupon (批次信息).
+	Stock ProductCouponNewStock `json:"stock"`
+}
+
 // CreateRateActivityApplicationRequest is a sub-merchant's application for a fee rate activity (报名费率优惠活动).
 type CreateRateActivityApplicationRequest struct {
 	// AcquiringBankID is the acquiring institution (从业机构号).
@@ -911,6 +1715,60 @@ type CreateShoppingReceiptCustomEntranceRequest struct {
 	Subtitle string `json:"subtitle"`
 }
 
+// DeactivateProductCouponRequest is a deactivation of a product coupon or one of its stocks (失效请求).
+type DeactivateProductCouponRequest struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason"`
+
+	// OutRequestNo is the service provider's unique number of this deactivation; a retry reuses it (失效请求单号).
+	OutRequestNo string `json:"out_request_no"`
+}
+
+// DeactivateUserProductCouponBundleRequest is a deactivation of a user's coupon bundle (失效用户商品券组请求).
+type DeactivateUserProductCouponBundleRequest struct {
+	// AppID is the app id the user's openid belongs to; it must be bound to the service provider (公众账号AppID).
+	AppID string `json:"appid"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason"`
+
+	// OutRequestNo is the service provider's unique number of this deactivation; a retry reuses it (失效请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// StockBundleID is the stock bundle (批次组ID).
+	StockBundleID string `json:"stock_bundle_id"`
+}
+
+// DeactivateUserProductCouponRequest is a deactivation of a user's coupon (失效用户商品券请求).
+type DeactivateUserProductCouponRequest struct {
+	// AppID is the app id the user's openid belongs to; it must be bound to the service provider (公众账号AppID).
+	AppID string `json:"appid"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason"`
+
+	// OutRequestNo is the service provider's unique number of this deactivation; a retry reuses it (失效请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
+}
+
 // DeletePayGiftActivityMerchantsRequest is the issuing merchants to remove from an activity (删除活动发券商户号请求).
 type DeletePayGiftActivityMerchantsRequest struct {
 	// DeleteRequestNo is the merchant's unique number of this request (商户请求单号).
@@ -963,6 +1821,131 @@ type DeleteRetailStoreRepresentativesResponse struct {
 
 	// FailedRepresentativeInfoList is the representatives that could not be removed (删除失败业务代理信息列表).
 	FailedRepresentativeInfoList []RetailStoreRepresentative `json:"failed_representative_info_list,omitempty,omitzero"`
+}
+
+// DeliveryPlan is a delivery plan (投放计划详情).
+type DeliveryPlan struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// DailyLimit says how many coupons can be taken per day (单日限领).
+	DailyLimit int64 `json:"daily_limit,omitempty,omitzero"`
+
+	// DeliveryEndTime says when the plan stops (结束可用时间).
+	DeliveryEndTime core.Time `json:"delivery_end_time,omitempty,omitzero"`
+
+	// DeliveryStartTime says when the plan starts (开始可用时间).
+	DeliveryStartTime core.Time `json:"delivery_start_time,omitempty,omitzero"`
+
+	// PlanID is the delivery plan (投放计划ID).
+	PlanID string `json:"plan_id"`
+
+	// PlanName is the plan's name (投放计划名称).
+	PlanName string `json:"plan_name"`
+
+	// PlanState is the state of a delivery plan (投放计划状态).
+	PlanState DeliveryPlanState `json:"plan_state"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// RecommendWord is a short promotional tag shown with the coupon (营销标签).
+	RecommendWord string `json:"recommend_word,omitempty,omitzero"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
+
+	// TotalCount says how many coupons the plan gives out in all (总库存).
+	TotalCount int64 `json:"total_count,omitempty,omitzero"`
+
+	// UserLimit says how many coupons one user can take (单用户限领).
+	UserLimit int64 `json:"user_limit,omitempty,omitzero"`
+}
+
+// DeliveryPlanAuditState is the review state of a delivery plan (投放计划审核状态).
+type DeliveryPlanAuditState string
+
+// DeliveryPlanCallback is the address now set for delivery plan notifications (投放计划回调地址).
+type DeliveryPlanCallback struct {
+	// NotifyURL is the notification URL (通知地址).
+	NotifyURL string `json:"notify_url"`
+}
+
+// DeliveryPlanChangeNotification is the resource of a DELIVERY_PLAN.CHANGE notification: a delivery plan's
+// state or review state changed (投放计划状态变更通知). It goes to the
+// address set with SetDeliveryPlanCallback.
+type DeliveryPlanChangeNotification struct {
+	// AuditState is the review state of a delivery plan (投放计划审核状态).
+	AuditState DeliveryPlanAuditState `json:"audit_state,omitempty,omitzero"`
+
+	// ChangeReason says why it changed, e.g. why the review rejected it (变更原因).
+	ChangeReason string `json:"change_reason,omitempty,omitzero"`
+
+	// ModifyTime says when it changed (修改时间).
+	ModifyTime core.Time `json:"modify_time"`
+
+	// PlanID is the delivery plan (投放计划ID).
+	PlanID string `json:"plan_id"`
+
+	// PlanState is the state of a delivery plan (投放计划状态).
+	PlanState DeliveryPlanState `json:"plan_state"`
+}
+
+// DeliveryPlanChanges says what to change; fields left out keep their value (修改内容).
+type DeliveryPlanChanges struct {
+	// DailyLimit says how many coupons can be taken per day (单日限领).
+	DailyLimit int64 `json:"daily_limit,omitempty,omitzero"`
+
+	// DeliveryEndTime says when the plan stops (结束可用时间).
+	DeliveryEndTime core.Time `json:"delivery_end_time,omitempty,omitzero"`
+
+	// PlanName is the plan's name (投放计划名称).
+	PlanName string `json:"plan_name,omitempty,omitzero"`
+
+	// RecommendWord is a short promotional tag shown with the coupon (营销标签).
+	RecommendWord string `json:"recommend_word,omitempty,omitzero"`
+
+	// TotalCount says how many coupons the plan gives out in all (总库存).
+	TotalCount int64 `json:"total_count,omitempty,omitzero"`
+
+	// UserLimit says how many coupons one user can take (单用户限领).
+	UserLimit int64 `json:"user_limit,omitempty,omitzero"`
+}
+
+// DeliveryPlanList is one page of a brand's delivery plans (投放计划列表).
+type DeliveryPlanList struct {
+	// PlanList is the plans of this page (投放计划列表).
+	PlanList []DeliveryPlan `json:"plan_list,omitempty,omitzero"`
+
+	// TotalCount says how many there are in all (资源总条数).
+	TotalCount int64 `json:"total_count,omitempty,omitzero"`
+}
+
+// DeliveryPlanResult is the delivery plan after the change (投放计划).
+type DeliveryPlanResult struct {
+	// Plan is a delivery plan (投放计划详情).
+	Plan DeliveryPlan `json:"plan"`
+}
+
+// DeliveryPlanState is the state of a delivery plan (投放计划状态).
+type DeliveryPlanState string
+
+// EnrollBankFavorMultiActivityRequest is a user to enrol in a multi-payment discount activity (报名多笔立减活动请求).
+type EnrollBankFavorMultiActivityRequest struct {
+	// ActivityID is the multi-payment discount activity (活动ID).
+	ActivityID string `json:"activity_id"`
+
+	// AppID is the app id the user's openid belongs to (公众账号ID).
+	AppID string `json:"appid"`
+
+	// OutRequestNo is the merchant's unique number of this send; a retry reuses it (发券凭证).
+	OutRequestNo string `json:"out_request_no"`
+
+	// StockCreatorMchID is the merchant that created the stock (创建批次的商户号).
+	StockCreatorMchID string `json:"stock_creator_mchid"`
+
+	// StockID is the stock (批次号).
+	StockID string `json:"stock_id"`
 }
 
 // FavorAvailableRegion is a region where a consumption coupon can be used (消费金可用地域).
@@ -1827,6 +2810,24 @@ type ListBankPackageTasksParams struct {
 	Status BankPackageTaskStatus `json:"status,omitempty,omitzero"`
 }
 
+// ListDeliveryPlansParams is the query and header parameters of ListDeliveryPlans.
+type ListDeliveryPlansParams struct {
+	// AuditState is only plans in this review state (投放计划审核状态).
+	AuditState DeliveryPlanAuditState `json:"audit_state,omitempty,omitzero"`
+
+	// Offset says where the page starts, from 0 (分页起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// PageSize is the page size (分页大小).
+	PageSize int64 `json:"page_size,omitempty,omitzero"`
+
+	// PlanID is the delivery plan (投放计划ID).
+	PlanID string `json:"plan_id,omitempty,omitzero"`
+
+	// PlanState is only plans in this state (投放计划线上状态).
+	PlanState DeliveryPlanState `json:"plan_state,omitempty,omitzero"`
+}
+
 // ListFavorCouponsParams is the query and header parameters of ListFavorCoupons.
 type ListFavorCouponsParams struct {
 	// AppID is the app id the openid belongs to (公众账号ID).
@@ -1965,6 +2966,33 @@ type ListPayGiftActivityMerchantsParams struct {
 	Offset int64 `json:"offset,omitempty,omitzero"`
 }
 
+// ListProductCouponStockStoresParams is the query and header parameters of ListProductCouponStockStores.
+type ListProductCouponStockStoresParams struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// PageSize is the page size (分页大小).
+	PageSize int64 `json:"page_size,omitempty,omitzero"`
+
+	// PageToken is the next_page_token of the previous page; empty for the first page (分页Token).
+	PageToken string `json:"page_token,omitempty,omitzero"`
+}
+
+// ListProductCouponStocksParams is the query and header parameters of ListProductCouponStocks.
+type ListProductCouponStocksParams struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// PageSize is the page size (分页大小).
+	PageSize int64 `json:"page_size,omitempty,omitzero"`
+
+	// PageToken is the next_page_token of the previous page; empty for the first page (分页Token).
+	PageToken string `json:"page_token,omitempty,omitzero"`
+
+	// State is only stocks in this state (批次状态).
+	State ProductCouponStockState `json:"state,omitempty,omitzero"`
+}
+
 // ListRetailStoreActivityStoresParams is the query and header parameters of ListRetailStoreActivityStores.
 type ListRetailStoreActivityStoresParams struct {
 	// Limit is the page size (分页大小).
@@ -1981,6 +3009,30 @@ type ListRetailStoreRepresentativesParams struct {
 
 	// Offset says where the page starts, 0 for the first (分页页码).
 	Offset int64 `json:"offset"`
+}
+
+// ListUserProductCouponsParams is the query and header parameters of ListUserProductCoupons.
+type ListUserProductCouponsParams struct {
+	// AppID is the app id the user's openid belongs to; it must be bound to the service provider (公众账号AppID).
+	AppID string `json:"appid"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CouponState is only coupons in this state (用户商品券状态).
+	CouponState UserProductCouponState `json:"coupon_state,omitempty,omitzero"`
+
+	// PageSize is the page size (分页大小).
+	PageSize int64 `json:"page_size,omitempty,omitzero"`
+
+	// PageToken is the next_page_token of the previous page; empty for the first page (分页Token).
+	PageToken string `json:"page_token,omitempty,omitzero"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id,omitempty,omitzero"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id,omitempty,omitzero"`
 }
 
 // ListWeeklyDiscountActivitiesParams is the query and header parameters of ListWeeklyDiscountActivities.
@@ -2004,6 +3056,24 @@ type ListWeeklyDiscountActivitiesParams struct {
 	StoreID int64 `json:"store_id,omitempty,omitzero"`
 }
 
+// ListWithdrawFavorCouponsParams is the query and header parameters of ListWithdrawFavorCoupons.
+type ListWithdrawFavorCouponsParams struct {
+	// AppID is the app id the user's openid belongs to (应用ID).
+	AppID string `json:"appid"`
+
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// MchID is the merchant that created the stock (银行提现免费券批次创建方商户号).
+	MchID string `json:"mchid"`
+
+	// Offset is the page number, from 0 (分页页码).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// StockID is the stock of free-withdrawal coupons (银行提现免费券批次ID).
+	StockID string `json:"stock_id"`
+}
+
 // ModifyFavorStockGoodsRequest is the goods codes to add to and remove from a single-item stock (修改可用单品编码请求).
 type ModifyFavorStockGoodsRequest struct {
 	// AddGoodsIDList is the goods codes to add (增加单品编码列表).
@@ -2014,6 +3084,21 @@ type ModifyFavorStockGoodsRequest struct {
 
 	// StockCreatorMchID is the merchant that created the stock (创建批次的商户号).
 	StockCreatorMchID string `json:"stock_creator_mchid"`
+}
+
+// MultiuseCardType is the kind of identity document (证件类型).
+type MultiuseCardType string
+
+// MultiuseCouponSent is the consumer credit granted (消费金).
+type MultiuseCouponSent struct {
+	// CouponID is the consumer credit coupon (消费金ID).
+	CouponID string `json:"coupon_id"`
+}
+
+// MultiuseFlowDownload says where to download a detail file of a consumer-credit stock (下载链接).
+type MultiuseFlowDownload struct {
+	// URL says where to download the file; it expires after a while (下载链接).
+	URL string `json:"url"`
 }
 
 // Partnership is a delegated-marketing partnership (合作关系).
@@ -2439,6 +3524,1468 @@ type PayGiftStepSendRule struct {
 	MerchantOption PayGiftMerchantOption `json:"merchant_option"`
 }
 
+// PreSendProductCouponBundleRequest is a stock bundle to reserve for a user who takes it in a mini program (向用户预发放商品券批次组请求).
+type PreSendProductCouponBundleRequest struct {
+	// AppID is the app id the user's openid belongs to; it must be bound to the service provider (公众账号AppID).
+	AppID string `json:"appid"`
+
+	// Attach is free data the merchant attaches to the user's coupon; it comes back in queries and notifications (自定义附加信息).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// SendRequestNo is the service provider's unique number of this send; a retry reuses it (发券请求单号).
+	SendRequestNo string `json:"send_request_no"`
+
+	// StockBundleID is the stock bundle (批次组ID).
+	StockBundleID string `json:"stock_bundle_id"`
+}
+
+// PreSendProductCouponRequest is a coupon to reserve for a user who takes it in a mini program (向用户预发放商品券请求).
+type PreSendProductCouponRequest struct {
+	// AppID is the app id the user's openid belongs to; it must be bound to the service provider (公众账号AppID).
+	AppID string `json:"appid"`
+
+	// Attach is free data the merchant attaches to the user's coupon; it comes back in queries and notifications (自定义附加信息).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CouponCode is the user's coupon code (用户商品券Code).
+	CouponCode string `json:"coupon_code,omitempty,omitzero"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// SendRequestNo is the service provider's unique number of this send; a retry reuses it (发券请求单号).
+	SendRequestNo string `json:"send_request_no"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
+}
+
+// ProductCoupon is a product coupon (商品券): a brand's offer on its goods, whose stocks are sent to users. Its stocks are listed with ListProductCouponStocks.
+type ProductCoupon struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the number of the deactivation request (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
+	// DisplayInfo says what the user sees of a product coupon (展示信息).
+	DisplayInfo ProductCouponDisplayInfo `json:"display_info"`
+
+	// OutProductNo is the brand's own product id (外部商品ID).
+	OutProductNo string `json:"out_product_no,omitempty,omitzero"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// Scope says what the coupon discounts: the whole order, one item or a category (优惠范围).
+	Scope ProductCouponScope `json:"scope"`
+
+	// SequentialUsageInfo says how a multi-use coupon is used (多次优惠模式信息).
+	SequentialUsageInfo ProductCouponSequentialUsageInfo `json:"sequential_usage_info,omitempty,omitzero"`
+
+	// SingleUsageInfo is the discount of a single-use coupon; one of the rules, by type (单券模式信息).
+	SingleUsageInfo ProductCouponSingleUsageInfo `json:"single_usage_info,omitempty,omitzero"`
+
+	// State is the state of a product coupon: under review, in effect, or deactivated (商品券状态).
+	State ProductCouponState `json:"state"`
+
+	// Type is the kind of discount: amount off above a threshold, percentage off, or exchange at a fixed price (商品券类型).
+	Type ProductCouponType `json:"type"`
+
+	// UsageMode says whether the coupon is used once or several times in sequence (使用模式).
+	UsageMode ProductCouponUsageMode `json:"usage_mode"`
+}
+
+// ProductCouponAddedStock is a stock added with CreateProductCouponStock (商品券批次).
+type ProductCouponAddedStock struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CouponCodeCountInfo is the codes the brand uploaded for a stock (品牌方预上传的券Code数量信息).
+	CouponCodeCountInfo ProductCouponCodeCount `json:"coupon_code_count_info,omitempty,omitzero"`
+
+	// CouponCodeMode says who assigns the coupon codes: WeChat Pay, codes the brand uploaded beforehand, or the caller at send time (券Code分配模式).
+	CouponCodeMode ProductCouponCodeMode `json:"coupon_code_mode"`
+
+	// CouponDisplayInfo says how the user's coupon is shown in the card package; every part optional (用户商品券展示信息).
+	CouponDisplayInfo ProductCouponStockUserDisplay `json:"coupon_display_info"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the number of the deactivation request (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
+	// NotifyConfig says where the stock's events are reported (事件通知配置).
+	NotifyConfig ProductCouponNotifyConfig `json:"notify_config"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// Remark is an internal note, not shown to users (备注).
+	Remark string `json:"remark,omitempty,omitzero"`
+
+	// SentCountInfo says how many coupons a stock has sent (已发放次数).
+	SentCountInfo ProductCouponSentCount `json:"sent_count_info"`
+
+	// SequentialUsageRule says when and how a multi-use coupon of a stock is used, one rule per use (多次优惠使用规则).
+	SequentialUsageRule ProductCouponSequentialUsageRule `json:"sequential_usage_rule,omitempty,omitzero"`
+
+	// SingleUsageRule says when and how a coupon of a stock is used, as a stock answer reports it (单券使用规则).
+	SingleUsageRule ProductCouponStockSingleUsageRule `json:"single_usage_rule,omitempty,omitzero"`
+
+	// State is the state of a stock: under review, sending, paused, stopped or deactivated (批次状态).
+	State ProductCouponStockState `json:"state"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
+
+	// StockSendRule says how many coupons a stock may send (发放规则).
+	StockSendRule ProductCouponSendRule `json:"stock_send_rule"`
+
+	// StoreScope says which stores take the coupon: none in particular, all, or the associated ones (可用门店范围).
+	StoreScope ProductCouponStoreScope `json:"store_scope"`
+
+	// UsageRuleDisplayInfo says how the coupon's use is presented, as the answer to adding a stock reports it (券使用规则展示信息).
+	UsageRuleDisplayInfo ProductCouponStockUsageDisplay `json:"usage_rule_display_info"`
+}
+
+// ProductCouponAppJumpType says how an app user gets to the coupon: an H5 page, a pass-code link or a usage guide (APP跳转类型).
+type ProductCouponAppJumpType string
+
+// ProductCouponAvailablePeriod says when a coupon can be redeemed: a window, optionally narrowed to a validity after receipt, weekdays or irregular periods (券可核销时间).
+type ProductCouponAvailablePeriod struct {
+	// AvailableBeginTime is the start of the redemption window (开始时间).
+	AvailableBeginTime core.Time `json:"available_begin_time"`
+
+	// AvailableDays is for how many days the coupon stays usable after it takes effect, within the window (生效后N天内有效).
+	AvailableDays int64 `json:"available_days,omitempty,omitzero"`
+
+	// AvailableEndTime is the end of the redemption window (结束时间).
+	AvailableEndTime core.Time `json:"available_end_time"`
+
+	// AvailableSeconds is for how many seconds after receipt the coupon stays usable, within the window (领取后N秒内有效).
+	AvailableSeconds int64 `json:"available_seconds,omitempty,omitzero"`
+
+	// IrregularAvailablePeriodList is extra, irregular periods in which the coupon is usable (无规律的可用时间段).
+	IrregularAvailablePeriodList []ProductCouponIrregularPeriod `json:"irregular_available_period_list,omitempty,omitzero"`
+
+	// WaitDaysAfterReceive says how many days after receipt the coupon takes effect (领取后N天开始生效).
+	WaitDaysAfterReceive int64 `json:"wait_days_after_receive,omitempty,omitzero"`
+
+	// WeeklyAvailablePeriod is the fixed weekly times a coupon is usable (每周固定可用时间).
+	WeeklyAvailablePeriod ProductCouponWeeklyPeriod `json:"weekly_available_period,omitempty,omitzero"`
+}
+
+// ProductCouponBackgroundColor is one of WeChat Pay's preset background colours of the coupon card (背景颜色).
+type ProductCouponBackgroundColor string
+
+// ProductCouponBudgetUpdateMode says which limit a budget change sets: the total or the daily number of sends (更新模式).
+type ProductCouponBudgetUpdateMode string
+
+// ProductCouponBundleCodeMode says who assigns the codes of a bundle's stocks: WeChat Pay or codes uploaded beforehand (券Code分配模式).
+type ProductCouponBundleCodeMode string
+
+// ProductCouponBundleMemberTag is the member card the coupons belong to (会员标签信息).
+type ProductCouponBundleMemberTag struct {
+	// MemberCardID is the member card template (会员卡模板ID).
+	MemberCardID string `json:"member_card_id"`
+}
+
+// ProductCouponBundleSendRule says how many coupons a stock bundle may send; the per-user limit is required here (发放规则).
+type ProductCouponBundleSendRule struct {
+	// MaxCount is at most this many sends in all (发放次数总上限).
+	MaxCount int64 `json:"max_count"`
+
+	// MaxCountPerDay is at most this many sends a day (每日发放次数上限).
+	MaxCountPerDay int64 `json:"max_count_per_day,omitempty,omitzero"`
+
+	// MaxCountPerUser is at most this many coupons per user (每个用户领取次数上限).
+	MaxCountPerUser int64 `json:"max_count_per_user"`
+}
+
+// ProductCouponBundleStock is a stock of a stock bundle (批次组内批次).
+type ProductCouponBundleStock struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CouponCodeCountInfo is the codes the brand uploaded for a stock (品牌方预上传的券Code数量信息).
+	CouponCodeCountInfo ProductCouponCodeCount `json:"coupon_code_count_info,omitempty,omitzero"`
+
+	// CouponCodeMode says who assigns the codes of a bundle's stocks: WeChat Pay or codes uploaded beforehand (券Code分配模式).
+	CouponCodeMode ProductCouponBundleCodeMode `json:"coupon_code_mode"`
+
+	// CouponDisplayInfo says how the user's coupon is shown in the card package; every part optional (用户商品券展示信息).
+	CouponDisplayInfo ProductCouponStockUserDisplay `json:"coupon_display_info"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the number of the deactivation request (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
+	// NotifyConfig says where the stock's events are reported (事件通知配置).
+	NotifyConfig ProductCouponNotifyConfig `json:"notify_config"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// ProgressiveBundleUsageRule says when and how a coupon of a stock is used, as a stock answer reports it (单券使用规则).
+	ProgressiveBundleUsageRule ProductCouponStockSingleUsageRule `json:"progressive_bundle_usage_rule,omitempty,omitzero"`
+
+	// Remark is an internal note, not shown to users (备注).
+	Remark string `json:"remark,omitempty,omitzero"`
+
+	// SentCountInfo says how many coupons a stock has sent (已发放次数).
+	SentCountInfo ProductCouponSentCount `json:"sent_count_info"`
+
+	// State is the state of a stock: under review, sending, paused, stopped or deactivated (批次状态).
+	State ProductCouponStockState `json:"state"`
+
+	// StockBundleInfo says where a stock sits in its bundle (批次组信息).
+	StockBundleInfo ProductCouponStockBundleInfo `json:"stock_bundle_info"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
+
+	// StockSendRule says how many coupons a stock bundle may send; the per-user limit is required here (发放规则).
+	StockSendRule ProductCouponBundleSendRule `json:"stock_send_rule"`
+
+	// StoreScope says which stores take the coupon: none in particular, all, or the associated ones (可用门店范围).
+	StoreScope ProductCouponStoreScope `json:"store_scope"`
+
+	// UsageRuleDisplayInfo says how the coupon's use is presented to the user (券使用规则展示信息).
+	UsageRuleDisplayInfo ProductCouponUsageDisplay `json:"usage_rule_display_info"`
+}
+
+// ProductCouponBundleTagInfo is tags to put on the coupons of a user's bundle (用户商品券标签信息).
+type ProductCouponBundleTagInfo struct {
+	// CouponTagList is the tags on the user's coupon (用户商品券标签列表).
+	CouponTagList []string `json:"coupon_tag_list,omitempty,omitzero"`
+
+	// MemberTagInfo is the member card the coupons belong to (会员标签信息).
+	MemberTagInfo ProductCouponBundleMemberTag `json:"member_tag_info,omitempty,omitzero"`
+}
+
+// ProductCouponBundleUsageInfo says how a progressive bundle's coupon is used (多次优惠模式信息).
+type ProductCouponBundleUsageInfo struct {
+	// Count says how many times the coupon can be used (可使用次数).
+	Count int64 `json:"count"`
+
+	// IntervalDays says how many days must pass between two uses (多次优惠使用间隔天数).
+	IntervalDays int64 `json:"interval_days,omitempty,omitzero"`
+}
+
+// ProductCouponBundleUsageMode says whether a coupon is used once or as a progressive bundle of stocks (使用模式, 批次组).
+type ProductCouponBundleUsageMode string
+
+// ProductCouponBundleUsageRule says when and how the coupons of a progressive bundle are used, one rule per stock (多次优惠使用规则).
+type ProductCouponBundleUsageRule struct {
+	// CouponAvailablePeriod says when a coupon can be redeemed: a window, optionally narrowed to a validity after receipt, weekdays or irregular periods (券可核销时间).
+	CouponAvailablePeriod ProductCouponAvailablePeriod `json:"coupon_available_period"`
+
+	// DiscountCouponList is the percentage-off rule of each use (折扣券使用规则).
+	DiscountCouponList []ProductCouponDiscountRule `json:"discount_coupon_list,omitempty,omitzero"`
+
+	// ExchangeCouponList is the exchange rule of each use (兑换券使用规则).
+	ExchangeCouponList []ProductCouponExchangeRule `json:"exchange_coupon_list,omitempty,omitzero"`
+
+	// NormalCouponList is the amount-off rule of each use (满减券使用规则).
+	NormalCouponList []ProductCouponNormalRule `json:"normal_coupon_list,omitempty,omitzero"`
+}
+
+// ProductCouponBundled is the product coupon of a coupon in a user's bundle (商品券信息).
+type ProductCouponBundled struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the number of the deactivation request (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
+	// DisplayInfo says what the user sees of a product coupon (展示信息).
+	DisplayInfo ProductCouponDisplayInfo `json:"display_info"`
+
+	// OutProductNo is the brand's own product id (外部商品ID).
+	OutProductNo string `json:"out_product_no,omitempty,omitzero"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// ProgressiveBundleUsageInfo says how a progressive bundle's coupon is used (多次优惠模式信息).
+	ProgressiveBundleUsageInfo ProductCouponBundleUsageInfo `json:"progressive_bundle_usage_info,omitempty,omitzero"`
+
+	// Scope says what the coupon discounts: the whole order, one item or a category (优惠范围).
+	Scope ProductCouponScope `json:"scope"`
+
+	// SingleUsageInfo is the discount of a single-use coupon; one of the rules, by type (单券模式信息).
+	SingleUsageInfo ProductCouponSingleUsageInfo `json:"single_usage_info,omitempty,omitzero"`
+
+	// State is the state of a product coupon: under review, in effect, or deactivated (商品券状态).
+	State ProductCouponState `json:"state"`
+
+	// Type is the kind of discount: amount off above a threshold, percentage off, or exchange at a fixed price (商品券类型).
+	Type ProductCouponType `json:"type"`
+
+	// UsageMode says whether a coupon is used once or as a progressive bundle of stocks (使用模式, 批次组).
+	UsageMode ProductCouponBundleUsageMode `json:"usage_mode"`
+}
+
+// ProductCouponCallback is the service provider's address for product coupon notifications (商品券事件通知地址).
+type ProductCouponCallback struct {
+	// NotifyURL is the HTTPS URL, without query, that receives the notifications (通知URL地址).
+	NotifyURL string `json:"notify_url"`
+
+	// UpdateTime says when the address was last set (修改时间).
+	UpdateTime core.Time `json:"update_time"`
+}
+
+// ProductCouponCodeCount is the codes the brand uploaded for a stock (品牌方预上传的券Code数量信息).
+type ProductCouponCodeCount struct {
+	// AvailableCount is uploaded codes not yet given out (当前可用的Code).
+	AvailableCount int64 `json:"available_count"`
+
+	// TotalCount is codes uploaded so far (已上传的Code总数).
+	TotalCount int64 `json:"total_count"`
+}
+
+// ProductCouponCodeDisplayMode says how the user's coupon code is shown: hidden, as a barcode or as a QR code (用户商品券Code展示模式).
+type ProductCouponCodeDisplayMode string
+
+// ProductCouponCodeMode says who assigns the coupon codes: WeChat Pay, codes the brand uploaded beforehand, or the caller at send time (券Code分配模式).
+type ProductCouponCodeMode string
+
+// ProductCouponCodesUploaded says what became of the uploaded codes (预上传券Code结果).
+type ProductCouponCodesUploaded struct {
+	// AlreadyExistCodeList is codes the stock already had, not added again (已经存在的券Code列表).
+	AlreadyExistCodeList []string `json:"already_exist_code_list,omitempty,omitzero"`
+
+	// DuplicateCodeList is codes listed more than once in the request (重复的券Code列表).
+	DuplicateCodeList []string `json:"duplicate_code_list,omitempty,omitzero"`
+
+	// FailedCodeList is codes that were rejected (上传失败的券Code列表).
+	FailedCodeList []string `json:"failed_code_list,omitempty,omitzero"`
+
+	// SuccessCodeList is codes that were added (上传成功的券Code列表).
+	SuccessCodeList []string `json:"success_code_list,omitempty,omitzero"`
+
+	// TotalCount says how many distinct codes the request had (去重后券Code总数).
+	TotalCount int64 `json:"total_count"`
+}
+
+// ProductCouponCombineImage says what a composed header image shows, for COMBINE_IMAGE (拼图数据).
+type ProductCouponCombineImage struct {
+	// BackgroundColor is the brand colour of the composed image, as #RRGGBB (背景颜色色值).
+	BackgroundColor string `json:"background_color,omitempty,omitzero"`
+
+	// DiscountCoupon is a percentage-off rule for orders of at least the threshold (折扣券使用规则).
+	DiscountCoupon ProductCouponDiscountRule `json:"discount_coupon,omitempty,omitzero"`
+
+	// ExchangeCoupon is an exchange rule: the goods at a fixed price for orders of at least the threshold (兑换券使用规则).
+	ExchangeCoupon ProductCouponExchangeRule `json:"exchange_coupon,omitempty,omitzero"`
+
+	// NormalCoupon is an amount-off rule: so much off an order of at least the threshold (满减券使用规则).
+	NormalCoupon ProductCouponNormalRule `json:"normal_coupon,omitempty,omitzero"`
+
+	// Scope says what the coupon discounts: the whole order, one item or a category (优惠范围).
+	Scope ProductCouponScope `json:"scope"`
+
+	// Type is the kind of discount: amount off above a threshold, percentage off, or exchange at a fixed price (商品券类型).
+	Type ProductCouponType `json:"type"`
+
+	// UsageMode says whether a coupon is used once or as a progressive bundle of stocks (使用模式, 批次组).
+	UsageMode ProductCouponBundleUsageMode `json:"usage_mode"`
+}
+
+// ProductCouponComboChoice is one item of a set meal (单品).
+type ProductCouponComboChoice struct {
+	// Count says how many of the item are included (单品数量).
+	Count int64 `json:"count"`
+
+	// ImageURL is the URL of the item's picture (单品图片).
+	ImageURL string `json:"image_url,omitempty,omitzero"`
+
+	// MiniProgramAppID is the mini program the item links to (单品跳转小程序AppID).
+	MiniProgramAppID string `json:"mini_program_appid,omitempty,omitzero"`
+
+	// MiniProgramPath is the page of that mini program (单品跳转小程序路径).
+	MiniProgramPath string `json:"mini_program_path,omitempty,omitzero"`
+
+	// Name is the item name (单品名称).
+	Name string `json:"name"`
+
+	// Price is the item's price, in fen (单品价格).
+	Price int64 `json:"price"`
+}
+
+// ProductCouponComboPackage is a set meal the coupon covers: pick so many of the items (套餐组合).
+type ProductCouponComboPackage struct {
+	// ChoiceList is the items to choose from (单品列表).
+	ChoiceList []ProductCouponComboChoice `json:"choice_list"`
+
+	// Name is the name of the set meal (套餐名).
+	Name string `json:"name"`
+
+	// PickCount says how many items the user picks (可选单品数量).
+	PickCount int64 `json:"pick_count"`
+}
+
+// ProductCouponCreated is a new product coupon and its first stock (商品券).
+type ProductCouponCreated struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// DisplayInfo says what the user sees of a product coupon (展示信息).
+	DisplayInfo ProductCouponDisplayInfo `json:"display_info"`
+
+	// OutProductNo is the brand's own product id (外部商品ID).
+	OutProductNo string `json:"out_product_no,omitempty,omitzero"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// Scope says what the coupon discounts: the whole order, one item or a category (优惠范围).
+	Scope ProductCouponScope `json:"scope"`
+
+	// SequentialUsageInfo says how a multi-use coupon is used (多次优惠模式信息).
+	SequentialUsageInfo ProductCouponSequentialUsageInfo `json:"sequential_usage_info,omitempty,omitzero"`
+
+	// SingleUsageInfo is the discount of a single-use coupon; one of the rules, by type (单券模式信息).
+	SingleUsageInfo ProductCouponSingleUsageInfo `json:"single_usage_info,omitempty,omitzero"`
+
+	// State is the state of a product coupon: under review, in effect, or deactivated (商品券状态).
+	State ProductCouponState `json:"state"`
+
+	// Stock is the first stock of a new product coupon, as CreateProductCoupon reports it (批次信息).
+	Stock ProductCouponCreatedStock `json:"stock"`
+
+	// Type is the kind of discount: amount off above a threshold, percentage off, or exchange at a fixed price (商品券类型).
+	Type ProductCouponType `json:"type"`
+
+	// UsageMode says whether the coupon is used once or several times in sequence (使用模式).
+	UsageMode ProductCouponUsageMode `json:"usage_mode"`
+}
+
+// ProductCouponCreatedStock is the first stock of a new product coupon, as CreateProductCoupon reports it (批次信息).
+type ProductCouponCreatedStock struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CouponCodeMode says who assigns the coupon codes: WeChat Pay, codes the brand uploaded beforehand, or the caller at send time (券Code分配模式).
+	CouponCodeMode ProductCouponCodeMode `json:"coupon_code_mode"`
+
+	// CouponDisplayInfo says how the user's coupon is shown in the card package; every part optional (用户商品券展示信息).
+	CouponDisplayInfo ProductCouponStockUserDisplay `json:"coupon_display_info"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the number of the deactivation request (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
+	// NotifyConfig says where the stock's events are reported (事件通知配置).
+	NotifyConfig ProductCouponNotifyConfig `json:"notify_config"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// Remark is an internal note, not shown to users (备注).
+	Remark string `json:"remark,omitempty,omitzero"`
+
+	// SentCountInfo says how many coupons a stock has sent (已发放次数).
+	SentCountInfo ProductCouponSentCount `json:"sent_count_info"`
+
+	// SequentialUsageRule says when and how a multi-use coupon of a stock is used, one rule per use (多次优惠使用规则).
+	SequentialUsageRule ProductCouponSequentialUsageRule `json:"sequential_usage_rule,omitempty,omitzero"`
+
+	// SingleUsageRule says when and how a coupon of a stock is used, as a stock answer reports it (单券使用规则).
+	SingleUsageRule ProductCouponStockSingleUsageRule `json:"single_usage_rule,omitempty,omitzero"`
+
+	// State is the state of a stock: under review, sending, paused, stopped or deactivated (批次状态).
+	State ProductCouponStockState `json:"state"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
+
+	// StockSendRule says how many coupons a stock may send (发放规则).
+	StockSendRule ProductCouponSendRule `json:"stock_send_rule"`
+
+	// StoreScope says which stores take the coupon: none in particular, all, or the associated ones (可用门店范围).
+	StoreScope ProductCouponStoreScope `json:"store_scope"`
+
+	// UsageRuleDisplayInfo says how the coupon's use is presented to the user (券使用规则展示信息).
+	UsageRuleDisplayInfo ProductCouponUsageDisplay `json:"usage_rule_display_info"`
+}
+
+// ProductCouponDayPeriod is a window within a day, in seconds after midnight (当天可用时间段).
+type ProductCouponDayPeriod struct {
+	// BeginTime is the start of the daily window, in seconds after midnight (当天可用开始时间).
+	BeginTime int64 `json:"begin_time"`
+
+	// EndTime is the end of the daily window, in seconds after midnight (当天可用结束时间).
+	EndTime int64 `json:"end_time"`
+}
+
+// ProductCouponDiscountRule is a percentage-off rule for orders of at least the threshold (折扣券使用规则).
+type ProductCouponDiscountRule struct {
+	// PercentOff is the percentage taken off, e.g. 20 for 20% off (固定减免百分比).
+	PercentOff int64 `json:"percent_off"`
+
+	// Threshold is the least order amount the coupon applies to, in fen (门槛金额).
+	Threshold int64 `json:"threshold"`
+}
+
+// ProductCouponDisplayInfo says what the user sees of a product coupon (展示信息).
+type ProductCouponDisplayInfo struct {
+	// BackgroundURL is the URL of the coupon's background picture, uploaded with UploadProductCouponImage (商品券背景图).
+	BackgroundURL string `json:"background_url"`
+
+	// ComboPackageList is the set-meal choices the coupon covers (套餐组合).
+	ComboPackageList []ProductCouponComboPackage `json:"combo_package_list,omitempty,omitzero"`
+
+	// DetailImageURLList is URLs of the detail pictures (商品券详情图列表).
+	DetailImageURLList []string `json:"detail_image_url_list,omitempty,omitzero"`
+
+	// ImageURL is the URL of the coupon's main picture, uploaded with UploadProductCouponImage (商品券图片).
+	ImageURL string `json:"image_url"`
+
+	// Name is the coupon name the user sees (商品券名称).
+	Name string `json:"name"`
+
+	// OriginalPrice is the goods' list price, in fen (商品原价).
+	OriginalPrice *int64 `json:"original_price,omitempty"`
+}
+
+// ProductCouponExchangeRule is an exchange rule: the goods at a fixed price for orders of at least the threshold (兑换券使用规则).
+type ProductCouponExchangeRule struct {
+	// ExchangePrice says what the user pays for the goods, in fen (固定兑换价格).
+	ExchangePrice int64 `json:"exchange_price"`
+
+	// Threshold is the least order amount the coupon applies to, in fen (门槛金额).
+	Threshold int64 `json:"threshold"`
+}
+
+// ProductCouponFailedStore is a store that could not be associated or removed, with the reason (关联失败的门店).
+type ProductCouponFailedStore struct {
+	// Code says why it failed, as an error code (失败错误码).
+	Code string `json:"code"`
+
+	// Message says why it failed, in words (失败错误信息).
+	Message string `json:"message"`
+
+	// StoreID is the store (门店ID).
+	StoreID string `json:"store_id"`
+}
+
+// ProductCouponFinderEntrance is a WeChat Channels (视频号) entrance on the user's coupon (视频号入口).
+type ProductCouponFinderEntrance struct {
+	// FinderID is the WeChat Channels account (视频号ID).
+	FinderID string `json:"finder_id"`
+
+	// FinderVideoCoverImageURL is the URL of the video's cover picture (视频号封面图).
+	FinderVideoCoverImageURL string `json:"finder_video_cover_image_url"`
+
+	// FinderVideoID is the video shown (视频号视频ID).
+	FinderVideoID string `json:"finder_video_id"`
+}
+
+// ProductCouponImage is an image, by its URL (图片).
+type ProductCouponImage struct {
+	// ImageURL is the image URL, on wxpaylogo.qpic.cn (商品图URL).
+	ImageURL string `json:"image_url"`
+}
+
+// ProductCouponImageGenerationType says what an image task makes: a header image composed from the brand and the offer, or a cut-out of the goods from their background (图片生成类型).
+type ProductCouponImageGenerationType string
+
+// ProductCouponImageTask is an image task and, once it succeeded, its image (图片生成任务执行结果). It is also the resource of the PRODUCT_COUPON_SP.IMAGE_GENERATION notification.
+type ProductCouponImageTask struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CombineImageResult is an image, by its URL (图片).
+	CombineImageResult ProductCouponImage `json:"combine_image_result,omitempty,omitzero"`
+
+	// CutOutResult is an image, by its URL (图片).
+	CutOutResult ProductCouponImage `json:"cut_out_result,omitempty,omitzero"`
+
+	// ImageGenerationType says what an image task makes: a header image composed from the brand and the offer, or a cut-out of the goods from their background (图片生成类型).
+	ImageGenerationType ProductCouponImageGenerationType `json:"image_generation_type"`
+
+	// TaskID is the service provider's unique id of the task, 6-40 characters of [0-9A-Za-z_-] (图片生成的任务ID).
+	TaskID string `json:"task_id"`
+
+	// TaskState is the state of an image task (任务状态).
+	TaskState ProductCouponImageTaskState `json:"task_state"`
+}
+
+// ProductCouponImageTaskCreated is the accepted image task (图片生成任务).
+type ProductCouponImageTaskCreated struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// TaskID is the service provider's unique id of the task, 6-40 characters of [0-9A-Za-z_-] (图片生成的任务ID).
+	TaskID string `json:"task_id"`
+}
+
+// ProductCouponImageTaskState is the state of an image task (任务状态).
+type ProductCouponImageTaskState string
+
+// ProductCouponInitialStock is the first stock (批次) of a new product coupon (批次信息).
+type ProductCouponInitialStock struct {
+	// CouponCodeMode says who assigns the coupon codes: WeChat Pay, codes the brand uploaded beforehand, or the caller at send time (券Code分配模式).
+	CouponCodeMode ProductCouponCodeMode `json:"coupon_code_mode"`
+
+	// CouponDisplayInfo says how the user's coupon is shown in the card package (用户商品券展示信息).
+	CouponDisplayInfo ProductCouponUserDisplay `json:"coupon_display_info"`
+
+	// NotifyConfig says where the stock's events are reported (事件通知配置).
+	NotifyConfig ProductCouponNotifyConfig `json:"notify_config"`
+
+	// Remark is an internal note, not shown to users (备注).
+	Remark string `json:"remark,omitempty,omitzero"`
+
+	// SequentialUsageRule says when and how a multi-use coupon of a stock is used, one rule per use (多次优惠使用规则).
+	SequentialUsageRule ProductCouponSequentialUsageRule `json:"sequential_usage_rule,omitempty,omitzero"`
+
+	// SingleUsageRule says when and how a single-use coupon of a stock is used (单券使用规则).
+	SingleUsageRule ProductCouponSingleUsageRule `json:"single_usage_rule,omitempty,omitzero"`
+
+	// StockSendRule says how many coupons a stock may send (发放规则).
+	StockSendRule ProductCouponSendRule `json:"stock_send_rule"`
+
+	// StoreScope says which stores take the coupon: none in particular, all, or the associated ones (可用门店范围).
+	StoreScope ProductCouponStoreScope `json:"store_scope"`
+
+	// UsageRuleDisplayInfo says how the coupon's use is presented to the user (券使用规则展示信息).
+	UsageRuleDisplayInfo ProductCouponUsageDisplay `json:"usage_rule_display_info"`
+}
+
+// ProductCouponIrregularPeriod is one irregular period in which a coupon is usable (无规律的可用时间段).
+type ProductCouponIrregularPeriod struct {
+	// BeginTime is the start of the period (开始时间).
+	BeginTime core.Time `json:"begin_time"`
+
+	// EndTime is the end of the period (结束时间).
+	EndTime core.Time `json:"end_time"`
+}
+
+// ProductCouponMemberTag is the member card the coupon belongs to (会员标签信息).
+type ProductCouponMemberTag struct {
+	// MemberCardID is the member card template (会员卡模板ID).
+	MemberCardID string `json:"member_card_id,omitempty,omitzero"`
+}
+
+// ProductCouponMiniProgramEntrance is a mini program entrance on the user's coupon (小程序入口).
+type ProductCouponMiniProgramEntrance struct {
+	// AppID is the mini program the entrance opens (小程序appid).
+	AppID string `json:"appid"`
+
+	// EntranceWording is the entrance's label (入口文案).
+	EntranceWording string `json:"entrance_wording"`
+
+	// GuidanceWording is the text inviting the user to the entrance (引导文案).
+	GuidanceWording string `json:"guidance_wording,omitempty,omitzero"`
+
+	// Path is the page of the mini program (小程序跳转路径).
+	Path string `json:"path"`
+}
+
+// ProductCouponNewStock is a stock to add to a product coupon (批次信息).
+type ProductCouponNewStock struct {
+	// CouponCodeMode says who assigns the coupon codes: WeChat Pay, codes the brand uploaded beforehand, or the caller at send time (券Code分配模式).
+	CouponCodeMode ProductCouponCodeMode `json:"coupon_code_mode"`
+
+	// CouponDisplayInfo says how the user's coupon is shown in the card package; every part optional (用户商品券展示信息).
+	CouponDisplayInfo ProductCouponStockUserDisplay `json:"coupon_display_info"`
+
+	// NotifyConfig says where the stock's events are reported (事件通知配置).
+	NotifyConfig ProductCouponNotifyConfig `json:"notify_config"`
+
+	// Remark is an internal note, not shown to users (备注).
+	Remark string `json:"remark,omitempty,omitzero"`
+
+	// SequentialUsageRule says when and how a multi-use coupon of a stock is used, one rule per use (多次优惠使用规则).
+	SequentialUsageRule ProductCouponSequentialUsageRule `json:"sequential_usage_rule,omitempty,omitzero"`
+
+	// SingleUsageRule says when and how a single-use coupon of a stock is used (单券使用规则).
+	SingleUsageRule ProductCouponSingleUsageRule `json:"single_usage_rule,omitempty,omitzero"`
+
+	// StockSendRule says how many coupons a stock may send (发放规则).
+	StockSendRule ProductCouponSendRule `json:"stock_send_rule"`
+
+	// StoreScope says which stores take the coupon: none in particular, all, or the associated ones (可用门店范围).
+	StoreScope ProductCouponStoreScope `json:"store_scope"`
+
+	// UsageRuleDisplayInfo says how the coupon's use is presented to the user (券使用规则展示信息).
+	UsageRuleDisplayInfo ProductCouponUsageDisplay `json:"usage_rule_display_info"`
+}
+
+// ProductCouponNewStockBundle is the settings of a new stock bundle (批次组信息).
+type ProductCouponNewStockBundle struct {
+	// CouponCodeMode says who assigns the codes of a bundle's stocks: WeChat Pay or codes uploaded beforehand (券Code分配模式).
+	CouponCodeMode ProductCouponBundleCodeMode `json:"coupon_code_mode"`
+
+	// CouponDisplayInfo says how the user's coupon is shown in the card package; every part optional (用户商品券展示信息).
+	CouponDisplayInfo ProductCouponStockUserDisplay `json:"coupon_display_info"`
+
+	// NotifyConfig says where the stock's events are reported (事件通知配置).
+	NotifyConfig ProductCouponNotifyConfig `json:"notify_config"`
+
+	// ProgressiveBundleUsageRule says when and how the coupons of a progressive bundle are used, one rule per stock (多次优惠使用规则).
+	ProgressiveBundleUsageRule ProductCouponBundleUsageRule `json:"progressive_bundle_usage_rule,omitempty,omitzero"`
+
+	// Remark is an internal note, not shown to users (备注).
+	Remark string `json:"remark,omitempty,omitzero"`
+
+	// StockSendRule says how many coupons a stock bundle may send; the per-user limit is required here (发放规则).
+	StockSendRule ProductCouponBundleSendRule `json:"stock_send_rule"`
+
+	// StoreScope says which stores take the coupon: none in particular, all, or the associated ones (可用门店范围).
+	StoreScope ProductCouponStoreScope `json:"store_scope"`
+
+	// UsageRuleDisplayInfo says how the coupon's use is presented to the user (券使用规则展示信息).
+	UsageRuleDisplayInfo ProductCouponUsageDisplay `json:"usage_rule_display_info"`
+}
+
+// ProductCouponNormalRule is an amount-off rule: so much off an order of at least the threshold (满减券使用规则).
+type ProductCouponNormalRule struct {
+	// DiscountAmount is the amount taken off, in fen (固定减免金额).
+	DiscountAmount int64 `json:"discount_amount"`
+
+	// Threshold is the least order amount the coupon applies to, in fen (门槛金额).
+	Threshold int64 `json:"threshold"`
+}
+
+// ProductCouponNotifyConfig says where the stock's events are reported (事件通知配置).
+type ProductCouponNotifyConfig struct {
+	// NotifyAppID is the app id under which notifications give the user's openid (事件通知appid).
+	NotifyAppID string `json:"notify_appid,omitempty,omitzero"`
+}
+
+// ProductCouponOfficialAccountEntrance is an official account entrance on the user's coupon (公众号入口).
+type ProductCouponOfficialAccountEntrance struct {
+	// AppID is the official account shown as the entrance (公众号AppID).
+	AppID string `json:"appid"`
+}
+
+// ProductCouponOrderInfo is the WeChat Pay order a coupon was used on (关联微信支付订单信息).
+type ProductCouponOrderInfo struct {
+	// MchID is the merchant of the order (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant of the order (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TransactionID is the WeChat Pay transaction (微信支付单号).
+	TransactionID string `json:"transaction_id,omitempty,omitzero"`
+}
+
+// ProductCouponPayscoreOrder is the payscore (微信支付分) service order a coupon is used on (关联微信支付分订单信息).
+type ProductCouponPayscoreOrder struct {
+	// MchID is the merchant of the order (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OrderID is the payscore service order (微信支付服务订单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OutOrderNo is the merchant's number of the payscore service order (商户服务订单号).
+	OutOrderNo string `json:"out_order_no,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant of the order (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// ProductCouponPayscoreOrderInfo is the payscore (微信支付分) service order a coupon was used on (关联微信支付分订单信息).
+type ProductCouponPayscoreOrderInfo struct {
+	// MchID is the merchant of the order (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OrderID is the payscore service order (微信支付服务订单号).
+	OrderID string `json:"order_id,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant of the order (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// ProductCouponPreSendToken is the token of a pre-send (预发券token).
+type ProductCouponPreSendToken struct {
+	// Token is the token with which the user takes the reserved coupon in the mini program (预发券token).
+	Token string `json:"token"`
+}
+
+// ProductCouponScope says what the coupon discounts: the whole order, one item or a category (优惠范围).
+type ProductCouponScope string
+
+// ProductCouponSendNotification is the resource of a PRODUCT_COUPON_SP.SEND notification: a user received a
+// product coupon, through any channel (商品券领券通知). The service provider
+// issues the same coupon in the brand's own system and then confirms it
+// with ConfirmUserProductCoupon. It goes to the address set with
+// SetProductCouponCallback.
+type ProductCouponSendNotification struct {
+	// AppID is the app id the openid belongs to (公众账号AppID).
+	AppID string `json:"appid"`
+
+	// Attach is the data attached when the coupon was sent (自定义附加信息).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// BrandID is the brand (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// ChannelCustomInfo is data the sending channel attached (渠道自定义信息).
+	ChannelCustomInfo string `json:"channel_custom_info,omitempty,omitzero"`
+
+	// CountryCode is the international dialling code of the phone number, when the channel collected one (领券手机国际区号).
+	CountryCode string `json:"country_code,omitempty,omitzero"`
+
+	// CouponCode is the user's coupon code (用户商品券Code).
+	CouponCode string `json:"coupon_code"`
+
+	// OpenID is the user's openid under appid (用户OpenID).
+	OpenID string `json:"openid"`
+
+	// PhoneNumber is the user's phone number, when the channel collected one (领券手机号).
+	PhoneNumber string `json:"phone_number,omitempty,omitzero"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// ReceiveTime says when the user received it (领券时间).
+	ReceiveTime core.Time `json:"receive_time"`
+
+	// SendChannel says how the user got the coupon: the API, the brand's management tools, the merchant card, membership, a small activity or the receive component (发券渠道).
+	SendChannel UserProductCouponSendChannel `json:"send_channel"`
+
+	// SendRequestNo is the number of the send request (发券请求单号).
+	SendRequestNo string `json:"send_request_no"`
+
+	// StockBundleID is the stock bundle, for a coupon of a bundle (批次组ID).
+	StockBundleID string `json:"stock_bundle_id,omitempty,omitzero"`
+
+	// StockID is the stock the coupon came from (批次ID).
+	StockID string `json:"stock_id"`
+
+	// UnionID is the user's unionid, when there is one (用户UnionID).
+	UnionID string `json:"unionid,omitempty,omitzero"`
+
+	// UserCouponBundleID is the user's coupon bundle, for a coupon of a bundle (用户券组ID).
+	UserCouponBundleID string `json:"user_coupon_bundle_id,omitempty,omitzero"`
+
+	// ValidBeginTime says when the coupon becomes usable (有效期开始时间).
+	ValidBeginTime core.Time `json:"valid_begin_time"`
+
+	// ValidEndTime says when it stops being usable (有效期结束时间).
+	ValidEndTime core.Time `json:"valid_end_time"`
+}
+
+// ProductCouponSendRule says how many coupons a stock may send (发放规则).
+type ProductCouponSendRule struct {
+	// MaxCount is at most this many sends in all (发放次数总上限).
+	MaxCount int64 `json:"max_count"`
+
+	// MaxCountPerDay is at most this many sends a day (每日发放次数上限).
+	MaxCountPerDay int64 `json:"max_count_per_day,omitempty,omitzero"`
+
+	// MaxCountPerUser is at most this many coupons per user (每个用户领取次数上限).
+	MaxCountPerUser int64 `json:"max_count_per_user,omitempty,omitzero"`
+}
+
+// ProductCouponSentCount says how many coupons a stock has sent (已发放次数).
+type ProductCouponSentCount struct {
+	// TodayCount is sends today (当天已发放次数).
+	TodayCount int64 `json:"today_count"`
+
+	// TotalCount is sends so far (已发放总次数).
+	TotalCount int64 `json:"total_count"`
+}
+
+// ProductCouponSentSequentialPeriod says when a multi-use coupon can be redeemed, as the answer to a send reports it (券可核销时间).
+type ProductCouponSentSequentialPeriod struct {
+	// AvailableBeginTime is the start of the redemption window (开始时间).
+	AvailableBeginTime core.Time `json:"available_begin_time"`
+
+	// AvailableEndTime is the end of the redemption window (结束时间).
+	AvailableEndTime core.Time `json:"available_end_time"`
+
+	// AvailableSeconds is for how many seconds after receipt the coupon stays usable, within the window (领取后N秒内有效).
+	AvailableSeconds int64 `json:"available_seconds,omitempty,omitzero"`
+
+	// IrregularAvailablePeriodList is extra, irregular periods in which the coupon is usable (无规律的可用时间段).
+	IrregularAvailablePeriodList []ProductCouponIrregularPeriod `json:"irregular_available_period_list,omitempty,omitzero"`
+
+	// WaitDaysAfterReceive says how many days after receipt the coupon takes effect (领取后N天开始生效).
+	WaitDaysAfterReceive int64 `json:"wait_days_after_receive,omitempty,omitzero"`
+
+	// WeeklyAvailablePeriod is the fixed weekly times a coupon is usable (每周固定可用时间).
+	WeeklyAvailablePeriod ProductCouponWeeklyPeriod `json:"weekly_available_period,omitempty,omitzero"`
+}
+
+// ProductCouponSentSequentialUsageRule says when and how a multi-use coupon is used, as the answer to a send reports it (多次优惠使用规则).
+type ProductCouponSentSequentialUsageRule struct {
+	// CouponAvailablePeriod says when a multi-use coupon can be redeemed, as the answer to a send reports it (券可核销时间).
+	CouponAvailablePeriod ProductCouponSentSequentialPeriod `json:"coupon_available_period"`
+
+	// DiscountCouponList is the percentage-off rule of each use (折扣券使用规则列表).
+	DiscountCouponList []ProductCouponDiscountRule `json:"discount_coupon_list,omitempty,omitzero"`
+
+	// ExchangeCouponList is the exchange rule of each use (兑换券使用规则列表).
+	ExchangeCouponList []ProductCouponExchangeRule `json:"exchange_coupon_list,omitempty,omitzero"`
+
+	// NormalCouponList is the amount-off rule of each use (满减券使用规则).
+	NormalCouponList []ProductCouponNormalRule `json:"normal_coupon_list,omitempty,omitzero"`
+
+	// SpecialFirst says whether the first use gets a special offer (多次优惠是否提供首笔特惠).
+	SpecialFirst bool `json:"special_first,omitempty,omitzero"`
+}
+
+// ProductCouponSentStock is the stock of a user's coupon, as the answer to a send and the coupon list report it (批次信息).
+type ProductCouponSentStock struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CouponCodeCountInfo is the codes the brand uploaded for a stock (品牌方预上传的券Code数量信息).
+	CouponCodeCountInfo ProductCouponCodeCount `json:"coupon_code_count_info,omitempty,omitzero"`
+
+	// CouponCodeMode says who assigns the coupon codes: WeChat Pay, codes the brand uploaded beforehand, or the caller at send time (券Code分配模式).
+	CouponCodeMode ProductCouponCodeMode `json:"coupon_code_mode"`
+
+	// CouponDisplayInfo says how the user's coupon is shown in the card package; every part optional (用户商品券展示信息).
+	CouponDisplayInfo ProductCouponStockUserDisplay `json:"coupon_display_info"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the number of the deactivation request (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
+	// NotifyConfig says where the stock's events are reported (事件通知配置).
+	NotifyConfig ProductCouponNotifyConfig `json:"notify_config"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// Remark is an internal note, not shown to users (备注).
+	Remark string `json:"remark,omitempty,omitzero"`
+
+	// SentCountInfo says how many coupons a stock has sent (已发放次数).
+	SentCountInfo ProductCouponSentCount `json:"sent_count_info"`
+
+	// SequentialUsageRule says when and how a multi-use coupon is used, as the answer to a send reports it (多次优惠使用规则).
+	SequentialUsageRule ProductCouponSentSequentialUsageRule `json:"sequential_usage_rule,omitempty,omitzero"`
+
+	// SingleUsageRule says when and how a single-use coupon of a stock is used (单券使用规则).
+	SingleUsageRule ProductCouponSingleUsageRule `json:"single_usage_rule,omitempty,omitzero"`
+
+	// State is the state of a stock: under review, sending, paused, stopped or deactivated (批次状态).
+	State ProductCouponStockState `json:"state"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
+
+	// StockSendRule says how many coupons a stock may send (发放规则).
+	StockSendRule ProductCouponSendRule `json:"stock_send_rule"`
+
+	// StoreScope says which stores take the coupon: none in particular, all, or the associated ones (可用门店范围).
+	StoreScope ProductCouponStoreScope `json:"store_scope"`
+
+	// UsageRuleDisplayInfo says how the coupon's use is presented to the user (券使用规则展示信息).
+	UsageRuleDisplayInfo ProductCouponUsageDisplay `json:"usage_rule_display_info"`
+}
+
+// ProductCouponSequentialPeriod says when a multi-use coupon can be redeemed (券可核销时间).
+type ProductCouponSequentialPeriod struct {
+	// AvailableBeginTime is the start of the redemption window (开始时间).
+	AvailableBeginTime core.Time `json:"available_begin_time"`
+
+	// AvailableEndTime is the end of the redemption window (结束时间).
+	AvailableEndTime core.Time `json:"available_end_time"`
+
+	// IrregularAvailablePeriodList is extra, irregular periods in which the coupon is usable (无规律的可用时间段).
+	IrregularAvailablePeriodList []ProductCouponIrregularPeriod `json:"irregular_available_period_list,omitempty,omitzero"`
+
+	// WaitDaysAfterReceive says how many days after receipt the coupon takes effect (领取后N天开始生效).
+	WaitDaysAfterReceive int64 `json:"wait_days_after_receive,omitempty,omitzero"`
+
+	// WeeklyAvailablePeriod is the fixed weekly times a coupon is usable (每周固定可用时间).
+	WeeklyAvailablePeriod ProductCouponWeeklyPeriod `json:"weekly_available_period,omitempty,omitzero"`
+}
+
+// ProductCouponSequentialType says how the discounts of a multi-use coupon relate: growing from use to use, or equal (多次优惠规则类型).
+type ProductCouponSequentialType string
+
+// ProductCouponSequentialUsageInfo says how a multi-use coupon is used (多次优惠模式信息).
+type ProductCouponSequentialUsageInfo struct {
+	// AvailableDays is for how many days after receipt the uses are available (多次优惠有效天数).
+	AvailableDays int64 `json:"available_days"`
+
+	// Count says how many times the coupon can be used (可使用次数).
+	Count int64 `json:"count"`
+
+	// IntervalDays says how many days must pass between two uses (多次优惠使用间隔天数).
+	IntervalDays *int64 `json:"interval_days,omitempty"`
+
+	// Type says how the discounts of a multi-use coupon relate: growing from use to use, or equal (多次优惠规则类型).
+	Type ProductCouponSequentialType `json:"type"`
+}
+
+// ProductCouponSequentialUsageRule says when and how a multi-use coupon of a stock is used, one rule per use (多次优惠使用规则).
+type ProductCouponSequentialUsageRule struct {
+	// CouponAvailablePeriod says when a multi-use coupon can be redeemed (券可核销时间).
+	CouponAvailablePeriod ProductCouponSequentialPeriod `json:"coupon_available_period"`
+
+	// DiscountCouponList is the percentage-off rule of each use (折扣券使用规则列表).
+	DiscountCouponList []ProductCouponDiscountRule `json:"discount_coupon_list,omitempty,omitzero"`
+
+	// ExchangeCouponList is the exchange rule of each use (兑换券使用规则列表).
+	ExchangeCouponList []ProductCouponExchangeRule `json:"exchange_coupon_list,omitempty,omitzero"`
+
+	// NormalCouponList is the amount-off rule of each use (满减券使用规则).
+	NormalCouponList []ProductCouponNormalRule `json:"normal_coupon_list,omitempty,omitzero"`
+
+	// SpecialFirst says whether the first use gets a special offer (多次优惠是否提供首笔特惠).
+	SpecialFirst *bool `json:"special_first,omitempty"`
+}
+
+// ProductCouponSingleUsageInfo is the discount of a single-use coupon; one of the rules, by type (单券模式信息).
+type ProductCouponSingleUsageInfo struct {
+	// DiscountCoupon is a percentage-off rule for orders of at least the threshold (折扣券使用规则).
+	DiscountCoupon ProductCouponDiscountRule `json:"discount_coupon,omitempty,omitzero"`
+
+	// NormalCoupon is an amount-off rule: so much off an order of at least the threshold (满减券使用规则).
+	NormalCoupon ProductCouponNormalRule `json:"normal_coupon,omitempty,omitzero"`
+}
+
+// ProductCouponSingleUsageRule says when and how a single-use coupon of a stock is used (单券使用规则).
+type ProductCouponSingleUsageRule struct {
+	// CouponAvailablePeriod says when a coupon can be redeemed: a window, optionally narrowed to a validity after receipt, weekdays or irregular periods (券可核销时间).
+	CouponAvailablePeriod ProductCouponAvailablePeriod `json:"coupon_available_period"`
+
+	// DiscountCoupon is a percentage-off rule for orders of at least the threshold (折扣券使用规则).
+	DiscountCoupon ProductCouponDiscountRule `json:"discount_coupon,omitempty,omitzero"`
+
+	// ExchangeCoupon is an exchange rule: the goods at a fixed price for orders of at least the threshold (兑换券使用规则).
+	ExchangeCoupon ProductCouponExchangeRule `json:"exchange_coupon,omitempty,omitzero"`
+
+	// NormalCoupon is an amount-off rule: so much off an order of at least the threshold (满减券使用规则).
+	NormalCoupon ProductCouponNormalRule `json:"normal_coupon,omitempty,omitzero"`
+}
+
+// ProductCouponState is the state of a product coupon: under review, in effect, or deactivated (商品券状态).
+type ProductCouponState string
+
+// ProductCouponStock is a stock (批次) of a product coupon: its send and use rules, display and state (商品券批次).
+type ProductCouponStock struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CouponCodeCountInfo is the codes the brand uploaded for a stock (品牌方预上传的券Code数量信息).
+	CouponCodeCountInfo ProductCouponCodeCount `json:"coupon_code_count_info,omitempty,omitzero"`
+
+	// CouponCodeMode says who assigns the coupon codes: WeChat Pay, codes the brand uploaded beforehand, or the caller at send time (券Code分配模式).
+	CouponCodeMode ProductCouponCodeMode `json:"coupon_code_mode"`
+
+	// CouponDisplayInfo says how the user's coupon is shown in the card package; every part optional (用户商品券展示信息).
+	CouponDisplayInfo ProductCouponStockUserDisplay `json:"coupon_display_info"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the number of the deactivation request (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
+	// NotifyConfig says where the stock's events are reported (事件通知配置).
+	NotifyConfig ProductCouponNotifyConfig `json:"notify_config"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// Remark is an internal note, not shown to users (备注).
+	Remark string `json:"remark,omitempty,omitzero"`
+
+	// SentCountInfo says how many coupons a stock has sent (已发放次数).
+	SentCountInfo ProductCouponSentCount `json:"sent_count_info"`
+
+	// SequentialUsageRule says when and how a multi-use coupon of a stock is used, one rule per use (多次优惠使用规则).
+	SequentialUsageRule ProductCouponSequentialUsageRule `json:"sequential_usage_rule,omitempty,omitzero"`
+
+	// SingleUsageRule says when and how a coupon of a stock is used, as a stock answer reports it (单券使用规则).
+	SingleUsageRule ProductCouponStockSingleUsageRule `json:"single_usage_rule,omitempty,omitzero"`
+
+	// State is the state of a stock: under review, sending, paused, stopped or deactivated (批次状态).
+	State ProductCouponStockState `json:"state"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
+
+	// StockSendRule says how many coupons a stock may send (发放规则).
+	StockSendRule ProductCouponSendRule `json:"stock_send_rule"`
+
+	// StoreScope says which stores take the coupon: none in particular, all, or the associated ones (可用门店范围).
+	StoreScope ProductCouponStoreScope `json:"store_scope"`
+
+	// UsageRuleDisplayInfo says how the coupon's use is presented to the user (券使用规则展示信息).
+	UsageRuleDisplayInfo ProductCouponUsageDisplay `json:"usage_rule_display_info"`
+}
+
+// ProductCouponStockAvailablePeriod says when a coupon can be redeemed, as a stock answer reports it (券可核销时间).
+type ProductCouponStockAvailablePeriod struct {
+	// AvailableBeginTime is the start of the redemption window (开始时间).
+	AvailableBeginTime core.Time `json:"available_begin_time"`
+
+	// AvailableDays is for how many days the coupon stays usable after it takes effect, within the window (生效后N天内有效).
+	AvailableDays int64 `json:"available_days,omitempty,omitzero"`
+
+	// AvailableEndTime is the end of the redemption window (结束时间).
+	AvailableEndTime core.Time `json:"available_end_time"`
+
+	// IrregularAvailablePeriodList is extra, irregular periods in which the coupon is usable (无规律的可用时间段).
+	IrregularAvailablePeriodList []ProductCouponIrregularPeriod `json:"irregular_available_period_list,omitempty,omitzero"`
+
+	// WaitDaysAfterReceive says how many days after receipt the coupon takes effect (领取后N天开始生效).
+	WaitDaysAfterReceive int64 `json:"wait_days_after_receive,omitempty,omitzero"`
+
+	// WeeklyAvailablePeriod is the fixed weekly times a coupon is usable (每周固定可用时间).
+	WeeklyAvailablePeriod ProductCouponWeeklyPeriod `json:"weekly_available_period,omitempty,omitzero"`
+}
+
+// ProductCouponStockBundle is a stock bundle (批次组) and its stocks, in order.
+type ProductCouponStockBundle struct {
+	// StockBundleID is the stock bundle (批次组ID).
+	StockBundleID string `json:"stock_bundle_id"`
+
+	// StockList is the stocks (批次列表).
+	StockList []ProductCouponBundleStock `json:"stock_list"`
+}
+
+// ProductCouponStockBundleInfo says where a stock sits in its bundle (批次组信息).
+type ProductCouponStockBundleInfo struct {
+	// StockBundleID is the stock bundle (批次组ID).
+	StockBundleID string `json:"stock_bundle_id"`
+
+	// StockBundleIndex is the stock's place in its bundle (批次在批次组内的次序).
+	StockBundleIndex int64 `json:"stock_bundle_index"`
+}
+
+// ProductCouponStockList is one page of a product coupon's stocks (商品券批次列表).
+type ProductCouponStockList struct {
+	// NextPageToken is pass as page_token for the next page; empty on the last page (下一页Token).
+	NextPageToken string `json:"next_page_token,omitempty,omitzero"`
+
+	// StockList is the stocks (批次列表).
+	StockList []ProductCouponStock `json:"stock_list,omitempty,omitzero"`
+
+	// TotalCount says how many there are in all (总个数).
+	TotalCount int64 `json:"total_count"`
+}
+
+// ProductCouponStockMiniProgramEntrance is a mini program entrance on the user's coupon, with its guidance text (小程序入口).
+type ProductCouponStockMiniProgramEntrance struct {
+	// AppID is the mini program the entrance opens (小程序appid).
+	AppID string `json:"appid"`
+
+	// EntranceWording is the entrance's label (入口文案).
+	EntranceWording string `json:"entrance_wording"`
+
+	// GuidanceWording is the text inviting the user to the entrance (引导文案).
+	GuidanceWording string `json:"guidance_wording"`
+
+	// Path is the page of the mini program (小程序跳转路径).
+	Path string `json:"path"`
+}
+
+// ProductCouponStockSingleUsageRule says when and how a coupon of a stock is used, as a stock answer reports it (单券使用规则).
+type ProductCouponStockSingleUsageRule struct {
+	// CouponAvailablePeriod says when a coupon can be redeemed, as a stock answer reports it (券可核销时间).
+	CouponAvailablePeriod ProductCouponStockAvailablePeriod `json:"coupon_available_period"`
+
+	// DiscountCoupon is a percentage-off rule for orders of at least the threshold (折扣券使用规则).
+	DiscountCoupon ProductCouponDiscountRule `json:"discount_coupon,omitempty,omitzero"`
+
+	// ExchangeCoupon is an exchange rule: the goods at a fixed price for orders of at least the threshold (兑换券使用规则).
+	ExchangeCoupon ProductCouponExchangeRule `json:"exchange_coupon,omitempty,omitzero"`
+
+	// NormalCoupon is an amount-off rule: so much off an order of at least the threshold (满减券使用规则).
+	NormalCoupon ProductCouponNormalRule `json:"normal_coupon,omitempty,omitzero"`
+}
+
+// ProductCouponStockState is the state of a stock: under review, sending, paused, stopped or deactivated (批次状态).
+type ProductCouponStockState string
+
+// ProductCouponStockUsageDisplay says how the coupon's use is presented, as the answer to adding a stock reports it (券使用规则展示信息).
+type ProductCouponStockUsageDisplay struct {
+	// AppPath is the page an app user is taken to (APP跳转路径).
+	AppPath string `json:"app_path,omitempty,omitzero"`
+
+	// CouponAvailableStoreInfo says which stores take the coupon, as shown to the user (券可用门店信息).
+	CouponAvailableStoreInfo ProductCouponStoreInfo `json:"coupon_available_store_info,omitempty,omitzero"`
+
+	// CouponUsageMethodList says where the coupon can be used (券使用方式列表).
+	CouponUsageMethodList []ProductCouponUsageMethod `json:"coupon_usage_method_list"`
+
+	// MiniProgramAppID is the mini program the user is taken to (小程序AppID).
+	MiniProgramAppID string `json:"mini_program_appid,omitempty,omitzero"`
+
+	// MiniProgramPath is the page of that mini program (小程序跳转路径).
+	MiniProgramPath string `json:"mini_program_path,omitempty,omitzero"`
+
+	// UsageDescription says how to use the coupon, shown to the user (券使用说明).
+	UsageDescription string `json:"usage_description"`
+}
+
+// ProductCouponStockUserDisplay says how the user's coupon is shown in the card package; every part optional (用户商品券展示信息).
+type ProductCouponStockUserDisplay struct {
+	// BackgroundColor is one of WeChat Pay's preset background colours of the coupon card (背景颜色).
+	BackgroundColor ProductCouponBackgroundColor `json:"background_color,omitempty,omitzero"`
+
+	// CodeDisplayMode says how the user's coupon code is shown: hidden, as a barcode or as a QR code (用户商品券Code展示模式).
+	CodeDisplayMode ProductCouponCodeDisplayMode `json:"code_display_mode,omitempty,omitzero"`
+
+	// EntranceFinder is a WeChat Channels (视频号) entrance on the user's coupon (视频号入口).
+	EntranceFinder ProductCouponFinderEntrance `json:"entrance_finder,omitempty,omitzero"`
+
+	// EntranceMiniProgram is a mini program entrance on the user's coupon, with its guidance text (小程序入口).
+	EntranceMiniProgram ProductCouponStockMiniProgramEntrance `json:"entrance_mini_program,omitempty,omitzero"`
+
+	// EntranceOfficialAccount is an official account entrance on the user's coupon (公众号入口).
+	EntranceOfficialAccount ProductCouponOfficialAccountEntrance `json:"entrance_official_account,omitempty,omitzero"`
+}
+
+// ProductCouponStore is a store, by its id in the brand's store management (门店).
+type ProductCouponStore struct {
+	// StoreID is the store (门店ID).
+	StoreID string `json:"store_id"`
+}
+
+// ProductCouponStoreInfo says which stores take the coupon, as shown to the user (券可用门店信息).
+type ProductCouponStoreInfo struct {
+	// Description says which stores take the coupon, in words (券可用门店描述).
+	Description string `json:"description"`
+
+	// MiniProgramAppID is the mini program the user is taken to (小程序AppID).
+	MiniProgramAppID string `json:"mini_program_appid,omitempty,omitzero"`
+
+	// MiniProgramPath is the page of that mini program (小程序跳转路径).
+	MiniProgramPath string `json:"mini_program_path,omitempty,omitzero"`
+}
+
+// ProductCouponStoreList is one page of the stores associated with a stock (批次关联门店列表).
+type ProductCouponStoreList struct {
+	// NextPageToken is pass as page_token for the next page; empty on the last page (下一页Token).
+	NextPageToken string `json:"next_page_token,omitempty,omitzero"`
+
+	// StoreList is the stores (门店列表).
+	StoreList []ProductCouponStore `json:"store_list,omitempty,omitzero"`
+
+	// TotalCount says how many there are in all (总个数).
+	TotalCount int64 `json:"total_count"`
+}
+
+// ProductCouponStoreScope says which stores take the coupon: none in particular, all, or the associated ones (可用门店范围).
+type ProductCouponStoreScope string
+
+// ProductCouponStoresRequest is stores to associate with, or remove from, a stock or a stock bundle (门店列表).
+type ProductCouponStoresRequest struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// StoreList is the stores (门店列表).
+	StoreList []ProductCouponStore `json:"store_list"`
+}
+
+// ProductCouponStoresResult says what became of each store of an association change (关联门店结果).
+type ProductCouponStoresResult struct {
+	// FailedStoreList is stores that could not be changed, with the reason (关联失败的门店列表).
+	FailedStoreList []ProductCouponFailedStore `json:"failed_store_list,omitempty,omitzero"`
+
+	// SuccessStoreList is stores that were changed (关联成功的门店列表).
+	SuccessStoreList []ProductCouponStore `json:"success_store_list,omitempty,omitzero"`
+
+	// TotalCount says how many distinct stores the request had (去重后门店总数).
+	TotalCount int64 `json:"total_count"`
+}
+
+// ProductCouponTag is a tag on a user's coupon (用户商品券标签).
+type ProductCouponTag string
+
+// ProductCouponTagInfo is tags to put on the user's coupon (用户商品券标签信息).
+type ProductCouponTagInfo struct {
+	// CouponTagList is the tags on the user's coupon (用户商品券标签列表).
+	CouponTagList []ProductCouponTag `json:"coupon_tag_list,omitempty,omitzero"`
+
+	// MemberTagInfo is the member card the coupon belongs to (会员标签信息).
+	MemberTagInfo ProductCouponMemberTag `json:"member_tag_info,omitempty,omitzero"`
+}
+
+// ProductCouponType is the kind of discount: amount off above a threshold, percentage off, or exchange at a fixed price (商品券类型).
+type ProductCouponType string
+
+// ProductCouponUsageDisplay says how the coupon's use is presented to the user (券使用规则展示信息).
+type ProductCouponUsageDisplay struct {
+	// AppJumpType says how an app user gets to the coupon: an H5 page, a pass-code link or a usage guide (APP跳转类型).
+	AppJumpType ProductCouponAppJumpType `json:"app_jump_type,omitempty,omitzero"`
+
+	// AppPath is the H5 page an app user is taken to (APP的H5跳转路径).
+	AppPath string `json:"app_path,omitempty,omitzero"`
+
+	// CouponAvailableStoreInfo says which stores take the coupon, as shown to the user (券可用门店信息).
+	CouponAvailableStoreInfo ProductCouponStoreInfo `json:"coupon_available_store_info,omitempty,omitzero"`
+
+	// CouponUsageMethodList says where the coupon can be used (券使用方式列表).
+	CouponUsageMethodList []ProductCouponUsageMethod `json:"coupon_usage_method_list"`
+
+	// MiniProgramAppID is the mini program the user is taken to (小程序AppID).
+	MiniProgramAppID string `json:"mini_program_appid,omitempty,omitzero"`
+
+	// MiniProgramPath is the page of that mini program (小程序跳转路径).
+	MiniProgramPath string `json:"mini_program_path,omitempty,omitzero"`
+
+	// PasscodeLink is the pass-code link, for PASSCODE_LINK (口令链接).
+	PasscodeLink string `json:"passcode_link,omitempty,omitzero"`
+
+	// UsageDescription says how to use the coupon, shown to the user (券使用说明).
+	UsageDescription string `json:"usage_description"`
+}
+
+// ProductCouponUsageMethod says where a coupon can be used: in a store, in a mini program, in an app or with the payment code (券使用方式).
+type ProductCouponUsageMethod string
+
+// ProductCouponUsageMode says whether the coupon is used once or several times in sequence (使用模式).
+type ProductCouponUsageMode string
+
+// ProductCouponUserBundleStock is the stock of a coupon in a user's bundle (批次信息).
+type ProductCouponUserBundleStock struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CouponCodeCountInfo is the codes the brand uploaded for a stock (品牌方预上传的券Code数量信息).
+	CouponCodeCountInfo ProductCouponCodeCount `json:"coupon_code_count_info,omitempty,omitzero"`
+
+	// CouponCodeMode says who assigns the codes of a bundle's stocks: WeChat Pay or codes uploaded beforehand (券Code分配模式).
+	CouponCodeMode ProductCouponBundleCodeMode `json:"coupon_code_mode"`
+
+	// CouponDisplayInfo says how the user's coupon is shown in the card package; every part optional (用户商品券展示信息).
+	CouponDisplayInfo ProductCouponStockUserDisplay `json:"coupon_display_info"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the number of the deactivation request (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
+	// NotifyConfig says where the stock's events are reported (事件通知配置).
+	NotifyConfig ProductCouponNotifyConfig `json:"notify_config"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// ProgressiveBundleUsageRule says when and how a coupon of a stock is used, as a stock answer reports it (单券使用规则).
+	ProgressiveBundleUsageRule ProductCouponStockSingleUsageRule `json:"progressive_bundle_usage_rule,omitempty,omitzero"`
+
+	// Remark is an internal note, not shown to users (备注).
+	Remark string `json:"remark,omitempty,omitzero"`
+
+	// SentCountInfo says how many coupons a stock has sent (已发放次数).
+	SentCountInfo ProductCouponSentCount `json:"sent_count_info"`
+
+	// State is the state of a stock: under review, sending, paused, stopped or deactivated (批次状态).
+	State ProductCouponStockState `json:"state"`
+
+	// StockBundleInfo says where a stock sits in its bundle (批次组信息).
+	StockBundleInfo ProductCouponStockBundleInfo `json:"stock_bundle_info,omitempty,omitzero"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
+
+	// StockSendRule says how many coupons a stock bundle may send; the per-user limit is required here (发放规则).
+	StockSendRule ProductCouponBundleSendRule `json:"stock_send_rule"`
+
+	// StoreScope says which stores take the coupon: none in particular, all, or the associated ones (可用门店范围).
+	StoreScope ProductCouponStoreScope `json:"store_scope"`
+
+	// UsageRuleDisplayInfo says how the coupon's use is presented to the user (券使用规则展示信息).
+	UsageRuleDisplayInfo ProductCouponUsageDisplay `json:"usage_rule_display_info"`
+}
+
+// ProductCouponUserDisplay says how the user's coupon is shown in the card package (用户商品券展示信息).
+type ProductCouponUserDisplay struct {
+	// BackgroundColor is one of WeChat Pay's preset background colours of the coupon card (背景颜色).
+	BackgroundColor ProductCouponBackgroundColor `json:"background_color,omitempty,omitzero"`
+
+	// CodeDisplayMode says how the user's coupon code is shown: hidden, as a barcode or as a QR code (用户商品券Code展示模式).
+	CodeDisplayMode ProductCouponCodeDisplayMode `json:"code_display_mode"`
+
+	// EntranceFinder is a WeChat Channels (视频号) entrance on the user's coupon (视频号入口).
+	EntranceFinder ProductCouponFinderEntrance `json:"entrance_finder,omitempty,omitzero"`
+
+	// EntranceMiniProgram is a mini program entrance on the user's coupon (小程序入口).
+	EntranceMiniProgram ProductCouponMiniProgramEntrance `json:"entrance_mini_program,omitempty,omitzero"`
+
+	// EntranceOfficialAccount is an official account entrance on the user's coupon (公众号入口).
+	EntranceOfficialAccount ProductCouponOfficialAccountEntrance `json:"entrance_official_account,omitempty,omitzero"`
+}
+
+// ProductCouponWeekday is a day of the week (星期).
+type ProductCouponWeekday string
+
+// ProductCouponWeeklyPeriod is the fixed weekly times a coupon is usable (每周固定可用时间).
+type ProductCouponWeeklyPeriod struct {
+	// DayList is the weekdays the coupon is usable on (每周可用星期数).
+	DayList []ProductCouponWeekday `json:"day_list,omitempty,omitzero"`
+
+	// DayPeriodList is the windows within those days (当天可用时间段).
+	DayPeriodList []ProductCouponDayPeriod `json:"day_period_list,omitempty,omitzero"`
+}
+
+// QueryBankFavorCouponParams is the query and header parameters of QueryBankFavorCoupon.
+type QueryBankFavorCouponParams struct {
+	// AppID is the app id the user's openid belongs to (公众账号ID).
+	AppID string `json:"appid"`
+}
+
 // QueryFavorCallbackParams is the query and header parameters of QueryFavorCallback.
 type QueryFavorCallbackParams struct {
 	// MchID is the merchant whose address to return (商户号).
@@ -2455,6 +5002,42 @@ type QueryFavorCouponParams struct {
 type QueryFavorStockParams struct {
 	// StockCreatorMchID is the merchant that created the stock (创建批次的商户号).
 	StockCreatorMchID string `json:"stock_creator_mchid"`
+}
+
+// QueryProductCouponImageTaskParams is the query and header parameters of QueryProductCouponImageTask.
+type QueryProductCouponImageTaskParams struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// ImageGenerationType is the kind of task, as submitted (图片生成类型).
+	ImageGenerationType ProductCouponImageGenerationType `json:"image_generation_type"`
+}
+
+// QueryProductCouponParams is the query and header parameters of QueryProductCoupon.
+type QueryProductCouponParams struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+}
+
+// QueryProductCouponStockParams is the query and header parameters of QueryProductCouponStock.
+type QueryProductCouponStockParams struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+}
+
+// QueryUserProductCouponParams is the query and header parameters of QueryUserProductCoupon.
+type QueryUserProductCouponParams struct {
+	// AppID is the app id the user's openid belongs to; it must be bound to the service provider (公众账号AppID).
+	AppID string `json:"appid"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
 }
 
 // RateActivityAdditionalInformation is remarks and extra material for an application (补充信息).
@@ -2613,6 +5196,27 @@ type RetailStoreRepresentativePage struct {
 	TotalCount int64 `json:"total_count,omitempty,omitzero"`
 }
 
+// ReturnUserProductCouponRequest is a return of a used coupon to the user, e.g. after a refund (退券请求).
+type ReturnUserProductCouponRequest struct {
+	// AppID is the app id the user's openid belongs to; it must be bound to the service provider (公众账号AppID).
+	AppID string `json:"appid"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// OutRequestNo is the service provider's unique number of this return; a retry reuses it (退券请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// SequentialCouponIndex says which use of a multi-use coupon this concerns (多次优惠索引).
+	SequentialCouponIndex *int64 `json:"sequential_coupon_index,omitempty"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
+}
+
 // SendFavorCouponRequest is a coupon to send to a user (发放代金券请求).
 type SendFavorCouponRequest struct {
 	// AppID is the app id the openid belongs to (公众账号ID).
@@ -2634,6 +5238,102 @@ type SendFavorCouponRequest struct {
 	StockID string `json:"stock_id"`
 }
 
+// SendMultiuseCouponRequest is consumer credit (消费金) of a stock to grant to a user, who is identified by name and identity card (发放消费金请求).
+type SendMultiuseCouponRequest struct {
+	// Amount is the face value to grant, in fen (发放面额).
+	Amount int64 `json:"amount,omitempty,omitzero"`
+
+	// AppID is the app id the user's openid belongs to (公众账号ID).
+	AppID string `json:"appid"`
+
+	// CardType is the kind of identity document (证件类型).
+	CardType MultiuseCardType `json:"card_type"`
+
+	// IDCardNumber is the user's identity card number, encrypted with the platform key (身份证号码).
+	IDCardNumber string `json:"id_card_number"`
+
+	// OutRequestNo is the merchant's unique number of this send; a retry reuses it (商户单据号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// StockID is the stock (批次号).
+	StockID string `json:"stock_id"`
+
+	// UserName is the user's real name, encrypted with the platform key (用户姓名).
+	UserName string `json:"user_name"`
+}
+
+// SendProductCouponBundleRequest is a stock bundle to send to a user (向用户发放商品券批次组请求).
+type SendProductCouponBundleRequest struct {
+	// AppID is the app id the user's openid belongs to; it must be bound to the service provider (公众账号AppID).
+	AppID string `json:"appid"`
+
+	// Attach is free data the merchant attaches to the user's coupon; it comes back in queries and notifications (自定义附加信息).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CouponTagInfo is tags to put on the coupons of a user's bundle (用户商品券标签信息).
+	CouponTagInfo ProductCouponBundleTagInfo `json:"coupon_tag_info,omitempty,omitzero"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// SendRequestNo is the service provider's unique number of this send; a retry reuses it (发券请求单号).
+	SendRequestNo string `json:"send_request_no"`
+
+	// StockBundleID is the stock bundle (批次组ID).
+	StockBundleID string `json:"stock_bundle_id"`
+}
+
+// SendProductCouponRequest is a coupon of a stock to send to a user (向用户发放商品券请求).
+type SendProductCouponRequest struct {
+	// AppID is the app id the user's openid belongs to; it must be bound to the service provider (公众账号AppID).
+	AppID string `json:"appid"`
+
+	// Attach is free data the merchant attaches to the user's coupon; it comes back in queries and notifications (自定义附加信息).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CouponCode is the user's coupon code (用户商品券Code).
+	CouponCode string `json:"coupon_code,omitempty,omitzero"`
+
+	// CouponTagInfo is tags to put on the user's coupon (用户商品券标签信息).
+	CouponTagInfo ProductCouponTagInfo `json:"coupon_tag_info,omitempty,omitzero"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// SendRequestNo is the service provider's unique number of this send; a retry reuses it (发券请求单号).
+	SendRequestNo string `json:"send_request_no"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
+}
+
+// SendWithdrawFavorCouponRequest is a free bank-withdrawal coupon to send to a user (发银行提现免费券请求).
+type SendWithdrawFavorCouponRequest struct {
+	// AppID is the app id the user's openid belongs to (应用ID).
+	AppID string `json:"appid"`
+
+	// MchID is the merchant that created the stock (银行提现免费券批次创建方商户号).
+	MchID string `json:"mchid"`
+
+	// SendRequestNo is the service provider's unique number of this send; a retry reuses it (商户单据号).
+	SendRequestNo string `json:"send_request_no"`
+
+	// StockID is the stock of free-withdrawal coupons (银行提现免费券批次ID).
+	StockID string `json:"stock_id"`
+}
+
+// SetDeliveryPlanCallbackRequest is the address for delivery plan notifications (设置投放计划回调地址请求).
+type SetDeliveryPlanCallbackRequest struct {
+	// NotifyURL is the HTTPS URL, without query, that receives the notifications (通知url地址).
+	NotifyURL string `json:"notify_url"`
+}
+
 // SetFavorCallbackRequest is the notification address to set for cash coupons (设置消息通知地址请求).
 type SetFavorCallbackRequest struct {
 	// MchID is the merchant whose address to set (商户号).
@@ -2644,6 +5344,12 @@ type SetFavorCallbackRequest struct {
 
 	// Switch says whether notifications are sent (回调开关).
 	Switch *bool `json:"switch,omitempty"`
+}
+
+// SetProductCouponCallbackRequest is the address for product coupon notifications (设置商品券事件通知地址请求).
+type SetProductCouponCallbackRequest struct {
+	// NotifyURL is the HTTPS URL, without query, that receives the notifications (通知URL地址).
+	NotifyURL string `json:"notify_url"`
 }
 
 // ShoppingReceipt is an uploaded shopping receipt (电子小票).
@@ -2845,6 +5551,123 @@ type TerminatePartnershipParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
+// UpdateDeliveryPlanRequest is the changes to a delivery plan (更新投放计划请求).
+type UpdateDeliveryPlanRequest struct {
+	// ModifyContent says what to change; fields left out keep their value (修改内容).
+	ModifyContent DeliveryPlanChanges `json:"modify_content"`
+
+	// OutRequestNo is the service provider's unique number of this change; a retry reuses it (修改请求单号).
+	OutRequestNo *string `json:"out_request_no,omitempty"`
+}
+
+// UpdateProductCouponRequest is the new display of a product coupon (修改商品券请求).
+type UpdateProductCouponRequest struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// DisplayInfo says what the user sees of a product coupon (展示信息).
+	DisplayInfo ProductCouponDisplayInfo `json:"display_info"`
+
+	// OutRequestNo is the service provider's unique number of this change; a retry reuses it (修改请求单号).
+	OutRequestNo string `json:"out_request_no"`
+}
+
+// UpdateProductCouponStockBudgetRequest is a change of a stock's send limit (修改批次发放预算请求).
+type UpdateProductCouponStockBudgetRequest struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CurrentMaxCount is the total limit as it is now, for MAX_COUNT (当前批次发放次数总上限).
+	CurrentMaxCount *int64 `json:"current_max_count,omitempty"`
+
+	// CurrentMaxCountPerDay is the daily limit as it is now, for MAX_COUNT_PER_DAY (当前批次每日发放次数上限).
+	CurrentMaxCountPerDay *int64 `json:"current_max_count_per_day,omitempty"`
+
+	// OutRequestNo is the service provider's unique number of this change; a retry reuses it (修改请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// TargetMaxCount is the new total limit, for MAX_COUNT (目标批次发放次数总上限).
+	TargetMaxCount int64 `json:"target_max_count,omitempty,omitzero"`
+
+	// TargetMaxCountPerDay is the new daily limit, for MAX_COUNT_PER_DAY (目标批次每日发放次数上限).
+	TargetMaxCountPerDay int64 `json:"target_max_count_per_day,omitempty,omitzero"`
+
+	// UpdateMode says which limit a budget change sets: the total or the daily number of sends (更新模式).
+	UpdateMode ProductCouponBudgetUpdateMode `json:"update_mode"`
+}
+
+// UpdateProductCouponStockBundleBudgetRequest is a change of a stock bundle's send limit (修改批次组发放预算请求).
+type UpdateProductCouponStockBundleBudgetRequest struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CurrentMaxCount is the total limit as it is now, for MAX_COUNT (当前批次发放次数总上限).
+	CurrentMaxCount *int64 `json:"current_max_count,omitempty"`
+
+	// CurrentMaxCountPerDay is the daily limit as it is now, for MAX_COUNT_PER_DAY (当前批次每日发放次数上限).
+	CurrentMaxCountPerDay *int64 `json:"current_max_count_per_day,omitempty"`
+
+	// OutRequestNo is the service provider's unique number of this change; a retry reuses it (修改请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// TargetMaxCount is the new total limit, for MAX_COUNT (目标批次发放次数总上限).
+	TargetMaxCount int64 `json:"target_max_count,omitempty,omitzero"`
+
+	// TargetMaxCountPerDay is the new daily limit, for MAX_COUNT_PER_DAY (目标批次每日发放次数上限).
+	TargetMaxCountPerDay int64 `json:"target_max_count_per_day,omitempty,omitzero"`
+
+	// UpdateMode says which limit a budget change sets: the total or the daily number of sends (更新模式).
+	UpdateMode ProductCouponBudgetUpdateMode `json:"update_mode"`
+}
+
+// UpdateProductCouponStockBundleRequest is the changes to a stock bundle; fields left out keep their value (修改商品券批次组请求).
+type UpdateProductCouponStockBundleRequest struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CouponDisplayInfo says how the user's coupon is shown in the card package; every part optional (用户商品券展示信息).
+	CouponDisplayInfo *ProductCouponStockUserDisplay `json:"coupon_display_info,omitempty"`
+
+	// NotifyConfig says where the stock's events are reported (事件通知配置).
+	NotifyConfig *ProductCouponNotifyConfig `json:"notify_config,omitempty"`
+
+	// OutRequestNo is the service provider's unique number of this change; a retry reuses it (修改请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// Remark is an internal note, not shown to users (备注).
+	Remark *string `json:"remark,omitempty"`
+
+	// StoreScope says which stores take the coupon: none in particular, all, or the associated ones (可用门店范围).
+	StoreScope *ProductCouponStoreScope `json:"store_scope,omitempty"`
+
+	// UsageRuleDisplayInfo says how the coupon's use is presented to the user (券使用规则展示信息).
+	UsageRuleDisplayInfo *ProductCouponUsageDisplay `json:"usage_rule_display_info,omitempty"`
+}
+
+// UpdateProductCouponStockRequest is the changes to a stock; fields left out keep their value (修改商品券批次请求).
+type UpdateProductCouponStockRequest struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CouponDisplayInfo says how the user's coupon is shown in the card package; every part optional (用户商品券展示信息).
+	CouponDisplayInfo *ProductCouponStockUserDisplay `json:"coupon_display_info,omitempty"`
+
+	// NotifyConfig says where the stock's events are reported (事件通知配置).
+	NotifyConfig *ProductCouponNotifyConfig `json:"notify_config,omitempty"`
+
+	// OutRequestNo is the service provider's unique number of this change; a retry reuses it (修改请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// Remark is an internal note, not shown to users (备注).
+	Remark *string `json:"remark,omitempty"`
+
+	// StoreScope says which stores take the coupon: none in particular, all, or the associated ones (可用门店范围).
+	StoreScope *ProductCouponStoreScope `json:"store_scope,omitempty"`
+
+	// UsageRuleDisplayInfo says how the coupon's use is presented to the user (券使用规则展示信息).
+	UsageRuleDisplayInfo *ProductCouponUsageDisplay `json:"usage_rule_display_info,omitempty"`
+}
+
 // UpdateRateActivityApplicationRequest is the parts of an application to change; those left out keep their value (修改单据信息).
 type UpdateRateActivityApplicationRequest struct {
 	// ActivityDetailModification is a new rate or material for an application (活动报名修改信息).
@@ -2887,6 +5710,18 @@ type UploadBankPackageTaskParams struct {
 	IdempotencyKey string `json:"Idempotency-Key"`
 }
 
+// UploadProductCouponCodesRequest is codes to upload for a stock that uses brand-uploaded codes (预上传券Code请求).
+type UploadProductCouponCodesRequest struct {
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// CodeList is the codes to add to the stock (券Code列表).
+	CodeList []string `json:"code_list"`
+
+	// OutRequestNo is the service provider's unique number of this upload; a retry reuses it (请求单号).
+	OutRequestNo string `json:"out_request_no"`
+}
+
 // UploadShoppingReceiptJumpInfoRequest is the payment whose receipt the merchant's mini program shows (上传商家电子小票跳转信息).
 type UploadShoppingReceiptJumpInfoRequest struct {
 	// JumpInfo is the mini program page that shows the merchant's own receipt (跳转信息).
@@ -2906,6 +5741,525 @@ type UploadShoppingReceiptJumpInfoRequest struct {
 
 	// TransactionSubMchID is the sub-merchant that took it, for a service provider's payment (子商户号).
 	TransactionSubMchID string `json:"transaction_sub_mchid,omitempty,omitzero"`
+}
+
+// UseUserProductCouponRequest is a redemption of a user's coupon on an order (核销用户商品券请求).
+type UseUserProductCouponRequest struct {
+	// AppID is the app id the user's openid belongs to; it must be bound to the service provider (公众账号AppID).
+	AppID string `json:"appid"`
+
+	// AssociatedOrderInfo is the WeChat Pay order a coupon was used on (关联微信支付订单信息).
+	AssociatedOrderInfo ProductCouponOrderInfo `json:"associated_order_info"`
+
+	// AssociatedPayScoreOrderInfo is the payscore (微信支付分) service order a coupon is used on (关联微信支付分订单信息).
+	AssociatedPayScoreOrderInfo ProductCouponPayscoreOrder `json:"associated_pay_score_order_info,omitempty,omitzero"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// OutRequestNo is the service provider's unique number of this redemption; a retry reuses it (核销请求单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// ProductCouponID is the product coupon (商品券ID).
+	ProductCouponID string `json:"product_coupon_id"`
+
+	// SavedAmount says how much the user saved, in fen (优惠金额).
+	SavedAmount *int64 `json:"saved_amount,omitempty"`
+
+	// SequentialCouponIndex says which use of a multi-use coupon this concerns (多次优惠索引).
+	SequentialCouponIndex *int64 `json:"sequential_coupon_index,omitempty"`
+
+	// StockID is the stock of the product coupon (批次ID).
+	StockID string `json:"stock_id"`
+
+	// StoreID is the store where it was used (核销门店ID).
+	StoreID string `json:"store_id,omitempty,omitzero"`
+
+	// UseTime says when it was used (核销时间).
+	UseTime core.Time `json:"use_time"`
+}
+
+// UserProductCoupon is a coupon a user holds (用户商品券), with its product coupon and stock.
+type UserProductCoupon struct {
+	// Attach is free data the merchant attaches to the user's coupon; it comes back in queries and notifications (自定义附加信息).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// ChannelCustomInfo is data the sending channel attached (渠道自定义信息).
+	ChannelCustomInfo string `json:"channel_custom_info,omitempty,omitzero"`
+
+	// ConfirmRequestNo is the service provider's number of the confirmation (确认请求单号).
+	ConfirmRequestNo string `json:"confirm_request_no,omitempty,omitzero"`
+
+	// ConfirmTime says when the sending was confirmed (确认发放时间).
+	ConfirmTime core.Time `json:"confirm_time,omitempty,omitzero"`
+
+	// CouponCode is the user's coupon code (用户商品券Code).
+	CouponCode string `json:"coupon_code"`
+
+	// CouponState is the state of a user's coupon: waiting for confirmation, not yet usable, usable, used, expired, deleted or deactivated (用户商品券状态).
+	CouponState UserProductCouponState `json:"coupon_state"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the number of the deactivation request (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
+	// ProductCoupon is a product coupon (商品券): a brand's offer on its goods, whose stocks are sent to users. Its stocks are listed with ListProductCouponStocks.
+	ProductCoupon ProductCoupon `json:"product_coupon"`
+
+	// ReceiveTime says when the user received it (领券时间).
+	ReceiveTime core.Time `json:"receive_time"`
+
+	// SendChannel says how the user got the coupon: the API, the brand's management tools, the merchant card, membership, a small activity or the receive component (发券渠道).
+	SendChannel UserProductCouponSendChannel `json:"send_channel"`
+
+	// SendRequestNo is the service provider's unique number of this send; a retry reuses it (发券请求单号).
+	SendRequestNo string `json:"send_request_no"`
+
+	// SequentialUsageDetail is the uses of a multi-use coupon (多次优惠使用详情).
+	SequentialUsageDetail UserProductCouponSequentialUsage `json:"sequential_usage_detail,omitempty,omitzero"`
+
+	// SingleUsageDetail says how a single-use coupon was used or returned (单券使用详情).
+	SingleUsageDetail UserProductCouponSingleUsage `json:"single_usage_detail,omitempty,omitzero"`
+
+	// Stock is the stock of a user's coupon, as the answer to a send and the coupon list report it (批次信息).
+	Stock ProductCouponSentStock `json:"stock"`
+
+	// ValidBeginTime says when it becomes usable (有效期开始时间).
+	ValidBeginTime core.Time `json:"valid_begin_time"`
+
+	// ValidEndTime says when it stops being usable (有效期结束时间).
+	ValidEndTime core.Time `json:"valid_end_time"`
+}
+
+// UserProductCouponBundle is a user's coupon bundle (用户券组): one coupon per stock of the bundle.
+type UserProductCouponBundle struct {
+	// UserCouponBundleID is the user's coupon bundle (用户券组ID).
+	UserCouponBundleID string `json:"user_coupon_bundle_id"`
+
+	// UserProductCouponList is the coupons the user received (用户商品券列表).
+	UserProductCouponList []UserProductCouponInBundle `json:"user_product_coupon_list"`
+}
+
+// UserProductCouponBundleInfo says where a coupon sits in the user's bundle (用户券组信息).
+type UserProductCouponBundleInfo struct {
+	// TotalCount says how many uses the coupon has in all (总可使用次数).
+	TotalCount int64 `json:"total_count"`
+
+	// UsedCount says how many uses are used (已使用次数).
+	UsedCount int64 `json:"used_count"`
+
+	// UserCouponBundleID is the user's coupon bundle (用户券组ID).
+	UserCouponBundleID string `json:"user_coupon_bundle_id"`
+
+	// UserCouponBundleIndex is the coupon's place in the user's bundle (用户券组内索引).
+	UserCouponBundleIndex int64 `json:"user_coupon_bundle_index"`
+}
+
+// UserProductCouponBundleTagInfo is the tags on a coupon of a user's bundle (用户商品券标签信息).
+type UserProductCouponBundleTagInfo struct {
+	// CouponTagList is the tags on the user's coupon (用户商品券标签列表).
+	CouponTagList []ProductCouponTag `json:"coupon_tag_list,omitempty,omitzero"`
+
+	// MemberTagInfo is the member card the coupons belong to (会员标签信息).
+	MemberTagInfo ProductCouponBundleMemberTag `json:"member_tag_info,omitempty,omitzero"`
+}
+
+// UserProductCouponConfirmed is a user's coupon after the confirmation (用户商品券).
+type UserProductCouponConfirmed struct {
+	// Attach is free data the merchant attaches to the user's coupon; it comes back in queries and notifications (自定义附加信息).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// ChannelCustomInfo is data the sending channel attached (渠道自定义信息).
+	ChannelCustomInfo string `json:"channel_custom_info,omitempty,omitzero"`
+
+	// ConfirmRequestNo is the service provider's number of the confirmation (确认请求单号).
+	ConfirmRequestNo string `json:"confirm_request_no,omitempty,omitzero"`
+
+	// ConfirmTime says when the sending was confirmed (确认发放时间).
+	ConfirmTime core.Time `json:"confirm_time,omitempty,omitzero"`
+
+	// CouponCode is the user's coupon code (用户商品券Code).
+	CouponCode string `json:"coupon_code"`
+
+	// CouponState is the state of a user's coupon: waiting for confirmation, not yet usable, usable, used, expired, deleted or deactivated (用户商品券状态).
+	CouponState UserProductCouponState `json:"coupon_state"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the number of the deactivation request (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
+	// ProductCoupon is a product coupon (商品券): a brand's offer on its goods, whose stocks are sent to users. Its stocks are listed with ListProductCouponStocks.
+	ProductCoupon ProductCoupon `json:"product_coupon"`
+
+	// ProgressiveBundleUsageDetail is the uses of a multi-use coupon (多次优惠使用详情).
+	ProgressiveBundleUsageDetail UserProductCouponSequentialUsage `json:"progressive_bundle_usage_detail,omitempty,omitzero"`
+
+	// ReceiveTime says when the user received it (领券时间).
+	ReceiveTime core.Time `json:"receive_time"`
+
+	// SendChannel says how the user got the coupon: the API, the brand's management tools, the merchant card, membership, a small activity or the receive component (发券渠道).
+	SendChannel UserProductCouponSendChannel `json:"send_channel"`
+
+	// SendRequestNo is the service provider's unique number of this send; a retry reuses it (发券请求单号).
+	SendRequestNo string `json:"send_request_no"`
+
+	// SingleUsageDetail says how a single-use coupon was used or returned, with the payscore order and the saving (单券使用详情).
+	SingleUsageDetail UserProductCouponConfirmedUsage `json:"single_usage_detail,omitempty,omitzero"`
+
+	// Stock is a stock (批次) of a product coupon: its send and use rules, display and state (商品券批次).
+	Stock ProductCouponStock `json:"stock"`
+
+	// ValidBeginTime says when it becomes usable (有效期开始时间).
+	ValidBeginTime core.Time `json:"valid_begin_time"`
+
+	// ValidEndTime says when it stops being usable (有效期结束时间).
+	ValidEndTime core.Time `json:"valid_end_time"`
+}
+
+// UserProductCouponConfirmedUsage says how a single-use coupon was used or returned, with the payscore order and the saving (单券使用详情).
+type UserProductCouponConfirmedUsage struct {
+	// AssociatedOrderInfo is the WeChat Pay order a coupon was used on (关联微信支付订单信息).
+	AssociatedOrderInfo ProductCouponOrderInfo `json:"associated_order_info,omitempty,omitzero"`
+
+	// AssociatedPayScoreOrderInfo is the payscore (微信支付分) service order a coupon was used on (关联微信支付分订单信息).
+	AssociatedPayScoreOrderInfo ProductCouponPayscoreOrderInfo `json:"associated_pay_score_order_info,omitempty,omitzero"`
+
+	// ReturnRequestNo is the number of the return request (退券请求单号).
+	ReturnRequestNo string `json:"return_request_no,omitempty,omitzero"`
+
+	// ReturnTime says when it was returned (退券时间).
+	ReturnTime core.Time `json:"return_time,omitempty,omitzero"`
+
+	// SavedAmount says how much the user saved, in fen (优惠金额).
+	SavedAmount int64 `json:"saved_amount,omitempty,omitzero"`
+
+	// UseRequestNo is the number of the redemption request (券核销请求单号).
+	UseRequestNo string `json:"use_request_no,omitempty,omitzero"`
+
+	// UseTime says when it was used (核销时间).
+	UseTime core.Time `json:"use_time,omitempty,omitzero"`
+}
+
+// UserProductCouponDetail is a coupon a user holds, with its product coupon and stock (用户商品券详情).
+type UserProductCouponDetail struct {
+	// Attach is free data the merchant attaches to the user's coupon; it comes back in queries and notifications (自定义附加信息).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// ChannelCustomInfo is data the sending channel attached (渠道自定义信息).
+	ChannelCustomInfo string `json:"channel_custom_info,omitempty,omitzero"`
+
+	// ConfirmRequestNo is the service provider's number of the confirmation (确认请求单号).
+	ConfirmRequestNo string `json:"confirm_request_no,omitempty,omitzero"`
+
+	// ConfirmTime says when the sending was confirmed (确认发放时间).
+	ConfirmTime core.Time `json:"confirm_time,omitempty,omitzero"`
+
+	// CouponCode is the user's coupon code (用户商品券Code).
+	CouponCode string `json:"coupon_code"`
+
+	// CouponState is the state of a user's coupon: waiting for confirmation, not yet usable, usable, used, expired, deleted or deactivated (用户商品券状态).
+	CouponState UserProductCouponState `json:"coupon_state"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the number of the deactivation request (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
+	// ProductCoupon is a product coupon (商品券): a brand's offer on its goods, whose stocks are sent to users. Its stocks are listed with ListProductCouponStocks.
+	ProductCoupon ProductCoupon `json:"product_coupon"`
+
+	// ReceiveTime says when the user received it (领券时间).
+	ReceiveTime core.Time `json:"receive_time"`
+
+	// SendChannel says how the user got the coupon: the API, the brand's management tools, the merchant card, membership, a small activity or the receive component (发券渠道).
+	SendChannel UserProductCouponSendChannel `json:"send_channel"`
+
+	// SendRequestNo is the service provider's unique number of this send; a retry reuses it (发券请求单号).
+	SendRequestNo string `json:"send_request_no"`
+
+	// SequentialUsageDetail is the uses of a multi-use coupon (多次优惠使用详情).
+	SequentialUsageDetail UserProductCouponSequentialUsage `json:"sequential_usage_detail,omitempty,omitzero"`
+
+	// SingleUsageDetail says how a single-use coupon was used or returned (单券使用详情).
+	SingleUsageDetail UserProductCouponSingleUsage `json:"single_usage_detail,omitempty,omitzero"`
+
+	// Stock is a stock (批次) of a product coupon: its send and use rules, display and state (商品券批次).
+	Stock ProductCouponStock `json:"stock"`
+
+	// ValidBeginTime says when it becomes usable (有效期开始时间).
+	ValidBeginTime core.Time `json:"valid_begin_time"`
+
+	// ValidEndTime says when it stops being usable (有效期结束时间).
+	ValidEndTime core.Time `json:"valid_end_time"`
+}
+
+// UserProductCouponInBundle is a coupon of a user's bundle (用户商品券).
+type UserProductCouponInBundle struct {
+	// Attach is free data the merchant attaches to the user's coupon; it comes back in queries and notifications (自定义附加信息).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// ChannelCustomInfo is data the sending channel attached (渠道自定义信息).
+	ChannelCustomInfo string `json:"channel_custom_info,omitempty,omitzero"`
+
+	// ConfirmRequestNo is the service provider's number of the confirmation (确认请求单号).
+	ConfirmRequestNo string `json:"confirm_request_no,omitempty,omitzero"`
+
+	// ConfirmTime says when the sending was confirmed (确认发放时间).
+	ConfirmTime core.Time `json:"confirm_time,omitempty,omitzero"`
+
+	// CouponCode is the user's coupon code (用户商品券Code).
+	CouponCode string `json:"coupon_code"`
+
+	// CouponState is the state of a user's coupon: waiting for confirmation, not yet usable, usable, used, expired, deleted or deactivated (用户商品券状态).
+	CouponState UserProductCouponState `json:"coupon_state"`
+
+	// CouponTagInfo is the tags on a coupon of a user's bundle (用户商品券标签信息).
+	CouponTagInfo UserProductCouponBundleTagInfo `json:"coupon_tag_info,omitempty,omitzero"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the number of the deactivation request (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
+	// ProductCoupon is the product coupon of a coupon in a user's bundle (商品券信息).
+	ProductCoupon ProductCouponBundled `json:"product_coupon"`
+
+	// ProgressiveBundleUsageDetail says how a single-use coupon was used or returned (单券使用详情).
+	ProgressiveBundleUsageDetail UserProductCouponSingleUsage `json:"progressive_bundle_usage_detail,omitempty,omitzero"`
+
+	// ReceiveTime says when the user received it (领券时间).
+	ReceiveTime core.Time `json:"receive_time"`
+
+	// SendChannel says how the user got the coupon: the API, the brand's management tools, the merchant card, membership, a small activity or the receive component (发券渠道).
+	SendChannel UserProductCouponSendChannel `json:"send_channel"`
+
+	// SendRequestNo is the service provider's unique number of this send; a retry reuses it (发券请求单号).
+	SendRequestNo string `json:"send_request_no"`
+
+	// Stock is the stock of a coupon in a user's bundle (批次信息).
+	Stock ProductCouponUserBundleStock `json:"stock"`
+
+	// UserProductCouponBundleInfo says where a coupon sits in the user's bundle (用户券组信息).
+	UserProductCouponBundleInfo UserProductCouponBundleInfo `json:"user_product_coupon_bundle_info"`
+
+	// ValidBeginTime says when it becomes usable (有效期开始时间).
+	ValidBeginTime core.Time `json:"valid_begin_time"`
+
+	// ValidEndTime says when it stops being usable (有效期结束时间).
+	ValidEndTime core.Time `json:"valid_end_time"`
+}
+
+// UserProductCouponList is one page of a user's coupons (用户商品券列表).
+type UserProductCouponList struct {
+	// NextPageToken is pass as page_token for the next page; empty on the last page (下一页Token).
+	NextPageToken string `json:"next_page_token,omitempty,omitzero"`
+
+	// TotalCount says how many there are in all (总个数).
+	TotalCount int64 `json:"total_count"`
+
+	// UserCouponList is the coupons of this page (用户商品券列表).
+	UserCouponList []UserProductCoupon `json:"user_coupon_list,omitempty,omitzero"`
+}
+
+// UserProductCouponRound is one use of a multi-use coupon (轮次使用详情).
+type UserProductCouponRound struct {
+	// AssociatedOrderInfo is the WeChat Pay order a coupon was used on (关联微信支付订单信息).
+	AssociatedOrderInfo ProductCouponOrderInfo `json:"associated_order_info,omitempty,omitzero"`
+
+	// DeleteTime says when the user deleted it (删除时间).
+	DeleteTime core.Time `json:"delete_time,omitempty,omitzero"`
+
+	// DetailState is the state of one use of a multi-use coupon (轮次使用详情状态).
+	DetailState UserProductCouponRoundState `json:"detail_state,omitempty,omitzero"`
+
+	// ReturnRequestNo is the number of the return request (退券请求单号).
+	ReturnRequestNo string `json:"return_request_no,omitempty,omitzero"`
+
+	// ReturnTime says when it was returned (退券时间).
+	ReturnTime core.Time `json:"return_time,omitempty,omitzero"`
+
+	// UseRequestNo is the number of the redemption request (核销请求单号).
+	UseRequestNo string `json:"use_request_no,omitempty,omitzero"`
+
+	// UseTime says when it was used (核销时间).
+	UseTime core.Time `json:"use_time,omitempty,omitzero"`
+
+	// ValidBeginTime says when it becomes usable (有效期开始时间).
+	ValidBeginTime core.Time `json:"valid_begin_time,omitempty,omitzero"`
+
+	// ValidEndTime says when it stops being usable (有效期结束时间).
+	ValidEndTime core.Time `json:"valid_end_time,omitempty,omitzero"`
+}
+
+// UserProductCouponRoundState is the state of one use of a multi-use coupon (轮次使用详情状态).
+type UserProductCouponRoundState string
+
+// UserProductCouponSendChannel says how the user got the coupon: the API, the brand's management tools, the merchant card, membership, a small activity or the receive component (发券渠道).
+type UserProductCouponSendChannel string
+
+// UserProductCouponSequentialUsage is the uses of a multi-use coupon (多次优惠使用详情).
+type UserProductCouponSequentialUsage struct {
+	// DetailItemList is each use of the coupon (轮次使用详情列表).
+	DetailItemList []UserProductCouponRound `json:"detail_item_list,omitempty,omitzero"`
+
+	// TotalCount says how many uses the coupon has in all (总可使用次数).
+	TotalCount int64 `json:"total_count,omitempty,omitzero"`
+
+	// UsedCount says how many uses are used (已使用次数).
+	UsedCount int64 `json:"used_count,omitempty,omitzero"`
+}
+
+// UserProductCouponSingleUsage says how a single-use coupon was used or returned (单券使用详情).
+type UserProductCouponSingleUsage struct {
+	// AssociatedOrderInfo is the WeChat Pay order a coupon was used on (关联微信支付订单信息).
+	AssociatedOrderInfo ProductCouponOrderInfo `json:"associated_order_info,omitempty,omitzero"`
+
+	// ReturnRequestNo is the number of the return request (退券请求单号).
+	ReturnRequestNo string `json:"return_request_no,omitempty,omitzero"`
+
+	// ReturnTime says when it was returned (退券时间).
+	ReturnTime core.Time `json:"return_time,omitempty,omitzero"`
+
+	// UseRequestNo is the number of the redemption request (券核销请求单号).
+	UseRequestNo string `json:"use_request_no,omitempty,omitzero"`
+
+	// UseTime says when it was used (核销时间).
+	UseTime core.Time `json:"use_time,omitempty,omitzero"`
+}
+
+// UserProductCouponState is the state of a user's coupon: waiting for confirmation, not yet usable, usable, used, expired, deleted or deactivated (用户商品券状态).
+type UserProductCouponState string
+
+// UserProductCouponUsed is a user's coupon after a redemption (用户商品券).
+type UserProductCouponUsed struct {
+	// Attach is free data the merchant attaches to the user's coupon; it comes back in queries and notifications (自定义附加信息).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// BrandID is the brand, which must have authorised the service provider (品牌ID).
+	BrandID string `json:"brand_id"`
+
+	// ChannelCustomInfo is data the sending channel attached (渠道自定义信息).
+	ChannelCustomInfo string `json:"channel_custom_info,omitempty,omitzero"`
+
+	// ConfirmRequestNo is the service provider's number of the confirmation (确认请求单号).
+	ConfirmRequestNo string `json:"confirm_request_no,omitempty,omitzero"`
+
+	// ConfirmTime says when the sending was confirmed (确认发放时间).
+	ConfirmTime core.Time `json:"confirm_time,omitempty,omitzero"`
+
+	// CouponCode is the user's coupon code (用户商品券Code).
+	CouponCode string `json:"coupon_code"`
+
+	// CouponState is the state of a user's coupon: waiting for confirmation, not yet usable, usable, used, expired, deleted or deactivated (用户商品券状态).
+	CouponState UserProductCouponState `json:"coupon_state"`
+
+	// DeactivateReason says why it was deactivated (失效原因).
+	DeactivateReason string `json:"deactivate_reason,omitempty,omitzero"`
+
+	// DeactivateRequestNo is the number of the deactivation request (失效请求单号).
+	DeactivateRequestNo string `json:"deactivate_request_no,omitempty,omitzero"`
+
+	// DeactivateTime says when it was deactivated (失效时间).
+	DeactivateTime core.Time `json:"deactivate_time,omitempty,omitzero"`
+
+	// ProductCoupon is a product coupon (商品券): a brand's offer on its goods, whose stocks are sent to users. Its stocks are listed with ListProductCouponStocks.
+	ProductCoupon ProductCoupon `json:"product_coupon"`
+
+	// ReceiveTime says when the user received it (领券时间).
+	ReceiveTime core.Time `json:"receive_time"`
+
+	// SendChannel says how the user got the coupon: the API, the brand's management tools, the merchant card, membership, a small activity or the receive component (发券渠道).
+	SendChannel UserProductCouponSendChannel `json:"send_channel"`
+
+	// SendRequestNo is the service provider's unique number of this send; a retry reuses it (发券请求单号).
+	SendRequestNo string `json:"send_request_no"`
+
+	// SequentialUsageDetail is the uses of a multi-use coupon after a redemption (多次优惠使用详情).
+	SequentialUsageDetail UserProductCouponUsedSequentialUsage `json:"sequential_usage_detail,omitempty,omitzero"`
+
+	// SingleUsageDetail says how a single-use coupon was used or returned (单券使用详情).
+	SingleUsageDetail UserProductCouponSingleUsage `json:"single_usage_detail,omitempty,omitzero"`
+
+	// Stock is a stock (批次) of a product coupon: its send and use rules, display and state (商品券批次).
+	Stock ProductCouponStock `json:"stock"`
+
+	// ValidBeginTime says when it becomes usable (有效期开始时间).
+	ValidBeginTime core.Time `json:"valid_begin_time"`
+
+	// ValidEndTime says when it stops being usable (有效期结束时间).
+	ValidEndTime core.Time `json:"valid_end_time"`
+}
+
+// UserProductCouponUsedRound is one use of a multi-use coupon, as a redemption reports it (轮次使用详情).
+type UserProductCouponUsedRound struct {
+	// AssociatedOrderInfo is the WeChat Pay order a coupon was used on (关联微信支付订单信息).
+	AssociatedOrderInfo ProductCouponOrderInfo `json:"associated_order_info,omitempty,omitzero"`
+
+	// DeleteTime says when the user deleted it (删除时间).
+	DeleteTime core.Time `json:"delete_time,omitempty,omitzero"`
+
+	// DetailState is the state of one use of a multi-use coupon (轮次使用详情状态).
+	DetailState UserProductCouponRoundState `json:"detail_state"`
+
+	// ReturnRequestNo is the number of the return request (退券请求单号).
+	ReturnRequestNo string `json:"return_request_no,omitempty,omitzero"`
+
+	// ReturnTime says when it was returned (退券时间).
+	ReturnTime core.Time `json:"return_time,omitempty,omitzero"`
+
+	// UseRequestNo is the number of the redemption request (核销请求单号).
+	UseRequestNo string `json:"use_request_no,omitempty,omitzero"`
+
+	// UseTime says when it was used (核销时间).
+	UseTime core.Time `json:"use_time,omitempty,omitzero"`
+
+	// ValidBeginTime says when it becomes usable (有效期开始时间).
+	ValidBeginTime core.Time `json:"valid_begin_time"`
+
+	// ValidEndTime says when it stops being usable (有效期结束时间).
+	ValidEndTime core.Time `json:"valid_end_time"`
+}
+
+// UserProductCouponUsedSequentialUsage is the uses of a multi-use coupon after a redemption (多次优惠使用详情).
+type UserProductCouponUsedSequentialUsage struct {
+	// DetailItemList is each use of the coupon (轮次使用详情列表).
+	DetailItemList []UserProductCouponUsedRound `json:"detail_item_list,omitempty,omitzero"`
+
+	// TotalCount says how many uses the coupon has in all (总可使用次数).
+	TotalCount int64 `json:"total_count"`
+
+	// UsedCount says how many uses are used (已使用次数).
+	UsedCount int64 `json:"used_count"`
 }
 
 // WeeklyDiscountActivity is a weekly discount activity (周周惠活动) stores can sign up for.
@@ -2978,4 +6332,46 @@ type WeeklyDiscountApplication struct {
 
 	// SuccessTime says when the store joined (报名成功时间).
 	SuccessTime core.Time `json:"success_time"`
+}
+
+// WithdrawFavorCoupon is a free bank-withdrawal coupon (银行提现免费券).
+type WithdrawFavorCoupon struct {
+	// CouponID is the coupon (银行提现免费券的券ID).
+	CouponID string `json:"coupon_id,omitempty,omitzero"`
+
+	// CouponState is the coupon's state, e.g. VALID (银行提现免费券券状态).
+	CouponState string `json:"coupon_state,omitempty,omitzero"`
+
+	// SendQuota is the free withdrawal quota granted, in fen (发放额度).
+	SendQuota int64 `json:"send_quota,omitempty,omitzero"`
+
+	// SendTime says when it was sent (RFC 3339) (发放时间).
+	SendTime string `json:"send_time,omitempty,omitzero"`
+
+	// UseQuota is the quota used so far, in fen (使用额度).
+	UseQuota int64 `json:"use_quota,omitempty,omitzero"`
+}
+
+// WithdrawFavorCouponList is one page of a user's free bank-withdrawal coupons of a stock (银行提现免费券列表).
+type WithdrawFavorCouponList struct {
+	// Data is the coupons of this page (银行提现免费券列表).
+	Data []WithdrawFavorCoupon `json:"data"`
+
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit"`
+
+	// Offset is the page number, from 0 (分页页码).
+	Offset int64 `json:"offset"`
+
+	// TotalCount says how many there are in all (查询结果总数).
+	TotalCount int64 `json:"total_count"`
+}
+
+// WithdrawFavorCouponSent is the coupon sent (银行提现免费券).
+type WithdrawFavorCouponSent struct {
+	// CouponID is the new coupon (银行提现免费券ID).
+	CouponID string `json:"coupon_id,omitempty,omitzero"`
+
+	// ExpireTime says when the coupon expires (RFC 3339) (银行提现免费券过期时间).
+	ExpireTime string `json:"expire_time,omitempty,omitzero"`
 }

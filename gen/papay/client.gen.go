@@ -745,7 +745,7 @@ func (c Partner) ScheduleDeduction(ctx context.Context, contractID string, body 
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -781,7 +781,7 @@ func (c Partner) CreateTransaction(ctx context.Context, body *PartnerCreateTrans
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -1497,7 +1497,7 @@ func (c Partner) PreSignScheduledContractApp(ctx context.Context, body *PartnerS
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -1525,7 +1525,7 @@ func (c Partner) PreSignScheduledContractH5(ctx context.Context, body *PartnerSc
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -1553,7 +1553,7 @@ func (c Partner) PreSignScheduledContractJSAPI(ctx context.Context, body *Partne
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -1581,7 +1581,7 @@ func (c Partner) PreSignScheduledContractMiniProgram(ctx context.Context, body *
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -1879,10 +1879,10 @@ func (c Partner) SendRetryDeductNotice(ctx context.Context, contractID string, b
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
-	if b.SpMchID == "" {
+	if b.SpMchID == "" && m.Partner {
 		b.SpMchID = m.MchID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -1914,10 +1914,10 @@ func (c Partner) SendPreDeductNotice(ctx context.Context, contractID string, bod
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
-	if b.SpMchID == "" {
+	if b.SpMchID == "" && m.Partner {
 		b.SpMchID = m.MchID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -1952,10 +1952,10 @@ func (c Partner) AppPrepayWithContract(ctx context.Context, body *PartnerAppPrep
 	if b.NotifyURL == "" {
 		b.NotifyURL = m.NotifyURL
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
-	if b.SpMchID == "" {
+	if b.SpMchID == "" && m.Partner {
 		b.SpMchID = m.MchID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -1986,10 +1986,10 @@ func (c Partner) JSAPIPrepayWithContract(ctx context.Context, body *PartnerJSAPI
 	if b.NotifyURL == "" {
 		b.NotifyURL = m.NotifyURL
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
-	if b.SpMchID == "" {
+	if b.SpMchID == "" && m.Partner {
 		b.SpMchID = m.MchID
 	}
 	if b.SubAppID == "" && m.Partner {

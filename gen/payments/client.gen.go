@@ -101,10 +101,10 @@ func (c Partner) AppPrepay(ctx context.Context, body *PartnerAppPrepayRequest, o
 	if b.NotifyURL == "" {
 		b.NotifyURL = m.NotifyURL
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
-	if b.SpMchID == "" {
+	if b.SpMchID == "" && m.Partner {
 		b.SpMchID = m.MchID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -141,10 +141,10 @@ func (c Partner) doCodePay(ctx context.Context, body *PartnerCodePayRequest, out
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
-	if b.SpMchID == "" {
+	if b.SpMchID == "" && m.Partner {
 		b.SpMchID = m.MchID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -171,10 +171,10 @@ func (c Partner) H5Prepay(ctx context.Context, body *PartnerH5PrepayRequest, opt
 	if b.NotifyURL == "" {
 		b.NotifyURL = m.NotifyURL
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
-	if b.SpMchID == "" {
+	if b.SpMchID == "" && m.Partner {
 		b.SpMchID = m.MchID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -211,7 +211,7 @@ func (c Partner) doQueryOrderByID(ctx context.Context, transactionID string, par
 	if params != nil {
 		p = *params
 	}
-	if p.SpMchID == "" {
+	if p.SpMchID == "" && m.Partner {
 		p.SpMchID = m.MchID
 	}
 	if p.SubMchID == "" && m.Partner {
@@ -249,10 +249,10 @@ func (c Partner) JSAPIPrepay(ctx context.Context, body *PartnerJSAPIPrepayReques
 	if b.NotifyURL == "" {
 		b.NotifyURL = m.NotifyURL
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
-	if b.SpMchID == "" {
+	if b.SpMchID == "" && m.Partner {
 		b.SpMchID = m.MchID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -283,10 +283,10 @@ func (c Partner) NativePrepay(ctx context.Context, body *PartnerNativePrepayRequ
 	if b.NotifyURL == "" {
 		b.NotifyURL = m.NotifyURL
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
-	if b.SpMchID == "" {
+	if b.SpMchID == "" && m.Partner {
 		b.SpMchID = m.MchID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -323,7 +323,7 @@ func (c Partner) doQueryOrderByOutTradeNo(ctx context.Context, outTradeNo string
 	if params != nil {
 		p = *params
 	}
-	if p.SpMchID == "" {
+	if p.SpMchID == "" && m.Partner {
 		p.SpMchID = m.MchID
 	}
 	if p.SubMchID == "" && m.Partner {
@@ -358,7 +358,7 @@ func (c Partner) CloseOrder(ctx context.Context, outTradeNo string, body *Partne
 	if body != nil {
 		b = *body
 	}
-	if b.SpMchID == "" {
+	if b.SpMchID == "" && m.Partner {
 		b.SpMchID = m.MchID
 	}
 	if b.SubMchID == "" && m.Partner {
@@ -396,10 +396,10 @@ func (c Partner) doReverseOrder(ctx context.Context, outTradeNo string, body *Pa
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
-	if b.SpMchID == "" {
+	if b.SpMchID == "" && m.Partner {
 		b.SpMchID = m.MchID
 	}
 	if b.SubAppID == "" && m.Partner {

@@ -322,7 +322,7 @@ func (c *Client) CreateTransferBatch(ctx context.Context, body *CreateTransferBa
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -354,7 +354,7 @@ func (c *Client) CreateInsuranceResult(ctx context.Context, body *CreateInsuranc
 	if body != nil {
 		b = *body
 	}
-	if b.SpMchID == "" {
+	if b.SpMchID == "" && m.Partner {
 		b.SpMchID = m.MchID
 	}
 	if miss := checkCreateInsuranceResultRequest(&b); miss != nil {
@@ -376,7 +376,7 @@ func (c *Client) ValidateToken(ctx context.Context, body *ValidateTokenRequest, 
 	if body != nil {
 		b = *body
 	}
-	if b.SpMchID == "" {
+	if b.SpMchID == "" && m.Partner {
 		b.SpMchID = m.MchID
 	}
 	if b.SubMchID == "" && m.Partner {

@@ -306,7 +306,7 @@ func (c *Client) PrepareCompensationBill(ctx context.Context, body *PrepareCompe
 	if b.NotifyURL == "" {
 		b.NotifyURL = m.NotifyURL
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if miss := checkPrepareCompensationBillRequest(&b); miss != nil {
@@ -331,7 +331,7 @@ func (c *Client) CreateDepositAfterSalesBill(ctx context.Context, body *CreateDe
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -415,7 +415,7 @@ func (c *Client) CreateDepositPremiumBill(ctx context.Context, body *CreateDepos
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if miss := checkCreateDepositPremiumBillRequest(&b); miss != nil {
@@ -462,7 +462,7 @@ func (c *Client) CreateDepositShippingBill(ctx context.Context, body *CreateDepo
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if miss := checkCreateDepositShippingBillRequest(&b); miss != nil {
@@ -693,7 +693,7 @@ func (c *Client) CreateDepositCompensationBill(ctx context.Context, body *Create
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if miss := checkCreateDepositCompensationBillRequest(&b); miss != nil {

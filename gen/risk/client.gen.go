@@ -24,28 +24,370 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opQueryDueDiligence            = core.Operation{ID: "QueryRiskDueDiligence", Name: "Risk.QueryDueDiligence", Method: "GET", Path: "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}", Modes: core.Partner}
-	opSubmitDueDiligence           = core.Operation{ID: "SubmitRiskDueDiligence", Name: "Risk.SubmitDueDiligence", Method: "POST", Path: "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit", Modes: core.Partner}
-	opUploadDueDiligenceFile       = core.Operation{ID: "UploadRiskDueDiligenceFile", Name: "Risk.UploadDueDiligenceFile", Method: "POST", Path: "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload", Modes: core.Partner, Upload: true, FilePart: "due_diligence_file"}
-	opQueryMerchantLimitations     = core.Operation{ID: "QueryRiskMerchantLimitations", Name: "Risk.QueryMerchantLimitations", Method: "GET", Path: "/v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}", Modes: core.Partner}
-	opListTransactionBlockRecords  = core.Operation{ID: "ListRiskTransactionBlockRecords", Name: "Risk.ListTransactionBlockRecords", Method: "GET", Path: "/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}", Modes: core.Partner}
-	opQueryTransactionBlockRecord  = core.Operation{ID: "QueryRiskTransactionBlockRecord", Name: "Risk.QueryTransactionBlockRecord", Method: "GET", Path: "/v3/transaction-block/transaction-block-records/{block_record_id}", Modes: core.Partner}
-	opSubmitTransactionBlockAppeal = core.Operation{ID: "SubmitRiskTransactionBlockAppeal", Name: "Risk.SubmitTransactionBlockAppeal", Method: "POST", Path: "/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}", Modes: core.Partner}
-	opQueryTransactionBlockAppeal  = core.Operation{ID: "QueryRiskTransactionBlockAppeal", Name: "Risk.QueryTransactionBlockAppeal", Method: "GET", Path: "/v3/transaction-block/transaction-block-submissions/{block_submission_id}", Modes: core.Partner}
+	opQueryAbnormalFundReceipt                    = core.Operation{ID: "QueryRiskAbnormalFundReceipt", Name: "Risk.QueryAbnormalFundReceipt", Method: "GET", Path: "/v3/abnormal-fund-processing/receipts/{receipt_id}", Modes: core.Partner}
+	opCreateAbnormalFundInstruction               = core.Operation{ID: "CreateRiskAbnormalFundInstruction", Name: "Risk.CreateAbnormalFundInstruction", Method: "POST", Path: "/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions", Modes: core.Partner, ResendSafe: true}
+	opQueryAbnormalFundInstruction                = core.Operation{ID: "QueryRiskAbnormalFundInstruction", Name: "Risk.QueryAbnormalFundInstruction", Method: "GET", Path: "/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}", Modes: core.Partner}
+	opCreateInactiveMerchantVerification          = core.Operation{ID: "CreateRiskInactiveMerchantVerification", Name: "Risk.CreateInactiveMerchantVerification", Method: "POST", Path: "/v3/compliance/inactive-merchant-identity-verification/merchants", Modes: core.Partner}
+	opQueryInactiveMerchantVerification           = core.Operation{ID: "QueryRiskInactiveMerchantVerification", Name: "Risk.QueryInactiveMerchantVerification", Method: "GET", Path: "/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications/{verification_id}", Modes: core.Partner}
+	opListManageRecords                           = core.Operation{ID: "ListRiskManageRecords", Name: "Risk.ListManageRecords", Method: "GET", Path: "/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}", Modes: core.Partner}
+	opQueryManageRecord                           = core.Operation{ID: "QueryRiskManageRecord", Name: "Risk.QueryManageRecord", Method: "GET", Path: "/v3/mch-manage/mch-manage-records/{manage_record_id}", Modes: core.Partner}
+	opSubmitManageRecordMaterial                  = core.Operation{ID: "SubmitRiskManageRecordMaterial", Name: "Risk.SubmitManageRecordMaterial", Method: "POST", Path: "/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions", Modes: core.Partner}
+	opUploadManageRecordFile                      = core.Operation{ID: "UploadRiskManageRecordFile", Name: "Risk.UploadManageRecordFile", Method: "POST", Path: "/v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload", Modes: core.Partner, Upload: true, FilePart: "submission_file"}
+	opQueryDueDiligence                           = core.Operation{ID: "QueryRiskDueDiligence", Name: "Risk.QueryDueDiligence", Method: "GET", Path: "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}", Modes: core.Partner}
+	opSubmitDueDiligence                          = core.Operation{ID: "SubmitRiskDueDiligence", Name: "Risk.SubmitDueDiligence", Method: "POST", Path: "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit", Modes: core.Partner}
+	opUploadDueDiligenceFile                      = core.Operation{ID: "UploadRiskDueDiligenceFile", Name: "Risk.UploadDueDiligenceFile", Method: "POST", Path: "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload", Modes: core.Partner, Upload: true, FilePart: "due_diligence_file"}
+	opQueryMerchantLimitations                    = core.Operation{ID: "QueryRiskMerchantLimitations", Name: "Risk.QueryMerchantLimitations", Method: "GET", Path: "/v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}", Modes: core.Partner}
+	opCreateClosedMerchantWithdrawal              = core.Operation{ID: "CreateRiskClosedMerchantWithdrawal", Name: "Risk.CreateClosedMerchantWithdrawal", Method: "POST", Path: "/v3/mch_operate/risk/withdrawl-apply", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"payee_info", "bank_account_info", "account_name"}, {"payee_info", "bank_account_info", "account_number"}, {"payee_info", "identity_info", "identification_name"}, {"payee_info", "identity_info", "identification_no"}}}
+	opQueryClosedMerchantWithdrawalByID           = core.Operation{ID: "QueryRiskClosedMerchantWithdrawalByID", Name: "Risk.QueryClosedMerchantWithdrawalByID", Method: "GET", Path: "/v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}", Modes: core.Partner}
+	opQueryClosedMerchantWithdrawalByOutRequestNo = core.Operation{ID: "QueryRiskClosedMerchantWithdrawalByOutRequestNo", Name: "Risk.QueryClosedMerchantWithdrawalByOutRequestNo", Method: "GET", Path: "/v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}", Modes: core.Partner}
+	opListEcommerceTrades                         = core.Operation{ID: "ListRiskEcommerceTrades", Name: "Risk.ListEcommerceTrades", Method: "POST", Path: "/v3/merchant-risk-manage/ec-trade-risk/query-risk-trades", Modes: core.Direct | core.Partner}
+	opReportEcommerceTradeDisposal                = core.Operation{ID: "ReportRiskEcommerceTradeDisposal", Name: "Risk.ReportEcommerceTradeDisposal", Method: "POST", Path: "/v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opReportTradeUnionInformation                 = core.Operation{ID: "ReportRiskTradeUnionInformation", Name: "Risk.ReportTradeUnionInformation", Method: "POST", Path: "/v3/merchant-risk-manage/report-trade-union-information", Modes: core.Direct | core.Partner, Sensitive: [][]string{{"certificates_number"}, {"phone"}}}
+	opQueryTradeInformation                       = core.Operation{ID: "QueryRiskTradeInformation", Name: "Risk.QueryTradeInformation", Method: "GET", Path: "/v3/merchant-risk-manage/trade-risk-information", Modes: core.Direct | core.Partner}
+	opReportTradeDisposal                         = core.Operation{ID: "ReportRiskTradeDisposal", Name: "Risk.ReportTradeDisposal", Method: "POST", Path: "/v3/merchant-risk-manage/trade-risk-result", Modes: core.Direct | core.Partner}
+	opVerifyRealName                              = core.Operation{ID: "VerifyRiskRealName", Name: "Risk.VerifyRealName", Method: "GET", Path: "/v3/realname/verify", Modes: core.Partner, SensitiveQuery: []string{"encrypted_credential_id", "encrypted_name"}}
+	opEchoSecurity                                = core.Operation{ID: "EchoRiskSecurity", Name: "Risk.EchoSecurity", Method: "POST", Path: "/v3/security/echo", Modes: core.Direct | core.Partner, Sensitive: [][]string{{"encrypted_echo_message"}}}
+	opListTransactionBlockRecords                 = core.Operation{ID: "ListRiskTransactionBlockRecords", Name: "Risk.ListTransactionBlockRecords", Method: "GET", Path: "/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}", Modes: core.Partner}
+	opQueryTransactionBlockRecord                 = core.Operation{ID: "QueryRiskTransactionBlockRecord", Name: "Risk.QueryTransactionBlockRecord", Method: "GET", Path: "/v3/transaction-block/transaction-block-records/{block_record_id}", Modes: core.Partner}
+	opSubmitTransactionBlockAppeal                = core.Operation{ID: "SubmitRiskTransactionBlockAppeal", Name: "Risk.SubmitTransactionBlockAppeal", Method: "POST", Path: "/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}", Modes: core.Partner}
+	opQueryTransactionBlockAppeal                 = core.Operation{ID: "QueryRiskTransactionBlockAppeal", Name: "Risk.QueryTransactionBlockAppeal", Method: "GET", Path: "/v3/transaction-block/transaction-block-submissions/{block_submission_id}", Modes: core.Partner}
 )
 
 // Operations returns the operations of this package, for tools and tests.
 func Operations() []*core.Operation {
 	return []*core.Operation{
+		&opQueryAbnormalFundReceipt,
+		&opCreateAbnormalFundInstruction,
+		&opQueryAbnormalFundInstruction,
+		&opCreateInactiveMerchantVerification,
+		&opQueryInactiveMerchantVerification,
+		&opListManageRecords,
+		&opQueryManageRecord,
+		&opSubmitManageRecordMaterial,
+		&opUploadManageRecordFile,
 		&opQueryDueDiligence,
 		&opSubmitDueDiligence,
 		&opUploadDueDiligenceFile,
 		&opQueryMerchantLimitations,
+		&opCreateClosedMerchantWithdrawal,
+		&opQueryClosedMerchantWithdrawalByID,
+		&opQueryClosedMerchantWithdrawalByOutRequestNo,
+		&opListEcommerceTrades,
+		&opReportEcommerceTradeDisposal,
+		&opReportTradeUnionInformation,
+		&opQueryTradeInformation,
+		&opReportTradeDisposal,
+		&opVerifyRealName,
+		&opEchoSecurity,
 		&opListTransactionBlockRecords,
 		&opQueryTransactionBlockRecord,
 		&opSubmitTransactionBlockAppeal,
 		&opQueryTransactionBlockAppeal,
 	}
+}
+
+// QueryAbnormalFundReceipt queries abnormal funds in transit awaiting payment (查询在途异常资金付款结果).
+//
+// Returns a receipt of funds that could not reach their payee, its
+// amount and state, and the payment instruction given for it.
+//
+// GET /v3/abnormal-fund-processing/receipts/{receipt_id} (partner)
+func (c *Client) QueryAbnormalFundReceipt(ctx context.Context, receiptID string, opts ...core.CallOption) (*AbnormalFundReceipt, error) {
+	var miss []string
+	if receiptID == "" {
+		miss = append(miss, "receipt_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryAbnormalFundReceipt.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/abnormal-fund-processing/receipts/", 64)
+	u.Seg(receiptID)
+	out := new(AbnormalFundReceipt)
+	if err := c.conn.Do(ctx, &opQueryAbnormalFundReceipt, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateAbnormalFundInstruction instructs WeChat Pay where to pay abnormal funds in transit (发起在途异常资金付款指令).
+//
+// Tells WeChat Pay how to pay out the funds of a receipt: back to the
+// original payee user or merchant, or to another merchant. The outcome
+// comes in an ABNORMAL_FUND_PROCESSING.TRANSFER.SUCCESS notification or
+// from QueryAbnormalFundInstruction.
+//
+// POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions (partner)
+func (c *Client) CreateAbnormalFundInstruction(ctx context.Context, receiptID string, body *CreateAbnormalFundInstructionRequest, opts ...core.CallOption) (*AbnormalFundReceipt, error) {
+	m := c.conn.Mode()
+	var b CreateAbnormalFundInstructionRequest
+	if body != nil {
+		b = *body
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	var miss []string
+	if receiptID == "" {
+		miss = append(miss, "receipt_id")
+	}
+	miss = append(miss, checkCreateAbnormalFundInstructionRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opCreateAbnormalFundInstruction.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/abnormal-fund-processing/receipts/", 64)
+	u.Seg(receiptID)
+	u.Lit("/transfer-instructions")
+	out := new(AbnormalFundReceipt)
+	if err := c.conn.Do(ctx, &opCreateAbnormalFundInstruction, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryAbnormalFundInstruction queries a payment instruction for abnormal funds in transit (查询在途异常资金付款指令执行结果).
+//
+// Returns a payment instruction of a receipt and how far WeChat Pay has
+// carried it out.
+//
+// GET /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no} (partner)
+func (c *Client) QueryAbnormalFundInstruction(ctx context.Context, receiptID string, outInstructionNo string, opts ...core.CallOption) (*AbnormalFundInstruction, error) {
+	var miss []string
+	if receiptID == "" {
+		miss = append(miss, "receipt_id")
+	}
+	if outInstructionNo == "" {
+		miss = append(miss, "out_instruction_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryAbnormalFundInstruction.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/abnormal-fund-processing/receipts/", 64)
+	u.Seg(receiptID)
+	u.Lit("/transfer-instructions/")
+	u.Seg(outInstructionNo)
+	out := new(AbnormalFundInstruction)
+	if err := c.conn.Do(ctx, &opQueryAbnormalFundInstruction, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateInactiveMerchantVerification starts the identity verification of an inactive sub-merchant (发起不活跃商户身份核实).
+//
+// Starts verifying the identity behind a sub-merchant WeChat Pay
+// limited for inactivity; the verification's id leads to its outcome.
+//
+// POST /v3/compliance/inactive-merchant-identity-verification/merchants (partner)
+func (c *Client) CreateInactiveMerchantVerification(ctx context.Context, body *CreateInactiveMerchantVerificationRequest, opts ...core.CallOption) (*InactiveMerchantVerificationReceipt, error) {
+	m := c.conn.Mode()
+	var b CreateInactiveMerchantVerificationRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkCreateInactiveMerchantVerificationRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateInactiveMerchantVerification.Name, Missing: miss}
+	}
+	out := new(InactiveMerchantVerificationReceipt)
+	if err := c.conn.Do(ctx, &opCreateInactiveMerchantVerification, "/v3/compliance/inactive-merchant-identity-verification/merchants", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryInactiveMerchantVerification queries the identity verification of an inactive sub-merchant (查询不活跃商户身份核实结果).
+//
+// Returns the state of an identity verification and, when it failed,
+// why.
+//
+// GET /v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications/{verification_id} (partner)
+func (c *Client) QueryInactiveMerchantVerification(ctx context.Context, subMchID string, verificationID string, opts ...core.CallOption) (*InactiveMerchantVerification, error) {
+	var miss []string
+	if subMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if verificationID == "" {
+		miss = append(miss, "verification_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryInactiveMerchantVerification.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/compliance/inactive-merchant-identity-verification/merchants/", 64)
+	u.Seg(subMchID)
+	u.Lit("/verifications/")
+	u.Seg(verificationID)
+	out := new(InactiveMerchantVerification)
+	if err := c.conn.Do(ctx, &opQueryInactiveMerchantVerification, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListManageRecords lists the management records of a sub-merchant (分页查询子商户名下的商户管理记录).
+//
+// Pages through the records of WeChat Pay limiting a sub-merchant or
+// asking it for material, of one type and optionally one state.
+//
+// GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid} (partner)
+func (c *Client) ListManageRecords(ctx context.Context, subMchID string, params *ListManageRecordsParams, opts ...core.CallOption) (*ManageRecordList, error) {
+	var p ListManageRecordsParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if subMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if p.ManageRecordType == "" {
+		miss = append(miss, "manage_record_type")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opListManageRecords.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/mch-manage/mch-manage-records/sub-mchid/", 64)
+	u.Seg(subMchID)
+	u.QueryInt("limit", int64(p.Limit))
+	if p.Offset != 0 {
+		u.QueryInt("offset", int64(p.Offset))
+	}
+	u.Query("manage_record_type", string(p.ManageRecordType))
+	u.Query("manage_record_state", string(p.ManageRecordState))
+	out := new(ManageRecordList)
+	if err := c.conn.Do(ctx, &opListManageRecords, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListManageRecordsAll returns an iterator over the data of every page of ListManageRecords, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
+//
+// GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid} (partner)
+func (c *Client) ListManageRecordsAll(ctx context.Context, subMchID string, params *ListManageRecordsParams, opts ...core.CallOption) iter.Seq2[*ManageRecord, error] {
+	return func(yield func(*ManageRecord, error) bool) {
+		var p ListManageRecordsParams
+		if params != nil {
+			p = *params
+		}
+		if p.Limit == 0 {
+			p.Limit = 10
+		}
+		for {
+			page, err := c.ListManageRecords(ctx, subMchID, &p, opts...)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.Data {
+				if !yield(&page.Data[i], nil) {
+					return
+				}
+			}
+			n := int64(len(page.Data))
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
+				return
+			}
+			p.Offset += n
+		}
+	}
+}
+
+// QueryManageRecord queries one management record of a sub-merchant (查询子商户下指定商户管理记录).
+//
+// Returns one management record, as MANAGERECORD.CHANGE announced it,
+// with the material WeChat Pay asks for.
+//
+// GET /v3/mch-manage/mch-manage-records/{manage_record_id} (partner)
+func (c *Client) QueryManageRecord(ctx context.Context, manageRecordID string, params *QueryManageRecordParams, opts ...core.CallOption) (*ManageRecord, error) {
+	m := c.conn.Mode()
+	var p QueryManageRecordParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if manageRecordID == "" {
+		miss = append(miss, "manage_record_id")
+	}
+	if p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryManageRecord.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/mch-manage/mch-manage-records/", 64)
+	u.Seg(manageRecordID)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(ManageRecord)
+	if err := c.conn.Do(ctx, &opQueryManageRecord, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SubmitManageRecordMaterial submits the material a management record asks for (对指定商户管理记录提交资料).
+//
+// Hands in the material of a management record, as a JSON string that
+// follows the record's requested_item_info; files are uploaded first
+// with UploadManageRecordFile and referred to by their file_id.
+//
+// POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions (partner)
+func (c *Client) SubmitManageRecordMaterial(ctx context.Context, manageRecordID string, body *SubmitManageRecordMaterialRequest, opts ...core.CallOption) (*ManageSubmission, error) {
+	m := c.conn.Mode()
+	var b SubmitManageRecordMaterialRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if manageRecordID == "" {
+		miss = append(miss, "manage_record_id")
+	}
+	miss = append(miss, checkSubmitManageRecordMaterialRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opSubmitManageRecordMaterial.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/mch-manage/mch-manage-records/", 64)
+	u.Seg(manageRecordID)
+	u.Lit("/mch-manage-submissions")
+	out := new(ManageSubmission)
+	if err := c.conn.Do(ctx, &opSubmitManageRecordMaterial, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UploadManageRecordFile uploads a file for a management record's material (上传商户提交资料文件).
+//
+// Uploads one file of a management record's material and returns its
+// file_id for SubmitManageRecordMaterial. The meta part names the file,
+// its digest and the material item; the signature covers it.
+//
+// POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload (partner)
+func (c *Client) UploadManageRecordFile(ctx context.Context, subMchID string, meta *ManageRecordFileMeta, file core.File, opts ...core.CallOption) (*ManageRecordFile, error) {
+	var miss []string
+	if subMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opUploadManageRecordFile.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/mch-manage/submission-files/sub-mchid/", 64)
+	u.Seg(subMchID)
+	u.Lit("/upload")
+	if meta == nil {
+		return nil, &core.UsageError{Op: opUploadManageRecordFile.Name, Msg: "the upload needs its meta"}
+	}
+	out := new(ManageRecordFile)
+	if err := c.conn.UploadWithMeta(ctx, &opUploadManageRecordFile, u.String(), meta, file, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // QueryDueDiligence queries an enhanced due diligence case of a sub-merchant (查询子商户强化尽调单信息).
@@ -165,6 +507,284 @@ func (c *Client) QueryMerchantLimitations(ctx context.Context, subMchID string, 
 	u.Seg(subMchID)
 	out := new(MerchantLimitations)
 	if err := c.conn.Do(ctx, &opQueryMerchantLimitations, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateClosedMerchantWithdrawal applies to pay out the balance of a closed sub-merchant (提交已注销商户号可用余额提现申请单API).
+//
+// Asks WeChat Pay to pay the balance left on a closed sub-merchant
+// account to a bank account, with proof of the payee. Bank account and
+// identity data are encrypted by the client.
+//
+// POST /v3/mch_operate/risk/withdrawl-apply (partner)
+func (c *Client) CreateClosedMerchantWithdrawal(ctx context.Context, body *CreateClosedMerchantWithdrawalRequest, opts ...core.CallOption) (*ClosedMerchantWithdrawalReceipt, error) {
+	m := c.conn.Mode()
+	var b CreateClosedMerchantWithdrawalRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkCreateClosedMerchantWithdrawalRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateClosedMerchantWithdrawal.Name, Missing: miss}
+	}
+	out := new(ClosedMerchantWithdrawalReceipt)
+	if err := c.conn.Do(ctx, &opCreateClosedMerchantWithdrawal, "/v3/mch_operate/risk/withdrawl-apply", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryClosedMerchantWithdrawalByID queries a closed sub-merchant's payout by WeChat Pay's number (微信支付提现申请单号查询提现申请单状态API).
+//
+// Returns the state of a payout application of a closed sub-merchant.
+//
+// GET /v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id} (partner)
+func (c *Client) QueryClosedMerchantWithdrawalByID(ctx context.Context, applymentID string, opts ...core.CallOption) (*ClosedMerchantWithdrawalResult, error) {
+	var miss []string
+	if applymentID == "" {
+		miss = append(miss, "applyment_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryClosedMerchantWithdrawalByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/mch_operate/risk/withdrawl-apply/applyment-id/", 64)
+	u.Seg(applymentID)
+	out := new(ClosedMerchantWithdrawalResult)
+	if err := c.conn.Do(ctx, &opQueryClosedMerchantWithdrawalByID, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryClosedMerchantWithdrawalByOutRequestNo queries a closed sub-merchant's payout by the service provider's number (商户提现申请单号查询提现申请单状态).
+//
+// Returns the state of a payout application of a closed sub-merchant,
+// found by the number the service provider chose.
+//
+// GET /v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no} (partner)
+func (c *Client) QueryClosedMerchantWithdrawalByOutRequestNo(ctx context.Context, outRequestNo string, opts ...core.CallOption) (*ClosedMerchantWithdrawalResult, error) {
+	var miss []string
+	if outRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryClosedMerchantWithdrawalByOutRequestNo.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/mch_operate/risk/withdrawl-apply/out-request-no/", 64)
+	u.Seg(outRequestNo)
+	out := new(ClosedMerchantWithdrawalResult)
+	if err := c.conn.Do(ctx, &opQueryClosedMerchantWithdrawalByOutRequestNo, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListEcommerceTrades lists the orders WeChat Pay flagged as risky (查询风险订单).
+//
+// Pages, by page_index and page_size, through the orders of a time
+// range that WeChat Pay flagged as risky, as RISKTRADE.IDENTIFICATION
+// announced them.
+//
+// POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades (direct, partner)
+func (c *Client) ListEcommerceTrades(ctx context.Context, body *ListEcommerceTradesRequest, opts ...core.CallOption) (*EcommerceTradeList, error) {
+	m := c.conn.Mode()
+	var b ListEcommerceTradesRequest
+	if body != nil {
+		b = *body
+	}
+	if b.MchID == "" {
+		b.MchID = m.MchID
+	}
+	if b.SpMchID == "" && m.Partner {
+		b.SpMchID = m.MchID
+	}
+	out := new(EcommerceTradeList)
+	if err := c.conn.Do(ctx, &opListEcommerceTrades, "/v3/merchant-risk-manage/ec-trade-risk/query-risk-trades", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReportEcommerceTradeDisposal reports the conclusion about a flagged order (回传处置结果).
+//
+// Tells WeChat Pay whether a flagged order turned out risky, of which
+// kind, and what was done about it (refunds, complaints).
+//
+// POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result (direct, partner)
+func (c *Client) ReportEcommerceTradeDisposal(ctx context.Context, body *ReportEcommerceTradeDisposalRequest, opts ...core.CallOption) (*EcommerceDisposalReceipt, error) {
+	m := c.conn.Mode()
+	var b ReportEcommerceTradeDisposalRequest
+	if body != nil {
+		b = *body
+	}
+	if b.MchID == "" {
+		b.MchID = m.MchID
+	}
+	if b.SpMchID == "" && m.Partner {
+		b.SpMchID = m.MchID
+	}
+	if miss := checkReportEcommerceTradeDisposalRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opReportEcommerceTradeDisposal.Name, Missing: miss}
+	}
+	out := new(EcommerceDisposalReceipt)
+	if err := c.conn.Do(ctx, &opReportEcommerceTradeDisposal, "/v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReportTradeUnionInformation reports what is known about an order for risk control (上报订单关联信息).
+//
+// Gives WeChat Pay's risk control what the merchant knows about an
+// order: the payer's device, phone and identity (encrypted by the
+// client), the goods, delivery and the merchant's own risk judgement.
+//
+// POST /v3/merchant-risk-manage/report-trade-union-information (direct, partner)
+func (c *Client) ReportTradeUnionInformation(ctx context.Context, body *ReportTradeUnionInformationRequest, opts ...core.CallOption) (*TradeUnionReceipt, error) {
+	m := c.conn.Mode()
+	var b ReportTradeUnionInformationRequest
+	if body != nil {
+		b = *body
+	}
+	if b.CombineMchID == "" {
+		b.CombineMchID = m.MchID
+	}
+	if b.SpMchID == "" && m.Partner {
+		b.SpMchID = m.MchID
+	}
+	out := new(TradeUnionReceipt)
+	if err := c.conn.Do(ctx, &opReportTradeUnionInformation, "/v3/merchant-risk-manage/report-trade-union-information", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryTradeInformation queries WeChat Pay's risk assessment of an order (查询风险信息).
+//
+// Returns how risky WeChat Pay judges an order, the kind of risk and
+// the measure it suggests; a complaint's text can be passed to refine
+// the judgement.
+//
+// GET /v3/merchant-risk-manage/trade-risk-information (direct, partner)
+func (c *Client) QueryTradeInformation(ctx context.Context, params *QueryTradeInformationParams, opts ...core.CallOption) (*TradeAssessment, error) {
+	m := c.conn.Mode()
+	var p QueryTradeInformationParams
+	if params != nil {
+		p = *params
+	}
+	if p.SpMchID == "" && m.Partner {
+		p.SpMchID = m.MchID
+	}
+	var miss []string
+	if p.OutTradeNo == "" {
+		miss = append(miss, "out_trade_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryTradeInformation.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/merchant-risk-manage/trade-risk-information", 64)
+	u.Query("sp_mchid", p.SpMchID)
+	u.Query("acquiring_bank_id", p.AcquiringBankID)
+	u.Query("channel_id", p.ChannelID)
+	u.Query("sub_mchid", p.SubMchID)
+	u.Query("out_trade_no", p.OutTradeNo)
+	u.Query("complaints_information", p.ComplaintsInformation)
+	out := new(TradeAssessment)
+	if err := c.conn.Do(ctx, &opQueryTradeInformation, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReportTradeDisposal reports how a risky order was dealt with (处置结果回传).
+//
+// Tells WeChat Pay what the merchant or service provider did about a
+// risky order: the kind of risk found and the measure taken.
+//
+// POST /v3/merchant-risk-manage/trade-risk-result (direct, partner)
+func (c *Client) ReportTradeDisposal(ctx context.Context, body *ReportTradeDisposalRequest, opts ...core.CallOption) (*TradeDisposal, error) {
+	m := c.conn.Mode()
+	var b ReportTradeDisposalRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SpMchID == "" && m.Partner {
+		b.SpMchID = m.MchID
+	}
+	if miss := checkReportTradeDisposalRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opReportTradeDisposal.Name, Missing: miss}
+	}
+	out := new(TradeDisposal)
+	if err := c.conn.Do(ctx, &opReportTradeDisposal, "/v3/merchant-risk-manage/trade-risk-result", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// VerifyRealName checks a payer's real name and identity document against a payment (实名信息校验).
+//
+// Tells whether the name and identity document number the merchant
+// holds match the real-name identity of the WeChat Pay user who paid an
+// order. The client encrypts both before sending.
+//
+// GET /v3/realname/verify (partner)
+func (c *Client) VerifyRealName(ctx context.Context, params *VerifyRealNameParams, opts ...core.CallOption) (*RealNameVerification, error) {
+	var p VerifyRealNameParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if p.EncryptedCredentialID == "" {
+		miss = append(miss, "encrypted_credential_id")
+	}
+	if p.EncryptedName == "" {
+		miss = append(miss, "encrypted_name")
+	}
+	if p.WxpTradeNo == "" {
+		miss = append(miss, "wxp_trade_no")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opVerifyRealName.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/realname/verify", 64)
+	u.QueryInt("credential_type", int64(p.CredentialType))
+	u.Query("encrypted_credential_id", p.EncryptedCredentialID)
+	u.Query("encrypted_name", p.EncryptedName)
+	u.Query("wxp_trade_no", p.WxpTradeNo)
+	out := new(RealNameVerification)
+	if err := c.conn.Do(ctx, &opVerifyRealName, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// EchoSecurity tests signing, verification and encryption end to end (商户签名验签／加解密测试).
+//
+// Sends a message that WeChat Pay echoes back in a signed answer, and
+// optionally a second one the client encrypts with the platform key,
+// which comes back encrypted as well; notify_url names a notification
+// address to test. A merchant checks its signing, verification and
+// encryption set-up with it.
+//
+// POST /v3/security/echo (direct, partner)
+func (c *Client) EchoSecurity(ctx context.Context, body *EchoSecurityRequest, opts ...core.CallOption) (*SecurityEcho, error) {
+	m := c.conn.Mode()
+	var b EchoSecurityRequest
+	if body != nil {
+		b = *body
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if miss := checkEchoSecurityRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opEchoSecurity.Name, Missing: miss}
+	}
+	out := new(SecurityEcho)
+	if err := c.conn.Do(ctx, &opEchoSecurity, "/v3/security/echo", &b, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -321,19 +941,58 @@ func (c *Client) QueryTransactionBlockAppeal(ctx context.Context, blockSubmissio
 
 // The notification event types whose resources this package decodes.
 const (
+	// EventAbnormalFundProcessingTransferSuccess is the ABNORMAL_FUND_PROCESSING.TRANSFER.SUCCESS notification.
+	EventAbnormalFundProcessingTransferSuccess = "ABNORMAL_FUND_PROCESSING.TRANSFER.SUCCESS"
 	// EventBlockrecordChange is the BLOCKRECORD.CHANGE notification.
 	EventBlockrecordChange = "BLOCKRECORD.CHANGE"
 	// EventBlocksubmissionChange is the BLOCKSUBMISSION.CHANGE notification.
 	EventBlocksubmissionChange = "BLOCKSUBMISSION.CHANGE"
+	// EventManagerecordChange is the MANAGERECORD.CHANGE notification.
+	EventManagerecordChange = "MANAGERECORD.CHANGE"
+	// EventRisktradeIdentification is the RISKTRADE.IDENTIFICATION notification.
+	EventRisktradeIdentification = "RISKTRADE.IDENTIFICATION"
 )
 
 // Events returns the notification event types whose resources this
 // package decodes, for callback.Config.Events.
 func Events() []core.EventType {
 	return []core.EventType{
+		{Type: EventAbnormalFundProcessingTransferSuccess, Key: "", New: func() any { return new(AbnormalFundReceipt) }},
 		{Type: EventBlockrecordChange, Key: "", New: func() any { return new(TransactionBlockRecordNotification) }},
 		{Type: EventBlocksubmissionChange, Key: "", New: func() any { return new(TransactionBlockAppealNotification) }},
+		{Type: EventManagerecordChange, Key: "", New: func() any { return new(ManageRecordNotification) }},
+		{Type: EventRisktradeIdentification, Key: "", New: func() any { return new(EcommerceTradeNotification) }},
 	}
+}
+
+// checkCreateAbnormalFundInstructionRequest lists the empty required fields of v, as JSON paths.
+func checkCreateAbnormalFundInstructionRequest(v *CreateAbnormalFundInstructionRequest) (miss []string) {
+	if v.OutInstructionNo == "" {
+		miss = append(miss, "out_instruction_no")
+	}
+	if v.TransferMode == "" {
+		miss = append(miss, "transfer_mode")
+	}
+	return miss
+}
+
+// checkCreateInactiveMerchantVerificationRequest lists the empty required fields of v, as JSON paths.
+func checkCreateInactiveMerchantVerificationRequest(v *CreateInactiveMerchantVerificationRequest) (miss []string) {
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkSubmitManageRecordMaterialRequest lists the empty required fields of v, as JSON paths.
+func checkSubmitManageRecordMaterialRequest(v *SubmitManageRecordMaterialRequest) (miss []string) {
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if v.SubmitData == "" {
+		miss = append(miss, "submit_data")
+	}
+	return miss
 }
 
 // checkSubmitDueDiligenceRequest lists the empty required fields of v, as JSON paths.
@@ -347,6 +1006,122 @@ func checkSubmitDueDiligenceRequest(v *SubmitDueDiligenceRequest) (miss []string
 	return miss
 }
 
+// checkCreateClosedMerchantWithdrawalRequest lists the empty required fields of v, as JSON paths.
+func checkCreateClosedMerchantWithdrawalRequest(v *CreateClosedMerchantWithdrawalRequest) (miss []string) {
+	if v.Amount == 0 {
+		miss = append(miss, "amount")
+	}
+	if v.OutAccountType == "" {
+		miss = append(miss, "out_account_type")
+	}
+	if v.OutRequestNo == "" {
+		miss = append(miss, "out_request_no")
+	}
+	if n := checkWithdrawalPayee(&v.PayeeInfo); n != nil {
+		miss = wire.Prefix(miss, "payee_info.", n)
+	}
+	if v.PayeeType == "" {
+		miss = append(miss, "payee_type")
+	}
+	if !zeroWithdrawalProofMaterials(&v.ProofMediaList) {
+		if n := checkWithdrawalProofMaterials(&v.ProofMediaList); n != nil {
+			miss = wire.Prefix(miss, "proof_media_list.", n)
+		}
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkWithdrawalPayee lists the empty required fields of v, as JSON paths.
+func checkWithdrawalPayee(v *WithdrawalPayee) (miss []string) {
+	if v.AccountType == "" {
+		miss = append(miss, "account_type")
+	}
+	if !zeroWithdrawalBankAccount(&v.BankAccountInfo) {
+		if n := checkWithdrawalBankAccount(&v.BankAccountInfo); n != nil {
+			miss = wire.Prefix(miss, "bank_account_info.", n)
+		}
+	}
+	if !zeroWithdrawalPayeeIdentity(&v.IdentityInfo) {
+		if n := checkWithdrawalPayeeIdentity(&v.IdentityInfo); n != nil {
+			miss = wire.Prefix(miss, "identity_info.", n)
+		}
+	}
+	return miss
+}
+
+// checkWithdrawalBankAccount lists the empty required fields of v, as JSON paths.
+func checkWithdrawalBankAccount(v *WithdrawalBankAccount) (miss []string) {
+	if v.AccountBank == "" {
+		miss = append(miss, "account_bank")
+	}
+	if v.AccountName == "" {
+		miss = append(miss, "account_name")
+	}
+	if v.AccountNumber == "" {
+		miss = append(miss, "account_number")
+	}
+	return miss
+}
+
+// checkWithdrawalPayeeIdentity lists the empty required fields of v, as JSON paths.
+func checkWithdrawalPayeeIdentity(v *WithdrawalPayeeIdentity) (miss []string) {
+	if v.IdentificationName == "" {
+		miss = append(miss, "identification_name")
+	}
+	if v.IdentificationNo == "" {
+		miss = append(miss, "identification_no")
+	}
+	return miss
+}
+
+// checkWithdrawalProofMaterials lists the empty required fields of v, as JSON paths.
+func checkWithdrawalProofMaterials(v *WithdrawalProofMaterials) (miss []string) {
+	for i := range v.ProofPayeeMedia {
+		if n := checkWithdrawalProof(&v.ProofPayeeMedia[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("proof_payee_media", i), n)
+		}
+	}
+	return miss
+}
+
+// checkWithdrawalProof lists the empty required fields of v, as JSON paths.
+func checkWithdrawalProof(v *WithdrawalProof) (miss []string) {
+	if v.ProofMedia == "" {
+		miss = append(miss, "proof_media")
+	}
+	if v.ProofMediaType == "" {
+		miss = append(miss, "proof_media_type")
+	}
+	return miss
+}
+
+// checkReportEcommerceTradeDisposalRequest lists the empty required fields of v, as JSON paths.
+func checkReportEcommerceTradeDisposalRequest(v *ReportEcommerceTradeDisposalRequest) (miss []string) {
+	if v.OutTradeNo == "" {
+		miss = append(miss, "out_trade_no")
+	}
+	return miss
+}
+
+// checkReportTradeDisposalRequest lists the empty required fields of v, as JSON paths.
+func checkReportTradeDisposalRequest(v *ReportTradeDisposalRequest) (miss []string) {
+	if v.PunishType == "" {
+		miss = append(miss, "punish_type")
+	}
+	return miss
+}
+
+// checkEchoSecurityRequest lists the empty required fields of v, as JSON paths.
+func checkEchoSecurityRequest(v *EchoSecurityRequest) (miss []string) {
+	if v.EchoMessage == "" {
+		miss = append(miss, "echo_message")
+	}
+	return miss
+}
+
 // checkSubmitTransactionBlockAppealRequest lists the empty required fields of v, as JSON paths.
 func checkSubmitTransactionBlockAppealRequest(v *SubmitTransactionBlockAppealRequest) (miss []string) {
 	if v.MerchantSubmitID == "" {
@@ -356,4 +1131,25 @@ func checkSubmitTransactionBlockAppealRequest(v *SubmitTransactionBlockAppealReq
 		miss = append(miss, "submit_data")
 	}
 	return miss
+}
+
+// zeroWithdrawalBankAccount reports whether v is the zero WithdrawalBankAccount.
+func zeroWithdrawalBankAccount(v *WithdrawalBankAccount) bool {
+	return v.AccountBank == "" &&
+		v.AccountName == "" &&
+		v.AccountNumber == "" &&
+		v.BankBranchID == "" &&
+		v.BankName == ""
+}
+
+// zeroWithdrawalPayeeIdentity reports whether v is the zero WithdrawalPayeeIdentity.
+func zeroWithdrawalPayeeIdentity(v *WithdrawalPayeeIdentity) bool {
+	return v.IDDocType == "" &&
+		v.IdentificationName == "" &&
+		v.IdentificationNo == ""
+}
+
+// zeroWithdrawalProofMaterials reports whether v is the zero WithdrawalProofMaterials.
+func zeroWithdrawalProofMaterials(v *WithdrawalProofMaterials) bool {
+	return len(v.ProofPayeeMedia) == 0
 }

@@ -8,6 +8,117 @@ import (
 	"github.com/gowxpay/wxpay/core"
 )
 
+// Defines values for AbnormalFundCurrency.
+const (
+	AbnormalFundCurrencyCNY AbnormalFundCurrency = "CNY"
+)
+
+// Valid indicates whether the value is a known member of the AbnormalFundCurrency enum.
+func (e AbnormalFundCurrency) Valid() bool {
+	switch e {
+	case AbnormalFundCurrencyCNY:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AbnormalFundInstructionState.
+const (
+	AbnormalFundInstructionStateClosed     AbnormalFundInstructionState = "INSTRUCTION_STATE_CLOSED"
+	AbnormalFundInstructionStateInProgress AbnormalFundInstructionState = "INSTRUCTION_STATE_IN_PROGRESS"
+	AbnormalFundInstructionStatePending    AbnormalFundInstructionState = "INSTRUCTION_STATE_PENDING"
+	AbnormalFundInstructionStateSuccess    AbnormalFundInstructionState = "INSTRUCTION_STATE_SUCCESS"
+)
+
+// Valid indicates whether the value is a known member of the AbnormalFundInstructionState enum.
+func (e AbnormalFundInstructionState) Valid() bool {
+	switch e {
+	case AbnormalFundInstructionStateClosed:
+		return true
+	case AbnormalFundInstructionStateInProgress:
+		return true
+	case AbnormalFundInstructionStatePending:
+		return true
+	case AbnormalFundInstructionStateSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AbnormalFundOperator.
+const (
+	AbnormalFundOperatorMerchant AbnormalFundOperator = "MERCHANT"
+)
+
+// Valid indicates whether the value is a known member of the AbnormalFundOperator enum.
+func (e AbnormalFundOperator) Valid() bool {
+	switch e {
+	case AbnormalFundOperatorMerchant:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AbnormalFundProduct.
+const (
+	AbnormalFundProductC2C AbnormalFundProduct = "C2C"
+)
+
+// Valid indicates whether the value is a known member of the AbnormalFundProduct enum.
+func (e AbnormalFundProduct) Valid() bool {
+	switch e {
+	case AbnormalFundProductC2C:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AbnormalFundReceiptState.
+const (
+	AbnormalFundReceiptStateCompleted AbnormalFundReceiptState = "RECEIPT_STATE_COMPLETED"
+	AbnormalFundReceiptStatePending   AbnormalFundReceiptState = "RECEIPT_STATE_PENDING"
+	AbnormalFundReceiptStateProgress  AbnormalFundReceiptState = "RECEIPT_STATE_PROGRESS"
+)
+
+// Valid indicates whether the value is a known member of the AbnormalFundReceiptState enum.
+func (e AbnormalFundReceiptState) Valid() bool {
+	switch e {
+	case AbnormalFundReceiptStateCompleted:
+		return true
+	case AbnormalFundReceiptStatePending:
+		return true
+	case AbnormalFundReceiptStateProgress:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AbnormalFundTransferMode.
+const (
+	AbnormalFundTransferModeToOriginalMerchant  AbnormalFundTransferMode = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT"
+	AbnormalFundTransferModeToOriginalUser      AbnormalFundTransferMode = "TRANSFER_TO_ORIGINAL_RECEIVE_USER"
+	AbnormalFundTransferModeToSpecifiedMerchant AbnormalFundTransferMode = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT"
+)
+
+// Valid indicates whether the value is a known member of the AbnormalFundTransferMode enum.
+func (e AbnormalFundTransferMode) Valid() bool {
+	switch e {
+	case AbnormalFundTransferModeToOriginalMerchant:
+		return true
+	case AbnormalFundTransferModeToOriginalUser:
+		return true
+	case AbnormalFundTransferModeToSpecifiedMerchant:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AppealReviewResult.
 const (
 	AppealReviewResultEmpty  AppealReviewResult = "EMPTY"
@@ -68,6 +179,33 @@ func (e BlockRecoverWay) Valid() bool {
 	}
 }
 
+// Defines values for Category.
+const (
+	CategoryCybersex      Category = "CYBERSEX"
+	CategoryFraud         Category = "FRAUD"
+	CategoryGambling      Category = "GAMBLING"
+	CategoryInducePayment Category = "INDUCE_PAYMENT"
+	CategoryOther         Category = "OTHER_RISK"
+)
+
+// Valid indicates whether the value is a known member of the Category enum.
+func (e Category) Valid() bool {
+	switch e {
+	case CategoryCybersex:
+		return true
+	case CategoryFraud:
+		return true
+	case CategoryGambling:
+		return true
+	case CategoryInducePayment:
+		return true
+	case CategoryOther:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DueDiligenceState.
 const (
 	DueDiligenceStateAuditing   DueDiligenceState = "DUE_DILIGENCE_STATE_AUDITING"
@@ -92,6 +230,126 @@ func (e DueDiligenceState) Valid() bool {
 	case DueDiligenceStateFinished:
 		return true
 	case DueDiligenceStateRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EcommerceDisposal.
+const (
+	EcommerceDisposalV1 EcommerceDisposal = 1
+	EcommerceDisposalV2 EcommerceDisposal = 2
+	EcommerceDisposalV3 EcommerceDisposal = 3
+)
+
+// Valid indicates whether the value is a known member of the EcommerceDisposal enum.
+func (e EcommerceDisposal) Valid() bool {
+	switch e {
+	case EcommerceDisposalV1:
+		return true
+	case EcommerceDisposalV2:
+		return true
+	case EcommerceDisposalV3:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EcommerceTradeLevel.
+const (
+	EcommerceTradeLevelV1 EcommerceTradeLevel = 1
+	EcommerceTradeLevelV2 EcommerceTradeLevel = 2
+	EcommerceTradeLevelV3 EcommerceTradeLevel = 3
+)
+
+// Valid indicates whether the value is a known member of the EcommerceTradeLevel enum.
+func (e EcommerceTradeLevel) Valid() bool {
+	switch e {
+	case EcommerceTradeLevelV1:
+		return true
+	case EcommerceTradeLevelV2:
+		return true
+	case EcommerceTradeLevelV3:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EcommerceTradeType.
+const (
+	EcommerceTradeTypeV1 EcommerceTradeType = 1
+	EcommerceTradeTypeV2 EcommerceTradeType = 2
+	EcommerceTradeTypeV3 EcommerceTradeType = 3
+	EcommerceTradeTypeV4 EcommerceTradeType = 4
+)
+
+// Valid indicates whether the value is a known member of the EcommerceTradeType enum.
+func (e EcommerceTradeType) Valid() bool {
+	switch e {
+	case EcommerceTradeTypeV1:
+		return true
+	case EcommerceTradeTypeV2:
+		return true
+	case EcommerceTradeTypeV3:
+		return true
+	case EcommerceTradeTypeV4:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EcommerceVerdict.
+const (
+	EcommerceVerdictV1 EcommerceVerdict = 1
+	EcommerceVerdictV2 EcommerceVerdict = 2
+)
+
+// Valid indicates whether the value is a known member of the EcommerceVerdict enum.
+func (e EcommerceVerdict) Valid() bool {
+	switch e {
+	case EcommerceVerdictV1:
+		return true
+	case EcommerceVerdictV2:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IDDocType.
+const (
+	IDDocTypeForeignResident       IDDocType = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT"
+	IDDocTypeHongKongMacaoResident IDDocType = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT"
+	IDDocTypeHongKongPassport      IDDocType = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT"
+	IDDocTypeIDCard                IDDocType = "IDENTIFICATION_TYPE_IDCARD"
+	IDDocTypeMacaoPassport         IDDocType = "IDENTIFICATION_TYPE_MACAO_PASSPORT"
+	IDDocTypeOverseaPassport       IDDocType = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT"
+	IDDocTypeTaiwanPassport        IDDocType = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT"
+	IDDocTypeTaiwanResident        IDDocType = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT"
+)
+
+// Valid indicates whether the value is a known member of the IDDocType enum.
+func (e IDDocType) Valid() bool {
+	switch e {
+	case IDDocTypeForeignResident:
+		return true
+	case IDDocTypeHongKongMacaoResident:
+		return true
+	case IDDocTypeHongKongPassport:
+		return true
+	case IDDocTypeIDCard:
+		return true
+	case IDDocTypeMacaoPassport:
+		return true
+	case IDDocTypeOverseaPassport:
+		return true
+	case IDDocTypeTaiwanPassport:
+		return true
+	case IDDocTypeTaiwanResident:
 		return true
 	default:
 		return false
@@ -191,6 +449,210 @@ func (e LimitedFunction) Valid() bool {
 	}
 }
 
+// Defines values for ManageRecordState.
+const (
+	ManageRecordStateExpired     ManageRecordState = "EXPIRED"
+	ManageRecordStatePending     ManageRecordState = "PENDING"
+	ManageRecordStateRecovered   ManageRecordState = "RECOVERED"
+	ManageRecordStateRejected    ManageRecordState = "REJECTED"
+	ManageRecordStateSubmitted   ManageRecordState = "SUBMITTED"
+	ManageRecordStateUnderReview ManageRecordState = "UNDER_REVIEW"
+)
+
+// Valid indicates whether the value is a known member of the ManageRecordState enum.
+func (e ManageRecordState) Valid() bool {
+	switch e {
+	case ManageRecordStateExpired:
+		return true
+	case ManageRecordStatePending:
+		return true
+	case ManageRecordStateRecovered:
+		return true
+	case ManageRecordStateRejected:
+		return true
+	case ManageRecordStateSubmitted:
+		return true
+	case ManageRecordStateUnderReview:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ManageRecordType.
+const (
+	ManageRecordTypeFunctionalLimitRecord ManageRecordType = "FUNCTIONAL_LIMIT_RECORD"
+	ManageRecordTypeInvestigateRecord     ManageRecordType = "INVESTIGATE_RECORD"
+)
+
+// Valid indicates whether the value is a known member of the ManageRecordType enum.
+func (e ManageRecordType) Valid() bool {
+	switch e {
+	case ManageRecordTypeFunctionalLimitRecord:
+		return true
+	case ManageRecordTypeInvestigateRecord:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ManageRecoverReason.
+const (
+	ManageRecoverReasonMerchantOperateRecover ManageRecoverReason = "MERCHANT_OPERATE_RECOVER"
+	ManageRecoverReasonMerchantSubmitRecover  ManageRecoverReason = "MERCHANT_SUBMIT_RECOVER"
+	ManageRecoverReasonPlatformAutoRecover    ManageRecoverReason = "PLATFORM_AUTO_RECOVER"
+)
+
+// Valid indicates whether the value is a known member of the ManageRecoverReason enum.
+func (e ManageRecoverReason) Valid() bool {
+	switch e {
+	case ManageRecoverReasonMerchantOperateRecover:
+		return true
+	case ManageRecoverReasonMerchantSubmitRecover:
+		return true
+	case ManageRecoverReasonPlatformAutoRecover:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ManageRecoverWay.
+const (
+	ManageRecoverWayModifyOrganizationInformation  ManageRecoverWay = "MODIFY_ORGANIZATION_INFORMATION"
+	ManageRecoverWayOther                          ManageRecoverWay = "OTHER"
+	ManageRecoverWaySubmitInformation              ManageRecoverWay = "SUBMIT_INFORMATION"
+	ManageRecoverWayVerifyInactiveMerchantIdentity ManageRecoverWay = "VERIFY_INACTIVE_MERCHANT_IDENTITY"
+)
+
+// Valid indicates whether the value is a known member of the ManageRecoverWay enum.
+func (e ManageRecoverWay) Valid() bool {
+	switch e {
+	case ManageRecoverWayModifyOrganizationInformation:
+		return true
+	case ManageRecoverWayOther:
+		return true
+	case ManageRecoverWaySubmitInformation:
+		return true
+	case ManageRecoverWayVerifyInactiveMerchantIdentity:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OfflineDeliveryLabel.
+const (
+	OfflineDeliveryLabelV1 OfflineDeliveryLabel = 1
+	OfflineDeliveryLabelV2 OfflineDeliveryLabel = 2
+)
+
+// Valid indicates whether the value is a known member of the OfflineDeliveryLabel enum.
+func (e OfflineDeliveryLabel) Valid() bool {
+	switch e {
+	case OfflineDeliveryLabelV1:
+		return true
+	case OfflineDeliveryLabelV2:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PartyLevel.
+const (
+	PartyLevelV1 PartyLevel = 1
+	PartyLevelV2 PartyLevel = 2
+	PartyLevelV3 PartyLevel = 3
+	PartyLevelV4 PartyLevel = 4
+	PartyLevelV5 PartyLevel = 5
+	PartyLevelV6 PartyLevel = 6
+	PartyLevelV7 PartyLevel = 7
+)
+
+// Valid indicates whether the value is a known member of the PartyLevel enum.
+func (e PartyLevel) Valid() bool {
+	switch e {
+	case PartyLevelV1:
+		return true
+	case PartyLevelV2:
+		return true
+	case PartyLevelV3:
+		return true
+	case PartyLevelV4:
+		return true
+	case PartyLevelV5:
+		return true
+	case PartyLevelV6:
+		return true
+	case PartyLevelV7:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PunishType.
+const (
+	PunishTypeAddMerchantsBlacklist     PunishType = "ADD_MERCHANTS_BLACKLIST"
+	PunishTypeBlockedUser               PunishType = "BLOCKED_USER"
+	PunishTypeDisablePayment            PunishType = "DISABLE_PAYMENT"
+	PunishTypeDisableWithdraw           PunishType = "DISABLE_WITHDRAW"
+	PunishTypeFreezingFundByMerchants   PunishType = "FREEZING_FUND_BY_MERCHANTS"
+	PunishTypeFreezingFundByTransaction PunishType = "FREEZING_FUND_BY_TRANSACTION"
+	PunishTypeOtherPunish               PunishType = "OTHER_PUNISH"
+	PunishTypeRefund                    PunishType = "REFUND"
+	PunishTypeRemoveMerchants           PunishType = "REMOVE_MERCHANTS"
+	PunishTypeSuspendSettlement         PunishType = "SUSPEND_SETTLEMENT"
+)
+
+// Valid indicates whether the value is a known member of the PunishType enum.
+func (e PunishType) Valid() bool {
+	switch e {
+	case PunishTypeAddMerchantsBlacklist:
+		return true
+	case PunishTypeBlockedUser:
+		return true
+	case PunishTypeDisablePayment:
+		return true
+	case PunishTypeDisableWithdraw:
+		return true
+	case PunishTypeFreezingFundByMerchants:
+		return true
+	case PunishTypeFreezingFundByTransaction:
+		return true
+	case PunishTypeOtherPunish:
+		return true
+	case PunishTypeRefund:
+		return true
+	case PunishTypeRemoveMerchants:
+		return true
+	case PunishTypeSuspendSettlement:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RealNameMatch.
+const (
+	RealNameMatchV0 RealNameMatch = 0
+	RealNameMatchV1 RealNameMatch = 1
+)
+
+// Valid indicates whether the value is a known member of the RealNameMatch enum.
+func (e RealNameMatch) Valid() bool {
+	switch e {
+	case RealNameMatchV0:
+		return true
+	case RealNameMatchV1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RecoverWay.
 const (
 	RecoverWayCallCustomerServiceAt95017                 RecoverWay = "CALL_CUSTOMER_SERVICE_AT_95017"
@@ -260,6 +722,423 @@ func (e RecoverWay) Valid() bool {
 	}
 }
 
+// Defines values for RiskyGoods.
+const (
+	RiskyGoodsV1 RiskyGoods = 1
+	RiskyGoodsV2 RiskyGoods = 2
+	RiskyGoodsV3 RiskyGoods = 3
+	RiskyGoodsV4 RiskyGoods = 4
+	RiskyGoodsV5 RiskyGoods = 5
+	RiskyGoodsV6 RiskyGoods = 6
+)
+
+// Valid indicates whether the value is a known member of the RiskyGoods enum.
+func (e RiskyGoods) Valid() bool {
+	switch e {
+	case RiskyGoodsV1:
+		return true
+	case RiskyGoodsV2:
+		return true
+	case RiskyGoodsV3:
+		return true
+	case RiskyGoodsV4:
+		return true
+	case RiskyGoodsV5:
+		return true
+	case RiskyGoodsV6:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TradeDeviceType.
+const (
+	TradeDeviceTypeV1 TradeDeviceType = 1
+	TradeDeviceTypeV2 TradeDeviceType = 2
+	TradeDeviceTypeV3 TradeDeviceType = 3
+)
+
+// Valid indicates whether the value is a known member of the TradeDeviceType enum.
+func (e TradeDeviceType) Valid() bool {
+	switch e {
+	case TradeDeviceTypeV1:
+		return true
+	case TradeDeviceTypeV2:
+		return true
+	case TradeDeviceTypeV3:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TradeGoodsType.
+const (
+	TradeGoodsTypeV1 TradeGoodsType = 1
+	TradeGoodsTypeV2 TradeGoodsType = 2
+)
+
+// Valid indicates whether the value is a known member of the TradeGoodsType enum.
+func (e TradeGoodsType) Valid() bool {
+	switch e {
+	case TradeGoodsTypeV1:
+		return true
+	case TradeGoodsTypeV2:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TradeLineType.
+const (
+	TradeLineTypeV1 TradeLineType = 1
+	TradeLineTypeV2 TradeLineType = 2
+)
+
+// Valid indicates whether the value is a known member of the TradeLineType enum.
+func (e TradeLineType) Valid() bool {
+	switch e {
+	case TradeLineTypeV1:
+		return true
+	case TradeLineTypeV2:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TradeScene.
+const (
+	TradeSceneV0 TradeScene = 0
+	TradeSceneV1 TradeScene = 1
+	TradeSceneV2 TradeScene = 2
+)
+
+// Valid indicates whether the value is a known member of the TradeScene enum.
+func (e TradeScene) Valid() bool {
+	switch e {
+	case TradeSceneV0:
+		return true
+	case TradeSceneV1:
+		return true
+	case TradeSceneV2:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TradeSellerType.
+const (
+	TradeSellerTypeV1 TradeSellerType = 1
+	TradeSellerTypeV2 TradeSellerType = 2
+)
+
+// Valid indicates whether the value is a known member of the TradeSellerType enum.
+func (e TradeSellerType) Valid() bool {
+	switch e {
+	case TradeSellerTypeV1:
+		return true
+	case TradeSellerTypeV2:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VerificationFailReason.
+const (
+	VerificationFailReasonMaterialsAbnormal VerificationFailReason = "MATERIALS_ABNORMAL"
+	VerificationFailReasonProcessTimeout    VerificationFailReason = "PROCESS_TIMEOUT"
+)
+
+// Valid indicates whether the value is a known member of the VerificationFailReason enum.
+func (e VerificationFailReason) Valid() bool {
+	switch e {
+	case VerificationFailReasonMaterialsAbnormal:
+		return true
+	case VerificationFailReasonProcessTimeout:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VerificationState.
+const (
+	VerificationStateFail       VerificationState = "FAIL"
+	VerificationStateProcessing VerificationState = "PROCESSING"
+	VerificationStateSuccess    VerificationState = "SUCCESS"
+)
+
+// Valid indicates whether the value is a known member of the VerificationState enum.
+func (e VerificationState) Valid() bool {
+	switch e {
+	case VerificationStateFail:
+		return true
+	case VerificationStateProcessing:
+		return true
+	case VerificationStateSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WithdrawalOutAccountType.
+const (
+	WithdrawalOutAccountTypeBasicAccount   WithdrawalOutAccountType = "BASIC_ACCOUNT"
+	WithdrawalOutAccountTypeMarginAccount  WithdrawalOutAccountType = "MARGIN_ACCOUNT"
+	WithdrawalOutAccountTypeOperateAccount WithdrawalOutAccountType = "OPERATE_ACCOUNT"
+)
+
+// Valid indicates whether the value is a known member of the WithdrawalOutAccountType enum.
+func (e WithdrawalOutAccountType) Valid() bool {
+	switch e {
+	case WithdrawalOutAccountTypeBasicAccount:
+		return true
+	case WithdrawalOutAccountTypeMarginAccount:
+		return true
+	case WithdrawalOutAccountTypeOperateAccount:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WithdrawalPayeeAccountType.
+const (
+	WithdrawalPayeeAccountTypeCorporate WithdrawalPayeeAccountType = "ACCOUNT_TYPE_CORPORATE"
+	WithdrawalPayeeAccountTypePersonal  WithdrawalPayeeAccountType = "ACCOUNT_TYPE_PERSONAL"
+)
+
+// Valid indicates whether the value is a known member of the WithdrawalPayeeAccountType enum.
+func (e WithdrawalPayeeAccountType) Valid() bool {
+	switch e {
+	case WithdrawalPayeeAccountTypeCorporate:
+		return true
+	case WithdrawalPayeeAccountTypePersonal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WithdrawalPayeeType.
+const (
+	WithdrawalPayeeTypeContributionMerchant    WithdrawalPayeeType = "CONTRIBUTION_MERCHANT"
+	WithdrawalPayeeTypeIndividual              WithdrawalPayeeType = "INDIVIDUAL"
+	WithdrawalPayeeTypeOtherMerchant           WithdrawalPayeeType = "OTHER_MERCHANT"
+	WithdrawalPayeeTypeServiceProviderMerchant WithdrawalPayeeType = "SERVICE_PROVIDER_MERCHANT"
+)
+
+// Valid indicates whether the value is a known member of the WithdrawalPayeeType enum.
+func (e WithdrawalPayeeType) Valid() bool {
+	switch e {
+	case WithdrawalPayeeTypeContributionMerchant:
+		return true
+	case WithdrawalPayeeTypeIndividual:
+		return true
+	case WithdrawalPayeeTypeOtherMerchant:
+		return true
+	case WithdrawalPayeeTypeServiceProviderMerchant:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WithdrawalProofType.
+const (
+	WithdrawalProofTypeApplicationType6            WithdrawalProofType = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_6"
+	WithdrawalProofTypeApplicationType7            WithdrawalProofType = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_7"
+	WithdrawalProofTypeApplicationType8            WithdrawalProofType = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_8"
+	WithdrawalProofTypeBasicTransactionInformation WithdrawalProofType = "BASIC_TRANSACTION_INFORMATION"
+	WithdrawalProofTypeBusinessLicensePhoto        WithdrawalProofType = "BUSINESS_LICENSE_PHOTO"
+	WithdrawalProofTypeIDCard                      WithdrawalProofType = "ID_CARD"
+	WithdrawalProofTypeLegalIDCard                 WithdrawalProofType = "LEGAL_ID_CARD"
+	WithdrawalProofTypePayeeIDCard                 WithdrawalProofType = "PAYEE_ID_CARD"
+)
+
+// Valid indicates whether the value is a known member of the WithdrawalProofType enum.
+func (e WithdrawalProofType) Valid() bool {
+	switch e {
+	case WithdrawalProofTypeApplicationType6:
+		return true
+	case WithdrawalProofTypeApplicationType7:
+		return true
+	case WithdrawalProofTypeApplicationType8:
+		return true
+	case WithdrawalProofTypeBasicTransactionInformation:
+		return true
+	case WithdrawalProofTypeBusinessLicensePhoto:
+		return true
+	case WithdrawalProofTypeIDCard:
+		return true
+	case WithdrawalProofTypeLegalIDCard:
+		return true
+	case WithdrawalProofTypePayeeIDCard:
+		return true
+	default:
+		return false
+	}
+}
+
+// AbnormalFundAmount is the amount of abnormal funds (付款金额信息).
+type AbnormalFundAmount struct {
+	// Currency is the currency (货币类型); CNY.
+	Currency AbnormalFundCurrency `json:"currency"`
+
+	// Total is the amount, in fen (总金额).
+	Total int64 `json:"total"`
+}
+
+// AbnormalFundCommander says who gave a payment instruction (在途异常资金付款指令的发起方).
+type AbnormalFundCommander struct {
+	// MchID is the merchant that gave it (微信支付商户号).
+	MchID string `json:"mchid"`
+
+	// Operator is the role that gave a payment instruction (发起在途异常资金付款请求的角色).
+	Operator AbnormalFundOperator `json:"operator"`
+}
+
+// AbnormalFundCurrency is the currency (货币类型); CNY.
+type AbnormalFundCurrency string
+
+// AbnormalFundInstruction is a payment instruction for abnormal funds and how far it was carried out.
+type AbnormalFundInstruction struct {
+	// CloseTime says when the instruction was closed (在途异常资金付款指令关闭时间).
+	CloseTime core.Time `json:"close_time,omitempty,omitzero"`
+
+	// Commander says who gave a payment instruction (在途异常资金付款指令的发起方).
+	Commander AbnormalFundCommander `json:"commander"`
+
+	// CreateTime says when the instruction was given (在途异常资金付款指令创建时间).
+	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+
+	// InstructionInstanceID is WeChat Pay's number of this execution of the instruction (微信支付在途异常资金付款指令执行流水号).
+	InstructionInstanceID string `json:"instruction_instance_id,omitempty,omitzero"`
+
+	// InstructionState is the state of a payment instruction (在途异常资金付款指令状态); CLOSED and SUCCESS are final.
+	InstructionState AbnormalFundInstructionState `json:"instruction_state"`
+
+	// NotifyURL says where the outcome is notified (回调通知地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OutInstructionNo is the platform's number of the instruction (商户侧指令编号).
+	OutInstructionNo string `json:"out_instruction_no"`
+
+	// Receiver says who receives abnormal funds (收款方).
+	Receiver AbnormalFundReceiver `json:"receiver,omitempty,omitzero"`
+
+	// SuccessTime says when the funds reached the payee (入账成功时间).
+	SuccessTime core.Time `json:"success_time,omitempty,omitzero"`
+
+	// TransferMode says where abnormal funds are paid (付款方式): back to the user or merchant they were meant for, or to a merchant named in receiver.
+	TransferMode AbnormalFundTransferMode `json:"transfer_mode"`
+}
+
+// AbnormalFundInstructionState is the state of a payment instruction (在途异常资金付款指令状态); CLOSED and SUCCESS are final.
+type AbnormalFundInstructionState string
+
+// AbnormalFundOperator is the role that gave a payment instruction (发起在途异常资金付款请求的角色).
+type AbnormalFundOperator string
+
+// AbnormalFundPayee says who is to receive abnormal funds, for the transfer modes that need it (收款方).
+type AbnormalFundPayee struct {
+	// AppID is the app the openid belongs to (商户AppID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// MchID is the merchant to credit (入账商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OpenID is the user to credit (入账用户OpenID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+}
+
+// AbnormalFundProduct is the product the funds belong to (产品名称).
+type AbnormalFundProduct string
+
+// AbnormalFundReceipt is funds in transit that could not reach their payee, awaiting a payment
+// instruction, and the instruction given. Also the resource of an
+// ABNORMAL_FUND_PROCESSING.TRANSFER.SUCCESS notification, sent when the
+// funds were paid out.
+type AbnormalFundReceipt struct {
+	// CreateTime says when the receipt was created (在途异常资金付款单据创建时间).
+	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+
+	// Instruction is the payment instruction of a receipt (在途异常资金付款指令信息).
+	Instruction AbnormalFundReceiptInstruction `json:"instruction,omitempty,omitzero"`
+
+	// LastUpdateTime says when it last changed (在途异常资金付款单据更新时间).
+	LastUpdateTime core.Time `json:"last_update_time,omitempty,omitzero"`
+
+	// ProductName is the product the funds belong to (产品名称).
+	ProductName AbnormalFundProduct `json:"product_name"`
+
+	// ReceiptID is WeChat Pay's number of the receipt (微信支付在途异常资金付款单号).
+	ReceiptID string `json:"receipt_id"`
+
+	// ReceiptState is the state of a receipt (在途异常资金付款状态); RECEIPT_STATE_COMPLETED once the funds were paid out.
+	ReceiptState AbnormalFundReceiptState `json:"receipt_state"`
+
+	// TransferAmount is the amount of abnormal funds (付款金额信息).
+	TransferAmount AbnormalFundAmount `json:"transfer_amount"`
+}
+
+// AbnormalFundReceiptInstruction is the payment instruction of a receipt (在途异常资金付款指令信息).
+type AbnormalFundReceiptInstruction struct {
+	// AppID is the platform's app ids involved (商户AppID).
+	AppID []string `json:"appid,omitempty,omitzero"`
+
+	// Commander says who gave a payment instruction (在途异常资金付款指令的发起方).
+	Commander AbnormalFundCommander `json:"commander"`
+
+	// CreateTime says when the instruction was given (在途异常资金付款单据创建时间).
+	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+
+	// InstructionState is the state of a payment instruction (在途异常资金付款指令状态); CLOSED and SUCCESS are final.
+	InstructionState AbnormalFundInstructionState `json:"instruction_state,omitempty,omitzero"`
+
+	// NotifyURL says where the outcome is notified (回调通知地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OutInstructionNo is the platform's number of the instruction (商户侧指令编号).
+	OutInstructionNo string `json:"out_instruction_no"`
+
+	// Receiver says who receives abnormal funds (收款方).
+	Receiver AbnormalFundReceiver `json:"receiver,omitempty,omitzero"`
+
+	// SuccessTime says when the funds reached the payee (入账成功时间).
+	SuccessTime core.Time `json:"success_time,omitempty,omitzero"`
+
+	// TransferMode says where abnormal funds are paid (付款方式): back to the user or merchant they were meant for, or to a merchant named in receiver.
+	TransferMode AbnormalFundTransferMode `json:"transfer_mode"`
+}
+
+// AbnormalFundReceiptState is the state of a receipt (在途异常资金付款状态); RECEIPT_STATE_COMPLETED once the funds were paid out.
+type AbnormalFundReceiptState string
+
+// AbnormalFundReceiver says who receives abnormal funds (收款方).
+type AbnormalFundReceiver struct {
+	// AccountType is the kind of account credited, e.g. OTHERS (入账账户类型).
+	AccountType string `json:"account_type,omitempty,omitzero"`
+
+	// AppID is the app the openid belongs to (商户AppID).
+	AppID string `json:"appid,omitempty,omitzero"`
+
+	// MchID is the merchant credited (入账商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OpenID is the user credited (入账用户OpenID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+}
+
+// AbnormalFundTransferMode says where abnormal funds are paid (付款方式): back to the user or merchant they were meant for, or to a merchant named in receiver.
+type AbnormalFundTransferMode string
+
 // AppealReviewResult is the outcome of an appeal's review (审核结果); EMPTY while it is not reviewed yet.
 type AppealReviewResult string
 
@@ -268,6 +1147,96 @@ type BlockCount string
 
 // BlockRecoverWay says how to have a block lifted (解除管控方式); SUBMIT_INFORMATION by appealing with material.
 type BlockRecoverWay string
+
+// Category is the kind of risk of an order (风险类型), e.g. FRAUD or GAMBLING.
+type Category string
+
+// ClosedMerchantWithdrawal is a payout application of a closed sub-merchant (提现申请单信息).
+type ClosedMerchantWithdrawal struct {
+	// ApplymentID is WeChat Pay's number of the application (微信支付提现申请单号).
+	ApplymentID string `json:"applyment_id"`
+
+	// FailReason says why it failed, e.g. wrong bank details (失败原因).
+	FailReason string `json:"fail_reason,omitempty,omitzero"`
+
+	// ModifyTime says when the application last changed (最后更新时间).
+	ModifyTime core.Time `json:"modify_time,omitempty,omitzero"`
+
+	// OutRequestNo is the service provider's number of the application (商户提现申请单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// State is the state of the application, e.g. SUBMITTED (申请单状态).
+	State string `json:"state"`
+}
+
+// ClosedMerchantWithdrawalReceipt is an accepted payout application of a closed sub-merchant.
+type ClosedMerchantWithdrawalReceipt struct {
+	// ApplymentID is WeChat Pay's number of the application (微信支付提现申请单号).
+	ApplymentID string `json:"applyment_id,omitempty,omitzero"`
+
+	// OutRequestNo is the service provider's number of the application (商户提现申请单号).
+	OutRequestNo string `json:"out_request_no,omitempty,omitzero"`
+}
+
+// ClosedMerchantWithdrawalResult is the answer to a query of a closed sub-merchant's payout.
+type ClosedMerchantWithdrawalResult struct {
+	// WithdrawlApply is a payout application of a closed sub-merchant (提现申请单信息).
+	WithdrawlApply ClosedMerchantWithdrawal `json:"withdrawl_apply"`
+}
+
+// CreateAbnormalFundInstructionRequest is a payment instruction for abnormal funds.
+type CreateAbnormalFundInstructionRequest struct {
+	// NotifyURL is the HTTPS URL for the ABNORMAL_FUND_PROCESSING.TRANSFER.SUCCESS notification (回调通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OutInstructionNo is the platform's own number of the instruction, unique for it (商户侧指令编号).
+	OutInstructionNo string `json:"out_instruction_no"`
+
+	// Receiver says who is to receive abnormal funds, for the transfer modes that need it (收款方).
+	Receiver AbnormalFundPayee `json:"receiver,omitempty,omitzero"`
+
+	// TransferMode says where abnormal funds are paid (付款方式): back to the user or merchant they were meant for, or to a merchant named in receiver.
+	TransferMode AbnormalFundTransferMode `json:"transfer_mode"`
+}
+
+// CreateClosedMerchantWithdrawalRequest is an application to pay out the balance of a closed sub-merchant.
+type CreateClosedMerchantWithdrawalRequest struct {
+	// AdditionalMaterials is further material of a payout application (补充材料).
+	AdditionalMaterials WithdrawalAdditionalMaterials `json:"additional_materials,omitempty,omitzero"`
+
+	// Amount is the amount to pay out, in fen (提现金额).
+	Amount int64 `json:"amount"`
+
+	// OutAccountType is the sub-account of the closed sub-merchant the money leaves (出款子账户类型).
+	OutAccountType WithdrawalOutAccountType `json:"out_account_type"`
+
+	// OutRequestNo is the service provider's own number of the application, unique for it (商户提现申请单号).
+	OutRequestNo string `json:"out_request_no"`
+
+	// PayeeInfo is the account the money goes to (收款账号信息).
+	PayeeInfo WithdrawalPayee `json:"payee_info"`
+
+	// PayeeMchID is the payee's merchant id, when the payee is a merchant (收款对象对应的商户号).
+	PayeeMchID string `json:"payee_mchid,omitempty,omitzero"`
+
+	// PayeeType says who receives the money (收款对象类型).
+	PayeeType WithdrawalPayeeType `json:"payee_type"`
+
+	// ProofMediaList is the proof backing a payout application (付款申请证明材料).
+	ProofMediaList WithdrawalProofMaterials `json:"proof_media_list,omitempty,omitzero"`
+
+	// Remark is a note on the application (备注).
+	Remark string `json:"remark,omitempty,omitzero"`
+
+	// SubMchID is the closed sub-merchant (二级商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// CreateInactiveMerchantVerificationRequest is the sub-merchant whose identity is to be verified.
+type CreateInactiveMerchantVerificationRequest struct {
+	// SubMchID is the sub-merchant (特约商户号).
+	SubMchID string `json:"sub_mchid"`
+}
 
 // DueDiligence is an enhanced due diligence case of a sub-merchant.
 type DueDiligence struct {
@@ -344,6 +1313,110 @@ type DueDiligenceFileUpload struct {
 // final.
 type DueDiligenceState string
 
+// EchoSecurityRequest is a message for WeChat Pay to echo.
+type EchoSecurityRequest struct {
+	// EchoMessage is the message to echo (回显信息).
+	EchoMessage string `json:"echo_message"`
+
+	// EncryptedEchoMessage is a message the client encrypts with the platform key, to test encryption (平台证书或微信支付公钥加密测试字段).
+	EncryptedEchoMessage string `json:"encrypted_echo_message,omitempty,omitzero"`
+
+	// NotifyURL is a notification URL to test as well (商户回调地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+}
+
+// EcommerceDisposal is one thing done about a flagged order (处置结论), by WeChat Pay's code.
+type EcommerceDisposal int64
+
+// EcommerceDisposalReceipt is WeChat Pay's acknowledgement of a conclusion.
+type EcommerceDisposalReceipt struct {
+	// RspMsg is a short message, e.g. ok (返回描述).
+	RspMsg string `json:"rsp_msg,omitempty,omitzero"`
+}
+
+// EcommerceTrade is an order WeChat Pay flagged as risky.
+type EcommerceTrade struct {
+	// MchID is the merchant of the order (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// RiskDiscoveTime says when the risk was found (风险发现时间).
+	RiskDiscoveTime core.Time `json:"risk_discove_time,omitempty,omitzero"`
+
+	// RiskLevel says how risky WeChat Pay judges an order (风险等级), by WeChat Pay's code.
+	RiskLevel EcommerceTradeLevel `json:"risk_level,omitempty,omitzero"`
+
+	// RiskType is the kind of risk WeChat Pay found in an order (风险类型), by WeChat Pay's code.
+	RiskType EcommerceTradeType `json:"risk_type,omitempty,omitzero"`
+}
+
+// EcommerceTradeLevel says how risky WeChat Pay judges an order (风险等级), by WeChat Pay's code.
+type EcommerceTradeLevel int64
+
+// EcommerceTradeList is one page of orders WeChat Pay flagged as risky.
+type EcommerceTradeList struct {
+	// RiskTradeList is the orders of this page (风险订单列表).
+	RiskTradeList []EcommerceTrade `json:"risk_trade_list,omitempty,omitzero"`
+
+	// TotalNum says how many flagged orders there are in all (总风险订单数).
+	TotalNum int64 `json:"total_num,omitempty,omitzero"`
+}
+
+// EcommerceTradeNotification is the resource of a RISKTRADE.IDENTIFICATION notification: WeChat Pay
+// flagged an order as risky (ListEcommerceTrades lists such orders;
+// ReportEcommerceTradeDisposal answers them).
+type EcommerceTradeNotification struct {
+	// MchID is the merchant of the order (商户号).
+	MchID string `json:"mchid"`
+
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// RiskLevel says how risky WeChat Pay judges an order (风险等级), by WeChat Pay's code.
+	RiskLevel EcommerceTradeLevel `json:"risk_level"`
+
+	// RiskType is the kind of risk WeChat Pay found in an order (风险类型), by WeChat Pay's code.
+	RiskType EcommerceTradeType `json:"risk_type"`
+}
+
+// EcommerceTradeType is the kind of risk WeChat Pay found in an order (风险类型), by WeChat Pay's code.
+type EcommerceTradeType int64
+
+// EcommerceVerdict says whether a flagged order turned out risky (最终风险结论), by WeChat Pay's code.
+type EcommerceVerdict int64
+
+// IDDocType is the kind of identity document (证件类型), e.g. IDENTIFICATION_TYPE_IDCARD for a mainland resident identity card.
+type IDDocType string
+
+// InactiveMerchantVerification is the identity verification of an inactive sub-merchant.
+type InactiveMerchantVerification struct {
+	// CreateTime says when the verification started (创建时间).
+	CreateTime core.Time `json:"create_time,omitempty,omitzero"`
+
+	// FailReason says why an identity verification failed (失败原因).
+	FailReason VerificationFailReason `json:"fail_reason,omitempty,omitzero"`
+
+	// FinishTime says when it ended (完成时间).
+	FinishTime core.Time `json:"finish_time,omitempty,omitzero"`
+
+	// State is the state of an identity verification (核实单状态); SUCCESS and FAIL are final.
+	State VerificationState `json:"state"`
+
+	// SubMchID is the sub-merchant (特约商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// VerificationID is the verification's id (核实单号).
+	VerificationID string `json:"verification_id"`
+}
+
+// InactiveMerchantVerificationReceipt is a started identity verification.
+type InactiveMerchantVerificationReceipt struct {
+	// VerificationID is the verification's id (核实单号).
+	VerificationID string `json:"verification_id"`
+}
+
 // LimitationActionType says whether a limitation applies at once or later (处置方式).
 type LimitationActionType string
 
@@ -353,6 +1426,45 @@ type LimitationReasonType string
 // LimitedFunction is a capability WeChat Pay can take from a merchant (商户被管控能力), e.g. NO_PAYMENT or NO_WITHDRAWAL.
 type LimitedFunction string
 
+// ListEcommerceTradesRequest says which flagged orders to list, and which page.
+type ListEcommerceTradesRequest struct {
+	// EndTime is the end of the time range (结束时间).
+	EndTime core.Time `json:"end_time,omitempty,omitzero"`
+
+	// MchID is the merchant whose orders are listed (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// PageIndex is the page to return (查询页码).
+	PageIndex int64 `json:"page_index,omitempty,omitzero"`
+
+	// PageSize says how many orders a page holds (查询页大小).
+	PageSize int64 `json:"page_size,omitempty,omitzero"`
+
+	// SpMchID is the service provider, in partner mode (服务商商户号).
+	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
+
+	// StartTime is the start of the time range (开始时间).
+	StartTime core.Time `json:"start_time,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant, in partner mode (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// ListManageRecordsParams is the query and header parameters of ListManageRecords.
+type ListManageRecordsParams struct {
+	// Limit is the most records to return, at most 10 (最大资源条数).
+	Limit int64 `json:"limit"`
+
+	// ManageRecordState is only records in this state; all states when absent (商户管理记录状态).
+	ManageRecordState ManageRecordState `json:"manage_record_state,omitempty,omitzero"`
+
+	// ManageRecordType says which kind of record to list (商户管理记录类型).
+	ManageRecordType ManageRecordType `json:"manage_record_type"`
+
+	// Offset says where the page starts, from 0 (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
 // ListTransactionBlockRecordsParams is the query and header parameters of ListTransactionBlockRecords.
 type ListTransactionBlockRecordsParams struct {
 	// Limit is the most records to return (最大资源条数).
@@ -360,6 +1472,149 @@ type ListTransactionBlockRecordsParams struct {
 
 	// Offset says where the page starts, from 0 (请求资源起始位置).
 	Offset int64 `json:"offset,omitempty,omitzero"`
+}
+
+// ManageRecord is a record of WeChat Pay limiting a sub-merchant or asking it for material.
+type ManageRecord struct {
+	// AllowSubmit says whether material may be handed in (是否允许提交资料).
+	AllowSubmit bool `json:"allow_submit,omitempty,omitzero"`
+
+	// ApproveTime says when the material was approved (审核通过时间).
+	ApproveTime core.Time `json:"approve_time,omitempty,omitzero"`
+
+	// ForbidSubmitReason says why material may not be handed in (禁止提交资料原因).
+	ForbidSubmitReason string `json:"forbid_submit_reason,omitempty,omitzero"`
+
+	// LimitAbility says what the sub-merchant can no longer do, in words (限制功能).
+	LimitAbility string `json:"limit_ability,omitempty,omitzero"`
+
+	// ManageReason says why (管控原因).
+	ManageReason string `json:"manage_reason,omitempty,omitzero"`
+
+	// ManageRecordID is the record's id (商户管理记录ID).
+	ManageRecordID string `json:"manage_record_id,omitempty,omitzero"`
+
+	// ManageRecordState is the state of a management record (商户管理记录状态): PENDING while
+	// WeChat Pay waits for the sub-merchant, SUBMITTED and UNDER_REVIEW
+	// after material was handed in, REJECTED when it was not enough;
+	// EXPIRED and RECOVERED are final.
+	ManageRecordState ManageRecordState `json:"manage_record_state,omitempty,omitzero"`
+
+	// ManageRecordType is the kind of a management record (商户管理记录类型):
+	// FUNCTIONAL_LIMIT_RECORD when the sub-merchant was limited and must
+	// put things right or hand in material, INVESTIGATE_RECORD when it was
+	// not limited but material is asked for.
+	ManageRecordType ManageRecordType `json:"manage_record_type,omitempty,omitzero"`
+
+	// ManageTime says when the sub-merchant was limited (管控时间).
+	ManageTime core.Time `json:"manage_time,omitempty,omitzero"`
+
+	// RecoverReason says why a limitation was lifted (解除管控原因).
+	RecoverReason ManageRecoverReason `json:"recover_reason,omitempty,omitzero"`
+
+	// RecoverTime says when the limitation was lifted (解除管控时间).
+	RecoverTime core.Time `json:"recover_time,omitempty,omitzero"`
+
+	// RecoverWay says how a management record is resolved (解除管控方式), e.g. SUBMIT_INFORMATION by handing in material.
+	RecoverWay ManageRecoverWay `json:"recover_way,omitempty,omitzero"`
+
+	// RejectReason says why the material handed in was rejected (申诉驳回原因).
+	RejectReason string `json:"reject_reason,omitempty,omitzero"`
+
+	// RequestedItemInfo is the material asked for, as a JSON string of record fields (要求提交的资料).
+	RequestedItemInfo string `json:"requested_item_info,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// SubmitEndTime is until when material may be handed in (可提交资料结束时间).
+	SubmitEndTime core.Time `json:"submit_end_time,omitempty,omitzero"`
+
+	// SubmitStartTime is from when material may be handed in (可提交资料开始时间).
+	SubmitStartTime core.Time `json:"submit_start_time,omitempty,omitzero"`
+}
+
+// ManageRecordFile is an uploaded management record file.
+type ManageRecordFile struct {
+	// FileID is the file's id, for the submitted material (文件标识ID).
+	FileID string `json:"file_id"`
+}
+
+// ManageRecordFileMeta is the meta part of a management record file upload; the request signature covers its JSON (媒体文件元信息).
+type ManageRecordFileMeta struct {
+	// FileDigest is the hex SHA-256 of the file content (文件摘要).
+	FileDigest string `json:"file_digest"`
+
+	// FileName is the file name, with its extension (文件名称).
+	FileName string `json:"file_name"`
+
+	// ItemID is the material item of requested_item_info the file is for (资料项唯一id).
+	ItemID int64 `json:"item_id"`
+}
+
+// ManageRecordFileUpload is a management record file upload, sent as multipart/form-data with a meta part and a file part named submission_file.
+type ManageRecordFileUpload struct {
+	// Meta is the meta part of a management record file upload; the request signature covers its JSON (媒体文件元信息).
+	Meta ManageRecordFileMeta `json:"meta"`
+
+	// SubmissionFile is the file of material to upload (资料文件).
+	SubmissionFile core.File `json:"submission_file"`
+}
+
+// ManageRecordList is one page of a sub-merchant's management records.
+type ManageRecordList struct {
+	// Data is the records of this page (商户管理记录详情列表).
+	Data []ManageRecord `json:"data,omitempty,omitzero"`
+
+	// Limit is the page size asked for (最大资源条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Offset is the offset of this page (请求资源起始位置).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// TotalCount says how many records there are in all (资源总条数).
+	TotalCount int64 `json:"total_count,omitempty,omitzero"`
+}
+
+// ManageRecordNotification is the resource of a MANAGERECORD.CHANGE notification: a sub-merchant
+// got a new management record, or one changed state
+// (QueryManageRecord has the details).
+type ManageRecordNotification struct {
+	// ManageRecordID is the record's id (商户管理记录ID).
+	ManageRecordID string `json:"manage_record_id"`
+
+	// ManageRecordState is the state of a management record (商户管理记录状态): PENDING while
+	// WeChat Pay waits for the sub-merchant, SUBMITTED and UNDER_REVIEW
+	// after material was handed in, REJECTED when it was not enough;
+	// EXPIRED and RECOVERED are final.
+	ManageRecordState ManageRecordState `json:"manage_record_state"`
+
+	// SubMchID is the sub-merchant (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// ManageRecordState is the state of a management record (商户管理记录状态): PENDING while
+// WeChat Pay waits for the sub-merchant, SUBMITTED and UNDER_REVIEW
+// after material was handed in, REJECTED when it was not enough;
+// EXPIRED and RECOVERED are final.
+type ManageRecordState string
+
+// ManageRecordType is the kind of a management record (商户管理记录类型):
+// FUNCTIONAL_LIMIT_RECORD when the sub-merchant was limited and must
+// put things right or hand in material, INVESTIGATE_RECORD when it was
+// not limited but material is asked for.
+type ManageRecordType string
+
+// ManageRecoverReason says why a limitation was lifted (解除管控原因).
+type ManageRecoverReason string
+
+// ManageRecoverWay says how a management record is resolved (解除管控方式), e.g. SUBMIT_INFORMATION by handing in material.
+type ManageRecoverWay string
+
+// ManageSubmission is material handed in for a management record.
+type ManageSubmission struct {
+	// ManageSubmissionID is the submission's id (商户管理提交资料记录ID).
+	ManageSubmissionID string `json:"manage_submission_id,omitempty,omitzero"`
 }
 
 // MerchantLimitations says what a sub-merchant is barred from, and why.
@@ -377,16 +1632,64 @@ type MerchantLimitations struct {
 	RecoverySpecifications []RecoverySpecification `json:"recovery_specifications,omitempty,omitzero"`
 }
 
+// OfflineDeliveryLabel says how an offline order is fulfilled, such as delivery within hours or pick-up (订单识别标识), by WeChat Pay's code.
+type OfflineDeliveryLabel int64
+
+// PartyLevel is a risk level from 1 to 7 the merchant gives the payer or the seller (风险等级).
+type PartyLevel int64
+
+// PunishType is a measure against a risky order or merchant (处置手段), e.g. SUSPEND_SETTLEMENT or REFUND.
+type PunishType string
+
 // QueryDueDiligenceParams is the query and header parameters of QueryDueDiligence.
 type QueryDueDiligenceParams struct {
 	// SubMchID is the sub-merchant id (子商户号).
 	SubMchID string `json:"sub_mchid"`
 }
 
+// QueryManageRecordParams is the query and header parameters of QueryManageRecord.
+type QueryManageRecordParams struct {
+	// SubMchID is the sub-merchant (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// QueryTradeInformationParams is the query and header parameters of QueryTradeInformation.
+type QueryTradeInformationParams struct {
+	// AcquiringBankID is the acquiring institution, for an order of its sub-merchant (从业机构号).
+	AcquiringBankID string `json:"acquiring_bank_id,omitempty,omitzero"`
+
+	// ChannelID is the channel, for an order of its sub-merchant (渠道号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// ComplaintsInformation says what a complaining payer said about the order (投诉信息).
+	ComplaintsInformation string `json:"complaints_information,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// SpMchID is the service provider, for an order of a sub-merchant (服务商商户号).
+	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant of the order, in partner mode (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
 // QueryTransactionBlockRecordParams is the query and header parameters of QueryTransactionBlockRecord.
 type QueryTransactionBlockRecordParams struct {
 	// SubMchID is the sub-merchant id (子商户号).
 	SubMchID string `json:"sub_mchid"`
+}
+
+// RealNameMatch is the outcome of a real-name check (实名比对结果), by WeChat Pay's code.
+type RealNameMatch int64
+
+// RealNameVerification says whether a payer's real-name identity matches what the merchant holds.
+type RealNameVerification struct {
+	// ErrMessage is a message about the check (错误信息).
+	ErrMessage string `json:"err_message,omitempty,omitzero"`
+
+	// VerifyResult is the outcome of a real-name check (实名比对结果), by WeChat Pay's code.
+	VerifyResult RealNameMatch `json:"verify_result"`
 }
 
 // RecoverWay says what the merchant must do to lift a limitation (商户被该原因管控的解脱路径), e.g. MODIFY_SETTLE_ACCOUNT_INFORMATION.
@@ -431,6 +1734,222 @@ type RecoverySpecification struct {
 	RelateLimitations []LimitedFunction `json:"relate_limitations,omitempty,omitzero"`
 }
 
+// ReportEcommerceTradeDisposalRequest is the conclusion about a flagged order.
+type ReportEcommerceTradeDisposalRequest struct {
+	// DispAddition is more about what was done (处置补充).
+	DispAddition string `json:"disp_addition,omitempty,omitzero"`
+
+	// DispConclusion says what was done about the order (处置结论).
+	DispConclusion []EcommerceDisposal `json:"disp_conclusion,omitempty,omitzero"`
+
+	// ExistComplaint says whether the payer complained (是否有投诉).
+	ExistComplaint *bool `json:"exist_complaint,omitempty"`
+
+	// FinalRiskResult says whether a flagged order turned out risky (最终风险结论), by WeChat Pay's code.
+	FinalRiskResult EcommerceVerdict `json:"final_risk_result,omitempty,omitzero"`
+
+	// FinalRiskType is the kind of risk WeChat Pay found in an order (风险类型), by WeChat Pay's code.
+	FinalRiskType EcommerceTradeType `json:"final_risk_type,omitempty,omitzero"`
+
+	// MchID is the merchant of the order (商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// RefundAmount is the amount refunded, in fen (退款金额).
+	RefundAmount *int64 `json:"refund_amount,omitempty"`
+
+	// SpMchID is the service provider, in partner mode (服务商商户号).
+	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant, in partner mode (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// ReportTradeDisposalRequest says how a risky order was dealt with.
+type ReportTradeDisposalRequest struct {
+	// AcquiringBankID is the acquiring institution, for an order of its sub-merchant (从业机构商户号).
+	AcquiringBankID string `json:"acquiring_bank_id,omitempty,omitzero"`
+
+	// AdditionalPunishType is a detail of the measure, e.g. SUSPEND_SETTLEMENT_NDAYS:10 (处置手段补充).
+	AdditionalPunishType string `json:"additional_punish_type,omitempty,omitzero"`
+
+	// ChannelID is the channel, for an order of its sub-merchant (渠道号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// ComplaintsInformation says what a complaining payer said about the order (投诉信息).
+	ComplaintsInformation string `json:"complaints_information,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// PunishType is a measure against a risky order or merchant (处置手段), e.g. SUSPEND_SETTLEMENT or REFUND.
+	PunishType PunishType `json:"punish_type"`
+
+	// RiskType is the kind of risk of an order (风险类型), e.g. FRAUD or GAMBLING.
+	RiskType Category `json:"risk_type,omitempty,omitzero"`
+
+	// SpMchID is the service provider, for an order of a sub-merchant (服务商商户号).
+	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant of the order, in partner mode (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// ReportTradeUnionInformationRequest says what the merchant knows about an order, for WeChat Pay's risk control; every field is optional.
+type ReportTradeUnionInformationRequest struct {
+	// AcquiringBankID is the acquiring institution, for an order of its sub-merchant (从业机构商户号).
+	AcquiringBankID string `json:"acquiring_bank_id,omitempty,omitzero"`
+
+	// CertificatesNumber is the payer's identity document number, encrypted (用户实名证件号).
+	CertificatesNumber string `json:"certificates_number,omitempty,omitzero"`
+
+	// ChannelID is the channel, for an order of its sub-merchant (渠道号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// ClientIP is the IP address of the payer's device (用户终端ip).
+	ClientIP string `json:"client_ip,omitempty,omitzero"`
+
+	// CombineMchID is the merchant of the combined order (合单商户号).
+	CombineMchID string `json:"combine_mchid,omitempty,omitzero"`
+
+	// CombineOutTradeNo is the combined order number, for a combined payment (合单商户订单号).
+	CombineOutTradeNo string `json:"combine_out_trade_no,omitempty,omitzero"`
+
+	// DeliveryCity is the city the goods go to (收货城市).
+	DeliveryCity string `json:"delivery_city,omitempty,omitzero"`
+
+	// DeliveryProvince is the province the goods go to (收货省份).
+	DeliveryProvince string `json:"delivery_province,omitempty,omitzero"`
+
+	// DeviceType is the kind of the payer's device (用户设备类型), by WeChat Pay's code.
+	DeviceType TradeDeviceType `json:"device_type,omitempty,omitzero"`
+
+	// ExtraFields1 is a first extension, as a JSON string (扩展字段1).
+	ExtraFields1 string `json:"extra_fields1,omitempty,omitzero"`
+
+	// ExtraFields2 is a second extension, as a JSON string (扩展字段2).
+	ExtraFields2 string `json:"extra_fields2,omitempty,omitzero"`
+
+	// ExtraFields3 is a third extension, as a JSON string (扩展字段3).
+	ExtraFields3 string `json:"extra_fields3,omitempty,omitzero"`
+
+	// GoodsCategory is the category of the goods (商品类目).
+	GoodsCategory string `json:"goods_category,omitempty,omitzero"`
+
+	// GoodsListingTime says when the goods were put up for sale (商品上架时间).
+	GoodsListingTime string `json:"goods_listing_time,omitempty,omitzero"`
+
+	// GoodsType says whether the goods are virtual or physical (虚拟实物标识), by WeChat Pay's code.
+	GoodsType TradeGoodsType `json:"goods_type,omitempty,omitzero"`
+
+	// HighRiskGoods is a label for high-risk goods, by WeChat Pay's code (高风险商品标签).
+	HighRiskGoods int64 `json:"high_risk_goods,omitempty,omitzero"`
+
+	// IsNeedDeliver says whether the goods are shipped (是否需要物流发货).
+	IsNeedDeliver *bool `json:"is_need_deliver,omitempty"`
+
+	// LastPayOpenID is the openid of the previous payment (上一笔支付openid).
+	LastPayOpenID string `json:"last_pay_openid,omitempty,omitzero"`
+
+	// LineType says whether the business is online or offline (线上线下标识), by WeChat Pay's code.
+	LineType TradeLineType `json:"line_type,omitempty,omitzero"`
+
+	// LivingExpensesFields says what only a utility bill payment has (生活缴费场景独有字段).
+	LivingExpensesFields TradeLivingExpensesFields `json:"living_expenses_fields,omitempty,omitzero"`
+
+	// NewAddress says whether the delivery address was newly added (收货人地址是否新增).
+	NewAddress *bool `json:"new_address,omitempty"`
+
+	// NewStore says whether the seller's account is new (卖家是否是新账号).
+	NewStore *bool `json:"new_store,omitempty"`
+
+	// OfflineDeliveryLabel says how an offline order is fulfilled, such as delivery within hours or pick-up (订单识别标识), by WeChat Pay's code.
+	OfflineDeliveryLabel OfflineDeliveryLabel `json:"offline_delivery_label,omitempty,omitzero"`
+
+	// OpenID is the payer's openid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OrderPhoneNumber is the mobile number of who placed the order, first three and last four digits only (下单人手机号).
+	OrderPhoneNumber string `json:"order_phone_number,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// Phone is the payer's mobile number, encrypted (用户手机号).
+	Phone string `json:"phone,omitempty,omitzero"`
+
+	// PhoneFrom says where the mobile number comes from, by WeChat Pay's code (手机号来源).
+	PhoneFrom int64 `json:"phone_from,omitempty,omitzero"`
+
+	// PhoneNumberLocation says where the mobile number is registered (手机号所属地).
+	PhoneNumberLocation string `json:"phone_number_location,omitempty,omitzero"`
+
+	// PreOpeningBehavior is anything unusual in how the payer got to the order (前置打开行为异常).
+	PreOpeningBehavior string `json:"pre_opening_behavior,omitempty,omitzero"`
+
+	// ProxyPayment says whether someone else pays for the order (是否为代付订单).
+	ProxyPayment *bool `json:"proxy_payment,omitempty"`
+
+	// RechargeFields says what only a top-up order has (充值业务场景独有字段).
+	RechargeFields TradeRechargeFields `json:"recharge_fields,omitempty,omitzero"`
+
+	// ReliableDevice says whether the order was placed on the payer's usual device (用户下单设备是否是常用设备).
+	ReliableDevice *bool `json:"reliable_device,omitempty"`
+
+	// RiskLevel is the risk level the merchant gives the order (商户判定交易的风险等级).
+	RiskLevel int64 `json:"risk_level,omitempty,omitzero"`
+
+	// RiskyGoods is the high-risk category of the goods (高风险类目), by WeChat Pay's code.
+	RiskyGoods RiskyGoods `json:"risky_goods,omitempty,omitzero"`
+
+	// SameDeviced says whether the order was placed and paid on the same device (用户下单设备与支付设备是否一致).
+	SameDeviced *bool `json:"same_deviced,omitempty"`
+
+	// Scene is the business scene of the order (业务场景), by WeChat Pay's code; 0 is a scene of its own.
+	Scene *TradeScene `json:"scene,omitempty"`
+
+	// SellerType says who put the goods up for sale (物品发布类型), by WeChat Pay's code.
+	SellerType TradeSellerType `json:"seller_type,omitempty,omitzero"`
+
+	// SellerUserID is the payee's account in the merchant's system (收款方用户标识).
+	SellerUserID string `json:"seller_userid,omitempty,omitzero"`
+
+	// SpMchID is the service provider, for an order of a sub-merchant (服务商商户号).
+	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
+
+	// SpRiskLevel is a risk level from 1 to 7 the merchant gives the payer or the seller (风险等级).
+	SpRiskLevel PartyLevel `json:"sp_risk_level,omitempty,omitzero"`
+
+	// StoreIdentifier is the seller's shop (店铺标识).
+	StoreIdentifier string `json:"store_identifier,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant of the order, in partner mode (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// SubOrders is the sub-orders of a combined payment (子单列表).
+	SubOrders []TradeSubOrder `json:"sub_orders,omitempty,omitzero"`
+
+	// UserRiskLevel is a risk level from 1 to 7 the merchant gives the payer or the seller (风险等级).
+	UserRiskLevel PartyLevel `json:"user_risk_level,omitempty,omitzero"`
+
+	// UserID is the payer's account in the merchant's system (付款方用户标识).
+	UserID string `json:"userid,omitempty,omitzero"`
+}
+
+// RiskyGoods is the high-risk category of the goods (高风险类目), by WeChat Pay's code.
+type RiskyGoods int64
+
+// SecurityEcho is WeChat Pay's echo of a test message.
+type SecurityEcho struct {
+	// EchoMessage is the message sent (回显信息).
+	EchoMessage string `json:"echo_message"`
+
+	// EncryptedEchoMessage is the encrypted test message as it comes back (平台证书或微信支付公钥加密测试字段).
+	EncryptedEchoMessage string `json:"encrypted_echo_message,omitempty,omitzero"`
+}
+
 // SubmitDueDiligenceRequest is the material of a due diligence case.
 type SubmitDueDiligenceRequest struct {
 	// SubMchID is the sub-merchant id (子商户号).
@@ -458,6 +1977,15 @@ type SubmitDueDiligenceResponse struct {
 	SubmitTime core.Time `json:"submit_time,omitempty,omitzero"`
 }
 
+// SubmitManageRecordMaterialRequest is the material of a management record.
+type SubmitManageRecordMaterialRequest struct {
+	// SubMchID is the sub-merchant (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubmitData is the material, as a JSON string following the record's requested_item_info (商户提交资料内容).
+	SubmitData string `json:"submit_data"`
+}
+
 // SubmitTransactionBlockAppealRequest is an appeal against a transaction block.
 type SubmitTransactionBlockAppealRequest struct {
 	// MerchantSubmitID is the service provider's number of the appeal (商户侧申诉单号).
@@ -465,6 +1993,141 @@ type SubmitTransactionBlockAppealRequest struct {
 
 	// SubmitData is the material, as a JSON string following the record's requested_item_info (商户提交资料内容).
 	SubmitData string `json:"submit_data"`
+}
+
+// TradeAssessment is WeChat Pay's risk assessment of an order.
+type TradeAssessment struct {
+	// PunishDescription is the measure in words, e.g. a longer settlement period (处置手段描述).
+	PunishDescription string `json:"punish_description,omitempty,omitzero"`
+
+	// PunishType is a measure against a risky order or merchant (处置手段), e.g. SUSPEND_SETTLEMENT or REFUND.
+	PunishType PunishType `json:"punish_type,omitempty,omitzero"`
+
+	// RiskScore says how risky the order is, as a score (风险系数值).
+	RiskScore float32 `json:"risk_score"`
+
+	// RiskType is the kind of risk of an order (风险类型), e.g. FRAUD or GAMBLING.
+	RiskType Category `json:"risk_type,omitempty,omitzero"`
+}
+
+// TradeDeviceType is the kind of the payer's device (用户设备类型), by WeChat Pay's code.
+type TradeDeviceType int64
+
+// TradeDisposal is a recorded disposal of a risky order.
+type TradeDisposal struct {
+	// AcquiringBankID is the acquiring institution (从业机构商户号).
+	AcquiringBankID string `json:"acquiring_bank_id,omitempty,omitzero"`
+
+	// AdditionalPunishType is a detail of the measure (处置手段补充).
+	AdditionalPunishType string `json:"additional_punish_type,omitempty,omitzero"`
+
+	// ChannelID is the channel (渠道号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// PunishDescription is the measure in words (处置手段描述).
+	PunishDescription string `json:"punish_description,omitempty,omitzero"`
+
+	// PunishType is a measure against a risky order or merchant (处置手段), e.g. SUSPEND_SETTLEMENT or REFUND.
+	PunishType PunishType `json:"punish_type"`
+
+	// RiskType is the kind of risk of an order (风险类型), e.g. FRAUD or GAMBLING.
+	RiskType Category `json:"risk_type,omitempty,omitzero"`
+
+	// SpMchID is the service provider (服务商商户号).
+	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// TradeGoodsType says whether the goods are virtual or physical (虚拟实物标识), by WeChat Pay's code.
+type TradeGoodsType int64
+
+// TradeLineType says whether the business is online or offline (线上线下标识), by WeChat Pay's code.
+type TradeLineType int64
+
+// TradeLivingExpensesFields says what only a utility bill payment has (生活缴费场景独有字段).
+type TradeLivingExpensesFields struct {
+	// AccName is the customer's name at the utility (缴费户名).
+	AccName string `json:"acc_name,omitempty,omitzero"`
+
+	// AccNo is the customer number at the utility (户号).
+	AccNo string `json:"acc_no,omitempty,omitzero"`
+
+	// Address is the address of the customer number (户号对应的地址信息).
+	Address string `json:"address,omitempty,omitzero"`
+
+	// Amount is the amount paid, in fen (缴费金额).
+	Amount int64 `json:"amount,omitempty,omitzero"`
+
+	// City is the city the bill is paid in (缴费城市).
+	City string `json:"city,omitempty,omitzero"`
+
+	// CompanyName is the utility (机构名称).
+	CompanyName string `json:"company_name,omitempty,omitzero"`
+
+	// Type is the kind of bill, by WeChat Pay's code (费种).
+	Type int64 `json:"type,omitempty,omitzero"`
+}
+
+// TradeRechargeFields says what only a top-up order has (充值业务场景独有字段).
+type TradeRechargeFields struct {
+	// Account is the account topped up (充值账号).
+	Account string `json:"account,omitempty,omitzero"`
+
+	// AccountType is the kind of account topped up, by WeChat Pay's code (充值账号类型).
+	AccountType int64 `json:"account_type,omitempty,omitzero"`
+}
+
+// TradeScene is the business scene of the order (业务场景), by WeChat Pay's code; 0 is a scene of its own.
+type TradeScene int64
+
+// TradeSellerType says who put the goods up for sale (物品发布类型), by WeChat Pay's code.
+type TradeSellerType int64
+
+// TradeSubOrder is one sub-order of a combined payment (子单).
+type TradeSubOrder struct {
+	// DeliveryCity is the city the goods go to (收货城市).
+	DeliveryCity string `json:"delivery_city,omitempty,omitzero"`
+
+	// DeliveryProvince is the province the goods go to (收货省份).
+	DeliveryProvince string `json:"delivery_province,omitempty,omitzero"`
+
+	// MchID is the merchant of the sub-order (子单发起方商户号).
+	MchID string `json:"mch_id,omitempty,omitzero"`
+
+	// OutTradeNo is the sub-order's number (子单商户订单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// RiskyGoods is the high-risk category of the goods (高风险类目), by WeChat Pay's code.
+	RiskyGoods RiskyGoods `json:"risky_goods,omitempty,omitzero"`
+
+	// SpRiskLevel is a risk level from 1 to 7 the merchant gives the payer or the seller (风险等级).
+	SpRiskLevel PartyLevel `json:"sp_risk_level,omitempty,omitzero"`
+
+	// UserRiskLevel is a risk level from 1 to 7 the merchant gives the payer or the seller (风险等级).
+	UserRiskLevel PartyLevel `json:"user_risk_level,omitempty,omitzero"`
+}
+
+// TradeUnionReceipt is the order a risk report was recorded for.
+type TradeUnionReceipt struct {
+	// AcquiringBankID is the acquiring institution (从业机构商户号).
+	AcquiringBankID string `json:"acquiring_bank_id,omitempty,omitzero"`
+
+	// ChannelID is the channel (渠道号).
+	ChannelID string `json:"channel_id,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// SpMchID is the service provider (服务商商户号).
+	SpMchID string `json:"sp_mchid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 }
 
 // TransactionBlockAppeal is an appeal against a transaction block and its review.
@@ -547,3 +2210,99 @@ type TransactionBlockRecordNotification struct {
 	// SubMchID is the sub-merchant id (子商户号).
 	SubMchID string `json:"sub_mchid"`
 }
+
+// VerificationFailReason says why an identity verification failed (失败原因).
+type VerificationFailReason string
+
+// VerificationState is the state of an identity verification (核实单状态); SUCCESS and FAIL are final.
+type VerificationState string
+
+// VerifyRealNameParams is the query and header parameters of VerifyRealName.
+type VerifyRealNameParams struct {
+	// CredentialType is the kind of identity document, by WeChat Pay's code: 1, 2, 5, 9, 12, 17 or 19 (下单用户账户的证件类型).
+	CredentialType int64 `json:"credential_type"`
+
+	// EncryptedCredentialID is the document number, encrypted (加密后的下单用户证件号).
+	EncryptedCredentialID string `json:"encrypted_credential_id"`
+
+	// EncryptedName is the name, encrypted (加密后的下单用户姓名).
+	EncryptedName string `json:"encrypted_name"`
+
+	// WxpTradeNo is the WeChat Pay order the user paid (微信支付交易单号).
+	WxpTradeNo string `json:"wxp_trade_no"`
+}
+
+// WithdrawalAdditionalMaterials is further material of a payout application (补充材料).
+type WithdrawalAdditionalMaterials struct {
+	// AdditionalMedia is the media_ids of up to 10 pictures (补充材料照片列表).
+	AdditionalMedia []string `json:"additional_media,omitempty,omitzero"`
+}
+
+// WithdrawalBankAccount is the payee's bank account (银行账户); its name and number are encrypted.
+type WithdrawalBankAccount struct {
+	// AccountBank is the bank, e.g. 工商银行 (开户银行).
+	AccountBank string `json:"account_bank"`
+
+	// AccountName is the account holder's name, encrypted (开户名称).
+	AccountName string `json:"account_name"`
+
+	// AccountNumber is the account number, encrypted (银行账号).
+	AccountNumber string `json:"account_number"`
+
+	// BankBranchID is the branch's interbank number (开户银行联行号).
+	BankBranchID string `json:"bank_branch_id,omitempty,omitzero"`
+
+	// BankName is the bank's full name with the branch (开户银行全称（含支行）).
+	BankName string `json:"bank_name,omitempty,omitzero"`
+}
+
+// WithdrawalOutAccountType is the sub-account of the closed sub-merchant the money leaves (出款子账户类型).
+type WithdrawalOutAccountType string
+
+// WithdrawalPayee is the account the money goes to (收款账号信息).
+type WithdrawalPayee struct {
+	// AccountType says whether the payee's account is a corporate or a personal one (账户类型).
+	AccountType WithdrawalPayeeAccountType `json:"account_type"`
+
+	// BankAccountInfo is the payee's bank account (银行账户); its name and number are encrypted.
+	BankAccountInfo WithdrawalBankAccount `json:"bank_account_info,omitempty,omitzero"`
+
+	// IdentityInfo is the identity document behind the payee's account (收款人账号对应的证件信息); name and number are encrypted.
+	IdentityInfo WithdrawalPayeeIdentity `json:"identity_info,omitempty,omitzero"`
+}
+
+// WithdrawalPayeeAccountType says whether the payee's account is a corporate or a personal one (账户类型).
+type WithdrawalPayeeAccountType string
+
+// WithdrawalPayeeIdentity is the identity document behind the payee's account (收款人账号对应的证件信息); name and number are encrypted.
+type WithdrawalPayeeIdentity struct {
+	// IDDocType is the kind of identity document (证件类型), e.g. IDENTIFICATION_TYPE_IDCARD for a mainland resident identity card.
+	IDDocType IDDocType `json:"id_doc_type,omitempty,omitzero"`
+
+	// IdentificationName is the name on the document, encrypted (证件姓名).
+	IdentificationName string `json:"identification_name"`
+
+	// IdentificationNo is the document's number, encrypted (证件号码).
+	IdentificationNo string `json:"identification_no"`
+}
+
+// WithdrawalPayeeType says who receives the money (收款对象类型).
+type WithdrawalPayeeType string
+
+// WithdrawalProof is one item of proof.
+type WithdrawalProof struct {
+	// ProofMedia is the media_id of a picture of the proof (证明材料照片).
+	ProofMedia string `json:"proof_media"`
+
+	// ProofMediaType says what an item of proof shows (申请证明材料类型), e.g. LEGAL_ID_CARD or BUSINESS_LICENSE_PHOTO.
+	ProofMediaType WithdrawalProofType `json:"proof_media_type"`
+}
+
+// WithdrawalProofMaterials is the proof backing a payout application (付款申请证明材料).
+type WithdrawalProofMaterials struct {
+	// ProofPayeeMedia is the proof, item by item (申请证明材料).
+	ProofPayeeMedia []WithdrawalProof `json:"proof_payee_media,omitempty,omitzero"`
+}
+
+// WithdrawalProofType says what an item of proof shows (申请证明材料类型), e.g. LEGAL_ID_CARD or BUSINESS_LICENSE_PHOTO.
+type WithdrawalProofType string

@@ -1815,7 +1815,7 @@ func (c Partner) doCreateBatch(ctx context.Context, body *PartnerCreateBatchRequ
 	if body != nil {
 		b = *body
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -1980,7 +1980,7 @@ func (c *Client) CreateInsuranceBatch(ctx context.Context, body *CreatePlatformB
 	if b.NotifyURL == "" {
 		b.NotifyURL = m.NotifyURL
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -2394,7 +2394,7 @@ func (c *Client) CreateInsuranceReservation(ctx context.Context, body *CreatePla
 	if b.NotifyURL == "" {
 		b.NotifyURL = m.NotifyURL
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -2534,7 +2534,7 @@ func (c *Client) CreatePlatformBatch(ctx context.Context, body *CreatePlatformBa
 	if b.NotifyURL == "" {
 		b.NotifyURL = m.NotifyURL
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if b.SubAppID == "" && m.Partner {
@@ -2947,7 +2947,7 @@ func (c *Client) CreatePlatformReservation(ctx context.Context, body *CreatePlat
 	if b.NotifyURL == "" {
 		b.NotifyURL = m.NotifyURL
 	}
-	if b.SpAppID == "" {
+	if b.SpAppID == "" && m.Partner {
 		b.SpAppID = m.AppID
 	}
 	if b.SubAppID == "" && m.Partner {

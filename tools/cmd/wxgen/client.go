@@ -411,10 +411,10 @@ type defaultRule struct {
 
 var defaultRules = map[string]defaultRule{
 	"mchid":         {"MchID", false},
-	"sp_mchid":      {"MchID", false},
+	"sp_mchid":      {"MchID", true},
 	"combine_mchid": {"MchID", false},
 	"appid":         {"AppID", false},
-	"sp_appid":      {"AppID", false},
+	"sp_appid":      {"AppID", true},
 	"combine_appid": {"AppID", false},
 	"sub_mchid":     {"SubMchID", true},
 	"sub_appid":     {"SubAppID", true},
@@ -424,8 +424,12 @@ var defaultRules = map[string]defaultRule{
 // defaultsFor returns the statements that fill empty fields of v (of type
 // t) from the Mode m. required tells which JSON fields must be present; an
 // optional sub_mchid is a filter (a bill of one sub-merchant, say) and is
-// left alone unless the spec marks it x-wxpay-partner-required.
-func defaultsFor(t *goType, v string, required func(json string) bool) []string {
+// left alone unless the spec marks it x-wxpay-partner-required. noDefault
+// tells the fields the spec marks x-wxpay-no-default: they name another
+// merchant or app (a taxi company's mchid, say), never the caller's.
+// The service provider's sp_mchid and sp_appid are filled in partner mode
+// only.
+func defaultsFor(t *goType, v string, required, noDefault func(json string) bool) []string {
 	var out []string
 	if t == nil {
 		return nil
@@ -435,7 +439,7 @@ func defaultsFor(t *goType, v string, required func(json string) bool) []string 
 		if !ok || f.typ != "string" {
 			continue
 		}
-		if f.json == "sub_mchid" && !required(f.json) {
+		if f.json == "sub_mchid" && !required(f.json) || noDefault(f.json) {
 			continue
 		}
 		cond := fmt.Sprintf("%s.%s == \"\"", v, f.name)
@@ -470,6 +474,26 @@ func (g *gen) bodyRequired(op *Op) func(string) bool {
 			}
 		}
 		return m(m(sc["properties"])[name])["x-wxpay-partner-required"] == true
+	}
+}
+
+// paramNoDefault reports the parameters of op marked x-wxpay-no-default.
+func paramNoDefault(op *Op) func(string) bool {
+	return func(name string) bool {
+		for _, p := range op.Params {
+			if p.Name == name {
+				return p.Node["x-wxpay-no-default"] == true
+			}
+		}
+		return false
+	}
+}
+
+// bodyNoDefault reports the body fields of op marked x-wxpay-no-default.
+func (g *gen) bodyNoDefault(op *Op) func(string) bool {
+	sc := g.s.Schemas[op.Body]
+	return func(name string) bool {
+		return m(m(sc["properties"])[name])["x-wxpay-no-default"] == true
 	}
 }
 
@@ -613,10 +637,10 @@ func (g *gen) methodDoc(op *Op) string {
 // defaults filled in, and the check of every required value.
 func (g *gen) prepare(op *Op, sg *sig) error {
 	f := g.f
-	pDefs := defaultsFor(sg.pt, "p", paramRequired(op))
+	pDefs := defaultsFor(sg.pt, "p", paramRequired(op), paramNoDefault(op))
 	var bDefs []string
 	if sg.bt != nil {
-		bDefs = defaultsFor(sg.bt, "b", g.bodyRequired(op))
+		bDefs = defaultsFor(sg.bt, "b", g.bodyRequired(op), g.bodyNoDefault(op))
 	}
 	if len(pDefs)+len(bDefs) > 0 {
 		f.p("m := c.conn.Mode()")
