@@ -15,6 +15,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/complaints"
 	"github.com/gowxpay/wxpay/gen/devices"
 	"github.com/gowxpay/wxpay/gen/ecommerce"
+	"github.com/gowxpay/wxpay/gen/education"
 	"github.com/gowxpay/wxpay/gen/face"
 	"github.com/gowxpay/wxpay/gen/fapiao"
 	"github.com/gowxpay/wxpay/gen/fund"
@@ -36,6 +37,7 @@ import (
 	"github.com/gowxpay/wxpay/gen/platsolution"
 	"github.com/gowxpay/wxpay/gen/profitsharing"
 	"github.com/gowxpay/wxpay/gen/refunds"
+	"github.com/gowxpay/wxpay/gen/repayment"
 	"github.com/gowxpay/wxpay/gen/risk"
 	"github.com/gowxpay/wxpay/gen/smartguide"
 	"github.com/gowxpay/wxpay/gen/store"
@@ -119,6 +121,10 @@ type Services struct {
 	Vehicle *vehicle.Client
 	// Store calls 门店 — merchant stores registered with WeChat Pay.
 	Store *store.Client
+	// Education calls 教育 — school fee payments (校园缴费), education renewals (教育续费通) and student verification.
+	Education *education.Client
+	// Repayment calls 还款 — credit-card and loan repayments through WeChat Pay.
+	Repayment *repayment.Client
 	// Webizpay calls 企业支付 — enterprise payment: employees, quota cards, stores and their bills.
 	Webizpay *webizpay.Client
 	// Face calls 刷脸支付 — face-payment collections, devices and merchant face services.
@@ -168,6 +174,8 @@ func newServices(conn *core.Conn) Services {
 		Taxi:           taxi.New(conn),
 		Vehicle:        vehicle.New(conn),
 		Store:          store.New(conn),
+		Education:      education.New(conn),
+		Repayment:      repayment.New(conn),
 		Webizpay:       webizpay.New(conn),
 		Face:           face.New(conn),
 		Devices:        devices.New(conn),
@@ -215,6 +223,8 @@ func Operations() []*core.Operation {
 	ops = append(ops, taxi.Operations()...)
 	ops = append(ops, vehicle.Operations()...)
 	ops = append(ops, store.Operations()...)
+	ops = append(ops, education.Operations()...)
+	ops = append(ops, repayment.Operations()...)
 	ops = append(ops, webizpay.Operations()...)
 	ops = append(ops, face.Operations()...)
 	ops = append(ops, devices.Operations()...)
@@ -248,6 +258,8 @@ func Events() []core.EventType {
 	evs = append(evs, medins.Events()...)
 	evs = append(evs, brand.Events()...)
 	evs = append(evs, membercard.Events()...)
+	evs = append(evs, education.Events()...)
+	evs = append(evs, repayment.Events()...)
 	evs = append(evs, webizpay.Events()...)
 	evs = append(evs, face.Events()...)
 	evs = append(evs, insurance.Events()...)

@@ -40,6 +40,8 @@ package gen
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/taxi.yaml .build/taxi.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/vehicle.yaml .build/vehicle.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/store.yaml .build/store.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/education.yaml .build/education.json
+//go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/repayment.yaml .build/repayment.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/webizpay.yaml .build/webizpay.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/face.yaml .build/face.json
 //go:generate go tool -modfile=../tools/go.mod oapi-codegen -config .build/devices.yaml .build/devices.json

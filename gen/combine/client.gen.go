@@ -24,12 +24,14 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opAppPrepay    = core.Operation{ID: "CombineAppPrepay", Name: "Combine.AppPrepay", Method: "POST", Path: "/v3/combine-transactions/app", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
-	opH5Prepay     = core.Operation{ID: "CombineH5Prepay", Name: "Combine.H5Prepay", Method: "POST", Path: "/v3/combine-transactions/h5", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
-	opJSAPIPrepay  = core.Operation{ID: "CombineJSAPIPrepay", Name: "Combine.JSAPIPrepay", Method: "POST", Path: "/v3/combine-transactions/jsapi", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
-	opNativePrepay = core.Operation{ID: "CombineNativePrepay", Name: "Combine.NativePrepay", Method: "POST", Path: "/v3/combine-transactions/native", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
-	opQueryOrder   = core.Operation{ID: "QueryCombineOrder", Name: "Combine.QueryOrder", Method: "GET", Path: "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}", Modes: core.Direct | core.Partner}
-	opCloseOrder   = core.Operation{ID: "CloseCombineOrder", Name: "Combine.CloseOrder", Method: "POST", Path: "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opAppPrepay         = core.Operation{ID: "CombineAppPrepay", Name: "Combine.AppPrepay", Method: "POST", Path: "/v3/combine-transactions/app", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
+	opH5Prepay          = core.Operation{ID: "CombineH5Prepay", Name: "Combine.H5Prepay", Method: "POST", Path: "/v3/combine-transactions/h5", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
+	opQueryOrderByID    = core.Operation{ID: "QueryCombineOrderByID", Name: "Combine.QueryOrderByID", Method: "GET", Path: "/v3/combine-transactions/id/{combine_transaction_id}", Modes: core.Partner}
+	opJSAPIPrepay       = core.Operation{ID: "CombineJSAPIPrepay", Name: "Combine.JSAPIPrepay", Method: "POST", Path: "/v3/combine-transactions/jsapi", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
+	opMiniProgramPrepay = core.Operation{ID: "CombineMiniProgramPrepay", Name: "Combine.MiniProgramPrepay", Method: "POST", Path: "/v3/combine-transactions/miniprogram", Modes: core.Partner, ResendSafe: true}
+	opNativePrepay      = core.Operation{ID: "CombineNativePrepay", Name: "Combine.NativePrepay", Method: "POST", Path: "/v3/combine-transactions/native", Modes: core.Direct | core.Partner, ResendSafe: true, Sensitive: [][]string{{"combine_payer_info", "identity", "name"}, {"combine_payer_info", "identity", "number"}}}
+	opQueryOrder        = core.Operation{ID: "QueryCombineOrder", Name: "Combine.QueryOrder", Method: "GET", Path: "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}", Modes: core.Direct | core.Partner}
+	opCloseOrder        = core.Operation{ID: "CloseCombineOrder", Name: "Combine.CloseOrder", Method: "POST", Path: "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close", Modes: core.Direct | core.Partner, ResendSafe: true}
 )
 
 // Operations returns the operations of this package, for tools and tests.
@@ -37,7 +39,9 @@ func Operations() []*core.Operation {
 	return []*core.Operation{
 		&opAppPrepay,
 		&opH5Prepay,
+		&opQueryOrderByID,
 		&opJSAPIPrepay,
+		&opMiniProgramPrepay,
 		&opNativePrepay,
 		&opQueryOrder,
 		&opCloseOrder,
@@ -104,6 +108,26 @@ func (c *Client) H5Prepay(ctx context.Context, body *H5PrepayRequest, opts ...co
 	return out, nil
 }
 
+// QueryOrderByID queries an individual-collection order by its WeChat Pay id (个人收款交易通过微信支付订单号查单).
+//
+// GET /v3/combine-transactions/id/{combine_transaction_id} (partner)
+func (c *Client) QueryOrderByID(ctx context.Context, combineTransactionID string, opts ...core.CallOption) (*IndividualTransaction, error) {
+	var miss []string
+	if combineTransactionID == "" {
+		miss = append(miss, "combine_transaction_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryOrderByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/combine-transactions/id/", 64)
+	u.Seg(combineTransactionID)
+	out := new(IndividualTransaction)
+	if err := c.conn.Do(ctx, &opQueryOrderByID, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // JSAPIPrepay creates a combined JSAPI order (合单JSAPI下单).
 //
 // Creates one payment inside WeChat covering the orders (sub_orders) of several merchants and returns the prepay_id.
@@ -129,6 +153,37 @@ func (c *Client) JSAPIPrepay(ctx context.Context, body *JSAPIPrepayRequest, opts
 	}
 	out := new(payments.PrepayResponse)
 	if err := c.conn.Do(ctx, &opJSAPIPrepay, "/v3/combine-transactions/jsapi", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// MiniProgramPrepay creates an individual-collection order in a mini program (个人收款交易下单-小程序).
+//
+// Creates one payment inside a mini program covering orders of the
+// platform's individual payees (个人收款) and returns the prepay_id.
+//
+// POST /v3/combine-transactions/miniprogram (partner)
+func (c *Client) MiniProgramPrepay(ctx context.Context, body *MiniProgramPrepayRequest, opts ...core.CallOption) (*payments.PrepayResponse, error) {
+	m := c.conn.Mode()
+	var b MiniProgramPrepayRequest
+	if body != nil {
+		b = *body
+	}
+	if b.CombineAppID == "" {
+		b.CombineAppID = m.AppID
+	}
+	if b.CombineMchID == "" {
+		b.CombineMchID = m.MchID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if miss := checkMiniProgramPrepayRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opMiniProgramPrepay.Name, Missing: miss}
+	}
+	out := new(payments.PrepayResponse)
+	if err := c.conn.Do(ctx, &opMiniProgramPrepay, "/v3/combine-transactions/miniprogram", &b, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -539,6 +594,72 @@ func checkJSAPISubOrder(v *JSAPISubOrder) (miss []string) {
 
 // fillJSAPISubOrder fills the documented defaults of v's empty required fields.
 func fillJSAPISubOrder(v *JSAPISubOrder) {
+	fillAmount(&v.Amount)
+}
+
+// checkMiniProgramPrepayRequest lists the empty required fields of v, as JSON paths.
+func checkMiniProgramPrepayRequest(v *MiniProgramPrepayRequest) (miss []string) {
+	if v.CombineAppID == "" {
+		miss = append(miss, "combine_appid")
+	}
+	if v.CombineMchID == "" {
+		miss = append(miss, "combine_mchid")
+	}
+	if v.CombineOutTradeNo == "" {
+		miss = append(miss, "combine_out_trade_no")
+	}
+	if n := checkIndividualPayer(&v.CombinePayerInfo); n != nil {
+		miss = wire.Prefix(miss, "combine_payer_info.", n)
+	}
+	if !zeroSceneInfo(&v.SceneInfo) {
+		if n := checkSceneInfo(&v.SceneInfo); n != nil {
+			miss = wire.Prefix(miss, "scene_info.", n)
+		}
+	}
+	if v.SubOrders == nil {
+		miss = append(miss, "sub_orders")
+	}
+	for i := range v.SubOrders {
+		if n := checkIndividualSubOrder(&v.SubOrders[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("sub_orders", i), n)
+		}
+	}
+	return miss
+}
+
+// checkIndividualPayer lists the empty required fields of v, as JSON paths.
+func checkIndividualPayer(v *IndividualPayer) (miss []string) {
+	if v.OpenID == "" {
+		miss = append(miss, "openid")
+	}
+	return miss
+}
+
+// checkIndividualSubOrder lists the empty required fields of v, as JSON paths.
+func checkIndividualSubOrder(v *IndividualSubOrder) (miss []string) {
+	if n := checkAmount(&v.Amount); n != nil {
+		miss = wire.Prefix(miss, "amount.", n)
+	}
+	if v.Attach == "" {
+		miss = append(miss, "attach")
+	}
+	if v.Description == "" {
+		miss = append(miss, "description")
+	}
+	if v.IndividualAuthID == "" {
+		miss = append(miss, "individual_auth_id")
+	}
+	if v.MchID == "" {
+		miss = append(miss, "mchid")
+	}
+	if v.OutTradeNo == "" {
+		miss = append(miss, "out_trade_no")
+	}
+	return miss
+}
+
+// fillIndividualSubOrder fills the documented defaults of v's empty required fields.
+func fillIndividualSubOrder(v *IndividualSubOrder) {
 	fillAmount(&v.Amount)
 }
 

@@ -30,6 +30,21 @@ func (e LimitPay) Valid() bool {
 	}
 }
 
+// Defines values for OrderServiceType.
+const (
+	OrderServiceTypeIndividualtrade OrderServiceType = "INDIVIDUALTRADE"
+)
+
+// Valid indicates whether the value is a known member of the OrderServiceType enum.
+func (e OrderServiceType) Valid() bool {
+	switch e {
+	case OrderServiceTypeIndividualtrade:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TradeScenario.
 const (
 	TradeScenarioRecommerce TradeScenario = "RECOMMERCE"
@@ -254,6 +269,120 @@ type H5SceneInfo struct {
 	PayerClientIP string `json:"payer_client_ip"`
 }
 
+// IndividualPayer is the payer (支付者).
+type IndividualPayer struct {
+	// OpenID is the payer's openid under combine_appid (用户标识).
+	OpenID string `json:"openid"`
+}
+
+// IndividualSubOrder is one individual payee's order within the payment (商品单).
+type IndividualSubOrder struct {
+	// Amount is the amount of one order within a combined order (订单金额).
+	Amount Amount `json:"amount"`
+
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
+	Attach string `json:"attach"`
+
+	// Description says what the payer pays for; shown to the payer (商品描述).
+	Description string `json:"description"`
+
+	// IndividualAuthID is the acceptance authorisation of the individual payee (商品单个人收款方受理授权ID).
+	IndividualAuthID string `json:"individual_auth_id"`
+
+	// IndividualName is the individual payee's name on the platform (商品单个人收款方平台昵称).
+	IndividualName string `json:"individual_name,omitempty,omitzero"`
+
+	// MchID is the platform's merchant id placing this order (商品单发起商户号).
+	MchID string `json:"mchid"`
+
+	// OrderServiceType is the service type of an order (商品服务类型); INDIVIDUALTRADE for individual collections.
+	OrderServiceType OrderServiceType `json:"order_service_type,omitempty,omitzero"`
+
+	// OutTradeNo is the platform's number of this order (商品单商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+}
+
+// IndividualTransaction is an individual-collection payment (个人收款) and its payees' orders, as WeChat Pay reports it.
+type IndividualTransaction struct {
+	// CombineAppID is the platform's app id (平台商户应用ID).
+	CombineAppID string `json:"combine_appid"`
+
+	// CombineMchID is the platform's merchant id (平台商户号).
+	CombineMchID string `json:"combine_mchid"`
+
+	// CombineOutTradeNo is the platform's number of the whole order (交易单订单号).
+	CombineOutTradeNo string `json:"combine_out_trade_no"`
+
+	// CombinePayerInfo is the payer of a combined order (支付者).
+	CombinePayerInfo TransactionPayer `json:"combine_payer_info,omitempty,omitzero"`
+
+	// CombineTransactionID is WeChat Pay's id of the whole order (交易单微信支付订单号).
+	CombineTransactionID string `json:"combine_transaction_id"`
+
+	// SceneInfo is the scene of a paid order.
+	SceneInfo externalRef0.TransactionSceneInfo `json:"scene_info,omitempty,omitzero"`
+
+	// SubOrders is the individual payees' orders (商品单信息).
+	SubOrders []IndividualTransactionSubOrder `json:"sub_orders,omitempty,omitzero"`
+
+	// TradeScenario is the business scenario of a combined order (交易场景).
+	TradeScenario TradeScenario `json:"trade_scenario,omitempty,omitzero"`
+}
+
+// IndividualTransactionAmount is the amounts of one order within the payment (订单金额).
+type IndividualTransactionAmount struct {
+	// Currency is ISO 4217 currency code; CNY (标价币种).
+	Currency string `json:"currency"`
+
+	// PayerAmount says what the payer paid in cash (现金支付金额).
+	PayerAmount int64 `json:"payer_amount"`
+
+	// PayerCurrency is the currency the payer paid in (现金支付币种).
+	PayerCurrency string `json:"payer_currency"`
+
+	// SettlementRate is the settlement exchange rate times 10^8 (结算汇率).
+	SettlementRate int64 `json:"settlement_rate,omitempty,omitzero"`
+
+	// TotalAmount is the order amount in 分 (标价金额).
+	TotalAmount int64 `json:"total_amount"`
+}
+
+// IndividualTransactionSubOrder is one individual payee's order within the payment (商品单).
+type IndividualTransactionSubOrder struct {
+	// Amount is the amounts of one order within the payment (订单金额).
+	Amount IndividualTransactionAmount `json:"amount,omitempty,omitzero"`
+
+	// Attach is the merchant data given at order time (附加数据).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// BankType is the payer's bank or balance type (付款银行).
+	BankType string `json:"bank_type,omitempty,omitzero"`
+
+	// IndividualAuthID is the acceptance authorisation of the individual payee (商品单个人收款方受理授权ID).
+	IndividualAuthID string `json:"individual_auth_id"`
+
+	// IndividualName is the individual payee's name on the platform (商品单个人收款方平台昵称).
+	IndividualName string `json:"individual_name,omitempty,omitzero"`
+
+	// MchID is the platform's merchant id that placed this order (商品单发起商户号).
+	MchID string `json:"mchid"`
+
+	// OutTradeNo is the platform's number of this order (商品单商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// SuccessTime says when the payment succeeded (支付完成时间).
+	SuccessTime core.Time `json:"success_time,omitempty,omitzero"`
+
+	// TradeState is the state of the order (交易状态).
+	TradeState string `json:"trade_state"`
+
+	// TradeType says how the order was paid (交易类型).
+	TradeType string `json:"trade_type,omitempty,omitzero"`
+
+	// TransactionID is WeChat Pay's transaction id of this order (微信支付订单号).
+	TransactionID string `json:"transaction_id,omitempty,omitzero"`
+}
+
 // JSAPIPrepayRequest is a combined JSAPI order covering the orders of several merchants.
 type JSAPIPrepayRequest struct {
 	// CombineAppID is the app id of the merchant starting the combined payment (合单商户appid).
@@ -329,6 +458,36 @@ type JSAPISubOrder struct {
 // LimitPay is a payment-method restriction of a combined order (指定支付方式).
 type LimitPay string
 
+// MiniProgramPrepayRequest is a mini-program payment of orders of the platform's individual payees (个人收款).
+type MiniProgramPrepayRequest struct {
+	// CombineAppID is the platform's app id (the mini program) (平台商户应用ID).
+	CombineAppID string `json:"combine_appid"`
+
+	// CombineMchID is the platform's merchant id (平台商户号).
+	CombineMchID string `json:"combine_mchid"`
+
+	// CombineOutTradeNo is the platform's number of the whole order (交易单订单号).
+	CombineOutTradeNo string `json:"combine_out_trade_no"`
+
+	// CombinePayerInfo is the payer (支付者).
+	CombinePayerInfo IndividualPayer `json:"combine_payer_info"`
+
+	// NotifyURL is the HTTPS URL that receives the payment notification (通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// SceneInfo says where a combined payment happens (场景信息).
+	SceneInfo SceneInfo `json:"scene_info,omitempty,omitzero"`
+
+	// SubOrders is the individual payees' orders in the payment (商品单信息).
+	SubOrders []IndividualSubOrder `json:"sub_orders"`
+
+	// TimeExpire says when the order stops accepting payment (交易结束时间).
+	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
+
+	// TradeScenario is the business scenario of a combined order (交易场景).
+	TradeScenario TradeScenario `json:"trade_scenario,omitempty,omitzero"`
+}
+
 // NativePrepayRequest is a combined Native order covering the orders of several merchants.
 type NativePrepayRequest struct {
 	// CombineAppID is the app id of the merchant starting the combined payment (合单商户appid).
@@ -361,6 +520,9 @@ type NativePrepayRequest struct {
 	// TimeStart says when the order was created (交易起始时间).
 	TimeStart core.Time `json:"time_start,omitempty,omitzero"`
 }
+
+// OrderServiceType is the service type of an order (商品服务类型); INDIVIDUALTRADE for individual collections.
+type OrderServiceType string
 
 // PayerInfo is the payer of a combined order (支付者).
 type PayerInfo struct {

@@ -48,52 +48,78 @@ func (c *Client) Partner() Partner { return Partner{conn: c.conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opSendRetryDeductNotice                      = core.Operation{ID: "SendPapayRetryDeductNotice", Name: "Papay.SendRetryDeductNotice", Method: "POST", Path: "/v3/papay/contracts/{contract_id}/fail-notify", Modes: core.Direct}
-	opSendPreDeductNotice                        = core.Operation{ID: "SendPapayPreDeductNotice", Name: "Papay.SendPreDeductNotice", Method: "POST", Path: "/v3/papay/contracts/{contract_id}/notify", Modes: core.Direct}
-	opQueryInsurancePolicyPeriod                 = core.Operation{ID: "QueryPapayInsurancePolicyPeriod", Name: "Papay.QueryInsurancePolicyPeriod", Method: "GET", Path: "/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}", Modes: core.Direct}
-	opScheduleInsurancePolicyPeriod              = core.Operation{ID: "SchedulePapayInsurancePolicyPeriod", Name: "Papay.ScheduleInsurancePolicyPeriod", Method: "POST", Path: "/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule", Modes: core.Direct}
-	opCreateInsuranceTransaction                 = core.Operation{ID: "CreatePapayInsuranceTransaction", Name: "Papay.CreateInsuranceTransaction", Method: "POST", Path: "/v3/papay/insurance-pay/transactions/apply", Modes: core.Direct, ResendSafe: true}
-	opRenewInsuranceContract                     = core.Operation{ID: "RenewPapayInsuranceContract", Name: "Papay.RenewInsuranceContract", Method: "POST", Path: "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew", Modes: core.Direct}
-	opQueryInsuranceContract                     = core.Operation{ID: "QueryPapayInsuranceContract", Name: "Papay.QueryInsuranceContract", Method: "GET", Path: "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}", Modes: core.Direct}
-	opTerminateInsuranceContract                 = core.Operation{ID: "TerminatePapayInsuranceContract", Name: "Papay.TerminateInsuranceContract", Method: "POST", Path: "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate", Modes: core.Direct}
-	opPreSignInsuranceContractApp                = core.Operation{ID: "PreSignPapayInsuranceContractApp", Name: "Papay.PreSignInsuranceContractApp", Method: "POST", Path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/app", Modes: core.Direct, Sensitive: [][]string{{"real_identity", "id_card_number"}, {"real_identity", "real_name"}}}
-	opPreSignInsuranceContractH5                 = core.Operation{ID: "PreSignPapayInsuranceContractH5", Name: "Papay.PreSignInsuranceContractH5", Method: "POST", Path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5", Modes: core.Direct, Sensitive: [][]string{{"real_identity", "id_card_number"}, {"real_identity", "real_name"}}}
-	opPreSignInsuranceContractJSAPI              = core.Operation{ID: "PreSignPapayInsuranceContractJSAPI", Name: "Papay.PreSignInsuranceContractJSAPI", Method: "POST", Path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi", Modes: core.Direct, Sensitive: [][]string{{"real_identity", "id_card_number"}, {"real_identity", "real_name"}}}
-	opPreSignInsuranceContractMiniProgram        = core.Operation{ID: "PreSignPapayInsuranceContractMiniProgram", Name: "Papay.PreSignInsuranceContractMiniProgram", Method: "POST", Path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program", Modes: core.Direct, Sensitive: [][]string{{"real_identity", "id_card_number"}, {"real_identity", "real_name"}}}
-	opModifyInsurancePolicyPeriods               = core.Operation{ID: "ModifyPapayInsurancePolicyPeriods", Name: "Papay.ModifyInsurancePolicyPeriods", Method: "POST", Path: "/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify", Modes: core.Direct}
-	opListInsurancePolicyPeriods                 = core.Operation{ID: "ListPapayInsurancePolicyPeriods", Name: "Papay.ListInsurancePolicyPeriods", Method: "GET", Path: "/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}", Modes: core.Direct}
-	opCreateHarmonyTransaction                   = core.Operation{ID: "CreatePapayHarmonyTransaction", Name: "Papay.CreateHarmonyTransaction", Method: "POST", Path: "/v3/papay/pay/harmony/transactions/apply", Modes: core.Direct, ResendSafe: true}
-	opPartnerQueryDeductionSchedule              = core.Operation{ID: "PartnerQueryPapayDeductionSchedule", Name: "Papay.QueryDeductionSchedule", Method: "GET", Path: "/v3/papay/pay/partner/schedules/contract-id/{contract_id}", Modes: core.Partner}
-	opPartnerScheduleDeduction                   = core.Operation{ID: "PartnerSchedulePapayDeduction", Name: "Papay.ScheduleDeduction", Method: "POST", Path: "/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule", Modes: core.Partner}
-	opPartnerCreateTransaction                   = core.Operation{ID: "PartnerCreatePapayTransaction", Name: "Papay.CreateTransaction", Method: "POST", Path: "/v3/papay/pay/partner/transactions/apply", Modes: core.Partner, ResendSafe: true}
-	opQueryDeductionSchedule                     = core.Operation{ID: "QueryPapayDeductionSchedule", Name: "Papay.QueryDeductionSchedule", Method: "GET", Path: "/v3/papay/pay/schedules/contract-id/{contract_id}", Modes: core.Direct}
-	opScheduleDeduction                          = core.Operation{ID: "SchedulePapayDeduction", Name: "Papay.ScheduleDeduction", Method: "POST", Path: "/v3/papay/pay/schedules/contract-id/{contract_id}/schedule", Modes: core.Direct}
-	opCreateTransaction                          = core.Operation{ID: "CreatePapayTransaction", Name: "Papay.CreateTransaction", Method: "POST", Path: "/v3/papay/pay/transactions/apply", Modes: core.Direct, ResendSafe: true}
-	opPreSignScheduledContractApp                = core.Operation{ID: "PreSignPapayScheduledContractApp", Name: "Papay.PreSignScheduledContractApp", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app", Modes: core.Direct}
-	opPreSignScheduledContractH5                 = core.Operation{ID: "PreSignPapayScheduledContractH5", Name: "Papay.PreSignScheduledContractH5", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5", Modes: core.Direct}
-	opPreSignScheduledContractJSAPI              = core.Operation{ID: "PreSignPapayScheduledContractJSAPI", Name: "Papay.PreSignScheduledContractJSAPI", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi", Modes: core.Direct}
-	opPreSignScheduledContractMiniProgram        = core.Operation{ID: "PreSignPapayScheduledContractMiniProgram", Name: "Papay.PreSignScheduledContractMiniProgram", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program", Modes: core.Direct}
-	opPartnerPreSignScheduledContractApp         = core.Operation{ID: "PartnerPreSignPapayScheduledContractApp", Name: "Papay.PreSignScheduledContractApp", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app", Modes: core.Partner}
-	opPartnerPreSignScheduledContractH5          = core.Operation{ID: "PartnerPreSignPapayScheduledContractH5", Name: "Papay.PreSignScheduledContractH5", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5", Modes: core.Partner}
-	opPartnerPreSignScheduledContractJSAPI       = core.Operation{ID: "PartnerPreSignPapayScheduledContractJSAPI", Name: "Papay.PreSignScheduledContractJSAPI", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi", Modes: core.Partner}
-	opPartnerPreSignScheduledContractMiniProgram = core.Operation{ID: "PartnerPreSignPapayScheduledContractMiniProgram", Name: "Papay.PreSignScheduledContractMiniProgram", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program", Modes: core.Partner}
-	opQueryHarmonyContract                       = core.Operation{ID: "QueryPapayHarmonyContract", Name: "Papay.QueryHarmonyContract", Method: "GET", Path: "/v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}", Modes: core.Direct}
-	opQueryContract                              = core.Operation{ID: "QueryPapayContract", Name: "Papay.QueryContract", Method: "GET", Path: "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}", Modes: core.Direct}
-	opTerminateContract                          = core.Operation{ID: "TerminatePapayContract", Name: "Papay.TerminateContract", Method: "POST", Path: "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate", Modes: core.Direct}
-	opPreSignContract                            = core.Operation{ID: "PreSignPapayContract", Name: "Papay.PreSignContract", Method: "POST", Path: "/v3/papay/sign/contracts/pre-entrust-sign", Modes: core.Direct}
-	opPartnerQueryContract                       = core.Operation{ID: "PartnerQueryPapayContract", Name: "Papay.QueryContract", Method: "GET", Path: "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}", Modes: core.Partner}
-	opPartnerTerminateContract                   = core.Operation{ID: "PartnerTerminatePapayContract", Name: "Papay.TerminateContract", Method: "POST", Path: "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate", Modes: core.Partner}
-	opPartnerSendRetryDeductNotice               = core.Operation{ID: "PartnerSendPapayRetryDeductNotice", Name: "Papay.SendRetryDeductNotice", Method: "POST", Path: "/v3/partner-papay/contracts/{contract_id}/fail-notify", Modes: core.Partner}
-	opPartnerSendPreDeductNotice                 = core.Operation{ID: "PartnerSendPapayPreDeductNotice", Name: "Papay.SendPreDeductNotice", Method: "POST", Path: "/v3/partner-papay/contracts/{contract_id}/notify", Modes: core.Partner}
-	opPartnerAppPrepayWithContract               = core.Operation{ID: "PartnerAppPrepayWithPapayContract", Name: "Papay.AppPrepayWithContract", Method: "POST", Path: "/v3/pay/partner/transactions/app-with-contract", Modes: core.Partner, ResendSafe: true}
-	opPartnerJSAPIPrepayWithContract             = core.Operation{ID: "PartnerJSAPIPrepayWithPapayContract", Name: "Papay.JSAPIPrepayWithContract", Method: "POST", Path: "/v3/pay/partner/transactions/jsapi-with-contract", Modes: core.Partner, ResendSafe: true}
-	opAppPrepayWithContract                      = core.Operation{ID: "AppPrepayWithPapayContract", Name: "Papay.AppPrepayWithContract", Method: "POST", Path: "/v3/pay/transactions/app-with-contract", Modes: core.Direct, ResendSafe: true}
-	opJSAPIPrepayWithContract                    = core.Operation{ID: "JSAPIPrepayWithPapayContract", Name: "Papay.JSAPIPrepayWithContract", Method: "POST", Path: "/v3/pay/transactions/jsapi-with-contract", Modes: core.Direct, ResendSafe: true}
+	opQueryEducationContract                             = core.Operation{ID: "QueryEducationContract", Name: "Papay.QueryEducationContract", Method: "GET", Path: "/v3/edu-papay/contracts/id/{contract_id}", Modes: core.Direct | core.Partner}
+	opPreSignEducationContract                           = core.Operation{ID: "PreSignEducationContract", Name: "Papay.PreSignEducationContract", Method: "POST", Path: "/v3/edu-papay/contracts/presign", Modes: core.Direct | core.Partner}
+	opTerminateEducationContract                         = core.Operation{ID: "TerminateEducationContract", Name: "Papay.TerminateEducationContract", Method: "DELETE", Path: "/v3/edu-papay/contracts/{contract_id}", Modes: core.Direct | core.Partner}
+	opCreateEducationTransaction                         = core.Operation{ID: "CreateEducationTransaction", Name: "Papay.CreateEducationTransaction", Method: "POST", Path: "/v3/edu-papay/transactions", Modes: core.Direct | core.Partner, ResendSafe: true}
+	opQueryEducationTransactionByID                      = core.Operation{ID: "QueryEducationTransactionByID", Name: "Papay.QueryEducationTransactionByID", Method: "GET", Path: "/v3/edu-papay/transactions/id/{transaction_id}", Modes: core.Direct | core.Partner}
+	opQueryEducationTransactionByOutTradeNo              = core.Operation{ID: "QueryEducationTransactionByOutTradeNo", Name: "Papay.QueryEducationTransactionByOutTradeNo", Method: "GET", Path: "/v3/edu-papay/transactions/out-trade-no/{out_trade_no}", Modes: core.Direct | core.Partner}
+	opSendEducationPreDeductNotice                       = core.Operation{ID: "SendEducationPreDeductNotice", Name: "Papay.SendEducationPreDeductNotice", Method: "POST", Path: "/v3/edu-papay/user-notifications/{contract_id}/send", Modes: core.Direct | core.Partner}
+	opListEducationUserContracts                         = core.Operation{ID: "ListEducationUserContracts", Name: "Papay.ListEducationUserContracts", Method: "GET", Path: "/v3/edu-papay/user/{openid}/contracts", Modes: core.Direct | core.Partner}
+	opSendRetryDeductNotice                              = core.Operation{ID: "SendPapayRetryDeductNotice", Name: "Papay.SendRetryDeductNotice", Method: "POST", Path: "/v3/papay/contracts/{contract_id}/fail-notify", Modes: core.Direct}
+	opSendPreDeductNotice                                = core.Operation{ID: "SendPapayPreDeductNotice", Name: "Papay.SendPreDeductNotice", Method: "POST", Path: "/v3/papay/contracts/{contract_id}/notify", Modes: core.Direct}
+	opQueryInsurancePolicyPeriod                         = core.Operation{ID: "QueryPapayInsurancePolicyPeriod", Name: "Papay.QueryInsurancePolicyPeriod", Method: "GET", Path: "/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}", Modes: core.Direct}
+	opScheduleInsurancePolicyPeriod                      = core.Operation{ID: "SchedulePapayInsurancePolicyPeriod", Name: "Papay.ScheduleInsurancePolicyPeriod", Method: "POST", Path: "/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule", Modes: core.Direct}
+	opCreateInsuranceTransaction                         = core.Operation{ID: "CreatePapayInsuranceTransaction", Name: "Papay.CreateInsuranceTransaction", Method: "POST", Path: "/v3/papay/insurance-pay/transactions/apply", Modes: core.Direct, ResendSafe: true}
+	opRenewInsuranceContract                             = core.Operation{ID: "RenewPapayInsuranceContract", Name: "Papay.RenewInsuranceContract", Method: "POST", Path: "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew", Modes: core.Direct}
+	opQueryInsuranceContract                             = core.Operation{ID: "QueryPapayInsuranceContract", Name: "Papay.QueryInsuranceContract", Method: "GET", Path: "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}", Modes: core.Direct}
+	opTerminateInsuranceContract                         = core.Operation{ID: "TerminatePapayInsuranceContract", Name: "Papay.TerminateInsuranceContract", Method: "POST", Path: "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate", Modes: core.Direct}
+	opPreSignInsuranceContractApp                        = core.Operation{ID: "PreSignPapayInsuranceContractApp", Name: "Papay.PreSignInsuranceContractApp", Method: "POST", Path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/app", Modes: core.Direct, Sensitive: [][]string{{"real_identity", "id_card_number"}, {"real_identity", "real_name"}}}
+	opPreSignInsuranceContractH5                         = core.Operation{ID: "PreSignPapayInsuranceContractH5", Name: "Papay.PreSignInsuranceContractH5", Method: "POST", Path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5", Modes: core.Direct, Sensitive: [][]string{{"real_identity", "id_card_number"}, {"real_identity", "real_name"}}}
+	opPreSignInsuranceContractJSAPI                      = core.Operation{ID: "PreSignPapayInsuranceContractJSAPI", Name: "Papay.PreSignInsuranceContractJSAPI", Method: "POST", Path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi", Modes: core.Direct, Sensitive: [][]string{{"real_identity", "id_card_number"}, {"real_identity", "real_name"}}}
+	opPreSignInsuranceContractMiniProgram                = core.Operation{ID: "PreSignPapayInsuranceContractMiniProgram", Name: "Papay.PreSignInsuranceContractMiniProgram", Method: "POST", Path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program", Modes: core.Direct, Sensitive: [][]string{{"real_identity", "id_card_number"}, {"real_identity", "real_name"}}}
+	opModifyInsurancePolicyPeriods                       = core.Operation{ID: "ModifyPapayInsurancePolicyPeriods", Name: "Papay.ModifyInsurancePolicyPeriods", Method: "POST", Path: "/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify", Modes: core.Direct}
+	opListInsurancePolicyPeriods                         = core.Operation{ID: "ListPapayInsurancePolicyPeriods", Name: "Papay.ListInsurancePolicyPeriods", Method: "GET", Path: "/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}", Modes: core.Direct}
+	opCreateHarmonyTransaction                           = core.Operation{ID: "CreatePapayHarmonyTransaction", Name: "Papay.CreateHarmonyTransaction", Method: "POST", Path: "/v3/papay/pay/harmony/transactions/apply", Modes: core.Direct, ResendSafe: true}
+	opPartnerQueryDeductionSchedule                      = core.Operation{ID: "PartnerQueryPapayDeductionSchedule", Name: "Papay.QueryDeductionSchedule", Method: "GET", Path: "/v3/papay/pay/partner/schedules/contract-id/{contract_id}", Modes: core.Partner}
+	opPartnerScheduleDeduction                           = core.Operation{ID: "PartnerSchedulePapayDeduction", Name: "Papay.ScheduleDeduction", Method: "POST", Path: "/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule", Modes: core.Partner}
+	opPartnerCreateTransaction                           = core.Operation{ID: "PartnerCreatePapayTransaction", Name: "Papay.CreateTransaction", Method: "POST", Path: "/v3/papay/pay/partner/transactions/apply", Modes: core.Partner, ResendSafe: true}
+	opQueryDeductionSchedule                             = core.Operation{ID: "QueryPapayDeductionSchedule", Name: "Papay.QueryDeductionSchedule", Method: "GET", Path: "/v3/papay/pay/schedules/contract-id/{contract_id}", Modes: core.Direct}
+	opScheduleDeduction                                  = core.Operation{ID: "SchedulePapayDeduction", Name: "Papay.ScheduleDeduction", Method: "POST", Path: "/v3/papay/pay/schedules/contract-id/{contract_id}/schedule", Modes: core.Direct}
+	opCreateTransaction                                  = core.Operation{ID: "CreatePapayTransaction", Name: "Papay.CreateTransaction", Method: "POST", Path: "/v3/papay/pay/transactions/apply", Modes: core.Direct, ResendSafe: true}
+	opPreSignScheduledContractApp                        = core.Operation{ID: "PreSignPapayScheduledContractApp", Name: "Papay.PreSignScheduledContractApp", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app", Modes: core.Direct}
+	opPreSignScheduledContractH5                         = core.Operation{ID: "PreSignPapayScheduledContractH5", Name: "Papay.PreSignScheduledContractH5", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5", Modes: core.Direct}
+	opPreSignScheduledContractJSAPI                      = core.Operation{ID: "PreSignPapayScheduledContractJSAPI", Name: "Papay.PreSignScheduledContractJSAPI", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi", Modes: core.Direct}
+	opPreSignScheduledContractMiniProgram                = core.Operation{ID: "PreSignPapayScheduledContractMiniProgram", Name: "Papay.PreSignScheduledContractMiniProgram", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program", Modes: core.Direct}
+	opPartnerPreSignScheduledContractApp                 = core.Operation{ID: "PartnerPreSignPapayScheduledContractApp", Name: "Papay.PreSignScheduledContractApp", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app", Modes: core.Partner}
+	opPartnerPreSignScheduledContractH5                  = core.Operation{ID: "PartnerPreSignPapayScheduledContractH5", Name: "Papay.PreSignScheduledContractH5", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5", Modes: core.Partner}
+	opPartnerPreSignScheduledContractJSAPI               = core.Operation{ID: "PartnerPreSignPapayScheduledContractJSAPI", Name: "Papay.PreSignScheduledContractJSAPI", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi", Modes: core.Partner}
+	opPartnerPreSignScheduledContractMiniProgram         = core.Operation{ID: "PartnerPreSignPapayScheduledContractMiniProgram", Name: "Papay.PreSignScheduledContractMiniProgram", Method: "POST", Path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program", Modes: core.Partner}
+	opQueryHarmonyContract                               = core.Operation{ID: "QueryPapayHarmonyContract", Name: "Papay.QueryHarmonyContract", Method: "GET", Path: "/v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}", Modes: core.Direct}
+	opQueryContract                                      = core.Operation{ID: "QueryPapayContract", Name: "Papay.QueryContract", Method: "GET", Path: "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}", Modes: core.Direct}
+	opTerminateContract                                  = core.Operation{ID: "TerminatePapayContract", Name: "Papay.TerminateContract", Method: "POST", Path: "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate", Modes: core.Direct}
+	opPreSignContract                                    = core.Operation{ID: "PreSignPapayContract", Name: "Papay.PreSignContract", Method: "POST", Path: "/v3/papay/sign/contracts/pre-entrust-sign", Modes: core.Direct}
+	opPartnerQueryContract                               = core.Operation{ID: "PartnerQueryPapayContract", Name: "Papay.QueryContract", Method: "GET", Path: "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}", Modes: core.Partner}
+	opPartnerTerminateContract                           = core.Operation{ID: "PartnerTerminatePapayContract", Name: "Papay.TerminateContract", Method: "POST", Path: "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate", Modes: core.Partner}
+	opPartnerSendRetryDeductNotice                       = core.Operation{ID: "PartnerSendPapayRetryDeductNotice", Name: "Papay.SendRetryDeductNotice", Method: "POST", Path: "/v3/partner-papay/contracts/{contract_id}/fail-notify", Modes: core.Partner}
+	opPartnerSendPreDeductNotice                         = core.Operation{ID: "PartnerSendPapayPreDeductNotice", Name: "Papay.SendPreDeductNotice", Method: "POST", Path: "/v3/partner-papay/contracts/{contract_id}/notify", Modes: core.Partner}
+	opPreSignEcommercePasswordExemptContractMiniProgram  = core.Operation{ID: "PreSignEcommercePasswordExemptContractMiniProgram", Name: "Papay.PreSignEcommercePasswordExemptContractMiniProgram", Method: "POST", Path: "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program", Modes: core.Partner}
+	opPreSignEcommercePasswordExemptContractAfterPayment = core.Operation{ID: "PreSignEcommercePasswordExemptContractAfterPayment", Name: "Papay.PreSignEcommercePasswordExemptContractAfterPayment", Method: "POST", Path: "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign", Modes: core.Partner}
+	opPreSignPasswordExemptContractMiniProgram           = core.Operation{ID: "PreSignPasswordExemptContractMiniProgram", Name: "Papay.PreSignPasswordExemptContractMiniProgram", Method: "POST", Path: "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program", Modes: core.Direct}
+	opPreSignPasswordExemptContractAfterPayment          = core.Operation{ID: "PreSignPasswordExemptContractAfterPayment", Name: "Papay.PreSignPasswordExemptContractAfterPayment", Method: "POST", Path: "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign", Modes: core.Direct}
+	opPreSignClearingPasswordExemptContractMiniProgram   = core.Operation{ID: "PreSignClearingPasswordExemptContractMiniProgram", Name: "Papay.PreSignClearingPasswordExemptContractMiniProgram", Method: "POST", Path: "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program", Modes: core.Partner}
+	opPreSignClearingPasswordExemptContractAfterPayment  = core.Operation{ID: "PreSignClearingPasswordExemptContractAfterPayment", Name: "Papay.PreSignClearingPasswordExemptContractAfterPayment", Method: "POST", Path: "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign", Modes: core.Partner}
+	opQueryPasswordExemptContract                        = core.Operation{ID: "QueryPasswordExemptContract", Name: "Papay.QueryPasswordExemptContract", Method: "GET", Path: "/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}", Modes: core.Direct}
+	opTerminatePasswordExemptContract                    = core.Operation{ID: "TerminatePasswordExemptContract", Name: "Papay.TerminatePasswordExemptContract", Method: "POST", Path: "/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate", Modes: core.Direct}
+	opPartnerPreSignPasswordExemptContractMiniProgram    = core.Operation{ID: "PartnerPreSignPasswordExemptContractMiniProgram", Name: "Papay.PreSignPasswordExemptContractMiniProgram", Method: "POST", Path: "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program", Modes: core.Partner}
+	opPartnerPreSignPasswordExemptContractAfterPayment   = core.Operation{ID: "PartnerPreSignPasswordExemptContractAfterPayment", Name: "Papay.PreSignPasswordExemptContractAfterPayment", Method: "POST", Path: "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign", Modes: core.Partner}
+	opPartnerAppPrepayWithContract                       = core.Operation{ID: "PartnerAppPrepayWithPapayContract", Name: "Papay.AppPrepayWithContract", Method: "POST", Path: "/v3/pay/partner/transactions/app-with-contract", Modes: core.Partner, ResendSafe: true}
+	opPartnerJSAPIPrepayWithContract                     = core.Operation{ID: "PartnerJSAPIPrepayWithPapayContract", Name: "Papay.JSAPIPrepayWithContract", Method: "POST", Path: "/v3/pay/partner/transactions/jsapi-with-contract", Modes: core.Partner, ResendSafe: true}
+	opAppPrepayWithContract                              = core.Operation{ID: "AppPrepayWithPapayContract", Name: "Papay.AppPrepayWithContract", Method: "POST", Path: "/v3/pay/transactions/app-with-contract", Modes: core.Direct, ResendSafe: true}
+	opJSAPIPrepayWithContract                            = core.Operation{ID: "JSAPIPrepayWithPapayContract", Name: "Papay.JSAPIPrepayWithContract", Method: "POST", Path: "/v3/pay/transactions/jsapi-with-contract", Modes: core.Direct, ResendSafe: true}
 )
 
 // Operations returns the operations of this package, for tools and tests.
 func Operations() []*core.Operation {
 	return []*core.Operation{
+		&opQueryEducationContract,
+		&opPreSignEducationContract,
+		&opTerminateEducationContract,
+		&opCreateEducationTransaction,
+		&opQueryEducationTransactionByID,
+		&opQueryEducationTransactionByOutTradeNo,
+		&opSendEducationPreDeductNotice,
+		&opListEducationUserContracts,
 		&opSendRetryDeductNotice,
 		&opSendPreDeductNotice,
 		&opQueryInsurancePolicyPeriod,
@@ -131,10 +157,325 @@ func Operations() []*core.Operation {
 		&opPartnerTerminateContract,
 		&opPartnerSendRetryDeductNotice,
 		&opPartnerSendPreDeductNotice,
+		&opPreSignEcommercePasswordExemptContractMiniProgram,
+		&opPreSignEcommercePasswordExemptContractAfterPayment,
+		&opPreSignPasswordExemptContractMiniProgram,
+		&opPreSignPasswordExemptContractAfterPayment,
+		&opPreSignClearingPasswordExemptContractMiniProgram,
+		&opPreSignClearingPasswordExemptContractAfterPayment,
+		&opQueryPasswordExemptContract,
+		&opTerminatePasswordExemptContract,
+		&opPartnerPreSignPasswordExemptContractMiniProgram,
+		&opPartnerPreSignPasswordExemptContractAfterPayment,
 		&opPartnerAppPrepayWithContract,
 		&opPartnerJSAPIPrepayWithContract,
 		&opAppPrepayWithContract,
 		&opJSAPIPrepayWithContract,
+	}
+}
+
+// QueryEducationContract queries an education renewal contract (通过协议号查询签约API).
+//
+// GET /v3/edu-papay/contracts/id/{contract_id} (direct, partner)
+func (c *Client) QueryEducationContract(ctx context.Context, contractID string, params *QueryEducationContractParams, opts ...core.CallOption) (*EducationContract, error) {
+	m := c.conn.Mode()
+	var p QueryEducationContractParams
+	if params != nil {
+		p = *params
+	}
+	if p.AppID == "" {
+		p.AppID = m.AppID
+	}
+	if p.SubAppID == "" && m.Partner {
+		p.SubAppID = m.SubAppID
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if contractID == "" {
+		miss = append(miss, "contract_id")
+	}
+	if p.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if m.Partner && p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryEducationContract.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/edu-papay/contracts/id/", 64)
+	u.Seg(contractID)
+	u.Query("appid", p.AppID)
+	u.Query("sub_mchid", p.SubMchID)
+	u.Query("sub_appid", p.SubAppID)
+	out := new(EducationContract)
+	if err := c.conn.Do(ctx, &opQueryEducationContract, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PreSignEducationContract pre-signs an education renewal contract (预签约API).
+//
+// Pre-signs an education renewal (教育续费通) contract and returns the token
+// that opens the signing page. The signing is notified as ENTRUST.SIGNING.
+//
+// POST /v3/edu-papay/contracts/presign (direct, partner)
+func (c *Client) PreSignEducationContract(ctx context.Context, body *EducationPreSignRequest, opts ...core.CallOption) (*EducationPreSign, error) {
+	m := c.conn.Mode()
+	var b EducationPreSignRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkEducationPreSignRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opPreSignEducationContract.Name, Missing: miss}
+	}
+	out := new(EducationPreSign)
+	if err := c.conn.Do(ctx, &opPreSignEducationContract, "/v3/edu-papay/contracts/presign", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TerminateEducationContract ends an education renewal contract (解约API).
+//
+// DELETE /v3/edu-papay/contracts/{contract_id} (direct, partner)
+func (c *Client) TerminateEducationContract(ctx context.Context, contractID string, opts ...core.CallOption) error {
+	var miss []string
+	if contractID == "" {
+		miss = append(miss, "contract_id")
+	}
+	if miss != nil {
+		return &core.UsageError{Op: opTerminateEducationContract.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/edu-papay/contracts/", 64)
+	u.Seg(contractID)
+	return c.conn.Do(ctx, &opTerminateEducationContract, u.String(), nil, nil, opts)
+}
+
+// CreateEducationTransaction deducts under an education renewal contract (教育通扣款受理API).
+//
+// Asks WeChat Pay to deduct a term fee under a contract. The deduction is
+// only accepted here: its result is notified (TRANSACTION.SUCCESS or
+// TRANSACTION.FAIL) or queried.
+//
+// POST /v3/edu-papay/transactions (direct, partner)
+func (c *Client) CreateEducationTransaction(ctx context.Context, body *EducationTransactionRequest, opts ...core.CallOption) error {
+	m := c.conn.Mode()
+	var b EducationTransactionRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkEducationTransactionRequest(&b); miss != nil {
+		return &core.UsageError{Op: opCreateEducationTransaction.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opCreateEducationTransaction, "/v3/edu-papay/transactions", &b, nil, opts)
+}
+
+// QueryEducationTransactionByID queries an education renewal deduction by its WeChat Pay id (微信订单号查单API).
+//
+// GET /v3/edu-papay/transactions/id/{transaction_id} (direct, partner)
+func (c *Client) QueryEducationTransactionByID(ctx context.Context, transactionID string, params *QueryEducationTransactionByIDParams, opts ...core.CallOption) (*EducationTransaction, error) {
+	m := c.conn.Mode()
+	var p QueryEducationTransactionByIDParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if transactionID == "" {
+		miss = append(miss, "transaction_id")
+	}
+	if m.Partner && p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryEducationTransactionByID.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/edu-papay/transactions/id/", 64)
+	u.Seg(transactionID)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(EducationTransaction)
+	if err := c.conn.Do(ctx, &opQueryEducationTransactionByID, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryEducationTransactionByOutTradeNo queries an education renewal deduction by the merchant's order number (商户订单号查单API).
+//
+// GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no} (direct, partner)
+func (c *Client) QueryEducationTransactionByOutTradeNo(ctx context.Context, outTradeNo string, params *QueryEducationTransactionByOutTradeNoParams, opts ...core.CallOption) (*EducationTransaction, error) {
+	m := c.conn.Mode()
+	var p QueryEducationTransactionByOutTradeNoParams
+	if params != nil {
+		p = *params
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if outTradeNo == "" {
+		miss = append(miss, "out_trade_no")
+	}
+	if m.Partner && p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryEducationTransactionByOutTradeNo.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/edu-papay/transactions/out-trade-no/", 64)
+	u.Seg(outTradeNo)
+	u.Query("sub_mchid", p.SubMchID)
+	out := new(EducationTransaction)
+	if err := c.conn.Do(ctx, &opQueryEducationTransactionByOutTradeNo, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SendEducationPreDeductNotice sends the user a notice before an education renewal deduction (发送扣款预通知API).
+//
+// POST /v3/edu-papay/user-notifications/{contract_id}/send (direct, partner)
+func (c *Client) SendEducationPreDeductNotice(ctx context.Context, contractID string, body *EducationPreDeductNoticeRequest, opts ...core.CallOption) error {
+	m := c.conn.Mode()
+	var b EducationPreDeductNoticeRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if contractID == "" {
+		miss = append(miss, "contract_id")
+	}
+	miss = append(miss, checkEducationPreDeductNoticeRequest(&b)...)
+	if miss != nil {
+		return &core.UsageError{Op: opSendEducationPreDeductNotice.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/edu-papay/user-notifications/", 64)
+	u.Seg(contractID)
+	u.Lit("/send")
+	return c.conn.Do(ctx, &opSendEducationPreDeductNotice, u.String(), &b, nil, opts)
+}
+
+// ListEducationUserContracts lists a user's education renewal contracts (通过用户标识查询签约API).
+//
+// GET /v3/edu-papay/user/{openid}/contracts (direct, partner)
+func (c *Client) ListEducationUserContracts(ctx context.Context, openID string, params *ListEducationUserContractsParams, opts ...core.CallOption) (*EducationContractList, error) {
+	m := c.conn.Mode()
+	var p ListEducationUserContractsParams
+	if params != nil {
+		p = *params
+	}
+	if p.AppID == "" {
+		p.AppID = m.AppID
+	}
+	if p.SubAppID == "" && m.Partner {
+		p.SubAppID = m.SubAppID
+	}
+	if p.SubMchID == "" && m.Partner {
+		p.SubMchID = m.SubMchID
+	}
+	var miss []string
+	if openID == "" {
+		miss = append(miss, "openid")
+	}
+	if p.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if m.Partner && p.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	if p.PlanID == "" {
+		miss = append(miss, "plan_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opListEducationUserContracts.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/edu-papay/user/", 64)
+	u.Seg(openID)
+	u.Lit("/contracts")
+	u.Query("appid", p.AppID)
+	u.Query("sub_mchid", p.SubMchID)
+	u.Query("sub_appid", p.SubAppID)
+	u.Query("sub_openid", p.SubOpenID)
+	u.Query("plan_id", p.PlanID)
+	u.Query("contract_status", string(p.ContractStatus))
+	if p.Offset != 0 {
+		u.QueryInt("offset", int64(p.Offset))
+	}
+	if p.Limit != 0 {
+		u.QueryInt("limit", int64(p.Limit))
+	}
+	out := new(EducationContractList)
+	if err := c.conn.Do(ctx, &opListEducationUserContracts, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListEducationUserContractsAll returns an iterator over the data of every page of ListEducationUserContracts, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
+//
+// GET /v3/edu-papay/user/{openid}/contracts (direct, partner)
+func (c *Client) ListEducationUserContractsAll(ctx context.Context, openID string, params *ListEducationUserContractsParams, opts ...core.CallOption) iter.Seq2[*EducationContract, error] {
+	return func(yield func(*EducationContract, error) bool) {
+		var p ListEducationUserContractsParams
+		if params != nil {
+			p = *params
+		}
+		if p.Limit == 0 {
+			p.Limit = 10
+		}
+		for {
+			page, err := c.ListEducationUserContracts(ctx, openID, &p, opts...)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.Data {
+				if !yield(&page.Data[i], nil) {
+					return
+				}
+			}
+			n := int64(len(page.Data))
+			if n == 0 || (page.TotalCount > 0 && p.Offset+n >= page.TotalCount) || (page.TotalCount == 0 && n < p.Limit) {
+				return
+			}
+			p.Offset += n
+		}
 	}
 }
 
@@ -1940,6 +2281,486 @@ func (c Partner) SendPreDeductNotice(ctx context.Context, contractID string, bod
 	return c.conn.Do(ctx, &opPartnerSendPreDeductNotice, u.String(), &b, nil, opts)
 }
 
+// PreSignEcommercePasswordExemptContractMiniProgram pre-signs an e-commerce platform password-free payment contract for a mini program (电商收付通模式小程序场景预签约API).
+//
+// The e-commerce platform (电商收付通) form of the mini-program pre-signing.
+//
+// POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program (partner)
+func (c *Client) PreSignEcommercePasswordExemptContractMiniProgram(ctx context.Context, body *PasswordExemptPreSignRequest, opts ...core.CallOption) (*PasswordExemptMiniProgramPreSign, error) {
+	m := c.conn.Mode()
+	var b PasswordExemptPreSignRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if miss := checkPasswordExemptPreSignRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opPreSignEcommercePasswordExemptContractMiniProgram.Name, Missing: miss}
+	}
+	out := new(PasswordExemptMiniProgramPreSign)
+	if err := c.conn.Do(ctx, &opPreSignEcommercePasswordExemptContractMiniProgram, "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PreSignEcommercePasswordExemptContractAfterPayment pre-signs an e-commerce platform password-free payment contract to offer after a payment (电商收付通模式支付后场景预签约API).
+//
+// The e-commerce platform (电商收付通) form of the after-payment pre-signing.
+//
+// POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign (partner)
+func (c *Client) PreSignEcommercePasswordExemptContractAfterPayment(ctx context.Context, body *PasswordExemptAfterPaymentPreSignRequest, opts ...core.CallOption) (*PasswordExemptContractKey, error) {
+	m := c.conn.Mode()
+	var b PasswordExemptAfterPaymentPreSignRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if miss := checkPasswordExemptAfterPaymentPreSignRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opPreSignEcommercePasswordExemptContractAfterPayment.Name, Missing: miss}
+	}
+	out := new(PasswordExemptContractKey)
+	if err := c.conn.Do(ctx, &opPreSignEcommercePasswordExemptContractAfterPayment, "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PreSignPasswordExemptContractMiniProgramInput is the input of PreSignPasswordExemptContractMiniProgram in either merchant mode. The merchant ids come from the client's configuration.
+type PreSignPasswordExemptContractMiniProgramInput struct {
+	// AppID is the merchant's app id (商户AppID). Sent as appid in direct mode and sp_appid in partner mode. Config.AppID when empty.
+	AppID string
+	// ContractDisplayAccount is the account name shown to the user on the signing page (用户账户展示名称).
+	ContractDisplayAccount string
+	// NotifyURL is the HTTPS URL that receives the signing notification (回调通知地址). Config.NotifyURL when empty.
+	NotifyURL string
+	// OpenID is the user's openid under appid (用户标识). Sent as openid in direct mode and sp_openid in partner mode.
+	OpenID string
+	// OutContractCode is the merchant's contract number (商户签约协议号).
+	OutContractCode string
+	// ServiceID is the password-free payment service id (免密支付服务ID).
+	ServiceID int64
+	// SubAppID is the sub-merchant's app id (子商户AppID). Partner mode only. Config.SubAppID when empty.
+	SubAppID string
+	// SubMchID is the sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+	// SubOpenID is the user's openid under sub_appid (用户子标识). Partner mode only.
+	SubOpenID string
+}
+
+// isZero reports whether v sets no field.
+func (v *PreSignPasswordExemptContractMiniProgramInput) isZero() bool {
+	return v.AppID == "" &&
+		v.ContractDisplayAccount == "" &&
+		v.NotifyURL == "" &&
+		v.OpenID == "" &&
+		v.OutContractCode == "" &&
+		v.ServiceID == 0 &&
+		v.SubAppID == "" &&
+		v.SubMchID == "" &&
+		v.SubOpenID == ""
+}
+
+// PreSignPasswordExemptContractMiniProgram pre-signs a password-free payment contract for a mini program (直连商户模式小程序场景预签约API).
+//
+// Pre-signs a password-free payment (免密支付) contract and returns the mini
+// program and page where the user signs it. The signing is notified to
+// notify_url.
+//
+// It follows the client's mode: POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program in direct mode, POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program in partner mode. The two modes answer with different fields: the result has those of both (PasswordExemptMiniProgramPreSign in direct mode, PartnerPasswordExemptMiniProgramPreSign in partner mode), and only the client's mode's are set.
+func (c *Client) PreSignPasswordExemptContractMiniProgram(ctx context.Context, in *PreSignPasswordExemptContractMiniProgramInput, opts ...core.CallOption) (*PasswordExemptMiniProgramPreSignAnswer, error) {
+	var v PreSignPasswordExemptContractMiniProgramInput
+	if in != nil {
+		v = *in
+	}
+	out := new(PasswordExemptMiniProgramPreSignAnswer)
+	if c.conn.Mode().Partner {
+		var body PartnerPasswordExemptPreSignRequest
+		body.SpAppID = v.AppID
+		body.ContractDisplayAccount = v.ContractDisplayAccount
+		body.NotifyURL = v.NotifyURL
+		body.SpOpenID = v.OpenID
+		body.OutContractCode = v.OutContractCode
+		body.ServiceID = v.ServiceID
+		body.SubAppID = v.SubAppID
+		body.SubMchID = v.SubMchID
+		body.SubOpenID = v.SubOpenID
+		if err := c.Partner().doPreSignPasswordExemptContractMiniProgram(ctx, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	var body PasswordExemptPreSignRequest
+	body.AppID = v.AppID
+	body.ContractDisplayAccount = v.ContractDisplayAccount
+	body.NotifyURL = v.NotifyURL
+	body.OpenID = v.OpenID
+	body.OutContractCode = v.OutContractCode
+	body.ServiceID = v.ServiceID
+	if v.SubAppID != "" {
+		return nil, &core.UsageError{Op: opPreSignPasswordExemptContractMiniProgram.Name, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opPreSignPasswordExemptContractMiniProgram.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubOpenID != "" {
+		return nil, &core.UsageError{Op: opPreSignPasswordExemptContractMiniProgram.Name, Msg: "SubOpenID is a partner-mode field but the client is in direct mode"}
+	}
+	if err := c.Direct().doPreSignPasswordExemptContractMiniProgram(ctx, &body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PreSignPasswordExemptContractMiniProgram pre-signs a password-free payment contract for a mini program (直连商户模式小程序场景预签约API), with the direct-mode request as WeChat Pay defines it. Client.PreSignPasswordExemptContractMiniProgram takes one input for both modes.
+//
+// POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program (direct)
+func (c Direct) PreSignPasswordExemptContractMiniProgram(ctx context.Context, body *PasswordExemptPreSignRequest, opts ...core.CallOption) (*PasswordExemptMiniProgramPreSign, error) {
+	out := new(PasswordExemptMiniProgramPreSign)
+	if err := c.doPreSignPasswordExemptContractMiniProgram(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doPreSignPasswordExemptContractMiniProgram sends PreSignPasswordExemptContractMiniProgram and decodes the answer into out.
+func (c Direct) doPreSignPasswordExemptContractMiniProgram(ctx context.Context, body *PasswordExemptPreSignRequest, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var b PasswordExemptPreSignRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if miss := checkPasswordExemptPreSignRequest(&b); miss != nil {
+		return &core.UsageError{Op: opPreSignPasswordExemptContractMiniProgram.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opPreSignPasswordExemptContractMiniProgram, "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program", &b, out, opts)
+}
+
+// PreSignPasswordExemptContractAfterPaymentInput is the input of PreSignPasswordExemptContractAfterPayment in either merchant mode. The merchant ids come from the client's configuration.
+type PreSignPasswordExemptContractAfterPaymentInput struct {
+	// AppID is the merchant's app id (商户AppID). Sent as appid in direct mode and sp_appid in partner mode. Config.AppID when empty.
+	AppID string
+	// ContractDisplayAccount is the account name shown to the user on the signing page (用户账户展示名称).
+	ContractDisplayAccount string
+	// NotifyURL is the HTTPS URL that receives the signing notification (回调通知地址). Config.NotifyURL when empty.
+	NotifyURL string
+	// OpenID is the user's openid under appid (用户标识). Sent as openid in direct mode and sp_openid in partner mode.
+	OpenID string
+	// OutContractCode is the merchant's contract number (商户签约协议号).
+	OutContractCode string
+	// PrepayID is the prepay_id of the order whose payment offers the signing (预支付交易会话标识).
+	PrepayID string
+	// ServiceID is the password-free payment service id (免密支付服务ID).
+	ServiceID int64
+	// SubAppID is the sub-merchant's app id (子商户AppID). Partner mode only. Config.SubAppID when empty.
+	SubAppID string
+	// SubMchID is the sub-merchant id (子商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+	// SubOpenID is the user's openid under sub_appid (用户子标识). Partner mode only.
+	SubOpenID string
+}
+
+// isZero reports whether v sets no field.
+func (v *PreSignPasswordExemptContractAfterPaymentInput) isZero() bool {
+	return v.AppID == "" &&
+		v.ContractDisplayAccount == "" &&
+		v.NotifyURL == "" &&
+		v.OpenID == "" &&
+		v.OutContractCode == "" &&
+		v.PrepayID == "" &&
+		v.ServiceID == 0 &&
+		v.SubAppID == "" &&
+		v.SubMchID == "" &&
+		v.SubOpenID == ""
+}
+
+// PreSignPasswordExemptContractAfterPayment pre-signs a password-free payment contract to offer after a payment (直连商户模式支付后场景预签约API).
+//
+// Pre-signs a password-free payment contract for an order just created (by
+// its prepay_id); when the user has paid, WeChat Pay offers the signing.
+// The pre-signing lasts two hours.
+//
+// It follows the client's mode: POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign in direct mode, POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign in partner mode. The two modes answer with different fields: the result has those of both (PasswordExemptContractKey in direct mode, PartnerPasswordExemptContractKey in partner mode), and only the client's mode's are set.
+func (c *Client) PreSignPasswordExemptContractAfterPayment(ctx context.Context, in *PreSignPasswordExemptContractAfterPaymentInput, opts ...core.CallOption) (*PasswordExemptAfterPaymentPreSignAnswer, error) {
+	var v PreSignPasswordExemptContractAfterPaymentInput
+	if in != nil {
+		v = *in
+	}
+	out := new(PasswordExemptAfterPaymentPreSignAnswer)
+	if c.conn.Mode().Partner {
+		var body PartnerPasswordExemptAfterPaymentPreSignRequest
+		body.SpAppID = v.AppID
+		body.ContractDisplayAccount = v.ContractDisplayAccount
+		body.NotifyURL = v.NotifyURL
+		body.SpOpenID = v.OpenID
+		body.OutContractCode = v.OutContractCode
+		body.PrepayID = v.PrepayID
+		body.ServiceID = v.ServiceID
+		body.SubAppID = v.SubAppID
+		body.SubMchID = v.SubMchID
+		body.SubOpenID = v.SubOpenID
+		if err := c.Partner().doPreSignPasswordExemptContractAfterPayment(ctx, &body, out, opts); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	var body PasswordExemptAfterPaymentPreSignRequest
+	body.AppID = v.AppID
+	body.ContractDisplayAccount = v.ContractDisplayAccount
+	body.NotifyURL = v.NotifyURL
+	body.OpenID = v.OpenID
+	body.OutContractCode = v.OutContractCode
+	body.PrepayID = v.PrepayID
+	body.ServiceID = v.ServiceID
+	if v.SubAppID != "" {
+		return nil, &core.UsageError{Op: opPreSignPasswordExemptContractAfterPayment.Name, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opPreSignPasswordExemptContractAfterPayment.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubOpenID != "" {
+		return nil, &core.UsageError{Op: opPreSignPasswordExemptContractAfterPayment.Name, Msg: "SubOpenID is a partner-mode field but the client is in direct mode"}
+	}
+	if err := c.Direct().doPreSignPasswordExemptContractAfterPayment(ctx, &body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PreSignPasswordExemptContractAfterPayment pre-signs a password-free payment contract to offer after a payment (直连商户模式支付后场景预签约API), with the direct-mode request as WeChat Pay defines it. Client.PreSignPasswordExemptContractAfterPayment takes one input for both modes.
+//
+// POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign (direct)
+func (c Direct) PreSignPasswordExemptContractAfterPayment(ctx context.Context, body *PasswordExemptAfterPaymentPreSignRequest, opts ...core.CallOption) (*PasswordExemptContractKey, error) {
+	out := new(PasswordExemptContractKey)
+	if err := c.doPreSignPasswordExemptContractAfterPayment(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doPreSignPasswordExemptContractAfterPayment sends PreSignPasswordExemptContractAfterPayment and decodes the answer into out.
+func (c Direct) doPreSignPasswordExemptContractAfterPayment(ctx context.Context, body *PasswordExemptAfterPaymentPreSignRequest, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var b PasswordExemptAfterPaymentPreSignRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if miss := checkPasswordExemptAfterPaymentPreSignRequest(&b); miss != nil {
+		return &core.UsageError{Op: opPreSignPasswordExemptContractAfterPayment.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opPreSignPasswordExemptContractAfterPayment, "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign", &b, out, opts)
+}
+
+// PreSignClearingPasswordExemptContractMiniProgram pre-signs a clearing institution's password-free payment contract for a mini program (清算机构模式小程序场景预签约API).
+//
+// The clearing-institution (清算机构) form of the mini-program pre-signing,
+// for a sub-merchant of the institution.
+//
+// POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program (partner)
+func (c *Client) PreSignClearingPasswordExemptContractMiniProgram(ctx context.Context, body *ClearingPasswordExemptPreSignRequest, opts ...core.CallOption) (*PasswordExemptMiniProgramPreSign, error) {
+	m := c.conn.Mode()
+	var b ClearingPasswordExemptPreSignRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkClearingPasswordExemptPreSignRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opPreSignClearingPasswordExemptContractMiniProgram.Name, Missing: miss}
+	}
+	out := new(PasswordExemptMiniProgramPreSign)
+	if err := c.conn.Do(ctx, &opPreSignClearingPasswordExemptContractMiniProgram, "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PreSignClearingPasswordExemptContractAfterPayment pre-signs a clearing institution's password-free payment contract to offer after a payment (清算机构模式支付后场景预签约API).
+//
+// The clearing-institution (清算机构) form of the after-payment pre-signing.
+//
+// POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign (partner)
+func (c *Client) PreSignClearingPasswordExemptContractAfterPayment(ctx context.Context, body *ClearingPasswordExemptAfterPaymentPreSignRequest, opts ...core.CallOption) (*PasswordExemptContractKey, error) {
+	m := c.conn.Mode()
+	var b ClearingPasswordExemptAfterPaymentPreSignRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkClearingPasswordExemptAfterPaymentPreSignRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opPreSignClearingPasswordExemptContractAfterPayment.Name, Missing: miss}
+	}
+	out := new(PasswordExemptContractKey)
+	if err := c.conn.Do(ctx, &opPreSignClearingPasswordExemptContractAfterPayment, "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryPasswordExemptContract queries a password-free payment contract by the merchant's contract number (商户通过商户协议号查询协议API).
+//
+// GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code} (direct)
+func (c *Client) QueryPasswordExemptContract(ctx context.Context, serviceID int64, outContractCode string, opts ...core.CallOption) (*PasswordExemptContract, error) {
+	var miss []string
+	if outContractCode == "" {
+		miss = append(miss, "out_contract_code")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryPasswordExemptContract.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/password-exempt-contract/contracts/service-id/", 64)
+	u.Seg(strconv.FormatInt(serviceID, 10))
+	u.Lit("/out-contract-code/")
+	u.Seg(outContractCode)
+	out := new(PasswordExemptContract)
+	if err := c.conn.Do(ctx, &opQueryPasswordExemptContract, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TerminatePasswordExemptContract ends a password-free payment contract by the merchant's contract number (商户通过商户协议号解约协议API).
+//
+// POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate (direct)
+func (c *Client) TerminatePasswordExemptContract(ctx context.Context, serviceID int64, outContractCode string, body *PasswordExemptTerminateRequest, opts ...core.CallOption) (*PasswordExemptContractKey, error) {
+	var b PasswordExemptTerminateRequest
+	if body != nil {
+		b = *body
+	}
+	var miss []string
+	if outContractCode == "" {
+		miss = append(miss, "out_contract_code")
+	}
+	miss = append(miss, checkPasswordExemptTerminateRequest(&b)...)
+	if miss != nil {
+		return nil, &core.UsageError{Op: opTerminatePasswordExemptContract.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/password-exempt-contract/contracts/service-id/", 64)
+	u.Seg(strconv.FormatInt(serviceID, 10))
+	u.Lit("/out-contract-code/")
+	u.Seg(outContractCode)
+	u.Lit("/terminate")
+	out := new(PasswordExemptContractKey)
+	if err := c.conn.Do(ctx, &opTerminatePasswordExemptContract, u.String(), &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PreSignPasswordExemptContractMiniProgram pre-signs a sub-merchant's password-free payment contract for a mini program (服务商模式小程序场景预签约API), with the partner-mode request as WeChat Pay defines it. Client.PreSignPasswordExemptContractMiniProgram takes one input for both modes.
+//
+// POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program (partner)
+func (c Partner) PreSignPasswordExemptContractMiniProgram(ctx context.Context, body *PartnerPasswordExemptPreSignRequest, opts ...core.CallOption) (*PartnerPasswordExemptMiniProgramPreSign, error) {
+	out := new(PartnerPasswordExemptMiniProgramPreSign)
+	if err := c.doPreSignPasswordExemptContractMiniProgram(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doPreSignPasswordExemptContractMiniProgram sends PreSignPasswordExemptContractMiniProgram and decodes the answer into out.
+func (c Partner) doPreSignPasswordExemptContractMiniProgram(ctx context.Context, body *PartnerPasswordExemptPreSignRequest, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var b PartnerPasswordExemptPreSignRequest
+	if body != nil {
+		b = *body
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SpAppID == "" && m.Partner {
+		b.SpAppID = m.AppID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkPartnerPasswordExemptPreSignRequest(&b); miss != nil {
+		return &core.UsageError{Op: opPartnerPreSignPasswordExemptContractMiniProgram.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opPartnerPreSignPasswordExemptContractMiniProgram, "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program", &b, out, opts)
+}
+
+// PreSignPasswordExemptContractAfterPayment pre-signs a sub-merchant's password-free payment contract to offer after a payment (服务商模式支付后场景预签约API), with the partner-mode request as WeChat Pay defines it. Client.PreSignPasswordExemptContractAfterPayment takes one input for both modes.
+//
+// POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign (partner)
+func (c Partner) PreSignPasswordExemptContractAfterPayment(ctx context.Context, body *PartnerPasswordExemptAfterPaymentPreSignRequest, opts ...core.CallOption) (*PartnerPasswordExemptContractKey, error) {
+	out := new(PartnerPasswordExemptContractKey)
+	if err := c.doPreSignPasswordExemptContractAfterPayment(ctx, body, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// doPreSignPasswordExemptContractAfterPayment sends PreSignPasswordExemptContractAfterPayment and decodes the answer into out.
+func (c Partner) doPreSignPasswordExemptContractAfterPayment(ctx context.Context, body *PartnerPasswordExemptAfterPaymentPreSignRequest, out any, opts []core.CallOption) error {
+	m := c.conn.Mode()
+	var b PartnerPasswordExemptAfterPaymentPreSignRequest
+	if body != nil {
+		b = *body
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SpAppID == "" && m.Partner {
+		b.SpAppID = m.AppID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkPartnerPasswordExemptAfterPaymentPreSignRequest(&b); miss != nil {
+		return &core.UsageError{Op: opPartnerPreSignPasswordExemptContractAfterPayment.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opPartnerPreSignPasswordExemptContractAfterPayment, "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign", &b, out, opts)
+}
+
 // AppPrepayWithContract creates a sub-merchant's APP order that also signs a deduction contract (服务商 APP下单并签约), with the partner-mode request as WeChat Pay defines it. Client.AppPrepayWithContract takes one input for both modes.
 //
 // POST /v3/pay/partner/transactions/app-with-contract (partner)
@@ -2331,8 +3152,12 @@ func (c Direct) JSAPIPrepayWithContract(ctx context.Context, body *JSAPIPrepayWi
 
 // The notification event types whose resources this package decodes.
 const (
+	// EventEntrustRelease is the ENTRUST.RELEASE notification.
+	EventEntrustRelease = "ENTRUST.RELEASE"
 	// EventEntrustSign is the ENTRUST.SIGN notification.
 	EventEntrustSign = "ENTRUST.SIGN"
+	// EventEntrustSigning is the ENTRUST.SIGNING notification.
+	EventEntrustSigning = "ENTRUST.SIGNING"
 	// EventEntrustTerminate is the ENTRUST.TERMINATE notification.
 	EventEntrustTerminate = "ENTRUST.TERMINATE"
 	// EventEntrustTerminateInquiry is the ENTRUST.TERMINATE_INQUIRY notification.
@@ -2345,20 +3170,102 @@ const (
 	EventInsuranceEntrustTerminate = "INSURANCE_ENTRUST.TERMINATE"
 	// EventTransactionFail is the TRANSACTION.FAIL notification.
 	EventTransactionFail = "TRANSACTION.FAIL"
+	// EventTransactionSuccess is the TRANSACTION.SUCCESS notification.
+	EventTransactionSuccess = "TRANSACTION.SUCCESS"
 )
 
 // Events returns the notification event types whose resources this
 // package decodes, for callback.Config.Events.
 func Events() []core.EventType {
 	return []core.EventType{
+		{Type: EventEntrustRelease, Key: "", New: func() any { return new(EducationContract) }},
 		{Type: EventEntrustSign, Key: "", New: func() any { return new(Contract) }},
+		{Type: EventEntrustSigning, Key: "", New: func() any { return new(EducationContract) }},
 		{Type: EventEntrustTerminate, Key: "", New: func() any { return new(Contract) }},
 		{Type: EventEntrustTerminateInquiry, Key: "", New: func() any { return new(TerminationInquiry) }},
 		{Type: EventInsuranceEntrustRenew, Key: "", New: func() any { return new(InsuranceContract) }},
 		{Type: EventInsuranceEntrustSign, Key: "", New: func() any { return new(InsuranceContract) }},
 		{Type: EventInsuranceEntrustTerminate, Key: "", New: func() any { return new(InsuranceContract) }},
+		{Type: EventTransactionFail, Key: "device_information", New: func() any { return new(EducationTransaction) }},
 		{Type: EventTransactionFail, Key: "", New: func() any { return new(Transaction) }},
+		{Type: EventTransactionSuccess, Key: "device_information", New: func() any { return new(EducationTransaction) }},
 	}
+}
+
+// checkEducationPreSignRequest lists the empty required fields of v, as JSON paths.
+func checkEducationPreSignRequest(v *EducationPreSignRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.OpenID == "" {
+		miss = append(miss, "openid")
+	}
+	if v.PeriodStartDate == "" {
+		miss = append(miss, "period_start_date")
+	}
+	if v.PlanID == "" {
+		miss = append(miss, "plan_id")
+	}
+	if v.TradeScene == "" {
+		miss = append(miss, "trade_scene")
+	}
+	if v.UserID == "" {
+		miss = append(miss, "user_id")
+	}
+	return miss
+}
+
+// checkEducationTransactionRequest lists the empty required fields of v, as JSON paths.
+func checkEducationTransactionRequest(v *EducationTransactionRequest) (miss []string) {
+	if n := checkpaymentsAmount(&v.Amount); n != nil {
+		miss = wire.Prefix(miss, "amount.", n)
+	}
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.Body == "" {
+		miss = append(miss, "body")
+	}
+	if v.ContractID == "" {
+		miss = append(miss, "contract_id")
+	}
+	if n := checkEducationDevice(&v.DeviceInformation); n != nil {
+		miss = wire.Prefix(miss, "device_information.", n)
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OutTradeNo == "" {
+		miss = append(miss, "out_trade_no")
+	}
+	if v.TradeScene == "" {
+		miss = append(miss, "trade_scene")
+	}
+	return miss
+}
+
+// checkpaymentsAmount lists the empty required fields of v, as JSON paths.
+func checkpaymentsAmount(v *payments.Amount) (miss []string) {
+	if v.Total == 0 {
+		miss = append(miss, "total")
+	}
+	return miss
+}
+
+// checkEducationDevice lists the empty required fields of v, as JSON paths.
+func checkEducationDevice(v *EducationDevice) (miss []string) {
+	if v.DeviceIP == "" {
+		miss = append(miss, "device_ip")
+	}
+	return miss
+}
+
+// checkEducationPreDeductNoticeRequest lists the empty required fields of v, as JSON paths.
+func checkEducationPreDeductNoticeRequest(v *EducationPreDeductNoticeRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	return miss
 }
 
 // checkSendRetryDeductNoticeRequest lists the empty required fields of v, as JSON paths.
@@ -2414,14 +3321,6 @@ func checkScheduleInsurancePolicyPeriodRequest(v *ScheduleInsurancePolicyPeriodR
 	}
 	if n := checkpaymentsAmount(&v.ScheduledAmount); n != nil {
 		miss = wire.Prefix(miss, "scheduled_amount.", n)
-	}
-	return miss
-}
-
-// checkpaymentsAmount lists the empty required fields of v, as JSON paths.
-func checkpaymentsAmount(v *payments.Amount) (miss []string) {
-	if v.Total == 0 {
-		miss = append(miss, "total")
 	}
 	return miss
 }
@@ -2973,6 +3872,155 @@ func checkPartnerSendPreDeductNoticeRequest(v *PartnerSendPreDeductNoticeRequest
 	return miss
 }
 
+// checkPasswordExemptPreSignRequest lists the empty required fields of v, as JSON paths.
+func checkPasswordExemptPreSignRequest(v *PasswordExemptPreSignRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.ContractDisplayAccount == "" {
+		miss = append(miss, "contract_display_account")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OpenID == "" {
+		miss = append(miss, "openid")
+	}
+	if v.OutContractCode == "" {
+		miss = append(miss, "out_contract_code")
+	}
+	return miss
+}
+
+// checkPasswordExemptAfterPaymentPreSignRequest lists the empty required fields of v, as JSON paths.
+func checkPasswordExemptAfterPaymentPreSignRequest(v *PasswordExemptAfterPaymentPreSignRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.ContractDisplayAccount == "" {
+		miss = append(miss, "contract_display_account")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OpenID == "" {
+		miss = append(miss, "openid")
+	}
+	if v.OutContractCode == "" {
+		miss = append(miss, "out_contract_code")
+	}
+	if v.PrepayID == "" {
+		miss = append(miss, "prepay_id")
+	}
+	return miss
+}
+
+// checkClearingPasswordExemptPreSignRequest lists the empty required fields of v, as JSON paths.
+func checkClearingPasswordExemptPreSignRequest(v *ClearingPasswordExemptPreSignRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.ContractDisplayAccount == "" {
+		miss = append(miss, "contract_display_account")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OutContractCode == "" {
+		miss = append(miss, "out_contract_code")
+	}
+	if v.SubAppID == "" {
+		miss = append(miss, "sub_appid")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkClearingPasswordExemptAfterPaymentPreSignRequest lists the empty required fields of v, as JSON paths.
+func checkClearingPasswordExemptAfterPaymentPreSignRequest(v *ClearingPasswordExemptAfterPaymentPreSignRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.ContractDisplayAccount == "" {
+		miss = append(miss, "contract_display_account")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OutContractCode == "" {
+		miss = append(miss, "out_contract_code")
+	}
+	if v.PrepayID == "" {
+		miss = append(miss, "prepay_id")
+	}
+	if v.SubAppID == "" {
+		miss = append(miss, "sub_appid")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkPasswordExemptTerminateRequest lists the empty required fields of v, as JSON paths.
+func checkPasswordExemptTerminateRequest(v *PasswordExemptTerminateRequest) (miss []string) {
+	if v.ContractTerminationRemark == "" {
+		miss = append(miss, "contract_termination_remark")
+	}
+	return miss
+}
+
+// checkPartnerPasswordExemptPreSignRequest lists the empty required fields of v, as JSON paths.
+func checkPartnerPasswordExemptPreSignRequest(v *PartnerPasswordExemptPreSignRequest) (miss []string) {
+	if v.ContractDisplayAccount == "" {
+		miss = append(miss, "contract_display_account")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OutContractCode == "" {
+		miss = append(miss, "out_contract_code")
+	}
+	if v.SpAppID == "" {
+		miss = append(miss, "sp_appid")
+	}
+	if v.SubAppID == "" {
+		miss = append(miss, "sub_appid")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkPartnerPasswordExemptAfterPaymentPreSignRequest lists the empty required fields of v, as JSON paths.
+func checkPartnerPasswordExemptAfterPaymentPreSignRequest(v *PartnerPasswordExemptAfterPaymentPreSignRequest) (miss []string) {
+	if v.ContractDisplayAccount == "" {
+		miss = append(miss, "contract_display_account")
+	}
+	if v.NotifyURL == "" {
+		miss = append(miss, "notify_url")
+	}
+	if v.OutContractCode == "" {
+		miss = append(miss, "out_contract_code")
+	}
+	if v.PrepayID == "" {
+		miss = append(miss, "prepay_id")
+	}
+	if v.SpAppID == "" {
+		miss = append(miss, "sp_appid")
+	}
+	if v.SubAppID == "" {
+		miss = append(miss, "sub_appid")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
 // checkPartnerAppPrepayWithContractRequest lists the empty required fields of v, as JSON paths.
 func checkPartnerAppPrepayWithContractRequest(v *PartnerAppPrepayWithContractRequest) (miss []string) {
 	if n := checkpaymentsAmount(&v.Amount); n != nil {
@@ -3180,6 +4228,12 @@ func checkJSAPIPayer(v *JSAPIPayer) (miss []string) {
 	return miss
 }
 
+// zeropaymentsAmount reports whether v is the zero payments.Amount.
+func zeropaymentsAmount(v *payments.Amount) bool {
+	return v.Currency == "" &&
+		v.Total == 0
+}
+
 // zeroDeductDuration reports whether v is the zero DeductDuration.
 func zeroDeductDuration(v *DeductDuration) bool {
 	return v.Count == 0 &&
@@ -3190,12 +4244,6 @@ func zeroDeductDuration(v *DeductDuration) bool {
 func zeroEstimatedAmount(v *EstimatedAmount) bool {
 	return v.Amount == 0 &&
 		v.Currency == ""
-}
-
-// zeropaymentsAmount reports whether v is the zero payments.Amount.
-func zeropaymentsAmount(v *payments.Amount) bool {
-	return v.Currency == "" &&
-		v.Total == 0
 }
 
 // zeroRealIdentity reports whether v is the zero RealIdentity.

@@ -108,6 +108,24 @@ func (e DeviceType) Valid() bool {
 	}
 }
 
+// Defines values for EducationContractStatus.
+const (
+	EducationContractStatusAdd    EducationContractStatus = "ADD"
+	EducationContractStatusDelete EducationContractStatus = "DELETE"
+)
+
+// Valid indicates whether the value is a known member of the EducationContractStatus enum.
+func (e EducationContractStatus) Valid() bool {
+	switch e {
+	case EducationContractStatusAdd:
+		return true
+	case EducationContractStatusDelete:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for IdentityType.
 const (
 	IdentityTypeIDCard IdentityType = "ID_CARD"
@@ -331,6 +349,71 @@ type AppPrepayWithContractRequest struct {
 
 	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
+}
+
+// ClearingPasswordExemptAfterPaymentPreSignRequest is a password-free payment contract of a clearing institution's sub-
+// merchant, to offer right after a payment.
+type ClearingPasswordExemptAfterPaymentPreSignRequest struct {
+	// AppID is the institution's app id (商户AppID).
+	AppID string `json:"appid"`
+
+	// ContractDisplayAccount is the account name shown to the user on the signing page (用户账户展示名称).
+	ContractDisplayAccount string `json:"contract_display_account"`
+
+	// NotifyURL is the HTTPS URL that receives the signing notification (回调通知地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutContractCode is the merchant's contract number (商户签约协议号).
+	OutContractCode string `json:"out_contract_code"`
+
+	// PrepayID is the prepay_id of the order whose payment offers the signing (预支付交易会话标识).
+	PrepayID string `json:"prepay_id"`
+
+	// ServiceID is the password-free payment service id (免密支付服务ID).
+	ServiceID int64 `json:"service_id"`
+
+	// SubAppID is the sub-merchant's app id (子商户AppID).
+	SubAppID string `json:"sub_appid"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (用户子标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+}
+
+// ClearingPasswordExemptPreSignRequest is a password-free payment contract of a clearing institution's sub-
+// merchant, to pre-sign for a mini program.
+type ClearingPasswordExemptPreSignRequest struct {
+	// AppID is the institution's app id (商户AppID).
+	AppID string `json:"appid"`
+
+	// ContractDisplayAccount is the account name shown to the user on the signing page (用户账户展示名称).
+	ContractDisplayAccount string `json:"contract_display_account"`
+
+	// NotifyURL is the HTTPS URL that receives the signing notification (回调通知地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutContractCode is the merchant's contract number (商户签约协议号).
+	OutContractCode string `json:"out_contract_code"`
+
+	// ServiceID is the password-free payment service id (免密支付服务ID).
+	ServiceID int64 `json:"service_id"`
+
+	// SubAppID is the sub-merchant's app id (子商户AppID).
+	SubAppID string `json:"sub_appid"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (用户子标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
 }
 
 // Contract is a deduction contract in either mode, as the ENTRUST.SIGN and
@@ -630,6 +713,264 @@ type DirectContract struct {
 
 	// PlanID is the deduction template (委托代扣模板ID).
 	PlanID int64 `json:"plan_id"`
+}
+
+// EducationAmount is the amounts of the deduction (订单金额).
+type EducationAmount struct {
+	// Currency is ISO 4217 currency code; CNY (货币类型).
+	Currency string `json:"currency,omitempty,omitzero"`
+
+	// DiscountTotal is the discount on the order (折扣).
+	DiscountTotal int64 `json:"discount_total,omitempty,omitzero"`
+
+	// PayerTotal says what the payer paid, after discounts (用户支付金额).
+	PayerTotal int64 `json:"payer_total,omitempty,omitzero"`
+
+	// Total is the order total in 分 (订单金额).
+	Total int64 `json:"total"`
+}
+
+// EducationContract is an education renewal contract (教育续费通签约), as queries answer it and as the
+// ENTRUST.SIGNING and ENTRUST.RELEASE notifications carry it.
+type EducationContract struct {
+	// AppID is the app id (the service provider's in partner mode) (服务商APPID).
+	AppID string `json:"appid"`
+
+	// ContractInformation is the contract itself (签约信息).
+	ContractInformation EducationContractInfo `json:"contract_information,omitempty,omitzero"`
+
+	// OpenID is the user's openid under appid (服务商APPID下的用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// PlanID is the contract template id (签约模板号).
+	PlanID string `json:"plan_id,omitempty,omitzero"`
+
+	// SpMchID is the merchant id (the service provider's in partner mode) (服务商商户号).
+	SpMchID string `json:"sp_mchid"`
+
+	// SubAppID is the sub-merchant's app id; partner mode (子商户APPID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id; partner mode (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// SubOpenID is the user's openid under sub_appid; partner mode (子商户APPID下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+}
+
+// EducationContractInfo is the contract itself (签约信息).
+type EducationContractInfo struct {
+	// ContractID is WeChat Pay's id of the contract (签约协议号).
+	ContractID string `json:"contract_id,omitempty,omitzero"`
+
+	// ContractStatus is ADD while the contract holds, DELETE once it ended (签约状态).
+	ContractStatus string `json:"contract_status,omitempty,omitzero"`
+
+	// CreateTime says when the user signed (签约时间).
+	CreateTime string `json:"create_time,omitempty,omitzero"`
+}
+
+// EducationContractList is a page of a user's education renewal contracts.
+type EducationContractList struct {
+	// Data is the entries of this page (结果集).
+	Data []EducationContract `json:"data,omitempty,omitzero"`
+
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Offset says where the page starts, from 0 (分页页码).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// TotalCount says how many entries there are in all (总数量).
+	TotalCount int64 `json:"total_count,omitempty,omitzero"`
+}
+
+// EducationContractStatus is ADD for contracts that hold, DELETE for ended ones (签约状态).
+type EducationContractStatus string
+
+// EducationDevice is the merchant's device that asks for the deduction (设备信息).
+type EducationDevice struct {
+	// DeviceID is the merchant's device id (设备号).
+	DeviceID string `json:"device_id,omitempty,omitzero"`
+
+	// DeviceIP is the IP address of the merchant's server that asks for the deduction (商户端设备ip).
+	DeviceIP string `json:"device_ip"`
+}
+
+// EducationPayer is the user charged (支付者).
+type EducationPayer struct {
+	// OpenID is the user's openid under appid (服务商APPID下的用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// SubOpenID is the user's openid under sub_appid; partner mode (子商户APPID下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+}
+
+// EducationPreDeductNoticeRequest is the merchant sending an education renewal pre-deduction notice.
+type EducationPreDeductNoticeRequest struct {
+	// AppID is the app id (the service provider's in partner mode) (服务商APPID).
+	AppID string `json:"appid"`
+
+	// SubAppID is the sub-merchant's app id (子商户APPID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id; partner mode only, where it is required (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// EducationPreSign is the token that opens the education renewal signing page.
+type EducationPreSign struct {
+	// PresignToken is the pre-signing token that opens the signing page (预签约号).
+	PresignToken string `json:"presign_token"`
+}
+
+// EducationPreSignRequest is an education renewal (教育续费通) contract to pre-sign.
+type EducationPreSignRequest struct {
+	// AppID is the app id (the service provider's in partner mode) (服务商APPID).
+	AppID string `json:"appid"`
+
+	// OpenID is the user's openid under appid (服务商APPID下的用户标识).
+	OpenID string `json:"openid"`
+
+	// PeriodStartDate is the day of the first deduction, yyyy-MM-dd (首次扣款日期).
+	PeriodStartDate string `json:"period_start_date"`
+
+	// PlanID is the contract template id (签约模板号).
+	PlanID string `json:"plan_id"`
+
+	// SubAppID is the sub-merchant's app id (子商户APPID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id; partner mode only, where it is required (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// SubOpenID is the user's openid under sub_appid (子商户APPID下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+
+	// TradeScene is the business scene; EDUCATION_PERIOD for term fees (场景信息枚举).
+	TradeScene string `json:"trade_scene"`
+
+	// UserID is the user's account at the merchant (用户账号).
+	UserID string `json:"user_id"`
+}
+
+// EducationPromotion is a discount applied to the deduction (优惠详情).
+type EducationPromotion struct {
+	// Amount is the discount amount (优惠券面额).
+	Amount int64 `json:"amount,omitempty,omitzero"`
+
+	// CouponID is the coupon id (券ID).
+	CouponID string `json:"coupon_id,omitempty,omitzero"`
+
+	// MerchantContribute is the part the merchant funds (商户出资).
+	MerchantContribute int64 `json:"merchant_contribute,omitempty,omitzero"`
+
+	// Name is the discount name (优惠名称).
+	Name string `json:"name,omitempty,omitzero"`
+
+	// OtherContribute is the part others fund (其他出资).
+	OtherContribute int64 `json:"other_contribute,omitempty,omitzero"`
+
+	// Scope says whether the discount covers the whole order or single items (优惠范围).
+	Scope string `json:"scope,omitempty,omitzero"`
+
+	// StockID is the campaign batch id (活动ID).
+	StockID string `json:"stock_id,omitempty,omitzero"`
+
+	// Type says who funds the discount (优惠类型).
+	Type string `json:"type,omitempty,omitzero"`
+
+	// WechatpayContribute is the part WeChat Pay funds (微信出资).
+	WechatpayContribute int64 `json:"wechatpay_contribute,omitempty,omitzero"`
+}
+
+// EducationTransaction is an education renewal deduction, as queries answer it and as its
+// TRANSACTION.SUCCESS and TRANSACTION.FAIL notifications carry it
+// (recognised by device_information).
+type EducationTransaction struct {
+	// Amount is the amounts of the deduction (订单金额).
+	Amount EducationAmount `json:"amount"`
+
+	// AppID is the app id (the service provider's in partner mode) (服务商APPID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged in queries and notifications (商户数据).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// BankType is the payer's bank or balance type (付款银行).
+	BankType string `json:"bank_type,omitempty,omitzero"`
+
+	// DeviceInformation is the merchant's device that asks for the deduction (设备信息).
+	DeviceInformation EducationDevice `json:"device_information"`
+
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// Payer is the user charged (支付者).
+	Payer EducationPayer `json:"payer,omitempty,omitzero"`
+
+	// PromotionDetail is discounts applied to the order (优惠详情).
+	PromotionDetail []EducationPromotion `json:"promotion_detail,omitempty,omitzero"`
+
+	// SpMchID is the merchant id (the service provider's in partner mode) (服务商商户号).
+	SpMchID string `json:"sp_mchid"`
+
+	// SubAppID is the sub-merchant's app id; partner mode (子商户APPID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id; partner mode (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// SuccessTime says when the payment succeeded (支付完成时间).
+	SuccessTime string `json:"success_time,omitempty,omitzero"`
+
+	// TradeState is the state of the deduction: SUCCESS, ACCEPTED, PAY_FAIL or REFUND (交易状态).
+	TradeState string `json:"trade_state"`
+
+	// TradeStateDescription says what the state means and what to do next (交易状态描述).
+	TradeStateDescription string `json:"trade_state_description,omitempty,omitzero"`
+
+	// TransactionID is WeChat Pay's transaction id (微信支付订单号).
+	TransactionID string `json:"transaction_id,omitempty,omitzero"`
+}
+
+// EducationTransactionRequest is a deduction under an education renewal contract.
+type EducationTransactionRequest struct {
+	// Amount is the order amount (订单金额).
+	Amount externalRef0.Amount `json:"amount"`
+
+	// AppID is the app id (the service provider's in partner mode) (服务商APPID).
+	AppID string `json:"appid"`
+
+	// Attach is merchant data returned unchanged in queries and notifications (商户数据).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Body is a short description of the deduction, shown to the user (商品或支付单简要描述).
+	Body string `json:"body"`
+
+	// ContractID is the contract to deduct under (签约协议号).
+	ContractID string `json:"contract_id"`
+
+	// DeviceInformation is the merchant's device that asks for the deduction (设备信息).
+	DeviceInformation EducationDevice `json:"device_information"`
+
+	// GoodsTag is promotion tag (商品标记).
+	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
+
+	// NotifyURL is the HTTPS URL that receives the deduction result (支付回调通知地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OutTradeNo is the merchant's order number (商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// SubAppID is the sub-merchant's app id (子商户APPID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id; partner mode only, where it is required (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// TradeScene is the business scene; EDUCATION_PERIOD for term fees (场景信息枚举).
+	TradeScene string `json:"trade_scene"`
 }
 
 // EstimatedAmount is the amount expected to be deducted (预计扣费金额).
@@ -1142,6 +1483,33 @@ type JumpControl struct {
 	JumpAppID string `json:"jump_appid,omitempty,omitzero"`
 }
 
+// ListEducationUserContractsParams is the query and header parameters of ListEducationUserContracts.
+type ListEducationUserContractsParams struct {
+	// AppID is the app id (the service provider's in partner mode) (服务商APPID).
+	AppID string `json:"appid"`
+
+	// ContractStatus is only contracts in this state (签约状态).
+	ContractStatus EducationContractStatus `json:"contract_status,omitempty,omitzero"`
+
+	// Limit is the page size (分页大小).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Offset says where the page starts, from 0 (分页页码).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// PlanID is the contract template id (签约模板号).
+	PlanID string `json:"plan_id"`
+
+	// SubAppID is the sub-merchant's app id; partner mode (子商户APPID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id; partner mode only, where it is required (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// SubOpenID is the user's openid under sub_appid; partner mode (子商户APPID下的用户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+}
+
 // ListInsurancePolicyPeriodsParams is the query and header parameters of ListInsurancePolicyPeriods.
 type ListInsurancePolicyPeriodsParams struct {
 	// Limit is the most periods to return (分页大小).
@@ -1397,6 +1765,112 @@ type PartnerJSAPIPrepayWithContractRequest struct {
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
 }
 
+// PartnerPasswordExemptAfterPaymentPreSignRequest is a sub-merchant's password-free payment contract (免密支付) to offer the user
+// right after paying an order (partner mode).
+type PartnerPasswordExemptAfterPaymentPreSignRequest struct {
+	// ContractDisplayAccount is the account name shown to the user on the signing page (用户账户展示名称).
+	ContractDisplayAccount string `json:"contract_display_account"`
+
+	// NotifyURL is the HTTPS URL that receives the signing notification (回调通知地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OutContractCode is the merchant's contract number (商户签约协议号).
+	OutContractCode string `json:"out_contract_code"`
+
+	// PrepayID is the prepay_id of the order whose payment offers the signing (预支付交易会话标识).
+	PrepayID string `json:"prepay_id"`
+
+	// ServiceID is the password-free payment service id (免密支付服务ID).
+	ServiceID int64 `json:"service_id"`
+
+	// SpAppID is the service provider's app id (商户AppID).
+	SpAppID string `json:"sp_appid"`
+
+	// SpOpenID is the user's openid under sp_appid (用户标识).
+	SpOpenID string `json:"sp_openid,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id (子商户AppID).
+	SubAppID string `json:"sub_appid"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (用户子标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+}
+
+// PartnerPasswordExemptContractKey is the sub-merchant's password-free payment contract, by service and
+// merchant contract number.
+type PartnerPasswordExemptContractKey struct {
+	// MchID is the merchant id that signs the contract (商户号).
+	MchID string `json:"mchid"`
+
+	// OutContractCode is the merchant's contract number (商户签约协议号).
+	OutContractCode string `json:"out_contract_code"`
+
+	// ServiceID is the password-free payment service id (免密支付服务ID).
+	ServiceID int64 `json:"service_id"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerPasswordExemptMiniProgramPreSign is a pre-signed sub-merchant's password-free payment contract and the mini-
+// program page that signs it.
+type PartnerPasswordExemptMiniProgramPreSign struct {
+	// MchID is the merchant id that signs the contract (商户号).
+	MchID string `json:"mchid"`
+
+	// OutContractCode is the merchant's contract number (商户签约协议号).
+	OutContractCode string `json:"out_contract_code"`
+
+	// PreEntrustwebID is WeChat Pay's id of the pre-signing (预签约ID).
+	PreEntrustwebID string `json:"pre_entrustweb_id"`
+
+	// ServiceID is the password-free payment service id (免密支付服务ID).
+	ServiceID int64 `json:"service_id"`
+
+	// SignMpAppID is the mini program to open for signing (跳转签约的小程序AppID).
+	SignMpAppID string `json:"sign_mp_appid"`
+
+	// SignMpPath is the page of that mini program (跳转签约的小程序路径).
+	SignMpPath string `json:"sign_mp_path"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+}
+
+// PartnerPasswordExemptPreSignRequest is a sub-merchant's password-free payment contract (免密支付) to pre-sign for
+// signing in a mini program (partner mode).
+type PartnerPasswordExemptPreSignRequest struct {
+	// ContractDisplayAccount is the account name shown to the user on the signing page (用户账户展示名称).
+	ContractDisplayAccount string `json:"contract_display_account"`
+
+	// NotifyURL is the HTTPS URL that receives the signing notification (回调通知地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OutContractCode is the merchant's contract number (商户签约协议号).
+	OutContractCode string `json:"out_contract_code"`
+
+	// ServiceID is the password-free payment service id (免密支付服务ID).
+	ServiceID int64 `json:"service_id"`
+
+	// SpAppID is the service provider's app id (商户AppID).
+	SpAppID string `json:"sp_appid"`
+
+	// SpOpenID is the user's openid under sp_appid (用户标识).
+	SpOpenID string `json:"sp_openid,omitempty,omitzero"`
+
+	// SubAppID is the sub-merchant's app id (子商户AppID).
+	SubAppID string `json:"sub_appid"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SubOpenID is the user's openid under sub_appid (用户子标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+}
+
 // PartnerQueryContractParams is the query and header parameters of PartnerQueryContract.
 type PartnerQueryContractParams struct {
 	// SubMchID is the sub-merchant id (子商户号).
@@ -1544,6 +2018,182 @@ type PartnerTerminateContractRequest struct {
 	SubMchID string `json:"sub_mchid"`
 }
 
+// PasswordExemptAfterPaymentPreSignAnswer is a password-free payment contract pre-signed for after a payment, in
+// either mode, as the mode-independent method answers it: the fields of
+// both modes' answers (PapayPasswordExemptContractKey,
+// PapayPartnerPasswordExemptContractKey); only partner mode fills
+// sub_mchid.
+type PasswordExemptAfterPaymentPreSignAnswer struct {
+	// MchID is the merchant id that signs the contract (商户号).
+	MchID string `json:"mchid"`
+
+	// OutContractCode is the merchant's contract number (商户签约协议号).
+	OutContractCode string `json:"out_contract_code"`
+
+	// ServiceID is the password-free payment service id (免密支付服务ID).
+	ServiceID int64 `json:"service_id"`
+
+	// SubMchID is the sub-merchant id; partner mode (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// PasswordExemptAfterPaymentPreSignRequest is a password-free payment contract (免密支付) to offer the user right after paying an order.
+type PasswordExemptAfterPaymentPreSignRequest struct {
+	// AppID is the merchant's app id (商户AppID).
+	AppID string `json:"appid"`
+
+	// ContractDisplayAccount is the account name shown to the user on the signing page (用户账户展示名称).
+	ContractDisplayAccount string `json:"contract_display_account"`
+
+	// NotifyURL is the HTTPS URL that receives the signing notification (回调通知地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid"`
+
+	// OutContractCode is the merchant's contract number (商户签约协议号).
+	OutContractCode string `json:"out_contract_code"`
+
+	// PrepayID is the prepay_id of the order whose payment offers the signing (预支付交易会话标识).
+	PrepayID string `json:"prepay_id"`
+
+	// ServiceID is the password-free payment service id (免密支付服务ID).
+	ServiceID int64 `json:"service_id"`
+}
+
+// PasswordExemptContract is a password-free payment contract (免密支付协议).
+type PasswordExemptContract struct {
+	// AppID is the app id (商户AppID).
+	AppID string `json:"appid"`
+
+	// ContractDisplayAccount is the account name shown to the user on the signing page (用户账户展示名称).
+	ContractDisplayAccount string `json:"contract_display_account,omitempty,omitzero"`
+
+	// ContractID is WeChat Pay's id of the password-free payment contract (免密支付协议ID).
+	ContractID string `json:"contract_id"`
+
+	// ContractSignedTime says when the user signed the contract (协议签署时间).
+	ContractSignedTime core.Time `json:"contract_signed_time"`
+
+	// ContractState is the state of the contract, such as SIGNED (委托代扣协议状态).
+	ContractState string `json:"contract_state"`
+
+	// ContractTerminateInfo says how a password-free payment contract ended (协议解约信息).
+	ContractTerminateInfo PasswordExemptTermination `json:"contract_terminate_info,omitempty,omitzero"`
+
+	// MchID is the merchant id (商户号).
+	MchID string `json:"mchid"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid"`
+
+	// OutContractCode is the merchant's contract number (商户签约协议号).
+	OutContractCode string `json:"out_contract_code"`
+
+	// ServiceID is the password-free payment service id (免密支付服务ID).
+	ServiceID int64 `json:"service_id"`
+}
+
+// PasswordExemptContractKey is the password-free payment contract, by service and merchant contract number.
+type PasswordExemptContractKey struct {
+	// MchID is the merchant id that signs the contract (商户号).
+	MchID string `json:"mchid"`
+
+	// OutContractCode is the merchant's contract number (商户签约协议号).
+	OutContractCode string `json:"out_contract_code"`
+
+	// ServiceID is the password-free payment service id (免密支付服务ID).
+	ServiceID int64 `json:"service_id"`
+}
+
+// PasswordExemptMiniProgramPreSign is a pre-signed password-free payment contract and the mini-program page that signs it.
+type PasswordExemptMiniProgramPreSign struct {
+	// MchID is the merchant id that signs the contract (商户号).
+	MchID string `json:"mchid"`
+
+	// OutContractCode is the merchant's contract number (商户签约协议号).
+	OutContractCode string `json:"out_contract_code"`
+
+	// PreEntrustwebID is WeChat Pay's id of the pre-signing (预签约ID).
+	PreEntrustwebID string `json:"pre_entrustweb_id"`
+
+	// ServiceID is the password-free payment service id (免密支付服务ID).
+	ServiceID int64 `json:"service_id"`
+
+	// SignMpAppID is the mini program to open for signing (跳转签约的小程序AppID).
+	SignMpAppID string `json:"sign_mp_appid"`
+
+	// SignMpPath is the page of that mini program (跳转签约的小程序路径).
+	SignMpPath string `json:"sign_mp_path"`
+}
+
+// PasswordExemptMiniProgramPreSignAnswer is a pre-signed password-free payment contract in either mode, as the
+// mode-independent mini-program pre-signing answers it: the fields of
+// both modes' answers (PapayPasswordExemptMiniProgramPreSign,
+// PapayPartnerPasswordExemptMiniProgramPreSign); only partner mode fills
+// sub_mchid.
+type PasswordExemptMiniProgramPreSignAnswer struct {
+	// MchID is the merchant id that signs the contract (商户号).
+	MchID string `json:"mchid"`
+
+	// OutContractCode is the merchant's contract number (商户签约协议号).
+	OutContractCode string `json:"out_contract_code"`
+
+	// PreEntrustwebID is WeChat Pay's id of the pre-signing (预签约ID).
+	PreEntrustwebID string `json:"pre_entrustweb_id"`
+
+	// ServiceID is the password-free payment service id (免密支付服务ID).
+	ServiceID int64 `json:"service_id"`
+
+	// SignMpAppID is the mini program to open for signing (跳转签约的小程序AppID).
+	SignMpAppID string `json:"sign_mp_appid"`
+
+	// SignMpPath is the page of that mini program (跳转签约的小程序路径).
+	SignMpPath string `json:"sign_mp_path"`
+
+	// SubMchID is the sub-merchant id; partner mode (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// PasswordExemptPreSignRequest is a password-free payment contract (免密支付) to pre-sign for signing in a mini program.
+type PasswordExemptPreSignRequest struct {
+	// AppID is the merchant's app id (商户AppID).
+	AppID string `json:"appid"`
+
+	// ContractDisplayAccount is the account name shown to the user on the signing page (用户账户展示名称).
+	ContractDisplayAccount string `json:"contract_display_account"`
+
+	// NotifyURL is the HTTPS URL that receives the signing notification (回调通知地址).
+	NotifyURL string `json:"notify_url"`
+
+	// OpenID is the user's openid under appid (用户标识).
+	OpenID string `json:"openid"`
+
+	// OutContractCode is the merchant's contract number (商户签约协议号).
+	OutContractCode string `json:"out_contract_code"`
+
+	// ServiceID is the password-free payment service id (免密支付服务ID).
+	ServiceID int64 `json:"service_id"`
+}
+
+// PasswordExemptTerminateRequest says why the merchant ends a password-free payment contract.
+type PasswordExemptTerminateRequest struct {
+	// ContractTerminationRemark says why the merchant ends the contract (解约备注).
+	ContractTerminationRemark string `json:"contract_termination_remark"`
+}
+
+// PasswordExemptTermination says how a password-free payment contract ended (协议解约信息).
+type PasswordExemptTermination struct {
+	// ContractTerminatedTime says when the contract ended (协议解约时间).
+	ContractTerminatedTime core.Time `json:"contract_terminated_time,omitempty,omitzero"`
+
+	// ContractTerminationMode says who ended the contract (协议解约方式).
+	ContractTerminationMode string `json:"contract_termination_mode"`
+
+	// ContractTerminationRemark is a remark on the ending (解约备注).
+	ContractTerminationRemark string `json:"contract_termination_remark,omitempty,omitzero"`
+}
+
 // PreSignContractRequest is a contract to prepare for signing, with the device the user signs from (代扣预签约).
 type PreSignContractRequest struct {
 	// AppID is the merchant's app id (应用ID).
@@ -1608,6 +2258,30 @@ type PreSignResponse struct {
 
 	// RedirectURL is the URL to render as a QR code for the user to scan, in the QR code scene (展示扫码签约的二维码的URL).
 	RedirectURL string `json:"redirect_url,omitempty,omitzero"`
+}
+
+// QueryEducationContractParams is the query and header parameters of QueryEducationContract.
+type QueryEducationContractParams struct {
+	// AppID is the app id (the service provider's in partner mode) (服务商APPID).
+	AppID string `json:"appid"`
+
+	// SubAppID is the sub-merchant's app id; partner mode (子商户APPID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id; partner mode only, where it is required (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// QueryEducationTransactionByIDParams is the query and header parameters of QueryEducationTransactionByID.
+type QueryEducationTransactionByIDParams struct {
+	// SubMchID is the sub-merchant id; partner mode only, where it is required (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// QueryEducationTransactionByOutTradeNoParams is the query and header parameters of QueryEducationTransactionByOutTradeNo.
+type QueryEducationTransactionByOutTradeNoParams struct {
+	// SubMchID is the sub-merchant id; partner mode only, where it is required (子商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
 }
 
 // RealIdentity is the user's real-name identity, checked against the WeChat account; sent encrypted (用户实名信息).

@@ -7,6 +7,7 @@ package parking
 
 import (
 	"context"
+	"iter"
 
 	"github.com/gowxpay/wxpay/core"
 	"github.com/gowxpay/wxpay/internal/wire"
@@ -23,20 +24,270 @@ func New(conn *core.Conn) *Client { return &Client{conn: conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opCreateEntry       = core.Operation{ID: "CreateParkingEntry", Name: "Parking.CreateEntry", Method: "POST", Path: "/v3/vehicle/parking/parkings", Modes: core.Partner, ResendSafe: true}
-	opFindService       = core.Operation{ID: "FindParkingService", Name: "Parking.FindService", Method: "GET", Path: "/v3/vehicle/parking/services/find", Modes: core.Partner}
-	opQueryTransaction  = core.Operation{ID: "QueryParkingTransaction", Name: "Parking.QueryTransaction", Method: "GET", Path: "/v3/vehicle/transactions/out-trade-no/{out_trade_no}", Modes: core.Partner}
-	opCreateTransaction = core.Operation{ID: "CreateParkingTransaction", Name: "Parking.CreateTransaction", Method: "POST", Path: "/v3/vehicle/transactions/parking", Modes: core.Partner, ResendSafe: true}
+	opCreateLotApplication   = core.Operation{ID: "CreateParkingLotApplication", Name: "Parking.CreateLotApplication", Method: "POST", Path: "/v3/parking/reminders/application", Modes: core.Partner}
+	opQueryLotApplication    = core.Operation{ID: "QueryParkingLotApplication", Name: "Parking.QueryLotApplication", Method: "GET", Path: "/v3/parking/reminders/application/query", Modes: core.Partner}
+	opWithdrawLotApplication = core.Operation{ID: "WithdrawParkingLotApplication", Name: "Parking.WithdrawLotApplication", Method: "POST", Path: "/v3/parking/reminders/application/withdraw", Modes: core.Partner}
+	opListLotApplications    = core.Operation{ID: "ListParkingLotApplications", Name: "Parking.ListLotApplications", Method: "GET", Path: "/v3/parking/reminders/applications", Modes: core.Partner}
+	opSyncEntry              = core.Operation{ID: "SyncParkingEntry", Name: "Parking.SyncEntry", Method: "POST", Path: "/v3/parking/reminders/entry", Modes: core.Partner}
+	opSyncExit               = core.Operation{ID: "SyncParkingExit", Name: "Parking.SyncExit", Method: "POST", Path: "/v3/parking/reminders/exit", Modes: core.Partner}
+	opSyncExtPayment         = core.Operation{ID: "SyncParkingExtPayment", Name: "Parking.SyncExtPayment", Method: "POST", Path: "/v3/parking/reminders/ext-payment", Modes: core.Partner, ResendSafe: true}
+	opQueryFee               = core.Operation{ID: "QueryParkingFee", Name: "Parking.QueryFee", Method: "POST", Path: "/v3/parking/reminders/parking-fee", Modes: core.Partner}
+	opQueryLot               = core.Operation{ID: "QueryParkingLot", Name: "Parking.QueryLot", Method: "GET", Path: "/v3/parking/reminders/parking-lot", Modes: core.Partner}
+	opSyncPayment            = core.Operation{ID: "SyncParkingPayment", Name: "Parking.SyncPayment", Method: "POST", Path: "/v3/parking/reminders/payment", Modes: core.Partner}
+	opCreateEntry            = core.Operation{ID: "CreateParkingEntry", Name: "Parking.CreateEntry", Method: "POST", Path: "/v3/vehicle/parking/parkings", Modes: core.Partner, ResendSafe: true}
+	opFindService            = core.Operation{ID: "FindParkingService", Name: "Parking.FindService", Method: "GET", Path: "/v3/vehicle/parking/services/find", Modes: core.Partner}
+	opQueryTransaction       = core.Operation{ID: "QueryParkingTransaction", Name: "Parking.QueryTransaction", Method: "GET", Path: "/v3/vehicle/transactions/out-trade-no/{out_trade_no}", Modes: core.Partner}
+	opCreateTransaction      = core.Operation{ID: "CreateParkingTransaction", Name: "Parking.CreateTransaction", Method: "POST", Path: "/v3/vehicle/transactions/parking", Modes: core.Partner, ResendSafe: true}
 )
 
 // Operations returns the operations of this package, for tools and tests.
 func Operations() []*core.Operation {
 	return []*core.Operation{
+		&opCreateLotApplication,
+		&opQueryLotApplication,
+		&opWithdrawLotApplication,
+		&opListLotApplications,
+		&opSyncEntry,
+		&opSyncExit,
+		&opSyncExtPayment,
+		&opQueryFee,
+		&opQueryLot,
+		&opSyncPayment,
 		&opCreateEntry,
 		&opFindService,
 		&opQueryTransaction,
 		&opCreateTransaction,
 	}
+}
+
+// CreateLotApplication applies to register a car park for the parking fee service (提交停车场进件申请).
+//
+// Submits a car park, its mini programs and its fee rules for review by
+// the parking fee service (停车缴费服务). Follow the review with
+// QueryParkingLotApplication.
+//
+// POST /v3/parking/reminders/application (partner)
+func (c *Client) CreateLotApplication(ctx context.Context, body *LotApplicationRequest, opts ...core.CallOption) (*LotApplicationReceipt, error) {
+	var b LotApplicationRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkLotApplicationRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opCreateLotApplication.Name, Missing: miss}
+	}
+	out := new(LotApplicationReceipt)
+	if err := c.conn.Do(ctx, &opCreateLotApplication, "/v3/parking/reminders/application", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryLotApplication queries a car park application (查询停车场进件申请单).
+//
+// GET /v3/parking/reminders/application/query (partner)
+func (c *Client) QueryLotApplication(ctx context.Context, params *QueryLotApplicationParams, opts ...core.CallOption) (*LotApplicationAnswer, error) {
+	var p QueryLotApplicationParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if p.ParkingLotAuditNo == "" {
+		miss = append(miss, "parking_lot_audit_no")
+	}
+	if p.OutParkingLotID == "" {
+		miss = append(miss, "out_parking_lot_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opQueryLotApplication.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/parking/reminders/application/query", 64)
+	u.Query("parking_lot_audit_no", p.ParkingLotAuditNo)
+	u.Query("out_parking_lot_id", p.OutParkingLotID)
+	out := new(LotApplicationAnswer)
+	if err := c.conn.Do(ctx, &opQueryLotApplication, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// WithdrawLotApplication withdraws a car park application under review (撤回停车场进件申请).
+//
+// POST /v3/parking/reminders/application/withdraw (partner)
+func (c *Client) WithdrawLotApplication(ctx context.Context, body *LotApplicationWithdrawal, opts ...core.CallOption) error {
+	var b LotApplicationWithdrawal
+	if body != nil {
+		b = *body
+	}
+	if miss := checkLotApplicationWithdrawal(&b); miss != nil {
+		return &core.UsageError{Op: opWithdrawLotApplication.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opWithdrawLotApplication, "/v3/parking/reminders/application/withdraw", &b, nil, opts)
+}
+
+// ListLotApplications lists a car park's applications (查询停车场进件申请单列表).
+//
+// GET /v3/parking/reminders/applications (partner)
+func (c *Client) ListLotApplications(ctx context.Context, params *ListLotApplicationsParams, opts ...core.CallOption) (*LotApplicationList, error) {
+	var p ListLotApplicationsParams
+	if params != nil {
+		p = *params
+	}
+	var miss []string
+	if p.OutParkingLotID == "" {
+		miss = append(miss, "out_parking_lot_id")
+	}
+	if miss != nil {
+		return nil, &core.UsageError{Op: opListLotApplications.Name, Missing: miss}
+	}
+	u := wire.NewURI("/v3/parking/reminders/applications", 64)
+	u.Query("out_parking_lot_id", p.OutParkingLotID)
+	if p.Offset != 0 {
+		u.QueryInt("offset", int64(p.Offset))
+	}
+	if p.Limit != 0 {
+		u.QueryInt("limit", int64(p.Limit))
+	}
+	out := new(LotApplicationList)
+	if err := c.conn.Do(ctx, &opListLotApplications, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListLotApplicationsAll returns an iterator over the application_list of every page of ListLotApplications, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
+//
+// GET /v3/parking/reminders/applications (partner)
+func (c *Client) ListLotApplicationsAll(ctx context.Context, params *ListLotApplicationsParams, opts ...core.CallOption) iter.Seq2[*LotApplication, error] {
+	return func(yield func(*LotApplication, error) bool) {
+		var p ListLotApplicationsParams
+		if params != nil {
+			p = *params
+		}
+		if p.Limit == 0 {
+			p.Limit = 10
+		}
+		for {
+			page, err := c.ListLotApplications(ctx, &p, opts...)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.ApplicationList {
+				if !yield(&page.ApplicationList[i], nil) {
+					return
+				}
+			}
+			n := int64(len(page.ApplicationList))
+			if n == 0 || n < p.Limit {
+				return
+			}
+			p.Offset += n
+		}
+	}
+}
+
+// SyncEntry reports a vehicle entering a car park (同步车辆入场通知).
+//
+// Tells WeChat Pay that a vehicle entered a registered car park, so that
+// the user can be reminded of and pay the fee.
+//
+// POST /v3/parking/reminders/entry (partner)
+func (c *Client) SyncEntry(ctx context.Context, body *VehicleEntry, opts ...core.CallOption) (*VehicleEntryResult, error) {
+	var b VehicleEntry
+	if body != nil {
+		b = *body
+	}
+	if miss := checkVehicleEntry(&b); miss != nil {
+		return nil, &core.UsageError{Op: opSyncEntry.Name, Missing: miss}
+	}
+	out := new(VehicleEntryResult)
+	if err := c.conn.Do(ctx, &opSyncEntry, "/v3/parking/reminders/entry", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SyncExit reports a vehicle leaving a car park (同步车辆离场通知).
+//
+// POST /v3/parking/reminders/exit (partner)
+func (c *Client) SyncExit(ctx context.Context, body *VehicleExit, opts ...core.CallOption) error {
+	var b VehicleExit
+	if body != nil {
+		b = *body
+	}
+	if miss := checkVehicleExit(&b); miss != nil {
+		return &core.UsageError{Op: opSyncExit.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opSyncExit, "/v3/parking/reminders/exit", &b, nil, opts)
+}
+
+// SyncExtPayment reports a payment other than a temporary-parking fee (同步非临停扩展支付).
+//
+// Reports a payment for a monthly, quarterly or member pass of a car park.
+//
+// POST /v3/parking/reminders/ext-payment (partner)
+func (c *Client) SyncExtPayment(ctx context.Context, body *ExtPayment, opts ...core.CallOption) error {
+	var b ExtPayment
+	if body != nil {
+		b = *body
+	}
+	if miss := checkExtPayment(&b); miss != nil {
+		return &core.UsageError{Op: opSyncExtPayment.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opSyncExtPayment, "/v3/parking/reminders/ext-payment", &b, nil, opts)
+}
+
+// QueryFee asks for the current fee of a parking (查询停车费用).
+//
+// POST /v3/parking/reminders/parking-fee (partner)
+func (c *Client) QueryFee(ctx context.Context, body *FeeQuery, opts ...core.CallOption) (*Fee, error) {
+	var b FeeQuery
+	if body != nil {
+		b = *body
+	}
+	if miss := checkFeeQuery(&b); miss != nil {
+		return nil, &core.UsageError{Op: opQueryFee.Name, Missing: miss}
+	}
+	out := new(Fee)
+	if err := c.conn.Do(ctx, &opQueryFee, "/v3/parking/reminders/parking-fee", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryLot queries a registered car park (查询停车场信息).
+//
+// Returns a car park by the merchant's or WeChat Pay's id; give one of the
+// two.
+//
+// GET /v3/parking/reminders/parking-lot (partner)
+func (c *Client) QueryLot(ctx context.Context, params *QueryLotParams, opts ...core.CallOption) (*Lot, error) {
+	var p QueryLotParams
+	if params != nil {
+		p = *params
+	}
+	u := wire.NewURI("/v3/parking/reminders/parking-lot", 64)
+	u.Query("out_parking_lot_id", p.OutParkingLotID)
+	u.Query("wx_parking_lot_id", p.WxParkingLotID)
+	out := new(Lot)
+	if err := c.conn.Do(ctx, &opQueryLot, u.String(), nil, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SyncPayment reports the result of a parking-fee payment (同步支付结果通知).
+//
+// POST /v3/parking/reminders/payment (partner)
+func (c *Client) SyncPayment(ctx context.Context, body *PaymentResult, opts ...core.CallOption) error {
+	var b PaymentResult
+	if body != nil {
+		b = *body
+	}
+	if miss := checkPaymentResult(&b); miss != nil {
+		return &core.UsageError{Op: opSyncPayment.Name, Missing: miss}
+	}
+	return c.conn.Do(ctx, &opSyncPayment, "/v3/parking/reminders/payment", &b, nil, opts)
 }
 
 // CreateEntry creates a parking entry (创建停车入场).
@@ -183,6 +434,8 @@ func (c *Client) CreateTransaction(ctx context.Context, body *CreateTransactionR
 
 // The notification event types whose resources this package decodes.
 const (
+	// EventFeeQueryTransInfo is the PARKING_FEE.QUERY_TRANS_INFO notification.
+	EventFeeQueryTransInfo = "PARKING_FEE.QUERY_TRANS_INFO"
 	// EventTransactionFail is the TRANSACTION.FAIL notification.
 	EventTransactionFail = "TRANSACTION.FAIL"
 	// EventTransactionPayBack is the TRANSACTION.PAY_BACK notification.
@@ -199,12 +452,153 @@ const (
 // package decodes, for callback.Config.Events.
 func Events() []core.EventType {
 	return []core.EventType{
+		{Type: EventFeeQueryTransInfo, Key: "", New: func() any { return new(FeeInquiry) }},
 		{Type: EventTransactionFail, Key: "parking_info", New: func() any { return new(Transaction) }},
 		{Type: EventTransactionPayBack, Key: "parking_info", New: func() any { return new(Transaction) }},
 		{Type: EventTransactionSuccess, Key: "parking_info", New: func() any { return new(Transaction) }},
 		{Type: EventVehicleEntranceStateChange, Key: "", New: func() any { return new(EntranceStateChange) }},
 		{Type: EventVehicleUserStateChange, Key: "", New: func() any { return new(VehicleUserStateChange) }},
 	}
+}
+
+// checkLotApplicationRequest lists the empty required fields of v, as JSON paths.
+func checkLotApplicationRequest(v *LotApplicationRequest) (miss []string) {
+	if n := checkLotApplicationLot(&v.ParkingLot); n != nil {
+		miss = wire.Prefix(miss, "parking_lot.", n)
+	}
+	return miss
+}
+
+// checkLotApplicationLot lists the empty required fields of v, as JSON paths.
+func checkLotApplicationLot(v *LotApplicationLot) (miss []string) {
+	if v.Latitude == "" {
+		miss = append(miss, "latitude")
+	}
+	if v.Longitude == "" {
+		miss = append(miss, "longitude")
+	}
+	if v.OutParkingLotID == "" {
+		miss = append(miss, "out_parking_lot_id")
+	}
+	if v.ParkingLotAddress == "" {
+		miss = append(miss, "parking_lot_address")
+	}
+	if v.ParkingLotName == "" {
+		miss = append(miss, "parking_lot_name")
+	}
+	if v.ParkingLotType == "" {
+		miss = append(miss, "parking_lot_type")
+	}
+	if v.PaymentPath == "" {
+		miss = append(miss, "payment_path")
+	}
+	if v.PhoneNumber == "" {
+		miss = append(miss, "phone_number")
+	}
+	return miss
+}
+
+// checkLotApplicationWithdrawal lists the empty required fields of v, as JSON paths.
+func checkLotApplicationWithdrawal(v *LotApplicationWithdrawal) (miss []string) {
+	if v.OutParkingLotID == "" {
+		miss = append(miss, "out_parking_lot_id")
+	}
+	if v.ParkingLotAuditNo == "" {
+		miss = append(miss, "parking_lot_audit_no")
+	}
+	return miss
+}
+
+// checkVehicleEntry lists the empty required fields of v, as JSON paths.
+func checkVehicleEntry(v *VehicleEntry) (miss []string) {
+	if v.CarType == "" {
+		miss = append(miss, "car_type")
+	}
+	if v.OutSerialNumber == "" {
+		miss = append(miss, "out_serial_number")
+	}
+	if v.ParkingID == "" {
+		miss = append(miss, "parking_id")
+	}
+	if v.PlateColor == "" {
+		miss = append(miss, "plate_color")
+	}
+	if v.PlateNumber == "" {
+		miss = append(miss, "plate_number")
+	}
+	if v.VehicleType == "" {
+		miss = append(miss, "vehicle_type")
+	}
+	return miss
+}
+
+// checkVehicleExit lists the empty required fields of v, as JSON paths.
+func checkVehicleExit(v *VehicleExit) (miss []string) {
+	if v.OutSerialNumber == "" {
+		miss = append(miss, "out_serial_number")
+	}
+	if v.ParkingID == "" {
+		miss = append(miss, "parking_id")
+	}
+	if v.PlateColor == "" {
+		miss = append(miss, "plate_color")
+	}
+	if v.PlateNumber == "" {
+		miss = append(miss, "plate_number")
+	}
+	return miss
+}
+
+// checkExtPayment lists the empty required fields of v, as JSON paths.
+func checkExtPayment(v *ExtPayment) (miss []string) {
+	if v.FeeItems == nil {
+		miss = append(miss, "fee_items")
+	}
+	for i := range v.FeeItems {
+		if n := checkExtPaymentFee(&v.FeeItems[i]); n != nil {
+			miss = wire.Prefix(miss, wire.Index("fee_items", i), n)
+		}
+	}
+	if v.OutTradeNo == "" {
+		miss = append(miss, "out_trade_no")
+	}
+	return miss
+}
+
+// checkExtPaymentFee lists the empty required fields of v, as JSON paths.
+func checkExtPaymentFee(v *ExtPaymentFee) (miss []string) {
+	if v.FeeType == "" {
+		miss = append(miss, "fee_type")
+	}
+	return miss
+}
+
+// checkFeeQuery lists the empty required fields of v, as JSON paths.
+func checkFeeQuery(v *FeeQuery) (miss []string) {
+	if v.OutSerialNumber == "" {
+		miss = append(miss, "out_serial_number")
+	}
+	return miss
+}
+
+// checkPaymentResult lists the empty required fields of v, as JSON paths.
+func checkPaymentResult(v *PaymentResult) (miss []string) {
+	if v.OutSerialNumber == "" {
+		miss = append(miss, "out_serial_number")
+	}
+	if v.ParkingID == "" {
+		miss = append(miss, "parking_id")
+	}
+	if v.ParkingState == "" {
+		miss = append(miss, "parking_state")
+	}
+	if v.PayType == "" {
+		miss = append(miss, "pay_type")
+	}
+	if v.PlateNumber == "" {
+		miss = append(miss, "plate_number")
+	}
+	return miss
 }
 
 // checkCreateEntryRequest lists the empty required fields of v, as JSON paths.

@@ -8,6 +8,117 @@ import (
 	"github.com/gowxpay/wxpay/core"
 )
 
+// Defines values for AggregateLimitMode.
+const (
+	AggregateLimitModeMin     AggregateLimitMode = "AGGREGATE_LIMIT_MODE_MIN"
+	AggregateLimitModeNormal  AggregateLimitMode = "AGGREGATE_LIMIT_MODE_NORMAL"
+	AggregateLimitModeUnknown AggregateLimitMode = "AGGREGATE_LIMIT_MODE_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the AggregateLimitMode enum.
+func (e AggregateLimitMode) Valid() bool {
+	switch e {
+	case AggregateLimitModeMin:
+		return true
+	case AggregateLimitModeNormal:
+		return true
+	case AggregateLimitModeUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChargeMode.
+const (
+	ChargeModeInterval ChargeMode = "INTERVAL"
+	ChargeModeOneTime  ChargeMode = "ONE_TIME"
+	ChargeModeUnknown  ChargeMode = "UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the ChargeMode enum.
+func (e ChargeMode) Valid() bool {
+	switch e {
+	case ChargeModeInterval:
+		return true
+	case ChargeModeOneTime:
+		return true
+	case ChargeModeUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChargingRuleType.
+const (
+	ChargingRuleTypeFixedInterval ChargingRuleType = "CHARGING_RULE_FIXED_INTERVAL"
+	ChargingRuleTypePerEntry      ChargingRuleType = "CHARGING_RULE_PER_ENTRY"
+	ChargingRuleTypeSegment       ChargingRuleType = "CHARGING_RULE_SEGMENT"
+	ChargingRuleTypeUnknown       ChargingRuleType = "CHARGING_RULE_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the ChargingRuleType enum.
+func (e ChargingRuleType) Valid() bool {
+	switch e {
+	case ChargingRuleTypeFixedInterval:
+		return true
+	case ChargingRuleTypePerEntry:
+		return true
+	case ChargingRuleTypeSegment:
+		return true
+	case ChargingRuleTypeUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DailyLimitType.
+const (
+	DailyLimitTypeCalendarDay DailyLimitType = "DAILY_LIMIT_CALENDAR_DAY"
+	DailyLimitTypeRolling24H  DailyLimitType = "DAILY_LIMIT_ROLLING_24H"
+	DailyLimitTypeUnknown     DailyLimitType = "DAILY_LIMIT_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the DailyLimitType enum.
+func (e DailyLimitType) Valid() bool {
+	switch e {
+	case DailyLimitTypeCalendarDay:
+		return true
+	case DailyLimitTypeRolling24H:
+		return true
+	case DailyLimitTypeUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DayType.
+const (
+	DayTypeAllDay  DayType = "DAY_TYPE_ALL_DAY"
+	DayTypeHoliday DayType = "DAY_TYPE_HOLIDAY"
+	DayTypeUnknown DayType = "DAY_TYPE_UNKNOWN"
+	DayTypeWeekday DayType = "DAY_TYPE_WEEKDAY"
+)
+
+// Valid indicates whether the value is a known member of the DayType enum.
+func (e DayType) Valid() bool {
+	switch e {
+	case DayTypeAllDay:
+		return true
+	case DayTypeHoliday:
+		return true
+	case DayTypeUnknown:
+		return true
+	case DayTypeWeekday:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EntryBlockReason.
 const (
 	EntryBlockReasonEvaluationFailed EntryBlockReason = "EVALUATION_FAILED"
@@ -50,6 +161,387 @@ func (e EntryState) Valid() bool {
 	}
 }
 
+// Defines values for ExtPaymentFeeType.
+const (
+	ExtPaymentFeeTypeMember    ExtPaymentFeeType = "EXT_PARKING_PAYMENT_FEE_TYPE_MEMBER"
+	ExtPaymentFeeTypeMonthly   ExtPaymentFeeType = "EXT_PARKING_PAYMENT_FEE_TYPE_MONTHLY"
+	ExtPaymentFeeTypeQuarterly ExtPaymentFeeType = "EXT_PARKING_PAYMENT_FEE_TYPE_QUARTERLY"
+	ExtPaymentFeeTypeUnknown   ExtPaymentFeeType = "EXT_PARKING_PAYMENT_FEE_TYPE_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the ExtPaymentFeeType enum.
+func (e ExtPaymentFeeType) Valid() bool {
+	switch e {
+	case ExtPaymentFeeTypeMember:
+		return true
+	case ExtPaymentFeeTypeMonthly:
+		return true
+	case ExtPaymentFeeTypeQuarterly:
+		return true
+	case ExtPaymentFeeTypeUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeLimitType.
+const (
+	FeeLimitTypeAggregate FeeLimitType = "FEE_LIMIT_AGGREGATE"
+	FeeLimitTypeSingle    FeeLimitType = "FEE_LIMIT_SINGLE"
+	FeeLimitTypeUnknown   FeeLimitType = "FEE_LIMIT_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the FeeLimitType enum.
+func (e FeeLimitType) Valid() bool {
+	switch e {
+	case FeeLimitTypeAggregate:
+		return true
+	case FeeLimitTypeSingle:
+		return true
+	case FeeLimitTypeUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FirstChargeTimeMode.
+const (
+	FirstChargeTimeModeAfterFree FirstChargeTimeMode = "FIRST_CHARGE_TIME_MODE_AFTER_FREE"
+	FirstChargeTimeModeEnter     FirstChargeTimeMode = "FIRST_CHARGE_TIME_MODE_ENTER"
+	FirstChargeTimeModeUnknown   FirstChargeTimeMode = "FIRST_CHARGE_TIME_MODE_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the FirstChargeTimeMode enum.
+func (e FirstChargeTimeMode) Valid() bool {
+	switch e {
+	case FirstChargeTimeModeAfterFree:
+		return true
+	case FirstChargeTimeModeEnter:
+		return true
+	case FirstChargeTimeModeUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FirstDurationMode.
+const (
+	FirstDurationModeEveryFirstDuration FirstDurationMode = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION"
+	FirstDurationModeOnlyFirstDuration  FirstDurationMode = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION"
+	FirstDurationModeUnknown            FirstDurationMode = "FIRST_DURATION_MODE_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the FirstDurationMode enum.
+func (e FirstDurationMode) Valid() bool {
+	switch e {
+	case FirstDurationModeEveryFirstDuration:
+		return true
+	case FirstDurationModeOnlyFirstDuration:
+		return true
+	case FirstDurationModeUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FreePeriodCalculationMode.
+const (
+	FreePeriodCalculationModeConcurrentStart FreePeriodCalculationMode = "FREE_PERIOD_CAL_CONCURRENT_START"
+	FreePeriodCalculationModeSequentialStart FreePeriodCalculationMode = "FREE_PERIOD_CAL_SEQUENTIAL_START"
+	FreePeriodCalculationModeUnknown         FreePeriodCalculationMode = "FREE_PERIOD_CAL_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the FreePeriodCalculationMode enum.
+func (e FreePeriodCalculationMode) Valid() bool {
+	switch e {
+	case FreePeriodCalculationModeConcurrentStart:
+		return true
+	case FreePeriodCalculationModeSequentialStart:
+		return true
+	case FreePeriodCalculationModeUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FreePeriodChargingMode.
+const (
+	FreePeriodChargingModeCumulativeQuotaCalculation FreePeriodChargingMode = "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION"
+	FreePeriodChargingModeOncePer24Hours             FreePeriodChargingMode = "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS"
+	FreePeriodChargingModeOncePerCalendarDay         FreePeriodChargingMode = "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY"
+	FreePeriodChargingModeOncePerEntry               FreePeriodChargingMode = "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY"
+	FreePeriodChargingModeUnknown                    FreePeriodChargingMode = "FREE_PERIOD_CHARGING_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the FreePeriodChargingMode enum.
+func (e FreePeriodChargingMode) Valid() bool {
+	switch e {
+	case FreePeriodChargingModeCumulativeQuotaCalculation:
+		return true
+	case FreePeriodChargingModeOncePer24Hours:
+		return true
+	case FreePeriodChargingModeOncePerCalendarDay:
+		return true
+	case FreePeriodChargingModeOncePerEntry:
+		return true
+	case FreePeriodChargingModeUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HolidayMode.
+const (
+	HolidayModeCalendarMody  HolidayMode = "HOLIDAY_MODE_CALENDAR_MODY"
+	HolidayModeFinancialMody HolidayMode = "HOLIDAY_MODE_FINANCIAL_MODY"
+	HolidayModeLegalMody     HolidayMode = "HOLIDAY_MODE_LEGAL_MODY"
+	HolidayModeUnknown       HolidayMode = "HOLIDAY_MODE_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the HolidayMode enum.
+func (e HolidayMode) Valid() bool {
+	switch e {
+	case HolidayModeCalendarMody:
+		return true
+	case HolidayModeFinancialMody:
+		return true
+	case HolidayModeLegalMody:
+		return true
+	case HolidayModeUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LotAuditStatus.
+const (
+	LotAuditStatusApproved  LotAuditStatus = "AUDIT_STATUS_APPROVED"
+	LotAuditStatusPending   LotAuditStatus = "AUDIT_STATUS_PENDING"
+	LotAuditStatusRejected  LotAuditStatus = "AUDIT_STATUS_REJECTED"
+	LotAuditStatusUnknown   LotAuditStatus = "AUDIT_STATUS_UNKNOWN"
+	LotAuditStatusWithdrawn LotAuditStatus = "AUDIT_STATUS_WITHDRAWN"
+)
+
+// Valid indicates whether the value is a known member of the LotAuditStatus enum.
+func (e LotAuditStatus) Valid() bool {
+	switch e {
+	case LotAuditStatusApproved:
+		return true
+	case LotAuditStatusPending:
+		return true
+	case LotAuditStatusRejected:
+		return true
+	case LotAuditStatusUnknown:
+		return true
+	case LotAuditStatusWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LotEnabledState.
+const (
+	LotEnabledStateEnabled    LotEnabledState = "ENABLED_STATE_ENABLED"
+	LotEnabledStateNotEnabled LotEnabledState = "ENABLED_STATE_NOT_ENABLED"
+	LotEnabledStateOffline    LotEnabledState = "ENABLED_STATE_OFFLINE"
+	LotEnabledStateUnknown    LotEnabledState = "ENABLED_STATE_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the LotEnabledState enum.
+func (e LotEnabledState) Valid() bool {
+	switch e {
+	case LotEnabledStateEnabled:
+		return true
+	case LotEnabledStateNotEnabled:
+		return true
+	case LotEnabledStateOffline:
+		return true
+	case LotEnabledStateUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LotPlateColor.
+const (
+	LotPlateColorAgriculturalYellow LotPlateColor = "PLATE_COLOR_AGRICULTURAL_YELLOW"
+	LotPlateColorBlack              LotPlateColor = "PLATE_COLOR_BLACK"
+	LotPlateColorBlue               LotPlateColor = "PLATE_COLOR_BLUE"
+	LotPlateColorGreen              LotPlateColor = "PLATE_COLOR_GREEN"
+	LotPlateColorOther              LotPlateColor = "PLATE_COLOR_OTHER"
+	LotPlateColorUnknown            LotPlateColor = "PLATE_COLOR_UNKNOWN"
+	LotPlateColorWhite              LotPlateColor = "PLATE_COLOR_WHITE"
+	LotPlateColorYellow             LotPlateColor = "PLATE_COLOR_YELLOW"
+	LotPlateColorYellowGreen        LotPlateColor = "PLATE_COLOR_YELLOW_GREEN"
+)
+
+// Valid indicates whether the value is a known member of the LotPlateColor enum.
+func (e LotPlateColor) Valid() bool {
+	switch e {
+	case LotPlateColorAgriculturalYellow:
+		return true
+	case LotPlateColorBlack:
+		return true
+	case LotPlateColorBlue:
+		return true
+	case LotPlateColorGreen:
+		return true
+	case LotPlateColorOther:
+		return true
+	case LotPlateColorUnknown:
+		return true
+	case LotPlateColorWhite:
+		return true
+	case LotPlateColorYellow:
+		return true
+	case LotPlateColorYellowGreen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LotType.
+const (
+	LotTypeBusinessDistrict    LotType = "PARKING_LOT_TYPE_BUSINESS_DISTRICT"
+	LotTypeOfficeBuilding      LotType = "PARKING_LOT_TYPE_OFFICE_BUILDING"
+	LotTypeOtherPublicFacility LotType = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY"
+	LotTypeParkArea            LotType = "PARKING_LOT_TYPE_PARK_AREA"
+	LotTypeResidentialArea     LotType = "PARKING_LOT_TYPE_RESIDENTIAL_AREA"
+	LotTypeTransportationHub   LotType = "PARKING_LOT_TYPE_TRANSPORTATION_HUB"
+	LotTypeUnknown             LotType = "PARKING_LOT_TYPE_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the LotType enum.
+func (e LotType) Valid() bool {
+	switch e {
+	case LotTypeBusinessDistrict:
+		return true
+	case LotTypeOfficeBuilding:
+		return true
+	case LotTypeOtherPublicFacility:
+		return true
+	case LotTypeParkArea:
+		return true
+	case LotTypeResidentialArea:
+		return true
+	case LotTypeTransportationHub:
+		return true
+	case LotTypeUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderState.
+const (
+	OrderStateEntered         OrderState = "PARKING_STATE_ENTERED"
+	OrderStateExitGate        OrderState = "PARKING_STATE_EXIT_GATE"
+	OrderStateExited          OrderState = "PARKING_STATE_EXITED"
+	OrderStateUnexpectedClose OrderState = "PARKING_STATE_UNEXPECTED_CLOSE"
+	OrderStateUnknown         OrderState = "PARKING_STATE_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the OrderState enum.
+func (e OrderState) Valid() bool {
+	switch e {
+	case OrderStateEntered:
+		return true
+	case OrderStateExitGate:
+		return true
+	case OrderStateExited:
+		return true
+	case OrderStateUnexpectedClose:
+		return true
+	case OrderStateUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PayChannel.
+const (
+	PayChannelMerchantMiniProgram PayChannel = "PAY_CHANNEL_MCH_MINI_PROG"
+	PayChannelOfficialAccount     PayChannel = "PAY_CHANNEL_OFFICIAL_ACCOUNT"
+	PayChannelOthers              PayChannel = "PAY_CHANNEL_OTHERS"
+	PayChannelScanQRCode          PayChannel = "PAY_CHANNEL_SCAN_QRCODE"
+	PayChannelUnknown             PayChannel = "PAY_CHANNEL_UNKNOWN"
+	PayChannelWeChatPayNotice     PayChannel = "PAY_CHANNEL_WECHAT_PAY_NOTIF"
+)
+
+// Valid indicates whether the value is a known member of the PayChannel enum.
+func (e PayChannel) Valid() bool {
+	switch e {
+	case PayChannelMerchantMiniProgram:
+		return true
+	case PayChannelOfficialAccount:
+		return true
+	case PayChannelOthers:
+		return true
+	case PayChannelScanQRCode:
+		return true
+	case PayChannelUnknown:
+		return true
+	case PayChannelWeChatPayNotice:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PayState.
+const (
+	PayStatePaid    PayState = "PAY_STATUS_PAID"
+	PayStateUnknown PayState = "PAY_STATUS_UNKNOWN"
+	PayStateUnpaid  PayState = "PAY_STATUS_UNPAID"
+)
+
+// Valid indicates whether the value is a known member of the PayState enum.
+func (e PayState) Valid() bool {
+	switch e {
+	case PayStatePaid:
+		return true
+	case PayStateUnknown:
+		return true
+	case PayStateUnpaid:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PayType.
+const (
+	PayTypeOthers  PayType = "PAY_TYPE_OTHERS"
+	PayTypeUnknown PayType = "PAY_TYPE_UNKNOWN"
+	PayTypeWXPay   PayType = "PAY_TYPE_WXPAY"
+)
+
+// Valid indicates whether the value is a known member of the PayType enum.
+func (e PayType) Valid() bool {
+	switch e {
+	case PayTypeOthers:
+		return true
+	case PayTypeUnknown:
+		return true
+	case PayTypeWXPay:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PlateColor.
 const (
 	PlateColorBlack     PlateColor = "BLACK"
@@ -74,6 +566,57 @@ func (e PlateColor) Valid() bool {
 	case PlateColorWhite:
 		return true
 	case PlateColorYellow:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlateType.
+const (
+	PlateTypeFree      PlateType = "PLATE_TYPE_FREE"
+	PlateTypeMonthly   PlateType = "PLATE_TYPE_MONTHLY"
+	PlateTypeOthers    PlateType = "PLATE_TYPE_OTHERS"
+	PlateTypePrepaid   PlateType = "PLATE_TYPE_PREPAID"
+	PlateTypeTemporary PlateType = "PLATE_TYPE_TEMPORARY"
+	PlateTypeUnknown   PlateType = "PLATE_TYPE_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the PlateType enum.
+func (e PlateType) Valid() bool {
+	switch e {
+	case PlateTypeFree:
+		return true
+	case PlateTypeMonthly:
+		return true
+	case PlateTypeOthers:
+		return true
+	case PlateTypePrepaid:
+		return true
+	case PlateTypeTemporary:
+		return true
+	case PlateTypeUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PresenceState.
+const (
+	PresenceStateNotParking PresenceState = "PARKING_STATUS_NOT_PARKING"
+	PresenceStateParking    PresenceState = "PARKING_STATUS_PARKING"
+	PresenceStateUnknown    PresenceState = "PARKING_STATUS_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the PresenceState enum.
+func (e PresenceState) Valid() bool {
+	switch e {
+	case PresenceStateNotParking:
+		return true
+	case PresenceStateParking:
+		return true
+	case PresenceStateUnknown:
 		return true
 	default:
 		return false
@@ -137,6 +680,27 @@ func (e ServiceState) Valid() bool {
 	}
 }
 
+// Defines values for TimeRoundingType.
+const (
+	TimeRoundingTypeDown    TimeRoundingType = "TIME_ROUND_DOWN"
+	TimeRoundingTypeUnknown TimeRoundingType = "TIME_ROUND_UNKNOWN"
+	TimeRoundingTypeUp      TimeRoundingType = "TIME_ROUND_UP"
+)
+
+// Valid indicates whether the value is a known member of the TimeRoundingType enum.
+func (e TimeRoundingType) Valid() bool {
+	switch e {
+	case TimeRoundingTypeDown:
+		return true
+	case TimeRoundingTypeUnknown:
+		return true
+	case TimeRoundingTypeUp:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TradeScene.
 const (
 	TradeSceneParking TradeScene = "PARKING"
@@ -176,6 +740,33 @@ func (e TradeState) Valid() bool {
 	}
 }
 
+// Defines values for VehicleType.
+const (
+	VehicleTypeAllType    VehicleType = "VEHICLE_TYPE_ALL_TYPE"
+	VehicleTypeExtraLarge VehicleType = "VEHICLE_TYPE_EXTRA_LARGE"
+	VehicleTypeLarge      VehicleType = "VEHICLE_TYPE_LARGE"
+	VehicleTypeSmall      VehicleType = "VEHICLE_TYPE_SMALL"
+	VehicleTypeUnknown    VehicleType = "VEHICLE_TYPE_UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the VehicleType enum.
+func (e VehicleType) Valid() bool {
+	switch e {
+	case VehicleTypeAllType:
+		return true
+	case VehicleTypeExtraLarge:
+		return true
+	case VehicleTypeLarge:
+		return true
+	case VehicleTypeSmall:
+		return true
+	case VehicleTypeUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for YesNo.
 const (
 	YesNoNo  YesNo = "N"
@@ -193,6 +784,54 @@ func (e YesNo) Valid() bool {
 		return false
 	}
 }
+
+// AggregateLimitMode says how an aggregate cap is applied (累计限额模式).
+type AggregateLimitMode string
+
+// ChargeMode says whether a band charges per block or once (收费模式).
+type ChargeMode string
+
+// ChargingRule is the car park's fee rules.
+type ChargingRule struct {
+	// AggregateLimitMode says how an aggregate cap is applied (累计限额模式).
+	AggregateLimitMode AggregateLimitMode `json:"aggregate_limit_mode,omitempty,omitzero"`
+
+	// DailyLimitType says what a day is for the daily cap: 24 hours from entry or the calendar day (计费周期类型).
+	DailyLimitType DailyLimitType `json:"daily_limit_type,omitempty,omitzero"`
+
+	// DurationSegmentRule is rules by bands of parking time.
+	DurationSegmentRule []DurationSegmentRule `json:"duration_segment_rule,omitempty,omitzero"`
+
+	// FeeLimitType says whether fee caps apply in total or per period (收费金额限制类型).
+	FeeLimitType FeeLimitType `json:"fee_limit_type,omitempty,omitzero"`
+
+	// FirstChargeTimeMode says when charging starts: at entry or after the free time (首次计费时间模式).
+	FirstChargeTimeMode FirstChargeTimeMode `json:"first_charge_time_mode,omitempty,omitzero"`
+
+	// FixedIntervalRule is rules that charge a first block and then fixed blocks.
+	FixedIntervalRule []FixedIntervalRule `json:"fixed_interval_rule,omitempty,omitzero"`
+
+	// FreeEntryDuration is the free time after entering (入场免费时间).
+	FreeEntryDuration *int64 `json:"free_entry_duration,omitempty"`
+
+	// FreeExitDuration is the free time to leave after paying (出场免费时间).
+	FreeExitDuration *int64 `json:"free_exit_duration,omitempty"`
+
+	// HolidayMode says which holiday calendar the rules follow (节假日模式).
+	HolidayMode HolidayMode `json:"holiday_mode,omitempty,omitzero"`
+
+	// PreEntryRule is rules that charge once per entry.
+	PreEntryRule []PreEntryRule `json:"pre_entry_rule,omitempty,omitzero"`
+
+	// RuleType says how fees are charged: per fixed block, per time band or per entry (收费规则类型).
+	RuleType ChargingRuleType `json:"rule_type,omitempty,omitzero"`
+
+	// TimeRoundingType says how a part hour is rounded (不满一小时取整方式).
+	TimeRoundingType TimeRoundingType `json:"time_rounding_type,omitempty,omitzero"`
+}
+
+// ChargingRuleType says how fees are charged: per fixed block, per time band or per entry (收费规则类型).
+type ChargingRuleType string
 
 // CreateEntryRequest is a vehicle entering a car park (创建停车入场).
 type CreateEntryRequest struct {
@@ -258,6 +897,55 @@ type CreateTransactionRequest struct {
 
 	// TradeScene is the scene of a vehicle deduction; PARKING for car parks (交易场景).
 	TradeScene TradeScene `json:"trade_scene"`
+}
+
+// DailyLimitType says what a day is for the daily cap: 24 hours from entry or the calendar day (计费周期类型).
+type DailyLimitType string
+
+// DayType says which days a rule applies to (日期类型).
+type DayType string
+
+// DurationSegmentRule is a fee rule by bands of parking time.
+type DurationSegmentRule struct {
+	// ChargeMode says whether a band charges per block or once (收费模式).
+	ChargeMode ChargeMode `json:"charge_mode,omitempty,omitzero"`
+
+	// DayType says which days a rule applies to (日期类型).
+	DayType DayType `json:"day_type,omitempty,omitzero"`
+
+	// DurationFrom says where the parking-time band starts (停车时长起始).
+	DurationFrom *int64 `json:"duration_from,omitempty"`
+
+	// DurationTo says where the parking-time band ends (停车时长结束).
+	DurationTo *int64 `json:"duration_to,omitempty"`
+
+	// EndTime says when the period ends, HH:mm (时段结束时间).
+	EndTime string `json:"end_time,omitempty,omitzero"`
+
+	// FixedAmount is the fixed fee of the band, in 分 (固定收费金额).
+	FixedAmount *int64 `json:"fixed_amount,omitempty"`
+
+	// IntervalAmount is the fee of each further block, in 分 (间隔收费金额).
+	IntervalAmount *int64 `json:"interval_amount,omitempty"`
+
+	// IntervalMaxAmount is the cap on the fees of the period, in 分 (间隔时段收费封顶).
+	IntervalMaxAmount *int64 `json:"interval_max_amount,omitempty"`
+
+	// IntervalMin is the length of each charged block (间隔时段).
+	IntervalMin *int64 `json:"interval_min,omitempty"`
+
+	// MaxFeePerDay is the cap on the fees of one day, in 分 (单日最大收款金额).
+	MaxFeePerDay *int64 `json:"max_fee_per_day,omitempty"`
+
+	// PlateType says which kind of plate or parking a rule or vehicle has: temporary,
+	// monthly, free, prepaid (车牌类型).
+	PlateType PlateType `json:"plate_type,omitempty,omitzero"`
+
+	// StartTime says when the period starts, HH:mm (时段开始时间).
+	StartTime string `json:"start_time,omitempty,omitzero"`
+
+	// VehicleType says which vehicles a rule applies to (车辆类型).
+	VehicleType VehicleType `json:"vehicle_type,omitempty,omitzero"`
 }
 
 // EntranceStateChange is the resource of a VEHICLE.ENTRANCE_STATE_CHANGE notification: the
@@ -337,6 +1025,98 @@ type EntryBlockReason string
 // EntryState says whether the service can be used for a parking entry (停车入场状态).
 type EntryState string
 
+// ExtPayment is a payment that is not a temporary-parking fee, such as a monthly pass (非临停扩展支付).
+type ExtPayment struct {
+	// FeeItems says what the payment covered (费用明细列表).
+	FeeItems []ExtPaymentFee `json:"fee_items"`
+
+	// OutTradeNo is the merchant's number of the payment (商户支付订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// PayTime says when the payment was made, as a Unix time in seconds (支付时间（秒级时间戳）).
+	PayTime int64 `json:"pay_time"`
+
+	// WxParkingLotID is WeChat Pay's id of the car park (微信停车场ID).
+	WxParkingLotID string `json:"wx_parking_lot_id,omitempty,omitzero"`
+
+	// WxTradeNo is WeChat Pay's transaction id of the payment (微信支付订单号).
+	WxTradeNo string `json:"wx_trade_no,omitempty,omitzero"`
+}
+
+// ExtPaymentFee is one item of such a payment (费用明细).
+type ExtPaymentFee struct {
+	// Amount is the amount of the item, in 分 (金额（单位为分）).
+	Amount int64 `json:"amount"`
+
+	// FeeType says what such a payment item is for (费用类型).
+	FeeType ExtPaymentFeeType `json:"fee_type"`
+}
+
+// ExtPaymentFeeType says what such a payment item is for (费用类型).
+type ExtPaymentFeeType string
+
+// Fee is the current fee of a parking and its state (停车费用).
+type Fee struct {
+	// AllowedExitTimestamp is the free time left to leave without paying more (免费待出场时间).
+	AllowedExitTimestamp int64 `json:"allowed_exit_timestamp,omitempty,omitzero"`
+
+	// NextRaisePrice says what the fee will be after the next increase, in 分 (下一次跳价价格).
+	NextRaisePrice int64 `json:"next_raise_price,omitempty,omitzero"`
+
+	// NextRaiseTimestamp says when the fee next increases, as a Unix time in seconds (下一次跳价时间).
+	NextRaiseTimestamp int64 `json:"next_raise_timestamp,omitempty,omitzero"`
+
+	// PaidAmount says what has been paid so far, in 分 (已付金额).
+	PaidAmount int64 `json:"paid_amount,omitempty,omitzero"`
+
+	// ParkingState says where the parking stands: entered, at the exit gate, left, or closed abnormally (停车状态).
+	ParkingState OrderState `json:"parking_state,omitempty,omitzero"`
+
+	// ParkingTimestamp says how long the vehicle has been parked (已停时长).
+	ParkingTimestamp int64 `json:"parking_timestamp,omitempty,omitzero"`
+
+	// PayState says whether the parking fee is paid (支付状态).
+	PayState PayState `json:"pay_state,omitempty,omitzero"`
+
+	// PayableAmount says what is due now, in 分 (应付金额).
+	PayableAmount int64 `json:"payable_amount,omitempty,omitzero"`
+
+	// TotalAmount is the fee so far, in 分 (当前总费用).
+	TotalAmount int64 `json:"total_amount,omitempty,omitzero"`
+}
+
+// FeeInquiry is the resource of a PARKING_FEE.QUERY_TRANS_INFO callback: WeChat Pay
+// asks the car park for the current fee of a parking (商户查费回调), at the
+// fee-query URL given when the car park was registered. Unlike other
+// notifications it expects the fee in the answer (code SUCCESS and the
+// fields of ParkingFee), which callback.Handler does not write: parse it
+// with callback.Parser and answer it yourself.
+type FeeInquiry struct {
+	// OutParkingID is the merchant's id of the car park (商户停车场ID).
+	OutParkingID string `json:"out_parking_id,omitempty,omitzero"`
+
+	// OutSerialNumber is the merchant's number of the parking (商户停车单号).
+	OutSerialNumber string `json:"out_serial_number"`
+
+	// PlateNumber is the plate number (车牌号).
+	PlateNumber string `json:"plate_number,omitempty,omitzero"`
+}
+
+// FeeLimitType says whether fee caps apply in total or per period (收费金额限制类型).
+type FeeLimitType string
+
+// FeeQuery is the parking whose current fee to ask for.
+type FeeQuery struct {
+	// OutParkingID is the merchant's id of the car park (商户停车场ID).
+	OutParkingID string `json:"out_parking_id,omitempty,omitzero"`
+
+	// OutSerialNumber is the merchant's number of the parking (商户停车单号).
+	OutSerialNumber string `json:"out_serial_number"`
+
+	// PlateNumber is the plate number (车牌号).
+	PlateNumber string `json:"plate_number,omitempty,omitzero"`
+}
+
 // FindServiceParams is the query and header parameters of FindService.
 type FindServiceParams struct {
 	// AppID is the app id the user's openid belongs to (应用ID).
@@ -355,6 +1135,292 @@ type FindServiceParams struct {
 	SubMchID string `json:"sub_mchid"`
 }
 
+// FirstChargeTimeMode says when charging starts: at entry or after the free time (首次计费时间模式).
+type FirstChargeTimeMode string
+
+// FirstDurationMode says whether the first-block price applies once or at the start of every period (首段收费模式).
+type FirstDurationMode string
+
+// FixedIntervalRule is a fee rule that charges a first block and then fixed blocks.
+type FixedIntervalRule struct {
+	// DayType says which days a rule applies to (日期类型).
+	DayType DayType `json:"day_type,omitempty,omitzero"`
+
+	// EndTime says when the period ends, HH:mm (时段结束时间).
+	EndTime string `json:"end_time,omitempty,omitzero"`
+
+	// FirstAmount is the fee of the first block, in 分 (首段收费金额).
+	FirstAmount *int64 `json:"first_amount,omitempty"`
+
+	// FirstDuration is the length of the first charged block (首段收费时长).
+	FirstDuration *int64 `json:"first_duration,omitempty"`
+
+	// FirstDurationMode says whether the first-block price applies once or at the start of every period (首段收费模式).
+	FirstDurationMode FirstDurationMode `json:"first_duration_mode,omitempty,omitzero"`
+
+	// FreePeriodCalculationMode says whether the free time runs alongside or before the charged time (免费时段计算方式).
+	FreePeriodCalculationMode FreePeriodCalculationMode `json:"free_period_calculation_mode,omitempty,omitzero"`
+
+	// FreePeriodChargingMode says how often the free time is granted (免费时段收取模式).
+	FreePeriodChargingMode FreePeriodChargingMode `json:"free_period_charging_mode,omitempty,omitzero"`
+
+	// IntervalAmount is the fee of each further block, in 分 (间隔收费金额).
+	IntervalAmount *int64 `json:"interval_amount,omitempty"`
+
+	// IntervalDuration is the length of each further block (间隔收费时长).
+	IntervalDuration *int64 `json:"interval_duration,omitempty"`
+
+	// IntervalMaxAmount is the cap on the fees of the period, in 分 (间隔时段收费封顶).
+	IntervalMaxAmount *int64 `json:"interval_max_amount,omitempty"`
+
+	// IsGreenVehicleFreeParking says whether new-energy vehicles park free (新能源是否免停).
+	IsGreenVehicleFreeParking *bool `json:"is_green_vehicle_free_parking,omitempty"`
+
+	// MaxFeePerDay is the cap on the fees of one day, in 分 (单日最大收款金额).
+	MaxFeePerDay *int64 `json:"max_fee_per_day,omitempty"`
+
+	// PlateType says which kind of plate or parking a rule or vehicle has: temporary,
+	// monthly, free, prepaid (车牌类型).
+	PlateType PlateType `json:"plate_type,omitempty,omitzero"`
+
+	// StartTime says when the period starts, HH:mm (时段开始时间).
+	StartTime string `json:"start_time,omitempty,omitzero"`
+
+	// VehicleType says which vehicles a rule applies to (车辆类型).
+	VehicleType VehicleType `json:"vehicle_type,omitempty,omitzero"`
+}
+
+// FreePeriodCalculationMode says whether the free time runs alongside or before the charged time (免费时段计算方式).
+type FreePeriodCalculationMode string
+
+// FreePeriodChargingMode says how often the free time is granted (免费时段收取模式).
+type FreePeriodChargingMode string
+
+// HolidayMode says which holiday calendar the rules follow (节假日模式).
+type HolidayMode string
+
+// ListLotApplicationsParams is the query and header parameters of ListLotApplications.
+type ListLotApplicationsParams struct {
+	// Limit is the page size (条数).
+	Limit int64 `json:"limit,omitempty,omitzero"`
+
+	// Offset says where the page starts, from 0 (偏移量).
+	Offset int64 `json:"offset,omitempty,omitzero"`
+
+	// OutParkingLotID is the merchant's id of the car park (商户停车场ID).
+	OutParkingLotID string `json:"out_parking_lot_id"`
+}
+
+// Lot is a registered car park and whether it is enabled (停车场信息).
+type Lot struct {
+	// EnabledState says whether the car park is enabled for the service (启用状态).
+	EnabledState LotEnabledState `json:"enabled_state,omitempty,omitzero"`
+
+	// OutParkingLotID is the merchant's id of the car park (商户停车场ID).
+	OutParkingLotID string `json:"out_parking_lot_id,omitempty,omitzero"`
+
+	// ParkingLotAddress is the car park's address (停车场地址).
+	ParkingLotAddress string `json:"parking_lot_address,omitempty,omitzero"`
+
+	// ParkingLotName is the car park's name (停车场名称).
+	ParkingLotName string `json:"parking_lot_name,omitempty,omitzero"`
+
+	// ParkingOrderMiniProgAppID is the mini program that shows the parking orders (停车订单小程序appid).
+	ParkingOrderMiniProgAppID string `json:"parking_order_mini_prog_appid,omitempty,omitzero"`
+
+	// ParkingOrderMiniProgPath is the page of the parking-orders mini program (停车订单小程序path).
+	ParkingOrderMiniProgPath string `json:"parking_order_mini_prog_path,omitempty,omitzero"`
+
+	// PaymentMiniProgAppID is the mini program that takes the parking fee (支付小程序appid).
+	PaymentMiniProgAppID string `json:"payment_mini_prog_appid,omitempty,omitzero"`
+
+	// PaymentMiniProgPath is the payment page of that mini program (支付小程序path).
+	PaymentMiniProgPath string `json:"payment_mini_prog_path,omitempty,omitzero"`
+
+	// Reason says why the car park is in that state (原因).
+	Reason string `json:"reason,omitempty,omitzero"`
+
+	// WxParkingLotID is WeChat Pay's id of the car park (微信停车场ID).
+	WxParkingLotID string `json:"wx_parking_lot_id,omitempty,omitzero"`
+}
+
+// LotApplication is a car park application and its review (停车场进件申请单).
+type LotApplication struct {
+	// AuditComment is the reviewer's remarks on a rejected application (审核意见).
+	AuditComment LotAuditComment `json:"audit_comment,omitempty,omitzero"`
+
+	// AuditStatus is the review state of a car park application (审核状态).
+	AuditStatus LotAuditStatus `json:"audit_status,omitempty,omitzero"`
+
+	// ParkingLot is the car park as applied for.
+	ParkingLot LotDetails `json:"parking_lot,omitempty,omitzero"`
+
+	// ParkingLotAuditNo is WeChat Pay's number of the car park application (停车场进件审核单号).
+	ParkingLotAuditNo string `json:"parking_lot_audit_no,omitempty,omitzero"`
+
+	// SubmitTime says when the application was submitted, as a Unix time in seconds (提交时间).
+	SubmitTime int64 `json:"submit_time,omitempty,omitzero"`
+}
+
+// LotApplicationAnswer is a car park application and, once approved, the car park id.
+type LotApplicationAnswer struct {
+	// Application is a car park application and its review (停车场进件申请单).
+	Application LotApplication `json:"application,omitempty,omitzero"`
+
+	// WxParkingLotID is WeChat Pay's id of the car park (微信停车场ID).
+	WxParkingLotID string `json:"wx_parking_lot_id,omitempty,omitzero"`
+}
+
+// LotApplicationList is a page of a car park's applications.
+type LotApplicationList struct {
+	// ApplicationList is the car park's applications.
+	ApplicationList []LotApplication `json:"application_list,omitempty,omitzero"`
+
+	// WxParkingLotID is WeChat Pay's id of the car park (微信停车场ID).
+	WxParkingLotID string `json:"wx_parking_lot_id,omitempty,omitzero"`
+}
+
+// LotApplicationLot is the car park applied for.
+type LotApplicationLot struct {
+	// ChargingRule is the car park's fee rules.
+	ChargingRule ChargingRule `json:"charging_rule,omitempty,omitzero"`
+
+	// Latitude is the car park's latitude (停车场纬度).
+	Latitude string `json:"latitude"`
+
+	// Longitude is the car park's longitude (停车场经度).
+	Longitude string `json:"longitude"`
+
+	// NotificationTextList is texts about the car park's offers, shown to users (停车场优惠文案).
+	NotificationTextList []string `json:"notification_text_list,omitempty,omitzero"`
+
+	// OutParkingLotID is the merchant's id of the car park (商户停车场ID).
+	OutParkingLotID string `json:"out_parking_lot_id"`
+
+	// ParkingLotAddress is the car park's address (停车场地址).
+	ParkingLotAddress string `json:"parking_lot_address"`
+
+	// ParkingLotName is the car park's name (停车场名称).
+	ParkingLotName string `json:"parking_lot_name"`
+
+	// ParkingLotType is the kind of car park (停车场类型).
+	ParkingLotType LotType `json:"parking_lot_type"`
+
+	// ParkingOrderMiniProgAppID is the mini program that shows the parking orders (商家停车订单小程序appid).
+	ParkingOrderMiniProgAppID string `json:"parking_order_mini_prog_appid,omitempty,omitzero"`
+
+	// ParkingOrderPath is the page of the parking-orders mini program (商家停车订单路径).
+	ParkingOrderPath string `json:"parking_order_path,omitempty,omitzero"`
+
+	// ParkingSignURL is a picture of the posted fee notice (收费告示牌url).
+	ParkingSignURL string `json:"parking_sign_url,omitempty,omitzero"`
+
+	// PaymentMiniProgAppID is the mini program that takes the parking fee (商家支付小程序appid).
+	PaymentMiniProgAppID string `json:"payment_mini_prog_appid,omitempty,omitzero"`
+
+	// PaymentPath is the payment page of that mini program (商家支付路径).
+	PaymentPath string `json:"payment_path"`
+
+	// PhoneNumber is the car park's customer-service phone number (客服联系电话).
+	PhoneNumber string `json:"phone_number"`
+}
+
+// LotApplicationReceipt is the number WeChat Pay gave the car park application.
+type LotApplicationReceipt struct {
+	// ParkingLotAuditNo is WeChat Pay's number of the car park application (停车场进件审核单号).
+	ParkingLotAuditNo string `json:"parking_lot_audit_no,omitempty,omitzero"`
+}
+
+// LotApplicationRequest is an application to register a car park for the parking fee service (停车场进件申请).
+type LotApplicationRequest struct {
+	// ParkingLot is the car park applied for.
+	ParkingLot LotApplicationLot `json:"parking_lot"`
+}
+
+// LotApplicationWithdrawal is the car park application to withdraw.
+type LotApplicationWithdrawal struct {
+	// OutParkingLotID is the merchant's id of the car park (商户停车场ID).
+	OutParkingLotID string `json:"out_parking_lot_id"`
+
+	// ParkingLotAuditNo is WeChat Pay's number of the car park application (停车场进件审核单号).
+	ParkingLotAuditNo string `json:"parking_lot_audit_no"`
+}
+
+// LotAuditComment is the reviewer's remarks on a rejected application (审核意见).
+type LotAuditComment struct {
+	// Fields is remarks on single fields.
+	Fields []LotFieldComment `json:"fields,omitempty,omitzero"`
+
+	// Recommendation says what to change before applying again (改进建议).
+	Recommendation string `json:"recommendation,omitempty,omitzero"`
+}
+
+// LotAuditStatus is the review state of a car park application (审核状态).
+type LotAuditStatus string
+
+// LotDetails is the car park as applied for.
+type LotDetails struct {
+	// ChargingRule is the car park's fee rules.
+	ChargingRule ChargingRule `json:"charging_rule,omitempty,omitzero"`
+
+	// Latitude is the car park's latitude (停车场纬度).
+	Latitude string `json:"latitude,omitempty,omitzero"`
+
+	// Longitude is the car park's longitude (停车场经度).
+	Longitude string `json:"longitude,omitempty,omitzero"`
+
+	// NotificationTextList is texts about the car park's offers, shown to users (停车场优惠文案).
+	NotificationTextList []string `json:"notification_text_list,omitempty,omitzero"`
+
+	// OutParkingLotID is the merchant's id of the car park (商户停车场ID).
+	OutParkingLotID string `json:"out_parking_lot_id,omitempty,omitzero"`
+
+	// ParkingLotAddress is the car park's address (停车场地址).
+	ParkingLotAddress string `json:"parking_lot_address,omitempty,omitzero"`
+
+	// ParkingLotName is the car park's name (停车场名称).
+	ParkingLotName string `json:"parking_lot_name,omitempty,omitzero"`
+
+	// ParkingLotType is the kind of car park (停车场类型).
+	ParkingLotType LotType `json:"parking_lot_type,omitempty,omitzero"`
+
+	// ParkingOrderMiniProgAppID is the mini program that shows the parking orders (商家停车订单小程序appid).
+	ParkingOrderMiniProgAppID string `json:"parking_order_mini_prog_appid,omitempty,omitzero"`
+
+	// ParkingOrderPath is the page of the parking-orders mini program (商家停车订单路径).
+	ParkingOrderPath string `json:"parking_order_path,omitempty,omitzero"`
+
+	// ParkingSignURL is a picture of the posted fee notice (收费告示牌url).
+	ParkingSignURL string `json:"parking_sign_url,omitempty,omitzero"`
+
+	// PaymentMiniProgAppID is the mini program that takes the parking fee (商家支付小程序appid).
+	PaymentMiniProgAppID string `json:"payment_mini_prog_appid,omitempty,omitzero"`
+
+	// PaymentPath is the payment page of that mini program (商家支付路径).
+	PaymentPath string `json:"payment_path,omitempty,omitzero"`
+
+	// PhoneNumber is the car park's customer-service phone number (客服联系电话).
+	PhoneNumber string `json:"phone_number,omitempty,omitzero"`
+}
+
+// LotEnabledState says whether the car park is enabled for the service (启用状态).
+type LotEnabledState string
+
+// LotFieldComment is the reviewer's remark on one field.
+type LotFieldComment struct {
+	// Comment is the reviewer's remark on the field (审核意见).
+	Comment string `json:"comment,omitempty,omitzero"`
+
+	// Field is the field the remark is about (字段名).
+	Field string `json:"field,omitempty,omitzero"`
+}
+
+// LotPlateColor is the plate colour (车牌颜色).
+type LotPlateColor string
+
+// LotType is the kind of car park (停车场类型).
+type LotType string
+
 // OrderAmount is the amount to deduct (订单金额).
 type OrderAmount struct {
 	// Currency is the currency; CNY (货币类型).
@@ -364,8 +1430,97 @@ type OrderAmount struct {
 	Total int64 `json:"total"`
 }
 
+// OrderState says where the parking stands: entered, at the exit gate, left, or closed abnormally (停车状态).
+type OrderState string
+
+// PayChannel says where the user paid the parking fee (支付渠道).
+type PayChannel string
+
+// PayState says whether the parking fee is paid (支付状态).
+type PayState string
+
+// PayType says how the parking fee was paid: WeChat Pay or other (支付类型).
+type PayType string
+
+// PaymentResult is the result of a parking-fee payment.
+type PaymentResult struct {
+	// OpenID is the payer's openid (付款用户OpenID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutSerialNumber is the merchant's number of the parking (商户停车单号).
+	OutSerialNumber string `json:"out_serial_number"`
+
+	// OutTradeNo is the merchant's number of the payment (商户支付订单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// PaidAmount says what has been paid, in 分 (已支付费用).
+	PaidAmount int64 `json:"paid_amount"`
+
+	// ParkingID is WeChat Pay's id of the car park (wx_parking_lot_id) (微信停车场ID).
+	ParkingID string `json:"parking_id"`
+
+	// ParkingState says whether the vehicle is still in the car park (停车状态).
+	ParkingState PresenceState `json:"parking_state"`
+
+	// PayChannel says where the user paid the parking fee (支付渠道).
+	PayChannel PayChannel `json:"pay_channel,omitempty,omitzero"`
+
+	// PayTime says when the fee was paid, as a Unix time in seconds (支付时间).
+	PayTime int64 `json:"pay_time,omitempty,omitzero"`
+
+	// PayType says how the parking fee was paid: WeChat Pay or other (支付类型).
+	PayType PayType `json:"pay_type"`
+
+	// PlateNumber is the plate number (车牌号).
+	PlateNumber string `json:"plate_number"`
+
+	// SubMchID is the sub-merchant that took the payment (特约商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// Token is the token of a payment made from a WeChat Pay message (消息支付防伪凭证).
+	Token string `json:"token,omitempty,omitzero"`
+
+	// TotalAmount is the whole parking fee, in 分 (总费用).
+	TotalAmount int64 `json:"total_amount"`
+
+	// WxTradeNo is WeChat Pay's transaction id of the payment (微信支付订单号).
+	WxTradeNo string `json:"wx_trade_no,omitempty,omitzero"`
+}
+
 // PlateColor is the colour of a number plate (车牌颜色).
 type PlateColor string
+
+// PlateType says which kind of plate or parking a rule or vehicle has: temporary,
+// monthly, free, prepaid (车牌类型).
+type PlateType string
+
+// PreEntryRule is a fee rule that charges once per entry.
+type PreEntryRule struct {
+	// Amount is the fee charged per entry, in 分 (收费金额).
+	Amount *int64 `json:"amount,omitempty"`
+
+	// DayType says which days a rule applies to (日期类型).
+	DayType DayType `json:"day_type,omitempty,omitzero"`
+
+	// EndTime says when the period ends, HH:mm (时段结束时间).
+	EndTime string `json:"end_time,omitempty,omitzero"`
+
+	// MaxFeePerDay is the cap on the fees of one day, in 分 (单日最大收款金额).
+	MaxFeePerDay *int64 `json:"max_fee_per_day,omitempty"`
+
+	// PlateType says which kind of plate or parking a rule or vehicle has: temporary,
+	// monthly, free, prepaid (车牌类型).
+	PlateType PlateType `json:"plate_type,omitempty,omitzero"`
+
+	// StartTime says when the period starts, HH:mm (时段开始时间).
+	StartTime string `json:"start_time,omitempty,omitzero"`
+
+	// VehicleType says which vehicles a rule applies to (车辆类型).
+	VehicleType VehicleType `json:"vehicle_type,omitempty,omitzero"`
+}
+
+// PresenceState says whether the vehicle is still in the car park (停车状态).
+type PresenceState string
 
 // Promotion is a discount applied to a parking deduction (优惠信息).
 type Promotion struct {
@@ -405,6 +1560,24 @@ type PromotionScope string
 
 // PromotionType says whether a discount is pre-funded (CASH) or not (NOCASH) (优惠类型).
 type PromotionType string
+
+// QueryLotApplicationParams is the query and header parameters of QueryLotApplication.
+type QueryLotApplicationParams struct {
+	// OutParkingLotID is the merchant's id of the car park (商户停车场ID).
+	OutParkingLotID string `json:"out_parking_lot_id"`
+
+	// ParkingLotAuditNo is WeChat Pay's number of the car park application (停车场进件审核单号).
+	ParkingLotAuditNo string `json:"parking_lot_audit_no"`
+}
+
+// QueryLotParams is the query and header parameters of QueryLot.
+type QueryLotParams struct {
+	// OutParkingLotID is the merchant's id of the car park; or give wx_parking_lot_id (商户停车场ID).
+	OutParkingLotID string `json:"out_parking_lot_id,omitempty,omitzero"`
+
+	// WxParkingLotID is WeChat Pay's id of the car park (微信停车场ID).
+	WxParkingLotID string `json:"wx_parking_lot_id,omitempty,omitzero"`
+}
 
 // QueryTransactionParams is the query and header parameters of QueryTransaction.
 type QueryTransactionParams struct {
@@ -459,6 +1632,9 @@ type Service struct {
 
 // ServiceState says whether the parking service of a plate can be used (车牌服务开通状态).
 type ServiceState string
+
+// TimeRoundingType says how a part hour is rounded (不满一小时取整方式).
+type TimeRoundingType string
 
 // TradeScene is the scene of a vehicle deduction; PARKING for car parks (交易场景).
 type TradeScene string
@@ -552,6 +1728,97 @@ type TransactionPayer struct {
 	// SubOpenID is the user's openid under sub_appid (用户在sub_appid下的标识).
 	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
 }
+
+// VehicleEntry is a vehicle that entered a registered car park.
+type VehicleEntry struct {
+	// CarType says which kind of plate or parking a rule or vehicle has: temporary,
+	// monthly, free, prepaid (车牌类型).
+	CarType PlateType `json:"car_type"`
+
+	// DiscountTemplateID is the discount templates that apply to the vehicle (优惠信息模板ID).
+	DiscountTemplateID []int64 `json:"discount_template_id,omitempty,omitzero"`
+
+	// EnterTimestamp says when the vehicle entered, as a Unix time in seconds (车辆入场时间).
+	EnterTimestamp int64 `json:"enter_timestamp"`
+
+	// EntranceName is the name of the entrance (停车场入口名称).
+	EntranceName string `json:"entrance_name,omitempty,omitzero"`
+
+	// EntranceNumber is the number of the entrance (停车场入口编号).
+	EntranceNumber string `json:"entrance_number,omitempty,omitzero"`
+
+	// OutSerialNumber is the merchant's number of the parking (商户停车单号).
+	OutSerialNumber string `json:"out_serial_number"`
+
+	// ParkingID is WeChat Pay's id of the car park (wx_parking_lot_id) (微信停车场ID).
+	ParkingID string `json:"parking_id"`
+
+	// PlateColor is the plate colour (车牌颜色).
+	PlateColor LotPlateColor `json:"plate_color"`
+
+	// PlateNumber is the plate number (车牌号).
+	PlateNumber string `json:"plate_number"`
+
+	// VehicleType says which vehicles a rule applies to (车辆类型).
+	VehicleType VehicleType `json:"vehicle_type"`
+}
+
+// VehicleEntryResult is WeChat Pay's number of the parking.
+type VehicleEntryResult struct {
+	// SerialNumber is WeChat Pay's number of the parking (微信停车单号).
+	SerialNumber string `json:"serial_number,omitempty,omitzero"`
+}
+
+// VehicleExit is a vehicle that left a registered car park, and how its fee was paid.
+type VehicleExit struct {
+	// ExitTimestamp says when the vehicle left, as a Unix time in seconds (车辆出场时间).
+	ExitTimestamp int64 `json:"exit_timestamp"`
+
+	// OpenID is the payer's openid (付款用户OpenID).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// OutSerialNumber is the merchant's number of the parking (商户停车单号).
+	OutSerialNumber string `json:"out_serial_number"`
+
+	// OutTradeNo is the merchant's number of the payment (商户支付订单号).
+	OutTradeNo string `json:"out_trade_no,omitempty,omitzero"`
+
+	// PaidAmount says what has been paid, in 分 (已支付费用).
+	PaidAmount *int64 `json:"paid_amount,omitempty"`
+
+	// ParkingID is WeChat Pay's id of the car park (wx_parking_lot_id) (微信停车场ID).
+	ParkingID string `json:"parking_id"`
+
+	// PayChannel says where the user paid the parking fee (支付渠道).
+	PayChannel PayChannel `json:"pay_channel,omitempty,omitzero"`
+
+	// PayState says whether the parking fee is paid (支付状态).
+	PayState PayState `json:"pay_state,omitempty,omitzero"`
+
+	// PayTime says when the fee was paid, as a Unix time in seconds (支付时间).
+	PayTime int64 `json:"pay_time,omitempty,omitzero"`
+
+	// PayType says how the parking fee was paid: WeChat Pay or other (支付类型).
+	PayType PayType `json:"pay_type,omitempty,omitzero"`
+
+	// PlateColor is the plate colour (车牌颜色).
+	PlateColor LotPlateColor `json:"plate_color"`
+
+	// PlateNumber is the plate number (车牌号).
+	PlateNumber string `json:"plate_number"`
+
+	// Token is the token of a payment made from a WeChat Pay message (消息支付防伪凭证).
+	Token string `json:"token,omitempty,omitzero"`
+
+	// TotalAmount is the whole parking fee, in 分 (总费用).
+	TotalAmount *int64 `json:"total_amount,omitempty"`
+
+	// WxTradeNo is WeChat Pay's transaction id of the payment (微信支付订单号).
+	WxTradeNo string `json:"wx_trade_no,omitempty,omitzero"`
+}
+
+// VehicleType says which vehicles a rule applies to (车辆类型).
+type VehicleType string
 
 // VehicleUserStateChange is the resource of a VEHICLE.USER_STATE_CHANGE notification: a user
 // paused or removed the vehicle deduction service or ended the

@@ -45,40 +45,54 @@ func (c *Client) Partner() Partner { return Partner{conn: c.conn} }
 
 // The operations of this package, as the transport and errors see them.
 var (
-	opPartnerAppPrepay              = core.Operation{ID: "PartnerAppPrepay", Name: "Payments.AppPrepay", Method: "POST", Path: "/v3/pay/partner/transactions/app", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
-	opPartnerCodePay                = core.Operation{ID: "PartnerCodePay", Name: "Payments.CodePay", Method: "POST", Path: "/v3/pay/partner/transactions/codepay", Modes: core.Partner, ResendSafe: true}
-	opPartnerH5Prepay               = core.Operation{ID: "PartnerH5Prepay", Name: "Payments.H5Prepay", Method: "POST", Path: "/v3/pay/partner/transactions/h5", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
-	opPartnerQueryOrderByID         = core.Operation{ID: "PartnerQueryOrderByID", Name: "Payments.QueryOrderByID", Method: "GET", Path: "/v3/pay/partner/transactions/id/{transaction_id}", Modes: core.Partner}
-	opPartnerJSAPIPrepay            = core.Operation{ID: "PartnerJSAPIPrepay", Name: "Payments.JSAPIPrepay", Method: "POST", Path: "/v3/pay/partner/transactions/jsapi", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
-	opPartnerNativePrepay           = core.Operation{ID: "PartnerNativePrepay", Name: "Payments.NativePrepay", Method: "POST", Path: "/v3/pay/partner/transactions/native", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
-	opPartnerQueryOrderByOutTradeNo = core.Operation{ID: "PartnerQueryOrderByOutTradeNo", Name: "Payments.QueryOrderByOutTradeNo", Method: "GET", Path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}", Modes: core.Partner}
-	opPartnerCloseOrder             = core.Operation{ID: "PartnerCloseOrder", Name: "Payments.CloseOrder", Method: "POST", Path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close", Modes: core.Partner, ResendSafe: true}
-	opPartnerReverseOrder           = core.Operation{ID: "PartnerReverseOrder", Name: "Payments.ReverseOrder", Method: "POST", Path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse", Modes: core.Partner, ResendSafe: true}
-	opAppPrepay                     = core.Operation{ID: "AppPrepay", Name: "Payments.AppPrepay", Method: "POST", Path: "/v3/pay/transactions/app", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
-	opCodePay                       = core.Operation{ID: "CodePay", Name: "Payments.CodePay", Method: "POST", Path: "/v3/pay/transactions/codepay", Modes: core.Direct, ResendSafe: true}
-	opH5Prepay                      = core.Operation{ID: "H5Prepay", Name: "Payments.H5Prepay", Method: "POST", Path: "/v3/pay/transactions/h5", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
-	opQueryOrderByID                = core.Operation{ID: "QueryOrderByID", Name: "Payments.QueryOrderByID", Method: "GET", Path: "/v3/pay/transactions/id/{transaction_id}", Modes: core.Direct}
-	opJSAPIPrepay                   = core.Operation{ID: "JSAPIPrepay", Name: "Payments.JSAPIPrepay", Method: "POST", Path: "/v3/pay/transactions/jsapi", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
-	opNativePrepay                  = core.Operation{ID: "NativePrepay", Name: "Payments.NativePrepay", Method: "POST", Path: "/v3/pay/transactions/native", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
-	opQueryOrderByOutTradeNo        = core.Operation{ID: "QueryOrderByOutTradeNo", Name: "Payments.QueryOrderByOutTradeNo", Method: "GET", Path: "/v3/pay/transactions/out-trade-no/{out_trade_no}", Modes: core.Direct}
-	opCloseOrder                    = core.Operation{ID: "CloseOrder", Name: "Payments.CloseOrder", Method: "POST", Path: "/v3/pay/transactions/out-trade-no/{out_trade_no}/close", Modes: core.Direct, ResendSafe: true}
-	opReverseOrder                  = core.Operation{ID: "ReverseOrder", Name: "Payments.ReverseOrder", Method: "POST", Path: "/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", Modes: core.Direct, ResendSafe: true}
+	opQueryAcquiringBankFenfuExposure = core.Operation{ID: "QueryAcquiringBankFenfuExposure", Name: "Payments.QueryAcquiringBankFenfuExposure", Method: "POST", Path: "/v3/pay/acquiring-bank/transactions/exposure", Modes: core.Partner, ResendSafe: true}
+	opQueryInstallmentExposure        = core.Operation{ID: "QueryInstallmentExposure", Name: "Payments.QueryInstallmentExposure", Method: "POST", Path: "/v3/pay/instal/exposure", Modes: core.Direct}
+	opPartnerQueryInstallmentExposure = core.Operation{ID: "PartnerQueryInstallmentExposure", Name: "Payments.QueryInstallmentExposure", Method: "POST", Path: "/v3/pay/instal/partner/exposure", Modes: core.Partner}
+	opPartnerAppPrepay                = core.Operation{ID: "PartnerAppPrepay", Name: "Payments.AppPrepay", Method: "POST", Path: "/v3/pay/partner/transactions/app", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
+	opPartnerCodePay                  = core.Operation{ID: "PartnerCodePay", Name: "Payments.CodePay", Method: "POST", Path: "/v3/pay/partner/transactions/codepay", Modes: core.Partner, ResendSafe: true}
+	opPartnerQueryFenfuExposure       = core.Operation{ID: "PartnerQueryFenfuExposure", Name: "Payments.QueryFenfuExposure", Method: "POST", Path: "/v3/pay/partner/transactions/exposure", Modes: core.Partner, ResendSafe: true}
+	opPartnerH5Prepay                 = core.Operation{ID: "PartnerH5Prepay", Name: "Payments.H5Prepay", Method: "POST", Path: "/v3/pay/partner/transactions/h5", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
+	opPartnerQueryOrderByID           = core.Operation{ID: "PartnerQueryOrderByID", Name: "Payments.QueryOrderByID", Method: "GET", Path: "/v3/pay/partner/transactions/id/{transaction_id}", Modes: core.Partner}
+	opPartnerJSAPIPrepay              = core.Operation{ID: "PartnerJSAPIPrepay", Name: "Payments.JSAPIPrepay", Method: "POST", Path: "/v3/pay/partner/transactions/jsapi", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
+	opMiniProgramPrepay               = core.Operation{ID: "MiniProgramPrepay", Name: "Payments.MiniProgramPrepay", Method: "POST", Path: "/v3/pay/partner/transactions/miniprogram", Modes: core.Partner, ResendSafe: true}
+	opPartnerNativePrepay             = core.Operation{ID: "PartnerNativePrepay", Name: "Payments.NativePrepay", Method: "POST", Path: "/v3/pay/partner/transactions/native", Modes: core.Partner, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
+	opPartnerQueryOrderByOutTradeNo   = core.Operation{ID: "PartnerQueryOrderByOutTradeNo", Name: "Payments.QueryOrderByOutTradeNo", Method: "GET", Path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}", Modes: core.Partner}
+	opPartnerCloseOrder               = core.Operation{ID: "PartnerCloseOrder", Name: "Payments.CloseOrder", Method: "POST", Path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close", Modes: core.Partner, ResendSafe: true}
+	opPartnerReverseOrder             = core.Operation{ID: "PartnerReverseOrder", Name: "Payments.ReverseOrder", Method: "POST", Path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse", Modes: core.Partner, ResendSafe: true}
+	opScannedPOSPrepay                = core.Operation{ID: "ScannedPOSPrepay", Name: "Payments.ScannedPOSPrepay", Method: "POST", Path: "/v3/pay/partner/transactions/scannedpos", Modes: core.Partner, ResendSafe: true}
+	opAppPrepay                       = core.Operation{ID: "AppPrepay", Name: "Payments.AppPrepay", Method: "POST", Path: "/v3/pay/transactions/app", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
+	opCodePay                         = core.Operation{ID: "CodePay", Name: "Payments.CodePay", Method: "POST", Path: "/v3/pay/transactions/codepay", Modes: core.Direct, ResendSafe: true}
+	opQueryFenfuExposure              = core.Operation{ID: "QueryFenfuExposure", Name: "Payments.QueryFenfuExposure", Method: "POST", Path: "/v3/pay/transactions/exposure", Modes: core.Direct, ResendSafe: true}
+	opH5Prepay                        = core.Operation{ID: "H5Prepay", Name: "Payments.H5Prepay", Method: "POST", Path: "/v3/pay/transactions/h5", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
+	opQueryOrderByID                  = core.Operation{ID: "QueryOrderByID", Name: "Payments.QueryOrderByID", Method: "GET", Path: "/v3/pay/transactions/id/{transaction_id}", Modes: core.Direct}
+	opJSAPIPrepay                     = core.Operation{ID: "JSAPIPrepay", Name: "Payments.JSAPIPrepay", Method: "POST", Path: "/v3/pay/transactions/jsapi", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
+	opNativePrepay                    = core.Operation{ID: "NativePrepay", Name: "Payments.NativePrepay", Method: "POST", Path: "/v3/pay/transactions/native", Modes: core.Direct, ResendSafe: true, Sensitive: [][]string{{"payer", "identity", "name"}, {"payer", "identity", "number"}}}
+	opQueryOrderByOutTradeNo          = core.Operation{ID: "QueryOrderByOutTradeNo", Name: "Payments.QueryOrderByOutTradeNo", Method: "GET", Path: "/v3/pay/transactions/out-trade-no/{out_trade_no}", Modes: core.Direct}
+	opCloseOrder                      = core.Operation{ID: "CloseOrder", Name: "Payments.CloseOrder", Method: "POST", Path: "/v3/pay/transactions/out-trade-no/{out_trade_no}/close", Modes: core.Direct, ResendSafe: true}
+	opReverseOrder                    = core.Operation{ID: "ReverseOrder", Name: "Payments.ReverseOrder", Method: "POST", Path: "/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", Modes: core.Direct, ResendSafe: true}
 )
 
 // Operations returns the operations of this package, for tools and tests.
 func Operations() []*core.Operation {
 	return []*core.Operation{
+		&opQueryAcquiringBankFenfuExposure,
+		&opQueryInstallmentExposure,
+		&opPartnerQueryInstallmentExposure,
 		&opPartnerAppPrepay,
 		&opPartnerCodePay,
+		&opPartnerQueryFenfuExposure,
 		&opPartnerH5Prepay,
 		&opPartnerQueryOrderByID,
 		&opPartnerJSAPIPrepay,
+		&opMiniProgramPrepay,
 		&opPartnerNativePrepay,
 		&opPartnerQueryOrderByOutTradeNo,
 		&opPartnerCloseOrder,
 		&opPartnerReverseOrder,
+		&opScannedPOSPrepay,
 		&opAppPrepay,
 		&opCodePay,
+		&opQueryFenfuExposure,
 		&opH5Prepay,
 		&opQueryOrderByID,
 		&opJSAPIPrepay,
@@ -87,6 +101,154 @@ func Operations() []*core.Operation {
 		&opCloseOrder,
 		&opReverseOrder,
 	}
+}
+
+// QueryAcquiringBankFenfuExposure asks whether to offer 微信分付 for an institution's sub-merchant order (微信分付-支付方式前置服务).
+//
+// The payment-institution (从业机构) form of the 微信分付 advice, for the orders
+// of its sub-merchants.
+//
+// POST /v3/pay/acquiring-bank/transactions/exposure (partner)
+func (c *Client) QueryAcquiringBankFenfuExposure(ctx context.Context, body *AcquiringBankFenfuExposureRequest, opts ...core.CallOption) (*FenfuExposure, error) {
+	var b AcquiringBankFenfuExposureRequest
+	if body != nil {
+		b = *body
+	}
+	if miss := checkAcquiringBankFenfuExposureRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opQueryAcquiringBankFenfuExposure.Name, Missing: miss}
+	}
+	out := new(FenfuExposure)
+	if err := c.conn.Do(ctx, &opQueryAcquiringBankFenfuExposure, "/v3/pay/acquiring-bank/transactions/exposure", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryInstallmentExposureInput is the input of QueryInstallmentExposure in either merchant mode. The merchant ids come from the client's configuration.
+type QueryInstallmentExposureInput struct {
+	// AppID is the app id (应用AppID). Sent as appid in direct mode and sp_appid in partner mode. Config.AppID when empty.
+	AppID string
+	// OpenID is the user's openid under appid; with user_id_type OPENID (用户标识). Direct mode only.
+	OpenID string
+	// PhoneNumberHash is a hash of the user's phone number; with user_id_type PHONE_NO (用户手机号的十六进制字符串). Direct mode only.
+	PhoneNumberHash string
+	// UserIDType says how the user is identified (用户ID的类型). Direct mode only.
+	UserIDType InstallmentUserIDType
+	// SubAppID is the sub-merchant's or second-level merchant's app id (子商户/二级商户应用ID). Partner mode only. Config.SubAppID when empty.
+	SubAppID string
+	// SubMchID is the sub-merchant or second-level merchant (子商户号/二级商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+	// UserID is the user to ask about (用户ID). Partner mode only.
+	UserID InstallmentUserID
+}
+
+// isZero reports whether v sets no field.
+func (v *QueryInstallmentExposureInput) isZero() bool {
+	return v.AppID == "" &&
+		v.OpenID == "" &&
+		v.PhoneNumberHash == "" &&
+		v.UserIDType == "" &&
+		v.SubAppID == "" &&
+		v.SubMchID == "" &&
+		zeroInstallmentUserID(&v.UserID)
+}
+
+// QueryInstallmentExposure asks whether to offer merchant-paid 微信分付 installments to a user (商户贴息-获取微信分付曝光建议).
+//
+// Asks whether to show a user 微信分付 installments whose interest the
+// merchant pays (商户贴息).
+//
+// It follows the client's mode: POST /v3/pay/instal/exposure in direct mode, POST /v3/pay/instal/partner/exposure in partner mode.
+func (c *Client) QueryInstallmentExposure(ctx context.Context, in *QueryInstallmentExposureInput, opts ...core.CallOption) (*InstallmentExposure, error) {
+	var v QueryInstallmentExposureInput
+	if in != nil {
+		v = *in
+	}
+	if c.conn.Mode().Partner {
+		var body PartnerInstallmentExposureRequest
+		body.SpAppID = v.AppID
+		if v.OpenID != "" {
+			return nil, &core.UsageError{Op: opPartnerQueryInstallmentExposure.Name, Msg: "OpenID is a direct-mode field but the client is in partner mode"}
+		}
+		if v.PhoneNumberHash != "" {
+			return nil, &core.UsageError{Op: opPartnerQueryInstallmentExposure.Name, Msg: "PhoneNumberHash is a direct-mode field but the client is in partner mode"}
+		}
+		if v.UserIDType != "" {
+			return nil, &core.UsageError{Op: opPartnerQueryInstallmentExposure.Name, Msg: "UserIDType is a direct-mode field but the client is in partner mode"}
+		}
+		body.SubAppID = v.SubAppID
+		body.SubMchID = v.SubMchID
+		body.UserID = v.UserID
+		return c.Partner().QueryInstallmentExposure(ctx, &body, opts...)
+	}
+	var body InstallmentExposureRequest
+	body.AppID = v.AppID
+	body.OpenID = v.OpenID
+	body.PhoneNumberHash = v.PhoneNumberHash
+	body.UserIDType = v.UserIDType
+	if v.SubAppID != "" {
+		return nil, &core.UsageError{Op: opQueryInstallmentExposure.Name, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opQueryInstallmentExposure.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	if !zeroInstallmentUserID(&v.UserID) {
+		return nil, &core.UsageError{Op: opQueryInstallmentExposure.Name, Msg: "UserID is a partner-mode field but the client is in direct mode"}
+	}
+	return c.Direct().QueryInstallmentExposure(ctx, &body, opts...)
+}
+
+// QueryInstallmentExposure asks whether to offer merchant-paid 微信分付 installments to a user (商户贴息-获取微信分付曝光建议), with the direct-mode request as WeChat Pay defines it. Client.QueryInstallmentExposure takes one input for both modes.
+//
+// POST /v3/pay/instal/exposure (direct)
+func (c Direct) QueryInstallmentExposure(ctx context.Context, body *InstallmentExposureRequest, opts ...core.CallOption) (*InstallmentExposure, error) {
+	m := c.conn.Mode()
+	var b InstallmentExposureRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.MchID == "" {
+		b.MchID = m.MchID
+	}
+	if miss := checkInstallmentExposureRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opQueryInstallmentExposure.Name, Missing: miss}
+	}
+	out := new(InstallmentExposure)
+	if err := c.conn.Do(ctx, &opQueryInstallmentExposure, "/v3/pay/instal/exposure", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryInstallmentExposure asks whether to offer sub-merchant-paid 微信分付 installments to a user (商户贴息-获取微信分付曝光建议), with the partner-mode request as WeChat Pay defines it. Client.QueryInstallmentExposure takes one input for both modes.
+//
+// POST /v3/pay/instal/partner/exposure (partner)
+func (c Partner) QueryInstallmentExposure(ctx context.Context, body *PartnerInstallmentExposureRequest, opts ...core.CallOption) (*InstallmentExposure, error) {
+	m := c.conn.Mode()
+	var b PartnerInstallmentExposureRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SpAppID == "" && m.Partner {
+		b.SpAppID = m.AppID
+	}
+	if b.SpMchID == "" && m.Partner {
+		b.SpMchID = m.MchID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if miss := checkPartnerInstallmentExposureRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opPartnerQueryInstallmentExposure.Name, Missing: miss}
+	}
+	out := new(InstallmentExposure)
+	if err := c.conn.Do(ctx, &opPartnerQueryInstallmentExposure, "/v3/pay/instal/partner/exposure", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // AppPrepay creates an APP order for a sub-merchant (服务商 APP下单), with the partner-mode request as WeChat Pay defines it. Client.AppPrepay takes one input for both modes.
@@ -157,6 +319,34 @@ func (c Partner) doCodePay(ctx context.Context, body *PartnerCodePayRequest, out
 		return &core.UsageError{Op: opPartnerCodePay.Name, Missing: miss}
 	}
 	return c.conn.Do(ctx, &opPartnerCodePay, "/v3/pay/partner/transactions/codepay", &b, out, opts)
+}
+
+// QueryFenfuExposure asks whether to offer 微信分付 for a sub-merchant's order (微信分付-支付方式前置服务), with the partner-mode request as WeChat Pay defines it. Client.QueryFenfuExposure takes one input for both modes.
+//
+// POST /v3/pay/partner/transactions/exposure (partner)
+func (c Partner) QueryFenfuExposure(ctx context.Context, body *PartnerFenfuExposureRequest, opts ...core.CallOption) (*FenfuExposure, error) {
+	m := c.conn.Mode()
+	var b PartnerFenfuExposureRequest
+	if body != nil {
+		b = *body
+	}
+	if b.SpAppID == "" && m.Partner {
+		b.SpAppID = m.AppID
+	}
+	if b.SpMchID == "" && m.Partner {
+		b.SpMchID = m.MchID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if miss := checkPartnerFenfuExposureRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opPartnerQueryFenfuExposure.Name, Missing: miss}
+	}
+	out := new(FenfuExposure)
+	if err := c.conn.Do(ctx, &opPartnerQueryFenfuExposure, "/v3/pay/partner/transactions/exposure", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // H5Prepay creates an H5 order for a sub-merchant (服务商 H5下单), with the partner-mode request as WeChat Pay defines it. Client.H5Prepay takes one input for both modes.
@@ -266,6 +456,44 @@ func (c Partner) JSAPIPrepay(ctx context.Context, body *PartnerJSAPIPrepayReques
 	}
 	out := new(PrepayResponse)
 	if err := c.conn.Do(ctx, &opPartnerJSAPIPrepay, "/v3/pay/partner/transactions/jsapi", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// MiniProgramPrepay creates a sub-merchant's mini-program order (小程序支付下单).
+//
+// Creates a sub-merchant's order paid inside a mini program and returns
+// the prepay_id to sign and hand to wx.requestPayment. The payer is given
+// by sp_openid (under sp_appid) or sub_openid (under sub_appid).
+//
+// POST /v3/pay/partner/transactions/miniprogram (partner)
+func (c *Client) MiniProgramPrepay(ctx context.Context, body *MiniProgramPrepayRequest, opts ...core.CallOption) (*PrepayResponse, error) {
+	m := c.conn.Mode()
+	var b MiniProgramPrepayRequest
+	if body != nil {
+		b = *body
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SpAppID == "" && m.Partner {
+		b.SpAppID = m.AppID
+	}
+	if b.SpMchID == "" && m.Partner {
+		b.SpMchID = m.MchID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkMiniProgramPrepayRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opMiniProgramPrepay.Name, Missing: miss}
+	}
+	out := new(PrepayResponse)
+	if err := c.conn.Do(ctx, &opMiniProgramPrepay, "/v3/pay/partner/transactions/miniprogram", &b, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -420,6 +648,43 @@ func (c Partner) doReverseOrder(ctx context.Context, outTradeNo string, body *Pa
 	u.Seg(outTradeNo)
 	u.Lit("/reverse")
 	return c.conn.Do(ctx, &opPartnerReverseOrder, u.String(), &b, out, opts)
+}
+
+// ScannedPOSPrepay creates a sub-merchant's order paid by scanning the till's code (扫码支付下单).
+//
+// Creates an order that the payer pays by scanning the dynamic code a
+// merchant terminal shows, and returns the prepay_id.
+//
+// POST /v3/pay/partner/transactions/scannedpos (partner)
+func (c *Client) ScannedPOSPrepay(ctx context.Context, body *ScannedPOSPrepayRequest, opts ...core.CallOption) (*PrepayResponse, error) {
+	m := c.conn.Mode()
+	var b ScannedPOSPrepayRequest
+	if body != nil {
+		b = *body
+	}
+	if b.NotifyURL == "" {
+		b.NotifyURL = m.NotifyURL
+	}
+	if b.SpAppID == "" && m.Partner {
+		b.SpAppID = m.AppID
+	}
+	if b.SpMchID == "" && m.Partner {
+		b.SpMchID = m.MchID
+	}
+	if b.SubAppID == "" && m.Partner {
+		b.SubAppID = m.SubAppID
+	}
+	if b.SubMchID == "" && m.Partner {
+		b.SubMchID = m.SubMchID
+	}
+	if miss := checkScannedPOSPrepayRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opScannedPOSPrepay.Name, Missing: miss}
+	}
+	out := new(PrepayResponse)
+	if err := c.conn.Do(ctx, &opScannedPOSPrepay, "/v3/pay/partner/transactions/scannedpos", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // SettleInfoInput is the mode-independent form of SettleInfo (direct mode) and PartnerSettleInfo (partner mode).
@@ -740,6 +1005,134 @@ func (c Direct) doCodePay(ctx context.Context, body *CodePayRequest, out any, op
 		return &core.UsageError{Op: opCodePay.Name, Missing: miss}
 	}
 	return c.conn.Do(ctx, &opCodePay, "/v3/pay/transactions/codepay", &b, out, opts)
+}
+
+// FenfuExposurePayerInput is the mode-independent form of FenfuExposurePayer (direct mode) and PartnerFenfuExposurePayer (partner mode).
+type FenfuExposurePayerInput struct {
+	// OpenID is the payer's openid under appid (用户标识). Sent as openid in direct mode and sp_openid in partner mode.
+	OpenID string
+	// PhoneNumberHash is a hash of the payer's phone number (用户手机号的哈希值).
+	PhoneNumberHash string
+	// SubOpenID is the payer's openid under sub_appid (用户子商户标识). Partner mode only.
+	SubOpenID string
+}
+
+// isZero reports whether v sets no field.
+func (v *FenfuExposurePayerInput) isZero() bool {
+	return v.OpenID == "" &&
+		v.PhoneNumberHash == "" &&
+		v.SubOpenID == ""
+}
+
+// direct converts v to its direct-mode form; path prefixes field names in errors.
+func (v *FenfuExposurePayerInput) direct(op, path string) (FenfuExposurePayer, error) {
+	var out FenfuExposurePayer
+	out.OpenID = v.OpenID
+	out.PhoneNumberHash = v.PhoneNumberHash
+	if v.SubOpenID != "" {
+		return out, &core.UsageError{Op: op, Msg: path + "SubOpenID is a partner-mode field but the client is in direct mode"}
+	}
+	return out, nil
+}
+
+// partner converts v to its partner-mode form; path prefixes field names in errors.
+func (v *FenfuExposurePayerInput) partner(op, path string) (PartnerFenfuExposurePayer, error) {
+	var out PartnerFenfuExposurePayer
+	out.SpOpenID = v.OpenID
+	out.PhoneNumberHash = v.PhoneNumberHash
+	out.SubOpenID = v.SubOpenID
+	return out, nil
+}
+
+// QueryFenfuExposureInput is the input of QueryFenfuExposure in either merchant mode. The merchant ids come from the client's configuration.
+type QueryFenfuExposureInput struct {
+	// AppID is the app id (应用AppID). Sent as appid in direct mode and sp_appid in partner mode. Config.AppID when empty.
+	AppID string
+	// OutTradeNo is the merchant's number of the order about to be paid (商户订单号).
+	OutTradeNo string
+	// Payer is the payer to ask about, by openid or phone-number hash (支付者).
+	Payer FenfuExposurePayerInput
+	// SubAppID is the sub-merchant's or second-level merchant's app id (子商户/二级商户应用ID). Partner mode only. Config.SubAppID when empty.
+	SubAppID string
+	// SubMchID is the sub-merchant or second-level merchant (子商户号/二级商户号). Partner mode only. Config.SubMchID when empty.
+	SubMchID string
+}
+
+// isZero reports whether v sets no field.
+func (v *QueryFenfuExposureInput) isZero() bool {
+	return v.AppID == "" &&
+		v.OutTradeNo == "" &&
+		v.Payer.isZero() &&
+		v.SubAppID == "" &&
+		v.SubMchID == ""
+}
+
+// QueryFenfuExposure asks whether to offer 微信分付 for an order (微信分付-支付方式前置服务).
+//
+// Before the payer pays, asks WeChat Pay whether to show 微信分付 (WeChat
+// credit pay) as a payment method.
+//
+// It follows the client's mode: POST /v3/pay/transactions/exposure in direct mode, POST /v3/pay/partner/transactions/exposure in partner mode.
+func (c *Client) QueryFenfuExposure(ctx context.Context, in *QueryFenfuExposureInput, opts ...core.CallOption) (*FenfuExposure, error) {
+	var v QueryFenfuExposureInput
+	if in != nil {
+		v = *in
+	}
+	if c.conn.Mode().Partner {
+		var body PartnerFenfuExposureRequest
+		body.SpAppID = v.AppID
+		body.OutTradeNo = v.OutTradeNo
+		if !v.Payer.isZero() {
+			var err error
+			if body.Payer, err = v.Payer.partner(opPartnerQueryFenfuExposure.Name, "payer."); err != nil {
+				return nil, err
+			}
+		}
+		body.SubAppID = v.SubAppID
+		body.SubMchID = v.SubMchID
+		return c.Partner().QueryFenfuExposure(ctx, &body, opts...)
+	}
+	var body FenfuExposureRequest
+	body.AppID = v.AppID
+	body.OutTradeNo = v.OutTradeNo
+	if !v.Payer.isZero() {
+		var err error
+		if body.Payer, err = v.Payer.direct(opQueryFenfuExposure.Name, "payer."); err != nil {
+			return nil, err
+		}
+	}
+	if v.SubAppID != "" {
+		return nil, &core.UsageError{Op: opQueryFenfuExposure.Name, Msg: "SubAppID is a partner-mode field but the client is in direct mode"}
+	}
+	if v.SubMchID != "" {
+		return nil, &core.UsageError{Op: opQueryFenfuExposure.Name, Msg: "SubMchID is a partner-mode field but the client is in direct mode"}
+	}
+	return c.Direct().QueryFenfuExposure(ctx, &body, opts...)
+}
+
+// QueryFenfuExposure asks whether to offer 微信分付 for an order (微信分付-支付方式前置服务), with the direct-mode request as WeChat Pay defines it. Client.QueryFenfuExposure takes one input for both modes.
+//
+// POST /v3/pay/transactions/exposure (direct)
+func (c Direct) QueryFenfuExposure(ctx context.Context, body *FenfuExposureRequest, opts ...core.CallOption) (*FenfuExposure, error) {
+	m := c.conn.Mode()
+	var b FenfuExposureRequest
+	if body != nil {
+		b = *body
+	}
+	if b.AppID == "" {
+		b.AppID = m.AppID
+	}
+	if b.MchID == "" {
+		b.MchID = m.MchID
+	}
+	if miss := checkFenfuExposureRequest(&b); miss != nil {
+		return nil, &core.UsageError{Op: opQueryFenfuExposure.Name, Missing: miss}
+	}
+	out := new(FenfuExposure)
+	if err := c.conn.Do(ctx, &opQueryFenfuExposure, "/v3/pay/transactions/exposure", &b, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // H5PrepayInput is the input of H5Prepay in either merchant mode. The merchant ids come from the client's configuration.
@@ -1552,6 +1945,51 @@ func Events() []core.EventType {
 	}
 }
 
+// checkAcquiringBankFenfuExposureRequest lists the empty required fields of v, as JSON paths.
+func checkAcquiringBankFenfuExposureRequest(v *AcquiringBankFenfuExposureRequest) (miss []string) {
+	if v.AcquiringBankID == "" {
+		miss = append(miss, "acquiring_bank_id")
+	}
+	if v.ChannelID == "" {
+		miss = append(miss, "channel_id")
+	}
+	if v.MerchantID == "" {
+		miss = append(miss, "merchant_id")
+	}
+	if v.OutTradeNo == "" {
+		miss = append(miss, "out_trade_no")
+	}
+	return miss
+}
+
+// checkInstallmentExposureRequest lists the empty required fields of v, as JSON paths.
+func checkInstallmentExposureRequest(v *InstallmentExposureRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.MchID == "" {
+		miss = append(miss, "mchid")
+	}
+	if v.UserIDType == "" {
+		miss = append(miss, "user_id_type")
+	}
+	return miss
+}
+
+// checkPartnerInstallmentExposureRequest lists the empty required fields of v, as JSON paths.
+func checkPartnerInstallmentExposureRequest(v *PartnerInstallmentExposureRequest) (miss []string) {
+	if v.SpAppID == "" {
+		miss = append(miss, "sp_appid")
+	}
+	if v.SpMchID == "" {
+		miss = append(miss, "sp_mchid")
+	}
+	if v.SubAppID == "" {
+		miss = append(miss, "sub_appid")
+	}
+	return miss
+}
+
 // checkPartnerAppPrepayRequest lists the empty required fields of v, as JSON paths.
 func checkPartnerAppPrepayRequest(v *PartnerAppPrepayRequest) (miss []string) {
 	if n := checkAmount(&v.Amount); n != nil {
@@ -1747,6 +2185,23 @@ func checkCodePayPayer(v *CodePayPayer) (miss []string) {
 	return miss
 }
 
+// checkPartnerFenfuExposureRequest lists the empty required fields of v, as JSON paths.
+func checkPartnerFenfuExposureRequest(v *PartnerFenfuExposureRequest) (miss []string) {
+	if v.OutTradeNo == "" {
+		miss = append(miss, "out_trade_no")
+	}
+	if v.SpAppID == "" {
+		miss = append(miss, "sp_appid")
+	}
+	if v.SpMchID == "" {
+		miss = append(miss, "sp_mchid")
+	}
+	if v.SubAppID == "" {
+		miss = append(miss, "sub_appid")
+	}
+	return miss
+}
+
 // checkPartnerH5PrepayRequest lists the empty required fields of v, as JSON paths.
 func checkPartnerH5PrepayRequest(v *PartnerH5PrepayRequest) (miss []string) {
 	if n := checkAmount(&v.Amount); n != nil {
@@ -1864,6 +2319,34 @@ func checkPartnerJSAPIPayer(v *PartnerJSAPIPayer) (miss []string) {
 	return miss
 }
 
+// checkMiniProgramPrepayRequest lists the empty required fields of v, as JSON paths.
+func checkMiniProgramPrepayRequest(v *MiniProgramPrepayRequest) (miss []string) {
+	if n := checkAmount(&v.Amount); n != nil {
+		miss = wire.Prefix(miss, "amount.", n)
+	}
+	if v.Description == "" {
+		miss = append(miss, "description")
+	}
+	if !zeroOrderDetail(&v.Detail) {
+		if n := checkOrderDetail(&v.Detail); n != nil {
+			miss = wire.Prefix(miss, "detail.", n)
+		}
+	}
+	if v.OutTradeNo == "" {
+		miss = append(miss, "out_trade_no")
+	}
+	if v.SpAppID == "" {
+		miss = append(miss, "sp_appid")
+	}
+	if v.SpMchID == "" {
+		miss = append(miss, "sp_mchid")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
 // checkPartnerNativePrepayRequest lists the empty required fields of v, as JSON paths.
 func checkPartnerNativePrepayRequest(v *PartnerNativePrepayRequest) (miss []string) {
 	if n := checkAmount(&v.Amount); n != nil {
@@ -1923,6 +2406,42 @@ func checkPartnerReverseOrderRequest(v *PartnerReverseOrderRequest) (miss []stri
 	}
 	if v.SubMchID == "" {
 		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkScannedPOSPrepayRequest lists the empty required fields of v, as JSON paths.
+func checkScannedPOSPrepayRequest(v *ScannedPOSPrepayRequest) (miss []string) {
+	if n := checkAmount(&v.Amount); n != nil {
+		miss = wire.Prefix(miss, "amount.", n)
+	}
+	if v.Description == "" {
+		miss = append(miss, "description")
+	}
+	if !zeroOrderDetail(&v.Detail) {
+		if n := checkOrderDetail(&v.Detail); n != nil {
+			miss = wire.Prefix(miss, "detail.", n)
+		}
+	}
+	if v.OutTradeNo == "" {
+		miss = append(miss, "out_trade_no")
+	}
+	if n := checkScannedPOSSceneInfo(&v.SceneInfo); n != nil {
+		miss = wire.Prefix(miss, "scene_info.", n)
+	}
+	if v.SpMchID == "" {
+		miss = append(miss, "sp_mchid")
+	}
+	if v.SubMchID == "" {
+		miss = append(miss, "sub_mchid")
+	}
+	return miss
+}
+
+// checkScannedPOSSceneInfo lists the empty required fields of v, as JSON paths.
+func checkScannedPOSSceneInfo(v *ScannedPOSSceneInfo) (miss []string) {
+	if v.PayerClientIP == "" {
+		miss = append(miss, "payer_client_ip")
 	}
 	return miss
 }
@@ -1994,6 +2513,17 @@ func checkCodePayRequest(v *CodePayRequest) (miss []string) {
 	}
 	if n := checkCodePayPayer(&v.Payer); n != nil {
 		miss = wire.Prefix(miss, "payer.", n)
+	}
+	return miss
+}
+
+// checkFenfuExposureRequest lists the empty required fields of v, as JSON paths.
+func checkFenfuExposureRequest(v *FenfuExposureRequest) (miss []string) {
+	if v.AppID == "" {
+		miss = append(miss, "appid")
+	}
+	if v.OutTradeNo == "" {
+		miss = append(miss, "out_trade_no")
 	}
 	return miss
 }
@@ -2143,6 +2673,14 @@ func checkReverseOrderRequest(v *ReverseOrderRequest) (miss []string) {
 		miss = append(miss, "mchid")
 	}
 	return miss
+}
+
+// zeroInstallmentUserID reports whether v is the zero InstallmentUserID.
+func zeroInstallmentUserID(v *InstallmentUserID) bool {
+	return v.PhoneNumberHash == "" &&
+		v.SpOpenID == "" &&
+		v.SubOpenID == "" &&
+		v.UserIDType == ""
 }
 
 // zeroAmount reports whether v is the zero Amount.

@@ -41,6 +41,33 @@ func (e IdentityType) Valid() bool {
 	}
 }
 
+// Defines values for InstallmentUserIDType.
+const (
+	InstallmentUserIDTypeOpenID    InstallmentUserIDType = "OPENID"
+	InstallmentUserIDTypePhoneNo   InstallmentUserIDType = "PHONE_NO"
+	InstallmentUserIDTypeSpOpenID  InstallmentUserIDType = "SP_OPENID"
+	InstallmentUserIDTypeSubOpenID InstallmentUserIDType = "SUB_OPENID"
+	InstallmentUserIDTypeUnknown   InstallmentUserIDType = "UNKNOWN_USER_ID_TYPE"
+)
+
+// Valid indicates whether the value is a known member of the InstallmentUserIDType enum.
+func (e InstallmentUserIDType) Valid() bool {
+	switch e {
+	case InstallmentUserIDTypeOpenID:
+		return true
+	case InstallmentUserIDTypePhoneNo:
+		return true
+	case InstallmentUserIDTypeSpOpenID:
+		return true
+	case InstallmentUserIDTypeSubOpenID:
+		return true
+	case InstallmentUserIDTypeUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LimitPay.
 const (
 	LimitPayBalanceOnly LimitPay = "balance_only"
@@ -222,6 +249,42 @@ func (e TradeType) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// AcquiringBankFenfuExposurePayer is the payer to ask about (支付者).
+type AcquiringBankFenfuExposurePayer struct {
+	// AcquiringBankOpenID is the payer's openid under acquiring_bank_appid (用户标识).
+	AcquiringBankOpenID string `json:"acquiring_bank_openid,omitempty,omitzero"`
+
+	// MerchantOpenID is the payer's openid under merchant_appid (用户标识（商户）).
+	MerchantOpenID string `json:"merchant_openid,omitempty,omitzero"`
+
+	// PhoneNumberHash is a hash of the payer's phone number (用户手机号的哈希值).
+	PhoneNumberHash string `json:"phone_number_hash,omitempty,omitzero"`
+}
+
+// AcquiringBankFenfuExposureRequest is asks whether to show 微信分付 to a payer of an institution's sub-merchant.
+type AcquiringBankFenfuExposureRequest struct {
+	// AcquiringBankAppID is the institution's app id (从业机构应用AppID).
+	AcquiringBankAppID string `json:"acquiring_bank_appid,omitempty,omitzero"`
+
+	// AcquiringBankID is the payment institution's id (从业机构号).
+	AcquiringBankID string `json:"acquiring_bank_id"`
+
+	// ChannelID is the channel merchant's id (渠道商户号).
+	ChannelID string `json:"channel_id"`
+
+	// MerchantAppID is the sub-merchant's app id (特约商户应用AppID).
+	MerchantAppID string `json:"merchant_appid,omitempty,omitzero"`
+
+	// MerchantID is the sub-merchant id (特约商户号).
+	MerchantID string `json:"merchant_id"`
+
+	// OutTradeNo is the merchant's number of the order about to be paid (商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// Payer is the payer to ask about (支付者).
+	Payer AcquiringBankFenfuExposurePayer `json:"payer"`
 }
 
 // Amount is the order amount (订单金额).
@@ -459,6 +522,39 @@ type DirectTransactionPayer struct {
 	OpenID string `json:"openid,omitempty,omitzero"`
 }
 
+// FenfuExposure is WeChat Pay's advice on showing 微信分付 as a payment method.
+type FenfuExposure struct {
+	// FqfExposure says whether WeChat Pay advises showing 微信分付 as a payment method (是否建议曝光微信分付).
+	FqfExposure bool `json:"fqf_exposure"`
+
+	// MarketExposureToken is the token WeChat Pay issued with the advice (曝光凭证).
+	MarketExposureToken string `json:"market_exposure_token,omitempty,omitzero"`
+}
+
+// FenfuExposurePayer is the payer to ask about, by openid or phone-number hash (支付者).
+type FenfuExposurePayer struct {
+	// OpenID is the payer's openid under appid (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// PhoneNumberHash is a hash of the payer's phone number (用户手机号的哈希值).
+	PhoneNumberHash string `json:"phone_number_hash,omitempty,omitzero"`
+}
+
+// FenfuExposureRequest is asks whether to show 微信分付 to a payer before an order is paid (direct mode).
+type FenfuExposureRequest struct {
+	// AppID is the app id (应用AppID).
+	AppID string `json:"appid"`
+
+	// MchID is the merchant id (直连商户号).
+	MchID string `json:"mchid,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's number of the order about to be paid (商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// Payer is the payer to ask about, by openid or phone-number hash (支付者).
+	Payer FenfuExposurePayer `json:"payer"`
+}
+
 // GoodsDetail is one item of an order (单品).
 type GoodsDetail struct {
 	// GoodsName is the item name (商品名称).
@@ -571,6 +667,30 @@ type H5SceneInfo struct {
 // IdentityType is the kind of identity document (证件类型).
 type IdentityType string
 
+// InstallmentExposure is WeChat Pay's advice on showing the merchant-paid 微信分付 installment offer.
+type InstallmentExposure struct {
+	// RecommendExposure says whether WeChat Pay advises showing 微信分付 with the merchant-paid installment offer (是否建议曝光微信分付).
+	RecommendExposure bool `json:"recommend_exposure"`
+}
+
+// InstallmentExposureRequest is asks whether to show 微信分付 with the installment interest the merchant pays (direct mode).
+type InstallmentExposureRequest struct {
+	// AppID is the app id (应用AppID).
+	AppID string `json:"appid"`
+
+	// MchID is the merchant id (直连商户号).
+	MchID string `json:"mchid"`
+
+	// OpenID is the user's openid under appid; with user_id_type OPENID (用户标识).
+	OpenID string `json:"openid,omitempty,omitzero"`
+
+	// PhoneNumberHash is a hash of the user's phone number; with user_id_type PHONE_NO (用户手机号的十六进制字符串).
+	PhoneNumberHash string `json:"phone_number_hash,omitempty,omitzero"`
+
+	// UserIDType says how the user is identified (用户ID的类型).
+	UserIDType InstallmentUserIDType `json:"user_id_type"`
+}
+
 // InstallmentInfo says how a 微信分付 installment payment was taken (使用的商户贴息信息).
 type InstallmentInfo struct {
 	// SelectedInstallmentNumber is the number of installments the payer chose (用户实际选择分期期数).
@@ -579,6 +699,24 @@ type InstallmentInfo struct {
 	// UseSubsidy says whether the merchant's installment subsidy applied (是否使用了商户贴息).
 	UseSubsidy bool `json:"use_subsidy,omitempty,omitzero"`
 }
+
+// InstallmentUserID is the user to ask about (用户ID).
+type InstallmentUserID struct {
+	// PhoneNumberHash is a hash of the user's phone number; with user_id_type PHONE_NO (用户手机号的哈希值).
+	PhoneNumberHash string `json:"phone_number_hash,omitempty,omitzero"`
+
+	// SpOpenID is the user's openid under sp_appid; with user_id_type SP_OPENID (用户服务标识).
+	SpOpenID string `json:"sp_openid,omitempty,omitzero"`
+
+	// SubOpenID is the user's openid under sub_appid; with user_id_type SUB_OPENID (用户子标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+
+	// UserIDType says how the user is identified (用户ID的类型).
+	UserIDType InstallmentUserIDType `json:"user_id_type,omitempty,omitzero"`
+}
+
+// InstallmentUserIDType says how the user is identified (用户ID的类型).
+type InstallmentUserIDType string
 
 // JSAPIPayer is the payer of a JSAPI order (支付者).
 type JSAPIPayer struct {
@@ -642,6 +780,57 @@ type JSAPIPrepayRequest struct {
 
 // LimitPay is a payment-method restriction (指定支付方式).
 type LimitPay string
+
+// MiniProgramPrepayRequest is a sub-merchant's order paid inside a mini program (partner mode).
+type MiniProgramPrepayRequest struct {
+	// Amount is the order amount (订单金额).
+	Amount Amount `json:"amount"`
+
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Description says what the payer pays for; shown to the payer (商品描述).
+	Description string `json:"description"`
+
+	// Detail is order details for single-item promotions (优惠功能).
+	Detail OrderDetail `json:"detail,omitempty,omitzero"`
+
+	// GoodsTag is promotion tag (订单优惠标记).
+	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
+
+	// NotifyURL is the HTTPS URL that receives the payment notification (通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number, unique per merchant (商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// Payer is the payer of a sub-merchant's order; give sp_openid or sub_openid (支付者).
+	Payer PartnerPrepayPayer `json:"payer"`
+
+	// SceneInfo says where the payment happens (场景信息).
+	SceneInfo PrepaySceneInfo `json:"scene_info,omitempty,omitzero"`
+
+	// SettleInfo is settlement options (结算信息).
+	SettleInfo SettleInfo `json:"settle_info,omitempty,omitzero"`
+
+	// SpAppID is the service provider's app id (mini program or official account) (服务商公众号ID).
+	SpAppID string `json:"sp_appid"`
+
+	// SpMchID is the service provider's merchant id (服务商户号).
+	SpMchID string `json:"sp_mchid"`
+
+	// SubAppID is the sub-merchant's app id; required when the payer is given by sub_openid (子商户公众号ID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (子商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
+
+	// TimeExpire says when the order stops accepting payment (交易结束时间).
+	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
+}
 
 // NativePrepayRequest is a Native order (direct mode).
 type NativePrepayRequest struct {
@@ -822,6 +1011,40 @@ type PartnerCodePayRequest struct {
 	SupportFapiao *bool `json:"support_fapiao,omitempty"`
 }
 
+// PartnerFenfuExposurePayer is the payer to ask about, by sp_openid, sub_openid or phone-number hash (支付者).
+type PartnerFenfuExposurePayer struct {
+	// PhoneNumberHash is a hash of the payer's phone number (用户手机号的哈希值).
+	PhoneNumberHash string `json:"phone_number_hash,omitempty,omitzero"`
+
+	// SpOpenID is the payer's openid under sp_appid (用户服务商标识).
+	SpOpenID string `json:"sp_openid,omitempty,omitzero"`
+
+	// SubOpenID is the payer's openid under sub_appid (用户子商户标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
+}
+
+// PartnerFenfuExposureRequest is asks whether to show 微信分付 to a sub-merchant's payer before an order is
+// paid (partner mode).
+type PartnerFenfuExposureRequest struct {
+	// OutTradeNo is the merchant's number of the order about to be paid (商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// Payer is the payer to ask about, by sp_openid, sub_openid or phone-number hash (支付者).
+	Payer PartnerFenfuExposurePayer `json:"payer"`
+
+	// SpAppID is the service provider's app id (服务商应用ID).
+	SpAppID string `json:"sp_appid"`
+
+	// SpMchID is the service provider's merchant id (服务商户号).
+	SpMchID string `json:"sp_mchid"`
+
+	// SubAppID is the sub-merchant's or second-level merchant's app id (子商户/二级商户应用ID).
+	SubAppID string `json:"sub_appid"`
+
+	// SubMchID is the sub-merchant or second-level merchant (子商户号/二级商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
 // PartnerH5PrepayRequest is an H5 order for a sub-merchant (partner mode).
 type PartnerH5PrepayRequest struct {
 	// Amount is the order amount (订单金额).
@@ -874,6 +1097,25 @@ type PartnerH5PrepayRequest struct {
 
 	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
+}
+
+// PartnerInstallmentExposureRequest is asks whether to show 微信分付 with the installment interest a sub-merchant
+// pays (partner mode).
+type PartnerInstallmentExposureRequest struct {
+	// SpAppID is the service provider's app id (服务商应用ID).
+	SpAppID string `json:"sp_appid"`
+
+	// SpMchID is the service provider's merchant id (服务商户号).
+	SpMchID string `json:"sp_mchid"`
+
+	// SubAppID is the sub-merchant's or second-level merchant's app id (子商户/二级商户应用ID).
+	SubAppID string `json:"sub_appid"`
+
+	// SubMchID is the sub-merchant or second-level merchant (子商户号/二级商户号).
+	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+
+	// UserID is the user to ask about (用户ID).
+	UserID InstallmentUserID `json:"user_id,omitempty,omitzero"`
 }
 
 // PartnerJSAPIPayer is the payer of a sub-merchant's JSAPI order; give sp_openid or sub_openid (支付者).
@@ -997,6 +1239,15 @@ type PartnerNativePrepayRequest struct {
 
 	// TimeExpire says when the order stops accepting payment (交易结束时间).
 	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
+}
+
+// PartnerPrepayPayer is the payer of a sub-merchant's order; give sp_openid or sub_openid (支付者).
+type PartnerPrepayPayer struct {
+	// SpOpenID is the payer's openid under sp_appid (用户标识).
+	SpOpenID string `json:"sp_openid,omitempty,omitzero"`
+
+	// SubOpenID is the payer's openid under sub_appid (用户子标识).
+	SubOpenID string `json:"sub_openid,omitempty,omitzero"`
 }
 
 // PartnerQueryOrderByIDParams is the query and header parameters of PartnerQueryOrderByID.
@@ -1153,6 +1404,27 @@ type PrepayResponse struct {
 	PrepayID string `json:"prepay_id"`
 }
 
+// PrepaySceneInfo says where the payment happens (场景信息).
+type PrepaySceneInfo struct {
+	// DeviceID is the merchant's device id (商户端设备号).
+	DeviceID string `json:"device_id,omitempty,omitzero"`
+
+	// PayerClientIP is the payer's IP address, IPv4 or IPv6 (用户终端IP).
+	PayerClientIP string `json:"payer_client_ip,omitempty,omitzero"`
+
+	// StoreInfo is the merchant's store (商户门店信息).
+	StoreInfo PrepayStoreInfo `json:"store_info,omitempty,omitzero"`
+}
+
+// PrepayStoreInfo is the merchant's store (商户门店信息).
+type PrepayStoreInfo struct {
+	// ID is the store number (门店编号).
+	ID string `json:"id,omitempty,omitzero"`
+
+	// OutID is the merchant's own code of the store (商家自定义编码).
+	OutID string `json:"out_id,omitempty,omitzero"`
+}
+
 // PromotionDetail is a discount applied to an order (优惠详情).
 type PromotionDetail struct {
 	// Amount is the discount amount (优惠券面额).
@@ -1259,6 +1531,69 @@ type ReverseOrderResponse struct {
 
 	// SubMchID is the sub-merchant id (partner mode).
 	SubMchID string `json:"sub_mchid,omitempty,omitzero"`
+}
+
+// ScannedPOSPrepayRequest is a sub-merchant's order paid by scanning the code a till shows (partner mode).
+type ScannedPOSPrepayRequest struct {
+	// Amount is the order amount (订单金额).
+	Amount Amount `json:"amount"`
+
+	// Attach is merchant data returned unchanged in queries and notifications (附加数据).
+	Attach string `json:"attach,omitempty,omitzero"`
+
+	// Description says what the payer pays for; shown to the payer (商品描述).
+	Description string `json:"description"`
+
+	// Detail is order details for single-item promotions (优惠功能).
+	Detail OrderDetail `json:"detail,omitempty,omitzero"`
+
+	// GoodsTag is promotion tag (订单优惠标记).
+	GoodsTag string `json:"goods_tag,omitempty,omitzero"`
+
+	// NotifyURL is the HTTPS URL that receives the payment notification (通知地址).
+	NotifyURL string `json:"notify_url,omitempty,omitzero"`
+
+	// OutTradeNo is the merchant's order number, unique per merchant (商户订单号).
+	OutTradeNo string `json:"out_trade_no"`
+
+	// Payer is the payer of a sub-merchant's order; give sp_openid or sub_openid (支付者).
+	Payer PartnerPrepayPayer `json:"payer"`
+
+	// SceneInfo says where the payment happens; the store is required (场景信息).
+	SceneInfo ScannedPOSSceneInfo `json:"scene_info"`
+
+	// SettleInfo is settlement options (结算信息).
+	SettleInfo SettleInfo `json:"settle_info,omitempty,omitzero"`
+
+	// SpAppID is the service provider's app id (合作伙伴应用AppID).
+	SpAppID string `json:"sp_appid,omitempty,omitzero"`
+
+	// SpMchID is the service provider's merchant id (合作伙伴商户号).
+	SpMchID string `json:"sp_mchid"`
+
+	// SubAppID is the sub-merchant's app id (特约商户应用AppID).
+	SubAppID string `json:"sub_appid,omitempty,omitzero"`
+
+	// SubMchID is the sub-merchant id (特约商户号).
+	SubMchID string `json:"sub_mchid"`
+
+	// SupportFapiao says whether the payer may request an electronic invoice (电子发票入口开放标识).
+	SupportFapiao *bool `json:"support_fapiao,omitempty"`
+
+	// TimeExpire says when the order stops accepting payment (交易结束时间).
+	TimeExpire core.Time `json:"time_expire,omitempty,omitzero"`
+}
+
+// ScannedPOSSceneInfo says where the payment happens; the store is required (场景信息).
+type ScannedPOSSceneInfo struct {
+	// DeviceID is the merchant's device id (商户端设备号).
+	DeviceID string `json:"device_id,omitempty,omitzero"`
+
+	// PayerClientIP is the payer's IP address, IPv4 or IPv6 (用户终端IP).
+	PayerClientIP string `json:"payer_client_ip"`
+
+	// StoreInfo is the merchant's store (商户门店信息).
+	StoreInfo PrepayStoreInfo `json:"store_info"`
 }
 
 // SceneInfo says where the payment happens (场景信息).
