@@ -84,35 +84,44 @@ type ecSubsidy struct {
 }
 
 func (s *Server) registerEcommerce() {
-	s.handlers["CreateEcommerceApplyment"] = s.ecCreateApplyment
-	s.handlers["QueryEcommerceApplymentByID"] = s.ecQueryApplyment
-	s.handlers["QueryEcommerceApplymentByOutRequestNo"] = s.ecQueryApplyment
-	s.handlers["CreateEcommerceProfitSharingOrder"] = s.ecCreateShare
-	s.handlers["QueryEcommerceProfitSharingOrder"] = s.ecQueryShare
-	s.handlers["FinishEcommerceProfitSharing"] = s.ecFinishShare
-	s.handlers["QueryEcommerceProfitSharingAmounts"] = s.ecUnsplit
-	s.handlers["CreateEcommerceProfitSharingReturnOrder"] = s.ecCreateReturn
-	s.handlers["QueryEcommerceProfitSharingReturnOrder"] = s.ecQueryReturn
-	s.handlers["CreateEcommerceRefund"] = s.ecCreateRefund
-	s.handlers["QueryEcommerceRefundByID"] = s.ecQueryRefund
-	s.handlers["QueryEcommerceRefundByOutRefundNo"] = s.ecQueryRefund
-	s.handlers["ReturnEcommerceRefundAdvance"] = s.ecReturnAdvance
-	s.handlers["QueryEcommerceRefundAdvanceReturn"] = s.ecQueryAdvance
-	s.handlers["CreateEcommerceSubsidy"] = s.ecCreateSubsidy
-	s.handlers["ReturnEcommerceSubsidy"] = s.ecReturnSubsidy
-	s.handlers["CancelEcommerceSubsidy"] = s.ecCancelSubsidy
-	s.handlers["QueryEcommerceBalance"] = s.ecBalance
-	s.handlers["CreateEcommerceWithdraw"] = s.ecCreateWithdraw
-	s.handlers["QueryEcommerceWithdrawByID"] = s.ecQueryWithdraw
-	s.handlers["QueryEcommerceWithdrawByOutRequestNo"] = s.ecQueryWithdraw
+	s.handlers["CreateEcommerceApplyment"] = s.ecHandler(s.ecCreateApplyment)
+	s.handlers["QueryEcommerceApplymentByID"] = s.ecHandler(s.ecQueryApplyment)
+	s.handlers["QueryEcommerceApplymentByOutRequestNo"] = s.ecHandler(s.ecQueryApplyment)
+	s.handlers["CreateEcommerceProfitSharingOrder"] = s.ecHandler(s.ecCreateShare)
+	s.handlers["QueryEcommerceProfitSharingOrder"] = s.ecHandler(s.ecQueryShare)
+	s.handlers["FinishEcommerceProfitSharing"] = s.ecHandler(s.ecFinishShare)
+	s.handlers["QueryEcommerceProfitSharingAmounts"] = s.ecHandler(s.ecUnsplit)
+	s.handlers["CreateEcommerceProfitSharingReturnOrder"] = s.ecHandler(s.ecCreateReturn)
+	s.handlers["QueryEcommerceProfitSharingReturnOrder"] = s.ecHandler(s.ecQueryReturn)
+	s.handlers["CreateEcommerceRefund"] = s.ecHandler(s.ecCreateRefund)
+	s.handlers["QueryEcommerceRefundByID"] = s.ecHandler(s.ecQueryRefund)
+	s.handlers["QueryEcommerceRefundByOutRefundNo"] = s.ecHandler(s.ecQueryRefund)
+	s.handlers["ReturnEcommerceRefundAdvance"] = s.ecHandler(s.ecReturnAdvance)
+	s.handlers["QueryEcommerceRefundAdvanceReturn"] = s.ecHandler(s.ecQueryAdvance)
+	s.handlers["CreateEcommerceSubsidy"] = s.ecHandler(s.ecCreateSubsidy)
+	s.handlers["ReturnEcommerceSubsidy"] = s.ecHandler(s.ecReturnSubsidy)
+	s.handlers["CancelEcommerceSubsidy"] = s.ecHandler(s.ecCancelSubsidy)
+	s.handlers["QueryEcommerceBalance"] = s.ecHandler(s.ecBalance)
+	s.handlers["CreateEcommerceWithdraw"] = s.ecHandler(s.ecCreateWithdraw)
+	s.handlers["QueryEcommerceWithdrawByID"] = s.ecHandler(s.ecQueryWithdraw)
+	s.handlers["QueryEcommerceWithdrawByOutRequestNo"] = s.ecHandler(s.ecQueryWithdraw)
 }
 
-// ecPartnerOnly refuses a direct merchant: 电商收付通 is for platforms.
-func (c *call) ecPartnerOnly() *answer {
-	if c.merchant.partner {
-		return nil
+// ecHandler runs an e-commerce handler under s.mu with the state
+// initialised and the second-level merchant the call names (its sub_mchid
+// path, body or query parameter); a direct merchant is refused: 电商收付通
+// is for platforms.
+func (s *Server) ecHandler(h func(c *call, sub string) *answer) opHandler {
+	return func(c *call) *answer {
+		if !c.merchant.partner {
+			return c.fail(http.StatusForbidden, "NO_AUTH", "商户号不是电商平台（服务商）：电商收付通接口仅对平台开放")
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.st.ps.init()
+		s.st.ec.init()
+		return h(c, c.ecSub())
 	}
-	return c.fail(http.StatusForbidden, "NO_AUTH", "商户号不是电商平台（服务商）：电商收付通接口仅对平台开放")
 }
 
 func (c *call) ecSub() string {
@@ -124,13 +133,7 @@ func (c *call) ecSub() string {
 
 // ---------------------------------------------------------------- 进件
 
-func (s *Server) ecCreateApplyment(c *call) *answer {
-	if a := c.ecPartnerOnly(); a != nil {
-		return a
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ec.init()
+func (s *Server) ecCreateApplyment(c *call, sub string) *answer {
 	no := str(c.body, "out_request_no")
 	fp := fingerprint(c.body)
 	if old := s.st.ec.applyments[ownerKey(c.merchant.MchID, no)]; old != nil {
@@ -163,13 +166,7 @@ func (s *Server) ecAudit(a *ecApplyment) {
 	s.st.ec.subs[a.subMchID] = a.spMchID
 }
 
-func (s *Server) ecQueryApplyment(c *call) *answer {
-	if a := c.ecPartnerOnly(); a != nil {
-		return a
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ec.init()
+func (s *Server) ecQueryApplyment(c *call, sub string) *answer {
 	a := s.st.ec.byApplyID[c.pathParams["applyment_id"]]
 	if no := c.pathParams["out_request_no"]; no != "" {
 		a = s.st.ec.applyments[ownerKey(c.merchant.MchID, no)]
@@ -229,15 +226,7 @@ func (s *Server) ecBalances(sub string) (available, pending int64) {
 	return available, pending
 }
 
-func (s *Server) ecBalance(c *call) *answer {
-	if a := c.ecPartnerOnly(); a != nil {
-		return a
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ec.init()
-	s.st.ps.init()
-	sub := c.ecSub()
+func (s *Server) ecBalance(c *call, sub string) *answer {
 	avail, pending := s.ecBalances(sub)
 	typ := c.r.URL.Query().Get("account_type")
 	if typ == "" {
@@ -276,15 +265,7 @@ func (s *Server) ecOrder(c *call, txID string) *order {
 	return o
 }
 
-func (s *Server) ecCreateShare(c *call) *answer {
-	if a := c.ecPartnerOnly(); a != nil {
-		return a
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ps.init()
-	s.st.ec.init()
-	sub := c.ecSub()
+func (s *Server) ecCreateShare(c *call, sub string) *answer {
 	o := s.ecOrder(c, str(c.body, "transaction_id"))
 	if o == nil {
 		return c.fail(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "订单不存在或未支付")
@@ -356,27 +337,16 @@ func (s *Server) ecShareJSON(p *psOrder) map[string]any {
 	return out
 }
 
-func (s *Server) ecQueryShare(c *call) *answer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ps.init()
+func (s *Server) ecQueryShare(c *call, sub string) *answer {
 	q := c.r.URL.Query()
-	p := s.st.ps.orders[ownerKey(c.ecSub(), q.Get("out_order_no"))]
+	p := s.st.ps.orders[ownerKey(sub, q.Get("out_order_no"))]
 	if p == nil || p.order.transactionID != q.Get("transaction_id") {
 		return c.psNotFound()
 	}
 	return c.ok(s.ecShareJSON(p))
 }
 
-func (s *Server) ecFinishShare(c *call) *answer {
-	if a := c.ecPartnerOnly(); a != nil {
-		return a
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ps.init()
-	s.st.ec.init()
-	sub := c.ecSub()
+func (s *Server) ecFinishShare(c *call, sub string) *answer {
 	o := s.ecOrder(c, str(c.body, "transaction_id"))
 	if o == nil {
 		return c.fail(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "订单不存在或未支付")
@@ -396,11 +366,7 @@ func (s *Server) ecFinishShare(c *call) *answer {
 	return c.ok(map[string]any{"sub_mchid": sub, "transaction_id": o.transactionID, "out_order_no": outNo, "order_id": p.orderID})
 }
 
-func (s *Server) ecUnsplit(c *call) *answer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ps.init()
-	s.st.ec.init()
+func (s *Server) ecUnsplit(c *call, sub string) *answer {
 	o := s.st.byTxID[c.pathParams["transaction_id"]]
 	if o == nil || !o.paid() || o.subMchID == "" {
 		return c.fail(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "订单不存在或未支付")
@@ -412,15 +378,7 @@ func (s *Server) ecUnsplit(c *call) *answer {
 	return c.ok(map[string]any{"transaction_id": o.transactionID, "unsplit_amount": left})
 }
 
-func (s *Server) ecCreateReturn(c *call) *answer {
-	if a := c.ecPartnerOnly(); a != nil {
-		return a
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ps.init()
-	s.st.ec.init()
-	sub := c.ecSub()
+func (s *Server) ecCreateReturn(c *call, sub string) *answer {
 	outReturn := str(c.body, "out_return_no")
 	if old := s.st.ps.returns[ownerKey(sub, outReturn)]; old != nil {
 		return c.ok(s.ecReturnJSON(old))
@@ -469,11 +427,8 @@ func (s *Server) ecReturnJSON(r *psReturn) map[string]any {
 	return v
 }
 
-func (s *Server) ecQueryReturn(c *call) *answer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ps.init()
-	r := s.st.ps.returns[ownerKey(c.ecSub(), c.r.URL.Query().Get("out_return_no"))]
+func (s *Server) ecQueryReturn(c *call, sub string) *answer {
+	r := s.st.ps.returns[ownerKey(sub, c.r.URL.Query().Get("out_return_no"))]
 	if r == nil {
 		return c.psNotFound()
 	}
@@ -482,15 +437,7 @@ func (s *Server) ecQueryReturn(c *call) *answer {
 
 // --------------------------------------------------------------- 退款
 
-func (s *Server) ecCreateRefund(c *call) *answer {
-	if a := c.ecPartnerOnly(); a != nil {
-		return a
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ps.init()
-	s.st.ec.init()
-	sub := c.ecSub()
+func (s *Server) ecCreateRefund(c *call, sub string) *answer {
 	var o *order
 	if tx := str(c.body, "transaction_id"); tx != "" {
 		o = s.st.byTxID[tx]
@@ -576,28 +523,18 @@ func (s *Server) ecRefundJSON(rf *refund) map[string]any {
 	return v
 }
 
-func (s *Server) ecQueryRefund(c *call) *answer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Server) ecQueryRefund(c *call, sub string) *answer {
 	rf := s.st.refundByID[c.pathParams["refund_id"]]
 	if no := c.pathParams["out_refund_no"]; no != "" {
-		rf = s.st.refunds[ownerKey(c.ecSub(), no)]
+		rf = s.st.refunds[ownerKey(sub, no)]
 	}
-	if rf == nil || rf.order.subMchID != c.ecSub() || rf.refundAccount == "" {
+	if rf == nil || rf.order.subMchID != sub || rf.refundAccount == "" {
 		return c.fail(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "退款单不存在")
 	}
 	return c.ok(s.ecRefundJSON(rf))
 }
 
-func (s *Server) ecReturnAdvance(c *call) *answer {
-	if a := c.ecPartnerOnly(); a != nil {
-		return a
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ps.init()
-	s.st.ec.init()
-	sub := c.ecSub()
+func (s *Server) ecReturnAdvance(c *call, sub string) *answer {
 	rf := s.st.refundByID[c.pathParams["refund_id"]]
 	if rf == nil || rf.order.subMchID != sub || rf.advance == 0 {
 		return c.fail(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "垫付退款单不存在")
@@ -626,12 +563,9 @@ func (s *Server) ecAdvanceJSON(a *ecAdvance) map[string]any {
 		"result": a.result, "success_time": wxTime(a.succeeded)}
 }
 
-func (s *Server) ecQueryAdvance(c *call) *answer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ec.init()
+func (s *Server) ecQueryAdvance(c *call, sub string) *answer {
 	adv := s.st.ec.advances[c.pathParams["refund_id"]]
-	if adv == nil || adv.payer != c.ecSub() {
+	if adv == nil || adv.payer != sub {
 		return c.fail(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "垫付回补单不存在")
 	}
 	return c.ok(s.ecAdvanceJSON(adv))
@@ -639,15 +573,7 @@ func (s *Server) ecQueryAdvance(c *call) *answer {
 
 // --------------------------------------------------------------- 补差
 
-func (s *Server) ecCreateSubsidy(c *call) *answer {
-	if a := c.ecPartnerOnly(); a != nil {
-		return a
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ps.init()
-	s.st.ec.init()
-	sub := c.ecSub()
+func (s *Server) ecCreateSubsidy(c *call, sub string) *answer {
 	o := s.ecOrder(c, str(c.body, "transaction_id"))
 	if o == nil {
 		return c.fail(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "订单不存在或未支付")
@@ -680,15 +606,7 @@ func (s *Server) ecSubsidyJSON(sb *ecSubsidy) map[string]any {
 		"amount": sb.amount, "result": "SUCCESS", "success_time": wxTime(sb.at)}
 }
 
-func (s *Server) ecReturnSubsidy(c *call) *answer {
-	if a := c.ecPartnerOnly(); a != nil {
-		return a
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ps.init()
-	s.st.ec.init()
-	sub := c.ecSub()
+func (s *Server) ecReturnSubsidy(c *call, sub string) *answer {
 	outNo := str(c.body, "out_order_no")
 	if old := s.st.ec.subsidyRet[ownerKey(sub, outNo)]; old != nil {
 		return c.ok(s.ecSubsidyReturnJSON(old))
@@ -726,34 +644,19 @@ func (s *Server) ecSubsidyReturnJSON(sb *ecSubsidy) map[string]any {
 		"out_order_no": sb.outNo, "amount": sb.amount, "description": sb.description, "result": "SUCCESS", "success_time": wxTime(sb.at)}
 }
 
-func (s *Server) ecCancelSubsidy(c *call) *answer {
-	if a := c.ecPartnerOnly(); a != nil {
-		return a
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ps.init()
-	s.st.ec.init()
+func (s *Server) ecCancelSubsidy(c *call, sub string) *answer {
 	o := s.ecOrder(c, str(c.body, "transaction_id"))
 	if o == nil {
 		return c.fail(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "订单不存在或未支付")
 	}
 	s.st.ec.cancelled[o.transactionID] = true
-	return c.ok(map[string]any{"sub_mchid": c.ecSub(), "transaction_id": o.transactionID, "result": "SUCCESS",
+	return c.ok(map[string]any{"sub_mchid": sub, "transaction_id": o.transactionID, "result": "SUCCESS",
 		"description": str(c.body, "description")})
 }
 
 // --------------------------------------------------------------- 提现
 
-func (s *Server) ecCreateWithdraw(c *call) *answer {
-	if a := c.ecPartnerOnly(); a != nil {
-		return a
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ps.init()
-	s.st.ec.init()
-	sub := c.ecSub()
+func (s *Server) ecCreateWithdraw(c *call, sub string) *answer {
 	no := str(c.body, "out_request_no")
 	amount, _ := num(c.body, "amount")
 	if old := s.st.ec.withdraws[ownerKey(sub, no)]; old != nil {
@@ -787,11 +690,7 @@ func (s *Server) ecCreateWithdraw(c *call) *answer {
 	return c.ok(map[string]any{"sub_mchid": sub, "withdraw_id": w.withdrawID, "out_request_no": no, "account_type": w.accountType})
 }
 
-func (s *Server) ecQueryWithdraw(c *call) *answer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.ec.init()
-	sub := c.ecSub()
+func (s *Server) ecQueryWithdraw(c *call, sub string) *answer {
 	w := s.st.ec.withdrawID[c.pathParams["withdraw_id"]]
 	if no := c.pathParams["out_request_no"]; no != "" {
 		w = s.st.ec.withdraws[ownerKey(sub, no)]
