@@ -19,6 +19,8 @@ import (
 //	POST   /sandbox/refunds/outcome                 {"out_refund_no":"…","status":"SUCCESS|ABNORMAL|CLOSED"}
 //	POST   /sandbox/profitsharing/notify-url        {"mchid":"…","url":"…"} where PROFITSHARING notifications go
 //	POST   /sandbox/profitsharing/settle            finish every PROCESSING profit-sharing order and return now
+//	POST   /sandbox/ecommerce/settle                audit every CHECKING e-commerce application, complete every withdrawal now
+//	GET    /sandbox/ecommerce/balance?sub_mchid=…   → {"available_amount":…,"pending_amount":…} of a second-level merchant
 //	POST   /sandbox/transfers/confirm               {"out_bill_no":"…","fail_reason":""} the payee confirms a transfer bill
 //	POST   /sandbox/complaints                      {"out_trade_no":"…","detail":"…"} a payer complains → {"complaint_id":"…"}
 //	POST   /sandbox/payscore/confirm                {"out_order_no":"…"} the user confirms a payscore order

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"net/http"
 	"time"
 )
@@ -31,6 +32,19 @@ func (s *Server) controlMore(mux *http.ServeMux) {
 	mux.HandleFunc("POST /sandbox/profitsharing/settle", func(w http.ResponseWriter, r *http.Request) {
 		s.SettleProfitSharing()
 		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /sandbox/ecommerce/settle", func(w http.ResponseWriter, r *http.Request) {
+		s.SettleEcommerce()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /sandbox/ecommerce/balance", func(w http.ResponseWriter, r *http.Request) {
+		sub := r.URL.Query().Get("sub_mchid")
+		if sub == "" {
+			ctlError(w, errors.New("sandbox: the sub_mchid query parameter is required"))
+			return
+		}
+		available, pending := s.EcommerceBalance(sub)
+		writeJSON(w, http.StatusOK, map[string]int64{"available_amount": available, "pending_amount": pending})
 	})
 	mux.HandleFunc("POST /sandbox/transfers/confirm", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {

@@ -48,6 +48,26 @@ func TestControlAPI(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("%d %s", code, raw)
 	}
+
+	// 电商收付通: the audit ends at /sandbox/ecommerce/settle; a paid order
+	// of a second-level merchant is pending in its balance.
+	a := seedApplyment(s, s.Partner())
+	if code, _, raw := ctl(t, base, "POST", "/sandbox/ecommerce/settle", nil); code != 204 {
+		t.Fatalf("settle: %d %s", code, raw)
+	}
+	s.mu.Lock()
+	state, sub := a.state, a.subMchID
+	s.mu.Unlock()
+	if state != "FINISH" || sub == "" {
+		t.Fatalf("after settle: %s %q", state, sub)
+	}
+	o := seedOrder(s, s.Partner(), StateSuccess)
+	if code, out, raw := ctl(t, base, "GET", "/sandbox/ecommerce/balance?sub_mchid="+o.subMchID, nil); code != 200 || out["pending_amount"] != float64(o.total) || out["available_amount"] != float64(0) {
+		t.Fatalf("balance: %d %s", code, raw)
+	}
+	if code, _, _ := ctl(t, base, "GET", "/sandbox/ecommerce/balance", nil); code != 400 {
+		t.Fatalf("balance without sub_mchid: %d", code)
+	}
 	first := creds["merchants"].([]any)[0].(map[string]any)
 	key, err := auth.ParsePrivateKey([]byte(first["private_key_pem"].(string)))
 	if err != nil || !key.Equal(m.PrivateKey) || first["apiv3_key"] != string(m.APIv3Key) || first["serial_no"] != m.CertificateSerial {

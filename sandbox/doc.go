@@ -32,7 +32,11 @@
 //   - Orders, combined orders, refunds, bills, profit sharing (orders,
 //     returns, unfreezing, unsplit amounts), merchant transfer bills,
 //     payscore service orders and consumer complaints keep state in both
-//     modes (direct merchant and service provider); Pay simulates the payer,
+//     modes (direct merchant and service provider), and 电商收付通 for a
+//     service provider as a platform: second-level merchants onboarded
+//     (SettleEcommerce ends the audit), their frozen and available
+//     balances, shares, refunds with the platform's advance and its return,
+//     subsidies and withdrawals (EcommerceBalance). Pay simulates the payer,
 //     SetRefundOutcome the bank, ConfirmTransfer the payee of a transfer,
 //     ConfirmPayscore the payscore user, FileComplaint a complaining payer.
 //     State changes send signed, encrypted notifications, in WeChat's field
@@ -70,7 +74,8 @@
 //
 // Magic values: CodePay with AuthCodeUserPaying waits for the payer (202
 // USERPAYING until Pay); a refund whose out_refund_no starts with ABNORMAL
-// or CLOSED ends so. Error codes where the real one is unconfirmed:
+// or CLOSED ends so; an e-commerce application whose out_request_no starts
+// with REJECT is rejected. Error codes where the real one is unconfirmed:
 // a second prepay with the same out_trade_no and different content answers
 // 400 INVALID_REQUEST "201 商户订单号重复" (the real message); a prepay or
 // close of a paid order 400 ORDERPAID; refunds over the refundable amount
