@@ -179,7 +179,7 @@ func TestEcommerceStory(t *testing.T) {
 	balance(rest, 0)
 
 	// 6. Withdraw everything; a withdrawal beyond the balance is refused.
-	w, err := ec.CreateWithdraw(ctx, &ecommerce.CreateWithdrawRequest{SubMchID: sub, OutRequestNo: "EC-WD-1", Amount: rest, Remark: "提现"})
+	w, err := ec.CreateWithdraw(ctx, &ecommerce.CreateWithdrawRequest{SubMchID: sub, OutRequestNo: "EC-WD-1", Amount: rest, Remark: "提现", NotifyURL: cfg.NotifyURL})
 	if err != nil {
 		t.Fatalf("withdrawal: %v", err)
 	}
@@ -189,6 +189,9 @@ func TestEcommerceStory(t *testing.T) {
 		t.Fatalf("withdrawal query: %v %+v", err, ws)
 	}
 	sb.SettleEcommerce()
+	if n, ok := waitEvent(t, events, "MCHWITHDRAW.CHANGE").Resource.(*ecommerce.Withdraw); !ok || n.WithdrawID != w.WithdrawID || n.Status != "SUCCESS" {
+		t.Fatalf("withdrawal notification: %+v", n)
+	}
 	if ws, err = ec.QueryWithdrawByID(ctx, w.WithdrawID, &ecommerce.QueryWithdrawByIDParams{SubMchID: sub}); err != nil || ws.Status != "SUCCESS" {
 		t.Fatalf("settled withdrawal: %v %+v", err, ws)
 	}

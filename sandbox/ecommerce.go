@@ -66,6 +66,9 @@ type ecWithdraw struct {
 	amount                                      int64
 	status, remark, bankMemo, accountType       string
 	created, updated                            time.Time
+	notifyURL                                   string
+	notifier                                    *merchantState
+	preferPublicKey                             bool
 }
 
 type ecAdvance struct {
@@ -675,18 +678,15 @@ func (s *Server) ecCreateWithdraw(c *call, sub string) *answer {
 	now := s.now()
 	w := &ecWithdraw{subMchID: sub, spMchID: c.merchant.MchID, outRequestNo: no, withdrawID: "1232" + s.st.newTransactionID(now),
 		amount: amount, status: "CREATE_SUCCESS", remark: str(c.body, "remark"), bankMemo: str(c.body, "bank_memo"),
-		accountType: "BASIC", created: now, updated: now}
+		accountType: "BASIC", created: now, updated: now,
+		notifyURL: str(c.body, "notify_url"), notifier: c.merchant, preferPublicKey: c.preferPublicKey}
 	if t := str(c.body, "account_type"); t != "" {
 		w.accountType = t
 	}
 	s.st.ec.ledger[sub] -= amount
 	s.st.ec.withdraws[ownerKey(sub, no)] = w
 	s.st.ec.withdrawID[w.withdrawID] = w
-	s.schedulePS(func() {
-		if w.status == "CREATE_SUCCESS" {
-			w.status, w.updated = "SUCCESS", s.now()
-		}
-	})
+	s.schedulePS(func() { s.ecWithdrawn(w) })
 	return c.ok(map[string]any{"sub_mchid": sub, "withdraw_id": w.withdrawID, "out_request_no": no, "account_type": w.accountType})
 }
 
@@ -698,9 +698,28 @@ func (s *Server) ecQueryWithdraw(c *call, sub string) *answer {
 	if w == nil || w.subMchID != sub {
 		return c.fail(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "提现单不存在")
 	}
-	return c.ok(map[string]any{"sub_mchid": w.subMchID, "sp_mchid": w.spMchID, "status": w.status, "withdraw_id": w.withdrawID,
+	return c.ok(ecWithdrawJSON(w))
+}
+
+func ecWithdrawJSON(w *ecWithdraw) map[string]any {
+	return map[string]any{"sub_mchid": w.subMchID, "sp_mchid": w.spMchID, "status": w.status, "withdraw_id": w.withdrawID,
 		"out_request_no": w.outRequestNo, "amount": w.amount, "create_time": wxTime(w.created), "update_time": wxTime(w.updated),
-		"remark": w.remark, "bank_memo": w.bankMemo, "account_type": w.accountType, "account_number": "1178", "account_bank": "招商银行"})
+		"remark": w.remark, "bank_memo": w.bankMemo, "account_type": w.accountType, "account_number": "1178", "account_bank": "招商银行"}
+}
+
+// ecWithdrawn completes a CREATE_SUCCESS withdrawal and sends its
+// MCHWITHDRAW.CHANGE notification when the request named a notify_url.
+// Callers hold s.mu.
+func (s *Server) ecWithdrawn(w *ecWithdraw) {
+	if w.status != "CREATE_SUCCESS" {
+		return
+	}
+	w.status, w.updated = "SUCCESS", s.now()
+	if w.notifyURL == "" {
+		return
+	}
+	s.enqueue(notification{merchant: w.notifier, url: w.notifyURL, eventType: "MCHWITHDRAW.CHANGE", summary: "提现状态变更",
+		originalType: "withdraw", resource: ecWithdrawJSON(w), preferPublicKey: w.preferPublicKey})
 }
 
 // SettleEcommerce ends now every e-commerce step that waits for the refund
@@ -716,9 +735,7 @@ func (s *Server) SettleEcommerce() {
 		s.ecAudit(a)
 	}
 	for _, w := range s.st.ec.withdraws {
-		if w.status == "CREATE_SUCCESS" {
-			w.status, w.updated = "SUCCESS", s.now()
-		}
+		s.ecWithdrawn(w)
 	}
 }
 
