@@ -8,6 +8,7 @@ package lovefeast
 import (
 	"context"
 	"iter"
+	"strconv"
 
 	"github.com/gowxpay/wxpay/core"
 	"github.com/gowxpay/wxpay/internal/wire"
@@ -43,16 +44,9 @@ func Operations() []*core.Operation {
 // Returns how many meals were donated to and served by a brand of the love-meal programme (爱心餐).
 //
 // GET /v3/lovefeast/brands/{brand_id} (direct, partner)
-func (c *Client) QueryBrand(ctx context.Context, brandID string, opts ...core.CallOption) (*Brand, error) {
-	var miss []string
-	if brandID == "" {
-		miss = append(miss, "brand_id")
-	}
-	if miss != nil {
-		return nil, &core.UsageError{Op: opQueryBrand.Name, Missing: miss}
-	}
+func (c *Client) QueryBrand(ctx context.Context, brandID int64, opts ...core.CallOption) (*Brand, error) {
 	u := wire.NewURI("/v3/lovefeast/brands/", 64)
-	u.Seg(brandID)
+	u.Seg(strconv.FormatInt(brandID, 10))
 	out := new(Brand)
 	if err := c.conn.Do(ctx, &opQueryBrand, u.String(), nil, out, opts); err != nil {
 		return nil, err
@@ -63,7 +57,7 @@ func (c *Client) QueryBrand(ctx context.Context, brandID string, opts ...core.Ca
 // ListUserOrders lists a user's love-meal donations to a brand (查询用户捐赠单列表).
 //
 // GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id} (direct, partner)
-func (c *Client) ListUserOrders(ctx context.Context, openID string, brandID string, params *ListUserOrdersParams, opts ...core.CallOption) (*OrderPage, error) {
+func (c *Client) ListUserOrders(ctx context.Context, openID string, brandID int64, params *ListUserOrdersParams, opts ...core.CallOption) (*OrderPage, error) {
 	var p ListUserOrdersParams
 	if params != nil {
 		p = *params
@@ -72,16 +66,13 @@ func (c *Client) ListUserOrders(ctx context.Context, openID string, brandID stri
 	if openID == "" {
 		miss = append(miss, "openid")
 	}
-	if brandID == "" {
-		miss = append(miss, "brand_id")
-	}
 	if miss != nil {
 		return nil, &core.UsageError{Op: opListUserOrders.Name, Missing: miss}
 	}
 	u := wire.NewURI("/v3/lovefeast/users/", 64)
 	u.Seg(openID)
 	u.Lit("/orders/brand-id/")
-	u.Seg(brandID)
+	u.Seg(strconv.FormatInt(brandID, 10))
 	u.QueryInt("limit", int64(p.Limit))
 	if p.Offset != 0 {
 		u.QueryInt("offset", int64(p.Offset))
@@ -96,7 +87,7 @@ func (c *Client) ListUserOrders(ctx context.Context, openID string, brandID stri
 // ListUserOrdersAll returns an iterator over the data of every page of ListUserOrders, from params.Offset on, params.Limit at a time (10 when 0). It asks for a page only when the loop wants more, and ends after the last page, after the first error, which it yields, or when the loop breaks.
 //
 // GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id} (direct, partner)
-func (c *Client) ListUserOrdersAll(ctx context.Context, openID string, brandID string, params *ListUserOrdersParams, opts ...core.CallOption) iter.Seq2[*Order, error] {
+func (c *Client) ListUserOrdersAll(ctx context.Context, openID string, brandID int64, params *ListUserOrdersParams, opts ...core.CallOption) iter.Seq2[*Order, error] {
 	return func(yield func(*Order, error) bool) {
 		var p ListUserOrdersParams
 		if params != nil {
