@@ -49,6 +49,7 @@ func TestEcommerceStory(t *testing.T) {
 		t.Fatal(err)
 	}
 	ec := client.Ecommerce
+	var apiErr *wxpay.APIError
 
 	// 1. Onboard a second-level merchant (二级商户进件). The names, numbers
 	// and phone are sensitive: the client encrypts them, and the sandbox
@@ -120,22 +121,47 @@ func TestEcommerceStory(t *testing.T) {
 	}
 	balance(0, total) // frozen until profit sharing ends
 
-	// 3. The platform takes its commission and ends the sharing.
+	// 3. The platform takes its commission and ends the sharing. Another
+	// receiver must be on the platform's list first; the platform itself
+	// need not be.
+	other := ecommerce.ProfitSharingOrderReceiver{
+		Type: ecommerce.ProfitSharingReceiverTypeMerchantID, ReceiverAccount: "1900009999", Amount: 1, Description: "物流",
+	}
+	_, err = ec.CreateProfitSharingOrder(ctx, &ecommerce.CreateProfitSharingOrderRequest{
+		SubMchID: sub, TransactionID: txID, OutOrderNo: "EC-PS-0", Receivers: []ecommerce.ProfitSharingOrderReceiver{other},
+	})
+	if !errors.As(err, &apiErr) || apiErr.Code != "RECEIVER_INVALID" {
+		t.Fatalf("sharing with a receiver not added: %v", err)
+	}
+	if _, err := ec.AddProfitSharingReceiver(ctx, &ecommerce.AddProfitSharingReceiverRequest{
+		AppID: creds.AppID, Type: ecommerce.ProfitSharingReceiverTypeMerchantID, Account: "1900009999", Name: "物流公司",
+		RelationType: "SERVICE_PROVIDER",
+	}); err != nil {
+		t.Fatalf("adding a receiver: %v", err)
+	}
 	ps, err := ec.CreateProfitSharingOrder(ctx, &ecommerce.CreateProfitSharingOrderRequest{
 		SubMchID: sub, TransactionID: txID, OutOrderNo: "EC-PS-1", Finish: true,
 		Receivers: []ecommerce.ProfitSharingOrderReceiver{{
-			Type: ecommerce.ProfitSharingReceiverTypeMerchantID, ReceiverAccount: creds.MchID, Amount: share, Description: "平台佣金",
-		}},
+			Type: ecommerce.ProfitSharingReceiverTypeMerchantID, ReceiverAccount: creds.MchID, Amount: share - 1, Description: "平台佣金",
+		}, other},
 	})
 	if err != nil || ps.Status != "PROCESSING" {
 		t.Fatalf("sharing: %v %+v", err, ps)
 	}
 	sb.SettleProfitSharing()
-	if n, ok := waitEvent(t, events, "PROFITSHARING").Resource.(*profitsharing.Notification); !ok || n.Receiver.Amount != share || n.SubMchID != sub {
-		t.Fatalf("profit-sharing notification: %+v", n)
+	notified := map[string]int64{} // one notification per receiver, in any order
+	for range 2 {
+		n, ok := waitEvent(t, events, "PROFITSHARING").Resource.(*profitsharing.Notification)
+		if !ok || n.SubMchID != sub || n.OutOrderNo != "EC-PS-1" {
+			t.Fatalf("profit-sharing notification: %+v", n)
+		}
+		notified[n.Receiver.Account] = n.Receiver.Amount
+	}
+	if notified[creds.MchID] != share-1 || notified[other.ReceiverAccount] != 1 {
+		t.Fatalf("shares notified: %v", notified)
 	}
 	q, err := ec.QueryProfitSharingOrder(ctx, &ecommerce.QueryProfitSharingOrderParams{SubMchID: sub, TransactionID: txID, OutOrderNo: "EC-PS-1"})
-	if err != nil || q.Status != "FINISHED" || len(q.Receivers) != 1 || q.Receivers[0].Result != "SUCCESS" {
+	if err != nil || q.Status != "FINISHED" || len(q.Receivers) != 2 || q.Receivers[0].Result != "SUCCESS" || q.Receivers[1].Result != "SUCCESS" {
 		t.Fatalf("sharing query: %v %+v", err, q)
 	}
 	balance(total-share, 0)
@@ -196,7 +222,6 @@ func TestEcommerceStory(t *testing.T) {
 		t.Fatalf("settled withdrawal: %v %+v", err, ws)
 	}
 	_, err = ec.CreateWithdraw(ctx, &ecommerce.CreateWithdrawRequest{SubMchID: sub, OutRequestNo: "EC-WD-2", Amount: 1})
-	var apiErr *wxpay.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code != "NOT_ENOUGH" {
 		t.Fatalf("overdrawing: %v", err)
 	}

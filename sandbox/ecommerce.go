@@ -92,6 +92,8 @@ func (s *Server) registerEcommerce() {
 	s.handlers["QueryEcommerceApplymentByOutRequestNo"] = s.ecHandler(s.ecQueryApplyment)
 	s.handlers["CreateEcommerceProfitSharingOrder"] = s.ecHandler(s.ecCreateShare)
 	s.handlers["QueryEcommerceProfitSharingOrder"] = s.ecHandler(s.ecQueryShare)
+	s.handlers["AddEcommerceProfitSharingReceiver"] = s.ecHandler(s.ecAddReceiver)
+	s.handlers["DeleteEcommerceProfitSharingReceiver"] = s.ecHandler(s.ecDeleteReceiver)
 	s.handlers["FinishEcommerceProfitSharing"] = s.ecHandler(s.ecFinishShare)
 	s.handlers["QueryEcommerceProfitSharingAmounts"] = s.ecHandler(s.ecUnsplit)
 	s.handlers["CreateEcommerceProfitSharingReturnOrder"] = s.ecHandler(s.ecCreateReturn)
@@ -314,6 +316,20 @@ func (s *Server) ecCreateShare(c *call, sub string) *answer {
 	s.st.ps.byID[p.orderID] = p
 	s.schedulePS(func() { s.finishProfitSharing(p) })
 	return c.ok(s.ecShareJSON(p))
+}
+
+// ecAddReceiver puts a receiver on the platform's list: e-commerce shares
+// go to the platform itself or to receivers it added.
+func (s *Server) ecAddReceiver(c *call, _ string) *answer {
+	typ, account := str(c.body, "type"), str(c.body, "account")
+	s.st.ps.rcv[rcvKey(c.merchant.MchID, typ, account)] = &psRcv{typ: typ, account: account, relation: str(c.body, "relation_type")}
+	return c.ok(map[string]any{"type": typ, "account": account})
+}
+
+func (s *Server) ecDeleteReceiver(c *call, _ string) *answer {
+	typ, account := str(c.body, "type"), str(c.body, "account")
+	delete(s.st.ps.rcv, rcvKey(c.merchant.MchID, typ, account))
+	return c.ok(map[string]any{"type": typ, "account": account})
 }
 
 // ecShareJSON renders an e-commerce profit-sharing order. Callers hold s.mu.
