@@ -540,8 +540,9 @@ func TestHandlerTimeoutCooperative(t *testing.T) {
 	var slow atomic.Bool
 	slow.Store(true)
 	h := callback.NewHandler(f.p, func(ctx context.Context, ev *callback.Event) error {
+		wasSlow := slow.Load() // read before counting: see the wait below
 		calls.Add(1)
-		if slow.Load() {
+		if wasSlow {
 			<-ctx.Done()
 			return ctx.Err()
 		}
@@ -549,6 +550,12 @@ func TestHandlerTimeoutCooperative(t *testing.T) {
 	}, callback.WithTimeout(time.Millisecond))
 	d := f.transaction(t)
 	checkFail(t, serve(t, h, d), http.StatusInternalServerError)
+	// On a loaded machine the first run may start only after the answer:
+	// once it is counted it has seen slow, and gives up with its expired
+	// context, so only the second delivery's run can succeed.
+	for calls.Load() == 0 {
+		runtime.Gosched()
+	}
 	slow.Store(false)
 	// The claim is released when the function returns, possibly just
 	// after the answer; a 409 means it is not yet.
