@@ -1611,18 +1611,18 @@ func (c *Client) UnbindStoreRecipient(ctx context.Context, storeID string, body 
 
 // The notification event types whose resources this package decodes.
 const (
-	// EventMembercardspUserCardCreate is the MEMBERCARDSP.USER_CARD.CREATE notification.
-	EventMembercardspUserCardCreate = "MEMBERCARDSP.USER_CARD.CREATE"
-	// EventMembercardspUserCardDelete is the MEMBERCARDSP.USER_CARD.DELETE notification.
-	EventMembercardspUserCardDelete = "MEMBERCARDSP.USER_CARD.DELETE"
+	// EventMemberCardUserCardCreate is the MEMBERCARDSP.USER_CARD.CREATE notification.
+	EventMemberCardUserCardCreate = "MEMBERCARDSP.USER_CARD.CREATE"
+	// EventMemberCardUserCardDelete is the MEMBERCARDSP.USER_CARD.DELETE notification.
+	EventMemberCardUserCardDelete = "MEMBERCARDSP.USER_CARD.DELETE"
 )
 
 // Events returns the notification event types whose resources this
 // package decodes, for callback.Config.Events.
 func Events() []core.EventType {
 	return []core.EventType{
-		{Type: EventMembercardspUserCardCreate, Key: "", New: func() any { return new(UserCardEvent) }},
-		{Type: EventMembercardspUserCardDelete, Key: "", New: func() any { return new(UserCardEvent) }},
+		{Type: EventMemberCardUserCardCreate, Key: "", New: func() any { return new(UserCardEvent) }},
+		{Type: EventMemberCardUserCardDelete, Key: "", New: func() any { return new(UserCardEvent) }},
 	}
 }
 

@@ -1867,8 +1867,8 @@ const (
 	EventEntrustSign = "ECOMMERCE_ENTRUST.SIGN"
 	// EventEntrustTerminate is the ECOMMERCE_ENTRUST.TERMINATE notification.
 	EventEntrustTerminate = "ECOMMERCE_ENTRUST.TERMINATE"
-	// EventMchwithdrawChange is the MCHWITHDRAW.CHANGE notification.
-	EventMchwithdrawChange = "MCHWITHDRAW.CHANGE"
+	// EventWithdrawChange is the MCHWITHDRAW.CHANGE notification.
+	EventWithdrawChange = "MCHWITHDRAW.CHANGE"
 )
 
 // Events returns the notification event types whose resources this
@@ -1877,7 +1877,7 @@ func Events() []core.EventType {
 	return []core.EventType{
 		{Type: EventEntrustSign, Key: "", New: func() any { return new(CombinePapayContractNotification) }},
 		{Type: EventEntrustTerminate, Key: "", New: func() any { return new(CombinePapayContractNotification) }},
-		{Type: EventMchwithdrawChange, Key: "sp_mchid", New: func() any { return new(Withdraw) }},
+		{Type: EventWithdrawChange, Key: "sp_mchid", New: func() any { return new(Withdraw) }},
 	}
 }
 

@@ -503,15 +503,15 @@ func (c *Client) CreateToken(ctx context.Context, body *CreateTokenRequest, opts
 
 // The notification event types whose resources this package decodes.
 const (
-	// EventFacepayUserStateChange is the FACEPAY.USER_STATE_CHANGE notification.
-	EventFacepayUserStateChange = "FACEPAY.USER_STATE_CHANGE"
+	// EventUserStateChange is the FACEPAY.USER_STATE_CHANGE notification.
+	EventUserStateChange = "FACEPAY.USER_STATE_CHANGE"
 )
 
 // Events returns the notification event types whose resources this
 // package decodes, for callback.Config.Events.
 func Events() []core.EventType {
 	return []core.EventType{
-		{Type: EventFacepayUserStateChange, Key: "", New: func() any { return new(UserStateNotification) }},
+		{Type: EventUserStateChange, Key: "", New: func() any { return new(UserStateNotification) }},
 	}
 }
 

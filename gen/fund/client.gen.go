@@ -1410,10 +1410,10 @@ const (
 	EventBudgetFinished = "BUDGET.FINISHED"
 	// EventBudgetLocked is the BUDGET.LOCKED notification.
 	EventBudgetLocked = "BUDGET.LOCKED"
-	// EventMchtransferQqwalletbillFinished is the MCHTRANSFER.QQWALLETBILL.FINISHED notification.
-	EventMchtransferQqwalletbillFinished = "MCHTRANSFER.QQWALLETBILL.FINISHED"
-	// EventMchwithdrawChange is the MCHWITHDRAW.CHANGE notification.
-	EventMchwithdrawChange = "MCHWITHDRAW.CHANGE"
+	// EventQQWalletBillFinished is the MCHTRANSFER.QQWALLETBILL.FINISHED notification.
+	EventQQWalletBillFinished = "MCHTRANSFER.QQWALLETBILL.FINISHED"
+	// EventWithdrawChange is the MCHWITHDRAW.CHANGE notification.
+	EventWithdrawChange = "MCHWITHDRAW.CHANGE"
 )
 
 // Events returns the notification event types whose resources this
@@ -1423,8 +1423,8 @@ func Events() []core.EventType {
 		{Type: EventBudgetClosed, Key: "", New: func() any { return new(CharityBudget) }},
 		{Type: EventBudgetFinished, Key: "", New: func() any { return new(CharityBudget) }},
 		{Type: EventBudgetLocked, Key: "", New: func() any { return new(CharityBudget) }},
-		{Type: EventMchtransferQqwalletbillFinished, Key: "", New: func() any { return new(QQWalletTransfer) }},
-		{Type: EventMchwithdrawChange, Key: "", New: func() any { return new(Withdrawal) }},
+		{Type: EventQQWalletBillFinished, Key: "", New: func() any { return new(QQWalletTransfer) }},
+		{Type: EventWithdrawChange, Key: "", New: func() any { return new(Withdrawal) }},
 	}
 }
 

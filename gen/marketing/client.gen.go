@@ -3906,10 +3906,10 @@ const (
 	EventCouponUse = "COUPON.USE"
 	// EventDeliveryPlanChange is the DELIVERY_PLAN.CHANGE notification.
 	EventDeliveryPlanChange = "DELIVERY_PLAN.CHANGE"
-	// EventProductCouponSpImageGeneration is the PRODUCT_COUPON_SP.IMAGE_GENERATION notification.
-	EventProductCouponSpImageGeneration = "PRODUCT_COUPON_SP.IMAGE_GENERATION"
-	// EventProductCouponSpSend is the PRODUCT_COUPON_SP.SEND notification.
-	EventProductCouponSpSend = "PRODUCT_COUPON_SP.SEND"
+	// EventProductCouponImageGeneration is the PRODUCT_COUPON_SP.IMAGE_GENERATION notification.
+	EventProductCouponImageGeneration = "PRODUCT_COUPON_SP.IMAGE_GENERATION"
+	// EventProductCouponSend is the PRODUCT_COUPON_SP.SEND notification.
+	EventProductCouponSend = "PRODUCT_COUPON_SP.SEND"
 )
 
 // Events returns the notification event types whose resources this
@@ -3918,8 +3918,8 @@ func Events() []core.EventType {
 	return []core.EventType{
 		{Type: EventCouponUse, Key: "", New: func() any { return new(FavorCouponUseNotification) }},
 		{Type: EventDeliveryPlanChange, Key: "", New: func() any { return new(DeliveryPlanChangeNotification) }},
-		{Type: EventProductCouponSpImageGeneration, Key: "", New: func() any { return new(ProductCouponImageTask) }},
-		{Type: EventProductCouponSpSend, Key: "", New: func() any { return new(ProductCouponSendNotification) }},
+		{Type: EventProductCouponImageGeneration, Key: "", New: func() any { return new(ProductCouponImageTask) }},
+		{Type: EventProductCouponSend, Key: "", New: func() any { return new(ProductCouponSendNotification) }},
 	}
 }
 

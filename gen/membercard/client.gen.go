@@ -1110,21 +1110,21 @@ func (c *Client) ListUserCardsAll(ctx context.Context, params *ListUserCardsPara
 
 // The notification event types whose resources this package decodes.
 const (
-	// EventMembercardAcceptCard is the MEMBERCARD.ACCEPT_CARD notification.
-	EventMembercardAcceptCard = "MEMBERCARD.ACCEPT_CARD"
-	// EventMembercardActivateCard is the MEMBERCARD.ACTIVATE_CARD notification.
-	EventMembercardActivateCard = "MEMBERCARD.ACTIVATE_CARD"
-	// EventMembercardUsercardManage is the MEMBERCARD.USERCARD_MANAGE notification.
-	EventMembercardUsercardManage = "MEMBERCARD.USERCARD_MANAGE"
+	// EventAcceptCard is the MEMBERCARD.ACCEPT_CARD notification.
+	EventAcceptCard = "MEMBERCARD.ACCEPT_CARD"
+	// EventActivateCard is the MEMBERCARD.ACTIVATE_CARD notification.
+	EventActivateCard = "MEMBERCARD.ACTIVATE_CARD"
+	// EventUserCardManage is the MEMBERCARD.USERCARD_MANAGE notification.
+	EventUserCardManage = "MEMBERCARD.USERCARD_MANAGE"
 )
 
 // Events returns the notification event types whose resources this
 // package decodes, for callback.Config.Events.
 func Events() []core.EventType {
 	return []core.EventType{
-		{Type: EventMembercardAcceptCard, Key: "", New: func() any { return new(Notification) }},
-		{Type: EventMembercardActivateCard, Key: "", New: func() any { return new(Notification) }},
-		{Type: EventMembercardUsercardManage, Key: "", New: func() any { return new(Notification) }},
+		{Type: EventAcceptCard, Key: "", New: func() any { return new(Notification) }},
+		{Type: EventActivateCard, Key: "", New: func() any { return new(Notification) }},
+		{Type: EventUserCardManage, Key: "", New: func() any { return new(Notification) }},
 	}
 }
 

@@ -943,14 +943,14 @@ func (c *Client) QueryTransactionBlockAppeal(ctx context.Context, blockSubmissio
 const (
 	// EventAbnormalFundProcessingTransferSuccess is the ABNORMAL_FUND_PROCESSING.TRANSFER.SUCCESS notification.
 	EventAbnormalFundProcessingTransferSuccess = "ABNORMAL_FUND_PROCESSING.TRANSFER.SUCCESS"
-	// EventBlockrecordChange is the BLOCKRECORD.CHANGE notification.
-	EventBlockrecordChange = "BLOCKRECORD.CHANGE"
-	// EventBlocksubmissionChange is the BLOCKSUBMISSION.CHANGE notification.
-	EventBlocksubmissionChange = "BLOCKSUBMISSION.CHANGE"
-	// EventManagerecordChange is the MANAGERECORD.CHANGE notification.
-	EventManagerecordChange = "MANAGERECORD.CHANGE"
-	// EventRisktradeIdentification is the RISKTRADE.IDENTIFICATION notification.
-	EventRisktradeIdentification = "RISKTRADE.IDENTIFICATION"
+	// EventBlockRecordChange is the BLOCKRECORD.CHANGE notification.
+	EventBlockRecordChange = "BLOCKRECORD.CHANGE"
+	// EventBlockSubmissionChange is the BLOCKSUBMISSION.CHANGE notification.
+	EventBlockSubmissionChange = "BLOCKSUBMISSION.CHANGE"
+	// EventManageRecordChange is the MANAGERECORD.CHANGE notification.
+	EventManageRecordChange = "MANAGERECORD.CHANGE"
+	// EventTradeIdentification is the RISKTRADE.IDENTIFICATION notification.
+	EventTradeIdentification = "RISKTRADE.IDENTIFICATION"
 )
 
 // Events returns the notification event types whose resources this
@@ -958,10 +958,10 @@ const (
 func Events() []core.EventType {
 	return []core.EventType{
 		{Type: EventAbnormalFundProcessingTransferSuccess, Key: "", New: func() any { return new(AbnormalFundReceipt) }},
-		{Type: EventBlockrecordChange, Key: "", New: func() any { return new(TransactionBlockRecordNotification) }},
-		{Type: EventBlocksubmissionChange, Key: "", New: func() any { return new(TransactionBlockAppealNotification) }},
-		{Type: EventManagerecordChange, Key: "", New: func() any { return new(ManageRecordNotification) }},
-		{Type: EventRisktradeIdentification, Key: "", New: func() any { return new(EcommerceTradeNotification) }},
+		{Type: EventBlockRecordChange, Key: "", New: func() any { return new(TransactionBlockRecordNotification) }},
+		{Type: EventBlockSubmissionChange, Key: "", New: func() any { return new(TransactionBlockAppealNotification) }},
+		{Type: EventManageRecordChange, Key: "", New: func() any { return new(ManageRecordNotification) }},
+		{Type: EventTradeIdentification, Key: "", New: func() any { return new(EcommerceTradeNotification) }},
 	}
 }
 

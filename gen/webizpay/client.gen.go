@@ -710,12 +710,12 @@ func (c *Client) CreateAuthorizationURL(ctx context.Context, userID string, body
 const (
 	// EventAuthorized is the WEBIZPAY.AUTHORIZED notification.
 	EventAuthorized = "WEBIZPAY.AUTHORIZED"
-	// EventPaymentrefundsuccess is the WEBIZPAY.PAYMENTREFUNDSUCCESS notification.
-	EventPaymentrefundsuccess = "WEBIZPAY.PAYMENTREFUNDSUCCESS"
-	// EventPaymentsuccess is the WEBIZPAY.PAYMENTSUCCESS notification.
-	EventPaymentsuccess = "WEBIZPAY.PAYMENTSUCCESS"
-	// EventQuotacardexpired is the WEBIZPAY.QUOTACARDEXPIRED notification.
-	EventQuotacardexpired = "WEBIZPAY.QUOTACARDEXPIRED"
+	// EventPaymentRefundSuccess is the WEBIZPAY.PAYMENTREFUNDSUCCESS notification.
+	EventPaymentRefundSuccess = "WEBIZPAY.PAYMENTREFUNDSUCCESS"
+	// EventPaymentSuccess is the WEBIZPAY.PAYMENTSUCCESS notification.
+	EventPaymentSuccess = "WEBIZPAY.PAYMENTSUCCESS"
+	// EventQuotaCardExpired is the WEBIZPAY.QUOTACARDEXPIRED notification.
+	EventQuotaCardExpired = "WEBIZPAY.QUOTACARDEXPIRED"
 	// EventRevoked is the WEBIZPAY.REVOKED notification.
 	EventRevoked = "WEBIZPAY.REVOKED"
 )
@@ -725,9 +725,9 @@ const (
 func Events() []core.EventType {
 	return []core.EventType{
 		{Type: EventAuthorized, Key: "", New: func() any { return new(AuthorizedNotification) }},
-		{Type: EventPaymentrefundsuccess, Key: "", New: func() any { return new(RefundNotification) }},
-		{Type: EventPaymentsuccess, Key: "", New: func() any { return new(PaymentNotification) }},
-		{Type: EventQuotacardexpired, Key: "", New: func() any { return new(QuotaCardExpiredNotification) }},
+		{Type: EventPaymentRefundSuccess, Key: "", New: func() any { return new(RefundNotification) }},
+		{Type: EventPaymentSuccess, Key: "", New: func() any { return new(PaymentNotification) }},
+		{Type: EventQuotaCardExpired, Key: "", New: func() any { return new(QuotaCardExpiredNotification) }},
 		{Type: EventRevoked, Key: "", New: func() any { return new(EmployeeRevocation) }},
 	}
 }

@@ -32,8 +32,13 @@ func (s *Spec) tagEvents(tag string) []eventDecl {
 }
 
 // eventConst is the Go constant of an event type in a package:
-// PAYSCORE.USER_CONFIRM is payscore.EventUserConfirm.
+// PAYSCORE.USER_CONFIRM is payscore.EventUserConfirm. A tag's
+// x-go-event-names (api/go-overlay.yaml) names the constants of event
+// types whose words run together.
 func (s *Spec) eventConst(tag, event string) string {
+	if n := s.EventNames[tag][event]; n != "" {
+		return "Event" + n
+	}
 	n, _ := goName(strings.ToLower(event))
 	return "Event" + stripWords(n, s.Strip[tag])
 }

@@ -23,6 +23,14 @@ func (s *Spec) assignGoNames() error {
 		strip[str(m(t)["name"])] = words
 	}
 	s.Strip = strip
+	s.EventNames = map[string]map[string]string{}
+	for _, t := range list(s.Doc["tags"]) {
+		names := map[string]string{}
+		for ev, n := range m(m(t)["x-go-event-names"]) {
+			names[ev] = str(n)
+		}
+		s.EventNames[str(m(t)["name"])] = names
+	}
 	for _, op := range s.Ops {
 		op.GoName = str(op.Node["x-go-name"])
 		if op.GoName == "" {

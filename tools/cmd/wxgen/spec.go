@@ -27,6 +27,10 @@ type Spec struct {
 	GoType map[string]string
 	// Strip lists, per tag, the words its Go names drop.
 	Strip map[string][]string
+	// EventNames maps, per tag, an event type to the Go name of its
+	// constant after "Event", where the words of the event type run
+	// together (WEBIZPAY.PAYMENTSUCCESS is EventPaymentSuccess).
+	EventNames map[string]map[string]string
 }
 
 // Tag is a business domain: one Go package under gen/.
