@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,8 +30,8 @@ func download(t *testing.T, s *Server, c Credentials, downloadURL string) result
 func TestTradeBill(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
-	var offset time.Duration
-	clock := func() time.Time { return now.Add(offset) }
+	var offset atomic.Int64 // the notification deliveries read the clock too
+	clock := func() time.Time { return now.Add(time.Duration(offset.Load())) }
 	s := newServer(t, WithClock(clock), WithRefundDelay(-1))
 	h, m := s.Handler(), s.Merchant()
 	sg := signer{cred: m, now: clock}
@@ -114,7 +115,7 @@ func TestTradeBill(t *testing.T) {
 	if d := download(t, s, s.Partner(), apply["download_url"].(string)); d.status != 400 {
 		t.Fatalf("other merchant: %d", d.status)
 	}
-	offset = 5*time.Minute + time.Second
+	offset.Store(int64(5*time.Minute + time.Second))
 	if d := download(t, s, m, apply["download_url"].(string)); d.status != 400 || !strings.Contains(string(d.body), "过期") {
 		t.Fatalf("expired token: %d %s", d.status, d.body)
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,8 +138,8 @@ func TestTransitionMode(t *testing.T) {
 func TestRotation(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
-	var offset time.Duration
-	clock := func() time.Time { return now.Add(offset) }
+	var offset atomic.Int64 // the server's goroutines read the clock too
+	clock := func() time.Time { return now.Add(time.Duration(offset.Load())) }
 	s := newServer(t, WithClock(clock))
 	m := s.Merchant()
 	old := auth.SerialNumber(s.PlatformCertificates()[0])
@@ -159,26 +160,26 @@ func TestRotation(t *testing.T) {
 		t.Fatalf("pending %s from %s", p, at)
 	}
 	// Five days on, the new one signs.
-	offset = 5*24*time.Hour + time.Minute
+	offset.Store(int64(5*24*time.Hour + time.Minute))
 	sg0 := signer{cred: m, now: clock}
 	if r0 := send(t, s.Handler(), sg0, "GET", "/v3/certificates", nil); r0.header.Get("Wechatpay-Serial") != newSerial {
 		t.Fatalf("signed by %s five days after the rotation, want %s", r0.header.Get("Wechatpay-Serial"), newSerial)
 	}
-	offset = 0
+	offset.Store(0)
 	// The old certificate now expires within ten days.
 	oldCert := platformCertByPEM(t, []byte(certs[old]))
 	if d := oldCert.NotAfter.Sub(now); d > 10*24*time.Hour+time.Minute || d < 9*24*time.Hour {
 		t.Fatalf("old certificate expires in %s", d)
 	}
 	// Eleven days later it is gone (client signing stays within the window).
-	offset = 11 * 24 * time.Hour
+	offset.Store(int64(11 * 24 * time.Hour))
 	sg := signer{cred: m, now: clock}
 	r = send(t, s.Handler(), sg, "GET", "/v3/certificates", nil)
 	if n := len(r.json(t)["data"].([]any)); n != 1 {
 		t.Fatalf("after expiry: %d certificates", n)
 	}
 	// ExpireCertificate drops one at once.
-	offset = 0
+	offset.Store(0)
 	third, _ := s.RotateCertificate()
 	// "Switch now" signs with the newest at once.
 	if got := s.SwitchCertificate(); got != third || s.SigningSerial() != third {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -317,8 +318,8 @@ func withPayer(b map[string]any) map[string]any {
 func TestPayRules(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
-	var offset time.Duration
-	clock := func() time.Time { return now.Add(offset) }
+	var offset atomic.Int64 // the server's goroutines read the clock too
+	clock := func() time.Time { return now.Add(time.Duration(offset.Load())) }
 	s := newServer(t, WithClock(clock))
 	h, p := s.Handler(), s.Partner()
 	sg := signer{cred: p, now: clock}
@@ -328,12 +329,12 @@ func TestPayRules(t *testing.T) {
 	if r := send(t, h, sg, "POST", "/v3/pay/partner/transactions/native", b); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
-	offset = time.Hour
+	offset.Store(int64(time.Hour))
 	if _, err := s.Pay(p.SubMchID, otn); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("paid after time_expire: %v", err)
 	}
 	// The service provider's mchid finds its sub-merchants' orders.
-	offset = 0
+	offset.Store(0)
 	otn2 := uniqueNo("E")
 	send(t, h, sg, "POST", "/v3/pay/partner/transactions/native", partnerBody(p, otn2, 1))
 	if _, err := s.Pay(p.MchID, otn2); err != nil {
