@@ -480,17 +480,14 @@ func (s *Server) ecCreateRefund(c *call, sub string) *answer {
 		}
 		return c.ok(s.ecRefundJSON(old))
 	}
-	if amount <= 0 {
-		return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "退款金额必须大于0",
-			errorDetail{Field: "/amount/refund", Value: amount, Location: "body", Issue: "the refund must be at least 1 (分)"})
+	if a := c.refundNotPositive(amount); a != nil {
+		return a
 	}
-	if total != o.total {
-		return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", "amount.total与订单金额不一致",
-			errorDetail{Field: "/amount/total", Value: total, Location: "body", Issue: fmt.Sprintf("the order total is %d", o.total)})
+	if a := c.refundTotalMismatch(o, total); a != nil {
+		return a
 	}
-	if left := o.total - o.refunded; amount > left {
-		return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", fmt.Sprintf("申请退款金额超过订单可退金额（可退%d分）", left),
-			errorDetail{Field: "/amount/refund", Value: amount, Location: "body", Issue: fmt.Sprintf("at most %d can be refunded", left)})
+	if a := c.refundTooMuch(o, amount); a != nil {
+		return a
 	}
 	var advance int64
 	from := ""

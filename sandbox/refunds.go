@@ -67,6 +67,34 @@ func (c *call) refundConflict() *answer {
 	return c.fail(http.StatusBadRequest, "INVALID_REQUEST", "订单金额或退款金额与之前请求不一致，请核实后再试")
 }
 
+// refundNotPositive refuses a refund of no money.
+func (c *call) refundNotPositive(amount int64) *answer {
+	if amount > 0 {
+		return nil
+	}
+	return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "退款金额必须大于0",
+		errorDetail{Field: "/amount/refund", Value: amount, Location: "body", Issue: "the refund must be at least 1 (分)"})
+}
+
+// refundTotalMismatch refuses a refund whose amount.total is not the order's.
+func (c *call) refundTotalMismatch(o *order, total int64) *answer {
+	if total == o.total {
+		return nil
+	}
+	return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", "amount.total与订单金额不一致",
+		errorDetail{Field: "/amount/total", Value: total, Location: "body", Issue: fmt.Sprintf("the order total is %d", o.total)})
+}
+
+// refundTooMuch refuses a refund beyond what earlier refunds left.
+func (c *call) refundTooMuch(o *order, amount int64) *answer {
+	left := o.total - o.refunded
+	if amount <= left {
+		return nil
+	}
+	return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", fmt.Sprintf("申请退款金额超过订单可退金额（可退%d分）", left),
+		errorDetail{Field: "/amount/refund", Value: amount, Location: "body", Issue: fmt.Sprintf("at most %d can be refunded", left)})
+}
+
 // createRefund answers CreateRefund: the order must be paid, amount.total
 // its total, amount.refund at most what earlier refunds left. The refund
 // starts PROCESSING and reaches its outcome after the refund delay.
@@ -87,9 +115,8 @@ func (s *Server) createRefund(c *call) *answer {
 	if currency == "" {
 		currency = "CNY"
 	}
-	if amount <= 0 {
-		return c.failDetail(http.StatusBadRequest, "PARAM_ERROR", "退款金额必须大于0",
-			errorDetail{Field: "/amount/refund", Value: amount, Location: "body", Issue: "the refund must be at least 1 (分)"})
+	if a := c.refundNotPositive(amount); a != nil {
+		return a
 	}
 	now := s.now()
 	s.mu.Lock()
@@ -112,17 +139,15 @@ func (s *Server) createRefund(c *call) *answer {
 		}
 		return c.ok(s.refundJSON(old))
 	}
-	if total != o.total {
-		return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", "amount.total与订单金额不一致",
-			errorDetail{Field: "/amount/total", Value: total, Location: "body", Issue: fmt.Sprintf("the order total is %d", o.total)})
+	if a := c.refundTotalMismatch(o, total); a != nil {
+		return a
 	}
 	if currency != o.currency {
 		return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", "退款币种与订单币种不一致",
 			errorDetail{Field: "/amount/currency", Value: currency, Location: "body", Issue: "the order currency is " + o.currency})
 	}
-	if left := o.total - o.refunded; amount > left {
-		return c.failDetail(http.StatusBadRequest, "INVALID_REQUEST", fmt.Sprintf("申请退款金额超过订单可退金额（可退%d分）", left),
-			errorDetail{Field: "/amount/refund", Value: amount, Location: "body", Issue: fmt.Sprintf("at most %d can be refunded", left)})
+	if a := c.refundTooMuch(o, amount); a != nil {
+		return a
 	}
 	rf := &refund{
 		order: o, owner: owner, refundID: s.st.newRefundID(now), outRefundNo: orn,
